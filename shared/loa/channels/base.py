@@ -1,0 +1,162 @@
+"""The channel adapter contract: one small class per channel on the shared runtime."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from loa.events import Content, MediaRef, Target
+from loa.text import count_code_points
+
+Counter = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a channel accepts, declared once and enforced by the runtime before any I/O."""
+
+    text_max: int | None = None
+    title_max: int | None = None
+    count: Counter = count_code_points
+    """How the platform counts text (code points, UTF-8 bytes, X's weighted count...)."""
+    media_types: frozenset[str] = frozenset()
+    image_max_bytes: int | None = None
+    video_max_bytes: int | None = None
+    max_images: int = 0
+    max_videos: int = 0
+    requests_per_period: tuple[int, float] | None = None
+    """At most N requests per this many seconds per account (a token bucket)."""
+
+
+class Secret(str):
+    """A credential value: behaves as a str, never shows itself in repr or str()."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return "**********"
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account of a channel (a Page, an OA, a YouTube channel) with its credentials."""
+
+    channel: str
+    name: str
+    credentials: Mapping[str, Secret] = field(default_factory=dict, repr=False)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def secret(self, key: str) -> str:
+        """The plain value of one credential (for the SDK call only; never log it)."""
+        try:
+            return self.credentials[key].reveal()
+        except KeyError:
+            raise KeyError(f"account {self.channel}/{self.name} has no credential {key!r}") from None
+
+    def __repr__(self) -> str:
+        hidden = len(self.credentials)
+        return f"Account(channel={self.channel!r}, name={self.name!r}, credentials=<{hidden} hidden>)"
+
+
+@dataclass
+class Post:
+    """What an adapter renders from a content for one target; persisted in the job as JSON."""
+
+    content_id: str
+    version: int
+    channel: str
+    account: str
+    marker: str
+    """A stable token that identifies this post on the platform (for ``find_existing``)."""
+    title: str | None = None
+    texts: list[str] = field(default_factory=list)
+    """Every text the platform will count (one, or the parts of a thread)."""
+    media: list[MediaRef] = field(default_factory=list)
+    payload: dict[str, Any] = field(default_factory=dict)
+    """Anything else the adapter needs to publish, JSON-serialisable."""
+    due_at: datetime | None = None
+    progress: dict[str, Any] = field(default_factory=dict)
+    """Resumable progress (e.g. an upload session), saved by the runtime through ``Context``."""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    external_id: str
+    url: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Whatever ``update``/``retract`` need later (e.g. every id of a thread)."""
+    scheduled_natively: bool = False
+    """The platform holds the post and publishes it at ``due_at`` itself."""
+
+
+class MediaSource(Protocol):
+    """Streams media bytes from the media store (MinIO) without loading them whole."""
+
+    def open(self, media: MediaRef) -> Awaitable[Any]: ...
+
+
+class Context(Protocol):
+    """What the runtime gives an adapter: media, links, durable progress and credentials."""
+
+    def canonical_url(self, content: Content) -> str:
+        """The website URL of a content, known before the website publishes it."""
+        ...
+
+    async def save_progress(self, post: Post) -> None:
+        """Persist ``post.progress`` durably now (e.g. after each uploaded chunk)."""
+        ...
+
+    async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
+        """Persist rotated credentials (refresh tokens) durably before they are used."""
+        ...
+
+
+class ChannelAdapter(ABC):
+    """Subclass, set ``name`` and ``limits``, implement the five methods."""
+
+    name: ClassVar[str]
+    limits: ClassVar[Limits] = Limits()
+    supports_update: ClassVar[bool] = True
+    supports_native_scheduling: ClassVar[bool] = False
+
+    def __init__(self, context: Context, settings: Any = None) -> None:
+        self.context = context
+        self.settings = settings
+
+    @abstractmethod
+    async def render(self, content: Content, target: Target, account: Account) -> Post:
+        """Build the channel's post; raise ``PermanentError`` if it can never go."""
+
+    @abstractmethod
+    async def publish(self, post: Post, account: Account) -> PublishResult:
+        """Put the post on the platform."""
+
+    @abstractmethod
+    async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
+        """Ask the platform whether this post is already there (by its marker)."""
+
+    async def update(self, post: Post, previous: PublishResult, account: Account) -> PublishResult:
+        """Edit a published post; the default declares the channel cannot."""
+        from loa.channels.errors import UnsupportedError
+
+        raise UnsupportedError(f"{self.name} cannot edit a published post")
+
+    @abstractmethod
+    async def retract(self, previous: PublishResult, account: Account) -> None:
+        """Delete or hide a published post."""
+
+    async def confirm(self, previous: PublishResult, account: Account) -> PublishResult | None:
+        """For a natively scheduled post past its time: the live post, or None if not live yet."""
+        return previous
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most adapters hold no pool
+        """Release clients (HTTP pools)."""

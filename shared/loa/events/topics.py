@@ -1,0 +1,15 @@
+"""Kafka topic names: the published contract between Loa's services."""
+
+from __future__ import annotations
+
+CONTENT = "loa.content.v1"
+DELIVERY = "loa.delivery.v1"
+COMMANDS = "loa.commands.v1"
+
+
+def dlq(topic: str) -> str:
+    """The dead-letter topic of ``topic``: invalid messages go there with the reason."""
+    return f"{topic}.dlq"
+
+
+ALL = (CONTENT, DELIVERY, COMMANDS, dlq(CONTENT), dlq(DELIVERY), dlq(COMMANDS))

@@ -1,0 +1,34 @@
+"""Settings shared by every service: pydantic-settings, prefix ``LOA_``, secrets never printed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV_FILE = REPO_ROOT / ".env.local"
+
+
+class LoaSettings(BaseSettings):
+    """Base of every service's settings class; read from ``LOA_*`` and ``.env.local``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LOA_", env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
+    )
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_secure: bool = False
+    s3_access_key: SecretStr = SecretStr("loa-dev")
+    s3_secret_key: SecretStr = Field(default=SecretStr(""), description="no usable default")
+    s3_media_bucket: str = "loa-media"
+    s3_website_bucket: str = "loa-website"
+    database_url: str = "sqlite+aiosqlite:///.loa/data/loa.db"
+    api_token: SecretStr = Field(default=SecretStr(""), description="admin token for the HTTP APIs")
+    website_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8082")
+    tracker_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8081")
+    ingest_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8080")
+    sandbox_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8090")
+    log_level: str = "INFO"

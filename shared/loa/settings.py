@@ -32,3 +32,8 @@ class LoaSettings(BaseSettings):
     ingest_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8080")
     sandbox_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8090")
     log_level: str = "INFO"
+    topic_prefix: str = Field(default="", description="isolates tests and tenants on one broker")
+
+    def topic(self, name: str) -> str:
+        """The full topic name for ``name`` (e.g. ``loa.content.v1``) under ``topic_prefix``."""
+        return f"{self.topic_prefix}{name}"

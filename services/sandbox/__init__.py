@@ -1,0 +1,1 @@
+"""The sandbox: faithful local emulators of the platforms Loa publishes to."""

@@ -1,0 +1,118 @@
+"""Fixtures shared by every test: the real local stack (Kafka, MinIO, PostgreSQL), isolated per test.
+
+The stack is started once per session by ``deploy/local/stack.sh up`` (or reused when it already
+runs); tests isolate themselves with unique topic prefixes, bucket names and databases.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from loa.settings import REPO_ROOT, LoaSettings
+
+STACK = REPO_ROOT / "deploy" / "local" / "stack.sh"
+
+
+@dataclass(frozen=True)
+class Stack:
+    kafka_bootstrap: str
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    pg_admin_url: str
+    """libpq URL of the ``postgres`` database, for creating per-test databases."""
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    """Start the real stack once (idempotent) and describe where it listens."""
+    if not all(_port_open("127.0.0.1", p) for p in (9092, 9000, 5432)):
+        subprocess.run(["bash", str(STACK), "up"], check=True, cwd=REPO_ROOT)
+    settings = LoaSettings()
+    return Stack(
+        kafka_bootstrap=settings.kafka_bootstrap,
+        s3_endpoint=settings.s3_endpoint,
+        s3_access_key=settings.s3_access_key.get_secret_value(),
+        s3_secret_key=settings.s3_secret_key.get_secret_value(),
+        pg_admin_url=os.environ.get("LOA_PG_ADMIN_URL", "postgresql://loa@127.0.0.1:5432/postgres"),
+    )
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    """``unique("orders")`` → ``orders-3f9a1c2b``: names no other test uses."""
+    return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def settings(stack: Stack, unique: Callable[[str], str], tmp_path: Path) -> LoaSettings:
+    """Settings pointing at the real stack, with this test's own topics and buckets."""
+    tag = unique("t")
+    return LoaSettings(
+        kafka_bootstrap=stack.kafka_bootstrap,
+        s3_endpoint=stack.s3_endpoint,
+        s3_access_key=stack.s3_access_key,  # type: ignore[arg-type]
+        s3_secret_key=stack.s3_secret_key,  # type: ignore[arg-type]
+        s3_media_bucket=f"{tag}-media",
+        s3_website_bucket=f"{tag}-web",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'loa.db'}",
+        topic_prefix=f"{tag}.",
+    )
+
+
+@pytest.fixture
+def minio_client(stack: Stack):  # type: ignore[no-untyped-def]
+    from minio import Minio
+
+    return Minio(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key, secure=False)
+
+
+@pytest.fixture
+def pg_url(stack: Stack, unique: Callable[[str], str]) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test; SQLAlchemy async URL (asyncpg)."""
+    import psycopg
+
+    name = unique("loa_test").replace("-", "_")
+    with psycopg.connect(stack.pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = stack.pg_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(stack.pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Run the test on both stores Loa supports: SQLite (default) and PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+@pytest.fixture
+async def kafka_admin(stack: Stack) -> AsyncIterator[object]:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+    yield admin
+    await admin.close()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from loa.events import Content, MediaRef, Target
+from loa.media import MediaStore
 from loa.text import count_code_points
 
 Counter = Callable[[str], int]
@@ -98,14 +99,13 @@ class PublishResult:
     """The platform holds the post and publishes it at ``due_at`` itself."""
 
 
-class MediaSource(Protocol):
-    """Streams media bytes from the media store (MinIO) without loading them whole."""
-
-    def open(self, media: MediaRef) -> Awaitable[Any]: ...
-
-
 class Context(Protocol):
     """What the runtime gives an adapter: media, links, durable progress and credentials."""
+
+    @property
+    def media(self) -> MediaStore:
+        """The media store (MinIO): stream, stat, presign; see ``loa.media``."""
+        ...
 
     def canonical_url(self, content: Content) -> str:
         """The website URL of a content, known before the website publishes it."""

@@ -1,0 +1,18 @@
+"""``loa``: publish, follow and retract content; manage accounts; run the local stack.
+
+Each command group lives in a module of its own and is registered here, one line each.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""The media store: content-addressed keys (``sha256/<hex>``) in a private MinIO bucket.
+
+Every transfer streams in parts: nothing holds a whole file in memory. The minio SDK is
+blocking, so async callers go through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO, Any
+
+from minio import Minio
+from minio.commonconfig import CopySource
+from minio.error import S3Error
+
+from loa.settings import LoaSettings
+
+PART_SIZE = 16 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
+
+
+class IntegrityError(ValueError):
+    """The bytes do not match the declared sha256 or size."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    sha256: str
+    size: int
+    content_type: str
+
+
+class _HashingReader(io.RawIOBase):
+    """Wraps a stream, hashing and counting what is read through it."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        self.hash.update(data)
+        self.size += len(data)
+        return data
+
+
+def public_read_policy(bucket: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ["*"]},
+                    "Action": ["s3:GetObject"],
+                    "Resource": [f"arn:aws:s3:::{bucket}/*"],
+                }
+            ],
+        }
+    )
+
+
+class MediaStore:
+    """Private media bucket (content-addressed) and the public website bucket."""
+
+    def __init__(self, settings: LoaSettings, client: Minio | None = None) -> None:
+        self.settings = settings
+        self.bucket = settings.s3_media_bucket
+        self.website_bucket = settings.s3_website_bucket
+        self.client = client or Minio(
+            settings.s3_endpoint,
+            access_key=settings.s3_access_key.get_secret_value(),
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            secure=settings.s3_secure,
+        )
+
+    def ensure_buckets(self) -> None:
+        """Create the buckets if missing: media private, website public-read."""
+        for bucket in (self.bucket, self.website_bucket):
+            if not self.client.bucket_exists(bucket):
+                try:
+                    self.client.make_bucket(bucket)
+                except S3Error as e:  # another replica made it first
+                    if e.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                        raise
+        self.client.set_bucket_policy(self.website_bucket, public_read_policy(self.website_bucket))
+
+    def put_stream(self, stream: IO[bytes], content_type: str, size: int = -1) -> StoredObject:
+        """Stream into a staging key while hashing, then copy to ``sha256/<hex>``."""
+        reader = _HashingReader(stream)
+        staging = f"staging/{uuid.uuid4().hex}"
+        self.client.put_object(
+            self.bucket,
+            staging,
+            reader,  # type: ignore[arg-type]  # a readable stream is all minio needs
+            length=size,
+            part_size=PART_SIZE,
+            content_type=content_type,
+        )
+        digest = reader.hash.hexdigest()
+        key = f"sha256/{digest}"
+        try:
+            if not self.exists(key):
+                self.client.copy_object(self.bucket, key, CopySource(self.bucket, staging))
+        finally:
+            self.client.remove_object(self.bucket, staging)
+        return StoredObject(key, digest, reader.size, content_type)
+
+    def stat(self, key: str) -> StoredObject | None:
+        try:
+            info = self.client.stat_object(self.bucket, key)
+        except S3Error as e:
+            if e.code in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+                return None
+            raise
+        return StoredObject(key, key.removeprefix("sha256/"), info.size or 0, info.content_type or "")
+
+    def exists(self, key: str) -> bool:
+        return self.stat(key) is not None
+
+    def iter_bytes(self, key: str, offset: int = 0, chunk: int = READ_CHUNK) -> Iterator[bytes]:
+        """Stream an object (from ``offset``) in chunks, never whole."""
+        response = self.client.get_object(self.bucket, key, offset=offset)
+        try:
+            yield from response.stream(chunk)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def open(self, key: str, offset: int = 0, length: int = 0) -> Any:
+        """A file-like streaming response (``read(n)``); the caller closes it."""
+        return self.client.get_object(self.bucket, key, offset=offset, length=length)
+
+    def verify(self, key: str, sha256: str, size: int) -> None:
+        """Raise ``IntegrityError`` unless the object exists with this size and sha256."""
+        info = self.stat(key)
+        if info is None:
+            raise IntegrityError(f"media {key} does not exist")
+        if info.size != size:
+            raise IntegrityError(f"media {key} has {info.size} bytes, not the declared {size}")
+        if key != f"sha256/{sha256}":
+            raise IntegrityError(f"media key {key} does not match sha256 {sha256}")
+
+    def presigned_get(self, key: str, expires: timedelta = timedelta(minutes=15)) -> str:
+        return self.client.presigned_get_object(self.bucket, key, expires=expires)
+
+    async def aput_stream(self, stream: IO[bytes], content_type: str, size: int = -1) -> StoredObject:
+        return await asyncio.to_thread(self.put_stream, stream, content_type, size)
+
+    async def astat(self, key: str) -> StoredObject | None:
+        return await asyncio.to_thread(self.stat, key)

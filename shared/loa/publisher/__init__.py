@@ -1,0 +1,1 @@
+"""The publisher runtime every channel service runs on."""

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta

@@ -115,3 +115,38 @@ def make_media(settings: LoaSettings) -> MediaStore:
     media = MediaStore(settings)
     media.ensure_buckets()
     return media
+
+
+class RunningServer:
+    """The read-only website server on an ephemeral port in a thread; stopped on exit."""
+
+    def __init__(self, bucket: Any) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        from services.website.server import build_app
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(build_app(bucket), host="127.0.0.1", port=self.port, log_config=None, access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> RunningServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise TimeoutError("website server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -118,9 +118,9 @@ def make_media(settings: LoaSettings) -> MediaStore:
 
 
 class RunningServer:
-    """The read-only website server on an ephemeral port in a thread; stopped on exit."""
+    """An ASGI app (default: the website server over ``bucket``) on an ephemeral port in a thread."""
 
-    def __init__(self, bucket: Any) -> None:
+    def __init__(self, bucket: Any = None, app: Any = None) -> None:
         import socket
         import threading
 
@@ -132,7 +132,7 @@ class RunningServer:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(build_app(bucket), host="127.0.0.1", port=self.port, log_config=None, access_log=False)
+        config = uvicorn.Config(app or build_app(bucket), host="127.0.0.1", port=self.port, log_config=None, access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

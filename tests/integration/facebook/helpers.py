@@ -1,0 +1,46 @@
+"""Vietnamese sample content and small media for the Facebook tests."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from PIL import Image
+
+from loa.channels import Account
+from loa.events import Content, MediaRef
+
+
+def jpeg(seed: int, size: tuple[int, int] = (64, 48)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, ((seed * 40) % 256, 90, 160)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+SUMMARY = (
+    "Sáng 26/11, Bộ Thông tin và Truyền thông tổ chức hội nghị triển khai Chiến lược chuyển đổi số quốc gia "
+    "đến năm 2030. Đồng chí Thứ trưởng nhấn mạnh: “Đưa dịch vụ công trực tuyến đến từng người dân, "
+    "đặc biệt ở vùng sâu, vùng xa, là nhiệm vụ trọng tâm.”"
+)
+
+
+def make_content(
+    *, account: Account, media: list[MediaRef] | None = None, publish_at: datetime | None = None, **over: Any
+) -> Content:
+    fields: dict[str, Any] = {
+        "id": f"art-{uuid.uuid4().hex[:12]}",
+        "version": 1,
+        "title": "Đẩy mạnh chuyển đổi số ở Đắk Lắk và Điện Biên",
+        "summary": SUMMARY,
+        "body": "<p>Nội dung chi tiết.</p>",
+        "tags": ["Chuyển đổi số", "Dịch vụ công", "Đắk Lắk", "2030"],
+        "unit": "Văn phòng Bộ",
+        "approved_by": "Nguyễn Thị Hoà",
+        "approved_at": datetime.now(UTC),
+        "media": media or [],
+        "targets": [{"channel": "facebook", "account": account.name}],
+        "publish_at": publish_at,
+    } | over
+    return Content.model_validate(fields)

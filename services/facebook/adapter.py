@@ -259,8 +259,8 @@ class FacebookAdapter(ChannelAdapter):
             if media.key in uploaded:
                 continue  # uploaded by an earlier attempt
             # Unpublished photos to attach; `temporary` when the post itself is scheduled (posts guide).
-            args = {"published": "false", **({"temporary": "true"} if when else {})}
-            body = await self._upload_photo(account, media, args)
+            unpublished = {"published": "false", **({"temporary": "true"} if when else {})}
+            body = await self._upload_photo(account, media, unpublished)
             uploaded[media.key] = str(body["id"])
             post.progress["photo_ids"] = uploaded
             await self.context.save_progress(post)

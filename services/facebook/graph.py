@@ -21,7 +21,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import facebook
 import httpx
@@ -154,7 +154,7 @@ def map_error(status: int | None, headers: Mapping[str, str], body: Any) -> Chan
         error = TransientError(message, code=code_text, excerpt=excerpt, retry_at=retry_at_from(headers))
     else:
         error = PermanentError(message, code=code_text, excerpt=excerpt)
-    error.graph = failure  # type: ignore[attr-defined]
+    error.graph = failure  # type: ignore[union-attr]  # the platform's error, whole, for callers
     return error
 
 
@@ -226,7 +226,13 @@ class GraphClient:
     ) -> dict[str, Any]:
         url = f"{self.base_url}/{self.version}/{page_id}/videos"
         data = {"upload_phase": "transfer", "upload_session_id": session_id, "start_offset": str(start)}
-        files = {"video_file_chunk": ("chunk", _Bounded(chunk, length), "application/octet-stream")}
+        files = {
+            "video_file_chunk": (
+                "chunk",
+                cast(IO[bytes], _Bounded(chunk, length)),
+                "application/octet-stream",
+            )
+        }
         try:
             response = self._http.post(
                 url, data=data, files=files, headers={"Authorization": f"OAuth {token}"}

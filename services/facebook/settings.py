@@ -21,7 +21,7 @@ class FacebookSettings(PublisherSettings):
     facebook_native_min_lead_s: int = Field(
         default=15 * 60,
         ge=10 * 60,
-        description="native scheduling only for posts due at least this far ahead (Facebook's minimum is 10 min)",
+        description="native scheduling only for posts due at least this far ahead (Facebook: 10 min)",
     )
     facebook_find_window_s: int = Field(
         default=2 * 24 * 3600,

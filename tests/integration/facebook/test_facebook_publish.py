@@ -34,7 +34,8 @@ async def test_link_post_carries_summary_link_and_vietnamese_hashtags(
     assert graph_post.link == context.canonical_url(content)
     assert graph_post.message.startswith("Sáng 26/11, Bộ Thông tin và Truyền thông")
     assert graph_post.message.endswith("#ChuyểnĐổiSố #DịchVụCông #ĐắkLắk")  # "2030" alone is no hashtag
-    assert result.url and result.external_id.split("_")[1] in result.url
+    assert result.url
+    assert result.external_id.split("_")[1] in result.url
     assert not result.scheduled_natively
 
 
@@ -54,7 +55,8 @@ async def test_one_photo_goes_to_photos_with_the_link_in_its_caption(
     assert graph_post.kind == "photo"
     assert context.canonical_url(content) in graph_post.message
     photo = state().photos[graph_post.photo_ids[0]]
-    assert photo.data == image and photo.published
+    assert photo.data == image
+    assert photo.published
     assert result.extra["photo_ids"] == graph_post.photo_ids
 
 
@@ -89,8 +91,10 @@ async def test_native_scheduling_two_hours_ahead_then_confirmed_after_the_clock_
 
     clock(timedelta(hours=2, minutes=1))
     live = await adapter.confirm(result, account)
-    assert live is not None and live.external_id == result.external_id
-    assert not live.scheduled_natively and live.url
+    assert live is not None
+    assert live.external_id == result.external_id
+    assert not live.scheduled_natively
+    assert live.url
     feed = await adapter.graph.call(page.token, f"{page.id}/feed", args={"fields": "id,is_published"})
     assert feed["data"] == [{"id": result.external_id, "is_published": True}]
 
@@ -147,7 +151,8 @@ async def test_find_existing_finds_an_accepted_post_and_nothing_else(
     again = await adapter.render(content, content.targets[0], account)
     again.progress = dict(post.progress)
     found = await adapter.find_existing(again, account)
-    assert found is not None and found.external_id == result.external_id
+    assert found is not None
+    assert found.external_id == result.external_id
 
     other = make_content(account=account, summary="Một bài khác hoàn toàn.")
     assert (
@@ -162,4 +167,6 @@ async def test_find_existing_sees_natively_scheduled_posts(
     post = await adapter.render(content, content.targets[0], account)
     result = await adapter.publish(post, account)
     found = await adapter.find_existing(post, account)
-    assert found is not None and found.external_id == result.external_id and found.scheduled_natively
+    assert found is not None
+    assert found.external_id == result.external_id
+    assert found.scheduled_natively

@@ -62,7 +62,8 @@ async def test_video_upload_in_chunks_resumes_from_saved_progress(
 
     result = await adapter.publish(post, account)
     video = state().videos[result.external_id]
-    assert video.finished and video.file_size == len(data)
+    assert video.finished
+    assert video.file_size == len(data)
     assert video.sha256 == hashlib.sha256(data).hexdigest()
     assert context.canonical_url(content) in video.description
     offsets = [p["video_upload"]["start"] for p in context.saved if "video_upload" in p]

@@ -7,28 +7,25 @@ sandbox app runs in a thread for the session. Each test gets its own page and to
 from __future__ import annotations
 
 import io
-import json
 import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import uvicorn
 
-from loa.channels import Account, Post, Secret
-from loa.events import Content, MediaRef
-from loa.links import canonical_url
-from loa.media import MediaStore
+from loa.channels import Account, Secret
+from loa.events import MediaRef
 from loa.settings import LoaSettings
 from services.facebook.adapter import FacebookAdapter
 from services.facebook.settings import FacebookSettings
 from services.sandbox.app import build_app
 from services.sandbox.facebook import Page, state
 from services.sandbox.frame import sandbox as sandbox_state
+from tests.integration.facebook.helpers import FakeContext
 
 
 class GraphServer:
@@ -62,28 +59,6 @@ class GraphServer:
 def graph_url() -> Iterator[str]:
     with GraphServer() as server:
         yield f"{server.url}/graph"
-
-
-class FakeContext:
-    """Our own port, faked: real MinIO media, the website's canonical URLs, progress kept in memory."""
-
-    def __init__(self, settings: LoaSettings) -> None:
-        self._media = MediaStore(settings)
-        self.settings = settings
-        self.saved: list[dict[str, Any]] = []
-
-    @property
-    def media(self) -> MediaStore:
-        return self._media
-
-    def canonical_url(self, content: Content) -> str:
-        return canonical_url(content, str(self.settings.website_base_url))
-
-    async def save_progress(self, post: Post) -> None:
-        self.saved.append(json.loads(json.dumps(post.progress)))  # persisted as JSON, like the job store
-
-    async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
-        return account
 
 
 @pytest.fixture

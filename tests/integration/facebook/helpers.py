@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image
 
-from loa.channels import Account
+from loa.channels import Account, Post
 from loa.events import Content, MediaRef
+from loa.links import canonical_url
+from loa.media import MediaStore
+from loa.settings import LoaSettings
 
 
 def jpeg(seed: int, size: tuple[int, int] = (64, 48)) -> bytes:
@@ -44,3 +49,25 @@ def make_content(
         "publish_at": publish_at,
     } | over
     return Content.model_validate(fields)
+
+
+class FakeContext:
+    """Our own port, faked: real MinIO media, the website's canonical URLs, progress kept in memory."""
+
+    def __init__(self, settings: LoaSettings) -> None:
+        self._media = MediaStore(settings)
+        self.settings = settings
+        self.saved: list[dict[str, Any]] = []
+
+    @property
+    def media(self) -> MediaStore:
+        return self._media
+
+    def canonical_url(self, content: Content) -> str:
+        return canonical_url(content, str(self.settings.website_base_url))
+
+    async def save_progress(self, post: Post) -> None:
+        self.saved.append(json.loads(json.dumps(post.progress)))  # persisted as JSON, like the job store
+
+    async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
+        return account

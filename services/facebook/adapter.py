@@ -90,7 +90,9 @@ class FacebookAdapter(ChannelAdapter):
                 "video/quicktime",
             }
         ),
-        # Page photos: at most 10 MB (https://developers.facebook.com/docs/graph-api/reference/page/photos/).
+        # Formats JPEG/BMP/PNG/GIF/TIFF, "we recommend uploading photos under 4MB"
+        # (https://developers.facebook.com/docs/graph-api/photo-uploads/); 10 MB is the commonly cited hard
+        # limit of a `source` upload, not stated in the docs found.
         image_max_bytes=10 * 1024 * 1024,
         # Resumable upload: videos up to 10 GB (https://developers.facebook.com/docs/video-api/guides/publishing).
         video_max_bytes=10 * 1024**3,

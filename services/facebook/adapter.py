@@ -13,6 +13,7 @@ from loa.channels import (
     Account,
     ChannelAdapter,
     Context,
+    LimitError,
     Limits,
     PermanentError,
     Post,
@@ -115,7 +116,9 @@ class FacebookAdapter(ChannelAdapter):
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         link = self.context.canonical_url(content)
-        text = target.text or content.summary or content.title
+        # The headline leads (a photo or video post has no card to show it), then the summary or the
+        # target's own text.
+        headline, text = target.title or content.title, target.text or content.summary
         tags = " ".join(hashtags(content.tags))
         images = [m for m in content.media if m.is_image]
         videos = [m for m in content.media if m.is_video]
@@ -131,8 +134,12 @@ class FacebookAdapter(ChannelAdapter):
             kind, media = "link", []
         # A link post shows the site's Open Graph card; photo and video posts cannot carry a card,
         # so the canonical link goes into their text.
-        parts = [text] if kind == "link" else [text, link]
+        parts = [headline, text] if kind == "link" else [headline, text, link]
         message = unicodedata.normalize("NFC", "\n\n".join(p for p in [*parts, tags] if p))
+        if (length := self.limits.count(message)) > MESSAGE_MAX:
+            raise LimitError(
+                f"text: {length} characters with link and hashtags, Facebook allows {MESSAGE_MAX}"
+            )
         return Post(
             content_id=content.id,
             version=content.version,

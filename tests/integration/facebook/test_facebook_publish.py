@@ -31,7 +31,7 @@ async def test_link_post_carries_summary_link_and_vietnamese_hashtags(
     graph_post = state().posts[result.external_id]
     assert graph_post.kind == "link"
     assert graph_post.link == context.canonical_url(content)
-    assert graph_post.message.startswith("Sáng 26/11, Bộ Thông tin và Truyền thông")
+    assert graph_post.message.startswith(f"{content.title}\n\nSáng 26/11, Bộ Thông tin và Truyền thông")
     assert graph_post.message.endswith("#ChuyểnĐổiSố #DịchVụCông #ĐắkLắk")  # "2030" alone is no hashtag
     assert result.url
     assert result.external_id.split("_")[1] in result.url
@@ -119,7 +119,7 @@ async def test_update_edits_the_message_and_retract_deletes(
     new_post = await adapter.render(changed, changed.targets[0], account)
     updated = await adapter.update(new_post, result, account)
     assert updated.external_id == result.external_id
-    assert state().posts[result.external_id].message.startswith("Cập nhật: hội nghị lùi sang chiều 27/11.")
+    assert "Cập nhật: hội nghị lùi sang chiều 27/11." in state().posts[result.external_id].message
 
     await adapter.retract(updated, account)
     assert result.external_id not in state().posts

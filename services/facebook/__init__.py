@@ -1,0 +1,1 @@
+"""Facebook Pages channel: Graph API publishing with facebook-sdk, native scheduling, edit and delete."""

@@ -1,0 +1,30 @@
+"""Settings of the Facebook publisher (env ``LOA_FACEBOOK_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from loa.publisher.settings import PublisherSettings
+
+
+class FacebookSettings(PublisherSettings):
+    facebook_graph_url: str = Field(
+        default="http://127.0.0.1:8090/graph",
+        description="Graph API base URL without version (https://graph.facebook.com in production)",
+    )
+    facebook_graph_version: str = Field(default="v24.0", pattern=r"^v\d+\.\d+$")
+    facebook_timeout_s: float = Field(default=60.0, gt=0)
+    facebook_native_scheduling: bool = Field(
+        default=True,
+        description="hand posts due far enough ahead to Facebook's own scheduler (per account too)",
+    )
+    facebook_native_min_lead_s: int = Field(
+        default=15 * 60,
+        ge=10 * 60,
+        description="native scheduling only for posts due at least this far ahead (Facebook: 10 min)",
+    )
+    facebook_find_window_s: int = Field(
+        default=2 * 24 * 3600,
+        gt=0,
+        description="how far back find_existing looks when no attempt time is known",
+    )

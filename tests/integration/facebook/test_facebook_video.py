@@ -1,0 +1,69 @@
+"""A video goes up by the resumable protocol, in chunks streamed from MinIO."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+
+import pytest
+
+from loa.channels import Account
+from loa.events import MediaRef
+from services.facebook.adapter import FacebookAdapter
+from services.sandbox import facebook as emulator
+from services.sandbox.facebook import Page, state
+from tests.integration.facebook.helpers import FakeContext, make_content
+
+pytestmark = pytest.mark.integration
+
+
+async def test_video_upload_in_chunks_resumes_from_saved_progress(
+    adapter: FacebookAdapter,
+    account: Account,
+    page: Page,
+    context: FakeContext,
+    put_media: Callable[[bytes, str], MediaRef],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(emulator, "VIDEO_CHUNK", 1024 * 1024)
+    data = os.urandom(3 * 1024 * 1024 + 12345)
+    content = make_content(account=account, media=[put_media(data, "video/mp4")])
+    post = await adapter.render(content, content.targets[0], account)
+    assert post.payload["kind"] == "video"
+
+    # The second chunk fails once: the job keeps its upload session and resumes there.
+    from services.sandbox.frame import Fault, sandbox
+
+    calls = {"n": 0}
+    original = adapter.graph.transfer_chunk
+
+    async def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            sandbox.plan(
+                Fault(
+                    "facebook",
+                    status=503,
+                    body={
+                        "error": {"message": "Service unavailable", "type": "FacebookApiException", "code": 2}
+                    },
+                )
+            )
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(adapter.graph, "transfer_chunk", flaky)
+    from loa.channels import TransientError
+
+    with pytest.raises(TransientError):
+        await adapter.publish(post, account)
+    assert post.progress["video_upload"]["start"] == 1024 * 1024
+
+    result = await adapter.publish(post, account)
+    video = state().videos[result.external_id]
+    assert video.finished
+    assert video.file_size == len(data)
+    assert video.sha256 == hashlib.sha256(data).hexdigest()
+    assert context.canonical_url(content) in video.description
+    offsets = [p["video_upload"]["start"] for p in context.saved if "video_upload" in p]
+    assert offsets == [0, 1024 * 1024, 2 * 1024 * 1024, 3 * 1024 * 1024, len(data)]

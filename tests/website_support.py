@@ -27,8 +27,9 @@ BODY = (
     "<ul><li>Đưa 1.200 dịch vụ công lên Cổng Dịch vụ công quốc gia;</li>"
     "<li>Đào tạo kỹ năng số cho 3,5 triệu người dân;</li>"
     "<li>Hỗ trợ 45.000 doanh nghiệp nhỏ và vừa chuyển đổi số.</li></ul>"
-    "<blockquote>“Chuyển đổi số phải lấy người dân làm trung tâm, đo bằng sự hài lòng của người dân.”</blockquote>"
-    "<p>Xem chi tiết tại <a href=\"https://example.gov.vn/bao-cao\">báo cáo tổng kết</a>.</p>"
+    "<blockquote>“Chuyển đổi số phải lấy người dân làm trung tâm, "
+    "đo bằng sự hài lòng của người dân.”</blockquote>"
+    '<p>Xem chi tiết tại <a href="https://example.gov.vn/bao-cao">báo cáo tổng kết</a>.</p>'
 )
 
 
@@ -47,7 +48,9 @@ class FakeContext:
         self.progress.append(dict(post.progress))
 
     async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
-        return Account(account.channel, account.name, {k: Secret(v) for k, v in credentials.items()}, account.options)
+        return Account(
+            account.channel, account.name, {k: Secret(v) for k, v in credentials.items()}, account.options
+        )
 
 
 def png_bytes(width: int = 1200, height: int = 675, colour: tuple[int, int, int] = (168, 21, 27)) -> bytes:
@@ -132,7 +135,9 @@ class RunningServer:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app or build_app(bucket), host="127.0.0.1", port=self.port, log_config=None, access_log=False)
+        config = uvicorn.Config(
+            app or build_app(bucket), host="127.0.0.1", port=self.port, log_config=None, access_log=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -75,9 +75,16 @@ class WebsiteAdapter(ChannelAdapter):
         if self._static is None:
             s = self.settings
             media = self.context.media
-            site = SiteInfo(s.website_site_name, s.website_site_description, str(s.website_base_url).rstrip("/"))
+            site = SiteInfo(
+                s.website_site_name, s.website_site_description, str(s.website_base_url).rstrip("/")
+            )
             index = IndexBuilder(
-                _site_bucket(media), site, s.website_page_size, s.website_index_pages, s.website_topic_pages, s.website_feed_size
+                _site_bucket(media),
+                site,
+                s.website_page_size,
+                s.website_index_pages,
+                s.website_topic_pages,
+                s.website_feed_size,
             )
             self._static = StaticSite(
                 media.client, media.website_bucket, media.bucket, site, index, s.website_retract_mode
@@ -173,7 +180,12 @@ class WebsiteAdapter(ChannelAdapter):
         )
 
     def _log_fields(self, post: Post) -> dict[str, Any]:
-        return {"content_id": post.content_id, "channel": self.name, "account": post.account, "version": post.version}
+        return {
+            "content_id": post.content_id,
+            "channel": self.name,
+            "account": post.account,
+            "version": post.version,
+        }
 
 
 def _site_bucket(media: Any) -> Any:

@@ -40,7 +40,10 @@ SECURITY_HEADERS = {
     ),
 }
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-_FALLBACK = {404: b"<!doctype html><title>404</title><h1>404</h1>", 410: b"<!doctype html><title>410</title><h1>410</h1>"}
+_FALLBACK = {
+    404: b"<!doctype html><title>404</title><h1>404</h1>",
+    410: b"<!doctype html><title>410</title><h1>410</h1>",
+}
 
 
 def key_of(path: str) -> str | None:

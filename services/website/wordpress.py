@@ -79,7 +79,9 @@ def map_error(response: httpx.Response, action: str) -> Exception:
     text = f"WordPress {action}: {response.status_code} {code or ''} {message or ''}".strip()
     excerpt = response.text[:4000]
     if response.status_code >= 500 or response.status_code in {408, 429}:
-        return TransientError(text, code=code or response.status_code, excerpt=excerpt, retry_at=_retry_at(response))
+        return TransientError(
+            text, code=code or response.status_code, excerpt=excerpt, retry_at=_retry_at(response)
+        )
     if response.status_code in {401, 403} or code in AUTH_CODES:
         return AuthError(text, code=code or response.status_code, excerpt=excerpt)
     return PermanentError(text, code=code or response.status_code, excerpt=excerpt)
@@ -119,7 +121,9 @@ class WordPress:
 
     async def _call(self, account: Account, method: str, path: str, action: str, **kwargs: Any) -> Any:
         try:
-            response = await self.http.request(method, self._base(account) + path, auth=self._auth(account), **kwargs)
+            response = await self.http.request(
+                method, self._base(account) + path, auth=self._auth(account), **kwargs
+            )
         except httpx.TimeoutException as e:
             raise TransientError(f"WordPress {action}: timed out") from e
         except httpx.TransportError as e:
@@ -148,11 +152,19 @@ class WordPress:
         }
         params = {"alt_text": ref.alt, "caption": ref.caption} if ref.alt or ref.caption else None
         result: dict[str, Any] = await self._call(
-            account, "POST", "/media", "media upload", content=self._stream(ref), headers=headers, params=params
+            account,
+            "POST",
+            "/media",
+            "media upload",
+            content=self._stream(ref),
+            headers=headers,
+            params=params,
         )
         return result
 
-    async def _media(self, post: Post, content: Content, account: Account, context: Context) -> dict[str, Any]:
+    async def _media(
+        self, post: Post, content: Content, account: Account, context: Context
+    ) -> dict[str, Any]:
         """Upload each image once (ids kept in ``post.progress`` across retries)."""
         uploaded: dict[str, Any] = post.progress.setdefault("wordpress_media", {})
         for ref in content.media:
@@ -202,10 +214,14 @@ class WordPress:
 
         content = content_of(post)
         uploaded = await self._media(post, content, account, context)
-        item = await self._call(account, "POST", "/posts", "create post", json=self._fields(post, content, uploaded))
+        item = await self._call(
+            account, "POST", "/posts", "create post", json=self._fields(post, content, uploaded)
+        )
         return self._result(item)
 
-    async def update(self, post: Post, previous: PublishResult, account: Account, context: Context) -> PublishResult:
+    async def update(
+        self, post: Post, previous: PublishResult, account: Account, context: Context
+    ) -> PublishResult:
         from services.website.adapter import content_of
 
         content = content_of(post)
@@ -233,5 +249,7 @@ class WordPress:
             raise
 
     async def confirm(self, previous: PublishResult, account: Account) -> PublishResult | None:
-        item = await self._call(account, "GET", f"/posts/{previous.external_id}", "read post", params={"context": "edit"})
+        item = await self._call(
+            account, "GET", f"/posts/{previous.external_id}", "read post", params={"context": "edit"}
+        )
         return self._result(item) if item.get("status") == "publish" else None

@@ -19,7 +19,9 @@ from tests.website_support import FakeContext, RunningServer, article, make_medi
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium (apt-get install chromium)"),
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason="needs Debian's chromium (apt-get install chromium)"
+    ),
 ]
 TITLE = "Đẩy mạnh chuyển đổi số: Hội nghị tổng kết năm 2026 của Bộ Thông tin và Truyền thông"
 
@@ -51,10 +53,16 @@ def illustration() -> bytes:
 
 
 async def _publish(adapter: WebsiteAdapter, media: MediaStore) -> str:
-    image = store_image(media, alt="Quang cảnh hội nghị tổng kết công tác chuyển đổi số năm 2026",
-                        caption="Quang cảnh hội nghị tại Hà Nội, sáng 26/11/2026.", data=illustration())
+    image = store_image(
+        media,
+        alt="Quang cảnh hội nghị tổng kết công tác chuyển đổi số năm 2026",
+        caption="Quang cảnh hội nghị tại Hà Nội, sáng 26/11/2026.",
+        data=illustration(),
+    )
     account = static_account()
-    for i, title in enumerate(["Thông báo lịch tiếp công dân tháng 12/2026", "Đường dây nóng hỗ trợ người dân vùng lũ"]):
+    for i, title in enumerate(
+        ["Thông báo lịch tiếp công dân tháng 12/2026", "Đường dây nóng hỗ trợ người dân vùng lũ"]
+    ):
         other = article(f"01JD5Z8Q4M9R3T7V2X6YOTH00{i}", title=title, tags=["Thông báo"], unit="Văn phòng Bộ")
         await adapter.publish(await adapter.render(other, other.targets[0], account), account)
     content = article("01JD5Z8Q4M9R3T7V2X6YBRW001", title=TITLE, media=[image])
@@ -73,8 +81,13 @@ def test_article_renders_in_chromium_at_390_and_1280(settings: LoaSettings) -> N
     with RunningServer(adapter.static.bucket) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         try:
             for width in (390, 1280):
@@ -88,9 +101,15 @@ def test_article_renders_in_chromium_at_390_and_1280(settings: LoaSettings) -> N
                 assert page.locator("h1").inner_text() == TITLE
                 assert page.title().startswith(TITLE)
                 # The lead image loaded and fits the viewport; nothing scrolls sideways.
-                assert page.evaluate("(() => { const i = document.querySelector('figure img'); return i.complete && i.naturalWidth > 0; })()")
+                assert page.evaluate(
+                    "(() => { const i = document.querySelector('figure img');"
+                    " return i.complete && i.naturalWidth > 0; })()"
+                )
                 assert page.evaluate("document.documentElement.scrollWidth") <= width
-                assert page.evaluate("getComputedStyle(document.querySelector('.masthead')).backgroundImage") != "none"
+                assert (
+                    page.evaluate("getComputedStyle(document.querySelector('.masthead')).backgroundImage")
+                    != "none"
+                )
                 shot = Path(out / f"website-article-{width}.png")
                 page.screenshot(path=str(shot), full_page=True)
                 assert shot.stat().st_size > 10_000

@@ -17,9 +17,15 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize(
     ("title", "slug"),
     [
-        ("Đại hội đại biểu toàn quốc lần thứ XIV của Đảng", "dai-hoi-dai-bieu-toan-quoc-lan-thu-xiv-cua-dang"),
+        (
+            "Đại hội đại biểu toàn quốc lần thứ XIV của Đảng",
+            "dai-hoi-dai-bieu-toan-quoc-lan-thu-xiv-cua-dang",
+        ),
         ("ĐƯỜNG DÂY NÓNG: Ứng phó bão số 13", "duong-day-nong-ung-pho-bao-so-13"),
-        ("Thủ tướng chỉ đạo khắc phục hậu quả mưa lũ ở miền Trung", "thu-tuong-chi-dao-khac-phuc-hau-qua-mua-lu-o-mien-trung"),
+        (
+            "Thủ tướng chỉ đạo khắc phục hậu quả mưa lũ ở miền Trung",
+            "thu-tuong-chi-dao-khac-phuc-hau-qua-mua-lu-o-mien-trung",
+        ),
         ("Quyết định số 1234/QĐ-TTg ngày 26/11/2026", "quyet-dinh-so-1234-qd-ttg-ngay-26-11-2026"),
         ("Ơn nghĩa – Ưu tiên — “trích dẫn”", "on-nghia-uu-tien-trich-dan"),
         ("Ðà Nẵng (eth look-alike)", "da-nang-eth-look-alike"),
@@ -36,9 +42,7 @@ def test_slugify_accepts_decomposed_input() -> None:
 
 
 def test_every_vietnamese_letter_folds_to_ascii() -> None:
-    letters = (
-        "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵđ"
-    )
+    letters = "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵđ"
     folded = fold_vietnamese(letters + letters.upper())
     assert folded.isascii()
     assert set(folded.lower()) == set("aeiouyd")

@@ -38,7 +38,9 @@ class SiteBucket:
         self.bucket = bucket
 
     def put(self, key: str, data: bytes, content_type: str, cache_control: str | None = None) -> str:
-        headers = {"Cache-Control": cache_control} if cache_control else None
+        headers: dict[str, str | list[str] | tuple[str]] | None = (
+            {"Cache-Control": cache_control} if cache_control else None
+        )
         result = self.client.put_object(
             self.bucket, key, io.BytesIO(data), len(data), content_type=content_type, metadata=headers
         )

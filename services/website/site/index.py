@@ -15,6 +15,7 @@ import math
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from itertools import islice
 
 from services.website.site import render as r
 from services.website.site.bucket import SiteBucket
@@ -70,19 +71,32 @@ class IndexBuilder:
         self.topic_pages = topic_pages
         self.feed_size = feed_size
         self.cache = EntryCache(bucket)
+        self._scopes = ThreadPoolExecutor(max_workers=8, thread_name_prefix="index-scope")
+        self._io = ThreadPoolExecutor(max_workers=16, thread_name_prefix="index-io")
+
+    def put_all(self, writes: list[tuple[str, bytes, str]], cache_control: str | None = INDEX_CACHE) -> None:
+        """Write objects in parallel (MinIO answers requests concurrently; latency dominates)."""
+        for future in [
+            self._io.submit(self.bucket.put, k, data, ct, cache_control) for k, data, ct in writes
+        ]:
+            future.result()
 
     def rebuild(self, scopes: list[Scope]) -> None:
-        """Rebuild each index from its listing until the listing is stable around the write."""
-        for scope in dict.fromkeys(scopes):
-            limit = self._limit(scope)
-            keys = self._list(scope, limit)
-            for _ in range(MAX_REBUILDS):
-                self._write(scope, keys)
-                again = self._list(scope, limit)
-                if again == keys:
-                    break
-                log.info("index %s changed while rebuilding; rebuilding again", scope.prefix)
-                keys = again
+        """Rebuild the indexes (in parallel), each until its listing is stable around the write."""
+        for future in [self._scopes.submit(self._rebuild_one, scope) for scope in dict.fromkeys(scopes)]:
+            future.result()
+
+    def _rebuild_one(self, scope: Scope) -> None:
+        limit = self._limit(scope)
+        keys = self._list(scope, limit)
+        for _ in range(MAX_REBUILDS):
+            self._write(scope, keys)
+            again = self._list(scope, limit)
+            if again == keys:
+                return
+            log.info("index %s changed while rebuilding; rebuilding again", scope.prefix)
+            keys = again
+        log.warning("index %s kept changing; the next publish rebuilds it", scope.prefix)
 
     def _limit(self, scope: Scope) -> int:
         if scope.kind == "all":
@@ -94,8 +108,11 @@ class IndexBuilder:
     def _list(self, scope: Scope, limit: int) -> list[str]:
         if scope.kind == "month":
             # The sitemap needs every URL of the month and its date: the listing gives both.
-            return [f"{o.key}\t{o.last_modified.isoformat() if o.last_modified else ''}"
-                    for o in self.bucket.iter_objects(scope.prefix)][:limit]
+            rows = (
+                f"{o.key}\t{o.last_modified.isoformat() if o.last_modified else ''}"
+                for o in self.bucket.iter_objects(scope.prefix)
+            )
+            return list(islice(rows, limit))
         return self.bucket.first_keys(scope.prefix, limit)
 
     def _write(self, scope: Scope, keys: list[str]) -> None:
@@ -106,12 +123,19 @@ class IndexBuilder:
         if scope.kind == "all":
             self._write_pages(entries, "", "", self.index_pages)
             feed = entries[: self.feed_size]
-            self.bucket.put("rss.xml", r.render("rss.xml", self.site, entries=feed), "application/rss+xml; charset=utf-8", INDEX_CACHE)
-            self.bucket.put(
-                "atom.xml",
-                r.render("atom.xml", self.site, entries=feed, now=datetime.now(UTC)),
-                "application/atom+xml; charset=utf-8",
-                INDEX_CACHE,
+            self.put_all(
+                [
+                    (
+                        "rss.xml",
+                        r.render("rss.xml", self.site, entries=feed),
+                        "application/rss+xml; charset=utf-8",
+                    ),
+                    (
+                        "atom.xml",
+                        r.render("atom.xml", self.site, entries=feed, now=datetime.now(UTC)),
+                        "application/atom+xml; charset=utf-8",
+                    ),
+                ]
             )
             return
         folder = "chu-de" if scope.kind == "tag" else "don-vi"
@@ -134,11 +158,12 @@ class IndexBuilder:
         def page_url(n: int) -> str:
             return f"/{folder}" if n == 1 else f"/{folder}trang-{n}.html"
 
+        writes = []
         for n in range(1, pages + 1):
             chunk = entries[(n - 1) * self.page_size : n * self.page_size]
             html = r.render_listing(self.site, chunk, n, pages, heading, page_url(n), page_url)
-            key = f"{folder}index.html" if n == 1 else f"{folder}trang-{n}.html"
-            self.bucket.put(key, html, HTML, INDEX_CACHE)
+            writes.append((f"{folder}index.html" if n == 1 else f"{folder}trang-{n}.html", html, HTML))
+        self.put_all(writes)
         stale = [f"{folder}trang-{n}.html" for n in range(pages + 1, max_pages + 1)]
         if stale:
             self.bucket.delete_many(stale)
@@ -148,10 +173,23 @@ class IndexBuilder:
         for row in rows:
             key, _, stamp = row.partition("\t")
             name = key.rsplit("/", 1)[-1]
-            urls.append({"path": f"/{scope.slug}/{name}", "lastmod": datetime.fromisoformat(stamp) if stamp else None})
-        self.bucket.put(f"sitemaps/{scope.slug.replace('/', '-')}.xml", r.render("sitemap.xml", self.site, urls=urls), XML, INDEX_CACHE)
+            lastmod = datetime.fromisoformat(stamp) if stamp else None
+            urls.append({"path": f"/{scope.slug}/{name}", "lastmod": lastmod})
         months = sorted(
-            {p.removeprefix(MONTHS).strip("/").replace("/", "-") for y in self.bucket.child_prefixes(MONTHS) for p in self.bucket.child_prefixes(y)},
+            {
+                p.removeprefix(MONTHS).strip("/").replace("/", "-")
+                for year in self.bucket.child_prefixes(MONTHS)
+                for p in self.bucket.child_prefixes(year)
+            },
             reverse=True,
         )
-        self.bucket.put("sitemap.xml", r.render("sitemap_index.xml", self.site, months=months), XML, INDEX_CACHE)
+        self.put_all(
+            [
+                (
+                    f"sitemaps/{scope.slug.replace('/', '-')}.xml",
+                    r.render("sitemap.xml", self.site, urls=urls),
+                    XML,
+                ),
+                ("sitemap.xml", r.render("sitemap_index.xml", self.site, months=months), XML),
+            ]
+        )

@@ -133,7 +133,9 @@ class ArticleView:
     videos: list[dict[str, Any]] = field(default_factory=list)
 
 
-def article_view(content: Content, url: str, marker: str, published: datetime, updated: datetime) -> ArticleView:
+def article_view(
+    content: Content, url: str, marker: str, published: datetime, updated: datetime
+) -> ArticleView:
     body, inline = safe_body(content)
     images = [m for m in content.media if m.is_image]
     lead = next((m for m in images if m.sha256 not in inline), None)

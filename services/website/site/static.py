@@ -51,7 +51,9 @@ class StaticSite:
             return
         key = r.STYLESHEET_PATH.lstrip("/")
         if self.bucket.stat(key) is None:
-            self.bucket.put(key, r.STYLESHEET, "text/css; charset=utf-8", "public, max-age=31536000, immutable")
+            self.bucket.put(
+                key, r.STYLESHEET, "text/css; charset=utf-8", "public, max-age=31536000, immutable"
+            )
         self.bucket.put("404.html", r.render_status(self.site, 404), HTML, "public, max-age=300")
         self.bucket.put("410.html", r.render_status(self.site, 410), HTML, "public, max-age=300")
         if self.bucket.stat("index.html") is None:
@@ -97,12 +99,13 @@ class StaticSite:
         self.copy_media(content)
         view = r.article_view(content, url, marker, entry.published, entry.updated)
         self.bucket.put(page_key(path), r.render("article.html", self.site, a=view), HTML, ARTICLE_CACHE)
-        self.bucket.delete_many([withdrawn_key(path)] if self.bucket.stat(withdrawn_key(path)) else [])
+        if previous is None and self.retract_mode == "withdrawn":
+            self.bucket.delete(withdrawn_key(path))  # a republished URL is live again
         raw = entry.to_json()
+        keys = [*entry.index_keys(), record_key(content.id)]
+        self.index.put_all([(key, raw, "application/json") for key in keys], cache_control=None)
         for key in entry.index_keys():
-            self.bucket.put(key, raw, "application/json")
             self.index.cache.remember(key, entry)
-        self.bucket.put(record_key(content.id), raw, "application/json")
         stale: list[str] = []
         if previous is not None:
             stale = [k for k in previous.index_keys() if k not in set(entry.index_keys())]

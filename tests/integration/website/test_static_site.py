@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import feedparser
 import pytest
@@ -22,7 +21,9 @@ pytestmark = pytest.mark.integration
 
 
 def website_settings(settings: LoaSettings, **overrides: object) -> WebsiteSettings:
-    return WebsiteSettings(**{**settings.model_dump(), "website_page_size": 3, "website_index_pages": 2, **overrides})
+    return WebsiteSettings(
+        **{**settings.model_dump(), "website_page_size": 3, "website_index_pages": 2, **overrides}
+    )
 
 
 @pytest.fixture
@@ -49,7 +50,9 @@ def text(bucket: SiteBucket, key: str) -> str:
 
 async def test_article_page_index_feeds_and_sitemap(adapter: WebsiteAdapter) -> None:
     media = adapter.context.media
-    image = store_image(media, alt="Quang cảnh hội nghị tổng kết chuyển đổi số", caption="Quang cảnh hội nghị")
+    image = store_image(
+        media, alt="Quang cảnh hội nghị tổng kết chuyển đổi số", caption="Quang cảnh hội nghị"
+    )
     result = await publish(adapter, "01JD5Z8Q4M9R3T7V2X6YART001", media=[image])
     assert result.url == "http://127.0.0.1:8082/2026/11/" + result.external_id.rsplit("/", 1)[-1]
     assert re.fullmatch(r"/2026/11/day-manh-chuyen-doi-so-[a-z0-9-]+-6yart001\.html", result.external_id)
@@ -84,15 +87,20 @@ async def test_update_rerenders_and_retract_removes_everywhere(adapter: WebsiteA
     content = article("01JD5Z8Q4M9R3T7V2X6YUPD001")
     post = await adapter.render(content, content.targets[0], account)
     first = await adapter.publish(post, account)
-    changed = article("01JD5Z8Q4M9R3T7V2X6YUPD001", version=2, title="Đính chính: Hội nghị tổng kết chuyển đổi số",
-                      tags=["Đính chính"], approved_at=datetime(2026, 11, 27, 2, 5, tzinfo=UTC))
+    changed = article(
+        "01JD5Z8Q4M9R3T7V2X6YUPD001",
+        version=2,
+        title="Đính chính: Hội nghị tổng kết chuyển đổi số",
+        tags=["Đính chính"],
+        approved_at=datetime(2026, 11, 27, 2, 5, tzinfo=UTC),
+    )
     post2 = await adapter.render(changed, changed.targets[0], account)
     second = await adapter.update(post2, first, account)
     assert second.url == first.url  # a new title keeps the first URL
     bucket = site(adapter)
     page = text(bucket, first.external_id.lstrip("/"))
     assert "Đính chính: Hội nghị tổng kết" in page
-    assert "Cập nhật <time datetime=\"2026-11-27T09:05:00+07:00\">Thứ Sáu, 27/11/2026 09:05</time>" in page
+    assert 'Cập nhật <time datetime="2026-11-27T09:05:00+07:00">Thứ Sáu, 27/11/2026 09:05</time>' in page
     assert "Đính chính: Hội nghị" in text(bucket, "index.html")
     assert first.external_id not in text(bucket, "chu-de/chuyen-doi-so/index.html")
     assert first.external_id in text(bucket, "chu-de/dinh-chinh/index.html")
@@ -100,8 +108,14 @@ async def test_update_rerenders_and_retract_removes_everywhere(adapter: WebsiteA
     await adapter.retract(second, account)
     assert bucket.get(first.external_id.lstrip("/")) is None
     assert bucket.get("_withdrawn/" + first.external_id.lstrip("/")) is not None
-    for key in ("index.html", "rss.xml", "atom.xml", "sitemaps/2026-11.xml", "chu-de/dinh-chinh/index.html",
-                "don-vi/vu-hop-tac-quoc-te/index.html"):
+    for key in (
+        "index.html",
+        "rss.xml",
+        "atom.xml",
+        "sitemaps/2026-11.xml",
+        "chu-de/dinh-chinh/index.html",
+        "don-vi/vu-hop-tac-quoc-te/index.html",
+    ):
         assert first.external_id.rsplit("/", 1)[-1] not in text(bucket, key), key
     assert await adapter.find_existing(post2, account) is None
 
@@ -115,7 +129,9 @@ async def test_find_existing_checks_the_marker(adapter: WebsiteAdapter) -> None:
     found = await adapter.find_existing(post, account)
     assert found is not None and found.url == published.url
     # a different content at the same URL is not ours
-    site(adapter).put(post.payload["path"].lstrip("/"), b'<meta name="loa-marker" content="loa-other">', "text/html")
+    site(adapter).put(
+        post.payload["path"].lstrip("/"), b'<meta name="loa-marker" content="loa-other">', "text/html"
+    )
     assert await adapter.find_existing(post, account) is None
 
 
@@ -129,8 +145,14 @@ async def test_pagination_keeps_the_newest_and_concurrent_replicas_lose_nothing(
     jobs = []
     for i in range(8):
         adapter = replicas[i % 2]
-        jobs.append(publish(adapter, f"01JD5Z8Q4M9R3T7V2X6YCON{i:03d}", title=f"Thông báo số {i} về lịch tiếp công dân",
-                            approved_at=start + timedelta(hours=i)))
+        jobs.append(
+            publish(
+                adapter,
+                f"01JD5Z8Q4M9R3T7V2X6YCON{i:03d}",
+                title=f"Thông báo số {i} về lịch tiếp công dân",
+                approved_at=start + timedelta(hours=i),
+            )
+        )
     results = await asyncio.gather(*jobs)
     bucket = site(replicas[0])
     front = text(bucket, "index.html") + text(bucket, "trang-2.html")

@@ -45,7 +45,9 @@ state = _State()
 
 
 def error(code: str, message: str, status: int, **data: Any) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message, "data": {"status": status, **data}}, status_code=status)
+    return JSONResponse(
+        {"code": code, "message": message, "data": {"status": status, **data}}, status_code=status
+    )
 
 
 def invalid_param(name: str, reason: str) -> JSONResponse:
@@ -63,9 +65,13 @@ def user_of(request: Request) -> tuple[str | None, JSONResponse | None]:
         return None, error("rest_invalid_auth", "Malformed Authorization header.", 401)
     password = password.replace(" ", "")
     if not name:
-        return None, error("invalid_username", "Unknown username. Check again or try your email address.", 401)
+        return None, error(
+            "invalid_username", "Unknown username. Check again or try your email address.", 401
+        )
     if len(password) != 24 or not password.isalnum() or password.startswith("revoked"):
-        return None, error("incorrect_password", "The provided password is an invalid application password.", 401)
+        return None, error(
+            "incorrect_password", "The provided password is an invalid application password.", 401
+        )
     return name, None
 
 
@@ -160,7 +166,9 @@ async def _apply(post: dict[str, Any], body: dict[str, Any], user: str) -> JSONR
     if "slug" in body:
         post["slug"] = unique_slug(str(body["slug"]), post.get("id"))
     elif not post.get("slug"):
-        post["slug"] = unique_slug(re.sub(r"[^a-z0-9]+", "-", post["title"].lower()).strip("-") or str(post["id"]))
+        post["slug"] = unique_slug(
+            re.sub(r"[^a-z0-9]+", "-", post["title"].lower()).strip("-") or str(post["id"])
+        )
     post["modified_gmt"] = wp_date(sandbox.now())
     post["link"] = permalink(post)
     return None
@@ -171,7 +179,9 @@ def _auth_for_write(request: Request, action: str) -> tuple[str | None, JSONResp
     if refused is not None:
         return None, refused
     if user is None:
-        return None, error(f"rest_cannot_{action}", f"Sorry, you are not allowed to {action} posts as this user.", 401)
+        return None, error(
+            f"rest_cannot_{action}", f"Sorry, you are not allowed to {action} posts as this user.", 401
+        )
     return user, None
 
 
@@ -181,7 +191,9 @@ async def create_post(request: Request) -> Response:
         return faulted
     user, refused = _auth_for_write(request, "create")
     if refused is not None or user is None:
-        return refused or error("rest_cannot_create", "Sorry, you are not allowed to create posts as this user.", 401)
+        return refused or error(
+            "rest_cannot_create", "Sorry, you are not allowed to create posts as this user.", 401
+        )
     try:
         body = await request.json()
     except ValueError:
@@ -190,7 +202,9 @@ async def create_post(request: Request) -> Response:
     if (problem := await _apply(post, body, user)) is not None:
         return problem
     state.posts[post["id"]] = post
-    sandbox.record(PLATFORM, "post", {"id": post["id"], "status": post["status"], "title": post["title"], "user": user})
+    sandbox.record(
+        PLATFORM, "post", {"id": post["id"], "status": post["status"], "title": post["title"], "user": user}
+    )
     return JSONResponse(view(post, "edit"), status_code=201)
 
 
@@ -204,11 +218,15 @@ async def list_posts(request: Request) -> Response:
         return refused
     statuses = [s for s in request.query_params.get("status", "publish").split(",") if s]
     if any(s not in (*STATUSES, "trash", "any") for s in statuses):
-        return invalid_param("status", "status is not one of publish, future, draft, pending, private, trash, any.")
+        return invalid_param(
+            "status", "status is not one of publish, future, draft, pending, private, trash, any."
+        )
     if statuses != ["publish"] and user is None:
         return error("rest_forbidden_status", "Status is forbidden.", 401)
     if request.query_params.get("context") == "edit" and user is None:
-        return error("rest_forbidden_context", "Sorry, you are not allowed to edit posts in this post type.", 401)
+        return error(
+            "rest_forbidden_context", "Sorry, you are not allowed to edit posts in this post type.", 401
+        )
     wanted = set(STATUSES) if "any" in statuses else set(statuses)
     slug = request.query_params.get("slug")
     found = [
@@ -255,7 +273,9 @@ async def update_post(post_id: int, request: Request) -> Response:
     if (problem := await _apply(updated, body, user)) is not None:
         return problem
     state.posts[post_id] = updated
-    sandbox.record(PLATFORM, "update", {"id": post_id, "status": updated["status"], "title": updated["title"]})
+    sandbox.record(
+        PLATFORM, "update", {"id": post_id, "status": updated["status"], "title": updated["title"]}
+    )
     return JSONResponse(view(updated, "edit"))
 
 
@@ -303,7 +323,9 @@ async def upload_media(request: Request) -> Response:
         return error("rest_upload_no_data", "No data supplied.", 400)
     mime = request.headers.get("content-type", "")
     if not mime.startswith(("image/", "video/", "audio/", "application/pdf")):
-        return error("rest_upload_sideload_error", "Sorry, you are not allowed to upload this file type.", 500)
+        return error(
+            "rest_upload_sideload_error", "Sorry, you are not allowed to upload this file type.", 500
+        )
     media_id = next(state.ids)
     filename = found.group(1)
     item = {

@@ -29,9 +29,7 @@ class FaultIn(BaseModel):
 
 
 @router.get("/records")
-def records(
-    platform: str | None = None, kind: str | None = None, after: int = 0
-) -> list[dict[str, Any]]:
+def records(platform: str | None = None, kind: str | None = None, after: int = 0) -> list[dict[str, Any]]:
     """What the emulators accepted, oldest first; ``after`` = only records with a larger id."""
     return [asdict(r) for r in sandbox.list(platform, kind) if r.id > after]
 

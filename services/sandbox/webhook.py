@@ -229,7 +229,9 @@ sandbox.register_card(
     """<h3>{{ data.payload.title }}</h3>
 {% if data.payload.summary %}<p><em>{{ data.payload.summary }}</em></p>{% endif %}
 <p style="white-space: pre-wrap">{{ data.payload.text }}</p>
-{% if data.payload.url %}<p><a href="{{ data.payload.url | http_url }}">{{ data.payload.url }}</a></p>{% endif %}
+{% if data.payload.url %}
+<p><a href="{{ data.payload.url | http_url }}">{{ data.payload.url }}</a></p>
+{% endif %}
 {% for m in data.payload.media or [] %}<p class="meta">{{ m.content_type }} · {{ m.alt }}</p>{% endfor %}
 <p class="meta">endpoint {{ data.endpoint }} · {{ data.delivery_id }} · key {{ data.idempotency_key }}</p>""",
     kinds={"delivery"},

@@ -46,7 +46,8 @@ def test_accepts_a_signed_delivery_and_records_it(client: TestClient) -> None:
     answer = post(client)
     assert answer.status_code == 201
     delivery = answer.json()
-    assert delivery["payload"] == DOC and delivery["status"] == "live"
+    assert delivery["payload"] == DOC
+    assert delivery["status"] == "live"
     assert delivery["url"].endswith(f"/webhook/intranet/deliveries/{delivery['id']}")
     [record] = client.get("/_sandbox/records", params={"platform": "webhook"}).json()
     assert record["data"]["payload"]["title"] == DOC["title"]
@@ -73,7 +74,8 @@ def test_refuses_unsigned_unknown_endpoint_and_bad_json(client: TestClient) -> N
     assert client.post("/webhook/intranet", content=b"{}").json()["error"] == "missing_signature"
     assert client.post("/webhook/nowhere", content=b"{}", headers=signed(b"{}")).status_code == 404
     bad = client.post("/webhook/intranet", content=b"{oops", headers=signed(b"{oops"))
-    assert bad.status_code == 400 and bad.json()["error"] == "invalid_json"
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "invalid_json"
 
 
 def test_counts_every_accepted_request_without_deduplicating(client: TestClient) -> None:
@@ -94,7 +96,8 @@ def test_update_then_delete(client: TestClient) -> None:
     path = f"/webhook/intranet/deliveries/{delivery_id}"
     new = json.dumps({"title": "Đính chính: Thông cáo báo chí"}, ensure_ascii=False).encode()
     updated = client.put(path, content=new, headers=signed(new))
-    assert updated.status_code == 200 and updated.json()["payload"]["title"].startswith("Đính chính")
+    assert updated.status_code == 200
+    assert updated.json()["payload"]["title"].startswith("Đính chính")
     assert "Đính chính" in client.get("/").text
     assert client.delete(path, headers=signed(b"")).status_code == 204
     assert client.delete(path, headers=signed(b"")).status_code == 410
@@ -118,7 +121,8 @@ def test_secret_rotation_and_env_secrets(client: TestClient, monkeypatch: pytest
 def test_faults_answer_before_the_receiver(client: TestClient) -> None:
     client.post("/_sandbox/faults", json={"platform": "webhook", "preset": "rate_limit", "reset_after_s": 5})
     limited = post(client)
-    assert limited.status_code == 429 and limited.headers["Retry-After"] == "5"
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "5"
     assert client.get("/_sandbox/webhook/accepted").json() == {}
     assert post(client).status_code == 201
     assert client.get("/_sandbox/stats").json()["webhook"]["requests"] == 2

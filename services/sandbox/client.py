@@ -80,6 +80,12 @@ class SandboxClient:
         """Create a webhook endpoint or rotate its secret."""
         self._call("PUT", f"/webhook/endpoints/{endpoint}", json={"secret": secret})
 
+    def webhook_live(self, endpoint: str | None = None) -> list[dict[str, Any]]:
+        """Webhook deliveries not deleted: ``{"id", "endpoint", "idempotency_key", "payload"}``."""
+        params = {} if endpoint is None else {"endpoint": endpoint}
+        result: list[dict[str, Any]] = self._call("GET", "/webhook/live", params=params)
+        return result
+
     def webhook_accepted(self) -> dict[str, int]:
         """Accepted webhook POSTs per idempotency key, duplicates included."""
         result: dict[str, int] = self._call("GET", "/webhook/accepted")

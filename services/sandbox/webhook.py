@@ -218,6 +218,16 @@ def configure_endpoint(endpoint: str, config: EndpointIn) -> dict[str, str]:
     return {"endpoint": endpoint, "status": "configured"}
 
 
+@router.get("/_sandbox/webhook/live", tags=["sandbox control"])
+def live(endpoint: str | None = None) -> list[dict[str, Any]]:
+    """The deliveries a reader still sees (not deleted), with their current payload."""
+    return [
+        {"id": d.id, "endpoint": d.endpoint, "idempotency_key": d.idempotency_key, "payload": d.payload}
+        for d in receiver.deliveries.values()
+        if d.deleted_at is None and endpoint in (None, d.endpoint)
+    ]
+
+
 @router.get("/_sandbox/webhook/accepted", tags=["sandbox control"])
 def accepted() -> dict[str, int]:
     """Accepted POSTs per idempotency key, duplicates included (the exactly-once check reads this)."""

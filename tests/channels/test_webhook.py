@@ -35,15 +35,8 @@ class TestWebhookAdapter(AdapterContract):
         return Account("webhook", "so-tttt-ha-noi", {"secret": Secret(SECRET)}, {"url": self.url})
 
     async def platform_posts(self) -> list[dict[str, Any]]:
-        retracted = {r["data"]["delivery_id"] for r in self.sandbox.records("webhook", "retract")}
-        return [
-            {
-                "id": r["data"]["delivery_id"],
-                "text": f"{r['data']['payload']['title']}\n{r['data']['payload']['text']}",
-            }
-            for r in self.sandbox.records("webhook", "delivery")
-            if r["data"]["delivery_id"] not in retracted
-        ]
+        live = self.sandbox.webhook_live(ENDPOINT)
+        return [{"id": d["id"], "text": f"{d['payload']['title']}\n{d['payload']['text']}"} for d in live]
 
     async def inject_fault(self, kind: str) -> None:
         if kind == "expired_token":  # a webhook's credential "expires" when the receiver rotates it

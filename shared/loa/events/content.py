@@ -20,7 +20,7 @@ DEFAULT_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
 MEDIA_KEY = re.compile(r"^sha256/[0-9a-f]{64}$")
 ContentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
-ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$")]
+ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 AccountName = Annotated[NfcStr, Field(min_length=1, max_length=100, pattern=r"^[^\s/]+$")]
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 

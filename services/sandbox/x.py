@@ -12,7 +12,9 @@ OAuth 1.0a signatures are verified against the URL the client signed (api.twitte
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import itertools
 import time
 import urllib.parse
@@ -110,8 +112,9 @@ async def _authenticate(request: Request) -> XUser | JSONResponse:
     base = signature.signature_base_string(
         request.method, signature.base_string_uri(signed_url), signature.normalize_parameters(collected)
     )
-    expected = signature.sign_hmac_sha1(base, user.consumer_secret, user.access_token_secret)
-    if not utils.safe_string_equals(expected, urllib.parse.unquote(params.get("oauth_signature", ""))):
+    key = f"{utils.escape(user.consumer_secret)}&{utils.escape(user.access_token_secret)}"
+    expected = base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()).decode()
+    if not hmac.compare_digest(expected, urllib.parse.unquote(params.get("oauth_signature", ""))):
         return _problem(401, "Unauthorized", "Unauthorized")
     return user
 

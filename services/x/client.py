@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from services.x.transport import route
 
 API_HOST = "https://api.twitter.com"
 MEDIA_STATUS_WAIT_MAX_S = 5.0
+_ID = re.compile(r"/\d+")
 
 
 class XClient:
@@ -31,20 +33,27 @@ class XClient:
         self._keys = {k: account.secret(k) for k in keys}
         self.client = tweepy.Client(**self._keys, return_type=requests.Response)
         route(self.client.session, base_url)
-        self.blocked_until: datetime | None = None
+        self.blocked_until: dict[str, datetime] = {}
+        """Per endpoint (``POST /2/tweets``...): no call before this time, its window is spent."""
         self._user_id: str | None = None
 
     # -- plumbing -------------------------------------------------------------------------
-    def _remember_limits(self, response: requests.Response) -> None:
+    @staticmethod
+    def _endpoint(method: str, route_: str) -> str:
+        return f"{method} {_ID.sub('/:id', route_)}"
+
+    def _remember_limits(self, endpoint: str, response: requests.Response) -> None:
         """Slow down before the limit: no call is made once a window is spent."""
         for prefix in ("x-rate-limit", "x-user-limit-24hour"):
-            if response.headers.get(f"{prefix}-remaining") == "0":
-                self.blocked_until = errors.reset_time(response, f"{prefix}-reset")
+            reset = errors.reset_time(response, f"{prefix}-reset")
+            if response.headers.get(f"{prefix}-remaining") == "0" and reset is not None:
+                self.blocked_until[endpoint] = max(reset, self.blocked_until.get(endpoint, reset))
 
-    def _check_budget(self) -> None:
-        if self.blocked_until is not None and self.blocked_until > datetime.now(UTC):
+    def _check_budget(self, endpoint: str) -> None:
+        until = self.blocked_until.get(endpoint)
+        if until is not None and until > datetime.now(UTC):
             raise TransientError(
-                "X rate-limit window spent; waiting for its reset", code=429, retry_at=self.blocked_until
+                f"X rate-limit window of {endpoint} spent; waiting for its reset", code=429, retry_at=until
             )
 
     def _call(
@@ -55,21 +64,23 @@ class XClient:
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        self._check_budget()
+        endpoint = self._endpoint(method, route_)
+        self._check_budget(endpoint)
         try:
             response = self.client.request(method, route_, params=params, json=json, user_auth=True)
         except HTTPException as e:
-            self._remember_limits(e.response)
+            self._remember_limits(endpoint, e.response)
             raise errors.to_error(e.response) from e
         except requests.RequestException as e:
             raise TransientError(f"X unreachable: {type(e).__name__}") from e
-        self._remember_limits(response)
+        self._remember_limits(endpoint, response)
         return errors.check(response)
 
     def _upload(
         self, route_: str, *, data: dict[str, Any], files: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        self._check_budget()
+        endpoint = self._endpoint("POST", route_)
+        self._check_budget(endpoint)
         auth = tweepy.OAuth1UserHandler(**self._keys).apply_auth()
         try:
             response = self.client.session.post(
@@ -77,7 +88,7 @@ class XClient:
             )
         except requests.RequestException as e:
             raise TransientError(f"X media upload unreachable: {type(e).__name__}") from e
-        self._remember_limits(response)
+        self._remember_limits(endpoint, response)
         return errors.check(response)
 
     # -- blocking API -----------------------------------------------------------------------

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
-import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,13 +61,15 @@ class Context:
 
 
 @pytest.fixture
-def x_user() -> Iterator[dict[str, str]]:
+def x_user() -> dict[str, str]:
     emulator.state.__init__()  # type: ignore[misc]
-    keys = {k: f"{k}-{uuid.uuid4().hex}" for k in ("consumer_key", "consumer_secret", "access_token",
-                                                  "access_token_secret")}
+    keys = {
+        k: f"{k}-{uuid.uuid4().hex}"
+        for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+    }
     user = {"id": "4242", "username": "bothongtin", **keys}
     emulator.state.users[keys["access_token"]] = emulator.XUser(**user)
-    yield user
+    return user
 
 
 @pytest.fixture
@@ -86,14 +87,21 @@ def media_store(settings: LoaSettings) -> MediaStore:
 
 @pytest.fixture
 def adapter(sandbox_url: str, media_store: MediaStore) -> XAdapter:
-    return XAdapter(Context(media_store), XSettings(x_api_url=f"{sandbox_url}/x", x_media_chunk_bytes=256 * 1024))
+    return XAdapter(
+        Context(media_store), XSettings(x_api_url=f"{sandbox_url}/x", x_media_chunk_bytes=256 * 1024)
+    )
 
 
 def _content(**changes: Any) -> Content:
     base: dict[str, Any] = {
-        "id": f"tb-{uuid.uuid4().hex[:10]}", "version": 1, "title": "Kết quả chuyển đổi số 2026",
-        "summary": SUMMARY, "unit": "Vụ Hợp tác quốc tế", "approved_by": "Nguyễn Văn Đức",
-        "approved_at": datetime.now(UTC), "tags": ["chuyển đổi số", "Đà Nẵng"],
+        "id": f"tb-{uuid.uuid4().hex[:10]}",
+        "version": 1,
+        "title": "Kết quả chuyển đổi số 2026",
+        "summary": SUMMARY,
+        "unit": "Vụ Hợp tác quốc tế",
+        "approved_by": "Nguyễn Văn Đức",
+        "approved_at": datetime.now(UTC),
+        "tags": ["chuyển đổi số", "Đà Nẵng"],
         "targets": [Target(channel="x", account="bo-tttt")],
     }
     return Content(**{**base, **changes})
@@ -104,7 +112,9 @@ def _records(sandbox_url: str, kind: str) -> list[dict[str, Any]]:
     return [r["data"] for r in answer.json()]
 
 
-async def test_publishes_summary_link_and_hashtags(adapter: XAdapter, account: Account, sandbox_url: str) -> None:
+async def test_publishes_summary_link_and_hashtags(
+    adapter: XAdapter, account: Account, sandbox_url: str
+) -> None:
     content = _content()
     post = await adapter.render(content, content.targets[0], account)
     result = await adapter.publish(post, account)
@@ -139,8 +149,13 @@ async def test_images_are_uploaded_in_chunks_from_minio(
     image = io.BytesIO()
     Image.effect_noise((900, 700), 80).convert("RGB").save(image, "JPEG", quality=95)
     stored = media_store.put_stream(io.BytesIO(image.getvalue()), "image/jpeg")
-    ref = MediaRef(key=stored.key, sha256=stored.sha256, content_type="image/jpeg", size=stored.size,
-                   alt="Toàn cảnh hội nghị")
+    ref = MediaRef(
+        key=stored.key,
+        sha256=stored.sha256,
+        content_type="image/jpeg",
+        size=stored.size,
+        alt="Toàn cảnh hội nghị",
+    )
     content = _content(media=[ref])
     post = await adapter.render(content, content.targets[0], account)
     result = await adapter.publish(post, account)
@@ -178,7 +193,7 @@ async def test_rate_limit_waits_for_the_reset_and_then_posts_once(
         await adapter.publish(post, account)
     assert raised.value.retry_at is not None
     assert raised.value.retry_at <= datetime.now(UTC) + timedelta(seconds=3)
-    time.sleep(max((raised.value.retry_at - datetime.now(UTC)).total_seconds(), 0) + 1.1)
+    await asyncio.sleep(max((raised.value.retry_at - datetime.now(UTC)).total_seconds(), 0) + 1.1)
     await adapter.publish(post, account)
     assert sum(t["text"] == post.texts[0] for t in _records(sandbox_url, "tweet")) == 1
 
@@ -186,8 +201,11 @@ async def test_rate_limit_waits_for_the_reset_and_then_posts_once(
 async def test_wrong_keys_are_an_auth_error_that_never_shows_the_secret(
     adapter: XAdapter, account: Account, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bad = Account(channel="x", name="bo-tttt", credentials={**account.credentials,
-                                                             "access_token_secret": Secret("sai-bi-mat-123456")})
+    bad = Account(
+        channel="x",
+        name="bo-tttt",
+        credentials={**account.credentials, "access_token_secret": Secret("sai-bi-mat-123456")},
+    )
     content = _content()
     caplog.set_level(logging.DEBUG)
     with pytest.raises(AuthError) as raised:
@@ -198,7 +216,9 @@ async def test_wrong_keys_are_an_auth_error_that_never_shows_the_secret(
         assert secret not in repr(bad)
 
 
-async def test_update_is_unsupported_unless_corrections_are_replies(adapter: XAdapter, account: Account) -> None:
+async def test_update_is_unsupported_unless_corrections_are_replies(
+    adapter: XAdapter, account: Account
+) -> None:
     from loa.channels import UnsupportedError
 
     content = _content()
@@ -206,8 +226,9 @@ async def test_update_is_unsupported_unless_corrections_are_replies(adapter: XAd
     result = await adapter.publish(post, account)
     with pytest.raises(UnsupportedError):
         await adapter.update(post, result, account)
-    corrected_account = Account(channel="x", name=account.name, credentials=account.credentials,
-                                options={"correction_as_reply": True})
+    corrected_account = Account(
+        channel="x", name=account.name, credentials=account.credentials, options={"correction_as_reply": True}
+    )
     updated = await adapter.update(post, result, corrected_account)
     correction = emulator.state.tweets[updated.extra["tweet_ids"][-1]]
     assert correction["in_reply_to_tweet_id"] == result.external_id

@@ -12,6 +12,7 @@ from services.sandbox import control, reader
 PLATFORM_ROUTERS: list[str] = [
     "webhook",
     "facebook",
+    "x",
 ]
 
 

@@ -13,6 +13,7 @@ PLATFORM_ROUTERS: list[str] = [
     "webhook",
     "facebook",
     "x",
+    "zalo",
 ]
 
 

@@ -1,22 +1,29 @@
-"""The sandbox HTTP app: the control API plus one router per emulated platform."""
+"""The sandbox HTTP app: the control API, the reader page and one router per emulated platform."""
 
 from __future__ import annotations
 
+import importlib
+
 from fastapi import FastAPI
 
-from services.sandbox import control
+from services.sandbox import control, reader
 
 # Each emulator is a module of this package exposing ``router``; add one line per platform.
-PLATFORM_ROUTERS: list[str] = ["facebook", "wordpress"]
+PLATFORM_ROUTERS: list[str] = [
+    "webhook",
+    "facebook",
+    "x",
+    "zalo",
+    "wordpress",
+]
 
 
 def build_app() -> FastAPI:
-    import importlib
-
     app = FastAPI(title="Loa sandbox: platform emulators", version="1")
     app.include_router(control.router)
     for module in PLATFORM_ROUTERS:
         app.include_router(importlib.import_module(f"services.sandbox.{module}").router)
+    app.include_router(reader.router)
     return app
 
 

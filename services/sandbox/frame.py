@@ -1,7 +1,9 @@
-"""What every emulator shares: a record of what it received, injected faults, and a clock.
+"""What every emulator shares: a record of what it received, injected faults, counters and a clock.
 
-Emulators call ``await sandbox.fault(platform)`` first thing in each handler; a planned fault
+Emulators call ``await sandbox.fault(platform, path)`` first thing in each handler; a planned fault
 answers instead of the emulator (status, body, headers, latency), as the real platform would.
+Each emulator may register, at import time, how its platform says "token expired" or "rate
+limited" (``register_presets``) and how a reader sees one of its posts (``register_card``).
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
+
+PRESETS = ("expired_token", "rate_limit", "server_error", "slow")
 
 
 @dataclass
@@ -42,14 +47,88 @@ class Record:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class PresetArgs:
+    """What a preset builder knows when a test asks for ``rate_limit`` or ``expired_token``."""
+
+    platform: str
+    now: datetime
+    reset_after_s: int = 60
+    latency_ms: int = 3000
+
+
+PresetBuilder = Callable[[PresetArgs], Fault]
+
+
+def _generic_expired_token(args: PresetArgs) -> Fault:
+    # RFC 6750 §3.1: 401 with WWW-Authenticate error="invalid_token".
+    return Fault(
+        args.platform,
+        401,
+        {"error": "invalid_token", "error_description": "The access token expired"},
+        {"WWW-Authenticate": 'Bearer error="invalid_token", error_description="The access token expired"'},
+    )
+
+
+def _generic_rate_limit(args: PresetArgs) -> Fault:
+    # RFC 6585 §4 (429 + Retry-After) and the common X-RateLimit-* reset headers.
+    reset = int((args.now + timedelta(seconds=args.reset_after_s)).timestamp())
+    headers = {
+        "Retry-After": str(args.reset_after_s),
+        "X-RateLimit-Limit": "60",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": str(reset),
+    }
+    return Fault(args.platform, 429, {"error": "rate_limited", "retry_after": args.reset_after_s}, headers)
+
+
+def _generic_server_error(args: PresetArgs) -> Fault:
+    return Fault(args.platform, 503, {"error": "service_unavailable"})
+
+
+def _slow(args: PresetArgs) -> Fault:
+    return Fault(args.platform, 0, latency_ms=args.latency_ms)
+
+
+GENERIC_PRESETS: dict[str, PresetBuilder] = {
+    "expired_token": _generic_expired_token,
+    "rate_limit": _generic_rate_limit,
+    "server_error": _generic_server_error,
+    "slow": _slow,
+}
+
+
+@dataclass(frozen=True)
+class CardRenderer:
+    """How the reader page shows one platform's records (a Jinja2 template, autoescaped)."""
+
+    template: str
+    """Jinja2 source; gets ``record`` (a ``Record``) and ``data`` (its ``data``)."""
+    kinds: frozenset[str] | None = None
+    """Record kinds to show (``None``: every kind)."""
+    visible: Callable[[Record], bool] | None = None
+    """Hide records a reader would no longer see (e.g. deleted posts)."""
+
+
 class Sandbox:
     """State shared by the emulators of one sandbox process."""
 
     def __init__(self) -> None:
+        # Registrations happen at import time and survive ``reset``.
+        self.presets: dict[str, dict[str, PresetBuilder]] = {}
+        self.cards: dict[str, CardRenderer] = {}
+        self._reset_hooks: list[Callable[[], None]] = []
+        self._clear()
+
+    def _clear(self) -> None:
         self.records: list[Record] = []
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.latency_ms: dict[str, int] = defaultdict(int)
         self.clock_offset = timedelta()
+        self.requests: Counter[str] = Counter()
+        """Calls each platform received (every ``fault()`` call counts one)."""
+        self.faulted: Counter[str] = Counter()
+        """Calls a planned fault answered instead of the emulator."""
         self._ids = itertools.count(1)
 
     def now(self) -> datetime:
@@ -71,8 +150,29 @@ class Sandbox:
     def plan(self, fault: Fault) -> None:
         self.faults[fault.platform].append(fault)
 
+    def plan_preset(
+        self,
+        platform: str,
+        preset: str,
+        *,
+        count: int = 1,
+        path: str | None = None,
+        reset_after_s: int = 60,
+        latency_ms: int = 3000,
+    ) -> Fault:
+        """Plan the platform's own way of saying ``preset`` (or the generic HTTP one)."""
+        builder = self.presets.get(platform, {}).get(preset) or GENERIC_PRESETS.get(preset)
+        if builder is None:
+            raise ValueError(f"preset: unknown {preset!r} (known: {', '.join(PRESETS)})")
+        fault = replace(
+            builder(PresetArgs(platform, self.now(), reset_after_s, latency_ms)), count=count, path=path
+        )
+        self.plan(fault)
+        return fault
+
     async def fault(self, platform: str, path: str = "") -> Response | None:
-        """Apply the platform's latency, then the next planned fault if one matches."""
+        """Count the call, apply the platform's latency, then the next planned fault if one matches."""
+        self.requests[platform] += 1
         started = time.monotonic()
         if self.latency_ms[platform]:
             await asyncio.sleep(self.latency_ms[platform] / 1000)
@@ -87,11 +187,50 @@ class Sandbox:
                 await asyncio.sleep(remaining)
             if fault.status == 0:  # latency only
                 return None
+            self.faulted[platform] += 1
             return JSONResponse(fault.body, status_code=fault.status, headers=fault.headers)
         return None
 
+    def register_presets(self, platform: str, presets: dict[str, PresetBuilder]) -> None:
+        """An emulator's own fault shapes (e.g. Graph API error 190 for ``expired_token``)."""
+        unknown = set(presets) - set(PRESETS)
+        if unknown:
+            raise ValueError(f"presets: unknown {sorted(unknown)} (known: {', '.join(PRESETS)})")
+        self.presets.setdefault(platform, {}).update(presets)
+
+    def register_card(
+        self,
+        platform: str,
+        template: str,
+        *,
+        kinds: set[str] | None = None,
+        visible: Callable[[Record], bool] | None = None,
+    ) -> None:
+        """How the reader page at ``/`` shows this platform's posts."""
+        self.cards[platform] = CardRenderer(template, None if kinds is None else frozenset(kinds), visible)
+
+    def on_reset(self, hook: Callable[[], None]) -> None:
+        """Called by ``reset()`` so an emulator can clear its own state."""
+        self._reset_hooks.append(hook)
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per platform: calls received, calls faulted, records by kind."""
+        platforms = set(self.requests) | {r.platform for r in self.records}
+        out: dict[str, dict[str, Any]] = {}
+        for platform in sorted(platforms):
+            kinds = Counter(r.kind for r in self.records if r.platform == platform)
+            out[platform] = {
+                "requests": self.requests[platform],
+                "faulted": self.faulted[platform],
+                "records": dict(sorted(kinds.items())),
+            }
+        return out
+
     def reset(self) -> None:
-        self.__init__()  # type: ignore[misc]
+        """Forget records, faults, latency, counters and the clock offset (registrations stay)."""
+        self._clear()
+        for hook in self._reset_hooks:
+            hook()
 
 
 sandbox = Sandbox()

@@ -37,6 +37,10 @@ class Secret(str):
 
     __slots__ = ()
 
+    def __new__(cls, value: str) -> Secret:
+        # str(Secret) is masked, so wrapping a Secret again must take its real value.
+        return super().__new__(cls, value.reveal() if isinstance(value, Secret) else value)
+
     def __repr__(self) -> str:
         return "Secret('**********')"
 

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import typer
 
+from loa.cli import new_channel
+
 app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
+app.command("new-channel")(new_channel.new_channel)
+
+
+@app.callback()
+def _commands() -> None:
+    """Loa: publish approved content to every channel (a group even while it has one command)."""
 
 
 def main() -> None:

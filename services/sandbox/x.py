@@ -1,0 +1,350 @@
+"""X API v2 emulator: posts, deletes, the user timeline, chunked media upload, rate limits.
+
+Shapes follow X's documentation (docs.x.com/x-api): ``POST /2/tweets`` answers 201
+``{"data": {"id", "text", "edit_history_tweet_ids"}}``; errors are problem JSON
+(``{"title", "detail", "type", "status"}``); a duplicate text is refused with 403 "You are not
+allowed to create a Tweet with duplicate content." (as reported in akrherz/iembot#163); 429
+carries ``x-rate-limit-reset`` and the 24-hour ``x-user-limit-24hour-*`` headers. Media uses the
+v2 chunked endpoints (docs.x.com/x-api/media/quickstart/media-upload-chunked):
+``/2/media/upload/initialize``, ``/{id}/append``, ``/{id}/finalize``, ``GET ?command=STATUS``.
+OAuth 1.0a signatures are verified against the URL the client signed (api.twitter.com).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from oauthlib.oauth1.rfc5849 import signature, utils
+
+from services.sandbox.frame import sandbox
+from services.x.counting import MAX_WEIGHTED_LENGTH, weighted_length
+
+PLATFORM = "x"
+SIGNED_HOST = "https://api.twitter.com"
+router = APIRouter(prefix="/x", tags=["X API v2 emulator"])
+
+
+@dataclass
+class XUser:
+    id: str
+    username: str
+    consumer_key: str
+    consumer_secret: str
+    access_token: str
+    access_token_secret: str
+
+
+@dataclass
+class Window:
+    """One rate-limit window: ``limit`` requests per ``seconds``."""
+
+    limit: int
+    seconds: int
+    used: int = 0
+    reset: float = 0.0
+
+    def take(self, now: float) -> bool:
+        if now >= self.reset:
+            self.used, self.reset = 0, now + self.seconds
+        self.used += 1
+        return self.used <= self.limit
+
+    def headers(self, prefix: str) -> dict[str, str]:
+        return {
+            f"{prefix}-limit": str(self.limit),
+            f"{prefix}-remaining": str(max(self.limit - self.used, 0)),
+            f"{prefix}-reset": str(int(self.reset)),
+        }
+
+
+@dataclass
+class XState:
+    users: dict[str, XUser] = field(default_factory=dict)  # by access token
+    tweets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    windows: dict[tuple[str, str], Window] = field(default_factory=dict)
+    # POST /2/tweets: 100 per 15 min per user (emulator default; X's tiers differ)
+    tweet_window: tuple[int, int] = (100, 900)
+    user_day_limit: int = 2400
+    processing_polls: int = 1
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_900_000_000_000_000_001))
+
+
+state = XState()
+
+
+def _problem(status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any) -> JSONResponse:
+    body = {"title": title, "detail": detail, "type": kind, "status": status, **extra}
+    return JSONResponse(body, status_code=status)
+
+
+def _oauth_params(header: str) -> dict[str, str]:
+    if not header.startswith("OAuth "):
+        return {}
+    return dict(utils.parse_authorization_header(header))
+
+
+async def _authenticate(request: Request) -> XUser | JSONResponse:
+    """Verify the OAuth 1.0a HMAC-SHA1 signature over the URL the client signed."""
+    params = _oauth_params(request.headers.get("authorization", ""))
+    user = state.users.get(params.get("oauth_token", ""))
+    if user is None or params.get("oauth_consumer_key") != user.consumer_key:
+        return _problem(401, "Unauthorized", "Unauthorized")
+    body: bytes | None = None
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        body = await request.body()
+    signed_url = SIGNED_HOST + request.url.path.removeprefix("/x")
+    collected = signature.collect_parameters(
+        uri_query=request.url.query,
+        body=body.decode() if body else None,
+        headers={"Authorization": request.headers["authorization"]},
+        exclude_oauth_signature=True,
+    )
+    base = signature.signature_base_string(
+        request.method, signature.base_string_uri(signed_url), signature.normalize_parameters(collected)
+    )
+    key = f"{utils.escape(user.consumer_secret)}&{utils.escape(user.access_token_secret)}"
+    expected = base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()).decode()
+    if not hmac.compare_digest(expected, urllib.parse.unquote(params.get("oauth_signature", ""))):
+        return _problem(401, "Unauthorized", "Unauthorized")
+    return user
+
+
+async def _gate(request: Request, endpoint: str) -> XUser | Response:
+    """Faults, authentication and the endpoint's rate-limit window, in X's order."""
+    fault = await sandbox.fault(PLATFORM, request.url.path)
+    if fault is not None:
+        return fault
+    user = await _authenticate(request)
+    if not isinstance(user, XUser):
+        return user
+    now = time.time()
+    window = state.windows.setdefault((user.id, endpoint), Window(*state.tweet_window))
+    day = state.windows.setdefault((user.id, "day"), Window(state.user_day_limit, 86400))
+    if not window.take(now) or (endpoint == "tweets" and not day.take(now)):
+        response = _problem(429, "Too Many Requests", "Too Many Requests")
+        response.headers.update(window.headers("x-rate-limit"))
+        response.headers.update(day.headers("x-user-limit-24hour"))
+        return response
+    request.state.rate_headers = {**window.headers("x-rate-limit"), **day.headers("x-user-limit-24hour")}
+    return user
+
+
+def _with_limits(request: Request, body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=getattr(request.state, "rate_headers", {}))
+
+
+@router.post("/2/tweets")
+async def create_tweet(request: Request) -> Response:
+    user = await _gate(request, "tweets")
+    if not isinstance(user, XUser):
+        return user
+    payload = await request.json()
+    text = payload.get("text", "")
+    media_ids = (payload.get("media") or {}).get("media_ids", [])
+    reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
+    if not text and not media_ids:
+        return _invalid("text", "Tweet text or media is required.")
+    if weighted_length(text) > MAX_WEIGHTED_LENGTH:
+        return _problem(
+            403,
+            "Forbidden",
+            "Your Tweet text is too long. For more information on how X "
+            "counts characters, visit docs.x.com/fundamentals/counting-characters",
+        )
+    if any(t["text"] == text and t["author_id"] == user.id for t in state.tweets.values()):
+        return _problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
+    if reply_to is not None and reply_to not in state.tweets:
+        return _invalid("reply.in_reply_to_tweet_id", "The replied-to Tweet does not exist.")
+    for media_id in media_ids:
+        if state.media.get(media_id, {}).get("state") != "succeeded":
+            return _invalid("media.media_ids", f"Media {media_id} is not ready or does not exist.")
+    tweet_id = str(next(state.ids))
+    tweet = {
+        "id": tweet_id,
+        "text": text,
+        "author_id": user.id,
+        "created_at": sandbox.now().isoformat(),
+        "in_reply_to_tweet_id": reply_to,
+        "media_ids": media_ids,
+    }
+    state.tweets[tweet_id] = tweet
+    sandbox.record(PLATFORM, "tweet", dict(tweet, username=user.username))
+    return _with_limits(
+        request, {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}}, 201
+    )
+
+
+def _invalid(parameter: str, message: str) -> JSONResponse:
+    return _problem(
+        400,
+        "Invalid Request",
+        "One or more parameters to your request was invalid.",
+        "https://api.twitter.com/2/problems/invalid-request",
+        errors=[{"parameters": {parameter: []}, "message": message}],
+    )
+
+
+@router.delete("/2/tweets/{tweet_id}")
+async def delete_tweet(tweet_id: str, request: Request) -> Response:
+    user = await _gate(request, "delete")
+    if not isinstance(user, XUser):
+        return user
+    tweet = state.tweets.get(tweet_id)
+    if tweet is None or tweet["author_id"] != user.id:
+        return _with_limits(request, {"data": {"deleted": False}})
+    del state.tweets[tweet_id]
+    sandbox.record(PLATFORM, "delete", {"id": tweet_id})
+    return _with_limits(request, {"data": {"deleted": True}})
+
+
+@router.get("/2/users/me")
+async def me(request: Request) -> Response:
+    user = await _gate(request, "me")
+    if not isinstance(user, XUser):
+        return user
+    return _with_limits(request, {"data": {"id": user.id, "name": user.username, "username": user.username}})
+
+
+@router.get("/2/users/{user_id}/tweets")
+async def user_tweets(user_id: str, request: Request) -> Response:
+    user = await _gate(request, "timeline")
+    if not isinstance(user, XUser):
+        return user
+    limit = min(int(request.query_params.get("max_results", "10")), 100)
+    mine = [t for t in state.tweets.values() if t["author_id"] == user_id]
+    newest = sorted(mine, key=lambda t: int(t["id"]), reverse=True)[:limit]
+    data = [
+        {"id": t["id"], "text": t["text"], "created_at": t["created_at"], "edit_history_tweet_ids": [t["id"]]}
+        for t in newest
+    ]
+    return _with_limits(
+        request,
+        {"data": data, "meta": {"result_count": len(data)}} if data else {"meta": {"result_count": 0}},
+    )
+
+
+@router.post("/2/media/upload/initialize")
+async def media_initialize(request: Request) -> Response:
+    user = await _gate(request, "media")
+    if not isinstance(user, XUser):
+        return user
+    body = await request.json()
+    media_id = str(next(state.ids))
+    state.media[media_id] = {
+        "id": media_id,
+        "owner": user.id,
+        "media_type": body.get("media_type"),
+        "total_bytes": int(body.get("total_bytes", 0)),
+        "received": 0,
+        "segments": set(),
+        "sha256": hashlib.sha256(),
+        "state": "uploading",
+        "polls": 0,
+    }
+    return _with_limits(
+        request, {"data": {"id": media_id, "media_key": f"13_{media_id}", "expires_after_secs": 86400}}
+    )
+
+
+@router.post("/2/media/upload/{media_id}/append")
+async def media_append(media_id: str, request: Request) -> Response:
+    user = await _gate(request, "media")
+    if not isinstance(user, XUser):
+        return user
+    media = state.media.get(media_id)
+    if media is None or media["state"] != "uploading":
+        return _invalid("media_id", "Unknown or finalized media_id.")
+    form = await request.form()
+    chunk = await form["media"].read()  # type: ignore[union-attr]
+    if len(chunk) > 5 * 1024 * 1024:  # "It must be <= 5 MB" (APPEND reference)
+        return _invalid("media", "Segment larger than 5 MB.")
+    media["segments"].add(int(str(form["segment_index"])))
+    media["sha256"].update(chunk)
+    media["received"] += len(chunk)
+    return _with_limits(request, {"data": {"expires_at": int(time.time()) + 86400}})
+
+
+@router.post("/2/media/upload/{media_id}/finalize")
+async def media_finalize(media_id: str, request: Request) -> Response:
+    user = await _gate(request, "media")
+    if not isinstance(user, XUser):
+        return user
+    media = state.media.get(media_id)
+    if media is None or media["received"] != media["total_bytes"]:
+        return _invalid("media_id", "Segments do not add up to total_bytes.")
+    media["state"] = "pending" if media["media_type"].startswith("video/") else "succeeded"
+    sandbox.record(
+        PLATFORM,
+        "media",
+        {
+            "id": media_id,
+            "size": media["received"],
+            "sha256": media["sha256"].hexdigest(),
+            "type": media["media_type"],
+        },
+    )
+    data: dict[str, Any] = {"id": media_id, "media_key": f"13_{media_id}", "size": media["received"]}
+    if media["state"] == "pending":
+        data["processing_info"] = {"state": "pending", "check_after_secs": 1}
+    return _with_limits(request, {"data": data})
+
+
+@router.get("/2/media/upload")
+async def media_status(request: Request) -> Response:
+    user = await _gate(request, "media")
+    if not isinstance(user, XUser):
+        return user
+    media = state.media.get(request.query_params.get("media_id", ""))
+    if media is None:
+        return _invalid("media_id", "Unknown media_id.")
+    if media["state"] == "pending":
+        media["polls"] += 1
+        if media["polls"] > state.processing_polls:
+            media["state"] = "succeeded"
+    info = {
+        "state": media["state"] if media["state"] != "pending" else "in_progress",
+        "progress_percent": 100 if media["state"] == "succeeded" else 50,
+    }
+    if media["state"] != "succeeded":
+        info["check_after_secs"] = 1
+    return _with_limits(request, {"data": {"id": media["id"], "processing_info": info}})
+
+
+@router.post("/_accounts")
+async def add_account(request: Request) -> dict[str, str]:
+    """Sandbox control: register an X user and its OAuth 1.0a keys."""
+    body = await request.json()
+    user = XUser(**body)
+    state.users[user.access_token] = user
+    return {"id": user.id}
+
+
+@router.post("/_limits")
+async def set_limits(limit: int, seconds: int = 900) -> dict[str, int]:
+    """Sandbox control: the per-user window of POST /2/tweets."""
+    state.tweet_window = (limit, seconds)
+    state.windows.clear()
+    return {"limit": limit, "seconds": seconds}
+
+
+sandbox.on_reset(lambda: state.__init__())  # type: ignore[misc]
+sandbox.register_card(
+    PLATFORM,
+    """<p><strong>@{{ data.username }}</strong>
+{% if data.in_reply_to_tweet_id %}<span class="meta">↳ trả lời {{ data.in_reply_to_tweet_id }}</span>{% endif %}</p>
+<p style="white-space: pre-wrap">{{ data.text }}</p>
+{% if data.media_ids %}<p class="meta">{{ data.media_ids | length }} ảnh/video đính kèm</p>{% endif %}
+<p class="meta">post {{ data.id }} · {{ data.created_at }}</p>""",
+    kinds={"tweet"},
+    visible=lambda record: record.data["id"] in state.tweets,
+)

@@ -1,0 +1,201 @@
+"""The webhook channel: POST each content as signed JSON to a receiver (intranet portal, chat bot).
+
+The reference adapter: copy it to start a channel (``loa new-channel NAME`` does). One account is
+one receiver: ``options["url"]`` and the credential ``secret``. The receiver's protocol is in
+``README.md``; the sandbox's ``/webhook/{endpoint}`` implements it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from loa.channels import (
+    Account,
+    AuthError,
+    ChannelAdapter,
+    Context,
+    LimitError,
+    Limits,
+    PermanentError,
+    Post,
+    PublishResult,
+    TransientError,
+    register,
+)
+from loa.events import Content, Target
+from services.webhook.settings import WebhookSettings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Receivers may refuse larger bodies (the sandbox answers 413); refused at render, before any I/O."""
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>`` of HMAC-SHA256 over ``"<timestamp>." + body`` (Stripe's scheme)."""
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def retry_time(response: httpx.Response) -> datetime | None:
+    """When to retry: ``Retry-After`` (seconds or HTTP date, RFC 9110 §10.2.3), else ``X-RateLimit-Reset``."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return datetime.now(UTC) + timedelta(seconds=int(value))
+    if value:
+        try:
+            return parsedate_to_datetime(value).astimezone(UTC)
+        except (TypeError, ValueError):
+            pass
+    reset = response.headers.get("X-RateLimit-Reset", "").strip()
+    return datetime.fromtimestamp(int(reset), UTC) if reset.isdigit() else None
+
+
+@register
+class WebhookAdapter(ChannelAdapter):
+    name = "webhook"
+    # Slack truncates message text after 40,000 characters
+    # (api.slack.com/changelog/2018-04-truncating-really-long-messages): the smallest common
+    # limit of the chat bots a webhook feeds. Counted in code points of the NFC text.
+    limits = Limits(text_max=40_000, title_max=500, requests_per_period=(10, 1.0))
+    supports_update: ClassVar[bool] = True
+
+    def __init__(self, context: Context, settings: WebhookSettings | None = None) -> None:
+        super().__init__(context, settings or WebhookSettings())
+        self.settings: WebhookSettings
+        self._http = httpx.AsyncClient(timeout=self.settings.webhook_timeout_s)
+
+    async def render(self, content: Content, target: Target, account: Account) -> Post:
+        if not account.options.get("url"):
+            raise PermanentError(f"account {account.name}: options.url is missing (the receiver's URL)")
+        title = target.title or content.title
+        text = target.text or content.summary or content.title
+        for field, value, limit in (
+            ("title", title, self.limits.title_max),
+            ("text", text, self.limits.text_max),
+        ):
+            if limit is not None and self.limits.count(value) > limit:
+                raise LimitError(f"{field}: {self.limits.count(value)} characters, at most {limit}")
+        key = f"loa-{content.id}-v{content.version}-{hashlib.sha256(account.name.encode()).hexdigest()[:10]}"
+        document = {
+            "id": content.id,
+            "version": content.version,
+            "idempotency_key": key,
+            "title": title,
+            "summary": content.summary,
+            "text": text,
+            "body_html": content.body,
+            "url": self.context.canonical_url(content),
+            "language": content.language,
+            "kind": content.kind.value,
+            "unit": content.unit,
+            "tags": content.tags,
+            "approved_at": content.approved_at.isoformat(),
+            "publish_at": content.publish_at.isoformat() if content.publish_at else None,
+            "media": [
+                m.model_dump(mode="json", include={"key", "sha256", "content_type", "size", "alt", "caption"})
+                for m in content.media
+            ],
+        }
+        size = len(json.dumps(document, ensure_ascii=False).encode())
+        if size > MAX_BODY_BYTES:
+            raise LimitError(
+                f"body: the JSON document is {size} bytes, receivers accept at most {MAX_BODY_BYTES}"
+            )
+        return Post(
+            content.id,
+            content.version,
+            self.name,
+            account.name,
+            marker=key,
+            title=title,
+            texts=[text],
+            media=list(content.media),
+            payload={"document": document},
+        )
+
+    async def publish(self, post: Post, account: Account) -> PublishResult:
+        response = await self._send("POST", "", account, await self._body(post), post.marker)
+        return self._result(response.json(), post.marker)
+
+    async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
+        response = await self._send("GET", "/deliveries", account, params={"idempotency_key": post.marker})
+        live = [d for d in response.json()["data"] if d.get("status") != "deleted"]
+        return self._result(live[0], post.marker) if live else None
+
+    async def update(self, post: Post, previous: PublishResult, account: Account) -> PublishResult:
+        body = await self._body(post)
+        response = await self._send("PUT", f"/deliveries/{previous.external_id}", account, body, post.marker)
+        return self._result(response.json(), post.marker)
+
+    async def retract(self, previous: PublishResult, account: Account) -> None:
+        try:
+            await self._send("DELETE", f"/deliveries/{previous.external_id}", account)
+        except PermanentError as e:
+            if e.code not in {"404", "410"}:  # already gone is what we wanted
+                raise
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _body(self, post: Post) -> bytes:
+        """The document, with a presigned URL per media (made now: it must outlive the delivery)."""
+        document: dict[str, Any] = dict(post.payload["document"])
+        if document["media"] and self.settings.webhook_presign_media:
+            ttl = timedelta(seconds=self.settings.webhook_media_url_ttl_s)
+            document["media"] = [
+                {**m, "url": await asyncio.to_thread(self.context.media.presigned_get, m["key"], ttl)}
+                for m in document["media"]
+            ]
+        return json.dumps(document, ensure_ascii=False).encode()
+
+    def _result(self, delivery: dict[str, Any], key: str) -> PublishResult:
+        return PublishResult(str(delivery["id"]), delivery.get("url"), {"idempotency_key": key})
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        account: Account,
+        body: bytes = b"",
+        key: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Sign and send; map the answer onto AuthError / TransientError / PermanentError."""
+        url = str(account.options["url"]).rstrip("/") + path
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Loa-Timestamp": timestamp,
+            "X-Loa-Signature": sign(account.secret("secret"), timestamp, body),
+        }
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        # Never the whole URL in a message: chat-bot webhook URLs carry a token in their path.
+        where = f"webhook {account.name} ({urlsplit(url).hostname}) {method}"
+        try:
+            response = await self._http.request(method, url, content=body, headers=headers, params=params)
+        except httpx.TimeoutException as e:
+            raise TransientError(f"{where}: timed out after {self.settings.webhook_timeout_s} s") from e
+        except httpx.TransportError as e:
+            raise TransientError(f"{where}: {type(e).__name__}") from e
+        status, excerpt = response.status_code, response.text[:500]
+        log.info("%s: HTTP %s", where, status, extra={"channel": self.name, "account": account.name})
+        if status < 300:
+            return response
+        message = f"{where}: HTTP {status}: {excerpt}"
+        if status in {401, 403}:
+            raise AuthError(message, code=status, excerpt=excerpt)
+        if status in {408, 425, 429} or status >= 500:
+            raise TransientError(message, code=status, excerpt=excerpt, retry_at=retry_time(response))
+        raise PermanentError(message, code=status, excerpt=excerpt)

@@ -1,0 +1,167 @@
+"""The X adapter: a post (or a numbered thread) with the summary, the website link and hashtags.
+
+X has no native scheduling and no edit: the runtime schedules; ``update`` is unsupported unless
+the account option ``correction_as_reply`` is set, which posts the correction as a reply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from loa.channels import (
+    Account,
+    ChannelAdapter,
+    Limits,
+    PermanentError,
+    Post,
+    PublishResult,
+    UnsupportedError,
+    register,
+)
+from loa.events import Content, MediaRef, Target
+from services.x.client import XClient, run
+from services.x.counting import MAX_WEIGHTED_LENGTH, weighted_length
+from services.x.settings import XSettings
+from services.x.threads import UnsplittableError, split_thread
+
+# Media limits: images ≤ 5 MB, up to 4 per post; one video ≤ 512 MB or one GIF ≤ 15 MB
+# (docs.x.com/x-api/media/quickstart/best-practices).
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
+_NOT_HASHTAG = re.compile(r"[^\w]+")
+
+
+def hashtag(tag: str) -> str:
+    """``chuyển đổi số`` → ``#chuyểnđổisố``: X hashtags keep Unicode letters, lose spaces."""
+    return "#" + _NOT_HASHTAG.sub("", tag)
+
+
+@register
+class XAdapter(ChannelAdapter):
+    name: ClassVar[str] = "x"
+    limits: ClassVar[Limits] = Limits(
+        text_max=MAX_WEIGHTED_LENGTH,
+        count=weighted_length,
+        media_types=IMAGE_TYPES | VIDEO_TYPES,
+        image_max_bytes=5 * 1024 * 1024,
+        video_max_bytes=512 * 1024 * 1024,
+        max_images=4,
+        max_videos=1,
+        requests_per_period=(100, 900.0),
+    )
+    supports_update = False
+    settings: XSettings
+
+    def __init__(self, context: Any, settings: XSettings | None = None) -> None:
+        super().__init__(context, settings or XSettings())
+        self._clients: dict[tuple[str, str], XClient] = {}
+
+    def _client(self, account: Account) -> XClient:
+        fingerprint = hashlib.sha256(
+            "|".join(account.secret(k) for k in sorted(account.credentials)).encode()
+        ).hexdigest()
+        key = (account.name, fingerprint)  # new credentials → a new client
+        if key not in self._clients:
+            self._clients[key] = XClient(account, self.settings.x_api_url)
+        return self._clients[key]
+
+    async def render(self, content: Content, target: Target, account: Account) -> Post:
+        text = target.text or content.summary or content.title
+        tags = " ".join(hashtag(t) for t in content.tags[:3])
+        body = f"{text}\n\n{self.context.canonical_url(content)}" + (f" {tags}" if tags else "")
+        try:
+            parts = split_thread(body)
+        except UnsplittableError as e:
+            raise PermanentError(f"text: {e}") from e
+        media = _choose_media(content.media)
+        marker = hashlib.sha256(f"{content.id}:{content.version}:{account.name}".encode()).hexdigest()[:16]
+        return Post(
+            content_id=content.id,
+            version=content.version,
+            channel=self.name,
+            account=account.name,
+            marker=marker,
+            texts=parts,
+            media=media,
+            due_at=content.publish_at,
+        )
+
+    async def publish(self, post: Post, account: Account) -> PublishResult:
+        client = self._client(account)
+        ids: list[str] = list(post.progress.get("tweet_ids", []))
+        media_ids: list[str] = list(post.progress.get("media_ids", []))
+        if post.media and not media_ids:
+            for media in post.media:
+                media_ids.append(
+                    await run(client.upload, self._chunks(media), media.size, media.content_type)
+                )
+            post.progress["media_ids"] = media_ids
+            await self.context.save_progress(post)
+        for index in range(len(ids), len(post.texts)):
+            reply_to = ids[-1] if ids else None
+            tweet_id = await run(client.create, post.texts[index], reply_to, media_ids if index == 0 else [])
+            ids.append(tweet_id)
+            post.progress["tweet_ids"] = ids
+            await self.context.save_progress(post)  # a crash mid-thread resumes after this part
+        return self._result(client, ids)
+
+    def _result(self, client: XClient, ids: list[str]) -> PublishResult:
+        return PublishResult(
+            external_id=ids[0],
+            url=f"https://x.com/i/web/status/{ids[0]}",
+            extra={"tweet_ids": ids, "user_id": client.user_id()},
+        )
+
+    async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
+        """X has no hidden marker: match each part's text among the account's recent posts."""
+        client = self._client(account)
+        recent = await run(client.recent, 100)
+        by_text = {t["text"]: str(t["id"]) for t in recent}
+        found: list[str] = []
+        for text in post.texts:
+            if text not in by_text:
+                break
+            found.append(by_text[text])
+        if len(found) == len(post.texts):
+            result: PublishResult = await run(self._result, client, found)
+            return result
+        if found:  # part of the thread went out: publish goes on after it
+            post.progress["tweet_ids"] = found
+            await self.context.save_progress(post)
+        return None
+
+    async def update(self, post: Post, previous: PublishResult, account: Account) -> PublishResult:
+        if not account.options.get("correction_as_reply"):
+            raise UnsupportedError("X cannot edit a post; set correction_as_reply to post a correction")
+        client = self._client(account)
+        ids = list(previous.extra.get("tweet_ids", [previous.external_id]))
+        correction = split_thread("Đính chính: " + " ".join(post.texts))[0]
+        correction_id = await run(client.create, correction, ids[-1], [])
+        return PublishResult(
+            external_id=previous.external_id,
+            url=previous.url,
+            extra={**previous.extra, "tweet_ids": [*ids, correction_id]},
+        )
+
+    async def retract(self, previous: PublishResult, account: Account) -> None:
+        """Delete every post of the thread, replies first."""
+        client = self._client(account)
+        for tweet_id in reversed(list(previous.extra.get("tweet_ids", [previous.external_id]))):
+            await run(client.delete, tweet_id)
+
+    def _chunks(self, media: MediaRef) -> Iterator[bytes]:
+        return self.context.media.iter_bytes(media.key, chunk=self.settings.x_media_chunk_bytes)
+
+
+def _choose_media(media: list[MediaRef]) -> list[MediaRef]:
+    """One video (or GIF) if there is one, else up to four images."""
+    videos = [m for m in media if m.content_type in VIDEO_TYPES]
+    if videos:
+        return videos[:1]
+    gifs = [m for m in media if m.content_type == "image/gif"]
+    if gifs:
+        return gifs[:1]
+    return [m for m in media if m.content_type in IMAGE_TYPES][:4]

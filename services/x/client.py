@@ -1,0 +1,155 @@
+"""One tweepy client per X account, its calls off the event loop, and its rate-limit budget."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import tweepy
+from tweepy.errors import HTTPException
+
+from loa.channels import Account, AuthError, TransientError
+from services.x import errors
+from services.x.transport import route
+
+API_HOST = "https://api.twitter.com"
+MEDIA_STATUS_WAIT_MAX_S = 5.0
+_ID = re.compile(r"/\d+")
+
+
+class XClient:
+    """tweepy's ``Client`` (API v2) for posts; its session and OAuth 1.0a signer for media."""
+
+    def __init__(self, account: Account, base_url: str) -> None:
+        keys = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+        missing = [k for k in keys if k not in account.credentials]
+        if missing:
+            raise AuthError(f"X account {account.name} lacks credentials: {', '.join(missing)}")
+        self._keys = {k: account.secret(k) for k in keys}
+        self.client = tweepy.Client(**self._keys, return_type=requests.Response)
+        route(self.client.session, base_url)
+        self.blocked_until: dict[str, datetime] = {}
+        """Per endpoint (``POST /2/tweets``...): no call before this time, its window is spent."""
+        self._user_id: str | None = None
+
+    # -- plumbing -------------------------------------------------------------------------
+    @staticmethod
+    def _endpoint(method: str, route_: str) -> str:
+        return f"{method} {_ID.sub('/:id', route_)}"
+
+    def _remember_limits(self, endpoint: str, response: requests.Response) -> None:
+        """Slow down before the limit: no call is made once a window is spent."""
+        for prefix in ("x-rate-limit", "x-user-limit-24hour"):
+            reset = errors.reset_time(response, f"{prefix}-reset")
+            if response.headers.get(f"{prefix}-remaining") == "0" and reset is not None:
+                self.blocked_until[endpoint] = max(reset, self.blocked_until.get(endpoint, reset))
+
+    def _check_budget(self, endpoint: str) -> None:
+        until = self.blocked_until.get(endpoint)
+        if until is not None and until > datetime.now(UTC):
+            raise TransientError(
+                f"X rate-limit window of {endpoint} spent; waiting for its reset", code=429, retry_at=until
+            )
+
+    def _call(
+        self,
+        method: str,
+        route_: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        endpoint = self._endpoint(method, route_)
+        self._check_budget(endpoint)
+        try:
+            response = self.client.request(method, route_, params=params, json=json, user_auth=True)
+        except HTTPException as e:
+            self._remember_limits(endpoint, e.response)
+            raise errors.to_error(e.response) from e
+        except requests.RequestException as e:
+            raise TransientError(f"X unreachable: {type(e).__name__}") from e
+        self._remember_limits(endpoint, response)
+        return errors.check(response)
+
+    def _upload(
+        self, route_: str, *, data: dict[str, Any], files: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        endpoint = self._endpoint("POST", route_)
+        self._check_budget(endpoint)
+        auth = tweepy.OAuth1UserHandler(**self._keys).apply_auth()
+        try:
+            response = self.client.session.post(
+                API_HOST + route_, data=data, files=files, auth=auth, timeout=120
+            )
+        except requests.RequestException as e:
+            raise TransientError(f"X media upload unreachable: {type(e).__name__}") from e
+        self._remember_limits(endpoint, response)
+        return errors.check(response)
+
+    # -- blocking API -----------------------------------------------------------------------
+    def user_id(self) -> str:
+        if self._user_id is None:
+            self._user_id = str(self._call("GET", "/2/users/me")["data"]["id"])
+        return self._user_id
+
+    def create(self, text: str, reply_to: str | None, media_ids: list[str]) -> str:
+        body: dict[str, Any] = {"text": text}
+        if reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": reply_to}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        return str(self._call("POST", "/2/tweets", json=body)["data"]["id"])
+
+    def delete(self, tweet_id: str) -> None:
+        self._call("DELETE", f"/2/tweets/{tweet_id}")
+
+    def recent(self, count: int = 100) -> list[dict[str, Any]]:
+        answer = self._call(
+            "GET",
+            f"/2/users/{self.user_id()}/tweets",
+            params={"max_results": count, "tweet.fields": "created_at"},
+        )
+        return list(answer.get("data", []))
+
+    def upload(self, chunks: Iterator[bytes], size: int, media_type: str) -> str:
+        """v2 chunked upload: initialize, append each chunk, finalize, poll STATUS until done."""
+        category = (
+            "tweet_video"
+            if media_type.startswith("video/")
+            else ("tweet_gif" if media_type == "image/gif" else "tweet_image")
+        )
+        init = self._call(
+            "POST",
+            "/2/media/upload/initialize",
+            json={"media_type": media_type, "total_bytes": size, "media_category": category},
+        )
+        media_id = str(init["data"]["id"])
+        for index, chunk in enumerate(chunks):
+            self._upload(
+                f"/2/media/upload/{media_id}/append",
+                data={"segment_index": str(index)},
+                files={"media": ("chunk", chunk, "application/octet-stream")},
+            )
+        final = self._upload(f"/2/media/upload/{media_id}/finalize", data={})
+        info = final.get("data", {}).get("processing_info")
+        while info and info.get("state") in {"pending", "in_progress"}:
+            time.sleep(min(float(info.get("check_after_secs", 1)), MEDIA_STATUS_WAIT_MAX_S))
+            status = self._call("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
+            info = status.get("data", {}).get("processing_info")
+        if info and info.get("state") == "failed":
+            from loa.channels import PermanentError
+
+            raise PermanentError(
+                f"X could not process media {media_id}: {info.get('error')}", code="media_failed"
+            )
+        return media_id
+
+
+async def run(func: Any, *args: Any) -> Any:
+    """tweepy is blocking: every call runs in a worker thread."""
+    return await asyncio.to_thread(func, *args)

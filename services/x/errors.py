@@ -1,0 +1,58 @@
+"""X's answers mapped onto Loa's three errors, keeping X's problem JSON (title, detail, type).
+
+Sources: docs.x.com/x-api/fundamentals/response-codes-and-errors (401 → credentials; 429 with
+``x-rate-limit-reset``; 5xx); the 403 duplicate-content detail as X sends it (akrherz/iembot#163).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from loa.channels import AuthError, ChannelError, DuplicatePostError, PermanentError, TransientError
+
+DUPLICATE_DETAIL = "duplicate content"
+
+
+def _problem(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {"detail": response.text[:500]}
+    return body if isinstance(body, dict) else {"detail": str(body)[:500]}
+
+
+def reset_time(response: requests.Response, header: str = "x-rate-limit-reset") -> datetime | None:
+    value = response.headers.get(header)
+    return datetime.fromtimestamp(int(value), UTC) if value and value.isdigit() else None
+
+
+def check(response: requests.Response) -> dict[str, Any]:
+    """The JSON body of a 2xx answer; any other answer raises the matching Loa error."""
+    if 200 <= response.status_code < 300:
+        return response.json() if response.content else {}
+    raise to_error(response)
+
+
+def to_error(response: requests.Response) -> ChannelError:
+    problem = _problem(response)
+    status = response.status_code
+    title = str(problem.get("title", response.reason))
+    detail = str(problem.get("detail", ""))
+    message = f"X answered {status} {title}: {detail}".strip(": ")
+    excerpt = response.text[:4000]
+    code = problem.get("type") if problem.get("type") not in (None, "about:blank") else status
+    if status == 401:
+        return AuthError(message, code=401, excerpt=excerpt)
+    if status == 429:
+        retry_at = reset_time(response)
+        if response.headers.get("x-user-limit-24hour-remaining") == "0":
+            retry_at = reset_time(response, "x-user-limit-24hour-reset") or retry_at
+        return TransientError(message, code=429, excerpt=excerpt, retry_at=retry_at)
+    if status >= 500:
+        return TransientError(message, code=status, excerpt=excerpt)
+    if status == 403 and DUPLICATE_DETAIL in detail:
+        return DuplicatePostError(message, code=403, excerpt=excerpt)
+    return PermanentError(message, code=str(code), excerpt=excerpt)

@@ -1,0 +1,18 @@
+"""Settings of the X publisher (env ``LOA_X_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from loa.publisher.settings import PublisherSettings
+
+
+class XSettings(PublisherSettings):
+    x_api_url: str = Field(
+        default="http://127.0.0.1:8090/x",
+        description="replaces https://api.twitter.com (the sandbox by default)",
+    )
+    x_media_chunk_bytes: int = Field(
+        default=4 * 1024 * 1024, le=5 * 1024 * 1024, description="≤ 5 MB per APPEND"
+    )
+    x_status_poll_max: int = Field(default=60, description="STATUS polls before a video counts as stuck")

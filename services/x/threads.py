@@ -1,0 +1,65 @@
+"""Split a long text into an X thread: parts within the weighted limit, cut between sentences or
+words (never inside a word or a URL), numbered ``(i/n)`` when there is more than one part."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from services.x.counting import MAX_WEIGHTED_LENGTH, find_urls, weighted_length
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_MAX_PARTS = 25
+
+
+class UnsplittableError(ValueError):
+    """A single word or URL is longer than one post."""
+
+
+def _tokens(sentence: str) -> list[str]:
+    """Words, with every URL kept whole as one token."""
+    tokens: list[str] = []
+    position = 0
+    for start, end in find_urls(sentence):
+        tokens.extend(sentence[position:start].split())
+        tokens.append(sentence[start:end])
+        position = end
+    tokens.extend(sentence[position:].split())
+    return tokens
+
+
+def _pack(units: list[str], budget: int, joiner: str) -> list[str]:
+    """Greedily pack units into chunks whose weighted length stays within ``budget``."""
+    chunks: list[str] = []
+    current = ""
+    for unit in units:
+        candidate = f"{current}{joiner}{unit}" if current else unit
+        if weighted_length(candidate) <= budget:
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+        if weighted_length(unit) > budget:
+            if joiner == " ":
+                raise UnsplittableError(f"a word or link is longer than one post: {unit[:40]!r}...")
+            chunks.extend(_pack(_tokens(unit), budget, " "))
+            current = chunks.pop()
+        else:
+            current = unit
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def split_thread(text: str, limit: int = MAX_WEIGHTED_LENGTH) -> list[str]:
+    """The posts of a thread for ``text``; one post when it fits."""
+    text = unicodedata.normalize("NFC", text).strip()
+    if weighted_length(text) <= limit:
+        return [text]
+    sentences = [s for s in _SENTENCE_END.split(text) if s]
+    # The numbering " (nn/nn)" takes at most 8; reserve it, then number.
+    parts = _pack(sentences, limit - 8, " ")
+    if len(parts) > _MAX_PARTS:
+        raise UnsplittableError(f"the text needs {len(parts)} posts; at most {_MAX_PARTS} are sent")
+    total = len(parts)
+    return [f"{part} ({i}/{total})" for i, part in enumerate(parts, start=1)]

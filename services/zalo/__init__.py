@@ -1,0 +1,1 @@
+"""The Zalo Official Account channel: articles with cover and body, follower broadcast."""

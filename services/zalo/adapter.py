@@ -1,0 +1,229 @@
+"""The Zalo OA adapter: an article (title, author = the unit, cover, description, body items),
+created asynchronously (``create`` → token → ``verify`` → article id), optionally broadcast to
+followers. Limits and error codes: README.md beside this file."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any, ClassVar
+
+import httpx
+from minio.commonconfig import CopySource
+
+from loa.channels import (
+    Account,
+    ChannelAdapter,
+    Limits,
+    PermanentError,
+    Post,
+    PublishResult,
+    TransientError,
+    register,
+)
+from loa.events import Content, MediaRef, Target
+from loa.text import count_code_points
+from services.zalo.api import TokenRejectedError, ZaloApi
+from services.zalo.body import to_items
+from services.zalo.settings import ZaloSettings
+from services.zalo.tokens import TokenManager
+
+TITLE_MAX, AUTHOR_MAX, DESCRIPTION_MAX = 150, 50, 300
+VERIFY_FIRST_WAIT_S = 0.2
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary with an ellipsis; Zalo's description is a teaser."""
+    if count_code_points(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+
+
+@register
+class ZaloAdapter(ChannelAdapter):
+    name: ClassVar[str] = "zalo"
+    limits: ClassVar[Limits] = Limits(
+        title_max=TITLE_MAX,
+        text_max=DESCRIPTION_MAX,
+        media_types=frozenset({"image/jpeg", "image/png", "video/mp4", "video/x-msvideo"}),
+        video_max_bytes=50 * 1024 * 1024,
+        max_images=20,
+        max_videos=1,
+        requests_per_period=(10, 1.0),
+    )
+    settings: ZaloSettings
+
+    def __init__(self, context: Any, settings: ZaloSettings | None = None) -> None:
+        super().__init__(context, settings or ZaloSettings())
+        self.http = httpx.AsyncClient(timeout=60)
+        self.api = ZaloApi(self.http, self.settings.zalo_openapi_url)
+        self.tokens = TokenManager(
+            self.http,
+            self.settings.zalo_oauth_url,
+            context,
+            timedelta(seconds=self.settings.zalo_refresh_ahead_s),
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- calls with the OA's token: refresh once when Zalo refuses it ----------------------
+    async def _call(self, account: Account, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        token, account = await self.tokens.token(account)
+        try:
+            return await self.api.call(method, path, token, **kwargs)
+        except TokenRejectedError:
+            token, _ = await self.tokens.refresh(account, rejected=token)
+            return await self.api.call(method, path, token, **kwargs)
+
+    # -- rendering ---------------------------------------------------------------------------
+    def _public_image(self, media: MediaRef) -> str:
+        """Zalo fetches images by URL: copy into the public website bucket under its hash."""
+        store = self.context.media
+        key = f"media/{media.sha256}"
+        store.client.copy_object(store.website_bucket, key, CopySource(store.bucket, media.key))
+        return f"{str(self.settings.website_base_url).rstrip('/')}/{key}"
+
+    async def render(self, content: Content, target: Target, account: Account) -> Post:
+        title = target.title or content.title
+        author = str(account.options.get("author") or content.unit)
+        if count_code_points(author) > AUTHOR_MAX:
+            raise PermanentError(
+                f"author: the unit name has {count_code_points(author)} characters; "
+                f"Zalo allows {AUTHOR_MAX} (set the account option 'author')"
+            )
+        link = self.context.canonical_url(content)
+        images = {m.key: m for m in content.media if m.is_image}
+        cover = next(iter(images.values()), None)
+        urls = {key: await asyncio.to_thread(self._public_image, m) for key, m in images.items()}
+        items = to_items(content.body, lambda src: urls.get(src.removeprefix("loa-media:")))
+        videos = [m for m in content.media if m.is_video]
+        # The canonical link closes the body: readers find the source, find_existing the marker.
+        items.append({"type": "text", "content": f"Nguồn: {link}"})
+        payload: dict[str, Any] = {
+            "type": "video" if content.kind == "video" and videos else "normal",
+            "title": title,
+            "author": author,
+            "description": shorten(target.text or content.summary or title, DESCRIPTION_MAX),
+            "body": items,
+            "status": "show",
+            "comment": str(account.options.get("comment", "show")),
+        }
+        if cover is not None:
+            payload["cover"] = {"cover_type": "photo", "photo_url": urls[cover.key], "status": "show"}
+        return Post(
+            content_id=content.id,
+            version=content.version,
+            channel=self.name,
+            account=account.name,
+            marker=link,
+            title=title,
+            texts=[payload["description"]],
+            media=videos[:1] + list(images.values()),
+            payload={"article": payload, "notify_followers": bool(target.options.get("notify_followers"))},
+            due_at=content.publish_at,
+        )
+
+    # -- publishing ----------------------------------------------------------------------------
+    async def publish(self, post: Post, account: Account) -> PublishResult:
+        if "create_token" not in post.progress:
+            created = await self._call(account, "POST", "/v2.0/article/create", json=post.payload["article"])
+            post.progress["create_token"] = created["token"]
+            await self.context.save_progress(post)  # a restart verifies this token, never re-creates
+        article_id = await self._verify(account, post.progress["create_token"])
+        result = await self._result(account, article_id)
+        if post.payload.get("notify_followers") and not post.progress.get("broadcast_id"):
+            post.progress["broadcast_id"] = await self._broadcast(account, article_id)
+            await self.context.save_progress(post)
+        if post.progress.get("broadcast_id"):
+            result = PublishResult(
+                result.external_id,
+                result.url,
+                {**result.extra, "broadcast_id": post.progress["broadcast_id"]},
+            )
+        return result
+
+    async def _verify(self, account: Account, token: str) -> str:
+        wait = VERIFY_FIRST_WAIT_S
+        for _ in range(self.settings.zalo_verify_attempts):
+            try:
+                verified = await self._call(account, "POST", "/v2.0/article/verify", json={"token": token})
+                return str(verified["id"])
+            except TransientError as e:
+                if e.code != "-214":  # only "still processing" is polled here
+                    raise
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 5.0)
+        raise TransientError("Zalo is still processing the article; verifying again later", code=-214)
+
+    async def _result(self, account: Account, article_id: str) -> PublishResult:
+        detail = await self._call(account, "GET", "/v2.0/article/getdetail", params={"id": article_id})
+        return PublishResult(external_id=article_id, url=detail.get("url") or detail.get("link_view"))
+
+    async def _broadcast(self, account: Account, article_id: str) -> str:
+        quota = await self._call(account, "POST", "/v2.0/oa/quota/message")
+        if int(quota.get("remain", 1)) <= 0:
+            raise TransientError("the OA's broadcast quota is spent for today", code="quota")
+        message = {
+            "recipient": {"target": {}},
+            "message": {
+                "attachment": {
+                    "type": "template",
+                    "payload": {
+                        "template_type": "media",
+                        "elements": [{"media_type": "article", "attachment_id": article_id}],
+                    },
+                }
+            },
+        }
+        sent = await self._call(account, "POST", "/v2.0/oa/message", json=message)
+        return str(sent["message_id"])
+
+    async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
+        """An article with this title whose body ends with our canonical link (the marker)."""
+        if "create_token" in post.progress:
+            try:
+                return await self._result(account, await self._verify(account, post.progress["create_token"]))
+            except PermanentError:
+                pass  # the token is unknown: the create never reached Zalo
+        for offset in range(0, 50, 10):  # getslice answers at most 10 a call
+            page = await self._call(
+                account,
+                "GET",
+                "/v2.0/article/getslice",
+                params={"offset": offset, "limit": 10, "type": post.payload["article"]["type"]},
+            )
+            for media in page.get("medias", []):
+                if media.get("title") != post.title:
+                    continue
+                detail = await self._call(
+                    account, "GET", "/v2.0/article/getdetail", params={"id": media["id"]}
+                )
+                if any(post.marker in str(item.get("content", "")) for item in detail.get("body", [])):
+                    return PublishResult(external_id=str(media["id"]), url=detail.get("url"))
+            if offset + 10 >= int(page.get("total", 0)):
+                break
+        return None
+
+    async def update(self, post: Post, previous: PublishResult, account: Account) -> PublishResult:
+        await self._call(
+            account,
+            "POST",
+            "/v2.0/article/update",
+            json={"id": previous.external_id, **post.payload["article"]},
+        )
+        return previous
+
+    async def retract(self, previous: PublishResult, account: Account) -> None:
+        try:
+            await self._call(account, "POST", "/v2.0/article/remove", json={"id": previous.external_id})
+        except PermanentError:
+            if await self._exists(account, previous.external_id):
+                raise  # still there: the removal really failed
+
+    async def _exists(self, account: Account, article_id: str) -> bool:
+        try:
+            await self._call(account, "GET", "/v2.0/article/getdetail", params={"id": article_id})
+        except PermanentError:
+            return False
+        return True

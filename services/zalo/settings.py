@@ -1,0 +1,23 @@
+"""Settings of the Zalo publisher (env ``LOA_ZALO_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from loa.publisher.settings import PublisherSettings
+
+
+class ZaloSettings(PublisherSettings):
+    zalo_openapi_url: str = Field(
+        default="http://127.0.0.1:8090/zalo/openapi", description="https://openapi.zalo.me"
+    )
+    zalo_oauth_url: str = Field(
+        default="http://127.0.0.1:8090/zalo/oauth", description="https://oauth.zaloapp.com"
+    )
+    zalo_refresh_ahead_s: int = Field(
+        default=3600, description="refresh an access token this long before it expires"
+    )
+    zalo_refresh_warn_days: int = Field(
+        default=14, description="warn this long before a refresh token expires"
+    )
+    zalo_verify_attempts: int = Field(default=20, description="article/verify polls before giving up for now")

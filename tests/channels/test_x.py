@@ -1,0 +1,236 @@
+"""The X adapter against the X API emulator (tweepy over HTTP) and real MinIO."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from loa.channels import Account, AuthError, DuplicatePostError, PublishResult, Secret, TransientError
+from loa.events import Content, MediaRef, Target
+from loa.links import canonical_url
+from loa.media import MediaStore
+from loa.settings import LoaSettings
+from services.sandbox import x as emulator
+from services.x.adapter import XAdapter
+from services.x.counting import weighted_length
+from services.x.settings import XSettings
+
+pytestmark = pytest.mark.integration
+
+SUMMARY = (
+    "Bộ Thông tin và Truyền thông công bố kết quả chuyển đổi số quốc gia năm 2026: "
+    "Đà Nẵng dẫn đầu về chính quyền số."
+)
+LONG_TEXT = " ".join(
+    [
+        "Sáng 26/11, tại Hà Nội, Bộ Thông tin và Truyền thông tổ chức họp báo thường kỳ tháng 11.",
+        "Đại diện Cục Báo chí cho biết các cơ quan báo chí đã phản ánh kịp thời, đầy đủ các sự kiện "
+        "chính trị, kinh tế, xã hội quan trọng của đất nước trong tháng qua.",
+        "Công tác thông tin về phòng, chống thiên tai được triển khai đồng bộ, góp phần giúp người dân "
+        "chủ động ứng phó với bão lũ ở các tỉnh miền Trung.",
+        "Bộ đề nghị các đơn vị tiếp tục đẩy mạnh tuyên truyền về chuyển đổi số, bảo đảm an toàn thông tin "
+        "và phát triển kinh tế số bền vững trong giai đoạn tới.",
+    ]
+)
+
+
+class Context:
+    """A test double of our own runtime context: real MinIO, progress kept in memory."""
+
+    def __init__(self, media: MediaStore) -> None:
+        self.media = media
+        self.saved: list[dict[str, Any]] = []
+
+    def canonical_url(self, content: Content) -> str:
+        return canonical_url(content, "http://127.0.0.1:8082")
+
+    async def save_progress(self, post: Any) -> None:
+        self.saved.append(dict(post.progress))
+
+    async def save_credentials(self, account: Account, credentials: Any) -> Account:
+        return account
+
+
+@pytest.fixture
+def x_user() -> dict[str, str]:
+    emulator.state.__init__()  # type: ignore[misc]
+    keys = {
+        k: f"{k}-{uuid.uuid4().hex}"
+        for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+    }
+    user = {"id": "4242", "username": "bothongtin", **keys}
+    emulator.state.users[keys["access_token"]] = emulator.XUser(**user)
+    return user
+
+
+@pytest.fixture
+def account(x_user: dict[str, str]) -> Account:
+    creds = {k: Secret(v) for k, v in x_user.items() if k not in {"id", "username"}}
+    return Account(channel="x", name="bo-tttt", credentials=creds)
+
+
+@pytest.fixture
+def media_store(settings: LoaSettings) -> MediaStore:
+    store = MediaStore(settings)
+    store.ensure_buckets()
+    return store
+
+
+@pytest.fixture
+def adapter(sandbox_url: str, media_store: MediaStore) -> XAdapter:
+    return XAdapter(
+        Context(media_store), XSettings(x_api_url=f"{sandbox_url}/x", x_media_chunk_bytes=256 * 1024)
+    )
+
+
+def _content(**changes: Any) -> Content:
+    base: dict[str, Any] = {
+        "id": f"tb-{uuid.uuid4().hex[:10]}",
+        "version": 1,
+        "title": "Kết quả chuyển đổi số 2026",
+        "summary": SUMMARY,
+        "unit": "Vụ Hợp tác quốc tế",
+        "approved_by": "Nguyễn Văn Đức",
+        "approved_at": datetime.now(UTC),
+        "tags": ["chuyển đổi số", "Đà Nẵng"],
+        "targets": [Target(channel="x", account="bo-tttt")],
+    }
+    return Content(**{**base, **changes})
+
+
+def _records(sandbox_url: str, kind: str) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{sandbox_url}/_sandbox/records", params={"platform": "x", "kind": kind})
+    return [r["data"] for r in answer.json()]
+
+
+async def test_publishes_summary_link_and_hashtags(
+    adapter: XAdapter, account: Account, sandbox_url: str
+) -> None:
+    content = _content()
+    post = await adapter.render(content, content.targets[0], account)
+    result = await adapter.publish(post, account)
+    tweets = [t for t in _records(sandbox_url, "tweet") if t["id"] == result.external_id]
+    assert len(tweets) == 1
+    assert tweets[0]["text"].startswith(SUMMARY)
+    assert adapter.context.canonical_url(content) in tweets[0]["text"]
+    assert "#chuyểnđổisố" in tweets[0]["text"] and "#ĐàNẵng" in tweets[0]["text"]
+    assert result.url == f"https://x.com/i/web/status/{result.external_id}"
+
+
+async def test_long_vietnamese_text_goes_out_as_a_chained_numbered_thread(
+    adapter: XAdapter, account: Account, sandbox_url: str
+) -> None:
+    content = _content(summary=LONG_TEXT)
+    post = await adapter.render(content, content.targets[0], account)
+    assert len(post.texts) >= 2 and all(weighted_length(t) <= 280 for t in post.texts)
+    result = await adapter.publish(post, account)
+    ids = result.extra["tweet_ids"]
+    tweets = {t["id"]: t for t in _records(sandbox_url, "tweet")}
+    assert [tweets[i]["in_reply_to_tweet_id"] for i in ids] == [None, *ids[:-1]]
+    assert tweets[ids[-1]]["text"].endswith(f"({len(ids)}/{len(ids)})")
+
+    await adapter.retract(result, account)
+    assert {d["id"] for d in _records(sandbox_url, "delete")} == set(ids)
+    assert all(i not in emulator.state.tweets for i in ids)
+
+
+async def test_images_are_uploaded_in_chunks_from_minio(
+    adapter: XAdapter, account: Account, media_store: MediaStore, sandbox_url: str
+) -> None:
+    image = io.BytesIO()
+    Image.effect_noise((900, 700), 80).convert("RGB").save(image, "JPEG", quality=95)
+    stored = media_store.put_stream(io.BytesIO(image.getvalue()), "image/jpeg")
+    ref = MediaRef(
+        key=stored.key,
+        sha256=stored.sha256,
+        content_type="image/jpeg",
+        size=stored.size,
+        alt="Toàn cảnh hội nghị",
+    )
+    content = _content(media=[ref])
+    post = await adapter.render(content, content.targets[0], account)
+    result = await adapter.publish(post, account)
+    uploads = _records(sandbox_url, "media")
+    assert [u["sha256"] for u in uploads] == [hashlib.sha256(image.getvalue()).hexdigest()]
+    assert emulator.state.tweets[result.external_id]["media_ids"] == [uploads[0]["id"]]
+
+
+async def test_a_duplicate_of_our_own_post_is_found_not_failed(adapter: XAdapter, account: Account) -> None:
+    content = _content()
+    post = await adapter.render(content, content.targets[0], account)
+    first = await adapter.publish(post, account)
+    again = await adapter.render(content, content.targets[0], account)
+    with pytest.raises(DuplicatePostError):
+        await adapter.publish(again, account)
+    found = await adapter.find_existing(again, account)
+    assert found is not None and found.external_id == first.external_id
+
+
+async def test_find_existing_of_a_post_never_made_is_none(adapter: XAdapter, account: Account) -> None:
+    content = _content()
+    post = await adapter.render(content, content.targets[0], account)
+    assert await adapter.find_existing(post, account) is None
+
+
+async def test_rate_limit_waits_for_the_reset_and_then_posts_once(
+    adapter: XAdapter, account: Account, sandbox_url: str
+) -> None:
+    httpx.post(f"{sandbox_url}/x/_limits", params={"limit": 1, "seconds": 2})
+    first = _content()
+    await adapter.publish(await adapter.render(first, first.targets[0], account), account)
+    second = _content(summary="Thông báo thứ hai của Bộ về lịch tiếp công dân tháng 12.")
+    post = await adapter.render(second, second.targets[0], account)
+    with pytest.raises(TransientError) as raised:
+        await adapter.publish(post, account)
+    assert raised.value.retry_at is not None
+    assert raised.value.retry_at <= datetime.now(UTC) + timedelta(seconds=3)
+    await asyncio.sleep(max((raised.value.retry_at - datetime.now(UTC)).total_seconds(), 0) + 1.1)
+    await adapter.publish(post, account)
+    assert sum(t["text"] == post.texts[0] for t in _records(sandbox_url, "tweet")) == 1
+
+
+async def test_wrong_keys_are_an_auth_error_that_never_shows_the_secret(
+    adapter: XAdapter, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = Account(
+        channel="x",
+        name="bo-tttt",
+        credentials={**account.credentials, "access_token_secret": Secret("sai-bi-mat-123456")},
+    )
+    content = _content()
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(AuthError) as raised:
+        await adapter.publish(await adapter.render(content, content.targets[0], bad), bad)
+    for secret in (*[bad.secret(k) for k in bad.credentials],):
+        assert secret not in str(raised.value)
+        assert secret not in (raised.value.excerpt or "")
+        assert secret not in repr(bad)
+
+
+async def test_update_is_unsupported_unless_corrections_are_replies(
+    adapter: XAdapter, account: Account
+) -> None:
+    from loa.channels import UnsupportedError
+
+    content = _content()
+    post = await adapter.render(content, content.targets[0], account)
+    result = await adapter.publish(post, account)
+    with pytest.raises(UnsupportedError):
+        await adapter.update(post, result, account)
+    corrected_account = Account(
+        channel="x", name=account.name, credentials=account.credentials, options={"correction_as_reply": True}
+    )
+    updated = await adapter.update(post, result, corrected_account)
+    correction = emulator.state.tweets[updated.extra["tweet_ids"][-1]]
+    assert correction["in_reply_to_tweet_id"] == result.external_id
+    assert correction["text"].startswith("Đính chính: ")
+    assert isinstance(updated, PublishResult)

@@ -1,0 +1,226 @@
+"""The Zalo OA adapter against the Zalo emulator and real MinIO: articles, tokens, broadcast."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import unicodedata
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from loa.channels import Account, AuthError, Secret
+from loa.events import Content, MediaRef, Target
+from loa.links import canonical_url
+from loa.media import MediaStore
+from loa.settings import LoaSettings
+from services.sandbox import zalo as emulator
+from services.zalo.adapter import ZaloAdapter
+from services.zalo.settings import ZaloSettings
+
+pytestmark = pytest.mark.integration
+
+ALL_VIETNAMESE = (
+    "aàảãáạ ăằẳẵắặ âầẩẫấậ đ eèẻẽéẹ êềểễếệ iìỉĩíị oòỏõóọ ôồổỗốộ ơờởỡớợ uùủũúụ ưừửữứự yỳỷỹýỵ "
+    "AÀẢÃÁẠ ĂẰẲẴẮẶ ÂẦẨẪẤẬ Đ EÈẺẼÉẸ ÊỀỂỄẾỆ IÌỈĨÍỊ OÒỎÕÓỌ ÔỒỔỖỐỘ ƠỜỞỠỚỢ UÙỦŨÚỤ ƯỪỬỮỨỰ YỲỶỸÝỴ"
+)
+
+
+class Context:
+    """Our runtime's context as the adapter sees it: real MinIO; credentials kept like a store."""
+
+    def __init__(self, media: MediaStore) -> None:
+        self.media = media
+        self.store: dict[str, Mapping[str, Secret]] = {}
+        self.lock = asyncio.Lock()
+        self.saves = 0
+
+    def canonical_url(self, content: Content) -> str:
+        return canonical_url(content, "http://127.0.0.1:8082")
+
+    async def save_progress(self, post: Any) -> None:
+        return None
+
+    async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
+        self.saves += 1
+        self.store[account.name] = {k: Secret(v) for k, v in credentials.items()}
+        return Account(account.channel, account.name, self.store[account.name], account.options)
+
+    @contextlib.asynccontextmanager
+    async def credentials_lock(self, account: Account) -> AsyncIterator[None]:
+        async with self.lock:
+            yield
+
+    async def reload_account(self, account: Account) -> Account:
+        credentials = self.store.get(account.name, account.credentials)
+        return Account(account.channel, account.name, credentials, account.options)
+
+
+@pytest.fixture
+def oa(sandbox_url: str) -> dict[str, str]:
+    emulator.state.__init__()  # type: ignore[misc]
+    app = {"app_id": uuid.uuid4().hex[:12], "secret_key": uuid.uuid4().hex, "oa_id": "bo-tttt-oa"}
+    pair = httpx.post(f"{sandbox_url}/zalo/_apps", json=app).json()
+    return {**app, **pair}
+
+
+@pytest.fixture
+def account(oa: dict[str, str]) -> Account:
+    creds = {k: Secret(oa[k]) for k in ("app_id", "secret_key", "access_token", "refresh_token")}
+    return Account(channel="zalo", name="bo-tttt", credentials=creds)
+
+
+@pytest.fixture
+def context(settings: LoaSettings) -> Context:
+    store = MediaStore(settings)
+    store.ensure_buckets()
+    return Context(store)
+
+
+@pytest.fixture
+async def adapter(sandbox_url: str, context: Context) -> AsyncIterator[ZaloAdapter]:
+    adapter = ZaloAdapter(context, ZaloSettings(zalo_openapi_url=f"{sandbox_url}/zalo/openapi",
+                                                zalo_oauth_url=f"{sandbox_url}/zalo/oauth"))
+    yield adapter
+    await adapter.aclose()
+
+
+def _image(context: Context, color: str) -> MediaRef:
+    data = io.BytesIO()
+    Image.new("RGB", (640, 360), color).save(data, "JPEG")
+    stored = context.media.put_stream(io.BytesIO(data.getvalue()), "image/jpeg")
+    return MediaRef(key=stored.key, sha256=stored.sha256, content_type="image/jpeg", size=stored.size,
+                    alt="Quang cảnh hội nghị")
+
+
+def _content(context: Context, **changes: Any) -> Content:
+    cover, inline = _image(context, "darkred"), _image(context, "navy")
+    base: dict[str, Any] = {
+        "id": f"tb-{uuid.uuid4().hex[:10]}", "version": 1, "title": "Đồng bộ dữ liệu dân cư phục vụ chuyển đổi số",
+        "summary": "Bộ Công an phối hợp các bộ, ngành đẩy mạnh khai thác dữ liệu dân cư.",
+        "body": f"<p>Đoạn mở đầu về Đề án 06.</p><p><img src=\"loa-media:{inline.key}\" alt=\"Ảnh minh họa\"></p>"
+                "<p>Đoạn kết luận.</p>",
+        "unit": "Cục Báo chí", "approved_by": "Trần Thị Đào", "approved_at": datetime.now(UTC),
+        "media": [cover, inline], "targets": [Target(channel="zalo", account="bo-tttt")],
+    }
+    return Content(**{**base, **changes})
+
+
+def _records(sandbox_url: str, kind: str) -> list[dict[str, Any]]:
+    return [r["data"] for r in httpx.get(f"{sandbox_url}/_sandbox/records",
+                                         params={"platform": "zalo", "kind": kind}).json()]
+
+
+async def test_article_with_cover_and_body_images_then_update_then_retract(
+    adapter: ZaloAdapter, account: Account, context: Context, sandbox_url: str
+) -> None:
+    content = _content(context)
+    post = await adapter.render(content, content.targets[0], account)
+    result = await adapter.publish(post, account)
+    article = emulator.state.articles[result.external_id]
+    assert article["title"] == content.title
+    assert article["author"] == "Cục Báo chí"
+    assert article["cover"]["photo_url"].endswith(f"/media/{content.media[0].sha256}")
+    kinds = [item["type"] for item in article["body"]]
+    assert kinds == ["text", "image", "text", "text"]
+    assert article["body"][1]["caption"] == "Ảnh minh họa"
+    assert article["body"][-1]["content"] == f"Nguồn: {context.canonical_url(content)}"
+    # the cover image is really public in the website bucket
+    public = context.media.client.stat_object(context.media.website_bucket, f"media/{content.media[0].sha256}")
+    assert public.size == content.media[0].size
+
+    updated = _content(context, id=content.id, version=2, title="Đính chính: đồng bộ dữ liệu dân cư")
+    new_post = await adapter.render(updated, updated.targets[0], account)
+    await adapter.update(new_post, result, account)
+    assert emulator.state.articles[result.external_id]["title"] == "Đính chính: đồng bộ dữ liệu dân cư"
+
+    await adapter.retract(result, account)
+    assert result.external_id not in emulator.state.articles
+    await adapter.retract(result, account)  # retracting twice is harmless
+
+
+async def test_find_existing_recognises_our_article_and_nothing_else(
+    adapter: ZaloAdapter, account: Account, context: Context
+) -> None:
+    content = _content(context)
+    post = await adapter.render(content, content.targets[0], account)
+    assert await adapter.find_existing(post, account) is None
+    result = await adapter.publish(post, account)
+    fresh = await adapter.render(content, content.targets[0], account)  # no progress: search by marker
+    found = await adapter.find_existing(fresh, account)
+    assert found is not None and found.external_id == result.external_id
+
+
+async def test_broadcast_is_sent_once_even_when_publish_is_repeated(
+    adapter: ZaloAdapter, account: Account, context: Context, sandbox_url: str
+) -> None:
+    content = _content(context, targets=[Target(channel="zalo", account="bo-tttt",
+                                                options={"notify_followers": True})])
+    post = await adapter.render(content, content.targets[0], account)
+    first = await adapter.publish(post, account)
+    again = await adapter.publish(post, account)  # e.g. a retry after a crash: progress says it went
+    broadcasts = _records(sandbox_url, "broadcast")
+    assert len(broadcasts) == 1
+    assert broadcasts[0]["article_id"] == first.external_id == again.external_id
+
+
+async def test_expired_access_token_is_refreshed_once_for_many_concurrent_publishes(
+    sandbox_url: str, oa: dict[str, str], account: Account, context: Context
+) -> None:
+    """Two workers sharing the OA's credentials store, 40 posts, the token expiring under them."""
+    settings = ZaloSettings(zalo_openapi_url=f"{sandbox_url}/zalo/openapi", zalo_oauth_url=f"{sandbox_url}/zalo/oauth")
+    replicas = [ZaloAdapter(context, settings), ZaloAdapter(context, settings)]
+    httpx.post(f"{sandbox_url}/zalo/_expire", params={"app_id": oa["app_id"]})
+    contents = [_content(context, title=f"Thông báo số {i} về lịch tiếp công dân") for i in range(40)]
+    posts = [await replicas[i % 2].render(c, c.targets[0], account) for i, c in enumerate(contents)]
+    results = await asyncio.gather(*(replicas[i % 2].publish(p, account) for i, p in enumerate(posts)))
+    for replica in replicas:
+        await replica.aclose()
+    assert len({r.external_id for r in results}) == 40
+    assert emulator.state.apps[oa["app_id"]].refreshes == 1
+    assert _records(sandbox_url, "refresh_refused") == []  # no refresh token was ever used twice
+    assert context.store["bo-tttt"]["refresh_token"].reveal() != oa["refresh_token"]
+
+
+async def test_a_refused_refresh_token_needs_a_person_and_says_so(
+    adapter: ZaloAdapter, oa: dict[str, str], sandbox_url: str, context: Context
+) -> None:
+    stale = Account("zalo", "bo-tttt", {k: Secret(oa[k]) for k in ("app_id", "secret_key", "access_token")}
+                    | {"refresh_token": Secret("da-dung-roi")})
+    httpx.post(f"{sandbox_url}/zalo/_expire", params={"app_id": oa["app_id"]})
+    content = _content(context)
+    with pytest.raises(AuthError, match="re-authorise") as raised:
+        await adapter.publish(await adapter.render(content, content.targets[0], stale), stale)
+    assert oa["secret_key"] not in str(raised.value)
+    assert "da-dung-roi" not in str(raised.value)
+
+
+async def test_vietnamese_text_arrives_nfc_and_within_zalo_limits(
+    adapter: ZaloAdapter, account: Account, context: Context
+) -> None:
+    nfd_title = unicodedata.normalize("NFD", "Đường dây nóng " + ALL_VIETNAMESE[:60])
+    content = _content(context, title=nfd_title, summary=ALL_VIETNAMESE * 3)
+    post = await adapter.render(content, content.targets[0], account)
+    result = await adapter.publish(post, account)
+    article = emulator.state.articles[result.external_id]
+    assert article["title"] == unicodedata.normalize("NFC", nfd_title)
+    assert len(article["title"]) <= 150
+    assert len(article["description"]) <= 300
+    assert article["description"].endswith("…")
+    assert unicodedata.is_normalized("NFC", article["description"])
+
+
+async def test_a_unit_name_longer_than_zalo_allows_is_refused_with_the_field(
+    adapter: ZaloAdapter, account: Account, context: Context
+) -> None:
+    from loa.channels import PermanentError
+
+    content = _content(context, unit="Cục Phát thanh, truyền hình và thông tin điện tử thuộc Bộ Thông tin")
+    with pytest.raises(PermanentError, match="^author: "):
+        await adapter.render(content, content.targets[0], account)

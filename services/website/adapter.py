@@ -15,6 +15,7 @@ from loa.channels import (
     Account,
     ChannelAdapter,
     Context,
+    LimitError,
     Limits,
     PermanentError,
     Post,
@@ -94,7 +95,7 @@ class WebsiteAdapter(ChannelAdapter):
     @property
     def wordpress(self) -> WordPress:
         if self._wordpress is None:
-            self._wordpress = WordPress(self.context.media, self.settings)
+            self._wordpress = WordPress(self.settings)
         return self._wordpress
 
     @staticmethod
@@ -110,6 +111,11 @@ class WebsiteAdapter(ChannelAdapter):
         mode = self.mode(account)
         url = self.context.canonical_url(content)
         title = target.title or content.title
+        title_max = self.limits.title_max or 0
+        if self.limits.count(title) > title_max:
+            raise LimitError(
+                f"title: {self.limits.count(title)} characters, the website allows at most {title_max}"
+            )
         payload_content = content.model_dump(mode="json")
         payload_content["title"] = title
         return Post(

@@ -102,8 +102,7 @@ def _retry_at(response: httpx.Response) -> datetime | None:
 class WordPress:
     """One HTTP pool for every WordPress account of this publisher."""
 
-    def __init__(self, media: MediaStore, settings: WebsiteSettings) -> None:
-        self.media = media
+    def __init__(self, settings: WebsiteSettings) -> None:
         self.settings = settings
         self.http = httpx.AsyncClient(timeout=settings.website_http_timeout_s)
 
@@ -134,8 +133,9 @@ class WordPress:
 
     # -- media ------------------------------------------------------------------------------
 
-    async def _stream(self, ref: MediaRef) -> AsyncIterator[bytes]:
-        stream = await asyncio.to_thread(self.media.open, ref.key)
+    @staticmethod
+    async def _stream(media: MediaStore, ref: MediaRef) -> AsyncIterator[bytes]:
+        stream = await asyncio.to_thread(media.open, ref.key)
         try:
             while chunk := await asyncio.to_thread(stream.read, READ_CHUNK):
                 yield chunk
@@ -143,7 +143,7 @@ class WordPress:
             stream.close()
             stream.release_conn()
 
-    async def _upload(self, ref: MediaRef, account: Account) -> dict[str, Any]:
+    async def _upload(self, media: MediaStore, ref: MediaRef, account: Account) -> dict[str, Any]:
         extension = ref.content_type.split("/", 1)[1].split("+")[0]
         headers = {
             "Content-Type": ref.content_type,
@@ -156,7 +156,7 @@ class WordPress:
             "POST",
             "/media",
             "media upload",
-            content=self._stream(ref),
+            content=self._stream(media, ref),
             headers=headers,
             params=params,
         )
@@ -169,7 +169,7 @@ class WordPress:
         uploaded: dict[str, Any] = post.progress.setdefault("wordpress_media", {})
         for ref in content.media:
             if ref.is_image and ref.sha256 not in uploaded:
-                item = await self._upload(ref, account)
+                item = await self._upload(context.media, ref, account)
                 uploaded[ref.sha256] = {"id": item["id"], "source_url": item.get("source_url", "")}
                 await context.save_progress(post)
         return uploaded

@@ -1,11 +1,12 @@
-"""The website publisher: the shared runtime with the website adapter, plus the read-only server."""
+"""``python -m services.website``: the website publisher (shared runtime) plus the read-only server."""
 
 from loa.publisher.main import run
 from services.website.adapter import WebsiteAdapter
 from services.website.server import serve_in_background
 from services.website.settings import WebsiteSettings
 
-settings = WebsiteSettings()
-if settings.website_serve:
-    serve_in_background(settings)
-run(WebsiteAdapter, settings)
+if __name__ == "__main__":
+    settings = WebsiteSettings()
+    if settings.website_serve:
+        serve_in_background(settings)
+    run(WebsiteAdapter, settings)

@@ -164,3 +164,21 @@ async def test_pagination_keeps_the_newest_and_concurrent_replicas_lose_nothing(
     assert all(r.url and r.url in sitemap for r in results)  # ...but stays in the sitemap
     rss = feedparser.parse(text(bucket, "rss.xml"))
     assert len(rss.entries) == 8
+
+
+async def test_a_stored_job_with_a_hostile_body_publishes_nothing_executable(adapter: WebsiteAdapter) -> None:
+    """A job stored before the edge check tightened: the render-time sanitiser is the guard."""
+    account = static_account()
+    content = article("01JD5Z8Q4M9R3T7V2X6YHST009")
+    post = await adapter.render(content, content.targets[0], account)
+    post.payload["content"]["body"] = (
+        '<p>Đoạn mở đầu.</p><script>alert(1)</script><img src=x onerror="alert(1)">'
+        '<a href="javascript:alert(1)">liên kết</a><svg><script>alert(2)</script></svg>'
+        '<p style="x: expression(alert(3))">Đoạn cuối.</p>'
+    )
+    result = await adapter.publish(post, account)
+    page = text(site(adapter), result.external_id.lstrip("/"))
+    body = page.split('<div class="body">', 1)[1].split("</div>", 1)[0]
+    assert "Đoạn mở đầu." in body and "Đoạn cuối." in body
+    for bad in ("<script", "onerror", "javascript:", "<svg", "expression(", "style="):
+        assert bad not in page.lower() if bad == "<script" else bad not in body.lower(), bad

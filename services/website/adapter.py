@@ -24,6 +24,7 @@ from loa.channels import (
 )
 from loa.events import Content, Target
 from services.website.settings import WebsiteSettings
+from services.website.site.bucket import SiteBucket
 from services.website.site.index import IndexBuilder
 from services.website.site.render import SiteInfo
 from services.website.site.static import StaticSite
@@ -80,7 +81,7 @@ class WebsiteAdapter(ChannelAdapter):
                 s.website_site_name, s.website_site_description, str(s.website_base_url).rstrip("/")
             )
             index = IndexBuilder(
-                _site_bucket(media),
+                SiteBucket(media.client, media.website_bucket),
                 site,
                 s.website_page_size,
                 s.website_index_pages,
@@ -192,9 +193,3 @@ class WebsiteAdapter(ChannelAdapter):
             "account": post.account,
             "version": post.version,
         }
-
-
-def _site_bucket(media: Any) -> Any:
-    from services.website.site.bucket import SiteBucket
-
-    return SiteBucket(media.client, media.website_bucket)

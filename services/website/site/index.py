@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import islice
 
+from loa.text import slugify
 from services.website.site import render as r
 from services.website.site.bucket import SiteBucket
 from services.website.site.entries import MONTHS, Entry, Scope
@@ -144,8 +145,6 @@ class IndexBuilder:
 
     @staticmethod
     def _label(scope: Scope, entries: list[Entry]) -> str:
-        from loa.text import slugify
-
         for e in entries:
             for name in e.tags if scope.kind == "tag" else [e.unit]:
                 if slugify(name) == scope.slug:

@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from loa.events import DEFAULT_TIMEZONE
 from loa.text import slugify
 
 ROOT = "_index/"
@@ -112,7 +113,19 @@ class Scope:
         if self.kind == "month":
             # The sitemap needs only the URL: the key carries it, so listing is enough.
             return self.prefix + entry.path.rsplit("/", 1)[-1]
-        return self.prefix + entry.sort_name
+        return f"{self.prefix}{self.shard(entry)}/{entry.sort_name}"
+
+    def shard(self, entry: Entry) -> str:
+        """An inverted period, so folders list newest first and none grows with the whole site.
+
+        MinIO lists a prefix by walking its folder, so a listing costs as much as the folder
+        holds: one flat folder of every article would make each publish slower than the last.
+        The front index shards by month, tags and units (sparser) by year.
+        """
+        local = entry.published.astimezone(DEFAULT_TIMEZONE)
+        if self.kind == "all":
+            return f"{999_999 - (local.year * 100 + local.month):06d}"
+        return f"{9_999 - local.year:04d}"
 
 
 def record_key(content_id: str) -> str:

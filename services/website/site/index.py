@@ -114,7 +114,12 @@ class IndexBuilder:
                 for o in self.bucket.iter_objects(scope.prefix)
             )
             return list(islice(rows, limit))
-        return self.bucket.first_keys(scope.prefix, limit)
+        keys: list[str] = []
+        for shard in self.bucket.child_prefixes(scope.prefix):  # newest period first
+            keys += self.bucket.first_keys(shard, limit - len(keys))
+            if len(keys) >= limit:
+                break
+        return keys
 
     def _write(self, scope: Scope, keys: list[str]) -> None:
         if scope.kind == "month":

@@ -78,10 +78,14 @@ async def run(count: int, window: int) -> dict[str, Any]:
     )
     media = MediaStore(settings)
     media.ensure_buckets()
+    print(f"buckets {settings.s3_media_bucket} {settings.s3_website_bucket}", file=sys.stderr)
     adapter = WebsiteAdapter(FakeContext(media), settings)
     account = static_account()
     start = datetime(2025, 1, 1, tzinfo=UTC)
     times: list[float] = []
+    requests: list[int] = []
+    listed: list[int] = []
+    buckets = [adapter.static.bucket, adapter.static.index.bucket]
     began = time.perf_counter()
     try:
         for i in range(count):
@@ -92,10 +96,13 @@ async def run(count: int, window: int) -> dict[str, Any]:
                 unit=UNITS[i % len(UNITS)],
                 approved_at=start + timedelta(hours=3 * i),
             )
+            r0, k0 = sum(b.requests for b in buckets), sum(b.keys_listed for b in buckets)
             t0 = time.perf_counter()
             post = await adapter.render(content, content.targets[0], account)
             await adapter.publish(post, account)
             times.append(time.perf_counter() - t0)
+            requests.append(sum(b.requests for b in buckets) - r0)
+            listed.append(sum(b.keys_listed for b in buckets) - k0)
             if (i + 1) % 500 == 0:
                 print(
                     f"{i + 1} published, last 500 mean {statistics.mean(times[-500:]) * 1000:.1f} ms",
@@ -114,6 +121,11 @@ async def run(count: int, window: int) -> dict[str, Any]:
         "last_mean_ms": statistics.mean(last) * 1000,
         "last_p95_ms": p95(last) * 1000,
         "last_over_first": statistics.mean(last) / statistics.mean(first),
+        "first_requests": statistics.mean(requests[:window]),
+        "last_requests": statistics.mean(requests[-window:]),
+        "first_keys_listed": statistics.mean(listed[:window]),
+        "last_keys_listed": statistics.mean(listed[-window:]),
+        "per_500_mean_ms": [statistics.mean(times[i : i + 500]) * 1000 for i in range(0, len(times), 500)],
         "total_s": total,
         "page_size": settings.website_page_size,
         "index_pages": settings.website_index_pages,
@@ -145,6 +157,10 @@ def main() -> None:
     print(f"website_last_{window}_mean: {result['last_mean_ms']:.1f} ms")
     print(f"website_last_{window}_p95: {result['last_p95_ms']:.1f} ms")
     print(f"website_last_over_first: {result['last_over_first']:.2f} ratio")
+    print(f"website_first_{window}_requests: {result['first_requests']:.1f} requests")
+    print(f"website_last_{window}_requests: {result['last_requests']:.1f} requests")
+    print(f"website_first_{window}_keys_listed: {result['first_keys_listed']:.0f} keys")
+    print(f"website_last_{window}_keys_listed: {result['last_keys_listed']:.0f} keys")
     print(f"website_total: {result['total_s']:.1f} s")
 
 

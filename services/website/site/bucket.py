@@ -36,8 +36,12 @@ class SiteBucket:
     def __init__(self, client: Minio, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
+        self.requests = 0
+        """S3 requests made (approximate under threads; for the bench's load-independent figures)."""
+        self.keys_listed = 0
 
     def put(self, key: str, data: bytes, content_type: str, cache_control: str | None = None) -> str:
+        self.requests += 1
         headers: dict[str, str | list[str] | tuple[str]] | None = (
             {"Cache-Control": cache_control} if cache_control else None
         )
@@ -47,6 +51,7 @@ class SiteBucket:
         return str(result.etag)
 
     def get(self, key: str) -> bytes | None:
+        self.requests += 1
         try:
             response = self.client.get_object(self.bucket, key)
         except S3Error as e:
@@ -64,6 +69,7 @@ class SiteBucket:
         return self.client.get_object(self.bucket, key, offset=offset, length=length)
 
     def stat(self, key: str) -> ObjectInfo | None:
+        self.requests += 1
         try:
             info = self.client.stat_object(self.bucket, key)
         except S3Error as e:
@@ -79,18 +85,24 @@ class SiteBucket:
         )
 
     def delete(self, key: str) -> None:
+        self.requests += 1
         self.client.remove_object(self.bucket, key)
 
     def delete_many(self, keys: list[str]) -> None:
         if not keys:
             return
+        self.requests += 1
         errors = list(self.client.remove_objects(self.bucket, [DeleteObject(k) for k in keys]))
         if errors:
             raise RuntimeError(f"could not delete {len(errors)} objects, first: {errors[0]}")
 
     def iter_objects(self, prefix: str) -> Iterator[ObjectInfo]:
         """Objects under ``prefix`` in key order (S3 lists lexicographically), fetched lazily."""
-        for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+        self.requests += 1
+        for n, obj in enumerate(self.client.list_objects(self.bucket, prefix=prefix, recursive=True), 1):
+            self.keys_listed += 1
+            if n % 1000 == 0:
+                self.requests += 1  # the next page
             yield ObjectInfo(
                 key=str(obj.object_name),
                 etag=str(obj.etag or ""),
@@ -105,12 +117,16 @@ class SiteBucket:
 
     def child_prefixes(self, prefix: str) -> list[str]:
         """The "folders" directly under ``prefix``."""
-        return [
+        self.requests += 1
+        found = [
             str(o.object_name)
             for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=False)
             if o.is_dir
         ]
+        self.keys_listed += len(found)
+        return found
 
     def copy_in(self, source_bucket: str, source_key: str, key: str) -> None:
         """Server-side copy from another bucket (no bytes pass through this process)."""
+        self.requests += 1
         self.client.copy_object(self.bucket, key, CopySource(source_bucket, source_key))

@@ -116,16 +116,13 @@ class Scope:
         return f"{self.prefix}{self.shard(entry)}/{entry.sort_name}"
 
     def shard(self, entry: Entry) -> str:
-        """An inverted period, so folders list newest first and none grows with the whole site.
+        """An inverted month, so folders list newest first and none grows with the whole site.
 
         MinIO lists a prefix by walking its folder, so a listing costs as much as the folder
         holds: one flat folder of every article would make each publish slower than the last.
-        The front index shards by month, tags and units (sparser) by year.
         """
         local = entry.published.astimezone(DEFAULT_TIMEZONE)
-        if self.kind == "all":
-            return f"{999_999 - (local.year * 100 + local.month):06d}"
-        return f"{9_999 - local.year:04d}"
+        return f"{999_999 - (local.year * 100 + local.month):06d}"
 
 
 def record_key(content_id: str) -> str:

@@ -28,6 +28,7 @@ HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 INDEX_CACHE = "public, max-age=60"
 MAX_REBUILDS = 8
+MAX_SHARDS = 36
 
 
 class EntryCache:
@@ -115,7 +116,8 @@ class IndexBuilder:
             )
             return list(islice(rows, limit))
         keys: list[str] = []
-        for shard in self.bucket.child_prefixes(scope.prefix):  # newest period first
+        # Newest month first; a sparse tag's pages reach back at most MAX_SHARDS months.
+        for shard in self.bucket.child_prefixes(scope.prefix)[:MAX_SHARDS]:
             keys += self.bucket.first_keys(shard, limit - len(keys))
             if len(keys) >= limit:
                 break

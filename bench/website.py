@@ -105,7 +105,9 @@ async def run(count: int, window: int) -> dict[str, Any]:
             listed.append(sum(b.keys_listed for b in buckets) - k0)
             if (i + 1) % 500 == 0:
                 print(
-                    f"{i + 1} published, last 500 mean {statistics.mean(times[-500:]) * 1000:.1f} ms",
+                    f"{i + 1} published, last 500: {statistics.mean(times[-500:]) * 1000:.1f} ms, "
+                    f"{statistics.mean(requests[-500:]):.1f} requests, "
+                    f"{statistics.mean(listed[-500:]):.0f} keys listed",
                     file=sys.stderr,
                 )
         total = time.perf_counter() - began

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from services.sandbox import control
 
 # Each emulator is a module of this package exposing ``router``; add one line per platform.
-PLATFORM_ROUTERS: list[str] = []
+PLATFORM_ROUTERS: list[str] = ["youtube"]
 
 
 def build_app() -> FastAPI:

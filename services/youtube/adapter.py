@@ -140,14 +140,15 @@ class YouTubeAdapter(ChannelAdapter):
                 part="snippet,status", body=body, media_body=media, notifySubscribers=True
             )
             http = authorized_http(creds, self.settings)
-            resource = await self._resume(post, request, http, video, account)
-            if resource is None:
+            resumed, resource = await self._resume(post, request, http, video, account)
+            if not resumed:
                 self.quota.charge(project, "videos.insert")
                 await self._run("videos.insert", account, lambda: self._start_session(request, http, video))
                 await self._save(post, request, video, scheduled)
             while resource is None:
                 _, resource = await self._run("videos.insert", account, lambda: request.next_chunk(http=http))
-                await self._save(post, request, video, scheduled)
+                if resource is None:  # confirmed up to resumable_progress
+                    await self._save(post, request, video, scheduled)
         finally:
             await asyncio.to_thread(stream.close)
         video_id = str(resource["id"])
@@ -187,21 +188,24 @@ class YouTubeAdapter(ChannelAdapter):
 
     async def _resume(
         self, post: Post, request: Any, http: Any, video: MediaRef, account: Account
-    ) -> dict[str, Any] | None:
-        """Point ``request`` at the saved session and offset; the video if that session completed."""
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Point ``request`` at the saved session and the server's offset.
+
+        Returns (resumed, the video if that session already completed).
+        """
         session = post.progress.get("session_uri")
         if not session or post.progress.get("size") != video.size:
-            return None
+            return False, None
         found, offset = await self._run("videos.insert", account, lambda: self._query(http, session, video))
-        if found is None and offset is None:
-            log.warning("upload session expired; starting a new one", extra=self._log_extra(post))
-            return None
         if found is not None:
-            return found
+            return True, found
+        if offset is None:
+            log.warning("upload session expired; starting a new one", extra=self._log_extra(post))
+            return False, None
         request.resumable_uri = session
         request.resumable_progress = offset
         log.info("resuming upload at byte %d of %d", offset, video.size, extra=self._log_extra(post))
-        return None
+        return True, None
 
     @staticmethod
     def _query(http: Any, session: str, video: MediaRef) -> tuple[dict[str, Any] | None, int | None]:

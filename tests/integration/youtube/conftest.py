@@ -45,7 +45,9 @@ def yt_settings(yt_sandbox: TlsSandbox, settings: LoaSettings) -> YouTubeSetting
 def make_adapter(
     yt_settings: YouTubeSettings, store: MediaStore
 ) -> Callable[..., tuple[YouTubeAdapter, RecordingContext]]:
-    def make(context: RecordingContext | None = None, **overrides: Any) -> tuple[YouTubeAdapter, RecordingContext]:
+    def make(
+        context: RecordingContext | None = None, **overrides: Any
+    ) -> tuple[YouTubeAdapter, RecordingContext]:
         context = context or RecordingContext(store)
         settings = yt_settings.model_copy(update=overrides) if overrides else yt_settings
         return YouTubeAdapter(context, settings), context

@@ -42,7 +42,11 @@ def sandbox_over_tls(directory: Path) -> Iterator[TlsSandbox]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        build_app(), ssl_certfile=str(tls.cert_pem), ssl_keyfile=str(tls.key_pem), log_level="warning"
+        build_app(),
+        ssl_certfile=str(tls.cert_pem),
+        ssl_keyfile=str(tls.key_pem),
+        log_level="warning",
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -56,6 +60,7 @@ def sandbox_over_tls(directory: Path) -> Iterator[TlsSandbox]:
         yield TlsSandbox(f"https://127.0.0.1:{port}", tls)
     finally:
         server.should_exit = True
+        server.force_exit = True  # clients keep connections alive; do not wait for them
         thread.join(timeout=10)
         sock.close()
 
@@ -133,7 +138,9 @@ def put_image(store: MediaStore) -> MediaRef:
     Image.new("RGB", (640, 360), (200, 30, 40)).save(out, format="PNG")
     out.seek(0)
     stored = store.put_stream(out, "image/png", out.getbuffer().nbytes)
-    return MediaRef(key=stored.key, sha256=stored.sha256, content_type="image/png", size=stored.size, alt="Ảnh")
+    return MediaRef(
+        key=stored.key, sha256=stored.sha256, content_type="image/png", size=stored.size, alt="Ảnh"
+    )
 
 
 def content(media: list[MediaRef], publish_at: datetime | None = None, **overrides: Any) -> Content:

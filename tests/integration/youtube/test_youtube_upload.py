@@ -24,7 +24,8 @@ async def test_upload_streams_in_chunks_and_the_bytes_arrive_intact(make_adapter
     result = await adapter.publish(post, acct)
 
     st = state()
-    assert len(st.sessions) == 1 and len(st.videos) == 1
+    assert len(st.sessions) == 1
+    assert len(st.videos) == 1
     uploaded = st.videos[result.external_id]
     assert (uploaded.size, uploaded.sha256) == (video.size, video.sha256)
     assert result.url == f"https://www.youtube.com/watch?v={result.external_id}"
@@ -33,7 +34,9 @@ async def test_upload_streams_in_chunks_and_the_bytes_arrive_intact(make_adapter
     assert offsets[0] == 0  # the session is saved before the first byte
     assert offsets[1:] == [CHUNK * i for i in range(1, len(offsets))]  # then after every chunk
     assert context.saved[-1] == {"video_id": result.external_id, "size": video.size, "scheduled": False}
-    assert uploaded.snippet["title"] == "Họp báo Chính phủ thường kỳ tháng 11: Đẩy mạnh chuyển đổi số quốc gia"
+    assert (
+        uploaded.snippet["title"] == "Họp báo Chính phủ thường kỳ tháng 11: Đẩy mạnh chuyển đổi số quốc gia"
+    )
     assert uploaded.snippet["defaultLanguage"] == "vi"
     assert uploaded.snippet["categoryId"] == "25"
     assert post.marker in uploaded.snippet["tags"]
@@ -41,7 +44,8 @@ async def test_upload_streams_in_chunks_and_the_bytes_arrive_intact(make_adapter
     assert "#chuyểnđổisố" in uploaded.snippet["description"]
     assert uploaded.status["privacyStatus"] == "public"
     assert uploaded.status["selfDeclaredMadeForKids"] is False
-    assert uploaded.thumbnail is not None and uploaded.thumbnail.startswith(b"\x89PNG")
+    assert uploaded.thumbnail is not None
+    assert uploaded.thumbnail.startswith(b"\x89PNG")
 
 
 async def test_a_restarted_publisher_resumes_the_same_session(make_adapter, store) -> None:
@@ -61,11 +65,12 @@ async def test_a_restarted_publisher_resumes_the_same_session(make_adapter, stor
     result = await second.publish(post, acct)
 
     st = state()
-    assert len(st.sessions) == 1 and len(st.videos) == 1
+    assert len(st.sessions) == 1
+    assert len(st.videos) == 1
     session = next(iter(st.sessions.values()))
     assert session.chunks == 8  # no byte range went up twice
     assert st.videos[result.external_id].sha256 == video.sha256
-    assert [p["offset"] for p in context.saved if "offset" in p][0] == 4 * CHUNK
+    assert next(p["offset"] for p in context.saved if "offset" in p) == 4 * CHUNK
 
 
 async def test_find_existing_finds_the_video_by_its_marker(make_adapter, store) -> None:
@@ -77,7 +82,8 @@ async def test_find_existing_finds_the_video_by_its_marker(make_adapter, store) 
 
     post.progress = {}  # the job lost everything: the marker still finds it
     found = await adapter.find_existing(post, acct)
-    assert found is not None and found.external_id == result.external_id
+    assert found is not None
+    assert found.external_id == result.external_id
 
     other = await adapter.render(content([video], id="tin-khac-01"), content([video]).targets[0], acct)
     assert await adapter.find_existing(other, acct) is None
@@ -99,4 +105,5 @@ async def test_native_scheduling_goes_public_when_the_clock_passes(make_adapter,
     assert await adapter.confirm(result, acct) is None  # not live yet
     sandbox.clock_offset += timedelta(hours=2, minutes=1)
     confirmed = await adapter.confirm(result, acct)
-    assert confirmed is not None and confirmed.extra["privacy"] == "public"
+    assert confirmed is not None
+    assert confirmed.extra["privacy"] == "public"

@@ -31,7 +31,7 @@ from services.youtube import render
 from services.youtube.api import authorized_http, build_service, credentials_for, map_error
 from services.youtube.quota import QuotaTracker
 from services.youtube.settings import YouTubeSettings
-from services.youtube.stream import MinioStream
+from services.youtube.stream import ChunkedUpload, MinioStream
 from services.youtube.thumbnail import fit_thumbnail
 
 log = logging.getLogger("loa.youtube")
@@ -130,7 +130,7 @@ class YouTubeAdapter(ChannelAdapter):
         creds = self._creds(account)
         stream = MinioStream(self.context.media, video.key, video.size)
         try:
-            media = MediaIoBaseUpload(
+            media = ChunkedUpload(
                 stream,
                 mimetype=video.content_type,
                 chunksize=self.settings.youtube_chunk_size,

@@ -107,3 +107,24 @@ async def test_native_scheduling_goes_public_when_the_clock_passes(make_adapter,
     confirmed = await adapter.confirm(result, acct)
     assert confirmed is not None
     assert confirmed.extra["privacy"] == "public"
+
+
+async def test_the_sandbox_page_shows_each_video(make_adapter, store, yt_sandbox) -> None:
+    import ssl
+
+    import httpx
+
+    video, image = put_video(store, CHUNK), put_image(store)
+    adapter, _ = make_adapter()
+    acct = account()
+    post = await adapter.render(content([video, image]), content([video]).targets[0], acct)
+    result = await adapter.publish(post, acct)
+
+    async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=yt_sandbox.tls.ca_pem)) as client:
+        page = (await client.get(f"{yt_sandbox.url}/_sandbox/youtube")).text
+        thumb = await client.get(f"{yt_sandbox.url}/_sandbox/youtube/thumbnails/{result.external_id}")
+    assert "Họp báo Chính phủ thường kỳ tháng 11" in page
+    assert "<b>public</b>" in page
+    assert f"/_sandbox/youtube/thumbnails/{result.external_id}" in page
+    assert "Đồng chí Đặng Văn Đức chủ trì buổi họp." in page
+    assert thumb.headers["content-type"] == "image/png"

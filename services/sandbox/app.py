@@ -14,6 +14,7 @@ PLATFORM_ROUTERS: list[str] = [
     "facebook",
     "x",
     "zalo",
+    "youtube",
 ]
 
 

@@ -48,7 +48,7 @@ lint: $(STAMP) ## ruff (rules and formatting)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP) ## mypy (strict for shared/)
-	$(VENV)/bin/mypy shared services deploy/local tests
+	$(VENV)/bin/mypy shared services deploy tests
 
 pytest: $(STAMP) ## unit, integration and e2e tests (starts the stack if it is not running)
 	$(PY) -m pytest tests -q

@@ -65,8 +65,8 @@ def settings(stack: Stack, unique: Callable[[str], str], tmp_path: Path) -> LoaS
     return LoaSettings(
         kafka_bootstrap=stack.kafka_bootstrap,
         s3_endpoint=stack.s3_endpoint,
-        s3_access_key=stack.s3_access_key,  # type: ignore[arg-type]
-        s3_secret_key=stack.s3_secret_key,  # type: ignore[arg-type]
+        s3_access_key=stack.s3_access_key,
+        s3_secret_key=stack.s3_secret_key,
         s3_media_bucket=f"{tag}-media",
         s3_website_bucket=f"{tag}-web",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'loa.db'}",

@@ -8,6 +8,7 @@ import io
 import os
 import resource
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -69,12 +70,13 @@ class RandomStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:
-        n = self.remaining if n < 0 else min(n, self.remaining)
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.remaining)
         data = os.urandom(n)
+        buffer[:n] = data
         self.remaining -= n
         self.hash.update(data)
-        return data
+        return n
 
 
 def test_200_mb_object_streams_into_and_out_of_minio_with_its_checksum(

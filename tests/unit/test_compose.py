@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ DUMMY_ENV = {
 }
 
 
+@cache
 def _config() -> dict[str, Any]:
     """The resolved file, as docker-compose itself renders it."""
     docker_compose = shutil.which("docker-compose")

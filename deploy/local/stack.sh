@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local stack: Kafka 127.0.0.1:9092, MinIO 127.0.0.1:9000 (console 9001), PostgreSQL 127.0.0.1:5432.
 # Usage: stack.sh up|down|status|install     (cache: ${LOA_CACHE_DIR:-<repo>/.loa}, logs in <cache>/logs)
+# Ports: LOA_KAFKA_PORT LOA_KAFKA_CONTROLLER_PORT LOA_MINIO_PORT LOA_MINIO_CONSOLE_PORT LOA_PG_PORT
 #   up       install what is missing, start what is not running, wait until healthy (idempotent)
 #   down     stop every process the stack started
 #   status   one line per component: port, pid, health; exit 1 if one is unhealthy
@@ -37,7 +38,7 @@ case "${1:-}" in
       echo "[stack] error: a component failed to start (messages above; logs in $LOA_LOGS)" >&2
       exit 1
     fi
-    echo "[stack] up in $((SECONDS - started)) s: Kafka 127.0.0.1:9092, MinIO 127.0.0.1:9000 (console 127.0.0.1:9001), PostgreSQL 127.0.0.1:5432; logs in $LOA_LOGS"
+    echo "[stack] up in $((SECONDS - started)) s: Kafka 127.0.0.1:${LOA_KAFKA_PORT:-9092}, MinIO 127.0.0.1:${LOA_MINIO_PORT:-9000} (console 127.0.0.1:${LOA_MINIO_CONSOLE_PORT:-9001}), PostgreSQL 127.0.0.1:${LOA_PG_PORT:-5432}; logs in $LOA_LOGS"
     ;;
   down)
     rc=0
@@ -50,7 +51,7 @@ case "${1:-}" in
     exit "$rc"
     ;;
   *)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

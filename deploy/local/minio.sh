@@ -25,7 +25,7 @@ install() {
   fi
   command -v go >/dev/null || die "go is missing (needed once to build MinIO)"
   say "building github.com/minio/minio@$VERSION (a few minutes, once; log: $LOA_LOGS/minio-build.log)"
-  if ! GOPATH="${LOA_GOPATH:-$LOA_CACHE/gopath}" GOBIN="$LOA_CACHE/bin" GOFLAGS=-modcacherw CGO_ENABLED=0 \
+  if ! GOPATH="${LOA_GOPATH:-$LOA_CACHE/gopath}" GOBIN="$LOA_CACHE/bin" GOFLAGS=-modcacherw \
     go install "github.com/minio/minio@$VERSION" >"$LOA_LOGS/minio-build.log" 2>&1; then
     tail -n 20 "$LOA_LOGS/minio-build.log" >&2
     die "go install of MinIO failed (see $LOA_LOGS/minio-build.log)"

@@ -87,7 +87,7 @@ def settings(stack: Stack, unique: Callable[[str], str], tmp_path: Path) -> LoaS
 
 
 @pytest.fixture
-def minio_client(stack: Stack):  # type: ignore[no-untyped-def]
+def minio_client(stack: Stack):
     from minio import Minio
 
     return Minio(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key, secure=False)

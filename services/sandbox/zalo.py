@@ -352,7 +352,8 @@ async def expire_access_tokens(app_id: str) -> dict[str, int]:
 sandbox.on_reset(lambda: state.__init__())  # type: ignore[misc]
 sandbox.register_card(
     PLATFORM,
-    """{% if data.cover %}<p><img src="{{ data.cover.photo_url | http_url }}" alt="" style="max-width:100%"></p>{% endif %}
+    """{% if data.cover %}
+<p><img src="{{ data.cover.photo_url | http_url }}" alt="" style="max-width:100%"></p>{% endif %}
 <h3>{{ data.title }}</h3>
 <p class="meta">{{ data.author }}</p>
 <p><em>{{ data.description }}</em></p>

@@ -63,6 +63,7 @@ class Publisher:
         self.port: int | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._server: uvicorn.Server | None = None
+        self._stopped = False
 
     # ---- Kafka intake -------------------------------------------------------------------------
 
@@ -129,6 +130,9 @@ class Publisher:
 
     async def stop(self) -> None:
         """Graceful: no new intake, in-flight calls finish or are released, the outbox drains."""
+        if self._stopped:
+            return
+        self._stopped = True
         with contextlib.suppress(Exception):
             await self.broker.stop()
         await self.dispatcher.stop(self.settings.publisher_shutdown_grace_seconds)

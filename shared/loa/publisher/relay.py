@@ -40,14 +40,14 @@ class OutboxRelay:
         self.topic = settings.topic(topics.DELIVERY)
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            client_id=f"loa-publisher-{store.channel}-outbox",
-        )
 
     async def run(self) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            client_id=f"loa-publisher-{self.store.channel}-outbox",
+        )
         await self.producer.start()
         try:
             if is_sqlite(self.store.engine):

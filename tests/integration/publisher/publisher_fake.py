@@ -8,6 +8,7 @@ Faults are rows too: the next N calls of an operation fail with a given error.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sqlite3
 from datetime import timedelta
@@ -29,7 +30,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
   id INTEGER PRIMARY KEY AUTOINCREMENT, marker TEXT, content_id TEXT, version INTEGER, account TEXT,
   text TEXT, deleted INTEGER DEFAULT 0);
-CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT, marker TEXT);
+CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT, marker TEXT, pid INTEGER);
 CREATE TABLE IF NOT EXISTS faults (op TEXT, kind TEXT, remaining INTEGER, retry_after REAL);
 """
 
@@ -65,7 +66,7 @@ class FakePlatform:
 
     def record_call(self, op: str, marker: str) -> None:
         with self._db() as db:
-            db.execute("INSERT INTO calls (op, marker) VALUES (?, ?)", (op, marker))
+            db.execute("INSERT INTO calls (op, marker, pid) VALUES (?, ?, ?)", (op, marker, os.getpid()))
 
     def accept(self, post: Post) -> int:
         with self._db() as db:
@@ -96,6 +97,10 @@ class FakePlatform:
     def posts(self) -> list[tuple[int, str, str, int, str, int]]:
         with self._db() as db:
             return db.execute("SELECT id, marker, content_id, version, text, deleted FROM posts ORDER BY id").fetchall()
+
+    def callers(self, op: str) -> set[int]:
+        with self._db() as db:
+            return {int(r[0]) for r in db.execute("SELECT DISTINCT pid FROM calls WHERE op = ?", (op,))}
 
     def calls(self, op: str) -> int:
         with self._db() as db:

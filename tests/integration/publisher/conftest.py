@@ -50,7 +50,12 @@ async def pub_settings(settings: LoaSettings, db_url: str, kafka_admin: Any) -> 
         [NewTopic(ps.topic(topics.CONTENT), num_partitions=3, replication_factor=1)]
         + [
             NewTopic(ps.topic(t), num_partitions=1, replication_factor=1)
-            for t in (topics.DELIVERY, topics.COMMANDS, topics.dlq(topics.CONTENT), topics.dlq(topics.COMMANDS))
+            for t in (
+                topics.DELIVERY,
+                topics.COMMANDS,
+                topics.dlq(topics.CONTENT),
+                topics.dlq(topics.COMMANDS),
+            )
         ]
     )
     return ps
@@ -67,7 +72,9 @@ async def start_publisher(
     started: list[Publisher] = []
 
     async def start(
-        adapter: type[ChannelAdapter] = FakeAdapter, settings: PublisherSettings | None = None, token: str = "ok"
+        adapter: type[ChannelAdapter] = FakeAdapter,
+        settings: PublisherSettings | None = None,
+        token: str = "ok",
     ) -> Publisher:
         pub = Publisher(adapter, settings or pub_settings)
         from loa.publisher.store.db import create_tables

@@ -96,7 +96,9 @@ class FakePlatform:
 
     def posts(self) -> list[tuple[int, str, str, int, str, int]]:
         with self._db() as db:
-            return db.execute("SELECT id, marker, content_id, version, text, deleted FROM posts ORDER BY id").fetchall()
+            return db.execute(
+                "SELECT id, marker, content_id, version, text, deleted FROM posts ORDER BY id"
+            ).fetchall()
 
     def callers(self, op: str) -> set[int]:
         with self._db() as db:
@@ -109,7 +111,8 @@ class FakePlatform:
 
 class FakeAdapter(ChannelAdapter):
     """Account options: ``platform`` (the SQLite path), ``accept_delay`` (seconds between the
-    platform's acceptance and the answer, a window for crashes). Credential ``token``: "expired" → AuthError."""
+    platform's acceptance and the answer, a window for crashes).
+    Credential ``token``: "expired" → AuthError."""
 
     name = "fakechan"
     # A platform counting code points, 500 per text, two JPEG images of at most 1 MB.

@@ -73,19 +73,29 @@ def retracted(cid: str) -> ContentRetracted:
 
 
 def retry(cid: str, account: str = "chinh") -> RetryDelivery:
-    return RetryDelivery(payload=DeliveryRef(content_id=cid, channel=CHANNEL, account=account, requested_by="ops"))
+    return RetryDelivery(
+        payload=DeliveryRef(content_id=cid, channel=CHANNEL, account=account, requested_by="ops")
+    )
 
 
 def cancel(cid: str, account: str = "chinh") -> CancelDelivery:
-    return CancelDelivery(payload=DeliveryRef(content_id=cid, channel=CHANNEL, account=account, requested_by="ops"))
+    return CancelDelivery(
+        payload=DeliveryRef(content_id=cid, channel=CHANNEL, account=account, requested_by="ops")
+    )
 
 
-async def send(settings: LoaSettings, topic: str, events: Iterable[Envelope], key: Callable[[Envelope], str]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True)
+async def send(
+    settings: LoaSettings, topic: str, events: Iterable[Envelope], key: Callable[[Envelope], str]
+) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+    )
     await producer.start()
     try:
         futures = [
-            await producer.send(settings.topic(topic), value=e.model_dump_json().encode(), key=key(e).encode())
+            await producer.send(
+                settings.topic(topic), value=e.model_dump_json().encode(), key=key(e).encode()
+            )
             for e in events
         ]
         await asyncio.gather(*futures)
@@ -140,14 +150,14 @@ class Watcher:
         by_seq = {d.sequence: d.state for d in self.history.get(did, [])}
         return [by_seq[s] for s in sorted(by_seq)]
 
-    async def until(self, predicate: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    async def until(self, predicate: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:  # noqa: ASYNC109
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what or predicate}")
             await asyncio.sleep(0.05)
 
-    async def until_state(self, did: str, state: DeliveryState, timeout: float = 30.0) -> Delivery:
+    async def until_state(self, did: str, state: DeliveryState, timeout: float = 30.0) -> Delivery:  # noqa: ASYNC109
         def reached() -> bool:
             last = self.last(did)
             return last is not None and last.state is state

@@ -16,7 +16,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from publisher_fake import FakeAdapter, FakePlatform
 from publisher_helpers import Watcher, approved, content, did, send_content
 
@@ -56,8 +55,11 @@ def _spawn(settings: PublisherSettings, replica: str, log: Path) -> subprocess.P
         "LOA_PUBLISHER_BACKOFF_CAP_SECONDS": "0.5",
         "LOA_LOG_LEVEL": "WARNING",
     }
-    return subprocess.Popen(  # noqa: ASYNC220 - a child we kill on purpose
-        [sys.executable, str(HERE / "publisher_service.py")], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    return subprocess.Popen(
+        [sys.executable, str(HERE / "publisher_service.py")],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -89,7 +91,9 @@ async def test_sigkill_during_a_burst_never_posts_twice_nor_loses_one(
             proc.wait()
             kills += 1
             proc = _spawn(pub_settings, "crash", log)
-        await watcher.until(lambda: _all_published(watcher, ids), timeout=120, what="every delivery published")
+        await watcher.until(
+            lambda: _all_published(watcher, ids), timeout=120, what="every delivery published"
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
@@ -111,7 +115,9 @@ async def test_two_replicas_on_postgresql_share_a_burst_without_double_posting(
     try:
         await asyncio.sleep(3)  # both join the group before the burst
         await send_content(pub_settings, *[approved(content(i)) for i in ids])
-        await watcher.until(lambda: _all_published(watcher, ids), timeout=120, what="every delivery published")
+        await watcher.until(
+            lambda: _all_published(watcher, ids), timeout=120, what="every delivery published"
+        )
     finally:
         for proc in replicas:
             proc.send_signal(signal.SIGTERM)

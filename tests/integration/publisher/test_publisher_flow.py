@@ -67,10 +67,13 @@ async def test_too_long_text_and_unknown_account_fail_at_intake(
     stranger = content("tb-2024-004", accounts=("khong-co",))
     await send_content(pub_settings, approved(long), approved(stranger))
     failed = await watcher.until_state(did(long.id), S.FAILED)
-    assert failed.error is not None and failed.error.error_class is ErrorClass.PERMANENT
-    assert "text:" in failed.error.message and "500" in failed.error.message
+    assert failed.error is not None
+    assert failed.error.error_class is ErrorClass.PERMANENT
+    assert "text:" in failed.error.message
+    assert "500" in failed.error.message
     unknown = await watcher.until_state(did(stranger.id, "khong-co"), S.FAILED)
-    assert unknown.error is not None and "not configured" in unknown.error.message
+    assert unknown.error is not None
+    assert "not configured" in unknown.error.message
     assert platform.posts() == []
     assert platform.calls("publish") == 0
 
@@ -84,7 +87,8 @@ async def test_scheduled_content_waits_for_its_time(
     c = content("tb-2024-005", publish_at=utcnow() + timedelta(seconds=2))
     await send_content(pub_settings, approved(c))
     scheduled = await watcher.until_state(did(c.id), S.SCHEDULED)
-    assert scheduled.due_at is not None and scheduled.due_at > utcnow()
+    assert scheduled.due_at is not None
+    assert scheduled.due_at > utcnow()
     assert platform.posts() == []
     await watcher.until_state(did(c.id), S.PUBLISHED, timeout=10)
     assert utcnow() >= c.publish_at  # type: ignore[operator]
@@ -99,9 +103,14 @@ async def test_update_edits_the_published_post_and_replaces_a_pending_one(
     await watcher.until_state(did(c1.id), S.PUBLISHED)
     c2 = content("tb-2024-006", version=2, title="Thông báo lịch tiếp công dân (đính chính)")
     await send_content(pub_settings, updated(c2))
-    await watcher.until(lambda: (watcher.last(did(c1.id)) or c1).version == 2 and watcher.last(did(c1.id)).state is S.PUBLISHED)  # type: ignore[union-attr]
+    await watcher.until(
+        lambda: (
+            (watcher.last(did(c1.id)) or c1).version == 2 and watcher.last(did(c1.id)).state is S.PUBLISHED
+        )
+    )  # type: ignore[union-attr]
     posts = platform.posts()
-    assert len(posts) == 1 and "đính chính" in posts[0][4]
+    assert len(posts) == 1
+    assert "đính chính" in posts[0][4]
     assert platform.calls("update") == 1
 
     # A pending version is replaced, not published.
@@ -114,7 +123,11 @@ async def test_update_edits_the_published_post_and_replaces_a_pending_one(
     await watcher.until(lambda: len(watcher.states(did(p1.id))) >= 5, what="v1 cancelled, v2 scheduled")
     events = sorted(watcher.history[did(p1.id)], key=lambda d: d.sequence)
     assert [(d.version, d.state) for d in events] == [
-        (1, S.RECEIVED), (1, S.SCHEDULED), (1, S.CANCELLED), (2, S.RECEIVED), (2, S.SCHEDULED),
+        (1, S.RECEIVED),
+        (1, S.SCHEDULED),
+        (1, S.CANCELLED),
+        (2, S.RECEIVED),
+        (2, S.SCHEDULED),
     ]
 
 
@@ -126,10 +139,15 @@ async def test_a_channel_that_cannot_edit_keeps_published_with_a_note(
     await send_content(pub_settings, approved(c1))
     await watcher.until_state(did(c1.id), S.PUBLISHED)
     await send_content(pub_settings, updated(content(c1.id, version=2, title="Sửa tiêu đề")))
-    await watcher.until(lambda: watcher.last(did(c1.id)).version == 2 and watcher.last(did(c1.id)).state is S.PUBLISHED)  # type: ignore[union-attr]
+    await watcher.until(
+        lambda: watcher.last(did(c1.id)).version == 2 and watcher.last(did(c1.id)).state is S.PUBLISHED
+    )  # type: ignore[union-attr]
     last = watcher.last(did(c1.id))
-    assert last is not None and last.note and "cannot edit" in last.note
-    assert platform.calls("update") == 0 and len(platform.posts()) == 1
+    assert last is not None
+    assert last.note
+    assert "cannot edit" in last.note
+    assert platform.calls("update") == 0
+    assert len(platform.posts()) == 1
 
 
 async def test_retraction_takes_down_published_and_cancels_pending(
@@ -164,7 +182,8 @@ async def test_retract_failure_is_recorded_and_retry_command_repeats_it(
     platform.add_fault("retract", "permanent")
     await send_content(pub_settings, retracted(c.id))
     failed = await watcher.until_state(did(c.id), S.RETRACT_FAILED)
-    assert failed.error is not None and failed.error.code == "100"
+    assert failed.error is not None
+    assert failed.error.code == "100"
     await send_command(pub_settings, retry(c.id))
     await watcher.until_state(did(c.id), S.RETRACTED)
 
@@ -180,4 +199,5 @@ async def test_cancel_command_stops_a_scheduled_delivery(
     await watcher.until_state(did(c.id), S.SCHEDULED)
     await send_command(pub_settings, cancel(c.id))
     last = await watcher.until_state(did(c.id), S.CANCELLED)
-    assert last.note and "ops" in last.note
+    assert last.note
+    assert "ops" in last.note

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import typer
 
+from loa.cli import accounts
+
 app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
+app.add_typer(accounts.app, name="accounts")
 
 
 def main() -> None:

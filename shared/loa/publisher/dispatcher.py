@@ -65,6 +65,8 @@ class Dispatcher:
         self.wake = asyncio.Event()
         self.last_tick = time.monotonic()
         self._stopping = asyncio.Event()
+        self._versions: dict[str, tuple[int, int | None]] = {}
+        self._account_cache: dict[str, tuple[Account, int]] = {}
 
     # ---- the loop -----------------------------------------------------------------------------
 
@@ -82,6 +84,7 @@ class Dispatcher:
                 claimed: list[Job] = []
                 if free > 0:
                     want = min(free, self.settings.publisher_claim_batch)
+                    await self._guarded(self._refresh_accounts)
                     claimed = await self._guarded_claim(want, reclaim_own=first)
                     first = False
                     for job in claimed:
@@ -178,9 +181,26 @@ class Dispatcher:
             raise LostJobError(f"job {job.id} is no longer ours in state {job.state}")
         return fresh
 
+    async def _refresh_accounts(self) -> None:
+        """Read account versions (one small query per claim): a changed account is decrypted again."""
+        self._versions = await self.accounts.versions()
+
+    async def _get_account(self, name: str) -> tuple[Account, int, int | None] | None:
+        current = self._versions.get(name)
+        if current is None:
+            self._account_cache.pop(name, None)
+            return None
+        cached = self._account_cache.get(name)
+        if cached is not None and cached[1] == current[0]:
+            return cached[0], current[0], current[1]
+        found = await self.accounts.get(name)
+        if found is not None:
+            self._account_cache[name] = (found[0], found[1])
+        return found
+
     async def _account(self, job: Job) -> tuple[Account, int] | None:
         """The job's account, or None after parking the job (account missing or parked)."""
-        found = await self.accounts.get(job.account)
+        found = await self._get_account(job.account)
         if found is None:
             await self._park(job, 0, make_error(ErrorClass.AUTH, f"account {job.account} is not configured"))
             return None
@@ -209,6 +229,8 @@ class Dispatcher:
 
     async def _previous(self, job: Job) -> tuple[PublishResult | None, bool]:
         """The result of the newest older version on the platform, and whether an older one is in flight."""
+        if job.version == 1:
+            return None, False
         async with self.store.tx() as conn:
             others = [
                 j

@@ -79,15 +79,14 @@ class Publisher:
             "heartbeat_interval_ms": 2_000,
         }
 
-        # Static membership (KIP-345): a restarted replica takes its partitions back at once,
-        # without waiting for the group to notice the old process is gone.
-        replica = self.settings.publisher_replica_id
-
-        @broker.subscriber(content_topic, group_instance_id=f"{replica}-content", **common)  # type: ignore[untyped-decorator]
+        @broker.subscriber(content_topic, **common)  # type: ignore[untyped-decorator]
         async def on_content(msg: KafkaMessage) -> None:
             await self._handle(msg, content_topic, self._content)
 
-        @broker.subscriber(commands_topic, group_instance_id=f"{replica}-commands", **common)  # type: ignore[untyped-decorator]
+        # A group of its own: aiokafka refuses one group whose members subscribe to different topics.
+        commands = {**common, "group_id": f"{self.group}-commands"}
+
+        @broker.subscriber(commands_topic, **commands)  # type: ignore[untyped-decorator]
         async def on_command(msg: KafkaMessage) -> None:
             await self._handle(msg, commands_topic, self._command)
 

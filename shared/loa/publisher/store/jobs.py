@@ -309,8 +309,12 @@ class JobStore:
         in_doubt_states = [str(DeliveryState.PUBLISHING)]
         in_doubt = and_(jobs.c.state.in_(in_doubt_states), free)
         conditions = [due, in_doubt]
-        if reclaim_own:
-            conditions.append(and_(jobs.c.state.in_(in_doubt_states), jobs.c.lease_owner == owner))
+        if reclaim_own:  # what this replica held when it died: in doubt, or due and merely claimed
+            mine = jobs.c.lease_owner == owner
+            conditions += [
+                and_(jobs.c.state.in_(in_doubt_states), mine),
+                and_(due.clauses[0], due.clauses[1], mine),
+            ]
         stmt = (
             select(jobs)
             .where(jobs.c.channel == self.channel, or_(*conditions))

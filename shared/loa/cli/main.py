@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import typer
 
-from loa.cli import new_channel, stack
+from loa.cli import accounts, new_channel, stack
 
 app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
+app.add_typer(accounts.app, name="accounts")
 app.command("new-channel")(new_channel.new_channel)
 app.add_typer(stack.app, name="stack")
 

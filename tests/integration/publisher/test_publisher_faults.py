@@ -79,7 +79,7 @@ async def test_permanent_error_fails_with_the_platform_code(
     assert failed.error.message == "refused by the platform"
 
 
-async def _leave_in_publishing(pub, c) -> None:  # type: ignore[no-untyped-def]
+async def _leave_in_publishing(pub, c):
     """What a SIGKILL after the `publishing` write leaves: the job in `publishing`, leased by this replica."""
     from loa.channels import Post
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from functools import cached_property
@@ -13,6 +14,7 @@ from loa.events import Content, utcnow
 from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.publisher.accounts import AccountStore
+from loa.publisher.locks import credentials_lock
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store import codec
 from loa.publisher.store.jobs import JobStore
@@ -49,6 +51,15 @@ class RuntimeContext:
                 )
                 .values(post=codec.post_to_json(post), updated_at=utcnow())
             )
+
+    def credentials_lock(self, account: Account) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while rotating credentials: one refresh at a time per account, across replicas."""
+        return credentials_lock(self._store.engine, account.channel, account.name)
+
+    async def reload_account(self, account: Account) -> Account:
+        """The account as stored now (another replica may have rotated its credentials)."""
+        current = await self._accounts.get(account.name)
+        return account if current is None else current[0]
 
     async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
         """Persist rotated credentials (merged into the current ones) and return the account to use."""

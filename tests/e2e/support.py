@@ -65,7 +65,9 @@ def jpeg(width: int = 640, height: int = 360, color: tuple[int, int, int] = (200
 
 def put_media(store: MediaStore, data: bytes, content_type: str, alt: str = "") -> MediaRef:
     stored = store.put_stream(io.BytesIO(data), content_type, len(data))
-    return MediaRef(key=stored.key, sha256=stored.sha256, content_type=content_type, size=stored.size, alt=alt)
+    return MediaRef(
+        key=stored.key, sha256=stored.sha256, content_type=content_type, size=stored.size, alt=alt
+    )
 
 
 def small_video(size: int = 300 * 1024) -> bytes:
@@ -190,7 +192,12 @@ class ChannelRun:
             raise AssertionError(f"{e}; states now: {self.states(cid, account)}") from None
 
     async def until_version(
-        self, cid: str, account: str, version: int, state: DeliveryState, timeout: float = 30.0  # noqa: ASYNC109
+        self,
+        cid: str,
+        account: str,
+        version: int,
+        state: DeliveryState,
+        timeout: float = 30.0,  # noqa: ASYNC109
     ) -> Any:
         """Wait until the delivery's last event is ``state`` for ``version``."""
         assert self.watcher is not None

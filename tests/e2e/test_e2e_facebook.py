@@ -1,4 +1,4 @@
-"""Facebook, end to end: Kafka → the Facebook publisher → the Graph API emulator; native scheduling; 190/463."""
+"""Facebook, end to end: Kafka → the Facebook publisher → the Graph API emulator; native posts; 190/463."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from loa.settings import LoaSettings
 from services.facebook.adapter import FacebookAdapter
 from services.facebook.settings import FacebookSettings
 from services.sandbox.client import SandboxClient
-from services.sandbox.facebook import state
+from services.sandbox.facebook import GraphPost, state
 from tests.e2e.conftest import StartRun
 from tests.e2e.support import (
     PUBLISHED_PATH,
@@ -39,7 +39,9 @@ ACCOUNT = "so-tttt"
 def page(sandbox: SandboxClient, sandbox_url: str) -> dict[str, str]:
     """A page declared in the emulator over its control API, with its own token."""
     page = {"id": str(300_000_000_000_000 + uuid.uuid4().int % 10**12), "token": f"EAAG{uuid.uuid4().hex}"}
-    httpx.post(f"{sandbox_url}/graph/_sandbox/pages", json=page | {"name": "Sở TT&TT Hà Nội"}).raise_for_status()
+    httpx.post(
+        f"{sandbox_url}/graph/_sandbox/pages", json=page | {"name": "Sở TT&TT Hà Nội"}
+    ).raise_for_status()
     return page
 
 
@@ -49,11 +51,13 @@ async def run(
 ) -> ChannelRun:
     fb = fast_settings(settings, FacebookSettings, tmp_path, facebook_graph_url=f"{sandbox_url}/graph")
     return await start_run(
-        ChannelRun(FacebookAdapter, fb, {ACCOUNT: ({"page_access_token": page["token"]}, {"page_id": page["id"]})})
+        ChannelRun(
+            FacebookAdapter, fb, {ACCOUNT: ({"page_access_token": page["token"]}, {"page_id": page["id"]})}
+        )
     )
 
 
-def page_posts(page: dict[str, str]) -> list:
+def page_posts(page: dict[str, str]) -> list[GraphPost]:
     return [p for p in state().posts.values() if p.page_id == page["id"]]
 
 
@@ -74,7 +78,9 @@ async def test_sample_article_goes_out_as_a_photo_post_with_its_link_then_edited
     assert "#HànhChínhCông" in post.message
     assert state().photos[post.photo_ids[0]].data == image
 
-    edited = article("facebook", ACCOUNT, c.media, cid=c.id, version=2, summary="Đính chính: trụ sở ở số 258 Võ Chí Công.")
+    edited = article(
+        "facebook", ACCOUNT, c.media, cid=c.id, version=2, summary="Đính chính: trụ sở ở số 258 Võ Chí Công."
+    )
     await run.send(updated(edited))
     await run.until_version(c.id, ACCOUNT, 2, S.PUBLISHED)
     [post] = page_posts(page)
@@ -113,7 +119,9 @@ async def test_expired_token_parks_until_the_credentials_change_then_goes_out_on
     run: ChannelRun, page: dict[str, str], media: MediaStore, sandbox: SandboxClient, sandbox_url: str
 ) -> None:
     expired = {"code": 190, "subcode": 463, "message": "Error validating access token: Session has expired."}
-    httpx.post(f"{sandbox_url}/graph/_sandbox/pages/{page['id']}/token_error", json=expired).raise_for_status()
+    httpx.post(
+        f"{sandbox_url}/graph/_sandbox/pages/{page['id']}/token_error", json=expired
+    ).raise_for_status()
     c = article("facebook", ACCOUNT, [put_media(media, jpeg(), "image/jpeg")])
     await run.send(approved(c))
 
@@ -126,10 +134,18 @@ async def test_expired_token_parks_until_the_credentials_change_then_goes_out_on
     assert page_posts(page) == []
 
     renewed = f"EAAG-renewed-{uuid.uuid4().hex}"
-    httpx.post(f"{sandbox_url}/graph/_sandbox/pages", json={"id": page["id"], "token": renewed}).raise_for_status()
+    httpx.post(
+        f"{sandbox_url}/graph/_sandbox/pages", json={"id": page["id"], "token": renewed}
+    ).raise_for_status()
     await run.update_credentials(ACCOUNT, {"page_access_token": renewed})
     await run.until_state(c.id, ACCOUNT, S.PUBLISHED)
     assert len(page_posts(page)) == 1
     assert run.states(c.id, ACCOUNT) == [
-        S.RECEIVED, S.SCHEDULED, S.PUBLISHING, S.NEEDS_ATTENTION, S.SCHEDULED, S.PUBLISHING, S.PUBLISHED
+        S.RECEIVED,
+        S.SCHEDULED,
+        S.PUBLISHING,
+        S.NEEDS_ATTENTION,
+        S.SCHEDULED,
+        S.PUBLISHING,
+        S.PUBLISHED,
     ]

@@ -33,7 +33,12 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_sample_article_is_delivered_edited_and_retracted(
-    settings: LoaSettings, tmp_path, sandbox: SandboxClient, sandbox_url: str, media: MediaStore, start_run: StartRun
+    settings: LoaSettings,
+    tmp_path,
+    sandbox: SandboxClient,
+    sandbox_url: str,
+    media: MediaStore,
+    start_run: StartRun,
 ) -> None:
     endpoint, secret = f"cong-noi-bo-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
     sandbox.webhook_endpoint(endpoint, secret)
@@ -64,7 +69,12 @@ async def test_sample_article_is_delivered_edited_and_retracted(
     assert sandbox.webhook_accepted() == {live[0]["idempotency_key"]: 1}
 
     edited = article(
-        "webhook", "cong-noi-bo", c.media, cid=c.id, version=2, summary="Đính chính: trụ sở ở số 258 Võ Chí Công."
+        "webhook",
+        "cong-noi-bo",
+        c.media,
+        cid=c.id,
+        version=2,
+        summary="Đính chính: trụ sở ở số 258 Võ Chí Công.",
     )
     await run.send(updated(edited))
     await run.until_version(c.id, "cong-noi-bo", 2, S.PUBLISHED)

@@ -1,4 +1,4 @@
-"""YouTube, end to end: Kafka → the YouTube publisher → the YouTube Data API emulator (TLS, resumable upload)."""
+"""YouTube, end to end: Kafka → the YouTube publisher → the YouTube API emulator (TLS, resumable upload)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,9 @@ async def test_sample_video_is_uploaded_edited_and_retracted(run: ChannelRun, me
     assert video.thumbnail
     assert len(state().videos) == 1
 
-    edited = sample(media, cid=c.id, version=2, title="Hà Nội khai trương Trung tâm hành chính công (cập nhật)")
+    edited = sample(
+        media, cid=c.id, version=2, title="Hà Nội khai trương Trung tâm hành chính công (cập nhật)"
+    )
     await run.send(updated(edited))
     await run.until_version(c.id, ACCOUNT, 2, S.PUBLISHED)
     assert state().videos[last.external_id].snippet["title"].endswith("(cập nhật)")

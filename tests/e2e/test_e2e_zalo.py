@@ -38,7 +38,10 @@ async def run(
 ) -> ChannelRun:
     app = {"app_id": uuid.uuid4().hex[:12], "secret_key": uuid.uuid4().hex, "oa_id": "ubnd-ha-noi-oa"}
     pair = httpx.post(f"{sandbox_url}/zalo/_apps", json=app).json()
-    credentials = {**{k: app[k] for k in ("app_id", "secret_key")}, **{k: pair[k] for k in ("access_token", "refresh_token")}}
+    credentials = {
+        **{k: app[k] for k in ("app_id", "secret_key")},
+        **{k: pair[k] for k in ("access_token", "refresh_token")},
+    }
     zalo = fast_settings(
         settings,
         ZaloSettings,
@@ -68,7 +71,12 @@ async def test_sample_article_with_cover_and_one_broadcast_then_edited_and_remov
     assert [b["data"]["article_id"] for b in broadcasts] == [last.external_id]  # sent once
 
     edited = article(
-        "zalo", ACCOUNT, c.media, cid=c.id, version=2, summary="Đính chính: trụ sở ở số 258 Võ Chí Công.",
+        "zalo",
+        ACCOUNT,
+        c.media,
+        cid=c.id,
+        version=2,
+        summary="Đính chính: trụ sở ở số 258 Võ Chí Công.",
         target_options={"notify_followers": True},
     )
     await run.send(updated(edited))

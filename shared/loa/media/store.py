@@ -10,20 +10,25 @@ import asyncio
 import hashlib
 import io
 import json
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from minio import Minio
 from minio.commonconfig import CopySource
 from minio.error import S3Error
 
+from loa.media.probe import MediaInfo, probe
+from loa.media.renditions import PROFILES, Profile, RenditionError, make_rendition
 from loa.settings import LoaSettings
 
 PART_SIZE = 16 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
+SPOOL_MAX = 8 * 1024 * 1024
+"""A rendition's source is spooled to disk above this size (Pillow needs a seekable file)."""
 
 
 class IntegrityError(ValueError):
@@ -36,6 +41,25 @@ class StoredObject:
     sha256: str
     size: int
     content_type: str
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """A channel profile's version of an image, cached in the media bucket."""
+
+    key: str
+    profile: str
+    size: int
+    content_type: str
+    width: int
+    height: int
+    url: str
+    """A presigned GET URL with a short expiry."""
+
+
+class HasKey(Protocol):
+    @property
+    def key(self) -> str: ...
 
 
 class _HashingReader(io.RawIOBase):
@@ -155,6 +179,84 @@ class MediaStore:
 
     def presigned_get(self, key: str, expires: timedelta = timedelta(minutes=15)) -> str:
         return self.client.presigned_get_object(self.bucket, key, expires=expires)
+
+    def read_at(self, key: str, offset: int, length: int) -> bytes:
+        """A ranged read of at most ``length`` bytes (small reads: probing, headers)."""
+        if length <= 0:
+            return b""
+        response = self.client.get_object(self.bucket, key, offset=offset, length=length)
+        try:
+            data: bytes = response.read()
+            return data
+        finally:
+            response.close()
+            response.release_conn()
+
+    def probe(self, key: str) -> MediaInfo:
+        """Image width/height or MP4 duration and size, read by ranges (see ``loa.media.probe``)."""
+        info = self.stat(key)
+        if info is None:
+            raise IntegrityError(f"media {key} does not exist")
+        return probe(lambda offset, n: self.read_at(key, offset, n), info.size, info.content_type)
+
+    def rendition_sync(self, media: HasKey | str, profile: Profile | str) -> Rendition:
+        """A profile's rendition of an image, made once, cached as ``renditions/<sha256>/<profile>``."""
+        spec = PROFILES[profile] if isinstance(profile, str) else profile
+        source_key = media if isinstance(media, str) else media.key
+        key = f"renditions/{source_key.removeprefix('sha256/')}/{spec.name}"
+        try:
+            cached = self.client.stat_object(self.bucket, key)
+        except S3Error as e:
+            if e.code not in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+                raise
+        else:
+            meta = {k.lower(): v for k, v in (cached.metadata or {}).items()}
+            return Rendition(
+                key,
+                spec.name,
+                cached.size or 0,
+                cached.content_type or spec.content_type,
+                int(meta.get("x-amz-meta-width", 0)),
+                int(meta.get("x-amz-meta-height", 0)),
+                self.presigned_get(key),
+            )
+        source = self.stat(source_key)
+        if source is None:
+            raise IntegrityError(f"media {source_key} does not exist")
+        if not source.content_type.startswith("image/"):
+            raise RenditionError(f"media {source_key} is {source.content_type}, not an image")
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX) as spool:
+            for chunk in self.iter_bytes(source_key):
+                spool.write(chunk)
+            spool.seek(0)
+            image = make_rendition(spool, spec)
+        self.client.put_object(
+            self.bucket,
+            key,
+            io.BytesIO(image.data),
+            length=len(image.data),
+            content_type=image.content_type,
+            metadata={"width": str(image.width), "height": str(image.height), "source": source_key},
+        )
+        return Rendition(
+            key,
+            spec.name,
+            len(image.data),
+            image.content_type,
+            image.width,
+            image.height,
+            self.presigned_get(key),
+        )
+
+    async def rendition(self, media: HasKey | str, profile: Profile | str) -> Rendition:
+        """``await store.rendition(media_ref, "x_image")``: see ``rendition_sync``."""
+        return await asyncio.to_thread(self.rendition_sync, media, profile)
+
+    async def aprobe(self, key: str) -> MediaInfo:
+        return await asyncio.to_thread(self.probe, key)
+
+    async def averify(self, key: str, sha256: str, size: int) -> None:
+        await asyncio.to_thread(self.verify, key, sha256, size)
 
     async def aput_stream(self, stream: IO[bytes], content_type: str, size: int = -1) -> StoredObject:
         return await asyncio.to_thread(self.put_stream, stream, content_type, size)

@@ -20,7 +20,7 @@ DEFAULT_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
 MEDIA_KEY = re.compile(r"^sha256/[0-9a-f]{64}$")
 ContentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
-ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$")]
+ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]  # "x" is a channel
 AccountName = Annotated[NfcStr, Field(min_length=1, max_length=100, pattern=r"^[^\s/]+$")]
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -94,7 +94,9 @@ class Content(Model):
     summary: Annotated[PlainText, Field(max_length=5000)] = ""
     body: Annotated[NfcStr, Field(max_length=2_000_000, description="sanitised HTML")] = ""
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = "vi"
-    tags: Annotated[list[Annotated[PlainText, Field(min_length=1, max_length=100)]], Field(max_length=50)] = []
+    tags: Annotated[
+        list[Annotated[PlainText, Field(min_length=1, max_length=100)]], Field(max_length=50)
+    ] = []
     unit: Annotated[PlainText, Field(min_length=1, max_length=200, description="the owning department")]
     kind: ContentKind = ContentKind.NEWS
     approved_by: Annotated[PlainText, Field(min_length=1, max_length=200)]

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import typer
 
+from loa.cli import publish
+
 app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
+app.command("publish")(publish.publish)
+app.command("retract")(publish.retract)
 
 
 def main() -> None:

@@ -121,8 +121,13 @@ class MediaStore:
                         raise
         self.client.set_bucket_policy(self.website_bucket, public_read_policy(self.website_bucket))
 
-    def put_stream(self, stream: IO[bytes], content_type: str, size: int = -1) -> StoredObject:
-        """Stream into a staging key while hashing, then copy to ``sha256/<hex>``."""
+    def put_stream(
+        self, stream: IO[bytes], content_type: str, size: int = -1, part_size: int = PART_SIZE
+    ) -> StoredObject:
+        """Stream into a staging key while hashing, then copy to ``sha256/<hex>``.
+
+        An error while reading ``stream`` aborts the upload: nothing stays behind.
+        """
         reader = _HashingReader(stream)
         staging = f"staging/{uuid.uuid4().hex}"
         self.client.put_object(
@@ -130,7 +135,7 @@ class MediaStore:
             staging,
             reader,  # type: ignore[arg-type]  # a readable stream is all minio needs
             length=size,
-            part_size=PART_SIZE,
+            part_size=part_size,
             content_type=content_type,
         )
         digest = reader.hash.hexdigest()

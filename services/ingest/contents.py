@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loa.events import (
@@ -225,14 +225,14 @@ def router(
             event: ContentApproved | ContentUpdated
             if record is None:
                 url = canonical_url(content, website)
-                content = content.model_copy(update={"canonical_url": url})
+                content = content.model_copy(update={"canonical_url": HttpUrl(url)})
                 event = ContentApproved(
                     payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
                 )
                 session.add(ContentRecord(id=content.id, version=content.version, canonical_url=url))
             else:
                 _check_version(record, content)
-                content = content.model_copy(update={"canonical_url": record.canonical_url})
+                content = content.model_copy(update={"canonical_url": HttpUrl(record.canonical_url)})
                 event = ContentUpdated(
                     payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
                 )

@@ -62,12 +62,22 @@ async def read_json(request: Request, limit: int) -> tuple[bytes, Any]:
     """The raw body (capped, counted while streaming) and its JSON value."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "payload_too_large", f"the body is above {limit} bytes")
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"the body is above {limit} bytes",
+            [{"field": "body", "reason": "too large"}],
+        )
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise ApiError(413, "payload_too_large", f"the body is above {limit} bytes")
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"the body is above {limit} bytes",
+                [{"field": "body", "reason": "too large"}],
+            )
     try:
         text = bytes(body).decode("utf-8")
     except UnicodeDecodeError as e:

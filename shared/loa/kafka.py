@@ -75,14 +75,17 @@ async def parse_or_dead_letter(
     ``unparseable`` or ``invalid``), and the consumer goes on with the next message::
 
         @broker.subscriber(settings.topic(topics.CONTENT), group_id="loa-publisher-x")
-        async def on_content(body: bytes, msg: KafkaMessage) -> None:
+        async def on_content(msg: KafkaMessage) -> None:
             event = await parse_or_dead_letter(broker, msg, settings.topic(topics.CONTENT),
                                                parse_content_event)
             if event is None:
                 return  # dead-lettered; the offset is committed like any handled message
             ...
 
-    ``topic`` is the full (prefixed) topic name the message came from.
+    Take only the raw message (``faststream.kafka.KafkaMessage`` is already annotated as the
+    context's message) and no body parameter: FastStream would otherwise decode and validate the
+    body itself, and a bad message would fail before it gets here. ``topic`` is the full
+    (prefixed) topic name the message came from.
     """
     raw = msg.body if isinstance(msg.body, bytes) else bytes(msg.body)
     try:

@@ -16,9 +16,9 @@ class Record:
     headers: dict[str, str]
 
 
-async def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 20.0) -> list[Record]:
+async def read_topic(bootstrap: str, topic: str, expect: int, wait_s: float = 20.0) -> list[Record]:
     """All records of ``topic`` once at least ``expect`` arrived and a poll brought nothing new
-    (or ``timeout`` passed)."""
+    (or ``wait_s`` passed)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -31,7 +31,7 @@ async def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 2
     records: list[Record] = []
     try:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + wait_s
         while loop.time() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             for messages in batch.values():

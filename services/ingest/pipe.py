@@ -13,7 +13,7 @@ import queue
 from collections.abc import AsyncIterator, Callable
 
 BATCH_BYTES = 1024 * 1024
-QUEUE_BATCHES = 8
+QUEUE_BATCHES = 4
 _PUT_POLL_S = 0.5
 
 
@@ -32,7 +32,8 @@ class Pipe(io.RawIOBase):
 
     def __init__(self) -> None:
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(QUEUE_BATCHES)
-        self._buffer = bytearray()
+        self._chunks: list[bytes] = []
+        self._buffered = 0
         self._eof = False
         self.reader_done = False
 
@@ -41,7 +42,7 @@ class Pipe(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         """Block until ``size`` bytes (or the end) are there; raise what the feeder failed with."""
-        while (size < 0 or len(self._buffer) < size) and not self._eof:
+        while (size < 0 or self._buffered < size) and not self._eof:
             item = self._queue.get()
             if item is None:
                 self._eof = True
@@ -49,11 +50,25 @@ class Pipe(io.RawIOBase):
                 self._eof = True
                 raise item
             else:
-                self._buffer += item
-        size = len(self._buffer) if size < 0 else min(size, len(self._buffer))
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return data
+                self._chunks.append(item)
+                self._buffered += len(item)
+        if size < 0 or size >= self._buffered:
+            taken, self._chunks, self._buffered = self._chunks, [], 0
+            return b"".join(taken)
+        # split only the last chunk needed, so the part is copied once
+        taken = []
+        missing = size
+        while missing:
+            chunk = self._chunks.pop(0)
+            if len(chunk) > missing:
+                taken.append(chunk[:missing])
+                self._chunks.insert(0, chunk[missing:])
+                missing = 0
+            else:
+                taken.append(chunk)
+                missing -= len(chunk)
+        self._buffered -= size
+        return b"".join(taken)
 
     def _put_blocking(self, item: bytes | BaseException | None) -> None:
         while True:

@@ -72,10 +72,13 @@ def upload_media(client: httpx.Client, files: list[MediaFile]) -> list[dict[str,
     with Progress(*columns, console=errors) as progress:
         for file in files:
             task = progress.add_task(file.path.name, total=file.size)
+            headers = {
+                "Content-Type": file.content_type,
+                "Content-Length": str(file.size),
+                "X-Content-SHA256": file.sha256(),  # lets the ingest store it without a copy
+            }
             response = client.post(
-                "/api/v1/media",
-                content=_chunks(file.path, progress, task),
-                headers={"Content-Type": file.content_type, "Content-Length": str(file.size)},
+                "/api/v1/media", content=_chunks(file.path, progress, task), headers=headers
             )
             stored = _answer(response)
             ref = {k: v for k, v in stored.items() if v is not None}

@@ -13,12 +13,14 @@ import json
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any, Protocol
 
 from minio import Minio
 from minio.commonconfig import CopySource
+from minio.datatypes import Part
 from minio.error import S3Error
 
 from loa.media.probe import MediaInfo, probe
@@ -78,6 +80,31 @@ class _HashingReader(io.RawIOBase):
         self.hash.update(data)
         self.size += len(data)
         return data
+
+
+PARALLEL_PARTS = 3
+
+
+def _read_part(reader: _HashingReader, size: int) -> bytes:
+    """Up to ``size`` bytes (fewer only at the end)."""
+    data = reader.read(size)
+    if len(data) == size or not data:
+        return data
+    chunks = [data]
+    missing = size - len(data)
+    while missing:
+        more = reader.read(missing)
+        if not more:
+            break
+        chunks.append(more)
+        missing -= len(more)
+    return b"".join(chunks)
+
+
+def _check_digest(reader: _HashingReader, sha256: str) -> None:
+    actual = reader.hash.hexdigest()
+    if actual != sha256:
+        raise IntegrityError(f"the bytes hash to {actual}, not the declared {sha256}")
 
 
 def public_read_policy(bucket: str) -> str:
@@ -146,6 +173,61 @@ class MediaStore:
         finally:
             self.client.remove_object(self.bucket, staging)
         return StoredObject(key, digest, reader.size, content_type)
+
+    def put_stream_expecting(
+        self, stream: IO[bytes], content_type: str, sha256: str, part_size: int = PART_SIZE
+    ) -> StoredObject:
+        """Stream straight to ``sha256/<sha256>`` when the hash is declared up front (no staging copy).
+
+        The multipart upload completes only if the bytes hash to ``sha256``; otherwise it is
+        aborted, nothing becomes visible and ``IntegrityError`` is raised. At most
+        ``PARALLEL_PARTS`` parts are in flight. If the object exists already, the bytes are only
+        hashed and checked. (Uses minio 7.2's multipart primitives; the version is pinned.)
+        """
+        key = f"sha256/{sha256}"
+        reader = _HashingReader(stream)
+        if self.exists(key):
+            while reader.read(READ_CHUNK):
+                pass
+            _check_digest(reader, sha256)
+            return StoredObject(key, sha256, reader.size, content_type)
+        first = _read_part(reader, part_size)
+        if len(first) < part_size:  # one part: check, then a plain put
+            _check_digest(reader, sha256)
+            self.client.put_object(
+                self.bucket, key, io.BytesIO(first), length=len(first), content_type=content_type
+            )
+            return StoredObject(key, sha256, reader.size, content_type)
+        upload_id = self.client._create_multipart_upload(self.bucket, key, {"Content-Type": content_type})
+        try:
+            parts = self._upload_parts(key, upload_id, first, reader, part_size)
+            _check_digest(reader, sha256)
+            self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+        except BaseException:
+            self.client._abort_multipart_upload(self.bucket, key, upload_id)
+            raise
+        return StoredObject(key, sha256, reader.size, content_type)
+
+    def _upload_parts(
+        self, key: str, upload_id: str, first: bytes, reader: _HashingReader, part_size: int
+    ) -> list[Part]:
+        pending: list[tuple[int, Future[str]]] = []
+        parts: list[Part] = []
+        with ThreadPoolExecutor(PARALLEL_PARTS) as pool:
+            data, number = first, 1
+            while data:
+                if len(pending) >= PARALLEL_PARTS:  # bound the memory: wait for the oldest part
+                    done_number, done = pending.pop(0)
+                    parts.append(Part(done_number, done.result()))
+                upload = pool.submit(
+                    self.client._upload_part, self.bucket, key, data, None, upload_id, number
+                )
+                pending.append((number, upload))
+                if len(data) < part_size:
+                    break
+                data, number = _read_part(reader, part_size), number + 1
+            parts.extend(Part(n, f.result()) for n, f in pending)
+        return parts
 
     def stat(self, key: str) -> StoredObject | None:
         try:

@@ -58,3 +58,23 @@ async def test_rendition_of_a_video_is_refused(store: MediaStore) -> None:
         video = store.put_stream(f, "video/mp4")
     with pytest.raises(RenditionError):
         await store.rendition(video, "x_image")
+
+
+def test_declared_sha256_goes_straight_to_its_address_or_not_at_all(store: MediaStore) -> None:
+    import os
+
+    from loa.media import IntegrityError
+
+    data = b"\0\0\0\x18ftypisom" + os.urandom(11 * 1024 * 1024)  # three 5 MiB parts (MinIO's minimum)
+    digest = hashlib.sha256(data).hexdigest()
+    with pytest.raises(IntegrityError):
+        store.put_stream_expecting(io.BytesIO(data), "video/mp4", "0" * 64, part_size=5 * 1024 * 1024)
+    assert not store.exists("sha256/" + "0" * 64)
+    stored = store.put_stream_expecting(io.BytesIO(data), "video/mp4", digest, part_size=5 * 1024 * 1024)
+    assert (stored.key, stored.size) == (f"sha256/{digest}", len(data))
+    assert hashlib.sha256(b"".join(store.iter_bytes(stored.key))).hexdigest() == digest
+    assert list(store.client.list_objects(store.bucket, prefix="staging/")) == []
+    again = store.put_stream_expecting(io.BytesIO(data), "video/mp4", digest)  # exists: only checked
+    assert again == stored
+    with pytest.raises(IntegrityError):
+        store.put_stream_expecting(io.BytesIO(data[:-1]), "video/mp4", digest)

@@ -6,8 +6,9 @@ upload of the same bytes, and watch the ingest process's memory.
 Targets: ingest throughput >= 70% of the direct upload; peak RSS growth of the ingest < 100 MB.
 The body is generated (never on disk, never whole in memory). Two ingest runs: with the sha256
 declared up front (``X-Content-SHA256``, as ``loa publish`` sends it: the upload goes straight
-to its content address) and without (staged, hashed, then copied server-side to its address). Figures are printed last, one per
-line as ``name: value unit``, and written to ``bench/results/ingest.json``.
+to its content address) and without (staged, hashed, then copied server-side to its address).
+The direct figure is the better of one upload before and one after the ingest runs. Figures are
+printed last, one per line as ``name: value unit``, and written to ``bench/results/ingest.json``.
 """
 
 from __future__ import annotations
@@ -86,6 +87,21 @@ class RssSampler(threading.Thread):
         while self.running:
             self.peak = max(self.peak, self.process.memory_info().rss)
             time.sleep(0.02)
+
+
+def direct_upload(store: MediaStore, total: int) -> float:
+    """Seconds to put the same bytes into MinIO with the SDK's own streaming upload."""
+    started = time.perf_counter()
+    result = store.client.put_object(
+        store.bucket,
+        "direct/bench",
+        Reader(total),  # type: ignore[arg-type]
+        length=total,
+        content_type="video/mp4",
+    )
+    seconds = time.perf_counter() - started
+    store.client.remove_object(store.bucket, result.object_name)
+    return seconds
 
 
 def upload_through_ingest(
@@ -172,17 +188,7 @@ def main() -> None:
     with (workdir / "ingest.log").open("wb") as log:
         process = start_ingest(env, port, log)
         try:
-            started = time.perf_counter()
-            direct = store.client.put_object(
-                store.bucket,
-                "direct/bench",
-                Reader(total),
-                length=total,
-                content_type="video/mp4",  # type: ignore[arg-type]
-            )
-            direct_s = time.perf_counter() - started
-            store.client.remove_object(store.bucket, direct.object_name)
-
+            direct_s = direct_upload(store, total)
             digest = hashlib.sha256()
             for chunk in body(total):
                 digest.update(chunk)
@@ -190,6 +196,7 @@ def main() -> None:
             for mode, extra in (("declared", {"X-Content-SHA256": digest.hexdigest()}), ("staged", {})):
                 runs[mode] = upload_through_ingest(process.pid, port, token, total, extra)
                 store.client.remove_object(store.bucket, runs[mode]["key"])
+            direct_s = min(direct_s, direct_upload(store, total))  # the better of before and after
         finally:
             process.terminate()
             process.wait(30)

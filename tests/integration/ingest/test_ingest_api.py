@@ -14,8 +14,11 @@ import pytest
 from loa.cli.article import load_article
 from loa.events import ContentApproved, ContentRetracted, ContentUpdated, parse_content_event, topics
 from loa.media import MediaStore
-from tests.integration.ingest.conftest import LiveIngest
+from services.ingest.app import create_app
+from tests.conftest import Stack
+from tests.integration.ingest.conftest import LiveIngest, ingest_settings
 from tests.support.kafka import read_topic
+from tests.support.live import serve
 from tests.support.payloads import valid_payload
 
 pytestmark = pytest.mark.integration
@@ -136,3 +139,18 @@ async def test_idempotency_key_replays_the_first_answer(live_ingest: LiveIngest)
         live.settings.kafka_bootstrap, live.settings.topic(topics.CONTENT), 1, wait_s=5
     )
     assert len(records) == 1  # the replay produced nothing
+
+
+async def test_versions_on_postgresql(stack: Stack, pg_url: str, tmp_path: Path) -> None:
+    """The ingest's small SQL store works on PostgreSQL too (row locks on the content record)."""
+    settings, tokens = ingest_settings(stack, tmp_path)
+    settings = settings.model_copy(update={"database_url": pg_url})
+    with serve(create_app(settings)) as url:
+        async with httpx.AsyncClient(
+            base_url=url, timeout=30, headers={"Authorization": f"Bearer {tokens['admin']}"}
+        ) as client:
+            first = await client.post("/api/v1/contents", json={"payload": valid_payload("pg-1", 1)})
+            second = await client.post("/api/v1/contents", json={"payload": valid_payload("pg-1", 3)})
+            stale = await client.post("/api/v1/contents", json={"payload": valid_payload("pg-1", 2)})
+    assert (first.status_code, second.status_code, stale.status_code) == (202, 202, 409)
+    assert second.json()["canonical_url"] == first.json()["canonical_url"]

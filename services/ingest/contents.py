@@ -19,6 +19,7 @@ from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loa.channels import registry
 from loa.events import (
     Content,
     ContentApproved,
@@ -205,7 +206,9 @@ def router(
     topic = settings.topic(topics.CONTENT)
     tracker = str(settings.tracker_url).rstrip("/")
     website = str(settings.website_base_url)
-    known_channels = settings.channel_names
+    known_channels = settings.channel_names | frozenset(
+        registry.names()
+    )  # LOA_CHANNELS + registered adapters
     write_lock = asyncio.Lock()  # one writer per process; PostgreSQL rows are also locked
 
     @api.post("/api/v1/contents", status_code=202)

@@ -125,7 +125,7 @@ def commands(draw: st.DrawFn) -> RetryDelivery | CancelDelivery:
         content_id=draw(ids), channel=draw(channels), account=draw(accounts), requested_by=draw(texts(1, 40))
     )
     cls = draw(st.sampled_from([RetryDelivery, CancelDelivery]))
-    return cls(payload=ref)  # type: ignore[no-any-return]
+    return cls(payload=ref)  # type: ignore[return-value]
 
 
 content_events = st.one_of(

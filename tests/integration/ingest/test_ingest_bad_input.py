@@ -9,7 +9,8 @@ import http.client
 import json
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ class Case:
     body: bytes | Callable[[dict[str, Any]], bytes] = b""
     path: str = "/api/v1/contents"
     token: str | None = "publisher"
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = dc_field(default_factory=dict)
     on_kafka: bool = False
     """The payload is schema-invalid, so it also fails the consumer-side validator."""
 

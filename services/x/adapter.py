@@ -65,7 +65,7 @@ class XAdapter(ChannelAdapter):
         ).hexdigest()
         key = (account.name, fingerprint)  # new credentials → a new client
         if key not in self._clients:
-            self._clients[key] = XClient(account, self.settings.x_api_url)
+            self._clients[key] = XClient(account, self.settings.x_api_url, self.settings.x_timeout_s)
         return self._clients[key]
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:

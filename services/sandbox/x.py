@@ -352,7 +352,12 @@ def _preset_rate_limit(args: PresetArgs) -> Fault:
 
 
 def _preset_server_error(args: PresetArgs) -> Fault:
-    body = {"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank", "status": 503}
+    body = {
+        "title": "Service Unavailable",
+        "detail": "Service Unavailable",
+        "type": "about:blank",
+        "status": 503,
+    }
     return Fault(args.platform, 503, body)
 
 
@@ -368,7 +373,8 @@ sandbox.on_reset(lambda: state.__init__())  # type: ignore[misc]
 sandbox.register_card(
     PLATFORM,
     """<p><strong>@{{ data.username }}</strong>
-{% if data.in_reply_to_tweet_id %}<span class="meta">↳ trả lời {{ data.in_reply_to_tweet_id }}</span>{% endif %}</p>
+{% if data.in_reply_to_tweet_id %}
+<span class="meta">↳ trả lời {{ data.in_reply_to_tweet_id }}</span>{% endif %}</p>
 <p style="white-space: pre-wrap">{{ data.text }}</p>
 {% if data.media_ids %}<p class="meta">{{ data.media_ids | length }} ảnh/video đính kèm</p>{% endif %}
 <p class="meta">post {{ data.id }} · {{ data.created_at }}</p>""",

@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.sandbox.frame import sandbox
+from services.sandbox.frame import Fault, PresetArgs, PresetBuilder, sandbox
 
 PLATFORM = "zalo"
 ACCESS_TTL = timedelta(seconds=90_000)
@@ -349,10 +349,29 @@ async def expire_access_tokens(app_id: str) -> dict[str, int]:
     return {"expired": len(app.access_tokens)}
 
 
+def _zalo_error(code: int, message: str) -> PresetBuilder:
+    """Zalo's faults come as HTTP 200 with the code in the body."""
+    return lambda args: Fault(args.platform, 200, {"error": code, "message": message})
+
+
+def _preset_server_error(args: PresetArgs) -> Fault:
+    # Zalo documents no code for an outage: its gateway answers HTTP 5xx.
+    return Fault(args.platform, 503, {"error": -1, "message": "Service unavailable"})
+
+
+sandbox.register_presets(
+    PLATFORM,
+    {
+        "expired_token": _zalo_error(-124, "Access token has expired"),
+        "rate_limit": _zalo_error(-32, "Exceeded the limit of requests"),
+        "server_error": _preset_server_error,
+    },
+)
 sandbox.on_reset(lambda: state.__init__())  # type: ignore[misc]
 sandbox.register_card(
     PLATFORM,
-    """{% if data.cover %}<p><img src="{{ data.cover.photo_url | http_url }}" alt="" style="max-width:100%"></p>{% endif %}
+    """{% if data.cover %}
+<p><img src="{{ data.cover.photo_url | http_url }}" alt="" style="max-width:100%"></p>{% endif %}
 <h3>{{ data.title }}</h3>
 <p class="meta">{{ data.author }}</p>
 <p><em>{{ data.description }}</em></p>

@@ -14,6 +14,7 @@ from minio.commonconfig import CopySource
 from loa.channels import (
     Account,
     ChannelAdapter,
+    LimitError,
     Limits,
     PermanentError,
     Post,
@@ -39,6 +40,13 @@ def shorten(text: str, limit: int) -> str:
     return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
 
 
+def _refuse_over(field: str, value: str, limit: int, what: str = "") -> None:
+    n = count_code_points(value)
+    if n > limit:
+        where = f" ({what})" if what else ""
+        raise LimitError(f"{field}: {n} characters{where}; Zalo allows {limit}")
+
+
 @register
 class ZaloAdapter(ChannelAdapter):
     name: ClassVar[str] = "zalo"
@@ -55,7 +63,7 @@ class ZaloAdapter(ChannelAdapter):
 
     def __init__(self, context: Any, settings: ZaloSettings | None = None) -> None:
         super().__init__(context, settings or ZaloSettings())
-        self.http = httpx.AsyncClient(timeout=60)
+        self.http = httpx.AsyncClient(timeout=self.settings.zalo_timeout_s)
         self.api = ZaloApi(self.http, self.settings.zalo_openapi_url)
         self.tokens = TokenManager(
             self.http,
@@ -86,6 +94,9 @@ class ZaloAdapter(ChannelAdapter):
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         title = target.title or content.title
+        _refuse_over("title", title, TITLE_MAX)
+        if target.text is not None:  # an override is the editor's words: refused, never cut
+            _refuse_over("text", target.text, DESCRIPTION_MAX, "Zalo's description")
         author = str(account.options.get("author") or content.unit)
         if count_code_points(author) > AUTHOR_MAX:
             raise PermanentError(

@@ -85,8 +85,12 @@ def context(settings: LoaSettings) -> Context:
 
 @pytest.fixture
 async def adapter(sandbox_url: str, context: Context) -> AsyncIterator[ZaloAdapter]:
-    adapter = ZaloAdapter(context, ZaloSettings(zalo_openapi_url=f"{sandbox_url}/zalo/openapi",
-                                                zalo_oauth_url=f"{sandbox_url}/zalo/oauth"))
+    adapter = ZaloAdapter(
+        context,
+        ZaloSettings(
+            zalo_openapi_url=f"{sandbox_url}/zalo/openapi", zalo_oauth_url=f"{sandbox_url}/zalo/oauth"
+        ),
+    )
     yield adapter
     await adapter.aclose()
 
@@ -95,26 +99,40 @@ def _image(context: Context, color: str) -> MediaRef:
     data = io.BytesIO()
     Image.new("RGB", (640, 360), color).save(data, "JPEG")
     stored = context.media.put_stream(io.BytesIO(data.getvalue()), "image/jpeg")
-    return MediaRef(key=stored.key, sha256=stored.sha256, content_type="image/jpeg", size=stored.size,
-                    alt="Quang cảnh hội nghị")
+    return MediaRef(
+        key=stored.key,
+        sha256=stored.sha256,
+        content_type="image/jpeg",
+        size=stored.size,
+        alt="Quang cảnh hội nghị",
+    )
 
 
 def _content(context: Context, **changes: Any) -> Content:
     cover, inline = _image(context, "darkred"), _image(context, "navy")
     base: dict[str, Any] = {
-        "id": f"tb-{uuid.uuid4().hex[:10]}", "version": 1, "title": "Đồng bộ dữ liệu dân cư phục vụ chuyển đổi số",
+        "id": f"tb-{uuid.uuid4().hex[:10]}",
+        "version": 1,
+        "title": "Đồng bộ dữ liệu dân cư phục vụ chuyển đổi số",
         "summary": "Bộ Công an phối hợp các bộ, ngành đẩy mạnh khai thác dữ liệu dân cư.",
-        "body": f"<p>Đoạn mở đầu về Đề án 06.</p><p><img src=\"loa-media:{inline.key}\" alt=\"Ảnh minh họa\"></p>"
-                "<p>Đoạn kết luận.</p>",
-        "unit": "Cục Báo chí", "approved_by": "Trần Thị Đào", "approved_at": datetime.now(UTC),
-        "media": [cover, inline], "targets": [Target(channel="zalo", account="bo-tttt")],
+        "body": f'<p>Đoạn mở đầu về Đề án 06.</p><p><img src="loa-media:{inline.key}" alt="Ảnh minh họa"></p>'
+        "<p>Đoạn kết luận.</p>",
+        "unit": "Cục Báo chí",
+        "approved_by": "Trần Thị Đào",
+        "approved_at": datetime.now(UTC),
+        "media": [cover, inline],
+        "targets": [Target(channel="zalo", account="bo-tttt")],
     }
     return Content(**{**base, **changes})
 
 
 def _records(sandbox_url: str, kind: str) -> list[dict[str, Any]]:
-    return [r["data"] for r in httpx.get(f"{sandbox_url}/_sandbox/records",
-                                         params={"platform": "zalo", "kind": kind}).json()]
+    return [
+        r["data"]
+        for r in httpx.get(
+            f"{sandbox_url}/_sandbox/records", params={"platform": "zalo", "kind": kind}
+        ).json()
+    ]
 
 
 async def test_article_with_cover_and_body_images_then_update_then_retract(
@@ -132,7 +150,9 @@ async def test_article_with_cover_and_body_images_then_update_then_retract(
     assert article["body"][1]["caption"] == "Ảnh minh họa"
     assert article["body"][-1]["content"] == f"Nguồn: {context.canonical_url(content)}"
     # the cover image is really public in the website bucket
-    public = context.media.client.stat_object(context.media.website_bucket, f"media/{content.media[0].sha256}")
+    public = context.media.client.stat_object(
+        context.media.website_bucket, f"media/{content.media[0].sha256}"
+    )
     assert public.size == content.media[0].size
 
     updated = _content(context, id=content.id, version=2, title="Đính chính: đồng bộ dữ liệu dân cư")
@@ -160,8 +180,9 @@ async def test_find_existing_recognises_our_article_and_nothing_else(
 async def test_broadcast_is_sent_once_even_when_publish_is_repeated(
     adapter: ZaloAdapter, account: Account, context: Context, sandbox_url: str
 ) -> None:
-    content = _content(context, targets=[Target(channel="zalo", account="bo-tttt",
-                                                options={"notify_followers": True})])
+    content = _content(
+        context, targets=[Target(channel="zalo", account="bo-tttt", options={"notify_followers": True})]
+    )
     post = await adapter.render(content, content.targets[0], account)
     first = await adapter.publish(post, account)
     again = await adapter.publish(post, account)  # e.g. a retry after a crash: progress says it went
@@ -174,7 +195,9 @@ async def test_expired_access_token_is_refreshed_once_for_many_concurrent_publis
     sandbox_url: str, oa: dict[str, str], account: Account, context: Context
 ) -> None:
     """Two workers sharing the OA's credentials store, 40 posts, the token expiring under them."""
-    settings = ZaloSettings(zalo_openapi_url=f"{sandbox_url}/zalo/openapi", zalo_oauth_url=f"{sandbox_url}/zalo/oauth")
+    settings = ZaloSettings(
+        zalo_openapi_url=f"{sandbox_url}/zalo/openapi", zalo_oauth_url=f"{sandbox_url}/zalo/oauth"
+    )
     replicas = [ZaloAdapter(context, settings), ZaloAdapter(context, settings)]
     httpx.post(f"{sandbox_url}/zalo/_expire", params={"app_id": oa["app_id"]})
     contents = [_content(context, title=f"Thông báo số {i} về lịch tiếp công dân") for i in range(40)]
@@ -191,8 +214,12 @@ async def test_expired_access_token_is_refreshed_once_for_many_concurrent_publis
 async def test_a_refused_refresh_token_needs_a_person_and_says_so(
     adapter: ZaloAdapter, oa: dict[str, str], sandbox_url: str, context: Context
 ) -> None:
-    stale = Account("zalo", "bo-tttt", {k: Secret(oa[k]) for k in ("app_id", "secret_key", "access_token")}
-                    | {"refresh_token": Secret("da-dung-roi")})
+    stale = Account(
+        "zalo",
+        "bo-tttt",
+        {k: Secret(oa[k]) for k in ("app_id", "secret_key", "access_token")}
+        | {"refresh_token": Secret("da-dung-roi")},
+    )
     httpx.post(f"{sandbox_url}/zalo/_expire", params={"app_id": oa["app_id"]})
     content = _content(context)
     with pytest.raises(AuthError, match="re-authorise") as raised:
@@ -222,5 +249,5 @@ async def test_a_unit_name_longer_than_zalo_allows_is_refused_with_the_field(
     from loa.channels import PermanentError
 
     content = _content(context, unit="Cục Phát thanh, truyền hình và thông tin điện tử thuộc Bộ Thông tin")
-    with pytest.raises(PermanentError, match="^author: "):
+    with pytest.raises(PermanentError, match=r"^author: "):
         await adapter.render(content, content.targets[0], account)

@@ -23,6 +23,7 @@ from loa.channels import (
     register,
 )
 from loa.events import Content, ContentKind, MediaRef, Target
+from loa.media.fit import FitError, fit_image
 from loa.text import count_code_points
 from services.zalo.api import TokenRejectedError, ZaloApi
 from services.zalo.body import to_items
@@ -38,6 +39,8 @@ from services.zalo.video import (
 
 TITLE_MAX, AUTHOR_MAX, DESCRIPTION_MAX = 150, 50, 300
 VERIFY_FIRST_WAIT_S = 0.2
+IMAGE_MAX_BYTES = 1024 * 1024  # Zalo's image limit (issue 8; unconfirmed, see README)
+IMAGE_MAX_SIDE = 2048
 
 
 def shorten(text: str, limit: int) -> str:
@@ -68,6 +71,7 @@ class ZaloAdapter(ChannelAdapter):
         title_max=TITLE_MAX,
         text_max=DESCRIPTION_MAX,
         media_types=frozenset({"image/jpeg", "image/png", *VIDEO_TYPES}),
+        image_max_bytes=IMAGE_MAX_BYTES,
         video_max_bytes=VIDEO_MAX_BYTES,
         max_images=20,
         max_videos=1,
@@ -99,6 +103,13 @@ class ZaloAdapter(ChannelAdapter):
             return await self.api.call(method, path, token, **kwargs)
 
     # -- rendering ---------------------------------------------------------------------------
+    async def _fit(self, media: MediaRef) -> MediaRef:
+        """An image over 1 MB is re-encoded as a JPEG that fits."""
+        try:
+            return await fit_image(self.context.media, media, IMAGE_MAX_BYTES, IMAGE_MAX_SIDE)
+        except FitError as e:
+            raise PermanentError(f"media: {e}") from e
+
     def _public_image(self, media: MediaRef) -> str:
         """Zalo fetches images by URL: copy into the public website bucket under its hash."""
         store = self.context.media
@@ -118,8 +129,8 @@ class ZaloAdapter(ChannelAdapter):
                 f"Zalo allows {AUTHOR_MAX} (set the account option 'author')"
             )
         link = self.context.canonical_url(content)
-        images = {m.key: m for m in content.media if m.is_image}
-        cover = next(iter(images.values()), None)
+        images = {m.key: await self._fit(m) for m in content.media if m.is_image}  # by original key
+        cover = next(iter(images), None)
         urls = {key: await asyncio.to_thread(self._public_image, m) for key, m in images.items()}
         items = to_items(content.body, lambda src: urls.get(src.removeprefix("loa-media:")))
         videos = [m for m in content.media if m.is_video] if content.kind == ContentKind.VIDEO else []
@@ -135,7 +146,7 @@ class ZaloAdapter(ChannelAdapter):
                 "type": "video",
                 "title": title,
                 "description": description,
-                "avatar": urls[cover.key],
+                "avatar": urls[cover],
                 "status": "show",
                 "comment": comment,
             }
@@ -152,7 +163,7 @@ class ZaloAdapter(ChannelAdapter):
                 "comment": comment,
             }
             if cover is not None:
-                payload["cover"] = {"cover_type": "photo", "photo_url": urls[cover.key], "status": "show"}
+                payload["cover"] = {"cover_type": "photo", "photo_url": urls[cover], "status": "show"}
         return Post(
             content_id=content.id,
             version=content.version,

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import io
+import os
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -326,3 +327,34 @@ async def test_a_video_zalo_cannot_take_is_refused_at_render(
     no_cover = _content(context, kind="video", media=[_video(context, 1000)[0]])
     with pytest.raises(LimitError, match="avatar"):
         await adapter.render(no_cover, no_cover.targets[0], account)
+
+
+def _noise_png(context: Context, width: int, height: int) -> MediaRef:
+    """Random pixels compress badly: a PNG of several MB."""
+    data = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(
+        data, "PNG", compress_level=1
+    )
+    stored = context.media.put_stream(io.BytesIO(data.getvalue()), "image/png")
+    return MediaRef(
+        key=stored.key, sha256=stored.sha256, content_type="image/png", size=stored.size, alt="Ảnh lớn"
+    )
+
+
+async def test_images_over_1_mb_are_re_encoded_to_fit(
+    adapter: ZaloAdapter, account: Account, context: Context
+) -> None:
+    big = _noise_png(context, 1400, 1000)
+    assert big.size > 1024 * 1024
+    body = f'<p>Mở đầu.</p><p><img src="loa-media:{big.key}" alt="Ảnh lớn"></p>'
+    content = _content(context, media=[big], body=body)
+    post = await adapter.render(content, content.targets[0], account)
+    [fitted] = post.media
+    assert fitted.content_type == "image/jpeg" and fitted.size <= 1024 * 1024 and fitted.alt == "Ảnh lớn"
+    article = post.payload["article"]
+    assert article["cover"]["photo_url"].endswith(f"/media/{fitted.sha256}")
+    assert [i["url"] for i in article["body"] if i["type"] == "image"] == [article["cover"]["photo_url"]]
+    public = context.media.client.stat_object(context.media.website_bucket, f"media/{fitted.sha256}")
+    assert public.size == fitted.size
+    with Image.open(io.BytesIO(b"".join(context.media.iter_bytes(fitted.key)))) as image:
+        assert image.format == "JPEG" and max(image.size) <= 2048

@@ -35,7 +35,7 @@ stack-status: ## one line per component: port, pid, health
 	@bash $(STACK) status
 
 run: setup stack-up ## setup if needed, start the stack and every service in deploy/local/services.Procfile
-	@$(PY) deploy/local/supervise.py deploy/local/services.Procfile
+	@$(PY) deploy/local/supervise.py deploy/local/services.Procfile --then "bash deploy/local/demo.sh"
 
 stop: ## stop the services started by `make run`, then the stack
 	@[[ ! -x $(PY) ]] || $(PY) deploy/local/supervise.py --stop

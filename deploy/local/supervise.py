@@ -71,8 +71,10 @@ def answers(url: str) -> bool:
 
 
 class Supervisor:
-    def __init__(self, services: list[Service]) -> None:
+    def __init__(self, services: list[Service], then: str | None = None) -> None:
         self.services = services
+        self.then = then
+        """A command run once when every service is ready (``make run`` publishes the sample)."""
         self.processes: dict[str, asyncio.subprocess.Process] = {}
         self.stopping = asyncio.Event()
         self.width = max((len(s.name) for s in services), default=4)
@@ -127,6 +129,22 @@ class Supervisor:
             self.say(service.name, f"not ready within {READY_TIMEOUT:.0f} s ({service.ready})")
         return False
 
+    async def run_then(self, command: str) -> None:
+        """Run ``command`` once; its failure is reported, the services stay up."""
+        process = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            command,
+            cwd=REPO,
+            env=self.environment(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        await self.pump(Service("then", command, None), process)
+        code = await process.wait()
+        if code != 0:
+            self.say("then", f"exited with code {code} (the services keep running)")
+
     async def stop_all(self) -> None:
         for process in self.processes.values():
             if process.returncode is None:
@@ -156,6 +174,8 @@ class Supervisor:
             self.say("loa", "all services ready; Ctrl-C stops them")
             for service in self.services:
                 self.say("loa", f"  {service.name:<{self.width}} {service.ready or '(no readiness URL)'}")
+            if self.then:
+                asyncio.create_task(self.run_then(self.then))  # noqa: RUF006 - ends by itself
         await self.stopping.wait()
         self.say("loa", "stopping services")
         await self.stop_all()
@@ -187,6 +207,10 @@ def stop_running() -> int:
 def main(argv: list[str]) -> int:
     if argv[1:2] == ["--stop"]:
         return stop_running()
+    then = None
+    if "--then" in argv:
+        index = argv.index("--then")
+        then, argv = argv[index + 1], argv[:index] + argv[index + 2 :]
     procfile = Path(argv[1]) if len(argv) > 1 else REPO / "deploy" / "local" / "services.Procfile"
     services = parse_procfile(procfile.read_text(encoding="utf-8"))
     if not services:
@@ -195,7 +219,7 @@ def main(argv: list[str]) -> int:
     PIDFILE.parent.mkdir(parents=True, exist_ok=True)
     PIDFILE.write_text(str(os.getpid()))
     try:
-        return asyncio.run(Supervisor(services).run())
+        return asyncio.run(Supervisor(services, then).run())
     finally:
         PIDFILE.unlink(missing_ok=True)
 

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from oauthlib.oauth1.rfc5849 import signature, utils
 
-from services.sandbox.frame import sandbox
+from services.sandbox.frame import Fault, PresetArgs, sandbox
 from services.x.counting import MAX_WEIGHTED_LENGTH, weighted_length
 
 PLATFORM = "x"
@@ -337,6 +337,38 @@ async def set_limits(limit: int, seconds: int = 900) -> dict[str, int]:
     return {"limit": limit, "seconds": seconds}
 
 
+def _preset_expired_token(args: PresetArgs) -> Fault:
+    # X answers a revoked or expired token with 401 problem JSON (response-codes-and-errors).
+    body = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+    return Fault(args.platform, 401, body)
+
+
+def _preset_rate_limit(args: PresetArgs) -> Fault:
+    # 429 with the window's x-rate-limit-* headers; the reset is epoch seconds (rate-limits docs).
+    reset = int(args.now.timestamp()) + args.reset_after_s
+    body = {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}
+    headers = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
+    return Fault(args.platform, 429, body, headers)
+
+
+def _preset_server_error(args: PresetArgs) -> Fault:
+    body = {
+        "title": "Service Unavailable",
+        "detail": "Service Unavailable",
+        "type": "about:blank",
+        "status": 503,
+    }
+    return Fault(args.platform, 503, body)
+
+
+sandbox.register_presets(
+    PLATFORM,
+    {
+        "expired_token": _preset_expired_token,
+        "rate_limit": _preset_rate_limit,
+        "server_error": _preset_server_error,
+    },
+)
 sandbox.on_reset(lambda: state.__init__())  # type: ignore[misc]
 sandbox.register_card(
     PLATFORM,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
+import os
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -251,3 +253,108 @@ async def test_a_unit_name_longer_than_zalo_allows_is_refused_with_the_field(
     content = _content(context, unit="Cục Phát thanh, truyền hình và thông tin điện tử thuộc Bộ Thông tin")
     with pytest.raises(PermanentError, match=r"^author: "):
         await adapter.render(content, content.targets[0], account)
+
+
+def _video(context: Context, size: int = 3 * 1024 * 1024 + 17) -> tuple[MediaRef, bytes]:
+    data = b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * (size // 256) + b"\x00" * (size % 256 - 12)
+    stored = context.media.put_stream(io.BytesIO(data), "video/mp4")
+    ref = MediaRef(key=stored.key, sha256=stored.sha256, content_type="video/mp4", size=stored.size)
+    return ref, data
+
+
+class Progress(Context):
+    """Also keeps what the adapter saved as progress, as the job store would."""
+
+    def __init__(self, media: MediaStore) -> None:
+        super().__init__(media)
+        self.saved: list[dict[str, Any]] = []
+
+    async def save_progress(self, post: Any) -> None:
+        self.saved.append(dict(post.progress))
+
+
+async def test_a_video_content_becomes_a_video_article_uploaded_once(
+    sandbox_url: str, account: Account, context: Context
+) -> None:
+    progress = Progress(context.media)
+    settings = ZaloSettings(
+        zalo_openapi_url=f"{sandbox_url}/zalo/openapi", zalo_oauth_url=f"{sandbox_url}/zalo/oauth"
+    )
+    adapter = ZaloAdapter(progress, settings)
+    video, data = _video(context)
+    cover = _image(context, "darkgreen")
+    content = _content(context, kind="video", media=[video, cover], title="Phóng sự: Đề án 06 ở Điện Biên")
+    post = await adapter.render(content, content.targets[0], account)
+    assert post.payload["article"]["type"] == "video" and "body" not in post.payload["article"]
+    result = await adapter.publish(post, account)
+
+    [upload] = _records(sandbox_url, "video")
+    assert (upload["sha256"], upload["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
+    article = emulator.state.articles[result.external_id]
+    assert (article["type"], article["video_id"]) == ("video", upload["video_id"])
+    assert article["avatar"].endswith(f"/media/{cover.sha256}")
+    # the upload token was saved before anything else, then the video id
+    assert progress.saved[0] == {"video_token": post.progress["video_token"]}
+    assert progress.saved[1]["video_id"] == upload["video_id"]
+
+    # a restart after the upload (progress = upload token only) polls it and never uploads again
+    again = await adapter.render(content, content.targets[0], account)
+    again.progress = {"video_token": post.progress["video_token"]}
+    fresh = await adapter.find_existing(again, account)
+    assert fresh is None  # no video id saved yet: nothing could have been created from it
+    emulator.state.articles.clear()
+    await adapter.publish(again, account)
+    assert len(_records(sandbox_url, "video")) == 1
+    found = await adapter.find_existing(again, account)
+    assert found is not None
+    await adapter.aclose()
+
+
+async def test_a_video_zalo_cannot_take_is_refused_at_render(
+    adapter: ZaloAdapter, account: Account, context: Context
+) -> None:
+    from loa.channels import LimitError
+
+    cover = _image(context, "gray")
+    too_big = MediaRef(
+        key="sha256/" + "a" * 64, sha256="a" * 64, content_type="video/mp4", size=51 * 1024 * 1024
+    )
+    quicktime = too_big.model_copy(update={"content_type": "video/quicktime", "size": 1000})
+    for video, reason in ((too_big, "50 MB"), (quicktime, "MP4 or AVI")):
+        content = _content(context, kind="video", media=[video, cover])
+        with pytest.raises(LimitError, match=reason):
+            await adapter.render(content, content.targets[0], account)
+    no_cover = _content(context, kind="video", media=[_video(context, 1000)[0]])
+    with pytest.raises(LimitError, match="avatar"):
+        await adapter.render(no_cover, no_cover.targets[0], account)
+
+
+def _noise_png(context: Context, width: int, height: int) -> MediaRef:
+    """Random pixels compress badly: a PNG of several MB."""
+    data = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(
+        data, "PNG", compress_level=1
+    )
+    stored = context.media.put_stream(io.BytesIO(data.getvalue()), "image/png")
+    return MediaRef(
+        key=stored.key, sha256=stored.sha256, content_type="image/png", size=stored.size, alt="Ảnh lớn"
+    )
+
+
+async def test_images_over_1_mb_are_re_encoded_to_fit(
+    adapter: ZaloAdapter, account: Account, context: Context
+) -> None:
+    big = _noise_png(context, 1400, 1000)
+    assert big.size > 1024 * 1024
+    body = f'<p>Mở đầu.</p><p><img src="loa-media:{big.key}" alt="Ảnh lớn"></p>'
+    content = _content(context, media=[big], body=body)
+    post = await adapter.render(content, content.targets[0], account)
+    [fitted] = post.media
+    assert fitted.content_type == "image/jpeg" and fitted.size <= 1024 * 1024 and fitted.alt == "Ảnh lớn"
+    article = post.payload["article"]
+    assert article["cover"]["photo_url"].endswith(f"/media/{fitted.sha256}")
+    assert [i["url"] for i in article["body"] if i["type"] == "image"] == [article["cover"]["photo_url"]]
+    public = context.media.client.stat_object(context.media.website_bucket, f"media/{fitted.sha256}")
+    assert public.size == fitted.size
+    with Image.open(io.BytesIO(b"".join(context.media.iter_bytes(fitted.key)))) as image:
+        assert image.format == "JPEG" and max(image.size) <= 2048

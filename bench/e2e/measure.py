@@ -21,7 +21,11 @@ from loa.settings import REPO_ROOT
 # What each emulator records when it accepts a post, and the field holding the id the adapter returns.
 PLATFORM_RECORDS: dict[str, list[tuple[str, str]]] = {
     "webhook": [("delivery", "delivery_id")],
-    "facebook": [("post", "id"), ("video", "post_id")],  # a content with a video goes as a video post
+    "facebook": [
+        ("post", "id"),
+        ("video", "post_id"),
+        ("video", "id"),
+    ],  # a content with a video goes as a video post
     "zalo": [("article", "id")],
     "youtube": [("video", "id")],
     "x": [("tweet", "id")],

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -458,7 +459,9 @@ class Dispatcher:
         if live is None:
             await self._defer(job, delay or self.settings.publisher_confirm_interval_seconds)
             return
-        await self._succeeded(job, live)
+        # Live now, whatever flag the adapter copied over (the default confirm returns ``previous``):
+        # left natively scheduled, the job would go back to `scheduled` and be confirmed forever.
+        await self._succeeded(job, replace(live, scheduled_natively=False))
 
     async def _retract(self, job: Job) -> None:
         if job.result is None:  # never reached the platform

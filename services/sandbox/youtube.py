@@ -18,9 +18,7 @@ Received bytes are hashed and counted as they stream in; nothing keeps a video i
 
 from __future__ import annotations
 
-import asyncio
 import re
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -46,9 +44,6 @@ CATEGORIES = {"1", "2", "10", "15", "17", "19", "20", "22", "23", "24", "25", "2
 PRIVACY = {"public", "unlisted", "private"}
 THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 """Custom thumbnails must be under 2 MB (https://developers.google.com/youtube/v3/docs/thumbnails/set)."""
-HASH_BATCH = 1024 * 1024
-_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youtube-sha256")
-"""One thread, so batches of a session are hashed in the order they arrived."""
 _CONTENT_RANGE = re.compile(r"^bytes (?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 
 
@@ -259,53 +254,16 @@ async def upload_chunk(request: Request) -> Response:
             pass
         return _incomplete(session)
     try:
-        await _receive(request, session, start, declared)
+        async for piece in request.stream():
+            take = piece[: declared - (session.received - start)]
+            session.hasher.update(take)  # inline: a hashing thread cost more CPU per GiB (docs/benchmarks.md)
+            session.received += len(take)
     except ClientDisconnect:
         return _incomplete(session)  # nobody listens; what arrived stays received
     session.chunks += 1
     if session.total is not None and session.received >= session.total:
         return _video_response(request, st.finish(session), status=200)
     return _incomplete(session)
-
-
-async def _receive(request: Request, session: UploadSession, start: int, declared: int) -> None:
-    """Count and hash the chunk's bytes as they stream in, never holding more than ~2 MiB.
-
-    The hash (a large share of the emulator's CPU per byte) runs in a thread on batches of about
-    1 MiB while the event loop decrypts and parses the next batch; hashlib releases the GIL.
-    """
-    loop = asyncio.get_running_loop()
-    hashing: asyncio.Future[None] | None = None
-    batch: list[bytes] = []
-    batched = 0
-
-    async def hand_over() -> None:
-        nonlocal hashing, batch, batched
-        if hashing is not None:
-            await hashing
-        hashing = loop.run_in_executor(_HASHER, _update, session.hasher, batch)
-        batch, batched = [], 0
-
-    try:
-        async for piece in request.stream():
-            take = piece[: declared - (session.received - start)]
-            if not take:
-                continue
-            batch.append(take)
-            batched += len(take)
-            session.received += len(take)
-            if batched >= HASH_BATCH:
-                await hand_over()
-    finally:
-        if batch:
-            await hand_over()
-        if hashing is not None:
-            await hashing
-
-
-def _update(hasher: Any, pieces: list[bytes]) -> None:
-    for piece in pieces:
-        hasher.update(piece)
 
 
 def _incomplete(session: UploadSession) -> Response:

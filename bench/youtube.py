@@ -1,20 +1,24 @@
 """Bench: a large video from MinIO to the YouTube emulator over TLS, with constant memory.
 
 Runs, in one go, against the real MinIO of the local stack and the sandbox (a subprocess):
-1. a raw MinIO download of the object (the reference throughput);
+1. a raw MinIO download of the object (the reference throughput), then the emulator's own ceiling:
+   a bare ``http.client`` pushing the same number of bytes through the same resumable protocol
+   over TLS from memory (no MinIO, no SDK);
 2. the adapter's resumable upload of the same object in a separate publisher process, sampling
    its RSS (growth over the pre-upload baseline must stay under 100 MB);
 3. a second upload that is SIGKILLed mid-way, then restarted from the job's saved progress:
    it must resume the same session (one session, one video, the sha256 intact, bytes not resent).
 
 ``python bench/youtube.py [--size-mib 2048] [--chunk-mib 8]``; figures last as ``name: value unit``
-and in ``bench/results/youtube.json``.
+and in ``bench/results/youtube.json``. CPU seconds per GiB of each process are printed too: on a
+shared 2-core machine the wall-clock rates follow the other load, the CPU cost per byte does not.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import signal
@@ -68,9 +72,10 @@ def start_sandbox(workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     raise RuntimeError("the sandbox did not start")
 
 
-def sandbox_get(url: str, ca: Path, path: str) -> Any:
+def sandbox_get(url: str, ca: Path, path: str, method: str = "GET") -> Any:
     context = ssl.create_default_context(cafile=str(ca))
-    with urllib.request.urlopen(url + path, context=context, timeout=30) as response:
+    request = urllib.request.Request(url + path, method=method)
+    with urllib.request.urlopen(request, context=context, timeout=30) as response:
         return json.loads(response.read())
 
 
@@ -81,6 +86,46 @@ def raw_download(store: MediaStore, key: str) -> float:
     for chunk in store.iter_bytes(key, chunk=MIB):
         total += len(chunk)
     return time.perf_counter() - started
+
+
+def plain_upload(url: str, ca: Path, size: int, chunk: int, block: bytes) -> float:
+    """The emulator's own ceiling: seconds for a bare ``http.client`` to push ``size`` bytes through
+    the same resumable protocol over TLS, ``chunk`` bytes a PUT, from memory (no MinIO, no SDK)."""
+    host, port = url.removeprefix("https://").split(":")
+    conn = http.client.HTTPSConnection(host, int(port), context=ssl.create_default_context(cafile=str(ca)))
+    form = "grant_type=refresh_token&client_id=bench&client_secret=bench-secret&refresh_token=1//bench-plain"
+    conn.request("POST", "/token", body=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    token = json.loads(conn.getresponse().read())["access_token"]
+    metadata = json.dumps({"snippet": {"title": "plain client", "categoryId": "25"}, "status": {}})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    headers |= {"X-Upload-Content-Length": str(size), "X-Upload-Content-Type": "video/mp4"}
+    conn.request(
+        "POST", "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status", metadata, headers
+    )
+    answer = conn.getresponse()
+    answer.read()
+    session = answer.getheader("Location", "").split(f":{port}", 1)[1]
+    started = time.perf_counter()
+    sent = 0
+    while sent < size:
+        n = min(chunk, size - sent)
+        body = block if n == len(block) else block[:n]
+        conn.request("PUT", session, body, {"Content-Range": f"bytes {sent}-{sent + n - 1}/{size}"})
+        answer = conn.getresponse()
+        answer.read()
+        if answer.status not in (200, 308):
+            raise RuntimeError(f"plain upload: {answer.status}")
+        sent += n
+    seconds = time.perf_counter() - started
+    conn.close()
+    return seconds
+
+
+def cpu_s(pid: int | None = None) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def run_child(
@@ -177,14 +222,17 @@ def child(ns: argparse.Namespace) -> None:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        cpu = me.cpu_times()
         started = time.perf_counter()
         result = await adapter.publish(post, acct)
         seconds = time.perf_counter() - started
+        cpu_after = me.cpu_times()
         done.set()
         sampler.join()
         return {
             "video_id": result.external_id,
             "seconds": seconds,
+            "cpu_s": cpu_after.user + cpu_after.system - cpu.user - cpu.system,
             "rss_growth_mb": (peak - baseline) / 1e6,
             "resumed_from": resumed_from,
         }
@@ -221,11 +269,24 @@ def main() -> None:
         started = time.perf_counter()
         key = put_video(store, size).key
         figures["minio_put_s"] = round(time.perf_counter() - started, 1)
+        cpu = cpu_s()
         download_s = raw_download(store, key)
+        download_cpu = cpu_s() - cpu
+        first_chunk = store.open(key, length=ns.chunk_mib * MIB)
+        block = first_chunk.read()
+        first_chunk.close()
+        first_chunk.release_conn()
+        cpu, server_cpu = cpu_s(), cpu_s(proc.pid)
+        plain_s = plain_upload(url, ca, size, ns.chunk_mib * MIB, block)
+        plain_cpu, plain_server_cpu = cpu_s() - cpu, cpu_s(proc.pid) - server_cpu
+        del block
+        sandbox_get(url, ca, "/_sandbox/reset", method="POST")  # only the publisher's uploads below
         common = ["--url", url, "--ca", str(ca), "--bucket", store.bucket, "--key", key, "--size", str(size)]
         common += ["--chunk-mib", str(ns.chunk_mib)]
 
+        server_cpu = cpu_s(proc.pid)
         first = run_child([*common, "--progress", str(workdir / "a.json"), "--content-id", "bench-a"])
+        upload_server_cpu = cpu_s(proc.pid) - server_cpu
         state = sandbox_get(url, ca, "/_sandbox/youtube/state")
         uploaded = next(v for v in state["videos"] if v["id"] == first["video_id"])
         assert uploaded["sha256"] == key.removeprefix("sha256/"), "sha256 mismatch"
@@ -244,11 +305,21 @@ def main() -> None:
 
         upload_mbps = size / first["seconds"] / 1e6
         download_mbps = size / download_s / 1e6
+        plain_mbps = size / plain_s / 1e6
+        gib = size / 1024**3
         figures.update(
             {
                 "raw_minio_download_mb_s": round(download_mbps, 1),
                 "upload_mb_s": round(upload_mbps, 1),
                 "upload_vs_download_pct": round(100 * upload_mbps / download_mbps, 1),
+                "emulator_ceiling_mb_s": round(plain_mbps, 1),
+                "upload_vs_emulator_ceiling_pct": round(100 * upload_mbps / plain_mbps, 1),
+                "download_client_cpu_s_per_gib": round(download_cpu / gib, 2),
+                "publisher_cpu_s_per_gib": round(first["cpu_s"] / gib, 2),
+                "emulator_cpu_s_per_gib": round(upload_server_cpu / gib, 2),
+                "plain_client_cpu_s_per_gib": round(plain_cpu / gib, 2),
+                "plain_emulator_cpu_s_per_gib": round(plain_server_cpu / gib, 2),
+                "load_average_1m": round(os.getloadavg()[0], 1),
                 "rss_growth_mb": round(first["rss_growth_mb"], 1),
                 "killed_at_offset_mib": round(killed["killed_at_offset"] / MIB, 1),
                 "resumed_from_mib": round(resumed["resumed_from"] / MIB, 1),
@@ -275,6 +346,14 @@ def main() -> None:
         "raw_minio_download_mb_s": "MB/s",
         "upload_mb_s": "MB/s",
         "upload_vs_download_pct": "%",
+        "emulator_ceiling_mb_s": "MB/s",
+        "upload_vs_emulator_ceiling_pct": "%",
+        "download_client_cpu_s_per_gib": "s/GiB",
+        "publisher_cpu_s_per_gib": "s/GiB",
+        "emulator_cpu_s_per_gib": "s/GiB",
+        "plain_client_cpu_s_per_gib": "s/GiB",
+        "plain_emulator_cpu_s_per_gib": "s/GiB",
+        "load_average_1m": "runnable",
         "rss_growth_mb": "MB",
         "killed_at_offset_mib": "MiB",
         "resumed_from_mib": "MiB",

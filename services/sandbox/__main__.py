@@ -2,7 +2,9 @@
 
 The TLS port serves the same app (same state) for SDKs that insist on https (YouTube's
 resumable upload); its CA is written to ``LOA_SANDBOX_CA_FILE`` (default ``.loa/sandbox-ca.pem``).
-Set ``LOA_SANDBOX_TLS_PORT=`` (empty) to serve HTTP only.
+Set ``LOA_SANDBOX_TLS_PORT=`` (empty) to serve HTTP only. Served on uvloop with httptools (both
+pinned): a 2 GiB upload through TLS costs the emulator noticeably less CPU than on asyncio/h11
+(see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ import os
 from pathlib import Path
 
 import uvicorn
+import uvloop
 
 from loa.settings import REPO_ROOT
+
+HTTP = "httptools"
+"""llhttp (C) rather than h11 (pure Python): a video upload streams gigabytes through the parser."""
 
 
 def _servers() -> list[uvicorn.Server]:
     host = os.environ.get("LOA_SANDBOX_HOST", "127.0.0.1")
     port = int(os.environ.get("LOA_SANDBOX_PORT", "8090"))
     app = "services.sandbox.app:app"
-    servers = [uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))]
+    servers = [uvicorn.Server(uvicorn.Config(app, host=host, port=port, http=HTTP, log_level="warning"))]
     tls_port = os.environ.get("LOA_SANDBOX_TLS_PORT", "8091")
     if tls_port:
         from services.sandbox.tls import write_tls_files
@@ -33,6 +39,7 @@ def _servers() -> list[uvicorn.Server]:
             port=int(tls_port),
             ssl_certfile=str(tls.cert_pem),
             ssl_keyfile=str(tls.key_pem),
+            http=HTTP,
             log_level="warning",
         )
         servers.append(uvicorn.Server(config))
@@ -44,4 +51,6 @@ async def _serve_all() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve_all())
+    # uvicorn picks uvloop only when it creates the loop itself; two servers share this one.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_serve_all())

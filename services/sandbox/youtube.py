@@ -18,22 +18,20 @@ Received bytes are hashed and counted as they stream in; nothing keeps a video i
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
-from services.sandbox.frame import sandbox
+from services.sandbox.frame import Fault, Record, sandbox
 from services.sandbox.youtube_state import (
     SESSION_TTL,
     UploadSession,
     Video,
     YouTubeState,
-    channel_of,
     new_id,
     next_pacific_midnight,
     state,
@@ -49,16 +47,19 @@ THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 _CONTENT_RANGE = re.compile(r"^bytes (?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 
 
-def error(status: int, reason: str, message: str, domain: str = "youtube.video") -> JSONResponse:
-    """The Google API error envelope."""
-    body = {
+def error_body(status: int, reason: str, message: str, domain: str = "youtube.video") -> dict[str, Any]:
+    """The Google API error envelope (https://developers.google.com/youtube/v3/docs/errors)."""
+    return {
         "error": {
             "code": status,
             "message": message,
             "errors": [{"message": message, "domain": domain, "reason": reason}],
         }
     }
-    return JSONResponse(body, status_code=status)
+
+
+def error(status: int, reason: str, message: str, domain: str = "youtube.video") -> JSONResponse:
+    return JSONResponse(error_body(status, reason, message, domain), status_code=status)
 
 
 def quota_exceeded() -> JSONResponse:
@@ -67,6 +68,31 @@ def quota_exceeded() -> JSONResponse:
         'getting-started#quota">quota</a>.'
     )
     return error(403, "quotaExceeded", message, domain="youtube.quota")
+
+
+# How this platform says the generic fault presets (https://developers.google.com/youtube/v3/docs/errors;
+# the resumable upload guide treats 500/502/503/504 as retryable): ``rate_limit`` is the 429
+# ``rateLimitExceeded`` with ``Retry-After``, ``expired_token`` the 401 ``authError``.
+sandbox.register_presets(
+    PLATFORM,
+    {
+        "expired_token": lambda args: Fault(
+            args.platform,
+            401,
+            error_body(401, "authError", "Invalid Credentials", domain="global"),
+            {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'},
+        ),
+        "rate_limit": lambda args: Fault(
+            args.platform,
+            429,
+            error_body(429, "rateLimitExceeded", "Too many requests.", domain="usageLimits"),
+            {"Retry-After": str(args.reset_after_s)},
+        ),
+        "server_error": lambda args: Fault(
+            args.platform, 503, error_body(503, "backendError", "Backend Error", domain="global")
+        ),
+    },
+)
 
 
 def _auth(request: Request) -> str | JSONResponse:
@@ -230,7 +256,7 @@ async def upload_chunk(request: Request) -> Response:
     try:
         async for piece in request.stream():
             take = piece[: declared - (session.received - start)]
-            session.hasher.update(take)
+            session.hasher.update(take)  # inline: a hashing thread cost more CPU per GiB (docs/benchmarks.md)
             session.received += len(take)
     except ClientDisconnect:
         return _incomplete(session)  # nobody listens; what arrived stays received
@@ -324,6 +350,7 @@ async def update_video(request: Request) -> Response:
         for key in ("embeddable", "publicStatsViewable", "selfDeclaredMadeForKids", "license"):
             if key in status:
                 video.status[key] = status[key]
+    video.sync()
     sandbox.record(PLATFORM, "update", {"id": video.id, "parts": sorted(parts)})
     return JSONResponse(video.resource(parts, str(request.base_url)))
 
@@ -358,6 +385,7 @@ async def set_thumbnail(request: Request) -> Response:
         return error(400, "invalidImage", "The provided image content is invalid.")
     video.thumbnail = data
     video.thumbnail_type = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    video.sync()
     sandbox.record(PLATFORM, "thumbnail", {"id": video.id, "bytes": len(data)})
     return JSONResponse(
         {"kind": "youtube#thumbnailSetResponse", "items": [video.thumbnails(str(request.base_url))]}
@@ -469,11 +497,7 @@ def set_upload_cap(per_day: int | None = None) -> dict[str, int | None]:
 @router.post("/_sandbox/youtube/revoke")
 async def revoke(request: Request) -> dict[str, str]:
     """Revoke a refresh token: the next refresh answers ``invalid_grant``; its access tokens die."""
-    refresh = (await request.json())["refresh_token"]
-    st = state()
-    st.revoked.add(refresh)
-    for key in [k for k, t in st.tokens.items() if t.channel_id == channel_of(refresh)]:
-        del st.tokens[key]
+    state().revoke((await request.json())["refresh_token"])
     return {"status": "revoked"}
 
 
@@ -485,32 +509,25 @@ def thumbnail(video_id: str) -> Response:
     return Response(video.thumbnail, media_type=video.thumbnail_type)
 
 
-@router.get("/_sandbox/youtube", response_class=HTMLResponse)
-def page() -> HTMLResponse:
-    """Each video as a card: thumbnail, title, description, privacy, schedule, processing."""
-    st = state()
-    now = sandbox.now()
-    cards = []
-    for video in sorted(st.videos.values(), key=lambda v: v.uploaded_at, reverse=True):
-        video.refresh(now)
-        thumb = (
-            f'<img src="/_sandbox/youtube/thumbnails/{video.id}" alt="" width="240">'
-            if video.thumbnail
-            else '<div class="nothumb">no thumbnail</div>'
-        )
-        scheduled = video.status.get("publishAt")
-        cards.append(
-            f"""<article>{thumb}<h2>{html.escape(video.snippet["title"])}</h2>
-<p class="meta"><b>{html.escape(video.status["privacyStatus"])}</b>
-{f"· goes public at {html.escape(scheduled)}" if scheduled else ""}
-· {html.escape(video.status["uploadStatus"])} · {video.size:,} bytes · <code>{video.id}</code></p>
-<pre>{html.escape(video.snippet.get("description", ""))}</pre>
-<p class="tags">{html.escape(", ".join(video.snippet.get("tags", [])))}</p></article>"""
-        )
-    body = "\n".join(cards) or "<p>No videos yet.</p>"
-    return HTMLResponse(
-        f"""<!doctype html><html lang="vi"><meta charset="utf-8"><title>YouTube sandbox</title>
-<style>body{{font-family:sans-serif;max-width:60rem;margin:auto}}article{{border:1px solid #ccc;
-padding:1rem;margin:1rem 0;border-radius:8px}}pre{{white-space:pre-wrap}}.meta{{color:#555}}</style>
-<h1>YouTube sandbox: {len(st.videos)} video(s), sandbox time {now:%Y-%m-%d %H:%M} UTC</h1>{body}</html>"""
-    )
+def _on_the_page(record: Record) -> bool:
+    """A video's card shows while the video exists, as it stands now (processing, schedule)."""
+    video = state().videos.get(record.data["id"])
+    if video is None:
+        return False
+    video.refresh(sandbox.now())
+    return True
+
+
+sandbox.register_card(
+    PLATFORM,
+    """{% if data.thumbnail %}<p><img src="/_sandbox/youtube/thumbnails/{{ data.id | urlencode }}" alt=""
+  width="320"></p>{% else %}<p class="meta">(no custom thumbnail)</p>{% endif %}
+<h3>{{ data.title }}</h3>
+<p class="meta"><b class="privacy">{{ data.privacy }}</b>
+{%- if data.publish_at %} · goes public at {{ data.publish_at }}{% endif %}
+ · {{ data.upload_status }} · {{ "{:,}".format(data.size) }} bytes · video {{ data.id }}</p>
+<p style="white-space: pre-wrap">{{ data.description }}</p>
+{% if data.tags %}<p class="meta">tags: {{ data.tags | join(", ") }}</p>{% endif %}""",
+    kinds={"video"},
+    visible=_on_the_page,
+)

@@ -84,6 +84,26 @@ class Video:
     uploaded_at: datetime
     thumbnail: bytes | None = None
     thumbnail_type: str = "image/jpeg"
+    card: dict[str, Any] = field(default_factory=dict)
+    """The data of this video's ``video`` record (the reader page's card), kept current by ``sync``."""
+
+    def view(self) -> dict[str, Any]:
+        """How a viewer sees the video: what the reader page's card shows."""
+        return {
+            "id": self.id,
+            "title": self.snippet["title"],
+            "description": self.snippet.get("description", ""),
+            "tags": list(self.snippet.get("tags", [])),
+            "privacy": self.status["privacyStatus"],
+            "publish_at": self.status.get("publishAt"),
+            "upload_status": self.status["uploadStatus"],
+            "thumbnail": self.thumbnail is not None,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+    def sync(self) -> None:
+        self.card.update(self.view())
 
     def refresh(self, now: datetime) -> None:
         """Lazily apply what time does: processing finishes, a scheduled video goes public."""
@@ -94,6 +114,7 @@ class Video:
         if self.status["privacyStatus"] == "private" and due:
             self.status["privacyStatus"] = "public"
             self.status.pop("publishAt")
+        self.sync()
 
     def resource(self, parts: set[str], base_url: str) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "youtube#video", "etag": self.etag(), "id": self.id}
@@ -149,6 +170,13 @@ class YouTubeState:
         token = "ya29." + secrets.token_urlsafe(32)
         self.tokens[token] = Token(channel_of(refresh_token), sandbox.now() + ACCESS_TOKEN_TTL)
         return token
+
+    def revoke(self, refresh_token: str) -> None:
+        """The next refresh answers ``invalid_grant``; the access tokens it gave stop working."""
+        self.revoked.add(refresh_token)
+        channel = channel_of(refresh_token)
+        for key in [k for k, t in self.tokens.items() if t.channel_id == channel]:
+            del self.tokens[key]
 
     def channel_for(self, access_token: str) -> str | None:
         token = self.tokens.get(access_token)
@@ -215,11 +243,7 @@ class YouTubeState:
         )
         self.videos[video.id] = video
         session.video_id = video.id
-        sandbox.record(
-            "youtube",
-            "video",
-            {"id": video.id, "title": video.snippet["title"], "size": video.size, "sha256": video.sha256},
-        )
+        video.card = sandbox.record("youtube", "video", video.view()).data
         return video
 
     def uploads_of(self, channel_id: str) -> list[Video]:
@@ -228,13 +252,17 @@ class YouTubeState:
         return sorted(mine, key=lambda v: v.uploaded_at, reverse=True)
 
 
-_current: tuple[object, YouTubeState] | None = None
+_state = YouTubeState()
 
 
 def state() -> YouTubeState:
-    """The state of the current sandbox generation (``/_sandbox/reset`` starts a new one)."""
-    global _current
-    generation = sandbox.records  # replaced by Sandbox.reset(), so it marks a generation
-    if _current is None or _current[0] is not generation:
-        _current = (generation, YouTubeState())
-    return _current[1]
+    """The emulator's current state (``/_sandbox/reset`` replaces it with an empty one)."""
+    return _state
+
+
+def reset() -> None:
+    global _state
+    _state = YouTubeState()
+
+
+sandbox.on_reset(reset)

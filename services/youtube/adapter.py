@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from loa.channels import (
     Account,
     ChannelAdapter,
     Context,
+    LimitError,
     Limits,
     PermanentError,
     Post,
@@ -46,11 +48,22 @@ VIDEO_TYPES = frozenset(
     {"video/mp4", "video/quicktime", "video/webm", "video/x-msvideo", "video/mpeg", "video/x-matroska"}
 )
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+_MARKER = re.compile(r"loa-[0-9a-f]{16}")
 
 
 def marker_for(content_id: str) -> str:
     """The tag that identifies a content's video on its channel."""
     return "loa-" + hashlib.sha256(content_id.encode()).hexdigest()[:16]
+
+
+def is_marker(tag: str) -> bool:
+    return _MARKER.fullmatch(tag) is not None
+
+
+def editable(snippet: dict[str, Any]) -> dict[str, Any]:
+    """A snippet read back, without the read-only properties ``videos.update`` does not take."""
+    derived = {"thumbnails", "localized", "publishedAt", "channelId", "channelTitle", "liveBroadcastContent"}
+    return {key: value for key, value in snippet.items() if key not in derived}
 
 
 @register
@@ -87,10 +100,10 @@ class YouTubeAdapter(ChannelAdapter):
         marker = marker_for(content.id)
         try:
             description = render.render_description(
-                summary, self.context.canonical_url(content), content.tags
+                summary, self.context.canonical_url(content), content.tags, may_shorten=not target.text
             )
         except ValueError as e:
-            raise PermanentError(f"youtube: {e}", code="invalidDescription") from e
+            raise LimitError(f"youtube: {e}", code="invalidDescription") from e
         options = {**account.options, **target.options}
         snippet: dict[str, Any] = {
             "title": render.render_title(target.title or content.title),
@@ -120,7 +133,10 @@ class YouTubeAdapter(ChannelAdapter):
     # -- publish: a resumable upload --------------------------------------------------------------
     async def publish(self, post: Post, account: Account) -> PublishResult:
         if post.progress.get("video_id"):  # uploaded before a crash, not yet recorded
-            return self._result(post, str(post.progress["video_id"]))
+            video_id = str(post.progress["video_id"])
+            if await self._own_video(video_id, post.marker, account) is not None:
+                return self._result(post, video_id)
+            post.progress = {}  # deleted or retracted since: upload it anew
         video = post.media[0]
         status = self._status(post)
         body = {"snippet": post.payload["snippet"], "status": status}
@@ -252,7 +268,7 @@ class YouTubeAdapter(ChannelAdapter):
     # -- find_existing, update, retract, confirm --------------------------------------------------
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
         video_id = post.progress.get("video_id")
-        if video_id and await self._get_video(str(video_id), account, "status") is not None:
+        if video_id and await self._own_video(str(video_id), post.marker, account) is not None:
             return self._result(post, str(video_id))
         session = post.progress.get("session_uri")
         if session and post.media:
@@ -314,9 +330,7 @@ class YouTubeAdapter(ChannelAdapter):
             raise PermanentError(
                 f"youtube: video {previous.external_id} no longer exists", code="videoNotFound"
             )
-        snippet = {**current["snippet"], **post.payload["snippet"]}
-        for derived in ("thumbnails", "localized", "publishedAt", "channelId", "channelTitle"):
-            snippet.pop(derived, None)
+        snippet = editable({**current["snippet"], **post.payload["snippet"]})
         body = {"id": previous.external_id, "snippet": snippet}
         await self._api(
             "videos.update",
@@ -338,20 +352,27 @@ class YouTubeAdapter(ChannelAdapter):
                 if e.code != "videoNotFound":
                     raise
             return
-        current = await self._get_video(previous.external_id, account, "status")
+        current = await self._get_video(previous.external_id, account, "snippet,status")
         if current is None:
             return  # already gone: retracted either way
+        tags = current["snippet"].get("tags", [])
+        kept = [t for t in tags if not is_marker(t)]
+        if current["status"].get("privacyStatus") == "private" and kept == tags:
+            return  # retracted before: private and without its marker
         status = {
             key: current["status"][key]
             for key in ("embeddable", "license", "publicStatsViewable", "selfDeclaredMadeForKids")
             if key in current["status"]
         }
         status["privacyStatus"] = "private"  # and no publishAt: a scheduled video stays private
-        body = {"id": previous.external_id, "status": status}
+        # Without its marker the video is no longer this post's: find_existing will not return a
+        # retracted video, and a later publish of the content uploads a new one.
+        body = {"id": previous.external_id, "snippet": {**editable(current["snippet"]), "tags": kept}}
+        body["status"] = status
         await self._api(
             "videos.update",
             account,
-            lambda http: self.service.videos().update(part="status", body=body).execute(http=http),
+            lambda http: self.service.videos().update(part="snippet,status", body=body).execute(http=http),
         )
 
     async def confirm(self, previous: PublishResult, account: Account) -> PublishResult | None:
@@ -379,6 +400,11 @@ class YouTubeAdapter(ChannelAdapter):
         if self._service is None:
             self._service = build_service(self.settings)
         return self._service
+
+    async def _own_video(self, video_id: str, marker: str, account: Account) -> dict[str, Any] | None:
+        """The video, if it still exists and still carries the post's marker (not retracted)."""
+        video = await self._get_video(video_id, account, "snippet")
+        return video if video is not None and marker in video["snippet"].get("tags", []) else None
 
     async def _get_video(self, video_id: str, account: Account, parts: str) -> dict[str, Any] | None:
         found = await self._api(

@@ -85,10 +85,16 @@ def _fits_bytes(room: int) -> Callable[[str], bool]:
     return lambda text: len(text.encode("utf-8")) <= room
 
 
-def render_description(summary: str, link: str, tags: list[str]) -> str:
-    """Summary + link + hashtags within 5000 UTF-8 bytes; raises ValueError if the link alone cannot fit."""
+def render_description(summary: str, link: str, tags: list[str], *, may_shorten: bool = True) -> str:
+    """Summary + link + hashtags within 5000 UTF-8 bytes.
+
+    With ``may_shorten=False`` (an editor's own text for this target) the text is never cut: a
+    text that does not fit whole, even without the hashtags, raises ``ValueError`` naming ``text``.
+    Raises ``ValueError`` too if the link alone cannot fit.
+    """
     hashtags = " ".join(h for h in (hashtag(t) for t in tags[:HASHTAGS_MAX]) if h)
     summary = clean(summary)
+    room = -1
     for tail in (f"{link}\n\n{hashtags}" if hashtags else link, link):
         tail = clean(tail)
         room = DESCRIPTION_MAX_BYTES - len(tail.encode("utf-8")) - 2
@@ -96,9 +102,14 @@ def render_description(summary: str, link: str, tags: list[str]) -> str:
             continue
         if not summary:
             return tail
-        kept = shorten(summary, _fits_bytes(room))
-        if kept:
+        kept = shorten(summary, _fits_bytes(room)) if may_shorten else summary
+        if kept and len(kept.encode("utf-8")) <= room:
             return f"{kept}\n\n{tail}"
+    if not may_shorten and room >= 0:
+        raise ValueError(
+            f"text: {len(summary.encode('utf-8'))} UTF-8 bytes, at most {room} fit in the "
+            f"{DESCRIPTION_MAX_BYTES}-byte description next to the link"
+        )
     raise ValueError(f"description: the link alone is over {DESCRIPTION_MAX_BYTES} bytes")
 
 

@@ -84,3 +84,11 @@ def test_the_tracker_refuses_past_the_allowance_until_the_reset() -> None:
     tracker.charge("other-project", "videos.insert")  # quota is per project
     now = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # midnight Pacific: a new day
     tracker.charge("p", "videos.insert")
+
+
+def test_an_editors_own_text_is_refused_whole_rather_than_cut() -> None:
+    link = "https://bo-thong-tin.gov.vn/2026/11/hop-bao-abcdef12.html"
+    fits = PARAGRAPH * 20  # about 3,000 bytes: kept whole, hashtags too
+    assert render.render_description(fits, link, ["Đà Nẵng"], may_shorten=False).startswith(fits.strip())
+    with pytest.raises(ValueError, match=r"^text: \d+ UTF-8 bytes, at most \d+ fit"):
+        render.render_description(PARAGRAPH * 40, link, ["Đà Nẵng"], may_shorten=False)

@@ -46,6 +46,7 @@ def sandbox_over_tls(directory: Path) -> Iterator[TlsSandbox]:
         ssl_certfile=str(tls.cert_pem),
         ssl_keyfile=str(tls.key_pem),
         log_level="warning",
+        lifespan="off",
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)

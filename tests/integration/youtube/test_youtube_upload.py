@@ -109,7 +109,7 @@ async def test_native_scheduling_goes_public_when_the_clock_passes(make_adapter,
     assert confirmed.extra["privacy"] == "public"
 
 
-async def test_the_sandbox_page_shows_each_video(make_adapter, store, yt_sandbox) -> None:
+async def test_the_reader_page_shows_each_video_as_it_stands(make_adapter, store, yt_sandbox) -> None:
     import ssl
 
     import httpx
@@ -117,14 +117,32 @@ async def test_the_sandbox_page_shows_each_video(make_adapter, store, yt_sandbox
     video, image = put_video(store, CHUNK), put_image(store)
     adapter, _ = make_adapter()
     acct = account()
-    post = await adapter.render(content([video, image]), content([video]).targets[0], acct)
+    due = datetime.now(UTC) + timedelta(hours=2)
+    scheduled = content([video, image], publish_at=due)
+    post = await adapter.render(scheduled, scheduled.targets[0], acct)
     result = await adapter.publish(post, acct)
 
-    async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=yt_sandbox.tls.ca_pem)) as client:
-        page = (await client.get(f"{yt_sandbox.url}/_sandbox/youtube")).text
-        thumb = await client.get(f"{yt_sandbox.url}/_sandbox/youtube/thumbnails/{result.external_id}")
-    assert "Họp báo Chính phủ thường kỳ tháng 11" in page
-    assert "<b>public</b>" in page
-    assert f"/_sandbox/youtube/thumbnails/{result.external_id}" in page
-    assert "Đồng chí Đặng Văn Đức chủ trì buổi họp." in page
-    assert thumb.headers["content-type"] == "image/png"
+    async with httpx.AsyncClient(
+        base_url=yt_sandbox.url, verify=ssl.create_default_context(cafile=yt_sandbox.tls.ca_pem)
+    ) as client:
+        page = (await client.get("/", params={"platform": "youtube"})).text
+        thumb = await client.get(f"/_sandbox/youtube/thumbnails/{result.external_id}")
+        assert "Họp báo Chính phủ thường kỳ tháng 11" in page
+        assert "Đồng chí Đặng Văn Đức chủ trì buổi họp." in page
+        assert f'<img src="/_sandbox/youtube/thumbnails/{result.external_id}"' in page
+        assert '<b class="privacy">private</b> · goes public at ' + due.strftime("%Y-%m-%dT%H:%M:%SZ") in page
+        assert thumb.headers["content-type"] == "image/png"
+
+        sandbox.clock_offset += timedelta(hours=2, minutes=1)  # the card follows the schedule
+        page = (await client.get("/", params={"platform": "youtube"})).text
+        assert '<b class="privacy">public</b>' in page
+        assert "goes public at" not in page
+
+        await adapter.retract(result, acct)
+        page = (await client.get("/", params={"platform": "youtube"})).text
+        assert '<b class="privacy">private</b>' in page
+
+        (await client.post("/_sandbox/reset")).raise_for_status()
+        assert state().videos == {} and state().sessions == {} and state().tokens == {}
+        assert "Họp báo Chính phủ" not in (await client.get("/")).text
+        assert (await client.get("/_sandbox/youtube/state")).json()["videos"] == []

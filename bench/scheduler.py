@@ -34,7 +34,7 @@ from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import create_tables, make_engine
 from loa.publisher.store.jobs import JobStore, NewJob
 
-RESULTS = Path(__file__).parent / "results" / "scheduler.json"
+RESULTS = Path(__file__).parent / "results"
 SEED_BATCH = 1000
 
 
@@ -167,8 +167,9 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
     figures = asyncio.run(main(args.jobs, args.window, args.pause, args.database_url))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    backend = "postgresql" if args.database_url and args.database_url.startswith("postgresql") else "sqlite"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"scheduler-{backend}.json").write_text(json.dumps(figures, indent=2) + "\n")
     units = {"seconds": "s", "mb": "MB"}
     for name, value in figures.items():
         unit = next((u for suffix, u in units.items() if name.endswith(suffix)), "")

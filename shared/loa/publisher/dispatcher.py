@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,7 +36,7 @@ from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.ratelimit import AccountBuckets
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.codec import error_from_exception, make_error
-from loa.publisher.store.jobs import Job, JobStore, LostJobError
+from loa.publisher.store.jobs import Changes, Job, JobStore, LostJobError
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,11 @@ S = DeliveryState
 RESUME_CHECK_SECONDS = 1.0
 IN_DOUBT_RECHECK_SECONDS = 10.0
 OLDER_IN_FLIGHT_WAIT_SECONDS = 2.0
+ANSWERS_PER_TX = 200
+
+
+def _retraction_requested(_: Job) -> dict[str, Any]:
+    return {"due_at": utcnow(), "note": "retraction requested"}
 
 
 class Dispatcher:
@@ -68,6 +74,8 @@ class Dispatcher:
         self._stopping = asyncio.Event()
         self._versions: dict[str, tuple[int, int | None]] = {}
         self._account_cache: dict[str, tuple[Account, int]] = {}
+        self._answers: list[tuple[Job, PublishResult, str | None, asyncio.Future[Job | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     # ---- the loop -----------------------------------------------------------------------------
 
@@ -86,10 +94,14 @@ class Dispatcher:
                 if free > 0:
                     want = min(free, self.settings.publisher_claim_batch)
                     await self._guarded(self._refresh_accounts)
-                    claimed = await self._guarded_claim(want, reclaim_own=first)
+                    accepted: dict[int, tuple[Account, int]] = {}
+                    claimed = await self._guarded_claim(want, reclaim_own=first, accepted=accepted)
                     first = False
                     for job in claimed:
-                        self.in_flight[job.id] = asyncio.create_task(self._handle(job), name=f"job-{job.id}")
+                        started = accepted.get(job.id) if job.state is S.PUBLISHING else None
+                        self.in_flight[job.id] = asyncio.create_task(
+                            self._handle(job, started=started), name=f"job-{job.id}"
+                        )
                     if len(claimed) == want and len(self.in_flight) < self.settings.publisher_concurrency:
                         continue
                 await self._wait()
@@ -116,9 +128,19 @@ class Dispatcher:
                 if waiter not in self.in_flight.values():
                     waiter.cancel()
 
-    async def _guarded_claim(self, want: int, *, reclaim_own: bool) -> list[Job]:
+    async def _guarded_claim(
+        self, want: int, *, reclaim_own: bool, accepted: dict[int, tuple[Account, int]]
+    ) -> list[Job]:
+        def start(job: Job) -> bool:
+            account = self._startable_account(job)
+            if account is not None:
+                accepted[job.id] = account
+            return account is not None
+
         try:
-            return await self.store.claim(self.owner, limit=want, lease=self.lease, reclaim_own=reclaim_own)
+            return await self.store.claim(
+                self.owner, limit=want, lease=self.lease, reclaim_own=reclaim_own, start=start
+            )
         except Exception:
             log.exception("claiming due jobs failed; trying again")
             await asyncio.sleep(1)
@@ -154,9 +176,27 @@ class Dispatcher:
 
     # ---- one job ------------------------------------------------------------------------------
 
-    async def _handle(self, job: Job) -> None:
+    def _startable_account(self, job: Job) -> tuple[Account, int] | None:
+        """Whether a claimed job may go to ``publishing`` in the claim's own transaction.
+
+        Only the common case, decided from memory: first version, account cached at its current
+        version and not parked, a token in the account's bucket. Anything else (an older version
+        to check, an account to load or park, a rate limit to wait for) takes the one-job path.
+        """
+        if job.version != 1 or job.post is None:
+            return None
+        current = self._versions.get(job.account)
+        cached = self._account_cache.get(job.account)
+        if current is None or cached is None or cached[1] != current[0] or current[1] == current[0]:
+            return None
+        return cached if self.buckets.try_take(job.account) == 0 else None
+
+    async def _handle(self, job: Job, *, started: tuple[Account, int] | None = None) -> None:
+        """Drive one claimed job; ``started``: the claim already committed its ``publishing``."""
         try:
-            if job.state is S.PUBLISHING:
+            if started is not None:
+                await self._call_platform(job, started[0], started[1], None)
+            elif job.state is S.PUBLISHING:
                 await self._recover_in_doubt(job)
             elif job.state is S.RETRACTING:
                 await self._retract(job)
@@ -268,6 +308,12 @@ class Dispatcher:
                 lease_owner=self.owner,
                 lease_expires_at=utcnow() + self.lease,
             )
+        await self._call_platform(job, account, version, previous)
+
+    async def _call_platform(
+        self, job: Job, account: Account, version: int, previous: PublishResult | None
+    ) -> None:
+        """``publishing`` is committed: call the platform once, then record what it answered."""
         started = time.monotonic()
         post = job.post
         assert post is not None
@@ -318,31 +364,56 @@ class Dispatcher:
             return None
 
     async def _succeeded(self, job: Job, result: PublishResult, note: str | None = None) -> None:
-        async with self.store.tx() as conn:
-            fresh = await self._fresh(conn, job)
-            if result.scheduled_natively:
-                due = (fresh.post.due_at if fresh.post and fresh.post.due_at else None) or utcnow()
-                new = await self.store.transition(
-                    conn,
-                    fresh,
-                    S.SCHEDULED,
-                    owner=self.owner,
-                    result=result,
-                    native=True,
-                    due_at=due,
-                    note=note,
-                )
-            else:
-                new = await self.store.transition(
-                    conn, fresh, S.PUBLISHED, owner=self.owner, result=result, native=False, note=note
-                )
-                self.metrics.published.inc()
-            if new.retract_requested:
-                await self.store.transition(
-                    conn, new, S.RETRACTING, due_at=utcnow(), note="retraction requested"
-                )
+        """Record the platform's answer; answers arriving together share one transaction."""
+        future: asyncio.Future[Job | None] = asyncio.get_running_loop().create_future()
+        self._answers.append((job, result, note, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_answers(), name="answers-writer")
+        new = await future
+        if new is None:
+            raise LostJobError(f"job {job.id} is no longer ours in state {job.state}")
         self.wake.set()
         log.info("published", extra=new.log_extra())
+
+    async def _write_answers(self) -> None:
+        """Group commit: write every answer waiting, in one transaction, until none is left.
+
+        Not cancelled with the jobs that wait on it: an answer the platform gave is worth
+        writing even during shutdown (else the job stays in doubt and ``find_existing`` settles it).
+        """
+        while self._answers:
+            batch, self._answers = self._answers[:ANSWERS_PER_TX], self._answers[ANSWERS_PER_TX:]
+            try:
+                async with self.store.tx() as conn:
+                    moves = [self._answer_move(job, result, note) for job, result, note, _ in batch]
+                    moved = await self.store.transition_many(conn, moves, owner=self.owner)
+                    # Retracted while the platform call was in flight: take it down next.
+                    retract: list[tuple[Job, S, Changes]] = [
+                        (new, S.RETRACTING, _retraction_requested)
+                        for new in moved
+                        if new and new.retract_requested
+                    ]
+                    await self.store.transition_many(conn, retract, owner=None)
+            except Exception as e:
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(e)
+                continue
+            for new, (*_, future) in zip(moved, batch, strict=True):
+                if new is not None and new.state is S.PUBLISHED:
+                    self.metrics.published.inc()
+                if not future.done():
+                    future.set_result(new)
+
+    def _answer_move(self, job: Job, result: PublishResult, note: str | None) -> tuple[Job, S, Changes]:
+        if not result.scheduled_natively:
+            return job, S.PUBLISHED, {"result": result, "native": False, "note": note}
+
+        def native(fresh: Job) -> dict[str, Any]:
+            due = (fresh.post.due_at if fresh.post and fresh.post.due_at else None) or utcnow()
+            return {"result": result, "native": True, "due_at": due, "note": note}
+
+        return job, S.SCHEDULED, native
 
     async def _fail(self, job: Job, error: ChannelError) -> None:
         async with self.store.tx() as conn:
@@ -494,6 +565,10 @@ class Dispatcher:
     async def _resume_parked(self) -> None:
         """Jobs parked on an account whose credentials changed since go back to ``scheduled``."""
         versions = await self.accounts.versions()
+        async with self.store.engine.connect() as conn:  # read first: a write lock only when needed
+            parked = await self.store.parked(conn)
+        if not any(versions.get(j.account, (j.parked_version,))[0] != j.parked_version for j in parked):
+            return
         async with self.store.tx() as conn:
             for job in await self.store.parked(conn):
                 current = versions.get(job.account)

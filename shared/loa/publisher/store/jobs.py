@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -28,6 +28,24 @@ PENDING = frozenset(
 """Not gone yet and not in flight: an update replaces these, a retraction cancels them."""
 
 CLAIMABLE = (DeliveryState.SCHEDULED, DeliveryState.RETRYING, DeliveryState.RETRACTING)
+
+Changes = Mapping[str, Any] | Callable[["Job"], Mapping[str, Any]]
+"""What a state change sets: fixed values, or values computed from the job as stored now."""
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to create: ``received``, then ``state`` (each with its status event)."""
+
+    content_id: str
+    version: int
+    account: str
+    post: Post | None
+    state: DeliveryState
+    due_at: datetime | None
+    operation: str = "publish"
+    error: DeliveryError | None = None
+    note: str | None = None
 
 
 class LostJobError(RuntimeError):
@@ -75,8 +93,15 @@ class Job:
         }
 
 
-def _job_from_row(row: Row[Any]) -> Job:
+_UNSET: Any = object()
+_WITHOUT_POST = [c for c in jobs.c if c.name != "post"]
+
+
+def _job_from_row(row: Row[Any], post: Post | None = _UNSET) -> Job:
+    """The job of a row; ``post``: the one already known, for a row read without it."""
     m = row._mapping
+    if post is _UNSET:
+        post = codec.post_from_json(m["post"]) if m["post"] else None
     return Job(
         id=m["id"],
         content_id=m["content_id"],
@@ -88,7 +113,7 @@ def _job_from_row(row: Row[Any]) -> Job:
         due_at=m["due_at"],
         attempt=m["attempt"],
         attempt_floor=m["attempt_floor"],
-        post=codec.post_from_json(m["post"]) if m["post"] else None,
+        post=post,
         result=codec.result_from_json(m["result"]) if m["result"] else None,
         native=bool(m["native"]),
         error=codec.error_from_json(m["error"]) if m["error"] else None,
@@ -101,13 +126,14 @@ def _job_from_row(row: Row[Any]) -> Job:
 
 
 def _mutable_columns(job: Job) -> dict[str, Any]:
+    """What a state change may write. Not ``post``: it never changes in a transition (only
+    ``save_progress`` rewrites it), so it is not serialised again on every change."""
     return {
         "operation": job.operation,
         "state": str(job.state),
         "due_at": job.due_at,
         "attempt": job.attempt,
         "attempt_floor": job.attempt_floor,
-        "post": codec.post_to_json(job.post) if job.post else None,
         "result": codec.result_to_json(job.result) if job.result else None,
         "native": job.native,
         "error": codec.error_to_json(job.error) if job.error else None,
@@ -117,6 +143,23 @@ def _mutable_columns(job: Job) -> dict[str, Any]:
         "lease_owner": job.lease_owner,
         "lease_expires_at": job.lease_expires_at,
     }
+
+
+_MUTABLE = (
+    "operation", "state", "due_at", "attempt", "attempt_floor", "result", "native", "error", "note",
+    "retract_requested", "parked_version", "lease_owner", "lease_expires_at", "updated_at",
+)  # fmt: skip
+# Built once: executed with a list of parameter sets (executemany), compiled once and cached.
+_UPDATE_JOB = (
+    update(jobs)
+    .where(jobs.c.id == bindparam("b_id"), jobs.c.state == bindparam("b_old_state"))
+    .values({name: bindparam(f"b_{name}") for name in _MUTABLE})
+)
+_SET_SEQUENCE = (
+    update(sequences)
+    .where(sequences.c.delivery_id == bindparam("b_delivery_id"))
+    .values(last=bindparam("b_last"))
+)
 
 
 class JobStore:
@@ -144,11 +187,11 @@ class JobStore:
         )
         return int((await conn.execute(stmt)).scalar_one())
 
-    async def _emit(self, conn: AsyncConnection, job: Job) -> None:
-        """Write the job's status event to the outbox, numbered in its delivery's sequence."""
-        sequence = await self._next_sequence(conn, job.delivery_id)
+    def _status_row(self, job: Job, sequence: int, now: datetime) -> dict[str, Any]:
+        """The outbox row of the job's status event (validated once, serialised once)."""
         event = DeliveryStatus(
             producer=self.producer,
+            occurred_at=now,
             payload=Delivery(
                 content_id=job.content_id,
                 version=job.version,
@@ -164,9 +207,40 @@ class JobStore:
                 note=job.note[:NOTE_MAX] if job.note else None,
             ),
         )
-        await conn.execute(
-            insert(outbox).values(key=job.content_id, payload=event.model_dump_json(), created_at=utcnow())
-        )
+        return {"key": job.content_id, "payload": event.model_dump_json(), "created_at": now}
+
+    async def _emit(self, conn: AsyncConnection, job: Job) -> None:
+        """Write the job's status event to the outbox, numbered in its delivery's sequence."""
+        sequence = await self._next_sequence(conn, job.delivery_id)
+        await conn.execute(insert(outbox).values(**self._status_row(job, sequence, utcnow())))
+
+    async def _emit_many(self, conn: AsyncConnection, changed: Sequence[Job]) -> None:
+        """``_emit`` for many jobs with a handful of statements, whatever their number.
+
+        The sequence rows are read under a row lock (PostgreSQL; SQLite holds the write lock),
+        so no concurrent transaction can hand out the same number.
+        """
+        if not changed:
+            return
+        dids = sorted({j.delivery_id for j in changed})
+        stmt = select(sequences.c.delivery_id, sequences.c.last).where(sequences.c.delivery_id.in_(dids))
+        if not is_sqlite(self.engine):
+            stmt = stmt.order_by(sequences.c.delivery_id).with_for_update()
+        last: dict[str, int] = {r.delivery_id: int(r.last) for r in (await conn.execute(stmt)).all()}
+        known = set(last)
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        for job in changed:
+            number = last.get(job.delivery_id, 0) + 1
+            last[job.delivery_id] = number
+            rows.append(self._status_row(job, number, now))
+        fresh = [{"delivery_id": d, "last": n} for d, n in last.items() if d not in known]
+        if fresh:  # every job emitted `received` when created, so this is only a safety net
+            await conn.execute(insert(sequences), fresh)
+        moved = [{"b_delivery_id": d, "b_last": n} for d, n in last.items() if d in known]
+        if moved:
+            await conn.execute(_SET_SEQUENCE, moved)
+        await conn.execute(insert(outbox), rows)
 
     # ---- creating and changing jobs -----------------------------------------------------------
 
@@ -185,36 +259,56 @@ class JobStore:
         note: str | None = None,
     ) -> Job | None:
         """Insert a job (``received``, then ``state``); None if this version is already known."""
+        new = NewJob(content_id, version, account, post, state, due_at, operation, error, note)
+        return (await self.create_many(conn, [new]))[0]
+
+    async def create_many(self, conn: AsyncConnection, new_jobs: Sequence[NewJob]) -> list[Job | None]:
+        """``create`` for many jobs with a fixed handful of statements; None where already known."""
+        if not new_jobs:
+            return []
         now = utcnow()
+        params = [
+            {
+                "content_id": n.content_id,
+                "version": n.version,
+                "channel": self.channel,
+                "account": n.account,
+                "operation": n.operation,
+                "state": str(DeliveryState.RECEIVED),
+                "due_at": n.due_at,
+                "attempt": 0,
+                "attempt_floor": 0,
+                "post": codec.post_to_json(n.post) if n.post else None,
+                "native": False,
+                "retract_requested": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in new_jobs
+        ]
         stmt = (
             self._insert(jobs)
-            .values(
-                content_id=content_id,
-                version=version,
-                channel=self.channel,
-                account=account,
-                operation=operation,
-                state=str(DeliveryState.RECEIVED),
-                due_at=due_at,
-                attempt=0,
-                attempt_floor=0,
-                post=codec.post_to_json(post) if post else None,
-                native=False,
-                retract_requested=False,
-                created_at=now,
-                updated_at=now,
-            )
             .on_conflict_do_nothing(index_elements=["content_id", "version", "channel", "account"])
-            .returning(*jobs.c)
+            .returning(*_WITHOUT_POST)
         )
-        row = (await conn.execute(stmt)).first()
-        if row is None:
-            return None
-        job = _job_from_row(row)
-        await self._emit(conn, job)
-        if state is DeliveryState.RECEIVED:
-            return job
-        return await self.transition(conn, job, state, due_at=due_at, error=error, note=note)
+        rows = (await conn.execute(stmt, params)).all()
+        by_key = {(n.content_id, n.version, n.account): n for n in new_jobs}
+        created: dict[tuple[str, int, str], Job] = {}
+        for row in rows:
+            key = (row.content_id, row.version, row.account)
+            created[key] = _job_from_row(row, by_key[key].post)
+        await self._emit_many(conn, list(created.values()))
+        moves: list[tuple[Job, DeliveryState, Changes]] = [
+            (job, n.state, {"due_at": n.due_at, "error": n.error, "note": n.note})
+            for key, job in created.items()
+            if (n := by_key[key]).state is not DeliveryState.RECEIVED
+        ]
+        moved = {new.id: new for new in await self.transition_many(conn, moves, owner=None) if new}
+        out: list[Job | None] = []
+        for n in new_jobs:
+            job = created.get((n.content_id, n.version, n.account))
+            out.append(None if job is None else moved.get(job.id, job))
+        return out
 
     async def transition(
         self,
@@ -257,6 +351,55 @@ class JobStore:
             raise LostJobError(f"job {job.id} ({job.delivery_id} v{job.version}) changed")
         return new
 
+    async def transition_many(
+        self,
+        conn: AsyncConnection,
+        moves: Sequence[tuple[Job, DeliveryState, Changes]],
+        *,
+        owner: str | None,
+    ) -> list[Job | None]:
+        """``transition`` for many jobs in one transaction, with a few statements in all.
+
+        Each move is (job as loaded, new state, changes or a function of the job as stored now).
+        The jobs are read again under lock first; one that moved meanwhile (or whose lease is no
+        longer ``owner``'s) is left alone and comes back as None, the others as they are now.
+        """
+        if not moves:
+            return []
+        # Read without the post (it does not change here): no JSON parsed again per job.
+        stmt = select(*_WITHOUT_POST).where(jobs.c.id.in_([job.id for job, _, _ in moves]))
+        if not is_sqlite(self.engine):
+            stmt = stmt.order_by(jobs.c.id).with_for_update()
+        posts = {job.id: job.post for job, _, _ in moves}
+        current = {row.id: _job_from_row(row, posts[row.id]) for row in (await conn.execute(stmt)).all()}
+        now = utcnow()
+        results: list[Job | None] = []
+        params: list[dict[str, Any]] = []
+        for job, state, changes in moves:
+            fresh = current.get(job.id)
+            if (
+                fresh is None
+                or fresh.state is not job.state
+                or (owner is not None and fresh.lease_owner != owner)
+            ):
+                results.append(None)
+                continue
+            values = dict(changes(fresh) if callable(changes) else changes)
+            values.setdefault("lease_owner", None)
+            values.setdefault("lease_expires_at", None)
+            new = replace(fresh, state=state, **values)
+            current[job.id] = new  # a second move of the same job in this batch starts from here
+            results.append(new)
+            row = {f"b_{k}": v for k, v in _mutable_columns(new).items()}
+            row.update(b_id=job.id, b_old_state=str(fresh.state), b_updated_at=now)
+            params.append(row)
+        if params:
+            result = await conn.execute(_UPDATE_JOB, params)
+            if result.rowcount not in (-1, len(params)):  # -1: the driver does not count executemany
+                raise LostJobError(f"{len(params) - result.rowcount} job(s) changed under a held lock")
+            await self._emit_many(conn, [j for j in results if j is not None])
+        return results
+
     # ---- reading ------------------------------------------------------------------------------
 
     async def get(self, conn: AsyncConnection, job_id: int, *, lock: bool = True) -> Job | None:
@@ -295,13 +438,22 @@ class JobStore:
     # ---- claiming -----------------------------------------------------------------------------
 
     async def claim(
-        self, owner: str, *, limit: int, lease: timedelta, reclaim_own: bool = False
+        self,
+        owner: str,
+        *,
+        limit: int,
+        lease: timedelta,
+        reclaim_own: bool = False,
+        start: Callable[[Job], bool] | None = None,
     ) -> list[Job]:
         """Lease up to ``limit`` jobs that are due, or in doubt (``publishing`` with an expired lease).
 
         PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so replicas never wait on or take each other's rows.
         SQLite: the transaction is ``BEGIN IMMEDIATE`` (one writer), so select-then-lease is atomic.
         ``reclaim_own``: also take ``publishing`` jobs this replica held before a restart.
+        ``start``: due ``scheduled``/``retrying`` jobs it accepts go to ``publishing`` (attempt + 1,
+        status event in the outbox) in this same transaction, so they come back ready for the
+        platform call; the others come back leased as they were.
         """
         now = utcnow()
         free = or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now)
@@ -332,7 +484,29 @@ class JobStore:
             await conn.execute(
                 update(jobs).where(jobs.c.id.in_(ids)).values(lease_owner=owner, lease_expires_at=expires)
             )
-        return [replace(_job_from_row(r), lease_owner=owner, lease_expires_at=expires) for r in rows]
+            claimed = [replace(_job_from_row(r), lease_owner=owner, lease_expires_at=expires) for r in rows]
+            startable = (DeliveryState.SCHEDULED, DeliveryState.RETRYING)
+            to_start = [
+                job
+                for job in claimed
+                if start is not None and job.state in startable and not job.native and start(job)
+            ]
+            if not to_start:
+                return claimed
+
+            def publishing(fresh: Job) -> dict[str, Any]:
+                return {
+                    "attempt": fresh.attempt + 1,
+                    "error": None,
+                    "lease_owner": owner,
+                    "lease_expires_at": expires,
+                }
+
+            moved = await self.transition_many(
+                conn, [(job, DeliveryState.PUBLISHING, publishing) for job in to_start], owner=owner
+            )
+        started = {job.id: new for job, new in zip(to_start, moved, strict=True) if new is not None}
+        return [started.get(job.id, job) for job in claimed]
 
     async def renew(self, owner: str, job_ids: Sequence[int], lease: timedelta) -> None:
         if not job_ids:

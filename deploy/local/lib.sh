@@ -1,6 +1,6 @@
 # Shared functions of the local stack scripts (sourced, never run).
 # Everything lives in one cache folder: ${LOA_CACHE_DIR:-<repo>/.loa}
-#   bin/        minio binary          kafka/libs/  broker jars     gopath/  Go module cache
+#   bin/        minio binary          kafka/libs/  broker jars     (Go modules: `go env GOPATH`)
 #   data/       kafka, minio, postgres data      run/  pidfiles, sockets      logs/  every log
 
 LOA_REPO="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

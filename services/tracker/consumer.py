@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import ConsumerRecord
-from faststream import AckPolicy, Context
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.message import KafkaMessage as RawKafkaMessage
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 E = TypeVar("E")
 
 
-async def _raw(msg: KafkaMessage) -> Any:
+async def _raw(msg: RawKafkaMessage) -> Any:
     """Skip FastStream's JSON decoding: events are parsed by the contract's own models."""
     return msg.body
 
@@ -47,7 +48,7 @@ async def dead_letter_record(broker: KafkaBroker, record: ConsumerRecord[Any, An
 
 async def _parse_all(
     broker: KafkaBroker,
-    msg: KafkaMessage,
+    msg: RawKafkaMessage,
     parse: Callable[[bytes], E],
     metrics: TrackerMetrics,
     dlq_topic_label: str,
@@ -85,7 +86,7 @@ def register(
     }
 
     @broker.subscriber(settings.topic(topics.DELIVERY), **common)
-    async def on_status(_body: Any, msg: Annotated[KafkaMessage, Context("message")]) -> None:
+    async def on_status(_body: Any, msg: KafkaMessage) -> None:
         batch = await _parse_all(broker, msg, parse_delivery_status, metrics, topics.DELIVERY)
         applied = await apply_statuses(engine, batch, hooks)
         metrics.observe(applied)
@@ -93,7 +94,7 @@ def register(
         log.debug("applied %d status events (%d stale)", len(batch), applied.stale)
 
     @broker.subscriber(settings.topic(topics.CONTENT), **common)
-    async def on_content(_body: Any, msg: Annotated[KafkaMessage, Context("message")]) -> None:
+    async def on_content(_body: Any, msg: KafkaMessage) -> None:
         batch: list[ContentEvent] = await _parse_all(
             broker, msg, parse_content_event, metrics, topics.CONTENT
         )

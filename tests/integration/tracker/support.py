@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import uvicorn
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import FastAPI
@@ -67,12 +68,22 @@ async def create_topics(settings: LoaSettings, partitions: int = 3) -> None:
 
 @contextlib.asynccontextmanager
 async def running_tracker(settings: TrackerSettings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """The tracker app with its lifespan (consumers, migrations) and an in-process HTTP client."""
+    """The tracker served by uvicorn on 127.0.0.1 (an ephemeral port), and an HTTP client for it."""
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tracker.test") as client:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the tracker stopped while starting")
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=15.0) as client:
             yield app, client
+    finally:
+        server.should_exit = True
+        await task
 
 
 @contextlib.asynccontextmanager
@@ -87,7 +98,8 @@ async def producer(settings: LoaSettings) -> AsyncIterator[AIOKafkaProducer]:
 
 async def send(p: AIOKafkaProducer, settings: LoaSettings, topic: str, events: Sequence[Any]) -> None:
     futures = [
-        await p.send(settings.topic(topic), e.model_dump_json().encode(), key=_key(e).encode()) for e in events
+        await p.send(settings.topic(topic), e.model_dump_json().encode(), key=_key(e).encode())
+        for e in events
     ]
     await asyncio.gather(*futures)
 
@@ -158,7 +170,9 @@ def status(
     )
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "condition") -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "condition"
+) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         if await check():

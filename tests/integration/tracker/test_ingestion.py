@@ -31,7 +31,9 @@ async def test_out_of_order_and_duplicates_end_in_the_right_state(settings: LoaS
     fb = [
         status("tin-001", "facebook", "so-ttt-da-nang", S.SCHEDULED, 1),
         status("tin-001", "facebook", "so-ttt-da-nang", S.PUBLISHING, 2),
-        status("tin-001", "facebook", "so-ttt-da-nang", S.RETRYING, 3, error=(ErrorClass.TRANSIENT, "2", "Lỗi")),
+        status(
+            "tin-001", "facebook", "so-ttt-da-nang", S.RETRYING, 3, error=(ErrorClass.TRANSIENT, "2", "Lỗi")
+        ),
         status("tin-001", "facebook", "so-ttt-da-nang", S.PUBLISHING, 4, attempt=2),
         status("tin-001", "facebook", "so-ttt-da-nang", S.PUBLISHED, 5, attempt=2),
     ]
@@ -74,7 +76,9 @@ async def test_out_of_order_and_duplicates_end_in_the_right_state(settings: LoaS
     assert body["title"].startswith("Đà Nẵng")
 
 
-async def test_restart_loses_nothing_and_invalid_messages_go_to_the_dlq(settings: LoaSettings, db_url: str) -> None:
+async def test_restart_loses_nothing_and_invalid_messages_go_to_the_dlq(
+    settings: LoaSettings, db_url: str
+) -> None:
     await create_topics(settings)
     ts = tracker_settings(settings, db_url)
     ids = [f"bai-{n:03d}" for n in range(40)]
@@ -84,7 +88,9 @@ async def test_restart_loses_nothing_and_invalid_messages_go_to_the_dlq(settings
             await p.send_and_wait(settings.topic(topics.DELIVERY), b'{"type": "delivery.status"}', key=b"x")
 
             async def all_scheduled() -> bool:
-                r = await client.get("/api/v1/deliveries", params={"state": "scheduled"}, headers=auth("viewer"))
+                r = await client.get(
+                    "/api/v1/deliveries", params={"state": "scheduled"}, headers=auth("viewer")
+                )
                 return r.json()["total"] == len(ids)
 
             await eventually(all_scheduled, what="first half")
@@ -93,7 +99,9 @@ async def test_restart_loses_nothing_and_invalid_messages_go_to_the_dlq(settings
         async with running_tracker(ts) as (_, client):
 
             async def all_published() -> bool:
-                r = await client.get("/api/v1/deliveries", params={"state": "published"}, headers=auth("viewer"))
+                r = await client.get(
+                    "/api/v1/deliveries", params={"state": "published"}, headers=auth("viewer")
+                )
                 return r.json()["total"] == len(ids)
 
             await eventually(all_published, what="events sent while down")

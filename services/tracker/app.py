@@ -67,7 +67,8 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         await migrate(engine)
         hooks = settings.alert_hooks()
-        broker = make_broker(settings, client_id="loa-tracker")
+        # per-batch "Received/Processed" lines go to debug: the consumer logs what matters itself
+        broker = make_broker(settings, client_id="loa-tracker", log_level=logging.DEBUG)
         tracker = Tracker(settings, engine, broker, Changes(), TrackerMetrics())
         if settings.tracker_consume:
             consumer.register(broker, settings, engine, tracker.changes, tracker.metrics, hooks)

@@ -171,9 +171,9 @@ def status(
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "condition"
+    check: Callable[[], Awaitable[bool]], within: float = 20.0, what: str = "condition"
 ) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         if await check():
             return

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import typer
 
+from loa.cli import status
+
 app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
+app.command("status")(status.status)
 
 
 def main() -> None:

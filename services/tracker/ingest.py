@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loa.events import (
+    Content,
     ContentApproved,
     ContentEvent,
     ContentRetracted,
@@ -295,10 +296,9 @@ async def _approved(conn: AsyncConnection, event: ContentEvent, now: datetime) -
             "type": event.type,
             "version": c.version,
             "actor": c.approved_by if isinstance(event, ContentApproved) else event.producer,
-            "occurred_at": event.occurred_at,
-            "detail": json.dumps(
-                {"targets": row["targets"], "publish_at": row["publish_at"] and str(c.publish_at)}
-            ),
+            # an approval is shown when it was approved, not when the event was sent
+            "occurred_at": c.approved_at if isinstance(event, ContentApproved) else event.occurred_at,
+            "detail": _targets_text(c),
         },
     )
     # Every target is a delivery from the moment it is approved: one no publisher has picked up
@@ -320,6 +320,12 @@ async def _approved(conn: AsyncConnection, event: ContentEvent, now: datetime) -
         for t in c.targets
     ]
     await conn.execute(insert(conn, deliveries).on_conflict_do_nothing(), placeholders)
+
+
+def _targets_text(c: Content) -> str:
+    """``facebook/page-1, website/main · publish_at 2026-12-01T08:00:00+07:00``: readable in a timeline."""
+    text = ", ".join(f"{t.channel}/{t.account}" for t in c.targets)
+    return f"{text} · publish_at {c.publish_at.isoformat()}" if c.publish_at else text
 
 
 async def _retracted(conn: AsyncConnection, event: ContentRetracted) -> None:

@@ -37,6 +37,12 @@ TOKENS = {
 }
 TITLE = "Đà Nẵng: Thông cáo báo chí về kết quả Hội nghị xúc tiến đầu tư năm 2026"
 UNIT = "Vụ Truyền thông và Báo chí"
+POST_URLS = {
+    "facebook": "https://www.facebook.com/{a}/posts/{id}",
+    "website": "https://mic.gov.vn/tin-tuc/{id}.htm",
+    "zalo": "https://zalo.me/{a}/article/{id}",
+    "youtube": "https://www.youtube.com/watch?v={id}",
+}
 
 
 def tracker_settings(base: LoaSettings, db_url: str, **overrides: Any) -> TrackerSettings:
@@ -160,7 +166,9 @@ def status(
             sequence=sequence,
             due_at=due_at,
             external_id=f"{account}_{content_id}" if published else None,
-            public_url=f"https://www.facebook.com/{account}/posts/{content_id}" if published else None,
+            public_url=POST_URLS.get(channel, "https://example.gov.vn/{id}").format(a=account, id=content_id)
+            if published
+            else None,
             error=(
                 DeliveryError(error_class=error[0], code=error[1], message=error[2], excerpt='{"error": "…"}')
                 if error

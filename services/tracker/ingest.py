@@ -27,14 +27,14 @@ from loa.events import (
     utcnow,
 )
 from loa.text import fold_vietnamese
-from services.tracker.dialect import insert
+from services.tracker.dialect import insert, is_postgresql, pg_bulk_insert
 from services.tracker.settings import AlertHook
 from services.tracker.tables import alerts_outbox, content_history, contents, deliveries, delivery_history
 
 EXCERPT_MAX = 2000
 """A bounded excerpt of the platform's answer is enough for the audit trail."""
 ALERT_NAMESPACE = uuid.UUID("6f1c8a52-3d1e-4b7a-9a51-1c0de7a1e47f")
-_IN_CHUNK = 500
+_IN_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,45 @@ _UPDATED_ON_ADVANCE = (
 )
 
 
+_HISTORY_COLUMNS = tuple(c.name for c in delivery_history.c if c.name != "id")
+_CURRENT_COLUMNS = tuple(c.name for c in deliveries.c)
+
+
+async def _write_history(conn: AsyncConnection, rows: list[dict[str, object]]) -> None:
+    """Append-only; a (delivery, sequence) seen before is skipped, so redelivery writes nothing."""
+    if is_postgresql(conn):
+        await pg_bulk_insert(conn, delivery_history, _HISTORY_COLUMNS, rows, "ON CONFLICT DO NOTHING")
+    else:
+        await conn.execute(insert(conn, delivery_history).on_conflict_do_nothing(), rows)
+
+
+async def _advance(conn: AsyncConnection, rows: list[dict[str, object]]) -> None:
+    """Upsert current rows, only where the stored sequence is lower: never backwards."""
+    if not rows:
+        return
+    if is_postgresql(conn):
+        updates = [f"{name} = EXCLUDED.{name}" for name in _UPDATED_ON_ADVANCE]
+        updates.append("due_at = COALESCE(EXCLUDED.due_at, deliveries.due_at)")
+        updates.append("published_at = COALESCE(deliveries.published_at, EXCLUDED.published_at)")
+        tail = (
+            f"ON CONFLICT (id) DO UPDATE SET {', '.join(updates)} "
+            "WHERE deliveries.sequence < EXCLUDED.sequence"
+        )
+        await pg_bulk_insert(conn, deliveries, _CURRENT_COLUMNS, rows, tail)
+        return
+    stmt = insert(conn, deliveries)
+    excluded = stmt.excluded
+    set_ = {name: excluded[name] for name in _UPDATED_ON_ADVANCE}
+    set_["due_at"] = func.coalesce(excluded.due_at, deliveries.c.due_at)
+    set_["published_at"] = func.coalesce(deliveries.c.published_at, excluded.published_at)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[deliveries.c.id], set_=set_, where=deliveries.c.sequence < excluded.sequence
+        ),
+        rows,
+    )
+
+
 async def apply_statuses(
     engine: AsyncEngine, batch: Iterable[DeliveryStatus], hooks: Sequence[AlertHook] = ()
 ) -> Applied:
@@ -161,7 +200,13 @@ async def apply_statuses(
         return applied
     async with engine.begin() as conn:
         sequences = await _sequences(conn, sorted(by_delivery))
-        owners = await _owners(conn, sorted({d.split(":", 1)[0] for d in by_delivery}))
+        # units and approval times only matter for alerts and the publish-latency histogram
+        published = DeliveryState.PUBLISHED
+        wants_owners = bool(hooks) or any(
+            e.payload.state is published for events in by_delivery.values() for e in events.values()
+        )
+        content_ids = sorted({d.split(":", 1)[0] for d in by_delivery})
+        owners = await _owners(conn, content_ids) if wants_owners else {}
         history: list[dict[str, object]] = []
         current: list[dict[str, object]] = []
         late_published: list[tuple[str, datetime]] = []
@@ -182,22 +227,8 @@ async def apply_statuses(
                 current.append(_current_row(winner, first_published, now))
             elif first_published is not None:
                 late_published.append((did, first_published))
-        history_insert = insert(conn, delivery_history)
-        await conn.execute(history_insert.on_conflict_do_nothing(), history)
-        if current:
-            stmt = insert(conn, deliveries)
-            excluded = stmt.excluded
-            set_ = {name: excluded[name] for name in _UPDATED_ON_ADVANCE}
-            set_["due_at"] = func.coalesce(excluded.due_at, deliveries.c.due_at)
-            set_["published_at"] = func.coalesce(deliveries.c.published_at, excluded.published_at)
-            await conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[deliveries.c.id],
-                    set_=set_,
-                    where=deliveries.c.sequence < excluded.sequence,
-                ),
-                current,
-            )
+        await _write_history(conn, history)
+        await _advance(conn, current)
         for did, published_at in late_published:
             await conn.execute(
                 update(deliveries)

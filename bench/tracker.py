@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -180,7 +181,7 @@ class Tracker:
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
-            __file__,
+            os.environ.get("LOA_BENCH_TRACKER_SCRIPT", __file__),  # a wrapper may trace the tracker
             *self.args,
             stderr=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,

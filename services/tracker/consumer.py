@@ -85,7 +85,7 @@ def register(
         "decoder": _raw,
     }
 
-    @broker.subscriber(settings.topic(topics.DELIVERY), **common)
+    @broker.subscriber(settings.topic(topics.DELIVERY), **common)  # type: ignore[untyped-decorator]
     async def on_status(_body: Any, msg: KafkaMessage) -> None:
         batch = await _parse_all(broker, msg, parse_delivery_status, metrics, topics.DELIVERY)
         applied = await apply_statuses(engine, batch, hooks)
@@ -93,7 +93,7 @@ def register(
         changes.publish(applied.content_ids)
         log.debug("applied %d status events (%d stale)", len(batch), applied.stale)
 
-    @broker.subscriber(settings.topic(topics.CONTENT), **common)
+    @broker.subscriber(settings.topic(topics.CONTENT), **common)  # type: ignore[untyped-decorator]
     async def on_content(_body: Any, msg: KafkaMessage) -> None:
         batch: list[ContentEvent] = await _parse_all(
             broker, msg, parse_content_event, metrics, topics.CONTENT

@@ -74,9 +74,9 @@ async def login(
     auth: Authenticator = request.app.state.auth
     principal = auth.by_token(token.strip())
     if principal is None:
-        response = _render(request, "login.html", None, next=_safe_next(next), error=True)
-        response.status_code = 401
-        return response
+        refused = _render(request, "login.html", None, next=_safe_next(next), error=True)
+        refused.status_code = 401
+        return refused
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

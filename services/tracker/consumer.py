@@ -7,8 +7,10 @@ to ``<topic>.dlq`` with the reason (before the commit) and the batch goes on.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 from aiokafka import ConsumerRecord
@@ -27,6 +29,7 @@ from services.tracker.settings import AlertHook, TrackerSettings
 
 log = logging.getLogger(__name__)
 E = TypeVar("E")
+RETRY_PAUSE_S = 1.0
 
 
 async def _raw(msg: RawKafkaMessage) -> Any:
@@ -66,6 +69,17 @@ async def _parse_all(
     return parsed
 
 
+@contextlib.asynccontextmanager
+async def _pause_on_error(what: str) -> AsyncIterator[None]:
+    """A failed write is retried (the batch is rewound, not committed), after a pause, not in a hot loop."""
+    try:
+        yield
+    except Exception:
+        log.exception("writing a %s batch failed; it will be consumed again", what)
+        await asyncio.sleep(RETRY_PAUSE_S)
+        raise
+
+
 def register(
     broker: KafkaBroker,
     settings: TrackerSettings,
@@ -88,7 +102,8 @@ def register(
     @broker.subscriber(settings.topic(topics.DELIVERY), **common)  # type: ignore[untyped-decorator]
     async def on_status(_body: Any, msg: KafkaMessage) -> None:
         batch = await _parse_all(broker, msg, parse_delivery_status, metrics, topics.DELIVERY)
-        applied = await apply_statuses(engine, batch, hooks)
+        async with _pause_on_error("status"):
+            applied = await apply_statuses(engine, batch, hooks)
         metrics.observe(applied)
         changes.publish(applied.content_ids)
         log.debug("applied %d status events (%d stale)", len(batch), applied.stale)
@@ -98,4 +113,5 @@ def register(
         batch: list[ContentEvent] = await _parse_all(
             broker, msg, parse_content_event, metrics, topics.CONTENT
         )
-        changes.publish(await apply_content_events(engine, batch))
+        async with _pause_on_error("content"):
+            changes.publish(await apply_content_events(engine, batch))

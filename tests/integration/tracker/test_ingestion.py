@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
@@ -121,3 +122,31 @@ async def test_restart_loses_nothing_and_invalid_messages_go_to_the_dlq(
     headers = {k: v.decode() for k, v in record.headers}
     assert "payload: Field required" in headers["loa-dlq-reason"]
     assert record.value == b'{"type": "delivery.status"}'
+
+
+async def test_a_failed_write_is_not_committed_and_is_applied_once_the_store_is_back(
+    settings: LoaSettings, db_url: str
+) -> None:
+    from sqlalchemy import text
+
+    from services.tracker.db import make_engine
+
+    await create_topics(settings)
+    ts = tracker_settings(settings, db_url)
+    async with running_tracker(ts) as (_, client), producer(settings) as p:
+        engine = make_engine(db_url)
+        try:
+            async with engine.begin() as conn:  # the store "breaks": the table is gone
+                await conn.execute(text("ALTER TABLE delivery_history RENAME TO delivery_history_away"))
+            await send(p, settings, topics.DELIVERY, [status("tin-5", "youtube", "kenh-bo", S.PUBLISHED, 4)])
+            await asyncio.sleep(3)
+            async with engine.begin() as conn:
+                await conn.execute(text("ALTER TABLE delivery_history_away RENAME TO delivery_history"))
+        finally:
+            await engine.dispose()
+
+        async def applied() -> bool:
+            r = await client.get("/api/v1/deliveries", params={"state": "published"}, headers=auth("viewer"))
+            return bool(r.json()["total"] == 1)
+
+        await eventually(applied, within=30, what="the batch consumed again after the failure")

@@ -123,6 +123,13 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+ERROR_CLASSES: dict[str, tuple[str, str]] = {
+    ErrorClass.AUTH.value: ("Lỗi xác thực tài khoản", "Account authorisation"),
+    ErrorClass.TRANSIENT.value: ("Lỗi tạm thời", "Temporary failure"),
+    ErrorClass.PERMANENT.value: ("Không đăng được vĩnh viễn", "Permanent failure"),
+}
+
+
 class Translator:
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in LANGS else DEFAULT_LANG
@@ -141,6 +148,10 @@ class Translator:
             return self.state(state)
         pair = EVENTS.get(kind)
         return pair[self._i] if pair else kind
+
+    def error_class(self, error_class: str) -> str:
+        pair = ERROR_CLASSES.get(error_class)
+        return pair[self._i] if pair else error_class
 
     @staticmethod
     def channel(channel: str) -> str:

@@ -232,6 +232,11 @@ async def test_failed_delivery_retried_from_the_dashboard_becomes_published_live
             await expect(page.locator("#toast.show")).to_have_count(0, timeout=8_000)
             await page.screenshot(path=str(IMG / "tracker-content.png"), full_page=True)
 
+            # the per-unit report for a date range
+            await page.goto(f"{base}/units")
+            await expect(page.locator("table.list").first).to_contain_text("Vụ Truyền thông và Báo chí")
+            await expect(page.locator("table.list").last).to_contain_text("Không đăng được vĩnh viễn [-216]")
+
             # English on request; a phone's width without sideways scrolling
             await page.goto(f"{base}/?lang=en")
             await expect(page.locator("h1")).to_have_text("Overview")

@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.partitioner import DefaultPartitioner
 
 from loa.events import Delivery, DeliveryState, DeliveryStatus, topics
 from loa.kafka import make_broker
@@ -79,20 +80,35 @@ async def create_topics(bootstrap: str, prefix: str) -> None:
 
 
 async def produce(bootstrap: str, topic: str, events: list[tuple[bytes, bytes]], rate: float | None) -> float:
-    """Send every event (at ``rate`` per second if given); returns when the last was acknowledged."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024
-    )
+    """Send every event (at ``rate`` per second if given); returns when the last was acknowledged.
+
+    Records go in ready-made batches per partition (keys hashed as the default partitioner does,
+    so each content's events stay in order): the producer must not be what limits the offered rate.
+    """
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
     try:
+        partitions = sorted(await producer.partitions_for(topic))
+        partitioner = DefaultPartitioner()
         start = time.monotonic()
-        chunk = max(1, int(rate / 100)) if rate else 2000
+        chunk = max(1, int(rate / 50)) if rate else 2000
         futures = []
         for i in range(0, len(events), chunk):
             if rate:
                 await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            batches: dict[int, Any] = {}
             for key, value in events[i : i + chunk]:
-                futures.append(await producer.send(topic, value, key=key))
+                partition = partitioner(key, partitions, partitions)
+                batch = batches.get(partition)
+                if batch is None:
+                    batch = batches[partition] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    futures.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = batches[partition] = producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None)
+            for partition, batch in batches.items():
+                batch.close()
+                futures.append(await producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*futures)
         return time.monotonic()
     finally:
@@ -263,7 +279,7 @@ async def main(backlog: int, rate: float, seconds: float, bootstrap: str) -> dic
     return results
 
 
-UNITS = {"_per_s": "events/s", "_s": "s", "_events": "events"}
+UNITS = {"_per_s": "events/s", "_s": "s", "_events": "events", "_before": "(2 cores)", "_after": "(2 cores)"}
 
 
 def unit_of(name: str) -> str:
@@ -285,14 +301,19 @@ if __name__ == "__main__":
     if args.serve:
         asyncio.run(serve_tracker(args.serve[0], args.serve[1], args.bootstrap, args.serve[2]))
         sys.exit(0)
+    load_before = os.getloadavg()[0]
     figures = asyncio.run(main(args.backlog, args.rate, args.seconds, args.bootstrap))
+    figures["load_average_1m_before"] = load_before
+    figures["load_average_1m_after"] = os.getloadavg()[0]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
         "bench": "tracker",
         "targets": {
-            "postgresql_sustained_events_per_s": ">= 5000",
+            "postgresql_catchup_events_per_s": ">= 5000",
+            "postgresql_offered_rate_events_per_s": ">= 5000 (sustained input)",
             "postgresql_lag_zero_after_burst_s": "<= 2",
         },
+        "cpu_count": os.cpu_count(),
         "figures": {k: round(v, 3) for k, v in figures.items()},
     }
     RESULTS.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

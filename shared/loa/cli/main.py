@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import typer
 
-from loa.cli import accounts, new_channel, publish, stack
+from loa.cli import accounts, new_channel, publish, stack, status
 
 app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
 app.command("publish")(publish.publish)
+app.command("status")(status.status)
 app.command("retract")(publish.retract)
 app.add_typer(accounts.app, name="accounts")
 app.command("new-channel")(new_channel.new_channel)

@@ -15,8 +15,16 @@ from datetime import timedelta
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from loa.events import (
+    ContentApproved,
+    DeliveryStatus,
+    ErrorClass,
+    RetryDelivery,
+    parse_command,
+    topics,
+    utcnow,
+)
 from loa.events import DeliveryState as S
-from loa.events import ErrorClass, RetryDelivery, parse_command, topics, utcnow
 from loa.settings import REPO_ROOT, LoaSettings
 from tests.integration.tracker.support import (
     TOKENS,
@@ -46,7 +54,7 @@ CHROMIUM_ARGS = [
 FAILING = "tb-2026-0412"
 
 
-def _seed() -> tuple[list[object], list[object]]:
+def _seed() -> tuple[list[ContentApproved], list[DeliveryStatus]]:
     now = utcnow()
     a, b = "Vụ Truyền thông và Báo chí", "Văn phòng Bộ"
     contents = [

@@ -94,27 +94,6 @@ up() {
   say "ready on 127.0.0.1:$PORT (pid $(pid))"
 }
 
-down() {
-  local p
-  p="$(pid)"
-  if [[ -z "$p" ]]; then rm -f "$(pidfile kafka)"; say "not running"; return 0; fi
-  say "stopping pid $p"
-  stop_pid kafka "$p"
-}
+down() { stop_daemon; }
 
-status() {
-  local p health=down
-  p="$(pid)"
-  if [[ -n "$p" ]]; then health=unhealthy; healthy && health=healthy; fi
-  print_status kafka "127.0.0.1:$PORT" "$p" "$health"
-  [[ "$health" != unhealthy ]]
-}
-
-case "${1:-}" in
-  install) install ;;
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  health) healthy ;;
-  *) die "usage: $0 install|up|down|status|health" ;;
-esac
+component_main "$@"

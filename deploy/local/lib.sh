@@ -129,3 +129,34 @@ EOF
 print_status() { # print_status COMPONENT PORT PID HEALTH
   printf '%-10s %-16s pid %-8s %s\n' "$1" "$2" "${3:--}" "$4"
 }
+
+# --- a component's script (kafka.sh, minio.sh, postgres.sh) --------------------------------
+# It sets LOA_COMPONENT and PORT, defines pid, healthy, install, up and down, and ends with
+# `component_main "$@"`.
+
+stop_daemon() { # stop_daemon: stop the component's process (see stop_pid), or say it is not running
+  local p
+  p="$(pid)"
+  if [[ -z "$p" ]]; then rm -f "$(pidfile "$LOA_COMPONENT")"; say "not running"; return 0; fi
+  say "stopping pid $p"
+  stop_pid "$LOA_COMPONENT" "$p"
+}
+
+component_status() { # one status line; fails only when the process runs but is not healthy
+  local p health=down
+  p="$(pid)"
+  if [[ -n "$p" ]]; then health=unhealthy; healthy && health=healthy; fi
+  print_status "$LOA_COMPONENT" "127.0.0.1:$PORT" "$p" "$health"
+  [[ "$health" != unhealthy ]]
+}
+
+component_main() { # component_main ACTION: install|up|down|status|health
+  case "${1:-}" in
+    install) install ;;
+    up) up ;;
+    down) down ;;
+    status) component_status ;;
+    health) healthy ;;
+    *) die "usage: $0 install|up|down|status|health" ;;
+  esac
+}

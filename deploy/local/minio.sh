@@ -62,27 +62,6 @@ up() {
   say "ready on 127.0.0.1:$PORT, console 127.0.0.1:$CONSOLE_PORT (pid $(pid))"
 }
 
-down() {
-  local p
-  p="$(pid)"
-  if [[ -z "$p" ]]; then rm -f "$(pidfile minio)"; say "not running"; return 0; fi
-  say "stopping pid $p"
-  stop_pid minio "$p"
-}
+down() { stop_daemon; }
 
-status() {
-  local p health=down
-  p="$(pid)"
-  if [[ -n "$p" ]]; then health=unhealthy; healthy && health=healthy; fi
-  print_status minio "127.0.0.1:$PORT" "$p" "$health"
-  [[ "$health" != unhealthy ]]
-}
-
-case "${1:-}" in
-  install) install ;;
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  health) healthy ;;
-  *) die "usage: $0 install|up|down|status|health" ;;
-esac
+component_main "$@"

@@ -102,19 +102,4 @@ down() {
   rm -f "$(pidfile postgres)"
 }
 
-status() {
-  local p health=down
-  p="$(pid)"
-  if [[ -n "$p" ]]; then health=unhealthy; healthy && health=healthy; fi
-  print_status postgres "127.0.0.1:$PORT" "$p" "$health"
-  [[ "$health" != unhealthy ]]
-}
-
-case "${1:-}" in
-  install) install ;;
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  health) healthy ;;
-  *) die "usage: $0 install|up|down|status|health" ;;
-esac
+component_main "$@"

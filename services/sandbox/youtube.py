@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
-from services.sandbox.frame import Fault, Record, sandbox
+from services.sandbox.frame import Answer, Fault, Record, sandbox
 from services.sandbox.youtube_state import (
     SESSION_TTL,
     UploadSession,
@@ -105,17 +105,16 @@ def _auth(request: Request) -> str | JSONResponse:
     return channel
 
 
-async def _enter(request: Request, method: str) -> tuple[str, YouTubeState] | Response:
-    """Fault injection, authentication and quota, in the order the platform applies them."""
-    fault = await sandbox.fault(PLATFORM, request.url.path)
-    if fault is not None:
-        return fault
+async def _enter(request: Request, method: str) -> tuple[str, YouTubeState]:
+    """Fault injection, authentication and quota, in the order the platform applies them (else
+    ``Answer``)."""
+    await sandbox.enter(PLATFORM, request.url.path)
     channel = _auth(request)
     if isinstance(channel, Response):
-        return channel
+        raise Answer(channel)
     st = state()
     if not st.charge(method):
-        return quota_exceeded()
+        raise Answer(quota_exceeded())
     return channel, st
 
 
@@ -165,9 +164,7 @@ def validate_status(status: dict[str, Any]) -> JSONResponse | None:
 @router.post("/token")
 async def token(request: Request) -> Response:
     """Google's OAuth 2.0 token endpoint, ``refresh_token`` grant only."""
-    fault = await sandbox.fault(PLATFORM, "/token")
-    if fault is not None:
-        return fault
+    await sandbox.enter(PLATFORM, "/token")
     form = await request.form()
     if form.get("grant_type") != "refresh_token":
         return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
@@ -194,10 +191,7 @@ async def token(request: Request) -> Response:
 async def start_upload(request: Request) -> Response:
     if request.query_params.get("uploadType") != "resumable":
         return error(400, "invalidUploadType", "Only resumable uploads are emulated.", domain="global")
-    entered = await _enter(request, "videos.insert")
-    if isinstance(entered, Response):
-        return entered
-    channel, st = entered
+    channel, st = await _enter(request, "videos.insert")
     metadata = await request.json() if await request.body() else {}
     invalid = validate_snippet(metadata.get("snippet") or {}, require_title=False) or validate_status(
         metadata.get("status") or {}
@@ -229,9 +223,7 @@ async def start_upload(request: Request) -> Response:
 
 @router.put("/upload/youtube/v3/videos")
 async def upload_chunk(request: Request) -> Response:
-    fault = await sandbox.fault(PLATFORM, request.url.path)
-    if fault is not None:
-        return fault
+    await sandbox.enter(PLATFORM, request.url.path)
     st = state()
     session = st.sessions.get(request.query_params.get("upload_id", ""))
     if session is None or sandbox.now() - session.created > SESSION_TTL:
@@ -281,10 +273,7 @@ def _video_response(request: Request, video: Video, status: int = 200) -> JSONRe
 # -- videos ---------------------------------------------------------------------------------------
 @router.get("/youtube/v3/videos")
 async def list_videos(request: Request) -> Response:
-    entered = await _enter(request, "videos.list")
-    if isinstance(entered, Response):
-        return entered
-    channel, st = entered
+    channel, st = await _enter(request, "videos.list")
     parts = set(request.query_params.get("part", "").split(","))
     ids = [i for i in request.query_params.get("id", "").split(",") if i][:50]
     items = []
@@ -305,24 +294,19 @@ async def list_videos(request: Request) -> Response:
     )
 
 
-def _owned(st: YouTubeState, channel: str, video_id: str) -> Video | JSONResponse:
+def _owned(st: YouTubeState, channel: str, video_id: str) -> Video:
     video = st.videos.get(video_id)
     if video is None or video.channel_id != channel:
-        return error(404, "videoNotFound", "The video that you are trying to update cannot be found.")
+        raise Answer(error(404, "videoNotFound", "The video that you are trying to update cannot be found."))
     video.refresh(sandbox.now())
     return video
 
 
 @router.put("/youtube/v3/videos")
 async def update_video(request: Request) -> Response:
-    entered = await _enter(request, "videos.update")
-    if isinstance(entered, Response):
-        return entered
-    channel, st = entered
+    channel, st = await _enter(request, "videos.update")
     body = await request.json()
     video = _owned(st, channel, str(body.get("id", "")))
-    if isinstance(video, JSONResponse):
-        return video
     parts = set(request.query_params.get("part", "").split(","))
     if "snippet" in parts:
         snippet = body.get("snippet") or {}
@@ -357,13 +341,8 @@ async def update_video(request: Request) -> Response:
 
 @router.delete("/youtube/v3/videos")
 async def delete_video(request: Request) -> Response:
-    entered = await _enter(request, "videos.delete")
-    if isinstance(entered, Response):
-        return entered
-    channel, st = entered
+    channel, st = await _enter(request, "videos.delete")
     video = _owned(st, channel, request.query_params.get("id", ""))
-    if isinstance(video, JSONResponse):
-        return video
     del st.videos[video.id]
     sandbox.record(PLATFORM, "delete", {"id": video.id})
     return Response(status_code=204)
@@ -371,13 +350,8 @@ async def delete_video(request: Request) -> Response:
 
 @router.post("/upload/youtube/v3/thumbnails/set")
 async def set_thumbnail(request: Request) -> Response:
-    entered = await _enter(request, "thumbnails.set")
-    if isinstance(entered, Response):
-        return entered
-    channel, st = entered
+    channel, st = await _enter(request, "thumbnails.set")
     video = _owned(st, channel, request.query_params.get("videoId", ""))
-    if isinstance(video, JSONResponse):
-        return video
     data = await request.body()  # a thumbnail is at most 2 MB
     if not data:
         return error(400, "mediaBodyRequired", "The request does not include the image content.")
@@ -395,10 +369,7 @@ async def set_thumbnail(request: Request) -> Response:
 # -- channel uploads (find_existing) ----------------------------------------------------------
 @router.get("/youtube/v3/channels")
 async def list_channels(request: Request) -> Response:
-    entered = await _enter(request, "channels.list")
-    if isinstance(entered, Response):
-        return entered
-    channel, _ = entered
+    channel, _ = await _enter(request, "channels.list")
     if request.query_params.get("mine") != "true":
         return error(400, "missingRequiredParameter", "Only mine=true is emulated.", domain="global")
     item = {
@@ -411,10 +382,7 @@ async def list_channels(request: Request) -> Response:
 
 @router.get("/youtube/v3/playlistItems")
 async def list_playlist_items(request: Request) -> Response:
-    entered = await _enter(request, "playlistItems.list")
-    if isinstance(entered, Response):
-        return entered
-    channel, st = entered
+    channel, st = await _enter(request, "playlistItems.list")
     playlist = request.query_params.get("playlistId", "")
     if playlist != "UU" + channel[2:]:
         return error(

@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.sandbox.frame import Fault, PresetArgs, PresetBuilder, sandbox
+from services.sandbox.frame import Answer, Fault, PresetArgs, PresetBuilder, sandbox
 
 PLATFORM = "zalo"
 ACCESS_TTL = timedelta(seconds=90_000)
@@ -87,27 +87,24 @@ def issue_pair(app: App) -> dict[str, str]:
     }
 
 
-async def _authorize(request: Request) -> App | Response:
-    fault = await sandbox.fault(PLATFORM, request.url.path)
-    if fault is not None:
-        return fault
+async def _authorize(request: Request) -> App:
+    """Faults, then the OA's access token (else ``Answer`` with Zalo's error)."""
+    await sandbox.enter(PLATFORM, request.url.path)
     token = request.headers.get("access_token", "")
     for app in state.apps.values():
         expiry = app.access_tokens.get(token)
         if expiry is None:
             continue
         if expiry <= sandbox.now():
-            return error(-124, "Access token has expired")
+            raise Answer(error(-124, "Access token has expired"))
         return app
-    return error(-216, "Access token is invalid")
+    raise Answer(error(-216, "Access token is invalid"))
 
 
 @router.post("/oauth/v4/oa/access_token")
 async def access_token(request: Request) -> Response:
     """OAuth v4: exchange a refresh token (single-use) for a new pair."""
-    fault = await sandbox.fault(PLATFORM, request.url.path)
-    if fault is not None:
-        return fault
+    await sandbox.enter(PLATFORM, request.url.path)
     form = await request.form()
     app = state.apps.get(str(form.get("app_id", "")))
     if app is None or request.headers.get("secret_key") != app.secret_key:
@@ -160,8 +157,6 @@ def _check_article(body: dict[str, Any]) -> JSONResponse | None:
 @router.post("/openapi/v2.0/article/create")
 async def article_create(request: Request) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     body = await request.json()
     refused = _check_article(body)
     if refused is not None:
@@ -175,8 +170,6 @@ async def article_create(request: Request) -> Response:
 async def article_verify(request: Request) -> Response:
     """Creation is asynchronous: -214 until the article is ready, then its id."""
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     token = (await request.json()).get("token", "")
     job = state.pending.get(token)
     if job is None:
@@ -201,8 +194,6 @@ async def article_verify(request: Request) -> Response:
 @router.post("/openapi/v2.0/article/update")
 async def article_update(request: Request) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     body = await request.json()
     article = state.articles.get(body.get("id", ""))
     if article is None or article["oa_id"] != app.oa_id:
@@ -218,8 +209,6 @@ async def article_update(request: Request) -> Response:
 @router.post("/openapi/v2.0/article/remove")
 async def article_remove(request: Request) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     article_id = (await request.json()).get("id", "")
     article = state.articles.get(article_id)
     if article is None or article["oa_id"] != app.oa_id:
@@ -234,8 +223,6 @@ async def article_getslice(
     request: Request, offset: int = 0, limit: int = 10, type: str = "normal"
 ) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     if type not in {"normal", "video"}:
         return error(-201, "type accept only 2 value normal and video.")
     mine = [a for a in state.articles.values() if a["oa_id"] == app.oa_id and a["type"] == type]
@@ -258,8 +245,6 @@ async def article_getslice(
 @router.get("/openapi/v2.0/article/getdetail")
 async def article_getdetail(request: Request, id: str) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     article = state.articles.get(id)
     if article is None or article["oa_id"] != app.oa_id:
         return error(-201, "article id is invalid")
@@ -268,9 +253,7 @@ async def article_getdetail(request: Request, id: str) -> Response:
 
 @router.post("/openapi/v2.0/article/upload_video/preparevideo")
 async def video_prepare(request: Request) -> Response:
-    app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
+    await _authorize(request)
     form = await request.form()
     upload = form["file"]
     digest, size = hashlib.sha256(), 0
@@ -295,9 +278,7 @@ async def video_prepare(request: Request) -> Response:
 @router.get("/openapi/v2.0/article/upload_video/verify")
 async def video_verify(request: Request) -> Response:
     """Status 3 (processing) until the video is ready, then 1 with its ``video_id``."""
-    app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
+    await _authorize(request)
     video = state.videos.get(request.headers.get("token", ""))
     if video is None:
         return error(-201, "token is invalid")
@@ -318,8 +299,6 @@ async def video_verify(request: Request) -> Response:
 @router.post("/openapi/v2.0/oa/quota/message")
 async def quota(request: Request) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     return ok({"remain": app.quota_remaining, "total": 1000})
 
 
@@ -327,8 +306,6 @@ async def quota(request: Request) -> Response:
 async def broadcast(request: Request) -> Response:
     """A broadcast of an article to followers (template ``media``, ``media_type: article``)."""
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     body = await request.json()
     elements = body.get("message", {}).get("attachment", {}).get("payload", {}).get("elements", [])
     if (

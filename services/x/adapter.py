@@ -22,7 +22,8 @@ from loa.channels import (
     register,
 )
 from loa.events import Content, MediaRef, Target
-from loa.media.fit import FitError, fit_image
+from loa.media import PROFILES, RenditionError
+from loa.media.fit import fit_image
 from services.x.client import XClient, run
 from services.x.counting import MAX_WEIGHTED_LENGTH, weighted_length
 from services.x.settings import XSettings
@@ -31,7 +32,8 @@ from services.x.threads import UnsplittableError, split_thread
 # Media limits: images ≤ 5 MB, up to 4 per post; one video ≤ 512 MB or one GIF ≤ 15 MB
 # (docs.x.com/x-api/media/quickstart/best-practices).
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
-IMAGE_MAX_BYTES = 5 * 1024 * 1024
+IMAGE_PROFILE = PROFILES["x_image"]  # a JPEG of at most 5 MB and 4096 px a side
+IMAGE_MAX_BYTES = IMAGE_PROFILE.max_bytes
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _NOT_HASHTAG = re.compile(r"[^\w]+")
 
@@ -159,8 +161,8 @@ class XAdapter(ChannelAdapter):
         if media.content_type == "image/gif" or not media.is_image or media.size <= IMAGE_MAX_BYTES:
             return media
         try:
-            return await fit_image(self.context.media, media, IMAGE_MAX_BYTES)
-        except FitError as e:
+            return await fit_image(self.context.media, media, IMAGE_PROFILE)
+        except RenditionError as e:
             raise PermanentError(f"media: {e}") from e
 
     def _chunks(self, media: MediaRef) -> Iterator[bytes]:

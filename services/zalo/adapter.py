@@ -23,7 +23,8 @@ from loa.channels import (
     register,
 )
 from loa.events import Content, ContentKind, MediaRef, Target
-from loa.media.fit import FitError, fit_image
+from loa.media import PROFILES, RenditionError
+from loa.media.fit import fit_image
 from loa.text import count_code_points
 from services.zalo.api import TokenRejectedError, ZaloApi
 from services.zalo.body import to_items
@@ -39,8 +40,8 @@ from services.zalo.video import (
 
 TITLE_MAX, AUTHOR_MAX, DESCRIPTION_MAX = 150, 50, 300
 VERIFY_FIRST_WAIT_S = 0.2
-IMAGE_MAX_BYTES = 1024 * 1024  # Zalo's image limit (issue 8; unconfirmed, see README)
-IMAGE_MAX_SIDE = 2048
+IMAGE_PROFILE = PROFILES["zalo_image"]  # a JPEG of at most 1 MB and 2048 px a side
+IMAGE_MAX_BYTES = IMAGE_PROFILE.max_bytes  # Zalo's image limit (issue 8; unconfirmed, see README)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -106,8 +107,8 @@ class ZaloAdapter(ChannelAdapter):
     async def _fit(self, media: MediaRef) -> MediaRef:
         """An image over 1 MB is re-encoded as a JPEG that fits."""
         try:
-            return await fit_image(self.context.media, media, IMAGE_MAX_BYTES, IMAGE_MAX_SIDE)
-        except FitError as e:
+            return await fit_image(self.context.media, media, IMAGE_PROFILE)
+        except RenditionError as e:
             raise PermanentError(f"media: {e}") from e
 
     def _public_image(self, media: MediaRef) -> str:

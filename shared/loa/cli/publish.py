@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -112,6 +113,19 @@ def _print_error(e: IngestError) -> None:
         errors.print(f"  {item.get('field')}: {item.get('reason')}")
 
 
+@contextmanager
+def _exit_on_ingest_errors(where: str = "") -> Iterator[None]:
+    """Print the ingest's refusal, or that it cannot be reached (``where``: " at <url>"); exit 1."""
+    try:
+        yield
+    except IngestError as e:
+        _print_error(e)
+        raise typer.Exit(1) from e
+    except httpx.HTTPError as e:
+        errors.print(f"[red]cannot reach the ingest{where}:[/red] {type(e).__name__}")
+        raise typer.Exit(1) from e
+
+
 def _submission(article: Article, media: list[dict[str, Any]], approved_by: str | None) -> dict[str, Any]:
     payload = {**article.payload, "media": media}
     if approved_by:
@@ -150,26 +164,19 @@ def publish(
         console.print_json(event.model_dump_json())
         errors.print("[dim]dry run: nothing uploaded or sent; approved_at is set by the ingest[/dim]")
         return
-    with _client(settings) as client:
-        try:
-            media = upload_media(client, loaded.media)
-            submission = _submission(loaded, media, approved_by)
-            body = json.dumps(submission, ensure_ascii=False).encode()
-            digest = hashlib.sha256(body).hexdigest()[:16]
-            key = f"loa-cli-{loaded.payload['id']}-v{loaded.payload['version']}-{digest}"
-            answer = _answer(
-                client.post(
-                    "/api/v1/contents",
-                    content=body,
-                    headers={"Content-Type": "application/json", "Idempotency-Key": key},
-                )
+    with _client(settings) as client, _exit_on_ingest_errors(f" at {settings.ingest_url}"):
+        media = upload_media(client, loaded.media)
+        submission = _submission(loaded, media, approved_by)
+        body = json.dumps(submission, ensure_ascii=False).encode()
+        digest = hashlib.sha256(body).hexdigest()[:16]
+        key = f"loa-cli-{loaded.payload['id']}-v{loaded.payload['version']}-{digest}"
+        answer = _answer(
+            client.post(
+                "/api/v1/contents",
+                content=body,
+                headers={"Content-Type": "application/json", "Idempotency-Key": key},
             )
-        except IngestError as e:
-            _print_error(e)
-            raise typer.Exit(1) from e
-        except httpx.HTTPError as e:
-            errors.print(f"[red]cannot reach the ingest at {settings.ingest_url}:[/red] {type(e).__name__}")
-            raise typer.Exit(1) from e
+        )
     console.print_json(json.dumps(answer, ensure_ascii=False))
 
 
@@ -178,13 +185,6 @@ def retract(
     reason: Annotated[str, typer.Option("--reason", help="why it comes down (kept in the record)")],
 ) -> None:
     """Take a content down on every channel."""
-    with _client(LoaSettings()) as client:
-        try:
-            answer = _answer(client.post(f"/api/v1/contents/{content_id}/retract", json={"reason": reason}))
-        except IngestError as e:
-            _print_error(e)
-            raise typer.Exit(1) from e
-        except httpx.HTTPError as e:
-            errors.print(f"[red]cannot reach the ingest:[/red] {type(e).__name__}")
-            raise typer.Exit(1) from e
+    with _client(LoaSettings()) as client, _exit_on_ingest_errors():
+        answer = _answer(client.post(f"/api/v1/contents/{content_id}/retract", json={"reason": reason}))
     console.print_json(json.dumps(answer, ensure_ascii=False))

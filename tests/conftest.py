@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -37,18 +38,29 @@ def _port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def _host_port(address: str) -> tuple[str, int]:
+    parts = urlsplit(address if "//" in address else f"//{address}")
+    return parts.hostname or "127.0.0.1", parts.port or 0
+
+
 @pytest.fixture(scope="session")
 def stack() -> Stack:
-    """Start the real stack once (idempotent) and describe where it listens."""
-    if not all(_port_open("127.0.0.1", p) for p in (9092, 9000, 5432)):
-        subprocess.run(["bash", str(STACK), "up"], check=True, cwd=REPO_ROOT)
+    """Start the real stack once (idempotent) and describe where it listens.
+
+    Defaults: Kafka 127.0.0.1:9092, MinIO 127.0.0.1:9000, PostgreSQL 127.0.0.1:5432; another stack
+    is used through ``LOA_KAFKA_BOOTSTRAP``, ``LOA_S3_ENDPOINT`` and ``LOA_PG_ADMIN_URL``.
+    """
     settings = LoaSettings()
+    pg_admin_url = os.environ.get("LOA_PG_ADMIN_URL", "postgresql://loa@127.0.0.1:5432/postgres")
+    addresses = [settings.kafka_bootstrap.split(",")[0], settings.s3_endpoint, pg_admin_url]
+    if not all(_port_open(*_host_port(a)) for a in addresses):
+        subprocess.run(["bash", str(STACK), "up"], check=True, cwd=REPO_ROOT)
     return Stack(
         kafka_bootstrap=settings.kafka_bootstrap,
         s3_endpoint=settings.s3_endpoint,
         s3_access_key=settings.s3_access_key.get_secret_value(),
         s3_secret_key=settings.s3_secret_key.get_secret_value(),
-        pg_admin_url=os.environ.get("LOA_PG_ADMIN_URL", "postgresql://loa@127.0.0.1:5432/postgres"),
+        pg_admin_url=pg_admin_url,
     )
 
 
@@ -65,8 +77,8 @@ def settings(stack: Stack, unique: Callable[[str], str], tmp_path: Path) -> LoaS
     return LoaSettings(
         kafka_bootstrap=stack.kafka_bootstrap,
         s3_endpoint=stack.s3_endpoint,
-        s3_access_key=stack.s3_access_key,  # type: ignore[arg-type]
-        s3_secret_key=stack.s3_secret_key,  # type: ignore[arg-type]
+        s3_access_key=stack.s3_access_key,
+        s3_secret_key=stack.s3_secret_key,
         s3_media_bucket=f"{tag}-media",
         s3_website_bucket=f"{tag}-web",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'loa.db'}",
@@ -75,7 +87,7 @@ def settings(stack: Stack, unique: Callable[[str], str], tmp_path: Path) -> LoaS
 
 
 @pytest.fixture
-def minio_client(stack: Stack):  # type: ignore[no-untyped-def]
+def minio_client(stack: Stack):
     from minio import Minio
 
     return Minio(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key, secure=False)

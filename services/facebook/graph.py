@@ -2,7 +2,9 @@
 
 facebook-sdk 3.1.0 only knows Graph versions up to 3.1 and joins the module constant
 ``facebook.FACEBOOK_GRAPH_URL`` with the request path, so every call passes the configured version
-in the path and the constant is pointed at the configured base URL once (``point_sdk_at``).
+in the path; the constant is left alone and each call's session carries a rewriting transport
+(``loa.channels.transport``) that sends ``https://graph.facebook.com/`` to the configured base URL,
+so two base URLs can live in one process.
 
 The SDK puts the token in the query string of GET/DELETE requests; here the SDK gets no token at
 all and the session sends ``Authorization: OAuth <token>`` instead (the form Meta's resumable upload
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,13 +27,12 @@ from typing import IO, Any, cast
 import facebook
 import httpx
 import requests
-from requests.adapters import HTTPAdapter
 
 from loa.channels import AuthError, ChannelError, DuplicatePostError, PermanentError, TransientError
+from loa.channels.transport import RewritingAdapter
 from loa.logging import redact
 
 SDK_DEFAULT_URL = "https://graph.facebook.com/"
-_sdk_lock = threading.Lock()
 
 # Error codes and what to do about them, from "Handling Errors" in the Graph API guides:
 # https://developers.facebook.com/docs/graph-api/guides/error-handling
@@ -48,18 +48,6 @@ TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, 80001})
 DUPLICATE_CODE = 506
 APP_USAGE_COOL_DOWN = timedelta(minutes=10)
 """Platform limits count calls in a rolling hour; at 100% usage wait this long before trying again."""
-
-
-def point_sdk_at(base_url: str) -> None:
-    """Set ``facebook.FACEBOOK_GRAPH_URL`` (module-global) once; a second, different URL is refused."""
-    url = base_url.rstrip("/") + "/"
-    with _sdk_lock:
-        current = facebook.FACEBOOK_GRAPH_URL
-        if current not in {SDK_DEFAULT_URL, url}:
-            raise RuntimeError(
-                f"facebook-sdk already points at {current}; one Graph API base URL per process (asked {url})"
-            )
-        facebook.FACEBOOK_GRAPH_URL = url
 
 
 @dataclass(frozen=True)
@@ -162,11 +150,12 @@ class GraphClient:
     """One per adapter: facebook-sdk for the Graph calls, httpx for streamed video chunks."""
 
     def __init__(self, base_url: str, version: str, timeout: float) -> None:
-        point_sdk_at(base_url)
         self.base_url = base_url.rstrip("/")
         self.version = version
         self.timeout = timeout
-        self._pool = HTTPAdapter(pool_connections=4, pool_maxsize=16)
+        self._pool = RewritingAdapter(
+            SDK_DEFAULT_URL, self.base_url, timeout, pool_connections=4, pool_maxsize=16
+        )
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0))
 
     def _session(self, token: str) -> tuple[requests.Session, dict[str, requests.Response]]:

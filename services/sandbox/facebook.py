@@ -431,8 +431,7 @@ def set_token_error(page_id: str, error: TokenErrorIn) -> dict[str, str]:
 
 
 async def _handle(request: Request, page_id: str, action: Any) -> Response:
-    if (fault := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return fault
+    await sandbox.enter(PLATFORM, request.url.path)
     st = state()
     page: Page | None = None
     try:
@@ -706,8 +705,7 @@ def find_object(st: GraphState, object_id: str) -> GraphPost | Video | Photo:
 
 
 async def graph_object(version: str, object_id: str, request: Request) -> Response:
-    if (fault := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return fault
+    await sandbox.enter(PLATFORM, request.url.path)
     st = state()
     page: Page | None = None
     try:

@@ -1,7 +1,9 @@
 """What every emulator shares: a record of what it received, injected faults, counters and a clock.
 
-Emulators call ``await sandbox.fault(platform, path)`` first thing in each handler; a planned fault
+Emulators call ``await sandbox.enter(platform, path)`` first thing in each handler; a planned fault
 answers instead of the emulator (status, body, headers, latency), as the real platform would.
+A handler (or a helper it calls) answers at once with ``raise Answer(response)``: a refusal deep in
+authentication needs no "is it a response?" check in every handler.
 Each emulator may register, at import time, how its platform says "token expired" or "rate
 limited" (``register_presets``) and how a reader sees one of its posts (``register_card``).
 """
@@ -17,10 +19,25 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 PRESETS = ("expired_token", "rate_limit", "server_error", "slow")
+
+
+class Answer(Exception):  # noqa: N818  (a way to answer, not an error)
+    """Raised to answer the request with ``response`` now; ``build_app`` registers ``answer``."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"answer with {response.status_code}")
+        self.response = response
+
+
+async def answer(request: Request, exc: Exception) -> Response:
+    """The sandbox app's handler of ``Answer``: the response it carries."""
+    if not isinstance(exc, Answer):
+        raise exc
+    return exc.response
 
 
 @dataclass
@@ -190,6 +207,12 @@ class Sandbox:
             self.faulted[platform] += 1
             return JSONResponse(fault.body, status_code=fault.status, headers=fault.headers)
         return None
+
+    async def enter(self, platform: str, path: str = "") -> None:
+        """``fault``, raising ``Answer`` with the planned fault's response if there is one."""
+        response = await self.fault(platform, path)
+        if response is not None:
+            raise Answer(response)
 
     def register_presets(self, platform: str, presets: dict[str, PresetBuilder]) -> None:
         """An emulator's own fault shapes (e.g. Graph API error 190 for ``expired_token``)."""

@@ -28,7 +28,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from services.sandbox.frame import Record, sandbox
+from services.sandbox.frame import Answer, Record, sandbox
 
 PLATFORM = "webhook"
 TOLERANCE_S = 300
@@ -100,24 +100,26 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
-async def _verified(request: Request, endpoint: str) -> bytes | Response:
-    """The request body if its signature holds under the endpoint's secret, else the refusal."""
+async def _verified(request: Request, endpoint: str) -> bytes:
+    """The request body if its signature holds under the endpoint's secret, else ``Answer``."""
     secret = receiver.secrets.get(endpoint)
     if secret is None:
-        return _error(404, "unknown_endpoint", f"no webhook endpoint {endpoint!r}")
+        raise Answer(_error(404, "unknown_endpoint", f"no webhook endpoint {endpoint!r}"))
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
-        return _error(413, "payload_too_large", f"body is {len(body)} bytes, at most {MAX_BODY_BYTES}")
+        raise Answer(_error(413, "payload_too_large", f"body is {len(body)} bytes, at most {MAX_BODY_BYTES}"))
     timestamp = request.headers.get("X-Loa-Timestamp", "")
     signature = request.headers.get("X-Loa-Signature", "")
     if not timestamp.isdigit() or not signature.startswith("sha256="):
-        return _error(401, "missing_signature", "X-Loa-Timestamp and X-Loa-Signature: sha256=<hex> required")
+        raise Answer(
+            _error(401, "missing_signature", "X-Loa-Timestamp and X-Loa-Signature: sha256=<hex> required")
+        )
     # The publisher signs with its wall clock, which tests do not move: compare with ours, not sandbox.now().
     if abs(time.time() - int(timestamp)) > TOLERANCE_S:
-        return _error(401, "stale_timestamp", f"timestamp is more than {TOLERANCE_S} s away from now")
+        raise Answer(_error(401, "stale_timestamp", f"timestamp is more than {TOLERANCE_S} s away from now"))
     expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature.removeprefix("sha256=")):
-        return _error(401, "invalid_signature", "signature does not match the endpoint's secret")
+        raise Answer(_error(401, "invalid_signature", "signature does not match the endpoint's secret"))
     return body
 
 
@@ -130,11 +132,8 @@ def _json(body: bytes) -> Any:
 
 @router.post("/webhook/{endpoint}")
 async def receive(endpoint: str, request: Request) -> Response:
-    if (fault := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return fault
+    await sandbox.enter(PLATFORM, request.url.path)
     body = await _verified(request, endpoint)
-    if isinstance(body, Response):
-        return body
     try:
         payload = _json(body)
     except ValueError as e:
@@ -145,11 +144,8 @@ async def receive(endpoint: str, request: Request) -> Response:
 
 @router.get("/webhook/{endpoint}/deliveries")
 async def find(endpoint: str, request: Request, idempotency_key: str | None = None) -> Response:
-    if (fault := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return fault
-    verified = await _verified(request, endpoint)
-    if isinstance(verified, Response):
-        return verified
+    await sandbox.enter(PLATFORM, request.url.path)
+    await _verified(request, endpoint)
     if idempotency_key is None:
         found = [d for d in receiver.deliveries.values() if d.endpoint == endpoint]
     else:
@@ -157,17 +153,14 @@ async def find(endpoint: str, request: Request, idempotency_key: str | None = No
     return JSONResponse({"data": [d.public(str(request.base_url)) for d in found]})
 
 
-async def _one(endpoint: str, delivery_id: str, request: Request) -> Delivery | Response:
-    if (fault := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return fault
+async def _one(endpoint: str, delivery_id: str, request: Request) -> Delivery:
+    await sandbox.enter(PLATFORM, request.url.path)
     verified = await _verified(request, endpoint)
-    if isinstance(verified, Response):
-        return verified
     delivery = receiver.deliveries.get(delivery_id)
     if delivery is None or delivery.endpoint != endpoint:
-        return _error(404, "not_found", f"no delivery {delivery_id!r} at {endpoint!r}")
+        raise Answer(_error(404, "not_found", f"no delivery {delivery_id!r} at {endpoint!r}"))
     if delivery.deleted_at is not None:
-        return _error(410, "gone", f"delivery {delivery_id!r} was deleted at {delivery.deleted_at}")
+        raise Answer(_error(410, "gone", f"delivery {delivery_id!r} was deleted at {delivery.deleted_at}"))
     request.state.body = verified
     return delivery
 
@@ -175,16 +168,12 @@ async def _one(endpoint: str, delivery_id: str, request: Request) -> Delivery | 
 @router.get("/webhook/{endpoint}/deliveries/{delivery_id}")
 async def read(endpoint: str, delivery_id: str, request: Request) -> Response:
     delivery = await _one(endpoint, delivery_id, request)
-    if isinstance(delivery, Response):
-        return delivery
     return JSONResponse(delivery.public(str(request.base_url)))
 
 
 @router.put("/webhook/{endpoint}/deliveries/{delivery_id}")
 async def replace(endpoint: str, delivery_id: str, request: Request) -> Response:
     delivery = await _one(endpoint, delivery_id, request)
-    if isinstance(delivery, Response):
-        return delivery
     try:
         payload = _json(request.state.body)
     except ValueError as e:
@@ -201,8 +190,6 @@ async def replace(endpoint: str, delivery_id: str, request: Request) -> Response
 @router.delete("/webhook/{endpoint}/deliveries/{delivery_id}")
 async def delete(endpoint: str, delivery_id: str, request: Request) -> Response:
     delivery = await _one(endpoint, delivery_id, request)
-    if isinstance(delivery, Response):
-        return delivery
     delivery.deleted_at = sandbox.record(PLATFORM, "retract", {"delivery_id": delivery_id}).at
     return Response(status_code=204)
 

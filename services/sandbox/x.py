@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from oauthlib.oauth1.rfc5849 import signature, utils
 
-from services.sandbox.frame import sandbox
+from services.sandbox.frame import Answer, Fault, PresetArgs, sandbox
 from services.x.counting import MAX_WEIGHTED_LENGTH, weighted_length
 
 PLATFORM = "x"
@@ -119,14 +119,12 @@ async def _authenticate(request: Request) -> XUser | JSONResponse:
     return user
 
 
-async def _gate(request: Request, endpoint: str) -> XUser | Response:
-    """Faults, authentication and the endpoint's rate-limit window, in X's order."""
-    fault = await sandbox.fault(PLATFORM, request.url.path)
-    if fault is not None:
-        return fault
+async def _gate(request: Request, endpoint: str) -> XUser:
+    """Faults, authentication and the endpoint's rate-limit window, in X's order (else ``Answer``)."""
+    await sandbox.enter(PLATFORM, request.url.path)
     user = await _authenticate(request)
     if not isinstance(user, XUser):
-        return user
+        raise Answer(user)
     now = time.time()
     window = state.windows.setdefault((user.id, endpoint), Window(*state.tweet_window))
     day = state.windows.setdefault((user.id, "day"), Window(state.user_day_limit, 86400))
@@ -134,7 +132,7 @@ async def _gate(request: Request, endpoint: str) -> XUser | Response:
         response = _problem(429, "Too Many Requests", "Too Many Requests")
         response.headers.update(window.headers("x-rate-limit"))
         response.headers.update(day.headers("x-user-limit-24hour"))
-        return response
+        raise Answer(response)
     request.state.rate_headers = {**window.headers("x-rate-limit"), **day.headers("x-user-limit-24hour")}
     return user
 
@@ -146,8 +144,6 @@ def _with_limits(request: Request, body: Any, status: int = 200) -> JSONResponse
 @router.post("/2/tweets")
 async def create_tweet(request: Request) -> Response:
     user = await _gate(request, "tweets")
-    if not isinstance(user, XUser):
-        return user
     payload = await request.json()
     text = payload.get("text", "")
     media_ids = (payload.get("media") or {}).get("media_ids", [])
@@ -197,8 +193,6 @@ def _invalid(parameter: str, message: str) -> JSONResponse:
 @router.delete("/2/tweets/{tweet_id}")
 async def delete_tweet(tweet_id: str, request: Request) -> Response:
     user = await _gate(request, "delete")
-    if not isinstance(user, XUser):
-        return user
     tweet = state.tweets.get(tweet_id)
     if tweet is None or tweet["author_id"] != user.id:
         return _with_limits(request, {"data": {"deleted": False}})
@@ -210,16 +204,12 @@ async def delete_tweet(tweet_id: str, request: Request) -> Response:
 @router.get("/2/users/me")
 async def me(request: Request) -> Response:
     user = await _gate(request, "me")
-    if not isinstance(user, XUser):
-        return user
     return _with_limits(request, {"data": {"id": user.id, "name": user.username, "username": user.username}})
 
 
 @router.get("/2/users/{user_id}/tweets")
 async def user_tweets(user_id: str, request: Request) -> Response:
-    user = await _gate(request, "timeline")
-    if not isinstance(user, XUser):
-        return user
+    await _gate(request, "timeline")
     limit = min(int(request.query_params.get("max_results", "10")), 100)
     mine = [t for t in state.tweets.values() if t["author_id"] == user_id]
     newest = sorted(mine, key=lambda t: int(t["id"]), reverse=True)[:limit]
@@ -236,8 +226,6 @@ async def user_tweets(user_id: str, request: Request) -> Response:
 @router.post("/2/media/upload/initialize")
 async def media_initialize(request: Request) -> Response:
     user = await _gate(request, "media")
-    if not isinstance(user, XUser):
-        return user
     body = await request.json()
     media_id = str(next(state.ids))
     state.media[media_id] = {
@@ -258,9 +246,7 @@ async def media_initialize(request: Request) -> Response:
 
 @router.post("/2/media/upload/{media_id}/append")
 async def media_append(media_id: str, request: Request) -> Response:
-    user = await _gate(request, "media")
-    if not isinstance(user, XUser):
-        return user
+    await _gate(request, "media")
     media = state.media.get(media_id)
     if media is None or media["state"] != "uploading":
         return _invalid("media_id", "Unknown or finalized media_id.")
@@ -276,9 +262,7 @@ async def media_append(media_id: str, request: Request) -> Response:
 
 @router.post("/2/media/upload/{media_id}/finalize")
 async def media_finalize(media_id: str, request: Request) -> Response:
-    user = await _gate(request, "media")
-    if not isinstance(user, XUser):
-        return user
+    await _gate(request, "media")
     media = state.media.get(media_id)
     if media is None or media["received"] != media["total_bytes"]:
         return _invalid("media_id", "Segments do not add up to total_bytes.")
@@ -301,9 +285,7 @@ async def media_finalize(media_id: str, request: Request) -> Response:
 
 @router.get("/2/media/upload")
 async def media_status(request: Request) -> Response:
-    user = await _gate(request, "media")
-    if not isinstance(user, XUser):
-        return user
+    await _gate(request, "media")
     media = state.media.get(request.query_params.get("media_id", ""))
     if media is None:
         return _invalid("media_id", "Unknown media_id.")
@@ -337,11 +319,44 @@ async def set_limits(limit: int, seconds: int = 900) -> dict[str, int]:
     return {"limit": limit, "seconds": seconds}
 
 
+def _preset_expired_token(args: PresetArgs) -> Fault:
+    # X answers a revoked or expired token with 401 problem JSON (response-codes-and-errors).
+    body = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+    return Fault(args.platform, 401, body)
+
+
+def _preset_rate_limit(args: PresetArgs) -> Fault:
+    # 429 with the window's x-rate-limit-* headers; the reset is epoch seconds (rate-limits docs).
+    reset = int(args.now.timestamp()) + args.reset_after_s
+    body = {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}
+    headers = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
+    return Fault(args.platform, 429, body, headers)
+
+
+def _preset_server_error(args: PresetArgs) -> Fault:
+    body = {
+        "title": "Service Unavailable",
+        "detail": "Service Unavailable",
+        "type": "about:blank",
+        "status": 503,
+    }
+    return Fault(args.platform, 503, body)
+
+
+sandbox.register_presets(
+    PLATFORM,
+    {
+        "expired_token": _preset_expired_token,
+        "rate_limit": _preset_rate_limit,
+        "server_error": _preset_server_error,
+    },
+)
 sandbox.on_reset(lambda: state.__init__())  # type: ignore[misc]
 sandbox.register_card(
     PLATFORM,
     """<p><strong>@{{ data.username }}</strong>
-{% if data.in_reply_to_tweet_id %}<span class="meta">↳ trả lời {{ data.in_reply_to_tweet_id }}</span>{% endif %}</p>
+{% if data.in_reply_to_tweet_id %}
+<span class="meta">↳ trả lời {{ data.in_reply_to_tweet_id }}</span>{% endif %}</p>
 <p style="white-space: pre-wrap">{{ data.text }}</p>
 {% if data.media_ids %}<p class="meta">{{ data.media_ids | length }} ảnh/video đính kèm</p>{% endif %}
 <p class="meta">post {{ data.id }} · {{ data.created_at }}</p>""",

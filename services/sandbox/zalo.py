@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.sandbox.frame import sandbox
+from services.sandbox.frame import Answer, Fault, PresetArgs, PresetBuilder, sandbox
 
 PLATFORM = "zalo"
 ACCESS_TTL = timedelta(seconds=90_000)
@@ -33,6 +33,9 @@ router = APIRouter(prefix="/zalo", tags=["Zalo OA emulator"])
 
 TITLE_MAX, AUTHOR_MAX, DESCRIPTION_MAX = 150, 50, 300
 VIDEO_MAX_BYTES = 50 * 1024 * 1024
+# upload_video/verify statuses as public clients read them: 1 usable, 2 locked, 3 processing,
+# 4 failed, 5 deleted.
+VIDEO_READY, VIDEO_PROCESSING = 1, 3
 
 
 @dataclass
@@ -84,27 +87,24 @@ def issue_pair(app: App) -> dict[str, str]:
     }
 
 
-async def _authorize(request: Request) -> App | Response:
-    fault = await sandbox.fault(PLATFORM, request.url.path)
-    if fault is not None:
-        return fault
+async def _authorize(request: Request) -> App:
+    """Faults, then the OA's access token (else ``Answer`` with Zalo's error)."""
+    await sandbox.enter(PLATFORM, request.url.path)
     token = request.headers.get("access_token", "")
     for app in state.apps.values():
         expiry = app.access_tokens.get(token)
         if expiry is None:
             continue
         if expiry <= sandbox.now():
-            return error(-124, "Access token has expired")
+            raise Answer(error(-124, "Access token has expired"))
         return app
-    return error(-216, "Access token is invalid")
+    raise Answer(error(-216, "Access token is invalid"))
 
 
 @router.post("/oauth/v4/oa/access_token")
 async def access_token(request: Request) -> Response:
     """OAuth v4: exchange a refresh token (single-use) for a new pair."""
-    fault = await sandbox.fault(PLATFORM, request.url.path)
-    if fault is not None:
-        return fault
+    await sandbox.enter(PLATFORM, request.url.path)
     form = await request.form()
     app = state.apps.get(str(form.get("app_id", "")))
     if app is None or request.headers.get("secret_key") != app.secret_key:
@@ -131,14 +131,21 @@ async def access_token(request: Request) -> Response:
 
 def _check_article(body: dict[str, Any]) -> JSONResponse | None:
     """Refuse what Zalo refuses, naming the field (limits: services/zalo/README.md)."""
+    if body.get("type") not in {"normal", "video"}:
+        return error(-201, "type accept only 2 value normal and video.")
+    required = {"title", "author"} if body["type"] == "normal" else {"title"}
     for name, limit in (("title", TITLE_MAX), ("author", AUTHOR_MAX), ("description", DESCRIPTION_MAX)):
         value = body.get(name) or ""
-        if name in {"title", "author"} and not value:
+        if name in required and not value:
             return error(-201, f"{name} is required")
         if len(value) > limit:
             return error(-201, f"{name} exceeds {limit} characters")
-    if body.get("type") not in {"normal", "video"}:
-        return error(-201, "type accept only 2 value normal and video.")
+    if body["type"] == "video":  # video_id + avatar (zalo-java-sdk CreateVideoArticle.java)
+        ready = {v["video_id"] for v in state.videos.values() if v["status"] == VIDEO_READY}
+        if body.get("video_id") not in ready:
+            return error(-201, "video_id is invalid or the video is not processed yet")
+        if not body.get("avatar"):
+            return error(-201, "avatar is required")
     if body.get("type") == "normal" and not body.get("body"):
         return error(-201, "body is required")
     for item in body.get("body") or []:
@@ -150,8 +157,6 @@ def _check_article(body: dict[str, Any]) -> JSONResponse | None:
 @router.post("/openapi/v2.0/article/create")
 async def article_create(request: Request) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     body = await request.json()
     refused = _check_article(body)
     if refused is not None:
@@ -165,8 +170,6 @@ async def article_create(request: Request) -> Response:
 async def article_verify(request: Request) -> Response:
     """Creation is asynchronous: -214 until the article is ready, then its id."""
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     token = (await request.json()).get("token", "")
     job = state.pending.get(token)
     if job is None:
@@ -191,8 +194,6 @@ async def article_verify(request: Request) -> Response:
 @router.post("/openapi/v2.0/article/update")
 async def article_update(request: Request) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     body = await request.json()
     article = state.articles.get(body.get("id", ""))
     if article is None or article["oa_id"] != app.oa_id:
@@ -208,8 +209,6 @@ async def article_update(request: Request) -> Response:
 @router.post("/openapi/v2.0/article/remove")
 async def article_remove(request: Request) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     article_id = (await request.json()).get("id", "")
     article = state.articles.get(article_id)
     if article is None or article["oa_id"] != app.oa_id:
@@ -224,8 +223,6 @@ async def article_getslice(
     request: Request, offset: int = 0, limit: int = 10, type: str = "normal"
 ) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     if type not in {"normal", "video"}:
         return error(-201, "type accept only 2 value normal and video.")
     mine = [a for a in state.articles.values() if a["oa_id"] == app.oa_id and a["type"] == type]
@@ -248,8 +245,6 @@ async def article_getslice(
 @router.get("/openapi/v2.0/article/getdetail")
 async def article_getdetail(request: Request, id: str) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     article = state.articles.get(id)
     if article is None or article["oa_id"] != app.oa_id:
         return error(-201, "article id is invalid")
@@ -258,9 +253,7 @@ async def article_getdetail(request: Request, id: str) -> Response:
 
 @router.post("/openapi/v2.0/article/upload_video/preparevideo")
 async def video_prepare(request: Request) -> Response:
-    app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
+    await _authorize(request)
     form = await request.form()
     upload = form["file"]
     digest, size = hashlib.sha256(), 0
@@ -274,7 +267,9 @@ async def video_prepare(request: Request) -> Response:
         "video_id": f"v{next(state.ids)}",
         "size": size,
         "sha256": digest.hexdigest(),
+        "content_type": upload.content_type,  # type: ignore[union-attr]
         "polls": 0,
+        "status": VIDEO_PROCESSING,
     }
     sandbox.record(PLATFORM, "video", state.videos[token])
     return ok({"token": token})
@@ -282,19 +277,20 @@ async def video_prepare(request: Request) -> Response:
 
 @router.get("/openapi/v2.0/article/upload_video/verify")
 async def video_verify(request: Request) -> Response:
-    """Status 1 = processing, 2 = ready (the SDKs poll until ready)."""
-    app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
+    """Status 3 (processing) until the video is ready, then 1 with its ``video_id``."""
+    await _authorize(request)
     video = state.videos.get(request.headers.get("token", ""))
     if video is None:
         return error(-201, "token is invalid")
     video["polls"] += 1
-    ready = video["polls"] > state.verify_polls_before_ready
+    if video["polls"] > state.verify_polls_before_ready:
+        video["status"] = VIDEO_READY
+    ready = video["status"] == VIDEO_READY
     return ok(
         {
             "video_id": video["video_id"],
-            "status": 2 if ready else 1,
+            "status": video["status"],
+            "convert_percent": 100 if ready else 50,
             "status_message": "Video is ready" if ready else "Video is processing",
         }
     )
@@ -303,8 +299,6 @@ async def video_verify(request: Request) -> Response:
 @router.post("/openapi/v2.0/oa/quota/message")
 async def quota(request: Request) -> Response:
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     return ok({"remain": app.quota_remaining, "total": 1000})
 
 
@@ -312,8 +306,6 @@ async def quota(request: Request) -> Response:
 async def broadcast(request: Request) -> Response:
     """A broadcast of an article to followers (template ``media``, ``media_type: article``)."""
     app = await _authorize(request)
-    if not isinstance(app, App):
-        return app
     body = await request.json()
     elements = body.get("message", {}).get("attachment", {}).get("payload", {}).get("elements", [])
     if (
@@ -349,13 +341,34 @@ async def expire_access_tokens(app_id: str) -> dict[str, int]:
     return {"expired": len(app.access_tokens)}
 
 
+def _zalo_error(code: int, message: str) -> PresetBuilder:
+    """Zalo's faults come as HTTP 200 with the code in the body."""
+    return lambda args: Fault(args.platform, 200, {"error": code, "message": message})
+
+
+def _preset_server_error(args: PresetArgs) -> Fault:
+    # Zalo documents no code for an outage: its gateway answers HTTP 5xx.
+    return Fault(args.platform, 503, {"error": -1, "message": "Service unavailable"})
+
+
+sandbox.register_presets(
+    PLATFORM,
+    {
+        "expired_token": _zalo_error(-124, "Access token has expired"),
+        "rate_limit": _zalo_error(-32, "Exceeded the limit of requests"),
+        "server_error": _preset_server_error,
+    },
+)
 sandbox.on_reset(lambda: state.__init__())  # type: ignore[misc]
 sandbox.register_card(
     PLATFORM,
-    """{% if data.cover %}<p><img src="{{ data.cover.photo_url | http_url }}" alt="" style="max-width:100%"></p>{% endif %}
+    """{% if data.cover %}
+<p><img src="{{ data.cover.photo_url | http_url }}" alt="" style="max-width:100%"></p>{% endif %}
 <h3>{{ data.title }}</h3>
 <p class="meta">{{ data.author }}</p>
 <p><em>{{ data.description }}</em></p>
+{% if data.avatar %}<p><img src="{{ data.avatar | http_url }}" alt="" style="max-width:100%"></p>
+<p class="meta">▶ video {{ data.video_id }}</p>{% endif %}
 {% for item in data.body or [] %}
   {% if item.type == "text" %}<p>{{ item.content }}</p>
   {% elif item.type == "image" %}<figure><img src="{{ item.url | http_url }}" alt="{{ item.caption }}"

@@ -67,7 +67,10 @@ class WebhookAdapter(ChannelAdapter):
     # Slack truncates message text after 40,000 characters
     # (api.slack.com/changelog/2018-04-truncating-really-long-messages): the smallest common
     # limit of the chat bots a webhook feeds. Counted in code points of the NFC text.
-    limits = Limits(text_max=40_000, title_max=500, requests_per_period=(10, 1.0))
+    # Media travel as presigned links, not bytes: any type and size, as many as a content holds (50).
+    limits = Limits(
+        text_max=40_000, title_max=500, max_images=50, max_videos=50, requests_per_period=(10, 1.0)
+    )
     supports_update: ClassVar[bool] = True
 
     def __init__(self, context: Context, settings: WebhookSettings | None = None) -> None:

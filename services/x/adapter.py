@@ -22,6 +22,8 @@ from loa.channels import (
     register,
 )
 from loa.events import Content, MediaRef, Target
+from loa.media import PROFILES, RenditionError
+from loa.media.fit import fit_image
 from services.x.client import XClient, run
 from services.x.counting import MAX_WEIGHTED_LENGTH, weighted_length
 from services.x.settings import XSettings
@@ -30,6 +32,8 @@ from services.x.threads import UnsplittableError, split_thread
 # Media limits: images ≤ 5 MB, up to 4 per post; one video ≤ 512 MB or one GIF ≤ 15 MB
 # (docs.x.com/x-api/media/quickstart/best-practices).
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+IMAGE_PROFILE = PROFILES["x_image"]  # a JPEG of at most 5 MB and 4096 px a side
+IMAGE_MAX_BYTES = IMAGE_PROFILE.max_bytes
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _NOT_HASHTAG = re.compile(r"[^\w]+")
 
@@ -46,7 +50,7 @@ class XAdapter(ChannelAdapter):
         text_max=MAX_WEIGHTED_LENGTH,
         count=weighted_length,
         media_types=IMAGE_TYPES | VIDEO_TYPES,
-        image_max_bytes=5 * 1024 * 1024,
+        image_max_bytes=IMAGE_MAX_BYTES,
         video_max_bytes=512 * 1024 * 1024,
         max_images=4,
         max_videos=1,
@@ -65,7 +69,7 @@ class XAdapter(ChannelAdapter):
         ).hexdigest()
         key = (account.name, fingerprint)  # new credentials → a new client
         if key not in self._clients:
-            self._clients[key] = XClient(account, self.settings.x_api_url)
+            self._clients[key] = XClient(account, self.settings.x_api_url, self.settings.x_timeout_s)
         return self._clients[key]
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
@@ -76,7 +80,7 @@ class XAdapter(ChannelAdapter):
             parts = split_thread(body)
         except UnsplittableError as e:
             raise PermanentError(f"text: {e}") from e
-        media = _choose_media(content.media)
+        media = [await self._fit(m) for m in _choose_media(content.media)]
         marker = hashlib.sha256(f"{content.id}:{content.version}:{account.name}".encode()).hexdigest()[:16]
         return Post(
             content_id=content.id,
@@ -151,6 +155,15 @@ class XAdapter(ChannelAdapter):
         client = self._client(account)
         for tweet_id in reversed(list(previous.extra.get("tweet_ids", [previous.external_id]))):
             await run(client.delete, tweet_id)
+
+    async def _fit(self, media: MediaRef) -> MediaRef:
+        """An image over 5 MB is re-encoded to fit (an animated GIF is left to the limits check)."""
+        if media.content_type == "image/gif" or not media.is_image or media.size <= IMAGE_MAX_BYTES:
+            return media
+        try:
+            return await fit_image(self.context.media, media, IMAGE_PROFILE)
+        except RenditionError as e:
+            raise PermanentError(f"media: {e}") from e
 
     def _chunks(self, media: MediaRef) -> Iterator[bytes]:
         return self.context.media.iter_bytes(media.key, chunk=self.settings.x_media_chunk_bytes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -21,18 +22,23 @@ API_HOST = "https://api.twitter.com"
 MEDIA_STATUS_WAIT_MAX_S = 5.0
 _ID = re.compile(r"/\d+")
 
+# At DEBUG these log what must never be logged: oauthlib/requests_oauthlib the consumer key and
+# access token they sign with, tweepy the request headers (a Bearer token with OAuth 2.0).
+for _name in ("oauthlib", "requests_oauthlib", "tweepy"):
+    logging.getLogger(_name).setLevel(logging.INFO)
+
 
 class XClient:
     """tweepy's ``Client`` (API v2) for posts; its session and OAuth 1.0a signer for media."""
 
-    def __init__(self, account: Account, base_url: str) -> None:
+    def __init__(self, account: Account, base_url: str, timeout: float = 30.0) -> None:
         keys = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
         missing = [k for k in keys if k not in account.credentials]
         if missing:
             raise AuthError(f"X account {account.name} lacks credentials: {', '.join(missing)}")
         self._keys = {k: account.secret(k) for k in keys}
         self.client = tweepy.Client(**self._keys, return_type=requests.Response)
-        route(self.client.session, base_url)
+        route(self.client.session, base_url, timeout)
         self.blocked_until: dict[str, datetime] = {}
         """Per endpoint (``POST /2/tweets``...): no call before this time, its window is spent."""
         self._user_id: str | None = None

@@ -16,3 +16,4 @@ class XSettings(PublisherSettings):
         default=4 * 1024 * 1024, le=5 * 1024 * 1024, description="≤ 5 MB per APPEND"
     )
     x_status_poll_max: int = Field(default=60, description="STATUS polls before a video counts as stuck")
+    x_timeout_s: float = Field(default=30.0, gt=0, description="per HTTP call (tweepy sets none)")

@@ -28,21 +28,22 @@ def _tokens(sentence: str) -> list[str]:
     return tokens
 
 
-def _pack(units: list[str], budget: int, joiner: str) -> list[str]:
-    """Greedily pack units into chunks whose weighted length stays within ``budget``."""
+def _pack(units: list[str], budget: int, *, words: bool = False) -> list[str]:
+    """Greedily pack sentences (or, with ``words``, words) into chunks within ``budget``; a
+    sentence longer than one post is packed word by word."""
     chunks: list[str] = []
     current = ""
     for unit in units:
-        candidate = f"{current}{joiner}{unit}" if current else unit
+        candidate = f"{current} {unit}" if current else unit
         if weighted_length(candidate) <= budget:
             current = candidate
             continue
         if current:
             chunks.append(current)
         if weighted_length(unit) > budget:
-            if joiner == " ":
+            if words:
                 raise UnsplittableError(f"a word or link is longer than one post: {unit[:40]!r}...")
-            chunks.extend(_pack(_tokens(unit), budget, " "))
+            chunks.extend(_pack(_tokens(unit), budget, words=True))
             current = chunks.pop()
         else:
             current = unit
@@ -58,7 +59,7 @@ def split_thread(text: str, limit: int = MAX_WEIGHTED_LENGTH) -> list[str]:
         return [text]
     sentences = [s for s in _SENTENCE_END.split(text) if s]
     # The numbering " (nn/nn)" takes at most 8; reserve it, then number.
-    parts = _pack(sentences, limit - 8, " ")
+    parts = _pack(sentences, limit - 8)
     if len(parts) > _MAX_PARTS:
         raise UnsplittableError(f"the text needs {len(parts)} posts; at most {_MAX_PARTS} are sent")
     total = len(parts)

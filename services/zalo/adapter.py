@@ -14,6 +14,7 @@ from minio.commonconfig import CopySource
 from loa.channels import (
     Account,
     ChannelAdapter,
+    LimitError,
     Limits,
     PermanentError,
     Post,
@@ -21,15 +22,26 @@ from loa.channels import (
     TransientError,
     register,
 )
-from loa.events import Content, MediaRef, Target
+from loa.events import Content, ContentKind, MediaRef, Target
+from loa.media import PROFILES, RenditionError
+from loa.media.fit import fit_image
 from loa.text import count_code_points
 from services.zalo.api import TokenRejectedError, ZaloApi
 from services.zalo.body import to_items
 from services.zalo.settings import ZaloSettings
 from services.zalo.tokens import TokenManager
+from services.zalo.video import (
+    STATUS_FAILED,
+    STATUS_READY,
+    VIDEO_MAX_BYTES,
+    VIDEO_TYPES,
+    SizedStream,
+)
 
 TITLE_MAX, AUTHOR_MAX, DESCRIPTION_MAX = 150, 50, 300
 VERIFY_FIRST_WAIT_S = 0.2
+IMAGE_PROFILE = PROFILES["zalo_image"]  # a JPEG of at most 1 MB and 2048 px a side
+IMAGE_MAX_BYTES = IMAGE_PROFILE.max_bytes  # Zalo's image limit (issue 8; unconfirmed, see README)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -39,14 +51,29 @@ def shorten(text: str, limit: int) -> str:
     return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
 
 
+def _refuse_over(field: str, value: str, limit: int, what: str = "") -> None:
+    n = count_code_points(value)
+    if n > limit:
+        where = f" ({what})" if what else ""
+        raise LimitError(f"{field}: {n} characters{where}; Zalo allows {limit}")
+
+
+def _check_video(video: MediaRef) -> None:
+    if video.content_type not in VIDEO_TYPES:
+        raise LimitError(f"media: Zalo takes MP4 or AVI videos, not {video.content_type}")
+    if video.size > VIDEO_MAX_BYTES:
+        raise LimitError(f"media: the video has {video.size} bytes; Zalo allows {VIDEO_MAX_BYTES} (50 MB)")
+
+
 @register
 class ZaloAdapter(ChannelAdapter):
     name: ClassVar[str] = "zalo"
     limits: ClassVar[Limits] = Limits(
         title_max=TITLE_MAX,
         text_max=DESCRIPTION_MAX,
-        media_types=frozenset({"image/jpeg", "image/png", "video/mp4", "video/x-msvideo"}),
-        video_max_bytes=50 * 1024 * 1024,
+        media_types=frozenset({"image/jpeg", "image/png", *VIDEO_TYPES}),
+        image_max_bytes=IMAGE_MAX_BYTES,
+        video_max_bytes=VIDEO_MAX_BYTES,
         max_images=20,
         max_videos=1,
         requests_per_period=(10, 1.0),
@@ -55,7 +82,7 @@ class ZaloAdapter(ChannelAdapter):
 
     def __init__(self, context: Any, settings: ZaloSettings | None = None) -> None:
         super().__init__(context, settings or ZaloSettings())
-        self.http = httpx.AsyncClient(timeout=60)
+        self.http = httpx.AsyncClient(timeout=self.settings.zalo_timeout_s)
         self.api = ZaloApi(self.http, self.settings.zalo_openapi_url)
         self.tokens = TokenManager(
             self.http,
@@ -77,6 +104,13 @@ class ZaloAdapter(ChannelAdapter):
             return await self.api.call(method, path, token, **kwargs)
 
     # -- rendering ---------------------------------------------------------------------------
+    async def _fit(self, media: MediaRef) -> MediaRef:
+        """An image over 1 MB is re-encoded as a JPEG that fits."""
+        try:
+            return await fit_image(self.context.media, media, IMAGE_PROFILE)
+        except RenditionError as e:
+            raise PermanentError(f"media: {e}") from e
+
     def _public_image(self, media: MediaRef) -> str:
         """Zalo fetches images by URL: copy into the public website bucket under its hash."""
         store = self.context.media
@@ -86,6 +120,9 @@ class ZaloAdapter(ChannelAdapter):
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         title = target.title or content.title
+        _refuse_over("title", title, TITLE_MAX)
+        if target.text is not None:  # an override is the editor's words: refused, never cut
+            _refuse_over("text", target.text, DESCRIPTION_MAX, "Zalo's description")
         author = str(account.options.get("author") or content.unit)
         if count_code_points(author) > AUTHOR_MAX:
             raise PermanentError(
@@ -93,24 +130,41 @@ class ZaloAdapter(ChannelAdapter):
                 f"Zalo allows {AUTHOR_MAX} (set the account option 'author')"
             )
         link = self.context.canonical_url(content)
-        images = {m.key: m for m in content.media if m.is_image}
-        cover = next(iter(images.values()), None)
+        images = {m.key: await self._fit(m) for m in content.media if m.is_image}  # by original key
+        cover = next(iter(images), None)
         urls = {key: await asyncio.to_thread(self._public_image, m) for key, m in images.items()}
         items = to_items(content.body, lambda src: urls.get(src.removeprefix("loa-media:")))
-        videos = [m for m in content.media if m.is_video]
-        # The canonical link closes the body: readers find the source, find_existing the marker.
-        items.append({"type": "text", "content": f"Nguồn: {link}"})
-        payload: dict[str, Any] = {
-            "type": "video" if content.kind == "video" and videos else "normal",
-            "title": title,
-            "author": author,
-            "description": shorten(target.text or content.summary or title, DESCRIPTION_MAX),
-            "body": items,
-            "status": "show",
-            "comment": str(account.options.get("comment", "show")),
-        }
-        if cover is not None:
-            payload["cover"] = {"cover_type": "photo", "photo_url": urls[cover.key], "status": "show"}
+        videos = [m for m in content.media if m.is_video] if content.kind == ContentKind.VIDEO else []
+        description = shorten(target.text or content.summary or title, DESCRIPTION_MAX)
+        comment = str(account.options.get("comment", "show"))
+        if videos:
+            _check_video(videos[0])
+            if cover is None:
+                raise LimitError("media: a Zalo video article needs an image for its avatar (cover)")
+            # type "video": title, description, video_id (set at publish), avatar, comment
+            # (zaloplatform/zalo-java-sdk CreateVideoArticle.java); no author, no body.
+            payload: dict[str, Any] = {
+                "type": "video",
+                "title": title,
+                "description": description,
+                "avatar": urls[cover],
+                "status": "show",
+                "comment": comment,
+            }
+        else:
+            # The canonical link closes the body: readers find the source, find_existing the marker.
+            items.append({"type": "text", "content": f"Nguồn: {link}"})
+            payload = {
+                "type": "normal",
+                "title": title,
+                "author": author,
+                "description": description,
+                "body": items,
+                "status": "show",
+                "comment": comment,
+            }
+            if cover is not None:
+                payload["cover"] = {"cover_type": "photo", "photo_url": urls[cover], "status": "show"}
         return Post(
             content_id=content.id,
             version=content.version,
@@ -118,7 +172,7 @@ class ZaloAdapter(ChannelAdapter):
             account=account.name,
             marker=link,
             title=title,
-            texts=[payload["description"]],
+            texts=[description],
             media=videos[:1] + list(images.values()),
             payload={"article": payload, "notify_followers": bool(target.options.get("notify_followers"))},
             due_at=content.publish_at,
@@ -127,7 +181,10 @@ class ZaloAdapter(ChannelAdapter):
     # -- publishing ----------------------------------------------------------------------------
     async def publish(self, post: Post, account: Account) -> PublishResult:
         if "create_token" not in post.progress:
-            created = await self._call(account, "POST", "/v2.0/article/create", json=post.payload["article"])
+            article = dict(post.payload["article"])
+            if article["type"] == "video":
+                article["video_id"] = await self._video_id(post, account)
+            created = await self._call(account, "POST", "/v2.0/article/create", json=article)
             post.progress["create_token"] = created["token"]
             await self.context.save_progress(post)  # a restart verifies this token, never re-creates
         article_id = await self._verify(account, post.progress["create_token"])
@@ -155,6 +212,60 @@ class ZaloAdapter(ChannelAdapter):
             await asyncio.sleep(wait)
             wait = min(wait * 2, 5.0)
         raise TransientError("Zalo is still processing the article; verifying again later", code=-214)
+
+    # -- video articles -------------------------------------------------------------------------
+    async def _video_id(self, post: Post, account: Account) -> str:
+        """Upload once (the upload token is saved before anything else), then wait for Zalo."""
+        if "video_id" in post.progress:
+            return str(post.progress["video_id"])
+        if "video_token" not in post.progress:
+            post.progress["video_token"] = await self._upload_video(account, post.media[0])
+            await self.context.save_progress(post)  # a restart polls this upload, never uploads twice
+        post.progress["video_id"] = await self._wait_for_video(account, post.progress["video_token"])
+        await self.context.save_progress(post)
+        return str(post.progress["video_id"])
+
+    async def _upload_video(self, account: Account, video: MediaRef) -> str:
+        """``preparevideo``, streamed from MinIO (reopened if Zalo refuses the token once)."""
+        token, account = await self.tokens.token(account)
+        name = f"{video.sha256[:16]}.{VIDEO_TYPES[video.content_type]}"
+        for attempt in (1, 2):
+            raw = await asyncio.to_thread(self.context.media.open, video.key)
+            stream = SizedStream(raw, video.size)
+            try:
+                uploaded = await self.api.call(
+                    "POST",
+                    "/v2.0/article/upload_video/preparevideo",
+                    token,
+                    files={"file": (name, stream, video.content_type)},
+                    timeout=self.settings.zalo_upload_timeout_s,
+                )
+                return str(uploaded["token"])
+            except TokenRejectedError:
+                if attempt == 2:
+                    raise
+                token, account = await self.tokens.refresh(account, rejected=token)
+            finally:
+                stream.close()
+        raise AssertionError("unreachable")
+
+    async def _wait_for_video(self, account: Account, upload_token: str) -> str:
+        wait = VERIFY_FIRST_WAIT_S
+        for _ in range(self.settings.zalo_verify_attempts):
+            info = await self._call(
+                account, "GET", "/v2.0/article/upload_video/verify", headers={"token": upload_token}
+            )
+            status = int(info.get("status", 0))
+            if status == STATUS_READY:
+                return str(info["video_id"])
+            if status in STATUS_FAILED:
+                raise PermanentError(
+                    f"media: Zalo {STATUS_FAILED[status]} the video ({info.get('status_message', '')})",
+                    code=f"video_status_{status}",
+                )
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 5.0)
+        raise TransientError("Zalo is still processing the video; checking again later", code="video")
 
     async def _result(self, account: Account, article_id: str) -> PublishResult:
         detail = await self._call(account, "GET", "/v2.0/article/getdetail", params={"id": article_id})
@@ -186,6 +297,9 @@ class ZaloAdapter(ChannelAdapter):
                 return await self._result(account, await self._verify(account, post.progress["create_token"]))
             except PermanentError:
                 pass  # the token is unknown: the create never reached Zalo
+        video = post.payload["article"]["type"] == "video"
+        if video and "video_id" not in post.progress:
+            return None  # an article is created only with a processed video, saved as progress first
         for offset in range(0, 50, 10):  # getslice answers at most 10 a call
             page = await self._call(
                 account,
@@ -199,19 +313,22 @@ class ZaloAdapter(ChannelAdapter):
                 detail = await self._call(
                     account, "GET", "/v2.0/article/getdetail", params={"id": media["id"]}
                 )
-                if any(post.marker in str(item.get("content", "")) for item in detail.get("body", [])):
+                if (video and detail.get("video_id") == post.progress["video_id"]) or any(
+                    post.marker in str(item.get("content", "")) for item in detail.get("body") or []
+                ):
                     return PublishResult(external_id=str(media["id"]), url=detail.get("url"))
             if offset + 10 >= int(page.get("total", 0)):
                 break
         return None
 
     async def update(self, post: Post, previous: PublishResult, account: Account) -> PublishResult:
-        await self._call(
-            account,
-            "POST",
-            "/v2.0/article/update",
-            json={"id": previous.external_id, **post.payload["article"]},
-        )
+        article = {"id": previous.external_id, **post.payload["article"]}
+        if article["type"] == "video":  # the text changes; the video stays (a new one = a new article)
+            detail = await self._call(
+                account, "GET", "/v2.0/article/getdetail", params={"id": previous.external_id}
+            )
+            article["video_id"] = detail["video_id"]
+        await self._call(account, "POST", "/v2.0/article/update", json=article)
         return previous
 
     async def retract(self, previous: PublishResult, account: Account) -> None:

@@ -9,6 +9,7 @@ and HTTP 5xx → ``TransientError``; other negative codes (e.g. -201 invalid par
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,10 @@ from loa.channels import AuthError, ChannelError, PermanentError, TransientError
 
 TOKEN_ERRORS = frozenset({-216, -124})
 TRANSIENT_ERRORS = frozenset({-32, -214, -100})
+RATE_LIMIT_ERROR = -32
+RATE_LIMIT_WAIT = timedelta(seconds=60)
+"""Zalo's -32 carries no reset time; retry after a minute (its app limits are per minute and per
+day; a spent daily quota just fails again and waits again)."""
 
 
 class TokenRejectedError(AuthError):
@@ -27,6 +32,8 @@ def to_error(code: int, message: str, excerpt: str) -> ChannelError:
     text = f"Zalo error {code}: {message}"
     if code in TOKEN_ERRORS:
         return TokenRejectedError(text, code=code, excerpt=excerpt)
+    if code == RATE_LIMIT_ERROR:
+        return TransientError(text, code=code, excerpt=excerpt, retry_at=datetime.now(UTC) + RATE_LIMIT_WAIT)
     if code in TRANSIENT_ERRORS:
         return TransientError(text, code=code, excerpt=excerpt)
     return PermanentError(text, code=code, excerpt=excerpt)

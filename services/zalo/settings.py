@@ -21,3 +21,5 @@ class ZaloSettings(PublisherSettings):
         default=14, description="warn this long before a refresh token expires"
     )
     zalo_verify_attempts: int = Field(default=20, description="article/verify polls before giving up for now")
+    zalo_timeout_s: float = Field(default=60.0, gt=0, description="per API call (uploads excepted)")
+    zalo_upload_timeout_s: float = Field(default=600.0, gt=0, description="per video upload")

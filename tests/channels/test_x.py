@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import io
 import logging
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -234,3 +235,19 @@ async def test_update_is_unsupported_unless_corrections_are_replies(
     assert correction["in_reply_to_tweet_id"] == result.external_id
     assert correction["text"].startswith("Đính chính: ")
     assert isinstance(updated, PublishResult)
+
+
+async def test_an_image_over_5_mb_is_re_encoded_and_the_fitted_one_uploaded(
+    adapter: XAdapter, account: Account, media_store: MediaStore, sandbox_url: str
+) -> None:
+    data = io.BytesIO()
+    Image.frombytes("RGB", (2200, 1800), os.urandom(2200 * 1800 * 3)).save(data, "PNG", compress_level=1)
+    stored = media_store.put_stream(io.BytesIO(data.getvalue()), "image/png")
+    assert stored.size > 5 * 1024 * 1024
+    ref = MediaRef(key=stored.key, sha256=stored.sha256, content_type="image/png", size=stored.size)
+    content = _content(media=[ref])
+    post = await adapter.render(content, content.targets[0], account)
+    [fitted] = post.media
+    assert fitted.content_type == "image/jpeg" and fitted.size <= 5 * 1024 * 1024
+    await adapter.publish(post, account)
+    assert _records(sandbox_url, "media")[-1]["sha256"] == fitted.sha256

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
+import os
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -85,8 +87,12 @@ def context(settings: LoaSettings) -> Context:
 
 @pytest.fixture
 async def adapter(sandbox_url: str, context: Context) -> AsyncIterator[ZaloAdapter]:
-    adapter = ZaloAdapter(context, ZaloSettings(zalo_openapi_url=f"{sandbox_url}/zalo/openapi",
-                                                zalo_oauth_url=f"{sandbox_url}/zalo/oauth"))
+    adapter = ZaloAdapter(
+        context,
+        ZaloSettings(
+            zalo_openapi_url=f"{sandbox_url}/zalo/openapi", zalo_oauth_url=f"{sandbox_url}/zalo/oauth"
+        ),
+    )
     yield adapter
     await adapter.aclose()
 
@@ -95,26 +101,40 @@ def _image(context: Context, color: str) -> MediaRef:
     data = io.BytesIO()
     Image.new("RGB", (640, 360), color).save(data, "JPEG")
     stored = context.media.put_stream(io.BytesIO(data.getvalue()), "image/jpeg")
-    return MediaRef(key=stored.key, sha256=stored.sha256, content_type="image/jpeg", size=stored.size,
-                    alt="Quang cảnh hội nghị")
+    return MediaRef(
+        key=stored.key,
+        sha256=stored.sha256,
+        content_type="image/jpeg",
+        size=stored.size,
+        alt="Quang cảnh hội nghị",
+    )
 
 
 def _content(context: Context, **changes: Any) -> Content:
     cover, inline = _image(context, "darkred"), _image(context, "navy")
     base: dict[str, Any] = {
-        "id": f"tb-{uuid.uuid4().hex[:10]}", "version": 1, "title": "Đồng bộ dữ liệu dân cư phục vụ chuyển đổi số",
+        "id": f"tb-{uuid.uuid4().hex[:10]}",
+        "version": 1,
+        "title": "Đồng bộ dữ liệu dân cư phục vụ chuyển đổi số",
         "summary": "Bộ Công an phối hợp các bộ, ngành đẩy mạnh khai thác dữ liệu dân cư.",
-        "body": f"<p>Đoạn mở đầu về Đề án 06.</p><p><img src=\"loa-media:{inline.key}\" alt=\"Ảnh minh họa\"></p>"
-                "<p>Đoạn kết luận.</p>",
-        "unit": "Cục Báo chí", "approved_by": "Trần Thị Đào", "approved_at": datetime.now(UTC),
-        "media": [cover, inline], "targets": [Target(channel="zalo", account="bo-tttt")],
+        "body": f'<p>Đoạn mở đầu về Đề án 06.</p><p><img src="loa-media:{inline.key}" alt="Ảnh minh họa"></p>'
+        "<p>Đoạn kết luận.</p>",
+        "unit": "Cục Báo chí",
+        "approved_by": "Trần Thị Đào",
+        "approved_at": datetime.now(UTC),
+        "media": [cover, inline],
+        "targets": [Target(channel="zalo", account="bo-tttt")],
     }
     return Content(**{**base, **changes})
 
 
 def _records(sandbox_url: str, kind: str) -> list[dict[str, Any]]:
-    return [r["data"] for r in httpx.get(f"{sandbox_url}/_sandbox/records",
-                                         params={"platform": "zalo", "kind": kind}).json()]
+    return [
+        r["data"]
+        for r in httpx.get(
+            f"{sandbox_url}/_sandbox/records", params={"platform": "zalo", "kind": kind}
+        ).json()
+    ]
 
 
 async def test_article_with_cover_and_body_images_then_update_then_retract(
@@ -132,7 +152,9 @@ async def test_article_with_cover_and_body_images_then_update_then_retract(
     assert article["body"][1]["caption"] == "Ảnh minh họa"
     assert article["body"][-1]["content"] == f"Nguồn: {context.canonical_url(content)}"
     # the cover image is really public in the website bucket
-    public = context.media.client.stat_object(context.media.website_bucket, f"media/{content.media[0].sha256}")
+    public = context.media.client.stat_object(
+        context.media.website_bucket, f"media/{content.media[0].sha256}"
+    )
     assert public.size == content.media[0].size
 
     updated = _content(context, id=content.id, version=2, title="Đính chính: đồng bộ dữ liệu dân cư")
@@ -160,8 +182,9 @@ async def test_find_existing_recognises_our_article_and_nothing_else(
 async def test_broadcast_is_sent_once_even_when_publish_is_repeated(
     adapter: ZaloAdapter, account: Account, context: Context, sandbox_url: str
 ) -> None:
-    content = _content(context, targets=[Target(channel="zalo", account="bo-tttt",
-                                                options={"notify_followers": True})])
+    content = _content(
+        context, targets=[Target(channel="zalo", account="bo-tttt", options={"notify_followers": True})]
+    )
     post = await adapter.render(content, content.targets[0], account)
     first = await adapter.publish(post, account)
     again = await adapter.publish(post, account)  # e.g. a retry after a crash: progress says it went
@@ -174,7 +197,9 @@ async def test_expired_access_token_is_refreshed_once_for_many_concurrent_publis
     sandbox_url: str, oa: dict[str, str], account: Account, context: Context
 ) -> None:
     """Two workers sharing the OA's credentials store, 40 posts, the token expiring under them."""
-    settings = ZaloSettings(zalo_openapi_url=f"{sandbox_url}/zalo/openapi", zalo_oauth_url=f"{sandbox_url}/zalo/oauth")
+    settings = ZaloSettings(
+        zalo_openapi_url=f"{sandbox_url}/zalo/openapi", zalo_oauth_url=f"{sandbox_url}/zalo/oauth"
+    )
     replicas = [ZaloAdapter(context, settings), ZaloAdapter(context, settings)]
     httpx.post(f"{sandbox_url}/zalo/_expire", params={"app_id": oa["app_id"]})
     contents = [_content(context, title=f"Thông báo số {i} về lịch tiếp công dân") for i in range(40)]
@@ -191,8 +216,12 @@ async def test_expired_access_token_is_refreshed_once_for_many_concurrent_publis
 async def test_a_refused_refresh_token_needs_a_person_and_says_so(
     adapter: ZaloAdapter, oa: dict[str, str], sandbox_url: str, context: Context
 ) -> None:
-    stale = Account("zalo", "bo-tttt", {k: Secret(oa[k]) for k in ("app_id", "secret_key", "access_token")}
-                    | {"refresh_token": Secret("da-dung-roi")})
+    stale = Account(
+        "zalo",
+        "bo-tttt",
+        {k: Secret(oa[k]) for k in ("app_id", "secret_key", "access_token")}
+        | {"refresh_token": Secret("da-dung-roi")},
+    )
     httpx.post(f"{sandbox_url}/zalo/_expire", params={"app_id": oa["app_id"]})
     content = _content(context)
     with pytest.raises(AuthError, match="re-authorise") as raised:
@@ -222,5 +251,110 @@ async def test_a_unit_name_longer_than_zalo_allows_is_refused_with_the_field(
     from loa.channels import PermanentError
 
     content = _content(context, unit="Cục Phát thanh, truyền hình và thông tin điện tử thuộc Bộ Thông tin")
-    with pytest.raises(PermanentError, match="^author: "):
+    with pytest.raises(PermanentError, match=r"^author: "):
         await adapter.render(content, content.targets[0], account)
+
+
+def _video(context: Context, size: int = 3 * 1024 * 1024 + 17) -> tuple[MediaRef, bytes]:
+    data = b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * (size // 256) + b"\x00" * (size % 256 - 12)
+    stored = context.media.put_stream(io.BytesIO(data), "video/mp4")
+    ref = MediaRef(key=stored.key, sha256=stored.sha256, content_type="video/mp4", size=stored.size)
+    return ref, data
+
+
+class Progress(Context):
+    """Also keeps what the adapter saved as progress, as the job store would."""
+
+    def __init__(self, media: MediaStore) -> None:
+        super().__init__(media)
+        self.saved: list[dict[str, Any]] = []
+
+    async def save_progress(self, post: Any) -> None:
+        self.saved.append(dict(post.progress))
+
+
+async def test_a_video_content_becomes_a_video_article_uploaded_once(
+    sandbox_url: str, account: Account, context: Context
+) -> None:
+    progress = Progress(context.media)
+    settings = ZaloSettings(
+        zalo_openapi_url=f"{sandbox_url}/zalo/openapi", zalo_oauth_url=f"{sandbox_url}/zalo/oauth"
+    )
+    adapter = ZaloAdapter(progress, settings)
+    video, data = _video(context)
+    cover = _image(context, "darkgreen")
+    content = _content(context, kind="video", media=[video, cover], title="Phóng sự: Đề án 06 ở Điện Biên")
+    post = await adapter.render(content, content.targets[0], account)
+    assert post.payload["article"]["type"] == "video" and "body" not in post.payload["article"]
+    result = await adapter.publish(post, account)
+
+    [upload] = _records(sandbox_url, "video")
+    assert (upload["sha256"], upload["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
+    article = emulator.state.articles[result.external_id]
+    assert (article["type"], article["video_id"]) == ("video", upload["video_id"])
+    assert article["avatar"].endswith(f"/media/{cover.sha256}")
+    # the upload token was saved before anything else, then the video id
+    assert progress.saved[0] == {"video_token": post.progress["video_token"]}
+    assert progress.saved[1]["video_id"] == upload["video_id"]
+
+    # a restart after the upload (progress = upload token only) polls it and never uploads again
+    again = await adapter.render(content, content.targets[0], account)
+    again.progress = {"video_token": post.progress["video_token"]}
+    fresh = await adapter.find_existing(again, account)
+    assert fresh is None  # no video id saved yet: nothing could have been created from it
+    emulator.state.articles.clear()
+    await adapter.publish(again, account)
+    assert len(_records(sandbox_url, "video")) == 1
+    found = await adapter.find_existing(again, account)
+    assert found is not None
+    await adapter.aclose()
+
+
+async def test_a_video_zalo_cannot_take_is_refused_at_render(
+    adapter: ZaloAdapter, account: Account, context: Context
+) -> None:
+    from loa.channels import LimitError
+
+    cover = _image(context, "gray")
+    too_big = MediaRef(
+        key="sha256/" + "a" * 64, sha256="a" * 64, content_type="video/mp4", size=51 * 1024 * 1024
+    )
+    quicktime = too_big.model_copy(update={"content_type": "video/quicktime", "size": 1000})
+    for video, reason in ((too_big, "50 MB"), (quicktime, "MP4 or AVI")):
+        content = _content(context, kind="video", media=[video, cover])
+        with pytest.raises(LimitError, match=reason):
+            await adapter.render(content, content.targets[0], account)
+    no_cover = _content(context, kind="video", media=[_video(context, 1000)[0]])
+    with pytest.raises(LimitError, match="avatar"):
+        await adapter.render(no_cover, no_cover.targets[0], account)
+
+
+def _noise_png(context: Context, width: int, height: int) -> MediaRef:
+    """Random pixels compress badly: a PNG of several MB."""
+    data = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(
+        data, "PNG", compress_level=1
+    )
+    stored = context.media.put_stream(io.BytesIO(data.getvalue()), "image/png")
+    return MediaRef(
+        key=stored.key, sha256=stored.sha256, content_type="image/png", size=stored.size, alt="Ảnh lớn"
+    )
+
+
+async def test_images_over_1_mb_are_re_encoded_to_fit(
+    adapter: ZaloAdapter, account: Account, context: Context
+) -> None:
+    big = _noise_png(context, 1400, 1000)
+    assert big.size > 1024 * 1024
+    body = f'<p>Mở đầu.</p><p><img src="loa-media:{big.key}" alt="Ảnh lớn"></p>'
+    content = _content(context, media=[big], body=body)
+    post = await adapter.render(content, content.targets[0], account)
+    [fitted] = post.media
+    assert fitted.content_type == "image/jpeg" and fitted.size <= 1024 * 1024 and fitted.alt == "Ảnh lớn"
+    article = post.payload["article"]
+    assert article["cover"]["photo_url"].endswith(f"/media/{fitted.sha256}")
+    assert [i["url"] for i in article["body"] if i["type"] == "image"] == [article["cover"]["photo_url"]]
+    public = context.media.client.stat_object(context.media.website_bucket, f"media/{fitted.sha256}")
+    assert public.size == fitted.size
+    with Image.open(io.BytesIO(b"".join(context.media.iter_bytes(fitted.key)))) as image:
+        assert image.format == "JPEG" and max(image.size) <= 2048

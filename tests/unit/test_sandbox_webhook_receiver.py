@@ -7,6 +7,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -36,9 +37,9 @@ def client() -> Iterator[TestClient]:
     sandbox.reset()
 
 
-def post(client: TestClient, doc: object = DOC, key: str = "k1", **kw: object):  # type: ignore[no-untyped-def]
+def post(client: TestClient, doc: object = DOC, key: str = "k1", **kw: Any) -> Any:
     body = json.dumps(doc, ensure_ascii=False).encode()
-    headers = signed(body, **kw) | {"Idempotency-Key": key, "Content-Type": "application/json"}  # type: ignore[arg-type]
+    headers = signed(body, **kw) | {"Idempotency-Key": key, "Content-Type": "application/json"}
     return client.post("/webhook/intranet", content=body, headers=headers)
 
 
@@ -62,7 +63,7 @@ def test_accepts_a_signed_delivery_and_records_it(client: TestClient) -> None:
     ],
 )
 def test_refuses_wrong_secret_and_stale_timestamp(
-    client: TestClient, kwargs: dict[str, object], error: str
+    client: TestClient, kwargs: dict[str, Any], error: str
 ) -> None:
     answer = post(client, **kwargs)
     assert answer.status_code == 401

@@ -8,10 +8,10 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, Field, HttpUrl, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, HttpUrl, field_validator, model_validator
 
 from loa.events.envelope import Envelope, Model, utcnow
-from loa.html import sanitize_body
+from loa.html import find_unsafe_markup, sanitize_body
 from loa.text import NfcStr
 
 DEFAULT_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -20,9 +20,24 @@ DEFAULT_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
 MEDIA_KEY = re.compile(r"^sha256/[0-9a-f]{64}$")
 ContentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
-ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]  # "x" is a channel
 AccountName = Annotated[NfcStr, Field(min_length=1, max_length=100, pattern=r"^[^\s/]+$")]
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _plain_text(value: str) -> str:
+    """Refuse control characters and executable markup in a plain-text field."""
+    if _CONTROL.search(value):
+        raise ValueError("contains control characters")
+    unsafe = find_unsafe_markup(value)
+    if unsafe is not None:
+        raise ValueError(f"contains executable markup: {unsafe!r}")
+    return value
+
+
+PlainText = Annotated[NfcStr, AfterValidator(_plain_text)]
+"""Text shown as is on a channel: NFC, no control characters, no executable markup."""
 
 
 class ContentKind(StrEnum):
@@ -42,8 +57,8 @@ class MediaRef(Model):
     width: Annotated[int, Field(gt=0)] | None = None
     height: Annotated[int, Field(gt=0)] | None = None
     duration_s: Annotated[float, Field(gt=0)] | None = None
-    alt: Annotated[NfcStr, Field(max_length=1000)] = ""
-    caption: Annotated[NfcStr, Field(max_length=2000)] = ""
+    alt: Annotated[PlainText, Field(max_length=1000)] = ""
+    caption: Annotated[PlainText, Field(max_length=2000)] = ""
 
     @model_validator(mode="after")
     def _key_is_the_hash(self) -> MediaRef:
@@ -65,8 +80,8 @@ class Target(Model):
 
     channel: ChannelName
     account: AccountName
-    title: Annotated[NfcStr, Field(min_length=1, max_length=1000)] | None = None
-    text: Annotated[NfcStr, Field(min_length=1, max_length=100_000)] | None = None
+    title: Annotated[PlainText, Field(min_length=1, max_length=1000)] | None = None
+    text: Annotated[PlainText, Field(min_length=1, max_length=100_000)] | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -75,14 +90,16 @@ class Content(Model):
 
     id: ContentId
     version: Annotated[int, Field(ge=1, description="monotonic per content id")]
-    title: Annotated[NfcStr, Field(min_length=1, max_length=500)]
-    summary: Annotated[NfcStr, Field(max_length=5000)] = ""
+    title: Annotated[PlainText, Field(min_length=1, max_length=500)]
+    summary: Annotated[PlainText, Field(max_length=5000)] = ""
     body: Annotated[NfcStr, Field(max_length=2_000_000, description="sanitised HTML")] = ""
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = "vi"
-    tags: Annotated[list[Annotated[NfcStr, Field(min_length=1, max_length=100)]], Field(max_length=50)] = []
-    unit: Annotated[NfcStr, Field(min_length=1, max_length=200, description="the owning department")]
+    tags: Annotated[
+        list[Annotated[PlainText, Field(min_length=1, max_length=100)]], Field(max_length=50)
+    ] = []
+    unit: Annotated[PlainText, Field(min_length=1, max_length=200, description="the owning department")]
     kind: ContentKind = ContentKind.NEWS
-    approved_by: Annotated[NfcStr, Field(min_length=1, max_length=200)]
+    approved_by: Annotated[PlainText, Field(min_length=1, max_length=200)]
     approved_at: AwareDatetime
     media: Annotated[list[MediaRef], Field(max_length=50)] = []
     targets: Annotated[list[Target], Field(min_length=1, max_length=100)]
@@ -97,9 +114,18 @@ class Content(Model):
     @field_validator("publish_at")
     @classmethod
     def _publish_at_within_a_year(cls, value: datetime | None) -> datetime | None:
+        # Naive times never get here: ``AwareDatetime`` refuses them ("Input should have
+        # timezone info"); people's tools apply ``DEFAULT_TIMEZONE`` before sending.
         if value is not None and value - utcnow() > MAX_SCHEDULE_AHEAD:
             raise ValueError(f"must be at most {MAX_SCHEDULE_AHEAD.days} days ahead")
         return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_unique(cls, tags: list[str]) -> list[str]:
+        if len({t.casefold() for t in tags}) != len(tags):
+            raise ValueError("tags must be unique")
+        return tags
 
     @model_validator(mode="after")
     def _targets_unique(self) -> Content:
@@ -116,8 +142,8 @@ class Retraction(Model):
     """Take a content down everywhere."""
 
     id: ContentId
-    reason: Annotated[NfcStr, Field(min_length=1, max_length=2000)]
-    requested_by: Annotated[NfcStr, Field(min_length=1, max_length=200)]
+    reason: Annotated[PlainText, Field(min_length=1, max_length=2000)]
+    requested_by: Annotated[PlainText, Field(min_length=1, max_length=200)]
 
 
 class ContentApproved(Envelope):

@@ -1,5 +1,17 @@
-"""Media in MinIO: content-addressed, streamed, checked against its sha256."""
+"""Media in MinIO: content-addressed, streamed, checked against its sha256; probed; renditions."""
 
-from loa.media.store import IntegrityError, MediaStore, StoredObject
+from loa.media.probe import MediaInfo, probe
+from loa.media.renditions import PROFILES, Profile, RenditionError
+from loa.media.store import IntegrityError, MediaStore, Rendition, StoredObject
 
-__all__ = ["IntegrityError", "MediaStore", "StoredObject"]
+__all__ = [
+    "PROFILES",
+    "IntegrityError",
+    "MediaInfo",
+    "MediaStore",
+    "Profile",
+    "Rendition",
+    "RenditionError",
+    "StoredObject",
+    "probe",
+]

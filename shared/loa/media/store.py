@@ -10,20 +10,27 @@ import asyncio
 import hashlib
 import io
 import json
+import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from minio import Minio
 from minio.commonconfig import CopySource
+from minio.datatypes import Part
 from minio.error import S3Error
 
+from loa.media.probe import MediaInfo, probe
+from loa.media.renditions import PROFILES, Profile, RenditionError, make_rendition
 from loa.settings import LoaSettings
 
 PART_SIZE = 16 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
+SPOOL_MAX = 8 * 1024 * 1024
+"""A rendition's source is spooled to disk above this size (Pillow needs a seekable file)."""
 
 
 class IntegrityError(ValueError):
@@ -36,6 +43,25 @@ class StoredObject:
     sha256: str
     size: int
     content_type: str
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """A channel profile's version of an image, cached in the media bucket."""
+
+    key: str
+    profile: str
+    size: int
+    content_type: str
+    width: int
+    height: int
+    url: str
+    """A presigned GET URL with a short expiry."""
+
+
+class HasKey(Protocol):
+    @property
+    def key(self) -> str: ...
 
 
 class _HashingReader(io.RawIOBase):
@@ -54,6 +80,31 @@ class _HashingReader(io.RawIOBase):
         self.hash.update(data)
         self.size += len(data)
         return data
+
+
+PARALLEL_PARTS = 3
+
+
+def _read_part(reader: _HashingReader, size: int) -> bytes:
+    """Up to ``size`` bytes (fewer only at the end)."""
+    data = reader.read(size)
+    if len(data) == size or not data:
+        return data
+    chunks = [data]
+    missing = size - len(data)
+    while missing:
+        more = reader.read(missing)
+        if not more:
+            break
+        chunks.append(more)
+        missing -= len(more)
+    return b"".join(chunks)
+
+
+def _check_digest(reader: _HashingReader, sha256: str) -> None:
+    actual = reader.hash.hexdigest()
+    if actual != sha256:
+        raise IntegrityError(f"the bytes hash to {actual}, not the declared {sha256}")
 
 
 def public_read_policy(bucket: str) -> str:
@@ -97,8 +148,13 @@ class MediaStore:
                         raise
         self.client.set_bucket_policy(self.website_bucket, public_read_policy(self.website_bucket))
 
-    def put_stream(self, stream: IO[bytes], content_type: str, size: int = -1) -> StoredObject:
-        """Stream into a staging key while hashing, then copy to ``sha256/<hex>``."""
+    def put_stream(
+        self, stream: IO[bytes], content_type: str, size: int = -1, part_size: int = PART_SIZE
+    ) -> StoredObject:
+        """Stream into a staging key while hashing, then copy to ``sha256/<hex>``.
+
+        An error while reading ``stream`` aborts the upload: nothing stays behind.
+        """
         reader = _HashingReader(stream)
         staging = f"staging/{uuid.uuid4().hex}"
         self.client.put_object(
@@ -106,7 +162,7 @@ class MediaStore:
             staging,
             reader,  # type: ignore[arg-type]  # a readable stream is all minio needs
             length=size,
-            part_size=PART_SIZE,
+            part_size=part_size,
             content_type=content_type,
         )
         digest = reader.hash.hexdigest()
@@ -117,6 +173,61 @@ class MediaStore:
         finally:
             self.client.remove_object(self.bucket, staging)
         return StoredObject(key, digest, reader.size, content_type)
+
+    def put_stream_expecting(
+        self, stream: IO[bytes], content_type: str, sha256: str, part_size: int = PART_SIZE
+    ) -> StoredObject:
+        """Stream straight to ``sha256/<sha256>`` when the hash is declared up front (no staging copy).
+
+        The multipart upload completes only if the bytes hash to ``sha256``; otherwise it is
+        aborted, nothing becomes visible and ``IntegrityError`` is raised. At most
+        ``PARALLEL_PARTS`` parts are in flight. If the object exists already, the bytes are only
+        hashed and checked. (Uses minio 7.2's multipart primitives; the version is pinned.)
+        """
+        key = f"sha256/{sha256}"
+        reader = _HashingReader(stream)
+        if self.exists(key):
+            while reader.read(READ_CHUNK):
+                pass
+            _check_digest(reader, sha256)
+            return StoredObject(key, sha256, reader.size, content_type)
+        first = _read_part(reader, part_size)
+        if len(first) < part_size:  # one part: check, then a plain put
+            _check_digest(reader, sha256)
+            self.client.put_object(
+                self.bucket, key, io.BytesIO(first), length=len(first), content_type=content_type
+            )
+            return StoredObject(key, sha256, reader.size, content_type)
+        upload_id = self.client._create_multipart_upload(self.bucket, key, {"Content-Type": content_type})
+        try:
+            parts = self._upload_parts(key, upload_id, first, reader, part_size)
+            _check_digest(reader, sha256)
+            self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+        except BaseException:
+            self.client._abort_multipart_upload(self.bucket, key, upload_id)
+            raise
+        return StoredObject(key, sha256, reader.size, content_type)
+
+    def _upload_parts(
+        self, key: str, upload_id: str, first: bytes, reader: _HashingReader, part_size: int
+    ) -> list[Part]:
+        pending: list[tuple[int, Future[str]]] = []
+        parts: list[Part] = []
+        with ThreadPoolExecutor(PARALLEL_PARTS) as pool:
+            data, number = first, 1
+            while data:
+                if len(pending) >= PARALLEL_PARTS:  # bound the memory: wait for the oldest part
+                    done_number, done = pending.pop(0)
+                    parts.append(Part(done_number, done.result()))
+                upload = pool.submit(
+                    self.client._upload_part, self.bucket, key, data, None, upload_id, number
+                )
+                pending.append((number, upload))
+                if len(data) < part_size:
+                    break
+                data, number = _read_part(reader, part_size), number + 1
+            parts.extend(Part(n, f.result()) for n, f in pending)
+        return parts
 
     def stat(self, key: str) -> StoredObject | None:
         try:
@@ -155,6 +266,84 @@ class MediaStore:
 
     def presigned_get(self, key: str, expires: timedelta = timedelta(minutes=15)) -> str:
         return self.client.presigned_get_object(self.bucket, key, expires=expires)
+
+    def read_at(self, key: str, offset: int, length: int) -> bytes:
+        """A ranged read of at most ``length`` bytes (small reads: probing, headers)."""
+        if length <= 0:
+            return b""
+        response = self.client.get_object(self.bucket, key, offset=offset, length=length)
+        try:
+            data: bytes = response.read()
+            return data
+        finally:
+            response.close()
+            response.release_conn()
+
+    def probe(self, key: str) -> MediaInfo:
+        """Image width/height or MP4 duration and size, read by ranges (see ``loa.media.probe``)."""
+        info = self.stat(key)
+        if info is None:
+            raise IntegrityError(f"media {key} does not exist")
+        return probe(lambda offset, n: self.read_at(key, offset, n), info.size, info.content_type)
+
+    def rendition_sync(self, media: HasKey | str, profile: Profile | str) -> Rendition:
+        """A profile's rendition of an image, made once, cached as ``renditions/<sha256>/<profile>``."""
+        spec = PROFILES[profile] if isinstance(profile, str) else profile
+        source_key = media if isinstance(media, str) else media.key
+        key = f"renditions/{source_key.removeprefix('sha256/')}/{spec.name}"
+        try:
+            cached = self.client.stat_object(self.bucket, key)
+        except S3Error as e:
+            if e.code not in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+                raise
+        else:
+            meta = {k.lower(): v for k, v in (cached.metadata or {}).items()}
+            return Rendition(
+                key,
+                spec.name,
+                cached.size or 0,
+                cached.content_type or spec.content_type,
+                int(meta.get("x-amz-meta-width", 0)),
+                int(meta.get("x-amz-meta-height", 0)),
+                self.presigned_get(key),
+            )
+        source = self.stat(source_key)
+        if source is None:
+            raise IntegrityError(f"media {source_key} does not exist")
+        if not source.content_type.startswith("image/"):
+            raise RenditionError(f"media {source_key} is {source.content_type}, not an image")
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX) as spool:
+            for chunk in self.iter_bytes(source_key):
+                spool.write(chunk)
+            spool.seek(0)
+            image = make_rendition(spool, spec)
+        self.client.put_object(
+            self.bucket,
+            key,
+            io.BytesIO(image.data),
+            length=len(image.data),
+            content_type=image.content_type,
+            metadata={"width": str(image.width), "height": str(image.height), "source": source_key},
+        )
+        return Rendition(
+            key,
+            spec.name,
+            len(image.data),
+            image.content_type,
+            image.width,
+            image.height,
+            self.presigned_get(key),
+        )
+
+    async def rendition(self, media: HasKey | str, profile: Profile | str) -> Rendition:
+        """``await store.rendition(media_ref, "x_image")``: see ``rendition_sync``."""
+        return await asyncio.to_thread(self.rendition_sync, media, profile)
+
+    async def aprobe(self, key: str) -> MediaInfo:
+        return await asyncio.to_thread(self.probe, key)
+
+    async def averify(self, key: str, sha256: str, size: int) -> None:
+        await asyncio.to_thread(self.verify, key, sha256, size)
 
     async def aput_stream(self, stream: IO[bytes], content_type: str, size: int = -1) -> StoredObject:
         return await asyncio.to_thread(self.put_stream, stream, content_type, size)

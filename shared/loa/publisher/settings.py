@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import socket
+
 from pydantic import Field, SecretStr
 
 from loa.settings import LoaSettings
+
+DATA_DIR = ".loa/data"
+
+DEFAULT_METRICS_PORTS: dict[str, int] = {
+    "website": 9101,
+    "facebook": 9102,
+    "zalo": 9103,
+    "youtube": 9104,
+    "x": 9105,
+    "webhook": 9106,
+}
+"""``/healthz`` and ``/metrics`` of each channel publisher; other channels set ``LOA_PUBLISHER_PORT``."""
 
 
 class PublisherSettings(LoaSettings):
@@ -17,3 +31,33 @@ class PublisherSettings(LoaSettings):
         default=SecretStr(""), description="Fernet key that encrypts account credentials at rest"
     )
     accounts_file: str | None = Field(default=None, description="YAML file to seed accounts from")
+    publisher_port: int | None = Field(
+        default=None, description="port of /healthz and /metrics; default per channel, 0 = any free port"
+    )
+    publisher_host: str = "127.0.0.1"
+    publisher_replica_id: str = Field(
+        default_factory=socket.gethostname,
+        description="stable per replica: a restarted replica takes back its own in-doubt jobs at once",
+    )
+    publisher_concurrency: int = Field(default=8, ge=1, le=256, description="platform calls in flight")
+    publisher_lease_seconds: float = Field(default=60.0, gt=1)
+    publisher_poll_seconds: float = Field(default=0.2, gt=0)
+    publisher_claim_batch: int = Field(default=64, ge=1, le=1000)
+    publisher_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    publisher_backoff_cap_seconds: float = Field(default=900.0, gt=0)
+    publisher_max_attempts: int = Field(default=12, ge=1, description="transient failures before `failed`")
+    publisher_confirm_interval_seconds: float = Field(
+        default=30.0, gt=0, description="how often a natively scheduled post past due is checked"
+    )
+    publisher_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+
+    def job_store_url(self, channel: str) -> str:
+        """The channel's job store: ``LOA_PUBLISHER_DATABASE_URL`` or ``.loa/data/publisher-<channel>.db``."""
+        if self.publisher_database_url:
+            return self.publisher_database_url
+        return f"sqlite+aiosqlite:///{DATA_DIR}/publisher-{channel}.db"
+
+    def metrics_port(self, channel: str) -> int:
+        if self.publisher_port is not None:
+            return self.publisher_port
+        return DEFAULT_METRICS_PORTS.get(channel, 0)

@@ -34,8 +34,8 @@ async def test_expired_token_is_an_auth_error_until_the_token_changes(
         with pytest.raises(AuthError) as caught:
             await adapter.publish(post, account)
         assert caught.value.code == "190/463"
-        assert caught.value.graph.type == "OAuthException"
-        assert caught.value.graph.fbtrace_id
+        assert caught.value.graph.type == "OAuthException"  # type: ignore[attr-defined]
+        assert caught.value.graph.fbtrace_id  # type: ignore[attr-defined]
     assert not [p for p in state().posts.values() if p.page_id == page.id]
 
     # An admin pastes a new page token: the same job goes out, once.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.integration.facebook.helpers import FakeContext, jpeg, make_content
 pytestmark = pytest.mark.integration
 
 
-def records(kind: str, page: Page) -> list[dict]:
+def records(kind: str, page: Page) -> list[dict[str, Any]]:
     return [r.data for r in sandbox.list("facebook", kind) if r.data.get("page_id") == page.id]
 
 

@@ -38,7 +38,7 @@ async def test_video_upload_in_chunks_resumes_from_saved_progress(
     calls = {"n": 0}
     original = adapter.graph.transfer_chunk
 
-    async def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def flaky(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             sandbox.plan(

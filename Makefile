@@ -1,0 +1,65 @@
+# Loa: `make run` (setup + stack + services) and `make test` (lint + types + every test).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.loa-setup.stamp
+STACK     := deploy/local/stack.sh
+PYTHON    ?= python3
+export PYTHONPATH := shared:.
+
+.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest bench docs clean-venv
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v uv >/dev/null || $(PYTHON) -m pip install --quiet 'uv==0.13.9'
+	@[[ -x $(PY) ]] || uv venv --quiet --python "$$(command -v $(PYTHON))" $(VENV)
+	uv pip install --quiet --python $(PY) -r requirements.lock
+	uv pip install --quiet --python $(PY) --no-deps -e .
+	@touch $@
+
+setup: $(STAMP) ## venv with the pinned packages + the stack's binaries (skipped when up to date)
+	@bash $(STACK) install
+
+stack-up: ## start Kafka, MinIO, PostgreSQL (idempotent)
+	@bash $(STACK) up
+
+stack-down: ## stop everything the stack started
+	@bash $(STACK) down
+
+stack-status: ## one line per component: port, pid, health
+	@bash $(STACK) status
+
+run: setup stack-up ## setup if needed, start the stack and every service in deploy/local/services.Procfile
+	@$(PY) deploy/local/supervise.py deploy/local/services.Procfile --then "bash deploy/local/demo.sh"
+
+stop: ## stop the services started by `make run`, then the stack
+	@[[ ! -x $(PY) ]] || $(PY) deploy/local/supervise.py --stop
+	@bash $(STACK) down
+
+test: lint typecheck pytest ## lint + type checks + unit, integration and e2e tests
+
+lint: $(STAMP) ## ruff (rules and formatting)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP) ## mypy (strict for shared/)
+	$(VENV)/bin/mypy shared services deploy tests
+
+pytest: $(STAMP) ## unit, integration and e2e tests (starts the stack if it is not running)
+	$(PY) -m pytest tests -q
+
+bench: $(STAMP) ## run every bench/*.py (figures last, JSON in bench/results/)
+	@shopt -s nullglob; scripts=(bench/*.py); \
+	if (( $${#scripts[@]} == 0 )); then echo "no benchmarks yet in bench/"; fi; \
+	for s in "$${scripts[@]}"; do echo "== $$s"; $(PY) "$$s"; done
+
+docs: $(STAMP) ## check that every relative link in README.md and docs/ resolves
+	$(PY) deploy/local/check_links.py README.md docs
+
+clean-venv: ## remove the venv (the cache .loa/ stays)
+	rm -rf $(VENV)

@@ -1,0 +1,180 @@
+"""Figures of one phase, the sandbox cross-check, and process costs (psutil)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import statistics
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.e2e.load import Tracker, percentile
+from loa.settings import REPO_ROOT
+
+# What each emulator records when it accepts a post, and the field holding the id the adapter returns.
+PLATFORM_RECORDS: dict[str, list[tuple[str, str]]] = {
+    "webhook": [("delivery", "delivery_id")],
+    "facebook": [
+        ("post", "id"),
+        ("video", "post_id"),
+        ("video", "id"),
+    ],  # a content with a video goes as a video post
+    "zalo": [("article", "id")],
+    "youtube": [("video", "id")],
+    "x": [("tweet", "id")],
+}
+
+
+def latency_stats(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50_ms": percentile(values, 50) * 1000,
+        "p95_ms": percentile(values, 95) * 1000,
+        "p99_ms": percentile(values, 99) * 1000,
+        "max_ms": max(values) * 1000 if values else float("nan"),
+    }
+
+
+def phase_figures(tracker: Tracker, ids: list[str], channels: list[str]) -> dict[str, Any]:
+    """Approval → published per channel and approval → all channels published, for ``ids``."""
+    per_channel: dict[str, list[float]] = {c: [] for c in channels}
+    all_published: list[float] = []
+    for cid in ids:
+        approved = tracker.approved[cid]
+        times = [tracker.published.get((cid, c)) for c in channels]
+        for channel, got in zip(channels, times, strict=True):
+            if got is not None:
+                per_channel[channel].append((got[0] - approved).total_seconds())
+        if all(t is not None for t in times):
+            all_published.append(max((t[0] - approved).total_seconds() for t in times if t is not None))
+    published = [
+        tracker.published[(cid, c)][0] for cid in ids for c in channels if (cid, c) in tracker.published
+    ]
+    first = min(tracker.approved[cid] for cid in ids)
+    span = (max(published) - first).total_seconds() if published else float("nan")
+    return {
+        "contents": len(ids),
+        "deliveries": len(ids) * len(channels),
+        "published": len(published),
+        "failed": sum(1 for (cid, _c) in tracker.failed if cid in set(ids)),
+        "failures_sample": sorted({m for (cid, _c), m in tracker.failed.items() if cid in set(ids)})[:5],
+        "per_channel": {c: latency_stats(v) for c, v in per_channel.items()},
+        "all_channels": latency_stats(all_published),
+        "deliveries_per_s": len(published) / span if published and span > 0 else float("nan"),
+    }
+
+
+def sandbox_check(sandbox_url: str, tracker: Tracker, ids: list[str], channels: list[str]) -> dict[str, Any]:
+    """Match each published delivery to the record the emulator made when it accepted the post.
+
+    ``gap`` = published event time − platform receive time (≥ 0, small); ``lead`` = receive time −
+    approval (the platform really got it after the approval, before Loa said published).
+    """
+    wanted = set(ids)
+    out: dict[str, Any] = {}
+    with httpx.Client(base_url=sandbox_url, timeout=120) as http:
+        for channel in channels:
+            received: dict[str, datetime] = {}
+            for kind, id_field in PLATFORM_RECORDS[channel]:
+                records = http.get("/_sandbox/records", params={"platform": channel, "kind": kind}).json()
+                received |= {str(r["data"].get(id_field)): datetime.fromisoformat(r["at"]) for r in records}
+            gaps, bad = [], 0
+            for (cid, ch), (at, external_id) in tracker.published.items():
+                if ch != channel or cid not in wanted or external_id is None:
+                    continue
+                got = received.get(external_id)
+                if got is None:
+                    continue
+                gap = (at - got).total_seconds()
+                gaps.append(gap)
+                if gap < -0.05 or got < tracker.approved[cid]:
+                    bad += 1
+            out[channel] = {
+                "matched": len(gaps),
+                "gap_p50_ms": statistics.median(gaps) * 1000 if gaps else float("nan"),
+                "inconsistent": bad,
+            }
+    return out
+
+
+def stack_pids() -> dict[str, int]:
+    """Kafka and MinIO of the shared local stack (``stack.sh status`` prints their pids)."""
+    status = subprocess.run(
+        ["bash", str(REPO_ROOT / "deploy/local/stack.sh"), "status"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    found = {}
+    for name in ("kafka", "minio"):
+        match = re.search(rf"^{name}\s+\S+\s+pid\s+(\d+)", status, re.M)
+        if match:
+            found[name] = int(match.group(1))
+    return found
+
+
+@dataclass
+class ProcessSampler:
+    """Peak RSS and CPU seconds of named processes (and their children), sampled every second."""
+
+    pids: dict[str, int]
+    peak_rss: dict[str, int] = field(default_factory=dict)
+    cpu_start: dict[str, float] = field(default_factory=dict)
+    cpu_end: dict[str, float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _procs(self, pid: int) -> list[psutil.Process]:
+        try:
+            root = psutil.Process(pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def _cpu(self, pid: int) -> float:
+        total = 0.0
+        for p in self._procs(pid):
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
+
+    def _sample(self) -> None:
+        for name, pid in self.pids.items():
+            rss = 0
+            for p in self._procs(pid):
+                with contextlib.suppress(psutil.Error):
+                    rss += p.memory_info().rss
+            self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
+            cpu = self._cpu(pid)
+            if cpu:
+                self.cpu_end[name] = cpu
+
+    def start(self) -> ProcessSampler:
+        self.cpu_start = {name: self._cpu(pid) for name, pid in self.pids.items()}
+        threading.Thread(target=self._loop, daemon=True).start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            time.sleep(1.0)
+
+    def stop(self) -> dict[str, dict[str, float]]:
+        self._sample()
+        self._stop.set()
+        return {
+            name: {
+                "peak_rss_mb": self.peak_rss.get(name, 0) / 2**20,
+                "cpu_s": self.cpu_end.get(name, 0.0) - self.cpu_start.get(name, 0.0),
+            }
+            for name in self.pids
+        }

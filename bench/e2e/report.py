@@ -1,0 +1,252 @@
+# ruff: noqa: E501 - the Markdown template below keeps its lines as they read
+"""The bench's outputs: terminal table, ``bench/results/e2e.json``, PNG plots, ``docs/benchmarks.md``
+section, and figures last as ``name: value unit``."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from loa.settings import REPO_ROOT
+
+RESULTS = REPO_ROOT / "bench" / "results" / "e2e.json"
+IMG = REPO_ROOT / "docs" / "img"
+DOC = REPO_ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- e2e-bench:begin -->", "<!-- e2e-bench:end -->"
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    mem = psutil.virtual_memory().total / 2**30
+    return f"{cores} cores, {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def summarise(r: dict[str, Any]) -> dict[str, Any]:
+    """Headline figures and the issue's targets, met or not."""
+    phases = {k: v for k, v in r["phases"].items() if k != "slow"}
+    bounded = [v for v in phases.values() if v["lag"]["bounded"]]
+    sustained = max((v["deliveries_per_s"] for v in bounded), default=0.0)
+    peak = max((v["deliveries_per_s"] for v in phases.values()), default=0.0)
+    relay = r["relay"]["statuses_per_s"]
+    s: dict[str, Any] = {
+        "max_sustained_deliveries_per_s": sustained,
+        "max_sustained_rate_contents_per_s": max((v["rate"] for v in bounded), default=0.0),
+        "peak_deliveries_per_s": peak,
+        "bare_relay_deliveries_per_s": relay,
+        "ratio_to_relay": sustained / relay if relay else math.nan,
+        "peak_ratio_to_relay": peak / relay if relay else math.nan,
+    }
+    at50 = phases.get("r50")
+    s["p99_ms_at_50"] = {c: v["p99_ms"] for c, v in at50["per_channel"].items()} if at50 else None
+    services = {n: p for n, p in r["processes"].items() if n not in ("kafka", "minio")}
+    s["max_service_rss_mb"] = max(p["peak_rss_mb"] for p in services.values())
+    slow = r["phases"].get("slow")
+    if slow:
+        base = r["phases"].get(f"r{int(slow['rate'])}")
+        name = slow["slow_platform"]["platform"]
+        others = {}
+        for c, v in slow["per_channel"].items():
+            if c != name and base:
+                ref = base["per_channel"][c]["p99_ms"]
+                others[c] = {
+                    "fast_p99_ms": ref,
+                    "slow_run_p99_ms": v["p99_ms"],
+                    "change": v["p99_ms"] / ref - 1,
+                }
+        s["slow_run_others"] = others
+    targets = {
+        "p99 <= 500 ms per channel at 50/s": bool(at50) and all(v <= 500 for v in s["p99_ms_at_50"].values()),
+        "sustained >= 1000 deliveries/s": sustained >= 1000,
+        "sustained >= 25% of the bare relay": s["ratio_to_relay"] >= 0.25,
+        "every service <= 120 MB peak RSS": s["max_service_rss_mb"] <= 120,
+        "warm start <= 30 s": r["start"]["publishers_restart_s"] + r["start"]["sandbox_s"] <= 30,
+    }
+    if slow:
+        targets["slow channel leaves others' p99 within 10%"] = all(
+            o["change"] <= 0.10 for o in s["slow_run_others"].values()
+        )
+    s["targets"] = targets
+    return s
+
+
+def table(r: dict[str, Any]) -> str:
+    lines = [
+        f"{'phase':<7}{'channel':<10}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}  sandbox gap p50 ms"
+    ]
+    for phase, v in r["phases"].items():
+        rows = [*v["per_channel"].items(), ("ALL", v["all_channels"])]
+        for channel, st in rows:
+            gap = v["sandbox_check"].get(channel, {}).get("gap_p50_ms", float("nan"))
+            lines.append(
+                f"{phase:<7}{channel:<10}{st['n']:>7}{st['p50_ms']:>10.0f}{st['p95_ms']:>10.0f}"
+                f"{st['p99_ms']:>10.0f}{st['max_ms']:>10.0f}  {gap:.0f}"
+            )
+        lines.append(
+            f"{'':<7}{'':<10}offered {v['lag']['offered_contents_per_s']:.1f} contents/s; "
+            f"deliveries/s {v['deliveries_per_s']:.1f}; left when feed stopped "
+            f"{v['lag']['left_when_sending_stopped']}; drained in {v['lag']['drain_s']:.1f} s; "
+            f"bounded={v['lag']['bounded']}; failed={v['failed']}"
+        )
+    lines.append("")
+    lines.append(f"{'process':<12}{'peak RSS MB':>12}{'CPU s':>10}")
+    for name, p in r["processes"].items():
+        lines.append(f"{name:<12}{p['peak_rss_mb']:>12.0f}{p['cpu_s']:>10.1f}")
+    return "\n".join(lines)
+
+
+def figures(r: dict[str, Any]) -> list[str]:
+    s = r["summary"]
+    out = []
+    for phase, v in r["phases"].items():
+        for channel, st in v["per_channel"].items():
+            out.append(f"e2e_{phase}_{channel}_p99: {st['p99_ms']:.0f} ms")
+        out.append(f"e2e_{phase}_all_channels_p99: {v['all_channels']['p99_ms']:.0f} ms")
+        out.append(f"e2e_{phase}_deliveries_per_s: {v['deliveries_per_s']:.1f} deliveries/s")
+    for name, p in r["processes"].items():
+        out.append(f"e2e_rss_{name}: {p['peak_rss_mb']:.0f} MB")
+        out.append(f"e2e_cpu_{name}: {p['cpu_s']:.1f} s")
+    out += [
+        f"e2e_start_first: {r['start']['publishers_first_s'] + r['start']['sandbox_s']:.1f} s",
+        f"e2e_start_warm: {r['start']['publishers_restart_s'] + r['start']['sandbox_s']:.1f} s",
+        f"e2e_max_sustained: {s['max_sustained_deliveries_per_s']:.1f} deliveries/s",
+        f"e2e_bare_relay: {s['bare_relay_deliveries_per_s']:.1f} deliveries/s",
+        f"e2e_ratio_to_relay: {s['ratio_to_relay'] * 100:.1f} %",
+    ]
+    return out
+
+
+def plots(r: dict[str, Any]) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    IMG.mkdir(parents=True, exist_ok=True)
+    phases = list(r["phases"])
+    channels = r["channels"]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    width = 0.8 / (len(channels) + 1)
+    for i, channel in enumerate([*channels, "ALL"]):
+        values = [
+            (r["phases"][p]["all_channels"] if channel == "ALL" else r["phases"][p]["per_channel"][channel])[
+                "p99_ms"
+            ]
+            for p in phases
+        ]
+        ax.bar([x + i * width for x in range(len(phases))], values, width, label=channel)
+    ax.set_xticks([x + 0.4 for x in range(len(phases))], phases)
+    ax.set_yscale("log")
+    ax.set_ylabel("p99 approval → published (ms, log)")
+    ax.axhline(500, color="red", linestyle="--", linewidth=1, label="target 500 ms")
+    ax.legend(fontsize=8, ncol=3)
+    ax.set_title("Loa end to end: p99 latency by phase and channel")
+    fig.tight_layout()
+    latency_png = IMG / "e2e-latency.png"
+    fig.savefig(latency_png, dpi=100)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    s = r["summary"]
+    names = ["Loa max sustained", "Loa peak", "bare relay", "target"]
+    values = [
+        s["max_sustained_deliveries_per_s"],
+        s["peak_deliveries_per_s"],
+        s["bare_relay_deliveries_per_s"],
+        1000,
+    ]
+    ax.bar(names, values, color=["tab:blue", "tab:cyan", "tab:gray", "tab:red"])
+    ax.set_ylabel("deliveries/s")
+    ax.set_title("Throughput vs the machine's limit (same run)")
+    for x, v in enumerate(values):
+        ax.text(x, v, f"{v:.0f}", ha="center", va="bottom")
+    fig.tight_layout()
+    throughput_png = IMG / "e2e-throughput.png"
+    fig.savefig(throughput_png, dpi=100)
+    plt.close(fig)
+    return [latency_png, throughput_png]
+
+
+def doc_section(r: dict[str, Any]) -> str:
+    s = r["summary"]
+    met = "\n".join(f"- {'met' if ok else '**missed**'}: {name}" for name, ok in s["targets"].items())
+    slow = ""
+    if s.get("slow_run_others"):
+        rows = "\n".join(
+            f"| {c} | {o['fast_p99_ms']:.0f} | {o['slow_run_p99_ms']:.0f} | {o['change'] * 100:+.0f}% |"
+            for c, o in s["slow_run_others"].items()
+        )
+        sp = r["phases"]["slow"]["slow_platform"]
+        slow = (
+            f"\n### Slow platform ({sp['platform']} +{sp['ms']} ms per call)\n\n"
+            "| channel | p99 fast run (ms) | p99 with the slow platform (ms) | change |\n|---|---|---|---|\n"
+            + rows
+            + "\n"
+        )
+    return f"""{BEGIN}
+## End to end: approval → published (issue 11, `bench/e2e.py`)
+
+Machine: {r["machine"]}. Date: {r["date"]}. Load average (1/5/15 min) before the run:
+{", ".join(f"{x:.1f}" for x in r["load_average_before"])}; after: {", ".join(f"{x:.1f}" for x in r["load_average_after"])}
+(the 2 cores were shared with other work during the run).
+Command: `{r["command"]}` (`make bench` runs it with the defaults: 10, 50, 200 contents/s for 60 s each).
+
+What runs: the shared Kafka and MinIO; a sandbox process; one publisher process per channel
+({", ".join(r["channels"])}) with its SQLite job store; the tracker is not on main yet, so times are read
+from the delivery topic's `published` events (`occurred_at`, stamped by the runtime in the transaction
+that records the state) and cross-checked against the sandbox's receive time of each post (matched by
+external id). Each content targets every channel; accounts are spread so that no adapter's declared
+per-account rate limit holds a phase back ({", ".join(f"{c}: {n}" for c, n in r["accounts_per_channel"].items())} accounts).
+Start times cover the sandbox and the publishers (Kafka and MinIO are shared and were not restarted).
+
+```
+{r["table"]}
+```
+
+![p99 by phase and channel](img/e2e-latency.png)
+![throughput vs the bare relay](img/e2e-throughput.png)
+
+- Max sustained (backlog ≤ 2 s of work when the feed stops, all drained): {s["max_sustained_deliveries_per_s"]:.1f} deliveries/s
+  ({s["max_sustained_rate_contents_per_s"]:g} contents/s); peak observed {s["peak_deliveries_per_s"]:.1f} deliveries/s.
+- Bare aiokafka relay on the same broker: {s["bare_relay_deliveries_per_s"]:.0f} deliveries/s; Loa sustained = {s["ratio_to_relay"] * 100:.1f}% of it.
+- Start: sandbox {r["start"]["sandbox_s"]:.1f} s; publishers first start {r["start"]["publishers_first_s"]:.1f} s, restart {r["start"]["publishers_restart_s"]:.1f} s.
+{slow}
+### Targets
+{met}
+{END}
+"""
+
+
+def write_all(r: dict[str, Any]) -> None:
+    r["machine"] = machine()
+    r["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    r["summary"] = summarise(r)
+    r["table"] = table(r)
+    r["figures"] = figures(r)
+    r["plots"] = [str(p.relative_to(REPO_ROOT)) for p in plots(r)]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(r, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
+    section = doc_section(r)
+    text = (
+        DOC.read_text(encoding="utf-8")
+        if DOC.exists()
+        else "# Benchmarks\n\nEach bench under `bench/` writes its own section.\n"
+    )
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    DOC.write_text(text, encoding="utf-8")
+    print(r["table"])
+    print("\ntargets:")
+    for name, ok in r["summary"]["targets"].items():
+        print(f"  {'met   ' if ok else 'MISSED'} {name}")
+    print()
+    for line in r["figures"]:
+        print(line)

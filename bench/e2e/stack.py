@@ -1,0 +1,280 @@
+"""The bench's own services: the sandbox and one publisher process per channel, on free ports.
+
+Kafka and MinIO are the shared local stack (never stopped here); everything this module starts
+lives under a unique topic prefix, media bucket and temporary folder, and is stopped by ``stop``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from cryptography.fernet import Fernet
+
+from loa.settings import REPO_ROOT, LoaSettings
+
+CHANNELS = ("webhook", "facebook", "zalo", "youtube", "x")
+"""Every channel on main with a publisher (the website and the tracker join when they land)."""
+
+BIG_QUOTA = 1_000_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def channel_limits() -> dict[str, tuple[int, float] | None]:
+    """Each channel's declared per-account limit, from its registered adapter class."""
+    import importlib
+
+    from loa.channels import registry
+
+    for channel in CHANNELS:
+        importlib.import_module(f"services.{channel}.adapter")
+    return {c: registry.get(c).limits.requests_per_period for c in CHANNELS}
+
+
+def accounts_needed(limit: tuple[int, float] | None, contents: int, seconds: float) -> int:
+    """Accounts so that the adapter's per-account token bucket never holds the run back.
+
+    A bucket gives ``n`` at once plus ``n/period`` per second: ``contents`` spread over K accounts
+    for ``seconds`` need ``contents / K <= n + n/period * seconds``.
+    """
+    if limit is None:
+        return 1
+    n, period = limit
+    return max(1, -(-contents // int(n + n / period * seconds)))
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    health: str
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            self.argv, cwd=REPO_ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(self.health, timeout=1.0, verify=False).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+@dataclass
+class BenchStack:
+    """The sandbox + every channel publisher, with accounts for ``pools[channel]`` names."""
+
+    workdir: Path
+    pools: dict[str, list[str]]
+    base: LoaSettings = field(default_factory=LoaSettings)
+    tag: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:8]}")
+    services: dict[str, Service] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sandbox_port, self.tls_port = free_port(), free_port()
+        self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
+        self.tls_url = f"https://127.0.0.1:{self.tls_port}"
+        self.ca_file = self.workdir / "sandbox-ca.pem"
+        self.topic_prefix = f"{self.tag}."
+        self.media_bucket = f"{self.tag}-media"
+        self.key = Fernet.generate_key().decode()
+
+    # ---- environment ---------------------------------------------------------------------------
+
+    def _env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PYTHONPATH=f"{REPO_ROOT / 'shared'}:{REPO_ROOT}",
+            LOA_KAFKA_BOOTSTRAP=self.base.kafka_bootstrap,
+            LOA_S3_ENDPOINT=self.base.s3_endpoint,
+            LOA_S3_MEDIA_BUCKET=self.media_bucket,
+            LOA_TOPIC_PREFIX=self.topic_prefix,
+            LOA_LOG_LEVEL="WARNING",
+        )
+        env.update(extra)
+        return env
+
+    def _channel_env(self, channel: str) -> dict[str, str]:
+        port = free_port()
+        env = self._env(
+            LOA_PUBLISHER_DATABASE_URL=f"sqlite+aiosqlite:///{self.workdir / f'jobs-{channel}.db'}",
+            LOA_CREDENTIALS_KEY=self.key,
+            LOA_ACCOUNTS_FILE=str(self.workdir / f"accounts-{channel}.yaml"),
+            LOA_PUBLISHER_PORT=str(port),
+            LOA_PUBLISHER_REPLICA_ID=f"{self.tag}-{channel}",
+            LOA_FACEBOOK_GRAPH_URL=f"{self.sandbox_url}/graph",
+            LOA_ZALO_OPENAPI_URL=f"{self.sandbox_url}/zalo/openapi",
+            LOA_ZALO_OAUTH_URL=f"{self.sandbox_url}/zalo/oauth",
+            LOA_X_API_URL=f"{self.sandbox_url}/x",
+            LOA_YOUTUBE_API_URL=self.tls_url,
+            LOA_YOUTUBE_TOKEN_URL=f"{self.tls_url}/token",
+            LOA_YOUTUBE_CA_CERTS=str(self.ca_file),
+            LOA_YOUTUBE_CHUNK_SIZE=str(256 * 1024),
+            LOA_YOUTUBE_DAILY_QUOTA=str(BIG_QUOTA),
+            LOA_YOUTUBE_DAILY_UPLOADS=str(BIG_QUOTA),
+        )
+        env["_HEALTH"] = f"http://127.0.0.1:{port}/healthz"
+        return env
+
+    def build(self) -> None:
+        """Describe the processes (not started yet)."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        sandbox_env = self._env(
+            LOA_SANDBOX_PORT=str(self.sandbox_port),
+            LOA_SANDBOX_TLS_PORT=str(self.tls_port),
+            LOA_SANDBOX_CA_FILE=str(self.ca_file),
+        )
+        self.services["sandbox"] = Service(
+            "sandbox",
+            [sys.executable, "-m", "services.sandbox"],
+            sandbox_env,
+            f"{self.sandbox_url}/_sandbox/clock",
+            self.workdir / "sandbox.log",
+        )
+        for channel in CHANNELS:
+            env = self._channel_env(channel)
+            self.services[channel] = Service(
+                channel,
+                [sys.executable, "-m", f"services.{channel}"],
+                env,
+                env.pop("_HEALTH"),
+                self.workdir / f"{channel}.log",
+            )
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def start_sandbox(self, timeout: float = 60.0) -> float:
+        started = time.monotonic()
+        self.services["sandbox"].start()
+        self._wait([self.services["sandbox"]], timeout)
+        return time.monotonic() - started
+
+    def start_publishers(self, timeout: float = 120.0) -> float:
+        """Start every publisher at once; seconds until all answer ``/healthz``."""
+        started = time.monotonic()
+        publishers = [s for n, s in self.services.items() if n != "sandbox"]
+        for service in publishers:
+            service.start()
+        self._wait(publishers, timeout)
+        return time.monotonic() - started
+
+    def stop_publishers(self) -> None:
+        for name, service in self.services.items():
+            if name != "sandbox":
+                service.stop()
+
+    def stop(self) -> None:
+        self.stop_publishers()
+        if "sandbox" in self.services:
+            self.services["sandbox"].stop()
+
+    def _wait(self, services: list[Service], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(services)
+        while pending:
+            for service in list(pending):
+                if service.proc is not None and service.proc.poll() is not None:
+                    raise RuntimeError(f"{service.name} exited; see {service.log}")
+                if service.healthy():
+                    pending.remove(service)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not healthy in {timeout:.0f} s: {[s.name for s in pending]}")
+            time.sleep(0.1)
+
+    def pids(self) -> dict[str, int]:
+        return {
+            n: s.proc.pid for n, s in self.services.items() if s.proc is not None and s.proc.poll() is None
+        }
+
+    # ---- platform accounts ---------------------------------------------------------------------
+
+    def seed_accounts(self) -> None:
+        """Create every account on the emulators (over their control APIs) and in a YAML per channel."""
+        http = httpx.Client(base_url=self.sandbox_url, timeout=30)
+        for bucket in ("default", "videos.insert", "search.list"):
+            http.post(
+                "/_sandbox/youtube/quota", params={"bucket": bucket, "limit": BIG_QUOTA}
+            ).raise_for_status()
+        # The emulator's own per-user X window; the adapter's declared bucket still applies.
+        http.post("/x/_limits", params={"limit": BIG_QUOTA, "seconds": 900}).raise_for_status()
+        for channel, names in self.pools.items():
+            entries = [self._account(http, channel, name) for name in names]
+            path = self.workdir / f"accounts-{channel}.yaml"
+            path.write_text(yaml.safe_dump({"accounts": entries}, allow_unicode=True), encoding="utf-8")
+        http.close()
+
+    def _account(self, http: httpx.Client, channel: str, name: str) -> dict[str, Any]:
+        secret = uuid.uuid4().hex
+        entry: dict[str, Any] = {"channel": channel, "name": name}
+        if channel == "webhook":
+            http.put(f"/_sandbox/webhook/endpoints/{name}", json={"secret": secret}).raise_for_status()
+            entry |= {
+                "credentials": {"secret": secret},
+                "options": {"url": f"{self.sandbox_url}/webhook/{name}"},
+            }
+        elif channel == "facebook":
+            page_id = str(400_000_000_000_000 + uuid.uuid4().int % 10**12)
+            token = f"EAAG{secret}"
+            http.post(
+                "/graph/_sandbox/pages", json={"id": page_id, "token": token, "name": name}
+            ).raise_for_status()
+            entry |= {"credentials": {"page_access_token": token}, "options": {"page_id": page_id}}
+        elif channel == "zalo":
+            app = {"app_id": secret[:12], "secret_key": secret, "oa_id": f"{name}-oa"}
+            pair = http.post("/zalo/_apps", json=app).json()
+            creds = {
+                "app_id": app["app_id"],
+                "secret_key": secret,
+                **{k: pair[k] for k in ("access_token", "refresh_token")},
+            }
+            entry |= {"credentials": creds}
+        elif channel == "x":
+            keys = {
+                k: f"{k}-{uuid.uuid4().hex}"
+                for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+            }
+            user_id = str(10_000 + uuid.uuid4().int % 10**9)
+            http.post(
+                "/x/_accounts", json={"id": user_id, "username": name.replace("-", "")[:15], **keys}
+            ).raise_for_status()
+            entry |= {"credentials": keys}
+        elif channel == "youtube":
+            entry |= {
+                "credentials": {
+                    "client_id": "loa-bench.apps.googleusercontent.com",
+                    "client_secret": "GOCSPX-bench",
+                    "refresh_token": f"1//{name}",
+                }
+            }
+        return entry

@@ -1,0 +1,321 @@
+"""Tracker ingestion bench: status events/s into SQLite and PostgreSQL, next to raw aiokafka.
+
+Same run, same events: (1) a backlog consumed by raw aiokafka (no parsing, no writes) and by the
+tracker's real consumer on each store (catch-up throughput, from its first commit to zero lag);
+(2) a sustained burst produced at a fixed rate while the tracker runs (events over the time from
+the burst's start to zero lag, and how long the lag takes to reach zero after the burst ends).
+The tracker runs in a process of its own, as in production. Figures last, as ``name: value unit``;
+JSON in bench/results/tracker.json.
+
+    PYTHONPATH=shared:. python bench/tracker.py [--backlog 40000] [--rate 5000] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.partitioner import DefaultPartitioner
+
+from loa.events import Delivery, DeliveryState, DeliveryStatus, topics
+from loa.kafka import make_broker
+from services.tracker.consumer import register
+from services.tracker.db import make_engine, migrate
+from services.tracker.live import Changes
+from services.tracker.metrics import TrackerMetrics
+from services.tracker.settings import TrackerSettings
+
+RESULTS = Path(__file__).resolve().parent / "results" / "tracker.json"
+PG_ADMIN = "postgresql://loa@127.0.0.1:5432/postgres"
+STATES = (DeliveryState.SCHEDULED, DeliveryState.PUBLISHING, DeliveryState.RETRYING, DeliveryState.PUBLISHED)
+CHANNELS = ("facebook", "website", "zalo", "youtube")
+
+
+def make_events(n: int, tag: str) -> list[tuple[bytes, bytes]]:
+    """``n`` status events: deliveries walking scheduled → publishing → retrying → published."""
+    out: list[tuple[bytes, bytes]] = []
+    per = len(STATES)
+    for i in range(n):
+        d, step = divmod(i, per)
+        content_id = f"{tag}-{d // len(CHANNELS)}"
+        channel = CHANNELS[d % len(CHANNELS)]
+        event = DeliveryStatus(
+            producer=f"loa-publisher-{channel}",
+            payload=Delivery(
+                content_id=content_id,
+                version=1,
+                channel=channel,
+                account="tai-khoan-chinh",
+                state=STATES[step],
+                attempt=1 + (step >= 2),
+                sequence=step + 1,
+                note="Đang xử lý bài viết về Đà Nẵng",
+            ),
+        )
+        out.append((content_id.encode(), event.model_dump_json().encode()))
+    return out
+
+
+async def create_topics(bootstrap: str, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [f"{prefix}{t}" for t in (topics.DELIVERY, topics.CONTENT, topics.dlq(topics.DELIVERY))]
+        await admin.create_topics([NewTopic(n, 3, 1) for n in names])
+    finally:
+        await admin.close()
+
+
+async def produce(bootstrap: str, topic: str, events: list[tuple[bytes, bytes]], rate: float | None) -> float:
+    """Send every event (at ``rate`` per second if given); returns when the last was acknowledged.
+
+    Records go in ready-made batches per partition (keys hashed as the default partitioner does,
+    so each content's events stay in order): the producer must not be what limits the offered rate.
+    """
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        partitions = sorted(await producer.partitions_for(topic))
+        partitioner = DefaultPartitioner()
+        start = time.monotonic()
+        chunk = max(1, int(rate / 50)) if rate else 2000
+        futures = []
+        for i in range(0, len(events), chunk):
+            if rate:
+                await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            batches: dict[int, Any] = {}
+            for key, value in events[i : i + chunk]:
+                partition = partitioner(key, partitions, partitions)
+                batch = batches.get(partition)
+                if batch is None:
+                    batch = batches[partition] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    futures.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = batches[partition] = producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None)
+            for partition, batch in batches.items():
+                batch.close()
+                futures.append(await producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*futures)
+        return time.monotonic()
+    finally:
+        await producer.stop()
+
+
+async def lag_of(admin: AIOKafkaAdminClient, group: str, ends: dict[TopicPartition, int]) -> int:
+    committed = await admin.list_consumer_group_offsets(group)
+    return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0, 1, 2})]
+        return dict(await consumer.end_offsets(parts))
+    finally:
+        await consumer.stop()
+
+
+async def wait_lag_zero(bootstrap: str, group: str, topic: str, limit_s: float = 300) -> tuple[float, float]:
+    """When the group's lag reached zero, and the rate from its first commit to then (events/s)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        ends = await end_offsets(bootstrap, topic)
+        total = sum(ends.values())
+        first: tuple[float, int] | None = None
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            lag = await lag_of(admin, group, ends)
+            now = time.monotonic()
+            if first is None and lag < total:
+                first = (now, lag)
+            if lag == 0:
+                rate = first[1] / (now - first[0]) if first and now > first[0] else float("nan")
+                return now, rate
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"group {group} still lags after {limit_s} s")
+    finally:
+        await admin.close()
+
+
+async def raw_consume(bootstrap: str, topic: str, n: int) -> float:
+    """Raw aiokafka: fetch ``n`` records, nothing else. Returns events/s."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=1000,
+    )  # fmt: skip
+    await consumer.start()
+    try:
+        seen, start = 0, None
+        while seen < n:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=1000)
+            if start is None and batch:
+                start = time.monotonic()
+            seen += sum(len(v) for v in batch.values())
+        await consumer.commit()
+        return n / (time.monotonic() - (start or time.monotonic()))
+    finally:
+        await consumer.stop()
+
+
+async def serve_tracker(url: str, prefix: str, bootstrap: str, group: str) -> None:
+    """The tracker's real consumer on one store (no HTTP), until killed: ``--serve``."""
+    settings = TrackerSettings(
+        database_url=url, topic_prefix=prefix, kafka_bootstrap=bootstrap, tracker_group_id=group
+    )
+    engine = make_engine(url)
+    await migrate(engine)
+    broker = make_broker(settings, client_id="bench-tracker", log_level=logging.DEBUG)
+    register(broker, settings, engine, Changes(), TrackerMetrics(), ())
+    await broker.start()
+    await asyncio.Event().wait()
+
+
+class Tracker:
+    """A tracker process consuming in group ``group``."""
+
+    def __init__(self, url: str, prefix: str, bootstrap: str) -> None:
+        self.group = f"bench-tracker-{uuid.uuid4().hex[:6]}"
+        self.args = ["--serve", url, prefix, self.group, "--bootstrap", bootstrap]
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            os.environ.get("LOA_BENCH_TRACKER_SCRIPT", __file__),  # a wrapper may trace the tracker
+            *self.args,
+            stderr=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+
+    async def stop(self) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        await self.process.wait()
+
+
+def pg_database() -> tuple[str, Callable[[], None]]:
+    name = f"loa_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return f"postgresql+asyncpg://loa@127.0.0.1:5432/{name}", drop
+
+
+async def run_store(
+    label: str,
+    url: str,
+    bootstrap: str,
+    backlog_topic_prefix: str,
+    backlog: int,
+    burst: list[tuple[bytes, bytes]],
+    rate: float,
+) -> dict[str, float]:
+    out: dict[str, float] = {}
+    # catch-up: the whole backlog from the start
+    tracker = Tracker(url, backlog_topic_prefix, bootstrap)
+    await tracker.start()
+    _, rate_from_first_commit = await wait_lag_zero(
+        bootstrap, tracker.group, f"{backlog_topic_prefix}{topics.DELIVERY}"
+    )
+    out[f"{label}_catchup_events_per_s"] = rate_from_first_commit
+    await tracker.stop()
+    # sustained: a running tracker, events arriving at `rate`
+    prefix = f"bench-{uuid.uuid4().hex[:6]}."
+    await create_topics(bootstrap, prefix)
+    tracker = Tracker(url, prefix, bootstrap)
+    await tracker.start()
+    await asyncio.sleep(8)  # migrated, and the group has settled on its partitions
+    topic = f"{prefix}{topics.DELIVERY}"
+    burst_start = time.monotonic()
+    burst_end = await produce(bootstrap, topic, burst, rate)
+    zero, _ = await wait_lag_zero(bootstrap, tracker.group, topic)
+    out[f"{label}_sustained_events_per_s"] = len(burst) / (zero - burst_start)
+    out[f"{label}_lag_zero_after_burst_s"] = zero - burst_end
+    out[f"{label}_offered_rate_events_per_s"] = len(burst) / (burst_end - burst_start)
+    await tracker.stop()
+    return out
+
+
+async def main(backlog: int, rate: float, seconds: float, bootstrap: str) -> dict[str, float]:
+    logging.basicConfig(level=logging.WARNING)
+    for name in ("faststream", "faststream.access.kafka"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    run = uuid.uuid4().hex[:6]
+    prefix = f"bench-{run}."
+    await create_topics(bootstrap, prefix)
+    events = make_events(backlog, f"b{run}")
+    await produce(bootstrap, f"{prefix}{topics.DELIVERY}", events, None)
+    burst = make_events(int(rate * seconds), f"s{run}")
+    results: dict[str, float] = {"backlog_events": backlog, "burst_events": len(burst)}
+    results["raw_aiokafka_events_per_s"] = await raw_consume(bootstrap, f"{prefix}{topics.DELIVERY}", backlog)
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+        results |= await run_store("sqlite", sqlite_url, bootstrap, prefix, backlog, burst, rate)
+    pg_url, drop = pg_database()
+    try:
+        results |= await run_store("postgresql", pg_url, bootstrap, prefix, backlog, burst, rate)
+    finally:
+        drop()
+    return results
+
+
+UNITS = {"_per_s": "events/s", "_s": "s", "_events": "events", "_before": "(2 cores)", "_after": "(2 cores)"}
+
+
+def unit_of(name: str) -> str:
+    return next(u for suffix, u in UNITS.items() if name.endswith(suffix))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backlog", type=int, default=40_000)
+    parser.add_argument("--rate", type=float, default=5_000.0, help="offered rate of the sustained burst")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of the sustained burst")
+    parser.add_argument("--bootstrap", default="127.0.0.1:9092")
+    parser.add_argument(
+        "--serve", nargs=3, metavar=("DB_URL", "TOPIC_PREFIX", "GROUP"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve_tracker(args.serve[0], args.serve[1], args.bootstrap, args.serve[2]))
+        sys.exit(0)
+    load_before = os.getloadavg()[0]
+    figures = asyncio.run(main(args.backlog, args.rate, args.seconds, args.bootstrap))
+    figures["load_average_1m_before"] = load_before
+    figures["load_average_1m_after"] = os.getloadavg()[0]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    payload: dict[str, Any] = {
+        "bench": "tracker",
+        "targets": {
+            "postgresql_catchup_events_per_s": ">= 5000",
+            "postgresql_offered_rate_events_per_s": ">= 5000 (sustained input)",
+            "postgresql_lag_zero_after_burst_s": "<= 2",
+        },
+        "cpu_count": os.cpu_count(),
+        "figures": {k: round(v, 3) for k, v in figures.items()},
+    }
+    RESULTS.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    for name, value in figures.items():
+        print(f"{name}: {value:.1f} {unit_of(name)}")

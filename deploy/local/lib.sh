@@ -1,0 +1,162 @@
+# Shared functions of the local stack scripts (sourced, never run).
+# Everything lives in one cache folder: ${LOA_CACHE_DIR:-<repo>/.loa}
+#   bin/        minio binary          kafka/libs/  broker jars     (Go modules: `go env GOPATH`)
+#   data/       kafka, minio, postgres data      run/  pidfiles, sockets      logs/  every log
+
+LOA_REPO="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOA_LOCAL="$LOA_REPO/deploy/local"
+mkdir -p "${LOA_CACHE_DIR:-$LOA_REPO/.loa}"
+LOA_CACHE="$(cd -P "${LOA_CACHE_DIR:-$LOA_REPO/.loa}" && pwd)"
+LOA_RUN="$LOA_CACHE/run"
+LOA_LOGS="$LOA_CACHE/logs"
+LOA_DATA="$LOA_CACHE/data"
+LOA_ENV_FILE="${LOA_ENV_FILE:-$LOA_REPO/.env.local}"
+LOA_PYTHON="${LOA_PYTHON:-python3}"
+mkdir -p "$LOA_RUN" "$LOA_LOGS" "$LOA_DATA"
+
+say() { printf '[%s] %s\n' "${LOA_COMPONENT:-stack}" "$*"; }
+die() { printf '[%s] error: %s\n' "${LOA_COMPONENT:-stack}" "$*" >&2; exit 1; }
+
+# --- development credentials ---------------------------------------------------------------
+random_token() { # random_token BYTES: URL-safe base64 of BYTES random bytes, no padding
+  head -c "$1" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='
+}
+
+ensure_env_file() {
+  # Writes .env.local once with random secrets; never prints a secret.
+  [[ -f "$LOA_ENV_FILE" ]] && return 0
+  local fernet
+  fernet="$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_')" # Fernet keys keep the '=' padding
+  (
+    umask 077
+    cat >"$LOA_ENV_FILE.tmp" <<EOF
+# Development credentials for the local stack, generated once; never commit this file.
+LOA_S3_ACCESS_KEY=loa-dev
+LOA_S3_SECRET_KEY=$(random_token 24)
+LOA_API_TOKEN=$(random_token 32)
+LOA_CREDENTIALS_KEY=$fernet
+EOF
+    mv "$LOA_ENV_FILE.tmp" "$LOA_ENV_FILE"
+  )
+  say "wrote development credentials to $LOA_ENV_FILE (git-ignored; secrets not shown)"
+}
+
+env_value() { # env_value KEY: the environment's value, else the one in .env.local
+  local key="$1"
+  if [[ -n "${!key:-}" ]]; then printf '%s' "${!key}"; return 0; fi
+  [[ -f "$LOA_ENV_FILE" ]] || return 0
+  sed -n "s/^${key}=//p" "$LOA_ENV_FILE" | tail -n1
+}
+
+# --- processes and ports -------------------------------------------------------------------
+pidfile() { printf '%s/%s.pid' "$LOA_RUN" "$1"; }
+
+# running_pid NAME MATCH: the pid in NAME's pidfile if that process lives and its command line
+# contains MATCH (guards against a recycled pid); nothing otherwise.
+running_pid() {
+  local file pid
+  file="$(pidfile "$1")"
+  [[ -f "$file" ]] || return 0
+  pid="$(head -n1 "$file" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" || return 0
+  printf '%s' "$pid"
+}
+
+port_listening() { # port_listening PORT: true if something listens on PORT (any address)
+  [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]]
+}
+
+port_owner() { # port_owner PORT: "pid=... (name)" of the listener, as far as ss can tell
+  ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(([^)]*))' | head -n1 || true
+}
+
+# require_free_port COMPONENT PORT: fail, naming the port, when a process we did not start holds it.
+require_free_port() {
+  if port_listening "$2"; then
+    die "port $2 (needed by $1) is already taken by another process: $(port_owner "$2"). Stop it, or free the port, then retry."
+  fi
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: poll COMMAND every 0.5 s until it succeeds.
+wait_until() {
+  local limit="$1" what="$2"
+  shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep 0.5
+  done
+}
+
+# start_daemon NAME LOGFILE COMMAND...: start COMMAND detached (own session), pid into NAME's pidfile.
+start_daemon() {
+  local name="$1" log="$2"
+  shift 2
+  : >>"$log"
+  setsid "$@" >>"$log" 2>&1 </dev/null &
+  echo $! >"$(pidfile "$name")"
+}
+
+# stop_pid NAME PID: SIGTERM, wait up to 30 s, then SIGKILL; remove the pidfile.
+stop_pid() {
+  local name="$1" pid="$2" i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 60; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "did not stop in 30 s, killing pid $pid"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$(pidfile "$name")"
+}
+
+http_ok() { # http_ok URL: true if URL answers 2xx
+  "$LOA_PYTHON" - "$1" <<'EOF'
+import sys, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
+        sys.exit(0 if 200 <= r.status < 300 else 1)
+except Exception:
+    sys.exit(1)
+EOF
+}
+
+print_status() { # print_status COMPONENT PORT PID HEALTH
+  printf '%-10s %-16s pid %-8s %s\n' "$1" "$2" "${3:--}" "$4"
+}
+
+# --- a component's script (kafka.sh, minio.sh, postgres.sh) --------------------------------
+# It sets LOA_COMPONENT and PORT, defines pid, healthy, install, up and down, and ends with
+# `component_main "$@"`.
+
+stop_daemon() { # stop_daemon: stop the component's process (see stop_pid), or say it is not running
+  local p
+  p="$(pid)"
+  if [[ -z "$p" ]]; then rm -f "$(pidfile "$LOA_COMPONENT")"; say "not running"; return 0; fi
+  say "stopping pid $p"
+  stop_pid "$LOA_COMPONENT" "$p"
+}
+
+component_status() { # one status line; fails only when the process runs but is not healthy
+  local p health=down
+  p="$(pid)"
+  if [[ -n "$p" ]]; then health=unhealthy; healthy && health=healthy; fi
+  print_status "$LOA_COMPONENT" "127.0.0.1:$PORT" "$p" "$health"
+  [[ "$health" != unhealthy ]]
+}
+
+component_main() { # component_main ACTION: install|up|down|status|health
+  case "${1:-}" in
+    install) install ;;
+    up) up ;;
+    down) down ;;
+    status) component_status ;;
+    health) healthy ;;
+    *) die "usage: $0 install|up|down|status|health" ;;
+  esac
+}

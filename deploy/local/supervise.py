@@ -1,0 +1,228 @@
+"""A small process supervisor for ``make run``: starts every service of a Procfile, waits until
+each is ready, prefixes their output with their name, and stops them all on Ctrl-C / SIGTERM or
+when one of them exits.
+
+Usage: ``python deploy/local/supervise.py [deploy/local/services.Procfile]``
+Procfile lines: ``<name>: <command>    # ready: <url>`` (``http://...`` or ``tcp://host:port``).
+``python deploy/local/supervise.py --stop`` stops a running supervisor (via its pidfile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("LOA_CACHE_DIR", REPO / ".loa")).resolve()
+PIDFILE = CACHE / "run" / "supervise.pid"
+READY_TIMEOUT = float(os.environ.get("LOA_READY_TIMEOUT", "60"))
+STOP_TIMEOUT = 10.0
+LINE = re.compile(r"^(?P<name>[A-Za-z0-9_-]+):\s*(?P<command>.*?)\s*(?:#\s*ready:\s*(?P<ready>\S+))?\s*$")
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    command: str
+    ready: str | None
+
+
+def parse_procfile(text: str) -> list[Service]:
+    """The services of a Procfile; blank and comment lines are skipped; names must be unique."""
+    services: list[Service] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = LINE.match(line)
+        if not match or not match["command"]:
+            raise ValueError(f"Procfile line {number}: expected '<name>: <command>', got {raw!r}")
+        if any(s.name == match["name"] for s in services):
+            raise ValueError(f"Procfile line {number}: service {match['name']!r} is listed twice")
+        services.append(Service(match["name"], match["command"], match["ready"]))
+    return services
+
+
+def answers(url: str) -> bool:
+    """True when ``url`` answers: an HTTP status below 500, or an open TCP port."""
+    parts = urlsplit(url)
+    if parts.scheme == "tcp":
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            return sock.connect_ex((parts.hostname or "127.0.0.1", parts.port or 0)) == 0
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own local URL
+            return int(response.status) < 500
+    except urllib.error.HTTPError as e:
+        return e.code < 500
+    except OSError:
+        return False
+
+
+class Supervisor:
+    def __init__(self, services: list[Service], then: str | None = None) -> None:
+        self.services = services
+        self.then = then
+        """A command run once when every service is ready (``make run`` publishes the sample)."""
+        self.processes: dict[str, asyncio.subprocess.Process] = {}
+        self.stopping = asyncio.Event()
+        self.width = max((len(s.name) for s in services), default=4)
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, ["shared", ".", env.get("PYTHONPATH")]))
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def say(self, name: str, text: str) -> None:
+        sys.stdout.write(f"{name:<{self.width}} | {text}\n")
+        sys.stdout.flush()
+
+    async def pump(self, service: Service, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            self.say(service.name, raw.decode("utf-8", "replace").rstrip("\n"))
+
+    async def start(self, service: Service) -> None:
+        process = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            f"exec {service.command}",
+            cwd=REPO,
+            env=self.environment(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # its own process group: we stop it and its children
+        )
+        self.processes[service.name] = process
+        asyncio.create_task(self.pump(service, process))  # noqa: RUF006 - ends with the process
+        asyncio.create_task(self.watch(service, process))  # noqa: RUF006
+
+    async def watch(self, service: Service, process: asyncio.subprocess.Process) -> None:
+        code = await process.wait()
+        if not self.stopping.is_set():
+            self.say(service.name, f"exited with code {code}; stopping everything")
+            self.stopping.set()
+
+    async def wait_ready(self, service: Service) -> bool:
+        if service.ready is None:
+            return True
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            if await asyncio.to_thread(answers, service.ready):
+                self.say(service.name, f"ready: {service.ready}")
+                return True
+            await asyncio.sleep(0.5)
+        if not self.stopping.is_set():
+            self.say(service.name, f"not ready within {READY_TIMEOUT:.0f} s ({service.ready})")
+        return False
+
+    async def run_then(self, command: str) -> None:
+        """Run ``command`` once; its failure is reported, the services stay up."""
+        process = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            command,
+            cwd=REPO,
+            env=self.environment(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        await self.pump(Service("then", command, None), process)
+        code = await process.wait()
+        if code != 0:
+            self.say("then", f"exited with code {code} (the services keep running)")
+
+    async def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for name, process in self.processes.items():
+            try:
+                await asyncio.wait_for(process.wait(), max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                self.say(name, "did not stop in time; killing")
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                await process.wait()
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        for service in self.services:
+            await self.start(service)
+        ready = await asyncio.gather(*(self.wait_ready(s) for s in self.services))
+        failed = not all(ready)
+        if failed:
+            self.stopping.set()
+        else:
+            self.say("loa", "all services ready; Ctrl-C stops them")
+            for service in self.services:
+                self.say("loa", f"  {service.name:<{self.width}} {service.ready or '(no readiness URL)'}")
+            if self.then:
+                asyncio.create_task(self.run_then(self.then))  # noqa: RUF006 - ends by itself
+        await self.stopping.wait()
+        self.say("loa", "stopping services")
+        await self.stop_all()
+        crashed = any(p.returncode not in (0, -signal.SIGTERM, 143) for p in self.processes.values())
+        return 1 if failed or crashed else 0
+
+
+def stop_running() -> int:
+    """SIGTERM the supervisor recorded in the pidfile (``make stop``)."""
+    try:
+        pid = int(PIDFILE.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        print("supervisor: not running")
+        return 0
+    if b"supervise.py" not in cmdline:
+        PIDFILE.unlink(missing_ok=True)
+        print("supervisor: not running")
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(40):
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.5)
+    print(f"supervisor: stopped (pid {pid})")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv[1:2] == ["--stop"]:
+        return stop_running()
+    then = None
+    if "--then" in argv:
+        index = argv.index("--then")
+        then, argv = argv[index + 1], argv[:index] + argv[index + 2 :]
+    procfile = Path(argv[1]) if len(argv) > 1 else REPO / "deploy" / "local" / "services.Procfile"
+    services = parse_procfile(procfile.read_text(encoding="utf-8"))
+    if not services:
+        print(f"no services listed in {procfile}; the infrastructure is up, nothing else to start")
+        return 0
+    PIDFILE.parent.mkdir(parents=True, exist_ok=True)
+    PIDFILE.write_text(str(os.getpid()))
+    try:
+        return asyncio.run(Supervisor(services, then).run())
+    finally:
+        PIDFILE.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

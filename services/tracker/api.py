@@ -1,0 +1,297 @@
+"""REST API ``/api/v1``: contents, deliveries, stats, actions, live events, CSV export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from pydantic import AwareDatetime
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from loa.events import (
+    CancelDelivery,
+    ContentRetracted,
+    DeliveryRef,
+    DeliveryState,
+    Retraction,
+    RetryDelivery,
+    topics,
+)
+from services.tracker import queries
+from services.tracker.auth import Principal, requires
+from services.tracker.context import Tracker
+from services.tracker.ingest import record_action
+from services.tracker.settings import Role
+from services.tracker.views import (
+    ActionAccepted,
+    ActionRequest,
+    ContentDetail,
+    ContentSummary,
+    DeliveryOut,
+    ErrorResponse,
+    Page,
+    RetractRequest,
+    Stats,
+)
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "missing or invalid token"},
+    403: {"model": ErrorResponse, "description": "role too low"},
+    422: {"model": ErrorResponse, "description": "a parameter is invalid"},
+}
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+Viewer = Annotated[Principal, Depends(requires(Role.VIEWER))]
+Operator = Annotated[Principal, Depends(requires(Role.OPERATOR))]
+ContentIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+PageSize = Annotated[int, Query(ge=1, le=500)]
+Format = Annotated[Literal["json", "csv"], Query(description="csv: a spreadsheet of the filtered list")]
+SSE_PING_S = 15
+SSE_POLL_S = 5.0
+
+
+def tracker(request: Request) -> Tracker:
+    t: Tracker = request.app.state.tracker
+    return t
+
+
+Deps = Annotated[Tracker, Depends(tracker)]
+
+
+def _csv(rows: list[dict[str, object]], columns: list[str], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    # a BOM so spreadsheet programs read Vietnamese as UTF-8
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/contents",
+    response_model=Page[ContentSummary],
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="Contents, filtered and paged",
+)
+async def list_contents(
+    t: Deps,
+    _: Viewer,
+    q: Annotated[str | None, Query(max_length=200, description="words of the title or id")] = None,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    state: DeliveryState | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
+    format: Format = "json",
+) -> Page[ContentSummary] | Response:
+    f = queries.ContentFilter(q=q, unit=unit, channel=channel, state=state, since=since, until=until)
+    result = await queries.list_contents(t.engine, f, page, page_size)
+    if format == "csv":
+        rows = [
+            {**c.model_dump(mode="json", exclude={"states"}), "states": json.dumps(c.states)}
+            for c in result.items
+        ]
+        return _csv(rows, [*ContentSummary.model_fields], "contents.csv")
+    return result
+
+
+@router.get(
+    "/contents/{content_id}", response_model=ContentDetail, summary="A content, its deliveries, timeline"
+)
+async def get_content(t: Deps, _: Viewer, content_id: ContentIdPath) -> ContentDetail:
+    detail = await queries.get_content(t.engine, content_id)
+    if detail is None:
+        raise HTTPException(404, f"no content {content_id!r}")
+    return detail
+
+
+@router.get(
+    "/deliveries",
+    response_model=Page[DeliveryOut],
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="Deliveries, e.g. everything failed or needing attention",
+)
+async def list_deliveries(
+    t: Deps,
+    _: Viewer,
+    state: Annotated[list[DeliveryState] | None, Query(description="repeat for several")] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    account: Annotated[str | None, Query(max_length=100)] = None,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
+    format: Format = "json",
+) -> Page[DeliveryOut] | Response:
+    f = queries.DeliveryFilter(states=state or (), channel=channel, account=account, unit=unit)
+    result = await queries.list_deliveries(t.engine, f, page, page_size)
+    if format == "csv":
+        rows = []
+        for d in result.items:
+            row = d.model_dump(mode="json", exclude={"last_error"})
+            if d.last_error:
+                row |= {f"error_{k}": v for k, v in d.last_error.model_dump(mode="json").items()}
+            rows.append(row)
+        columns = [*DeliveryOut.model_fields]
+        columns.remove("last_error")
+        return _csv(rows, [*columns, "error_error_class", "error_code", "error_message"], "deliveries.csv")
+    return result
+
+
+@router.get("/stats", response_model=Stats, summary="Counts, on-time rate, latency, failure causes")
+async def get_stats(
+    t: Deps, _: Viewer, since: AwareDatetime | None = None, until: AwareDatetime | None = None
+) -> Stats:
+    return await queries.stats(t.engine, since, until, t.settings.tracker_on_time_s)
+
+
+async def _delivery_or_404(t: Tracker, delivery_id: str) -> DeliveryOut:
+    found = await queries.find_delivery(t.engine, delivery_id)
+    if found is None:
+        raise HTTPException(404, f"no delivery {delivery_id!r}")
+    return found
+
+
+async def _send(
+    t: Tracker, command: RetryDelivery | CancelDelivery | ContentRetracted, topic: str, key: str
+) -> ActionAccepted:
+    await t.broker.publish(
+        command.model_dump_json().encode(), topic=t.settings.topic(topic), key=key.encode()
+    )
+    return ActionAccepted(command_id=str(command.event_id), type=command.type, topic=topic, key=key)
+
+
+async def _delivery_command(
+    t: Tracker,
+    who: Principal,
+    delivery_id: str,
+    body: ActionRequest | None,
+    kind: type[RetryDelivery | CancelDelivery],
+) -> ActionAccepted:
+    d = await _delivery_or_404(t, delivery_id)
+    ref = DeliveryRef(
+        content_id=d.content_id,
+        channel=d.channel,
+        account=d.account,
+        requested_by=f"tracker:{who.name}",
+        reason=body.reason if body else "",
+    )
+    command = kind(payload=ref, producer="loa-tracker")
+    accepted = await _send(t, command, topics.COMMANDS, d.content_id)
+    await record_action(
+        t.engine,
+        event_id=command.event_id,
+        content_id=d.content_id,
+        type_=command.type,
+        actor=ref.requested_by,
+        at=command.occurred_at,
+        channel=d.channel,
+        account=d.account,
+        detail=ref.reason,
+    )
+    return accepted
+
+
+@router.post("/deliveries/{delivery_id}/retry", status_code=202, response_model=ActionAccepted)
+async def retry(
+    t: Deps, who: Operator, delivery_id: str, body: ActionRequest | None = None
+) -> ActionAccepted:
+    """Ask the channel's publisher to try again now (``delivery.retry`` on ``loa.commands.v1``)."""
+    return await _delivery_command(t, who, delivery_id, body, RetryDelivery)
+
+
+@router.post("/deliveries/{delivery_id}/cancel", status_code=202, response_model=ActionAccepted)
+async def cancel(
+    t: Deps, who: Operator, delivery_id: str, body: ActionRequest | None = None
+) -> ActionAccepted:
+    """Ask the channel's publisher not to publish (``delivery.cancel`` on ``loa.commands.v1``)."""
+    return await _delivery_command(t, who, delivery_id, body, CancelDelivery)
+
+
+@router.post("/contents/{content_id}/retract", status_code=202, response_model=ActionAccepted)
+async def retract(t: Deps, who: Operator, content_id: ContentIdPath, body: RetractRequest) -> ActionAccepted:
+    """Take the content down everywhere: ``content.retracted`` on ``loa.content.v1``."""
+    if await queries.get_content(t.engine, content_id) is None:
+        raise HTTPException(404, f"no content {content_id!r}")
+    event = ContentRetracted(
+        payload=Retraction(id=content_id, reason=body.reason, requested_by=f"tracker:{who.name}"),
+        producer="loa-tracker",
+    )
+    return await _send(t, event, topics.CONTENT, content_id)
+
+
+async def _content_stream(t: Tracker, request: Request, content_id: str) -> AsyncIterator[ServerSentEvent]:
+    queue = t.changes.listen()
+    last = ""
+    try:
+        while True:
+            detail = await queries.get_content(t.engine, content_id)
+            snapshot = json.dumps(
+                [d.model_dump(mode="json") for d in detail.deliveries] if detail else [], ensure_ascii=False
+            )
+            if snapshot != last:
+                last = snapshot
+                yield ServerSentEvent(data=snapshot, event="deliveries")
+            if await request.is_disconnected():
+                return
+            await _wait_for(queue, lambda ids: content_id in ids)
+    finally:
+        t.changes.forget(queue)
+
+
+async def _wait_for(queue: asyncio.Queue[set[str]], wanted: object) -> None:
+    """Until a change we care about, or a poll interval (changes written by another replica)."""
+    deadline = asyncio.get_running_loop().time() + SSE_POLL_S
+    while (left := deadline - asyncio.get_running_loop().time()) > 0:
+        try:
+            ids = await asyncio.wait_for(queue.get(), left)
+        except TimeoutError:
+            return
+        if wanted(ids):  # type: ignore[operator]
+            return
+
+
+@router.get(
+    "/contents/{content_id}/events",
+    summary="Live deliveries of a content (Server-Sent Events: `deliveries` with the full list)",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def content_events(
+    t: Deps, _: Viewer, request: Request, content_id: ContentIdPath
+) -> EventSourceResponse:
+    return EventSourceResponse(_content_stream(t, request, content_id), ping=SSE_PING_S)
+
+
+async def _all_changes(t: Tracker, request: Request) -> AsyncIterator[ServerSentEvent]:
+    queue = t.changes.listen()
+    try:
+        yield ServerSentEvent(data="[]", event="hello")
+        while not await request.is_disconnected():
+            try:
+                ids = await asyncio.wait_for(queue.get(), SSE_POLL_S)
+            except TimeoutError:
+                continue
+            yield ServerSentEvent(data=json.dumps(sorted(ids)[:500]), event="changed")
+    finally:
+        t.changes.forget(queue)
+
+
+@router.get(
+    "/events",
+    summary="Which contents changed (Server-Sent Events: `changed` with content ids)",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def all_events(t: Deps, _: Viewer, request: Request) -> EventSourceResponse:
+    return EventSourceResponse(_all_changes(t, request), ping=SSE_PING_S)

@@ -1,0 +1,121 @@
+"""The composition root: FastAPI app + Kafka consumers + alert sender, sharing one engine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from loa.kafka import make_broker
+from services.tracker import api, consumer, queries, web
+from services.tracker.alerts import AlertSender
+from services.tracker.auth import Authenticator
+from services.tracker.context import Tracker
+from services.tracker.db import make_engine, migrate
+from services.tracker.live import Changes
+from services.tracker.metrics import TrackerMetrics
+from services.tracker.settings import TrackerSettings
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+
+
+def _error(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "fields": fields or []}}
+    return JSONResponse(body, status_code=status)
+
+
+async def _validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    fields = [{"field": ".".join(str(p) for p in e["loc"]), "reason": str(e["msg"])} for e in exc.errors()]
+    summary = "; ".join(f"{f['field']}: {f['reason']}" for f in fields)
+    return _error(422, "invalid_request", summary[:2000], fields)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 401 and not request.url.path.startswith(("/api/", "/metrics")):
+        return web.login_redirect(request)
+    response = _error(exc.status_code, ERROR_CODES.get(exc.status_code, "error"), str(exc.detail))
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def create_app(settings: TrackerSettings | None = None) -> FastAPI:
+    settings = settings or TrackerSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        await migrate(engine)
+        hooks = settings.alert_hooks()
+        # per-batch "Received/Processed" lines go to debug: the consumer logs what matters itself
+        broker = make_broker(settings, client_id="loa-tracker", log_level=logging.DEBUG)
+        tracker = Tracker(settings, engine, broker, Changes(), TrackerMetrics())
+        if settings.tracker_consume:
+            consumer.register(broker, settings, engine, tracker.changes, tracker.metrics, hooks)
+        await broker.start()
+        app.state.tracker = tracker
+        sender = AlertSender(engine, hooks, settings.tracker_alert_max_attempts)
+        alerts_task = asyncio.create_task(sender.run(settings.tracker_alert_poll_s)) if hooks else None
+        log.info("tracker ready: consuming=%s, %d alert hooks", settings.tracker_consume, len(hooks))
+        try:
+            yield
+        finally:
+            if alerts_task:
+                alerts_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await alerts_task
+            await sender.close()
+            await broker.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Loa tracker",
+        version="1.0.0",
+        description="Where every piece of content stands on every channel, and the actions ops need.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.auth = Authenticator(settings.all_tokens())
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.include_router(api.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", tags=["ops"], summary="Ready: the database answers and Kafka is connected")
+    async def healthz(request: Request) -> JSONResponse:
+        tracker: Tracker = request.app.state.tracker
+        try:
+            async with tracker.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as e:
+            return _error(503, "unavailable", f"database: {type(e).__name__}")
+        return JSONResponse({"status": "ok", "consuming": settings.tracker_consume})
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response)
+    async def metrics(request: Request) -> Response:
+        tracker: Tracker = request.app.state.tracker
+        tracker.metrics.set_counts(await queries.delivery_counts(tracker.engine))
+        return Response(generate_latest(tracker.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,185 @@
+"""Dashboard labels: Vietnamese by default, English on request."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from loa.events import DEFAULT_TIMEZONE, ErrorClass
+from services.tracker.views import DeliveryOut
+
+LANGS = ("vi", "en")
+DEFAULT_LANG = "vi"
+
+LABELS: dict[str, tuple[str, str]] = {
+    "app": ("Loa — Theo dõi phát hành", "Loa — Delivery tracker"),
+    "overview": ("Tổng quan", "Overview"),
+    "units_report": ("Báo cáo theo đơn vị", "Report by unit"),
+    "logout": ("Đăng xuất", "Sign out"),
+    "login": ("Đăng nhập", "Sign in"),
+    "token": ("Mã truy cập (token)", "Access token"),
+    "login_failed": ("Mã truy cập không đúng.", "That token is not valid."),
+    "published_today": ("Đã đăng hôm nay", "Published today"),
+    "scheduled": ("Đang chờ / đã lên lịch", "Waiting / scheduled"),
+    "in_progress": ("Đang xử lý", "In progress"),
+    "failing": ("Thất bại", "Failing"),
+    "needs_attention": ("Cần xử lý", "Needs attention"),
+    "problems": ("Sự cố cần xử lý", "Problems"),
+    "no_problems": ("Không có sự cố nào. Mọi thứ đều ổn.", "No problems. All good."),
+    "recent": ("Nội dung gần đây", "Recent contents"),
+    "search": ("Tìm theo tiêu đề hoặc mã", "Search by title or id"),
+    "find": ("Tìm", "Search"),
+    "content": ("Nội dung", "Content"),
+    "channel": ("Kênh", "Channel"),
+    "account": ("Tài khoản", "Account"),
+    "state": ("Trạng thái", "State"),
+    "reason": ("Lý do", "Reason"),
+    "actions": ("Thao tác", "Actions"),
+    "retry": ("Thử lại", "Retry"),
+    "cancel": ("Hủy", "Cancel"),
+    "retract": ("Gỡ khỏi mọi kênh", "Retract everywhere"),
+    "retract_prompt": ("Lý do gỡ bài (bắt buộc):", "Reason for retracting (required):"),
+    "confirm_cancel": ("Hủy lần đăng này?", "Cancel this delivery?"),
+    "sent": ("Đã gửi yêu cầu. Trạng thái sẽ tự cập nhật.", "Request sent. The state updates by itself."),
+    "failed_action": ("Không gửi được yêu cầu", "The request failed"),
+    "unit": ("Đơn vị", "Unit"),
+    "approved": ("Duyệt", "Approved"),
+    "approved_by": ("Người duyệt", "Approved by"),
+    "due": ("Giờ đăng dự kiến", "Due"),
+    "attempt": ("Lần thử", "Attempt"),
+    "link": ("Liên kết", "Link"),
+    "open_post": ("Xem bài", "Open post"),
+    "deliveries": ("Các kênh phát hành", "Deliveries"),
+    "timeline": ("Diễn biến", "Timeline"),
+    "when": ("Thời điểm", "When"),
+    "what": ("Sự kiện", "Event"),
+    "who": ("Bởi", "By"),
+    "details": ("Chi tiết", "Details"),
+    "retracted_note": ("Đã yêu cầu gỡ", "Retraction requested"),
+    "from": ("Từ ngày", "From"),
+    "to": ("Đến ngày", "To"),
+    "show": ("Xem", "Show"),
+    "total": ("Tổng", "Total"),
+    "published": ("Đã đăng", "Published"),
+    "failed_n": ("Lỗi", "Failed"),
+    "on_time": ("Đúng giờ", "On time"),
+    "latency": ("Độ trễ p50 / p95", "Latency p50 / p95"),
+    "causes": ("Nguyên nhân lỗi", "Failure causes"),
+    "count": ("Số lần", "Count"),
+    "by_channel": ("Theo kênh", "By channel"),
+    "live": ("Cập nhật trực tiếp", "Live"),
+    "not_found": ("Không tìm thấy nội dung này.", "No such content."),
+    "export_csv": ("Xuất CSV", "Export CSV"),
+    "no_data": ("Chưa có dữ liệu.", "No data yet."),
+    "unknown": ("(chưa rõ)", "(unknown)"),
+}
+
+STATES: dict[str, tuple[str, str]] = {
+    "received": ("Đã nhận", "Received"),
+    "scheduled": ("Đã lên lịch", "Scheduled"),
+    "publishing": ("Đang đăng", "Publishing"),
+    "published": ("Đã đăng", "Published"),
+    "retrying": ("Đang thử lại", "Retrying"),
+    "failed": ("Thất bại", "Failed"),
+    "needs_attention": ("Cần xử lý", "Needs attention"),
+    "cancelled": ("Đã hủy", "Cancelled"),
+    "retracting": ("Đang gỡ", "Retracting"),
+    "retracted": ("Đã gỡ", "Retracted"),
+    "retract_failed": ("Gỡ thất bại", "Retract failed"),
+}
+
+EVENTS: dict[str, tuple[str, str]] = {
+    "content.approved": ("Được duyệt", "Approved"),
+    "content.updated": ("Được cập nhật", "Updated"),
+    "content.retracted": ("Yêu cầu gỡ khỏi mọi kênh", "Retraction requested"),
+    "delivery.retry": ("Yêu cầu thử lại", "Retry requested"),
+    "delivery.cancel": ("Yêu cầu hủy", "Cancel requested"),
+}
+
+CHANNELS: dict[str, str] = {
+    "website": "Trang web",
+    "facebook": "Facebook",
+    "zalo": "Zalo OA",
+    "youtube": "YouTube",
+    "x": "X",
+    "webhook": "Webhook",
+}
+
+REASONS: dict[str, tuple[str, str]] = {
+    ErrorClass.AUTH.value: (
+        "Tài khoản cần được kết nối lại: mã truy cập hết hạn hoặc thiếu quyền.",
+        "The account must be reconnected: its token expired or lacks a permission.",
+    ),
+    ErrorClass.TRANSIENT.value: (
+        "Nền tảng tạm thời lỗi hoặc giới hạn tần suất; hệ thống sẽ tự thử lại.",
+        "The platform is temporarily failing or rate-limiting; it will be retried.",
+    ),
+    ErrorClass.PERMANENT.value: (
+        "Bài không thể đăng như hiện tại (quá dài, tệp đính kèm không hợp lệ…).",
+        "The post cannot go as it is (too long, invalid media…).",
+    ),
+    "retract_failed": ("Không gỡ được bài trên nền tảng.", "Taking the post down failed."),
+    "needs_attention": ("Cần người kiểm tra.", "A person needs to look at it."),
+    "failed": ("Đăng không thành công.", "Publishing failed."),
+}
+
+
+ERROR_CLASSES: dict[str, tuple[str, str]] = {
+    ErrorClass.AUTH.value: ("Lỗi xác thực tài khoản", "Account authorisation"),
+    ErrorClass.TRANSIENT.value: ("Lỗi tạm thời", "Temporary failure"),
+    ErrorClass.PERMANENT.value: ("Không đăng được vĩnh viễn", "Permanent failure"),
+}
+
+
+class Translator:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGS else DEFAULT_LANG
+        self._i = LANGS.index(self.lang)
+
+    def __call__(self, key: str) -> str:
+        pair = LABELS.get(key)
+        return pair[self._i] if pair else key
+
+    def state(self, state: str) -> str:
+        pair = STATES.get(state)
+        return pair[self._i] if pair else state
+
+    def event(self, kind: str, state: str | None = None) -> str:
+        if kind == "delivery.status" and state:
+            return self.state(state)
+        pair = EVENTS.get(kind)
+        return pair[self._i] if pair else kind
+
+    def error_class(self, error_class: str) -> str:
+        pair = ERROR_CLASSES.get(error_class)
+        return pair[self._i] if pair else error_class
+
+    @staticmethod
+    def channel(channel: str) -> str:
+        return CHANNELS.get(channel, channel)
+
+    def reason(self, d: DeliveryOut) -> str:
+        """The reason in plain words, then what the platform said."""
+        key = d.last_error.error_class.value if d.last_error else d.state.value
+        if d.state.value == "retract_failed":
+            key = "retract_failed"
+        pair = REASONS.get(key)
+        plain = pair[self._i] if pair else ""
+        said = d.last_error.message if d.last_error and d.last_error.message else (d.note or "")
+        code = f" [{d.last_error.code}]" if d.last_error and d.last_error.code else ""
+        return f"{plain} {said}{code}".strip()
+
+    @staticmethod
+    def time(value: datetime | None) -> str:
+        if value is None:
+            return "—"
+        return value.astimezone(DEFAULT_TIMEZONE).strftime("%H:%M:%S %d/%m/%Y")
+
+    @staticmethod
+    def seconds(value: float | None) -> str:
+        if value is None:
+            return "—"
+        if value < 120:
+            return f"{value:.0f} s"
+        if value < 7200:
+            return f"{value / 60:.1f} min"
+        return f"{value / 3600:.1f} h"

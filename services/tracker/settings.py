@@ -1,0 +1,90 @@
+"""Tracker settings: ``LOA_TRACKER_*`` plus the shared ``LOA_*`` ones."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from loa.events import DeliveryState
+from loa.settings import LoaSettings
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"viewer": 0, "operator": 1, "admin": 2}[self.value]
+
+
+class ApiToken(BaseModel):
+    """One bearer token: the name is what the audit trail shows, never the token."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token: SecretStr = Field(min_length=16)
+    role: Role
+
+
+DEFAULT_ALERT_STATES = (DeliveryState.FAILED, DeliveryState.NEEDS_ATTENTION, DeliveryState.RETRACT_FAILED)
+
+
+class AlertHook(BaseModel):
+    """An outbound webhook signed with HMAC-SHA256; ``units`` empty = every unit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    url: AnyHttpUrl
+    secret: SecretStr = Field(min_length=16)
+    states: tuple[DeliveryState, ...] = DEFAULT_ALERT_STATES
+    units: tuple[str, ...] = ()
+
+    def wants(self, state: str, unit: str | None) -> bool:
+        return state in self.states and (not self.units or unit in self.units)
+
+
+class TrackerSettings(LoaSettings):
+    tracker_host: str = "127.0.0.1"
+    tracker_port: int = 8081
+    tracker_group_id: str = "loa-tracker"
+    tracker_tokens: dict[str, ApiToken] = Field(
+        default_factory=dict, description='JSON: {"name": {"token": "...", "role": "viewer|operator|admin"}}'
+    )
+    tracker_batch_max: Annotated[int, Field(ge=1, le=5000)] = 1000
+    tracker_batch_timeout_ms: Annotated[int, Field(ge=1, le=5000)] = 50
+    tracker_alerts: tuple[AlertHook, ...] = ()
+    tracker_alerts_file: Path | None = Field(default=None, description="YAML list of alert hooks")
+    tracker_alert_max_attempts: Annotated[int, Field(ge=1)] = 12
+    tracker_alert_poll_s: Annotated[float, Field(gt=0)] = 1.0
+    tracker_on_time_s: Annotated[float, Field(gt=0)] = 60.0
+    tracker_cookie_secure: bool = False
+    tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
+
+    @field_validator("tracker_tokens", mode="before")
+    @classmethod
+    def _tokens_from_json(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    def all_tokens(self) -> dict[str, ApiToken]:
+        """Configured tokens plus ``LOA_API_TOKEN`` as the admin named ``admin``."""
+        tokens = dict(self.tracker_tokens)
+        admin = self.api_token.get_secret_value()
+        if admin:
+            tokens.setdefault("admin", ApiToken(token=SecretStr(admin), role=Role.ADMIN))
+        return tokens
+
+    def alert_hooks(self) -> tuple[AlertHook, ...]:
+        """Hooks from settings and from the YAML file, if any."""
+        hooks = list(self.tracker_alerts)
+        if self.tracker_alerts_file is not None:
+            raw = yaml.safe_load(self.tracker_alerts_file.read_text(encoding="utf-8")) or []
+            hooks.extend(AlertHook.model_validate(item) for item in raw)
+        return tuple(hooks)

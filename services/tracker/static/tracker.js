@@ -1,0 +1,75 @@
+// Loa tracker dashboard: live refresh over SSE and the action buttons. No build step, no CDN.
+(function () {
+  "use strict";
+  var main = document.getElementById("live");
+  if (!main) return;
+  var toast = document.getElementById("toast");
+  var dot = document.getElementById("live-dot");
+
+  function say(text, bad) {
+    toast.textContent = text;
+    toast.className = bad ? "show bad" : "show";
+    clearTimeout(say.timer);
+    say.timer = setTimeout(function () { toast.className = ""; }, 4000);
+  }
+
+  // Re-render the page's main section from the server (same URL), keeping scroll and focus.
+  var pending = null;
+  function refresh() {
+    if (pending) return;
+    pending = setTimeout(function () {
+      fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          pending = null;
+          if (!html) return;
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.getElementById("live");
+          if (fresh && document.activeElement && main.contains(document.activeElement) &&
+              document.activeElement.tagName === "INPUT") return;  // do not disturb typing
+          if (fresh) main.innerHTML = fresh.innerHTML;
+        })
+        .catch(function () { pending = null; });
+    }, 250);
+  }
+
+  var stream = main.getAttribute("data-stream");
+  if (stream && window.EventSource) {
+    var source = new EventSource(stream);
+    var first = true;
+    function onEvent() { if (first) { first = false; return; } refresh(); }
+    source.addEventListener("changed", refresh);
+    source.addEventListener("deliveries", onEvent);
+    source.addEventListener("hello", function () { first = false; });
+    source.onopen = function () { if (dot) dot.className = "live-dot on"; };
+    source.onerror = function () { if (dot) dot.className = "live-dot"; };
+  }
+
+  main.addEventListener("click", function (ev) {
+    var button = ev.target.closest("button[data-action]");
+    if (!button) return;
+    ev.preventDefault();
+    var action = button.getAttribute("data-action");
+    var body = {};
+    if (action === "retract") {
+      var reason = prompt(main.getAttribute("data-retract-prompt"));
+      if (!reason || !reason.trim()) return;
+      body.reason = reason.trim();
+    } else if (action === "cancel" && !confirm(main.getAttribute("data-confirm-cancel"))) {
+      return;
+    }
+    var headers = { "Content-Type": "application/json" };
+    headers[main.getAttribute("data-csrf-header")] = "1";
+    button.disabled = true;
+    fetch(button.getAttribute("data-url"), {
+      method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify(body)
+    }).then(function (r) {
+      if (r.ok) { say(main.getAttribute("data-sent"), false); return; }
+      return r.json().then(function (e) {
+        say(main.getAttribute("data-failed") + ": " + ((e.error && e.error.message) || r.status), true);
+      });
+    }).catch(function () {
+      say(main.getAttribute("data-failed"), true);
+    }).finally(function () { button.disabled = false; });
+  });
+})();

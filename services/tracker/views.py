@@ -1,0 +1,149 @@
+"""The API's response and request models (what OpenAPI publishes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from loa.events import DeliveryState, ErrorClass
+from loa.text import NfcStr
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: list[ErrorDetail] = []
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API returns: a stable code, a message, and the fields at fault."""
+
+    error: ErrorBody
+
+
+class LastError(BaseModel):
+    error_class: ErrorClass
+    code: str | None
+    message: str | None
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    content_id: str
+    channel: str
+    account: str
+    version: int
+    state: DeliveryState
+    sequence: int
+    attempt: int
+    due_at: datetime | None
+    state_at: datetime
+    published_at: datetime | None
+    external_id: str | None
+    public_url: str | None
+    last_error: LastError | None
+    note: str | None
+    unit: str | None = None
+    title: str | None = None
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: str = Field(description="delivery.status, content.approved, delivery.retry, ...")
+    actor: str | None = None
+    channel: str | None = None
+    account: str | None = None
+    state: DeliveryState | None = None
+    attempt: int | None = None
+    sequence: int | None = None
+    external_id: str | None = None
+    public_url: str | None = None
+    error_class: ErrorClass | None = None
+    error_code: str | None = None
+    message: str | None = None
+    excerpt: str | None = None
+
+
+class ContentSummary(BaseModel):
+    id: str
+    title: str | None
+    unit: str | None
+    version: int | None
+    approved_by: str | None
+    approved_at: datetime | None
+    publish_at: datetime | None
+    retracted_at: datetime | None
+    states: dict[str, int] = Field(description="how many deliveries are in each state")
+
+
+class ContentDetail(ContentSummary):
+    kind: str | None
+    canonical_url: str | None
+    retracted_by: str | None
+    retract_reason: str | None
+    deliveries: list[DeliveryOut]
+    timeline: list[TimelineEntry]
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class GroupStats(BaseModel):
+    key: str
+    total: int
+    counts: dict[str, int]
+    published: int
+    on_time: int
+    on_time_rate: float | None = Field(description="published within the on-time window of the due time")
+    latency_p50_s: float | None
+    latency_p95_s: float | None
+
+
+class FailureCause(BaseModel):
+    channel: str
+    error_class: str
+    code: str | None
+    count: int
+    example: str | None
+
+
+class Stats(BaseModel):
+    since: datetime | None
+    until: datetime | None
+    on_time_window_s: float
+    by_channel: list[GroupStats]
+    by_unit: list[GroupStats]
+    failure_causes: list[FailureCause]
+
+
+class ActionRequest(BaseModel):
+    reason: Annotated[NfcStr, Field(max_length=2000)] = ""
+
+
+class RetractRequest(BaseModel):
+    reason: Annotated[NfcStr, Field(min_length=1, max_length=2000)]
+
+
+class ActionAccepted(BaseModel):
+    command_id: str
+    type: str
+    topic: str
+    key: str
+
+
+def as_dict(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

@@ -1,0 +1,143 @@
+"""The ops dashboard: server-rendered pages, live through SSE, Vietnamese by default."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from loa.events import DEFAULT_TIMEZONE
+from services.tracker import queries
+from services.tracker.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator, Principal, requires
+from services.tracker.context import Tracker
+from services.tracker.i18n import DEFAULT_LANG, LANGS, Translator
+from services.tracker.settings import Role
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+LANG_COOKIE = "loa_lang"
+SESSION_MAX_AGE = 12 * 3600
+router = APIRouter(include_in_schema=False)
+Viewer = Annotated[Principal, Depends(requires(Role.VIEWER))]
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or DEFAULT_LANG
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def _render(request: Request, name: str, principal: Principal | None, **context: Any) -> HTMLResponse:
+    lang = _lang(request)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        name,
+        {
+            "t": Translator(lang),
+            "lang": lang,
+            "user": principal,
+            "can_act": principal is not None and principal.can(Role.OPERATOR),
+            "csrf_header": CSRF_HEADER,
+            **context,
+        },
+    )
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def login_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a local path: never redirect elsewhere after login."""
+    if value and value.startswith("/") and not value.startswith("//"):
+        return value
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return _render(request, "login.html", None, next=_safe_next(next), error=False)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request, token: Annotated[str, Form(max_length=500)], next: Annotated[str, Form()] = "/"
+) -> Response:
+    auth: Authenticator = request.app.state.auth
+    principal = auth.by_token(token.strip())
+    if principal is None:
+        refused = _render(request, "login.html", None, next=_safe_next(next), error=True)
+        refused.status_code = 401
+        return refused
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        auth.session_for(principal),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.tracker_cookie_secure,
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _tracker(request: Request) -> Tracker:
+    t: Tracker = request.app.state.tracker
+    return t
+
+
+@router.get("/", response_class=HTMLResponse)
+async def overview_page(
+    request: Request, who: Viewer, q: Annotated[str | None, Query(max_length=200)] = None
+) -> Response:
+    t = _tracker(request)
+    channels = await queries.overview(t.engine)
+    problems = await queries.problems(t.engine)
+    recent = await queries.list_contents(t.engine, queries.ContentFilter(q=q), page_size=20)
+    return _render(
+        request, "overview.html", who, channels=channels, problems=problems, recent=recent.items, q=q or ""
+    )
+
+
+@router.get("/contents/{content_id}", response_class=HTMLResponse)
+async def content_page(request: Request, who: Viewer, content_id: str) -> Response:
+    detail = await queries.get_content(_tracker(request).engine, content_id)
+    response = _render(request, "content.html", who, c=detail, content_id=content_id)
+    if detail is None:
+        response.status_code = 404
+    return response
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=DEFAULT_TIMEZONE)
+
+
+@router.get("/units", response_class=HTMLResponse)
+async def units_page(
+    request: Request, who: Viewer, since: date | None = None, until: date | None = None
+) -> Response:
+    today = queries.start_of_today().date()
+    since = since or today - timedelta(days=6)
+    until = until or today
+    stats = await queries.stats(
+        _tracker(request).engine,
+        _day_start(since),
+        _day_start(until) + queries.DAY,
+        _tracker(request).settings.tracker_on_time_s,
+    )
+    return _render(request, "units.html", who, stats=stats, since=since, until=until)

@@ -1,0 +1,1 @@
+"""The YouTube channel: resumable video uploads streamed from MinIO, scheduled natively."""

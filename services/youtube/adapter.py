@@ -1,0 +1,465 @@
+"""The YouTube adapter: one resumable upload per content, streamed from MinIO, scheduled natively."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from google.oauth2.credentials import Credentials
+from googleapiclient.errors import HttpError
+from googleapiclient.http import MediaIoBaseUpload
+
+from loa.channels import (
+    Account,
+    ChannelAdapter,
+    Context,
+    LimitError,
+    Limits,
+    PermanentError,
+    Post,
+    PublishResult,
+    register,
+)
+from loa.events import Content, MediaRef, Target
+from loa.text import count_utf8_bytes
+from services.youtube import render
+from services.youtube.api import authorized_http, build_service, credentials_for, map_error
+from services.youtube.quota import QuotaTracker
+from services.youtube.settings import YouTubeSettings
+from services.youtube.stream import ChunkedUpload, MinioStream
+from services.youtube.thumbnail import fit_thumbnail
+
+log = logging.getLogger("loa.youtube")
+T = TypeVar("T")
+
+WATCH_URL = "https://www.youtube.com/watch?v="
+SCHEDULE_MIN_LEAD = timedelta(minutes=2)
+"""A due time closer than this is published at once: ``publishAt`` must lie in the future."""
+UPLOADS_PAGES_SEARCHED = 4
+"""find_existing looks at the 200 newest uploads (4 pages of 50; 2 quota units a page)."""
+VIDEO_TYPES = frozenset(
+    {"video/mp4", "video/quicktime", "video/webm", "video/x-msvideo", "video/mpeg", "video/x-matroska"}
+)
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+_MARKER = re.compile(r"loa-[0-9a-f]{16}")
+
+
+def marker_for(content_id: str) -> str:
+    """The tag that identifies a content's video on its channel."""
+    return "loa-" + hashlib.sha256(content_id.encode()).hexdigest()[:16]
+
+
+def is_marker(tag: str) -> bool:
+    return _MARKER.fullmatch(tag) is not None
+
+
+def editable(snippet: dict[str, Any]) -> dict[str, Any]:
+    """A snippet read back, without the read-only properties ``videos.update`` does not take."""
+    derived = {"thumbnails", "localized", "publishedAt", "channelId", "channelTitle", "liveBroadcastContent"}
+    return {key: value for key, value in snippet.items() if key not in derived}
+
+
+@register
+class YouTubeAdapter(ChannelAdapter):
+    name = "youtube"
+    # Title (≤ 100 characters) and tags (≤ 500) are fitted by ``render``; the runtime checks the
+    # description, the one counted text, in UTF-8 bytes as YouTube counts it.
+    limits = Limits(
+        text_max=render.DESCRIPTION_MAX_BYTES,
+        count=count_utf8_bytes,
+        media_types=VIDEO_TYPES | IMAGE_TYPES,
+        video_max_bytes=256 * 1024**3,  # 256 GB (videos.insert mediaUpload.maxSize)
+        max_videos=1,
+        max_images=1,
+    )
+    supports_update = True
+    supports_native_scheduling = True
+
+    def __init__(self, context: Context, settings: YouTubeSettings | None = None) -> None:
+        settings = settings or YouTubeSettings()
+        super().__init__(context, settings)
+        self.settings: YouTubeSettings = settings
+        self.quota = QuotaTracker(settings.youtube_daily_quota, settings.youtube_daily_uploads)
+        self._service: Any = None
+        self._credentials: dict[tuple[str, str], Credentials] = {}
+
+    # -- render ---------------------------------------------------------------------------------
+    async def render(self, content: Content, target: Target, account: Account) -> Post:
+        videos = [m for m in content.media if m.is_video]
+        if not videos:
+            raise PermanentError("youtube: the content has no video (media of type video/*)", code="noVideo")
+        images = [m for m in content.media if m.is_image]
+        summary = target.text or content.summary or render.html_to_text(content.body)
+        marker = marker_for(content.id)
+        try:
+            description = render.render_description(
+                summary, self.context.canonical_url(content), content.tags, may_shorten=not target.text
+            )
+        except ValueError as e:
+            raise LimitError(f"youtube: {e}", code="invalidDescription") from e
+        options = {**account.options, **target.options}
+        snippet: dict[str, Any] = {
+            "title": render.render_title(target.title or content.title),
+            "description": description,
+            "tags": render.render_tags(marker, content.tags),
+            "categoryId": str(options.get("category_id", self.settings.youtube_category_id)),
+            "defaultLanguage": content.language,
+            "defaultAudioLanguage": content.language,
+        }
+        return Post(
+            content_id=content.id,
+            version=content.version,
+            channel=self.name,
+            account=account.name,
+            marker=marker,
+            title=str(snippet["title"]),
+            texts=[description],
+            media=[videos[0], *images[:1]],
+            payload={
+                "snippet": snippet,
+                "privacy": str(options.get("privacy", self.settings.youtube_privacy)),
+                "made_for_kids": bool(options.get("made_for_kids", self.settings.youtube_made_for_kids)),
+            },
+            due_at=content.publish_at,
+        )
+
+    # -- publish: a resumable upload --------------------------------------------------------------
+    async def publish(self, post: Post, account: Account) -> PublishResult:
+        if post.progress.get("video_id"):  # uploaded before a crash, not yet recorded
+            video_id = str(post.progress["video_id"])
+            if await self._own_video(video_id, post.marker, account) is not None:
+                return self._result(post, video_id)
+            post.progress = {}  # deleted or retracted since: upload it anew
+        video = post.media[0]
+        status = self._status(post)
+        body = {"snippet": post.payload["snippet"], "status": status}
+        # A resumed session keeps the metadata it was opened with.
+        scheduled = bool(post.progress.get("scheduled", "publishAt" in status))
+        project = self._project(account)
+        creds = self._creds(account)
+        stream = MinioStream(self.context.media, video.key, video.size)
+        try:
+            media = ChunkedUpload(
+                stream,
+                mimetype=video.content_type,
+                chunksize=self.settings.youtube_chunk_size,
+                resumable=True,
+            )
+            request = self.service.videos().insert(
+                part="snippet,status", body=body, media_body=media, notifySubscribers=True
+            )
+            http = authorized_http(creds, self.settings)
+            resumed, resource = await self._resume(post, request, http, video, account)
+            if not resumed:
+                self.quota.charge(project, "videos.insert")
+                await self._run("videos.insert", account, lambda: self._start_session(request, http, video))
+                await self._save(post, request, video, scheduled)
+            while resource is None:
+                _, resource = await self._run("videos.insert", account, lambda: request.next_chunk(http=http))
+                if resource is None:  # confirmed up to resumable_progress
+                    await self._save(post, request, video, scheduled)
+        finally:
+            await asyncio.to_thread(stream.close)
+        video_id = str(resource["id"])
+        post.progress = {"video_id": video_id, "size": video.size, "scheduled": scheduled}
+        await self.context.save_progress(post)
+        log.info("uploaded video %s (%d bytes)", video_id, video.size, extra=self._log_extra(post))
+        await self._set_thumbnail(post, video_id, account)
+        return self._result(post, video_id)
+
+    def _status(self, post: Post) -> dict[str, Any]:
+        status: dict[str, Any] = {"selfDeclaredMadeForKids": post.payload["made_for_kids"]}
+        if self._scheduled(post):
+            assert post.due_at is not None
+            status["privacyStatus"] = "private"
+            status["publishAt"] = post.due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        else:
+            status["privacyStatus"] = post.payload["privacy"]
+        return status
+
+    @staticmethod
+    def _scheduled(post: Post) -> bool:
+        return post.due_at is not None and post.due_at - datetime.now(UTC) > SCHEDULE_MIN_LEAD
+
+    @staticmethod
+    def _start_session(request: Any, http: Any, video: MediaRef) -> None:
+        """Open the upload session (the SDK's own first step), so its URI is saved before any byte."""
+        headers = {
+            **request.headers,
+            "X-Upload-Content-Type": video.content_type,
+            "X-Upload-Content-Length": str(video.size),
+            "content-length": str(request.body_size),
+        }
+        resp, content = http.request(request.uri, method=request.method, body=request.body, headers=headers)
+        if resp.status != 200 or "location" not in resp:
+            raise HttpError(resp, content, uri=request.uri.split("?")[0])
+        request.resumable_uri = resp["location"]
+
+    async def _resume(
+        self, post: Post, request: Any, http: Any, video: MediaRef, account: Account
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Point ``request`` at the saved session and the server's offset.
+
+        Returns (resumed, the video if that session already completed).
+        """
+        session = post.progress.get("session_uri")
+        if not session or post.progress.get("size") != video.size:
+            return False, None
+        found, offset = await self._run("videos.insert", account, lambda: self._query(http, session, video))
+        if found is not None:
+            return True, found
+        if offset is None:
+            log.warning("upload session expired; starting a new one", extra=self._log_extra(post))
+            return False, None
+        request.resumable_uri = session
+        request.resumable_progress = offset
+        log.info("resuming upload at byte %d of %d", offset, video.size, extra=self._log_extra(post))
+        return True, None
+
+    @staticmethod
+    def _query(http: Any, session: str, video: MediaRef) -> tuple[dict[str, Any] | None, int | None]:
+        """Ask the session how much arrived (``Content-Range: bytes */size``): (video, None) if done,
+        (None, offset) if incomplete, (None, None) if the session is gone."""
+        headers = {"Content-Range": f"bytes */{video.size}", "Content-Length": "0"}
+        resp, content = http.request(session, method="PUT", body=b"", headers=headers)
+        if resp.status in (200, 201):
+            return json.loads(content), None
+        if resp.status == 308:
+            ranges = resp.get("range")
+            return None, int(ranges.split("-")[1]) + 1 if ranges else 0
+        if resp.status in (404, 410):
+            return None, None
+        raise HttpError(resp, content, uri=session.split("?")[0])
+
+    async def _save(self, post: Post, request: Any, video: MediaRef, scheduled: bool) -> None:
+        post.progress = {
+            "session_uri": request.resumable_uri,
+            "offset": request.resumable_progress,
+            "size": video.size,
+            "scheduled": scheduled,
+        }
+        await self.context.save_progress(post)
+
+    async def _set_thumbnail(self, post: Post, video_id: str, account: Account) -> None:
+        """The content's first image as the custom thumbnail; a failure here does not fail the post."""
+        images = [m for m in post.media if m.is_image]
+        if not images:
+            return
+        try:
+            data, mimetype = await asyncio.to_thread(fit_thumbnail, self.context.media, images[0])
+            media = MediaIoBaseUpload(io.BytesIO(data), mimetype=mimetype, resumable=False)
+            await self._api(
+                "thumbnails.set",
+                account,
+                lambda http: (
+                    self.service.thumbnails().set(videoId=video_id, media_body=media).execute(http=http)
+                ),
+            )
+        except Exception as e:
+            log.warning("thumbnail not set: %s", e, extra=self._log_extra(post))
+
+    # -- find_existing, update, retract, confirm --------------------------------------------------
+    async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
+        video_id = post.progress.get("video_id")
+        if video_id and await self._own_video(str(video_id), post.marker, account) is not None:
+            return self._result(post, str(video_id))
+        session = post.progress.get("session_uri")
+        if session and post.media:
+            http = authorized_http(self._creds(account), self.settings)
+            video = post.media[0]
+            found, _ = await self._run("videos.insert", account, lambda: self._query(http, session, video))
+            if found is not None:
+                post.progress = {"video_id": found["id"], "size": post.media[0].size}
+                await self.context.save_progress(post)
+                return self._result(post, str(found["id"]))
+            return None  # an unfinished session: publish resumes it
+        found_id = await self._search_uploads(post.marker, account)
+        return self._result(post, found_id) if found_id else None
+
+    async def _search_uploads(self, marker: str, account: Account) -> str | None:
+        """The newest uploads of the channel whose tags carry ``marker``."""
+        channels = await self._api(
+            "channels.list",
+            account,
+            lambda http: self.service.channels().list(part="contentDetails", mine=True).execute(http=http),
+        )
+        if not channels.get("items"):
+            return None
+        playlist = channels["items"][0]["contentDetails"]["relatedPlaylists"]["uploads"]
+        page_token: str | None = None
+        for _ in range(UPLOADS_PAGES_SEARCHED):
+            token = page_token
+            page = await self._api(
+                "playlistItems.list",
+                account,
+                lambda http, token=token: (
+                    self.service.playlistItems()  # type: ignore[misc]
+                    .list(part="contentDetails", playlistId=playlist, maxResults=50, pageToken=token)
+                    .execute(http=http)
+                ),
+            )
+            ids = [item["contentDetails"]["videoId"] for item in page.get("items", [])]
+            if ids:
+                videos = await self._api(
+                    "videos.list",
+                    account,
+                    lambda http, ids=ids: (
+                        self.service.videos()  # type: ignore[misc]
+                        .list(part="snippet", id=",".join(ids), maxResults=50)
+                        .execute(http=http)
+                    ),
+                )
+                for item in videos.get("items", []):
+                    if marker in item["snippet"].get("tags", []):
+                        return str(item["id"])
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return None
+        return None
+
+    async def update(self, post: Post, previous: PublishResult, account: Account) -> PublishResult:
+        current = await self._get_video(previous.external_id, account, "snippet")
+        if current is None:
+            raise PermanentError(
+                f"youtube: video {previous.external_id} no longer exists", code="videoNotFound"
+            )
+        snippet = editable({**current["snippet"], **post.payload["snippet"]})
+        body = {"id": previous.external_id, "snippet": snippet}
+        await self._api(
+            "videos.update",
+            account,
+            lambda http: self.service.videos().update(part="snippet", body=body).execute(http=http),
+        )
+        return previous
+
+    async def retract(self, previous: PublishResult, account: Account) -> None:
+        mode = str(account.options.get("retract_mode", self.settings.youtube_retract_mode))
+        if mode == "delete":
+            try:
+                await self._api(
+                    "videos.delete",
+                    account,
+                    lambda http: self.service.videos().delete(id=previous.external_id).execute(http=http),
+                )
+            except PermanentError as e:
+                if e.code != "videoNotFound":
+                    raise
+            return
+        current = await self._get_video(previous.external_id, account, "snippet,status")
+        if current is None:
+            return  # already gone: retracted either way
+        tags = current["snippet"].get("tags", [])
+        kept = [t for t in tags if not is_marker(t)]
+        if current["status"].get("privacyStatus") == "private" and kept == tags:
+            return  # retracted before: private and without its marker
+        status = {
+            key: current["status"][key]
+            for key in ("embeddable", "license", "publicStatsViewable", "selfDeclaredMadeForKids")
+            if key in current["status"]
+        }
+        status["privacyStatus"] = "private"  # and no publishAt: a scheduled video stays private
+        # Without its marker the video is no longer this post's: find_existing will not return a
+        # retracted video, and a later publish of the content uploads a new one.
+        body = {"id": previous.external_id, "snippet": {**editable(current["snippet"]), "tags": kept}}
+        body["status"] = status
+        await self._api(
+            "videos.update",
+            account,
+            lambda http: self.service.videos().update(part="snippet,status", body=body).execute(http=http),
+        )
+
+    async def confirm(self, previous: PublishResult, account: Account) -> PublishResult | None:
+        video = await self._get_video(previous.external_id, account, "status,processingDetails")
+        if video is None:
+            raise PermanentError(
+                f"youtube: video {previous.external_id} no longer exists", code="videoNotFound"
+            )
+        status = video["status"]
+        if status.get("uploadStatus") in {"failed", "rejected", "deleted"}:
+            reason = status.get("failureReason") or status.get("rejectionReason") or status["uploadStatus"]
+            raise PermanentError(f"youtube: video {previous.external_id} {reason}", code=str(reason))
+        if status.get("privacyStatus") == "private" and status.get("publishAt"):
+            return None  # still waiting for its publishAt
+        return PublishResult(
+            external_id=previous.external_id,
+            url=previous.url,
+            extra={**previous.extra, "privacy": status.get("privacyStatus")},
+            scheduled_natively=previous.scheduled_natively,
+        )
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    @property
+    def service(self) -> Any:
+        if self._service is None:
+            self._service = build_service(self.settings)
+        return self._service
+
+    async def _own_video(self, video_id: str, marker: str, account: Account) -> dict[str, Any] | None:
+        """The video, if it still exists and still carries the post's marker (not retracted)."""
+        video = await self._get_video(video_id, account, "snippet")
+        return video if video is not None and marker in video["snippet"].get("tags", []) else None
+
+    async def _get_video(self, video_id: str, account: Account, parts: str) -> dict[str, Any] | None:
+        found = await self._api(
+            "videos.list",
+            account,
+            lambda http: self.service.videos().list(part=parts, id=video_id).execute(http=http),
+        )
+        items = found.get("items") or []
+        return items[0] if items else None
+
+    async def _api(self, method: str, account: Account, fn: Callable[[Any], T]) -> T:
+        """One API call, charged to the quota, with a fresh authorised http (httplib2 is not thread-safe)."""
+        self.quota.charge(self._project(account), method)
+        creds = self._creds(account)
+        return await self._run(method, account, lambda: fn(authorized_http(creds, self.settings)))
+
+    async def _run(self, method: str, account: Account, fn: Callable[[], T]) -> T:
+        """Run a blocking SDK step off the event loop, its errors mapped onto ours."""
+        try:
+            result = await asyncio.to_thread(fn)
+        except Exception as e:
+            raise map_error(e, method, self.quota, self._project(account)) from e
+        await self._keep_rotated_token(account, self._creds(account))
+        return result
+
+    def _creds(self, account: Account) -> Credentials:
+        key = (account.name, hashlib.sha256(account.secret("refresh_token").encode()).hexdigest())
+        creds = self._credentials.get(key)
+        if creds is None:
+            creds = credentials_for(account, self.settings)
+            self._credentials[key] = creds
+        return creds
+
+    async def _keep_rotated_token(self, account: Account, creds: Credentials) -> None:
+        """Google may hand out a new refresh token on refresh; persist it before it is needed."""
+        if creds.refresh_token and creds.refresh_token != account.secret("refresh_token"):
+            await self.context.save_credentials(account, {"refresh_token": creds.refresh_token})
+
+    @staticmethod
+    def _project(account: Account) -> str:
+        """Quota belongs to the OAuth client's project; key it by a hash of the client id."""
+        return hashlib.sha256(account.secret("client_id").encode()).hexdigest()[:16]
+
+    def _result(self, post: Post, video_id: str) -> PublishResult:
+        return PublishResult(
+            external_id=video_id,
+            url=WATCH_URL + video_id,
+            extra={"marker": post.marker},
+            scheduled_natively=bool(post.progress.get("scheduled", self._scheduled(post))),
+        )
+
+    def _log_extra(self, post: Post) -> dict[str, Any]:
+        return {
+            "content_id": post.content_id,
+            "version": post.version,
+            "channel": self.name,
+            "account": post.account,
+        }

@@ -1,0 +1,123 @@
+"""The google-api-python-client service, its transport, and the mapping of its errors onto ours.
+
+Built offline from the SDK's bundled discovery document (``static_discovery=True``) with
+``api_endpoint`` at the configured root. The SDK keeps ``https`` for upload URLs, so the transport
+is an ``httplib2.Http`` trusting the configured CA, with 308 removed from its redirect codes (as
+``googleapiclient.http.build_http`` does) so "308 Resume Incomplete" is not taken for a redirect.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+from google.oauth2.credentials import Credentials
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from loa.channels import Account, AuthError, ChannelError, PermanentError, TransientError
+from loa.logging import redact
+from services.youtube.quota import QuotaTracker
+from services.youtube.settings import YouTubeSettings
+
+SCOPES = ["https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube"]
+QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "uploadRateLimitExceeded", "backendError"}
+AUTH_REASONS = {"authError", "unauthorized", "forbidden", "insufficientPermissions", "accountClosed"}
+RETRY_DEFAULT = timedelta(seconds=60)
+
+
+def new_http(settings: YouTubeSettings) -> httplib2.Http:
+    http = httplib2.Http(timeout=settings.youtube_timeout_s, ca_certs=settings.ca_certs())
+    http.redirect_codes = http.redirect_codes - {308}
+    return http
+
+
+def build_service(settings: YouTubeSettings) -> Any:
+    """The ``youtube`` v3 resource, without credentials: every call passes its own authorised http."""
+    return build(
+        "youtube",
+        "v3",
+        http=new_http(settings),
+        static_discovery=True,
+        client_options={"api_endpoint": settings.youtube_api_url.rstrip("/")},
+        cache_discovery=False,
+    )
+
+
+def credentials_for(account: Account, settings: YouTubeSettings) -> Credentials:
+    return Credentials(  # type: ignore[no-untyped-call]
+        token=None,
+        refresh_token=account.secret("refresh_token"),
+        client_id=account.secret("client_id"),
+        client_secret=account.secret("client_secret"),
+        token_uri=settings.youtube_token_url,
+        scopes=SCOPES,
+    )
+
+
+def authorized_http(credentials: Credentials, settings: YouTubeSettings) -> AuthorizedHttp:
+    """A fresh transport per operation (httplib2 objects are not thread-safe)."""
+    return AuthorizedHttp(credentials, http=new_http(settings))
+
+
+def error_reason(err: HttpError) -> tuple[str, str]:
+    """(reason, message) from a Google API error body; reason falls back to the HTTP status."""
+    try:
+        body = json.loads(err.content.decode("utf-8") if isinstance(err.content, bytes) else err.content)
+        error = body["error"]
+        if isinstance(error, str):  # OAuth shape: {"error": "invalid_grant", ...}
+            return error, str(body.get("error_description", error))
+        first = (error.get("errors") or [{}])[0]
+        return str(first.get("reason") or error.get("status") or err.status_code), str(
+            error.get("message", "")
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return str(err.status_code), ""
+
+
+def retry_after(err: HttpError) -> datetime | None:
+    value = err.resp.get("retry-after") if err.resp is not None else None
+    if value and str(value).isdigit():
+        return datetime.now(UTC) + timedelta(seconds=int(value))
+    return None
+
+
+def map_error(exc: BaseException, method: str, quota: QuotaTracker, project: str) -> ChannelError:
+    """Our error class for an SDK/transport failure; never carries a token or the session URI."""
+    if isinstance(exc, ChannelError):
+        return exc
+    if isinstance(exc, RefreshError):
+        # google-auth's message is "invalid_grant: Token has been expired or revoked." (no secret)
+        return AuthError(
+            f"YouTube token refresh failed: {redact(str(exc.args[0]))[:300]}", code="invalid_grant"
+        )
+    if isinstance(exc, HttpError):
+        status = exc.status_code
+        reason, message = error_reason(exc)
+        text = f"YouTube {method}: {status} {reason}: {redact(message)[:500]}"
+        excerpt = redact(exc.content.decode("utf-8", "replace") if isinstance(exc.content, bytes) else "")
+        if reason in QUOTA_REASONS:
+            quota.mark_exhausted(project, method)
+            err = quota.exhausted(method, f"the platform answered {reason}", code=reason)
+            err.excerpt = excerpt[:4000]
+            return err
+        if reason == "uploadLimitExceeded":
+            # The channel's own upload cap; the platform says to try again later (next day).
+            return quota.exhausted(method, "the channel's upload limit", code=reason)
+        if status == 401 or reason in AUTH_REASONS:
+            return AuthError(text, code=reason, excerpt=excerpt)
+        if status == 429 or status >= 500 or reason in RATE_REASONS:
+            return TransientError(text, code=reason, excerpt=excerpt, retry_at=retry_after(exc))
+        return PermanentError(text, code=reason, excerpt=excerpt)
+    if isinstance(exc, (TransportError, httplib2.HttpLib2Error, socket.timeout, ssl.SSLError, OSError)):
+        return TransientError(
+            f"YouTube {method}: network error: {type(exc).__name__}: {redact(str(exc))[:300]}"
+        )
+    return TransientError(f"YouTube {method}: unexpected {type(exc).__name__}: {redact(str(exc))[:300]}")

@@ -1,0 +1,58 @@
+"""Settings of the YouTube publisher (env ``LOA_YOUTUBE_*``)."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+
+from loa.publisher.settings import PublisherSettings
+from loa.settings import REPO_ROOT
+
+SANDBOX_CA = REPO_ROOT / ".loa" / "sandbox-ca.pem"
+
+
+class YouTubeSettings(PublisherSettings):
+    youtube_api_url: str = Field(
+        default="https://127.0.0.1:8091",
+        description="API root (https: the SDK keeps https for upload URLs); real: https://youtube.googleapis.com",
+    )
+    youtube_token_url: str = Field(
+        default="https://127.0.0.1:8091/token", description="real: https://oauth2.googleapis.com/token"
+    )
+    youtube_ca_certs: Path | None = Field(
+        default=None,
+        description="CA bundle to trust; default: the sandbox CA for a local API URL, else the system's",
+    )
+    youtube_chunk_size: int = Field(
+        default=8 * 1024 * 1024, ge=256 * 1024, description="resumable chunk, a multiple of 256 KiB"
+    )
+    youtube_made_for_kids: bool = False
+    youtube_category_id: str = Field(default="25", description="25 = News & Politics")
+    youtube_privacy: Literal["public", "unlisted", "private"] = Field(
+        default="public", description="privacy of immediate posts (an account option overrides it)"
+    )
+    youtube_retract_mode: Literal["private", "delete"] = "private"
+    youtube_daily_quota: int = Field(default=10_000, description="units/day shared by all but inserts")
+    youtube_daily_uploads: int = Field(default=100, description="videos.insert calls/day")
+    youtube_timeout_s: float = 120.0
+
+    @model_validator(mode="after")
+    def _chunk_granularity(self) -> YouTubeSettings:
+        if self.youtube_chunk_size % (256 * 1024):
+            raise ValueError("youtube_chunk_size must be a multiple of 256 KiB (262144 bytes)")
+        return self
+
+    def ca_certs(self) -> str | None:
+        """The CA file for httplib2: the configured one, or the sandbox's for a local API URL."""
+        if self.youtube_ca_certs is not None:
+            return str(self.youtube_ca_certs)
+        host = urlsplit(self.youtube_api_url).hostname or ""
+        try:
+            local = host == "localhost" or ip_address(host).is_loopback
+        except ValueError:
+            local = False
+        return str(SANDBOX_CA) if local and SANDBOX_CA.exists() else None

@@ -1,0 +1,52 @@
+"""The published contract as FastStream sees it: one publisher per Loa topic.
+
+``faststream docs gen loa.events.asyncapi:app`` (or ``python -m loa.events.export``) renders it
+to ``docs/asyncapi/asyncapi.json``. Nothing here connects to Kafka.
+"""
+
+from __future__ import annotations
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+
+from loa.events import topics
+from loa.events.commands import Command
+from loa.events.content import ContentEvent
+from loa.events.delivery import DeliveryStatus
+
+DOCUMENTED_BOOTSTRAP = "127.0.0.1:9092"
+"""The local stack's broker; the document names it, nothing connects to it."""
+
+broker = KafkaBroker(DOCUMENTED_BOOTSTRAP)
+broker.publisher(
+    topics.CONTENT,
+    title="loa.content.v1",
+    description=(
+        "A content is approved, updated or retracted (discriminated on `type`). "
+        "Message key: the content id, so all events of one content stay ordered. "
+        "Invalid messages go to loa.content.v1.dlq with the reason in the `loa-dlq-reason` header."
+    ),
+    schema=ContentEvent,
+)
+broker.publisher(
+    topics.DELIVERY,
+    title="loa.delivery.v1",
+    description="Where one content version stands on one channel account. Message key: the content id.",
+    schema=DeliveryStatus,
+)
+broker.publisher(
+    topics.COMMANDS,
+    title="loa.commands.v1",
+    description="What ops ask publishers to do: retry or cancel a delivery. Message key: the content id.",
+    schema=Command,
+)
+
+specification = AsyncAPI(
+    broker,
+    title="Loa events",
+    version="1",
+    description="Loa's Kafka contract: JSON envelopes with event id, type, schema version, "
+    "occurred_at (zone aware), producer, correlation id and payload. All text is NFC.",
+)
+app = FastStream(broker, specification=specification)

@@ -1,0 +1,73 @@
+"""What the runtime gives an adapter (``loa.channels.Context``): media, links, progress, credentials."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Mapping
+from functools import cached_property
+
+from sqlalchemy import update
+
+from loa.channels import Account, Post
+from loa.events import Content, utcnow
+from loa.links import canonical_url
+from loa.media import MediaStore
+from loa.publisher.accounts import AccountStore
+from loa.publisher.locks import credentials_lock
+from loa.publisher.settings import PublisherSettings
+from loa.publisher.store import codec
+from loa.publisher.store.jobs import JobStore
+from loa.publisher.store.schema import jobs
+
+log = logging.getLogger(__name__)
+
+
+class RuntimeContext:
+    def __init__(self, settings: PublisherSettings, store: JobStore, accounts: AccountStore) -> None:
+        self._settings = settings
+        self._store = store
+        self._accounts = accounts
+
+    @cached_property
+    def media(self) -> MediaStore:
+        """Built on first use: channels without media never connect to MinIO."""
+        return MediaStore(self._settings)
+
+    def canonical_url(self, content: Content) -> str:
+        return canonical_url(content, str(self._settings.website_base_url))
+
+    async def save_progress(self, post: Post) -> None:
+        """Write ``post.progress`` into the job of that post (content, version, channel, account)."""
+        async with self._store.tx() as conn:
+            job_row = jobs.c
+            await conn.execute(
+                update(jobs)
+                .where(
+                    job_row.content_id == post.content_id,
+                    job_row.version == post.version,
+                    job_row.channel == post.channel,
+                    job_row.account == post.account,
+                )
+                .values(post=codec.post_to_json(post), updated_at=utcnow())
+            )
+
+    def credentials_lock(self, account: Account) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while rotating credentials: one refresh at a time per account, across replicas."""
+        return credentials_lock(self._store.engine, account.channel, account.name)
+
+    async def reload_account(self, account: Account) -> Account:
+        """The account as stored now (another replica may have rotated its credentials)."""
+        current = await self._accounts.get(account.name)
+        return account if current is None else current[0]
+
+    async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
+        """Persist rotated credentials (merged into the current ones) and return the account to use."""
+        await self._accounts.update(account.name, credentials=credentials)
+        current = await self._accounts.get(account.name)
+        if current is None:  # removed meanwhile: keep working with what we were given
+            log.warning(
+                "account %s/%s vanished while saving rotated credentials", account.channel, account.name
+            )
+            return account
+        return current[0]

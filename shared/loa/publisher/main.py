@@ -1,0 +1,238 @@
+"""Run one channel's publisher: ``run(AdapterClass, settings)`` or ``loa-publisher <channel>``.
+
+One process holds: the Kafka intake (content events and ops commands), the dispatcher, the
+outbox relay and a small HTTP server for ``/healthz`` and ``/metrics``. SIGTERM/SIGINT stop
+intake first, let in-flight platform calls finish (or release them), then drain the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from pydantic import ValidationError
+
+from loa import logging as loa_logging
+from loa.channels import ChannelAdapter
+from loa.events import ContentApproved, ContentRetracted, ContentUpdated, topics
+from loa.events.parsing import parse_command, parse_content_event
+from loa.kafka import dead_letter, describe_validation_error, make_broker
+from loa.publisher.accounts import AccountStore, load_cipher
+from loa.publisher.context import RuntimeContext
+from loa.publisher.dispatcher import Dispatcher
+from loa.publisher.intake import Intake
+from loa.publisher.lag import consumer_lag
+from loa.publisher.metrics import RuntimeMetrics, http_app
+from loa.publisher.relay import OutboxRelay
+from loa.publisher.settings import PublisherSettings
+from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.jobs import JobStore
+
+log = logging.getLogger(__name__)
+
+NACK_PAUSE_SECONDS = 1.0
+GAUGE_SECONDS = 5.0
+
+
+class Publisher:
+    """Everything one channel publisher runs; ``start``/``stop`` for tests, ``serve`` for the process."""
+
+    def __init__(self, adapter_cls: type[ChannelAdapter], settings: PublisherSettings) -> None:
+        self.settings = settings
+        self.channel = adapter_cls.name
+        self.group = f"loa-publisher-{self.channel}"
+        self.engine = make_engine(settings.job_store_url(self.channel))
+        self.store = JobStore(self.engine, self.channel)
+        self.accounts = AccountStore(self.engine, self.channel, load_cipher(settings))
+        self.metrics = RuntimeMetrics(self.channel)
+        self.context = RuntimeContext(settings, self.store, self.accounts)
+        self.adapter = adapter_cls(self.context, settings)
+        self.dispatcher = Dispatcher(self.adapter, self.store, self.accounts, settings, self.metrics)
+        self.relay = OutboxRelay(self.store, settings, self.metrics)
+        self.intake = Intake(self.adapter, self.store, self.accounts, on_due=self.dispatcher.wake.set)
+        self.broker = self._make_broker()
+        self.port: int | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._server: uvicorn.Server | None = None
+        self._stopped = False
+
+    # ---- Kafka intake -------------------------------------------------------------------------
+
+    def _make_broker(self) -> KafkaBroker:
+        broker = make_broker(self.settings, client_id=self.group)
+        content_topic = self.settings.topic(topics.CONTENT)
+        commands_topic = self.settings.topic(topics.COMMANDS)
+        common: dict[str, Any] = {
+            "group_id": self.group,
+            "ack_policy": AckPolicy.MANUAL,
+            "auto_offset_reset": "earliest",
+            "session_timeout_ms": 10_000,
+            "heartbeat_interval_ms": 2_000,
+        }
+
+        @broker.subscriber(content_topic, **common)  # type: ignore[untyped-decorator]
+        async def on_content(msg: KafkaMessage) -> None:
+            await self._handle(msg, content_topic, self._content)
+
+        # A group of its own: aiokafka refuses one group whose members subscribe to different topics.
+        commands = {**common, "group_id": f"{self.group}-commands"}
+
+        @broker.subscriber(commands_topic, **commands)  # type: ignore[untyped-decorator]
+        async def on_command(msg: KafkaMessage) -> None:
+            await self._handle(msg, commands_topic, self._command)
+
+        return broker
+
+    async def _handle(self, msg: KafkaMessage, topic: str, apply: Any) -> None:
+        """Apply one message, then commit its offset; invalid → DLQ; a failure → the message comes again."""
+        try:
+            await apply(msg.body)
+        except ValidationError as e:
+            await dead_letter(self.broker, msg, topic, describe_validation_error(e))
+        except Exception:
+            log.exception("could not take in a message from %s; it will come again", topic)
+            await msg.nack()
+            await asyncio.sleep(NACK_PAUSE_SECONDS)
+            return
+        await msg.ack()
+
+    async def _content(self, body: bytes) -> None:
+        event = parse_content_event(body)
+        if isinstance(event, ContentApproved | ContentUpdated):
+            await self.intake.accept(event.payload)
+        elif isinstance(event, ContentRetracted):
+            await self.intake.retract(event.payload)
+
+    async def _command(self, body: bytes) -> None:
+        await self.intake.command(parse_command(body))
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await create_tables(self.engine)
+        if self.settings.accounts_file:
+            changed = await self.accounts.seed(self.settings.accounts_file)
+            log.info("seeded %d account(s) from %s", changed, self.settings.accounts_file)
+        await self._start_http()
+        self._tasks = [
+            asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
+            asyncio.create_task(self.relay.run(), name="outbox-relay"),
+            asyncio.create_task(self._gauges(), name="gauges"),
+        ]
+        await self.broker.start()
+        log.info("publisher %s started (metrics on port %s)", self.channel, self.port)
+
+    async def stop(self) -> None:
+        """Graceful: no new intake, in-flight calls finish or are released, the outbox drains."""
+        if self._stopped:
+            return
+        self._stopped = True
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        await self.dispatcher.stop(self.settings.publisher_shutdown_grace_seconds)
+        await self.relay.stop()
+        for task in self._tasks:
+            if task.get_name() not in ("dispatcher", "outbox-relay", "http"):
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=self.settings.publisher_shutdown_grace_seconds)
+        if self._server is not None:
+            self._server.should_exit = True
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.adapter.aclose()
+        await self.engine.dispose()
+        log.info("publisher %s stopped", self.channel)
+
+    async def _start_http(self) -> None:
+        config = uvicorn.Config(
+            http_app(self.metrics, self.health),
+            host=self.settings.publisher_host,
+            port=self.settings.metrics_port(self.channel),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+        self._server = _Server(config)
+        self._tasks.append(asyncio.create_task(self._server.serve(), name="http"))
+        while not self._server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
+            await asyncio.sleep(0.01)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+
+    async def health(self) -> dict[str, object]:
+        stalled = time.monotonic() - self.dispatcher.last_tick > max(
+            30.0, self.settings.publisher_poll_seconds * 10
+        )
+        return {"ok": not stalled, "channel": self.channel, "dispatcher": "stalled" if stalled else "running"}
+
+    async def _gauges(self) -> None:
+        while True:
+            try:
+                self.metrics.set_job_counts(await self.store.counts_by_state())
+                lag = await consumer_lag(self.settings, self.group, self.settings.topic(topics.CONTENT))
+                if lag is not None:
+                    self.metrics.consumer_lag.set(lag)
+            except Exception:
+                log.debug("updating gauges failed", exc_info=True)
+            await asyncio.sleep(GAUGE_SECONDS)
+
+    async def serve(self) -> None:
+        """Run until SIGTERM/SIGINT."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        await stop.wait()
+        log.info("signal received: stopping")
+        await self.stop()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the publisher handles SIGTERM/SIGINT itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def run(adapter_cls: type[ChannelAdapter], settings: PublisherSettings) -> None:
+    """The whole of a channel service's ``__main__``: ``run(Adapter, Settings())``."""
+    loa_logging.configure(settings.log_level)
+    asyncio.run(Publisher(adapter_cls, settings).serve())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``loa-publisher <channel>``: run a registered channel (entry point or ``services.<channel>``)."""
+    import importlib
+
+    from loa.channels import registry
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0].startswith("-"):
+        sys.stderr.write("usage: loa-publisher CHANNEL\n")
+        raise SystemExit(2)
+    channel = args[0]
+    registry.load_entry_points()
+    if channel not in registry.names():
+        with contextlib.suppress(ModuleNotFoundError):
+            importlib.import_module(f"services.{channel}.adapter")
+    adapter_cls = registry.get(channel)
+    settings_cls: type[PublisherSettings] = PublisherSettings
+    with contextlib.suppress(ModuleNotFoundError, AttributeError):
+        module = importlib.import_module(f"services.{channel}.settings")
+        settings_cls = next(
+            v
+            for v in vars(module).values()
+            if isinstance(v, type) and issubclass(v, PublisherSettings) and v is not PublisherSettings
+        )
+    run(adapter_cls, settings_cls())

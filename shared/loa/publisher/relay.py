@@ -1,0 +1,131 @@
+"""The outbox relay: status events leave the job store for ``loa.delivery.v1`` in order, none lost.
+
+At least once: rows are marked sent only after Kafka acknowledged them (acks=all, idempotent
+producer), so a crash in between sends them again; the tracker drops repeats by sequence.
+On PostgreSQL an advisory lock lets one replica relay at a time, which keeps the order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select, text, update
+
+from loa.events import topics, utcnow
+from loa.publisher.metrics import RuntimeMetrics
+from loa.publisher.settings import PublisherSettings
+from loa.publisher.store.db import is_sqlite
+from loa.publisher.store.jobs import JobStore
+from loa.publisher.store.schema import outbox
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+def _lock_key(channel: str) -> int:
+    digest = hashlib.sha256(f"loa-outbox-{channel}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class OutboxRelay:
+    def __init__(self, store: JobStore, settings: PublisherSettings, metrics: RuntimeMetrics) -> None:
+        self.store = store
+        self.settings = settings
+        self.metrics = metrics
+        self.topic = settings.topic(topics.DELIVERY)
+        self.wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            client_id=f"loa-publisher-{self.store.channel}-outbox",
+        )
+        await self.producer.start()
+        try:
+            if is_sqlite(self.store.engine):
+                await self._relay_loop()
+            else:
+                await self._relay_with_lock()
+        finally:
+            await self.producer.stop()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self.wake.set()
+
+    async def _relay_with_lock(self) -> None:
+        key = _lock_key(self.store.channel)
+        async with self.store.engine.connect() as lock_conn:
+            while not self._stopping.is_set():
+                got = (
+                    await lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+                ).scalar_one()
+                await lock_conn.commit()
+                if got:
+                    try:
+                        await self._relay_loop()
+                    finally:
+                        await lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        await lock_conn.commit()
+                    return
+                await self._sleep(2.0)
+
+    async def _relay_loop(self) -> None:
+        while True:
+            try:
+                sent = await self.relay_once()
+            except Exception:
+                log.exception("relaying status events failed; trying again")
+                sent = 0
+                await self._sleep(1.0)
+            if sent == 0:
+                if self._stopping.is_set():
+                    return  # drained
+                await self._sleep(self.settings.publisher_poll_seconds)
+
+    async def _sleep(self, seconds: float) -> None:
+        self.wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), timeout=seconds)
+
+    async def relay_once(self) -> int:
+        """Send the oldest unsent rows, in order, then mark them sent; returns how many."""
+        async with self.store.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox.c.id, outbox.c.key, outbox.c.payload)
+                    .where(outbox.c.sent_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(BATCH)
+                )
+            ).all()
+            await conn.rollback()
+        if not rows:
+            self.metrics.outbox_pending.set(0)
+            return 0
+        acks = [
+            await self.producer.send(self.topic, value=r.payload.encode(), key=r.key.encode()) for r in rows
+        ]
+        await asyncio.gather(*acks)
+        async with self.store.tx() as conn:
+            await conn.execute(
+                update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=utcnow())
+            )
+        if len(rows) == BATCH:
+            async with self.store.engine.connect() as conn:
+                pending = (
+                    await conn.execute(select(func.count()).where(outbox.c.sent_at.is_(None)))
+                ).scalar_one()
+                await conn.rollback()
+            self.metrics.outbox_pending.set(pending)
+        else:
+            self.metrics.outbox_pending.set(0)
+        return len(rows)

@@ -1,0 +1,108 @@
+"""The job store's tables: jobs, the per-delivery sequence, the outbox and the accounts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (same on SQLite and PostgreSQL), read back time zone aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the job store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # pragma: no cover - SQLite raw text
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("content_id", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("account", String(100), nullable=False),
+    Column("operation", String(16), nullable=False, default="publish"),
+    Column("state", String(20), nullable=False),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("attempt_floor", Integer, nullable=False, default=0),
+    Column("post", Text, nullable=True),
+    Column("result", Text, nullable=True),
+    Column("native", Boolean, nullable=False, default=False),
+    Column("error", Text, nullable=True),
+    Column("note", String(500), nullable=True),
+    Column("retract_requested", Boolean, nullable=False, default=False),
+    Column("parked_version", Integer, nullable=True),
+    Column("lease_owner", String(200), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("content_id", "version", "channel", "account", name="uq_jobs_delivery_version"),
+    Index("ix_jobs_state_due", "state", "due_at"),
+    Index("ix_jobs_delivery", "content_id", "channel", "account"),
+)
+
+sequences = Table(
+    "delivery_sequences",
+    metadata,
+    Column("delivery_id", String(300), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(128), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_unsent", "sent_at", "id"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("credentials", Text, nullable=False, doc="Fernet token of the JSON credentials"),
+    Column("options", Text, nullable=False, default="{}"),
+    Column("version", Integer, nullable=False),
+    Column("parked_version", Integer, nullable=True, doc="the version an AuthError parked"),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

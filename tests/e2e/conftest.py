@@ -1,0 +1,83 @@
+"""End-to-end fixtures: the sandbox (HTTP and TLS, one state) in this process, MinIO media, clocks.
+
+Each test runs one channel's real publisher (``support.ChannelRun``) on the real Kafka with its
+own topic prefix and job store; the sandbox is reset before each test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from loa.media import MediaStore
+from loa.settings import LoaSettings
+from services.sandbox.frame import sandbox as sandbox_state
+from tests.e2e.support import ChannelRun
+from tests.integration.youtube.support import TlsSandbox, sandbox_over_tls
+from tests.sandbox_fixtures import sandbox, sandbox_server, sandbox_url
+
+__all__ = ["sandbox", "sandbox_server", "sandbox_url"]
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def tls_sandbox(tmp_path_factory: pytest.TempPathFactory, sandbox_server: object) -> Iterator[TlsSandbox]:
+    """The same sandbox app (same state) over TLS, for YouTube's SDK which keeps https for uploads."""
+    with sandbox_over_tls(tmp_path_factory.mktemp("sandbox-tls")) as server:
+        yield server
+
+
+@pytest.fixture
+def media(settings: LoaSettings) -> MediaStore:
+    store = MediaStore(settings)
+    store.ensure_buckets()
+    return store
+
+
+StartRun = Callable[[ChannelRun], Awaitable[ChannelRun]]
+
+
+@pytest.fixture
+async def start_run() -> AsyncIterator[StartRun]:
+    """``run = await start_run(ChannelRun(...))``: started now, stopped after the test."""
+    started: list[ChannelRun] = []
+
+    async def start(run: ChannelRun) -> ChannelRun:
+        started.append(run)
+        return await run.start()
+
+    yield start
+    for run in reversed(started):
+        await run.stop()
+
+
+@pytest.fixture
+def pass_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[timedelta], None]]:
+    """Let time pass for the platform (the sandbox's clock) and for the runtime (its due times).
+
+    The runtime reads the time through ``utcnow`` in the dispatcher and the job store; both move
+    by the same amount, as they would if the hours really passed.
+    """
+    import loa.publisher.dispatcher as dispatcher
+    import loa.publisher.store.jobs as jobs
+    from loa.events import utcnow
+
+    offset = timedelta()
+    before = sandbox_state.clock_offset
+
+    def shifted() -> datetime:
+        return utcnow() + offset
+
+    monkeypatch.setattr(dispatcher, "utcnow", shifted)
+    monkeypatch.setattr(jobs, "utcnow", shifted)
+
+    def advance(by: timedelta) -> None:
+        nonlocal offset
+        offset += by
+        sandbox_state.clock_offset += by
+
+    yield advance
+    sandbox_state.clock_offset = before

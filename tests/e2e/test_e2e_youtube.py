@@ -1,0 +1,109 @@
+"""YouTube, end to end: Kafka → the YouTube publisher → the YouTube API emulator (TLS, resumable upload)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+
+from loa.media import MediaStore
+from loa.settings import LoaSettings
+from services.sandbox.client import SandboxClient
+from services.sandbox.youtube_state import state
+from services.youtube.adapter import YouTubeAdapter
+from services.youtube.settings import YouTubeSettings
+from tests.e2e.conftest import StartRun
+from tests.e2e.support import (
+    PUBLISHED_PATH,
+    ChannelRun,
+    S,
+    approved,
+    article,
+    fast_settings,
+    jpeg,
+    later,
+    put_media,
+    retracted,
+    small_video,
+    updated,
+)
+from tests.integration.youtube.support import TlsSandbox
+
+pytestmark = pytest.mark.e2e
+ACCOUNT = "kenh-ubnd"
+VIDEO = small_video(600 * 1024)  # three 256 KiB chunks
+
+
+@pytest.fixture
+async def run(
+    settings: LoaSettings, tmp_path, sandbox: SandboxClient, tls_sandbox: TlsSandbox, start_run: StartRun
+) -> ChannelRun:
+    yt = fast_settings(
+        settings,
+        YouTubeSettings,
+        tmp_path,
+        youtube_api_url=tls_sandbox.url,
+        youtube_token_url=f"{tls_sandbox.url}/token",
+        youtube_ca_certs=tls_sandbox.tls.ca_pem,
+        youtube_chunk_size=256 * 1024,
+    )
+    credentials = {
+        "client_id": "loa-e2e.apps.googleusercontent.com",
+        "client_secret": "GOCSPX-khong-in-ra",
+        "refresh_token": "1//refresh-kenh-ubnd",
+    }
+    return await start_run(ChannelRun(YouTubeAdapter, yt, {ACCOUNT: (credentials, {})}))
+
+
+def sample(media: MediaStore, **over):
+    video = put_media(media, VIDEO, "video/mp4", alt="Lễ khai trương")
+    thumb = put_media(media, jpeg(1280, 720), "image/jpeg", alt="Ảnh bìa")
+    return article("youtube", ACCOUNT, [video, thumb], **over)
+
+
+async def test_sample_video_is_uploaded_edited_and_retracted(run: ChannelRun, media: MediaStore) -> None:
+    c = sample(media)
+    await run.send(approved(c))
+
+    last = await run.until_state(c.id, ACCOUNT, S.PUBLISHED, timeout=60)
+    assert run.states(c.id, ACCOUNT) == PUBLISHED_PATH
+    video = state().videos[last.external_id]
+    assert video.sha256 == hashlib.sha256(VIDEO).hexdigest()
+    assert video.size == len(VIDEO)
+    assert video.snippet["title"] == c.title
+    assert "Sáng 26/11, UBND thành phố Hà Nội" in video.snippet["description"]
+    assert video.status["privacyStatus"] == "public"
+    assert video.thumbnail
+    assert len(state().videos) == 1
+
+    edited = sample(
+        media, cid=c.id, version=2, title="Hà Nội khai trương Trung tâm hành chính công (cập nhật)"
+    )
+    await run.send(updated(edited))
+    await run.until_version(c.id, ACCOUNT, 2, S.PUBLISHED)
+    assert state().videos[last.external_id].snippet["title"].endswith("(cập nhật)")
+    assert len(state().videos) == 1
+
+    await run.send(retracted(c.id))
+    await run.until_state(c.id, ACCOUNT, S.RETRACTED)
+    assert state().videos[last.external_id].status["privacyStatus"] == "private"  # retract mode: private
+
+
+async def test_scheduled_two_hours_ahead_with_publish_at_then_published_after_the_clock_passes(
+    run: ChannelRun, media: MediaStore, pass_time
+) -> None:
+    c = sample(media, publish_at=later(2))
+    await run.send(approved(c))
+
+    await run.watcher.until(lambda: S.PUBLISHING in run.states(c.id, ACCOUNT), 30, what="uploaded")  # type: ignore[union-attr]
+    native = await run.until_state(c.id, ACCOUNT, S.SCHEDULED, timeout=60)
+    video = state().videos[native.external_id]
+    assert video.status["privacyStatus"] == "private"
+    assert video.status["publishAt"].startswith(c.publish_at.strftime("%Y-%m-%dT%H:%M"))  # type: ignore[union-attr]
+
+    pass_time(timedelta(hours=2, minutes=1))
+    live = await run.until_state(c.id, ACCOUNT, S.PUBLISHED, timeout=15)
+    assert live.external_id == native.external_id
+    assert run.states(c.id, ACCOUNT) == [S.RECEIVED, S.SCHEDULED, S.PUBLISHING, S.SCHEDULED, S.PUBLISHED]
+    assert len(state().videos) == 1

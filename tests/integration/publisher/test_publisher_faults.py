@@ -1,0 +1,196 @@
+"""Errors, parking, in-doubt recovery, dead letters and the HTTP endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from publisher_fake import FakeAdapter, FakePlatform
+from publisher_helpers import Watcher, approved, content, did, send_content
+from sqlalchemy import update
+
+from loa.events import DeliveryState as S
+from loa.events import ErrorClass, topics, utcnow
+from loa.publisher.settings import PublisherSettings
+from loa.publisher.store.codec import post_to_json
+from loa.publisher.store.schema import jobs
+
+pytestmark = pytest.mark.integration
+
+
+async def test_auth_error_parks_the_account_until_its_credentials_change(
+    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
+) -> None:
+    pub = await start_publisher(token="expired")
+    batch = [content(f"tb-auth-{i}") for i in range(5)]
+    await send_content(pub_settings, *[approved(c) for c in batch])
+    for c in batch:
+        parked = await watcher.until_state(did(c.id), S.NEEDS_ATTENTION)
+        assert parked.error is not None
+        assert parked.error.error_class is ErrorClass.AUTH
+    await asyncio.sleep(0.5)
+    # No retry storm: at most one call per job that was in flight when the platform refused.
+    refused = platform.calls("publish")
+    assert 1 <= refused <= pub_settings.publisher_concurrency
+    await asyncio.sleep(1.0)
+    assert platform.calls("publish") == refused
+    infos = await pub.accounts.list()
+    assert infos[0].parked
+
+    await pub.accounts.update("chinh", credentials={"token": "mới-hợp-lệ"})
+    for c in batch:
+        await watcher.until_state(did(c.id), S.PUBLISHED)
+    assert len(platform.posts()) == 5
+
+
+async def test_rate_limit_with_reset_delays_without_failing(
+    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
+) -> None:
+    await start_publisher()
+    platform.add_fault("publish", "transient", times=2, retry_after=1.5)
+    c = content("tb-rate-1")
+    started = utcnow()
+    await send_content(pub_settings, approved(c))
+    retrying = await watcher.until_state(did(c.id), S.RETRYING)
+    assert retrying.error is not None
+    assert retrying.error.code == "429"
+    assert retrying.due_at is not None
+    assert retrying.due_at >= started + timedelta(seconds=1.4)
+    last = await watcher.until_state(did(c.id), S.PUBLISHED, timeout=20)
+    assert utcnow() - started >= timedelta(seconds=3)  # two resets honoured
+    assert last.attempt == 3
+    assert S.FAILED not in watcher.states(did(c.id))
+    assert len(platform.posts()) == 1
+
+
+async def test_permanent_error_fails_with_the_platform_code(
+    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
+) -> None:
+    await start_publisher()
+    platform.add_fault("publish", "permanent")
+    c = content("tb-perm-1")
+    await send_content(pub_settings, approved(c))
+    failed = await watcher.until_state(did(c.id), S.FAILED)
+    assert failed.error is not None
+    assert failed.error.code == "100"
+    assert failed.error.message == "refused by the platform"
+
+
+async def _leave_in_publishing(pub, c):
+    """What a SIGKILL after the `publishing` write leaves: the job in `publishing`, leased by this replica."""
+    from loa.channels import Post
+
+    post = Post(
+        content_id=c.id,
+        version=1,
+        channel="fakechan",
+        account="chinh",
+        marker=f"loa:{c.id}",
+        title=c.title,
+        texts=["Bài viết dở dang"],
+    )
+    async with pub.store.tx() as conn:
+        job = await pub.store.create(
+            conn, content_id=c.id, version=1, account="chinh", post=post, state=S.SCHEDULED, due_at=utcnow()
+        )
+        job = await pub.store.transition(conn, job, S.PUBLISHING, attempt=1)
+        await conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job.id)
+            .values(
+                lease_owner=pub.dispatcher.owner,
+                lease_expires_at=utcnow() + timedelta(minutes=5),
+                post=post_to_json(post),
+            )
+        )
+    return post
+
+
+@pytest.mark.parametrize("already_there", [True, False])
+async def test_in_doubt_job_is_resolved_by_find_existing(
+    start_publisher,
+    pub_settings: PublisherSettings,
+    platform: FakePlatform,
+    watcher: Watcher,
+    already_there: bool,
+) -> None:
+    from loa.publisher.main import Publisher
+    from loa.publisher.store.db import create_tables
+
+    c = content(f"tb-doubt-{int(already_there)}")
+    # Before the "restart": the job store as a killed process left it.
+    before = Publisher(FakeAdapter, pub_settings)
+    await create_tables(before.engine)
+    await before.accounts.add("chinh", {"token": "ok"}, {"platform": platform.path})
+    post = await _leave_in_publishing(before, c)
+    await before.engine.dispose()
+    if already_there:
+        platform.accept(post)
+
+    await start_publisher()  # same replica id: it takes its in-doubt job back at once
+    last = await watcher.until_state(did(c.id), S.PUBLISHED, timeout=15)
+    assert platform.calls("find") >= 1
+    assert len(platform.posts()) == 1
+    if already_there:
+        assert platform.calls("publish") == 0
+        assert last.note
+        assert "found on the platform" in last.note
+    else:
+        assert platform.calls("publish") == 1
+        assert S.RETRYING in watcher.states(did(c.id))
+
+
+async def test_invalid_message_goes_to_the_dead_letter_topic_and_intake_goes_on(
+    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
+) -> None:
+    await start_publisher()
+    producer = AIOKafkaProducer(bootstrap_servers=pub_settings.kafka_bootstrap)
+    await producer.start()
+    bad = approved(content("tb-bad-1")).model_dump(mode="json")
+    del bad["payload"]["title"]
+    import json
+
+    await producer.send_and_wait(
+        pub_settings.topic(topics.CONTENT), json.dumps(bad).encode(), key=b"tb-bad-1"
+    )
+    await producer.stop()
+    good = content("tb-good-1")
+    await send_content(pub_settings, approved(good))
+    await watcher.until_state(did(good.id), S.PUBLISHED)
+
+    dlq = AIOKafkaConsumer(
+        pub_settings.topic(topics.dlq(topics.CONTENT)),
+        bootstrap_servers=pub_settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+    )
+    await dlq.start()
+    try:
+        record = await asyncio.wait_for(dlq.getone(), timeout=15)
+    finally:
+        await dlq.stop()
+    headers = dict(record.headers)
+    assert (
+        b"payload.content-approved.title" in headers["loa-dlq-reason"]
+        or b"title" in headers["loa-dlq-reason"]
+    )
+
+
+async def test_healthz_and_metrics(
+    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
+) -> None:
+    pub = await start_publisher()
+    c = content("tb-metrics-1")
+    await send_content(pub_settings, approved(c))
+    await watcher.until_state(did(c.id), S.PUBLISHED)
+    await asyncio.sleep(5.5)  # one gauge refresh
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{pub.port}") as client:
+        health = await client.get("/healthz")
+        assert health.status_code == 200
+        assert health.json()["ok"] is True
+        text = (await client.get("/metrics")).text
+    assert 'loa_publisher_jobs{state="published"} 1.0' in text
+    assert "loa_publisher_publish_seconds_count 1.0" in text
+    assert "loa_publisher_consumer_lag 0.0" in text

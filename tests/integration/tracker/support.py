@@ -1,0 +1,194 @@
+"""Helpers for the tracker's tests: events with Vietnamese content, a running tracker, a producer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from fastapi import FastAPI
+
+from loa.events import (
+    Content,
+    ContentApproved,
+    Delivery,
+    DeliveryError,
+    DeliveryState,
+    DeliveryStatus,
+    ErrorClass,
+    Target,
+    topics,
+    utcnow,
+)
+from loa.settings import LoaSettings
+from services.tracker.app import create_app
+from services.tracker.settings import TrackerSettings
+
+TOKENS = {
+    "viewer": "viewer-token-0123456789abcdef",
+    "operator": "operator-token-0123456789abcdef",
+    "admin": "admin-token-0123456789abcdef0000",
+}
+TITLE = "Đà Nẵng: Thông cáo báo chí về kết quả Hội nghị xúc tiến đầu tư năm 2026"
+UNIT = "Vụ Truyền thông và Báo chí"
+POST_URLS = {
+    "facebook": "https://www.facebook.com/{a}/posts/{id}",
+    "website": "https://mic.gov.vn/tin-tuc/{id}.htm",
+    "zalo": "https://zalo.me/{a}/article/{id}",
+    "youtube": "https://www.youtube.com/watch?v={id}",
+}
+
+
+def tracker_settings(base: LoaSettings, db_url: str, **overrides: Any) -> TrackerSettings:
+    values: dict[str, Any] = {
+        "kafka_bootstrap": base.kafka_bootstrap,
+        "topic_prefix": base.topic_prefix,
+        "database_url": db_url,
+        "tracker_group_id": f"loa-tracker-{base.topic_prefix.strip('.')}",
+        "tracker_tokens": {name: {"token": tok, "role": name} for name, tok in TOKENS.items()},
+        "tracker_batch_timeout_ms": 20,
+    }
+    values.update(overrides)
+    return TrackerSettings(**values)
+
+
+def auth(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[role]}"}
+
+
+async def create_topics(settings: LoaSettings, partitions: int = 3) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        names = [settings.topic(t) for t in topics.ALL]
+        await admin.create_topics([NewTopic(n, partitions, 1) for n in names])
+    finally:
+        await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def running_tracker(settings: TrackerSettings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The tracker served by uvicorn on 127.0.0.1 (an ephemeral port), and an HTTP client for it."""
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the tracker stopped while starting")
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=15.0) as client:
+            yield app, client
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def producer(settings: LoaSettings) -> AsyncIterator[AIOKafkaProducer]:
+    p = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
+    await p.start()
+    try:
+        yield p
+    finally:
+        await p.stop()
+
+
+async def send(p: AIOKafkaProducer, settings: LoaSettings, topic: str, events: Sequence[Any]) -> None:
+    futures = [
+        await p.send(settings.topic(topic), e.model_dump_json().encode(), key=_key(e).encode())
+        for e in events
+    ]
+    await asyncio.gather(*futures)
+
+
+def _key(event: Any) -> str:
+    payload = event.payload
+    return str(getattr(payload, "content_id", None) or payload.id)
+
+
+def approved(
+    content_id: str,
+    targets: Sequence[tuple[str, str]] = (("facebook", "so-ttt-da-nang"), ("website", "main")),
+    *,
+    unit: str = UNIT,
+    approved_at: datetime | None = None,
+    publish_at: datetime | None = None,
+    title: str = TITLE,
+) -> ContentApproved:
+    return ContentApproved(
+        payload=Content(
+            id=content_id,
+            version=1,
+            title=title,
+            summary="Sáng nay, UBND thành phố Đà Nẵng tổ chức Hội nghị xúc tiến đầu tư.",
+            body="<p>Đường Nguyễn Văn Linh được chỉnh trang; Đoàn công tác đã đến Đồng Nai.</p>",
+            unit=unit,
+            approved_by="Nguyễn Thị Hồng Nhung",
+            approved_at=approved_at or utcnow(),
+            publish_at=publish_at,
+            targets=[Target(channel=c, account=a) for c, a in targets],
+        )
+    )
+
+
+def status(
+    content_id: str,
+    channel: str,
+    account: str,
+    state: DeliveryState,
+    sequence: int,
+    *,
+    attempt: int = 1,
+    at: datetime | None = None,
+    due_at: datetime | None = None,
+    error: tuple[ErrorClass, str, str] | None = None,
+) -> DeliveryStatus:
+    published = state is DeliveryState.PUBLISHED
+    return DeliveryStatus(
+        occurred_at=at or utcnow(),
+        producer=f"loa-publisher-{channel}",
+        payload=Delivery(
+            content_id=content_id,
+            version=1,
+            channel=channel,
+            account=account,
+            state=state,
+            attempt=attempt,
+            sequence=sequence,
+            due_at=due_at,
+            external_id=f"{account}_{content_id}" if published else None,
+            public_url=POST_URLS.get(channel, "https://example.gov.vn/{id}").format(a=account, id=content_id)
+            if published
+            else None,
+            error=(
+                DeliveryError(error_class=error[0], code=error[1], message=error[2], excerpt='{"error": "…"}')
+                if error
+                else None
+            ),
+        ),
+    )
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], within: float = 20.0, what: str = "condition"
+) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        if await check():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+def minutes(n: float) -> timedelta:
+    return timedelta(minutes=n)

@@ -1,0 +1,1 @@
+"""Helpers shared by tests (not fixtures): payload builders, topic readers, a live server."""

@@ -1,0 +1,127 @@
+"""What the content model accepts and refuses, naming the field; the committed contract is current."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from loa.events import Content, ContentApproved, parse_content_event
+from loa.events.export import render
+from loa.kafka import describe_validation_error
+from loa.settings import REPO_ROOT
+from tests.support.payloads import valid_payload, with_
+
+pytestmark = pytest.mark.unit
+
+
+def refused(payload: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as info:
+        ContentApproved.model_validate({"payload": payload})
+    return describe_validation_error(info.value)
+
+
+def test_nfd_text_becomes_nfc_everywhere() -> None:
+    nfd = unicodedata.normalize("NFD", "Đại hội Đảng bộ")
+    payload = valid_payload()
+    payload |= {"title": nfd, "summary": nfd, "unit": nfd, "tags": [nfd], "body": f"<p>{nfd}</p>"}
+    payload["targets"][0]["title"] = nfd
+    content = Content.model_validate(payload)
+    for text in (
+        content.title,
+        content.summary,
+        content.unit,
+        content.tags[0],
+        content.body,
+        content.targets[0].title,
+    ):
+        assert text is not None
+        assert unicodedata.is_normalized("NFC", text)
+        assert "Đại hội Đảng bộ" in text
+
+
+def test_naive_publish_at_is_refused_naming_the_field() -> None:
+    reason = refused(with_(valid_payload(), "publish_at", "2026-12-01T09:00:00"))
+    assert "payload.publish_at" in reason
+    assert "timezone" in reason
+
+
+def test_publish_at_up_to_a_year_ahead() -> None:
+    near = datetime.now(UTC) + timedelta(days=360)
+    assert Content.model_validate(with_(valid_payload(), "publish_at", near.isoformat())).publish_at == near
+    far = datetime.now(UTC) + timedelta(days=2 * 365)
+    assert "payload.publish_at: Value error, must be at most 366 days ahead" in refused(
+        with_(valid_payload(), "publish_at", far.isoformat())
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("body", "<script>alert(1)</script>"),
+        ("body", '<a href="javascript:alert(1)">x</a>'),
+        ("body", '<a href="JaVaScRiPt:alert(1)">x</a>'),
+        ("body", "<p style='x:expression(alert(1))'>x</p>"),
+        ("title", "<img src=x onerror=alert(1)>"),
+        ("summary", "<iframe src=//evil>"),
+        ("unit", "<svg/onload=1>"),
+        ("tags", ["<script>"]),
+        ("approved_by", "javascript:void(0)"),
+    ],
+)
+def test_dangerous_markup_is_refused_naming_the_field(path: str, value: Any) -> None:
+    reason = refused(with_(valid_payload(), path, value))
+    assert f"payload.{path}" in reason
+    assert "executable markup" in reason
+
+
+def test_harmless_markup_is_kept_or_stripped_and_links_get_rel() -> None:
+    body = '<p>Xem <a href="https://bo.gov.vn">Cổng</a> <span class="x">và</span> <b>Đ</b></p>'
+    content = Content.model_validate(with_(valid_payload(), "body", body))
+    assert (
+        content.body
+        == '<p>Xem <a href="https://bo.gov.vn" rel="noopener noreferrer">Cổng</a> và <b>Đ</b></p>'
+    )
+    assert (
+        Content.model_validate(with_(valid_payload(), "title", "Giá < 5 triệu & hơn")).title
+        == "Giá < 5 triệu & hơn"
+    )
+
+
+def test_media_key_must_be_the_content_address() -> None:
+    digest = "a" * 64
+    ref = {"key": f"sha256/{digest}", "sha256": digest, "content_type": "image/png", "size": 10}
+    assert Content.model_validate(with_(valid_payload(), "media", [ref])).media[0].key == f"sha256/{digest}"
+    assert "payload.media.0.key" in refused(with_(valid_payload(), "media", [{**ref, "key": "../x"}]))
+    assert "payload.media.0: Value error, key must be sha256" in refused(
+        with_(valid_payload(), "media", [{**ref, "sha256": "b" * 64}])
+    )
+
+
+def test_the_parsed_event_equals_the_sent_one() -> None:
+    event = ContentApproved(payload=Content.model_validate(valid_payload()))
+    assert parse_content_event(event.model_dump_json()) == event
+
+
+def test_committed_asyncapi_and_schemas_are_current() -> None:
+    """Fails when the contract changed and ``python -m loa.events.export`` was not run."""
+    for relative, text in render().items():
+        path = REPO_ROOT / relative
+        assert path.exists(), f"{relative} is missing: run python -m loa.events.export"
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{relative} is stale: run python -m loa.events.export"
+        )
+
+
+def test_asyncapi_documents_the_three_topics() -> None:
+    import json
+
+    document = json.loads(render()["docs/asyncapi/asyncapi.json"])
+    addresses = {c["address"] for c in document["channels"].values()}
+    assert addresses == {"loa.content.v1", "loa.delivery.v1", "loa.commands.v1"}
+    assert {"ContentApproved", "ContentUpdated", "ContentRetracted", "DeliveryStatus"} <= set(
+        document["components"]["schemas"]
+    )

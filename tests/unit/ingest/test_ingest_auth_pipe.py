@@ -1,0 +1,69 @@
+"""Tokens and roles; the body pipe streams in order and stops at the cap."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from services.ingest.auth import TokenBook
+from services.ingest.pipe import BodyTooLargeError, Pipe, feed
+from services.ingest.settings import IngestSettings, Role
+
+pytestmark = pytest.mark.unit
+
+
+def book() -> TokenBook:
+    settings = IngestSettings(
+        api_token="admin-secret-token",  # type: ignore[arg-type]
+        ingest_tokens={"cms": {"token": "cms-secret-token", "role": "publisher"}},  # type: ignore[arg-type]
+    )
+    assert "cms-secret-token" not in repr(settings)
+    assert "admin-secret-token" not in repr(settings)
+    return TokenBook(settings)
+
+
+def test_tokens_map_to_clients_and_roles() -> None:
+    tokens = book()
+    cms = tokens.find("cms-secret-token")
+    assert cms is not None
+    assert (cms.name, cms.role) == ("cms", Role.PUBLISHER)
+    assert cms.may("publish")
+    assert not cms.may("retract")
+    admin = tokens.find("admin-secret-token")
+    assert admin is not None
+    assert admin.may("retract")
+    assert tokens.find("cms-secret-toke") is None
+    assert tokens.find("") is None
+
+
+def test_known_channels_and_types_from_settings() -> None:
+    settings = IngestSettings(channels="website, x")
+    assert settings.channel_names == {"website", "x"}
+    assert "video/mp4" in IngestSettings().media_types
+
+
+async def _body(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+async def test_pipe_streams_everything_in_order() -> None:
+    pipe = Pipe()
+    chunks = [bytes([i]) * 100_000 for i in range(40)]  # 4 MB through a small queue
+    reader = asyncio.create_task(asyncio.to_thread(lambda: b"".join(iter(lambda: pipe.read(300_000), b""))))
+    heads: list[bytes] = []
+    total = await feed(pipe, _body(chunks), 10**9, heads.append)
+    assert total == 4_000_000
+    assert await reader == b"".join(chunks)
+    assert heads == [b"\0" * 64]
+
+
+async def test_pipe_stops_at_the_cap_and_the_reader_sees_it() -> None:
+    pipe = Pipe()
+    reader = asyncio.create_task(asyncio.to_thread(lambda: pipe.read(10**9)))
+    with pytest.raises(BodyTooLargeError):
+        await feed(pipe, _body([b"a" * 1000] * 10), 5000, lambda head: None)
+    with pytest.raises(BodyTooLargeError):
+        await reader

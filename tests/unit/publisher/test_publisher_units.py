@@ -1,0 +1,222 @@
+"""The runtime without servers: backoff, token bucket, limit checks, job store transitions, accounts."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from loa.channels import LimitError, Limits, Post
+from loa.events import DeliveryState as S
+from loa.events import MediaRef, parse_delivery_status, utcnow
+from loa.publisher.accounts import AccountError, AccountStore
+from loa.publisher.backoff import backoff_delay, retry_time
+from loa.publisher.limits import check_limits
+from loa.publisher.ratelimit import AccountBuckets, TokenBucket
+from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.jobs import JobStore, LostJobError
+from loa.publisher.store.schema import outbox
+from loa.text import count_utf8_bytes
+
+pytestmark = pytest.mark.unit
+
+
+def test_backoff_grows_exponentially_with_full_jitter_and_a_cap() -> None:
+    rng = random.Random(7)
+    for attempt, ceiling in [(1, 2), (2, 4), (3, 8), (10, 60)]:
+        delays = [backoff_delay(attempt, base=2, cap=60, rng=rng) for _ in range(500)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert max(delays) > ceiling * 0.9
+        assert min(delays) < ceiling * 0.1
+
+
+def test_retry_time_never_precedes_the_platforms_reset() -> None:
+    now = utcnow()
+    reset = now + timedelta(seconds=90)
+    assert retry_time(now, 1, base=1, cap=5, retry_at=reset) == reset
+    assert retry_time(now, 1, base=1, cap=5, retry_at=now - timedelta(seconds=1)) <= now + timedelta(
+        seconds=1
+    )
+
+
+def test_token_bucket_allows_a_burst_then_paces() -> None:
+    clock = [0.0]
+    bucket = TokenBucket(3, 60.0, clock=lambda: clock[0])
+    assert [bucket.try_take() for _ in range(3)] == [0, 0, 0]
+    wait = bucket.try_take()
+    assert wait == pytest.approx(20.0)
+    clock[0] += 20.0
+    assert bucket.try_take() == 0
+    buckets = AccountBuckets((1, 10.0), clock=lambda: clock[0])
+    assert buckets.try_take("a") == 0
+    assert buckets.try_take("b") == 0
+    assert buckets.try_take("a") > 0
+    assert AccountBuckets(None).try_take("a") == 0
+
+
+def _post(**kw: object) -> Post:
+    return Post(content_id="c1", version=1, channel="tin", account="a", marker="m", **kw)  # type: ignore[arg-type]
+
+
+def _image(size: int, kind: str = "image/jpeg") -> MediaRef:
+    sha = f"{size:064x}"
+    return MediaRef(key=f"sha256/{sha}", sha256=sha, content_type=kind, size=size)
+
+
+def test_limit_checks_name_the_field_and_count_like_the_platform() -> None:
+    text = "Đà Nẵng " * 10  # 80 code points, 120 UTF-8 bytes (Đ, à: 2 bytes; ẵ: 3)
+    check_limits(_post(texts=[text]), Limits(text_max=80))
+    with pytest.raises(LimitError, match=r"text: 120 characters, the channel allows 100"):
+        check_limits(_post(texts=[text]), Limits(text_max=100, count=count_utf8_bytes))
+    with pytest.raises(LimitError, match=r"texts\[1\]"):
+        check_limits(_post(texts=["ngắn", text]), Limits(text_max=50))
+    with pytest.raises(LimitError, match="title"):
+        check_limits(_post(title="Tiêu đề rất dài"), Limits(title_max=5))
+    images = Limits(media_types=frozenset({"image/jpeg"}), image_max_bytes=1000, max_images=1)
+    check_limits(_post(media=[_image(1000)]), images)
+    with pytest.raises(LimitError, match=r"media\[0\]: 1001 bytes"):
+        check_limits(_post(media=[_image(1001)]), images)
+    with pytest.raises(LimitError, match="image/png is not accepted"):
+        check_limits(_post(media=[_image(10, "image/png")]), images)
+    with pytest.raises(LimitError, match="2 images"):
+        check_limits(_post(media=[_image(10), _image(11)]), images)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> JobStore:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
+    await create_tables(engine)
+    return JobStore(engine, "tin")
+
+
+async def _events(store: JobStore) -> list[tuple[str, int]]:
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(select(outbox.c.payload).order_by(outbox.c.id))).all()
+    return [
+        (str(e.payload.state), e.payload.sequence) for e in (parse_delivery_status(r.payload) for r in rows)
+    ]
+
+
+async def test_every_state_change_writes_an_outbox_event_in_sequence(store: JobStore) -> None:
+    async with store.tx() as conn:
+        job = await store.create(
+            conn,
+            content_id="c1",
+            version=1,
+            account="a",
+            post=_post(texts=["Xin chào"]),
+            state=S.SCHEDULED,
+            due_at=utcnow(),
+        )
+        assert job is not None
+        again = await store.create(
+            conn, content_id="c1", version=1, account="a", post=None, state=S.SCHEDULED, due_at=utcnow()
+        )
+        assert again is None  # the unique key makes redelivery harmless
+    claimed = await store.claim("me", limit=10, lease=timedelta(seconds=30))
+    assert [j.id for j in claimed] == [job.id]
+    assert await store.claim("other", limit=10, lease=timedelta(seconds=30)) == []  # leased
+    async with store.tx() as conn:
+        publishing = await store.transition(
+            conn,
+            claimed[0],
+            S.PUBLISHING,
+            owner="me",
+            attempt=1,
+            lease_owner="me",
+            lease_expires_at=utcnow() + timedelta(seconds=30),
+        )
+        with pytest.raises(LostJobError):
+            await store.transition(conn, claimed[0], S.CANCELLED)  # it is no longer `scheduled`
+    async with store.tx() as conn:
+        with pytest.raises(LostJobError):
+            await store.transition(conn, publishing, S.PUBLISHED, owner="someone-else")
+    async with store.tx() as conn:
+        await store.transition(conn, publishing, S.PUBLISHED, owner="me")
+    assert await _events(store) == [("received", 1), ("scheduled", 2), ("publishing", 3), ("published", 4)]
+
+
+async def test_a_publishing_job_with_an_expired_lease_is_claimed_as_in_doubt(store: JobStore) -> None:
+    async with store.tx() as conn:
+        job = await store.create(
+            conn, content_id="c2", version=1, account="a", post=_post(), state=S.SCHEDULED, due_at=utcnow()
+        )
+        assert job is not None
+        await store.transition(
+            conn,
+            job,
+            S.PUBLISHING,
+            attempt=1,
+            lease_owner="dead",
+            lease_expires_at=utcnow() - timedelta(seconds=1),
+        )
+    taken = await store.claim("me", limit=10, lease=timedelta(seconds=30))
+    assert [(j.state, j.lease_owner) for j in taken] == [(S.PUBLISHING, "me")]
+
+
+async def test_credentials_are_encrypted_at_rest_versioned_and_never_listed(tmp_path: Path) -> None:
+    path = tmp_path / "acc.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    await create_tables(engine)
+    accounts = AccountStore(engine, "x", Fernet(Fernet.generate_key()))
+    await accounts.add("so-tt", {"token": "bí-mật-123"}, {"page_id": "42"})
+    with pytest.raises(AccountError, match="exists"):
+        await accounts.add("so-tt", {"token": "t"}, {})
+    raw = sqlite3.connect(path).execute("SELECT credentials FROM accounts").fetchone()[0]
+    assert "bí-mật" not in raw
+    assert "123" not in raw
+    assert await accounts.update("so-tt", credentials={"token": "mới"}) == 2
+    found = await accounts.get("so-tt")
+    assert found is not None
+    assert found[0].secret("token") == "mới"
+    assert found[1] == 2
+    assert "mới" not in repr(found[0])
+    [info] = await accounts.list()
+    assert info.credential_names == ("token",)
+    assert info.version == 2
+    assert "mới" not in repr(info)
+    other_key = AccountStore(engine, "x", Fernet(Fernet.generate_key()))
+    with pytest.raises(AccountError, match="LOA_CREDENTIALS_KEY"):
+        await other_key.get("so-tt")
+    await accounts.remove("so-tt")
+    assert await accounts.list() == []
+    await engine.dispose()
+
+
+async def test_accounts_seed_from_yaml_with_secrets_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'acc.db'}")
+    await create_tables(engine)
+    accounts = AccountStore(engine, "x", Fernet(Fernet.generate_key()))
+    monkeypatch.setenv("X_TOKEN", "từ-môi-trường")
+    seed = tmp_path / "accounts.yaml"
+    seed.write_text(
+        json.dumps(
+            {
+                "accounts": [
+                    {
+                        "channel": "x",
+                        "name": "bo-tt",
+                        "credentials": {"token": "${X_TOKEN}"},
+                        "options": {"lang": "vi"},
+                    },
+                    {"channel": "facebook", "name": "other", "credentials": {"token": "t"}},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert await accounts.seed(seed) == 1
+    assert await accounts.seed(seed) == 0  # unchanged: no new version
+    found = await accounts.get("bo-tt")
+    assert found is not None
+    assert found[0].secret("token") == "từ-môi-trường"
+    assert found[1] == 1
+    await engine.dispose()

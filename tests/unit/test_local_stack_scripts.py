@@ -1,0 +1,63 @@
+"""The stack scripts' shared functions: credentials never printed, a taken port named clearly."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from loa.settings import REPO_ROOT
+
+pytestmark = pytest.mark.unit
+
+LIB = REPO_ROOT / "deploy" / "local" / "lib.sh"
+
+
+def _bash(script: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", f"set -euo pipefail; source {LIB}; {script}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LOA_CACHE_DIR": str(tmp_path / "cache"), **env},
+        check=False,
+    )
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_env_local_is_generated_once_with_usable_secrets_that_are_never_printed(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env.local"
+    first = _bash("ensure_env_file", tmp_path, LOA_ENV_FILE=str(env_file))
+    assert first.returncode == 0, first.stderr
+    values = _read_env(env_file)
+    assert set(values) == {"LOA_S3_ACCESS_KEY", "LOA_S3_SECRET_KEY", "LOA_API_TOKEN", "LOA_CREDENTIALS_KEY"}
+    for key in ("LOA_S3_SECRET_KEY", "LOA_API_TOKEN", "LOA_CREDENTIALS_KEY"):
+        assert values[key] not in first.stdout + first.stderr, f"{key} was printed"
+    assert len(values["LOA_S3_SECRET_KEY"]) >= 8  # MinIO's minimum
+    Fernet(values["LOA_CREDENTIALS_KEY"].encode())  # a valid Fernet key
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+
+    second = _bash("ensure_env_file", tmp_path, LOA_ENV_FILE=str(env_file))
+    assert second.returncode == 0
+    assert second.stdout == ""
+    assert _read_env(env_file) == values
+
+
+def test_a_port_taken_by_another_process_is_named_in_the_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        taken = _bash(f"require_free_port kafka {port}", tmp_path)
+    assert taken.returncode == 1
+    assert f"port {port} (needed by kafka) is already taken" in taken.stderr
+    free = _bash(f"require_free_port kafka {port}", tmp_path)
+    assert free.returncode == 0, free.stderr

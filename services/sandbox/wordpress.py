@@ -18,13 +18,14 @@ import base64
 import binascii
 import itertools
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.sandbox.frame import sandbox
+from services.sandbox.frame import Fault, PresetArgs, sandbox
 
 PLATFORM = "wordpress"
 SITE = "http://127.0.0.1:8090/wordpress"
@@ -187,8 +188,7 @@ def _auth_for_write(request: Request, action: str) -> tuple[str | None, JSONResp
 
 @router.post("/posts")
 async def create_post(request: Request) -> Response:
-    if (faulted := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return faulted
+    await sandbox.enter(PLATFORM, request.url.path)
     user, refused = _auth_for_write(request, "create")
     if refused is not None or user is None:
         return refused or error(
@@ -210,8 +210,7 @@ async def create_post(request: Request) -> Response:
 
 @router.get("/posts")
 async def list_posts(request: Request) -> Response:
-    if (faulted := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return faulted
+    await sandbox.enter(PLATFORM, request.url.path)
     publish_due()
     user, refused = user_of(request)
     if refused is not None:
@@ -243,8 +242,7 @@ def _find(post_id: int) -> dict[str, Any] | None:
 
 @router.get("/posts/{post_id}")
 async def get_post(post_id: int, request: Request) -> Response:
-    if (faulted := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return faulted
+    await sandbox.enter(PLATFORM, request.url.path)
     publish_due()
     user, refused = user_of(request)
     if refused is not None:
@@ -257,8 +255,7 @@ async def get_post(post_id: int, request: Request) -> Response:
 
 @router.post("/posts/{post_id}")
 async def update_post(post_id: int, request: Request) -> Response:
-    if (faulted := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return faulted
+    await sandbox.enter(PLATFORM, request.url.path)
     user, refused = _auth_for_write(request, "edit")
     if refused is not None or user is None:
         return refused or error("rest_cannot_edit", "Sorry, you are not allowed to edit this post.", 401)
@@ -281,8 +278,7 @@ async def update_post(post_id: int, request: Request) -> Response:
 
 @router.delete("/posts/{post_id}")
 async def delete_post(post_id: int, request: Request) -> Response:
-    if (faulted := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return faulted
+    await sandbox.enter(PLATFORM, request.url.path)
     user, refused = _auth_for_write(request, "delete")
     if refused is not None or user is None:
         return refused or error("rest_cannot_delete", "Sorry, you are not allowed to delete this post.", 401)
@@ -305,8 +301,7 @@ async def delete_post(post_id: int, request: Request) -> Response:
 
 @router.post("/media")
 async def upload_media(request: Request) -> Response:
-    if (faulted := await sandbox.fault(PLATFORM, request.url.path)) is not None:
-        return faulted
+    await sandbox.enter(PLATFORM, request.url.path)
     user, refused = user_of(request)
     if refused is not None:
         return refused
@@ -346,3 +341,29 @@ async def upload_media(request: Request) -> Response:
     state.media[media_id] = item
     sandbox.record(PLATFORM, "media", {"id": media_id, "filename": filename, "size": len(data), "mime": mime})
     return JSONResponse(item, status_code=201)
+
+
+def _wp_error(status: int, code: str, message: str, **headers: str) -> Callable[[PresetArgs], Fault]:
+    body = {"code": code, "message": message, "data": {"status": status}}
+    return lambda args: Fault(args.platform, status, body, headers=dict(headers))
+
+
+def _rate_limited(args: PresetArgs) -> Fault:
+    # WordPress core has no rate limit; the hosts and firewalls in front of it answer 429.
+    body = {"code": "rest_too_many_requests", "message": "Too many requests.", "data": {"status": 429}}
+    return Fault(args.platform, 429, body, headers={"Retry-After": str(args.reset_after_s)})
+
+
+sandbox.register_presets(
+    PLATFORM,
+    {
+        "expired_token": _wp_error(
+            401, "incorrect_password", "The provided password is an invalid application password."
+        ),
+        "rate_limit": _rate_limited,
+        "server_error": _wp_error(
+            500, "internal_server_error", "There has been a critical error on this website."
+        ),
+    },
+)
+sandbox.on_reset(lambda: state.__init__())  # type: ignore[misc]

@@ -69,7 +69,6 @@ class TestWordPressWebsiteContract(AdapterContract):
     @pytest.fixture(autouse=True)
     def _fresh_site(self, wordpress_url: str) -> None:
         sandbox.reset()
-        emulator.state.__init__()  # type: ignore[misc]
         self.url = wordpress_url
         self.revoked = False
 

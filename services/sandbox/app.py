@@ -16,6 +16,7 @@ PLATFORM_ROUTERS: list[str] = [
     "x",
     "zalo",
     "youtube",
+    "wordpress",
 ]
 
 

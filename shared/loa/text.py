@@ -8,8 +8,28 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-# Letters that do not decompose under NFD and so survive diacritic stripping.
-_FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "D", "ơ": "o", "Ơ": "O", "ư": "u", "Ư": "U"})
+# Letters that do not decompose under NFD and so survive diacritic stripping. ``Ð`` (U+00D0,
+# Icelandic eth) and ``Ɖ`` (U+0189) are look-alikes of ``Đ`` (U+0110) that Vietnamese text typed on
+# some keyboards carries by mistake; they fold to ``d`` too.
+_FOLD_EXTRA = str.maketrans(
+    {
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "ɖ": "d",
+        "Ɖ": "D",
+        "ơ": "o",
+        "Ơ": "O",
+        "ư": "u",
+        "Ư": "U",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+    }
+)
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -23,8 +43,8 @@ NfcStr = Annotated[str, AfterValidator(nfc)]
 
 
 def fold_vietnamese(value: str) -> str:
-    """Strip Vietnamese diacritics: ``Đường`` → ``Duong``."""
-    decomposed = unicodedata.normalize("NFD", value.translate(_FOLD_EXTRA))
+    """Strip Vietnamese diacritics: ``Đường`` → ``Duong`` (input in any normalisation form)."""
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", value).translate(_FOLD_EXTRA))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

@@ -1,0 +1,1 @@
+"""The website channel: the office's news site rendered into MinIO (or posted to WordPress)."""

@@ -1,0 +1,195 @@
+"""The website adapter: the static site in MinIO by default, WordPress per account.
+
+An account chooses its mode with ``options["mode"]``: ``"static"`` (default) or ``"wordpress"``
+(then ``options["url"]`` and the credentials ``username`` + ``application_password``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from loa.channels import (
+    Account,
+    ChannelAdapter,
+    Context,
+    LimitError,
+    Limits,
+    PermanentError,
+    Post,
+    PublishResult,
+    register,
+)
+from loa.events import Content, Target
+from services.website.settings import WebsiteSettings
+from services.website.site.bucket import SiteBucket
+from services.website.site.index import IndexBuilder
+from services.website.site.render import SiteInfo
+from services.website.site.static import StaticSite
+from services.website.wordpress import WordPress
+
+log = logging.getLogger(__name__)
+
+MODES = ("static", "wordpress")
+
+
+def marker_of(content_id: str) -> str:
+    return f"loa-{content_id}"
+
+
+def content_of(post: Post) -> Content:
+    """The content carried in the job; the body is set after validation, so the render-time
+    sanitiser is what guards a stored job (defence in depth), never the edge check alone."""
+    data = dict(post.payload["content"])
+    body = data.pop("body", "")
+    return Content.model_validate(data).model_copy(update={"body": body})
+
+
+@register
+class WebsiteAdapter(ChannelAdapter):
+    name = "website"
+    limits = Limits(
+        title_max=500,
+        media_types=frozenset(
+            {"image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4", "video/webm"}
+        ),
+        image_max_bytes=20 * 1024 * 1024,
+        video_max_bytes=4 * 1024 * 1024 * 1024,
+        max_images=50,
+        max_videos=5,
+    )
+    supports_update: ClassVar[bool] = True
+    supports_native_scheduling: ClassVar[bool] = False
+    """The static site cannot hold a post; WordPress mode schedules natively when called early."""
+
+    def __init__(self, context: Context, settings: Any = None) -> None:
+        super().__init__(context, settings if settings is not None else WebsiteSettings())
+        self.settings: WebsiteSettings
+        self._static: StaticSite | None = None
+        self._wordpress: WordPress | None = None
+
+    # -- backends ---------------------------------------------------------------------------
+
+    @property
+    def static(self) -> StaticSite:
+        if self._static is None:
+            s = self.settings
+            media = self.context.media
+            site = SiteInfo(
+                s.website_site_name, s.website_site_description, str(s.website_base_url).rstrip("/")
+            )
+            index = IndexBuilder(
+                SiteBucket(media.client, media.website_bucket),
+                site,
+                s.website_page_size,
+                s.website_index_pages,
+                s.website_topic_pages,
+                s.website_feed_size,
+            )
+            self._static = StaticSite(
+                media.client, media.website_bucket, media.bucket, site, index, s.website_retract_mode
+            )
+        return self._static
+
+    @property
+    def wordpress(self) -> WordPress:
+        if self._wordpress is None:
+            self._wordpress = WordPress(self.settings)
+        return self._wordpress
+
+    @staticmethod
+    def mode(account: Account) -> str:
+        mode = str(account.options.get("mode", "static"))
+        if mode not in MODES:
+            raise PermanentError(f"account {account.name}: options.mode must be one of {MODES}, not {mode!r}")
+        return mode
+
+    # -- the contract ---------------------------------------------------------------------
+
+    async def render(self, content: Content, target: Target, account: Account) -> Post:
+        mode = self.mode(account)
+        url = self.context.canonical_url(content)
+        title = target.title or content.title
+        title_max = self.limits.title_max or 0
+        if self.limits.count(title) > title_max:
+            raise LimitError(
+                f"title: {self.limits.count(title)} characters, the website allows at most {title_max}"
+            )
+        payload_content = content.model_dump(mode="json")
+        payload_content["title"] = title
+        return Post(
+            content_id=content.id,
+            version=content.version,
+            channel=self.name,
+            account=account.name,
+            marker=marker_of(content.id),
+            title=title,
+            texts=[title, content.summary] if content.summary else [title],
+            media=list(content.media),
+            payload={"mode": mode, "content": payload_content, "url": url, "path": urlsplit(url).path},
+            due_at=content.publish_at,
+        )
+
+    async def publish(self, post: Post, account: Account) -> PublishResult:
+        if self.mode(account) == "wordpress":
+            return await self.wordpress.publish(post, account, self.context)
+        return await self._write(post)
+
+    async def update(self, post: Post, previous: PublishResult, account: Account) -> PublishResult:
+        if self.mode(account) == "wordpress":
+            return await self.wordpress.update(post, previous, account, self.context)
+        return await self._write(post)
+
+    async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
+        if self.mode(account) == "wordpress":
+            return await self.wordpress.find_existing(post, account)
+        path = post.payload["path"]
+        if await asyncio.to_thread(self.static.find, path, post.marker):
+            return self._result(post)
+        return None
+
+    async def retract(self, previous: PublishResult, account: Account) -> None:
+        if self.mode(account) == "wordpress":
+            await self.wordpress.retract(previous, account)
+            return
+        content_id = previous.extra.get("content_id")
+        if not content_id:
+            raise PermanentError("website: the published result carries no content_id to retract")
+        await asyncio.to_thread(self.static.retract, str(content_id), previous.external_id)
+
+    async def confirm(self, previous: PublishResult, account: Account) -> PublishResult | None:
+        if self.mode(account) == "wordpress":
+            return await self.wordpress.confirm(previous, account)
+        return previous
+
+    async def aclose(self) -> None:
+        if self._wordpress is not None:
+            await self._wordpress.aclose()
+
+    # -- static mode ------------------------------------------------------------------------
+
+    async def _write(self, post: Post) -> PublishResult:
+        content = content_of(post)
+        entry = await asyncio.to_thread(
+            self.static.write, content, post.payload["path"], post.payload["url"], post.marker
+        )
+        log.info("published %s", entry.path, extra=self._log_fields(post))
+        return self._result(post, entry.path)
+
+    def _result(self, post: Post, path: str | None = None) -> PublishResult:
+        path = path or post.payload["path"]
+        return PublishResult(
+            external_id=path,
+            url=self.static.site.base_url + path,
+            extra={"content_id": post.content_id, "mode": "static"},
+        )
+
+    def _log_fields(self, post: Post) -> dict[str, Any]:
+        return {
+            "content_id": post.content_id,
+            "channel": self.name,
+            "account": post.account,
+            "version": post.version,
+        }

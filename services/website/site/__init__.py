@@ -1,0 +1,1 @@
+"""The static site: templates, the incremental index, the read-only server."""

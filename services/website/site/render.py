@@ -1,0 +1,208 @@
+"""Jinja2 rendering (autoescape on): article pages, listings, feeds, sitemaps, status pages."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from loa.events import DEFAULT_TIMEZONE, Content, MediaRef
+from loa.html import clean
+from loa.text import slugify
+
+HERE = Path(__file__).parent
+STYLESHEET = (HERE / "static" / "style.css").read_bytes()
+STYLESHEET_PATH = f"/assets/style.{hashlib.sha256(STYLESHEET).hexdigest()[:10]}.css"
+"""Fingerprinted, so it can be cached for ever."""
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+_MEDIA_SRC = re.compile(r'(src|href)="loa-media:sha256/([0-9a-f]{64})"')
+
+
+def vi_date(when: datetime) -> str:
+    """``Thứ Năm, 26/11/2026 14:30`` in Asia/Ho_Chi_Minh."""
+    local = when.astimezone(DEFAULT_TIMEZONE)
+    return f"{WEEKDAYS[local.weekday()]}, {local:%d/%m/%Y %H:%M}"
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(DEFAULT_TIMEZONE).isoformat(timespec="seconds")
+
+
+def rfc822(when: datetime) -> str:
+    return format_datetime(when.astimezone(UTC), usegmt=True)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(vi_date=vi_date, iso=iso, rfc822=rfc822)
+    return env
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    name: str
+    description: str
+    base_url: str
+    stylesheet: str = STYLESHEET_PATH
+
+
+def media_path(sha256: str) -> str:
+    """Where a media object is copied in the public bucket (no presigned secrets in pages)."""
+    return f"/media/{sha256}"
+
+
+def tag_path(tag: str) -> str:
+    return f"/chu-de/{slugify(tag)}/"
+
+
+def unit_path(unit: str) -> str:
+    return f"/don-vi/{slugify(unit)}/"
+
+
+@dataclass
+class ImageView:
+    src: str
+    srcset: str
+    alt: str
+    caption: str
+    width: int | None
+    height: int | None
+
+
+def image_view(ref: MediaRef) -> ImageView:
+    src = media_path(ref.sha256)
+    # One rendition for now (the original); renditions from loa.media join the srcset later.
+    srcset = f"{src} {ref.width}w" if ref.width else src
+    return ImageView(src, srcset, ref.alt, ref.caption, ref.width, ref.height)
+
+
+def safe_body(content: Content) -> tuple[Markup, set[str]]:
+    """Sanitise the body again (defence in depth) and point ``loa-media:`` links at public media.
+
+    Returns the HTML and the media hashes the body shows inline (left out of the gallery).
+    A ``loa-media:`` reference to a media the content does not carry is dropped.
+    """
+    known = {m.sha256 for m in content.media}
+    used: set[str] = set()
+
+    def relink(match: re.Match[str]) -> str:
+        attr, sha = match.group(1), match.group(2)
+        if sha not in known:
+            return f'{attr}=""'
+        used.add(sha)
+        return f'{attr}="{media_path(sha)}"'
+
+    html = _MEDIA_SRC.sub(relink, clean(content.body))
+    return Markup(clean(html)), used  # noqa: S704 - nh3 allow-list output, cleaned twice
+
+
+@dataclass
+class ArticleView:
+    """Everything the article template shows."""
+
+    title: str
+    summary: str
+    url: str
+    marker: str
+    version: int
+    published: datetime
+    updated: datetime
+    unit: str
+    unit_url: str
+    tags: list[dict[str, str]]
+    body: Markup
+    lead: ImageView | None
+    gallery: list[ImageView] = field(default_factory=list)
+    videos: list[dict[str, Any]] = field(default_factory=list)
+
+
+def article_view(
+    content: Content, url: str, marker: str, published: datetime, updated: datetime
+) -> ArticleView:
+    body, inline = safe_body(content)
+    images = [m for m in content.media if m.is_image]
+    lead = next((m for m in images if m.sha256 not in inline), None)
+    gallery = [image_view(m) for m in images if m is not lead and m.sha256 not in inline]
+    poster = media_path(images[0].sha256) if images else None
+    videos = [
+        {
+            "src": media_path(m.sha256),
+            "type": m.content_type,
+            "poster": poster,
+            "caption": m.caption or m.alt,
+            "width": m.width,
+            "height": m.height,
+        }
+        for m in content.media
+        if m.is_video
+    ]
+    return ArticleView(
+        title=content.title,
+        summary=content.summary,
+        url=url,
+        marker=marker,
+        version=content.version,
+        published=published,
+        updated=updated,
+        unit=content.unit,
+        unit_url=unit_path(content.unit),
+        tags=[{"name": t, "url": tag_path(t)} for t in content.tags],
+        body=body,
+        lead=image_view(lead) if lead else None,
+        gallery=gallery,
+        videos=videos,
+    )
+
+
+def render(template: str, site: SiteInfo, **context: Any) -> bytes:
+    return environment().get_template(template).render(site=site, **context).encode("utf-8")
+
+
+def render_listing(
+    site: SiteInfo,
+    entries: list[Any],
+    page: int,
+    pages: int,
+    heading: str,
+    self_url: str,
+    page_url: Callable[[int], str],
+) -> bytes:
+    return render(
+        "listing.html",
+        site,
+        entries=entries,
+        page=page,
+        pages=pages,
+        heading=heading,
+        self_url=self_url,
+        page_url=page_url,
+    )
+
+
+def render_status(site: SiteInfo, code: int) -> bytes:
+    texts = {
+        404: ("Không tìm thấy trang", "Địa chỉ bạn truy cập không tồn tại hoặc đã được chuyển đi."),
+        410: (
+            "Bài viết đã được gỡ bỏ",
+            "Bài viết này đã được cơ quan chủ quản gỡ bỏ và không còn được cung cấp.",
+        ),
+    }
+    heading, message = texts[code]
+    return render("status.html", site, code=code, heading=heading, message=message)

@@ -1,0 +1,255 @@
+"""WordPress mode: posts through the WordPress REST API (``/wp-json/wp/v2``).
+
+Sources (WordPress REST API Handbook, developer.wordpress.org/rest-api/):
+- Authentication: application passwords over HTTP Basic auth (WordPress 5.6+), handbook
+  "Authentication" → "Basic Authentication with Application Passwords".
+- Posts: reference/posts/ — ``POST /wp/v2/posts`` (``status`` one of publish, future, draft,
+  pending, private; ``date_gmt``; ``featured_media``; ``slug``), ``POST /wp/v2/posts/<id>``
+  updates, ``DELETE /wp/v2/posts/<id>`` moves to the trash unless ``force=true``; a second
+  DELETE answers ``410 rest_already_trashed``.
+- Media: reference/media/ — ``POST /wp/v2/media`` with the file as the raw body,
+  ``Content-Disposition: attachment; filename=...`` and its ``Content-Type``.
+- Errors are ``{"code": "rest_...", "message": ..., "data": {"status": N}}`` (handbook
+  "Global Parameters"/"Using the REST API" → errors). ``rest_cannot_publish`` comes from
+  ``WP_REST_Posts_Controller::handle_status_param`` with ``rest_authorization_required_code()``
+  (401 when not logged in, 403 when the user lacks ``publish_posts``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from loa.channels import (
+    Account,
+    AuthError,
+    Context,
+    PermanentError,
+    Post,
+    PublishResult,
+    TransientError,
+)
+from loa.events import Content, MediaRef
+from loa.html import clean
+from loa.links import short_id
+from loa.media import MediaStore
+from loa.text import slugify
+from services.website.settings import WebsiteSettings
+
+API = "/wp-json/wp/v2"
+AUTH_CODES = frozenset(
+    {
+        "rest_cannot_publish",
+        "rest_cannot_create",
+        "rest_cannot_edit",
+        "rest_cannot_delete",
+        "rest_forbidden",
+        "rest_not_logged_in",
+        "incorrect_password",
+        "invalid_username",
+        "invalid_email",
+        "application_passwords_disabled",
+    }
+)
+# A scheduled time less than this ahead is published now rather than held by WordPress.
+SCHEDULE_MARGIN = timedelta(seconds=60)
+_MEDIA_SRC = re.compile(r'src="loa-media:sha256/([0-9a-f]{64})"')
+READ_CHUNK = 1024 * 1024
+
+
+def wp_slug(content: Content) -> str:
+    """The post's slug, also its marker: deterministic, unique per content (WordPress caps at 200)."""
+    return f"{slugify(content.title, max_length=180)}-{short_id(content.id)}"
+
+
+def map_error(response: httpx.Response, action: str) -> Exception:
+    """WordPress's error JSON → our three errors, keeping its code and message."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    code = body.get("code") if isinstance(body, dict) else None
+    message = body.get("message") if isinstance(body, dict) else None
+    text = f"WordPress {action}: {response.status_code} {code or ''} {message or ''}".strip()
+    excerpt = response.text[:4000]
+    if response.status_code >= 500 or response.status_code in {408, 429}:
+        return TransientError(
+            text, code=code or response.status_code, excerpt=excerpt, retry_at=_retry_at(response)
+        )
+    if response.status_code in {401, 403} or code in AUTH_CODES:
+        return AuthError(text, code=code or response.status_code, excerpt=excerpt)
+    return PermanentError(text, code=code or response.status_code, excerpt=excerpt)
+
+
+def _retry_at(response: httpx.Response) -> datetime | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.isdigit():
+        return datetime.now(UTC) + timedelta(seconds=int(value))
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class WordPress:
+    """One HTTP pool for every WordPress account of this publisher."""
+
+    def __init__(self, settings: WebsiteSettings) -> None:
+        self.settings = settings
+        self.http = httpx.AsyncClient(timeout=settings.website_http_timeout_s)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def _base(self, account: Account) -> str:
+        return str(account.options.get("url") or self.settings.website_wordpress_url).rstrip("/") + API
+
+    def _auth(self, account: Account) -> httpx.BasicAuth:
+        try:
+            return httpx.BasicAuth(account.secret("username"), account.secret("application_password"))
+        except KeyError as e:
+            raise AuthError(f"WordPress account {account.name}: {e.args[0]}") from e
+
+    async def _call(self, account: Account, method: str, path: str, action: str, **kwargs: Any) -> Any:
+        try:
+            response = await self.http.request(
+                method, self._base(account) + path, auth=self._auth(account), **kwargs
+            )
+        except httpx.TimeoutException as e:
+            raise TransientError(f"WordPress {action}: timed out") from e
+        except httpx.TransportError as e:
+            raise TransientError(f"WordPress {action}: {type(e).__name__}") from e
+        if response.status_code >= 400:
+            raise map_error(response, action)
+        return response.json()
+
+    # -- media ------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _stream(media: MediaStore, ref: MediaRef) -> AsyncIterator[bytes]:
+        stream = await asyncio.to_thread(media.open, ref.key)
+        try:
+            while chunk := await asyncio.to_thread(stream.read, READ_CHUNK):
+                yield chunk
+        finally:
+            stream.close()
+            stream.release_conn()
+
+    async def _upload(self, media: MediaStore, ref: MediaRef, account: Account) -> dict[str, Any]:
+        extension = ref.content_type.split("/", 1)[1].split("+")[0]
+        headers = {
+            "Content-Type": ref.content_type,
+            "Content-Disposition": f'attachment; filename="{ref.sha256[:16]}.{extension}"',
+            "Content-Length": str(ref.size),
+        }
+        params = {"alt_text": ref.alt, "caption": ref.caption} if ref.alt or ref.caption else None
+        result: dict[str, Any] = await self._call(
+            account,
+            "POST",
+            "/media",
+            "media upload",
+            content=self._stream(media, ref),
+            headers=headers,
+            params=params,
+        )
+        return result
+
+    async def _media(
+        self, post: Post, content: Content, account: Account, context: Context
+    ) -> dict[str, Any]:
+        """Upload each image once (ids kept in ``post.progress`` across retries)."""
+        uploaded: dict[str, Any] = post.progress.setdefault("wordpress_media", {})
+        for ref in content.media:
+            if ref.is_image and ref.sha256 not in uploaded:
+                item = await self._upload(context.media, ref, account)
+                uploaded[ref.sha256] = {"id": item["id"], "source_url": item.get("source_url", "")}
+                await context.save_progress(post)
+        return uploaded
+
+    # -- posts ------------------------------------------------------------------------------
+
+    def _fields(self, post: Post, content: Content, uploaded: dict[str, Any]) -> dict[str, Any]:
+        def relink(match: re.Match[str]) -> str:
+            item = uploaded.get(match.group(1))
+            return f'src="{item["source_url"]}"' if item else 'src=""'
+
+        body = clean(_MEDIA_SRC.sub(relink, clean(content.body)))
+        fields: dict[str, Any] = {
+            "title": content.title,
+            "content": body,
+            "excerpt": content.summary,
+            "slug": wp_slug(content),
+            "status": "publish",
+        }
+        lead = next((m for m in content.media if m.is_image and m.sha256 in uploaded), None)
+        if lead is not None:
+            fields["featured_media"] = uploaded[lead.sha256]["id"]
+        due = post.due_at
+        if due is not None:
+            # WordPress holds a post whose date is ahead and publishes it itself (status future).
+            fields["date_gmt"] = due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            if due - datetime.now(UTC) > SCHEDULE_MARGIN:
+                fields["status"] = "future"
+        return fields
+
+    @staticmethod
+    def _result(item: dict[str, Any]) -> PublishResult:
+        return PublishResult(
+            external_id=str(item["id"]),
+            url=item.get("link"),
+            extra={"mode": "wordpress", "slug": item.get("slug"), "status": item.get("status")},
+            scheduled_natively=item.get("status") == "future",
+        )
+
+    async def publish(self, post: Post, account: Account, context: Context) -> PublishResult:
+        from services.website.adapter import content_of
+
+        content = content_of(post)
+        uploaded = await self._media(post, content, account, context)
+        item = await self._call(
+            account, "POST", "/posts", "create post", json=self._fields(post, content, uploaded)
+        )
+        return self._result(item)
+
+    async def update(
+        self, post: Post, previous: PublishResult, account: Account, context: Context
+    ) -> PublishResult:
+        from services.website.adapter import content_of
+
+        content = content_of(post)
+        uploaded = await self._media(post, content, account, context)
+        fields = self._fields(post, content, uploaded)
+        fields.pop("slug")  # the URL never changes
+        item = await self._call(account, "POST", f"/posts/{previous.external_id}", "update post", json=fields)
+        return self._result(item)
+
+    async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
+        from services.website.adapter import content_of
+
+        slug = wp_slug(content_of(post))
+        params = {"slug": slug, "status": "publish,future,draft,pending,private", "context": "edit"}
+        items = await self._call(account, "GET", "/posts", "find post", params=params)
+        return self._result(items[0]) if items else None
+
+    async def retract(self, previous: PublishResult, account: Account) -> None:
+        """Move the post to the trash (no ``force``): an editor can still restore it."""
+        try:
+            await self._call(account, "DELETE", f"/posts/{previous.external_id}", "trash post")
+        except PermanentError as e:
+            if e.code in {"rest_already_trashed", "rest_post_invalid_id"}:
+                return  # already down: retracting is idempotent
+            raise
+
+    async def confirm(self, previous: PublishResult, account: Account) -> PublishResult | None:
+        item = await self._call(
+            account, "GET", f"/posts/{previous.external_id}", "read post", params={"context": "edit"}
+        )
+        return self._result(item) if item.get("status") == "publish" else None

@@ -93,9 +93,9 @@ def test_article_renders_in_chromium_at_390_and_1280(settings: LoaSettings) -> N
             for width in (390, 1280):
                 page = browser.new_page(viewport={"width": width, "height": 900})
                 problems: list[str] = []
-                page.on("console", lambda m, p=problems: p.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-                page.on("requestfailed", lambda r, p=problems: p.append(f"failed {r.url}"))
+                page.on("console", lambda m, p=problems: p.append(m.text) if m.type == "error" else None)  # type: ignore[call-overload]
+                page.on("pageerror", lambda e, p=problems: p.append(str(e)))  # type: ignore[call-overload]
+                page.on("requestfailed", lambda r, p=problems: p.append(f"failed {r.url}"))  # type: ignore[call-overload]
                 response = page.goto(server.url + path, wait_until="networkidle")
                 assert response is not None and response.status == 200
                 assert page.locator("h1").inner_text() == TITLE

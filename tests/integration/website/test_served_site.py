@@ -62,6 +62,7 @@ async def test_publish_update_retract_over_http(adapter: WebsiteAdapter, http: h
     assert (await http.get("/rss.xml")).headers["content-type"].startswith("application/rss+xml")
     sitemap = await http.get("/sitemap.xml")
     assert sitemap.headers["content-type"].startswith("application/xml")
+    assert result.url
     assert result.url in (await http.get("/sitemaps/2026-11.xml")).text
     stylesheet = await http.get(adapter.static.site.stylesheet)
     assert stylesheet.status_code == 200 and stylesheet.headers["content-type"].startswith("text/css")

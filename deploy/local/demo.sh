@@ -10,8 +10,10 @@ SAMPLE="samples/thong-cao-bao-chi.md"
 ID="$(sed -n 's/^id: *//p' "$SAMPLE" | head -1)"
 
 "$PY" deploy/local/sandbox_accounts.py
-"$PY" -m loa.cli.main publish "$SAMPLE"
+ANSWER="$("$PY" -m loa.cli.main publish "$SAMPLE")"
+echo "$ANSWER"
+ARTICLE_URL="$(printf '%s' "$ANSWER" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["canonical_url"])')"
 "$PY" -m loa.cli.main status "$ID" --wait --timeout 120
 echo
-echo "The sample on the website:  $("$PY" -c "from loa.settings import LoaSettings as S; print(str(S().website_base_url).rstrip('/'))")/ (article linked from the index)"
+echo "The sample on the website:    $ARTICLE_URL"
 echo "What each platform received: http://127.0.0.1:8090/   Ops dashboard: http://127.0.0.1:8081/"

@@ -235,7 +235,10 @@ class FacebookAdapter(ChannelAdapter):
     async def _permalink(self, account: Account, object_id: str) -> str | None:
         body = await self.graph.call(self.token(account), object_id, args={"fields": "permalink_url"})
         url = body.get("permalink_url")
-        return str(url) if url else None
+        if not url:
+            return None
+        # A video's permalink_url comes back relative ("/<page>/videos/<id>/"); ops need a link.
+        return f"https://www.facebook.com{url}" if str(url).startswith("/") else str(url)
 
     async def _publish_link(self, post: Post, account: Account, when: datetime | None) -> PublishResult:
         args = {"message": post.payload["message"], "link": post.payload["link"], **self.schedule_args(when)}

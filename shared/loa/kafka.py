@@ -20,6 +20,8 @@ T = TypeVar("T")
 
 def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
     """A broker whose producer never loses or duplicates a send: acks=all, idempotent."""
+    # FastStream's own logger formats plain text; ours propagates to the JSON handler of loa.logging.
+    kwargs.setdefault("logger", logging.getLogger("loa.faststream"))
     return KafkaBroker(
         settings.kafka_bootstrap,
         acks="all",

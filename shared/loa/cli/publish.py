@@ -162,6 +162,7 @@ def publish(
             errors.print(f"[red]invalid:[/red] {escape(describe_validation_error(e))}")
             raise typer.Exit(1) from e
         console.print_json(event.model_dump_json())
+        _print_previews(event.payload, settings)
         errors.print("[dim]dry run: nothing uploaded or sent; approved_at is set by the ingest[/dim]")
         return
     with _client(settings) as client, _exit_on_ingest_errors(f" at {settings.ingest_url}"):
@@ -188,3 +189,27 @@ def retract(
     with _client(LoaSettings()) as client, _exit_on_ingest_errors():
         answer = _answer(client.post(f"/api/v1/contents/{content_id}/retract", json={"reason": reason}))
     console.print_json(json.dumps(answer, ensure_ascii=False))
+
+
+def _print_previews(content: Content, settings: LoaSettings) -> None:
+    """What each target channel would receive (texts as the channel counts them)."""
+    from rich.table import Table
+
+    from loa.cli.preview import previews
+
+    table = Table(title="What each channel would receive", show_lines=True)
+    for column in ("Channel", "Title", "Text (count / limit)"):
+        table.add_column(column, overflow="fold")
+    for preview in previews(content, settings):
+        where = f"{preview.target.channel}:{preview.target.account}"
+        if preview.problem:
+            table.add_row(where, "", f"[red]{escape(preview.problem)}[/red]")
+            continue
+        texts = "\n\n".join(
+            f"{escape(text)}\n[dim]({count} / {limit if limit is not None else '-'})[/dim]"
+            for text, count, limit in preview.texts
+        )
+        if preview.note:
+            texts += f"\n[yellow]{escape(preview.note)}[/yellow]"
+        table.add_row(where, escape(preview.title or ""), texts)
+    console.print(table)

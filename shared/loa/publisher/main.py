@@ -213,26 +213,11 @@ def run(adapter_cls: type[ChannelAdapter], settings: PublisherSettings) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """``loa-publisher <channel>``: run a registered channel (entry point or ``services.<channel>``)."""
-    import importlib
-
-    from loa.channels import registry
+    from loa.publisher.discovery import load_channel
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0].startswith("-"):
         sys.stderr.write("usage: loa-publisher CHANNEL\n")
         raise SystemExit(2)
-    channel = args[0]
-    registry.load_entry_points()
-    if channel not in registry.names():
-        with contextlib.suppress(ModuleNotFoundError):
-            importlib.import_module(f"services.{channel}.adapter")
-    adapter_cls = registry.get(channel)
-    settings_cls: type[PublisherSettings] = PublisherSettings
-    with contextlib.suppress(ModuleNotFoundError, AttributeError):
-        module = importlib.import_module(f"services.{channel}.settings")
-        settings_cls = next(
-            v
-            for v in vars(module).values()
-            if isinstance(v, type) and issubclass(v, PublisherSettings) and v is not PublisherSettings
-        )
+    adapter_cls, settings_cls = load_channel(args[0])
     run(adapter_cls, settings_cls())

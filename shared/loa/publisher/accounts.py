@@ -70,6 +70,8 @@ class AccountStore:
         self.engine = engine
         self.channel = channel
         self._cipher = cipher
+        self.written: dict[str, int] = {}
+        """name → the version this process last wrote (e.g. rotated credentials)."""
 
     # ---- encryption ---------------------------------------------------------------------------
 
@@ -196,6 +198,7 @@ class AccountStore:
             .where(accounts.c.channel == self.channel, accounts.c.name == name)
             .values(**values)
         )
+        self.written[name] = version + 1
         return version + 1
 
     async def remove(self, name: str) -> None:

@@ -36,7 +36,7 @@ REFRESH_MARKER = "refresh_started_at"
 SUCCESSORS_KEPT = 16
 
 
-def _fingerprint(token: str) -> str:
+def fingerprint(token: str) -> str:
     """Ties a stored expiry to the refresh token it belongs to (never the token itself)."""
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
@@ -57,7 +57,7 @@ def refresh_expiry(account: Account) -> datetime | None:
     stored_for = account.credentials.get("refresh_fingerprint")
     if expires is None or stored_for is None or "refresh_token" not in account.credentials:
         return None
-    return expires if stored_for.reveal() == _fingerprint(account.secret("refresh_token")) else None
+    return expires if stored_for.reveal() == fingerprint(account.secret("refresh_token")) else None
 
 
 class TokenManager:
@@ -82,7 +82,7 @@ class TokenManager:
         """The newest pair this process knows for ``account`` (following rotations it made)."""
         seen = 0
         while "access_token" in account.credentials and seen < SUCCESSORS_KEPT:
-            newer = self._successor.get(_fingerprint(account.secret("access_token")))
+            newer = self._successor.get(fingerprint(account.secret("access_token")))
             if newer is None:
                 break
             account, seen = newer, seen + 1
@@ -152,14 +152,14 @@ class TokenManager:
             "refresh_token": pair["refresh_token"],
             "access_expires_at": (now + timedelta(seconds=int(pair.get("expires_in", 90000)))).isoformat(),
             "refresh_expires_at": (now + REFRESH_TOKEN_LIFETIME).isoformat(),
-            "refresh_fingerprint": _fingerprint(pair["refresh_token"]),
+            "refresh_fingerprint": fingerprint(pair["refresh_token"]),
             REFRESH_MARKER: "",
         }
         saved = await self.context.save_credentials(marked, credentials)  # durable before use
         if "access_token" in account.credentials:
             if len(self._successor) >= SUCCESSORS_KEPT:
                 self._successor.pop(next(iter(self._successor)))
-            self._successor[_fingerprint(account.secret("access_token"))] = saved
+            self._successor[fingerprint(account.secret("access_token"))] = saved
         log.info("refreshed the tokens of Zalo OA %s", account.name)
         return pair["access_token"], saved
 

@@ -129,7 +129,9 @@ async def _rotate(app: App, refresh: str, grant_type: object) -> Response:
     expiry = app.refresh_tokens.pop(refresh, None)
     if grant_type != "refresh_token" or expiry is None or expiry <= sandbox.now():
         reused = refresh in app.used_refresh_tokens
-        sandbox.record(PLATFORM, "refresh_refused", {"reused": reused})
+        # which token (a digest, never the token): tests tell a lost pair from a reuse
+        digest = hashlib.sha256(refresh.encode()).hexdigest()[:16]
+        sandbox.record(PLATFORM, "refresh_refused", {"reused": reused, "token_sha256": digest})
         return JSONResponse(
             {
                 "error": -14014,

@@ -143,7 +143,8 @@ class TokenManager:
         """Under the lock: mark, exchange, persist the new pair (cleared marker), then use it."""
         interrupted = account.secret(REFRESH_MARKER) if account.credentials.get(REFRESH_MARKER) else ""
         started = datetime.now(UTC).isoformat()
-        marked = await self.context.save_credentials(account, {**_plain(account), REFRESH_MARKER: started})
+        mark = getattr(self.context, "mark_credentials", self.context.save_credentials)
+        marked = await mark(account, {**_plain(account), REFRESH_MARKER: started})
         pair = await self._exchange(marked, interrupted)
         now = datetime.now(UTC)
         credentials = {

@@ -174,18 +174,25 @@ class AccountStore:
         credentials: Mapping[str, str] | None = None,
         options: Mapping[str, Any] | None = None,
         merge: bool = True,
+        bump: bool = True,
         conn: AsyncConnection | None = None,
     ) -> int:
-        """Change credentials and/or options (merged into the current ones unless ``merge=False``)."""
+        """Change credentials and/or options (merged into the current ones unless ``merge=False``).
+
+        ``bump=False`` keeps the version: a note beside the credentials (e.g. "a refresh is in
+        flight") that must neither wake parked jobs nor make the dispatcher reload the account.
+        """
         if conn is None:
             async with self.engine.begin() as own:
                 return await self.update(
-                    name, credentials=credentials, options=options, merge=merge, conn=own
+                    name, credentials=credentials, options=options, merge=merge, bump=bump, conn=own
                 )
         current = await self.get(name, conn)
         if current is None:
             raise AccountError(f"no account {self.channel}/{name}")
         account, version, _ = current
+        if not bump:
+            version -= 1  # written back unchanged below
         values: dict[str, Any] = {"version": version + 1, "updated_at": utcnow()}
         if credentials is not None:
             merged = {**account.credentials, **credentials} if merge else dict(credentials)
@@ -198,7 +205,8 @@ class AccountStore:
             .where(accounts.c.channel == self.channel, accounts.c.name == name)
             .values(**values)
         )
-        self.written[name] = version + 1
+        if bump:
+            self.written[name] = version + 1
         return version + 1
 
     async def remove(self, name: str) -> None:

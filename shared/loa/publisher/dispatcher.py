@@ -495,8 +495,12 @@ class Dispatcher:
                 raise AuthError(f"account {job.account} is not configured")
             existing = await self.adapter.find_existing(job.post, found[0])
         except ChannelError as e:
-            # Still in doubt: keep `publishing`, look again later (the lease is the timer).
+            # Still in doubt: keep `publishing`, look again later (the lease is the timer). An
+            # AuthError also parks the account, so its other jobs wait for a person too.
             async with self.store.tx() as conn:
+                if isinstance(e, AuthError) and found is not None:
+                    version = max(found[1], self.accounts.written.get(job.account, 0))
+                    await self.accounts.park(conn, job.account, version)
                 fresh = await self._fresh(conn, job)
                 await self.store.set_quietly(
                     conn,

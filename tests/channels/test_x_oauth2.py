@@ -20,6 +20,7 @@ from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from services.sandbox import x as emulator
+from services.sandbox.frame import sandbox as frame
 from services.x.adapter import XAdapter
 from services.x.settings import XSettings
 
@@ -128,7 +129,7 @@ async def test_an_expired_access_token_is_refreshed_once_for_concurrent_posts(
     assert stored["oauth2_refresh_token"].reveal() != pair["refresh_token"]  # rotated and saved
     assert stored["oauth2_refresh_token"].reveal() in emulator.state.refresh
     assert "oauth2_expires_at" in stored
-    assert not any(r.kind == "oauth2_refresh_refused" for r in emulator.sandbox.list("x"))
+    assert not any(r.kind == "oauth2_refresh_refused" for r in frame.list("x"))
 
 
 async def test_a_reused_refresh_token_is_refused_and_a_person_must_reauthorise(
@@ -149,5 +150,5 @@ async def test_a_reused_refresh_token_is_refused_and_a_person_must_reauthorise(
         await adapter.publish(await adapter.render(content, content.targets[0], account), account)
     text = str(raised.value)
     assert pair["refresh_token"] not in text and app["client_secret"] not in text
-    assert [r.data["reused"] for r in emulator.sandbox.list("x", "oauth2_refresh_refused")] == [True]
+    assert [r.data["reused"] for r in frame.list("x", "oauth2_refresh_refused")] == [True]
     assert context.saves == 0  # nothing overwrote the stored pair

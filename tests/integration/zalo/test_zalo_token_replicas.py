@@ -18,6 +18,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from loa.events import topics
 from loa.settings import LoaSettings
 from services.sandbox import zalo as emulator
 from services.sandbox.client import SandboxClient
+from services.sandbox.frame import sandbox as frame
 from services.zalo.settings import ZaloSettings
 from services.zalo.tokens import fingerprint
 from tests.integration.zalo.replicas import ACCOUNT, Store, content, register_oa, send, spawn, until
@@ -69,7 +71,7 @@ async def store(zalo_settings: ZaloSettings) -> AsyncIterator[Store]:
 
 
 def _refused() -> int:
-    return sum(1 for r in emulator.sandbox.list("zalo", "refresh_refused"))
+    return len(frame.list("zalo", "refresh_refused"))
 
 
 def _stop(procs: list[Any]) -> None:
@@ -96,7 +98,7 @@ async def test_two_replicas_publish_200_while_the_token_expires_without_reusing_
         async with httpx.AsyncClient() as client:
             for share in range(1, EXPIRIES + 1):  # expire at 1/4, 2/4 and 3/4 of the articles
                 await until(
-                    lambda s=share: _ready(len(emulator.state.articles) >= POSTS * s // (EXPIRIES + 1)),
+                    partial(_articles_at_least, POSTS * share // (EXPIRIES + 1)),
                     timeout=60,
                     what=f"{share}/{EXPIRIES + 1} of the articles",
                 )
@@ -124,6 +126,10 @@ async def test_two_replicas_publish_200_while_the_token_expires_without_reusing_
 
 def _read_logs(folder: Path) -> str:
     return "".join(p.read_text() for p in folder.glob("*.log"))
+
+
+async def _articles_at_least(n: int) -> bool:
+    return len(emulator.state.articles) >= n
 
 
 async def _ready(value: bool) -> bool:
@@ -176,7 +182,7 @@ async def test_sigkill_in_the_middle_of_a_refresh_leaves_a_usable_pair_or_says_a
             proc = spawn(zalo_settings, sandbox_url, "zalo-k", log)
             if not lost:
                 await until(
-                    lambda cid=item.id: _state_is(store, cid, "published"),
+                    partial(_state_is, store, item.id, "published"),
                     timeout=20,
                     what=f"{item.id} published after the kill",
                 )
@@ -200,7 +206,7 @@ async def test_sigkill_in_the_middle_of_a_refresh_leaves_a_usable_pair_or_says_a
     print(f"\nSIGKILL during a Zalo refresh, {KILLS} rounds: {dict(outcomes)}")
     assert sum(outcomes.values()) == KILLS
     assert outcomes["skipped: not scheduled when its round began"] <= KILLS // 2
-    refused = {r.data["token_sha256"] for r in emulator.sandbox.list("zalo", "refresh_refused")}
+    refused = {r.data["token_sha256"] for r in frame.list("zalo", "refresh_refused")}
     assert refused <= lost_tokens, "a refresh token was refused that no kill had lost (a reuse)"
     titles = Counter(a["title"] for a in emulator.state.articles.values())
     assert set(titles) == {c.title for c in contents} and max(titles.values()) == 1

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import itertools
+import secrets
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -77,6 +78,12 @@ class XState:
     user_day_limit: int = 2400
     processing_polls: int = 1
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_900_000_000_000_000_001))
+    # OAuth 2.0 user tokens: access token → (user, expiry); refresh token → (user, client id)
+    bearer: dict[str, tuple[XUser, float]] = field(default_factory=dict)
+    refresh: dict[str, tuple[XUser, str]] = field(default_factory=dict)
+    used_refresh: set[str] = field(default_factory=set)
+    clients: dict[str, str] = field(default_factory=dict)  # OAuth 2.0 client id → secret
+    refreshes: int = 0
 
 
 state = XState()
@@ -94,8 +101,15 @@ def _oauth_params(header: str) -> dict[str, str]:
 
 
 async def _authenticate(request: Request) -> XUser | JSONResponse:
-    """Verify the OAuth 1.0a HMAC-SHA1 signature over the URL the client signed."""
-    params = _oauth_params(request.headers.get("authorization", ""))
+    """An OAuth 2.0 user token we issued (Bearer), or an OAuth 1.0a HMAC-SHA1 signature verified
+    over the URL the client signed."""
+    header = request.headers.get("authorization", "")
+    if header.startswith("Bearer "):
+        issued = state.bearer.get(header.removeprefix("Bearer "))
+        if issued is None or issued[1] <= time.time():
+            return _problem(401, "Unauthorized", "Unauthorized")
+        return issued[0]
+    params = _oauth_params(header)
     user = state.users.get(params.get("oauth_token", ""))
     if user is None or params.get("oauth_consumer_key") != user.consumer_key:
         return _problem(401, "Unauthorized", "Unauthorized")
@@ -309,6 +323,70 @@ async def add_account(request: Request) -> dict[str, str]:
     user = XUser(**body)
     state.users[user.access_token] = user
     return {"id": user.id}
+
+
+ACCESS_TTL_S = 7200  # "access tokens are valid for two hours" (OAuth 2.0 user access token docs)
+
+
+def _issue(user: XUser, client_id: str) -> dict[str, Any]:
+    access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    state.bearer[access] = (user, time.time() + ACCESS_TTL_S)
+    state.refresh[refresh] = (user, client_id)
+    return {
+        "token_type": "bearer",
+        "expires_in": ACCESS_TTL_S,
+        "access_token": access,
+        "scope": "tweet.read tweet.write users.read offline.access media.write",
+        "refresh_token": refresh,
+    }
+
+
+def _oauth2_error(description: str) -> JSONResponse:
+    # X answers a bad grant with 400 {"error": "invalid_request", "error_description": ...}.
+    return JSONResponse({"error": "invalid_request", "error_description": description}, status_code=400)
+
+
+@router.post("/2/oauth2/token")
+async def oauth2_token(request: Request) -> Response:
+    """Refresh an OAuth 2.0 user token: Basic client auth; the refresh token rotates (single use)."""
+    await sandbox.enter(PLATFORM, request.url.path)
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    try:
+        client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
+    except ValueError:
+        client_id, secret = "", ""
+    if scheme != "Basic" or state.clients.get(client_id) != secret or not secret:
+        return JSONResponse(
+            {"error": "unauthorized_client", "error_description": "Missing valid authorization header"},
+            status_code=401,
+        )
+    form = await request.form()
+    token = str(form.get("refresh_token", ""))
+    issued = state.refresh.pop(token, None)
+    if form.get("grant_type") != "refresh_token" or issued is None or issued[1] != client_id:
+        sandbox.record(PLATFORM, "oauth2_refresh_refused", {"reused": token in state.used_refresh})
+        return _oauth2_error("Value passed for the token was invalid.")
+    state.used_refresh.add(token)
+    state.refreshes += 1
+    sandbox.record(PLATFORM, "oauth2_refresh", {"user": issued[0].id, "n": state.refreshes})
+    return JSONResponse(_issue(issued[0], client_id))
+
+
+@router.post("/_oauth2_users")
+async def add_oauth2_user(request: Request) -> dict[str, Any]:
+    """Sandbox control: an X user who authorised an OAuth 2.0 app; answers its first token pair."""
+    body = await request.json()
+    user = XUser(body["id"], body["username"], "", "", "", "")
+    state.clients[body["client_id"]] = body["client_secret"]
+    return _issue(user, body["client_id"])
+
+
+@router.post("/_expire_oauth2")
+async def expire_oauth2() -> dict[str, int]:
+    """Sandbox control: every OAuth 2.0 access token expires now."""
+    for token, (user, _) in state.bearer.items():
+        state.bearer[token] = (user, time.time() - 1)
+    return {"expired": len(state.bearer)}
 
 
 @router.post("/_limits")

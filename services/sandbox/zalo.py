@@ -14,6 +14,7 @@ Error codes: -216 invalid access token, -124 expired access token, -214 article 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import secrets
@@ -58,6 +59,10 @@ class ZaloState:
     videos: dict[str, dict[str, Any]] = field(default_factory=dict)  # upload token → video
     messages: list[dict[str, Any]] = field(default_factory=list)
     verify_polls_before_ready: int = 1
+    refresh_delay_ms: tuple[int, int] = (0, 0)
+    """OAuth refresh: wait this long before rotating the pair and after (a slow link either way)."""
+    refreshing: int = 0
+    """Refresh requests being handled now (tests kill a client in the middle of one)."""
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_000_000_001))
 
 
@@ -111,11 +116,22 @@ async def access_token(request: Request) -> Response:
         return JSONResponse(
             {"error": -14001, "error_name": "Invalid app", "error_description": "app_id or secret_key"}
         )
-    refresh = str(form.get("refresh_token", ""))
+    state.refreshing += 1
+    try:
+        return await _rotate(app, str(form.get("refresh_token", "")), form.get("grant_type"))
+    finally:
+        state.refreshing -= 1
+
+
+async def _rotate(app: App, refresh: str, grant_type: object) -> Response:
+    before, after = state.refresh_delay_ms
+    await asyncio.sleep(before / 1000)
     expiry = app.refresh_tokens.pop(refresh, None)
-    if form.get("grant_type") != "refresh_token" or expiry is None or expiry <= sandbox.now():
+    if grant_type != "refresh_token" or expiry is None or expiry <= sandbox.now():
         reused = refresh in app.used_refresh_tokens
-        sandbox.record(PLATFORM, "refresh_refused", {"reused": reused})
+        # which token (a digest, never the token): tests tell a lost pair from a reuse
+        digest = hashlib.sha256(refresh.encode()).hexdigest()[:16]
+        sandbox.record(PLATFORM, "refresh_refused", {"reused": reused, "token_sha256": digest})
         return JSONResponse(
             {
                 "error": -14014,
@@ -126,7 +142,9 @@ async def access_token(request: Request) -> Response:
     app.used_refresh_tokens.add(refresh)
     app.refreshes += 1
     sandbox.record(PLATFORM, "refresh", {"app_id": app.app_id, "n": app.refreshes})
-    return JSONResponse(issue_pair(app))
+    pair = issue_pair(app)  # the old pair is dead from here on, whether the answer arrives or not
+    await asyncio.sleep(after / 1000)
+    return JSONResponse(pair)
 
 
 def _check_article(body: dict[str, Any]) -> JSONResponse | None:
@@ -339,6 +357,20 @@ async def expire_access_tokens(app_id: str) -> dict[str, int]:
     for token in app.access_tokens:
         app.access_tokens[token] = sandbox.now() - timedelta(seconds=1)
     return {"expired": len(app.access_tokens)}
+
+
+@router.post("/_refresh_delay")
+async def refresh_delay(before_ms: int = 0, after_ms: int = 0) -> dict[str, int]:
+    """Sandbox control: slow OAuth refreshes down, before and/or after the pair is rotated."""
+    state.refresh_delay_ms = (before_ms, after_ms)
+    return {"before_ms": before_ms, "after_ms": after_ms}
+
+
+@router.get("/_apps/{app_id}")
+async def app_tokens(app_id: str) -> dict[str, Any]:
+    """Sandbox control: how many refreshes an app made and how many refresh tokens are live."""
+    app = state.apps[app_id]
+    return {"refreshes": app.refreshes, "live_refresh_tokens": len(app.refresh_tokens)}
 
 
 def _zalo_error(code: int, message: str) -> PresetBuilder:

@@ -6,10 +6,12 @@ the account option ``correction_as_reply`` is set, which posts the correction as
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
-from collections.abc import Iterator
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any, ClassVar, TypeVar
 
 from loa.channels import (
     Account,
@@ -24,8 +26,9 @@ from loa.channels import (
 from loa.events import Content, MediaRef, Target
 from loa.media import PROFILES, RenditionError
 from loa.media.fit import fit_image
-from services.x.client import XClient, run
+from services.x.client import XClient
 from services.x.counting import MAX_WEIGHTED_LENGTH, weighted_length
+from services.x.oauth2 import ACCESS, OAuth2Tokens, TokenRejectedError, uses_oauth2
 from services.x.settings import XSettings
 from services.x.threads import UnsplittableError, split_thread
 
@@ -36,6 +39,7 @@ IMAGE_PROFILE = PROFILES["x_image"]  # a JPEG of at most 5 MB and 4096 px a side
 IMAGE_MAX_BYTES = IMAGE_PROFILE.max_bytes
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _NOT_HASHTAG = re.compile(r"[^\w]+")
+T = TypeVar("T")
 
 
 def hashtag(tag: str) -> str:
@@ -62,6 +66,9 @@ class XAdapter(ChannelAdapter):
     def __init__(self, context: Any, settings: XSettings | None = None) -> None:
         super().__init__(context, settings or XSettings())
         self._clients: dict[tuple[str, str], XClient] = {}
+        self.oauth2 = OAuth2Tokens(self.settings.x_api_url, context, self.settings.x_timeout_s)
+        self._rotated: dict[str, tuple[str, Account]] = {}
+        """name → (an OAuth 2.0 access token this process replaced, the account with its successor)."""
 
     def _client(self, account: Account) -> XClient:
         fingerprint = hashlib.sha256(
@@ -71,6 +78,22 @@ class XAdapter(ChannelAdapter):
         if key not in self._clients:
             self._clients[key] = XClient(account, self.settings.x_api_url, self.settings.x_timeout_s)
         return self._clients[key]
+
+    async def _with(self, account: Account, use: Callable[[XClient], T]) -> T:
+        """``use(client)`` in a worker thread; an OAuth 2.0 token X refuses is refreshed once."""
+        if not uses_oauth2(account):
+            return await asyncio.to_thread(use, self._client(account))
+        replaced = self._rotated.get(account.name)
+        if replaced is not None and replaced[0] == account.secret(ACCESS):
+            account = replaced[1]
+        account = await self.oauth2.current(account)
+        try:
+            return await asyncio.to_thread(use, self._client(account))
+        except TokenRejectedError:
+            rejected = account.secret(ACCESS)
+            account = await self.oauth2.refresh(account, rejected)
+            self._rotated[account.name] = (rejected, account)
+            return await asyncio.to_thread(use, self._client(account))
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         text = target.text or content.summary or content.title
@@ -94,35 +117,34 @@ class XAdapter(ChannelAdapter):
         )
 
     async def publish(self, post: Post, account: Account) -> PublishResult:
-        client = self._client(account)
         ids: list[str] = list(post.progress.get("tweet_ids", []))
         media_ids: list[str] = list(post.progress.get("media_ids", []))
         if post.media and not media_ids:
             for media in post.media:
-                media_ids.append(
-                    await run(client.upload, self._chunks(media), media.size, media.content_type)
-                )
+                media_ids.append(await self._with(account, partial(self._upload, media=media)))
             post.progress["media_ids"] = media_ids
             await self.context.save_progress(post)
         for index in range(len(ids), len(post.texts)):
             reply_to = ids[-1] if ids else None
-            tweet_id = await run(client.create, post.texts[index], reply_to, media_ids if index == 0 else [])
+            attach = media_ids if index == 0 else []
+            create = partial(XClient.create, text=post.texts[index], reply_to=reply_to, media_ids=attach)
+            tweet_id = await self._with(account, create)
             ids.append(tweet_id)
             post.progress["tweet_ids"] = ids
             await self.context.save_progress(post)  # a crash mid-thread resumes after this part
-        return self._result(client, ids)
+        return await self._result(account, ids)
 
-    def _result(self, client: XClient, ids: list[str]) -> PublishResult:
+    async def _result(self, account: Account, ids: list[str]) -> PublishResult:
+        user_id = await self._with(account, lambda c: c.user_id())
         return PublishResult(
             external_id=ids[0],
             url=f"https://x.com/i/web/status/{ids[0]}",
-            extra={"tweet_ids": ids, "user_id": client.user_id()},
+            extra={"tweet_ids": ids, "user_id": user_id},
         )
 
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
         """X has no hidden marker: match each part's text among the account's recent posts."""
-        client = self._client(account)
-        recent = await run(client.recent, 100)
+        recent = await self._with(account, lambda c: c.recent(100))
         by_text = {t["text"]: str(t["id"]) for t in recent}
         found: list[str] = []
         for text in post.texts:
@@ -130,8 +152,7 @@ class XAdapter(ChannelAdapter):
                 break
             found.append(by_text[text])
         if len(found) == len(post.texts):
-            result: PublishResult = await run(self._result, client, found)
-            return result
+            return await self._result(account, found)
         if found:  # part of the thread went out: publish goes on after it
             post.progress["tweet_ids"] = found
             await self.context.save_progress(post)
@@ -140,10 +161,9 @@ class XAdapter(ChannelAdapter):
     async def update(self, post: Post, previous: PublishResult, account: Account) -> PublishResult:
         if not account.options.get("correction_as_reply"):
             raise UnsupportedError("X cannot edit a post; set correction_as_reply to post a correction")
-        client = self._client(account)
         ids = list(previous.extra.get("tweet_ids", [previous.external_id]))
         correction = split_thread("Đính chính: " + " ".join(post.texts))[0]
-        correction_id = await run(client.create, correction, ids[-1], [])
+        correction_id = await self._with(account, lambda c: c.create(correction, ids[-1], []))
         return PublishResult(
             external_id=previous.external_id,
             url=previous.url,
@@ -152,9 +172,8 @@ class XAdapter(ChannelAdapter):
 
     async def retract(self, previous: PublishResult, account: Account) -> None:
         """Delete every post of the thread, replies first."""
-        client = self._client(account)
         for tweet_id in reversed(list(previous.extra.get("tweet_ids", [previous.external_id]))):
-            await run(client.delete, tweet_id)
+            await self._with(account, partial(XClient.delete, tweet_id=tweet_id))
 
     async def _fit(self, media: MediaRef) -> MediaRef:
         """An image over 5 MB is re-encoded to fit (an animated GIF is left to the limits check)."""
@@ -164,6 +183,10 @@ class XAdapter(ChannelAdapter):
             return await fit_image(self.context.media, media, IMAGE_PROFILE)
         except RenditionError as e:
             raise PermanentError(f"media: {e}") from e
+
+    def _upload(self, client: XClient, media: MediaRef) -> str:
+        """In a worker thread: streamed from MinIO again on each attempt."""
+        return client.upload(self._chunks(media), media.size, media.content_type)
 
     def _chunks(self, media: MediaRef) -> Iterator[bytes]:
         return self.context.media.iter_bytes(media.key, chunk=self.settings.x_media_chunk_bytes)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -16,6 +15,7 @@ from tweepy.errors import HTTPException
 
 from loa.channels import Account, AuthError, TransientError
 from services.x import errors
+from services.x.oauth2 import ACCESS, TokenRejectedError, uses_oauth2
 from services.x.transport import route
 
 API_HOST = "https://api.twitter.com"
@@ -32,16 +32,29 @@ class XClient:
     """tweepy's ``Client`` (API v2) for posts; its session and OAuth 1.0a signer for media."""
 
     def __init__(self, account: Account, base_url: str, timeout: float = 30.0) -> None:
-        keys = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-        missing = [k for k in keys if k not in account.credentials]
-        if missing:
-            raise AuthError(f"X account {account.name} lacks credentials: {', '.join(missing)}")
-        self._keys = {k: account.secret(k) for k in keys}
-        self.client = tweepy.Client(**self._keys, return_type=requests.Response)
+        self.bearer: str | None = None
+        self._keys: dict[str, str] = {}
+        if uses_oauth2(account):  # OAuth 2.0 user token: Bearer user auth for every call
+            self.bearer = account.secret(ACCESS)
+            self.client = tweepy.Client(bearer_token=self.bearer, return_type=requests.Response)
+        else:  # OAuth 1.0a user context
+            keys = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+            missing = [k for k in keys if k not in account.credentials]
+            if missing:
+                raise AuthError(f"X account {account.name} lacks credentials: {', '.join(missing)}")
+            self._keys = {k: account.secret(k) for k in keys}
+            self.client = tweepy.Client(**self._keys, return_type=requests.Response)
         route(self.client.session, base_url, timeout)
         self.blocked_until: dict[str, datetime] = {}
         """Per endpoint (``POST /2/tweets``...): no call before this time, its window is spent."""
         self._user_id: str | None = None
+
+    def _refused(self, response: requests.Response) -> Exception:
+        """X's error for ``response``; a 401 to an OAuth 2.0 token means: refresh it and retry once."""
+        error = errors.to_error(response)
+        if self.bearer is not None and response.status_code == 401:
+            return TokenRejectedError(error.message, code=401, excerpt=error.excerpt)
+        return error
 
     # -- plumbing -------------------------------------------------------------------------
     @staticmethod
@@ -73,10 +86,12 @@ class XClient:
         endpoint = self._endpoint(method, route_)
         self._check_budget(endpoint)
         try:
-            response = self.client.request(method, route_, params=params, json=json, user_auth=True)
+            response = self.client.request(
+                method, route_, params=params, json=json, user_auth=self.bearer is None
+            )
         except HTTPException as e:
             self._remember_limits(endpoint, e.response)
-            raise errors.to_error(e.response) from e
+            raise self._refused(e.response) from e
         except requests.RequestException as e:
             raise TransientError(f"X unreachable: {type(e).__name__}") from e
         self._remember_limits(endpoint, response)
@@ -87,14 +102,17 @@ class XClient:
     ) -> dict[str, Any]:
         endpoint = self._endpoint("POST", route_)
         self._check_budget(endpoint)
-        auth = tweepy.OAuth1UserHandler(**self._keys).apply_auth()
+        auth = None if self.bearer is not None else tweepy.OAuth1UserHandler(**self._keys).apply_auth()
+        headers = {"Authorization": f"Bearer {self.bearer}"} if self.bearer is not None else {}
         try:
             response = self.client.session.post(
-                API_HOST + route_, data=data, files=files, auth=auth, timeout=120
+                API_HOST + route_, data=data, files=files, auth=auth, headers=headers, timeout=120
             )
         except requests.RequestException as e:
             raise TransientError(f"X media upload unreachable: {type(e).__name__}") from e
         self._remember_limits(endpoint, response)
+        if not 200 <= response.status_code < 300:
+            raise self._refused(response)
         return errors.check(response)
 
     # -- blocking API -----------------------------------------------------------------------
@@ -154,8 +172,3 @@ class XClient:
                 f"X could not process media {media_id}: {info.get('error')}", code="media_failed"
             )
         return media_id
-
-
-async def run(func: Any, *args: Any) -> Any:
-    """tweepy is blocking: every call runs in a worker thread."""
-    return await asyncio.to_thread(func, *args)

@@ -5,6 +5,7 @@ followers. Limits and error codes: README.md beside this file."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -13,6 +14,7 @@ from minio.commonconfig import CopySource
 
 from loa.channels import (
     Account,
+    AuthError,
     ChannelAdapter,
     LimitError,
     Limits,
@@ -29,7 +31,7 @@ from loa.text import count_code_points
 from services.zalo.api import TokenRejectedError, ZaloApi
 from services.zalo.body import to_items
 from services.zalo.settings import ZaloSettings
-from services.zalo.tokens import TokenManager
+from services.zalo.tokens import TokenManager, refresh_expiry
 from services.zalo.video import (
     STATUS_FAILED,
     STATUS_READY,
@@ -37,6 +39,8 @@ from services.zalo.video import (
     VIDEO_TYPES,
     SizedStream,
 )
+
+log = logging.getLogger(__name__)
 
 TITLE_MAX, AUTHOR_MAX, DESCRIPTION_MAX = 150, 50, 300
 VERIFY_FIRST_WAIT_S = 0.2
@@ -92,7 +96,29 @@ class ZaloAdapter(ChannelAdapter):
         )
 
     async def aclose(self) -> None:
+        await self.tokens.aclose()
         await self.http.aclose()
+
+    async def check_account(self, account: Account) -> str | None:
+        """Daily: renew a refresh token past half its life (a refresh renews it for 3 months);
+        only if that cannot be done and it expires within ``LOA_ZALO_REFRESH_WARN_DAYS``, say so."""
+        if self.tokens.refresh_token_old(account):
+            try:
+                _, account = await self.tokens.refresh(account, renew=True)
+            except AuthError as e:
+                return e.message
+            except TransientError as e:
+                log.warning("could not renew the refresh token of Zalo OA %s: %s", account.name, e.message)
+        warn = timedelta(days=self.settings.zalo_refresh_warn_days)
+        if self.tokens.refresh_token_expiring(account, warn):
+            expires = refresh_expiry(account)
+            assert expires is not None
+            return (
+                f"the refresh token of Zalo OA {account.name} expires at {expires:%Y-%m-%d %H:%M} UTC "
+                "and Zalo could not be reached to renew it; if it expires, a person must "
+                "re-authorise the OA"
+            )
+        return None
 
     # -- calls with the OA's token: refresh once when Zalo refuses it ----------------------
     async def _call(self, account: Account, method: str, path: str, **kwargs: Any) -> dict[str, Any]:

@@ -162,5 +162,10 @@ class ChannelAdapter(ABC):
         """For a natively scheduled post past its time: the live post, or None if not live yet."""
         return previous
 
+    async def check_account(self, account: Account) -> str | None:
+        """Called about daily per account (``LOA_PUBLISHER_ACCOUNT_CHECK_SECONDS``): renew what can
+        be renewed; a reason returned parks the account (``needs_attention``) with that reason."""
+        return None
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most adapters hold no pool
         """Release clients (HTTP pools)."""

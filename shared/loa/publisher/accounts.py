@@ -70,6 +70,8 @@ class AccountStore:
         self.engine = engine
         self.channel = channel
         self._cipher = cipher
+        self.written: dict[str, int] = {}
+        """name → the version this process last wrote (e.g. rotated credentials)."""
 
     # ---- encryption ---------------------------------------------------------------------------
 
@@ -172,18 +174,25 @@ class AccountStore:
         credentials: Mapping[str, str] | None = None,
         options: Mapping[str, Any] | None = None,
         merge: bool = True,
+        bump: bool = True,
         conn: AsyncConnection | None = None,
     ) -> int:
-        """Change credentials and/or options (merged into the current ones unless ``merge=False``)."""
+        """Change credentials and/or options (merged into the current ones unless ``merge=False``).
+
+        ``bump=False`` keeps the version: a note beside the credentials (e.g. "a refresh is in
+        flight") that must neither wake parked jobs nor make the dispatcher reload the account.
+        """
         if conn is None:
             async with self.engine.begin() as own:
                 return await self.update(
-                    name, credentials=credentials, options=options, merge=merge, conn=own
+                    name, credentials=credentials, options=options, merge=merge, bump=bump, conn=own
                 )
         current = await self.get(name, conn)
         if current is None:
             raise AccountError(f"no account {self.channel}/{name}")
         account, version, _ = current
+        if not bump:
+            version -= 1  # written back unchanged below
         values: dict[str, Any] = {"version": version + 1, "updated_at": utcnow()}
         if credentials is not None:
             merged = {**account.credentials, **credentials} if merge else dict(credentials)
@@ -196,6 +205,8 @@ class AccountStore:
             .where(accounts.c.channel == self.channel, accounts.c.name == name)
             .values(**values)
         )
+        if bump:
+            self.written[name] = version + 1
         return version + 1
 
     async def remove(self, name: str) -> None:

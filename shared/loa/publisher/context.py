@@ -61,6 +61,13 @@ class RuntimeContext:
         current = await self._accounts.get(account.name)
         return account if current is None else current[0]
 
+    async def mark_credentials(self, account: Account, values: Mapping[str, str]) -> Account:
+        """Persist a note beside the credentials (e.g. "refresh in flight") without a new version:
+        parked jobs stay parked and nothing reloads the account for it."""
+        await self._accounts.update(account.name, credentials=values, bump=False)
+        current = await self._accounts.get(account.name)
+        return account if current is None else current[0]
+
     async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
         """Persist rotated credentials (merged into the current ones) and return the account to use."""
         await self._accounts.update(account.name, credentials=credentials)

@@ -45,6 +45,8 @@ RESUME_CHECK_SECONDS = 1.0
 IN_DOUBT_RECHECK_SECONDS = 10.0
 OLDER_IN_FLIGHT_WAIT_SECONDS = 2.0
 ANSWERS_PER_TX = 200
+ATTENTION = "attention"
+"""Account option: why ``check_account`` parked it (shown in ``loa accounts`` and on its jobs)."""
 
 
 def _retraction_requested(_: Job) -> dict[str, Any]:
@@ -76,6 +78,8 @@ class Dispatcher:
         self._account_cache: dict[str, tuple[Account, int]] = {}
         self._answers: list[tuple[Job, PublishResult, str | None, asyncio.Future[Job | None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._checker: asyncio.Task[None] | None = None
+        self._last_check = float("-inf")
 
     # ---- the loop -----------------------------------------------------------------------------
 
@@ -89,6 +93,7 @@ class Dispatcher:
                 if self.last_tick - last_resume >= RESUME_CHECK_SECONDS:
                     last_resume = self.last_tick
                     await self._guarded(self._resume_parked)
+                self._maybe_check_accounts()
                 free = self.settings.publisher_concurrency - len(self.in_flight)
                 claimed: list[Job] = []
                 if free > 0:
@@ -107,6 +112,8 @@ class Dispatcher:
                 await self._wait()
         finally:
             heartbeat.cancel()
+            if self._checker is not None:
+                self._checker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
 
@@ -247,9 +254,10 @@ class Dispatcher:
             return None
         account, version, parked = found
         if parked == version:
+            why = account.options.get(ATTENTION) or "was refused by the platform"
             error = make_error(
                 ErrorClass.AUTH,
-                f"account {job.account} was refused by the platform; update its credentials "
+                f"account {job.account}: {why}; update its credentials "
                 f"(loa accounts update {job.channel} {job.account} ...)",
             )
             await self._park(job, version, error)
@@ -330,6 +338,8 @@ class Dispatcher:
                 return
             result, note = existing, "the platform already had this post"
         except AuthError as e:
+            # The adapter may have written the account meanwhile (a refresh marker): park that.
+            version = max(version, self.accounts.written.get(job.account, 0))
             await self._park(job, version, error_from_exception(e), account_version=version)
             return
         except PermanentError as e:
@@ -485,8 +495,12 @@ class Dispatcher:
                 raise AuthError(f"account {job.account} is not configured")
             existing = await self.adapter.find_existing(job.post, found[0])
         except ChannelError as e:
-            # Still in doubt: keep `publishing`, look again later (the lease is the timer).
+            # Still in doubt: keep `publishing`, look again later (the lease is the timer). An
+            # AuthError also parks the account, so its other jobs wait for a person too.
             async with self.store.tx() as conn:
+                if isinstance(e, AuthError) and found is not None:
+                    version = max(found[1], self.accounts.written.get(job.account, 0))
+                    await self.accounts.park(conn, job.account, version)
                 fresh = await self._fresh(conn, job)
                 await self.store.set_quietly(
                     conn,
@@ -559,6 +573,39 @@ class Dispatcher:
             fresh = await self._fresh(conn, job)
             await self.store.transition(conn, fresh, S.RETRACTED, owner=self.owner, error=None)
         log.info("retracted", extra=job.log_extra())
+
+    # ---- the daily account check ---------------------------------------------------------------
+
+    def _maybe_check_accounts(self) -> None:
+        """Every ``publisher_account_check_seconds`` (first at start), in the background."""
+        if self.last_tick - self._last_check < self.settings.publisher_account_check_seconds:
+            return
+        if self._checker is not None and not self._checker.done():
+            return
+        self._last_check = self.last_tick
+        self._checker = asyncio.create_task(self._guarded(self.check_accounts), name="account-check")
+
+    async def check_accounts(self) -> None:
+        """``adapter.check_account`` for each account not parked; a reason parks it with that reason."""
+        for name, (version, parked) in (await self.accounts.versions()).items():
+            if parked == version:
+                continue
+            found = await self.accounts.get(name)
+            if found is None:
+                continue
+            account = found[0]
+            try:
+                reason = await self.adapter.check_account(account)
+            except Exception:
+                log.exception("checking account %s failed", name)
+                continue
+            if reason:
+                async with self.store.tx() as conn:
+                    flagged = await self.accounts.update(name, options={ATTENTION: reason}, conn=conn)
+                    await self.accounts.park(conn, name, flagged)
+                log.warning("account %s needs attention: %s", name, reason)
+            elif account.options.get(ATTENTION):
+                await self.accounts.update(name, options={ATTENTION: ""})
 
     # ---- accounts coming back -----------------------------------------------------------------
 

@@ -8,6 +8,7 @@ is how an account parked by an ``AuthError`` comes back.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 
 DEV_KEY_FILE = Path(DATA_DIR) / "credentials.key"
 _ENV_REF = re.compile(r"^\$\{([A-Z_][A-Z0-9_]*)\}$")
+
+
+SEED_FINGERPRINT = "_seeded_from_file"
+"""Credential key holding the fingerprint of the seed file's entry (see ``AccountStore.seed``)."""
 
 
 class AccountError(ValueError):
@@ -248,16 +253,24 @@ class AccountStore:
                 for k, v in (entry.get("credentials") or {}).items()
             }
             options = dict(entry.get("options") or {})
+            # The file's entry is fingerprinted (kept encrypted among the credentials): a restart
+            # re-seeds an account only when its entry in the file changed, never over credentials
+            # the channel has rotated since (a single-use refresh token written back would be dead).
+            fingerprint = hashlib.sha256(
+                json.dumps({"c": credentials, "o": options}, sort_keys=True).encode()
+            ).hexdigest()
+            marked = {**credentials, SEED_FINGERPRINT: fingerprint}
             current = await self.get(name)
             if current is None:
-                await self.add(name, credentials, options)
+                await self.add(name, marked, options)
                 changed += 1
                 continue
             account, _, _ = current
-            same_credentials = {k: v.reveal() for k, v in account.credentials.items()} == credentials
-            if not same_credentials or dict(account.options) != options:
-                await self.update(name, credentials=credentials, options=options, merge=False)
-                changed += 1
+            stored = account.credentials.get(SEED_FINGERPRINT)
+            if stored is not None and stored.reveal() == fingerprint:
+                continue
+            await self.update(name, credentials=marked, options=options, merge=False)
+            changed += 1
         return changed
 
 

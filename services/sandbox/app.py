@@ -7,7 +7,7 @@ import importlib
 from fastapi import FastAPI
 
 from services.sandbox import control, reader
-from services.sandbox.frame import Answer, answer
+from services.sandbox.frame import Answer, LateAnswers, answer
 
 # Each emulator is a module of this package exposing ``router``; add one line per platform.
 PLATFORM_ROUTERS: list[str] = [
@@ -23,6 +23,7 @@ PLATFORM_ROUTERS: list[str] = [
 def build_app() -> FastAPI:
     app = FastAPI(title="Loa sandbox: platform emulators", version="1")
     app.add_exception_handler(Answer, answer)
+    app.add_middleware(LateAnswers)
     app.include_router(control.router)
     for module in PLATFORM_ROUTERS:
         app.include_router(importlib.import_module(f"services.sandbox.{module}").router)

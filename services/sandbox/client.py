@@ -42,9 +42,11 @@ class SandboxClient:
         latency_ms: int = 0,
         path: str | None = None,
         reset_after_s: int = 60,
+        after: bool = False,
     ) -> dict[str, Any]:
         """Plan a fault: a ``preset`` (``expired_token``, ``rate_limit``, ``server_error``, ``slow``)
-        in the platform's own shape, or an explicit status/body/headers."""
+        in the platform's own shape, or an explicit status/body/headers; ``after``: the emulator does
+        its work first, then its answer is held ``latency_ms`` (and replaced unless ``status`` is 0)."""
         planned: dict[str, Any] = self._call(
             "POST",
             "/faults",
@@ -58,6 +60,7 @@ class SandboxClient:
                 "latency_ms": latency_ms,
                 "path": path,
                 "reset_after_s": reset_after_s,
+                "after": after,
             },
         )
         return planned

@@ -25,6 +25,7 @@ class FaultIn(BaseModel):
     count: int = Field(1, ge=1)
     latency_ms: int = Field(0, ge=0)
     path: str | None = None
+    after: bool = Field(False, description="the emulator handles the call first; then its answer is held")
     reset_after_s: int = Field(60, ge=0, description="rate_limit: seconds until the window resets")
 
 
@@ -47,6 +48,7 @@ def add_fault(fault: FaultIn) -> dict[str, Any]:
             path=fault.path,
             reset_after_s=fault.reset_after_s,
             latency_ms=fault.latency_ms or 3000,
+            after=fault.after,
         )
     return {"status": "planned", "fault": asdict(planned)}
 

@@ -4,6 +4,9 @@ Emulators call ``await sandbox.enter(platform, path)`` first thing in each handl
 answers instead of the emulator (status, body, headers, latency), as the real platform would.
 A handler (or a helper it calls) answers at once with ``raise Answer(response)``: a refusal deep in
 authentication needs no "is it a response?" check in every handler.
+A fault planned with ``after=True`` lets the emulator do its work first and then holds its answer
+(``latency_ms``), replacing it if ``status`` is not 0: the platform accepted the post, the caller has
+not heard so yet (``LateAnswers``, the app's middleware, does the holding).
 Each emulator may register, at import time, how its platform says "token expired" or "rate
 limited" (``register_presets``) and how a reader sees one of its posts (``register_card``).
 """
@@ -15,12 +18,14 @@ import itertools
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PRESETS = ("expired_token", "rate_limit", "server_error", "slow")
 
@@ -51,6 +56,45 @@ class Fault:
     count: int = 1
     latency_ms: int = 0
     path: str | None = None
+    after: bool = False
+    """Apply after the emulator handled the call (it took effect): its answer waits ``latency_ms``,
+    then goes out as it was (``status`` 0) or replaced by this one."""
+
+
+_held: ContextVar[list[Fault] | None] = ContextVar("sandbox_held_answer", default=None)
+"""The ``after`` fault of the request being handled; set up per request by ``LateAnswers``."""
+
+
+class LateAnswers:
+    """ASGI middleware: holds (or replaces) the answer of a request an ``after`` fault matched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: list[Fault] = []
+        replaced = False
+
+        async def send_late(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and held:
+                fault = held.pop()
+                await asyncio.sleep(fault.latency_ms / 1000)
+                if fault.status != 0:
+                    replaced = True
+                    response = JSONResponse(fault.body, status_code=fault.status, headers=fault.headers)
+                    await response(scope, receive, send)
+            if not replaced:
+                await send(message)
+
+        token = _held.set(held)
+        try:
+            await self.app(scope, receive, send_late)
+        finally:
+            _held.reset(token)
 
 
 @dataclass
@@ -176,19 +220,26 @@ class Sandbox:
         path: str | None = None,
         reset_after_s: int = 60,
         latency_ms: int = 3000,
+        after: bool = False,
     ) -> Fault:
         """Plan the platform's own way of saying ``preset`` (or the generic HTTP one)."""
         builder = self.presets.get(platform, {}).get(preset) or GENERIC_PRESETS.get(preset)
         if builder is None:
             raise ValueError(f"preset: unknown {preset!r} (known: {', '.join(PRESETS)})")
         fault = replace(
-            builder(PresetArgs(platform, self.now(), reset_after_s, latency_ms)), count=count, path=path
+            builder(PresetArgs(platform, self.now(), reset_after_s, latency_ms)),
+            count=count,
+            path=path,
+            after=after,
         )
         self.plan(fault)
         return fault
 
     async def fault(self, platform: str, path: str = "") -> Response | None:
-        """Count the call, apply the platform's latency, then the next planned fault if one matches."""
+        """Count the call, apply the platform's latency, then the next planned fault if one matches.
+
+        An ``after`` fault is only noted here: the emulator goes on, ``LateAnswers`` holds its answer.
+        """
         self.requests[platform] += 1
         started = time.monotonic()
         if self.latency_ms[platform]:
@@ -199,6 +250,9 @@ class Sandbox:
             fault.count -= 1
             if fault.count <= 0:
                 self.faults[platform].remove(fault)
+            if fault.after:
+                self._hold(fault)
+                return None
             remaining = fault.latency_ms / 1000 - (time.monotonic() - started)
             if remaining > 0:
                 await asyncio.sleep(remaining)
@@ -207,6 +261,14 @@ class Sandbox:
             self.faulted[platform] += 1
             return JSONResponse(fault.body, status_code=fault.status, headers=fault.headers)
         return None
+
+    def _hold(self, fault: Fault) -> None:
+        held = _held.get()
+        if held is None:
+            raise RuntimeError("an `after` fault needs the LateAnswers middleware (build_app adds it)")
+        held.append(fault)
+        if fault.status != 0:
+            self.faulted[fault.platform] += 1
 
     async def enter(self, platform: str, path: str = "") -> None:
         """``fault``, raising ``Answer`` with the planned fault's response if there is one."""

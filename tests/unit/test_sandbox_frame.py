@@ -122,3 +122,32 @@ def test_reader_page_escapes_and_uses_the_platform_card(client: TestClient) -> N
     assert '<h3 class="probe-card">Bản tin &lt;b&gt;Đà Nẵng&lt;/b&gt;</h3>' in page
     assert "javascript:" not in page
     assert "không hiển thị" not in page
+
+
+def test_an_after_fault_lets_the_emulator_act_then_holds_its_answer(client: TestClient) -> None:
+    import time
+
+    client.post(
+        "/_sandbox/faults",
+        json={"platform": "probe", "status": 0, "latency_ms": 400, "after": True, "path": "/probe/a"},
+    ).raise_for_status()
+    started = time.monotonic()
+    held = client.post("/probe/a", json={"text": "Đà Lạt"})
+    assert time.monotonic() - started >= 0.39
+    assert held.status_code == 200
+    assert held.json()["id"] == sandbox.list("probe")[0].id  # the emulator's own answer, late
+
+
+def test_an_after_fault_with_a_status_replaces_the_answer_of_a_call_that_took_effect(
+    client: TestClient,
+) -> None:
+    client.post(
+        "/_sandbox/faults",
+        json={"platform": "probe", "status": 502, "body": {"error": "bad_gateway"}, "after": True},
+    ).raise_for_status()
+    lost = client.post("/probe/a", json={"text": "Huế"})
+    assert lost.status_code == 502
+    assert lost.json() == {"error": "bad_gateway"}
+    assert [r.data["text"] for r in sandbox.list("probe")] == ["Huế"]  # it happened all the same
+    assert client.get("/_sandbox/stats").json()["probe"]["faulted"] == 1
+    assert client.post("/probe/b", json={}).status_code == 200  # count=1

@@ -522,7 +522,7 @@ class Dispatcher:
                 S.RETRYING,
                 owner=self.owner,
                 due_at=utcnow(),
-                note="interrupted before the platform had it: publishing again",
+                note="not on the platform (or only in part) after an interruption: publishing again",
             )
         self.wake.set()
 

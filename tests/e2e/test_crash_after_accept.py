@@ -1,0 +1,304 @@
+"""SIGKILL right after the platform accepted a post: after a restart, still exactly one post.
+
+Each channel's real publisher runs as a subprocess (``python -m services.<channel>``, so the kill is
+a real SIGKILL) on real Kafka and MinIO, with its SQLite job store under the test's tmp_path. The
+sandbox runs in this process (uvicorn in a thread): an ``after`` fault lets the emulator create the
+post and then holds its answer. While it is held the emulator has the post and the job store says
+``publishing``; the publisher is killed, started again, and must find the post instead of posting
+it again (issue 7: "a SIGKILL right after the emulator accepted a post → no second post").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from loa.events import Content
+from loa.media import MediaStore
+from loa.publisher.accounts import AccountStore, load_cipher
+from loa.publisher.settings import PublisherSettings
+from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.jobs import JobStore
+from loa.settings import REPO_ROOT, LoaSettings
+from services.facebook.settings import FacebookSettings
+from services.sandbox import facebook as graph
+from services.sandbox import x as x_emulator
+from services.sandbox import zalo as zalo_emulator
+from services.sandbox.client import SandboxClient
+from services.sandbox.frame import Fault
+from services.sandbox.frame import sandbox as sandbox_state
+from services.x.settings import XSettings
+from services.zalo.settings import ZaloSettings
+from tests.e2e.support import (
+    PUBLISHED_PATH,
+    S,
+    approved,
+    article,
+    create_topics,
+    fast_settings,
+    jpeg,
+    put_media,
+)
+from tests.integration.publisher.publisher_helpers import Watcher, send_content
+
+pytestmark = pytest.mark.e2e
+
+ACCOUNT = "ubnd-ha-noi"
+HOLD_MS = 4000
+"""How long the emulator holds its answer after creating the post: the kill lands in between."""
+
+
+@dataclass
+class Channel:
+    """What differs per channel: its settings, an account in the emulator, where posts are seen."""
+
+    name: str
+    settings: PublisherSettings
+    credentials: dict[str, str]
+    options: dict[str, Any]
+    hold_path: str
+    """The call that creates the post (the one whose answer is held)."""
+    posts: Callable[[], list[str]]
+    """Ids of this account's posts on the emulator, oldest first (a thread counts once)."""
+    texts: Callable[[], list[str]]
+    """The text of everything the account has on the emulator (a thread's every part)."""
+    resumes: bool = False
+    """The held call made only part of the post (an X thread's first part): the rest goes out as
+    a second attempt after the restart; else the post is found whole and attempt 1 stands."""
+
+
+def facebook(sandbox_url: str, base: LoaSettings, tmp: Path) -> Channel:
+    page = {"id": str(300_000_000_000_000 + uuid.uuid4().int % 10**12), "token": f"EAAG{uuid.uuid4().hex}"}
+    httpx.post(f"{sandbox_url}/graph/_sandbox/pages", json=page | {"name": "UBND Hà Nội"}).raise_for_status()
+    return Channel(
+        "facebook",
+        fast_settings(base, FacebookSettings, tmp, facebook_graph_url=f"{sandbox_url}/graph"),
+        {"page_access_token": page["token"]},
+        {"page_id": page["id"]},
+        hold_path=f"/{page['id']}/photos",
+        posts=lambda: [p.id for p in graph.state().posts.values() if p.page_id == page["id"]],
+        texts=lambda: [p.message for p in graph.state().posts.values() if p.page_id == page["id"]],
+    )
+
+
+def x(sandbox_url: str, base: LoaSettings, tmp: Path) -> Channel:
+    user_id = str(7000 + uuid.uuid4().int % 10**6)
+    keys = {
+        k: f"{k}-{uuid.uuid4().hex}"
+        for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+    }
+    account = {"id": user_id, "username": f"ubnd{user_id}", **keys}
+    httpx.post(f"{sandbox_url}/x/_accounts", json=account).raise_for_status()
+    return Channel(
+        "x",
+        fast_settings(base, XSettings, tmp, x_api_url=f"{sandbox_url}/x"),
+        keys,
+        {},
+        hold_path="/2/tweets",
+        # The thread's first post: the delivery's external id.
+        posts=lambda: [
+            t["id"]
+            for t in x_emulator.state.tweets.values()
+            if t["author_id"] == user_id and t["in_reply_to_tweet_id"] is None
+        ],
+        texts=lambda: [t["text"] for t in x_emulator.state.tweets.values() if t["author_id"] == user_id],
+        resumes=True,  # the sample article is a two-part thread; the first part's answer is held
+    )
+
+
+def zalo(sandbox_url: str, base: LoaSettings, tmp: Path) -> Channel:
+    oa_id = f"ubnd-{uuid.uuid4().hex[:8]}"
+    app = {"app_id": uuid.uuid4().hex[:12], "secret_key": uuid.uuid4().hex, "oa_id": oa_id}
+    pair = httpx.post(f"{sandbox_url}/zalo/_apps", json=app).json()
+    zalo_emulator.state.verify_polls_before_ready = 0  # the first `verify` makes the article: held
+    settings = fast_settings(
+        base,
+        ZaloSettings,
+        tmp,
+        zalo_openapi_url=f"{sandbox_url}/zalo/openapi",
+        zalo_oauth_url=f"{sandbox_url}/zalo/oauth",
+    )
+    return Channel(
+        "zalo",
+        settings,
+        {"app_id": app["app_id"], "secret_key": app["secret_key"]}
+        | {k: pair[k] for k in ("access_token", "refresh_token")},
+        {},
+        # Creation is asynchronous: the article exists once `verify` has made it (the emulator).
+        hold_path="/article/verify",
+        posts=lambda: [a["id"] for a in zalo_emulator.state.articles.values() if a["oa_id"] == oa_id],
+        texts=lambda: [
+            a["description"] for a in zalo_emulator.state.articles.values() if a["oa_id"] == oa_id
+        ],
+    )
+
+
+CHANNELS: dict[str, Callable[[str, LoaSettings, Path], Channel]] = {
+    "facebook": facebook,
+    "x": x,
+    "zalo": zalo,
+}
+
+
+def environment(settings: PublisherSettings) -> dict[str, str]:
+    """The settings as the ``LOA_*`` variables a publisher process reads."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
+    for name, value in settings:
+        if value is None:
+            continue
+        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+        env[f"LOA_{name.upper()}"] = str(plain)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT)])
+    env["LOA_LOG_LEVEL"] = "WARNING"
+    return env
+
+
+class PublisherProcess:
+    """``python -m services.<channel>`` with the test's settings; its output goes to ``log``."""
+
+    def __init__(self, channel: Channel, log: Path) -> None:
+        self.channel = channel
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> PublisherProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.channel.name}"],
+            cwd=REPO_ROOT,
+            env=environment(self.channel.settings),
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        assert self.proc.wait(timeout=10) == -signal.SIGKILL
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(params=sorted(CHANNELS))
+def channel(
+    request: pytest.FixtureRequest,
+    sandbox: SandboxClient,
+    sandbox_url: str,
+    settings: LoaSettings,
+    tmp_path: Path,
+) -> Channel:
+    return CHANNELS[request.param](sandbox_url, settings, tmp_path)
+
+
+@pytest.fixture
+async def watcher(channel: Channel) -> AsyncIterator[Watcher]:
+    await create_topics(channel.settings)
+    w = await Watcher(channel.settings).start()
+    yield w
+    await w.stop()
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[list[PublisherProcess]]:
+    started: list[PublisherProcess] = []
+    yield started
+    for proc in started:
+        proc.stop()
+
+
+async def seed_account(channel: Channel) -> None:
+    engine = make_engine(channel.settings.job_store_url(channel.name))
+    try:
+        await create_tables(engine)
+        accounts = AccountStore(engine, channel.name, load_cipher(channel.settings))
+        await accounts.add(ACCOUNT, channel.credentials, channel.options)
+    finally:
+        await engine.dispose()
+
+
+async def stored_state(channel: Channel, cid: str) -> S:
+    engine = make_engine(channel.settings.job_store_url(channel.name))
+    try:
+        async with engine.connect() as conn:
+            [job] = await JobStore(engine, channel.name).versions(conn, cid, ACCOUNT)
+        return job.state
+    finally:
+        await engine.dispose()
+
+
+async def until(predicate: Callable[[], bool], timeout: float, what: str) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def sample(channel: Channel, media: MediaStore) -> Content:
+    photo = put_media(media, jpeg(), "image/jpeg", alt="Trụ sở Trung tâm phục vụ hành chính công")
+    return article(channel.name, ACCOUNT, [photo])
+
+
+async def test_sigkill_while_the_platform_holds_its_answer_leaves_exactly_one_post(
+    channel: Channel,
+    watcher: Watcher,
+    processes: list[PublisherProcess],
+    media: MediaStore,
+    tmp_path: Path,
+) -> None:
+    await seed_account(channel)
+    c = sample(channel, media)
+    did = f"{c.id}:{channel.name}:{ACCOUNT}"
+    sandbox_state.plan(Fault(channel.name, status=0, latency_ms=HOLD_MS, path=channel.hold_path, after=True))
+    first = PublisherProcess(channel, tmp_path / "publisher.log").start()
+    processes.append(first)
+    await send_content(channel.settings, approved(c))
+
+    # The emulator has the post; the publisher has not heard so: its job is `publishing`.
+    await until(lambda: bool(channel.posts()), 45, f"{channel.name}: the emulator creating the post")
+    assert await stored_state(channel, c.id) is S.PUBLISHING
+    await watcher.until_state(did, S.PUBLISHING, timeout=HOLD_MS / 2000)  # the outbox sent it too
+    first.kill()
+    [post_id] = channel.posts()
+    assert watcher.states(did)[-1] is S.PUBLISHING, "the held answer came through before the kill"
+
+    processes.append(PublisherProcess(channel, tmp_path / "publisher.log").start())
+    try:
+        last = await watcher.until_state(did, S.PUBLISHED, timeout=45)
+    except AssertionError:
+        raise AssertionError(
+            f"{watcher.states(did)}\n{(tmp_path / 'publisher.log').read_text()[-4000:]}"
+        ) from None
+
+    assert channel.posts() == [post_id], "posted again after the restart"
+    texts = channel.texts()
+    assert len(texts) == len(set(texts)), f"a text went out twice: {texts}"
+    assert last.external_id == post_id
+    if channel.resumes:  # the rest of the thread, after the part already there
+        assert len(texts) > 1
+        assert last.attempt == 2
+        assert watcher.states(did) == [*PUBLISHED_PATH[:-1], S.RETRYING, S.PUBLISHING, S.PUBLISHED]
+    else:  # found on the platform, not published a second time
+        assert last.attempt == 1
+        assert watcher.states(did) == PUBLISHED_PATH, watcher.states(did)
+    assert await stored_state(channel, c.id) is S.PUBLISHED

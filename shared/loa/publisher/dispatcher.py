@@ -72,8 +72,7 @@ class Dispatcher:
         self.wake = asyncio.Event()
         self.last_tick = time.monotonic()
         self._stopping = asyncio.Event()
-        self._versions: dict[str, tuple[int, int | None]] = {}
-        self._account_cache: dict[str, tuple[Account, int]] = {}
+        self._accounts = accounts.cache()
         self._answers: list[tuple[Job, PublishResult, str | None, asyncio.Future[Job | None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -185,9 +184,8 @@ class Dispatcher:
         """
         if job.version != 1 or job.post is None:
             return None
-        current = self._versions.get(job.account)
-        cached = self._account_cache.get(job.account)
-        if current is None or cached is None or cached[1] != current[0] or current[1] == current[0]:
+        cached = self._accounts.cached(job.account)
+        if cached is None or self._accounts.versions[job.account][1] == cached[1]:  # parked
             return None
         return cached if self.buckets.try_take(job.account) == 0 else None
 
@@ -224,24 +222,11 @@ class Dispatcher:
 
     async def _refresh_accounts(self) -> None:
         """Read account versions (one small query per claim): a changed account is decrypted again."""
-        self._versions = await self.accounts.versions()
-
-    async def _get_account(self, name: str) -> tuple[Account, int, int | None] | None:
-        current = self._versions.get(name)
-        if current is None:
-            self._account_cache.pop(name, None)
-            return None
-        cached = self._account_cache.get(name)
-        if cached is not None and cached[1] == current[0]:
-            return cached[0], current[0], current[1]
-        found = await self.accounts.get(name)
-        if found is not None:
-            self._account_cache[name] = (found[0], found[1])
-        return found
+        await self._accounts.refresh()
 
     async def _account(self, job: Job) -> tuple[Account, int] | None:
         """The job's account, or None after parking the job (account missing or parked)."""
-        found = await self._get_account(job.account)
+        found = await self._accounts.get(job.account)
         if found is None:
             await self._park(job, 0, make_error(ErrorClass.AUTH, f"account {job.account} is not configured"))
             return None

@@ -410,6 +410,35 @@ class JobStore:
         row = (await conn.execute(stmt)).first()
         return _job_from_row(row) if row else None
 
+    async def versions_of(
+        self, conn: AsyncConnection, content_ids: Sequence[str]
+    ) -> dict[tuple[str, str], list[Job]]:
+        """``versions`` of many contents in one query: (content id, account) → jobs, oldest first."""
+        if not content_ids:
+            return {}
+        stmt = select(jobs).where(jobs.c.content_id.in_(list(content_ids)), jobs.c.channel == self.channel)
+        if not is_sqlite(self.engine):
+            stmt = stmt.with_for_update()
+        out: dict[tuple[str, str], list[Job]] = {}
+        for row in (await conn.execute(stmt.order_by(jobs.c.version, jobs.c.id))).all():
+            job = _job_from_row(row)
+            out.setdefault((job.content_id, job.account), []).append(job)
+        return out
+
+    async def newest_versions(self, content_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        """(content id, account) → the newest version known, for the contents given (one read)."""
+        if not content_ids:
+            return {}
+        stmt = (
+            select(jobs.c.content_id, jobs.c.account, func.max(jobs.c.version))
+            .where(jobs.c.content_id.in_(list(content_ids)), jobs.c.channel == self.channel)
+            .group_by(jobs.c.content_id, jobs.c.account)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+            await conn.rollback()
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
     async def versions(self, conn: AsyncConnection, content_id: str, account: str | None = None) -> list[Job]:
         """Every job of one content on this channel (optionally one account), oldest version first."""
         stmt = select(jobs).where(jobs.c.content_id == content_id, jobs.c.channel == self.channel)

@@ -44,6 +44,7 @@ S = DeliveryState
 RESUME_CHECK_SECONDS = 1.0
 IN_DOUBT_RECHECK_SECONDS = 10.0
 OLDER_IN_FLIGHT_WAIT_SECONDS = 2.0
+ACCOUNTS_REFRESH_SECONDS = 0.5
 ANSWERS_PER_TX = 200
 
 
@@ -73,6 +74,7 @@ class Dispatcher:
         self.last_tick = time.monotonic()
         self._stopping = asyncio.Event()
         self._accounts = accounts.cache()
+        self._accounts_read = -ACCOUNTS_REFRESH_SECONDS
         self._answers: list[tuple[Job, PublishResult, str | None, asyncio.Future[Job | None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -84,6 +86,7 @@ class Dispatcher:
         last_resume = 0.0
         try:
             while not self._stopping.is_set():
+                self.wake.clear()  # before claiming: a wake-up during the claim is not lost
                 self.last_tick = time.monotonic()
                 if self.last_tick - last_resume >= RESUME_CHECK_SECONDS:
                     last_resume = self.last_tick
@@ -111,7 +114,6 @@ class Dispatcher:
 
     async def _wait(self) -> None:
         """Sleep until a slot frees, intake wakes us, shutdown, or the poll interval passes."""
-        self.wake.clear()
         waiters: set[asyncio.Future[object]] = {
             asyncio.ensure_future(self.wake.wait()),
             asyncio.ensure_future(self._stopping.wait()),
@@ -221,8 +223,12 @@ class Dispatcher:
         return fresh
 
     async def _refresh_accounts(self) -> None:
-        """Read account versions (one small query per claim): a changed account is decrypted again."""
+        """Read account versions (one small query, at most every ACCOUNTS_REFRESH_SECONDS before a
+        claim): a changed account is decrypted again."""
+        if time.monotonic() - self._accounts_read < ACCOUNTS_REFRESH_SECONDS:
+            return
         await self._accounts.refresh()
+        self._accounts_read = time.monotonic()
 
     async def _account(self, job: Job) -> tuple[Account, int] | None:
         """The job's account, or None after parking the job (account missing or parked)."""
@@ -251,6 +257,8 @@ class Dispatcher:
             await self.store.transition(
                 conn, fresh, S.NEEDS_ATTENTION, owner=self.owner, parked_version=version, error=error
             )
+        if account_version is not None:  # seen at once by the next claim, before the next refresh
+            self._accounts_read = -ACCOUNTS_REFRESH_SECONDS
         log.warning("account parked: job needs attention", extra=job.log_extra())
 
     async def _previous(self, job: Job) -> tuple[PublishResult | None, bool]:

@@ -170,11 +170,17 @@ class JobStore:
         self.channel = channel
         self.producer = f"loa-publisher-{channel}"
         self._insert = sqlite.insert if is_sqlite(engine) else postgresql.insert
+        self.on_emitted: Callable[[], None] = lambda: None
+        """Called after a transaction that wrote status events committed (the relay's wake-up)."""
+        self._emitted = 0
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[AsyncConnection]:
+        emitted = self._emitted
         async with self.engine.begin() as conn:
             yield conn
+        if self._emitted != emitted:  # (or another transaction's: a wake-up too many is harmless)
+            self.on_emitted()
 
     # ---- events -------------------------------------------------------------------------------
 
@@ -211,6 +217,7 @@ class JobStore:
 
     async def _emit(self, conn: AsyncConnection, job: Job) -> None:
         """Write the job's status event to the outbox, numbered in its delivery's sequence."""
+        self._emitted += 1
         sequence = await self._next_sequence(conn, job.delivery_id)
         await conn.execute(insert(outbox).values(**self._status_row(job, sequence, utcnow())))
 
@@ -222,6 +229,7 @@ class JobStore:
         """
         if not changed:
             return
+        self._emitted += 1
         dids = sorted({j.delivery_id for j in changed})
         stmt = select(sequences.c.delivery_id, sequences.c.last).where(sequences.c.delivery_id.in_(dids))
         if not is_sqlite(self.engine):

@@ -85,9 +85,11 @@ class Publisher:
         }
 
         # A batch per poll: one job-store transaction for all of it, then one offset commit.
-        @broker.subscriber(  # type: ignore[untyped-decorator]
+        self._content_subscriber = broker.subscriber(
             content_topic, batch=True, max_records=BATCH_MAX, batch_timeout_ms=BATCH_WAIT_MS, **common
         )
+
+        @self._content_subscriber  # type: ignore[untyped-decorator]
         async def on_content(msg: KafkaMessage) -> None:
             await self._handle_batch(msg, content_topic)
 
@@ -205,7 +207,7 @@ class Publisher:
         while True:
             try:
                 self.metrics.set_job_counts(await self.store.counts_by_state())
-                lag = await consumer_lag(self.settings, self.group, self.settings.topic(topics.CONTENT))
+                lag = await consumer_lag(self._content_subscriber.consumer)
                 if lag is not None:
                     self.metrics.consumer_lag.set(lag)
             except Exception:

@@ -143,6 +143,7 @@ class BenchStack:
             LOA_YOUTUBE_CHUNK_SIZE=str(256 * 1024),
             LOA_YOUTUBE_DAILY_QUOTA=str(BIG_QUOTA),
             LOA_YOUTUBE_DAILY_UPLOADS=str(BIG_QUOTA),
+            MALLOC_ARENA_MAX="2",  # as the Procfile and docker-compose.yml run the publishers
         )
         env["_HEALTH"] = f"http://127.0.0.1:{port}/healthz"
         return env

@@ -44,7 +44,13 @@ async def dead_letter(
     broker: KafkaBroker, msg: KafkaMessage, topic: str, reason: str, error: str = "invalid"
 ) -> None:
     """Send the message as it came, with the reason in headers, to ``<topic>.dlq``."""
-    record = msg.raw_message
+    await dead_letter_record(broker, msg.raw_message, topic, reason, error, body=msg.body)
+
+
+async def dead_letter_record(
+    broker: KafkaBroker, record: Any, topic: str, reason: str, error: str = "invalid", body: Any = None
+) -> None:
+    """``dead_letter`` of one consumer record (e.g. one message of a batch)."""
     key = getattr(record, "key", None)
     headers = {
         "loa-dlq-reason": reason[:REASON_MAX],
@@ -53,7 +59,8 @@ async def dead_letter(
         "loa-dlq-partition": str(getattr(record, "partition", "")),
         "loa-dlq-offset": str(getattr(record, "offset", "")),
     }
-    await broker.publish(msg.body, topic=dlq(topic), key=key, headers=headers)
+    value = body if body is not None else getattr(record, "value", None) or b""
+    await broker.publish(value, topic=dlq(topic), key=key, headers=headers)
     log.warning("dead-lettered a message from %s: %s", topic, reason[:300])
 
 

@@ -128,6 +128,9 @@ class AccountStore:
             ).all()
         return {r.name: (int(r.version), r.parked_version) for r in rows}
 
+    def cache(self) -> AccountCache:
+        return AccountCache(self)
+
     async def list(self) -> list[AccountInfo]:
         async with self.engine.connect() as conn:
             rows = (
@@ -282,3 +285,39 @@ def _resolve(value: str, where: str) -> str:
     if resolved is None:
         raise AccountError(f"{where}: environment variable {match.group(1)} is not set")
     return resolved
+
+
+class AccountCache:
+    """Decrypted accounts kept in memory, each valid while its version is the one last read.
+
+    ``refresh`` reads every version in one small query; ``get`` decrypts an account again only
+    when its version changed since it was cached (``loa accounts update`` takes effect at once).
+    """
+
+    def __init__(self, store: AccountStore) -> None:
+        self.store = store
+        self.versions: dict[str, tuple[int, int | None]] = {}
+        self.accounts: dict[str, tuple[Account, int]] = {}
+
+    async def refresh(self) -> None:
+        self.versions = await self.store.versions()
+
+    def cached(self, name: str) -> tuple[Account, int] | None:
+        """The account if it is cached at its current version (no I/O)."""
+        current = self.versions.get(name)
+        cached = self.accounts.get(name)
+        return cached if current is not None and cached is not None and cached[1] == current[0] else None
+
+    async def get(self, name: str) -> tuple[Account, int, int | None] | None:
+        """As ``AccountStore.get``, from memory when the version is unchanged since ``refresh``."""
+        current = self.versions.get(name)
+        if current is None:
+            self.accounts.pop(name, None)
+            return None
+        cached = self.cached(name)
+        if cached is not None:
+            return cached[0], current[0], current[1]
+        found = await self.store.get(name)
+        if found is not None:
+            self.accounts[name] = (found[0], found[1])
+        return found

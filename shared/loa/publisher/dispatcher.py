@@ -44,6 +44,7 @@ S = DeliveryState
 RESUME_CHECK_SECONDS = 1.0
 IN_DOUBT_RECHECK_SECONDS = 10.0
 OLDER_IN_FLIGHT_WAIT_SECONDS = 2.0
+ACCOUNTS_REFRESH_SECONDS = 0.5
 ANSWERS_PER_TX = 200
 ATTENTION = "attention"
 """Account option: why ``check_account`` parked it (shown in ``loa accounts`` and on its jobs)."""
@@ -74,8 +75,8 @@ class Dispatcher:
         self.wake = asyncio.Event()
         self.last_tick = time.monotonic()
         self._stopping = asyncio.Event()
-        self._versions: dict[str, tuple[int, int | None]] = {}
-        self._account_cache: dict[str, tuple[Account, int]] = {}
+        self._accounts = accounts.cache()
+        self._accounts_read = -ACCOUNTS_REFRESH_SECONDS
         self._answers: list[tuple[Job, PublishResult, str | None, asyncio.Future[Job | None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._checker: asyncio.Task[None] | None = None
@@ -89,6 +90,7 @@ class Dispatcher:
         last_resume = 0.0
         try:
             while not self._stopping.is_set():
+                self.wake.clear()  # before claiming: a wake-up during the claim is not lost
                 self.last_tick = time.monotonic()
                 if self.last_tick - last_resume >= RESUME_CHECK_SECONDS:
                     last_resume = self.last_tick
@@ -119,7 +121,6 @@ class Dispatcher:
 
     async def _wait(self) -> None:
         """Sleep until a slot frees, intake wakes us, shutdown, or the poll interval passes."""
-        self.wake.clear()
         waiters: set[asyncio.Future[object]] = {
             asyncio.ensure_future(self.wake.wait()),
             asyncio.ensure_future(self._stopping.wait()),
@@ -192,9 +193,8 @@ class Dispatcher:
         """
         if job.version != 1 or job.post is None:
             return None
-        current = self._versions.get(job.account)
-        cached = self._account_cache.get(job.account)
-        if current is None or cached is None or cached[1] != current[0] or current[1] == current[0]:
+        cached = self._accounts.cached(job.account)
+        if cached is None or self._accounts.versions[job.account][1] == cached[1]:  # parked
             return None
         return cached if self.buckets.try_take(job.account) == 0 else None
 
@@ -230,25 +230,16 @@ class Dispatcher:
         return fresh
 
     async def _refresh_accounts(self) -> None:
-        """Read account versions (one small query per claim): a changed account is decrypted again."""
-        self._versions = await self.accounts.versions()
-
-    async def _get_account(self, name: str) -> tuple[Account, int, int | None] | None:
-        current = self._versions.get(name)
-        if current is None:
-            self._account_cache.pop(name, None)
-            return None
-        cached = self._account_cache.get(name)
-        if cached is not None and cached[1] == current[0]:
-            return cached[0], current[0], current[1]
-        found = await self.accounts.get(name)
-        if found is not None:
-            self._account_cache[name] = (found[0], found[1])
-        return found
+        """Read account versions (one small query, at most every ACCOUNTS_REFRESH_SECONDS before a
+        claim): a changed account is decrypted again."""
+        if time.monotonic() - self._accounts_read < ACCOUNTS_REFRESH_SECONDS:
+            return
+        await self._accounts.refresh()
+        self._accounts_read = time.monotonic()
 
     async def _account(self, job: Job) -> tuple[Account, int] | None:
         """The job's account, or None after parking the job (account missing or parked)."""
-        found = await self._get_account(job.account)
+        found = await self._accounts.get(job.account)
         if found is None:
             await self._park(job, 0, make_error(ErrorClass.AUTH, f"account {job.account} is not configured"))
             return None
@@ -274,6 +265,8 @@ class Dispatcher:
             await self.store.transition(
                 conn, fresh, S.NEEDS_ATTENTION, owner=self.owner, parked_version=version, error=error
             )
+        if account_version is not None:  # seen at once by the next claim, before the next refresh
+            self._accounts_read = -ACCOUNTS_REFRESH_SECONDS
         log.warning("account parked: job needs attention", extra=job.log_extra())
 
     async def _previous(self, job: Job) -> tuple[PublishResult | None, bool]:

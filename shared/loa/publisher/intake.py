@@ -7,7 +7,9 @@ unique key (content id, version, channel, account) and changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loa.channels import Account, ChannelAdapter, ChannelError, Post, TransientError
 from loa.events import (
@@ -24,12 +26,36 @@ from loa.events import (
 from loa.publisher.accounts import AccountStore
 from loa.publisher.limits import check_limits
 from loa.publisher.store.codec import error_from_exception, make_error
-from loa.publisher.store.jobs import PENDING, Job, JobStore
+from loa.publisher.store.jobs import PENDING, Changes, Job, JobStore, NewJob
 
 log = logging.getLogger(__name__)
 
 S = DeliveryState
 RETRACTED_STATES = frozenset({S.RETRACTING, S.RETRACTED, S.RETRACT_FAILED})
+_Rendered = tuple[Post | None, DeliveryError | None]
+
+
+def _extra(content: Content, target: Target) -> dict[str, object]:
+    return {
+        "content_id": content.id,
+        "version": content.version,
+        "channel": target.channel,
+        "account": target.account,
+    }
+
+
+def _segments(changes: Sequence[Content | Retraction]) -> list[list[tuple[int, Content | Retraction]]]:
+    """Consecutive runs in which each content appears once: a later event of the same content
+    (v2 after v1, a retraction after the approval) starts a new run, so it sees the earlier one's jobs."""
+    segments: list[list[tuple[int, Content | Retraction]]] = [[]]
+    seen: set[str] = set()
+    for i, change in enumerate(changes):
+        if change.id in seen:
+            segments.append([])
+            seen.clear()
+        seen.add(change.id)
+        segments[-1].append((i, change))
+    return segments
 
 
 class Intake:
@@ -42,47 +68,99 @@ class Intake:
     ) -> None:
         self.adapter = adapter
         self.store = store
-        self.accounts = accounts
+        self.accounts = accounts.cache()
         self.channel = adapter.name
         self._on_due = on_due
 
-    # ---- content.approved / content.updated ---------------------------------------------------
+    # ---- content.approved / content.updated / content.retracted ------------------------------
 
-    async def accept(self, content: Content) -> None:
-        """Take in every target of this channel (approved and updated contents alike)."""
-        for target in content.targets_of(self.channel):
-            await self._accept_target(content, target)
+    async def take_in(self, changes: Sequence[Content | Retraction]) -> None:
+        """Apply content events (approved/updated contents, retractions) in order, in one transaction.
 
-    async def _accept_target(self, content: Content, target: Target) -> None:
-        extra = {
-            "content_id": content.id,
-            "version": content.version,
-            "channel": self.channel,
-            "account": target.account,
-        }
-        if await self._already_known(content, target.account):
-            log.info("already known (redelivery or older version): ignored", extra=extra)
+        Rendering happens first, outside the transaction (it may read the media store), and only
+        for targets not already known; then one write transaction applies them all, so a batch of
+        Kafka messages costs one commit and its offsets are committed after it.
+        """
+        if not changes:
             return
-        post, error = await self._render(content, target)
+        await self.accounts.refresh()
+        newest = await self.store.newest_versions(list({c.id for c in changes}))
+        rendered: dict[tuple[int, str], _Rendered] = {}
+        for i, change in enumerate(changes):
+            if not isinstance(change, Content):
+                continue
+            for target in change.targets_of(self.channel):
+                if newest.get((change.id, target.account), 0) >= change.version:
+                    log.info(
+                        "already known (redelivery or older version): ignored", extra=_extra(change, target)
+                    )
+                    continue
+                rendered[(i, target.account)] = await self._render(change, target)
+        due_now = False
+        async with self.store.tx() as conn:
+            for segment in _segments(changes):
+                due_now |= await self._apply(conn, segment, rendered)
+        if due_now:
+            self._on_due()
+
+    async def _apply(
+        self,
+        conn: AsyncConnection,
+        segment: list[tuple[int, Content | Retraction]],
+        rendered: dict[tuple[int, str], _Rendered],
+    ) -> bool:
+        """One segment (each content at most once): a read, a few writes. True if a job is due now."""
+        existing = await self.store.versions_of(conn, [c.id for _, c in segment])
+        moves: list[tuple[Job, S, Changes]] = []
+        new_jobs: list[NewJob] = []
+        now = utcnow()
+        due_now = False
+        for i, change in segment:
+            if isinstance(change, Content):
+                for target in change.targets_of(self.channel):
+                    if (i, target.account) in rendered:
+                        jobs = existing.get((change.id, target.account), [])
+                        new_jobs += self._accept(change, target, jobs, rendered[(i, target.account)], moves)
+            else:
+                due_now |= await self._retract(conn, change, existing, moves)
+        await self.store.transition_many(conn, moves, owner=None)
+        for new, job in zip(new_jobs, await self.store.create_many(conn, new_jobs), strict=True):
+            if job is None:
+                continue
+            extra = {"content_id": new.content_id, "version": new.version, "channel": self.channel}
+            extra["account"] = new.account
+            if new.error is None:
+                assert new.due_at is not None
+                log.info("scheduled for %s", new.due_at.isoformat(), extra=extra)
+                due_now |= new.due_at <= now
+            else:
+                log.warning("cannot be published: %s", new.error.message, extra=extra)
+        return due_now
+
+    def _accept(
+        self,
+        content: Content,
+        target: Target,
+        existing: list[Job],
+        rendered: _Rendered,
+        moves: list[tuple[Job, S, Changes]],
+    ) -> list[NewJob]:
+        """The job to create for one target (none if known or retracted); older pending ones cancelled."""
+        if any(j.version >= content.version for j in existing):
+            return []
+        if any(j.retract_requested or j.state in RETRACTED_STATES for j in existing):
+            log.warning("content was retracted: this version is not published", extra=_extra(content, target))
+            return []
+        post, error = rendered
         now = utcnow()
         due = content.publish_at if content.publish_at and content.publish_at > now else now
         if post is not None and self.adapter.supports_native_scheduling:
             due = now  # the platform holds it until post.due_at
-        async with self.store.tx() as conn:
-            existing = await self.store.versions(conn, content.id, target.account)
-            if any(j.version >= content.version for j in existing):
-                return
-            if any(j.retract_requested or j.state in RETRACTED_STATES for j in existing):
-                log.warning("content was retracted: this version is not published", extra=extra)
-                return
-            for old in existing:
-                if old.state in PENDING and not old.native:
-                    await self.store.transition(
-                        conn, old, S.CANCELLED, due_at=None, note=f"replaced by version {content.version}"
-                    )
-            has_online = any(j.result is not None or j.state is S.PUBLISHING for j in existing)
-            job = await self.store.create(
-                conn,
+        replaced = {"due_at": None, "note": f"replaced by version {content.version}"}
+        moves += [(old, S.CANCELLED, replaced) for old in existing if old.state in PENDING and not old.native]
+        has_online = any(j.result is not None or j.state is S.PUBLISHING for j in existing)
+        return [
+            NewJob(
                 content_id=content.id,
                 version=content.version,
                 account=target.account,
@@ -92,20 +170,9 @@ class Intake:
                 due_at=due if error is None else None,
                 error=error,
             )
-        if job is not None and error is None:
-            log.info("scheduled for %s", due.isoformat(), extra=extra)
-            if due <= utcnow():
-                self._on_due()
-        elif job is not None:
-            log.warning("cannot be published: %s", error.message if error else "", extra=extra)
+        ]
 
-    async def _already_known(self, content: Content, account: str) -> bool:
-        async with self.store.tx() as conn:
-            return any(
-                j.version >= content.version for j in await self.store.versions(conn, content.id, account)
-            )
-
-    async def _render(self, content: Content, target: Target) -> tuple[Post | None, DeliveryError | None]:
+    async def _render(self, content: Content, target: Target) -> _Rendered:
         """The post, or why it can never go (unknown account, a limit, the adapter's refusal)."""
         found = await self.accounts.get(target.account)
         if found is None:
@@ -130,44 +197,41 @@ class Intake:
             post.due_at = content.publish_at
         return post, None
 
-    # ---- content.retracted --------------------------------------------------------------------
-
-    async def retract(self, retraction: Retraction) -> None:
+    async def _retract(
+        self,
+        conn: AsyncConnection,
+        retraction: Retraction,
+        existing: dict[tuple[str, str], list[Job]],
+        moves: list[tuple[Job, S, Changes]],
+    ) -> bool:
         """Cancel what has not gone; take down what is online; flag what is in flight."""
         note = f"retracted by {retraction.requested_by}: {retraction.reason}"
         changed = False
-        async with self.store.tx() as conn:
-            by_account: dict[str, list[Job]] = {}
-            for job in await self.store.versions(conn, retraction.id):
-                by_account.setdefault(job.account, []).append(job)
-            for jobs_of_account in by_account.values():
-                online = [
-                    j
-                    for j in jobs_of_account
-                    if j.result is not None and j.state in (S.PUBLISHED, S.SCHEDULED)
-                ]
-                newest_online = online[-1] if online else None
-                for job in jobs_of_account:
-                    if job is newest_online:
-                        await self.store.transition(
-                            conn,
-                            job,
-                            S.RETRACTING,
-                            due_at=utcnow(),
-                            retract_requested=True,
-                            note=note,
-                            native=False,
-                        )
-                        changed = True
-                    elif job.state in PENDING or (job.state is S.SCHEDULED and job.native):
-                        await self.store.transition(
-                            conn, job, S.CANCELLED, due_at=None, retract_requested=True, note=note
-                        )
-                    elif job.state is S.PUBLISHING:
-                        await self.store.set_quietly(conn, job, owner=None, retract_requested=True)
-        if changed:
-            self._on_due()
+        for (content_id, _), jobs_of_account in existing.items():
+            if content_id != retraction.id:
+                continue
+            online = [
+                j for j in jobs_of_account if j.result is not None and j.state in (S.PUBLISHED, S.SCHEDULED)
+            ]
+            newest_online = online[-1] if online else None
+            for job in jobs_of_account:
+                if job is newest_online:
+                    retracting = {
+                        "due_at": utcnow(),
+                        "retract_requested": True,
+                        "note": note,
+                        "native": False,
+                    }
+                    moves.append((job, S.RETRACTING, retracting))
+                    changed = True
+                elif job.state in PENDING or (job.state is S.SCHEDULED and job.native):
+                    moves.append(
+                        (job, S.CANCELLED, {"due_at": None, "retract_requested": True, "note": note})
+                    )
+                elif job.state is S.PUBLISHING:
+                    await self.store.set_quietly(conn, job, owner=None, retract_requested=True)
         log.info("retraction taken in", extra={"content_id": retraction.id, "channel": self.channel})
+        return changed
 
     # ---- ops commands -------------------------------------------------------------------------
 

@@ -1,33 +1,32 @@
-"""Consumer lag of the publisher's group on the content topic (for ``/metrics``)."""
+"""Consumer lag of the publisher's content subscription (for ``/metrics``).
+
+Read from the running consumer itself: the highwater mark each fetch response carries, minus the
+position of the next record handed to intake, over the partitions this replica holds. No client
+is made and no metadata fetched for it (a fresh client fetches the metadata of every topic in the
+cluster first, which on a shared cluster cost more CPU than the intake it measured).
+"""
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+import asyncio
 
-from loa.settings import LoaSettings
+from aiokafka import AIOKafkaConsumer
+
+POSITION_TIMEOUT_S = 1.0
 
 
-async def consumer_lag(settings: LoaSettings, group: str, topic: str) -> int | None:
-    """Messages on ``topic`` past the group's committed offsets (None if the topic is unknown)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
-    await admin.start()
-    await consumer.start()
-    try:
-        await consumer.topics()  # fetches metadata
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            return None
-        tps = [TopicPartition(topic, p) for p in partitions]
-        ends = await consumer.end_offsets(tps)
-        committed = await admin.list_consumer_group_offsets(group, partitions=tps)
-        lag = 0
-        for tp in tps:
-            meta = committed.get(tp)
-            done = meta.offset if meta is not None and meta.offset >= 0 else 0
-            lag += max(0, ends[tp] - done)
-        return lag
-    finally:
-        await consumer.stop()
-        await admin.close()
+async def consumer_lag(consumer: AIOKafkaConsumer | None) -> int | None:
+    """Messages past this consumer's position on its partitions (None before it is assigned any)."""
+    if consumer is None:
+        return None
+    partitions = consumer.assignment()
+    if not partitions:
+        return None
+    lag = 0
+    for tp in partitions:
+        high = consumer.highwater(tp)
+        if high is None:  # nothing fetched yet from this partition
+            continue
+        position = await asyncio.wait_for(consumer.position(tp), POSITION_TIMEOUT_S)
+        lag += max(0, high - position)
+    return lag

@@ -17,15 +17,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
+from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
 
 from loa import logging as loa_logging
 from loa.channels import ChannelAdapter
-from loa.events import ContentApproved, ContentRetracted, ContentUpdated, topics
+from loa.events import Content, Retraction, topics
 from loa.events.parsing import parse_command, parse_content_event
-from loa.kafka import dead_letter, describe_validation_error, make_broker
+from loa.kafka import dead_letter, dead_letter_record, describe_validation_error, make_broker
 from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.context import RuntimeContext
 from loa.publisher.dispatcher import Dispatcher
@@ -40,6 +41,10 @@ from loa.publisher.store.jobs import JobStore
 log = logging.getLogger(__name__)
 
 NACK_PAUSE_SECONDS = 1.0
+BATCH_MAX = 200
+"""Content messages taken in per transaction at most."""
+BATCH_WAIT_MS = 20
+"""How long a poll waits for a first message (FastStream sleeps as long again when none came)."""
 GAUGE_SECONDS = 5.0
 
 
@@ -79,9 +84,14 @@ class Publisher:
             "heartbeat_interval_ms": 2_000,
         }
 
-        @broker.subscriber(content_topic, **common)  # type: ignore[untyped-decorator]
+        # A batch per poll: one job-store transaction for all of it, then one offset commit.
+        self._content_subscriber = broker.subscriber(
+            content_topic, batch=True, max_records=BATCH_MAX, batch_timeout_ms=BATCH_WAIT_MS, **common
+        )
+
+        @self._content_subscriber  # type: ignore[untyped-decorator]
         async def on_content(msg: KafkaMessage) -> None:
-            await self._handle(msg, content_topic, self._content)
+            await self._handle_batch(msg, content_topic)
 
         # A group of its own: aiokafka refuses one group whose members subscribe to different topics.
         commands = {**common, "group_id": f"{self.group}-commands"}
@@ -105,12 +115,31 @@ class Publisher:
             return
         await msg.ack()
 
-    async def _content(self, body: bytes) -> None:
-        event = parse_content_event(body)
-        if isinstance(event, ContentApproved | ContentUpdated):
-            await self.intake.accept(event.payload)
-        elif isinstance(event, ContentRetracted):
-            await self.intake.retract(event.payload)
+    async def _handle_batch(self, msg: KafkaMessage, topic: str) -> None:
+        """Take in a batch of content events, then commit its offsets; invalid ones → DLQ.
+
+        A failure rewinds to the batch's first message: all of it comes again (the unique key
+        makes what was already written a no-op).
+        """
+        records: tuple[ConsumerRecord[bytes, bytes], ...] = msg.raw_message
+        changes: list[Content | Retraction] = []
+        try:
+            for record in records:
+                try:
+                    event = parse_content_event(record.value or b"")
+                except ValidationError as e:
+                    await dead_letter_record(self.broker, record, topic, describe_validation_error(e))
+                    continue
+                changes.append(event.payload)
+            await self.intake.take_in(changes)
+        except Exception:
+            log.exception(
+                "could not take in %d message(s) from %s; they will come again", len(records), topic
+            )
+            await msg.nack()
+            await asyncio.sleep(NACK_PAUSE_SECONDS)
+            return
+        await msg.ack()
 
     async def _command(self, body: bytes) -> None:
         await self.intake.command(parse_command(body))
@@ -178,7 +207,7 @@ class Publisher:
         while True:
             try:
                 self.metrics.set_job_counts(await self.store.counts_by_state())
-                lag = await consumer_lag(self.settings, self.group, self.settings.topic(topics.CONTENT))
+                lag = await consumer_lag(self._content_subscriber.consumer)
                 if lag is not None:
                     self.metrics.consumer_lag.set(lag)
             except Exception:
@@ -208,7 +237,10 @@ class _Server(uvicorn.Server):
 def run(adapter_cls: type[ChannelAdapter], settings: PublisherSettings) -> None:
     """The whole of a channel service's ``__main__``: ``run(Adapter, Settings())``."""
     loa_logging.configure(settings.log_level)
-    asyncio.run(Publisher(adapter_cls, settings).serve())
+    import uvloop  # a cheaper event loop than asyncio's own (aiokafka, aiosqlite and httpx run on it)
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(Publisher(adapter_cls, settings).serve())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,6 +25,8 @@ from loa.publisher.store.schema import outbox
 log = logging.getLogger(__name__)
 
 BATCH = 500
+LINGER_SECONDS = 0.01
+"""After a wake-up, how long to let other commits add their rows before reading the outbox."""
 
 
 def _lock_key(channel: str) -> int:
@@ -40,6 +42,7 @@ class OutboxRelay:
         self.topic = settings.topic(topics.DELIVERY)
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        store.on_emitted = self.wake.set
 
     async def run(self) -> None:
         self.producer = AIOKafkaProducer(
@@ -80,6 +83,7 @@ class OutboxRelay:
 
     async def _relay_loop(self) -> None:
         while True:
+            self.wake.clear()  # before reading: a commit after the read wakes the sleep below
             try:
                 sent = await self.relay_once()
             except Exception:
@@ -89,12 +93,18 @@ class OutboxRelay:
             if sent == 0:
                 if self._stopping.is_set():
                     return  # drained
-                await self._sleep(self.settings.publisher_poll_seconds)
+                woken = await self._sleep(self.settings.publisher_poll_seconds, clear=False)
+                if woken and not self._stopping.is_set():
+                    await asyncio.sleep(LINGER_SECONDS)
 
-    async def _sleep(self, seconds: float) -> None:
-        self.wake.clear()
+    async def _sleep(self, seconds: float, *, clear: bool = True) -> bool:
+        """Sleep ``seconds`` or until woken (True)."""
+        if clear:
+            self.wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wake.wait(), timeout=seconds)
+            return True
+        return False
 
     async def relay_once(self) -> int:
         """Send the oldest unsent rows, in order, then mark them sent; returns how many."""

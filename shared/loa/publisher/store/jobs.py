@@ -170,11 +170,17 @@ class JobStore:
         self.channel = channel
         self.producer = f"loa-publisher-{channel}"
         self._insert = sqlite.insert if is_sqlite(engine) else postgresql.insert
+        self.on_emitted: Callable[[], None] = lambda: None
+        """Called after a transaction that wrote status events committed (the relay's wake-up)."""
+        self._emitted = 0
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[AsyncConnection]:
+        emitted = self._emitted
         async with self.engine.begin() as conn:
             yield conn
+        if self._emitted != emitted:  # (or another transaction's: a wake-up too many is harmless)
+            self.on_emitted()
 
     # ---- events -------------------------------------------------------------------------------
 
@@ -211,6 +217,7 @@ class JobStore:
 
     async def _emit(self, conn: AsyncConnection, job: Job) -> None:
         """Write the job's status event to the outbox, numbered in its delivery's sequence."""
+        self._emitted += 1
         sequence = await self._next_sequence(conn, job.delivery_id)
         await conn.execute(insert(outbox).values(**self._status_row(job, sequence, utcnow())))
 
@@ -222,6 +229,7 @@ class JobStore:
         """
         if not changed:
             return
+        self._emitted += 1
         dids = sorted({j.delivery_id for j in changed})
         stmt = select(sequences.c.delivery_id, sequences.c.last).where(sequences.c.delivery_id.in_(dids))
         if not is_sqlite(self.engine):
@@ -409,6 +417,35 @@ class JobStore:
             stmt = stmt.with_for_update()
         row = (await conn.execute(stmt)).first()
         return _job_from_row(row) if row else None
+
+    async def versions_of(
+        self, conn: AsyncConnection, content_ids: Sequence[str]
+    ) -> dict[tuple[str, str], list[Job]]:
+        """``versions`` of many contents in one query: (content id, account) → jobs, oldest first."""
+        if not content_ids:
+            return {}
+        stmt = select(jobs).where(jobs.c.content_id.in_(list(content_ids)), jobs.c.channel == self.channel)
+        if not is_sqlite(self.engine):
+            stmt = stmt.with_for_update()
+        out: dict[tuple[str, str], list[Job]] = {}
+        for row in (await conn.execute(stmt.order_by(jobs.c.version, jobs.c.id))).all():
+            job = _job_from_row(row)
+            out.setdefault((job.content_id, job.account), []).append(job)
+        return out
+
+    async def newest_versions(self, content_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        """(content id, account) → the newest version known, for the contents given (one read)."""
+        if not content_ids:
+            return {}
+        stmt = (
+            select(jobs.c.content_id, jobs.c.account, func.max(jobs.c.version))
+            .where(jobs.c.content_id.in_(list(content_ids)), jobs.c.channel == self.channel)
+            .group_by(jobs.c.content_id, jobs.c.account)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+            await conn.rollback()
+        return {(r[0], r[1]): int(r[2]) for r in rows}
 
     async def versions(self, conn: AsyncConnection, content_id: str, account: str | None = None) -> list[Job]:
         """Every job of one content on this channel (optionally one account), oldest version first."""

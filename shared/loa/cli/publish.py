@@ -192,7 +192,8 @@ def retract(
 
 
 def _print_previews(content: Content, settings: LoaSettings) -> None:
-    """What each target channel would receive (texts as the channel counts them)."""
+    """What each target channel would receive (texts as the channel counts them), on stderr: stdout
+    stays the event's JSON, for scripts."""
     from rich.table import Table
 
     from loa.cli.preview import previews
@@ -212,4 +213,4 @@ def _print_previews(content: Content, settings: LoaSettings) -> None:
         if preview.note:
             texts += f"\n[yellow]{escape(preview.note)}[/yellow]"
         table.add_row(where, escape(preview.title or ""), texts)
-    console.print(table)
+    errors.print(table)

@@ -82,3 +82,4 @@ def test_dry_run_sends_nothing(live_ingest: LiveIngest) -> None:
     assert event["type"] == "content.approved"
     assert event["payload"]["media"][0]["key"].startswith("sha256/")
     assert not MediaStore(live_ingest.settings).exists(event["payload"]["media"][0]["key"])
+    assert "What each channel would receive" in result.stderr  # the per-channel preview

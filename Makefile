@@ -58,7 +58,8 @@ bench: $(STAMP) ## run every bench/*.py (figures last, JSON in bench/results/)
 	if (( $${#scripts[@]} == 0 )); then echo "no benchmarks yet in bench/"; fi; \
 	for s in "$${scripts[@]}"; do echo "== $$s"; $(PY) "$$s"; done
 
-docs: $(STAMP) ## check that every relative link in README.md and docs/ resolves
+docs: $(STAMP) ## regenerate the AsyncAPI document and JSON Schemas, check every relative link
+	$(PY) -m loa.events.export
 	$(PY) deploy/local/check_links.py README.md docs
 
 clean-venv: ## remove the venv (the cache .loa/ stays)

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 import httpx
-from minio.commonconfig import CopySource
 
 from loa.channels import (
     Account,
@@ -139,9 +138,7 @@ class ZaloAdapter(ChannelAdapter):
 
     def _public_image(self, media: MediaRef) -> str:
         """Zalo fetches images by URL: copy into the public website bucket under its hash."""
-        store = self.context.media
-        key = f"media/{media.sha256}"
-        store.client.copy_object(store.website_bucket, key, CopySource(store.bucket, media.key))
+        key = self.context.media.publish_public(media)
         return f"{str(self.settings.website_base_url).rstrip('/')}/{key}"
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from loa.events import DEFAULT_TIMEZONE, Content, MediaRef
 from loa.html import clean
+from loa.media import public_media_key
 from loa.text import slugify
 
 HERE = Path(__file__).parent
@@ -65,7 +66,7 @@ class SiteInfo:
 
 def media_path(sha256: str) -> str:
     """Where a media object is copied in the public bucket (no presigned secrets in pages)."""
-    return f"/media/{sha256}"
+    return "/" + public_media_key(sha256)
 
 
 def tag_path(tag: str) -> str:

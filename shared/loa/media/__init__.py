@@ -2,7 +2,7 @@
 
 from loa.media.probe import MediaInfo, probe
 from loa.media.renditions import PROFILES, Profile, RenditionError
-from loa.media.store import IntegrityError, MediaStore, Rendition, StoredObject
+from loa.media.store import IntegrityError, MediaStore, Rendition, StoredObject, public_media_key
 
 __all__ = [
     "PROFILES",
@@ -14,4 +14,5 @@ __all__ = [
     "RenditionError",
     "StoredObject",
     "probe",
+    "public_media_key",
 ]

@@ -123,6 +123,11 @@ def public_read_policy(bucket: str) -> str:
     )
 
 
+def public_media_key(sha256: str) -> str:
+    """Where a media object is published in the website bucket (pages and platforms link to it)."""
+    return f"media/{sha256}"
+
+
 class MediaStore:
     """Private media bucket (content-addressed) and the public website bucket."""
 
@@ -237,6 +242,17 @@ class MediaStore:
                 return None
             raise
         return StoredObject(key, key.removeprefix("sha256/"), info.size or 0, info.content_type or "")
+
+    def publish_public(self, media: HasKey) -> str:
+        """Copy a media object into the public website bucket once (server-side); its key there."""
+        key = public_media_key(media.key.removeprefix("sha256/"))
+        try:
+            self.client.stat_object(self.website_bucket, key)
+        except S3Error as e:
+            if e.code not in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+                raise
+            self.client.copy_object(self.website_bucket, key, CopySource(self.bucket, media.key))
+        return key
 
     def exists(self, key: str) -> bool:
         return self.stat(key) is not None

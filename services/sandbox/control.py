@@ -66,6 +66,15 @@ def set_latency(platform: str, ms: int) -> dict[str, int]:
     return {platform: ms}
 
 
+@router.post("/processing")
+def set_processing(platform: str, checks: int) -> dict[str, int]:
+    """How many status checks ``platform`` answers "still processing" before media is ready."""
+    if checks < 0:
+        raise HTTPException(422, "checks: must be >= 0")
+    sandbox.processing_checks[platform] = checks
+    return {platform: checks}
+
+
 @router.post("/clock/advance")
 def advance_clock(seconds: float) -> dict[str, str]:
     sandbox.clock_offset += timedelta(seconds=seconds)

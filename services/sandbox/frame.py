@@ -30,6 +30,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 PRESETS = ("expired_token", "rate_limit", "server_error", "slow")
 
 
+PROCESSING_CHECKS = 1
+"""Default of ``Sandbox.processing_checks``: one "still processing" answer, as real platforms often give."""
+
+
 class Answer(Exception):  # noqa: N818  (a way to answer, not an error)
     """Raised to answer the request with ``response`` now; ``build_app`` registers ``answer``."""
 
@@ -185,6 +189,9 @@ class Sandbox:
         self.records: list[Record] = []
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.latency_ms: dict[str, int] = defaultdict(int)
+        self.processing_checks: dict[str, int] = defaultdict(lambda: PROCESSING_CHECKS)
+        """Per platform: status checks answered "still processing" before an upload or article is
+        ready (0: ready at once, as a zero-latency platform would be)."""
         self.clock_offset = timedelta()
         self.requests: Counter[str] = Counter()
         """Calls each platform received (every ``fault()`` call counts one)."""

@@ -76,7 +76,6 @@ class XState:
     # POST /2/tweets: 100 per 15 min per user (emulator default; X's tiers differ)
     tweet_window: tuple[int, int] = (100, 900)
     user_day_limit: int = 2400
-    processing_polls: int = 1
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_900_000_000_000_000_001))
     # OAuth 2.0 user tokens: access token → (user, expiry); refresh token → (user, client id)
     bearer: dict[str, tuple[XUser, float]] = field(default_factory=dict)
@@ -280,7 +279,11 @@ async def media_finalize(media_id: str, request: Request) -> Response:
     media = state.media.get(media_id)
     if media is None or media["received"] != media["total_bytes"]:
         return _invalid("media_id", "Segments do not add up to total_bytes.")
-    media["state"] = "pending" if media["media_type"].startswith("video/") else "succeeded"
+    # A video is processed after FINALIZE; without processing_info there is nothing to wait for
+    # (docs.x.com/x-api/media/quickstart/media-upload-chunked: "STATUS ... only if FINALIZE
+    # returned processing_info").
+    processed = media["media_type"].startswith("video/") and sandbox.processing_checks[PLATFORM] > 0
+    media["state"] = "pending" if processed else "succeeded"
     sandbox.record(
         PLATFORM,
         "media",
@@ -305,7 +308,7 @@ async def media_status(request: Request) -> Response:
         return _invalid("media_id", "Unknown media_id.")
     if media["state"] == "pending":
         media["polls"] += 1
-        if media["polls"] > state.processing_polls:
+        if media["polls"] > sandbox.processing_checks[PLATFORM]:
             media["state"] = "succeeded"
     info = {
         "state": media["state"] if media["state"] != "pending" else "in_progress",

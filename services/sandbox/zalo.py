@@ -58,7 +58,6 @@ class ZaloState:
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # create token → job
     videos: dict[str, dict[str, Any]] = field(default_factory=dict)  # upload token → video
     messages: list[dict[str, Any]] = field(default_factory=list)
-    verify_polls_before_ready: int = 1
     refresh_delay_ms: tuple[int, int] = (0, 0)
     """OAuth refresh: wait this long before rotating the pair and after (a slow link either way)."""
     refreshing: int = 0
@@ -194,7 +193,7 @@ async def article_verify(request: Request) -> Response:
         return error(-201, "token is invalid")
     if "id" not in job:
         job["polls"] += 1
-        if job["polls"] <= state.verify_polls_before_ready:
+        if job["polls"] <= sandbox.processing_checks[PLATFORM]:
             return error(-214, "Article is being processed")
         article_id = hashlib.sha256(f"{token}{next(state.ids)}".encode()).hexdigest()[:24]
         job["id"] = article_id
@@ -301,7 +300,7 @@ async def video_verify(request: Request) -> Response:
     if video is None:
         return error(-201, "token is invalid")
     video["polls"] += 1
-    if video["polls"] > state.verify_polls_before_ready:
+    if video["polls"] > sandbox.processing_checks[PLATFORM]:
         video["status"] = VIDEO_READY
     ready = video["status"] == VIDEO_READY
     return ok(

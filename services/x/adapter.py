@@ -20,6 +20,7 @@ from loa.channels import (
     PermanentError,
     Post,
     PublishResult,
+    TransientError,
     UnsupportedError,
     register,
 )
@@ -40,6 +41,8 @@ IMAGE_MAX_BYTES = IMAGE_PROFILE.max_bytes
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _NOT_HASHTAG = re.compile(r"[^\w]+")
 T = TypeVar("T")
+MEDIA_STATUS_WAIT_MAX_S = 5.0
+"""Longest wait between STATUS checks, whatever ``check_after_secs`` says."""
 
 
 def hashtag(tag: str) -> str:
@@ -121,7 +124,7 @@ class XAdapter(ChannelAdapter):
         media_ids: list[str] = list(post.progress.get("media_ids", []))
         if post.media and not media_ids:
             for media in post.media:
-                media_ids.append(await self._with(account, partial(self._upload, media=media)))
+                media_ids.append(await self._upload(account, media))
             post.progress["media_ids"] = media_ids
             await self.context.save_progress(post)
         for index in range(len(ids), len(post.texts)):
@@ -184,9 +187,26 @@ class XAdapter(ChannelAdapter):
         except RenditionError as e:
             raise PermanentError(f"media: {e}") from e
 
-    def _upload(self, client: XClient, media: MediaRef) -> str:
-        """In a worker thread: streamed from MinIO again on each attempt."""
-        return client.upload(self._chunks(media), media.size, media.content_type)
+    async def _upload(self, account: Account, media: MediaRef) -> str:
+        """Upload (in a worker thread, streamed from MinIO again on each attempt), then wait for X
+        to process it: ``check_after_secs`` between STATUS checks, no thread held while waiting."""
+        media_id, info = await self._with(
+            account, lambda c: c.upload(self._chunks(media), media.size, media.content_type)
+        )
+        polls = 0
+        while info.get("state") in {"pending", "in_progress"}:
+            if polls == self.settings.x_status_poll_max:
+                raise TransientError(
+                    f"X is still processing media {media_id}; uploading again later", code="media"
+                )
+            await asyncio.sleep(min(float(info.get("check_after_secs", 1)), MEDIA_STATUS_WAIT_MAX_S))
+            info = await self._with(account, partial(XClient.status, media_id=media_id))
+            polls += 1
+        if info.get("state") == "failed":
+            raise PermanentError(
+                f"X could not process media {media_id}: {info.get('error')}", code="media_failed"
+            )
+        return media_id
 
     def _chunks(self, media: MediaRef) -> Iterator[bytes]:
         return self.context.media.iter_bytes(media.key, chunk=self.settings.x_media_chunk_bytes)

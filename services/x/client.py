@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,6 @@ from services.x.oauth2 import ACCESS, TokenRejectedError, uses_oauth2
 from services.x.transport import route
 
 API_HOST = "https://api.twitter.com"
-MEDIA_STATUS_WAIT_MAX_S = 5.0
 _ID = re.compile(r"/\d+")
 
 # At DEBUG these log what must never be logged: oauthlib/requests_oauthlib the consumer key and
@@ -140,8 +138,12 @@ class XClient:
         )
         return list(answer.get("data", []))
 
-    def upload(self, chunks: Iterator[bytes], size: int, media_type: str) -> str:
-        """v2 chunked upload: initialize, append each chunk, finalize, poll STATUS until done."""
+    def upload(self, chunks: Iterator[bytes], size: int, media_type: str) -> tuple[str, dict[str, Any]]:
+        """v2 chunked upload: initialize, append each chunk, finalize.
+
+        Returns the media id and FINALIZE's ``processing_info`` (empty when X has nothing to do);
+        the caller waits for processing (``status``) without holding a worker thread.
+        """
         category = (
             "tweet_video"
             if media_type.startswith("video/")
@@ -160,15 +162,9 @@ class XClient:
                 files={"media": ("chunk", chunk, "application/octet-stream")},
             )
         final = self._upload(f"/2/media/upload/{media_id}/finalize", data={})
-        info = final.get("data", {}).get("processing_info")
-        while info and info.get("state") in {"pending", "in_progress"}:
-            time.sleep(min(float(info.get("check_after_secs", 1)), MEDIA_STATUS_WAIT_MAX_S))
-            status = self._call("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
-            info = status.get("data", {}).get("processing_info")
-        if info and info.get("state") == "failed":
-            from loa.channels import PermanentError
+        return media_id, dict(final.get("data", {}).get("processing_info") or {})
 
-            raise PermanentError(
-                f"X could not process media {media_id}: {info.get('error')}", code="media_failed"
-            )
-        return media_id
+    def status(self, media_id: str) -> dict[str, Any]:
+        """STATUS of an upload: its ``processing_info``."""
+        answer = self._call("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
+        return dict(answer.get("data", {}).get("processing_info") or {})

@@ -21,6 +21,7 @@ from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from services.sandbox import x as emulator
+from services.sandbox.frame import sandbox
 from services.x.adapter import XAdapter
 from services.x.counting import weighted_length
 from services.x.settings import XSettings
@@ -251,3 +252,40 @@ async def test_an_image_over_5_mb_is_re_encoded_and_the_fitted_one_uploaded(
     assert fitted.content_type == "image/jpeg" and fitted.size <= 5 * 1024 * 1024
     await adapter.publish(post, account)
     assert _records(sandbox_url, "media")[-1]["sha256"] == fitted.sha256
+
+
+def _video(media_store: MediaStore) -> MediaRef:
+    data = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + os.urandom(300 * 1024)
+    stored = media_store.put_stream(io.BytesIO(data), "video/mp4")
+    return MediaRef(key=stored.key, sha256=stored.sha256, content_type="video/mp4", size=stored.size)
+
+
+@pytest.mark.parametrize("checks", [0, 1])
+async def test_a_video_is_attached_only_once_x_has_processed_it(
+    adapter: XAdapter,
+    account: Account,
+    media_store: MediaStore,
+    monkeypatch: pytest.MonkeyPatch,
+    checks: int,
+) -> None:
+    monkeypatch.setitem(sandbox.processing_checks, "x", checks)
+    content = _content(media=[_video(media_store)])
+    post = await adapter.render(content, content.targets[0], account)
+    result = await adapter.publish(post, account)
+    (media_id,) = emulator.state.tweets[result.external_id]["media_ids"]
+    media = emulator.state.media[media_id]
+    assert media["state"] == "succeeded"
+    # FINALIZE without processing_info: no STATUS call; else STATUS until it says succeeded.
+    assert media.get("polls", 0) == (0 if checks == 0 else checks + 1)
+
+
+async def test_a_video_x_never_finishes_is_a_transient_error_not_a_hang(
+    sandbox_url: str, account: Account, media_store: MediaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sandbox.processing_checks, "x", 1000)
+    adapter = XAdapter(Context(media_store), XSettings(x_api_url=f"{sandbox_url}/x", x_status_poll_max=1))
+    content = _content(media=[_video(media_store)])
+    post = await adapter.render(content, content.targets[0], account)
+    with pytest.raises(TransientError, match="still processing"):
+        await adapter.publish(post, account)
+    assert emulator.state.tweets == {}

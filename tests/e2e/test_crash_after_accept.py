@@ -123,7 +123,7 @@ def zalo(sandbox_url: str, base: LoaSettings, tmp: Path) -> Channel:
     oa_id = f"ubnd-{uuid.uuid4().hex[:8]}"
     app = {"app_id": uuid.uuid4().hex[:12], "secret_key": uuid.uuid4().hex, "oa_id": oa_id}
     pair = httpx.post(f"{sandbox_url}/zalo/_apps", json=app).json()
-    zalo_emulator.state.verify_polls_before_ready = 0  # the first `verify` makes the article: held
+    sandbox_state.processing_checks["zalo"] = 0  # the first `verify` makes the article: held
     settings = fast_settings(
         base,
         ZaloSettings,

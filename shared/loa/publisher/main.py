@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import uvicorn
@@ -239,7 +240,12 @@ def run(adapter_cls: type[ChannelAdapter], settings: PublisherSettings) -> None:
     loa_logging.configure(settings.log_level)
     import uvloop  # a cheaper event loop than asyncio's own (aiokafka, aiosqlite and httpx run on it)
 
+    # The SDKs (facebook-sdk, tweepy, google-api-python-client, minio) block: each platform call
+    # runs in a worker thread. asyncio's default pool has cpu_count + 4 threads (6 on 2 cores),
+    # which would silently cap the deliveries in flight below ``publisher_concurrency``.
+    workers = ThreadPoolExecutor(settings.publisher_concurrency + 4, thread_name_prefix="platform-call")
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.get_loop().set_default_executor(workers)
         runner.run(Publisher(adapter_cls, settings).serve())
 
 

@@ -39,7 +39,12 @@ class PublisherSettings(LoaSettings):
         default_factory=socket.gethostname,
         description="stable per replica: a restarted replica takes back its own in-doubt jobs at once",
     )
-    publisher_concurrency: int = Field(default=8, ge=1, le=256, description="platform calls in flight")
+    publisher_concurrency: int = Field(
+        default=32,
+        ge=1,
+        le=256,
+        description="deliveries in flight; mostly waiting on the platform, each SDK call in its own thread",
+    )
     publisher_lease_seconds: float = Field(default=60.0, gt=1)
     publisher_poll_seconds: float = Field(default=0.2, gt=0)
     publisher_claim_batch: int = Field(default=64, ge=1, le=1000)

@@ -43,8 +43,32 @@ def _host_port(address: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 0
 
 
+_TOPIC_PREFIXES: list[str] = []
+"""Topic prefixes the session's tests used (``settings``): their topics are deleted at the end."""
+
+
+def _delete_topics(bootstrap: str, prefixes: list[str]) -> None:
+    """Drop the session's topics, so a developer's broker does not collect thousands of them."""
+    import asyncio
+
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def delete() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            names = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
+            for start in range(0, len(names), 500):
+                await admin.delete_topics(names[start : start + 500])
+        finally:
+            await admin.close()
+
+    if prefixes:
+        asyncio.run(delete())
+
+
 @pytest.fixture(scope="session")
-def stack() -> Stack:
+def stack() -> Iterator[Stack]:
     """Start the real stack once (idempotent) and describe where it listens.
 
     Defaults: Kafka 127.0.0.1:9092, MinIO 127.0.0.1:9000, PostgreSQL 127.0.0.1:5432; another stack
@@ -55,13 +79,14 @@ def stack() -> Stack:
     addresses = [settings.kafka_bootstrap.split(",")[0], settings.s3_endpoint, pg_admin_url]
     if not all(_port_open(*_host_port(a)) for a in addresses):
         subprocess.run(["bash", str(STACK), "up"], check=True, cwd=REPO_ROOT)
-    return Stack(
+    yield Stack(
         kafka_bootstrap=settings.kafka_bootstrap,
         s3_endpoint=settings.s3_endpoint,
         s3_access_key=settings.s3_access_key.get_secret_value(),
         s3_secret_key=settings.s3_secret_key.get_secret_value(),
         pg_admin_url=pg_admin_url,
     )
+    _delete_topics(settings.kafka_bootstrap, _TOPIC_PREFIXES)
 
 
 @pytest.fixture
@@ -74,6 +99,7 @@ def unique() -> Callable[[str], str]:
 def settings(stack: Stack, unique: Callable[[str], str], tmp_path: Path) -> LoaSettings:
     """Settings pointing at the real stack, with this test's own topics and buckets."""
     tag = unique("t")
+    _TOPIC_PREFIXES.append(f"{tag}.")
     return LoaSettings(
         kafka_bootstrap=stack.kafka_bootstrap,
         s3_endpoint=stack.s3_endpoint,

@@ -158,6 +158,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         "command": "PYTHONPATH=shared:. python bench/e2e.py "
         + " ".join(sys.argv[1:] if argv is None else argv),
         "channels": list(CHANNELS),
+        "topic_prefix": stack.topic_prefix,
         "accounts_per_channel": {c: len(v) for c, v in pools.items()},
         "phases": {},
         "load_average_before": list(os.getloadavg()),

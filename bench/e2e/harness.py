@@ -3,8 +3,11 @@
     PYTHONPATH=shared:. python bench/e2e.py                       # 10, 50, 200 contents/s, 60 s each
     PYTHONPATH=shared:. python bench/e2e.py --rates 10,50 --seconds 15 --relay-contents 5000
 
-Starts its own sandbox and one publisher process per channel (``python -m services.<channel>``) on
-free ports, against the shared Kafka and MinIO (unique topic prefix and bucket; never stopped here).
+Starts its own sandbox, the tracker (``python -m services.tracker``, a fresh PostgreSQL database) and
+one publisher process per channel (``python -m services.<channel>``) on free ports, against the
+shared Kafka, MinIO and PostgreSQL (unique topic prefix, bucket and database; never stopped here).
+Latencies are the tracker's stored times, read over its REST API; a phase's backlog is what the
+tracker has not seen end, and its lag and every publisher's are sampled from their ``/metrics``.
 """
 
 from __future__ import annotations
@@ -17,16 +20,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.e2e.load import Tracker, create_topics, produce_at_rate, put_sample_media
+from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.measure import ProcessSampler, phase_figures, sandbox_check, stack_pids
+from bench.e2e.observe import PhaseWatch, TrackerClient
 from bench.e2e.report import write_all
 from bench.e2e.stack import CHANNELS, BenchStack, accounts_needed, channel_limits
-from loa.events import ContentApproved
+from loa.events import ContentApproved, utcnow
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 
@@ -42,6 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--slow-ms", type=int, default=2000)
     parser.add_argument("--slow-rate", type=float, default=None, help="default: the first rate")
     parser.add_argument("--relay-contents", type=int, default=20_000, help="contents for the bare relay")
+    parser.add_argument(
+        "--tracker-db", choices=("postgresql", "sqlite"), default="postgresql", help="the tracker's store"
+    )
     return parser.parse_args(argv)
 
 
@@ -80,37 +88,79 @@ def picker(pools: dict[str, list[str]], phase: str) -> Any:
     return lambda n: {c: names[n % len(names)] for c, names in mine.items()}
 
 
+def settled(sample: dict[str, Any]) -> bool:
+    """Every lag back to 0: the tracker's on both its topics, each publisher's intake."""
+    tracker, publishers = sample["tracker_lag"], sample["publisher_lag"]
+    return (
+        len(tracker) == 2
+        and len(publishers) == len(CHANNELS)
+        and not any(tracker.values())
+        and not any(publishers.values())
+    )
+
+
+def peaks(samples: list[dict[str, Any]], key: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for s in samples:
+        for name, n in s[key].items():
+            out[name] = max(out.get(name, 0), n)
+    return out
+
+
 async def run_phase(
     settings: LoaSettings,
-    tracker: Tracker,
+    client: TrackerClient,
     rate: float,
     seconds: float,
     drain: float,
     first: int,
     pick: Any,
     media: tuple[Any, Any],
-) -> tuple[list[str], dict[str, Any]]:
-    backlog: list[tuple[float, int, int]] = []
+) -> tuple[list[str], dict[str, Any], tuple[datetime, datetime]]:
+    """Send for ``seconds``, then wait (up to ``drain``) until the tracker has every delivery ended
+    and every lag is back to 0. Returns the ids, the lag record, and the approval window."""
+    ids: list[str] = []
+    since = utcnow()
+    watch = PhaseWatch(client, since, ids, len(CHANNELS)).start()
     sending = time.monotonic()
-    ids = await produce_at_rate(settings, rate, seconds, first, pick, media[0], media[1], tracker, backlog)
+    await produce_at_rate(settings, rate, seconds, first, pick, media[0], media[1], ids)
+    until = utcnow()
     sent_rate = len(ids) / (time.monotonic() - sending)
-    sent_at_end = sum(tracker.targets[i] for i in ids)
-    left_at_end = sent_at_end - tracker.done(ids)
+    await watch.stop()
+    sent = len(ids) * len(CHANNELS)
+    at_end = await watch.sample()
     started = time.monotonic()
-    while tracker.done(ids) < sent_at_end and time.monotonic() - started < drain:  # noqa: ASYNC110 - polling a count
-        await asyncio.sleep(0.2)
-    drained = time.monotonic() - started
+    drain_s = settled_s = None
+    sample = at_end
+    while True:
+        now = time.monotonic() - started
+        if drain_s is None and sample["ended"] >= sent:
+            drain_s = now
+        if drain_s is not None and settled(sample):
+            settled_s = now
+            break
+        if now >= drain:
+            break
+        await asyncio.sleep(0.5)
+        sample = await watch.sample()
     per_second = rate * len(CHANNELS)
+    left_at_end = sent - at_end["ended"]
     lag = {
         "offered_contents_per_s": sent_rate,
         "left_when_sending_stopped": left_at_end,
-        "drain_s": drained,
-        "drained": tracker.done(ids) >= sent_at_end,
-        # Bounded: at most 2 s of work waiting when the feed stops, and all of it gone within the drain.
-        "bounded": left_at_end <= 2 * per_second and tracker.done(ids) >= sent_at_end,
-        "samples": backlog,
+        "drain_s": drain_s if drain_s is not None else time.monotonic() - started,
+        "drained": drain_s is not None,
+        "lags_settled_s": settled_s,
+        "tracker_lag_peak": peaks(watch.samples, "tracker_lag"),
+        "tracker_lag_end": sample["tracker_lag"],
+        "publisher_lag_peak": peaks(watch.samples, "publisher_lag"),
+        "publisher_lag_end": sample["publisher_lag"],
+        # Bounded: at most 2 s of work waiting when the feed stops; within the drain, every delivery
+        # ended in the tracker and the tracker's and every publisher's consumer lag back to 0.
+        "bounded": left_at_end <= 2 * per_second and settled_s is not None,
+        "samples": watch.samples,
     }
-    return ids, lag
+    return ids, lag, (since, until)
 
 
 async def relay_limit(
@@ -151,7 +201,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     slow_rate = (args.slow_rate or rates[0]) if args.slow_platform else None
     pools, phases = make_pools(rates, args.seconds, slow_rate)
     workdir = Path(tempfile.mkdtemp(prefix="loa-bench-e2e-"))
-    stack = BenchStack(workdir, pools)
+    stack = BenchStack(workdir, pools, tracker_db=args.tracker_db)
     stack.build()
     settings = LoaSettings(topic_prefix=stack.topic_prefix, s3_media_bucket=stack.media_bucket)
     results: dict[str, Any] = {
@@ -168,31 +218,39 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         sandbox_s = stack.start_sandbox()
         stack.seed_accounts()
-        cold = stack.start_publishers()
-        stack.stop_publishers()
-        warm = stack.start_publishers()
-        results["start"] = {"sandbox_s": sandbox_s, "publishers_first_s": cold, "publishers_restart_s": warm}
+        stack.create_tracker_database()
+        cold = stack.start_services()
+        stack.stop_services()
+        warm = stack.start_services()
+        results["start"] = {"sandbox_s": sandbox_s, "services_first_s": cold, "services_restart_s": warm}
+        results["tracker_db"] = args.tracker_db
         sampler = ProcessSampler({**stack.pids(), **stack_pids()}).start()
-        tracker = await Tracker(settings).start()
+        metrics = {n: s.metrics for n, s in stack.services.items() if s.metrics}
+        client = TrackerClient(stack.tracker_url, stack.tracker_token, metrics)
         first = 0
         for phase, rate in zip(*phase_plan(rates, slow_rate), strict=True):
             slow = phase == "slow"
             if slow:
                 await asyncio.to_thread(set_latency, stack.sandbox_url, args.slow_platform, args.slow_ms)
             print(f"-- phase {phase}: {rate:g} contents/s for {args.seconds:g} s", flush=True)
-            ids, lag = await run_phase(
-                settings, tracker, rate, args.seconds, args.drain, first, picker(pools, phase), media
+            ids, lag, (since, until) = await run_phase(
+                settings, client, rate, args.seconds, args.drain, first, picker(pools, phase), media
             )
             first += len(ids)
-            figures = phase_figures(tracker, ids, list(CHANNELS))
+            reading = time.monotonic()
+            deliveries = await client.deliveries(since, until)
+            figures = phase_figures(deliveries, ids, list(CHANNELS))
+            figures["tracker_read_s"] = time.monotonic() - reading
             figures["lag"] = lag
             figures["rate"] = rate
-            figures["sandbox_check"] = sandbox_check(stack.sandbox_url, tracker, ids, list(CHANNELS))
+            figures["sandbox_check"] = await asyncio.to_thread(
+                sandbox_check, stack.sandbox_url, deliveries, list(CHANNELS)
+            )
             if slow:
                 figures["slow_platform"] = {"platform": args.slow_platform, "ms": args.slow_ms}
                 await asyncio.to_thread(set_latency, stack.sandbox_url, args.slow_platform, 0)
             results["phases"][phase] = figures
-        await tracker.stop()
+        await client.close()
         results["processes"] = sampler.stop()
         results["load_average_after"] = list(os.getloadavg())
         relay, relay_cost = await relay_limit(

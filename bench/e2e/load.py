@@ -1,8 +1,7 @@
-"""Load and measurement: approved contents at a fixed rate, ``published`` read off the delivery topic.
+"""The load: approved contents targeting every channel, sent at a fixed rate.
 
-Approval time = the content event's ``occurred_at`` (stamped when it is produced); published time =
-the ``occurred_at`` of the delivery's ``published`` status event (the runtime stamps it when the
-state changes, in the same transaction as the job). The tracker, once on main, reads the same events.
+Each content's ``approved_at`` is stamped as it is made, just before it is sent; the tracker stores
+it, and the bench reads it back with the published time (``bench/e2e/observe.py``).
 """
 
 from __future__ import annotations
@@ -11,22 +10,17 @@ import asyncio
 import io
 import math
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from PIL import Image
 
 from loa.events import (
     Content,
     ContentApproved,
-    DeliveryState,
     MediaRef,
     Target,
-    parse_delivery_status,
     topics,
     utcnow,
 )
@@ -79,67 +73,9 @@ async def create_topics(settings: LoaSettings, prefix: str, partitions: int = 1)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
-        names = [
-            topics.CONTENT,
-            topics.DELIVERY,
-            topics.COMMANDS,
-            topics.dlq(topics.CONTENT),
-            topics.dlq(topics.COMMANDS),
-        ]
-        await admin.create_topics([NewTopic(f"{prefix}{n}", partitions, 1) for n in names])
+        await admin.create_topics([NewTopic(f"{prefix}{n}", partitions, 1) for n in topics.ALL])
     finally:
         await admin.close()
-
-
-@dataclass
-class Tracker:
-    """Reads the delivery topic: per delivery its approval time and the time it was published."""
-
-    settings: LoaSettings
-    approved: dict[str, datetime] = field(default_factory=dict)  # content id → approval
-    targets: dict[str, int] = field(default_factory=dict)  # content id → channels targeted
-    published: dict[tuple[str, str], tuple[datetime, str | None]] = field(default_factory=dict)
-    failed: dict[tuple[str, str], str] = field(default_factory=dict)
-    received_at: dict[tuple[str, str], float] = field(default_factory=dict)  # monotonic, when we read it
-    states: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    _task: asyncio.Task[None] | None = None
-
-    async def start(self) -> Tracker:
-        self.consumer = AIOKafkaConsumer(
-            self.settings.topic(topics.DELIVERY),
-            bootstrap_servers=self.settings.kafka_bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            max_partition_fetch_bytes=4 * 1024 * 1024,
-        )
-        await self.consumer.start()
-        self._task = asyncio.create_task(self._read())
-        return self
-
-    async def _read(self) -> None:
-        while True:
-            batches = await self.consumer.getmany(timeout_ms=200, max_records=5000)
-            for records in batches.values():
-                for record in records:
-                    event = parse_delivery_status(record.value)
-                    d = event.payload
-                    self.states[str(d.state)] += 1
-                    key = (d.content_id, d.channel)
-                    if d.state is DeliveryState.PUBLISHED and key not in self.published:
-                        self.published[key] = (event.occurred_at, d.external_id)
-                        self.received_at[key] = time.monotonic()
-                    elif d.state in (DeliveryState.FAILED, DeliveryState.NEEDS_ATTENTION):
-                        self.failed[key] = d.error.message if d.error else str(d.state)
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-        await self.consumer.stop()
-
-    def done(self, ids: list[str]) -> int:
-        """Deliveries of ``ids`` that ended (published or failed)."""
-        wanted = set(ids)
-        return sum(1 for (cid, _ch) in (*self.published, *self.failed) if cid in wanted)
 
 
 async def produce_at_rate(
@@ -150,17 +86,14 @@ async def produce_at_rate(
     pick_accounts: Callable[[int], dict[str, str]],
     image: MediaRef,
     video: MediaRef,
-    tracker: Tracker,
-    backlog: list[tuple[float, int, int]],
-) -> list[str]:
-    """Send ``rate`` contents/s for ``seconds`` (paced per 10 ms tick); sample sent vs done each second."""
+    ids: list[str],
+) -> None:
+    """Send ``rate`` contents/s for ``seconds`` (paced per 10 ms tick), appending each id to ``ids``."""
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
     await producer.start()
     topic = settings.topic(topics.CONTENT)
-    ids: list[str] = []
     total = int(rate * seconds)
     started = time.monotonic()
-    next_sample = started + 1.0
     try:
         n = 0
         while n < total:
@@ -168,21 +101,13 @@ async def produce_at_rate(
             while n < min(due, total):
                 c = content(first + n, pick_accounts(n), image, video)
                 event = ContentApproved(payload=c)
-                tracker.approved[c.id] = event.occurred_at
-                tracker.targets[c.id] = len(c.targets)
                 await producer.send(topic, event.model_dump_json().encode(), key=c.id.encode())
                 ids.append(c.id)
                 n += 1
-            now = time.monotonic()
-            if now >= next_sample:
-                sent = sum(tracker.targets[i] for i in ids)
-                backlog.append((now - started, sent, tracker.done(ids)))
-                next_sample += 1.0
             await asyncio.sleep(0.01)
         await producer.flush()
     finally:
         await producer.stop()
-    return ids
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -15,8 +15,11 @@ from typing import Any
 import httpx
 import psutil
 
-from bench.e2e.load import Tracker, percentile
+from bench.e2e.load import percentile
+from bench.e2e.observe import Delivery
 from loa.settings import REPO_ROOT
+
+FAILED_STATES = ("failed", "needs_attention")
 
 # What each emulator records when it accepts a post, and the field holding the id the adapter returns.
 PLATFORM_RECORDS: dict[str, list[tuple[str, str]]] = {
@@ -42,42 +45,46 @@ def latency_stats(values: list[float]) -> dict[str, float]:
     }
 
 
-def phase_figures(tracker: Tracker, ids: list[str], channels: list[str]) -> dict[str, Any]:
-    """Approval → published per channel and approval → all channels published, for ``ids``."""
+def phase_figures(deliveries: list[Delivery], ids: list[str], channels: list[str]) -> dict[str, Any]:
+    """Approval → published per channel and approval → all channels published, for ``ids``, from the
+    tracker's stored times."""
+    wanted = set(ids)
+    mine = [d for d in deliveries if d.content_id in wanted]
     per_channel: dict[str, list[float]] = {c: [] for c in channels}
-    all_published: list[float] = []
-    for cid in ids:
-        approved = tracker.approved[cid]
-        times = [tracker.published.get((cid, c)) for c in channels]
-        for channel, got in zip(channels, times, strict=True):
-            if got is not None:
-                per_channel[channel].append((got[0] - approved).total_seconds())
-        if all(t is not None for t in times):
-            all_published.append(max((t[0] - approved).total_seconds() for t in times if t is not None))
-    published = [
-        tracker.published[(cid, c)][0] for cid in ids for c in channels if (cid, c) in tracker.published
-    ]
-    first = min(tracker.approved[cid] for cid in ids)
-    span = (max(published) - first).total_seconds() if published else float("nan")
+    by_content: dict[str, list[float]] = {}
+    for d in mine:
+        latency = d.latency_s
+        if latency is not None and d.channel in per_channel:
+            per_channel[d.channel].append(latency)
+            by_content.setdefault(d.content_id, []).append(latency)
+    all_published = [max(v) for v in by_content.values() if len(v) == len(channels)]
+    published = [d for d in mine if d.published_at is not None]
+    approvals = [d.approved_at for d in mine if d.approved_at is not None]
+    span = (
+        (max(d.published_at for d in published if d.published_at) - min(approvals)).total_seconds()
+        if published and approvals
+        else float("nan")
+    )
+    failed = [d for d in mine if d.state in FAILED_STATES]
     return {
         "contents": len(ids),
         "deliveries": len(ids) * len(channels),
+        "in_tracker": len(mine),
         "published": len(published),
-        "failed": sum(1 for (cid, _c) in tracker.failed if cid in set(ids)),
-        "failures_sample": sorted({m for (cid, _c), m in tracker.failed.items() if cid in set(ids)})[:5],
+        "failed": len(failed),
+        "failures_sample": sorted({d.error or d.state for d in failed})[:5],
         "per_channel": {c: latency_stats(v) for c, v in per_channel.items()},
         "all_channels": latency_stats(all_published),
         "deliveries_per_s": len(published) / span if published and span > 0 else float("nan"),
     }
 
 
-def sandbox_check(sandbox_url: str, tracker: Tracker, ids: list[str], channels: list[str]) -> dict[str, Any]:
+def sandbox_check(sandbox_url: str, deliveries: list[Delivery], channels: list[str]) -> dict[str, Any]:
     """Match each published delivery to the record the emulator made when it accepted the post.
 
-    ``gap`` = published event time − platform receive time (≥ 0, small); ``lead`` = receive time −
-    approval (the platform really got it after the approval, before Loa said published).
+    ``gap`` = tracker's published time − platform receive time (≥ 0, small); ``inconsistent``: the
+    platform got it before the approval, or Loa said published before the platform had it.
     """
-    wanted = set(ids)
     out: dict[str, Any] = {}
     with httpx.Client(base_url=sandbox_url, timeout=120) as http:
         for channel in channels:
@@ -86,15 +93,15 @@ def sandbox_check(sandbox_url: str, tracker: Tracker, ids: list[str], channels: 
                 records = http.get("/_sandbox/records", params={"platform": channel, "kind": kind}).json()
                 received |= {str(r["data"].get(id_field)): datetime.fromisoformat(r["at"]) for r in records}
             gaps, bad = [], 0
-            for (cid, ch), (at, external_id) in tracker.published.items():
-                if ch != channel or cid not in wanted or external_id is None:
+            for d in deliveries:
+                if d.channel != channel or d.published_at is None or d.external_id is None:
                     continue
-                got = received.get(external_id)
+                got = received.get(d.external_id)
                 if got is None:
                     continue
-                gap = (at - got).total_seconds()
+                gap = (d.published_at - got).total_seconds()
                 gaps.append(gap)
-                if gap < -0.05 or got < tracker.approved[cid]:
+                if gap < -0.05 or (d.approved_at is not None and got < d.approved_at):
                     bad += 1
             out[channel] = {
                 "matched": len(gaps),
@@ -105,7 +112,7 @@ def sandbox_check(sandbox_url: str, tracker: Tracker, ids: list[str], channels: 
 
 
 def stack_pids() -> dict[str, int]:
-    """Kafka and MinIO of the shared local stack (``stack.sh status`` prints their pids)."""
+    """Kafka, MinIO and PostgreSQL of the shared local stack (``stack.sh status`` prints their pids)."""
     status = subprocess.run(
         ["bash", str(REPO_ROOT / "deploy/local/stack.sh"), "status"],
         capture_output=True,
@@ -113,7 +120,7 @@ def stack_pids() -> dict[str, int]:
         check=False,
     ).stdout
     found = {}
-    for name in ("kafka", "minio"):
+    for name in ("kafka", "minio", "postgres"):
         match = re.search(rf"^{name}\s+\S+\s+pid\s+(\d+)", status, re.M)
         if match:
             found[name] = int(match.group(1))

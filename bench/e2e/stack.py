@@ -1,12 +1,15 @@
-"""The bench's own services: the sandbox and one publisher process per channel, on free ports.
+"""The bench's own services: the sandbox, the tracker and one publisher process per channel, on free ports.
 
-Kafka and MinIO are the shared local stack (never stopped here); everything this module starts
-lives under a unique topic prefix, media bucket and temporary folder, and is stopped by ``stop``.
+Kafka, MinIO and PostgreSQL are the shared local stack (never stopped here); everything this module
+starts lives under a unique topic prefix, media bucket, tracker database and temporary folder, and
+is stopped (the database dropped) by ``stop``.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,9 +27,13 @@ from cryptography.fernet import Fernet
 from loa.settings import REPO_ROOT, LoaSettings
 
 CHANNELS = ("webhook", "facebook", "zalo", "youtube", "x")
-"""Every channel on main with a publisher (the website and the tracker join when they land)."""
+"""The channels the bench publishes to: every publisher on main with a sandbox emulator (the website
+publishes to MinIO, not to an emulator, and is not in the bench yet)."""
 
 BIG_QUOTA = 1_000_000_000
+PG_ADMIN_URL = os.environ.get("LOA_PG_ADMIN_URL", "postgresql://loa@127.0.0.1:5432/postgres")
+"""The shared stack's PostgreSQL ``postgres`` database (as ``tests/conftest.py``), to create the tracker's."""
+TRACKER = "tracker"
 
 
 def free_port() -> int:
@@ -66,6 +73,7 @@ class Service:
     env: dict[str, str]
     health: str
     log: Path
+    metrics: str | None = None
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -97,6 +105,7 @@ class BenchStack:
 
     workdir: Path
     pools: dict[str, list[str]]
+    tracker_db: str = "postgresql"
     base: LoaSettings = field(default_factory=LoaSettings)
     tag: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:8]}")
     services: dict[str, Service] = field(default_factory=dict)
@@ -109,6 +118,11 @@ class BenchStack:
         self.topic_prefix = f"{self.tag}."
         self.media_bucket = f"{self.tag}-media"
         self.key = Fernet.generate_key().decode()
+        self.tracker_port = free_port()
+        self.tracker_url = f"http://127.0.0.1:{self.tracker_port}"
+        self.tracker_token = secrets.token_urlsafe(24)  # a viewer: the bench only reads
+        self.pg_database = self.tag.replace("-", "_")
+        self._pg_created = False
 
     # ---- environment ---------------------------------------------------------------------------
 
@@ -148,6 +162,23 @@ class BenchStack:
         env["_HEALTH"] = f"http://127.0.0.1:{port}/healthz"
         return env
 
+    def _tracker_database_url(self) -> str:
+        if self.tracker_db == "sqlite":
+            return f"sqlite+aiosqlite:///{self.workdir / 'tracker.db'}"
+        base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        return f"{base}/{self.pg_database}"
+
+    def _tracker_env(self) -> dict[str, str]:
+        return self._env(
+            LOA_DATABASE_URL=self._tracker_database_url(),
+            LOA_TRACKER_HOST="127.0.0.1",
+            LOA_TRACKER_PORT=str(self.tracker_port),
+            LOA_TRACKER_GROUP_ID=f"{self.tag}-tracker",
+            LOA_TRACKER_TOKENS=json.dumps({"bench": {"token": self.tracker_token, "role": "viewer"}}),
+            LOA_API_TOKEN="",  # no admin: nothing here acts on deliveries
+            MALLOC_ARENA_MAX="2",  # as the publishers
+        )
+
     def build(self) -> None:
         """Describe the processes (not started yet)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -163,14 +194,24 @@ class BenchStack:
             f"{self.sandbox_url}/_sandbox/clock",
             self.workdir / "sandbox.log",
         )
+        self.services[TRACKER] = Service(
+            TRACKER,
+            [sys.executable, "-m", "services.tracker"],
+            self._tracker_env(),
+            f"{self.tracker_url}/healthz",
+            self.workdir / "tracker.log",
+            metrics=f"{self.tracker_url}/metrics",
+        )
         for channel in CHANNELS:
             env = self._channel_env(channel)
+            health = env.pop("_HEALTH")
             self.services[channel] = Service(
                 channel,
                 [sys.executable, "-m", f"services.{channel}"],
                 env,
-                env.pop("_HEALTH"),
+                health,
                 self.workdir / f"{channel}.log",
+                metrics=health.replace("/healthz", "/metrics"),
             )
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -181,24 +222,43 @@ class BenchStack:
         self._wait([self.services["sandbox"]], timeout)
         return time.monotonic() - started
 
-    def start_publishers(self, timeout: float = 120.0) -> float:
-        """Start every publisher at once; seconds until all answer ``/healthz``."""
+    def create_tracker_database(self) -> None:
+        """A fresh PostgreSQL database for the tracker (SQLite: the file is made on start)."""
+        if self.tracker_db != "postgresql":
+            return
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.pg_database}"')
+        self._pg_created = True
+
+    def loa_services(self) -> list[Service]:
+        """Every Loa service the bench runs: the tracker and the publishers (not the sandbox)."""
+        return [s for n, s in self.services.items() if n != "sandbox"]
+
+    def start_services(self, timeout: float = 120.0) -> float:
+        """Start the tracker and every publisher at once; seconds until all answer ``/healthz``."""
         started = time.monotonic()
-        publishers = [s for n, s in self.services.items() if n != "sandbox"]
-        for service in publishers:
+        services = self.loa_services()
+        for service in services:
             service.start()
-        self._wait(publishers, timeout)
+        self._wait(services, timeout)
         return time.monotonic() - started
 
-    def stop_publishers(self) -> None:
-        for name, service in self.services.items():
-            if name != "sandbox":
-                service.stop()
+    def stop_services(self) -> None:
+        for service in self.loa_services():
+            service.stop()
 
     def stop(self) -> None:
-        self.stop_publishers()
+        self.stop_services()
         if "sandbox" in self.services:
             self.services["sandbox"].stop()
+        if self._pg_created:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
+            self._pg_created = False
 
     def _wait(self, services: list[Service], timeout: float) -> None:
         deadline = time.monotonic() + timeout

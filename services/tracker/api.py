@@ -129,11 +129,24 @@ async def list_deliveries(
     channel: Annotated[str | None, Query(max_length=32)] = None,
     account: Annotated[str | None, Query(max_length=100)] = None,
     unit: Annotated[str | None, Query(max_length=200)] = None,
+    approved_since: Annotated[
+        AwareDatetime | None, Query(description="only contents approved at or after this time")
+    ] = None,
+    approved_until: Annotated[
+        AwareDatetime | None, Query(description="only contents approved before this time")
+    ] = None,
     page: PageNo = 1,
     page_size: PageSize = 50,
     format: Format = "json",
 ) -> Page[DeliveryOut] | Response:
-    f = queries.DeliveryFilter(states=state or (), channel=channel, account=account, unit=unit)
+    f = queries.DeliveryFilter(
+        states=state or (),
+        channel=channel,
+        account=account,
+        unit=unit,
+        approved_since=approved_since,
+        approved_until=approved_until,
+    )
     result = await queries.list_deliveries(t.engine, f, page, page_size)
     if format == "csv":
         rows = []

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -22,6 +23,7 @@ from services.tracker.alerts import AlertSender
 from services.tracker.auth import Authenticator
 from services.tracker.context import Tracker
 from services.tracker.db import make_engine, migrate
+from services.tracker.lag import uncommitted
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.settings import TrackerSettings
@@ -71,7 +73,9 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
         broker = make_broker(settings, client_id="loa-tracker", log_level=logging.DEBUG)
         tracker = Tracker(settings, engine, broker, Changes(), TrackerMetrics())
         if settings.tracker_consume:
-            consumer.register(broker, settings, engine, tracker.changes, tracker.metrics, hooks)
+            tracker.subscribers = consumer.register(
+                broker, settings, engine, tracker.changes, tracker.metrics, hooks
+            )
         await broker.start()
         app.state.tracker = tracker
         sender = AlertSender(engine, hooks, settings.tracker_alert_max_attempts)
@@ -116,6 +120,14 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     async def metrics(request: Request) -> Response:
         tracker: Tracker = request.app.state.tracker
         tracker.metrics.set_counts(await queries.delivery_counts(tracker.engine))
+        for topic, subscriber in tracker.subscribers.items():
+            try:
+                lag = await uncommitted(subscriber.consumer)
+            except (TimeoutError, KafkaError):
+                log.warning("consumer lag of %s unavailable", topic, exc_info=True)
+                continue
+            if lag is not None:
+                tracker.metrics.consumer_lag.labels(topic).set(lag)
         return Response(generate_latest(tracker.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

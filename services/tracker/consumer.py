@@ -87,8 +87,11 @@ def register(
     changes: Changes,
     metrics: TrackerMetrics,
     hooks: Sequence[AlertHook],
-) -> None:
-    """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (group ``loa-tracker``)."""
+) -> dict[str, Any]:
+    """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (group ``loa-tracker``).
+
+    Returns the subscribers by topic (unprefixed), whose consumers ``/metrics`` reads the lag of.
+    """
     common: dict[str, Any] = {
         "group_id": settings.tracker_group_id,
         "batch": True,
@@ -99,7 +102,10 @@ def register(
         "decoder": _raw,
     }
 
-    @broker.subscriber(settings.topic(topics.DELIVERY), **common)  # type: ignore[untyped-decorator]
+    statuses = broker.subscriber(settings.topic(topics.DELIVERY), **common)
+    contents = broker.subscriber(settings.topic(topics.CONTENT), **common)
+
+    @statuses  # type: ignore[untyped-decorator]
     async def on_status(_body: Any, msg: KafkaMessage) -> None:
         batch = await _parse_all(broker, msg, parse_delivery_status, metrics, topics.DELIVERY)
         async with _pause_on_error("status"):
@@ -108,10 +114,12 @@ def register(
         changes.publish(applied.content_ids)
         log.debug("applied %d status events (%d stale)", len(batch), applied.stale)
 
-    @broker.subscriber(settings.topic(topics.CONTENT), **common)  # type: ignore[untyped-decorator]
+    @contents  # type: ignore[untyped-decorator]
     async def on_content(_body: Any, msg: KafkaMessage) -> None:
         batch: list[ContentEvent] = await _parse_all(
             broker, msg, parse_content_event, metrics, topics.CONTENT
         )
         async with _pause_on_error("content"):
             changes.publish(await apply_content_events(engine, batch))
+
+    return {topics.DELIVERY: statuses, topics.CONTENT: contents}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,3 +20,5 @@ class Tracker:
     broker: KafkaBroker
     changes: Changes
     metrics: TrackerMetrics
+    subscribers: dict[str, Any] = field(default_factory=dict)
+    """The Kafka subscribers by topic (unprefixed); empty when the tracker does not consume."""

@@ -1,4 +1,4 @@
-"""Prometheus metrics: deliveries by channel/state, approval → published latency, ingestion."""
+"""Prometheus metrics: deliveries by channel/state, approval → published latency, ingestion, lag."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ class TrackerMetrics:
         )
         self.dead_lettered = Counter(
             "loa_tracker_dead_lettered", "Invalid messages sent to a DLQ", ["topic"], registry=self.registry
+        )
+        self.consumer_lag = Gauge(
+            "loa_tracker_consumer_lag",
+            "Events on the topic not yet written to the database (log end - committed offset)",
+            ["topic"],
+            registry=self.registry,
         )
         self.transitions = Counter(
             "loa_tracker_transitions",

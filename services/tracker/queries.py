@@ -44,10 +44,12 @@ class DeliveryFilter:
     account: str | None = None
     unit: str | None = None
     content_id: str | None = None
+    approved_since: datetime | None = None
+    approved_until: datetime | None = None
 
 
 def _delivery_select() -> Select[Any]:
-    return select(deliveries, contents.c.unit, contents.c.title).select_from(
+    return select(deliveries, contents.c.unit, contents.c.title, contents.c.approved_at).select_from(
         deliveries.outerjoin(contents, contents.c.id == deliveries.c.content_id)
     )
 
@@ -77,6 +79,7 @@ def _delivery_out(row: Any) -> DeliveryOut:
         note=m["note"],
         unit=m["unit"],
         title=m["title"],
+        approved_at=m["approved_at"],
     )
 
 
@@ -92,6 +95,10 @@ def _delivery_where(f: DeliveryFilter) -> list[ColumnElement[bool]]:
         where.append(contents.c.unit == f.unit)
     if f.content_id:
         where.append(deliveries.c.content_id == f.content_id)
+    if f.approved_since:
+        where.append(contents.c.approved_at >= f.approved_since)
+    if f.approved_until:
+        where.append(contents.c.approved_at < f.approved_until)
     return where
 
 

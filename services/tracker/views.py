@@ -52,6 +52,9 @@ class DeliveryOut(BaseModel):
     note: str | None
     unit: str | None = None
     title: str | None = None
+    approved_at: datetime | None = Field(
+        default=None, description="when its content was approved (approval → published_at is its latency)"
+    )
 
 
 class TimelineEntry(BaseModel):

@@ -8,6 +8,7 @@ is stopped (the database dropped) by ``stop``.
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import signal
@@ -54,16 +55,21 @@ def channel_limits() -> dict[str, tuple[int, float] | None]:
     return {c: registry.get(c).limits.requests_per_period for c in CHANNELS}
 
 
+HEADROOM = 0.5
+"""Each account is asked for at most this share of what its bucket can give over a phase."""
+
+
 def accounts_needed(limit: tuple[int, float] | None, contents: int, seconds: float) -> int:
     """Accounts so that the adapter's per-account token bucket never holds the run back.
 
-    A bucket gives ``n`` at once plus ``n/period`` per second: ``contents`` spread over K accounts
-    for ``seconds`` need ``contents / K <= n + n/period * seconds``.
+    A bucket gives ``n`` at once plus ``n/period`` per second. Contents arrive in bursts (a Kafka
+    batch at a time), so an account used right at its limit would run dry now and then and defer
+    posts; each account gets at most ``HEADROOM`` of ``n + n/period * seconds``.
     """
     if limit is None:
         return 1
     n, period = limit
-    return max(1, -(-contents // int(n + n / period * seconds)))
+    return max(1, math.ceil(contents / (HEADROOM * (n + n / period * seconds))))
 
 
 @dataclass

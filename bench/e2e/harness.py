@@ -46,6 +46,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--slow-platform", default="facebook", help="the platform made slow ('' = skip)")
     parser.add_argument("--slow-ms", type=int, default=2000)
     parser.add_argument("--slow-rate", type=float, default=None, help="default: the first rate")
+    parser.add_argument(
+        "--realistic",
+        default=",".join(f"{p}={ms}" for p, ms in REALISTIC_MS.items()),
+        help="ms per call per platform for a phase at the first rate with media processing on ('' = skip)",
+    )
     parser.add_argument("--relay-contents", type=int, default=20_000, help="contents for the bare relay")
     parser.add_argument(
         "--tracker-db", choices=("postgresql", "sqlite"), default="postgresql", help="the tracker's store"
@@ -53,12 +58,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+REALISTIC_MS = {"webhook": 200, "facebook": 500, "zalo": 400, "youtube": 800, "x": 300}
+"""Latency per call of the realistic phase (issue 11: "e.g. 200-800 ms, plus video processing")."""
+
+
 def make_pools(
-    rates: list[float], seconds: float, slow_rate: float | None
+    rates: list[float], seconds: float, slow_rate: float | None, real_rate: float | None
 ) -> tuple[dict[str, list[str]], list[str]]:
     """Accounts per channel and phase, enough that no adapter's per-account bucket holds a phase back."""
     limits = channel_limits()
-    phases, phase_rates = phase_plan(rates, slow_rate)
+    phases, phase_rates = phase_plan(rates, slow_rate, real_rate)
     pools: dict[str, list[str]] = {c: [] for c in CHANNELS}
     for phase, rate in zip(phases, phase_rates, strict=True):
         for channel in CHANNELS:
@@ -71,15 +80,32 @@ def set_latency(sandbox_url: str, platform: str, ms: int) -> None:
     httpx.post(f"{sandbox_url}/_sandbox/latency", params={"platform": platform, "ms": ms}).raise_for_status()
 
 
-def phase_plan(rates: list[float], slow_rate: float | None) -> tuple[list[str], list[float]]:
-    """Phases in order; the slow-platform run comes right after the fast run at its rate, before a
-    higher rate can leave a backlog behind."""
+def set_processing(sandbox_url: str, platform: str, checks: int) -> None:
+    """How many status checks answer "still processing" before an upload or article is ready."""
+    httpx.post(
+        f"{sandbox_url}/_sandbox/processing", params={"platform": platform, "checks": checks}
+    ).raise_for_status()
+
+
+def realistic(sandbox_url: str, latency: dict[str, int], on: bool) -> None:
+    """Platform latency and media processing on (or back to zero) for every platform."""
+    for platform, ms in latency.items():
+        set_latency(sandbox_url, platform, ms if on else 0)
+        set_processing(sandbox_url, platform, 1 if on else 0)
+
+
+def phase_plan(
+    rates: list[float], slow_rate: float | None, real_rate: float | None = None
+) -> tuple[list[str], list[float]]:
+    """Phases in order; the slow-platform and realistic runs come right after the fast run at their
+    rate, before a higher rate can leave a backlog behind."""
     phases = [f"r{int(r)}" for r in rates]
     phase_rates = list(rates)
-    if slow_rate:
-        at = phase_rates.index(slow_rate) + 1 if slow_rate in phase_rates else len(phases)
-        phases.insert(at, "slow")
-        phase_rates.insert(at, slow_rate)
+    for name, rate in (("real", real_rate), ("slow", slow_rate)):
+        if rate:
+            at = phase_rates.index(rate) + 1 if rate in phase_rates else len(phases)
+            phases.insert(at, name)
+            phase_rates.insert(at, rate)
     return phases, phase_rates
 
 
@@ -199,7 +225,9 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     rates = [float(r) for r in args.rates.split(",") if r]
     slow_rate = (args.slow_rate or rates[0]) if args.slow_platform else None
-    pools, phases = make_pools(rates, args.seconds, slow_rate)
+    latency = {p: int(ms) for p, _, ms in (x.partition("=") for x in args.realistic.split(",") if x)}
+    real_rate = rates[0] if latency else None
+    pools, phases = make_pools(rates, args.seconds, slow_rate, real_rate)
     workdir = Path(tempfile.mkdtemp(prefix="loa-bench-e2e-"))
     stack = BenchStack(workdir, pools, tracker_db=args.tracker_db)
     stack.build()
@@ -228,10 +256,12 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         metrics = {n: s.metrics for n, s in stack.services.items() if s.metrics}
         client = TrackerClient(stack.tracker_url, stack.tracker_token, metrics)
         first = 0
-        for phase, rate in zip(*phase_plan(rates, slow_rate), strict=True):
-            slow = phase == "slow"
+        for phase, rate in zip(*phase_plan(rates, slow_rate, real_rate), strict=True):
+            slow, real = phase == "slow", phase == "real"
             if slow:
                 await asyncio.to_thread(set_latency, stack.sandbox_url, args.slow_platform, args.slow_ms)
+            if real:
+                await asyncio.to_thread(realistic, stack.sandbox_url, latency, True)
             print(f"-- phase {phase}: {rate:g} contents/s for {args.seconds:g} s", flush=True)
             ids, lag, (since, until) = await run_phase(
                 settings, client, rate, args.seconds, args.drain, first, picker(pools, phase), media
@@ -249,6 +279,9 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             if slow:
                 figures["slow_platform"] = {"platform": args.slow_platform, "ms": args.slow_ms}
                 await asyncio.to_thread(set_latency, stack.sandbox_url, args.slow_platform, 0)
+            if real:
+                figures["platform_latency_ms"] = latency
+                await asyncio.to_thread(realistic, stack.sandbox_url, latency, False)
             results["phases"][phase] = figures
         await client.close()
         results["processes"] = sampler.stop()

@@ -16,8 +16,6 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
-
 ReadAt = Callable[[int, int], bytes]
 """``read_at(offset, length)``: up to ``length`` bytes from ``offset`` (fewer at the end)."""
 
@@ -45,6 +43,8 @@ def probe(read_at: ReadAt, size: int, content_type: str) -> MediaInfo:
 
 def probe_image(read_at: ReadAt, size: int) -> MediaInfo:
     """Let Pillow read the header from a growing head of the file (the pixels are not decoded)."""
+    from PIL import Image, UnidentifiedImageError  # here: Pillow costs 7 MB that only images need
+
     for head_size in IMAGE_HEAD_SIZES:
         head = read_at(0, min(head_size, size))
         try:

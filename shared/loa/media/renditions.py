@@ -10,9 +10,10 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from PIL import Image, ImageOps
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_SOURCE_PIXELS = 100_000_000
 """Refuse to decode bigger pictures (a decompression bomb guard: ~400 MB of RGBA)."""
@@ -68,6 +69,8 @@ class RenderedImage:
 
 
 def _open(source: IO[bytes]) -> Image.Image:
+    from PIL import Image, ImageOps  # here: Pillow costs 7 MB a publisher only needs for a rendition
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -93,6 +96,8 @@ def _encode(image: Image.Image, profile: Profile, quality: int) -> bytes:
 
 def make_rendition(source: IO[bytes], profile: Profile) -> RenderedImage:
     """Fit ``source`` (a seekable image file) inside ``profile``; raise ``RenditionError`` if it cannot."""
+    from PIL import Image
+
     image = _open(source)
     image.thumbnail((profile.max_width, profile.max_height), Image.Resampling.LANCZOS)
     while True:

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from loa.publisher.store.schema import metadata
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def upsert_for(engine: AsyncEngine) -> Callable[[Table], SqliteInsert | PgInsert]:
+    """The engine's dialect's ``insert`` (it has ``on_conflict_do_*``)."""
+    # Imported here: the PostgreSQL dialect costs 5 MB a SQLite job store never uses.
+    if is_sqlite(engine):
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return pg_insert
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -17,7 +16,7 @@ from loa.channels import Post, PublishResult
 from loa.events import Delivery, DeliveryError, DeliveryState, DeliveryStatus, utcnow
 from loa.events.delivery import delivery_id
 from loa.publisher.store import codec
-from loa.publisher.store.db import is_sqlite
+from loa.publisher.store.db import is_sqlite, upsert_for
 from loa.publisher.store.schema import jobs, outbox, sequences
 
 NOTE_MAX = 500
@@ -169,7 +168,7 @@ class JobStore:
         self.engine = engine
         self.channel = channel
         self.producer = f"loa-publisher-{channel}"
-        self._insert = sqlite.insert if is_sqlite(engine) else postgresql.insert
+        self._insert = upsert_for(engine)
         self.on_emitted: Callable[[], None] = lambda: None
         """Called after a transaction that wrote status events committed (the relay's wake-up)."""
         self._emitted = 0

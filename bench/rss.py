@@ -100,7 +100,7 @@ def main() -> dict[str, dict[str, float]]:
     try:
         stack.start_sandbox()
         stack.seed_accounts()
-        stack.start_publishers()  # every service but the sandbox, at once
+        stack.start_services()  # every service but the sandbox, at once
         time.sleep(SETTLE_SECONDS)
         for name, pid in stack.pids().items():
             if name in figures:

@@ -43,28 +43,8 @@ def _host_port(address: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 0
 
 
-_TOPIC_PREFIXES: list[str] = []
-"""Topic prefixes the session's tests used (``settings``): their topics are deleted at the end."""
-
-
-def _delete_topics(bootstrap: str, prefixes: list[str]) -> None:
-    """Drop the session's topics, so a developer's broker does not collect thousands of them."""
-    import asyncio
-
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    async def delete() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            names = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
-            for start in range(0, len(names), 500):
-                await admin.delete_topics(names[start : start + 500])
-        finally:
-            await admin.close()
-
-    if prefixes:
-        asyncio.run(delete())
+_TAGS: list[str] = []
+"""The tags of the session's ``settings``: their topics and buckets are deleted at the end."""
 
 
 @pytest.fixture(scope="session")
@@ -79,14 +59,21 @@ def stack() -> Iterator[Stack]:
     addresses = [settings.kafka_bootstrap.split(",")[0], settings.s3_endpoint, pg_admin_url]
     if not all(_port_open(*_host_port(a)) for a in addresses):
         subprocess.run(["bash", str(STACK), "up"], check=True, cwd=REPO_ROOT)
-    yield Stack(
+    stack = Stack(
         kafka_bootstrap=settings.kafka_bootstrap,
         s3_endpoint=settings.s3_endpoint,
         s3_access_key=settings.s3_access_key.get_secret_value(),
         s3_secret_key=settings.s3_secret_key.get_secret_value(),
         pg_admin_url=pg_admin_url,
     )
-    _delete_topics(settings.kafka_bootstrap, _TOPIC_PREFIXES)
+    yield stack
+    if _TAGS:  # thousands of leftovers would tax a developer's stack (see loa.testing.cleanup)
+        from minio import Minio
+
+        from loa.testing.cleanup import drop_all
+
+        client = Minio(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key, secure=False)
+        drop_all(stack.kafka_bootstrap, client, _TAGS)
 
 
 @pytest.fixture
@@ -99,7 +86,7 @@ def unique() -> Callable[[str], str]:
 def settings(stack: Stack, unique: Callable[[str], str], tmp_path: Path) -> LoaSettings:
     """Settings pointing at the real stack, with this test's own topics and buckets."""
     tag = unique("t")
-    _TOPIC_PREFIXES.append(f"{tag}.")
+    _TAGS.append(tag)
     return LoaSettings(
         kafka_bootstrap=stack.kafka_bootstrap,
         s3_endpoint=stack.s3_endpoint,

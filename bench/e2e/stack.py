@@ -256,9 +256,14 @@ class BenchStack:
             service.stop()
 
     def stop(self) -> None:
+        """Stop every process, then drop the run's topics, buckets and tracker database."""
         self.stop_services()
         if "sandbox" in self.services:
             self.services["sandbox"].stop()
+        from loa.media import MediaStore
+        from loa.testing.cleanup import drop_all
+
+        drop_all(self.base.kafka_bootstrap, MediaStore(self.base).client, [self.tag])
         if self._pg_created:
             import psycopg
 

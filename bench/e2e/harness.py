@@ -263,15 +263,18 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             if real:
                 await asyncio.to_thread(realistic, stack.sandbox_url, latency, True)
             print(f"-- phase {phase}: {rate:g} contents/s for {args.seconds:g} s", flush=True)
+            cpu_before = sampler.cpu_now()
             ids, lag, (since, until) = await run_phase(
                 settings, client, rate, args.seconds, args.drain, first, picker(pools, phase), media
             )
             first += len(ids)
+            cpu_after = sampler.cpu_now()
             reading = time.monotonic()
             deliveries = await client.deliveries(since, until)
             figures = phase_figures(deliveries, ids, list(CHANNELS))
             figures["tracker_read_s"] = time.monotonic() - reading
             figures["lag"] = lag
+            figures["cpu_s"] = {n: cpu_after[n] - cpu_before[n] for n in cpu_after}
             figures["rate"] = rate
             figures["sandbox_check"] = await asyncio.to_thread(
                 sandbox_check, stack.sandbox_url, deliveries, list(CHANNELS)

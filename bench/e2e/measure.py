@@ -165,6 +165,10 @@ class ProcessSampler:
             if cpu:
                 self.cpu_end[name] = cpu
 
+    def cpu_now(self) -> dict[str, float]:
+        """CPU seconds used so far by each process (and its children)."""
+        return {name: self._cpu(pid) for name, pid in self.pids.items()}
+
     def start(self) -> ProcessSampler:
         self.cpu_start = {name: self._cpu(pid) for name, pid in self.pids.items()}
         threading.Thread(target=self._loop, daemon=True).start()

@@ -24,6 +24,7 @@ from loa.channels import (
     UnsupportedError,
     register,
 )
+from loa.channels.uploads import UploadBudget
 from loa.events import Content, MediaRef, Target
 from loa.media import PROFILES, RenditionError
 from loa.media.fit import fit_image
@@ -71,6 +72,7 @@ class XAdapter(ChannelAdapter):
         self._clients: dict[tuple[str, str], XClient] = {}
         self.oauth2 = OAuth2Tokens(self.settings.x_api_url, context, self.settings.x_timeout_s)
         self._rotated: dict[str, tuple[str, Account]] = {}
+        self._uploads = UploadBudget(self.settings.x_upload_memory_mb * 2**20)
         """name → (an OAuth 2.0 access token this process replaced, the account with its successor)."""
 
     def _client(self, account: Account) -> XClient:
@@ -190,9 +192,10 @@ class XAdapter(ChannelAdapter):
     async def _upload(self, account: Account, media: MediaRef) -> str:
         """Upload (in a worker thread, streamed from MinIO again on each attempt), then wait for X
         to process it: ``check_after_secs`` between STATUS checks, no thread held while waiting."""
-        media_id, info = await self._with(
-            account, lambda c: c.upload(self._chunks(media), media.size, media.content_type)
-        )
+        async with self._uploads.hold(2 * min(self.settings.x_media_chunk_bytes, media.size)):
+            media_id, info = await self._with(
+                account, lambda c: c.upload(self._chunks(media), media.size, media.content_type)
+            )
         polls = 0
         while info.get("state") in {"pending", "in_progress"}:
             if polls == self.settings.x_status_poll_max:

@@ -15,5 +15,8 @@ class XSettings(PublisherSettings):
     x_media_chunk_bytes: int = Field(
         default=4 * 1024 * 1024, le=5 * 1024 * 1024, description="≤ 5 MB per APPEND"
     )
+    x_upload_memory_mb: int = Field(
+        default=32, ge=1, description="memory for the APPENDs in flight (a chunk and its body each)"
+    )
     x_status_poll_max: int = Field(default=60, description="STATUS polls before a video counts as stuck")
     x_timeout_s: float = Field(default=30.0, gt=0, description="per HTTP call (tweepy sets none)")

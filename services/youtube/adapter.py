@@ -27,6 +27,7 @@ from loa.channels import (
     PublishResult,
     register,
 )
+from loa.channels.uploads import UploadBudget
 from loa.events import Content, MediaRef, Target
 from loa.text import count_utf8_bytes
 from services.youtube import render
@@ -89,6 +90,7 @@ class YouTubeAdapter(ChannelAdapter):
         self.quota = QuotaTracker(settings.youtube_daily_quota, settings.youtube_daily_uploads)
         self._service: Any = None
         self._credentials: dict[tuple[str, str], Credentials] = {}
+        self._uploads = UploadBudget(settings.youtube_upload_memory_mb * 2**20)
 
     # -- render ---------------------------------------------------------------------------------
     async def render(self, content: Content, target: Target, account: Account) -> Post:
@@ -142,6 +144,19 @@ class YouTubeAdapter(ChannelAdapter):
         body = {"snippet": post.payload["snippet"], "status": status}
         # A resumed session keeps the metadata it was opened with.
         scheduled = bool(post.progress.get("scheduled", "publishAt" in status))
+        async with self._uploads.hold(2 * min(self.settings.youtube_chunk_size, video.size)):
+            resource = await self._upload(post, account, video, body, scheduled)
+        video_id = str(resource["id"])
+        post.progress = {"video_id": video_id, "size": video.size, "scheduled": scheduled}
+        await self.context.save_progress(post)
+        log.info("uploaded video %s (%d bytes)", video_id, video.size, extra=self._log_extra(post))
+        await self._set_thumbnail(post, video_id, account)
+        return self._result(post, video_id)
+
+    async def _upload(
+        self, post: Post, account: Account, video: MediaRef, body: dict[str, Any], scheduled: bool
+    ) -> dict[str, Any]:
+        """The resumable upload, streamed from MinIO: a saved session resumes, else a new one opens."""
         project = self._project(account)
         creds = self._creds(account)
         stream = MinioStream(self.context.media, video.key, video.size)
@@ -167,12 +182,7 @@ class YouTubeAdapter(ChannelAdapter):
                     await self._save(post, request, video, scheduled)
         finally:
             await asyncio.to_thread(stream.close)
-        video_id = str(resource["id"])
-        post.progress = {"video_id": video_id, "size": video.size, "scheduled": scheduled}
-        await self.context.save_progress(post)
-        log.info("uploaded video %s (%d bytes)", video_id, video.size, extra=self._log_extra(post))
-        await self._set_thumbnail(post, video_id, account)
-        return self._result(post, video_id)
+        return dict(resource)
 
     def _status(self, post: Post) -> dict[str, Any]:
         status: dict[str, Any] = {"selfDeclaredMadeForKids": post.payload["made_for_kids"]}

@@ -30,6 +30,11 @@ class YouTubeSettings(PublisherSettings):
     youtube_chunk_size: int = Field(
         default=8 * 1024 * 1024, ge=256 * 1024, description="resumable chunk, a multiple of 256 KiB"
     )
+    youtube_upload_memory_mb: int = Field(
+        default=32,
+        ge=1,
+        description="memory for the chunks of uploads in flight (two chunks each); beyond it uploads wait",
+    )
     youtube_made_for_kids: bool = False
     youtube_category_id: str = Field(default="25", description="25 = News & Politics")
     youtube_privacy: Literal["public", "unlisted", "private"] = Field(

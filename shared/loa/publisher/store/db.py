@@ -84,9 +84,11 @@ def _run_inline(connection: Any) -> None:
     bounded by ``busy_timeout`` and only happens while such a command writes.
     """
     in_thread = connection._execute
+    raw = connection._conn  # the sqlite3 connection: only its commit (and close) may wait
 
     async def execute(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if getattr(fn, "__name__", "") in ("commit", "close"):
+        # Not by name alone: every cursor's ``close`` would hop too (once per statement).
+        if getattr(fn, "__self__", None) is raw and fn.__name__ in ("commit", "close"):
             return await in_thread(fn, *args, **kwargs)
         return fn(*args, **kwargs)
 

@@ -31,7 +31,7 @@ from loa.channels.uploads import UploadBudget
 from loa.events import Content, MediaRef, Target
 from loa.text import count_utf8_bytes
 from services.youtube import render
-from services.youtube.api import authorized_http, build_service, credentials_for, map_error
+from services.youtube.api import HttpPool, build_service, credentials_for, map_error
 from services.youtube.quota import QuotaTracker
 from services.youtube.settings import YouTubeSettings
 from services.youtube.stream import ChunkedUpload, MinioStream
@@ -91,6 +91,7 @@ class YouTubeAdapter(ChannelAdapter):
         self._service: Any = None
         self._credentials: dict[tuple[str, str], Credentials] = {}
         self._uploads = UploadBudget(settings.youtube_upload_memory_mb * 2**20)
+        self._http = HttpPool(settings)
 
     # -- render ---------------------------------------------------------------------------------
     async def render(self, content: Content, target: Target, account: Account) -> Post:
@@ -160,28 +161,32 @@ class YouTubeAdapter(ChannelAdapter):
         project = self._project(account)
         creds = self._creds(account)
         stream = MinioStream(self.context.media, video.key, video.size)
-        try:
-            media = ChunkedUpload(
-                stream,
-                mimetype=video.content_type,
-                chunksize=self.settings.youtube_chunk_size,
-                resumable=True,
-            )
-            request = self.service.videos().insert(
-                part="snippet,status", body=body, media_body=media, notifySubscribers=True
-            )
-            http = authorized_http(creds, self.settings)
-            resumed, resource = await self._resume(post, request, http, video, account)
-            if not resumed:
-                self.quota.charge(project, "videos.insert")
-                await self._run("videos.insert", account, lambda: self._start_session(request, http, video))
-                await self._save(post, request, video, scheduled)
-            while resource is None:
-                _, resource = await self._run("videos.insert", account, lambda: request.next_chunk(http=http))
-                if resource is None:  # confirmed up to resumable_progress
+        with self._http.authorized(creds) as http:
+            try:
+                media = ChunkedUpload(
+                    stream,
+                    mimetype=video.content_type,
+                    chunksize=self.settings.youtube_chunk_size,
+                    resumable=True,
+                )
+                request = self.service.videos().insert(
+                    part="snippet,status", body=body, media_body=media, notifySubscribers=True
+                )
+                resumed, resource = await self._resume(post, request, http, video, account)
+                if not resumed:
+                    self.quota.charge(project, "videos.insert")
+                    await self._run(
+                        "videos.insert", account, lambda: self._start_session(request, http, video)
+                    )
                     await self._save(post, request, video, scheduled)
-        finally:
-            await asyncio.to_thread(stream.close)
+                while resource is None:
+                    _, resource = await self._run(
+                        "videos.insert", account, lambda: request.next_chunk(http=http)
+                    )
+                    if resource is None:  # confirmed up to resumable_progress
+                        await self._save(post, request, video, scheduled)
+            finally:
+                await asyncio.to_thread(stream.close)
         return dict(resource)
 
     def _status(self, post: Post) -> dict[str, Any]:
@@ -282,9 +287,11 @@ class YouTubeAdapter(ChannelAdapter):
             return self._result(post, str(video_id))
         session = post.progress.get("session_uri")
         if session and post.media:
-            http = authorized_http(self._creds(account), self.settings)
             video = post.media[0]
-            found, _ = await self._run("videos.insert", account, lambda: self._query(http, session, video))
+            with self._http.authorized(self._creds(account)) as http:
+                found, _ = await self._run(
+                    "videos.insert", account, lambda: self._query(http, session, video)
+                )
             if found is not None:
                 post.progress = {"video_id": found["id"], "size": post.media[0].size}
                 await self.context.save_progress(post)
@@ -426,10 +433,15 @@ class YouTubeAdapter(ChannelAdapter):
         return items[0] if items else None
 
     async def _api(self, method: str, account: Account, fn: Callable[[Any], T]) -> T:
-        """One API call, charged to the quota, with a fresh authorised http (httplib2 is not thread-safe)."""
+        """One API call, charged to the quota, on a transport of its own while it runs."""
         self.quota.charge(self._project(account), method)
         creds = self._creds(account)
-        return await self._run(method, account, lambda: fn(authorized_http(creds, self.settings)))
+
+        def call() -> T:
+            with self._http.authorized(creds) as http:
+                return fn(http)
+
+        return await self._run(method, account, call)
 
     async def _run(self, method: str, account: Account, fn: Callable[[], T]) -> T:
         """Run a blocking SDK step off the event loop, its errors mapped onto ours."""

@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,9 +65,30 @@ def credentials_for(account: Account, settings: YouTubeSettings) -> Credentials:
     )
 
 
-def authorized_http(credentials: Credentials, settings: YouTubeSettings) -> AuthorizedHttp:
-    """A fresh transport per operation (httplib2 objects are not thread-safe)."""
-    return AuthorizedHttp(credentials, http=new_http(settings))
+class HttpPool:
+    """Transports lent out one operation at a time: an ``httplib2.Http`` is not thread-safe, but it
+    keeps its connection open, so the next operation skips the TCP and TLS handshakes (a fresh
+    transport per operation paid both, and loaded the CA bundle again, on every call)."""
+
+    def __init__(self, settings: YouTubeSettings) -> None:
+        self._settings = settings
+        self._idle: list[httplib2.Http] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def authorized(self, credentials: Credentials) -> Iterator[AuthorizedHttp]:
+        """An idle transport (or a new one) with ``credentials``, back in the pool after a clean exit.
+
+        After an error or a cancellation it is dropped: a cancelled task's worker thread may still
+        be using it.
+        """
+        with self._lock:
+            http = self._idle.pop() if self._idle else None
+        if http is None:
+            http = new_http(self._settings)
+        yield AuthorizedHttp(credentials, http=http)
+        with self._lock:
+            self._idle.append(http)
 
 
 def error_reason(err: HttpError) -> tuple[str, str]:

@@ -17,13 +17,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from loa.consumer_lag import uncommitted
 from loa.kafka import make_broker
 from services.tracker import api, consumer, queries, web
 from services.tracker.alerts import AlertSender
 from services.tracker.auth import Authenticator
 from services.tracker.context import Tracker
 from services.tracker.db import make_engine, migrate
-from services.tracker.lag import uncommitted
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.settings import TrackerSettings

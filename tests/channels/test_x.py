@@ -17,9 +17,9 @@ from PIL import Image
 
 from loa.channels import Account, AuthError, DuplicatePostError, PublishResult, Secret, TransientError
 from loa.events import Content, MediaRef, Target
-from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.settings import LoaSettings
+from loa.testing.context import FakeContext
 from services.sandbox import x as emulator
 from services.sandbox.frame import sandbox
 from services.x.adapter import XAdapter
@@ -43,23 +43,6 @@ LONG_TEXT = " ".join(
         "và phát triển kinh tế số bền vững trong giai đoạn tới.",
     ]
 )
-
-
-class Context:
-    """A test double of our own runtime context: real MinIO, progress kept in memory."""
-
-    def __init__(self, media: MediaStore) -> None:
-        self.media = media
-        self.saved: list[dict[str, Any]] = []
-
-    def canonical_url(self, content: Content) -> str:
-        return canonical_url(content, "http://127.0.0.1:8082")
-
-    async def save_progress(self, post: Any) -> None:
-        self.saved.append(dict(post.progress))
-
-    async def save_credentials(self, account: Account, credentials: Any) -> Account:
-        return account
 
 
 @pytest.fixture
@@ -90,7 +73,7 @@ def media_store(settings: LoaSettings) -> MediaStore:
 @pytest.fixture
 def adapter(sandbox_url: str, media_store: MediaStore) -> XAdapter:
     return XAdapter(
-        Context(media_store), XSettings(x_api_url=f"{sandbox_url}/x", x_media_chunk_bytes=256 * 1024)
+        FakeContext(media_store), XSettings(x_api_url=f"{sandbox_url}/x", x_media_chunk_bytes=256 * 1024)
     )
 
 
@@ -283,7 +266,7 @@ async def test_a_video_x_never_finishes_is_a_transient_error_not_a_hang(
     sandbox_url: str, account: Account, media_store: MediaStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sandbox.processing_checks, "x", 1000)
-    adapter = XAdapter(Context(media_store), XSettings(x_api_url=f"{sandbox_url}/x", x_status_poll_max=1))
+    adapter = XAdapter(FakeContext(media_store), XSettings(x_api_url=f"{sandbox_url}/x", x_status_poll_max=1))
     content = _content(media=[_video(media_store)])
     post = await adapter.render(content, content.targets[0], account)
     with pytest.raises(TransientError, match="still processing"):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import uuid
-from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,9 +14,9 @@ from PIL import Image
 
 from loa.channels import Account, AuthError, Secret
 from loa.events import Content, MediaRef, Target
-from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.settings import LoaSettings
+from loa.testing.context import FakeContext
 from services.sandbox import x as emulator
 from services.sandbox.frame import sandbox as frame
 from services.x.adapter import XAdapter
@@ -27,45 +25,15 @@ from services.x.settings import XSettings
 pytestmark = pytest.mark.integration
 
 
-class Context:
-    """Our runtime context as the adapter sees it: real MinIO, credentials kept like the store."""
-
-    def __init__(self, media: MediaStore) -> None:
-        self.media = media
-        self.store: dict[str, Mapping[str, Secret]] = {}
-        self.lock = asyncio.Lock()
-        self.saves = 0
-
-    def canonical_url(self, content: Content) -> str:
-        return canonical_url(content, "http://127.0.0.1:8082")
-
-    async def save_progress(self, post: Any) -> None:
-        return None
-
-    async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
-        self.saves += 1
-        self.store[account.name] = {k: Secret(v) for k, v in credentials.items()}
-        return Account(account.channel, account.name, self.store[account.name], account.options)
-
-    @contextlib.asynccontextmanager
-    async def credentials_lock(self, account: Account) -> AsyncIterator[None]:
-        async with self.lock:
-            yield
-
-    async def reload_account(self, account: Account) -> Account:
-        credentials = self.store.get(account.name, account.credentials)
-        return Account(account.channel, account.name, credentials, account.options)
-
-
 @pytest.fixture
-def context(settings: LoaSettings) -> Context:
+def context(settings: LoaSettings) -> FakeContext:
     store = MediaStore(settings)
     store.ensure_buckets()
-    return Context(store)
+    return FakeContext(store)
 
 
 @pytest.fixture
-def adapter(sandbox_url: str, context: Context) -> XAdapter:
+def adapter(sandbox_url: str, context: FakeContext) -> XAdapter:
     return XAdapter(context, XSettings(x_api_url=f"{sandbox_url}/x"))
 
 
@@ -88,7 +56,7 @@ def _account(app: dict[str, str], pair: dict[str, Any]) -> Account:
     return Account("x", "bo-tttt", {k: Secret(v) for k, v in creds.items()})
 
 
-def _content(context: Context, n: int) -> Content:
+def _content(context: FakeContext, n: int) -> Content:
     data = io.BytesIO()
     Image.new("RGB", (320, 200), "darkred").save(data, "JPEG")
     stored = context.media.put_stream(io.BytesIO(data.getvalue()), "image/jpeg")
@@ -109,7 +77,7 @@ def _content(context: Context, n: int) -> Content:
 
 
 async def test_an_expired_access_token_is_refreshed_once_for_concurrent_posts(
-    adapter: XAdapter, context: Context, sandbox_url: str
+    adapter: XAdapter, context: FakeContext, sandbox_url: str
 ) -> None:
     app, pair = _authorise(sandbox_url)
     account = _account(app, pair)
@@ -125,7 +93,7 @@ async def test_an_expired_access_token_is_refreshed_once_for_concurrent_posts(
     assert len({r.external_id for r in results}) == 6
     tweets = [emulator.state.tweets[r.external_id] for r in results]
     assert {t["author_id"] for t in tweets} == {"7777"} and all(t["media_ids"] for t in tweets)
-    stored = context.store["bo-tttt"]
+    stored = context.credentials[("x", "bo-tttt")]
     assert stored["oauth2_refresh_token"].reveal() != pair["refresh_token"]  # rotated and saved
     assert stored["oauth2_refresh_token"].reveal() in emulator.state.refresh
     assert "oauth2_expires_at" in stored
@@ -133,7 +101,7 @@ async def test_an_expired_access_token_is_refreshed_once_for_concurrent_posts(
 
 
 async def test_a_reused_refresh_token_is_refused_and_a_person_must_reauthorise(
-    adapter: XAdapter, context: Context, sandbox_url: str
+    adapter: XAdapter, context: FakeContext, sandbox_url: str
 ) -> None:
     app, pair = _authorise(sandbox_url)
     # Someone else (another tool with the same keys) already spent this refresh token.

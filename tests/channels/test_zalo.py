@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import io
 import os
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,9 +18,9 @@ from PIL import Image
 
 from loa.channels import Account, AuthError, Secret
 from loa.events import Content, MediaRef, Target
-from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.settings import LoaSettings
+from loa.testing.context import FakeContext
 from services.sandbox import zalo as emulator
 from services.zalo.adapter import ZaloAdapter
 from services.zalo.settings import ZaloSettings
@@ -32,36 +31,6 @@ ALL_VIETNAMESE = (
     "aàảãáạ ăằẳẵắặ âầẩẫấậ đ eèẻẽéẹ êềểễếệ iìỉĩíị oòỏõóọ ôồổỗốộ ơờởỡớợ uùủũúụ ưừửữứự yỳỷỹýỵ "
     "AÀẢÃÁẠ ĂẰẲẴẮẶ ÂẦẨẪẤẬ Đ EÈẺẼÉẸ ÊỀỂỄẾỆ IÌỈĨÍỊ OÒỎÕÓỌ ÔỒỔỖỐỘ ƠỜỞỠỚỢ UÙỦŨÚỤ ƯỪỬỮỨỰ YỲỶỸÝỴ"
 )
-
-
-class Context:
-    """Our runtime's context as the adapter sees it: real MinIO; credentials kept like a store."""
-
-    def __init__(self, media: MediaStore) -> None:
-        self.media = media
-        self.store: dict[str, Mapping[str, Secret]] = {}
-        self.lock = asyncio.Lock()
-        self.saves = 0
-
-    def canonical_url(self, content: Content) -> str:
-        return canonical_url(content, "http://127.0.0.1:8082")
-
-    async def save_progress(self, post: Any) -> None:
-        return None
-
-    async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
-        self.saves += 1
-        self.store[account.name] = {k: Secret(v) for k, v in credentials.items()}
-        return Account(account.channel, account.name, self.store[account.name], account.options)
-
-    @contextlib.asynccontextmanager
-    async def credentials_lock(self, account: Account) -> AsyncIterator[None]:
-        async with self.lock:
-            yield
-
-    async def reload_account(self, account: Account) -> Account:
-        credentials = self.store.get(account.name, account.credentials)
-        return Account(account.channel, account.name, credentials, account.options)
 
 
 @pytest.fixture
@@ -79,14 +48,14 @@ def account(oa: dict[str, str]) -> Account:
 
 
 @pytest.fixture
-def context(settings: LoaSettings) -> Context:
+def context(settings: LoaSettings) -> FakeContext:
     store = MediaStore(settings)
     store.ensure_buckets()
-    return Context(store)
+    return FakeContext(store)
 
 
 @pytest.fixture
-async def adapter(sandbox_url: str, context: Context) -> AsyncIterator[ZaloAdapter]:
+async def adapter(sandbox_url: str, context: FakeContext) -> AsyncIterator[ZaloAdapter]:
     adapter = ZaloAdapter(
         context,
         ZaloSettings(
@@ -97,7 +66,7 @@ async def adapter(sandbox_url: str, context: Context) -> AsyncIterator[ZaloAdapt
     await adapter.aclose()
 
 
-def _image(context: Context, color: str) -> MediaRef:
+def _image(context: FakeContext, color: str) -> MediaRef:
     data = io.BytesIO()
     Image.new("RGB", (640, 360), color).save(data, "JPEG")
     stored = context.media.put_stream(io.BytesIO(data.getvalue()), "image/jpeg")
@@ -110,7 +79,7 @@ def _image(context: Context, color: str) -> MediaRef:
     )
 
 
-def _content(context: Context, **changes: Any) -> Content:
+def _content(context: FakeContext, **changes: Any) -> Content:
     cover, inline = _image(context, "darkred"), _image(context, "navy")
     base: dict[str, Any] = {
         "id": f"tb-{uuid.uuid4().hex[:10]}",
@@ -138,7 +107,7 @@ def _records(sandbox_url: str, kind: str) -> list[dict[str, Any]]:
 
 
 async def test_article_with_cover_and_body_images_then_update_then_retract(
-    adapter: ZaloAdapter, account: Account, context: Context, sandbox_url: str
+    adapter: ZaloAdapter, account: Account, context: FakeContext, sandbox_url: str
 ) -> None:
     content = _content(context)
     post = await adapter.render(content, content.targets[0], account)
@@ -168,7 +137,7 @@ async def test_article_with_cover_and_body_images_then_update_then_retract(
 
 
 async def test_find_existing_recognises_our_article_and_nothing_else(
-    adapter: ZaloAdapter, account: Account, context: Context
+    adapter: ZaloAdapter, account: Account, context: FakeContext
 ) -> None:
     content = _content(context)
     post = await adapter.render(content, content.targets[0], account)
@@ -180,7 +149,7 @@ async def test_find_existing_recognises_our_article_and_nothing_else(
 
 
 async def test_broadcast_is_sent_once_even_when_publish_is_repeated(
-    adapter: ZaloAdapter, account: Account, context: Context, sandbox_url: str
+    adapter: ZaloAdapter, account: Account, context: FakeContext, sandbox_url: str
 ) -> None:
     content = _content(
         context, targets=[Target(channel="zalo", account="bo-tttt", options={"notify_followers": True})]
@@ -194,7 +163,7 @@ async def test_broadcast_is_sent_once_even_when_publish_is_repeated(
 
 
 async def test_expired_access_token_is_refreshed_once_for_many_concurrent_publishes(
-    sandbox_url: str, oa: dict[str, str], account: Account, context: Context
+    sandbox_url: str, oa: dict[str, str], account: Account, context: FakeContext
 ) -> None:
     """Two workers sharing the OA's credentials store, 40 posts, the token expiring under them."""
     settings = ZaloSettings(
@@ -210,11 +179,11 @@ async def test_expired_access_token_is_refreshed_once_for_many_concurrent_publis
     assert len({r.external_id for r in results}) == 40
     assert emulator.state.apps[oa["app_id"]].refreshes == 1
     assert _records(sandbox_url, "refresh_refused") == []  # no refresh token was ever used twice
-    assert context.store["bo-tttt"]["refresh_token"].reveal() != oa["refresh_token"]
+    assert context.credentials[("zalo", "bo-tttt")]["refresh_token"].reveal() != oa["refresh_token"]
 
 
 async def test_a_refused_refresh_token_needs_a_person_and_says_so(
-    adapter: ZaloAdapter, oa: dict[str, str], sandbox_url: str, context: Context
+    adapter: ZaloAdapter, oa: dict[str, str], sandbox_url: str, context: FakeContext
 ) -> None:
     stale = Account(
         "zalo",
@@ -231,7 +200,7 @@ async def test_a_refused_refresh_token_needs_a_person_and_says_so(
 
 
 async def test_vietnamese_text_arrives_nfc_and_within_zalo_limits(
-    adapter: ZaloAdapter, account: Account, context: Context
+    adapter: ZaloAdapter, account: Account, context: FakeContext
 ) -> None:
     nfd_title = unicodedata.normalize("NFD", "Đường dây nóng " + ALL_VIETNAMESE[:60])
     content = _content(context, title=nfd_title, summary=ALL_VIETNAMESE * 3)
@@ -246,7 +215,7 @@ async def test_vietnamese_text_arrives_nfc_and_within_zalo_limits(
 
 
 async def test_a_unit_name_longer_than_zalo_allows_is_refused_with_the_field(
-    adapter: ZaloAdapter, account: Account, context: Context
+    adapter: ZaloAdapter, account: Account, context: FakeContext
 ) -> None:
     from loa.channels import PermanentError
 
@@ -255,28 +224,17 @@ async def test_a_unit_name_longer_than_zalo_allows_is_refused_with_the_field(
         await adapter.render(content, content.targets[0], account)
 
 
-def _video(context: Context, size: int = 3 * 1024 * 1024 + 17) -> tuple[MediaRef, bytes]:
+def _video(context: FakeContext, size: int = 3 * 1024 * 1024 + 17) -> tuple[MediaRef, bytes]:
     data = b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * (size // 256) + b"\x00" * (size % 256 - 12)
     stored = context.media.put_stream(io.BytesIO(data), "video/mp4")
     ref = MediaRef(key=stored.key, sha256=stored.sha256, content_type="video/mp4", size=stored.size)
     return ref, data
 
 
-class Progress(Context):
-    """Also keeps what the adapter saved as progress, as the job store would."""
-
-    def __init__(self, media: MediaStore) -> None:
-        super().__init__(media)
-        self.saved: list[dict[str, Any]] = []
-
-    async def save_progress(self, post: Any) -> None:
-        self.saved.append(dict(post.progress))
-
-
 async def test_a_video_content_becomes_a_video_article_uploaded_once(
-    sandbox_url: str, account: Account, context: Context
+    sandbox_url: str, account: Account, context: FakeContext
 ) -> None:
-    progress = Progress(context.media)
+    progress = FakeContext(context.media)
     settings = ZaloSettings(
         zalo_openapi_url=f"{sandbox_url}/zalo/openapi", zalo_oauth_url=f"{sandbox_url}/zalo/oauth"
     )
@@ -311,7 +269,7 @@ async def test_a_video_content_becomes_a_video_article_uploaded_once(
 
 
 async def test_a_video_zalo_cannot_take_is_refused_at_render(
-    adapter: ZaloAdapter, account: Account, context: Context
+    adapter: ZaloAdapter, account: Account, context: FakeContext
 ) -> None:
     from loa.channels import LimitError
 
@@ -329,7 +287,7 @@ async def test_a_video_zalo_cannot_take_is_refused_at_render(
         await adapter.render(no_cover, no_cover.targets[0], account)
 
 
-def _noise_png(context: Context, width: int, height: int) -> MediaRef:
+def _noise_png(context: FakeContext, width: int, height: int) -> MediaRef:
     """Random pixels compress badly: a PNG of several MB."""
     data = io.BytesIO()
     Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(
@@ -342,7 +300,7 @@ def _noise_png(context: Context, width: int, height: int) -> MediaRef:
 
 
 async def test_images_over_1_mb_are_re_encoded_to_fit(
-    adapter: ZaloAdapter, account: Account, context: Context
+    adapter: ZaloAdapter, account: Account, context: FakeContext
 ) -> None:
     big = _noise_png(context, 1400, 1000)
     assert big.size > 1024 * 1024

@@ -6,13 +6,15 @@ own topic prefix and job store; the sandbox is reset before each test.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from loa.media import MediaStore
-from loa.settings import LoaSettings
+from loa.settings import REPO_ROOT, LoaSettings
 from services.sandbox.frame import sandbox as sandbox_state
 from tests.e2e.support import ChannelRun
 from tests.integration.youtube.support import TlsSandbox, sandbox_over_tls
@@ -21,6 +23,15 @@ from tests.sandbox_fixtures import sandbox, sandbox_server, sandbox_url
 __all__ = ["sandbox", "sandbox_server", "sandbox_url"]
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where browser tests save their screenshots: a temporary folder, so a test run leaves the
+    repository as it was; ``docs/img`` (shown by the READMEs) with ``LOA_UPDATE_SCREENSHOTS=1``."""
+    if os.environ.get("LOA_UPDATE_SCREENSHOTS") == "1":
+        return REPO_ROOT / "docs" / "img"
+    return tmp_path
 
 
 @pytest.fixture(scope="session")

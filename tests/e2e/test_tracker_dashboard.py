@@ -11,6 +11,7 @@ import contextlib
 import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -25,7 +26,7 @@ from loa.events import (
     utcnow,
 )
 from loa.events import DeliveryState as S
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.settings import LoaSettings
 from tests.integration.tracker.support import (
     TOKENS,
     approved,
@@ -43,7 +44,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not shutil.which("chromium"), reason="apt-get install chromium"),
 ]
-IMG = REPO_ROOT / "docs" / "img"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -184,7 +184,7 @@ async def fake_publisher(settings: LoaSettings, p: AIOKafkaProducer) -> AsyncIte
 
 
 async def test_failed_delivery_retried_from_the_dashboard_becomes_published_live(
-    settings: LoaSettings, sqlite_url: str
+    settings: LoaSettings, sqlite_url: str, screenshots: Path
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
@@ -221,7 +221,7 @@ async def test_failed_delivery_retried_from_the_dashboard_becomes_published_live
             problem = page.locator(f'li.problem[data-delivery="{FAILING}:facebook:bo-thong-tin"]')
             await expect(problem.locator(".badge")).to_have_text("Thất bại")
             await expect(problem.locator(".reason")).to_contain_text("kết nối lại")
-            await page.screenshot(path=str(IMG / "tracker-overview.png"), full_page=True)
+            await page.screenshot(path=str(screenshots / "tracker-overview.png"), full_page=True)
 
             await problem.locator("a.title").click()
             await page.wait_for_url(f"{base}/contents/{FAILING}")
@@ -238,7 +238,7 @@ async def test_failed_delivery_retried_from_the_dashboard_becomes_published_live
             )
             await expect(page.locator(".timeline")).to_contain_text("Yêu cầu thử lại")
             await expect(page.locator("#toast.show")).to_have_count(0, timeout=8_000)
-            await page.screenshot(path=str(IMG / "tracker-content.png"), full_page=True)
+            await page.screenshot(path=str(screenshots / "tracker-content.png"), full_page=True)
 
             # the per-unit report for a date range
             await page.goto(f"{base}/units")

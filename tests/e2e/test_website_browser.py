@@ -1,4 +1,5 @@
-"""The article page in real headless Chromium at phone and desktop widths (screenshots in docs/img)."""
+"""The article page in real headless Chromium at phone and desktop widths (screenshots: see the
+``screenshots`` fixture; ``LOA_UPDATE_SCREENSHOTS=1`` refreshes docs/img)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from loa.media import MediaStore
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.settings import LoaSettings
 from services.website.adapter import WebsiteAdapter
 from services.website.settings import WebsiteSettings
 from tests.website_support import FakeContext, RunningServer, article, make_media, static_account, store_image
@@ -70,13 +71,13 @@ async def _publish(adapter: WebsiteAdapter, media: MediaStore) -> str:
     return result.external_id
 
 
-def test_article_renders_in_chromium_at_390_and_1280(settings: LoaSettings) -> None:
+def test_article_renders_in_chromium_at_390_and_1280(settings: LoaSettings, screenshots: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     media = make_media(settings)
     adapter = WebsiteAdapter(FakeContext(media), WebsiteSettings(**settings.model_dump()))
     path = asyncio.run(_publish(adapter, media))
-    out = REPO_ROOT / "docs" / "img"
+    out = screenshots
     out.mkdir(parents=True, exist_ok=True)
     with RunningServer(adapter.static.bucket) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(

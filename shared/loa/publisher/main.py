@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from loa import logging as loa_logging
 from loa.channels import ChannelAdapter
+from loa.consumer_lag import unread
 from loa.events import Content, Retraction, topics
 from loa.events.parsing import parse_command, parse_content_event
 from loa.kafka import dead_letter, dead_letter_record, describe_validation_error, make_broker
@@ -32,7 +33,6 @@ from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.context import RuntimeContext
 from loa.publisher.dispatcher import Dispatcher
 from loa.publisher.intake import Intake
-from loa.publisher.lag import consumer_lag
 from loa.publisher.metrics import RuntimeMetrics, http_app
 from loa.publisher.relay import OutboxRelay
 from loa.publisher.settings import PublisherSettings
@@ -208,7 +208,7 @@ class Publisher:
         while True:
             try:
                 self.metrics.set_job_counts(await self.store.counts_by_state())
-                lag = await consumer_lag(self._content_subscriber.consumer)
+                lag = await unread(self._content_subscriber.consumer)
                 if lag is not None:
                     self.metrics.consumer_lag.set(lag)
             except Exception:

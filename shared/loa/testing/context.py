@@ -1,9 +1,16 @@
-"""``FakeContext``: the runtime's ``Context`` for adapter tests, in memory (a real MediaStore is optional)."""
+"""``FakeContext``: the runtime's context for adapter tests, in memory (a real MediaStore is optional).
+
+Besides the ``Context`` protocol it has what ``loa.publisher.context.RuntimeContext`` adds for
+adapters that rotate credentials: ``credentials_lock``, ``reload_account``, ``mark_credentials``.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -23,8 +30,13 @@ class FakeContext:
         self.website_base_url = website_base_url
         self.progress: dict[tuple[str, int, str, str], dict[str, Any]] = {}
         """Saved ``post.progress`` by (content id, version, channel, account)."""
+        self.saved: list[dict[str, Any]] = []
+        """Every ``post.progress`` saved, in order."""
         self.credentials: dict[tuple[str, str], dict[str, Secret]] = {}
         """Rotated credentials by (channel, account name)."""
+        self.saves = 0
+        """How many times credentials were saved."""
+        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
     def media(self) -> MediaStore:
@@ -38,8 +50,26 @@ class FakeContext:
     async def save_progress(self, post: Post) -> None:
         key = (post.content_id, post.version, post.channel, post.account)
         self.progress[key] = copy.deepcopy(post.progress)
+        self.saved.append(copy.deepcopy(post.progress))
 
     async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
-        merged = {**account.credentials, **{k: Secret(v) for k, v in credentials.items()}}
+        """Merged into the current credentials, as the account store does."""
+        self.saves += 1
+        return await self.mark_credentials(account, credentials)
+
+    async def mark_credentials(self, account: Account, values: Mapping[str, str]) -> Account:
+        current = self.credentials.get((account.channel, account.name), account.credentials)
+        merged = {**current, **{k: Secret(v) for k, v in values.items()}}
         self.credentials[(account.channel, account.name)] = merged
         return replace(account, credentials=merged)
+
+    @contextlib.asynccontextmanager
+    async def credentials_lock(self, account: Account) -> AsyncIterator[None]:
+        """One rotation at a time per account (in this process; the runtime's lock spans replicas)."""
+        async with self._locks[(account.channel, account.name)]:
+            yield
+
+    async def reload_account(self, account: Account) -> Account:
+        """The account with the credentials saved since (as another replica would have left them)."""
+        saved = self.credentials.get((account.channel, account.name))
+        return account if saved is None else replace(account, credentials=saved)

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from loa.consumer_lag import uncommitted
 from loa.events import DeliveryState as S
 from loa.events import topics, utcnow
 from loa.settings import LoaSettings
-from services.tracker.lag import uncommitted
 from tests.integration.tracker.support import (
     approved,
     auth,

@@ -28,6 +28,7 @@ import json
 import re
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,7 +68,8 @@ class Page:
     token: str
     token_error: tuple[int, int | None, str] | None = None
     """When set, every call with this token answers this OAuthException (code, subcode, message)."""
-    calls: list[float] = field(default_factory=list)
+    calls: deque[float] = field(default_factory=deque)
+    """When this page's calls came (monotonic), the last hour's: the usage headers count them."""
 
 
 @dataclass
@@ -132,9 +134,43 @@ class GraphState:
     videos: dict[str, Video] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(10_000_001))
     records_seen: list[Any] | None = None
+    # Indexes, so that no call scans everything the run has posted (a bench posts tens of thousands):
+    latest: dict[str, GraphPost] = field(default_factory=dict)
+    """Per page id: its newest post (the duplicate check compares with it)."""
+    sessions: dict[str, Video] = field(default_factory=dict)
+    """Resumable upload sessions by ``upload_session_id``."""
+    by_token: dict[str, Page] = field(default_factory=dict)
+    """Pages by their page access token (rebuilt from ``pages`` when a token is not found in it)."""
 
     def next_id(self) -> str:
         return str(next(self.ids))
+
+    def page_by_token(self, token: str) -> Page | None:
+        page = self.by_token.get(token)
+        if page is None or self.pages.get(page.id) is not page or page.token != token:
+            self.by_token = {p.token: p for p in self.pages.values()}
+            page = self.by_token.get(token)
+        return page
+
+    def add_post(self, post: GraphPost) -> None:
+        self.posts[post.id] = post
+        newest = self.latest.get(post.page_id)
+        if newest is None or post.created >= newest.created:
+            self.latest[post.page_id] = post
+
+    def remove_post(self, post_id: str) -> GraphPost | None:
+        post = self.posts.pop(post_id, None)
+        if post is not None and self.latest.get(post.page_id) is post:  # the next newest, if any
+            rest = [p for p in self.posts.values() if p.page_id == post.page_id]
+            if rest:
+                self.latest[post.page_id] = max(rest, key=lambda p: p.created)
+            else:
+                del self.latest[post.page_id]
+        return post
+
+    def add_video(self, video: Video) -> None:
+        self.videos[video.id] = video
+        self.sessions[video.session_id] = video
 
 
 DEFAULT_PAGES = {"100000000000001": ("Cổng Thông tin điện tử (sandbox)", "sandbox-page-token")}
@@ -189,7 +225,8 @@ def usage_headers(page: Page | None) -> dict[str, str]:
     if page is None:
         return {}
     now = time.monotonic()
-    page.calls = [t for t in page.calls if now - t < 3600]
+    while page.calls and now - page.calls[0] >= 3600:
+        page.calls.popleft()
     pct = min(100, len(page.calls) * 100 // HOURLY_CALL_BUDGET)
     app = {"call_count": pct, "total_cputime": max(0, pct - 1), "total_time": pct}
     buc = {page.id: [{"type": "pages", **app, "estimated_time_to_regain_access": 0}]}
@@ -247,7 +284,7 @@ def authorize(st: GraphState, token: str | None, page_id: str) -> Page:
     """The page whose token this is, if it may act on ``page_id``; else Graph's OAuth errors."""
     if not token:
         raise GraphError(104, "An access token is required to request this resource.")
-    page = next((p for p in st.pages.values() if secrets.compare_digest(p.token, token)), None)
+    page = st.page_by_token(token)
     if page is None:
         raise GraphError(190, "Invalid OAuth access token - Cannot parse access token")
     page.calls.append(time.monotonic())
@@ -320,11 +357,9 @@ def check_duplicate(st: GraphState, page: Page, message: str, link: str | None) 
     if not message and not link:
         return
     now = sandbox.now()
-    latest = max(
-        (p for p in st.posts.values() if p.page_id == page.id and now - p.created < DUPLICATE_WINDOW),
-        key=lambda p: p.created,
-        default=None,
-    )
+    latest = st.latest.get(page.id)
+    if latest is not None and now - latest.created >= DUPLICATE_WINDOW:
+        latest = None
     if latest is not None and latest.message == message and latest.link == link:
         raise GraphError(506, "(#506) Duplicate status message", type_="OAuthException")
 
@@ -478,7 +513,7 @@ def create_feed_post(st: GraphState, page: Page, params: dict[str, str]) -> dict
         published=published,
         scheduled_at=when,
     )
-    st.posts[post.id] = post
+    st.add_post(post)
     for pid in photo_ids:
         st.photos[pid].post_id = post.id
     sandbox.record(PLATFORM, "post", {"id": post.id, "page_id": page.id, "kind": post.kind, **_summary(post)})
@@ -557,7 +592,7 @@ async def photos(version: str, page_id: str, request: Request) -> Response:
             scheduled_at=when,
         )
         photo.post_id = post.id
-        st.posts[post.id] = post
+        st.add_post(post)
         sandbox.record(
             PLATFORM, "post", {"id": post.id, "page_id": page.id, "kind": "photo", **_summary(post)}
         )
@@ -593,7 +628,7 @@ def video_start(st: GraphState, page: Page, params: dict[str, str]) -> dict[str,
     if size <= 0:
         raise GraphError(100, "(#100) file_size must be positive")
     video = Video(id=st.next_id(), page_id=page.id, file_size=size, session_id=st.next_id())
-    st.videos[video.id] = video
+    st.add_video(video)
     return {
         "video_id": video.id,
         "upload_session_id": video.session_id,
@@ -604,8 +639,8 @@ def video_start(st: GraphState, page: Page, params: dict[str, str]) -> dict[str,
 
 def session_video(st: GraphState, page: Page, params: dict[str, str]) -> Video:
     sid = params.get("upload_session_id", "")
-    video = next((v for v in st.videos.values() if v.session_id == sid and v.page_id == page.id), None)
-    if video is None:
+    video = st.sessions.get(sid)
+    if video is None or video.page_id != page.id:
         raise GraphError(100, f"(#100) Invalid upload_session_id: {sid}")
     return video
 
@@ -655,7 +690,7 @@ def video_finish(st: GraphState, page: Page, params: dict[str, str]) -> dict[str
         scheduled_at=when,
     )
     video.post_id = post.id
-    st.posts[post.id] = post
+    st.add_post(post)
     sandbox.record(
         PLATFORM,
         "video",
@@ -743,7 +778,7 @@ def object_fields(st: GraphState, obj: GraphPost | Video | Photo, fields: str | 
 def delete_object(st: GraphState, obj: GraphPost | Video | Photo) -> None:
     post = obj if isinstance(obj, GraphPost) else st.posts.get(obj.post_id or "")
     if post is not None:
-        st.posts.pop(post.id, None)
+        st.remove_post(post.id)
         for pid in post.photo_ids:
             st.photos.pop(pid, None)
         if post.video_id:

@@ -71,6 +71,8 @@ class Window:
 class XState:
     users: dict[str, XUser] = field(default_factory=dict)  # by access token
     tweets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    texts: set[tuple[str, str]] = field(default_factory=set)
+    """(author id, text) of every live tweet: the duplicate check without scanning them all."""
     media: dict[str, dict[str, Any]] = field(default_factory=dict)
     windows: dict[tuple[str, str], Window] = field(default_factory=dict)
     # POST /2/tweets: 100 per 15 min per user (emulator default; X's tiers differ)
@@ -170,7 +172,7 @@ async def create_tweet(request: Request) -> Response:
             "Your Tweet text is too long. For more information on how X "
             "counts characters, visit docs.x.com/fundamentals/counting-characters",
         )
-    if any(t["text"] == text and t["author_id"] == user.id for t in state.tweets.values()):
+    if (user.id, text) in state.texts:
         return _problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
     if reply_to is not None and reply_to not in state.tweets:
         return _invalid("reply.in_reply_to_tweet_id", "The replied-to Tweet does not exist.")
@@ -187,6 +189,7 @@ async def create_tweet(request: Request) -> Response:
         "media_ids": media_ids,
     }
     state.tweets[tweet_id] = tweet
+    state.texts.add((user.id, text))
     sandbox.record(PLATFORM, "tweet", dict(tweet, username=user.username))
     return _with_limits(
         request, {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}}, 201
@@ -210,6 +213,7 @@ async def delete_tweet(tweet_id: str, request: Request) -> Response:
     if tweet is None or tweet["author_id"] != user.id:
         return _with_limits(request, {"data": {"deleted": False}})
     del state.tweets[tweet_id]
+    state.texts.discard((user.id, tweet["text"]))
     sandbox.record(PLATFORM, "delete", {"id": tweet_id})
     return _with_limits(request, {"data": {"deleted": True}})
 

@@ -57,6 +57,8 @@ class ZaloState:
     articles: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # create token → job
     videos: dict[str, dict[str, Any]] = field(default_factory=dict)  # upload token → video
+    ready: set[str] = field(default_factory=set)
+    """The ``video_id`` of every processed video (a video article may use it)."""
     messages: list[dict[str, Any]] = field(default_factory=list)
     refresh_delay_ms: tuple[int, int] = (0, 0)
     """OAuth refresh: wait this long before rotating the pair and after (a slow link either way)."""
@@ -158,8 +160,7 @@ def _check_article(body: dict[str, Any]) -> JSONResponse | None:
         if len(value) > limit:
             return error(-201, f"{name} exceeds {limit} characters")
     if body["type"] == "video":  # video_id + avatar (zalo-java-sdk CreateVideoArticle.java)
-        ready = {v["video_id"] for v in state.videos.values() if v["status"] == VIDEO_READY}
-        if body.get("video_id") not in ready:
+        if body.get("video_id") not in state.ready:
             return error(-201, "video_id is invalid or the video is not processed yet")
         if not body.get("avatar"):
             return error(-201, "avatar is required")
@@ -302,6 +303,7 @@ async def video_verify(request: Request) -> Response:
     video["polls"] += 1
     if video["polls"] > sandbox.processing_checks[PLATFORM]:
         video["status"] = VIDEO_READY
+        state.ready.add(video["video_id"])
     ready = video["status"] == VIDEO_READY
     return ok(
         {

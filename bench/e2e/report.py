@@ -48,7 +48,7 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
     }
     at50 = phases.get("r50")
     s["p99_ms_at_50"] = {c: v["p99_ms"] for c, v in at50["per_channel"].items()} if at50 else None
-    services = {n: p for n, p in r["processes"].items() if n not in SHARED}
+    services = {n: p for n, p in r["processes"].items() if n not in NOT_LOA}  # Loa's own
     s["max_service_rss_mb"] = max(p["peak_rss_mb"] for p in services.values())
     s.update(cpu_budget(r))
     slow = r["phases"].get("slow")
@@ -268,7 +268,7 @@ def doc_section(r: dict[str, Any]) -> str:
 
 Machine: {r["machine"]}. Date: {r["date"]}. Load average (1/5/15 min) before the run:
 {", ".join(f"{x:.1f}" for x in r["load_average_before"])}; after: {", ".join(f"{x:.1f}" for x in r["load_average_after"])}
-(the 2 cores were shared with other work during the run).
+(the load after includes the bench's own processes).
 Command: `{r["command"]}` (`make bench` runs it with the defaults: 10, 20, 30, 50, 200 contents/s for 60 s each; a slow-platform and a realistic phase at 10/s follow the first).
 
 What runs: the shared Kafka, MinIO and PostgreSQL; a sandbox process; the tracker (its own
@@ -301,8 +301,8 @@ shared and were not restarted).
 
 
 def write_all(r: dict[str, Any]) -> None:
-    r["machine"] = machine()
-    r["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    r.setdefault("machine", machine())  # kept when a saved run is written again
+    r.setdefault("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     r["summary"] = summarise(r)
     r["table"] = table(r)
     r["figures"] = figures(r)

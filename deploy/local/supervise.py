@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,6 +29,7 @@ PIDFILE = CACHE / "run" / "supervise.pid"
 READY_TIMEOUT = float(os.environ.get("LOA_READY_TIMEOUT", "60"))
 STOP_TIMEOUT = 10.0
 LINE = re.compile(r"^(?P<name>[A-Za-z0-9_-]+):\s*(?P<command>.*?)\s*(?:#\s*ready:\s*(?P<ready>\S+))?\s*$")
+ASSIGNMENT = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>\S*)\s+")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Service:
     name: str
     command: str
     ready: str | None
+    env: dict[str, str] = field(default_factory=dict)
+    """``NAME=value`` words before the command (``exec`` would take them for the program)."""
 
 
 def parse_procfile(text: str) -> list[Service]:
@@ -50,7 +53,11 @@ def parse_procfile(text: str) -> list[Service]:
             raise ValueError(f"Procfile line {number}: expected '<name>: <command>', got {raw!r}")
         if any(s.name == match["name"] for s in services):
             raise ValueError(f"Procfile line {number}: service {match['name']!r} is listed twice")
-        services.append(Service(match["name"], match["command"], match["ready"]))
+        command, env = match["command"], {}
+        while assignment := ASSIGNMENT.match(command):
+            env[assignment["key"]] = assignment["value"]
+            command = command[assignment.end() :]
+        services.append(Service(match["name"], command, match["ready"], env))
     return services
 
 
@@ -101,7 +108,7 @@ class Supervisor:
             "-c",
             f"exec {service.command}",
             cwd=REPO,
-            env=self.environment(),
+            env=self.environment() | service.env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # its own process group: we stop it and its children

@@ -38,6 +38,13 @@ def test_the_project_procfile_lists_the_sandbox() -> None:
     assert "sandbox" in {s.name for s in services}
 
 
+def test_assignments_before_a_command_become_its_environment() -> None:
+    (service,) = parse_procfile("x: MALLOC_ARENA_MAX=2 LOA_X=a=b python -m services.x  # ready: tcp://h:1")
+    assert service.command == "python -m services.x"
+    assert service.env == {"MALLOC_ARENA_MAX": "2", "LOA_X": "a=b"}
+    assert service.ready == "tcp://h:1"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -48,7 +55,8 @@ def test_services_become_ready_and_sigterm_stops_all_of_them(tmp_path: Path) -> 
     port = _free_port()
     procfile = tmp_path / "test.Procfile"
     procfile.write_text(
-        f"web: python -m http.server {port} --bind 127.0.0.1   # ready: http://127.0.0.1:{port}/\n"
+        f"web: MALLOC_ARENA_MAX=2 python -m http.server {port} --bind 127.0.0.1"
+        f"   # ready: http://127.0.0.1:{port}/\n"
         "idle: sleep 300\n"
     )
     supervisor = subprocess.Popen(

@@ -139,6 +139,8 @@ class GraphState:
     """Per page id: its newest post (the duplicate check compares with it)."""
     sessions: dict[str, Video] = field(default_factory=dict)
     """Resumable upload sessions by ``upload_session_id``."""
+    scheduled: dict[str, GraphPost] = field(default_factory=dict)
+    """Unpublished posts with a time: the only ones the clock can change."""
     by_token: dict[str, Page] = field(default_factory=dict)
     """Pages by their page access token (rebuilt from ``pages`` when a token is not found in it)."""
 
@@ -152,14 +154,24 @@ class GraphState:
             page = self.by_token.get(token)
         return page
 
+    def refresh(self, now: datetime) -> None:
+        """Publish the natively scheduled posts whose time has come (lazily, on each call)."""
+        for post in list(self.scheduled.values()):
+            post.refresh(now)
+            if post.published:
+                del self.scheduled[post.id]
+
     def add_post(self, post: GraphPost) -> None:
         self.posts[post.id] = post
+        if not post.published and post.scheduled_at is not None:
+            self.scheduled[post.id] = post
         newest = self.latest.get(post.page_id)
         if newest is None or post.created >= newest.created:
             self.latest[post.page_id] = post
 
     def remove_post(self, post_id: str) -> GraphPost | None:
         post = self.posts.pop(post_id, None)
+        self.scheduled.pop(post_id, None)
         if post is not None and self.latest.get(post.page_id) is post:  # the next newest, if any
             rest = [p for p in self.posts.values() if p.page_id == post.page_id]
             if rest:
@@ -472,8 +484,7 @@ async def _handle(request: Request, page_id: str, action: Any) -> Response:
     try:
         params, form = await params_of(request)
         page = authorize(st, token_of(request, params), page_id)
-        for post in st.posts.values():
-            post.refresh(sandbox.now())
+        st.refresh(sandbox.now())
         result = await action(st, page, params, form)
     except GraphError as e:
         return error_answer(e, page)
@@ -748,8 +759,7 @@ async def graph_object(version: str, object_id: str, request: Request) -> Respon
         obj = st.posts.get(object_id) or st.videos.get(object_id) or st.photos.get(object_id)
         owner = obj.page_id if obj is not None else object_id.partition("_")[0]
         page = authorize(st, token_of(request, params), owner)
-        for post in st.posts.values():
-            post.refresh(sandbox.now())
+        st.refresh(sandbox.now())
         obj = find_object(st, object_id)
         if request.method == "GET":
             return answer(object_fields(st, obj, params.get("fields")), page)
@@ -804,6 +814,7 @@ def edit_object(st: GraphState, obj: GraphPost | Video | Photo, params: dict[str
             raise GraphError(100, "(#100) A published post cannot be rescheduled")
         _, when = scheduling({"published": "false", **params})
         post.scheduled_at = when
+        st.scheduled[post.id] = post
     post.updated = sandbox.now()
     sandbox.record(PLATFORM, "edit", {"id": post.id, "page_id": post.page_id, **_summary(post)})
 
@@ -881,8 +892,7 @@ def page_view(page_id: str | None = None) -> HTMLResponse:
     """Every page's posts (or one page's), newest first, scheduled ones marked."""
     st = state()
     now = sandbox.now()
-    for post in st.posts.values():
-        post.refresh(now)
+    st.refresh(now)
     posts = sorted(
         (p for p in st.posts.values() if page_id is None or p.page_id == page_id),
         key=lambda p: p.created,

@@ -24,8 +24,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.measure import ProcessSampler, phase_figures, sandbox_check, stack_pids
 from bench.e2e.observe import PhaseWatch, TrackerClient
@@ -34,6 +32,7 @@ from bench.e2e.stack import CHANNELS, BenchStack, accounts_needed, channel_limit
 from loa.events import ContentApproved, utcnow
 from loa.media import MediaStore
 from loa.settings import LoaSettings
+from services.sandbox.client import SandboxClient
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -83,22 +82,11 @@ def make_pools(
     return pools, phases
 
 
-def set_latency(sandbox_url: str, platform: str, ms: int) -> None:
-    httpx.post(f"{sandbox_url}/_sandbox/latency", params={"platform": platform, "ms": ms}).raise_for_status()
-
-
-def set_processing(sandbox_url: str, platform: str, checks: int) -> None:
-    """How many status checks answer "still processing" before an upload or article is ready."""
-    httpx.post(
-        f"{sandbox_url}/_sandbox/processing", params={"platform": platform, "checks": checks}
-    ).raise_for_status()
-
-
-def realistic(sandbox_url: str, latency: dict[str, int], on: bool) -> None:
+def realistic(sandbox: SandboxClient, latency: dict[str, int], on: bool) -> None:
     """Platform latency and media processing on (or back to zero) for every platform."""
     for platform, ms in latency.items():
-        set_latency(sandbox_url, platform, ms if on else 0)
-        set_processing(sandbox_url, platform, 1 if on else 0)
+        sandbox.latency(platform, ms if on else 0)
+        sandbox.processing(platform, 1 if on else 0)
 
 
 def phase_plan(
@@ -121,9 +109,8 @@ def picker(pools: dict[str, list[str]], phase: str) -> Any:
     return lambda n: {c: names[n % len(names)] for c, names in mine.items()}
 
 
-def settled(sample: dict[str, Any]) -> bool:
+def settled(tracker: dict[str, int], publishers: dict[str, int]) -> bool:
     """Every lag back to 0: the tracker's on both its topics, each publisher's intake."""
-    tracker, publishers = sample["tracker_lag"], sample["publisher_lag"]
     return (
         len(tracker) == 2
         and len(publishers) == len(CHANNELS)
@@ -138,7 +125,7 @@ async def settle(client: TrackerClient, since: datetime, sent: int, limit: float
     started = time.monotonic()
     while True:
         ended, lags = await asyncio.gather(client.ended(since), client.lags())
-        if ended >= sent and settled({"tracker_lag": lags["tracker"], "publisher_lag": lags["publishers"]}):
+        if ended >= sent and settled(lags["tracker"], lags["publishers"]):
             return time.monotonic() - started
         if time.monotonic() - started >= limit:
             return None
@@ -182,7 +169,7 @@ async def run_phase(
         now = time.monotonic() - started
         if drain_s is None and sample["ended"] >= sent:
             drain_s = now
-        if drain_s is not None and settled(sample):
+        if drain_s is not None and settled(sample["tracker_lag"], sample["publisher_lag"]):
             settled_s = now
             break
         if now >= drain:
@@ -273,6 +260,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["start"] = {"sandbox_s": sandbox_s, "services_first_s": cold, "services_restart_s": warm}
         results["tracker_db"] = args.tracker_db
         sampler = ProcessSampler({**stack.pids(), **stack_pids()}).start()
+        sandbox = SandboxClient(stack.sandbox_url, timeout=30)
         metrics = {n: s.metrics for n, s in stack.services.items() if s.metrics}
         client = TrackerClient(stack.tracker_url, stack.tracker_token, metrics)
         first = 0
@@ -281,9 +269,9 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             slow, real = phase == "slow", phase == "real"
             waited = await settle(client, run_since, first * len(CHANNELS), args.settle) if first else 0.0
             if slow:
-                await asyncio.to_thread(set_latency, stack.sandbox_url, args.slow_platform, args.slow_ms)
+                await asyncio.to_thread(sandbox.latency, args.slow_platform, args.slow_ms)
             if real:
-                await asyncio.to_thread(realistic, stack.sandbox_url, latency, True)
+                await asyncio.to_thread(realistic, sandbox, latency, True)
             print(f"-- phase {phase}: {rate:g} contents/s for {args.seconds:g} s", flush=True)
             cpu_before = sampler.cpu_now()
             ids, lag, (since, until) = await run_phase(
@@ -304,12 +292,13 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             )
             if slow:
                 figures["slow_platform"] = {"platform": args.slow_platform, "ms": args.slow_ms}
-                await asyncio.to_thread(set_latency, stack.sandbox_url, args.slow_platform, 0)
+                await asyncio.to_thread(sandbox.latency, args.slow_platform, 0)
             if real:
                 figures["platform_latency_ms"] = latency
-                await asyncio.to_thread(realistic, stack.sandbox_url, latency, False)
+                await asyncio.to_thread(realistic, sandbox, latency, False)
             results["phases"][phase] = figures
         await client.close()
+        sandbox.close()
         results["processes"] = sampler.stop()
         results["load_average_after"] = list(os.getloadavg())
         stack.stop_services()  # a backlog left by the last phase must not share the cores with the relay

@@ -26,6 +26,7 @@ import yaml
 from cryptography.fernet import Fernet
 
 from loa.settings import REPO_ROOT, LoaSettings
+from services.sandbox.client import SandboxClient
 
 CHANNELS = ("webhook", "facebook", "zalo", "youtube", "x")
 """The channels the bench publishes to: every publisher on main with a sandbox emulator (the website
@@ -300,8 +301,9 @@ class BenchStack:
             ).raise_for_status()
         # The emulator's own per-user X window; the adapter's declared bucket still applies.
         http.post("/x/_limits", params={"limit": BIG_QUOTA, "seconds": 900}).raise_for_status()
-        for platform in CHANNELS:  # zero added latency: media and articles are ready at once
-            http.post("/_sandbox/processing", params={"platform": platform, "checks": 0}).raise_for_status()
+        with SandboxClient(self.sandbox_url) as sandbox:
+            for platform in CHANNELS:  # zero added latency: media and articles are ready at once
+                sandbox.processing(platform, 0)
         for channel, names in self.pools.items():
             entries = [self._account(http, channel, name) for name in names]
             path = self.workdir / f"accounts-{channel}.yaml"

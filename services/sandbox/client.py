@@ -68,6 +68,10 @@ class SandboxClient:
     def latency(self, platform: str, ms: int) -> None:
         self._call("POST", "/latency", params={"platform": platform, "ms": ms})
 
+    def processing(self, platform: str, checks: int) -> None:
+        """Status checks answered "still processing" before an upload or article is ready."""
+        self._call("POST", "/processing", params={"platform": platform, "checks": checks})
+
     def advance_clock(self, seconds: float) -> str:
         now: str = self._call("POST", "/clock/advance", params={"seconds": seconds})["now"]
         return now

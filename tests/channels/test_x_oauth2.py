@@ -14,8 +14,6 @@ from PIL import Image
 
 from loa.channels import Account, AuthError, Secret
 from loa.events import Content, MediaRef, Target
-from loa.media import MediaStore
-from loa.settings import LoaSettings
 from loa.testing.context import FakeContext
 from services.sandbox import x as emulator
 from services.sandbox.frame import sandbox as frame
@@ -23,13 +21,6 @@ from services.x.adapter import XAdapter
 from services.x.settings import XSettings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def context(settings: LoaSettings) -> FakeContext:
-    store = MediaStore(settings)
-    store.ensure_buckets()
-    return FakeContext(store)
 
 
 @pytest.fixture

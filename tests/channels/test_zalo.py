@@ -18,8 +18,6 @@ from PIL import Image
 
 from loa.channels import Account, AuthError, Secret
 from loa.events import Content, MediaRef, Target
-from loa.media import MediaStore
-from loa.settings import LoaSettings
 from loa.testing.context import FakeContext
 from services.sandbox import zalo as emulator
 from services.zalo.adapter import ZaloAdapter
@@ -45,13 +43,6 @@ def oa(sandbox_url: str) -> dict[str, str]:
 def account(oa: dict[str, str]) -> Account:
     creds = {k: Secret(oa[k]) for k in ("app_id", "secret_key", "access_token", "refresh_token")}
     return Account(channel="zalo", name="bo-tttt", credentials=creds)
-
-
-@pytest.fixture
-def context(settings: LoaSettings) -> FakeContext:
-    store = MediaStore(settings)
-    store.ensure_buckets()
-    return FakeContext(store)
 
 
 @pytest.fixture

@@ -50,9 +50,7 @@ class OutboxRelay:
                 except Exception as e:
                     delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
                     failures += 1
-                    log.warning(
-                        "relaying the outbox to Kafka failed (%s); again in %g s", type(e).__name__, delay
-                    )
+                    log.warning("relaying the outbox failed (%s); again in %g s", type(e).__name__, delay)
                     await self._drop_producer()
                     await self._sleep(delay)
                     continue

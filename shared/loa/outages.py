@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import urllib3.exceptions
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from fastapi.responses import JSONResponse
@@ -42,11 +43,43 @@ DATABASE = Outage("database", "database_unavailable", "database unreachable, try
 
 _CAUSES: tuple[tuple[tuple[type[Exception], ...], Outage], ...] = (
     ((urllib3.exceptions.HTTPError, ServerError), OBJECT_STORE),  # what the minio SDK raises
-    ((OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError), DATABASE),
+    (
+        (
+            OperationalError,
+            InterfaceError,
+            DisconnectionError,
+            PoolTimeoutError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.CannotConnectNowError,  # "the database system is starting up"
+        ),
+        DATABASE,
+    ),
     ((KafkaConnectionError, KafkaTimeoutError), KAFKA),
 )
-OUTAGE_TYPES: tuple[type[Exception], ...] = tuple(t for types, _ in _CAUSES for t in types)
+OUTAGE_TYPES: tuple[type[Exception], ...] = (*(t for types, _ in _CAUSES for t in types), OSError)
 """Exception classes that mean an outage (for exception handlers)."""
+
+
+_PACKAGES = {
+    "aiokafka": KAFKA,
+    "urllib3": OBJECT_STORE,
+    "minio": OBJECT_STORE,
+    "sqlalchemy": DATABASE,
+    "asyncpg": DATABASE,
+    "aiosqlite": DATABASE,
+}
+"""Whose code raised a bare ``OSError``: asyncpg's refused connection reaches callers unwrapped."""
+
+
+def _raised_in(exc: BaseException) -> Outage | None:
+    """The outage of the client library deepest in ``exc``'s traceback, if any."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        package = str(tb.tb_frame.f_globals.get("__name__", "")).partition(".")[0]
+        found = _PACKAGES.get(package, found)
+        tb = tb.tb_next
+    return found
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -64,6 +97,9 @@ def classify(exc: BaseException) -> Outage | None:
         for types, outage in _CAUSES:
             if isinstance(link, types):
                 return outage
+    for link in _chain(exc):
+        if isinstance(link, OSError):  # ConnectionError and TimeoutError are OSErrors
+            return _raised_in(link)
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -109,8 +110,17 @@ async def overview_page(
     channels = await queries.overview(t.engine)
     problems = await queries.problems(t.engine)
     recent = await queries.list_contents(t.engine, queries.ContentFilter(q=q), page_size=20)
+    own, publishers = await asyncio.gather(t.readiness.report(), t.publishers.report())
     return _render(
-        request, "overview.html", who, channels=channels, problems=problems, recent=recent.items, q=q or ""
+        request,
+        "overview.html",
+        who,
+        channels=channels,
+        problems=problems,
+        recent=recent.items,
+        q=q or "",
+        dependencies=own["dependencies"],
+        publishers=publishers["dependencies"],
     )
 
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import httpx
 from minio import Minio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,6 +36,12 @@ Probe = Callable[[], Awaitable[None]]
 
 def describe(exc: BaseException) -> str:
     """A short cause a person reads: no repr, no URL, no credentials."""
+    if isinstance(exc, NotReadyError):
+        return str(exc)[:200]
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer within {PROBE_TIMEOUT_SECONDS:g} s"
     if isinstance(exc, TimeoutError):
         return f"no answer within {PROBE_TIMEOUT_SECONDS:g} s"
     if isinstance(exc, ConnectionRefusedError):
@@ -88,6 +95,31 @@ def object_store_probe(client: Minio, bucket: str) -> Probe:
         await asyncio.to_thread(client.bucket_exists, bucket)
 
     return probe
+
+
+def http_probe(url: str) -> Probe:
+    """Another service's ``/readyz``: ready on 200; otherwise the dependencies it names as down."""
+
+    async def probe() -> None:
+        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS) as client:
+            response = await client.get(url)
+        if response.status_code == 200:
+            return
+        try:
+            down = {
+                name: report.get("cause")
+                for name, report in response.json().get("dependencies", {}).items()
+                if not report.get("ok")
+            }
+        except (ValueError, AttributeError):
+            down = {}
+        raise NotReadyError("; ".join(f"{n}: {c}" for n, c in down.items()) or f"HTTP {response.status_code}")
+
+    return probe
+
+
+class NotReadyError(Exception):
+    """A service answered that it is not ready; the message says why."""
 
 
 async def _run(probe: Probe, seconds: float) -> dict[str, Any]:
@@ -148,6 +180,7 @@ __all__ = [
     "Readiness",
     "database_probe",
     "health_routes",
+    "http_probe",
     "kafka_probe",
     "object_store_probe",
 ]

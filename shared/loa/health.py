@@ -172,15 +172,3 @@ def health_routes(readiness: Callable[[], Readiness], prefix: str = "/") -> list
         Route(f"{prefix}readyz", readyz, methods=["GET", "HEAD"]),
         Route(f"{prefix}healthz", readyz, methods=["GET", "HEAD"]),
     ]
-
-
-__all__ = [
-    "PROBE_TIMEOUT_SECONDS",
-    "Probe",
-    "Readiness",
-    "database_probe",
-    "health_routes",
-    "http_probe",
-    "kafka_probe",
-    "object_store_probe",
-]

@@ -66,5 +66,7 @@ async def test_kafka_down_accepts_fast_and_publishes_once_when_back(stack: Stack
                 events = [parse_content_event(r.value) for r in records]
                 assert [type(e) for e in events] == [ContentApproved, ContentRetracted]
                 assert {r.key for r in records} == {b"kafka-vang-1"}
-                assert events[0].payload.title == valid_payload()["title"]
+                approved = events[0]
+                assert isinstance(approved, ContentApproved)
+                assert approved.payload.title == valid_payload()["title"]
                 assert (await client.get("/readyz")).status_code == 200

@@ -45,8 +45,17 @@ def _error(status: int, code: str, message: str, fields: list[dict[str, str]] | 
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    """A dependency outage (PostgreSQL restarting) → 503 + Retry-After; anything else → a JSON 500."""
-    return unexpected_error_response(exc, f"{request.method} {request.url.path}")
+    """A dependency outage (PostgreSQL restarting) → 503 + Retry-After; anything else → a JSON 500.
+
+    A browser asking for a dashboard page gets the 503 as a page that shows the dependencies.
+    """
+    response = unexpected_error_response(exc, f"{request.method} {request.url.path}")
+    wants_page = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(
+        ("/api/", "/metrics", "/static/")
+    )
+    if response.status_code == 503 and wants_page:
+        return await web.unavailable_page(request)
+    return response
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:

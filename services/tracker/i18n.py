@@ -79,6 +79,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "dep_object_store": ("Kho tệp (MinIO)", "Object store (MinIO)"),
     "ready": ("Sẵn sàng", "Ready"),
     "unavailable": ("Không sẵn sàng", "Unavailable"),
+    "unavailable_heading": ("Bảng theo dõi tạm thời gián đoạn", "The tracker is briefly unavailable"),
+    "unavailable_message": (
+        "Một thành phần hạ tầng không trả lời. Trang sẽ hoạt động lại khi thành phần đó sẵn sàng; "
+        "xin thử lại sau ít phút.",
+        "A part of the infrastructure does not answer. The page works again once it is back; "
+        "try again in a few minutes.",
+    ),
 }
 
 STATES: dict[str, tuple[str, str]] = {

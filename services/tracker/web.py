@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from loa.events import DEFAULT_TIMEZONE
+from loa.outages import RETRY_AFTER_SECONDS
 from services.tracker import queries
 from services.tracker.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator, Principal, requires
 from services.tracker.context import Tracker
@@ -122,6 +123,15 @@ async def overview_page(
         dependencies=own["dependencies"],
         publishers=publishers["dependencies"],
     )
+
+
+async def unavailable_page(request: Request) -> HTMLResponse:
+    """The 503 page a browser gets while a dependency is down, with each dependency's state."""
+    report = await _tracker(request).readiness.report()
+    response = _render(request, "unavailable.html", None, dependencies=report["dependencies"])
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @router.get("/contents/{content_id}", response_class=HTMLResponse)

@@ -52,6 +52,11 @@ async def test_database_then_kafka_down(settings: LoaSettings, tmp_path: Path) -
             assert ready.json()["dependencies"]["kafka"]["ok"] is True
             assert (await client.get("/healthz")).status_code == 503
             assert (await client.get("/livez")).status_code == 200
+            browser = {**auth("viewer"), "Accept": "text/html"}
+            page_down = await client.get("/", headers=browser)
+            assert page_down.status_code == 503
+            assert "Bảng theo dõi tạm thời gián đoạn" in page_down.text
+            assert row(page_down.text, "data-dependency", "database").startswith("bad: ✗ Cơ sở dữ liệu")
             ps.start("postgres")
             assert (await client.get("/readyz")).status_code == 200
 

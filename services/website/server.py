@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from loa.health import Readiness, health_routes, object_store_probe
+from loa.logging import configure
 from loa.media import MediaStore
 from loa.outages import RETRY_AFTER_SECONDS, classify
 from services.website.settings import WebsiteSettings
@@ -200,6 +201,7 @@ def serve_in_background(settings: WebsiteSettings) -> threading.Thread:
 
 def main() -> None:
     settings = WebsiteSettings()
+    configure(settings.log_level)
     uvicorn.run(
         app_from_settings(settings),
         host=settings.website_server_host,

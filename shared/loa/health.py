@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaConnectionError
 from minio import Minio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -40,6 +42,8 @@ def describe(exc: BaseException) -> str:
         return str(exc)[:200]
     if isinstance(exc, httpx.ConnectError):
         return "connection refused"
+    if isinstance(exc, KafkaConnectionError):
+        return "no broker reachable"
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {PROBE_TIMEOUT_SECONDS:g} s"
     if isinstance(exc, TimeoutError):
@@ -54,28 +58,20 @@ def describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _hosts(bootstrap: str) -> list[tuple[str, int]]:
-    hosts = []
-    for item in bootstrap.split(","):
-        host, _, port = item.strip().rpartition(":")
-        hosts.append((host.strip("[]") or "127.0.0.1", int(port or 9092)))
-    return hosts
-
-
 def kafka_probe(bootstrap: str) -> Probe:
-    """A TCP connection to one of the bootstrap brokers (cheap; a stopped broker refuses it)."""
+    """A metadata request to the bootstrap brokers: a broker that is stopped, or listening but hung,
+    fails it (a bare TCP connection would pass the second)."""
 
     async def probe() -> None:
-        last: BaseException | None = None
-        for host, port in _hosts(bootstrap):
-            try:
-                _, writer = await asyncio.open_connection(host, port)
-            except OSError as e:
-                last = e
-                continue
-            writer.close()
-            return
-        raise last or ConnectionError("no bootstrap server")
+        client = AIOKafkaClient(
+            bootstrap_servers=bootstrap,
+            request_timeout_ms=int(PROBE_TIMEOUT_SECONDS * 1000),
+            client_id="loa-readiness",
+        )
+        try:
+            await client.bootstrap()
+        finally:
+            await client.close()
 
     return probe
 

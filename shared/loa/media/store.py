@@ -37,7 +37,7 @@ SPOOL_MAX = 8 * 1024 * 1024
 
 
 CONNECT_TIMEOUT_SECONDS = 3.0
-READ_TIMEOUT_SECONDS = 120.0
+READ_TIMEOUT_SECONDS = 30.0
 """Per socket read (a large part being stored), not per transfer."""
 RETRIES = 2
 """minio's default (5 retries, 0.2 s backoff, 5-minute timeouts; minio/api.py ``Minio.__init__``)

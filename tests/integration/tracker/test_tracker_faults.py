@@ -63,7 +63,7 @@ async def test_database_then_kafka_down(settings: LoaSettings, tmp_path: Path) -
             ps.stop("kafka")
             ready = await client.get("/readyz")
             assert ready.status_code == 503
-            assert ready.json()["dependencies"]["kafka"] == {"ok": False, "cause": "connection refused"}
+            assert ready.json()["dependencies"]["kafka"] == {"ok": False, "cause": "no broker reachable"}
             page = (await client.get("/", headers=auth("viewer"))).text
             assert row(page, "data-dependency", "kafka").startswith("bad: ✗ Kafka")
             ps.start("kafka")

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from loa.events import utcnow
 from services.ingest.db import IngestDb, OutboxRow
@@ -29,6 +30,8 @@ BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
 IDLE_POLL_SECONDS = 5.0
 """Rows committed by another replica are seen at least this often."""
 REQUEST_TIMEOUT_MS = 10_000
+RELAY_LOCK = int.from_bytes(hashlib.sha256(b"loa-ingest-outbox").digest()[:8], "big", signed=True)
+"""The PostgreSQL advisory lock key of the ingest's relay (one relay at a time across replicas)."""
 
 
 class OutboxRelay:
@@ -71,8 +74,17 @@ class OutboxRelay:
         return int(count or 0)
 
     async def relay_once(self) -> int:
-        """Send the oldest unsent rows in order, then mark them sent; returns how many."""
-        async with self.db.sessions() as session:
+        """Send the oldest unsent rows in order, then mark them sent; returns how many.
+
+        One transaction from the read to the mark; on PostgreSQL it first takes a transaction-level
+        advisory lock, so replicas relay one at a time and never send the same rows twice. (On
+        SQLite, pysqlite emits BEGIN only at the first write, so the read holds no lock while Kafka
+        is slow: requests keep committing. See SQLAlchemy's SQLite dialect docs, "Serializable
+        isolation / Savepoints / Transactional DDL".)
+        """
+        async with self.db.sessions() as session, session.begin():
+            if self.db.engine.dialect.name == "postgresql":
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RELAY_LOCK})
             rows = (
                 await session.execute(
                     select(OutboxRow.id, OutboxRow.topic, OutboxRow.key, OutboxRow.payload)
@@ -81,17 +93,16 @@ class OutboxRelay:
                     .limit(BATCH)
                 )
             ).all()
-        if not rows:
-            return 0
-        producer = await self._started_producer()
-        headers = [("content-type", b"application/json")]
-        acks = [
-            await producer.send(r.topic, value=r.payload.encode(), key=r.key.encode(), headers=headers)
-            for r in rows
-        ]
-        await asyncio.gather(*acks)
-        ids = [r.id for r in rows]
-        async with self.db.sessions() as session, session.begin():
+            if not rows:
+                return 0
+            producer = await self._started_producer()
+            headers = [("content-type", b"application/json")]
+            acks = [
+                await producer.send(r.topic, value=r.payload.encode(), key=r.key.encode(), headers=headers)
+                for r in rows
+            ]
+            await asyncio.gather(*acks)
+            ids = [r.id for r in rows]
             await session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(sent_at=utcnow()))
         log.info("relayed %d event(s) to Kafka", len(rows))
         return len(rows)

@@ -23,6 +23,8 @@ from services.tracker.settings import Role
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 LANG_COOKIE = "loa_lang"
 SESSION_MAX_AGE = 12 * 3600
+SYSTEM_MAX_AGE_S = 5.0
+"""The overview re-renders on every live change; its health card probes at most this often."""
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(requires(Role.VIEWER))]
 
@@ -111,7 +113,9 @@ async def overview_page(
     channels = await queries.overview(t.engine)
     problems = await queries.problems(t.engine)
     recent = await queries.list_contents(t.engine, queries.ContentFilter(q=q), page_size=20)
-    own, publishers = await asyncio.gather(t.readiness.report(), t.publishers.report())
+    own, publishers = await asyncio.gather(
+        t.readiness.recent(SYSTEM_MAX_AGE_S), t.publishers.recent(SYSTEM_MAX_AGE_S)
+    )
     return _render(
         request,
         "overview.html",

@@ -134,6 +134,12 @@ class Readiness:
         self.timeout = timeout
         self.last: dict[str, Any] | None = None
 
+    async def recent(self, max_age: float) -> dict[str, Any]:
+        """The last report if younger than ``max_age`` seconds, else a fresh one (for dashboards)."""
+        if self.last is not None and time.time() - self.last["checked_at"] < max_age:
+            return self.last
+        return await self.report()
+
     async def report(self) -> dict[str, Any]:
         names = list(self.probes)
         results = await asyncio.gather(*(_run(self.probes[n], self.timeout) for n in names))

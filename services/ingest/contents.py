@@ -1,8 +1,9 @@
-"""``POST /api/v1/contents`` and ``/{id}/retract``: validate, check media, produce one event.
+"""``POST /api/v1/contents`` and ``/{id}/retract``: validate, check media, accept one event durably.
 
-The event is produced (acks=all) inside the database transaction that records the version, and
-the transaction commits only once the broker has the event: a refused or failed request leaves
-no event behind, and an answered one has its event on ``loa.content.v1``.
+The event is written to the ingest's outbox in the transaction that records the version (and the
+Idempotency-Key answer), so a request is either accepted whole before any waiting or not at all;
+the relay (``relay.py``) then produces it to ``loa.content.v1``. The answer (202, status
+``queued``) never waits for Kafka, so it comes within moments whether Kafka is up or not.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,8 +33,9 @@ from loa.events.content import ContentId, PlainText
 from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
 from services.ingest.auth import Client, TokenBook, authenticate
-from services.ingest.db import ContentRecord, IdempotentAnswer, IngestDb
+from services.ingest.db import ContentRecord, IdempotentAnswer, IngestDb, OutboxRow
 from services.ingest.errors import ApiError, field_errors, validation_error
+from services.ingest.relay import OutboxRelay
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ async def _check_media(content: Content, store: MediaStore) -> Content:
 
 
 def router(
-    settings: IngestSettings, store: MediaStore, tokens: TokenBook, db: IngestDb, broker: KafkaBroker
+    settings: IngestSettings, store: MediaStore, tokens: TokenBook, db: IngestDb, relay: OutboxRelay
 ) -> APIRouter:
     api = APIRouter()
     topic = settings.topic(topics.CONTENT)
@@ -258,10 +259,12 @@ def router(
                 "type": event.type,
                 "event_id": str(event.event_id),
                 "canonical_url": str(event.payload.canonical_url),
+                "status": QUEUED,
                 "status_url": f"{tracker}/api/v1/contents/{content.id}",
             }
+            _enqueue(session, topic, content.id, event.model_dump_json())
             idempotency.remember(session, 202, body)
-            await _produce(broker, topic, content.id, event.model_dump_json().encode())
+        relay.wake.set()
         log.info(
             "accepted %s v%d from %s",
             event.type,
@@ -304,10 +307,12 @@ def router(
                 "version": record.version,
                 "type": event.type,
                 "event_id": str(event.event_id),
+                "status": QUEUED,
                 "status_url": f"{tracker}/api/v1/contents/{content_id}",
             }
+            _enqueue(session, topic, content_id, event.model_dump_json())
             idempotency.remember(session, 202, body)
-            await _produce(broker, topic, content_id, event.model_dump_json().encode())
+        relay.wake.set()
         log.info("retracted by %s", client.name, extra={"content_id": content_id})
         return JSONResponse(body, status_code=202)
 
@@ -335,14 +340,10 @@ def _check_version(record: ContentRecord, content: Content) -> None:
         )
 
 
-async def _produce(broker: KafkaBroker, topic: str, key: str, value: bytes) -> None:
-    """Send and wait for acks=all; on failure the caller's transaction rolls back."""
-    try:
-        await broker.publish(
-            value, topic=topic, key=key.encode(), headers={"content-type": "application/json"}
-        )
-    except Exception as e:
-        log.exception("producing to %s failed", topic, extra={"content_id": key})
-        raise ApiError(
-            503, "broker_unavailable", "the event could not be produced; nothing was recorded"
-        ) from e
+QUEUED = "queued"
+"""Accepted and stored with the request; the relay puts it on ``loa.content.v1`` once Kafka answers."""
+
+
+def _enqueue(session: AsyncSession, topic: str, key: str, payload: str) -> None:
+    """The event, in the caller's transaction: committed with the request's other rows or not at all."""
+    session.add(OutboxRow(topic=topic, key=key, payload=payload))

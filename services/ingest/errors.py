@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from loa.outages import OUTAGE_TYPES, error_body, error_response, unexpected_error_response
+
 
 class ApiError(Exception):
     """An error answer: HTTP status, a stable code, a message and the fields at fault."""
@@ -30,10 +32,10 @@ class ApiError(Exception):
         self.headers = headers
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+        return error_body(self.code, self.message, self.fields)
 
     def response(self) -> JSONResponse:
-        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+        return error_response(self.status, self.code, self.message, self.fields, self.headers)
 
 
 def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
@@ -79,6 +81,14 @@ def install(app: FastAPI) -> None:
             {"field": ".".join(str(p) for p in e["loc"]), "reason": str(e["msg"])[:500]} for e in exc.errors()
         ]
         return ApiError(422, "validation_error", "invalid request", fields).response()
+
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """A dependency outage → 503 + Retry-After; anything else → a JSON 500 (details in the log)."""
+        return unexpected_error_response(exc, f"{request.method} {request.url.path}")
+
+    for outage_type in OUTAGE_TYPES:
+        app.add_exception_handler(outage_type, _unexpected)
+    app.add_exception_handler(Exception, _unexpected)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

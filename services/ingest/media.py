@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from loa.media import IntegrityError, MediaStore, StoredObject
+from loa.outages import OBJECT_STORE, RETRY_AFTER_SECONDS
 from services.ingest.auth import TokenBook, authenticate
 from services.ingest.errors import ApiError
 from services.ingest.pipe import BodyTooLargeError, Pipe, ReaderGoneError, feed
@@ -147,5 +148,6 @@ async def _stream_to_store(
             422, "sha256_mismatch", str(e), [{"field": SHA256_HEADER, "reason": "the bytes do not match"}]
         ) from None
     except Exception as e:
-        log.exception("media upload to the store failed")
-        raise ApiError(503, "storage_unavailable", "the media store did not take the upload") from e
+        log.warning("media upload to the store failed", exc_info=True)
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        raise ApiError(503, OBJECT_STORE.code, OBJECT_STORE.message, headers=retry) from e

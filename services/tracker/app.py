@@ -14,11 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from loa.consumer_lag import uncommitted
+from loa.health import Readiness, database_probe, health_routes, http_probe, kafka_probe
 from loa.kafka import make_broker
+from loa.outages import OUTAGE_TYPES, error_response, unexpected_error_response
 from services.tracker import api, consumer, queries, web
 from services.tracker.alerts import AlertSender
 from services.tracker.auth import Authenticator
@@ -40,8 +41,21 @@ ERROR_CODES = {
 
 
 def _error(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "fields": fields or []}}
-    return JSONResponse(body, status_code=status)
+    return error_response(status, code, message, fields)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """A dependency outage (PostgreSQL restarting) → 503 + Retry-After; anything else → a JSON 500.
+
+    A browser asking for a dashboard page gets the 503 as a page that shows the dependencies.
+    """
+    response = unexpected_error_response(exc, f"{request.method} {request.url.path}")
+    wants_page = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(
+        ("/api/", "/metrics", "/static/")
+    )
+    if response.status_code == 503 and wants_page:
+        return await web.unavailable_page(request)
+    return response
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:
@@ -72,6 +86,12 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
         # per-batch "Received/Processed" lines go to debug: the consumer logs what matters itself
         broker = make_broker(settings, client_id="loa-tracker", log_level=logging.DEBUG)
         tracker = Tracker(settings, engine, broker, Changes(), TrackerMetrics())
+        tracker.readiness = Readiness(
+            {"kafka": kafka_probe(settings.kafka_bootstrap), "database": database_probe(engine)}
+        )
+        tracker.publishers = Readiness(
+            {channel: http_probe(str(url)) for channel, url in settings.tracker_publisher_health.items()}
+        )
         if settings.tracker_consume:
             tracker.subscribers = consumer.register(
                 broker, settings, engine, tracker.changes, tracker.metrics, hooks
@@ -106,15 +126,10 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.get("/healthz", tags=["ops"], summary="Ready: the database answers and Kafka is connected")
-    async def healthz(request: Request) -> JSONResponse:
-        tracker: Tracker = request.app.state.tracker
-        try:
-            async with tracker.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception as e:
-            return _error(503, "unavailable", f"database: {type(e).__name__}")
-        return JSONResponse({"status": "ok", "consuming": settings.tracker_consume})
+    app.router.routes.extend(health_routes(lambda: app.state.tracker.readiness))
+    for outage_type in OUTAGE_TYPES:
+        app.add_exception_handler(outage_type, _unexpected)
+    app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response)
     async def metrics(request: Request) -> Response:

@@ -8,6 +8,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loa.health import Readiness
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.settings import TrackerSettings
@@ -20,5 +21,9 @@ class Tracker:
     broker: KafkaBroker
     changes: Changes
     metrics: TrackerMetrics
+    readiness: Readiness = field(default_factory=lambda: Readiness({}))
+    """The tracker's own dependencies (``/readyz``)."""
+    publishers: Readiness = field(default_factory=lambda: Readiness({}))
+    """Each publisher's ``/readyz`` (``LOA_TRACKER_PUBLISHER_HEALTH``), shown on the dashboard."""
     subscribers: dict[str, Any] = field(default_factory=dict)
     """The Kafka subscribers by topic (unprefixed); empty when the tracker does not consume."""

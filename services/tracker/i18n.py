@@ -71,6 +71,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "export_csv": ("Xuất CSV", "Export CSV"),
     "no_data": ("Chưa có dữ liệu.", "No data yet."),
     "unknown": ("(chưa rõ)", "(unknown)"),
+    "system": ("Tình trạng hệ thống", "System health"),
+    "dependencies": ("Hạ tầng của bộ theo dõi", "The tracker's infrastructure"),
+    "publishers": ("Bộ phát hành từng kênh", "Channel publishers"),
+    "dep_kafka": ("Kafka (hàng đợi sự kiện)", "Kafka (event log)"),
+    "dep_database": ("Cơ sở dữ liệu", "Database"),
+    "dep_object_store": ("Kho tệp (MinIO)", "Object store (MinIO)"),
+    "ready": ("Sẵn sàng", "Ready"),
+    "unavailable": ("Không sẵn sàng", "Unavailable"),
+    "unavailable_heading": ("Bảng theo dõi tạm thời gián đoạn", "The tracker is briefly unavailable"),
+    "unavailable_message": (
+        "Một thành phần hạ tầng không trả lời. Trang sẽ hoạt động lại khi thành phần đó sẵn sàng; "
+        "xin thử lại sau ít phút.",
+        "A part of the infrastructure does not answer. The page works again once it is back; "
+        "try again in a few minutes.",
+    ),
 }
 
 STATES: dict[str, tuple[str, str]] = {

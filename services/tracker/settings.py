@@ -11,6 +11,7 @@ import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from loa.events import DeliveryState
+from loa.publisher.settings import DEFAULT_METRICS_PORTS
 from loa.settings import LoaSettings
 
 
@@ -67,8 +68,15 @@ class TrackerSettings(LoaSettings):
     tracker_on_time_s: Annotated[float, Field(gt=0)] = 60.0
     tracker_cookie_secure: bool = False
     tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
+    tracker_publisher_health: dict[str, AnyHttpUrl] = Field(
+        default_factory=lambda: {
+            channel: AnyHttpUrl(f"http://127.0.0.1:{port}/readyz")
+            for channel, port in DEFAULT_METRICS_PORTS.items()
+        },
+        description='JSON {"facebook": "http://127.0.0.1:9102/readyz"}: publishers shown on the dashboard',
+    )
 
-    @field_validator("tracker_tokens", mode="before")
+    @field_validator("tracker_tokens", "tracker_publisher_health", mode="before")
     @classmethod
     def _tokens_from_json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value

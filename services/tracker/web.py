@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from loa.events import DEFAULT_TIMEZONE
+from loa.outages import RETRY_AFTER_SECONDS
 from services.tracker import queries
 from services.tracker.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator, Principal, requires
 from services.tracker.context import Tracker
@@ -21,6 +23,8 @@ from services.tracker.settings import Role
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 LANG_COOKIE = "loa_lang"
 SESSION_MAX_AGE = 12 * 3600
+SYSTEM_MAX_AGE_S = 5.0
+"""The overview re-renders on every live change; its health card probes at most this often."""
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(requires(Role.VIEWER))]
 
@@ -109,9 +113,29 @@ async def overview_page(
     channels = await queries.overview(t.engine)
     problems = await queries.problems(t.engine)
     recent = await queries.list_contents(t.engine, queries.ContentFilter(q=q), page_size=20)
-    return _render(
-        request, "overview.html", who, channels=channels, problems=problems, recent=recent.items, q=q or ""
+    own, publishers = await asyncio.gather(
+        t.readiness.recent(SYSTEM_MAX_AGE_S), t.publishers.recent(SYSTEM_MAX_AGE_S)
     )
+    return _render(
+        request,
+        "overview.html",
+        who,
+        channels=channels,
+        problems=problems,
+        recent=recent.items,
+        q=q or "",
+        dependencies=own["dependencies"],
+        publishers=publishers["dependencies"],
+    )
+
+
+async def unavailable_page(request: Request) -> HTMLResponse:
+    """The 503 page a browser gets while a dependency is down, with each dependency's state."""
+    report = await _tracker(request).readiness.report()
+    response = _render(request, "unavailable.html", None, dependencies=report["dependencies"])
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @router.get("/contents/{content_id}", response_class=HTMLResponse)

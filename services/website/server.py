@@ -15,16 +15,19 @@ import threading
 from collections.abc import AsyncIterator
 
 import uvicorn
-from minio.error import S3Error
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from loa.health import Readiness, health_routes, object_store_probe
+from loa.logging import configure
 from loa.media import MediaStore
+from loa.outages import RETRY_AFTER_SECONDS, classify
 from services.website.settings import WebsiteSettings
 from services.website.site.bucket import ObjectInfo, SiteBucket
 from services.website.site.entries import INTERNAL_PREFIXES, WITHDRAWN
+from services.website.site.render import SiteInfo, render_status
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _FALLBACK = {
     404: b"<!doctype html><title>404</title><h1>404</h1>",
     410: b"<!doctype html><title>410</title><h1>410</h1>",
+    503: "<!doctype html><meta charset=utf-8><title>503</title><h1>Trang tạm thời gián đoạn</h1>".encode(),
 }
 
 
@@ -83,7 +87,10 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
-def build_app(bucket: SiteBucket) -> Starlette:
+def build_app(bucket: SiteBucket, unavailable_page: bytes = _FALLBACK[503]) -> Starlette:
+    """The server; ``unavailable_page`` is the 503 page shown while the object store is down."""
+    readiness = Readiness({"object_store": object_store_probe(bucket.client, bucket.bucket)})
+
     async def stat(key: str) -> ObjectInfo | None:
         return await asyncio.to_thread(bucket.stat, key)
 
@@ -101,14 +108,22 @@ def build_app(bucket: SiteBucket) -> Starlette:
             response.close()
             response.release_conn()
 
-    async def health(request: Request) -> Response:
-        try:
-            await asyncio.to_thread(bucket.client.bucket_exists, bucket.bucket)
-        except (S3Error, OSError) as e:
-            return PlainTextResponse(f"bucket unreachable: {type(e).__name__}", 503)
-        return PlainTextResponse("ok")
-
     async def serve(request: Request) -> Response:
+        try:
+            return await serve_object(request)
+        except Exception as e:
+            if classify(e) is None:
+                raise
+            log.warning("object store unreachable while serving %s", request.url.path, exc_info=True)
+            headers = {
+                **SECURITY_HEADERS,
+                "Cache-Control": "no-store",
+                "Retry-After": str(RETRY_AFTER_SECONDS),
+            }
+            body = b"" if request.method == "HEAD" else unavailable_page
+            return Response(body, 503, headers, media_type="text/html; charset=utf-8")
+
+    async def serve_object(request: Request) -> Response:
         head = request.method == "HEAD"
         path: str = request.scope["path"]
         key = key_of(path)
@@ -152,7 +167,7 @@ def build_app(bucket: SiteBucket) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/_healthz", health, methods=["GET"]),
+            *health_routes(lambda: readiness, prefix="/_"),
             Route("/{path:path}", serve, methods=["GET", "HEAD"]),
         ]
     )
@@ -161,7 +176,12 @@ def build_app(bucket: SiteBucket) -> Starlette:
 def app_from_settings(settings: WebsiteSettings) -> Starlette:
     media = MediaStore(settings)
     media.ensure_buckets()
-    return build_app(SiteBucket(media.client, media.website_bucket))
+    site = SiteInfo(
+        settings.website_site_name,
+        settings.website_site_description,
+        str(settings.website_base_url).rstrip("/"),
+    )
+    return build_app(SiteBucket(media.client, media.website_bucket), render_status(site, 503))
 
 
 def serve_in_background(settings: WebsiteSettings) -> threading.Thread:
@@ -181,6 +201,7 @@ def serve_in_background(settings: WebsiteSettings) -> threading.Thread:
 
 def main() -> None:
     settings = WebsiteSettings()
+    configure(settings.log_level)
     uvicorn.run(
         app_from_settings(settings),
         host=settings.website_server_host,

@@ -204,6 +204,10 @@ def render_status(site: SiteInfo, code: int) -> bytes:
             "Bài viết đã được gỡ bỏ",
             "Bài viết này đã được cơ quan chủ quản gỡ bỏ và không còn được cung cấp.",
         ),
+        503: (
+            "Trang tạm thời gián đoạn",
+            "Hệ thống lưu trữ của trang đang tạm gián đoạn. Xin vui lòng quay lại sau ít phút.",
+        ),
     }
     heading, message = texts[code]
     return render("status.html", site, code=code, heading=heading, message=message)

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import io
 import json
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any, Protocol
 
+import certifi
+import urllib3
 from minio import Minio
 from minio.commonconfig import CopySource
 from minio.datatypes import Part
@@ -31,6 +34,25 @@ PART_SIZE = 16 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
 SPOOL_MAX = 8 * 1024 * 1024
 """A rendition's source is spooled to disk above this size (Pillow needs a seekable file)."""
+
+
+CONNECT_TIMEOUT_SECONDS = 3.0
+READ_TIMEOUT_SECONDS = 30.0
+"""Per socket read (a large part being stored), not per transfer."""
+RETRIES = 2
+"""minio's default (5 retries, 0.2 s backoff, 5-minute timeouts; minio/api.py ``Minio.__init__``)
+kept a request failing for 6 s while MinIO was down; 2 fail in well under a second."""
+
+
+def bounded_http_client(secure: bool) -> urllib3.PoolManager:
+    """minio's own pool settings with short connect timeouts and few retries."""
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=READ_TIMEOUT_SECONDS),
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED" if secure else "CERT_NONE",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=urllib3.Retry(total=RETRIES, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )
 
 
 class IntegrityError(ValueError):
@@ -140,6 +162,7 @@ class MediaStore:
             access_key=settings.s3_access_key.get_secret_value(),
             secret_key=settings.s3_secret_key.get_secret_value(),
             secure=settings.s3_secure,
+            http_client=bounded_http_client(settings.s3_secure),
         )
 
     def ensure_buckets(self) -> None:

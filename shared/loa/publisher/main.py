@@ -1,8 +1,9 @@
 """Run one channel's publisher: ``run(AdapterClass, settings)`` or ``loa-publisher <channel>``.
 
 One process holds: the Kafka intake (content events and ops commands), the dispatcher, the
-outbox relay and a small HTTP server for ``/healthz`` and ``/metrics``. SIGTERM/SIGINT stop
-intake first, let in-flight platform calls finish (or release them), then drain the outbox.
+outbox relay and a small HTTP server for ``/livez``, ``/readyz`` (alias ``/healthz``) and
+``/metrics``. SIGTERM/SIGINT stop intake first, let in-flight platform calls finish (or release
+them), then drain the outbox.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from loa.channels import ChannelAdapter
 from loa.consumer_lag import unread
 from loa.events import Content, Retraction, topics
 from loa.events.parsing import parse_command, parse_content_event
+from loa.health import NotReadyError, Probe, Readiness, database_probe, kafka_probe, object_store_probe
 from loa.kafka import dead_letter, dead_letter_record, describe_validation_error, make_broker
 from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.context import RuntimeContext
@@ -185,7 +187,7 @@ class Publisher:
 
     async def _start_http(self) -> None:
         config = uvicorn.Config(
-            http_app(self.metrics, self.health),
+            http_app(self.metrics, self.readiness()),
             host=self.settings.publisher_host,
             port=self.settings.metrics_port(self.channel),
             log_config=None,
@@ -198,11 +200,22 @@ class Publisher:
             await asyncio.sleep(0.01)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
 
-    async def health(self) -> dict[str, object]:
-        stalled = time.monotonic() - self.dispatcher.last_tick > max(
-            30.0, self.settings.publisher_poll_seconds * 10
-        )
-        return {"ok": not stalled, "channel": self.channel, "dispatcher": "stalled" if stalled else "running"}
+    def readiness(self) -> Readiness:
+        """Kafka, the job store, the object store (channels that carry media) and the dispatcher."""
+        probes: dict[str, Probe] = {
+            "kafka": kafka_probe(self.settings.kafka_bootstrap),
+            "database": database_probe(self.engine),
+        }
+        if self.adapter.limits.media_types:
+            media = self.context.media
+            probes["object_store"] = object_store_probe(media.client, media.bucket)
+        probes["dispatcher"] = self._dispatcher_probe
+        return Readiness(probes)
+
+    async def _dispatcher_probe(self) -> None:
+        idle = time.monotonic() - self.dispatcher.last_tick
+        if idle > max(30.0, self.settings.publisher_poll_seconds * 10):
+            raise NotReadyError(f"stalled for {idle:.0f} s")
 
     async def _gauges(self) -> None:
         while True:

@@ -1,17 +1,16 @@
-"""Prometheus metrics of one publisher, and its ``/healthz`` + ``/metrics`` HTTP app."""
+"""Prometheus metrics of one publisher, and its health (``/livez``, ``/readyz``) + ``/metrics`` HTTP app."""
 
 from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from loa.events import DeliveryState
+from loa.health import Readiness, health_routes
 
 
 class RuntimeMetrics:
@@ -52,12 +51,10 @@ class RuntimeMetrics:
             self.jobs.labels(state=str(state)).set(counts.get(str(state), 0))
 
 
-def http_app(metrics: RuntimeMetrics, health: Callable[[], Awaitable[dict[str, object]]]) -> Starlette:
-    async def healthz(_: Request) -> Response:
-        report = await health()
-        return JSONResponse(report, status_code=200 if report.get("ok") else 503)
+def http_app(metrics: RuntimeMetrics, readiness: Readiness) -> Starlette:
+    """``/livez``, ``/readyz`` (``/healthz`` its alias) and ``/metrics``."""
 
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics_endpoint)])
+    return Starlette(routes=[*health_routes(lambda: readiness), Route("/metrics", metrics_endpoint)])

@@ -189,7 +189,7 @@ async def test_healthz_and_metrics(
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{pub.port}") as client:
         health = await client.get("/healthz")
         assert health.status_code == 200
-        assert health.json()["ok"] is True
+        assert health.json()["status"] == "ready"
         text = (await client.get("/metrics")).text
     assert 'loa_publisher_jobs{state="published"} 1.0' in text
     assert "loa_publisher_publish_seconds_count 1.0" in text

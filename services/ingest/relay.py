@@ -1,0 +1,137 @@
+"""The ingest's outbox relay: accepted events leave the database for Kafka, in order, none lost.
+
+A request is answered once its event is committed in ``ingest_outbox`` with the content row, so
+an answer never waits for Kafka. The relay sends the unsent rows in id order (key = content id,
+so one content's events stay in order on one partition) with an idempotent ``acks=all``
+producer and marks them sent after Kafka acknowledged them. While Kafka is down it retries
+with a capped backoff; a crash between the acknowledgement and the mark sends a row again (at
+least once: every consumer keys its work on the event's content id and version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select, text, update
+
+from loa.events import utcnow
+from services.ingest.db import IngestDb, OutboxRow
+from services.ingest.settings import IngestSettings
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
+"""Waits after a failed round (the last repeats): a restarted broker is used within 5 s."""
+IDLE_POLL_SECONDS = 5.0
+"""Rows committed by another replica are seen at least this often."""
+REQUEST_TIMEOUT_MS = 10_000
+RELAY_LOCK = int.from_bytes(hashlib.sha256(b"loa-ingest-outbox").digest()[:8], "big", signed=True)
+"""The PostgreSQL advisory lock key of the ingest's relay (one relay at a time across replicas)."""
+
+
+class OutboxRelay:
+    def __init__(self, db: IngestDb, settings: IngestSettings) -> None:
+        self.db = db
+        self.settings = settings
+        self.wake = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._stopping = False
+
+    async def run(self) -> None:
+        failures = 0
+        try:
+            while not self._stopping:
+                self.wake.clear()
+                try:
+                    sent = await self.relay_once()
+                    failures = 0
+                except Exception as e:
+                    delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
+                    failures += 1
+                    log.warning("relaying the outbox failed (%s); again in %g s", type(e).__name__, delay)
+                    await self._drop_producer()
+                    await self._sleep(delay)
+                    continue
+                if not sent:
+                    await self._sleep(IDLE_POLL_SECONDS)
+        finally:
+            await self._drop_producer()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.wake.set()
+
+    async def pending(self) -> int:
+        async with self.db.sessions() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.sent_at.is_(None))
+            )
+        return int(count or 0)
+
+    async def relay_once(self) -> int:
+        """Send the oldest unsent rows in order, then mark them sent; returns how many.
+
+        One transaction from the read to the mark; on PostgreSQL it first takes a transaction-level
+        advisory lock, so replicas relay one at a time and never send the same rows twice. (On
+        SQLite, pysqlite emits BEGIN only at the first write, so the read holds no lock while Kafka
+        is slow: requests keep committing. See SQLAlchemy's SQLite dialect docs, "Serializable
+        isolation / Savepoints / Transactional DDL".)
+        """
+        async with self.db.sessions() as session, session.begin():
+            if self.db.engine.dialect.name == "postgresql":
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RELAY_LOCK})
+            rows = (
+                await session.execute(
+                    select(OutboxRow.id, OutboxRow.topic, OutboxRow.key, OutboxRow.payload)
+                    .where(OutboxRow.sent_at.is_(None))
+                    .order_by(OutboxRow.id)
+                    .limit(BATCH)
+                )
+            ).all()
+            if not rows:
+                return 0
+            producer = await self._started_producer()
+            headers = [("content-type", b"application/json")]
+            acks = [
+                await producer.send(r.topic, value=r.payload.encode(), key=r.key.encode(), headers=headers)
+                for r in rows
+            ]
+            await asyncio.gather(*acks)
+            ids = [r.id for r in rows]
+            await session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(sent_at=utcnow()))
+        log.info("relayed %d event(s) to Kafka", len(rows))
+        return len(rows)
+
+    async def _started_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.settings.kafka_bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                request_timeout_ms=REQUEST_TIMEOUT_MS,
+                client_id="loa-ingest-outbox",
+            )
+            try:
+                await producer.start()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _drop_producer(self) -> None:
+        """A fresh producer after a failure: aiokafka's own may stay stuck on a dead connection."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), timeout=5)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), timeout=seconds)

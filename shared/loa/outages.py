@@ -1,0 +1,132 @@
+"""A dependency outage seen from an HTTP API: which one, and the one JSON answer every service gives.
+
+Every API error of Loa has one envelope, ``{"error": {"code", "message", "fields"}}`` (built here
+by ``error_response``). An exception that means Kafka, the object store or the database cannot be
+reached becomes a 503 with ``Retry-After`` and a one-line message; the exception itself goes to
+the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import urllib3.exceptions
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+from fastapi.responses import JSONResponse
+from minio.error import ServerError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 asks the client to wait: outages of the local stack last seconds (a restart)."""
+
+
+@dataclass(frozen=True)
+class Outage:
+    dependency: str
+    """As named in readiness reports: ``kafka``, ``object_store``, ``database``."""
+    code: str
+    message: str
+
+
+KAFKA = Outage("kafka", "broker_unavailable", "the message broker is unreachable, try again shortly")
+OBJECT_STORE = Outage(
+    "object_store", "object_store_unavailable", "object store unreachable, try again shortly"
+)
+DATABASE = Outage("database", "database_unavailable", "database unreachable, try again shortly")
+
+_CAUSES: tuple[tuple[tuple[type[Exception], ...], Outage], ...] = (
+    ((urllib3.exceptions.HTTPError, ServerError), OBJECT_STORE),  # what the minio SDK raises
+    (
+        (
+            OperationalError,
+            InterfaceError,
+            DisconnectionError,
+            PoolTimeoutError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.CannotConnectNowError,  # "the database system is starting up"
+        ),
+        DATABASE,
+    ),
+    ((KafkaConnectionError, KafkaTimeoutError), KAFKA),
+)
+OUTAGE_TYPES: tuple[type[Exception], ...] = (*(t for types, _ in _CAUSES for t in types), OSError)
+"""Exception classes that mean an outage (for exception handlers)."""
+
+
+_PACKAGES = {
+    "aiokafka": KAFKA,
+    "urllib3": OBJECT_STORE,
+    "minio": OBJECT_STORE,
+    "sqlalchemy": DATABASE,
+    "asyncpg": DATABASE,
+    "aiosqlite": DATABASE,
+}
+"""Whose code raised a bare ``OSError``: asyncpg's refused connection reaches callers unwrapped."""
+
+
+def _raised_in(exc: BaseException) -> Outage | None:
+    """The outage of the client library deepest in ``exc``'s traceback, if any."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        package = str(tb.tb_frame.f_globals.get("__name__", "")).partition(".")[0]
+        found = _PACKAGES.get(package, found)
+        tb = tb.tb_next
+    return found
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def classify(exc: BaseException) -> Outage | None:
+    """The outage ``exc`` (or what it was raised from) means, or None if it is not one."""
+    for link in _chain(exc):
+        for types, outage in _CAUSES:
+            if isinstance(link, types):
+                return outage
+    for link in _chain(exc):
+        if isinstance(link, OSError):  # ConnectionError and TimeoutError are OSErrors
+            return _raised_in(link)
+    return None
+
+
+def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or []}}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The one error envelope of every Loa HTTP API."""
+    return JSONResponse(error_body(code, message, fields), status_code=status, headers=headers)
+
+
+def outage_response(outage: Outage) -> JSONResponse:
+    return error_response(503, outage.code, outage.message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def unexpected_error_response(exc: BaseException, where: str) -> JSONResponse:
+    """503 for an outage, else a JSON 500; the exception (with its repr) goes to the log only."""
+    outage = classify(exc)
+    if outage is not None:
+        log.warning("%s: %s unavailable: %s", where, outage.dependency, type(exc).__name__, exc_info=exc)
+        return outage_response(outage)
+    log.error("%s failed", where, exc_info=exc)
+    return error_response(500, "internal_error", "an internal error occurred; it was logged")

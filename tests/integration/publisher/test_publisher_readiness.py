@@ -1,0 +1,41 @@
+"""A publisher's readiness names the dependency that is down (Kafka, object store); liveness stays 200."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from loa.publisher.settings import PublisherSettings
+from tests.integration.publisher.conftest import StartPublisher
+from tests.support.private_stack import PrivateStack
+
+pytestmark = pytest.mark.integration
+
+
+async def test_readiness_names_the_dependency_that_is_down(
+    start_publisher: StartPublisher, pub_settings: PublisherSettings, tmp_path: Path
+) -> None:
+    with PrivateStack.started(tmp_path, "kafka", "minio") as ps:
+        pub = await start_publisher(settings=ps.settings(pub_settings))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{pub.port}", timeout=10) as client:
+            ready = await client.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            assert set(ready.json()["dependencies"]) == {"kafka", "database", "object_store", "dispatcher"}
+
+            ps.stop("minio")
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["dependencies"]["object_store"]["ok"] is False
+            assert ready.json()["dependencies"]["kafka"]["ok"] is True
+            ps.start("minio")
+
+            ps.stop("kafka")
+            ready = await client.get("/healthz")
+            assert ready.status_code == 503
+            assert ready.json()["dependencies"]["kafka"] == {"ok": False, "cause": "no broker reachable"}
+            assert ready.json()["dependencies"]["object_store"]["ok"] is True
+            assert (await client.get("/livez")).status_code == 200
+            ps.start("kafka")
+            await pub.stop()

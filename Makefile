@@ -25,7 +25,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m compileall -q -j0 $(VENV)/lib/python3.11/site-packages
 	@touch $@
 
-setup: $(STAMP) ## venv with the pinned packages + the stack's binaries (skipped when up to date)
+setup: $(STAMP) ## Debian packages (as root), venv with the pinned packages + the stack's binaries
+	@bash deploy/local/system_packages.sh run
 	@$(PY) -m compileall -q -j0 shared services
 	@bash $(STACK) install
 
@@ -54,7 +55,8 @@ lint: $(STAMP) ## ruff (rules and formatting)
 typecheck: $(STAMP) ## mypy (strict for shared/)
 	$(VENV)/bin/mypy shared services deploy tests
 
-pytest: $(STAMP) ## unit, integration and e2e tests (starts the stack if it is not running)
+pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as root; starts the stack)
+	@bash deploy/local/system_packages.sh test
 	$(PY) -m pytest tests -q
 
 bench: $(STAMP) ## run every bench/*.py (figures last, JSON in bench/results/)

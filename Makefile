@@ -10,7 +10,7 @@ STACK     := deploy/local/stack.sh
 PYTHON    ?= python3
 export PYTHONPATH := shared:.
 
-.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest bench docs clean-venv
+.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest bench drill docs clean-venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -60,9 +60,12 @@ pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as 
 	$(PY) -m pytest tests -q
 
 bench: $(STAMP) ## run every bench/*.py (figures last, JSON in bench/results/)
-	@shopt -s nullglob; scripts=(bench/*.py); \
+	@shopt -s nullglob; scripts=(bench/*.py); scripts=($${scripts[@]/bench\/drill.py}); \
 	if (( $${#scripts[@]} == 0 )); then echo "no benchmarks yet in bench/"; fi; \
 	for s in "$${scripts[@]}"; do echo "== $$s"; $(PY) "$$s"; done
+
+drill: $(STAMP) ## whole-stack fault drills on a private stack (a few minutes; exits 1 on any fault found)
+	$(PY) bench/drill.py
 
 docs: $(STAMP) ## regenerate the AsyncAPI document and JSON Schemas, check every relative link
 	$(PY) -m loa.events.export

@@ -90,6 +90,6 @@ def test_a_retracted_content_must_be_deleted_where_it_went_out_and_is_no_loss_wh
     states = [delivery("bench-0000005", c, "retracted") for c in ("youtube", "webhook", "x")]
     verdict = judge(fed, states, records)
     assert verdict.still_live == [
-        "retract_during_upload bench-0000005 youtube: yt1 still up after the retraction"
+        "retract_during_upload bench-0000005 youtube: yt1 still up after the retraction (tracker: retracted)"
     ]
     assert not verdict.losses

@@ -19,9 +19,12 @@ Drill = Callable[[Rig], Awaitable[dict[str, Any]]]
 
 
 async def _result(rig: Rig, fed: list[Any], fault_ended: float, **extra: Any) -> dict[str, Any]:
-    waited = await rig.until_final(fed, RECOVERY_LIMIT)
-    recovery = None if waited is None else time.monotonic() - fault_ended
-    return {"contents": len(fed), "recovery_s": recovery, **extra}
+    waited, pending = await rig.until_final(fed, RECOVERY_LIMIT)
+    recovery = None if waited is None else round(time.monotonic() - fault_ended, 1)
+    outcome = {"contents": len(fed), "recovery_s": recovery, **extra}
+    if pending:
+        outcome[f"not_final_after_{RECOVERY_LIMIT:.0f}_s"] = pending
+    return outcome
 
 
 async def kill_publishers(rig: Rig, kills: int = 6, every: float = 2.0) -> dict[str, Any]:

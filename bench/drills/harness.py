@@ -22,8 +22,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.drills.faults import DRILLS
-from bench.drills.rig import Rig, rounded
+from bench.drills.faults import DRILLS, RECOVERY_LIMIT
+from bench.drills.rig import Rig
 from bench.drills.verdict import Verdict, judge
 from loa.settings import REPO_ROOT
 from loa.testing.private_stack import PrivateStack
@@ -80,7 +80,7 @@ def figures(results: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ("failed", len(v.failed), ""),
     ]
     for name, outcome in results["drills"].items():
-        rows.append((f"recovery_{name}", rounded(outcome.get("recovery_s")), "s"))
+        rows.append((f"recovery_{name}", outcome.get("recovery_s"), "s"))
     return rows
 
 
@@ -93,7 +93,8 @@ def report(results: dict[str, Any]) -> None:
         json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
     for name, value, unit in figures(results):
-        print(f"{name}: {value} {unit}".rstrip())
+        shown = f"not within {RECOVERY_LIMIT:.0f}" if value is None else value
+        print(f"{name}: {shown} {unit}".rstrip())
     print(json.dumps({name: value for name, value, _ in figures(results)}))
 
 

@@ -6,7 +6,6 @@ one, SIGKILL or restart publishers, wait until deliveries are final."""
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -149,19 +148,26 @@ class Rig:
                 return d.state
         return None
 
-    async def until_final(self, fed: list[Fed], limit: float) -> float | None:
-        """Seconds until every delivery of ``fed`` is final in the tracker; None: not within ``limit`` s."""
+    async def until_final(self, fed: list[Fed], limit: float) -> tuple[float | None, list[str]]:
+        """Seconds until every delivery of ``fed`` is final in the tracker (None: not within ``limit``
+        s), and the ones still not final then (``content channel: state``)."""
         started = time.monotonic()
         wanted = {(f.content_id, c) for f in fed for c in f.channels}
+        pending = [f"{c} {ch}: unknown" for c, ch in sorted(wanted)]
         while time.monotonic() - started < limit:
             try:
-                done = {(d.content_id, d.channel) for d in await self.deliveries() if d.state in FINAL}
+                states = {(d.content_id, d.channel): d.state for d in await self.deliveries()}
             except (httpx.HTTPError, KeyError):  # the tracker may be down or busy during a fault
-                done = set()
-            if wanted <= done:
-                return time.monotonic() - started
+                states = {}
+            pending = [
+                f"{c} {ch}: {states.get((c, ch), 'unknown')}"
+                for c, ch in sorted(wanted)
+                if states.get((c, ch)) not in FINAL
+            ]
+            if not pending:
+                return time.monotonic() - started, []
             await asyncio.sleep(1.0)
-        return None
+        return None, pending
 
     # ---- processes --------------------------------------------------------------------------------
 
@@ -186,7 +192,3 @@ class Rig:
     def publishers_up(self) -> None:
         for channel in CHANNELS:
             self.stack.services[channel].start()
-
-
-def rounded(seconds: float | None) -> float:
-    return math.nan if seconds is None else round(seconds, 1)

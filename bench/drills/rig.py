@@ -60,6 +60,7 @@ class Rig:
             publisher_db="postgresql",
             base=base,
             pg_admin_url=private.pg_admin_url,
+            log_level="INFO",  # the logs of a run that found faults are kept for whoever fixes them
         )
         stack.build()
         settings = base.model_copy(

@@ -118,6 +118,7 @@ class BenchStack:
     """The publishers' job stores: a SQLite file each, or a PostgreSQL database each."""
     base: LoaSettings = field(default_factory=LoaSettings)
     pg_admin_url: str = PG_ADMIN_URL
+    log_level: str = "WARNING"
     tag: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:8]}")
     services: dict[str, Service] = field(default_factory=dict)
 
@@ -145,7 +146,7 @@ class BenchStack:
             LOA_S3_ENDPOINT=self.base.s3_endpoint,
             LOA_S3_MEDIA_BUCKET=self.media_bucket,
             LOA_TOPIC_PREFIX=self.topic_prefix,
-            LOA_LOG_LEVEL="WARNING",
+            LOA_LOG_LEVEL=self.log_level,
         )
         env.update(extra)
         return env

@@ -69,37 +69,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_services_become_ready_and_sigterm_stops_all_of_them(tmp_path: Path) -> None:
-    port = _free_port()
-    procfile = tmp_path / "test.Procfile"
-    procfile.write_text(
-        f"web: MALLOC_ARENA_MAX=2 python -m http.server {port} --bind 127.0.0.1"
-        f"   # ready: http://127.0.0.1:{port}/\n"
-        "idle: sleep 300\n"
-    )
-    supervisor = subprocess.Popen(
-        [sys.executable, str(SUPERVISE), str(procfile)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={"LOA_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"},
-    )
-    assert supervisor.stdout is not None
-    lines = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = supervisor.stdout.readline()
-        lines.append(line)
-        if "all services ready" in line:
-            break
-    assert any(f"ready: http://127.0.0.1:{port}/" in line for line in lines), lines
-    supervisor.send_signal(signal.SIGTERM)
-    assert supervisor.wait(timeout=20) == 0
-    with socket.socket() as sock:
-        assert sock.connect_ex(("127.0.0.1", port)) != 0, "the web service still listens"
-    idle = subprocess.run(["pgrep", "-f", "^sleep 300$"], capture_output=True, check=False)
-    assert idle.returncode == 1, "the idle service still runs"
-
-
 class Supervised:
     """A real supervisor process over ``procfile``, its output read line by line."""
 
@@ -150,6 +119,24 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_services_become_ready_and_sigterm_stops_all_of_them(tmp_path: Path) -> None:
+    port = _free_port()
+    procfile = (
+        f"web: MALLOC_ARENA_MAX=2 python -m http.server {port} --bind 127.0.0.1"
+        f"   # ready: http://127.0.0.1:{port}/\n"
+        "idle: sleep 300\n"
+    )
+    with supervise(tmp_path, procfile) as sup:
+        sup.expect("all services ready")
+        assert any(f"ready: http://127.0.0.1:{port}/" in line for line in sup.lines), sup.lines
+        idle = sup.pid("idle")  # its own pid: another `sleep 300` on this machine is not ours
+        sup.process.send_signal(signal.SIGTERM)
+        assert sup.process.wait(timeout=20) == 0
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0, "the web service still listens"
+    assert not _alive(idle), "the idle service still runs"
 
 
 def test_a_sigkilled_service_is_restarted_and_the_others_keep_running(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.drills.rig import Rig
+from bench.drills.verdict import Fed
 from bench.e2e.stack import CHANNELS
 
 RECOVERY_LIMIT = 120.0
@@ -18,7 +19,7 @@ RECOVERY_LIMIT = 120.0
 Drill = Callable[[Rig], Awaitable[dict[str, Any]]]
 
 
-async def _result(rig: Rig, fed: list[Any], fault_ended: float, **extra: Any) -> dict[str, Any]:
+async def _result(rig: Rig, fed: list[Fed], fault_ended: float, **extra: Any) -> dict[str, Any]:
     waited, pending = await rig.until_final(fed, RECOVERY_LIMIT)
     recovery = None if waited is None else round(time.monotonic() - fault_ended, 1)
     outcome = {"contents": len(fed), "recovery_s": recovery, **extra}

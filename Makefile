@@ -10,7 +10,7 @@ STACK     := deploy/local/stack.sh
 PYTHON    ?= python3
 export PYTHONPATH := shared:.
 
-.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest bench docs clean-venv
+.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest bench drill docs clean-venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -25,7 +25,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m compileall -q -j0 $(VENV)/lib/python3.11/site-packages
 	@touch $@
 
-setup: $(STAMP) ## venv with the pinned packages + the stack's binaries (skipped when up to date)
+setup: $(STAMP) ## Debian packages (as root), venv with the pinned packages + the stack's binaries
+	@bash deploy/local/system_packages.sh run
 	@$(PY) -m compileall -q -j0 shared services
 	@bash $(STACK) install
 
@@ -54,13 +55,17 @@ lint: $(STAMP) ## ruff (rules and formatting)
 typecheck: $(STAMP) ## mypy (strict for shared/)
 	$(VENV)/bin/mypy shared services deploy tests
 
-pytest: $(STAMP) ## unit, integration and e2e tests (starts the stack if it is not running)
+pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as root; starts the stack)
+	@bash deploy/local/system_packages.sh test
 	$(PY) -m pytest tests -q
 
 bench: $(STAMP) ## run every bench/*.py (figures last, JSON in bench/results/)
-	@shopt -s nullglob; scripts=(bench/*.py); \
+	@shopt -s nullglob; scripts=(bench/*.py); scripts=($${scripts[@]/bench\/drill.py}); \
 	if (( $${#scripts[@]} == 0 )); then echo "no benchmarks yet in bench/"; fi; \
 	for s in "$${scripts[@]}"; do echo "== $$s"; $(PY) "$$s"; done
+
+drill: $(STAMP) ## whole-stack fault drills on a private stack (a few minutes; exits 1 on any fault found)
+	$(PY) bench/drill.py
 
 docs: $(STAMP) ## regenerate the AsyncAPI document and JSON Schemas, check every relative link
 	$(PY) -m loa.events.export

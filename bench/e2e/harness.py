@@ -253,7 +253,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         sandbox_s = stack.start_sandbox()
         stack.seed_accounts()
-        stack.create_tracker_database()
+        stack.create_databases()
         cold = stack.start_services()
         stack.stop_services()
         warm = stack.start_services()

@@ -1,8 +1,9 @@
 """The bench's own services: the sandbox, the tracker and one publisher process per channel, on free ports.
 
-Kafka, MinIO and PostgreSQL are the shared local stack (never stopped here); everything this module
-starts lives under a unique topic prefix, media bucket, tracker database and temporary folder, and
-is stopped (the database dropped) by ``stop``.
+Kafka, MinIO and PostgreSQL are the shared local stack (never stopped here) unless ``base`` and
+``pg_admin_url`` point elsewhere (``bench/drill.py``: a private stack); everything this module starts
+lives under a unique topic prefix, media bucket, databases and temporary folder, and is stopped (the
+databases dropped) by ``stop``.
 """
 
 from __future__ import annotations
@@ -113,7 +114,11 @@ class BenchStack:
     workdir: Path
     pools: dict[str, list[str]]
     tracker_db: str = "postgresql"
+    publisher_db: str = "sqlite"
+    """The publishers' job stores: a SQLite file each, or a PostgreSQL database each."""
     base: LoaSettings = field(default_factory=LoaSettings)
+    pg_admin_url: str = PG_ADMIN_URL
+    log_level: str = "WARNING"
     tag: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:8]}")
     services: dict[str, Service] = field(default_factory=dict)
 
@@ -129,7 +134,7 @@ class BenchStack:
         self.tracker_url = f"http://127.0.0.1:{self.tracker_port}"
         self.tracker_token = secrets.token_urlsafe(24)  # a viewer: the bench only reads
         self.pg_database = self.tag.replace("-", "_")
-        self._pg_created = False
+        self._pg_created: list[str] = []
 
     # ---- environment ---------------------------------------------------------------------------
 
@@ -141,7 +146,7 @@ class BenchStack:
             LOA_S3_ENDPOINT=self.base.s3_endpoint,
             LOA_S3_MEDIA_BUCKET=self.media_bucket,
             LOA_TOPIC_PREFIX=self.topic_prefix,
-            LOA_LOG_LEVEL="WARNING",
+            LOA_LOG_LEVEL=self.log_level,
         )
         env.update(extra)
         return env
@@ -149,7 +154,7 @@ class BenchStack:
     def _channel_env(self, channel: str) -> dict[str, str]:
         port = free_port()
         env = self._env(
-            LOA_PUBLISHER_DATABASE_URL=f"sqlite+aiosqlite:///{self.workdir / f'jobs-{channel}.db'}",
+            LOA_PUBLISHER_DATABASE_URL=self._database_url(f"jobs-{channel}"),
             LOA_CREDENTIALS_KEY=self.key,
             LOA_ACCOUNTS_FILE=str(self.workdir / f"accounts-{channel}.yaml"),
             LOA_PUBLISHER_PORT=str(port),
@@ -169,15 +174,22 @@ class BenchStack:
         env["_HEALTH"] = f"http://127.0.0.1:{port}/healthz"
         return env
 
-    def _tracker_database_url(self) -> str:
-        if self.tracker_db == "sqlite":
-            return f"sqlite+aiosqlite:///{self.workdir / 'tracker.db'}"
-        base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        return f"{base}/{self.pg_database}"
+    def _backend(self, name: str) -> str:
+        return self.tracker_db if name == TRACKER else self.publisher_db
+
+    def _pg_name(self, name: str) -> str:
+        return f"{self.pg_database}_{name.replace('-', '_')}"
+
+    def _database_url(self, name: str) -> str:
+        """``name``'s store: a SQLite file in the workdir or a database of ``pg_admin_url``'s server."""
+        if self._backend(name) == "sqlite":
+            return f"sqlite+aiosqlite:///{self.workdir / f'{name}.db'}"
+        base = self.pg_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        return f"{base}/{self._pg_name(name)}"
 
     def _tracker_env(self) -> dict[str, str]:
         return self._env(
-            LOA_DATABASE_URL=self._tracker_database_url(),
+            LOA_DATABASE_URL=self._database_url(TRACKER),
             LOA_TRACKER_HOST="127.0.0.1",
             LOA_TRACKER_PORT=str(self.tracker_port),
             LOA_TRACKER_GROUP_ID=f"{self.tag}-tracker",
@@ -229,15 +241,16 @@ class BenchStack:
         self._wait([self.services["sandbox"]], timeout)
         return time.monotonic() - started
 
-    def create_tracker_database(self) -> None:
-        """A fresh PostgreSQL database for the tracker (SQLite: the file is made on start)."""
-        if self.tracker_db != "postgresql":
-            return
+    def create_databases(self) -> None:
+        """A fresh PostgreSQL database for each store kept there (SQLite: files made on start)."""
         import psycopg
 
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.pg_database}"')
-        self._pg_created = True
+        names = [TRACKER, *(f"jobs-{c}" for c in CHANNELS)]
+        with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+            for name in names:
+                if self._backend(name) == "postgresql":
+                    conn.execute(f'CREATE DATABASE "{self._pg_name(name)}"')
+                    self._pg_created.append(self._pg_name(name))
 
     def loa_services(self) -> list[Service]:
         """Every Loa service the bench runs: the tracker and the publishers (not the sandbox)."""
@@ -268,9 +281,10 @@ class BenchStack:
         if self._pg_created:
             import psycopg
 
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
-            self._pg_created = False
+            with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
+                for database in self._pg_created:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            self._pg_created = []
 
     def _wait(self, services: list[Service], timeout: float) -> None:
         deadline = time.monotonic() + timeout

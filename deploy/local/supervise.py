@@ -1,14 +1,16 @@
 """A small process supervisor for ``make run``: starts every service of a Procfile, waits until
-each is ready, prefixes their output with their name, and stops them all on Ctrl-C / SIGTERM or
-when one of them exits.
+each is ready, prefixes their output with their name, restarts a service that exits (exponential
+backoff, as a process manager would) while the others keep running, and stops them all only on
+Ctrl-C / SIGTERM (``make stop``).
 
-Usage: ``python deploy/local/supervise.py [deploy/local/services.Procfile]``
+Usage: ``python deploy/local/supervise.py [deploy/local/services.Procfile] [--then CMD]``
 Procfile lines: ``<name>: <command>    # ready: <url>`` (``http://...`` or ``tcp://host:port``).
 ``python deploy/local/supervise.py --stop`` stops a running supervisor (via its pidfile).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -39,6 +41,45 @@ class Service:
     ready: str | None
     env: dict[str, str] = field(default_factory=dict)
     """``NAME=value`` words before the command (``exec`` would take them for the program)."""
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When to restart a service that exited: after ``first_delay`` s, doubling up to ``max_delay``;
+    a run that lasted ``stable_after`` s resets the delay; ``give_up_after`` quick exits in a row
+    (each before ``stable_after``) and the service is left down. (The shape of systemd's
+    ``RestartSec``/``RestartSteps``/``RestartMaxDelaySec`` and ``StartLimitBurst``, systemd.service(5).)"""
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    stable_after: float = 60.0
+    give_up_after: int = 8
+
+
+@dataclass
+class Backoff:
+    """One service's restart delays under ``policy``; the one owner of the restart rule."""
+
+    policy: RestartPolicy
+    quick_exits: int = 0
+
+    def after_exit(self, up_seconds: float) -> float | None:
+        """Seconds to wait before the next start, or None: too many quick exits, give up."""
+        if up_seconds >= self.policy.stable_after:
+            self.quick_exits = 0
+        self.quick_exits += 1
+        if self.quick_exits >= self.policy.give_up_after:
+            return None
+        return float(min(self.policy.max_delay, self.policy.first_delay * 2 ** (self.quick_exits - 1)))
+
+
+def describe_exit(code: int) -> str:
+    """``code 3`` or ``signal SIGKILL`` (asyncio reports death by signal N as -N)."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"signal {signal.Signals(-code).name}"
+        return f"signal {-code}"
+    return f"code {code}"
 
 
 def parse_procfile(text: str) -> list[Service]:
@@ -78,11 +119,15 @@ def answers(url: str) -> bool:
 
 
 class Supervisor:
-    def __init__(self, services: list[Service], then: str | None = None) -> None:
+    def __init__(
+        self, services: list[Service], then: str | None = None, policy: RestartPolicy | None = None
+    ) -> None:
         self.services = services
         self.then = then
         """A command run once when every service is ready (``make run`` publishes the sample)."""
+        self.policy = policy or RestartPolicy()
         self.processes: dict[str, asyncio.subprocess.Process] = {}
+        self.gave_up: set[str] = set()
         self.stopping = asyncio.Event()
         self.width = max((len(s.name) for s in services), default=4)
 
@@ -102,7 +147,7 @@ class Supervisor:
         async for raw in process.stdout:
             self.say(service.name, raw.decode("utf-8", "replace").rstrip("\n"))
 
-    async def start(self, service: Service) -> None:
+    async def spawn(self, service: Service) -> asyncio.subprocess.Process:
         process = await asyncio.create_subprocess_exec(
             "bash",
             "-c",
@@ -114,20 +159,48 @@ class Supervisor:
             start_new_session=True,  # its own process group: we stop it and its children
         )
         self.processes[service.name] = process
+        self.say(service.name, f"started, pid {process.pid}")
         asyncio.create_task(self.pump(service, process))  # noqa: RUF006 - ends with the process
-        asyncio.create_task(self.watch(service, process))  # noqa: RUF006
+        return process
 
-    async def watch(self, service: Service, process: asyncio.subprocess.Process) -> None:
-        code = await process.wait()
-        if not self.stopping.is_set():
-            self.say(service.name, f"exited with code {code}; stopping everything")
-            self.stopping.set()
+    async def keep(self, service: Service) -> None:
+        """Run ``service`` until the supervisor stops; restart it after each exit (``Backoff``)."""
+        backoff = Backoff(self.policy)
+        process = await self.spawn(service)
+        while True:
+            started = time.monotonic()
+            code = await process.wait()
+            if self.stopping.is_set():
+                return
+            with contextlib.suppress(ProcessLookupError):  # children it left behind hold its ports
+                os.killpg(process.pid, signal.SIGKILL)
+            up = time.monotonic() - started
+            delay = backoff.after_exit(up)
+            if delay is None:
+                self.gave_up.add(service.name)
+                self.say(
+                    service.name,
+                    f"exited with {describe_exit(code)} after {up:.1f} s; {backoff.quick_exits} quick exits "
+                    f"in a row: giving up on it (the others keep running; fix it and restart `make run`)",
+                )
+                return
+            self.say(
+                service.name,
+                f"exited with {describe_exit(code)} after {up:.1f} s; restarting in {delay:g} s "
+                f"(restart {backoff.quick_exits} of at most {self.policy.give_up_after - 1} in a row)",
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), delay)
+            if self.stopping.is_set():
+                return
+            process = await self.spawn(service)
+            asyncio.create_task(self.wait_ready(service))  # noqa: RUF006 - ends by itself
 
     async def wait_ready(self, service: Service) -> bool:
         if service.ready is None:
             return True
         deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline and not self.stopping.is_set():
+        while time.monotonic() < deadline and not self.stopping.is_set() and service.name not in self.gave_up:
             if await asyncio.to_thread(answers, service.ready):
                 self.say(service.name, f"ready: {service.ready}")
                 return True
@@ -171,11 +244,11 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
-        for service in self.services:
-            await self.start(service)
+        keepers = [asyncio.create_task(self.keep(s)) for s in self.services]
         ready = await asyncio.gather(*(self.wait_ready(s) for s in self.services))
         failed = not all(ready)
         if failed:
+            self.say("loa", "not every service became ready; stopping them all")
             self.stopping.set()
         else:
             self.say("loa", "all services ready; Ctrl-C stops them")
@@ -186,8 +259,9 @@ class Supervisor:
         await self.stopping.wait()
         self.say("loa", "stopping services")
         await self.stop_all()
+        await asyncio.gather(*keepers)
         crashed = any(p.returncode not in (0, -signal.SIGTERM, 143) for p in self.processes.values())
-        return 1 if failed or crashed else 0
+        return 1 if failed or crashed or self.gave_up else 0
 
 
 def stop_running() -> int:
@@ -211,14 +285,40 @@ def stop_running() -> int:
     return 0
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    default = RestartPolicy()
+    parser = argparse.ArgumentParser(prog="supervise.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "procfile", nargs="?", type=Path, default=REPO / "deploy" / "local" / "services.Procfile"
+    )
+    parser.add_argument("--stop", action="store_true", help="stop the running supervisor (its pidfile)")
+    parser.add_argument("--then", help="a command run once when every service is ready")
+    parser.add_argument(
+        "--restart-delay", type=float, default=default.first_delay, help="first restart delay, s"
+    )
+    parser.add_argument("--restart-max-delay", type=float, default=default.max_delay, help="longest delay, s")
+    parser.add_argument(
+        "--stable-after", type=float, default=default.stable_after, help="a run this long resets the delay, s"
+    )
+    parser.add_argument(
+        "--give-up-after",
+        type=int,
+        default=default.give_up_after,
+        help="quick exits in a row before giving up",
+    )
+    args = parser.parse_args(argv)
+    if args.restart_delay <= 0 or args.restart_max_delay < args.restart_delay or args.give_up_after < 1:
+        parser.error("need 0 < --restart-delay <= --restart-max-delay and --give-up-after >= 1")
+    return args
+
+
 def main(argv: list[str]) -> int:
-    if argv[1:2] == ["--stop"]:
+    args = parse_args(argv[1:])
+    if args.stop:
         return stop_running()
-    then = None
-    if "--then" in argv:
-        index = argv.index("--then")
-        then, argv = argv[index + 1], argv[:index] + argv[index + 2 :]
-    procfile = Path(argv[1]) if len(argv) > 1 else REPO / "deploy" / "local" / "services.Procfile"
+    procfile: Path = args.procfile
+    policy = RestartPolicy(args.restart_delay, args.restart_max_delay, args.stable_after, args.give_up_after)
+    then: str | None = args.then
     services = parse_procfile(procfile.read_text(encoding="utf-8"))
     if not services:
         print(f"no services listed in {procfile}; the infrastructure is up, nothing else to start")
@@ -226,7 +326,7 @@ def main(argv: list[str]) -> int:
     PIDFILE.parent.mkdir(parents=True, exist_ok=True)
     PIDFILE.write_text(str(os.getpid()))
     try:
-        return asyncio.run(Supervisor(services, then).run())
+        return asyncio.run(Supervisor(services, then, policy).run())
     finally:
         PIDFILE.unlink(missing_ok=True)
 

@@ -61,3 +61,39 @@ def test_a_port_taken_by_another_process_is_named_in_the_error(tmp_path: Path) -
     assert f"port {port} (needed by kafka) is already taken" in taken.stderr
     free = _bash(f"require_free_port kafka {port}", tmp_path)
     assert free.returncode == 0, free.stderr
+
+
+PACKAGES = REPO_ROOT / "deploy" / "local" / "system_packages.sh"
+
+
+def _packages(scope: str, path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["/bin/bash", str(PACKAGES), scope, "--check"],
+        capture_output=True,
+        text=True,
+        env={"PATH": str(path)},
+        check=False,
+    )
+
+
+def test_missing_test_packages_are_named_with_why_and_the_apt_get_line(tmp_path: Path) -> None:
+    """A machine with what `make run` needs but not docker-compose and Chromium (the README's path:
+    `make run` then `make test`)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for command in ("ss", "pgrep", "make", "git", "java", "mvn"):
+        (bin_dir / command).symlink_to("/bin/true")
+    assert _packages("run", bin_dir).returncode == 0
+    missing = _packages("test", bin_dir)
+    assert missing.returncode == 1
+    assert "docker-compose (package docker-compose): tests/unit/test_compose.py" in missing.stderr
+    assert "chromium (package chromium): the browser tests" in missing.stderr
+    assert "apt-get install -y --no-install-recommends docker-compose chromium" in missing.stderr
+
+
+def test_ci_and_the_makefile_install_system_packages_through_the_one_script() -> None:
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert "system_packages.sh test" in ci
+    assert "system_packages.sh run" in makefile and "system_packages.sh test" in makefile
+    assert "apt-get install" not in ci, ".ci/run lists packages of its own again"

@@ -1,0 +1,95 @@
+"""bench/drills/verdict.py: how the drills count duplicates, losses, early posts and retractions,
+over records shaped as the sandbox's ``/_sandbox/records`` gives them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bench.drills.verdict import Fed, judge
+from bench.e2e.observe import Delivery
+
+pytestmark = pytest.mark.unit
+
+T0 = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+TITLE = "Thông báo số {n}: Đà Nẵng khai trương Trung tâm phục vụ hành chính công"
+
+
+def record(platform: str, kind: str, seconds: float, **data: Any) -> dict[str, Any]:
+    return {
+        "platform": platform,
+        "kind": kind,
+        "at": (T0 + timedelta(seconds=seconds)).isoformat(),
+        "data": data,
+    }
+
+
+def delivery(
+    content: str, channel: str, state: str = "published", external_id: str | None = None
+) -> Delivery:
+    return Delivery(content, channel, state, T0, T0, external_id, None)
+
+
+def test_a_clean_run_counts_nothing() -> None:
+    fed = [Fed("bench-0000001", "kill_publishers", ("x", "zalo"))]
+    records = [
+        record("x", "tweet", 1, id="9", text=TITLE.format(n=1)),
+        record("x", "tweet", 1, id="10", text="phần 2", in_reply_to_tweet_id="9"),  # a thread's reply
+        record("zalo", "article", 2, id="a1", title=TITLE.format(n=1)),
+    ]
+    verdict = judge(fed, [delivery("bench-0000001", "x"), delivery("bench-0000001", "zalo")], records)
+    assert verdict.clean
+    assert (verdict.contents, verdict.deliveries, verdict.published) == (1, 2, 2)
+
+
+def test_two_posts_of_one_delivery_and_a_post_no_content_owns_are_duplicates() -> None:
+    fed = [Fed("bench-0000002", "broker_outage", ("x", "facebook"))]
+    records = [
+        record("x", "tweet", 1, id="11", text=TITLE.format(n=2)),
+        record("x", "tweet", 5, id="12", text=TITLE.format(n=2)),
+        record("facebook", "video", 3, id="v1", post_id="p1", page_id="1"),  # traced by the tracker's id
+        record("facebook", "video", 4, id="v2", post_id="p2", page_id="1"),  # traced to nothing
+    ]
+    deliveries = [
+        delivery("bench-0000002", "x", external_id="11"),
+        delivery("bench-0000002", "facebook", external_id="v1"),
+    ]
+    verdict = judge(fed, deliveries, records)
+    assert verdict.duplicates == ["broker_outage bench-0000002 x: 2 posts", "unclaimed post facebook v2"]
+    assert not verdict.losses
+
+
+def test_a_delivery_never_posted_is_a_loss_and_one_still_publishing_is_not_final() -> None:
+    fed = [Fed("bench-0000003", "database_outage", ("zalo", "webhook"))]
+    deliveries = [
+        delivery("bench-0000003", "zalo", "failed"),
+        delivery("bench-0000003", "webhook", "publishing"),
+    ]
+    verdict = judge(fed, deliveries, [])
+    assert len(verdict.losses) == 2
+    assert verdict.not_final == ["database_outage bench-0000003 webhook: publishing"]
+    assert verdict.failed and not verdict.clean
+
+
+def test_a_post_live_before_its_publish_at_is_early() -> None:
+    fed = [Fed("bench-0000004", "restart_with_posts_due", ("x",), publish_at=T0 + timedelta(seconds=10))]
+    records = [record("x", "tweet", 9.5, id="13", text=TITLE.format(n=4))]
+    verdict = judge(fed, [delivery("bench-0000004", "x")], records)
+    assert len(verdict.early) == 1 and "due 2026-12-03T07:00:10" in verdict.early[0]
+
+
+def test_a_retracted_content_must_be_deleted_where_it_went_out_and_is_no_loss_where_it_did_not() -> None:
+    fed = [Fed("bench-0000005", "retract_during_upload", ("youtube", "webhook", "x"), retracted=True)]
+    records = [
+        record("youtube", "video", 2, id="yt1", title=TITLE.format(n=5)),
+        record("webhook", "delivery", 1, delivery_id="wh000001", payload={"title": TITLE.format(n=5)}),
+        record("webhook", "retract", 3, delivery_id="wh000001"),
+    ]
+    states = [delivery("bench-0000005", c, "retracted") for c in ("youtube", "webhook", "x")]
+    verdict = judge(fed, states, records)
+    assert verdict.still_live == [
+        "retract_during_upload bench-0000005 youtube: yt1 still up after the retraction (tracker: retracted)"
+    ]
+    assert not verdict.losses

@@ -23,6 +23,7 @@ from loa.events import (
     Target,
     utcnow,
 )
+from loa.outages import classify
 from loa.publisher.accounts import AccountStore
 from loa.publisher.limits import check_limits
 from loa.publisher.store.codec import error_from_exception, make_error
@@ -190,7 +191,10 @@ class Intake:
             raise  # e.g. the media store is down: the message comes again
         except ChannelError as e:
             return None, error_from_exception(e)
-        except Exception as e:  # an adapter bug must not make the message a poison pill
+        except Exception as e:
+            if (outage := classify(e)) is not None:  # e.g. render read the media store while it was down
+                raise TransientError(f"{outage.dependency} unreachable while rendering") from e
+            # an adapter bug must not make the message a poison pill
             log.exception("render failed", extra={"content_id": content.id, "channel": self.channel})
             return None, make_error(ErrorClass.PERMANENT, f"render failed: {e}", code=type(e).__name__)
         if post.due_at is None and content.publish_at is not None:

@@ -18,6 +18,7 @@ from loa.publisher.locks import credentials_lock
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store import codec
 from loa.publisher.store.jobs import JobStore
+from loa.publisher.store.outage import is_store_outage
 from loa.publisher.store.schema import jobs
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,29 @@ class RuntimeContext:
         return canonical_url(content, str(self._settings.website_base_url))
 
     async def save_progress(self, post: Post) -> None:
-        """Write ``post.progress`` into the job of that post (content, version, channel, account)."""
+        """Write ``post.progress`` into the job of that post (content, version, channel, account).
+
+        A store outage (PostgreSQL restarting) does not stop the platform work: the progress stays
+        in ``post.progress``, the next save writes the newest, and the answer is written when the
+        store is back. Failing here would abandon an upload session the platform still holds.
+        """
+        try:
+            await self._write_progress(post)
+        except Exception as e:
+            if not is_store_outage(e):
+                raise
+            log.warning(
+                "progress not saved (job store unavailable: %s); the work goes on",
+                type(e).__name__,
+                extra={
+                    "content_id": post.content_id,
+                    "version": post.version,
+                    "channel": post.channel,
+                    "account": post.account,
+                },
+            )
+
+    async def _write_progress(self, post: Post) -> None:
         async with self._store.tx() as conn:
             job_row = jobs.c
             await conn.execute(

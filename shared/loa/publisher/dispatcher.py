@@ -37,6 +37,7 @@ from loa.publisher.ratelimit import AccountBuckets
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.codec import error_from_exception, make_error
 from loa.publisher.store.jobs import Changes, Job, JobStore, LostJobError
+from loa.publisher.store.outage import is_store_outage
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ IN_DOUBT_RECHECK_SECONDS = 10.0
 OLDER_IN_FLIGHT_WAIT_SECONDS = 2.0
 ACCOUNTS_REFRESH_SECONDS = 0.5
 ANSWERS_PER_TX = 200
+STORE_RETRY_SECONDS = 1.0
+"""How often answers the platform gave are offered again to a job store that is down."""
 ATTENTION = "attention"
 """Account option: why ``check_account`` parked it (shown in ``loa accounts`` and on its jobs)."""
 
@@ -147,7 +150,12 @@ class Dispatcher:
 
         try:
             return await self.store.claim(
-                self.owner, limit=want, lease=self.lease, reclaim_own=reclaim_own, start=start
+                self.owner,
+                limit=want,
+                lease=self.lease,
+                reclaim_own=reclaim_own,
+                start=start,
+                skip=list(self.in_flight),
             )
         except Exception:
             log.exception("claiming due jobs failed; trying again")
@@ -398,6 +406,11 @@ class Dispatcher:
                     ]
                     await self.store.transition_many(conn, retract, owner=None)
             except Exception as e:
+                if is_store_outage(e):  # kept, in order, until the store is back
+                    log.warning("job store unavailable (%s): %d answers wait", type(e).__name__, len(batch))
+                    self._answers[:0] = batch
+                    await asyncio.sleep(STORE_RETRY_SECONDS)
+                    continue
                 for *_, future in batch:
                     if not future.done():
                         future.set_exception(e)
@@ -431,7 +444,9 @@ class Dispatcher:
         """Back off (never before the platform's reset time), or fail once the attempts are spent."""
         recorded = error_from_exception(error)
         retry_at = error.retry_at if isinstance(error, TransientError) else None
-        if not isinstance(error, ChannelError):
+        if is_store_outage(error) and not isinstance(error, ChannelError):
+            log.warning("job store unavailable during the call: %s", recorded.message, extra=job.log_extra())
+        elif not isinstance(error, ChannelError):
             log.error(
                 "adapter raised an unmapped %s", type(error).__name__, exc_info=error, extra=job.log_extra()
             )

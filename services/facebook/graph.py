@@ -17,7 +17,6 @@ and the usage headers, so a response hook keeps the last response of each call.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import httpx
 import requests
 
 from loa.channels import AuthError, ChannelError, DuplicatePostError, PermanentError, TransientError
+from loa.channels.threads import in_thread
 from loa.channels.transport import RewritingAdapter
 from loa.logging import redact
 
@@ -231,8 +231,8 @@ class GraphClient:
         files: dict[str, Any] | None = None,
         method: str | None = None,
     ) -> dict[str, Any]:
-        """``GraphAPI.request`` in a worker thread (the SDK is blocking)."""
-        return await asyncio.to_thread(self._request, token, path, args, post_args, files, method)
+        """``GraphAPI.request`` in a worker thread (the SDK is blocking); a safe point to cancel."""
+        return await in_thread(self._request, token, path, args, post_args, files, method)
 
     def _transfer(
         self, token: str, page_id: str, session_id: str, start: int, chunk: IO[bytes], length: int
@@ -268,7 +268,7 @@ class GraphClient:
         httpx, not facebook-sdk: requests builds a multipart body in memory, httpx streams a
         file-like object in 64 KiB reads.
         """
-        return await asyncio.to_thread(self._transfer, token, page_id, session_id, start, chunk, length)
+        return await in_thread(self._transfer, token, page_id, session_id, start, chunk, length)
 
     def close(self) -> None:
         self._http.close()

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from functools import cached_property
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, select, update
 
 from loa.channels import Account, Post
 from loa.events import Content, utcnow
@@ -22,6 +22,16 @@ from loa.publisher.store.outage import is_store_outage
 from loa.publisher.store.schema import jobs
 
 log = logging.getLogger(__name__)
+
+
+def _job_of(post: Post) -> tuple[ColumnElement[bool], ...]:
+    """The job store's row of ``post``: (content, version, channel, account) is unique."""
+    return (
+        jobs.c.content_id == post.content_id,
+        jobs.c.version == post.version,
+        jobs.c.channel == post.channel,
+        jobs.c.account == post.account,
+    )
 
 
 class RuntimeContext:
@@ -63,17 +73,15 @@ class RuntimeContext:
 
     async def _write_progress(self, post: Post) -> None:
         async with self._store.tx() as conn:
-            job_row = jobs.c
             await conn.execute(
-                update(jobs)
-                .where(
-                    job_row.content_id == post.content_id,
-                    job_row.version == post.version,
-                    job_row.channel == post.channel,
-                    job_row.account == post.account,
-                )
-                .values(post=codec.post_to_json(post), updated_at=utcnow())
+                update(jobs).where(*_job_of(post)).values(post=codec.post_to_json(post), updated_at=utcnow())
             )
+
+    async def retract_requested(self, post: Post) -> bool:
+        """Read now from the job store (a retraction may reach another replica's intake)."""
+        async with self._store.engine.connect() as conn:
+            flags = (await conn.execute(select(jobs.c.retract_requested).where(*_job_of(post)))).scalars()
+            return any(flags)
 
     def credentials_lock(self, account: Account) -> contextlib.AbstractAsyncContextManager[None]:
         """Held while rotating credentials: one refresh at a time per account, across replicas."""

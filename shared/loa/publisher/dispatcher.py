@@ -84,6 +84,8 @@ class Dispatcher:
         self._writer: asyncio.Task[None] | None = None
         self._checker: asyncio.Task[None] | None = None
         self._last_check = float("-inf")
+        self._withdrawn: set[int] = set()
+        """In-flight jobs cancelled because their content was retracted."""
 
     # ---- the loop -----------------------------------------------------------------------------
 
@@ -98,6 +100,7 @@ class Dispatcher:
                 if self.last_tick - last_resume >= RESUME_CHECK_SECONDS:
                     last_resume = self.last_tick
                     await self._guarded(self._resume_parked)
+                    await self._guarded(self._withdraw_retracted)
                 self._maybe_check_accounts()
                 free = self.settings.publisher_concurrency - len(self.in_flight)
                 claimed: list[Job] = []
@@ -222,19 +225,51 @@ class Dispatcher:
         except LostJobError as e:
             log.info("job moved while we worked on it: %s", e, extra=job.log_extra())
         except asyncio.CancelledError:
-            raise
+            if job.id not in self._withdrawn:
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]  # ours: retracted
+            await self._guarded(lambda: self._after_withdrawal(job))
         except Exception:
             log.exception(
                 "job handling failed; the lease will expire and it comes back", extra=job.log_extra()
             )
         finally:
             self.in_flight.pop(job.id, None)
+            self._withdrawn.discard(job.id)
 
-    async def _fresh(self, conn: AsyncConnection, job: Job) -> Job:
-        """The job as stored now, still ours: raise ``LostJobError`` otherwise."""
+    async def _withdraw_retracted(self) -> None:
+        """A job in ``publishing`` whose content was retracted: stop its platform work now.
+
+        The cancellation lands at a safe point (between SDK calls, ``loa.channels.threads``); what
+        the platform had made by then is taken down by the retraction (``_retract``).
+        """
+        for job_id in await self.store.retracted_in_flight(list(self.in_flight)):
+            task = self.in_flight.get(job_id)
+            if task is not None and job_id not in self._withdrawn:
+                self._withdrawn.add(job_id)
+                task.cancel()
+
+    async def _after_withdrawal(self, job: Job) -> None:
+        async with self.store.tx() as conn:
+            fresh = await self._fresh(conn, job, S.PUBLISHING)
+            await self.store.transition(
+                conn,
+                fresh,
+                S.RETRACTING,
+                owner=self.owner,
+                due_at=utcnow(),
+                note="retracted while publishing: the platform work was stopped",
+            )
+        log.info("retracted while publishing: work stopped", extra=job.log_extra())
+        self.wake.set()
+
+    async def _fresh(self, conn: AsyncConnection, job: Job, state: S | None = None) -> Job:
+        """The job as stored now, still ours and in ``state`` (default: the state ``job`` was in);
+        raise ``LostJobError`` otherwise."""
+        state = state or job.state
         fresh = await self.store.get(conn, job.id)
-        if fresh is None or fresh.state is not job.state or fresh.lease_owner != self.owner:
-            raise LostJobError(f"job {job.id} is no longer ours in state {job.state}")
+        if fresh is None or fresh.state is not state or fresh.lease_owner != self.owner:
+            raise LostJobError(f"job {job.id} is no longer ours in state {state}")
         return fresh
 
     async def _refresh_accounts(self) -> None:
@@ -524,14 +559,19 @@ class Dispatcher:
             return
         async with self.store.tx() as conn:
             fresh = await self._fresh(conn, job)
-            await self.store.transition(
-                conn,
-                fresh,
-                S.RETRYING,
-                owner=self.owner,
-                due_at=utcnow(),
-                note="not on the platform (or only in part) after an interruption: publishing again",
-            )
+            if fresh.retract_requested:  # retracted meanwhile: never publish again; take down any part
+                await self.store.transition(
+                    conn, fresh, S.RETRACTING, owner=self.owner, due_at=utcnow(), note="retracted meanwhile"
+                )
+            else:
+                await self.store.transition(
+                    conn,
+                    fresh,
+                    S.RETRYING,
+                    owner=self.owner,
+                    due_at=utcnow(),
+                    note="not on the platform (or only in part) after an interruption: publishing again",
+                )
         self.wake.set()
 
     async def _confirm(self, job: Job) -> None:
@@ -557,7 +597,8 @@ class Dispatcher:
         await self._succeeded(job, replace(live, scheduled_natively=False))
 
     async def _retract(self, job: Job) -> None:
-        if job.result is None:  # never reached the platform
+        reached = job.result is not None or bool(job.post and job.post.progress)
+        if not reached:  # never reached the platform
             async with self.store.tx() as conn:
                 fresh = await self._fresh(conn, job)
                 await self.store.transition(conn, fresh, S.RETRACTED, owner=self.owner)
@@ -567,7 +608,11 @@ class Dispatcher:
             await self._fail(job, AuthError(f"account {job.account} is not configured"))
             return
         try:
-            await self.adapter.retract(job.result, found[0])
+            made = job.result
+            if made is None and job.post is not None:  # stopped while publishing: what was made by then
+                made = await self.adapter.find_existing(job.post, found[0])
+            if made is not None:
+                await self.adapter.retract(made, found[0])
         except TransientError as e:
             await self._retry(job, e)
             return

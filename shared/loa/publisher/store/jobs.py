@@ -547,6 +547,20 @@ class JobStore:
         started = {job.id: new for job, new in zip(to_start, moved, strict=True) if new is not None}
         return [started.get(job.id, job) for job in claimed]
 
+    async def retracted_in_flight(self, job_ids: Sequence[int]) -> set[int]:
+        """Which of these jobs in ``publishing`` were asked meanwhile to retract (intake flags them)."""
+        if not job_ids:
+            return set()
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(jobs.c.id).where(
+                    jobs.c.id.in_(list(job_ids)),
+                    jobs.c.state == str(DeliveryState.PUBLISHING),
+                    jobs.c.retract_requested.is_(True),
+                )
+            )
+            return set(rows.scalars())
+
     async def renew(self, owner: str, job_ids: Sequence[int], lease: timedelta) -> None:
         if not job_ids:
             return

@@ -67,7 +67,10 @@ async def test_postgres_restart_during_a_video_upload_publishes_it_once(
         c = article("facebook", ACCOUNT, [put_media(media, video, "video/mp4", alt="Họp báo Đà Nẵng")])
         try:
             await run.send(approved(c))
-            await until(lambda: uploaded(page["id"]) >= 2 * CHUNK, "two chunks on the platform")
+            assert run.watcher is not None
+            await run.watcher.until(
+                lambda: uploaded(page["id"]) >= 2 * CHUNK, 30, "two chunks on the platform"
+            )
             await asyncio.to_thread(pg.stop, "postgres")
             await asyncio.sleep(OUTAGE_S)
             await asyncio.to_thread(pg.start, "postgres")
@@ -84,11 +87,3 @@ async def test_postgres_restart_during_a_video_upload_publishes_it_once(
 
 def uploaded(page_id: str) -> int:
     return max((v.received for v in state().videos.values() if v.page_id == page_id), default=0)
-
-
-async def until(predicate, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)

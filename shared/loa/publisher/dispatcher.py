@@ -252,13 +252,9 @@ class Dispatcher:
     async def _after_withdrawal(self, job: Job) -> None:
         async with self.store.tx() as conn:
             fresh = await self._fresh(conn, job, S.PUBLISHING)
+            note = "retracted while publishing: the platform work was stopped"
             await self.store.transition(
-                conn,
-                fresh,
-                S.RETRACTING,
-                owner=self.owner,
-                due_at=utcnow(),
-                note="retracted while publishing: the platform work was stopped",
+                conn, fresh, S.RETRACTING, owner=self.owner, due_at=utcnow(), note=note
             )
         log.info("retracted while publishing: work stopped", extra=job.log_extra())
         self.wake.set()
@@ -559,19 +555,14 @@ class Dispatcher:
             return
         async with self.store.tx() as conn:
             fresh = await self._fresh(conn, job)
-            if fresh.retract_requested:  # retracted meanwhile: never publish again; take down any part
-                await self.store.transition(
-                    conn, fresh, S.RETRACTING, owner=self.owner, due_at=utcnow(), note="retracted meanwhile"
-                )
-            else:
-                await self.store.transition(
-                    conn,
-                    fresh,
-                    S.RETRYING,
-                    owner=self.owner,
-                    due_at=utcnow(),
-                    note="not on the platform (or only in part) after an interruption: publishing again",
-                )
+            # Retracted meanwhile: never publish again; the retraction takes down any part made.
+            state = S.RETRACTING if fresh.retract_requested else S.RETRYING
+            note = (
+                "retracted while publishing was interrupted"
+                if fresh.retract_requested
+                else "not on the platform (or only in part) after an interruption: publishing again"
+            )
+            await self.store.transition(conn, fresh, state, owner=self.owner, due_at=utcnow(), note=note)
         self.wake.set()
 
     async def _confirm(self, job: Job) -> None:

@@ -53,6 +53,14 @@ ATTENTION = "attention"
 """Account option: why ``check_account`` parked it (shown in ``loa accounts`` and on its jobs)."""
 
 
+def _log_failure(error: Exception, what: str) -> None:
+    """A store outage in one line a second (it is expected to pass); anything else with its traceback."""
+    if is_store_outage(error):
+        log.warning("%s: job store unavailable (%s)", what, type(error).__name__)
+    else:
+        log.error(what, exc_info=error)
+
+
 def _retraction_requested(_: Job) -> dict[str, Any]:
     return {"due_at": utcnow(), "note": "retraction requested"}
 
@@ -160,24 +168,24 @@ class Dispatcher:
                 start=start,
                 skip=list(self.in_flight),
             )
-        except Exception:
-            log.exception("claiming due jobs failed; trying again")
+        except Exception as e:
+            _log_failure(e, "claiming due jobs failed; trying again")
             await asyncio.sleep(1)
             return []
 
     async def _guarded(self, step: Callable[[], Awaitable[None]]) -> None:
         try:
             await step()
-        except Exception:
-            log.exception("dispatcher step %s failed", getattr(step, "__name__", step))
+        except Exception as e:
+            _log_failure(e, f"dispatcher step {getattr(step, '__name__', step)} failed")
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
                 await self.store.renew(self.owner, list(self.in_flight), self.lease)
-            except Exception:
-                log.exception("renewing leases failed")
+            except Exception as e:
+                _log_failure(e, "renewing leases failed")
 
     async def stop(self, grace: float) -> None:
         """Stop claiming; let in-flight work finish for ``grace`` seconds, then cancel and release it."""

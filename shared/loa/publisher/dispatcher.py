@@ -258,12 +258,17 @@ class Dispatcher:
                 task.cancel()
 
     async def _after_withdrawal(self, job: Job) -> None:
-        async with self.store.tx() as conn:
-            fresh = await self._fresh(conn, job, S.PUBLISHING)
-            note = "retracted while publishing: the platform work was stopped"
-            await self.store.transition(
-                conn, fresh, S.RETRACTING, owner=self.owner, due_at=utcnow(), note=note
-            )
+        """The cancelled job goes to ``retracting``, unless its answer was written first (then the
+        answer's own transition already took it there)."""
+        try:
+            async with self.store.tx() as conn:
+                fresh = await self._fresh(conn, job, S.PUBLISHING)
+                note = "retracted while publishing: the platform work was stopped"
+                await self.store.transition(
+                    conn, fresh, S.RETRACTING, owner=self.owner, due_at=utcnow(), note=note
+                )
+        except LostJobError:
+            return
         log.info("retracted while publishing: work stopped", extra=job.log_extra())
         self.wake.set()
 

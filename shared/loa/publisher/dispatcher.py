@@ -601,8 +601,9 @@ class Dispatcher:
         await self._succeeded(job, replace(live, scheduled_natively=False))
 
     async def _retract(self, job: Job) -> None:
-        reached = job.result is not None or bool(job.post and job.post.progress)
-        if not reached:  # never reached the platform
+        # Without a result, a job that was ever in `publishing` (stopped by this retraction, or
+        # interrupted) may have made something on the platform: find_existing says what.
+        if job.result is None and job.attempt == 0:  # never reached the platform
             async with self.store.tx() as conn:
                 fresh = await self._fresh(conn, job)
                 await self.store.transition(conn, fresh, S.RETRACTED, owner=self.owner)

@@ -52,6 +52,9 @@ class FakeContext:
             account.channel, account.name, {k: Secret(v) for k, v in credentials.items()}, account.options
         )
 
+    async def retract_requested(self, post: Post) -> bool:
+        return False
+
 
 def png_bytes(width: int = 1200, height: int = 675, colour: tuple[int, int, int] = (168, 21, 27)) -> bytes:
     image = Image.new("RGB", (width, height), colour)

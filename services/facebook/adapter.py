@@ -21,7 +21,7 @@ from loa.channels import (
     register,
 )
 from loa.events import Content, MediaRef, Target
-from services.facebook.graph import GraphClient
+from services.facebook.graph import GraphClient, expected_offsets
 from services.facebook.settings import FacebookSettings
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ MESSAGE_MAX = 63_206
 """Facebook's post length in characters (https://ferryman.io/character-limits/facebook and others;
 Meta does not publish it on developers.facebook.com)."""
 CLOCK_SLACK = timedelta(minutes=10)
+VIDEO_RESYNCS_MAX = 5
+"""Times one upload may be told "not that offset" before it gives up (the platform's SDK: 2 or more)."""
 NOT_FOUND = ("100/33",)
 """'Object ... does not exist' (code 100, subcode 33): already deleted."""
 
@@ -286,12 +288,19 @@ class FacebookAdapter(ChannelAdapter):
         return self._result(post, account, post_id, when, url, photo_ids=photo_ids)
 
     async def _publish_video(self, post: Post, account: Account, when: datetime | None) -> PublishResult:
-        """Resumable upload (start / transfer / finish), each chunk streamed from the media store."""
-        media, token, page_id = post.media[0], self.token(account), self.page_id(account)
+        """Resumable upload (start / transfer / finish), each chunk streamed from the media store.
+
+        The session lives in ``post.progress``: a later attempt goes on with it. When the platform
+        is at another offset than the one saved (a save was lost), it says which in ``error_data``
+        and the upload goes on from there (``expected_offsets``) rather than failing.
+        """
+        token, page_id = self.token(account), self.page_id(account)
         upload: dict[str, Any] = dict(post.progress.get("video_upload", {}))
         if not upload:
             body = await self.graph.call(
-                token, f"{page_id}/videos", post_args={"upload_phase": "start", "file_size": str(media.size)}
+                token,
+                f"{page_id}/videos",
+                post_args={"upload_phase": "start", "file_size": str(post.media[0].size)},
             )
             upload = {
                 "video_id": str(body["video_id"]),
@@ -299,21 +308,7 @@ class FacebookAdapter(ChannelAdapter):
                 "start": int(body["start_offset"]),
                 "end": int(body["end_offset"]),
             }
-            post.progress["video_upload"] = dict(upload)
-            await self.context.save_progress(post)
-        while upload["start"] < upload["end"]:
-            start, length = upload["start"], upload["end"] - upload["start"]
-            stream = await _to_thread(self.context.media.open, media.key, start, length)
-            try:
-                body = await self.graph.transfer_chunk(
-                    token, page_id, upload["session_id"], start, stream, length
-                )
-            finally:
-                stream.close()
-                stream.release_conn()
-            upload["start"], upload["end"] = int(body["start_offset"]), int(body["end_offset"])
-            post.progress["video_upload"] = dict(upload)
-            await self.context.save_progress(post)
+            await self._save_upload(post, upload)
         args = {
             "upload_phase": "finish",
             "upload_session_id": upload["session_id"],
@@ -321,9 +316,58 @@ class FacebookAdapter(ChannelAdapter):
             "description": post.payload["message"],
             **self.schedule_args(when),
         }
-        await self.graph.call(token, f"{page_id}/videos", post_args=args)
+        for _ in range(VIDEO_RESYNCS_MAX):
+            await self._transfer_video(post, account, upload)
+            try:
+                await self.graph.call(token, f"{page_id}/videos", post_args=args)
+                break
+            except PermanentError as e:  # 1363037: the platform is missing bytes; it says which
+                await self._resync(post, upload, e)
+        else:
+            raise PermanentError(f"video upload out of step {VIDEO_RESYNCS_MAX} times; giving up")
         video_id = upload["video_id"]
         return self._result(post, account, video_id, when, await self._permalink(account, video_id))
+
+    async def _transfer_video(self, post: Post, account: Account, upload: dict[str, Any]) -> None:
+        """Send the chunks the platform asks for until it has the whole file."""
+        media, token, page_id = post.media[0], self.token(account), self.page_id(account)
+        resyncs = 0
+        while upload["start"] < upload["end"]:
+            start, length = upload["start"], upload["end"] - upload["start"]
+            stream = await _to_thread(self.context.media.open, media.key, start, length)
+            try:
+                body = await self.graph.transfer_chunk(
+                    token, page_id, upload["session_id"], start, stream, length
+                )
+            except PermanentError as e:  # 1363019: the platform is at another offset
+                resyncs += 1
+                if resyncs > VIDEO_RESYNCS_MAX:
+                    raise
+                await self._resync(post, upload, e)
+                continue
+            finally:
+                stream.close()
+                stream.release_conn()
+            upload["start"], upload["end"] = int(body["start_offset"]), int(body["end_offset"])
+            await self._save_upload(post, upload)
+
+    async def _resync(self, post: Post, upload: dict[str, Any], error: PermanentError) -> None:
+        """Take the offsets the platform expects from its error, or raise the error."""
+        offsets = expected_offsets(error)
+        if offsets is None:
+            raise error
+        log.info(
+            "video upload resumes at the platform's offset %d (was %d)",
+            offsets[0],
+            upload["start"],
+            extra={"content_id": post.content_id, "channel": self.name, "account": post.account},
+        )
+        upload["start"], upload["end"] = offsets
+        await self._save_upload(post, upload)
+
+    async def _save_upload(self, post: Post, upload: dict[str, Any]) -> None:
+        post.progress["video_upload"] = dict(upload)
+        await self.context.save_progress(post)
 
     # ------------------------------------------------------------ find, confirm, update, retract
 

@@ -17,7 +17,6 @@ and the usage headers, so a response hook keeps the last response of each call.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import httpx
 import requests
 
 from loa.channels import AuthError, ChannelError, DuplicatePostError, PermanentError, TransientError
+from loa.channels.threads import in_thread
 from loa.channels.transport import RewritingAdapter
 from loa.logging import redact
 
@@ -60,6 +60,8 @@ class GraphFailure:
     type: str
     message: str
     fbtrace_id: str | None
+    data: dict[str, Any] | None = None
+    """``error_data``: e.g. the offsets a resumable upload expects (see ``expected_offsets``)."""
 
     def describe(self) -> str:
         code = "?" if self.code is None else str(self.code)
@@ -122,7 +124,29 @@ def failure_of(status: int | None, body: Any) -> GraphFailure:
         type=str(error.get("type", "")),
         message=str(error.get("message", "")),
         fbtrace_id=error.get("fbtrace_id"),
+        data=error["error_data"] if isinstance(error.get("error_data"), dict) else None,
     )
+
+
+UPLOAD_OFFSET_SUBCODES = frozenset({1363019, 1363037})
+"""A resumable video upload out of step: the platform says in ``error_data`` which
+``start_offset``/``end_offset`` it expects next. facebook-python-business-sdk's uploader resumes
+from there (facebook_business/video_uploader.py, VideoUploadTransferRequestManager.send_request:
+subcode 1363037, ``body['error']['error_data']['start_offset']``); Meta's resumable upload guide
+(https://developers.facebook.com/docs/video-api/guides/publishing) says to send the chunk the
+server asks for. 1363019 ("expected start_offset N, got M") carries the same ``error_data``."""
+
+
+def expected_offsets(error: ChannelError) -> tuple[int, int] | None:
+    """The (start, end) offsets a resumable upload must continue with, if the error names them."""
+    failure = getattr(error, "graph", None)
+    if not isinstance(failure, GraphFailure) or failure.subcode not in UPLOAD_OFFSET_SUBCODES:
+        return None
+    data = failure.data or {}
+    try:
+        return int(data["start_offset"]), int(data["end_offset"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def map_error(status: int | None, headers: Mapping[str, str], body: Any) -> ChannelError:
@@ -207,8 +231,8 @@ class GraphClient:
         files: dict[str, Any] | None = None,
         method: str | None = None,
     ) -> dict[str, Any]:
-        """``GraphAPI.request`` in a worker thread (the SDK is blocking)."""
-        return await asyncio.to_thread(self._request, token, path, args, post_args, files, method)
+        """``GraphAPI.request`` in a worker thread (the SDK is blocking); a safe point to cancel."""
+        return await in_thread(self._request, token, path, args, post_args, files, method)
 
     def _transfer(
         self, token: str, page_id: str, session_id: str, start: int, chunk: IO[bytes], length: int
@@ -244,7 +268,7 @@ class GraphClient:
         httpx, not facebook-sdk: requests builds a multipart body in memory, httpx streams a
         file-like object in 64 KiB reads.
         """
-        return await asyncio.to_thread(self._transfer, token, page_id, session_id, start, chunk, length)
+        return await in_thread(self._transfer, token, page_id, session_id, start, chunk, length)
 
     def close(self) -> None:
         self._http.close()

@@ -213,21 +213,31 @@ class GraphError(Exception):
         subcode: int | None = None,
         type_: str = "OAuthException",
         status: int = 400,
+        data: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.code, self.message, self.subcode, self.type, self.status = code, message, subcode, type_, status
+        self.data = data
 
 
 def error_body(
-    code: int, message: str, *, subcode: int | None = None, type_: str = "OAuthException"
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    type_: str = "OAuthException",
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Graph's error object: ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``.
+    """Graph's error object: ``{"error": {"message", "type", "code", "error_subcode", "error_data",
+    "fbtrace_id"}}``.
 
     Tests use it to plan faults that look exactly like the platform's.
     """
     error: dict[str, Any] = {"message": message, "type": type_, "code": code}
     if subcode is not None:
         error["error_subcode"] = subcode
+    if data is not None:
+        error["error_data"] = data
     error["fbtrace_id"] = "A" + secrets.token_urlsafe(15)
     return {"error": error}
 
@@ -250,7 +260,7 @@ def answer(body: Any, page: Page | None = None, status: int = 200) -> JSONRespon
 
 
 def error_answer(e: GraphError, page: Page | None = None) -> JSONResponse:
-    body = error_body(e.code, e.message, subcode=e.subcode, type_=e.type)
+    body = error_body(e.code, e.message, subcode=e.subcode, type_=e.type, data=e.data)
     headers = usage_headers(page) | {
         "WWW-Authenticate": f'OAuth "Facebook Platform" "{e.type}" "{e.message}"'
     }
@@ -670,12 +680,20 @@ async def video_transfer(
             6001,
             f"There was a problem uploading your video: expected start_offset {video.received}, got {start}",
             subcode=1363019,
+            data=expected_chunk(video),
         )
     while data := await chunk.read(1024 * 1024):
         video.hasher.update(data)
         video.received += len(data)
     if video.received > video.file_size:
         raise GraphError(6001, "There was a problem uploading your video: more bytes than file_size")
+    return expected_chunk(video)
+
+
+def expected_chunk(video: Video) -> dict[str, str]:
+    """The next chunk the session wants: the transfer answer, and the ``error_data`` of an upload
+    out of step (facebook-python-business-sdk, facebook_business/video_uploader.py, reads
+    ``error_data.start_offset``/``end_offset`` of subcode 1363037 to resume)."""
     end = min(video.received + VIDEO_CHUNK, video.file_size)
     return {"start_offset": str(video.received), "end_offset": str(end)}
 
@@ -684,7 +702,10 @@ def video_finish(st: GraphState, page: Page, params: dict[str, str]) -> dict[str
     video = session_video(st, page, params)
     if video.received != video.file_size:
         raise GraphError(
-            6001, f"Upload incomplete: {video.received} of {video.file_size} bytes", subcode=1363037
+            6001,
+            f"Upload incomplete: {video.received} of {video.file_size} bytes",
+            subcode=1363037,
+            data=expected_chunk(video),
         )
     published, when = scheduling(params)
     video.finished, video.sha256 = True, video.hasher.hexdigest()

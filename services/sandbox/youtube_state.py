@@ -86,6 +86,8 @@ class Video:
     thumbnail_type: str = "image/jpeg"
     card: dict[str, Any] = field(default_factory=dict)
     """The data of this video's ``video`` record (the reader page's card), kept current by ``sync``."""
+    shown_as: str | None = None
+    """The privacy last recorded as a ``privacy`` record (one record per change, never rewritten)."""
 
     def view(self) -> dict[str, Any]:
         """How a viewer sees the video: what the reader page's card shows."""
@@ -103,7 +105,12 @@ class Video:
         }
 
     def sync(self) -> None:
+        """Bring the card up to date; a new privacy also leaves a ``privacy`` record (who could see
+        the video, and from when: the card only shows the latest)."""
         self.card.update(self.view())
+        if self.status["privacyStatus"] != self.shown_as:
+            self.shown_as = self.status["privacyStatus"]
+            sandbox.record("youtube", "privacy", {"id": self.id, "privacy": self.shown_as})
 
     def refresh(self, now: datetime) -> None:
         """Lazily apply what time does: processing finishes, a scheduled video goes public."""
@@ -244,6 +251,7 @@ class YouTubeState:
         self.videos[video.id] = video
         session.video_id = video.id
         video.card = sandbox.record("youtube", "video", video.view()).data
+        video.sync()
         return video
 
     def uploads_of(self, channel_id: str) -> list[Video]:

@@ -27,6 +27,7 @@ from loa.channels import (
     PublishResult,
     register,
 )
+from loa.channels.threads import in_thread
 from loa.channels.uploads import UploadBudget
 from loa.events import Content, MediaRef, Target
 from loa.text import count_utf8_bytes
@@ -59,6 +60,13 @@ def marker_for(content_id: str) -> str:
 
 def is_marker(tag: str) -> bool:
     return _MARKER.fullmatch(tag) is not None
+
+
+def kept_status(status: dict[str, Any]) -> dict[str, Any]:
+    """The status properties to send back with a ``videos.update`` of ``status`` (left out, the
+    platform deletes them: https://developers.google.com/youtube/v3/docs/videos/update)."""
+    keys = ("embeddable", "license", "publicStatsViewable", "selfDeclaredMadeForKids")
+    return {key: status[key] for key in keys if key in status}
 
 
 def editable(snippet: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +146,7 @@ class YouTubeAdapter(ChannelAdapter):
         if post.progress.get("video_id"):  # uploaded before a crash, not yet recorded
             video_id = str(post.progress["video_id"])
             if await self._own_video(video_id, post.marker, account) is not None:
+                await self._reveal(post, video_id, account)
                 return self._result(post, video_id)
             post.progress = {}  # deleted or retracted since: upload it anew
         video = post.media[0]
@@ -152,6 +161,7 @@ class YouTubeAdapter(ChannelAdapter):
         await self.context.save_progress(post)
         log.info("uploaded video %s (%d bytes)", video_id, video.size, extra=self._log_extra(post))
         await self._set_thumbnail(post, video_id, account)
+        await self._reveal(post, video_id, account)
         return self._result(post, video_id)
 
     async def _upload(
@@ -190,14 +200,35 @@ class YouTubeAdapter(ChannelAdapter):
         return dict(resource)
 
     def _status(self, post: Post) -> dict[str, Any]:
+        """Every upload starts private: a retraction during it must never find the video public.
+        An immediate post takes its privacy as the last step (``_reveal``)."""
         status: dict[str, Any] = {"selfDeclaredMadeForKids": post.payload["made_for_kids"]}
+        status["privacyStatus"] = "private"
         if self._scheduled(post):
             assert post.due_at is not None
-            status["privacyStatus"] = "private"
             status["publishAt"] = post.due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        else:
-            status["privacyStatus"] = post.payload["privacy"]
         return status
+
+    async def _reveal(self, post: Post, video_id: str, account: Account) -> None:
+        """The last step of an immediate post: the private upload takes its final privacy, unless
+        the content was retracted meanwhile (it stays private; the retraction takes it down)."""
+        final = str(post.payload["privacy"])
+        if final == "private" or post.progress.get("scheduled", self._scheduled(post)):
+            return  # a scheduled video goes public at its publishAt, on the platform's clock
+        if await self.context.retract_requested(post):
+            log.info(
+                "retracted during the upload: video %s stays private", video_id, extra=self._log_extra(post)
+            )
+            return
+        current = await self._get_video(video_id, account, "status")
+        if current is None or current["status"].get("privacyStatus") == final:
+            return
+        body = {"id": video_id, "status": {**kept_status(current["status"]), "privacyStatus": final}}
+        await self._api(
+            "videos.update",
+            account,
+            lambda http: self.service.videos().update(part="status", body=body).execute(http=http),
+        )
 
     @staticmethod
     def _scheduled(post: Post) -> bool:
@@ -284,6 +315,7 @@ class YouTubeAdapter(ChannelAdapter):
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
         video_id = post.progress.get("video_id")
         if video_id and await self._own_video(str(video_id), post.marker, account) is not None:
+            await self._reveal(post, str(video_id), account)
             return self._result(post, str(video_id))
         session = post.progress.get("session_uri")
         if session and post.media:
@@ -293,12 +325,17 @@ class YouTubeAdapter(ChannelAdapter):
                     "videos.insert", account, lambda: self._query(http, session, video)
                 )
             if found is not None:
-                post.progress = {"video_id": found["id"], "size": post.media[0].size}
+                scheduled = post.progress.get("scheduled", self._scheduled(post))
+                post.progress = {"video_id": found["id"], "size": post.media[0].size, "scheduled": scheduled}
                 await self.context.save_progress(post)
+                await self._reveal(post, str(found["id"]), account)
                 return self._result(post, str(found["id"]))
             return None  # an unfinished session: publish resumes it
         found_id = await self._search_uploads(post.marker, account)
-        return self._result(post, found_id) if found_id else None
+        if found_id is None:
+            return None
+        await self._reveal(post, found_id, account)
+        return self._result(post, found_id)
 
     async def _search_uploads(self, marker: str, account: Account) -> str | None:
         """The newest uploads of the channel whose tags carry ``marker``."""
@@ -376,11 +413,7 @@ class YouTubeAdapter(ChannelAdapter):
         kept = [t for t in tags if not is_marker(t)]
         if current["status"].get("privacyStatus") == "private" and kept == tags:
             return  # retracted before: private and without its marker
-        status = {
-            key: current["status"][key]
-            for key in ("embeddable", "license", "publicStatsViewable", "selfDeclaredMadeForKids")
-            if key in current["status"]
-        }
+        status = kept_status(current["status"])
         status["privacyStatus"] = "private"  # and no publishAt: a scheduled video stays private
         # Without its marker the video is no longer this post's: find_existing will not return a
         # retracted video, and a later publish of the content uploads a new one.
@@ -446,7 +479,7 @@ class YouTubeAdapter(ChannelAdapter):
     async def _run(self, method: str, account: Account, fn: Callable[[], T]) -> T:
         """Run a blocking SDK step off the event loop, its errors mapped onto ours."""
         try:
-            result = await asyncio.to_thread(fn)
+            result = await in_thread(fn)
         except Exception as e:
             raise map_error(e, method, self.quota, self._project(account)) from e
         await self._keep_rotated_token(account, self._creds(account))

@@ -8,7 +8,9 @@ is an ``httplib2.Http`` trusting the configured CA, with 308 removed from its re
 
 from __future__ import annotations
 
+import http.client
 import json
+import select
 import socket
 import ssl
 import threading
@@ -36,8 +38,65 @@ AUTH_REASONS = {"authError", "unauthorized", "forbidden", "insufficientPermissio
 RETRY_DEFAULT = timedelta(seconds=60)
 
 
+STALE_CONNECTION_ERRORS = (
+    ConnectionResetError,
+    BrokenPipeError,
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    http.client.RemoteDisconnected,
+)
+"""What a request on a keep-alive connection the server has closed fails with, before any answer."""
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+"""Safe to send twice (RFC 9110 §9.2.2): the only ones tried again after such an error."""
+
+
+class KeepAliveHttp(httplib2.Http):  # type: ignore[misc]
+    """An ``httplib2.Http`` that never sends a request on a connection closed while it sat idle.
+
+    httplib2 reuses its connection and only reconnects after a ``BadStatusLine``
+    (httplib2/__init__.py ``Http._conn_request``); a server or proxy that closed the idle connection
+    without TLS close_notify makes the next request fail with ``SSLEOFError`` (issue #25: 18
+    YouTube attempts lost that way). Before each request, a pooled connection whose socket is
+    readable (an idle HTTP/1.1 connection has nothing to read unless the peer closed it) is
+    dropped: the check urllib3 makes before reusing one (urllib3/util/connection.py
+    ``is_connection_dropped``). Should the server close it in the instant between that check and
+    the request, an idempotent request is sent once more on a new connection; a POST or a PUT is
+    not (it may have been processed): its error goes to the runtime as transient.
+    """
+
+    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
+        reused = self._drop_closed_connections()
+        try:
+            return super().request(uri, method, *args, **kwargs)
+        except STALE_CONNECTION_ERRORS:
+            if not reused or method.upper() not in IDEMPOTENT_METHODS:
+                raise
+            self.close()
+            return super().request(uri, method, *args, **kwargs)
+
+    def _drop_closed_connections(self) -> bool:
+        """Close pooled connections the server has closed; whether an open one is left to reuse."""
+        reused = False
+        for conn in self.connections.values():
+            sock = getattr(conn, "sock", None)
+            if sock is None:
+                continue
+            if _peer_closed(sock):
+                conn.close()
+            else:
+                reused = True
+        return reused
+
+
+def _peer_closed(sock: socket.socket) -> bool:
+    """An idle connection's socket is readable only if the peer closed it (FIN, close_notify, RST)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
 def new_http(settings: YouTubeSettings) -> httplib2.Http:
-    http = httplib2.Http(timeout=settings.youtube_timeout_s, ca_certs=settings.ca_certs())
+    http = KeepAliveHttp(timeout=settings.youtube_timeout_s, ca_certs=settings.ca_certs())
     http.redirect_codes = http.redirect_codes - {308}
     return http
 

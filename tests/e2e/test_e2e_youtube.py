@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import timedelta
 
@@ -107,3 +108,27 @@ async def test_scheduled_two_hours_ahead_with_publish_at_then_published_after_th
     assert live.external_id == native.external_id
     assert run.states(c.id, ACCOUNT) == [S.RECEIVED, S.SCHEDULED, S.PUBLISHING, S.SCHEDULED, S.PUBLISHED]
     assert len(state().videos) == 1
+
+
+async def test_retract_during_the_upload_stops_it_and_nothing_is_ever_public(
+    run: ChannelRun, media: MediaStore, sandbox: SandboxClient
+) -> None:
+    """Issue #25, point 3: the upload went on after the retraction, the video was public for ~6 s."""
+    video = small_video(12 * 256 * 1024)  # twelve chunks at 400 ms each: most of it still to go
+    c = article("youtube", ACCOUNT, [put_media(media, video, "video/mp4", alt="Hội nghị Đảng bộ")])
+    sandbox.latency("youtube", 400)
+    await run.send(approved(c))
+    assert run.watcher is not None
+    await run.watcher.until(
+        lambda: any(s.received for s in state().sessions.values()), 30, "upload under way"
+    )
+
+    await run.send(retracted(c.id))
+
+    await run.until_state(c.id, ACCOUNT, S.RETRACTED, timeout=60)
+    await asyncio.sleep(1.2)  # any request still on its way has landed
+    privacies = [r["data"]["privacy"] for r in sandbox.records("youtube", "privacy")]
+    assert set(privacies) <= {"private"}, privacies
+    [session] = state().sessions.values()
+    assert session.received < len(video)  # stopped: the rest was never sent
+    assert S.PUBLISHED not in run.states(c.id, ACCOUNT)

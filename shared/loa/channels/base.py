@@ -123,6 +123,10 @@ class Context(Protocol):
         """Persist rotated credentials (refresh tokens) durably before they are used."""
         ...
 
+    async def retract_requested(self, post: Post) -> bool:
+        """Whether the content was retracted since this post began: make nothing public then."""
+        ...
+
 
 class ChannelAdapter(ABC):
     """Subclass, set ``name`` and ``limits``, implement the five methods."""

@@ -43,6 +43,9 @@ class _PreviewContext:
     async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
         return account
 
+    async def retract_requested(self, post: Post) -> bool:
+        return False
+
 
 @dataclass
 class Preview:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from functools import cached_property
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, select, update
 
 from loa.channels import Account, Post
 from loa.events import Content, utcnow
@@ -18,9 +18,20 @@ from loa.publisher.locks import credentials_lock
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store import codec
 from loa.publisher.store.jobs import JobStore
+from loa.publisher.store.outage import is_store_outage
 from loa.publisher.store.schema import jobs
 
 log = logging.getLogger(__name__)
+
+
+def _job_of(post: Post) -> tuple[ColumnElement[bool], ...]:
+    """The job store's row of ``post``: (content, version, channel, account) is unique."""
+    return (
+        jobs.c.content_id == post.content_id,
+        jobs.c.version == post.version,
+        jobs.c.channel == post.channel,
+        jobs.c.account == post.account,
+    )
 
 
 class RuntimeContext:
@@ -38,19 +49,39 @@ class RuntimeContext:
         return canonical_url(content, str(self._settings.website_base_url))
 
     async def save_progress(self, post: Post) -> None:
-        """Write ``post.progress`` into the job of that post (content, version, channel, account)."""
-        async with self._store.tx() as conn:
-            job_row = jobs.c
-            await conn.execute(
-                update(jobs)
-                .where(
-                    job_row.content_id == post.content_id,
-                    job_row.version == post.version,
-                    job_row.channel == post.channel,
-                    job_row.account == post.account,
-                )
-                .values(post=codec.post_to_json(post), updated_at=utcnow())
+        """Write ``post.progress`` into the job of that post (content, version, channel, account).
+
+        A store outage (PostgreSQL restarting) does not stop the platform work: the progress stays
+        in ``post.progress``, the next save writes the newest, and the answer is written when the
+        store is back. Failing here would abandon an upload session the platform still holds.
+        """
+        try:
+            await self._write_progress(post)
+        except Exception as e:
+            if not is_store_outage(e):
+                raise
+            log.warning(
+                "progress not saved (job store unavailable: %s); the work goes on",
+                type(e).__name__,
+                extra={
+                    "content_id": post.content_id,
+                    "version": post.version,
+                    "channel": post.channel,
+                    "account": post.account,
+                },
             )
+
+    async def _write_progress(self, post: Post) -> None:
+        async with self._store.tx() as conn:
+            await conn.execute(
+                update(jobs).where(*_job_of(post)).values(post=codec.post_to_json(post), updated_at=utcnow())
+            )
+
+    async def retract_requested(self, post: Post) -> bool:
+        """Read now from the job store (a retraction may reach another replica's intake)."""
+        async with self._store.engine.connect() as conn:
+            flags = (await conn.execute(select(jobs.c.retract_requested).where(*_job_of(post)))).scalars()
+            return any(flags)
 
     def credentials_lock(self, account: Account) -> contextlib.AbstractAsyncContextManager[None]:
         """Held while rotating credentials: one refresh at a time per account, across replicas."""

@@ -37,6 +37,7 @@ from loa.publisher.ratelimit import AccountBuckets
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.codec import error_from_exception, make_error
 from loa.publisher.store.jobs import Changes, Job, JobStore, LostJobError
+from loa.publisher.store.outage import is_store_outage
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,18 @@ IN_DOUBT_RECHECK_SECONDS = 10.0
 OLDER_IN_FLIGHT_WAIT_SECONDS = 2.0
 ACCOUNTS_REFRESH_SECONDS = 0.5
 ANSWERS_PER_TX = 200
+STORE_RETRY_SECONDS = 1.0
+"""How often answers the platform gave are offered again to a job store that is down."""
 ATTENTION = "attention"
 """Account option: why ``check_account`` parked it (shown in ``loa accounts`` and on its jobs)."""
+
+
+def _log_failure(error: Exception, what: str) -> None:
+    """A store outage in one line a second (it is expected to pass); anything else with its traceback."""
+    if is_store_outage(error):
+        log.warning("%s: job store unavailable (%s)", what, type(error).__name__)
+    else:
+        log.error(what, exc_info=error)
 
 
 def _retraction_requested(_: Job) -> dict[str, Any]:
@@ -81,6 +92,8 @@ class Dispatcher:
         self._writer: asyncio.Task[None] | None = None
         self._checker: asyncio.Task[None] | None = None
         self._last_check = float("-inf")
+        self._withdrawn: set[int] = set()
+        """In-flight jobs cancelled because their content was retracted."""
 
     # ---- the loop -----------------------------------------------------------------------------
 
@@ -95,6 +108,7 @@ class Dispatcher:
                 if self.last_tick - last_resume >= RESUME_CHECK_SECONDS:
                     last_resume = self.last_tick
                     await self._guarded(self._resume_parked)
+                    await self._guarded(self._withdraw_retracted)
                 self._maybe_check_accounts()
                 free = self.settings.publisher_concurrency - len(self.in_flight)
                 claimed: list[Job] = []
@@ -147,26 +161,31 @@ class Dispatcher:
 
         try:
             return await self.store.claim(
-                self.owner, limit=want, lease=self.lease, reclaim_own=reclaim_own, start=start
+                self.owner,
+                limit=want,
+                lease=self.lease,
+                reclaim_own=reclaim_own,
+                start=start,
+                skip=list(self.in_flight),
             )
-        except Exception:
-            log.exception("claiming due jobs failed; trying again")
+        except Exception as e:
+            _log_failure(e, "claiming due jobs failed; trying again")
             await asyncio.sleep(1)
             return []
 
     async def _guarded(self, step: Callable[[], Awaitable[None]]) -> None:
         try:
             await step()
-        except Exception:
-            log.exception("dispatcher step %s failed", getattr(step, "__name__", step))
+        except Exception as e:
+            _log_failure(e, f"dispatcher step {getattr(step, '__name__', step)} failed")
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
                 await self.store.renew(self.owner, list(self.in_flight), self.lease)
-            except Exception:
-                log.exception("renewing leases failed")
+            except Exception as e:
+                _log_failure(e, "renewing leases failed")
 
     async def stop(self, grace: float) -> None:
         """Stop claiming; let in-flight work finish for ``grace`` seconds, then cancel and release it."""
@@ -214,19 +233,52 @@ class Dispatcher:
         except LostJobError as e:
             log.info("job moved while we worked on it: %s", e, extra=job.log_extra())
         except asyncio.CancelledError:
-            raise
+            if job.id not in self._withdrawn:
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]  # ours: retracted
+            await self._guarded(lambda: self._after_withdrawal(job))
         except Exception:
             log.exception(
                 "job handling failed; the lease will expire and it comes back", extra=job.log_extra()
             )
         finally:
             self.in_flight.pop(job.id, None)
+            self._withdrawn.discard(job.id)
 
-    async def _fresh(self, conn: AsyncConnection, job: Job) -> Job:
-        """The job as stored now, still ours: raise ``LostJobError`` otherwise."""
+    async def _withdraw_retracted(self) -> None:
+        """A job in ``publishing`` whose content was retracted: stop its platform work now.
+
+        The cancellation lands at a safe point (between SDK calls, ``loa.channels.threads``); what
+        the platform had made by then is taken down by the retraction (``_retract``).
+        """
+        for job_id in await self.store.retracted_in_flight(list(self.in_flight)):
+            task = self.in_flight.get(job_id)
+            if task is not None and job_id not in self._withdrawn:
+                self._withdrawn.add(job_id)
+                task.cancel()
+
+    async def _after_withdrawal(self, job: Job) -> None:
+        """The cancelled job goes to ``retracting``, unless its answer was written first (then the
+        answer's own transition already took it there)."""
+        try:
+            async with self.store.tx() as conn:
+                fresh = await self._fresh(conn, job, S.PUBLISHING)
+                note = "retracted while publishing: the platform work was stopped"
+                await self.store.transition(
+                    conn, fresh, S.RETRACTING, owner=self.owner, due_at=utcnow(), note=note
+                )
+        except LostJobError:
+            return
+        log.info("retracted while publishing: work stopped", extra=job.log_extra())
+        self.wake.set()
+
+    async def _fresh(self, conn: AsyncConnection, job: Job, state: S | None = None) -> Job:
+        """The job as stored now, still ours and in ``state`` (default: the state ``job`` was in);
+        raise ``LostJobError`` otherwise."""
+        state = state or job.state
         fresh = await self.store.get(conn, job.id)
-        if fresh is None or fresh.state is not job.state or fresh.lease_owner != self.owner:
-            raise LostJobError(f"job {job.id} is no longer ours in state {job.state}")
+        if fresh is None or fresh.state is not state or fresh.lease_owner != self.owner:
+            raise LostJobError(f"job {job.id} is no longer ours in state {state}")
         return fresh
 
     async def _refresh_accounts(self) -> None:
@@ -398,6 +450,11 @@ class Dispatcher:
                     ]
                     await self.store.transition_many(conn, retract, owner=None)
             except Exception as e:
+                if is_store_outage(e):  # kept, in order, until the store is back
+                    log.warning("job store unavailable (%s): %d answers wait", type(e).__name__, len(batch))
+                    self._answers[:0] = batch
+                    await asyncio.sleep(STORE_RETRY_SECONDS)
+                    continue
                 for *_, future in batch:
                     if not future.done():
                         future.set_exception(e)
@@ -431,7 +488,9 @@ class Dispatcher:
         """Back off (never before the platform's reset time), or fail once the attempts are spent."""
         recorded = error_from_exception(error)
         retry_at = error.retry_at if isinstance(error, TransientError) else None
-        if not isinstance(error, ChannelError):
+        if is_store_outage(error) and not isinstance(error, ChannelError):
+            log.warning("job store unavailable during the call: %s", recorded.message, extra=job.log_extra())
+        elif not isinstance(error, ChannelError):
             log.error(
                 "adapter raised an unmapped %s", type(error).__name__, exc_info=error, extra=job.log_extra()
             )
@@ -509,14 +568,14 @@ class Dispatcher:
             return
         async with self.store.tx() as conn:
             fresh = await self._fresh(conn, job)
-            await self.store.transition(
-                conn,
-                fresh,
-                S.RETRYING,
-                owner=self.owner,
-                due_at=utcnow(),
-                note="not on the platform (or only in part) after an interruption: publishing again",
+            # Retracted meanwhile: never publish again; the retraction takes down any part made.
+            state = S.RETRACTING if fresh.retract_requested else S.RETRYING
+            note = (
+                "retracted while publishing was interrupted"
+                if fresh.retract_requested
+                else "not on the platform (or only in part) after an interruption: publishing again"
             )
+            await self.store.transition(conn, fresh, state, owner=self.owner, due_at=utcnow(), note=note)
         self.wake.set()
 
     async def _confirm(self, job: Job) -> None:
@@ -542,7 +601,9 @@ class Dispatcher:
         await self._succeeded(job, replace(live, scheduled_natively=False))
 
     async def _retract(self, job: Job) -> None:
-        if job.result is None:  # never reached the platform
+        # Without a result, a job that was ever in `publishing` (stopped by this retraction, or
+        # interrupted) may have made something on the platform: find_existing says what.
+        if job.result is None and job.attempt == 0:  # never reached the platform
             async with self.store.tx() as conn:
                 fresh = await self._fresh(conn, job)
                 await self.store.transition(conn, fresh, S.RETRACTED, owner=self.owner)
@@ -552,7 +613,11 @@ class Dispatcher:
             await self._fail(job, AuthError(f"account {job.account} is not configured"))
             return
         try:
-            await self.adapter.retract(job.result, found[0])
+            made = job.result
+            if made is None and job.post is not None:  # stopped while publishing: what was made by then
+                made = await self.adapter.find_existing(job.post, found[0])
+            if made is not None:
+                await self.adapter.retract(made, found[0])
         except TransientError as e:
             await self._retry(job, e)
             return

@@ -37,6 +37,8 @@ class FakeContext:
         self.saves = 0
         """How many times credentials were saved."""
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.retracted: set[str] = set()
+        """Content ids retracted meanwhile (``retract_requested`` answers from it)."""
 
     @property
     def media(self) -> MediaStore:
@@ -51,6 +53,9 @@ class FakeContext:
         key = (post.content_id, post.version, post.channel, post.account)
         self.progress[key] = copy.deepcopy(post.progress)
         self.saved.append(copy.deepcopy(post.progress))
+
+    async def retract_requested(self, post: Post) -> bool:
+        return post.content_id in self.retracted
 
     async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
         """Merged into the current credentials, as the account store does."""

@@ -71,3 +71,6 @@ class FakeContext:
 
     async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
         return account
+
+    async def retract_requested(self, post: Post) -> bool:
+        return False

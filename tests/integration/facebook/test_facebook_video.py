@@ -67,3 +67,40 @@ async def test_video_upload_in_chunks_resumes_from_saved_progress(
     assert context.canonical_url(content) in video.description
     offsets = [p["video_upload"]["start"] for p in context.saved if "video_upload" in p]
     assert offsets == [0, 1024 * 1024, 2 * 1024 * 1024, 3 * 1024 * 1024, len(data)]
+
+
+async def test_upload_behind_the_platform_resumes_from_the_offset_facebook_names(
+    adapter: FacebookAdapter,
+    account: Account,
+    page: Page,
+    put_media: Callable[[bytes, str], MediaRef],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A progress save was lost: the saved offset is behind the session's. Facebook answers 1363019
+    with the offsets it expects in ``error_data``; the upload goes on from there (issue #25)."""
+    monkeypatch.setattr(emulator, "VIDEO_CHUNK", 64 * 1024)
+    data = os.urandom(5 * 64 * 1024 + 321)
+    content = make_content(account=account, media=[put_media(data, "video/mp4")])
+    post = await adapter.render(content, content.targets[0], account)
+    sent = adapter.graph.transfer_chunk
+    chunks = {"n": 0}
+
+    async def stop_after_three(*args, **kwargs):  # type: ignore[no-untyped-def]
+        chunks["n"] += 1
+        if chunks["n"] > 3:
+            raise RuntimeError("the process died here")
+        return await sent(*args, **kwargs)
+
+    monkeypatch.setattr(adapter.graph, "transfer_chunk", stop_after_three)
+    with pytest.raises(RuntimeError):
+        await adapter.publish(post, account)
+    session = post.progress["video_upload"]
+    post.progress["video_upload"] = {**session, "start": 0, "end": 64 * 1024}  # the saves that were lost
+    monkeypatch.setattr(adapter.graph, "transfer_chunk", sent)
+
+    result = await adapter.publish(post, account)
+
+    video = state().videos[result.external_id]
+    assert result.external_id == session["video_id"]  # the same session, not a new one
+    assert video.finished and video.sha256 == hashlib.sha256(data).hexdigest()
+    assert [v for v in state().videos.values() if v.page_id == page.id] == [video]

@@ -111,7 +111,8 @@ class FakePlatform:
 
 class FakeAdapter(ChannelAdapter):
     """Account options: ``platform`` (the SQLite path), ``accept_delay`` (seconds between the
-    platform's acceptance and the answer, a window for crashes).
+    platform's acceptance and the answer, a window for crashes), ``answer_after`` (exactly that
+    many seconds, e.g. a long upload still going on after the post exists).
     Credential ``token``: "expired" → AuthError."""
 
     name = "fakechan"
@@ -162,6 +163,7 @@ class FakeAdapter(ChannelAdapter):
         delay = float(account.options.get("accept_delay", 0))
         if delay:
             await asyncio.sleep(random.uniform(0, delay))
+        await asyncio.sleep(float(account.options.get("answer_after", 0)))
         return PublishResult(external_id=str(post_id), url=f"https://fake.example/p/{post_id}")
 
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:

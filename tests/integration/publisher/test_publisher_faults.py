@@ -9,7 +9,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from publisher_fake import FakeAdapter, FakePlatform
-from publisher_helpers import Watcher, approved, content, did, send_content
+from publisher_helpers import Watcher, approved, content, did, retracted, send_content
 from sqlalchemy import update
 
 from loa.events import DeliveryState as S
@@ -194,3 +194,21 @@ async def test_healthz_and_metrics(
     assert 'loa_publisher_jobs{state="published"} 1.0' in text
     assert "loa_publisher_publish_seconds_count 1.0" in text
     assert "loa_publisher_consumer_lag 0.0" in text
+
+
+async def test_retraction_during_the_platform_call_stops_it_and_takes_down_what_it_made(
+    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
+) -> None:
+    """Issue #25, point 3: the dispatcher notices the retraction of a job in `publishing`, stops
+    its platform work, and the retraction takes down what the platform had made by then."""
+    pub = await start_publisher()
+    await pub.accounts.update("chinh", options={"answer_after": 60})  # the call goes on for a minute
+    c = content("tb-rut-lai-giua-chung")
+    await send_content(pub_settings, approved(c))
+    await watcher.until(lambda: len(platform.posts()) == 1, what="the post made on the platform")
+
+    await send_content(pub_settings, retracted(c.id))
+
+    await watcher.until_state(did(c.id), S.RETRACTED, timeout=15)  # not after the minute
+    assert [p[5] for p in platform.posts()] == [1]  # deleted
+    assert S.PUBLISHED not in watcher.states(did(c.id))

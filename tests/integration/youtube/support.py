@@ -78,6 +78,7 @@ class RecordingContext:
     saved: list[dict[str, Any]] = field(default_factory=list)
     credentials: dict[str, Mapping[str, str]] = field(default_factory=dict)
     crash_after_saves: int | None = None
+    retracted: bool = False
 
     @property
     def media(self) -> MediaStore:
@@ -94,6 +95,9 @@ class RecordingContext:
     async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
         self.credentials[account.name] = dict(credentials)
         return account
+
+    async def retract_requested(self, post: Post) -> bool:
+        return self.retracted
 
 
 def account(refresh_token: str = "1//refresh-kenh-bo", **options: Any) -> Account:

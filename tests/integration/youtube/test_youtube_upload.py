@@ -146,3 +146,35 @@ async def test_the_reader_page_shows_each_video_as_it_stands(make_adapter, store
         assert state().videos == {} and state().sessions == {} and state().tokens == {}
         assert "Họp báo Chính phủ" not in (await client.get("/")).text
         assert (await client.get("/_sandbox/youtube/state")).json()["videos"] == []
+
+
+def privacies(video_id: str) -> list[str]:
+    """Every privacy the video had, in order (the sandbox records each change)."""
+    return [r.data["privacy"] for r in sandbox.list("youtube", "privacy") if r.data["id"] == video_id]
+
+
+async def test_a_public_video_is_uploaded_private_and_made_public_last(make_adapter, store) -> None:
+    video, image = put_video(store, 300 * 1024, seed=3), put_image(store)
+    adapter, _ = make_adapter()
+    acct = account()
+    post = await adapter.render(content([video, image]), content([video]).targets[0], acct)
+
+    result = await adapter.publish(post, acct)
+
+    assert privacies(result.external_id) == ["private", "public"]
+    [update] = [r.data for r in sandbox.list("youtube", "update")]
+    assert update["parts"] == ["status"]  # the last call: the thumbnail was set while private
+    assert state().videos[result.external_id].thumbnail is not None
+
+
+async def test_a_video_retracted_during_its_upload_stays_private(make_adapter, store) -> None:
+    video = put_video(store, 300 * 1024, seed=5)
+    adapter, context = make_adapter()
+    acct = account()
+    post = await adapter.render(content([video]), content([video]).targets[0], acct)
+    context.retracted = True  # the retraction came while the bytes were on their way
+
+    result = await adapter.publish(post, acct)
+
+    assert privacies(result.external_id) == ["private"]
+    assert state().videos[result.external_id].status["privacyStatus"] == "private"

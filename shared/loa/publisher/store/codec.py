@@ -10,6 +10,7 @@ from loa.channels import ChannelError, Post, PublishResult
 from loa.events import DeliveryError, ErrorClass, MediaRef
 from loa.events.delivery import ERROR_EXCERPT_MAX, ERROR_MESSAGE_MAX
 from loa.logging import redact
+from loa.publisher.store.outage import STORE_UNAVAILABLE, is_database_outage
 
 
 def post_to_json(post: Post) -> str:
@@ -79,6 +80,12 @@ def error_from_exception(error: BaseException) -> DeliveryError:
             code=error.code[:100] if error.code else None,
             message=redact(error.message or type(error).__name__)[:ERROR_MESSAGE_MAX],
             excerpt=redact(error.excerpt)[:ERROR_EXCERPT_MAX] if error.excerpt else None,
+        )
+    if is_database_outage(error):  # our job store, not the platform: retried like any transient error
+        return DeliveryError(
+            error_class=ErrorClass.TRANSIENT,
+            code=STORE_UNAVAILABLE,
+            message=f"job store unavailable ({type(error).__name__}); trying again",
         )
     # Anything else escaped the adapter's mapping: a bug, retried as transient with its type kept.
     return DeliveryError(

@@ -481,6 +481,7 @@ class JobStore:
         lease: timedelta,
         reclaim_own: bool = False,
         start: Callable[[Job], bool] | None = None,
+        skip: Sequence[int] = (),
     ) -> list[Job]:
         """Lease up to ``limit`` jobs that are due, or in doubt (``publishing`` with an expired lease).
 
@@ -490,6 +491,8 @@ class JobStore:
         ``start``: due ``scheduled``/``retrying`` jobs it accepts go to ``publishing`` (attempt + 1,
         status event in the outbox) in this same transaction, so they come back ready for the
         platform call; the others come back leased as they were.
+        ``skip``: jobs this replica is still working on (a lease that expired during a store outage
+        must not hand the same job to a second task of the same replica).
         """
         now = utcnow()
         free = or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now)
@@ -505,7 +508,7 @@ class JobStore:
             ]
         stmt = (
             select(jobs)
-            .where(jobs.c.channel == self.channel, or_(*conditions))
+            .where(jobs.c.channel == self.channel, or_(*conditions), jobs.c.id.not_in(list(skip)))
             .order_by(jobs.c.due_at)
             .limit(limit)
         )
@@ -543,6 +546,20 @@ class JobStore:
             )
         started = {job.id: new for job, new in zip(to_start, moved, strict=True) if new is not None}
         return [started.get(job.id, job) for job in claimed]
+
+    async def retracted_in_flight(self, job_ids: Sequence[int]) -> set[int]:
+        """Which of these jobs in ``publishing`` were asked meanwhile to retract (intake flags them)."""
+        if not job_ids:
+            return set()
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(jobs.c.id).where(
+                    jobs.c.id.in_(list(job_ids)),
+                    jobs.c.state == str(DeliveryState.PUBLISHING),
+                    jobs.c.retract_requested.is_(True),
+                )
+            )
+            return set(rows.scalars())
 
     async def renew(self, owner: str, job_ids: Sequence[int], lease: timedelta) -> None:
         if not job_ids:

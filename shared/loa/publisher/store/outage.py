@@ -1,0 +1,49 @@
+"""Whether an exception means the job store is unreachable for a while (restart, network), not a bug.
+
+A PostgreSQL restart shows up as a reset connection, a refused connect, asyncpg's "connection was
+closed", or "the database system is starting up / shutting down" (SQLSTATE class 57P, 08); SQLite
+as "database is locked". All of them pass: the work they interrupted is worth keeping and retrying,
+never worth failing for good.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from sqlalchemy import exc as sa_exc
+
+STORE_UNAVAILABLE = "store_unavailable"
+"""The code of a delivery error caused by the job store, not by the platform."""
+
+_OUTAGES: tuple[type[BaseException], ...] = (
+    OSError,  # ConnectionResetError, ConnectionRefusedError, TimeoutError, BrokenPipeError
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,  # the pool waited for a connection in vain
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,  # "connection was closed in the middle of operation"
+    asyncpg.CannotConnectNowError,  # 57P03 starting up / shutting down
+    asyncpg.AdminShutdownError,  # 57P01 the server is stopping
+)
+
+
+def is_store_outage(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) says the store cannot be reached just now."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _OUTAGES):
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """A store outage raised by the database layer itself (a bare ``OSError`` may be a platform's)."""
+    raised_by_the_store = isinstance(
+        error, sa_exc.SQLAlchemyError | asyncpg.PostgresError | asyncpg.InterfaceError
+    )
+    return raised_by_the_store and is_store_outage(error)

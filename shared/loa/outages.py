@@ -41,19 +41,21 @@ OBJECT_STORE = Outage(
 )
 DATABASE = Outage("database", "database_unavailable", "database unreachable, try again shortly")
 
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,  # SQLite: "database is locked"
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeoutError,  # the pool waited for a connection in vain
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,  # "connection was closed in the middle of operation"
+    asyncpg.CannotConnectNowError,  # 57P03 "the database system is starting up / shutting down"
+    asyncpg.AdminShutdownError,  # 57P01 the server is stopping
+)
+"""What SQLAlchemy and its drivers raise when the database cannot be reached just now."""
+
 _CAUSES: tuple[tuple[tuple[type[Exception], ...], Outage], ...] = (
     ((urllib3.exceptions.HTTPError, ServerError), OBJECT_STORE),  # what the minio SDK raises
-    (
-        (
-            OperationalError,
-            InterfaceError,
-            DisconnectionError,
-            PoolTimeoutError,
-            asyncpg.PostgresConnectionError,
-            asyncpg.CannotConnectNowError,  # "the database system is starting up"
-        ),
-        DATABASE,
-    ),
+    (DATABASE_ERRORS, DATABASE),
     ((KafkaConnectionError, KafkaTimeoutError), KAFKA),
 )
 OUTAGE_TYPES: tuple[type[Exception], ...] = (*(t for types, _ in _CAUSES for t in types), OSError)

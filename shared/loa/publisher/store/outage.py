@@ -11,19 +11,14 @@ from __future__ import annotations
 import asyncpg
 from sqlalchemy import exc as sa_exc
 
+from loa.outages import DATABASE_ERRORS
+
 STORE_UNAVAILABLE = "store_unavailable"
 """The code of a delivery error caused by the job store, not by the platform."""
 
 _OUTAGES: tuple[type[BaseException], ...] = (
     OSError,  # ConnectionResetError, ConnectionRefusedError, TimeoutError, BrokenPipeError
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.DisconnectionError,
-    sa_exc.TimeoutError,  # the pool waited for a connection in vain
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,  # "connection was closed in the middle of operation"
-    asyncpg.CannotConnectNowError,  # 57P03 starting up / shutting down
-    asyncpg.AdminShutdownError,  # 57P01 the server is stopping
+    *DATABASE_ERRORS,
 )
 
 

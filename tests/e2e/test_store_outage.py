@@ -13,6 +13,7 @@ import pytest
 
 from loa.media import MediaStore
 from loa.settings import LoaSettings
+from loa.testing.private_stack import PrivateStack
 from services.facebook.adapter import FacebookAdapter
 from services.facebook.settings import FacebookSettings
 from services.sandbox import facebook as emulator
@@ -20,7 +21,6 @@ from services.sandbox.client import SandboxClient
 from services.sandbox.facebook import state
 from tests.e2e.conftest import StartRun
 from tests.e2e.support import ChannelRun, S, approved, article, fast_settings, put_media, small_video
-from tests.support.private_stack import PrivateStack
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "so-tttt-da-nang"

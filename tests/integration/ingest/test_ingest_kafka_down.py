@@ -10,13 +10,13 @@ import httpx
 import pytest
 
 from loa.events import ContentApproved, ContentRetracted, parse_content_event, topics
+from loa.testing.private_stack import PrivateStack
 from services.ingest.app import create_app
 from tests.conftest import Stack
 from tests.integration.ingest.conftest import ingest_settings
 from tests.support.kafka import read_topic
 from tests.support.live import serve
 from tests.support.payloads import valid_payload
-from tests.support.private_stack import PrivateStack
 
 pytestmark = pytest.mark.integration
 

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
+from loa.testing.private_stack import PrivateStack
 from services.ingest.app import create_app
 from tests.conftest import Stack
 from tests.integration.ingest.conftest import ingest_settings
 from tests.support.live import serve
 from tests.support.payloads import valid_payload
-from tests.support.private_stack import PrivateStack
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from loa.publisher.settings import PublisherSettings
+from loa.testing.private_stack import PrivateStack
 from tests.integration.publisher.conftest import StartPublisher
-from tests.support.private_stack import PrivateStack
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from loa.settings import LoaSettings
+from loa.testing.private_stack import PrivateStack, free_port
 from tests.integration.tracker.support import auth, running_tracker, tracker_settings
-from tests.support.private_stack import PrivateStack, free_port
 
 pytestmark = pytest.mark.integration
 

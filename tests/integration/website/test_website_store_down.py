@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from loa.settings import LoaSettings
+from loa.testing.private_stack import PrivateStack
 from services.website.server import app_from_settings
 from services.website.settings import WebsiteSettings
 from tests.support.live import serve
-from tests.support.private_stack import PrivateStack
 
 pytestmark = pytest.mark.integration
 

@@ -13,6 +13,7 @@ the main cache. ``stop``/``start``/``kill`` act on the real processes.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -57,6 +58,15 @@ class PrivateStack:
         finally:
             for name in COMPONENTS:
                 stack.run(name, "down", check=False)
+            stack.remove_outside_data()
+
+    def remove_outside_data(self) -> None:
+        """Delete a PostgreSQL cluster that postgres.sh placed outside the cache (a temporary folder
+        its system user cannot enter sends it to /var/lib/loa-pg/<hash>, linked from the cache)."""
+        link = self.cache / "data" / "postgres"
+        if link.is_symlink():
+            shutil.rmtree(link.resolve(), ignore_errors=True)
+            link.unlink()
 
     @classmethod
     def prepare(cls, tmp: Path) -> PrivateStack:

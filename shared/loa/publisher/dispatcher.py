@@ -31,7 +31,7 @@ from loa.channels import (
 )
 from loa.events import DeliveryError, DeliveryState, ErrorClass, utcnow
 from loa.publisher.accounts import AccountStore
-from loa.publisher.backoff import retry_time
+from loa.publisher.backoff import after_reset, retry_time
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.ratelimit import AccountBuckets
 from loa.publisher.settings import PublisherSettings
@@ -528,7 +528,8 @@ class Dispatcher:
         try:
             live = await self.adapter.confirm(job.result, found[0])
         except TransientError as e:
-            live, delay = None, max(0.0, (e.retry_at - utcnow()).total_seconds()) if e.retry_at else None
+            live = None
+            delay = max(0.0, (after_reset(e.retry_at) - utcnow()).total_seconds()) if e.retry_at else None
         except ChannelError as e:
             await self._fail(job, e)
             return

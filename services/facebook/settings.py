@@ -18,10 +18,19 @@ class FacebookSettings(PublisherSettings):
         default=True,
         description="hand posts due far enough ahead to Facebook's own scheduler (per account too)",
     )
+    # "The publish date must be between 10 minutes and 30 days from the time of the API request"
+    # (https://developers.facebook.com/docs/pages-api/posts, scheduled posts).
     facebook_native_min_lead_s: int = Field(
         default=15 * 60,
-        ge=10 * 60,
-        description="native scheduling only for posts due at least this far ahead (Facebook: 10 min)",
+        gt=0,
+        description="hand to Facebook only posts due at least this far ahead (Facebook refuses under "
+        "10 min: keep a margin over it; tests scale it down against the sandbox); nearer: Loa holds them",
+    )
+    facebook_native_max_lead_s: int = Field(
+        default=30 * 24 * 3600 - 3600,
+        gt=0,
+        description="hand to Facebook only posts due at most this far ahead (Facebook: 30 days, minus an "
+        "hour of clock margin); later ones are handed over once they come within it",
     )
     facebook_find_window_s: int = Field(
         default=2 * 24 * 3600,

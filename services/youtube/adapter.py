@@ -22,6 +22,7 @@ from loa.channels import (
     Context,
     LimitError,
     Limits,
+    NativeWindow,
     PermanentError,
     Post,
     PublishResult,
@@ -41,8 +42,6 @@ log = logging.getLogger("loa.youtube")
 T = TypeVar("T")
 
 WATCH_URL = "https://www.youtube.com/watch?v="
-SCHEDULE_MIN_LEAD = timedelta(minutes=2)
-"""A due time closer than this is published at once: ``publishAt`` must lie in the future."""
 UPLOADS_PAGES_SEARCHED = 4
 """find_existing looks at the 200 newest uploads (4 pages of 50; 2 quota units a page)."""
 VIDEO_TYPES = frozenset(
@@ -81,7 +80,6 @@ class YouTubeAdapter(ChannelAdapter):
         max_images=1,
     )
     supports_update = True
-    supports_native_scheduling = True
 
     def __init__(self, context: Context, settings: YouTubeSettings | None = None) -> None:
         settings = settings or YouTubeSettings()
@@ -92,6 +90,12 @@ class YouTubeAdapter(ChannelAdapter):
         self._credentials: dict[tuple[str, str], Credentials] = {}
         self._uploads = UploadBudget(settings.youtube_upload_memory_mb * 2**20)
         self._http = HttpPool(settings)
+
+    def native_window(self, account: Account) -> NativeWindow:
+        """``status.publishAt``: a private video goes public at that time; it must lie in the future
+        (https://developers.google.com/youtube/v3/docs/videos#status.publishAt; no maximum documented).
+        ``youtube_native_min_lead_s`` keeps the upload's own duration out of the way."""
+        return NativeWindow(min_lead=timedelta(seconds=self.settings.youtube_native_min_lead_s))
 
     # -- render ---------------------------------------------------------------------------------
     async def render(self, content: Content, target: Target, account: Account) -> Post:
@@ -141,7 +145,7 @@ class YouTubeAdapter(ChannelAdapter):
                 return self._result(post, video_id)
             post.progress = {}  # deleted or retracted since: upload it anew
         video = post.media[0]
-        status = self._status(post)
+        status = self._status(post, account)
         body = {"snippet": post.payload["snippet"], "status": status}
         # A resumed session keeps the metadata it was opened with.
         scheduled = bool(post.progress.get("scheduled", "publishAt" in status))
@@ -189,19 +193,15 @@ class YouTubeAdapter(ChannelAdapter):
                 await asyncio.to_thread(stream.close)
         return dict(resource)
 
-    def _status(self, post: Post) -> dict[str, Any]:
+    def _status(self, post: Post, account: Account) -> dict[str, Any]:
         status: dict[str, Any] = {"selfDeclaredMadeForKids": post.payload["made_for_kids"]}
-        if self._scheduled(post):
-            assert post.due_at is not None
+        when = self.native_time(post, account)
+        if when is not None:
             status["privacyStatus"] = "private"
-            status["publishAt"] = post.due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            status["publishAt"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         else:
             status["privacyStatus"] = post.payload["privacy"]
         return status
-
-    @staticmethod
-    def _scheduled(post: Post) -> bool:
-        return post.due_at is not None and post.due_at - datetime.now(UTC) > SCHEDULE_MIN_LEAD
 
     @staticmethod
     def _start_session(request: Any, http: Any, video: MediaRef) -> None:
@@ -475,8 +475,13 @@ class YouTubeAdapter(ChannelAdapter):
             external_id=video_id,
             url=WATCH_URL + video_id,
             extra={"marker": post.marker},
-            scheduled_natively=bool(post.progress.get("scheduled", self._scheduled(post))),
+            scheduled_natively=bool(post.progress.get("scheduled", self._still_ahead(post))),
         )
+
+    @staticmethod
+    def _still_ahead(post: Post) -> bool:
+        """Found without progress (after a crash): a video due later was uploaded to be held."""
+        return post.due_at is not None and post.due_at > datetime.now(UTC)
 
     def _log_extra(self, post: Post) -> dict[str, Any]:
         return {

@@ -40,6 +40,12 @@ class YouTubeSettings(PublisherSettings):
     youtube_privacy: Literal["public", "unlisted", "private"] = Field(
         default="public", description="privacy of immediate posts (an account option overrides it)"
     )
+    youtube_native_min_lead_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="upload as private with publishAt only videos due at least this far ahead (the "
+        "upload must finish before publishAt passes); nearer ones Loa holds and uploads at their time",
+    )
     youtube_retract_mode: Literal["private", "delete"] = "private"
     youtube_daily_quota: int = Field(default=10_000, description="units/day shared by all but inserts")
     youtube_daily_uploads: int = Field(default=100, description="videos.insert calls/day")

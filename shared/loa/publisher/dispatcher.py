@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,6 +28,7 @@ from loa.channels import (
     PublishResult,
     TransientError,
     UnsupportedError,
+    handover_at,
 )
 from loa.events import DeliveryError, DeliveryState, ErrorClass, utcnow
 from loa.publisher.accounts import AccountStore
@@ -196,6 +197,8 @@ class Dispatcher:
         cached = self._accounts.cached(job.account)
         if cached is None or self._accounts.versions[job.account][1] == cached[1]:  # parked
             return None
+        if self._hold_until(job, cached[0]) is not None:
+            return None
         return cached if self.buckets.try_take(job.account) == 0 else None
 
     async def _handle(self, job: Job, *, started: tuple[Account, int] | None = None) -> None:
@@ -289,6 +292,12 @@ class Dispatcher:
         if found is None:
             return
         account, version = found
+        hold = self._hold_until(job, account)
+        if hold is not None:
+            # Late to be dispatched (a restart, a backlog, a retry), now under the platform's
+            # minimum lead: the platform cannot hold it any more, so Loa does, until its time.
+            await self._defer(job, (hold - utcnow()).total_seconds())
+            return
         previous, older_in_flight = await self._previous(job)
         if older_in_flight:
             await self._defer(job, OLDER_IN_FLIGHT_WAIT_SECONDS)
@@ -310,6 +319,13 @@ class Dispatcher:
                 lease_expires_at=utcnow() + self.lease,
             )
         await self._call_platform(job, account, version, previous)
+
+    def _hold_until(self, job: Job, account: Account) -> datetime | None:
+        """When this job may reach the platform, if not now (the check right before the call)."""
+        assert job.post is not None
+        now = utcnow()
+        at = handover_at(job.post.due_at, now, self.adapter.native_window(account))
+        return at if at > now else None
 
     async def _call_platform(
         self, job: Job, account: Account, version: int, previous: PublishResult | None

@@ -49,7 +49,7 @@ from services.youtube.settings import YouTubeSettings
 from services.zalo.adapter import ZaloAdapter
 from services.zalo.settings import ZaloSettings
 from tests.e2e.conftest import StartRun
-from tests.e2e.support import ChannelRun, approved, article, fast_settings, jpeg, put_media, small_video
+from tests.e2e.support import ChannelRun, S, approved, article, fast_settings, jpeg, put_media, small_video
 from tests.integration.youtube.support import TlsSandbox
 
 pytestmark = pytest.mark.e2e
@@ -296,3 +296,33 @@ async def test_near_and_far_posts_go_out_at_their_time_never_before(
     for title, lateness in first_live.items():
         assert lateness >= 0, f"{title!r} was live {-lateness:.2f} s before its time"
         assert lateness <= ON_TIME, f"{title!r} went live {lateness:.2f} s after its time"
+
+
+@pytest.mark.parametrize("channel", ["facebook"], indirect=True)
+async def test_a_post_dispatched_too_late_for_the_platform_waits_for_its_time(
+    channel: Channel, start_run: StartRun
+) -> None:
+    """Due in 20 s, to be handed to Facebook when it enters the window (at 6 s); the publisher is
+    down from 1 s to 15 s, when only 5 s are left (under the minimum): it must neither publish at
+    once nor spend attempts on refusals, but wait and publish at its time, once."""
+    run = await start_run(channel.run)
+    assert run.publisher is not None
+    title = f"Đường dây nóng Đồng Nai {uuid.uuid4().hex[:6]}"
+    due = utcnow() + timedelta(seconds=FAR)
+    c = article(run.channel, channel.account, channel.media, title=title, summary=title, publish_at=due)
+    await run.send(approved(c))
+    await run.until_state(c.id, channel.account, S.SCHEDULED)
+    await asyncio.sleep(1)
+    await run.publisher.stop()
+    await asyncio.sleep(14)
+    run.publisher = Publisher(run.adapter_cls, run.settings)
+    await run.publisher.start()
+
+    while not channel.live(title):
+        assert utcnow() < due + timedelta(seconds=ON_TIME), "not live in time"
+        await asyncio.sleep(0.05)
+    lateness = (utcnow() - due).total_seconds()
+    assert 0 <= lateness <= ON_TIME, f"live {lateness:.2f} s after its time"
+    last = await run.until_state(c.id, channel.account, S.PUBLISHED)
+    assert last.attempt == 1
+    assert S.RETRYING not in run.states(c.id, channel.account)

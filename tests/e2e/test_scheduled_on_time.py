@@ -294,6 +294,7 @@ async def test_near_and_far_posts_go_out_at_their_time_never_before(
 
     assert set(first_live) == set(posts), f"never live: {set(posts) - set(first_live)}"
     for title, lateness in first_live.items():
+        print(f"{run.channel}/{channel.account} restart={restart}: {title!r} live {lateness:+.3f} s")
         assert lateness >= 0, f"{title!r} was live {-lateness:.2f} s before its time"
         assert lateness <= ON_TIME, f"{title!r} went live {lateness:.2f} s after its time"
 

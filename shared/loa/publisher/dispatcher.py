@@ -30,6 +30,7 @@ from loa.channels import (
     UnsupportedError,
     handover_at,
 )
+from loa.channels.scheduling import whole_second_after
 from loa.events import DeliveryError, DeliveryState, ErrorClass, utcnow
 from loa.publisher.accounts import AccountStore
 from loa.publisher.backoff import after_reset, retry_time
@@ -429,8 +430,10 @@ class Dispatcher:
             return job, S.PUBLISHED, {"result": result, "native": False, "note": note}
 
         def native(fresh: Job) -> dict[str, Any]:
-            due = (fresh.post.due_at if fresh.post and fresh.post.due_at else None) or utcnow()
-            return {"result": result, "native": True, "due_at": due, "note": note}
+            # Confirmed from the time the platform was given (whole seconds, rounded up), not before.
+            due = fresh.post.due_at if fresh.post and fresh.post.due_at else None
+            confirm_at = whole_second_after(due) if due is not None else utcnow()
+            return {"result": result, "native": True, "due_at": confirm_at, "note": note}
 
         return job, S.SCHEDULED, native
 

@@ -115,3 +115,11 @@ def test_a_window_must_make_sense() -> None:
         NativeWindow(min_lead=timedelta(0))
     with pytest.raises(ValueError, match="under min_lead"):
         NativeWindow(min_lead=timedelta(minutes=10), max_lead=timedelta(minutes=5))
+
+
+def test_facebook_min_lead_under_ten_minutes_only_against_a_local_sandbox() -> None:
+    from services.facebook.settings import FacebookSettings
+
+    assert FacebookSettings(facebook_native_min_lead_s=8).facebook_native_min_lead_s == 8  # the sandbox
+    with pytest.raises(ValueError, match="facebook_native_min_lead_s: 300 is under the 600 s"):
+        FacebookSettings(facebook_graph_url="https://graph.facebook.com", facebook_native_min_lead_s=300)

@@ -15,6 +15,7 @@ from loa.channels import (
     Context,
     LimitError,
     Limits,
+    NativeWindow,
     PermanentError,
     Post,
     PublishResult,
@@ -104,7 +105,6 @@ class FacebookAdapter(ChannelAdapter):
         requests_per_period=(50, 60.0),
     )
     supports_update: ClassVar[bool] = True
-    supports_native_scheduling: ClassVar[bool] = True
 
     def __init__(self, context: Context, settings: FacebookSettings | None = None) -> None:
         settings = settings or FacebookSettings()
@@ -165,15 +165,16 @@ class FacebookAdapter(ChannelAdapter):
     def token(account: Account) -> str:
         return account.secret("page_access_token")
 
-    def native_time(self, post: Post, account: Account) -> datetime | None:
-        """The ``scheduled_publish_time`` to hand to Facebook, or None to publish now."""
+    def native_window(self, account: Account) -> NativeWindow | None:
+        """Facebook holds a post due 10 minutes to 30 days ahead (``facebook_native_min_lead_s`` keeps
+        a margin over the 10 minutes); an account may opt out (``options.native_scheduling``)."""
         enabled = account.options.get("native_scheduling", self.settings.facebook_native_scheduling)
-        if not enabled or post.due_at is None:
+        if not enabled:
             return None
-        lead = post.due_at - datetime.now(UTC)
-        if lead < timedelta(seconds=self.settings.facebook_native_min_lead_s) or lead > timedelta(days=30):
-            return None
-        return post.due_at
+        return NativeWindow(
+            min_lead=timedelta(seconds=self.settings.facebook_native_min_lead_s),
+            max_lead=timedelta(seconds=self.settings.facebook_native_max_lead_s),
+        )
 
     @staticmethod
     def schedule_args(when: datetime | None) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from loa.events import (
     topics,
     utcnow,
 )
-from loa.events.content import ContentId, PlainText
+from loa.events.content import ContentId, PlainText, publish_at_problem
 from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
 from services.ingest.auth import Client, TokenBook, authenticate
@@ -165,6 +165,14 @@ def _check_channels(content: Content, known: frozenset[str]) -> None:
         raise ApiError(422, "unknown_channel", f"unknown channel (known: {names})", fields)
 
 
+def _check_publish_at(content: Content) -> None:
+    """A first publication dated long before now would go out at once under an old date."""
+    problem = publish_at_problem(content, utcnow(), "now")
+    if problem is not None:
+        field = {"field": "payload.publish_at", "reason": problem}
+        raise ApiError(422, "publish_at_in_past", problem, [field])
+
+
 async def _check_media(content: Content, store: MediaStore) -> Content:
     """Every reference exists with its declared size and type; probe what was not declared."""
     media = []
@@ -238,6 +246,7 @@ def router(
             record = await session.get(ContentRecord, content.id, with_for_update=True)
             event: ContentApproved | ContentUpdated
             if record is None:
+                _check_publish_at(content)
                 url = canonical_url(content, website)
                 content = content.model_copy(update={"canonical_url": HttpUrl(url)})
                 event = ContentApproved(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from loa.channels import (
     Context,
     LimitError,
     Limits,
+    NativeWindow,
     PermanentError,
     Post,
     PublishResult,
@@ -61,8 +63,6 @@ class WebsiteAdapter(ChannelAdapter):
         max_videos=5,
     )
     supports_update: ClassVar[bool] = True
-    supports_native_scheduling: ClassVar[bool] = False
-    """The static site cannot hold a post; WordPress mode schedules natively when called early."""
 
     def __init__(self, context: Context, settings: Any = None) -> None:
         super().__init__(context, settings if settings is not None else WebsiteSettings())
@@ -106,6 +106,13 @@ class WebsiteAdapter(ChannelAdapter):
             raise PermanentError(f"account {account.name}: options.mode must be one of {MODES}, not {mode!r}")
         return mode
 
+    def native_window(self, account: Account) -> NativeWindow | None:
+        """The static site cannot hold a post; WordPress holds one dated ahead (status ``future``,
+        https://developer.wordpress.org/rest-api/reference/posts/), with no upper bound."""
+        if self.mode(account) != "wordpress":
+            return None
+        return NativeWindow(min_lead=timedelta(seconds=self.settings.website_wordpress_native_min_lead_s))
+
     # -- the contract ---------------------------------------------------------------------
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
@@ -134,12 +141,14 @@ class WebsiteAdapter(ChannelAdapter):
 
     async def publish(self, post: Post, account: Account) -> PublishResult:
         if self.mode(account) == "wordpress":
-            return await self.wordpress.publish(post, account, self.context)
+            when = self.native_time(post, account)
+            return await self.wordpress.publish(post, account, self.context, when)
         return await self._write(post)
 
     async def update(self, post: Post, previous: PublishResult, account: Account) -> PublishResult:
         if self.mode(account) == "wordpress":
-            return await self.wordpress.update(post, previous, account, self.context)
+            when = self.native_time(post, account)
+            return await self.wordpress.update(post, previous, account, self.context, when)
         return await self._write(post)
 
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:

@@ -30,4 +30,10 @@ class WebsiteSettings(PublisherSettings):
         default=AnyHttpUrl("http://127.0.0.1:8090/wordpress"),
         description="default WordPress site for accounts in wordpress mode (account option 'url' wins)",
     )
+    website_wordpress_native_min_lead_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="WordPress mode: posts due at least this far ahead are sent as status future (WordPress "
+        "publishes them); nearer ones Loa holds and sends at their time",
+    )
     website_http_timeout_s: float = 30.0

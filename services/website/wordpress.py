@@ -57,8 +57,6 @@ AUTH_CODES = frozenset(
         "application_passwords_disabled",
     }
 )
-# A scheduled time less than this ahead is published now rather than held by WordPress.
-SCHEDULE_MARGIN = timedelta(seconds=60)
 _MEDIA_SRC = re.compile(r'src="loa-media:sha256/([0-9a-f]{64})"')
 READ_CHUNK = 1024 * 1024
 
@@ -176,7 +174,11 @@ class WordPress:
 
     # -- posts ------------------------------------------------------------------------------
 
-    def _fields(self, post: Post, content: Content, uploaded: dict[str, Any]) -> dict[str, Any]:
+    def _fields(
+        self, post: Post, content: Content, uploaded: dict[str, Any], when: datetime | None
+    ) -> dict[str, Any]:
+        """The post's fields; ``when``: the time WordPress holds it until (status ``future``), or None."""
+
         def relink(match: re.Match[str]) -> str:
             item = uploaded.get(match.group(1))
             return f'src="{item["source_url"]}"' if item else 'src=""'
@@ -192,12 +194,13 @@ class WordPress:
         lead = next((m for m in content.media if m.is_image and m.sha256 in uploaded), None)
         if lead is not None:
             fields["featured_media"] = uploaded[lead.sha256]["id"]
-        due = post.due_at
-        if due is not None:
-            # WordPress holds a post whose date is ahead and publishes it itself (status future).
-            fields["date_gmt"] = due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-            if due - datetime.now(UTC) > SCHEDULE_MARGIN:
-                fields["status"] = "future"
+        if when is not None:
+            # WordPress holds a post whose date is ahead and publishes it itself (status future);
+            # ``when`` is already in whole seconds, rounded up: truncating it would go out early.
+            fields["status"] = "future"
+        date = when or post.due_at
+        if date is not None:
+            fields["date_gmt"] = date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
         return fields
 
     @staticmethod
@@ -209,24 +212,26 @@ class WordPress:
             scheduled_natively=item.get("status") == "future",
         )
 
-    async def publish(self, post: Post, account: Account, context: Context) -> PublishResult:
-        from services.website.adapter import content_of
-
-        content = content_of(post)
-        uploaded = await self._media(post, content, account, context)
-        item = await self._call(
-            account, "POST", "/posts", "create post", json=self._fields(post, content, uploaded)
-        )
-        return self._result(item)
-
-    async def update(
-        self, post: Post, previous: PublishResult, account: Account, context: Context
+    async def publish(
+        self, post: Post, account: Account, context: Context, when: datetime | None
     ) -> PublishResult:
         from services.website.adapter import content_of
 
         content = content_of(post)
         uploaded = await self._media(post, content, account, context)
-        fields = self._fields(post, content, uploaded)
+        item = await self._call(
+            account, "POST", "/posts", "create post", json=self._fields(post, content, uploaded, when)
+        )
+        return self._result(item)
+
+    async def update(
+        self, post: Post, previous: PublishResult, account: Account, context: Context, when: datetime | None
+    ) -> PublishResult:
+        from services.website.adapter import content_of
+
+        content = content_of(post)
+        uploaded = await self._media(post, content, account, context)
+        fields = self._fields(post, content, uploaded, when)
         fields.pop("slug")  # the URL never changes
         item = await self._call(account, "POST", f"/posts/{previous.external_id}", "update post", json=fields)
         return self._result(item)

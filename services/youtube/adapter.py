@@ -22,6 +22,7 @@ from loa.channels import (
     Context,
     LimitError,
     Limits,
+    NativeWindow,
     PermanentError,
     Post,
     PublishResult,
@@ -42,8 +43,6 @@ log = logging.getLogger("loa.youtube")
 T = TypeVar("T")
 
 WATCH_URL = "https://www.youtube.com/watch?v="
-SCHEDULE_MIN_LEAD = timedelta(minutes=2)
-"""A due time closer than this is published at once: ``publishAt`` must lie in the future."""
 UPLOADS_PAGES_SEARCHED = 4
 """find_existing looks at the 200 newest uploads (4 pages of 50; 2 quota units a page)."""
 VIDEO_TYPES = frozenset(
@@ -89,7 +88,6 @@ class YouTubeAdapter(ChannelAdapter):
         max_images=1,
     )
     supports_update = True
-    supports_native_scheduling = True
 
     def __init__(self, context: Context, settings: YouTubeSettings | None = None) -> None:
         settings = settings or YouTubeSettings()
@@ -100,6 +98,12 @@ class YouTubeAdapter(ChannelAdapter):
         self._credentials: dict[tuple[str, str], Credentials] = {}
         self._uploads = UploadBudget(settings.youtube_upload_memory_mb * 2**20)
         self._http = HttpPool(settings)
+
+    def native_window(self, account: Account) -> NativeWindow:
+        """``status.publishAt``: a private video goes public at that time; it must lie in the future
+        (https://developers.google.com/youtube/v3/docs/videos#status.publishAt; no maximum documented).
+        ``youtube_native_min_lead_s`` keeps the upload's own duration out of the way."""
+        return NativeWindow(min_lead=timedelta(seconds=self.settings.youtube_native_min_lead_s))
 
     # -- render ---------------------------------------------------------------------------------
     async def render(self, content: Content, target: Target, account: Account) -> Post:
@@ -150,7 +154,7 @@ class YouTubeAdapter(ChannelAdapter):
                 return self._result(post, video_id)
             post.progress = {}  # deleted or retracted since: upload it anew
         video = post.media[0]
-        status = self._status(post)
+        status = self._status(post, account)
         body = {"snippet": post.payload["snippet"], "status": status}
         # A resumed session keeps the metadata it was opened with.
         scheduled = bool(post.progress.get("scheduled", "publishAt" in status))
@@ -199,21 +203,21 @@ class YouTubeAdapter(ChannelAdapter):
                 await asyncio.to_thread(stream.close)
         return dict(resource)
 
-    def _status(self, post: Post) -> dict[str, Any]:
+    def _status(self, post: Post, account: Account) -> dict[str, Any]:
         """Every upload starts private: a retraction during it must never find the video public.
         An immediate post takes its privacy as the last step (``_reveal``)."""
         status: dict[str, Any] = {"selfDeclaredMadeForKids": post.payload["made_for_kids"]}
         status["privacyStatus"] = "private"
-        if self._scheduled(post):
-            assert post.due_at is not None
-            status["publishAt"] = post.due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = self.native_time(post, account)
+        if when is not None:
+            status["publishAt"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return status
 
     async def _reveal(self, post: Post, video_id: str, account: Account) -> None:
         """The last step of an immediate post: the private upload takes its final privacy, unless
         the content was retracted meanwhile (it stays private; the retraction takes it down)."""
         final = str(post.payload["privacy"])
-        if final == "private" or post.progress.get("scheduled", self._scheduled(post)):
+        if final == "private" or post.progress.get("scheduled", self._still_ahead(post)):
             return  # a scheduled video goes public at its publishAt, on the platform's clock
         if await self.context.retract_requested(post):
             log.info(
@@ -229,10 +233,6 @@ class YouTubeAdapter(ChannelAdapter):
             account,
             lambda http: self.service.videos().update(part="status", body=body).execute(http=http),
         )
-
-    @staticmethod
-    def _scheduled(post: Post) -> bool:
-        return post.due_at is not None and post.due_at - datetime.now(UTC) > SCHEDULE_MIN_LEAD
 
     @staticmethod
     def _start_session(request: Any, http: Any, video: MediaRef) -> None:
@@ -325,7 +325,7 @@ class YouTubeAdapter(ChannelAdapter):
                     "videos.insert", account, lambda: self._query(http, session, video)
                 )
             if found is not None:
-                scheduled = post.progress.get("scheduled", self._scheduled(post))
+                scheduled = post.progress.get("scheduled", self._still_ahead(post))
                 post.progress = {"video_id": found["id"], "size": post.media[0].size, "scheduled": scheduled}
                 await self.context.save_progress(post)
                 await self._reveal(post, str(found["id"]), account)
@@ -508,8 +508,13 @@ class YouTubeAdapter(ChannelAdapter):
             external_id=video_id,
             url=WATCH_URL + video_id,
             extra={"marker": post.marker},
-            scheduled_natively=bool(post.progress.get("scheduled", self._scheduled(post))),
+            scheduled_natively=bool(post.progress.get("scheduled", self._still_ahead(post))),
         )
+
+    @staticmethod
+    def _still_ahead(post: Post) -> bool:
+        """Found without progress (after a crash): a video due later was uploaded to be held."""
+        return post.due_at is not None and post.due_at > datetime.now(UTC)
 
     def _log_extra(self, post: Post) -> dict[str, Any]:
         return {

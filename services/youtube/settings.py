@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
 from loa.publisher.settings import PublisherSettings
-from loa.settings import REPO_ROOT
+from loa.settings import REPO_ROOT, is_local_url
 
 SANDBOX_CA = REPO_ROOT / ".loa" / "sandbox-ca.pem"
 
@@ -40,6 +38,12 @@ class YouTubeSettings(PublisherSettings):
     youtube_privacy: Literal["public", "unlisted", "private"] = Field(
         default="public", description="privacy of immediate posts (an account option overrides it)"
     )
+    youtube_native_min_lead_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="upload as private with publishAt only videos due at least this far ahead (the "
+        "upload must finish before publishAt passes); nearer ones Loa holds and uploads at their time",
+    )
     youtube_retract_mode: Literal["private", "delete"] = "private"
     youtube_daily_quota: int = Field(default=10_000, description="units/day shared by all but inserts")
     youtube_daily_uploads: int = Field(default=100, description="videos.insert calls/day")
@@ -55,9 +59,5 @@ class YouTubeSettings(PublisherSettings):
         """The CA file for httplib2: the configured one, or the sandbox's for a local API URL."""
         if self.youtube_ca_certs is not None:
             return str(self.youtube_ca_certs)
-        host = urlsplit(self.youtube_api_url).hostname or ""
-        try:
-            local = host == "localhost" or ip_address(host).is_loopback
-        except ValueError:
-            local = False
+        local = is_local_url(self.youtube_api_url)
         return str(SANDBOX_CA) if local and SANDBOX_CA.exists() else None

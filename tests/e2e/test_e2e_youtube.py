@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from loa.channels.scheduling import whole_second_after
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from services.sandbox.client import SandboxClient
@@ -101,7 +102,7 @@ async def test_scheduled_two_hours_ahead_with_publish_at_then_published_after_th
     native = await run.until_state(c.id, ACCOUNT, S.SCHEDULED, timeout=60)
     video = state().videos[native.external_id]
     assert video.status["privacyStatus"] == "private"
-    assert video.status["publishAt"].startswith(c.publish_at.strftime("%Y-%m-%dT%H:%M"))  # type: ignore[union-attr]
+    assert video.status["publishAt"] == whole_second_after(c.publish_at).strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[arg-type]
 
     pass_time(timedelta(hours=2, minutes=1))
     live = await run.until_state(c.id, ACCOUNT, S.PUBLISHED, timeout=15)

@@ -26,6 +26,7 @@ from loa.events import (
     Target,
 )
 from loa.events.commands import DeliveryRef
+from loa.events.content import PUBLISH_AT_PAST_TOLERANCE
 
 VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵĐ"
 LETTERS = VIETNAMESE + VIETNAMESE.upper() + " 0123456789.,;:!?()-–\"'/%&\n"
@@ -90,6 +91,8 @@ def contents(draw: st.DrawFn) -> Content:
         "publish_at": draw(st.none() | soon),
         "canonical_url": draw(st.none() | ids.map(lambda i: f"https://bo.gov.vn/tin/{i}.html")),
     }
+    if fields["publish_at"] is not None:  # approved no later than an hour after its time (else refused)
+        fields["approved_at"] = min(fields["approved_at"], fields["publish_at"] + PUBLISH_AT_PAST_TOLERANCE)
     return Content.model_validate(fields)
 
 

@@ -11,6 +11,7 @@ from loa.channels.errors import (
     UnsupportedError,
 )
 from loa.channels.registry import DuplicateChannelError, get, load_entry_points, names, register
+from loa.channels.scheduling import NativeWindow, handover_at, native_due
 
 __all__ = [
     "Account",
@@ -22,6 +23,7 @@ __all__ = [
     "DuplicatePostError",
     "LimitError",
     "Limits",
+    "NativeWindow",
     "PermanentError",
     "Post",
     "PublishResult",
@@ -29,7 +31,9 @@ __all__ = [
     "TransientError",
     "UnsupportedError",
     "get",
+    "handover_at",
     "load_entry_points",
     "names",
+    "native_due",
     "register",
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
+from loa.channels.scheduling import NativeWindow, native_due
 from loa.events import Content, MediaRef, Target
 from loa.media import MediaStore
 from loa.text import count_code_points
@@ -134,11 +135,20 @@ class ChannelAdapter(ABC):
     name: ClassVar[str]
     limits: ClassVar[Limits] = Limits()
     supports_update: ClassVar[bool] = True
-    supports_native_scheduling: ClassVar[bool] = False
 
     def __init__(self, context: Context, settings: Any = None) -> None:
         self.context = context
         self.settings = settings
+
+    def native_window(self, account: Account) -> NativeWindow | None:
+        """How far ahead this account's platform can hold a post and publish it itself; None (the
+        default): it cannot, and the runtime holds every post until its time."""
+        return None
+
+    def native_time(self, post: Post, account: Account) -> datetime | None:
+        """The time to hand to the platform's scheduler, or None to publish now (see ``native_due``:
+        a post not due yet and outside the window raises ``TransientError``, never goes early)."""
+        return native_due(post.due_at, datetime.now(UTC), self.native_window(account))
 
     @abstractmethod
     async def render(self, content: Content, target: Target, account: Account) -> Post:

@@ -18,6 +18,10 @@ DEFAULT_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 """The zone people mean when they write a time without one (documented, never assumed on the wire)."""
 
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
+PUBLISH_AT_PAST_TOLERANCE = timedelta(hours=1)
+"""How far before its approval (or, at the ingest API, before now) a first publication's
+``publish_at`` may lie: a time a few minutes old is normal (approval just happened, Kafka lag); one
+older than this would go out at once under an old date (issue #25: 2020 → a ``/2020/01/...`` URL)."""
 MEDIA_KEY = re.compile(r"^sha256/[0-9a-f]{64}$")
 ContentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
 ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]  # "x" is a channel
@@ -104,6 +108,11 @@ class Content(Model):
     media: Annotated[list[MediaRef], Field(max_length=50)] = []
     targets: Annotated[list[Target], Field(min_length=1, max_length=100)]
     publish_at: AwareDatetime | None = None
+    backdated: bool = Field(
+        default=False,
+        description="publish at once under a publish_at more than an hour before approval, on purpose "
+        "(e.g. an archive import); otherwise such a content.approved is refused",
+    )
     canonical_url: HttpUrl | None = None
 
     @field_validator("body")
@@ -138,6 +147,21 @@ class Content(Model):
         return [t for t in self.targets if t.channel == channel]
 
 
+def publish_at_problem(content: Content, reference: datetime, reference_name: str) -> str | None:
+    """Why a first publication's ``publish_at`` is refused (too far before ``reference``), or None.
+
+    Consumers compare with the event's own ``approved_at`` (the same answer on every replay); the
+    ingest API with now."""
+    publish_at = content.publish_at
+    if publish_at is None or content.backdated or publish_at >= reference - PUBLISH_AT_PAST_TOLERANCE:
+        return None
+    hours = (reference - publish_at).total_seconds() / 3600
+    return (
+        f"publish_at {publish_at.isoformat()} is {hours:,.1f} hours before {reference_name}: it would go out "
+        f"at once under an old date; send a current time, none, or backdated: true to mean it"
+    )
+
+
 class Retraction(Model):
     """Take a content down everywhere."""
 
@@ -149,6 +173,14 @@ class Retraction(Model):
 class ContentApproved(Envelope):
     type: Literal["content.approved"] = "content.approved"
     payload: Content
+
+    @model_validator(mode="after")
+    def _not_backdated_by_mistake(self) -> ContentApproved:
+        # Only a first publication: an update keeps the original publish_at, often long past.
+        problem = publish_at_problem(self.payload, self.payload.approved_at, "approved_at")
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 class ContentUpdated(Envelope):

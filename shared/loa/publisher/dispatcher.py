@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,10 +28,12 @@ from loa.channels import (
     PublishResult,
     TransientError,
     UnsupportedError,
+    handover_at,
 )
+from loa.channels.scheduling import whole_second_after
 from loa.events import DeliveryError, DeliveryState, ErrorClass, utcnow
 from loa.publisher.accounts import AccountStore
-from loa.publisher.backoff import retry_time
+from loa.publisher.backoff import after_reset, retry_time
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.ratelimit import AccountBuckets
 from loa.publisher.settings import PublisherSettings
@@ -215,6 +217,8 @@ class Dispatcher:
         cached = self._accounts.cached(job.account)
         if cached is None or self._accounts.versions[job.account][1] == cached[1]:  # parked
             return None
+        if self._hold_until(job, cached[0]) is not None:
+            return None
         return cached if self.buckets.try_take(job.account) == 0 else None
 
     async def _handle(self, job: Job, *, started: tuple[Account, int] | None = None) -> None:
@@ -341,6 +345,12 @@ class Dispatcher:
         if found is None:
             return
         account, version = found
+        hold = self._hold_until(job, account)
+        if hold is not None:
+            # Late to be dispatched (a restart, a backlog, a retry), now under the platform's
+            # minimum lead: the platform cannot hold it any more, so Loa does, until its time.
+            await self._defer(job, (hold - utcnow()).total_seconds())
+            return
         previous, older_in_flight = await self._previous(job)
         if older_in_flight:
             await self._defer(job, OLDER_IN_FLIGHT_WAIT_SECONDS)
@@ -362,6 +372,13 @@ class Dispatcher:
                 lease_expires_at=utcnow() + self.lease,
             )
         await self._call_platform(job, account, version, previous)
+
+    def _hold_until(self, job: Job, account: Account) -> datetime | None:
+        """When this job may reach the platform, if not now (the check right before the call)."""
+        assert job.post is not None
+        now = utcnow()
+        at = handover_at(job.post.due_at, now, self.adapter.native_window(account))
+        return at if at > now else None
 
     async def _call_platform(
         self, job: Job, account: Account, version: int, previous: PublishResult | None
@@ -470,8 +487,10 @@ class Dispatcher:
             return job, S.PUBLISHED, {"result": result, "native": False, "note": note}
 
         def native(fresh: Job) -> dict[str, Any]:
-            due = (fresh.post.due_at if fresh.post and fresh.post.due_at else None) or utcnow()
-            return {"result": result, "native": True, "due_at": due, "note": note}
+            # Confirmed from the time the platform was given (whole seconds, rounded up), not before.
+            due = fresh.post.due_at if fresh.post and fresh.post.due_at else None
+            confirm_at = whole_second_after(due) if due is not None else utcnow()
+            return {"result": result, "native": True, "due_at": confirm_at, "note": note}
 
         return job, S.SCHEDULED, native
 
@@ -587,7 +606,8 @@ class Dispatcher:
         try:
             live = await self.adapter.confirm(job.result, found[0])
         except TransientError as e:
-            live, delay = None, max(0.0, (e.retry_at - utcnow()).total_seconds()) if e.retry_at else None
+            live = None
+            delay = max(0.0, (after_reset(e.retry_at) - utcnow()).total_seconds()) if e.retry_at else None
         except ChannelError as e:
             await self._fail(job, e)
             return

@@ -11,7 +11,15 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loa.channels import Account, ChannelAdapter, ChannelError, Post, TransientError
+from loa.channels import (
+    Account,
+    ChannelAdapter,
+    ChannelError,
+    NativeWindow,
+    Post,
+    TransientError,
+    handover_at,
+)
 from loa.events import (
     CancelDelivery,
     Content,
@@ -33,7 +41,8 @@ log = logging.getLogger(__name__)
 
 S = DeliveryState
 RETRACTED_STATES = frozenset({S.RETRACTING, S.RETRACTED, S.RETRACT_FAILED})
-_Rendered = tuple[Post | None, DeliveryError | None]
+_Rendered = tuple[Post | None, DeliveryError | None, NativeWindow | None]
+"""The post (or why it can never go) and the window in which the account's platform can hold it."""
 
 
 def _extra(content: Content, target: Target) -> dict[str, object]:
@@ -152,11 +161,8 @@ class Intake:
         if any(j.retract_requested or j.state in RETRACTED_STATES for j in existing):
             log.warning("content was retracted: this version is not published", extra=_extra(content, target))
             return []
-        post, error = rendered
-        now = utcnow()
-        due = content.publish_at if content.publish_at and content.publish_at > now else now
-        if post is not None and self.adapter.supports_native_scheduling:
-            due = now  # the platform holds it until post.due_at
+        post, error, window = rendered
+        due = handover_at(post.due_at if post is not None else None, utcnow(), window)
         replaced = {"due_at": None, "note": f"replaced by version {content.version}"}
         moves += [(old, S.CANCELLED, replaced) for old in existing if old.state in PENDING and not old.native]
         has_online = any(j.result is not None or j.state is S.PUBLISHING for j in existing)
@@ -177,12 +183,13 @@ class Intake:
         """The post, or why it can never go (unknown account, a limit, the adapter's refusal)."""
         found = await self.accounts.get(target.account)
         if found is None:
-            return None, make_error(
+            error = make_error(
                 ErrorClass.PERMANENT,
                 f"account {target.account!r} is not configured for channel {self.channel} "
                 f"(add it with: loa accounts add {self.channel} {target.account} ...)",
                 code="unknown_account",
             )
+            return None, error, None
         account: Account = found[0]
         try:
             post = await self.adapter.render(content, target, account)
@@ -190,16 +197,16 @@ class Intake:
         except TransientError:
             raise  # e.g. the media store is down: the message comes again
         except ChannelError as e:
-            return None, error_from_exception(e)
+            return None, error_from_exception(e), None
         except Exception as e:
             if (outage := classify(e)) is not None:  # e.g. render read the media store while it was down
                 raise TransientError(f"{outage.dependency} unreachable while rendering") from e
             # an adapter bug must not make the message a poison pill
             log.exception("render failed", extra={"content_id": content.id, "channel": self.channel})
-            return None, make_error(ErrorClass.PERMANENT, f"render failed: {e}", code=type(e).__name__)
+            return None, make_error(ErrorClass.PERMANENT, f"render failed: {e}", code=type(e).__name__), None
         if post.due_at is None and content.publish_at is not None:
             post.due_at = content.publish_at
-        return post, None
+        return post, None, self.adapter.native_window(account)
 
     async def _retract(
         self,

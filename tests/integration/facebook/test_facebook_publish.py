@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from loa.channels import Account
+from loa.channels import Account, TransientError
 from loa.events import MediaRef
 from services.facebook.adapter import FacebookAdapter
 from services.sandbox.facebook import Page, state
@@ -84,7 +85,7 @@ async def test_native_scheduling_two_hours_ahead_then_confirmed_after_the_clock_
     result = await adapter.publish(post, account)
 
     assert result.scheduled_natively
-    assert result.extra["scheduled_publish_time"] == int(due.timestamp())
+    assert result.extra["scheduled_publish_time"] == math.ceil(due.timestamp())  # never a second early
     assert await adapter.confirm(result, account) is None  # not live yet
     listed = await adapter.graph.call(page.token, f"{page.id}/scheduled_posts", args={"fields": "id"})
     assert [p["id"] for p in listed["data"]] == [result.external_id]
@@ -104,7 +105,10 @@ async def test_near_due_posts_are_left_to_the_runtime(
 ) -> None:
     content = make_content(account=account, publish_at=datetime.now(UTC) + timedelta(minutes=5))
     post = await adapter.render(content, content.targets[0], account)
-    assert adapter.native_time(post, account) is None  # under Facebook's 10-minute minimum
+    with pytest.raises(TransientError) as caught:  # under Facebook's 10-minute minimum: never at once
+        await adapter.publish(post, account)
+    assert caught.value.code == "not_due"
+    assert [p for p in state().posts.values() if p.page_id == page.id] == []
 
 
 async def test_update_edits_the_message_and_retract_deletes(

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from loa.channels.scheduling import whole_second_after
 from services.sandbox.frame import sandbox
 from services.sandbox.youtube_state import state
 from tests.integration.youtube.support import Crash, RecordingContext, account, content, put_image, put_video
@@ -101,7 +102,7 @@ async def test_native_scheduling_goes_public_when_the_clock_passes(make_adapter,
     assert result.scheduled_natively is True
     status = state().videos[result.external_id].status
     assert status["privacyStatus"] == "private"
-    assert status["publishAt"] == due.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert status["publishAt"] == whole_second_after(due).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert await adapter.confirm(result, acct) is None  # not live yet
     sandbox.clock_offset += timedelta(hours=2, minutes=1)
     confirmed = await adapter.confirm(result, acct)
@@ -130,7 +131,11 @@ async def test_the_reader_page_shows_each_video_as_it_stands(make_adapter, store
         assert "Họp báo Chính phủ thường kỳ tháng 11" in page
         assert "Đồng chí Đặng Văn Đức chủ trì buổi họp." in page
         assert f'<img src="/_sandbox/youtube/thumbnails/{result.external_id}"' in page
-        assert '<b class="privacy">private</b> · goes public at ' + due.strftime("%Y-%m-%dT%H:%M:%SZ") in page
+        assert (
+            '<b class="privacy">private</b> · goes public at '
+            + whole_second_after(due).strftime("%Y-%m-%dT%H:%M:%SZ")
+            in page
+        )
         assert thumb.headers["content-type"] == "image/png"
 
         sandbox.clock_offset += timedelta(hours=2, minutes=1)  # the card follows the schedule

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from loa.channels import LimitError, Limits, Post
 from loa.events import DeliveryState as S
 from loa.events import MediaRef, parse_delivery_status, utcnow
 from loa.publisher.accounts import AccountError, AccountStore
-from loa.publisher.backoff import backoff_delay, retry_time
+from loa.publisher.backoff import RESET_MARGIN, RESET_SPREAD, backoff_delay, retry_time
 from loa.publisher.limits import check_limits
 from loa.publisher.ratelimit import AccountBuckets, TokenBucket
 from loa.publisher.store.db import create_tables, make_engine
@@ -39,10 +40,26 @@ def test_backoff_grows_exponentially_with_full_jitter_and_a_cap() -> None:
 def test_retry_time_never_precedes_the_platforms_reset() -> None:
     now = utcnow()
     reset = now + timedelta(seconds=90)
-    assert retry_time(now, 1, base=1, cap=5, retry_at=reset) == reset
-    assert retry_time(now, 1, base=1, cap=5, retry_at=now - timedelta(seconds=1)) <= now + timedelta(
-        seconds=1
-    )
+    assert reset < retry_time(now, 1, base=1, cap=5, retry_at=reset) <= reset + timedelta(seconds=5)
+    long_ago = now - timedelta(hours=1)
+    assert retry_time(now, 1, base=1, cap=5, retry_at=long_ago) <= now + timedelta(seconds=5)
+
+
+def test_retries_after_a_reset_come_past_it_and_spread_out() -> None:
+    """Issue #25: 14 of 15 retries after an X 429 came at the integer reset second and met 429 again.
+
+    X's ``x-rate-limit-reset`` is a whole epoch second (docs.x.com/x-api/fundamentals/rate-limits);
+    ``services/x/errors.py`` turns it into ``retry_at``."""
+    rng = random.Random(25)
+    now = utcnow().replace(microsecond=0)
+    reset = now + timedelta(seconds=30)
+    times = [retry_time(now, 1, base=0.1, cap=1, retry_at=reset, rng=rng) for _ in range(2000)]
+    assert min(times) >= reset + RESET_MARGIN  # never at (nor before) the reset second
+    assert max(times) <= reset + RESET_MARGIN + RESET_SPREAD
+    same_second = Counter(int(t.timestamp()) for t in times)
+    assert max(same_second.values()) < len(times) / 2  # spread over several seconds, not one wave
+    offsets = sorted((t - reset - RESET_MARGIN).total_seconds() for t in times)
+    assert offsets[len(offsets) // 2] == pytest.approx(RESET_SPREAD.total_seconds() / 2, abs=0.2)
 
 
 def test_token_bucket_allows_a_burst_then_paces() -> None:

@@ -1,0 +1,64 @@
+"""Issue #25 point 4 on Kafka: a content.approved dated 2020 (approved now) produced straight onto the
+content topic is dead-lettered with a reason naming publish_at and never published; a content
+approved minutes late for its slot and one backdated on purpose go out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from loa.events import ContentApproved, topics, utcnow
+from loa.media import MediaStore
+from loa.settings import LoaSettings
+from services.sandbox.client import SandboxClient
+from services.webhook.adapter import WebhookAdapter
+from services.webhook.settings import WebhookSettings
+from tests.e2e.conftest import StartRun
+from tests.e2e.support import ChannelRun, S, approved, article, fast_settings
+from tests.support.kafka import read_topic
+
+pytestmark = pytest.mark.e2e
+
+ACCOUNT = "cong-noi-bo"
+
+
+async def test_a_first_publication_dated_years_back_is_dead_lettered_not_published(
+    settings: LoaSettings,
+    tmp_path: Path,
+    sandbox: SandboxClient,
+    sandbox_url: str,
+    media: MediaStore,
+    start_run: StartRun,
+) -> None:
+    endpoint, secret = f"cong-noi-bo-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    sandbox.webhook_endpoint(endpoint, secret)
+    run = await start_run(
+        ChannelRun(
+            WebhookAdapter,
+            fast_settings(settings, WebhookSettings, tmp_path),
+            {ACCOUNT: ({"secret": secret}, {"url": f"{sandbox_url}/webhook/{endpoint}"})},
+        )
+    )
+    years_ago = datetime(2020, 1, 15, 9, 0, tzinfo=UTC)
+    stale = article("webhook", ACCOUNT, [], title="Thông báo cũ năm 2020 của Sở Nội vụ", publish_at=years_ago)
+    late = article(
+        "webhook", ACCOUNT, [], title="Duyệt trễ 10 phút", publish_at=utcnow() - timedelta(minutes=10)
+    )
+    archive = article(
+        "webhook", ACCOUNT, [], title="Lưu trữ: Đề án 2020", publish_at=years_ago, backdated=True
+    )
+    # As a content system would produce it; our own model refuses to build it.
+    await run.send(ContentApproved.model_construct(payload=stale), approved(late), approved(archive))
+
+    await run.until_state(late.id, ACCOUNT, S.PUBLISHED)
+    await run.until_state(archive.id, ACCOUNT, S.PUBLISHED)
+    [dead] = await read_topic(settings.kafka_bootstrap, settings.topic(topics.dlq(topics.CONTENT)), 1)
+    assert dead.key == stale.id.encode()
+    assert "publish_at 2020-01-15T09:00:00+00:00" in dead.headers["loa-dlq-reason"]
+    assert "before approved_at" in dead.headers["loa-dlq-reason"]
+    titles = sorted(d["payload"]["title"] for d in sandbox.webhook_live(endpoint))
+    assert titles == sorted([late.title, archive.title])
+    assert run.states(stale.id, ACCOUNT) == []

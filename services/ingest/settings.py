@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field, SecretStr
 from loa.settings import LoaSettings
 
 GIB = 1024**3
-DEFAULT_CHANNELS = "website,facebook,zalo,youtube,x,webhook"
 DEFAULT_MEDIA_TYPES = "image/jpeg,image/png,image/gif,image/webp,video/mp4,video/quicktime"
 
 
@@ -36,12 +35,7 @@ class IngestSettings(LoaSettings):
     ingest_tokens: dict[str, ClientToken] = Field(
         default_factory=dict, description='JSON: {"cms": {"token": "...", "role": "publisher"}}'
     )
-    channels: str = Field(default=DEFAULT_CHANNELS, description="known channel names, comma-separated")
 
     @property
     def media_types(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.ingest_media_types.split(",") if t.strip())
-
-    @property
-    def channel_names(self) -> frozenset[str]:
-        return frozenset(c.strip() for c in self.channels.split(",") if c.strip())

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = REPO_ROOT / ".env.local"
+DEFAULT_CHANNELS = "website,facebook,zalo,youtube,x,webhook"
 
 
 class LoaSettings(BaseSettings):
@@ -33,6 +34,14 @@ class LoaSettings(BaseSettings):
     sandbox_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8090")
     log_level: str = "INFO"
     topic_prefix: str = Field(default="", description="isolates tests and tenants on one broker")
+    channels: str = Field(
+        default=DEFAULT_CHANNELS,
+        description="the channels a publisher runs for, comma-separated: a target of another is refused",
+    )
+
+    @property
+    def channel_names(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.channels.split(",") if c.strip())
 
     def topic(self, name: str) -> str:
         """The full topic name for ``name`` (e.g. ``loa.content.v1``) under ``topic_prefix``."""

@@ -131,4 +131,6 @@ class PrivateStack:
 
     def settings(self, base: LoaSettings) -> LoaSettings:
         """``base`` pointed at this stack's Kafka and MinIO (same credentials as the main stack)."""
-        return base.model_copy(update={"kafka_bootstrap": self.kafka_bootstrap, "s3_endpoint": self.s3_endpoint})
+        return base.model_copy(
+            update={"kafka_bootstrap": self.kafka_bootstrap, "s3_endpoint": self.s3_endpoint}
+        )

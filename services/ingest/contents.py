@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Annotated, Any
 
+from aiokafka.errors import MessageSizeTooLargeError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
@@ -30,6 +31,7 @@ from loa.events import (
     utcnow,
 )
 from loa.events.content import ContentId, PlainText
+from loa.kafka import max_event_bytes
 from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
 from services.ingest.auth import Client, TokenBook, authenticate
@@ -59,26 +61,26 @@ class RetractRequest(BaseModel):
     correlation_id: Annotated[PlainText, Field(max_length=200)] | None = None
 
 
+def too_large(limit: int, what: str = "the body") -> ApiError:
+    """413 naming the limit: Kafka would refuse the event, so retrying the same body never helps."""
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"{what} is above {limit} bytes, the largest event Kafka accepts (LOA_KAFKA_MAX_MESSAGE_BYTES)",
+        [{"field": "body", "reason": f"larger than {limit} bytes; shorten the body or move media out"}],
+    )
+
+
 async def read_json(request: Request, limit: int) -> tuple[bytes, Any]:
     """The raw body (capped, counted while streaming) and its JSON value."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(
-            413,
-            "payload_too_large",
-            f"the body is above {limit} bytes",
-            [{"field": "body", "reason": "too large"}],
-        )
+        raise too_large(limit)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise ApiError(
-                413,
-                "payload_too_large",
-                f"the body is above {limit} bytes",
-                [{"field": "body", "reason": "too large"}],
-            )
+            raise too_large(limit)
     try:
         text = bytes(body).decode("utf-8")
     except UnicodeDecodeError as e:
@@ -209,12 +211,13 @@ def router(
     known_channels = settings.channel_names | frozenset(
         registry.names()
     )  # LOA_CHANNELS + registered adapters
+    max_event = max_event_bytes(settings)
     write_lock = asyncio.Lock()  # one writer per process; PostgreSQL rows are also locked
 
     @api.post("/api/v1/contents", status_code=202)
     async def submit(request: Request) -> JSONResponse:
         client = authenticate(request, tokens, "publish")
-        raw, value = await read_json(request, settings.ingest_max_content_bytes)
+        raw, value = await read_json(request, settings.max_content_body_bytes)
         idempotency = Idempotency(request, client, raw)
         async with db.sessions() as session:
             replayed = await idempotency.replay(session)
@@ -261,7 +264,10 @@ def router(
                 "status_url": f"{tracker}/api/v1/contents/{content.id}",
             }
             idempotency.remember(session, 202, body)
-            await _produce(broker, topic, content.id, event.model_dump_json().encode())
+            value = event.model_dump_json().encode()
+            if len(value) > max_event:
+                raise too_large(max_event, f"the event built from this body ({len(value)} bytes)")
+            await _produce(broker, topic, content.id, value)
         log.info(
             "accepted %s v%d from %s",
             event.type,
@@ -278,7 +284,7 @@ def router(
             ContentIdModel.model_validate({"id": content_id})
         except ValidationError as e:
             raise ApiError(422, "validation_error", "invalid content id", field_errors(e)) from None
-        raw, value = await read_json(request, settings.ingest_max_content_bytes)
+        raw, value = await read_json(request, settings.max_content_body_bytes)
         idempotency = Idempotency(request, client, raw)
         try:
             asked = RetractRequest.model_validate(value)
@@ -341,6 +347,15 @@ async def _produce(broker: KafkaBroker, topic: str, key: str, value: bytes) -> N
         await broker.publish(
             value, topic=topic, key=key.encode(), headers={"content-type": "application/json"}
         )
+    except MessageSizeTooLargeError as e:
+        # The producer (max_request_size) or the broker (message.max.bytes) refused it: permanent.
+        log.warning("the event is too large for Kafka: %s", e, extra={"content_id": key})
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"Kafka refused the event as too large ({len(value)} bytes); nothing was recorded",
+            [{"field": "body", "reason": "too large for the broker; shorten the body"}],
+        ) from e
     except Exception as e:
         log.exception("producing to %s failed", topic, extra={"content_id": key})
         raise ApiError(

@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 
 REASON_MAX = 2000
 T = TypeVar("T")
+RECORD_OVERHEAD_BYTES = 1024
+"""What a record adds to its value: key, headers, record and batch framing (aiokafka's
+``DefaultRecordBatchBuilder.estimate_size_in_bytes`` counts them against ``max_request_size``)."""
+
+
+def max_event_bytes(settings: LoaSettings) -> int:
+    """The largest event value a Loa producer can send: the one size limit every check derives from."""
+    return settings.kafka_max_message_bytes - RECORD_OVERHEAD_BYTES
 
 
 def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
@@ -33,6 +41,7 @@ def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
     kwargs.setdefault("logger", logging.getLogger("loa.faststream"))
     return KafkaBroker(
         settings.kafka_bootstrap,
+        max_request_size=settings.kafka_max_message_bytes,
         acks="all",
         enable_idempotence=True,
         client_id=kwargs.pop("client_id", "loa"),

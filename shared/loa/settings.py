@@ -20,6 +20,12 @@ class LoaSettings(BaseSettings):
     )
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_max_message_bytes: int = Field(
+        default=1_048_576,
+        gt=0,
+        description="the largest record a producer sends (aiokafka max_request_size); at most the "
+        "broker's message.max.bytes (Kafka's default 1048588, kept by the local stack and compose)",
+    )
     s3_endpoint: str = "127.0.0.1:9000"
     s3_secure: bool = False
     s3_access_key: SecretStr = SecretStr("loa-dev")

@@ -9,6 +9,7 @@ from loa.channels.errors import (
     PermanentError,
     TransientError,
     UnsupportedError,
+    media_missing,
 )
 from loa.channels.registry import DuplicateChannelError, get, load_entry_points, names, register
 
@@ -30,6 +31,7 @@ __all__ = [
     "UnsupportedError",
     "get",
     "load_entry_points",
+    "media_missing",
     "names",
     "register",
 ]

@@ -28,6 +28,7 @@ from loa.channels import (
     PublishResult,
     TransientError,
     UnsupportedError,
+    media_missing,
 )
 from loa.events import DeliveryError, DeliveryState, ErrorClass, utcnow
 from loa.publisher.accounts import AccountStore
@@ -339,7 +340,8 @@ class Dispatcher:
             await self._fail(job, e)
             return
         except Exception as e:  # TransientError, and anything the adapter failed to map
-            await self._retry(job, e)
+            missing = media_missing(e)  # however the adapter wrapped it: not a transient fault
+            await (self._fail(job, missing) if missing else self._retry(job, e))
             return
         finally:
             self.metrics.publish_seconds.observe(time.monotonic() - started)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loa.channels import Account, ChannelAdapter, ChannelError, Post, TransientError
+from loa.channels import Account, ChannelAdapter, ChannelError, Post, TransientError, media_missing
 from loa.events import (
     CancelDelivery,
     Content,
@@ -186,11 +186,17 @@ class Intake:
         try:
             post = await self.adapter.render(content, target, account)
             check_limits(post, self.adapter.limits)
-        except TransientError:
-            raise  # e.g. the media store is down: the message comes again
+        except TransientError as e:
+            missing = media_missing(e)
+            if missing is None:
+                raise  # e.g. the media store is down: the message comes again
+            return None, error_from_exception(missing)
         except ChannelError as e:
             return None, error_from_exception(e)
         except Exception as e:  # an adapter bug must not make the message a poison pill
+            missing = media_missing(e)
+            if missing is not None:
+                return None, error_from_exception(missing)
             log.exception("render failed", extra={"content_id": content.id, "channel": self.channel})
             return None, make_error(ErrorClass.PERMANENT, f"render failed: {e}", code=type(e).__name__)
         if post.due_at is None and content.publish_at is not None:

@@ -8,6 +8,7 @@ no event behind, and an answered one has its event on ``loa.content.v1``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -34,6 +35,8 @@ from loa.events.content import ContentId, PlainText
 from loa.kafka import max_event_bytes
 from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
+from loa.publisher.directory import AccountDirectory
+from loa.publisher.discovery import load_channel
 from services.ingest.auth import Client, TokenBook, authenticate
 from services.ingest.db import ContentRecord, IdempotentAnswer, IngestDb
 from services.ingest.errors import ApiError, field_errors, validation_error
@@ -166,6 +169,24 @@ def _check_channels(content: Content, known: frozenset[str]) -> None:
         raise ApiError(422, "unknown_channel", f"unknown channel (known: {names})", fields)
 
 
+async def _check_targets(content: Content, link: str, directory: AccountDirectory) -> None:
+    """Each target's account exists and its channel would not refuse it: 422 naming the target."""
+    fields = []
+    for i, t in enumerate(content.targets):
+        where = f"{t.channel}/{t.account}"
+        if await directory.has(t.channel, t.account) is False:
+            reason = f"{where}: no account {t.account!r} on {t.channel} (loa accounts add {t.channel} ...)"
+            fields.append({"field": f"payload.targets.{i}.account", "reason": reason})
+        with contextlib.suppress(KeyError):  # a channel without an adapter here: its publisher checks
+            refusal = load_channel(t.channel)[0].refuse_target(content, t, link)
+            if refusal is not None:
+                field, _, why = refusal.partition(": ")
+                fields.append({"field": f"payload.targets.{i}.{field}", "reason": f"{where}: {why}"})
+    if fields:
+        summary = "; ".join(f["reason"] for f in fields[:5])
+        raise ApiError(422, "target_refused", f"a target cannot be published: {summary}"[:1000], fields)
+
+
 async def _check_media(content: Content, store: MediaStore) -> Content:
     """Every reference exists with its declared size and type; probe what was not declared."""
     media = []
@@ -212,6 +233,7 @@ def router(
         registry.names()
     )  # LOA_CHANNELS + registered adapters
     max_event = max_event_bytes(settings)
+    directory = AccountDirectory(settings)
     write_lock = asyncio.Lock()  # one writer per process; PostgreSQL rows are also locked
 
     @api.post("/api/v1/contents", status_code=202)
@@ -232,6 +254,7 @@ def router(
         except ValidationError as e:
             raise validation_error(e, prefix="payload") from None
         _check_channels(content, known_channels)
+        await _check_targets(content, canonical_url(content, website), directory)
         content = await _check_media(content, store)
         async with write_lock, db.sessions() as session, session.begin():
             replayed = await idempotency.replay(session)

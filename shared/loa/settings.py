@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = REPO_ROOT / ".env.local"
+DATA_DIR = ".loa/data"
 DEFAULT_CHANNELS = "website,facebook,zalo,youtube,x,webhook"
 
 
@@ -44,6 +45,20 @@ class LoaSettings(BaseSettings):
         default=DEFAULT_CHANNELS,
         description="the channels a publisher runs for, comma-separated: a target of another is refused",
     )
+
+    publisher_database_url: str | None = Field(
+        default=None,
+        description="the publishers' job stores (jobs, accounts); default: a SQLite file per channel",
+    )
+
+    def job_store_url(self, channel: str) -> str:
+        """A channel's job store: ``LOA_PUBLISHER_DATABASE_URL`` or ``.loa/data/publisher-<channel>.db``.
+
+        Shared: the publisher runs on it, ``loa accounts`` and the ingest read its account names.
+        """
+        if self.publisher_database_url:
+            return self.publisher_database_url
+        return f"sqlite+aiosqlite:///{DATA_DIR}/publisher-{channel}.db"
 
     @property
     def channel_names(self) -> frozenset[str]:

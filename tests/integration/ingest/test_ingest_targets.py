@@ -3,7 +3,7 @@ not a 202 that fails later; accounts are read from the publishers' job stores (n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -35,7 +35,7 @@ async def _seed_accounts(url: str) -> None:
 
 
 @pytest.fixture
-async def live(stack: Stack, tmp_path: Path) -> Iterator[LiveIngest]:
+async def live(stack: Stack, tmp_path: Path) -> AsyncIterator[LiveIngest]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'publishers.db'}"
     await _seed_accounts(url)
     settings, tokens = ingest_settings(stack, tmp_path)

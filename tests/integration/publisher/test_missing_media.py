@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 JPEG = b"\xff\xd8\xff\xe0" + "Ảnh họp báo Đà Nẵng".encode() * 64 + b"\xff\xd9"
 
 
-class MediaReadingAdapter(FakeAdapter):
+class MediaReadingAdapter(FakeAdapter):  # type: ignore[misc]  # tests/ are not on the path mypy reads publisher_fake from
     """Reads its media before posting, and maps every store error onto a transient one, as the
     YouTube adapter's ``map_error`` does (``raise ... from e``)."""
 

@@ -21,7 +21,7 @@ from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loa.channels import registry
+from loa.channels import ChannelAdapter, registry
 from loa.events import (
     Content,
     ContentApproved,
@@ -169,7 +169,18 @@ def _check_channels(content: Content, known: frozenset[str]) -> None:
         raise ApiError(422, "unknown_channel", f"unknown channel (known: {names})", fields)
 
 
-async def _check_targets(content: Content, link: str, directory: AccountDirectory) -> None:
+def _adapters(channels: frozenset[str]) -> dict[str, type[ChannelAdapter]]:
+    """The adapter classes of the known channels that this installation has (loaded once, at start)."""
+    found = {}
+    for name in sorted(channels):
+        with contextlib.suppress(KeyError, ImportError):
+            found[name] = load_channel(name)[0]
+    return found
+
+
+async def _check_targets(
+    content: Content, link: str, directory: AccountDirectory, adapters: dict[str, type[ChannelAdapter]]
+) -> None:
     """Each target's account exists and its channel would not refuse it: 422 naming the target."""
     fields = []
     for i, t in enumerate(content.targets):
@@ -177,8 +188,9 @@ async def _check_targets(content: Content, link: str, directory: AccountDirector
         if await directory.has(t.channel, t.account) is False:
             reason = f"{where}: no account {t.account!r} on {t.channel} (loa accounts add {t.channel} ...)"
             fields.append({"field": f"payload.targets.{i}.account", "reason": reason})
-        with contextlib.suppress(KeyError):  # a channel without an adapter here: its publisher checks
-            refusal = load_channel(t.channel)[0].refuse_target(content, t, link)
+        adapter = adapters.get(t.channel)  # a channel without an adapter here: its publisher checks
+        if adapter is not None:
+            refusal = adapter.refuse_target(content, t, link)
             if refusal is not None:
                 field, _, why = refusal.partition(": ")
                 fields.append({"field": f"payload.targets.{i}.{field}", "reason": f"{where}: {why}"})
@@ -234,6 +246,7 @@ def router(
     )  # LOA_CHANNELS + registered adapters
     max_event = max_event_bytes(settings)
     directory = AccountDirectory(settings)
+    adapters = _adapters(known_channels)
     write_lock = asyncio.Lock()  # one writer per process; PostgreSQL rows are also locked
 
     @api.post("/api/v1/contents", status_code=202)
@@ -254,7 +267,7 @@ def router(
         except ValidationError as e:
             raise validation_error(e, prefix="payload") from None
         _check_channels(content, known_channels)
-        await _check_targets(content, canonical_url(content, website), directory)
+        await _check_targets(content, canonical_url(content, website), directory, adapters)
         content = await _check_media(content, store)
         async with write_lock, db.sessions() as session, session.begin():
             replayed = await idempotency.replay(session)

@@ -18,6 +18,7 @@ from loa.media import MediaStore
 from loa.publisher.settings import PublisherSettings
 from loa.settings import LoaSettings
 from tests.integration.publisher.conftest import StartPublisher
+from tests.support.private_stack import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -67,3 +68,19 @@ async def test_missing_media_is_permanent_until_uploaded_and_retried(
     await send_command(pub_settings, retry(c.id))
     await watcher.until_state(did(c.id), S.PUBLISHED)
     assert [post[2] for post in platform.posts()] == [c.id]
+
+
+async def test_an_unreachable_media_store_stays_transient(
+    start_publisher: StartPublisher, pub_settings: PublisherSettings, watcher: Watcher
+) -> None:
+    """MinIO down (nothing listens on its port) is an outage, not a missing object: retried."""
+    digest = hashlib.sha256(JPEG).hexdigest()
+    ref = MediaRef(key=f"sha256/{digest}", sha256=digest, content_type="image/jpeg", size=len(JPEG))
+    c = content("kho-anh-ngung").model_copy(update={"media": [ref]})
+    down = {"s3_endpoint": f"127.0.0.1:{free_port()}", "publisher_max_attempts": 50}
+    await start_publisher(MediaReadingAdapter, pub_settings.model_copy(update=down))
+    await send_content(pub_settings, approved(c))
+    retrying = await watcher.until_state(did(c.id), S.RETRYING, timeout=60)
+    assert retrying.error is not None
+    assert retrying.error.error_class is ErrorClass.TRANSIENT
+    assert retrying.error.code != "media_not_found"

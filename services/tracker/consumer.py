@@ -22,7 +22,8 @@ from faststream.kafka.message import KafkaMessage as RawKafkaMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loa.events import ContentEvent, ContentRetracted, DeliveryStatus, parse_delivery_status, topics
-from loa.events.parsing import parse_content_record
+from loa.events.commands import Command
+from loa.events.parsing import parse_command, parse_content_record
 from loa.kafka import Refusal, parse_records, records_of, settle_refusals
 from services.tracker.ingest import apply_content_events, apply_statuses
 from services.tracker.live import Changes
@@ -40,6 +41,10 @@ async def _raw(msg: RawKafkaMessage) -> Any:
 
 def _status(record: ConsumerRecord[Any, Any]) -> DeliveryStatus:
     return parse_delivery_status(record.value or b"")
+
+
+def _command(record: ConsumerRecord[Any, Any]) -> Command:
+    return parse_command(record.value or b"")
 
 
 def unknown_channel_refusals(
@@ -80,7 +85,8 @@ def register(
     metrics: TrackerMetrics,
     hooks: Sequence[AlertHook],
 ) -> dict[str, Any]:
-    """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (group ``loa-tracker``).
+    """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (group ``loa-tracker``),
+    and to ``loa.commands.v1`` (``loa-tracker-commands``) to dead-letter invalid commands.
 
     Returns the subscribers by topic (unprefixed), whose consumers ``/metrics`` reads the lag of.
     """
@@ -100,9 +106,9 @@ def register(
     known = settings.channel_names
 
     async def dead_letter(refused: Sequence[Refusal], topic: str) -> None:
-        # The tracker's group owns the dead letters of the delivery and content topics: it reads
-        # every event of both, once (one group, however many publishers and replicas run), and
-        # records what it refused in its own view. The publishers' groups log and skip.
+        # The tracker owns the dead letters of every Loa topic: it reads every event of each, once
+        # (one group per topic, however many publishers and replicas run), and records what it
+        # refused in its own view. The publishers' groups log and skip.
         await settle_refusals(broker, refused, owner=True)
         metrics.dead_lettered.labels(topic).inc(len(refused))
 
@@ -124,5 +130,17 @@ def register(
         async with _pause_on_error("content"):
             changes.publish(await apply_content_events(engine, batch, known))
         await dead_letter(refused, topics.CONTENT)
+
+    # Commands only for their dead letters: each publisher's commands group reads them all, so
+    # one of those writing them would make one copy per channel. A group of its own: aiokafka
+    # refuses one group whose members subscribe to different topics.
+    commands = broker.subscriber(
+        settings.topic(topics.COMMANDS), **{**common, "group_id": f"{settings.tracker_group_id}-commands"}
+    )
+
+    @commands  # type: ignore[untyped-decorator]
+    async def on_command(_body: Any, msg: KafkaMessage) -> None:
+        _, refused = parse_records(records_of(msg), _command)
+        await dead_letter(refused, topics.COMMANDS)
 
     return {topics.DELIVERY: statuses, topics.CONTENT: contents}

@@ -104,14 +104,14 @@ class Publisher:
         return broker
 
     async def _handle(self, msg: KafkaMessage, topic: str, apply: Any) -> None:
-        """Apply one command, then commit its offset; invalid → DLQ; a failure → it comes again."""
+        """Apply one command, then commit its offset; invalid → skipped; a failure → it comes again."""
         try:
             commands, refused = parse_records(records_of(msg), _command_of)
             for command in commands:
                 await apply(command)
-            # Each publisher's commands group reads every command: until one group owns this
-            # topic's dead letters, a bad command is dead-lettered once per channel.
-            await settle_refusals(self.broker, refused, owner=True)
+            # Each publisher's commands group reads every command: the tracker's commands group
+            # writes the one dead letter of a bad one (services/tracker/consumer.py).
+            await settle_refusals(self.broker, refused, owner=False)
         except Exception:
             log.exception("could not take in a message from %s; it will come again", topic)
             await msg.nack()

@@ -1,6 +1,6 @@
-"""Bad content events on Kafka: one dead letter each (the tracker's group owns them, not one per
-consumer group), a key that is not the content id is refused, a target on a channel no publisher
-runs is failed in the tracker instead of ``received`` forever."""
+"""Bad events on Kafka: one dead letter each (the tracker's groups own them, not one per consumer
+group, for contents and commands alike), a key that is not the content id is refused, a target on
+a channel no publisher runs is failed in the tracker instead of ``received`` forever."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from publisher_fake import FakePlatform
+from publisher_fake import FakeAdapter, FakePlatform
 from publisher_helpers import CHANNEL, Watcher, approved, content, did, send_content
 
 from loa.events import DeliveryState as S
@@ -19,6 +19,12 @@ from tests.integration.tracker.support import auth, eventually, producer, runnin
 from tests.support.kafka import read_topic
 
 pytestmark = pytest.mark.integration
+
+
+class SecondChannel(FakeAdapter):  # type: ignore[misc]  # publisher_fake is not on mypy's path
+    """Another channel's publisher: one more consumer group on the content and command topics."""
+
+    name = "kenhhai"
 
 
 async def test_each_bad_message_is_dead_lettered_once_with_its_reason(
@@ -40,7 +46,11 @@ async def test_each_bad_message_is_dead_lettered_once_with_its_reason(
 
     async with running_tracker(ts) as (_, client):
         await start_publisher()
+        second = {"publisher_database_url": f"sqlite+aiosqlite:///{tmp_path / 'kenhhai.db'}"}
+        await start_publisher(SecondChannel, pub_settings.model_copy(update=second))
         async with producer(pub_settings) as p:
+            bad_command = b'{"type": "delivery.retry", "payload": {"channel": "fakechan"}}'
+            await p.send_and_wait(pub_settings.topic(topics.COMMANDS), bad_command, key=b"tb-dung")
             topic = pub_settings.topic(topics.CONTENT)
             await p.send_and_wait(
                 topic, json.dumps(invalid, ensure_ascii=False).encode(), key=b"tb-thieu-tieu-de"
@@ -78,3 +88,7 @@ async def test_each_bad_message_is_dead_lettered_once_with_its_reason(
         assert record.headers["loa-dlq-topic"] == pub_settings.topic(topics.CONTENT)
         assert record.headers["loa-dlq-offset"].isdigit()
     assert {post[2] for post in platform.posts()} == {good.id, unknown.id}  # never the wrongly keyed one
+    commands_dlq = pub_settings.topic(topics.dlq(topics.COMMANDS))
+    (dead_command,) = await read_topic(pub_settings.kafka_bootstrap, commands_dlq, 1)
+    assert dead_command.value == bad_command
+    assert "payload.content_id: Field required" in dead_command.headers["loa-dlq-reason"]

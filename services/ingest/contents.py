@@ -9,6 +9,7 @@ the relay (``relay.py``) then produces it to ``loa.content.v1``. The answer (202
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -19,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loa.channels import registry
+from loa.channels import ChannelAdapter, registry
 from loa.events import (
     Content,
     ContentApproved,
@@ -30,8 +31,11 @@ from loa.events import (
     utcnow,
 )
 from loa.events.content import ContentId, PlainText, publish_at_problem
+from loa.kafka import max_event_bytes
 from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
+from loa.publisher.directory import AccountDirectory
+from loa.publisher.discovery import load_channel
 from services.ingest.auth import Client, TokenBook, authenticate
 from services.ingest.db import ContentRecord, IdempotentAnswer, IngestDb, OutboxRow
 from services.ingest.errors import ApiError, field_errors, validation_error
@@ -60,26 +64,26 @@ class RetractRequest(BaseModel):
     correlation_id: Annotated[PlainText, Field(max_length=200)] | None = None
 
 
+def too_large(limit: int, what: str = "the body") -> ApiError:
+    """413 naming the limit: Kafka would refuse the event, so retrying the same body never helps."""
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"{what} is above {limit} bytes, the largest event Kafka accepts (LOA_KAFKA_MAX_MESSAGE_BYTES)",
+        [{"field": "body", "reason": f"larger than {limit} bytes; shorten the body or move media out"}],
+    )
+
+
 async def read_json(request: Request, limit: int) -> tuple[bytes, Any]:
     """The raw body (capped, counted while streaming) and its JSON value."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(
-            413,
-            "payload_too_large",
-            f"the body is above {limit} bytes",
-            [{"field": "body", "reason": "too large"}],
-        )
+        raise too_large(limit)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise ApiError(
-                413,
-                "payload_too_large",
-                f"the body is above {limit} bytes",
-                [{"field": "body", "reason": "too large"}],
-            )
+            raise too_large(limit)
     try:
         text = bytes(body).decode("utf-8")
     except UnicodeDecodeError as e:
@@ -173,6 +177,36 @@ def _check_publish_at(content: Content) -> None:
         raise ApiError(422, "publish_at_in_past", problem, [field])
 
 
+def _adapters(channels: frozenset[str]) -> dict[str, type[ChannelAdapter]]:
+    """The adapter classes of the known channels that this installation has (loaded once, at start)."""
+    found = {}
+    for name in sorted(channels):
+        with contextlib.suppress(KeyError, ImportError):
+            found[name] = load_channel(name)[0]
+    return found
+
+
+async def _check_targets(
+    content: Content, link: str, directory: AccountDirectory, adapters: dict[str, type[ChannelAdapter]]
+) -> None:
+    """Each target's account exists and its channel would not refuse it: 422 naming the target."""
+    fields = []
+    for i, t in enumerate(content.targets):
+        where = f"{t.channel}/{t.account}"
+        if await directory.has(t.channel, t.account) is False:
+            reason = f"{where}: no account {t.account!r} on {t.channel} (loa accounts add {t.channel} ...)"
+            fields.append({"field": f"payload.targets.{i}.account", "reason": reason})
+        adapter = adapters.get(t.channel)  # a channel without an adapter here: its publisher checks
+        if adapter is not None:
+            refusal = adapter.refuse_target(content, t, link)
+            if refusal is not None:
+                field, _, why = refusal.partition(": ")
+                fields.append({"field": f"payload.targets.{i}.{field}", "reason": f"{where}: {why}"})
+    if fields:
+        summary = "; ".join(f["reason"] for f in fields[:5])
+        raise ApiError(422, "target_refused", f"a target cannot be published: {summary}"[:1000], fields)
+
+
 async def _check_media(content: Content, store: MediaStore) -> Content:
     """Every reference exists with its declared size and type; probe what was not declared."""
     media = []
@@ -218,12 +252,15 @@ def router(
     known_channels = settings.channel_names | frozenset(
         registry.names()
     )  # LOA_CHANNELS + registered adapters
+    max_event = max_event_bytes(settings)
+    directory = AccountDirectory(settings)
+    adapters = _adapters(known_channels)
     write_lock = asyncio.Lock()  # one writer per process; PostgreSQL rows are also locked
 
     @api.post("/api/v1/contents", status_code=202)
     async def submit(request: Request) -> JSONResponse:
         client = authenticate(request, tokens, "publish")
-        raw, value = await read_json(request, settings.ingest_max_content_bytes)
+        raw, value = await read_json(request, settings.max_content_body_bytes)
         idempotency = Idempotency(request, client, raw)
         async with db.sessions() as session:
             replayed = await idempotency.replay(session)
@@ -238,6 +275,7 @@ def router(
         except ValidationError as e:
             raise validation_error(e, prefix="payload") from None
         _check_channels(content, known_channels)
+        await _check_targets(content, canonical_url(content, website), directory, adapters)
         content = await _check_media(content, store)
         async with write_lock, db.sessions() as session, session.begin():
             replayed = await idempotency.replay(session)
@@ -271,7 +309,10 @@ def router(
                 "status": QUEUED,
                 "status_url": f"{tracker}/api/v1/contents/{content.id}",
             }
-            _enqueue(session, topic, content.id, event.model_dump_json())
+            value = event.model_dump_json()
+            if len(value.encode()) > max_event:  # Kafka would refuse it: permanent, not worth queueing
+                raise too_large(max_event, f"the event built from this body ({len(value.encode())} bytes)")
+            _enqueue(session, topic, content.id, value)
             idempotency.remember(session, 202, body)
         relay.wake.set()
         log.info(
@@ -290,7 +331,7 @@ def router(
             ContentIdModel.model_validate({"id": content_id})
         except ValidationError as e:
             raise ApiError(422, "validation_error", "invalid content id", field_errors(e)) from None
-        raw, value = await read_json(request, settings.ingest_max_content_bytes)
+        raw, value = await read_json(request, settings.max_content_body_bytes)
         idempotency = Idempotency(request, client, raw)
         try:
             asked = RetractRequest.model_validate(value)

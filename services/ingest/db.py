@@ -55,6 +55,8 @@ class OutboxRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    refused: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Why Kafka refused the row for good (too large for the broker); such a row is done, not sent."""
 
 
 class IngestDb:

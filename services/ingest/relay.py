@@ -16,7 +16,8 @@ import hashlib
 import logging
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select, text, update
+from aiokafka.errors import MessageSizeTooLargeError
+from sqlalchemy import Row, func, select, text, update
 
 from loa.events import utcnow
 from services.ingest.db import IngestDb, OutboxRow
@@ -96,16 +97,35 @@ class OutboxRelay:
             if not rows:
                 return 0
             producer = await self._started_producer()
-            headers = [("content-type", b"application/json")]
-            acks = [
-                await producer.send(r.topic, value=r.payload.encode(), key=r.key.encode(), headers=headers)
-                for r in rows
-            ]
-            await asyncio.gather(*acks)
-            ids = [r.id for r in rows]
-            await session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(sent_at=utcnow()))
+            outcomes = await asyncio.gather(*[self._send(producer, r) for r in rows], return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException) and not isinstance(outcome, MessageSizeTooLargeError):
+                    raise outcome  # an outage: nothing is marked, the round is tried again
+            now = utcnow()
+            for row, outcome in zip(rows, outcomes, strict=True):
+                refused = f"Kafka refused it as too large: {outcome}" if outcome is not None else None
+                if refused:  # the broker's message.max.bytes is below LOA_KAFKA_MAX_MESSAGE_BYTES
+                    log.error(
+                        "outbox row %d %s; set the two limits alike",
+                        row.id,
+                        refused,
+                        extra={"content_id": row.key},
+                    )
+                values = {"sent_at": now, "refused": refused}
+                await session.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(**values))
         log.info("relayed %d event(s) to Kafka", len(rows))
         return len(rows)
+
+    @staticmethod
+    async def _send(producer: AIOKafkaProducer, row: Row[int, str, str, str]) -> None:
+        """One row, acknowledged by Kafka; a refusal as too large is permanent and returned as such
+        (raised by ``send`` past the producer's limit, or by the broker past ``message.max.bytes``),
+        so one oversized row cannot hold back every row after it."""
+        headers = [("content-type", b"application/json")]
+        ack = await producer.send(
+            row.topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
+        )
+        await ack
 
     async def _started_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -114,6 +134,7 @@ class OutboxRelay:
                 acks="all",
                 enable_idempotence=True,
                 request_timeout_ms=REQUEST_TIMEOUT_MS,
+                max_request_size=self.settings.kafka_max_message_bytes,
                 client_id="loa-ingest-outbox",
             )
             try:

@@ -6,10 +6,14 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, SecretStr
 
+from loa.kafka import max_event_bytes
 from loa.settings import LoaSettings
 
 GIB = 1024**3
-DEFAULT_CHANNELS = "website,facebook,zalo,youtube,x,webhook"
+ENVELOPE_RESERVE_BYTES = 8 * 1024
+"""What the ingest adds around a submitted payload: the envelope (event id, type, producer, times),
+the canonical URL and probed media sizes. A body that still grows past the limit once built
+(e.g. ``rel`` added to many links) is refused with a 413 before it is produced."""
 DEFAULT_MEDIA_TYPES = "image/jpeg,image/png,image/gif,image/webp,video/mp4,video/quicktime"
 
 
@@ -31,17 +35,16 @@ class IngestSettings(LoaSettings):
     ingest_host: str = "127.0.0.1"
     ingest_port: int = 8080
     ingest_max_media_bytes: int = Field(default=2 * GIB, gt=0, description="413 above this")
-    ingest_max_content_bytes: int = Field(default=16 * 1024 * 1024, gt=0, description="JSON body cap")
     ingest_media_types: str = Field(default=DEFAULT_MEDIA_TYPES, description="comma-separated")
     ingest_tokens: dict[str, ClientToken] = Field(
         default_factory=dict, description='JSON: {"cms": {"token": "...", "role": "publisher"}}'
     )
-    channels: str = Field(default=DEFAULT_CHANNELS, description="known channel names, comma-separated")
+
+    @property
+    def max_content_body_bytes(self) -> int:
+        """The JSON body cap: what Kafka takes (``LOA_KAFKA_MAX_MESSAGE_BYTES``) minus the envelope."""
+        return max_event_bytes(self) - ENVELOPE_RESERVE_BYTES
 
     @property
     def media_types(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.ingest_media_types.split(",") if t.strip())
-
-    @property
-    def channel_names(self) -> frozenset[str]:
-        return frozenset(c.strip() for c in self.channels.split(",") if c.strip())

@@ -1,8 +1,10 @@
 """The Kafka side: batches of status and content events → SQL, offsets committed after the write.
 
 Both subscribers are batch subscribers with ``NACK_ON_ERROR``: a batch is committed only once its
-transaction is, and a database error rewinds the partitions so nothing is lost. Invalid messages go
-to ``<topic>.dlq`` with the reason (before the commit) and the batch goes on.
+transaction is, and a database error rewinds the partitions so nothing is lost. Refused messages
+(invalid, keyed other than their content id, or targeting a channel no publisher runs) go to
+``<topic>.dlq`` with the reason after the write and before the commit, and the batch goes on; an
+approval's targets on an unknown channel are recorded as ``failed``.
 """
 
 from __future__ import annotations
@@ -10,25 +12,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.message import KafkaMessage as RawKafkaMessage
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loa.events import ContentEvent, parse_content_event, parse_delivery_status, topics
-from loa.kafka import REASON_MAX, describe_validation_error
+from loa.events import ContentEvent, ContentRetracted, DeliveryStatus, parse_delivery_status, topics
+from loa.events.commands import Command
+from loa.events.parsing import parse_command, parse_content_record
+from loa.kafka import Refusal, parse_records, records_of, settle_refusals
 from services.tracker.ingest import apply_content_events, apply_statuses
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.settings import AlertHook, TrackerSettings
 
 log = logging.getLogger(__name__)
-E = TypeVar("E")
 RETRY_PAUSE_S = 1.0
 
 
@@ -37,36 +39,31 @@ async def _raw(msg: RawKafkaMessage) -> Any:
     return msg.body
 
 
-async def dead_letter_record(broker: KafkaBroker, record: ConsumerRecord[Any, Any], reason: str) -> None:
-    """Send one record of a batch, as it came, to ``<topic>.dlq`` with the reason in headers."""
-    headers = {
-        "loa-dlq-reason": reason[:REASON_MAX],
-        "loa-dlq-topic": record.topic,
-        "loa-dlq-partition": str(record.partition),
-        "loa-dlq-offset": str(record.offset),
-    }
-    await broker.publish(record.value or b"", topic=topics.dlq(record.topic), key=record.key, headers=headers)
-    log.warning("dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason[:300])
+def _status(record: ConsumerRecord[Any, Any]) -> DeliveryStatus:
+    return parse_delivery_status(record.value or b"")
 
 
-async def _parse_all(
-    broker: KafkaBroker,
-    msg: RawKafkaMessage,
-    parse: Callable[[bytes], E],
-    metrics: TrackerMetrics,
-    dlq_topic_label: str,
-) -> list[E]:
-    records: Sequence[ConsumerRecord[Any, Any]] = (
-        msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
-    )
-    parsed: list[E] = []
-    for record in records:
-        try:
-            parsed.append(parse(record.value or b""))
-        except ValidationError as e:
-            await dead_letter_record(broker, record, describe_validation_error(e))
-            metrics.dead_lettered.labels(dlq_topic_label).inc()
-    return parsed
+def _command(record: ConsumerRecord[Any, Any]) -> Command:
+    return parse_command(record.value or b"")
+
+
+def unknown_channel_refusals(
+    pairs: Sequence[tuple[ConsumerRecord[Any, Any], ContentEvent]], known: frozenset[str]
+) -> list[Refusal]:
+    """An approval or update with a target no publisher runs: its dead letter names the targets."""
+    refused = []
+    for record, event in pairs:
+        if isinstance(event, ContentRetracted):
+            continue
+        bad = [
+            f"payload.targets.{i}.channel: no publisher runs channel {t.channel!r}"
+            for i, t in enumerate(event.payload.targets)
+            if t.channel not in known
+        ]
+        if bad:
+            reason = "; ".join(bad) + f" (channels: {', '.join(sorted(known))})"
+            refused.append(Refusal(record, "unknown_channel", reason))
+    return refused
 
 
 @contextlib.asynccontextmanager
@@ -88,7 +85,8 @@ def register(
     metrics: TrackerMetrics,
     hooks: Sequence[AlertHook],
 ) -> dict[str, Any]:
-    """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (group ``loa-tracker``).
+    """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (group ``loa-tracker``),
+    and to ``loa.commands.v1`` (``loa-tracker-commands``) to dead-letter invalid commands.
 
     Returns the subscribers by topic (unprefixed), whose consumers ``/metrics`` reads the lag of.
     """
@@ -105,21 +103,44 @@ def register(
     statuses = broker.subscriber(settings.topic(topics.DELIVERY), **common)
     contents = broker.subscriber(settings.topic(topics.CONTENT), **common)
 
+    known = settings.channel_names
+
+    async def dead_letter(refused: Sequence[Refusal], topic: str) -> None:
+        # The tracker owns the dead letters of every Loa topic: it reads every event of each, once
+        # (one group per topic, however many publishers and replicas run), and records what it
+        # refused in its own view. The publishers' groups log and skip.
+        await settle_refusals(broker, refused, owner=True)
+        metrics.dead_lettered.labels(topic).inc(len(refused))
+
     @statuses  # type: ignore[untyped-decorator]
     async def on_status(_body: Any, msg: KafkaMessage) -> None:
-        batch = await _parse_all(broker, msg, parse_delivery_status, metrics, topics.DELIVERY)
+        batch, refused = parse_records(records_of(msg), _status)
         async with _pause_on_error("status"):
             applied = await apply_statuses(engine, batch, hooks)
+        await dead_letter(refused, topics.DELIVERY)
         metrics.observe(applied)
         changes.publish(applied.content_ids)
         log.debug("applied %d status events (%d stale)", len(batch), applied.stale)
 
     @contents  # type: ignore[untyped-decorator]
     async def on_content(_body: Any, msg: KafkaMessage) -> None:
-        batch: list[ContentEvent] = await _parse_all(
-            broker, msg, parse_content_event, metrics, topics.CONTENT
-        )
+        pairs, refused = parse_records(records_of(msg), lambda r: (r, parse_content_record(r)))
+        refused += unknown_channel_refusals(pairs, known)
+        batch = [event for _, event in pairs]
         async with _pause_on_error("content"):
-            changes.publish(await apply_content_events(engine, batch))
+            changes.publish(await apply_content_events(engine, batch, known))
+        await dead_letter(refused, topics.CONTENT)
+
+    # Commands only for their dead letters: each publisher's commands group reads them all, so
+    # one of those writing them would make one copy per channel. A group of its own: aiokafka
+    # refuses one group whose members subscribe to different topics.
+    commands = broker.subscriber(
+        settings.topic(topics.COMMANDS), **{**common, "group_id": f"{settings.tracker_group_id}-commands"}
+    )
+
+    @commands  # type: ignore[untyped-decorator]
+    async def on_command(_body: Any, msg: KafkaMessage) -> None:
+        _, refused = parse_records(records_of(msg), _command)
+        await dead_letter(refused, topics.COMMANDS)
 
     return {topics.DELIVERY: statuses, topics.CONTENT: contents}

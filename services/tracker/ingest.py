@@ -23,6 +23,7 @@ from loa.events import (
     ContentRetracted,
     DeliveryState,
     DeliveryStatus,
+    ErrorClass,
     delivery_id,
     utcnow,
 )
@@ -279,8 +280,14 @@ def _alerts(
     return rows
 
 
-async def apply_content_events(engine: AsyncEngine, batch: Iterable[ContentEvent]) -> set[str]:
-    """Record approvals, updates and retractions (the audit trail); returns the content ids."""
+async def apply_content_events(
+    engine: AsyncEngine, batch: Iterable[ContentEvent], channels: frozenset[str] | None = None
+) -> set[str]:
+    """Record approvals, updates and retractions (the audit trail); returns the content ids.
+
+    A target on a channel outside ``channels`` (when given) is recorded as ``failed``: no publisher
+    will ever report on it.
+    """
     now = utcnow()
     touched: set[str] = set()
     async with engine.begin() as conn:
@@ -289,12 +296,14 @@ async def apply_content_events(engine: AsyncEngine, batch: Iterable[ContentEvent
                 await _retracted(conn, event)
                 touched.add(event.payload.id)
             else:
-                await _approved(conn, event, now)
+                await _approved(conn, event, now, channels)
                 touched.add(event.payload.id)
     return touched
 
 
-async def _approved(conn: AsyncConnection, event: ContentEvent, now: datetime) -> None:
+async def _approved(
+    conn: AsyncConnection, event: ContentEvent, now: datetime, channels: frozenset[str] | None
+) -> None:
     assert not isinstance(event, ContentRetracted)
     c = event.payload
     row = {
@@ -347,10 +356,25 @@ async def _approved(conn: AsyncConnection, event: ContentEvent, now: datetime) -
             "due_at": c.publish_at or c.approved_at,
             "state_at": event.occurred_at,
             "first_seen_at": now,
+            "error_class": None,
+            "error_code": None,
+            "error_message": None,
         }
+        | (_no_publisher(t.channel) if channels is not None and t.channel not in channels else {})
         for t in c.targets
     ]
     await conn.execute(insert(conn, deliveries).on_conflict_do_nothing(), placeholders)
+
+
+def _no_publisher(channel: str) -> dict[str, object]:
+    """A target nobody will publish: failed at once, rather than ``received`` forever."""
+    return {
+        "state": DeliveryState.FAILED.value,
+        "due_at": None,
+        "error_class": ErrorClass.PERMANENT.value,
+        "error_code": "unknown_channel",
+        "error_message": f"no publisher runs channel {channel!r}; the event was dead-lettered",
+    }
 
 
 def _targets_text(c: Content) -> str:

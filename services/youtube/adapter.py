@@ -106,6 +106,17 @@ class YouTubeAdapter(ChannelAdapter):
         return NativeWindow(min_lead=timedelta(seconds=self.settings.youtube_native_min_lead_s))
 
     # -- render ---------------------------------------------------------------------------------
+    @classmethod
+    def refuse_target(cls, content: Content, target: Target, link: str) -> str | None:
+        """An editor's own text is never cut (``render``): one that cannot fit is known at once."""
+        if target.text is None:
+            return None
+        try:
+            render.render_description(target.text, link, content.tags, may_shorten=False)
+        except ValueError as e:
+            return str(e)
+        return None
+
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         videos = [m for m in content.media if m.is_video]
         if not videos:

@@ -1,14 +1,23 @@
-"""Kafka plumbing every service shares: the broker factory and the dead-letter path."""
+"""Kafka plumbing every service shares: the broker factory and the one consumer path for bad input.
+
+Every consumer parses its records with ``parse_records`` and hands the refused ones to
+``settle_refusals``: the group that owns a topic's dead letters writes one copy to ``<topic>.dlq``
+with the same headers (``loa-dlq-reason``, ``loa-dlq-error``, ``loa-dlq-topic``,
+``loa-dlq-partition``, ``loa-dlq-offset``); every other group logs and skips.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
 
+from loa.events.parsing import RefusedMessageError
 from loa.events.topics import dlq
 from loa.settings import LoaSettings
 
@@ -16,6 +25,14 @@ log = logging.getLogger(__name__)
 
 REASON_MAX = 2000
 T = TypeVar("T")
+RECORD_OVERHEAD_BYTES = 1024
+"""What a record adds to its value: key, headers, record and batch framing (aiokafka's
+``DefaultRecordBatchBuilder.estimate_size_in_bytes`` counts them against ``max_request_size``)."""
+
+
+def max_event_bytes(settings: LoaSettings) -> int:
+    """The largest event value a Loa producer can send: the one size limit every check derives from."""
+    return settings.kafka_max_message_bytes - RECORD_OVERHEAD_BYTES
 
 
 def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
@@ -24,6 +41,7 @@ def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
     kwargs.setdefault("logger", logging.getLogger("loa.faststream"))
     return KafkaBroker(
         settings.kafka_bootstrap,
+        max_request_size=settings.kafka_max_message_bytes,
         acks="all",
         enable_idempotence=True,
         client_id=kwargs.pop("client_id", "loa"),
@@ -40,32 +58,11 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)[:REASON_MAX]
 
 
-async def dead_letter(
-    broker: KafkaBroker, msg: KafkaMessage, topic: str, reason: str, error: str = "invalid"
-) -> None:
-    """Send the message as it came, with the reason in headers, to ``<topic>.dlq``."""
-    await dead_letter_record(broker, msg.raw_message, topic, reason, error, body=msg.body)
-
-
-async def dead_letter_record(
-    broker: KafkaBroker, record: Any, topic: str, reason: str, error: str = "invalid", body: Any = None
-) -> None:
-    """``dead_letter`` of one consumer record (e.g. one message of a batch)."""
-    key = getattr(record, "key", None)
-    headers = {
-        "loa-dlq-reason": reason[:REASON_MAX],
-        "loa-dlq-error": error,
-        "loa-dlq-topic": topic,
-        "loa-dlq-partition": str(getattr(record, "partition", "")),
-        "loa-dlq-offset": str(getattr(record, "offset", "")),
-    }
-    value = body if body is not None else getattr(record, "value", None) or b""
-    await broker.publish(value, topic=dlq(topic), key=key, headers=headers)
-    log.warning("dead-lettered a message from %s: %s", topic, reason[:300])
-
-
 def describe_parse_error(error: Exception) -> tuple[str, str]:
-    """``(error kind, reason)`` for a message that did not parse: ``unparseable`` or ``invalid``."""
+    """``(error kind, reason)`` of a message that was refused: ``unparseable``, ``invalid`` or a
+    ``RefusedMessageError``'s own kind."""
+    if isinstance(error, RefusedMessageError):
+        return error.kind, str(error)[:REASON_MAX]
     if isinstance(error, ValidationError):
         kinds = {item["type"] for item in error.errors(include_url=False, include_input=False)}
         kind = "unparseable" if kinds & {"json_invalid", "json_type"} else "invalid"
@@ -73,33 +70,78 @@ def describe_parse_error(error: Exception) -> tuple[str, str]:
     return "unparseable", f"{type(error).__name__}: {error}"[:REASON_MAX]
 
 
-async def parse_or_dead_letter(
-    broker: KafkaBroker, msg: KafkaMessage, topic: str, parser: Callable[[bytes], T]
-) -> T | None:
-    """The consumer-side validator: the parsed event, or ``None`` after dead-lettering the message.
+@dataclass(frozen=True)
+class Refusal:
+    """A consumed record that will not be applied, and why (``kind``: the ``loa-dlq-error`` header)."""
 
-    Every consumer of a Loa topic parses through this, so a message from any producer (the ingest
-    API or a content system writing to Kafka directly) that is unparseable or invalid goes to
-    ``<topic>.dlq`` with the reason in the ``loa-dlq-reason`` header (``loa-dlq-error`` says
-    ``unparseable`` or ``invalid``), and the consumer goes on with the next message::
+    record: ConsumerRecord[Any, Any]
+    kind: str
+    reason: str
 
-        @broker.subscriber(settings.topic(topics.CONTENT), group_id="loa-publisher-x")
-        async def on_content(msg: KafkaMessage) -> None:
-            event = await parse_or_dead_letter(broker, msg, settings.topic(topics.CONTENT),
-                                               parse_content_event)
-            if event is None:
-                return  # dead-lettered; the offset is committed like any handled message
-            ...
 
-    Take only the raw message (``faststream.kafka.KafkaMessage`` is already annotated as the
-    context's message) and no body parameter: FastStream would otherwise decode and validate the
-    body itself, and a bad message would fail before it gets here. ``topic`` is the full
-    (prefixed) topic name the message came from.
+def parse_records(
+    records: Sequence[ConsumerRecord[Any, Any]], parse: Callable[[ConsumerRecord[Any, Any]], T]
+) -> tuple[list[T], list[Refusal]]:
+    """The consumer-side validator of every Loa topic: the parsed events, and the records refused.
+
+    ``parse`` raises ``pydantic.ValidationError``, ``RefusedMessageError`` or another ``ValueError``
+    (``UnicodeDecodeError`` is one); anything else is a bug and propagates.
     """
-    raw = msg.body if isinstance(msg.body, bytes) else bytes(msg.body)
-    try:
-        return parser(raw)
-    except (ValidationError, ValueError) as e:  # UnicodeDecodeError is a ValueError
-        kind, reason = describe_parse_error(e)
-        await dead_letter(broker, msg, topic, reason, error=kind)
-        return None
+    parsed: list[T] = []
+    refused: list[Refusal] = []
+    for record in records:
+        try:
+            parsed.append(parse(record))
+        except ValueError as e:  # ValidationError and RefusedMessageError are ValueErrors
+            kind, reason = describe_parse_error(e)
+            refused.append(Refusal(record, kind, reason))
+    return parsed, refused
+
+
+async def dead_letter(broker: KafkaBroker, refusal: Refusal) -> None:
+    """Send the record as it came, with the reason in headers, to ``<its topic>.dlq``."""
+    record = refusal.record
+    headers = {
+        "loa-dlq-reason": refusal.reason[:REASON_MAX],
+        "loa-dlq-error": refusal.kind,
+        "loa-dlq-topic": record.topic,
+        "loa-dlq-partition": str(record.partition),
+        "loa-dlq-offset": str(record.offset),
+    }
+    await broker.publish(record.value or b"", topic=dlq(record.topic), key=record.key, headers=headers)
+    log.warning(
+        "dead-lettered %s[%s]@%s (%s): %s",
+        record.topic,
+        record.partition,
+        record.offset,
+        refusal.kind,
+        refusal.reason[:300],
+    )
+
+
+async def settle_refusals(broker: KafkaBroker, refusals: Sequence[Refusal], *, owner: bool) -> None:
+    """Dead-letter the refused records if this consumer group owns the topic's dead letters;
+    otherwise log and skip them (the owner's group reads the same records and writes the one copy).
+
+    Call it after the batch's writes and before its offsets are committed: a failure rewinds the
+    batch, and nothing refused is skipped without its dead letter.
+    """
+    for refusal in refusals:
+        if owner:
+            await dead_letter(broker, refusal)
+        else:
+            record = refusal.record
+            log.info(
+                "skipped %s[%s]@%s (%s; its owner dead-letters it): %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                refusal.kind,
+                refusal.reason[:300],
+            )
+
+
+def records_of(msg: KafkaMessage) -> tuple[ConsumerRecord[Any, Any], ...]:
+    """The consumer records behind a FastStream message (a batch subscriber's or a single one)."""
+    raw = msg.raw_message
+    return raw if isinstance(raw, tuple) else (raw,)

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = REPO_ROOT / ".env.local"
+DATA_DIR = ".loa/data"
+DEFAULT_CHANNELS = "website,facebook,zalo,youtube,x,webhook"
 
 
 def is_local_url(url: str) -> bool:
@@ -30,6 +32,12 @@ class LoaSettings(BaseSettings):
     )
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_max_message_bytes: int = Field(
+        default=1_048_576,
+        gt=0,
+        description="the largest record a producer sends (aiokafka max_request_size); at most the "
+        "broker's message.max.bytes (Kafka's default 1048588, kept by the local stack and compose)",
+    )
     s3_endpoint: str = "127.0.0.1:9000"
     s3_secure: bool = False
     s3_access_key: SecretStr = SecretStr("loa-dev")
@@ -44,6 +52,28 @@ class LoaSettings(BaseSettings):
     sandbox_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8090")
     log_level: str = "INFO"
     topic_prefix: str = Field(default="", description="isolates tests and tenants on one broker")
+    channels: str = Field(
+        default=DEFAULT_CHANNELS,
+        description="the channels a publisher runs for, comma-separated: a target of another is refused",
+    )
+
+    publisher_database_url: str | None = Field(
+        default=None,
+        description="the publishers' job stores (jobs, accounts); default: a SQLite file per channel",
+    )
+
+    def job_store_url(self, channel: str) -> str:
+        """A channel's job store: ``LOA_PUBLISHER_DATABASE_URL`` or ``.loa/data/publisher-<channel>.db``.
+
+        Shared: the publisher runs on it, ``loa accounts`` and the ingest read its account names.
+        """
+        if self.publisher_database_url:
+            return self.publisher_database_url
+        return f"sqlite+aiosqlite:///{DATA_DIR}/publisher-{channel}.db"
+
+    @property
+    def channel_names(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.channels.split(",") if c.strip())
 
     def topic(self, name: str) -> str:
         """The full topic name for ``name`` (e.g. ``loa.content.v1``) under ``topic_prefix``."""

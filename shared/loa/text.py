@@ -41,6 +41,40 @@ def nfc(value: str) -> str:
 NfcStr = Annotated[str, AfterValidator(nfc)]
 """A string field that is normalised to NFC when validated."""
 
+# Invisible characters that change how text *reads* without being text: the bidi embedding,
+# override and isolate controls and marks of Unicode UAX #9 "Unicode Bidirectional Algorithm"
+# (table 4, https://www.unicode.org/reports/tr9/#Directional_Formatting_Characters): U+202E
+# shows "gpj.exe" as "exe.jpg"; and the zero-width characters U+200B, U+200C, U+2060, U+FEFF,
+# U+180E, which hide inside words (search, slugs and platform counts see them, readers do not).
+# ZWJ (U+200D) is kept between two emoji: UTS #51 "Unicode Emoji" §2.3 emoji ZWJ sequences
+# (https://www.unicode.org/reports/tr51/#Emoji_ZWJ_Sequences), e.g. 👩‍💻.
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_ZERO_WIDTH = "\u180e\u200b\u200c\u2060\ufeff"
+_ZWJ = "\u200d"
+_INVISIBLE = re.compile(f"[{_BIDI_CONTROLS}{_ZERO_WIDTH}]")
+_EMOJI_TAIL = re.compile("[\ufe0f\U0001f3fb-\U0001f3ff]+$")
+"""What may follow an emoji before a ZWJ: variation selector 16, skin-tone modifiers."""
+
+
+def _is_emoji(ch: str) -> bool:
+    # Emoji are "Symbol, other" (So); a close enough test without the Extended_Pictographic table.
+    return unicodedata.category(ch) == "So"
+
+
+def strip_invisible(value: str) -> str:
+    """Remove bidi controls and zero-width characters; keep ZWJ inside emoji sequences."""
+    value = _INVISIBLE.sub("", value)
+    if _ZWJ not in value:
+        return value
+    kept: list[str] = []
+    for index, part in enumerate(value.split(_ZWJ)):
+        if index:
+            before = _EMOJI_TAIL.sub("", kept[-1])[-1:] if kept else ""
+            if before and part and _is_emoji(before) and _is_emoji(part[0]):
+                kept.append(_ZWJ)
+        kept.append(part)
+    return "".join(kept)
+
 
 def fold_vietnamese(value: str) -> str:
     """Strip Vietnamese diacritics: ``Đường`` → ``Duong`` (input in any normalisation form)."""

@@ -9,6 +9,7 @@ from loa.channels.errors import (
     PermanentError,
     TransientError,
     UnsupportedError,
+    media_missing,
 )
 from loa.channels.registry import DuplicateChannelError, get, load_entry_points, names, register
 from loa.channels.scheduling import NativeWindow, handover_at, native_due
@@ -33,6 +34,7 @@ __all__ = [
     "get",
     "handover_at",
     "load_entry_points",
+    "media_missing",
     "names",
     "native_due",
     "register",

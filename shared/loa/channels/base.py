@@ -176,6 +176,15 @@ class ChannelAdapter(ABC):
         """For a natively scheduled post past its time: the live post, or None if not live yet."""
         return previous
 
+    @classmethod
+    def refuse_target(cls, content: Content, target: Target, link: str) -> str | None:
+        """Why ``target`` can never be published, when that is known without I/O (``field: reason``).
+
+        The ingest asks before accepting a content (``link`` is its canonical URL); the runtime
+        still renders and checks the declared ``limits`` at intake, for events sent to Kafka directly.
+        """
+        return None
+
     async def check_account(self, account: Account) -> str | None:
         """Called about daily per account (``LOA_PUBLISHER_ACCOUNT_CHECK_SECONDS``): renew what can
         be renewed; a reason returned parks the account (``needs_attention``) with that reason."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from loa.media import missing_object
+
 
 class ChannelError(Exception):
     """Base of adapter errors: the platform's code, message and a bounded excerpt of its answer."""
@@ -60,3 +62,18 @@ class UnsupportedError(PermanentError):
 
 class LimitError(PermanentError):
     """The rendered post breaks a declared limit of the channel (field and reason in the message)."""
+
+
+def media_missing(error: BaseException) -> PermanentError | None:
+    """A missing media object as a permanent error, or None (an outage of the store stays transient).
+
+    The object is content-addressed and was checked when submitted: if it is not there now, waiting
+    will not bring it back. Ops can upload it and retry the delivery.
+    """
+    key = missing_object(error)
+    if key is None:
+        return None
+    return PermanentError(
+        f"media {key} is not in the media store; upload it, then retry the delivery",
+        code="media_not_found",
+    )

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, AwareDatetime, Field, HttpUrl, field_valida
 
 from loa.events.envelope import Envelope, Model, utcnow
 from loa.html import find_unsafe_markup, sanitize_body
-from loa.text import NfcStr
+from loa.text import NfcStr, strip_invisible
 
 DEFAULT_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 """The zone people mean when they write a time without one (documented, never assumed on the wire)."""
@@ -31,7 +31,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _plain_text(value: str) -> str:
-    """Refuse control characters and executable markup in a plain-text field."""
+    """Drop bidi controls and zero-width characters; refuse control characters and executable markup."""
+    visible = strip_invisible(value)
+    if value and not visible:
+        raise ValueError("contains only invisible characters (bidi controls or zero-width)")
+    value = visible
     if _CONTROL.search(value):
         raise ValueError("contains control characters")
     unsafe = find_unsafe_markup(value)
@@ -41,7 +45,8 @@ def _plain_text(value: str) -> str:
 
 
 PlainText = Annotated[NfcStr, AfterValidator(_plain_text)]
-"""Text shown as is on a channel: NFC, no control characters, no executable markup."""
+"""Text shown as is on a channel: NFC, no bidi controls or zero-width characters (ZWJ kept inside
+emoji), no control characters, no executable markup."""
 
 
 class ContentKind(StrEnum):

@@ -2,7 +2,14 @@
 
 from loa.media.probe import MediaInfo, probe
 from loa.media.renditions import PROFILES, Profile, RenditionError
-from loa.media.store import IntegrityError, MediaStore, Rendition, StoredObject, public_media_key
+from loa.media.store import (
+    IntegrityError,
+    MediaStore,
+    Rendition,
+    StoredObject,
+    missing_object,
+    public_media_key,
+)
 
 __all__ = [
     "PROFILES",
@@ -13,6 +20,7 @@ __all__ = [
     "Rendition",
     "RenditionError",
     "StoredObject",
+    "missing_object",
     "probe",
     "public_media_key",
 ]

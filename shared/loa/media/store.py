@@ -55,6 +55,23 @@ def bounded_http_client(secure: bool) -> urllib3.PoolManager:
     )
 
 
+NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchObject", "NotFound"})
+"""S3 error codes of an object that is not there (an answer, unlike an outage, which raises no
+S3Error): https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList"""
+
+
+def missing_object(error: BaseException) -> str | None:
+    """The key of the object whose absence caused ``error`` (anywhere in its chain), else None."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, S3Error) and current.code in NOT_FOUND_CODES:
+            return current.object_name or "(unknown key)"
+        current = current.__cause__ or current.__context__
+    return None
+
+
 class IntegrityError(ValueError):
     """The bytes do not match the declared sha256 or size."""
 
@@ -261,7 +278,7 @@ class MediaStore:
         try:
             info = self.client.stat_object(self.bucket, key)
         except S3Error as e:
-            if e.code in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+            if e.code in NOT_FOUND_CODES:
                 return None
             raise
         return StoredObject(key, key.removeprefix("sha256/"), info.size or 0, info.content_type or "")
@@ -272,7 +289,7 @@ class MediaStore:
         try:
             self.client.stat_object(self.website_bucket, key)
         except S3Error as e:
-            if e.code not in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+            if e.code not in NOT_FOUND_CODES:
                 raise
             self.client.copy_object(self.website_bucket, key, CopySource(self.bucket, media.key))
         return key
@@ -333,7 +350,7 @@ class MediaStore:
         try:
             cached = self.client.stat_object(self.bucket, key)
         except S3Error as e:
-            if e.code not in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+            if e.code not in NOT_FOUND_CODES:
                 raise
         else:
             meta = {k.lower(): v for k, v in (cached.metadata or {}).items()}

@@ -29,6 +29,7 @@ from loa.channels import (
     TransientError,
     UnsupportedError,
     handover_at,
+    media_missing,
 )
 from loa.channels.scheduling import whole_second_after
 from loa.events import DeliveryError, DeliveryState, ErrorClass, utcnow
@@ -408,7 +409,8 @@ class Dispatcher:
             await self._fail(job, e)
             return
         except Exception as e:  # TransientError, and anything the adapter failed to map
-            await self._retry(job, e)
+            missing = media_missing(e)  # however the adapter wrapped it: not a transient fault
+            await (self._fail(job, missing) if missing else self._retry(job, e))
             return
         finally:
             self.metrics.publish_seconds.observe(time.monotonic() - started)

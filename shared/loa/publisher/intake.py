@@ -19,6 +19,7 @@ from loa.channels import (
     Post,
     TransientError,
     handover_at,
+    media_missing,
 )
 from loa.events import (
     CancelDelivery,
@@ -194,11 +195,17 @@ class Intake:
         try:
             post = await self.adapter.render(content, target, account)
             check_limits(post, self.adapter.limits)
-        except TransientError:
-            raise  # e.g. the media store is down: the message comes again
+        except TransientError as e:
+            missing = media_missing(e)
+            if missing is None:
+                raise  # e.g. the media store is down: the message comes again
+            return None, error_from_exception(missing), None
         except ChannelError as e:
             return None, error_from_exception(e), None
         except Exception as e:
+            missing = media_missing(e)
+            if missing is not None:
+                return None, error_from_exception(missing), None
             if (outage := classify(e)) is not None:  # e.g. render read the media store while it was down
                 raise TransientError(f"{outage.dependency} unreachable while rendering") from e
             # an adapter bug must not make the message a poison pill

@@ -22,15 +22,20 @@ import uvicorn
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from pydantic import ValidationError
 
 from loa import logging as loa_logging
 from loa.channels import ChannelAdapter
 from loa.consumer_lag import unread
-from loa.events import Content, Retraction, topics
-from loa.events.parsing import parse_command, parse_content_event
+from loa.events import topics
+from loa.events.commands import Command
+from loa.events.parsing import parse_command, parse_content_record
 from loa.health import NotReadyError, Probe, Readiness, database_probe, kafka_probe, object_store_probe
-from loa.kafka import dead_letter, dead_letter_record, describe_validation_error, make_broker
+from loa.kafka import (
+    make_broker,
+    parse_records,
+    records_of,
+    settle_refusals,
+)
 from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.context import RuntimeContext
 from loa.publisher.dispatcher import Dispatcher
@@ -106,11 +111,14 @@ class Publisher:
         return broker
 
     async def _handle(self, msg: KafkaMessage, topic: str, apply: Any) -> None:
-        """Apply one message, then commit its offset; invalid → DLQ; a failure → the message comes again."""
+        """Apply one command, then commit its offset; invalid → skipped; a failure → it comes again."""
         try:
-            await apply(msg.body)
-        except ValidationError as e:
-            await dead_letter(self.broker, msg, topic, describe_validation_error(e))
+            commands, refused = parse_records(records_of(msg), _command_of)
+            for command in commands:
+                await apply(command)
+            # Each publisher's commands group reads every command: the tracker's commands group
+            # writes the one dead letter of a bad one (services/tracker/consumer.py).
+            await settle_refusals(self.broker, refused, owner=False)
         except Exception:
             log.exception("could not take in a message from %s; it will come again", topic)
             await msg.nack()
@@ -119,33 +127,30 @@ class Publisher:
         await msg.ack()
 
     async def _handle_batch(self, msg: KafkaMessage, topic: str) -> None:
-        """Take in a batch of content events, then commit its offsets; invalid ones → DLQ.
+        """Take in a batch of content events, then commit its offsets; refused ones are skipped.
 
-        A failure rewinds to the batch's first message: all of it comes again (the unique key
-        makes what was already written a no-op).
+        The tracker's group owns the content topic's dead letters (one copy per bad message, not
+        one per consumer group): a publisher logs what it refuses and goes on. A failure rewinds
+        to the batch's first message: all of it comes again (the unique key makes what was
+        already written a no-op).
         """
-        records: tuple[ConsumerRecord[bytes, bytes], ...] = msg.raw_message
-        changes: list[Content | Retraction] = []
         try:
-            for record in records:
-                try:
-                    event = parse_content_event(record.value or b"")
-                except ValidationError as e:
-                    await dead_letter_record(self.broker, record, topic, describe_validation_error(e))
-                    continue
-                changes.append(event.payload)
-            await self.intake.take_in(changes)
+            events, refused = parse_records(records_of(msg), parse_content_record)
+            await self.intake.take_in([event.payload for event in events])
+            await settle_refusals(self.broker, refused, owner=False)
         except Exception:
             log.exception(
-                "could not take in %d message(s) from %s; they will come again", len(records), topic
+                "could not take in %d message(s) from %s; they will come again",
+                len(records_of(msg)),
+                topic,
             )
             await msg.nack()
             await asyncio.sleep(NACK_PAUSE_SECONDS)
             return
         await msg.ack()
 
-    async def _command(self, body: bytes) -> None:
-        await self.intake.command(parse_command(body))
+    async def _command(self, command: Command) -> None:
+        await self.intake.command(command)
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -238,6 +243,10 @@ class Publisher:
         await stop.wait()
         log.info("signal received: stopping")
         await self.stop()
+
+
+def _command_of(record: ConsumerRecord[Any, Any]) -> Command:
+    return parse_command(record.value or b"")
 
 
 class _Server(uvicorn.Server):

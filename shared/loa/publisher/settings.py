@@ -6,9 +6,9 @@ import socket
 
 from pydantic import Field, SecretStr
 
-from loa.settings import LoaSettings
+from loa.settings import DATA_DIR, LoaSettings
 
-DATA_DIR = ".loa/data"
+__all__ = ["DATA_DIR", "DEFAULT_METRICS_PORTS", "PublisherSettings"]
 
 DEFAULT_METRICS_PORTS: dict[str, int] = {
     "website": 9101,
@@ -24,9 +24,6 @@ DEFAULT_METRICS_PORTS: dict[str, int] = {
 class PublisherSettings(LoaSettings):
     """A channel's settings subclass adds ``<channel>_*`` fields (env ``LOA_<CHANNEL>_*``)."""
 
-    publisher_database_url: str | None = Field(
-        default=None, description="the job store; default: a SQLite file per channel in .loa/data"
-    )
     credentials_key: SecretStr = Field(
         default=SecretStr(""), description="Fernet key that encrypts account credentials at rest"
     )
@@ -58,12 +55,6 @@ class PublisherSettings(LoaSettings):
     publisher_account_check_seconds: float = Field(
         default=86400.0, gt=0, description="how often each account's check_account runs (first: at start)"
     )
-
-    def job_store_url(self, channel: str) -> str:
-        """The channel's job store: ``LOA_PUBLISHER_DATABASE_URL`` or ``.loa/data/publisher-<channel>.db``."""
-        if self.publisher_database_url:
-            return self.publisher_database_url
-        return f"sqlite+aiosqlite:///{DATA_DIR}/publisher-{channel}.db"
 
     def metrics_port(self, channel: str) -> int:
         if self.publisher_port is not None:

@@ -41,6 +41,9 @@ def ingest_settings(stack: Stack, tmp: Path) -> tuple[IngestSettings, dict[str, 
         s3_media_bucket=f"{tag}-media",
         s3_website_bucket=f"{tag}-web",
         database_url=f"sqlite+aiosqlite:///{tmp / 'ingest.db'}",
+        # No publisher's job store here: the ingest cannot tell accounts apart and lets them pass
+        # (test_ingest_targets.py seeds one); never the developer's own .loa/data stores.
+        publisher_database_url=f"sqlite+aiosqlite:///{tmp / 'no-publisher-store.db'}",
         topic_prefix=f"{tag}.",
         api_token=tokens["admin"],  # type: ignore[arg-type]
         ingest_tokens={

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaMessage
 
-from loa.events import ContentApproved, ContentEvent, parse_content_event, topics
-from loa.kafka import make_broker, parse_or_dead_letter
+from loa.events import ContentApproved, ContentEvent, topics
+from loa.events.parsing import parse_content_record
+from loa.kafka import make_broker, parse_records, records_of, settle_refusals
 from loa.settings import LoaSettings
 from tests.integration.ingest.test_ingest_bad_input import CASES
 from tests.support.kafka import read_topic
@@ -49,9 +50,9 @@ async def test_invalid_messages_go_to_the_dlq_and_the_consumer_goes_on(settings:
 
     @broker.subscriber(topic, group_id=f"test-{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest")
     async def on_content(msg: KafkaMessage) -> None:
-        event = await parse_or_dead_letter(broker, msg, topic, parse_content_event)
-        if event is not None:
-            handled.append(event)
+        events, refused = parse_records(records_of(msg), parse_content_record)
+        handled.extend(events)
+        await settle_refusals(broker, refused, owner=True)
         seen.append(msg.body)
         if len(seen) == len(bad) + 1:  # partitions run independently: wait for every message
             done.set()

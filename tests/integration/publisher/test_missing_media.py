@@ -17,8 +17,8 @@ from loa.events import ErrorClass, MediaRef
 from loa.media import MediaStore
 from loa.publisher.settings import PublisherSettings
 from loa.settings import LoaSettings
+from loa.testing.private_stack import free_port
 from tests.integration.publisher.conftest import StartPublisher
-from tests.support.private_stack import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -139,12 +139,17 @@ async def test_find_existing_recognises_our_article_and_nothing_else(
     assert found is not None and found.external_id == result.external_id
 
 
+def _announced(context: FakeContext) -> Content:
+    """A content whose Zalo target asks for a broadcast to followers."""
+    return _content(
+        context, targets=[Target(channel="zalo", account="bo-tttt", options={"notify_followers": True})]
+    )
+
+
 async def test_broadcast_is_sent_once_even_when_publish_is_repeated(
     adapter: ZaloAdapter, account: Account, context: FakeContext, sandbox_url: str
 ) -> None:
-    content = _content(
-        context, targets=[Target(channel="zalo", account="bo-tttt", options={"notify_followers": True})]
-    )
+    content = _announced(context)
     post = await adapter.render(content, content.targets[0], account)
     first = await adapter.publish(post, account)
     again = await adapter.publish(post, account)  # e.g. a retry after a crash: progress says it went
@@ -158,9 +163,7 @@ async def test_a_spent_consultation_quota_does_not_hold_a_broadcast(
 ) -> None:
     """``/v2.0/oa/quota/message`` counts free consultation messages ("active"), not broadcasts."""
     emulator.state.apps[oa["app_id"]].consultation_remaining = 0
-    content = _content(
-        context, targets=[Target(channel="zalo", account="bo-tttt", options={"notify_followers": True})]
-    )
+    content = _announced(context)
     result = await adapter.publish(await adapter.render(content, content.targets[0], account), account)
     assert [b for b in _records(sandbox_url, "broadcast") if b["article_id"] == result.external_id]
 
@@ -170,9 +173,7 @@ async def test_a_broadcast_past_its_quota_waits_for_the_next_day_then_goes_once(
 ) -> None:
     """-211 "out of quota" (OA API error table): wait, do not fail the content."""
     emulator.state.apps[oa["app_id"]].broadcasts_remaining = 0
-    content = _content(
-        context, targets=[Target(channel="zalo", account="bo-tttt", options={"notify_followers": True})]
-    )
+    content = _announced(context)
     post = await adapter.render(content, content.targets[0], account)
     with pytest.raises(TransientError) as caught:
         await adapter.publish(post, account)

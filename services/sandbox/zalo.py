@@ -9,9 +9,9 @@ by public SDKs. Tokens: an access token lives 90,000 s (25 h); a refresh token a
 is **single-use**: each refresh returns a new pair and the old refresh token dies.
 Error codes (the OA API error table, developers.zalo.me): -216 invalid access token, -220 access
 token expired or removed, -211 out of quota (a broadcast past the day's quota), -201 invalid
-parameter; from public clients: -214 article still processing, -32 rate limit, -14014 invalid
-refresh token. The codes marked
-"unconfirmed" in services/zalo/README.md are the emulator's best reading of public code.
+parameter; from public clients (marked "unconfirmed" in services/zalo/README.md, the emulator's
+best reading of public code): -214 article still processing, -32 rate limit, -14014 invalid
+refresh token.
 """
 
 from __future__ import annotations

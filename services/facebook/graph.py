@@ -21,7 +21,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any, cast
+from typing import IO, Any, Literal, cast
 
 import facebook
 import httpx
@@ -34,18 +34,6 @@ from loa.logging import redact
 
 SDK_DEFAULT_URL = "https://graph.facebook.com/"
 
-# Error codes and what to do about them, from "Handling Errors" in the Graph API guides:
-# https://developers.facebook.com/docs/graph-api/guides/error-handling
-# 190 expired/invalid token (subcodes 458 app not installed, 459 checkpointed, 460 password changed,
-# 463 expired, 464 unconfirmed user, 467 invalid token), 102 session, 104 no token: get a new token.
-# 10 and 200-299: permission missing or removed. 1 unknown, 2 service: temporary, wait and retry.
-# 4 app, 17 user, 32 page, 341 application limit, 613 call rate: throttling, wait and retry.
-# 80001: the Pages business-use-case rate limit (https://developers.facebook.com/docs/graph-api/overview/rate-limiting).
-# 368 temporarily blocked for policy violations, 506 duplicate post, 100 invalid parameter,
-# 1609005 link could not be scraped: this post cannot go as it is.
-AUTH_CODES = frozenset({10, 102, 104, 190})
-TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, 80001})
-DUPLICATE_CODE = 506
 APP_USAGE_COOL_DOWN = timedelta(minutes=10)
 """Platform limits count calls in a rolling hour; at 100% usage wait this long before trying again."""
 
@@ -62,6 +50,8 @@ class GraphFailure:
     fbtrace_id: str | None
     data: dict[str, Any] | None = None
     """``error_data``: e.g. the offsets a resumable upload expects (see ``expected_offsets``)."""
+    transient: bool = False
+    """Graph's ``is_transient``: the platform itself says a retry may succeed."""
 
     def describe(self) -> str:
         code = "?" if self.code is None else str(self.code)
@@ -125,7 +115,80 @@ def failure_of(status: int | None, body: Any) -> GraphFailure:
         message=str(error.get("message", "")),
         fbtrace_id=error.get("fbtrace_id"),
         data=error["error_data"] if isinstance(error.get("error_data"), dict) else None,
+        transient=error.get("is_transient") is True,
     )
+
+
+# How each Graph error is handled, one row per code (or subcode), each with the page that says so.
+ERRORS_PAGE = "https://developers.facebook.com/docs/graph-api/guides/error-handling"
+RATE_PAGE = "https://developers.facebook.com/docs/graph-api/overview/rate-limiting"
+VIDEO_PAGE = "https://developers.facebook.com/docs/video-api/reference/error-codes"
+POLICY_BLOCK_WAIT = timedelta(hours=6)
+"""Code 368 ("temporarily blocked for policies violations: wait and retry") names no end time; a
+block lasts hours, so the post waits hours rather than spending its attempts within minutes."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What Loa does with one Graph error: its class, and a wait when Graph names no reset time."""
+
+    outcome: Literal["auth", "transient", "permanent", "duplicate"]
+    source: str
+    wait: timedelta | None = None
+
+
+AUTH, TRANSIENT = Rule("auth", ERRORS_PAGE), Rule("transient", ERRORS_PAGE)
+THROTTLED = Rule("transient", RATE_PAGE)
+CODES: dict[int, Rule] = {
+    1: TRANSIENT,  # API Unknown: possibly downtime, wait and retry
+    2: TRANSIENT,  # API Service: temporary downtime
+    3: AUTH,  # API Method: capability or permissions issue
+    4: THROTTLED,  # application request limit
+    10: AUTH,  # permission denied or removed
+    17: THROTTLED,  # user request limit
+    32: THROTTLED,  # page request limit
+    102: AUTH,  # API Session: login status or token expired or revoked
+    104: AUTH,  # no access token
+    190: AUTH,  # token expired or invalid: subcodes 458, 459, 460, 463, 464, 467 all need a new token
+    341: THROTTLED,  # application limit reached
+    368: Rule("transient", ERRORS_PAGE, wait=POLICY_BLOCK_WAIT),  # temporarily blocked for policy violations
+    613: THROTTLED,  # custom rate limit
+    80001: THROTTLED,  # Pages business-use-case limit
+    100: Rule("permanent", ERRORS_PAGE),  # invalid parameter
+    506: Rule("duplicate", ERRORS_PAGE),  # duplicate post
+    1609005: Rule("permanent", ERRORS_PAGE),  # the link could not be posted
+}
+PERMISSION_CODES = range(200, 300)
+"""API Permission (200-299): a permission missing or removed."""
+SUBCODES: dict[int, Rule] = {
+    # Video upload: start phase 6000 ("retry several times"), 1363042 ("get valid access token");
+    # transfer phase 1363030 (timeout), 1363019 and 1363037 ("retry upload"). Meta's own uploader
+    # (facebook-python-business-sdk facebook_business/video_uploader.py) retries 1363037 too.
+    6000: Rule("transient", VIDEO_PAGE),
+    1363030: Rule("transient", VIDEO_PAGE),
+    1363019: Rule("transient", VIDEO_PAGE),
+    1363037: Rule("transient", VIDEO_PAGE),
+    1363042: Rule("auth", VIDEO_PAGE),
+}
+IS_TRANSIENT = Rule("transient", ERRORS_PAGE)
+"""``is_transient: true`` in the error object: retry, whatever the code (the business SDK's
+``FacebookRequestError.api_transient_error`` and its uploader read it the same way)."""
+UNKNOWN = Rule("permanent", ERRORS_PAGE)
+
+
+def rule_for(status: int | None, failure: GraphFailure) -> Rule:
+    """The row of the table for this error; answers without a Graph code go by their HTTP status."""
+    if failure.transient:
+        return IS_TRANSIENT
+    if failure.subcode in SUBCODES:
+        return SUBCODES[failure.subcode]
+    if failure.code in CODES:
+        return CODES[failure.code]
+    if failure.code in PERMISSION_CODES:
+        return AUTH
+    if failure.code is None and (status is None or status >= 500 or status == 429):
+        return TRANSIENT
+    return UNKNOWN
 
 
 UPLOAD_OFFSET_SUBCODES = frozenset({1363019, 1363037})
@@ -152,18 +215,20 @@ def expected_offsets(error: ChannelError) -> tuple[int, int] | None:
 def map_error(status: int | None, headers: Mapping[str, str], body: Any) -> ChannelError:
     """Graph's error object (or a bare HTTP failure) → Loa's auth / transient / permanent errors."""
     failure = failure_of(status, body)
+    rule = rule_for(status, failure)
     message, code = failure.describe(), failure.code
     excerpt = redact(json.dumps(body, ensure_ascii=False)[:4000]) if isinstance(body, dict) else None
     code_text = None if code is None else (f"{code}/{failure.subcode}" if failure.subcode else str(code))
     error: ChannelError
-    if code in AUTH_CODES or (code is not None and 200 <= code <= 299):
+    if rule.outcome == "auth":
         error = AuthError(message, code=code_text, excerpt=excerpt)
-    elif code in TRANSIENT_CODES or (code is None and (status is None or status >= 500 or status == 429)):
-        error = TransientError(message, code=code_text, excerpt=excerpt, retry_at=retry_at_from(headers))
-    elif code == DUPLICATE_CODE:
+    elif rule.outcome == "transient":
+        retry_at = retry_at_from(headers)
+        if rule.wait is not None:
+            retry_at = max(retry_at or datetime.now(UTC), datetime.now(UTC) + rule.wait)
+        error = TransientError(message, code=code_text, excerpt=excerpt, retry_at=retry_at)
+    elif rule.outcome == "duplicate":
         error = DuplicatePostError(message, code=code_text, excerpt=excerpt)
-    elif code is None and status is not None and status >= 500:
-        error = TransientError(message, code=code_text, excerpt=excerpt, retry_at=retry_at_from(headers))
     else:
         error = PermanentError(message, code=code_text, excerpt=excerpt)
     error.graph = failure  # type: ignore[union-attr]  # the platform's error, whole, for callers

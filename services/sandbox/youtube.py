@@ -24,10 +24,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect
 
 from services.sandbox.frame import Answer, Fault, Record, sandbox
+from services.sandbox.youtube_methods import BadRequestError, checked_parts
 from services.sandbox.youtube_state import (
+    LANGUAGES,
     SESSION_TTL,
     UploadSession,
     Video,
@@ -118,6 +121,14 @@ async def _enter(request: Request, method: str) -> tuple[str, YouTubeState]:
     return channel, st
 
 
+def _parts(query: QueryParams, method: str) -> set[str]:
+    """The parts asked for, after the method's parameters are checked (``youtube_methods``)."""
+    try:
+        return checked_parts(query, method)
+    except BadRequestError as e:
+        raise Answer(error(400, e.reason, e.message, domain="global")) from e
+
+
 def tags_length(tags: list[str]) -> int:
     """YouTube's count: commas between tags, quotes around a tag that contains a space."""
     return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(len(tags) - 1, 0)
@@ -192,6 +203,7 @@ async def start_upload(request: Request) -> Response:
     if request.query_params.get("uploadType") != "resumable":
         return error(400, "invalidUploadType", "Only resumable uploads are emulated.", domain="global")
     channel, st = await _enter(request, "videos.insert")
+    _parts(request.query_params, "videos.insert")
     metadata = await request.json() if await request.body() else {}
     invalid = validate_snippet(metadata.get("snippet") or {}, require_title=False) or validate_status(
         metadata.get("status") or {}
@@ -215,8 +227,7 @@ async def start_upload(request: Request) -> Response:
     )
     st.sessions[session.id] = session
     sandbox.record(PLATFORM, "upload_session", {"id": session.id, "total": session.total})
-    part = request.query_params.get("part", "snippet,status")
-    query = f"uploadType=resumable&part={part}&upload_id={session.id}"
+    query = f"uploadType=resumable&part={request.query_params['part']}&upload_id={session.id}"
     location = f"{request.base_url}upload/youtube/v3/videos?{query}"
     return Response(status_code=200, headers={"Location": location, "X-GUploader-UploadID": session.id})
 
@@ -265,8 +276,9 @@ def _incomplete(session: UploadSession) -> Response:
 
 
 def _video_response(request: Request, video: Video, status: int = 200) -> JSONResponse:
+    """The inserted video with the parts the insert asked for (carried in the session's URL)."""
     video.refresh(sandbox.now())
-    parts = {"snippet", "status", "processingDetails"}
+    parts = _parts(request.query_params, "videos.insert")
     return JSONResponse(video.resource(parts, str(request.base_url)), status_code=status)
 
 
@@ -274,7 +286,7 @@ def _video_response(request: Request, video: Video, status: int = 200) -> JSONRe
 @router.get("/youtube/v3/videos")
 async def list_videos(request: Request) -> Response:
     channel, st = await _enter(request, "videos.list")
-    parts = set(request.query_params.get("part", "").split(","))
+    parts = _parts(request.query_params, "videos.list")
     ids = [i for i in request.query_params.get("id", "").split(",") if i][:50]
     items = []
     for video_id in ids:
@@ -306,8 +318,8 @@ def _owned(st: YouTubeState, channel: str, video_id: str) -> Video:
 async def update_video(request: Request) -> Response:
     channel, st = await _enter(request, "videos.update")
     body = await request.json()
+    parts = _parts(request.query_params, "videos.update")
     video = _owned(st, channel, str(body.get("id", "")))
-    parts = set(request.query_params.get("part", "").split(","))
     if "snippet" in parts:
         snippet = body.get("snippet") or {}
         if not snippet.get("categoryId"):
@@ -316,10 +328,10 @@ async def update_video(request: Request) -> Response:
         if invalid is not None:
             return invalid
         # Mutable properties left out of the request are deleted, as the platform documents.
-        for key in ("title", "description", "tags", "categoryId", "defaultLanguage"):
+        for key in ("title", "description", "tags", "categoryId", *LANGUAGES):
             if key in snippet:
                 video.snippet[key] = snippet[key]
-            elif key in {"description", "tags", "defaultLanguage"}:
+            elif key in {"description", "tags", *LANGUAGES}:
                 video.snippet.pop(key, None)
     if "status" in parts:
         status = body.get("status") or {}
@@ -342,6 +354,7 @@ async def update_video(request: Request) -> Response:
 @router.delete("/youtube/v3/videos")
 async def delete_video(request: Request) -> Response:
     channel, st = await _enter(request, "videos.delete")
+    _parts(request.query_params, "videos.delete")
     video = _owned(st, channel, request.query_params.get("id", ""))
     del st.videos[video.id]
     sandbox.record(PLATFORM, "delete", {"id": video.id})
@@ -351,6 +364,7 @@ async def delete_video(request: Request) -> Response:
 @router.post("/upload/youtube/v3/thumbnails/set")
 async def set_thumbnail(request: Request) -> Response:
     channel, st = await _enter(request, "thumbnails.set")
+    _parts(request.query_params, "thumbnails.set")
     video = _owned(st, channel, request.query_params.get("videoId", ""))
     data = await request.body()  # a thumbnail is at most 2 MB
     if not data:
@@ -370,6 +384,7 @@ async def set_thumbnail(request: Request) -> Response:
 @router.get("/youtube/v3/channels")
 async def list_channels(request: Request) -> Response:
     channel, _ = await _enter(request, "channels.list")
+    _parts(request.query_params, "channels.list")
     if request.query_params.get("mine") != "true":
         return error(400, "missingRequiredParameter", "Only mine=true is emulated.", domain="global")
     item = {
@@ -383,6 +398,7 @@ async def list_channels(request: Request) -> Response:
 @router.get("/youtube/v3/playlistItems")
 async def list_playlist_items(request: Request) -> Response:
     channel, st = await _enter(request, "playlistItems.list")
+    parts = _parts(request.query_params, "playlistItems.list")
     playlist = request.query_params.get("playlistId", "")
     if playlist != "UU" + channel[2:]:
         return error(
@@ -410,6 +426,7 @@ async def list_playlist_items(request: Request) -> Response:
         }
         for v in page
     ]
+    items = [{k: v for k, v in item.items() if k in {"kind", "id", *parts}} for item in items]
     body: dict[str, Any] = {
         "kind": "youtube#playlistItemListResponse",
         "items": items,

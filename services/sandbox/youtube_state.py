@@ -21,6 +21,8 @@ from services.sandbox.frame import sandbox
 PACIFIC = ZoneInfo("America/Los_Angeles")
 ACCESS_TOKEN_TTL = timedelta(seconds=3599)
 SESSION_TTL = timedelta(days=7)
+LANGUAGES = ("defaultLanguage", "defaultAudioLanguage")
+"""The snippet's language properties (``VideoSnippet`` of the discovery document): kept as sent."""
 """Resumable sessions stay valid for about a week."""
 PROCESSING_TIME = timedelta(seconds=2)
 """Sandbox-clock time from the last byte to ``processingStatus: succeeded``."""
@@ -232,7 +234,7 @@ class YouTubeState:
                 "categoryId": snippet.get("categoryId", "22"),
                 "liveBroadcastContent": "none",
                 "channelTitle": f"Kênh {session.channel_id[-6:]}",
-                **({"defaultLanguage": snippet["defaultLanguage"]} if "defaultLanguage" in snippet else {}),
+                **{key: snippet[key] for key in LANGUAGES if key in snippet},
             },
             status={
                 "uploadStatus": "uploaded",

@@ -7,9 +7,11 @@ cap-nhat-bai-viet-post-2925, xoa-bai-viet-post-2927, lay-danh-sach-bai-viet-post
 tai-len-video-cho-article-post-3007; quota: ...-quota-lenh-chu-dong-mien-phi-post-5149) as used
 by public SDKs. Tokens: an access token lives 90,000 s (25 h); a refresh token about 3 months and
 is **single-use**: each refresh returns a new pair and the old refresh token dies.
-Error codes: -216 invalid access token, -124 expired access token, -214 article still processing,
--201 invalid parameter, -32 rate limit, -14014 invalid refresh token. The codes marked
-"unconfirmed" in services/zalo/README.md are the emulator's best reading of public code.
+Error codes (the OA API error table, developers.zalo.me): -216 invalid access token, -220 access
+token expired or removed, -211 out of quota (a broadcast past the day's quota), -201 invalid
+parameter; from public clients (marked "unconfirmed" in services/zalo/README.md, the emulator's
+best reading of public code): -214 article still processing, -32 rate limit, -14014 invalid
+refresh token.
 """
 
 from __future__ import annotations
@@ -47,7 +49,10 @@ class App:
     refresh_tokens: dict[str, datetime] = field(default_factory=dict)  # live ones → expiry
     used_refresh_tokens: set[str] = field(default_factory=set)
     access_tokens: dict[str, datetime] = field(default_factory=dict)
-    quota_remaining: int = 1000
+    broadcasts_remaining: int = 1000
+    """Article broadcasts left today: a broadcast past it answers -211 "out of quota"."""
+    consultation_remaining: int = 2000
+    """Free consultation messages of the OA's package ("active" quota): not spent by broadcasts."""
     refreshes: int = 0
 
 
@@ -102,7 +107,7 @@ async def _authorize(request: Request) -> App:
         if expiry is None:
             continue
         if expiry <= sandbox.now():
-            raise Answer(error(-124, "Access token has expired"))
+            raise Answer(error(-220, "Your access token has expired or has been removed"))
         return app
     raise Answer(error(-216, "Access token is invalid"))
 
@@ -317,8 +322,11 @@ async def video_verify(request: Request) -> Response:
 
 @router.post("/openapi/v2.0/oa/quota/message")
 async def quota(request: Request) -> Response:
+    """Without ``message_id``: the free consultation-message quota of the OA's package (``type``
+    ``active``; https://www.hexasync.vn/zalo-oa-api-huong-dan-cach-lay-quota-tin-tu-van-trong-zalo-oa-bang-postman/
+    quotes developers.zalo.me). It says nothing about article broadcasts."""
     app = await _authorize(request)
-    return ok({"remain": app.quota_remaining, "total": 1000})
+    return ok({"type": "active", "remain": app.consultation_remaining, "total": 2000})
 
 
 @router.post("/openapi/v2.0/oa/message")
@@ -333,9 +341,9 @@ async def broadcast(request: Request) -> Response:
         or elements[0].get("attachment_id") not in state.articles
     ):
         return error(-201, "message.attachment.payload.elements[0] must be an existing article")
-    if app.quota_remaining <= 0:
-        return error(-32, "Out of quota for broadcast messages")
-    app.quota_remaining -= 1
+    if app.broadcasts_remaining <= 0:
+        return error(-211, "Out of quota")
+    app.broadcasts_remaining -= 1
     message_id = secrets.token_hex(10)
     state.messages.append({"message_id": message_id, "article_id": elements[0]["attachment_id"]})
     sandbox.record(PLATFORM, "broadcast", state.messages[-1])
@@ -387,7 +395,7 @@ def _preset_server_error(args: PresetArgs) -> Fault:
 sandbox.register_presets(
     PLATFORM,
     {
-        "expired_token": _zalo_error(-124, "Access token has expired"),
+        "expired_token": _zalo_error(-220, "Your access token has expired or has been removed"),
         "rate_limit": _zalo_error(-32, "Exceeded the limit of requests"),
         "server_error": _preset_server_error,
     },

@@ -377,7 +377,7 @@ class YouTubeAdapter(ChannelAdapter):
                     account,
                     lambda http, ids=ids: (
                         self.service.videos()  # type: ignore[misc]
-                        .list(part="snippet", id=",".join(ids), maxResults=50)
+                        .list(part="snippet", id=",".join(ids))  # at most 50 ids; no maxResults with id
                         .execute(http=http)
                     ),
                 )

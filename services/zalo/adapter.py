@@ -295,9 +295,9 @@ class ZaloAdapter(ChannelAdapter):
         return PublishResult(external_id=article_id, url=detail.get("url") or detail.get("link_view"))
 
     async def _broadcast(self, account: Account, article_id: str) -> str:
-        quota = await self._call(account, "POST", "/v2.0/oa/quota/message")
-        if int(quota.get("remain", 1)) <= 0:
-            raise TransientError("the OA's broadcast quota is spent for today", code="quota")
+        """One broadcast of the article to followers. No quota is read first: the quota endpoint
+        (``/v2.0/oa/quota/message``) counts free consultation messages, not broadcasts; a broadcast
+        past its quota answers -211, which waits for the next quota day (``api.CODES``)."""
         message = {
             "recipient": {"target": {}},
             "message": {

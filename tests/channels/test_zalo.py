@@ -16,7 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from loa.channels import Account, AuthError, Secret
+from loa.channels import Account, AuthError, Secret, TransientError
 from loa.events import Content, MediaRef, Target
 from loa.testing.context import FakeContext
 from services.sandbox import zalo as emulator
@@ -139,18 +139,69 @@ async def test_find_existing_recognises_our_article_and_nothing_else(
     assert found is not None and found.external_id == result.external_id
 
 
+def _announced(context: FakeContext) -> Content:
+    """A content whose Zalo target asks for a broadcast to followers."""
+    return _content(
+        context, targets=[Target(channel="zalo", account="bo-tttt", options={"notify_followers": True})]
+    )
+
+
 async def test_broadcast_is_sent_once_even_when_publish_is_repeated(
     adapter: ZaloAdapter, account: Account, context: FakeContext, sandbox_url: str
 ) -> None:
-    content = _content(
-        context, targets=[Target(channel="zalo", account="bo-tttt", options={"notify_followers": True})]
-    )
+    content = _announced(context)
     post = await adapter.render(content, content.targets[0], account)
     first = await adapter.publish(post, account)
     again = await adapter.publish(post, account)  # e.g. a retry after a crash: progress says it went
     broadcasts = _records(sandbox_url, "broadcast")
     assert len(broadcasts) == 1
     assert broadcasts[0]["article_id"] == first.external_id == again.external_id
+
+
+async def test_a_spent_consultation_quota_does_not_hold_a_broadcast(
+    adapter: ZaloAdapter, account: Account, context: FakeContext, sandbox_url: str, oa: dict[str, str]
+) -> None:
+    """``/v2.0/oa/quota/message`` counts free consultation messages ("active"), not broadcasts."""
+    emulator.state.apps[oa["app_id"]].consultation_remaining = 0
+    content = _announced(context)
+    result = await adapter.publish(await adapter.render(content, content.targets[0], account), account)
+    assert [b for b in _records(sandbox_url, "broadcast") if b["article_id"] == result.external_id]
+
+
+async def test_a_broadcast_past_its_quota_waits_for_the_next_day_then_goes_once(
+    adapter: ZaloAdapter, account: Account, context: FakeContext, sandbox_url: str, oa: dict[str, str]
+) -> None:
+    """-211 "out of quota" (OA API error table): wait, do not fail the content."""
+    emulator.state.apps[oa["app_id"]].broadcasts_remaining = 0
+    content = _announced(context)
+    post = await adapter.render(content, content.targets[0], account)
+    with pytest.raises(TransientError) as caught:
+        await adapter.publish(post, account)
+    assert caught.value.code == "-211"
+    assert caught.value.retry_at is not None and caught.value.retry_at > datetime.now(UTC)
+    emulator.state.apps[oa["app_id"]].broadcasts_remaining = 1  # the next quota day
+    result = await adapter.publish(post, account)
+    sent = [b for b in _records(sandbox_url, "broadcast") if b["article_id"] == result.external_id]
+    assert len(sent) == 1
+    assert len([a for a in emulator.state.articles.values() if a["title"] == post.title]) == 1
+
+
+@pytest.mark.parametrize("code", [-204, -209, -212, -219, -221, -223, -224])
+async def test_an_account_level_refusal_parks_the_account_with_zalos_reason(
+    adapter: ZaloAdapter, account: Account, context: FakeContext, sandbox_url: str, code: int
+) -> None:
+    """Codes about the OA or the app as a whole (OA API error table): an ``AuthError``, so the
+    runtime parks the account once instead of failing each content in turn."""
+    body = {"error": code, "message": "OA không được phép dùng API này"}
+    httpx.post(
+        f"{sandbox_url}/_sandbox/faults",
+        json={"platform": "zalo", "status": 200, "body": body, "path": "/article/create"},
+    ).raise_for_status()
+    content = _content(context)
+    with pytest.raises(AuthError) as caught:
+        await adapter.publish(await adapter.render(content, content.targets[0], account), account)
+    assert caught.value.code == str(code)
+    assert "OA không được phép dùng API này" in caught.value.message
 
 
 async def test_expired_access_token_is_refreshed_once_for_many_concurrent_publishes(

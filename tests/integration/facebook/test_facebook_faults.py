@@ -122,17 +122,75 @@ async def test_duplicate_of_our_own_post_is_found_by_find_existing(
     assert found.external_id == first.external_id
 
 
-async def test_invalid_parameter_and_policy_block_are_permanent(
+async def test_an_invalid_parameter_is_permanent(
     adapter: FacebookAdapter, account: Account, page: Page
 ) -> None:
-    for code in (100, 368):
-        body = error_body(code, f"(#{code}) refused", type_="OAuthException")
-        sandbox.plan(Fault("facebook", status=400, body=body, path=f"/{page.id}/feed"))
-        content = make_content(account=account)
-        with pytest.raises(PermanentError) as caught:
-            await adapter.publish(await adapter.render(content, content.targets[0], account), account)
-        assert not isinstance(caught.value, DuplicatePostError)
-        assert caught.value.code == str(code)
+    body = error_body(100, "(#100) Tham số không hợp lệ", type_="OAuthException")
+    sandbox.plan(Fault("facebook", status=400, body=body, path=f"/{page.id}/feed"))
+    content = make_content(account=account)
+    with pytest.raises(PermanentError) as caught:
+        await adapter.publish(await adapter.render(content, content.targets[0], account), account)
+    assert not isinstance(caught.value, DuplicatePostError)
+    assert caught.value.code == "100"
+
+
+async def test_a_policy_block_waits_hours_then_the_post_goes(
+    adapter: FacebookAdapter, account: Account, page: Page
+) -> None:
+    """368 "Temporarily blocked for policies violations: wait and retry"
+    (https://developers.facebook.com/docs/graph-api/guides/error-handling)."""
+    body = error_body(368, "Trang tạm thời bị chặn đăng bài", type_="OAuthException")
+    sandbox.plan(Fault("facebook", status=400, body=body, path=f"/{page.id}/feed"))
+    content = make_content(account=account)
+    post = await adapter.render(content, content.targets[0], account)
+    with pytest.raises(TransientError) as caught:
+        await adapter.publish(post, account)
+    assert caught.value.code == "368"
+    assert caught.value.retry_at is not None
+    assert caught.value.retry_at >= datetime.now(UTC) + timedelta(hours=5)
+    result = await adapter.publish(post, account)
+    assert [p.id for p in state().posts.values() if p.page_id == page.id] == [result.external_id]
+
+
+async def test_is_transient_makes_any_code_a_retry(
+    adapter: FacebookAdapter, account: Account, page: Page
+) -> None:
+    """``is_transient`` of the error object, as facebook-python-business-sdk reads it
+    (facebook_business/exceptions.py ``api_transient_error``)."""
+    body = error_body(100, "(#100) Lỗi tạm thời, thử lại sau", type_="OAuthException")
+    body["error"]["is_transient"] = True
+    sandbox.plan(Fault("facebook", status=400, body=body, path=f"/{page.id}/feed"))
+    content = make_content(account=account)
+    with pytest.raises(TransientError) as caught:
+        await adapter.publish(await adapter.render(content, content.targets[0], account), account)
+    assert caught.value.code == "100"
+
+
+@pytest.mark.parametrize(
+    ("code", "subcode", "kind"),
+    [
+        (6000, 6000, TransientError),  # "Retry several times"
+        (100, 1363042, AuthError),  # "No Permission to Upload Video ... Get valid access token"
+    ],
+)
+async def test_video_upload_errors_follow_metas_video_error_codes(
+    adapter: FacebookAdapter,
+    account: Account,
+    page: Page,
+    put_media: Callable[[bytes, str], MediaRef],
+    code: int,
+    subcode: int,
+    kind: type[Exception],
+) -> None:
+    """Session start phase of https://developers.facebook.com/docs/video-api/reference/error-codes."""
+    body = error_body(code, "Không thể tải video lên", subcode=subcode, type_="GraphException")
+    sandbox.plan(Fault("facebook", status=400, body=body, path=f"/{page.id}/videos"))
+    content = make_content(account=account, media=[put_media(b"\x00" * 4096, "video/mp4")])
+    post = await adapter.render(content, content.targets[0], account)
+    with pytest.raises(kind) as caught:
+        await adapter.publish(post, account)
+    assert caught.value.code == f"{code}/{subcode}"  # type: ignore[attr-defined]
+    assert "video_upload" not in post.progress
 
 
 async def test_the_page_token_never_appears_in_logs_or_errors(

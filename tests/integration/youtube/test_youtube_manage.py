@@ -47,6 +47,18 @@ async def test_update_edits_title_description_and_tags(make_adapter, store) -> N
     assert snippet["description"] == new_post.payload["snippet"]["description"]
 
 
+async def test_update_and_retract_keep_the_audio_language_set_in_studio(make_adapter, store) -> None:
+    """``snippet.defaultAudioLanguage`` (VideoSnippet in youtube.v3.json) is a property a person may
+    set in YouTube Studio; the adapter sends back the snippet it read, so it survives our edits."""
+    adapter, post, result, acct = await _published(make_adapter, store)
+    state().videos[result.external_id].snippet["defaultAudioLanguage"] = "vi"
+    changed = content(post.media, version=2, title="Đính chính: Họp báo Chính phủ tháng 11")
+    await adapter.update(await adapter.render(changed, changed.targets[0], acct), result, acct)
+    assert state().videos[result.external_id].snippet["defaultAudioLanguage"] == "vi"
+    await adapter.retract(result, acct)
+    assert state().videos[result.external_id].snippet["defaultAudioLanguage"] == "vi"
+
+
 async def test_retract_sets_private_and_drops_the_marker(make_adapter, store) -> None:
     adapter, post, result, acct = await _published(make_adapter, store)
     await adapter.retract(result, acct)

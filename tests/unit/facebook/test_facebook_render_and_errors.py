@@ -42,39 +42,86 @@ def test_the_marker_ignores_normalisation_and_surrounding_space() -> None:
     assert message_hash("Việt Nam") != message_hash("Viet Nam")
 
 
-def graph(code: int, subcode: int | None = None) -> dict[str, object]:
-    error: dict[str, object] = {"message": "m", "type": "OAuthException", "code": code, "fbtrace_id": "Abc"}
+def graph(code: int, subcode: int | None = None, **extra: object) -> dict[str, object]:
+    error: dict[str, object] = {
+        "message": "Không thể đăng bài lên Trang",
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "Abc",
+        **extra,
+    }
     if subcode is not None:
         error["error_subcode"] = subcode
     return {"error": error}
 
 
+ERRORS = "https://developers.facebook.com/docs/graph-api/guides/error-handling"
+RATES = "https://developers.facebook.com/docs/graph-api/overview/rate-limiting"
+VIDEO = "https://developers.facebook.com/docs/video-api/reference/error-codes"
+UPLOADER = "facebook-python-business-sdk facebook_business/video_uploader.py"
+
+
 @pytest.mark.parametrize(
-    ("status", "body", "kind", "code"),
+    ("source", "status", "body", "kind", "code"),
     [
-        (400, graph(190, 463), AuthError, "190/463"),
-        (400, graph(190, 460), AuthError, "190/460"),
-        (400, graph(190), AuthError, "190"),
-        (403, graph(10), AuthError, "10"),
-        (403, graph(200), AuthError, "200"),
-        (403, graph(299), AuthError, "299"),
-        (500, graph(1), TransientError, "1"),
-        (503, graph(2), TransientError, "2"),
-        (400, graph(4), TransientError, "4"),
-        (400, graph(17), TransientError, "17"),
-        (400, graph(32), TransientError, "32"),
-        (400, graph(341), TransientError, "341"),
-        (400, graph(613), TransientError, "613"),
-        (502, "<html>Bad Gateway</html>", TransientError, None),
-        (400, graph(506), DuplicatePostError, "506"),
-        (400, graph(100, 33), PermanentError, "100/33"),
-        (400, graph(368), PermanentError, "368"),
+        (ERRORS, 400, graph(190, 458), AuthError, "190/458"),  # app not installed
+        (ERRORS, 400, graph(190, 459), AuthError, "190/459"),  # user checkpointed
+        (ERRORS, 400, graph(190, 460), AuthError, "190/460"),  # password changed
+        (ERRORS, 400, graph(190, 463), AuthError, "190/463"),  # expired
+        (ERRORS, 400, graph(190, 464), AuthError, "190/464"),  # unconfirmed user
+        (ERRORS, 400, graph(190, 467), AuthError, "190/467"),  # invalid token
+        (ERRORS, 400, graph(190), AuthError, "190"),
+        (ERRORS, 400, graph(102), AuthError, "102"),  # session
+        (ERRORS, 400, graph(3), AuthError, "3"),  # capability or permissions issue
+        (ERRORS, 403, graph(10), AuthError, "10"),
+        (ERRORS, 403, graph(200), AuthError, "200"),
+        (ERRORS, 403, graph(299), AuthError, "299"),
+        (ERRORS, 500, graph(1), TransientError, "1"),
+        (ERRORS, 503, graph(2), TransientError, "2"),
+        (ERRORS, 400, graph(4), TransientError, "4"),
+        (ERRORS, 400, graph(17), TransientError, "17"),
+        (ERRORS, 400, graph(32), TransientError, "32"),
+        (ERRORS, 400, graph(341), TransientError, "341"),
+        (ERRORS, 400, graph(368), TransientError, "368"),  # temporarily blocked: wait and retry
+        (ERRORS, 400, graph(613), TransientError, "613"),
+        (RATES, 400, graph(80001), TransientError, "80001"),
+        (ERRORS, 400, graph(506), DuplicatePostError, "506"),
+        (ERRORS, 400, graph(100), PermanentError, "100"),  # invalid parameter
+        (ERRORS, 400, graph(100, 33), PermanentError, "100/33"),
+        (ERRORS, 400, graph(1609005), PermanentError, "1609005"),
+        (ERRORS, 400, graph(100, is_transient=True), TransientError, "100"),
+        (ERRORS, 400, graph(190, 463, is_transient=True), TransientError, "190/463"),
+        (VIDEO, 400, graph(6000, 6000), TransientError, "6000/6000"),  # "retry several times"
+        (VIDEO, 400, graph(6001, 1363030), TransientError, "6001/1363030"),  # upload timeout
+        (VIDEO, 400, graph(6001, 1363019), TransientError, "6001/1363019"),  # "retry upload"
+        (UPLOADER, 400, graph(6001, 1363037), TransientError, "6001/1363037"),
+        (VIDEO, 400, graph(100, 1363042), AuthError, "100/1363042"),  # "get valid access token"
+        (None, 502, "<html>Bad Gateway</html>", TransientError, None),
+        (None, 429, "", TransientError, None),
+        (None, 400, "Yêu cầu không hợp lệ", PermanentError, None),
     ],
 )
-def test_the_error_table(status: int, body: object, kind: type[Exception], code: str | None) -> None:
+def test_the_error_table(
+    source: str | None, status: int, body: object, kind: type[Exception], code: str | None
+) -> None:
     error = map_error(status, {}, body)
     assert type(error) is kind
     assert error.code == code
+
+
+def test_a_policy_block_waits_hours_not_the_usual_backoff() -> None:
+    """368: "Temporarily blocked for policies violations. Wait and retry the operation." (ERRORS)"""
+    before = datetime.now(UTC)
+    error = map_error(400, {}, graph(368))
+    assert isinstance(error, TransientError) and error.retry_at is not None
+    assert error.retry_at >= before + timedelta(hours=6)
+
+
+def test_a_policy_block_keeps_a_later_reset_the_headers_give() -> None:
+    buc = {"1": [{"type": "pages", "estimated_time_to_regain_access": 600}]}
+    error = map_error(400, {"X-Business-Use-Case-Usage": json.dumps(buc)}, graph(368))
+    assert isinstance(error, TransientError) and error.retry_at is not None
+    assert error.retry_at >= datetime.now(UTC) + timedelta(minutes=599)
 
 
 def test_the_error_keeps_type_subcode_and_trace_id() -> None:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from loa.channels import (
     Account,
     ChannelAdapter,
+    ChannelError,
     Context,
     LimitError,
     Limits,
@@ -322,7 +323,7 @@ class FacebookAdapter(ChannelAdapter):
             try:
                 await self.graph.call(token, f"{page_id}/videos", post_args=args)
                 break
-            except PermanentError as e:  # 1363037: the platform is missing bytes; it says which
+            except ChannelError as e:  # 1363037: the platform is missing bytes; it says which
                 await self._resync(post, upload, e)
         else:
             raise PermanentError(f"video upload out of step {VIDEO_RESYNCS_MAX} times; giving up")
@@ -340,7 +341,7 @@ class FacebookAdapter(ChannelAdapter):
                 body = await self.graph.transfer_chunk(
                     token, page_id, upload["session_id"], start, stream, length
                 )
-            except PermanentError as e:  # 1363019: the platform is at another offset
+            except ChannelError as e:  # 1363019: the platform is at another offset
                 resyncs += 1
                 if resyncs > VIDEO_RESYNCS_MAX:
                     raise
@@ -352,7 +353,7 @@ class FacebookAdapter(ChannelAdapter):
             upload["start"], upload["end"] = int(body["start_offset"]), int(body["end_offset"])
             await self._save_upload(post, upload)
 
-    async def _resync(self, post: Post, upload: dict[str, Any], error: PermanentError) -> None:
+    async def _resync(self, post: Post, upload: dict[str, Any], error: ChannelError) -> None:
         """Take the offsets the platform expects from its error, or raise the error."""
         offsets = expected_offsets(error)
         if offsets is None:

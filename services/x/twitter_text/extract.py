@@ -1,0 +1,133 @@
+"""URLs and emoji as twitter-text finds them (``extractUrlsWithIndices.js``, ``lib/idna.js``,
+twemoji-parser's ``parse``), on UTF-16 code units; indices are code-unit offsets."""
+
+from __future__ import annotations
+
+import re
+from array import array
+from functools import cache
+
+from services.x.twitter_text import regexes
+
+MAX_URL_LENGTH = 4096
+MAX_TCO_SLUG_LENGTH = 40
+MAX_DOMAIN_LABEL_LENGTH = 63
+DEFAULT_PROTOCOL = "https://"
+# invalidUrlWithoutProtocolPrecedingChars.js: a schemeless domain right after these is no link
+_INVALID_PRECEDING_SCHEMELESS = frozenset("-_./")
+# punycode 1.4.1 (mapDomain): the label separators it reads as dots
+_IDNA_DOTS = re.compile("[\u3002\uff0e\uff61]")
+
+Span = tuple[int, int]
+
+
+def units(text: str) -> str:
+    """``text`` as JavaScript sees it: one character per UTF-16 code unit (surrogates apart)."""
+    if text.isascii() or all(ord(ch) < 0x10000 for ch in text):
+        return text
+    codes = array("H", text.encode("utf-16-le", "surrogatepass"))
+    return "".join(map(chr, codes))
+
+
+def from_units(text: str) -> str:
+    """The inverse of ``units``: surrogate pairs joined again into code points."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+
+
+def _js(source: str, *, ignore_case: bool = False) -> re.Pattern[str]:
+    flags = re.IGNORECASE if ignore_case else 0
+    source = source.replace("{GTLD}", regexes.GTLD).replace("{CCTLD}", regexes.CCTLD)
+    return re.compile(units(source), flags)
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], ...]:
+    """Compiled once, on first use (the TLD alternations make them large)."""
+    return (
+        _js(regexes.EXTRACT_URL, ignore_case=True),
+        _js(regexes.VALID_ASCII_DOMAIN, ignore_case=True),
+        _js(regexes.VALID_TCO_URL, ignore_case=True),
+        _js(regexes.INVALID_CHARS),
+        _js(regexes.EMOJI),
+    )
+
+
+def has_invalid_characters(text: str) -> bool:
+    """U+FFFE, U+FEFF, U+FFFF: X refuses a post that holds one."""
+    return _patterns()[3].search(text) is not None
+
+
+def extract_emoji(text: str) -> dict[int, int]:
+    """Start → end of every emoji sequence twemoji-parser recognises, in ``units`` text."""
+    return {m.start(): m.end() for m in _patterns()[4].finditer(text)}
+
+
+def extract_urls(text: str, *, without_protocol: bool = True) -> list[tuple[str, Span]]:
+    """Every URL of ``units`` text with its span, as ``extractUrlsWithIndices`` returns them."""
+    if not text or ("." not in text if without_protocol else ":" not in text):
+        return []
+    extract_url, ascii_domain, tco_url, _, _ = _patterns()
+    urls: list[tuple[str, Span]] = []
+    for match in extract_url.finditer(text):
+        before, url, protocol, domain, path = match.group(2, 3, 4, 5, 7)
+        end = match.end()
+        start = end - len(url)
+        if not _is_valid_url(url, protocol or DEFAULT_PROTOCOL, domain):
+            continue
+        if protocol:
+            tco = tco_url.match(url)
+            if tco:
+                if len(tco.group(1)) > MAX_TCO_SLUG_LENGTH:
+                    continue
+                url = tco.group(0)
+                end = start + len(url)
+            urls.append((url, (start, end)))
+            continue
+        if not without_protocol or before in _INVALID_PRECEDING_SCHEMELESS:
+            continue
+        urls.extend(_schemeless(url, domain, path, start, end, ascii_domain))
+    return urls
+
+
+def _schemeless(
+    url: str, domain: str, path: str | None, start: int, end: int, ascii_domain: re.Pattern[str]
+) -> list[tuple[str, Span]]:
+    """A URL without scheme keeps only its ASCII-only domains; the last one takes the path."""
+    found: list[tuple[str, Span]] = []
+    position = 0
+    for match in ascii_domain.finditer(domain):
+        position = domain.index(match.group(0), position)
+        found.append((match.group(0), (start + position, start + position + len(match.group(0)))))
+        position += len(match.group(0))
+    if found and path:
+        last, (last_start, _) = found[-1]
+        found[-1] = (url.replace(domain, last, 1), (last_start, end))
+    return found
+
+
+def _is_valid_url(url: str, protocol: str, domain: str) -> bool:
+    """A domain punycode can encode, within 63 per label, in a URL of at most 4096."""
+    encoded = _to_ascii(domain)
+    if not encoded:
+        return False
+    return len(protocol) + len(url) + len(encoded) - len(domain) <= MAX_URL_LENGTH
+
+
+def _to_ascii(domain: str) -> str | None:
+    """``lib/idna.js``'s ``toAscii``: None when a label's punycode is empty or over 63 long.
+
+    Like the JavaScript, the domain itself is returned, not its punycode."""
+    if domain[:4].lower() == "xn--" and not _patterns()[1].search(domain):
+        return None
+    for label in domain.split("."):
+        if not 0 < len(_punycode_label(from_units(label))) <= MAX_DOMAIN_LABEL_LENGTH:
+            return None
+    return domain
+
+
+def _punycode_label(label: str) -> str:
+    """punycode 1.4.1 ``toASCII`` of one label: ``xn--`` + RFC 3492 for non-ASCII parts."""
+    parts = _IDNA_DOTS.split(label)
+    return ".".join(
+        p if re.fullmatch("[\x20-\x7e]*", p) else "xn--" + p.encode("punycode").decode() for p in parts
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import unicodedata
 
 from services.x.twitter_text import V3, parse_tweet
-from services.x.twitter_text.extract import extract_urls, units
+from services.x.twitter_text.extract import extract_urls, remove_invalid_characters, units
 
 MAX_WEIGHTED_LENGTH = V3.max_weighted_length
 
@@ -29,6 +29,11 @@ def weighted_length(text: str) -> int:
 def is_valid(text: str) -> bool:
     """X accepts this text: not empty, within 280, no U+FFFE, U+FEFF or U+FFFF."""
     return parse_tweet(text).valid
+
+
+def without_refused_characters(text: str) -> str:
+    """``text`` less U+FFFE, U+FEFF and U+FFFF (a stray byte-order mark, say), which X refuses."""
+    return remove_invalid_characters(text)
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:

@@ -57,6 +57,11 @@ def has_invalid_characters(text: str) -> bool:
     return _patterns()[3].search(text) is not None
 
 
+def remove_invalid_characters(text: str) -> str:
+    """``text`` without the characters ``has_invalid_characters`` looks for."""
+    return _patterns()[3].sub("", text)
+
+
 def extract_emoji(text: str) -> dict[int, int]:
     """Start → end of every emoji sequence twemoji-parser recognises, in ``units`` text."""
     return {m.start(): m.end() for m in _patterns()[4].finditer(text)}

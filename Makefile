@@ -8,6 +8,9 @@ PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.loa-setup.stamp
 STACK     := deploy/local/stack.sh
 PYTHON    ?= python3
+LOA_CACHE_DIR ?= $(CURDIR)/.loa
+X_ORACLE  := $(LOA_CACHE_DIR)/npm/twitter-text-3.1.0
+X_LOCK    := tests/channels/x/oracle/package-lock.json
 export PYTHONPATH := shared:.
 
 .PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest bench docs clean-venv
@@ -25,9 +28,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m compileall -q -j0 $(VENV)/lib/python3.11/site-packages
 	@touch $@
 
-setup: $(STAMP) ## venv with the pinned packages + the stack's binaries (skipped when up to date)
+setup: $(STAMP) $(X_ORACLE)/node_modules/.package-lock.json ## venv with the pinned packages + the stack's binaries (skipped when up to date)
 	@$(PY) -m compileall -q -j0 shared services
 	@bash $(STACK) install
+
+# twitter-text 3.1.0 from npm: the oracle the X counting tests compare Loa's port with.
+$(X_ORACLE)/node_modules/.package-lock.json: $(X_LOCK) tests/channels/x/oracle/package.json
+	@if command -v npm >/dev/null; then \
+	  mkdir -p $(X_ORACLE) && cp tests/channels/x/oracle/package.json $(X_LOCK) $(X_ORACLE)/ && \
+	  npm ci --prefix $(X_ORACLE) --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	else echo "npm is missing: the X counting oracle test will be skipped"; fi
 
 stack-up: ## start Kafka, MinIO, PostgreSQL (idempotent)
 	@bash $(STACK) up

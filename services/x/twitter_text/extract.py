@@ -18,6 +18,10 @@ _INVALID_PRECEDING_SCHEMELESS = frozenset("-_./")
 # punycode 1.4.1 (mapDomain): the label separators it reads as dots
 _IDNA_DOTS = re.compile("[\u3002\uff0e\uff61]")
 
+# ſ ı İ (U+0100–U+024F) → ĸ, which has no case; K Å Ω (signs) → ℩, which has none either
+_FOLDS_JAVASCRIPT_KEEPS = str.maketrans(
+    dict.fromkeys("ſıİ", "ĸ") | dict.fromkeys("\u212a\u212b\u2126", "\u2129")
+)
 Span = tuple[int, int]
 
 
@@ -30,8 +34,8 @@ def units(text: str) -> str:
 
 
 def from_units(text: str) -> str:
-    """The inverse of ``units``: surrogate pairs joined again into code points."""
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    """The inverse of ``units``: surrogate pairs joined again into code points (a lone one kept)."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def _js(source: str, *, ignore_case: bool = False) -> re.Pattern[str]:
@@ -71,39 +75,39 @@ def extract_urls(text: str, *, without_protocol: bool = True) -> list[tuple[str,
     """Every URL of ``units`` text with its span, as ``extractUrlsWithIndices`` returns them."""
     if not text or ("." not in text if without_protocol else ":" not in text):
         return []
-    extract_url, ascii_domain, tco_url, _, _ = _patterns()
+    extract_url, _, tco_url, _, _ = _patterns()
     urls: list[tuple[str, Span]] = []
-    for match in extract_url.finditer(text):
-        before, url, protocol, domain, path = match.group(2, 3, 4, 5, 7)
-        end = match.end()
-        start = end - len(url)
+    for match in extract_url.finditer(_fold_as_javascript(text)):
+        before, url, protocol, domain, path = (text[slice(*match.span(g))] for g in (2, 3, 4, 5, 7))
+        start, end = match.span(3)
         if not _is_valid_url(url, protocol or DEFAULT_PROTOCOL, domain):
             continue
         if protocol:
-            tco = tco_url.match(url)
+            tco = tco_url.match(_fold_as_javascript(url))
             if tco:
                 if len(tco.group(1)) > MAX_TCO_SLUG_LENGTH:
                     continue
-                url = tco.group(0)
-                end = start + len(url)
-            urls.append((url, (start, end)))
+                end = start + tco.end()
+            urls.append((text[start:end], (start, end)))
             continue
         if not without_protocol or before in _INVALID_PRECEDING_SCHEMELESS:
             continue
-        urls.extend(_schemeless(url, domain, path, start, end, ascii_domain))
+        urls.extend(_schemeless(url, domain, path, start, end))
     return urls
 
 
-def _schemeless(
-    url: str, domain: str, path: str | None, start: int, end: int, ascii_domain: re.Pattern[str]
-) -> list[tuple[str, Span]]:
+def _fold_as_javascript(text: str) -> str:
+    """``text`` for an ignore-case pattern: the few letters Python would fold onto ASCII (or ``å``)
+    and JavaScript's ``i`` flag would not (``ſ`` ≠ ``s``, ``K`` ≠ ``k``) are swapped for uncased ones
+    of the same ranges, one code unit for one, so spans stay those of ``text``."""
+    return text.translate(_FOLDS_JAVASCRIPT_KEEPS)
+
+
+def _schemeless(url: str, domain: str, path: str, start: int, end: int) -> list[tuple[str, Span]]:
     """A URL without scheme keeps only its ASCII-only domains; the last one takes the path."""
     found: list[tuple[str, Span]] = []
-    position = 0
-    for match in ascii_domain.finditer(domain):
-        position = domain.index(match.group(0), position)
-        found.append((match.group(0), (start + position, start + position + len(match.group(0)))))
-        position += len(match.group(0))
+    for match in _patterns()[1].finditer(_fold_as_javascript(domain)):
+        found.append((domain[slice(*match.span())], (start + match.start(), start + match.end())))
     if found and path:
         last, (last_start, _) = found[-1]
         found[-1] = (url.replace(domain, last, 1), (last_start, end))
@@ -122,7 +126,7 @@ def _to_ascii(domain: str) -> str | None:
     """``lib/idna.js``'s ``toAscii``: None when a label's punycode is empty or over 63 long.
 
     Like the JavaScript, the domain itself is returned, not its punycode."""
-    if domain[:4].lower() == "xn--" and not _patterns()[1].search(domain):
+    if domain.startswith("xn--") and not _patterns()[1].search(_fold_as_javascript(domain)):
         return None
     for label in domain.split("."):
         if not 0 < len(_punycode_label(from_units(label))) <= MAX_DOMAIN_LABEL_LENGTH:

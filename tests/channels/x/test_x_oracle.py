@@ -1,13 +1,11 @@
 """Loa's port of twitter-text against the JavaScript it ports: random Vietnamese posts with links,
 emoji, CJK and directional marks, counted by both. The oracle is the npm package twitter-text
-3.1.0 (``oracle/package-lock.json``), installed by ``make setup`` under ``$LOA_CACHE_DIR/npm/``."""
+3.1.0 (the ``node`` fixture of ``conftest.py``)."""
 
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -17,12 +15,11 @@ import pytest
 
 from services.x.twitter_text import parse_tweet
 from services.x.twitter_text.extract import extract_urls, from_units, units
+from tests.channels.x.conftest import Node
 
 pytestmark = pytest.mark.unit
 
-HERE = Path(__file__).parent
-CACHE = Path(os.environ.get("LOA_CACHE_DIR", HERE.parents[2] / ".loa"))
-MODULES = CACHE / "npm" / "twitter-text-3.1.0" / "node_modules"
+ORACLE = Path(__file__).parent / "oracle" / "oracle.js"
 
 WORDS = [
     "Thông",
@@ -159,13 +156,9 @@ def _random_fragments(rng: random.Random) -> str:
     return "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 60)))
 
 
-def _oracle(texts: list[str]) -> list[dict[str, Any]]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the twitter-text oracle cannot run")
-    assert MODULES.joinpath("twitter-text").is_dir(), f"{MODULES} is missing: run `make setup`"
+def _oracle(node: Node, texts: list[str]) -> list[dict[str, Any]]:
     answer = subprocess.run(
-        [node, str(HERE / "oracle" / "oracle.js"), str(MODULES)],
+        [node.executable, str(ORACLE), str(node.modules)],
         input=json.dumps(texts),
         capture_output=True,
         text=True,
@@ -176,10 +169,10 @@ def _oracle(texts: list[str]) -> list[dict[str, Any]]:
     return answers
 
 
-def _differences(texts: list[str]) -> list[tuple[Any, ...]]:
+def _differences(node: Node, texts: list[str]) -> list[tuple[Any, ...]]:
     """The texts on which Loa's port and twitter-text disagree, with both answers."""
     differing = []
-    for text, answer in zip(texts, _oracle(texts), strict=True):
+    for text, answer in zip(texts, _oracle(node, texts), strict=True):
         ours = parse_tweet(text)
         theirs = answer["parsed"]
         mine = [
@@ -198,11 +191,11 @@ def _differences(texts: list[str]) -> list[tuple[Any, ...]]:
     return differing
 
 
-def test_random_vietnamese_posts_count_as_twitter_text_counts_them() -> None:
+def test_random_vietnamese_posts_count_as_twitter_text_counts_them(node: Node) -> None:
     rng = random.Random(19)
-    assert _differences([_random_post(rng) for _ in range(500)]) == []
+    assert _differences(node, [_random_post(rng) for _ in range(500)]) == []
 
 
-def test_random_url_shaped_fragments_are_found_as_twitter_text_finds_them() -> None:
+def test_random_url_shaped_fragments_are_found_as_twitter_text_finds_them(node: Node) -> None:
     rng = random.Random(19)
-    assert _differences([_random_fragments(rng) for _ in range(500)]) == []
+    assert _differences(node, [_random_fragments(rng) for _ in range(500)]) == []

@@ -4,8 +4,10 @@ twemoji-parser's ``parse``), on UTF-16 code units; indices are code-unit offsets
 from __future__ import annotations
 
 import re
+import sys
 from array import array
 from functools import cache
+from typing import NamedTuple
 
 from services.x.twitter_text import regexes
 
@@ -30,6 +32,8 @@ def units(text: str) -> str:
     if text.isascii() or all(ord(ch) < 0x10000 for ch in text):
         return text
     codes = array("H", text.encode("utf-16-le", "surrogatepass"))
+    if sys.byteorder == "big":
+        codes.byteswap()
     return "".join(map(chr, codes))
 
 
@@ -44,46 +48,54 @@ def _js(source: str, *, ignore_case: bool = False) -> re.Pattern[str]:
     return re.compile(units(source), flags)
 
 
+class _Patterns(NamedTuple):
+    extract_url: re.Pattern[str]
+    ascii_domain: re.Pattern[str]
+    tco_url: re.Pattern[str]
+    invalid_chars: re.Pattern[str]
+    emoji: re.Pattern[str]
+
+
 @cache
-def _patterns() -> tuple[re.Pattern[str], ...]:
+def _patterns() -> _Patterns:
     """Compiled once, on first use (the TLD alternations make them large)."""
-    return (
-        _js(regexes.EXTRACT_URL, ignore_case=True),
-        _js(regexes.VALID_ASCII_DOMAIN, ignore_case=True),
-        _js(regexes.VALID_TCO_URL, ignore_case=True),
-        _js(regexes.INVALID_CHARS),
-        _js(regexes.EMOJI),
+    return _Patterns(
+        extract_url=_js(regexes.EXTRACT_URL, ignore_case=True),
+        ascii_domain=_js(regexes.VALID_ASCII_DOMAIN, ignore_case=True),
+        tco_url=_js(regexes.VALID_TCO_URL, ignore_case=True),
+        invalid_chars=_js(regexes.INVALID_CHARS),
+        emoji=_js(regexes.EMOJI),
     )
 
 
 def has_invalid_characters(text: str) -> bool:
     """U+FFFE, U+FEFF, U+FFFF: X refuses a post that holds one."""
-    return _patterns()[3].search(text) is not None
+    return _patterns().invalid_chars.search(text) is not None
 
 
 def remove_invalid_characters(text: str) -> str:
     """``text`` without the characters ``has_invalid_characters`` looks for."""
-    return _patterns()[3].sub("", text)
+    return _patterns().invalid_chars.sub("", text)
 
 
 def extract_emoji(text: str) -> dict[int, int]:
     """Start → end of every emoji sequence twemoji-parser recognises, in ``units`` text."""
-    return {m.start(): m.end() for m in _patterns()[4].finditer(text)}
+    return {m.start(): m.end() for m in _patterns().emoji.finditer(text)}
 
 
 def extract_urls(text: str, *, without_protocol: bool = True) -> list[tuple[str, Span]]:
     """Every URL of ``units`` text with its span, as ``extractUrlsWithIndices`` returns them."""
     if not text or ("." not in text if without_protocol else ":" not in text):
         return []
-    extract_url, _, tco_url, _, _ = _patterns()
+    patterns = _patterns()
     urls: list[tuple[str, Span]] = []
-    for match in extract_url.finditer(_fold_as_javascript(text)):
+    for match in patterns.extract_url.finditer(_fold_as_javascript(text)):
         before, url, protocol, domain, path = (text[slice(*match.span(g))] for g in (2, 3, 4, 5, 7))
         start, end = match.span(3)
         if not _is_valid_url(url, protocol or DEFAULT_PROTOCOL, domain):
             continue
         if protocol:
-            tco = tco_url.match(_fold_as_javascript(url))
+            tco = patterns.tco_url.match(_fold_as_javascript(url))
             if tco:
                 if len(tco.group(1)) > MAX_TCO_SLUG_LENGTH:
                     continue
@@ -106,7 +118,7 @@ def _fold_as_javascript(text: str) -> str:
 def _schemeless(url: str, domain: str, path: str, start: int, end: int) -> list[tuple[str, Span]]:
     """A URL without scheme keeps only its ASCII-only domains; the last one takes the path."""
     found: list[tuple[str, Span]] = []
-    for match in _patterns()[1].finditer(_fold_as_javascript(domain)):
+    for match in _patterns().ascii_domain.finditer(_fold_as_javascript(domain)):
         found.append((domain[slice(*match.span())], (start + match.start(), start + match.end())))
     if found and path:
         last, (last_start, _) = found[-1]
@@ -126,7 +138,7 @@ def _to_ascii(domain: str) -> str | None:
     """``lib/idna.js``'s ``toAscii``: None when a label's punycode is empty or over 63 long.
 
     Like the JavaScript, the domain itself is returned, not its punycode."""
-    if domain.startswith("xn--") and not _patterns()[1].search(_fold_as_javascript(domain)):
+    if domain.startswith("xn--") and not _patterns().ascii_domain.search(_fold_as_javascript(domain)):
         return None
     for label in domain.split("."):
         if not 0 < len(_punycode_label(from_units(label))) <= MAX_DOMAIN_LABEL_LENGTH:

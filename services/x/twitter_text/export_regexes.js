@@ -23,7 +23,7 @@ const lines = [
   'twemoji-parser is Copyright 2018 Twitter, Inc., MIT licence (npm package twemoji-parser,',
   'dist/lib/regex.js); their licences are LICENSE-twitter-text and LICENSE-twemoji-parser.md beside',
   'this file. The sources are JavaScript patterns over UTF-16 code units: match them',
-  'against ``utf16.units(text)``, where a supplementary character is two surrogate code units.',
+  'against ``extract.units(text)``, where a supplementary character is two surrogate code units.',
   '"""',
   '',
   `GTLD = ${py(r.validGTLD.source)}`,

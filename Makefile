@@ -8,6 +8,9 @@ PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.loa-setup.stamp
 STACK     := deploy/local/stack.sh
 PYTHON    ?= python3
+LOA_CACHE_DIR ?= $(CURDIR)/.loa
+X_ORACLE  := $(LOA_CACHE_DIR)/npm/twitter-text-3.1.0
+X_LOCK    := tests/channels/x/oracle/package-lock.json
 export PYTHONPATH := shared:.
 
 .PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest bench drill docs clean-venv
@@ -29,6 +32,13 @@ setup: $(STAMP) ## Debian packages (as root), venv with the pinned packages + th
 	@bash deploy/local/system_packages.sh run
 	@$(PY) -m compileall -q -j0 shared services
 	@bash $(STACK) install
+
+# twitter-text 3.1.0 from npm: the oracle the X counting tests compare Loa's port with.
+$(X_ORACLE)/node_modules/.package-lock.json: $(X_LOCK) tests/channels/x/oracle/package.json
+	@if command -v npm >/dev/null; then \
+	  mkdir -p $(X_ORACLE) && cp tests/channels/x/oracle/package.json $(X_LOCK) $(X_ORACLE)/ && \
+	  npm ci --prefix $(X_ORACLE) --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	else echo "npm is missing: the X counting oracle test will be skipped"; fi
 
 stack-up: ## start Kafka, MinIO, PostgreSQL (idempotent)
 	@bash $(STACK) up
@@ -57,6 +67,7 @@ typecheck: $(STAMP) ## mypy (strict for shared/)
 
 pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as root; starts the stack)
 	@bash deploy/local/system_packages.sh test
+	@$(MAKE) --no-print-directory $(X_ORACLE)/node_modules/.package-lock.json
 	$(PY) -m pytest tests -q
 
 bench: $(STAMP) ## run every bench/*.py (figures last, JSON in bench/results/)

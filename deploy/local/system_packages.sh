@@ -19,6 +19,7 @@ RUN=(
 TEST=(
   "docker-compose:docker-compose:tests/unit/test_compose.py validates docker-compose.yml (no engine needed)"
   "chromium:chromium:the browser tests of the dashboard and the website (tests/e2e)"
+  "npm:npm:twitter-text from npm, the oracle of the X counting tests (tests/channels/x)"
 )
 
 scope="${1:-}"

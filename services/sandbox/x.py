@@ -27,7 +27,10 @@ from fastapi.responses import JSONResponse
 from oauthlib.oauth1.rfc5849 import signature, utils
 
 from services.sandbox.frame import Answer, Fault, PresetArgs, sandbox
-from services.x.counting import MAX_WEIGHTED_LENGTH, weighted_length
+
+# twitter-text's parseTweet itself (the port every case of its conformance suite and the npm
+# package check), not Loa's own helpers around it: the emulator counts the way X documents.
+from services.x.twitter_text import V3, parse_tweet
 
 PLATFORM = "x"
 SIGNED_HOST = "https://api.twitter.com"
@@ -165,13 +168,16 @@ async def create_tweet(request: Request) -> Response:
     reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
     if not text and not media_ids:
         return _invalid("text", "Tweet text or media is required.")
-    if weighted_length(text) > MAX_WEIGHTED_LENGTH:
+    counted = parse_tweet(text)
+    if counted.weighted_length > V3.max_weighted_length:
         return _problem(
             403,
             "Forbidden",
             "Your Tweet text is too long. For more information on how X "
             "counts characters, visit docs.x.com/fundamentals/counting-characters",
         )
+    if text and not counted.valid:  # U+FFFE, U+FEFF, U+FFFF: twitter-text's invalid characters
+        return _invalid("text", "The Tweet text contains characters X does not accept.")
     if (user.id, text) in state.texts:
         return _problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
     if reply_to is not None and reply_to not in state.tweets:

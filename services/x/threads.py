@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from services.x.counting import MAX_WEIGHTED_LENGTH, find_urls, weighted_length
+from services.x.counting import MAX_WEIGHTED_LENGTH, find_urls, weighted_length, without_refused_characters
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _MAX_PARTS = 25
@@ -53,8 +53,8 @@ def _pack(units: list[str], budget: int, *, words: bool = False) -> list[str]:
 
 
 def split_thread(text: str, limit: int = MAX_WEIGHTED_LENGTH) -> list[str]:
-    """The posts of a thread for ``text``; one post when it fits."""
-    text = unicodedata.normalize("NFC", text).strip()
+    """The posts of a thread for ``text`` (NFC, less the characters X refuses); one post when it fits."""
+    text = without_refused_characters(unicodedata.normalize("NFC", text)).strip()
     if weighted_length(text) <= limit:
         return [text]
     sentences = [s for s in _SENTENCE_END.split(text) if s]

@@ -711,4 +711,7 @@ class Dispatcher:
                     note=f"account {job.account} changed (version {current[0]}): trying again",
                 )
                 log.info("account changed: job resumes", extra=job.log_extra())
+                # The claim must see the new version too: with the cache's older (parked) one it
+                # would park the job again at once (seen under load in the e2e expired-token test).
+                self._accounts_read = -ACCOUNTS_REFRESH_SECONDS
                 self.wake.set()

@@ -25,7 +25,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m compileall -q -j0 $(VENV)/lib/python3.11/site-packages
 	@touch $@
 
-setup: $(STAMP) ## venv with the pinned packages + the stack's binaries (skipped when up to date)
+ASYNCAPI_PARSER := tools/asyncapi/node_modules/.package-lock.json
+
+$(ASYNCAPI_PARSER): tools/asyncapi/package-lock.json
+	npm ci --prefix tools/asyncapi --no-audit --no-fund --loglevel=error
+
+setup: $(STAMP) $(ASYNCAPI_PARSER) ## venv with the pinned packages + the stack's binaries (skipped when up to date)
 	@$(PY) -m compileall -q -j0 shared services
 	@bash $(STACK) install
 

@@ -181,7 +181,7 @@ CASES = [
         "duplicate target",
         422,
         "validation_error",
-        "payload",
+        "payload.targets",
         sub("targets", [{"channel": "x", "account": "a"}, {"channel": "x", "account": "a"}]),
         on_kafka=True,
     ),

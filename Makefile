@@ -28,6 +28,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m compileall -q -j0 $(VENV)/lib/python3.11/site-packages
 	@touch $@
 
+ASYNCAPI_PARSER := tests/unit/events/asyncapi/node_modules/.package-lock.json
+
+$(ASYNCAPI_PARSER): tests/unit/events/asyncapi/package-lock.json
+	npm ci --prefix tests/unit/events/asyncapi --no-audit --no-fund --loglevel=error
+
 setup: $(STAMP) ## Debian packages (as root), venv with the pinned packages + the stack's binaries
 	@bash deploy/local/system_packages.sh run
 	@$(PY) -m compileall -q -j0 shared services
@@ -67,7 +72,7 @@ typecheck: $(STAMP) ## mypy (strict for shared/)
 
 pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as root; starts the stack)
 	@bash deploy/local/system_packages.sh test
-	@$(MAKE) --no-print-directory $(X_ORACLE)/node_modules/.package-lock.json
+	@$(MAKE) --no-print-directory $(X_ORACLE)/node_modules/.package-lock.json $(ASYNCAPI_PARSER)
 	$(PY) -m pytest tests -q
 
 bench: $(STAMP) ## run every bench/*.py (figures last, JSON in bench/results/)

@@ -18,6 +18,7 @@ Sources (WordPress REST API Handbook, developer.wordpress.org/rest-api/):
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -185,9 +186,10 @@ class WordPress:
 
         body = clean(_MEDIA_SRC.sub(relink, clean(content.body)))
         fields: dict[str, Any] = {
-            "title": content.title,
+            # WordPress renders title and excerpt as HTML: our plain text is escaped for it.
+            "title": html.escape(content.title, quote=False),
             "content": body,
-            "excerpt": content.summary,
+            "excerpt": html.escape(content.summary, quote=False),
             "slug": wp_slug(content),
             "status": "publish",
         }

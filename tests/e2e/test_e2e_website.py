@@ -84,3 +84,40 @@ async def test_sample_article_is_served_indexed_updated_and_withdrawn(
             assert path not in (await http.get("/")).text
             assert feedparser.parse((await http.get("/rss.xml")).content).entries == []
             assert url not in (await http.get(f"/sitemaps/{month}.xml")).text
+
+
+async def test_prose_that_looks_like_code_is_published_and_shown_as_text(
+    settings: LoaSettings, tmp_path: Path, media: MediaStore, start_run: StartRun
+) -> None:
+    """Issue #19: such titles were refused at the edge; now they publish and every page escapes them."""
+    run = await start_run(
+        ChannelRun(
+            WebsiteAdapter,
+            fast_settings(settings, WebsiteSettings, tmp_path, website_serve=False),
+            {"cong-ttdt": ({}, {"mode": "static"})},
+        )
+    )
+    title = "Khóa học JavaScript: cơ bản — mua sắm online = 40%, lạm phát <4% & <script> là gì?"
+    c = article(
+        "website",
+        "cong-ttdt",
+        [],
+        title=title,
+        summary="Thẻ <img src=x onerror=alert(1)> chỉ là ví dụ trong bài giảng.",
+        body="<p>Học viên gõ javascript: và onclick = trong bảng điều khiển; giá &lt; 5 triệu.</p>",
+    )
+    await run.send(approved(c))
+    await run.until_state(c.id, "cong-ttdt", S.PUBLISHED)
+    path = urlsplit(canonical_url(c, str(settings.website_base_url))).path
+    with RunningServer(SiteBucket(media.client, media.website_bucket)) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            page = (await http.get(path)).text
+            front = (await http.get("/")).text
+    escaped = (
+        "Khóa học JavaScript: cơ bản — mua sắm online = 40%, lạm phát &lt;4% &amp; &lt;script&gt; là gì?"
+    )
+    assert f"<h1>{escaped}</h1>" in page
+    assert escaped in front
+    assert "Thẻ &lt;img src=x onerror=alert(1)&gt; chỉ là ví dụ" in page
+    assert "Học viên gõ javascript: và onclick = trong bảng điều khiển; giá &lt; 5 triệu." in page
+    assert "<script>" not in page and "<img src=x" not in page

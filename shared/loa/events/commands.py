@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from loa.events.constraints import Text
 from loa.events.content import AccountName, ChannelName, ContentId
 from loa.events.envelope import Envelope, Model
 from loa.text import NfcStr
@@ -19,8 +20,8 @@ class DeliveryRef(Model):
     content_id: ContentId
     channel: ChannelName
     account: AccountName
-    requested_by: Annotated[NfcStr, Field(min_length=1, max_length=200)]
-    reason: Annotated[NfcStr, Field(max_length=2000)] = ""
+    requested_by: Annotated[NfcStr, Text(min_length=1, max_length=200)]
+    reason: Annotated[NfcStr, Text(max_length=2000)] = ""
 
 
 class RetryDelivery(Envelope):

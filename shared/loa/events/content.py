@@ -8,10 +8,19 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, AwareDatetime, Field, HttpUrl, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    field_validator,
+    model_validator,
+)
 
+from loa.events.constraints import SchemaPattern, Text, add_description, beyond_schema
 from loa.events.envelope import Envelope, Model, utcnow
-from loa.html import find_unsafe_markup, sanitize_body
+from loa.html import sanitize_body
 from loa.text import NfcStr, strip_invisible
 
 DEFAULT_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -25,28 +34,47 @@ older than this would go out at once under an old date (issue #25: 2020 → a ``
 MEDIA_KEY = re.compile(r"^sha256/[0-9a-f]{64}$")
 ContentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
 ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]  # "x" is a channel
-AccountName = Annotated[NfcStr, Field(min_length=1, max_length=100, pattern=r"^[^\s/]+$")]
+AccountName = Annotated[NfcStr, Text(min_length=1, max_length=100, pattern=r"^[^\s/]+$")]
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
+INVISIBLE_RULE = (
+    "bidi controls and zero-width characters are removed (ZWJ inside emoji kept) before the length is "
+    "counted; a value of only such characters is refused"
+)
 
 
 def _plain_text(value: str) -> str:
-    """Drop bidi controls and zero-width characters; refuse control characters and executable markup."""
+    """Drop bidi controls and zero-width characters; refuse control characters (markup-like text is
+    text: escaped on output)."""
     visible = strip_invisible(value)
     if value and not visible:
         raise ValueError("contains only invisible characters (bidi controls or zero-width)")
     value = visible
     if _CONTROL.search(value):
         raise ValueError("contains control characters")
-    unsafe = find_unsafe_markup(value)
-    if unsafe is not None:
-        raise ValueError(f"contains executable markup: {unsafe!r}")
     return value
 
 
-PlainText = Annotated[NfcStr, AfterValidator(_plain_text)]
+PlainText = Annotated[
+    NfcStr, AfterValidator(_plain_text), SchemaPattern(f"^[^{_CONTROL_CHARS}]*$", rules=(INVISIBLE_RULE,))
+]
 """Text shown as is on a channel: NFC, no bidi controls or zero-width characters (ZWJ kept inside
-emoji), no control characters, no executable markup."""
+emoji), no control characters; ``<``, ``=`` and ``javascript:`` are
+prose here, escaped by whatever renders it into HTML."""
+
+HtmlBody = Annotated[
+    NfcStr,
+    AfterValidator(sanitize_body),
+    Text(
+        max_length=2_000_000,
+        counted="after NFC normalisation and sanitising",
+        description="sanitised HTML.",
+        rules=("no executable markup (scripts, event handlers, javascript: links)",),
+    ),
+]
+"""An HTML body as stored: executable markup refused, the rest cut to the allow-list, and then
+limited, so that sanitising (which escapes ``<`` and adds ``rel``) never grows it past its limit."""
 
 
 class ContentKind(StrEnum):
@@ -59,6 +87,10 @@ class ContentKind(StrEnum):
 class MediaRef(Model):
     """A media object stored in MinIO under its content address."""
 
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema: add_description(schema, beyond_schema("key is sha256/<sha256>"))
+    )
+
     key: Annotated[str, Field(pattern=MEDIA_KEY.pattern, description="sha256/<hex> in the media bucket")]
     sha256: Sha256Hex
     content_type: Annotated[str, Field(pattern=r"^(image|video)/[a-z0-9.+-]+$")]
@@ -66,8 +98,8 @@ class MediaRef(Model):
     width: Annotated[int, Field(gt=0)] | None = None
     height: Annotated[int, Field(gt=0)] | None = None
     duration_s: Annotated[float, Field(gt=0)] | None = None
-    alt: Annotated[PlainText, Field(max_length=1000)] = ""
-    caption: Annotated[PlainText, Field(max_length=2000)] = ""
+    alt: Annotated[PlainText, Text(max_length=1000)] = ""
+    caption: Annotated[PlainText, Text(max_length=2000)] = ""
 
     @model_validator(mode="after")
     def _key_is_the_hash(self) -> MediaRef:
@@ -89,8 +121,8 @@ class Target(Model):
 
     channel: ChannelName
     account: AccountName
-    title: Annotated[PlainText, Field(min_length=1, max_length=1000)] | None = None
-    text: Annotated[PlainText, Field(min_length=1, max_length=100_000)] | None = None
+    title: Annotated[PlainText, Text(min_length=1, max_length=1000)] | None = None
+    text: Annotated[PlainText, Text(min_length=1, max_length=100_000)] | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -99,31 +131,44 @@ class Content(Model):
 
     id: ContentId
     version: Annotated[int, Field(ge=1, description="monotonic per content id")]
-    title: Annotated[PlainText, Field(min_length=1, max_length=500)]
-    summary: Annotated[PlainText, Field(max_length=5000)] = ""
-    body: Annotated[NfcStr, Field(max_length=2_000_000, description="sanitised HTML")] = ""
+    title: Annotated[PlainText, Text(min_length=1, max_length=500)]
+    summary: Annotated[PlainText, Text(max_length=5000)] = ""
+    body: HtmlBody = ""
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = "vi"
     tags: Annotated[
-        list[Annotated[PlainText, Field(min_length=1, max_length=100)]], Field(max_length=50)
+        list[Annotated[PlainText, Text(min_length=1, max_length=100)]],
+        Field(
+            max_length=50,
+            json_schema_extra={"uniqueItems": True},
+            description=beyond_schema("tags unique ignoring case, after NFC"),
+        ),
     ] = []
-    unit: Annotated[PlainText, Field(min_length=1, max_length=200, description="the owning department")]
+    unit: Annotated[PlainText, Text(min_length=1, max_length=200, description="The owning department.")]
     kind: ContentKind = ContentKind.NEWS
-    approved_by: Annotated[PlainText, Field(min_length=1, max_length=200)]
+    approved_by: Annotated[PlainText, Text(min_length=1, max_length=200)]
     approved_at: AwareDatetime
     media: Annotated[list[MediaRef], Field(max_length=50)] = []
-    targets: Annotated[list[Target], Field(min_length=1, max_length=100)]
-    publish_at: AwareDatetime | None = None
+    targets: Annotated[
+        list[Target],
+        Field(
+            min_length=1,
+            max_length=100,
+            json_schema_extra={"uniqueItems": True},
+            description=beyond_schema("each channel + account pair at most once"),
+        ),
+    ]
+    publish_at: Annotated[
+        AwareDatetime | None,
+        Field(description=beyond_schema(f"at most {MAX_SCHEDULE_AHEAD.days} days ahead")),
+    ] = None
     backdated: bool = Field(
         default=False,
         description="publish at once under a publish_at more than an hour before approval, on purpose "
         "(e.g. an archive import); otherwise such a content.approved is refused",
     )
-    canonical_url: HttpUrl | None = None
-
-    @field_validator("body")
-    @classmethod
-    def _body_is_safe(cls, body: str) -> str:
-        return sanitize_body(body)
+    canonical_url: Annotated[
+        HttpUrl | None, Field(description=beyond_schema("an http or https URL with a host"))
+    ] = None
 
     @field_validator("publish_at")
     @classmethod
@@ -141,12 +186,12 @@ class Content(Model):
             raise ValueError("tags must be unique")
         return tags
 
-    @model_validator(mode="after")
-    def _targets_unique(self) -> Content:
-        seen = {(t.channel, t.account) for t in self.targets}
-        if len(seen) != len(self.targets):
-            raise ValueError("targets: each channel + account may appear once")
-        return self
+    @field_validator("targets")
+    @classmethod
+    def _targets_unique(cls, targets: list[Target]) -> list[Target]:
+        if len({(t.channel, t.account) for t in targets}) != len(targets):
+            raise ValueError("each channel + account may appear once")
+        return targets
 
     def targets_of(self, channel: str) -> list[Target]:
         return [t for t in self.targets if t.channel == channel]
@@ -171,8 +216,8 @@ class Retraction(Model):
     """Take a content down everywhere."""
 
     id: ContentId
-    reason: Annotated[PlainText, Field(min_length=1, max_length=2000)]
-    requested_by: Annotated[PlainText, Field(min_length=1, max_length=200)]
+    reason: Annotated[PlainText, Text(min_length=1, max_length=2000)]
+    requested_by: Annotated[PlainText, Text(min_length=1, max_length=200)]
 
 
 class ContentApproved(Envelope):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
+from loa.events.constraints import Text
 from loa.events.content import AccountName, ChannelName, ContentId
 from loa.events.envelope import Envelope, Model
 from loa.text import NfcStr
@@ -57,8 +58,8 @@ class ErrorClass(StrEnum):
 class DeliveryError(Model):
     error_class: ErrorClass
     code: Annotated[str, Field(max_length=100)] | None = None
-    message: Annotated[NfcStr, Field(max_length=ERROR_MESSAGE_MAX)]
-    excerpt: Annotated[NfcStr, Field(max_length=ERROR_EXCERPT_MAX)] | None = None
+    message: Annotated[NfcStr, Text(max_length=ERROR_MESSAGE_MAX)]
+    excerpt: Annotated[NfcStr, Text(max_length=ERROR_EXCERPT_MAX)] | None = None
 
 
 class Delivery(Model):
@@ -75,7 +76,7 @@ class Delivery(Model):
     external_id: Annotated[str, Field(max_length=500)] | None = None
     public_url: Annotated[str, Field(max_length=2000)] | None = None
     error: DeliveryError | None = None
-    note: Annotated[NfcStr, Field(max_length=500)] | None = None
+    note: Annotated[NfcStr, Text(max_length=500)] | None = None
 
     @property
     def delivery_id(self) -> str:

@@ -154,3 +154,40 @@ async def test_versions_on_postgresql(stack: Stack, pg_url: str, tmp_path: Path)
             stale = await client.post("/api/v1/contents", json={"payload": valid_payload("pg-1", 2)})
     assert (first.status_code, second.status_code, stale.status_code) == (202, 202, 409)
     assert second.json()["canonical_url"] == first.json()["canonical_url"]
+
+
+# Ordinary prose of an office's news, each refused by the first release's regex check as
+# "executable markup" (issue #19). Titles and plain-text fields are text; bodies are HTML.
+PROSE_CONTENTS = [
+    ("Khóa học JavaScript: cơ bản", "<p>Khóa học JavaScript: cơ bản cho cán bộ văn thư.</p>"),
+    ("Khuyến mãi mua sắm online = 40%", "<p>Mua sắm online = 40% doanh thu bán lẻ quý III.</p>"),
+    (
+        "Lạm phát <4% và tăng trưởng >6,5%",
+        "<p>Lạm phát &lt;4%, tăng trưởng &gt;6,5%; chỉ tiêu onboard = 12.000 doanh nghiệp.</p>",
+    ),
+    (
+        "Tập huấn an toàn thông tin: <script> và onerror=",
+        "<p>Thẻ &lt;script&gt; và thuộc tính onerror= là mã độc; không bấm javascript: lạ.</p>",
+    ),
+]
+
+
+async def test_prose_that_looks_like_code_is_published_as_written(live_ingest: LiveIngest) -> None:
+    live = live_ingest
+    async with httpx.AsyncClient(base_url=live.url, timeout=30, headers=live.auth(live.publisher)) as client:
+        for n, (title, body) in enumerate(PROSE_CONTENTS):
+            payload = valid_payload(f"prose-{n}", 1)
+            payload |= {"title": title, "summary": title, "tags": [title[:100]], "body": body}
+            payload["targets"][0]["title"] = title
+            response = await client.post("/api/v1/contents", json={"payload": payload})
+            assert response.status_code == 202, response.text
+    records = await read_topic(
+        live.settings.kafka_bootstrap, live.settings.topic(topics.CONTENT), len(PROSE_CONTENTS)
+    )
+    events = {r.key: parse_content_event(r.value) for r in records}
+    for n, (title, body) in enumerate(PROSE_CONTENTS):
+        event = events[f"prose-{n}".encode()]
+        assert isinstance(event, ContentApproved)
+        assert (event.payload.title, event.payload.summary, event.payload.tags) == (title, title, [title])
+        assert event.payload.targets[0].title == title
+        assert event.payload.body == body

@@ -100,6 +100,26 @@ async def test_publish_with_featured_image_update_and_trash(adapter: WebsiteAdap
         await adapter.retract(updated, account)  # 410 rest_already_trashed: already down, fine
 
 
+async def test_plain_text_title_and_summary_reach_wordpress_escaped(
+    adapter: WebsiteAdapter, wp_url: str
+) -> None:
+    """WordPress renders ``title`` and ``excerpt`` as HTML (REST handbook, posts: ``title.rendered``)."""
+    account = wp_account()
+    title = "Tập huấn: <script> và onerror= không phải tin, lạm phát <4% & tăng trưởng >6,5%"
+    content = article("01JD5Z8Q4M9R3T7V2X6YWPR003", account="wp", title=title, summary=title)
+    result = await adapter.publish(await adapter.render(content, content.targets[0], account), account)
+    async with httpx.AsyncClient(auth=("bientap", PASSWORD)) as http:
+        live = (
+            await http.get(f"{wp_url}/wp-json/wp/v2/posts/{result.external_id}", params={"context": "edit"})
+        ).json()
+    escaped = (
+        "Tập huấn: &lt;script&gt; và onerror= không phải tin, lạm phát &lt;4% &amp; tăng trưởng &gt;6,5%"
+    )
+    assert live["title"]["raw"] == escaped
+    assert live["excerpt"]["rendered"] == f"<p>{escaped}</p>"
+    assert live["slug"].startswith("tap-huan-script-va-onerror")
+
+
 async def test_scheduled_post_goes_future_then_live(adapter: WebsiteAdapter) -> None:
     account = wp_account()
     content = article("01JD5Z8Q4M9R3T7V2X6YWPR002", account="wp", publish_at=utcnow() + timedelta(hours=2))

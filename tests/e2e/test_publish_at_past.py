@@ -1,6 +1,6 @@
 """Issue #25 point 4 on Kafka: a content.approved dated 2020 (approved now) produced straight onto the
-content topic is dead-lettered with a reason naming publish_at and never published; a content
-approved minutes late for its slot and one backdated on purpose go out."""
+content topic is dead-lettered (by the tracker's group) with a reason naming publish_at and never
+published; a content approved minutes late for its slot and one backdated on purpose go out."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from services.webhook.adapter import WebhookAdapter
 from services.webhook.settings import WebhookSettings
 from tests.e2e.conftest import StartRun
 from tests.e2e.support import ChannelRun, S, approved, article, fast_settings
+from tests.integration.tracker.support import running_tracker, tracker_settings
 from tests.support.kafka import read_topic
 
 pytestmark = pytest.mark.e2e
@@ -50,12 +51,16 @@ async def test_a_first_publication_dated_years_back_is_dead_lettered_not_publish
     archive = article(
         "webhook", ACCOUNT, [], title="Lưu trữ: Đề án 2020", publish_at=years_ago, backdated=True
     )
-    # As a content system would produce it; our own model refuses to build it.
-    await run.send(ContentApproved.model_construct(payload=stale), approved(late), approved(archive))
+    # The tracker's group owns the content topic's dead letters (one per bad message); the
+    # publisher logs and skips.
+    tracker = tracker_settings(settings, f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}")
+    async with running_tracker(tracker):
+        # As a content system would produce it; our own model refuses to build it.
+        await run.send(ContentApproved.model_construct(payload=stale), approved(late), approved(archive))
 
-    await run.until_state(late.id, ACCOUNT, S.PUBLISHED)
-    await run.until_state(archive.id, ACCOUNT, S.PUBLISHED)
-    [dead] = await read_topic(settings.kafka_bootstrap, settings.topic(topics.dlq(topics.CONTENT)), 1)
+        await run.until_state(late.id, ACCOUNT, S.PUBLISHED)
+        await run.until_state(archive.id, ACCOUNT, S.PUBLISHED)
+        [dead] = await read_topic(settings.kafka_bootstrap, settings.topic(topics.dlq(topics.CONTENT)), 1)
     assert dead.key == stale.id.encode()
     assert "publish_at 2020-01-15T09:00:00+00:00" in dead.headers["loa-dlq-reason"]
     assert "before approved_at" in dead.headers["loa-dlq-reason"]

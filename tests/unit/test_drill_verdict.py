@@ -98,9 +98,7 @@ def test_a_retracted_content_must_be_deleted_where_it_went_out_and_is_no_loss_wh
 def test_a_retracted_video_made_private_is_gone_and_one_public_or_still_scheduled_is_still_live() -> None:
     """YouTube's retraction makes the video private by default (``youtube_retract_mode=private``):
     no reader sees it, with no delete record. The ``video`` record's data is the card as it is now."""
-    fed = [
-        Fed(f"bench-000000{n}", "retract_during_upload", ("youtube",), retracted=True) for n in (6, 7, 8)
-    ]
+    fed = [Fed(f"bench-000000{n}", "retract_during_upload", ("youtube",), retracted=True) for n in (6, 7, 8)]
     records = [
         record("youtube", "video", 2, id="yt6", title=TITLE.format(n=6), privacy="private", publish_at=None),
         record("youtube", "privacy", 2, id="yt6", privacy="private"),

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from conftest import create_topics, publisher_settings
-from publisher_fake import FakeAdapter, FakePlatform
 from publisher_helpers import Watcher, approved, content, did, send_content
 
 from loa.channels import Account, Post, PublishResult
@@ -25,6 +24,7 @@ from loa.publisher.main import Publisher
 from loa.publisher.store.db import create_tables
 from loa.settings import LoaSettings
 from loa.testing.private_stack import PrivateStack
+from tests.integration.publisher.publisher_fake import FakeAdapter, FakePlatform
 
 pytestmark = pytest.mark.integration
 

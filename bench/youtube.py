@@ -176,6 +176,9 @@ class FileContext:
             os.fsync(f.fileno())
         tmp.replace(self.progress)
 
+    async def retract_requested(self, post: Any) -> bool:
+        return False  # nothing retracts during the bench
+
     async def save_credentials(self, account: Any, credentials: Any) -> Any:
         return account
 

@@ -107,11 +107,26 @@ def posts(records: list[dict[str, Any]], deliveries: list[Delivery]) -> list[Pos
 
 
 def gone(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(channel, id) of every post the platforms deleted."""
-    return {
+    """(channel, id) of every post the platforms deleted or show to no reader at the end."""
+    deleted = {
         (r["platform"], str(r["data"].get("delivery_id") or r["data"].get("id")))
         for r in records
         if r["kind"] in GONE_KINDS.get(r["platform"], ())
+    }
+    return deleted | hidden_videos(records)
+
+
+def hidden_videos(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """YouTube videos private at the end with no ``publishAt`` that would make them public later:
+    what YouTube's retraction does by default (``youtube_retract_mode=private``), and what a video
+    stopped during its upload stays. The ``video`` record's data is the video's card as the reader
+    page shows it now (the emulator keeps it current)."""
+    return {
+        ("youtube", str(r["data"]["id"]))
+        for r in records
+        if (r["platform"], r["kind"]) == ("youtube", "video")
+        and r["data"].get("privacy") == "private"
+        and not r["data"].get("publish_at")
     }
 
 

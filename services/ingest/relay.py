@@ -20,6 +20,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from sqlalchemy import Row, func, select, text, update
 
 from loa.events import utcnow
+from loa.kafka import RenewedProducer
 from services.ingest.db import IngestDb, OutboxRow
 from services.ingest.settings import IngestSettings
 
@@ -40,7 +41,12 @@ class OutboxRelay:
         self.db = db
         self.settings = settings
         self.wake = asyncio.Event()
-        self._producer: AIOKafkaProducer | None = None
+        self._producer = RenewedProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            request_timeout_ms=REQUEST_TIMEOUT_MS,
+            max_request_size=settings.kafka_max_message_bytes,
+            client_id="loa-ingest-outbox",
+        )
         self._stopping = False
 
     async def run(self) -> None:
@@ -55,13 +61,13 @@ class OutboxRelay:
                     delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
                     failures += 1
                     log.warning("relaying the outbox failed (%s); again in %g s", type(e).__name__, delay)
-                    await self._drop_producer()
+                    await self._producer.drop()
                     await self._sleep(delay)
                     continue
                 if not sent:
                     await self._sleep(IDLE_POLL_SECONDS)
         finally:
-            await self._drop_producer()
+            await self._producer.drop()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -96,7 +102,7 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            producer = await self._started_producer()
+            producer = await self._producer.get()
             outcomes = await asyncio.gather(*[self._send(producer, r) for r in rows], return_exceptions=True)
             for outcome in outcomes:
                 if isinstance(outcome, BaseException) and not isinstance(outcome, MessageSizeTooLargeError):
@@ -126,32 +132,6 @@ class OutboxRelay:
             row.topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
         )
         await ack
-
-    async def _started_producer(self) -> AIOKafkaProducer:
-        if self._producer is None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.settings.kafka_bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                request_timeout_ms=REQUEST_TIMEOUT_MS,
-                max_request_size=self.settings.kafka_max_message_bytes,
-                client_id="loa-ingest-outbox",
-            )
-            try:
-                await producer.start()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await producer.stop()
-                raise
-            self._producer = producer
-        return self._producer
-
-    async def _drop_producer(self) -> None:
-        """A fresh producer after a failure: aiokafka's own may stay stuck on a dead connection."""
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(producer.stop(), timeout=5)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

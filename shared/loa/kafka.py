@@ -8,12 +8,14 @@ with the same headers (``loa-dlq-reason``, ``loa-dlq-error``, ``loa-dlq-topic``,
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
 
@@ -47,6 +49,42 @@ def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
         client_id=kwargs.pop("client_id", "loa"),
         **kwargs,
     )
+
+
+class RenewedProducer:
+    """An idempotent ``acks=all`` producer for an outbox relay, replaced after any failed round.
+
+    aiokafka's producer does not come back from some broker outages: a batch that expired while
+    the broker was starting (``LeaderNotAvailableError``) leaves its idempotent sequence numbers
+    out of step with the broker's, every later send fails with ``OutOfOrderSequenceNumber`` for
+    the life of the producer (aio-libs/aiokafka#1017); or it stays stuck on a dead connection. A
+    relay calls ``drop`` when a round fails and ``get`` a fresh producer (new producer id) for the
+    next; what was sent twice meanwhile is dropped by the consumers, who key on the event.
+    """
+
+    def __init__(self, **config: Any) -> None:
+        self._config = {**config, "acks": "all", "enable_idempotence": True}
+        self._producer: AIOKafkaProducer | None = None
+
+    async def get(self) -> AIOKafkaProducer:
+        """The started producer (started now if there is none)."""
+        if self._producer is None:
+            producer = AIOKafkaProducer(**self._config)
+            try:
+                await producer.start()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def drop(self) -> None:
+        """Stop and forget the producer (after a failure, and at the end)."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), timeout=5)
 
 
 def describe_validation_error(error: ValidationError) -> str:

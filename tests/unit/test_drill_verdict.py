@@ -93,3 +93,30 @@ def test_a_retracted_content_must_be_deleted_where_it_went_out_and_is_no_loss_wh
         "retract_during_upload bench-0000005 youtube: yt1 still up after the retraction (tracker: retracted)"
     ]
     assert not verdict.losses
+
+
+def test_a_retracted_video_made_private_is_gone_and_one_public_or_still_scheduled_is_still_live() -> None:
+    """YouTube's retraction makes the video private by default (``youtube_retract_mode=private``):
+    no reader sees it, with no delete record. The ``video`` record's data is the card as it is now."""
+    fed = [Fed(f"bench-000000{n}", "retract_during_upload", ("youtube",), retracted=True) for n in (6, 7, 8)]
+    records = [
+        record("youtube", "video", 2, id="yt6", title=TITLE.format(n=6), privacy="private", publish_at=None),
+        record("youtube", "privacy", 2, id="yt6", privacy="private"),
+        record("youtube", "update", 4, id="yt6", parts=["snippet", "status"]),
+        record("youtube", "video", 2, id="yt7", title=TITLE.format(n=7), privacy="public", publish_at=None),
+        record(
+            "youtube",
+            "video",
+            2,
+            id="yt8",
+            title=TITLE.format(n=8),
+            privacy="private",
+            publish_at="2026-12-03T07:05:00Z",  # goes public on its own later
+        ),
+    ]
+    states = [delivery(f.content_id, "youtube", "retracted") for f in fed]
+    verdict = judge(fed, states, records)
+    assert verdict.still_live == [
+        "retract_during_upload bench-0000007 youtube: yt7 still up after the retraction (tracker: retracted)",
+        "retract_during_upload bench-0000008 youtube: yt8 still up after the retraction (tracker: retracted)",
+    ]

@@ -40,7 +40,7 @@ from loa.publisher.ratelimit import AccountBuckets
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.codec import error_from_exception, make_error
 from loa.publisher.store.jobs import Changes, Job, JobStore, LostJobError
-from loa.publisher.store.outage import is_store_outage
+from loa.publisher.store.outage import is_database_outage, is_store_outage
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,9 @@ class Dispatcher:
         self._last_check = float("-inf")
         self._withdrawn: set[int] = set()
         """In-flight jobs cancelled because their content was retracted."""
+        self._dropped: set[int] = set()
+        """Jobs whose handling a job store outage cut short: still leased by us, given back as
+        soon as the store answers (``_release_dropped``) rather than when the lease runs out."""
 
     # ---- the loop -----------------------------------------------------------------------------
 
@@ -112,6 +115,7 @@ class Dispatcher:
                     last_resume = self.last_tick
                     await self._guarded(self._resume_parked)
                     await self._guarded(self._withdraw_retracted)
+                await self._guarded(self._release_dropped)
                 self._maybe_check_accounts()
                 free = self.settings.publisher_concurrency - len(self.in_flight)
                 claimed: list[Job] = []
@@ -199,7 +203,7 @@ class Dispatcher:
             for task in still:
                 task.cancel()
             await asyncio.gather(*still, return_exceptions=True)
-        leftover = list(self.in_flight)
+        leftover = sorted({*self.in_flight, *self._dropped})
         if leftover:
             # A cancelled job left in `publishing` is in doubt: released, it is checked at once.
             await self.store.release(self.owner, leftover)
@@ -242,13 +246,33 @@ class Dispatcher:
                 raise
             asyncio.current_task().uncancel()  # type: ignore[union-attr]  # ours: retracted
             await self._guarded(lambda: self._after_withdrawal(job))
-        except Exception:
-            log.exception(
-                "job handling failed; the lease will expire and it comes back", extra=job.log_extra()
-            )
+        except Exception as e:
+            if is_database_outage(e):  # not a platform's OSError: that one waits for the lease
+                self._dropped.add(job.id)
+                log.warning(
+                    "job store unavailable while handling the job (%s); it comes back once the store answers",
+                    type(e).__name__,
+                    extra=job.log_extra(),
+                )
+            else:
+                log.exception(
+                    "job handling failed; the lease will expire and it comes back", extra=job.log_extra()
+                )
         finally:
             self.in_flight.pop(job.id, None)
             self._withdrawn.discard(job.id)
+
+    async def _release_dropped(self) -> None:
+        """Give back the leases of jobs a store outage cut short, once the store answers: nobody
+        works on them any more, and a lease left to run out kept them (and a delivery the platform
+        may already have) waiting a whole lease after the outage. A job left in ``publishing`` is
+        then in doubt at once, and ``find_existing`` settles it."""
+        dropped = sorted(self._dropped.difference(self.in_flight))
+        if not dropped:
+            return
+        await self.store.release(self.owner, dropped)
+        self._dropped.difference_update(dropped)
+        self.wake.set()
 
     async def _withdraw_retracted(self) -> None:
         """A job in ``publishing`` whose content was retracted: stop its platform work now.

@@ -1,7 +1,9 @@
 """The outbox relay: status events leave the job store for ``loa.delivery.v1`` in order, none lost.
 
 At least once: rows are marked sent only after Kafka acknowledged them (acks=all, idempotent
-producer), so a crash in between sends them again; the tracker drops repeats by sequence.
+producer), so a crash in between sends them again; the tracker drops repeats by sequence. A failed
+round gets a new producer (``loa.kafka.RenewedProducer``): aiokafka's may never send again after a
+broker outage.
 On PostgreSQL an advisory lock lets one replica relay at a time, which keeps the order.
 """
 
@@ -12,10 +14,10 @@ import contextlib
 import hashlib
 import logging
 
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text, update
 
 from loa.events import topics, utcnow
+from loa.kafka import RenewedProducer
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import is_sqlite
@@ -43,22 +45,19 @@ class OutboxRelay:
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
         store.on_emitted = self.wake.set
+        self.producer = RenewedProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            client_id=f"loa-publisher-{store.channel}-outbox",
+        )
 
     async def run(self) -> None:
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            client_id=f"loa-publisher-{self.store.channel}-outbox",
-        )
-        await self.producer.start()
         try:
             if is_sqlite(self.store.engine):
                 await self._relay_loop()
             else:
                 await self._relay_with_lock()
         finally:
-            await self.producer.stop()
+            await self.producer.drop()
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -87,8 +86,9 @@ class OutboxRelay:
             try:
                 sent = await self.relay_once()
             except Exception:
-                log.exception("relaying status events failed; trying again")
+                log.exception("relaying status events failed; trying again with a new producer")
                 sent = 0
+                await self.producer.drop()
                 await self._sleep(1.0)
             if sent == 0:
                 if self._stopping.is_set():
@@ -121,9 +121,8 @@ class OutboxRelay:
         if not rows:
             self.metrics.outbox_pending.set(0)
             return 0
-        acks = [
-            await self.producer.send(self.topic, value=r.payload.encode(), key=r.key.encode()) for r in rows
-        ]
+        producer = await self.producer.get()
+        acks = [await producer.send(self.topic, value=r.payload.encode(), key=r.key.encode()) for r in rows]
         await asyncio.gather(*acks)
         async with self.store.tx() as conn:
             await conn.execute(

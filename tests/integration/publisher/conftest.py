@@ -46,6 +46,12 @@ def publisher_settings(settings: LoaSettings, db_url: str, **overrides: Any) -> 
 @pytest.fixture
 async def pub_settings(settings: LoaSettings, db_url: str, kafka_admin: Any) -> PublisherSettings:
     ps = publisher_settings(settings, db_url)
+    await create_topics(kafka_admin, ps)
+    return ps
+
+
+async def create_topics(kafka_admin: Any, ps: PublisherSettings) -> None:
+    """The topics a publisher of ``ps`` reads and writes, under its test's prefix."""
     await kafka_admin.create_topics(
         [NewTopic(ps.topic(topics.CONTENT), num_partitions=3, replication_factor=1)]
         + [
@@ -58,7 +64,6 @@ async def pub_settings(settings: LoaSettings, db_url: str, kafka_admin: Any) -> 
             )
         ]
     )
-    return ps
 
 
 StartPublisher = Callable[..., Awaitable[Publisher]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncpg
 from sqlalchemy import exc as sa_exc
 
-from loa.outages import DATABASE_ERRORS
+from loa.outages import DATABASE, DATABASE_ERRORS, classify
 
 STORE_UNAVAILABLE = "store_unavailable"
 """The code of a delivery error caused by the job store, not by the platform."""
@@ -37,8 +37,12 @@ def is_store_outage(error: BaseException) -> bool:
 
 
 def is_database_outage(error: BaseException) -> bool:
-    """A store outage raised by the database layer itself (a bare ``OSError`` may be a platform's)."""
+    """A store outage raised by the database layer itself. A bare ``OSError`` may be a platform's;
+    one raised inside the database driver (asyncpg's reset or refused connect reaches callers
+    unwrapped) is the store's."""
+    if not is_store_outage(error):
+        return False
     raised_by_the_store = isinstance(
         error, sa_exc.SQLAlchemyError | asyncpg.PostgresError | asyncpg.InterfaceError
     )
-    return raised_by_the_store and is_store_outage(error)
+    return raised_by_the_store or classify(error) is DATABASE

@@ -221,6 +221,15 @@ class Retraction(Model):
 
 
 class ContentApproved(Envelope):
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema: add_description(
+            schema,
+            beyond_schema(
+                "payload.publish_at no more than an hour before payload.approved_at unless payload.backdated"
+            ),
+        )
+    )
+
     type: Literal["content.approved"] = "content.approved"
     payload: Content
 

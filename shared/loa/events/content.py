@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from loa.events.constraints import SchemaPattern, Text, add_description, beyond_schema
-from loa.events.envelope import Envelope, Model, utcnow
+from loa.events.envelope import Envelope, Model, type_is_required, utcnow
 from loa.html import sanitize_body
 from loa.text import NfcStr, strip_invisible
 
@@ -220,15 +220,20 @@ class Retraction(Model):
     requested_by: Annotated[PlainText, Text(min_length=1, max_length=200)]
 
 
-class ContentApproved(Envelope):
-    model_config = ConfigDict(
-        json_schema_extra=lambda schema: add_description(
-            schema,
-            beyond_schema(
-                "payload.publish_at no more than an hour before payload.approved_at unless payload.backdated"
-            ),
-        )
+def _approved_schema(schema: dict[str, Any]) -> None:
+    """The envelope's own schema rule (``type`` required), and the cross-field rule JSON Schema
+    cannot express (a config's ``json_schema_extra`` replaces the envelope's, so both are here)."""
+    type_is_required(schema)
+    add_description(
+        schema,
+        beyond_schema(
+            "payload.publish_at no more than an hour before payload.approved_at unless payload.backdated"
+        ),
     )
+
+
+class ContentApproved(Envelope):
+    model_config = ConfigDict(json_schema_extra=lambda schema: _approved_schema(schema))
 
     type: Literal["content.approved"] = "content.approved"
     payload: Content

@@ -25,7 +25,7 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
 
-def _type_is_required(schema: dict[str, Any]) -> None:
+def type_is_required(schema: dict[str, Any]) -> None:
     """``type`` has a default for Python callers; on the wire it selects the event, so it is required."""
     schema["required"] = sorted({*schema.get("required", []), "type"})
 
@@ -33,7 +33,7 @@ def _type_is_required(schema: dict[str, Any]) -> None:
 class Envelope(Model):
     """Fields common to every event; subclasses add ``type`` and ``payload``."""
 
-    model_config = ConfigDict(json_schema_extra=_type_is_required)
+    model_config = ConfigDict(json_schema_extra=type_is_required)
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     schema_version: Annotated[int, Field(ge=1)] = SCHEMA_VERSION

@@ -37,6 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
+from loa.channels.credentials import UnsharedCredentials  # noqa: E402
 from loa.media import MediaStore  # noqa: E402
 from loa.settings import LoaSettings  # noqa: E402
 
@@ -154,7 +155,7 @@ def run_child(
 
 
 # -- the publisher process ----------------------------------------------------------------------
-class FileContext:
+class FileContext(UnsharedCredentials):
     """A Context whose job store is one JSON file, written atomically after every chunk."""
 
     def __init__(self, store: MediaStore, progress: Path) -> None:

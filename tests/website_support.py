@@ -11,6 +11,7 @@ from typing import Any
 from PIL import Image
 
 from loa.channels import Account, Post, Secret
+from loa.channels.credentials import UnsharedCredentials
 from loa.events import Content, MediaRef
 from loa.links import canonical_url
 from loa.media import MediaStore
@@ -34,7 +35,7 @@ BODY = (
 
 
 @dataclass
-class FakeContext:
+class FakeContext(UnsharedCredentials):
     """The runtime's ``Context`` port, faked: real media store, canonical URLs, recorded progress."""
 
     media: MediaStore

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
@@ -122,6 +123,19 @@ class Context(Protocol):
 
     async def save_credentials(self, account: Account, credentials: Mapping[str, str]) -> Account:
         """Persist rotated credentials (refresh tokens) durably before they are used."""
+        ...
+
+    def credentials_lock(self, account: Account) -> AbstractAsyncContextManager[None]:
+        """Held while rotating credentials: one refresh at a time per account, across replicas."""
+        ...
+
+    async def reload_account(self, account: Account) -> Account:
+        """The account as stored now (another replica may have rotated its credentials)."""
+        ...
+
+    async def mark_credentials(self, account: Account, values: Mapping[str, str]) -> Account:
+        """Persist a note beside the credentials (e.g. "refresh in flight") without a new account
+        version: parked jobs stay parked and nothing reloads the account for it."""
         ...
 
     async def retract_requested(self, post: Post) -> bool:

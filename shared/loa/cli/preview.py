@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loa.channels import Account, ChannelError, Post
+from loa.channels.credentials import UnsharedCredentials
 from loa.events import Content, Target
 from loa.links import canonical_url
 from loa.publisher.discovery import load_channel
@@ -24,7 +25,7 @@ class _NoMediaError(ChannelError):
     """An adapter asked for media bytes, which a dry run does not have."""
 
 
-class _PreviewContext:
+class _PreviewContext(UnsharedCredentials):
     """A context that links like the runtime and persists nothing."""
 
     def __init__(self, settings: LoaSettings) -> None:

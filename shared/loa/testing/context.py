@@ -1,7 +1,8 @@
 """``FakeContext``: the runtime's context for adapter tests, in memory (a real MediaStore is optional).
 
-Besides the ``Context`` protocol it has what ``loa.publisher.context.RuntimeContext`` adds for
-adapters that rotate credentials: ``credentials_lock``, ``reload_account``, ``mark_credentials``.
+Credentials behave as in ``loa.publisher.context.RuntimeContext``: saved and marked values merged
+into the stored ones, ``reload_account`` answering them (as another replica would have left them),
+and ``credentials_lock`` one rotation at a time per account (within the process).
 """
 
 from __future__ import annotations

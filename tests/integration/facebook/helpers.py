@@ -12,6 +12,7 @@ from typing import Any
 from PIL import Image
 
 from loa.channels import Account, Post
+from loa.channels.credentials import UnsharedCredentials
 from loa.events import Content, MediaRef
 from loa.links import canonical_url
 from loa.media import MediaStore
@@ -51,7 +52,7 @@ def make_content(
     return Content.model_validate(fields)
 
 
-class FakeContext:
+class FakeContext(UnsharedCredentials):
     """Our own port, faked: real MinIO media, the website's canonical URLs, progress kept in memory."""
 
     def __init__(self, settings: LoaSettings) -> None:

@@ -18,6 +18,7 @@ import uvicorn
 from PIL import Image
 
 from loa.channels import Account, Post, Secret
+from loa.channels.credentials import UnsharedCredentials
 from loa.events import Content, MediaRef, Target
 from loa.links import canonical_url
 from loa.media import MediaStore
@@ -71,7 +72,7 @@ class Crash(BaseException):
 
 
 @dataclass
-class RecordingContext:
+class RecordingContext(UnsharedCredentials):
     """The runtime's Context for tests: real MinIO, progress kept as the job store would keep it."""
 
     store: MediaStore

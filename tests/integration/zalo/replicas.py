@@ -16,6 +16,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
+from loa.channels.credentials import fingerprint
 from loa.events import Content, ContentApproved, Target, topics
 from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.store.db import create_tables, make_engine
@@ -23,7 +24,7 @@ from loa.publisher.store.jobs import JobStore
 from loa.publisher.store.schema import jobs
 from loa.settings import REPO_ROOT
 from services.zalo.settings import ZaloSettings
-from services.zalo.tokens import REFRESH_TOKEN_LIFETIME, fingerprint
+from services.zalo.tokens import REFRESH_TOKEN_LIFETIME
 
 ACCOUNT = "bo-tttt"
 SUMMARY = "Văn phòng Bộ thông báo lịch tiếp công dân định kỳ tại trụ sở Đà Nẵng; người dân đăng ký trước."

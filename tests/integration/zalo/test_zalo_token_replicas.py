@@ -27,13 +27,13 @@ import pytest
 from aiokafka.admin import NewTopic
 from cryptography.fernet import Fernet
 
+from loa.channels.credentials import fingerprint
 from loa.events import topics
 from loa.settings import LoaSettings
 from services.sandbox import zalo as emulator
 from services.sandbox.client import SandboxClient
 from services.sandbox.frame import sandbox as frame
 from services.zalo.settings import ZaloSettings
-from services.zalo.tokens import fingerprint
 from tests.integration.zalo.replicas import ACCOUNT, Store, content, register_oa, send, spawn, until
 
 pytestmark = pytest.mark.integration

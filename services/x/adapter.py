@@ -71,9 +71,10 @@ class XAdapter(ChannelAdapter):
         super().__init__(context, settings or XSettings())
         self._clients: dict[tuple[str, str], XClient] = {}
         self.oauth2 = OAuth2Tokens(self.settings.x_api_url, context, self.settings.x_timeout_s)
-        self._rotated: dict[str, tuple[str, Account]] = {}
         self._uploads = UploadBudget(self.settings.x_upload_memory_mb * 2**20)
-        """name → (an OAuth 2.0 access token this process replaced, the account with its successor)."""
+
+    async def aclose(self) -> None:
+        await self.oauth2.aclose()  # a token refresh in flight commits its pair first
 
     def _client(self, account: Account) -> XClient:
         fingerprint = hashlib.sha256(
@@ -88,16 +89,11 @@ class XAdapter(ChannelAdapter):
         """``use(client)`` in a worker thread; an OAuth 2.0 token X refuses is refreshed once."""
         if not uses_oauth2(account):
             return await asyncio.to_thread(use, self._client(account))
-        replaced = self._rotated.get(account.name)
-        if replaced is not None and replaced[0] == account.secret(ACCESS):
-            account = replaced[1]
         account = await self.oauth2.current(account)
         try:
             return await asyncio.to_thread(use, self._client(account))
         except TokenRejectedError:
-            rejected = account.secret(ACCESS)
-            account = await self.oauth2.refresh(account, rejected)
-            self._rotated[account.name] = (rejected, account)
+            account = await self.oauth2.refresh(account, account.secret(ACCESS))
             return await asyncio.to_thread(use, self._client(account))
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:

@@ -3,23 +3,23 @@
 ``POST /2/oauth2/token`` with ``grant_type=refresh_token`` (a confidential client authenticates
 with HTTP Basic ``client_id:client_secret``) answers a new access token (2 hours) and a new
 refresh token; the old refresh token stops working (docs.x.com/resources/fundamentals/
-authentication/oauth-2-0/user-access-token). So, as for Zalo: one refresh at a time per account
-(in the process and across replicas through ``context.credentials_lock``), the stored pair re-read
-under the lock, the new pair persisted (``save_credentials``) before it is used, and the exchange
-shielded from cancellation. A refused refresh token needs a person to authorise the app again.
+authentication/oauth-2-0/user-access-token). So, as for Zalo, the rotation follows the rules of
+``loa.channels.credentials`` (one refresh at a time across replicas, the stored pair re-read under
+the lock, a marker before the refresh, the new pair persisted before use, the exchange shielded
+from cancellation); this module is X's side. A refused refresh token needs a person to authorise
+the app again.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from loa.channels import Account, AuthError, TransientError
+from loa.channels import Account, AuthError, Context, TransientError
+from loa.channels.credentials import RotatingCredentials, stored_value
 
 ACCESS = "oauth2_access_token"
 REFRESH = "oauth2_refresh_token"
@@ -37,56 +37,42 @@ class TokenRejectedError(AuthError):
 
 
 class OAuth2Tokens:
-    def __init__(self, base_url: str, context: Any, timeout: float = 30.0) -> None:
-        self.url = base_url.rstrip("/") + TOKEN_PATH
-        self.context = context
-        self.timeout = timeout
-        self._locks: dict[str, asyncio.Lock] = {}
+    """X's side of the rotation (``loa.channels.credentials.Rotation``) and the adapter's calls."""
 
-    @staticmethod
-    def fresh(account: Account) -> bool:
-        """Unknown expiry counts as fresh: X's 401 says when it is not."""
-        if not account.credentials.get(EXPIRES) or not account.secret(EXPIRES):
-            return True
-        return datetime.fromisoformat(account.secret(EXPIRES)) - REFRESH_AHEAD > datetime.now(UTC)
+    def __init__(self, base_url: str, context: Context, timeout: float = 30.0) -> None:
+        self.url = base_url.rstrip("/") + TOKEN_PATH
+        self.timeout = timeout
+        self.rotating = RotatingCredentials(context, self)
 
     async def current(self, account: Account) -> Account:
         """The account with an access token not about to expire."""
-        return account if self.fresh(account) else await self.refresh(account, account.secret(ACCESS))
-
-    @contextlib.asynccontextmanager
-    async def _single_flight(self, account: Account) -> AsyncIterator[None]:
-        async with self._locks.setdefault(account.name, asyncio.Lock()):
-            shared = getattr(self.context, "credentials_lock", None)
-            if shared is None:
-                yield
-                return
-            async with shared(account):
-                yield
+        return await self.rotating.current(account)
 
     async def refresh(self, account: Account, rejected: str) -> Account:
         """Refresh unless another worker already replaced ``rejected``; survives a cancellation."""
-        return await asyncio.shield(asyncio.ensure_future(self._refresh_locked(account, rejected)))
+        return await self.rotating.refresh(account, rejected)
 
-    async def _refresh_locked(self, account: Account, rejected: str) -> Account:
-        async with self._single_flight(account):
-            reload = getattr(self.context, "reload_account", None)
-            if reload is not None:
-                account = await reload(account)
-            if account.secret(ACCESS) != rejected and self.fresh(account):
-                return account  # refreshed meanwhile (here or by another replica)
-            pair = await self._exchange(account)
-            now = datetime.now(UTC)
-            credentials = {
-                **{k: account.secret(k) for k in account.credentials},
-                ACCESS: pair["access_token"],
-                REFRESH: pair["refresh_token"],
-                EXPIRES: (now + timedelta(seconds=int(pair.get("expires_in", 7200)))).isoformat(),
-            }
-            saved: Account = await self.context.save_credentials(account, credentials)  # before use
-            return saved
+    async def aclose(self) -> None:
+        await self.rotating.aclose()
 
-    async def _exchange(self, account: Account) -> dict[str, Any]:
+    # -- X's side of the rotation --------------------------------------------------------------
+    def access_token(self, account: Account) -> str | None:
+        return account.secret(ACCESS) if uses_oauth2(account) else None
+
+    def fresh(self, account: Account) -> bool:
+        """Unknown expiry counts as fresh: X's 401 says when it is not."""
+        expires = stored_value(account, EXPIRES)
+        return not expires or datetime.fromisoformat(expires) - REFRESH_AHEAD > datetime.now(UTC)
+
+    def credentials_from(self, answer: Mapping[str, Any]) -> dict[str, str]:
+        expires_in = timedelta(seconds=int(answer.get("expires_in", 7200)))
+        return {
+            ACCESS: answer["access_token"],
+            REFRESH: answer["refresh_token"],
+            EXPIRES: (datetime.now(UTC) + expires_in).isoformat(),
+        }
+
+    async def exchange(self, account: Account) -> dict[str, Any]:
         client_id = account.secret("client_id")
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as http:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loa.channels import Account, ChannelError, Post
+from loa.channels.limits import check_limits
 from loa.events import Content, Target
 from loa.links import canonical_url
 from loa.publisher.discovery import load_channel
-from loa.publisher.limits import check_limits
 from loa.settings import LoaSettings
 
 

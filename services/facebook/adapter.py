@@ -14,7 +14,6 @@ from loa.channels import (
     ChannelAdapter,
     ChannelError,
     Context,
-    LimitError,
     Limits,
     NativeWindow,
     PermanentError,
@@ -139,10 +138,6 @@ class FacebookAdapter(ChannelAdapter):
         # so the canonical link goes into their text.
         parts = [headline, text] if kind == "link" else [headline, text, link]
         message = unicodedata.normalize("NFC", "\n\n".join(p for p in [*parts, tags] if p))
-        if (length := self.limits.count(message)) > MESSAGE_MAX:
-            raise LimitError(
-                f"text: {length} characters with link and hashtags, Facebook allows {MESSAGE_MAX}"
-            )
         return Post(
             content_id=content.id,
             version=content.version,
@@ -150,7 +145,7 @@ class FacebookAdapter(ChannelAdapter):
             account=account.name,
             marker=message_hash(message),
             title=content.title,
-            texts=[message],
+            texts=[message],  # all of it (link and hashtags too) counts against text_max
             media=media,
             payload={"kind": kind, "message": message, "link": link, "title": content.title},
             due_at=content.publish_at,

@@ -28,6 +28,7 @@ import httpx
 import requests
 
 from loa.channels import AuthError, ChannelError, DuplicatePostError, PermanentError, TransientError
+from loa.channels.http import header, retry_after, retryable
 from loa.channels.threads import in_thread
 from loa.channels.transport import RewritingAdapter
 from loa.logging import redact
@@ -63,7 +64,7 @@ class GraphFailure:
 
 
 def _json_header(headers: Mapping[str, str], name: str) -> Any:
-    raw = headers.get(name) or headers.get(name.lower())
+    raw = header(headers, name)
     if not raw:
         return None
     try:
@@ -89,9 +90,9 @@ def retry_at_from(headers: Mapping[str, str], now: datetime | None = None) -> da
         usage = [v for v in app.values() if isinstance(v, int | float)]
         if usage and max(usage) >= 100:
             wait = max(wait, APP_USAGE_COOL_DOWN)
-    retry_after = headers.get("Retry-After") or headers.get("retry-after")
-    if retry_after and retry_after.strip().isdigit():
-        wait = max(wait, timedelta(seconds=int(retry_after)))
+    seconds = retry_after(header(headers, "Retry-After"), now)
+    if seconds is not None:
+        wait = max(wait, timedelta(seconds=seconds))
     return now + wait if wait > timedelta() else None
 
 
@@ -186,7 +187,7 @@ def rule_for(status: int | None, failure: GraphFailure) -> Rule:
         return CODES[failure.code]
     if failure.code in PERMISSION_CODES:
         return AUTH
-    if failure.code is None and (status is None or status >= 500 or status == 429):
+    if failure.code is None and retryable(status):  # not Graph's answer (a proxy, a gateway)
         return TRANSIENT
     return UNKNOWN
 

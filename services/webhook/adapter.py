@@ -13,8 +13,7 @@ import hmac
 import json
 import logging
 import time
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -22,7 +21,6 @@ import httpx
 
 from loa.channels import (
     Account,
-    AuthError,
     ChannelAdapter,
     Context,
     LimitError,
@@ -33,6 +31,7 @@ from loa.channels import (
     TransientError,
     register,
 )
+from loa.channels.http import http_error, reset_at, retry_at
 from loa.events import Content, Target
 from services.webhook.settings import WebhookSettings
 
@@ -48,17 +47,8 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def retry_time(response: httpx.Response) -> datetime | None:
-    """When to retry: ``Retry-After`` (seconds or HTTP date, RFC 9110 §10.2.3), else ``X-RateLimit-Reset``."""
-    value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return datetime.now(UTC) + timedelta(seconds=int(value))
-    if value:
-        try:
-            return parsedate_to_datetime(value).astimezone(UTC)
-        except (TypeError, ValueError):
-            pass
-    reset = response.headers.get("X-RateLimit-Reset", "").strip()
-    return datetime.fromtimestamp(int(reset), UTC) if reset.isdigit() else None
+    """When to retry: ``Retry-After``, else ``X-RateLimit-Reset`` (epoch seconds)."""
+    return retry_at(response.headers) or reset_at(response.headers, "X-RateLimit-Reset")
 
 
 @register
@@ -83,12 +73,6 @@ class WebhookAdapter(ChannelAdapter):
             raise PermanentError(f"account {account.name}: options.url is missing (the receiver's URL)")
         title = target.title or content.title
         text = target.text or content.summary or content.title
-        for field, value, limit in (
-            ("title", title, self.limits.title_max),
-            ("text", text, self.limits.text_max),
-        ):
-            if limit is not None and self.limits.count(value) > limit:
-                raise LimitError(f"{field}: {self.limits.count(value)} characters, at most {limit}")
         key = f"loa-{content.id}-v{content.version}-{hashlib.sha256(account.name.encode()).hexdigest()[:10]}"
         document = {
             "id": content.id,
@@ -197,8 +181,4 @@ class WebhookAdapter(ChannelAdapter):
         if status < 300:
             return response
         message = f"{where}: HTTP {status}: {excerpt}"
-        if status in {401, 403}:
-            raise AuthError(message, code=status, excerpt=excerpt)
-        if status in {408, 425, 429} or status >= 500:
-            raise TransientError(message, code=status, excerpt=excerpt, retry_at=retry_time(response))
-        raise PermanentError(message, code=status, excerpt=excerpt)
+        raise http_error(status, message, excerpt=excerpt, retry_at=retry_time(response))

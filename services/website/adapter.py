@@ -16,7 +16,6 @@ from loa.channels import (
     Account,
     ChannelAdapter,
     Context,
-    LimitError,
     Limits,
     NativeWindow,
     PermanentError,
@@ -119,11 +118,6 @@ class WebsiteAdapter(ChannelAdapter):
         mode = self.mode(account)
         url = self.context.canonical_url(content)
         title = target.title or content.title
-        title_max = self.limits.title_max or 0
-        if self.limits.count(title) > title_max:
-            raise LimitError(
-                f"title: {self.limits.count(title)} characters, the website allows at most {title_max}"
-            )
         payload_content = content.model_dump(mode="json")
         payload_content["title"] = title
         return Post(

@@ -21,8 +21,7 @@ import asyncio
 import html
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -36,6 +35,7 @@ from loa.channels import (
     PublishResult,
     TransientError,
 )
+from loa.channels.http import http_error, retry_at, retryable
 from loa.events import Content, MediaRef
 from loa.html import clean
 from loa.links import short_id
@@ -77,25 +77,12 @@ def map_error(response: httpx.Response, action: str) -> Exception:
     message = body.get("message") if isinstance(body, dict) else None
     text = f"WordPress {action}: {response.status_code} {code or ''} {message or ''}".strip()
     excerpt = response.text[:4000]
-    if response.status_code >= 500 or response.status_code in {408, 429}:
-        return TransientError(
-            text, code=code or response.status_code, excerpt=excerpt, retry_at=_retry_at(response)
-        )
-    if response.status_code in {401, 403} or code in AUTH_CODES:
-        return AuthError(text, code=code or response.status_code, excerpt=excerpt)
-    return PermanentError(text, code=code or response.status_code, excerpt=excerpt)
-
-
-def _retry_at(response: httpx.Response) -> datetime | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    if value.isdigit():
-        return datetime.now(UTC) + timedelta(seconds=int(value))
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
+    code = code or response.status_code
+    if code in AUTH_CODES and not retryable(response.status_code):  # the user may not, whatever the status
+        return AuthError(text, code=code, excerpt=excerpt)
+    return http_error(
+        response.status_code, text, code=code, excerpt=excerpt, retry_at=retry_at(response.headers)
+    )
 
 
 class WordPress:

@@ -6,12 +6,13 @@ Sources: docs.x.com/x-api/fundamentals/response-codes-and-errors (401 → creden
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import requests
 
-from loa.channels import AuthError, ChannelError, DuplicatePostError, PermanentError, TransientError
+from loa.channels import ChannelError, DuplicatePostError
+from loa.channels.http import UNAUTHORIZED_ONLY, http_error, reset_at
 
 DUPLICATE_DETAIL = "duplicate content"
 
@@ -25,8 +26,7 @@ def _problem(response: requests.Response) -> dict[str, Any]:
 
 
 def reset_time(response: requests.Response, header: str = "x-rate-limit-reset") -> datetime | None:
-    value = response.headers.get(header)
-    return datetime.fromtimestamp(int(value), UTC) if value and value.isdigit() else None
+    return reset_at(response.headers, header)
 
 
 def check(response: requests.Response) -> dict[str, Any]:
@@ -43,16 +43,25 @@ def to_error(response: requests.Response) -> ChannelError:
     detail = str(problem.get("detail", ""))
     message = f"X answered {status} {title}: {detail}".strip(": ")
     excerpt = response.text[:4000]
-    code = problem.get("type") if problem.get("type") not in (None, "about:blank") else status
-    if status == 401:
-        return AuthError(message, code=401, excerpt=excerpt)
-    if status == 429:
-        retry_at = reset_time(response)
-        if response.headers.get("x-user-limit-24hour-remaining") == "0":
-            retry_at = reset_time(response, "x-user-limit-24hour-reset") or retry_at
-        return TransientError(message, code=429, excerpt=excerpt, retry_at=retry_at)
-    if status >= 500:
-        return TransientError(message, code=status, excerpt=excerpt)
     if status == 403 and DUPLICATE_DETAIL in detail:
         return DuplicatePostError(message, code=403, excerpt=excerpt)
-    return PermanentError(message, code=str(code), excerpt=excerpt)
+    code = problem.get("type") if problem.get("type") not in (None, "about:blank") else status
+    # 401 is the credentials; a 403 is a request X will not do (this post's problem, not the account's).
+    return http_error(
+        status,
+        message,
+        code=code,
+        excerpt=excerpt,
+        retry_at=_window_reset(response),
+        auth_statuses=UNAUTHORIZED_ONLY,
+    )
+
+
+def _window_reset(response: requests.Response) -> datetime | None:
+    """When a 429's window opens again; every answer carries the window's reset, so only a 429's counts."""
+    if response.status_code != 429:
+        return None
+    retry_at = reset_time(response)
+    if response.headers.get("x-user-limit-24hour-remaining") == "0":
+        retry_at = reset_time(response, "x-user-limit-24hour-reset") or retry_at
+    return retry_at

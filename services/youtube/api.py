@@ -16,7 +16,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httplib2
@@ -26,7 +26,8 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from loa.channels import Account, AuthError, ChannelError, PermanentError, TransientError
+from loa.channels import Account, AuthError, ChannelError, TransientError
+from loa.channels.http import UNAUTHORIZED_ONLY, http_error, retry_at
 from loa.logging import redact
 from services.youtube.quota import QuotaTracker
 from services.youtube.settings import YouTubeSettings
@@ -165,13 +166,6 @@ def error_reason(err: HttpError) -> tuple[str, str]:
         return str(err.status_code), ""
 
 
-def retry_after(err: HttpError) -> datetime | None:
-    value = err.resp.get("retry-after") if err.resp is not None else None
-    if value and str(value).isdigit():
-        return datetime.now(UTC) + timedelta(seconds=int(value))
-    return None
-
-
 def map_error(exc: BaseException, method: str, quota: QuotaTracker, project: str) -> ChannelError:
     """Our error class for an SDK/transport failure; never carries a token or the session URI."""
     if isinstance(exc, ChannelError):
@@ -194,11 +188,19 @@ def map_error(exc: BaseException, method: str, quota: QuotaTracker, project: str
         if reason == "uploadLimitExceeded":
             # The channel's own upload cap; the platform says to try again later (next day).
             return quota.exhausted(method, "the channel's upload limit", code=reason)
-        if status == 401 or reason in AUTH_REASONS:
+        if reason in AUTH_REASONS:
             return AuthError(text, code=reason, excerpt=excerpt)
-        if status == 429 or status >= 500 or reason in RATE_REASONS:
-            return TransientError(text, code=reason, excerpt=excerpt, retry_at=retry_after(exc))
-        return PermanentError(text, code=reason, excerpt=excerpt)
+        if reason in RATE_REASONS:
+            return TransientError(text, code=reason, excerpt=excerpt, retry_at=retry_at(exc.resp))
+        # A 403's reason says whose problem it is (the ones above are the account's; others, this video's).
+        return http_error(
+            status,
+            text,
+            code=reason,
+            excerpt=excerpt,
+            retry_at=retry_at(exc.resp),
+            auth_statuses=UNAUTHORIZED_ONLY,
+        )
     if isinstance(exc, (TransportError, httplib2.HttpLib2Error, socket.timeout, ssl.SSLError, OSError)):
         return TransientError(
             f"YouTube {method}: network error: {type(exc).__name__}: {redact(str(exc))[:300]}"

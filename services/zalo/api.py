@@ -1,8 +1,9 @@
 """Zalo's HTTP calls (httpx) and its error codes mapped onto Loa's errors.
 
 Zalo answers HTTP 200 with ``{"error": <int>, "message": ...}``; only ``error == 0`` is success.
-``CODES`` below is the whole mapping, one row per code with where it comes from; HTTP 5xx/429 and
-network failures are transient; any code not in the table is permanent with Zalo's message.
+``CODES`` below is the whole mapping, one row per code with where it comes from; an HTTP status
+that may pass later (``loa.channels.http.retryable``: 5xx, 429...) and network failures are
+transient; any code not in the table is permanent with Zalo's message.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from loa.channels import AuthError, ChannelError, PermanentError, TransientError
+from loa.channels.http import retryable
 
 OA_ERRORS = "Zalo OA API error table (developers.zalo.me, Official Account: Phụ lục, Mã lỗi)"
 PUBLIC_CLIENTS = "public clients' readings (unconfirmed, see README)"
@@ -84,7 +86,7 @@ def to_error(code: int, message: str, excerpt: str) -> ChannelError:
 
 def unwrap(response: httpx.Response) -> dict[str, Any]:
     """The ``data`` of a successful answer; any other answer raises the matching Loa error."""
-    if response.status_code >= 500 or response.status_code == 429:
+    if retryable(response.status_code):
         raise TransientError(
             f"Zalo answered HTTP {response.status_code}",
             code=response.status_code,

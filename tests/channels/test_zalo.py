@@ -313,17 +313,18 @@ async def test_a_video_content_becomes_a_video_article_uploaded_once(
 async def test_a_video_zalo_cannot_take_is_refused_at_render(
     adapter: ZaloAdapter, account: Account, context: FakeContext
 ) -> None:
-    from loa.channels import LimitError
+    from loa.channels import LimitError, check_limits
 
     cover = _image(context, "gray")
     too_big = MediaRef(
         key="sha256/" + "a" * 64, sha256="a" * 64, content_type="video/mp4", size=51 * 1024 * 1024
     )
     quicktime = too_big.model_copy(update={"content_type": "video/quicktime", "size": 1000})
-    for video, reason in ((too_big, "50 MB"), (quicktime, "MP4 or AVI")):
+    # render, then the runtime's limits check (as at intake): refused before any upload
+    for video, reason in ((too_big, "50 MB"), (quicktime, "video/quicktime is not accepted")):
         content = _content(context, kind="video", media=[video, cover])
         with pytest.raises(LimitError, match=reason):
-            await adapter.render(content, content.targets[0], account)
+            check_limits(await adapter.render(content, content.targets[0], account), adapter.limits)
     no_cover = _content(context, kind="video", media=[_video(context, 1000)[0]])
     with pytest.raises(LimitError, match="avatar"):
         await adapter.render(no_cover, no_cover.targets[0], account)

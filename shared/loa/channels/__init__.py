@@ -11,6 +11,7 @@ from loa.channels.errors import (
     UnsupportedError,
     media_missing,
 )
+from loa.channels.limits import check_limits
 from loa.channels.registry import DuplicateChannelError, get, load_entry_points, names, register
 from loa.channels.scheduling import NativeWindow, handover_at, native_due
 
@@ -31,6 +32,7 @@ __all__ = [
     "Secret",
     "TransientError",
     "UnsupportedError",
+    "check_limits",
     "get",
     "handover_at",
     "load_entry_points",

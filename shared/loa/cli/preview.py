@@ -14,10 +14,10 @@ from typing import Any
 
 from loa.channels import Account, ChannelError, Post
 from loa.channels.credentials import UnsharedCredentials
+from loa.channels.limits import check_limits
 from loa.events import Content, Target
 from loa.links import canonical_url
 from loa.publisher.discovery import load_channel
-from loa.publisher.limits import check_limits
 from loa.settings import LoaSettings
 
 

@@ -21,6 +21,7 @@ from loa.channels import (
     handover_at,
     media_missing,
 )
+from loa.channels.limits import check_limits
 from loa.events import (
     CancelDelivery,
     Content,
@@ -34,7 +35,6 @@ from loa.events import (
 )
 from loa.outages import classify
 from loa.publisher.accounts import AccountStore
-from loa.publisher.limits import check_limits
 from loa.publisher.store.codec import error_from_exception, make_error
 from loa.publisher.store.jobs import PENDING, Changes, Job, JobStore, NewJob
 

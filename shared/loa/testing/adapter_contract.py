@@ -7,7 +7,8 @@
         async def inject_fault(self, kind): ... # make the platform's next call fail that way
 
 The suite drives the adapter against the platform side (the sandbox emulator, or any fake the
-hooks reach) and checks what the runtime relies on: limits at render time, the three error
+hooks reach) and checks what the runtime relies on: the declared limits (``render``, then the
+runtime's own ``check_limits``, as at intake: the adapter does not repeat it), the three error
 classes, ``find_existing`` after ``publish``, update/retract or an honest ``UnsupportedError``,
 and secrets that never leak. Needs pytest and pytest-asyncio.
 """
@@ -36,6 +37,7 @@ from loa.channels import (
     Post,
     TransientError,
     UnsupportedError,
+    check_limits,
 )
 from loa.events import Content, Target
 from loa.logging import JsonFormatter
@@ -134,7 +136,10 @@ class AdapterContract(ABC):
         return content.model_copy(update={"targets": [target]})
 
     async def render(self, adapter: ChannelAdapter, content: Content) -> Post:
-        return await adapter.render(content, content.targets[0], self.make_account())
+        """The post as intake keeps it: rendered, then checked against the declared limits."""
+        post = await adapter.render(content, content.targets[0], self.make_account())
+        check_limits(post, adapter.limits)
+        return post
 
     async def published(self, adapter: ChannelAdapter) -> tuple[Post, Any]:
         post = await self.render(adapter, self.sample_content())

@@ -14,11 +14,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from loa.channels import LimitError, Limits, Post
+from loa.channels.limits import check_limits
 from loa.events import DeliveryState as S
 from loa.events import MediaRef, parse_delivery_status, utcnow
 from loa.publisher.accounts import AccountError, AccountStore
 from loa.publisher.backoff import RESET_MARGIN, RESET_SPREAD, backoff_delay, retry_time
-from loa.publisher.limits import check_limits
 from loa.publisher.ratelimit import AccountBuckets, TokenBucket
 from loa.publisher.store.db import create_tables, make_engine
 from loa.publisher.store.jobs import JobStore, LostJobError

@@ -1,8 +1,22 @@
-"""The runtime's check of a rendered post against the channel's declared limits (before any I/O)."""
+"""The one check of a rendered post against its channel's declared ``Limits``.
+
+The runtime runs it after ``render`` and before any I/O (intake, the dry run), and the adapter
+contract suite runs it after ``render`` too: an adapter never repeats it. An adapter refuses at
+render only what ``Limits`` cannot say (e.g. a webhook body over 1 MB), and may cut or split a
+text to fit (X's threads, YouTube's description) where the platform's readers expect that.
+"""
 
 from __future__ import annotations
 
-from loa.channels import LimitError, Limits, Post
+from loa.channels.base import Limits, Post
+from loa.channels.errors import LimitError
+
+MB = 1024 * 1024
+
+
+def _in_mb(size: int) -> str:
+    """`` (50 MB)`` after a byte count of a megabyte or more: the size an editor recognises."""
+    return f" ({round(size / MB, 1):g} MB)" if size >= MB else ""
 
 
 def check_limits(post: Post, limits: Limits) -> None:
@@ -27,7 +41,8 @@ def check_limits(post: Post, limits: Limits) -> None:
             )
         cap = limits.image_max_bytes if media.is_image else limits.video_max_bytes
         if cap is not None and media.size > cap:
-            raise LimitError(f"media[{index}]: {media.size} bytes, the channel allows {cap}")
+            size = f"{media.size} bytes{_in_mb(media.size)}"
+            raise LimitError(f"media[{index}]: {size}, the channel allows {cap}{_in_mb(cap)}")
     if len(images) > limits.max_images:
         raise LimitError(f"media: {len(images)} images, the channel allows {limits.max_images}")
     if len(videos) > limits.max_videos:

@@ -5,7 +5,7 @@ import io
 
 from services.tracker.api import _csv
 
-ROWS = [
+ROWS: list[dict[str, object]] = [
     {"title": '=HYPERLINK("https://evil.example","Bấm vào đây")', "message": "@SUM(1+1)*cmd|' /C calc'!A0"},
     {"title": "+84 24 3823 4567", "message": "-2 lượt thử còn lại"},
     {"title": "Đà Nẵng đón khách quốc tế", "message": "Lỗi 190: mã truy cập đã hết hạn"},

@@ -20,6 +20,8 @@ ALL = ROOT + "all/"
 TAGS = ROOT + "tag/"
 UNITS = ROOT + "unit/"
 MONTHS = ROOT + "month/"
+MEDIA_USERS = ROOT + "media-users/"
+"""``<sha256>/<content id>``: an empty object per live article that shows the media."""
 WITHDRAWN = "_withdrawn/"
 INTERNAL_PREFIXES = (ROOT, WITHDRAWN)
 _INVERT_FROM = 10**11
@@ -42,6 +44,8 @@ class Entry:
     image: str | None = None
     """Site path of the lead image (``/media/<sha256>``)."""
     image_alt: str = ""
+    media: list[str] = field(default_factory=list)
+    """The sha256 of every media the article shows (entries written before it have none)."""
 
     @property
     def sort_name(self) -> str:
@@ -132,6 +136,10 @@ def record_key(content_id: str) -> str:
 def page_key(path: str) -> str:
     """Bucket key of a site path (``/2026/11/x.html`` → ``2026/11/x.html``)."""
     return path.lstrip("/")
+
+
+def media_user_key(sha256: str, content_id: str) -> str:
+    return f"{MEDIA_USERS}{sha256}/{content_id}"
 
 
 def withdrawn_key(path: str) -> str:

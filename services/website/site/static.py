@@ -11,7 +11,7 @@ from minio import Minio
 from loa.events import Content
 from services.website.site import render as r
 from services.website.site.bucket import SiteBucket
-from services.website.site.entries import Entry, Scope, page_key, record_key, withdrawn_key
+from services.website.site.entries import Entry, Scope, media_user_key, page_key, record_key, withdrawn_key
 from services.website.site.index import HTML, IndexBuilder
 
 log = logging.getLogger(__name__)
@@ -61,10 +61,29 @@ class StaticSite:
         self._bootstrapped = True
 
     def copy_media(self, content: Content) -> None:
+        """Copy the content's media into the public bucket, each marked as used by this content.
+
+        The mark goes first, so a retraction of another article that shares the media and lists
+        its users after this point keeps it.
+        """
         for ref in content.media:
+            self.bucket.put(media_user_key(ref.sha256, content.id), b"", "application/octet-stream")
             key = r.media_path(ref.sha256).lstrip("/")
             if self.bucket.stat(key) is None:
                 self.bucket.copy_in(self.media_bucket, ref.key, key)
+
+    def release_media(self, content_id: str, shas: list[str]) -> None:
+        """This content no longer shows these media: remove each one no live article still shows.
+
+        A retracted article's photos must leave the public bucket, but one photo may be shown by
+        several articles, hence a user mark per (media, article). One window stays open: an
+        article published between the listing and the delete below loses its copy; the next
+        rewrite of that article copies it again.
+        """
+        for sha in shas:
+            self.bucket.delete(media_user_key(sha, content_id))
+            if not self.bucket.first_keys(media_user_key(sha, ""), 1):
+                self.bucket.delete(r.media_path(sha).lstrip("/"))
 
     def entry_for(self, content: Content, path: str, published: datetime) -> Entry:
         lead = next((m for m in content.media if m.is_image), None)
@@ -81,6 +100,7 @@ class StaticSite:
             tags=list(content.tags),
             image=r.media_path(lead.sha256) if lead else None,
             image_alt=lead.alt if lead else "",
+            media=sorted({m.sha256 for m in content.media}),
         )
 
     def write(self, content: Content, path: str, url: str, marker: str) -> Entry:
@@ -110,6 +130,7 @@ class StaticSite:
         if previous is not None:
             stale = [k for k in previous.index_keys() if k not in set(entry.index_keys())]
             self.bucket.delete_many(stale)
+            self.release_media(content.id, [sha for sha in previous.media if sha not in entry.media])
         scopes = entry.scopes() + (previous.scopes() if previous else [])
         self.index.rebuild(scopes)
         return entry
@@ -134,3 +155,4 @@ class StaticSite:
         self.bucket.delete_many(entry.index_keys())
         self.bucket.delete(record_key(content_id))
         self.index.rebuild(entry.scopes())
+        self.release_media(content_id, entry.media)

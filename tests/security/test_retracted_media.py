@@ -56,3 +56,19 @@ async def test_an_update_that_drops_a_photo_removes_it(settings: LoaSettings) ->
     post2 = await adapter.render(second, second.targets[0], account)
     await adapter.update(post2, result, account)
     assert adapter.static.bucket.get(public_media_key(dropped.sha256)) is None
+
+
+async def test_a_photo_zalo_still_shows_stays_after_the_website_retracts(settings: LoaSettings) -> None:
+    media = make_media(settings)
+    adapter = WebsiteAdapter(FakeContext(media), WebsiteSettings(**settings.model_dump()))
+    account = static_account()
+    photo = store_image(media, "Ảnh dùng chung với Zalo OA", data=png_bytes(colour=(120, 60, 0)))
+    content = article("01JD5Z8Q4M9R3T7V2X6YMED004", media=[photo])
+    post = await adapter.render(content, content.targets[0], account)
+    result = await adapter.publish(post, account)
+    media.publish_public(photo, used_by="zalo:01JD5Z8Q4M9R3T7V2X6YMED004")  # as the Zalo adapter does
+
+    await adapter.retract(result, account)
+    assert adapter.static.bucket.get(public_media_key(photo.sha256)) is not None
+    media.release_public([photo.sha256], used_by="zalo:01JD5Z8Q4M9R3T7V2X6YMED004")
+    assert adapter.static.bucket.get(public_media_key(photo.sha256)) is None

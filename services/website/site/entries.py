@@ -20,8 +20,6 @@ ALL = ROOT + "all/"
 TAGS = ROOT + "tag/"
 UNITS = ROOT + "unit/"
 MONTHS = ROOT + "month/"
-MEDIA_USERS = ROOT + "media-users/"
-"""``<sha256>/<content id>``: an empty object per live article that shows the media."""
 WITHDRAWN = "_withdrawn/"
 INTERNAL_PREFIXES = (ROOT, WITHDRAWN)
 _INVERT_FROM = 10**11
@@ -136,10 +134,6 @@ def record_key(content_id: str) -> str:
 def page_key(path: str) -> str:
     """Bucket key of a site path (``/2026/11/x.html`` → ``2026/11/x.html``)."""
     return path.lstrip("/")
-
-
-def media_user_key(sha256: str, content_id: str) -> str:
-    return f"{MEDIA_USERS}{sha256}/{content_id}"
 
 
 def withdrawn_key(path: str) -> str:

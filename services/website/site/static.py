@@ -6,12 +6,11 @@ import logging
 import re
 from datetime import datetime
 
-from minio import Minio
-
 from loa.events import Content
+from loa.media import MediaStore
 from services.website.site import render as r
 from services.website.site.bucket import SiteBucket
-from services.website.site.entries import Entry, Scope, media_user_key, page_key, record_key, withdrawn_key
+from services.website.site.entries import Entry, Scope, page_key, record_key, withdrawn_key
 from services.website.site.index import HTML, IndexBuilder
 
 log = logging.getLogger(__name__)
@@ -26,20 +25,19 @@ def read_marker(page: bytes) -> str | None:
     return found.group(1).decode() if found else None
 
 
+def media_user(content_id: str) -> str:
+    """How the website marks its use of a public media copy (see ``MediaStore.publish_public``)."""
+    return f"website:{content_id}"
+
+
 class StaticSite:
     """Publishes, updates and retracts articles; every call is blocking (run it in a thread)."""
 
     def __init__(
-        self,
-        client: Minio,
-        website_bucket: str,
-        media_bucket: str,
-        site: r.SiteInfo,
-        index: IndexBuilder,
-        retract_mode: str = "withdrawn",
+        self, media: MediaStore, site: r.SiteInfo, index: IndexBuilder, retract_mode: str = "withdrawn"
     ) -> None:
-        self.bucket = SiteBucket(client, website_bucket)
-        self.media_bucket = media_bucket
+        self.bucket = SiteBucket(media.client, media.website_bucket)
+        self.media = media
         self.site = site
         self.index = index
         self.retract_mode = retract_mode
@@ -61,29 +59,12 @@ class StaticSite:
         self._bootstrapped = True
 
     def copy_media(self, content: Content) -> None:
-        """Copy the content's media into the public bucket, each marked as used by this content.
-
-        The mark goes first, so a retraction of another article that shares the media and lists
-        its users after this point keeps it.
-        """
         for ref in content.media:
-            self.bucket.put(media_user_key(ref.sha256, content.id), b"", "application/octet-stream")
-            key = r.media_path(ref.sha256).lstrip("/")
-            if self.bucket.stat(key) is None:
-                self.bucket.copy_in(self.media_bucket, ref.key, key)
+            self.media.publish_public(ref, used_by=media_user(content.id))
 
-    def release_media(self, content_id: str, shas: list[str]) -> None:
-        """This content no longer shows these media: remove each one no live article still shows.
-
-        A retracted article's photos must leave the public bucket, but one photo may be shown by
-        several articles, hence a user mark per (media, article). One window stays open: an
-        article published between the listing and the delete below loses its copy; the next
-        rewrite of that article copies it again.
-        """
-        for sha in shas:
-            self.bucket.delete(media_user_key(sha, content_id))
-            if not self.bucket.first_keys(media_user_key(sha, ""), 1):
-                self.bucket.delete(r.media_path(sha).lstrip("/"))
+    def release_media(self, content_id: str, sha256s: list[str]) -> None:
+        """The article no longer shows these media: their public copies go if nothing else shows them."""
+        self.media.release_public(sha256s, used_by=media_user(content_id))
 
     def entry_for(self, content: Content, path: str, published: datetime) -> Entry:
         lead = next((m for m in content.media if m.is_image), None)

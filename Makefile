@@ -13,7 +13,7 @@ X_ORACLE  := $(LOA_CACHE_DIR)/npm/twitter-text-3.1.0
 X_LOCK    := tests/channels/x/oracle/package-lock.json
 export PYTHONPATH := shared:.
 
-.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest bench drill docs clean-venv
+.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest audit bench drill docs clean-venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ help: ## list the targets
 $(STAMP): requirements.lock pyproject.toml
 	@command -v uv >/dev/null || $(PYTHON) -m pip install --quiet 'uv==0.13.9'
 	@[[ -x $(PY) ]] || uv venv --quiet --python "$$(command -v $(PYTHON))" $(VENV)
-	uv pip install --quiet --python $(PY) -r requirements.lock
+	uv pip install --quiet --python $(PY) --require-hashes -r requirements.lock
 	uv pip install --quiet --python $(PY) --no-deps -e .
 	@# Bytecode once, here: where PYTHONDONTWRITEBYTECODE is set (as on this project's CI machines)
 	@# every process would otherwise compile ~1,000 modules at each start (2-3 s of CPU, ~6 MB RSS).
@@ -74,6 +74,9 @@ pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as 
 	@bash deploy/local/system_packages.sh test
 	@$(MAKE) --no-print-directory $(X_ORACLE)/node_modules/.package-lock.json $(ASYNCAPI_PARSER)
 	$(PY) -m pytest tests -q
+
+audit: $(STAMP) ## pinned packages vs published advisories (exit 2 = no advisory source reachable: NOT audited)
+	$(PY) deploy/local/audit.py
 
 bench: $(STAMP) ## run every bench/*.py (figures last, JSON in bench/results/)
 	@shopt -s nullglob; scripts=(bench/*.py); scripts=($${scripts[@]/bench\/drill.py}); \

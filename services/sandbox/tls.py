@@ -11,6 +11,8 @@ from pathlib import Path
 
 import trustme
 
+from loa.files import write_private
+
 
 @dataclass(frozen=True)
 class TlsFiles:
@@ -35,6 +37,6 @@ def write_tls_files(directory: Path, ca_file: Path | None = None) -> TlsFiles:
     server.cert_chain_pems[0].write_to_path(str(files.cert_pem))
     for extra in server.cert_chain_pems[1:]:
         extra.write_to_path(str(files.cert_pem), append=True)
-    server.private_key_pem.write_to_path(str(files.key_pem))
-    files.key_pem.chmod(0o600)
+    files.key_pem.unlink(missing_ok=True)
+    write_private(files.key_pem, server.private_key_pem.bytes())
     return files

@@ -63,11 +63,22 @@ def tracker(request: Request) -> Tracker:
 Deps = Annotated[Tracker, Depends(tracker)]
 
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets, and a
+# title or platform error is text from outside: OWASP "CSV Injection" prefixes such cells with ' .
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[dict[str, object]], columns: list[str], filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
     # a BOM so spreadsheet programs read Vietnamese as UTF-8
     return Response(
         "\ufeff" + buffer.getvalue(),

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, Field
 
 from loa.events import DeliveryState, ErrorClass
+from loa.events.content import RetractReason
 from loa.text import NfcStr
 
 
@@ -138,7 +139,8 @@ class ActionRequest(BaseModel):
 
 
 class RetractRequest(BaseModel):
-    reason: Annotated[NfcStr, Field(min_length=1, max_length=2000)]
+    # the event's own rule: a reason the event would refuse was a 500 when the event was made
+    reason: RetractReason
 
 
 class ActionAccepted(BaseModel):

@@ -87,9 +87,7 @@ class WebsiteAdapter(ChannelAdapter):
                 s.website_topic_pages,
                 s.website_feed_size,
             )
-            self._static = StaticSite(
-                media.client, media.website_bucket, media.bucket, site, index, s.website_retract_mode
-            )
+            self._static = StaticSite(media, site, index, s.website_retract_mode)
         return self._static
 
     @property

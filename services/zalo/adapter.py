@@ -122,9 +122,9 @@ class ZaloAdapter(ChannelAdapter):
         except RenditionError as e:
             raise PermanentError(f"media: {e}") from e
 
-    def _public_image(self, media: MediaRef) -> str:
+    def _public_image(self, media: MediaRef, content: Content) -> str:
         """Zalo fetches images by URL: copy into the public website bucket under its hash."""
-        key = self.context.media.publish_public(media)
+        key = self.context.media.publish_public(media, used_by=f"zalo:{content.id}")
         return f"{str(self.settings.website_base_url).rstrip('/')}/{key}"
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
@@ -138,7 +138,7 @@ class ZaloAdapter(ChannelAdapter):
         link = self.context.canonical_url(content)
         images = {m.key: await self._fit(m) for m in content.media if m.is_image}  # by original key
         cover = next(iter(images), None)
-        urls = {key: await asyncio.to_thread(self._public_image, m) for key, m in images.items()}
+        urls = {key: await asyncio.to_thread(self._public_image, m, content) for key, m in images.items()}
         items = to_items(content.body, lambda src: urls.get(src.removeprefix("loa-media:")))
         videos = [m for m in content.media if m.is_video] if content.kind == ContentKind.VIDEO else []
         # An override is the editor's words: never cut (the runtime refuses one over the limit);

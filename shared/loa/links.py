@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from loa.events import DEFAULT_TIMEZONE, Content
+from loa.events.delivery import WEB_LINK_PATTERN
 from loa.text import slugify
 
 SHORT_ID_LENGTH = 8
@@ -29,3 +32,18 @@ def canonical_url(content: Content, base_url: str) -> str:
     if content.canonical_url is not None:
         return str(content.canonical_url)
     return base_url.rstrip("/") + article_path(content)
+
+
+_WEB_LINK = re.compile(WEB_LINK_PATTERN)
+WEB_LINK_MAX = 2000
+
+
+def web_link(url: str | None) -> str | None:
+    """``url`` if it is a link a person may be shown (http or https, with a host), else None.
+
+    The one check for links that come from outside: platforms' answers, WordPress, webhook
+    receivers. The delivery event refuses anything else (``WEB_LINK_PATTERN``).
+    """
+    if url is None or len(url) > WEB_LINK_MAX or _WEB_LINK.match(url) is None:
+        return None
+    return url

@@ -10,7 +10,6 @@ from itertools import islice
 from typing import Any
 
 from minio import Minio
-from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
@@ -125,8 +124,3 @@ class SiteBucket:
         ]
         self.keys_listed += len(found)
         return found
-
-    def copy_in(self, source_bucket: str, source_key: str, key: str) -> None:
-        """Server-side copy from another bucket (no bytes pass through this process)."""
-        self.requests += 1
-        self.client.copy_object(self.bucket, key, CopySource(source_bucket, source_key))

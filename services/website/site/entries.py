@@ -42,6 +42,8 @@ class Entry:
     image: str | None = None
     """Site path of the lead image (``/media/<sha256>``)."""
     image_alt: str = ""
+    media: list[str] = field(default_factory=list)
+    """The sha256 of every media the article shows (entries written before it have none)."""
 
     @property
     def sort_name(self) -> str:

@@ -6,9 +6,8 @@ import logging
 import re
 from datetime import datetime
 
-from minio import Minio
-
 from loa.events import Content
+from loa.media import MediaStore
 from services.website.site import render as r
 from services.website.site.bucket import SiteBucket
 from services.website.site.entries import Entry, Scope, page_key, record_key, withdrawn_key
@@ -26,20 +25,19 @@ def read_marker(page: bytes) -> str | None:
     return found.group(1).decode() if found else None
 
 
+def media_user(content_id: str) -> str:
+    """How the website marks its use of a public media copy (see ``MediaStore.publish_public``)."""
+    return f"website:{content_id}"
+
+
 class StaticSite:
     """Publishes, updates and retracts articles; every call is blocking (run it in a thread)."""
 
     def __init__(
-        self,
-        client: Minio,
-        website_bucket: str,
-        media_bucket: str,
-        site: r.SiteInfo,
-        index: IndexBuilder,
-        retract_mode: str = "withdrawn",
+        self, media: MediaStore, site: r.SiteInfo, index: IndexBuilder, retract_mode: str = "withdrawn"
     ) -> None:
-        self.bucket = SiteBucket(client, website_bucket)
-        self.media_bucket = media_bucket
+        self.bucket = SiteBucket(media.client, media.website_bucket)
+        self.media = media
         self.site = site
         self.index = index
         self.retract_mode = retract_mode
@@ -62,9 +60,11 @@ class StaticSite:
 
     def copy_media(self, content: Content) -> None:
         for ref in content.media:
-            key = r.media_path(ref.sha256).lstrip("/")
-            if self.bucket.stat(key) is None:
-                self.bucket.copy_in(self.media_bucket, ref.key, key)
+            self.media.publish_public(ref, used_by=media_user(content.id))
+
+    def release_media(self, content_id: str, sha256s: list[str]) -> None:
+        """The article no longer shows these media: their public copies go if nothing else shows them."""
+        self.media.release_public(sha256s, used_by=media_user(content_id))
 
     def entry_for(self, content: Content, path: str, published: datetime) -> Entry:
         lead = next((m for m in content.media if m.is_image), None)
@@ -81,6 +81,7 @@ class StaticSite:
             tags=list(content.tags),
             image=r.media_path(lead.sha256) if lead else None,
             image_alt=lead.alt if lead else "",
+            media=sorted({m.sha256 for m in content.media}),
         )
 
     def write(self, content: Content, path: str, url: str, marker: str) -> Entry:
@@ -110,6 +111,7 @@ class StaticSite:
         if previous is not None:
             stale = [k for k in previous.index_keys() if k not in set(entry.index_keys())]
             self.bucket.delete_many(stale)
+            self.release_media(content.id, [sha for sha in previous.media if sha not in entry.media])
         scopes = entry.scopes() + (previous.scopes() if previous else [])
         self.index.rebuild(scopes)
         return entry
@@ -134,3 +136,4 @@ class StaticSite:
         self.bucket.delete_many(entry.index_keys())
         self.bucket.delete(record_key(content_id))
         self.index.rebuild(entry.scopes())
+        self.release_media(content_id, entry.media)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -11,8 +12,11 @@ from typing import Any, ClassVar, Protocol
 
 from loa.channels.scheduling import NativeWindow, native_due
 from loa.events import Content, MediaRef, Target
+from loa.links import web_link
 from loa.media import MediaStore
 from loa.text import count_code_points
+
+log = logging.getLogger(__name__)
 
 Counter = Callable[[str], int]
 
@@ -103,6 +107,14 @@ class PublishResult:
     """Whatever ``update``/``retract`` need later (e.g. every id of a thread)."""
     scheduled_natively: bool = False
     """The platform holds the post and publishes it at ``due_at`` itself."""
+
+    def __post_init__(self) -> None:
+        # The link comes from the platform's answer: keep it only if it is one a person may be
+        # shown. The post is published either way, so a bad link is dropped, never an error
+        # (an error would retry, and publish twice).
+        if self.url is not None and web_link(self.url) is None:
+            log.warning("the platform answered with a link that is not http(s); not shown: %.80r", self.url)
+            object.__setattr__(self, "url", None)
 
 
 class Context(Protocol):

@@ -11,6 +11,7 @@ import httpx
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from loa.events import FINAL_STATES
@@ -32,8 +33,14 @@ FINAL = {s.value for s in FINAL_STATES}
 
 
 def table(content_id: str, title: str | None, deliveries: list[dict[str, Any]]) -> Table:
-    """One row per delivery: channel, account, state, attempt, link or last error."""
-    t = Table(title=f"{content_id} — {title}" if title else content_id, title_justify="left")
+    """One row per delivery: channel, account, state, attempt, link or last error.
+
+    Every text that came from outside (titles, account names, platforms' error messages, links) is
+    escaped: rich reads ``[...]`` as markup, so a platform answer could otherwise restyle the table
+    or hide itself (``[link=...]``, ``[conceal]``).
+    """
+    heading = f"{content_id} — {title}" if title else content_id
+    t = Table(title=escape(heading), title_justify="left")
     for column in ("Channel", "Account", "State", "Attempt", "Link / last error"):
         t.add_column(column)
     for d in deliveries:
@@ -42,8 +49,10 @@ def table(content_id: str, title: str | None, deliveries: list[dict[str, Any]]) 
         if d["state"] != "published" and error:
             code = f" [{error['code']}]" if error.get("code") else ""
             detail = f"{error['error_class']}{code}: {error.get('message') or ''}"
-        state = f"[{STYLES.get(d['state'], '')}]{d['state']}[/]" if d["state"] in STYLES else d["state"]
-        t.add_row(d["channel"], d["account"], state, str(d["attempt"]), detail)
+        style = STYLES.get(d["state"])
+        state = f"[{style}]{d['state']}[/]" if style else escape(d["state"])
+        row = (escape(d["channel"]), escape(d["account"]), state, str(d["attempt"]), escape(detail))
+        t.add_row(*row)
     return t
 
 
@@ -67,7 +76,7 @@ def _sse_snapshots(client: httpx.Client, url: str) -> Iterator[list[dict[str, An
 
 
 def _fail(console: Console, message: str) -> typer.Exit:
-    console.print(f"[red]{message}[/]")
+    console.print(f"[red]{escape(message)}[/]")
     return typer.Exit(2)
 
 

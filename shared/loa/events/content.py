@@ -212,11 +212,15 @@ def publish_at_problem(content: Content, reference: datetime, reference_name: st
     )
 
 
+RetractReason = Annotated[PlainText, Text(min_length=1, max_length=2000)]
+"""Why a content is taken down: the one rule for every door a retraction comes in by."""
+
+
 class Retraction(Model):
     """Take a content down everywhere."""
 
     id: ContentId
-    reason: Annotated[PlainText, Text(min_length=1, max_length=2000)]
+    reason: RetractReason
     requested_by: Annotated[PlainText, Text(min_length=1, max_length=200)]
 
 

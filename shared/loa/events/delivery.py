@@ -14,6 +14,9 @@ from loa.text import NfcStr
 
 ERROR_MESSAGE_MAX = 2000
 ERROR_EXCERPT_MAX = 4000
+# A link shown to people (dashboard, website, `loa status`) is http(s) with a host, nothing else: a
+# platform answer, a forged event or an adapter bug must not put ``javascript:`` or ``data:`` there.
+WEB_LINK_PATTERN = r"^https?://[^\s/?#@]+([/?#][^\s]*)?$"
 
 
 class DeliveryState(StrEnum):
@@ -74,7 +77,7 @@ class Delivery(Model):
     sequence: Annotated[int, Field(ge=1, description="per (content, channel, account), increasing")]
     due_at: AwareDatetime | None = None
     external_id: Annotated[str, Field(max_length=500)] | None = None
-    public_url: Annotated[str, Field(max_length=2000)] | None = None
+    public_url: Annotated[str, Field(max_length=2000, pattern=WEB_LINK_PATTERN)] | None = None
     error: DeliveryError | None = None
     note: Annotated[NfcStr, Text(max_length=500)] | None = None
 

@@ -11,6 +11,7 @@ cannot identify from their first ``IMAGE_HEAD_MAX`` bytes; those keep width/heig
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 from collections.abc import Callable, Iterator
@@ -23,6 +24,23 @@ IMAGE_HEAD_SIZES = (64 * 1024, 1024 * 1024, 8 * 1024 * 1024)
 IMAGE_HEAD_MAX = IMAGE_HEAD_SIZES[-1]
 MP4_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _MAX_BOXES = 10_000
+
+
+class ImageBombError(ValueError):
+    """An image whose header declares more pixels than may ever be decoded (a decompression bomb).
+
+    A few kilobytes of PNG can declare 100,000 × 100,000 pixels: 40 GB once decoded, by whoever
+    decodes it later (renditions, a platform's thumbnailer, an editor's browser). Refused at the door.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the image declares {detail}, above {MAX_IMAGE_PIXELS:,} pixels: not accepted")
+
+
+# Pillow's own bound (Image.MAX_IMAGE_PIXELS: 89,478,485, "a decompression bomb DOS attack", Pillow
+# docs, Image.open); a 24-bit image of that size is 256 MiB decoded. Kept as our constant so the rule
+# does not move if Pillow's default does.
+MAX_IMAGE_PIXELS = 89_478_485
 
 
 @dataclass(frozen=True)
@@ -42,7 +60,10 @@ def probe(read_at: ReadAt, size: int, content_type: str) -> MediaInfo:
 
 
 def probe_image(read_at: ReadAt, size: int) -> MediaInfo:
-    """Let Pillow read the header from a growing head of the file (the pixels are not decoded)."""
+    """Let Pillow read the header from a growing head of the file (the pixels are not decoded).
+
+    Raises ``ImageBombError`` when the header declares more than ``MAX_IMAGE_PIXELS``.
+    """
     from PIL import Image, UnidentifiedImageError  # here: Pillow costs 7 MB that only images need
 
     for head_size in IMAGE_HEAD_SIZES:
@@ -52,10 +73,15 @@ def probe_image(read_at: ReadAt, size: int) -> MediaInfo:
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 with Image.open(io.BytesIO(head)) as image:
                     width, height = image.size
+        except Image.DecompressionBombError as e:  # Pillow refuses above twice its bound
+            declared = re.search(r"\((\d+) pixels\)", str(e))  # "Image size (N pixels) exceeds ..."
+            raise ImageBombError(f"{int(declared[1]):,} pixels" if declared else "too many pixels") from None
         except (UnidentifiedImageError, OSError, SyntaxError, struct.error):
             if head_size >= size:
                 break
             continue
+        if width * height > MAX_IMAGE_PIXELS:
+            raise ImageBombError(f"{width} × {height} pixels")
         return MediaInfo(width=width, height=height)
     return MediaInfo()
 

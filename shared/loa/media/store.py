@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -167,6 +167,14 @@ def public_media_key(sha256: str) -> str:
     return f"media/{sha256}"
 
 
+PUBLIC_MEDIA_USERS = "_index/media-users/"
+"""``<sha256>/<user>``: an empty object per live publication that shows a public media copy."""
+
+
+def public_media_user_key(sha256: str, used_by: str) -> str:
+    return f"{PUBLIC_MEDIA_USERS}{sha256}/{used_by}"
+
+
 class MediaStore:
     """Private media bucket (content-addressed) and the public website bucket."""
 
@@ -283,9 +291,15 @@ class MediaStore:
             raise
         return StoredObject(key, key.removeprefix("sha256/"), info.size or 0, info.content_type or "")
 
-    def publish_public(self, media: HasKey) -> str:
-        """Copy a media object into the public website bucket once (server-side); its key there."""
-        key = public_media_key(media.key.removeprefix("sha256/"))
+    def publish_public(self, media: HasKey, used_by: str) -> str:
+        """Copy a media object into the public website bucket once (server-side); its key there.
+
+        ``used_by`` (``website:<content id>``, ``zalo:<content id>``) is marked as a user of the copy
+        first, so a ``release_public`` by another user that lists the users after this point keeps it.
+        """
+        sha256 = media.key.removeprefix("sha256/")
+        key = public_media_key(sha256)
+        self.client.put_object(self.website_bucket, public_media_user_key(sha256, used_by), io.BytesIO(), 0)
         try:
             self.client.stat_object(self.website_bucket, key)
         except S3Error as e:
@@ -293,6 +307,19 @@ class MediaStore:
                 raise
             self.client.copy_object(self.website_bucket, key, CopySource(self.bucket, media.key))
         return key
+
+    def release_public(self, sha256s: Iterable[str], used_by: str) -> None:
+        """``used_by`` no longer shows these media: delete each public copy nobody else uses.
+
+        A retracted article's photos must leave the public bucket, but one photo may be shown by
+        several publications, hence a mark per (media, user). One window stays open: a publication
+        made between the listing and the delete below loses its copy until it is written again.
+        """
+        for sha256 in sha256s:
+            self.client.remove_object(self.website_bucket, public_media_user_key(sha256, used_by))
+            users = self.client.list_objects(self.website_bucket, prefix=public_media_user_key(sha256, ""))
+            if next(iter(users), None) is None:
+                self.client.remove_object(self.website_bucket, public_media_key(sha256))
 
     def exists(self, key: str) -> bool:
         return self.stat(key) is not None

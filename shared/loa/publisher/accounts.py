@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loa.channels import Account, Secret
 from loa.events import utcnow
+from loa.files import write_private
 from loa.publisher.settings import DATA_DIR, PublisherSettings
 from loa.publisher.store.schema import accounts
 
@@ -58,10 +59,7 @@ def load_cipher(settings: PublisherSettings) -> Fernet:
     """Fernet from ``LOA_CREDENTIALS_KEY``; without one (development), a key file made once in .loa/data."""
     key = settings.credentials_key.get_secret_value()
     if not key:
-        if not DEV_KEY_FILE.exists():
-            DEV_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
-            DEV_KEY_FILE.write_bytes(Fernet.generate_key())
-            DEV_KEY_FILE.chmod(0o600)
+        if write_private(DEV_KEY_FILE, Fernet.generate_key()):
             log.warning("LOA_CREDENTIALS_KEY is not set: made a development key in %s", DEV_KEY_FILE)
         key = DEV_KEY_FILE.read_text().strip()
     try:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from loa.outages import OUTAGE_TYPES, error_body, error_response, unexpected_error_response
+from loa.outages import error_body, error_response, handle_unexpected
 
 
 class ApiError(Exception):
@@ -82,13 +82,7 @@ def install(app: FastAPI) -> None:
         ]
         return ApiError(422, "validation_error", "invalid request", fields).response()
 
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        """A dependency outage → 503 + Retry-After; anything else → a JSON 500 (details in the log)."""
-        return unexpected_error_response(exc, f"{request.method} {request.url.path}")
-
-    for outage_type in OUTAGE_TYPES:
-        app.add_exception_handler(outage_type, _unexpected)
-    app.add_exception_handler(Exception, _unexpected)
+    handle_unexpected(app)  # a dependency outage → 503 + Retry-After; anything else → a JSON 500
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

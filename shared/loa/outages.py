@@ -87,7 +87,8 @@ def _raised_in(exc: BaseException) -> Outage | None:
     return found
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then what it was raised from or while handling, and so on (each once)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -98,11 +99,11 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def classify(exc: BaseException) -> Outage | None:
     """The outage ``exc`` (or what it was raised from) means, or None if it is not one."""
-    for link in _chain(exc):
+    for link in causes(exc):
         for types, outage in _CAUSES:
             if isinstance(link, types):
                 return outage
-    for link in _chain(exc):
+    for link in causes(exc):
         if isinstance(link, OSError):  # ConnectionError and TimeoutError are OSErrors
             return _raised_in(link)
     return None

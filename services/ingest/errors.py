@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from loa.outages import error_body, error_response, handle_unexpected
+from loa.outages import Outage, error_body, error_response, handle_unexpected, outage_response
 
 
 class ApiError(Exception):
@@ -36,6 +36,17 @@ class ApiError(Exception):
 
     def response(self) -> JSONResponse:
         return error_response(self.status, self.code, self.message, self.fields, self.headers)
+
+
+class OutageError(ApiError):
+    """A dependency outage met inside a handler, answered as ``loa.outages`` answers every outage."""
+
+    def __init__(self, outage: Outage) -> None:
+        super().__init__(503, outage.code, outage.message)
+        self.outage = outage
+
+    def response(self) -> JSONResponse:
+        return outage_response(self.outage)
 
 
 def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:

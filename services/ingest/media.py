@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from loa.media import IntegrityError, MediaStore, StoredObject
-from loa.outages import OBJECT_STORE, RETRY_AFTER_SECONDS
+from loa.outages import OBJECT_STORE
 from services.ingest.deps import SettingsDep, StoreDep, UploadingClient
-from services.ingest.errors import ApiError
+from services.ingest.errors import ApiError, OutageError
 from services.ingest.pipe import BodyTooLargeError, Pipe, ReaderGoneError, feed
 
 log = logging.getLogger(__name__)
@@ -147,5 +147,4 @@ async def _stream_to_store(
         ) from None
     except Exception as e:
         log.warning("media upload to the store failed", exc_info=True)
-        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        raise ApiError(503, OBJECT_STORE.code, OBJECT_STORE.message, headers=retry) from e
+        raise OutageError(OBJECT_STORE) from e

@@ -8,8 +8,6 @@ the relay (``relay.py``) then produces it to ``loa.content.v1``. The answer (202
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -20,7 +18,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loa.channels import ChannelAdapter, registry
 from loa.events import (
     Content,
     ContentApproved,
@@ -34,12 +31,19 @@ from loa.events.content import ContentId, PlainText, publish_at_problem
 from loa.kafka import max_event_bytes
 from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
-from loa.publisher.directory import AccountDirectory
-from loa.publisher.discovery import load_channel
-from services.ingest.auth import Client, TokenBook, authenticate
-from services.ingest.db import ContentRecord, IdempotentAnswer, IngestDb, OutboxRow
+from services.ingest.auth import Client
+from services.ingest.db import ContentRecord, IdempotentAnswer, OutboxRow
+from services.ingest.deps import (
+    DbDep,
+    PublishingClient,
+    RelayDep,
+    RetractingClient,
+    SettingsDep,
+    StoreDep,
+    TargetsDep,
+    WriteLockDep,
+)
 from services.ingest.errors import ApiError, field_errors, validation_error
-from services.ingest.relay import OutboxRelay
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -158,53 +162,12 @@ def _prepare(submission: Submission, client: Client) -> dict[str, Any]:
     return payload
 
 
-def _check_channels(content: Content, known: frozenset[str]) -> None:
-    fields = [
-        {"field": f"payload.targets.{i}.channel", "reason": f"unknown channel {t.channel!r}"}
-        for i, t in enumerate(content.targets)
-        if t.channel not in known
-    ]
-    if fields:
-        names = ", ".join(sorted(known))
-        raise ApiError(422, "unknown_channel", f"unknown channel (known: {names})", fields)
-
-
 def _check_publish_at(content: Content) -> None:
     """A first publication dated long before now would go out at once under an old date."""
     problem = publish_at_problem(content, utcnow(), "now")
     if problem is not None:
         field = {"field": "payload.publish_at", "reason": problem}
         raise ApiError(422, "publish_at_in_past", problem, [field])
-
-
-def _adapters(channels: frozenset[str]) -> dict[str, type[ChannelAdapter]]:
-    """The adapter classes of the known channels that this installation has (loaded once, at start)."""
-    found = {}
-    for name in sorted(channels):
-        with contextlib.suppress(KeyError, ImportError):
-            found[name] = load_channel(name)[0]
-    return found
-
-
-async def _check_targets(
-    content: Content, link: str, directory: AccountDirectory, adapters: dict[str, type[ChannelAdapter]]
-) -> None:
-    """Each target's account exists and its channel would not refuse it: 422 naming the target."""
-    fields = []
-    for i, t in enumerate(content.targets):
-        where = f"{t.channel}/{t.account}"
-        if await directory.has(t.channel, t.account) is False:
-            reason = f"{where}: no account {t.account!r} on {t.channel} (loa accounts add {t.channel} ...)"
-            fields.append({"field": f"payload.targets.{i}.account", "reason": reason})
-        adapter = adapters.get(t.channel)  # a channel without an adapter here: its publisher checks
-        if adapter is not None:
-            refusal = adapter.refuse_target(content, t, link)
-            if refusal is not None:
-                field, _, why = refusal.partition(": ")
-                fields.append({"field": f"payload.targets.{i}.{field}", "reason": f"{where}: {why}"})
-    if fields:
-        summary = "; ".join(f["reason"] for f in fields[:5])
-        raise ApiError(422, "target_refused", f"a target cannot be published: {summary}"[:1000], fields)
 
 
 async def _check_media(content: Content, store: MediaStore) -> Content:
@@ -242,131 +205,133 @@ async def _check_media(content: Content, store: MediaStore) -> Content:
     return content.model_copy(update={"media": media})
 
 
-def router(
-    settings: IngestSettings, store: MediaStore, tokens: TokenBook, db: IngestDb, relay: OutboxRelay
-) -> APIRouter:
-    api = APIRouter()
-    topic = settings.topic(topics.CONTENT)
-    tracker = str(settings.tracker_url).rstrip("/")
-    website = str(settings.website_base_url)
-    known_channels = settings.channel_names | frozenset(
-        registry.names()
-    )  # LOA_CHANNELS + registered adapters
-    max_event = max_event_bytes(settings)
-    directory = AccountDirectory(settings)
-    adapters = _adapters(known_channels)
-    write_lock = asyncio.Lock()  # one writer per process; PostgreSQL rows are also locked
+router = APIRouter()
 
-    @api.post("/api/v1/contents", status_code=202)
-    async def submit(request: Request) -> JSONResponse:
-        client = authenticate(request, tokens, "publish")
-        raw, value = await read_json(request, settings.max_content_body_bytes)
-        idempotency = Idempotency(request, client, raw)
-        async with db.sessions() as session:
-            replayed = await idempotency.replay(session)
+
+@router.post("/api/v1/contents", status_code=202)
+async def submit(
+    request: Request,
+    client: PublishingClient,
+    settings: SettingsDep,
+    db: DbDep,
+    store: StoreDep,
+    targets: TargetsDep,
+    relay: RelayDep,
+    write_lock: WriteLockDep,
+) -> JSONResponse:
+    raw, value = await read_json(request, settings.max_content_body_bytes)
+    idempotency = Idempotency(request, client, raw)
+    async with db.sessions() as session:
+        replayed = await idempotency.replay(session)
+    if replayed is not None:
+        return replayed
+    try:
+        submission = Submission.model_validate(value)
+    except ValidationError as e:
+        raise validation_error(e) from None
+    try:
+        content = Content.model_validate(_prepare(submission, client))
+    except ValidationError as e:
+        raise validation_error(e, prefix="payload") from None
+    website = str(settings.website_base_url)
+    targets.check_channels(content)
+    await targets.check_accounts(content, canonical_url(content, website))
+    content = await _check_media(content, store)
+    async with write_lock, db.sessions() as session, session.begin():
+        replayed = await idempotency.replay(session)
         if replayed is not None:
             return replayed
-        try:
-            submission = Submission.model_validate(value)
-        except ValidationError as e:
-            raise validation_error(e) from None
-        try:
-            content = Content.model_validate(_prepare(submission, client))
-        except ValidationError as e:
-            raise validation_error(e, prefix="payload") from None
-        _check_channels(content, known_channels)
-        await _check_targets(content, canonical_url(content, website), directory, adapters)
-        content = await _check_media(content, store)
-        async with write_lock, db.sessions() as session, session.begin():
-            replayed = await idempotency.replay(session)
-            if replayed is not None:
-                return replayed
-            record = await session.get(ContentRecord, content.id, with_for_update=True)
-            event: ContentApproved | ContentUpdated
-            if record is None:
-                _check_publish_at(content)
-                url = canonical_url(content, website)
-                content = content.model_copy(update={"canonical_url": HttpUrl(url)})
-                event = ContentApproved(
-                    payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
-                )
-                session.add(ContentRecord(id=content.id, version=content.version, canonical_url=url))
-            else:
-                _check_version(record, content)
-                content = content.model_copy(update={"canonical_url": HttpUrl(record.canonical_url)})
-                event = ContentUpdated(
-                    payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
-                )
-                record.version = content.version
-                record.updated_at = utcnow()
-            event = type(event).model_validate_json(event.model_dump_json())  # the wire form, checked
-            body = {
-                "id": content.id,
-                "version": content.version,
-                "type": event.type,
-                "event_id": str(event.event_id),
-                "canonical_url": str(event.payload.canonical_url),
-                "status": QUEUED,
-                "status_url": f"{tracker}/api/v1/contents/{content.id}",
-            }
-            value = event.model_dump_json()
-            if len(value.encode()) > max_event:  # Kafka would refuse it: permanent, not worth queueing
-                raise too_large(max_event, f"the event built from this body ({len(value.encode())} bytes)")
-            _enqueue(session, topic, content.id, value)
-            idempotency.remember(session, 202, body)
-        relay.wake.set()
-        log.info(
-            "accepted %s v%d from %s",
-            event.type,
-            content.version,
-            client.name,
-            extra={"content_id": content.id, "version": content.version, "event_id": str(event.event_id)},
-        )
-        return JSONResponse(body, status_code=202)
-
-    @api.post("/api/v1/contents/{content_id}/retract", status_code=202)
-    async def retract(content_id: str, request: Request) -> JSONResponse:
-        client = authenticate(request, tokens, "retract")
-        try:
-            ContentIdModel.model_validate({"id": content_id})
-        except ValidationError as e:
-            raise ApiError(422, "validation_error", "invalid content id", field_errors(e)) from None
-        raw, value = await read_json(request, settings.max_content_body_bytes)
-        idempotency = Idempotency(request, client, raw)
-        try:
-            asked = RetractRequest.model_validate(value)
-        except ValidationError as e:
-            raise validation_error(e) from None
-        async with write_lock, db.sessions() as session, session.begin():
-            replayed = await idempotency.replay(session)
-            if replayed is not None:
-                return replayed
-            record = await session.get(ContentRecord, content_id, with_for_update=True)
-            if record is None:
-                raise ApiError(404, "not_found", f"content {content_id} is unknown to the ingest")
-            if record.retracted:
-                raise ApiError(409, "already_retracted", f"content {content_id} was already retracted")
-            retraction = Retraction(id=content_id, reason=asked.reason, requested_by=client.name)
-            event = ContentRetracted(
-                payload=retraction, producer=PRODUCER, correlation_id=asked.correlation_id
+        record = await session.get(ContentRecord, content.id, with_for_update=True)
+        event: ContentApproved | ContentUpdated
+        if record is None:
+            _check_publish_at(content)
+            url = canonical_url(content, website)
+            content = content.model_copy(update={"canonical_url": HttpUrl(url)})
+            event = ContentApproved(
+                payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
             )
-            record.retracted = True
+            session.add(ContentRecord(id=content.id, version=content.version, canonical_url=url))
+        else:
+            _check_version(record, content)
+            content = content.model_copy(update={"canonical_url": HttpUrl(record.canonical_url)})
+            event = ContentUpdated(
+                payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
+            )
+            record.version = content.version
             record.updated_at = utcnow()
-            body = {
-                "id": content_id,
-                "version": record.version,
-                "type": event.type,
-                "event_id": str(event.event_id),
-                "status": QUEUED,
-                "status_url": f"{tracker}/api/v1/contents/{content_id}",
-            }
-            _enqueue(session, topic, content_id, event.model_dump_json())
-            idempotency.remember(session, 202, body)
-        relay.wake.set()
-        log.info("retracted by %s", client.name, extra={"content_id": content_id})
-        return JSONResponse(body, status_code=202)
+        event = type(event).model_validate_json(event.model_dump_json())  # the wire form, checked
+        body = {
+            "id": content.id,
+            "version": content.version,
+            "type": event.type,
+            "event_id": str(event.event_id),
+            "canonical_url": str(event.payload.canonical_url),
+            "status": QUEUED,
+            "status_url": _status_url(settings, content.id),
+        }
+        value = event.model_dump_json()
+        max_event = max_event_bytes(settings)
+        if len(value.encode()) > max_event:  # Kafka would refuse it: permanent, not worth queueing
+            raise too_large(max_event, f"the event built from this body ({len(value.encode())} bytes)")
+        _enqueue(session, settings, content.id, value)
+        idempotency.remember(session, 202, body)
+    relay.wake.set()
+    log.info(
+        "accepted %s v%d from %s",
+        event.type,
+        content.version,
+        client.name,
+        extra={"content_id": content.id, "version": content.version, "event_id": str(event.event_id)},
+    )
+    return JSONResponse(body, status_code=202)
 
-    return api
+
+@router.post("/api/v1/contents/{content_id}/retract", status_code=202)
+async def retract(
+    content_id: str,
+    request: Request,
+    client: RetractingClient,
+    settings: SettingsDep,
+    db: DbDep,
+    relay: RelayDep,
+    write_lock: WriteLockDep,
+) -> JSONResponse:
+    try:
+        ContentIdModel.model_validate({"id": content_id})
+    except ValidationError as e:
+        raise ApiError(422, "validation_error", "invalid content id", field_errors(e)) from None
+    raw, value = await read_json(request, settings.max_content_body_bytes)
+    idempotency = Idempotency(request, client, raw)
+    try:
+        asked = RetractRequest.model_validate(value)
+    except ValidationError as e:
+        raise validation_error(e) from None
+    async with write_lock, db.sessions() as session, session.begin():
+        replayed = await idempotency.replay(session)
+        if replayed is not None:
+            return replayed
+        record = await session.get(ContentRecord, content_id, with_for_update=True)
+        if record is None:
+            raise ApiError(404, "not_found", f"content {content_id} is unknown to the ingest")
+        if record.retracted:
+            raise ApiError(409, "already_retracted", f"content {content_id} was already retracted")
+        retraction = Retraction(id=content_id, reason=asked.reason, requested_by=client.name)
+        event = ContentRetracted(payload=retraction, producer=PRODUCER, correlation_id=asked.correlation_id)
+        record.retracted = True
+        record.updated_at = utcnow()
+        body = {
+            "id": content_id,
+            "version": record.version,
+            "type": event.type,
+            "event_id": str(event.event_id),
+            "status": QUEUED,
+            "status_url": _status_url(settings, content_id),
+        }
+        _enqueue(session, settings, content_id, event.model_dump_json())
+        idempotency.remember(session, 202, body)
+    relay.wake.set()
+    log.info("retracted by %s", client.name, extra={"content_id": content_id})
+    return JSONResponse(body, status_code=202)
 
 
 class ContentIdModel(BaseModel):
@@ -394,6 +359,11 @@ QUEUED = "queued"
 """Accepted and stored with the request; the relay puts it on ``loa.content.v1`` once Kafka answers."""
 
 
-def _enqueue(session: AsyncSession, topic: str, key: str, payload: str) -> None:
+def _enqueue(session: AsyncSession, settings: IngestSettings, key: str, payload: str) -> None:
     """The event, in the caller's transaction: committed with the request's other rows or not at all."""
-    session.add(OutboxRow(topic=topic, key=key, payload=payload))
+    session.add(OutboxRow(topic=settings.topic(topics.CONTENT), key=key, payload=payload))
+
+
+def _status_url(settings: IngestSettings, content_id: str) -> str:
+    """Where the tracker shows the content's deliveries."""
+    return f"{str(settings.tracker_url).rstrip('/')}/api/v1/contents/{content_id}"

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from loa.outages import OUTAGE_TYPES, error_body, error_response, unexpected_error_response
+from loa.outages import Outage, error_body, error_response, handle_unexpected, outage_response
 
 
 class ApiError(Exception):
@@ -36,6 +36,17 @@ class ApiError(Exception):
 
     def response(self) -> JSONResponse:
         return error_response(self.status, self.code, self.message, self.fields, self.headers)
+
+
+class OutageError(ApiError):
+    """A dependency outage met inside a handler, answered as ``loa.outages`` answers every outage."""
+
+    def __init__(self, outage: Outage) -> None:
+        super().__init__(503, outage.code, outage.message)
+        self.outage = outage
+
+    def response(self) -> JSONResponse:
+        return outage_response(self.outage)
 
 
 def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
@@ -82,13 +93,7 @@ def install(app: FastAPI) -> None:
         ]
         return ApiError(422, "validation_error", "invalid request", fields).response()
 
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        """A dependency outage → 503 + Retry-After; anything else → a JSON 500 (details in the log)."""
-        return unexpected_error_response(exc, f"{request.method} {request.url.path}")
-
-    for outage_type in OUTAGE_TYPES:
-        app.add_exception_handler(outage_type, _unexpected)
-    app.add_exception_handler(Exception, _unexpected)
+    handle_unexpected(app)  # a dependency outage → 503 + Retry-After; anything else → a JSON 500
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

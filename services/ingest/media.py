@@ -12,11 +12,10 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from loa.media import IntegrityError, MediaStore, StoredObject
-from loa.outages import OBJECT_STORE, RETRY_AFTER_SECONDS
-from services.ingest.auth import TokenBook, authenticate
-from services.ingest.errors import ApiError
+from loa.outages import OBJECT_STORE
+from services.ingest.deps import SettingsDep, StoreDep, UploadingClient
+from services.ingest.errors import ApiError, OutageError
 from services.ingest.pipe import BodyTooLargeError, Pipe, ReaderGoneError, feed
-from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 
@@ -68,47 +67,46 @@ def _declared_length(request: Request, limit: int) -> None:
         )
 
 
-def router(settings: IngestSettings, store: MediaStore, tokens: TokenBook) -> APIRouter:
-    api = APIRouter()
+router = APIRouter()
 
-    @api.post("/api/v1/media", status_code=201)
-    async def upload_media(request: Request) -> JSONResponse:
-        client = authenticate(request, tokens, "media")
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in settings.media_types:
-            allowed = ", ".join(sorted(settings.media_types))
-            raise ApiError(
-                415,
-                "unsupported_media_type",
-                f"content type {content_type or '(none)'!r} is not accepted ({allowed})",
-                [{"field": "Content-Type", "reason": f"not one of {allowed}"}],
-            )
-        limit = settings.ingest_max_media_bytes
-        _declared_length(request, limit)
-        declared = request.headers.get(SHA256_HEADER)
-        if declared is not None and not _HEX64.match(declared.strip().lower()):
-            raise ApiError(
-                400,
-                "bad_request",
-                f"{SHA256_HEADER} must be 64 hex digits",
-                [{"field": SHA256_HEADER, "reason": "not a sha256 hex digest"}],
-            )
-        sha256 = declared.strip().lower() if declared else None
-        stored = await _stream_to_store(request, store, content_type, limit, sha256)
-        info = await store.aprobe(stored.key)
-        log.info("stored media %s (%d bytes, %s) for %s", stored.key, stored.size, content_type, client.name)
-        body: dict[str, Any] = {
-            "key": stored.key,
-            "sha256": stored.sha256,
-            "size": stored.size,
-            "content_type": stored.content_type,
-            "width": info.width,
-            "height": info.height,
-            "duration_s": info.duration_s,
-        }
-        return JSONResponse(body, status_code=201)
 
-    return api
+@router.post("/api/v1/media", status_code=201)
+async def upload_media(
+    request: Request, client: UploadingClient, settings: SettingsDep, store: StoreDep
+) -> JSONResponse:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in settings.media_types:
+        allowed = ", ".join(sorted(settings.media_types))
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"content type {content_type or '(none)'!r} is not accepted ({allowed})",
+            [{"field": "Content-Type", "reason": f"not one of {allowed}"}],
+        )
+    limit = settings.ingest_max_media_bytes
+    _declared_length(request, limit)
+    declared = request.headers.get(SHA256_HEADER)
+    if declared is not None and not _HEX64.match(declared.strip().lower()):
+        raise ApiError(
+            400,
+            "bad_request",
+            f"{SHA256_HEADER} must be 64 hex digits",
+            [{"field": SHA256_HEADER, "reason": "not a sha256 hex digest"}],
+        )
+    sha256 = declared.strip().lower() if declared else None
+    stored = await _stream_to_store(request, store, content_type, limit, sha256)
+    info = await store.aprobe(stored.key)
+    log.info("stored media %s (%d bytes, %s) for %s", stored.key, stored.size, content_type, client.name)
+    body: dict[str, Any] = {
+        "key": stored.key,
+        "sha256": stored.sha256,
+        "size": stored.size,
+        "content_type": stored.content_type,
+        "width": info.width,
+        "height": info.height,
+        "duration_s": info.duration_s,
+    }
+    return JSONResponse(body, status_code=201)
 
 
 async def _stream_to_store(
@@ -149,5 +147,4 @@ async def _stream_to_store(
         ) from None
     except Exception as e:
         log.warning("media upload to the store failed", exc_info=True)
-        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        raise ApiError(503, OBJECT_STORE.code, OBJECT_STORE.message, headers=retry) from e
+        raise OutageError(OBJECT_STORE) from e

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from loa.consumer_lag import uncommitted
 from loa.health import Readiness, database_probe, health_routes, http_probe, kafka_probe
 from loa.kafka import make_broker
-from loa.outages import OUTAGE_TYPES, error_response, unexpected_error_response
+from loa.outages import answer_unexpected, error_response, handle_unexpected
 from services.tracker import api, consumer, queries, web
 from services.tracker.alerts import AlertSender
 from services.tracker.auth import Authenticator
@@ -49,7 +49,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
     A browser asking for a dashboard page gets the 503 as a page that shows the dependencies.
     """
-    response = unexpected_error_response(exc, f"{request.method} {request.url.path}")
+    response = await answer_unexpected(request, exc)
     wants_page = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(
         ("/api/", "/metrics", "/static/")
     )
@@ -127,9 +127,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.router.routes.extend(health_routes(lambda: app.state.tracker.readiness))
-    for outage_type in OUTAGE_TYPES:
-        app.add_exception_handler(outage_type, _unexpected)
-    app.add_exception_handler(Exception, _unexpected)
+    handle_unexpected(app, _unexpected)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response)
     async def metrics(request: Request) -> Response:

@@ -105,10 +105,13 @@ def register(
 
     known = settings.channel_names
 
-    async def dead_letter(refused: Sequence[Refusal], topic: str) -> None:
-        # The tracker owns the dead letters of every Loa topic: it reads every event of each, once
-        # (one group per topic, however many publishers and replicas run), and records what it
-        # refused in its own view. The publishers' groups log and skip.
+    async def settle_as_owner(refused: Sequence[Refusal], topic: str) -> None:
+        """``settle_refusals`` as the owner, counted for ``/metrics``.
+
+        The tracker owns the dead letters of every Loa topic: it reads every event of each, once
+        (one group per topic, however many publishers and replicas run), and records what it
+        refused in its own view. The publishers' groups log and skip.
+        """
         await settle_refusals(broker, refused, owner=True)
         metrics.dead_lettered.labels(topic).inc(len(refused))
 
@@ -117,7 +120,7 @@ def register(
         batch, refused = parse_records(records_of(msg), _status)
         async with _pause_on_error("status"):
             applied = await apply_statuses(engine, batch, hooks)
-        await dead_letter(refused, topics.DELIVERY)
+        await settle_as_owner(refused, topics.DELIVERY)
         metrics.observe(applied)
         changes.publish(applied.content_ids)
         log.debug("applied %d status events (%d stale)", len(batch), applied.stale)
@@ -129,7 +132,7 @@ def register(
         batch = [event for _, event in pairs]
         async with _pause_on_error("content"):
             changes.publish(await apply_content_events(engine, batch, known))
-        await dead_letter(refused, topics.CONTENT)
+        await settle_as_owner(refused, topics.CONTENT)
 
     # Commands only for their dead letters: each publisher's commands group reads them all, so
     # one of those writing them would make one copy per channel. A group of its own: aiokafka
@@ -141,6 +144,6 @@ def register(
     @commands  # type: ignore[untyped-decorator]
     async def on_command(_body: Any, msg: KafkaMessage) -> None:
         _, refused = parse_records(records_of(msg), _command)
-        await dead_letter(refused, topics.COMMANDS)
+        await settle_as_owner(refused, topics.COMMANDS)
 
     return {topics.DELIVERY: statuses, topics.CONTENT: contents}

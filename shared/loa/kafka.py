@@ -136,8 +136,9 @@ def parse_records(
     return parsed, refused
 
 
-async def dead_letter(broker: KafkaBroker, refusal: Refusal) -> None:
-    """Send the record as it came, with the reason in headers, to ``<its topic>.dlq``."""
+async def _dead_letter(broker: KafkaBroker, refusal: Refusal) -> None:
+    """Send the record as it came, with the reason in headers, to ``<its topic>.dlq``: the only
+    writer of dead letters, called by ``settle_refusals`` alone so every owner writes the same."""
     record = refusal.record
     headers = {
         "loa-dlq-reason": refusal.reason[:REASON_MAX],
@@ -166,7 +167,7 @@ async def settle_refusals(broker: KafkaBroker, refusals: Sequence[Refusal], *, o
     """
     for refusal in refusals:
         if owner:
-            await dead_letter(broker, refusal)
+            await _dead_letter(broker, refusal)
         else:
             record = refusal.record
             log.info(

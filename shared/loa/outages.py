@@ -9,7 +9,7 @@ the log only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,9 @@ from fastapi.responses import JSONResponse
 from minio.error import ServerError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +87,8 @@ def _raised_in(exc: BaseException) -> Outage | None:
     return found
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then what it was raised from or while handling, and so on (each once)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -95,11 +99,11 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def classify(exc: BaseException) -> Outage | None:
     """The outage ``exc`` (or what it was raised from) means, or None if it is not one."""
-    for link in _chain(exc):
+    for link in causes(exc):
         for types, outage in _CAUSES:
             if isinstance(link, types):
                 return outage
-    for link in _chain(exc):
+    for link in causes(exc):
         if isinstance(link, OSError):  # ConnectionError and TimeoutError are OSErrors
             return _raised_in(link)
     return None
@@ -132,3 +136,23 @@ def unexpected_error_response(exc: BaseException, where: str) -> JSONResponse:
         return outage_response(outage)
     log.error("%s failed", where, exc_info=exc)
     return error_response(500, "internal_error", "an internal error occurred; it was logged")
+
+
+async def answer_unexpected(request: Request, exc: Exception) -> Response:
+    """The exception handler of ``unexpected_error_response``, naming the request in the log."""
+    return unexpected_error_response(exc, f"{request.method} {request.url.path}")
+
+
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def handle_unexpected(app: Starlette, handler: ExceptionHandler = answer_unexpected) -> None:
+    """Answer outages and any other unexpected exception of ``app`` with ``handler``.
+
+    Each outage type gets its own registration: Starlette answers those inside the app, once
+    logged by the handler, while a handler of ``Exception`` runs in its outermost middleware,
+    which re-raises what it answered (the server logs it again, traceback and all).
+    """
+    for outage_type in OUTAGE_TYPES:
+        app.add_exception_handler(outage_type, handler)
+    app.add_exception_handler(Exception, handler)

@@ -7,6 +7,7 @@ own topic prefix and job store; the sandbox is reset before each test.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,8 +16,11 @@ import pytest
 
 from loa.media import MediaStore
 from loa.settings import REPO_ROOT, LoaSettings
+from services.sandbox.client import SandboxClient
 from services.sandbox.frame import sandbox as sandbox_state
-from tests.e2e.support import ChannelRun
+from services.webhook.adapter import WebhookAdapter
+from services.webhook.settings import WebhookSettings
+from tests.e2e.support import WEBHOOK_ACCOUNT, ChannelRun, WebhookRun, fast_settings
 from tests.integration.youtube.support import TlsSandbox, sandbox_over_tls
 from tests.sandbox_fixtures import sandbox, sandbox_server, sandbox_url
 
@@ -63,6 +67,24 @@ async def start_run() -> AsyncIterator[StartRun]:
     yield start
     for run in reversed(started):
         await run.stop()
+
+
+@pytest.fixture
+async def webhook_run(
+    settings: LoaSettings, tmp_path: Path, sandbox: SandboxClient, sandbox_url: str, start_run: StartRun
+) -> WebhookRun:
+    """The webhook publisher, started, with one account (``WEBHOOK_ACCOUNT``) that posts to a fresh
+    signed receiver of the sandbox."""
+    endpoint, secret = f"cong-noi-bo-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    sandbox.webhook_endpoint(endpoint, secret)
+    run = await start_run(
+        ChannelRun(
+            WebhookAdapter,
+            fast_settings(settings, WebhookSettings, tmp_path),
+            {WEBHOOK_ACCOUNT: ({"secret": secret}, {"url": f"{sandbox_url}/webhook/{endpoint}"})},
+        )
+    )
+    return WebhookRun(run, endpoint)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cryptography.fernet import Fernet
@@ -184,6 +184,16 @@ class ChannelRun:
     async def send(self, *events: ContentApproved | ContentUpdated | ContentRetracted) -> None:
         await send_content(self.settings, *events)
 
+    async def approve(self, *contents: Content) -> None:
+        """``content.approved`` of each, in this order, as a content system produces them."""
+        await self.send(*(approved(c) for c in contents))
+
+    async def update(self, content: Content) -> None:
+        await self.send(updated(content))
+
+    async def retract(self, cid: str) -> None:
+        await self.send(retracted(cid))
+
     async def until_state(self, cid: str, account: str, state: DeliveryState, timeout: float = 30.0) -> Any:  # noqa: ASYNC109
         assert self.watcher is not None
         try:
@@ -224,6 +234,17 @@ class ChannelRun:
     async def update_credentials(self, account: str, credentials: dict[str, str]) -> None:
         assert self.publisher is not None
         await self.publisher.accounts.update(account, credentials=credentials)
+
+
+WEBHOOK_ACCOUNT = "cong-noi-bo"
+
+
+class WebhookRun(NamedTuple):
+    """The ``webhook_run`` fixture: the webhook channel's run and the sandbox receiver it posts to."""
+
+    run: ChannelRun
+    endpoint: str
+    """``sandbox.webhook_live(endpoint)``: what the receiver holds now."""
 
 
 def later(hours: float) -> datetime:

@@ -18,19 +18,7 @@ from services.facebook.settings import FacebookSettings
 from services.sandbox.client import SandboxClient
 from services.sandbox.facebook import GraphPost, state
 from tests.e2e.conftest import StartRun
-from tests.e2e.support import (
-    PUBLISHED_PATH,
-    ChannelRun,
-    S,
-    approved,
-    article,
-    fast_settings,
-    jpeg,
-    later,
-    put_media,
-    retracted,
-    updated,
-)
+from tests.e2e.support import PUBLISHED_PATH, ChannelRun, S, article, fast_settings, jpeg, later, put_media
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "so-tttt"
@@ -67,7 +55,7 @@ async def test_sample_article_goes_out_as_a_photo_post_with_its_link_then_edited
 ) -> None:
     image = jpeg()
     c = article("facebook", ACCOUNT, [put_media(media, image, "image/jpeg", alt="Trụ sở trung tâm")])
-    await run.send(approved(c))
+    await run.approve(c)
 
     last = await run.until_state(c.id, ACCOUNT, S.PUBLISHED)
     assert run.states(c.id, ACCOUNT) == PUBLISHED_PATH
@@ -82,12 +70,12 @@ async def test_sample_article_goes_out_as_a_photo_post_with_its_link_then_edited
     edited = article(
         "facebook", ACCOUNT, c.media, cid=c.id, version=2, summary="Đính chính: trụ sở ở số 258 Võ Chí Công."
     )
-    await run.send(updated(edited))
+    await run.update(edited)
     await run.until_version(c.id, ACCOUNT, 2, S.PUBLISHED)
     [post] = page_posts(page)
     assert "Đính chính: trụ sở ở số 258 Võ Chí Công." in post.message
 
-    await run.send(retracted(c.id))
+    await run.retract(c.id)
     await run.until_state(c.id, ACCOUNT, S.RETRACTED)
     assert page_posts(page) == []
 
@@ -96,7 +84,7 @@ async def test_two_hours_ahead_goes_to_native_scheduling_and_shows_published_aft
     run: ChannelRun, page: dict[str, str], media: MediaStore, pass_time
 ) -> None:
     c = article("facebook", ACCOUNT, [put_media(media, jpeg(), "image/jpeg")], publish_at=later(2))
-    await run.send(approved(c))
+    await run.approve(c)
 
     await run.watcher.until(lambda: S.PUBLISHING in run.states(c.id, ACCOUNT), 30, what="handed to Facebook")  # type: ignore[union-attr]
     native = await run.until_state(c.id, ACCOUNT, S.SCHEDULED)
@@ -124,7 +112,7 @@ async def test_expired_token_parks_until_the_credentials_change_then_goes_out_on
         f"{sandbox_url}/graph/_sandbox/pages/{page['id']}/token_error", json=expired
     ).raise_for_status()
     c = article("facebook", ACCOUNT, [put_media(media, jpeg(), "image/jpeg")])
-    await run.send(approved(c))
+    await run.approve(c)
 
     parked = await run.until_state(c.id, ACCOUNT, S.NEEDS_ATTENTION)
     assert parked.error is not None

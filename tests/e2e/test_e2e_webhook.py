@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 
@@ -11,47 +9,18 @@ from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from services.sandbox.client import SandboxClient
-from services.webhook.adapter import WebhookAdapter
-from services.webhook.settings import WebhookSettings
-from tests.e2e.conftest import StartRun
-from tests.e2e.support import (
-    PUBLISHED_PATH,
-    SUMMARY,
-    TITLE,
-    ChannelRun,
-    S,
-    approved,
-    article,
-    fast_settings,
-    jpeg,
-    put_media,
-    retracted,
-    updated,
-)
+from tests.e2e.support import PUBLISHED_PATH, SUMMARY, TITLE, S, WebhookRun, article, jpeg, put_media
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_sample_article_is_delivered_edited_and_retracted(
-    settings: LoaSettings,
-    tmp_path,
-    sandbox: SandboxClient,
-    sandbox_url: str,
-    media: MediaStore,
-    start_run: StartRun,
+    settings: LoaSettings, sandbox: SandboxClient, media: MediaStore, webhook_run: WebhookRun
 ) -> None:
-    endpoint, secret = f"cong-noi-bo-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
-    sandbox.webhook_endpoint(endpoint, secret)
-    run = await start_run(
-        ChannelRun(
-            WebhookAdapter,
-            fast_settings(settings, WebhookSettings, tmp_path),
-            {"cong-noi-bo": ({"secret": secret}, {"url": f"{sandbox_url}/webhook/{endpoint}"})},
-        )
-    )
+    run, endpoint = webhook_run
     image = jpeg()
     c = article("webhook", "cong-noi-bo", [put_media(media, image, "image/jpeg", alt="Trụ sở trung tâm")])
-    await run.send(approved(c))
+    await run.approve(c)
 
     last = await run.until_state(c.id, "cong-noi-bo", S.PUBLISHED)
     assert run.states(c.id, "cong-noi-bo") == PUBLISHED_PATH
@@ -76,13 +45,13 @@ async def test_sample_article_is_delivered_edited_and_retracted(
         version=2,
         summary="Đính chính: trụ sở ở số 258 Võ Chí Công.",
     )
-    await run.send(updated(edited))
+    await run.update(edited)
     await run.until_version(c.id, "cong-noi-bo", 2, S.PUBLISHED)
     live = sandbox.webhook_live(endpoint)
     assert len(live) == 1
     assert live[0]["payload"]["summary"] == "Đính chính: trụ sở ở số 258 Võ Chí Công."
 
-    await run.send(retracted(c.id))
+    await run.retract(c.id)
     await run.until_state(c.id, "cong-noi-bo", S.RETRACTED)
     assert sandbox.webhook_live(endpoint) == []
     assert run.states(c.id, "cong-noi-bo")[-2:] == [S.RETRACTING, S.RETRACTED]

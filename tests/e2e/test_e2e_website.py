@@ -16,38 +16,31 @@ from services.website.adapter import WebsiteAdapter
 from services.website.settings import WebsiteSettings
 from services.website.site.bucket import SiteBucket
 from tests.e2e.conftest import StartRun
-from tests.e2e.support import (
-    PUBLISHED_PATH,
-    TITLE,
-    ChannelRun,
-    S,
-    approved,
-    article,
-    fast_settings,
-    jpeg,
-    put_media,
-    retracted,
-    updated,
-)
+from tests.e2e.support import PUBLISHED_PATH, TITLE, ChannelRun, S, article, fast_settings, jpeg, put_media
 from tests.website_support import RunningServer
 
 pytestmark = pytest.mark.e2e
 
 
-async def test_sample_article_is_served_indexed_updated_and_withdrawn(
-    settings: LoaSettings, tmp_path: Path, media: MediaStore, start_run: StartRun
-) -> None:
-    run = await start_run(
+@pytest.fixture
+async def run(settings: LoaSettings, tmp_path: Path, start_run: StartRun) -> ChannelRun:
+    """The website publisher, started, with one static site account ``cong-ttdt``."""
+    return await start_run(
         ChannelRun(
             WebsiteAdapter,
             fast_settings(settings, WebsiteSettings, tmp_path, website_serve=False),
             {"cong-ttdt": ({}, {"mode": "static"})},
         )
     )
+
+
+async def test_sample_article_is_served_indexed_updated_and_withdrawn(
+    settings: LoaSettings, media: MediaStore, run: ChannelRun
+) -> None:
     c = article(
         "website", "cong-ttdt", [put_media(media, jpeg(), "image/jpeg", alt="Trung tâm hành chính công")]
     )
-    await run.send(approved(c))
+    await run.approve(c)
     last = await run.until_state(c.id, "cong-ttdt", S.PUBLISHED)
     assert run.states(c.id, "cong-ttdt") == PUBLISHED_PATH
     url = canonical_url(c, str(settings.website_base_url))
@@ -72,12 +65,12 @@ async def test_sample_article_is_served_indexed_updated_and_withdrawn(
             edited = article(
                 "website", "cong-ttdt", c.media, cid=c.id, version=2, title="Đính chính: " + TITLE
             )
-            await run.send(updated(edited))
+            await run.update(edited)
             await run.until_version(c.id, "cong-ttdt", 2, S.PUBLISHED)
             page = await http.get(path)  # the URL stays the first one
             assert page.status_code == 200 and "Đính chính: " in page.text
 
-            await run.send(retracted(c.id))
+            await run.retract(c.id)
             await run.until_state(c.id, "cong-ttdt", S.RETRACTED)
             gone = await http.get(path)
             assert gone.status_code == 410
@@ -87,16 +80,9 @@ async def test_sample_article_is_served_indexed_updated_and_withdrawn(
 
 
 async def test_prose_that_looks_like_code_is_published_and_shown_as_text(
-    settings: LoaSettings, tmp_path: Path, media: MediaStore, start_run: StartRun
+    settings: LoaSettings, media: MediaStore, run: ChannelRun
 ) -> None:
     """Issue #19: such titles were refused at the edge; now they publish and every page escapes them."""
-    run = await start_run(
-        ChannelRun(
-            WebsiteAdapter,
-            fast_settings(settings, WebsiteSettings, tmp_path, website_serve=False),
-            {"cong-ttdt": ({}, {"mode": "static"})},
-        )
-    )
     title = "Khóa học JavaScript: cơ bản — mua sắm online = 40%, lạm phát <4% & <script> là gì?"
     c = article(
         "website",
@@ -106,7 +92,7 @@ async def test_prose_that_looks_like_code_is_published_and_shown_as_text(
         summary="Thẻ <img src=x onerror=alert(1)> chỉ là ví dụ trong bài giảng.",
         body="<p>Học viên gõ javascript: và onclick = trong bảng điều khiển; giá &lt; 5 triệu.</p>",
     )
-    await run.send(approved(c))
+    await run.approve(c)
     await run.until_state(c.id, "cong-ttdt", S.PUBLISHED)
     path = urlsplit(canonical_url(c, str(settings.website_base_url))).path
     with RunningServer(SiteBucket(media.client, media.website_bucket)) as server:

@@ -17,18 +17,7 @@ from services.x.adapter import XAdapter
 from services.x.counting import weighted_length
 from services.x.settings import XSettings
 from tests.e2e.conftest import StartRun
-from tests.e2e.support import (
-    PUBLISHED_PATH,
-    ChannelRun,
-    S,
-    approved,
-    article,
-    fast_settings,
-    jpeg,
-    put_media,
-    retracted,
-    updated,
-)
+from tests.e2e.support import PUBLISHED_PATH, ChannelRun, S, article, fast_settings, jpeg, put_media
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "ubnd-ha-noi"
@@ -75,7 +64,7 @@ async def test_sample_article_becomes_a_numbered_thread_cannot_be_edited_and_is_
 ) -> None:
     image = put_media(media, jpeg(), "image/jpeg", alt="Trụ sở trung tâm")
     c = article("x", ACCOUNT, [image], summary=LONG)
-    await run.send(approved(c))
+    await run.approve(c)
 
     last = await run.until_state(c.id, ACCOUNT, S.PUBLISHED)
     assert run.states(c.id, ACCOUNT) == PUBLISHED_PATH
@@ -89,10 +78,8 @@ async def test_sample_article_becomes_a_numbered_thread_cannot_be_edited_and_is_
     assert canonical_url(c, str(settings.website_base_url)) in " ".join(t["text"] for t in thread)
     assert len(emulator.state.tweets) == len(thread)
 
-    await run.send(
-        updated(
-            article("x", ACCOUNT, [image], cid=c.id, version=2, summary="Đính chính: số 258 Võ Chí Công.")
-        )
+    await run.update(
+        article("x", ACCOUNT, [image], cid=c.id, version=2, summary="Đính chính: số 258 Võ Chí Công.")
     )
     edited = await run.until_version(c.id, ACCOUNT, 2, S.PUBLISHED)
     assert edited.note is not None
@@ -100,7 +87,7 @@ async def test_sample_article_becomes_a_numbered_thread_cannot_be_edited_and_is_
     assert edited.external_id == last.external_id
     assert len(emulator.state.tweets) == len(thread)  # nothing new posted
 
-    await run.send(retracted(c.id))
+    await run.retract(c.id)
     await run.until_state(c.id, ACCOUNT, S.RETRACTED)
     assert emulator.state.tweets == {}  # every part of the thread is gone
 
@@ -117,7 +104,7 @@ async def test_a_429_burst_delays_the_posts_and_each_goes_out_once(run: ChannelR
         )
         for i in range(7)
     ]
-    await run.send(*(approved(c) for c in contents))
+    await run.approve(*contents)
 
     for c in contents:
         await run.until_state(c.id, ACCOUNT, S.PUBLISHED, timeout=30)

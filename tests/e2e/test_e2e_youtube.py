@@ -20,15 +20,12 @@ from tests.e2e.support import (
     PUBLISHED_PATH,
     ChannelRun,
     S,
-    approved,
     article,
     fast_settings,
     jpeg,
     later,
     put_media,
-    retracted,
     small_video,
-    updated,
 )
 from tests.integration.youtube.support import TlsSandbox
 
@@ -66,7 +63,7 @@ def sample(media: MediaStore, **over):
 
 async def test_sample_video_is_uploaded_edited_and_retracted(run: ChannelRun, media: MediaStore) -> None:
     c = sample(media)
-    await run.send(approved(c))
+    await run.approve(c)
 
     last = await run.until_state(c.id, ACCOUNT, S.PUBLISHED, timeout=60)
     assert run.states(c.id, ACCOUNT) == PUBLISHED_PATH
@@ -82,12 +79,12 @@ async def test_sample_video_is_uploaded_edited_and_retracted(run: ChannelRun, me
     edited = sample(
         media, cid=c.id, version=2, title="Hà Nội khai trương Trung tâm hành chính công (cập nhật)"
     )
-    await run.send(updated(edited))
+    await run.update(edited)
     await run.until_version(c.id, ACCOUNT, 2, S.PUBLISHED)
     assert state().videos[last.external_id].snippet["title"].endswith("(cập nhật)")
     assert len(state().videos) == 1
 
-    await run.send(retracted(c.id))
+    await run.retract(c.id)
     await run.until_state(c.id, ACCOUNT, S.RETRACTED)
     assert state().videos[last.external_id].status["privacyStatus"] == "private"  # retract mode: private
 
@@ -96,7 +93,7 @@ async def test_scheduled_two_hours_ahead_with_publish_at_then_published_after_th
     run: ChannelRun, media: MediaStore, pass_time
 ) -> None:
     c = sample(media, publish_at=later(2))
-    await run.send(approved(c))
+    await run.approve(c)
 
     await run.watcher.until(lambda: S.PUBLISHING in run.states(c.id, ACCOUNT), 30, what="uploaded")  # type: ignore[union-attr]
     native = await run.until_state(c.id, ACCOUNT, S.SCHEDULED, timeout=60)
@@ -118,13 +115,13 @@ async def test_retract_during_the_upload_stops_it_and_nothing_is_ever_public(
     video = small_video(12 * 256 * 1024)  # twelve chunks at 400 ms each: most of it still to go
     c = article("youtube", ACCOUNT, [put_media(media, video, "video/mp4", alt="Hội nghị Đảng bộ")])
     sandbox.latency("youtube", 400)
-    await run.send(approved(c))
+    await run.approve(c)
     assert run.watcher is not None
     await run.watcher.until(
         lambda: any(s.received for s in state().sessions.values()), 30, "upload under way"
     )
 
-    await run.send(retracted(c.id))
+    await run.retract(c.id)
 
     await run.until_state(c.id, ACCOUNT, S.RETRACTED, timeout=60)
     await asyncio.sleep(1.2)  # any request still on its way has landed

@@ -15,18 +15,7 @@ from services.sandbox.client import SandboxClient
 from services.zalo.adapter import ZaloAdapter
 from services.zalo.settings import ZaloSettings
 from tests.e2e.conftest import StartRun
-from tests.e2e.support import (
-    PUBLISHED_PATH,
-    ChannelRun,
-    S,
-    approved,
-    article,
-    fast_settings,
-    jpeg,
-    put_media,
-    retracted,
-    updated,
-)
+from tests.e2e.support import PUBLISHED_PATH, ChannelRun, S, article, fast_settings, jpeg, put_media
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "ubnd-ha-noi"
@@ -57,7 +46,7 @@ async def test_sample_article_with_cover_and_one_broadcast_then_edited_and_remov
 ) -> None:
     cover = put_media(media, jpeg(), "image/jpeg", alt="Trụ sở trung tâm")
     c = article("zalo", ACCOUNT, [cover], target_options={"notify_followers": True})
-    await run.send(approved(c))
+    await run.approve(c)
 
     last = await run.until_state(c.id, ACCOUNT, S.PUBLISHED)
     assert run.states(c.id, ACCOUNT) == PUBLISHED_PATH
@@ -79,12 +68,12 @@ async def test_sample_article_with_cover_and_one_broadcast_then_edited_and_remov
         summary="Đính chính: trụ sở ở số 258 Võ Chí Công.",
         target_options={"notify_followers": True},
     )
-    await run.send(updated(edited))
+    await run.update(edited)
     await run.until_version(c.id, ACCOUNT, 2, S.PUBLISHED)
     assert emulator.state.articles[last.external_id]["description"].startswith("Đính chính")
     assert len(sandbox.records("zalo", "broadcast")) == 1  # an edit is not announced again
 
-    await run.send(retracted(c.id))
+    await run.retract(c.id)
     await run.until_state(c.id, ACCOUNT, S.RETRACTED)
     assert last.external_id not in emulator.state.articles
     assert len(sandbox.records("zalo", "article")) == 1

@@ -4,45 +4,27 @@ published; a content approved minutes late for its slot and one backdated on pur
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from loa.events import ContentApproved, topics, utcnow
-from loa.media import MediaStore
 from loa.settings import LoaSettings
 from services.sandbox.client import SandboxClient
-from services.webhook.adapter import WebhookAdapter
-from services.webhook.settings import WebhookSettings
-from tests.e2e.conftest import StartRun
-from tests.e2e.support import ChannelRun, S, approved, article, fast_settings
+from tests.e2e.support import WEBHOOK_ACCOUNT, S, WebhookRun, approved, article
 from tests.integration.tracker.support import running_tracker, tracker_settings
 from tests.support.kafka import read_topic
 
 pytestmark = pytest.mark.e2e
 
-ACCOUNT = "cong-noi-bo"
+ACCOUNT = WEBHOOK_ACCOUNT
 
 
 async def test_a_first_publication_dated_years_back_is_dead_lettered_not_published(
-    settings: LoaSettings,
-    tmp_path: Path,
-    sandbox: SandboxClient,
-    sandbox_url: str,
-    media: MediaStore,
-    start_run: StartRun,
+    settings: LoaSettings, tmp_path: Path, sandbox: SandboxClient, webhook_run: WebhookRun
 ) -> None:
-    endpoint, secret = f"cong-noi-bo-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
-    sandbox.webhook_endpoint(endpoint, secret)
-    run = await start_run(
-        ChannelRun(
-            WebhookAdapter,
-            fast_settings(settings, WebhookSettings, tmp_path),
-            {ACCOUNT: ({"secret": secret}, {"url": f"{sandbox_url}/webhook/{endpoint}"})},
-        )
-    )
+    run, endpoint = webhook_run
     years_ago = datetime(2020, 1, 15, 9, 0, tzinfo=UTC)
     stale = article("webhook", ACCOUNT, [], title="Thông báo cũ năm 2020 của Sở Nội vụ", publish_at=years_ago)
     late = article(

@@ -49,7 +49,7 @@ from services.youtube.settings import YouTubeSettings
 from services.zalo.adapter import ZaloAdapter
 from services.zalo.settings import ZaloSettings
 from tests.e2e.conftest import StartRun
-from tests.e2e.support import ChannelRun, S, approved, article, fast_settings, jpeg, put_media, small_video
+from tests.e2e.support import ChannelRun, S, article, fast_settings, jpeg, put_media, small_video
 from tests.integration.youtube.support import TlsSandbox
 
 pytestmark = pytest.mark.e2e
@@ -277,7 +277,7 @@ async def test_near_and_far_posts_go_out_at_their_time_never_before(
     ]
     base_url = str(settings.website_base_url)
     channel.paths.update({c.title: urlsplit(canonical_url(c, base_url)).path for c in contents})
-    await run.send(*(approved(c) for c in contents))
+    await run.approve(*contents)
 
     first_live: dict[str, float] = {}
     started = time.monotonic()
@@ -311,7 +311,7 @@ async def test_a_post_dispatched_too_late_for_the_platform_waits_for_its_time(
     title = f"Đường dây nóng Đồng Nai {uuid.uuid4().hex[:6]}"
     due = utcnow() + timedelta(seconds=FAR)
     c = article(run.channel, channel.account, channel.media, title=title, summary=title, publish_at=due)
-    await run.send(approved(c))
+    await run.approve(c)
     await run.until_state(c.id, channel.account, S.SCHEDULED)
     await asyncio.sleep(1)
     await run.publisher.stop()

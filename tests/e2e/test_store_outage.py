@@ -20,7 +20,7 @@ from services.sandbox import facebook as emulator
 from services.sandbox.client import SandboxClient
 from services.sandbox.facebook import state
 from tests.e2e.conftest import StartRun
-from tests.e2e.support import ChannelRun, S, approved, article, fast_settings, put_media, small_video
+from tests.e2e.support import ChannelRun, S, article, fast_settings, put_media, small_video
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "so-tttt-da-nang"
@@ -66,7 +66,7 @@ async def test_postgres_restart_during_a_video_upload_publishes_it_once(
         )
         c = article("facebook", ACCOUNT, [put_media(media, video, "video/mp4", alt="Họp báo Đà Nẵng")])
         try:
-            await run.send(approved(c))
+            await run.approve(c)
             assert run.watcher is not None
             await run.watcher.until(
                 lambda: uploaded(page["id"]) >= 2 * CHUNK, 30, "two chunks on the platform"

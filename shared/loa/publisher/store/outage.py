@@ -11,29 +11,28 @@ from __future__ import annotations
 import asyncpg
 from sqlalchemy import exc as sa_exc
 
-from loa.outages import DATABASE, DATABASE_ERRORS, classify
+from loa.outages import DATABASE, causes, classify
 
 STORE_UNAVAILABLE = "store_unavailable"
 """The code of a delivery error caused by the job store, not by the platform."""
 
-_OUTAGES: tuple[type[BaseException], ...] = (
-    OSError,  # ConnectionResetError, ConnectionRefusedError, TimeoutError, BrokenPipeError
-    *DATABASE_ERRORS,
-)
-
 
 def is_store_outage(error: BaseException) -> bool:
-    """True when ``error`` (or what caused it) says the store cannot be reached just now."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, _OUTAGES):
-            return True
-        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    """True when ``error`` (or what caused it) says the store cannot be reached just now.
+
+    ``loa.outages.classify`` names the dependency: a database outage is the store's; one of MinIO
+    or Kafka (a media read's refused connection) is not, and is never logged as the store's. A
+    bare ``OSError`` (reset, refused, timed out, broken pipe) that none of their client libraries
+    raised, or an invalidated connection, is still taken for the store's: the work it cut short
+    is worth keeping and retrying.
+    """
+    outage = classify(error)
+    if outage is not None:
+        return outage is DATABASE
+    return any(
+        isinstance(link, OSError) or (isinstance(link, sa_exc.DBAPIError) and link.connection_invalidated)
+        for link in causes(error)
+    )
 
 
 def is_database_outage(error: BaseException) -> bool:

@@ -1,0 +1,63 @@
+"""Whether a content's targets can be published here: a known channel, an existing account, a text
+the channel would take. Refused at submission (422 naming the target) rather than accepted and
+failed later by the publisher."""
+
+from __future__ import annotations
+
+import contextlib
+
+from loa.channels import ChannelAdapter, registry
+from loa.events import Content
+from loa.publisher.directory import AccountDirectory
+from loa.publisher.discovery import load_channel
+from services.ingest.errors import ApiError
+from services.ingest.settings import IngestSettings
+
+
+def _adapters(channels: frozenset[str]) -> dict[str, type[ChannelAdapter]]:
+    """The adapter classes of the known channels that this installation has (loaded once, at start)."""
+    found = {}
+    for name in sorted(channels):
+        with contextlib.suppress(KeyError, ImportError):
+            found[name] = load_channel(name)[0]
+    return found
+
+
+class Targets:
+    """The known channels (``LOA_CHANNELS`` and the registered adapters), their adapter classes and
+    the publishers' accounts."""
+
+    def __init__(self, settings: IngestSettings) -> None:
+        self.known_channels = settings.channel_names | frozenset(registry.names())
+        self.adapters = _adapters(self.known_channels)
+        self.directory = AccountDirectory(settings)
+
+    def check_channels(self, content: Content) -> None:
+        known = self.known_channels
+        fields = [
+            {"field": f"payload.targets.{i}.channel", "reason": f"unknown channel {t.channel!r}"}
+            for i, t in enumerate(content.targets)
+            if t.channel not in known
+        ]
+        if fields:
+            names = ", ".join(sorted(known))
+            raise ApiError(422, "unknown_channel", f"unknown channel (known: {names})", fields)
+
+    async def check_accounts(self, content: Content, link: str) -> None:
+        """Each target's account exists and its channel would not refuse it: 422 naming the target."""
+        fields = []
+        for i, t in enumerate(content.targets):
+            where = f"{t.channel}/{t.account}"
+            if await self.directory.has(t.channel, t.account) is False:
+                add = f"loa accounts add {t.channel} ..."
+                reason = f"{where}: no account {t.account!r} on {t.channel} ({add})"
+                fields.append({"field": f"payload.targets.{i}.account", "reason": reason})
+            adapter = self.adapters.get(t.channel)  # a channel without an adapter here: its publisher checks
+            if adapter is not None:
+                refusal = adapter.refuse_target(content, t, link)
+                if refusal is not None:
+                    field, _, why = refusal.partition(": ")
+                    fields.append({"field": f"payload.targets.{i}.{field}", "reason": f"{where}: {why}"})
+        if fields:
+            summary = "; ".join(f["reason"] for f in fields[:5])
+            raise ApiError(422, "target_refused", f"a target cannot be published: {summary}"[:1000], fields)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from loa.media import IntegrityError, MediaStore, StoredObject
+from loa.media.probe import ImageBombError
 from loa.outages import OBJECT_STORE
 from services.ingest.deps import SettingsDep, StoreDep, UploadingClient
 from services.ingest.errors import ApiError, OutageError
@@ -95,7 +96,12 @@ async def upload_media(
         )
     sha256 = declared.strip().lower() if declared else None
     stored = await _stream_to_store(request, store, content_type, limit, sha256)
-    info = await store.aprobe(stored.key)
+    try:
+        info = await store.aprobe(stored.key)
+    except ImageBombError as e:
+        # refused after storing (its size was only known from its header): the object goes too
+        await asyncio.to_thread(store.remove, stored.key)
+        raise ApiError(422, "image_too_large", str(e), [{"field": "body", "reason": str(e)}]) from None
     log.info("stored media %s (%d bytes, %s) for %s", stored.key, stored.size, content_type, client.name)
     body: dict[str, Any] = {
         "key": stored.key,

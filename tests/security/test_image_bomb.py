@@ -4,12 +4,16 @@ The PNGs are a real header (PNG spec: signature, IHDR with width/height, IDAT, I
 declaring a size, with almost no pixel data: a few dozen bytes that claim gigabytes once decoded.
 """
 
+import hashlib
 import struct
 import zlib
 
+import httpx
 import pytest
 
+from loa.media import MediaStore
 from loa.media.probe import MAX_IMAGE_PIXELS, ImageBombError, MediaInfo, bytes_reader, probe
+from tests.integration.ingest.conftest import LiveIngest, live_ingest  # noqa: F401 (the fixture)
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -35,3 +39,20 @@ def test_a_declared_bomb_is_refused_naming_its_size(width: int, height: int) -> 
     assert width * height > MAX_IMAGE_PIXELS
     with pytest.raises(ImageBombError, match="pixels, above 89,478,485 pixels"):
         probe_png(width, height)
+
+
+@pytest.mark.integration
+async def test_the_ingest_refuses_a_bomb_with_422_and_keeps_nothing(live_ingest: LiveIngest) -> None:  # noqa: F811
+    bomb = png_header(50_000, 50_000)
+    async with httpx.AsyncClient(base_url=live_ingest.url, timeout=30) as client:
+        response = await client.post(
+            "/api/v1/media",
+            content=bomb,
+            headers={**live_ingest.auth(live_ingest.uploader), "Content-Type": "image/png"},
+        )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["fields"][0]["field"] == "body"
+    assert "2,500,000,000 pixels" in error["message"]  # 50,000 × 50,000
+    stored = MediaStore(live_ingest.settings)
+    assert not stored.exists("sha256/" + hashlib.sha256(bomb).hexdigest())

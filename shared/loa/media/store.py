@@ -425,6 +425,10 @@ class MediaStore:
     async def aprobe(self, key: str) -> MediaInfo:
         return await asyncio.to_thread(self.probe, key)
 
+    def remove(self, key: str) -> None:
+        """Delete a stored media object (one the door refused after storing it)."""
+        self.client.remove_object(self.bucket, key)
+
     async def averify(self, key: str, sha256: str, size: int) -> None:
         await asyncio.to_thread(self.verify, key, sha256, size)
 

@@ -194,7 +194,7 @@ class Publisher:
         config = uvicorn.Config(
             http_app(self.metrics, self.readiness()),
             host=self.settings.publisher_host,
-            port=self.settings.metrics_port(self.channel),
+            port=self.settings.metrics_port(self.adapter.metrics_port),
             log_config=None,
             access_log=False,
             lifespan="off",

@@ -30,7 +30,7 @@ from tests.e2e.support import (
     small_video,
     updated,
 )
-from tests.integration.youtube.support import TlsSandbox
+from tests.channels.youtube.support import TlsSandbox
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "kenh-ubnd"

@@ -16,8 +16,8 @@ import pytest
 from loa.media import MediaStore
 from loa.settings import REPO_ROOT, LoaSettings
 from services.sandbox.frame import sandbox as sandbox_state
-from tests.e2e.support import ChannelRun
 from tests.channels.youtube.support import TlsSandbox, sandbox_over_tls
+from tests.e2e.support import ChannelRun
 from tests.sandbox_fixtures import sandbox, sandbox_server, sandbox_url
 
 __all__ = ["sandbox", "sandbox_server", "sandbox_url"]

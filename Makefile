@@ -35,15 +35,17 @@ $(ASYNCAPI_PARSER): tests/unit/events/asyncapi/package-lock.json
 
 setup: $(STAMP) ## Debian packages (as root), venv with the pinned packages + the stack's binaries
 	@bash deploy/local/system_packages.sh run
+	@$(MAKE) --no-print-directory $(X_ORACLE)/node_modules/.package-lock.json
 	@$(PY) -m compileall -q -j0 shared services
 	@bash $(STACK) install
 
-# twitter-text 3.1.0 from npm: the oracle the X counting tests compare Loa's port with.
+# twitter-text 3.1.0 from npm: the oracle the X counting tests compare Loa's port with, and the
+# X emulator's counter (services/sandbox/x_counting.py).
 $(X_ORACLE)/node_modules/.package-lock.json: $(X_LOCK) tests/channels/x/oracle/package.json
 	@if command -v npm >/dev/null; then \
 	  mkdir -p $(X_ORACLE) && cp tests/channels/x/oracle/package.json $(X_LOCK) $(X_ORACLE)/ && \
 	  npm ci --prefix $(X_ORACLE) --no-audit --no-fund --ignore-scripts --loglevel=error; \
-	else echo "npm is missing: the X counting oracle test will be skipped"; fi
+	else echo "npm is missing: the X counting oracle tests will be skipped, the X emulator will not count"; fi
 
 stack-up: ## start Kafka, MinIO, PostgreSQL (idempotent)
 	@bash $(STACK) up

@@ -33,7 +33,7 @@ from loa.media import MediaStore
 from loa.settings import REPO_ROOT
 from services.facebook.adapter import FacebookAdapter
 from services.facebook.settings import FacebookSettings
-from tests.integration.facebook.helpers import FakeContext
+from tests.channels.facebook.helpers import FakeContext
 
 MB = 1024 * 1024
 

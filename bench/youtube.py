@@ -190,7 +190,7 @@ def child(ns: argparse.Namespace) -> None:
     from loa.events import MediaRef
     from services.youtube.adapter import YouTubeAdapter
     from services.youtube.settings import YouTubeSettings
-    from tests.integration.youtube.support import account, content
+    from tests.channels.youtube.support import account, content
 
     settings = YouTubeSettings(
         s3_media_bucket=ns.bucket,
@@ -258,7 +258,7 @@ def main() -> None:
         child(ns)
         return
 
-    from tests.integration.youtube.support import put_video
+    from tests.channels.youtube.support import put_video
 
     tag = f"bench-yt-{uuid.uuid4().hex[:8]}"
     settings = LoaSettings(s3_media_bucket=f"{tag}-media", s3_website_bucket=f"{tag}-web")

@@ -81,6 +81,7 @@ class FacebookAdapter(ChannelAdapter):
     """A Facebook Page (account options: ``page_id``; credential: ``page_access_token``)."""
 
     name: ClassVar[str] = "facebook"
+    metrics_port: ClassVar[int] = 9102  # /livez, /readyz, /metrics (deploy/local/services.Procfile)
     limits: ClassVar[Limits] = Limits(
         text_max=MESSAGE_MAX,
         media_types=frozenset(

@@ -12,6 +12,7 @@ OAuth 1.0a signatures are verified against the URL the client signed (api.twitte
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -28,9 +29,9 @@ from oauthlib.oauth1.rfc5849 import signature, utils
 
 from services.sandbox.frame import Answer, Fault, PresetArgs, sandbox
 
-# twitter-text's parseTweet itself (the port every case of its conformance suite and the npm
-# package check), not Loa's own helpers around it: the emulator counts the way X documents.
-from services.x.twitter_text import V3, parse_tweet
+# twitter-text's parseTweet, X's JavaScript reference, run by node: never Loa's port of it, which
+# the emulator checks (see the module).
+from services.sandbox.x_counting import MAX_WEIGHTED_LENGTH, twitter_text
 
 PLATFORM = "x"
 SIGNED_HOST = "https://api.twitter.com"
@@ -168,15 +169,15 @@ async def create_tweet(request: Request) -> Response:
     reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
     if not text and not media_ids:
         return _invalid("text", "Tweet text or media is required.")
-    counted = parse_tweet(text)
-    if counted.weighted_length > V3.max_weighted_length:
+    counted = await asyncio.to_thread(twitter_text.parse, text)
+    if counted is not None and counted.weighted_length > MAX_WEIGHTED_LENGTH:
         return _problem(
             403,
             "Forbidden",
             "Your Tweet text is too long. For more information on how X "
             "counts characters, visit docs.x.com/fundamentals/counting-characters",
         )
-    if text and not counted.valid:  # U+FFFE, U+FEFF, U+FFFF: twitter-text's invalid characters
+    if text and counted is not None and not counted.valid:  # U+FFFE, U+FEFF, U+FFFF
         return _invalid("text", "The Tweet text contains characters X does not accept.")
     if (user.id, text) in state.texts:
         return _problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")

@@ -2,7 +2,7 @@
 
 Taken from the discovery document google-api-python-client ships
 (``googleapiclient/discovery_cache/documents/youtube.v3.json``) and checked against it by
-``tests/unit/youtube/test_youtube_discovery.py``: each method's required parameters are the
+``tests/channels/youtube/test_youtube_discovery.py``: each method's required parameters are the
 document's, each parameter read is one the document lists (or a protocol parameter of the upload
 and JSON transport), and each part served is a property of the method's resource.
 """

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from loa.channels import registry
 from loa.events import DeliveryState
-from loa.publisher.settings import DEFAULT_METRICS_PORTS
 from loa.settings import LoaSettings
 
 
@@ -52,6 +52,15 @@ class AlertHook(BaseModel):
         return state in self.states and (not self.units or unit in self.units)
 
 
+def _installed_publishers() -> dict[str, AnyHttpUrl]:
+    """The readiness URL of each installed channel's publisher, at the port its adapter declares."""
+    return {
+        name: AnyHttpUrl(f"http://127.0.0.1:{adapter.metrics_port}/readyz")
+        for name, adapter in registry.load_entry_points().items()
+        if adapter.metrics_port
+    }
+
+
 class TrackerSettings(LoaSettings):
     tracker_host: str = "127.0.0.1"
     tracker_port: int = 8081
@@ -69,10 +78,7 @@ class TrackerSettings(LoaSettings):
     tracker_cookie_secure: bool = False
     tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
     tracker_publisher_health: dict[str, AnyHttpUrl] = Field(
-        default_factory=lambda: {
-            channel: AnyHttpUrl(f"http://127.0.0.1:{port}/readyz")
-            for channel, port in DEFAULT_METRICS_PORTS.items()
-        },
+        default_factory=_installed_publishers,
         description='JSON {"facebook": "http://127.0.0.1:9102/readyz"}: publishers shown on the dashboard',
     )
 

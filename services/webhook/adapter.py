@@ -54,6 +54,7 @@ def retry_time(response: httpx.Response) -> datetime | None:
 @register
 class WebhookAdapter(ChannelAdapter):
     name = "webhook"
+    metrics_port = 9106  # /livez, /readyz, /metrics (deploy/local/services.Procfile)
     # Slack truncates message text after 40,000 characters
     # (api.slack.com/changelog/2018-04-truncating-really-long-messages): the smallest common
     # limit of the chat bots a webhook feeds. Counted in code points of the NFC text.

@@ -51,6 +51,7 @@ def content_of(post: Post) -> Content:
 @register
 class WebsiteAdapter(ChannelAdapter):
     name = "website"
+    metrics_port = 9101  # /livez, /readyz, /metrics (deploy/local/services.Procfile)
     limits = Limits(
         title_max=500,
         media_types=frozenset(

@@ -26,7 +26,7 @@ from loa.channels import (
 )
 from loa.channels.uploads import UploadBudget
 from loa.events import Content, MediaRef, Target
-from loa.media import PROFILES, RenditionError
+from loa.media import Profile, RenditionError
 from loa.media.fit import fit_image
 from services.x.client import XClient
 from services.x.counting import MAX_WEIGHTED_LENGTH, weighted_length
@@ -37,7 +37,8 @@ from services.x.threads import UnsplittableError, split_thread
 # Media limits: images ≤ 5 MB, up to 4 per post; one video ≤ 512 MB or one GIF ≤ 15 MB
 # (docs.x.com/x-api/media/quickstart/best-practices).
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
-IMAGE_PROFILE = PROFILES["x_image"]  # a JPEG of at most 5 MB and 4096 px a side
+# X API media upload: images up to 5 MB (JPG, PNG, GIF, WEBP); 4096 px is X's display cap.
+IMAGE_PROFILE = Profile("x_image", 4096, 4096, 5 * 1024 * 1024)
 IMAGE_MAX_BYTES = IMAGE_PROFILE.max_bytes
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _NOT_HASHTAG = re.compile(r"[^\w]+")
@@ -54,6 +55,7 @@ def hashtag(tag: str) -> str:
 @register
 class XAdapter(ChannelAdapter):
     name: ClassVar[str] = "x"
+    metrics_port: ClassVar[int] = 9105  # /livez, /readyz, /metrics (deploy/local/services.Procfile)
     limits: ClassVar[Limits] = Limits(
         text_max=MAX_WEIGHTED_LENGTH,
         count=weighted_length,

@@ -77,6 +77,7 @@ def editable(snippet: dict[str, Any]) -> dict[str, Any]:
 @register
 class YouTubeAdapter(ChannelAdapter):
     name = "youtube"
+    metrics_port = 9104  # /livez, /readyz, /metrics (deploy/local/services.Procfile)
     # Title (≤ 100 characters) and tags (≤ 500) are fitted by ``render``; the runtime checks the
     # description, the one counted text, in UTF-8 bytes as YouTube counts it.
     limits = Limits(

@@ -1,15 +1,18 @@
 """The custom thumbnail: the content's first image, as YouTube takes it.
 
 YouTube's rules (JPEG or PNG under 2 MB, 1280×720 recommended) are the ``youtube_thumbnail``
-rendition profile in ``loa.media.renditions``, with their source.
+rendition profile below, with their source.
 """
 
 from __future__ import annotations
 
 from loa.events import MediaRef
-from loa.media import PROFILES, MediaStore
+from loa.media import MediaStore, Profile
 
-PROFILE = PROFILES["youtube_thumbnail"]
+# YouTube custom thumbnail: JPEG or PNG under 2 MB (so at most 2 MiB - 1 bytes), 1280x720
+# recommended (16:9). Source: https://developers.google.com/youtube/v3/docs/thumbnails/set
+# and the YouTube Help Center's custom thumbnail guidance.
+PROFILE = Profile("youtube_thumbnail", 1280, 720, 2 * 1024 * 1024 - 1)
 MAX_BYTES = PROFILE.max_bytes + 1
 """Under 2 MB: a kept original must be smaller than this."""
 SOURCE_MAX_BYTES = 50 * 1024 * 1024

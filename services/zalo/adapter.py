@@ -24,7 +24,7 @@ from loa.channels import (
     register,
 )
 from loa.events import Content, ContentKind, MediaRef, Target
-from loa.media import PROFILES, RenditionError
+from loa.media import Profile, RenditionError
 from loa.media.fit import fit_image
 from loa.text import count_code_points
 from services.zalo.api import TokenRejectedError, ZaloApi
@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 
 TITLE_MAX, AUTHOR_MAX, DESCRIPTION_MAX = 150, 50, 300
 VERIFY_FIRST_WAIT_S = 0.2
-IMAGE_PROFILE = PROFILES["zalo_image"]  # a JPEG of at most 1 MB and 2048 px a side
+# Zalo OA "upload image" API: JPG/PNG up to 1 MB; article images (cover and body) at most 2048 px a side.
+IMAGE_PROFILE = Profile("zalo_image", 2048, 2048, 1024 * 1024)
 IMAGE_MAX_BYTES = IMAGE_PROFILE.max_bytes  # Zalo's image limit (issue 8; unconfirmed, see README)
 
 
@@ -57,6 +58,7 @@ def shorten(text: str, limit: int) -> str:
 @register
 class ZaloAdapter(ChannelAdapter):
     name: ClassVar[str] = "zalo"
+    metrics_port: ClassVar[int] = 9103  # /livez, /readyz, /metrics (deploy/local/services.Procfile)
     limits: ClassVar[Limits] = Limits(
         title_max=TITLE_MAX,
         text_max=DESCRIPTION_MAX,

@@ -20,8 +20,8 @@ from services.sandbox.client import SandboxClient
 from services.sandbox.frame import sandbox as sandbox_state
 from services.webhook.adapter import WebhookAdapter
 from services.webhook.settings import WebhookSettings
+from tests.channels.youtube.support import TlsSandbox, sandbox_over_tls
 from tests.e2e.support import WEBHOOK_ACCOUNT, ChannelRun, WebhookRun, fast_settings
-from tests.integration.youtube.support import TlsSandbox, sandbox_over_tls
 from tests.sandbox_fixtures import sandbox, sandbox_server, sandbox_url
 
 __all__ = ["sandbox", "sandbox_server", "sandbox_url"]

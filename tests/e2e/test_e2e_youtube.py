@@ -15,6 +15,7 @@ from services.sandbox.client import SandboxClient
 from services.sandbox.youtube_state import state
 from services.youtube.adapter import YouTubeAdapter
 from services.youtube.settings import YouTubeSettings
+from tests.channels.youtube.support import TlsSandbox
 from tests.e2e.conftest import StartRun
 from tests.e2e.support import (
     PUBLISHED_PATH,
@@ -27,7 +28,6 @@ from tests.e2e.support import (
     put_media,
     small_video,
 )
-from tests.integration.youtube.support import TlsSandbox
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "kenh-ubnd"

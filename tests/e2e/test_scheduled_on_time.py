@@ -48,9 +48,9 @@ from services.youtube.adapter import YouTubeAdapter
 from services.youtube.settings import YouTubeSettings
 from services.zalo.adapter import ZaloAdapter
 from services.zalo.settings import ZaloSettings
+from tests.channels.youtube.support import TlsSandbox
 from tests.e2e.conftest import StartRun
 from tests.e2e.support import ChannelRun, S, article, fast_settings, jpeg, put_media, small_video
-from tests.integration.youtube.support import TlsSandbox
 
 pytestmark = pytest.mark.e2e
 

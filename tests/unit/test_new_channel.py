@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,10 @@ def test_scaffolded_channel_passes_the_contract_suite(repo: Path) -> None:
     assert service["command"] == ["python", "-m", "services.bao_dien_tu"]
     assert service["image"] == "loa:dev"  # merged from the shared block
     assert set(compose["volumes"]) == {"kafka-data"}
+    entry_points = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["entry-points"]
+    assert entry_points["loa.channels"]["bao_dien_tu"] == "services.bao_dien_tu.adapter:BaoDienTuAdapter"
+    assert entry_points["loa.channels"]["webhook"] == "services.webhook.adapter:WebhookAdapter"
+    assert "make setup" in result.output  # which registers the entry point
 
     env = {**os.environ, "PYTHONPATH": "shared:."}
     lint = subprocess.run(
@@ -91,7 +96,7 @@ def test_scaffolded_channel_passes_the_contract_suite(repo: Path) -> None:
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/channels/test_bao_dien_tu.py",
+            "tests/channels/bao_dien_tu",
         ],
         cwd=repo,
         env=env,

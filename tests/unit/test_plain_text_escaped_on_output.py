@@ -1,6 +1,6 @@
 """Plain text is never refused for looking like code (issue #19): every place that writes it into
 HTML escapes it. The WordPress payload is checked against the emulator
-(tests/integration/website/test_wordpress_mode.py); this file covers the Jinja2 pages."""
+(tests/channels/website/test_wordpress_mode.py); this file covers the Jinja2 pages."""
 
 from __future__ import annotations
 

@@ -161,6 +161,9 @@ class ChannelAdapter(ABC):
     name: ClassVar[str]
     limits: ClassVar[Limits] = Limits()
     supports_update: ClassVar[bool] = True
+    metrics_port: ClassVar[int] = 0
+    """Where its publisher serves ``/livez``, ``/readyz`` and ``/metrics`` (``LOA_PUBLISHER_PORT``
+    overrides); 0: any free port. The tracker's dashboard looks for each channel's publisher there."""
 
     def __init__(self, context: Context, settings: Any = None) -> None:
         self.context = context

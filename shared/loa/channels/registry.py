@@ -26,13 +26,17 @@ def register(adapter: type[ChannelAdapter]) -> type[ChannelAdapter]:
     return adapter
 
 
-def load_entry_points() -> None:
-    """Import adapters declared under the ``loa.channels`` entry-point group."""
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+def load_entry_points(name: str | None = None) -> dict[str, type[ChannelAdapter]]:
+    """Import and register the adapters of the ``loa.channels`` entry-point group (only ``name``'s
+    if given): every channel, of this repository or not, joins this way. Returns them by name."""
+    found = entry_points(group=ENTRY_POINT_GROUP)
+    loaded: dict[str, type[ChannelAdapter]] = {}
+    for ep in found if name is None else found.select(name=name):
         cls = ep.load()
         if not (isinstance(cls, type) and issubclass(cls, ChannelAdapter)):
             raise TypeError(f"entry point {ep.name} is not a ChannelAdapter subclass")
-        register(cls)
+        loaded[ep.name] = register(cls)
+    return loaded
 
 
 def get(name: str) -> type[ChannelAdapter]:

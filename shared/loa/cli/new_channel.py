@@ -1,8 +1,9 @@
 """``loa new-channel NAME``: scaffold a working channel from the webhook adapter's pattern.
 
 Writes ``services/NAME/`` (adapter, settings, ``__main__``, README of its limits) and
-``tests/channels/test_NAME.py`` (the shared adapter contract), then adds the service to
-``deploy/local/services.Procfile`` (``make run``) and to ``docker-compose.yml`` if present.
+``tests/channels/NAME/test_NAME.py`` (the shared adapter contract), then registers the adapter under
+the ``loa.channels`` entry point of ``pyproject.toml`` and adds the service to
+``deploy/local/services.Procfile`` (``make run``) and to ``docker-compose.yml``, each if present.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ FILES = {
     "settings.py.j2": "services/{name}/settings.py",
     "__main__.py.j2": "services/{name}/__main__.py",
     "README.md.j2": "services/{name}/README.md",
-    "test_channel.py.j2": "tests/channels/test_{name}.py",
+    "test_channel.py.j2": "tests/channels/{name}/test_{name}.py",
 }
+PYPROJECT = Path("pyproject.toml")
+ENTRY_POINTS = '[project.entry-points."loa.channels"]'
 PROCFILE = Path("deploy/local/services.Procfile")
 PROCFILE_HEADER = "# The Loa services that `make run` starts, one a line: <name>: <command>\n"
 COMPOSE = Path("docker-compose.yml")
@@ -79,6 +82,29 @@ def add_to_procfile(name: str, root: Path) -> Path:
     return path
 
 
+def add_entry_point(name: str, root: Path) -> Path | None:
+    """Register ``services.NAME.adapter`` in the ``loa.channels`` table of ``pyproject.toml``, if the
+    file exists (the table is added when missing): discovery finds channels by entry point only."""
+    path = root / PYPROJECT
+    if not path.exists():
+        return None
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    line = f'{name} = "services.{name}.adapter:{class_prefix(name)}Adapter"\n'
+    try:
+        start = next(i for i, text in enumerate(lines) if text.strip() == ENTRY_POINTS)
+    except StopIteration:
+        lines.append(f"\n{ENTRY_POINTS}\n{line}")
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
+        if any(text.split("=")[0].strip() == name for text in lines[start + 1 : end]):
+            raise ScaffoldError(f"name: {name!r} already has an entry point in {PYPROJECT}")
+        while end > start + 1 and not lines[end - 1].strip():
+            end -= 1  # before the blank line(s) that close the table
+        lines.insert(end, line)
+    path.write_text("".join(lines), "utf-8")
+    return path
+
+
 def compose_entry(name: str, text: str) -> str:
     if "&loa-service" in text:  # the shared service block of Loa's compose file
         return f'  {name}:\n    <<: *loa-service\n    command: ["python", "-m", "services.{name}"]\n'
@@ -116,9 +142,7 @@ def scaffold(name: str, root: Path) -> list[Path]:
     check_name(name)
     written = render_files(name, root)
     written.append(add_to_procfile(name, root))
-    compose = add_to_compose(name, root)
-    if compose is not None:
-        written.append(compose)
+    written.extend(p for p in (add_entry_point(name, root), add_to_compose(name, root)) if p is not None)
     return written
 
 
@@ -134,4 +158,5 @@ def new_channel(
         raise typer.Exit(2) from e
     for path in written:
         typer.echo(f"wrote {path.relative_to(root.resolve())}")
-    typer.echo(f"next: edit services/{name}/adapter.py, then pytest tests/channels/test_{name}.py")
+    typer.echo("next: `make setup` (reinstalls the package, so its new entry point is registered),")
+    typer.echo(f"      edit services/{name}/adapter.py, then pytest tests/channels/{name}")

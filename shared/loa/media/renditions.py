@@ -42,22 +42,12 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        # X API media upload: images up to 5 MB (JPG, PNG, GIF, WEBP); 4096 px is X's display cap.
-        Profile("x_image", 4096, 4096, 5 * 1024 * 1024),
-        # Zalo OA "upload image" API: JPG/PNG up to 1 MB; article covers are shown 16:9.
-        Profile("zalo_cover", 1280, 720, 1024 * 1024),
-        # Zalo article images (cover and body), 1 MB as above, at most 2048 px a side.
-        Profile("zalo_image", 2048, 2048, 1024 * 1024),
-        # Facebook link/photo previews: 1200x630 recommended, small files load faster.
-        Profile("facebook_image", 2048, 2048, 4 * 1024 * 1024),
-        # YouTube custom thumbnail: JPEG or PNG under 2 MB (so at most 2 MiB - 1 bytes), 1280x720
-        # recommended (16:9). Source: https://developers.google.com/youtube/v3/docs/thumbnails/set
-        # and the YouTube Help Center's custom thumbnail guidance.
-        Profile("youtube_thumbnail", 1280, 720, 2 * 1024 * 1024 - 1),
         # Lists in the tracker and the website.
         Profile("thumbnail", 400, 400, 100 * 1024),
     )
 }
+"""Profiles that are no channel's, by name. A channel declares its own beside the code that uses
+it (``services/<channel>/``), with the platform's source: ``IMAGE_PROFILE`` of the X adapter."""
 
 
 @dataclass(frozen=True)

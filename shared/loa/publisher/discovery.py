@@ -1,8 +1,9 @@
 """Find a channel's adapter and settings classes by channel name.
 
-Order: the registry (adapters already imported), entry points of the ``loa.channels`` group
-(adapters outside this repository), then ``services.<channel>.adapter`` in this repository. The
-settings class is the ``PublisherSettings`` subclass of ``services.<channel>.settings``, if any.
+The adapter comes from the registry (already imported) or else from its entry point in the
+``loa.channels`` group: every channel registers there, in ``pyproject.toml`` for this repository's
+(``make setup`` reinstalls the package when that file changes, which records them). The settings
+class is the ``PublisherSettings`` subclass of the adapter's package's ``settings`` module, if any.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ from loa.publisher.settings import PublisherSettings
 def load_channel(channel: str) -> tuple[type[ChannelAdapter], type[PublisherSettings]]:
     """(adapter class, settings class) of ``channel``; ``KeyError`` naming the known ones if unknown."""
     if channel not in registry.names():
-        registry.load_entry_points()
-    if channel not in registry.names():
-        with contextlib.suppress(ModuleNotFoundError):
-            importlib.import_module(f"services.{channel}.adapter")
+        registry.load_entry_points(channel)
     adapter_cls = registry.get(channel)
     settings_cls: type[PublisherSettings] = PublisherSettings
+    package = adapter_cls.__module__.rpartition(".")[0]
     with contextlib.suppress(ModuleNotFoundError, StopIteration):
-        module = importlib.import_module(f"services.{channel}.settings")
+        module = importlib.import_module(f"{package}.settings")
         settings_cls = next(
             v
             for v in vars(module).values()

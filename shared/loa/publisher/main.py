@@ -194,7 +194,7 @@ class Publisher:
         config = uvicorn.Config(
             http_app(self.metrics, self.readiness()),
             host=self.settings.publisher_host,
-            port=self.settings.metrics_port(self.channel),
+            port=self.settings.metrics_port(self.adapter.metrics_port),
             log_config=None,
             access_log=False,
             lifespan="off",
@@ -272,7 +272,7 @@ def run(adapter_cls: type[ChannelAdapter], settings: PublisherSettings) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``loa-publisher <channel>``: run a registered channel (entry point or ``services.<channel>``)."""
+    """``loa-publisher <channel>``: run a channel registered by its ``loa.channels`` entry point."""
     from loa.publisher.discovery import load_channel
 
     args = sys.argv[1:] if argv is None else argv

@@ -8,17 +8,7 @@ from pydantic import Field, SecretStr
 
 from loa.settings import DATA_DIR, LoaSettings
 
-__all__ = ["DATA_DIR", "DEFAULT_METRICS_PORTS", "PublisherSettings"]
-
-DEFAULT_METRICS_PORTS: dict[str, int] = {
-    "website": 9101,
-    "facebook": 9102,
-    "zalo": 9103,
-    "youtube": 9104,
-    "x": 9105,
-    "webhook": 9106,
-}
-"""``/healthz`` and ``/metrics`` of each channel publisher; other channels set ``LOA_PUBLISHER_PORT``."""
+__all__ = ["DATA_DIR", "PublisherSettings"]
 
 
 class PublisherSettings(LoaSettings):
@@ -29,7 +19,8 @@ class PublisherSettings(LoaSettings):
     )
     accounts_file: str | None = Field(default=None, description="YAML file to seed accounts from")
     publisher_port: int | None = Field(
-        default=None, description="port of /healthz and /metrics; default per channel, 0 = any free port"
+        default=None,
+        description="port of /healthz and /metrics; default: the adapter's metrics_port, 0 = any free port",
     )
     publisher_host: str = "127.0.0.1"
     publisher_replica_id: str = Field(
@@ -56,7 +47,6 @@ class PublisherSettings(LoaSettings):
         default=86400.0, gt=0, description="how often each account's check_account runs (first: at start)"
     )
 
-    def metrics_port(self, channel: str) -> int:
-        if self.publisher_port is not None:
-            return self.publisher_port
-        return DEFAULT_METRICS_PORTS.get(channel, 0)
+    def metrics_port(self, declared: int) -> int:
+        """``LOA_PUBLISHER_PORT`` if set, else the port the channel's adapter declares."""
+        return declared if self.publisher_port is None else self.publisher_port

@@ -1,5 +1,6 @@
 """The X emulator refuses what X refuses and takes what X takes, counted the way twitter-text 3.1.0
-counts (every length here is its ``parseTweet``'s, config v3). In-process ASGI client."""
+counts (every length here is its ``parseTweet``'s, config v3: the npm package the emulator runs by
+node, skipped like the oracle test without it). In-process ASGI client."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.sandbox.app import build_app
+from tests.channels.x.conftest import Node
 
 pytestmark = pytest.mark.unit
 
@@ -18,7 +20,7 @@ FLAG = "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"  # Eng
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
+def client(node: Node) -> Iterator[TestClient]:  # the emulator counts with twitter-text, by node
     with TestClient(build_app()) as c:
         c.post("/_sandbox/reset")
         yield c

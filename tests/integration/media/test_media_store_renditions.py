@@ -15,7 +15,9 @@ from loa.events import MediaRef
 from loa.media import MediaStore
 from loa.media.fit import fit_image
 from loa.settings import LoaSettings
+from services.x.adapter import IMAGE_PROFILE as X_IMAGE_PROFILE
 from services.youtube.thumbnail import fit_thumbnail
+from services.zalo.adapter import IMAGE_PROFILE as ZALO_IMAGE_PROFILE
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +63,7 @@ async def test_rendition_of_a_video_is_refused(store: MediaStore) -> None:
     with (SAMPLES / "video-ngan.mp4").open("rb") as f:
         video = store.put_stream(f, "video/mp4")
     with pytest.raises(RenditionError):
-        await store.rendition(video, "x_image")
+        await store.rendition(video, X_IMAGE_PROFILE)
 
 
 def test_declared_sha256_goes_straight_to_its_address_or_not_at_all(store: MediaStore) -> None:
@@ -96,10 +98,10 @@ def _noisy_png(store: MediaStore, width: int, height: int) -> MediaRef:
 
 async def test_fit_image_keeps_what_fits_else_stores_its_rendition_by_hash(store: MediaStore) -> None:
     small = _noisy_png(store, 64, 48)
-    assert await fit_image(store, small, "zalo_image") is small
+    assert await fit_image(store, small, ZALO_IMAGE_PROFILE) is small
     big = _noisy_png(store, 1400, 1000)
     assert big.size > 1024 * 1024
-    fitted = await fit_image(store, big, "zalo_image")
+    fitted = await fit_image(store, big, ZALO_IMAGE_PROFILE)
     assert fitted.key == f"sha256/{fitted.sha256}" and fitted.alt == "Ảnh hội nghị"
     assert fitted.content_type == "image/jpeg" and fitted.size <= 1024 * 1024
     data = b"".join(store.iter_bytes(fitted.key))

@@ -11,6 +11,7 @@ from PIL import Image
 
 from loa.media.probe import MediaInfo, bytes_reader, probe
 from loa.media.renditions import PROFILES, Profile, RenditionError, make_rendition
+from services.x.adapter import IMAGE_PROFILE as X_IMAGE_PROFILE
 
 pytestmark = pytest.mark.unit
 
@@ -72,10 +73,11 @@ def _png(width: int, height: int, noisy: bool = False) -> io.BytesIO:
 
 
 def test_rendition_fits_the_box_and_keeps_the_ratio() -> None:
-    rendered = make_rendition(_png(3000, 1500), PROFILES["zalo_cover"])
+    cover = Profile("cover", 1280, 720, 1024 * 1024)  # a 16:9 box of 1 MB
+    rendered = make_rendition(_png(3000, 1500), cover)
     assert (rendered.width, rendered.height) == (1280, 640)
     assert rendered.content_type == "image/jpeg"
-    assert len(rendered.data) <= PROFILES["zalo_cover"].max_bytes
+    assert len(rendered.data) <= cover.max_bytes
     assert Image.open(io.BytesIO(rendered.data)).format == "JPEG"
 
 
@@ -92,4 +94,4 @@ def test_rendition_of_something_that_is_not_an_image() -> None:
 
 
 def test_x_profile_is_at_most_5_mb() -> None:
-    assert PROFILES["x_image"].max_bytes == 5 * 1024 * 1024
+    assert X_IMAGE_PROFILE.max_bytes == 5 * 1024 * 1024

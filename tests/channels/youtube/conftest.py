@@ -13,7 +13,7 @@ from loa.settings import LoaSettings
 from services.sandbox.frame import sandbox
 from services.youtube.adapter import YouTubeAdapter
 from services.youtube.settings import YouTubeSettings
-from tests.integration.youtube.support import RecordingContext, TlsSandbox, sandbox_over_tls
+from tests.channels.youtube.support import RecordingContext, TlsSandbox, sandbox_over_tls
 
 
 @pytest.fixture(scope="module")

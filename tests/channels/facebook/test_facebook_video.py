@@ -13,7 +13,7 @@ from loa.events import MediaRef
 from services.facebook.adapter import FacebookAdapter
 from services.sandbox import facebook as emulator
 from services.sandbox.facebook import Page, state
-from tests.integration.facebook.helpers import FakeContext, make_content
+from tests.channels.facebook.helpers import FakeContext, make_content
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import pytest
 
 from loa.media import MediaStore
 from services.youtube.stream import MinioStream
-from tests.integration.youtube.support import put_video
+from tests.channels.youtube.support import put_video
 
 pytestmark = pytest.mark.integration
 PART = 256 * 1024

@@ -14,7 +14,7 @@ from loa.settings import LoaSettings
 from loa.testing import FakeContext
 from services.sandbox.client import SandboxClient
 from services.webhook.adapter import WebhookAdapter
-from tests.channels import test_webhook  # a module import: its test class is not collected twice
+from tests.channels.webhook import test_webhook  # a module import: its test class is not collected twice
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from loa.channels import PermanentError, TransientError
 from loa.logging import JsonFormatter
 from services.sandbox.frame import Fault, sandbox
 from services.sandbox.youtube_state import state
-from tests.integration.youtube.support import account, content, put_video
+from tests.channels.youtube.support import account, content, put_video
 
 pytestmark = pytest.mark.integration
 CHUNK = 256 * 1024

@@ -14,7 +14,7 @@ from loa.events import MediaRef
 from services.facebook.adapter import FacebookAdapter
 from services.sandbox.facebook import Page, state
 from services.sandbox.frame import sandbox
-from tests.integration.facebook.helpers import FakeContext, jpeg, make_content
+from tests.channels.facebook.helpers import FakeContext, jpeg, make_content
 
 pytestmark = pytest.mark.integration
 

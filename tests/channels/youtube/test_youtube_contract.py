@@ -20,7 +20,7 @@ from services.sandbox.youtube import error_body
 from services.sandbox.youtube_state import channel_of, state
 from services.youtube.adapter import YouTubeAdapter
 from services.youtube.settings import YouTubeSettings
-from tests.integration.youtube.support import account, put_image, put_video
+from tests.channels.youtube.support import account, put_image, put_video
 
 pytestmark = pytest.mark.integration
 TIMEOUT_S = 1.0

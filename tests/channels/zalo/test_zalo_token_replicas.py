@@ -34,7 +34,7 @@ from services.sandbox import zalo as emulator
 from services.sandbox.client import SandboxClient
 from services.sandbox.frame import sandbox as frame
 from services.zalo.settings import ZaloSettings
-from tests.integration.zalo.replicas import ACCOUNT, Store, content, register_oa, send, spawn, until
+from tests.channels.zalo.replicas import ACCOUNT, Store, content, register_oa, send, spawn, until
 
 pytestmark = pytest.mark.integration
 

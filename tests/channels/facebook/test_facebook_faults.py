@@ -15,7 +15,7 @@ from loa.events import MediaRef
 from services.facebook.adapter import FacebookAdapter
 from services.sandbox.facebook import Page, error_body, state
 from services.sandbox.frame import Fault, sandbox
-from tests.integration.facebook.helpers import jpeg, make_content
+from tests.channels.facebook.helpers import jpeg, make_content
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,7 @@ from services.facebook.settings import FacebookSettings
 from services.sandbox.app import build_app
 from services.sandbox.facebook import Page, state
 from services.sandbox.frame import sandbox as sandbox_state
-from tests.integration.facebook.helpers import FakeContext
+from tests.channels.facebook.helpers import FakeContext
 
 
 class GraphServer:

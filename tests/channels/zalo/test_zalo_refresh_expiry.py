@@ -20,7 +20,7 @@ from services.sandbox.client import SandboxClient
 from services.zalo.adapter import ZaloAdapter
 from services.zalo.settings import ZaloSettings
 from services.zalo.tokens import REFRESH_TOKEN_LIFETIME, refresh_expiry
-from tests.integration.zalo.replicas import register_oa
+from tests.channels.zalo.replicas import register_oa
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import pytest
 from loa.channels.scheduling import whole_second_after
 from services.sandbox.frame import sandbox
 from services.sandbox.youtube_state import state
-from tests.integration.youtube.support import Crash, RecordingContext, account, content, put_image, put_video
+from tests.channels.youtube.support import Crash, RecordingContext, account, content, put_image, put_video
 
 pytestmark = pytest.mark.integration
 CHUNK = 256 * 1024

@@ -20,6 +20,7 @@ from loa.consumer_lag import uncommitted
 from loa.health import Readiness, database_probe, health_routes, http_probe, kafka_probe
 from loa.kafka import make_broker
 from loa.outages import OUTAGE_TYPES, error_response, unexpected_error_response
+from loa.web_security import harden
 from services.tracker import api, consumer, queries, web
 from services.tracker.alerts import AlertSender
 from services.tracker.auth import Authenticator
@@ -119,6 +120,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    harden(app)
     app.state.auth = Authenticator(settings.all_tokens())
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

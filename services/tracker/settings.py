@@ -12,7 +12,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_
 
 from loa.events import DeliveryState
 from loa.publisher.settings import DEFAULT_METRICS_PORTS
-from loa.settings import LoaSettings
+from loa.settings import LoaSettings, require_token_length
 
 
 class Role(StrEnum):
@@ -28,10 +28,16 @@ class Role(StrEnum):
 class ApiToken(BaseModel):
     """One bearer token: the name is what the audit trail shows, never the token."""
 
-    model_config = ConfigDict(frozen=True)
+    # a refused token is never echoed in the error that names it
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
-    token: SecretStr = Field(min_length=16)
+    token: SecretStr
     role: Role
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        return require_token_length(value, "a token of LOA_TRACKER_TOKENS")
 
 
 DEFAULT_ALERT_STATES = (DeliveryState.FAILED, DeliveryState.NEEDS_ATTENTION, DeliveryState.RETRACT_FAILED)

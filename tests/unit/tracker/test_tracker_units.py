@@ -22,7 +22,7 @@ from services.tracker.settings import AlertHook, ApiToken, Role, TrackerSettings
 from services.tracker.views import DeliveryOut, LastError
 
 pytestmark = pytest.mark.unit
-TOKEN = "operator-token-0123456789abcdef"
+TOKEN = "operator-token-0123456789abcdef-0123456789"
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -54,13 +54,13 @@ def test_tokens_roles_and_sessions() -> None:
 
 def test_settings_read_tokens_from_json_and_never_show_them(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOA_TRACKER_TOKENS", json.dumps({"an": {"token": TOKEN, "role": "viewer"}}))
-    monkeypatch.setenv("LOA_API_TOKEN", "admin-token-0123456789abcdef")
+    monkeypatch.setenv("LOA_API_TOKEN", "admin-token-0123456789abcdef-0123456789")
     settings = TrackerSettings()
     tokens = settings.all_tokens()
     assert {n: t.role for n, t in tokens.items()} == {"an": Role.VIEWER, "admin": Role.ADMIN}
     shown = repr(settings) + str(settings.model_dump()) + repr(tokens)
     assert TOKEN not in shown
-    assert "admin-token-0123456789abcdef" not in shown
+    assert "admin-token-0123456789abcdef-0123456789" not in shown
 
 
 def test_alert_hooks_choose_states_and_units_and_sign_bodies() -> None:

@@ -27,6 +27,7 @@ from services.tracker.auth import Authenticator
 from services.tracker.context import Tracker
 from services.tracker.db import make_engine, migrate
 from services.tracker.live import Changes
+from services.tracker.login_throttle import LoginThrottle
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.settings import TrackerSettings
 
@@ -122,6 +123,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.state.settings = settings
     harden(app)
     app.state.auth = Authenticator(settings.all_tokens())
+    app.state.login_throttle = LoginThrottle()
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(api.router)

@@ -12,7 +12,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_
 
 from loa.events import DeliveryState
 from loa.publisher.settings import DEFAULT_METRICS_PORTS
-from loa.settings import LoaSettings, require_token_length
+from loa.settings import LoaSettings, is_local_url, require_token_length
 
 
 class Role(StrEnum):
@@ -72,7 +72,11 @@ class TrackerSettings(LoaSettings):
     tracker_alert_max_attempts: Annotated[int, Field(ge=1)] = 12
     tracker_alert_poll_s: Annotated[float, Field(gt=0)] = 1.0
     tracker_on_time_s: Annotated[float, Field(gt=0)] = 60.0
-    tracker_cookie_secure: bool = False
+    tracker_cookie_secure: bool | None = Field(
+        default=None,
+        description="the session cookie's Secure flag; default: on unless the tracker listens on loopback "
+        "(the development stack's plain http)",
+    )
     tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
     tracker_publisher_health: dict[str, AnyHttpUrl] = Field(
         default_factory=lambda: {
@@ -86,6 +90,13 @@ class TrackerSettings(LoaSettings):
     @classmethod
     def _tokens_from_json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
+
+    @property
+    def cookie_secure(self) -> bool:
+        # TODO(LOA_MODE): decide by the deployment's mode once the settings have one, not by the address
+        if self.tracker_cookie_secure is not None:
+            return self.tracker_cookie_secure
+        return not is_local_url(f"http://{self.tracker_host}")
 
     def all_tokens(self) -> dict[str, ApiToken]:
         """Configured tokens plus ``LOA_API_TOKEN`` as the admin named ``admin``."""

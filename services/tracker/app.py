@@ -20,12 +20,14 @@ from loa.consumer_lag import uncommitted
 from loa.health import Readiness, database_probe, health_routes, http_probe, kafka_probe
 from loa.kafka import make_broker
 from loa.outages import answer_unexpected, error_response, handle_unexpected
+from loa.web_security import harden
 from services.tracker import api, consumer, queries, web
 from services.tracker.alerts import AlertSender
 from services.tracker.auth import Authenticator
 from services.tracker.context import Tracker
 from services.tracker.db import make_engine, migrate
 from services.tracker.live import Changes
+from services.tracker.login_throttle import LoginThrottle
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.settings import TrackerSettings
 
@@ -119,7 +121,9 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    harden(app)
     app.state.auth = Authenticator(settings.all_tokens())
+    app.state.login_throttle = LoginThrottle()
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(api.router)

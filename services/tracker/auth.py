@@ -1,13 +1,13 @@
-"""Bearer tokens with roles; the dashboard's session cookie holds a token-derived MAC, not the token."""
+"""Bearer tokens with roles; the dashboard's session cookie holds a random id of a server-side session."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request, status
 
+from services.tracker.sessions import Sessions
 from services.tracker.settings import ApiToken, Role
 
 SESSION_COOKIE = "loa_tracker_session"
@@ -27,7 +27,6 @@ class Principal:
 class Authenticator:
     def __init__(self, tokens: dict[str, ApiToken]) -> None:
         self._tokens = tokens
-        self._sessions = {name: _session_value(name, t) for name, t in tokens.items()}
 
     def by_token(self, presented: str) -> Principal | None:
         found: Principal | None = None
@@ -37,40 +36,34 @@ class Authenticator:
                 found = Principal(name, t.role)
         return found
 
-    def by_session(self, presented: str) -> Principal | None:
-        found: Principal | None = None
-        for name, value in self._sessions.items():
-            if hmac.compare_digest(presented.encode(), value.encode()):
-                found = Principal(name, self._tokens[name].role, via_cookie=True)
-        return found
+    async def by_session(self, sessions: Sessions, cookie: str) -> Principal | None:
+        """The principal of a live session, while its token is still configured with the same role."""
+        live = await sessions.find(cookie)
+        if live is None:
+            return None
+        name, role = live
+        configured = self._tokens.get(name)
+        if configured is None or configured.role is not role:
+            return None  # the token was removed or its role changed since sign-in
+        return Principal(name, role, via_cookie=True)
 
-    def session_for(self, principal: Principal) -> str:
-        return self._sessions[principal.name]
-
-    def from_request(self, request: Request) -> Principal | None:
+    async def from_request(self, request: Request, sessions: Sessions) -> Principal | None:
         header = request.headers.get("authorization", "")
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() == "bearer" and credentials:
             return self.by_token(credentials.strip())
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            return self.by_session(cookie)
+            return await self.by_session(sessions, cookie)
         return None
-
-
-def _session_value(name: str, token: ApiToken) -> str:
-    mac = hmac.new(
-        token.token.get_secret_value().encode(), b"loa-tracker-session:" + name.encode(), hashlib.sha256
-    )
-    return f"{name}.{mac.hexdigest()}"
 
 
 def requires(role: Role):  # type: ignore[no-untyped-def]
     """A FastAPI dependency: 401 without valid credentials, 403 when the role is too low."""
 
-    def dependency(request: Request) -> Principal:
+    async def dependency(request: Request) -> Principal:
         auth: Authenticator = request.app.state.auth
-        principal = auth.from_request(request)
+        principal = await auth.from_request(request, request.app.state.tracker.sessions)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loa.health import Readiness
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
+from services.tracker.sessions import Sessions
 from services.tracker.settings import TrackerSettings
 
 
@@ -27,3 +28,8 @@ class Tracker:
     """Each publisher's ``/readyz`` (``LOA_TRACKER_PUBLISHER_HEALTH``), shown on the dashboard."""
     subscribers: dict[str, Any] = field(default_factory=dict)
     """The Kafka subscribers by topic (unprefixed); empty when the tracker does not consume."""
+    sessions: Sessions = field(init=False)
+    """The dashboard's sign-ins, in the same database."""
+
+    def __post_init__(self) -> None:
+        self.sessions = Sessions(self.engine)

@@ -18,6 +18,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "login": ("Đăng nhập", "Sign in"),
     "token": ("Mã truy cập (token)", "Access token"),
     "login_failed": ("Mã truy cập không đúng.", "That token is not valid."),
+    "login_throttled": (
+        "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
+        "Too many failed sign-ins. Try again in a few minutes.",
+    ),
     "published_today": ("Đã đăng hôm nay", "Published today"),
     "scheduled": ("Đang chờ / đã lên lịch", "Waiting / scheduled"),
     "in_progress": ("Đang xử lý", "In progress"),

@@ -12,7 +12,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_
 
 from loa.channels import registry
 from loa.events import DeliveryState
-from loa.settings import LoaSettings
+from loa.settings import LoaSettings, is_local_url, require_token_length
 
 
 class Role(StrEnum):
@@ -28,10 +28,16 @@ class Role(StrEnum):
 class ApiToken(BaseModel):
     """One bearer token: the name is what the audit trail shows, never the token."""
 
-    model_config = ConfigDict(frozen=True)
+    # a refused token is never echoed in the error that names it
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
-    token: SecretStr = Field(min_length=16)
+    token: SecretStr
     role: Role
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        return require_token_length(value, "a token of LOA_TRACKER_TOKENS")
 
 
 DEFAULT_ALERT_STATES = (DeliveryState.FAILED, DeliveryState.NEEDS_ATTENTION, DeliveryState.RETRACT_FAILED)
@@ -75,7 +81,11 @@ class TrackerSettings(LoaSettings):
     tracker_alert_max_attempts: Annotated[int, Field(ge=1)] = 12
     tracker_alert_poll_s: Annotated[float, Field(gt=0)] = 1.0
     tracker_on_time_s: Annotated[float, Field(gt=0)] = 60.0
-    tracker_cookie_secure: bool = False
+    tracker_cookie_secure: bool | None = Field(
+        default=None,
+        description="the session cookie's Secure flag; default: on unless the tracker listens on loopback "
+        "(the development stack's plain http)",
+    )
     tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
     tracker_publisher_health: dict[str, AnyHttpUrl] = Field(
         default_factory=_installed_publishers,
@@ -86,6 +96,13 @@ class TrackerSettings(LoaSettings):
     @classmethod
     def _tokens_from_json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
+
+    @property
+    def cookie_secure(self) -> bool:
+        # TODO(LOA_MODE): decide by the deployment's mode once the settings have one, not by the address
+        if self.tracker_cookie_secure is not None:
+            return self.tracker_cookie_secure
+        return not is_local_url(f"http://{self.tracker_host}")
 
     def all_tokens(self) -> dict[str, ApiToken]:
         """Configured tokens plus ``LOA_API_TOKEN`` as the admin named ``admin``."""

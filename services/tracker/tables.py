@@ -149,3 +149,16 @@ alerts_outbox = Table(
     Column("last_error", Text),
     Index("ix_alerts_due", "delivered_at", "given_up", "next_attempt_at"),
 )
+
+dashboard_sessions = Table(
+    "sessions",
+    metadata,
+    # SHA-256 of the cookie's random id: a copy of the table lets no one sign in
+    Column("id_sha256", String(64), primary_key=True),
+    Column("principal", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Index("ix_sessions_expires", "expires_at"),
+)

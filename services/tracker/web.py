@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,11 +19,12 @@ from services.tracker import queries
 from services.tracker.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator, Principal, requires
 from services.tracker.context import Tracker
 from services.tracker.i18n import DEFAULT_LANG, LANGS, Translator
+from services.tracker.login_throttle import LoginThrottle
 from services.tracker.settings import Role
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+log = logging.getLogger(__name__)
 LANG_COOKIE = "loa_lang"
-SESSION_MAX_AGE = 12 * 3600
 SYSTEM_MAX_AGE_S = 5.0
 """The overview re-renders on every live change; its health card probes at most this often."""
 router = APIRouter(include_in_schema=False)
@@ -68,35 +70,64 @@ def _safe_next(value: str | None) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
-    return _render(request, "login.html", None, next=_safe_next(next), error=False)
+    return _render(request, "login.html", None, next=_safe_next(next), error=None)
+
+
+def _client(request: Request) -> str:
+    """The peer's address, or the X-Forwarded-For of a proxy uvicorn trusts (FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _refused(request: Request, next: str, error: str, status_code: int) -> HTMLResponse:
+    page = _render(request, "login.html", None, next=_safe_next(next), error=error)
+    page.status_code = status_code
+    return page
 
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(
     request: Request, token: Annotated[str, Form(max_length=500)], next: Annotated[str, Form()] = "/"
 ) -> Response:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = _client(request)
+    # checked before the token: a throttled client learns nothing, not even whether it guessed right
+    wait = throttle.retry_after(client)
+    if wait is not None:
+        log.warning("dashboard sign-in throttled for %s (%d s)", client, wait)
+        refused = _refused(request, next, "login_throttled", 429)
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     auth: Authenticator = request.app.state.auth
     principal = auth.by_token(token.strip())
     if principal is None:
-        refused = _render(request, "login.html", None, next=_safe_next(next), error=True)
-        refused.status_code = 401
-        return refused
+        throttle.failed(client)
+        log.warning("dashboard sign-in refused: unknown token from %s", client)
+        return _refused(request, next, "login_failed", 401)
+    throttle.succeeded(client)
+    session = await _tracker(request).sessions.open(principal.name, principal.role)
+    log.info("dashboard sign-in: %s (%s) from %s", principal.name, principal.role.value, client)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        auth.session_for(principal),
-        max_age=SESSION_MAX_AGE,
+        session,
+        max_age=int(_tracker(request).sessions.max_age.total_seconds()),
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.tracker_cookie_secure,
+        secure=_tracker(request).settings.cookie_secure,
     )
     return response
 
 
 @router.post("/logout")
-async def logout() -> Response:
+async def logout(request: Request) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    whose = await _tracker(request).sessions.revoke(cookie) if cookie else None
+    if whose is not None:
+        log.info("dashboard sign-out: %s from %s", whose, _client(request))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="strict", secure=_tracker(request).settings.cookie_secure
+    )
     return response
 
 

@@ -6,13 +6,16 @@ from ipaddress import ip_address
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = REPO_ROOT / ".env.local"
 DATA_DIR = ".loa/data"
 DEFAULT_CHANNELS = "website,facebook,zalo,youtube,x,webhook"
+MIN_TOKEN_LENGTH = 32
+"""The shortest API token a service accepts: 32 random characters are beyond any online guessing.
+(OWASP Authentication Cheat Sheet; ``secrets.token_urlsafe(32)`` makes 43.)"""
 
 
 def is_local_url(url: str) -> bool:
@@ -24,11 +27,26 @@ def is_local_url(url: str) -> bool:
         return False
 
 
+def require_token_length(value: SecretStr, setting: str) -> SecretStr:
+    """``value`` if long enough; a refusal names ``setting`` and never shows ``value``."""
+    if len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+        raise ValueError(
+            f"{setting} must be at least {MIN_TOKEN_LENGTH} characters "
+            "(make one: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return value
+
+
 class LoaSettings(BaseSettings):
     """Base of every service's settings class; read from ``LOA_*`` and ``.env.local``."""
 
+    # hide_input_in_errors: a refused setting's error names it but never shows its value (a secret)
     model_config = SettingsConfigDict(
-        env_prefix="LOA_", env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
+        env_prefix="LOA_",
+        env_file=ENV_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -61,6 +79,12 @@ class LoaSettings(BaseSettings):
         default=None,
         description="the publishers' job stores (jobs, accounts); default: a SQLite file per channel",
     )
+
+    @field_validator("api_token")
+    @classmethod
+    def _api_token_long_enough(cls, value: SecretStr) -> SecretStr:
+        """Empty (no admin token) or at least ``MIN_TOKEN_LENGTH`` characters."""
+        return require_token_length(value, "LOA_API_TOKEN") if value.get_secret_value() else value
 
     def job_store_url(self, channel: str) -> str:
         """A channel's job store: ``LOA_PUBLISHER_DATABASE_URL`` or ``.loa/data/publisher-<channel>.db``.

@@ -31,9 +31,9 @@ from services.tracker.app import create_app
 from services.tracker.settings import TrackerSettings
 
 TOKENS = {
-    "viewer": "viewer-token-0123456789abcdef",
-    "operator": "operator-token-0123456789abcdef",
-    "admin": "admin-token-0123456789abcdef0000",
+    "viewer": "viewer-token-0123456789abcdef-0123456789",
+    "operator": "operator-token-0123456789abcdef-0123456789",
+    "admin": "admin-token-0123456789abcdef-0123456789",
 }
 TITLE = "Đà Nẵng: Thông cáo báo chí về kết quả Hội nghị xúc tiến đầu tư năm 2026"
 UNIT = "Vụ Truyền thông và Báo chí"

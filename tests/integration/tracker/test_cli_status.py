@@ -89,7 +89,7 @@ async def test_status_prints_the_table_and_waits_until_final(settings: LoaSettin
         assert "retrying" not in result.output.splitlines()[-3]
 
         bad = await asyncio.to_thread(
-            runner.invoke, _app(), ["status", "tin-9"], env={**env, "LOA_API_TOKEN": "x" * 20}
+            runner.invoke, _app(), ["status", "tin-9"], env={**env, "LOA_API_TOKEN": "x" * 40}
         )
         assert bad.exit_code == 2
         assert "refused the token" in bad.output

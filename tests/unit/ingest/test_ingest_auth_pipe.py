@@ -16,11 +16,11 @@ pytestmark = pytest.mark.unit
 
 def book() -> TokenBook:
     settings = IngestSettings(
-        api_token="admin-secret-token",  # type: ignore[arg-type]
+        api_token="admin-secret-token-0123456789abcdef",  # type: ignore[arg-type]
         ingest_tokens={"cms": {"token": "cms-secret-token", "role": "publisher"}},  # type: ignore[arg-type]
     )
     assert "cms-secret-token" not in repr(settings)
-    assert "admin-secret-token" not in repr(settings)
+    assert "admin-secret-token-0123456789abcdef" not in repr(settings)
     return TokenBook(settings)
 
 
@@ -31,7 +31,7 @@ def test_tokens_map_to_clients_and_roles() -> None:
     assert (cms.name, cms.role) == ("cms", Role.PUBLISHER)
     assert cms.may("publish")
     assert not cms.may("retract")
-    admin = tokens.find("admin-secret-token")
+    admin = tokens.find("admin-secret-token-0123456789abcdef")
     assert admin is not None
     assert admin.may("retract")
     assert tokens.find("cms-secret-toke") is None

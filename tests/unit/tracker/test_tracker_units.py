@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import re
+from pathlib import Path
 
 import pytest
 from prometheus_client import generate_latest
@@ -15,14 +16,16 @@ from loa.events import DeliveryState, ErrorClass, utcnow
 from loa.settings import REPO_ROOT
 from services.tracker.alerts import backoff, sign
 from services.tracker.auth import Authenticator
+from services.tracker.db import make_engine, migrate
 from services.tracker.i18n import Translator
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.queries import percentile
+from services.tracker.sessions import Sessions
 from services.tracker.settings import AlertHook, ApiToken, Role, TrackerSettings
 from services.tracker.views import DeliveryOut, LastError
 
 pytestmark = pytest.mark.unit
-TOKEN = "operator-token-0123456789abcdef"
+TOKEN = "operator-token-0123456789abcdef-0123456789"
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -33,7 +36,7 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([float(n) for n in range(1, 101)], 95) == 95.0
 
 
-def test_tokens_roles_and_sessions() -> None:
+async def test_tokens_roles_and_sessions(tmp_path: Path) -> None:
     auth = Authenticator({"ops": ApiToken(token=SecretStr(TOKEN), role=Role.OPERATOR)})
     who = auth.by_token(TOKEN)
     assert who is not None
@@ -44,23 +47,27 @@ def test_tokens_roles_and_sessions() -> None:
         False,
     )
     assert auth.by_token(TOKEN[:-1] + "x") is None
-    session = auth.session_for(who)
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}")
+    await migrate(engine)
+    sessions = Sessions(engine)
+    session = await sessions.open(who.name, who.role)
     assert TOKEN not in session
-    found = auth.by_session(session)
+    found = await auth.by_session(sessions, session)
     assert found is not None
     assert found.via_cookie
-    assert auth.by_session(session + "0") is None
+    assert await auth.by_session(sessions, session + "0") is None
+    await engine.dispose()
 
 
 def test_settings_read_tokens_from_json_and_never_show_them(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOA_TRACKER_TOKENS", json.dumps({"an": {"token": TOKEN, "role": "viewer"}}))
-    monkeypatch.setenv("LOA_API_TOKEN", "admin-token-0123456789abcdef")
+    monkeypatch.setenv("LOA_API_TOKEN", "admin-token-0123456789abcdef-0123456789")
     settings = TrackerSettings()
     tokens = settings.all_tokens()
     assert {n: t.role for n, t in tokens.items()} == {"an": Role.VIEWER, "admin": Role.ADMIN}
     shown = repr(settings) + str(settings.model_dump()) + repr(tokens)
     assert TOKEN not in shown
-    assert "admin-token-0123456789abcdef" not in shown
+    assert "admin-token-0123456789abcdef-0123456789" not in shown
 
 
 def test_alert_hooks_choose_states_and_units_and_sign_bodies() -> None:

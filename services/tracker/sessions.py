@@ -1,0 +1,76 @@
+"""Dashboard sessions kept server-side: the cookie is a random id; the table holds only its SHA-256.
+
+A session ends at a fixed time after sign-in (no sliding renewal) or when its holder signs out;
+either way the same cookie replayed later finds nothing.
+(OWASP Session Management Cheat Sheet: random ids of at least 64 bits of entropy, server-side
+expiry and invalidation on logout.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from loa.events import utcnow
+from services.tracker.settings import Role
+from services.tracker.tables import dashboard_sessions as t
+
+SESSION_MAX_AGE = timedelta(hours=12)
+"""Absolute lifetime of a dashboard session: one working day."""
+
+
+def _digest(cookie: str) -> str:
+    # A plain SHA-256 is enough: the id is 256 random bits, not a password to stretch. The lookup by
+    # digest also keeps the database's comparison off the secret itself.
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
+class Sessions:
+    def __init__(self, engine: AsyncEngine, max_age: timedelta = SESSION_MAX_AGE) -> None:
+        self._engine = engine
+        self.max_age = max_age
+
+    async def open(self, principal: str, role: Role) -> str:
+        """A new session; returns the cookie value, which is stored nowhere."""
+        cookie = secrets.token_urlsafe(32)
+        now = utcnow()
+        async with self._engine.begin() as conn:
+            # sessions that ended are of no use; each sign-in sweeps them, so the table stays small
+            await conn.execute(delete(t).where(t.c.expires_at < now))
+            await conn.execute(
+                insert(t).values(
+                    id_sha256=_digest(cookie),
+                    principal=principal,
+                    role=role.value,
+                    created_at=now,
+                    expires_at=now + self.max_age,
+                )
+            )
+        return cookie
+
+    async def find(self, cookie: str) -> tuple[str, Role] | None:
+        """The principal's name and role if the session is live (neither expired nor revoked)."""
+        query = select(t.c.principal, t.c.role).where(
+            t.c.id_sha256 == _digest(cookie), t.c.revoked_at.is_(None), t.c.expires_at > utcnow()
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (row.principal, Role(row.role))
+
+    async def revoke(self, cookie: str) -> str | None:
+        """End the session now; returns whose it was (for the audit log), or None if it was not live."""
+        now = utcnow()
+        digest = _digest(cookie)
+        async with self._engine.begin() as conn:
+            ended = await conn.execute(
+                update(t)
+                .where(t.c.id_sha256 == digest, t.c.revoked_at.is_(None), t.c.expires_at > now)
+                .values(revoked_at=now)
+                .returning(t.c.principal)
+            )
+            row = ended.first()
+        return None if row is None else str(row.principal)

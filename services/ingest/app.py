@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from loa.health import health_routes
+from loa.web_security import harden
 from services.ingest import contents, errors, media
 from services.ingest.context import Ingest
 from services.ingest.settings import IngestSettings
@@ -45,4 +46,5 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(media.router)
     app.include_router(contents.router)
     app.router.routes.extend(health_routes(lambda: ingest.readiness))
+    harden(app)
     return app

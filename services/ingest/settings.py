@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from loa.kafka import max_event_bytes
-from loa.settings import LoaSettings
+from loa.settings import LoaSettings, require_token_length
 
 GIB = 1024**3
 ENVELOPE_RESERVE_BYTES = 8 * 1024
@@ -27,7 +28,11 @@ class Role(StrEnum):
 
 
 class ClientToken(BaseModel):
-    token: SecretStr
+    model_config = ConfigDict(hide_input_in_errors=True)  # a refused token is never echoed
+
+    token: Annotated[
+        SecretStr, AfterValidator(lambda v: require_token_length(v, "a token of LOA_INGEST_TOKENS"))
+    ]
     role: Role
 
 

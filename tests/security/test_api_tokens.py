@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from loa.settings import LoaSettings
+from services.ingest.settings import IngestSettings
 from services.tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.unit
@@ -30,13 +31,19 @@ def test_a_short_admin_token_is_refused_by_name_without_its_value(monkeypatch: p
     assert LoaSettings().api_token.get_secret_value() == LONG
 
 
-def test_a_short_tracker_token_is_refused_by_name_without_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LOA_TRACKER_TOKENS", json.dumps({"lan": {"token": SHORT, "role": "viewer"}}))
+@pytest.mark.parametrize(
+    ("settings_class", "variable", "role"),
+    [(TrackerSettings, "LOA_TRACKER_TOKENS", "viewer"), (IngestSettings, "LOA_INGEST_TOKENS", "publisher")],
+)
+def test_a_short_client_token_is_refused_by_name_without_its_value(
+    monkeypatch: pytest.MonkeyPatch, settings_class: type[LoaSettings], variable: str, role: str
+) -> None:
+    monkeypatch.setenv(variable, json.dumps({"lan": {"token": SHORT, "role": role}}))
     with pytest.raises(ValidationError) as refused:
-        TrackerSettings()
+        settings_class()
     message = str(refused.value)
-    assert "tracker_tokens.lan.token" in message
-    assert "a token of LOA_TRACKER_TOKENS must be at least 32 characters" in message
+    assert f"{variable.removeprefix('LOA_').lower()}.lan.token" in message
+    assert f"a token of {variable} must be at least 32 characters" in message
     assert SHORT not in message
-    monkeypatch.setenv("LOA_TRACKER_TOKENS", json.dumps({"lan": {"token": LONG, "role": "viewer"}}))
-    assert set(TrackerSettings().all_tokens()) >= {"lan"}
+    monkeypatch.setenv(variable, json.dumps({"lan": {"token": LONG, "role": role}}))
+    settings_class()

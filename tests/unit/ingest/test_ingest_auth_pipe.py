@@ -17,16 +17,16 @@ pytestmark = pytest.mark.unit
 def book() -> TokenBook:
     settings = IngestSettings(
         api_token="admin-secret-token-0123456789abcdef",  # type: ignore[arg-type]
-        ingest_tokens={"cms": {"token": "cms-secret-token", "role": "publisher"}},  # type: ignore[arg-type]
+        ingest_tokens={"cms": {"token": "cms-secret-token-0123456789abcdef", "role": "publisher"}},  # type: ignore[arg-type]
     )
-    assert "cms-secret-token" not in repr(settings)
+    assert "cms-secret-token-0123456789abcdef" not in repr(settings)
     assert "admin-secret-token-0123456789abcdef" not in repr(settings)
     return TokenBook(settings)
 
 
 def test_tokens_map_to_clients_and_roles() -> None:
     tokens = book()
-    cms = tokens.find("cms-secret-token")
+    cms = tokens.find("cms-secret-token-0123456789abcdef")
     assert cms is not None
     assert (cms.name, cms.role) == ("cms", Role.PUBLISHER)
     assert cms.may("publish")

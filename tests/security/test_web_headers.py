@@ -1,4 +1,4 @@
-"""Every answer of the tracker carries the security headers; live streams still stream; docs need no CDN."""
+"""Every answer of the tracker and the ingest carries the security headers; docs need no CDN."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from loa.settings import LoaSettings
 from loa.web_security import DOCS_POLICY, SECURITY_HEADERS
+from tests.integration.ingest.conftest import LiveIngest, live_ingest  # noqa: F401 (the fixture)
 from tests.integration.tracker.support import auth, running_tracker, tracker_settings
 
 pytestmark = pytest.mark.integration
@@ -80,3 +81,19 @@ async def test_the_api_docs_come_from_the_tracker_itself(settings: LoaSettings, 
         assert "/openapi.json" in docs.text
         assert (await client.get("/openapi.json")).json()["info"]["title"] == "Loa tracker"
         assert (await client.get("/redoc")).status_code == 404  # ReDoc came from a CDN: gone
+
+
+async def test_the_ingest_answers_carry_the_same_headers(live_ingest: LiveIngest) -> None:  # noqa: F811
+    async with httpx.AsyncClient(base_url=live_ingest.url, timeout=30) as client:
+        answers = [
+            await client.get("/livez"),
+            await client.get("/openapi.json"),
+            await client.post("/api/v1/contents", json={}),  # a JSON 401
+            await client.post("/api/v1/contents", json={}, headers=live_ingest.auth(live_ingest.publisher)),
+        ]
+        docs = await client.get("/docs")
+    assert [a.status_code for a in answers] == [200, 200, 401, 422]
+    for answer in answers:
+        assert _security_headers(answer) == EXPECTED, answer.url
+    assert docs.status_code == 200
+    assert not re.search(r"""(src|href)=["']?https?://""", docs.text), "the docs page loads from elsewhere"

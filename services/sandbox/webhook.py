@@ -1,8 +1,9 @@
 """Emulator of a Loa webhook receiver (an intranet portal, a chat bot): the webhook channel's platform.
 
 The protocol (see ``services/webhook/README.md``): every request carries ``X-Loa-Timestamp``
-(Unix seconds) and ``X-Loa-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + body>`` under the
-endpoint's secret; requests older than 5 minutes are refused (Stripe's replay tolerance).
+(Unix seconds), ``X-Loa-Delivery`` and ``X-Loa-Signature: sha256=<hex HMAC-SHA256>`` under the
+endpoint's secret, over ``"<timestamp>\n<METHOD>\n<path?query>\n<X-Loa-Delivery>\n" + body``;
+requests older than 5 minutes are refused (Stripe's replay tolerance).
 
 - ``POST /webhook/{endpoint}``: accept a delivery. Every accepted request is recorded and counted,
   never deduplicated: the publisher runtime's exactly-once proof rests on it, not on us.
@@ -117,7 +118,12 @@ async def _verified(request: Request, endpoint: str) -> bytes:
     # The publisher signs with its wall clock, which tests do not move: compare with ours, not sandbox.now().
     if abs(time.time() - int(timestamp)) > TOLERANCE_S:
         raise Answer(_error(401, "stale_timestamp", f"timestamp is more than {TOLERANCE_S} s away from now"))
-    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    target = request.scope["raw_path"] + (
+        b"?" + request.scope["query_string"] if request.scope["query_string"] else b""
+    )
+    delivery = request.headers.get("X-Loa-Delivery", "").encode()
+    message = b"\n".join((timestamp.encode(), request.method.encode(), target, delivery)) + b"\n" + body
+    expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature.removeprefix("sha256=")):
         raise Answer(_error(401, "invalid_signature", "signature does not match the endpoint's secret"))
     return body

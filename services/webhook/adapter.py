@@ -41,9 +41,17 @@ MAX_BODY_BYTES = 1024 * 1024
 """Receivers may refuse larger bodies (the sandbox answers 413); refused at render, before any I/O."""
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """``sha256=<hex>`` of HMAC-SHA256 over ``"<timestamp>." + body`` (Stripe's scheme)."""
-    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: str, method: str, target: str, delivery: str, body: bytes) -> str:
+    """``sha256=<hex>`` of HMAC-SHA256 over timestamp, method, request target, delivery and body.
+
+    The message is ``"<timestamp>\\n<METHOD>\\n<path?query>\\n<X-Loa-Delivery>\\n" + body``. Signing the
+    body and timestamp alone (Stripe's scheme) let a captured request be replayed within the
+    tolerance as another method or against another path: a signed PUT of one delivery became a
+    valid DELETE or PUT of another. Binding method and target is what HTTP message signatures do
+    (RFC 9421 §2.2: ``@method``, ``@target-uri``); the delivery id names the Loa delivery.
+    """
+    message = "\n".join((timestamp, method.upper(), target, delivery)).encode() + b"\n" + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def retry_time(response: httpx.Response) -> datetime | None:
@@ -117,7 +125,8 @@ class WebhookAdapter(ChannelAdapter):
         return self._result(response.json(), post.marker)
 
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
-        response = await self._send("GET", "/deliveries", account, params={"idempotency_key": post.marker})
+        params = {"idempotency_key": post.marker}
+        response = await self._send("GET", "/deliveries", account, key=post.marker, params=params)
         live = [d for d in response.json()["data"] if d.get("status") != "deleted"]
         return self._result(live[0], post.marker) if live else None
 
@@ -127,8 +136,9 @@ class WebhookAdapter(ChannelAdapter):
         return self._result(response.json(), post.marker)
 
     async def retract(self, previous: PublishResult, account: Account) -> None:
+        key = previous.extra.get("idempotency_key")
         try:
-            await self._send("DELETE", f"/deliveries/{previous.external_id}", account)
+            await self._send("DELETE", f"/deliveries/{previous.external_id}", account, key=key)
         except PermanentError as e:
             if e.code not in {"404", "410"}:  # already gone is what we wanted
                 raise
@@ -165,14 +175,19 @@ class WebhookAdapter(ChannelAdapter):
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "X-Loa-Timestamp": timestamp,
-            "X-Loa-Signature": sign(account.secret("secret"), timestamp, body),
+            "X-Loa-Delivery": key or "",
         }
-        if key is not None:
+        if key is not None and method in ("POST", "PUT"):
             headers["Idempotency-Key"] = key
+        request = self._http.build_request(method, url, content=body, headers=headers, params=params)
+        target = request.url.raw_path.decode("ascii")  # path and query, exactly as sent
+        request.headers["X-Loa-Signature"] = sign(
+            account.secret("secret"), timestamp, method, target, key or "", body
+        )
         # Never the whole URL in a message: chat-bot webhook URLs carry a token in their path.
         where = f"webhook {account.name} ({urlsplit(url).hostname}) {method}"
         try:
-            response = await self._http.request(method, url, content=body, headers=headers, params=params)
+            response = await self._http.send(request)
         except httpx.TimeoutException as e:
             raise TransientError(f"{where}: timed out after {self.settings.webhook_timeout_s} s") from e
         except httpx.TransportError as e:

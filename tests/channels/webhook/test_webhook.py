@@ -113,13 +113,26 @@ def test_it_is_registered() -> None:
     assert get("webhook") is WebhookAdapter
 
 
-def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
-    # Known answer computed independently: hmac.new(b"key", b"1700000000.{}", sha256)
+def test_signature_covers_timestamp_method_target_delivery_and_body() -> None:
+    # Known answer computed independently of sign(): HMAC-SHA256 over the documented message
     import hashlib
     import hmac
 
-    expected = hmac.new(b"key", b"1700000000.{}", hashlib.sha256).hexdigest()
-    assert sign("key", "1700000000", b"{}") == f"sha256={expected}"
+    message = b"1700000000\nPUT\n/webhook/cong/deliveries/7?x=1\ntin-1:webhook:cong:v2\n{}"
+    expected = hmac.new(b"key", message, hashlib.sha256).hexdigest()
+    signed = sign(
+        "key", "1700000000", "PUT", "/webhook/cong/deliveries/7?x=1", "tin-1:webhook:cong:v2", b"{}"
+    )
+    assert signed == f"sha256={expected}"
+    # each part is covered: changing any one changes the signature
+    others = [
+        sign("key", "1700000001", "PUT", "/webhook/cong/deliveries/7?x=1", "tin-1:webhook:cong:v2", b"{}"),
+        sign("key", "1700000000", "DELETE", "/webhook/cong/deliveries/7?x=1", "tin-1:webhook:cong:v2", b"{}"),
+        sign("key", "1700000000", "PUT", "/webhook/cong/deliveries/8?x=1", "tin-1:webhook:cong:v2", b"{}"),
+        sign("key", "1700000000", "PUT", "/webhook/cong/deliveries/7?x=1", "tin-2:webhook:cong:v2", b"{}"),
+        sign("key", "1700000000", "PUT", "/webhook/cong/deliveries/7?x=1", "tin-1:webhook:cong:v2", b"[]"),
+    ]
+    assert signed not in others and len(set(others)) == len(others)
 
 
 def test_retry_time_reads_retry_after_then_the_reset_header() -> None:

@@ -20,6 +20,7 @@ import httpx
 
 from loa.channels import Account, AuthError, Context, TransientError
 from loa.channels.credentials import RotatingCredentials, stored_value
+from loa.channels.http import retryable
 
 ACCESS = "oauth2_access_token"
 REFRESH = "oauth2_refresh_token"
@@ -87,7 +88,7 @@ class OAuth2Tokens:
                 )
         except httpx.TransportError as e:
             raise TransientError(f"X OAuth 2.0 token endpoint unreachable: {type(e).__name__}") from e
-        if response.status_code >= 500 or response.status_code == 429:
+        if retryable(response.status_code):
             raise TransientError(
                 f"X token endpoint answered {response.status_code}", code=response.status_code
             )

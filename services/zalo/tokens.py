@@ -17,6 +17,7 @@ import httpx
 
 from loa.channels import Account, AuthError, Context, TransientError
 from loa.channels.credentials import RotatingCredentials, fingerprint, stored_value
+from loa.channels.http import retryable
 
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)  # "about 3 months" (Zalo OA docs)
 
@@ -93,7 +94,7 @@ class TokenManager:
             )
         except httpx.TransportError as e:
             raise TransientError(f"Zalo OAuth unreachable: {type(e).__name__}") from e
-        if response.status_code >= 500:
+        if retryable(response.status_code):
             raise TransientError(
                 f"Zalo OAuth answered HTTP {response.status_code}", code=response.status_code
             )

@@ -241,6 +241,26 @@ async def test_a_refused_refresh_token_needs_a_person_and_says_so(
     assert "da-dung-roi" not in str(raised.value)
 
 
+async def test_a_rate_limited_refresh_is_transient_not_a_person_to_call(
+    adapter: ZaloAdapter, account: Account, oa: dict[str, str], sandbox_url: str, context: FakeContext
+) -> None:
+    """A 429 from the OAuth endpoint says "later", not "re-authorise": the account must not be parked
+    (it was: an answer without ``access_token`` was taken for a refused refresh token)."""
+    httpx.post(f"{sandbox_url}/zalo/_expire", params={"app_id": oa["app_id"]})
+    httpx.post(
+        f"{sandbox_url}/_sandbox/faults",
+        json={
+            "platform": "zalo",
+            "status": 429,
+            "body": {"error": "too_many_requests"},
+            "path": "/access_token",
+        },
+    ).raise_for_status()
+    content = _content(context)
+    with pytest.raises(TransientError):
+        await adapter.publish(await adapter.render(content, content.targets[0], account), account)
+
+
 async def test_vietnamese_text_arrives_nfc_and_within_zalo_limits(
     adapter: ZaloAdapter, account: Account, context: FakeContext
 ) -> None:

@@ -94,9 +94,9 @@ def pass_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[timedelta],
     The runtime reads the time through ``utcnow`` in the dispatcher and the job store; both move
     by the same amount, as they would if the hours really passed.
     """
-    import loa.publisher.dispatcher as dispatcher
-    import loa.publisher.store.jobs as jobs
     from loa.events import utcnow
+    from loa.publisher import answers, dispatcher, outcomes, parking, recovery, withdrawal
+    from loa.publisher.store import claims, status_events, writes
 
     offset = timedelta()
     before = sandbox_state.clock_offset
@@ -104,8 +104,19 @@ def pass_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[timedelta],
     def shifted() -> datetime:
         return utcnow() + offset
 
-    monkeypatch.setattr(dispatcher, "utcnow", shifted)
-    monkeypatch.setattr(jobs, "utcnow", shifted)
+    # The dispatcher and the job store, module by module (each imported utcnow by name).
+    for module in (
+        dispatcher,
+        answers,
+        outcomes,
+        parking,
+        recovery,
+        withdrawal,
+        claims,
+        status_events,
+        writes,
+    ):
+        monkeypatch.setattr(module, "utcnow", shifted)
 
     def advance(by: timedelta) -> None:
         nonlocal offset

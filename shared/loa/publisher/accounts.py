@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from cryptography.fernet import Fernet, InvalidToken
@@ -53,6 +53,28 @@ class AccountInfo:
     version: int
     parked: bool
     credential_names: tuple[str, ...]
+
+
+class FoundAccount(NamedTuple):
+    account: Account
+    version: int
+    parked_version: int | None
+    """The version an AuthError (or the account check) parked, if any."""
+
+
+class AccountVersion(NamedTuple):
+    version: int
+    parked_version: int | None
+
+    @property
+    def parked(self) -> bool:
+        """The platform refused this very version: it waits until its credentials change."""
+        return self.parked_version == self.version
+
+
+class CachedAccount(NamedTuple):
+    account: Account
+    version: int
 
 
 def load_cipher(settings: PublisherSettings) -> Fernet:
@@ -93,9 +115,7 @@ class AccountStore:
 
     # ---- reading ------------------------------------------------------------------------------
 
-    async def get(
-        self, name: str, conn: AsyncConnection | None = None
-    ) -> tuple[Account, int, int | None] | None:
+    async def get(self, name: str, conn: AsyncConnection | None = None) -> FoundAccount | None:
         """The account with its credentials, its version and the version an AuthError parked (if any)."""
         stmt = select(accounts).where(accounts.c.channel == self.channel, accounts.c.name == name)
         if conn is None:
@@ -112,9 +132,9 @@ class AccountStore:
             credentials=self._decrypt(m["credentials"], name),
             options=json.loads(m["options"]),
         )
-        return account, int(m["version"]), m["parked_version"]
+        return FoundAccount(account, int(m["version"]), m["parked_version"])
 
-    async def versions(self) -> dict[str, tuple[int, int | None]]:
+    async def versions(self) -> dict[str, AccountVersion]:
         """name → (version, parked version): cheap, read on every claim."""
         async with self.engine.connect() as conn:
             rows = (
@@ -124,7 +144,7 @@ class AccountStore:
                     )
                 )
             ).all()
-        return {r.name: (int(r.version), r.parked_version) for r in rows}
+        return {r.name: AccountVersion(int(r.version), r.parked_version) for r in rows}
 
     def cache(self) -> AccountCache:
         return AccountCache(self)
@@ -294,19 +314,21 @@ class AccountCache:
 
     def __init__(self, store: AccountStore) -> None:
         self.store = store
-        self.versions: dict[str, tuple[int, int | None]] = {}
-        self.accounts: dict[str, tuple[Account, int]] = {}
+        self.versions: dict[str, AccountVersion] = {}
+        self.accounts: dict[str, CachedAccount] = {}
 
     async def refresh(self) -> None:
         self.versions = await self.store.versions()
 
-    def cached(self, name: str) -> tuple[Account, int] | None:
+    def cached(self, name: str) -> CachedAccount | None:
         """The account if it is cached at its current version (no I/O)."""
         current = self.versions.get(name)
         cached = self.accounts.get(name)
-        return cached if current is not None and cached is not None and cached[1] == current[0] else None
+        if current is None or cached is None or cached.version != current.version:
+            return None
+        return cached
 
-    async def get(self, name: str) -> tuple[Account, int, int | None] | None:
+    async def get(self, name: str) -> FoundAccount | None:
         """As ``AccountStore.get``, from memory when the version is unchanged since ``refresh``."""
         current = self.versions.get(name)
         if current is None:
@@ -314,8 +336,8 @@ class AccountCache:
             return None
         cached = self.cached(name)
         if cached is not None:
-            return cached[0], current[0], current[1]
+            return FoundAccount(cached.account, current.version, current.parked_version)
         found = await self.store.get(name)
         if found is not None:
-            self.accounts[name] = (found[0], found[1])
+            self.accounts[name] = CachedAccount(found.account, found.version)
         return found

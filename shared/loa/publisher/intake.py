@@ -26,7 +26,6 @@ from loa.events import (
     CancelDelivery,
     Content,
     DeliveryError,
-    DeliveryState,
     ErrorClass,
     Retraction,
     RetryDelivery,
@@ -35,12 +34,12 @@ from loa.events import (
 )
 from loa.outages import classify
 from loa.publisher.accounts import AccountStore
+from loa.publisher.lifecycle import PENDING, Changes, Move, S
 from loa.publisher.store.codec import error_from_exception, make_error
-from loa.publisher.store.jobs import PENDING, Changes, Job, JobStore, NewJob
+from loa.publisher.store.jobs import Job, JobStore, NewJob
 
 log = logging.getLogger(__name__)
 
-S = DeliveryState
 RETRACTED_STATES = frozenset({S.RETRACTING, S.RETRACTED, S.RETRACT_FAILED})
 _Rendered = tuple[Post | None, DeliveryError | None, NativeWindow | None]
 """The post (or why it can never go) and the window in which the account's platform can hold it."""
@@ -122,7 +121,7 @@ class Intake:
     ) -> bool:
         """One segment (each content at most once): a read, a few writes. True if a job is due now."""
         existing = await self.store.versions_of(conn, [c.id for _, c in segment])
-        moves: list[tuple[Job, S, Changes]] = []
+        moves: list[Move] = []
         new_jobs: list[NewJob] = []
         now = utcnow()
         due_now = False
@@ -154,7 +153,7 @@ class Intake:
         target: Target,
         existing: list[Job],
         rendered: _Rendered,
-        moves: list[tuple[Job, S, Changes]],
+        moves: list[Move],
     ) -> list[NewJob]:
         """The job to create for one target (none if known or retracted); older pending ones cancelled."""
         if any(j.version >= content.version for j in existing):
@@ -164,8 +163,10 @@ class Intake:
             return []
         post, error, window = rendered
         due = handover_at(post.due_at if post is not None else None, utcnow(), window)
-        replaced = {"due_at": None, "note": f"replaced by version {content.version}"}
-        moves += [(old, S.CANCELLED, replaced) for old in existing if old.state in PENDING and not old.native]
+        replaced: Changes = {"due_at": None, "note": f"replaced by version {content.version}"}
+        moves += [
+            Move(old, S.CANCELLED, replaced) for old in existing if old.state in PENDING and not old.native
+        ]
         has_online = any(j.result is not None or j.state is S.PUBLISHING for j in existing)
         return [
             NewJob(
@@ -220,7 +221,7 @@ class Intake:
         conn: AsyncConnection,
         retraction: Retraction,
         existing: dict[tuple[str, str], list[Job]],
-        moves: list[tuple[Job, S, Changes]],
+        moves: list[Move],
     ) -> bool:
         """Cancel what has not gone; take down what is online; flag what is in flight."""
         note = f"retracted by {retraction.requested_by}: {retraction.reason}"
@@ -234,17 +235,17 @@ class Intake:
             newest_online = online[-1] if online else None
             for job in jobs_of_account:
                 if job is newest_online:
-                    retracting = {
+                    retracting: Changes = {
                         "due_at": utcnow(),
                         "retract_requested": True,
                         "note": note,
                         "native": False,
                     }
-                    moves.append((job, S.RETRACTING, retracting))
+                    moves.append(Move(job, S.RETRACTING, retracting))
                     changed = True
                 elif job.state in PENDING or (job.state is S.SCHEDULED and job.native):
                     moves.append(
-                        (job, S.CANCELLED, {"due_at": None, "retract_requested": True, "note": note})
+                        Move(job, S.CANCELLED, {"due_at": None, "retract_requested": True, "note": note})
                     )
                 elif job.state is S.PUBLISHING:
                     await self.store.set_quietly(conn, job, owner=None, retract_requested=True)

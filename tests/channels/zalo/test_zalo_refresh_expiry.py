@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from loa.publisher.dispatcher import ATTENTION
 from loa.publisher.main import Publisher
+from loa.publisher.parking import ATTENTION
 from loa.publisher.store.db import create_tables
 from services.sandbox import zalo as emulator
 from services.sandbox.client import SandboxClient

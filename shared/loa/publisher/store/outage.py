@@ -8,6 +8,8 @@ never worth failing for good.
 
 from __future__ import annotations
 
+import logging
+
 import asyncpg
 from sqlalchemy import exc as sa_exc
 
@@ -45,3 +47,11 @@ def is_database_outage(error: BaseException) -> bool:
         error, sa_exc.SQLAlchemyError | asyncpg.PostgresError | asyncpg.InterfaceError
     )
     return raised_by_the_store or classify(error) is DATABASE
+
+
+def log_failure(log: logging.Logger, error: Exception, what: str) -> None:
+    """A store outage in one line (it is expected to pass); anything else with its traceback."""
+    if is_store_outage(error):
+        log.warning("%s: job store unavailable (%s)", what, type(error).__name__)
+    else:
+        log.error(what, exc_info=error)

@@ -1,0 +1,71 @@
+"""A delivery job as the publisher runtime sees it: one version of one content for one account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from loa.channels import Post, PublishResult
+from loa.events import DeliveryError, DeliveryState
+from loa.events.delivery import delivery_id
+
+
+class LostJobError(RuntimeError):
+    """The job changed under us (another transaction moved it, or our lease was taken)."""
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to create: ``received``, then ``state`` (each with its status event)."""
+
+    content_id: str
+    version: int
+    account: str
+    post: Post | None
+    state: DeliveryState
+    due_at: datetime | None
+    operation: str = "publish"
+    error: DeliveryError | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    content_id: str
+    version: int
+    channel: str
+    account: str
+    operation: str
+    state: DeliveryState
+    due_at: datetime | None
+    attempt: int
+    attempt_floor: int
+    post: Post | None
+    result: PublishResult | None
+    native: bool
+    error: DeliveryError | None
+    note: str | None
+    retract_requested: bool
+    parked_version: int | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+
+    @property
+    def delivery_id(self) -> str:
+        return delivery_id(self.content_id, self.channel, self.account)
+
+    @property
+    def attempts_since_retry(self) -> int:
+        return self.attempt - self.attempt_floor
+
+    def log_extra(self) -> dict[str, Any]:
+        return {
+            "content_id": self.content_id,
+            "version": self.version,
+            "channel": self.channel,
+            "account": self.account,
+            "attempt": self.attempt,
+            "state": str(self.state),
+        }

@@ -1,0 +1,95 @@
+"""Jobs whose outcome is not known yet: ``publishing`` after an interruption (in doubt), and
+natively scheduled posts past their time (to confirm). Neither is ever published again blindly."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from loa.channels import AuthError, ChannelError, PublishResult, TransientError
+from loa.events import utcnow
+from loa.publisher.answers import AnswerWriter
+from loa.publisher.backoff import after_reset
+from loa.publisher.job import Job
+from loa.publisher.lifecycle import S
+from loa.publisher.parking import Parking
+from loa.publisher.store.codec import error_from_exception
+from loa.publisher.worker import JobWorker
+
+log = logging.getLogger(__name__)
+
+IN_DOUBT_RECHECK_SECONDS = 10.0
+
+
+@dataclass(eq=False)
+class Recovery(JobWorker):
+    parking: Parking
+    answers: AnswerWriter
+
+    async def in_doubt(self, job: Job) -> None:
+        """``publishing`` after a crash: did the platform get it? Never publish again before knowing."""
+        assert job.post is not None
+        log.warning("in doubt after an interruption: asking the platform", extra=job.log_extra())
+        found = await self.accounts.get(job.account)
+        existing: PublishResult | None = None
+        try:
+            if found is None:
+                raise AuthError(f"account {job.account} is not configured")
+            existing = await self.adapter.find_existing(job.post, found.account)
+        except ChannelError as e:
+            # Still in doubt: keep `publishing`, look again later (the lease is the timer). An
+            # AuthError also parks the account, so its other jobs wait for a person too.
+            async with self.store.tx() as conn:
+                if isinstance(e, AuthError) and found is not None:
+                    version = max(found.version, self.accounts.written.get(job.account, 0))
+                    await self.accounts.park(conn, job.account, version)
+                fresh = await self.outcomes.fresh(conn, job)
+                await self.store.set_quietly(
+                    conn,
+                    fresh,
+                    owner=self.outcomes.owner,
+                    error=error_from_exception(e),
+                    lease_owner=None,
+                    lease_expires_at=utcnow() + timedelta(seconds=IN_DOUBT_RECHECK_SECONDS),
+                )
+            return
+        if existing is not None:
+            await self.answers.record(job, existing, note="found on the platform after an interruption")
+            return
+        async with self.store.tx() as conn:
+            fresh = await self.outcomes.fresh(conn, job)
+            # Retracted meanwhile: never publish again; the retraction takes down any part made.
+            state = S.RETRACTING if fresh.retract_requested else S.RETRYING
+            note = (
+                "retracted while publishing was interrupted"
+                if fresh.retract_requested
+                else "not on the platform (or only in part) after an interruption: publishing again"
+            )
+            await self.store.transition(
+                conn, fresh, state, owner=self.outcomes.owner, due_at=utcnow(), note=note
+            )
+        self.wake.set()
+
+    async def confirm(self, job: Job) -> None:
+        """A natively scheduled post past its time: live → ``published``; not yet → look again later."""
+        assert job.result is not None
+        found = await self.parking.account(job)
+        if found is None:
+            return
+        try:
+            live = await self.adapter.confirm(job.result, found.account)
+        except TransientError as e:
+            live = None
+            delay = max(0.0, (after_reset(e.retry_at) - utcnow()).total_seconds()) if e.retry_at else None
+        except ChannelError as e:
+            await self.outcomes.fail(job, e)
+            return
+        else:
+            delay = None
+        if live is None:
+            await self.outcomes.defer(job, delay or self.settings.publisher_confirm_interval_seconds)
+            return
+        # Live now, whatever flag the adapter copied over (the default confirm returns ``previous``):
+        # left natively scheduled, the job would go back to `scheduled` and be confirmed forever.
+        await self.answers.record(job, replace(live, scheduled_natively=False))

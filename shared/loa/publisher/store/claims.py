@@ -1,0 +1,134 @@
+"""Leases: claiming due jobs (and jobs in doubt), renewing and giving back leases, the next due time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+
+from loa.events import utcnow
+from loa.publisher.job import Job
+from loa.publisher.lifecycle import CLAIMABLE, Move, S, attempt_started
+from loa.publisher.store.db import is_sqlite
+from loa.publisher.store.rows import job_from_row
+from loa.publisher.store.schema import jobs
+from loa.publisher.store.writes import JobWrites
+
+STARTABLE = (S.SCHEDULED, S.RETRYING)
+"""Due jobs a claim may move to ``publishing`` in its own transaction."""
+
+
+class JobClaims(JobWrites):
+    """The reads and writes, and the leases that keep replicas from working on the same job."""
+
+    async def claim(
+        self,
+        owner: str,
+        *,
+        limit: int,
+        lease: timedelta,
+        reclaim_own: bool = False,
+        start: Callable[[Job], bool] | None = None,
+        skip: Sequence[int] = (),
+    ) -> list[Job]:
+        """Lease up to ``limit`` jobs that are due, or in doubt (``publishing`` with an expired lease).
+
+        PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so replicas never wait on or take each other's rows.
+        SQLite: the transaction is ``BEGIN IMMEDIATE`` (one writer), so select-then-lease is atomic.
+        ``reclaim_own``: also take ``publishing`` jobs this replica held before a restart.
+        ``start``: due ``scheduled``/``retrying`` jobs it accepts go to ``publishing`` (attempt + 1,
+        status event in the outbox) in this same transaction, so they come back ready for the
+        platform call; the others come back leased as they were.
+        ``skip``: jobs this replica is still working on (a lease that expired during a store outage
+        must not hand the same job to a second task of the same replica).
+        """
+        now = utcnow()
+        free = or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now)
+        due = and_(jobs.c.state.in_([str(s) for s in CLAIMABLE]), jobs.c.due_at <= now, free)
+        in_doubt_states = [str(S.PUBLISHING)]
+        in_doubt = and_(jobs.c.state.in_(in_doubt_states), free)
+        conditions = [due, in_doubt]
+        if reclaim_own:  # what this replica held when it died: in doubt, or due and merely claimed
+            mine = jobs.c.lease_owner == owner
+            conditions += [
+                and_(jobs.c.state.in_(in_doubt_states), mine),
+                and_(due.clauses[0], due.clauses[1], mine),
+            ]
+        stmt = (
+            select(jobs)
+            .where(jobs.c.channel == self.channel, or_(*conditions), jobs.c.id.not_in(list(skip)))
+            .order_by(jobs.c.due_at)
+            .limit(limit)
+        )
+        if not is_sqlite(self.engine):
+            stmt = stmt.with_for_update(skip_locked=True)
+        expires = now + lease
+        async with self.tx() as conn:
+            rows = (await conn.execute(stmt)).all()
+            if not rows:
+                return []
+            ids = [r._mapping["id"] for r in rows]
+            await conn.execute(
+                update(jobs).where(jobs.c.id.in_(ids)).values(lease_owner=owner, lease_expires_at=expires)
+            )
+            claimed = [replace(job_from_row(r), lease_owner=owner, lease_expires_at=expires) for r in rows]
+            to_start = [
+                job
+                for job in claimed
+                if start is not None and job.state in STARTABLE and not job.native and start(job)
+            ]
+            if not to_start:
+                return claimed
+            moves = [
+                Move(job, S.PUBLISHING, lambda fresh: attempt_started(fresh, owner, expires))
+                for job in to_start
+            ]
+            moved = await self.transition_many(conn, moves, owner=owner)
+        started = {job.id: new for job, new in zip(to_start, moved, strict=True) if new is not None}
+        return [started.get(job.id, job) for job in claimed]
+
+    async def retracted_in_flight(self, job_ids: Sequence[int]) -> set[int]:
+        """Which of these jobs in ``publishing`` were asked meanwhile to retract (intake flags them)."""
+        if not job_ids:
+            return set()
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(jobs.c.id).where(
+                    jobs.c.id.in_(list(job_ids)),
+                    jobs.c.state == str(S.PUBLISHING),
+                    jobs.c.retract_requested.is_(True),
+                )
+            )
+            return set(rows.scalars())
+
+    async def renew(self, owner: str, job_ids: Sequence[int], lease: timedelta) -> None:
+        await self._set_leases(owner, job_ids, until=utcnow() + lease)
+
+    async def release(self, owner: str, job_ids: Sequence[int]) -> None:
+        """Give leases back (shutdown): the jobs are due again for anyone, at once."""
+        await self._set_leases(owner, job_ids, until=None)
+
+    async def _set_leases(self, owner: str, job_ids: Sequence[int], *, until: datetime | None) -> None:
+        """The leases ``owner`` still holds among ``job_ids`` run ``until`` then (None: given back)."""
+        if not job_ids:
+            return
+        lease = jobs.c.lease_owner == owner
+        values = {"lease_expires_at": until} if until else {"lease_owner": None, "lease_expires_at": None}
+        async with self.tx() as conn:
+            await conn.execute(update(jobs).where(jobs.c.id.in_(list(job_ids)), lease).values(values))
+
+    async def next_due(self) -> datetime | None:
+        """The earliest due time of a waiting job (the dispatcher sleeps until then, at most)."""
+        async with self.engine.connect() as conn:
+            stmt = select(func.min(jobs.c.due_at)).where(
+                jobs.c.channel == self.channel, jobs.c.state.in_([str(s) for s in CLAIMABLE])
+            )
+            value = (await conn.execute(stmt)).scalar_one_or_none()
+        if isinstance(value, str):  # pragma: no cover - SQLite returns aggregates as text
+            value = datetime.fromisoformat(value)
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)

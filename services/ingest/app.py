@@ -35,7 +35,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(store.ensure_buckets)
-        await db.create_tables()
+        await db.migrate()
         # Kafka is not needed to start: accepted events wait in the outbox until it answers.
         relaying = asyncio.create_task(relay.run(), name="ingest-outbox-relay")
         try:

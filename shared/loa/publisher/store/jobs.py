@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
@@ -13,10 +14,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loa.channels import Post, PublishResult
+from loa.db import is_sqlite, upsert
 from loa.events import Delivery, DeliveryError, DeliveryState, DeliveryStatus, utcnow
 from loa.events.delivery import delivery_id
 from loa.publisher.store import codec
-from loa.publisher.store.db import is_sqlite, upsert_for
 from loa.publisher.store.schema import jobs, outbox, sequences
 
 NOTE_MAX = 500
@@ -168,7 +169,7 @@ class JobStore:
         self.engine = engine
         self.channel = channel
         self.producer = f"loa-publisher-{channel}"
-        self._insert = upsert_for(engine)
+        self._insert = partial(upsert, engine)
         self.on_emitted: Callable[[], None] = lambda: None
         """Called after a transaction that wrote status events committed (the relay's wake-up)."""
         self._emitted = 0

@@ -30,11 +30,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
-from loa.db import make_engine
 from loa.events import Delivery, DeliveryState, DeliveryStatus, topics
 from loa.kafka import make_broker
 from services.tracker.consumer import register
-from services.tracker.db import migrate
+from services.tracker.db import make_engine, migrate
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.settings import TrackerSettings

@@ -17,7 +17,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from loa.consumer_lag import uncommitted
-from loa.db import make_engine
 from loa.health import Readiness, database_probe, health_routes, http_probe, kafka_probe
 from loa.kafka import make_broker
 from loa.outages import OUTAGE_TYPES, error_response, unexpected_error_response
@@ -25,7 +24,7 @@ from services.tracker import api, consumer, queries, web
 from services.tracker.alerts import AlertSender
 from services.tracker.auth import Authenticator
 from services.tracker.context import Tracker
-from services.tracker.db import migrate
+from services.tracker.db import make_engine, migrate
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.settings import TrackerSettings

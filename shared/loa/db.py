@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -35,14 +35,17 @@ MIGRATION_ENV = Path(__file__).resolve().parent / "migration_env"
 # ---- engine -----------------------------------------------------------------------------------
 
 
-def make_engine(url: str, *, queued_writes: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str, *, synchronous: Literal["FULL", "NORMAL"] = "FULL", queued_writes: bool = False
+) -> AsyncEngine:
     """An async engine: PostgreSQL by URL, or SQLite in WAL mode (readers never block the writer).
 
+    ``synchronous`` is SQLite's: ``FULL`` (its default) keeps every committed transaction through
+    a power cut; ``NORMAL`` syncs less and may lose the last ones then (never corrupting the file).
     ``queued_writes`` is the job store's SQLite: one connection per process, every transaction
-    ``BEGIN IMMEDIATE`` (writers queue, never fail on a lock taken mid-transaction),
-    ``synchronous=FULL`` (a committed job survives a power cut) and statements run inline
-    (``_run_inline``). The tracker and the ingest keep SQLite's defaults (a pool of connections,
-    ``BEGIN`` at the first write, ``synchronous=NORMAL``): their readers must not wait for a writer.
+    ``BEGIN IMMEDIATE`` (writers queue, never fail on a lock taken mid-transaction) and statements
+    run inline (``_run_inline``). Otherwise a pool of connections, with the driver's ``BEGIN`` at
+    the first write: the tracker's and the ingest's readers never wait for a writer.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -51,7 +54,7 @@ def make_engine(url: str, *, queued_writes: bool = False) -> AsyncEngine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if not queued_writes:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-        _on_connect(engine, synchronous="NORMAL", inline=False)
+        _on_connect(engine, synchronous=synchronous, inline=False)
         return engine
     # One connection per process: SQLite has one writer anyway (and every transaction here is
     # BEGIN IMMEDIATE), and connections of one process contending for its lock wait in SQLite's
@@ -64,7 +67,7 @@ def make_engine(url: str, *, queued_writes: bool = False) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=SQLITE_BUSY_TIMEOUT_S * 2,
     )
-    _on_connect(engine, synchronous="FULL", inline=True)
+    _on_connect(engine, synchronous=synchronous, inline=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Connection) -> None:
@@ -74,6 +77,8 @@ def make_engine(url: str, *, queued_writes: bool = False) -> AsyncEngine:
 
 
 def _on_connect(engine: AsyncEngine, *, synchronous: str, inline: bool) -> None:
+    """On each new SQLite connection: WAL, ``synchronous``, the busy timeout; inline statements."""
+
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         if inline:  # take transaction control from the driver so BEGIN IMMEDIATE is ours
@@ -218,7 +223,9 @@ def alembic_config(connection: Connection, migrations: Migrations) -> Config:
 def _upgrade(connection: Connection, migrations: Migrations) -> None:
     config = alembic_config(connection, migrations)
     if migrations.baseline and _is_unversioned_baseline(connection, migrations):
-        log.info("stamping the store's tables with revision %s", migrations.baseline)
+        log.info(
+            "%s: a store made before migrations, stamped %s", migrations.version_table, migrations.baseline
+        )
         command.stamp(config, migrations.baseline)
     command.upgrade(config, "head")
 

@@ -129,7 +129,7 @@ async def test_a_failed_write_is_not_committed_and_is_applied_once_the_store_is_
 ) -> None:
     from sqlalchemy import text
 
-    from loa.db import make_engine
+    from services.tracker.db import make_engine
 
     await create_topics(settings)
     ts = tracker_settings(settings, db_url)

@@ -7,8 +7,10 @@ brings its schema to its latest Alembic revision when it starts (``migrate``).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -192,6 +194,11 @@ class Migrations:
     store (its tables, no version table) is stamped with it, then upgraded."""
 
 
+_MIGRATING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+"""Alembic's ``op`` and ``context`` are globals of the process: two migrations interleaving on one
+event loop would run one's operations on the other's connection. So one at a time per loop."""
+
+
 async def migrate(engine: AsyncEngine, migrations: Migrations) -> None:
     """Bring the store to its latest revision (idempotent), in one transaction.
 
@@ -199,7 +206,8 @@ async def migrate(engine: AsyncEngine, migrations: Migrations) -> None:
     the second finds the store upgraded. (On SQLite a ``queued_writes`` engine's ``BEGIN
     IMMEDIATE`` does the same.)
     """
-    async with engine.begin() as conn:
+    turn = _MIGRATING.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with turn, engine.begin() as conn:
         if not is_sqlite(conn):
             await conn.execute(
                 text("SELECT pg_advisory_xact_lock(hashtext('loa.db.migrate'), hashtext(:table))"),

@@ -8,8 +8,12 @@ form each store's earlier releases wrote.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import os
 import shutil
+import sys
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,7 @@ from sqlalchemy import Column, Connection, Integer, MetaData, Table, select, tex
 
 from loa import db
 from loa.publisher.store.db import MIGRATIONS as JOB_STORE
+from loa.settings import REPO_ROOT
 from services.ingest.db import MIGRATIONS as INGEST
 from services.tracker.db import MIGRATIONS as TRACKER
 from tests.support.release_stores import create_release_store, insert_rows, snapshot
@@ -91,6 +96,38 @@ async def test_stores_sharing_one_database_keep_their_own_revisions(db_url: str)
         async with engine.connect() as conn:
             for migrations in STORES.values():
                 assert await _version(conn, migrations) == [_head(migrations)]
+    finally:
+        await engine.dispose()
+
+
+REPLICA = """
+import asyncio, sys, time
+from loa.publisher.store.db import make_engine, migrate
+
+async def start(url: str, at: float) -> None:
+    engine = make_engine(url)
+    await asyncio.sleep(at - time.time())  # both replicas have imported everything by then
+    await migrate(engine)
+    await engine.dispose()
+
+asyncio.run(start(sys.argv[1], float(sys.argv[2])))
+"""
+
+
+async def test_replicas_starting_together_take_turns(db_url: str) -> None:
+    """Two job store processes migrate a new store at the same moment: one creates it, the other
+    finds it done (PostgreSQL: the advisory lock; SQLite: ``BEGIN IMMEDIATE``)."""
+    at = str(time.time() + 8)
+    env = os.environ | {"PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}"}
+    replicas = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", REPLICA, db_url, at, env=env)
+        for _ in range(2)
+    ]
+    assert [await replica.wait() for replica in replicas] == [0, 0]
+    engine = db.make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            assert await _version(conn, JOB_STORE) == [_head(JOB_STORE)]
     finally:
         await engine.dispose()
 

@@ -31,7 +31,7 @@ from loa.publisher.accounts import AccountStore
 from loa.publisher.dispatcher import Dispatcher
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.settings import PublisherSettings
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore, NewJob
 
 RESULTS = Path(__file__).parent / "results"
@@ -70,7 +70,7 @@ async def main(jobs: int, window: float, pause: float, url: str | None) -> dict[
         credentials_key=Fernet.generate_key().decode(),
     )
     engine = make_engine(db_url)
-    await create_tables(engine)
+    await migrate(engine)
     store = JobStore(engine, "bench")
     accounts = AccountStore(engine, "bench", Fernet(settings.credentials_key.get_secret_value().encode()))
     await accounts.add("main", {"token": "t"}, {})

@@ -17,7 +17,7 @@ import httpx
 
 from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.settings import PublisherSettings
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 
 SANDBOX = PublisherSettings().sandbox_url
 
@@ -65,7 +65,7 @@ async def store(channel: str, name: str, credentials: Mapping[str, str], options
     settings = PublisherSettings()
     engine = make_engine(settings.job_store_url(channel))
     try:
-        await create_tables(engine)
+        await migrate(engine)
         accounts = AccountStore(engine, channel, load_cipher(settings))
         if await accounts.get(name) is None:
             await accounts.add(name, credentials, options)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from loa import db
+from loa.db import UtcDateTime
 from loa.events import utcnow
 
 
@@ -26,7 +27,7 @@ class ContentRecord(Base):
     version: Mapped[int] = mapped_column(Integer)
     canonical_url: Mapped[str] = mapped_column(String(2000))
     retracted: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(timezone=True), default=utcnow)
 
 
 class IdempotentAnswer(Base):
@@ -39,7 +40,7 @@ class IdempotentAnswer(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(timezone=True), default=utcnow)
 
 
 class OutboxRow(Base):
@@ -53,25 +54,30 @@ class OutboxRow(Base):
     topic: Mapped[str] = mapped_column(String(300))
     key: Mapped[str] = mapped_column(String(128))
     payload: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(timezone=True), nullable=True, index=True)
     refused: Mapped[str | None] = mapped_column(Text, nullable=True)
     """Why Kafka refused the row for good (too large for the broker); such a row is done, not sent."""
 
 
+MIGRATIONS = db.Migrations(
+    folder=Path(__file__).resolve().parent / "migrations",
+    metadata=Base.metadata,
+    version_table="ingest_alembic_version",  # its own: the ingest may share the tracker's database
+    baseline="0001",  # the tables of the releases that made them with create_all
+)
+
+
 class IngestDb:
     def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url)
+        self.engine: AsyncEngine = db.make_engine(url)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
 
-    async def create_tables(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+    async def migrate(self) -> None:
+        """Create the store, or bring it to the latest revision (idempotent)."""
+        await db.migrate(self.engine, MIGRATIONS)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -1,4 +1,4 @@
-"""The one place that knows SQLite and PostgreSQL spell bulk upserts differently."""
+"""PostgreSQL's bulk insert of many rows in one plan (SQLite's is ``loa.db.upsert`` with rows)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
-
-
-def insert(conn: AsyncConnection, table: Table) -> Any:
-    """An ``INSERT`` that has ``on_conflict_do_nothing/update`` on both stores."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
-def is_postgresql(conn: AsyncConnection) -> bool:
-    return conn.dialect.name == "postgresql"
 
 
 async def pg_bulk_insert(

@@ -12,10 +12,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from loa.db import is_sqlite, upsert
 from loa.events import (
     Content,
     ContentApproved,
@@ -28,7 +30,7 @@ from loa.events import (
     utcnow,
 )
 from loa.text import fold_vietnamese
-from services.tracker.dialect import insert, is_postgresql, pg_bulk_insert
+from services.tracker.dialect import pg_bulk_insert
 from services.tracker.settings import AlertHook
 from services.tracker.tables import alerts_outbox, content_history, contents, deliveries, delivery_history
 
@@ -155,17 +157,17 @@ _CURRENT_COLUMNS = tuple(c.name for c in deliveries.c)
 
 async def _write_history(conn: AsyncConnection, rows: list[dict[str, object]]) -> None:
     """Append-only; a (delivery, sequence) seen before is skipped, so redelivery writes nothing."""
-    if is_postgresql(conn):
+    if not is_sqlite(conn):
         await pg_bulk_insert(conn, delivery_history, _HISTORY_COLUMNS, rows, "ON CONFLICT DO NOTHING")
     else:
-        await conn.execute(insert(conn, delivery_history).on_conflict_do_nothing(), rows)
+        await conn.execute(upsert(conn, delivery_history).on_conflict_do_nothing(), rows)
 
 
 async def _advance(conn: AsyncConnection, rows: list[dict[str, object]]) -> None:
     """Upsert current rows, only where the stored sequence is lower: never backwards."""
     if not rows:
         return
-    if is_postgresql(conn):
+    if not is_sqlite(conn):
         updates = [f"{name} = EXCLUDED.{name}" for name in _UPDATED_ON_ADVANCE]
         updates.append("due_at = COALESCE(EXCLUDED.due_at, deliveries.due_at)")
         updates.append("published_at = COALESCE(deliveries.published_at, EXCLUDED.published_at)")
@@ -175,9 +177,9 @@ async def _advance(conn: AsyncConnection, rows: list[dict[str, object]]) -> None
         )
         await pg_bulk_insert(conn, deliveries, _CURRENT_COLUMNS, rows, tail)
         return
-    stmt = insert(conn, deliveries)
+    stmt = upsert(conn, deliveries)
     excluded = stmt.excluded
-    set_ = {name: excluded[name] for name in _UPDATED_ON_ADVANCE}
+    set_: dict[str, ColumnElement[Any]] = {name: excluded[name] for name in _UPDATED_ON_ADVANCE}
     set_["due_at"] = func.coalesce(excluded.due_at, deliveries.c.due_at)
     set_["published_at"] = func.coalesce(deliveries.c.published_at, excluded.published_at)
     await conn.execute(
@@ -238,7 +240,7 @@ async def apply_statuses(
             )
         outbox = _alerts(applied.transitions, hooks, now)
         if outbox:
-            await conn.execute(insert(conn, alerts_outbox).on_conflict_do_nothing(), outbox)
+            await conn.execute(upsert(conn, alerts_outbox).on_conflict_do_nothing(), outbox)
     return applied
 
 
@@ -320,7 +322,7 @@ async def _approved(
         "targets": [t.model_dump(mode="json", include={"channel", "account"}) for t in c.targets],
         "updated_at": now,
     }
-    stmt = insert(conn, contents)
+    stmt = upsert(conn, contents)
     changing = {k: stmt.excluded[k] for k in row if k != "id"}
     await conn.execute(
         stmt.on_conflict_do_update(
@@ -329,7 +331,7 @@ async def _approved(
         row,
     )
     await conn.execute(
-        insert(conn, content_history).on_conflict_do_nothing(),
+        upsert(conn, content_history).on_conflict_do_nothing(),
         {
             "event_id": str(event.event_id),
             "content_id": c.id,
@@ -363,7 +365,7 @@ async def _approved(
         | (_no_publisher(t.channel) if channels is not None and t.channel not in channels else {})
         for t in c.targets
     ]
-    await conn.execute(insert(conn, deliveries).on_conflict_do_nothing(), placeholders)
+    await conn.execute(upsert(conn, deliveries).on_conflict_do_nothing(), placeholders)
 
 
 def _no_publisher(channel: str) -> dict[str, object]:
@@ -386,7 +388,7 @@ def _targets_text(c: Content) -> str:
 async def _retracted(conn: AsyncConnection, event: ContentRetracted) -> None:
     r = event.payload
     await conn.execute(
-        insert(conn, content_history).on_conflict_do_nothing(),
+        upsert(conn, content_history).on_conflict_do_nothing(),
         {
             "event_id": str(event.event_id),
             "content_id": r.id,
@@ -419,7 +421,7 @@ async def record_action(
     """The audit trail of what ops asked for (retry, cancel), with who and when."""
     async with engine.begin() as conn:
         await conn.execute(
-            insert(conn, content_history).on_conflict_do_nothing(),
+            upsert(conn, content_history).on_conflict_do_nothing(),
             {
                 "event_id": str(event_id),
                 "content_id": content_id,

@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     Column,
-    DateTime,
-    Dialect,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
+from loa.db import UtcDateTime
 
 metadata = MetaData()
 
@@ -56,14 +30,14 @@ contents = Table(
     Column("unit", String(200), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("approved_by", String(200), nullable=False),
-    Column("approved_at", UtcDateTime, nullable=False),
-    Column("publish_at", UtcDateTime),
+    Column("approved_at", UtcDateTime(timezone=True), nullable=False),
+    Column("publish_at", UtcDateTime(timezone=True)),
     Column("canonical_url", Text),
     Column("targets", JSON, nullable=False),
-    Column("retracted_at", UtcDateTime),
+    Column("retracted_at", UtcDateTime(timezone=True)),
     Column("retracted_by", String(200)),
     Column("retract_reason", Text),
-    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime(timezone=True), nullable=False),
     Index("ix_contents_unit_approved", "unit", "approved_at"),
     Index("ix_contents_approved", "approved_at"),
 )
@@ -79,16 +53,16 @@ deliveries = Table(
     Column("state", String(20), nullable=False),
     Column("sequence", BigInteger, nullable=False),
     Column("attempt", Integer, nullable=False, server_default="0"),
-    Column("due_at", UtcDateTime),
+    Column("due_at", UtcDateTime(timezone=True)),
     Column("external_id", String(500)),
     Column("public_url", Text),
     Column("error_class", String(20)),
     Column("error_code", String(100)),
     Column("error_message", Text),
     Column("note", Text),
-    Column("state_at", UtcDateTime, nullable=False),
-    Column("published_at", UtcDateTime),
-    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("state_at", UtcDateTime(timezone=True), nullable=False),
+    Column("published_at", UtcDateTime(timezone=True)),
+    Column("first_seen_at", UtcDateTime(timezone=True), nullable=False),
     Index("ix_deliveries_content", "content_id"),
     Index("ix_deliveries_state_channel", "state", "channel"),
     Index("ix_deliveries_channel_account", "channel", "account"),
@@ -105,8 +79,8 @@ delivery_history = Table(
     Column("version", Integer, nullable=False),
     Column("state", String(20), nullable=False),
     Column("attempt", Integer, nullable=False),
-    Column("occurred_at", UtcDateTime, nullable=False),
-    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("occurred_at", UtcDateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(timezone=True), nullable=False),
     Column("producer", String(100), nullable=False),
     Column("external_id", String(500)),
     Column("public_url", Text),
@@ -128,7 +102,7 @@ content_history = Table(
     Column("type", String(40), nullable=False),
     Column("version", Integer),
     Column("actor", String(200), nullable=False),
-    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("occurred_at", UtcDateTime(timezone=True), nullable=False),
     Column("channel", String(32)),
     Column("account", String(100)),
     Column("detail", Text),
@@ -141,10 +115,10 @@ alerts_outbox = Table(
     Column("event_id", String(36), primary_key=True),
     Column("hook", String(64), nullable=False),
     Column("payload", Text, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", UtcDateTime, nullable=False),
-    Column("delivered_at", UtcDateTime),
+    Column("next_attempt_at", UtcDateTime(timezone=True), nullable=False),
+    Column("delivered_at", UtcDateTime(timezone=True)),
     Column("given_up", Boolean, nullable=False, server_default="0"),
     Column("last_error", Text),
     Index("ix_alerts_due", "delivered_at", "given_up", "next_attempt_at"),
@@ -157,8 +131,8 @@ dashboard_sessions = Table(
     Column("id_sha256", String(64), primary_key=True),
     Column("principal", String(200), nullable=False),
     Column("role", String(20), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("expires_at", UtcDateTime, nullable=False),
-    Column("revoked_at", UtcDateTime),
+    Column("created_at", UtcDateTime(timezone=True), nullable=False),
+    Column("expires_at", UtcDateTime(timezone=True), nullable=False),
+    Column("revoked_at", UtcDateTime(timezone=True)),
     Index("ix_sessions_expires", "expires_at"),
 )

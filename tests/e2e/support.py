@@ -36,7 +36,7 @@ from loa.events import (
 from loa.media import MediaStore
 from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
-from loa.publisher.store.db import create_tables
+from loa.publisher.store.db import migrate
 from loa.settings import LoaSettings
 from tests.integration.publisher.publisher_helpers import Watcher, send_content
 
@@ -161,7 +161,7 @@ class ChannelRun:
         await create_topics(self.settings)
         self.watcher = await Watcher(self.settings).start()
         publisher = Publisher(self.adapter_cls, self.settings)
-        await create_tables(publisher.engine)
+        await migrate(publisher.engine)
         for name, (credentials, options) in self.accounts.items():
             await publisher.accounts.add(name, credentials, options)
         await publisher.start()

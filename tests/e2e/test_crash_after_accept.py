@@ -30,7 +30,7 @@ from loa.events import Content
 from loa.media import MediaStore
 from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.settings import PublisherSettings
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
 from loa.settings import REPO_ROOT, LoaSettings
 from services.facebook.settings import FacebookSettings
@@ -229,7 +229,7 @@ def processes(tmp_path: Path) -> Iterator[list[PublisherProcess]]:
 async def seed_account(channel: Channel) -> None:
     engine = make_engine(channel.settings.job_store_url(channel.name))
     try:
-        await create_tables(engine)
+        await migrate(engine)
         accounts = AccountStore(engine, channel.name, load_cipher(channel.settings))
         await accounts.add(ACCOUNT, channel.credentials, channel.options)
     finally:

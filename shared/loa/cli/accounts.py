@@ -18,7 +18,7 @@ import typer
 
 from loa.publisher.accounts import AccountError, AccountStore, load_cipher
 from loa.publisher.settings import PublisherSettings
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 
 app = typer.Typer(no_args_is_help=True, help="Manage a channel's accounts (credentials encrypted at rest).")
 
@@ -36,7 +36,7 @@ def _with_store(channel: str, database_url: str | None, work: Callable[[AccountS
     async def go() -> T:
         engine = make_engine(database_url or settings.job_store_url(channel))
         try:
-            await create_tables(engine)
+            await migrate(engine)
             return await work(AccountStore(engine, channel, load_cipher(settings)))
         finally:
             await engine.dispose()

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loa.publisher.store.db import is_sqlite
+from loa.db import is_sqlite
 
 
 def lock_key(channel: str, account: str) -> int:

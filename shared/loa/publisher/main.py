@@ -43,7 +43,7 @@ from loa.publisher.intake import Intake
 from loa.publisher.metrics import RuntimeMetrics, http_app
 from loa.publisher.relay import OutboxRelay
 from loa.publisher.settings import PublisherSettings
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ class Publisher:
     # ---- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await create_tables(self.engine)
+        await migrate(self.engine)
         if self.settings.accounts_file:
             changed = await self.accounts.seed(self.settings.accounts_file)
             log.info("seeded %d account(s) from %s", changed, self.settings.accounts_file)

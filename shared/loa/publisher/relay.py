@@ -16,11 +16,11 @@ import logging
 
 from sqlalchemy import func, select, text, update
 
+from loa.db import is_sqlite
 from loa.events import topics, utcnow
 from loa.kafka import RenewedProducer
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.settings import PublisherSettings
-from loa.publisher.store.db import is_sqlite
 from loa.publisher.store.jobs import JobStore
 from loa.publisher.store.schema import outbox
 

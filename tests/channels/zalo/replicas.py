@@ -19,7 +19,7 @@ from sqlalchemy import select
 from loa.channels.credentials import fingerprint
 from loa.events import Content, ContentApproved, Target, topics
 from loa.publisher.accounts import AccountStore, load_cipher
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
 from loa.publisher.store.schema import jobs
 from loa.settings import REPO_ROOT
@@ -55,7 +55,7 @@ class Store:
         self.accounts = AccountStore(self.engine, "zalo", load_cipher(settings))
 
     async def seed(self, credentials: dict[str, str]) -> None:
-        await create_tables(self.engine)
+        await migrate(self.engine)
         await self.accounts.add(ACCOUNT, credentials, {})
 
     async def states(self) -> dict[str, tuple[str, str | None]]:

@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 
 from loa.publisher.main import Publisher
 from loa.publisher.parking import ATTENTION
-from loa.publisher.store.db import create_tables
+from loa.publisher.store.db import migrate
 from services.sandbox import zalo as emulator
 from services.sandbox.client import SandboxClient
 from services.zalo.adapter import ZaloAdapter
@@ -35,7 +35,7 @@ async def publisher(sandbox: SandboxClient, sandbox_url: str, tmp_path: Path) ->
         zalo_refresh_warn_days=14,
     )
     pub = Publisher(ZaloAdapter, settings)
-    await create_tables(pub.engine)
+    await migrate(pub.engine)
     yield pub
     await pub.adapter.aclose()
     await pub.engine.dispose()

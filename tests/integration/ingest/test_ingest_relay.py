@@ -28,7 +28,7 @@ async def test_two_replicas_relay_each_event_once_in_order(stack: Stack, pg_url:
     settings = base.model_copy(update={"database_url": pg_url})
     topic = settings.topic(topics.CONTENT)
     replicas = [IngestDb(pg_url), IngestDb(pg_url)]
-    await replicas[0].create_tables()
+    await replicas[0].migrate()
     async with replicas[0].sessions() as session, session.begin():
         for seq in range(EVENTS_EACH):
             for n in range(CONTENTS):

@@ -11,7 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from loa.publisher.accounts import AccountStore
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 from services.youtube.render import DESCRIPTION_MAX_BYTES
@@ -27,7 +27,7 @@ ACCOUNTS = {"youtube": "kenh-chinh", "website": "main"}
 
 async def _seed_accounts(url: str) -> None:
     engine = make_engine(url)
-    await create_tables(engine)
+    await migrate(engine)
     for channel, name in ACCOUNTS.items():
         store = AccountStore(engine, channel, Fernet(Fernet.generate_key()))
         await store.add(name, {"refresh_token": "bí-mật-không-in-ra"}, {})

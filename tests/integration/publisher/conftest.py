@@ -82,9 +82,9 @@ async def start_publisher(
         token: str = "ok",
     ) -> Publisher:
         pub = Publisher(adapter, settings or pub_settings)
-        from loa.publisher.store.db import create_tables
+        from loa.publisher.store.db import migrate
 
-        await create_tables(pub.engine)
+        await migrate(pub.engine)
         if await pub.accounts.get("chinh") is None:
             await pub.accounts.add("chinh", {"token": token}, {"platform": platform.path})
         await pub.start()

@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from loa.publisher.accounts import AccountStore
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ async def test_a_restart_keeps_rotated_credentials_and_a_changed_file_wins(
     db_url: str, tmp_path: Path
 ) -> None:
     engine = make_engine(db_url)
-    await create_tables(engine)
+    await migrate(engine)
     store = AccountStore(engine, "zalo", Fernet(Fernet.generate_key()))
     seed = tmp_path / "accounts.yaml"
     seed.write_text(FILE.format(refresh="rt-tu-file-1"), encoding="utf-8")

@@ -17,7 +17,7 @@ from loa.events import Content, Target
 from loa.media import MediaStore
 from loa.publisher.accounts import AccountStore
 from loa.publisher.intake import Intake
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
 from loa.settings import LoaSettings
 from loa.testing.private_stack import PrivateStack
@@ -41,7 +41,7 @@ async def test_an_object_store_outage_during_render_is_transient(
     settings: LoaSettings, tmp_path: Path
 ) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
-    await create_tables(engine)
+    await migrate(engine)
     store = JobStore(engine, "fakechan")
     accounts = AccountStore(engine, "fakechan", Fernet(Fernet.generate_key()))
     await accounts.add("chinh", {"token": "ok"}, {"platform": str(tmp_path / "platform.db")})

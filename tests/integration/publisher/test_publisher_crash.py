@@ -22,7 +22,7 @@ from publisher_helpers import Watcher, approved, content, did, send_content
 from loa.events import DeliveryState as S
 from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
-from loa.publisher.store.db import create_tables
+from loa.publisher.store.db import migrate
 from loa.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -34,7 +34,7 @@ MAX_KILLS = int(os.environ.get("LOA_CRASH_KILLS", "8"))
 
 async def _seed_account(settings: PublisherSettings, platform: FakePlatform) -> None:
     pub = Publisher(FakeAdapter, settings)
-    await create_tables(pub.engine)
+    await migrate(pub.engine)
     await pub.accounts.add("chinh", {"token": "ok"}, {"platform": platform.path, "accept_delay": 0.05})
     await pub.engine.dispose()
 

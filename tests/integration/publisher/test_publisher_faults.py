@@ -119,12 +119,12 @@ async def test_in_doubt_job_is_resolved_by_find_existing(
     already_there: bool,
 ) -> None:
     from loa.publisher.main import Publisher
-    from loa.publisher.store.db import create_tables
+    from loa.publisher.store.db import migrate
 
     c = content(f"tb-doubt-{int(already_there)}")
     # Before the "restart": the job store as a killed process left it.
     before = Publisher(FakeAdapter, pub_settings)
-    await create_tables(before.engine)
+    await migrate(before.engine)
     await before.accounts.add("chinh", {"token": "ok"}, {"platform": platform.path})
     post = await _leave_in_publishing(before, c)
     await before.engine.dispose()

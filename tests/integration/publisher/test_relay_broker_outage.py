@@ -21,7 +21,7 @@ from loa.events import DeliveryState, parse_delivery_status, topics, utcnow
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.relay import OutboxRelay
 from loa.publisher.settings import PublisherSettings
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
 from loa.settings import LoaSettings
 from loa.testing.private_stack import PrivateStack
@@ -59,7 +59,7 @@ async def test_the_relay_sends_again_after_a_broker_outage(settings: LoaSettings
             publisher_poll_seconds=0.05,
         )
         engine = make_engine(ps.job_store_url("fakechan"))
-        await create_tables(engine)
+        await migrate(engine)
         store = JobStore(engine, "fakechan")
         relay = OutboxRelay(store, ps, RuntimeMetrics("fakechan"))
         running = asyncio.create_task(relay.run())

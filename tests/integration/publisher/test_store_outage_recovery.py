@@ -21,7 +21,7 @@ from publisher_helpers import Watcher, approved, content, did, send_content
 from loa.channels import Account, Post, PublishResult
 from loa.events import DeliveryState as S
 from loa.publisher.main import Publisher
-from loa.publisher.store.db import create_tables
+from loa.publisher.store.db import migrate
 from loa.settings import LoaSettings
 from loa.testing.private_stack import PrivateStack
 from tests.integration.publisher.publisher_fake import FakeAdapter, FakePlatform
@@ -57,7 +57,7 @@ async def test_a_job_cut_short_by_a_store_outage_comes_back_when_the_store_does(
         watcher = await Watcher(ps).start()
         pub = Publisher(LastStepReadsTheStore, ps)
         try:
-            await create_tables(pub.engine)
+            await migrate(pub.engine)
             await pub.accounts.add("chinh", {"token": "ok"}, {"platform": platform.path})
             await pub.start()
             c = content("tb-mat-csdl-cuoi-buoc")

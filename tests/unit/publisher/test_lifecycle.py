@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from loa.events import DeliveryState, utcnow
 from loa.publisher.job import Job
 from loa.publisher.lifecycle import TRANSITIONS, Changes, IllegalTransitionError, Move, S, moved
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
 from loa.publisher.store.rows import mutable_columns
 from loa.publisher.store.schema import outbox
@@ -82,7 +82,7 @@ def test_a_move_that_keeps_the_lease_keeps_it() -> None:
 
 async def test_the_store_refuses_an_illegal_move_and_writes_nothing(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
-    await create_tables(engine)
+    await migrate(engine)
     store = JobStore(engine, "tin")
     async with store.tx() as conn:
         job = await store.create(

@@ -20,7 +20,7 @@ from loa.events import MediaRef, parse_delivery_status, utcnow
 from loa.publisher.accounts import AccountError, AccountStore
 from loa.publisher.backoff import RESET_MARGIN, RESET_SPREAD, backoff_delay, retry_time
 from loa.publisher.ratelimit import AccountBuckets, TokenBucket
-from loa.publisher.store.db import create_tables, make_engine
+from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore, LostJobError
 from loa.publisher.store.schema import outbox
 from loa.text import count_utf8_bytes
@@ -108,7 +108,7 @@ def test_limit_checks_name_the_field_and_count_like_the_platform() -> None:
 @pytest.fixture
 async def store(tmp_path: Path) -> JobStore:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
-    await create_tables(engine)
+    await migrate(engine)
     return JobStore(engine, "tin")
 
 
@@ -180,7 +180,7 @@ async def test_a_publishing_job_with_an_expired_lease_is_claimed_as_in_doubt(sto
 async def test_credentials_are_encrypted_at_rest_versioned_and_never_listed(tmp_path: Path) -> None:
     path = tmp_path / "acc.db"
     engine = make_engine(f"sqlite+aiosqlite:///{path}")
-    await create_tables(engine)
+    await migrate(engine)
     accounts = AccountStore(engine, "x", Fernet(Fernet.generate_key()))
     await accounts.add("so-tt", {"token": "bí-mật-123"}, {"page_id": "42"})
     with pytest.raises(AccountError, match="exists"):
@@ -210,7 +210,7 @@ async def test_accounts_seed_from_yaml_with_secrets_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'acc.db'}")
-    await create_tables(engine)
+    await migrate(engine)
     accounts = AccountStore(engine, "x", Fernet(Fernet.generate_key()))
     monkeypatch.setenv("X_TOKEN", "từ-môi-trường")
     seed = tmp_path / "accounts.yaml"

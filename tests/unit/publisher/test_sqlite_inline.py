@@ -1,5 +1,5 @@
 """The SQLite job store runs statements in the event loop's thread; only a commit waits in
-aiosqlite's worker thread (each hand-off is two thread wake-ups, see ``loa.publisher.store.db``)."""
+aiosqlite's worker thread (each hand-off is two thread wake-ups, see ``loa.db._run_inline``)."""
 
 from __future__ import annotations
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 
+from loa.db import is_sqlite
 from loa.events import utcnow
 from loa.publisher.job import Job
 from loa.publisher.lifecycle import CLAIMABLE, Move, S, attempt_started
-from loa.publisher.store.db import is_sqlite
 from loa.publisher.store.rows import job_from_row
 from loa.publisher.store.schema import jobs
 from loa.publisher.store.writes import JobWrites

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from loa.db import is_sqlite
 from loa.events import DeliveryState
 from loa.publisher.job import Job
-from loa.publisher.store.db import is_sqlite
 from loa.publisher.store.rows import job_from_row
 from loa.publisher.store.schema import jobs
 

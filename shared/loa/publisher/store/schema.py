@@ -1,52 +1,28 @@
-"""The job store's tables: jobs, the per-delivery sequence, the outbox and the accounts."""
+"""The job store's tables: jobs, the per-delivery sequence, the outbox and the accounts.
+
+Its migrations (``store/migrations``) make them; a change here needs a revision there.
+"""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
-    Dialect,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
+
+from loa.db import UtcDateTime
 
 metadata = MetaData()
 
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC (same on SQLite and PostgreSQL), read back time zone aware."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the job store")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):  # pragma: no cover - SQLite raw text
-            value = datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC)
-
 
 jobs = Table(
     "jobs",
@@ -58,7 +34,7 @@ jobs = Table(
     Column("account", String(100), nullable=False),
     Column("operation", String(16), nullable=False, default="publish"),
     Column("state", String(20), nullable=False),
-    Column("due_at", UTCDateTime, nullable=True),
+    Column("due_at", UtcDateTime(), nullable=True),
     Column("attempt", Integer, nullable=False, default=0),
     Column("attempt_floor", Integer, nullable=False, default=0),
     Column("post", Text, nullable=True),
@@ -69,9 +45,9 @@ jobs = Table(
     Column("retract_requested", Boolean, nullable=False, default=False),
     Column("parked_version", Integer, nullable=True),
     Column("lease_owner", String(200), nullable=True),
-    Column("lease_expires_at", UTCDateTime, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
+    Column("lease_expires_at", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("content_id", "version", "channel", "account", name="uq_jobs_delivery_version"),
     Index("ix_jobs_state_due", "state", "due_at"),
     Index("ix_jobs_delivery", "content_id", "channel", "account"),
@@ -90,8 +66,8 @@ outbox = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("key", String(128), nullable=False),
     Column("payload", Text, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("sent_at", UTCDateTime, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
     Index("ix_outbox_unsent", "sent_at", "id"),
 )
 
@@ -104,5 +80,5 @@ accounts = Table(
     Column("options", Text, nullable=False, default="{}"),
     Column("version", Integer, nullable=False),
     Column("parked_version", Integer, nullable=True, doc="the version an AuthError parked"),
-    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )

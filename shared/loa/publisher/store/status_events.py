@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from loa.db import is_sqlite, upsert
 from loa.events import Delivery, DeliveryStatus, utcnow
 from loa.publisher.job import Job
-from loa.publisher.store.db import is_sqlite, upsert_for
 from loa.publisher.store.rows import NOTE_MAX
 from loa.publisher.store.schema import outbox, sequences
 
@@ -31,7 +32,7 @@ class StatusEvents:
     def __init__(self, engine: AsyncEngine, producer: str) -> None:
         self.engine = engine
         self.producer = producer
-        self._insert = upsert_for(engine)
+        self._insert = partial(upsert, engine)
         self.written = 0
 
     async def _next_sequence(self, conn: AsyncConnection, did: str) -> int:

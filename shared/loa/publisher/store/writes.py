@@ -8,17 +8,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from typing import Any, Unpack
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loa.channels import Post
+from loa.db import is_sqlite, upsert
 from loa.events import DeliveryError, utcnow
 from loa.publisher.job import Job, LostJobError, NewJob
 from loa.publisher.lifecycle import Changes, Move, S, changed, check, moved
 from loa.publisher.store import codec
-from loa.publisher.store.db import is_sqlite, upsert_for
 from loa.publisher.store.reads import JobReads
 from loa.publisher.store.rows import WITHOUT_POST, job_from_row, mutable_columns
 from loa.publisher.store.schema import jobs
@@ -42,7 +43,7 @@ class JobWrites(JobReads):
     def __init__(self, engine: AsyncEngine, channel: str) -> None:
         super().__init__(engine, channel)
         self.events = StatusEvents(engine, producer=f"loa-publisher-{channel}")
-        self._insert = upsert_for(engine)
+        self._insert = partial(upsert, engine)
         self.on_emitted: Callable[[], None] = lambda: None
         """Called after a transaction that wrote status events committed (the relay's wake-up)."""
 

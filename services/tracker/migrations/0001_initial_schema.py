@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import services.tracker.tables
+import loa.db
 
 revision = "0001"
 down_revision = None
@@ -23,10 +23,10 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("hook", sa.String(length=64), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("created_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", loa.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("next_attempt_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", loa.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", loa.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("given_up", sa.Boolean(), server_default="0", nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("event_id"),
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=40), nullable=False),
         sa.Column("version", sa.Integer(), nullable=True),
         sa.Column("actor", sa.String(length=200), nullable=False),
-        sa.Column("occurred_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", loa.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("channel", sa.String(length=32), nullable=True),
         sa.Column("account", sa.String(length=100), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
@@ -63,14 +63,14 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("approved_by", sa.String(length=200), nullable=False),
-        sa.Column("approved_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("publish_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("approved_at", loa.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("publish_at", loa.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("canonical_url", sa.Text(), nullable=True),
         sa.Column("targets", sa.JSON(), nullable=False),
-        sa.Column("retracted_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("retracted_at", loa.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("retracted_by", sa.String(length=200), nullable=True),
         sa.Column("retract_reason", sa.Text(), nullable=True),
-        sa.Column("updated_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", loa.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("contents", schema=None) as batch_op:
@@ -87,16 +87,16 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("sequence", sa.BigInteger(), nullable=False),
         sa.Column("attempt", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("due_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("due_at", loa.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("external_id", sa.String(length=500), nullable=True),
         sa.Column("public_url", sa.Text(), nullable=True),
         sa.Column("error_class", sa.String(length=20), nullable=True),
         sa.Column("error_code", sa.String(length=100), nullable=True),
         sa.Column("error_message", sa.Text(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("state_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("published_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("first_seen_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("state_at", loa.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", loa.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("first_seen_at", loa.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
@@ -116,8 +116,8 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", services.tracker.tables.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", loa.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", loa.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("producer", sa.String(length=100), nullable=False),
         sa.Column("external_id", sa.String(length=500), nullable=True),
         sa.Column("public_url", sa.Text(), nullable=True),

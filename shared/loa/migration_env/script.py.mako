@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-import services.tracker.tables
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

@@ -1,0 +1,281 @@
+"""Persistence every store shares: the engine, the UTC timestamp column, upserts and migrations.
+
+Three stores use it: the publishers' job store (``loa.publisher.store``), the tracker's view and
+the ingest's records. Each is SQLite by default (one file, WAL) or PostgreSQL (asyncpg), and each
+brings its schema to its latest Alembic revision when it starts (``migrate``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, DateTime, Dialect, MetaData, Table, TypeDecorator, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_S = 30
+MIGRATION_ENV = Path(__file__).resolve().parent / "migration_env"
+"""Alembic's ``env.py`` and revision template, one for every store (each has its own revisions)."""
+
+
+# ---- engine -----------------------------------------------------------------------------------
+
+
+def make_engine(
+    url: str, *, synchronous: Literal["FULL", "NORMAL"] = "FULL", queued_writes: bool = False
+) -> AsyncEngine:
+    """An async engine: PostgreSQL by URL, or SQLite in WAL mode (readers never block the writer).
+
+    ``synchronous`` is SQLite's: ``FULL`` (its default) keeps every committed transaction through
+    a power cut; ``NORMAL`` syncs less and may lose the last ones then (never corrupting the file).
+    ``queued_writes`` is the job store's SQLite: one connection per process, every transaction
+    ``BEGIN IMMEDIATE`` (writers queue, never fail on a lock taken mid-transaction) and statements
+    run inline (``_run_inline``). Otherwise a pool of connections, with the driver's ``BEGIN`` at
+    the first write: the tracker's and the ingest's readers never wait for a writer.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_size=10, max_overflow=5, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if not queued_writes:
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        _on_connect(engine, synchronous=synchronous, inline=False)
+        return engine
+    # One connection per process: SQLite has one writer anyway (and every transaction here is
+    # BEGIN IMMEDIATE), and connections of one process contending for its lock wait in SQLite's
+    # busy handler, which sleeps 1-100 ms per retry. Queued on the pool instead, they go in turn.
+    # Nothing holds a connection while asking for another (a second would wait for the first).
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=SQLITE_BUSY_TIMEOUT_S * 2,
+    )
+    _on_connect(engine, synchronous=synchronous, inline=True)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _on_connect(engine: AsyncEngine, *, synchronous: str, inline: bool) -> None:
+    """On each new SQLite connection: WAL, ``synchronous``, the busy timeout; inline statements."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if inline:  # take transaction control from the driver so BEGIN IMMEDIATE is ours
+            dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.close()
+        if inline:
+            _run_inline(record.driver_connection)
+
+
+def _run_inline(connection: Any) -> None:
+    """Run the statements of this aiosqlite connection in the event loop's thread; commit in its own.
+
+    aiosqlite hands every call (each statement, fetch, commit) to a worker thread and back: two
+    thread wake-ups per call, 10-20 calls per transaction. On a busy machine each wake-up waits
+    for a time slice: a transaction took ~100 ms of waiting for ~2 ms of SQLite work. Statements
+    run inline now (microseconds each, in WAL mode); the commit, which waits for the fsync, still
+    goes to the worker thread so the loop goes on meanwhile. The one statement that could wait
+    long inline, ``BEGIN IMMEDIATE`` while another process (``loa accounts ...``) writes, is
+    bounded by ``busy_timeout`` and only happens while such a command writes.
+
+    aiosqlite offers no public hook for this: the hand-off (``Connection._execute``) and the
+    sqlite3 connection (``_conn``) are private. Only the job store's engine does it (one connection,
+    so nothing else in the process can hold SQLite's lock while a statement runs inline), and if a
+    release of aiosqlite renames them the store still works, each call hopping threads as before
+    (``tests/unit/publisher/test_sqlite_inline.py`` then fails, to say so).
+    """
+    in_thread = getattr(connection, "_execute", None)
+    raw = getattr(connection, "_conn", None)  # the sqlite3 connection: only its commit (and close) may wait
+    if in_thread is None or raw is None:
+        log.warning("aiosqlite without _execute/_conn: SQLite statements hop threads (slower)")
+        return
+
+    async def execute(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        # Not by name alone: every cursor's ``close`` would hop too (once per statement).
+        if getattr(fn, "__self__", None) is raw and fn.__name__ in ("commit", "close"):
+            return await in_thread(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
+
+    connection._execute = execute
+
+
+# ---- statements and columns -------------------------------------------------------------------
+
+
+def is_sqlite(bind: AsyncEngine | AsyncConnection) -> bool:
+    return bind.dialect.name == "sqlite"
+
+
+def upsert(bind: AsyncEngine | AsyncConnection, table: Table) -> SqliteInsert | PgInsert:
+    """An ``INSERT`` of the bind's dialect: it has ``on_conflict_do_nothing`` / ``_do_update``."""
+    # Imported here: the PostgreSQL dialect costs 5 MB a SQLite store never uses.
+    if is_sqlite(bind):
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return pg_insert(table)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL.
+
+    SQLite stores both kinds as the same naive UTC text. On PostgreSQL ``UtcDateTime()`` is a
+    ``TIMESTAMP WITHOUT TIME ZONE`` holding naive UTC (the job store's columns) and
+    ``UtcDateTime(timezone=True)`` a ``TIMESTAMP WITH TIME ZONE`` (the tracker's, the ingest's):
+    each store's columns keep the type and the stored form its earlier releases wrote.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self, timezone: bool = False) -> None:
+        super().__init__(timezone=timezone)
+        self.timezone = timezone
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a store")
+        value = value.astimezone(UTC)
+        return value if self.timezone and dialect.name != "sqlite" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# ---- migrations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Migrations:
+    """A store's revisions and the table its database records the applied one in."""
+
+    folder: Path
+    """Its Alembic revisions (the environment and the template are ``MIGRATION_ENV``)."""
+    metadata: MetaData
+    """The tables as the code has them: what the latest revision makes (autogenerate compares)."""
+    version_table: str
+    """Its own, so stores may share a database."""
+    baseline: str | None = None
+    """The revision that makes the schema of the release before the store had migrations: such a
+    store (its tables, no version table) is stamped with it, then upgraded."""
+
+
+_MIGRATING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+"""Alembic's ``op`` and ``context`` are globals of the process: two migrations interleaving on one
+event loop would run one's operations on the other's connection. So one at a time per loop."""
+
+
+async def migrate(engine: AsyncEngine, migrations: Migrations) -> None:
+    """Bring the store to its latest revision (idempotent), in one transaction.
+
+    On PostgreSQL a transaction-level advisory lock makes replicas starting together take turns:
+    the second finds the store upgraded. (On SQLite a ``queued_writes`` engine's ``BEGIN
+    IMMEDIATE`` does the same.)
+    """
+    turn = _MIGRATING.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with turn, engine.begin() as conn:
+        if not is_sqlite(conn):
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('loa.db.migrate'), hashtext(:table))"),
+                {"table": migrations.version_table},
+            )
+        await conn.run_sync(_upgrade, migrations)
+
+
+def alembic_config(connection: Connection, migrations: Migrations) -> Config:
+    """The configuration ``migration_env/env.py`` runs with: this store's revisions on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATION_ENV))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", str(migrations.folder))
+    config.attributes.update(
+        connection=connection, metadata=migrations.metadata, version_table=migrations.version_table
+    )
+    return config
+
+
+def _upgrade(connection: Connection, migrations: Migrations) -> None:
+    config = alembic_config(connection, migrations)
+    if migrations.baseline and _is_unversioned_baseline(connection, migrations):
+        log.info(
+            "%s: a store made before migrations, stamped %s", migrations.version_table, migrations.baseline
+        )
+        command.stamp(config, migrations.baseline)
+    command.upgrade(config, "head")
+
+
+def _is_unversioned_baseline(connection: Connection, migrations: Migrations) -> bool:
+    """Whether the store was made before it had migrations: the baseline's tables, no version table.
+
+    A database with none of them is a new store (``upgrade`` makes it). One with only some, or
+    with other columns, is neither: guessing its revision could lose data, so it is refused.
+    """
+    inspector = inspect(connection)
+    if inspector.has_table(migrations.version_table):
+        return False
+    expected = _baseline_shape(migrations)
+    present = expected.keys() & set(inspector.get_table_names())
+    if not present:
+        return False
+    found = {name: frozenset(c["name"] for c in inspector.get_columns(name)) for name in present}
+    if found != expected:
+        raise RuntimeError(
+            f"the store has no {migrations.version_table} and its tables are not those of revision "
+            f"{migrations.baseline} (expected {sorted(expected)}, found {sorted(found)} with other "
+            "columns or some missing): upgrade it by hand, or stamp it if it is that revision"
+        )
+    return True
+
+
+@functools.cache
+def _baseline_shape(migrations: Migrations) -> dict[str, frozenset[str]]:
+    """The tables and columns the baseline revision makes, read from a scratch in-memory SQLite."""
+    from sqlalchemy import create_engine
+
+    scratch = create_engine("sqlite://")
+    try:
+        with scratch.begin() as connection:
+            assert migrations.baseline is not None
+            command.upgrade(alembic_config(connection, migrations), migrations.baseline)
+            inspector = inspect(connection)
+            return {
+                name: frozenset(c["name"] for c in inspector.get_columns(name))
+                for name in inspector.get_table_names()
+                if name != migrations.version_table
+            }
+    finally:
+        scratch.dispose()

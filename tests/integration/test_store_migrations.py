@@ -1,0 +1,240 @@
+"""Every store's migrations (``loa.db``), on SQLite and PostgreSQL.
+
+What each store's code declares is what its revisions make; the baselines are the schemas release
+0.1.0 created; stores may share a database; a store that is neither new nor the baseline is
+refused; a later revision upgrades a store of the release in place; timestamps keep the stored
+form each store's earlier releases wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import shutil
+import sys
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, select, text
+
+from loa import db
+from loa.publisher.store.db import MIGRATIONS as JOB_STORE
+from loa.settings import REPO_ROOT
+from services.ingest.db import MIGRATIONS as INGEST
+from services.tracker.db import MIGRATIONS as TRACKER
+from tests.support.release_stores import create_release_store, insert_rows, snapshot
+
+pytestmark = pytest.mark.integration
+
+STORES = {"job_store": JOB_STORE, "ingest": INGEST, "tracker": TRACKER}
+
+
+async def _version(conn: Any, migrations: db.Migrations) -> list[str]:
+    return list((await conn.execute(text(f"SELECT version_num FROM {migrations.version_table}"))).scalars())
+
+
+@pytest.mark.parametrize("store", sorted(STORES))
+async def test_the_latest_revision_makes_the_tables_the_code_declares(db_url: str, store: str) -> None:
+    migrations = STORES[store]
+    engine = db.make_engine(db_url)
+    try:
+        await db.migrate(engine, migrations)
+
+        def differences(conn: Connection) -> list[Any]:
+            context = MigrationContext.configure(conn, opts={"version_table": migrations.version_table})
+            return list(compare_metadata(context, migrations.metadata))
+
+        async with engine.connect() as conn:
+            assert await conn.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("store", ["job_store", "ingest"])
+async def test_the_baseline_revision_makes_what_release_0_1_0_made(db_url: str, store: str) -> None:
+    migrations = STORES[store]
+    engine = db.make_engine(db_url)
+    try:
+        await create_release_store(engine, store)
+        async with engine.begin() as conn:
+            released = await snapshot(conn)
+            await conn.run_sync(lambda sync: _reflected(sync).drop_all(sync))
+            await conn.run_sync(_upgrade_to, migrations, migrations.baseline)
+            made = await snapshot(conn)
+        assert made.pop(migrations.version_table)["rows"] == [(migrations.baseline,)]
+        assert made == released
+    finally:
+        await engine.dispose()
+
+
+def _reflected(conn: Connection) -> MetaData:
+    tables = MetaData()
+    tables.reflect(conn)
+    return tables
+
+
+def _upgrade_to(conn: Connection, migrations: db.Migrations, revision: str | None) -> None:
+    assert revision is not None
+    command.upgrade(db.alembic_config(conn, migrations), revision)
+
+
+async def test_stores_sharing_one_database_keep_their_own_revisions(db_url: str) -> None:
+    engine = db.make_engine(db_url)
+    try:
+        for migrations in STORES.values():
+            await db.migrate(engine, migrations)
+        for migrations in STORES.values():  # a second start of each finds its own version
+            await db.migrate(engine, migrations)
+        async with engine.connect() as conn:
+            for migrations in STORES.values():
+                assert await _version(conn, migrations) == [_head(migrations)]
+    finally:
+        await engine.dispose()
+
+
+REPLICA = """
+import asyncio, sys, time
+from loa.publisher.store.db import make_engine, migrate
+
+async def start(url: str, at: float) -> None:
+    engine = make_engine(url)
+    await asyncio.sleep(at - time.time())  # both replicas have imported everything by then
+    await migrate(engine)
+    await engine.dispose()
+
+asyncio.run(start(sys.argv[1], float(sys.argv[2])))
+"""
+
+
+async def test_replicas_starting_together_take_turns(db_url: str) -> None:
+    """Two job store processes migrate a new store at the same moment: one creates it, the other
+    finds it done (PostgreSQL: the advisory lock; SQLite: ``BEGIN IMMEDIATE``)."""
+    at = str(time.time() + 8)
+    env = os.environ | {"PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}"}
+    replicas = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", REPLICA, db_url, at, env=env)
+        for _ in range(2)
+    ]
+    assert [await replica.wait() for replica in replicas] == [0, 0]
+    engine = db.make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            assert await _version(conn, JOB_STORE) == [_head(JOB_STORE)]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_store_that_is_neither_new_nor_the_baseline_is_refused(sqlite_url: str) -> None:
+    engine = db.make_engine(sqlite_url)
+    try:
+        async with engine.begin() as conn:  # one table of the baseline, the others missing
+            await conn.execute(text("CREATE TABLE jobs (id INTEGER PRIMARY KEY, state VARCHAR(20))"))
+        with pytest.raises(RuntimeError, match="not those of revision 0001"):
+            await db.migrate(engine, JOB_STORE)
+        async with engine.connect() as conn:
+            assert await conn.run_sync(lambda sync: sorted(_reflected(sync).tables)) == ["jobs"]
+    finally:
+        await engine.dispose()
+
+
+SECOND_REVISION = '''"""a column for a later release"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("jobs") as batch:
+        batch.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="5"))
+'''
+
+
+async def test_a_store_of_release_0_1_0_is_stamped_then_upgraded_by_a_later_revision(
+    db_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "migrations"
+    shutil.copytree(JOB_STORE.folder, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "0002_priority.py").write_text(SECOND_REVISION)
+    metadata = MetaData()
+    for table in JOB_STORE.metadata.tables.values():
+        table.to_metadata(metadata)
+    metadata.tables["jobs"].append_column(Column("priority", Integer, nullable=False, server_default="5"))
+    later = dataclasses.replace(JOB_STORE, folder=folder, metadata=metadata)
+    now = datetime(2026, 12, 3, 10, 0)
+    job = {"content_id": "c", "version": 1, "channel": "x", "account": "a", "operation": "publish",
+           "state": "scheduled", "due_at": now, "attempt": 0, "attempt_floor": 0, "native": False,
+           "retract_requested": False, "created_at": now, "updated_at": now}  # fmt: skip
+    engine = db.make_engine(db_url)
+    try:
+        await create_release_store(engine, "job_store")
+        await insert_rows(engine, {"jobs": [job]})
+        await db.migrate(engine, later)
+        await db.migrate(engine, later)  # the next start: nothing to do
+        async with engine.connect() as conn:
+            assert await _version(conn, later) == ["0002"]
+            rows = (await conn.execute(select(metadata.tables["jobs"]))).mappings().all()
+        assert [(r["content_id"], r["state"], r["due_at"], r["priority"]) for r in rows] == [
+            ("c", "scheduled", now.replace(tzinfo=UTC), 5)
+        ]
+    finally:
+        await engine.dispose()
+
+
+async def test_timestamps_keep_the_stored_form_earlier_releases_wrote_and_read_back_equal(
+    db_url: str,
+) -> None:
+    """Naive UTC for the job store's ``TIMESTAMP`` columns (and everything on SQLite), an instant
+    for the tracker's and ingest's ``TIMESTAMPTZ``: rows written before read back as the same UTC
+    instant, and rows written now are stored as before."""
+    tables = MetaData()
+    typed = Table(
+        "times",
+        tables,
+        Column("id", Integer, primary_key=True),
+        Column("naive", db.UtcDateTime()),
+        Column("zoned", db.UtcDateTime(timezone=True)),
+    )
+    hanoi = datetime(2026, 12, 3, 17, 30, 15, 123456, tzinfo=timezone(timedelta(hours=7)))
+    utc = hanoi.astimezone(UTC)
+    sqlite = db_url.startswith("sqlite")
+    # what each earlier type wrote: on SQLite naive UTC text in both; on PostgreSQL a naive UTC
+    # TIMESTAMP (job store) and an instant in a TIMESTAMPTZ (tracker; the ingest wrote UTC too)
+    stored_naive: Any = "2026-12-03 10:30:15.123456" if sqlite else utc.replace(tzinfo=None)
+    stored_zoned: Any = stored_naive if sqlite else utc
+    engine = db.make_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(tables.create_all)
+            await conn.execute(
+                text("INSERT INTO times (id, naive, zoned) VALUES (1, :naive, :zoned)"),
+                {"naive": stored_naive, "zoned": stored_zoned},
+            )
+            await conn.execute(typed.insert(), {"id": 2, "naive": hanoi, "zoned": hanoi})
+            read = (await conn.execute(select(typed.c.naive, typed.c.zoned).order_by(typed.c.id))).all()
+            raw = (await conn.execute(text("SELECT naive, zoned FROM times ORDER BY id"))).all()
+        assert [tuple(r) for r in read] == [(utc, utc), (utc, utc)]
+        assert all(value.tzinfo is UTC for row in read for value in row)
+        assert raw[1] == raw[0] == (stored_naive, stored_zoned)
+        with pytest.raises(Exception, match="naive datetime"):
+            async with engine.begin() as conn:
+                await conn.execute(typed.insert(), {"id": 3, "naive": datetime(2026, 1, 1)})
+    finally:
+        await engine.dispose()
+
+
+def _head(migrations: db.Migrations) -> str:
+    config = db.alembic_config(None, migrations)  # type: ignore[arg-type]
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head

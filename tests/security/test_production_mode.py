@@ -7,32 +7,39 @@ hand real tokens to an emulator, so it refuses to start, naming the setting.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
 from loa.channels import Account, PermanentError, Secret
+from loa.cli.status import mode_line
 from loa.events import Content, Target
 from loa.mode import targets
+from loa.publisher.main import Publisher
+from loa.publisher.metrics import http_app
 from loa.publisher.settings import PublisherSettings
-from loa.settings import REPO_ROOT
+from loa.settings import REPO_ROOT, LoaSettings
 from loa.testing import FakeContext
 from services.facebook.settings import FacebookSettings
 from services.webhook.adapter import WebhookAdapter
 from services.webhook.settings import WebhookSettings
 from services.website.settings import WebsiteSettings
 from services.website.wordpress import WordPress
+from services.x.adapter import XAdapter
 from services.x.settings import XSettings
 from services.youtube.settings import YouTubeSettings
 from services.zalo.settings import ZaloSettings
+from tests.integration.tracker.support import TOKENS, auth, running_tracker, tracker_settings
 from tests.support.payloads import valid_payload
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # the publisher's and the tracker's tests use the stack
 
 REAL = {
     FacebookSettings: {"LOA_FACEBOOK_GRAPH_URL": "graph.facebook.com"},
@@ -150,3 +157,55 @@ async def test_a_production_wordpress_account_needs_an_https_site() -> None:
                 wordpress._base(Account("website", "wp", {}, options))
     finally:
         await wordpress.aclose()
+
+
+async def test_a_development_publisher_shows_its_mode_and_target_hosts(
+    settings: LoaSettings, tmp_path: Path
+) -> None:
+    values = settings.model_dump(exclude={"mode", "publisher_database_url"})
+    x = XSettings(
+        **values,
+        mode="development",
+        publisher_database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        x_api_url="http://127.0.0.1:8090/x/?token=never-shown",
+    )
+    publisher = Publisher(XAdapter, x)
+    try:
+        transport = httpx.ASGITransport(app=http_app(publisher.metrics, publisher.readiness()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://publisher") as client:
+            health = (await client.get("/healthz")).json()
+            metrics = (await client.get("/metrics")).text
+    finally:
+        await publisher.adapter.aclose()
+        await publisher.engine.dispose()
+    assert health["mode"] == "development"
+    assert health["targets"] == {"LOA_X_API_URL": "127.0.0.1:8090"}  # the host only: never a path or query
+    assert 'loa_mode{mode="development"} 1.0' in metrics
+
+
+@pytest.mark.parametrize("mode", ["development", "production"])
+async def test_the_tracker_says_its_mode_and_only_development_carries_the_banner(
+    settings: LoaSettings, sqlite_url: str, mode: str
+) -> None:
+    tracker = tracker_settings(settings, sqlite_url, tracker_consume=False, mode=mode)
+    async with running_tracker(tracker) as (_, client):
+        health = (await client.get("/healthz")).json()
+        metrics = (await client.get("/metrics", headers=auth("viewer"))).text
+        await client.post("/login", data={"token": TOKENS["viewer"], "next": "/"})
+        page = await client.get("/")
+        dashboard = page.text
+        status_line = await asyncio.to_thread(_status_mode_line, str(client.base_url))
+    assert health["mode"] == mode
+    assert page.status_code == 200
+    assert 'id="system"' in dashboard  # the overview itself, signed in
+    assert f'loa_mode{{mode="{mode}"}} 1.0' in metrics
+    banner = 'id="sandbox-banner"' in dashboard and "SANDBOX" in dashboard
+    assert banner is (mode == "development")
+    assert status_line is not None
+    assert ("SANDBOX" in status_line) is (mode == "development")
+    assert f"mode: {mode}" in status_line
+
+
+def _status_mode_line(base_url: str) -> str | None:
+    with httpx.Client(base_url=base_url, timeout=10.0) as client:
+        return mode_line(client)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +17,14 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from pydantic import ValidationError
+from starlette.applications import Starlette
 
 from loa.channels import Account, PermanentError, Secret
 from loa.cli.status import mode_line
 from loa.events import Content, Target
+from loa.health import Readiness, health_routes
 from loa.mode import targets
 from loa.publisher.main import Publisher
 from loa.publisher.metrics import http_app
@@ -209,3 +213,26 @@ async def test_the_tracker_says_its_mode_and_only_development_carries_the_banner
 def _status_mode_line(base_url: str) -> str | None:
     with httpx.Client(base_url=base_url, timeout=10.0) as client:
         return mode_line(client)
+
+
+async def test_the_dashboard_shows_the_host_each_publisher_targets(
+    settings: LoaSettings, sqlite_url: str
+) -> None:
+    about = {"mode": "development", "targets": {"LOA_X_API_URL": "127.0.0.1:8090"}}
+    publisher = Starlette(routes=health_routes(lambda: Readiness({}, about=about)))
+    server = uvicorn.Server(uvicorn.Config(publisher, host="127.0.0.1", port=0, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    health = {"x": f"http://127.0.0.1:{port}/readyz"}
+    tracker = tracker_settings(settings, sqlite_url, tracker_consume=False, tracker_publisher_health=health)
+    try:
+        async with running_tracker(tracker) as (_, client):
+            page = (await client.get("/", headers=auth("viewer"))).text
+    finally:
+        server.should_exit = True
+        await serving
+    row = re.search(r'<li data-publisher="x" class="ok">(.*?)</li>', page, re.S)
+    assert row, page
+    assert "→ 127.0.0.1:8090" in row.group(1)

@@ -50,12 +50,7 @@ def _is_platform_url(extra: object) -> bool:
 
 def _platform_settings(settings: BaseModel) -> dict[str, str]:
     """``{field name: URL}`` of every platform URL setting that has a value."""
-    fields = type(settings).model_fields
-    marked = (
-        n
-        for n, f in fields.items()
-        if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get(PLATFORM_URL)
-    )
+    marked = (n for n, f in type(settings).model_fields.items() if _is_platform_url(f.json_schema_extra))
     return {name: str(value) for name in marked if (value := getattr(settings, name)) is not None}
 
 

@@ -12,6 +12,9 @@ LOA_CACHE_DIR ?= $(CURDIR)/.loa
 X_ORACLE  := $(LOA_CACHE_DIR)/npm/twitter-text-3.1.0
 X_LOCK    := tests/channels/x/oracle/package-lock.json
 export PYTHONPATH := shared:.
+# What `make run`, the benchmarks and the drills start talks to the sandbox; the code's default is
+# production (real platforms only), so they say development (LOA_MODE=production make run refuses).
+LOA_MODE  ?= development
 
 .PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest audit bench drill docs clean-venv
 
@@ -57,7 +60,7 @@ stack-status: ## one line per component: port, pid, health
 	@bash $(STACK) status
 
 run: setup stack-up ## setup if needed, start the stack and every service in deploy/local/services.Procfile
-	@$(PY) deploy/local/supervise.py deploy/local/services.Procfile --then "bash deploy/local/demo.sh"
+	@LOA_MODE=$(LOA_MODE) $(PY) deploy/local/supervise.py deploy/local/services.Procfile --then "bash deploy/local/demo.sh"
 
 stop: ## stop the services started by `make run`, then the stack
 	@[[ ! -x $(PY) ]] || $(PY) deploy/local/supervise.py --stop
@@ -83,10 +86,10 @@ audit: $(STAMP) ## pinned packages vs published advisories (exit 2 = no advisory
 bench: $(STAMP) ## run every bench/*.py (figures last, JSON in bench/results/)
 	@shopt -s nullglob; scripts=(bench/*.py); scripts=($${scripts[@]/bench\/drill.py}); \
 	if (( $${#scripts[@]} == 0 )); then echo "no benchmarks yet in bench/"; fi; \
-	for s in "$${scripts[@]}"; do echo "== $$s"; $(PY) "$$s"; done
+	for s in "$${scripts[@]}"; do echo "== $$s"; LOA_MODE=$(LOA_MODE) $(PY) "$$s"; done
 
 drill: $(STAMP) ## whole-stack fault drills on a private stack (a few minutes; exits 1 on any fault found)
-	$(PY) bench/drill.py
+	LOA_MODE=$(LOA_MODE) $(PY) bench/drill.py
 
 docs: $(STAMP) ## regenerate the AsyncAPI document and JSON Schemas, check every relative link
 	$(PY) -m loa.events.export

@@ -19,6 +19,10 @@ import pytest
 
 from loa.settings import REPO_ROOT, LoaSettings
 
+# The code's default is production (real platforms only); every test talks to the sandbox. Set in
+# the environment, so every settings object built here and every process a test starts inherits it.
+os.environ["LOA_MODE"] = "development"
+
 STACK = REPO_ROOT / "deploy" / "local" / "stack.sh"
 
 

@@ -23,8 +23,16 @@ random_token() { # random_token BYTES: URL-safe base64 of BYTES random bytes, no
 }
 
 ensure_env_file() {
-  # Writes .env.local once with random secrets; never prints a secret.
-  [[ -f "$LOA_ENV_FILE" ]] && return 0
+  # Writes .env.local once with random secrets; never prints a secret. The local stack is a
+  # development stack: LOA_MODE=development (the code's default is production), also appended to
+  # a file written before the mode existed.
+  if [[ -f "$LOA_ENV_FILE" ]]; then
+    if ! grep -q '^LOA_MODE=' "$LOA_ENV_FILE"; then
+      [[ -z "$(tail -c1 "$LOA_ENV_FILE")" ]] || printf '\n' >>"$LOA_ENV_FILE" # no last newline
+      printf 'LOA_MODE=development\n' >>"$LOA_ENV_FILE"
+    fi
+    return 0
+  fi
   local fernet
   fernet="$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_')" # Fernet keys keep the '=' padding
   (
@@ -35,6 +43,7 @@ LOA_S3_ACCESS_KEY=loa-dev
 LOA_S3_SECRET_KEY=$(random_token 24)
 LOA_API_TOKEN=$(random_token 32)
 LOA_CREDENTIALS_KEY=$fernet
+LOA_MODE=development
 EOF
     mv "$LOA_ENV_FILE.tmp" "$LOA_ENV_FILE"
   )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from loa.mode import platform_url
 from loa.publisher.settings import PublisherSettings
 from loa.settings import is_local_url
 
@@ -13,9 +14,11 @@ FACEBOOK_MIN_LEAD_S = 10 * 60
 
 
 class FacebookSettings(PublisherSettings):
-    facebook_graph_url: str = Field(
-        default="http://127.0.0.1:8090/graph",
-        description="Graph API base URL without version (https://graph.facebook.com in production)",
+    facebook_graph_url: str = platform_url(
+        # facebook-sdk's own FACEBOOK_GRAPH_URL; the adapter appends /<version>/<path> to either
+        real="https://graph.facebook.com",
+        sandbox="http://127.0.0.1:8090/graph",
+        description="Graph API base URL without version",
     )
     facebook_graph_version: str = Field(default="v24.0", pattern=r"^v\d+\.\d+$")
     facebook_timeout_s: float = Field(default=60.0, gt=0)

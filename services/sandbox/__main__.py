@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from pathlib import Path
 
 import uvicorn
 import uvloop
 
-from loa.settings import REPO_ROOT
+from loa.mode import DEVELOPMENT
+from loa.settings import REPO_ROOT, LoaSettings
 
 HTTP = "httptools"
 """llhttp (C) rather than h11 (pure Python): a video upload streams gigabytes through the parser."""
@@ -46,11 +48,21 @@ def _servers() -> list[uvicorn.Server]:
     return servers
 
 
+def refuse_production() -> None:
+    """The sandbox answers like the platforms (real-looking permalinks): never beside production."""
+    if LoaSettings().mode != DEVELOPMENT:
+        sys.exit(
+            "the sandbox refuses to start: LOA_MODE is production (the default); it emulates the "
+            "platforms for development only, set LOA_MODE=development to run it"
+        )
+
+
 async def _serve_all() -> None:
     await asyncio.gather(*(server.serve() for server in _servers()))
 
 
 if __name__ == "__main__":
+    refuse_production()
     # uvicorn picks uvloop only when it creates the loop itself; two servers share this one.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(_serve_all())

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from loa.consumer_lag import uncommitted
 from loa.health import Readiness, database_probe, health_routes, http_probe, kafka_probe
 from loa.kafka import make_broker
+from loa.mode import mode_gauge
 from loa.outages import answer_unexpected, error_response, handle_unexpected
 from loa.web_security import harden
 from services.tracker import api, consumer, queries, web
@@ -88,8 +89,10 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
         # per-batch "Received/Processed" lines go to debug: the consumer logs what matters itself
         broker = make_broker(settings, client_id="loa-tracker", log_level=logging.DEBUG)
         tracker = Tracker(settings, engine, broker, Changes(), TrackerMetrics())
+        mode_gauge(tracker.metrics.registry, settings.mode)
         tracker.readiness = Readiness(
-            {"kafka": kafka_probe(settings.kafka_bootstrap), "database": database_probe(engine)}
+            {"kafka": kafka_probe(settings.kafka_bootstrap), "database": database_probe(engine)},
+            about={"mode": settings.mode},  # `loa status` reads it here
         )
         tracker.publishers = Readiness(
             {channel: http_probe(str(url)) for channel, url in settings.tracker_publisher_health.items()}

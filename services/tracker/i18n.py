@@ -82,6 +82,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "dep_database": ("Cơ sở dữ liệu", "Database"),
     "dep_object_store": ("Kho tệp (MinIO)", "Object store (MinIO)"),
     "ready": ("Sẵn sàng", "Ready"),
+    "sandbox_banner": (
+        "Chế độ phát triển: bài chỉ đến môi trường giả lập, không người dân nào thấy.",
+        "Development mode: posts reach only the emulators; no citizen sees them.",
+    ),
+    "target_hosts": ("Máy chủ mà bộ phát hành gửi bài tới", "The host the publisher sends posts to"),
     "unavailable": ("Không sẵn sàng", "Unavailable"),
     "unavailable_heading": ("Bảng theo dõi tạm thời gián đoạn", "The tracker is briefly unavailable"),
     "unavailable_message": (

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from loa.events import DEFAULT_TIMEZONE
+from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
 from services.tracker import queries
 from services.tracker.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator, Principal, requires
@@ -47,6 +48,8 @@ def _render(request: Request, name: str, principal: Principal | None, **context:
             "user": principal,
             "can_act": principal is not None and principal.can(Role.OPERATOR),
             "csrf_header": CSRF_HEADER,
+            # every page, the sign-in page too: nobody should mistake the sandbox for the platforms
+            "sandbox": request.app.state.settings.mode == DEVELOPMENT,
             **context,
         },
     )

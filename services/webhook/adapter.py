@@ -33,6 +33,7 @@ from loa.channels import (
 )
 from loa.channels.http import http_error, reset_at, retry_at
 from loa.events import Content, Target
+from loa.mode import require_https_option
 from services.webhook.settings import WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class WebhookAdapter(ChannelAdapter):
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         if not account.options.get("url"):
             raise PermanentError(f"account {account.name}: options.url is missing (the receiver's URL)")
+        require_https_option(str(account.options["url"]), "url", account.name, self.settings.mode)
         title = target.title or content.title
         text = target.text or content.summary or content.title
         key = f"loa-{content.id}-v{content.version}-{hashlib.sha256(account.name.encode()).hexdigest()[:10]}"

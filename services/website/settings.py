@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, Field
 
+from loa.mode import platform_url
 from loa.publisher.settings import PublisherSettings
 
 
@@ -26,8 +27,10 @@ class WebsiteSettings(PublisherSettings):
     website_server_host: str = "127.0.0.1"
     website_server_port: int = 8082
     website_serve: bool = Field(default=True, description="run the read-only server in the publisher")
-    website_wordpress_url: AnyHttpUrl = Field(
-        default=AnyHttpUrl("http://127.0.0.1:8090/wordpress"),
+    # The office's own WordPress has no address of its own to default to in production.
+    website_wordpress_url: AnyHttpUrl | None = platform_url(
+        real=None,
+        sandbox="http://127.0.0.1:8090/wordpress",
         description="default WordPress site for accounts in wordpress mode (account option 'url' wins)",
     )
     website_wordpress_native_min_lead_s: float = Field(

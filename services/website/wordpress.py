@@ -40,6 +40,7 @@ from loa.events import Content, MediaRef
 from loa.html import clean
 from loa.links import short_id
 from loa.media import MediaStore
+from loa.mode import require_https_option
 from loa.text import slugify
 from services.website.settings import WebsiteSettings
 
@@ -96,7 +97,13 @@ class WordPress:
         await self.http.aclose()
 
     def _base(self, account: Account) -> str:
-        return str(account.options.get("url") or self.settings.website_wordpress_url).rstrip("/") + API
+        site = account.options.get("url") or self.settings.website_wordpress_url
+        if site is None:  # production has no default WordPress site
+            raise PermanentError(
+                f"account {account.name}: options.url is missing (or LOA_WEBSITE_WORDPRESS_URL)"
+            )
+        url = require_https_option(str(site), "url", account.name, self.settings.mode)
+        return url.rstrip("/") + API
 
     def _auth(self, account: Account) -> httpx.BasicAuth:
         try:

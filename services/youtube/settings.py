@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from loa.mode import platform_url
 from loa.publisher.settings import PublisherSettings
 from loa.settings import REPO_ROOT, is_local_url
 
@@ -14,12 +15,17 @@ SANDBOX_CA = REPO_ROOT / ".loa" / "sandbox-ca.pem"
 
 
 class YouTubeSettings(PublisherSettings):
-    youtube_api_url: str = Field(
-        default="https://127.0.0.1:8091",
-        description="API root (https: the SDK keeps https for upload URLs); real: https://youtube.googleapis.com",
+    # The rootUrl of the youtube v3 discovery document google-api-python-client bundles (its paths
+    # carry youtube/v3/..., so the sandbox's root has no prefix either); https even in development:
+    # the SDK keeps https for upload URLs.
+    youtube_api_url: str = platform_url(
+        real="https://youtube.googleapis.com", sandbox="https://127.0.0.1:8091", description="API root"
     )
-    youtube_token_url: str = Field(
-        default="https://127.0.0.1:8091/token", description="real: https://oauth2.googleapis.com/token"
+    # google-auth's _GOOGLE_OAUTH2_TOKEN_ENDPOINT (google/oauth2/credentials.py)
+    youtube_token_url: str = platform_url(
+        real="https://oauth2.googleapis.com/token",
+        sandbox="https://127.0.0.1:8091/token",
+        description="OAuth 2.0 token endpoint",
     )
     youtube_ca_certs: Path | None = Field(
         default=None,

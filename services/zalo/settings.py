@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from loa.mode import platform_url
 from loa.publisher.settings import PublisherSettings
 
 
 class ZaloSettings(PublisherSettings):
-    zalo_openapi_url: str = Field(
-        default="http://127.0.0.1:8090/zalo/openapi", description="https://openapi.zalo.me"
+    # Zalo's documents call https://openapi.zalo.me/v2.0/article/create, .../v2.0/oa/message and
+    # https://oauth.zaloapp.com/v4/oa/access_token: the adapter appends the /v2.0/... and /v4/...
+    # paths to either base (https://developers.zalo.me/docs/official-account).
+    zalo_openapi_url: str = platform_url(
+        real="https://openapi.zalo.me", sandbox="http://127.0.0.1:8090/zalo/openapi", description="OA API"
     )
-    zalo_oauth_url: str = Field(
-        default="http://127.0.0.1:8090/zalo/oauth", description="https://oauth.zaloapp.com"
+    zalo_oauth_url: str = platform_url(
+        real="https://oauth.zaloapp.com", sandbox="http://127.0.0.1:8090/zalo/oauth", description="OA OAuth"
     )
     zalo_refresh_ahead_s: int = Field(
         default=3600, description="refresh an access token this long before it expires"

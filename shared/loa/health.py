@@ -2,9 +2,10 @@
 
 ``/livez`` answers 200 while the process serves HTTP. ``/readyz`` checks each dependency (Kafka,
 object store, database, ...) at once, each bounded by ``PROBE_TIMEOUT_SECONDS``, and answers 503
-when one is down, naming it with a short cause::
+when one is down, naming it with a short cause, beside what the service says of itself (its mode
+and, for a publisher, the hosts its platform URLs point at; see ``loa.mode``)::
 
-    {"status": "unavailable",
+    {"status": "unavailable", "mode": "development", "targets": {"LOA_X_API_URL": "127.0.0.1:8090"},
      "dependencies": {"kafka": {"ok": false, "cause": "connection refused"},
                       "database": {"ok": true, "cause": null}}}
 
@@ -32,8 +33,11 @@ from starlette.routing import Route
 from loa.outages import RETRY_AFTER_SECONDS
 
 PROBE_TIMEOUT_SECONDS = 2.0
-Probe = Callable[[], Awaitable[None]]
-"""Returns when the dependency answers; raises (anything) when it does not."""
+Probe = Callable[[], Awaitable[Mapping[str, Any] | None]]
+"""Returns when the dependency answers (what another service says of itself, if anything); raises
+(anything) when it does not."""
+ABOUT = ("mode", "targets")
+"""What a service's report says of itself, passed on by ``http_probe`` (the dashboard shows it)."""
 
 
 def describe(exc: BaseException) -> str:
@@ -96,11 +100,12 @@ def object_store_probe(client: Minio, bucket: str) -> Probe:
 def http_probe(url: str) -> Probe:
     """Another service's ``/readyz``: ready on 200; otherwise the dependencies it names as down."""
 
-    async def probe() -> None:
+    async def probe() -> dict[str, Any] | None:
         async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS) as client:
             response = await client.get(url)
         if response.status_code == 200:
-            return
+            body = response.json()
+            return {k: body[k] for k in ABOUT if k in body} if isinstance(body, dict) else None
         try:
             down = {
                 name: report.get("cause")
@@ -120,18 +125,25 @@ class NotReadyError(Exception):
 
 async def _run(probe: Probe, seconds: float) -> dict[str, Any]:
     try:
-        await asyncio.wait_for(probe(), seconds)
+        about = await asyncio.wait_for(probe(), seconds)
     except Exception as e:  # any failure means "not ready"; what it was is the cause
         return {"ok": False, "cause": describe(e)}
-    return {"ok": True, "cause": None}
+    return {"ok": True, "cause": None, **({"about": dict(about)} if about else {})}
 
 
 class Readiness:
     """The dependencies a service needs, probed together; the last report is kept for dashboards."""
 
-    def __init__(self, probes: Mapping[str, Probe], timeout: float = PROBE_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        probes: Mapping[str, Probe],
+        timeout: float = PROBE_TIMEOUT_SECONDS,
+        about: Mapping[str, Any] | None = None,
+    ) -> None:
         self.probes = dict(probes)
         self.timeout = timeout
+        self.about = dict(about or {})
+        """What the service says of itself in each report (``ABOUT``: mode, targets)."""
         self.last: dict[str, Any] | None = None
 
     async def recent(self, max_age: float) -> dict[str, Any]:
@@ -147,6 +159,7 @@ class Readiness:
         ready = all(r["ok"] for r in results)
         self.last = {
             "status": "ready" if ready else "unavailable",
+            **self.about,
             "dependencies": dependencies,
             "checked_at": time.time(),
         }

@@ -6,8 +6,10 @@ from ipaddress import ip_address
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from loa.mode import PRODUCTION, Mode, refuse_sandbox_targets
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = REPO_ROOT / ".env.local"
@@ -49,6 +51,11 @@ class LoaSettings(BaseSettings):
         hide_input_in_errors=True,
     )
 
+    # Declared first: platform URL defaults (loa.mode.platform_url) are chosen by it.
+    mode: Mode = Field(
+        default=PRODUCTION,
+        description="production (the default): real platforms only; development: the sandbox, shown as such",
+    )
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_max_message_bytes: int = Field(
         default=1_048_576,
@@ -85,6 +92,11 @@ class LoaSettings(BaseSettings):
     def _api_token_long_enough(cls, value: SecretStr) -> SecretStr:
         """Empty (no admin token) or at least ``MIN_TOKEN_LENGTH`` characters."""
         return require_token_length(value, "LOA_API_TOKEN") if value.get_secret_value() else value
+
+    @model_validator(mode="after")
+    def _platforms_only_in_production(self) -> LoaSettings:
+        refuse_sandbox_targets(self, self.mode, str(self.sandbox_url))
+        return self
 
     def job_store_url(self, channel: str) -> str:
         """A channel's job store: ``LOA_PUBLISHER_DATABASE_URL`` or ``.loa/data/publisher-<channel>.db``.

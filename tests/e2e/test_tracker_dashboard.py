@@ -217,6 +217,8 @@ async def test_failed_delivery_retried_from_the_dashboard_becomes_published_live
             assert session["sameSite"] == "Strict"
             assert TOKENS["operator"] not in session["value"]
             await expect(page.locator("#live-dot.on")).to_be_visible()
+            # the tests run in development (tests/conftest.py): posts would go to the sandbox
+            await expect(page.locator("#sandbox-banner")).to_contain_text("SANDBOX")
 
             problem = page.locator(f'li.problem[data-delivery="{FAILING}:facebook:bo-thong-tin"]')
             await expect(problem.locator(".badge")).to_have_text("Thất bại")

@@ -94,3 +94,17 @@ def test_every_runnable_service_in_the_repository_has_a_compose_entry() -> None:
     runnable = {f"services.{p.parent.name}" for p in (REPO_ROOT / "services").glob("*/__main__.py")}
     missing = runnable - modules
     assert not missing, f"services without an entry in docker-compose.yml: {sorted(missing)}"
+
+
+def test_the_compose_stack_that_wires_the_sandbox_in_says_development() -> None:
+    """The code's default is production, which refuses the sandbox: this file's stack uses it."""
+    services = _config()["services"]
+    loa_services = {name: s for name, s in services.items() if name not in INFRASTRUCTURE}
+    uses_sandbox = {
+        name
+        for name, s in loa_services.items()
+        if name == "sandbox" or any("sandbox:" in str(v) for v in s["environment"].values())
+    }
+    assert {"sandbox", "facebook", "zalo", "youtube", "x", "website"} <= uses_sandbox
+    for name, service in loa_services.items():
+        assert service["environment"].get("LOA_MODE") == "development", name

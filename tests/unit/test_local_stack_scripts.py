@@ -38,7 +38,14 @@ def test_env_local_is_generated_once_with_usable_secrets_that_are_never_printed(
     first = _bash("ensure_env_file", tmp_path, LOA_ENV_FILE=str(env_file))
     assert first.returncode == 0, first.stderr
     values = _read_env(env_file)
-    assert set(values) == {"LOA_S3_ACCESS_KEY", "LOA_S3_SECRET_KEY", "LOA_API_TOKEN", "LOA_CREDENTIALS_KEY"}
+    assert set(values) == {
+        "LOA_S3_ACCESS_KEY",
+        "LOA_S3_SECRET_KEY",
+        "LOA_API_TOKEN",
+        "LOA_CREDENTIALS_KEY",
+        "LOA_MODE",
+    }
+    assert values["LOA_MODE"] == "development"  # the local stack runs the sandbox
     for key in ("LOA_S3_SECRET_KEY", "LOA_API_TOKEN", "LOA_CREDENTIALS_KEY"):
         assert values[key] not in first.stdout + first.stderr, f"{key} was printed"
     assert len(values["LOA_S3_SECRET_KEY"]) >= 8  # MinIO's minimum
@@ -49,6 +56,17 @@ def test_env_local_is_generated_once_with_usable_secrets_that_are_never_printed(
     assert second.returncode == 0
     assert second.stdout == ""
     assert _read_env(env_file) == values
+
+
+def test_an_env_local_written_before_the_mode_gets_development_once(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env.local"
+    env_file.write_text("LOA_API_TOKEN=abc")  # no last newline: the appended line must not join it
+    for _ in range(2):
+        assert _bash("ensure_env_file", tmp_path, LOA_ENV_FILE=str(env_file)).returncode == 0
+    assert env_file.read_text() == "LOA_API_TOKEN=abc\nLOA_MODE=development\n"
+    env_file.write_text("LOA_MODE=production\n")  # a choice already made is kept
+    _bash("ensure_env_file", tmp_path, LOA_ENV_FILE=str(env_file))
+    assert env_file.read_text() == "LOA_MODE=production\n"
 
 
 def test_a_port_taken_by_another_process_is_named_in_the_error(tmp_path: Path) -> None:

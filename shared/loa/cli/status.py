@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from loa.events import FINAL_STATES
+from loa.mode import DEVELOPMENT
 from loa.settings import LoaSettings
 
 STYLES = {
@@ -75,6 +76,17 @@ def _sse_snapshots(client: httpx.Client, url: str) -> Iterator[list[dict[str, An
                 event, data = "", ""
 
 
+def mode_line(client: httpx.Client) -> str | None:
+    """The tracker's mode (from its ``/healthz``, no token needed) as a line to print, if it says."""
+    try:
+        mode = client.get("/healthz").json().get("mode")
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    if mode == DEVELOPMENT:
+        return "[bold black on yellow] SANDBOX [/] mode: development — posts reach the emulators only"
+    return f"mode: {escape(mode)}" if isinstance(mode, str) else None
+
+
 def _fail(console: Console, message: str) -> typer.Exit:
     console.print(f"[red]{escape(message)}[/]")
     return typer.Exit(2)
@@ -101,6 +113,8 @@ def status(
         if response.status_code == 404:
             raise _fail(console, f"the tracker knows no content {content_id!r}")
         response.raise_for_status()
+        if line := mode_line(client):
+            console.print(line)
         detail = response.json()
         deliveries: list[dict[str, Any]] = detail["deliveries"]
         if wait and not all_final(deliveries):

@@ -36,6 +36,7 @@ from loa.kafka import (
     records_of,
     settle_refusals,
 )
+from loa.mode import mode_gauge, targets
 from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.context import RuntimeContext
 from loa.publisher.dispatcher import Dispatcher
@@ -67,6 +68,7 @@ class Publisher:
         self.store = JobStore(self.engine, self.channel)
         self.accounts = AccountStore(self.engine, self.channel, load_cipher(settings))
         self.metrics = RuntimeMetrics(self.channel)
+        mode_gauge(self.metrics.registry, settings.mode)
         self.context = RuntimeContext(settings, self.store, self.accounts)
         self.adapter = adapter_cls(self.context, settings)
         self.dispatcher = Dispatcher(self.adapter, self.store, self.accounts, settings, self.metrics)
@@ -215,7 +217,7 @@ class Publisher:
             media = self.context.media
             probes["object_store"] = object_store_probe(media.client, media.bucket)
         probes["dispatcher"] = self._dispatcher_probe
-        return Readiness(probes)
+        return Readiness(probes, about={"mode": self.settings.mode, "targets": targets(self.settings)})
 
     async def _dispatcher_probe(self) -> None:
         idle = time.monotonic() - self.dispatcher.last_tick

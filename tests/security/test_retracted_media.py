@@ -6,6 +6,7 @@ down with a wrong article was still one URL away.
 
 import pytest
 
+from loa.media import MediaStore
 from loa.media.store import public_media_key
 from loa.settings import LoaSettings
 from services.website.adapter import WebsiteAdapter
@@ -13,11 +14,17 @@ from services.website.settings import WebsiteSettings
 from tests.website_support import FakeContext, article, make_media, png_bytes, static_account, store_image
 
 pytestmark = pytest.mark.integration
+Site = tuple[MediaStore, WebsiteAdapter]
 
 
-async def test_media_leave_with_the_last_article_that_shows_them(settings: LoaSettings) -> None:
+@pytest.fixture
+def site(settings: LoaSettings) -> Site:
     media = make_media(settings)
-    adapter = WebsiteAdapter(FakeContext(media), WebsiteSettings(**settings.model_dump()))
+    return media, WebsiteAdapter(FakeContext(media), WebsiteSettings(**settings.model_dump()))
+
+
+async def test_media_leave_with_the_last_article_that_shows_them(site: Site) -> None:
+    media, adapter = site
     account = static_account()
     shared = store_image(media, "Toàn cảnh hội nghị tại Đà Nẵng")
     own = store_image(media, "Ảnh chỉ bài sai có", data=png_bytes(colour=(0, 90, 40)))
@@ -42,9 +49,8 @@ async def test_media_leave_with_the_last_article_that_shows_them(settings: LoaSe
     assert not public(shared.sha256)
 
 
-async def test_an_update_that_drops_a_photo_removes_it(settings: LoaSettings) -> None:
-    media = make_media(settings)
-    adapter = WebsiteAdapter(FakeContext(media), WebsiteSettings(**settings.model_dump()))
+async def test_an_update_that_drops_a_photo_removes_it(site: Site) -> None:
+    media, adapter = site
     account = static_account()
     dropped = store_image(media, "Ảnh đăng nhầm", data=png_bytes(colour=(20, 20, 160)))
     first = article("01JD5Z8Q4M9R3T7V2X6YMED003", media=[dropped])
@@ -58,9 +64,8 @@ async def test_an_update_that_drops_a_photo_removes_it(settings: LoaSettings) ->
     assert adapter.static.bucket.get(public_media_key(dropped.sha256)) is None
 
 
-async def test_a_photo_zalo_still_shows_stays_after_the_website_retracts(settings: LoaSettings) -> None:
-    media = make_media(settings)
-    adapter = WebsiteAdapter(FakeContext(media), WebsiteSettings(**settings.model_dump()))
+async def test_a_photo_zalo_still_shows_stays_after_the_website_retracts(site: Site) -> None:
+    media, adapter = site
     account = static_account()
     photo = store_image(media, "Ảnh dùng chung với Zalo OA", data=png_bytes(colour=(120, 60, 0)))
     content = article("01JD5Z8Q4M9R3T7V2X6YMED004", media=[photo])

@@ -26,6 +26,7 @@ from loa.channels import (
 from loa.events import Content, ContentKind, MediaRef, Target
 from loa.media import Profile, RenditionError
 from loa.media.fit import fit_image
+from loa.media.store import public_key
 from loa.text import count_code_points
 from services.zalo.api import TokenRejectedError, ZaloApi
 from services.zalo.body import to_items
@@ -124,10 +125,21 @@ class ZaloAdapter(ChannelAdapter):
         except RenditionError as e:
             raise PermanentError(f"media: {e}") from e
 
-    def _public_image(self, media: MediaRef, content: Content) -> str:
-        """Zalo fetches images by URL: copy into the public website bucket under its hash."""
-        key = self.context.media.publish_public(media, used_by=f"zalo:{content.id}")
-        return f"{str(self.settings.website_base_url).rstrip('/')}/{key}"
+    def _public_url(self, media: MediaRef) -> str:
+        """Zalo fetches images by URL: where the image will be in the public website bucket.
+
+        Only the address, at render: the copy is made when the article is sent (``_go_public``),
+        because render runs at intake, which may be days before ``publish_at``, and an embargoed
+        photo must not be public before its article.
+        """
+        return f"{str(self.settings.website_base_url).rstrip('/')}/{public_key(media)}"
+
+    async def _go_public(self, post: Post) -> None:
+        """Copy the post's images into the public bucket, each marked as used by this content."""
+        for media in post.media:
+            if media.is_image:
+                used_by = f"zalo:{post.content_id}"
+                await asyncio.to_thread(self.context.media.publish_public, media, used_by)
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         title = target.title or content.title
@@ -140,7 +152,7 @@ class ZaloAdapter(ChannelAdapter):
         link = self.context.canonical_url(content)
         images = {m.key: await self._fit(m) for m in content.media if m.is_image}  # by original key
         cover = next(iter(images), None)
-        urls = {key: await asyncio.to_thread(self._public_image, m, content) for key, m in images.items()}
+        urls = {key: self._public_url(m) for key, m in images.items()}
         items = to_items(content.body, lambda src: urls.get(src.removeprefix("loa-media:")))
         videos = [m for m in content.media if m.is_video] if content.kind == ContentKind.VIDEO else []
         # An override is the editor's words: never cut (the runtime refuses one over the limit);
@@ -189,6 +201,7 @@ class ZaloAdapter(ChannelAdapter):
 
     # -- publishing ----------------------------------------------------------------------------
     async def publish(self, post: Post, account: Account) -> PublishResult:
+        await self._go_public(post)
         if "create_token" not in post.progress:
             article = dict(post.payload["article"])
             if article["type"] == "video":
@@ -331,6 +344,7 @@ class ZaloAdapter(ChannelAdapter):
         return None
 
     async def update(self, post: Post, previous: PublishResult, account: Account) -> PublishResult:
+        await self._go_public(post)
         article = {"id": previous.external_id, **post.payload["article"]}
         if article["type"] == "video":  # the text changes; the video stays (a new one = a new article)
             detail = await self._call(

@@ -167,6 +167,11 @@ def public_media_key(sha256: str) -> str:
     return f"media/{sha256}"
 
 
+def public_key(media: HasKey) -> str:
+    """Where a stored media object (``sha256/<hex>``) is, or will be, in the public website bucket."""
+    return public_media_key(media.key.removeprefix("sha256/"))
+
+
 PUBLIC_MEDIA_USERS = "_index/media-users/"
 """``<sha256>/<user>``: an empty object per live publication that shows a public media copy."""
 
@@ -298,7 +303,7 @@ class MediaStore:
         first, so a ``release_public`` by another user that lists the users after this point keeps it.
         """
         sha256 = media.key.removeprefix("sha256/")
-        key = public_media_key(sha256)
+        key = public_key(media)
         self.client.put_object(self.website_bucket, public_media_user_key(sha256, used_by), io.BytesIO(), 0)
         try:
             self.client.stat_object(self.website_bucket, key)

@@ -9,7 +9,7 @@ import os
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -125,6 +125,25 @@ async def test_article_with_cover_and_body_images_then_update_then_retract(
     await adapter.retract(result, account)
     assert result.external_id not in emulator.state.articles
     await adapter.retract(result, account)  # retracting twice is harmless
+
+
+async def test_an_embargoed_photo_goes_public_with_its_article_not_at_intake(
+    adapter: ZaloAdapter, account: Account, context: FakeContext
+) -> None:
+    """Render runs at intake, maybe days before ``publish_at``: it names the photo's public URL but
+    copies nothing; the copy is made when the article is sent."""
+    content = _content(context, publish_at=datetime.now(UTC) + timedelta(days=2))
+    post = await adapter.render(content, content.targets[0], account)
+    assert post.payload["article"]["cover"]["photo_url"].endswith(f"/media/{content.media[0].sha256}")
+    public = [
+        o.object_name for o in context.media.client.list_objects(context.media.website_bucket, "media/")
+    ]
+    assert not any(name.endswith(m.sha256) for m in content.media for name in public)
+    await adapter.publish(post, account)
+    public = [
+        o.object_name for o in context.media.client.list_objects(context.media.website_bucket, "media/")
+    ]
+    assert {f"media/{m.sha256}" for m in content.media} <= set(public)
 
 
 async def test_find_existing_recognises_our_article_and_nothing_else(
@@ -375,6 +394,7 @@ async def test_images_over_1_mb_are_re_encoded_to_fit(
     article = post.payload["article"]
     assert article["cover"]["photo_url"].endswith(f"/media/{fitted.sha256}")
     assert [i["url"] for i in article["body"] if i["type"] == "image"] == [article["cover"]["photo_url"]]
+    await adapter.publish(post, account)  # the public copy is made when the article is sent
     public = context.media.client.stat_object(context.media.website_bucket, f"media/{fitted.sha256}")
     assert public.size == fitted.size
     with Image.open(io.BytesIO(b"".join(context.media.iter_bytes(fitted.key)))) as image:

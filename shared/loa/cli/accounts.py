@@ -1,4 +1,4 @@
-"""``loa accounts add|list|update|remove CHANNEL ...``: a channel's accounts, in its publisher's job store.
+"""``loa accounts add|list|update|remove|rotate-key CHANNEL ...``: a channel's accounts, in its job store.
 
 The command writes the channel's store directly (``LOA_PUBLISHER_DATABASE_URL``, or
 ``.loa/data/publisher-<channel>.db`` run from the repository root; ``--database-url`` overrides),
@@ -37,7 +37,9 @@ def _with_store(channel: str, database_url: str | None, work: Callable[[AccountS
         engine = make_engine(database_url or settings.job_store_url(channel))
         try:
             await migrate(engine)
-            return await work(AccountStore(engine, channel, load_cipher(settings)))
+            store = AccountStore(engine, channel, load_cipher(settings))
+            await store.seal_legacy()
+            return await work(store)
         finally:
             await engine.dispose()
 
@@ -117,6 +119,24 @@ def list_accounts(channel: str, database_url: DatabaseUrl = None) -> None:
     infos = _with_store(channel, database_url, lambda s: s.list())
     for info in infos:
         state = "needs attention (credentials refused)" if info.parked else "ok"
+        if info.tampered:
+            state = "needs attention (options changed outside loa accounts: set them again)"
         names = ", ".join(info.credential_names) or "-"
         options = json.dumps(dict(info.options), ensure_ascii=False)
         typer.echo(f"{info.name}\tversion {info.version}\t{state}\tcredentials: {names}\toptions: {options}")
+
+
+@app.command("rotate-key")
+def rotate_key(channel: str, database_url: DatabaseUrl = None) -> None:
+    """Encrypt every account of CHANNEL again with the first key of LOA_CREDENTIALS_KEY.
+
+    Rotation: put the new key first (LOA_CREDENTIALS_KEY=new,old), run this for each channel,
+    then drop the old key. Accounts whose options were changed outside `loa accounts` are left
+    as they are and named: set their options again with `loa accounts update`.
+    """
+    written, refused = _with_store(channel, database_url, lambda s: s.reseal(only_legacy=False))
+    typer.echo(f"{channel}: {written} account(s) encrypted with the newest key")
+    for name in refused:
+        typer.echo(f"{channel}/{name}: not rotated, its options were changed outside loa accounts", err=True)
+    if refused:
+        raise typer.Exit(1)

@@ -1,5 +1,6 @@
 """A channel's accounts in its job store: credentials encrypted at rest (Fernet), versioned.
 
+Credentials are sealed together with the options that steer where they go (``sealing``).
 Every change bumps ``version``; the dispatcher reads versions on each claim, so an update made
 by ``loa accounts update`` (which writes this table directly) takes effect without a restart and
 is how an account parked by an ``AuthError`` comes back.
@@ -19,28 +20,24 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from loa.channels import Account, Secret
+from loa.channels import Account
 from loa.events import utcnow
-from loa.files import write_private
-from loa.publisher.settings import DATA_DIR, PublisherSettings
+from loa.publisher.sealing import AccountError, Opened, OptionsTamperedError, load_cipher, open_sealed, seal
 from loa.publisher.store.schema import accounts
+
+__all__ = ["AccountError", "AccountStore", "OptionsTamperedError", "load_cipher"]
 
 log = logging.getLogger(__name__)
 
-DEV_KEY_FILE = Path(DATA_DIR) / "credentials.key"
 _ENV_REF = re.compile(r"^\$\{([A-Z_][A-Z0-9_]*)\}$")
 
 
 SEED_FINGERPRINT = "_seeded_from_file"
 """Credential key holding the fingerprint of the seed file's entry (see ``AccountStore.seed``)."""
-
-
-class AccountError(ValueError):
-    """An account operation that cannot be done (unknown name, duplicate, bad key)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +50,8 @@ class AccountInfo:
     version: int
     parked: bool
     credential_names: tuple[str, ...]
+    tampered: bool = False
+    """Its options were changed outside ``loa accounts``: refused until set again."""
 
 
 class FoundAccount(NamedTuple):
@@ -77,21 +76,8 @@ class CachedAccount(NamedTuple):
     version: int
 
 
-def load_cipher(settings: PublisherSettings) -> Fernet:
-    """Fernet from ``LOA_CREDENTIALS_KEY``; without one (development), a key file made once in .loa/data."""
-    key = settings.credentials_key.get_secret_value()
-    if not key:
-        if write_private(DEV_KEY_FILE, Fernet.generate_key()):
-            log.warning("LOA_CREDENTIALS_KEY is not set: made a development key in %s", DEV_KEY_FILE)
-        key = DEV_KEY_FILE.read_text().strip()
-    try:
-        return Fernet(key.encode())
-    except ValueError as e:
-        raise AccountError("LOA_CREDENTIALS_KEY is not a Fernet key (32 url-safe base64 bytes)") from e
-
-
 class AccountStore:
-    def __init__(self, engine: AsyncEngine, channel: str, cipher: Fernet) -> None:
+    def __init__(self, engine: AsyncEngine, channel: str, cipher: Fernet | MultiFernet) -> None:
         self.engine = engine
         self.channel = channel
         self._cipher = cipher
@@ -100,39 +86,43 @@ class AccountStore:
 
     # ---- encryption ---------------------------------------------------------------------------
 
-    def _encrypt(self, credentials: Mapping[str, str]) -> str:
-        plain = {k: (v.reveal() if isinstance(v, Secret) else str(v)) for k, v in credentials.items()}
-        return self._cipher.encrypt(json.dumps(plain).encode()).decode()
+    def _seal(self, name: str, credentials: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+        return seal(self._cipher, self.channel, name, credentials, options)
 
-    def _decrypt(self, token: str, name: str) -> dict[str, Secret]:
-        try:
-            plain: dict[str, str] = json.loads(self._cipher.decrypt(token.encode()))
-        except InvalidToken:
-            raise AccountError(
-                f"credentials of {self.channel}/{name} do not decrypt: LOA_CREDENTIALS_KEY changed?"
-            ) from None
-        return {k: Secret(v) for k, v in plain.items()}
+    def _open(self, row: Any) -> Opened:
+        return open_sealed(self._cipher, self.channel, row.name, row.credentials, json.loads(row.options))
 
     # ---- reading ------------------------------------------------------------------------------
 
     async def get(self, name: str, conn: AsyncConnection | None = None) -> FoundAccount | None:
-        """The account with its credentials, its version and the version an AuthError parked (if any)."""
+        """The account with its credentials, its version and the version an AuthError parked (if any).
+
+        Options that no longer match those sealed with the credentials park the account and raise
+        ``OptionsTamperedError`` (an ``AuthError``): the credentials never reach whatever they now name.
+        """
+        found = await self._read(name, conn)
+        if found is None:
+            return None
+        row, opened = found
+        if not opened.sealed and not opened.legacy:
+            if conn is None:  # parked in a transaction of its own: seen by every replica at once
+                async with self.engine.begin() as own:
+                    await self.park(own, name, int(row.version))
+            raise OptionsTamperedError(self.channel, name, int(row.version))
+        account = Account(
+            channel=self.channel, name=name, credentials=opened.credentials, options=json.loads(row.options)
+        )
+        return FoundAccount(account, int(row.version), row.parked_version)
+
+    async def _read(self, name: str, conn: AsyncConnection | None) -> tuple[Any, Opened] | None:
+        """The row and its opened credentials, whether or not its options verify."""
         stmt = select(accounts).where(accounts.c.channel == self.channel, accounts.c.name == name)
         if conn is None:
             async with self.engine.connect() as own:
                 row = (await own.execute(stmt)).first()
         else:
             row = (await conn.execute(stmt)).first()
-        if row is None:
-            return None
-        m = row._mapping
-        account = Account(
-            channel=self.channel,
-            name=name,
-            credentials=self._decrypt(m["credentials"], name),
-            options=json.loads(m["options"]),
-        )
-        return FoundAccount(account, int(m["version"]), m["parked_version"])
+        return None if row is None else (row, self._open(row))
 
     async def versions(self) -> dict[str, AccountVersion]:
         """name → (version, parked version): cheap, read on every claim."""
@@ -156,17 +146,21 @@ class AccountStore:
                     select(accounts).where(accounts.c.channel == self.channel).order_by(accounts.c.name)
                 )
             ).all()
-        return [
-            AccountInfo(
-                channel=self.channel,
-                name=r.name,
-                options=json.loads(r.options),
-                version=int(r.version),
-                parked=r.parked_version is not None and r.parked_version == r.version,
-                credential_names=tuple(sorted(self._decrypt(r.credentials, r.name))),
+        infos = []
+        for r in rows:
+            opened = self._open(r)
+            infos.append(
+                AccountInfo(
+                    channel=self.channel,
+                    name=r.name,
+                    options=json.loads(r.options),
+                    version=int(r.version),
+                    parked=r.parked_version is not None and r.parked_version == r.version,
+                    credential_names=tuple(sorted(opened.credentials)),
+                    tampered=not opened.sealed and not opened.legacy,
+                )
             )
-            for r in rows
-        ]
+        return infos
 
     # ---- writing ------------------------------------------------------------------------------
 
@@ -185,7 +179,7 @@ class AccountStore:
                 insert(accounts).values(
                     channel=self.channel,
                     name=name,
-                    credentials=self._encrypt(credentials),
+                    credentials=self._seal(name, credentials, options),
                     options=json.dumps(dict(options), ensure_ascii=False),
                     version=1,
                     updated_at=utcnow(),
@@ -207,25 +201,34 @@ class AccountStore:
 
         ``bump=False`` keeps the version: a note beside the credentials (e.g. "a refresh is in
         flight") that must neither wake parked jobs nor make the dispatcher reload the account.
+        The options are sealed again with the credentials; options changed outside ``loa
+        accounts`` are only sealed again when new ones are given (a person looked at them).
         """
         if conn is None:
             async with self.engine.begin() as own:
                 return await self.update(
                     name, credentials=credentials, options=options, merge=merge, bump=bump, conn=own
                 )
-        current = await self.get(name, conn)
-        if current is None:
+        found = await self._read(name, conn)
+        if found is None:
             raise AccountError(f"no account {self.channel}/{name}")
-        account, version, _ = current
-        if not bump:
-            version -= 1  # written back unchanged below
-        values: dict[str, Any] = {"version": version + 1, "updated_at": utcnow()}
-        if credentials is not None:
-            merged = {**account.credentials, **credentials} if merge else dict(credentials)
-            values["credentials"] = self._encrypt(merged)
+        row, opened = found
+        if not opened.sealed and not opened.legacy and options is None:
+            raise OptionsTamperedError(self.channel, name, int(row.version))
+        version = int(row.version) - (0 if bump else 1)  # bump=False: written back unchanged below
+        stored_options = json.loads(row.options)
+        merged_options = stored_options
         if options is not None:
-            merged_options = {**account.options, **options} if merge else dict(options)
-            values["options"] = json.dumps(merged_options, ensure_ascii=False)
+            merged_options = {**stored_options, **options} if merge else dict(options)
+        merged: dict[str, Any] = dict(opened.credentials)
+        if credentials is not None:
+            merged = {**opened.credentials, **credentials} if merge else dict(credentials)
+        values: dict[str, Any] = {
+            "version": version + 1,
+            "updated_at": utcnow(),
+            "credentials": self._seal(name, merged, merged_options),
+            "options": json.dumps(merged_options, ensure_ascii=False),
+        }
         await conn.execute(
             update(accounts)
             .where(accounts.c.channel == self.channel, accounts.c.name == name)
@@ -250,6 +253,42 @@ class AccountStore:
             .where(accounts.c.channel == self.channel, accounts.c.name == name, accounts.c.version == version)
             .values(parked_version=version)
         )
+
+    async def seal_legacy(self) -> None:
+        """Seal the options of accounts written before they were sealed (on start, see ``sealing``)."""
+        written, refused = await self.reseal(only_legacy=True)
+        if written:
+            log.warning(
+                "%s: sealed the options of %d account(s) written before an upgrade", self.channel, written
+            )
+        for name in refused:
+            log.warning("account %s/%s: options changed outside `loa accounts`", self.channel, name)
+
+    async def reseal(self, *, only_legacy: bool) -> tuple[int, tuple[str, ...]]:
+        """Seal every account again with the newest key (or only those written before options were
+        sealed), in one transaction; the version stays (nothing changed for the dispatcher).
+
+        Returns how many were written and the names refused (options changed outside ``loa
+        accounts``: left as they are, to be set again with ``loa accounts update``).
+        """
+        written, refused = 0, tuple[str, ...]()
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(select(accounts).where(accounts.c.channel == self.channel))).all()
+            for row in rows:
+                opened = self._open(row)
+                if not opened.sealed and not opened.legacy:
+                    refused += (row.name,)
+                    continue
+                if only_legacy and not opened.legacy:
+                    continue
+                token = self._seal(row.name, opened.credentials, json.loads(row.options))
+                await conn.execute(
+                    update(accounts)
+                    .where(accounts.c.channel == self.channel, accounts.c.name == row.name)
+                    .values(credentials=token)
+                )
+                written += 1
+        return written, refused
 
     # ---- seeding ------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from loa.events import (
     utcnow,
 )
 from loa.outages import classify
-from loa.publisher.accounts import AccountStore
+from loa.publisher.accounts import AccountStore, OptionsTamperedError
 from loa.publisher.lifecycle import PENDING, Changes, Move, S
 from loa.publisher.store.codec import error_from_exception, make_error
 from loa.publisher.store.jobs import Job, JobStore, NewJob
@@ -183,7 +183,10 @@ class Intake:
 
     async def _render(self, content: Content, target: Target) -> _Rendered:
         """The post, or why it can never go (unknown account, a limit, the adapter's refusal)."""
-        found = await self.accounts.get(target.account)
+        try:
+            found = await self.accounts.get(target.account)
+        except OptionsTamperedError as e:  # the read parked the account: nothing is rendered with it
+            return None, error_from_exception(e), None
         if found is None:
             error = make_error(
                 ErrorClass.PERMANENT,

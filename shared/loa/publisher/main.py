@@ -158,6 +158,7 @@ class Publisher:
 
     async def start(self) -> None:
         await migrate(self.engine)
+        await self.accounts.seal_legacy()
         if self.settings.accounts_file:
             changed = await self.accounts.seed(self.settings.accounts_file)
             log.info("seeded %d account(s) from %s", changed, self.settings.accounts_file)

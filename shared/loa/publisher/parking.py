@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass
 
 from loa.events import DeliveryError, ErrorClass, utcnow
-from loa.publisher.accounts import AccountVersion, CachedAccount
+from loa.publisher.accounts import AccountVersion, CachedAccount, OptionsTamperedError
 from loa.publisher.job import Job
 from loa.publisher.lifecycle import S
-from loa.publisher.store.codec import make_error
+from loa.publisher.store.codec import error_from_exception, make_error
 from loa.publisher.store.outage import log_failure
 from loa.publisher.worker import JobWorker
 
@@ -56,7 +56,11 @@ class Parking(JobWorker):
 
     async def account(self, job: Job) -> CachedAccount | None:
         """The job's account, or None after parking the job (account missing or parked)."""
-        found = await self.cache.get(job.account)
+        try:
+            found = await self.cache.get(job.account)
+        except OptionsTamperedError as e:  # the store parked the account; the job waits with it
+            await self.park(job, e.version, error_from_exception(e), account_version=e.version)
+            return None
         if found is None:
             await self.park(job, 0, make_error(ErrorClass.AUTH, f"account {job.account} is not configured"))
             return None
@@ -138,7 +142,11 @@ class Parking(JobWorker):
         for name, current in (await self.accounts.versions()).items():
             if current.parked:
                 continue
-            found = await self.accounts.get(name)
+            try:
+                found = await self.accounts.get(name)
+            except OptionsTamperedError as e:  # parked by the read itself
+                log.warning("%s", e)
+                continue
             if found is None:
                 continue
             try:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from loa.channels import AuthError, ChannelError, PublishResult, TransientError
 from loa.events import utcnow
+from loa.publisher.accounts import FoundAccount
 from loa.publisher.answers import AnswerWriter
 from loa.publisher.backoff import after_reset
 from loa.publisher.job import Job
@@ -31,9 +32,10 @@ class Recovery(JobWorker):
         """``publishing`` after a crash: did the platform get it? Never publish again before knowing."""
         assert job.post is not None
         log.warning("in doubt after an interruption: asking the platform", extra=job.log_extra())
-        found = await self.accounts.get(job.account)
+        found: FoundAccount | None = None
         existing: PublishResult | None = None
-        try:
+        try:  # options changed outside `loa accounts` raise AuthError here (the read parked them)
+            found = await self.accounts.get(job.account)
             if found is None:
                 raise AuthError(f"account {job.account} is not configured")
             existing = await self.adapter.find_existing(job.post, found.account)

@@ -53,7 +53,11 @@ class Withdrawal(JobWorker):
         if job.result is None and job.attempt == 0:  # never reached the platform
             await self.outcomes.move(job, S.RETRACTED)
             return
-        found = await self.accounts.get(job.account)
+        try:
+            found = await self.accounts.get(job.account)
+        except AuthError as e:  # options changed outside `loa accounts`: the read parked the account
+            await self.outcomes.fail(job, e)
+            return
         if found is None:
             await self.outcomes.fail(job, AuthError(f"account {job.account} is not configured"))
             return

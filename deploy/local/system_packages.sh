@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Debian packages Loa needs, in one list that `.ci/run` and the Makefile both call:
-#   system_packages.sh run      what `make setup` / `make run` need (stack scripts, Kafka's JVM, Maven)
+#   system_packages.sh run      what `make setup` / `make run` need (stack scripts, Kafka's JVM, Maven, npm)
 #   system_packages.sh test     that, plus what the tests need (`make test`)
 #   ... --check                 only list what is missing (exit 1 if anything is)
 # Missing packages are installed with apt-get as root (or through passwordless sudo); otherwise the
@@ -15,11 +15,11 @@ RUN=(
   "git:git:the MinIO build and the duplicates check"
   "java:openjdk-17-jre-headless:Kafka"
   "mvn:maven:fetches Kafka's jars once"
+  "npm:npm:twitter-text from npm: the sandbox's X emulator counts with it, the X tests compare with it"
 )
 TEST=(
   "docker-compose:docker-compose:tests/unit/test_compose.py validates docker-compose.yml (no engine needed)"
   "chromium:chromium:the browser tests of the dashboard and the website (tests/e2e)"
-  "npm:npm:twitter-text from npm, the oracle of the X counting tests (tests/channels/x)"
 )
 
 scope="${1:-}"

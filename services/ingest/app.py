@@ -27,6 +27,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     store, db, relay = ingest.store, ingest.db, ingest.relay
     await asyncio.to_thread(store.ensure_buckets)
     await db.migrate()
+    await ingest.tokens.store.migrate()
     # Kafka is not needed to start: accepted events wait in the outbox until it answers.
     relaying = asyncio.create_task(relay.run(), name="ingest-outbox-relay")
     try:
@@ -36,6 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(relaying, timeout=10)
         await db.close()
+        await ingest.tokens.store.close()
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:

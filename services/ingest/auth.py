@@ -1,65 +1,58 @@
-"""Bearer tokens per client, with roles; compared in constant time, never logged."""
+"""The ingest's callers: service accounts with bearer tokens, checked against ``loa.access.policy``.
+
+Tokens come from ``loa tokens issue`` (the shared, hashed table) or, deprecated, from
+``LOA_INGEST_TOKENS`` / ``LOA_API_TOKEN``; never logged.
+"""
 
 from __future__ import annotations
 
-import hmac
-from dataclasses import dataclass
-
 from fastapi import Request
 
+from loa.access import Principal
+from loa.access.bearer import ADMIN_NAME, NO_UNIT, BearerTokens, configured_account
+from loa.access.policy import Action, Policy
+from loa.access.principal import Role
+from loa.access.tokens import TokenStore
 from services.ingest.errors import ApiError
-from services.ingest.settings import IngestSettings, Role
+from services.ingest.settings import IngestSettings, LegacyRole
 
-ADMIN_CLIENT = "admin"
-"""The client name of ``LOA_API_TOKEN``."""
-
-PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.UPLOADER: frozenset({"media"}),
-    Role.PUBLISHER: frozenset({"media", "publish"}),
-    Role.ADMIN: frozenset({"media", "publish", "retract"}),
+LEGACY_ROLES: dict[LegacyRole, Role] = {
+    LegacyRole.UPLOADER: Role.EDITOR,  # on no unit: uploads media, submits nothing (see NO_UNIT)
+    LegacyRole.PUBLISHER: Role.EDITOR,
 }
+"""What the ingest's roles before #16 became. A ``publisher`` is an editor: it no longer approves
+for others, updates another client's content or retracts (that takes a spokesperson)."""
 
 
-@dataclass(frozen=True)
-class Client:
-    name: str
-    role: Role
-
-    def may(self, permission: str) -> bool:
-        return permission in PERMISSIONS[self.role]
-
-
-class TokenBook:
-    """Who a token belongs to; every candidate is compared, so timing says nothing."""
-
-    def __init__(self, settings: IngestSettings) -> None:
-        self._entries: list[tuple[bytes, Client]] = [
-            (entry.token.get_secret_value().encode(), Client(name, entry.role))
-            for name, entry in settings.ingest_tokens.items()
-            if entry.token.get_secret_value()
-        ]
-        admin = settings.api_token.get_secret_value()
-        if admin:
-            self._entries.append((admin.encode(), Client(ADMIN_CLIENT, Role.ADMIN)))
-
-    def find(self, token: str) -> Client | None:
-        presented = token.encode()
-        found = None
-        for secret, client in self._entries:
-            if hmac.compare_digest(secret, presented) and found is None:
-                found = client
-        return found
+def bearer_tokens(settings: IngestSettings, store: TokenStore) -> BearerTokens:
+    configured = []
+    for name, entry in settings.ingest_tokens.items():
+        role = LEGACY_ROLES[entry.role] if isinstance(entry.role, LegacyRole) else entry.role
+        units = (NO_UNIT,) if entry.role is LegacyRole.UPLOADER else entry.units
+        configured.append((entry.token.get_secret_value(), configured_account(name, [role], units)))
+    admin = settings.api_token.get_secret_value()
+    if admin:
+        configured.append((admin, configured_account(ADMIN_NAME, [Role.ADMIN])))
+    return BearerTokens(configured, store)
 
 
-def authenticate(request: Request, book: TokenBook, permission: str) -> Client:
-    """The calling client, or 401 (no/unknown token) / 403 (role lacks ``permission``)."""
+async def authenticate(request: Request, tokens: BearerTokens, policy: Policy, action: Action) -> Principal:
+    """The calling service account, or 401 (no/unknown token) / 403 (it may not ``action`` on any unit)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     challenge = {"WWW-Authenticate": "Bearer"}
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "a bearer token is required", headers=challenge)
-    client = book.find(token.strip())
-    if client is None:
-        raise ApiError(401, "unauthorized", "unknown token", headers=challenge)
-    if not client.may(permission):
-        raise ApiError(403, "forbidden", f"role {client.role.value!r} may not {permission}")
-    return client
+    principal = await tokens.find(token.strip())
+    if principal is None:
+        raise ApiError(401, "unauthorized", "unknown, expired or revoked token", headers=challenge)
+    refusal = policy.refusal(principal, action)
+    if refusal is not None:
+        raise ApiError(403, "forbidden", refusal)
+    return principal
+
+
+def require(policy: Policy, principal: Principal, action: Action, unit: str, field: str) -> None:
+    """403 naming ``field`` unless ``principal`` may ``action`` on ``unit``."""
+    refusal = policy.refusal(principal, action, unit)
+    if refusal is not None:
+        raise ApiError(403, "forbidden", refusal, [{"field": field, "reason": refusal}])

@@ -18,6 +18,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loa.access import Principal
+from loa.access.policy import Action, Policy
+from loa.access.principal import ALL_UNITS
 from loa.events import (
     Content,
     ContentApproved,
@@ -31,15 +34,16 @@ from loa.events.content import ContentId, PlainText, publish_at_problem
 from loa.kafka import max_event_bytes
 from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
-from services.ingest.auth import Client
+from services.ingest.auth import require
 from services.ingest.db import ContentRecord, IdempotentAnswer, OutboxRow
 from services.ingest.deps import (
     DbDep,
-    PublishingClient,
+    PolicyDep,
     RelayDep,
-    RetractingClient,
+    Retractor,
     SettingsDep,
     StoreDep,
+    Submitter,
     TargetsDep,
     WriteLockDep,
 )
@@ -112,7 +116,7 @@ async def read_json(request: Request, limit: int) -> tuple[bytes, Any]:
 class Idempotency:
     """``Idempotency-Key``: the first successful answer is kept and replayed; another body is a 409."""
 
-    def __init__(self, request: Request, client: Client, body: bytes) -> None:
+    def __init__(self, request: Request, client: Principal, body: bytes) -> None:
         self.key = request.headers.get("idempotency-key")
         if self.key is not None and not (0 < len(self.key) <= IDEMPOTENCY_KEY_MAX):
             raise ApiError(
@@ -154,12 +158,33 @@ class Idempotency:
             )
 
 
-def _prepare(submission: Submission, client: Client) -> dict[str, Any]:
-    """People's defaults: who approved it (the client) and when (now), unless given."""
+def _prepare(submission: Submission, client: Principal) -> dict[str, Any]:
+    """Who approved it is who is authenticated; when, now unless given.
+
+    A typed ``approved_by`` is refused rather than ignored: a client that believes it set the
+    approver must learn it did not (the one it recorded goes in ``approver_claim``)."""
     payload = dict(submission.payload)
-    payload.setdefault("approved_by", client.name)
+    if "approved_by" in payload:
+        reason = (
+            "set by Loa to the authenticated account, never by the client; "
+            "pass the approver your system recorded as payload.approver_claim"
+        )
+        field = {"field": "payload.approved_by", "reason": reason}
+        raise ApiError(422, "approved_by_not_accepted", reason, [field])
+    payload["approved_by"] = client.name
     payload.setdefault("approved_at", utcnow().isoformat())
     return payload
+
+
+def _check_owner(policy: Policy, client: Principal, record: ContentRecord) -> None:
+    """A new version comes from the content's submitter, or from one who may update its unit's."""
+    if record.submitted_by == client.name:
+        return
+    refusal = policy.refusal(client, Action.UPDATE, record.unit or ALL_UNITS)
+    if refusal is not None:
+        owner = record.submitted_by or "a client before accounts were recorded"
+        why = f"content {record.id} was submitted by {owner}; {refusal}"
+        raise ApiError(403, "not_your_content", why, [{"field": "payload.id", "reason": why}])
 
 
 def _check_publish_at(content: Content) -> None:
@@ -211,7 +236,8 @@ router = APIRouter()
 @router.post("/api/v1/contents", status_code=202)
 async def submit(
     request: Request,
-    client: PublishingClient,
+    client: Submitter,
+    policy: PolicyDep,
     settings: SettingsDep,
     db: DbDep,
     store: StoreDep,
@@ -234,7 +260,9 @@ async def submit(
     except ValidationError as e:
         raise validation_error(e, prefix="payload") from None
     website = str(settings.website_base_url)
+    require(policy, client, Action.SUBMIT, content.unit, "payload.unit")
     targets.check_channels(content)
+    targets.check_units(content, client, policy)
     await targets.check_accounts(content, canonical_url(content, website))
     content = await _check_media(content, store)
     async with write_lock, db.sessions() as session, session.begin():
@@ -250,14 +278,24 @@ async def submit(
             event = ContentApproved(
                 payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
             )
-            session.add(ContentRecord(id=content.id, version=content.version, canonical_url=url))
+            session.add(
+                ContentRecord(
+                    id=content.id,
+                    version=content.version,
+                    canonical_url=url,
+                    submitted_by=client.name,
+                    unit=content.unit,
+                )
+            )
         else:
+            _check_owner(policy, client, record)
             _check_version(record, content)
             content = content.model_copy(update={"canonical_url": HttpUrl(record.canonical_url)})
             event = ContentUpdated(
                 payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
             )
             record.version = content.version
+            record.unit = content.unit
             record.updated_at = utcnow()
         event = type(event).model_validate_json(event.model_dump_json())  # the wire form, checked
         body = {
@@ -290,7 +328,8 @@ async def submit(
 async def retract(
     content_id: str,
     request: Request,
-    client: RetractingClient,
+    client: Retractor,
+    policy: PolicyDep,
     settings: SettingsDep,
     db: DbDep,
     relay: RelayDep,
@@ -313,6 +352,7 @@ async def retract(
         record = await session.get(ContentRecord, content_id, with_for_update=True)
         if record is None:
             raise ApiError(404, "not_found", f"content {content_id} is unknown to the ingest")
+        require(policy, client, Action.RETRACT, record.unit or ALL_UNITS, "content_id")
         if record.retracted:
             raise ApiError(409, "already_retracted", f"content {content_id} was already retracted")
         retraction = Retraction(id=content_id, reason=asked.reason, requested_by=client.name)

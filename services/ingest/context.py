@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from loa.access.bearer import BearerTokens
+from loa.access.policy import Policy
+from loa.access.tokens import TokenStore
 from loa.health import Readiness, database_probe, kafka_probe, object_store_probe
 from loa.media import MediaStore
-from services.ingest.auth import TokenBook
+from services.ingest.auth import bearer_tokens
 from services.ingest.db import IngestDb
 from services.ingest.relay import OutboxRelay
 from services.ingest.settings import IngestSettings
@@ -20,7 +23,8 @@ class Ingest:
     store: MediaStore
     db: IngestDb
     relay: OutboxRelay
-    tokens: TokenBook
+    tokens: BearerTokens
+    policy: Policy
     targets: Targets
     readiness: Readiness
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -30,6 +34,7 @@ class Ingest:
     def build(cls, settings: IngestSettings) -> Ingest:
         store = MediaStore(settings)
         db = IngestDb(settings.database_url)
+        token_store = TokenStore.at(settings.tokens_database_url)
         readiness = Readiness(
             {
                 "kafka": kafka_probe(settings.kafka_bootstrap),
@@ -42,7 +47,8 @@ class Ingest:
             store,
             db,
             OutboxRelay(db, settings),
-            TokenBook(settings),
+            bearer_tokens(settings, token_store),
+            Policy(settings.unit_tree()),
             Targets(settings),
             readiness,
         )

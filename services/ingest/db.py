@@ -27,6 +27,10 @@ class ContentRecord(Base):
     version: Mapped[int] = mapped_column(Integer)
     canonical_url: Mapped[str] = mapped_column(String(2000))
     retracted: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The account that submitted the first version (none for contents from before #16)."""
+    unit: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The unit of the latest version: who may update or retract it is asked of this unit."""
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(timezone=True), default=utcnow)
 
 

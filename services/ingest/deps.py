@@ -13,8 +13,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from loa.access import Principal
+from loa.access.policy import Action, Policy
 from loa.media import MediaStore
-from services.ingest.auth import Client, authenticate
+from services.ingest.auth import authenticate
 from services.ingest.context import Ingest
 from services.ingest.db import IngestDb
 from services.ingest.relay import OutboxRelay
@@ -62,13 +64,24 @@ TargetsDep = Annotated[Targets, Depends(_targets)]
 WriteLockDep = Annotated[asyncio.Lock, Depends(_write_lock)]
 
 
-def _client_who_may(permission: str) -> Callable[[Request, Ingest], Awaitable[Client]]:
-    async def client(request: Request, ingest: IngestDep) -> Client:
-        return authenticate(request, ingest.tokens, permission)
-
-    return client
+async def _policy(ingest: IngestDep) -> Policy:
+    return ingest.policy
 
 
-UploadingClient = Annotated[Client, Depends(_client_who_may("media"))]
-PublishingClient = Annotated[Client, Depends(_client_who_may("publish"))]
-RetractingClient = Annotated[Client, Depends(_client_who_may("retract"))]
+PolicyDep = Annotated[Policy, Depends(_policy)]
+
+
+def caller_who_may(action: Action) -> Callable[[Request, Ingest], Awaitable[Principal]]:
+    """The route's action, declared once: 401/403 before the body is read. The unit of what the
+    body touches is checked by the handler once it is known (``auth.require``)."""
+
+    async def caller(request: Request, ingest: IngestDep) -> Principal:
+        return await authenticate(request, ingest.tokens, ingest.policy, action)
+
+    caller.action = action  # type: ignore[attr-defined]  # read by the permission matrix
+    return caller
+
+
+Uploader = Annotated[Principal, Depends(caller_who_may(Action.UPLOAD_MEDIA))]
+Submitter = Annotated[Principal, Depends(caller_who_may(Action.SUBMIT))]
+Retractor = Annotated[Principal, Depends(caller_who_may(Action.RETRACT))]

@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect
 from loa.media import IntegrityError, MediaStore, StoredObject
 from loa.media.probe import ImageBombError
 from loa.outages import OBJECT_STORE
-from services.ingest.deps import SettingsDep, StoreDep, UploadingClient
+from services.ingest.deps import SettingsDep, StoreDep, Uploader
 from services.ingest.errors import ApiError, OutageError
 from services.ingest.pipe import BodyTooLargeError, Pipe, ReaderGoneError, feed
 
@@ -73,7 +73,7 @@ router = APIRouter()
 
 @router.post("/api/v1/media", status_code=201)
 async def upload_media(
-    request: Request, client: UploadingClient, settings: SettingsDep, store: StoreDep
+    request: Request, client: Uploader, settings: SettingsDep, store: StoreDep
 ) -> JSONResponse:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in settings.media_types:

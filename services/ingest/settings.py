@@ -7,8 +7,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
+from loa.access.principal import ALL_UNITS, Role
+from loa.access.settings import AccessSettings
 from loa.kafka import max_event_bytes
-from loa.settings import LoaSettings, require_token_length
+from loa.settings import require_token_length
 
 GIB = 1024**3
 ENVELOPE_RESERVE_BYTES = 8 * 1024
@@ -18,13 +20,13 @@ the canonical URL and probed media sizes. A body that still grows past the limit
 DEFAULT_MEDIA_TYPES = "image/jpeg,image/png,image/gif,image/webp,video/mp4,video/quicktime"
 
 
-class Role(StrEnum):
+class LegacyRole(StrEnum):
+    """The ingest's roles before ``loa.access`` (deprecated; ``services.ingest.auth.LEGACY_ROLES``)."""
+
     UPLOADER = "uploader"
-    """May upload media."""
+    """May upload media only."""
     PUBLISHER = "publisher"
-    """May upload media and submit contents."""
-    ADMIN = "admin"
-    """May also retract."""
+    """An editor."""
 
 
 class ClientToken(BaseModel):
@@ -33,16 +35,20 @@ class ClientToken(BaseModel):
     token: Annotated[
         SecretStr, AfterValidator(lambda v: require_token_length(v, "a token of LOA_INGEST_TOKENS"))
     ]
-    role: Role
+    role: LegacyRole | Role
+    units: tuple[str, ...] = (ALL_UNITS,)
+    """The units of the role (``loa.access.units``); default every unit, as before units existed."""
 
 
-class IngestSettings(LoaSettings):
+class IngestSettings(AccessSettings):
     ingest_host: str = "127.0.0.1"
     ingest_port: int = 8080
     ingest_max_media_bytes: int = Field(default=2 * GIB, gt=0, description="413 above this")
     ingest_media_types: str = Field(default=DEFAULT_MEDIA_TYPES, description="comma-separated")
     ingest_tokens: dict[str, ClientToken] = Field(
-        default_factory=dict, description='JSON: {"cms": {"token": "...", "role": "publisher"}}'
+        default_factory=dict,
+        description='deprecated (use loa tokens issue); JSON: {"cms": {"token": "...", "role": "editor", '
+        '"units": ["Vụ Truyền thông và Báo chí"]}}',
     )
 
     @property

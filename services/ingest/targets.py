@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import contextlib
 
+from loa.access import Principal
+from loa.access.policy import Action, Policy
+from loa.access.principal import ALL_UNITS
 from loa.channels import ChannelAdapter, registry
 from loa.events import Content
 from loa.publisher.directory import AccountDirectory
@@ -31,6 +34,23 @@ class Targets:
         self.known_channels = settings.channel_names | frozenset(registry.names())
         self.adapters = _adapters(self.known_channels)
         self.directory = AccountDirectory(settings)
+        self.settings = settings
+
+    def check_units(self, content: Content, client: Principal, policy: Policy) -> None:
+        """Each target's account belongs to a unit the client may submit for: 403 naming the target.
+
+        An account's unit is ``LOA_ACCOUNT_UNITS`` (``"channel/account": "unit"``); an account it
+        does not list takes only a client with a grant on every unit."""
+        fields = []
+        for i, t in enumerate(content.targets):
+            unit = self.settings.account_unit(t.channel, t.account) or ALL_UNITS
+            refusal = policy.refusal(client, Action.SUBMIT, unit)
+            if refusal is not None:
+                owner = "no unit (LOA_ACCOUNT_UNITS)" if unit == ALL_UNITS else f"unit {unit!r}"
+                reason = f"{t.channel}/{t.account} belongs to {owner}; {refusal}"
+                fields.append({"field": f"payload.targets.{i}.account", "reason": reason})
+        if fields:
+            raise ApiError(403, "account_of_another_unit", fields[0]["reason"][:1000], fields)
 
     def check_channels(self, content: Content) -> None:
         known = self.known_channels

@@ -29,6 +29,14 @@ def valid_payload(content_id: str = "tcbc-001", version: int = 1) -> dict[str, A
     }
 
 
+def submitted_payload(content_id: str = "tcbc-001", version: int = 1) -> dict[str, Any]:
+    """What a content system sends the ingest: no ``approved_by`` (the ingest sets the account it
+    authenticates), the approver it recorded as ``approver_claim``."""
+    payload = valid_payload(content_id, version)
+    payload["approver_claim"] = payload.pop("approved_by")
+    return payload
+
+
 def with_(payload: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     """A copy of ``payload`` with ``path`` (``media.0.key``) set to ``value``; ``...`` deletes it."""
     result = copy.deepcopy(payload)

@@ -4,8 +4,9 @@ Front matter: ``title``, ``summary``, ``unit``, ``tags``, ``kind``, ``channels``
 ``channel:account`` strings or ``{channel, account, title, text, options}`` mappings, or a
 mapping ``channel: account | [accounts]``), ``publish_at`` (a time without a zone means
 Asia/Ho_Chi_Minh), ``media`` (``path`` relative to the article, ``alt``, ``caption``), and
-optionally ``id`` (default: the file name's slug), ``version`` (default 1), ``approved_by``,
-``language``, ``canonical_url``. The body is Markdown, converted to HTML.
+optionally ``id`` (default: the file name's slug), ``version`` (default 1), ``approver_claim``
+(``approved_by`` is read as it: who approved is the account the ingest authenticates, and the name
+typed here travels as a claim), ``language``, ``canonical_url``. The body is Markdown, converted to HTML.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from loa.text import nfc, slugify
 
 FRONT_MATTER_FIELDS = frozenset(
     {"id", "version", "title", "summary", "unit", "tags", "kind", "channels", "publish_at", "media"}
-    | {"approved_by", "language", "canonical_url"}
+    | {"approved_by", "approver_claim", "language", "canonical_url"}
 )
 HASH_CHUNK = 1024 * 1024
 
@@ -131,6 +132,8 @@ def load_article(path: Path) -> Article:
     if unknown:
         raise ArticleError(f"unknown front matter fields: {', '.join(sorted(unknown))}")
     payload: dict[str, Any] = {k: v for k, v in meta.items() if k not in {"channels", "media", "publish_at"}}
+    if "approved_by" in payload:
+        payload.setdefault("approver_claim", payload.pop("approved_by"))
     payload.setdefault("id", slugify(path.stem))
     payload.setdefault("version", 1)
     payload["body"] = markdown_to_html(body)

@@ -126,10 +126,10 @@ def _exit_on_ingest_errors(where: str = "") -> Iterator[None]:
         raise typer.Exit(1) from e
 
 
-def _submission(article: Article, media: list[dict[str, Any]], approved_by: str | None) -> dict[str, Any]:
+def _submission(article: Article, media: list[dict[str, Any]], claim: str | None) -> dict[str, Any]:
     payload = {**article.payload, "media": media}
-    if approved_by:
-        payload["approved_by"] = approved_by
+    if claim:
+        payload["approver_claim"] = claim
     return {"payload": payload}
 
 
@@ -140,8 +140,14 @@ def publish(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="validate and show the event; send nothing")
     ] = False,
-    approved_by: Annotated[
-        str | None, typer.Option(help="who approved it (default: the token's client)")
+    approver_claim: Annotated[
+        str | None,
+        typer.Option(
+            "--approver-claim",
+            "--approved-by",
+            help="who your office recorded as approving it, passed on as a claim; the approver Loa "
+            "records is the account of LOA_API_TOKEN",
+        ),
     ] = None,
 ) -> None:
     """Upload the article's media, then submit it for publishing on its channels."""
@@ -152,9 +158,9 @@ def publish(
         raise typer.Exit(2) from e
     settings = LoaSettings()
     if dry_run:
-        submission = _submission(loaded, local_media(loaded.media), approved_by)
+        submission = _submission(loaded, local_media(loaded.media), approver_claim)
         payload = submission["payload"]
-        payload.setdefault("approved_by", approved_by or "loa-cli")
+        payload["approved_by"] = "loa-cli"  # the ingest sets the account it authenticates
         payload.setdefault("approved_at", utcnow().isoformat())
         try:
             event = ContentApproved(payload=Content.model_validate(payload), producer="loa-cli")
@@ -167,7 +173,7 @@ def publish(
         return
     with _client(settings) as client, _exit_on_ingest_errors(f" at {settings.ingest_url}"):
         media = upload_media(client, loaded.media)
-        submission = _submission(loaded, media, approved_by)
+        submission = _submission(loaded, media, approver_claim)
         body = json.dumps(submission, ensure_ascii=False).encode()
         digest = hashlib.sha256(body).hexdigest()[:16]
         key = f"loa-cli-{loaded.payload['id']}-v{loaded.payload['version']}-{digest}"

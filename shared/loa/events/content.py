@@ -145,7 +145,26 @@ class Content(Model):
     ] = []
     unit: Annotated[PlainText, Text(min_length=1, max_length=200, description="The owning department.")]
     kind: ContentKind = ContentKind.NEWS
-    approved_by: Annotated[PlainText, Text(min_length=1, max_length=200)]
+    approved_by: Annotated[
+        PlainText,
+        Text(
+            min_length=1,
+            max_length=200,
+            description="Who approved it, as Loa authenticated them: the service account or the person "
+            "signed in; never a name a client typed",
+        ),
+    ]
+    approver_claim: (
+        Annotated[
+            PlainText,
+            Text(
+                min_length=1,
+                max_length=200,
+                description="The approver a content system says it recorded: a claim passed on, not checked",
+            ),
+        ]
+        | None
+    ) = None
     approved_at: AwareDatetime
     media: Annotated[list[MediaRef], Field(max_length=50)] = []
     targets: Annotated[

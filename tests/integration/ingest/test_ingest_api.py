@@ -19,7 +19,7 @@ from tests.conftest import Stack
 from tests.integration.ingest.conftest import LiveIngest, ingest_settings
 from tests.support.kafka import read_topic
 from tests.support.live import serve
-from tests.support.payloads import valid_payload
+from tests.support.payloads import submitted_payload
 
 pytestmark = pytest.mark.integration
 
@@ -99,15 +99,15 @@ async def test_sample_article_through_the_api(live_ingest: LiveIngest) -> None:
 async def test_update_keeps_the_url_and_retract_follows(live_ingest: LiveIngest) -> None:
     live = live_ingest
     async with httpx.AsyncClient(base_url=live.url, timeout=30, headers=live.auth(live.admin)) as client:
-        first = await client.post("/api/v1/contents", json={"payload": valid_payload("upd-1", 1)})
+        first = await client.post("/api/v1/contents", json={"payload": submitted_payload("upd-1", 1)})
         assert first.status_code == 202, first.text
-        changed = valid_payload("upd-1", 2)
+        changed = submitted_payload("upd-1", 2)
         changed["title"] = "Tiêu đề đã sửa: Đính chính số liệu"
         second = await client.post("/api/v1/contents", json={"payload": changed})
         assert second.status_code == 202, second.text
         assert second.json()["type"] == "content.updated"
         assert second.json()["canonical_url"] == first.json()["canonical_url"]
-        stale = await client.post("/api/v1/contents", json={"payload": valid_payload("upd-1", 2)})
+        stale = await client.post("/api/v1/contents", json={"payload": submitted_payload("upd-1", 2)})
         assert stale.status_code == 409
         assert stale.json()["error"]["code"] == "version_conflict"
         gone = await client.post(
@@ -129,7 +129,7 @@ async def test_idempotency_key_replays_the_first_answer(live_ingest: LiveIngest)
     live = live_ingest
     headers = {**live.auth(live.publisher), "Idempotency-Key": "cms-req-42"}
     async with httpx.AsyncClient(base_url=live.url, timeout=30, headers=headers) as client:
-        body = {"payload": valid_payload("idem-1", 1)}
+        body = {"payload": submitted_payload("idem-1", 1)}
         first = await client.post("/api/v1/contents", json=body)
         replay = await client.post("/api/v1/contents", json=body)
         assert first.status_code == replay.status_code == 202
@@ -149,9 +149,9 @@ async def test_versions_on_postgresql(stack: Stack, pg_url: str, tmp_path: Path)
         async with httpx.AsyncClient(
             base_url=url, timeout=30, headers={"Authorization": f"Bearer {tokens['admin']}"}
         ) as client:
-            first = await client.post("/api/v1/contents", json={"payload": valid_payload("pg-1", 1)})
-            second = await client.post("/api/v1/contents", json={"payload": valid_payload("pg-1", 3)})
-            stale = await client.post("/api/v1/contents", json={"payload": valid_payload("pg-1", 2)})
+            first = await client.post("/api/v1/contents", json={"payload": submitted_payload("pg-1", 1)})
+            second = await client.post("/api/v1/contents", json={"payload": submitted_payload("pg-1", 3)})
+            stale = await client.post("/api/v1/contents", json={"payload": submitted_payload("pg-1", 2)})
     assert (first.status_code, second.status_code, stale.status_code) == (202, 202, 409)
     assert second.json()["canonical_url"] == first.json()["canonical_url"]
 
@@ -176,7 +176,7 @@ async def test_prose_that_looks_like_code_is_published_as_written(live_ingest: L
     live = live_ingest
     async with httpx.AsyncClient(base_url=live.url, timeout=30, headers=live.auth(live.publisher)) as client:
         for n, (title, body) in enumerate(PROSE_CONTENTS):
-            payload = valid_payload(f"prose-{n}", 1)
+            payload = submitted_payload(f"prose-{n}", 1)
             payload |= {"title": title, "summary": title, "tags": [title[:100]], "body": body}
             payload["targets"][0]["title"] = title
             response = await client.post("/api/v1/contents", json={"payload": payload})

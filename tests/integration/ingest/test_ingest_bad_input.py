@@ -21,7 +21,7 @@ import pytest
 from loa.events import parse_content_event, topics
 from tests.integration.ingest.conftest import MEDIA_CAP, LiveIngest
 from tests.support.kafka import read_topic
-from tests.support.payloads import valid_payload, with_
+from tests.support.payloads import submitted_payload, with_
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ ZERO_SHA = "0" * 64
 def sub(path: str, value: Any, base: dict[str, Any] | None = None) -> bytes:
     """A submission whose payload has ``path`` set to ``value`` (``...`` removes it)."""
     return json.dumps(
-        {"payload": with_(base or valid_payload("bad-1"), path, value)}, ensure_ascii=False
+        {"payload": with_(base or submitted_payload("bad-1"), path, value)}, ensure_ascii=False
     ).encode()
 
 
@@ -312,7 +312,7 @@ CASES = [
         409,
         "idempotency_key_reused",
         "Idempotency-Key",
-        lambda c: json.dumps({"payload": valid_payload("seed-2", 1)}).encode(),
+        lambda c: json.dumps({"payload": submitted_payload("seed-2", 1)}).encode(),
         headers={"Idempotency-Key": "seed-key"},
     ),
     Case(
@@ -320,7 +320,7 @@ CASES = [
         409,
         "version_conflict",
         "payload.version",
-        lambda c: json.dumps({"payload": valid_payload("seed-1", 1)}).encode(),
+        lambda c: json.dumps({"payload": submitted_payload("seed-1", 1)}).encode(),
     ),
     Case(
         "retract without reason",
@@ -427,7 +427,7 @@ def seeded(module_ingest: LiveIngest) -> dict[str, Any]:
         assert image.status_code == 201, image.text
         seed = client.post(
             "/api/v1/contents",
-            json={"payload": valid_payload("seed-1", 1)},
+            json={"payload": submitted_payload("seed-1", 1)},
             headers={**live.auth(live.publisher), "Idempotency-Key": "seed-key"},
         )
         assert seed.status_code == 202, seed.text
@@ -501,7 +501,7 @@ def test_oversize_streamed_upload_is_refused_while_streaming(module_ingest: Live
 
 def test_nfd_text_is_accepted_and_normalised(module_ingest: LiveIngest) -> None:
     live = module_ingest
-    payload = valid_payload("nfd-1", 1)
+    payload = submitted_payload("nfd-1", 1)
     payload["title"] = unicodedata.normalize("NFD", "Đại hội đại biểu toàn quốc")
     payload["tags"] = [unicodedata.normalize("NFD", "Nghị quyết")]
     with httpx.Client(base_url=live.url, timeout=30, headers=live.auth(live.publisher)) as client:

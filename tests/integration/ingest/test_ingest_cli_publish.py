@@ -47,7 +47,8 @@ async def test_publish_the_sample_then_retract(live_ingest: LiveIngest) -> None:
     approved = events[0]
     assert isinstance(approved, ContentApproved)
     content = approved.payload
-    assert content.approved_by == "Chánh Văn phòng Bộ"
+    assert content.approved_by == "admin"  # the account the ingest authenticated (LOA_API_TOKEN)
+    assert content.approver_claim == "Chánh Văn phòng Bộ"  # what the article's front matter says
     assert unicodedata.is_normalized("NFC", content.body)
     assert "<h2>Thông tin liên hệ</h2>" in content.body
     assert [m.alt for m in content.media] == [

@@ -16,7 +16,7 @@ from tests.conftest import Stack
 from tests.integration.ingest.conftest import ingest_settings
 from tests.support.kafka import read_topic
 from tests.support.live import serve
-from tests.support.payloads import valid_payload
+from tests.support.payloads import submitted_payload
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ async def test_kafka_down_accepts_fast_and_publishes_once_when_back(stack: Stack
         with serve(create_app(settings)) as url:
             ps.stop("kafka")
             async with httpx.AsyncClient(base_url=url, timeout=60, headers=admin) as client:
-                submit = {"payload": valid_payload("kafka-vang-1", 1)}
+                submit = {"payload": submitted_payload("kafka-vang-1", 1)}
                 key = {"Idempotency-Key": "cms-dot-1"}
                 started = time.monotonic()
                 first = await client.post("/api/v1/contents", json=submit, headers=key)
@@ -68,5 +68,5 @@ async def test_kafka_down_accepts_fast_and_publishes_once_when_back(stack: Stack
                 assert {r.key for r in records} == {b"kafka-vang-1"}
                 approved = events[0]
                 assert isinstance(approved, ContentApproved)
-                assert approved.payload.title == valid_payload()["title"]
+                assert approved.payload.title == submitted_payload()["title"]
                 assert (await client.get("/readyz")).status_code == 200

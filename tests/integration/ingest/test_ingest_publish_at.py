@@ -12,7 +12,7 @@ import pytest
 from loa.events import ContentApproved, parse_content_event, topics
 from tests.integration.ingest.conftest import LiveIngest
 from tests.support.kafka import read_topic
-from tests.support.payloads import valid_payload
+from tests.support.payloads import submitted_payload
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,7 @@ YEARS_AGO = datetime(2020, 1, 15, 9, 0, tzinfo=UTC)
 
 
 def submission(content_id: str, publish_at: datetime, **over: Any) -> dict[str, Any]:
-    payload = valid_payload(content_id) | {
+    payload = submitted_payload(content_id) | {
         "title": "Đồng Nai: thông báo lịch tiếp công dân tháng 12",
         "publish_at": publish_at.isoformat(),
     }

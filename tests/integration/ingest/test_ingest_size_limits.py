@@ -21,7 +21,7 @@ from tests.conftest import Stack
 from tests.integration.ingest.conftest import LiveIngest, ingest_settings
 from tests.support.kafka import read_topic
 from tests.support.live import serve
-from tests.support.payloads import PARAGRAPH, valid_payload
+from tests.support.payloads import PARAGRAPH, submitted_payload
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ def live(stack: Stack, tmp_path: Path) -> Iterator[LiveIngest]:
 
 def body_of(size: int, content_id: str) -> dict[str, object]:
     """A valid Vietnamese content whose body paragraph makes the request about ``size`` bytes."""
-    payload = valid_payload(content_id)
+    payload = submitted_payload(content_id)
     repeats = size // len(PARAGRAPH.encode())
     payload["body"] = "<p>" + PARAGRAPH * repeats + "</p>"
     return {"payload": payload}

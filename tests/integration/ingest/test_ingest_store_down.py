@@ -15,7 +15,7 @@ from services.ingest.app import create_app
 from tests.conftest import Stack
 from tests.integration.ingest.conftest import ingest_settings
 from tests.support.live import serve
-from tests.support.payloads import valid_payload
+from tests.support.payloads import submitted_payload
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +63,7 @@ async def test_object_store_then_database_down(stack: Stack, tmp_path: Path) -> 
                     "/api/v1/media", content=image, headers={"Content-Type": "image/jpeg"}
                 )
                 assert stored.status_code == 201, stored.text
-                payload = valid_payload("kho-anh-vang-1", 1)
+                payload = submitted_payload("kho-anh-vang-1", 1)
                 payload["media"] = [{k: stored.json()[k] for k in ("key", "sha256", "size", "content_type")}]
 
                 ps.stop("minio")

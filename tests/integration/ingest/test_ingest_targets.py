@@ -18,7 +18,7 @@ from services.youtube.render import DESCRIPTION_MAX_BYTES
 from tests.conftest import Stack
 from tests.integration.ingest.conftest import LiveIngest, ingest_settings
 from tests.support.live import serve
-from tests.support.payloads import valid_payload
+from tests.support.payloads import submitted_payload
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ async def live(stack: Stack, tmp_path: Path) -> AsyncIterator[LiveIngest]:
 
 
 def submit(live: LiveIngest, targets: list[dict[str, str]], content_id: str) -> httpx.Response:
-    payload = valid_payload(content_id) | {"targets": targets}
+    payload = submitted_payload(content_id) | {"targets": targets}
     with httpx.Client(base_url=live.url, timeout=30, headers=live.auth(live.publisher)) as client:
         return client.post("/api/v1/contents", json={"payload": payload})
 

@@ -21,8 +21,10 @@ def test_the_sample_reads_into_a_valid_content() -> None:
     assert "<h2>Thông tin liên hệ</h2>" in article.payload["body"]
     assert [m.path.name for m in article.media] == ["anh-bia.jpg", "video-ngan.mp4"]
     assert [m.content_type for m in article.media] == ["image/jpeg", "video/mp4"]
+    assert "approved_by" not in article.payload  # the ingest sets it; the front matter's is a claim
+    assert article.payload["approver_claim"] == "Chánh Văn phòng Bộ"
     payload = {**article.payload, "approved_at": "2026-11-26T08:00:00+07:00", "media": []}
-    content = Content.model_validate(payload)
+    content = Content.model_validate(payload | {"approved_by": "cms"})
     assert {(t.channel, t.account) for t in content.targets} >= {("website", "main"), ("x", "bo_truyenthong")}
 
 

@@ -7,35 +7,41 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.ingest.auth import TokenBook
+from loa.access.bearer import BearerTokens
+from loa.access.policy import Action, Policy
+from loa.access.principal import ALL_UNITS, Grant, Role
+from loa.access.tokens import TokenStore
+from loa.access.units import UnitTree
+from services.ingest.auth import bearer_tokens
 from services.ingest.pipe import BodyTooLargeError, Pipe, feed
-from services.ingest.settings import IngestSettings, Role
+from services.ingest.settings import IngestSettings
 
 pytestmark = pytest.mark.unit
 
 
-def book() -> TokenBook:
+def book() -> BearerTokens:
     settings = IngestSettings(
         api_token="admin-secret-token-0123456789abcdef",  # type: ignore[arg-type]
         ingest_tokens={"cms": {"token": "cms-secret-token-0123456789abcdef", "role": "publisher"}},  # type: ignore[arg-type]
     )
     assert "cms-secret-token-0123456789abcdef" not in repr(settings)
     assert "admin-secret-token-0123456789abcdef" not in repr(settings)
-    return TokenBook(settings)
+    return bearer_tokens(settings, TokenStore.at("sqlite+aiosqlite://"))
 
 
-def test_tokens_map_to_clients_and_roles() -> None:
-    tokens = book()
-    cms = tokens.find("cms-secret-token-0123456789abcdef")
+def test_configured_tokens_map_to_service_accounts_with_grants() -> None:
+    """The deprecated ``publisher`` is an editor of every unit: it submits, it does not retract."""
+    tokens, policy = book(), Policy(UnitTree())
+    cms = tokens.configured("cms-secret-token-0123456789abcdef")
     assert cms is not None
-    assert (cms.name, cms.role) == ("cms", Role.PUBLISHER)
-    assert cms.may("publish")
-    assert not cms.may("retract")
-    admin = tokens.find("admin-secret-token-0123456789abcdef")
+    assert (cms.name, cms.grants) == ("cms", frozenset({Grant(Role.EDITOR, ALL_UNITS)}))
+    assert policy.may(cms, Action.SUBMIT, "Vụ Pháp chế")
+    assert not policy.may(cms, Action.RETRACT, "Vụ Pháp chế")
+    admin = tokens.configured("admin-secret-token-0123456789abcdef")
     assert admin is not None
-    assert admin.may("retract")
-    assert tokens.find("cms-secret-toke") is None
-    assert tokens.find("") is None
+    assert policy.may(admin, Action.RETRACT, "Vụ Pháp chế")
+    assert tokens.configured("cms-secret-toke") is None
+    assert tokens.configured("") is None
 
 
 def test_known_channels_and_types_from_settings() -> None:

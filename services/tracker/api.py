@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import AwareDatetime
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from loa.access import Principal
+from loa.access.policy import Action
 from loa.events import (
     CancelDelivery,
     ContentRetracted,
@@ -23,10 +25,9 @@ from loa.events import (
     topics,
 )
 from services.tracker import queries
-from services.tracker.auth import Principal, requires
+from services.tracker.auth import check_unit, requires, visible_units
 from services.tracker.context import Tracker
 from services.tracker.ingest import record_action
-from services.tracker.settings import Role
 from services.tracker.views import (
     ActionAccepted,
     ActionRequest,
@@ -41,12 +42,14 @@ from services.tracker.views import (
 
 ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "missing or invalid token"},
-    403: {"model": ErrorResponse, "description": "role too low"},
+    403: {"model": ErrorResponse, "description": "no role allows this action on this unit"},
     422: {"model": ErrorResponse, "description": "a parameter is invalid"},
 }
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
-Viewer = Annotated[Principal, Depends(requires(Role.VIEWER))]
-Operator = Annotated[Principal, Depends(requires(Role.OPERATOR))]
+Viewer = Annotated[Principal, Depends(requires(Action.READ))]
+Retrier = Annotated[Principal, Depends(requires(Action.RETRY))]
+Canceller = Annotated[Principal, Depends(requires(Action.CANCEL))]
+Retractor = Annotated[Principal, Depends(requires(Action.RETRACT))]
 ContentIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
@@ -95,7 +98,8 @@ def _csv(rows: list[dict[str, object]], columns: list[str], filename: str) -> Re
 )
 async def list_contents(
     t: Deps,
-    _: Viewer,
+    who: Viewer,
+    request: Request,
     q: Annotated[str | None, Query(max_length=200, description="words of the title or id")] = None,
     unit: Annotated[str | None, Query(max_length=200)] = None,
     channel: Annotated[str | None, Query(max_length=32)] = None,
@@ -106,9 +110,18 @@ async def list_contents(
     page_size: PageSize = 50,
     format: Format = "json",
 ) -> Page[ContentSummary] | Response:
-    f = queries.ContentFilter(q=q, unit=unit, channel=channel, state=state, since=since, until=until)
+    f = queries.ContentFilter(
+        q=q,
+        unit=unit,
+        channel=channel,
+        state=state,
+        since=since,
+        until=until,
+        units=visible_units(request, who),
+    )
     result = await queries.list_contents(t.engine, f, page, page_size)
     if format == "csv":
+        check_unit(request, who, Action.EXPORT, unit)
         rows = [
             {**c.model_dump(mode="json", exclude={"states"}), "states": json.dumps(c.states)}
             for c in result.items
@@ -120,10 +133,18 @@ async def list_contents(
 @router.get(
     "/contents/{content_id}", response_model=ContentDetail, summary="A content, its deliveries, timeline"
 )
-async def get_content(t: Deps, _: Viewer, content_id: ContentIdPath) -> ContentDetail:
+async def get_content(t: Deps, who: Viewer, request: Request, content_id: ContentIdPath) -> ContentDetail:
+    return await _content_or_404(t, request, who, Action.READ, content_id)
+
+
+async def _content_or_404(
+    t: Tracker, request: Request, who: Principal, action: Action, content_id: str
+) -> ContentDetail:
+    """The content if ``who`` may ``action`` on its unit: 404 if unknown, 403 if another unit's."""
     detail = await queries.get_content(t.engine, content_id)
     if detail is None:
         raise HTTPException(404, f"no content {content_id!r}")
+    check_unit(request, who, action, detail.unit)
     return detail
 
 
@@ -135,7 +156,8 @@ async def get_content(t: Deps, _: Viewer, content_id: ContentIdPath) -> ContentD
 )
 async def list_deliveries(
     t: Deps,
-    _: Viewer,
+    who: Viewer,
+    request: Request,
     state: Annotated[list[DeliveryState] | None, Query(description="repeat for several")] = None,
     channel: Annotated[str | None, Query(max_length=32)] = None,
     account: Annotated[str | None, Query(max_length=100)] = None,
@@ -157,9 +179,11 @@ async def list_deliveries(
         unit=unit,
         approved_since=approved_since,
         approved_until=approved_until,
+        units=visible_units(request, who),
     )
     result = await queries.list_deliveries(t.engine, f, page, page_size)
     if format == "csv":
+        check_unit(request, who, Action.EXPORT, unit)
         rows = []
         for d in result.items:
             row = d.model_dump(mode="json", exclude={"last_error"})
@@ -174,15 +198,24 @@ async def list_deliveries(
 
 @router.get("/stats", response_model=Stats, summary="Counts, on-time rate, latency, failure causes")
 async def get_stats(
-    t: Deps, _: Viewer, since: AwareDatetime | None = None, until: AwareDatetime | None = None
+    t: Deps,
+    who: Viewer,
+    request: Request,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
 ) -> Stats:
-    return await queries.stats(t.engine, since, until, t.settings.tracker_on_time_s)
+    units = visible_units(request, who)
+    return await queries.stats(t.engine, since, until, t.settings.tracker_on_time_s, units)
 
 
-async def _delivery_or_404(t: Tracker, delivery_id: str) -> DeliveryOut:
+async def _delivery_or_404(
+    t: Tracker, request: Request, who: Principal, action: Action, delivery_id: str
+) -> DeliveryOut:
+    """The delivery if ``who`` may ``action`` on its content's unit: 404 if unknown, 403 if another unit's."""
     found = await queries.find_delivery(t.engine, delivery_id)
     if found is None:
         raise HTTPException(404, f"no delivery {delivery_id!r}")
+    check_unit(request, who, action, found.unit)
     return found
 
 
@@ -197,12 +230,14 @@ async def _send(
 
 async def _delivery_command(
     t: Tracker,
+    request: Request,
     who: Principal,
     delivery_id: str,
     body: ActionRequest | None,
     kind: type[RetryDelivery | CancelDelivery],
 ) -> ActionAccepted:
-    d = await _delivery_or_404(t, delivery_id)
+    action = Action.RETRY if kind is RetryDelivery else Action.CANCEL
+    d = await _delivery_or_404(t, request, who, action, delivery_id)
     ref = DeliveryRef(
         content_id=d.content_id,
         channel=d.channel,
@@ -228,25 +263,28 @@ async def _delivery_command(
 
 @router.post("/deliveries/{delivery_id}/retry", status_code=202, response_model=ActionAccepted)
 async def retry(
-    t: Deps, who: Operator, delivery_id: str, body: ActionRequest | None = None
+    t: Deps, who: Retrier, request: Request, delivery_id: str, body: ActionRequest | None = None
 ) -> ActionAccepted:
     """Ask the channel's publisher to try again now (``delivery.retry`` on ``loa.commands.v1``)."""
-    return await _delivery_command(t, who, delivery_id, body, RetryDelivery)
+    return await _delivery_command(t, request, who, delivery_id, body, RetryDelivery)
 
 
 @router.post("/deliveries/{delivery_id}/cancel", status_code=202, response_model=ActionAccepted)
 async def cancel(
-    t: Deps, who: Operator, delivery_id: str, body: ActionRequest | None = None
+    t: Deps, who: Canceller, request: Request, delivery_id: str, body: ActionRequest | None = None
 ) -> ActionAccepted:
     """Ask the channel's publisher not to publish (``delivery.cancel`` on ``loa.commands.v1``)."""
-    return await _delivery_command(t, who, delivery_id, body, CancelDelivery)
+    return await _delivery_command(t, request, who, delivery_id, body, CancelDelivery)
 
 
 @router.post("/contents/{content_id}/retract", status_code=202, response_model=ActionAccepted)
-async def retract(t: Deps, who: Operator, content_id: ContentIdPath, body: RetractRequest) -> ActionAccepted:
-    """Take the content down everywhere: ``content.retracted`` on ``loa.content.v1``."""
-    if await queries.get_content(t.engine, content_id) is None:
-        raise HTTPException(404, f"no content {content_id!r}")
+async def retract(
+    t: Deps, who: Retractor, request: Request, content_id: ContentIdPath, body: RetractRequest
+) -> ActionAccepted:
+    """Take the content down everywhere: ``content.retracted`` on ``loa.content.v1``.
+
+    A spokesperson of the content's unit, or an admin: the same rule as the ingest's retract."""
+    await _content_or_404(t, request, who, Action.RETRACT, content_id)
     event = ContentRetracted(
         payload=Retraction(id=content_id, reason=body.reason, requested_by=f"tracker:{who.name}"),
         producer="loa-tracker",
@@ -292,12 +330,15 @@ async def _wait_for(queue: asyncio.Queue[set[str]], wanted: object) -> None:
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def content_events(
-    t: Deps, _: Viewer, request: Request, content_id: ContentIdPath
+    t: Deps, who: Viewer, request: Request, content_id: ContentIdPath
 ) -> EventSourceResponse:
+    await _content_or_404(t, request, who, Action.READ, content_id)
     return EventSourceResponse(_content_stream(t, request, content_id), ping=SSE_PING_S)
 
 
-async def _all_changes(t: Tracker, request: Request) -> AsyncIterator[ServerSentEvent]:
+async def _all_changes(
+    t: Tracker, request: Request, units: frozenset[str] | None
+) -> AsyncIterator[ServerSentEvent]:
     queue = t.changes.listen()
     try:
         yield ServerSentEvent(data="[]", event="hello")
@@ -306,7 +347,9 @@ async def _all_changes(t: Tracker, request: Request) -> AsyncIterator[ServerSent
                 ids = await asyncio.wait_for(queue.get(), SSE_POLL_S)
             except TimeoutError:
                 continue
-            yield ServerSentEvent(data=json.dumps(sorted(ids)[:500]), event="changed")
+            seen = await queries.visible_ids(t.engine, ids, units)
+            if seen:
+                yield ServerSentEvent(data=json.dumps(sorted(seen)[:500]), event="changed")
     finally:
         t.changes.forget(queue)
 
@@ -317,5 +360,5 @@ async def _all_changes(t: Tracker, request: Request) -> AsyncIterator[ServerSent
     response_class=EventSourceResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def all_events(t: Deps, _: Viewer, request: Request) -> EventSourceResponse:
-    return EventSourceResponse(_all_changes(t, request), ping=SSE_PING_S)
+async def all_events(t: Deps, who: Viewer, request: Request) -> EventSourceResponse:
+    return EventSourceResponse(_all_changes(t, request, visible_units(request, who)), ping=SSE_PING_S)

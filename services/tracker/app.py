@@ -16,6 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from loa.access.policy import Policy
+from loa.access.tokens import TokenStore
 from loa.consumer_lag import uncommitted
 from loa.health import Readiness, database_probe, health_routes, http_probe, kafka_probe
 from loa.kafka import make_broker
@@ -24,7 +26,7 @@ from loa.outages import answer_unexpected, error_response, handle_unexpected
 from loa.web_security import harden
 from services.tracker import api, consumer, queries, web
 from services.tracker.alerts import AlertSender
-from services.tracker.auth import Authenticator
+from services.tracker.auth import Authenticator, bearer_tokens
 from services.tracker.context import Tracker
 from services.tracker.db import make_engine, migrate
 from services.tracker.live import Changes
@@ -80,11 +82,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     settings = settings or TrackerSettings()
+    token_store = TokenStore.at(settings.tokens_database_url)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         await migrate(engine)
+        await token_store.migrate()
         hooks = settings.alert_hooks()
         # per-batch "Received/Processed" lines go to debug: the consumer logs what matters itself
         broker = make_broker(settings, client_id="loa-tracker", log_level=logging.DEBUG)
@@ -116,6 +120,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
             await sender.close()
             await broker.stop()
             await engine.dispose()
+            await token_store.close()
 
     app = FastAPI(
         title="Loa tracker",
@@ -125,7 +130,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     harden(app)
-    app.state.auth = Authenticator(settings.all_tokens())
+    app.state.auth = Authenticator(bearer_tokens(settings, token_store), Policy(settings.unit_tree()))
     app.state.login_throttle = LoginThrottle()
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,83 +1,112 @@
-"""Bearer tokens with roles; the dashboard's session cookie holds a random id of a server-side session."""
+"""Who calls the tracker and whether they may: bearer tokens of service accounts, or the dashboard's
+session cookie (a random id of a server-side session); every route asks ``loa.access.policy``.
+
+``requires(action)`` is the one dependency of every route: it returns the ``loa.access.Principal``
+and leaves the unit check to the handler once it knows the unit (``check_unit``).
+"""
 
 from __future__ import annotations
 
-import hmac
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request, status
 
+from loa.access import Principal
+from loa.access.bearer import ADMIN_NAME, BearerTokens, configured_account
+from loa.access.policy import Action, Policy
+from loa.access.principal import Role
+from loa.access.tokens import TokenStore
 from services.tracker.sessions import Sessions
-from services.tracker.settings import ApiToken, Role
+from services.tracker.settings import TrackerSettings
 
 SESSION_COOKIE = "loa_tracker_session"
 CSRF_HEADER = "X-Loa-Csrf"
 
 
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    role: Role
-    via_cookie: bool = False
+def bearer_tokens(settings: TrackerSettings, store: TokenStore) -> BearerTokens:
+    """Issued tokens, and the deprecated ``LOA_TRACKER_TOKENS`` / ``LOA_API_TOKEN`` (the admin ``admin``)."""
+    configured = [
+        (t.token.get_secret_value(), configured_account(name, [t.role], t.units))
+        for name, t in settings.tracker_tokens.items()
+    ]
+    admin = settings.api_token.get_secret_value()
+    if admin and ADMIN_NAME not in settings.tracker_tokens:
+        configured.append((admin, configured_account(ADMIN_NAME, [Role.ADMIN])))
+    return BearerTokens(configured, store)
 
-    def can(self, role: Role) -> bool:
-        return self.role.rank >= role.rank
+
+def session_role(principal: Principal) -> Role:
+    """The role a dashboard session records, to end it if the token's roles change."""
+    return max((g.role for g in principal.grants), key=list(Role).index)
 
 
 class Authenticator:
-    def __init__(self, tokens: dict[str, ApiToken]) -> None:
-        self._tokens = tokens
-
-    def by_token(self, presented: str) -> Principal | None:
-        found: Principal | None = None
-        for name, t in self._tokens.items():
-            # compare every token (no early exit) so timing says nothing about which matched
-            if hmac.compare_digest(presented.encode(), t.token.get_secret_value().encode()):
-                found = Principal(name, t.role)
-        return found
+    def __init__(self, tokens: BearerTokens, policy: Policy) -> None:
+        self.tokens = tokens
+        self.policy = policy
 
     async def by_session(self, sessions: Sessions, cookie: str) -> Principal | None:
-        """The principal of a live session, while its token is still configured with the same role."""
+        """The principal of a live session, while its token is still configured with the same role.
+
+        Only configured tokens sign in to the dashboard: people sign in with OpenID Connect, and a
+        service account's issued token is for its API calls."""
         live = await sessions.find(cookie)
         if live is None:
             return None
         name, role = live
-        configured = self._tokens.get(name)
-        if configured is None or configured.role is not role:
+        configured = self.tokens.configured_by_name(name)
+        if configured is None or session_role(configured) is not role:
             return None  # the token was removed or its role changed since sign-in
-        return Principal(name, role, via_cookie=True)
+        return configured
 
-    async def from_request(self, request: Request, sessions: Sessions) -> Principal | None:
+    async def from_request(self, request: Request, sessions: Sessions) -> tuple[Principal | None, bool]:
+        """The principal, and whether it came by cookie (a browser: its writes need the CSRF header)."""
         header = request.headers.get("authorization", "")
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() == "bearer" and credentials:
-            return self.by_token(credentials.strip())
+            return await self.tokens.find(credentials.strip()), False
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            return await self.by_session(sessions, cookie)
-        return None
+            return await self.by_session(sessions, cookie), True
+        return None, False
 
 
-def requires(role: Role):  # type: ignore[no-untyped-def]
-    """A FastAPI dependency: 401 without valid credentials, 403 when the role is too low."""
+def requires(action: Action) -> Callable[[Request], Awaitable[Principal]]:
+    """A FastAPI dependency: 401 without valid credentials, 403 when no grant allows ``action``."""
 
     async def dependency(request: Request) -> Principal:
         auth: Authenticator = request.app.state.auth
-        principal = await auth.from_request(request, request.app.state.tracker.sessions)
+        principal, via_cookie = await auth.from_request(request, request.app.state.tracker.sessions)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
-                "missing or invalid bearer token",
+                "missing, invalid, expired or revoked bearer token",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        if not principal.can(role):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role.value} role")
+        refusal = auth.policy.refusal(principal, action)
+        if refusal is not None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
         if (
-            principal.via_cookie
+            via_cookie
             and request.method not in ("GET", "HEAD")
             and CSRF_HEADER.lower() not in {k.lower() for k in request.headers}
         ):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"a browser action needs the {CSRF_HEADER} header")
         return principal
 
+    dependency.action = action  # type: ignore[attr-defined]  # read by the permission matrix
     return dependency
+
+
+def check_unit(request: Request, principal: Principal, action: Action, unit: str | None) -> None:
+    """403 unless ``principal`` may ``action`` on ``unit`` (a content of no known unit: every unit)."""
+    auth: Authenticator = request.app.state.auth
+    refusal = auth.policy.refusal(principal, action, unit or "*")
+    if refusal is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
+
+
+def visible_units(request: Request, principal: Principal) -> frozenset[str] | None:
+    """The units whose contents ``principal`` may read; ``None``: every unit."""
+    auth: Authenticator = request.app.state.auth
+    return auth.policy.units_for(principal, Action.READ)

@@ -46,6 +46,13 @@ class DeliveryFilter:
     content_id: str | None = None
     approved_since: datetime | None = None
     approved_until: datetime | None = None
+    units: frozenset[str] | None = None
+    """Only contents of these units (``loa.access.policy.Policy.units_for``); ``None``: every unit."""
+
+
+def _in_units(units: frozenset[str] | None) -> list[ColumnElement[bool]]:
+    """The per-unit view: a content of no recorded unit is shown only to who sees every unit."""
+    return [] if units is None else [contents.c.unit.in_(sorted(units))]
 
 
 def _delivery_select() -> Select[Any]:
@@ -84,7 +91,7 @@ def _delivery_out(row: Any) -> DeliveryOut:
 
 
 def _delivery_where(f: DeliveryFilter) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
+    where: list[ColumnElement[bool]] = _in_units(f.units)
     if f.states:
         where.append(deliveries.c.state.in_([s.value for s in f.states]))
     if f.channel:
@@ -128,10 +135,12 @@ class ContentFilter:
     state: DeliveryState | None = None
     since: datetime | None = None
     until: datetime | None = None
+    units: frozenset[str] | None = None
+    """Only contents of these units; ``None``: every unit."""
 
 
 def _content_where(f: ContentFilter) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
+    where: list[ColumnElement[bool]] = _in_units(f.units)
     if f.q:
         where.append(contents.c.search_text.contains(search_text(f.q), autoescape=True))
     if f.unit:
@@ -299,11 +308,15 @@ def reference_time() -> ColumnElement[datetime]:
 
 
 async def stats(
-    engine: AsyncEngine, since: datetime | None, until: datetime | None, on_time_s: float = 60.0
+    engine: AsyncEngine,
+    since: datetime | None,
+    until: datetime | None,
+    on_time_s: float = 60.0,
+    units: frozenset[str] | None = None,
 ) -> Stats:
     """Per channel and per unit: counts by state, on-time rate, latency p50/p95; failure causes."""
     ref = reference_time()
-    where = []
+    where = _in_units(units)
     if since:
         where.append(ref >= since)
     if until:
@@ -377,15 +390,20 @@ class ChannelOverview:
     needs_attention: int = 0
 
 
-async def overview(engine: AsyncEngine, now: datetime | None = None) -> list[ChannelOverview]:
+async def overview(
+    engine: AsyncEngine, now: datetime | None = None, units: frozenset[str] | None = None
+) -> list[ChannelOverview]:
     """Per channel: published today, scheduled, in progress, failing, needs attention."""
     today = start_of_today(now)
     out: dict[str, ChannelOverview] = {}
+    joined = deliveries.outerjoin(contents, contents.c.id == deliveries.c.content_id)
+    seen = _in_units(units)
     async with engine.connect() as conn:
         rows = await conn.execute(
-            select(deliveries.c.channel, deliveries.c.state, func.count()).group_by(
-                deliveries.c.channel, deliveries.c.state
-            )
+            select(deliveries.c.channel, deliveries.c.state, func.count())
+            .select_from(joined)
+            .where(*seen)
+            .group_by(deliveries.c.channel, deliveries.c.state)
         )
         for channel, state, n in rows:
             o = out.setdefault(channel, ChannelOverview(channel))
@@ -399,7 +417,10 @@ async def overview(engine: AsyncEngine, now: datetime | None = None) -> list[Cha
                 o.needs_attention += n
         rows = await conn.execute(
             select(deliveries.c.channel, func.count())
-            .where(deliveries.c.state == DeliveryState.PUBLISHED.value, deliveries.c.published_at >= today)
+            .select_from(joined)
+            .where(
+                deliveries.c.state == DeliveryState.PUBLISHED.value, deliveries.c.published_at >= today, *seen
+            )
             .group_by(deliveries.c.channel)
         )
         for channel, n in rows:
@@ -407,10 +428,21 @@ async def overview(engine: AsyncEngine, now: datetime | None = None) -> list[Cha
     return [out[k] for k in sorted(out)]
 
 
-async def problems(engine: AsyncEngine, limit: int = 200) -> list[DeliveryOut]:
+async def problems(
+    engine: AsyncEngine, limit: int = 200, units: frozenset[str] | None = None
+) -> list[DeliveryOut]:
     """Deliveries that need a human or are being retried, most recent first."""
-    page = await list_deliveries(engine, DeliveryFilter(states=PROBLEM_STATES), page_size=limit)
+    page = await list_deliveries(engine, DeliveryFilter(states=PROBLEM_STATES, units=units), page_size=limit)
     return page.items
+
+
+async def visible_ids(engine: AsyncEngine, ids: set[str], units: frozenset[str] | None) -> set[str]:
+    """The content ids among ``ids`` whose unit is one of ``units`` (``None``: all of them)."""
+    if units is None or not ids:
+        return set(ids)
+    query = select(contents.c.id).where(contents.c.id.in_(sorted(ids)), *_in_units(units))
+    async with engine.connect() as conn:
+        return set((await conn.execute(query)).scalars())
 
 
 async def units(engine: AsyncEngine) -> list[str]:

@@ -15,8 +15,8 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loa.access.principal import Role
 from loa.events import utcnow
-from services.tracker.settings import Role
 from services.tracker.tables import dashboard_sessions as t
 
 SESSION_MAX_AGE = timedelta(hours=12)

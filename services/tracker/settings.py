@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from loa.access.principal import ALL_UNITS, Role
+from loa.access.settings import AccessSettings
 from loa.channels import registry
 from loa.events import DeliveryState
-from loa.settings import LoaSettings, is_local_url, require_token_length
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    OPERATOR = "operator"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return {"viewer": 0, "operator": 1, "admin": 2}[self.value]
+from loa.settings import is_local_url, require_token_length
 
 
 class ApiToken(BaseModel):
@@ -33,6 +24,8 @@ class ApiToken(BaseModel):
 
     token: SecretStr
     role: Role
+    units: tuple[str, ...] = (ALL_UNITS,)
+    """The units of the role (``loa.access.units``); operators and admins serve every unit anyway."""
 
     @field_validator("token")
     @classmethod
@@ -67,12 +60,14 @@ def _installed_publishers() -> dict[str, AnyHttpUrl]:
     }
 
 
-class TrackerSettings(LoaSettings):
+class TrackerSettings(AccessSettings):
     tracker_host: str = "127.0.0.1"
     tracker_port: int = 8081
     tracker_group_id: str = "loa-tracker"
     tracker_tokens: dict[str, ApiToken] = Field(
-        default_factory=dict, description='JSON: {"name": {"token": "...", "role": "viewer|operator|admin"}}'
+        default_factory=dict,
+        description='deprecated (use loa tokens issue); JSON: {"name": {"token": "...", "role": '
+        '"viewer|editor|spokesperson|operator|admin", "units": ["Vụ Truyền thông và Báo chí"]}}',
     )
     tracker_batch_max: Annotated[int, Field(ge=1, le=5000)] = 1000
     tracker_batch_timeout_ms: Annotated[int, Field(ge=1, le=5000)] = 50
@@ -103,14 +98,6 @@ class TrackerSettings(LoaSettings):
         if self.tracker_cookie_secure is not None:
             return self.tracker_cookie_secure
         return not is_local_url(f"http://{self.tracker_host}")
-
-    def all_tokens(self) -> dict[str, ApiToken]:
-        """Configured tokens plus ``LOA_API_TOKEN`` as the admin named ``admin``."""
-        tokens = dict(self.tracker_tokens)
-        admin = self.api_token.get_secret_value()
-        if admin:
-            tokens.setdefault("admin", ApiToken(token=SecretStr(admin), role=Role.ADMIN))
-        return tokens
 
     def alert_hooks(self) -> tuple[AlertHook, ...]:
         """Hooks from settings and from the YAML file, if any."""

@@ -13,15 +13,24 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from loa.access import Principal
+from loa.access.policy import Action
 from loa.events import DEFAULT_TIMEZONE
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
 from services.tracker import queries
-from services.tracker.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator, Principal, requires
+from services.tracker.auth import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Authenticator,
+    check_unit,
+    requires,
+    session_role,
+    visible_units,
+)
 from services.tracker.context import Tracker
 from services.tracker.i18n import DEFAULT_LANG, LANGS, Translator
 from services.tracker.login_throttle import LoginThrottle
-from services.tracker.settings import Role
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 log = logging.getLogger(__name__)
@@ -29,7 +38,7 @@ LANG_COOKIE = "loa_lang"
 SYSTEM_MAX_AGE_S = 5.0
 """The overview re-renders on every live change; its health card probes at most this often."""
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(requires(Role.VIEWER))]
+Viewer = Annotated[Principal, Depends(requires(Action.READ))]
 
 
 def _lang(request: Request) -> str:
@@ -46,7 +55,7 @@ def _render(request: Request, name: str, principal: Principal | None, **context:
             "t": Translator(lang),
             "lang": lang,
             "user": principal,
-            "can_act": principal is not None and principal.can(Role.OPERATOR),
+            **_abilities(request, principal),
             "csrf_header": CSRF_HEADER,
             # every page, the sign-in page too: nobody should mistake the sandbox for the platforms
             "sandbox": request.app.state.settings.mode == DEVELOPMENT,
@@ -57,6 +66,19 @@ def _render(request: Request, name: str, principal: Principal | None, **context:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
+    """Which buttons a page shows (the API checks again, per unit): ``can_act`` retry/cancel,
+    ``can_retract``; and the roles the header shows."""
+    if principal is None:
+        return {"can_act": False, "can_retract": False, "roles": ""}
+    policy = request.app.state.auth.policy
+    return {
+        "can_act": policy.may(principal, Action.RETRY),
+        "can_retract": policy.may(principal, Action.RETRACT),
+        "roles": ", ".join(sorted({g.role.value for g in principal.grants})),
+    }
 
 
 def login_redirect(request: Request) -> Response:
@@ -101,14 +123,15 @@ async def login(
         refused.headers["Retry-After"] = str(wait)
         return refused
     auth: Authenticator = request.app.state.auth
-    principal = auth.by_token(token.strip())
+    principal = auth.tokens.configured(token.strip())
     if principal is None:
         throttle.failed(client)
         log.warning("dashboard sign-in refused: unknown token from %s", client)
         return _refused(request, next, "login_failed", 401)
     throttle.succeeded(client)
-    session = await _tracker(request).sessions.open(principal.name, principal.role)
-    log.info("dashboard sign-in: %s (%s) from %s", principal.name, principal.role.value, client)
+    role = session_role(principal)
+    session = await _tracker(request).sessions.open(principal.name, role)
+    log.info("dashboard sign-in: %s (%s) from %s", principal.name, role.value, client)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -144,9 +167,10 @@ async def overview_page(
     request: Request, who: Viewer, q: Annotated[str | None, Query(max_length=200)] = None
 ) -> Response:
     t = _tracker(request)
-    channels = await queries.overview(t.engine)
-    problems = await queries.problems(t.engine)
-    recent = await queries.list_contents(t.engine, queries.ContentFilter(q=q), page_size=20)
+    units = visible_units(request, who)
+    channels = await queries.overview(t.engine, units=units)
+    problems = await queries.problems(t.engine, units=units)
+    recent = await queries.list_contents(t.engine, queries.ContentFilter(q=q, units=units), page_size=20)
     own, publishers = await asyncio.gather(
         t.readiness.recent(SYSTEM_MAX_AGE_S), t.publishers.recent(SYSTEM_MAX_AGE_S)
     )
@@ -175,6 +199,8 @@ async def unavailable_page(request: Request) -> HTMLResponse:
 @router.get("/contents/{content_id}", response_class=HTMLResponse)
 async def content_page(request: Request, who: Viewer, content_id: str) -> Response:
     detail = await queries.get_content(_tracker(request).engine, content_id)
+    if detail is not None:
+        check_unit(request, who, Action.READ, detail.unit)
     response = _render(request, "content.html", who, c=detail, content_id=content_id)
     if detail is None:
         response.status_code = 404
@@ -197,5 +223,6 @@ async def units_page(
         _day_start(since),
         _day_start(until) + queries.DAY,
         _tracker(request).settings.tracker_on_time_s,
+        visible_units(request, who),
     )
     return _render(request, "units.html", who, stats=stats, since=since, until=until)

@@ -40,13 +40,13 @@ async def test_retract_reason_follows_the_event_rule(settings: LoaSettings, sqli
         url = "/api/v1/contents/tin-7/retract"
 
         control = await client.post(
-            url, headers=auth("operator"), json={"reason": "Sai số liệu \x1b[2J\x1b[31mđã xoá"}
+            url, headers=auth("admin"), json={"reason": "Sai số liệu \x1b[2J\x1b[31mđã xoá"}
         )
         assert control.status_code == 422
         fields = control.json()["error"]["fields"]
         assert [f["field"] for f in fields] == ["body.reason"]
 
         markup = await client.post(
-            url, headers=auth("operator"), json={"reason": "<b>Thông tin sai</b> về Đà Nẵng"}
+            url, headers=auth("admin"), json={"reason": "<b>Thông tin sai</b> về Đà Nẵng"}
         )
         assert markup.status_code == 202

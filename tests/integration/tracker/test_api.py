@@ -77,7 +77,7 @@ async def test_auth_actions_errors_csv_sse_and_metrics(settings: LoaSettings, sq
         assert r.status_code == 403
         assert r.json()["error"] == {
             "code": "forbidden",
-            "message": "this needs the operator role",
+            "message": "viewer may not retry: that needs admin or operator (viewer on *)",
             "fields": [],
         }
 
@@ -89,15 +89,19 @@ async def test_auth_actions_errors_csv_sse_and_metrics(settings: LoaSettings, sq
         retry_id = r.json()["command_id"]
         r = await client.post(f"/api/v1/deliveries/{did}/cancel", headers=auth("admin"))
         assert r.status_code == 202
-        r = await client.post(
+        r = await client.post(  # retract is the office's voice: a spokesperson or an admin, not ops
             "/api/v1/contents/tin-42/retract", headers=auth("operator"), json={"reason": "Sai số liệu"}
+        )
+        assert r.status_code == 403
+        r = await client.post(
+            "/api/v1/contents/tin-42/retract", headers=auth("admin"), json={"reason": "Sai số liệu"}
         )
         assert r.status_code == 202
         r = await client.post("/api/v1/deliveries/nope:facebook:x1/retry", headers=auth("operator"))
         assert r.status_code == 404
 
         # stable errors name the field and the reason
-        r = await client.post("/api/v1/contents/tin-42/retract", headers=auth("operator"), json={})
+        r = await client.post("/api/v1/contents/tin-42/retract", headers=auth("admin"), json={})
         assert r.status_code == 422
         assert r.json()["error"]["fields"][0]["field"] == "body.reason"
         r = await client.get("/api/v1/deliveries", params={"state": "lost"}, headers=auth("viewer"))
@@ -146,7 +150,7 @@ async def test_auth_actions_errors_csv_sse_and_metrics(settings: LoaSettings, sq
     retraction = content[-1][1]
     assert content[-1][0] == b"tin-42"
     assert isinstance(retraction, ContentRetracted)
-    assert (retraction.payload.reason, retraction.payload.requested_by) == ("Sai số liệu", "tracker:operator")
+    assert (retraction.payload.reason, retraction.payload.requested_by) == ("Sai số liệu", "tracker:admin")
 
 
 async def _sse(lines: AsyncIterator[str]) -> AsyncIterator[list[dict[str, object]]]:

@@ -12,16 +12,20 @@ import pytest
 from prometheus_client import generate_latest
 from pydantic import SecretStr
 
+from loa.access.policy import Action, Policy
+from loa.access.principal import ALL_UNITS, Grant, Role
+from loa.access.tokens import TokenStore
+from loa.access.units import UnitTree
 from loa.events import DeliveryState, ErrorClass, utcnow
 from loa.settings import REPO_ROOT
 from services.tracker.alerts import backoff, sign
-from services.tracker.auth import Authenticator
+from services.tracker.auth import Authenticator, bearer_tokens, session_role
 from services.tracker.db import make_engine, migrate
 from services.tracker.i18n import Translator
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.queries import percentile
 from services.tracker.sessions import Sessions
-from services.tracker.settings import AlertHook, ApiToken, Role, TrackerSettings
+from services.tracker.settings import AlertHook, ApiToken, TrackerSettings
 from services.tracker.views import DeliveryOut, LastError
 
 pytestmark = pytest.mark.unit
@@ -37,24 +41,20 @@ def test_percentile_is_nearest_rank() -> None:
 
 
 async def test_tokens_roles_and_sessions(tmp_path: Path) -> None:
-    auth = Authenticator({"ops": ApiToken(token=SecretStr(TOKEN), role=Role.OPERATOR)})
-    who = auth.by_token(TOKEN)
-    assert who is not None
-    assert (who.name, who.can(Role.VIEWER), who.can(Role.OPERATOR), who.can(Role.ADMIN)) == (
-        "ops",
-        True,
-        True,
-        False,
-    )
-    assert auth.by_token(TOKEN[:-1] + "x") is None
+    settings = TrackerSettings(tracker_tokens={"ops": ApiToken(token=SecretStr(TOKEN), role=Role.OPERATOR)})
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}")
+    auth = Authenticator(bearer_tokens(settings, TokenStore(engine)), Policy(UnitTree()))
+    who = auth.tokens.configured(TOKEN)
+    assert who is not None
+    may = [auth.policy.may(who, a, "Vụ Pháp chế") for a in (Action.READ, Action.RETRY, Action.RETRACT)]
+    assert (who.name, may) == ("ops", [True, True, False])
+    assert auth.tokens.configured(TOKEN[:-1] + "x") is None
     await migrate(engine)
     sessions = Sessions(engine)
-    session = await sessions.open(who.name, who.role)
+    session = await sessions.open(who.name, session_role(who))
     assert TOKEN not in session
     found = await auth.by_session(sessions, session)
-    assert found is not None
-    assert found.via_cookie
+    assert found == who
     assert await auth.by_session(sessions, session + "0") is None
     await engine.dispose()
 
@@ -63,9 +63,15 @@ def test_settings_read_tokens_from_json_and_never_show_them(monkeypatch: pytest.
     monkeypatch.setenv("LOA_TRACKER_TOKENS", json.dumps({"an": {"token": TOKEN, "role": "viewer"}}))
     monkeypatch.setenv("LOA_API_TOKEN", "admin-token-0123456789abcdef-0123456789")
     settings = TrackerSettings()
-    tokens = settings.all_tokens()
-    assert {n: t.role for n, t in tokens.items()} == {"an": Role.VIEWER, "admin": Role.ADMIN}
-    shown = repr(settings) + str(settings.model_dump()) + repr(tokens)
+    tokens = bearer_tokens(settings, TokenStore.at("sqlite+aiosqlite://"))
+    viewer = tokens.configured(TOKEN)
+    admin = tokens.configured("admin-token-0123456789abcdef-0123456789")
+    assert viewer is not None and admin is not None
+    assert {(viewer.name, *viewer.grants), (admin.name, *admin.grants)} == {
+        ("an", Grant(Role.VIEWER, ALL_UNITS)),
+        ("admin", Grant(Role.ADMIN, ALL_UNITS)),
+    }
+    shown = repr(settings) + str(settings.model_dump()) + repr(viewer) + repr(admin)
     assert TOKEN not in shown
     assert "admin-token-0123456789abcdef-0123456789" not in shown
 

@@ -1,0 +1,195 @@
+"""Every route of the ingest and the tracker × every role × a content of its own or another unit
+gives the answer ``loa.access.policy`` gives (2xx or 403); docs/security.md shows the same table.
+
+Real services on the real stack: uvicorn, Kafka for the tracker's commands, MinIO for media, the
+tokens issued into the shared table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from loa.access.policy import Action, Policy
+from loa.access.principal import Role
+from loa.access.units import UnitTree
+from loa.settings import LoaSettings
+from services import access_matrix
+from services.ingest.app import create_app as ingest_app
+from services.tracker.app import create_app as tracker_app
+from tests.conftest import Stack
+from tests.security.access_support import ACCOUNT_OF, OTHER, OWN, UNITS, Stage, seed_tracker, stage
+from tests.support.payloads import submitted_payload
+
+pytestmark = pytest.mark.integration
+
+POLICY = Policy(UnitTree(UNITS))
+SAMPLE_JPEG = Path(__file__).resolve().parents[2] / "samples" / "anh-bia.jpg"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One route: the action it needs, whether a unit is involved, and how to call it."""
+
+    service: str
+    method: str
+    path: str
+    action: Action
+    on_unit: bool
+    call: Callable[[Stage, httpx.Client, Role, str], httpx.Response]
+    """(stage, client, role, unit) → the answer."""
+
+
+def _stream_status(client: httpx.Client, url: str, headers: dict[str, str]) -> httpx.Response:
+    """An SSE route answers with its status and then streams: read the status only."""
+    with client.stream("GET", url, headers=headers) as r:
+        return r
+
+
+def _submit(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    payload = submitted_payload(f"ma-{uuid.uuid4().hex[:10]}")
+    payload |= {"unit": unit, "targets": [{"channel": "website", "account": ACCOUNT_OF[unit]}]}
+    return c.post(f"{s.ingest}/api/v1/contents", json={"payload": payload}, headers=s.auth(role))
+
+
+def _ingest_retract(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    first = _submit(s, c, Role.ADMIN, unit)
+    assert first.status_code == 202, first.text
+    url = f"{s.ingest}/api/v1/contents/{first.json()['id']}/retract"
+    return c.post(url, json={"reason": "Đính chính số liệu"}, headers=s.auth(role))
+
+
+def _upload(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    headers = {**s.auth(role), "Content-Type": "image/jpeg"}
+    return c.post(f"{s.ingest}/api/v1/media", content=SAMPLE_JPEG.read_bytes(), headers=headers)
+
+
+def _tracker_get(path: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.Response]:
+    def call(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+        if "{id}" not in path:
+            if path.endswith("/events"):
+                return _stream_status(c, f"{s.tracker}{path}", s.auth(role))
+            return c.get(f"{s.tracker}{path}", headers=s.auth(role))
+        cid = _seed(s, unit)
+        url = f"{s.tracker}{path.format(id=cid)}"
+        return (
+            _stream_status(c, url, s.auth(role))
+            if path.endswith("/events")
+            else c.get(url, headers=s.auth(role))
+        )
+
+    return call
+
+
+def _seed(s: Stage, unit: str) -> str:
+    import asyncio
+
+    return asyncio.run(seed_tracker(s.tracker_db, unit))
+
+
+def _delivery_action(verb: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.Response]:
+    def call(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+        did = f"{_seed(s, unit)}:website:{ACCOUNT_OF[unit]}"
+        return c.post(f"{s.tracker}/api/v1/deliveries/{did}/{verb}", headers=s.auth(role))
+
+    return call
+
+
+def _tracker_retract(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    url = f"{s.tracker}/api/v1/contents/{_seed(s, unit)}/retract"
+    return c.post(url, json={"reason": "Gỡ bài đăng nhầm đơn vị"}, headers=s.auth(role))
+
+
+CASES = [
+    Case("ingest", "POST", "/api/v1/media", Action.UPLOAD_MEDIA, False, _upload),
+    Case("ingest", "POST", "/api/v1/contents", Action.SUBMIT, True, _submit),
+    Case("ingest", "POST", "/api/v1/contents/{content_id}/retract", Action.RETRACT, True, _ingest_retract),
+    Case("tracker", "GET", "/", Action.READ, False, _tracker_get("/")),
+    Case("tracker", "GET", "/units", Action.READ, False, _tracker_get("/units")),
+    Case("tracker", "GET", "/contents/{content_id}", Action.READ, True, _tracker_get("/contents/{id}")),
+    Case("tracker", "GET", "/api/v1/contents", Action.READ, False, _tracker_get("/api/v1/contents")),
+    Case(
+        "tracker",
+        "GET",
+        "/api/v1/contents/{content_id}",
+        Action.READ,
+        True,
+        _tracker_get("/api/v1/contents/{id}"),
+    ),
+    Case(
+        "tracker",
+        "GET",
+        "/api/v1/contents/{content_id}/events",
+        Action.READ,
+        True,
+        _tracker_get("/api/v1/contents/{id}/events"),
+    ),
+    Case("tracker", "GET", "/api/v1/deliveries", Action.READ, False, _tracker_get("/api/v1/deliveries")),
+    Case("tracker", "GET", "/api/v1/stats", Action.READ, False, _tracker_get("/api/v1/stats")),
+    Case("tracker", "GET", "/api/v1/events", Action.READ, False, _tracker_get("/api/v1/events")),
+    Case(
+        "tracker",
+        "POST",
+        "/api/v1/deliveries/{delivery_id}/retry",
+        Action.RETRY,
+        True,
+        _delivery_action("retry"),
+    ),
+    Case(
+        "tracker",
+        "POST",
+        "/api/v1/deliveries/{delivery_id}/cancel",
+        Action.CANCEL,
+        True,
+        _delivery_action("cancel"),
+    ),
+    Case("tracker", "POST", "/api/v1/contents/{content_id}/retract", Action.RETRACT, True, _tracker_retract),
+]
+
+
+@pytest.fixture(scope="module")
+def access_stage(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
+    tag = f"t-{uuid.uuid4().hex[:8]}"
+    base = LoaSettings(kafka_bootstrap=stack.kafka_bootstrap, topic_prefix=f"{tag}.")
+    with stage(stack, base, tmp_path_factory.mktemp("access")) as s:
+        yield s
+
+
+def test_every_route_with_an_action_has_a_case_here() -> None:
+    """A new route without a declared action, or without a row here, fails this test."""
+    apps = {"ingest": ingest_app(), "tracker": tracker_app()}
+    declared = {
+        (service, method, path): action
+        for service, app in apps.items()
+        for method, path, action in access_matrix.routes(app)
+        if action is not None
+    }
+    assert declared == {(c.service, c.method, c.path): c.action for c in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.service} {c.method} {c.path}")
+def test_each_role_on_its_own_and_another_unit_gets_what_the_policy_says(
+    access_stage: Stage, case: Case
+) -> None:
+    outcomes = []
+    with httpx.Client(timeout=30) as client:
+        for role, principal in access_stage.principals.items():
+            for unit in (OWN, OTHER) if case.on_unit else (OWN,):
+                allowed = POLICY.may(principal, case.action, unit if case.on_unit else None)
+                answer = case.call(access_stage, client, role, unit)
+                ok = 200 <= answer.status_code < 300 if allowed else answer.status_code == 403
+                outcomes.append((role.value, unit, allowed, answer.status_code, ok))
+    assert all(o[-1] for o in outcomes), [o for o in outcomes if not o[-1]]
+
+
+def test_the_matrix_in_docs_security_md_is_the_policy() -> None:
+    """Rewrite it with ``python -m services.access_matrix``."""
+    text = access_matrix.DOC.read_text(encoding="utf-8")
+    start = text.index(access_matrix.BEGIN)
+    end = text.index(access_matrix.END) + len(access_matrix.END)
+    assert text[start:end] == access_matrix.render()

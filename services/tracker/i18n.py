@@ -48,6 +48,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "unit": ("Đơn vị", "Unit"),
     "approved": ("Duyệt", "Approved"),
     "approved_by": ("Người duyệt", "Approved by"),
+    "approver_claim": (
+        "Người duyệt theo hệ thống gửi (chưa xác minh)",
+        "Approver claimed by the sender (unverified)",
+    ),
     "due": ("Giờ đăng dự kiến", "Due"),
     "attempt": ("Lần thử", "Attempt"),
     "link": ("Liên kết", "Link"),

@@ -316,6 +316,7 @@ async def _approved(
         "unit": c.unit,
         "kind": c.kind.value,
         "approved_by": c.approved_by,
+        "approver_claim": c.approver_claim,
         "approved_at": c.approved_at,
         "publish_at": c.publish_at,
         "canonical_url": str(c.canonical_url) if c.canonical_url else None,

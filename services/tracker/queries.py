@@ -205,6 +205,9 @@ async def list_contents(
     return Page[ContentSummary](items=items, total=total, page=page, page_size=page_size)
 
 
+DETAIL_FIELDS = ("approver_claim", "kind", "canonical_url", "retracted_by", "retract_reason")
+
+
 async def get_content(engine: AsyncEngine, content_id: str) -> ContentDetail | None:
     """The content, every delivery and the timeline across channels; None if never heard of."""
     async with engine.connect() as conn:
@@ -222,11 +225,11 @@ async def get_content(engine: AsyncEngine, content_id: str) -> ContentDetail | N
             ("title", "unit", "version", "approved_by", "approved_at", "publish_at", "retracted_at")
         )
         fields["id"] = content_id
-        extra: dict[str, Any] = dict.fromkeys(("kind", "canonical_url", "retracted_by", "retract_reason"))
+        extra: dict[str, Any] = dict.fromkeys(DETAIL_FIELDS)
     else:
         m = content._mapping
         fields = _summary_fields(m)
-        extra = {k: m[k] for k in ("kind", "canonical_url", "retracted_by", "retract_reason")}
+        extra = {k: m[k] for k in DETAIL_FIELDS}
     return ContentDetail(**fields, **extra, states=states, deliveries=items, timeline=timeline)
 
 

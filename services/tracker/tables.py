@@ -30,6 +30,7 @@ contents = Table(
     Column("unit", String(200), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("approved_by", String(200), nullable=False),
+    Column("approver_claim", String(200), nullable=True),
     Column("approved_at", UtcDateTime(timezone=True), nullable=False),
     Column("publish_at", UtcDateTime(timezone=True)),
     Column("canonical_url", Text),

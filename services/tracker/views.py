@@ -88,6 +88,9 @@ class ContentSummary(BaseModel):
 
 
 class ContentDetail(ContentSummary):
+    approver_claim: str | None = Field(
+        default=None, description="the approver the content system says it recorded: a claim, not checked"
+    )
     kind: str | None
     canonical_url: str | None
     retracted_by: str | None

@@ -26,6 +26,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Connection, Integer, MetaData, Table, select, text
 
 from loa import db
+from loa.access.tokens import MIGRATIONS as ACCESS
 from loa.publisher.store.db import MIGRATIONS as JOB_STORE
 from loa.settings import REPO_ROOT
 from services.ingest.db import MIGRATIONS as INGEST
@@ -34,7 +35,7 @@ from tests.support.release_stores import create_release_store, insert_rows, snap
 
 pytestmark = pytest.mark.integration
 
-STORES = {"job_store": JOB_STORE, "ingest": INGEST, "tracker": TRACKER}
+STORES = {"job_store": JOB_STORE, "ingest": INGEST, "tracker": TRACKER, "access": ACCESS}
 
 
 async def _version(conn: Any, migrations: db.Migrations) -> list[str]:

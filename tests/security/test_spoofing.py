@@ -16,7 +16,10 @@ from loa.access.principal import Grant, Role
 from loa.access.tokens import TokenStore
 from loa.events import ContentApproved, parse_content_event, topics
 from loa.settings import LoaSettings
+from services.tracker.db import make_engine
+from services.tracker.ingest import apply_content_events
 from tests.conftest import Stack
+from tests.integration.tracker.support import approved
 from tests.security.access_support import ACCOUNT_OF, OTHER, OWN, Stage, seed_tracker, stage
 from tests.support.kafka import read_topic
 from tests.support.payloads import submitted_payload
@@ -150,3 +153,28 @@ def test_a_revoked_or_expired_token_is_refused_and_the_table_keeps_no_token(acce
     answer = _submit(s, {"Authorization": f"Bearer {expired}"}, _payload())
     assert answer.status_code == 401
     assert expired not in answer.text
+
+
+def test_the_tracker_shows_the_claim_apart_from_who_approved(access_stage: Stage) -> None:
+    s = access_stage
+    event = approved(f"tin-{uuid.uuid4().hex[:8]}", [("website", ACCOUNT_OF[OWN])], unit=OWN)
+    event = event.model_copy(
+        update={
+            "payload": event.payload.model_copy(
+                update={"approved_by": "sa-editor", "approver_claim": SPOOFED}
+            )
+        }
+    )
+
+    async def record() -> None:
+        engine = make_engine(s.tracker_db)
+        await apply_content_events(engine, [event])
+        await engine.dispose()
+
+    asyncio.run(record())
+    url = f"{s.tracker}/api/v1/contents/{event.payload.id}"
+    detail = httpx.get(url, headers=s.auth(Role.VIEWER), timeout=30).json()
+    assert (detail["approved_by"], detail["approver_claim"]) == ("sa-editor", SPOOFED)
+    page = httpx.get(f"{s.tracker}/contents/{event.payload.id}", headers=s.auth(Role.VIEWER), timeout=30)
+    assert "Người duyệt theo hệ thống gửi (chưa xác minh)" in page.text
+    assert SPOOFED in page.text

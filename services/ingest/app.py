@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from loa.health import health_routes
 from loa.web_security import harden
-from services.ingest import contents, errors, media
+from services.ingest import approvals, contents, errors, media
 from services.ingest.context import Ingest
 from services.ingest.settings import IngestSettings
 
@@ -47,6 +47,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(media.router)
     app.include_router(contents.router)
+    app.include_router(approvals.router)
     app.router.routes.extend(health_routes(lambda: ingest.readiness))
     harden(app)
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -45,6 +46,7 @@ from services.ingest.deps import (
     StoreDep,
     Submitter,
     TargetsDep,
+    TwoPersonDep,
     WriteLockDep,
 )
 from services.ingest.errors import ApiError, field_errors, validation_error
@@ -244,6 +246,7 @@ async def submit(
     targets: TargetsDep,
     relay: RelayDep,
     write_lock: WriteLockDep,
+    two_person: TwoPersonDep,
 ) -> JSONResponse:
     raw, value = await read_json(request, settings.max_content_body_bytes)
     idempotency = Idempotency(request, client, raw)
@@ -269,49 +272,22 @@ async def submit(
         replayed = await idempotency.replay(session)
         if replayed is not None:
             return replayed
-        record = await session.get(ContentRecord, content.id, with_for_update=True)
-        event: ContentApproved | ContentUpdated
-        if record is None:
-            _check_publish_at(content)
-            url = canonical_url(content, website)
-            content = content.model_copy(update={"canonical_url": HttpUrl(url)})
-            event = ContentApproved(
-                payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
+        if two_person.applies(content.unit, client):
+            await check_record(session, content, lambda r: _check_owner(policy, client, r))
+            body = await two_person.hold(session, settings, content, client, submission.correlation_id)
+            idempotency.remember(session, 202, body)
+            log.info(
+                "v%d from %s awaits approval", content.version, client.name, extra={"content_id": content.id}
             )
-            session.add(
-                ContentRecord(
-                    id=content.id,
-                    version=content.version,
-                    canonical_url=url,
-                    submitted_by=client.name,
-                    unit=content.unit,
-                )
-            )
-        else:
-            _check_owner(policy, client, record)
-            _check_version(record, content)
-            content = content.model_copy(update={"canonical_url": HttpUrl(record.canonical_url)})
-            event = ContentUpdated(
-                payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
-            )
-            record.version = content.version
-            record.unit = content.unit
-            record.updated_at = utcnow()
-        event = type(event).model_validate_json(event.model_dump_json())  # the wire form, checked
-        body = {
-            "id": content.id,
-            "version": content.version,
-            "type": event.type,
-            "event_id": str(event.event_id),
-            "canonical_url": str(event.payload.canonical_url),
-            "status": QUEUED,
-            "status_url": _status_url(settings, content.id),
-        }
-        value = event.model_dump_json()
-        max_event = max_event_bytes(settings)
-        if len(value.encode()) > max_event:  # Kafka would refuse it: permanent, not worth queueing
-            raise too_large(max_event, f"the event built from this body ({len(value.encode())} bytes)")
-        _enqueue(session, settings, content.id, value)
+            return JSONResponse(body, status_code=202)
+        event, body = await accept(
+            session,
+            settings,
+            content,
+            client.name,
+            submission.correlation_id,
+            lambda r: _check_owner(policy, client, r),
+        )
         idempotency.remember(session, 202, body)
     relay.wake.set()
     log.info(
@@ -393,6 +369,68 @@ def _check_version(record: ContentRecord, content: Content) -> None:
             f"content {content.id} is at version {record.version}; a new version must be higher",
             [{"field": "payload.version", "reason": f"must be greater than {record.version}"}],
         )
+
+
+async def check_record(
+    session: AsyncSession, content: Content, check_owner: Callable[[ContentRecord], None]
+) -> None:
+    """The content's owner and version allow this submission (403 / 409), before anything is kept."""
+    record = await session.get(ContentRecord, content.id)
+    if record is not None:
+        check_owner(record)
+        _check_version(record, content)
+
+
+async def accept(
+    session: AsyncSession,
+    settings: IngestSettings,
+    content: Content,
+    submitted_by: str,
+    correlation_id: str | None,
+    check_owner: Callable[[ContentRecord], None],
+) -> tuple[ContentApproved | ContentUpdated, dict[str, Any]]:
+    """Record the version and put its event in the outbox, in the caller's transaction; the answer's body."""
+    website = str(settings.website_base_url)
+    record = await session.get(ContentRecord, content.id, with_for_update=True)
+    event: ContentApproved | ContentUpdated
+    if record is None:
+        _check_publish_at(content)
+        url = canonical_url(content, website)
+        content = content.model_copy(update={"canonical_url": HttpUrl(url)})
+        event = ContentApproved(payload=content, producer=PRODUCER, correlation_id=correlation_id)
+        session.add(
+            ContentRecord(
+                id=content.id,
+                version=content.version,
+                canonical_url=url,
+                submitted_by=submitted_by,
+                unit=content.unit,
+            )
+        )
+    else:
+        check_owner(record)
+        _check_version(record, content)
+        content = content.model_copy(update={"canonical_url": HttpUrl(record.canonical_url)})
+        event = ContentUpdated(payload=content, producer=PRODUCER, correlation_id=correlation_id)
+        record.version = content.version
+        record.unit = content.unit
+        record.updated_at = utcnow()
+    event = type(event).model_validate_json(event.model_dump_json())  # the wire form, checked
+    body = {
+        "id": content.id,
+        "version": content.version,
+        "type": event.type,
+        "event_id": str(event.event_id),
+        "canonical_url": str(event.payload.canonical_url),
+        "status": QUEUED,
+        "status_url": _status_url(settings, content.id),
+    }
+    value = event.model_dump_json()
+    max_event = max_event_bytes(settings)
+    if len(value.encode()) > max_event:  # Kafka would refuse it: permanent, not worth queueing
+        raise too_large(max_event, f"the event built from this body ({len(value.encode())} bytes)")
+    _enqueue(session, settings, content.id, value)
+    return event, body
 
 
 QUEUED = "queued"

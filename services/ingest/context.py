@@ -15,6 +15,7 @@ from services.ingest.db import IngestDb
 from services.ingest.relay import OutboxRelay
 from services.ingest.settings import IngestSettings
 from services.ingest.targets import Targets
+from services.ingest.two_person import TwoPerson
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Ingest:
     policy: Policy
     targets: Targets
     readiness: Readiness
+    two_person: TwoPerson
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """One writer of contents per process; PostgreSQL rows are also locked."""
 
@@ -35,6 +37,7 @@ class Ingest:
         store = MediaStore(settings)
         db = IngestDb(settings.database_url)
         token_store = TokenStore.at(settings.tokens_database_url)
+        policy = Policy(settings.unit_tree())
         readiness = Readiness(
             {
                 "kafka": kafka_probe(settings.kafka_bootstrap),
@@ -48,7 +51,8 @@ class Ingest:
             db,
             OutboxRelay(db, settings),
             bearer_tokens(settings, token_store),
-            Policy(settings.unit_tree()),
+            policy,
             Targets(settings),
             readiness,
+            TwoPerson(settings, policy),
         )

@@ -34,6 +34,27 @@ class ContentRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(timezone=True), default=utcnow)
 
 
+class AwaitingApproval(Base):
+    """A version an editor submitted for a unit under the two-person rule: kept here, not on Kafka,
+    until a spokesperson of the unit approves it (then its event goes to the outbox) or rejects it."""
+
+    __tablename__ = "ingest_awaiting_approval"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit: Mapped[str] = mapped_column(String(200), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    """The content as submitted (JSON), ``approved_by`` still the submitter's until approval."""
+    correlation_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(timezone=True), default=utcnow)
+    decision: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    """``approved`` or ``rejected``; none while it waits."""
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(timezone=True), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class IdempotentAnswer(Base):
     """The first successful answer to a request carrying an ``Idempotency-Key`` (per client)."""
 

@@ -22,6 +22,7 @@ from services.ingest.db import IngestDb
 from services.ingest.relay import OutboxRelay
 from services.ingest.settings import IngestSettings
 from services.ingest.targets import Targets
+from services.ingest.two_person import TwoPerson
 
 
 async def _ingest(request: Request) -> Ingest:
@@ -52,6 +53,10 @@ async def _targets(ingest: IngestDep) -> Targets:
     return ingest.targets
 
 
+async def _two_person(ingest: IngestDep) -> TwoPerson:
+    return ingest.two_person
+
+
 async def _write_lock(ingest: IngestDep) -> asyncio.Lock:
     return ingest.write_lock
 
@@ -62,6 +67,7 @@ DbDep = Annotated[IngestDb, Depends(_db)]
 RelayDep = Annotated[OutboxRelay, Depends(_relay)]
 TargetsDep = Annotated[Targets, Depends(_targets)]
 WriteLockDep = Annotated[asyncio.Lock, Depends(_write_lock)]
+TwoPersonDep = Annotated[TwoPerson, Depends(_two_person)]
 
 
 async def _policy(ingest: IngestDep) -> Policy:
@@ -85,3 +91,6 @@ def caller_who_may(action: Action) -> Callable[[Request, Ingest], Awaitable[Prin
 Uploader = Annotated[Principal, Depends(caller_who_may(Action.UPLOAD_MEDIA))]
 Submitter = Annotated[Principal, Depends(caller_who_may(Action.SUBMIT))]
 Retractor = Annotated[Principal, Depends(caller_who_may(Action.RETRACT))]
+Reader = Annotated[Principal, Depends(caller_who_may(Action.READ))]
+Approver = Annotated[Principal, Depends(caller_who_may(Action.APPROVE))]
+Rejecter = Annotated[Principal, Depends(caller_who_may(Action.REJECT))]

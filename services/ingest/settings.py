@@ -51,6 +51,12 @@ class IngestSettings(AccessSettings):
         '"units": ["Vụ Truyền thông và Báo chí"]}}',
     )
 
+    two_person_units: list[str] = Field(
+        default_factory=list,
+        description='JSON ["Vụ Pháp chế"]: units (and those below) whose editors\' content waits for a '
+        "spokesperson's approval before it goes to Kafka",
+    )
+
     @property
     def max_content_body_bytes(self) -> int:
         """The JSON body cap: what Kafka takes (``LOA_KAFKA_MAX_MESSAGE_BYTES``) minus the envelope."""

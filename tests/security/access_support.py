@@ -76,8 +76,18 @@ async def seed_tracker(db_url: str, unit: str, cid: str | None = None) -> str:
     return cid
 
 
+async def issue_token(s: Stage, name: str, role: Role, unit: str) -> str:
+    """Another service account, e.g. an editor of the other department."""
+    store = TokenStore.at(str(s.ingest_settings.tokens_database_url))
+    try:
+        _, token = await store.issue(name, frozenset({Grant(role, unit)}), "test")
+        return token
+    finally:
+        await store.close()
+
+
 @contextlib.contextmanager
-def stage(stack: Stack, base: LoaSettings, tmp: Path) -> Iterator[Stage]:
+def stage(stack: Stack, base: LoaSettings, tmp: Path, **ingest_extra: Any) -> Iterator[Stage]:
     access_db = f"sqlite+aiosqlite:///{tmp / 'access.db'}"
     tracker_db = f"sqlite+aiosqlite:///{tmp / 'tracker.db'}"
     tokens, principals = asyncio.run(_issue(access_db))
@@ -87,7 +97,7 @@ def stage(stack: Stack, base: LoaSettings, tmp: Path) -> Iterator[Stage]:
         "access_database_url": access_db,
     }
     ingest, _ = ingest_settings(stack, tmp)
-    ingest = ingest.model_copy(update=shared)
+    ingest = ingest.model_copy(update=shared | ingest_extra)
     tracker = tracker_settings(base, tracker_db, tracker_consume=False, tracker_tokens={}, **shared)
     with serve(ingest_app(ingest)) as ingest_url, serve(tracker_app(tracker)) as tracker_url:
         yield Stage(ingest_url, tracker_url, tokens, principals, ingest, tracker_db)

@@ -23,7 +23,17 @@ from services import access_matrix
 from services.ingest.app import create_app as ingest_app
 from services.tracker.app import create_app as tracker_app
 from tests.conftest import Stack
-from tests.security.access_support import ACCOUNT_OF, OTHER, OWN, UNITS, Stage, seed_tracker, stage
+from tests.security.access_support import (
+    ACCOUNT_OF,
+    MINISTRY,
+    OTHER,
+    OWN,
+    UNITS,
+    Stage,
+    issue_token,
+    seed_tracker,
+    stage,
+)
 from tests.support.payloads import submitted_payload
 
 pytestmark = pytest.mark.integration
@@ -62,6 +72,33 @@ def _ingest_retract(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.R
     assert first.status_code == 202, first.text
     url = f"{s.ingest}/api/v1/contents/{first.json()['id']}/retract"
     return c.post(url, json={"reason": "Đính chính số liệu"}, headers=s.auth(role))
+
+
+def _awaiting_version(s: Stage, c: httpx.Client, unit: str) -> str:
+    """A version an editor of ``unit`` submitted, waiting (the stage's units are under the rule)."""
+    import asyncio
+
+    token = asyncio.run(issue_token(s, f"editor-{uuid.uuid4().hex[:6]}", Role.EDITOR, unit))
+    payload = submitted_payload(f"ma-{uuid.uuid4().hex[:10]}")
+    payload |= {"unit": unit, "targets": [{"channel": "website", "account": ACCOUNT_OF[unit]}]}
+    held = c.post(
+        f"{s.ingest}/api/v1/contents", json={"payload": payload}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert held.json()["status"] == "awaiting_approval", held.text
+    return f"{s.ingest}/api/v1/contents/{payload['id']}/versions/1"
+
+
+def _approve(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    return c.post(f"{_awaiting_version(s, c, unit)}/approve", headers=s.auth(role))
+
+
+def _reject(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    url = f"{_awaiting_version(s, c, unit)}/reject"
+    return c.post(url, json={"reason": "Cần bổ sung nguồn số liệu"}, headers=s.auth(role))
+
+
+def _awaiting(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    return c.get(f"{s.ingest}/api/v1/awaiting", headers=s.auth(role))
 
 
 def _upload(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
@@ -109,6 +146,23 @@ CASES = [
     Case("ingest", "POST", "/api/v1/media", Action.UPLOAD_MEDIA, False, _upload),
     Case("ingest", "POST", "/api/v1/contents", Action.SUBMIT, True, _submit),
     Case("ingest", "POST", "/api/v1/contents/{content_id}/retract", Action.RETRACT, True, _ingest_retract),
+    Case("ingest", "GET", "/api/v1/awaiting", Action.READ, False, _awaiting),
+    Case(
+        "ingest",
+        "POST",
+        "/api/v1/contents/{content_id}/versions/{version}/approve",
+        Action.APPROVE,
+        True,
+        _approve,
+    ),
+    Case(
+        "ingest",
+        "POST",
+        "/api/v1/contents/{content_id}/versions/{version}/reject",
+        Action.REJECT,
+        True,
+        _reject,
+    ),
     Case("tracker", "GET", "/", Action.READ, False, _tracker_get("/")),
     Case("tracker", "GET", "/units", Action.READ, False, _tracker_get("/units")),
     Case("tracker", "GET", "/contents/{content_id}", Action.READ, True, _tracker_get("/contents/{id}")),
@@ -156,7 +210,7 @@ CASES = [
 def access_stage(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
     tag = f"t-{uuid.uuid4().hex[:8]}"
     base = LoaSettings(kafka_bootstrap=stack.kafka_bootstrap, topic_prefix=f"{tag}.")
-    with stage(stack, base, tmp_path_factory.mktemp("access")) as s:
+    with stage(stack, base, tmp_path_factory.mktemp("access"), two_person_units=[MINISTRY]) as s:
         yield s
 
 

@@ -1,4 +1,4 @@
-"""who submitted each content and its unit, for the owner and unit checks of updates and retractions
+"""who submitted each content and its unit (owner and unit checks); versions awaiting approval
 
 Revision ID: 0002
 Revises: 0001
@@ -21,9 +21,29 @@ def upgrade() -> None:
     with op.batch_alter_table("ingest_contents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("submitted_by", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("unit", sa.String(length=200), nullable=True))
+    op.create_table(
+        "ingest_awaiting_approval",
+        sa.Column("id", sa.String(length=128), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("unit", sa.String(length=200), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("correlation_id", sa.String(length=200), nullable=True),
+        sa.Column("submitted_by", sa.String(length=200), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decision", sa.String(length=20), nullable=True),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", "version"),
+    )
+    with op.batch_alter_table("ingest_awaiting_approval", schema=None) as batch_op:
+        batch_op.create_index("ix_ingest_awaiting_approval_unit", ["unit"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("ingest_awaiting_approval", schema=None) as batch_op:
+        batch_op.drop_index("ix_ingest_awaiting_approval_unit")
+    op.drop_table("ingest_awaiting_approval")
     with op.batch_alter_table("ingest_contents", schema=None) as batch_op:
         batch_op.drop_column("unit")
         batch_op.drop_column("submitted_by")

@@ -17,7 +17,7 @@ from loa.kafka import make_broker, parse_records, records_of, settle_refusals
 from loa.settings import LoaSettings
 from tests.integration.ingest.test_ingest_bad_input import CASES
 from tests.support.kafka import read_topic
-from tests.support.payloads import submitted_payload
+from tests.support.payloads import valid_payload
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ async def test_invalid_messages_go_to_the_dlq_and_the_consumer_goes_on(settings:
         b"",
         b'{"type": "content.exploded"}',
     ]
-    valid = ContentApproved(payload=submitted_payload("sau-cung", 1))  # type: ignore[arg-type]
+    valid = ContentApproved(payload=valid_payload("sau-cung", 1))  # type: ignore[arg-type]
     broker = make_broker(settings)
     handled: list[ContentEvent] = []
     seen: list[bytes] = []

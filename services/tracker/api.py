@@ -25,7 +25,7 @@ from loa.events import (
     topics,
 )
 from services.tracker import queries
-from services.tracker.auth import check_unit, requires, visible_units
+from services.tracker.auth import check_filter, check_unit, requires, visible_units
 from services.tracker.context import Tracker
 from services.tracker.ingest import record_action
 from services.tracker.views import (
@@ -121,7 +121,7 @@ async def list_contents(
     )
     result = await queries.list_contents(t.engine, f, page, page_size)
     if format == "csv":
-        check_unit(request, who, Action.EXPORT, unit)
+        check_filter(request, who, Action.EXPORT, unit)
         rows = [
             {**c.model_dump(mode="json", exclude={"states"}), "states": json.dumps(c.states)}
             for c in result.items
@@ -183,7 +183,7 @@ async def list_deliveries(
     )
     result = await queries.list_deliveries(t.engine, f, page, page_size)
     if format == "csv":
-        check_unit(request, who, Action.EXPORT, unit)
+        check_filter(request, who, Action.EXPORT, unit)
         rows = []
         for d in result.items:
             row = d.model_dump(mode="json", exclude={"last_error"})

@@ -14,7 +14,7 @@ from fastapi import HTTPException, Request, status
 from loa.access import Principal
 from loa.access.bearer import ADMIN_NAME, BearerTokens, configured_account
 from loa.access.policy import Action, Policy
-from loa.access.principal import Role
+from loa.access.principal import ALL_UNITS, Role
 from loa.access.tokens import TokenStore
 from services.tracker.sessions import Sessions
 from services.tracker.settings import TrackerSettings
@@ -99,9 +99,19 @@ def requires(action: Action) -> Callable[[Request], Awaitable[Principal]]:
 
 
 def check_unit(request: Request, principal: Principal, action: Action, unit: str | None) -> None:
-    """403 unless ``principal`` may ``action`` on ``unit`` (a content of no known unit: every unit)."""
+    """403 unless ``principal`` may ``action`` on the unit of a content (of no known unit: every unit)."""
+    _check(request, principal, action, unit or ALL_UNITS)
+
+
+def check_filter(request: Request, principal: Principal, action: Action, unit: str | None) -> None:
+    """403 unless ``principal`` may ``action`` on the unit a list is filtered by (none: on some unit;
+    the list itself shows only the units it may read)."""
+    _check(request, principal, action, unit)
+
+
+def _check(request: Request, principal: Principal, action: Action, unit: str | None) -> None:
     auth: Authenticator = request.app.state.auth
-    refusal = auth.policy.refusal(principal, action, unit or "*")
+    refusal = auth.policy.refusal(principal, action, unit)
     if refusal is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
 

@@ -126,6 +126,10 @@ def test_a_viewer_sees_only_its_unit(access_stage: Stage) -> None:
         assert own in ids and other not in ids, path
     stats = httpx.get(f"{s.tracker}/api/v1/stats", headers=s.auth(Role.VIEWER), timeout=30).json()
     assert [g["key"] for g in stats["by_unit"]] == [OWN]
+    exported = httpx.get(
+        f"{s.tracker}/api/v1/deliveries", params={"format": "csv"}, headers=s.auth(Role.VIEWER), timeout=30
+    )
+    assert exported.status_code == 200 and own in exported.text and other not in exported.text
     everything = httpx.get(f"{s.tracker}/api/v1/contents", headers=s.auth(Role.OPERATOR), timeout=30).json()
     assert {own, other} <= {i["id"] for i in everything["items"]}
 

@@ -17,7 +17,6 @@ also be granted editor. A grant on a unit covers its children in the unit tree
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import StrEnum
 
 from loa.access.principal import ALL_UNITS, Principal, Role
@@ -102,8 +101,3 @@ class Policy:
 
 def roles_that_may(action: Action) -> frozenset[Role]:
     return frozenset(role for role, actions in ROLE_ACTIONS.items() if action in actions)
-
-
-def unit_filter(allowed: frozenset[str] | None, units: Iterable[str]) -> list[str]:
-    """``units`` narrowed to what ``allowed`` (from ``Policy.units_for``) lets one see."""
-    return [u for u in units if allowed is None or u in allowed]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from loa.access import Principal
-from loa.access.policy import Action
+from loa.access.policy import Action, Policy
 from loa.events import Content, utcnow
 from loa.events.content import PlainText
 from services.ingest.auth import require
@@ -69,6 +69,18 @@ async def awaiting(who: Reader, policy: PolicyDep, db: DbDep) -> JSONResponse:
     return JSONResponse({"items": [_listed(r) for r in rows]})
 
 
+async def _decidable(
+    session: Any, policy: Policy, who: Principal, action: Action, content_id: str, version: int
+) -> AwaitingApproval:
+    """The waiting version, if ``who`` may decide on it: of a unit it may ``action`` on, not its own."""
+    row = await _waiting(session, content_id, version)
+    require(policy, who, action, row.unit, "content_id")
+    if who.name == row.submitted_by:
+        why = f"{who.name} submitted this version: another person approves or rejects it"
+        raise ApiError(403, "same_person", why)
+    return row
+
+
 async def _waiting(session: Any, content_id: str, version: int) -> AwaitingApproval:
     row: AwaitingApproval | None = await session.get(
         AwaitingApproval, (content_id, version), with_for_update=True
@@ -79,12 +91,6 @@ async def _waiting(session: Any, content_id: str, version: int) -> AwaitingAppro
         why = f"version {version} of {content_id} was already {row.decision} by {row.decided_by}"
         raise ApiError(409, "already_decided", why)
     return row
-
-
-def _second_person(who: Principal, row: AwaitingApproval) -> None:
-    if who.name == row.submitted_by:
-        why = f"{who.name} submitted this version: another person approves or rejects it"
-        raise ApiError(403, "same_person", why)
 
 
 @router.post("/api/v1/contents/{content_id}/versions/{version}/approve", status_code=202)
@@ -100,9 +106,7 @@ async def approve(
 ) -> JSONResponse:
     """Approve a waiting version: its event goes to the outbox with ``approved_by`` the approver."""
     async with write_lock, db.sessions() as session, session.begin():
-        row = await _waiting(session, content_id, version)
-        require(policy, who, Action.APPROVE, row.unit, "content_id")
-        _second_person(who, row)
+        row = await _decidable(session, policy, who, Action.APPROVE, content_id, version)
         content = Content.model_validate_json(row.content)
         content = content.model_copy(update={"approved_by": who.name, "approved_at": utcnow()})
         # the submitter's right to this id was checked when it was submitted; the version is checked again
@@ -132,9 +136,7 @@ async def reject(
 ) -> JSONResponse:
     """Reject a waiting version with a reason: nothing goes to Kafka."""
     async with write_lock, db.sessions() as session, session.begin():
-        row = await _waiting(session, content_id, version)
-        require(policy, who, Action.REJECT, row.unit, "content_id")
-        _second_person(who, row)
+        row = await _decidable(session, policy, who, Action.REJECT, content_id, version)
         row.decision, row.decided_by, row.decided_at, row.reason = "rejected", who.name, utcnow(), body.reason
     log.info("v%d rejected by %s", version, who.name, extra={"content_id": content_id})
     return JSONResponse({"id": content_id, "version": version, "status": "rejected", "reason": body.reason})

@@ -50,7 +50,8 @@ async def test_tokens_roles_and_sessions(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}")
     await migrate(engine)
     sessions = Sessions(engine)
-    session = await sessions.open(who.name, who.role)
+    assert who.actor is not None
+    session = await sessions.open(who.actor)
     assert TOKEN not in session
     found = await auth.by_session(sessions, session)
     assert found is not None

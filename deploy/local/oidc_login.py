@@ -206,7 +206,8 @@ def main(argv: list[str]) -> None:
         register(argv[1], argv[2], argv[3])
     elif not argv:
         port = int(os.environ.get("LOA_OIDC_LOGIN_PORT", "5557"))
-        ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+        host = os.environ.get("LOA_OIDC_LOGIN_HOST", "127.0.0.1")  # 0.0.0.0 only in a container
+        ThreadingHTTPServer((host, port), Handler).serve_forever()
     else:
         sys.exit(__doc__)
 

@@ -99,7 +99,7 @@ def test_missing_test_packages_are_named_with_why_and_the_apt_get_line(tmp_path:
     `make run` then `make test`)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for command in ("ss", "pgrep", "make", "git", "java", "mvn", "npm"):
+    for command in ("ss", "pgrep", "make", "git", "gcc", "java", "mvn", "npm"):
         (bin_dir / command).symlink_to("/bin/true")
     assert _packages("run", bin_dir).returncode == 0
     missing = _packages("test", bin_dir)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -53,7 +55,7 @@ def test_no_loa_group_no_person_and_the_reason_names_the_claim() -> None:
 
 
 def test_production_needs_https_and_a_registered_callback_and_the_secret_is_never_shown() -> None:
-    client = {"oidc_client_id": "loa-tracker", "oidc_client_secret": SECRET}
+    client: dict[str, Any] = {"oidc_client_id": "loa-tracker", "oidc_client_secret": SECRET}
     with pytest.raises(ValidationError, match="LOA_OIDC_ISSUER must be an https:// URL in production"):
         TrackerSettings(mode="production", oidc_issuer="http://sso.example.gov.vn/", **client)
     with pytest.raises(ValidationError, match="LOA_OIDC_REDIRECT_URL must be set"):

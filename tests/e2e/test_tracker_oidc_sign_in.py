@@ -1,4 +1,5 @@
-"""People sign in to the dashboard through the local stack's OpenID Connect provider, in Chromium.
+"""People sign in to the dashboard through the local stack's OpenID Connect provider, in Chromium
+(screenshots to docs/img with ``LOA_UPDATE_SCREENSHOTS=1``).
 
 The provider is real (Ory Hydra: code flow, PKCE, signed ID tokens); the people are the development
 ones of deploy/local/oidc_people.json, their units and roles carried by the ``groups`` claim.
@@ -10,24 +11,24 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.settings import LoaSettings
 from services.tracker.context import Tracker
 from services.tracker.tables import dashboard_sessions
 from tests.e2e.test_tracker_dashboard import CHROMIUM_ARGS
 from tests.integration.tracker.support import running_tracker, tracker_settings
-from tests.security.oidc_support import ISSUER, Client, oidc_client, oidc_provider, password
+from tests.support.oidc import ISSUER, Client, oidc_client, oidc_provider, password
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not shutil.which("chromium"), reason="apt-get install chromium"),
 ]
 __all__ = ["oidc_client", "oidc_provider"]  # fixtures, used by name
-IMG = REPO_ROOT / "docs" / "img"
 
 
 @asynccontextmanager
@@ -74,18 +75,19 @@ async def test_a_person_signs_in_and_the_dashboard_shows_them_and_their_units(
     shown: str,
     grant: str,
     picture: str,
+    screenshots: Path,
 ) -> None:
     from playwright.async_api import expect
 
     async with signed_in_browser(settings, sqlite_url, oidc_client) as (page, base, tracker):
         await page.goto(f"{base}/login")
         if username == "bientap.soyte":
-            await page.screenshot(path=str(IMG / "oidc-tracker-login.png"))
+            await page.screenshot(path=str(screenshots / "oidc-tracker-login.png"))
         await page.click("#login-sso")
         await page.wait_for_url(lambda url: url.startswith("http://127.0.0.1:5557/login"))
         await expect(page.locator("h1")).to_have_text("Đăng nhập một lần (SSO)")
         if username == "bientap.soyte":
-            await page.screenshot(path=str(IMG / "oidc-provider-login.png"))
+            await page.screenshot(path=str(screenshots / "oidc-provider-login.png"))
         await page.fill("#username", username)
         await page.fill("#password", password(username))
         await page.click("#accept")
@@ -94,7 +96,7 @@ async def test_a_person_signs_in_and_the_dashboard_shows_them_and_their_units(
         await expect(page.locator("#who")).to_contain_text(shown)
         await expect(page.locator("#who")).to_contain_text(grant)
         await expect(page.locator("#who")).not_to_contain_text("admin")
-        await page.screenshot(path=str(IMG / picture))
+        await page.screenshot(path=str(screenshots / picture))
 
         async with tracker.engine.connect() as conn:
             row = (await conn.execute(select(dashboard_sessions))).one()

@@ -50,6 +50,25 @@ EOF
   say "wrote development credentials to $LOA_ENV_FILE (git-ignored; secrets not shown)"
 }
 
+ensure_env_key() { # ensure_env_key KEY VALUE: append KEY=VALUE to .env.local unless KEY is there
+  grep -q "^$1=" "$LOA_ENV_FILE" && return 0
+  [[ -z "$(tail -c1 "$LOA_ENV_FILE")" ]] || printf '\n' >>"$LOA_ENV_FILE" # no last newline
+  printf '%s=%s\n' "$1" "$2" >>"$LOA_ENV_FILE"
+}
+
+ensure_oidc_env() {
+  # The development OpenID Connect provider (oidc.sh): the tracker's client, the provider's own
+  # secret, and one generated password per development person (deploy/local/oidc_people.json).
+  ensure_env_key LOA_OIDC_ISSUER "http://127.0.0.1:${LOA_OIDC_PORT:-5556}/"
+  ensure_env_key LOA_OIDC_CLIENT_ID loa-tracker
+  ensure_env_key LOA_OIDC_CLIENT_SECRET "$(random_token 32)"
+  ensure_env_key LOA_OIDC_PROVIDER_SECRET "$(random_token 32)"
+  local key
+  for key in $("$LOA_PYTHON" "$LOA_LOCAL/oidc_login.py" password-keys); do
+    ensure_env_key "$key" "$(random_token 18)"
+  done
+}
+
 env_value() { # env_value KEY: the environment's value, else the one in .env.local
   local key="$1"
   if [[ -n "${!key:-}" ]]; then printf '%s' "${!key}"; return 0; fi

@@ -13,6 +13,7 @@ RUN=(
   "pgrep:procps:the stack scripts find their processes"
   "make:make:make run / make test"
   "git:git:the MinIO build and the duplicates check"
+  "gcc:gcc:cgo: the development OIDC provider (Hydra) keeps its state in an in-memory SQLite"
   "java:openjdk-17-jre-headless:Kafka"
   "mvn:maven:fetches Kafka's jars once"
   "npm:npm:twitter-text from npm: the sandbox's X emulator counts with it, the X tests compare with it"

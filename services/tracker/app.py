@@ -32,6 +32,7 @@ from services.tracker.db import make_engine, migrate
 from services.tracker.live import Changes
 from services.tracker.login_throttle import LoginThrottle
 from services.tracker.metrics import TrackerMetrics
+from services.tracker.oidc import OidcClient
 from services.tracker.settings import TrackerSettings
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await alerts_task
             await sender.close()
+            if app.state.oidc is not None:
+                await app.state.oidc.aclose()
             await broker.stop()
             await engine.dispose()
             await token_store.close()
@@ -132,6 +135,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     harden(app)
     app.state.auth = Authenticator(bearer_tokens(settings, token_store), Policy(settings.unit_tree()))
     app.state.login_throttle = LoginThrottle()
+    app.state.oidc = OidcClient(settings) if settings.oidc_issuer is not None else None
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(api.router)

@@ -14,7 +14,7 @@ from fastapi import HTTPException, Request, status
 from loa.access import Principal
 from loa.access.bearer import ADMIN_NAME, BearerTokens, configured_account
 from loa.access.policy import Action, Policy
-from loa.access.principal import ALL_UNITS, Role
+from loa.access.principal import ALL_UNITS, Kind, Role
 from loa.access.tokens import TokenStore
 from services.tracker.sessions import Sessions
 from services.tracker.settings import TrackerSettings
@@ -35,28 +35,24 @@ def bearer_tokens(settings: TrackerSettings, store: TokenStore) -> BearerTokens:
     return BearerTokens(configured, store)
 
 
-def session_role(principal: Principal) -> Role:
-    """The role a dashboard session records, to end it if the token's roles change."""
-    return max((g.role for g in principal.grants), key=list(Role).index)
-
-
 class Authenticator:
     def __init__(self, tokens: BearerTokens, policy: Policy) -> None:
         self.tokens = tokens
         self.policy = policy
 
     async def by_session(self, sessions: Sessions, cookie: str) -> Principal | None:
-        """The principal of a live session, while its token is still configured with the same role.
-
-        Only configured tokens sign in to the dashboard: people sign in with OpenID Connect, and a
-        service account's issued token is for its API calls."""
+        """The principal of a live session: a person signed in with OpenID Connect (their grants as
+        the provider gave them at sign-in), or a service account while its token is still configured
+        with the same grants. Only configured tokens sign in to the dashboard; an issued token is
+        for its service account's API calls."""
         live = await sessions.find(cookie)
-        if live is None:
+        if live is None or not live.grants:
             return None
-        name, role = live
-        configured = self.tokens.configured_by_name(name)
-        if configured is None or session_role(configured) is not role:
-            return None  # the token was removed or its role changed since sign-in
+        if live.kind is Kind.PERSON:
+            return live
+        configured = self.tokens.configured_by_name(live.name)
+        if configured is None or configured.grants != live.grants:
+            return None  # the token was removed or its grants changed since sign-in
         return configured
 
     async def from_request(self, request: Request, sessions: Sessions) -> tuple[Principal | None, bool]:

@@ -1,4 +1,6 @@
-"""Dashboard sessions kept server-side: the cookie is a random id; the table holds only its SHA-256.
+"""Dashboard sessions kept server-side: the cookie is a random id; the table holds only its SHA-256
+and the principal signed in (a person from OpenID Connect, or a service account's token name), never
+a token.
 
 A session ends at a fixed time after sign-in (no sliding renewal) or when its holder signs out;
 either way the same cookie replayed later finds nothing.
@@ -15,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loa.access.principal import Role
+from loa.access.principal import Grant, Kind, Principal, Role
 from loa.events import utcnow
 from services.tracker.tables import dashboard_sessions as t
 
@@ -34,8 +36,8 @@ class Sessions:
         self._engine = engine
         self.max_age = max_age
 
-    async def open(self, principal: str, role: Role) -> str:
-        """A new session; returns the cookie value, which is stored nowhere."""
+    async def open(self, principal: Principal) -> str:
+        """A new session of ``principal``; returns the cookie value, which is stored nowhere."""
         cookie = secrets.token_urlsafe(32)
         now = utcnow()
         async with self._engine.begin() as conn:
@@ -44,22 +46,27 @@ class Sessions:
             await conn.execute(
                 insert(t).values(
                     id_sha256=_digest(cookie),
-                    principal=principal,
-                    role=role.value,
+                    principal=principal.name,
+                    kind=principal.kind.value,
+                    display_name=principal.display_name,
+                    grants=sorted([g.role.value, g.unit] for g in principal.grants),
                     created_at=now,
                     expires_at=now + self.max_age,
                 )
             )
         return cookie
 
-    async def find(self, cookie: str) -> tuple[str, Role] | None:
-        """The principal's name and role if the session is live (neither expired nor revoked)."""
-        query = select(t.c.principal, t.c.role).where(
+    async def find(self, cookie: str) -> Principal | None:
+        """The principal signed in, if the session is live (neither expired nor revoked)."""
+        query = select(t.c.principal, t.c.kind, t.c.display_name, t.c.grants).where(
             t.c.id_sha256 == _digest(cookie), t.c.revoked_at.is_(None), t.c.expires_at > utcnow()
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else (row.principal, Role(row.role))
+        if row is None:
+            return None
+        grants = frozenset(Grant(Role(role), unit) for role, unit in row.grants)
+        return Principal(row.principal, Kind(row.kind), grants, display_name=row.display_name)
 
     async def revoke(self, cookie: str) -> str | None:
         """End the session now; returns whose it was (for the audit log), or None if it was not live."""

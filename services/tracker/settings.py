@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from loa.access.principal import ALL_UNITS, Role
 from loa.access.settings import AccessSettings
 from loa.channels import registry
 from loa.events import DeliveryState
+from loa.mode import PRODUCTION
 from loa.settings import is_local_url, require_token_length
 
 
@@ -81,6 +82,22 @@ class TrackerSettings(AccessSettings):
         description="the session cookie's Secure flag; default: on unless the tracker listens on loopback "
         "(the development stack's plain http)",
     )
+    oidc_issuer: AnyHttpUrl | None = Field(
+        default=None,
+        description="the OpenID Connect provider people sign in with (at /.well-known/openid-configuration"
+        "); unset: no personal sign-in, bearer tokens only",
+    )
+    oidc_client_id: str = Field(default="", description="the tracker's client id at the provider")
+    oidc_client_secret: SecretStr = Field(default=SecretStr(""), description="the tracker's client secret")
+    oidc_redirect_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="the callback registered at the provider, https://<tracker>/auth/callback; "
+        "unset (development only): derived from the request",
+    )
+    oidc_scopes: str = "openid email profile groups"
+    oidc_groups_claim: str = Field(
+        default="groups", description="the ID token claim listing loa:<role>:<unit>"
+    )
     tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
     tracker_publisher_health: dict[str, AnyHttpUrl] = Field(
         default_factory=_installed_publishers,
@@ -91,6 +108,22 @@ class TrackerSettings(AccessSettings):
     @classmethod
     def _tokens_from_json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> TrackerSettings:
+        """Personal sign-in needs its client; production needs https and a registered callback."""
+        if self.oidc_issuer is None:
+            return self
+        if not self.oidc_client_id or not self.oidc_client_secret.get_secret_value():
+            raise ValueError(
+                "LOA_OIDC_ISSUER is set: LOA_OIDC_CLIENT_ID and LOA_OIDC_CLIENT_SECRET are needed too"
+            )
+        if self.mode == PRODUCTION:
+            if self.oidc_issuer.scheme != "https":
+                raise ValueError("LOA_OIDC_ISSUER must be an https:// URL in production")
+            if self.oidc_redirect_url is None or self.oidc_redirect_url.scheme != "https":
+                raise ValueError("LOA_OIDC_REDIRECT_URL must be set to an https:// URL in production")
+        return self
 
     @property
     def cookie_secure(self) -> bool:

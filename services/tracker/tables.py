@@ -130,8 +130,11 @@ dashboard_sessions = Table(
     metadata,
     # SHA-256 of the cookie's random id: a copy of the table lets no one sign in
     Column("id_sha256", String(64), primary_key=True),
+    # the loa.access.Principal signed in: a person (OIDC) or a service account (bearer token)
     Column("principal", String(200), nullable=False),
-    Column("role", String(20), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("grants", JSON, nullable=False),  # [["editor", "so-y-te"], ...]
     Column("created_at", UtcDateTime(timezone=True), nullable=False),
     Column("expires_at", UtcDateTime(timezone=True), nullable=False),
     Column("revoked_at", UtcDateTime(timezone=True)),

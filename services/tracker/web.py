@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import httpx
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from loa.access import Principal
 from loa.access.policy import Action
+from loa.access.principal import Kind
 from loa.events import DEFAULT_TIMEZONE
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
@@ -25,16 +28,19 @@ from services.tracker.auth import (
     Authenticator,
     check_unit,
     requires,
-    session_role,
     visible_units,
 )
 from services.tracker.context import Tracker
 from services.tracker.i18n import DEFAULT_LANG, LANGS, Translator
 from services.tracker.login_throttle import LoginThrottle
+from services.tracker.oidc import OidcClient, SignInError
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 log = logging.getLogger(__name__)
 LANG_COOKIE = "loa_lang"
+STATE_COOKIE = "loa_oidc_state"
+"""Binds a sign-in under way to the browser that started it (RFC 9700 §4.7: CSRF on the callback)."""
+CALLBACK = "/auth/callback"
 SYSTEM_MAX_AGE_S = 5.0
 """The overview re-renders on every live change; its health card probes at most this often."""
 router = APIRouter(include_in_schema=False)
@@ -57,6 +63,7 @@ def _render(request: Request, name: str, principal: Principal | None, **context:
             "user": principal,
             **_abilities(request, principal),
             "csrf_header": CSRF_HEADER,
+            "sso": request.app.state.oidc is not None,
             # every page, the sign-in page too: nobody should mistake the sandbox for the platforms
             "sandbox": request.app.state.settings.mode == DEVELOPMENT,
             **context,
@@ -70,14 +77,13 @@ def _render(request: Request, name: str, principal: Principal | None, **context:
 
 def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
     """Which buttons a page shows (the API checks again, per unit): ``can_act`` retry/cancel,
-    ``can_retract``; and the roles the header shows."""
+    ``can_retract``."""
     if principal is None:
-        return {"can_act": False, "can_retract": False, "roles": ""}
+        return {"can_act": False, "can_retract": False}
     policy = request.app.state.auth.policy
     return {
         "can_act": policy.may(principal, Action.RETRY),
         "can_retract": policy.may(principal, Action.RETRACT),
-        "roles": ", ".join(sorted({g.role.value for g in principal.grants})),
     }
 
 
@@ -96,6 +102,11 @@ def _safe_next(value: str | None) -> str:
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
     return _render(request, "login.html", None, next=_safe_next(next), error=None)
+
+
+def _oidc(request: Request) -> OidcClient | None:
+    client: OidcClient | None = request.app.state.oidc
+    return client
 
 
 def _client(request: Request) -> str:
@@ -129,10 +140,13 @@ async def login(
         log.warning("dashboard sign-in refused: unknown token from %s", client)
         return _refused(request, next, "login_failed", 401)
     throttle.succeeded(client)
-    role = session_role(principal)
-    session = await _tracker(request).sessions.open(principal.name, role)
-    log.info("dashboard sign-in: %s (%s) from %s", principal.name, role.value, client)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    log.info("dashboard sign-in: %s from %s", principal.name, client)
+    return await _signed_in(request, principal, RedirectResponse(_safe_next(next), status_code=303))
+
+
+async def _signed_in(request: Request, actor: Principal, response: Response) -> Response:
+    """``response`` with the cookie of a new session of ``actor``."""
+    session = await _tracker(request).sessions.open(actor)
     response.set_cookie(
         SESSION_COOKIE,
         session,
@@ -144,13 +158,104 @@ async def login(
     return response
 
 
+def _callback_url(request: Request) -> str:
+    configured = _tracker(request).settings.oidc_redirect_url
+    # unset only in development (TrackerSettings refuses that in production)
+    return str(configured) if configured is not None else str(request.base_url).rstrip("/") + CALLBACK
+
+
+@router.get("/login/oidc")
+async def login_oidc(request: Request, next: str | None = None) -> Response:
+    """Off to the provider: a link, not a form (a form's redirect elsewhere breaks form-action 'self')."""
+    oidc = _oidc(request)
+    if oidc is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        state, url = await oidc.begin(_callback_url(request), _safe_next(next))
+    except (SignInError, httpx.HTTPError) as e:
+        log.warning("dashboard sign-in: the OIDC provider is unavailable: %s", e)
+        return _refused(request, next or "/", "oidc_unavailable", 503)
+    response = RedirectResponse(url, status_code=303)
+    # SameSite=Lax: the provider sends the browser back with a top-level GET from its own site
+    response.set_cookie(
+        STATE_COOKIE,
+        state,
+        max_age=600,
+        path=CALLBACK,
+        httponly=True,
+        samesite="lax",
+        secure=_tracker(request).settings.cookie_secure,
+    )
+    return response
+
+
+@router.get(CALLBACK, name="oidc_callback")
+async def oidc_callback(
+    request: Request,
+    state: Annotated[str, Query(max_length=200)] = "",
+    code: Annotated[str, Query(max_length=4000)] = "",
+    error: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """Back from the provider: the state must be this browser's, then the code becomes a session."""
+    oidc, client = _oidc(request), _client(request)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    bound = request.cookies.get(STATE_COOKIE, "")
+    try:
+        if oidc is None:
+            raise SignInError("oidc_failed", "personal sign-in is not configured")
+        if throttle.retry_after(client) is not None:
+            raise SignInError("login_throttled", "throttled")
+        if not state or not bound or not hmac.compare_digest(state.encode(), bound.encode()):
+            raise SignInError("oidc_failed", "the state is not the one this browser was given")
+        if error or not code:
+            oidc.forget(state)
+            raise SignInError("oidc_denied", f"the provider answered error={error or 'none, and no code'}")
+        person, next = await oidc.finish(state, code)
+    except SignInError as e:
+        if e.reason != "login_throttled":
+            throttle.failed(client)
+        log.warning("dashboard sign-in through OIDC refused from %s: %s", client, e.detail)
+        refused = _refused(request, "/", e.reason, 429 if e.reason == "login_throttled" else 403)
+        refused.delete_cookie(STATE_COOKIE, path=CALLBACK)
+        return refused
+    except httpx.HTTPError as e:
+        log.warning("dashboard sign-in through OIDC failed from %s: provider unreachable: %s", client, e)
+        return _refused(request, "/", "oidc_unavailable", 503)
+    throttle.succeeded(client)
+    log.info(
+        "dashboard sign-in: %s (person, %s) from %s",
+        person.name,
+        ", ".join(sorted(f"{g.role.value}:{g.unit}" for g in person.grants)),
+        client,
+    )
+    # a page, not a redirect: the session cookie is SameSite=Strict, and a redirect that continues
+    # the provider's cross-site navigation would arrive without it
+    page = _render(request, "redirect.html", None, target=next, message="signing_in")
+    response = await _signed_in(request, person, page)
+    response.delete_cookie(STATE_COOKIE, path=CALLBACK)
+    return response
+
+
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """The session ends here; a person is then sent to sign out at the provider too, if it can."""
     cookie = request.cookies.get(SESSION_COOKIE)
-    whose = await _tracker(request).sessions.revoke(cookie) if cookie else None
+    sessions = _tracker(request).sessions
+    actor = await sessions.find(cookie) if cookie else None
+    whose = await sessions.revoke(cookie) if cookie else None
     if whose is not None:
         log.info("dashboard sign-out: %s from %s", whose, _client(request))
-    response = RedirectResponse("/login", status_code=303)
+    oidc = _oidc(request)
+    provider_logout = None
+    if oidc is not None and actor is not None and actor.kind is Kind.PERSON:
+        try:
+            provider_logout = await oidc.end_session_url()
+        except (SignInError, httpx.HTTPError) as e:
+            log.warning("sign-out at the OIDC provider skipped: %s", e)
+    response: Response = RedirectResponse("/login", status_code=303)
+    if provider_logout is not None:
+        # a page that moves on: a form's redirect to another site would break form-action 'self'
+        response = _render(request, "redirect.html", None, target=provider_logout, message="signing_out")
     response.delete_cookie(
         SESSION_COOKIE, httponly=True, samesite="strict", secure=_tracker(request).settings.cookie_secure
     )

@@ -69,7 +69,9 @@ async def test_the_cookie_is_random_and_the_database_keeps_only_its_digest(
         assert len(cookie) >= 43  # 32 random bytes, URL-safe base64
     stored = {r.id_sha256 for r in rows}
     assert stored == {hashlib.sha256(c.encode()).hexdigest() for c in (first, second)}
-    assert {(r.principal, r.role) for r in rows} == {("operator", "operator")}
+    assert {(r.principal, r.kind, tuple(map(tuple, r.grants))) for r in rows} == {
+        ("operator", "service", (("operator", "*"),))
+    }
     assert not any(first in str(tuple(r)) or second in str(tuple(r)) for r in rows)
 
 

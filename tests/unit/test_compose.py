@@ -18,12 +18,18 @@ from loa.settings import REPO_ROOT
 pytestmark = pytest.mark.unit
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
-INFRASTRUCTURE = {"kafka", "minio", "postgres"}
+INFRASTRUCTURE = {"kafka", "minio", "postgres", "hydra", "oidc-login"}
 DUMMY_ENV = {
     "LOA_S3_ACCESS_KEY": "compose-check",
     "LOA_S3_SECRET_KEY": "compose-check-secret",
     "LOA_API_TOKEN": "compose-check-token",
     "LOA_CREDENTIALS_KEY": "compose-check-key",
+    "LOA_OIDC_CLIENT_SECRET": "compose-check-client-secret",
+    "LOA_OIDC_PROVIDER_SECRET": "compose-check-provider-secret",
+    **{
+        f"LOA_OIDC_PASSWORD_{who}": "compose-check-password"
+        for who in ("BIENTAP_SOYTE", "PHATNGON_UBND", "VANHANH", "QUANTRI", "KHACH")
+    },
 }
 
 

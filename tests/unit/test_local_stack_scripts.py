@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
@@ -69,6 +70,30 @@ def test_an_env_local_written_before_the_mode_gets_development_once(tmp_path: Pa
     assert env_file.read_text() == "LOA_MODE=production\n"
 
 
+def test_the_oidc_provider_gets_a_client_secret_and_one_password_per_person_once(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env.local"
+    env_file.write_text("LOA_MODE=development")  # an .env.local from before the provider
+    first = _bash("ensure_oidc_env", tmp_path, LOA_ENV_FILE=str(env_file))
+    assert first.returncode == 0, first.stderr
+    values = _read_env(env_file)
+    people = json.loads((REPO_ROOT / "deploy" / "local" / "oidc_people.json").read_text(encoding="utf-8"))
+    passwords = {f"LOA_OIDC_PASSWORD_{p['username'].upper().replace('.', '_')}" for p in people}
+    assert set(values) == {
+        "LOA_MODE",
+        "LOA_OIDC_ISSUER",
+        "LOA_OIDC_CLIENT_ID",
+        "LOA_OIDC_CLIENT_SECRET",
+        "LOA_OIDC_PROVIDER_SECRET",
+        *passwords,
+    }
+    assert values["LOA_OIDC_ISSUER"] == "http://127.0.0.1:5556/"
+    secrets = [values[k] for k in ("LOA_OIDC_CLIENT_SECRET", "LOA_OIDC_PROVIDER_SECRET", *passwords)]
+    assert len(set(secrets)) == len(secrets) and min(map(len, secrets)) >= 24
+    assert not any(secret in first.stdout + first.stderr for secret in secrets)
+    assert _bash("ensure_oidc_env", tmp_path, LOA_ENV_FILE=str(env_file)).returncode == 0
+    assert _read_env(env_file) == values  # kept: a second start changes no password
+
+
 def test_a_port_taken_by_another_process_is_named_in_the_error(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -99,7 +124,7 @@ def test_missing_test_packages_are_named_with_why_and_the_apt_get_line(tmp_path:
     `make run` then `make test`)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for command in ("ss", "pgrep", "make", "git", "java", "mvn", "npm"):
+    for command in ("ss", "pgrep", "make", "git", "gcc", "java", "mvn", "npm"):
         (bin_dir / command).symlink_to("/bin/true")
     assert _packages("run", bin_dir).returncode == 0
     missing = _packages("test", bin_dir)

@@ -19,7 +19,7 @@ from loa.access.units import UnitTree
 from loa.events import DeliveryState, ErrorClass, utcnow
 from loa.settings import REPO_ROOT
 from services.tracker.alerts import backoff, sign
-from services.tracker.auth import Authenticator, bearer_tokens, session_role
+from services.tracker.auth import Authenticator, bearer_tokens
 from services.tracker.db import make_engine, migrate
 from services.tracker.i18n import Translator
 from services.tracker.metrics import TrackerMetrics
@@ -51,7 +51,7 @@ async def test_tokens_roles_and_sessions(tmp_path: Path) -> None:
     assert auth.tokens.configured(TOKEN[:-1] + "x") is None
     await migrate(engine)
     sessions = Sessions(engine)
-    session = await sessions.open(who.name, session_role(who))
+    session = await sessions.open(who)
     assert TOKEN not in session
     found = await auth.by_session(sessions, session)
     assert found == who

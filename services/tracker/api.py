@@ -16,8 +16,10 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from loa.events import (
     CancelDelivery,
     ContentRetracted,
+    DeliveryCommand,
     DeliveryRef,
     DeliveryState,
+    HoldCommand,
     Retraction,
     RetryDelivery,
     topics,
@@ -179,16 +181,17 @@ async def get_stats(
     return await queries.stats(t.engine, since, until, t.settings.tracker_on_time_s)
 
 
-async def _delivery_or_404(t: Tracker, delivery_id: str) -> DeliveryOut:
+async def delivery_or_404(t: Tracker, delivery_id: str) -> DeliveryOut:
     found = await queries.find_delivery(t.engine, delivery_id)
     if found is None:
         raise HTTPException(404, f"no delivery {delivery_id!r}")
     return found
 
 
-async def _send(
-    t: Tracker, command: RetryDelivery | CancelDelivery | ContentRetracted, topic: str, key: str
+async def send_event(
+    t: Tracker, command: DeliveryCommand | HoldCommand | ContentRetracted, topic: str, key: str
 ) -> ActionAccepted:
+    """Publish an ops event (a command, a retraction) on ``topic`` under ``key``."""
     await t.broker.publish(
         command.model_dump_json().encode(), topic=t.settings.topic(topic), key=key.encode()
     )
@@ -202,7 +205,7 @@ async def _delivery_command(
     body: ActionRequest | None,
     kind: type[RetryDelivery | CancelDelivery],
 ) -> ActionAccepted:
-    d = await _delivery_or_404(t, delivery_id)
+    d = await delivery_or_404(t, delivery_id)
     ref = DeliveryRef(
         content_id=d.content_id,
         channel=d.channel,
@@ -211,7 +214,7 @@ async def _delivery_command(
         reason=body.reason if body else "",
     )
     command = kind(payload=ref, producer="loa-tracker")
-    accepted = await _send(t, command, topics.COMMANDS, d.content_id)
+    accepted = await send_event(t, command, topics.COMMANDS, d.content_id)
     await record_action(
         t.engine,
         event_id=command.event_id,
@@ -251,7 +254,7 @@ async def retract(t: Deps, who: Operator, content_id: ContentIdPath, body: Retra
         payload=Retraction(id=content_id, reason=body.reason, requested_by=f"tracker:{who.name}"),
         producer="loa-tracker",
     )
-    return await _send(t, event, topics.CONTENT, content_id)
+    return await send_event(t, event, topics.CONTENT, content_id)
 
 
 async def _content_stream(t: Tracker, request: Request, content_id: str) -> AsyncIterator[ServerSentEvent]:

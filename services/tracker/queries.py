@@ -375,10 +375,11 @@ class ChannelOverview:
     in_progress: int = 0
     failing: int = 0
     needs_attention: int = 0
+    held: int = 0
 
 
 async def overview(engine: AsyncEngine, now: datetime | None = None) -> list[ChannelOverview]:
-    """Per channel: published today, scheduled, in progress, failing, needs attention."""
+    """Per channel: published today, scheduled, in progress, failing, needs attention, held."""
     today = start_of_today(now)
     out: dict[str, ChannelOverview] = {}
     async with engine.connect() as conn:
@@ -397,6 +398,8 @@ async def overview(engine: AsyncEngine, now: datetime | None = None) -> list[Cha
                 o.failing += n
             elif state == DeliveryState.NEEDS_ATTENTION:
                 o.needs_attention += n
+            elif state == DeliveryState.HELD:
+                o.held += n
         rows = await conn.execute(
             select(deliveries.c.channel, func.count())
             .where(deliveries.c.state == DeliveryState.PUBLISHED.value, deliveries.c.published_at >= today)

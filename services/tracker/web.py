@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from loa.events import DEFAULT_TIMEZONE
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
-from services.tracker import queries
+from services.tracker import holds, queries
 from services.tracker.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator, Principal, requires
 from services.tracker.context import Tracker
 from services.tracker.i18n import DEFAULT_LANG, LANGS, Translator
@@ -150,6 +150,7 @@ async def overview_page(
     own, publishers = await asyncio.gather(
         t.readiness.recent(SYSTEM_MAX_AGE_S), t.publishers.recent(SYSTEM_MAX_AGE_S)
     )
+    all_holds = await holds.list_holds(t.engine)
     return _render(
         request,
         "overview.html",
@@ -160,6 +161,9 @@ async def overview_page(
         q=q or "",
         dependencies=own["dependencies"],
         publishers=publishers["dependencies"],
+        active_holds=[h for h in all_holds if h.released_at is None],
+        late_items=await holds.late_items(t.engine),
+        hold_channels=sorted(t.settings.channel_names),
     )
 
 

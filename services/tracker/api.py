@@ -213,18 +213,24 @@ async def _delivery_command(
         requested_by=f"tracker:{who.name}",
         reason=body.reason if body else "",
     )
-    command = kind(payload=ref, producer="loa-tracker")
+    return await send_delivery_command(t, d, kind(payload=ref, producer="loa-tracker"), ref.reason)
+
+
+async def send_delivery_command(
+    t: Tracker, d: DeliveryOut, command: DeliveryCommand, detail: str
+) -> ActionAccepted:
+    """Send an ops command about one delivery (key = its content id) and add it to the content's timeline."""
     accepted = await send_event(t, command, topics.COMMANDS, d.content_id)
     await record_action(
         t.engine,
         event_id=command.event_id,
         content_id=d.content_id,
         type_=command.type,
-        actor=ref.requested_by,
+        actor=command.payload.requested_by,
         at=command.occurred_at,
         channel=d.channel,
         account=d.account,
-        detail=ref.reason,
+        detail=detail,
     )
     return accepted
 

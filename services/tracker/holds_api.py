@@ -23,9 +23,8 @@ from loa.events import (
     utcnow,
 )
 from services.tracker import holds
-from services.tracker.api import ERRORS, Deps, delivery_or_404, send_event
+from services.tracker.api import ERRORS, Deps, delivery_or_404, send_delivery_command, send_event
 from services.tracker.auth import Principal, requires
-from services.tracker.ingest import record_action
 from services.tracker.settings import Role
 from services.tracker.views import (
     ActionAccepted,
@@ -126,17 +125,7 @@ async def decide_late(t: Deps, who: Operator, delivery_id: str, body: LateDecisi
         if body.action == "cancel"
         else ReleaseDelivery(payload=ref, at=body.at, producer="loa-tracker")
     )
-    accepted = await send_event(t, command, topics.COMMANDS, d.content_id)
-    await record_action(
-        t.engine,
-        event_id=command.event_id,
-        content_id=d.content_id,
-        type_=command.type,
-        actor=ref.requested_by,
-        at=command.occurred_at,
-        channel=d.channel,
-        account=d.account,
-        detail=f"{body.action}: {body.reason}" if body.reason else body.action,
-    )
+    detail = f"{body.action}: {body.reason}" if body.reason else body.action
+    accepted = await send_delivery_command(t, d, command, detail)
     holds.audit_late_decision(who, d, body.action, body.at, body.reason)
     return accepted

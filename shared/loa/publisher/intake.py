@@ -296,13 +296,15 @@ class Intake:
                     conn, job, S.RETRACTING, due_at=utcnow(), error=None, note=who, attempt_floor=job.attempt
                 )
             elif job.state in (S.FAILED, S.NEEDS_ATTENTION, S.RETRYING) and job.post is not None:
+                hold = covering(await self.holds.active(conn), self.channel, job.account, job.unit)
                 await self.store.transition(
                     conn,
                     job,
-                    S.SCHEDULED,
+                    S.SCHEDULED if hold is None else S.HELD,  # a retry does not go through a hold
+                    held_at=None if hold is None else utcnow(),
                     due_at=utcnow(),
                     error=None,
-                    note=who,
+                    note=who if hold is None else f"{who}; {held_note(hold)}",
                     attempt_floor=job.attempt,
                     parked_version=None,
                 )

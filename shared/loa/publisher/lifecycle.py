@@ -56,10 +56,12 @@ TRANSITIONS: Mapping[S, Mapping[S, str]] = {
     },
     S.FAILED: {
         S.SCHEDULED: "retried by ops: the attempts count again from now",
+        S.HELD: "retried by ops while a hold covers it: it waits for the release",
     },
     S.NEEDS_ATTENTION: {
         S.SCHEDULED: "its account's credentials changed, or retried by ops",
         S.CANCELLED: "replaced by a newer version, retracted, or cancelled by ops",
+        S.HELD: "retried by ops while a hold covers it: it waits for the release",
     },
     S.CANCELLED: {},
     S.RETRACTING: {

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from publisher_fake import FakePlatform
-from publisher_helpers import Watcher, approved, content, did, send, send_content
+from publisher_helpers import Watcher, approved, content, did, retry, send, send_command, send_content
 
 from loa.events import (
     DeliveryRef,
@@ -143,4 +143,22 @@ async def test_a_publisher_started_after_the_hold_knows_it(
     await watcher.until_state(did(c.id), S.HELD)
     assert platform.calls("publish") == 0
     await send_hold(pub_settings, release("truoc-khi-chay"))
+    await watcher.until_state(did(c.id), S.PUBLISHED)
+
+
+async def test_a_retry_during_a_hold_waits_for_the_release(
+    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
+) -> None:
+    await start_publisher()
+    platform.add_fault("publish", "permanent")
+    c = content("bi-tu-choi")
+    await send_content(pub_settings, approved(c))
+    await watcher.until_state(did(c.id), S.FAILED)
+    await send_hold(pub_settings, hold("thu-lai"))
+    await send_command(pub_settings, retry(c.id))
+    held = await watcher.until_state(did(c.id), S.HELD)
+    assert held.note is not None and held.note.endswith(f"held by Trần Thị Đông: {REASON}")
+    await asyncio.sleep(1.0)
+    assert platform.posts() == []
+    await send_hold(pub_settings, release("thu-lai"))
     await watcher.until_state(did(c.id), S.PUBLISHED)

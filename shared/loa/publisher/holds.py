@@ -54,6 +54,21 @@ def is_late(job: Job, now: datetime) -> bool:
     return publish_at is not None and job.held_at is not None and job.held_at <= publish_at <= now
 
 
+async def scheduled_unless_held(
+    store: JobStore, conn: AsyncConnection, job: Job, note: str, changes: Changes
+) -> tuple[S, Changes]:
+    """Where a job that may go again (retried by ops, its account fixed) goes: ``scheduled``, or
+    ``held`` while a hold covers it (nothing gets round a hold); ``changes`` plus the note saying why."""
+    active = await HoldRecords(store.engine).active(conn)
+    hold = covering(active, store.channel, job.account, job.unit)
+    out = changes.copy()
+    if hold is None:
+        out.update({"note": note, "held_at": None})
+        return S.SCHEDULED, out
+    out.update({"note": f"{note}; {held_note(hold)}", "held_at": utcnow()})
+    return S.HELD, out
+
+
 class Holds:
     def __init__(self, store: JobStore, on_due: Callable[[], None] = lambda: None) -> None:
         self.store = store

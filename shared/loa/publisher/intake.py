@@ -34,7 +34,7 @@ from loa.events import (
 )
 from loa.outages import classify
 from loa.publisher.accounts import AccountStore, OptionsTamperedError
-from loa.publisher.holds import Holds, covering, held_note
+from loa.publisher.holds import Holds, covering, held_note, scheduled_unless_held
 from loa.publisher.lifecycle import PENDING, Changes, Move, S
 from loa.publisher.store.codec import error_from_exception, make_error
 from loa.publisher.store.holds import ActiveHold
@@ -296,18 +296,9 @@ class Intake:
                     conn, job, S.RETRACTING, due_at=utcnow(), error=None, note=who, attempt_floor=job.attempt
                 )
             elif job.state in (S.FAILED, S.NEEDS_ATTENTION, S.RETRYING) and job.post is not None:
-                hold = covering(await self.holds.active(conn), self.channel, job.account, job.unit)
-                await self.store.transition(
-                    conn,
-                    job,
-                    S.SCHEDULED if hold is None else S.HELD,  # a retry does not go through a hold
-                    held_at=None if hold is None else utcnow(),
-                    due_at=utcnow(),
-                    error=None,
-                    note=who if hold is None else f"{who}; {held_note(hold)}",
-                    attempt_floor=job.attempt,
-                    parked_version=None,
-                )
+                again = Changes(due_at=utcnow(), error=None, attempt_floor=job.attempt, parked_version=None)
+                state, changes = await scheduled_unless_held(self.store, conn, job, who, again)
+                await self.store.transition(conn, job, state, **changes)
             else:
                 log.warning("cannot retry a delivery in state %s (or never rendered)", job.state, extra=extra)
                 return

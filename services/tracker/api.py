@@ -18,8 +18,10 @@ from loa.access.policy import Action
 from loa.events import (
     CancelDelivery,
     ContentRetracted,
+    DeliveryCommand,
     DeliveryRef,
     DeliveryState,
+    HoldCommand,
     Retraction,
     RetryDelivery,
     topics,
@@ -208,7 +210,7 @@ async def get_stats(
     return await queries.stats(t.engine, since, until, t.settings.tracker_on_time_s, units)
 
 
-async def _delivery_or_404(
+async def delivery_or_404(
     t: Tracker, request: Request, who: Principal, action: Action, delivery_id: str
 ) -> DeliveryOut:
     """The delivery if ``who`` may ``action`` on its content's unit: 404 if unknown, 403 if another unit's."""
@@ -219,9 +221,10 @@ async def _delivery_or_404(
     return found
 
 
-async def _send(
-    t: Tracker, command: RetryDelivery | CancelDelivery | ContentRetracted, topic: str, key: str
+async def send_event(
+    t: Tracker, command: DeliveryCommand | HoldCommand | ContentRetracted, topic: str, key: str
 ) -> ActionAccepted:
+    """Publish an ops event (a command, a retraction) on ``topic`` under ``key``."""
     await t.broker.publish(
         command.model_dump_json().encode(), topic=t.settings.topic(topic), key=key.encode()
     )
@@ -237,7 +240,7 @@ async def _delivery_command(
     kind: type[RetryDelivery | CancelDelivery],
 ) -> ActionAccepted:
     action = Action.RETRY if kind is RetryDelivery else Action.CANCEL
-    d = await _delivery_or_404(t, request, who, action, delivery_id)
+    d = await delivery_or_404(t, request, who, action, delivery_id)
     ref = DeliveryRef(
         content_id=d.content_id,
         channel=d.channel,
@@ -245,18 +248,24 @@ async def _delivery_command(
         requested_by=f"tracker:{who.name}",
         reason=body.reason if body else "",
     )
-    command = kind(payload=ref, producer="loa-tracker")
-    accepted = await _send(t, command, topics.COMMANDS, d.content_id)
+    return await send_delivery_command(t, d, kind(payload=ref, producer="loa-tracker"), ref.reason)
+
+
+async def send_delivery_command(
+    t: Tracker, d: DeliveryOut, command: DeliveryCommand, detail: str
+) -> ActionAccepted:
+    """Send an ops command about one delivery (key = its content id) and add it to the content's timeline."""
+    accepted = await send_event(t, command, topics.COMMANDS, d.content_id)
     await record_action(
         t.engine,
         event_id=command.event_id,
         content_id=d.content_id,
         type_=command.type,
-        actor=ref.requested_by,
+        actor=command.payload.requested_by,
         at=command.occurred_at,
         channel=d.channel,
         account=d.account,
-        detail=ref.reason,
+        detail=detail,
     )
     return accepted
 
@@ -289,7 +298,7 @@ async def retract(
         payload=Retraction(id=content_id, reason=body.reason, requested_by=f"tracker:{who.name}"),
         producer="loa-tracker",
     )
-    return await _send(t, event, topics.CONTENT, content_id)
+    return await send_event(t, event, topics.CONTENT, content_id)
 
 
 async def _content_stream(t: Tracker, request: Request, content_id: str) -> AsyncIterator[ServerSentEvent]:

@@ -116,6 +116,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "dep_database": ("Cơ sở dữ liệu", "Database"),
     "dep_object_store": ("Kho tệp (MinIO)", "Object store (MinIO)"),
     "ready": ("Sẵn sàng", "Ready"),
+    "held_n": ("Tạm dừng", "Held"),
+    "hold_title": ("Tạm dừng phát hành", "Hold publishing"),
+    "hold_help": (
+        "Mọi bài chưa đăng trong phạm vi chọn sẽ dừng lại trên mọi kênh trong vài giây; bài đang gửi dở "
+        "vẫn hoàn tất. Để trống phạm vi để dừng tất cả.",
+        "Every post not yet published in the scope stops on every channel within seconds; one being "
+        "sent finishes. Leave the scope empty to hold everything.",
+    ),
+    "hold_button": ("Tạm dừng phát hành", "Hold publishing"),
+    "hold_reason": ("Lý do tạm dừng (bắt buộc)", "Why (required)"),
+    "all_channels": ("Mọi kênh", "All channels"),
+    "active_holds": ("Đang tạm dừng", "Active holds"),
+    "no_holds": ("Không có lệnh tạm dừng nào.", "Nothing is held."),
+    "scope_all": ("Tất cả", "Everything"),
+    "release": ("Tiếp tục phát hành", "Release"),
+    "confirm_release": ("Tiếp tục phát hành các bài đã tạm dừng?", "Release what this hold keeps?"),
+    "late_items": ("Bài đã quá giờ trong lúc tạm dừng", "Items whose time passed during the hold"),
+    "send_now": ("Đăng ngay", "Send now"),
+    "reschedule": ("Đặt lại giờ", "Reschedule"),
+    "new_time": ("Giờ đăng mới", "New time"),
+    "held_by": ("Người tạm dừng", "Held by"),
     "sandbox_banner": (
         "Chế độ phát triển: bài chỉ đến môi trường giả lập, không người dân nào thấy.",
         "Development mode: posts reach only the emulators; no citizen sees them.",
@@ -143,6 +164,7 @@ STATES: dict[str, tuple[str, str]] = {
     "retracting": ("Đang gỡ", "Retracting"),
     "retracted": ("Đã gỡ", "Retracted"),
     "retract_failed": ("Gỡ thất bại", "Retract failed"),
+    "held": ("Tạm dừng", "Held"),
 }
 
 EVENTS: dict[str, tuple[str, str]] = {
@@ -151,6 +173,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "content.retracted": ("Yêu cầu gỡ khỏi mọi kênh", "Retraction requested"),
     "delivery.retry": ("Yêu cầu thử lại", "Retry requested"),
     "delivery.cancel": ("Yêu cầu hủy", "Cancel requested"),
+    "delivery.release": ("Cho phát hành sau khi tạm dừng", "Released after a hold"),
 }
 
 CHANNELS: dict[str, str] = {

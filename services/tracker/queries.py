@@ -391,12 +391,13 @@ class ChannelOverview:
     in_progress: int = 0
     failing: int = 0
     needs_attention: int = 0
+    held: int = 0
 
 
 async def overview(
     engine: AsyncEngine, now: datetime | None = None, units: frozenset[str] | None = None
 ) -> list[ChannelOverview]:
-    """Per channel: published today, scheduled, in progress, failing, needs attention."""
+    """Per channel: published today, scheduled, in progress, failing, needs attention, held."""
     today = start_of_today(now)
     out: dict[str, ChannelOverview] = {}
     joined = deliveries.outerjoin(contents, contents.c.id == deliveries.c.content_id)
@@ -418,6 +419,8 @@ async def overview(
                 o.failing += n
             elif state == DeliveryState.NEEDS_ATTENTION:
                 o.needs_attention += n
+            elif state == DeliveryState.HELD:
+                o.held += n
         rows = await conn.execute(
             select(deliveries.c.channel, func.count())
             .select_from(joined)

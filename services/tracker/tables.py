@@ -140,3 +140,20 @@ dashboard_sessions = Table(
     Column("revoked_at", UtcDateTime(timezone=True)),
     Index("ix_sessions_expires", "expires_at"),
 )
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("unit", String(200)),
+    Column("channel", String(32)),
+    Column("account", String(100)),
+    Column("reason", Text, nullable=False),
+    Column("held_by", String(200), nullable=False),
+    Column("held_at", UtcDateTime(timezone=True), nullable=False),
+    Column("released_at", UtcDateTime(timezone=True)),
+    Column("released_by", String(200)),
+    Column("release_reason", Text),
+    Index("ix_holds_released", "released_at"),
+)
+"""Publishing holds asked through the tracker (``publishing.hold`` / ``.release`` on loa.commands.v1)."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from loa.events import DeliveryState, ErrorClass
-from loa.events.content import RetractReason
+from loa.events.commands import HoldReason, Unit
+from loa.events.content import AccountName, ChannelName, RetractReason
 from loa.text import NfcStr
 
 
@@ -144,6 +146,57 @@ class ActionRequest(BaseModel):
 class RetractRequest(BaseModel):
     # the event's own rule: a reason the event would refuse was a 500 when the event was made
     reason: RetractReason
+
+
+class HoldRequest(BaseModel):
+    """Hold every not-yet-published delivery: all (no scope field), or of a unit, a channel, an account."""
+
+    reason: HoldReason
+    unit: Unit | None = None
+    channel: ChannelName | None = None
+    account: AccountName | None = Field(
+        default=None, description="an account of `channel` (required with it)"
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _says_why(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("say why publishing is held (Vietnamese is fine)")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _account_on_a_channel(self) -> HoldRequest:
+        if self.account is not None and self.channel is None:
+            raise PydanticCustomError("account_without_channel", "account: name its channel too")
+        return self
+
+
+class HoldOut(BaseModel):
+    id: str
+    unit: str | None
+    channel: str | None
+    account: str | None
+    reason: str
+    held_by: str
+    held_at: datetime
+    released_at: datetime | None
+    released_by: str | None
+    release_reason: str | None
+
+
+class LateDecision(BaseModel):
+    """What to do with a delivery whose time passed during a hold."""
+
+    action: Literal["send_now", "reschedule", "cancel"]
+    at: AwareDatetime | None = Field(default=None, description="the new time (reschedule only)")
+    reason: Annotated[NfcStr, Field(max_length=2000)] = ""
+
+    @model_validator(mode="after")
+    def _time_with_reschedule(self) -> LateDecision:
+        if (self.action == "reschedule") != (self.at is not None):
+            raise PydanticCustomError("at", "at: a new time goes with reschedule, and only with it")
+        return self
 
 
 class ActionAccepted(BaseModel):

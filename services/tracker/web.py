@@ -21,7 +21,7 @@ from loa.access.principal import Kind
 from loa.events import DEFAULT_TIMEZONE
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
-from services.tracker import queries
+from services.tracker import holds, queries
 from services.tracker.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -76,13 +76,14 @@ def _render(request: Request, name: str, principal: Principal | None, **context:
 
 
 def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
-    """Which buttons a page shows (the API checks again, per unit): ``can_act`` retry/cancel,
+    """Which buttons a page shows (the API checks again, per unit): ``can_act`` retry/cancel, ``can_hold``,
     ``can_retract``."""
     if principal is None:
-        return {"can_act": False, "can_retract": False}
+        return {"can_act": False, "can_retract": False, "can_hold": False}
     policy = request.app.state.auth.policy
     return {
         "can_act": policy.may(principal, Action.RETRY),
+        "can_hold": policy.may(principal, Action.HOLD),
         "can_retract": policy.may(principal, Action.RETRACT),
     }
 
@@ -279,6 +280,7 @@ async def overview_page(
     own, publishers = await asyncio.gather(
         t.readiness.recent(SYSTEM_MAX_AGE_S), t.publishers.recent(SYSTEM_MAX_AGE_S)
     )
+    all_holds = await holds.list_holds(t.engine)
     return _render(
         request,
         "overview.html",
@@ -289,6 +291,9 @@ async def overview_page(
         q=q or "",
         dependencies=own["dependencies"],
         publishers=publishers["dependencies"],
+        active_holds=[h for h in all_holds if h.released_at is None],
+        late_items=await holds.late_items(t.engine),
+        hold_channels=sorted(t.settings.channel_names),
     )
 
 

@@ -151,8 +151,8 @@ SECOND_REVISION = '''"""a column for a later release"""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9002"
+down_revision = "{head}"
 
 
 def upgrade() -> None:
@@ -166,7 +166,8 @@ async def test_a_store_of_release_0_1_0_is_stamped_then_upgraded_by_a_later_revi
 ) -> None:
     folder = tmp_path / "migrations"
     shutil.copytree(JOB_STORE.folder, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "0002_priority.py").write_text(SECOND_REVISION)
+    # after whatever is the head now: the test is about a later release, not about revision 0002
+    (folder / "9002_priority.py").write_text(SECOND_REVISION.replace("{head}", _head(JOB_STORE)))
     metadata = MetaData()
     for table in JOB_STORE.metadata.tables.values():
         table.to_metadata(metadata)
@@ -183,7 +184,7 @@ async def test_a_store_of_release_0_1_0_is_stamped_then_upgraded_by_a_later_revi
         await db.migrate(engine, later)
         await db.migrate(engine, later)  # the next start: nothing to do
         async with engine.connect() as conn:
-            assert await _version(conn, later) == ["0002"]
+            assert await _version(conn, later) == ["9002"]
             rows = (await conn.execute(select(metadata.tables["jobs"]))).mappings().all()
         assert [(r["content_id"], r["state"], r["due_at"], r["priority"]) for r in rows] == [
             ("c", "scheduled", now.replace(tzinfo=UTC), 5)

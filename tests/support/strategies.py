@@ -25,7 +25,14 @@ from loa.events import (
     RetryDelivery,
     Target,
 )
-from loa.events.commands import DeliveryRef
+from loa.events.commands import (
+    DeliveryRef,
+    Hold,
+    HoldPublishing,
+    HoldRelease,
+    ReleaseDelivery,
+    ReleasePublishing,
+)
 from loa.events.content import PUBLISH_AT_PAST_TOLERANCE
 
 VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵĐ"
@@ -123,12 +130,32 @@ def deliveries(draw: st.DrawFn) -> DeliveryStatus:
 
 
 @st.composite
-def commands(draw: st.DrawFn) -> RetryDelivery | CancelDelivery:
+def commands(draw: st.DrawFn) -> RetryDelivery | CancelDelivery | ReleaseDelivery:
     ref = DeliveryRef(
         content_id=draw(ids), channel=draw(channels), account=draw(accounts), requested_by=draw(texts(1, 40))
     )
-    cls = draw(st.sampled_from([RetryDelivery, CancelDelivery]))
+    cls = draw(st.sampled_from([RetryDelivery, CancelDelivery, ReleaseDelivery]))
+    if cls is ReleaseDelivery:
+        return ReleaseDelivery(payload=ref, at=draw(st.none() | aware))
     return cls(payload=ref)  # type: ignore[return-value]
+
+
+@st.composite
+def hold_commands(draw: st.DrawFn) -> HoldPublishing | ReleasePublishing:
+    hold_id, who = draw(ids), draw(texts(1, 40))
+    if draw(st.booleans()):
+        return ReleasePublishing(
+            payload=HoldRelease(hold_id=hold_id, requested_by=who, reason=draw(texts(0, 80)))
+        )
+    hold = Hold(
+        hold_id=hold_id,
+        unit=draw(st.none() | texts(1, 60).filter(str.strip)),
+        channel=draw(st.none() | channels),
+        account=draw(st.none() | accounts),
+        requested_by=who,
+        reason=draw(texts(1, 200)),
+    )
+    return HoldPublishing(payload=hold)
 
 
 content_events = st.one_of(

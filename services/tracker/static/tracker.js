@@ -45,6 +45,10 @@
     source.onerror = function () { if (dot) dot.className = "live-dot"; };
   }
 
+  main.addEventListener("submit", function (ev) {
+    if (ev.target.hasAttribute("data-hold-form")) ev.preventDefault();  // the button posts it
+  });
+
   main.addEventListener("click", function (ev) {
     var button = ev.target.closest("button[data-action]");
     if (!button) return;
@@ -57,6 +61,25 @@
       body.reason = reason.trim();
     } else if (action === "cancel" && !confirm(main.getAttribute("data-confirm-cancel"))) {
       return;
+    } else if (action === "hold") {
+      // the hold switch: reason required, each scope field only when filled in
+      var form = button.closest("form");
+      if (!form.reportValidity()) return;
+      ["reason", "unit", "channel", "account"].forEach(function (name) {
+        var value = form.elements[name].value.trim();
+        if (value) body[name] = value;
+      });
+    } else if (action === "release" && !confirm(main.getAttribute("data-confirm-release"))) {
+      return;
+    } else if (action === "late") {
+      body.action = button.getAttribute("data-late");
+      if (body.action === "reschedule") {
+        var at = button.parentNode.querySelector("input[name=at]");
+        if (!at.value) { at.focus(); return; }
+        body.at = new Date(at.value).toISOString();  // the browser's own zone, sent as UTC
+      } else if (body.action === "cancel" && !confirm(main.getAttribute("data-confirm-cancel"))) {
+        return;
+      }
     }
     var headers = { "Content-Type": "application/json" };
     headers[main.getAttribute("data-csrf-header")] = "1";

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import typer
 
-from loa.cli import accounts, new_channel, publish, stack, status, tokens
+from loa.cli import accounts, holds, new_channel, publish, stack, status, tokens
 
 app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
 app.command("publish")(publish.publish)
 app.command("status")(status.status)
 app.command("retract")(publish.retract)
+app.command("hold")(holds.hold)
+app.command("release")(holds.release)
 app.add_typer(accounts.app, name="accounts")
 app.command("new-channel")(new_channel.new_channel)
 app.add_typer(stack.app, name="stack")

@@ -1,7 +1,19 @@
 """Loa's event contract: pydantic v2 models, JSON on the wire, one envelope."""
 
 from loa.events import topics
-from loa.events.commands import CancelDelivery, Command, DeliveryRef, RetryDelivery
+from loa.events.commands import (
+    CancelDelivery,
+    Command,
+    DeliveryCommand,
+    DeliveryRef,
+    Hold,
+    HoldCommand,
+    HoldPublishing,
+    HoldRelease,
+    ReleaseDelivery,
+    ReleasePublishing,
+    RetryDelivery,
+)
 from loa.events.content import (
     DEFAULT_TIMEZONE,
     Content,
@@ -39,13 +51,20 @@ __all__ = [
     "ContentRetracted",
     "ContentUpdated",
     "Delivery",
+    "DeliveryCommand",
     "DeliveryError",
     "DeliveryRef",
     "DeliveryState",
     "DeliveryStatus",
     "Envelope",
     "ErrorClass",
+    "Hold",
+    "HoldCommand",
+    "HoldPublishing",
+    "HoldRelease",
     "MediaRef",
+    "ReleaseDelivery",
+    "ReleasePublishing",
     "Retraction",
     "RetryDelivery",
     "Target",

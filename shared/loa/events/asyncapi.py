@@ -38,7 +38,11 @@ broker.publisher(
 broker.publisher(
     topics.COMMANDS,
     title="loa.commands.v1",
-    description="What ops ask publishers to do: retry or cancel a delivery. Message key: the content id.",
+    description=(
+        "What ops ask publishers to do: retry, cancel or release (a late item after a hold) a "
+        "delivery (message key: the content id); hold and release publishing in a scope, all or "
+        "a unit, a channel or an account (message key: the hold id)."
+    ),
     schema=Command,
 )
 

@@ -1,4 +1,4 @@
-"""``loa.commands.v1``: what ops ask publishers to do (key = content id).
+"""``loa.commands.v1``: what ops ask publishers to do (key = content id; a hold's: the hold id).
 
 Retracting a content everywhere is not a command: it is a ``content.retracted`` event on
 ``loa.content.v1``, whoever asks for it (the ingest API, the tracker, the CLI).
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from loa.events.constraints import Text
-from loa.events.content import AccountName, ChannelName, ContentId
+from loa.events.content import AccountName, ChannelName, ContentId, PlainText
 from loa.events.envelope import Envelope, Model
 from loa.text import NfcStr
 
@@ -38,4 +38,68 @@ class CancelDelivery(Envelope):
     payload: DeliveryRef
 
 
-Command = Annotated[RetryDelivery | CancelDelivery, Field(discriminator="type")]
+class ReleaseDelivery(Envelope):
+    """A delivery whose time passed during a hold: send it now (``at`` empty) or at ``at``.
+
+    Ops' choice for each late item after a release; the third choice is ``delivery.cancel``.
+    """
+
+    type: Literal["delivery.release"] = "delivery.release"
+    payload: DeliveryRef
+    at: AwareDatetime | None = None
+
+
+HoldId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Unit = Annotated[PlainText, Text(min_length=1, max_length=200)]
+Person = Annotated[NfcStr, Text(min_length=1, max_length=200)]
+HoldReason = Annotated[PlainText, Text(min_length=1, max_length=2000)]
+"""Why publishing is held: required, shown on the dashboard and in every held delivery's note."""
+
+
+class Hold(Model):
+    """Stop sending what has not gone yet: everything, or what a unit, a channel or an account has.
+
+    Every scope field left empty widens the hold; all empty: every delivery of every channel.
+    ``account`` names an account on ``channel`` (on every channel when ``channel`` is empty).
+    """
+
+    hold_id: HoldId
+    unit: Unit | None = None
+    channel: ChannelName | None = None
+    account: AccountName | None = None
+    requested_by: Person
+    reason: HoldReason
+
+    def covers(self, channel: str, account: str, unit: str | None) -> bool:
+        """Whether this hold keeps a delivery to ``account`` on ``channel`` of a content of ``unit``
+        (the one rule: the publishers and the tracker's list of late items both ask it)."""
+        return (
+            (self.channel is None or self.channel == channel)
+            and (self.account is None or self.account == account)
+            and (self.unit is None or self.unit == unit)
+        )
+
+
+class HoldRelease(Model):
+    hold_id: HoldId
+    requested_by: Person
+    reason: Annotated[NfcStr, Text(max_length=2000)] = ""
+
+
+class HoldPublishing(Envelope):
+    """Hold every not-yet-published delivery in the scope (key = hold id)."""
+
+    type: Literal["publishing.hold"] = "publishing.hold"
+    payload: Hold
+
+
+class ReleasePublishing(Envelope):
+    """End a hold: what it held goes in its original order, save items whose time passed (key = hold id)."""
+
+    type: Literal["publishing.release"] = "publishing.release"
+    payload: HoldRelease
+
+
+DeliveryCommand = RetryDelivery | CancelDelivery | ReleaseDelivery
+HoldCommand = HoldPublishing | ReleasePublishing
+Command = Annotated[DeliveryCommand | HoldCommand, Field(discriminator="type")]

@@ -31,6 +31,8 @@ class DeliveryState(StrEnum):
     RETRACTING = "retracting"
     RETRACTED = "retracted"
     RETRACT_FAILED = "retract_failed"
+    HELD = "held"
+    """Not sent while a hold covers it (``publishing.hold``); keeps its place until released."""
 
     @property
     def is_final(self) -> bool:

@@ -12,7 +12,14 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from loa.events.commands import CancelDelivery, Command, RetryDelivery
+from loa.events.commands import (
+    CancelDelivery,
+    Command,
+    HoldPublishing,
+    ReleaseDelivery,
+    ReleasePublishing,
+    RetryDelivery,
+)
 from loa.events.content import ContentApproved, ContentEvent, ContentRetracted, ContentUpdated
 from loa.events.delivery import DeliveryStatus
 from loa.settings import REPO_ROOT
@@ -26,6 +33,9 @@ SCHEMAS: dict[str, Any] = {
     "command": Command,
     "delivery-retry": RetryDelivery,
     "delivery-cancel": CancelDelivery,
+    "delivery-release": ReleaseDelivery,
+    "publishing-hold": HoldPublishing,
+    "publishing-release": ReleasePublishing,
 }
 
 

@@ -34,8 +34,10 @@ from loa.events import (
 )
 from loa.outages import classify
 from loa.publisher.accounts import AccountStore, OptionsTamperedError
+from loa.publisher.holds import Holds, covering, held_note, scheduled_unless_held
 from loa.publisher.lifecycle import PENDING, Changes, Move, S
 from loa.publisher.store.codec import error_from_exception, make_error
+from loa.publisher.store.holds import ActiveHold
 from loa.publisher.store.jobs import Job, JobStore, NewJob
 
 log = logging.getLogger(__name__)
@@ -75,9 +77,11 @@ class Intake:
         store: JobStore,
         accounts: AccountStore,
         on_due: Callable[[], None] = lambda: None,
+        holds: Holds | None = None,
     ) -> None:
         self.adapter = adapter
         self.store = store
+        self.holds = holds or Holds(store, on_due)
         self.accounts = accounts.cache()
         self.channel = adapter.name
         self._on_due = on_due
@@ -121,6 +125,7 @@ class Intake:
     ) -> bool:
         """One segment (each content at most once): a read, a few writes. True if a job is due now."""
         existing = await self.store.versions_of(conn, [c.id for _, c in segment])
+        active = await self.holds.active(conn)
         moves: list[Move] = []
         new_jobs: list[NewJob] = []
         now = utcnow()
@@ -130,7 +135,8 @@ class Intake:
                 for target in change.targets_of(self.channel):
                     if (i, target.account) in rendered:
                         jobs = existing.get((change.id, target.account), [])
-                        new_jobs += self._accept(change, target, jobs, rendered[(i, target.account)], moves)
+                        found = rendered[(i, target.account)]
+                        new_jobs += self._accept(change, target, jobs, found, moves, active)
             else:
                 due_now |= await self._retract(conn, change, existing, moves)
         await self.store.transition_many(conn, moves, owner=None)
@@ -139,7 +145,9 @@ class Intake:
                 continue
             extra = {"content_id": new.content_id, "version": new.version, "channel": self.channel}
             extra["account"] = new.account
-            if new.error is None:
+            if new.state is S.HELD:
+                log.info("held: %s", new.note, extra=extra)
+            elif new.error is None:
                 assert new.due_at is not None
                 log.info("scheduled for %s", new.due_at.isoformat(), extra=extra)
                 due_now |= new.due_at <= now
@@ -154,8 +162,11 @@ class Intake:
         existing: list[Job],
         rendered: _Rendered,
         moves: list[Move],
+        active: list[ActiveHold],
     ) -> list[NewJob]:
-        """The job to create for one target (none if known or retracted); older pending ones cancelled."""
+        """The job to create for one target (none if known or retracted); older pending ones cancelled.
+
+        A hold that covers it makes it ``held`` (it keeps its due time: its place on release)."""
         if any(j.version >= content.version for j in existing):
             return []
         if any(j.retract_requested or j.state in RETRACTED_STATES for j in existing):
@@ -168,6 +179,8 @@ class Intake:
             Move(old, S.CANCELLED, replaced) for old in existing if old.state in PENDING and not old.native
         ]
         has_online = any(j.result is not None or j.state is S.PUBLISHING for j in existing)
+        hold = covering(active, self.channel, target.account, content.unit) if error is None else None
+        state = S.FAILED if error is not None else S.HELD if hold is not None else S.SCHEDULED
         return [
             NewJob(
                 content_id=content.id,
@@ -175,9 +188,12 @@ class Intake:
                 account=target.account,
                 operation="update" if has_online else "publish",
                 post=post,
-                state=S.SCHEDULED if error is None else S.FAILED,
+                state=state,
                 due_at=due if error is None else None,
                 error=error,
+                note=held_note(hold) if hold is not None else None,
+                unit=content.unit,
+                held_at=utcnow() if hold is not None else None,
             )
         ]
 
@@ -280,16 +296,9 @@ class Intake:
                     conn, job, S.RETRACTING, due_at=utcnow(), error=None, note=who, attempt_floor=job.attempt
                 )
             elif job.state in (S.FAILED, S.NEEDS_ATTENTION, S.RETRYING) and job.post is not None:
-                await self.store.transition(
-                    conn,
-                    job,
-                    S.SCHEDULED,
-                    due_at=utcnow(),
-                    error=None,
-                    note=who,
-                    attempt_floor=job.attempt,
-                    parked_version=None,
-                )
+                again = Changes(due_at=utcnow(), error=None, attempt_floor=job.attempt, parked_version=None)
+                state, changes = await scheduled_unless_held(self.store, conn, job, who, again)
+                await self.store.transition(conn, job, state, **changes)
             else:
                 log.warning("cannot retry a delivery in state %s (or never rendered)", job.state, extra=extra)
                 return

@@ -28,6 +28,8 @@ class NewJob:
     operation: str = "publish"
     error: DeliveryError | None = None
     note: str | None = None
+    unit: str | None = None
+    held_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,10 @@ class Job:
     parked_version: int | None
     lease_owner: str | None
     lease_expires_at: datetime | None
+    unit: str | None = None
+    """The content's unit, set at creation (None for jobs older than the holds)."""
+    held_at: datetime | None = None
+    """Since when a hold keeps it (``held``): its time passing after this makes it late."""
 
     @property
     def delivery_id(self) -> str:

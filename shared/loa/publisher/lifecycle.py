@@ -25,6 +25,7 @@ TRANSITIONS: Mapping[S, Mapping[S, str]] = {
         S.SCHEDULED: "rendered within the channel's limits (intake, in the job's creating transaction)",
         S.FAILED: "can never go: unknown account, a limit, the adapter refused it (intake)",
         S.CANCELLED: "replaced by a newer version, retracted, or cancelled by ops",
+        S.HELD: "rendered while a hold covers it (intake, in the job's creating transaction)",
     },
     S.SCHEDULED: {
         S.PUBLISHING: "due: the attempt is committed before the platform call (claim or dispatcher)",
@@ -33,6 +34,7 @@ TRANSITIONS: Mapping[S, Mapping[S, str]] = {
         S.FAILED: "a natively scheduled post the platform refuses to confirm",
         S.CANCELLED: "replaced by a newer version, retracted, or cancelled by ops",
         S.RETRACTING: "retracted while natively scheduled: the platform holds it, take it down",
+        S.HELD: "a hold covers it (not a natively scheduled post: the platform holds that one)",
     },
     S.PUBLISHING: {
         S.PUBLISHED: "the platform's answer (or find_existing after an interruption)",
@@ -50,13 +52,16 @@ TRANSITIONS: Mapping[S, Mapping[S, str]] = {
         S.SCHEDULED: "retried by ops: the attempts count again from now",
         S.NEEDS_ATTENTION: "its account is missing or parked: waits for a person",
         S.CANCELLED: "replaced by a newer version, retracted, or cancelled by ops",
+        S.HELD: "a hold covers it: its next attempt waits for the release",
     },
     S.FAILED: {
         S.SCHEDULED: "retried by ops: the attempts count again from now",
+        S.HELD: "retried by ops while a hold covers it: it waits for the release",
     },
     S.NEEDS_ATTENTION: {
         S.SCHEDULED: "its account's credentials changed, or retried by ops",
         S.CANCELLED: "replaced by a newer version, retracted, or cancelled by ops",
+        S.HELD: "retried by ops while a hold covers it: it waits for the release",
     },
     S.CANCELLED: {},
     S.RETRACTING: {
@@ -68,14 +73,23 @@ TRANSITIONS: Mapping[S, Mapping[S, str]] = {
     S.RETRACT_FAILED: {
         S.RETRACTING: "retried by ops",
     },
+    S.HELD: {
+        S.SCHEDULED: "released (due in its original order), or sent now or rescheduled by ops after a hold",
+        S.HELD: "released, but its time passed during the hold: waits for ops (send now, reschedule, cancel)",
+        S.CANCELLED: "replaced by a newer version, retracted, or cancelled by ops",
+    },
 }
 """From-state → {to-state: why the move exists}. A state without moves is final for good."""
 
-PENDING = frozenset({S.RECEIVED, S.SCHEDULED, S.RETRYING, S.NEEDS_ATTENTION})
+PENDING = frozenset({S.RECEIVED, S.SCHEDULED, S.RETRYING, S.NEEDS_ATTENTION, S.HELD})
 """Not gone yet and not in flight: an update replaces these, a retraction cancels them."""
 
 CLAIMABLE = (S.SCHEDULED, S.RETRYING, S.RETRACTING)
-"""Waiting for the dispatcher: leased when due."""
+"""Waiting for the dispatcher: leased when due. Never ``held``: not claimed, whatever its due time."""
+
+HOLDABLE = (S.SCHEDULED, S.RETRYING)
+"""What a hold moves to ``held``: waiting for the dispatcher, and not natively scheduled (checked
+by the hold). In flight (``publishing``) finishes; parked (``needs_attention``) waits for a person anyway."""
 
 
 class IllegalTransitionError(RuntimeError):
@@ -107,6 +121,7 @@ class Changes(TypedDict, total=False):
     parked_version: int | None
     lease_owner: str | None
     lease_expires_at: datetime | None
+    held_at: datetime | None
 
 
 class Move(NamedTuple):

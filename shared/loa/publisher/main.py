@@ -25,9 +25,9 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 
 from loa import logging as loa_logging
 from loa.channels import ChannelAdapter
-from loa.consumer_lag import unread
+from loa.consumer_lag import uncommitted, unread
 from loa.events import topics
-from loa.events.commands import Command
+from loa.events.commands import Command, HoldPublishing, ReleaseDelivery, ReleasePublishing
 from loa.events.parsing import parse_command, parse_content_record
 from loa.health import NotReadyError, Probe, Readiness, database_probe, kafka_probe, object_store_probe
 from loa.kafka import (
@@ -40,6 +40,7 @@ from loa.mode import mode_gauge, targets
 from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.context import RuntimeContext
 from loa.publisher.dispatcher import Dispatcher
+from loa.publisher.holds import Holds
 from loa.publisher.intake import Intake
 from loa.publisher.metrics import RuntimeMetrics, http_app
 from loa.publisher.relay import OutboxRelay
@@ -55,6 +56,8 @@ BATCH_MAX = 200
 BATCH_WAIT_MS = 20
 """How long a poll waits for a first message (FastStream sleeps as long again when none came)."""
 GAUGE_SECONDS = 5.0
+COMMANDS_CATCH_UP_SECONDS = 15.0
+"""At start, how long the dispatcher waits at most for the commands group to read what is there."""
 
 
 class Publisher:
@@ -73,7 +76,10 @@ class Publisher:
         self.adapter = adapter_cls(self.context, settings)
         self.dispatcher = Dispatcher(self.adapter, self.store, self.accounts, settings, self.metrics)
         self.relay = OutboxRelay(self.store, settings, self.metrics)
-        self.intake = Intake(self.adapter, self.store, self.accounts, on_due=self.dispatcher.wake.set)
+        self.holds = Holds(self.store, on_due=self.dispatcher.wake.set)
+        self.intake = Intake(
+            self.adapter, self.store, self.accounts, on_due=self.dispatcher.wake.set, holds=self.holds
+        )
         self.broker = self._make_broker()
         self.port: int | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -106,7 +112,9 @@ class Publisher:
         # A group of its own: aiokafka refuses one group whose members subscribe to different topics.
         commands = {**common, "group_id": f"{self.group}-commands"}
 
-        @broker.subscriber(commands_topic, **commands)  # type: ignore[untyped-decorator]
+        self._commands_subscriber = broker.subscriber(commands_topic, **commands)
+
+        @self._commands_subscriber  # type: ignore[untyped-decorator]
         async def on_command(msg: KafkaMessage) -> None:
             await self._handle(msg, commands_topic, self._command)
 
@@ -152,7 +160,12 @@ class Publisher:
         await msg.ack()
 
     async def _command(self, command: Command) -> None:
-        await self.intake.command(command)
+        if isinstance(command, HoldPublishing | ReleasePublishing):
+            await self.holds.apply(command)
+        elif isinstance(command, ReleaseDelivery):
+            await self.holds.release_delivery(command)
+        else:
+            await self.intake.command(command)
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -163,13 +176,32 @@ class Publisher:
             changed = await self.accounts.seed(self.settings.accounts_file)
             log.info("seeded %d account(s) from %s", changed, self.settings.accounts_file)
         await self._start_http()
-        self._tasks = [
-            asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
+        self._tasks = [  # (the http task is not awaited on stop: should_exit ends it)
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(self._gauges(), name="gauges"),
         ]
         await self.broker.start()
+        await self._commands_caught_up()
+        self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
         log.info("publisher %s started (metrics on port %s)", self.channel, self.port)
+
+    async def _commands_caught_up(self) -> None:
+        """Wait until the commands group has applied every command Kafka holds (a hold issued while
+        this publisher was down, or before it first started), so the dispatcher claims nothing a
+        hold covers. Holds it already knew are in its job store; this is for the ones it missed."""
+        deadline = time.monotonic() + COMMANDS_CATCH_UP_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                if await uncommitted(self._commands_subscriber.consumer) == 0:
+                    return
+            except Exception:
+                log.debug("reading the commands group's lag failed", exc_info=True)
+            await asyncio.sleep(0.1)
+        log.warning(
+            "the commands group did not catch up within %.0f s; dispatching anyway "
+            "(a hold it has not read yet applies when it does)",
+            COMMANDS_CATCH_UP_SECONDS,
+        )
 
     async def stop(self) -> None:
         """Graceful: no new intake, in-flight calls finish or are released, the outbox drains."""

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from loa.events import DeliveryError, ErrorClass, utcnow
 from loa.publisher.accounts import AccountVersion, CachedAccount, OptionsTamperedError
+from loa.publisher.holds import scheduled_unless_held
 from loa.publisher.job import Job
-from loa.publisher.lifecycle import S
+from loa.publisher.lifecycle import Changes, S
 from loa.publisher.store.codec import error_from_exception, make_error
 from loa.publisher.store.outage import log_failure
 from loa.publisher.worker import JobWorker
@@ -92,7 +93,8 @@ class Parking(JobWorker):
         log.warning("account parked: job needs attention", extra=job.log_extra())
 
     async def resume_parked(self) -> None:
-        """Jobs parked on an account whose credentials changed since go back to ``scheduled``."""
+        """Jobs parked on an account whose credentials changed since go back to ``scheduled``
+        (``held`` while a hold covers them)."""
         versions = await self.accounts.versions()
         async with self.store.engine.connect() as conn:  # read first: a write lock only when needed
             parked = await self.store.parked(conn)
@@ -103,15 +105,10 @@ class Parking(JobWorker):
                 version = _changed_since_parked(job, versions)
                 if version is None:
                     continue
-                await self.store.transition(
-                    conn,
-                    job,
-                    S.SCHEDULED,
-                    due_at=utcnow(),
-                    parked_version=None,
-                    error=None,
-                    note=f"account {job.account} changed (version {version}): trying again",
-                )
+                note = f"account {job.account} changed (version {version}): trying again"
+                again = Changes(due_at=utcnow(), parked_version=None, error=None)
+                state, changes = await scheduled_unless_held(self.store, conn, job, note, again)
+                await self.store.transition(conn, job, state, **changes)
                 log.info("account changed: job resumes", extra=job.log_extra())
                 # The claim must see the new version too: with the cache's older (parked) one it
                 # would park the job again at once (seen under load in the e2e expired-token test).

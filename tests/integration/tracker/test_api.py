@@ -9,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from loa.events import DeliveryState as S
-from loa.events import ErrorClass, parse_command, parse_content_event, topics
+from loa.events import ErrorClass, RetryDelivery, parse_command, parse_content_event, topics
 from loa.events.content import ContentRetracted
 from loa.settings import LoaSettings
 from tests.integration.tracker.support import (
@@ -142,6 +142,7 @@ async def test_auth_actions_errors_csv_sse_and_metrics(settings: LoaSettings, sq
         (b"tin-42", "delivery.cancel"),
     ]
     retry = commands[0][1]
+    assert isinstance(retry, RetryDelivery)
     assert str(retry.event_id) == retry_id
     assert (retry.payload.channel, retry.payload.account) == ("facebook", "so-ttt-da-nang")
     assert retry.payload.requested_by == "tracker:operator"

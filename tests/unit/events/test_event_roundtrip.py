@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 from loa.events import parse_command, parse_content_event, parse_delivery_status
-from tests.support.strategies import commands, content_events, deliveries
+from tests.support.strategies import commands, content_events, deliveries, hold_commands
 
 pytestmark = pytest.mark.unit
 
@@ -39,6 +39,6 @@ def test_delivery_status_round_trips(event: object) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(commands())
+@given(commands() | hold_commands())
 def test_commands_round_trip(event: object) -> None:
     assert parse_command(event.model_dump_json()) == event  # type: ignore[attr-defined]

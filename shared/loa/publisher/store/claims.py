@@ -59,7 +59,7 @@ class JobClaims(JobWrites):
         stmt = (
             select(jobs)
             .where(jobs.c.channel == self.channel, or_(*conditions), jobs.c.id.not_in(list(skip)))
-            .order_by(jobs.c.due_at)
+            .order_by(jobs.c.due_at, jobs.c.id)  # the id: jobs due at once go in the order they came
             .limit(limit)
         )
         if not is_sqlite(self.engine):

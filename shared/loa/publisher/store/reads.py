@@ -68,6 +68,14 @@ class JobReads:
         rows = (await conn.execute(stmt.order_by(jobs.c.version, jobs.c.id))).all()
         return [job_from_row(r) for r in rows]
 
+    async def in_states(self, conn: AsyncConnection, states: Sequence[DeliveryState]) -> list[Job]:
+        """This channel's jobs in ``states``, by due time (locked until the transaction ends: PostgreSQL)."""
+        stmt = select(jobs).where(jobs.c.channel == self.channel, jobs.c.state.in_([str(s) for s in states]))
+        if not is_sqlite(self.engine):
+            stmt = stmt.with_for_update()
+        rows = (await conn.execute(stmt.order_by(jobs.c.due_at, jobs.c.id))).all()
+        return [job_from_row(r) for r in rows]
+
     async def counts_by_state(self) -> dict[str, int]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state))).all()

@@ -45,6 +45,8 @@ def job_from_row(row: Row[Any], post: Post | None = _UNSET) -> Job:
         parked_version=m["parked_version"],
         lease_owner=m["lease_owner"],
         lease_expires_at=m["lease_expires_at"],
+        unit=m["unit"],
+        held_at=m["held_at"],
     )
 
 
@@ -65,4 +67,5 @@ def mutable_columns(job: Job) -> dict[str, Any]:
         "parked_version": job.parked_version,
         "lease_owner": job.lease_owner,
         "lease_expires_at": job.lease_expires_at,
+        "held_at": job.held_at,
     }

@@ -1,4 +1,4 @@
-"""The job store's tables: jobs, the per-delivery sequence, the outbox and the accounts.
+"""The job store's tables: jobs, the per-delivery sequence, the outbox, the accounts and the holds.
 
 Its migrations (``store/migrations``) make them; a change here needs a revision there.
 """
@@ -48,6 +48,8 @@ jobs = Table(
     Column("lease_expires_at", UtcDateTime(), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("unit", String(200), nullable=True, doc="the content's unit (a hold may name it)"),
+    Column("held_at", UtcDateTime(), nullable=True, doc="since when a hold keeps it (state held)"),
     UniqueConstraint("content_id", "version", "channel", "account", name="uq_jobs_delivery_version"),
     Index("ix_jobs_state_due", "state", "due_at"),
     Index("ix_jobs_delivery", "content_id", "channel", "account"),
@@ -82,3 +84,20 @@ accounts = Table(
     Column("parked_version", Integer, nullable=True, doc="the version an AuthError parked"),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+holds = Table(
+    "job_holds",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("unit", String(200), nullable=True),
+    Column("channel", String(32), nullable=True),
+    Column("account", String(100), nullable=True),
+    Column("requested_by", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("held_at", UtcDateTime(), nullable=False),
+    Column("released_at", UtcDateTime(), nullable=True, doc="None while the hold is active"),
+    Column("released_by", String(200), nullable=True),
+    Index("ix_job_holds_released", "released_at"),
+)
+"""The publishing holds this publisher was told of (``publishing.hold``/``.release``): durable, so a
+restart during a hold knows it before its dispatcher claims anything."""

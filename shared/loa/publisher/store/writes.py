@@ -27,7 +27,7 @@ from loa.publisher.store.status_events import StatusEvents
 
 _MUTABLE = (
     "operation", "state", "due_at", "attempt", "attempt_floor", "result", "native", "error", "note",
-    "retract_requested", "parked_version", "lease_owner", "lease_expires_at", "updated_at",
+    "retract_requested", "parked_version", "lease_owner", "lease_expires_at", "held_at", "updated_at",
 )  # fmt: skip
 # Built once: executed with a list of parameter sets (executemany), compiled once and cached.
 _UPDATE_JOB = (
@@ -92,6 +92,7 @@ class JobWrites(JobReads):
                 "post": codec.post_to_json(n.post) if n.post else None,
                 "native": False,
                 "retract_requested": False,
+                "unit": n.unit,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -110,7 +111,7 @@ class JobWrites(JobReads):
             created[key] = job_from_row(row, by_key[key].post)
         await self.events.emit_many(conn, list(created.values()))
         moves = [
-            Move(job, n.state, {"due_at": n.due_at, "error": n.error, "note": n.note})
+            Move(job, n.state, {"due_at": n.due_at, "error": n.error, "note": n.note, "held_at": n.held_at})
             for key, job in created.items()
             if (n := by_key[key]).state is not S.RECEIVED
         ]

@@ -13,12 +13,14 @@ import json
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loa.audit import record
 from loa.events import (
+    AuditAction,
     Content,
     ContentApproved,
     ContentRetracted,
@@ -31,6 +33,7 @@ from loa.events.content import ContentId, PlainText, publish_at_problem
 from loa.kafka import max_event_bytes
 from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
+from services.ingest.audit import SUBJECT, OutboxAudit, actor, refusals_recorded
 from services.ingest.auth import Client
 from services.ingest.db import ContentRecord, IdempotentAnswer, OutboxRow
 from services.ingest.deps import (
@@ -42,6 +45,8 @@ from services.ingest.deps import (
     StoreDep,
     TargetsDep,
     WriteLockDep,
+    may_publish,
+    may_retract,
 )
 from services.ingest.errors import ApiError, field_errors, validation_error
 from services.ingest.settings import IngestSettings
@@ -208,7 +213,11 @@ async def _check_media(content: Content, store: MediaStore) -> Content:
 router = APIRouter()
 
 
-@router.post("/api/v1/contents", status_code=202)
+@router.post(
+    "/api/v1/contents",
+    status_code=202,
+    dependencies=[Depends(refusals_recorded(AuditAction.SUBMIT, may_publish))],
+)
 async def submit(
     request: Request,
     client: PublishingClient,
@@ -233,6 +242,9 @@ async def submit(
         content = Content.model_validate(_prepare(submission, client))
     except ValidationError as e:
         raise validation_error(e, prefix="payload") from None
+    setattr(
+        request.state, SUBJECT, {"content_id": content.id, "version": content.version, "unit": content.unit}
+    )
     website = str(settings.website_base_url)
     targets.check_channels(content)
     await targets.check_accounts(content, canonical_url(content, website))
@@ -241,9 +253,9 @@ async def submit(
         replayed = await idempotency.replay(session)
         if replayed is not None:
             return replayed
-        record = await session.get(ContentRecord, content.id, with_for_update=True)
+        known = await session.get(ContentRecord, content.id, with_for_update=True)
         event: ContentApproved | ContentUpdated
-        if record is None:
+        if known is None:
             _check_publish_at(content)
             url = canonical_url(content, website)
             content = content.model_copy(update={"canonical_url": HttpUrl(url)})
@@ -252,13 +264,13 @@ async def submit(
             )
             session.add(ContentRecord(id=content.id, version=content.version, canonical_url=url))
         else:
-            _check_version(record, content)
-            content = content.model_copy(update={"canonical_url": HttpUrl(record.canonical_url)})
+            _check_version(known, content)
+            content = content.model_copy(update={"canonical_url": HttpUrl(known.canonical_url)})
             event = ContentUpdated(
                 payload=content, producer=PRODUCER, correlation_id=submission.correlation_id
             )
-            record.version = content.version
-            record.updated_at = utcnow()
+            known.version = content.version
+            known.updated_at = utcnow()
         event = type(event).model_validate_json(event.model_dump_json())  # the wire form, checked
         body = {
             "id": content.id,
@@ -274,6 +286,14 @@ async def submit(
         if len(value.encode()) > max_event:  # Kafka would refuse it: permanent, not worth queueing
             raise too_large(max_event, f"the event built from this body ({len(value.encode())} bytes)")
         _enqueue(session, settings, content.id, value)
+        await record(
+            OutboxAudit(session, settings),
+            actor(client, request),
+            AuditAction.SUBMIT if isinstance(event, ContentApproved) else AuditAction.UPDATE,
+            content_id=content.id,
+            version=content.version,
+            unit=content.unit,
+        )
         idempotency.remember(session, 202, body)
     relay.wake.set()
     log.info(
@@ -286,7 +306,11 @@ async def submit(
     return JSONResponse(body, status_code=202)
 
 
-@router.post("/api/v1/contents/{content_id}/retract", status_code=202)
+@router.post(
+    "/api/v1/contents/{content_id}/retract",
+    status_code=202,
+    dependencies=[Depends(refusals_recorded(AuditAction.RETRACT, may_retract))],
+)
 async def retract(
     content_id: str,
     request: Request,
@@ -300,6 +324,7 @@ async def retract(
         ContentIdModel.model_validate({"id": content_id})
     except ValidationError as e:
         raise ApiError(422, "validation_error", "invalid content id", field_errors(e)) from None
+    setattr(request.state, SUBJECT, {"content_id": content_id})
     raw, value = await read_json(request, settings.max_content_body_bytes)
     idempotency = Idempotency(request, client, raw)
     try:
@@ -310,24 +335,32 @@ async def retract(
         replayed = await idempotency.replay(session)
         if replayed is not None:
             return replayed
-        record = await session.get(ContentRecord, content_id, with_for_update=True)
-        if record is None:
+        known = await session.get(ContentRecord, content_id, with_for_update=True)
+        if known is None:
             raise ApiError(404, "not_found", f"content {content_id} is unknown to the ingest")
-        if record.retracted:
+        if known.retracted:
             raise ApiError(409, "already_retracted", f"content {content_id} was already retracted")
         retraction = Retraction(id=content_id, reason=asked.reason, requested_by=client.name)
         event = ContentRetracted(payload=retraction, producer=PRODUCER, correlation_id=asked.correlation_id)
-        record.retracted = True
-        record.updated_at = utcnow()
+        known.retracted = True
+        known.updated_at = utcnow()
         body = {
             "id": content_id,
-            "version": record.version,
+            "version": known.version,
             "type": event.type,
             "event_id": str(event.event_id),
             "status": QUEUED,
             "status_url": _status_url(settings, content_id),
         }
         _enqueue(session, settings, content_id, event.model_dump_json())
+        await record(
+            OutboxAudit(session, settings),
+            actor(client, request),
+            AuditAction.RETRACT,
+            reason=asked.reason,
+            content_id=content_id,
+            version=known.version,
+        )
         idempotency.remember(session, 202, body)
     relay.wake.set()
     log.info("retracted by %s", client.name, extra={"content_id": content_id})

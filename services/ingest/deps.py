@@ -69,6 +69,10 @@ def _client_who_may(permission: str) -> Callable[[Request, Ingest], Awaitable[Cl
     return client
 
 
-UploadingClient = Annotated[Client, Depends(_client_who_may("media"))]
-PublishingClient = Annotated[Client, Depends(_client_who_may("publish"))]
-RetractingClient = Annotated[Client, Depends(_client_who_may("retract"))]
+may_upload = _client_who_may("media")
+may_publish = _client_who_may("publish")
+may_retract = _client_who_may("retract")
+# one callable each: FastAPI then runs it once per request however many dependencies name it
+UploadingClient = Annotated[Client, Depends(may_upload)]
+PublishingClient = Annotated[Client, Depends(may_publish)]
+RetractingClient = Annotated[Client, Depends(may_retract)]

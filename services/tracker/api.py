@@ -13,7 +13,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import AwareDatetime
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from loa.audit import record
 from loa.events import (
+    AuditAction,
     CancelDelivery,
     ContentRetracted,
     DeliveryRef,
@@ -23,6 +25,7 @@ from loa.events import (
     topics,
 )
 from services.tracker import queries
+from services.tracker.audit_log import AuditFilter, AuditRow, actor, list_entries, unit_of
 from services.tracker.auth import Principal, requires
 from services.tracker.context import Tracker
 from services.tracker.ingest import record_action
@@ -47,10 +50,13 @@ ERRORS: dict[int | str, dict[str, object]] = {
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Viewer = Annotated[Principal, Depends(requires(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(requires(Role.OPERATOR))]
+Admin = Annotated[Principal, Depends(requires(Role.ADMIN))]
 ContentIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 Format = Annotated[Literal["json", "csv"], Query(description="csv: a spreadsheet of the filtered list")]
+AUDIT_EXPORT_MAX = 100_000
+"""Rows of one audit CSV export (every filtered row, not one page); narrow the dates for more."""
 SSE_PING_S = 15
 SSE_POLL_S = 5.0
 
@@ -95,7 +101,8 @@ def _csv(rows: list[dict[str, object]], columns: list[str], filename: str) -> Re
 )
 async def list_contents(
     t: Deps,
-    _: Viewer,
+    who: Viewer,
+    request: Request,
     q: Annotated[str | None, Query(max_length=200, description="words of the title or id")] = None,
     unit: Annotated[str | None, Query(max_length=200)] = None,
     channel: Annotated[str | None, Query(max_length=32)] = None,
@@ -109,6 +116,7 @@ async def list_contents(
     f = queries.ContentFilter(q=q, unit=unit, channel=channel, state=state, since=since, until=until)
     result = await queries.list_contents(t.engine, f, page, page_size)
     if format == "csv":
+        await record(t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=f"contents {f}")
         rows = [
             {**c.model_dump(mode="json", exclude={"states"}), "states": json.dumps(c.states)}
             for c in result.items
@@ -135,7 +143,8 @@ async def get_content(t: Deps, _: Viewer, content_id: ContentIdPath) -> ContentD
 )
 async def list_deliveries(
     t: Deps,
-    _: Viewer,
+    who: Viewer,
+    request: Request,
     state: Annotated[list[DeliveryState] | None, Query(description="repeat for several")] = None,
     channel: Annotated[str | None, Query(max_length=32)] = None,
     account: Annotated[str | None, Query(max_length=100)] = None,
@@ -160,6 +169,7 @@ async def list_deliveries(
     )
     result = await queries.list_deliveries(t.engine, f, page, page_size)
     if format == "csv":
+        await record(t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=f"deliveries {f}")
         rows = []
         for d in result.items:
             row = d.model_dump(mode="json", exclude={"last_error"})
@@ -170,6 +180,37 @@ async def list_deliveries(
         columns.remove("last_error")
         return _csv(rows, [*columns, "error_error_class", "error_code", "error_message"], "deliveries.csv")
     return result
+
+
+@router.get(
+    "/audit",
+    response_model=Page[AuditRow],
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="The audit log, newest first (admin): who did what, on what, when, with what outcome",
+)
+async def list_audit(
+    t: Deps,
+    who: Admin,
+    request: Request,
+    actor_name: Annotated[str | None, Query(alias="actor", max_length=200)] = None,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    action: AuditAction | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
+    format: Format = "json",
+) -> Page[AuditRow] | Response:
+    f = AuditFilter(actor=actor_name, unit=unit, action=action, since=since, until=until)
+    if format == "csv":
+        # the export is itself an act of the log, recorded before it is read: it shows in its own file
+        await record(t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=f.describe())
+    if format == "csv":
+        everything = await list_entries(t.engine, f, 1, AUDIT_EXPORT_MAX)
+        return _csv(
+            [r.model_dump(mode="json") for r in everything.items], [*AuditRow.model_fields], "audit.csv"
+        )
+    return await list_entries(t.engine, f, page, page_size)
 
 
 @router.get("/stats", response_model=Stats, summary="Counts, on-time rate, latency, failure causes")
@@ -198,6 +239,7 @@ async def _send(
 async def _delivery_command(
     t: Tracker,
     who: Principal,
+    request: Request,
     delivery_id: str,
     body: ActionRequest | None,
     kind: type[RetryDelivery | CancelDelivery],
@@ -223,35 +265,59 @@ async def _delivery_command(
         account=d.account,
         detail=ref.reason,
     )
+    await record(
+        t.audit,
+        actor(who, request),
+        AuditAction.RETRY if kind is RetryDelivery else AuditAction.CANCEL,
+        reason=ref.reason,
+        content_id=d.content_id,
+        version=d.version,
+        delivery_id=d.id,
+        account=d.account,
+        unit=await unit_of(t.engine, d.content_id),
+    )
     return accepted
 
 
 @router.post("/deliveries/{delivery_id}/retry", status_code=202, response_model=ActionAccepted)
 async def retry(
-    t: Deps, who: Operator, delivery_id: str, body: ActionRequest | None = None
+    t: Deps, who: Operator, request: Request, delivery_id: str, body: ActionRequest | None = None
 ) -> ActionAccepted:
     """Ask the channel's publisher to try again now (``delivery.retry`` on ``loa.commands.v1``)."""
-    return await _delivery_command(t, who, delivery_id, body, RetryDelivery)
+    return await _delivery_command(t, who, request, delivery_id, body, RetryDelivery)
 
 
 @router.post("/deliveries/{delivery_id}/cancel", status_code=202, response_model=ActionAccepted)
 async def cancel(
-    t: Deps, who: Operator, delivery_id: str, body: ActionRequest | None = None
+    t: Deps, who: Operator, request: Request, delivery_id: str, body: ActionRequest | None = None
 ) -> ActionAccepted:
     """Ask the channel's publisher not to publish (``delivery.cancel`` on ``loa.commands.v1``)."""
-    return await _delivery_command(t, who, delivery_id, body, CancelDelivery)
+    return await _delivery_command(t, who, request, delivery_id, body, CancelDelivery)
 
 
 @router.post("/contents/{content_id}/retract", status_code=202, response_model=ActionAccepted)
-async def retract(t: Deps, who: Operator, content_id: ContentIdPath, body: RetractRequest) -> ActionAccepted:
+async def retract(
+    t: Deps, who: Operator, request: Request, content_id: ContentIdPath, body: RetractRequest
+) -> ActionAccepted:
     """Take the content down everywhere: ``content.retracted`` on ``loa.content.v1``."""
-    if await queries.get_content(t.engine, content_id) is None:
+    detail = await queries.get_content(t.engine, content_id)
+    if detail is None:
         raise HTTPException(404, f"no content {content_id!r}")
     event = ContentRetracted(
         payload=Retraction(id=content_id, reason=body.reason, requested_by=f"tracker:{who.name}"),
         producer="loa-tracker",
     )
-    return await _send(t, event, topics.CONTENT, content_id)
+    accepted = await _send(t, event, topics.CONTENT, content_id)
+    await record(
+        t.audit,
+        actor(who, request),
+        AuditAction.RETRACT,
+        reason=body.reason,
+        content_id=content_id,
+        version=detail.version,
+        unit=detail.unit,
+    )
+    return accepted
 
 
 async def _content_stream(t: Tracker, request: Request, content_id: str) -> AsyncIterator[ServerSentEvent]:

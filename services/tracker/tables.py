@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from loa.audit.table import audit_table
 from loa.db import UtcDateTime
 
 metadata = MetaData()
@@ -136,3 +137,6 @@ dashboard_sessions = Table(
     Column("revoked_at", UtcDateTime(timezone=True)),
     Index("ix_sessions_expires", "expires_at"),
 )
+
+audit_log = audit_table(metadata)
+"""The hash-chained audit log (``loa.audit``): the tracker is its only writer."""

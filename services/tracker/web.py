@@ -13,10 +13,14 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from loa.events import DEFAULT_TIMEZONE
+from loa.access import Kind
+from loa.access import Principal as Actor
+from loa.audit import record
+from loa.events import DEFAULT_TIMEZONE, AuditAction, AuditOutcome
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
 from services.tracker import queries
+from services.tracker.audit_log import ANONYMOUS, AuditFilter, actor, client_address, list_entries, people
 from services.tracker.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator, Principal, requires
 from services.tracker.context import Tracker
 from services.tracker.i18n import DEFAULT_LANG, LANGS, Translator
@@ -30,6 +34,8 @@ SYSTEM_MAX_AGE_S = 5.0
 """The overview re-renders on every live change; its health card probes at most this often."""
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(requires(Role.VIEWER))]
+Admin = Annotated[Principal, Depends(requires(Role.ADMIN))]
+AUDIT_PAGE_SIZE = 50
 
 
 def _lang(request: Request) -> str:
@@ -76,11 +82,6 @@ async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
     return _render(request, "login.html", None, next=_safe_next(next), error=None)
 
 
-def _client(request: Request) -> str:
-    """The peer's address, or the X-Forwarded-For of a proxy uvicorn trusts (FORWARDED_ALLOW_IPS)."""
-    return request.client.host if request.client else "unknown"
-
-
 def _refused(request: Request, next: str, error: str, status_code: int) -> HTMLResponse:
     page = _render(request, "login.html", None, next=_safe_next(next), error=error)
     page.status_code = status_code
@@ -92,11 +93,12 @@ async def login(
     request: Request, token: Annotated[str, Form(max_length=500)], next: Annotated[str, Form()] = "/"
 ) -> Response:
     throttle: LoginThrottle = request.app.state.login_throttle
-    client = _client(request)
+    client = client_address(request)
     # checked before the token: a throttled client learns nothing, not even whether it guessed right
     wait = throttle.retry_after(client)
     if wait is not None:
         log.warning("dashboard sign-in throttled for %s (%d s)", client, wait)
+        await _sign_in_refused(request, f"throttled: too many failed sign-ins, retry in {wait} s")
         refused = _refused(request, next, "login_throttled", 429)
         refused.headers["Retry-After"] = str(wait)
         return refused
@@ -105,10 +107,12 @@ async def login(
     if principal is None:
         throttle.failed(client)
         log.warning("dashboard sign-in refused: unknown token from %s", client)
+        await _sign_in_refused(request, "unknown token")
         return _refused(request, next, "login_failed", 401)
     throttle.succeeded(client)
     session = await _tracker(request).sessions.open(principal.name, principal.role)
     log.info("dashboard sign-in: %s (%s) from %s", principal.name, principal.role.value, client)
+    await record(_tracker(request).audit, actor(principal, request), AuditAction.SIGN_IN)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -126,12 +130,22 @@ async def logout(request: Request) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     whose = await _tracker(request).sessions.revoke(cookie) if cookie else None
     if whose is not None:
-        log.info("dashboard sign-out: %s from %s", whose, _client(request))
+        log.info("dashboard sign-out: %s from %s", whose, client_address(request))
+        who = Actor(whose, Kind.SERVICE, address=client_address(request))
+        await record(_tracker(request).audit, who, AuditAction.SIGN_OUT)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE, httponly=True, samesite="strict", secure=_tracker(request).settings.cookie_secure
     )
     return response
+
+
+async def _sign_in_refused(request: Request, reason: str) -> None:
+    """A failed sign-in names no one (the token matched nobody): the address is what is known."""
+    who = Actor(ANONYMOUS, Kind.PERSON, address=client_address(request))
+    await record(
+        _tracker(request).audit, who, AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.REFUSED, reason=reason
+    )
 
 
 def _tracker(request: Request) -> Tracker:
@@ -199,3 +213,45 @@ async def units_page(
         _tracker(request).settings.tracker_on_time_s,
     )
     return _render(request, "units.html", who, stats=stats, since=since, until=until)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_page(
+    request: Request,
+    who: Admin,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    action: AuditAction | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The audit log (admin), filtered by person, unit, action and days (Asia/Ho_Chi_Minh)."""
+    f = AuditFilter(
+        actor=actor or None,
+        unit=unit or None,
+        action=action,
+        since=_day_start(since) if since else None,
+        until=_day_start(until) + queries.DAY if until else None,
+    )
+    engine = _tracker(request).engine
+    entries = await list_entries(engine, f, page, AUDIT_PAGE_SIZE)
+    form = {"actor": actor or "", "unit": unit or "", "action": action.value if action else ""}
+    form |= {"since": since.isoformat() if since else "", "until": until.isoformat() if until else ""}
+    export = {k: v for k, v in form.items() if v and k not in ("since", "until")}
+    if f.since:
+        export["since"] = f.since.isoformat()
+    if f.until:
+        export["until"] = f.until.isoformat()
+    return _render(
+        request,
+        "audit.html",
+        who,
+        entries=entries,
+        form=form,
+        actions=list(AuditAction),
+        people=await people(engine),
+        query={k: v for k, v in form.items() if v},
+        export_query=export,
+        pages=-(-entries.total // AUDIT_PAGE_SIZE),
+    )

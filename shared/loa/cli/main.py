@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from loa.cli import accounts, new_channel, publish, stack, status
+from loa.cli import accounts, audit, new_channel, publish, stack, status
 
 app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
 app.command("publish")(publish.publish)
@@ -16,6 +16,7 @@ app.command("retract")(publish.retract)
 app.add_typer(accounts.app, name="accounts")
 app.command("new-channel")(new_channel.new_channel)
 app.add_typer(stack.app, name="stack")
+app.add_typer(audit.app, name="audit")
 
 
 @app.callback()

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from loa.events.audit import AuditRecorded
 from loa.events.commands import CancelDelivery, Command, RetryDelivery
 from loa.events.content import ContentApproved, ContentEvent, ContentRetracted, ContentUpdated
 from loa.events.delivery import DeliveryStatus
@@ -26,6 +27,7 @@ SCHEMAS: dict[str, Any] = {
     "command": Command,
     "delivery-retry": RetryDelivery,
     "delivery-cancel": CancelDelivery,
+    "audit-recorded": AuditRecorded,
 }
 
 

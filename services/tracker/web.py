@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -36,6 +37,7 @@ router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(requires(Role.VIEWER))]
 Admin = Annotated[Principal, Depends(requires(Role.ADMIN))]
 AUDIT_PAGE_SIZE = 50
+T = TypeVar("T")
 
 
 def _lang(request: Request) -> str:
@@ -215,29 +217,40 @@ async def units_page(
     return _render(request, "units.html", who, stats=stats, since=since, until=until)
 
 
+def _optional(kind: Callable[[str], T], name: str, value: str) -> T | None:
+    """A filter of the page's form: empty means none (a browser sends every field, empty or not)."""
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise HTTPException(422, f"{name}: {value!r} is not a valid value") from None
+
+
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_page(
     request: Request,
     who: Admin,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
-    action: AuditAction | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    actor: Annotated[str, Query(max_length=200)] = "",
+    unit: Annotated[str, Query(max_length=200)] = "",
+    action: Annotated[str, Query(max_length=40)] = "",
+    since: Annotated[str, Query(max_length=10, description="YYYY-MM-DD")] = "",
+    until: Annotated[str, Query(max_length=10, description="YYYY-MM-DD")] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """The audit log (admin), filtered by person, unit, action and days (Asia/Ho_Chi_Minh)."""
+    first = _optional(date.fromisoformat, "since", since)
+    last = _optional(date.fromisoformat, "until", until)
     f = AuditFilter(
         actor=actor or None,
         unit=unit or None,
-        action=action,
-        since=_day_start(since) if since else None,
-        until=_day_start(until) + queries.DAY if until else None,
+        action=_optional(AuditAction, "action", action),
+        since=_day_start(first) if first else None,
+        until=_day_start(last) + queries.DAY if last else None,
     )
     engine = _tracker(request).engine
     entries = await list_entries(engine, f, page, AUDIT_PAGE_SIZE)
-    form = {"actor": actor or "", "unit": unit or "", "action": action.value if action else ""}
-    form |= {"since": since.isoformat() if since else "", "until": until.isoformat() if until else ""}
+    form = {"actor": actor, "unit": unit, "action": action, "since": since, "until": until}
     export = {k: v for k, v in form.items() if v and k not in ("since", "until")}
     if f.since:
         export["since"] = f.since.isoformat()

@@ -25,7 +25,7 @@ from loa.events import (
     topics,
 )
 from services.tracker import queries
-from services.tracker.audit_log import AuditFilter, AuditRow, actor, list_entries, unit_of
+from services.tracker.audit_log import AuditFilter, AuditRow, actor, export_detail, list_entries, unit_of
 from services.tracker.auth import Principal, requires
 from services.tracker.context import Tracker
 from services.tracker.ingest import record_action
@@ -116,7 +116,9 @@ async def list_contents(
     f = queries.ContentFilter(q=q, unit=unit, channel=channel, state=state, since=since, until=until)
     result = await queries.list_contents(t.engine, f, page, page_size)
     if format == "csv":
-        await record(t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=f"contents {f}")
+        await record(
+            t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=export_detail("contents", f)
+        )
         rows = [
             {**c.model_dump(mode="json", exclude={"states"}), "states": json.dumps(c.states)}
             for c in result.items
@@ -169,7 +171,9 @@ async def list_deliveries(
     )
     result = await queries.list_deliveries(t.engine, f, page, page_size)
     if format == "csv":
-        await record(t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=f"deliveries {f}")
+        await record(
+            t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=export_detail("deliveries", f)
+        )
         rows = []
         for d in result.items:
             row = d.model_dump(mode="json", exclude={"last_error"})
@@ -204,7 +208,9 @@ async def list_audit(
     f = AuditFilter(actor=actor_name, unit=unit, action=action, since=since, until=until)
     if format == "csv":
         # the export is itself an act of the log, recorded before it is read: it shows in its own file
-        await record(t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=f.describe())
+        await record(
+            t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=export_detail("audit_log", f)
+        )
     if format == "csv":
         everything = await list_entries(t.engine, f, 1, AUDIT_EXPORT_MAX)
         return _csv(

@@ -100,10 +100,11 @@ class AuditFilter:
             where.append(audit_log.c.occurred_at < self.until)
         return where
 
-    def describe(self) -> str:
-        """The filters of an export, for the export's own audit entry."""
-        parts = [f"{k}={v}" for k, v in vars(self).items() if v is not None]
-        return "audit_log " + " ".join(parts) if parts else "audit_log"
+
+def export_detail(what: str, filters: object) -> str:
+    """What an export held, for its audit entry: the list and the filters given (a dataclass)."""
+    given = [f"{k}={v}" for k, v in vars(filters).items() if v]
+    return " ".join([what, *given])
 
 
 async def list_entries(

@@ -84,6 +84,11 @@ async def test_ingest_and_tracker_acts_form_one_chain(stack: Stack, tmp_path: Pa
             )
             assert r.status_code == 200
             rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+            # a viewer's spreadsheet of the contents is an export too
+            r = await tracker.get(
+                "/api/v1/contents", params={"format": "csv", "q": "Đà Nẵng"}, headers=auth("viewer")
+            )
+            assert r.status_code == 200
 
             # a viewer and an operator may not read it
             for role in ("viewer", "operator"):
@@ -113,11 +118,14 @@ async def test_ingest_and_tracker_acts_form_one_chain(stack: Stack, tmp_path: Pa
         ("admin", "sign_in", "ok", None, None),
         ("operator", "retract", "ok", "tcbc-dong-nai", 2),
         ("admin", "export", "ok", None, None),
+        ("viewer", "export", "ok", None, None),
     ]
     by_action = {(e["actor"], e["action"]): e for e in everything["items"]}
     assert by_action["admin", "retract"]["reason"] == "Đính chính: sai số liệu Đà Nẵng"
     assert by_action["admin", "retract"]["source"] == "loa-ingest"
     assert by_action["operator", "retract"]["unit"] == UNIT
+    assert by_action["admin", "export"]["detail"] == f"audit_log unit={UNIT}"
+    assert by_action["viewer", "export"]["detail"] == "contents q=Đà Nẵng"
     assert by_action["admin", "sign_in"]["source"] == "loa-tracker"
     assert by_action["anonymous", "sign_in_failed"]["address"] == "127.0.0.1"
     assert (
@@ -129,4 +137,4 @@ async def test_ingest_and_tracker_acts_form_one_chain(stack: Stack, tmp_path: Pa
     assert {r["action"] for r in rows} == {"submit", "update", "retract", "export"}
     # a reason typed by a person is text, not a formula, in a spreadsheet (the CSV owner's rule)
     assert next(r["reason"] for r in rows if r["action"] == "retract") == "'" + FORMULA
-    assert verdict.ok and verdict.rows == 8
+    assert verdict.ok and verdict.rows == 9

@@ -7,15 +7,18 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from loa.access import Principal
 from loa.access.policy import Action, Policy
-from loa.events import Content, utcnow
+from loa.access.requests import actor
+from loa.audit import record
+from loa.events import AuditAction, Content, utcnow
 from loa.events.content import PlainText
+from services.ingest.audit import OutboxAudit
 from services.ingest.auth import require
 from services.ingest.contents import accept
 from services.ingest.db import AwaitingApproval
@@ -95,6 +98,7 @@ async def _waiting(session: Any, content_id: str, version: int) -> AwaitingAppro
 
 @router.post("/api/v1/contents/{content_id}/versions/{version}/approve", status_code=202)
 async def approve(
+    request: Request,
     content_id: ContentIdPath,
     version: VersionPath,
     who: Approver,
@@ -114,6 +118,8 @@ async def approve(
             session, settings, content, row.submitted_by, row.correlation_id, lambda _: None
         )
         row.decision, row.decided_by, row.decided_at = "approved", who.name, utcnow()
+        audit = OutboxAudit(session, settings)
+        await record(audit, actor(who, request), AuditAction.APPROVE, content_id=content_id, version=version)
     relay.wake.set()
     log.info(
         "v%d approved by %s",
@@ -126,17 +132,30 @@ async def approve(
 
 @router.post("/api/v1/contents/{content_id}/versions/{version}/reject")
 async def reject(
+    request: Request,
     content_id: ContentIdPath,
     version: VersionPath,
     body: Rejection,
     who: Rejecter,
     policy: PolicyDep,
+    settings: SettingsDep,
     db: DbDep,
+    relay: RelayDep,
     write_lock: WriteLockDep,
 ) -> JSONResponse:
     """Reject a waiting version with a reason: nothing goes to Kafka."""
     async with write_lock, db.sessions() as session, session.begin():
         row = await _decidable(session, policy, who, Action.REJECT, content_id, version)
         row.decision, row.decided_by, row.decided_at, row.reason = "rejected", who.name, utcnow(), body.reason
+        audit = OutboxAudit(session, settings)
+        await record(
+            audit,
+            actor(who, request),
+            AuditAction.REJECT,
+            content_id=content_id,
+            version=version,
+            reason=body.reason,
+        )
+    relay.wake.set()
     log.info("v%d rejected by %s", version, who.name, extra={"content_id": content_id})
     return JSONResponse({"id": content_id, "version": version, "status": "rejected", "reason": body.reason})

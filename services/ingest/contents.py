@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loa.access import Principal
 from loa.access.policy import Action, Policy
 from loa.access.principal import ALL_UNITS
+from loa.access.requests import actor
+from loa.audit import record
 from loa.events import (
+    AuditAction,
     Content,
     ContentApproved,
     ContentRetracted,
@@ -35,6 +38,7 @@ from loa.events.content import ContentId, PlainText, publish_at_problem
 from loa.kafka import max_event_bytes
 from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
+from services.ingest.audit import SUBJECT, OutboxAudit, refusals_recorded
 from services.ingest.auth import require
 from services.ingest.db import ContentRecord, IdempotentAnswer, OutboxRow
 from services.ingest.deps import (
@@ -48,6 +52,8 @@ from services.ingest.deps import (
     TargetsDep,
     TwoPersonDep,
     WriteLockDep,
+    may_retract,
+    may_submit,
 )
 from services.ingest.errors import ApiError, field_errors, validation_error
 from services.ingest.settings import IngestSettings
@@ -178,14 +184,14 @@ def _prepare(submission: Submission, client: Principal) -> dict[str, Any]:
     return payload
 
 
-def _check_owner(policy: Policy, client: Principal, record: ContentRecord) -> None:
+def _check_owner(policy: Policy, client: Principal, known: ContentRecord) -> None:
     """A new version comes from the content's submitter, or from one who may update its unit's."""
-    if record.submitted_by == client.name:
+    if known.submitted_by == client.name:
         return
-    refusal = policy.refusal(client, Action.UPDATE, record.unit or ALL_UNITS)
+    refusal = policy.refusal(client, Action.UPDATE, known.unit or ALL_UNITS)
     if refusal is not None:
-        owner = record.submitted_by or "a client before accounts were recorded"
-        why = f"content {record.id} was submitted by {owner}; {refusal}"
+        owner = known.submitted_by or "a client before accounts were recorded"
+        why = f"content {known.id} was submitted by {owner}; {refusal}"
         raise ApiError(403, "not_your_content", why, [{"field": "payload.id", "reason": why}])
 
 
@@ -235,7 +241,11 @@ async def _check_media(content: Content, store: MediaStore) -> Content:
 router = APIRouter()
 
 
-@router.post("/api/v1/contents", status_code=202)
+@router.post(
+    "/api/v1/contents",
+    status_code=202,
+    dependencies=[Depends(refusals_recorded(AuditAction.SUBMIT, may_submit))],
+)
 async def submit(
     request: Request,
     client: Submitter,
@@ -262,6 +272,9 @@ async def submit(
         content = Content.model_validate(_prepare(submission, client))
     except ValidationError as e:
         raise validation_error(e, prefix="payload") from None
+    setattr(
+        request.state, SUBJECT, {"content_id": content.id, "version": content.version, "unit": content.unit}
+    )
     website = str(settings.website_base_url)
     require(policy, client, Action.SUBMIT, content.unit, "payload.unit")
     targets.check_channels(content)
@@ -275,6 +288,15 @@ async def submit(
         if two_person.applies(content.unit, client):
             await check_record(session, content, lambda r: _check_owner(policy, client, r))
             body = await two_person.hold(session, settings, content, client, submission.correlation_id)
+            await record(
+                OutboxAudit(session, settings),
+                actor(client, request),
+                AuditAction.SUBMIT,
+                content_id=content.id,
+                version=content.version,
+                unit=content.unit,
+                detail="awaiting approval (two-person rule)",
+            )
             idempotency.remember(session, 202, body)
             log.info(
                 "v%d from %s awaits approval", content.version, client.name, extra={"content_id": content.id}
@@ -288,6 +310,14 @@ async def submit(
             submission.correlation_id,
             lambda r: _check_owner(policy, client, r),
         )
+        await record(
+            OutboxAudit(session, settings),
+            actor(client, request),
+            AuditAction.SUBMIT if isinstance(event, ContentApproved) else AuditAction.UPDATE,
+            content_id=content.id,
+            version=content.version,
+            unit=content.unit,
+        )
         idempotency.remember(session, 202, body)
     relay.wake.set()
     log.info(
@@ -300,7 +330,11 @@ async def submit(
     return JSONResponse(body, status_code=202)
 
 
-@router.post("/api/v1/contents/{content_id}/retract", status_code=202)
+@router.post(
+    "/api/v1/contents/{content_id}/retract",
+    status_code=202,
+    dependencies=[Depends(refusals_recorded(AuditAction.RETRACT, may_retract))],
+)
 async def retract(
     content_id: str,
     request: Request,
@@ -315,6 +349,7 @@ async def retract(
         ContentIdModel.model_validate({"id": content_id})
     except ValidationError as e:
         raise ApiError(422, "validation_error", "invalid content id", field_errors(e)) from None
+    setattr(request.state, SUBJECT, {"content_id": content_id})
     raw, value = await read_json(request, settings.max_content_body_bytes)
     idempotency = Idempotency(request, client, raw)
     try:
@@ -325,25 +360,33 @@ async def retract(
         replayed = await idempotency.replay(session)
         if replayed is not None:
             return replayed
-        record = await session.get(ContentRecord, content_id, with_for_update=True)
-        if record is None:
+        known = await session.get(ContentRecord, content_id, with_for_update=True)
+        if known is None:
             raise ApiError(404, "not_found", f"content {content_id} is unknown to the ingest")
-        require(policy, client, Action.RETRACT, record.unit or ALL_UNITS, "content_id")
-        if record.retracted:
+        require(policy, client, Action.RETRACT, known.unit or ALL_UNITS, "content_id")
+        if known.retracted:
             raise ApiError(409, "already_retracted", f"content {content_id} was already retracted")
         retraction = Retraction(id=content_id, reason=asked.reason, requested_by=client.name)
         event = ContentRetracted(payload=retraction, producer=PRODUCER, correlation_id=asked.correlation_id)
-        record.retracted = True
-        record.updated_at = utcnow()
+        known.retracted = True
+        known.updated_at = utcnow()
         body = {
             "id": content_id,
-            "version": record.version,
+            "version": known.version,
             "type": event.type,
             "event_id": str(event.event_id),
             "status": QUEUED,
             "status_url": _status_url(settings, content_id),
         }
         _enqueue(session, settings, content_id, event.model_dump_json())
+        await record(
+            OutboxAudit(session, settings),
+            actor(client, request),
+            AuditAction.RETRACT,
+            reason=asked.reason,
+            content_id=content_id,
+            version=known.version,
+        )
         idempotency.remember(session, 202, body)
     relay.wake.set()
     log.info("retracted by %s", client.name, extra={"content_id": content_id})
@@ -354,20 +397,20 @@ class ContentIdModel(BaseModel):
     id: ContentId
 
 
-def _check_version(record: ContentRecord, content: Content) -> None:
-    if record.retracted:
+def _check_version(known: ContentRecord, content: Content) -> None:
+    if known.retracted:
         raise ApiError(
             409,
             "retracted",
             f"content {content.id} was retracted; submit it under a new id",
             [{"field": "payload.id", "reason": "retracted"}],
         )
-    if content.version <= record.version:
+    if content.version <= known.version:
         raise ApiError(
             409,
             "version_conflict",
-            f"content {content.id} is at version {record.version}; a new version must be higher",
-            [{"field": "payload.version", "reason": f"must be greater than {record.version}"}],
+            f"content {content.id} is at version {known.version}; a new version must be higher",
+            [{"field": "payload.version", "reason": f"must be greater than {known.version}"}],
         )
 
 
@@ -375,10 +418,10 @@ async def check_record(
     session: AsyncSession, content: Content, check_owner: Callable[[ContentRecord], None]
 ) -> None:
     """The content's owner and version allow this submission (403 / 409), before anything is kept."""
-    record = await session.get(ContentRecord, content.id)
-    if record is not None:
-        check_owner(record)
-        _check_version(record, content)
+    known = await session.get(ContentRecord, content.id)
+    if known is not None:
+        check_owner(known)
+        _check_version(known, content)
 
 
 async def accept(
@@ -391,9 +434,9 @@ async def accept(
 ) -> tuple[ContentApproved | ContentUpdated, dict[str, Any]]:
     """Record the version and put its event in the outbox, in the caller's transaction; the answer's body."""
     website = str(settings.website_base_url)
-    record = await session.get(ContentRecord, content.id, with_for_update=True)
+    known = await session.get(ContentRecord, content.id, with_for_update=True)
     event: ContentApproved | ContentUpdated
-    if record is None:
+    if known is None:
         _check_publish_at(content)
         url = canonical_url(content, website)
         content = content.model_copy(update={"canonical_url": HttpUrl(url)})
@@ -408,13 +451,13 @@ async def accept(
             )
         )
     else:
-        check_owner(record)
-        _check_version(record, content)
-        content = content.model_copy(update={"canonical_url": HttpUrl(record.canonical_url)})
+        check_owner(known)
+        _check_version(known, content)
+        content = content.model_copy(update={"canonical_url": HttpUrl(known.canonical_url)})
         event = ContentUpdated(payload=content, producer=PRODUCER, correlation_id=correlation_id)
-        record.version = content.version
-        record.unit = content.unit
-        record.updated_at = utcnow()
+        known.version = content.version
+        known.unit = content.unit
+        known.updated_at = utcnow()
     event = type(event).model_validate_json(event.model_dump_json())  # the wire form, checked
     body = {
         "id": content.id,

@@ -88,9 +88,14 @@ def caller_who_may(action: Action) -> Callable[[Request, Ingest], Awaitable[Prin
     return caller
 
 
-Uploader = Annotated[Principal, Depends(caller_who_may(Action.UPLOAD_MEDIA))]
-Submitter = Annotated[Principal, Depends(caller_who_may(Action.SUBMIT))]
-Retractor = Annotated[Principal, Depends(caller_who_may(Action.RETRACT))]
+may_upload = caller_who_may(Action.UPLOAD_MEDIA)
+may_submit = caller_who_may(Action.SUBMIT)
+may_retract = caller_who_may(Action.RETRACT)
+# one callable each: FastAPI then runs it once per request however many dependencies name it
+# (the audit's ``refusals_recorded`` names the same one as the route)
+Uploader = Annotated[Principal, Depends(may_upload)]
+Submitter = Annotated[Principal, Depends(may_submit)]
+Retractor = Annotated[Principal, Depends(may_retract)]
 Reader = Annotated[Principal, Depends(caller_who_may(Action.READ))]
 Approver = Annotated[Principal, Depends(caller_who_may(Action.APPROVE))]
 Rejecter = Annotated[Principal, Depends(caller_who_may(Action.REJECT))]

@@ -7,14 +7,18 @@ import logging
 import re
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
+from loa.access.requests import actor
+from loa.audit import record
+from loa.events import AuditAction
 from loa.media import IntegrityError, MediaStore, StoredObject
 from loa.media.probe import ImageBombError
 from loa.outages import OBJECT_STORE
-from services.ingest.deps import SettingsDep, StoreDep, Uploader
+from services.ingest.audit import OutboxAudit, refusals_recorded
+from services.ingest.deps import DbDep, RelayDep, SettingsDep, StoreDep, Uploader, may_upload
 from services.ingest.errors import ApiError, OutageError
 from services.ingest.pipe import BodyTooLargeError, Pipe, ReaderGoneError, feed
 
@@ -71,9 +75,18 @@ def _declared_length(request: Request, limit: int) -> None:
 router = APIRouter()
 
 
-@router.post("/api/v1/media", status_code=201)
+@router.post(
+    "/api/v1/media",
+    status_code=201,
+    dependencies=[Depends(refusals_recorded(AuditAction.MEDIA_UPLOAD, may_upload))],
+)
 async def upload_media(
-    request: Request, client: Uploader, settings: SettingsDep, store: StoreDep
+    request: Request,
+    client: Uploader,
+    settings: SettingsDep,
+    store: StoreDep,
+    db: DbDep,
+    relay: RelayDep,
 ) -> JSONResponse:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in settings.media_types:
@@ -103,6 +116,12 @@ async def upload_media(
         await asyncio.to_thread(store.remove, stored.key)
         raise ApiError(422, "image_too_large", str(e), [{"field": "body", "reason": str(e)}]) from None
     log.info("stored media %s (%d bytes, %s) for %s", stored.key, stored.size, content_type, client.name)
+    async with db.sessions() as session, session.begin():
+        detail = f"{stored.key} {content_type} {stored.size} bytes"
+        await record(
+            OutboxAudit(session, settings), actor(client, request), AuditAction.MEDIA_UPLOAD, detail=detail
+        )
+    relay.wake.set()
     body: dict[str, Any] = {
         "key": stored.key,
         "sha256": stored.sha256,

@@ -15,7 +15,10 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from loa.access import Principal
 from loa.access.policy import Action
+from loa.access.requests import actor
+from loa.audit import record
 from loa.events import (
+    AuditAction,
     CancelDelivery,
     ContentRetracted,
     DeliveryCommand,
@@ -27,6 +30,7 @@ from loa.events import (
     topics,
 )
 from services.tracker import queries
+from services.tracker.audit_log import AuditFilter, AuditRow, export_detail, list_entries
 from services.tracker.auth import check_filter, check_unit, requires, visible_units
 from services.tracker.context import Tracker
 from services.tracker.ingest import record_action
@@ -52,10 +56,13 @@ Viewer = Annotated[Principal, Depends(requires(Action.READ))]
 Retrier = Annotated[Principal, Depends(requires(Action.RETRY))]
 Canceller = Annotated[Principal, Depends(requires(Action.CANCEL))]
 Retractor = Annotated[Principal, Depends(requires(Action.RETRACT))]
+Auditor = Annotated[Principal, Depends(requires(Action.READ_AUDIT))]
 ContentIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 Format = Annotated[Literal["json", "csv"], Query(description="csv: a spreadsheet of the filtered list")]
+AUDIT_EXPORT_MAX = 100_000
+"""Rows of one audit CSV export (every filtered row, not one page); narrow the dates for more."""
 SSE_PING_S = 15
 SSE_POLL_S = 5.0
 
@@ -124,6 +131,9 @@ async def list_contents(
     result = await queries.list_contents(t.engine, f, page, page_size)
     if format == "csv":
         check_filter(request, who, Action.EXPORT, unit)
+        await record(
+            t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=export_detail("contents", f)
+        )
         rows = [
             {**c.model_dump(mode="json", exclude={"states"}), "states": json.dumps(c.states)}
             for c in result.items
@@ -186,6 +196,9 @@ async def list_deliveries(
     result = await queries.list_deliveries(t.engine, f, page, page_size)
     if format == "csv":
         check_filter(request, who, Action.EXPORT, unit)
+        await record(
+            t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=export_detail("deliveries", f)
+        )
         rows = []
         for d in result.items:
             row = d.model_dump(mode="json", exclude={"last_error"})
@@ -196,6 +209,39 @@ async def list_deliveries(
         columns.remove("last_error")
         return _csv(rows, [*columns, "error_error_class", "error_code", "error_message"], "deliveries.csv")
     return result
+
+
+@router.get(
+    "/audit",
+    response_model=Page[AuditRow],
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="The audit log, newest first (admin): who did what, on what, when, with what outcome",
+)
+async def list_audit(
+    t: Deps,
+    who: Auditor,
+    request: Request,
+    actor_name: Annotated[str | None, Query(alias="actor", max_length=200)] = None,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    action: AuditAction | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
+    format: Format = "json",
+) -> Page[AuditRow] | Response:
+    f = AuditFilter(actor=actor_name, unit=unit, action=action, since=since, until=until)
+    if format == "csv":
+        # the export is itself an act of the log, recorded before it is read: it shows in its own file
+        await record(
+            t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=export_detail("audit_log", f)
+        )
+    if format == "csv":
+        everything = await list_entries(t.engine, f, 1, AUDIT_EXPORT_MAX)
+        return _csv(
+            [r.model_dump(mode="json") for r in everything.items], [*AuditRow.model_fields], "audit.csv"
+        )
+    return await list_entries(t.engine, f, page, page_size)
 
 
 @router.get("/stats", response_model=Stats, summary="Counts, on-time rate, latency, failure causes")
@@ -248,13 +294,23 @@ async def _delivery_command(
         requested_by=f"tracker:{who.name}",
         reason=body.reason if body else "",
     )
-    return await send_delivery_command(t, d, kind(payload=ref, producer="loa-tracker"), ref.reason)
+    command = kind(payload=ref, producer="loa-tracker")
+    audited = AuditAction.RETRY if kind is RetryDelivery else AuditAction.CANCEL
+    return await send_delivery_command(t, request, who, d, command, audited, ref.reason)
 
 
 async def send_delivery_command(
-    t: Tracker, d: DeliveryOut, command: DeliveryCommand, detail: str
+    t: Tracker,
+    request: Request,
+    who: Principal,
+    d: DeliveryOut,
+    command: DeliveryCommand,
+    audited: AuditAction,
+    reason: str,
+    detail: str | None = None,
 ) -> ActionAccepted:
-    """Send an ops command about one delivery (key = its content id) and add it to the content's timeline."""
+    """Send an ops command of ``who`` about one delivery (key = its content id), add it to the
+    content's timeline and to the audit log as ``audited``."""
     accepted = await send_event(t, command, topics.COMMANDS, d.content_id)
     await record_action(
         t.engine,
@@ -265,7 +321,19 @@ async def send_delivery_command(
         at=command.occurred_at,
         channel=d.channel,
         account=d.account,
-        detail=detail,
+        detail=reason if detail is None else detail,
+    )
+    await record(
+        t.audit,
+        actor(who, request),
+        audited,
+        reason=reason,
+        content_id=d.content_id,
+        version=d.version,
+        delivery_id=d.id,
+        account=d.account,
+        unit=d.unit,
+        detail="" if detail is None else detail,
     )
     return accepted
 
@@ -293,12 +361,22 @@ async def retract(
     """Take the content down everywhere: ``content.retracted`` on ``loa.content.v1``.
 
     A spokesperson of the content's unit, or an admin: the same rule as the ingest's retract."""
-    await _content_or_404(t, request, who, Action.RETRACT, content_id)
+    detail = await _content_or_404(t, request, who, Action.RETRACT, content_id)
     event = ContentRetracted(
         payload=Retraction(id=content_id, reason=body.reason, requested_by=f"tracker:{who.name}"),
         producer="loa-tracker",
     )
-    return await send_event(t, event, topics.CONTENT, content_id)
+    accepted = await send_event(t, event, topics.CONTENT, content_id)
+    await record(
+        t.audit,
+        actor(who, request),
+        AuditAction.RETRACT,
+        reason=body.reason,
+        content_id=content_id,
+        version=detail.version,
+        unit=detail.unit,
+    )
+    return accepted
 
 
 async def _content_stream(t: Tracker, request: Request, content_id: str) -> AsyncIterator[ServerSentEvent]:

@@ -21,7 +21,16 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.message import KafkaMessage as RawKafkaMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loa.events import ContentEvent, ContentRetracted, DeliveryStatus, parse_delivery_status, topics
+from loa.audit import chain
+from loa.events import (
+    AuditRecorded,
+    ContentEvent,
+    ContentRetracted,
+    DeliveryStatus,
+    parse_audit_recorded,
+    parse_delivery_status,
+    topics,
+)
 from loa.events.commands import Command
 from loa.events.parsing import parse_command, parse_content_record
 from loa.kafka import Refusal, parse_records, records_of, settle_refusals
@@ -41,6 +50,10 @@ async def _raw(msg: RawKafkaMessage) -> Any:
 
 def _status(record: ConsumerRecord[Any, Any]) -> DeliveryStatus:
     return parse_delivery_status(record.value or b"")
+
+
+def _audit(record: ConsumerRecord[Any, Any]) -> AuditRecorded:
+    return parse_audit_recorded(record.value or b"")
 
 
 def _command(record: ConsumerRecord[Any, Any]) -> Command:
@@ -86,7 +99,8 @@ def register(
     hooks: Sequence[AlertHook],
 ) -> dict[str, Any]:
     """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (group ``loa-tracker``),
-    and to ``loa.commands.v1`` (``loa-tracker-commands``) to dead-letter invalid commands.
+    to ``loa.commands.v1`` (``loa-tracker-commands``) to dead-letter invalid commands, and to
+    ``loa.audit.v1`` (``loa-tracker-audit``) to chain the ingest's acts into the audit log.
 
     Returns the subscribers by topic (unprefixed), whose consumers ``/metrics`` reads the lag of.
     """
@@ -146,4 +160,18 @@ def register(
         _, refused = parse_records(records_of(msg), _command)
         await settle_as_owner(refused, topics.COMMANDS)
 
-    return {topics.DELIVERY: statuses, topics.CONTENT: contents}
+    # The ingest's acts, chained into the audit log the tracker alone writes; their own group, as
+    # for commands. Chaining skips an event id already chained, so a batch consumed again after a
+    # rewind adds nothing twice.
+    audit = broker.subscriber(
+        settings.topic(topics.AUDIT), **{**common, "group_id": f"{settings.tracker_group_id}-audit"}
+    )
+
+    @audit  # type: ignore[untyped-decorator]
+    async def on_audit(_body: Any, msg: KafkaMessage) -> None:
+        batch, refused = parse_records(records_of(msg), _audit)
+        async with _pause_on_error("audit"):
+            await chain.append(engine, batch)
+        await settle_as_owner(refused, topics.AUDIT)
+
+    return {topics.DELIVERY: statuses, topics.CONTENT: contents, topics.AUDIT: audit}

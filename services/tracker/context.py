@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loa.health import Readiness
+from services.tracker.audit_log import AuditChain
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
 from services.tracker.sessions import Sessions
@@ -30,6 +31,9 @@ class Tracker:
     """The Kafka subscribers by topic (unprefixed); empty when the tracker does not consume."""
     sessions: Sessions = field(init=False)
     """The dashboard's sign-ins, in the same database."""
+    audit: AuditChain = field(init=False)
+    """The audit log, which the tracker alone writes."""
 
     def __post_init__(self) -> None:
         self.sessions = Sessions(self.engine)
+        self.audit = AuditChain(self.engine)

@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loa.access import Principal
 from loa.events import DeliveryState, Hold
 from services.tracker import queries
 from services.tracker.tables import holds
@@ -107,41 +106,7 @@ async def late_items(engine: AsyncEngine) -> list[DeliveryOut]:
 # each action is logged here with who, what scope and why, and the tracker's own rows keep it) ----
 
 
-def audit_hold(who: Principal, hold: Hold) -> None:
-    """Audit: ``who`` held publishing in ``hold``'s scope, for ``hold.reason``."""
-    log.info(
-        "audit: hold %s by %s (unit=%s channel=%s account=%s): %s",
-        hold.hold_id,
-        who.name,
-        hold.unit,
-        hold.channel,
-        hold.account,
-        hold.reason,
-    )
-
-
-def audit_release(who: Principal, hold: HoldOut, reason: str) -> None:
-    """Audit: ``who`` released ``hold``."""
-    log.info(
-        "audit: release of hold %s by %s (unit=%s channel=%s account=%s): %s",
-        hold.id,
-        who.name,
-        hold.unit,
-        hold.channel,
-        hold.account,
-        reason,
-    )
-
-
-def audit_late_decision(
-    who: Principal, delivery: DeliveryOut, action: str, at: datetime | None, reason: str
-) -> None:
-    """Audit: ``who`` decided what becomes of a delivery whose time passed during a hold."""
-    log.info(
-        "audit: late item %s: %s%s by %s: %s",
-        delivery.id,
-        action,
-        f" at {at.isoformat()}" if at else "",
-        who.name,
-        reason,
-    )
+def scope_of(unit: str | None, channel: str | None, account: str | None) -> str:
+    """A hold's scope as the audit log shows it (``everything`` when nothing narrows it)."""
+    parts = [f"{k}={v}" for k, v in (("unit", unit), ("channel", channel), ("account", account)) if v]
+    return " ".join(parts) or "everything"

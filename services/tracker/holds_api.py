@@ -12,7 +12,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
 from loa.access import Principal
 from loa.access.policy import Action
+from loa.access.requests import actor
+from loa.audit import record
 from loa.events import (
+    AuditAction,
     CancelDelivery,
     DeliveryRef,
     DeliveryState,
@@ -48,7 +51,7 @@ async def list_holds(t: Deps, _: Viewer) -> list[HoldOut]:
 
 
 @router.post("/holds", status_code=201, response_model=HoldOut, summary="Hold publishing (all, or a scope)")
-async def hold(t: Deps, who: Operator, body: HoldRequest) -> HoldOut:
+async def hold(t: Deps, request: Request, who: Operator, body: HoldRequest) -> HoldOut:
     """Every not-yet-published delivery in the scope becomes ``held`` on every publisher within
     seconds (``publishing.hold``); one already being sent finishes."""
     at = utcnow()
@@ -71,7 +74,15 @@ async def hold(t: Deps, who: Operator, body: HoldRequest) -> HoldOut:
             t.engine, order.hold_id, "loa-tracker", "not sent: Kafka refused it", utcnow()
         )
         raise
-    holds.audit_hold(who, order)
+    await record(
+        t.audit,
+        actor(who, request),
+        AuditAction.HOLD,
+        reason=order.reason,
+        account=order.account,
+        unit=order.unit,
+        detail=f"{order.hold_id}: {holds.scope_of(order.unit, order.channel, order.account)}",
+    )
     found = await holds.get_hold(t.engine, order.hold_id)
     assert found is not None
     return found
@@ -79,7 +90,7 @@ async def hold(t: Deps, who: Operator, body: HoldRequest) -> HoldOut:
 
 @router.post("/holds/{hold_id}/release", status_code=202, response_model=ActionAccepted)
 async def release(
-    t: Deps, who: Operator, hold_id: HoldIdPath, body: ActionRequest | None = None
+    t: Deps, request: Request, who: Operator, hold_id: HoldIdPath, body: ActionRequest | None = None
 ) -> ActionAccepted:
     """End a hold (``publishing.release``): what it held goes in its original order; deliveries
     whose time passed during it wait in ``GET /holds/late`` for a decision."""
@@ -95,7 +106,15 @@ async def release(
     )
     accepted = await send_event(t, command, topics.COMMANDS, hold_id)
     await holds.record_release(t.engine, hold_id, command.payload.requested_by, reason, command.occurred_at)
-    holds.audit_release(who, found, reason)
+    await record(
+        t.audit,
+        actor(who, request),
+        AuditAction.RELEASE,
+        reason=reason,
+        account=found.account,
+        unit=found.unit,
+        detail=f"{hold_id}: {holds.scope_of(found.unit, found.channel, found.account)}",
+    )
     return accepted
 
 
@@ -129,6 +148,5 @@ async def decide_late(
         else ReleaseDelivery(payload=ref, at=body.at, producer="loa-tracker")
     )
     detail = f"{body.action}: {body.reason}" if body.reason else body.action
-    accepted = await send_delivery_command(t, d, command, detail)
-    holds.audit_late_decision(who, d, body.action, body.at, body.reason)
-    return accepted
+    audited = AuditAction.CANCEL if body.action == "cancel" else AuditAction.RELEASE
+    return await send_delivery_command(t, request, who, d, command, audited, body.reason, detail)

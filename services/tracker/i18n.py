@@ -142,6 +142,22 @@ LABELS: dict[str, tuple[str, str]] = {
         "Development mode: posts reach only the emulators; no citizen sees them.",
     ),
     "target_hosts": ("Máy chủ mà bộ phát hành gửi bài tới", "The host the publisher sends posts to"),
+    "audit": ("Nhật ký kiểm toán", "Audit log"),
+    "audit_intro": (
+        "Mọi thao tác đã ghi nhận: ai, làm gì, trên nội dung nào, lúc nào, kết quả. "
+        "Mỗi dòng được nối chuỗi băm với dòng trước; kiểm tra bằng lệnh loa audit verify.",
+        "Every act recorded: who, what, on which content, when, with what outcome. "
+        "Each row is hash-chained to the previous one; check it with loa audit verify.",
+    ),
+    "person": ("Người thực hiện", "Person"),
+    "action": ("Thao tác", "Action"),
+    "outcome": ("Kết quả", "Outcome"),
+    "on_what": ("Đối tượng", "On"),
+    "address": ("Địa chỉ", "Address"),
+    "all": ("Tất cả", "All"),
+    "page_of": ("Trang {page}/{pages} · {total} dòng", "Page {page} of {pages} · {total} rows"),
+    "previous": ("Trang trước", "Previous"),
+    "next": ("Trang sau", "Next"),
     "unavailable": ("Không sẵn sàng", "Unavailable"),
     "unavailable_heading": ("Bảng theo dõi tạm thời gián đoạn", "The tracker is briefly unavailable"),
     "unavailable_message": (
@@ -174,6 +190,31 @@ EVENTS: dict[str, tuple[str, str]] = {
     "delivery.retry": ("Yêu cầu thử lại", "Retry requested"),
     "delivery.cancel": ("Yêu cầu hủy", "Cancel requested"),
     "delivery.release": ("Cho phát hành sau khi tạm dừng", "Released after a hold"),
+}
+
+AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
+    "submit": ("Gửi nội dung", "Submit"),
+    "update": ("Cập nhật nội dung", "Update"),
+    "approve": ("Phê duyệt", "Approve"),
+    "reject": ("Từ chối", "Reject"),
+    "retract": ("Gỡ bài", "Retract"),
+    "retry": ("Thử lại", "Retry"),
+    "cancel": ("Hủy lần đăng", "Cancel"),
+    "hold": ("Tạm dừng phát hành", "Hold"),
+    "release": ("Tiếp tục phát hành", "Release"),
+    "media_upload": ("Tải tệp lên", "Media upload"),
+    "account_change": ("Thay đổi tài khoản kênh", "Account change"),
+    "token_issued": ("Cấp mã truy cập", "Token issued"),
+    "token_revoked": ("Thu hồi mã truy cập", "Token revoked"),
+    "sign_in": ("Đăng nhập", "Sign-in"),
+    "sign_in_failed": ("Đăng nhập thất bại", "Failed sign-in"),
+    "sign_out": ("Đăng xuất", "Sign-out"),
+    "export": ("Xuất dữ liệu", "Export"),
+}
+
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "ok": ("Thành công", "Done"),
+    "refused": ("Bị từ chối", "Refused"),
 }
 
 CHANNELS: dict[str, str] = {
@@ -233,6 +274,14 @@ class Translator:
     def error_class(self, error_class: str) -> str:
         pair = ERROR_CLASSES.get(error_class)
         return pair[self._i] if pair else error_class
+
+    def audit_action(self, action: str) -> str:
+        pair = AUDIT_ACTIONS.get(action)
+        return pair[self._i] if pair else action
+
+    def outcome(self, outcome: str) -> str:
+        pair = OUTCOMES.get(outcome)
+        return pair[self._i] if pair else outcome
 
     @staticmethod
     def channel(channel: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from loa.audit.table import audit_table
 from loa.db import UtcDateTime
 
 metadata = MetaData()
@@ -157,3 +158,7 @@ holds = Table(
     Index("ix_holds_released", "released_at"),
 )
 """Publishing holds asked through the tracker (``publishing.hold`` / ``.release`` on loa.commands.v1)."""
+
+
+audit_log = audit_table(metadata)
+"""The hash-chained audit log (``loa.audit``): the tracker is its only writer."""

@@ -5,23 +5,27 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from loa.access import Principal
 from loa.access.policy import Action
 from loa.access.principal import Kind
-from loa.events import DEFAULT_TIMEZONE
+from loa.access.requests import actor, client_address
+from loa.audit import record
+from loa.events import DEFAULT_TIMEZONE, AuditAction, AuditOutcome
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
 from services.tracker import holds, queries
+from services.tracker.audit_log import AuditFilter, list_entries, people
 from services.tracker.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -45,6 +49,9 @@ SYSTEM_MAX_AGE_S = 5.0
 """The overview re-renders on every live change; its health card probes at most this often."""
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(requires(Action.READ))]
+Auditor = Annotated[Principal, Depends(requires(Action.READ_AUDIT))]
+AUDIT_PAGE_SIZE = 50
+T = TypeVar("T")
 
 
 def _lang(request: Request) -> str:
@@ -76,14 +83,15 @@ def _render(request: Request, name: str, principal: Principal | None, **context:
 
 
 def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
-    """Which buttons a page shows (the API checks again, per unit): ``can_act`` retry/cancel, ``can_hold``,
-    ``can_retract``."""
+    """Which buttons and links a page shows (the API checks again, per unit): ``can_act``
+    retry/cancel, ``can_hold``, ``can_audit``, ``can_retract``."""
     if principal is None:
-        return {"can_act": False, "can_retract": False, "can_hold": False}
+        return {"can_act": False, "can_retract": False, "can_hold": False, "can_audit": False}
     policy = request.app.state.auth.policy
     return {
         "can_act": policy.may(principal, Action.RETRY),
         "can_hold": policy.may(principal, Action.HOLD),
+        "can_audit": policy.may(principal, Action.READ_AUDIT),
         "can_retract": policy.may(principal, Action.RETRACT),
     }
 
@@ -110,11 +118,6 @@ def _oidc(request: Request) -> OidcClient | None:
     return client
 
 
-def _client(request: Request) -> str:
-    """The peer's address, or the X-Forwarded-For of a proxy uvicorn trusts (FORWARDED_ALLOW_IPS)."""
-    return request.client.host if request.client else "unknown"
-
-
 def _refused(request: Request, next: str, error: str, status_code: int) -> HTMLResponse:
     page = _render(request, "login.html", None, next=_safe_next(next), error=error)
     page.status_code = status_code
@@ -126,11 +129,12 @@ async def login(
     request: Request, token: Annotated[str, Form(max_length=500)], next: Annotated[str, Form()] = "/"
 ) -> Response:
     throttle: LoginThrottle = request.app.state.login_throttle
-    client = _client(request)
+    client = client_address(request)
     # checked before the token: a throttled client learns nothing, not even whether it guessed right
     wait = throttle.retry_after(client)
     if wait is not None:
         log.warning("dashboard sign-in throttled for %s (%d s)", client, wait)
+        await _sign_in_refused(request, f"throttled: too many failed sign-ins, retry in {wait} s")
         refused = _refused(request, next, "login_throttled", 429)
         refused.headers["Retry-After"] = str(wait)
         return refused
@@ -139,15 +143,17 @@ async def login(
     if principal is None:
         throttle.failed(client)
         log.warning("dashboard sign-in refused: unknown token from %s", client)
+        await _sign_in_refused(request, "unknown token")
         return _refused(request, next, "login_failed", 401)
     throttle.succeeded(client)
     log.info("dashboard sign-in: %s from %s", principal.name, client)
     return await _signed_in(request, principal, RedirectResponse(_safe_next(next), status_code=303))
 
 
-async def _signed_in(request: Request, actor: Principal, response: Response) -> Response:
-    """``response`` with the cookie of a new session of ``actor``."""
-    session = await _tracker(request).sessions.open(actor)
+async def _signed_in(request: Request, who: Principal, response: Response) -> Response:
+    """``response`` with the cookie of a new session of ``who``; the sign-in is audited."""
+    session = await _tracker(request).sessions.open(who)
+    await record(_tracker(request).audit, actor(who, request), AuditAction.SIGN_IN)
     response.set_cookie(
         SESSION_COOKIE,
         session,
@@ -198,7 +204,7 @@ async def oidc_callback(
     error: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     """Back from the provider: the state must be this browser's, then the code becomes a session."""
-    oidc, client = _oidc(request), _client(request)
+    oidc, client = _oidc(request), client_address(request)
     throttle: LoginThrottle = request.app.state.login_throttle
     bound = request.cookies.get(STATE_COOKIE, "")
     try:
@@ -216,6 +222,7 @@ async def oidc_callback(
         if e.reason != "login_throttled":
             throttle.failed(client)
         log.warning("dashboard sign-in through OIDC refused from %s: %s", client, e.detail)
+        await _sign_in_refused(request, f"OIDC: {e.detail}")
         refused = _refused(request, "/", e.reason, 429 if e.reason == "login_throttled" else 403)
         refused.delete_cookie(STATE_COOKIE, path=CALLBACK)
         return refused
@@ -242,13 +249,15 @@ async def logout(request: Request) -> Response:
     """The session ends here; a person is then sent to sign out at the provider too, if it can."""
     cookie = request.cookies.get(SESSION_COOKIE)
     sessions = _tracker(request).sessions
-    actor = await sessions.find(cookie) if cookie else None
+    signed_in = await sessions.find(cookie) if cookie else None
     whose = await sessions.revoke(cookie) if cookie else None
     if whose is not None:
-        log.info("dashboard sign-out: %s from %s", whose, _client(request))
+        log.info("dashboard sign-out: %s from %s", whose, client_address(request))
+        who = actor(signed_in or Principal(whose, Kind.SERVICE), request)
+        await record(_tracker(request).audit, who, AuditAction.SIGN_OUT)
     oidc = _oidc(request)
     provider_logout = None
-    if oidc is not None and actor is not None and actor.kind is Kind.PERSON:
+    if oidc is not None and signed_in is not None and signed_in.kind is Kind.PERSON:
         try:
             provider_logout = await oidc.end_session_url()
         except (SignInError, httpx.HTTPError) as e:
@@ -261,6 +270,14 @@ async def logout(request: Request) -> Response:
         SESSION_COOKIE, httponly=True, samesite="strict", secure=_tracker(request).settings.cookie_secure
     )
     return response
+
+
+async def _sign_in_refused(request: Request, reason: str) -> None:
+    """A failed sign-in names no one (the token matched nobody): the address is what is known."""
+    who = actor(None, request)
+    await record(
+        _tracker(request).audit, who, AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.REFUSED, reason=reason
+    )
 
 
 def _tracker(request: Request) -> Tracker:
@@ -336,3 +353,56 @@ async def units_page(
         visible_units(request, who),
     )
     return _render(request, "units.html", who, stats=stats, since=since, until=until)
+
+
+def _optional(kind: Callable[[str], T], name: str, value: str) -> T | None:
+    """A filter of the page's form: empty means none (a browser sends every field, empty or not)."""
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise HTTPException(422, f"{name}: {value!r} is not a valid value") from None
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_page(
+    request: Request,
+    who: Auditor,
+    actor: Annotated[str, Query(max_length=200)] = "",
+    unit: Annotated[str, Query(max_length=200)] = "",
+    action: Annotated[str, Query(max_length=40)] = "",
+    since: Annotated[str, Query(max_length=10, description="YYYY-MM-DD")] = "",
+    until: Annotated[str, Query(max_length=10, description="YYYY-MM-DD")] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The audit log (admin), filtered by person, unit, action and days (Asia/Ho_Chi_Minh)."""
+    first = _optional(date.fromisoformat, "since", since)
+    last = _optional(date.fromisoformat, "until", until)
+    f = AuditFilter(
+        actor=actor or None,
+        unit=unit or None,
+        action=_optional(AuditAction, "action", action),
+        since=_day_start(first) if first else None,
+        until=_day_start(last) + queries.DAY if last else None,
+    )
+    engine = _tracker(request).engine
+    entries = await list_entries(engine, f, page, AUDIT_PAGE_SIZE)
+    form = {"actor": actor, "unit": unit, "action": action, "since": since, "until": until}
+    export = {k: v for k, v in form.items() if v and k not in ("since", "until")}
+    if f.since:
+        export["since"] = f.since.isoformat()
+    if f.until:
+        export["until"] = f.until.isoformat()
+    return _render(
+        request,
+        "audit.html",
+        who,
+        entries=entries,
+        form=form,
+        actions=list(AuditAction),
+        people=await people(engine),
+        query={k: v for k, v in form.items() if v},
+        export_query=export,
+        pages=-(-entries.total // AUDIT_PAGE_SIZE),
+    )

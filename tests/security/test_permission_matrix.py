@@ -224,6 +224,8 @@ CASES = [
         _delivery_action("cancel"),
     ),
     Case("tracker", "POST", "/api/v1/contents/{content_id}/retract", Action.RETRACT, True, _tracker_retract),
+    Case("tracker", "GET", "/api/v1/audit", Action.READ_AUDIT, False, _tracker_get("/api/v1/audit")),
+    Case("tracker", "GET", "/audit", Action.READ_AUDIT, False, _tracker_get("/audit")),
     Case("tracker", "GET", "/api/v1/holds", Action.READ, False, _tracker_get("/api/v1/holds")),
     Case("tracker", "GET", "/api/v1/holds/late", Action.READ, False, _tracker_get("/api/v1/holds/late")),
     Case("tracker", "POST", "/api/v1/holds", Action.HOLD, False, _hold),

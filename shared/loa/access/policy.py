@@ -42,6 +42,8 @@ class Action(StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     MANAGE_PEOPLE = "manage_people"
     MANAGE_TOKENS = "manage_tokens"
+    READ_AUDIT = "read_audit"
+    """The audit log: every person's acts, of every unit (admins only)."""
 
 
 _VIEWER = frozenset({Action.READ, Action.EXPORT})

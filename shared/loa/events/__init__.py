@@ -1,6 +1,7 @@
 """Loa's event contract: pydantic v2 models, JSON on the wire, one envelope."""
 
 from loa.events import topics
+from loa.events.audit import ActorKind, AuditAction, AuditEntry, AuditOutcome, AuditRecorded
 from loa.events.commands import (
     CancelDelivery,
     Command,
@@ -36,12 +37,22 @@ from loa.events.delivery import (
     delivery_id,
 )
 from loa.events.envelope import SCHEMA_VERSION, Envelope, utcnow
-from loa.events.parsing import parse_command, parse_content_event, parse_delivery_status
+from loa.events.parsing import (
+    parse_audit_recorded,
+    parse_command,
+    parse_content_event,
+    parse_delivery_status,
+)
 
 __all__ = [
     "DEFAULT_TIMEZONE",
     "FINAL_STATES",
     "SCHEMA_VERSION",
+    "ActorKind",
+    "AuditAction",
+    "AuditEntry",
+    "AuditOutcome",
+    "AuditRecorded",
     "CancelDelivery",
     "Command",
     "Content",
@@ -69,6 +80,7 @@ __all__ = [
     "RetryDelivery",
     "Target",
     "delivery_id",
+    "parse_audit_recorded",
     "parse_command",
     "parse_content_event",
     "parse_delivery_status",

@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
 from loa.events import topics
+from loa.events.audit import AuditRecorded
 from loa.events.commands import Command
 from loa.events.content import ContentEvent
 from loa.events.delivery import DeliveryStatus
@@ -44,6 +45,16 @@ broker.publisher(
         "a unit, a channel or an account (message key: the hold id)."
     ),
     schema=Command,
+)
+broker.publisher(
+    topics.AUDIT,
+    title="loa.audit.v1",
+    description=(
+        "An act of a person or service account (submit, retract, upload, ...) for the tracker's "
+        "hash-chained audit log, which the tracker alone writes. Message key: the actor's name. "
+        "Invalid messages go to loa.audit.v1.dlq with the reason."
+    ),
+    schema=AuditRecorded,
 )
 
 specification = AsyncAPI(

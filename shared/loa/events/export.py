@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from loa.events.audit import AuditRecorded
 from loa.events.commands import (
     CancelDelivery,
     Command,
@@ -36,6 +37,7 @@ SCHEMAS: dict[str, Any] = {
     "delivery-release": ReleaseDelivery,
     "publishing-hold": HoldPublishing,
     "publishing-release": ReleasePublishing,
+    "audit-recorded": AuditRecorded,
 }
 
 

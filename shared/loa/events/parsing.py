@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 
+from loa.events.audit import AuditRecorded
 from loa.events.commands import Command
 from loa.events.content import ContentEvent
 from loa.events.delivery import DeliveryStatus
@@ -55,3 +56,7 @@ def parse_command(raw: bytes | str) -> Command:
 
 def parse_delivery_status(raw: bytes | str) -> DeliveryStatus:
     return DeliveryStatus.model_validate_json(raw)
+
+
+def parse_audit_recorded(raw: bytes | str) -> AuditRecorded:
+    return AuditRecorded.model_validate_json(raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 CONTENT = "loa.content.v1"
 DELIVERY = "loa.delivery.v1"
 COMMANDS = "loa.commands.v1"
+AUDIT = "loa.audit.v1"
 
 
 def dlq(topic: str) -> str:
@@ -12,4 +13,4 @@ def dlq(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-ALL = (CONTENT, DELIVERY, COMMANDS, dlq(CONTENT), dlq(DELIVERY), dlq(COMMANDS))
+ALL = (CONTENT, DELIVERY, COMMANDS, AUDIT, dlq(CONTENT), dlq(DELIVERY), dlq(COMMANDS), dlq(AUDIT))

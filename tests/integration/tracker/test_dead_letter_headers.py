@@ -19,8 +19,9 @@ BAD = {
     topics.DELIVERY: b'{"type": "delivery.status", "payload": {"channel": "zalo"}}',
     topics.CONTENT: b'{"type": "content.approved", "payload": {"id": "tb-thieu-truong"}}',
     topics.COMMANDS: b'{"type": "delivery.retry", "payload": {"channel": "x"}}',
+    topics.AUDIT: '{"type": "audit.recorded", "payload": {"actor": "Lê Văn Tám"}}'.encode(),
 }
-"""One record each topic refuses (fields missing), all three read by the tracker's groups."""
+"""One record each topic refuses (fields missing), all four read by the tracker's groups."""
 
 
 async def test_a_refused_record_is_dead_lettered_with_the_same_headers_from_every_topic(

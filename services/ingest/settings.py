@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field
 
 from loa.kafka import max_event_bytes
-from loa.settings import LoaSettings, require_token_length
+from loa.settings import BearerToken, LoaSettings
 
 GIB = 1024**3
 ENVELOPE_RESERVE_BYTES = 8 * 1024
@@ -27,12 +26,8 @@ class Role(StrEnum):
     """May also retract."""
 
 
-class ClientToken(BaseModel):
-    model_config = ConfigDict(hide_input_in_errors=True)  # a refused token is never echoed
-
-    token: Annotated[
-        SecretStr, AfterValidator(lambda v: require_token_length(v, "a token of LOA_INGEST_TOKENS"))
-    ]
+class ClientToken(BearerToken):
+    setting = "LOA_INGEST_TOKENS"
     role: Role
 
 

@@ -12,7 +12,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_
 
 from loa.channels import registry
 from loa.events import DeliveryState
-from loa.settings import LoaSettings, is_local_url, require_token_length
+from loa.settings import BearerToken, LoaSettings, is_local_url
 
 
 class Role(StrEnum):
@@ -25,19 +25,11 @@ class Role(StrEnum):
         return {"viewer": 0, "operator": 1, "admin": 2}[self.value]
 
 
-class ApiToken(BaseModel):
+class ApiToken(BearerToken):
     """One bearer token: the name is what the audit trail shows, never the token."""
 
-    # a refused token is never echoed in the error that names it
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
-
-    token: SecretStr
+    setting = "LOA_TRACKER_TOKENS"
     role: Role
-
-    @field_validator("token")
-    @classmethod
-    def _long_enough(cls, value: SecretStr) -> SecretStr:
-        return require_token_length(value, "a token of LOA_TRACKER_TOKENS")
 
 
 DEFAULT_ALERT_STATES = (DeliveryState.FAILED, DeliveryState.NEEDS_ATTENTION, DeliveryState.RETRACT_FAILED)

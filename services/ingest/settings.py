@@ -32,6 +32,8 @@ class ClientToken(BearerToken):
 
 
 class IngestSettings(LoaSettings):
+    links_in_posts = True  # it fixes each content's canonical_url
+
     ingest_host: str = "127.0.0.1"
     ingest_port: int = 8080
     ingest_max_media_bytes: int = Field(default=2 * GIB, gt=0, description="413 above this")

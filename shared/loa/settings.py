@@ -112,9 +112,14 @@ class LoaSettings(BaseSettings):
         """Empty (no admin token) or at least ``MIN_TOKEN_LENGTH`` characters."""
         return require_token_length(value, "LOA_API_TOKEN") if value.get_secret_value() else value
 
+    links_in_posts: ClassVar[bool] = False
+    """Whether this service writes ``LOA_WEBSITE_BASE_URL`` into what citizens see (the ingest's
+    canonical links, the publishers' posts, the website): production then needs a public https one."""
+
     @model_validator(mode="after")
     def _platforms_only_in_production(self) -> LoaSettings:
-        refuse_sandbox_targets(self, self.mode, str(self.sandbox_url))
+        website = str(self.website_base_url) if self.links_in_posts else None
+        refuse_sandbox_targets(self, self.mode, str(self.sandbox_url), website)
         return self
 
     def job_store_url(self, channel: str) -> str:

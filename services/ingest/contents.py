@@ -44,6 +44,7 @@ from services.ingest.deps import (
     WriteLockDep,
 )
 from services.ingest.errors import ApiError, field_errors, validation_error
+from services.ingest.retractions import record_retraction, refuse_if_retracted
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -242,6 +243,7 @@ async def submit(
         if replayed is not None:
             return replayed
         record = await session.get(ContentRecord, content.id, with_for_update=True)
+        await refuse_if_retracted(session, content.id, "payload.id")
         event: ContentApproved | ContentUpdated
         if record is None:
             _check_publish_at(content)
@@ -313,11 +315,10 @@ async def retract(
         record = await session.get(ContentRecord, content_id, with_for_update=True)
         if record is None:
             raise ApiError(404, "not_found", f"content {content_id} is unknown to the ingest")
-        if record.retracted:
-            raise ApiError(409, "already_retracted", f"content {content_id} was already retracted")
+        await refuse_if_retracted(session, content_id, "id", code="already_retracted")
         retraction = Retraction(id=content_id, reason=asked.reason, requested_by=client.name)
         event = ContentRetracted(payload=retraction, producer=PRODUCER, correlation_id=asked.correlation_id)
-        record.retracted = True
+        await record_retraction(session, event)  # at once: the tracker and this ingest agree from now
         record.updated_at = utcnow()
         body = {
             "id": content_id,
@@ -339,13 +340,6 @@ class ContentIdModel(BaseModel):
 
 
 def _check_version(record: ContentRecord, content: Content) -> None:
-    if record.retracted:
-        raise ApiError(
-            409,
-            "retracted",
-            f"content {content.id} was retracted; submit it under a new id",
-            [{"field": "payload.id", "reason": "retracted"}],
-        )
     if content.version <= record.version:
         raise ApiError(
             409,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from loa.health import Readiness, database_probe, kafka_probe, object_store_probe
 from loa.media import MediaStore
 from services.ingest.auth import TokenBook
 from services.ingest.db import IngestDb
 from services.ingest.relay import OutboxRelay
+from services.ingest.retractions import RetractionListener
 from services.ingest.settings import IngestSettings
 from services.ingest.targets import Targets
 
@@ -23,7 +24,8 @@ class Ingest:
     tokens: TokenBook
     targets: Targets
     readiness: Readiness
-    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    retractions: RetractionListener
+    write_lock: asyncio.Lock
     """One writer of contents per process; PostgreSQL rows are also locked."""
 
     @classmethod
@@ -37,6 +39,7 @@ class Ingest:
                 "database": database_probe(db.engine),
             }
         )
+        write_lock = asyncio.Lock()
         return cls(
             settings,
             store,
@@ -45,4 +48,6 @@ class Ingest:
             TokenBook(settings),
             Targets(settings),
             readiness,
+            RetractionListener(db, settings, write_lock),
+            write_lock,
         )

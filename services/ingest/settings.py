@@ -38,6 +38,10 @@ class IngestSettings(LoaSettings):
     ingest_port: int = 8080
     ingest_max_media_bytes: int = Field(default=2 * GIB, gt=0, description="413 above this")
     ingest_media_types: str = Field(default=DEFAULT_MEDIA_TYPES, description="comma-separated")
+    ingest_retractions_group: str = Field(
+        default="loa-ingest-retractions",
+        description="the consumer group in which the ingest reads retractions on loa.content.v1",
+    )
     ingest_tokens: dict[str, ClientToken] = Field(
         default_factory=dict, description='JSON: {"cms": {"token": "...", "role": "publisher"}}'
     )

@@ -11,6 +11,7 @@ docker-compose.yml) defaults every channel to the sandbox and says so wherever a
 
 from __future__ import annotations
 
+from contextlib import suppress
 from ipaddress import ip_address
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -55,10 +56,28 @@ def _platform_settings(settings: BaseModel) -> dict[str, str]:
 
 
 def target_host(url: str) -> str:
-    """``host[:port]`` of ``url``: never its path or query, which may carry a token."""
+    """``host[:port]`` of ``url``: never its path or query, which may carry a token.
+
+    An IPv6 address keeps its brackets and a Unicode name is spelt in IDNA (``xn--``), so the result
+    is the ``host[:port]`` form ``loa.events.delivery.HOST_PATTERN`` accepts."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    return f"{host}:{parts.port}" if parts.port else host
+    if ":" in host:
+        host = f"[{host}]"
+    else:
+        with suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii")
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: the host alone
+        port = None
+    return f"{host}:{port}" if port else host
+
+
+def platform_host(settings: BaseModel) -> str | None:
+    """``host[:port]`` of a service's first platform URL setting (a channel's API, declared first)."""
+    first = next(iter(_platform_settings(settings).values()), None)
+    return target_host(first) if first else None
 
 
 def targets(settings: BaseModel) -> dict[str, str]:

@@ -321,7 +321,7 @@ class Dispatcher:
             return
         finally:
             self.metrics.publish_seconds.observe(time.monotonic() - started)
-        await self.answers.record(job, result, note)
+        await self.answers.record(job, result, note, self.adapter.target_host(account))
 
     async def _find_existing_quietly(self, job: Job, account: Account) -> PublishResult | None:
         assert job.post is not None

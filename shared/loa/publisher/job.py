@@ -51,6 +51,8 @@ class Job:
     parked_version: int | None
     lease_owner: str | None
     lease_expires_at: datetime | None
+    target_host: str | None = None
+    """``host[:port]`` the platform call went to (``ChannelAdapter.target_host``), once answered."""
 
     @property
     def delivery_id(self) -> str:

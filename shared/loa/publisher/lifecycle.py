@@ -107,6 +107,7 @@ class Changes(TypedDict, total=False):
     parked_version: int | None
     lease_owner: str | None
     lease_expires_at: datetime | None
+    target_host: str | None
 
 
 class Move(NamedTuple):

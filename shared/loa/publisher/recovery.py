@@ -57,7 +57,8 @@ class Recovery(JobWorker):
                 )
             return
         if existing is not None:
-            await self.answers.record(job, existing, note="found on the platform after an interruption")
+            note = "found on the platform after an interruption"
+            await self.answers.record(job, existing, note, self.adapter.target_host(found.account))
             return
         async with self.store.tx() as conn:
             fresh = await self.outcomes.fresh(conn, job)
@@ -94,4 +95,5 @@ class Recovery(JobWorker):
             return
         # Live now, whatever flag the adapter copied over (the default confirm returns ``previous``):
         # left natively scheduled, the job would go back to `scheduled` and be confirmed forever.
-        await self.answers.record(job, replace(live, scheduled_natively=False))
+        host = self.adapter.target_host(found.account)
+        await self.answers.record(job, replace(live, scheduled_natively=False), host=host)

@@ -45,6 +45,7 @@ def job_from_row(row: Row[Any], post: Post | None = _UNSET) -> Job:
         parked_version=m["parked_version"],
         lease_owner=m["lease_owner"],
         lease_expires_at=m["lease_expires_at"],
+        target_host=m["target_host"],
     )
 
 
@@ -65,4 +66,5 @@ def mutable_columns(job: Job) -> dict[str, Any]:
         "parked_version": job.parked_version,
         "lease_owner": job.lease_owner,
         "lease_expires_at": job.lease_expires_at,
+        "target_host": job.target_host,
     }

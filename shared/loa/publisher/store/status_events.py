@@ -62,6 +62,7 @@ class StatusEvents:
                 public_url=job.result.url if job.result else None,  # checked by PublishResult (web_link)
                 error=job.error,
                 note=job.note[:NOTE_MAX] if job.note else None,
+                target_host=job.target_host,
             ),
         )
         return {"key": job.content_id, "payload": event.model_dump_json(), "created_at": now}

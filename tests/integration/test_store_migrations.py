@@ -150,8 +150,8 @@ SECOND_REVISION = '''"""a column for a later release"""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0099"
+down_revision = "{head}"
 
 
 def upgrade() -> None:
@@ -165,7 +165,7 @@ async def test_a_store_of_release_0_1_0_is_stamped_then_upgraded_by_a_later_revi
 ) -> None:
     folder = tmp_path / "migrations"
     shutil.copytree(JOB_STORE.folder, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "0002_priority.py").write_text(SECOND_REVISION)
+    (folder / "0099_priority.py").write_text(SECOND_REVISION.replace("{head}", _head(JOB_STORE)))
     metadata = MetaData()
     for table in JOB_STORE.metadata.tables.values():
         table.to_metadata(metadata)
@@ -182,7 +182,7 @@ async def test_a_store_of_release_0_1_0_is_stamped_then_upgraded_by_a_later_revi
         await db.migrate(engine, later)
         await db.migrate(engine, later)  # the next start: nothing to do
         async with engine.connect() as conn:
-            assert await _version(conn, later) == ["0002"]
+            assert await _version(conn, later) == ["0099"]
             rows = (await conn.execute(select(metadata.tables["jobs"]))).mappings().all()
         assert [(r["content_id"], r["state"], r["due_at"], r["priority"]) for r in rows] == [
             ("c", "scheduled", now.replace(tzinfo=UTC), 5)

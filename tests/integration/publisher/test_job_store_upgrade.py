@@ -111,7 +111,7 @@ async def test_a_store_of_release_0_1_0_with_work_in_flight_is_upgraded_in_place
         store = JobStore(engine, CHANNEL)
         async with engine.connect() as conn:
             version = (await conn.execute(text(f"SELECT version_num FROM {MIGRATIONS.version_table}"))).all()
-            assert version == [("0001",)]
+            assert version == [("0002",)]  # the baseline stamped, then 0002 (the delivery's host)
             unsent = (await conn.execute(select(outbox).where(outbox.c.sent_at.is_(None)))).all()
             counters = (await conn.execute(select(sequences).order_by(sequences.c.delivery_id))).all()
         assert [(r.key, r.payload, r.created_at) for r in unsent] == [

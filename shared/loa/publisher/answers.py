@@ -7,7 +7,7 @@ import logging
 import re
 from typing import NamedTuple
 
-from loa.channels import PublishResult
+from loa.channels import Account, ChannelAdapter, PublishResult
 from loa.channels.scheduling import whole_second_after
 from loa.events import utcnow
 from loa.events.delivery import HOST_MAX, HOST_PATTERN
@@ -33,6 +33,16 @@ class Answer(NamedTuple):
     """Where the call went (``ChannelAdapter.target_host``), recorded with the answer."""
     written: asyncio.Future[Job | None]
     """The job as written (None: it was no longer ours), or the error that kept it from being written."""
+
+
+def call_host(adapter: ChannelAdapter, account: Account) -> str | None:
+    """Where ``adapter``'s calls for ``account`` go (``ChannelAdapter.target_host``), if it is a
+    ``host[:port]`` the delivery event accepts: an adapter's bug must not keep an answer unwritten."""
+    host = adapter.target_host(account)
+    if host is not None and (len(host) > HOST_MAX or not HOST.match(host)):
+        log.warning("not a host[:port], not recorded: %.80r", host)
+        return None
+    return host
 
 
 def _retraction_requested(_: Job) -> Changes:
@@ -71,11 +81,6 @@ class AnswerWriter:
         """Record the platform's answer (and ``host``, where it came from); ``LostJobError`` if the
         job was no longer ours."""
         written: asyncio.Future[Job | None] = asyncio.get_running_loop().create_future()
-        if host is not None and (
-            len(host) > HOST_MAX or not HOST.match(host)
-        ):  # an adapter bug: never block the answer
-            log.warning("not a host[:port], not recorded: %.80r", host, extra=job.log_extra())
-            host = None
         self._waiting.append(Answer(job, result, note, host, written))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="answers-writer")

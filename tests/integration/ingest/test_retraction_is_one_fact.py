@@ -8,6 +8,8 @@ content and published its new targets. Real Kafka, the real tracker and ingest s
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -41,17 +43,26 @@ async def _eventually(check: Any) -> Any:
         await asyncio.sleep(0.3)
 
 
-async def test_a_retraction_in_the_tracker_makes_the_ingest_refuse_a_new_version(
-    live_ingest: LiveIngest, sqlite_url: str
-) -> None:
-    live = live_ingest
+@contextlib.asynccontextmanager
+async def _published_v1(
+    live: LiveIngest, sqlite_url: str, content_id: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """A tracker on the ingest's topics, clients of both, and v1 of ``content_id`` accepted."""
     await create_topics(live.settings)
-    content_id = "tcbc-go-tu-tracker"
     async with (
         running_tracker(tracker_settings(live.settings, sqlite_url)) as (_, tracker),
         httpx.AsyncClient(base_url=live.url, timeout=30) as ingest,
     ):
         assert (await _submit(ingest, live, content_id, 1)).status_code == 202
+        yield tracker, ingest
+
+
+async def test_a_retraction_in_the_tracker_makes_the_ingest_refuse_a_new_version(
+    live_ingest: LiveIngest, sqlite_url: str
+) -> None:
+    live = live_ingest
+    content_id = "tcbc-go-tu-tracker"
+    async with _published_v1(live, sqlite_url, content_id) as (tracker, ingest):
 
         async def known() -> bool | None:
             response = await tracker.get(f"/api/v1/contents/{content_id}", headers=auth("viewer"))
@@ -84,13 +95,8 @@ async def test_a_retraction_in_the_ingest_is_refused_at_once_and_seen_by_the_tra
     live_ingest: LiveIngest, sqlite_url: str
 ) -> None:
     live = live_ingest
-    await create_topics(live.settings)
     content_id = "tcbc-go-tu-ingest"
-    async with (
-        running_tracker(tracker_settings(live.settings, sqlite_url)) as (_, tracker),
-        httpx.AsyncClient(base_url=live.url, timeout=30) as ingest,
-    ):
-        assert (await _submit(ingest, live, content_id, 1)).status_code == 202
+    async with _published_v1(live, sqlite_url, content_id) as (tracker, ingest):
         retract = await ingest.post(
             f"/api/v1/contents/{content_id}/retract", json={"reason": REASON}, headers=live.auth(live.admin)
         )

@@ -30,9 +30,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await ingest.tokens.store.migrate()
     # Kafka is not needed to start: accepted events wait in the outbox until it answers.
     relaying = asyncio.create_task(relay.run(), name="ingest-outbox-relay")
+    ingest.retractions.start()
     try:
         yield
     finally:
+        await ingest.retractions.stop()
         await relay.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(relaying, timeout=10)

@@ -56,6 +56,7 @@ from services.ingest.deps import (
     may_submit,
 )
 from services.ingest.errors import ApiError, field_errors, validation_error
+from services.ingest.retractions import record_retraction, refuse_if_retracted
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -364,11 +365,10 @@ async def retract(
         if known is None:
             raise ApiError(404, "not_found", f"content {content_id} is unknown to the ingest")
         require(policy, client, Action.RETRACT, known.unit or ALL_UNITS, "content_id")
-        if known.retracted:
-            raise ApiError(409, "already_retracted", f"content {content_id} was already retracted")
+        await refuse_if_retracted(session, content_id, "id", code="already_retracted")
         retraction = Retraction(id=content_id, reason=asked.reason, requested_by=client.name)
         event = ContentRetracted(payload=retraction, producer=PRODUCER, correlation_id=asked.correlation_id)
-        known.retracted = True
+        await record_retraction(session, event)  # at once: the tracker and this ingest agree from now
         known.updated_at = utcnow()
         body = {
             "id": content_id,
@@ -398,13 +398,6 @@ class ContentIdModel(BaseModel):
 
 
 def _check_version(known: ContentRecord, content: Content) -> None:
-    if known.retracted:
-        raise ApiError(
-            409,
-            "retracted",
-            f"content {content.id} was retracted; submit it under a new id",
-            [{"field": "payload.id", "reason": "retracted"}],
-        )
     if content.version <= known.version:
         raise ApiError(
             409,
@@ -418,6 +411,7 @@ async def check_record(
     session: AsyncSession, content: Content, check_owner: Callable[[ContentRecord], None]
 ) -> None:
     """The content's owner and version allow this submission (403 / 409), before anything is kept."""
+    await refuse_if_retracted(session, content.id, "payload.id")
     known = await session.get(ContentRecord, content.id)
     if known is not None:
         check_owner(known)
@@ -435,6 +429,7 @@ async def accept(
     """Record the version and put its event in the outbox, in the caller's transaction; the answer's body."""
     website = str(settings.website_base_url)
     known = await session.get(ContentRecord, content.id, with_for_update=True)
+    await refuse_if_retracted(session, content.id, "payload.id")  # from either door, even while it waited
     event: ContentApproved | ContentUpdated
     if known is None:
         _check_publish_at(content)

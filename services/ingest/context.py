@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from loa.access.bearer import BearerTokens
 from loa.access.policy import Policy
@@ -13,6 +13,7 @@ from loa.media import MediaStore
 from services.ingest.auth import bearer_tokens
 from services.ingest.db import IngestDb
 from services.ingest.relay import OutboxRelay
+from services.ingest.retractions import RetractionListener
 from services.ingest.settings import IngestSettings
 from services.ingest.targets import Targets
 from services.ingest.two_person import TwoPerson
@@ -29,7 +30,8 @@ class Ingest:
     targets: Targets
     readiness: Readiness
     two_person: TwoPerson
-    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    retractions: RetractionListener
+    write_lock: asyncio.Lock
     """One writer of contents per process; PostgreSQL rows are also locked."""
 
     @classmethod
@@ -45,6 +47,7 @@ class Ingest:
                 "database": database_probe(db.engine),
             }
         )
+        write_lock = asyncio.Lock()
         return cls(
             settings,
             store,
@@ -55,4 +58,6 @@ class Ingest:
             Targets(settings),
             readiness,
             TwoPerson(settings, policy),
+            RetractionListener(db, settings, write_lock),
+            write_lock,
         )

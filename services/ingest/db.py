@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -26,7 +26,6 @@ class ContentRecord(Base):
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
     canonical_url: Mapped[str] = mapped_column(String(2000))
-    retracted: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The account that submitted the first version (none for contents from before #16)."""
     unit: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -53,6 +52,19 @@ class AwaitingApproval(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(timezone=True), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RetractionRecord(Base):
+    """A content taken down, whichever door the retraction came through (the ingest's API, the
+    tracker's dashboard: both reach ``loa.content.v1``); the first retraction stands."""
+
+    __tablename__ = "ingest_retractions"
+
+    content_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    retracted_at: Mapped[datetime] = mapped_column(UtcDateTime(timezone=True))
+    retracted_by: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    """The ``content.retracted`` event (none for a retraction recorded before this table)."""
 
 
 class IdempotentAnswer(Base):

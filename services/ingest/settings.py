@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field
 
 from loa.access.principal import ALL_UNITS, Role
 from loa.access.settings import AccessSettings
 from loa.kafka import max_event_bytes
-from loa.settings import require_token_length
+from loa.settings import BearerToken
 
 GIB = 1024**3
 ENVELOPE_RESERVE_BYTES = 8 * 1024
@@ -29,22 +28,24 @@ class LegacyRole(StrEnum):
     """An editor."""
 
 
-class ClientToken(BaseModel):
-    model_config = ConfigDict(hide_input_in_errors=True)  # a refused token is never echoed
-
-    token: Annotated[
-        SecretStr, AfterValidator(lambda v: require_token_length(v, "a token of LOA_INGEST_TOKENS"))
-    ]
+class ClientToken(BearerToken):
+    setting = "LOA_INGEST_TOKENS"
     role: LegacyRole | Role
     units: tuple[str, ...] = (ALL_UNITS,)
     """The units of the role (``loa.access.units``); default every unit, as before units existed."""
 
 
 class IngestSettings(AccessSettings):
+    links_in_posts = True  # it fixes each content's canonical_url
+
     ingest_host: str = "127.0.0.1"
     ingest_port: int = 8080
     ingest_max_media_bytes: int = Field(default=2 * GIB, gt=0, description="413 above this")
     ingest_media_types: str = Field(default=DEFAULT_MEDIA_TYPES, description="comma-separated")
+    ingest_retractions_group: str = Field(
+        default="loa-ingest-retractions",
+        description="the consumer group in which the ingest reads retractions on loa.content.v1",
+    )
     ingest_tokens: dict[str, ClientToken] = Field(
         default_factory=dict,
         description='deprecated (use loa tokens issue); JSON: {"cms": {"token": "...", "role": "editor", '

@@ -86,6 +86,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "attempt": ("Lần thử", "Attempt"),
     "link": ("Liên kết", "Link"),
     "open_post": ("Xem bài", "Open post"),
+    "target_host": ("Máy chủ đã gửi tới", "Host the post was sent to"),
     "deliveries": ("Các kênh phát hành", "Deliveries"),
     "timeline": ("Diễn biến", "Timeline"),
     "when": ("Thời điểm", "When"),

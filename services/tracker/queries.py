@@ -82,6 +82,7 @@ def _delivery_out(row: Any) -> DeliveryOut:
         published_at=m["published_at"],
         external_id=m["external_id"],
         public_url=m["public_url"],
+        target_host=m["target_host"],
         last_error=last_error,
         note=m["note"],
         unit=m["unit"],

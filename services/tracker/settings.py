@@ -14,24 +14,16 @@ from loa.access.settings import AccessSettings
 from loa.channels import registry
 from loa.events import DeliveryState
 from loa.mode import PRODUCTION
-from loa.settings import is_local_url, require_token_length
+from loa.settings import BearerToken, is_local_url
 
 
-class ApiToken(BaseModel):
+class ApiToken(BearerToken):
     """One bearer token: the name is what the audit trail shows, never the token."""
 
-    # a refused token is never echoed in the error that names it
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
-
-    token: SecretStr
+    setting = "LOA_TRACKER_TOKENS"
     role: Role
     units: tuple[str, ...] = (ALL_UNITS,)
     """The units of the role (``loa.access.units``); operators and admins serve every unit anyway."""
-
-    @field_validator("token")
-    @classmethod
-    def _long_enough(cls, value: SecretStr) -> SecretStr:
-        return require_token_length(value, "a token of LOA_TRACKER_TOKENS")
 
 
 DEFAULT_ALERT_STATES = (DeliveryState.FAILED, DeliveryState.NEEDS_ATTENTION, DeliveryState.RETRACT_FAILED)

@@ -58,6 +58,7 @@ deliveries = Table(
     Column("due_at", UtcDateTime(timezone=True)),
     Column("external_id", String(500)),
     Column("public_url", Text),
+    Column("target_host", String(300), doc="host[:port] the platform call went to"),
     Column("error_class", String(20)),
     Column("error_code", String(100)),
     Column("error_message", Text),

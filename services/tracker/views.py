@@ -51,6 +51,9 @@ class DeliveryOut(BaseModel):
     published_at: datetime | None
     external_id: str | None
     public_url: str | None
+    target_host: str | None = Field(
+        default=None, description="host[:port] the platform call went to (the sandbox's in development)"
+    )
     last_error: LastError | None
     note: str | None
     unit: str | None = None

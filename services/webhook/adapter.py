@@ -33,7 +33,7 @@ from loa.channels import (
 )
 from loa.channels.http import http_error, reset_at, retry_at
 from loa.events import Content, Target
-from loa.mode import require_https_option
+from loa.mode import require_https_option, target_host
 from services.webhook.settings import WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,11 @@ class WebhookAdapter(ChannelAdapter):
         super().__init__(context, settings or WebhookSettings())
         self.settings: WebhookSettings
         self._http = httpx.AsyncClient(timeout=self.settings.webhook_timeout_s)
+
+    def target_host(self, account: Account) -> str | None:
+        """The receiver's host: its URL is the account's option."""
+        url = account.options.get("url")
+        return target_host(str(url)) if url else None
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         if not account.options.get("url"):

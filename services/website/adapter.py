@@ -24,6 +24,7 @@ from loa.channels import (
     register,
 )
 from loa.events import Content, Target
+from loa.mode import target_host
 from services.website.settings import WebsiteSettings
 from services.website.site.bucket import SiteBucket
 from services.website.site.index import IndexBuilder
@@ -112,6 +113,13 @@ class WebsiteAdapter(ChannelAdapter):
         return NativeWindow(min_lead=timedelta(seconds=self.settings.website_wordpress_native_min_lead_s))
 
     # -- the contract ---------------------------------------------------------------------
+
+    def target_host(self, account: Account) -> str | None:
+        """The WordPress site's host, or for the static site the host it is served from."""
+        if self.mode(account) == "wordpress":
+            site = self.wordpress.site(account)
+            return target_host(site) if site else None
+        return target_host(str(self.settings.website_base_url))
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         mode = self.mode(account)

@@ -96,8 +96,13 @@ class WordPress:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    def _base(self, account: Account) -> str:
+    def site(self, account: Account) -> str | None:
+        """The account's WordPress site: its ``url`` option, else ``LOA_WEBSITE_WORDPRESS_URL``."""
         site = account.options.get("url") or self.settings.website_wordpress_url
+        return None if site is None else str(site)
+
+    def _base(self, account: Account) -> str:
+        site = self.site(account)
         if site is None:  # production has no default WordPress site
             raise PermanentError(
                 f"account {account.name}: options.url is missing (or LOA_WEBSITE_WORDPRESS_URL)"

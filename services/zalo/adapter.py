@@ -26,7 +26,7 @@ from loa.channels import (
 from loa.events import Content, ContentKind, MediaRef, Target
 from loa.media import Profile, RenditionError
 from loa.media.fit import fit_image
-from loa.media.store import public_key
+from loa.media.store import public_key, public_media_user, public_sha256
 from loa.text import count_code_points
 from services.zalo.api import TokenRejectedError, ZaloApi
 from services.zalo.body import to_items
@@ -41,6 +41,7 @@ from services.zalo.video import (
 )
 
 log = logging.getLogger(__name__)
+PUBLIC_MEDIA = "public_media"
 
 TITLE_MAX, AUTHOR_MAX, DESCRIPTION_MAX = 150, 50, 300
 VERIFY_FIRST_WAIT_S = 0.2
@@ -136,10 +137,27 @@ class ZaloAdapter(ChannelAdapter):
 
     async def _go_public(self, post: Post) -> None:
         """Copy the post's images into the public bucket, each marked as used by this content."""
+        used_by = public_media_user(self.name, post.content_id)
         for media in post.media:
             if media.is_image:
-                used_by = f"zalo:{post.content_id}"
                 await asyncio.to_thread(self.context.media.publish_public, media, used_by)
+
+    def _showing(self, result: PublishResult, post: Post) -> PublishResult:
+        """``result`` remembering the public copies its article shows, so a retraction or an update
+        that drops a photo can release them (``public_media``: their sha256s)."""
+        shown = [public_sha256(m) for m in post.media if m.is_image]
+        extra = {**result.extra, "content_id": post.content_id, PUBLIC_MEDIA: shown}
+        return PublishResult(result.external_id, result.url, extra, result.scheduled_natively)
+
+    async def _release_public(self, result: PublishResult, keep: frozenset[str] = frozenset()) -> None:
+        """The article no longer shows the images ``result`` recorded (but ``keep``): drop its marks,
+        and each public copy no other publication shows (``MediaStore.release_public``). A result
+        recorded before Zalo kept this list has none: its copies stay (docs/security.md)."""
+        content_id = result.extra.get("content_id")
+        dropped = [s for s in result.extra.get(PUBLIC_MEDIA, []) if s not in keep]
+        if content_id and dropped:
+            used_by = public_media_user(self.name, str(content_id))
+            await asyncio.to_thread(self.context.media.release_public, dropped, used_by)
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         title = target.title or content.title
@@ -220,7 +238,7 @@ class ZaloAdapter(ChannelAdapter):
                 result.url,
                 {**result.extra, "broadcast_id": post.progress["broadcast_id"]},
             )
-        return result
+        return self._showing(result, post)
 
     async def _verify(self, account: Account, token: str) -> str:
         wait = VERIFY_FIRST_WAIT_S
@@ -316,7 +334,8 @@ class ZaloAdapter(ChannelAdapter):
         """An article with this title whose body ends with our canonical link (the marker)."""
         if "create_token" in post.progress:
             try:
-                return await self._result(account, await self._verify(account, post.progress["create_token"]))
+                article_id = await self._verify(account, post.progress["create_token"])
+                return self._showing(await self._result(account, article_id), post)
             except PermanentError:
                 pass  # the token is unknown: the create never reached Zalo
         video = post.payload["article"]["type"] == "video"
@@ -338,7 +357,7 @@ class ZaloAdapter(ChannelAdapter):
                 if (video and detail.get("video_id") == post.progress["video_id"]) or any(
                     post.marker in str(item.get("content", "")) for item in detail.get("body") or []
                 ):
-                    return PublishResult(external_id=str(media["id"]), url=detail.get("url"))
+                    return self._showing(PublishResult(str(media["id"]), detail.get("url")), post)
             if offset + 10 >= int(page.get("total", 0)):
                 break
         return None
@@ -352,7 +371,9 @@ class ZaloAdapter(ChannelAdapter):
             )
             article["video_id"] = detail["video_id"]
         await self._call(account, "POST", "/v2.0/article/update", json=article)
-        return previous
+        updated = self._showing(previous, post)
+        await self._release_public(previous, keep=frozenset(updated.extra[PUBLIC_MEDIA]))
+        return updated
 
     async def retract(self, previous: PublishResult, account: Account) -> None:
         try:
@@ -360,6 +381,7 @@ class ZaloAdapter(ChannelAdapter):
         except PermanentError:
             if await self._exists(account, previous.external_id):
                 raise  # still there: the removal really failed
+        await self._release_public(previous)
 
     async def _exists(self, account: Account, article_id: str) -> bool:
         try:

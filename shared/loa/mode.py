@@ -11,6 +11,7 @@ docker-compose.yml) defaults every channel to the sandbox and says so wherever a
 
 from __future__ import annotations
 
+from contextlib import suppress
 from ipaddress import ip_address
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -55,10 +56,28 @@ def _platform_settings(settings: BaseModel) -> dict[str, str]:
 
 
 def target_host(url: str) -> str:
-    """``host[:port]`` of ``url``: never its path or query, which may carry a token."""
+    """``host[:port]`` of ``url``: never its path or query, which may carry a token.
+
+    An IPv6 address keeps its brackets and a Unicode name is spelt in IDNA (``xn--``), so the result
+    is the ``host[:port]`` form ``loa.events.delivery.HOST_PATTERN`` accepts."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    return f"{host}:{parts.port}" if parts.port else host
+    if ":" in host:
+        host = f"[{host}]"
+    else:
+        with suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii")
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: the host alone
+        port = None
+    return f"{host}:{port}" if port else host
+
+
+def platform_host(settings: BaseModel) -> str | None:
+    """``host[:port]`` of a service's first platform URL setting (a channel's API, declared first)."""
+    first = next(iter(_platform_settings(settings).values()), None)
+    return target_host(first) if first else None
 
 
 def targets(settings: BaseModel) -> dict[str, str]:
@@ -85,26 +104,34 @@ def refusal(url: str, sandbox_url: str) -> str | None:
     if host and host == (urlsplit(sandbox_url).hostname or "").lower():
         return f"its host {host} is the sandbox's (LOA_SANDBOX_URL)"
     if _is_private_host(host):
-        return f"its host {host} is this machine or a private network, not the platform"
+        return f"its host {host} is this machine or a private network, not one the public reaches"
     if parts.scheme != "https":
         return "it is not https:// (tokens would cross the network in clear)"
     return None
 
 
-def refuse_sandbox_targets(settings: BaseModel, mode: Mode, sandbox_url: str) -> None:
-    """In production, ``ValueError`` naming every platform URL setting that is not the platform."""
+def refuse_sandbox_targets(
+    settings: BaseModel, mode: Mode, sandbox_url: str, website_base_url: str | None = None
+) -> None:
+    """In production, ``ValueError`` naming every platform URL setting that is not the platform.
+
+    ``website_base_url``: given by a service that writes it into posts (canonical links, Zalo's
+    photos), which citizens follow, so it is held to the same rule as a platform's address.
+    """
     if mode != PRODUCTION:
         return
+    checked = dict(_platform_settings(settings))
+    if website_base_url is not None:
+        checked["website_base_url"] = website_base_url
     refused = [
-        f"LOA_{name.upper()}: {why}"
-        for name, url in _platform_settings(settings).items()
-        if (why := refusal(url, sandbox_url))
+        f"LOA_{name.upper()}: {why}" for name, url in checked.items() if (why := refusal(url, sandbox_url))
     ]
     if refused:
         raise ValueError(
             "LOA_MODE=production refuses to start: "
             + "; ".join(refused)
-            + ". Unset it for the real platform's address, or run LOA_MODE=development."
+            + ". Unset a platform's URL for its real address, set LOA_WEBSITE_BASE_URL to the website's"
+            " public https:// address, or run LOA_MODE=development."
         )
 
 

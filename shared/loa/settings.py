@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ipaddress import ip_address
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from loa.mode import PRODUCTION, Mode, refuse_sandbox_targets
@@ -37,6 +38,24 @@ def require_token_length(value: SecretStr, setting: str) -> SecretStr:
             "(make one: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
     return value
+
+
+class BearerToken(BaseModel):
+    """One client's bearer token in a service's token table; a subclass adds the role it grants.
+
+    The one owner of the length rule for every table (``LOA_INGEST_TOKENS``, ``LOA_TRACKER_TOKENS``):
+    ``setting`` names the table in the refusal, which never shows the token.
+    """
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+    setting: ClassVar[str]
+
+    token: SecretStr
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        return require_token_length(value, f"a token of {cls.setting}")
 
 
 class LoaSettings(BaseSettings):
@@ -93,9 +112,14 @@ class LoaSettings(BaseSettings):
         """Empty (no admin token) or at least ``MIN_TOKEN_LENGTH`` characters."""
         return require_token_length(value, "LOA_API_TOKEN") if value.get_secret_value() else value
 
+    links_in_posts: ClassVar[bool] = False
+    """Whether this service writes ``LOA_WEBSITE_BASE_URL`` into what citizens see (the ingest's
+    canonical links, the publishers' posts, the website): production then needs a public https one."""
+
     @model_validator(mode="after")
     def _platforms_only_in_production(self) -> LoaSettings:
-        refuse_sandbox_targets(self, self.mode, str(self.sandbox_url))
+        website = str(self.website_base_url) if self.links_in_posts else None
+        refuse_sandbox_targets(self, self.mode, str(self.sandbox_url), website)
         return self
 
     def job_store_url(self, channel: str) -> str:

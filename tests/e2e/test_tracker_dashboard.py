@@ -238,6 +238,7 @@ async def test_failed_delivery_retried_from_the_dashboard_becomes_published_live
             await expect(delivery.locator("a.post-link")).to_have_attribute(
                 "href", f"https://www.facebook.com/bo-thong-tin/posts/{FAILING}"
             )
+            await expect(delivery.locator(".target-host")).to_have_text("→ 127.0.0.1:8090")  # where it went
             await expect(page.locator(".timeline")).to_contain_text("Yêu cầu thử lại")
             await expect(page.locator("#toast.show")).to_have_count(0, timeout=8_000)
             await page.screenshot(path=str(screenshots / "tracker-content.png"), full_page=True)

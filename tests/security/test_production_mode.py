@@ -32,6 +32,8 @@ from loa.publisher.settings import PublisherSettings
 from loa.settings import REPO_ROOT, LoaSettings
 from loa.testing import FakeContext
 from services.facebook.settings import FacebookSettings
+from services.ingest.settings import IngestSettings
+from services.tracker.settings import TrackerSettings
 from services.webhook.adapter import WebhookAdapter
 from services.webhook.settings import WebhookSettings
 from services.website.settings import WebsiteSettings
@@ -44,6 +46,7 @@ from tests.integration.tracker.support import TOKENS, auth, running_tracker, tra
 from tests.support.payloads import valid_payload
 
 pytestmark = pytest.mark.integration  # the publisher's and the tracker's tests use the stack
+PUBLIC_SITE = "https://thongtin.bo.gov.vn"
 
 REAL = {
     FacebookSettings: {"LOA_FACEBOOK_GRAPH_URL": "graph.facebook.com"},
@@ -63,6 +66,7 @@ def test_production_is_the_default_and_goes_to_the_real_platforms(
     settings_cls: type[PublisherSettings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("LOA_MODE")  # the code's default, whatever the tests and .env.local say
+    monkeypatch.setenv("LOA_WEBSITE_BASE_URL", PUBLIC_SITE)
     settings = settings_cls(_env_file=None)
     assert settings.mode == "production"
     assert targets(settings) == REAL[settings_cls]
@@ -100,8 +104,43 @@ def test_production_refuses_a_platform_url_that_is_not_the_platform(
 
 
 def test_production_accepts_a_configured_real_platform() -> None:
-    settings = WebsiteSettings(mode="production", website_wordpress_url="https://cong.bo.gov.vn")
+    settings = WebsiteSettings(
+        mode="production", website_wordpress_url="https://cong.bo.gov.vn", website_base_url=PUBLIC_SITE
+    )
     assert targets(settings) == {"LOA_WEBSITE_WORDPRESS_URL": "cong.bo.gov.vn"}
+
+
+@pytest.mark.parametrize("settings_cls", [IngestSettings, XSettings, WebsiteSettings, ZaloSettings])
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        (None, "its host 127.0.0.1 is this machine"),  # the default, made for make run
+        ("https://localhost/tin", "its host localhost is this machine"),
+        ("https://192.168.1.20", "its host 192.168.1.20 is this machine or a private network"),
+        ("http://thongtin.bo.gov.vn", "it is not https://"),
+    ],
+)
+def test_a_production_service_that_links_to_the_website_needs_its_public_https_address(
+    settings_cls: type[LoaSettings], url: str | None, why: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Links in posts (canonical URLs, Zalo's photos) reach citizens: never loopback or plain http."""
+    monkeypatch.delenv("LOA_WEBSITE_BASE_URL", raising=False)
+    values: dict[str, Any] = {
+        "website_wordpress_url": "https://cong.bo.gov.vn",
+        "sandbox_url": "http://sandbox:8090",
+    }
+    if url is not None:
+        values["website_base_url"] = url
+    with pytest.raises(ValidationError) as refused:
+        settings_cls(_env_file=None, mode="production", **values)
+    assert f"LOA_WEBSITE_BASE_URL: {why}" in refused.value.errors()[0]["msg"]
+    settings_cls(_env_file=None, mode="production", **{**values, "website_base_url": PUBLIC_SITE})
+    settings_cls(_env_file=None, mode="development", **values)
+
+
+def test_a_service_that_puts_no_links_in_posts_does_not_need_the_website_address() -> None:
+    tracker = TrackerSettings(_env_file=None, mode="production", website_base_url="http://127.0.0.1:8082")
+    assert tracker.mode == "production"
 
 
 def _run(module: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -115,6 +154,17 @@ def test_a_production_publisher_pointed_at_the_sandbox_refuses_to_start() -> Non
     assert result.returncode != 0
     assert "LOA_X_API_URL: its host 127.0.0.1 is the sandbox's" in result.stderr
     assert "publisher x started" not in result.stderr
+
+
+def test_a_production_ingest_with_a_loopback_website_address_refuses_to_start() -> None:
+    result = _run(
+        "services.ingest",
+        LOA_MODE="production",
+        LOA_WEBSITE_BASE_URL="http://127.0.0.1:8082",
+        LOA_SANDBOX_URL="http://sandbox:8090",
+    )
+    assert result.returncode != 0
+    assert "LOA_WEBSITE_BASE_URL: its host 127.0.0.1 is this machine" in result.stderr
 
 
 def test_the_sandbox_refuses_to_start_in_production(tmp_path: Path) -> None:
@@ -141,7 +191,7 @@ def _webhook_account(url: str) -> Account:
 
 async def test_a_production_webhook_to_plain_http_fails_naming_the_option() -> None:
     content, target = _content()
-    adapter = WebhookAdapter(FakeContext(), WebhookSettings(mode="production"))
+    adapter = WebhookAdapter(FakeContext(), WebhookSettings(mode="production", website_base_url=PUBLIC_SITE))
     try:
         with pytest.raises(PermanentError, match=r"options\.url must be https:// in production"):
             await adapter.render(content, target, _webhook_account("http://noi-bo.gov.vn/hook/abc"))
@@ -154,7 +204,7 @@ async def test_a_production_webhook_to_plain_http_fails_naming_the_option() -> N
 
 
 async def test_a_production_wordpress_account_needs_an_https_site() -> None:
-    wordpress = WordPress(WebsiteSettings(mode="production"))
+    wordpress = WordPress(WebsiteSettings(mode="production", website_base_url=PUBLIC_SITE))
     try:
         for options, why in [({}, "options.url is missing"), ({"url": "http://cong.bo.gov.vn"}, "https://")]:
             with pytest.raises(PermanentError, match=why):
@@ -191,7 +241,9 @@ async def test_a_development_publisher_shows_its_mode_and_target_hosts(
 async def test_the_tracker_says_its_mode_and_only_development_carries_the_banner(
     settings: LoaSettings, sqlite_url: str, mode: str
 ) -> None:
-    tracker = tracker_settings(settings, sqlite_url, tracker_consume=False, mode=mode)
+    # .env.local names the development OIDC provider (plain http), which production refuses
+    sso = {"oidc_issuer": None} if mode == "production" else {}
+    tracker = tracker_settings(settings, sqlite_url, tracker_consume=False, mode=mode, **sso)
     async with running_tracker(tracker) as (_, client):
         health = (await client.get("/healthz")).json()
         metrics = (await client.get("/metrics", headers=auth("viewer"))).text

@@ -4,6 +4,7 @@ The schemes refused are the ones OWASP's XSS prevention cheat sheet names for UR
 (``javascript:``, ``data:``, ``vbscript:``); a link with user info (``https://a@b``) hides its real host.
 """
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +12,8 @@ from pydantic import ValidationError
 
 from loa.channels import PublishResult
 from loa.events import DeliveryStatus
-from loa.links import web_link
+from loa.links import WEB_LINK_MAX, web_link
+from loa.publisher.store.codec import result_from_json, result_to_json
 
 GOOD = [
     "https://www.facebook.com/123_456",
@@ -64,3 +66,15 @@ def test_a_platform_answer_with_another_link_keeps_the_post_and_drops_the_link(u
     assert web_link(url) is None
     result = PublishResult("1", url)
     assert (result.external_id, result.url) == ("1", None)
+
+
+def test_a_link_longer_than_the_event_allows_is_dropped_wherever_the_result_comes_from() -> None:
+    """The delivery event's 2000-character cap is kept by ``PublishResult`` itself (``web_link``),
+    also for a result read back from the job store, so the event writer need not cut a link: a cut
+    link would point somewhere else."""
+    long = "https://www.facebook.com/" + "a" * (WEB_LINK_MAX - len("https://www.facebook.com/") + 1)
+    assert PublishResult("1", long).url is None
+    assert result_from_json(json.dumps({"external_id": "1", "url": long})).url is None
+    longest = long[:WEB_LINK_MAX]
+    assert result_from_json(result_to_json(PublishResult("1", longest))).url == longest
+    assert DeliveryStatus.model_validate(status(longest)).payload.public_url == longest

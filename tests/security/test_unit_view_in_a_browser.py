@@ -58,7 +58,7 @@ async def test_a_department_viewer_sees_its_unit_only(settings: LoaSettings, sql
         body = page.locator("body")
         await expect(body).to_contain_text("Đề án chuyển đổi số báo chí")
         await expect(body).not_to_contain_text("Dự thảo Luật Báo chí sửa đổi")
-        await expect(page.locator(".who")).to_contain_text("viewer")
+        await expect(page.locator(".who")).to_contain_text("xem · Vụ Truyền thông và Báo chí")
         await page.goto(f"{base}/contents/tcbc-vu-tt-01")
         await expect(body).to_contain_text(CLAIM)
         await expect(body).to_contain_text("chưa xác minh")

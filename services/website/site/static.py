@@ -8,6 +8,7 @@ from datetime import datetime
 
 from loa.events import Content
 from loa.media import MediaStore
+from loa.media.store import public_media_user
 from services.website.site import render as r
 from services.website.site.bucket import SiteBucket
 from services.website.site.entries import Entry, Scope, page_key, record_key, withdrawn_key
@@ -27,7 +28,7 @@ def read_marker(page: bytes) -> str | None:
 
 def media_user(content_id: str) -> str:
     """How the website marks its use of a public media copy (see ``MediaStore.publish_public``)."""
-    return f"website:{content_id}"
+    return public_media_user("website", content_id)
 
 
 class StaticSite:

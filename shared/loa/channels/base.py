@@ -14,6 +14,7 @@ from loa.channels.scheduling import NativeWindow, native_due
 from loa.events import Content, MediaRef, Target
 from loa.links import web_link
 from loa.media import MediaStore
+from loa.mode import platform_host
 from loa.text import count_code_points
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,12 @@ class ChannelAdapter(ABC):
         """The time to hand to the platform's scheduler, or None to publish now (see ``native_due``:
         a post not due yet and outside the window raises ``TransientError``, never goes early)."""
         return native_due(post.due_at, datetime.now(UTC), self.native_window(account))
+
+    def target_host(self, account: Account) -> str | None:
+        """``host[:port]`` this adapter's calls for ``account`` go to, recorded on each delivery: by
+        default the host of its first platform URL setting (its API; the sandbox in development).
+        An adapter whose address is an account option (webhook, WordPress) says so."""
+        return platform_host(self.settings) if self.settings is not None else None
 
     @abstractmethod
     async def render(self, content: Content, target: Target, account: Account) -> Post:

@@ -42,7 +42,7 @@ def table(content_id: str, title: str | None, deliveries: list[dict[str, Any]]) 
     """
     heading = f"{content_id} — {title}" if title else content_id
     t = Table(title=escape(heading), title_justify="left")
-    for column in ("Channel", "Account", "State", "Attempt", "Link / last error"):
+    for column in ("Channel", "Account", "State", "Attempt", "Sent to", "Link / last error"):
         t.add_column(column)
     for d in deliveries:
         error = d.get("last_error") or {}
@@ -52,7 +52,8 @@ def table(content_id: str, title: str | None, deliveries: list[dict[str, Any]]) 
             detail = f"{error['error_class']}{code}: {error.get('message') or ''}"
         style = STYLES.get(d["state"])
         state = f"[{style}]{d['state']}[/]" if style else escape(d["state"])
-        row = (escape(d["channel"]), escape(d["account"]), state, str(d["attempt"]), escape(detail))
+        host = escape(d.get("target_host") or "")  # host[:port] only: the sandbox's in development
+        row = (escape(d["channel"]), escape(d["account"]), state, str(d["attempt"]), host, escape(detail))
         t.add_row(*row)
     return t
 

@@ -17,6 +17,10 @@ ERROR_EXCERPT_MAX = 4000
 # A link shown to people (dashboard, website, `loa status`) is http(s) with a host, nothing else: a
 # platform answer, a forged event or an adapter bug must not put ``javascript:`` or ``data:`` there.
 WEB_LINK_PATTERN = r"^https?://[^\s/?#@]+([/?#][^\s]*)?$"
+# Where a platform call went, host and port only (RFC 3986 reg-name, IPv4 or [IPv6], optional port):
+# never a path, query or user info, which may carry a token.
+HOST_PATTERN = r"^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$"
+HOST_MAX = 300
 
 
 class DeliveryState(StrEnum):
@@ -82,6 +86,17 @@ class Delivery(Model):
     public_url: Annotated[str, Field(max_length=2000, pattern=WEB_LINK_PATTERN)] | None = None
     error: DeliveryError | None = None
     note: Annotated[NfcStr, Text(max_length=500)] | None = None
+    target_host: (
+        Annotated[
+            str,
+            Field(
+                max_length=HOST_MAX,
+                pattern=HOST_PATTERN,
+                description="host[:port] the platform call went to: the sandbox's in development",
+            ),
+        ]
+        | None
+    ) = None
 
     @property
     def delivery_id(self) -> str:

@@ -169,7 +169,7 @@ def public_media_key(sha256: str) -> str:
 
 def public_key(media: HasKey) -> str:
     """Where a stored media object (``sha256/<hex>``) is, or will be, in the public website bucket."""
-    return public_media_key(media.key.removeprefix("sha256/"))
+    return public_media_key(public_sha256(media))
 
 
 PUBLIC_MEDIA_USERS = "_index/media-users/"
@@ -178,6 +178,16 @@ PUBLIC_MEDIA_USERS = "_index/media-users/"
 
 def public_media_user_key(sha256: str, used_by: str) -> str:
     return f"{PUBLIC_MEDIA_USERS}{sha256}/{used_by}"
+
+
+def public_media_user(channel: str, content_id: str) -> str:
+    """How a channel's publication of a content marks its use of a public copy (``website:<id>``)."""
+    return f"{channel}:{content_id}"
+
+
+def public_sha256(media: HasKey) -> str:
+    """The name of a stored media object's public copy and of its marks (``sha256/<hex>`` → hex)."""
+    return media.key.removeprefix("sha256/")
 
 
 class MediaStore:
@@ -302,7 +312,7 @@ class MediaStore:
         ``used_by`` (``website:<content id>``, ``zalo:<content id>``) is marked as a user of the copy
         first, so a ``release_public`` by another user that lists the users after this point keeps it.
         """
-        sha256 = media.key.removeprefix("sha256/")
+        sha256 = public_sha256(media)
         key = public_key(media)
         self.client.put_object(self.website_bucket, public_media_user_key(sha256, used_by), io.BytesIO(), 0)
         try:

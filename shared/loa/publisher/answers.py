@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import NamedTuple
 
-from loa.channels import PublishResult
+from loa.channels import Account, ChannelAdapter, PublishResult
 from loa.channels.scheduling import whole_second_after
 from loa.events import utcnow
+from loa.events.delivery import HOST_MAX, HOST_PATTERN
 from loa.publisher.job import Job, LostJobError
 from loa.publisher.lifecycle import Changes, Move, S
 from loa.publisher.metrics import RuntimeMetrics
@@ -16,6 +18,7 @@ from loa.publisher.store.jobs import JobStore
 from loa.publisher.store.outage import is_store_outage
 
 log = logging.getLogger(__name__)
+HOST = re.compile(HOST_PATTERN)
 
 ANSWERS_PER_TX = 200
 STORE_RETRY_SECONDS = 1.0
@@ -26,8 +29,20 @@ class Answer(NamedTuple):
     job: Job
     result: PublishResult
     note: str | None
+    host: str | None
+    """Where the call went (``ChannelAdapter.target_host``), recorded with the answer."""
     written: asyncio.Future[Job | None]
     """The job as written (None: it was no longer ours), or the error that kept it from being written."""
+
+
+def call_host(adapter: ChannelAdapter, account: Account) -> str | None:
+    """Where ``adapter``'s calls for ``account`` go (``ChannelAdapter.target_host``), if it is a
+    ``host[:port]`` the delivery event accepts: an adapter's bug must not keep an answer unwritten."""
+    host = adapter.target_host(account)
+    if host is not None and (len(host) > HOST_MAX or not HOST.match(host)):
+        log.warning("not a host[:port], not recorded: %.80r", host)
+        return None
+    return host
 
 
 def _retraction_requested(_: Job) -> Changes:
@@ -36,15 +51,17 @@ def _retraction_requested(_: Job) -> Changes:
 
 def _answer_move(answer: Answer) -> Move:
     """``published``, or ``scheduled`` when the platform holds the post until its time."""
-    result, note = answer.result, answer.note
+    result, note, host = answer.result, answer.note, answer.host
     if not result.scheduled_natively:
-        return Move(answer.job, S.PUBLISHED, {"result": result, "native": False, "note": note})
+        return Move(
+            answer.job, S.PUBLISHED, {"result": result, "native": False, "note": note, "target_host": host}
+        )
 
     def native(fresh: Job) -> Changes:
         # Confirmed from the time the platform was given (whole seconds, rounded up), not before.
         due = fresh.post.due_at if fresh.post and fresh.post.due_at else None
         confirm_at = whole_second_after(due) if due is not None else utcnow()
-        return {"result": result, "native": True, "due_at": confirm_at, "note": note}
+        return {"result": result, "native": True, "due_at": confirm_at, "note": note, "target_host": host}
 
     return Move(answer.job, S.SCHEDULED, native)
 
@@ -58,10 +75,13 @@ class AnswerWriter:
         self._waiting: list[Answer] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def record(self, job: Job, result: PublishResult, note: str | None = None) -> None:
-        """Record the platform's answer; ``LostJobError`` if the job was no longer ours."""
+    async def record(
+        self, job: Job, result: PublishResult, note: str | None = None, host: str | None = None
+    ) -> None:
+        """Record the platform's answer (and ``host``, where it came from); ``LostJobError`` if the
+        job was no longer ours."""
         written: asyncio.Future[Job | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(Answer(job, result, note, written))
+        self._waiting.append(Answer(job, result, note, host, written))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="answers-writer")
         new = await written

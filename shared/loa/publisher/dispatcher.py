@@ -29,7 +29,7 @@ from loa.channels import (
 )
 from loa.events import utcnow
 from loa.publisher.accounts import AccountStore, CachedAccount
-from loa.publisher.answers import AnswerWriter
+from loa.publisher.answers import AnswerWriter, call_host
 from loa.publisher.job import Job, LostJobError
 from loa.publisher.lifecycle import S, attempt_started
 from loa.publisher.metrics import RuntimeMetrics
@@ -296,6 +296,7 @@ class Dispatcher:
         post = job.post
         assert post is not None
         note: str | None = None
+        host = call_host(self.adapter, account)
         try:
             if previous is not None:
                 result, note = await update_online(self.adapter, job, previous, account)
@@ -304,7 +305,7 @@ class Dispatcher:
         except DuplicatePostError as e:
             existing = await self._find_existing_quietly(job, account)
             if existing is None:
-                await self.outcomes.fail(job, e)
+                await self.outcomes.fail(job, e, host)
                 return
             result, note = existing, "the platform already had this post"
         except AuthError as e:
@@ -313,15 +314,15 @@ class Dispatcher:
             await self.parking.park(job, version, error_from_exception(e), account_version=version)
             return
         except PermanentError as e:
-            await self.outcomes.fail(job, e)
+            await self.outcomes.fail(job, e, host)
             return
         except Exception as e:  # TransientError, and anything the adapter failed to map
             missing = media_missing(e)  # however the adapter wrapped it: not a transient fault
-            await (self.outcomes.fail(job, missing) if missing else self.outcomes.retry(job, e))
+            await (self.outcomes.fail(job, missing, host) if missing else self.outcomes.retry(job, e, host))
             return
         finally:
             self.metrics.publish_seconds.observe(time.monotonic() - started)
-        await self.answers.record(job, result, note)
+        await self.answers.record(job, result, note, host)
 
     async def _find_existing_quietly(self, job: Job, account: Account) -> PublishResult | None:
         assert job.post is not None

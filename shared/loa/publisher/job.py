@@ -57,6 +57,8 @@ class Job:
     """The content's unit, set at creation (None for jobs older than the holds)."""
     held_at: datetime | None = None
     """Since when a hold keeps it (``held``): its time passing after this makes it late."""
+    target_host: str | None = None
+    """``host[:port]`` the platform call went to (``ChannelAdapter.target_host``), once answered."""
 
     @property
     def delivery_id(self) -> str:

@@ -122,6 +122,7 @@ class Changes(TypedDict, total=False):
     lease_owner: str | None
     lease_expires_at: datetime | None
     held_at: datetime | None
+    target_host: str | None
 
 
 class Move(NamedTuple):

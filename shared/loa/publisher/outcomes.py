@@ -50,11 +50,14 @@ class Outcomes:
             fresh = await self.fresh(conn, job, found_in)
             return await self.store.transition(conn, fresh, to, owner=self.owner, **changes)
 
-    async def fail(self, job: Job, error: ChannelError) -> None:
-        await self.move(job, failed_state(job), error=error_from_exception(error))
+    async def fail(self, job: Job, error: ChannelError, host: str | None = None) -> None:
+        """``failed`` (or ``retract_failed``); ``host``: where the refused call went, if one was made
+        (else the last call's host stays)."""
+        recorded = error_from_exception(error)
+        await self.move(job, failed_state(job), error=recorded, target_host=host or job.target_host)
         log.warning("failed: %s", error.message, extra=job.log_extra())
 
-    async def retry(self, job: Job, error: BaseException) -> None:
+    async def retry(self, job: Job, error: BaseException, host: str | None = None) -> None:
         """Back off (never before the platform's reset time), or fail once the attempts are spent."""
         recorded = error_from_exception(error)
         retry_at = error.retry_at if isinstance(error, TransientError) else None
@@ -65,7 +68,7 @@ class Outcomes:
                 "adapter raised an unmapped %s", type(error).__name__, exc_info=error, extra=job.log_extra()
             )
         if job.attempts_since_retry >= self.settings.publisher_max_attempts:
-            await self.move(job, failed_state(job), error=recorded)
+            await self.move(job, failed_state(job), error=recorded, target_host=host or job.target_host)
             return
         async with self.store.tx() as conn:
             fresh = await self.fresh(conn, job)
@@ -85,6 +88,7 @@ class Outcomes:
                 due_at=due,
                 error=recorded,
                 attempt=fresh.attempt + 1 if retracting else fresh.attempt,
+                target_host=host or fresh.target_host,  # no call made: the last one's host stays
             )
         self.metrics.retries.labels(error_class=str(recorded.error_class)).inc()
         log.info("retrying at %s: %s", due.isoformat(), recorded.message, extra=job.log_extra())

@@ -10,7 +10,7 @@ from datetime import timedelta
 from loa.channels import AuthError, ChannelError, PublishResult, TransientError
 from loa.events import utcnow
 from loa.publisher.accounts import FoundAccount
-from loa.publisher.answers import AnswerWriter
+from loa.publisher.answers import AnswerWriter, call_host
 from loa.publisher.backoff import after_reset
 from loa.publisher.job import Job
 from loa.publisher.lifecycle import S
@@ -57,7 +57,8 @@ class Recovery(JobWorker):
                 )
             return
         if existing is not None:
-            await self.answers.record(job, existing, note="found on the platform after an interruption")
+            note = "found on the platform after an interruption"
+            await self.answers.record(job, existing, note, call_host(self.adapter, found.account))
             return
         async with self.store.tx() as conn:
             fresh = await self.outcomes.fresh(conn, job)
@@ -94,4 +95,5 @@ class Recovery(JobWorker):
             return
         # Live now, whatever flag the adapter copied over (the default confirm returns ``previous``):
         # left natively scheduled, the job would go back to `scheduled` and be confirmed forever.
-        await self.answers.record(job, replace(live, scheduled_natively=False))
+        host = call_host(self.adapter, found.account)
+        await self.answers.record(job, replace(live, scheduled_natively=False), host=host)

@@ -14,6 +14,8 @@ __all__ = ["DATA_DIR", "PublisherSettings"]
 class PublisherSettings(LoaSettings):
     """A channel's settings subclass adds ``<channel>_*`` fields (env ``LOA_<CHANNEL>_*``)."""
 
+    links_in_posts = True
+
     credentials_key: SecretStr = Field(
         default=SecretStr(""), description="Fernet key that encrypts account credentials at rest"
     )

@@ -399,3 +399,35 @@ async def test_images_over_1_mb_are_re_encoded_to_fit(
     assert public.size == fitted.size
     with Image.open(io.BytesIO(b"".join(context.media.iter_bytes(fitted.key)))) as image:
         assert image.format == "JPEG" and max(image.size) <= 2048
+
+
+def _public(context: FakeContext) -> set[str]:
+    bucket = context.media.website_bucket
+    return {o.object_name for o in context.media.client.list_objects(bucket, "media/")}
+
+
+async def test_a_retraction_releases_the_articles_public_photos_but_not_one_another_publication_shows(
+    adapter: ZaloAdapter, account: Account, context: FakeContext
+) -> None:
+    """Like the website's (``MediaStore.release_public``): a photo taken down must not stay one URL
+    away, unless another live publication still shows it; an update that drops a photo releases it."""
+    content = _content(context)
+    cover, inline = (f"media/{m.sha256}" for m in content.media)
+    context.media.publish_public(content.media[0], "website:" + content.id)  # the website shows the cover
+    result = await adapter.publish(await adapter.render(content, content.targets[0], account), account)
+    assert {cover, inline} <= _public(context)
+
+    third = _image(context, "darkgreen")
+    body = f'<p>Ảnh mới về Đề án 06.</p><p><img src="loa-media:{third.key}" alt="Ảnh mới"></p>'
+    changed = _content(
+        context, id=content.id, version=2, body=body, media=[content.media[0], third], title="Đính chính"
+    )
+    result = await adapter.update(await adapter.render(changed, changed.targets[0], account), result, account)
+    assert inline not in _public(context)  # the update dropped it: nobody shows it any more
+    assert {cover, f"media/{third.sha256}"} <= _public(context)
+
+    await adapter.retract(result, account)
+    assert f"media/{third.sha256}" not in _public(context)
+    assert cover in _public(context)  # still on the website
+    context.media.release_public([content.media[0].sha256], "website:" + content.id)
+    assert cover not in _public(context)

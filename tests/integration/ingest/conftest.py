@@ -45,6 +45,7 @@ def ingest_settings(stack: Stack, tmp: Path) -> tuple[IngestSettings, dict[str, 
         # (test_ingest_targets.py seeds one); never the developer's own .loa/data stores.
         publisher_database_url=f"sqlite+aiosqlite:///{tmp / 'no-publisher-store.db'}",
         topic_prefix=f"{tag}.",
+        ingest_retractions_group=f"loa-ingest-retractions-{tag}",  # one group per test's topics
         api_token=tokens["admin"],  # type: ignore[arg-type]
         ingest_tokens={
             "cms": {"token": tokens["publisher"], "role": "publisher"},

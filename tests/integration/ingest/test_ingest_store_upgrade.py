@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from services.ingest.db import ContentRecord, IdempotentAnswer, IngestDb, OutboxRow
+from services.ingest.db import ContentRecord, IdempotentAnswer, IngestDb, OutboxRow, RetractionRecord
 from tests.support.release_stores import create_release_store, insert_rows, snapshot
 
 pytestmark = pytest.mark.integration
@@ -29,6 +29,13 @@ async def test_a_store_of_release_0_1_0_is_upgraded_in_place(db_url: str) -> Non
                         "version": 2,
                         "canonical_url": "https://x/tin-1",
                         "retracted": False,
+                        "updated_at": WHEN,
+                    },
+                    {
+                        "id": "tin-da-go",
+                        "version": 1,
+                        "canonical_url": "https://x/tin-da-go",
+                        "retracted": True,
                         "updated_at": WHEN,
                     },
                 ],
@@ -60,10 +67,15 @@ async def test_a_store_of_release_0_1_0_is_upgraded_in_place(db_url: str) -> Non
 
         async with store.sessions() as session, session.begin():
             content = await session.get(ContentRecord, "tin-1")
+            retractions = (await session.scalars(select(RetractionRecord))).all()
             answer = await session.get(IdempotentAnswer, ("cms", "k-1"))
             unsent = (await session.scalars(select(OutboxRow).where(OutboxRow.sent_at.is_(None)))).all()
             session.add(OutboxRow(topic="loa.content.v1", key="tin-2", payload="{}"))
         assert content is not None and (content.version, content.updated_at) == (2, WHEN)
+        # the retraction the release recorded as a flag is kept as a fact, dated by its row
+        assert [(r.content_id, r.retracted_at, r.retracted_by) for r in retractions] == [
+            ("tin-da-go", WHEN, "(not recorded before release 0.2)")
+        ]
         assert answer is not None and (answer.status, answer.body, answer.created_at) == (
             202,
             '{"id": "tin-1"}',

@@ -109,6 +109,10 @@ class FakePlatform:
             return int(db.execute("SELECT count(*) FROM calls WHERE op = ?", (op,)).fetchone()[0])
 
 
+FAKE_HOST = "fake.example:8443"
+"""Where the fake platform says its calls go (``ChannelAdapter.target_host``)."""
+
+
 class FakeAdapter(ChannelAdapter):
     """Account options: ``platform`` (the SQLite path), ``accept_delay`` (seconds between the
     platform's acceptance and the answer, a window for crashes), ``answer_after`` (exactly that
@@ -124,6 +128,9 @@ class FakeAdapter(ChannelAdapter):
         image_max_bytes=1_000_000,
         max_images=2,
     )
+
+    def target_host(self, account: Account) -> str | None:
+        return FAKE_HOST
 
     def _platform(self, account: Account) -> FakePlatform:
         return FakePlatform(account.options["platform"])

@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from publisher_fake import FakeAdapter, FakePlatform
+from publisher_fake import FAKE_HOST, FakeAdapter, FakePlatform
 from publisher_helpers import Watcher, approved, content, did, retracted, send_content
 from sqlalchemy import update
 
@@ -60,6 +60,7 @@ async def test_rate_limit_with_reset_delays_without_failing(
     assert retrying.error.code == "429"
     assert retrying.due_at is not None
     assert retrying.due_at >= started + timedelta(seconds=1.4)
+    assert retrying.target_host == FAKE_HOST  # a refused call went somewhere too
     last = await watcher.until_state(did(c.id), S.PUBLISHED, timeout=20)
     assert utcnow() - started >= timedelta(seconds=3)  # two resets honoured
     assert last.attempt == 3
@@ -78,6 +79,7 @@ async def test_permanent_error_fails_with_the_platform_code(
     assert failed.error is not None
     assert failed.error.code == "100"
     assert failed.error.message == "refused by the platform"
+    assert failed.target_host == FAKE_HOST
 
 
 async def _leave_in_publishing(pub, c):

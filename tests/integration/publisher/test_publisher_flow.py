@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from publisher_fake import FakePlatform, ReadOnlyFakeAdapter
+from publisher_fake import FAKE_HOST, FakePlatform, ReadOnlyFakeAdapter
 from publisher_helpers import (
     Watcher,
     approved,
@@ -41,6 +41,9 @@ async def test_approved_content_is_published_once_with_ordered_events(
     assert len(posts) == 1
     assert last.external_id == str(posts[0][0])
     assert last.public_url == f"https://fake.example/p/{posts[0][0]}"
+    # the delivery records the host the call went to; nothing before the call claims one
+    assert last.target_host == FAKE_HOST
+    assert {d.target_host for d in watcher.history[did(c.id)] if d.state is not S.PUBLISHED} == {None}
     assert "Thông báo lịch tiếp công dân" in posts[0][4]
     # Only this channel's targets: the website target of the same content is not ours.
     assert not any(":website:" in key for key in watcher.history)

@@ -35,6 +35,8 @@ TOKENS = {
     "operator": "operator-token-0123456789abcdef-0123456789",
     "admin": "admin-token-0123456789abcdef-0123456789",
 }
+SANDBOX_HOST = "127.0.0.1:8090"
+"""Where published deliveries went: the sandbox, as in development."""
 TITLE = "Đà Nẵng: Thông cáo báo chí về kết quả Hội nghị xúc tiến đầu tư năm 2026"
 UNIT = "Vụ Truyền thông và Báo chí"
 POST_URLS = {
@@ -174,6 +176,7 @@ def status(
                 if error
                 else None
             ),
+            target_host=SANDBOX_HOST if published else None,  # the call's answer records where it went
         ),
     )
 

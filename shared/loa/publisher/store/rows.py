@@ -47,6 +47,7 @@ def job_from_row(row: Row[Any], post: Post | None = _UNSET) -> Job:
         lease_expires_at=m["lease_expires_at"],
         unit=m["unit"],
         held_at=m["held_at"],
+        target_host=m["target_host"],
     )
 
 
@@ -68,4 +69,5 @@ def mutable_columns(job: Job) -> dict[str, Any]:
         "lease_owner": job.lease_owner,
         "lease_expires_at": job.lease_expires_at,
         "held_at": job.held_at,
+        "target_host": job.target_host,
     }

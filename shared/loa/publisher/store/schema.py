@@ -46,6 +46,7 @@ jobs = Table(
     Column("parked_version", Integer, nullable=True),
     Column("lease_owner", String(200), nullable=True),
     Column("lease_expires_at", UtcDateTime(), nullable=True),
+    Column("target_host", String(300), nullable=True, doc="host[:port] the platform call went to"),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("unit", String(200), nullable=True, doc="the content's unit (a hold may name it)"),

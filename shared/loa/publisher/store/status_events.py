@@ -59,9 +59,10 @@ class StatusEvents:
                 sequence=sequence,
                 due_at=job.due_at,
                 external_id=job.result.external_id[:500] if job.result else None,
-                public_url=job.result.url[:2000] if job.result and job.result.url else None,
+                public_url=job.result.url if job.result else None,  # checked by PublishResult (web_link)
                 error=job.error,
                 note=job.note[:NOTE_MAX] if job.note else None,
+                target_host=job.target_host,
             ),
         )
         return {"key": job.content_id, "payload": event.model_dump_json(), "created_at": now}

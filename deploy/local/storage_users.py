@@ -4,6 +4,7 @@
     python deploy/local/storage_users.py postgres   # owner + runtime roles, a database per store,
                                                     # grants, then every store's migrations as owner
     python deploy/local/storage_users.py migrate    # only the migrations (a release's upgrade step)
+    python deploy/local/storage_users.py all        # minio, then postgres (docker-compose.yml)
 
 Run by ``minio.sh up`` / ``postgres.sh up`` (and the compose file's ``storage-setup`` container).
 Secrets come from the environment, else ``.env.local`` (``lib.sh ensure_secret`` made them); none is
@@ -119,7 +120,7 @@ def minio_credentials(user: StoreUser) -> dict[str, str]:
 
 
 def pg_address() -> str:
-    return f"127.0.0.1:{setting('LOA_PG_PORT', '5432')}"
+    return f"{setting('LOA_PG_HOST', '127.0.0.1')}:{setting('LOA_PG_PORT', '5432')}"
 
 
 def pg_url(role: str, password: str, database: str, driver: str = "postgresql") -> str:
@@ -231,11 +232,11 @@ def postgres_main(*, setup: bool) -> None:
 
 def main(argv: list[str]) -> int:
     action = argv[1] if len(argv) > 1 else ""
-    if action == "minio":
+    if action in ("minio", "all"):
         minio_main()
-    elif action in ("postgres", "migrate"):
-        postgres_main(setup=action == "postgres")
-    else:
+    if action in ("postgres", "all", "migrate"):
+        postgres_main(setup=action != "migrate")
+    if action not in ("minio", "postgres", "all", "migrate"):
         print(__doc__, file=sys.stderr)
         return 2
     return 0

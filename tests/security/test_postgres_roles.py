@@ -119,8 +119,11 @@ def test_the_owner_migrates_and_the_runtime_role_has_dml_only(store: Store) -> N
 
 
 def test_the_runtime_role_cannot_migrate(store: Store) -> None:
-    with pytest.raises(Exception, match="permission denied for schema public"):
+    with pytest.raises(
+        PermissionError, match=f"needs a migration and '{store.runtime}' may not change"
+    ) as refused:
         migrate_as(store.url(store.runtime))
+    assert "permission denied for schema public" in str(refused.value.__cause__)
 
 
 def test_a_table_the_owner_makes_later_is_usable_by_the_runtime_role(store: Store) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from deploy.local.supervise import parse_procfile, store_credentials
-from loa.access.storage import STORE_USERS, minio_policy, store_user
+from loa.access.storage import STORE_USERS, minio_policy, minio_table, store_user
 from loa.settings import REPO_ROOT
 
 pytestmark = pytest.mark.unit
@@ -65,3 +65,8 @@ def test_only_the_ingest_writes_originals_and_only_the_website_its_bucket() -> N
         assert actions(publisher, "arn:aws:s3:::media/renditions/*") == {"s3:PutObject"}
     assert "s3:PutObject" in actions("website", "arn:aws:s3:::web/*")
     assert actions("facebook", "arn:aws:s3:::web/*") == set()
+
+
+def test_docs_show_the_table_the_code_applies() -> None:
+    security = (REPO_ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    assert minio_table() in security, "docs/security.md: paste loa.access.storage.minio_table() again"

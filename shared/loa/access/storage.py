@@ -154,6 +154,22 @@ RUNTIME_ROLES: tuple[RuntimeRole, ...] = (
 shared by every channel, as ``LOA_PUBLISHER_DATABASE_URL`` is)."""
 
 
+def minio_table() -> str:
+    """The users and their rights as the Markdown table docs/security.md shows (a test compares)."""
+    rows = [
+        "| MinIO user | ListBucket (`HeadBucket`), GetBucketLocation on | Objects (actions without `s3:`) |",
+        "|---|---|---|",
+    ]
+    for user in STORE_USERS:
+        buckets = ", ".join(f"`{b}`" for b in user.buckets)
+        objects = "; ".join(
+            f"`{g.bucket}/{g.prefix}`: {', '.join(a.removeprefix('s3:') for a in g.actions)}"
+            for g in user.objects
+        )
+        rows.append(f"| `{user.access_key}` | {buckets} | {objects} |")
+    return "\n".join(rows)
+
+
 def secret_settings() -> list[str]:
     """Every store secret ``.env.local`` holds (``lib.sh ensure_store_secrets`` makes them once)."""
     return [

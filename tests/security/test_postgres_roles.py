@@ -8,6 +8,7 @@ cleans up.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -18,7 +19,15 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from deploy.local.storage_users import ensure_database, ensure_role, grant_runtime
+from deploy.local.storage_users import (
+    MIGRATIONS as STORES,
+)
+from deploy.local.storage_users import (
+    ensure_database,
+    ensure_role,
+    grant_read_across,
+    grant_runtime,
+)
 from loa import db
 from services.tracker.db import MIGRATIONS
 from tests.conftest import Stack
@@ -33,6 +42,8 @@ class Store:
     database: str
     owner: str
     runtime: str
+    other: str
+    """Another store's runtime role: no right here unless granted."""
     url: Callable[..., str]
     """``url(role, database)``: a libpq URL with that role's password."""
 
@@ -42,9 +53,10 @@ def store(stack: Stack, unique: Callable[[str], str]) -> Iterator[Store]:
     """A store's database owned by its own owner role, and a runtime role, as the setup makes them."""
     admin_url = stack.pg_admin_url
     name = unique("loa_sec").replace("-", "_")
-    owner, runtime, passwords = f"{name}_owner", f"{name}_rt", {}
+    # _rt: the store's runtime role; _other: another store's (the ingest reading the job store)
+    owner, runtime, other, passwords = f"{name}_owner", f"{name}_rt", f"{name}_other", {}
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        for role in (owner, runtime):
+        for role in (owner, runtime, other):
             passwords[role] = secrets.token_urlsafe(24)
             ensure_role(admin, role, passwords[role])
         ensure_database(admin, name, owner)
@@ -55,18 +67,18 @@ def store(stack: Stack, unique: Callable[[str], str]) -> Iterator[Store]:
 
     with psycopg.connect(url(owner), autocommit=True) as conn:
         grant_runtime(conn, name, owner, runtime)
-    yield Store(name, owner, runtime, url)
+    yield Store(name, owner, runtime, other, url)
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        for role in (runtime, owner):
+        for role in (other, runtime, owner):
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
-def migrate_as(url: str) -> None:
+def migrate_as(url: str, migrations: db.Migrations = MIGRATIONS) -> None:
     async def run() -> None:
         engine = db.make_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
         try:
-            await db.migrate(engine, MIGRATIONS)
+            await db.migrate(engine, migrations)
         finally:
             await engine.dispose()
 
@@ -151,3 +163,48 @@ def test_a_runtime_role_cannot_reach_another_store(
     finally:
         with psycopg.connect(stack.pg_admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(other)))
+
+
+@pytest.mark.parametrize("name", sorted(STORES))
+def test_each_store_migrates_as_the_owner_and_its_service_starts_on_dml_rights(
+    store: Store, name: str
+) -> None:
+    module, attribute = STORES[name].split(":")
+    migrations = getattr(importlib.import_module(module), attribute)
+    migrate_as(store.url(store.owner), migrations)
+    with psycopg.connect(store.url(store.owner), autocommit=True) as owner:
+        grant_runtime(owner, store.database, store.owner, store.runtime)  # the setup grants after migrating
+    migrate_as(store.url(store.runtime), migrations)  # the service's own start: nothing to change
+    with psycopg.connect(store.url(store.runtime), autocommit=True) as conn:
+        rights = conn.execute(
+            "SELECT tablename,"
+            " has_table_privilege(current_user, tablename, 'SELECT, INSERT, UPDATE, DELETE'),"
+            " has_table_privilege(current_user, tablename, 'TRUNCATE, REFERENCES, TRIGGER')"
+            " FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+    assert {table for table, _, _ in rights} >= set(migrations.metadata.tables)
+    assert all(dml and not more for _, dml, more in rights), rights
+
+
+def test_the_ingest_reads_account_names_in_the_job_store_never_credentials(store: Store) -> None:
+    module, attribute = STORES["publisher"].split(":")
+    migrate_as(store.url(store.owner), getattr(importlib.import_module(module), attribute))
+    with psycopg.connect(store.url(store.owner), autocommit=True) as owner:
+        owner.execute(
+            "INSERT INTO accounts (channel, name, credentials, options, version, updated_at)"
+            " VALUES ('zalo', 'bo-ngoai-giao', 'gAAAA-token', '{}', 1, now())"
+        )
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(store.url(store.other))  # before the grant: not even a connection
+    with psycopg.connect(store.url(store.owner), autocommit=True) as owner:
+        grant_read_across(owner, store.database, store.other, "accounts", ("channel", "name"))
+    with psycopg.connect(store.url(store.other), autocommit=True) as reader:
+        names = reader.execute("SELECT channel, name FROM accounts").fetchall()
+        assert names == [("zalo", "bo-ngoai-giao")]
+        for statement in (
+            "SELECT credentials FROM accounts",
+            "SELECT * FROM accounts",
+            "DELETE FROM accounts",
+        ):
+            with pytest.raises(errors.InsufficientPrivilege):
+                reader.execute(statement)

@@ -145,3 +145,24 @@ def test_the_website_publishes_and_withdraws_in_its_bucket_but_cannot_change_med
     assert denied(lambda: client.copy_object(media, "sha256/forged", page_source)) == "AccessDenied"
     assert denied(lambda: client.remove_object(media, stored.key)) == "AccessDenied"
     client.remove_object(website.website_bucket, "tin-tuc/doan-cong-tac.html")
+
+
+def test_zalo_copies_an_articles_images_into_the_public_bucket_and_nothing_else(
+    service_store: Callable[[str], MediaStore],
+) -> None:
+    data = jpeg()
+    stored = service_store("ingest").put_stream(io.BytesIO(data), "image/jpeg", len(data))
+    zalo = service_store("zalo")
+    key = zalo.publish_public(stored, "zalo:tcbc-2026-chuyen-doi-so")  # when it sends the article
+    assert zalo.client.stat_object(zalo.website_bucket, key).size == len(data)
+
+    client, website = zalo.client, zalo.website_bucket
+    assert (
+        denied(lambda: put(client, website, "2026/12/trang-gia-mao.html", CAPTION.encode())) == "AccessDenied"
+    )
+    assert (
+        denied(lambda: put(client, website, f"_index/media-users/{stored.sha256}/website:x"))
+        == "AccessDenied"
+    )
+    assert denied(lambda: client.remove_object(website, key)) == "AccessDenied"
+    assert denied(lambda: list(client.list_objects(website))) == "AccessDenied"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,11 +51,14 @@ def test_policies_name_only_the_configured_buckets_and_never_a_wildcard_action()
             )
 
 
-def actions(service: str, resource: str) -> set[str]:
+def policy_of(service: str) -> dict[str, Any]:
     user = store_user(service)
     assert user is not None
-    policy = minio_policy(user, "media", "web")
-    return {a for s in policy["Statement"] if resource in s["Resource"] for a in s["Action"]}
+    return minio_policy(user, "media", "web")
+
+
+def actions(service: str, resource: str) -> set[str]:
+    return {a for s in policy_of(service)["Statement"] if resource in s["Resource"] for a in s["Action"]}
 
 
 def test_only_the_ingest_writes_originals_and_only_the_website_its_bucket() -> None:
@@ -64,7 +68,15 @@ def test_only_the_ingest_writes_originals_and_only_the_website_its_bucket() -> N
         assert actions(publisher, "arn:aws:s3:::media/*") == {"s3:GetObject"}
         assert actions(publisher, "arn:aws:s3:::media/renditions/*") == {"s3:PutObject"}
     assert "s3:PutObject" in actions("website", "arn:aws:s3:::web/*")
-    assert actions("facebook", "arn:aws:s3:::web/*") == set()
+    for publisher in ("facebook", "youtube", "x", "webhook"):
+        assert not any("web" in r for s in policy_of(publisher)["Statement"] for r in s["Resource"]), (
+            publisher
+        )
+    # Zalo: only the public copies of images and its own marks, never pages, never a delete
+    assert actions("zalo", "arn:aws:s3:::web/*") == set()
+    assert actions("zalo", "arn:aws:s3:::web/media/*") == {"s3:GetObject", "s3:PutObject"}
+    assert actions("zalo", "arn:aws:s3:::web/_index/media-users/*/zalo:*") == {"s3:PutObject"}
+    assert actions("zalo", "arn:aws:s3:::web") == {"s3:GetBucketLocation"}
 
 
 def test_docs_show_the_table_the_code_applies() -> None:

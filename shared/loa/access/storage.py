@@ -52,6 +52,8 @@ class StoreUser:
     buckets: tuple[Bucket, ...]
     """Buckets it checks (``HeadBucket``) and locates: ``BUCKET_READ``."""
     objects: tuple[ObjectGrant, ...]
+    located: tuple[Bucket, ...] = ()
+    """Buckets it writes some objects of without checking or listing them: ``GetBucketLocation`` only."""
 
     @property
     def access_key(self) -> str:
@@ -76,7 +78,19 @@ STORE_USERS: tuple[StoreUser, ...] = (
     # Stores uploads (staging key, then its sha256 key), reads them to check them, deletes the
     # staging copy and a refused upload (a decompression bomb).
     StoreUser("ingest", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, WRITE),)),
-    *(_publisher(channel) for channel in ("facebook", "zalo", "youtube", "x", "webhook")),
+    *(_publisher(channel) for channel in ("facebook", "youtube", "x", "webhook")),
+    # Zalo fetches an article's images by URL: when it sends the article it copies them into the
+    # public bucket (``MediaStore.publish_public``: its own mark, a HEAD, a server-side copy).
+    StoreUser(
+        "zalo",
+        (Bucket.MEDIA,),
+        (
+            *_publisher("zalo").objects,
+            ObjectGrant(Bucket.WEBSITE, ("s3:GetObject", "s3:PutObject"), "media/*"),
+            ObjectGrant(Bucket.WEBSITE, ("s3:PutObject",), "_index/media-users/*/zalo:*"),
+        ),
+        located=(Bucket.WEBSITE,),
+    ),
     # The website publisher: a publisher, and the owner of the public website bucket (pages,
     # records, media copied there server-side and removed when no live article uses them).
     StoreUser(
@@ -105,6 +119,14 @@ def minio_policy(user: StoreUser, media_bucket: str, website_bucket: str) -> dic
             "Resource": [f"arn:aws:s3:::{names[b]}" for b in user.buckets],
         }
     ]
+    if user.located:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketLocation"],
+                "Resource": [f"arn:aws:s3:::{names[b]}" for b in user.located],
+            }
+        )
     statements += [
         {
             "Effect": "Allow",
@@ -162,6 +184,8 @@ def minio_table() -> str:
     ]
     for user in STORE_USERS:
         buckets = ", ".join(f"`{b}`" for b in user.buckets)
+        if user.located:
+            buckets += f" (GetBucketLocation only: {', '.join(f'`{b}`' for b in user.located)})"
         objects = "; ".join(
             f"`{g.bucket}/{g.prefix}`: {', '.join(a.removeprefix('s3:') for a in g.actions)}"
             for g in user.objects

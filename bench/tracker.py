@@ -32,6 +32,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from loa.events import Delivery, DeliveryState, DeliveryStatus, topics
 from loa.kafka import make_broker
+from loa.testing.admin import use_pg_superuser_password
 from services.tracker.consumer import register
 from services.tracker.db import make_engine, migrate
 from services.tracker.live import Changes
@@ -40,6 +41,7 @@ from services.tracker.settings import TrackerSettings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "tracker.json"
 PG_ADMIN = "postgresql://loa@127.0.0.1:5432/postgres"
+use_pg_superuser_password()  # the bench makes and drops its databases as the superuser
 STATES = (DeliveryState.SCHEDULED, DeliveryState.PUBLISHING, DeliveryState.RETRYING, DeliveryState.PUBLISHED)
 CHANNELS = ("facebook", "website", "zalo", "youtube")
 

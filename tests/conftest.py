@@ -18,10 +18,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from loa.settings import REPO_ROOT, LoaSettings
+from loa.testing.admin import use_pg_superuser_password
 
 # The code's default is production (real platforms only); every test talks to the sandbox. Set in
 # the environment, so every settings object built here and every process a test starts inherits it.
 os.environ["LOA_MODE"] = "development"
+# The harness's admin path (creating and dropping test databases) is the superuser's: PGPASSWORD.
+use_pg_superuser_password()
 
 STACK = REPO_ROOT / "deploy" / "local" / "stack.sh"
 

@@ -12,6 +12,7 @@ LOA_LOGS="$LOA_CACHE/logs"
 LOA_DATA="$LOA_CACHE/data"
 LOA_ENV_FILE="${LOA_ENV_FILE:-$LOA_REPO/.env.local}"
 LOA_PYTHON="${LOA_PYTHON:-python3}"
+LOA_VENV_PYTHON="${LOA_VENV_PYTHON:-$LOA_REPO/.venv/bin/python}"
 mkdir -p "$LOA_RUN" "$LOA_LOGS" "$LOA_DATA"
 
 say() { printf '[%s] %s\n' "${LOA_COMPONENT:-stack}" "$*"; }
@@ -31,6 +32,7 @@ ensure_env_file() {
       [[ -z "$(tail -c1 "$LOA_ENV_FILE")" ]] || printf '\n' >>"$LOA_ENV_FILE" # no last newline
       printf 'LOA_MODE=development\n' >>"$LOA_ENV_FILE"
     fi
+    ensure_store_secrets
     return 0
   fi
   local fernet
@@ -47,26 +49,47 @@ LOA_MODE=development
 EOF
     mv "$LOA_ENV_FILE.tmp" "$LOA_ENV_FILE"
   )
+  ensure_store_secrets
   say "wrote development credentials to $LOA_ENV_FILE (git-ignored; secrets not shown)"
 }
 
 ensure_env_key() { # ensure_env_key KEY VALUE: append KEY=VALUE to .env.local unless KEY is there
-  grep -q "^$1=" "$LOA_ENV_FILE" && return 0
-  [[ -z "$(tail -c1 "$LOA_ENV_FILE")" ]] || printf '\n' >>"$LOA_ENV_FILE" # no last newline
-  printf '%s=%s\n' "$1" "$2" >>"$LOA_ENV_FILE"
+  grep -q "^$1=" "$LOA_ENV_FILE" 2>/dev/null && return 0
+  [[ ! -s "$LOA_ENV_FILE" || -z "$(tail -c1 "$LOA_ENV_FILE")" ]] || printf '\n' >>"$LOA_ENV_FILE" # no last newline
+  (umask 077 && printf '%s=%s\n' "$1" "$2" >>"$LOA_ENV_FILE")
+}
+
+ensure_secret() { # ensure_secret KEY [BYTES]: KEY=<random> appended to .env.local unless it has KEY
+  grep -q "^$1=" "$LOA_ENV_FILE" 2>/dev/null && return 0
+  ensure_env_key "$1" "$(random_token "${2:-24}")"
 }
 
 ensure_oidc_env() {
   # The development OpenID Connect provider (oidc.sh): the tracker's client, the provider's own
   # secret, and one generated password per development person (deploy/local/oidc_people.json).
-  ensure_env_key LOA_OIDC_ISSUER "http://127.0.0.1:${LOA_OIDC_PORT:-5556}/"
-  ensure_env_key LOA_OIDC_CLIENT_ID loa-tracker
-  ensure_env_key LOA_OIDC_CLIENT_SECRET "$(random_token 32)"
-  ensure_env_key LOA_OIDC_PROVIDER_SECRET "$(random_token 32)"
   local key
-  for key in $("$LOA_PYTHON" "$LOA_LOCAL/oidc_login.py" password-keys); do
-    ensure_env_key "$key" "$(random_token 18)"
-  done
+  ( # one writer at a time: components started together must not append a key twice
+    flock 9
+    ensure_env_key LOA_OIDC_ISSUER "http://127.0.0.1:${LOA_OIDC_PORT:-5556}/"
+    ensure_env_key LOA_OIDC_CLIENT_ID loa-tracker
+    ensure_secret LOA_OIDC_CLIENT_SECRET 32
+    ensure_secret LOA_OIDC_PROVIDER_SECRET 32
+    for key in $("$LOA_PYTHON" "$LOA_LOCAL/oidc_login.py" password-keys); do ensure_secret "$key" 18; done
+  ) 9>>"$LOA_RUN/env-file.lock"
+}
+
+ensure_store_secrets() { # the stores' secrets (loa.access.storage) once in .env.local, also in an older file
+  local keys key
+  keys="$(PYTHONPATH="$LOA_REPO/shared" "$LOA_PYTHON" -m loa.access.storage)" || die "cannot list the stores' secrets"
+  ( # one writer at a time: components started together must not append a key twice
+    flock 9
+    for key in $keys; do ensure_secret "$key"; done
+  ) 9>>"$LOA_RUN/env-file.lock"
+}
+
+store_setup() { # store_setup minio|postgres: the stores' users and roles (deploy/local/storage_users.py)
+  [[ -x "$LOA_VENV_PYTHON" ]] || die "$LOA_VENV_PYTHON is missing: run make setup first (the stores' users need the minio SDK and psycopg)"
+  LOA_ENV_FILE="$LOA_ENV_FILE" "$LOA_VENV_PYTHON" "$LOA_LOCAL/storage_users.py" "$1"
 }
 
 env_value() { # env_value KEY: the environment's value, else the one in .env.local

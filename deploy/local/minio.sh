@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # MinIO (S3-compatible object store) on 127.0.0.1:9000, console on 127.0.0.1:9001.
-# Built once with `go install` into the cache; credentials LOA_S3_ACCESS_KEY/LOA_S3_SECRET_KEY.
+# Built once with `go install` into the cache. Root credentials LOA_S3_ACCESS_KEY/LOA_S3_SECRET_KEY
+# of .env.local (for this setup and the tests' harness only); then deploy/local/storage_users.py
+# makes the buckets and one user per service with its own policy (loa.access.storage).
 # Usage: minio.sh install|up|down|status|health
 set -euo pipefail
 LOA_COMPONENT=minio
@@ -40,9 +42,13 @@ pid() { running_pid minio "$BIN server"; }
 healthy() { http_ok "http://127.0.0.1:$PORT/minio/health/live"; }
 
 up() {
-  if [[ -n "$(pid)" ]]; then say "already running (pid $(pid))"; return 0; fi
-  install
   ensure_env_file
+  if [[ -n "$(pid)" ]]; then
+    LOA_S3_ENDPOINT="127.0.0.1:$PORT" store_setup minio
+    say "already running (pid $(pid))"
+    return 0
+  fi
+  install
   local user password
   user="$(env_value LOA_S3_ACCESS_KEY)"
   password="$(env_value LOA_S3_SECRET_KEY)"
@@ -50,7 +56,10 @@ up() {
   [[ ${#password} -ge 8 ]] || die "LOA_S3_SECRET_KEY must have at least 8 characters (set it in $LOA_ENV_FILE)"
   require_free_port minio "$PORT"
   require_free_port minio-console "$CONSOLE_PORT"
+  # Objects private from the first byte: MinIO creates its files with the process's umask.
+  umask 077
   mkdir -p "$DATA"
+  chmod 700 "$DATA" # a folder an older release made with the default umask
   MINIO_ROOT_USER="$user" MINIO_ROOT_PASSWORD="$password" MINIO_BROWSER_REDIRECT=off \
     MINIO_UPDATE=off start_daemon minio "$LOG" "$BIN" server --quiet --anonymous \
     --address "127.0.0.1:$PORT" --console-address "127.0.0.1:$CONSOLE_PORT" "$DATA"
@@ -59,6 +68,7 @@ up() {
     down
     die "not healthy on 127.0.0.1:$PORT within 60 s (log: $LOG)"
   fi
+  LOA_S3_ENDPOINT="127.0.0.1:$PORT" store_setup minio
   say "ready on 127.0.0.1:$PORT, console 127.0.0.1:$CONSOLE_PORT (pid $(pid))"
 }
 

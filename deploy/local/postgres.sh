@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # PostgreSQL (Debian's package) with its own cluster in the cache, on 127.0.0.1:5432 only.
-# Development setup: superuser `loa`, trust authentication on loopback (no password; nothing
-# listens beyond 127.0.0.1 and the unix socket lives in the cache). Database `loa` is created.
+# Passwords only (SCRAM-SHA-256): pg_hba.conf is rewritten at each start (also in a cluster an older
+# release made with `trust`), the bootstrap superuser `loa` gets LOA_PG_PASSWORD from .env.local.
+# Then deploy/local/storage_users.py makes the owner role (migrations) and one DML-only role and
+# database per store (loa.access.storage). Database `loa` is created. Nothing listens beyond 127.0.0.1.
 # PostgreSQL refuses to run as root: as root, the server runs as the system user `loa-pg`.
 # Usage: postgres.sh install|up|down|status|health
 set -euo pipefail
@@ -59,9 +61,46 @@ init_cluster() {
   [[ $EUID -eq 0 ]] && chown "$SERVICE_USER" "$(cd -P "$ROOT_DIR" && pwd)" "$(sockdir)"
   [[ -f "$(pgdata)/PG_VERSION" ]] && return 0
   say "creating a cluster in $(pgdata)"
-  as_service "$(bin_dir)/initdb" -D "$(pgdata)" -U loa --auth=trust -E UTF8 --locale=C.UTF-8 \
+  # --auth=reject: nothing gets in until secure_stopped_cluster writes the rules and the password
+  as_service "$(bin_dir)/initdb" -D "$(pgdata)" -U loa --auth=reject -E UTF8 --locale=C.UTF-8 \
     >>"$LOA_LOGS/postgres-initdb.log" 2>&1 || die "initdb failed (see $LOA_LOGS/postgres-initdb.log)"
 }
+
+SERVER_OPTIONS="-c password_encryption=scram-sha-256"
+
+write_hba() { # pg_hba.conf: SCRAM-SHA-256 passwords on the socket and loopback, nothing else
+  local file
+  file="$(pgdata)/pg_hba.conf"
+  as_service sh -c 'umask 077 && cat >"$1.tmp" && mv "$1.tmp" "$1"' sh "$file" <<'EOF'
+# Written by deploy/local/postgres.sh at each start: passwords only (SCRAM-SHA-256), no trust.
+# TYPE  DATABASE  USER  ADDRESS       METHOD
+local   all       all                 scram-sha-256
+host    all       all   127.0.0.1/32  scram-sha-256
+host    all       all   ::1/128       scram-sha-256
+EOF
+}
+
+superuser_password_sql() { # the ALTER ROLE of the bootstrap superuser; goes to stdin, never argv
+  local password
+  password="$(env_value LOA_PG_PASSWORD)"
+  [[ ${#password} -ge 16 ]] || die "LOA_PG_PASSWORD must have at least 16 characters (set it in $LOA_ENV_FILE)"
+  printf "SET password_encryption = 'scram-sha-256';\nALTER ROLE loa PASSWORD '%s';\n" "${password//\'/\'\'}"
+}
+
+secure_stopped_cluster() { # before a start: the rules, and the password set in single-user mode
+  write_hba
+  superuser_password_sql | as_service "$(bin_dir)/postgres" --single -D "$(pgdata)" postgres >/dev/null 2>>"$LOG" \
+    || die "could not set the superuser's password (log: $LOG)"
+}
+
+secure_running_cluster() { # a server already up (maybe with an older release's trust): password, rules, reload
+  superuser_password_sql | as_superuser "$(bin_dir)/psql" -q -h 127.0.0.1 -p "$PORT" -U loa -d postgres \
+    -v ON_ERROR_STOP=1 >/dev/null || die "could not set the superuser's password"
+  write_hba
+  as_service "$(bin_dir)/pg_ctl" reload -D "$(pgdata)" >>"$LOG" 2>&1 </dev/null
+}
+
+as_superuser() { PGPASSWORD="$(env_value LOA_PG_PASSWORD)" "$@"; } # the password via the environment, not argv
 
 pid() {
   [[ -e "$ROOT_DIR" && -f "$(pgdata)/postmaster.pid" ]] || return 0
@@ -75,24 +114,32 @@ healthy() { "$(bin_dir)/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U loa -d postgre
 
 up() {
   install
-  if [[ -n "$(pid)" ]]; then say "already running (pid $(pid))"; return 0; fi
+  ensure_env_file
+  if [[ -n "$(pid)" ]]; then
+    secure_running_cluster
+    LOA_PG_PORT="$PORT" store_setup postgres
+    say "already running (pid $(pid))"
+    return 0
+  fi
   require_free_port postgres "$PORT"
   init_cluster
   : >>"$LOG"
+  secure_stopped_cluster
   # The server inherits this shell's log file descriptor, so its user needs no access to the cache.
   if ! as_service "$(bin_dir)/pg_ctl" start -w -t 60 -D "$(pgdata)" -o \
-    "-c listen_addresses=127.0.0.1 -p $PORT -k $(sockdir) -c max_connections=200 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+    "$SERVER_OPTIONS -c listen_addresses=127.0.0.1 -p $PORT -k $(sockdir) -c max_connections=200 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
     >>"$LOG" 2>&1 </dev/null; then
     tail -n 20 "$LOG" >&2
     die "did not start on 127.0.0.1:$PORT (log: $LOG)"
   fi
   echo "$(pid)" >"$(pidfile postgres)"
   wait_until 30 "ready" healthy || die "not accepting connections on 127.0.0.1:$PORT (log: $LOG)"
-  if [[ "$("$(bin_dir)/psql" -h 127.0.0.1 -p "$PORT" -U loa -d postgres -tAc \
+  if [[ "$(as_superuser "$(bin_dir)/psql" -h 127.0.0.1 -p "$PORT" -U loa -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'loa'")" != 1 ]]; then
-    "$(bin_dir)/createdb" -h 127.0.0.1 -p "$PORT" -U loa loa
+    as_superuser "$(bin_dir)/createdb" -h 127.0.0.1 -p "$PORT" -U loa loa
   fi
-  say "ready on 127.0.0.1:$PORT, database loa, user loa (pid $(pid))"
+  LOA_PG_PORT="$PORT" store_setup postgres
+  say "ready on 127.0.0.1:$PORT, database loa, superuser loa (password in $LOA_ENV_FILE), SCRAM only (pid $(pid))"
 }
 
 down() {

@@ -25,6 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
+
+from loa.access.storage import store_user
+
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("LOA_CACHE_DIR", REPO / ".loa")).resolve()
 PIDFILE = CACHE / "run" / "supervise.pid"
@@ -102,6 +106,17 @@ def parse_procfile(text: str) -> list[Service]:
     return services
 
 
+def store_credentials(service: str, env_file: Path = REPO / ".env.local") -> dict[str, str]:
+    """The MinIO user ``service`` runs as (``loa.access.storage``): its own, never the root user
+    that ``.env.local``'s ``LOA_S3_ACCESS_KEY`` holds for the stack's setup; none for a service that
+    has no user (the tracker, the sandbox)."""
+    user = store_user(service)
+    if user is None:
+        return {"LOA_S3_ACCESS_KEY": "", "LOA_S3_SECRET_KEY": ""}
+    secret = os.environ.get(user.secret_setting) or dotenv_values(env_file).get(user.secret_setting) or ""
+    return {"LOA_S3_ACCESS_KEY": user.access_key, "LOA_S3_SECRET_KEY": secret}
+
+
 def answers(url: str) -> bool:
     """True when ``url`` answers: an HTTP status below 500, or an open TCP port."""
     parts = urlsplit(url)
@@ -153,7 +168,7 @@ class Supervisor:
             "-c",
             f"exec {service.command}",
             cwd=REPO,
-            env=self.environment() | service.env,
+            env=self.environment() | store_credentials(service.name) | service.env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # its own process group: we stop it and its children

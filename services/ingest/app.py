@@ -25,7 +25,7 @@ from services.ingest.settings import IngestSettings
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     ingest: Ingest = app.state.ingest
     store, db, relay = ingest.store, ingest.db, ingest.relay
-    await asyncio.to_thread(store.ensure_buckets)
+    await asyncio.to_thread(store.ensure_buckets, store.bucket)
     await db.migrate()
     await ingest.tokens.store.migrate()
     # Kafka is not needed to start: accepted events wait in the outbox until it answers.

@@ -175,7 +175,7 @@ def build_app(bucket: SiteBucket, unavailable_page: bytes = _FALLBACK[503]) -> S
 
 def app_from_settings(settings: WebsiteSettings) -> Starlette:
     media = MediaStore(settings)
-    media.ensure_buckets()
+    media.ensure_buckets(media.website_bucket)
     site = SiteInfo(
         settings.website_site_name,
         settings.website_site_description,

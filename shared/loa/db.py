@@ -20,8 +20,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, DateTime, Dialect, MetaData, Table, TypeDecorator, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from loa.files import private_file
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PgInsert
@@ -53,7 +56,9 @@ def make_engine(
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_size=10, max_overflow=5, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Private from the first byte (SQLite would create it with the umask's mode, often 0644);
+        # its -wal and -shm files take the database file's mode (loa.files).
+        private_file(Path(parsed.database))
     if not queued_writes:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         _on_connect(engine, synchronous=synchronous, inline=False)
@@ -194,6 +199,9 @@ class Migrations:
     store (its tables, no version table) is stamped with it, then upgraded."""
 
 
+INSUFFICIENT_PRIVILEGE = "42501"
+"""PostgreSQL's SQLSTATE of a refused privilege (postgresql.org/docs/15/errcodes-appendix.html)."""
+
 _MIGRATING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 """Alembic's ``op`` and ``context`` are globals of the process: two migrations interleaving on one
 event loop would run one's operations on the other's connection. So one at a time per loop."""
@@ -207,13 +215,22 @@ async def migrate(engine: AsyncEngine, migrations: Migrations) -> None:
     IMMEDIATE`` does the same.)
     """
     turn = _MIGRATING.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-    async with turn, engine.begin() as conn:
-        if not is_sqlite(conn):
-            await conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext('loa.db.migrate'), hashtext(:table))"),
-                {"table": migrations.version_table},
-            )
-        await conn.run_sync(_upgrade, migrations)
+    try:
+        async with turn, engine.begin() as conn:
+            if not is_sqlite(conn):
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext('loa.db.migrate'), hashtext(:table))"),
+                    {"table": migrations.version_table},
+                )
+            await conn.run_sync(_upgrade, migrations)
+    except DBAPIError as e:
+        if getattr(e.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        raise PermissionError(
+            f"{migrations.version_table}: the store needs a migration and {engine.url.username!r} may not "
+            "change its schema (a runtime role has DML rights only): run the migrations as the owner "
+            "role first (python deploy/local/storage_users.py migrate; docs/security.md)"
+        ) from e
 
 
 def alembic_config(connection: Connection, migrations: Migrations) -> Config:

@@ -21,6 +21,8 @@ _SECRET_PATTERNS = [
     ),
     re.compile(r"(?i)((?:bearer|basic|oauth)\s+)([A-Za-z0-9._~+/=,\"-]{8,})"),
     re.compile(r"(?i)(\"(?:access_token|refresh_token|token|secret|secret_key|password)\"\s*:\s*\")([^\"]+)"),
+    # the password of a URL's userinfo: postgresql+asyncpg://loa_tracker:<password>@host/db (RFC 3986 3.2.1)
+    re.compile(r"(://[^:/@\s]+:)([^@/\s]+)(?=@)"),
 ]
 
 

@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
+from loa.access.storage import secret_settings, store_user
 from loa.settings import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
-INFRASTRUCTURE = {"kafka", "minio", "postgres", "hydra", "oidc-login"}
+INFRASTRUCTURE = {"kafka", "minio", "postgres", "storage-setup", "hydra", "oidc-login"}
 DUMMY_ENV = {
     "LOA_S3_ACCESS_KEY": "compose-check",
     "LOA_S3_SECRET_KEY": "compose-check-secret",
@@ -30,6 +31,7 @@ DUMMY_ENV = {
         f"LOA_OIDC_PASSWORD_{who}": "compose-check-password"
         for who in ("BIENTAP_SOYTE", "PHATNGON_UBND", "VANHANH", "QUANTRI", "KHACH")
     },
+    **{key: f"compose-check-{key.lower()}" for key in secret_settings()},
 }
 
 
@@ -114,3 +116,18 @@ def test_the_compose_stack_that_wires_the_sandbox_in_says_development() -> None:
     assert {"sandbox", "facebook", "zalo", "youtube", "x", "website"} <= uses_sandbox
     for name, service in loa_services.items():
         assert service["environment"].get("LOA_MODE") == "development", name
+
+
+def test_every_service_runs_as_its_own_minio_user_and_postgresql_role_never_an_admin() -> None:
+    services = _config()["services"]
+    admin_secrets = {DUMMY_ENV[k] for k in ("LOA_S3_SECRET_KEY", "LOA_PG_PASSWORD", "LOA_PG_OWNER_PASSWORD")}
+    for name, service in services.items():
+        if name in INFRASTRUCTURE:
+            continue
+        env = service["environment"]
+        user = store_user(name)
+        assert env.get("LOA_S3_ACCESS_KEY") == (user.access_key if user else None), name
+        assert not any(secret in str(value) for value in env.values() for secret in admin_secrets), name
+    assert services["storage-setup"]["command"] == ["python", "deploy/local/storage_users.py", "all"]
+    tracker_db = services["tracker"]["environment"]["LOA_DATABASE_URL"]
+    assert tracker_db.startswith("postgresql+asyncpg://loa_tracker:") and tracker_db.endswith("/loa_tracker")

@@ -205,16 +205,23 @@ class MediaStore:
             http_client=bounded_http_client(settings.s3_secure),
         )
 
-    def ensure_buckets(self) -> None:
-        """Create the buckets if missing: media private, website public-read."""
-        for bucket in (self.bucket, self.website_bucket):
-            if not self.client.bucket_exists(bucket):
-                try:
-                    self.client.make_bucket(bucket)
-                except S3Error as e:  # another replica made it first
-                    if e.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-                        raise
-        self.client.set_bucket_policy(self.website_bucket, public_read_policy(self.website_bucket))
+    def ensure_buckets(self, *buckets: str) -> None:
+        """Create ``buckets`` (default: both) if missing: media private, website public-read.
+
+        A service checks only the buckets it owns: its user may see no other (``loa.access.storage``).
+        Existing buckets are left as they are, so a service's user needs no right to create a bucket
+        or set its policy: the stack's setup (``deploy/local/storage_users.py``) made them.
+        """
+        for bucket in buckets or (self.bucket, self.website_bucket):
+            if self.client.bucket_exists(bucket):
+                continue
+            try:
+                self.client.make_bucket(bucket)
+            except S3Error as e:  # another replica made it first
+                if e.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise
+            if bucket == self.website_bucket:
+                self.client.set_bucket_policy(bucket, public_read_policy(bucket))
 
     def put_stream(
         self, stream: IO[bytes], content_type: str, size: int = -1, part_size: int = PART_SIZE

@@ -133,7 +133,8 @@ class PrivateStack:
 
     @property
     def pg_admin_url(self) -> str:
-        """libpq URL of the ``postgres`` database (user ``loa``, trust on 127.0.0.1)."""
+        """libpq URL of the ``postgres`` database (the superuser ``loa``; its password: ``PGPASSWORD``,
+        see ``loa.testing.admin``)."""
         return f"postgresql://loa@127.0.0.1:{self.ports['LOA_PG_PORT']}/postgres"
 
     def pg_url(self, database: str = "loa") -> str:

@@ -1,0 +1,210 @@
+"""Least privilege in the stores: which MinIO user and which PostgreSQL role each service runs as,
+and what each may do. The one table the stack's setup (``deploy/local/storage_users.py``), the
+process supervisor of ``make run`` and docs/security.md read.
+
+MinIO: one user per service (``loa-<service>``), its policy generated here from the configured
+bucket names. Actions are S3's, as MinIO's policy language names them
+(https://min.io/docs/minio/linux/administration/identity-access-management/policy-based-access-control.html);
+which call needs which action is the S3 API reference's "Permissions" section of each operation
+(https://docs.aws.amazon.com/AmazonS3/latest/API/): ``HeadBucket`` (``bucket_exists``, the
+readiness probe) needs ``s3:ListBucket``; ``HeadObject`` (``stat_object``) ``s3:GetObject``;
+``CopyObject`` ``s3:GetObject`` on the source and ``s3:PutObject`` on the target; a multipart
+upload ``s3:PutObject`` and, to abort one, ``s3:AbortMultipartUpload``. The minio SDK asks a
+bucket's region once (``GetBucketLocation``), so every bucket a service touches grants it.
+
+PostgreSQL: one owner role (``loa_owner``) owns each store's database and runs its migrations;
+one runtime role per store with DML only (no CREATE, no superuser), see ``RUNTIME_ROLES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Bucket(StrEnum):
+    MEDIA = "media"
+    """Private, content-addressed: ``sha256/<hex>`` originals, ``renditions/<hex>/<profile>``."""
+    WEBSITE = "website"
+    """Public-read: the website's pages, records and published media."""
+
+
+READ = ("s3:GetObject",)
+WRITE = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+BUCKET_READ = ("s3:GetBucketLocation", "s3:ListBucket")
+
+
+@dataclass(frozen=True)
+class ObjectGrant:
+    """``actions`` on the objects under ``prefix`` (``*``: all) of ``bucket``."""
+
+    bucket: Bucket
+    actions: tuple[str, ...]
+    prefix: str = "*"
+
+
+@dataclass(frozen=True)
+class StoreUser:
+    """A service's MinIO user: its bucket-level rights and its object grants."""
+
+    service: str
+    buckets: tuple[Bucket, ...]
+    """Buckets it checks (``HeadBucket``) and locates: ``BUCKET_READ``."""
+    objects: tuple[ObjectGrant, ...]
+    located: tuple[Bucket, ...] = ()
+    """Buckets it writes some objects of without checking or listing them: ``GetBucketLocation`` only."""
+
+    @property
+    def access_key(self) -> str:
+        return f"loa-{self.service}"
+
+    @property
+    def secret_setting(self) -> str:
+        """The key in ``.env.local`` (or the environment) holding this user's secret key."""
+        return f"LOA_S3_{self.service.upper()}_SECRET_KEY"
+
+
+def _publisher(channel: str) -> StoreUser:
+    """A channel publisher reads media and caches its renditions (``MediaStore.rendition_sync``)."""
+    return StoreUser(
+        channel,
+        (Bucket.MEDIA,),
+        (ObjectGrant(Bucket.MEDIA, READ), ObjectGrant(Bucket.MEDIA, ("s3:PutObject",), "renditions/*")),
+    )
+
+
+STORE_USERS: tuple[StoreUser, ...] = (
+    # Stores uploads (staging key, then its sha256 key), reads them to check them, deletes the
+    # staging copy and a refused upload (a decompression bomb).
+    StoreUser("ingest", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, WRITE),)),
+    *(_publisher(channel) for channel in ("facebook", "youtube", "x", "webhook")),
+    # Zalo fetches an article's images by URL: when it sends the article it copies them into the
+    # public bucket (``MediaStore.publish_public``: its own mark, a HEAD, a server-side copy).
+    StoreUser(
+        "zalo",
+        (Bucket.MEDIA,),
+        (
+            *_publisher("zalo").objects,
+            ObjectGrant(Bucket.WEBSITE, ("s3:GetObject", "s3:PutObject"), "media/*"),
+            ObjectGrant(Bucket.WEBSITE, ("s3:PutObject",), "_index/media-users/*/zalo:*"),
+        ),
+        located=(Bucket.WEBSITE,),
+    ),
+    # The website publisher: a publisher, and the owner of the public website bucket (pages,
+    # records, media copied there server-side and removed when no live article uses them).
+    StoreUser(
+        "website",
+        (Bucket.MEDIA, Bucket.WEBSITE),
+        (
+            *_publisher("website").objects,
+            ObjectGrant(Bucket.WEBSITE, WRITE),
+        ),
+    ),
+)
+"""Every service that touches MinIO. The tracker and the sandbox do not: they get no user."""
+
+
+def store_user(service: str) -> StoreUser | None:
+    return next((u for u in STORE_USERS if u.service == service), None)
+
+
+def minio_policy(user: StoreUser, media_bucket: str, website_bucket: str) -> dict[str, Any]:
+    """``user``'s IAM policy document for the configured bucket names."""
+    names = {Bucket.MEDIA: media_bucket, Bucket.WEBSITE: website_bucket}
+    statements: list[dict[str, Any]] = [
+        {
+            "Effect": "Allow",
+            "Action": list(BUCKET_READ),
+            "Resource": [f"arn:aws:s3:::{names[b]}" for b in user.buckets],
+        }
+    ]
+    if user.located:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketLocation"],
+                "Resource": [f"arn:aws:s3:::{names[b]}" for b in user.located],
+            }
+        )
+    statements += [
+        {
+            "Effect": "Allow",
+            "Action": list(grant.actions),
+            "Resource": [f"arn:aws:s3:::{names[grant.bucket]}/{grant.prefix}"],
+        }
+        for grant in user.objects
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+# ---- PostgreSQL -------------------------------------------------------------------------------
+
+OWNER_ROLE = "loa_owner"
+OWNER_PASSWORD_SETTING = "LOA_PG_OWNER_PASSWORD"  # noqa: S105 - the name of a setting
+SUPERUSER = "loa"
+SUPERUSER_PASSWORD_SETTING = "LOA_PG_PASSWORD"  # noqa: S105 - the name of a setting
+RUNTIME_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+"""On every table of its database; ``USAGE, SELECT`` on its sequences. Nothing else."""
+
+
+@dataclass(frozen=True)
+class RuntimeRole:
+    """A store's database and the role its service runs as."""
+
+    store: str
+
+    @property
+    def name(self) -> str:
+        return f"loa_{self.store}"
+
+    @property
+    def database(self) -> str:
+        return f"loa_{self.store}"
+
+    @property
+    def password_setting(self) -> str:
+        return f"LOA_PG_{self.store.upper()}_PASSWORD"
+
+
+RUNTIME_ROLES: tuple[RuntimeRole, ...] = (
+    RuntimeRole("ingest"),
+    RuntimeRole("tracker"),
+    RuntimeRole("publisher"),
+)
+"""The ingest's outbox and versions, the tracker's view, the publishers' job store (one database
+shared by every channel, as ``LOA_PUBLISHER_DATABASE_URL`` is)."""
+
+
+def minio_table() -> str:
+    """The users and their rights as the Markdown table docs/security.md shows (a test compares)."""
+    rows = [
+        "| MinIO user | ListBucket (`HeadBucket`), GetBucketLocation on | Objects (actions without `s3:`) |",
+        "|---|---|---|",
+    ]
+    for user in STORE_USERS:
+        buckets = ", ".join(f"`{b}`" for b in user.buckets)
+        if user.located:
+            buckets += f" (GetBucketLocation only: {', '.join(f'`{b}`' for b in user.located)})"
+        objects = "; ".join(
+            f"`{g.bucket}/{g.prefix}`: {', '.join(a.removeprefix('s3:') for a in g.actions)}"
+            for g in user.objects
+        )
+        rows.append(f"| `{user.access_key}` | {buckets} | {objects} |")
+    return "\n".join(rows)
+
+
+def secret_settings() -> list[str]:
+    """Every store secret ``.env.local`` holds (``lib.sh ensure_store_secrets`` makes them once)."""
+    return [
+        SUPERUSER_PASSWORD_SETTING,
+        OWNER_PASSWORD_SETTING,
+        *(r.password_setting for r in RUNTIME_ROLES),
+        *(u.secret_setting for u in STORE_USERS),
+    ]
+
+
+if __name__ == "__main__":  # for the shell scripts: one name a line (standard library only)
+    import sys
+
+    sys.stdout.write("".join(f"{name}\n" for name in secret_settings()))

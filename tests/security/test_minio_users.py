@@ -1,0 +1,168 @@
+"""Each service's MinIO user can do what the service does and is refused (AccessDenied) the rest.
+
+The users are made the way the stack's setup makes them (``deploy/local/storage_users.py``) with the
+policy of ``loa.access.storage``'s table, for this test's own buckets and under this test's own
+names (the stack's ``loa-<service>`` users keep theirs). Root is the harness's, for setup only.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterator
+from hashlib import sha256
+
+import pytest
+from minio import Minio
+from minio.commonconfig import CopySource
+from minio.error import S3Error
+from PIL import Image
+
+from deploy.local.storage_users import ensure_minio_user, minio_admin
+from loa.access.storage import STORE_USERS, minio_policy, store_user
+from loa.media.store import MediaStore
+from loa.settings import LoaSettings
+from tests.conftest import Stack
+
+pytestmark = pytest.mark.integration
+
+CAPTION = unicodedata.normalize("NFC", "Ảnh: Đoàn công tác tại Hà Nội")
+
+
+@pytest.fixture
+def service_store(
+    stack: Stack, settings: LoaSettings, unique: Callable[[str], str]
+) -> Iterator[Callable[[str], MediaStore]]:
+    """``service_store("ingest")``: a MediaStore on this test's buckets as that service's user."""
+    MediaStore(settings).ensure_buckets()  # root, as the stack's setup
+    admin = minio_admin(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key)
+    made: list[str] = []
+
+    def make(service: str) -> MediaStore:
+        user = store_user(service)
+        assert user is not None, service
+        name, secret = unique(user.access_key), secrets.token_urlsafe(24)
+        policy = minio_policy(user, settings.s3_media_bucket, settings.s3_website_bucket)
+        ensure_minio_user(admin, name, secret, policy)
+        made.append(name)
+        return MediaStore(settings, Minio(stack.s3_endpoint, name, secret, secure=False))
+
+    yield make
+    for name in made:
+        admin.user_remove(name)
+        admin.policy_remove(name)
+
+
+def denied(action: Callable[[], object]) -> str:
+    with pytest.raises(S3Error) as refused:
+        action()
+    return str(refused.value.code)
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def put(client: Minio, bucket: str, key: str, data: bytes = b"x") -> None:
+    client.put_object(bucket, key, io.BytesIO(data), len(data))
+
+
+def test_every_service_with_media_has_a_user_and_the_tracker_none() -> None:
+    assert {u.service for u in STORE_USERS} == {
+        "ingest",
+        "facebook",
+        "zalo",
+        "youtube",
+        "x",
+        "webhook",
+        "website",
+    }
+    assert store_user("tracker") is None and store_user("sandbox") is None
+
+
+def test_the_ingest_stores_checks_and_deletes_media_but_cannot_touch_the_website(
+    service_store: Callable[[str], MediaStore],
+) -> None:
+    ingest = service_store("ingest")
+    ingest.ensure_buckets(ingest.bucket)  # what the ingest does at start
+    data = jpeg()
+    stored = ingest.put_stream(io.BytesIO(data), "image/jpeg", len(data))  # staging, copy, delete
+    assert stored.sha256 == sha256(data).hexdigest()
+    assert ingest.probe(stored.key).width == 64
+    ingest.remove(stored.key)  # a refused upload (a decompression bomb) is deleted
+    assert ingest.stat(stored.key) is None
+
+    client = ingest.client
+    assert (
+        denied(lambda: put(client, ingest.website_bucket, "index.html", CAPTION.encode())) == "AccessDenied"
+    )
+    assert denied(lambda: client.bucket_exists(ingest.website_bucket)) == "AccessDenied"
+    assert denied(lambda: client.make_bucket(f"{ingest.bucket}-2")) == "AccessDenied"
+
+
+@pytest.mark.parametrize("channel", ["facebook", "zalo", "youtube", "x", "webhook"])
+def test_a_publisher_reads_media_and_caches_renditions_but_cannot_change_media(
+    service_store: Callable[[str], MediaStore], channel: str
+) -> None:
+    data = jpeg()
+    stored = service_store("ingest").put_stream(io.BytesIO(data), "image/jpeg", len(data))
+    publisher = service_store(channel)
+    assert b"".join(publisher.iter_bytes(stored.key)) == data
+    rendition = publisher.rendition_sync(stored, "thumbnail")  # made once, cached under renditions/
+    assert rendition.key.startswith("renditions/")
+
+    client, media = publisher.client, publisher.bucket
+    assert denied(lambda: put(client, media, stored.key)) == "AccessDenied"  # overwrite an original
+    assert denied(lambda: put(client, media, "sha256/forged")) == "AccessDenied"
+    assert denied(lambda: client.remove_object(media, stored.key)) == "AccessDenied"
+    assert denied(lambda: client.remove_object(media, rendition.key)) == "AccessDenied"
+    assert denied(lambda: put(client, publisher.website_bucket, "index.html")) == "AccessDenied"
+    assert denied(lambda: client.set_bucket_policy(media, "{}")) == "AccessDenied"
+
+
+def test_the_website_publishes_and_withdraws_in_its_bucket_but_cannot_change_media(
+    service_store: Callable[[str], MediaStore],
+) -> None:
+    data = jpeg()
+    stored = service_store("ingest").put_stream(io.BytesIO(data), "image/jpeg", len(data))
+    website = service_store("website")
+    website.ensure_buckets(website.website_bucket)  # what the website's server does at start
+    public_key = website.publish_public(stored, "article-1")  # server-side copy media -> website
+    page = f"<h1>{CAPTION}</h1>".encode()
+    put(website.client, website.website_bucket, "tin-tuc/doan-cong-tac.html", page)
+    website.release_public([stored.sha256], "article-1")  # lists, deletes
+    assert public_key
+
+    client, media, page_source = (
+        website.client,
+        website.bucket,
+        CopySource(website.website_bucket, "tin-tuc/doan-cong-tac.html"),
+    )
+    assert denied(lambda: put(client, media, "sha256/forged")) == "AccessDenied"
+    assert denied(lambda: client.copy_object(media, "sha256/forged", page_source)) == "AccessDenied"
+    assert denied(lambda: client.remove_object(media, stored.key)) == "AccessDenied"
+    client.remove_object(website.website_bucket, "tin-tuc/doan-cong-tac.html")
+
+
+def test_zalo_copies_an_articles_images_into_the_public_bucket_and_nothing_else(
+    service_store: Callable[[str], MediaStore],
+) -> None:
+    data = jpeg()
+    stored = service_store("ingest").put_stream(io.BytesIO(data), "image/jpeg", len(data))
+    zalo = service_store("zalo")
+    key = zalo.publish_public(stored, "zalo:tcbc-2026-chuyen-doi-so")  # when it sends the article
+    assert zalo.client.stat_object(zalo.website_bucket, key).size == len(data)
+
+    client, website = zalo.client, zalo.website_bucket
+    assert (
+        denied(lambda: put(client, website, "2026/12/trang-gia-mao.html", CAPTION.encode())) == "AccessDenied"
+    )
+    assert (
+        denied(lambda: put(client, website, f"_index/media-users/{stored.sha256}/website:x"))
+        == "AccessDenied"
+    )
+    assert denied(lambda: client.remove_object(website, key)) == "AccessDenied"
+    assert denied(lambda: list(client.list_objects(website))) == "AccessDenied"

@@ -16,12 +16,29 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from dotenv import dotenv_values
 
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.kafka_acl import ADMIN
+from loa.settings import ENV_FILE, REPO_ROOT, LoaSettings
 
 # The code's default is production (real platforms only); every test talks to the sandbox. Set in
 # the environment, so every settings object built here and every process a test starts inherits it.
 os.environ["LOA_MODE"] = "development"
+
+
+def _sign_in_as_admin() -> None:
+    """The harness signs in to the secured broker as the admin (super user, loa.kafka_acl.ADMIN):
+    it makes each test's topics and reads and writes them all. Set in the environment like the mode,
+    so the services a test starts sign in too; tests/security/test_kafka_acls.py signs in as each
+    service's own principal. An identity already in the environment is kept."""
+    values = {**dotenv_values(ENV_FILE), **os.environ} if ENV_FILE.is_file() else dict(os.environ)
+    password = values.get("LOA_KAFKA_ADMIN_PASSWORD")
+    if password and not os.environ.get("LOA_KAFKA_SASL_USERNAME"):
+        os.environ["LOA_KAFKA_SASL_USERNAME"] = ADMIN
+        os.environ["LOA_KAFKA_SASL_PASSWORD"] = password
+
+
+_sign_in_as_admin()
 
 STACK = REPO_ROOT / "deploy" / "local" / "stack.sh"
 
@@ -141,7 +158,9 @@ def db_url(request: pytest.FixtureRequest) -> str:
 async def kafka_admin(stack: Stack) -> AsyncIterator[object]:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    from loa.testing.kafka_client import client_options
+
+    admin = AIOKafkaAdminClient(**client_options(stack.kafka_bootstrap))
     await admin.start()
     yield admin
     await admin.close()

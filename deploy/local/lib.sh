@@ -50,6 +50,25 @@ EOF
   say "wrote development credentials to $LOA_ENV_FILE (git-ignored; secrets not shown)"
 }
 
+ensure_secret() { # ensure_secret KEY [BYTES]: append KEY=<random> to .env.local unless it has KEY
+  local key="$1"
+  grep -q "^${key}=" "$LOA_ENV_FILE" 2>/dev/null && return 0
+  [[ ! -s "$LOA_ENV_FILE" || -z "$(tail -c1 "$LOA_ENV_FILE")" ]] || printf '\n' >>"$LOA_ENV_FILE"
+  (umask 077 && printf '%s=%s\n' "$key" "$(random_token "${2:-24}")" >>"$LOA_ENV_FILE")
+  say "added $key to $LOA_ENV_FILE (secret not shown)"
+}
+
+set_env_value() { # set_env_value KEY VALUE: KEY=VALUE in .env.local, replacing an older value
+  local key="$1" value="$2"
+  if grep -q "^${key}=" "$LOA_ENV_FILE" 2>/dev/null; then
+    grep -qxF "${key}=${value}" "$LOA_ENV_FILE" && return 0
+    sed -i "s|^${key}=.*|${key}=${value}|" "$LOA_ENV_FILE"
+  else
+    [[ ! -s "$LOA_ENV_FILE" || -z "$(tail -c1 "$LOA_ENV_FILE")" ]] || printf '\n' >>"$LOA_ENV_FILE"
+    printf '%s=%s\n' "$key" "$value" >>"$LOA_ENV_FILE"
+  fi
+}
+
 env_value() { # env_value KEY: the environment's value, else the one in .env.local
   local key="$1"
   if [[ -n "${!key:-}" ]]; then printf '%s' "${!key}"; return 0; fi

@@ -32,7 +32,7 @@ class Ingest:
         db = IngestDb(settings.database_url)
         readiness = Readiness(
             {
-                "kafka": kafka_probe(settings.kafka_bootstrap),
+                "kafka": kafka_probe(settings),
                 "object_store": object_store_probe(store.client, store.bucket),
                 "database": database_probe(db.engine),
             }

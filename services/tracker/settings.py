@@ -12,6 +12,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_
 
 from loa.channels import registry
 from loa.events import DeliveryState
+from loa.kafka_acl import TRACKER_GROUP
 from loa.settings import LoaSettings, is_local_url, require_token_length
 
 
@@ -70,7 +71,7 @@ def _installed_publishers() -> dict[str, AnyHttpUrl]:
 class TrackerSettings(LoaSettings):
     tracker_host: str = "127.0.0.1"
     tracker_port: int = 8081
-    tracker_group_id: str = "loa-tracker"
+    tracker_group_id: str = TRACKER_GROUP
     tracker_tokens: dict[str, ApiToken] = Field(
         default_factory=dict, description='JSON: {"name": {"token": "...", "role": "viewer|operator|admin"}}'
     )

@@ -1,10 +1,10 @@
 """Make the secured broker's principals, ACLs and topics from ``loa.kafka_acl``; idempotent, every start.
 
-Signs in as the admin (``LOA_KAFKA_ADMIN_PASSWORD``), then: upserts each service's SCRAM-SHA-512
-credential (its password from ``.env.local``), creates the ACLs of the one table (for topics under
-``LOA_TOPIC_PREFIX``) and the Loa topics that do not exist yet (no service may create one).
-Exit 3 when the admin cannot sign in (a data folder formatted before SASL_SSL: kafka.sh adds the
-admin's credential through the controller and runs this again). Never prints a secret.
+Signs in as the admin with PLAIN over TLS (``LOA_KAFKA_ADMIN_PASSWORD``, the broker's static
+credential: it works on any data folder), then: upserts the SCRAM-SHA-512 credential of the admin
+and of each service (passwords from ``.env.local``), creates the ACLs of the one table (for topics
+under ``LOA_TOPIC_PREFIX``) and the Loa topics that do not exist yet (no service may create one).
+Never prints a secret.
 Usage: ``python kafka_principals.py 127.0.0.1:9092 <cache>/tls/ca.pem``
 """
 
@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.conn import create_conn
+from aiokafka.errors import KafkaError, SaslAuthenticationFailed
 from aiokafka.protocol.admin import CreateAclsRequest_v1, DeleteAclsRequest_v1
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import (
@@ -39,7 +40,6 @@ from loa.kafka_acl import ADMIN, USERS, Acl, all_acls
 from loa.kafka_security import client_security
 from loa.settings import ENV_FILE, LoaSettings
 
-SIGN_IN_FAILED = 3
 WAIT_SECONDS = 90
 SCRAM_SHA_512 = 2  # ScramMechanism.SCRAM_SHA_512's type (Kafka clients, ScramMechanism.java)
 SCRAM_ITERATIONS = 8192  # Kafka's minimum for SCRAM-SHA-512 is 4096 (ScramMechanism.java)
@@ -155,30 +155,44 @@ def _errors(results: list[tuple[int, str | None]]) -> list[str]:
     return [f"error {code}: {message}" for code, message in results if code]
 
 
+async def _sign_in(settings: LoaSettings) -> None:
+    """One connection that signs in; raises PermissionError when the broker refuses the credential
+    (aiokafka's clients only log that and report "Unable to bootstrap")."""
+    host, _, port = settings.kafka_bootstrap.split(",")[0].rpartition(":")
+    try:
+        conn = await create_conn(host, int(port), client_id="loa-setup", **client_security(settings))
+    except SaslAuthenticationFailed as e:
+        raise PermissionError("the broker refused the admin's password") from e
+    conn.close()
+
+
 async def _admin(settings: LoaSettings) -> AIOKafkaAdminClient:
-    """The admin client, signed in; raises PermissionError when the credential is refused."""
+    """The admin client, signed in, once the broker serves; PermissionError: credential refused."""
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
     while True:
         admin = AIOKafkaAdminClient(
             bootstrap_servers=settings.kafka_bootstrap, client_id="loa-setup", **client_security(settings)
         )
         try:
+            await _sign_in(settings)
             await admin.start()
             await admin.describe_cluster()
             return admin
-        except KafkaError as e:
+        except (KafkaError, OSError):
             await admin.close()
-            if "Authentication" in type(e).__name__ or "Authentication" in str(e):
-                raise PermissionError("the admin's SCRAM credential was refused") from e
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(1)
+        except BaseException:
+            await admin.close()
+            raise
 
 
 async def setup(settings: LoaSettings, env: dict[str, str]) -> None:
     admin = await _admin(settings)
     try:
         credentials = {u.name: env[u.password_key] for u in USERS if env.get(u.password_key)}
+        credentials[ADMIN] = settings.kafka_sasl_password.get_secret_value()  # SCRAM for the harness
         missing = [u.password_key for u in USERS if not env.get(u.password_key)]
         if missing:
             raise SystemExit(f"[kafka] error: missing from .env.local: {', '.join(missing)}")
@@ -192,7 +206,7 @@ async def setup(settings: LoaSettings, env: dict[str, str]) -> None:
         wanted = [settings.topic(t) for t in LOA_TOPICS if settings.topic(t) not in existing]
         if wanted:
             await admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1) for t in wanted])
-        made = f"{len(credentials)} service principals, {len(all_acls())} ACLs, {len(wanted)} new topics"
+        made = f"{len(credentials) - 1} service principals, {len(all_acls())} ACLs, {len(wanted)} new topics"
         sys.stdout.write(f"[kafka] {made}\n")
     finally:
         await admin.close()
@@ -205,6 +219,7 @@ def main() -> int:
         mode="development",
         kafka_bootstrap=bootstrap,
         kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="PLAIN",
         kafka_sasl_username=ADMIN,
         kafka_sasl_password=SecretStr(env.get("LOA_KAFKA_ADMIN_PASSWORD", "")),
         kafka_ssl_cafile=cafile,
@@ -212,8 +227,8 @@ def main() -> int:
     try:
         asyncio.run(setup(settings, env))
     except PermissionError as e:
-        sys.stderr.write(f"[kafka] {e}\n")
-        return SIGN_IN_FAILED
+        sys.stderr.write(f"[kafka] error: {e} (LOA_KAFKA_ADMIN_PASSWORD differs from the broker's?)\n")
+        return 1
     return 0
 
 

@@ -100,7 +100,7 @@ def ensure(folder: Path) -> bool:
     if _still_good(folder) and (folder / "ca.pem").is_file():
         return False
     folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)
+    folder.chmod(0o755)  # the keys are 0600; ca.pem is what every client (another user in compose) reads
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _certificate("Loa development CA", ca_key, None, ca_key)
     broker_key = ec.generate_private_key(ec.SECP256R1())

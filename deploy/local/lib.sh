@@ -58,15 +58,13 @@ ensure_secret() { # ensure_secret KEY [BYTES]: append KEY=<random> to .env.local
   say "added $key to $LOA_ENV_FILE (secret not shown)"
 }
 
-set_env_value() { # set_env_value KEY VALUE: KEY=VALUE in .env.local, replacing an older value
-  local key="$1" value="$2"
-  if grep -q "^${key}=" "$LOA_ENV_FILE" 2>/dev/null; then
-    grep -qxF "${key}=${value}" "$LOA_ENV_FILE" && return 0
-    sed -i "s|^${key}=.*|${key}=${value}|" "$LOA_ENV_FILE"
-  else
-    [[ ! -s "$LOA_ENV_FILE" || -z "$(tail -c1 "$LOA_ENV_FILE")" ]] || printf '\n' >>"$LOA_ENV_FILE"
-    printf '%s=%s\n' "$key" "$value" >>"$LOA_ENV_FILE"
-  fi
+ensure_env_path() { # ensure_env_path KEY PATH: KEY=PATH in .env.local unless KEY names a file that exists
+  local key="$1" value="$2" current
+  current="$(sed -n "s/^${key}=//p" "$LOA_ENV_FILE" 2>/dev/null | tail -n1)"
+  [[ -n "$current" && -f "$current" ]] && return 0 # kept: another stack (a test's private one) may run
+  sed -i "/^${key}=/d" "$LOA_ENV_FILE" 2>/dev/null || true
+  [[ ! -s "$LOA_ENV_FILE" || -z "$(tail -c1 "$LOA_ENV_FILE")" ]] || printf '\n' >>"$LOA_ENV_FILE"
+  printf '%s=%s\n' "$key" "$value" >>"$LOA_ENV_FILE"
 }
 
 env_value() { # env_value KEY: the environment's value, else the one in .env.local

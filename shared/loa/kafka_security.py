@@ -14,9 +14,15 @@ from typing import Any
 
 from aiokafka.helpers import create_ssl_context
 from faststream.kafka.security import parse_security
-from faststream.security import BaseSecurity, SASLScram256, SASLScram512
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from loa.settings import LoaSettings
+
+MECHANISMS: dict[str, type[SASLPlaintext | SASLScram256 | SASLScram512]] = {
+    "SCRAM-SHA-512": SASLScram512,
+    "SCRAM-SHA-256": SASLScram256,
+    "PLAIN": SASLPlaintext,  # always inside TLS here: SASL_SSL is the only secured protocol offered
+}
 
 
 class KafkaSecurityError(ValueError):
@@ -38,8 +44,8 @@ def broker_security(settings: LoaSettings) -> BaseSecurity | None:
     if cafile is not None and not cafile.is_file():
         raise KafkaSecurityError(f"LOA_KAFKA_SSL_CAFILE: no such file {cafile}")
     context = create_ssl_context(cafile=str(cafile) if cafile else None)
-    scram = SASLScram512 if settings.kafka_sasl_mechanism == "SCRAM-SHA-512" else SASLScram256
-    return scram(settings.kafka_sasl_username, password, ssl_context=context, use_ssl=True)
+    mechanism = MECHANISMS[settings.kafka_sasl_mechanism]
+    return mechanism(settings.kafka_sasl_username, password, ssl_context=context, use_ssl=True)
 
 
 def client_security(settings: LoaSettings) -> dict[str, Any]:

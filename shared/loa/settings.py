@@ -62,7 +62,9 @@ class LoaSettings(BaseSettings):
     kafka_security_protocol: Literal["SASL_SSL", "PLAINTEXT"] = Field(
         default="SASL_SSL", description="SASL_SSL (required in production) or PLAINTEXT (development only)"
     )
-    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="PLAIN only over TLS, e.g. a broker's static admin credential"
+    )
     kafka_sasl_username: str = Field(default="", description="the service's own principal (loa.kafka_acl)")
     kafka_sasl_password: SecretStr = Field(default=SecretStr(""), description="no usable default")
     kafka_ssl_cafile: Path | None = Field(

@@ -68,25 +68,22 @@ SECURITY="${SECURITY:-SASL_SSL}"
 [[ "$SECURITY" == SASL_SSL || "$SECURITY" == PLAINTEXT ]] || die "LOA_KAFKA_SECURITY_PROTOCOL must be SASL_SSL or PLAINTEXT, not $SECURITY"
 
 security_properties() {
-  if [[ "$SECURITY" == PLAINTEXT ]]; then
-    cat <<PROPS
-# PLAINTEXT (LOA_KAFKA_SECURITY_PROTOCOL): no TLS, no authentication, no ACLs; development only
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+  local client=CLIENT protocol=SASL_SSL controller=SASL_PLAINTEXT
+  [[ "$SECURITY" == SASL_SSL ]] || client=PLAINTEXT protocol=PLAINTEXT controller=PLAINTEXT
+  cat <<PROPS
+listeners=$client://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=$client://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+listener.security.protocol.map=$client:$protocol,CONTROLLER:$controller
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
+inter.broker.listener.name=$client
 PROPS
+  if [[ "$SECURITY" == PLAINTEXT ]]; then
+    echo "# PLAINTEXT (LOA_KAFKA_SECURITY_PROTOCOL): no TLS, no authentication, no ACLs; development only"
     return 0
   fi
   local pw
   pw="$(admin_password)"
   cat <<PROPS
-listeners=CLIENT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=CLIENT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SASL_PLAINTEXT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=CLIENT
 # clients: TLS (PEM keystore, KIP-651), then SCRAM-SHA-512 (the services' credentials live in the
 # metadata); PLAIN knows the admin alone (its password here), so setup signs in on any data folder,
 # one formatted before Kafka was secured included, and the broker to itself

@@ -25,7 +25,7 @@ from pydantic import BaseModel, SecretStr
 
 from deploy.local.kafka_principals import LOA_TOPICS, CreateAcls, DeleteAcls
 from loa.events import Delivery, DeliveryState, DeliveryStatus, topics
-from loa.kafka_acl import TRACKER_GROUP, all_acls, user_of
+from loa.kafka_acl import TRACKER_GROUP, all_acls, publisher_group, user_of
 from loa.kafka_security import client_security
 from loa.settings import ENV_FILE, LoaSettings
 from loa.testing.kafka_client import client_options
@@ -167,5 +167,23 @@ async def test_a_consumer_cannot_join_another_services_group(stack: Stack, grant
     try:
         with pytest.raises(GroupAuthorizationFailedError):
             await consumer.start()  # joining the group is refused
+    finally:
+        await consumer.stop()
+
+
+async def test_a_publisher_reads_and_commits_in_its_own_group(stack: Stack, granted: str) -> None:
+    settings = as_service(stack, "facebook")
+    consumer = AIOKafkaConsumer(
+        granted + topics.CONTENT,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=publisher_group("facebook"),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **client_security(settings),
+    )
+    try:
+        await consumer.start()
+        await consumer.getmany(timeout_ms=2_000)
+        await consumer.commit()  # OffsetCommit: READ on the group and the topic
     finally:
         await consumer.stop()

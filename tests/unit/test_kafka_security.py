@@ -77,3 +77,18 @@ def test_a_bad_protocol_is_named_without_echoing_secrets() -> None:
         )  # type: ignore[arg-type]
     assert "kafka_security_protocol" in str(refused.value)
     assert PASSWORD not in str(refused.value)
+
+
+def test_plain_is_only_ever_offered_inside_tls() -> None:
+    """PLAIN (the broker's static admin credential, deploy/local/kafka_principals.py) sends the
+    password itself: it must never leave without TLS."""
+    settings = LoaSettings(
+        mode="development",
+        kafka_sasl_mechanism="PLAIN",
+        kafka_sasl_username="loa-admin",
+        kafka_sasl_password=SecretStr(PASSWORD),
+    )
+    options = client_security(settings)
+    assert options["security_protocol"] == "SASL_SSL"
+    assert options["sasl_mechanism"] == "PLAIN"
+    assert options["ssl_context"].verify_mode == ssl.CERT_REQUIRED

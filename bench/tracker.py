@@ -33,6 +33,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from loa.events import Delivery, DeliveryState, DeliveryStatus, topics
 from loa.kafka import make_broker
 from loa.testing.admin import use_pg_superuser_password
+from loa.testing.kafka_client import client_options
 from services.tracker.consumer import register
 from services.tracker.db import make_engine, migrate
 from services.tracker.live import Changes
@@ -72,7 +73,7 @@ def make_events(n: int, tag: str) -> list[tuple[bytes, bytes]]:
 
 
 async def create_topics(bootstrap: str, prefix: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         names = [f"{prefix}{t}" for t in (topics.DELIVERY, topics.CONTENT, topics.dlq(topics.DELIVERY))]
@@ -87,7 +88,7 @@ async def produce(bootstrap: str, topic: str, events: list[tuple[bytes, bytes]],
     Records go in ready-made batches per partition (keys hashed as the default partitioner does,
     so each content's events stay in order): the producer must not be what limits the offered rate.
     """
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", linger_ms=5)
     await producer.start()
     try:
         partitions = sorted(await producer.partitions_for(topic))
@@ -123,7 +124,7 @@ async def lag_of(admin: AIOKafkaAdminClient, group: str, ends: dict[TopicPartiti
 
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap))
     await consumer.start()
     try:
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0, 1, 2})]
@@ -134,7 +135,7 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
 
 async def wait_lag_zero(bootstrap: str, group: str, topic: str, limit_s: float = 300) -> tuple[float, float]:
     """When the group's lag reached zero, and the rate from its first commit to then (events/s)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         ends = await end_offsets(bootstrap, topic)
@@ -158,7 +159,7 @@ async def wait_lag_zero(bootstrap: str, group: str, topic: str, limit_s: float =
 async def raw_consume(bootstrap: str, topic: str, n: int) -> float:
     """Raw aiokafka: fetch ``n`` records, nothing else. Returns events/s."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
+        topic, **client_options(bootstrap), group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=1000,
     )  # fmt: skip
     await consumer.start()

@@ -16,8 +16,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from dotenv import dotenv_values
 
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.kafka_acl import ADMIN
+from loa.settings import ENV_FILE, REPO_ROOT, LoaSettings
 from loa.testing.admin import use_pg_superuser_password
 
 # The code's default is production (real platforms only); every test talks to the sandbox. Set in
@@ -25,6 +27,21 @@ from loa.testing.admin import use_pg_superuser_password
 os.environ["LOA_MODE"] = "development"
 # The harness's admin path (creating and dropping test databases) is the superuser's: PGPASSWORD.
 use_pg_superuser_password()
+
+
+def _sign_in_as_admin() -> None:
+    """The harness signs in to the secured broker as the admin (super user, loa.kafka_acl.ADMIN):
+    it makes each test's topics and reads and writes them all. Set in the environment like the mode,
+    so the services a test starts sign in too; tests/security/test_kafka_acls.py signs in as each
+    service's own principal. An identity already in the environment is kept."""
+    values = {**dotenv_values(ENV_FILE), **os.environ} if ENV_FILE.is_file() else dict(os.environ)
+    password = values.get("LOA_KAFKA_ADMIN_PASSWORD")
+    if password and not os.environ.get("LOA_KAFKA_SASL_USERNAME"):
+        os.environ["LOA_KAFKA_SASL_USERNAME"] = ADMIN
+        os.environ["LOA_KAFKA_SASL_PASSWORD"] = password
+
+
+_sign_in_as_admin()
 
 STACK = REPO_ROOT / "deploy" / "local" / "stack.sh"
 
@@ -144,7 +161,9 @@ def db_url(request: pytest.FixtureRequest) -> str:
 async def kafka_admin(stack: Stack) -> AsyncIterator[object]:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    from loa.testing.kafka_client import client_options
+
+    admin = AIOKafkaAdminClient(**client_options(stack.kafka_bootstrap))
     await admin.start()
     yield admin
     await admin.close()

@@ -19,6 +19,7 @@ from bench.e2e.load import content, create_topics, put_sample_media
 from bench.e2e.observe import Delivery, TrackerClient
 from bench.e2e.stack import CHANNELS, BenchStack, accounts_needed, channel_limits
 from loa.events import ContentApproved, ContentRetracted, MediaRef, Retraction, topics, utcnow
+from loa.kafka_security import client_security
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from loa.testing.private_stack import PrivateStack
@@ -93,7 +94,9 @@ class Rig:
     ) -> list[Fed]:
         """Send ``count`` approvals at ``rate``/s to one account per channel (round robin);
         ``publish_in``: each is due that many seconds after it is sent."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all")
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap, **client_security(self.settings), acks="all"
+        )
         await producer.start()
         sent = []
         try:
@@ -118,7 +121,9 @@ class Rig:
         return sent
 
     async def retract(self, fed: Fed) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all")
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap, **client_security(self.settings), acks="all"
+        )
         await producer.start()
         try:
             event = ContentRetracted(

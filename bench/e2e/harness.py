@@ -30,6 +30,7 @@ from bench.e2e.observe import PhaseWatch, TrackerClient
 from bench.e2e.report import write_all
 from bench.e2e.stack import CHANNELS, BenchStack, accounts_needed, channel_limits
 from loa.events import ContentApproved, utcnow
+from loa.kafka_security import client_security
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from services.sandbox.client import SandboxClient
@@ -206,11 +207,13 @@ async def relay_limit(
     from bench.e2e.load import content
 
     source, sink = f"{prefix}relay.content", f"{prefix}relay.delivery"
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **client_security(settings))
     await admin.start()
     await admin.create_topics([NewTopic(source, 1, 1), NewTopic(sink, 1, 1)])
     await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, **client_security(settings), acks="all", linger_ms=20
+    )
     await producer.start()
     for n in range(contents):
         c = content(9_000_000 + n, pick(n), media[0], media[1])

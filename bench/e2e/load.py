@@ -24,6 +24,7 @@ from loa.events import (
     topics,
     utcnow,
 )
+from loa.kafka_security import client_security
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 
@@ -70,7 +71,7 @@ def content(n: int, accounts: dict[str, str], image: MediaRef, video: MediaRef) 
 
 
 async def create_topics(settings: LoaSettings, prefix: str, partitions: int = 1) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **client_security(settings))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(f"{prefix}{n}", partitions, 1) for n in topics.ALL])
@@ -89,7 +90,9 @@ async def produce_at_rate(
     ids: list[str],
 ) -> None:
     """Send ``rate`` contents/s for ``seconds`` (paced per 10 ms tick), appending each id to ``ids``."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, **client_security(settings), acks="all", linger_ms=5
+    )
     await producer.start()
     topic = settings.topic(topics.CONTENT)
     total = int(rate * seconds)

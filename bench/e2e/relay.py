@@ -17,17 +17,19 @@ import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from loa.testing.kafka_client import client_options
+
 
 async def relay(bootstrap: str, source: str, sink: str, expected: int) -> dict[str, float]:
     consumer = AIOKafkaConsumer(
         source,
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         group_id=f"bare-relay-{source}",
         auto_offset_reset="earliest",
         enable_auto_commit=True,
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", enable_idempotence=True, linger_ms=5)
     await consumer.start()
     await producer.start()
     contents = statuses = 0

@@ -1,5 +1,11 @@
 #!/usr/bin/env bash
-# Apache Kafka, one KRaft node (broker + controller) on 127.0.0.1:9092 (controller 9093).
+# Apache Kafka, one KRaft node (broker + controller) on 127.0.0.1:9092 (controller 9093), secured:
+# clients speak SASL_SSL with SCRAM-SHA-512 (CA and broker certificate from kafka_tls.py, in
+# <cache>/tls/), the StandardAuthorizer denies what no ACL allows, and kafka_principals.py creates
+# the service principals, their ACLs (loa.kafka_acl) and the topics at every start. The controller
+# listener stays on loopback, SASL_PLAINTEXT with PLAIN for the admin alone (KRaft controllers
+# cannot check SCRAM: the credentials live in the metadata they serve). The admin signs in with
+# PLAIN over TLS (a static credential: works on any data folder), the services with SCRAM.
 # Usage: kafka.sh install|up|down|status|health
 set -euo pipefail
 LOA_COMPONENT=kafka
@@ -15,6 +21,9 @@ DATA="$LOA_DATA/kafka"
 PROPS="$HOME_DIR/server.properties"
 LOG="$LOA_LOGS/kafka.out"
 MAIN_CLASS=kafka.Kafka
+TLS="$LOA_CACHE/tls"
+ADMIN=loa-admin # the super user: setup, the health check and the test harness, never a service
+VENV_PY="$LOA_REPO/.venv/bin/python"
 
 installed() { [[ -f "$LIBS/.pom.sha256" ]] && [[ "$(cat "$LIBS/.pom.sha256")" == "$(sha256sum <"$POM")" ]]; }
 
@@ -34,18 +43,85 @@ install() {
   say "$(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS"
 }
 
+ensure_kafka_secrets() {
+  # The admin's and every service principal's password (the keys come from loa.kafka_acl), and
+  # where clients find the CA; existing .env.local files get what they miss.
+  local keys key
+  keys="$(PYTHONPATH="$LOA_REPO/shared" "$VENV_PY" -m loa.kafka_acl --password-keys)" || die "cannot list the principals"
+  ( # one writer at a time: components started together must not append a key twice
+    flock 9
+    ensure_secret LOA_KAFKA_ADMIN_PASSWORD 32
+    for key in $keys; do ensure_secret "$key" 32; done
+    ensure_env_path LOA_KAFKA_SSL_CAFILE "$TLS/ca.pem"
+  ) 9>>"$LOA_RUN/env-file.lock"
+}
+
+admin_password() {
+  local pw
+  pw="$(env_value LOA_KAFKA_ADMIN_PASSWORD)"
+  [[ -n "$pw" ]] || die "LOA_KAFKA_ADMIN_PASSWORD is missing from $LOA_ENV_FILE (stack.sh up writes it)"
+  printf '%s' "$pw"
+}
+
+# LOA_KAFKA_SECURITY_PROTOCOL=PLAINTEXT: a development broker without TLS, SASL or ACLs, for a
+# comparison (docs/benchmarks.md) or an older checkout; the services refuse it in production.
+SECURITY="$(env_value LOA_KAFKA_SECURITY_PROTOCOL)"
+SECURITY="${SECURITY:-SASL_SSL}"
+[[ "$SECURITY" == SASL_SSL || "$SECURITY" == PLAINTEXT ]] || die "LOA_KAFKA_SECURITY_PROTOCOL must be SASL_SSL or PLAINTEXT, not $SECURITY"
+
+security_properties() {
+  local client=CLIENT protocol=SASL_SSL controller=SASL_PLAINTEXT
+  [[ "$SECURITY" == SASL_SSL ]] || client=PLAINTEXT protocol=PLAINTEXT controller=PLAINTEXT
+  cat <<PROPS
+listeners=$client://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=$client://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+listener.security.protocol.map=$client:$protocol,CONTROLLER:$controller
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=$client
+PROPS
+  if [[ "$SECURITY" == PLAINTEXT ]]; then
+    echo "# PLAINTEXT (LOA_KAFKA_SECURITY_PROTOCOL): no TLS, no authentication, no ACLs; development only"
+    return 0
+  fi
+  local pw
+  pw="$(admin_password)"
+  cat <<PROPS
+# clients: TLS (PEM keystore, KIP-651), then SCRAM-SHA-512 (the services' credentials live in the
+# metadata); PLAIN knows the admin alone (its password here), so setup signs in on any data folder,
+# one formatted before Kafka was secured included, and the broker to itself
+listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.client.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="$ADMIN" password="$pw" user_$ADMIN="$pw";
+sasl.mechanism.inter.broker.protocol=PLAIN
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS/ca.pem
+ssl.endpoint.identification.algorithm=https
+# the controller listener: loopback only, PLAIN for the admin alone (SCRAM is not possible there)
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="$ADMIN" password="$pw" user_$ADMIN="$pw";
+# deny by default: what no ACL allows is refused (ACLs: loa.kafka_acl, made by kafka_principals.py)
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:$ADMIN
+PROPS
+}
+
 write_properties() {
   mkdir -p "$HOME_DIR" "$DATA"
-  cat >"$PROPS" <<PROPS
+  (
+    umask 077 # it holds the admin's password
+    {
+      cat <<PROPS
 # Generated by deploy/local/kafka.sh on every start; edit the script, not this file.
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
+PROPS
+      security_properties
+      cat <<PROPS
 log.dirs=$DATA
 # scaling out = more partitions and more replicas in one consumer group
 num.partitions=3
@@ -60,6 +136,8 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 PROPS
+    } >"$PROPS"
+  )
 }
 
 JAVA=(java -Xmx768m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
@@ -75,14 +153,25 @@ format_storage() {
     >>"$LOA_LOGS/kafka-format.log" 2>&1 || die "storage format failed (see $LOA_LOGS/kafka-format.log)"
 }
 
+ensure_principals() { # the SCRAM credentials, ACLs and topics of loa.kafka_acl (idempotent)
+  PYTHONPATH="$LOA_REPO/shared" "$VENV_PY" "$LOA_LOCAL/kafka_principals.py" "127.0.0.1:$PORT" "$TLS/ca.pem" ||
+    die "could not create the Kafka principals and ACLs (messages above)"
+}
+
 pid() { running_pid kafka "$MAIN_CLASS"; }
-healthy() { "$LOA_PYTHON" "$LOA_LOCAL/kafka_ready.py" "127.0.0.1:$PORT"; }
+healthy() {
+  if [[ "$SECURITY" == PLAINTEXT ]]; then "$LOA_PYTHON" "$LOA_LOCAL/kafka_ready.py" "127.0.0.1:$PORT"; return; fi
+  "$LOA_PYTHON" "$LOA_LOCAL/kafka_ready.py" "127.0.0.1:$PORT" "$TLS/ca.pem"
+}
 
 up() {
   if [[ -n "$(pid)" ]]; then say "already running (pid $(pid))"; return 0; fi
   install
+  [[ -x "$VENV_PY" ]] || die "the venv is missing ($VENV_PY): run make setup first"
   require_free_port kafka "$PORT"
   require_free_port kafka-controller "$CONTROLLER_PORT"
+  ensure_kafka_secrets
+  "$VENV_PY" "$LOA_LOCAL/kafka_tls.py" "$TLS"
   write_properties
   format_storage
   start_daemon kafka "$LOG" "${JAVA[@]}" "$MAIN_CLASS" "$PROPS"
@@ -91,7 +180,8 @@ up() {
     down
     die "did not answer a metadata request on 127.0.0.1:$PORT within 120 s (logs in $LOA_LOGS)"
   fi
-  say "ready on 127.0.0.1:$PORT (pid $(pid))"
+  [[ "$SECURITY" == PLAINTEXT ]] || ensure_principals
+  say "ready on 127.0.0.1:$PORT (pid $(pid)), $SECURITY"
 }
 
 down() { stop_daemon; }

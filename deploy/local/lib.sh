@@ -92,6 +92,15 @@ store_setup() { # store_setup minio|postgres: the stores' users and roles (deplo
   LOA_ENV_FILE="$LOA_ENV_FILE" "$LOA_VENV_PYTHON" "$LOA_LOCAL/storage_users.py" "$1"
 }
 
+ensure_env_path() { # ensure_env_path KEY PATH: KEY=PATH in .env.local unless KEY names a file that exists
+  local key="$1" value="$2" current
+  current="$(sed -n "s/^${key}=//p" "$LOA_ENV_FILE" 2>/dev/null | tail -n1)"
+  [[ -n "$current" && -f "$current" ]] && return 0 # kept: another stack (a test's private one) may run
+  sed -i --follow-symlinks "/^${key}=/d" "$LOA_ENV_FILE" 2>/dev/null || true
+  [[ ! -s "$LOA_ENV_FILE" || -z "$(tail -c1 "$LOA_ENV_FILE")" ]] || printf '\n' >>"$LOA_ENV_FILE"
+  printf '%s=%s\n' "$key" "$value" >>"$LOA_ENV_FILE"
+}
+
 env_value() { # env_value KEY: the environment's value, else the one in .env.local
   local key="$1"
   if [[ -n "${!key:-}" ]]; then printf '%s' "${!key}"; return 0; fi

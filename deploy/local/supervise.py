@@ -133,6 +133,19 @@ def answers(url: str) -> bool:
         return False
 
 
+def kafka_identity(service: str) -> dict[str, str]:
+    """``LOA_KAFKA_SASL_USERNAME``/``_PASSWORD`` of ``service``'s own principal (loa.kafka_acl), its
+    password from the environment or ``.env.local`` (written by the stack's setup); none for a
+    service without Kafka (the sandbox)."""
+    from dotenv import dotenv_values  # the venv's; this file's own code needs the stdlib only
+
+    from loa.kafka_acl import service_credentials
+    from loa.settings import ENV_FILE
+
+    values = {k: v for k, v in dotenv_values(ENV_FILE).items() if v is not None} if ENV_FILE.is_file() else {}
+    return service_credentials(service, {**values, **os.environ})
+
+
 class Supervisor:
     def __init__(
         self, services: list[Service], then: str | None = None, policy: RestartPolicy | None = None
@@ -168,7 +181,10 @@ class Supervisor:
             "-c",
             f"exec {service.command}",
             cwd=REPO,
-            env=self.environment() | store_credentials(service.name) | service.env,
+            env=self.environment()
+            | store_credentials(service.name)
+            | kafka_identity(service.name)
+            | service.env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # its own process group: we stop it and its children

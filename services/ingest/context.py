@@ -42,7 +42,7 @@ class Ingest:
         policy = Policy(settings.unit_tree())
         readiness = Readiness(
             {
-                "kafka": kafka_probe(settings.kafka_bootstrap),
+                "kafka": kafka_probe(settings),
                 "object_store": object_store_probe(store.client, store.bucket),
                 "database": database_probe(db.engine),
             }

@@ -42,7 +42,7 @@ class OutboxRelay:
         self.settings = settings
         self.wake = asyncio.Event()
         self._producer = RenewedProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
+            settings,
             request_timeout_ms=REQUEST_TIMEOUT_MS,
             max_request_size=settings.kafka_max_message_bytes,
             client_id="loa-ingest-outbox",

@@ -96,7 +96,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
         tracker = Tracker(settings, engine, broker, Changes(), TrackerMetrics())
         mode_gauge(tracker.metrics.registry, settings.mode)
         tracker.readiness = Readiness(
-            {"kafka": kafka_probe(settings.kafka_bootstrap), "database": database_probe(engine)},
+            {"kafka": kafka_probe(settings), "database": database_probe(engine)},
             about={"mode": settings.mode},  # `loa status` reads it here
         )
         tracker.publishers = Readiness(

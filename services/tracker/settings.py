@@ -13,6 +13,7 @@ from loa.access.principal import ALL_UNITS, Role
 from loa.access.settings import AccessSettings
 from loa.channels import registry
 from loa.events import DeliveryState
+from loa.kafka_acl import TRACKER_GROUP
 from loa.mode import PRODUCTION
 from loa.settings import BearerToken, is_local_url
 
@@ -56,7 +57,7 @@ def _installed_publishers() -> dict[str, AnyHttpUrl]:
 class TrackerSettings(AccessSettings):
     tracker_host: str = "127.0.0.1"
     tracker_port: int = 8081
-    tracker_group_id: str = "loa-tracker"
+    tracker_group_id: str = TRACKER_GROUP
     tracker_tokens: dict[str, ApiToken] = Field(
         default_factory=dict,
         description='deprecated (use loa tokens issue); JSON: {"name": {"token": "...", "role": '

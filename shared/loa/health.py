@@ -30,7 +30,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from loa.kafka_security import client_security
 from loa.outages import RETRY_AFTER_SECONDS
+from loa.settings import LoaSettings
 
 PROBE_TIMEOUT_SECONDS = 2.0
 Probe = Callable[[], Awaitable[Mapping[str, Any] | None]]
@@ -62,15 +64,16 @@ def describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def kafka_probe(bootstrap: str) -> Probe:
+def kafka_probe(settings: LoaSettings) -> Probe:
     """A metadata request to the bootstrap brokers: a broker that is stopped, or listening but hung,
     fails it (a bare TCP connection would pass the second)."""
 
     async def probe() -> None:
         client = AIOKafkaClient(
-            bootstrap_servers=bootstrap,
+            bootstrap_servers=settings.kafka_bootstrap,
             request_timeout_ms=int(PROBE_TIMEOUT_SECONDS * 1000),
             client_id="loa-readiness",
+            **client_security(settings),
         )
         try:
             await client.bootstrap()

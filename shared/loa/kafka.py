@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from loa.events.parsing import RefusedMessageError
 from loa.events.topics import dlq
+from loa.kafka_security import broker_security, client_security
 from loa.settings import LoaSettings
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ def max_event_bytes(settings: LoaSettings) -> int:
 
 
 def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
-    """A broker whose producer never loses or duplicates a send: acks=all, idempotent."""
+    """A broker whose producer never loses or duplicates a send (acks=all, idempotent), signed in
+    as ``settings`` say (loa.kafka_security)."""
     # FastStream's own logger formats plain text; ours propagates to the JSON handler of loa.logging.
     kwargs.setdefault("logger", logging.getLogger("loa.faststream"))
     return KafkaBroker(
@@ -47,6 +49,7 @@ def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
         acks="all",
         enable_idempotence=True,
         client_id=kwargs.pop("client_id", "loa"),
+        security=broker_security(settings),
         **kwargs,
     )
 
@@ -62,8 +65,14 @@ class RenewedProducer:
     next; what was sent twice meanwhile is dropped by the consumers, who key on the event.
     """
 
-    def __init__(self, **config: Any) -> None:
-        self._config = {**config, "acks": "all", "enable_idempotence": True}
+    def __init__(self, settings: LoaSettings, **config: Any) -> None:
+        self._config = {
+            **config,
+            "bootstrap_servers": settings.kafka_bootstrap,
+            **client_security(settings),
+            "acks": "all",
+            "enable_idempotence": True,
+        }
         self._producer: AIOKafkaProducer | None = None
 
     async def get(self) -> AIOKafkaProducer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipaddress import ip_address
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -76,6 +76,18 @@ class LoaSettings(BaseSettings):
         description="production (the default): real platforms only; development: the sandbox, shown as such",
     )
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # How every Kafka client signs in: loa.kafka_security turns these into the clients' settings.
+    kafka_security_protocol: Literal["SASL_SSL", "PLAINTEXT"] = Field(
+        default="SASL_SSL", description="SASL_SSL (required in production) or PLAINTEXT (development only)"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="PLAIN only over TLS, e.g. a broker's static admin credential"
+    )
+    kafka_sasl_username: str = Field(default="", description="the service's own principal (loa.kafka_acl)")
+    kafka_sasl_password: SecretStr = Field(default=SecretStr(""), description="no usable default")
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="the CA that signed the broker's certificate; default: the system's CAs"
+    )
     kafka_max_message_bytes: int = Field(
         default=1_048_576,
         gt=0,
@@ -120,6 +132,16 @@ class LoaSettings(BaseSettings):
     def _platforms_only_in_production(self) -> LoaSettings:
         website = str(self.website_base_url) if self.links_in_posts else None
         refuse_sandbox_targets(self, self.mode, str(self.sandbox_url), website)
+        return self
+
+    @model_validator(mode="after")
+    def _kafka_secured_in_production(self) -> LoaSettings:
+        """Production never speaks PLAINTEXT to Kafka: anyone on the network could forge events."""
+        if self.mode == PRODUCTION and self.kafka_security_protocol != "SASL_SSL":
+            raise ValueError(
+                "LOA_KAFKA_SECURITY_PROTOCOL must be SASL_SSL in production (LOA_MODE=production): "
+                "PLAINTEXT lets anyone who reaches the broker read and forge events"
+            )
         return self
 
     def job_store_url(self, channel: str) -> str:

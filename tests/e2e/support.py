@@ -33,6 +33,7 @@ from loa.events import (
     topics,
     utcnow,
 )
+from loa.kafka_security import client_security
 from loa.media import MediaStore
 from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
@@ -136,7 +137,7 @@ def fast_settings(base: LoaSettings, settings_cls: type[PublisherSettings], tmp:
 
 
 async def create_topics(settings: LoaSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **client_security(settings))
     await admin.start()
     try:
         names = [topics.CONTENT, topics.DELIVERY, topics.COMMANDS, topics.dlq(topics.CONTENT)]

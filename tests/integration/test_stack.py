@@ -17,6 +17,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import Column, Integer, MetaData, Table, Text, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from loa.kafka_security import broker_security, client_security
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 
@@ -34,7 +35,7 @@ async def test_faststream_subscriber_receives_what_an_idempotent_aiokafka_produc
     received: dict[str, str] = {}
     all_received = asyncio.Event()
 
-    broker = KafkaBroker(settings.kafka_bootstrap)
+    broker = KafkaBroker(settings.kafka_bootstrap, security=broker_security(settings))
 
     @broker.subscriber(topic, group_id=f"{topic}-group", auto_offset_reset="earliest")
     async def handle(body: dict[str, str]) -> None:
@@ -43,7 +44,10 @@ async def test_faststream_subscriber_receives_what_an_idempotent_aiokafka_produc
             all_received.set()
 
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+        bootstrap_servers=settings.kafka_bootstrap,
+        **client_security(settings),
+        acks="all",
+        enable_idempotence=True,
     )
     await producer.start()
     try:

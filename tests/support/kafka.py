@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer
 
+from loa.testing.kafka_client import client_options
+
 
 @dataclass(frozen=True)
 class Record:
@@ -21,7 +23,7 @@ async def read_topic(bootstrap: str, topic: str, expect: int, wait_s: float = 20
     (or ``wait_s`` passed)."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -14,12 +14,15 @@ import pytest
 import yaml
 
 from loa.access.storage import secret_settings, store_user
+from loa.kafka_acl import ADMIN, USERS, user_of
 from loa.settings import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 INFRASTRUCTURE = {"kafka", "minio", "postgres", "storage-setup", "hydra", "oidc-login"}
+KAFKA_SETUP = {"kafka-certs", "kafka-setup"}
+"""One-shot steps before the services: the CA and certificate, the principals, ACLs and topics."""
 DUMMY_ENV = {
     "LOA_S3_ACCESS_KEY": "compose-check",
     "LOA_S3_SECRET_KEY": "compose-check-secret",
@@ -32,6 +35,8 @@ DUMMY_ENV = {
         for who in ("BIENTAP_SOYTE", "PHATNGON_UBND", "VANHANH", "QUANTRI", "KHACH")
     },
     **{key: f"compose-check-{key.lower()}" for key in secret_settings()},
+    "LOA_KAFKA_ADMIN_PASSWORD": "compose-check-kafka-admin",
+    **{user.password_key: f"compose-check-{user.service}" for user in USERS},
 }
 
 
@@ -77,12 +82,12 @@ def test_secrets_are_required_not_defaulted() -> None:
         check=False,
     )
     assert result.returncode != 0
-    assert "LOA_S3_" in result.stderr
+    assert "LOA_S3_" in result.stderr or "LOA_KAFKA_ADMIN_PASSWORD" in result.stderr
 
 
 def test_every_loa_service_is_built_from_the_dockerfile_and_runs_an_existing_module() -> None:
     services = _config()["services"]
-    loa_services = {name: s for name, s in services.items() if name not in INFRASTRUCTURE}
+    loa_services = {name: s for name, s in services.items() if name not in INFRASTRUCTURE | KAFKA_SETUP}
     assert loa_services, "no Loa service in docker-compose.yml"
     for name, service in loa_services.items():
         assert Path(service["build"]["dockerfile"]).name == "Dockerfile", name
@@ -107,7 +112,7 @@ def test_every_runnable_service_in_the_repository_has_a_compose_entry() -> None:
 def test_the_compose_stack_that_wires_the_sandbox_in_says_development() -> None:
     """The code's default is production, which refuses the sandbox: this file's stack uses it."""
     services = _config()["services"]
-    loa_services = {name: s for name, s in services.items() if name not in INFRASTRUCTURE}
+    loa_services = {name: s for name, s in services.items() if name not in INFRASTRUCTURE | KAFKA_SETUP}
     uses_sandbox = {
         name
         for name, s in loa_services.items()
@@ -122,7 +127,7 @@ def test_every_service_runs_as_its_own_minio_user_and_postgresql_role_never_an_a
     services = _config()["services"]
     admin_secrets = {DUMMY_ENV[k] for k in ("LOA_S3_SECRET_KEY", "LOA_PG_PASSWORD", "LOA_PG_OWNER_PASSWORD")}
     for name, service in services.items():
-        if name in INFRASTRUCTURE:
+        if name in INFRASTRUCTURE | KAFKA_SETUP:
             continue
         env = service["environment"]
         user = store_user(name)
@@ -131,3 +136,30 @@ def test_every_service_runs_as_its_own_minio_user_and_postgresql_role_never_an_a
     assert services["storage-setup"]["command"] == ["python", "deploy/local/storage_users.py", "all"]
     tracker_db = services["tracker"]["environment"]["LOA_DATABASE_URL"]
     assert tracker_db.startswith("postgresql+asyncpg://loa_tracker:") and tracker_db.endswith("/loa_tracker")
+
+
+def test_kafka_is_secured_and_each_service_signs_in_as_its_own_principal() -> None:
+    services = _config()["services"]
+    kafka = services["kafka"]["environment"]
+    assert set(kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")) == {
+        "CLIENT:SASL_SSL",
+        "DOCKER:SASL_SSL",
+        "CONTROLLER:SASL_PLAINTEXT",
+    }
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert kafka["KAFKA_SUPER_USERS"] == f"User:{ADMIN}"
+    for step in ("kafka-certs", "kafka-setup"):
+        script = services[step]["command"][1]
+        assert (REPO_ROOT / script).is_file(), f"{step}: {script} does not exist"
+    for name, service in services.items():
+        user = user_of(name)
+        env = service.get("environment", {})
+        if user is None:
+            assert "LOA_KAFKA_SASL_USERNAME" not in env, name
+            continue
+        assert env["LOA_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
+        assert env["LOA_KAFKA_SASL_USERNAME"] == user.name, name
+        assert env["LOA_KAFKA_SASL_PASSWORD"] == DUMMY_ENV[user.password_key], name
+        assert "kafka-tls:/kafka-tls:ro" in " ".join(str(v) for v in service["volumes"]) or any(
+            v.get("source") == "kafka-tls" for v in service["volumes"] if isinstance(v, dict)
+        ), name

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from loa.health import Readiness, kafka_probe
 from loa.outages import DATABASE, OBJECT_STORE, classify
+from loa.settings import LoaSettings
 
 
 async def test_a_broker_that_accepts_but_never_answers_is_not_ready() -> None:
@@ -18,7 +19,8 @@ async def test_a_broker_that_accepts_but_never_answers_is_not_ready() -> None:
         hung.bind(("127.0.0.1", 0))
         hung.listen()
         port = hung.getsockname()[1]
-        readiness = Readiness({"kafka": kafka_probe(f"127.0.0.1:{port}")}, timeout=1.0)
+        plain = LoaSettings(kafka_bootstrap=f"127.0.0.1:{port}", kafka_security_protocol="PLAINTEXT")
+        readiness = Readiness({"kafka": kafka_probe(plain)}, timeout=1.0)
         started = asyncio.get_running_loop().time()
         report = await readiness.report()
     assert asyncio.get_running_loop().time() - started < 3

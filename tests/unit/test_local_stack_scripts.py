@@ -143,3 +143,19 @@ def test_ci_and_the_makefile_install_system_packages_through_the_one_script() ->
     assert "system_packages.sh test" in ci
     assert "system_packages.sh run" in makefile and "system_packages.sh test" in makefile
     assert "apt-get install" not in ci, ".ci/run lists packages of its own again"
+
+
+def test_ensure_secret_appends_a_missing_key_once_0600_and_never_prints_it(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env.local"
+    env_file.write_text("LOA_API_TOKEN=giu-nguyen-gia-tri-cu")  # a file without its last newline
+    env_file.chmod(0o600)
+    first = _bash("ensure_secret LOA_KAFKA_PASSWORD_INGEST 32", tmp_path, LOA_ENV_FILE=str(env_file))
+    assert first.returncode == 0, first.stderr
+    values = _read_env(env_file)
+    assert values["LOA_API_TOKEN"] == "giu-nguyen-gia-tri-cu"
+    assert len(values["LOA_KAFKA_PASSWORD_INGEST"]) >= 40  # 32 random bytes, URL-safe base64
+    assert values["LOA_KAFKA_PASSWORD_INGEST"] not in first.stdout + first.stderr
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    again = _bash("ensure_secret LOA_KAFKA_PASSWORD_INGEST 32", tmp_path, LOA_ENV_FILE=str(env_file))
+    assert again.returncode == 0
+    assert _read_env(env_file) == values

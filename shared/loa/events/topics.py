@@ -6,6 +6,7 @@ CONTENT = "loa.content.v1"
 DELIVERY = "loa.delivery.v1"
 COMMANDS = "loa.commands.v1"
 AUDIT = "loa.audit.v1"
+"""Written by the ingest and the tracker, read by the tracker (``loa-tracker-audit``); see loa.kafka_acl."""
 
 
 def dlq(topic: str) -> str:

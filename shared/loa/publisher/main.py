@@ -36,6 +36,7 @@ from loa.kafka import (
     records_of,
     settle_refusals,
 )
+from loa.kafka_acl import publisher_group
 from loa.mode import mode_gauge, targets
 from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.context import RuntimeContext
@@ -66,7 +67,7 @@ class Publisher:
     def __init__(self, adapter_cls: type[ChannelAdapter], settings: PublisherSettings) -> None:
         self.settings = settings
         self.channel = adapter_cls.name
-        self.group = f"loa-publisher-{self.channel}"
+        self.group = publisher_group(self.channel)
         self.engine = make_engine(settings.job_store_url(self.channel))
         self.store = JobStore(self.engine, self.channel)
         self.accounts = AccountStore(self.engine, self.channel, load_cipher(settings))
@@ -243,7 +244,7 @@ class Publisher:
     def readiness(self) -> Readiness:
         """Kafka, the job store, the object store (channels that carry media) and the dispatcher."""
         probes: dict[str, Probe] = {
-            "kafka": kafka_probe(self.settings.kafka_bootstrap),
+            "kafka": kafka_probe(self.settings),
             "database": database_probe(self.engine),
         }
         if self.adapter.limits.media_types:

@@ -46,7 +46,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         store.on_emitted = self.wake.set
         self.producer = RenewedProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
+            settings,
             client_id=f"loa-publisher-{store.channel}-outbox",
         )
 

@@ -13,12 +13,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 
+from loa.testing.kafka_client import client_options
+
 TOPICS_PER_REQUEST = 500
 
 
 async def drop_topics(bootstrap: str, prefixes: list[str]) -> int:
     """Delete every topic whose name starts with one of ``prefixes``; returns how many."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         names = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]

@@ -81,6 +81,8 @@ class PrivateStack:
         if (main / "kafka" / "libs").exists() and not (cache / "kafka").exists():
             (cache / "kafka").mkdir()
             (cache / "kafka" / "libs").symlink_to(main / "kafka" / "libs")
+        if (main / "tls").exists() and not (cache / "tls").exists():
+            (cache / "tls").symlink_to(main / "tls")  # one CA: the clients' LOA_KAFKA_SSL_CAFILE
         ports = {
             "LOA_KAFKA_PORT": free_port(),
             "LOA_KAFKA_CONTROLLER_PORT": free_port(),

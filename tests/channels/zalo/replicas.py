@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from loa.channels.credentials import fingerprint
 from loa.events import Content, ContentApproved, Target, topics
+from loa.kafka_security import client_security
 from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
@@ -89,7 +90,9 @@ def content(cid: str, title: str, publish_at: datetime | None = None) -> Content
 
 
 async def send(settings: ZaloSettings, contents: list[Content]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, **client_security(settings), acks="all"
+    )
     await producer.start()
     try:
         sent = [

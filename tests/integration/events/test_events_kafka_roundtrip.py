@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loa.events import parse_command, parse_content_event, parse_delivery_status
+from loa.testing.kafka_client import client_options
 from tests.conftest import Stack
 from tests.support.strategies import commands, content_events, deliveries
 
@@ -37,9 +38,9 @@ class KafkaEcho:
     async def _start(self) -> None:
         # aiokafka clients belong to the loop they are made on: make them on this thread's loop
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
+            **client_options(self.bootstrap), acks="all", enable_idempotence=True
         )
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        self.consumer = AIOKafkaConsumer(**client_options(self.bootstrap), enable_auto_commit=False)
         await self.producer.start()
         await self.consumer.start()
         await self.producer.send_and_wait(self.topic, b"warm-up")  # creates the topic

@@ -27,6 +27,7 @@ from loa.events import (
     topics,
     utcnow,
 )
+from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 
 CHANNEL = "fakechan"
@@ -88,7 +89,10 @@ async def send(
     settings: LoaSettings, topic: str, events: Iterable[Envelope], key: Callable[[Envelope], str]
 ) -> None:
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+        bootstrap_servers=settings.kafka_bootstrap,
+        **client_security(settings),
+        acks="all",
+        enable_idempotence=True,
     )
     await producer.start()
     try:
@@ -118,6 +122,7 @@ class Watcher:
         self.consumer = AIOKafkaConsumer(
             settings.topic(topics.DELIVERY),
             bootstrap_servers=settings.kafka_bootstrap,
+            **client_security(settings),
             auto_offset_reset="earliest",
             enable_auto_commit=False,
         )

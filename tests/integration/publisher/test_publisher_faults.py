@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from loa.events import DeliveryState as S
 from loa.events import ErrorClass, topics, utcnow
+from loa.kafka_security import client_security
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.codec import post_to_json
 from loa.publisher.store.schema import jobs
@@ -152,7 +153,9 @@ async def test_invalid_message_is_skipped_without_a_dead_letter_and_intake_goes_
     """The tracker's group owns the content topic's dead letters; a publisher writing its own
     would make one copy per consumer group (tests/integration/publisher/test_bad_content_dead_letters.py)."""
     await start_publisher()
-    producer = AIOKafkaProducer(bootstrap_servers=pub_settings.kafka_bootstrap)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=pub_settings.kafka_bootstrap, **client_security(pub_settings)
+    )
     await producer.start()
     bad = approved(content("tb-bad-1")).model_dump(mode="json")
     del bad["payload"]["title"]

@@ -26,6 +26,7 @@ from loa.events import (
     topics,
     utcnow,
 )
+from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 from services.tracker.app import create_app
 from services.tracker.settings import TrackerSettings
@@ -65,7 +66,7 @@ def auth(role: str) -> dict[str, str]:
 
 
 async def create_topics(settings: LoaSettings, partitions: int = 3) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **client_security(settings))
     await admin.start()
     try:
         names = [settings.topic(t) for t in topics.ALL]
@@ -96,7 +97,9 @@ async def running_tracker(settings: TrackerSettings) -> AsyncIterator[tuple[Fast
 
 @contextlib.asynccontextmanager
 async def producer(settings: LoaSettings) -> AsyncIterator[AIOKafkaProducer]:
-    p = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
+    p = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, **client_security(settings), acks="all", linger_ms=5
+    )
     await p.start()
     try:
         yield p

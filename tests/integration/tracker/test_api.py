@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer
 from loa.events import DeliveryState as S
 from loa.events import ErrorClass, RetryDelivery, parse_command, parse_content_event, topics
 from loa.events.content import ContentRetracted
+from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 from tests.integration.tracker.support import (
     TOKENS,
@@ -31,7 +32,10 @@ FAILED = (ErrorClass.AUTH, "190", "Error validating access token")
 
 async def _records(settings: LoaSettings, topic: str, n: int) -> list[tuple[bytes, bytes]]:
     consumer = AIOKafkaConsumer(
-        settings.topic(topic), bootstrap_servers=settings.kafka_bootstrap, auto_offset_reset="earliest"
+        settings.topic(topic),
+        bootstrap_servers=settings.kafka_bootstrap,
+        **client_security(settings),
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     out: list[tuple[bytes, bytes]] = []

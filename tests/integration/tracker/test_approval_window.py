@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from loa.consumer_lag import uncommitted
 from loa.events import DeliveryState as S
 from loa.events import topics, utcnow
+from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 from tests.integration.tracker.support import (
     approved,
@@ -103,6 +104,7 @@ async def test_uncommitted_counts_from_the_committed_offset(settings: LoaSetting
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=settings.kafka_bootstrap,
+        **client_security(settings),
         group_id=f"lag-{settings.topic_prefix}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer
 
 from loa.events import DeliveryState as S
 from loa.events import ErrorClass, topics
+from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 from tests.integration.tracker.support import (
     approved,
@@ -111,6 +112,7 @@ async def test_restart_loses_nothing_and_invalid_messages_go_to_the_dlq(
     dlq = AIOKafkaConsumer(
         settings.topic(topics.dlq(topics.DELIVERY)),
         bootstrap_servers=settings.kafka_bootstrap,
+        **client_security(settings),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )

@@ -83,6 +83,11 @@ def stack() -> Iterator[Stack]:
     addresses = [settings.kafka_bootstrap.split(",")[0], settings.s3_endpoint, pg_admin_url]
     if not all(_port_open(*_host_port(a)) for a in addresses):
         subprocess.run(["bash", str(STACK), "up"], check=True, cwd=REPO_ROOT)
+        # a stack started now has just written its secrets (Kafka's admin password at its first
+        # start): the harness's identities are read again, before any test builds a client
+        _sign_in_as_admin()
+        use_pg_superuser_password()
+        settings = LoaSettings()
     stack = Stack(
         kafka_bootstrap=settings.kafka_bootstrap,
         s3_endpoint=settings.s3_endpoint,

@@ -27,6 +27,7 @@ from loa.events import (
     utcnow,
 )
 from loa.events import DeliveryState as S
+from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 from tests.e2e.test_tracker_dashboard import CHROMIUM_ARGS
 from tests.integration.tracker.support import (
@@ -58,6 +59,7 @@ async def fake_publisher(settings: LoaSettings, p: AIOKafkaProducer) -> AsyncIte
     consumer = AIOKafkaConsumer(
         settings.topic(topics.COMMANDS),
         bootstrap_servers=settings.kafka_bootstrap,
+        **client_security(settings),
         auto_offset_reset="earliest",
     )
     await consumer.start()

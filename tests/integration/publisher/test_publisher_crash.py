@@ -113,7 +113,9 @@ async def test_two_replicas_on_postgresql_share_a_burst_without_double_posting(
     ids = [f"tb-pair-{i:04d}" for i in range(POSTS)]
     replicas = [_spawn(pub_settings, name, tmp_path / f"{name}.log") for name in ("replica-a", "replica-b")]
     try:
-        await asyncio.sleep(3)  # both join the group before the burst
+        # both join the content group and catch up on commands (up to COMMANDS_CATCH_UP_SECONDS)
+        # before the burst; joins and rebalances take a few seconds on a loaded machine
+        await asyncio.sleep(10)
         await send_content(pub_settings, *[approved(content(i)) for i in ids])
         await watcher.until(
             lambda: _all_published(watcher, ids), timeout=120, what="every delivery published"

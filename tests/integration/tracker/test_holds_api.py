@@ -7,6 +7,7 @@ from aiokafka import AIOKafkaConsumer
 
 from loa.events import DeliveryState as S
 from loa.events import HoldPublishing, ReleaseDelivery, ReleasePublishing, parse_command, topics
+from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 from tests.integration.tracker.support import (
     UNIT,
@@ -30,6 +31,7 @@ async def _commands(settings: LoaSettings, n: int) -> list[tuple[str, object]]:
     consumer = AIOKafkaConsumer(
         settings.topic(topics.COMMANDS),
         bootstrap_servers=settings.kafka_bootstrap,
+        **client_security(settings),
         auto_offset_reset="earliest",
     )
     await consumer.start()

@@ -20,7 +20,7 @@ from publisher_fake import FakeAdapter, FakePlatform
 from publisher_helpers import Watcher, approved, content, did, send_content
 
 from loa.events import DeliveryState as S
-from loa.publisher.main import Publisher
+from loa.publisher.main import COMMANDS_CATCH_UP_SECONDS, Publisher
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import migrate
 from loa.settings import REPO_ROOT
@@ -113,9 +113,9 @@ async def test_two_replicas_on_postgresql_share_a_burst_without_double_posting(
     ids = [f"tb-pair-{i:04d}" for i in range(POSTS)]
     replicas = [_spawn(pub_settings, name, tmp_path / f"{name}.log") for name in ("replica-a", "replica-b")]
     try:
-        # both join the content group and catch up on commands (up to COMMANDS_CATCH_UP_SECONDS)
-        # before the burst; joins and rebalances take a few seconds on a loaded machine
-        await asyncio.sleep(10)
+        # both join the content group and catch up on commands before the burst: a replica left
+        # without a commands partition waits the whole COMMANDS_CATCH_UP_SECONDS (15 s) first
+        await asyncio.sleep(COMMANDS_CATCH_UP_SECONDS + 5)
         await send_content(pub_settings, *[approved(content(i)) for i in ids])
         await watcher.until(
             lambda: _all_published(watcher, ids), timeout=120, what="every delivery published"

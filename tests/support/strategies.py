@@ -21,6 +21,7 @@ from loa.events import (
     DeliveryStatus,
     ErrorClass,
     MediaRef,
+    Priority,
     Retraction,
     RetryDelivery,
     Target,
@@ -91,6 +92,7 @@ def contents(draw: st.DrawFn) -> Content:
         "tags": tags,
         "unit": draw(texts(1, 100)),
         "kind": draw(st.sampled_from(list(ContentKind))),
+        "priority": draw(st.sampled_from(list(Priority))),
         "approved_by": draw(texts(1, 50)),
         "approved_at": draw(aware),
         "media": draw(st.lists(media_refs(), max_size=3)),
@@ -98,6 +100,8 @@ def contents(draw: st.DrawFn) -> Content:
         "publish_at": draw(st.none() | soon),
         "canonical_url": draw(st.none() | ids.map(lambda i: f"https://bo.gov.vn/tin/{i}.html")),
     }
+    if fields["kind"] == ContentKind.CORRECTION:  # a correction names another content
+        fields["corrects"] = draw(ids.filter(lambda i: i != fields["id"]))
     if fields["publish_at"] is not None:  # approved no later than an hour after its time (else refused)
         fields["approved_at"] = min(fields["approved_at"], fields["publish_at"] + PUBLISH_AT_PAST_TOLERANCE)
     return Content.model_validate(fields)

@@ -24,6 +24,7 @@ from loa.events.content import (
     ContentRetracted,
     ContentUpdated,
     MediaRef,
+    Priority,
     Retraction,
     Target,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "HoldPublishing",
     "HoldRelease",
     "MediaRef",
+    "Priority",
     "ReleaseDelivery",
     "ReleasePublishing",
     "Retraction",

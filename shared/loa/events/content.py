@@ -82,6 +82,14 @@ class ContentKind(StrEnum):
     PRESS_RELEASE = "press_release"
     ANNOUNCEMENT = "announcement"
     VIDEO = "video"
+    CORRECTION = "correction"
+    """Đính chính: corrects an earlier content (``corrects``); each channel links the two."""
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    """Claimed before any normal backlog, with a reserved share of each account's rate budget."""
 
 
 class MediaRef(Model):
@@ -129,6 +137,12 @@ class Target(Model):
 class Content(Model):
     """An approved piece of content, as every channel receives it."""
 
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema: add_description(
+            schema, beyond_schema("corrects given exactly when kind is correction, never the id itself")
+        )
+    )
+
     id: ContentId
     version: Annotated[int, Field(ge=1, description="monotonic per content id")]
     title: Annotated[PlainText, Text(min_length=1, max_length=500)]
@@ -145,6 +159,19 @@ class Content(Model):
     ] = []
     unit: Annotated[PlainText, Text(min_length=1, max_length=200, description="The owning department.")]
     kind: ContentKind = ContentKind.NEWS
+    corrects: Annotated[
+        ContentId | None,
+        Field(
+            description=beyond_schema(
+                "the id of the content this one corrects: required when kind is correction, refused "
+                "otherwise, never the content's own id"
+            )
+        ),
+    ] = None
+    priority: Annotated[
+        Priority,
+        Field(description="urgent: claimed before any normal backlog, with a reserved share of each budget"),
+    ] = Priority.NORMAL
     approved_by: Annotated[
         PlainText,
         Text(
@@ -197,6 +224,16 @@ class Content(Model):
         if value is not None and value - utcnow() > MAX_SCHEDULE_AHEAD:
             raise ValueError(f"must be at most {MAX_SCHEDULE_AHEAD.days} days ahead")
         return value
+
+    @model_validator(mode="after")
+    def _corrects_only_corrections(self) -> Content:
+        if self.kind == ContentKind.CORRECTION and self.corrects is None:
+            raise ValueError("corrects: required when kind is correction (the id of the content corrected)")
+        if self.kind != ContentKind.CORRECTION and self.corrects is not None:
+            raise ValueError("corrects: only a content of kind correction corrects another")
+        if self.corrects == self.id:
+            raise ValueError("corrects: a content cannot correct itself")
+        return self
 
     @field_validator("tags")
     @classmethod

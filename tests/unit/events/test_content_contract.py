@@ -44,6 +44,21 @@ def test_nfd_text_becomes_nfc_everywhere() -> None:
         assert "Đại hội Đảng bộ" in text
 
 
+def test_a_correction_names_the_content_it_corrects_and_only_a_correction_does() -> None:
+    correction = valid_payload("tcbc-001-dinh-chinh") | {"kind": "correction", "corrects": "tcbc-001"}
+    assert Content.model_validate(correction).corrects == "tcbc-001"
+    assert "corrects: required when kind is correction" in refused(with_(correction, "corrects", ...))
+    not_a_correction = with_(valid_payload(), "corrects", "tcbc-000")
+    assert "corrects: only a content of kind correction" in refused(not_a_correction)
+    assert "a content cannot correct itself" in refused(with_(correction, "corrects", "tcbc-001-dinh-chinh"))
+
+
+def test_priority_is_normal_unless_urgent_is_asked() -> None:
+    assert Content.model_validate(valid_payload()).priority == "normal"
+    assert Content.model_validate(with_(valid_payload(), "priority", "urgent")).priority == "urgent"
+    assert "payload.priority" in refused(with_(valid_payload(), "priority", "khẩn"))
+
+
 def test_naive_publish_at_is_refused_naming_the_field() -> None:
     reason = refused(with_(valid_payload(), "publish_at", "2026-12-01T09:00:00"))
     assert "payload.publish_at" in reason

@@ -6,6 +6,7 @@ port (``services/x/twitter_text``). The yml files are vendored beside this file,
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,17 @@ pytestmark = pytest.mark.unit
 SUITE = Path(__file__).parent / "conformance"
 
 
+@cache
+def _suite(file: str) -> dict[str, Any]:
+    """The ``tests`` of one yml file, parsed once per session (libyaml's loader when PyYAML has it:
+    the pure-Python one spends seconds on tlds.yml alone)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    tests: dict[str, Any] = yaml.load((SUITE / file).read_text(encoding="utf-8"), Loader=loader)["tests"]
+    return tests
+
+
 def _cases(file: str, *sections: str) -> list[Any]:
-    tests = yaml.safe_load((SUITE / file).read_text(encoding="utf-8"))["tests"]
+    tests = _suite(file)
     return [
         pytest.param(case, id=f"{section}: {case['description']}")
         for section in sections
@@ -68,7 +78,7 @@ NOT_PORTED = {
 
 @pytest.mark.parametrize("file", sorted(RUN))
 def test_every_section_of_the_suite_is_run_or_said_why_not(file: str) -> None:
-    sections = set(yaml.safe_load((SUITE / file).read_text(encoding="utf-8"))["tests"])
+    sections = set(_suite(file))
     assert sections == RUN[file] | set(NOT_PORTED.get(file, {}))
     assert not RUN[file] & set(NOT_PORTED.get(file, {}))
 

@@ -72,8 +72,14 @@ lint: $(STAMP) ## ruff (rules and formatting)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# mypy's cache lives in the cache folder, so a fresh clone that keeps LOA_CACHE_DIR (as CI keeps the
+# Kafka jars and MinIO) checks only what changed: ~40 s of CPU cold, ~1 s warm. Mypy compares each
+# file's hash when its mtime differs, so a clone's new mtimes reuse it safely; one folder per checkout
+# path, because mypy's SQLite cache is not meant for two runs writing at once (worktrees in parallel).
+MYPY_CACHE := $(LOA_CACHE_DIR)/mypy/$(subst /,_,$(CURDIR))
+
 typecheck: $(STAMP) ## mypy (strict for shared/)
-	$(VENV)/bin/mypy shared services deploy tests
+	$(VENV)/bin/mypy --cache-dir "$(MYPY_CACHE)" shared services deploy tests
 
 pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as root; starts the stack)
 	@bash deploy/local/system_packages.sh test

@@ -11,6 +11,7 @@ implementation of the JSON Schema specification), with its format checker.
 from __future__ import annotations
 
 import json
+import os
 import unicodedata
 from collections import Counter
 from functools import cache
@@ -29,7 +30,12 @@ from tests.support.schema_strategies import from_schema
 
 pytestmark = pytest.mark.unit
 
-EXAMPLES = 200
+EXAMPLES = 200 if os.environ.get("LOA_HYPOTHESIS_PROFILE") == "thorough" else 60
+"""Instances per schema. 60 on every run: each run draws new ones (``database=None``, no fixed seed),
+so CI's runs add up, and a schema and its model that disagree disagree on most instances of a
+branch. The first 10 cost ~3 s of canonicalising the larger schemas, each further one ~0.08 s (of
+CPU, content-event): 200 × 12 schemas was 204 s of CPU, 60 is 69 s. ``LOA_HYPOTHESIS_PROFILE=thorough``
+draws 200 as before: use it when a schema or a model changes (docs/testing.md)."""
 FORMATS = {"uuid": st.uuids().map(str)}
 """hypothesis-jsonschema has no ``uuid`` strategy (it would draw any string)."""
 GENERATED: Counter[str] = Counter()

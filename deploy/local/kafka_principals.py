@@ -48,7 +48,10 @@ SCRAM_ITERATIONS = 8192  # Kafka's minimum for SCRAM-SHA-512 is 4096 (ScramMecha
 RESOURCE = {"TOPIC": 2, "GROUP": 3}
 OPERATION = {"READ": 3, "WRITE": 4}
 LITERAL, ALLOW = 3, 3
-LOA_TOPICS = (*topics.ALL, topics.AUDIT, topics.dlq(topics.AUDIT))
+LOA_TOPICS = topics.ALL
+"""Made here by the admin (no service may create a topic). Each once: Kafka refuses every topic a
+CreateTopics request names twice (INVALID_REQUEST), which left the audit topics missing and the
+tracker unable to start as its own principal (the first end-to-end ``make run``)."""
 
 
 class _AlterScramResponse(Response):  # type: ignore[misc]  # aiokafka is untyped
@@ -205,7 +208,12 @@ async def setup(settings: LoaSettings, env: dict[str, str]) -> None:
         existing = set(await admin.list_topics())
         wanted = [settings.topic(t) for t in LOA_TOPICS if settings.topic(t) not in existing]
         if wanted:
-            await admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1) for t in wanted])
+            new = [NewTopic(t, num_partitions=3, replication_factor=1) for t in wanted]
+            answer = await admin.create_topics(new)
+            # CreateTopics v1+: (name, error code, message) per topic; 36: made meanwhile by another setup
+            failures = _errors([(c, f"{name}: {m}") for name, c, m, *_ in answer.topic_errors if c != 36])
+            if failures:
+                raise SystemExit(f"[kafka] error: topics not created: {'; '.join(failures)}")
         made = f"{len(credentials) - 1} service principals, {len(all_acls())} ACLs, {len(wanted)} new topics"
         sys.stdout.write(f"[kafka] {made}\n")
     finally:

@@ -33,6 +33,7 @@ from loa.events import ContentApproved, utcnow
 from loa.kafka_security import client_security
 from loa.media import MediaStore
 from loa.settings import LoaSettings
+from loa.testing.admin import sign_in_to_kafka_as_admin, use_pg_superuser_password
 from services.sandbox.client import SandboxClient
 
 
@@ -233,6 +234,10 @@ async def relay_limit(
 
 async def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    # The bench's topics, groups and databases are its own: it and its services act as the admins
+    # (LOA_KAFKA_SECURITY_PROTOCOL=PLAINTEXT in the environment: a broker without TLS or SASL).
+    sign_in_to_kafka_as_admin()
+    use_pg_superuser_password()
     rates = [float(r) for r in args.rates.split(",") if r]
     slow_rate = (args.slow_rate or rates[0]) if args.slow_platform else None
     latency = {p: int(ms) for p, _, ms in (x.partition("=") for x in args.realistic.split(",") if x)}
@@ -247,6 +252,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         + " ".join(sys.argv[1:] if argv is None else argv),
         "channels": list(CHANNELS),
         "topic_prefix": stack.topic_prefix,
+        "kafka_security_protocol": settings.kafka_security_protocol,
         "accounts_per_channel": {c: len(v) for c, v in pools.items()},
         "phases": {},
         "load_average_before": list(os.getloadavg()),

@@ -61,6 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--relay-contents", type=int, default=20_000, help="contents for the bare relay")
     parser.add_argument(
+        "--start-timeout", type=float, default=120.0, help="max wait for the services to answer at each start"
+    )
+    parser.add_argument(
         "--tracker-db", choices=("postgresql", "sqlite"), default="postgresql", help="the tracker's store"
     )
     return parser.parse_args(argv)
@@ -263,9 +266,9 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         sandbox_s = stack.start_sandbox()
         stack.seed_accounts()
         stack.create_databases()
-        cold = stack.start_services()
+        cold = stack.start_services(args.start_timeout)
         stack.stop_services()
-        warm = stack.start_services()
+        warm = stack.start_services(args.start_timeout)
         results["start"] = {"sandbox_s": sandbox_s, "services_first_s": cold, "services_restart_s": warm}
         results["tracker_db"] = args.tracker_db
         sampler = ProcessSampler({**stack.pids(), **stack_pids()}).start()

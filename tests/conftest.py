@@ -16,11 +16,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from dotenv import dotenv_values
 
-from loa.kafka_acl import ADMIN
-from loa.settings import ENV_FILE, REPO_ROOT, LoaSettings
-from loa.testing.admin import use_pg_superuser_password
+from loa.settings import REPO_ROOT, LoaSettings
+from loa.testing.admin import sign_in_to_kafka_as_admin, use_pg_superuser_password
 
 # The code's default is production (real platforms only); every test talks to the sandbox. Set in
 # the environment, so every settings object built here and every process a test starts inherits it.
@@ -29,19 +27,9 @@ os.environ["LOA_MODE"] = "development"
 use_pg_superuser_password()
 
 
-def _sign_in_as_admin() -> None:
-    """The harness signs in to the secured broker as the admin (super user, loa.kafka_acl.ADMIN):
-    it makes each test's topics and reads and writes them all. Set in the environment like the mode,
-    so the services a test starts sign in too; tests/security/test_kafka_acls.py signs in as each
-    service's own principal. An identity already in the environment is kept."""
-    values = {**dotenv_values(ENV_FILE), **os.environ} if ENV_FILE.is_file() else dict(os.environ)
-    password = values.get("LOA_KAFKA_ADMIN_PASSWORD")
-    if password and not os.environ.get("LOA_KAFKA_SASL_USERNAME"):
-        os.environ["LOA_KAFKA_SASL_USERNAME"] = ADMIN
-        os.environ["LOA_KAFKA_SASL_PASSWORD"] = password
-
-
-_sign_in_as_admin()
+# The harness signs in to the secured broker as the admin (loa.kafka_acl.ADMIN), and so do the
+# services a test starts; tests/security/test_kafka_acls.py signs in as each service's own principal.
+sign_in_to_kafka_as_admin()
 
 STACK = REPO_ROOT / "deploy" / "local" / "stack.sh"
 
@@ -85,7 +73,7 @@ def stack() -> Iterator[Stack]:
         subprocess.run(["bash", str(STACK), "up"], check=True, cwd=REPO_ROOT)
         # a stack started now has just written its secrets (Kafka's admin password at its first
         # start): the harness's identities are read again, before any test builds a client
-        _sign_in_as_admin()
+        sign_in_to_kafka_as_admin()
         use_pg_superuser_password()
         settings = LoaSettings()
     stack = Stack(

@@ -33,6 +33,7 @@ from loa.events import ContentApproved, utcnow
 from loa.kafka_security import client_security
 from loa.media import MediaStore
 from loa.settings import LoaSettings
+from loa.testing.admin import sign_in_to_kafka_as_admin, use_pg_superuser_password
 from services.sandbox.client import SandboxClient
 
 
@@ -59,6 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="ms per call per platform for a phase at the first rate with media processing on ('' = skip)",
     )
     parser.add_argument("--relay-contents", type=int, default=20_000, help="contents for the bare relay")
+    parser.add_argument(
+        "--start-timeout", type=float, default=120.0, help="max wait for the services to answer at each start"
+    )
     parser.add_argument(
         "--tracker-db", choices=("postgresql", "sqlite"), default="postgresql", help="the tracker's store"
     )
@@ -233,6 +237,10 @@ async def relay_limit(
 
 async def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    # The bench's topics, groups and databases are its own: it and its services act as the admins
+    # (LOA_KAFKA_SECURITY_PROTOCOL=PLAINTEXT in the environment: a broker without TLS or SASL).
+    sign_in_to_kafka_as_admin()
+    use_pg_superuser_password()
     rates = [float(r) for r in args.rates.split(",") if r]
     slow_rate = (args.slow_rate or rates[0]) if args.slow_platform else None
     latency = {p: int(ms) for p, _, ms in (x.partition("=") for x in args.realistic.split(",") if x)}
@@ -247,6 +255,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         + " ".join(sys.argv[1:] if argv is None else argv),
         "channels": list(CHANNELS),
         "topic_prefix": stack.topic_prefix,
+        "kafka_security_protocol": settings.kafka_security_protocol,
         "accounts_per_channel": {c: len(v) for c, v in pools.items()},
         "phases": {},
         "load_average_before": list(os.getloadavg()),
@@ -257,9 +266,9 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         sandbox_s = stack.start_sandbox()
         stack.seed_accounts()
         stack.create_databases()
-        cold = stack.start_services()
+        cold = stack.start_services(args.start_timeout)
         stack.stop_services()
-        warm = stack.start_services()
+        warm = stack.start_services(args.start_timeout)
         results["start"] = {"sandbox_s": sandbox_s, "services_first_s": cold, "services_restart_s": warm}
         results["tracker_db"] = args.tracker_db
         sampler = ProcessSampler({**stack.pids(), **stack_pids()}).start()

@@ -156,6 +156,9 @@ def figures(r: dict[str, Any]) -> list[str]:
             out.append(f"e2e_{phase}_{channel}_p99: {st['p99_ms']:.0f} ms")
         out.append(f"e2e_{phase}_all_channels_p99: {v['all_channels']['p99_ms']:.0f} ms")
         out.append(f"e2e_{phase}_deliveries_per_s: {v['deliveries_per_s']:.1f} deliveries/s")
+        loa_cpu = sum(cpu for n, cpu in v["cpu_s"].items() if n not in NOT_LOA)
+        if v["published"]:
+            out.append(f"e2e_{phase}_loa_cpu_per_delivery: {1000 * loa_cpu / v['published']:.2f} ms")
     for name, p in r["processes"].items():
         out.append(f"e2e_rss_{name}: {p['peak_rss_mb']:.0f} MB")
         out.append(f"e2e_cpu_{name}: {p['cpu_s']:.1f} s")

@@ -48,7 +48,10 @@ SCRAM_ITERATIONS = 8192  # Kafka's minimum for SCRAM-SHA-512 is 4096 (ScramMecha
 RESOURCE = {"TOPIC": 2, "GROUP": 3}
 OPERATION = {"READ": 3, "WRITE": 4}
 LITERAL, ALLOW = 3, 3
-LOA_TOPICS = (*topics.ALL, topics.AUDIT, topics.dlq(topics.AUDIT))
+LOA_TOPICS = topics.ALL
+"""Made here by the admin (no service may create a topic). Each once: Kafka refuses every topic a
+CreateTopics request names twice (INVALID_REQUEST), which left the audit topics missing and the
+tracker unable to start as its own principal (the first end-to-end ``make run``)."""
 
 
 class _AlterScramResponse(Response):  # type: ignore[misc]  # aiokafka is untyped
@@ -99,8 +102,9 @@ class _AlterScramStruct(RequestStruct):  # type: ignore[misc]  # aiokafka is unt
 class AlterScram(Request[_AlterScramStruct]):  # type: ignore[misc]  # aiokafka is untyped
     API_KEY = 51
 
-    def __init__(self, credentials: dict[str, str]) -> None:
+    def __init__(self, credentials: dict[str, str], deletions: tuple[str, ...] = ()) -> None:
         self.credentials = credentials
+        self.deletions = deletions
 
     def build(self, request_struct_class: type[_AlterScramStruct]) -> _AlterScramStruct:
         upsertions: list[tuple[object, ...]] = []
@@ -109,7 +113,8 @@ class AlterScram(Request[_AlterScramStruct]):  # type: ignore[misc]  # aiokafka 
             # SCRAM's Hi() is PBKDF2 with the mechanism's HMAC (RFC 5802 §2.2; Kafka's ScramFormatter)
             salted = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, SCRAM_ITERATIONS)
             upsertions.append((name, SCRAM_SHA_512, SCRAM_ITERATIONS, salt, salted, {}))
-        return request_struct_class([], upsertions, {})
+        deletions: list[tuple[object, ...]] = [(name, SCRAM_SHA_512, {}) for name in self.deletions]
+        return request_struct_class(deletions, upsertions, {})
 
 
 def _acl_rows(acls: list[Acl]) -> list[tuple[int, str, int, str, str, int, int]]:
@@ -143,30 +148,30 @@ class DeleteAcls(Request[DeleteAclsRequest_v1]):  # type: ignore[misc]  # aiokaf
         return request_struct_class(_acl_rows(self.acls))
 
 
-def _env() -> dict[str, str]:
+def stack_env() -> dict[str, str]:
     """``.env.local`` under the environment (the environment wins, as in lib.sh's env_value)."""
     file = Path(os.environ.get("LOA_ENV_FILE", ENV_FILE))
     values = {k: v for k, v in dotenv_values(file).items() if v is not None} if file.is_file() else {}
     return {**values, **os.environ}
 
 
-def _errors(results: list[tuple[int, str | None]]) -> list[str]:
+def error_lines(results: list[tuple[int, str | None]]) -> list[str]:
     """``error 58: ...`` for each ``(error code, message)`` that is not 0."""
     return [f"error {code}: {message}" for code, message in results if code]
 
 
-async def _sign_in(settings: LoaSettings) -> None:
+async def sign_in(settings: LoaSettings) -> None:
     """One connection that signs in; raises PermissionError when the broker refuses the credential
     (aiokafka's clients only log that and report "Unable to bootstrap")."""
     host, _, port = settings.kafka_bootstrap.split(",")[0].rpartition(":")
     try:
         conn = await create_conn(host, int(port), client_id="loa-setup", **client_security(settings))
     except SaslAuthenticationFailed as e:
-        raise PermissionError("the broker refused the admin's password") from e
+        raise PermissionError(f"the broker refused the password of {settings.kafka_sasl_username}") from e
     conn.close()
 
 
-async def _admin(settings: LoaSettings) -> AIOKafkaAdminClient:
+async def admin_client(settings: LoaSettings) -> AIOKafkaAdminClient:
     """The admin client, signed in, once the broker serves; PermissionError: credential refused."""
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
     while True:
@@ -174,7 +179,7 @@ async def _admin(settings: LoaSettings) -> AIOKafkaAdminClient:
             bootstrap_servers=settings.kafka_bootstrap, client_id="loa-setup", **client_security(settings)
         )
         try:
-            await _sign_in(settings)
+            await sign_in(settings)
             await admin.start()
             await admin.describe_cluster()
             return admin
@@ -189,7 +194,7 @@ async def _admin(settings: LoaSettings) -> AIOKafkaAdminClient:
 
 
 async def setup(settings: LoaSettings, env: dict[str, str]) -> None:
-    admin = await _admin(settings)
+    admin = await admin_client(settings)
     try:
         credentials = {u.name: env[u.password_key] for u in USERS if env.get(u.password_key)}
         credentials[ADMIN] = settings.kafka_sasl_password.get_secret_value()  # SCRAM for the harness
@@ -198,24 +203,28 @@ async def setup(settings: LoaSettings, env: dict[str, str]) -> None:
             raise SystemExit(f"[kafka] error: missing from .env.local: {', '.join(missing)}")
         scram = await admin._send_request(AlterScram(credentials))
         acls = await admin._send_request(CreateAcls(all_acls(settings.topic_prefix)))
-        failures = _errors([(code, msg) for _user, code, msg, _tags in scram.results])
-        failures += _errors([(code, msg) for code, msg in acls.creation_responses])
+        failures = error_lines([(code, msg) for _user, code, msg, _tags in scram.results])
+        failures += error_lines([(code, msg) for code, msg in acls.creation_responses])
         if failures:
             raise SystemExit(f"[kafka] error: {'; '.join(failures)}")
         existing = set(await admin.list_topics())
         wanted = [settings.topic(t) for t in LOA_TOPICS if settings.topic(t) not in existing]
         if wanted:
-            await admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1) for t in wanted])
+            new = [NewTopic(t, num_partitions=3, replication_factor=1) for t in wanted]
+            answer = await admin.create_topics(new)
+            # CreateTopics v1+: (name, error code, message) per topic; 36: made meanwhile by another setup
+            failures = error_lines([(c, f"{name}: {m}") for name, c, m, *_ in answer.topic_errors if c != 36])
+            if failures:
+                raise SystemExit(f"[kafka] error: topics not created: {'; '.join(failures)}")
         made = f"{len(credentials) - 1} service principals, {len(all_acls())} ACLs, {len(wanted)} new topics"
         sys.stdout.write(f"[kafka] {made}\n")
     finally:
         await admin.close()
 
 
-def main() -> int:
-    bootstrap, cafile = sys.argv[1], Path(sys.argv[2])
-    env = _env()
-    settings = LoaSettings(
+def admin_settings(bootstrap: str, cafile: Path, env: dict[str, str]) -> LoaSettings:
+    """The admin's static credential: PLAIN over TLS (works on any data folder)."""
+    return LoaSettings(
         mode="development",
         kafka_bootstrap=bootstrap,
         kafka_security_protocol="SASL_SSL",
@@ -224,6 +233,12 @@ def main() -> int:
         kafka_sasl_password=SecretStr(env.get("LOA_KAFKA_ADMIN_PASSWORD", "")),
         kafka_ssl_cafile=cafile,
     )
+
+
+def main() -> int:
+    bootstrap, cafile = sys.argv[1], Path(sys.argv[2])
+    env = stack_env()
+    settings = admin_settings(bootstrap, cafile, env)
     try:
         asyncio.run(setup(settings, env))
     except PermissionError as e:

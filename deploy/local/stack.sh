@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The local stack: Kafka 127.0.0.1:9092, MinIO 127.0.0.1:9000 (console 9001), PostgreSQL 127.0.0.1:5432,
 # the development OpenID Connect provider 127.0.0.1:5556 (oidc.sh: Hydra, its sign-in page on 5557).
-# Usage: stack.sh up|down|status|install     (cache: ${LOA_CACHE_DIR:-<repo>/.loa}, logs in <cache>/logs)
+# Usage: stack.sh up|down|status|install|rotate-kafka-password SERVICE   (cache: ${LOA_CACHE_DIR:-<repo>/.loa})
 # Ports: LOA_KAFKA_PORT LOA_KAFKA_CONTROLLER_PORT LOA_MINIO_PORT LOA_MINIO_CONSOLE_PORT LOA_PG_PORT
 #   LOA_OIDC_PORT LOA_OIDC_LOGIN_PORT LOA_OIDC_ADMIN_PORT
 #   up       install what is missing, start what is not running, wait until healthy (idempotent)
 #   down     stop every process the stack started
 #   status   one line per component: port, pid, health; exit 1 if one is unhealthy
 #   install  fetch/build the binaries only (Kafka jars, MinIO, PostgreSQL package, Hydra)
+#   rotate-kafka-password SERVICE  a new SCRAM password for SERVICE's principal (kafka_rotate.py)
 set -euo pipefail
 HERE="$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -52,8 +53,13 @@ case "${1:-}" in
     for c in "${COMPONENTS[@]}"; do bash "$HERE/$c.sh" status || rc=1; done
     exit "$rc"
     ;;
+  rotate-kafka-password)
+    [[ -n "${2:-}" ]] || die "usage: stack.sh rotate-kafka-password SERVICE (ingest, tracker or a channel)"
+    LOA_ENV_FILE="$LOA_ENV_FILE" PYTHONPATH="$LOA_REPO/shared:$LOA_REPO" "$LOA_VENV_PYTHON" \
+      "$HERE/kafka_rotate.py" "$2" "127.0.0.1:${LOA_KAFKA_PORT:-9092}" "$LOA_CACHE/tls/ca.pem"
+    ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

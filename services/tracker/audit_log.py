@@ -11,23 +11,18 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loa.audit import chain
-from loa.events import AuditAction, AuditOutcome, AuditRecorded
+from loa.events import AuditAction, AuditOutcome
 from services.tracker.tables import audit_log
 from services.tracker.views import Page
 
 PRODUCER = "loa-tracker"
 
 
-class AuditChain:
+class AuditChain(chain.ChainSink):
     """The sink of ``loa.audit.record`` in the tracker: the entry is chained before the call returns."""
 
-    producer = PRODUCER
-
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    async def write(self, event: AuditRecorded) -> None:
-        await chain.append(self._engine, [event])
+        super().__init__(engine, PRODUCER)
 
 
 class AuditRow(BaseModel):

@@ -79,3 +79,13 @@ def test_a_service_signs_in_with_its_own_name_and_password_from_the_environment(
 
 def test_docs_security_shows_the_table_as_the_code_has_it() -> None:
     assert markdown_table() in (REPO_ROOT / "docs" / "security.md").read_text("utf-8")
+
+
+def test_setup_makes_each_topic_once_and_every_topic_an_acl_names() -> None:
+    """Kafka refuses every topic a CreateTopics request names twice; the audit topics were listed
+    twice, never made, and the tracker, as its own principal, could not start (``make run``)."""
+    from deploy.local.kafka_principals import LOA_TOPICS
+
+    assert len(set(LOA_TOPICS)) == len(LOA_TOPICS)
+    named = {a.name for a in all_acls() if a.resource == "TOPIC"}
+    assert named <= set(LOA_TOPICS), named - set(LOA_TOPICS)

@@ -132,3 +132,15 @@ async def append(engine: AsyncEngine, events: Sequence[AuditRecorded]) -> list[d
                 raise
             log.warning("audit chain head moved while appending; chaining again (attempt %d)", attempt)
     raise AssertionError("unreachable")
+
+
+class ChainSink:
+    """The sink of ``loa.audit.record`` that chains each entry before the call returns: the
+    tracker's own acts, and ``loa tokens`` run by whoever holds the tracker's database."""
+
+    def __init__(self, engine: AsyncEngine, producer: str) -> None:
+        self.producer = producer
+        self._engine = engine
+
+    async def write(self, event: AuditRecorded) -> None:
+        await append(self._engine, [event])

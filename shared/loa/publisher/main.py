@@ -25,7 +25,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 
 from loa import logging as loa_logging
 from loa.channels import ChannelAdapter
-from loa.consumer_lag import uncommitted, unread
+from loa.consumer_lag import assigned_nothing, uncommitted, unread
 from loa.events import topics
 from loa.events.commands import Command, HoldPublishing, ReleaseDelivery, ReleasePublishing
 from loa.events.parsing import parse_command, parse_content_record
@@ -189,11 +189,15 @@ class Publisher:
     async def _commands_caught_up(self) -> None:
         """Wait until the commands group has applied every command Kafka holds (a hold issued while
         this publisher was down, or before it first started), so the dispatcher claims nothing a
-        hold covers. Holds it already knew are in its job store; this is for the ones it missed."""
+        hold covers. Holds it already knew are in its job store; this is for the ones it missed.
+
+        A replica the group gave no commands partition has nothing to catch up: the replica that
+        holds them applies the holds to the job store they share, so it dispatches at once."""
         deadline = time.monotonic() + COMMANDS_CATCH_UP_SECONDS
         while time.monotonic() < deadline:
+            consumer = self._commands_subscriber.consumer
             try:
-                if await uncommitted(self._commands_subscriber.consumer) == 0:
+                if assigned_nothing(consumer) or await uncommitted(consumer) == 0:
                     return
             except Exception:
                 log.debug("reading the commands group's lag failed", exc_info=True)

@@ -44,6 +44,7 @@ from loa.publisher.dispatcher import Dispatcher
 from loa.publisher.holds import Holds
 from loa.publisher.intake import Intake
 from loa.publisher.metrics import RuntimeMetrics, http_app
+from loa.publisher.pullback import PullBacks
 from loa.publisher.relay import OutboxRelay
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import make_engine, migrate
@@ -77,7 +78,8 @@ class Publisher:
         self.adapter = adapter_cls(self.context, settings)
         self.dispatcher = Dispatcher(self.adapter, self.store, self.accounts, settings, self.metrics)
         self.relay = OutboxRelay(self.store, settings, self.metrics)
-        self.holds = Holds(self.store, on_due=self.dispatcher.wake.set)
+        self.pull_backs = PullBacks(self.adapter, self.store, self.accounts)
+        self.holds = Holds(self.store, on_due=self.dispatcher.wake.set, on_held=self.pull_backs.wake.set)
         self.intake = Intake(
             self.adapter, self.store, self.accounts, on_due=self.dispatcher.wake.set, holds=self.holds
         )
@@ -183,6 +185,7 @@ class Publisher:
         ]
         await self.broker.start()
         await self._commands_caught_up()
+        self._tasks.append(asyncio.create_task(self.pull_backs.run(), name="pull-backs"))
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
         log.info("publisher %s started (metrics on port %s)", self.channel, self.port)
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
 import pytest
 
-from loa.events import Hold, HoldPublishing, HoldRelease, ReleasePublishing, topics
+from loa.events import (
+    Hold,
+    HoldPublishing,
+    HoldRelease,
+    ReleasePublishing,
+    topics,
+)
+from loa.publisher.holds import LATE_NOTE
 from loa.publisher.main import Publisher
 from loa.publisher.pullback import PULLED_BACK_NOTE
 from loa.settings import LoaSettings
@@ -155,3 +163,26 @@ async def test_a_crash_between_the_pull_back_and_its_commit_leaves_one_consisten
     await run.until_state(c.id, ACCOUNT, S.PUBLISHING)
     await run.until_state(c.id, ACCOUNT, S.SCHEDULED)
     assert len(scheduled(page)) == 1, "scheduled again once"
+
+
+async def test_its_time_passing_during_the_hold_makes_it_late_like_any_held_item(
+    run: ChannelRun, page: dict[str, str], pass_time: Callable[[timedelta], None]
+) -> None:
+    c = article("facebook", ACCOUNT, [], publish_at=later(2), title="Lịch cắt điện khu vực Sông Cầu")
+    await run.approve(c)
+    await run.until_state(c.id, ACCOUNT, S.SCHEDULED)
+    await command(run, hold("gtvt-3"))
+    assert run.watcher is not None
+    did = run.did(c.id, ACCOUNT)
+    await run.watcher.until(
+        lambda: (run.watcher.last(did).note or "").startswith(PULLED_BACK_NOTE),  # type: ignore[union-attr]
+        what="pulled back",
+    )
+    pass_time(timedelta(hours=2, minutes=1))
+    assert live(page) == [], "its old time passed on the platform: nothing went out"
+
+    await command(run, release("gtvt-3"))
+    await run.watcher.until(lambda: run.watcher.last(did).note == LATE_NOTE, what="late")  # type: ignore[union-attr]
+    assert run.watcher.last(did).state is S.HELD  # type: ignore[union-attr]
+    assert live(page) == [] and scheduled(page) == [], "a late item waits for ops"
+    # (send now / reschedule / cancel from here: tests/integration/publisher/test_publisher_holds.py)

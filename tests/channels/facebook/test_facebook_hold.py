@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from loa.channels import Account
+from loa.channels import Account, Post, PublishResult
 from services.facebook.adapter import FacebookAdapter
 from services.sandbox.facebook import Page
 from tests.channels.facebook.helpers import make_content
@@ -27,13 +28,20 @@ async def feed_ids(adapter: FacebookAdapter, page: Page) -> list[str]:
     return [p["id"] for p in feed["data"]]
 
 
+async def scheduled_post(
+    adapter: FacebookAdapter, account: Account, due: datetime, **over: Any
+) -> tuple[Post, PublishResult]:
+    """A post handed to Facebook's scheduler, due at ``due``."""
+    content = make_content(account=account, publish_at=due, **over)
+    post = await adapter.render(content, content.targets[0], account)
+    return post, await adapter.publish(post, account)
+
+
 async def test_hold_pulls_the_scheduled_post_back_and_release_schedules_it_at_its_time(
     adapter: FacebookAdapter, account: Account, page: Page, clock: Callable[[timedelta], None]
 ) -> None:
     due = datetime.now(UTC) + timedelta(hours=2)
-    content = make_content(account=account, publish_at=due, summary="Tạm hoãn lễ khánh thành cầu Đà Rằng.")
-    post = await adapter.render(content, content.targets[0], account)
-    first = await adapter.publish(post, account)
+    post, first = await scheduled_post(adapter, account, due, summary="Tạm hoãn lễ khánh thành cầu Đà Rằng.")
     assert await scheduled_ids(adapter, page) == [first.external_id]
 
     assert await adapter.pull_back(post, first, account)
@@ -55,9 +63,7 @@ async def test_hold_pulls_the_scheduled_post_back_and_release_schedules_it_at_it
 async def test_a_pulled_back_post_never_goes_when_its_old_time_passes(
     adapter: FacebookAdapter, account: Account, page: Page, clock: Callable[[timedelta], None]
 ) -> None:
-    content = make_content(account=account, publish_at=datetime.now(UTC) + timedelta(hours=2))
-    post = await adapter.render(content, content.targets[0], account)
-    result = await adapter.publish(post, account)
+    post, result = await scheduled_post(adapter, account, datetime.now(UTC) + timedelta(hours=2))
     assert await adapter.pull_back(post, result, account)
     clock(timedelta(hours=3))
     assert await feed_ids(adapter, page) == []
@@ -66,9 +72,7 @@ async def test_a_pulled_back_post_never_goes_when_its_old_time_passes(
 async def test_a_post_already_live_is_not_pulled_back(
     adapter: FacebookAdapter, account: Account, page: Page, clock: Callable[[timedelta], None]
 ) -> None:
-    content = make_content(account=account, publish_at=datetime.now(UTC) + timedelta(hours=2))
-    post = await adapter.render(content, content.targets[0], account)
-    result = await adapter.publish(post, account)
+    post, result = await scheduled_post(adapter, account, datetime.now(UTC) + timedelta(hours=2))
     clock(timedelta(hours=2, minutes=1))
     assert not await adapter.pull_back(post, result, account)
     assert await feed_ids(adapter, page) == [result.external_id], "a live post is never deleted by a hold"

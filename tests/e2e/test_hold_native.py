@@ -32,7 +32,7 @@ from services.sandbox.client import SandboxClient
 from services.sandbox.facebook import GraphPost, state
 from services.sandbox.frame import sandbox as sandbox_state
 from tests.e2e.conftest import StartRun
-from tests.e2e.support import ChannelRun, S, article, fast_settings, later
+from tests.e2e.support import ChannelRun, S, article, fast_settings, later, retracted
 from tests.integration.publisher.publisher_helpers import send
 
 pytestmark = pytest.mark.e2e
@@ -186,3 +186,29 @@ async def test_its_time_passing_during_the_hold_makes_it_late_like_any_held_item
     assert run.watcher.last(did).state is S.HELD  # type: ignore[union-attr]
     assert live(page) == [] and scheduled(page) == [], "a late item waits for ops"
     # (send now / reschedule / cancel from here: tests/integration/publisher/test_publisher_holds.py)
+
+
+async def test_a_retraction_before_the_pull_back_takes_the_scheduled_post_down(
+    run: ChannelRun, page: dict[str, str]
+) -> None:
+    c = article("facebook", ACCOUNT, [], publish_at=later(2), title="Thông báo tuyển dụng Sở GTVT Phú Yên")
+    await run.approve(c)
+    await run.until_state(c.id, ACCOUNT, S.SCHEDULED)
+    assert run.publisher is not None
+    await run.publisher.stop()
+
+    # Held, not pulled back yet (the platform still has it), and then retracted.
+    stopped = Publisher(FacebookAdapter, run.settings)
+    await stopped.holds.apply(hold("gtvt-4"))
+    await stopped.intake.take_in([retracted(c.id).payload])
+    async with stopped.store.tx() as conn:
+        taking_down = await stopped.store.in_states(conn, (S.RETRACTING,))
+    assert len(taking_down) == 1 and len(scheduled(page)) == 1
+    await stopped.adapter.aclose()
+    await stopped.engine.dispose()
+
+    restarted = Publisher(FacebookAdapter, run.settings)
+    run.publisher = restarted
+    await restarted.start()
+    await run.until_state(c.id, ACCOUNT, S.RETRACTED)
+    assert scheduled(page) == [] and live(page) == [], "taken down, never published"

@@ -79,6 +79,7 @@ TRANSITIONS: Mapping[S, Mapping[S, str]] = {
         S.HELD: "pulled back from the platform's schedule, or released with its time passed: waits for "
         "ops (send now, reschedule, cancel)",
         S.CANCELLED: "replaced by a newer version, retracted, or cancelled by ops",
+        S.RETRACTING: "retracted before the pull-back: the platform still has it scheduled, take it down",
     },
 }
 """From-state → {to-state: why the move exists}. A state without moves is final for good."""

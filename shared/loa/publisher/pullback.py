@@ -21,6 +21,8 @@ import asyncio
 import contextlib
 import logging
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from loa.channels import AuthError, ChannelAdapter, PermanentError, TransientError
 from loa.events import utcnow
 from loa.publisher.accounts import AccountStore
@@ -40,10 +42,6 @@ POLL_SECONDS = 5.0
 def awaiting_pull_back(job: Job) -> bool:
     """Held while the platform still holds the post: the pull-back has not happened yet."""
     return job.state is S.HELD and job.native
-
-
-def pulled_back_note(job: Job) -> str:
-    return f"{PULLED_BACK_NOTE}; {job.note}" if job.note else PULLED_BACK_NOTE
 
 
 class PullBacks:
@@ -98,18 +96,21 @@ class PullBacks:
             )
         try:
             async with self.store.tx() as conn:
-                await self.store.transition(
-                    conn,
-                    job,
-                    S.HELD,
-                    native=False,
-                    due_at=utcnow(),
-                    note="; ".join(filter(None, [PULLED_BACK_NOTE, job.note])),
-                )
+                await self._record(conn, job)
         except LostJobError:  # retracted or replaced meanwhile: pulled back all the same, harmless
             return 0
         log.info("pulled back from the platform's schedule", extra=job.log_extra())
         return 1
+
+    async def _record(self, conn: AsyncConnection, job: Job) -> None:
+        """``held``, no longer ``native``; cancelled if an update came meanwhile (that version goes)."""
+        newest = max(j.version for j in await self.store.versions(conn, job.content_id, job.account))
+        if newest > job.version:
+            note = f"replaced by version {newest}; {PULLED_BACK_NOTE}"
+            await self.store.transition(conn, job, S.CANCELLED, due_at=None, note=note)
+            return
+        note = f"{PULLED_BACK_NOTE}; {job.note}" if job.note else PULLED_BACK_NOTE
+        await self.store.transition(conn, job, S.HELD, native=False, due_at=utcnow(), note=note)
 
     async def _left_scheduled(self, job: Job, note: str) -> int:
         """Back to ``scheduled`` (still ``native``): the dispatcher confirms it at its time."""

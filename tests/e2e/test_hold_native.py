@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from loa.events import (
+    Content,
     Hold,
     HoldPublishing,
     HoldRelease,
@@ -86,6 +87,26 @@ def live(page: dict[str, str]) -> list[GraphPost]:
     return [p for p in st.posts.values() if p.page_id == page["id"] and p.published]
 
 
+async def scheduled_then_stopped(run: ChannelRun, title: str, hold_id: str) -> tuple[Content, Publisher]:
+    """A content natively scheduled, its publisher stopped, and the hold applied by a publisher
+    that is not running (no pull-backs yet): what a process that dies at that moment leaves."""
+    c = article("facebook", ACCOUNT, [], publish_at=later(2), title=title)
+    await run.approve(c)
+    await run.until_state(c.id, ACCOUNT, S.SCHEDULED)
+    assert run.publisher is not None
+    await run.publisher.stop()
+    stopped = Publisher(FacebookAdapter, run.settings)
+    await stopped.holds.apply(hold(hold_id))
+    return c, stopped
+
+
+async def restart(run: ChannelRun, stopped: Publisher) -> None:
+    await stopped.adapter.aclose()
+    await stopped.engine.dispose()
+    run.publisher = Publisher(FacebookAdapter, run.settings)
+    await run.publisher.start()
+
+
 async def test_hold_pulls_a_native_post_back_within_5_s_and_release_schedules_it_at_its_time(
     run: ChannelRun, page: dict[str, str]
 ) -> None:
@@ -128,15 +149,8 @@ async def test_hold_pulls_a_native_post_back_within_5_s_and_release_schedules_it
 async def test_a_crash_between_the_pull_back_and_its_commit_leaves_one_consistent_state(
     run: ChannelRun, page: dict[str, str]
 ) -> None:
-    c = article("facebook", ACCOUNT, [], publish_at=later(2), title="Thông báo phân luồng giao thông Tuy Hoà")
-    await run.approve(c)
-    await run.until_state(c.id, ACCOUNT, S.SCHEDULED)
-    assert run.publisher is not None
-    await run.publisher.stop()
-
     # The hold applied, the platform call made, then the process died before its commit.
-    crashed = Publisher(FacebookAdapter, run.settings)
-    await crashed.holds.apply(hold("gtvt-2"))
+    c, crashed = await scheduled_then_stopped(run, "Thông báo phân luồng giao thông Tuy Hoà", "gtvt-2")
     async with crashed.store.tx() as conn:
         [job] = await crashed.store.in_states(conn, (S.HELD,))
     assert job.native and job.post is not None and job.result is not None
@@ -144,12 +158,7 @@ async def test_a_crash_between_the_pull_back_and_its_commit_leaves_one_consisten
     assert found is not None
     assert await crashed.adapter.pull_back(job.post, job.result, found.account)
     assert scheduled(page) == []
-    await crashed.adapter.aclose()
-    await crashed.engine.dispose()
-
-    restarted = Publisher(FacebookAdapter, run.settings)
-    run.publisher = restarted
-    await restarted.start()  # its pull-backs find the job still native and do it again: harmless
+    await restart(run, crashed)  # its pull-backs find the job still native and do it again: harmless
     assert run.watcher is not None
     did = run.did(c.id, ACCOUNT)
     await run.watcher.until(
@@ -191,24 +200,12 @@ async def test_its_time_passing_during_the_hold_makes_it_late_like_any_held_item
 async def test_a_retraction_before_the_pull_back_takes_the_scheduled_post_down(
     run: ChannelRun, page: dict[str, str]
 ) -> None:
-    c = article("facebook", ACCOUNT, [], publish_at=later(2), title="Thông báo tuyển dụng Sở GTVT Phú Yên")
-    await run.approve(c)
-    await run.until_state(c.id, ACCOUNT, S.SCHEDULED)
-    assert run.publisher is not None
-    await run.publisher.stop()
-
     # Held, not pulled back yet (the platform still has it), and then retracted.
-    stopped = Publisher(FacebookAdapter, run.settings)
-    await stopped.holds.apply(hold("gtvt-4"))
+    c, stopped = await scheduled_then_stopped(run, "Thông báo tuyển dụng Sở GTVT Phú Yên", "gtvt-4")
     await stopped.intake.take_in([retracted(c.id).payload])
     async with stopped.store.tx() as conn:
         taking_down = await stopped.store.in_states(conn, (S.RETRACTING,))
     assert len(taking_down) == 1 and len(scheduled(page)) == 1
-    await stopped.adapter.aclose()
-    await stopped.engine.dispose()
-
-    restarted = Publisher(FacebookAdapter, run.settings)
-    run.publisher = restarted
-    await restarted.start()
+    await restart(run, stopped)
     await run.until_state(c.id, ACCOUNT, S.RETRACTED)
     assert scheduled(page) == [] and live(page) == [], "taken down, never published"

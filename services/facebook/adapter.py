@@ -442,6 +442,30 @@ class FacebookAdapter(ChannelAdapter):
             if e.code not in NOT_FOUND:
                 raise
 
+    async def pull_back(self, post: Post, previous: PublishResult, account: Account) -> bool:
+        """A hold: delete the unpublished scheduled post (the Page Post reference documents no way to
+        unschedule one: ``scheduled_publish_time`` only takes another time in the window). A post
+        already gone counts as pulled back; one already live is left alone (False). The progress
+        is cleared: ``publish`` after the release makes the post anew, at its time (a video is
+        uploaded again), and ``find_existing`` finds only that one."""
+        from loa.channels import ChannelError
+
+        token = self.token(account)
+        fields = "published" if previous.extra.get("kind") == "video" else "is_published"
+        try:
+            body = await self.graph.call(token, previous.external_id, args={"fields": fields})
+        except ChannelError as e:
+            if e.code not in NOT_FOUND:
+                raise
+            body = {}
+        if body.get("is_published", body.get("published", False)):
+            return False
+        await self.retract(previous, account)  # DELETE /{post-id}; one already gone is fine
+        post.progress = {}
+        await self.context.save_progress(post)
+        self._log(post, account, f"pulled back scheduled facebook post {previous.external_id}", state="held")
+        return True
+
     async def aclose(self) -> None:
         self.graph.close()
 

@@ -169,6 +169,11 @@ class WebsiteAdapter(ChannelAdapter):
             raise PermanentError("website: the published result carries no content_id to retract")
         await asyncio.to_thread(self.static.retract, str(content_id), previous.external_id)
 
+    async def pull_back(self, post: Post, previous: PublishResult, account: Account) -> bool:
+        if self.mode(account) != "wordpress":
+            return await super().pull_back(post, previous, account)  # the static site never holds one
+        return await self.wordpress.pull_back(post, previous, account, self.context)
+
     async def confirm(self, previous: PublishResult, account: Account) -> PublishResult | None:
         if self.mode(account) == "wordpress":
             return await self.wordpress.confirm(previous, account)

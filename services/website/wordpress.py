@@ -63,6 +63,10 @@ _MEDIA_SRC = re.compile(r'src="loa-media:sha256/([0-9a-f]{64})"')
 READ_CHUNK = 1024 * 1024
 
 
+PULLED_BACK = "pulled_back"
+"""In ``post.progress``: the id of the post a hold set back to ``draft``; ``publish`` restores it."""
+
+
 def wp_slug(content: Content) -> str:
     """The post's slug, also its marker: deterministic, unique per content (WordPress caps at 200)."""
     return f"{slugify(content.title, max_length=180)}-{short_id(content.id)}"
@@ -218,6 +222,12 @@ class WordPress:
     ) -> PublishResult:
         from services.website.adapter import content_of
 
+        pulled_back = post.progress.get(PULLED_BACK)
+        if pulled_back:  # after a hold: the draft goes back to ``future`` at its time (or ``publish``)
+            item = await self.update(post, PublishResult(str(pulled_back)), account, context, when)
+            post.progress.pop(PULLED_BACK, None)
+            await context.save_progress(post)
+            return item
         content = content_of(post)
         uploaded = await self._media(post, content, account, context)
         item = await self._call(
@@ -243,7 +253,27 @@ class WordPress:
         slug = wp_slug(content_of(post))
         params = {"slug": slug, "status": "publish,future,draft,pending,private", "context": "edit"}
         items = await self._call(account, "GET", "/posts", "find post", params=params)
-        return self._result(items[0]) if items else None
+        if not items or (post.progress.get(PULLED_BACK) and items[0].get("status") == "draft"):
+            return None  # a draft a hold pulled back is not published: ``publish`` puts it back
+        return self._result(items[0])
+
+    async def pull_back(
+        self, post: Post, previous: PublishResult, account: Account, context: Context
+    ) -> bool:
+        """A hold: the ``future`` post back to ``draft`` (WordPress publishes only ``future`` posts at
+        their date). One already ``publish`` is left alone (False); a draft already: nothing to do."""
+        item = await self._call(
+            account, "GET", f"/posts/{previous.external_id}", "read post", params={"context": "edit"}
+        )
+        if item.get("status") == "publish":
+            return False
+        if item.get("status") != "draft":
+            await self._call(
+                account, "POST", f"/posts/{previous.external_id}", "pull back post", json={"status": "draft"}
+            )
+        post.progress = {**post.progress, PULLED_BACK: previous.external_id}
+        await context.save_progress(post)
+        return True
 
     async def retract(self, previous: PublishResult, account: Account) -> None:
         """Move the post to the trash (no ``force``): an editor can still restore it."""

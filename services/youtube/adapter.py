@@ -50,6 +50,8 @@ VIDEO_TYPES = frozenset(
 )
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 _MARKER = re.compile(r"loa-[0-9a-f]{16}")
+PULLED_BACK = "pulled_back"
+"""In ``post.progress``: a hold cleared the video's ``publishAt``; ``publish`` sets it again."""
 
 
 def marker_for(content_id: str) -> str:
@@ -159,10 +161,13 @@ class YouTubeAdapter(ChannelAdapter):
 
     # -- publish: a resumable upload --------------------------------------------------------------
     async def publish(self, post: Post, account: Account) -> PublishResult:
-        if post.progress.get("video_id"):  # uploaded before a crash, not yet recorded
+        if post.progress.get("video_id"):  # uploaded before a crash, not yet recorded, or pulled back
             video_id = str(post.progress["video_id"])
             if await self._own_video(video_id, post.marker, account) is not None:
-                await self._reveal(post, video_id, account)
+                if post.progress.get(PULLED_BACK):
+                    await self._put_back(post, video_id, account)
+                else:
+                    await self._reveal(post, video_id, account)
                 return self._result(post, video_id)
             post.progress = {}  # deleted or retracted since: upload it anew
         video = post.media[0]
@@ -239,12 +244,7 @@ class YouTubeAdapter(ChannelAdapter):
         current = await self._get_video(video_id, account, "status")
         if current is None or current["status"].get("privacyStatus") == final:
             return
-        body = {"id": video_id, "status": {**kept_status(current["status"]), "privacyStatus": final}}
-        await self._api(
-            "videos.update",
-            account,
-            lambda http: self.service.videos().update(part="status", body=body).execute(http=http),
-        )
+        await self._set_status(video_id, {**kept_status(current["status"]), "privacyStatus": final}, account)
 
     @staticmethod
     def _start_session(request: Any, http: Any, video: MediaRef) -> None:
@@ -325,6 +325,8 @@ class YouTubeAdapter(ChannelAdapter):
 
     # -- find_existing, update, retract, confirm --------------------------------------------------
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
+        if post.progress.get(PULLED_BACK):
+            return None  # private without publishAt until ``publish`` puts it back (harmless twice)
         video_id = post.progress.get("video_id")
         if video_id and await self._own_video(str(video_id), post.marker, account) is not None:
             await self._reveal(post, str(video_id), account)
@@ -454,6 +456,61 @@ class YouTubeAdapter(ChannelAdapter):
             url=previous.url,
             extra={**previous.extra, "privacy": status.get("privacyStatus")},
             scheduled_natively=previous.scheduled_natively,
+        )
+
+    # -- a hold: pull back, put back -------------------------------------------------------------
+    async def pull_back(self, post: Post, previous: PublishResult, account: Account) -> bool:
+        """Clear ``status.publishAt``: the video stays private and nothing publishes it (a
+        ``videos.update`` of ``status`` without it deletes it, as the reference documents for a
+        property left out). One already public is left alone (False); done twice, nothing changes."""
+        video = await self._get_video(previous.external_id, account, "status")
+        if video is None:
+            raise PermanentError(
+                f"youtube: video {previous.external_id} no longer exists", code="videoNotFound"
+            )
+        status = video["status"]
+        if status.get("privacyStatus") != "private":
+            return False
+        if status.get("publishAt"):
+            await self._set_status(
+                previous.external_id, {**kept_status(status), "privacyStatus": "private"}, account
+            )
+        post.progress = {
+            **post.progress,
+            "video_id": previous.external_id,
+            "scheduled": False,
+            PULLED_BACK: True,
+        }
+        await self.context.save_progress(post)
+        log.info(
+            "pulled back video %s: private, no publishAt", previous.external_id, extra=self._log_extra(post)
+        )
+        return True
+
+    async def _put_back(self, post: Post, video_id: str, account: Account) -> None:
+        """After the release: ``publishAt`` again at the post's own time, or, that time passed (ops
+        sent it now), its final privacy at once. Harmless twice."""
+        when = self.native_time(post, account)
+        if when is None:
+            post.progress = {**post.progress, "scheduled": False}
+            post.progress.pop(PULLED_BACK, None)
+            await self.context.save_progress(post)
+            await self._reveal(post, video_id, account)
+            return
+        current = await self._get_video(video_id, account, "status")
+        status = {**kept_status(current["status"] if current else {}), "privacyStatus": "private"}
+        status["publishAt"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        await self._set_status(video_id, status, account)
+        post.progress = {**post.progress, "scheduled": True}
+        post.progress.pop(PULLED_BACK, None)
+        await self.context.save_progress(post)
+
+    async def _set_status(self, video_id: str, status: dict[str, Any], account: Account) -> None:
+        body = {"id": video_id, "status": status}
+        await self._api(
+            "videos.update",
+            account,
+            lambda http: self.service.videos().update(part="status", body=body).execute(http=http),
         )
 
     # -- plumbing ---------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ Two readings, for two kinds of consumer:
   every batch's transaction;
 - ``uncommitted``: log end offset minus the group's committed offset — the tracker, which commits
   a batch only after writing it, so this counts every event Kafka holds and the API does not show.
+
+``assigned_nothing`` tells a member the group gave no partition (another member has them all)
+from one that has not joined yet: ``assignment()`` is empty in both cases.
 """
 
 from __future__ import annotations
@@ -52,3 +55,16 @@ async def uncommitted(consumer: AIOKafkaConsumer | None) -> int | None:
             committed = (await asyncio.wait_for(consumer.beginning_offsets([tp]), TIMEOUT_S))[tp]
         lag += max(0, ends[tp] - committed)
     return lag
+
+
+def assigned_nothing(consumer: AIOKafkaConsumer | None) -> bool:
+    """The group's assignment reached this consumer and gave it no partition (the other members
+    hold them all); False before its first assignment."""
+    if consumer is None:
+        return False
+    # aiokafka (0.14) has no public flag for "assigned": ``assignment()`` is an empty set both before
+    # the join and after an empty assignment. Its subscription's ``assignment`` is None until the
+    # coordinator has assigned it something, even nothing.
+    subscription = consumer._subscription.subscription
+    assignment = subscription.assignment if subscription is not None else None
+    return assignment is not None and not assignment.tps

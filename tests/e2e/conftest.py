@@ -95,7 +95,7 @@ def pass_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[timedelta],
     by the same amount, as they would if the hours really passed.
     """
     from loa.events import utcnow
-    from loa.publisher import answers, dispatcher, outcomes, parking, recovery, withdrawal
+    from loa.publisher import answers, dispatcher, holds, outcomes, parking, pullback, recovery, withdrawal
     from loa.publisher.store import claims, status_events, writes
 
     offset = timedelta()
@@ -112,6 +112,8 @@ def pass_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[timedelta],
         parking,
         recovery,
         withdrawal,
+        holds,
+        pullback,
         claims,
         status_events,
         writes,

@@ -212,6 +212,21 @@ class ChannelAdapter(ABC):
         """For a natively scheduled post past its time: the live post, or None if not live yet."""
         return previous
 
+    async def pull_back(self, post: Post, previous: PublishResult, account: Account) -> bool:
+        """A hold: take a natively scheduled post off the platform's schedule, so that its time
+        passing publishes nothing. False: too late, the platform has published it already.
+
+        Doing it twice must be harmless (a crash between the call and the store's commit repeats
+        it). Whatever ``publish`` needs to put the post back goes into ``post.progress`` (saved
+        through the context): after the release the runtime calls ``publish``, which hands it to
+        the platform's scheduler again at its time, or publishes it now if that time passed; and
+        ``find_existing`` must not take a pulled-back post for a published one. The default
+        declares the channel cannot (``UnsupportedError``): the platform then publishes it at its time.
+        """
+        from loa.channels.errors import UnsupportedError
+
+        raise UnsupportedError(f"{self.name} cannot pull a scheduled post back")
+
     @classmethod
     def refuse_target(cls, content: Content, target: Target, link: str) -> str | None:
         """Why ``target`` can never be published, when that is known without I/O (``field: reason``).

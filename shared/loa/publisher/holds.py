@@ -1,8 +1,9 @@
 """The hold switch on one channel: ``publishing.hold`` / ``.release`` and the late items after it.
 
-A hold moves every job it covers that waits for the dispatcher (``scheduled``, ``retrying``; not
-a natively scheduled post, which the platform holds) to ``held``, which the dispatcher never
-claims, whatever its due time; a job already ``publishing`` finishes. Intake creates a job a hold
+A hold moves every job it covers that waits for the dispatcher (``scheduled``, ``retrying``) to
+``held``, which the dispatcher never claims, whatever its due time; a job already ``publishing``
+finishes. A natively scheduled post (the platform holds it) is then pulled back from the
+platform (``pullback.py``). Intake creates a job a hold
 covers as ``held``. The holds are rows of the job store (``store/holds.py``), written with the
 moves in one transaction before the command's offset is committed: a publisher that restarts
 during a hold finds its held jobs held and its holds active before its dispatcher claims anything.
@@ -10,7 +11,11 @@ during a hold finds its held jobs held and its holds active before its dispatche
 A release moves each job no other active hold covers back to ``scheduled`` with its due time
 unchanged, so the dispatcher takes them in their original order (by due time). A job whose own
 time (``publish_at``) passed while it was held stays ``held`` and waits for ops: send it now or
-at a new time (``delivery.release``), or cancel it (``delivery.cancel``).
+at a new time (``delivery.release``), or cancel it (``delivery.cancel``). A job the platform still
+holds (not pulled back yet) goes back to ``scheduled`` as it was: the platform publishes it.
+
+Each command is applied under the channel's holds lock (``locks.holds_lock``), which pull-backs
+take too.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from loa.events import (
 )
 from loa.publisher.job import Job
 from loa.publisher.lifecycle import HOLDABLE, Changes, Move, S
+from loa.publisher.locks import holds_lock
+from loa.publisher.pullback import awaiting_pull_back
 from loa.publisher.store.holds import ActiveHold, HoldRecords
 from loa.publisher.store.jobs import JobStore
 
@@ -70,11 +77,18 @@ async def scheduled_unless_held(
 
 
 class Holds:
-    def __init__(self, store: JobStore, on_due: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        on_due: Callable[[], None] = lambda: None,
+        on_held: Callable[[], None] = lambda: None,
+    ) -> None:
         self.store = store
         self.channel = store.channel
         self.records = HoldRecords(store.engine)
         self._on_due = on_due
+        self._on_held = on_held
+        """Wakes the pull-backs (``PullBacks.wake``)."""
 
     async def active(self, conn: AsyncConnection) -> list[ActiveHold]:
         return await self.records.active(conn)
@@ -82,7 +96,7 @@ class Holds:
     async def apply(self, command: HoldCommand) -> None:
         """A hold or a release; a scope naming another channel is recorded all the same (cheap,
         and the list of holds stays the same on every channel)."""
-        async with self.store.tx() as conn:
+        async with holds_lock(self.store.engine, self.channel), self.store.tx() as conn:
             if isinstance(command, HoldPublishing):
                 moved = await self._hold(conn, command.payload, command.occurred_at)
             else:
@@ -94,18 +108,17 @@ class Holds:
             moved,
             extra={"channel": self.channel},
         )
-        if moved and not isinstance(command, HoldPublishing):
-            self._on_due()
+        if moved:
+            (self._on_held if isinstance(command, HoldPublishing) else self._on_due)()
 
     async def _hold(self, conn: AsyncConnection, hold: Hold, at: datetime) -> int:
         if not await self.records.record(conn, hold, at):
             return 0  # released already: a redelivered hold does nothing
         waiting = await self.store.in_states(conn, HOLDABLE)
         changes: Changes = {"note": held_note(hold), "held_at": at}
+        # A natively scheduled one too, still ``native``: the pull-backs take it off the platform.
         moves = [
-            Move(job, S.HELD, changes)
-            for job in waiting
-            if not job.native and hold.covers(self.channel, job.account, job.unit)
+            Move(job, S.HELD, changes) for job in waiting if hold.covers(self.channel, job.account, job.unit)
         ]
         return sum(1 for m in await self.store.transition_many(conn, moves, owner=None) if m)
 
@@ -119,11 +132,14 @@ class Holds:
         ]
         note = f"released by {release.requested_by}" + (f": {release.reason}" if release.reason else "")
         moves = [
-            Move(job, S.HELD, {"note": LATE_NOTE})
+            Move(job, S.SCHEDULED, {"note": note, "held_at": None})
+            if awaiting_pull_back(job)  # the platform still holds it: it goes at its time
+            else Move(job, S.HELD, {"note": LATE_NOTE})
             if is_late(job, now)
             else Move(job, S.SCHEDULED, {"note": note, "held_at": None})
             for job in freed
-            if not (is_late(job, now) and job.note == LATE_NOTE)  # late already: nothing new to say
+            if awaiting_pull_back(job)
+            or not (is_late(job, now) and job.note == LATE_NOTE)  # late already: nothing new to say
         ]
         done = await self.store.transition_many(conn, moves, owner=None)
         return sum(1 for m in done if m is not None and m.state is S.SCHEDULED)
@@ -134,7 +150,7 @@ class Holds:
         if ref.channel != self.channel:
             return
         extra = {"content_id": ref.content_id, "channel": ref.channel, "account": ref.account}
-        async with self.store.tx() as conn:
+        async with holds_lock(self.store.engine, self.channel), self.store.tx() as conn:
             versions = await self.store.versions(conn, ref.content_id, ref.account)
             job = versions[-1] if versions else None
             if job is None or job.state is not S.HELD:

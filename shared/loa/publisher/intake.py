@@ -36,6 +36,7 @@ from loa.outages import classify
 from loa.publisher.accounts import AccountStore, OptionsTamperedError
 from loa.publisher.holds import Holds, covering, held_note, scheduled_unless_held
 from loa.publisher.lifecycle import PENDING, Changes, Move, S
+from loa.publisher.pullback import awaiting_pull_back
 from loa.publisher.store.codec import error_from_exception, make_error
 from loa.publisher.store.holds import ActiveHold
 from loa.publisher.store.jobs import Job, JobStore, NewJob
@@ -248,8 +249,11 @@ class Intake:
         for (content_id, _), jobs_of_account in existing.items():
             if content_id != retraction.id:
                 continue
+            # Held but not pulled back yet: the platform still has it scheduled, so it comes down too.
             online = [
-                j for j in jobs_of_account if j.result is not None and j.state in (S.PUBLISHED, S.SCHEDULED)
+                j
+                for j in jobs_of_account
+                if j.result is not None and (j.state in (S.PUBLISHED, S.SCHEDULED) or awaiting_pull_back(j))
             ]
             newest_online = online[-1] if online else None
             for job in jobs_of_account:

@@ -34,7 +34,7 @@ TRANSITIONS: Mapping[S, Mapping[S, str]] = {
         S.FAILED: "a natively scheduled post the platform refuses to confirm",
         S.CANCELLED: "replaced by a newer version, retracted, or cancelled by ops",
         S.RETRACTING: "retracted while natively scheduled: the platform holds it, take it down",
-        S.HELD: "a hold covers it (not a natively scheduled post: the platform holds that one)",
+        S.HELD: "a hold covers it (a natively scheduled post is then pulled back from the platform)",
     },
     S.PUBLISHING: {
         S.PUBLISHED: "the platform's answer (or find_existing after an interruption)",
@@ -74,9 +74,12 @@ TRANSITIONS: Mapping[S, Mapping[S, str]] = {
         S.RETRACTING: "retried by ops",
     },
     S.HELD: {
-        S.SCHEDULED: "released (due in its original order), or sent now or rescheduled by ops after a hold",
-        S.HELD: "released, but its time passed during the hold: waits for ops (send now, reschedule, cancel)",
+        S.SCHEDULED: "released (due in its original order), sent now or rescheduled by ops after a hold, "
+        "or a native post the platform would not (or no longer could) pull back",
+        S.HELD: "pulled back from the platform's schedule, or released with its time passed: waits for "
+        "ops (send now, reschedule, cancel)",
         S.CANCELLED: "replaced by a newer version, retracted, or cancelled by ops",
+        S.RETRACTING: "retracted before the pull-back: the platform still has it scheduled, take it down",
     },
 }
 """From-state → {to-state: why the move exists}. A state without moves is final for good."""
@@ -88,8 +91,9 @@ CLAIMABLE = (S.SCHEDULED, S.RETRYING, S.RETRACTING)
 """Waiting for the dispatcher: leased when due. Never ``held``: not claimed, whatever its due time."""
 
 HOLDABLE = (S.SCHEDULED, S.RETRYING)
-"""What a hold moves to ``held``: waiting for the dispatcher, and not natively scheduled (checked
-by the hold). In flight (``publishing``) finishes; parked (``needs_attention``) waits for a person anyway."""
+"""What a hold moves to ``held``: waiting for the dispatcher (a natively scheduled post too: it is
+then pulled back). In flight (``publishing``) finishes; parked (``needs_attention``) waits for a
+person anyway."""
 
 
 class IllegalTransitionError(RuntimeError):

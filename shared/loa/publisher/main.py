@@ -25,7 +25,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 
 from loa import logging as loa_logging
 from loa.channels import ChannelAdapter
-from loa.consumer_lag import uncommitted, unread
+from loa.consumer_lag import assigned_nothing, uncommitted, unread
 from loa.events import topics
 from loa.events.commands import Command, HoldPublishing, ReleaseDelivery, ReleasePublishing
 from loa.events.parsing import parse_command, parse_content_record
@@ -44,6 +44,7 @@ from loa.publisher.dispatcher import Dispatcher
 from loa.publisher.holds import Holds
 from loa.publisher.intake import Intake
 from loa.publisher.metrics import RuntimeMetrics, http_app
+from loa.publisher.pullback import PullBacks
 from loa.publisher.relay import OutboxRelay
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import make_engine, migrate
@@ -77,7 +78,8 @@ class Publisher:
         self.adapter = adapter_cls(self.context, settings)
         self.dispatcher = Dispatcher(self.adapter, self.store, self.accounts, settings, self.metrics)
         self.relay = OutboxRelay(self.store, settings, self.metrics)
-        self.holds = Holds(self.store, on_due=self.dispatcher.wake.set)
+        self.pull_backs = PullBacks(self.adapter, self.store, self.accounts)
+        self.holds = Holds(self.store, on_due=self.dispatcher.wake.set, on_held=self.pull_backs.wake.set)
         self.intake = Intake(
             self.adapter, self.store, self.accounts, on_due=self.dispatcher.wake.set, holds=self.holds
         )
@@ -183,17 +185,22 @@ class Publisher:
         ]
         await self.broker.start()
         await self._commands_caught_up()
+        self._tasks.append(asyncio.create_task(self.pull_backs.run(), name="pull-backs"))
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
         log.info("publisher %s started (metrics on port %s)", self.channel, self.port)
 
     async def _commands_caught_up(self) -> None:
         """Wait until the commands group has applied every command Kafka holds (a hold issued while
         this publisher was down, or before it first started), so the dispatcher claims nothing a
-        hold covers. Holds it already knew are in its job store; this is for the ones it missed."""
+        hold covers. Holds it already knew are in its job store; this is for the ones it missed.
+
+        A replica the group gave no commands partition has nothing to catch up: the replica that
+        holds them applies the holds to the job store they share, so it dispatches at once."""
         deadline = time.monotonic() + COMMANDS_CATCH_UP_SECONDS
         while time.monotonic() < deadline:
+            consumer = self._commands_subscriber.consumer
             try:
-                if await uncommitted(self._commands_subscriber.consumer) == 0:
+                if assigned_nothing(consumer) or await uncommitted(consumer) == 0:
                     return
             except Exception:
                 log.debug("reading the commands group's lag failed", exc_info=True)

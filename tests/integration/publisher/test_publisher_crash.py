@@ -20,7 +20,7 @@ from publisher_fake import FakeAdapter, FakePlatform
 from publisher_helpers import Watcher, approved, content, did, send_content
 
 from loa.events import DeliveryState as S
-from loa.publisher.main import COMMANDS_CATCH_UP_SECONDS, Publisher
+from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import migrate
 from loa.settings import REPO_ROOT
@@ -39,7 +39,13 @@ async def _seed_account(settings: PublisherSettings, platform: FakePlatform) -> 
     await pub.engine.dispose()
 
 
-def _spawn(settings: PublisherSettings, replica: str, log: Path) -> subprocess.Popen[bytes]:
+STARTED = "started (metrics on port"
+"""What ``Publisher.start`` logs once its dispatcher runs (at INFO)."""
+
+
+def _spawn(
+    settings: PublisherSettings, replica: str, log: Path, level: str = "WARNING"
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT), str(HERE)]),
@@ -53,7 +59,7 @@ def _spawn(settings: PublisherSettings, replica: str, log: Path) -> subprocess.P
         "LOA_PUBLISHER_LEASE_SECONDS": "10",
         "LOA_PUBLISHER_BACKOFF_BASE_SECONDS": "0.05",
         "LOA_PUBLISHER_BACKOFF_CAP_SECONDS": "0.5",
-        "LOA_LOG_LEVEL": "WARNING",
+        "LOA_LOG_LEVEL": level,
     }
     return subprocess.Popen(
         [sys.executable, str(HERE / "publisher_service.py")],
@@ -111,11 +117,16 @@ async def test_two_replicas_on_postgresql_share_a_burst_without_double_posting(
 ) -> None:
     await _seed_account(pub_settings, platform)
     ids = [f"tb-pair-{i:04d}" for i in range(POSTS)]
-    replicas = [_spawn(pub_settings, name, tmp_path / f"{name}.log") for name in ("replica-a", "replica-b")]
+    logs = [tmp_path / f"{name}.log" for name in ("replica-a", "replica-b")]
+    replicas = [_spawn(pub_settings, log.stem, log, level="INFO") for log in logs]
     try:
-        # both join the content group and catch up on commands before the burst: a replica left
-        # without a commands partition waits the whole COMMANDS_CATCH_UP_SECONDS (15 s) first
-        await asyncio.sleep(COMMANDS_CATCH_UP_SECONDS + 5)
+        # both dispatchers run before the burst (the commands topic has one partition here: the
+        # replica without it dispatches as soon as the group has assigned it nothing)
+        await watcher.until(
+            lambda: all(log.exists() and STARTED in log.read_text() for log in logs),
+            timeout=60,
+            what="both replicas started",
+        )
         await send_content(pub_settings, *[approved(content(i)) for i in ids])
         await watcher.until(
             lambda: _all_published(watcher, ids), timeout=120, what="every delivery published"

@@ -21,6 +21,7 @@ LINK_OPERATION = "link"
 LINK_SUFFIX = "~đính-chính"
 """Appended to the account of a link step's delivery (an account name never holds ``/`` or spaces;
 ``~`` keeps the name a valid ``AccountName``)."""
+CORRECTION_LABEL = "Đính chính"
 ORIGINAL_NOT_PUBLISHED = "bản gốc chưa đăng trên tài khoản này"
 """The note of a link step ended because the original was never published on that account."""
 
@@ -56,6 +57,16 @@ class CorrectionLink:
     @property
     def title(self) -> str:
         return str(self.post.payload["title"])
+
+    @property
+    def headline(self) -> str:
+        """``Đính chính: <title>`` (the title as is when it already says so)."""
+        title = self.title.strip()
+        return (
+            title
+            if title.casefold().startswith(CORRECTION_LABEL.casefold())
+            else f"{CORRECTION_LABEL}: {title}"
+        )
 
     @property
     def options(self) -> Mapping[str, Any]:

@@ -77,3 +77,14 @@ async def test_a_deleted_original_is_graph_error_100_and_permanent(
     with pytest.raises(PermanentError) as caught:
         await adapter.link_correction(correction_link(adapter, correction, first, fixed), account)
     assert caught.value.code is not None and str(caught.value.code).startswith("100")
+
+
+async def test_the_emulator_refuses_a_comment_without_message_or_on_a_missing_post(
+    adapter: FacebookAdapter, account: Account, page: Page
+) -> None:
+    first, _fixed, _correction = await _published(adapter, account)
+    with pytest.raises(PermanentError, match="Missing message or attachment"):
+        await adapter.graph.call(page.token, f"{first.external_id}/comments", post_args={"message": ""})
+    with pytest.raises(PermanentError) as caught:  # no such object to comment on
+        await adapter.graph.call(page.token, f"{page.id}_404/comments", post_args={"message": "Đính chính"})
+    assert caught.value.code == "100/33"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -20,16 +21,13 @@ from services.sandbox.facebook import (
     PLATFORM,
     GraphError,
     GraphPost,
+    GraphState,
     Page,
-    answer,
-    authorize,
+    _handle,
     check_message,
-    error_answer,
     no_object,
     paged,
-    params_of,
     state,
-    token_of,
 )
 from services.sandbox.frame import Record, sandbox
 
@@ -80,21 +78,15 @@ def _add(post: GraphPost, page: Page, message: str) -> Comment:
 
 @router.api_route("/{version}/{object_id}/comments", methods=["GET", "POST"])
 async def comments(version: str, object_id: str, request: Request) -> Response:
-    await sandbox.enter(PLATFORM, request.url.path)
-    st = state()
-    page: Page | None = None
-    try:
-        params, _ = await params_of(request)
+    async def act(st: GraphState, page: Page, params: dict[str, str], _form: object) -> dict[str, Any]:
         post = st.posts.get(object_id)
-        page = authorize(st, token_of(request, params), post.page_id if post else object_id.partition("_")[0])
-        st.refresh(sandbox.now())
-        if post is None or not post.published:
+        if post is None or not post.published or post.page_id != page.id:
             raise no_object(object_id)
         if request.method == "POST":
-            return answer({"id": _add(post, page, params.get("message", "")).id}, page)
+            return {"id": _add(post, page, params.get("message", "")).id}
         found = comments_of(post.id)
         ordered = reversed(found) if params.get("order") == "reverse_chronological" else iter(found)
-        items = [_fields(c) for c in ordered]
-        return answer(paged(items, params, str(request.url.path)), page)
-    except GraphError as e:
-        return error_answer(e, page)
+        return paged([_fields(c) for c in ordered], params, str(request.url.path))
+
+    # A Page post's id is "<page id>_<story id>": its Page answers for it (tokens, errors, usage).
+    return await _handle(request, object_id.partition("_")[0], act)

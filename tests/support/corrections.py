@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from loa.channels import ChannelAdapter, PublishResult
+from loa.channels import Account, ChannelAdapter, PublishResult
 from loa.channels.corrections import CorrectionLink
 from loa.events import Content, ContentKind
 from loa.publisher.corrections import link_step
@@ -32,3 +32,13 @@ def correction_link(
     step = link_step(adapter, correction, correction.targets[0], [], None)
     assert step is not None and step.post is not None, f"{adapter.name} makes no link step for it"
     return CorrectionLink(post=step.post, original=original, correction=own, corrected_on=corrected_on)
+
+
+async def linked_once(adapter: ChannelAdapter, link: CorrectionLink, account: Account) -> PublishResult:
+    """What the runtime relies on after an interruption: nothing found before the link is made, the
+    same link found after it."""
+    assert await adapter.find_correction_link(link, account) is None
+    made = await adapter.link_correction(link, account)
+    found = await adapter.find_correction_link(link, account)
+    assert found is not None and found.external_id == made.external_id
+    return made

@@ -22,14 +22,13 @@ from loa.publisher.answers import AnswerWriter, call_host
 from loa.publisher.job import Job
 from loa.publisher.lifecycle import S, attempt_started
 from loa.publisher.ratelimit import AccountBuckets
-from loa.publisher.store.codec import error_from_exception
+from loa.publisher.recovery import still_in_doubt
 from loa.publisher.worker import JobWorker
 
 log = logging.getLogger(__name__)
 
 WAIT_SECONDS = 2.0
 """How soon a link step looks again while the original or the correction is still on its way."""
-IN_DOUBT_RECHECK_SECONDS = 10.0
 ON_THE_WAY = frozenset({S.RECEIVED, S.SCHEDULED, S.PUBLISHING, S.RETRYING, S.HELD, S.NEEDS_ATTENTION})
 """A post in these states may still go online: the link step waits for it."""
 
@@ -118,17 +117,9 @@ class Linking(JobWorker):
         if isinstance(link, CorrectionLink):
             try:
                 existing = await self.adapter.find_correction_link(link, account)
-            except ChannelError as e:  # still in doubt: look again later (the lease is the timer)
+            except ChannelError as e:
                 async with self.store.tx() as conn:
-                    fresh = await self.outcomes.fresh(conn, job)
-                    await self.store.set_quietly(
-                        conn,
-                        fresh,
-                        owner=self.outcomes.owner,
-                        error=error_from_exception(e),
-                        lease_owner=None,
-                        lease_expires_at=utcnow() + timedelta(seconds=IN_DOUBT_RECHECK_SECONDS),
-                    )
+                    await still_in_doubt(conn, self, job, e)
                 return
         if existing is not None:
             note = "found on the platform after an interruption"

@@ -12,7 +12,7 @@ from services.facebook.adapter import FacebookAdapter
 from services.sandbox.facebook import Page, state
 from services.sandbox.facebook_comments import comments_of
 from tests.channels.facebook.helpers import make_content
-from tests.support.corrections import as_correction, correction_link
+from tests.support.corrections import as_correction, correction_link, linked_once
 
 pytestmark = pytest.mark.integration
 
@@ -62,10 +62,7 @@ async def test_after_an_interruption_the_comment_is_found_not_made_again(
 ) -> None:
     first, fixed, correction = await _published(adapter, account)
     link = correction_link(adapter, correction, first, fixed)
-    assert await adapter.find_correction_link(link, account) is None
-    made = await adapter.link_correction(link, account)
-    found = await adapter.find_correction_link(link, account)
-    assert found is not None and found.external_id == made.external_id
+    await linked_once(adapter, link, account)
     assert len(comments_of(first.external_id)) == 1
 
 

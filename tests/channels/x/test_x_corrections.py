@@ -11,7 +11,7 @@ from loa.events import Content, Target
 from services.x.adapter import XAdapter
 from services.x.counting import weighted_length
 from tests.channels.x.test_x import LONG_TEXT, _content, _records, account, adapter, media_store, x_user
-from tests.support.corrections import as_correction, correction_link
+from tests.support.corrections import as_correction, correction_link, linked_once
 
 pytestmark = pytest.mark.integration
 __all__ = ["account", "adapter", "media_store", "x_user"]  # the fixtures of test_x, used here
@@ -65,10 +65,7 @@ async def test_the_reply_is_found_after_an_interruption_not_posted_again(
 ) -> None:
     first, own, correction = await _original_and_correction(adapter, account)
     link = correction_link(adapter, correction, first, own)
-    assert await adapter.find_correction_link(link, account) is None
-    made = await adapter.link_correction(link, account)
-    found = await adapter.find_correction_link(link, account)
-    assert found is not None and found.external_id == made.external_id
+    await linked_once(adapter, link, account)
 
 
 def test_a_long_title_is_cut_to_one_post_and_a_bad_option_is_refused(adapter: XAdapter) -> None:

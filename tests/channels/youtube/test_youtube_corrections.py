@@ -66,3 +66,17 @@ async def test_a_video_gone_is_permanent_and_not_found_after_an_interruption(mak
 def test_a_line_too_long_for_any_description_is_refused() -> None:
     with pytest.raises(ValueError, match="description"):
         render.with_correction_line("mô tả", "Đính chính: " + "đ" * 2600, "https://x.vn/a")
+
+
+async def test_the_emulator_refuses_a_description_edit_over_5000_bytes(make_adapter, store) -> None:
+    """What the line's budget avoids: ``videos.update`` answers ``invalidDescription`` past 5000 bytes."""
+    adapter, _post, result, acct = await _published(make_adapter, store)
+    snippet = dict(state().videos[result.external_id].snippet, description="đ" * 2501)  # 5002 bytes
+    body = {"id": result.external_id, "snippet": snippet}
+    with pytest.raises(PermanentError) as caught:
+        await adapter._api(
+            "videos.update",
+            acct,
+            lambda http: adapter.service.videos().update(part="snippet", body=body).execute(http=http),
+        )
+    assert caught.value.code == "invalidDescription"

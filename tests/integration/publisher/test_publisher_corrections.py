@@ -77,6 +77,7 @@ async def test_a_link_step_waits_for_its_original_then_links(
     assert len(links(platform, "tb-dc-3")) == 1
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # the production store; SQLite: the rest
 async def test_sigkill_after_the_platform_took_the_link_never_links_twice(
     pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher, tmp_path: Path
 ) -> None:

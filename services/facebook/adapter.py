@@ -21,6 +21,7 @@ from loa.channels import (
     PublishResult,
     register,
 )
+from loa.channels.corrections import CorrectionLink
 from loa.events import Content, MediaRef, Target
 from services.facebook.graph import GraphClient, expected_offsets
 from services.facebook.settings import FacebookSettings
@@ -465,6 +466,51 @@ class FacebookAdapter(ChannelAdapter):
         await self.context.save_progress(post)
         self._log(post, account, f"pulled back scheduled facebook post {previous.external_id}", state="held")
         return True
+
+    # ------------------------------------------------------------ corrections
+
+    def links_correction(self, content: Content, target: Target) -> bool:
+        """Every correction comments on its original (and may pin itself: target option ``pin``)."""
+        return True
+
+    @staticmethod
+    def correction_comment(link: CorrectionLink) -> str:
+        """The comment left on the original: the correction's title and its link (stable, so the
+        comment is found again by its hash after an interruption)."""
+        return unicodedata.normalize("NFC", f"{link.headline}\n{link.url}")
+
+    async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:
+        """Comment on the original post with the correction's link: Graph ``POST /{object-id}/comments``
+        with ``message`` (https://developers.facebook.com/docs/graph-api/reference/object/comments/;
+        facebook-sdk's ``put_comment`` sends the same), then pin the correction if asked."""
+        body = await self.graph.call(
+            self.token(account),
+            f"{link.original.external_id}/comments",
+            post_args={"message": self.correction_comment(link)},
+        )
+        return await self._linked(link, account, str(body["id"]))
+
+    async def find_correction_link(self, link: CorrectionLink, account: Account) -> PublishResult | None:
+        """The comment already left on the original (newest first), found by the hash of its text."""
+        args = {"fields": "id,message", "order": "reverse_chronological", "limit": "100"}
+        body = await self.graph.call(self.token(account), f"{link.original.external_id}/comments", args=args)
+        marker = message_hash(self.correction_comment(link))
+        for item in body.get("data", []):
+            if message_hash(item.get("message", "")) == marker:
+                return await self._linked(link, account, str(item["id"]))
+        return None
+
+    async def _linked(self, link: CorrectionLink, account: Account, comment_id: str) -> PublishResult:
+        """With the target option ``pin`` (and a correction post on this Page), pin that post: Graph
+        ``POST /{page-post-id}`` with ``is_pinned=true`` (Page Post reference, "Updating",
+        https://developers.facebook.com/docs/graph-api/reference/page-post/#updating). Pinning is
+        idempotent, so a link found after an interruption is pinned again safely."""
+        pinned = None
+        if link.options.get("pin") and link.correction is not None:
+            pinned = link.correction.external_id
+            await self.graph.call(self.token(account), pinned, post_args={"is_pinned": "true"})
+        extra = {"original_id": link.original.external_id, "comment_id": comment_id, "pinned": pinned}
+        return PublishResult(external_id=comment_id, url=link.original.url, extra=extra)
 
     async def aclose(self) -> None:
         self.graph.close()

@@ -13,6 +13,7 @@ from services.sandbox.frame import Answer, LateAnswers, answer
 PLATFORM_ROUTERS: list[str] = [
     "webhook",
     "facebook",
+    "facebook_comments",
     "x",
     "zalo",
     "youtube",

@@ -117,6 +117,8 @@ class GraphPost:
     published: bool = True
     scheduled_at: datetime | None = None
     updated: datetime | None = None
+    pinned: bool = False
+    """``is_pinned``: at the top of its Page (one post at a time; ``facebook_comments.pin``)."""
 
     def refresh(self, now: datetime) -> None:
         """Publish a natively scheduled post once the clock has passed its time (lazily, on read)."""
@@ -405,6 +407,7 @@ def post_fields(post: GraphPost, fields: str | None) -> dict[str, Any]:
             "photos": "added_photos",
             "video": "added_video",
         }.get(post.kind, "mobile_status_update"),
+        "is_pinned": post.pinned,
     }
     if post.updated is not None:
         full["updated_time"] = post.updated.strftime("%Y-%m-%dT%H:%M:%S+0000")
@@ -830,6 +833,8 @@ def edit_object(st: GraphState, obj: GraphPost | Video | Photo, params: dict[str
     )
     if text is not None:
         post.message = check_message(text)
+    if "is_pinned" in params:
+        pin(st, post, parse_bool(params["is_pinned"], True))
     if "scheduled_publish_time" in params:
         if post.published:
             raise GraphError(100, "(#100) A published post cannot be rescheduled")
@@ -838,6 +843,20 @@ def edit_object(st: GraphState, obj: GraphPost | Video | Photo, params: dict[str
         st.scheduled[post.id] = post
     post.updated = sandbox.now()
     sandbox.record(PLATFORM, "edit", {"id": post.id, "page_id": post.page_id, **_summary(post)})
+
+
+def pin(st: GraphState, post: GraphPost, pinned: bool) -> None:
+    """``POST /{page-post-id}`` with ``is_pinned`` (Page Post reference, "Updating": ``is_pinned``,
+    https://developers.facebook.com/docs/graph-api/reference/page-post/#updating): a Page shows one
+    pinned post, so pinning one unpins the one before; a scheduled post cannot be pinned."""
+    if pinned and not post.published:
+        raise GraphError(100, "(#100) An unpublished post cannot be pinned")
+    if pinned:
+        for other in st.posts.values():
+            if other.page_id == post.page_id and other is not post:
+                other.pinned = False
+    post.pinned = pinned
+    sandbox.record(PLATFORM, "pin", {"id": post.id, "page_id": post.page_id, "is_pinned": pinned})
 
 
 # ---------------------------------------------------------------- the page as a reader sees it

@@ -167,6 +167,7 @@ async def create_tweet(request: Request) -> Response:
     text = payload.get("text", "")
     media_ids = (payload.get("media") or {}).get("media_ids", [])
     reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
+    quoted = payload.get("quote_tweet_id")
     if not text and not media_ids:
         return _invalid("text", "Tweet text or media is required.")
     counted = await asyncio.to_thread(twitter_text.parse, text)
@@ -183,6 +184,8 @@ async def create_tweet(request: Request) -> Response:
         return _problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
     if reply_to is not None and reply_to not in state.tweets:
         return _invalid("reply.in_reply_to_tweet_id", "The replied-to Tweet does not exist.")
+    if quoted is not None and quoted not in state.tweets:  # POST /2/tweets: quote_tweet_id, a post id
+        return _invalid("quote_tweet_id", "The quoted Tweet does not exist.")
     for media_id in media_ids:
         if state.media.get(media_id, {}).get("state") != "succeeded":
             return _invalid("media.media_ids", f"Media {media_id} is not ready or does not exist.")
@@ -193,6 +196,7 @@ async def create_tweet(request: Request) -> Response:
         "author_id": user.id,
         "created_at": sandbox.now().isoformat(),
         "in_reply_to_tweet_id": reply_to,
+        "quote_tweet_id": quoted,
         "media_ids": media_ids,
     }
     state.tweets[tweet_id] = tweet
@@ -448,7 +452,8 @@ sandbox.register_card(
     PLATFORM,
     """<p><strong>@{{ data.username }}</strong>
 {% if data.in_reply_to_tweet_id %}
-<span class="meta">↳ trả lời {{ data.in_reply_to_tweet_id }}</span>{% endif %}</p>
+<span class="meta">↳ trả lời {{ data.in_reply_to_tweet_id }}</span>{% endif %}
+{% if data.quote_tweet_id %}<span class="meta">❝ trích {{ data.quote_tweet_id }}</span>{% endif %}</p>
 <p style="white-space: pre-wrap">{{ data.text }}</p>
 {% if data.media_ids %}<p class="meta">{{ data.media_ids | length }} ảnh/video đính kèm</p>{% endif %}
 <p class="meta">post {{ data.id }} · {{ data.created_at }}</p>""",

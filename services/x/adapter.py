@@ -24,6 +24,7 @@ from loa.channels import (
     UnsupportedError,
     register,
 )
+from loa.channels.corrections import CorrectionLink
 from loa.channels.uploads import UploadBudget
 from loa.events import Content, MediaRef, Target
 from loa.media import Profile, RenditionError
@@ -43,6 +44,8 @@ IMAGE_MAX_BYTES = IMAGE_PROFILE.max_bytes
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _NOT_HASHTAG = re.compile(r"[^\w]+")
 T = TypeVar("T")
+LINK_AS_OPTION, REPLY, QUOTE = "correction_link", "reply", "quote"
+"""Target option: a correction replies to its original (the default) or quotes it."""
 MEDIA_STATUS_WAIT_MAX_S = 5.0
 """Longest wait between STATUS checks, whatever ``check_after_secs`` says."""
 
@@ -172,6 +175,53 @@ class XAdapter(ChannelAdapter):
             url=previous.url,
             extra={**previous.extra, "tweet_ids": [*ids, correction_id]},
         )
+
+    # -- corrections: a reply to (or a quote of) the original's first post ---------------------
+
+    @classmethod
+    def refuse_target(cls, content: Content, target: Target, link: str) -> str | None:
+        if target.options.get(LINK_AS_OPTION, REPLY) not in (REPLY, QUOTE):
+            return f"options.{LINK_AS_OPTION}: {REPLY} or {QUOTE} (how a correction links its original)"
+        return None
+
+    def links_correction(self, content: Content, target: Target) -> bool:
+        return True
+
+    @staticmethod
+    def correction_text(link: CorrectionLink) -> str:
+        """``Đính chính: <title>`` and the correction's link, the title cut to fit one post."""
+        headline = link.headline
+        while weighted_length(f"{headline}\n{link.url}") > MAX_WEIGHTED_LENGTH:
+            headline = headline[:-2] + "…"
+        return f"{headline}\n{link.url}"
+
+    async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:
+        """Reply to the original's first post (``reply.in_reply_to_tweet_id``), or quote it
+        (``quote_tweet_id``) when the target option ``correction_link`` is ``quote``."""
+        first = link.original.external_id
+        quote = link.options.get(LINK_AS_OPTION) == QUOTE
+        text = self.correction_text(link)
+        create = partial(
+            XClient.create,
+            text=text,
+            reply_to=None if quote else first,
+            media_ids=[],
+            quote=first if quote else None,
+        )
+        return self._link_result(link, await self._with(account, create))
+
+    async def find_correction_link(self, link: CorrectionLink, account: Account) -> PublishResult | None:
+        """The reply (or quote) among the account's recent posts, by its text."""
+        text = self.correction_text(link)
+        recent = await self._with(account, lambda c: c.recent(100))
+        found = next((str(t["id"]) for t in recent if t["text"] == text), None)
+        return None if found is None else self._link_result(link, found)
+
+    @staticmethod
+    def _link_result(link: CorrectionLink, tweet_id: str) -> PublishResult:
+        as_ = QUOTE if link.options.get(LINK_AS_OPTION) == QUOTE else REPLY
+        extra = {"tweet_ids": [tweet_id], "original_id": link.original.external_id, "as": as_}
+        return PublishResult(tweet_id, f"https://x.com/i/web/status/{tweet_id}", extra)
 
     async def retract(self, previous: PublishResult, account: Account) -> None:
         """Delete every post of the thread, replies first."""

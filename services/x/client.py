@@ -119,10 +119,14 @@ class XClient:
             self._user_id = str(self._call("GET", "/2/users/me")["data"]["id"])
         return self._user_id
 
-    def create(self, text: str, reply_to: str | None, media_ids: list[str]) -> str:
+    def create(self, text: str, reply_to: str | None, media_ids: list[str], quote: str | None = None) -> str:
+        """``POST /2/tweets``: ``reply.in_reply_to_tweet_id`` makes it a reply, ``quote_tweet_id`` a quote
+        (docs.x.com/x-api/posts/create-post; tweepy's ``Client.create_tweet`` sends the same fields)."""
         body: dict[str, Any] = {"text": text}
         if reply_to:
             body["reply"] = {"in_reply_to_tweet_id": reply_to}
+        if quote:
+            body["quote_tweet_id"] = quote
         if media_ids:
             body["media"] = {"media_ids": media_ids}
         return str(self._call("POST", "/2/tweets", json=body)["data"]["id"])

@@ -28,6 +28,7 @@ from loa.channels import (
     PublishResult,
     register,
 )
+from loa.channels.corrections import CorrectionLink
 from loa.channels.threads import in_thread
 from loa.channels.uploads import UploadBudget
 from loa.events import Content, MediaRef, Target
@@ -406,6 +407,49 @@ class YouTubeAdapter(ChannelAdapter):
             lambda http: self.service.videos().update(part="snippet", body=body).execute(http=http),
         )
         return previous
+
+    # -- corrections: a dated line on top of the original's description ---------------------------
+    def links_correction(self, content: Content, target: Target) -> bool:
+        return True
+
+    async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:
+        """``videos.update`` (part ``snippet``) of the original with ``Đính chính (dd/mm/yyyy): <link>``
+        on top of its description. The snippet read back is sent whole (``editable``): the method
+        requires ``title`` and ``categoryId`` and deletes what is left out
+        (https://developers.google.com/youtube/v3/docs/videos/update). A description already carrying
+        the line is left as it is: never written twice."""
+        video_id = link.original.external_id
+        current = await self._get_video(video_id, account, "snippet")
+        if current is None:
+            raise PermanentError(f"youtube: video {video_id} no longer exists", code="videoNotFound")
+        snippet = editable(current["snippet"])
+        old = str(snippet.get("description", ""))
+        try:
+            new = render.with_correction_line(
+                old, render.correction_line(link.corrected_on, link.url), link.url
+            )
+        except ValueError as e:
+            raise LimitError(f"youtube: {e}", code="invalidDescription") from e
+        if new != old:
+            body = {"id": video_id, "snippet": {**snippet, "description": new}}
+            await self._api(
+                "videos.update",
+                account,
+                lambda http: self.service.videos().update(part="snippet", body=body).execute(http=http),
+            )
+        return self._link_result(link)
+
+    async def find_correction_link(self, link: CorrectionLink, account: Account) -> PublishResult | None:
+        """The line already on top of the original's description, if an interrupted call wrote it."""
+        current = await self._get_video(link.original.external_id, account, "snippet")
+        description = str(current["snippet"].get("description", "")) if current is not None else ""
+        return self._link_result(link) if render.has_correction_line(description, link.url) else None
+
+    @staticmethod
+    def _link_result(link: CorrectionLink) -> PublishResult:
+        video_id = link.original.external_id
+        extra = {"original_id": video_id, "description_line": True}
+        return PublishResult(f"{video_id}:description", link.original.url or f"{WATCH_URL}{video_id}", extra)
 
     async def retract(self, previous: PublishResult, account: Account) -> None:
         mode = str(account.options.get("retract_mode", self.settings.youtube_retract_mode))

@@ -20,7 +20,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from datetime import date
 
+from loa.channels.corrections import CORRECTION_LABEL
 from loa.text import nfc
 
 TITLE_MAX_CHARS = 100
@@ -129,3 +131,26 @@ def render_tags(marker: str, tags: list[str]) -> list[str]:
             chosen.append(tag)
             seen.add(tag.casefold())
     return chosen
+
+
+def correction_line(on: date, link: str) -> str:
+    """``Đính chính (dd/mm/yyyy): <link>``: what a correction puts on top of its original's description."""
+    return clean(f"{CORRECTION_LABEL} ({on:%d/%m/%Y}): {link}")
+
+
+def has_correction_line(description: str, link: str) -> bool:
+    """Whether the description already names this correction (whatever day wrote it)."""
+    prefix, link = f"{CORRECTION_LABEL} (", clean(link)
+    return any(line.startswith(prefix) and line.endswith(link) for line in description.splitlines())
+
+
+def with_correction_line(description: str, line: str, link: str) -> str:
+    """``line`` on top of ``description``, once; the old text shortened (word boundary, "…") so the
+    whole keeps within 5000 UTF-8 bytes: the correction is never the part left out."""
+    if has_correction_line(description, link):
+        return description
+    room = DESCRIPTION_MAX_BYTES - len(line.encode("utf-8")) - 2
+    if room < 0:
+        raise ValueError(f"description: the correction line alone is over {DESCRIPTION_MAX_BYTES} bytes")
+    kept = shorten(description, _fits_bytes(room)) if description else ""
+    return f"{line}\n\n{kept}" if kept else line

@@ -23,6 +23,7 @@ from loa.channels import (
     TransientError,
     register,
 )
+from loa.channels.corrections import CorrectionLink
 from loa.events import Content, ContentKind, MediaRef, Target
 from loa.media import Profile, RenditionError
 from loa.media.fit import fit_image
@@ -30,6 +31,7 @@ from loa.media.store import public_key, public_media_user, public_sha256
 from loa.text import count_code_points
 from services.zalo.api import TokenRejectedError, ZaloApi
 from services.zalo.body import to_items
+from services.zalo.corrections import has_link, with_link
 from services.zalo.settings import ZaloSettings
 from services.zalo.tokens import TokenManager, refresh_expiry
 from services.zalo.video import (
@@ -42,6 +44,8 @@ from services.zalo.video import (
 
 log = logging.getLogger(__name__)
 PUBLIC_MEDIA = "public_media"
+NOTIFY_FOLLOWERS = "notify_followers"
+"""Target option: broadcast the article to the OA's followers (a correction: once it names its original)."""
 
 TITLE_MAX, AUTHOR_MAX, DESCRIPTION_MAX = 150, 50, 300
 VERIFY_FIRST_WAIT_S = 0.2
@@ -177,6 +181,7 @@ class ZaloAdapter(ChannelAdapter):
         # the summary is a teaser, cut to fit.
         description = target.text or shorten(content.summary or title, DESCRIPTION_MAX)
         comment = str(account.options.get("comment", "show"))
+        notify = bool(target.options.get(NOTIFY_FOLLOWERS))
         if videos:
             if cover is None:
                 raise LimitError("media: a Zalo video article needs an image for its avatar (cover)")
@@ -213,7 +218,11 @@ class ZaloAdapter(ChannelAdapter):
             title=title,
             texts=[description],
             media=videos[:1] + list(images.values()),
-            payload={"article": payload, "notify_followers": bool(target.options.get("notify_followers"))},
+            # A correction is broadcast by its link step, once its body names the original.
+            payload={
+                "article": payload,
+                "notify_followers": notify and content.kind != ContentKind.CORRECTION,
+            },
             due_at=content.publish_at,
         )
 
@@ -382,6 +391,56 @@ class ZaloAdapter(ChannelAdapter):
             if await self._exists(account, previous.external_id):
                 raise  # still there: the removal really failed
         await self._release_public(previous)
+
+    # -- corrections: the correction's article names its original, and may be broadcast --------
+    def links_correction(self, content: Content, target: Target) -> bool:
+        return True
+
+    async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:
+        """Put the original's link on top of the correction's article body (``corrections.py``),
+        then broadcast the correction to followers if the target asks (option ``notify_followers``).
+        The broadcast is sent at most once: its start is saved first, and a start without an answer
+        (a crash in between) is never sent again, only shown as unconfirmed."""
+        article_id, original_url = self._correction_article(link), self._original_url(link)
+        detail = await self._call(account, "GET", "/v2.0/article/getdetail", params={"id": article_id})
+        if not has_link(detail, original_url):
+            await self._call(account, "POST", "/v2.0/article/update", json=with_link(detail, original_url))
+        progress = link.post.progress
+        if link.options.get(NOTIFY_FOLLOWERS) and "broadcast_started" not in progress:
+            progress["broadcast_started"] = True
+            await self.context.save_progress(link.post)
+            progress["broadcast_id"] = await self._broadcast(account, article_id)
+            await self.context.save_progress(link.post)
+        return self._link_result(link, article_id)
+
+    async def find_correction_link(self, link: CorrectionLink, account: Account) -> PublishResult | None:
+        """Done if the article names its original and any broadcast asked for was started."""
+        article_id = self._correction_article(link)
+        detail = await self._call(account, "GET", "/v2.0/article/getdetail", params={"id": article_id})
+        broadcast_due = link.options.get(NOTIFY_FOLLOWERS) and "broadcast_started" not in link.post.progress
+        if not has_link(detail, self._original_url(link)) or broadcast_due:
+            return None
+        return self._link_result(link, article_id)
+
+    @staticmethod
+    def _correction_article(link: CorrectionLink) -> str:
+        if link.correction is None:
+            raise PermanentError("the correction's own article is not on this OA: nothing to link it from")
+        return link.correction.external_id
+
+    @staticmethod
+    def _original_url(link: CorrectionLink) -> str:
+        return link.original.url or link.website_url
+
+    @staticmethod
+    def _link_result(link: CorrectionLink, article_id: str) -> PublishResult:
+        progress = link.post.progress
+        broadcast = progress.get("broadcast_id") or (
+            "unconfirmed" if "broadcast_started" in progress else None
+        )
+        extra = {"original_id": link.original.external_id, "broadcast_id": broadcast}
+        url = link.correction.url if link.correction is not None else None
+        return PublishResult(f"{article_id}:link", url, extra)
 
     async def _exists(self, account: Account, article_id: str) -> bool:
         try:

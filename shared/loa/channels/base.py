@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from loa.channels.scheduling import NativeWindow, native_due
 from loa.events import Content, MediaRef, Target
@@ -16,6 +16,9 @@ from loa.links import web_link
 from loa.media import MediaStore
 from loa.mode import platform_host
 from loa.text import count_code_points
+
+if TYPE_CHECKING:
+    from loa.channels.corrections import CorrectionLink
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +210,21 @@ class ChannelAdapter(ABC):
     @abstractmethod
     async def retract(self, previous: PublishResult, account: Account) -> None:
         """Delete or hide a published post."""
+
+    def links_correction(self, content: Content, target: Target) -> bool:
+        """Whether a correction on ``target`` gets a link step (``loa.channels.corrections``);
+        the default: no, the channel publishes the correction and links nothing."""
+        return False
+
+    async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:
+        """Link the correction to its original on the platform (the link step's one call)."""
+        from loa.channels.errors import UnsupportedError
+
+        raise UnsupportedError(f"{self.name} cannot link a correction to its original")
+
+    async def find_correction_link(self, link: CorrectionLink, account: Account) -> PublishResult | None:
+        """After an interruption: the link already made on the platform (by its marker), or None."""
+        return None
 
     async def confirm(self, previous: PublishResult, account: Account) -> PublishResult | None:
         """For a natively scheduled post past its time: the live post, or None if not live yet."""

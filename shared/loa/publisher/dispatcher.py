@@ -27,11 +27,13 @@ from loa.channels import (
     handover_at,
     media_missing,
 )
+from loa.channels.corrections import LINK_OPERATION
 from loa.events import utcnow
 from loa.publisher.accounts import AccountStore, CachedAccount
 from loa.publisher.answers import AnswerWriter, call_host
 from loa.publisher.job import Job, LostJobError
 from loa.publisher.lifecycle import S, attempt_started
+from loa.publisher.linking import Linking
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.outcomes import Outcomes
 from loa.publisher.parking import Parking
@@ -77,6 +79,7 @@ class Dispatcher:
         self.parking = Parking(*parts)
         self.withdrawal = Withdrawal(*parts, in_flight=self.in_flight)
         self.recovery = Recovery(*parts, parking=self.parking, answers=self.answers)
+        self.linking = Linking(*parts, answers=self.answers, buckets=self.buckets)
         self._dropped: set[int] = set()
         """Jobs whose handling a job store outage cut short: still leased by us, given back as
         soon as the store answers (``_release_dropped``) rather than when the lease runs out."""
@@ -224,6 +227,8 @@ class Dispatcher:
         try:
             if started is not None:
                 await self._call_platform(job, started.account, started.version, None)
+            elif job.operation == LINK_OPERATION:
+                await self.linking.run(job)
             elif job.state is S.PUBLISHING:
                 await self.recovery.in_doubt(job)
             elif job.state is S.RETRACTING:

@@ -26,6 +26,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loa.channels.corrections import base_account
 from loa.events import (
     Hold,
     HoldCommand,
@@ -52,7 +53,8 @@ def held_note(hold: Hold) -> str:
 
 def covering(active: Sequence[ActiveHold], channel: str, account: str, unit: str | None) -> Hold | None:
     """The first active hold that covers a delivery, if any."""
-    return next((a.hold for a in active if a.hold.covers(channel, account, unit)), None)
+    # A correction's link step is held as its account is (``<account>~đính-chính``).
+    return next((a.hold for a in active if a.hold.covers(channel, base_account(account), unit)), None)
 
 
 def is_late(job: Job, now: datetime) -> bool:
@@ -118,7 +120,9 @@ class Holds:
         changes: Changes = {"note": held_note(hold), "held_at": at}
         # A natively scheduled one too, still ``native``: the pull-backs take it off the platform.
         moves = [
-            Move(job, S.HELD, changes) for job in waiting if hold.covers(self.channel, job.account, job.unit)
+            Move(job, S.HELD, changes)
+            for job in waiting
+            if hold.covers(self.channel, base_account(job.account), job.unit)
         ]
         return sum(1 for m in await self.store.transition_many(conn, moves, owner=None) if m)
 

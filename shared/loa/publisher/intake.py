@@ -21,6 +21,7 @@ from loa.channels import (
     handover_at,
     media_missing,
 )
+from loa.channels.corrections import LINK_OPERATION, link_account
 from loa.channels.limits import check_limits
 from loa.events import (
     CancelDelivery,
@@ -34,6 +35,7 @@ from loa.events import (
 )
 from loa.outages import classify
 from loa.publisher.accounts import AccountStore, OptionsTamperedError
+from loa.publisher.corrections import link_step
 from loa.publisher.holds import Holds, covering, held_note, scheduled_unless_held
 from loa.publisher.lifecycle import PENDING, Changes, Move, S
 from loa.publisher.pullback import awaiting_pull_back
@@ -137,7 +139,10 @@ class Intake:
                     if (i, target.account) in rendered:
                         jobs = existing.get((change.id, target.account), [])
                         found = rendered[(i, target.account)]
-                        new_jobs += self._accept(change, target, jobs, found, moves, active)
+                        accepted = self._accept(change, target, jobs, found, moves, active)
+                        if accepted:
+                            accepted += self._link_step(change, target, existing, active)
+                        new_jobs += accepted
             else:
                 due_now |= await self._retract(conn, change, existing, moves)
         await self.store.transition_many(conn, moves, owner=None)
@@ -198,6 +203,19 @@ class Intake:
             )
         ]
 
+    def _link_step(
+        self,
+        content: Content,
+        target: Target,
+        existing: dict[tuple[str, str], list[Job]],
+        active: list[ActiveHold],
+    ) -> list[NewJob]:
+        """A correction's link step on this target, if the channel links one (``corrections.py``)."""
+        linked = existing.get((content.id, link_account(target.account)), [])
+        hold = covering(active, self.channel, target.account, content.unit)
+        step = link_step(self.adapter, content, target, linked, hold)
+        return [] if step is None else [step]
+
     async def _render(self, content: Content, target: Target) -> _Rendered:
         """The post, or why it can never go (unknown account, a limit, the adapter's refusal)."""
         try:
@@ -257,6 +275,12 @@ class Intake:
             ]
             newest_online = online[-1] if online else None
             for job in jobs_of_account:
+                if job.operation == LINK_OPERATION:
+                    # A link step is not taken down (the comment, the reply, the description line stay
+                    # and say the correction was made); one not made yet is cancelled.
+                    if job.state in PENDING:
+                        moves.append(Move(job, S.CANCELLED, {"due_at": None, "note": note}))
+                    continue
                 if job is newest_online:
                     retracting: Changes = {
                         "due_at": utcnow(),

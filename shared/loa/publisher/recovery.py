@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from loa.channels import AuthError, ChannelError, PublishResult, TransientError
 from loa.events import utcnow
 from loa.publisher.accounts import FoundAccount
@@ -21,6 +23,20 @@ from loa.publisher.worker import JobWorker
 log = logging.getLogger(__name__)
 
 IN_DOUBT_RECHECK_SECONDS = 10.0
+
+
+async def still_in_doubt(conn: AsyncConnection, worker: JobWorker, job: Job, error: ChannelError) -> None:
+    """The platform could not say whether the call went: keep ``publishing`` and ask again in
+    ``IN_DOUBT_RECHECK_SECONDS`` (the lease is the timer), the error shown meanwhile."""
+    fresh = await worker.outcomes.fresh(conn, job)
+    await worker.store.set_quietly(
+        conn,
+        fresh,
+        owner=worker.outcomes.owner,
+        error=error_from_exception(error),
+        lease_owner=None,
+        lease_expires_at=utcnow() + timedelta(seconds=IN_DOUBT_RECHECK_SECONDS),
+    )
 
 
 @dataclass(eq=False)
@@ -46,15 +62,7 @@ class Recovery(JobWorker):
                 if isinstance(e, AuthError) and found is not None:
                     version = max(found.version, self.accounts.written.get(job.account, 0))
                     await self.accounts.park(conn, job.account, version)
-                fresh = await self.outcomes.fresh(conn, job)
-                await self.store.set_quietly(
-                    conn,
-                    fresh,
-                    owner=self.outcomes.owner,
-                    error=error_from_exception(e),
-                    lease_owner=None,
-                    lease_expires_at=utcnow() + timedelta(seconds=IN_DOUBT_RECHECK_SECONDS),
-                )
+                await still_in_doubt(conn, self, job, e)
             return
         if existing is not None:
             note = "found on the platform after an interruption"

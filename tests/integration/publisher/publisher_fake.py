@@ -24,6 +24,7 @@ from loa.channels import (
     PublishResult,
     TransientError,
 )
+from loa.channels.corrections import CorrectionLink
 from loa.events import Content, Target, utcnow
 
 SCHEMA = """
@@ -191,6 +192,29 @@ class FakeAdapter(ChannelAdapter):
         platform.record_call("retract", previous.external_id)
         await self._check(platform, "retract", account)
         platform.delete(int(previous.external_id))
+
+    # ---- a correction's link step: a reply on the original, its text naming both ---------------
+
+    def links_correction(self, content: Content, target: Target) -> bool:
+        return True
+
+    async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:
+        """Option ``link_answer_after``: seconds between the platform's acceptance and the answer."""
+        platform = self._platform(account)
+        platform.record_call("link", link.post.marker)
+        await self._check(platform, "link", account)
+        text = f"Đính chính {link.original.external_id}: {link.url}"
+        reply = Post(link.post.content_id, link.post.version, self.name, link.post.account, link.post.marker)
+        reply.texts = [text]
+        reply_id = platform.accept(reply)
+        await asyncio.sleep(float(account.options.get("link_answer_after", 0)))
+        return PublishResult(external_id=f"r{reply_id}", url=link.original.url)
+
+    async def find_correction_link(self, link: CorrectionLink, account: Account) -> PublishResult | None:
+        platform = self._platform(account)
+        platform.record_call("find_link", link.post.marker)
+        reply_id = platform.find(link.post.marker)
+        return None if reply_id is None else PublishResult(f"r{reply_id}", link.original.url)
 
 
 class ReadOnlyFakeAdapter(FakeAdapter):

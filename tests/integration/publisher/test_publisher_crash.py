@@ -32,10 +32,11 @@ POSTS = int(os.environ.get("LOA_CRASH_POSTS", "100"))
 MAX_KILLS = int(os.environ.get("LOA_CRASH_KILLS", "8"))
 
 
-async def _seed_account(settings: PublisherSettings, platform: FakePlatform) -> None:
+async def _seed_account(settings: PublisherSettings, platform: FakePlatform, **options: float) -> None:
     pub = Publisher(FakeAdapter, settings)
     await migrate(pub.engine)
-    await pub.accounts.add("chinh", {"token": "ok"}, {"platform": platform.path, "accept_delay": 0.05})
+    options = {"accept_delay": 0.05, **options}
+    await pub.accounts.add("chinh", {"token": "ok"}, {"platform": platform.path, **options})
     await pub.engine.dispose()
 
 
@@ -44,7 +45,7 @@ STARTED = "started (metrics on port"
 
 
 def _spawn(
-    settings: PublisherSettings, replica: str, log: Path, level: str = "WARNING"
+    settings: PublisherSettings, replica: str, log: Path, level: str = "WARNING", lease_seconds: int = 10
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -56,7 +57,7 @@ def _spawn(
         "LOA_PUBLISHER_PORT": "0",
         "LOA_PUBLISHER_REPLICA_ID": replica,
         "LOA_PUBLISHER_POLL_SECONDS": "0.05",
-        "LOA_PUBLISHER_LEASE_SECONDS": "10",
+        "LOA_PUBLISHER_LEASE_SECONDS": str(lease_seconds),
         "LOA_PUBLISHER_BACKOFF_BASE_SECONDS": "0.05",
         "LOA_PUBLISHER_BACKOFF_CAP_SECONDS": "0.5",
         "LOA_LOG_LEVEL": level,

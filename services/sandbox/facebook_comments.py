@@ -1,0 +1,92 @@
+"""Graph API comments on a Page post (``/{object-id}/comments``), for a correction's link step.
+
+Written from the Comments edge reference
+(https://developers.facebook.com/docs/graph-api/reference/object/comments/): ``POST`` with
+``message`` (or an attachment) answers ``{"id": "<comment-id>"}``; ``GET`` lists the comments
+(``data`` of ``id``, ``message``, ``created_time``, ``from``) with ``paging``. An object that does
+not exist answers error 100 (subcode 33), as every Graph read does; no ``message`` and no attachment
+answers error 100 "Missing message or attachment". facebook-sdk's ``GraphAPI.put_comment(object_id,
+message)`` posts exactly ``/{object_id}/comments`` with ``message``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from services.sandbox.facebook import (
+    PLATFORM,
+    GraphError,
+    GraphPost,
+    GraphState,
+    Page,
+    _handle,
+    check_message,
+    no_object,
+    paged,
+    state,
+)
+from services.sandbox.frame import Record, sandbox
+
+router = APIRouter(prefix="/graph", tags=["facebook graph api"])
+
+
+@dataclass
+class Comment:
+    id: str
+    post_id: str
+    message: str
+    created: datetime
+    page: Page
+
+
+_comments: dict[str, list[Comment]] = {}
+_seen: list[Record] | None = None
+
+
+def comments_of(post_id: str) -> list[Comment]:
+    """The comments of one post (a ``/_sandbox/reset`` clears them with the rest)."""
+    global _comments, _seen
+    if _seen is not sandbox.records:
+        _comments, _seen = {}, sandbox.records
+    return _comments.setdefault(post_id, [])
+
+
+def _fields(comment: Comment) -> dict[str, object]:
+    return {
+        "id": comment.id,
+        "message": comment.message,
+        "created_time": comment.created.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+        "from": {"id": comment.page.id, "name": comment.page.name},
+    }
+
+
+def _add(post: GraphPost, page: Page, message: str) -> Comment:
+    if not message:
+        raise GraphError(100, "(#100) Missing message or attachment")
+    st = state()
+    comment = Comment(
+        f"{post.id.partition('_')[2]}_{st.next_id()}", post.id, check_message(message), sandbox.now(), page
+    )
+    comments_of(post.id).append(comment)
+    sandbox.record(PLATFORM, "comment", {"id": comment.id, "post_id": post.id, "message": comment.message})
+    return comment
+
+
+@router.api_route("/{version}/{object_id}/comments", methods=["GET", "POST"])
+async def comments(version: str, object_id: str, request: Request) -> Response:
+    async def act(st: GraphState, page: Page, params: dict[str, str], _form: object) -> dict[str, Any]:
+        post = st.posts.get(object_id)
+        if post is None or not post.published or post.page_id != page.id:
+            raise no_object(object_id)
+        if request.method == "POST":
+            return {"id": _add(post, page, params.get("message", "")).id}
+        found = comments_of(post.id)
+        ordered = reversed(found) if params.get("order") == "reverse_chronological" else iter(found)
+        return paged([_fields(c) for c in ordered], params, str(request.url.path))
+
+    # A Page post's id is "<page id>_<story id>": its Page answers for it (tokens, errors, usage).
+    return await _handle(request, object_id.partition("_")[0], act)

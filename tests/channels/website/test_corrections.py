@@ -34,7 +34,16 @@ def adapter(settings: LoaSettings) -> WebsiteAdapter:
 
 
 def original() -> Content:
-    return article(ORIGINAL, title=ORIGINAL_TITLE, unit="Sở Tài chính Đà Nẵng")
+    return article(
+        ORIGINAL,
+        title=ORIGINAL_TITLE,
+        summary="Theo Sở Tài chính, vốn đầu tư công giải ngân đến hết tháng 11 đạt 15.200 tỷ đồng, "
+        "cao nhất từ trước đến nay; các dự án cầu, đường ven biển về đích sớm.",
+        body="<p>Sáng 26/11, Sở Tài chính Đà Nẵng công bố kết quả giải ngân vốn đầu tư công 11 tháng. "
+        "Các công trình trọng điểm như đường ven biển Liên Chiểu, cầu Nguyễn Tri Phương mở rộng và "
+        "khu công nghệ cao được ưu tiên bố trí vốn.</p>",
+        unit="Sở Tài chính Đà Nẵng",
+    )
 
 
 def correction(version: int = 1) -> Content:
@@ -42,7 +51,9 @@ def correction(version: int = 1) -> Content:
         CORRECTION,
         version=version,
         title="Đính chính số liệu giải ngân vốn đầu tư công của Đà Nẵng",
-        body="<p>Số liệu đúng là 12.500 tỷ đồng, không phải 15.200 tỷ đồng như đã đăng.</p>",
+        summary="Số liệu đúng là 12.500 tỷ đồng, không phải 15.200 tỷ đồng như đã đăng.",
+        body="<p>Sở Tài chính Đà Nẵng đính chính: số vốn đầu tư công giải ngân trong 11 tháng là "
+        "12.500 tỷ đồng, không phải 15.200 tỷ đồng như đã đăng. Xin lỗi bạn đọc.</p>",
         unit="Sở Tài chính Đà Nẵng",
         approved_at=CORRECTED_AT,
         kind="correction",

@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 ARTICLE_CACHE = "public, max-age=300"
 MEDIA_CACHE = "public, max-age=31536000, immutable"
 MAX_RENDERS = 8
+Inputs = tuple[ArticleSource | None, list[Note], r.Link | None]
+"""What an article's page is rendered from: its source, the notes of its corrections, the article
+it corrects (its path and title)."""
 _MARKER = re.compile(rb'<meta name="loa-marker" content="([^"]*)">')
 
 
@@ -110,51 +113,55 @@ class StaticSite:
         if source.corrects is not None:
             self.corrections.put_note(source.corrects, source.note())
             self.refresh(source.corrects)
-        entry = self._settle(content.id)
+        entry, notes = self._settle(content.id, self._inputs(content.id, source), previous)
         assert entry is not None, "its source was written just above"
         if previous is None:
-            for note in self.corrections.notes_of(content.id):
+            for note in notes:
                 self.refresh(note.id)  # corrections that came first: now they can link back here
         return entry
 
     def refresh(self, content_id: str) -> None:
         """Render a published article again from its source (a correction of it came or went);
         nothing for one not on the site (yet), or published before sources were kept."""
-        if self.current_entry(content_id) is None:
+        previous = self.current_entry(content_id)
+        if previous is None:
             return
-        if self._settle(content_id) is None:
+        if self._settle(content_id, self._inputs(content_id), previous)[0] is None:
             log.info("no source kept for %s: its page shows corrections from its next version", content_id)
 
-    def _inputs(self, content_id: str) -> tuple[ArticleSource | None, list[Note], r.Link | None]:
-        """Everything an article's page is rendered from."""
-        source = self.corrections.source(content_id)
+    def _inputs(self, content_id: str, source: ArticleSource | None = None) -> Inputs:
+        """Everything an article's page is rendered from (``source``: the one just written)."""
+        source = source or self.corrections.source(content_id)
         link = None
         if source is not None and source.corrects is not None:
             corrected = self.current_entry(source.corrects)
             link = r.Link(corrected.path, corrected.title) if corrected else None
         return source, self.corrections.notes_of(content_id), link
 
-    def _settle(self, content_id: str) -> Entry | None:
+    def _settle(
+        self, content_id: str, inputs: Inputs, previous: Entry | None
+    ) -> tuple[Entry | None, list[Note]]:
         """Render the page from its inputs until they did not change around the write (another
-        replica may add a correction or a version meanwhile: the last writer's page holds all)."""
-        inputs = self._inputs(content_id)
+        replica may add a correction or a version meanwhile: the last writer's page holds all).
+        The entry written (none if the article is gone) and the notes it shows."""
         entry = None
         for _ in range(MAX_RENDERS):
             source, notes, link = inputs
             if source is None:
                 if entry is not None:  # retracted while this page was written: take it down again
                     self._remove(content_id, entry.path)
-                return None
-            entry = self._write_page(source, notes, link)
+                return None, []
+            entry = self._write_page(source, notes, link, previous)
             again = self._inputs(content_id)
             if again == inputs:
-                return entry
-            inputs = again
+                return entry, notes
+            inputs, previous = again, self.current_entry(content_id)  # another writer's, maybe
         log.warning("the inputs of %s kept changing; its next delivery renders it again", content_id)
-        return entry
+        return entry, inputs[1]
 
-    def _write_page(self, source: ArticleSource, notes: list[Note], link: r.Link | None) -> Entry:
-        previous = self.current_entry(source.id)
+    def _write_page(
+        self, source: ArticleSource, notes: list[Note], link: r.Link | None, previous: Entry | None
+    ) -> Entry:
         entry = self.entry_for(source, notes)
         shown = r.Corrections(notes, link, corrects_elsewhere=source.corrects is not None and link is None)
         view = r.article_view(source, source.url, source.marker, entry.published, entry.updated, shown)

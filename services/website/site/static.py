@@ -115,9 +115,9 @@ class StaticSite:
             self.refresh(source.corrects)
         entry, notes = self._settle(content.id, self._inputs(content.id, source), previous)
         assert entry is not None, "its source was written just above"
-        if previous is None:
-            for note in notes:
-                self.refresh(note.id)  # corrections that came first: now they can link back here
+        if previous is None or previous.title != entry.title:
+            for note in notes:  # corrections that came first can link back now, or name the new title
+                self.refresh(note.id)
         return entry
 
     def refresh(self, content_id: str) -> None:

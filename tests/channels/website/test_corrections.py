@@ -112,9 +112,13 @@ async def test_the_original_shows_a_dated_notice_and_the_correction_links_back(
     assert {path: text(bucket, path) for path in before} == before
     assert len(notices(text(bucket, first.external_id))) == 1
 
-    # A new version of the original keeps its notice; retracting the correction removes it.
-    await publish(adapter, original().model_copy(update={"version": 2}))
+    # A new version of the original keeps its notice (and the correction names its new title);
+    # retracting the correction removes the notice.
+    retitled = "Đà Nẵng giải ngân 12.500 tỷ đồng vốn đầu tư công trong 11 tháng"
+    await publish(adapter, original().model_copy(update={"version": 2, "title": retitled}))
     assert len(notices(text(bucket, first.external_id))) == 1
+    back = text(bucket, second.external_id)
+    assert f'Bài này đính chính: <a href="{first.external_id}">{retitled}</a>' in back
     await adapter.retract(second, static_account())
     assert notices(text(bucket, first.external_id)) == []
     atom = feedparser.parse(text(bucket, "atom.xml"))

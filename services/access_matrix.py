@@ -67,6 +67,14 @@ def _apps() -> dict[str, FastAPI]:
     return {"ingest": ingest_app(IngestSettings()), "tracker": tracker_app(TrackerSettings())}
 
 
+def body_actions() -> list[tuple[str, str, str, Action]]:
+    """(service, route, what in the body, action): actions a route asks beyond its own, by what it is
+    sent (each is checked where it is named, e.g. ``services.ingest.corrections``)."""
+    from services.ingest.corrections import CORRECTION_ACTION
+
+    return [("ingest", "POST /api/v1/contents", "`payload.kind` = `correction`", CORRECTION_ACTION)]
+
+
 def _cell(role: Role, action: Action) -> str:
     if action not in ROLE_ACTIONS[role]:
         return "—"
@@ -82,6 +90,8 @@ def render(apps: dict[str, FastAPI] | None = None) -> str:
     for service, app in (apps or _apps()).items():
         for method, path, action in routes(app):
             lines.append(f"| {service} | `{method} {path}` | {action.value if action else PUBLIC} |")
+    for service, route, what, action in body_actions():
+        lines.append(f"| {service} | `{route}` with {what} | also {action.value} |")
     lines += ["", END]
     return "\n".join(lines)
 

@@ -40,6 +40,7 @@ from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
 from services.ingest.audit import SUBJECT, OutboxAudit, refusals_recorded
 from services.ingest.auth import require
+from services.ingest.corrections import check_corrected, check_submitter
 from services.ingest.db import ContentRecord, IdempotentAnswer, OutboxRow
 from services.ingest.deps import (
     DbDep,
@@ -278,6 +279,7 @@ async def submit(
     )
     website = str(settings.website_base_url)
     require(policy, client, Action.SUBMIT, content.unit, "payload.unit")
+    check_submitter(policy, client, content)
     targets.check_channels(content)
     targets.check_units(content, client, policy)
     await targets.check_accounts(content, canonical_url(content, website))
@@ -286,6 +288,7 @@ async def submit(
         replayed = await idempotency.replay(session)
         if replayed is not None:
             return replayed
+        await check_corrected(session, policy, client, content)
         if two_person.applies(content.unit, client):
             await check_record(session, content, lambda r: _check_owner(policy, client, r))
             body = await two_person.hold(session, settings, content, client, submission.correlation_id)
@@ -318,6 +321,7 @@ async def submit(
             content_id=content.id,
             version=content.version,
             unit=content.unit,
+            detail=f"correction of {content.corrects}" if content.corrects else "",
         )
         idempotency.remember(session, 202, body)
     relay.wake.set()

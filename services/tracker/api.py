@@ -153,7 +153,7 @@ async def _content_or_404(
     t: Tracker, request: Request, who: Principal, action: Action, content_id: str
 ) -> ContentDetail:
     """The content if ``who`` may ``action`` on its unit: 404 if unknown, 403 if another unit's."""
-    detail = await queries.get_content(t.engine, content_id)
+    detail = await queries.get_content(t.engine, content_id, visible_units(request, who))
     if detail is None:
         raise HTTPException(404, f"no content {content_id!r}")
     check_unit(request, who, action, detail.unit)

@@ -94,6 +94,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "who": ("Bởi", "By"),
     "details": ("Chi tiết", "Details"),
     "retracted_note": ("Đã yêu cầu gỡ", "Retraction requested"),
+    "corrects": ("Đính chính cho", "Correction of"),
+    "corrected_by": ("Đã được đính chính bởi", "Corrected by"),
     "from": ("Từ ngày", "From"),
     "to": ("Đến ngày", "To"),
     "show": ("Xem", "Show"),

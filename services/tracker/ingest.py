@@ -317,6 +317,7 @@ async def _approved(
         "search_text": search_text(c.id, c.title),
         "unit": c.unit,
         "kind": c.kind.value,
+        "corrects": c.corrects,
         "approved_by": c.approved_by,
         "approver_claim": c.approver_claim,
         "approved_at": c.approved_at,

@@ -18,6 +18,7 @@ from services.tracker.tables import content_history, contents, deliveries, deliv
 from services.tracker.views import (
     ContentDetail,
     ContentSummary,
+    CorrectionLink,
     DeliveryOut,
     FailureCause,
     GroupStats,
@@ -209,8 +210,11 @@ async def list_contents(
 DETAIL_FIELDS = ("approver_claim", "kind", "canonical_url", "retracted_by", "retract_reason")
 
 
-async def get_content(engine: AsyncEngine, content_id: str) -> ContentDetail | None:
-    """The content, every delivery and the timeline across channels; None if never heard of."""
+async def get_content(
+    engine: AsyncEngine, content_id: str, units: frozenset[str] | None = None
+) -> ContentDetail | None:
+    """The content, every delivery, the timeline across channels, and the corrections linking it
+    to others (of ``units`` only: ``None`` means every unit); None if never heard of."""
     async with engine.connect() as conn:
         content = (await conn.execute(select(contents).where(contents.c.id == content_id))).first()
         rows = await conn.execute(
@@ -220,6 +224,8 @@ async def get_content(engine: AsyncEngine, content_id: str) -> ContentDetail | N
         if content is None and not items:
             return None
         timeline = await _timeline(conn, content_id)
+        corrects = content._mapping["corrects"] if content is not None else None
+        links = await _corrections(conn, content_id, corrects, units)
     states = dict(Counter(d.state.value for d in items))
     if content is None:
         fields: dict[str, Any] = dict.fromkeys(
@@ -231,7 +237,34 @@ async def get_content(engine: AsyncEngine, content_id: str) -> ContentDetail | N
         m = content._mapping
         fields = _summary_fields(m)
         extra = {k: m[k] for k in DETAIL_FIELDS}
-    return ContentDetail(**fields, **extra, states=states, deliveries=items, timeline=timeline)
+    return ContentDetail(**fields, **extra, states=states, deliveries=items, timeline=timeline, **links)
+
+
+async def _corrections(
+    conn: Any, content_id: str, corrects: str | None, units: frozenset[str] | None
+) -> dict[str, Any]:
+    """``corrects`` (the original a correction names) and ``corrected_by`` (each correction of this
+    content, with its deliveries), both limited to ``units``."""
+    linked = select(contents.c.id, contents.c.title, contents.c.approved_at, contents.c.retracted_at)
+    original = None
+    if corrects is not None:
+        row = (await conn.execute(linked.where(contents.c.id == corrects, *_in_units(units)))).first()
+        original = CorrectionLink(**row._mapping) if row else CorrectionLink(id=corrects, title=None)
+    rows = (
+        await conn.execute(
+            linked.where(contents.c.corrects == content_id, *_in_units(units)).order_by(
+                contents.c.approved_at, contents.c.id
+            )
+        )
+    ).all()
+    by_id = {r.id: CorrectionLink(**r._mapping) for r in rows}
+    if by_id:
+        found = await conn.execute(
+            _delivery_select().where(deliveries.c.content_id.in_(sorted(by_id))).order_by(deliveries.c.id)
+        )
+        for d in map(_delivery_out, found):
+            by_id[d.content_id].deliveries.append(d)
+    return {"corrects": original, "corrected_by": list(by_id.values())}
 
 
 async def _timeline(conn: Any, content_id: str) -> list[TimelineEntry]:

@@ -40,7 +40,9 @@ contents = Table(
     Column("retracted_by", String(200)),
     Column("retract_reason", Text),
     Column("updated_at", UtcDateTime(timezone=True), nullable=False),
+    Column("corrects", String(128), doc="the content this one corrects (kind correction)"),
     Index("ix_contents_unit_approved", "unit", "approved_at"),
+    Index("ix_contents_corrects", "corrects"),
     Index("ix_contents_approved", "approved_at"),
 )
 

@@ -92,6 +92,17 @@ class ContentSummary(BaseModel):
     states: dict[str, int] = Field(description="how many deliveries are in each state")
 
 
+class CorrectionLink(BaseModel):
+    """A content linked by a correction: the one it corrects, or one correcting it (with its
+    deliveries: on each channel the correction and its link to the original are deliveries of it)."""
+
+    id: str
+    title: str | None = Field(description="none if the tracker has not seen it, or it is another unit's")
+    approved_at: datetime | None = None
+    retracted_at: datetime | None = None
+    deliveries: list[DeliveryOut] = Field(default_factory=list)
+
+
 class ContentDetail(ContentSummary):
     approver_claim: str | None = Field(
         default=None, description="the approver the content system says it recorded: a claim, not checked"
@@ -102,6 +113,10 @@ class ContentDetail(ContentSummary):
     retract_reason: str | None
     deliveries: list[DeliveryOut]
     timeline: list[TimelineEntry]
+    corrects: CorrectionLink | None = Field(default=None, description="the content this correction corrects")
+    corrected_by: list[CorrectionLink] = Field(
+        default_factory=list, description="the corrections of this content (of units the caller may read)"
+    )
 
 
 T = TypeVar("T")

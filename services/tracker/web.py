@@ -325,7 +325,7 @@ async def unavailable_page(request: Request) -> HTMLResponse:
 
 @router.get("/contents/{content_id}", response_class=HTMLResponse)
 async def content_page(request: Request, who: Viewer, content_id: str) -> Response:
-    detail = await queries.get_content(_tracker(request).engine, content_id)
+    detail = await queries.get_content(_tracker(request).engine, content_id, visible_units(request, who))
     if detail is not None:
         check_unit(request, who, Action.READ, detail.unit)
     response = _render(request, "content.html", who, c=detail, content_id=content_id)

@@ -44,12 +44,15 @@ class Entry:
     image_alt: str = ""
     media: list[str] = field(default_factory=list)
     """The sha256 of every media the article shows (entries written before it have none)."""
+    corrections: int = 0
+    """How many corrections the page shows: part of the key, so a corrected entry is a new object."""
 
     @property
     def sort_name(self) -> str:
         """Newest first in key order; ties broken by id; the version makes the key immutable."""
         inverted = _INVERT_FROM - int(self.published.timestamp())
-        return f"{inverted:011d}-{self.id}-v{self.version}.json"
+        corrected = f"-c{self.corrections}" if self.corrections else ""
+        return f"{inverted:011d}-{self.id}-v{self.version}{corrected}.json"
 
     @property
     def unit_slug(self) -> str:

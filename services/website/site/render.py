@@ -10,15 +10,16 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from loa.events import DEFAULT_TIMEZONE, Content, MediaRef
+from loa.events import DEFAULT_TIMEZONE, MediaRef
 from loa.html import clean
 from loa.media import public_media_key
 from loa.text import slugify
+from services.website.site.corrections import Note
 
 HERE = Path(__file__).parent
 STYLESHEET = (HERE / "static" / "style.css").read_bytes()
@@ -52,7 +53,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(vi_date=vi_date, iso=iso, rfc822=rfc822)
+    env.filters.update(vi_date=vi_date, iso=iso, rfc822=rfc822, day=day)
     return env
 
 
@@ -94,7 +95,51 @@ def image_view(ref: MediaRef) -> ImageView:
     return ImageView(src, srcset, ref.alt, ref.caption, ref.width, ref.height)
 
 
-def safe_body(content: Content) -> tuple[Markup, set[str]]:
+class Renderable(Protocol):
+    """What a page is rendered from: a content, or the article's stored source (``corrections``)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def tags(self) -> list[str]: ...
+    @property
+    def media(self) -> list[MediaRef]: ...
+
+
+@dataclass(frozen=True)
+class Link:
+    """An article another one links to: where and under which title."""
+
+    path: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """The corrections an article shows: notices at its top, or the one it corrects.
+
+    ``corrects_elsewhere`` is a correction whose original is not on this site (not yet published
+    here, or never meant for the website): the page says so instead of linking."""
+
+    notices: list[Note] = field(default_factory=list)
+    corrects: Link | None = None
+    corrects_elsewhere: bool = False
+
+
+def day(when: datetime) -> str:
+    """``26/11/2026`` in Asia/Ho_Chi_Minh (the date of a correction notice)."""
+    return f"{when.astimezone(DEFAULT_TIMEZONE):%d/%m/%Y}"
+
+
+def safe_body(content: Renderable) -> tuple[Markup, set[str]]:
     """Sanitise the body again (defence in depth) and point ``loa-media:`` links at public media.
 
     Returns the HTML and the media hashes the body shows inline (left out of the gallery).
@@ -132,10 +177,16 @@ class ArticleView:
     lead: ImageView | None
     gallery: list[ImageView] = field(default_factory=list)
     videos: list[dict[str, Any]] = field(default_factory=list)
+    corrections: Corrections = field(default_factory=Corrections)
 
 
 def article_view(
-    content: Content, url: str, marker: str, published: datetime, updated: datetime
+    content: Renderable,
+    url: str,
+    marker: str,
+    published: datetime,
+    updated: datetime,
+    corrections: Corrections | None = None,
 ) -> ArticleView:
     body, inline = safe_body(content)
     images = [m for m in content.media if m.is_image]
@@ -169,6 +220,7 @@ def article_view(
         lead=image_view(lead) if lead else None,
         gallery=gallery,
         videos=videos,
+        corrections=corrections or Corrections(),
     )
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
 
 from loa.events import Content
 from loa.media import MediaStore
 from loa.media.store import public_media_user
 from services.website.site import render as r
 from services.website.site.bucket import SiteBucket
+from services.website.site.corrections import ArticleSource, Corrections, Note
 from services.website.site.entries import Entry, Scope, page_key, record_key, withdrawn_key
 from services.website.site.index import HTML, IndexBuilder
 
@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 
 ARTICLE_CACHE = "public, max-age=300"
 MEDIA_CACHE = "public, max-age=31536000, immutable"
+MAX_RENDERS = 8
+Inputs = tuple[ArticleSource | None, list[Note], r.Link | None]
+"""What an article's page is rendered from: its source, the notes of its corrections, the article
+it corrects (its path and title)."""
 _MARKER = re.compile(rb'<meta name="loa-marker" content="([^"]*)">')
 
 
@@ -42,6 +46,7 @@ class StaticSite:
         self.site = site
         self.index = index
         self.retract_mode = retract_mode
+        self.corrections = Corrections(self.bucket)
         self._bootstrapped = False
 
     def bootstrap(self) -> None:
@@ -67,26 +72,31 @@ class StaticSite:
         """The article no longer shows these media: their public copies go if nothing else shows them."""
         self.media.release_public(sha256s, used_by=media_user(content_id))
 
-    def entry_for(self, content: Content, path: str, published: datetime) -> Entry:
-        lead = next((m for m in content.media if m.is_image), None)
+    def entry_for(self, source: ArticleSource, notes: list[Note]) -> Entry:
+        lead = next((m for m in source.media if m.is_image), None)
+        # A new version is approved again: that approval is when the article changed; so is a correction.
+        changed = max(source.approved_at, source.published) if source.version > 1 else source.published
         return Entry(
-            id=content.id,
-            version=content.version,
-            path=path,
-            title=content.title,
-            summary=content.summary,
-            published=published,
-            # A new version is approved again: that approval is when the article changed.
-            updated=max(content.approved_at, published) if content.version > 1 else published,
-            unit=content.unit,
-            tags=list(content.tags),
+            id=source.id,
+            version=source.version,
+            path=source.path,
+            title=source.title,
+            summary=source.summary,
+            published=source.published,
+            updated=max([changed, *(n.published for n in notes)]),
+            unit=source.unit,
+            tags=list(source.tags),
             image=r.media_path(lead.sha256) if lead else None,
             image_alt=lead.alt if lead else "",
-            media=sorted({m.sha256 for m in content.media}),
+            media=sorted({m.sha256 for m in source.media}),
+            corrections=len(notes),
         )
 
     def write(self, content: Content, path: str, url: str, marker: str) -> Entry:
-        """Write (or rewrite) the page, its entry keys, and rebuild the indexes it touches."""
+        """Write (or rewrite) the page, its entry keys, and rebuild the indexes it touches.
+
+        A correction first leaves its note and renders the article it corrects again (its notice),
+        and writes its own page last: a page found by ``find`` means the notice is there too."""
         self.bootstrap()
         previous = self.current_entry(content.id)
         published = previous.published if previous else (content.publish_at or content.approved_at)
@@ -94,27 +104,80 @@ class StaticSite:
             # URLs never change: a later title or date keeps the first page's address.
             log.info("keeping the first URL %s of %s", previous.path, content.id)
             path, url = previous.path, self.site.base_url + previous.path
-        entry = self.entry_for(content, path, published)
-        if previous is not None and previous.version > entry.version:
-            log.info("skipping stale version %s of %s", entry.version, content.id)
+        if previous is not None and previous.version > content.version:
+            log.info("skipping stale version %s of %s", content.version, content.id)
             return previous
         self.copy_media(content)
-        view = r.article_view(content, url, marker, entry.published, entry.updated)
-        self.bucket.put(page_key(path), r.render("article.html", self.site, a=view), HTML, ARTICLE_CACHE)
+        source = ArticleSource.of(content, url, path, marker, published)
+        self.corrections.put_source(source)
+        if source.corrects is not None:
+            self.corrections.put_note(source.corrects, source.note())
+            self.refresh(source.corrects)
+        entry, notes = self._settle(content.id, self._inputs(content.id, source), previous)
+        assert entry is not None, "its source was written just above"
+        if previous is None or previous.title != entry.title:
+            for note in notes:  # corrections that came first can link back now, or name the new title
+                self.refresh(note.id)
+        return entry
+
+    def refresh(self, content_id: str) -> None:
+        """Render a published article again from its source (a correction of it came or went);
+        nothing for one not on the site (yet), or published before sources were kept."""
+        previous = self.current_entry(content_id)
+        if previous is None:
+            return
+        if self._settle(content_id, self._inputs(content_id), previous)[0] is None:
+            log.info("no source kept for %s: its page shows corrections from its next version", content_id)
+
+    def _inputs(self, content_id: str, source: ArticleSource | None = None) -> Inputs:
+        """Everything an article's page is rendered from (``source``: the one just written)."""
+        source = source or self.corrections.source(content_id)
+        link = None
+        if source is not None and source.corrects is not None:
+            corrected = self.current_entry(source.corrects)
+            link = r.Link(corrected.path, corrected.title) if corrected else None
+        return source, self.corrections.notes_of(content_id), link
+
+    def _settle(
+        self, content_id: str, inputs: Inputs, previous: Entry | None
+    ) -> tuple[Entry | None, list[Note]]:
+        """Render the page from its inputs until they did not change around the write (another
+        replica may add a correction or a version meanwhile: the last writer's page holds all).
+        The entry written (none if the article is gone) and the notes it shows."""
+        entry = None
+        for _ in range(MAX_RENDERS):
+            source, notes, link = inputs
+            if source is None:
+                if entry is not None:  # retracted while this page was written: take it down again
+                    self._remove(content_id, entry.path)
+                return None, []
+            entry = self._write_page(source, notes, link, previous)
+            again = self._inputs(content_id)
+            if again == inputs:
+                return entry, notes
+            inputs, previous = again, self.current_entry(content_id)  # another writer's, maybe
+        log.warning("the inputs of %s kept changing; its next delivery renders it again", content_id)
+        return entry, inputs[1]
+
+    def _write_page(
+        self, source: ArticleSource, notes: list[Note], link: r.Link | None, previous: Entry | None
+    ) -> Entry:
+        entry = self.entry_for(source, notes)
+        shown = r.Corrections(notes, link, corrects_elsewhere=source.corrects is not None and link is None)
+        view = r.article_view(source, source.url, source.marker, entry.published, entry.updated, shown)
+        page = r.render("article.html", self.site, a=view)
+        self.bucket.put(page_key(source.path), page, HTML, ARTICLE_CACHE)
         if previous is None and self.retract_mode == "withdrawn":
-            self.bucket.delete(withdrawn_key(path))  # a republished URL is live again
+            self.bucket.delete(withdrawn_key(source.path))  # a republished URL is live again
         raw = entry.to_json()
-        keys = [*entry.index_keys(), record_key(content.id)]
+        keys = [*entry.index_keys(), record_key(source.id)]
         self.index.put_all([(key, raw, "application/json") for key in keys], cache_control=None)
         for key in entry.index_keys():
             self.index.cache.remember(key, entry)
-        stale: list[str] = []
         if previous is not None:
-            stale = [k for k in previous.index_keys() if k not in set(entry.index_keys())]
-            self.bucket.delete_many(stale)
-            self.release_media(content.id, [sha for sha in previous.media if sha not in entry.media])
-        scopes = entry.scopes() + (previous.scopes() if previous else [])
-        self.index.rebuild(scopes)
+            self.bucket.delete_many([k for k in previous.index_keys() if k not in set(entry.index_keys())])
+            self.release_media(source.id, [sha for sha in previous.media if sha not in entry.media])
+        self.index.rebuild(entry.scopes() + (previous.scopes() if previous else []))
         return entry
 
     def current_entry(self, content_id: str) -> Entry | None:
@@ -126,12 +189,21 @@ class StaticSite:
         return page is not None and read_marker(page) == marker
 
     def retract(self, content_id: str, path: str) -> None:
-        """Remove the page and every index key; leave a 410 page (or nothing) at the URL."""
+        """Remove the page and every index key; leave a 410 page (or nothing) at the URL. A
+        retracted correction's notice leaves the article it corrected."""
         self.bootstrap()
-        entry = self.current_entry(content_id)
+        source = self.corrections.source(content_id)
+        self.corrections.delete_source(content_id)
         if self.retract_mode == "withdrawn":
             self.bucket.put(withdrawn_key(path), r.render_status(self.site, 410), HTML, "public, max-age=300")
+        self._remove(content_id, path)
+        if source is not None and source.corrects is not None:
+            self.corrections.delete_note(source.corrects, content_id)
+            self.refresh(source.corrects)
+
+    def _remove(self, content_id: str, path: str) -> None:
         self.bucket.delete(page_key(path))
+        entry = self.current_entry(content_id)
         if entry is None:
             return
         self.bucket.delete_many(entry.index_keys())

@@ -91,6 +91,10 @@ class TrackerSettings(AccessSettings):
     oidc_groups_claim: str = Field(
         default="groups", description="the ID token claim listing loa:<role>:<unit>"
     )
+    credentials_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="LOA_CREDENTIALS_KEY: encrypts credentials given to the accounts API for the publishers",
+    )
     tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
     tracker_publisher_health: dict[str, AnyHttpUrl] = Field(
         default_factory=_installed_publishers,

@@ -260,6 +260,7 @@ CASES = [
         "tracker", "GET", "/api/v1/accounts", Action.MANAGE_ACCOUNTS, False, _tracker_get("/api/v1/accounts")
     ),
     Case("tracker", "POST", "/api/v1/accounts", Action.MANAGE_ACCOUNTS, False, _add_account),
+    Case("tracker", "GET", "/accounts", Action.MANAGE_ACCOUNTS, False, _tracker_get("/accounts")),
     Case("tracker", "PATCH", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _change_account),
     Case("tracker", "DELETE", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _remove_account),
 ]

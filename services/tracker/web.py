@@ -83,6 +83,13 @@ def _render(request: Request, name: str, principal: Principal | None, **context:
     return response
 
 
+def message_page(request: Request, message: str, status_code: int, **context: Any) -> HTMLResponse:
+    """A page of one message (``t(message)``), e.g. the end of an account's Connect."""
+    page = _render(request, "connect.html", None, message=message, **context)
+    page.status_code = status_code
+    return page
+
+
 def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
     """Which buttons and links a page shows (the API checks again, per unit): ``can_act``
     retry/cancel, ``can_hold``, ``can_audit``, ``can_retract``."""

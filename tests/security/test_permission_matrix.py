@@ -184,6 +184,11 @@ def _change_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.R
     return c.patch(_account_url(s, c), json={"options": {"url": "https://mic.gov.vn"}}, headers=s.auth(role))
 
 
+def _connect_zalo(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    body = {"name": "oa-so-da-nang", "unit": OWN, "app_id": "4318569247", "secret_key": "Zq7tLxP2vN9sKd4W"}
+    return c.post(f"{s.tracker}/api/v1/accounts/connect/zalo", json=body, headers=s.auth(role))
+
+
 def _remove_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
     return c.delete(_account_url(s, c), headers=s.auth(role))
 
@@ -261,6 +266,7 @@ CASES = [
     ),
     Case("tracker", "POST", "/api/v1/accounts", Action.MANAGE_ACCOUNTS, False, _add_account),
     Case("tracker", "GET", "/accounts", Action.MANAGE_ACCOUNTS, False, _tracker_get("/accounts")),
+    Case("tracker", "POST", "/api/v1/accounts/connect/zalo", Action.MANAGE_ACCOUNTS, False, _connect_zalo),
     Case("tracker", "PATCH", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _change_account),
     Case("tracker", "DELETE", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _remove_account),
 ]

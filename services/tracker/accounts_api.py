@@ -53,14 +53,7 @@ async def remove(
         gone = await accounts.remove_account(t, channel, name, f"tracker:{who.name}")
     except NoAccountError as e:
         raise HTTPException(404, str(e)) from None
-    await record(
-        t.audit,
-        actor(who, request),
-        AuditAction.ACCOUNT_CHANGE,
-        account=name,
-        unit=gone.unit,
-        detail=f"remove {channel}/{name}",
-    )
+    await _audit(t, request, who, gone, f"remove {channel}/{name}")
     return gone
 
 
@@ -95,12 +88,19 @@ async def change_account(
         raise HTTPException(404, str(e)) from None
     found = await accounts.get_account(t.engine, channel, name)
     assert found is not None
+    await _audit(
+        t, request, who, found, f"{'add' if create else 'update'} {channel}/{name}: {change.summary()}"
+    )
+    return found
+
+
+async def _audit(t: Tracker, request: Request, who: Principal, account: AccountOut, detail: str) -> None:
+    """One ``account_change`` row: the account, its unit and what changed (names, never values)."""
     await record(
         t.audit,
         actor(who, request),
         AuditAction.ACCOUNT_CHANGE,
-        account=name,
-        unit=found.unit,
-        detail=f"{'add' if create else 'update'} {channel}/{name}: {change.summary()}",
+        account=account.name,
+        unit=account.unit,
+        detail=detail,
     )
-    return found

@@ -10,14 +10,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from cryptography.fernet import Fernet
 
-from loa.events import SetAccount, parse_command, topics, utcnow
-from loa.kafka_security import client_security
+from loa.events import SetAccount, parse_command, utcnow
 from loa.publisher.sealing import load_cipher, open_from_transit
 from loa.settings import LoaSettings
-from tests.integration.tracker.support import auth, create_topics, running_tracker, tracker_settings
+from tests.integration.tracker.support import (
+    auth,
+    command_records,
+    create_topics,
+    running_tracker,
+    tracker_settings,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -27,18 +31,7 @@ UNIT = "Sở Thông tin và Truyền thông Đà Nẵng"
 
 
 async def _sealed_commands(settings: LoaSettings) -> list[SetAccount]:
-    consumer = AIOKafkaConsumer(
-        settings.topic(topics.COMMANDS),
-        bootstrap_servers=settings.kafka_bootstrap,
-        **client_security(settings),
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    try:
-        batch = await consumer.getmany(timeout_ms=3000)
-    finally:
-        await consumer.stop()
-    commands = [parse_command(r.value) for rs in batch.values() for r in rs]
+    commands = [parse_command(value) for _, value in await command_records(settings)]
     return [c for c in commands if isinstance(c, SetAccount)]
 
 

@@ -9,16 +9,19 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from publisher_fake import FakePlatform
 from publisher_helpers import Watcher, approved, content, did, send_content
 
 from loa.events import DeliveryState as S
-from loa.events import topics
-from loa.kafka_security import client_security
 from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
-from tests.integration.tracker.support import auth, eventually, running_tracker, tracker_settings
+from tests.integration.tracker.support import (
+    auth,
+    command_records,
+    eventually,
+    running_tracker,
+    tracker_settings,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -26,21 +29,6 @@ UNIT = "Sở Thông tin và Truyền thông Đà Nẵng"
 NAME = "trang-so-da-nang"
 SECRET = "EAAGm0PX4ZCpsBAĐặcBiệtBíMật9xQzTrangĐàNẵng"
 APP_SECRET = "zalo-app-secret-Đ-7f3c2a91be"
-
-
-async def _command_bytes(settings: PublisherSettings) -> list[bytes]:
-    consumer = AIOKafkaConsumer(
-        settings.topic(topics.COMMANDS),
-        bootstrap_servers=settings.kafka_bootstrap,
-        **client_security(settings),
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    try:
-        batch = await consumer.getmany(timeout_ms=3000)
-        return [r.value for rs in batch.values() for r in rs]
-    finally:
-        await consumer.stop()
 
 
 def _no_secret(*texts: str) -> None:
@@ -156,7 +144,7 @@ async def test_accounts_through_the_api_reach_the_publisher_audited_and_never_sh
             f"unit {UNIT}; expires 2027-02-01T00:00:00+07:00",
         ]
 
-    raw = await _command_bytes(pub_settings)
+    raw = [value for _, value in await command_records(pub_settings)]
     assert len(raw) >= 3
     _no_secret(*answers, caplog.text, *(b.decode() for b in raw))
 

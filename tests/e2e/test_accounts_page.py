@@ -23,13 +23,17 @@ NEWER = "EAAGĐàNẵngMới0043abc"
 
 
 async def test_an_admin_adds_changes_and_removes_an_account_and_never_sees_its_secret(
-    settings: LoaSettings, sqlite_url: str, screenshots: Path
+    settings: LoaSettings, sqlite_url: str, screenshots: Path, sandbox_url: str
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
     await create_topics(settings)
     ts = tracker_settings(
-        settings, sqlite_url, tracker_consume=False, credentials_key=Fernet.generate_key().decode()
+        settings,
+        sqlite_url,
+        tracker_consume=False,
+        credentials_key=Fernet.generate_key().decode(),
+        zalo_oauth_url=f"{sandbox_url}/zalo/oauth",
     )
     async with running_tracker(ts) as (_, client), async_playwright() as pw:
         base = str(client.base_url)
@@ -83,12 +87,28 @@ async def test_an_admin_adds_changes_and_removes_an_account_and_never_sees_its_s
         await expect(row).to_contain_text(SO)
         html = await page.content()
         assert SECRET not in html and NEWER not in html
-        await page.screenshot(path=str(screenshots / "tracker-accounts.png"), full_page=True)
 
         await row.locator("[data-account-remove]").click()
         await expect(row).to_have_count(0)
+        # Connect a Zalo OA: off to the sandbox's permission page and back with the token pair
+        app = {"app_id": "4318569247120", "secret_key": "Zq7tLxP2vN9sKd4WmR8c", "oa_id": "2910374658"}
+        await page.request.post(f"{sandbox_url}/zalo/_apps", data=app)
+        connect = page.locator("#connect-zalo")
+        await connect.locator("input[name=name]").fill("oa-so-da-nang")
+        await connect.locator("input[name=unit]").fill(SO)
+        await connect.locator("input[name=app_id]").fill(app["app_id"])
+        await connect.locator("input[name=secret_key]").fill(app["secret_key"])
+        await connect.locator("[data-connect]").click()
+        zalo = page.locator("tr.account-row[data-account='zalo/oa-so-da-nang']")
+        await expect(zalo).to_contain_text("access_token, app_id, refresh_token, secret_key", timeout=15_000)
+        assert page.url == f"{base}/accounts"
+        await expect(zalo).to_contain_text(SO)
+        await expect(zalo).to_contain_text("Hoạt động")
+        assert app["secret_key"] not in await page.content()
+        await page.screenshot(path=str(screenshots / "tracker-accounts.png"), full_page=True)
+
         await page.goto(f"{base}/audit?action=account_change")
         audit = page.locator("#audit-rows tr.audit-row")
-        await expect(audit).to_have_count(3)
+        await expect(audit).to_have_count(4)
         assert SECRET not in await page.content()
         await browser.close()

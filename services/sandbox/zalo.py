@@ -17,15 +17,17 @@ refresh token.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import itertools
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from services.sandbox.frame import Answer, Fault, PresetArgs, PresetBuilder, sandbox
 
@@ -56,6 +58,18 @@ class App:
     refreshes: int = 0
 
 
+CODE_TTL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An authorisation code of step 1, waiting for step 2."""
+
+    app_id: str
+    code_challenge: str
+    expires_at: datetime
+
+
 @dataclass
 class ZaloState:
     apps: dict[str, App] = field(default_factory=dict)
@@ -70,6 +84,7 @@ class ZaloState:
     refreshing: int = 0
     """Refresh requests being handled now (tests kill a client in the middle of one)."""
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_000_000_001))
+    codes: dict[str, Grant] = field(default_factory=dict)
 
 
 state = ZaloState()
@@ -112,9 +127,33 @@ async def _authorize(request: Request) -> App:
     raise Answer(error(-216, "Access token is invalid"))
 
 
+@router.get("/oauth/v4/oa/permission")
+async def permission(
+    request: Request,
+    app_id: str,
+    redirect_uri: str,
+    code_challenge: str = "",
+    state_: str = Query("", alias="state"),
+) -> Response:
+    """OAuth v4, step 1 ("Official Account API: Xác thực và ủy quyền cho ứng dụng", developers.zalo.me,
+    https://oauth.zaloapp.com/v4/oa/permission?app_id=&redirect_uri=&code_challenge=&state=): the
+    OA's admin grants the app and Zalo redirects to ``redirect_uri`` with ``oa_id``, ``code`` and
+    ``state``. The emulator grants at once (there is no person to sign in); an unknown app gets
+    Zalo's error instead of a redirect."""
+    await sandbox.enter(PLATFORM, request.url.path)
+    app = state.apps.get(app_id)
+    if app is None:
+        return JSONResponse({"error": -14001, "error_name": "Invalid app", "error_description": "app_id"})
+    code = secrets.token_urlsafe(24)
+    state.codes[code] = Grant(app_id, code_challenge, sandbox.now() + CODE_TTL)
+    query = urlencode({"oa_id": app.oa_id, "code": code, "state": state_, "code_challenge": code_challenge})
+    return RedirectResponse(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}", status_code=302)
+
+
 @router.post("/oauth/v4/oa/access_token")
 async def access_token(request: Request) -> Response:
-    """OAuth v4: exchange a refresh token (single-use) for a new pair."""
+    """OAuth v4: exchange a refresh token (single-use) for a new pair, or step 2 of the
+    authorisation (``grant_type=authorization_code``, ``code``, ``code_verifier``: PKCE S256)."""
     await sandbox.enter(PLATFORM, request.url.path)
     form = await request.form()
     app = state.apps.get(str(form.get("app_id", "")))
@@ -122,11 +161,27 @@ async def access_token(request: Request) -> Response:
         return JSONResponse(
             {"error": -14001, "error_name": "Invalid app", "error_description": "app_id or secret_key"}
         )
+    if form.get("grant_type") == "authorization_code":
+        return _exchange(app, str(form.get("code", "")), str(form.get("code_verifier", "")))
     state.refreshing += 1
     try:
         return await _rotate(app, str(form.get("refresh_token", "")), form.get("grant_type"))
     finally:
         state.refreshing -= 1
+
+
+def _exchange(app: App, code: str, verifier: str) -> Response:
+    """A code is single-use, lives 10 minutes and opens only with the verifier of its challenge."""
+    grant = state.codes.pop(code, None)
+    if grant is None or grant.app_id != app.app_id or grant.expires_at <= sandbox.now():
+        return JSONResponse({"error": -14019, "error_name": "Invalid code", "error_description": "code"})
+    digest = hashlib.sha256(verifier.encode()).digest()
+    if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != grant.code_challenge:
+        return JSONResponse(
+            {"error": -14019, "error_name": "Invalid code verifier", "error_description": "code_verifier"}
+        )
+    sandbox.record(PLATFORM, "authorized", {"app_id": app.app_id})
+    return JSONResponse(issue_pair(app))
 
 
 async def _rotate(app: App, refresh: str, grant_type: object) -> Response:

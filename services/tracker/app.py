@@ -24,7 +24,7 @@ from loa.kafka import make_broker
 from loa.mode import mode_gauge
 from loa.outages import answer_unexpected, error_response, handle_unexpected
 from loa.web_security import harden
-from services.tracker import api, consumer, holds_api, queries, web
+from services.tracker import accounts_api, api, connect, consumer, holds_api, queries, web
 from services.tracker.alerts import AlertSender
 from services.tracker.auth import Authenticator, bearer_tokens
 from services.tracker.context import Tracker
@@ -135,11 +135,14 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     harden(app)
     app.state.auth = Authenticator(bearer_tokens(settings, token_store), Policy(settings.unit_tree()))
     app.state.login_throttle = LoginThrottle()
+    app.state.connects = connect.Connects()
     app.state.oidc = OidcClient(settings) if settings.oidc_issuer is not None else None
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(api.router)
     app.include_router(holds_api.router)
+    app.include_router(accounts_api.router)
+    app.include_router(connect.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -146,6 +146,47 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "target_hosts": ("Máy chủ mà bộ phát hành gửi bài tới", "The host the publisher sends posts to"),
     "audit": ("Nhật ký kiểm toán", "Audit log"),
+    "accounts": ("Tài khoản kênh", "Channel accounts"),
+    "accounts_intro": (
+        "Tài khoản của Bộ trên từng kênh, theo đơn vị. "
+        "Thông tin đăng nhập chỉ ghi, không bao giờ hiển thị lại; "
+        "mỗi thay đổi được ghi vào nhật ký kiểm toán và bộ phát hành của kênh áp dụng trong vài giây.",
+        "The office's accounts on each channel, by unit. Credentials are write-only and never shown again; "
+        "every change goes to the audit log and the channel's publisher applies it within seconds.",
+    ),
+    "credentials": ("Thông tin đăng nhập", "Credentials"),
+    "credentials_write_only": ("(chỉ ghi; để trống: giữ nguyên)", "(write-only; empty: unchanged)"),
+    "credential_name": ("Tên (vd. page_token)", "Name (e.g. page_token)"),
+    "credential_value": ("Giá trị", "Value"),
+    "options_json": ("Tùy chọn (JSON)", "Options (JSON)"),
+    "expires": ("Hết hạn", "Expires"),
+    "changed_by": ("Thay đổi bởi", "Changed by"),
+    "account_parked": ("Bị từ chối: cần cập nhật", "Refused: needs new credentials"),
+    "account_expired": ("Đã hết hạn", "Expired"),
+    "account_ok": ("Hoạt động", "OK"),
+    "account_add": ("Thêm hoặc sửa tài khoản", "Add or change an account"),
+    "no_accounts": ("Chưa có tài khoản nào.", "No accounts yet."),
+    "confirm_remove_account": (
+        "Xóa tài khoản này? Các bài chờ đăng lên nó sẽ chờ đến khi tài khoản được thêm lại.",
+        "Remove this account? Deliveries to it wait until it is added again.",
+    ),
+    "connect_zalo": ("Kết nối Zalo OA", "Connect a Zalo OA"),
+    "connect_zalo_help": (
+        "Nhập tên tài khoản, đơn vị và ứng dụng Zalo của Bộ; quản trị viên OA sẽ cấp quyền tại Zalo.",
+        "Give the account's name, unit and the office's Zalo app; the OA's admin grants it at Zalo.",
+    ),
+    "app_id": ("App ID", "App ID"),
+    "secret_key": ("Khóa bí mật của ứng dụng", "App secret key"),
+    "connect": ("Kết nối", "Connect"),
+    "connect_done": ("Đã kết nối tài khoản.", "The account is connected."),
+    "connect_refused": (
+        "Yêu cầu kết nối không hợp lệ hoặc đã hết hạn: hãy bắt đầu lại từ trang Tài khoản kênh.",
+        "This connect request is not valid or has expired: start again from the accounts page.",
+    ),
+    "connect_failed": ("Zalo không cấp mã truy cập.", "Zalo did not grant the tokens."),
+    "edit": ("Sửa", "Edit"),
+    "remove": ("Xóa", "Remove"),
+    "save": ("Lưu", "Save"),
     "audit_intro": (
         "Mọi thao tác đã ghi nhận: ai, làm gì, trên nội dung nào, lúc nào, kết quả. "
         "Mỗi dòng được nối chuỗi băm với dòng trước; kiểm tra bằng lệnh loa audit verify.",

@@ -14,7 +14,7 @@ from loa.access.settings import AccessSettings
 from loa.channels import registry
 from loa.events import DeliveryState
 from loa.kafka_acl import TRACKER_GROUP
-from loa.mode import PRODUCTION
+from loa.mode import PRODUCTION, platform_url
 from loa.settings import BearerToken, is_local_url
 
 
@@ -90,6 +90,15 @@ class TrackerSettings(AccessSettings):
     oidc_scopes: str = "openid email profile groups"
     oidc_groups_claim: str = Field(
         default="groups", description="the ID token claim listing loa:<role>:<unit>"
+    )
+    credentials_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="LOA_CREDENTIALS_KEY: encrypts credentials given to the accounts API for the publishers",
+    )
+    zalo_oauth_url: str = platform_url(
+        real="https://oauth.zaloapp.com",
+        sandbox="http://127.0.0.1:8090/zalo/oauth",
+        description="Zalo OA OAuth v4, for Connect on the accounts page",
     )
     tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
     tracker_publisher_health: dict[str, AnyHttpUrl] = Field(

@@ -165,3 +165,19 @@ holds = Table(
 
 audit_log = audit_table(metadata)
 """The hash-chained audit log (``loa.audit``): the tracker is its only writer."""
+
+channel_accounts = Table(
+    "channel_accounts",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("unit", String(200)),
+    Column("options", JSON, nullable=False),
+    Column("credential_names", JSON, nullable=False, doc="names only: the values go to the publisher"),
+    Column("expires_at", UtcDateTime(timezone=True), doc="when its token stops working, if known"),
+    Column("version", Integer, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", UtcDateTime(timezone=True), nullable=False),
+)
+"""Channel accounts as the accounts API last set them (``account.set`` / ``.remove`` on
+loa.commands.v1); each publisher keeps the credentials, encrypted, in its own job store."""

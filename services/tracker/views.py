@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, JsonValue, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from loa.events import DeliveryState, ErrorClass
@@ -226,3 +226,43 @@ class ActionAccepted(BaseModel):
 
 def as_dict(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
+
+
+CredentialName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+
+
+class AccountOut(BaseModel):
+    """A channel account as ops see it: which credentials are set, never their values."""
+
+    channel: str
+    name: str
+    unit: str | None
+    options: dict[str, Any]
+    credential_names: list[str]
+    expires_at: datetime | None
+    expired: bool
+    parked: bool
+    """A platform refused its credentials since its last change: it publishes nothing until fixed."""
+    version: int
+    updated_by: str
+    updated_at: datetime
+
+
+class AccountFields(BaseModel):
+    """Credentials are write-only: given here, sent sealed to the publisher, never shown again."""
+
+    model_config = {"extra": "forbid"}
+
+    unit: Unit | None = None
+    credentials: dict[CredentialName, SecretStr] = Field(default_factory=dict, max_length=20)
+    options: dict[str, JsonValue] = Field(default_factory=dict, max_length=50)
+    expires_at: AwareDatetime | None = Field(default=None, description="when the token stops working")
+
+
+class AccountIn(AccountFields):
+    channel: ChannelName
+    name: AccountName
+
+
+class AccountUpdate(AccountFields):
+    replace: bool = Field(default=False, description="replace credentials/options instead of merging")

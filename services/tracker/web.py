@@ -24,7 +24,7 @@ from loa.audit import record
 from loa.events import DEFAULT_TIMEZONE, AuditAction, AuditOutcome
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
-from services.tracker import holds, queries
+from services.tracker import accounts, holds, queries
 from services.tracker.audit_log import AuditFilter, list_entries, people
 from services.tracker.auth import (
     CSRF_HEADER,
@@ -50,6 +50,7 @@ SYSTEM_MAX_AGE_S = 5.0
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(requires(Action.READ))]
 Auditor = Annotated[Principal, Depends(requires(Action.READ_AUDIT))]
+AccountsAdmin = Annotated[Principal, Depends(requires(Action.MANAGE_ACCOUNTS))]
 AUDIT_PAGE_SIZE = 50
 T = TypeVar("T")
 
@@ -82,17 +83,31 @@ def _render(request: Request, name: str, principal: Principal | None, **context:
     return response
 
 
+def message_page(request: Request, message: str, status_code: int, **context: Any) -> HTMLResponse:
+    """A page of one message (``t(message)``), e.g. the end of an account's Connect."""
+    page = _render(request, "connect.html", None, message=message, **context)
+    page.status_code = status_code
+    return page
+
+
 def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
     """Which buttons and links a page shows (the API checks again, per unit): ``can_act``
     retry/cancel, ``can_hold``, ``can_audit``, ``can_retract``."""
     if principal is None:
-        return {"can_act": False, "can_retract": False, "can_hold": False, "can_audit": False}
+        return {
+            "can_act": False,
+            "can_retract": False,
+            "can_hold": False,
+            "can_audit": False,
+            "can_manage_accounts": False,
+        }
     policy = request.app.state.auth.policy
     return {
         "can_act": policy.may(principal, Action.RETRY),
         "can_hold": policy.may(principal, Action.HOLD),
         "can_audit": policy.may(principal, Action.READ_AUDIT),
         "can_retract": policy.may(principal, Action.RETRACT),
+        "can_manage_accounts": policy.may(principal, Action.MANAGE_ACCOUNTS),
     }
 
 
@@ -405,4 +420,18 @@ async def audit_page(
         query={k: v for k, v in form.items() if v},
         export_query=export,
         pages=-(-entries.total // AUDIT_PAGE_SIZE),
+    )
+
+
+@router.get("/accounts", response_class=HTMLResponse)
+async def accounts_page(request: Request, who: AccountsAdmin) -> Response:
+    """ "Tài khoản kênh" (admin): every channel account, its unit, expiry and state; add, change,
+    remove through ``/api/v1/accounts`` (credentials write-only)."""
+    t = _tracker(request)
+    return _render(
+        request,
+        "accounts.html",
+        who,
+        accounts=await accounts.list_accounts(t.engine),
+        channels=sorted(t.settings.channel_names),
     )

@@ -179,6 +179,36 @@ def _late(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
     )
 
 
+ACCOUNT_PATH = "/api/v1/accounts/{channel}/{name}"
+
+
+def _account_body() -> dict[str, object]:
+    return {"channel": "website", "name": f"trang-{uuid.uuid4().hex[:8]}", "unit": OWN}
+
+
+def _add_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    return c.post(f"{s.tracker}/api/v1/accounts", json=_account_body(), headers=s.auth(role))
+
+
+def _account_url(s: Stage, c: httpx.Client) -> str:
+    added = _add_account(s, c, Role.ADMIN, OWN)
+    assert added.status_code == 201, added.text
+    return f"{s.tracker}/api/v1/accounts/website/{added.json()['name']}"
+
+
+def _change_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    return c.patch(_account_url(s, c), json={"options": {"url": "https://mic.gov.vn"}}, headers=s.auth(role))
+
+
+def _connect_zalo(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    body = {"name": "oa-so-da-nang", "unit": OWN, "app_id": "4318569247", "secret_key": "Zq7tLxP2vN9sKd4W"}
+    return c.post(f"{s.tracker}/api/v1/accounts/connect/zalo", json=body, headers=s.auth(role))
+
+
+def _remove_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    return c.delete(_account_url(s, c), headers=s.auth(role))
+
+
 CASES = [
     Case("ingest", "POST", "/api/v1/media", Action.UPLOAD_MEDIA, False, _upload),
     Case("ingest", "POST", "/api/v1/contents", Action.SUBMIT, True, _submit),
@@ -256,6 +286,14 @@ CASES = [
     Case("tracker", "POST", "/api/v1/holds", Action.HOLD, False, _hold),
     Case("tracker", "POST", "/api/v1/holds/{hold_id}/release", Action.HOLD, False, _release),
     Case("tracker", "POST", "/api/v1/deliveries/{delivery_id}/late", Action.HOLD, True, _late, (409,)),
+    Case(
+        "tracker", "GET", "/api/v1/accounts", Action.MANAGE_ACCOUNTS, False, _tracker_get("/api/v1/accounts")
+    ),
+    Case("tracker", "POST", "/api/v1/accounts", Action.MANAGE_ACCOUNTS, False, _add_account),
+    Case("tracker", "GET", "/accounts", Action.MANAGE_ACCOUNTS, False, _tracker_get("/accounts")),
+    Case("tracker", "POST", "/api/v1/accounts/connect/zalo", Action.MANAGE_ACCOUNTS, False, _connect_zalo),
+    Case("tracker", "PATCH", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _change_account),
+    Case("tracker", "DELETE", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _remove_account),
 ]
 
 

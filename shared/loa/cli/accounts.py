@@ -1,9 +1,11 @@
-"""``loa accounts add|list|update|remove|rotate-key CHANNEL ...``: a channel's accounts, in its job store.
+"""``loa accounts add|list|update|remove|rotate-key CHANNEL ...``: a channel's accounts.
 
-The command writes the channel's store directly (``LOA_PUBLISHER_DATABASE_URL``, or
-``.loa/data/publisher-<channel>.db`` run from the repository root; ``--database-url`` overrides),
-encrypting credentials with ``LOA_CREDENTIALS_KEY``. The running publisher sees the new version
-on its next claim: no restart, and an account parked by an auth error comes back.
+``add``, ``update``, ``remove`` and ``list`` go through the tracker's accounts API
+(``LOA_TRACKER_URL``, an admin's ``LOA_API_TOKEN``): audited, and applied by the channel's
+publisher within seconds (``account.set`` on ``loa.commands.v1``). With ``--database-url`` they
+write that job store directly instead, encrypting with ``LOA_CREDENTIALS_KEY``: for a machine
+without a tracker (a first setup, a tracker that is down), not audited. ``rotate-key`` always works
+on the store (only the store holds every account's credentials).
 Credentials are never printed; give them as ``-c key=value`` or ``-c key`` to be asked for.
 """
 
@@ -16,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from loa.cli.tracker_client import call, tracker
 from loa.publisher.accounts import AccountError, AccountStore, load_cipher
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import make_engine, migrate
@@ -27,7 +30,30 @@ Credential = Annotated[
     list[str] | None, typer.Option("--credential", "-c", help="key=value, or key alone to be asked for")
 ]
 Option = Annotated[list[str] | None, typer.Option("--option", "-o", help="key=value (JSON values allowed)")]
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="the channel's job store")]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="write this job store directly instead of the API (not audited)"),
+]
+Unit = Annotated[str | None, typer.Option("--unit", help="the unit the account speaks for")]
+Expires = Annotated[
+    str | None, typer.Option("--expires", help="when its token stops working (ISO 8601, with its zone)")
+]
+
+
+def _api_body(
+    creds: dict[str, str], opts: dict[str, Any], unit: str | None, expires: str | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"credentials": creds, "options": opts}
+    if unit is not None:
+        body["unit"] = unit
+    if expires is not None:
+        body["expires_at"] = expires
+    return body
+
+
+def _direct_only(unit: str | None, expires: str | None) -> None:
+    if unit is not None or expires is not None:
+        raise typer.BadParameter("--unit and --expires are kept by the tracker: leave out --database-url")
 
 
 def _with_store(channel: str, database_url: str | None, work: Callable[[AccountStore], Awaitable[T]]) -> T:
@@ -79,10 +105,19 @@ def add(
     name: str,
     credential: Credential = None,
     option: Option = None,
+    unit: Unit = None,
+    expires: Expires = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add an account to CHANNEL."""
     creds, opts = _credentials(credential), _options(option)
+    if database_url is None:
+        body = {"channel": channel, "name": name, **_api_body(creds, opts, unit, expires)}
+        with tracker() as client:
+            call(client, "POST", "/api/v1/accounts", body)
+        typer.echo(f"added {channel}/{name}; its publisher applies it within seconds")
+        return
+    _direct_only(unit, expires)
     version = _with_store(channel, database_url, lambda s: s.add(name, creds, opts))
     typer.echo(f"added {channel}/{name} (version {version})")
 
@@ -94,10 +129,19 @@ def update(
     credential: Credential = None,
     option: Option = None,
     replace: Annotated[bool, typer.Option(help="replace credentials/options instead of merging")] = False,
+    unit: Unit = None,
+    expires: Expires = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Change credentials and/or options; the publisher picks the new version up without a restart."""
     creds, opts = _credentials(credential), _options(option)
+    if database_url is None:
+        body = {**_api_body(creds, opts, unit, expires), "replace": replace}
+        with tracker() as client:
+            call(client, "PATCH", f"/api/v1/accounts/{channel}/{name}", body)
+        typer.echo(f"updated {channel}/{name}; its publisher applies it within seconds")
+        return
+    _direct_only(unit, expires)
     version = _with_store(
         channel,
         database_url,
@@ -109,6 +153,11 @@ def update(
 @app.command("remove")
 def remove(channel: str, name: str, database_url: DatabaseUrl = None) -> None:
     """Remove an account (its jobs wait in needs_attention until it is added again)."""
+    if database_url is None:
+        with tracker() as client:
+            call(client, "DELETE", f"/api/v1/accounts/{channel}/{name}")
+        typer.echo(f"removed {channel}/{name}")
+        return
     _with_store(channel, database_url, lambda s: s.remove(name))
     typer.echo(f"removed {channel}/{name}")
 
@@ -116,6 +165,13 @@ def remove(channel: str, name: str, database_url: DatabaseUrl = None) -> None:
 @app.command("list")
 def list_accounts(channel: str, database_url: DatabaseUrl = None) -> None:
     """Names, options, version and state: never the credentials (only their names)."""
+    if database_url is None:
+        with tracker() as client:
+            listed = call(client, "GET", "/api/v1/accounts")
+        for a in listed:
+            if a["channel"] == channel:
+                typer.echo(_api_line(a))
+        return
     infos = _with_store(channel, database_url, lambda s: s.list())
     for info in infos:
         state = "needs attention (credentials refused)" if info.parked else "ok"
@@ -140,3 +196,15 @@ def rotate_key(channel: str, database_url: DatabaseUrl = None) -> None:
         typer.echo(f"{channel}/{name}: not rotated, its options were changed outside loa accounts", err=True)
     if refused:
         raise typer.Exit(1)
+
+
+def _api_line(a: dict[str, Any]) -> str:
+    state = "needs attention (credentials refused)" if a["parked"] else "ok"
+    if a["expired"]:
+        state = "needs attention (token expired)"
+    names = ", ".join(a["credential_names"]) or "-"
+    options = json.dumps(a["options"], ensure_ascii=False)
+    return (
+        f"{a['name']}\tunit {a['unit'] or '-'}\tversion {a['version']}\t{state}\t"
+        f"expires {a['expires_at'] or '-'}\tcredentials: {names}\toptions: {options}"
+    )

@@ -3,6 +3,9 @@
 from loa.events import topics
 from loa.events.audit import ActorKind, AuditAction, AuditEntry, AuditOutcome, AuditRecorded
 from loa.events.commands import (
+    AccountCommand,
+    AccountRef,
+    AccountSettings,
     CancelDelivery,
     Command,
     DeliveryCommand,
@@ -13,7 +16,10 @@ from loa.events.commands import (
     HoldRelease,
     ReleaseDelivery,
     ReleasePublishing,
+    RemoveAccount,
     RetryDelivery,
+    SetAccount,
+    account_key,
 )
 from loa.events.content import (
     DEFAULT_TIMEZONE,
@@ -49,6 +55,9 @@ __all__ = [
     "DEFAULT_TIMEZONE",
     "FINAL_STATES",
     "SCHEMA_VERSION",
+    "AccountCommand",
+    "AccountRef",
+    "AccountSettings",
     "ActorKind",
     "AuditAction",
     "AuditEntry",
@@ -78,9 +87,12 @@ __all__ = [
     "Priority",
     "ReleaseDelivery",
     "ReleasePublishing",
+    "RemoveAccount",
     "Retraction",
     "RetryDelivery",
+    "SetAccount",
     "Target",
+    "account_key",
     "delivery_id",
     "parse_audit_recorded",
     "parse_command",

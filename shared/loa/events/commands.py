@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, JsonValue
 
 from loa.events.constraints import Text
 from loa.events.content import AccountName, ChannelName, ContentId, PlainText
@@ -100,6 +100,46 @@ class ReleasePublishing(Envelope):
     payload: HoldRelease
 
 
+SealedCredentials = Annotated[str, Field(min_length=1, max_length=65_536, pattern=r"^[A-Za-z0-9_=-]+$")]
+"""A Fernet token under ``LOA_CREDENTIALS_KEY`` (``loa.publisher.sealing.seal_for_transit``):
+the credentials never travel in clear, and the token opens only for the account it names."""
+
+
+class AccountRef(Model):
+    channel: ChannelName
+    account: AccountName
+    requested_by: Person
+
+
+class AccountSettings(AccountRef):
+    """Add the account, or change it: options and credentials merge into the stored ones unless
+    ``replace``; ``credentials`` absent keeps the stored ones."""
+
+    options: dict[str, JsonValue] = Field(default_factory=dict)
+    credentials: SealedCredentials | None = None
+    replace: bool = False
+
+
+class SetAccount(Envelope):
+    """Add or change a channel account in its publisher's store (key = ``channel/account``)."""
+
+    type: Literal["account.set"] = "account.set"
+    payload: AccountSettings
+
+
+class RemoveAccount(Envelope):
+    """Remove a channel account (key = ``channel/account``); its jobs wait until it is back."""
+
+    type: Literal["account.remove"] = "account.remove"
+    payload: AccountRef
+
+
+def account_key(channel: str, account: str) -> str:
+    """The Kafka key of an account's commands: one partition, so they apply in order."""
+    return f"{channel}/{account}"
+
+
 DeliveryCommand = RetryDelivery | CancelDelivery | ReleaseDelivery
 HoldCommand = HoldPublishing | ReleasePublishing
-Command = Annotated[DeliveryCommand | HoldCommand, Field(discriminator="type")]
+AccountCommand = SetAccount | RemoveAccount
+Command = Annotated[DeliveryCommand | HoldCommand | AccountCommand, Field(discriminator="type")]

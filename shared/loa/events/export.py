@@ -19,7 +19,9 @@ from loa.events.commands import (
     HoldPublishing,
     ReleaseDelivery,
     ReleasePublishing,
+    RemoveAccount,
     RetryDelivery,
+    SetAccount,
 )
 from loa.events.content import ContentApproved, ContentEvent, ContentRetracted, ContentUpdated
 from loa.events.delivery import DeliveryStatus
@@ -37,6 +39,8 @@ SCHEMAS: dict[str, Any] = {
     "delivery-release": ReleaseDelivery,
     "publishing-hold": HoldPublishing,
     "publishing-release": ReleasePublishing,
+    "account-set": SetAccount,
+    "account-remove": RemoveAccount,
     "audit-recorded": AuditRecorded,
 }
 

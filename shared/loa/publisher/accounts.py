@@ -25,8 +25,16 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loa.channels import Account
-from loa.events import utcnow
-from loa.publisher.sealing import AccountError, Opened, OptionsTamperedError, load_cipher, open_sealed, seal
+from loa.events import AccountCommand, RemoveAccount, utcnow
+from loa.publisher.sealing import (
+    AccountError,
+    Opened,
+    OptionsTamperedError,
+    load_cipher,
+    open_from_transit,
+    open_sealed,
+    seal,
+)
 from loa.publisher.store.schema import accounts
 
 __all__ = ["AccountError", "AccountStore", "OptionsTamperedError", "load_cipher"]
@@ -239,12 +247,53 @@ class AccountStore:
         return version + 1
 
     async def remove(self, name: str) -> None:
+        if not await self.discard(name):
+            raise AccountError(f"no account {self.channel}/{name}")
+
+    async def put(
+        self, name: str, credentials: Mapping[str, str], options: Mapping[str, Any], *, replace: bool
+    ) -> int:
+        """Add the account, or change it as ``loa accounts update`` does (empty means unchanged)."""
+        if await self._read(name, None) is None:
+            return await self.add(name, credentials, options)
+        return await self.update(
+            name, credentials=credentials or None, options=options or None, merge=not replace
+        )
+
+    async def apply(self, command: AccountCommand) -> None:
+        """An ``account.set``/``account.remove`` of the accounts API (another channel's is skipped).
+
+        Both are idempotent, so a command read again after a crash changes nothing new. One that
+        can never apply (credentials sealed for another account or under an unknown key; options
+        changed outside Loa) is logged and skipped rather than retried forever.
+        """
+        ref = command.payload
+        if ref.channel != self.channel:
+            return
+        extra = {"channel": ref.channel, "account": ref.account}
+        try:
+            if isinstance(command, RemoveAccount):
+                removed = await self.discard(ref.account)
+                log.info("account removed by %s (%s)", ref.requested_by, removed, extra=extra)
+                return
+            settings = command.payload
+            credentials = (
+                open_from_transit(self._cipher, ref.channel, ref.account, settings.credentials)
+                if settings.credentials
+                else {}
+            )
+            version = await self.put(ref.account, credentials, settings.options, replace=settings.replace)
+            log.info("account set by %s: version %d", ref.requested_by, version, extra=extra)
+        except (AccountError, OptionsTamperedError) as e:
+            log.error("%s not applied: %s", command.type, e, extra=extra)
+
+    async def discard(self, name: str) -> bool:
+        """Remove the account if it is there; whether it was."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 delete(accounts).where(accounts.c.channel == self.channel, accounts.c.name == name)
             )
-            if result.rowcount != 1:
-                raise AccountError(f"no account {self.channel}/{name}")
+        return bool(result.rowcount)
 
     async def park(self, conn: AsyncConnection, name: str, version: int) -> None:
         """Mark ``version`` of the account as refused by the platform (until it changes)."""

@@ -27,7 +27,14 @@ from loa import logging as loa_logging
 from loa.channels import ChannelAdapter
 from loa.consumer_lag import assigned_nothing, uncommitted, unread
 from loa.events import topics
-from loa.events.commands import Command, HoldPublishing, ReleaseDelivery, ReleasePublishing
+from loa.events.commands import (
+    Command,
+    HoldPublishing,
+    ReleaseDelivery,
+    ReleasePublishing,
+    RemoveAccount,
+    SetAccount,
+)
 from loa.events.parsing import parse_command, parse_content_record
 from loa.health import NotReadyError, Probe, Readiness, database_probe, kafka_probe, object_store_probe
 from loa.kafka import (
@@ -167,6 +174,8 @@ class Publisher:
             await self.holds.apply(command)
         elif isinstance(command, ReleaseDelivery):
             await self.holds.release_delivery(command)
+        elif isinstance(command, SetAccount | RemoveAccount):
+            await self.accounts.apply(command)
         else:
             await self.intake.command(command)
 

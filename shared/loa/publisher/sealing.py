@@ -23,19 +23,29 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from pydantic import SecretStr
 
 from loa.channels import AuthError, Secret
 from loa.files import write_private
-from loa.publisher.settings import DATA_DIR, PublisherSettings
+from loa.publisher.settings import DATA_DIR
 
 log = logging.getLogger(__name__)
 
 DEV_KEY_FILE = Path(DATA_DIR) / "credentials.key"
 _FORMAT = "loa-account/1"
 """First item of a sealed token's plaintext (a JSON list; a legacy one is a JSON object)."""
+_TRANSIT = "loa-account-command/1"
+"""First item of the plaintext of credentials sent in an ``account.set`` command."""
+
+
+class HasCredentialsKey(Protocol):
+    """Settings that carry ``LOA_CREDENTIALS_KEY`` (a publisher's, the tracker's)."""
+
+    @property
+    def credentials_key(self) -> SecretStr: ...
 
 
 class AccountError(ValueError):
@@ -61,7 +71,7 @@ class Opened(NamedTuple):
     legacy: bool
 
 
-def load_cipher(settings: PublisherSettings) -> MultiFernet:
+def load_cipher(settings: HasCredentialsKey) -> MultiFernet:
     """MultiFernet from ``LOA_CREDENTIALS_KEY`` (newest key first); without one (development), a
     key file made once in .loa/data."""
     value = settings.credentials_key.get_secret_value()
@@ -121,3 +131,24 @@ def open_sealed(
     _, digest, plain = body
     sealed = digest == options_digest(channel, name, options)
     return Opened({k: Secret(v) for k, v in plain.items()}, sealed=sealed, legacy=False)
+
+
+def seal_for_transit(
+    cipher: Fernet | MultiFernet, channel: str, name: str, credentials: Mapping[str, str]
+) -> str:
+    """Credentials for an ``account.set`` command: encrypted, and bound to the account they are for
+    (a token copied into another account's command does not open)."""
+    return cipher.encrypt(json.dumps([_TRANSIT, channel, name, dict(credentials)]).encode()).decode()
+
+
+def open_from_transit(cipher: Fernet | MultiFernet, channel: str, name: str, token: str) -> dict[str, str]:
+    """The credentials of an ``account.set`` command; ``AccountError`` if they are not for this account."""
+    try:
+        form, for_channel, for_name, plain = json.loads(cipher.decrypt(token.encode()))
+    except (InvalidToken, ValueError):
+        raise AccountError(
+            f"account.set {channel}/{name}: the credentials do not decrypt with LOA_CREDENTIALS_KEY"
+        ) from None
+    if form != _TRANSIT or (for_channel, for_name) != (channel, name):
+        raise AccountError(f"account.set {channel}/{name}: the credentials were sealed for another account")
+    return {str(k): str(v) for k, v in plain.items()}

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import FastAPI
 
@@ -198,3 +198,19 @@ async def eventually(
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+async def command_records(settings: LoaSettings) -> list[tuple[bytes, bytes]]:
+    """(key, value) of every record on the commands topic of ``settings``' prefix, from the start."""
+    consumer = AIOKafkaConsumer(
+        settings.topic(topics.COMMANDS),
+        bootstrap_servers=settings.kafka_bootstrap,
+        **client_security(settings),
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=3000)
+    finally:
+        await consumer.stop()
+    return [(r.key, r.value) for rs in batch.values() for r in rs]

@@ -1,0 +1,114 @@
+""" "Tài khoản kênh" in headless Chromium: admin only; add an account with a write-only credential,
+change it, see its unit, expiry and version, remove it; the secret never comes back to the page."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from loa.settings import LoaSettings
+from tests.e2e.test_tracker_dashboard import CHROMIUM_ARGS
+from tests.integration.tracker.support import TOKENS, create_topics, running_tracker, tracker_settings
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not shutil.which("chromium"), reason="apt-get install chromium"),
+]
+SO = "Sở Thông tin và Truyền thông Đà Nẵng"
+SECRET = "EAAGĐàNẵngTrangSởBíMật0042xyz"
+NEWER = "EAAGĐàNẵngMới0043abc"
+
+
+async def test_an_admin_adds_changes_and_removes_an_account_and_never_sees_its_secret(
+    settings: LoaSettings, sqlite_url: str, screenshots: Path, sandbox_url: str
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    await create_topics(settings)
+    ts = tracker_settings(
+        settings,
+        sqlite_url,
+        tracker_consume=False,
+        credentials_key=Fernet.generate_key().decode(),
+        zalo_oauth_url=f"{sandbox_url}/zalo/oauth",
+    )
+    async with running_tracker(ts) as (_, client), async_playwright() as pw:
+        base = str(client.base_url)
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1280, "height": 900}, timezone_id="Asia/Ho_Chi_Minh")
+        page.on("dialog", lambda dialog: dialog.accept())
+
+        # an operator has no link to it, and is refused
+        await page.goto(f"{base}/login")
+        await page.fill("#token", TOKENS["operator"])
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"{base}/")
+        await expect(page.locator("nav a[href='/accounts']")).to_have_count(0)
+        assert (await page.goto(f"{base}/accounts")).status == 403  # type: ignore[union-attr]
+        await page.context.clear_cookies()
+
+        await page.goto(f"{base}/login")
+        await page.fill("#token", TOKENS["admin"])
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"{base}/")
+        await page.click("nav a[href='/accounts']")
+        await expect(page.locator("h1")).to_have_text("Tài khoản kênh")
+        await expect(page.locator("#account-rows")).to_contain_text("Chưa có tài khoản nào.")
+
+        form = page.locator("#account-form")
+        await form.locator("select[name=channel]").select_option("facebook")
+        await form.locator("input[name=name]").fill("trang-so-da-nang")
+        await form.locator("input[name=unit]").fill(SO)
+        await form.locator("input[name=expires_at]").fill("2027-01-15T08:30")
+        await form.locator("input[name=credential_name]").first.fill("page_token")
+        secret_input = form.locator("input[name=credential_value]").first
+        assert await secret_input.get_attribute("type") == "password"
+        await secret_input.fill(SECRET)
+        await form.locator("textarea[name=options]").fill('{"page_id": "1029384756"}')
+        await form.locator("[data-account-save]").click()
+
+        row = page.locator("tr.account-row[data-account='facebook/trang-so-da-nang']")
+        await expect(row).to_contain_text("page_token")
+        await expect(row).to_contain_text(SO)
+        await expect(row).to_contain_text("08:30:00 15/01/2027")
+        await expect(row).to_contain_text("Hoạt động")
+        await expect(row).to_contain_text("page_id=1029384756")
+        await expect(row).to_contain_text("v1")
+
+        # change: the credential again (write-only), the unit unchanged
+        await row.locator("[data-account-edit]").click()
+        await form.locator("input[name=credential_name]").first.fill("page_token")
+        await form.locator("input[name=credential_value]").first.fill(NEWER)
+        await form.locator("[data-account-save]").click()
+        await expect(row).to_contain_text("v2")
+        await expect(row).to_contain_text(SO)
+        html = await page.content()
+        assert SECRET not in html and NEWER not in html
+
+        await row.locator("[data-account-remove]").click()
+        await expect(row).to_have_count(0)
+        # Connect a Zalo OA: off to the sandbox's permission page and back with the token pair
+        app = {"app_id": "4318569247120", "secret_key": "Zq7tLxP2vN9sKd4WmR8c", "oa_id": "2910374658"}
+        await page.request.post(f"{sandbox_url}/zalo/_apps", data=app)
+        connect = page.locator("#connect-zalo")
+        await connect.locator("input[name=name]").fill("oa-so-da-nang")
+        await connect.locator("input[name=unit]").fill(SO)
+        await connect.locator("input[name=app_id]").fill(app["app_id"])
+        await connect.locator("input[name=secret_key]").fill(app["secret_key"])
+        await connect.locator("[data-connect]").click()
+        zalo = page.locator("tr.account-row[data-account='zalo/oa-so-da-nang']")
+        await expect(zalo).to_contain_text("access_token, app_id, refresh_token, secret_key", timeout=15_000)
+        assert page.url == f"{base}/accounts"
+        await expect(zalo).to_contain_text(SO)
+        await expect(zalo).to_contain_text("Hoạt động")
+        assert app["secret_key"] not in await page.content()
+        await page.screenshot(path=str(screenshots / "tracker-accounts.png"), full_page=True)
+
+        await page.goto(f"{base}/audit?action=account_change")
+        audit = page.locator("#audit-rows tr.audit-row")
+        await expect(audit).to_have_count(4)
+        assert SECRET not in await page.content()
+        await browser.close()

@@ -5,7 +5,8 @@ Roles and what they include (written down in docs/security.md, "Roles and units"
 
 - ``viewer`` reads the contents, deliveries, stats and alerts of its units;
 - ``editor`` also uploads media and submits (and updates its own) content for its units' accounts;
-- ``spokesperson`` also approves, rejects, updates any content of its units and retracts;
+- ``spokesperson`` also approves, rejects, updates any content of its units, retracts and sends
+  urgent content (``priority: urgent``, the urgent lane);
 - ``operator`` reads every unit and retries, cancels and holds deliveries; it does not publish or
   retract (a technical role, not the office's voice);
 - ``admin`` may do everything on every unit, and alone manages accounts, people and tokens.
@@ -36,6 +37,8 @@ class Action(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     RETRACT = "retract"
+    PUBLISH_URGENT = "publish_urgent"
+    """Content with ``priority: urgent``: claimed before any normal backlog (the urgent lane)."""
     RETRY = "retry"
     CANCEL = "cancel"
     HOLD = "hold"
@@ -48,7 +51,13 @@ class Action(StrEnum):
 
 _VIEWER = frozenset({Action.READ, Action.EXPORT})
 _EDITOR = _VIEWER | {Action.UPLOAD_MEDIA, Action.SUBMIT}
-_SPOKESPERSON = _EDITOR | {Action.UPDATE, Action.APPROVE, Action.REJECT, Action.RETRACT}
+_SPOKESPERSON = _EDITOR | {
+    Action.UPDATE,
+    Action.APPROVE,
+    Action.REJECT,
+    Action.RETRACT,
+    Action.PUBLISH_URGENT,
+}
 _OPERATOR = _VIEWER | {Action.RETRY, Action.CANCEL, Action.HOLD}
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {

@@ -31,7 +31,7 @@ from loa.events import utcnow
 from loa.publisher.accounts import AccountStore, CachedAccount
 from loa.publisher.answers import AnswerWriter, call_host
 from loa.publisher.job import Job, LostJobError
-from loa.publisher.lifecycle import S, attempt_started
+from loa.publisher.lifecycle import S, attempt_started, jumps_the_queue
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.outcomes import Outcomes
 from loa.publisher.parking import Parking
@@ -217,7 +217,7 @@ class Dispatcher:
         cached = self.parking.usable_from_memory(job.account)
         if cached is None or self._hold_until(job, cached.account) is not None:
             return None
-        return cached if self.buckets.try_take(job.account) == 0 else None
+        return cached if self.buckets.try_take(job.account, urgent=jumps_the_queue(job)) == 0 else None
 
     async def _handle(self, job: Job, *, started: CachedAccount | None = None) -> None:
         """Drive one claimed job; ``started``: the claim already committed its ``publishing``."""
@@ -271,7 +271,7 @@ class Dispatcher:
         if older.in_flight:
             await self.outcomes.defer(job, OLDER_IN_FLIGHT_WAIT_SECONDS)
             return
-        wait = self.buckets.try_take(account.name)
+        wait = self.buckets.try_take(account.name, urgent=jumps_the_queue(job))
         if wait > 0:
             await self.outcomes.defer(job, wait)
             return

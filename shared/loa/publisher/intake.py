@@ -194,6 +194,7 @@ class Intake:
                 note=held_note(hold) if hold is not None else None,
                 unit=content.unit,
                 held_at=utcnow() if hold is not None else None,
+                priority=content.priority,
             )
         ]
 

@@ -19,7 +19,7 @@ from loa.events import DeliveryState as S
 from loa.events import MediaRef, parse_delivery_status, utcnow
 from loa.publisher.accounts import AccountError, AccountStore
 from loa.publisher.backoff import RESET_MARGIN, RESET_SPREAD, backoff_delay, retry_time
-from loa.publisher.ratelimit import AccountBuckets, TokenBucket
+from loa.publisher.ratelimit import AccountBuckets, TokenBucket, reserved
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore, LostJobError
 from loa.publisher.store.schema import outbox
@@ -75,6 +75,20 @@ def test_token_bucket_allows_a_burst_then_paces() -> None:
     assert buckets.try_take("b") == 0
     assert buckets.try_take("a") > 0
     assert AccountBuckets(None).try_take("a") == 0
+
+
+def test_normal_work_leaves_the_urgent_reserve_and_urgent_work_may_spend_it() -> None:
+    clock = [0.0]
+    bucket = TokenBucket(10, 1.0, clock=lambda: clock[0])  # the webhook's 10 a second: 2 kept back
+    assert reserved(10) == 2 and reserved(4) == 0 and reserved(100) == 20
+    assert [bucket.try_take() for _ in range(8)] == [0] * 8
+    wait = bucket.try_take()
+    assert wait == pytest.approx(0.1)  # one token more than the reserve, at 10 a second
+    assert [bucket.try_take(urgent=True) for _ in range(2)] == [0, 0]
+    assert bucket.try_take(urgent=True) == pytest.approx(0.1)
+    clock[0] += 0.1
+    assert bucket.try_take() > 0  # one token back: still within the reserve
+    assert bucket.try_take(urgent=True) == 0
 
 
 def _post(**kw: object) -> Post:

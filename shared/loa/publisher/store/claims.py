@@ -6,18 +6,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from loa.db import is_sqlite
-from loa.events import utcnow
+from loa.events import Priority, utcnow
 from loa.publisher.job import Job
-from loa.publisher.lifecycle import CLAIMABLE, Move, S, attempt_started
+from loa.publisher.lifecycle import CLAIMABLE, QUEUE_JUMPING, Move, S, attempt_started
 from loa.publisher.store.rows import job_from_row
 from loa.publisher.store.schema import jobs
 from loa.publisher.store.writes import JobWrites
 
 STARTABLE = (S.SCHEDULED, S.RETRYING)
 """Due jobs a claim may move to ``publishing`` in its own transaction."""
+
+LANE = case(
+    (or_(jobs.c.priority == str(Priority.URGENT), jobs.c.state.in_([str(s) for s in QUEUE_JUMPING])), 0),
+    else_=1,
+)
+"""0 for work that jumps the queue (``lifecycle.jumps_the_queue``), 1 for the rest: the claim's
+first sort key, so urgent content and a retraction's take-downs go before any due normal backlog.
+The filter still runs on ``ix_jobs_state_due``; the due rows are then top-N sorted (docs/architecture.md,
+"The urgent lane")."""
 
 
 class JobClaims(JobWrites):
@@ -59,7 +68,8 @@ class JobClaims(JobWrites):
         stmt = (
             select(jobs)
             .where(jobs.c.channel == self.channel, or_(*conditions), jobs.c.id.not_in(list(skip)))
-            .order_by(jobs.c.due_at, jobs.c.id)  # the id: jobs due at once go in the order they came
+            # the lane first; then the id: jobs due at once go in the order they came
+            .order_by(LANE, jobs.c.due_at, jobs.c.id)
             .limit(limit)
         )
         if not is_sqlite(self.engine):

@@ -94,6 +94,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "who": ("Bởi", "By"),
     "details": ("Chi tiết", "Details"),
     "retracted_note": ("Đã yêu cầu gỡ", "Retraction requested"),
+    "urgent": ("Khẩn", "Urgent"),
+    "urgent_hint": ("Tin khẩn: phát trước mọi tin đang chờ", "Urgent: sent before any waiting post"),
     "from": ("Từ ngày", "From"),
     "to": ("Đến ngày", "To"),
     "show": ("Xem", "Show"),

@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from loa.channels import LimitError, Limits, Post
 from loa.channels.limits import check_limits
+from loa.events import Content, MediaRef, Priority, Retraction, Target, parse_delivery_status, utcnow
 from loa.events import DeliveryState as S
-from loa.events import MediaRef, parse_delivery_status, utcnow
 from loa.publisher.accounts import AccountError, AccountStore
 from loa.publisher.backoff import RESET_MARGIN, RESET_SPREAD, backoff_delay, retry_time
+from loa.publisher.intake import _first_lane
 from loa.publisher.ratelimit import AccountBuckets, TokenBucket, reserved
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore, LostJobError
@@ -251,3 +252,26 @@ async def test_accounts_seed_from_yaml_with_secrets_from_the_environment(
     assert found[0].secret("token") == "từ-môi-trường"
     assert found[1] == 1
     await engine.dispose()
+
+
+def test_intake_takes_urgent_contents_and_retractions_first_keeping_each_contents_order() -> None:
+    def made(cid: str, priority: Priority = Priority.NORMAL) -> Content:
+        return Content(
+            id=cid,
+            version=1,
+            title="Cảnh báo lũ quét tại Đắk Lắk",
+            unit="Văn phòng Bộ",
+            approved_by="Nguyễn Thị Đào",
+            approved_at=utcnow(),
+            targets=[Target(channel="website", account="main")],
+            priority=priority,
+        )
+
+    normal, urgent = made("lich-tiep-dan"), made("canh-bao-lu", Priority.URGENT)
+    late_urgent = made("dinh-chinh", Priority.URGENT)
+    gone = Retraction(id="bai-cu", reason="Sai số liệu", requested_by="Trần Văn Đức")
+    after_its_approval = Retraction(id="dinh-chinh", reason="Đăng nhầm", requested_by="Trần Văn Đức")
+    batch = [normal, late_urgent, urgent, gone, after_its_approval]
+    first, rest = _first_lane(batch)
+    assert first == [late_urgent, urgent, gone]
+    assert rest == [normal, after_its_approval]  # its retraction stays after the approval it follows

@@ -271,7 +271,7 @@ def test_intake_takes_urgent_contents_and_retractions_first_keeping_each_content
     late_urgent = made("dinh-chinh", Priority.URGENT)
     gone = Retraction(id="bai-cu", reason="Sai số liệu", requested_by="Trần Văn Đức")
     after_its_approval = Retraction(id="dinh-chinh", reason="Đăng nhầm", requested_by="Trần Văn Đức")
-    batch = [normal, late_urgent, urgent, gone, after_its_approval]
+    batch: list[Content | Retraction] = [normal, late_urgent, urgent, gone, after_its_approval]
     first, rest = _first_lane(batch)
     assert first == [late_urgent, urgent, gone]
     assert rest == [normal, after_its_approval]  # its retraction stays after the approval it follows

@@ -35,7 +35,7 @@ from loa.publisher.lifecycle import S, attempt_started, jumps_the_queue
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.outcomes import Outcomes
 from loa.publisher.parking import Parking
-from loa.publisher.ratelimit import AccountBuckets
+from loa.publisher.ratelimit import AccountBuckets, reserved_slots
 from loa.publisher.recovery import Recovery
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.codec import error_from_exception
@@ -67,6 +67,7 @@ class Dispatcher:
         self.owner = f"{settings.publisher_replica_id}/{adapter.name}"
         self.lease = timedelta(seconds=settings.publisher_lease_seconds)
         self.buckets = AccountBuckets(adapter.limits.requests_per_period)
+        self.urgent_slots = reserved_slots(settings.publisher_concurrency)
         self.in_flight: dict[int, asyncio.Task[None]] = {}
         self.wake = asyncio.Event()
         self.last_tick = time.monotonic()
@@ -100,10 +101,17 @@ class Dispatcher:
                 free = self.settings.publisher_concurrency - len(self.in_flight)
                 claimed: list[Job] = []
                 if free > 0:
-                    want = min(free, self.settings.publisher_claim_batch)
+                    # Normal work never takes the last `urgent_slots` slots (see `reserved_slots`).
+                    jumping_only = free <= self.urgent_slots
+                    want = min(
+                        free if jumping_only else free - self.urgent_slots,
+                        self.settings.publisher_claim_batch,
+                    )
                     await self._guarded(self.parking.refresh)
                     accepted: dict[int, CachedAccount] = {}
-                    claimed = await self._guarded_claim(want, reclaim_own=first, accepted=accepted)
+                    claimed = await self._guarded_claim(
+                        want, reclaim_own=first, accepted=accepted, jumping_only=jumping_only
+                    )
                     first = False
                     for job in claimed:
                         started = accepted.get(job.id) if job.state is S.PUBLISHING else None
@@ -125,7 +133,7 @@ class Dispatcher:
             asyncio.ensure_future(self.wake.wait()),
             asyncio.ensure_future(self._stopping.wait()),
         }
-        if len(self.in_flight) >= self.settings.publisher_concurrency:
+        if len(self.in_flight) >= self.settings.publisher_concurrency - self.urgent_slots:
             waiters |= set(self.in_flight.values())  # type: ignore[arg-type]
         try:
             await asyncio.wait(
@@ -137,7 +145,7 @@ class Dispatcher:
                     waiter.cancel()
 
     async def _guarded_claim(
-        self, want: int, *, reclaim_own: bool, accepted: dict[int, CachedAccount]
+        self, want: int, *, reclaim_own: bool, accepted: dict[int, CachedAccount], jumping_only: bool
     ) -> list[Job]:
         def start(job: Job) -> bool:
             account = self._startable_account(job)
@@ -153,6 +161,7 @@ class Dispatcher:
                 reclaim_own=reclaim_own,
                 start=start,
                 skip=list(self.in_flight),
+                jumping_only=jumping_only,
             )
         except Exception as e:
             log_failure(log, e, "claiming due jobs failed; trying again")

@@ -4,6 +4,7 @@ it kept for the urgent lane.
 Normal work may use only ``1 - URGENT_RESERVE`` of a bucket: it takes a token only while more than
 the reserve would be left. Urgent content and a retraction's take-downs may use all of it, so a
 normal backlog that has spent its share never holds them up (docs/architecture.md, "The urgent lane").
+The dispatcher keeps the same share of its slots (``reserved_slots``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ whole requests: an account allowed fewer than 5 requests a period keeps none).""
 def reserved(capacity: int) -> int:
     """Requests of a bucket of ``capacity`` that only the urgent lane may spend."""
     return math.floor(capacity * URGENT_RESERVE)
+
+
+def reserved_slots(concurrency: int) -> int:
+    """Of ``publisher_concurrency`` deliveries in flight, how many only the urgent lane may take
+    (the same share, rounded down: under 5 slots, none), so an urgent post never waits for a
+    normal one's platform call to end before its own can start."""
+    return math.floor(concurrency * URGENT_RESERVE)
 
 
 class TokenBucket:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, true, update
 
 from loa.db import is_sqlite
 from loa.events import Priority, utcnow
@@ -41,6 +41,7 @@ class JobClaims(JobWrites):
         reclaim_own: bool = False,
         start: Callable[[Job], bool] | None = None,
         skip: Sequence[int] = (),
+        jumping_only: bool = False,
     ) -> list[Job]:
         """Lease up to ``limit`` jobs that are due, or in doubt (``publishing`` with an expired lease).
 
@@ -52,6 +53,7 @@ class JobClaims(JobWrites):
         platform call; the others come back leased as they were.
         ``skip``: jobs this replica is still working on (a lease that expired during a store outage
         must not hand the same job to a second task of the same replica).
+        ``jumping_only``: only work that jumps the queue (the dispatcher's reserved slots).
         """
         now = utcnow()
         free = or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now)
@@ -68,6 +70,7 @@ class JobClaims(JobWrites):
         stmt = (
             select(jobs)
             .where(jobs.c.channel == self.channel, or_(*conditions), jobs.c.id.not_in(list(skip)))
+            .where(LANE == 0 if jumping_only else true())
             # the lane first; then the id: jobs due at once go in the order they came
             .order_by(LANE, jobs.c.due_at, jobs.c.id)
             .limit(limit)

@@ -69,12 +69,7 @@ class Rig:
         )
         media = put_sample_media(MediaStore(settings))
         await create_topics(settings, stack.topic_prefix, partitions=3)
-        stack.start_sandbox()
-        stack.seed_accounts()
-        stack.create_databases()
-        stack.start_services()
-        metrics = {n: s.metrics for n, s in stack.services.items() if s.metrics}
-        tracker = TrackerClient(stack.tracker_url, stack.tracker_token, metrics)
+        tracker = stack.start_all()
         return cls(private, stack, settings, tracker, SandboxClient(stack.sandbox_url, timeout=30), media)
 
     async def down(self) -> None:

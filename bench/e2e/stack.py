@@ -20,7 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import yaml
@@ -28,6 +28,9 @@ from cryptography.fernet import Fernet
 
 from loa.settings import REPO_ROOT, LoaSettings
 from services.sandbox.client import SandboxClient
+
+if TYPE_CHECKING:  # observe.py imports this module
+    from bench.e2e.observe import TrackerClient
 
 CHANNELS = ("webhook", "facebook", "zalo", "youtube", "x")
 """The channels the bench publishes to: every publisher on main with a sandbox emulator (the website
@@ -240,6 +243,17 @@ class BenchStack:
         self.services["sandbox"].start()
         self._wait([self.services["sandbox"]], timeout)
         return time.monotonic() - started
+
+    def start_all(self) -> TrackerClient:
+        """Sandbox, accounts, databases, then the tracker and every publisher; a client of the tracker."""
+        from bench.e2e.observe import TrackerClient
+
+        self.start_sandbox()
+        self.seed_accounts()
+        self.create_databases()
+        self.start_services()
+        metrics = {n: s.metrics for n, s in self.services.items() if s.metrics}
+        return TrackerClient(self.tracker_url, self.tracker_token, metrics)
 
     def create_databases(self) -> None:
         """A fresh PostgreSQL database for each store kept there (SQLite: files made on start)."""

@@ -34,7 +34,7 @@ from loa.events import (
     topics,
     utcnow,
 )
-from loa.events.content import ContentId, PlainText, publish_at_problem
+from loa.events.content import ContentId, PlainText, Priority, publish_at_problem
 from loa.kafka import max_event_bytes
 from loa.links import canonical_url
 from loa.media import IntegrityError, MediaStore
@@ -197,6 +197,13 @@ def _check_owner(policy: Policy, client: Principal, known: ContentRecord) -> Non
         raise ApiError(403, "not_your_content", why, [{"field": "payload.id", "reason": why}])
 
 
+def _with_lane(content: Content, detail: str = "") -> str:
+    """The audit detail of a submission, saying so when it takes the urgent lane."""
+    if content.priority is not Priority.URGENT:
+        return detail
+    return "urgent (priority: urgent)" + (f"; {detail}" if detail else "")
+
+
 def _check_publish_at(content: Content) -> None:
     """A first publication dated long before now would go out at once under an old date."""
     problem = publish_at_problem(content, utcnow(), "now")
@@ -280,6 +287,8 @@ async def submit(
     website = str(settings.website_base_url)
     require(policy, client, Action.SUBMIT, content.unit, "payload.unit")
     check_submitter(policy, client, content)
+    if content.priority is Priority.URGENT:
+        require(policy, client, Action.PUBLISH_URGENT, content.unit, "payload.priority")
     targets.check_channels(content)
     targets.check_units(content, client, policy)
     await targets.check_accounts(content, canonical_url(content, website))
@@ -299,7 +308,7 @@ async def submit(
                 content_id=content.id,
                 version=content.version,
                 unit=content.unit,
-                detail="awaiting approval (two-person rule)",
+                detail=_with_lane(content, "awaiting approval (two-person rule)"),
             )
             idempotency.remember(session, 202, body)
             log.info(
@@ -321,7 +330,7 @@ async def submit(
             content_id=content.id,
             version=content.version,
             unit=content.unit,
-            detail=f"correction of {content.corrects}" if content.corrects else "",
+            detail=_with_lane(content, f"correction of {content.corrects}" if content.corrects else ""),
         )
         idempotency.remember(session, 202, body)
     relay.wake.set()

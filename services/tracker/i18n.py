@@ -96,6 +96,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "retracted_note": ("Đã yêu cầu gỡ", "Retraction requested"),
     "corrects": ("Đính chính cho", "Correction of"),
     "corrected_by": ("Đã được đính chính bởi", "Corrected by"),
+    "urgent": ("Khẩn", "Urgent"),
+    "urgent_hint": ("Tin khẩn: phát trước mọi tin đang chờ", "Urgent: sent before any waiting post"),
     "from": ("Từ ngày", "From"),
     "to": ("Đến ngày", "To"),
     "show": ("Xem", "Show"),

@@ -318,6 +318,7 @@ async def _approved(
         "unit": c.unit,
         "kind": c.kind.value,
         "corrects": c.corrects,
+        "priority": c.priority.value,
         "approved_by": c.approved_by,
         "approver_claim": c.approver_claim,
         "approved_at": c.approved_at,

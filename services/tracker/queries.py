@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loa.events import DEFAULT_TIMEZONE, DeliveryState, utcnow
+from loa.events import DEFAULT_TIMEZONE, DeliveryState, Priority, utcnow
 from services.tracker.ingest import search_text
 from services.tracker.tables import content_history, contents, deliveries, delivery_history
 from services.tracker.views import (
@@ -57,7 +57,8 @@ def _in_units(units: frozenset[str] | None) -> list[ColumnElement[bool]]:
 
 
 def _delivery_select() -> Select[Any]:
-    return select(deliveries, contents.c.unit, contents.c.title, contents.c.approved_at).select_from(
+    content = (contents.c.unit, contents.c.title, contents.c.approved_at, contents.c.priority)
+    return select(deliveries, *content).select_from(
         deliveries.outerjoin(contents, contents.c.id == deliveries.c.content_id)
     )
 
@@ -89,6 +90,7 @@ def _delivery_out(row: Any) -> DeliveryOut:
         unit=m["unit"],
         title=m["title"],
         approved_at=m["approved_at"],
+        priority=m["priority"] or Priority.NORMAL,
     )
 
 
@@ -184,6 +186,7 @@ def _summary_fields(m: Any) -> dict[str, Any]:
         "approved_at": m["approved_at"],
         "publish_at": m["publish_at"],
         "retracted_at": m["retracted_at"],
+        "priority": m["priority"],
     }
 
 
@@ -230,7 +233,7 @@ async def get_content(
     if content is None:
         fields: dict[str, Any] = dict.fromkeys(
             ("title", "unit", "version", "approved_by", "approved_at", "publish_at", "retracted_at")
-        )
+        ) | {"priority": Priority.NORMAL}
         fields["id"] = content_id
         extra: dict[str, Any] = dict.fromkeys(DETAIL_FIELDS)
     else:

@@ -30,6 +30,7 @@ contents = Table(
     Column("search_text", Text, nullable=False, server_default=""),
     Column("unit", String(200), nullable=False),
     Column("kind", String(40), nullable=False),
+    Column("priority", String(8), nullable=False, server_default="normal"),
     Column("approved_by", String(200), nullable=False),
     Column("approver_claim", String(200), nullable=True),
     Column("approved_at", UtcDateTime(timezone=True), nullable=False),

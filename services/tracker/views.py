@@ -8,7 +8,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, Field, JsonValue, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from loa.events import DeliveryState, ErrorClass
+from loa.events import DeliveryState, ErrorClass, Priority
 from loa.events.commands import HoldReason, Unit
 from loa.events.content import AccountName, ChannelName, RetractReason
 from loa.text import NfcStr
@@ -58,6 +58,9 @@ class DeliveryOut(BaseModel):
     note: str | None
     unit: str | None = None
     title: str | None = None
+    priority: Priority = Field(
+        default=Priority.NORMAL, description="its content's: urgent goes before any normal backlog (Khẩn)"
+    )
     approved_at: datetime | None = Field(
         default=None, description="when its content was approved (approval → published_at is its latency)"
     )
@@ -89,6 +92,7 @@ class ContentSummary(BaseModel):
     approved_at: datetime | None
     publish_at: datetime | None
     retracted_at: datetime | None
+    priority: Priority = Field(default=Priority.NORMAL, description="urgent: the urgent lane (Khẩn)")
     states: dict[str, int] = Field(description="how many deliveries are in each state")
 
 

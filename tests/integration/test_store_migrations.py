@@ -157,7 +157,7 @@ down_revision = "{head}"
 
 def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
-        batch.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="5"))
+        batch.add_column(sa.Column("weight", sa.Integer(), nullable=False, server_default="5"))
 '''
 
 
@@ -167,11 +167,11 @@ async def test_a_store_of_release_0_1_0_is_stamped_then_upgraded_by_a_later_revi
     folder = tmp_path / "migrations"
     shutil.copytree(JOB_STORE.folder, folder, ignore=shutil.ignore_patterns("__pycache__"))
     # after whatever is the head now: the test is about a later release, not about revision 0002
-    (folder / "9002_priority.py").write_text(SECOND_REVISION.replace("{head}", _head(JOB_STORE)))
+    (folder / "9002_weight.py").write_text(SECOND_REVISION.replace("{head}", _head(JOB_STORE)))
     metadata = MetaData()
     for table in JOB_STORE.metadata.tables.values():
         table.to_metadata(metadata)
-    metadata.tables["jobs"].append_column(Column("priority", Integer, nullable=False, server_default="5"))
+    metadata.tables["jobs"].append_column(Column("weight", Integer, nullable=False, server_default="5"))
     later = dataclasses.replace(JOB_STORE, folder=folder, metadata=metadata)
     now = datetime(2026, 12, 3, 10, 0)
     job = {"content_id": "c", "version": 1, "channel": "x", "account": "a", "operation": "publish",
@@ -186,7 +186,7 @@ async def test_a_store_of_release_0_1_0_is_stamped_then_upgraded_by_a_later_revi
         async with engine.connect() as conn:
             assert await _version(conn, later) == ["9002"]
             rows = (await conn.execute(select(metadata.tables["jobs"]))).mappings().all()
-        assert [(r["content_id"], r["state"], r["due_at"], r["priority"]) for r in rows] == [
+        assert [(r["content_id"], r["state"], r["due_at"], r["weight"]) for r in rows] == [
             ("c", "scheduled", now.replace(tzinfo=UTC), 5)
         ]
     finally:

@@ -341,3 +341,30 @@ def test_the_matrix_in_docs_security_md_is_the_policy() -> None:
     start = text.index(access_matrix.BEGIN)
     end = text.index(access_matrix.END) + len(access_matrix.END)
     assert text[start:end] == access_matrix.render()
+
+
+def test_urgent_content_needs_publish_urgent_on_its_unit_and_a_refusal_names_the_field(
+    access_stage: Stage,
+) -> None:
+    """``priority: urgent`` is asked of the body, not of a route: no Case row, the same policy."""
+    outcomes = []
+    with httpx.Client(timeout=30) as client:
+        for role, principal in access_stage.principals.items():
+            for unit in (OWN, OTHER):
+                payload = submitted_payload(f"khan-{uuid.uuid4().hex[:10]}")
+                payload |= {"unit": unit, "targets": [{"channel": "website", "account": ACCOUNT_OF[unit]}]}
+                payload |= {"priority": "urgent", "title": "KHẨN: Cảnh báo lũ quét tại Đắk Lắk"}
+                answer = client.post(
+                    f"{access_stage.ingest}/api/v1/contents",
+                    json={"payload": payload},
+                    headers=access_stage.auth(role),
+                )
+                may_submit = POLICY.may(principal, Action.SUBMIT, unit)
+                allowed = may_submit and POLICY.may(principal, Action.PUBLISH_URGENT, unit)
+                ok = 200 <= answer.status_code < 300 if allowed else answer.status_code == 403
+                if ok and may_submit and not allowed:  # past submit: refused for the lane, by name
+                    fields = [f["field"] for f in answer.json()["error"]["fields"]]
+                    ok = fields == ["payload.priority"]
+                outcomes.append((role.value, unit, allowed, answer.status_code, ok))
+    assert all(o[-1] for o in outcomes), [o for o in outcomes if not o[-1]]
+    assert any(o[2] for o in outcomes) and any(not o[2] and o[3] == 403 for o in outcomes)

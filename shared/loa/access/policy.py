@@ -5,8 +5,9 @@ Roles and what they include (written down in docs/security.md, "Roles and units"
 
 - ``viewer`` reads the contents, deliveries, stats and alerts of its units;
 - ``editor`` also uploads media and submits (and updates its own) content for its units' accounts;
-- ``spokesperson`` also approves, rejects, updates any content of its units, retracts and
-  publishes corrections ("Đính chính": a content of kind ``correction``);
+- ``spokesperson`` also approves, rejects, updates any content of its units, retracts,
+  publishes corrections ("Đính chính": a content of kind ``correction``) and sends urgent
+  content (``priority: urgent``, the urgent lane);
 - ``operator`` reads every unit and retries, cancels and holds deliveries; it does not publish or
   retract (a technical role, not the office's voice);
 - ``admin`` may do everything on every unit, and alone manages accounts, people and tokens.
@@ -39,6 +40,8 @@ class Action(StrEnum):
     RETRACT = "retract"
     PUBLISH_CORRECTION = "publish_correction"
     """Submit a content of kind ``correction`` (it corrects another content of the unit's)."""
+    PUBLISH_URGENT = "publish_urgent"
+    """Content with ``priority: urgent``: claimed before any normal backlog (the urgent lane)."""
     RETRY = "retry"
     CANCEL = "cancel"
     HOLD = "hold"
@@ -57,6 +60,7 @@ _SPOKESPERSON = _EDITOR | {
     Action.REJECT,
     Action.RETRACT,
     Action.PUBLISH_CORRECTION,
+    Action.PUBLISH_URGENT,
 }
 _OPERATOR = _VIEWER | {Action.RETRY, Action.CANCEL, Action.HOLD}
 

@@ -32,12 +32,12 @@ from loa.events import utcnow
 from loa.publisher.accounts import AccountStore, CachedAccount
 from loa.publisher.answers import AnswerWriter, call_host
 from loa.publisher.job import Job, LostJobError
-from loa.publisher.lifecycle import S, attempt_started
+from loa.publisher.lifecycle import S, attempt_started, jumps_the_queue
 from loa.publisher.linking import Linking
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.outcomes import Outcomes
 from loa.publisher.parking import Parking
-from loa.publisher.ratelimit import AccountBuckets
+from loa.publisher.ratelimit import AccountBuckets, reserved_slots
 from loa.publisher.recovery import Recovery
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.codec import error_from_exception
@@ -69,6 +69,7 @@ class Dispatcher:
         self.owner = f"{settings.publisher_replica_id}/{adapter.name}"
         self.lease = timedelta(seconds=settings.publisher_lease_seconds)
         self.buckets = AccountBuckets(adapter.limits.requests_per_period)
+        self.urgent_slots = reserved_slots(settings.publisher_concurrency)
         self.in_flight: dict[int, asyncio.Task[None]] = {}
         self.wake = asyncio.Event()
         self.last_tick = time.monotonic()
@@ -103,10 +104,17 @@ class Dispatcher:
                 free = self.settings.publisher_concurrency - len(self.in_flight)
                 claimed: list[Job] = []
                 if free > 0:
-                    want = min(free, self.settings.publisher_claim_batch)
+                    # Normal work never takes the last `urgent_slots` slots (see `reserved_slots`).
+                    jumping_only = free <= self.urgent_slots
+                    want = min(
+                        free if jumping_only else free - self.urgent_slots,
+                        self.settings.publisher_claim_batch,
+                    )
                     await self._guarded(self.parking.refresh)
                     accepted: dict[int, CachedAccount] = {}
-                    claimed = await self._guarded_claim(want, reclaim_own=first, accepted=accepted)
+                    claimed = await self._guarded_claim(
+                        want, reclaim_own=first, accepted=accepted, jumping_only=jumping_only
+                    )
                     first = False
                     for job in claimed:
                         started = accepted.get(job.id) if job.state is S.PUBLISHING else None
@@ -128,7 +136,7 @@ class Dispatcher:
             asyncio.ensure_future(self.wake.wait()),
             asyncio.ensure_future(self._stopping.wait()),
         }
-        if len(self.in_flight) >= self.settings.publisher_concurrency:
+        if len(self.in_flight) >= self.settings.publisher_concurrency - self.urgent_slots:
             waiters |= set(self.in_flight.values())  # type: ignore[arg-type]
         try:
             await asyncio.wait(
@@ -140,7 +148,7 @@ class Dispatcher:
                     waiter.cancel()
 
     async def _guarded_claim(
-        self, want: int, *, reclaim_own: bool, accepted: dict[int, CachedAccount]
+        self, want: int, *, reclaim_own: bool, accepted: dict[int, CachedAccount], jumping_only: bool
     ) -> list[Job]:
         def start(job: Job) -> bool:
             account = self._startable_account(job)
@@ -156,6 +164,7 @@ class Dispatcher:
                 reclaim_own=reclaim_own,
                 start=start,
                 skip=list(self.in_flight),
+                jumping_only=jumping_only,
             )
         except Exception as e:
             log_failure(log, e, "claiming due jobs failed; trying again")
@@ -220,7 +229,7 @@ class Dispatcher:
         cached = self.parking.usable_from_memory(job.account)
         if cached is None or self._hold_until(job, cached.account) is not None:
             return None
-        return cached if self.buckets.try_take(job.account) == 0 else None
+        return cached if self.buckets.try_take(job.account, urgent=jumps_the_queue(job)) == 0 else None
 
     async def _handle(self, job: Job, *, started: CachedAccount | None = None) -> None:
         """Drive one claimed job; ``started``: the claim already committed its ``publishing``."""
@@ -276,7 +285,7 @@ class Dispatcher:
         if older.in_flight:
             await self.outcomes.defer(job, OLDER_IN_FLIGHT_WAIT_SECONDS)
             return
-        wait = self.buckets.try_take(account.name)
+        wait = self.buckets.try_take(account.name, urgent=jumps_the_queue(job))
         if wait > 0:
             await self.outcomes.defer(job, wait)
             return

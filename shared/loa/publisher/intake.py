@@ -28,6 +28,7 @@ from loa.events import (
     Content,
     DeliveryError,
     ErrorClass,
+    Priority,
     Retraction,
     RetryDelivery,
     Target,
@@ -73,6 +74,21 @@ def _segments(changes: Sequence[Content | Retraction]) -> list[list[tuple[int, C
     return segments
 
 
+def _first_lane(
+    changes: Sequence[Content | Retraction],
+) -> tuple[list[Content | Retraction], list[Content | Retraction]]:
+    """Urgent contents and retractions that no earlier event of the same content precedes in the
+    batch (moving them ahead changes no content's own order), and the rest, each in batch order."""
+    first: list[Content | Retraction] = []
+    rest: list[Content | Retraction] = []
+    seen: set[str] = set()
+    for change in changes:
+        jumps = isinstance(change, Retraction) or change.priority is Priority.URGENT
+        (first if jumps and change.id not in seen else rest).append(change)
+        seen.add(change.id)
+    return first, rest
+
+
 class Intake:
     def __init__(
         self,
@@ -92,7 +108,18 @@ class Intake:
     # ---- content.approved / content.updated / content.retracted ------------------------------
 
     async def take_in(self, changes: Sequence[Content | Retraction]) -> None:
-        """Apply content events (approved/updated contents, retractions) in order, in one transaction.
+        """Apply content events (approved/updated contents, retractions), each content's in order.
+
+        What jumps the queue (``_first_lane``: urgent contents, retractions) is rendered and committed
+        first, in a transaction of its own, and the dispatcher woken, before the rest of the batch
+        is rendered: a batch of normal contents read with it does not hold it up.
+        """
+        first, rest = _first_lane(changes)
+        await self._take_in(first)
+        await self._take_in(rest)
+
+    async def _take_in(self, changes: Sequence[Content | Retraction]) -> None:
+        """Apply content events in order, in one transaction.
 
         Rendering happens first, outside the transaction (it may read the media store), and only
         for targets not already known; then one write transaction applies them all, so a batch of
@@ -200,6 +227,7 @@ class Intake:
                 note=held_note(hold) if hold is not None else None,
                 unit=content.unit,
                 held_at=utcnow() if hold is not None else None,
+                priority=content.priority,
             )
         ]
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from loa.channels import Post, PublishResult
-from loa.events import DeliveryError, DeliveryState
+from loa.events import DeliveryError, DeliveryState, Priority
 from loa.events.delivery import delivery_id
 
 
@@ -30,6 +30,7 @@ class NewJob:
     note: str | None = None
     unit: str | None = None
     held_at: datetime | None = None
+    priority: Priority = Priority.NORMAL
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Job:
     """Since when a hold keeps it (``held``): its time passing after this makes it late."""
     target_host: str | None = None
     """``host[:port]`` the platform call went to (``ChannelAdapter.target_host``), once answered."""
+    priority: Priority = Priority.NORMAL
+    """The content's (``urgent``: the urgent lane, ``lifecycle.jumps_the_queue``)."""
 
     @property
     def delivery_id(self) -> str:

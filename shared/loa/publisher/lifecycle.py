@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import NamedTuple, TypedDict
 
 from loa.channels import PublishResult
-from loa.events import DeliveryError, DeliveryState
+from loa.events import DeliveryError, DeliveryState, Priority
 from loa.publisher.job import Job
 
 S = DeliveryState
@@ -89,6 +89,17 @@ PENDING = frozenset({S.RECEIVED, S.SCHEDULED, S.RETRYING, S.NEEDS_ATTENTION, S.H
 
 CLAIMABLE = (S.SCHEDULED, S.RETRYING, S.RETRACTING)
 """Waiting for the dispatcher: leased when due. Never ``held``: not claimed, whatever its due time."""
+
+QUEUE_JUMPING = (S.RETRACTING,)
+"""Work claimed before any normal backlog whatever its content's priority: a retraction's take-downs
+(the pending jobs it reaches are cancelled by intake itself, in the transaction that reads it)."""
+
+
+def jumps_the_queue(job: Job) -> bool:
+    """Claimed before normal work, and free to use an account's reserved budget: urgent content,
+    and a retraction's take-downs. The claim's SQL orders by the same rule (``store.claims.LANE``)."""
+    return job.priority is Priority.URGENT or job.state in QUEUE_JUMPING
+
 
 HOLDABLE = (S.SCHEDULED, S.RETRYING)
 """What a hold moves to ``held``: waiting for the dispatcher (a natively scheduled post too: it is

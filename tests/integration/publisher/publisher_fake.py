@@ -221,3 +221,9 @@ class ReadOnlyFakeAdapter(FakeAdapter):
     """The same platform, but the channel cannot edit a published post."""
 
     supports_update = False
+
+
+class LimitedAdapter(FakeAdapter):
+    """The same platform, five requests a minute per account (normal work may spend four of them)."""
+
+    limits = Limits(text_max=500, requests_per_period=(5, 60.0))

@@ -20,6 +20,7 @@ from loa.events import (
     DeliveryRef,
     DeliveryState,
     Envelope,
+    Priority,
     Retraction,
     RetryDelivery,
     Target,
@@ -45,6 +46,7 @@ def content(
     title: str = "Thông báo lịch tiếp công dân",
     publish_at: datetime | None = None,
     text: str | None = None,
+    priority: Priority = Priority.NORMAL,
 ) -> Content:
     return Content(
         id=cid,
@@ -58,6 +60,7 @@ def content(
         targets=[Target(channel=CHANNEL, account=a, text=text) for a in accounts]
         + [Target(channel="website", account="main")],
         publish_at=publish_at,
+        priority=priority,
     )
 
 

@@ -22,6 +22,7 @@ from loa.events import (
     DeliveryState,
     DeliveryStatus,
     ErrorClass,
+    Priority,
     Target,
     topics,
     utcnow,
@@ -128,6 +129,7 @@ def approved(
     approved_at: datetime | None = None,
     publish_at: datetime | None = None,
     title: str = TITLE,
+    priority: Priority = Priority.NORMAL,
 ) -> ContentApproved:
     return ContentApproved(
         payload=Content(
@@ -141,6 +143,7 @@ def approved(
             approved_at=approved_at or utcnow(),
             publish_at=publish_at,
             targets=[Target(channel=c, account=a) for c, a in targets],
+            priority=priority,
         )
     )
 

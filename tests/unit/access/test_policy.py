@@ -48,6 +48,15 @@ def test_unit_roles_are_cumulative_and_operators_serve_every_unit_without_publis
     assert roles_that_may(Action.MANAGE_TOKENS) == {Role.ADMIN}
 
 
+def test_only_a_spokesperson_of_the_unit_or_an_admin_sends_urgent_content() -> None:
+    assert roles_that_may(Action.PUBLISH_URGENT) == {Role.SPOKESPERSON, Role.ADMIN}
+    spokesperson = who(Role.SPOKESPERSON, VU_TT)
+    assert POLICY.may(spokesperson, Action.PUBLISH_URGENT, VU_TT)
+    assert not POLICY.may(spokesperson, Action.PUBLISH_URGENT, VU_PC)
+    refusal = POLICY.refusal(who(Role.EDITOR, VU_TT), Action.PUBLISH_URGENT, VU_TT)
+    assert refusal is not None and "publish_urgent" in refusal and "admin or spokesperson" in refusal
+
+
 def test_a_unit_no_grant_names_needs_a_grant_on_every_unit() -> None:
     everyone = who(Role.EDITOR, ALL_UNITS)
     assert POLICY.may(everyone, Action.SUBMIT, ALL_UNITS)

@@ -102,7 +102,7 @@ async def test_the_store_refuses_an_illegal_move_and_writes_nothing(tmp_path: Pa
 
 def test_changes_name_every_field_a_change_may_write() -> None:
     """``Changes`` repeats the job's mutable fields for the type checker: it must not drift."""
-    identity = {"id", "content_id", "version", "channel", "account", "state", "post", "unit"}
+    identity = {"id", "content_id", "version", "channel", "account", "state", "post", "unit", "priority"}
     assert set(Changes.__annotations__) == {f.name for f in fields(Job)} - identity
     assert set(Changes.__annotations__) == set(mutable_columns(_job(S.SCHEDULED))) - {"state"}
 

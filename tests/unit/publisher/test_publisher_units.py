@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from loa.channels import LimitError, Limits, Post
 from loa.channels.limits import check_limits
+from loa.events import Content, MediaRef, Priority, Retraction, Target, parse_delivery_status, utcnow
 from loa.events import DeliveryState as S
-from loa.events import MediaRef, parse_delivery_status, utcnow
 from loa.publisher.accounts import AccountError, AccountStore
 from loa.publisher.backoff import RESET_MARGIN, RESET_SPREAD, backoff_delay, retry_time
-from loa.publisher.ratelimit import AccountBuckets, TokenBucket
+from loa.publisher.intake import _first_lane
+from loa.publisher.ratelimit import AccountBuckets, TokenBucket, reserved
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore, LostJobError
 from loa.publisher.store.schema import outbox
@@ -75,6 +76,20 @@ def test_token_bucket_allows_a_burst_then_paces() -> None:
     assert buckets.try_take("b") == 0
     assert buckets.try_take("a") > 0
     assert AccountBuckets(None).try_take("a") == 0
+
+
+def test_normal_work_leaves_the_urgent_reserve_and_urgent_work_may_spend_it() -> None:
+    clock = [0.0]
+    bucket = TokenBucket(10, 1.0, clock=lambda: clock[0])  # the webhook's 10 a second: 2 kept back
+    assert reserved(10) == 2 and reserved(4) == 0 and reserved(100) == 20
+    assert [bucket.try_take() for _ in range(8)] == [0] * 8
+    wait = bucket.try_take()
+    assert wait == pytest.approx(0.1)  # one token more than the reserve, at 10 a second
+    assert [bucket.try_take(urgent=True) for _ in range(2)] == [0, 0]
+    assert bucket.try_take(urgent=True) == pytest.approx(0.1)
+    clock[0] += 0.1
+    assert bucket.try_take() > 0  # one token back: still within the reserve
+    assert bucket.try_take(urgent=True) == 0
 
 
 def _post(**kw: object) -> Post:
@@ -237,3 +252,26 @@ async def test_accounts_seed_from_yaml_with_secrets_from_the_environment(
     assert found[0].secret("token") == "từ-môi-trường"
     assert found[1] == 1
     await engine.dispose()
+
+
+def test_intake_takes_urgent_contents_and_retractions_first_keeping_each_contents_order() -> None:
+    def made(cid: str, priority: Priority = Priority.NORMAL) -> Content:
+        return Content(
+            id=cid,
+            version=1,
+            title="Cảnh báo lũ quét tại Đắk Lắk",
+            unit="Văn phòng Bộ",
+            approved_by="Nguyễn Thị Đào",
+            approved_at=utcnow(),
+            targets=[Target(channel="website", account="main")],
+            priority=priority,
+        )
+
+    normal, urgent = made("lich-tiep-dan"), made("canh-bao-lu", Priority.URGENT)
+    late_urgent = made("dinh-chinh", Priority.URGENT)
+    gone = Retraction(id="bai-cu", reason="Sai số liệu", requested_by="Trần Văn Đức")
+    after_its_approval = Retraction(id="dinh-chinh", reason="Đăng nhầm", requested_by="Trần Văn Đức")
+    batch: list[Content | Retraction] = [normal, late_urgent, urgent, gone, after_its_approval]
+    first, rest = _first_lane(batch)
+    assert first == [late_urgent, urgent, gone]
+    assert rest == [normal, after_its_approval]  # its retraction stays after the approval it follows

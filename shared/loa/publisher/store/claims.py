@@ -6,18 +6,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, true, update
 
 from loa.db import is_sqlite
-from loa.events import utcnow
+from loa.events import Priority, utcnow
 from loa.publisher.job import Job
-from loa.publisher.lifecycle import CLAIMABLE, Move, S, attempt_started
+from loa.publisher.lifecycle import CLAIMABLE, QUEUE_JUMPING, Move, S, attempt_started
 from loa.publisher.store.rows import job_from_row
 from loa.publisher.store.schema import jobs
 from loa.publisher.store.writes import JobWrites
 
 STARTABLE = (S.SCHEDULED, S.RETRYING)
 """Due jobs a claim may move to ``publishing`` in its own transaction."""
+
+LANE = case(
+    (or_(jobs.c.priority == str(Priority.URGENT), jobs.c.state.in_([str(s) for s in QUEUE_JUMPING])), 0),
+    else_=1,
+)
+"""0 for work that jumps the queue (``lifecycle.jumps_the_queue``), 1 for the rest: the claim's
+first sort key, so urgent content and a retraction's take-downs go before any due normal backlog.
+The filter still runs on ``ix_jobs_state_due``; the due rows are then top-N sorted (docs/architecture.md,
+"The urgent lane")."""
 
 
 class JobClaims(JobWrites):
@@ -32,6 +41,7 @@ class JobClaims(JobWrites):
         reclaim_own: bool = False,
         start: Callable[[Job], bool] | None = None,
         skip: Sequence[int] = (),
+        jumping_only: bool = False,
     ) -> list[Job]:
         """Lease up to ``limit`` jobs that are due, or in doubt (``publishing`` with an expired lease).
 
@@ -43,6 +53,7 @@ class JobClaims(JobWrites):
         platform call; the others come back leased as they were.
         ``skip``: jobs this replica is still working on (a lease that expired during a store outage
         must not hand the same job to a second task of the same replica).
+        ``jumping_only``: only work that jumps the queue (the dispatcher's reserved slots).
         """
         now = utcnow()
         free = or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now)
@@ -59,7 +70,9 @@ class JobClaims(JobWrites):
         stmt = (
             select(jobs)
             .where(jobs.c.channel == self.channel, or_(*conditions), jobs.c.id.not_in(list(skip)))
-            .order_by(jobs.c.due_at, jobs.c.id)  # the id: jobs due at once go in the order they came
+            .where(LANE == 0 if jumping_only else true())
+            # the lane first; then the id: jobs due at once go in the order they came
+            .order_by(LANE, jobs.c.due_at, jobs.c.id)
             .limit(limit)
         )
         if not is_sqlite(self.engine):

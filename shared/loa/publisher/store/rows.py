@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from loa.channels import Post
-from loa.events import DeliveryState
+from loa.events import DeliveryState, Priority
 from loa.publisher.job import Job
 from loa.publisher.store import codec
 from loa.publisher.store.schema import jobs
@@ -48,6 +48,7 @@ def job_from_row(row: Row[Any], post: Post | None = _UNSET) -> Job:
         unit=m["unit"],
         held_at=m["held_at"],
         target_host=m["target_host"],
+        priority=Priority(m["priority"]),
     )
 
 

@@ -51,6 +51,7 @@ jobs = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("unit", String(200), nullable=True, doc="the content's unit (a hold may name it)"),
     Column("held_at", UtcDateTime(), nullable=True, doc="since when a hold keeps it (state held)"),
+    Column("priority", String(8), nullable=False, default="normal", doc="the content's: normal or urgent"),
     UniqueConstraint("content_id", "version", "channel", "account", name="uq_jobs_delivery_version"),
     Index("ix_jobs_state_due", "state", "due_at"),
     Index("ix_jobs_delivery", "content_id", "channel", "account"),

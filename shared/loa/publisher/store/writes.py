@@ -93,6 +93,7 @@ class JobWrites(JobReads):
                 "native": False,
                 "retract_requested": False,
                 "unit": n.unit,
+                "priority": str(n.priority),
                 "created_at": now,
                 "updated_at": now,
             }

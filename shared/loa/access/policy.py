@@ -5,9 +5,10 @@ Roles and what they include (written down in docs/security.md, "Roles and units"
 
 - ``viewer`` reads the contents, deliveries, stats and alerts of its units;
 - ``editor`` also uploads media and submits (and updates its own) content for its units' accounts;
-- ``spokesperson`` also approves, rejects, updates any content of its units and retracts;
-- ``operator`` reads every unit and retries, cancels and holds deliveries; it does not publish or
-  retract (a technical role, not the office's voice);
+- ``spokesperson`` also approves, rejects, updates any content of its units and retracts, and
+  manages its units' communication incidents;
+- ``operator`` reads every unit, retries, cancels and holds deliveries and manages incidents; it
+  does not publish or retract (a technical role, not the office's voice);
 - ``admin`` may do everything on every unit, and alone manages accounts, people and tokens.
 
 The unit-scoped roles are cumulative (viewer < editor < spokesperson), so a spokesperson need not
@@ -44,12 +45,20 @@ class Action(StrEnum):
     MANAGE_TOKENS = "manage_tokens"
     READ_AUDIT = "read_audit"
     """The audit log: every person's acts, of every unit (admins only)."""
+    MANAGE_INCIDENT = "manage_incident"
+    """Open and close a communication incident of its units and write its notes (reading it is ``read``)."""
 
 
 _VIEWER = frozenset({Action.READ, Action.EXPORT})
 _EDITOR = _VIEWER | {Action.UPLOAD_MEDIA, Action.SUBMIT}
-_SPOKESPERSON = _EDITOR | {Action.UPDATE, Action.APPROVE, Action.REJECT, Action.RETRACT}
-_OPERATOR = _VIEWER | {Action.RETRY, Action.CANCEL, Action.HOLD}
+_SPOKESPERSON = _EDITOR | {
+    Action.UPDATE,
+    Action.APPROVE,
+    Action.REJECT,
+    Action.RETRACT,
+    Action.MANAGE_INCIDENT,
+}
+_OPERATOR = _VIEWER | {Action.RETRY, Action.CANCEL, Action.HOLD, Action.MANAGE_INCIDENT}
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.VIEWER: _VIEWER,

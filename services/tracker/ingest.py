@@ -317,6 +317,7 @@ async def _approved(
         "search_text": search_text(c.id, c.title),
         "unit": c.unit,
         "kind": c.kind.value,
+        "priority": c.priority.value,
         "approved_by": c.approved_by,
         "approver_claim": c.approver_claim,
         "approved_at": c.approved_at,

@@ -43,11 +43,11 @@ FORMULA_NOTE = '=HYPERLINK("http://example.com","Xem")'
 
 
 async def test_an_incident_groups_its_units_steps_and_reports_them(
-    settings: LoaSettings, sqlite_url: str
+    settings: LoaSettings, db_url: str
 ) -> None:
     await create_topics(settings)
     async with (
-        running_tracker(tracker_settings(settings, sqlite_url)) as (_, client),
+        running_tracker(tracker_settings(settings, db_url)) as (_, client),
         producer(settings) as p,
     ):
         await seed_before(p, settings)

@@ -80,7 +80,8 @@ Deps = Annotated[Tracker, Depends(tracker)]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: object) -> object:
+def csv_cell(value: object) -> object:
+    """A cell as a spreadsheet may open it: one that would be a formula is prefixed with ``'``."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -90,7 +91,7 @@ def _csv(rows: list[dict[str, object]], columns: list[str], filename: str) -> Re
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
     # a BOM so spreadsheet programs read Vietnamese as UTF-8
     return Response(
         "\ufeff" + buffer.getvalue(),

@@ -204,6 +204,56 @@ LABELS: dict[str, tuple[str, str]] = {
     "page_of": ("Trang {page}/{pages} · {total} dòng", "Page {page} of {pages} · {total} rows"),
     "previous": ("Trang trước", "Previous"),
     "next": ("Trang sau", "Next"),
+    "incidents": ("Sự cố truyền thông", "Communication incidents"),
+    "incident": ("Sự cố", "Incident"),
+    "incidents_intro": (
+        "Khi một sự cố đang mở, mọi lệnh tạm dừng, bài đính chính, bài khẩn, yêu cầu gỡ bài và ghi chú "
+        "trong các đơn vị của nó (kể cả đơn vị trực thuộc) được gom vào một dòng thời gian. Đóng sự cố để "
+        "lập báo cáo sau sự cố.",
+        "While an incident is open, every hold, correction, urgent post, retraction and note in its units "
+        "(and their children) is gathered into one timeline. Close it to produce the after-action report.",
+    ),
+    "open_incident": ("Mở sự cố", "Open an incident"),
+    "incident_title": ("Tên sự cố", "Title"),
+    "severity": ("Mức độ", "Severity"),
+    "severity_low": ("Thấp", "Low"),
+    "severity_medium": ("Trung bình", "Medium"),
+    "severity_high": ("Cao", "High"),
+    "severity_critical": ("Nghiêm trọng", "Critical"),
+    "units_comma": ("Đơn vị (cách nhau bởi dấu phẩy)", "Units (comma-separated)"),
+    "opened": ("Mở lúc", "Opened"),
+    "opened_by": ("Người mở", "Opened by"),
+    "closed": ("Đóng lúc", "Closed"),
+    "closed_by": ("Người đóng", "Closed by"),
+    "still_open": ("Đang mở", "Open"),
+    "lasted": ("Kéo dài", "Lasted"),
+    "notes": ("Ghi chú", "Notes"),
+    "add_note": ("Thêm ghi chú", "Add a note"),
+    "close_note": ("Ghi chú khi đóng (không bắt buộc)", "Closing note (optional)"),
+    "close_incident": ("Đóng sự cố", "Close the incident"),
+    "confirm_close_incident": (
+        "Đóng sự cố và lập báo cáo sau sự cố?",
+        "Close the incident and produce its after-action report?",
+    ),
+    "report": ("Báo cáo sau sự cố", "After-action report"),
+    "report_chart": ("Biểu đồ diễn biến", "Timeline chart"),
+    "durations": ("Thời gian từng bước", "How long each step took"),
+    "step": ("Bước", "Step"),
+    "started": ("Bắt đầu", "Started"),
+    "ended": ("Kết thúc", "Ended"),
+    "duration": ("Thời gian", "Duration"),
+    "not_yet": ("chưa xong", "not yet"),
+    "said": ("Nội dung, trả lời của nền tảng", "What was said, the platform's answer"),
+    "no_incidents": ("Chưa có sự cố nào.", "No incidents yet."),
+    "incident_not_found": ("Không tìm thấy sự cố này.", "No such incident."),
+    "grouped_correction": ("Đính chính", "Correction"),
+    "grouped_urgent": ("Khẩn", "Urgent"),
+    "grouped_retraction": ("Gỡ bài", "Retraction"),
+    "grouped_hold": ("Tạm dừng", "Hold"),
+    "step_hold_effective": ("Tạm dừng → có hiệu lực trên kênh", "Hold → in effect on the channel"),
+    "step_correction_published": ("Duyệt đính chính → đã đăng", "Correction approved → published"),
+    "step_urgent_published": ("Duyệt bài khẩn → đã đăng", "Urgent post approved → published"),
+    "step_retracted": ("Yêu cầu gỡ → đã gỡ", "Retraction requested → retracted"),
     "unavailable": ("Không sẵn sàng", "Unavailable"),
     "unavailable_heading": ("Bảng theo dõi tạm thời gián đoạn", "The tracker is briefly unavailable"),
     "unavailable_message": (
@@ -236,6 +286,11 @@ EVENTS: dict[str, tuple[str, str]] = {
     "delivery.retry": ("Yêu cầu thử lại", "Retry requested"),
     "delivery.cancel": ("Yêu cầu hủy", "Cancel requested"),
     "delivery.release": ("Cho phát hành sau khi tạm dừng", "Released after a hold"),
+    "incident.opened": ("Mở sự cố", "Incident opened"),
+    "incident.note": ("Ghi chú", "Note"),
+    "incident.closed": ("Đóng sự cố", "Incident closed"),
+    "hold.placed": ("Tạm dừng phát hành", "Hold placed"),
+    "hold.released": ("Tiếp tục phát hành", "Hold released"),
 }
 
 AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
@@ -256,6 +311,9 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "sign_in_failed": ("Đăng nhập thất bại", "Failed sign-in"),
     "sign_out": ("Đăng xuất", "Sign-out"),
     "export": ("Xuất dữ liệu", "Export"),
+    "incident_open": ("Mở sự cố", "Incident opened"),
+    "incident_note": ("Ghi chú sự cố", "Incident note"),
+    "incident_close": ("Đóng sự cố", "Incident closed"),
 }
 
 OUTCOMES: dict[str, tuple[str, str]] = {
@@ -354,6 +412,8 @@ class Translator:
     def seconds(value: float | None) -> str:
         if value is None:
             return "—"
+        if value < 10:
+            return f"{value:.1f} s"  # the targets are a few seconds: tenths matter here
         if value < 120:
             return f"{value:.0f} s"
         if value < 7200:

@@ -226,7 +226,7 @@ async def get_content(
         items = [_delivery_out(r) for r in rows]
         if content is None and not items:
             return None
-        timeline = await _timeline(conn, content_id)
+        timeline = await content_timeline(conn, content_id)
         corrects = content._mapping["corrects"] if content is not None else None
         links = await _corrections(conn, content_id, corrects, units)
     states = dict(Counter(d.state.value for d in items))
@@ -270,7 +270,28 @@ async def _corrections(
     return {"corrects": original, "corrected_by": list(by_id.values())}
 
 
-async def _timeline(conn: Any, content_id: str) -> list[TimelineEntry]:
+def history_entry(r: Any) -> TimelineEntry:
+    """A delivery's step, from its ``delivery_history`` row: the platform's answer, id, link, error."""
+    _, channel, account = r.delivery_id.split(":", 2)
+    return TimelineEntry(
+        at=r.occurred_at,
+        kind="delivery.status",
+        actor=r.producer,
+        channel=channel,
+        account=account,
+        state=r.state,
+        attempt=r.attempt,
+        sequence=r.sequence,
+        external_id=r.external_id,
+        public_url=r.public_url,
+        error_class=r.error_class,
+        error_code=r.error_code,
+        message=r.error_message or r.note,
+        excerpt=r.error_excerpt,
+    )
+
+
+async def content_timeline(conn: Any, content_id: str) -> list[TimelineEntry]:
     entries: list[tuple[datetime, int, TimelineEntry]] = []
     rows = await conn.execute(
         select(delivery_history, deliveries.c.channel, deliveries.c.account)
@@ -280,24 +301,7 @@ async def _timeline(conn: Any, content_id: str) -> list[TimelineEntry]:
         .where(delivery_history.c.content_id == content_id)
     )
     for r in rows:
-        _, channel, account = r.delivery_id.split(":", 2)
-        entry = TimelineEntry(
-            at=r.occurred_at,
-            kind="delivery.status",
-            actor=r.producer,
-            channel=channel,
-            account=account,
-            state=r.state,
-            attempt=r.attempt,
-            sequence=r.sequence,
-            external_id=r.external_id,
-            public_url=r.public_url,
-            error_class=r.error_class,
-            error_code=r.error_code,
-            message=r.error_message or r.note,
-            excerpt=r.error_excerpt,
-        )
-        entries.append((r.occurred_at, r.sequence, entry))
+        entries.append((r.occurred_at, r.sequence, history_entry(r)))
     rows = await conn.execute(select(content_history).where(content_history.c.content_id == content_id))
     for r in rows:
         entry = TimelineEntry(

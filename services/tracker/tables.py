@@ -164,6 +164,33 @@ holds = Table(
 """Publishing holds asked through the tracker (``publishing.hold`` / ``.release`` on loa.commands.v1)."""
 
 
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("title", Text, nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("units", JSON, nullable=False),  # ["Sở Y tế", ...]: the units it covers, children included
+    Column("opened_by", String(200), nullable=False),
+    Column("opened_at", UtcDateTime(timezone=True), nullable=False),
+    Column("closed_at", UtcDateTime(timezone=True)),
+    Column("closed_by", String(200)),
+    Column("close_note", Text),
+    Index("ix_incidents_opened", "opened_at"),
+)
+"""Communication incidents ("Sự cố truyền thông"): what they group is derived by unit and time window."""
+
+incident_notes = Table(
+    "incident_notes",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("at", UtcDateTime(timezone=True), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_incident_notes_incident", "incident_id"),
+)
+
 audit_log = audit_table(metadata)
 """The hash-chained audit log (``loa.audit``): the tracker is its only writer."""
 

@@ -24,7 +24,7 @@ from loa.audit import record
 from loa.events import DEFAULT_TIMEZONE, AuditAction, AuditOutcome
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
-from services.tracker import accounts, holds, queries
+from services.tracker import accounts, holds, incidents, incidents_api, queries
 from services.tracker.audit_log import AuditFilter, list_entries, people
 from services.tracker.auth import (
     CSRF_HEADER,
@@ -92,7 +92,7 @@ def message_page(request: Request, message: str, status_code: int, **context: An
 
 def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
     """Which buttons and links a page shows (the API checks again, per unit): ``can_act``
-    retry/cancel, ``can_hold``, ``can_audit``, ``can_retract``."""
+    retry/cancel, ``can_hold``, ``can_audit``, ``can_retract``, ``can_incident``."""
     if principal is None:
         return {
             "can_act": False,
@@ -100,6 +100,7 @@ def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
             "can_hold": False,
             "can_audit": False,
             "can_manage_accounts": False,
+            "can_incident": False,
         }
     policy = request.app.state.auth.policy
     return {
@@ -108,6 +109,7 @@ def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
         "can_audit": policy.may(principal, Action.READ_AUDIT),
         "can_retract": policy.may(principal, Action.RETRACT),
         "can_manage_accounts": policy.may(principal, Action.MANAGE_ACCOUNTS),
+        "can_incident": policy.may(principal, Action.MANAGE_INCIDENT),
     }
 
 
@@ -435,3 +437,24 @@ async def accounts_page(request: Request, who: AccountsAdmin) -> Response:
         accounts=await accounts.list_accounts(t.engine),
         channels=sorted(t.settings.channel_names),
     )
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+async def incidents_page(request: Request, who: Viewer) -> Response:
+    """The incidents ("Sự cố truyền thông"), open ones first, and the form that opens one."""
+    found = await incidents.list_incidents(_tracker(request).engine, visible_units(request, who))
+    return _render(request, "incidents.html", who, incidents=found, severities=list(incidents.Severity))
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+async def incident_page(request: Request, who: Viewer, incident_id: incidents_api.IncidentId) -> Response:
+    """One incident: its timeline across channels, notes, close, and the report once closed."""
+    t = _tracker(request)
+    found = await incidents.get_incident(t.engine, incident_id)
+    if found is None:
+        response = _render(request, "incident.html", who, i=None, incident_id=incident_id)
+        response.status_code = 404
+        return response
+    incidents_api.check_units(request, who, Action.READ, found.units)
+    full = await incidents_api.detail(t, request, found)
+    return _render(request, "incident.html", who, i=full, incident_id=incident_id)

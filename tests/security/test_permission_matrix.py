@@ -209,6 +209,34 @@ def _remove_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.R
     return c.delete(_account_url(s, c), headers=s.auth(role))
 
 
+INCIDENT_TITLE = "Tin giả về dịch sốt xuất huyết ở Đà Nẵng"
+
+
+def _open_incident(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    body = {"title": INCIDENT_TITLE, "severity": "high", "units": [unit]}
+    return c.post(f"{s.tracker}/api/v1/incidents", json=body, headers=s.auth(role))
+
+
+def _incident_call(
+    method: str, suffix: str, body: dict[str, str] | None = None, closed: bool = False
+) -> Callable[[Stage, httpx.Client, Role, str], httpx.Response]:
+    """On an incident of ``unit`` the admin opened (and closed, for the report)."""
+
+    def call(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+        opened = _open_incident(s, c, Role.ADMIN, unit)
+        assert opened.status_code == 201, opened.text
+        url = f"{s.tracker}/api/v1/incidents/{opened.json()['id']}"
+        if closed:
+            assert c.post(f"{url}/close", headers=s.auth(Role.ADMIN)).status_code == 200
+        if suffix.startswith("page"):
+            url = url.replace("/api/v1", "")
+        elif suffix:
+            url += suffix
+        return c.request(method, url, json=body, headers=s.auth(role))
+
+    return call
+
+
 CASES = [
     Case("ingest", "POST", "/api/v1/media", Action.UPLOAD_MEDIA, False, _upload),
     Case("ingest", "POST", "/api/v1/contents", Action.SUBMIT, True, _submit),
@@ -294,6 +322,35 @@ CASES = [
     Case("tracker", "POST", "/api/v1/accounts/connect/zalo", Action.MANAGE_ACCOUNTS, False, _connect_zalo),
     Case("tracker", "PATCH", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _change_account),
     Case("tracker", "DELETE", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _remove_account),
+    Case("tracker", "GET", "/api/v1/incidents", Action.READ, False, _tracker_get("/api/v1/incidents")),
+    Case("tracker", "POST", "/api/v1/incidents", Action.MANAGE_INCIDENT, True, _open_incident),
+    Case("tracker", "GET", "/api/v1/incidents/{incident_id}", Action.READ, True, _incident_call("GET", "")),
+    Case(
+        "tracker",
+        "POST",
+        "/api/v1/incidents/{incident_id}/notes",
+        Action.MANAGE_INCIDENT,
+        True,
+        _incident_call("POST", "/notes", {"text": "Đã liên hệ Sở Y tế để xác minh"}),
+    ),
+    Case(
+        "tracker",
+        "POST",
+        "/api/v1/incidents/{incident_id}/close",
+        Action.MANAGE_INCIDENT,
+        True,
+        _incident_call("POST", "/close"),
+    ),
+    Case(
+        "tracker",
+        "GET",
+        "/api/v1/incidents/{incident_id}/report",
+        Action.READ,
+        True,
+        _incident_call("GET", "/report", closed=True),
+    ),
+    Case("tracker", "GET", "/incidents", Action.READ, False, _tracker_get("/incidents")),
+    Case("tracker", "GET", "/incidents/{incident_id}", Action.READ, True, _incident_call("GET", "page")),
 ]
 
 

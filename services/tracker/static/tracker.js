@@ -26,7 +26,7 @@
           var doc = new DOMParser().parseFromString(html, "text/html");
           var fresh = doc.getElementById("live");
           if (fresh && document.activeElement && main.contains(document.activeElement) &&
-              document.activeElement.tagName === "INPUT") return;  // do not disturb typing
+              /^(INPUT|TEXTAREA)$/.test(document.activeElement.tagName)) return;  // do not disturb typing
           if (fresh) main.innerHTML = fresh.innerHTML;
         })
         .catch(function () { pending = null; });
@@ -46,7 +46,9 @@
   }
 
   main.addEventListener("submit", function (ev) {
-    if (ev.target.hasAttribute("data-hold-form")) ev.preventDefault();  // the button posts it
+    if (ev.target.hasAttribute("data-hold-form") || ev.target.hasAttribute("data-post-form")) {
+      ev.preventDefault();  // the button posts it
+    }
   });
 
   main.addEventListener("click", function (ev) {
@@ -69,6 +71,17 @@
         var value = form.elements[name].value.trim();
         if (value) body[name] = value;
       });
+    } else if (action === "form") {
+      // a form posted as JSON: its filled-in fields; data-list fields are comma-separated lists
+      var posted = button.closest("form");
+      if (!posted.reportValidity()) return;
+      if (button.hasAttribute("data-confirm") && !confirm(button.getAttribute("data-confirm"))) return;
+      Array.prototype.forEach.call(posted.elements, function (field) {
+        var value = field.name ? field.value.trim() : "";
+        if (!value) return;
+        body[field.name] = field.hasAttribute("data-list")
+          ? value.split(",").map(function (v) { return v.trim(); }).filter(Boolean) : value;
+      });
     } else if (action === "release" && !confirm(main.getAttribute("data-confirm-release"))) {
       return;
     } else if (action === "late") {
@@ -87,6 +100,14 @@
     fetch(button.getAttribute("data-url"), {
       method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify(body)
     }).then(function (r) {
+      if (r.ok && action === "form") {
+        var go = button.getAttribute("data-go");
+        button.closest("form").reset();
+        if (go) return r.json().then(function (made) { location.href = go + made.id; });
+        say(main.getAttribute("data-sent"), false);
+        refresh();
+        return;
+      }
       if (r.ok) { say(main.getAttribute("data-sent"), false); return; }
       return r.json().then(function (e) {
         say(main.getAttribute("data-failed") + ": " + ((e.error && e.error.message) || r.status), true);

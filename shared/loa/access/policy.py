@@ -6,10 +6,10 @@ Roles and what they include (written down in docs/security.md, "Roles and units"
 - ``viewer`` reads the contents, deliveries, stats and alerts of its units;
 - ``editor`` also uploads media and submits (and updates its own) content for its units' accounts;
 - ``spokesperson`` also approves, rejects, updates any content of its units, retracts,
-  publishes corrections ("Đính chính": a content of kind ``correction``) and sends urgent
-  content (``priority: urgent``, the urgent lane);
-- ``operator`` reads every unit and retries, cancels and holds deliveries; it does not publish or
-  retract (a technical role, not the office's voice);
+  publishes corrections ("Đính chính": a content of kind ``correction``), sends urgent content
+  (``priority: urgent``, the urgent lane) and manages its units' communication incidents;
+- ``operator`` reads every unit, retries, cancels and holds deliveries and manages incidents; it
+  does not publish or retract (a technical role, not the office's voice);
 - ``admin`` may do everything on every unit, and alone manages accounts, people and tokens.
 
 The unit-scoped roles are cumulative (viewer < editor < spokesperson), so a spokesperson need not
@@ -50,6 +50,8 @@ class Action(StrEnum):
     MANAGE_TOKENS = "manage_tokens"
     READ_AUDIT = "read_audit"
     """The audit log: every person's acts, of every unit (admins only)."""
+    MANAGE_INCIDENT = "manage_incident"
+    """Open and close a communication incident of its units and write its notes (reading it is ``read``)."""
 
 
 _VIEWER = frozenset({Action.READ, Action.EXPORT})
@@ -61,8 +63,9 @@ _SPOKESPERSON = _EDITOR | {
     Action.RETRACT,
     Action.PUBLISH_CORRECTION,
     Action.PUBLISH_URGENT,
+    Action.MANAGE_INCIDENT,
 }
-_OPERATOR = _VIEWER | {Action.RETRY, Action.CANCEL, Action.HOLD}
+_OPERATOR = _VIEWER | {Action.RETRY, Action.CANCEL, Action.HOLD, Action.MANAGE_INCIDENT}
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.VIEWER: _VIEWER,

@@ -37,6 +37,9 @@ class AuditAction(StrEnum):
     SIGN_IN_FAILED = "sign_in_failed"
     SIGN_OUT = "sign_out"
     EXPORT = "export"
+    INCIDENT_OPEN = "incident_open"
+    INCIDENT_NOTE = "incident_note"
+    INCIDENT_CLOSE = "incident_close"
 
 
 class AuditOutcome(StrEnum):

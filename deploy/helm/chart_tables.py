@@ -1,0 +1,103 @@
+"""The Helm chart's copy of Loa's access tables, generated: ``deploy/helm/loa/files/loa.json``.
+
+The chart (``deploy/helm/loa``) reads this file with ``.Files.Get`` for every name it must agree
+with the code on: each service's Kafka principal and its ACLs (``loa.kafka_acl``, rendered as
+Strimzi ``KafkaUser`` objects), the topics (``loa.events.topics``), the consumer group KEDA scales a
+publisher on, the service's MinIO user and PostgreSQL role and databases (``loa.access.storage``,
+``deploy/local/storage_users.py``) and the ports of its HTTP server and health endpoints (the
+settings' defaults and each adapter's ``metrics_port``). Nothing is written by hand in the chart:
+
+    PYTHONPATH=shared:. .venv/bin/python -m deploy.helm.chart_tables          # rewrite the file
+    PYTHONPATH=shared:. .venv/bin/python -m deploy.helm.chart_tables --check  # exit 1 if stale
+
+``tests/deploy/test_helm_chart.py`` fails when the file differs from what this module makes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from deploy.local.storage_users import READS_ACROSS
+from loa.access.storage import RUNTIME_ROLES, store_user
+from loa.events import topics
+from loa.kafka_acl import CHANNELS, USERS, KafkaUser, acls_of, publisher_group
+
+OUTPUT = Path(__file__).resolve().parent / "loa" / "files" / "loa.json"
+
+SERVER_PORTS = {"ingest": 8080, "tracker": 8081, "website": 8082}
+"""The HTTP port each service serves people and clients on (its settings' default)."""
+
+
+def health_ports() -> dict[str, int]:
+    """The port of ``/livez`` and ``/readyz``: the ingest's and the tracker's server, each channel
+    publisher's ``metrics_port`` (the website's too: its site's server has only ``/_healthz``)."""
+    from loa.channels import registry
+
+    adapters = registry.load_entry_points()
+    return {"ingest": SERVER_PORTS["ingest"], "tracker": SERVER_PORTS["tracker"]} | {
+        channel: adapters[channel].metrics_port for channel in CHANNELS
+    }
+
+
+def store_of(service: str) -> str:
+    """The PostgreSQL store (``loa.access.storage.RuntimeRole.store``) a service runs on."""
+    return "publisher" if service in CHANNELS else service
+
+
+def strimzi_acls(user: KafkaUser) -> list[dict[str, Any]]:
+    """``user``'s ACLs as Strimzi's ``KafkaUser.spec.authorization.acls`` (topics unprefixed: the
+    chart adds ``kafka.topicPrefix``)."""
+    return [
+        {"type": acl.resource.lower(), "name": acl.name, "operation": acl.operation.capitalize()}
+        for acl in sorted(set(acls_of(user)))
+    ]
+
+
+def service_table(user: KafkaUser, ports: dict[str, int]) -> dict[str, Any]:
+    store = store_of(user.service)
+    roles = {r.store: r for r in RUNTIME_ROLES}
+    s3 = store_user(user.service)
+    return {
+        "kafkaUser": user.name,
+        "kafkaAcls": strimzi_acls(user),
+        "consumerGroup": publisher_group(user.service) if user.service in CHANNELS else None,
+        "s3User": s3.access_key if s3 else None,
+        "pgRole": roles[store].name,
+        "pgDatabase": roles[store].database,
+        "pgReads": {read[0]: roles[read[0]].database} if (read := READS_ACROSS.get(user.service)) else {},
+        "healthPort": ports[user.service],
+        "serverPort": SERVER_PORTS.get(user.service),
+        "publisher": user.service in CHANNELS,
+    }
+
+
+def tables() -> dict[str, Any]:
+    ports = health_ports()
+    return {
+        "_generated": "by deploy/helm/chart_tables.py from loa.kafka_acl and loa.access.storage; do not edit",
+        "topics": list(topics.ALL),
+        "services": {user.service: service_table(user, ports) for user in USERS},
+        "stores": [r.database for r in RUNTIME_ROLES],
+    }
+
+
+def render() -> str:
+    return json.dumps(tables(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if argv[1:] == ["--check"]:
+        if OUTPUT.read_text(encoding="utf-8") != text:
+            sys.stderr.write(f"{OUTPUT} is stale: run python -m deploy.helm.chart_tables\n")
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -16,7 +16,7 @@ export PYTHONPATH := shared:.
 # production (real platforms only), so they say development (LOA_MODE=production make run refuses).
 LOA_MODE  ?= development
 
-.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck pytest audit bench drill docs clean-venv
+.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck helm-check pytest audit bench drill docs clean-venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -66,7 +66,7 @@ stop: ## stop the services started by `make run`, then the stack
 	@[[ ! -x $(PY) ]] || $(PY) deploy/local/supervise.py --stop
 	@bash $(STACK) down
 
-test: lint typecheck pytest ## lint + type checks + unit, integration and e2e tests
+test: lint typecheck helm-check pytest ## lint + type checks + the Helm chart offline + unit, integration and e2e tests
 
 lint: $(STAMP) ## ruff (rules and formatting)
 	$(VENV)/bin/ruff check .
@@ -80,6 +80,9 @@ MYPY_CACHE := $(LOA_CACHE_DIR)/mypy/$(subst /,_,$(CURDIR))
 
 typecheck: $(STAMP) ## mypy (strict for shared/)
 	$(VENV)/bin/mypy --cache-dir "$(MYPY_CACHE)" shared services deploy tests
+
+helm-check: $(STAMP) ## the Helm chart: helm lint + template per values file, objects vs the API schemas (offline)
+	@bash deploy/helm/check.sh check
 
 pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as root; starts the stack)
 	@bash deploy/local/system_packages.sh test

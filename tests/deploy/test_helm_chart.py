@@ -1,0 +1,260 @@
+"""The Helm chart (deploy/helm/loa) rendered by the real helm, offline: each values file renders to
+objects valid against the Kubernetes API schema, each service reaches only what it needs, secrets
+stay in Secrets, production refuses the sandbox, KEDA stops at the partition count."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deploy.helm import chart_tables
+from deploy.helm.validate import problems
+from loa.access.storage import store_user
+from loa.kafka_acl import CHANNELS, USERS, acls_of, publisher_group
+from loa.settings import REPO_ROOT
+
+pytestmark = pytest.mark.unit
+
+CHART = REPO_ROOT / "deploy" / "helm" / "loa"
+VALUES_FILES = (
+    "values.yaml",
+    "values-production.yaml",
+    "values-existing-infra.yaml",
+    "values-development.yaml",
+)
+SERVICES = tuple(u.service for u in USERS)
+DNS, KAFKA, POSTGRES, S3, HTTPS = 53, 9093, 5432, 9000, 443
+Obj = dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def helm(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The helm that deploy/helm/check.sh builds into the cache (`go install`, once)."""
+    subprocess.run(["bash", str(REPO_ROOT / "deploy/helm/check.sh"), "install"], check=True)
+    cache = Path(os.environ.get("LOA_CACHE_DIR", REPO_ROOT / ".loa")).resolve()
+    home = tmp_path_factory.mktemp("helm-home")
+    for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
+        os.environ[var] = str(home / var)
+    return [str(cache / "bin" / "helm")]
+
+
+def helm_template(helm: list[str], values: str, *sets: str) -> subprocess.CompletedProcess[str]:
+    args = [*helm, "template", "loa", str(CHART), "--namespace", "loa", "-f", str(CHART / values)]
+    for setting in sets:
+        args += ["--set", setting]
+    return subprocess.run(args, capture_output=True, text=True, check=False)
+
+
+@cache
+def rendered(helm: tuple[str, ...], values: str, *sets: str) -> str:
+    """helm's output, once per values file and settings (tests read it, never change it)."""
+    done = helm_template(list(helm), values, *sets)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def render(helm: list[str], values: str, *sets: str) -> list[Obj]:
+    return [doc for doc in yaml.safe_load_all(rendered(tuple(helm), values, *sets)) if doc]
+
+
+def of_kind(objects: list[Obj], kind: str) -> dict[str, Obj]:
+    """``{component or name: object}`` of one kind."""
+    found = {}
+    for obj in objects:
+        if obj["kind"] == kind:
+            labels = obj["spec"]["template"]["metadata"]["labels"] if kind in ("Deployment", "Job") else {}
+            found[labels.get("app.kubernetes.io/component") or obj["metadata"]["name"]] = obj
+    return found
+
+
+def policy_of(objects: list[Obj], service: str) -> Obj:
+    return next(
+        o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == f"loa-{service}"
+    )
+
+
+def egress_ports(policy: Obj) -> set[int]:
+    return {port["port"] for rule in policy["spec"]["egress"] for port in rule.get("ports", [])}
+
+
+@pytest.mark.parametrize("values", VALUES_FILES)
+def test_each_values_file_renders_objects_valid_against_the_api_schema(helm: list[str], values: str) -> None:
+    objects = render(helm, values)
+    assert [p for obj in objects for p in problems(obj)] == []
+    deployments = of_kind(objects, "Deployment")
+    expected = set(SERVICES) - {"youtube"} if values == "values-development.yaml" else set(SERVICES)
+    assert expected <= set(deployments)
+
+
+def test_the_schema_check_refuses_an_unknown_field_and_a_wrong_type() -> None:
+    bad_field = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "x"}, "automount": False}
+    bad_type = {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": "x"},
+        "spec": {"scaleTargetRef": {"name": "x"}, "maxReplicaCount": "twelve", "triggers": []},
+    }
+    assert list(problems(bad_field)) and list(problems(bad_type))
+
+
+def test_the_chart_tables_are_generated_from_the_code() -> None:
+    assert (CHART / "files" / "loa.json").read_text(encoding="utf-8") == chart_tables.render()
+
+
+def test_strimzi_users_carry_exactly_the_acl_table_under_the_topic_prefix(helm: list[str]) -> None:
+    objects = render(helm, "values-existing-infra.yaml", "kafka.topicPrefix=bo-tttt.")
+    users = {o["metadata"]["name"]: o for o in objects if o["kind"] == "KafkaUser"}
+    assert set(users) == {u.name for u in USERS}
+    for user in USERS:
+        rendered = {
+            (a["resource"]["type"], a["resource"]["name"], op)
+            for a in users[user.name]["spec"]["authorization"]["acls"]
+            for op in a["operations"]
+        }
+        wanted = {(a.resource.lower(), a.name, a.operation.capitalize()) for a in acls_of(user, "bo-tttt.")}
+        assert rendered == wanted, user.name
+    topics = {o["spec"]["topicName"] for o in objects if o["kind"] == "KafkaTopic"}
+    assert all(t.startswith("bo-tttt.loa.") for t in topics) and len(topics) == 8
+
+
+def test_each_service_reaches_only_what_it_needs(helm: list[str]) -> None:
+    objects = render(helm, "values-production.yaml", "s3.port=9000", "kafka.port=9093")
+    ports = chart_tables.health_ports()
+    for service in SERVICES:
+        needs = {DNS, KAFKA, POSTGRES}
+        if store_user(service) is not None:
+            needs.add(S3)
+        if service in CHANNELS:
+            needs.add(HTTPS)  # the platform's API
+        if service == "tracker":  # the OIDC issuer; each publisher's /readyz for the dashboard
+            needs |= {HTTPS, *(ports[c] for c in CHANNELS)}
+        assert egress_ports(policy_of(objects, service)) == needs, service
+    # the publishers' platform egress is the public internet only, never a private range
+    platform = next(r for r in policy_of(objects, "x")["spec"]["egress"] if r["ports"][0]["port"] == HTTPS)
+    assert "10.0.0.0/8" in platform["to"][0]["ipBlock"]["except"]
+    # the tracker's OIDC rule goes only to the issuer's address
+    tracker = policy_of(objects, "tracker")["spec"]["egress"]
+    assert [r["to"] for r in tracker if r["ports"][0]["port"] == HTTPS] == [
+        [{"ipBlock": {"cidr": "10.20.3.10/32"}}]
+    ]
+
+
+def test_development_publishers_reach_the_sandbox_and_no_platform(helm: list[str]) -> None:
+    objects = render(helm, "values-development.yaml")
+    assert "sandbox" in of_kind(objects, "Deployment")
+    for channel in set(CHANNELS) - {"youtube"}:
+        rules = policy_of(objects, channel)["spec"]["egress"]
+        assert not any("ipBlock" in peer for rule in rules for peer in rule["to"]), channel
+
+
+SENTINEL = "Bí-mật-Đà-Nẵng-{}-{}"
+
+
+def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> None:
+    keys = ("kafkaPassword", "s3SecretKey", "pgPassword", "credentialsKey", "oidcClientSecret")
+    sets = [
+        "secrets.create=true",
+        f"secrets.values.migrations.pgOwnerPassword={SENTINEL.format('migrations', 'pg')}",
+    ]
+    sets += [f"secrets.values.{s}.{k}={SENTINEL.format(s, k)}" for s in SERVICES for k in keys]
+    objects = render(helm, "values-production.yaml", *sets)
+    for obj in objects:
+        text = yaml.safe_dump(obj, allow_unicode=True)
+        if obj["kind"] == "Secret":
+            owner = obj["metadata"]["name"].removeprefix("loa-")
+            others = [s for s in (*SERVICES, "migrations") if s != owner and SENTINEL.format(s, "") in text]
+            assert others == [], f"{obj['metadata']['name']} holds secrets of {others}"
+        else:
+            assert "Bí-mật" not in text, f"a secret in {obj['kind']} {obj['metadata']['name']}"
+    secrets = {o["metadata"]["name"]: o["stringData"] for o in objects if o["kind"] == "Secret"}
+    assert set(secrets["loa-tracker"]) == {
+        "kafkaPassword",
+        "pgPassword",
+        "credentialsKey",
+        "oidcClientSecret",
+    }
+    assert set(secrets["loa-ingest"]) == {"kafkaPassword", "s3SecretKey", "pgPassword"}
+
+
+def test_a_missing_secret_fails_the_render_naming_it(helm: list[str]) -> None:
+    done = helm_template(helm, "values.yaml", "secrets.create=true")
+    assert done.returncode != 0
+    assert "secrets.values.facebook.kafkaPassword" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ("sandbox.enabled=true", "sandbox.enabled"),
+        ("platformUrls.LOA_X_API_URL=http://loa-sandbox:8090/x", "platformUrls.LOA_X_API_URL"),
+        (
+            "platformUrls.LOA_FACEBOOK_GRAPH_URL=http://graph.facebook.com",
+            "platformUrls.LOA_FACEBOOK_GRAPH_URL",
+        ),
+        ("website.baseUrl=http://127.0.0.1:8082", "website.baseUrl"),
+    ],
+)
+def test_production_refuses_to_render_with_the_sandbox(helm: list[str], setting: str, named: str) -> None:
+    done = helm_template(helm, "values-production.yaml", setting)
+    assert done.returncode != 0
+    assert named in done.stderr
+
+
+def test_keda_scales_each_publisher_on_its_group_up_to_the_partition_count(helm: list[str]) -> None:
+    objects = render(helm, "values-production.yaml", "kafka.partitions=24")
+    scaled = {o["spec"]["scaleTargetRef"]["name"]: o for o in objects if o["kind"] == "ScaledObject"}
+    assert set(scaled) == {f"loa-{c}" for c in CHANNELS}
+    for channel in CHANNELS:
+        spec = scaled[f"loa-{channel}"]["spec"]
+        assert spec["maxReplicaCount"] == 24
+        trigger = spec["triggers"][0]["metadata"]
+        assert trigger["consumerGroup"] == publisher_group(channel)
+        assert (trigger["sasl"], trigger["tls"]) == ("scram_sha512", "enable")
+    deployments = of_kind(objects, "Deployment")
+    assert "replicas" not in deployments["x"]["spec"]  # KEDA owns it
+    assert deployments["tracker"]["spec"]["replicas"] == 2
+
+
+def test_every_pod_runs_locked_down(helm: list[str]) -> None:
+    objects = render(helm, "values-development.yaml")
+    pods = [o["spec"]["template"]["spec"] for o in objects if o["kind"] in ("Deployment", "Job")]
+    assert len(pods) == len(SERVICES) - 1 + 2  # youtube off; the sandbox and the migrations
+    for pod in pods:
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in pod["containers"]:
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True
+            assert context["allowPrivilegeEscalation"] is False
+            assert context["capabilities"] == {"drop": ["ALL"]}
+    accounts = [o for o in objects if o["kind"] == "ServiceAccount"]
+    assert accounts and all(a["automountServiceAccountToken"] is False for a in accounts)
+    budgets = {o["metadata"]["name"] for o in objects if o["kind"] == "PodDisruptionBudget"}
+    assert budgets == {f"loa-{s}" for s in SERVICES if s != "youtube"}
+
+
+def test_probes_use_each_services_health_endpoints(helm: list[str]) -> None:
+    deployments = of_kind(render(helm, "values.yaml"), "Deployment")
+    ports = chart_tables.health_ports()
+    for service in SERVICES:
+        container = deployments[service]["spec"]["template"]["spec"]["containers"][0]
+        health = next(p for p in container["ports"] if p["name"] == "health")
+        assert health["containerPort"] == ports[service]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_migrations_run_as_the_owner_before_install_and_upgrade(helm: list[str]) -> None:
+    job = of_kind(render(helm, "values-existing-infra.yaml"), "Job")["migrations"]
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["python", "deploy/local/storage_users.py", "migrate"]
+    owner = next(e for e in container["env"] if e["name"] == "LOA_PG_OWNER_PASSWORD")
+    assert owner["valueFrom"]["secretKeyRef"] == {"name": "loa-pg-loa-owner", "key": "password"}

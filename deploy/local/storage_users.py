@@ -208,8 +208,8 @@ def postgres_main(*, setup: bool) -> None:
     import psycopg
 
     owner_password = setting(OWNER_PASSWORD_SETTING)
-    superuser = pg_url(SUPERUSER, setting(SUPERUSER_PASSWORD_SETTING), "postgres")
-    if setup:
+    if setup:  # only the setup needs the superuser: `migrate` (the chart's upgrade hook) has the owner alone
+        superuser = pg_url(SUPERUSER, setting(SUPERUSER_PASSWORD_SETTING), "postgres")
         with psycopg.connect(superuser, autocommit=True) as admin:
             ensure_role(admin, OWNER_ROLE, owner_password)
             for role in RUNTIME_ROLES:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -258,3 +259,20 @@ def test_migrations_run_as_the_owner_before_install_and_upgrade(helm: list[str])
     assert container["command"] == ["python", "deploy/local/storage_users.py", "migrate"]
     owner = next(e for e in container["env"] if e["name"] == "LOA_PG_OWNER_PASSWORD")
     assert owner["valueFrom"]["secretKeyRef"] == {"name": "loa-pg-loa-owner", "key": "password"}
+
+
+def test_the_migration_step_needs_only_the_owners_password(tmp_path: Path) -> None:
+    """The hook has loa_owner's password and no superuser's: `migrate` must not ask for one."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}",
+        "LOA_ENV_FILE": str(tmp_path / "absent.env"),
+        "LOA_PG_HOST": "127.0.0.1",
+        "LOA_PG_PORT": "1",  # nothing listens: the step gets as far as connecting
+        "LOA_PG_OWNER_PASSWORD": "mật-khẩu-chủ-sở-hữu",
+    }
+    script = str(REPO_ROOT / "deploy/local/storage_users.py")
+    done = subprocess.run([sys.executable, script, "migrate"], env=env, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "is not set" not in done.stderr
+    assert "Connect" in done.stderr or "connect" in done.stderr

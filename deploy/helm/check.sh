@@ -13,20 +13,7 @@ BIN="$LOA_CACHE/bin/helm"
 CHART="$LOA_REPO/deploy/helm/loa"
 VALUES=(values.yaml values-production.yaml values-existing-infra.yaml values-development.yaml)
 
-installed() { [[ -x "$BIN" ]] && [[ "$(cat "$BIN.version" 2>/dev/null || true)" == "$VERSION" ]]; }
-
-install() {
-  installed && return 0
-  command -v go >/dev/null || die "go is missing (needed once to build helm)"
-  say "building helm.sh/helm/v4/cmd/helm@$VERSION (a few minutes, once; log: $LOA_LOGS/helm-build.log)"
-  mkdir -p "$LOA_CACHE/bin"
-  if ! GOPATH="${LOA_GOPATH:-$(go env GOPATH)}" GOBIN="$LOA_CACHE/bin" GOFLAGS=-modcacherw \
-    go install "helm.sh/helm/v4/cmd/helm@$VERSION" >"$LOA_LOGS/helm-build.log" 2>&1; then
-    tail -n 20 "$LOA_LOGS/helm-build.log" >&2
-    die "go install of helm failed (see $LOA_LOGS/helm-build.log)"
-  fi
-  echo "$VERSION" >"$BIN.version"
-}
+install() { go_install_cached helm helm.sh/helm/v4/cmd/helm "$VERSION"; }
 
 check() {
   install

@@ -220,3 +220,21 @@ component_main() { # component_main ACTION: install|up|down|status|health
     *) die "usage: $0 install|up|down|status|health" ;;
   esac
 }
+
+# --- binaries built with `go install` into the cache ----------------------------------------
+# go_install_cached NAME PACKAGE VERSION: $LOA_CACHE/bin/NAME built from PACKAGE@VERSION once
+# (NAME.version records it); Go's module and build caches stay in Go's own place (`go env GOPATH`,
+# or LOA_GOPATH), shared by every clone on the machine. Fails naming the log.
+go_install_cached() {
+  local name="$1" package="$2" version="$3" bin="$LOA_CACHE/bin/$1" log="$LOA_LOGS/$1-build.log"
+  [[ -x "$bin" && "$(cat "$bin.version" 2>/dev/null || true)" == "$version" ]] && return 0
+  command -v go >/dev/null || die "go is missing (needed once to build $name)"
+  say "building $package@$version (a few minutes, once; log: $log)"
+  mkdir -p "$LOA_CACHE/bin"
+  if ! GOPATH="${LOA_GOPATH:-$(go env GOPATH)}" GOBIN="$LOA_CACHE/bin" GOFLAGS=-modcacherw \
+    go install "$package@$version" >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    die "go install of $name failed (see $log)"
+  fi
+  echo "$version" >"$bin.version"
+}

@@ -133,17 +133,16 @@ def test_each_service_reaches_only_what_it_needs(helm: list[str]) -> None:
             needs.add(S3)
         if service in CHANNELS:
             needs.add(HTTPS)  # the platform's API
-        if service == "tracker":  # the OIDC issuer; each publisher's /readyz for the dashboard
+        if service == "tracker":  # OIDC, OAuth of Connect; each publisher's /readyz for the dashboard
             needs |= {HTTPS, *(ports[c] for c in CHANNELS)}
         assert egress_ports(policy_of(objects, service)) == needs, service
     # the publishers' platform egress is the public internet only, never a private range
     platform = next(r for r in policy_of(objects, "x")["spec"]["egress"] if r["ports"][0]["port"] == HTTPS)
     assert "10.0.0.0/8" in platform["to"][0]["ipBlock"]["except"]
-    # the tracker's OIDC rule goes only to the issuer's address
+    # the tracker's https: the platforms' OAuth (Connect), and the OIDC issuer's address alone
     tracker = policy_of(objects, "tracker")["spec"]["egress"]
-    assert [r["to"] for r in tracker if r["ports"][0]["port"] == HTTPS] == [
-        [{"ipBlock": {"cidr": "10.20.3.10/32"}}]
-    ]
+    issuer = [{"ipBlock": {"cidr": "10.20.3.10/32"}}]
+    assert [r["to"] for r in tracker if r["ports"][0]["port"] == HTTPS] == [platform["to"], issuer]
 
 
 def test_development_publishers_reach_the_sandbox_and_no_platform(helm: list[str]) -> None:

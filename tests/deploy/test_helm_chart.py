@@ -145,6 +145,14 @@ def test_each_service_reaches_only_what_it_needs(helm: list[str]) -> None:
     assert [r["to"] for r in tracker if r["ports"][0]["port"] == HTTPS] == [platform["to"], issuer]
 
 
+def test_extra_egress_is_added_to_that_service_alone(helm: list[str]) -> None:
+    rule = "services.webhook.extraEgress[0].to[0].ipBlock.cidr=10.30.0.15/32"
+    port = "services.webhook.extraEgress[0].ports[0].port=8443"
+    objects = render(helm, "values.yaml", rule, port)
+    assert 8443 in egress_ports(policy_of(objects, "webhook"))
+    assert 8443 not in egress_ports(policy_of(objects, "facebook"))
+
+
 def test_development_publishers_reach_the_sandbox_and_no_platform(helm: list[str]) -> None:
     objects = render(helm, "values-development.yaml")
     assert "sandbox" in of_kind(objects, "Deployment")

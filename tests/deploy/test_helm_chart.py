@@ -101,7 +101,18 @@ def test_the_schema_check_refuses_an_unknown_field_and_a_wrong_type() -> None:
         "metadata": {"name": "x"},
         "spec": {"scaleTargetRef": {"name": "x"}, "maxReplicaCount": "twelve", "triggers": []},
     }
-    assert list(problems(bad_field)) and list(problems(bad_type))
+    bad_enum = {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaUser",
+        "metadata": {"name": "x"},
+        "spec": {
+            "authorization": {
+                "type": "simple",
+                "acls": [{"resource": {"type": "topic"}, "operations": ["Đọc"]}],
+            }
+        },
+    }
+    assert list(problems(bad_field)) and list(problems(bad_type)) and list(problems(bad_enum))
 
 
 def test_the_chart_tables_are_generated_from_the_code() -> None:

@@ -28,6 +28,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
+from loa.publisher.settings import PublisherSettings  # noqa: E402 - after the path above
+
 E2E_JSON = ROOT / "bench" / "results" / "e2e.json"
 BENCH_DOC = ROOT / "docs" / "benchmarks.md"
 DOC = ROOT / "docs" / "capacity.md"
@@ -54,8 +56,8 @@ class Assumptions:
     """the peak hour carries this many times an average hour's posts"""
     accounts_per_office: int = 1
     """accounts per office and channel (a ministry has one Facebook page, not one per unit)"""
-    concurrency: int = 32
-    """deliveries in flight per publisher replica (LOA_PUBLISHER_CONCURRENCY)"""
+    concurrency: int = PublisherSettings.model_fields["publisher_concurrency"].default
+    """deliveries in flight per publisher replica (LOA_PUBLISHER_CONCURRENCY's default)"""
     cpu_utilisation: float = 0.6
     """the share of a core a replica is planned to use at the peak"""
     headroom: float = 2.0

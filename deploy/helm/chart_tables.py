@@ -48,8 +48,8 @@ def store_of(service: str) -> str:
 
 
 def strimzi_acls(user: KafkaUser) -> list[dict[str, Any]]:
-    """``user``'s ACLs as Strimzi's ``KafkaUser.spec.authorization.acls`` (topics unprefixed: the
-    chart adds ``kafka.topicPrefix``)."""
+    """``user``'s ACLs as Strimzi's ``KafkaUser.spec.authorization.acls`` (topics and groups
+    unprefixed: the chart adds ``kafka.topicPrefix`` to both, as ``LoaSettings`` does)."""
     return [
         {"type": acl.resource.lower(), "name": acl.name, "operation": acl.operation.capitalize()}
         for acl in sorted(set(acls_of(user)))

@@ -78,7 +78,7 @@ class RetractionListener:
         self._task: asyncio.Task[None] | None = None
         subscriber = self.broker.subscriber(
             settings.topic(topics.CONTENT),
-            group_id=settings.ingest_retractions_group,
+            group_id=settings.group(settings.ingest_retractions_group),
             batch=True,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,

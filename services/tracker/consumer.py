@@ -105,7 +105,7 @@ def register(
     Returns the subscribers by topic (unprefixed), whose consumers ``/metrics`` reads the lag of.
     """
     common: dict[str, Any] = {
-        "group_id": settings.tracker_group_id,
+        "group_id": settings.group(settings.tracker_group_id),
         "batch": True,
         "max_records": settings.tracker_batch_max,
         "batch_timeout_ms": settings.tracker_batch_timeout_ms,
@@ -152,7 +152,8 @@ def register(
     # one of those writing them would make one copy per channel. A group of its own: aiokafka
     # refuses one group whose members subscribe to different topics.
     commands = broker.subscriber(
-        settings.topic(topics.COMMANDS), **{**common, "group_id": f"{settings.tracker_group_id}-commands"}
+        settings.topic(topics.COMMANDS),
+        **{**common, "group_id": settings.group(f"{settings.tracker_group_id}-commands")},
     )
 
     @commands  # type: ignore[untyped-decorator]
@@ -164,7 +165,8 @@ def register(
     # for commands. Chaining skips an event id already chained, so a batch consumed again after a
     # rewind adds nothing twice.
     audit = broker.subscriber(
-        settings.topic(topics.AUDIT), **{**common, "group_id": f"{settings.tracker_group_id}-audit"}
+        settings.topic(topics.AUDIT),
+        **{**common, "group_id": settings.group(f"{settings.tracker_group_id}-audit")},
     )
 
     @audit  # type: ignore[untyped-decorator]

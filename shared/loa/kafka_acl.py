@@ -111,11 +111,12 @@ class Acl:
 
 
 def acls_of(user: KafkaUser, prefix: str = "") -> Iterator[Acl]:
-    """``user``'s rules for topics named ``{prefix}{topic}`` (``LOA_TOPIC_PREFIX``; groups unprefixed)."""
+    """``user``'s rules for topics and groups named ``{prefix}{name}`` (``LOA_TOPIC_PREFIX``, as
+    ``LoaSettings.topic`` and ``LoaSettings.group`` name them)."""
     for topic in user.writes:
         yield Acl(user.name, "TOPIC", prefix + topic, "WRITE")
     for reading in user.readings:
-        yield Acl(user.name, "GROUP", reading.group, "READ")
+        yield Acl(user.name, "GROUP", prefix + reading.group, "READ")
         for topic in reading.topics:
             yield Acl(user.name, "TOPIC", prefix + topic, "READ")
             if reading.dead_letters:

@@ -160,3 +160,9 @@ class LoaSettings(BaseSettings):
     def topic(self, name: str) -> str:
         """The full topic name for ``name`` (e.g. ``loa.content.v1``) under ``topic_prefix``."""
         return f"{self.topic_prefix}{name}"
+
+    def group(self, name: str) -> str:
+        """The consumer group ``name`` (e.g. ``loa-publisher-zalo``) under ``topic_prefix``: tests and
+        tenants that share a broker never share a group, whose stale members would hold up (or, with
+        other topics, break) each other's rebalances."""
+        return f"{self.topic_prefix}{name}"

@@ -45,8 +45,8 @@ def prefix() -> str:
 
 @pytest.fixture(scope="module")
 async def granted(stack: Stack, prefix: str) -> AsyncIterator[str]:
-    """This module's Loa topics, and the table's topic ACLs for them (groups are unprefixed: the
-    stack's setup granted them); both removed at the end."""
+    """This module's Loa topics, and the table's topic ACLs for them (the groups it joins are the
+    stack's own, unprefixed, which the stack's setup granted); both removed at the end."""
     admin = AIOKafkaAdminClient(**client_options(stack.kafka_bootstrap))
     await admin.start()
     acls = [a for a in all_acls(prefix) if a.resource == "TOPIC"]

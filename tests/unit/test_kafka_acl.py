@@ -7,8 +7,16 @@ import pytest
 from deploy.local.supervise import kafka_identity, parse_procfile
 from loa.channels import registry
 from loa.events import topics
-from loa.kafka_acl import CHANNELS, USERS, all_acls, markdown_table, service_credentials, user_of
-from loa.settings import REPO_ROOT
+from loa.kafka_acl import (
+    CHANNELS,
+    USERS,
+    all_acls,
+    markdown_table,
+    publisher_group,
+    service_credentials,
+    user_of,
+)
+from loa.settings import REPO_ROOT, LoaSettings
 
 pytestmark = pytest.mark.unit
 
@@ -31,14 +39,16 @@ def test_only_ingest_and_tracker_write_content_only_publishers_statuses_only_the
         assert writers(topics.dlq(topic)) == {"loa-tracker"}
 
 
-def test_topic_rules_follow_the_prefix_and_groups_do_not() -> None:
+def test_topic_and_group_rules_follow_the_prefix() -> None:
+    """Tenants (and tests) on one broker never share a consumer group: the ACLs name each group
+    under the prefix, as ``LoaSettings.group`` does for the services that join it."""
     prefixed = all_acls("t-ab12.")
-    assert {a.name for a in prefixed if a.resource == "TOPIC"} == {
-        "t-ab12." + a.name for a in all_acls() if a.resource == "TOPIC"
-    }
-    assert {a.name for a in prefixed if a.resource == "GROUP"} == {
-        a.name for a in all_acls() if a.resource == "GROUP"
-    }
+    for resource in ("TOPIC", "GROUP"):
+        assert {a.name for a in prefixed if a.resource == resource} == {
+            "t-ab12." + a.name for a in all_acls() if a.resource == resource
+        }
+    settings = LoaSettings(topic_prefix="t-ab12.")
+    assert settings.group(publisher_group("zalo")) in {a.name for a in prefixed if a.resource == "GROUP"}
 
 
 def test_each_service_reads_only_in_its_own_groups() -> None:

@@ -75,7 +75,7 @@ class Publisher:
     def __init__(self, adapter_cls: type[ChannelAdapter], settings: PublisherSettings) -> None:
         self.settings = settings
         self.channel = adapter_cls.name
-        self.group = publisher_group(self.channel)
+        self.group = settings.group(publisher_group(self.channel))
         self.engine = make_engine(settings.job_store_url(self.channel))
         self.store = JobStore(self.engine, self.channel)
         self.accounts = AccountStore(self.engine, self.channel, load_cipher(settings))

@@ -1,0 +1,121 @@
+"""Connect a Facebook Page (Facebook Login, then the Page's own token), run by
+``services.tracker.connect``; each step as Meta documents it:
+
+1. the Login dialog, ``https://www.facebook.com/{version}/dialog/oauth?client_id=&redirect_uri=
+   &state=&scope=&response_type=code`` ("Manually Build a Login Flow",
+   https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow); the manual
+   flow has no PKCE: the code opens only with the app secret, which stays on the server;
+2. the code for a User access token, ``/{version}/oauth/access_token`` (``client_id``,
+   ``redirect_uri``, ``client_secret``, ``code``; same page), sent as a POST form so that no secret
+   sits in a URL;
+3. a long-lived User token, ``grant_type=fb_exchange_token`` ("Get Long-Lived Tokens",
+   https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived);
+4. ``/{version}/me/accounts``: the Pages the person manages and their Page access tokens; from a
+   long-lived User token a Page token "has no expiration date" (same page).
+
+The scopes are those the publisher's calls need: ``pages_manage_posts`` (feed, photos, videos),
+``pages_read_engagement`` (read back posts and comments), ``pages_show_list`` (``me/accounts``).
+The publisher gets the Page token alone; the app secret never leaves the tracker.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+from urllib.parse import urlencode
+
+from pydantic import Field
+
+from services.tracker.connect_flow import (
+    AppSecret,
+    Back,
+    Connected,
+    ConnectError,
+    ConnectRequest,
+    Start,
+    platform_json,
+)
+from services.tracker.settings import TrackerSettings
+
+SCOPES = ("pages_manage_posts", "pages_read_engagement", "pages_show_list")
+NumericId = Annotated[str, Field(pattern=r"^[0-9]{1,32}$")]
+
+
+class FacebookConnect(ConnectRequest):
+    app_id: Annotated[NumericId, Field(description="the office's Facebook app id")]
+    app_secret: AppSecret
+    page_id: Annotated[
+        NumericId | None,
+        Field(description="the Page this account is; may be left out when the person manages one Page"),
+    ] = None
+
+
+class FacebookFlow:
+    channel: ClassVar[str] = "facebook"
+    request_model: ClassVar[type[ConnectRequest]] = FacebookConnect
+
+    def authorize_url(self, settings: TrackerSettings, body: FacebookConnect, start: Start) -> str:
+        query = {
+            "client_id": body.app_id,
+            "redirect_uri": start.redirect_uri,
+            "state": start.state,
+            "scope": ",".join(SCOPES),
+            "response_type": "code",
+        }
+        base = settings.facebook_dialog_url.rstrip("/")
+        return f"{base}/{settings.facebook_graph_version}/dialog/oauth?{urlencode(query)}"
+
+    async def finish(self, settings: TrackerSettings, body: FacebookConnect, back: Back) -> Connected:
+        app = {"client_id": body.app_id, "client_secret": body.app_secret.get_secret_value()}
+        short = await _token(settings, app | {"redirect_uri": back.redirect_uri, "code": back.code})
+        long = await _token(settings, app | {"grant_type": "fb_exchange_token", "fb_exchange_token": short})
+        page = _pick(await _pages(settings, long), body.page_id)
+        identity = f"Page {page.get('name', '')} ({page['id']})"
+        return Connected(
+            {"page_access_token": str(page["access_token"])}, {"page_id": page["id"]}, None, identity
+        )
+
+
+def _graph(settings: TrackerSettings, path: str) -> str:
+    return f"{settings.facebook_graph_url.rstrip('/')}/{settings.facebook_graph_version}/{path}"
+
+
+async def _token(settings: TrackerSettings, form: dict[str, str]) -> str:
+    status, data = await platform_json("Facebook", "POST", _graph(settings, "oauth/access_token"), data=form)
+    if status != 200 or not data.get("access_token"):
+        raise _refused(data, "the code")
+    return str(data["access_token"])
+
+
+async def _pages(settings: TrackerSettings, user_token: str) -> list[dict[str, Any]]:
+    status, data = await platform_json(
+        "Facebook",
+        "GET",
+        _graph(settings, "me/accounts"),
+        params={"fields": "id,name,access_token,tasks"},
+        headers={"Authorization": f"OAuth {user_token}"},
+    )
+    if status != 200 or not isinstance(data.get("data"), list):
+        raise _refused(data, "the list of Pages")
+    return [p for p in data["data"] if isinstance(p, dict) and p.get("id") and p.get("access_token")]
+
+
+def _pick(pages: list[dict[str, Any]], page_id: str | None) -> dict[str, Any]:
+    """The Page asked for, or the person's only Page; else say which Pages there are."""
+    chosen = [p for p in pages if page_id is None or str(p["id"]) == page_id]
+    if len(chosen) == 1:
+        return chosen[0]
+    managed = ", ".join(f"{p.get('name', '')} ({p['id']})" for p in pages) or "none"
+    if page_id is not None:
+        raise ConnectError(f"page_id: Page {page_id} is not among the Pages this person manages: {managed}")
+    raise ConnectError(f"page_id: this person manages several Pages, say which: {managed}")
+
+
+def _refused(data: dict[str, Any], what: str) -> ConnectError:
+    """Graph's error object (code, subcode, message) as one line."""
+    error = data.get("error") if isinstance(data.get("error"), dict) else {}
+    assert isinstance(error, dict)
+    code = error.get("code", "?")
+    subcode = f"/{error['error_subcode']}" if error.get("error_subcode") else ""
+    return ConnectError(
+        f"Facebook refused {what}: {str(error.get('message', 'no token'))[:200]} ({code}{subcode})"
+    )

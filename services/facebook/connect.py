@@ -21,7 +21,6 @@ The publisher gets the Page token alone; the app secret never leaves the tracker
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
-from urllib.parse import urlencode
 
 from pydantic import Field
 
@@ -54,15 +53,9 @@ class FacebookFlow:
     request_model: ClassVar[type[ConnectRequest]] = FacebookConnect
 
     def authorize_url(self, settings: TrackerSettings, body: FacebookConnect, start: Start) -> str:
-        query = {
-            "client_id": body.app_id,
-            "redirect_uri": start.redirect_uri,
-            "state": start.state,
-            "scope": ",".join(SCOPES),
-            "response_type": "code",
-        }
+        query = start.code_request(body.app_id, ",".join(SCOPES), pkce=False)
         base = settings.facebook_dialog_url.rstrip("/")
-        return f"{base}/{settings.facebook_graph_version}/dialog/oauth?{urlencode(query)}"
+        return f"{base}/{settings.facebook_graph_version}/dialog/oauth?{query}"
 
     async def finish(self, settings: TrackerSettings, body: FacebookConnect, back: Back) -> Connected:
         app = {"client_id": body.app_id, "client_secret": body.app_secret.get_secret_value()}

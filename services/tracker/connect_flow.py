@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Protocol
+from urllib.parse import urlencode
 
 import httpx
 from pydantic import AfterValidator, BaseModel, Field, JsonValue, SecretStr
@@ -55,6 +56,20 @@ class Start:
     challenge: str
     redirect_uri: str
 
+    def code_request(self, client_id: str, scope: str, *, pkce: bool = True, **extra: str) -> str:
+        """The query of an RFC 6749 §4.1.1 authorisation request, with RFC 7636's S256 challenge
+        unless the platform has no PKCE, and the platform's ``extra`` parameters."""
+        query = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": scope,
+            "state": self.state,
+        }
+        if pkce:
+            query |= {"code_challenge": self.challenge, "code_challenge_method": "S256"}
+        return urlencode(query | extra)
+
 
 @dataclass(frozen=True)
 class Back:
@@ -64,6 +79,16 @@ class Back:
     verifier: str
     redirect_uri: str
     params: Mapping[str, str] = field(default_factory=dict)
+
+    def code_grant(self, client_id: str) -> dict[str, str]:
+        """The form of an RFC 6749 §4.1.3 token request with RFC 7636's ``code_verifier``."""
+        return {
+            "grant_type": "authorization_code",
+            "code": self.code,
+            "redirect_uri": self.redirect_uri,
+            "code_verifier": self.verifier,
+            "client_id": client_id,
+        }
 
 
 @dataclass(frozen=True)

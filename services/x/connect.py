@@ -19,7 +19,6 @@ renews the pair before the access token's 2 hours end.
 from __future__ import annotations
 
 from typing import Annotated, ClassVar
-from urllib.parse import urlencode
 
 from pydantic import Field
 
@@ -52,26 +51,11 @@ class XFlow:
     request_model: ClassVar[type[ConnectRequest]] = XConnect
 
     def authorize_url(self, settings: TrackerSettings, body: XConnect, start: Start) -> str:
-        query = {
-            "response_type": "code",
-            "client_id": body.client_id,
-            "redirect_uri": start.redirect_uri,
-            "scope": " ".join(SCOPES),
-            "state": start.state,
-            "code_challenge": start.challenge,
-            "code_challenge_method": "S256",
-        }
-        return f"{settings.x_authorize_url}?{urlencode(query)}"
+        return f"{settings.x_authorize_url}?{start.code_request(body.client_id, ' '.join(SCOPES))}"
 
     async def finish(self, settings: TrackerSettings, body: XConnect, back: Back) -> Connected:
         secret = body.client_secret.get_secret_value()
-        form = {
-            "code": back.code,
-            "grant_type": "authorization_code",
-            "redirect_uri": back.redirect_uri,
-            "code_verifier": back.verifier,
-            "client_id": body.client_id,
-        }
+        form = back.code_grant(body.client_id)
         base = settings.x_api_url.rstrip("/")
         status, tokens = await platform_json(
             "X", "POST", base + TOKEN_PATH, data=form, auth=(body.client_id, secret)

@@ -18,7 +18,6 @@ account has no expiry: Google's refresh token lasts until revoked (or six months
 from __future__ import annotations
 
 from typing import Annotated, ClassVar
-from urllib.parse import urlencode
 
 from pydantic import Field
 
@@ -52,28 +51,11 @@ class YouTubeFlow:
     request_model: ClassVar[type[ConnectRequest]] = YouTubeConnect
 
     def authorize_url(self, settings: TrackerSettings, body: YouTubeConnect, start: Start) -> str:
-        query = {
-            "client_id": body.client_id,
-            "redirect_uri": start.redirect_uri,
-            "response_type": "code",
-            "scope": " ".join(SCOPES),
-            "access_type": "offline",
-            "prompt": "consent",
-            "state": start.state,
-            "code_challenge": start.challenge,
-            "code_challenge_method": "S256",
-        }
-        return f"{settings.youtube_auth_url}?{urlencode(query)}"
+        query = start.code_request(body.client_id, " ".join(SCOPES), access_type="offline", prompt="consent")
+        return f"{settings.youtube_auth_url}?{query}"
 
     async def finish(self, settings: TrackerSettings, body: YouTubeConnect, back: Back) -> Connected:
-        form = {
-            "code": back.code,
-            "client_id": body.client_id,
-            "client_secret": body.client_secret.get_secret_value(),
-            "redirect_uri": back.redirect_uri,
-            "grant_type": "authorization_code",
-            "code_verifier": back.verifier,
-        }
+        form = back.code_grant(body.client_id) | {"client_secret": body.client_secret.get_secret_value()}
         status, tokens = await platform_json("Google", "POST", settings.youtube_token_url, data=form)
         if status != 200 or not tokens.get("access_token"):
             raise oauth_error("Google", status, tokens)

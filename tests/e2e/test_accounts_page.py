@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 
 from loa.settings import LoaSettings
 from tests.e2e.test_tracker_dashboard import CHROMIUM_ARGS
 from tests.integration.tracker.connect_support import connect_tracker
-from tests.integration.tracker.support import TOKENS, create_topics, running_tracker, tracker_settings
+from tests.integration.tracker.support import TOKENS
 
 pytestmark = [
     pytest.mark.e2e,
@@ -24,38 +24,32 @@ SECRET = "EAAGĐàNẵngTrangSởBíMật0042xyz"
 NEWER = "EAAGĐàNẵngMới0043abc"
 
 
+async def _sign_in(page: Any, base: str, role: str) -> None:
+    """Sign in to the dashboard with the role's bearer token."""
+    await page.goto(f"{base}/login")
+    await page.fill("#token", TOKENS[role])
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{base}/")
+
+
 async def test_an_admin_adds_changes_and_removes_an_account_and_never_sees_its_secret(
     settings: LoaSettings, sqlite_url: str, screenshots: Path, sandbox_url: str
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
-    await create_topics(settings)
-    ts = tracker_settings(
-        settings,
-        sqlite_url,
-        tracker_consume=False,
-        credentials_key=Fernet.generate_key().decode(),
-        zalo_oauth_url=f"{sandbox_url}/zalo/oauth",
-    )
-    async with running_tracker(ts) as (_, client), async_playwright() as pw:
+    async with connect_tracker(settings, sqlite_url, sandbox_url) as (_, _, client), async_playwright() as pw:
         base = str(client.base_url)
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1280, "height": 900}, timezone_id="Asia/Ho_Chi_Minh")
         page.on("dialog", lambda dialog: dialog.accept())
 
         # an operator has no link to it, and is refused
-        await page.goto(f"{base}/login")
-        await page.fill("#token", TOKENS["operator"])
-        await page.click("button[type=submit]")
-        await page.wait_for_url(f"{base}/")
+        await _sign_in(page, base, "operator")
         await expect(page.locator("nav a[href='/accounts']")).to_have_count(0)
         assert (await page.goto(f"{base}/accounts")).status == 403  # type: ignore[union-attr]
         await page.context.clear_cookies()
 
-        await page.goto(f"{base}/login")
-        await page.fill("#token", TOKENS["admin"])
-        await page.click("button[type=submit]")
-        await page.wait_for_url(f"{base}/")
+        await _sign_in(page, base, "admin")
         await page.click("nav a[href='/accounts']")
         await expect(page.locator("h1")).to_have_text("Tài khoản kênh")
         await expect(page.locator("#account-rows")).to_contain_text("Chưa có tài khoản nào.")
@@ -133,10 +127,7 @@ async def test_an_admin_connects_a_facebook_page_through_facebook_login(
             await graph.post("/graph/_sandbox/apps", json=app | {"page_ids": [page_in["id"]]})
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1280, "height": 900}, timezone_id="Asia/Ho_Chi_Minh")
-        await page.goto(f"{base}/login")
-        await page.fill("#token", TOKENS["admin"])
-        await page.click("button[type=submit]")
-        await page.wait_for_url(f"{base}/")
+        await _sign_in(page, base, "admin")
         await page.goto(f"{base}/accounts")
 
         connect = page.locator("#connect-facebook")

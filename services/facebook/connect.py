@@ -27,6 +27,7 @@ from pydantic import Field
 from services.tracker.connect_flow import (
     AppSecret,
     Back,
+    Choice,
     Connected,
     ConnectError,
     ConnectRequest,
@@ -57,15 +58,31 @@ class FacebookFlow:
         base = settings.facebook_dialog_url.rstrip("/")
         return f"{base}/{settings.facebook_graph_version}/dialog/oauth?{query}"
 
-    async def finish(self, settings: TrackerSettings, body: FacebookConnect, back: Back) -> Connected:
+    async def finish(
+        self, settings: TrackerSettings, body: FacebookConnect, back: Back
+    ) -> Connected | Choice:
+        """The Page asked for, the person's only Page, or a choice among their Pages."""
         app = {"client_id": body.app_id, "client_secret": body.app_secret.get_secret_value()}
         short = await _token(settings, app | {"redirect_uri": back.redirect_uri, "code": back.code})
         long = await _token(settings, app | {"grant_type": "fb_exchange_token", "fb_exchange_token": short})
-        page = _pick(await _pages(settings, long), body.page_id)
-        identity = f"Page {page.get('name', '')} ({page['id']})"
-        return Connected(
-            {"page_access_token": str(page["access_token"])}, {"page_id": page["id"]}, None, identity
-        )
+        pages = {str(p["id"]): p for p in await _pages(settings, long)}
+        if body.page_id is not None:
+            if body.page_id not in pages:
+                managed = ", ".join(f"{p.get('name', '')} ({i})" for i, p in pages.items()) or "none"
+                raise ConnectError(
+                    f"page_id: Page {body.page_id} is not among this person's Pages: {managed}"
+                )
+            return _connected(pages[body.page_id])
+        if not pages:
+            raise ConnectError("Facebook lists no Page this person manages (pages_show_list)")
+        if len(pages) == 1:
+            return _connected(next(iter(pages.values())))
+        return Choice({i: str(p.get("name", i)) for i, p in pages.items()}, lambda i: _connected(pages[i]))
+
+
+def _connected(page: dict[str, Any]) -> Connected:
+    token = {"page_access_token": str(page["access_token"])}
+    return Connected(token, {"page_id": str(page["id"])}, None, f"Page {page.get('name', '')} ({page['id']})")
 
 
 def _graph(settings: TrackerSettings, path: str) -> str:
@@ -90,17 +107,6 @@ async def _pages(settings: TrackerSettings, user_token: str) -> list[dict[str, A
     if status != 200 or not isinstance(data.get("data"), list):
         raise _refused(data, "the list of Pages")
     return [p for p in data["data"] if isinstance(p, dict) and p.get("id") and p.get("access_token")]
-
-
-def _pick(pages: list[dict[str, Any]], page_id: str | None) -> dict[str, Any]:
-    """The Page asked for, or the person's only Page; else say which Pages there are."""
-    chosen = [p for p in pages if page_id is None or str(p["id"]) == page_id]
-    if len(chosen) == 1:
-        return chosen[0]
-    managed = ", ".join(f"{p.get('name', '')} ({p['id']})" for p in pages) or "none"
-    if page_id is not None:
-        raise ConnectError(f"page_id: Page {page_id} is not among the Pages this person manages: {managed}")
-    raise ConnectError(f"page_id: this person manages several Pages, say which: {managed}")
 
 
 def _refused(data: dict[str, Any], what: str) -> ConnectError:

@@ -27,23 +27,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from loa.access import Principal
 from loa.access.policy import Action
 from loa.access.requests import actor
 from loa.audit import record
 from loa.events import AuditAction, AuditOutcome
+from loa.events.content import ChannelName
 from services.tracker import accounts
 from services.tracker.accounts_api import change_account
 from services.tracker.api import ERRORS
 from services.tracker.auth import requires
-from services.tracker.connect_flow import Back, ConnectError, ConnectRequest, Flow, Start, challenge_of
+from services.tracker.connect_flow import (
+    Back,
+    Choice,
+    Connected,
+    ConnectError,
+    ConnectRequest,
+    Flow,
+    Start,
+    challenge_of,
+)
 from services.tracker.connect_registry import FLOWS
 from services.tracker.context import Tracker
-from services.tracker.views import AccountFields
+from services.tracker.views import AccountFields, AccountOut
 from services.tracker.web import message_page
 
 log = logging.getLogger(__name__)
@@ -70,13 +80,24 @@ class Pending:
     until: float
 
 
+@dataclass(frozen=True)
+class Held:
+    """A connect back from the platform, waiting for the admin's choice (``Choice``)."""
+
+    pending: Pending
+    choice: Choice
+    until: float
+
+
 class Connects:
-    """Connects under way, by state: one-time, for ``ttl_s`` seconds of ``clock``."""
+    """Connects under way, by state: one-time, for ``ttl_s`` seconds of ``clock``; and those
+    waiting for a choice, by a one-time pick token."""
 
     def __init__(self, ttl_s: float = PENDING_S, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
         self.clock = clock
         self._pending: dict[str, Pending] = {}
+        self._held: dict[str, Held] = {}
 
     def begin(self, who: Principal, channel: str, request: ConnectRequest) -> tuple[str, str]:
         """A new state and the PKCE challenge of its verifier."""
@@ -92,6 +113,24 @@ class Connects:
         if pending is None or pending.until <= self.clock() or pending.channel != channel:
             return None
         return pending
+
+    def hold(self, pending: Pending, choice: Choice) -> str:
+        """Keep ``choice`` for its admin (``ttl_s`` again); the pick token."""
+        now = self.clock()
+        self._held = {p: h for p, h in self._held.items() if h.until > now}
+        pick = secrets.token_urlsafe(32)
+        self._held[pick] = Held(pending, choice, now + self.ttl_s)
+        return pick
+
+    def picked(self, pick: str, channel: str, who: Principal, option: str) -> Held | None:
+        """The held connect of ``pick``, once, if it is ``who``'s, of ``channel``, in time, and
+        ``option`` is one of its choices (else it stays for a valid pick)."""
+        held = self._held.get(pick)
+        if held is None or held.pending.channel != channel or held.pending.who.name != who.name:
+            return None
+        if held.until <= self.clock() or option not in held.choice.options:
+            return None
+        return self._held.pop(pick)
 
 
 def _tracker(request: Request) -> Tracker:
@@ -167,6 +206,42 @@ async def callback(
         connected = await flow.finish(t.settings, body, Back(code, pending.verifier, redirect_uri, params))
     except ConnectError as e:
         return await _refused(request, pending, str(e), "connect_failed", 502)
+    if isinstance(connected, Choice):
+        pick = request.app.state.connects.hold(pending, connected)
+        url = f"/api/v1/accounts/connect/{channel}/pick"
+        page = message_page(
+            request, f"connect_pick_{channel}", 200, choices=connected.options, pick=pick, pick_url=url
+        )
+    else:
+        await _apply(request, pending, connected)
+        page = message_page(request, "connect_done", 200, target="/accounts")
+    page.delete_cookie(COOKIE, path=callback_path(channel))
+    return page
+
+
+class PickIn(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    pick: str = Field(min_length=1, max_length=200, description="the pick token of the choice page")
+    choice: str = Field(min_length=1, max_length=200, description="the id of the chosen account")
+
+
+@router.post(
+    "/api/v1/accounts/connect/{channel}/pick",
+    response_model=AccountOut,
+    summary="Finish a connect by a choice",
+)
+async def pick(request: Request, channel: ChannelName, who: Admin, body: PickIn) -> AccountOut:
+    """The admin who started the connect picks which of the grant's accounts (a Page) it is."""
+    held = request.app.state.connects.picked(body.pick, channel, who, body.choice)
+    if held is None:
+        raise HTTPException(404, "pick: no connect of yours waits for this choice; start again")
+    return await _apply(request, held.pending, held.choice.pick(body.choice))
+
+
+async def _apply(request: Request, pending: Pending, connected: Connected) -> AccountOut:
+    """The account change of a connect, audited as the admin who started it."""
+    t, body, channel = _tracker(request), pending.request, pending.channel
     fields: dict[str, Any] = {
         "credentials": connected.credentials,
         "options": connected.options,
@@ -175,13 +250,10 @@ async def callback(
     if body.unit is not None:
         fields["unit"] = body.unit
     exists = await accounts.get_account(t.engine, channel, body.name) is not None
-    await change_account(
-        t, request, pending.who, channel, body.name, AccountFields(**fields), create=not exists
-    )
+    change = AccountFields(**fields)
+    out = await change_account(t, request, pending.who, channel, body.name, change, create=not exists)
     log.info("%s/%s connected (%s) by %s", channel, body.name, connected.identity, pending.who.name)
-    page = message_page(request, "connect_done", 200, target="/accounts")
-    page.delete_cookie(COOKIE, path=callback_path(channel))
-    return page
+    return out
 
 
 def _said(request: Request) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Protocol
@@ -103,6 +103,15 @@ class Connected:
     identity: str
 
 
+@dataclass(frozen=True)
+class Choice:
+    """The grant covers several accounts (the Pages a person manages): the admin picks one of
+    ``options`` (id → what the page shows), and ``pick`` makes it the account."""
+
+    options: dict[str, str]
+    pick: Callable[[str], Connected]
+
+
 class ConnectError(Exception):
     """The platform refused: a one-line cause with its error name or code, never a token."""
 
@@ -115,7 +124,7 @@ class Flow(Protocol):
 
     def authorize_url(self, settings: TrackerSettings, body: Any, start: Start) -> str: ...
 
-    async def finish(self, settings: TrackerSettings, body: Any, back: Back) -> Connected: ...
+    async def finish(self, settings: TrackerSettings, body: Any, back: Back) -> Connected | Choice: ...
 
 
 def challenge_of(verifier: str) -> str:

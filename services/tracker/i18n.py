@@ -180,10 +180,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "connect_facebook": ("Kết nối Trang Facebook", "Connect a Facebook Page"),
     "connect_facebook_help": (
         "Nhập tên tài khoản, đơn vị và ứng dụng Facebook của Bộ; người quản trị Trang đăng nhập Facebook "
-        "và cấp quyền. Nếu người đó quản trị nhiều Trang, nhập ID của Trang cần kết nối. "
+        "và cấp quyền; nếu người đó quản trị nhiều Trang, chọn Trang sau khi đăng nhập (hoặc nhập ID Trang). "
         "Mã truy cập Trang dài hạn không hết hạn.",
         "Give the account's name, unit and the office's Facebook app; the Page's admin signs in to Facebook "
-        "and grants it. If they manage several Pages, give the Page's id. "
+        "and grants it; if they manage several Pages, pick one after signing in (or give the Page's id). "
         "A long-lived Page token does not expire.",
     ),
     "connect_youtube": ("Kết nối kênh YouTube", "Connect a YouTube channel"),
@@ -209,6 +209,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "client_secret": ("Client secret", "Client secret"),
     "page_token_never_expires": ("Mã Trang dài hạn: không hết hạn", "Long-lived Page token: does not expire"),
     "has_refresh_token": ("có refresh token, tự làm mới", "refresh token stored, renews itself"),
+    "connect_pick_facebook": (
+        "Người quản trị đã cấp quyền cho nhiều Trang: chọn Trang của tài khoản này.",
+        "The admin granted several Pages: pick the Page this account is.",
+    ),
     "connect": ("Kết nối", "Connect"),
     "connect_done": ("Đã kết nối tài khoản.", "The account is connected."),
     "connect_denied": (

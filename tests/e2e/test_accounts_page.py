@@ -113,8 +113,8 @@ async def test_an_admin_adds_changes_and_removes_an_account_and_never_sees_its_s
 async def test_an_admin_connects_a_facebook_page_through_facebook_login(
     settings: LoaSettings, sqlite_url: str, screenshots: Path, sandbox_url: str
 ) -> None:
-    """Off to the sandbox's Login dialog and back: the Page's token is stored, never shown, and the
-    page says a long-lived Page token does not expire."""
+    """Off to the sandbox's Login dialog and back, the Page picked among the person's two: its token
+    is stored, never shown, and the page says a long-lived Page token does not expire."""
     from playwright.async_api import async_playwright, expect
 
     app = {"app_id": "802345678901234", "app_secret": "9f3c2a7b5e1d4c6a8b0e2f4a6c8d0e1f"}
@@ -122,9 +122,11 @@ async def test_an_admin_connects_a_facebook_page_through_facebook_login(
     async with connect_tracker(settings, sqlite_url, sandbox_url) as (_, _, client), async_playwright() as pw:
         base = str(client.base_url)
         page_in = {"id": "104857600000001", "name": "Sở TT&TT Đà Nẵng", "token": page_token}
+        radio = {"id": "104857600000002", "name": "Đài Phát thanh Đà Nẵng", "token": "EAAB-Đài-0043"}
         async with httpx.AsyncClient(base_url=sandbox_url) as graph:
-            await graph.post("/graph/_sandbox/pages", json=page_in)
-            await graph.post("/graph/_sandbox/apps", json=app | {"page_ids": [page_in["id"]]})
+            for one in (page_in, radio):
+                await graph.post("/graph/_sandbox/pages", json=one)
+            await graph.post("/graph/_sandbox/apps", json=app | {"page_ids": [page_in["id"], radio["id"]]})
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1280, "height": 900}, timezone_id="Asia/Ho_Chi_Minh")
         await _sign_in(page, base, "admin")
@@ -140,6 +142,13 @@ async def test_an_admin_connects_a_facebook_page_through_facebook_login(
         await secret.fill(app["app_secret"])
         await connect.locator("button").click()
 
+        # back from the Login dialog: the person manages two Pages, the admin picks one
+        pick = page.locator("#connect-pick")
+        await expect(pick).to_contain_text("Đài Phát thanh Đà Nẵng", timeout=15_000)
+        await pick.locator(f"input[value='{page_in['id']}']").check()
+        await page.screenshot(path=str(screenshots / "tracker-connect-facebook-pick.png"))
+        await pick.locator("button").click()
+
         row = page.locator("tr.account-row[data-account='facebook/trang-so-da-nang']")
         await expect(row).to_contain_text("page_access_token", timeout=15_000)
         assert page.url == f"{base}/accounts"
@@ -147,7 +156,7 @@ async def test_an_admin_connects_a_facebook_page_through_facebook_login(
         await expect(row).to_contain_text("Mã Trang dài hạn: không hết hạn")
         await expect(row).to_contain_text(SO)
         html = await page.content()
-        assert app["app_secret"] not in html and page_token not in html
+        assert all(secret not in html for secret in (app["app_secret"], page_token, radio["token"]))
         await row.scroll_into_view_if_needed()
         await page.screenshot(path=str(screenshots / "tracker-connect-facebook.png"), full_page=True)
         await browser.close()

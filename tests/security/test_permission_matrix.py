@@ -216,6 +216,12 @@ def _connect(channel: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.R
     return call
 
 
+def _pick_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    """A pick token nobody holds: the admin passes the check and gets 404 (no such choice)."""
+    body = {"pick": "không-có-lượt-chọn-nào", "choice": "104857600000001"}
+    return c.post(f"{s.tracker}/api/v1/accounts/connect/facebook/pick", json=body, headers=s.auth(role))
+
+
 def _remove_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
     return c.delete(_account_url(s, c), headers=s.auth(role))
 
@@ -333,6 +339,15 @@ CASES = [
     *(
         Case("tracker", "POST", f"/api/v1/accounts/connect/{c}", Action.MANAGE_ACCOUNTS, False, _connect(c))
         for c in CONNECT_APPS
+    ),
+    Case(
+        "tracker",
+        "POST",
+        "/api/v1/accounts/connect/{channel}/pick",
+        Action.MANAGE_ACCOUNTS,
+        False,
+        _pick_account,
+        passed=(404,),
     ),
     Case("tracker", "PATCH", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _change_account),
     Case("tracker", "DELETE", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _remove_account),

@@ -6,6 +6,7 @@ a refused consent and a refused code connect nothing; no answer carries a secret
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import httpx
@@ -58,17 +59,30 @@ async def test_connect_the_admins_page_through_facebook_login(
             await client.post("/api/v1/accounts/connect/facebook", headers=auth("operator"), json=BODY)
         ).status_code == 403
 
-        # the person manages two Pages: without a page_id the connect says which there are
-        several, asked = await consent(client, "facebook", BODY)
+        # a Page id the person does not manage: refused, naming the Pages they do
+        unknown, asked = await consent(client, "facebook", BODY | {"page_id": "104857600000009"})
         assert asked["scope"] == ["pages_manage_posts,pages_read_engagement,pages_show_list"]
-        assert urlsplit(several).path == "/accounts/connect/facebook/callback"
-        page = await client.get(several)
-        assert page.status_code == 502 and "Đài Phát thanh Đà Nẵng (104857600000002)" in page.text
+        assert urlsplit(unknown).path == "/accounts/connect/facebook/callback"
+        refused = await client.get(unknown)
+        assert refused.status_code == 502 and "Đài Phát thanh Đà Nẵng (104857600000002)" in refused.text
 
-        callback, _ = await consent(client, "facebook", BODY | {"page_id": page_id})
-        done = await client.get(callback)
-        assert done.status_code == 200, done.text
+        # the person manages two Pages: the admin picks one after the consent
+        callback, _ = await consent(client, "facebook", BODY)
+        choose = await client.get(callback)
+        assert choose.status_code == 200, choose.text
+        assert all(name in choose.text for name in ("Sở TT&amp;TT Đà Nẵng", "Đài Phát thanh Đà Nẵng"))
         assert (await client.get(callback)).status_code == 403, "a state is used once"
+        pick = re.search(r'data-pick="([^"]+)"', choose.text)
+        assert pick is not None
+        url = "/api/v1/accounts/connect/facebook/pick"
+        other = {"pick": pick[1], "choice": "104857600000009"}
+        assert (await client.post(url, headers=auth("admin"), json=other)).status_code == 404
+        assert (await client.post(url, headers=auth("operator"), json=other)).status_code == 403
+        done = await client.post(url, headers=auth("admin"), json={"pick": pick[1], "choice": page_id})
+        assert done.status_code == 200, done.text
+        assert done.json()["options"] == {"page_id": page_id}
+        again = await client.post(url, headers=auth("admin"), json={"pick": pick[1], "choice": page_id})
+        assert again.status_code == 404, "a pick is used once"
 
         listed = (await client.get("/api/v1/accounts", headers=auth("admin"))).json()
         (account,) = listed
@@ -91,7 +105,7 @@ async def test_connect_the_admins_page_through_facebook_login(
                 data={"message": "Đà Nẵng: thông cáo báo chí về Hội nghị xúc tiến đầu tư"},
             )
         assert posted.status_code == 200, posted.text
-        for text in (done.text, str(listed), str(changes), page.text):
+        for text in (done.text, str(listed), str(changes), refused.text, choose.text):
             assert APP_SECRET not in text and tokens[page_id] not in text
 
 

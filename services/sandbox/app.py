@@ -12,11 +12,15 @@ from services.sandbox.frame import Answer, LateAnswers, answer
 # Each emulator is a module of this package exposing ``router``; add one line per platform.
 PLATFORM_ROUTERS: list[str] = [
     "webhook",
+    "oauth_consent",
+    "facebook_login",
     "facebook",
     "facebook_comments",
     "x",
+    "x_oauth2",
     "zalo",
     "youtube",
+    "google_oauth",
     "wordpress",
 ]
 

@@ -88,6 +88,8 @@ class XState:
     refresh: dict[str, tuple[XUser, str]] = field(default_factory=dict)
     used_refresh: set[str] = field(default_factory=set)
     clients: dict[str, str] = field(default_factory=dict)  # OAuth 2.0 client id → secret
+    consenting: dict[str, XUser] = field(default_factory=dict)
+    """OAuth 2.0 client id → the user who authorises it at the consent screen (``x_oauth2``)."""
     refreshes: int = 0
 
 
@@ -346,7 +348,7 @@ async def add_account(request: Request) -> dict[str, str]:
 ACCESS_TTL_S = 7200  # "access tokens are valid for two hours" (OAuth 2.0 user access token docs)
 
 
-def _issue(user: XUser, client_id: str) -> dict[str, Any]:
+def issue_pair(user: XUser, client_id: str) -> dict[str, Any]:
     access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     state.bearer[access] = (user, time.time() + ACCESS_TTL_S)
     state.refresh[refresh] = (user, client_id)
@@ -366,7 +368,8 @@ def _oauth2_error(description: str) -> JSONResponse:
 
 @router.post("/2/oauth2/token")
 async def oauth2_token(request: Request) -> Response:
-    """Refresh an OAuth 2.0 user token: Basic client auth; the refresh token rotates (single use)."""
+    """Refresh an OAuth 2.0 user token: Basic client auth; the refresh token rotates (single use).
+    The ``authorization_code`` grant of Connect is ``x_oauth2.exchange_code``."""
     await sandbox.enter(PLATFORM, request.url.path)
     scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
     try:
@@ -379,6 +382,8 @@ async def oauth2_token(request: Request) -> Response:
             status_code=401,
         )
     form = await request.form()
+    if form.get("grant_type") == "authorization_code":
+        return exchange_code(form, client_id)
     token = str(form.get("refresh_token", ""))
     issued = state.refresh.pop(token, None)
     if form.get("grant_type") != "refresh_token" or issued is None or issued[1] != client_id:
@@ -387,7 +392,7 @@ async def oauth2_token(request: Request) -> Response:
     state.used_refresh.add(token)
     state.refreshes += 1
     sandbox.record(PLATFORM, "oauth2_refresh", {"user": issued[0].id, "n": state.refreshes})
-    return JSONResponse(_issue(issued[0], client_id))
+    return JSONResponse(issue_pair(issued[0], client_id))
 
 
 @router.post("/_oauth2_users")
@@ -396,7 +401,7 @@ async def add_oauth2_user(request: Request) -> dict[str, Any]:
     body = await request.json()
     user = XUser(body["id"], body["username"], "", "", "", "")
     state.clients[body["client_id"]] = body["client_secret"]
-    return _issue(user, body["client_id"])
+    return issue_pair(user, body["client_id"])
 
 
 @router.post("/_expire_oauth2")
@@ -460,3 +465,5 @@ sandbox.register_card(
     kinds={"tweet"},
     visible=lambda record: record.data["id"] in state.tweets,
 )
+
+from services.sandbox.x_oauth2 import exchange_code  # noqa: E402 - x_oauth2 uses this module's state

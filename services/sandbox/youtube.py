@@ -28,6 +28,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect
 
 from services.sandbox.frame import Answer, Fault, Record, sandbox
+from services.sandbox.google_oauth import exchange_code
 from services.sandbox.youtube_methods import BadRequestError, checked_parts
 from services.sandbox.youtube_state import (
     LANGUAGES,
@@ -174,9 +175,12 @@ def validate_status(status: dict[str, Any]) -> JSONResponse | None:
 # -- OAuth --------------------------------------------------------------------------------
 @router.post("/token")
 async def token(request: Request) -> Response:
-    """Google's OAuth 2.0 token endpoint, ``refresh_token`` grant only."""
+    """Google's OAuth 2.0 token endpoint: the ``refresh_token`` grant, and ``authorization_code``
+    for Connect (``google_oauth``)."""
     await sandbox.enter(PLATFORM, "/token")
     form = await request.form()
+    if form.get("grant_type") == "authorization_code":
+        return exchange_code(form)
     if form.get("grant_type") != "refresh_token":
         return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
     if not form.get("client_id") or not form.get("client_secret"):

@@ -17,19 +17,18 @@ refresh token.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import itertools
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
 from services.sandbox.frame import Answer, Fault, PresetArgs, PresetBuilder, sandbox
+from services.sandbox.oauth_consent import back_to, codes
 
 PLATFORM = "zalo"
 ACCESS_TTL = timedelta(seconds=90_000)
@@ -58,18 +57,6 @@ class App:
     refreshes: int = 0
 
 
-CODE_TTL = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class Grant:
-    """An authorisation code of step 1, waiting for step 2."""
-
-    app_id: str
-    code_challenge: str
-    expires_at: datetime
-
-
 @dataclass
 class ZaloState:
     apps: dict[str, App] = field(default_factory=dict)
@@ -84,7 +71,6 @@ class ZaloState:
     refreshing: int = 0
     """Refresh requests being handled now (tests kill a client in the middle of one)."""
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(7_000_000_001))
-    codes: dict[str, Grant] = field(default_factory=dict)
 
 
 state = ZaloState()
@@ -144,10 +130,8 @@ async def permission(
     app = state.apps.get(app_id)
     if app is None:
         return JSONResponse({"error": -14001, "error_name": "Invalid app", "error_description": "app_id"})
-    code = secrets.token_urlsafe(24)
-    state.codes[code] = Grant(app_id, code_challenge, sandbox.now() + CODE_TTL)
-    query = urlencode({"oa_id": app.oa_id, "code": code, "state": state_, "code_challenge": code_challenge})
-    return RedirectResponse(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}", status_code=302)
+    code = codes(PLATFORM).issue(app_id, redirect_uri, code_challenge, app.oa_id)
+    return back_to(redirect_uri, oa_id=app.oa_id, code=code, state=state_, code_challenge=code_challenge)
 
 
 @router.post("/oauth/v4/oa/access_token")
@@ -171,15 +155,12 @@ async def access_token(request: Request) -> Response:
 
 
 def _exchange(app: App, code: str, verifier: str) -> Response:
-    """A code is single-use, lives 10 minutes and opens only with the verifier of its challenge."""
-    grant = state.codes.pop(code, None)
-    if grant is None or grant.app_id != app.app_id or grant.expires_at <= sandbox.now():
-        return JSONResponse({"error": -14019, "error_name": "Invalid code", "error_description": "code"})
-    digest = hashlib.sha256(verifier.encode()).digest()
-    if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != grant.code_challenge:
-        return JSONResponse(
-            {"error": -14019, "error_name": "Invalid code verifier", "error_description": "code_verifier"}
-        )
+    """A code is single-use, lives 10 minutes and opens only with the verifier of its challenge
+    (Zalo's step 2 sends no ``redirect_uri``)."""
+    grant = codes(PLATFORM).redeem(code, app.app_id, verifier=verifier, redirect_uri=None)
+    if isinstance(grant, str):
+        name = "Invalid code verifier" if grant == "code_verifier" else "Invalid code"
+        return JSONResponse({"error": -14019, "error_name": name, "error_description": grant})
     sandbox.record(PLATFORM, "authorized", {"app_id": app.app_id})
     return JSONResponse(issue_pair(app))
 

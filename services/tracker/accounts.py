@@ -118,6 +118,7 @@ def _out(row: Any, parked: bool) -> AccountOut:
         expires_at=row.expires_at,
         expired=row.expires_at is not None and row.expires_at <= utcnow(),
         parked=parked,
+        refresh_token=any(n.endswith("refresh_token") for n in row.credential_names),
         version=row.version,
         updated_by=row.updated_by,
         updated_at=row.updated_at,

@@ -1,80 +1,70 @@
-"""Connect a Zalo Official Account from the dashboard (OAuth v4 with PKCE), against the sandbox in
-development: the admin gives the account's name, unit and the office's Zalo app (id, secret key);
-the OA's admin grants the app at Zalo; the callback exchanges the code for the token pair, which
-goes to the zalo publisher as any account change does (``accounts_api.change_account``: sealed,
-audited), and the account shows when its refresh token expires.
+"""Connect a channel account from the dashboard by the platform's own OAuth flow (Zalo, Facebook,
+YouTube, X), against the sandbox in development. Each platform's steps live beside its channel
+(``services/<channel>/connect.py``, a ``connect_flow.Flow``); this module runs them all alike:
 
-Zalo's "Official Account API: Xác thực và ủy quyền cho ứng dụng" (developers.zalo.me, OAuth v4):
-``https://oauth.zaloapp.com/v4/oa/permission?app_id=&redirect_uri=&code_challenge=&state=``, then
-``POST /v4/oa/access_token`` (header ``secret_key``; ``code``, ``app_id``,
-``grant_type=authorization_code``, ``code_verifier``) → ``access_token`` (25 h), ``refresh_token``
-(3 months, single-use). ``code_challenge`` = BASE64URL(SHA-256(verifier)) without padding.
+1. ``POST /api/v1/accounts/connect/<channel>`` (admin: ``manage_accounts``): the account's name,
+   unit and the office's app; answers where to send the browser. The ``state`` is one-time, kept
+   server-side ``ttl_s`` (10 minutes) with the admin who started it and a PKCE verifier, and bound
+   to this browser by an HttpOnly ``SameSite=Lax`` cookie limited to the callback (the session
+   cookie is ``Strict``, so it does not come back from the platform's redirect): as the OIDC
+   sign-in (RFC 9700 §4.7).
+2. ``GET /accounts/connect/<channel>/callback``: this browser's state, then a refusal of consent
+   (``error=``) or the code becomes the account's credentials, which go to the channel's publisher
+   as any account change does (``accounts_api.change_account``: sealed, audited
+   ``account_change``). A refusal or a platform error is audited too, and the page says why in one
+   line; no page, log or audit row carries a secret or a token.
 
-The ``state`` is one-time, kept server-side 10 minutes with the admin who started it, and bound
-to the browser by an HttpOnly ``SameSite=Lax`` cookie limited to the callback (the session cookie
-is ``Strict``, so it does not come back from Zalo's redirect): as the OIDC sign-in (RFC 9700 §4.7).
 Connects under way live in the tracker's memory (one tracker process; a restart starts them over).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-import httpx
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field
 
 from loa.access import Principal
 from loa.access.policy import Action
 from loa.access.requests import actor
 from loa.audit import record
-from loa.events import AuditAction, AuditOutcome, utcnow
-from loa.events.commands import Unit
-from loa.events.content import AccountName
+from loa.events import AuditAction, AuditOutcome
+from loa.events.content import ChannelName
 from services.tracker import accounts
 from services.tracker.accounts_api import change_account
 from services.tracker.api import ERRORS
 from services.tracker.auth import requires
+from services.tracker.connect_flow import (
+    Back,
+    Choice,
+    Connected,
+    ConnectError,
+    ConnectRequest,
+    Flow,
+    Start,
+    challenge_of,
+)
+from services.tracker.connect_registry import FLOWS
 from services.tracker.context import Tracker
-from services.tracker.views import AccountFields
+from services.tracker.views import AccountFields, AccountOut
 from services.tracker.web import message_page
 
 log = logging.getLogger(__name__)
 router = APIRouter(responses=ERRORS, tags=["accounts"])
 Admin = Annotated[Principal, Depends(requires(Action.MANAGE_ACCOUNTS))]
-CALLBACK = "/accounts/connect/zalo/callback"
 COOKIE = "loa_connect_state"
-PENDING_S = 600
-REFRESH_LIFETIME = timedelta(days=90)
-"""A Zalo OA refresh token lives about 3 months: the account's expiry until it is renewed."""
-TIMEOUT_S = 15.0
+PENDING_S = 600.0
 
 
-class ZaloConnect(BaseModel):
-    model_config = {"extra": "forbid"}
-
-    name: AccountName
-    unit: Unit | None = None
-    app_id: Annotated[str, Field(pattern=r"^[0-9]{1,32}$", description="the office's Zalo app id")]
-    secret_key: SecretStr = Field(min_length=1, max_length=200, description="the app's secret key")
-
-    @field_validator("secret_key")
-    @classmethod
-    def _printable_ascii(cls, value: SecretStr) -> SecretStr:
-        """It travels in an HTTP header (``secret_key``); Zalo's keys are ASCII letters and digits."""
-        if not value.get_secret_value().isascii() or not value.get_secret_value().isprintable():
-            raise ValueError("must be printable ASCII, as Zalo's app secret keys are")
-        return value
+def callback_path(channel: str) -> str:
+    return f"/accounts/connect/{channel}/callback"
 
 
 class ConnectStarted(BaseModel):
@@ -84,29 +74,63 @@ class ConnectStarted(BaseModel):
 @dataclass(frozen=True)
 class Pending:
     who: Principal
-    request: ZaloConnect
+    channel: str
+    request: ConnectRequest
     verifier: str
     until: float
 
 
+@dataclass(frozen=True)
+class Held:
+    """A connect back from the platform, waiting for the admin's choice (``Choice``)."""
+
+    pending: Pending
+    choice: Choice
+    until: float
+
+
 class Connects:
-    """Connects under way, by state: one-time, for ``PENDING_S`` seconds."""
+    """Connects under way, by state: one-time, for ``ttl_s`` seconds of ``clock``; and those
+    waiting for a choice, by a one-time pick token."""
 
-    def __init__(self) -> None:
+    def __init__(self, ttl_s: float = PENDING_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
         self._pending: dict[str, Pending] = {}
+        self._held: dict[str, Held] = {}
 
-    def begin(self, who: Principal, request: ZaloConnect) -> tuple[str, str]:
+    def begin(self, who: Principal, channel: str, request: ConnectRequest) -> tuple[str, str]:
         """A new state and the PKCE challenge of its verifier."""
-        now = time.monotonic()
+        now = self.clock()
         self._pending = {s: p for s, p in self._pending.items() if p.until > now}
         state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
-        self._pending[state] = Pending(who, request, verifier, now + PENDING_S)
-        digest = hashlib.sha256(verifier.encode()).digest()
-        return state, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        self._pending[state] = Pending(who, channel, request, verifier, now + self.ttl_s)
+        return state, challenge_of(verifier)
 
-    def take(self, state: str) -> Pending | None:
+    def take(self, state: str, channel: str) -> Pending | None:
+        """The connect of ``state`` once, if it has not expired and is of ``channel``."""
         pending = self._pending.pop(state, None)
-        return pending if pending is not None and pending.until > time.monotonic() else None
+        if pending is None or pending.until <= self.clock() or pending.channel != channel:
+            return None
+        return pending
+
+    def hold(self, pending: Pending, choice: Choice) -> str:
+        """Keep ``choice`` for its admin (``ttl_s`` again); the pick token."""
+        now = self.clock()
+        self._held = {p: h for p, h in self._held.items() if h.until > now}
+        pick = secrets.token_urlsafe(32)
+        self._held[pick] = Held(pending, choice, now + self.ttl_s)
+        return pick
+
+    def picked(self, pick: str, channel: str, who: Principal, option: str) -> Held | None:
+        """The held connect of ``pick``, once, if it is ``who``'s, of ``channel``, in time, and
+        ``option`` is one of its choices (else it stays for a valid pick)."""
+        held = self._held.get(pick)
+        if held is None or held.pending.channel != channel or held.pending.who.name != who.name:
+            return None
+        if held.until <= self.clock() or option not in held.choice.options:
+            return None
+        return self._held.pop(pick)
 
 
 def _tracker(request: Request) -> Tracker:
@@ -114,107 +138,144 @@ def _tracker(request: Request) -> Tracker:
     return t
 
 
-def _callback_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + CALLBACK
+def _start_route(flow: Flow) -> Any:
+    """The start route of ``flow``, its body typed by the flow's request model."""
+
+    async def start(request: Request, who: Admin, body: ConnectRequest, response: Response) -> ConnectStarted:
+        t = _tracker(request)
+        connects: Connects = request.app.state.connects
+        state, challenge = connects.begin(who, flow.channel, body)
+        redirect_uri = str(request.base_url).rstrip("/") + callback_path(flow.channel)
+        response.set_cookie(
+            COOKIE,
+            state,
+            max_age=int(connects.ttl_s),
+            path=callback_path(flow.channel),
+            httponly=True,
+            samesite="lax",
+            secure=t.settings.cookie_secure,
+        )
+        return ConnectStarted(
+            authorize_url=flow.authorize_url(t.settings, body, Start(state, challenge, redirect_uri))
+        )
+
+    start.__annotations__ = {
+        "request": Request,
+        "who": Admin,
+        "body": flow.request_model,
+        "response": Response,
+        "return": ConnectStarted,
+    }
+    start.__doc__ = "Where to send the browser: the platform's consent page for the office's app."
+    return start
 
 
-@router.post("/api/v1/accounts/connect/zalo", response_model=ConnectStarted, summary="Connect a Zalo OA")
-async def connect_zalo(request: Request, who: Admin, body: ZaloConnect, response: Response) -> ConnectStarted:
-    """Where to send the browser: Zalo's permission page for the app (the dashboard goes there)."""
-    connects: Connects = request.app.state.connects
-    state, challenge = connects.begin(who, body)
-    query = urlencode(
-        {
-            "app_id": body.app_id,
-            "redirect_uri": _callback_url(request),
-            "code_challenge": challenge,
-            "state": state,
-        }
+for _flow in FLOWS.values():
+    router.add_api_route(
+        f"/api/v1/accounts/connect/{_flow.channel}",
+        _start_route(_flow),
+        methods=["POST"],
+        response_model=ConnectStarted,
+        summary=f"Connect a {_flow.channel} account by its OAuth flow",
     )
-    response.set_cookie(
-        COOKIE,
-        state,
-        max_age=PENDING_S,
-        path=CALLBACK,
-        httponly=True,
-        samesite="lax",
-        secure=_tracker(request).settings.cookie_secure,
-    )
-    base = _tracker(request).settings.zalo_oauth_url.rstrip("/")
-    return ConnectStarted(authorize_url=f"{base}/v4/oa/permission?{query}")
 
 
-@router.get(CALLBACK, response_class=HTMLResponse)
-async def zalo_callback(
+@router.get("/accounts/connect/{channel}/callback", response_class=HTMLResponse)
+async def callback(
     request: Request,
+    channel: str,
     state: Annotated[str, Query(max_length=200)] = "",
     code: Annotated[str, Query(max_length=2000)] = "",
-    oa_id: Annotated[str, Query(max_length=64)] = "",
+    error: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    """Back from Zalo: this browser's state, then the code becomes the account's token pair."""
+    """Back from the platform: this browser's state, then the code becomes the account."""
+    flow = FLOWS.get(channel)
     bound = request.cookies.get(COOKIE, "")
-    connects: Connects = request.app.state.connects
-    if not state or not bound or not hmac.compare_digest(state.encode(), bound.encode()):
+    if flow is None or not state or not bound or not hmac.compare_digest(state.encode(), bound.encode()):
         return message_page(request, "connect_refused", 403)
-    pending = connects.take(state)
+    pending = request.app.state.connects.take(state, channel)
     if pending is None:
         return message_page(request, "connect_refused", 403)
-    t, body, who = _tracker(request), pending.request, actor(pending.who, request)
+    t, body = _tracker(request), pending.request
+    if error:
+        reason = f"consent refused at {channel}: {error} {_said(request)}".strip()
+        return await _refused(request, pending, reason, "connect_denied", 400)
+    redirect_uri = str(request.base_url).rstrip("/") + callback_path(channel)
+    params = {k: v[:200] for k, v in request.query_params.items() if k not in {"state", "code"}}
     try:
-        pair = await _exchange(t, body, code, pending.verifier)
+        connected = await flow.finish(t.settings, body, Back(code, pending.verifier, redirect_uri, params))
     except ConnectError as e:
-        await record(
-            t.audit,
-            who,
-            AuditAction.ACCOUNT_CHANGE,
-            outcome=AuditOutcome.REFUSED,
-            reason=str(e),
-            account=body.name,
-            unit=body.unit,
-            detail=f"connect zalo/{body.name}",
+        return await _refused(request, pending, str(e), "connect_failed", 502)
+    if isinstance(connected, Choice):
+        pick = request.app.state.connects.hold(pending, connected)
+        url = f"/api/v1/accounts/connect/{channel}/pick"
+        page = message_page(
+            request, f"connect_pick_{channel}", 200, choices=connected.options, pick=pick, pick_url=url
         )
-        return message_page(request, "connect_failed", 502, detail=str(e))
-    credentials = {
-        "app_id": body.app_id,
-        "secret_key": body.secret_key.get_secret_value(),
-        "access_token": pair["access_token"],
-        "refresh_token": pair["refresh_token"],
-    }
-    fields: dict[str, Any] = {"credentials": credentials, "expires_at": utcnow() + REFRESH_LIFETIME}
-    if body.unit is not None:
-        fields["unit"] = body.unit
-    exists = await accounts.get_account(t.engine, "zalo", body.name) is not None
-    await change_account(
-        t, request, pending.who, "zalo", body.name, AccountFields(**fields), create=not exists
-    )
-    log.info("zalo/%s connected (OA %s) by %s", body.name, oa_id, pending.who.name)
-    page = message_page(request, "connect_done", 200, target="/accounts")
-    page.delete_cookie(COOKIE, path=CALLBACK)
+    else:
+        await _apply(request, pending, connected)
+        page = message_page(request, "connect_done", 200, target="/accounts")
+    page.delete_cookie(COOKIE, path=callback_path(channel))
     return page
 
 
-class ConnectError(Exception):
-    """Zalo refused the code (its error name and code, never a token)."""
+class PickIn(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    pick: str = Field(min_length=1, max_length=200, description="the pick token of the choice page")
+    choice: str = Field(min_length=1, max_length=200, description="the id of the chosen account")
 
 
-async def _exchange(t: Tracker, body: ZaloConnect, code: str, verifier: str) -> dict[str, str]:
-    url = t.settings.zalo_oauth_url.rstrip("/") + "/v4/oa/access_token"
-    form = {
-        "app_id": body.app_id,
-        "code": code,
-        "grant_type": "authorization_code",
-        "code_verifier": verifier,
+@router.post(
+    "/api/v1/accounts/connect/{channel}/pick",
+    response_model=AccountOut,
+    summary="Finish a connect by a choice",
+)
+async def pick(request: Request, channel: ChannelName, who: Admin, body: PickIn) -> AccountOut:
+    """The admin who started the connect picks which of the grant's accounts (a Page) it is."""
+    held = request.app.state.connects.picked(body.pick, channel, who, body.choice)
+    if held is None:
+        raise HTTPException(404, "pick: no connect of yours waits for this choice; start again")
+    return await _apply(request, held.pending, held.choice.pick(body.choice))
+
+
+async def _apply(request: Request, pending: Pending, connected: Connected) -> AccountOut:
+    """The account change of a connect, audited as the admin who started it."""
+    t, body, channel = _tracker(request), pending.request, pending.channel
+    fields: dict[str, Any] = {
+        "credentials": connected.credentials,
+        "options": connected.options,
+        "expires_at": connected.expires_at,
     }
-    try:
-        async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
-            answer = await client.post(
-                url, data=form, headers={"secret_key": body.secret_key.get_secret_value()}
-            )
-        data = answer.json()
-    except (httpx.HTTPError, ValueError) as e:
-        raise ConnectError(f"Zalo's token endpoint did not answer: {type(e).__name__}") from None
-    if not isinstance(data, dict) or not data.get("access_token") or not data.get("refresh_token"):
-        name = data.get("error_name", "no token") if isinstance(data, dict) else "no token"
-        number = data.get("error", "") if isinstance(data, dict) else ""
-        raise ConnectError(f"Zalo refused the code: {name} ({number})")
-    return {"access_token": str(data["access_token"]), "refresh_token": str(data["refresh_token"])}
+    if body.unit is not None:
+        fields["unit"] = body.unit
+    exists = await accounts.get_account(t.engine, channel, body.name) is not None
+    change = AccountFields(**fields)
+    out = await change_account(t, request, pending.who, channel, body.name, change, create=not exists)
+    log.info("%s/%s connected (%s) by %s", channel, body.name, connected.identity, pending.who.name)
+    return out
+
+
+def _said(request: Request) -> str:
+    """What the platform said of a refusal (Facebook: ``error_reason``, others: ``error_description``)."""
+    said = request.query_params.get("error_description") or request.query_params.get("error_reason") or ""
+    return f"({said[:200]})" if said else ""
+
+
+async def _refused(request: Request, pending: Pending, reason: str, message: str, status: int) -> Response:
+    """Audited as a refused ``account_change``; the page names the cause in one line."""
+    t, body = _tracker(request), pending.request
+    await record(
+        t.audit,
+        actor(pending.who, request),
+        AuditAction.ACCOUNT_CHANGE,
+        outcome=AuditOutcome.REFUSED,
+        reason=reason,
+        account=body.name,
+        unit=body.unit,
+        detail=f"connect {pending.channel}/{body.name}",
+    )
+    log.warning("connect %s/%s refused: %s", pending.channel, body.name, reason)
+    page = message_page(request, message, status, detail=reason)
+    page.delete_cookie(COOKIE, path=callback_path(pending.channel))
+    return page

@@ -177,15 +177,53 @@ LABELS: dict[str, tuple[str, str]] = {
         "Nhập tên tài khoản, đơn vị và ứng dụng Zalo của Bộ; quản trị viên OA sẽ cấp quyền tại Zalo.",
         "Give the account's name, unit and the office's Zalo app; the OA's admin grants it at Zalo.",
     ),
+    "connect_facebook": ("Kết nối Trang Facebook", "Connect a Facebook Page"),
+    "connect_facebook_help": (
+        "Nhập tên tài khoản, đơn vị và ứng dụng Facebook của Bộ; người quản trị Trang đăng nhập Facebook "
+        "và cấp quyền; nếu người đó quản trị nhiều Trang, chọn Trang sau khi đăng nhập (hoặc nhập ID Trang). "
+        "Mã truy cập Trang dài hạn không hết hạn.",
+        "Give the account's name, unit and the office's Facebook app; the Page's admin signs in to Facebook "
+        "and grants it; if they manage several Pages, pick one after signing in (or give the Page's id). "
+        "A long-lived Page token does not expire.",
+    ),
+    "connect_youtube": ("Kết nối kênh YouTube", "Connect a YouTube channel"),
+    "connect_youtube_help": (
+        "Nhập tên tài khoản, đơn vị và OAuth client của dự án Google Cloud của Bộ; chủ kênh đăng nhập Google "
+        "và cho phép tải video lên. Loa lưu refresh token (đã mã hóa) và tự làm mới mã truy cập.",
+        "Give the account's name, unit and the OAuth client of the office's Google Cloud project; the "
+        "channel's owner signs in to Google and allows uploads. Loa keeps the refresh token (sealed) and "
+        "renews access tokens itself.",
+    ),
+    "connect_x": ("Kết nối tài khoản X", "Connect an X account"),
+    "connect_x_help": (
+        "Nhập tên tài khoản, đơn vị và OAuth 2.0 client của ứng dụng X của Bộ; chủ tài khoản đăng nhập X "
+        "và cấp quyền. Mã truy cập hết hạn sau 2 giờ và được làm mới bằng refresh token.",
+        "Give the account's name, unit and the OAuth 2.0 client of the office's X app; the account's owner "
+        "signs in to X and grants it. Access tokens last 2 hours and are renewed with the refresh token.",
+    ),
     "app_id": ("App ID", "App ID"),
     "secret_key": ("Khóa bí mật của ứng dụng", "App secret key"),
+    "app_secret": ("Khóa bí mật của ứng dụng", "App secret"),
+    "page_id": ("ID Trang (không bắt buộc)", "Page id (optional)"),
+    "client_id": ("Client ID", "Client ID"),
+    "client_secret": ("Client secret", "Client secret"),
+    "page_token_never_expires": ("Mã Trang dài hạn: không hết hạn", "Long-lived Page token: does not expire"),
+    "has_refresh_token": ("có refresh token, tự làm mới", "refresh token stored, renews itself"),
+    "connect_pick_facebook": (
+        "Người quản trị đã cấp quyền cho nhiều Trang: chọn Trang của tài khoản này.",
+        "The admin granted several Pages: pick the Page this account is.",
+    ),
     "connect": ("Kết nối", "Connect"),
     "connect_done": ("Đã kết nối tài khoản.", "The account is connected."),
+    "connect_denied": (
+        "Quyền truy cập đã bị từ chối trên nền tảng: tài khoản chưa được kết nối.",
+        "Consent was refused at the platform: the account is not connected.",
+    ),
     "connect_refused": (
         "Yêu cầu kết nối không hợp lệ hoặc đã hết hạn: hãy bắt đầu lại từ trang Tài khoản kênh.",
         "This connect request is not valid or has expired: start again from the accounts page.",
     ),
-    "connect_failed": ("Zalo không cấp mã truy cập.", "Zalo did not grant the tokens."),
+    "connect_failed": ("Nền tảng không cấp mã truy cập.", "The platform did not grant the tokens."),
     "edit": ("Sửa", "Edit"),
     "remove": ("Xóa", "Remove"),
     "save": ("Lưu", "Save"),

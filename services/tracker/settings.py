@@ -100,6 +100,44 @@ class TrackerSettings(AccessSettings):
         sandbox="http://127.0.0.1:8090/zalo/oauth",
         description="Zalo OA OAuth v4, for Connect on the accounts page",
     )
+    # Connect on the accounts page (services/<channel>/connect.py); the publishers' settings of the
+    # same names point at the same platforms (here the sandbox's plain-http port in development).
+    facebook_dialog_url: str = platform_url(
+        real="https://www.facebook.com",
+        sandbox="http://127.0.0.1:8090/facebook",
+        description="Facebook Login dialog base URL, without version",
+    )
+    facebook_graph_url: str = platform_url(
+        real="https://graph.facebook.com",
+        sandbox="http://127.0.0.1:8090/graph",
+        description="Graph API base URL without version (code exchange, me/accounts)",
+    )
+    facebook_graph_version: str = Field(default="v24.0", pattern=r"^v\d+\.\d+$")
+    youtube_auth_url: str = platform_url(
+        real="https://accounts.google.com/o/oauth2/v2/auth",
+        sandbox="http://127.0.0.1:8090/o/oauth2/v2/auth",
+        description="Google's OAuth 2.0 authorization endpoint",
+    )
+    youtube_token_url: str = platform_url(
+        real="https://oauth2.googleapis.com/token",
+        sandbox="http://127.0.0.1:8090/token",
+        description="Google's OAuth 2.0 token endpoint",
+    )
+    youtube_api_url: str = platform_url(
+        real="https://youtube.googleapis.com",
+        sandbox="http://127.0.0.1:8090",
+        description="YouTube Data API root (channels.list)",
+    )
+    x_authorize_url: str = platform_url(
+        real="https://twitter.com/i/oauth2/authorize",
+        sandbox="http://127.0.0.1:8090/x/i/oauth2/authorize",
+        description="X's OAuth 2.0 authorization page",
+    )
+    x_api_url: str = platform_url(
+        real="https://api.twitter.com",
+        sandbox="http://127.0.0.1:8090/x",
+        description="X API v2 base (OAuth 2.0 token, users/me)",
+    )
     tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
     tracker_publisher_health: dict[str, AnyHttpUrl] = Field(
         default_factory=_installed_publishers,

@@ -246,6 +246,8 @@ class AccountOut(BaseModel):
     expires_at: datetime | None
     expired: bool
     parked: bool
+    refresh_token: bool = False
+    """A refresh token is stored: the publisher renews the access token itself."""
     """A platform refused its credentials since its last change: it publishes nothing until fixed."""
     version: int
     updated_by: str

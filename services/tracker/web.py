@@ -34,6 +34,7 @@ from services.tracker.auth import (
     requires,
     visible_units,
 )
+from services.tracker.connect_registry import connect_forms
 from services.tracker.context import Tracker
 from services.tracker.i18n import DEFAULT_LANG, LANGS, Translator
 from services.tracker.login_throttle import LoginThrottle
@@ -436,6 +437,7 @@ async def accounts_page(request: Request, who: AccountsAdmin) -> Response:
         who,
         accounts=await accounts.list_accounts(t.engine),
         channels=sorted(t.settings.channel_names),
+        connect_forms=connect_forms(t.settings.channel_names),
     )
 
 

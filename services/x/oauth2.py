@@ -33,6 +33,16 @@ def uses_oauth2(account: Account) -> bool:
     return ACCESS in account.credentials
 
 
+def pair_from(answer: Mapping[str, Any]) -> dict[str, str]:
+    """The account's credentials from a token endpoint's answer (a refresh, or Connect's code)."""
+    expires_in = timedelta(seconds=int(answer.get("expires_in", 7200)))
+    return {
+        ACCESS: str(answer["access_token"]),
+        REFRESH: str(answer["refresh_token"]),
+        EXPIRES: (datetime.now(UTC) + expires_in).isoformat(),
+    }
+
+
 class TokenRejectedError(AuthError):
     """X answered 401 to an OAuth 2.0 access token: refresh once and try again."""
 
@@ -66,12 +76,7 @@ class OAuth2Tokens:
         return not expires or datetime.fromisoformat(expires) - REFRESH_AHEAD > datetime.now(UTC)
 
     def credentials_from(self, answer: Mapping[str, Any]) -> dict[str, str]:
-        expires_in = timedelta(seconds=int(answer.get("expires_in", 7200)))
-        return {
-            ACCESS: answer["access_token"],
-            REFRESH: answer["refresh_token"],
-            EXPIRES: (datetime.now(UTC) + expires_in).isoformat(),
-        }
+        return pair_from(answer)
 
     async def exchange(self, account: Account) -> dict[str, Any]:
         client_id = account.secret("client_id")

@@ -30,9 +30,8 @@ from loa.channels import Account, AuthError, ChannelError, TransientError
 from loa.channels.http import UNAUTHORIZED_ONLY, http_error, retry_at
 from loa.logging import redact
 from services.youtube.quota import QuotaTracker
-from services.youtube.settings import YouTubeSettings
+from services.youtube.settings import SCOPES, YouTubeSettings
 
-SCOPES = ["https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube"]
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "uploadRateLimitExceeded", "backendError"}
 AUTH_REASONS = {"authError", "unauthorized", "forbidden", "insufficientPermissions", "accountClosed"}

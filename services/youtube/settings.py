@@ -13,6 +13,10 @@ from loa.settings import REPO_ROOT, is_local_url
 
 SANDBOX_CA = REPO_ROOT / ".loa" / "sandbox-ca.pem"
 
+SCOPES = ["https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube"]
+"""What an account's grant must cover: upload, and manage its videos (update, delete, list the
+channel's uploads, set thumbnails): https://developers.google.com/youtube/v3/guides/auth/server-side-web-apps."""
+
 
 class YouTubeSettings(PublisherSettings):
     # The rootUrl of the youtube v3 discovery document google-api-python-client bundles (its paths

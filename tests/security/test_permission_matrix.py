@@ -200,9 +200,26 @@ def _change_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.R
     return c.patch(_account_url(s, c), json={"options": {"url": "https://mic.gov.vn"}}, headers=s.auth(role))
 
 
-def _connect_zalo(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
-    body = {"name": "oa-so-da-nang", "unit": OWN, "app_id": "4318569247", "secret_key": "Zq7tLxP2vN9sKd4W"}
-    return c.post(f"{s.tracker}/api/v1/accounts/connect/zalo", json=body, headers=s.auth(role))
+CONNECT_APPS = {
+    "zalo": {"app_id": "4318569247", "secret_key": "Zq7tLxP2vN9sKd4W"},
+    "facebook": {"app_id": "802345678901234", "app_secret": "9f3c2a7b5e1d4c6a", "page_id": "104857600000001"},
+    "youtube": {"client_id": "318273645091-4k2j.apps.googleusercontent.com", "client_secret": "GOCSPX-7hQm"},
+    "x": {"client_id": "M1ZwTjRkVGhQN2xRcUVnOWNjYnE6MTpjaQ", "client_secret": "kq8Vn2Lr5Tz9Xw3P"},
+}
+
+
+def _connect(channel: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.Response]:
+    def call(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+        body = {"name": f"{channel}-so-da-nang", "unit": OWN, **CONNECT_APPS[channel]}
+        return c.post(f"{s.tracker}/api/v1/accounts/connect/{channel}", json=body, headers=s.auth(role))
+
+    return call
+
+
+def _pick_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    """A pick token nobody holds: the admin passes the check and gets 404 (no such choice)."""
+    body = {"pick": "không-có-lượt-chọn-nào", "choice": "104857600000001"}
+    return c.post(f"{s.tracker}/api/v1/accounts/connect/facebook/pick", json=body, headers=s.auth(role))
 
 
 def _remove_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
@@ -319,7 +336,19 @@ CASES = [
     ),
     Case("tracker", "POST", "/api/v1/accounts", Action.MANAGE_ACCOUNTS, False, _add_account),
     Case("tracker", "GET", "/accounts", Action.MANAGE_ACCOUNTS, False, _tracker_get("/accounts")),
-    Case("tracker", "POST", "/api/v1/accounts/connect/zalo", Action.MANAGE_ACCOUNTS, False, _connect_zalo),
+    *(
+        Case("tracker", "POST", f"/api/v1/accounts/connect/{c}", Action.MANAGE_ACCOUNTS, False, _connect(c))
+        for c in CONNECT_APPS
+    ),
+    Case(
+        "tracker",
+        "POST",
+        "/api/v1/accounts/connect/{channel}/pick",
+        Action.MANAGE_ACCOUNTS,
+        False,
+        _pick_account,
+        passed=(404,),
+    ),
     Case("tracker", "PATCH", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _change_account),
     Case("tracker", "DELETE", ACCOUNT_PATH, Action.MANAGE_ACCOUNTS, False, _remove_account),
     Case("tracker", "GET", "/api/v1/incidents", Action.READ, False, _tracker_get("/api/v1/incidents")),

@@ -89,6 +89,10 @@ def test_development_goes_to_the_sandbox(settings_cls: type[PublisherSettings]) 
         (YouTubeSettings, "youtube_token_url", "https://[::1]:8091/token", "this machine"),
         (XSettings, "x_api_url", "http://api.x.com", "not https://"),
         (WebsiteSettings, "website_wordpress_url", "http://cong.bo.gov.vn", "not https://"),
+        # the tracker's Connect (services/<channel>/connect.py) goes to the platforms as the publishers do
+        (TrackerSettings, "facebook_dialog_url", "https://sandbox:8091/facebook", "is the sandbox's"),
+        (TrackerSettings, "youtube_auth_url", "https://localhost/o/oauth2/v2/auth", "this machine"),
+        (TrackerSettings, "x_authorize_url", "http://twitter.com/i/oauth2/authorize", "not https://"),
     ],
 )
 def test_production_refuses_a_platform_url_that_is_not_the_platform(

@@ -55,21 +55,24 @@
     }
   });
 
-  // Connect: the tracker keeps the state and PKCE verifier, the browser goes to Zalo's permission page
-  var connect = document.getElementById("connect-zalo");
-  if (connect) connect.addEventListener("submit", function (e) {
-    e.preventDefault();
-    var b = { name: connect.elements.name.value.trim(), app_id: connect.elements.app_id.value.trim(),
-              secret_key: connect.elements.secret_key.value };
-    if (connect.elements.unit.value.trim()) b.unit = connect.elements.unit.value.trim();
-    var headers = { "Content-Type": "application/json" };
-    headers[main.getAttribute("data-csrf-header")] = "1";
-    fetch("/api/v1/accounts/connect/zalo", {
-      method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify(b)
-    }).then(function (r) {
-      return r.json().then(function (answer) {
-        if (r.ok) { location.href = answer.authorize_url; return; }
-        say(main.getAttribute("data-failed") + ": " + ((answer.error && answer.error.message) || r.status), true);
+  // Connect: the tracker keeps the state and PKCE verifier, the browser goes to the platform's consent
+  document.querySelectorAll("form[data-connect]").forEach(function (connect) {
+    connect.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var b = {};
+      Array.prototype.forEach.call(connect.querySelectorAll("input[name]"), function (input) {
+        var value = input.type === "password" ? input.value : input.value.trim();
+        if (value) b[input.name] = value;
+      });
+      var headers = { "Content-Type": "application/json" };
+      headers[main.getAttribute("data-csrf-header")] = "1";
+      fetch("/api/v1/accounts/connect/" + connect.getAttribute("data-connect"), {
+        method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify(b)
+      }).then(function (r) {
+        return r.json().then(function (answer) {
+          if (r.ok) { location.href = answer.authorize_url; return; }
+          say(main.getAttribute("data-failed") + ": " + ((answer.error && answer.error.message) || r.status), true);
+        });
       });
     });
   });

@@ -10,24 +10,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 
 from loa.events import SetAccount, parse_command, utcnow
 from loa.publisher.sealing import load_cipher, open_from_transit
 from loa.settings import LoaSettings
-from tests.integration.tracker.support import (
-    auth,
-    command_records,
-    create_topics,
-    running_tracker,
-    tracker_settings,
-)
+from tests.integration.tracker.connect_support import UNIT, connect_tracker
+from tests.integration.tracker.support import auth, command_records
 
 pytestmark = pytest.mark.integration
 
 APP_ID, OA_ID = "4318569247120", "2910374658"
 SECRET_KEY = "Zq7tLxP2vN9sKd4WmR8c"
-UNIT = "Sở Thông tin và Truyền thông Đà Nẵng"
 
 
 async def _sealed_commands(settings: LoaSettings) -> list[SetAccount]:
@@ -38,16 +31,11 @@ async def _sealed_commands(settings: LoaSettings) -> list[SetAccount]:
 async def test_connect_a_zalo_oa_through_oauth_v4_with_pkce(
     settings: LoaSettings, sqlite_url: str, sandbox_url: str
 ) -> None:
-    await create_topics(settings)
-    ts = tracker_settings(
-        settings,
-        sqlite_url,
-        tracker_consume=False,
-        credentials_key=Fernet.generate_key().decode(),
-        zalo_oauth_url=f"{sandbox_url}/zalo/oauth",
-    )
     answers: list[str] = []
-    async with running_tracker(ts) as (_, client), httpx.AsyncClient(base_url=sandbox_url) as zalo:
+    async with (
+        connect_tracker(settings, sqlite_url, sandbox_url) as (ts, _, client),
+        httpx.AsyncClient(base_url=sandbox_url) as zalo,
+    ):
         await zalo.post("/zalo/_apps", json={"app_id": APP_ID, "secret_key": SECRET_KEY, "oa_id": OA_ID})
         body = {"name": "oa-so-da-nang", "unit": UNIT, "app_id": APP_ID, "secret_key": SECRET_KEY}
         bad = {**body, "secret_key": "khóa-bí-mật"}

@@ -22,6 +22,7 @@ from loa.channels import (
     ChannelAdapter,
     Context,
     Limits,
+    PermanentError,
     Post,
     PublishResult,
     TransientError,
@@ -90,6 +91,12 @@ class EmailAdapter(ChannelAdapter):
         letter = await self._with_images(_letter(post.payload["letter"]), post.media)
         replies_to = post.payload.get("replies_to")
         states = await self._send_all(post, account, letter, purpose="", replies_to=replies_to)
+        if states and all(s["state"] == RecipientState.BOUNCED for s in states.values()):
+            last = list(states.values())[-1]
+            raise PermanentError(
+                f"email {account.name}: every recipient bounced, last {last['code']}: {last['reply']}",
+                code=last["code"],
+            )
         return self._result(post, states)
 
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
@@ -141,7 +148,7 @@ class EmailAdapter(ChannelAdapter):
                 for recipient in owed:
                     if await self.context.retract_requested(post):
                         break
-                    raw = self._message(letter, recipient, post.content_id, purpose, replies_to)
+                    raw = self._message(letter, recipient, post, purpose, replies_to)
                     await asyncio.to_thread(self.pacer.wait, relay.username or relay.host)
                     answer: Answer = await asyncio.to_thread(
                         session.send, self._sender(), recipient.email, raw
@@ -162,12 +169,13 @@ class EmailAdapter(ChannelAdapter):
         return states
 
     def _message(
-        self, letter: Letter, recipient: Recipient, content_id: str, purpose: str, replies_to: str | None
+        self, letter: Letter, recipient: Recipient, post: Post, purpose: str, replies_to: str | None
     ) -> bytes:
         s = self.settings
         envelope = Envelope(
             sender=message.sender_address(s.email_from),
-            message_id=message.message_id(content_id, recipient, self.domain, purpose),
+            message_id=message.message_id(post.content_id, recipient, self.domain, purpose),
+            delivery=post.marker,
             list_id=f"<{slugify(letter.unit)}.press.{self.domain}>",
             unsubscribe_url=s.email_unsubscribe_url,
             unsubscribe_mailto=s.email_unsubscribe_mailto,

@@ -9,7 +9,7 @@ one-click unsubscribe, and a DKIM-Signature (RFC 6376, dkimpy) over the final by
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -95,7 +95,8 @@ class Envelope:
     unsubscribe_mailto: str
     date: datetime
     in_reply_to: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    delivery: str | None = None
+    """Loa's key of the delivery (``X-Loa-Delivery``): finds a message in the relay's logs."""
 
 
 def recipient_id(email: str) -> str:
@@ -194,8 +195,8 @@ def build(letter: Letter, recipient: Recipient, envelope: Envelope) -> EmailMess
     query = urlencode({"list": envelope.list_id.strip("<>"), "r": recipient.id})
     msg["List-Unsubscribe"] = f"<{envelope.unsubscribe_url}?{query}>, <mailto:{envelope.unsubscribe_mailto}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    for name, value in envelope.extra.items():
-        msg[name] = value
+    if envelope.delivery:
+        msg["X-Loa-Delivery"] = envelope.delivery
     msg.set_content(text_part(letter), charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html_part(letter), subtype="html", charset="utf-8", cte="quoted-printable")
     if letter.images:

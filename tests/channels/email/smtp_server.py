@@ -28,13 +28,29 @@ class SmtpServer:
     password: str | None = None
     """Require AUTH PLAIN with this password (535 otherwise)."""
     received: list[Received] = field(default_factory=list)
+    greeting: str = "220 bao.example.vn ESMTP test"
+    """``421 ...``: the server is unavailable (RFC 5321 §3.1)."""
+    mail_answer: str = "250 ok"
+    """The MAIL FROM answer when authenticated (``554 ...``: every message refused)."""
+    stall_s: float = 0.0
+    """Wait this long before the greeting (a server that hangs)."""
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._converse(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            writer.close()  # the client went away (a timeout on its side)
+
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         async def reply(line: str) -> None:
             writer.write(line.encode() + b"\r\n")
             await writer.drain()
 
-        await reply("220 bao.example.vn ESMTP test")
+        await asyncio.sleep(self.stall_s)
+        await reply(self.greeting)
+        if not self.greeting.startswith("220"):
+            writer.close()
+            return
         sender, authed = "", self.password is None
         recipients: list[str] = []
         while line := (await reader.readline()).decode().rstrip("\r\n"):
@@ -47,7 +63,7 @@ class SmtpServer:
                 await reply("235 2.7.0 ok" if authed else "535 5.7.8 authentication credentials invalid")
             elif verb == "MAIL":
                 sender, recipients = line.split(":", 1)[1].strip(" <>").split(">")[0], []
-                await reply("250 ok" if authed else "530 5.7.0 authentication required")
+                await reply(self.mail_answer if authed else "530 5.7.0 authentication required")
             elif verb == "RCPT":
                 address = line.split(":", 1)[1].strip().strip("<>")
                 answer = self.refuse.get(address)

@@ -52,7 +52,7 @@ async def rendered(a: EmailAdapter, **changes: Any) -> tuple[bytes, Recipient]:
     post = await a.render(content, content.targets[0], account)
     letter = await a._with_images(letter_of(post.payload["letter"]), [])
     recipient = Recipient("Nguyễn Văn Đạt 0", "Báo Nhân Dân", "phong-vien-0-unit@bao.example.vn")
-    return a._message(letter, recipient, content.id, "", post.payload["replies_to"]), recipient
+    return a._message(letter, recipient, post, "", post.payload["replies_to"]), recipient
 
 
 def parsed(raw: bytes) -> EmailMessage:

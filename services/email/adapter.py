@@ -29,6 +29,7 @@ from loa.channels import (
     register,
 )
 from loa.events import Content, ContentKind, MediaRef, Target
+from loa.press import CONTACT_OPTION
 from loa.text import nfc, slugify
 from services.email import message
 from services.email.message import Envelope, InlineImage, Letter, Recipient
@@ -73,7 +74,7 @@ class EmailAdapter(ChannelAdapter):
             "body_html": content.body,
             "link": self.context.canonical_url(content),
             "unit": nfc(content.unit),
-            "contact": [nfc(str(line)) for line in _lines(account.options.get("contact"))],
+            "contact": [nfc(str(line)) for line in _lines(account.options.get(CONTACT_OPTION))],
         }
         return Post(
             content.id,
@@ -114,7 +115,7 @@ class EmailAdapter(ChannelAdapter):
             body_html="",
             link=str(extra["link"]),
             unit=str(extra["unit"]),
-            contact=tuple(_lines(account.options.get("contact"))),
+            contact=tuple(_lines(account.options.get(CONTACT_OPTION))),
         )
         reached = {rid for rid, s in extra["recipients"].items() if s["state"] == RecipientState.SENT}
         post = Post(str(extra["content_id"]), 0, self.name, account.name, marker=previous.external_id)

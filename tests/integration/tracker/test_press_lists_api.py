@@ -4,13 +4,17 @@ the list as the e-mail account's ``account.set`` on ``loa.commands.v1``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
+from typer.testing import CliRunner
 
-from loa.events import topics
+from loa.cli.main import app
 from loa.settings import LoaSettings
 from tests.integration.tracker.support import (
     TOKENS,
@@ -48,7 +52,7 @@ EDITOR = "editor-token-0123456789abcdef-0123456789ab"
 
 
 async def test_press_lists_are_the_units_spokespersons_and_reach_the_publisher(
-    settings: LoaSettings, sqlite_url: str
+    settings: LoaSettings, sqlite_url: str, tmp_path: Path
 ) -> None:
     await create_topics(settings)
     tokens: dict[str, Any] = {name: {"token": tok, "role": name} for name, tok in TOKENS.items()}
@@ -92,13 +96,37 @@ async def test_press_lists_are_the_units_spokespersons_and_reach_the_publisher(
         assert listed == [{"name": LIST, "unit": UNIT, "recipients": 2}]
         assert (await call("GET", "/api/v1/press-lists", "other")).json() == []
 
+        # the same through the command line, with the spokesperson's token
+        listed_file = tmp_path / "bao-chi.yaml"
+        listed_file.write_text(yaml.safe_dump(PEOPLE[:1], allow_unicode=True), encoding="utf-8")
+        env = {"LOA_TRACKER_URL": str(client.base_url), "LOA_API_TOKEN": SPOKESPERSON, "COLUMNS": "200"}
+        runner = CliRunner()
+        ran = await asyncio.to_thread(
+            runner.invoke, app, ["press-lists", "set", LIST, str(listed_file)], env=env
+        )
+        assert ran.exit_code == 0, ran.output
+        assert "1 recipient(s)" in ran.output
+        ran = await asyncio.to_thread(runner.invoke, app, ["press-lists", "show", LIST], env=env)
+        assert "Trần Thị Đào\tBáo Tuổi Trẻ\tdao.tran@tuoitre.example.vn" in ran.output
+        ran = await asyncio.to_thread(
+            runner.invoke,
+            app,
+            ["press-lists", "set", LIST, str(listed_file)],
+            env=env | {"LOA_API_TOKEN": OTHER_SPOKESPERSON},
+        )
+        assert ran.exit_code == 1, ran.output  # refused: another unit's list
+        assert (await call("PUT", url, "spokesperson", json=body)).status_code == 200
+
         audit = (await call("GET", "/api/v1/audit", "admin", params={"action": "press_list_change"})).json()
-        rows = audit["items"]
-        assert [(r["actor"], r["account"], r["unit"]) for r in rows] == [("phat-ngon", LIST, UNIT)]
-        assert rows[0]["detail"] == f"press list {LIST}: 0 → 2 recipients, contact block"
+        rows = audit["items"][::-1]  # newest first
+        assert [(r["actor"], r["account"], r["unit"]) for r in rows] == [("phat-ngon", LIST, UNIT)] * 3
+        assert [r["detail"] for r in rows] == [
+            f"press list {LIST}: 0 → 2 recipients, contact block",
+            f"press list {LIST}: 2 → 1 recipients",
+            f"press list {LIST}: 1 → 2 recipients, contact block",
+        ]
         assert "@" not in json.dumps(rows)
 
     commands = [json.loads(v) for k, v in await command_records(settings) if k == f"email/{LIST}".encode()]
-    last = commands[-1]["payload"]
-    assert last["options"]["recipients"] == PEOPLE
-    assert topics.COMMANDS  # the one path every account change takes
+    assert commands[-1]["type"] == "account.set"  # the one path every account change takes
+    assert commands[-1]["payload"]["options"]["recipients"] == PEOPLE

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 CORRECTION = "Đính chính"
 RETRACTION = "Thông báo rút lại thông cáo"
+NOTE_MAX = 500
+"""``loa.events.Delivery.note``'s limit."""
 
 
 @register
@@ -217,7 +219,7 @@ class EmailAdapter(ChannelAdapter):
             "counts": counts,
             "recipients": states,
         }
-        return PublishResult(post.marker, None, extra)
+        return PublishResult(post.marker, None, extra, note=summary(counts, states))
 
     def _read(self, key: str) -> bytes:
         return b"".join(self.context.media.iter_bytes(key))
@@ -235,6 +237,22 @@ class EmailAdapter(ChannelAdapter):
         left_out = len(media) - len(images)
         note = (f"{left_out} ảnh khác: xem trên trang thông tin điện tử.",) if left_out else ()
         return Letter(**{**letter.__dict__, "images": tuple(images), "notes": note})
+
+
+def summary(counts: dict[str, int], states: dict[str, Any]) -> str:
+    """The delivery's note: ``50 người nhận: 49 đã gửi, 1 bị trả lại (550 a1b2c3d4e5f60718)``."""
+    labels = {
+        "sent": "đã gửi",
+        "deferred": "đang chờ gửi lại",
+        "bounced": "bị trả lại",
+        "complained": "khiếu nại",
+    }
+    parts = [f"{n} {labels[state]}" for state, n in counts.items() if n]
+    bounced = [f"{s['code']} {rid}" for rid, s in states.items() if s["state"] == RecipientState.BOUNCED]
+    line = f"{sum(counts.values())} người nhận: " + ", ".join(parts)
+    if bounced:
+        line += " (" + ", ".join(bounced) + ")"
+    return line if len(line) <= NOTE_MAX else line[: NOTE_MAX - 1] + "…"
 
 
 def _letter(data: dict[str, Any]) -> Letter:

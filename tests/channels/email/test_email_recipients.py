@@ -41,6 +41,8 @@ async def test_a_5xx_bounces_that_recipient_alone_and_is_not_retried() -> None:
     )
     bounced = [s for s in result.extra["recipients"].values() if s["state"] == "bounced"]
     assert bounced == [{"state": "bounced", "code": 550, "reply": "5.1.1 mailbox unavailable"}]
+    rid = next(r for r, s in result.extra["recipients"].items() if s["state"] == "bounced")
+    assert result.note == f"5 người nhận: 4 đã gửi, 1 bị trả lại (550 {rid})"  # shown with the delivery
     assert await a.find_existing(post, account) is not None  # every answer is final: nothing owed
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import email
 from email.policy import default
+from typing import Any
 
 import pytest
 
-from loa.channels import Account, AuthError, Secret, TransientError
+from loa.channels import Account, AuthError, Post, Secret, TransientError
 from loa.testing import FakeContext
 from services.email.adapter import EmailAdapter
 from services.email.settings import EmailSettings
@@ -27,13 +28,20 @@ def adapter(port: int) -> EmailAdapter:
     return EmailAdapter(FakeContext(), settings)
 
 
+async def ready(
+    port: int, people: list[dict[str, Any]], content_id: str
+) -> tuple[EmailAdapter, Account, Post]:
+    """An adapter on the server at ``port``, the list of ``people``, and a press release rendered for it."""
+    a, account = adapter(port), press_account(people)
+    content = press_release(content_id)
+    return a, account, await a.render(content, content.targets[0], account)
+
+
 async def test_a_5xx_bounces_that_recipient_alone_and_is_not_retried() -> None:
     people = contacts(5, "bounce")
     refused = people[2]["email"]
     async with smtp_server(refuse={refused: "550 5.1.1 mailbox unavailable"}) as server:
-        a, account = adapter(server.port), press_account(people)
-        content = press_release("cttdt-2025-12-01-0001")
-        post = await a.render(content, content.targets[0], account)
+        a, account, post = await ready(server.port, people, "cttdt-2025-12-01-0001")
         result = await a.publish(post, account)
     assert result.extra["counts"] == {"sent": 4, "deferred": 0, "bounced": 1, "complained": 0}
     assert sorted(r.recipient for r in server.received) == sorted(
@@ -50,9 +58,7 @@ async def test_a_4xx_defers_and_the_retry_sends_only_to_those_still_owed() -> No
     people = contacts(4, "defer")
     busy = people[1]["email"]
     async with smtp_server(refuse={busy: "451 4.7.1 greylisted, try again later"}) as server:
-        a, account = adapter(server.port), press_account(people)
-        content = press_release("cttdt-2025-12-01-0002")
-        post = await a.render(content, content.targets[0], account)
+        a, account, post = await ready(server.port, people, "cttdt-2025-12-01-0002")
         with pytest.raises(TransientError, match="1 recipient"):
             await a.publish(post, account)
         assert a.context.saved  # type: ignore[attr-defined]  # each answer saved as it came
@@ -88,9 +94,7 @@ async def test_a_refused_login_is_an_auth_error_without_the_password() -> None:
 async def test_retract_sends_a_retraction_in_reply_to_each_recipient_reached() -> None:
     people = contacts(3, "retract")
     async with smtp_server(refuse={people[0]["email"]: "550 5.1.1 no such user"}) as server:
-        a, account = adapter(server.port), press_account(people)
-        content = press_release("cttdt-2025-12-01-0004")
-        post = await a.render(content, content.targets[0], account)
+        a, account, post = await ready(server.port, people, "cttdt-2025-12-01-0004")
         result = await a.publish(post, account)
         await a.retract(result, account)
     originals = {r.recipient: email.message_from_bytes(r.data, policy=default) for r in server.received[:2]}

@@ -1,6 +1,7 @@
 """The e-mail channel on the real runtime: a press release to a list where one address bounces is
 published with the other recipients' messages, and the tracker's delivery says who bounced; a 4xx
-for one recipient retries through the runtime's policy and sends to no one twice."""
+for one recipient retries through the runtime's policy and sends to no one twice; a press list set
+through the tracker's API is the one the publisher sends to."""
 
 from __future__ import annotations
 
@@ -71,3 +72,37 @@ async def test_one_bounce_shows_in_the_tracker_and_a_deferral_is_retried_once(
         await pub.stop()
     received = sorted(r.recipient for r in server.received)
     assert received == sorted(p["email"] for p in people if p["email"] != bounced)  # each once
+
+
+async def test_a_press_list_set_in_the_tracker_is_what_the_publisher_sends_to(
+    pub_settings: PublisherSettings, watcher: Watcher, sqlite_url: str
+) -> None:
+    people = contacts(3, "from-tracker")
+    async with smtp_server() as server:
+        pub = Publisher(EmailAdapter, email_settings(pub_settings, server.port))
+        await migrate(pub.engine)
+        await pub.start()
+        ts = tracker_settings(
+            pub_settings,
+            sqlite_url.replace("store.db", "tracker.db"),
+            channels="email",
+            credentials_key=pub_settings.credentials_key,
+        )
+        async with running_tracker(ts) as (_, client):
+            account = {"channel": "email", "name": LIST, "unit": "Văn phòng Bộ", "options": {}}
+            added = await client.post("/api/v1/accounts", json=account, headers=auth("admin"))
+            assert added.status_code == 201, added.text
+            body = {"people": people, "contact": CONTACT}
+            changed = await client.put(f"/api/v1/press-lists/{LIST}", json=body, headers=auth("admin"))
+            assert changed.status_code == 200, changed.text
+
+            async def applied() -> bool:
+                found = await pub.accounts.get(LIST)
+                return found is not None and len(found.account.options.get("recipients") or []) == 3
+
+            await eventually(applied, what="the publisher to apply the press list")
+            content = press_release("cttdt-2025-12-02-0008", account=LIST)
+            await send_content(pub_settings, approved(content))
+            await watcher.until_state(f"{content.id}:email:{LIST}", S.PUBLISHED)
+        await pub.stop()
+    assert sorted(r.recipient for r in server.received) == sorted(p["email"] for p in people)

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # The local stack: Kafka 127.0.0.1:9092, MinIO 127.0.0.1:9000 (console 9001), PostgreSQL 127.0.0.1:5432,
-# the development OpenID Connect provider 127.0.0.1:5556 (oidc.sh: Hydra, its sign-in page on 5557).
+# the development OpenID Connect provider 127.0.0.1:5556 (oidc.sh: Hydra, its sign-in page on 5557),
+# Mailpit's SMTP 127.0.0.1:1025 and its API 127.0.0.1:8025 (mailpit.sh: the e-mail channel's server).
 # Usage: stack.sh up|down|status|install|rotate-kafka-password SERVICE   (cache: ${LOA_CACHE_DIR:-<repo>/.loa})
 # Ports: LOA_KAFKA_PORT LOA_KAFKA_CONTROLLER_PORT LOA_MINIO_PORT LOA_MINIO_CONSOLE_PORT LOA_PG_PORT
-#   LOA_OIDC_PORT LOA_OIDC_LOGIN_PORT LOA_OIDC_ADMIN_PORT
+#   LOA_OIDC_PORT LOA_OIDC_LOGIN_PORT LOA_OIDC_ADMIN_PORT LOA_MAILPIT_SMTP_PORT LOA_MAILPIT_PORT
 #   up       install what is missing, start what is not running, wait until healthy (idempotent)
 #   down     stop every process the stack started
 #   status   one line per component: port, pid, health; exit 1 if one is unhealthy
-#   install  fetch/build the binaries only (Kafka jars, MinIO, PostgreSQL package, Hydra)
+#   install  fetch/build the binaries only (Kafka jars, MinIO, PostgreSQL package, Hydra, Mailpit)
 #   rotate-kafka-password SERVICE  a new SCRAM password for SERVICE's principal (kafka_rotate.py)
 set -euo pipefail
 HERE="$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
-COMPONENTS=(postgres minio kafka oidc)
+COMPONENTS=(postgres minio kafka oidc mailpit)
 
 run_all() {
   local action="$1" c
@@ -41,11 +42,11 @@ case "${1:-}" in
       echo "[stack] error: a component failed to start (messages above; logs in $LOA_LOGS)" >&2
       exit 1
     fi
-    echo "[stack] up in $((SECONDS - started)) s: Kafka 127.0.0.1:${LOA_KAFKA_PORT:-9092}, MinIO 127.0.0.1:${LOA_MINIO_PORT:-9000} (console 127.0.0.1:${LOA_MINIO_CONSOLE_PORT:-9001}), PostgreSQL 127.0.0.1:${LOA_PG_PORT:-5432}, OIDC provider 127.0.0.1:${LOA_OIDC_PORT:-5556}; logs in $LOA_LOGS"
+    echo "[stack] up in $((SECONDS - started)) s: Kafka 127.0.0.1:${LOA_KAFKA_PORT:-9092}, MinIO 127.0.0.1:${LOA_MINIO_PORT:-9000} (console 127.0.0.1:${LOA_MINIO_CONSOLE_PORT:-9001}), PostgreSQL 127.0.0.1:${LOA_PG_PORT:-5432}, OIDC provider 127.0.0.1:${LOA_OIDC_PORT:-5556}, Mailpit SMTP 127.0.0.1:${LOA_MAILPIT_SMTP_PORT:-1025} (API 127.0.0.1:${LOA_MAILPIT_PORT:-8025}); logs in $LOA_LOGS"
     ;;
   down)
     rc=0
-    for c in oidc kafka minio postgres; do bash "$HERE/$c.sh" down || rc=1; done
+    for c in mailpit oidc kafka minio postgres; do bash "$HERE/$c.sh" down || rc=1; done
     exit "$rc"
     ;;
   status)

@@ -226,6 +226,34 @@ def _remove_account(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.R
     return c.delete(_account_url(s, c), headers=s.auth(role))
 
 
+PRESS_LIST_PATH = "/api/v1/press-lists/{name}"
+JOURNALIST = {
+    "name": "Trần Thị Đào",
+    "outlet": "Báo Tuổi Trẻ",
+    "email": "dao.tran@tuoitre.example.vn",
+    "unit": "Vụ Thông tin cơ sở",
+    "consent_date": "2025-10-01",
+}
+
+
+def _press_list_url(s: Stage, c: httpx.Client, unit: str) -> str:
+    """A press list of ``unit`` (the e-mail account an admin adds), with one journalist."""
+    name = f"bao-chi-{uuid.uuid4().hex[:8]}"
+    body = {"channel": "email", "name": name, "unit": unit, "options": {"recipients": [JOURNALIST]}}
+    added = c.post(f"{s.tracker}/api/v1/accounts", json=body, headers=s.auth(Role.ADMIN))
+    assert added.status_code == 201, added.text
+    return f"{s.tracker}/api/v1/press-lists/{name}"
+
+
+def _get_press_list(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    return c.get(_press_list_url(s, c, unit), headers=s.auth(role))
+
+
+def _set_press_list(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    body = {"people": [JOURNALIST, {**JOURNALIST, "email": "dat.nguyen@nhandan.example.vn"}]}
+    return c.put(_press_list_url(s, c, unit), json=body, headers=s.auth(role))
+
+
 INCIDENT_TITLE = "Tin giả về dịch sốt xuất huyết ở Đà Nẵng"
 
 
@@ -379,6 +407,16 @@ CASES = [
         _incident_call("GET", "/report", closed=True),
     ),
     Case("tracker", "GET", "/incidents", Action.READ, False, _tracker_get("/incidents")),
+    Case(
+        "tracker",
+        "GET",
+        "/api/v1/press-lists",
+        Action.MANAGE_PRESS_LISTS,
+        False,
+        _tracker_get("/api/v1/press-lists"),
+    ),
+    Case("tracker", "GET", PRESS_LIST_PATH, Action.MANAGE_PRESS_LISTS, True, _get_press_list),
+    Case("tracker", "PUT", PRESS_LIST_PATH, Action.MANAGE_PRESS_LISTS, True, _set_press_list),
     Case("tracker", "GET", "/incidents/{incident_id}", Action.READ, True, _incident_call("GET", "page")),
 ]
 

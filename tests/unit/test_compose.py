@@ -20,7 +20,7 @@ from loa.settings import REPO_ROOT
 pytestmark = pytest.mark.unit
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
-INFRASTRUCTURE = {"kafka", "minio", "postgres", "storage-setup", "hydra", "oidc-login"}
+INFRASTRUCTURE = {"kafka", "minio", "postgres", "storage-setup", "hydra", "oidc-login", "mailpit"}
 KAFKA_SETUP = {"kafka-certs", "kafka-setup"}
 """One-shot steps before the services: the CA and certificate, the principals, ACLs and topics."""
 DUMMY_ENV = {

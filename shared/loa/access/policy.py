@@ -52,6 +52,8 @@ class Action(StrEnum):
     """The audit log: every person's acts, of every unit (admins only)."""
     MANAGE_INCIDENT = "manage_incident"
     """Open and close a communication incident of its units and write its notes (reading it is ``read``)."""
+    MANAGE_PRESS_LISTS = "manage_press_lists"
+    """See and change the recipients of its units' press lists (journalists' names and addresses)."""
 
 
 _VIEWER = frozenset({Action.READ, Action.EXPORT})
@@ -64,6 +66,7 @@ _SPOKESPERSON = _EDITOR | {
     Action.PUBLISH_CORRECTION,
     Action.PUBLISH_URGENT,
     Action.MANAGE_INCIDENT,
+    Action.MANAGE_PRESS_LISTS,
 }
 _OPERATOR = _VIEWER | {Action.RETRY, Action.CANCEL, Action.HOLD, Action.MANAGE_INCIDENT}
 

@@ -78,7 +78,7 @@ STORE_USERS: tuple[StoreUser, ...] = (
     # Stores uploads (staging key, then its sha256 key), reads them to check them, deletes the
     # staging copy and a refused upload (a decompression bomb).
     StoreUser("ingest", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, WRITE),)),
-    *(_publisher(channel) for channel in ("facebook", "youtube", "x", "webhook")),
+    *(_publisher(channel) for channel in ("facebook", "youtube", "x", "webhook", "email")),
     # Zalo fetches an article's images by URL: when it sends the article it copies them into the
     # public bucket (``MediaStore.publish_public``: its own mark, a HEAD, a server-side copy).
     StoreUser(

@@ -111,6 +111,9 @@ class PublishResult:
     """Whatever ``update``/``retract`` need later (e.g. every id of a thread)."""
     scheduled_natively: bool = False
     """The platform holds the post and publishes it at ``due_at`` itself."""
+    note: str | None = None
+    """One line for ops about this answer, shown with the delivery (e-mail: how many recipients got
+    it, which bounced); not kept with the result."""
 
     def __post_init__(self) -> None:
         # The link comes from the platform's answer: keep it only if it is one a person may be

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from loa.cli import accounts, audit, holds, new_channel, publish, stack, status, tokens
+from loa.cli import accounts, audit, holds, new_channel, press_lists, publish, stack, status, tokens
 
 app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
 app.command("publish")(publish.publish)
@@ -16,6 +16,7 @@ app.command("retract")(publish.retract)
 app.command("hold")(holds.hold)
 app.command("release")(holds.release)
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(press_lists.app, name="press-lists")
 app.command("new-channel")(new_channel.new_channel)
 app.add_typer(stack.app, name="stack")
 app.add_typer(tokens.app, name="tokens")

@@ -40,6 +40,7 @@ class AuditAction(StrEnum):
     INCIDENT_OPEN = "incident_open"
     INCIDENT_NOTE = "incident_note"
     INCIDENT_CLOSE = "incident_close"
+    PRESS_LIST_CHANGE = "press_list_change"
 
 
 class AuditOutcome(StrEnum):

@@ -336,7 +336,7 @@ class Dispatcher:
             return
         finally:
             self.metrics.publish_seconds.observe(time.monotonic() - started)
-        await self.answers.record(job, result, note, host)
+        await self.answers.record(job, result, note or result.note, host)
 
     async def _find_existing_quietly(self, job: Job, account: Account) -> PublishResult | None:
         assert job.post is not None

@@ -1,0 +1,1 @@
+"""The e-mail channel: press releases to journalists through an SMTP relay."""

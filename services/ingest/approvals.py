@@ -53,6 +53,7 @@ def _listed(row: AwaitingApproval) -> dict[str, Any]:
         "version": row.version,
         "unit": row.unit,
         "title": content.title,
+        "summary": content.summary,
         "submitted_by": row.submitted_by,
         "submitted_at": row.submitted_at.isoformat(),
         "approver_claim": content.approver_claim,

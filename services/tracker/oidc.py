@@ -4,8 +4,8 @@ Sources followed: OpenID Connect Core 1.0 §3.1 (code flow; §3.1.3.7 ID token v
 audience, signature with the provider's keys, expiry, nonce), OpenID Connect Discovery 1.0 §4.3 (the
 issuer of the metadata must be the one configured), RFC 7636 (PKCE, S256), RFC 9700 §2.1 (PKCE and
 one-time ``state`` for confidential clients too) and OpenID Connect RP-Initiated Logout 1.0.
-Authlib gives the PKCE challenge and the ID token claim checks (``CodeIDToken``, which also checks
-``at_hash`` and ``azp``); joserfc verifies the signature with the provider's JWKS.
+Authlib gives the PKCE challenge; the ID token is verified by ``loa.access.id_tokens`` (the same
+checks the ingest makes of a token the approvals page forwards), with the nonce of this sign-in.
 """
 
 from __future__ import annotations

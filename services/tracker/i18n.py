@@ -107,6 +107,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "The ingest cannot be reached. Try again later.",
     ),
     "submitted_by": ("Người gửi", "Submitted by"),
+    "preview_as": ("Xem trước trên", "Preview on"),
+    "characters": ("ký tự (theo cách kênh đếm)", "characters (as the channel counts)"),
     "targets": ("Kênh đăng", "Targets"),
     "approve": ("Phê duyệt", "Approve"),
     "reject": ("Từ chối", "Reject"),

@@ -141,6 +141,11 @@ async def test_an_editor_submits_and_a_spokesperson_approves_one_and_rejects_one
         await spokesperson.goto(f"{o.tracker}/approvals")
         await expect(spokesperson.locator("section.approval")).to_have_count(2)
         await expect(spokesperson.locator("section.approval").first).to_contain_text("Sở Y tế khuyến cáo")
+        # what the website would publish, rendered by its adapter in the ingest
+        previews = spokesperson.locator("details.channel-preview")
+        await expect(previews).to_have_count(2)
+        await previews.first.locator("summary").click()
+        await expect(previews.first).to_contain_text(f"website/{ACCOUNT}")
         await spokesperson.screenshot(path=str(screenshots / "approvals-spokesperson.png"), full_page=True)
 
         # a browser write without the CSRF header is refused before anything reaches the ingest

@@ -349,7 +349,9 @@ CASES = [
     Case(
         "tracker", "GET", "/api/v1/accounts", Action.MANAGE_ACCOUNTS, False, _tracker_get("/api/v1/accounts")
     ),
-    Case("tracker", "GET", "/api/v1/account-units", Action.READ, False, _tracker_get("/api/v1/account-units")),
+    Case(
+        "tracker", "GET", "/api/v1/account-units", Action.READ, False, _tracker_get("/api/v1/account-units")
+    ),
     Case("tracker", "POST", "/api/v1/accounts", Action.MANAGE_ACCOUNTS, False, _add_account),
     Case("tracker", "GET", "/accounts", Action.MANAGE_ACCOUNTS, False, _tracker_get("/accounts")),
     Case("tracker", "POST", "/api/v1/accounts/connect/zalo", Action.MANAGE_ACCOUNTS, False, _connect_zalo),

@@ -40,6 +40,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.wait_for(relaying, timeout=10)
         await db.close()
         await ingest.tokens.store.close()
+        await ingest.targets.account_units.aclose()
+        if ingest.tokens.people is not None:
+            await ingest.tokens.people.verifier.aclose()
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:

@@ -16,6 +16,7 @@ from loa.access import Principal
 from loa.access.policy import Action, Policy
 from loa.access.requests import actor
 from loa.audit import record
+from loa.channels.preview import Preview, render_previews
 from loa.events import AuditAction, Content, utcnow
 from loa.events.content import PlainText
 from services.ingest.audit import OutboxAudit
@@ -33,6 +34,7 @@ from services.ingest.deps import (
     WriteLockDep,
 )
 from services.ingest.errors import ApiError
+from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -46,30 +48,44 @@ class Rejection(BaseModel):
     reason: Annotated[PlainText, Field(min_length=1, max_length=2000)]
 
 
-def _listed(row: AwaitingApproval) -> dict[str, Any]:
+async def _listed(row: AwaitingApproval, settings: IngestSettings) -> dict[str, Any]:
     content = Content.model_validate_json(row.content)
     return {
         "id": row.id,
         "version": row.version,
         "unit": row.unit,
         "title": content.title,
+        "summary": content.summary,
         "submitted_by": row.submitted_by,
         "submitted_at": row.submitted_at.isoformat(),
         "approver_claim": content.approver_claim,
         "targets": [f"{t.channel}/{t.account}" for t in content.targets],
+        "previews": [_shown(p) for p in await render_previews(content, settings)],
+    }
+
+
+def _shown(preview: Preview) -> dict[str, Any]:
+    """What the channel would receive: its texts counted as it counts them, or why it would not."""
+    return {
+        "target": f"{preview.target.channel}/{preview.target.account}",
+        "title": preview.title,
+        "texts": [{"text": text, "count": count, "limit": limit} for text, count, limit in preview.texts],
+        "problem": preview.problem,
+        "note": preview.note,
     }
 
 
 @router.get("/api/v1/awaiting")
-async def awaiting(who: Reader, policy: PolicyDep, db: DbDep) -> JSONResponse:
-    """The versions waiting for a spokesperson, of the units the caller may read."""
+async def awaiting(who: Reader, policy: PolicyDep, db: DbDep, settings: SettingsDep) -> JSONResponse:
+    """The versions waiting for a spokesperson, of the units the caller may read, each with what
+    each target channel would receive (rendered by its adapter, as ``loa publish --dry-run``)."""
     units = policy.units_for(who, Action.READ)
     query = select(AwaitingApproval).where(AwaitingApproval.decision.is_(None))
     if units is not None:
         query = query.where(AwaitingApproval.unit.in_(sorted(units)))
     async with db.sessions() as session:
         rows = (await session.scalars(query.order_by(AwaitingApproval.submitted_at))).all()
-    return JSONResponse({"items": [_listed(r) for r in rows]})
+    return JSONResponse({"items": [await _listed(r, settings) for r in rows]})
 
 
 async def _decidable(

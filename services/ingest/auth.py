@@ -1,4 +1,5 @@
-"""The ingest's callers: service accounts with bearer tokens, checked against ``loa.access.policy``.
+"""The ingest's callers: service accounts with bearer tokens, and people whose ID token the tracker
+forwards (verified here against the provider), checked against ``loa.access.policy``.
 
 Tokens come from ``loa tokens issue`` (the shared, hashed table) or, deprecated, from
 ``LOA_INGEST_TOKENS`` / ``LOA_API_TOKEN``; never logged.
@@ -10,6 +11,8 @@ from fastapi import Request
 
 from loa.access import Principal
 from loa.access.bearer import ADMIN_NAME, NO_UNIT, BearerTokens, configured_account
+from loa.access.id_tokens import IdTokenVerifier
+from loa.access.people import PersonTokens
 from loa.access.policy import Action, Policy
 from loa.access.principal import Role
 from loa.access.tokens import TokenStore
@@ -33,7 +36,15 @@ def bearer_tokens(settings: IngestSettings, store: TokenStore) -> BearerTokens:
     admin = settings.api_token.get_secret_value()
     if admin:
         configured.append((admin, configured_account(ADMIN_NAME, [Role.ADMIN])))
-    return BearerTokens(configured, store)
+    return BearerTokens(configured, store, person_tokens(settings))
+
+
+def person_tokens(settings: IngestSettings) -> PersonTokens | None:
+    """People's ID tokens (``LOA_OIDC_ISSUER``, audience ``LOA_OIDC_CLIENT_ID``), if people sign in."""
+    if settings.oidc_issuer is None or not settings.oidc_client_id:
+        return None
+    verifier = IdTokenVerifier(str(settings.oidc_issuer), settings.oidc_client_id)
+    return PersonTokens(verifier, settings.oidc_groups_claim)
 
 
 async def authenticate(request: Request, tokens: BearerTokens, policy: Policy, action: Action) -> Principal:

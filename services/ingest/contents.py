@@ -290,7 +290,7 @@ async def submit(
     if content.priority is Priority.URGENT:
         require(policy, client, Action.PUBLISH_URGENT, content.unit, "payload.priority")
     targets.check_channels(content)
-    targets.check_units(content, client, policy)
+    await targets.check_units(content, client, policy)
     await targets.check_accounts(content, canonical_url(content, website))
     content = await _check_media(content, store)
     async with write_lock, db.sessions() as session, session.begin():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 
 from loa.access.principal import ALL_UNITS, Role
 from loa.access.settings import AccessSettings
@@ -57,6 +57,25 @@ class IngestSettings(AccessSettings):
         description='JSON ["Vụ Pháp chế"]: units (and those below) whose editors\' content waits for a '
         "spokesperson's approval before it goes to Kafka",
     )
+
+    ingest_tracker_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="the tracker, whose accounts table says which unit each account belongs to "
+        "(GET /api/v1/account-units); unset: LOA_ACCOUNT_UNITS only (development)",
+    )
+    ingest_tracker_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="a read-only service account's token for it (loa tokens issue ingest --grant viewer:*)",
+    )
+    ingest_account_units_ttl_s: float = Field(
+        default=5.0, ge=0, description="how long a copy of the accounts' units serves before it is read again"
+    )
+
+    @model_validator(mode="after")
+    def _tracker_token_given(self) -> IngestSettings:
+        if self.ingest_tracker_url is not None and not self.ingest_tracker_token.get_secret_value():
+            raise ValueError("LOA_INGEST_TRACKER_URL is set: LOA_INGEST_TRACKER_TOKEN is needed too")
+        return self
 
     @property
     def max_content_body_bytes(self) -> int:

@@ -13,6 +13,7 @@ from loa.channels import ChannelAdapter, registry
 from loa.events import Content
 from loa.publisher.directory import AccountDirectory
 from loa.publisher.discovery import load_channel
+from services.ingest.account_units import AccountUnits
 from services.ingest.errors import ApiError
 from services.ingest.settings import IngestSettings
 
@@ -34,19 +35,20 @@ class Targets:
         self.known_channels = settings.channel_names | frozenset(registry.names())
         self.adapters = _adapters(self.known_channels)
         self.directory = AccountDirectory(settings)
+        self.account_units = AccountUnits(settings)
         self.settings = settings
 
-    def check_units(self, content: Content, client: Principal, policy: Policy) -> None:
+    async def check_units(self, content: Content, client: Principal, policy: Policy) -> None:
         """Each target's account belongs to a unit the client may submit for: 403 naming the target.
 
-        An account's unit is ``LOA_ACCOUNT_UNITS`` (``"channel/account": "unit"``); an account it
-        does not list takes only a client with a grant on every unit."""
+        An account's unit is the tracker's accounts table's (``account_units.py``), else
+        ``LOA_ACCOUNT_UNITS``; an account neither gives a unit takes only a grant on every unit."""
         fields = []
         for i, t in enumerate(content.targets):
-            unit = self.settings.account_unit(t.channel, t.account) or ALL_UNITS
+            unit = await self.account_units.unit_of(t.channel, t.account) or ALL_UNITS
             refusal = policy.refusal(client, Action.SUBMIT, unit)
             if refusal is not None:
-                owner = "no unit (LOA_ACCOUNT_UNITS)" if unit == ALL_UNITS else f"unit {unit!r}"
+                owner = "no unit" if unit == ALL_UNITS else f"unit {unit!r}"
                 reason = f"{t.channel}/{t.account} belongs to {owner}; {refusal}"
                 fields.append({"field": f"payload.targets.{i}.account", "reason": reason})
         if fields:

@@ -16,17 +16,31 @@ from loa.events.content import AccountName, ChannelName
 from services.tracker import accounts
 from services.tracker.accounts import AccountChange, AccountExistsError, NoAccountError
 from services.tracker.api import ERRORS, Deps
-from services.tracker.auth import requires
+from services.tracker.auth import requires, visible_units
 from services.tracker.context import Tracker
-from services.tracker.views import AccountFields, AccountIn, AccountOut, AccountUpdate
+from services.tracker.views import AccountFields, AccountIn, AccountOut, AccountUnitOut, AccountUpdate
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["accounts"])
 Admin = Annotated[Principal, Depends(requires(Action.MANAGE_ACCOUNTS))]
+Reader = Annotated[Principal, Depends(requires(Action.READ))]
 
 
 @router.get("/accounts", response_model=list[AccountOut], summary="Every channel account")
 async def list_accounts(t: Deps, _: Admin) -> list[AccountOut]:
     return await accounts.list_accounts(t.engine)
+
+
+@router.get("/account-units", response_model=list[AccountUnitOut], summary="Each channel account's unit")
+async def account_units(t: Deps, request: Request, who: Reader) -> list[AccountUnitOut]:
+    """The accounts table is the one owner of which unit an account belongs to; the ingest reads it
+    here (with a read-only token) to check a content's targets. Of the units the caller may read; an
+    account of no unit only to a reader of every unit."""
+    units = visible_units(request, who)
+    return [
+        AccountUnitOut(channel=a.channel, name=a.name, unit=a.unit)
+        for a in await accounts.list_accounts(t.engine)
+        if units is None or (a.unit is not None and a.unit in units)
+    ]
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut, summary="Add a channel account")

@@ -27,6 +27,7 @@ from loa.web_security import harden
 from services.tracker import (
     accounts_api,
     api,
+    approvals,
     connect,
     consumer,
     holds_api,
@@ -155,7 +156,10 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(connect.router)
     app.include_router(incidents_api.router)
     app.include_router(press_lists_api.router)
+
+    app.include_router(approvals.router)
     app.include_router(web.router)
+    app.include_router(approvals.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.router.routes.extend(health_routes(lambda: app.state.tracker.readiness))

@@ -82,6 +82,37 @@ LABELS: dict[str, tuple[str, str]] = {
         "Người duyệt theo hệ thống gửi (chưa xác minh)",
         "Approver claimed by the sender (unverified)",
     ),
+    "approvals": ("Chờ phê duyệt", "Awaiting approval"),
+    "approvals_intro": (
+        "Nội dung do biên tập viên gửi cho đơn vị áp dụng quy tắc hai người: chỉ được phát hành khi "
+        "người phát ngôn của đơn vị (không phải người gửi) phê duyệt.",
+        "Content an editor submitted for a two-person unit: it goes out only once a spokesperson of "
+        "the unit (not the submitter) approves it.",
+    ),
+    "approvals_none": ("Không có nội dung nào chờ phê duyệt.", "Nothing awaits approval."),
+    "approvals_own": (
+        "Bạn đã gửi nội dung này: một người khác phê duyệt hoặc từ chối.",
+        "You submitted this: another person approves or rejects it.",
+    ),
+    "approvals_person_only": (
+        "Trang này dành cho người đăng nhập bằng tài khoản cơ quan (SSO).",
+        "This page is for people signed in with the office account (SSO).",
+    ),
+    "approvals_sign_in_again": (
+        "Phiên đăng nhập đã quá hạn với hệ thống tiếp nhận: vui lòng đăng xuất rồi đăng nhập lại.",
+        "Your sign-in is too old for the ingest: sign out and sign in again.",
+    ),
+    "approvals_unavailable": (
+        "Không kết nối được hệ thống tiếp nhận (ingest). Vui lòng thử lại sau.",
+        "The ingest cannot be reached. Try again later.",
+    ),
+    "submitted_by": ("Người gửi", "Submitted by"),
+    "preview_as": ("Xem trước trên", "Preview on"),
+    "characters": ("ký tự (theo cách kênh đếm)", "characters (as the channel counts)"),
+    "targets": ("Kênh đăng", "Targets"),
+    "approve": ("Phê duyệt", "Approve"),
+    "reject": ("Từ chối", "Reject"),
+    "reject_reason": ("Lý do từ chối (bắt buộc)", "Why (required)"),
     "due": ("Giờ đăng dự kiến", "Due"),
     "attempt": ("Lần thử", "Attempt"),
     "link": ("Liên kết", "Link"),

@@ -4,8 +4,8 @@ Sources followed: OpenID Connect Core 1.0 §3.1 (code flow; §3.1.3.7 ID token v
 audience, signature with the provider's keys, expiry, nonce), OpenID Connect Discovery 1.0 §4.3 (the
 issuer of the metadata must be the one configured), RFC 7636 (PKCE, S256), RFC 9700 §2.1 (PKCE and
 one-time ``state`` for confidential clients too) and OpenID Connect RP-Initiated Logout 1.0.
-Authlib gives the PKCE challenge and the ID token claim checks (``CodeIDToken``, which also checks
-``at_hash`` and ``azp``); joserfc verifies the signature with the provider's JWKS.
+Authlib gives the PKCE challenge; the ID token is verified by ``loa.access.id_tokens`` (the same
+checks the ingest makes of a token the approvals page forwards), with the nonce of this sign-in.
 """
 
 from __future__ import annotations
@@ -21,13 +21,10 @@ import httpx
 from authlib.common.security import generate_token
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from authlib.oidc.core import CodeIDToken
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
+from loa.access.id_tokens import IdTokenError, IdTokenVerifier
+from loa.access.people import NotAPersonError, person_of
 from loa.access.principal import Principal
-from services.tracker.people import NotAPersonError, person_of
 from services.tracker.settings import TrackerSettings
 
 log = logging.getLogger(__name__)
@@ -35,8 +32,6 @@ PENDING_SECONDS = 600.0
 """How long a browser may take at the provider between leaving and coming back."""
 MAX_PENDING = 10_000
 """Sign-ins under way kept at most; the oldest go first (each is a few hundred bytes)."""
-LEEWAY_SECONDS = 60
-"""Clock skew tolerated on the ID token's times (exp, iat)."""
 
 
 class SignInError(Exception):
@@ -64,9 +59,8 @@ class OidcClient:
         assert settings.oidc_issuer is not None
         self._settings = settings
         self._issuer = str(settings.oidc_issuer)
-        self._http = http or httpx.AsyncClient(timeout=10.0, follow_redirects=False)
-        self._metadata: dict[str, Any] | None = None
-        self._keys: KeySet | None = None
+        self._verifier = IdTokenVerifier(self._issuer, settings.oidc_client_id, http)
+        self._http = self._verifier.http
         self._pending: OrderedDict[str, Pending] = OrderedDict()
 
     async def aclose(self) -> None:
@@ -74,19 +68,10 @@ class OidcClient:
 
     async def metadata(self) -> dict[str, Any]:
         """The provider's discovery document, fetched once; its issuer must be the configured one."""
-        if self._metadata is None:
-            url = self._issuer.rstrip("/") + "/.well-known/openid-configuration"
-            response = await self._http.get(url)
-            response.raise_for_status()
-            found: dict[str, Any] = response.json()
-            # pydantic writes a bare host with a trailing slash; the provider's spelling is the one
-            # its tokens carry, so it is kept once it matches
-            if str(found.get("issuer", "")).rstrip("/") != self._issuer.rstrip("/"):
-                raise SignInError(
-                    "oidc_unavailable", f"the provider's metadata names issuer {found.get('issuer')!r}"
-                )
-            self._metadata = found
-        return self._metadata
+        try:
+            return await self._verifier.metadata()
+        except IdTokenError as e:
+            raise SignInError("oidc_unavailable", str(e)) from e
 
     async def begin(self, redirect_uri: str, next: str) -> tuple[str, str]:
         """A new sign-in: its ``state`` (to bind to the browser) and the provider's URL to send it to."""
@@ -120,8 +105,9 @@ class OidcClient:
         while self._pending and next(iter(self._pending.values())).started < cutoff:
             self._pending.popitem(last=False)
 
-    async def finish(self, state: str, code: str) -> tuple[Principal, str]:
-        """The person of a provider's answer, and where they were going; the state is used up."""
+    async def finish(self, state: str, code: str) -> tuple[Principal, str, str]:
+        """The person of a provider's answer, where they were going and their verified ID token (the
+        ingest checks it again for the person's decisions); the state is used up."""
         self._forget_stale()
         pending = self._pending.pop(state, None)
         if pending is None:
@@ -129,7 +115,7 @@ class OidcClient:
         tokens = await self._exchange(code, pending)
         claims = await self._verified_claims(tokens, pending.nonce)
         try:
-            return person_of(claims, self._settings.oidc_groups_claim), pending.next
+            return person_of(claims, self._settings.oidc_groups_claim), pending.next, tokens["id_token"]
         except NotAPersonError as e:
             raise SignInError("oidc_no_role", f"{claims.get('sub')!r}: {e}") from e
 
@@ -162,41 +148,11 @@ class OidcClient:
             raise SignInError("oidc_failed", "the token response has no ID token")
         return tokens
 
-    async def _key_set(self, refresh: bool = False) -> KeySet:
-        if self._keys is None or refresh:
-            response = await self._http.get((await self.metadata())["jwks_uri"])
-            response.raise_for_status()
-            self._keys = KeySet.import_key_set(response.json())
-        return self._keys
-
     async def _verified_claims(self, tokens: dict[str, Any], nonce: str) -> dict[str, Any]:
-        meta = await self.metadata()
-        algorithms = [a for a in meta.get("id_token_signing_alg_values_supported", ["RS256"]) if a != "none"]
         try:
-            try:
-                token = jwt.decode(tokens["id_token"], await self._key_set(), algorithms=algorithms)
-            except JoseError:
-                # the provider may have rotated its keys since they were fetched: once more, fresh
-                token = jwt.decode(
-                    tokens["id_token"], await self._key_set(refresh=True), algorithms=algorithms
-                )
-            claims = CodeIDToken(
-                token.claims,
-                token.header,
-                {
-                    "iss": {"essential": True, "value": meta["issuer"]},
-                    "aud": {"essential": True, "value": self._settings.oidc_client_id},
-                },
-                {
-                    "nonce": nonce,
-                    "client_id": self._settings.oidc_client_id,
-                    "access_token": tokens.get("access_token"),
-                },
-            )
-            claims.validate(leeway=LEEWAY_SECONDS)
-        except (JoseError, ValueError) as e:
-            raise SignInError("oidc_failed", f"ID token refused: {type(e).__name__}: {e}") from e
-        return dict(claims)
+            return await self._verifier.verify(tokens["id_token"], nonce, tokens.get("access_token"))
+        except IdTokenError as e:
+            raise SignInError("oidc_failed", str(e)) from e
 
     async def end_session_url(self) -> str | None:
         """Where to sign out at the provider too (RP-Initiated Logout), if it offers that."""

@@ -75,12 +75,6 @@ class TrackerSettings(AccessSettings):
         description="the session cookie's Secure flag; default: on unless the tracker listens on loopback "
         "(the development stack's plain http)",
     )
-    oidc_issuer: AnyHttpUrl | None = Field(
-        default=None,
-        description="the OpenID Connect provider people sign in with (at /.well-known/openid-configuration"
-        "); unset: no personal sign-in, bearer tokens only",
-    )
-    oidc_client_id: str = Field(default="", description="the tracker's client id at the provider")
     oidc_client_secret: SecretStr = Field(default=SecretStr(""), description="the tracker's client secret")
     oidc_redirect_url: AnyHttpUrl | None = Field(
         default=None,
@@ -88,9 +82,6 @@ class TrackerSettings(AccessSettings):
         "unset (development only): derived from the request",
     )
     oidc_scopes: str = "openid email profile groups"
-    oidc_groups_claim: str = Field(
-        default="groups", description="the ID token claim listing loa:<role>:<unit>"
-    )
     credentials_key: SecretStr = Field(
         default=SecretStr(""),
         description="LOA_CREDENTIALS_KEY: encrypts credentials given to the accounts API for the publishers",
@@ -137,6 +128,10 @@ class TrackerSettings(AccessSettings):
         real="https://api.twitter.com",
         sandbox="http://127.0.0.1:8090/x",
         description="X API v2 base (OAuth 2.0 token, users/me)",
+    )
+    tracker_ingest_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8080"),
+        description="the ingest's API, which the approvals page calls with the signed-in person's ID token",
     )
     tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
     tracker_publisher_health: dict[str, AnyHttpUrl] = Field(

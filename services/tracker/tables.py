@@ -143,6 +143,8 @@ dashboard_sessions = Table(
     Column("created_at", UtcDateTime(timezone=True), nullable=False),
     Column("expires_at", UtcDateTime(timezone=True), nullable=False),
     Column("revoked_at", UtcDateTime(timezone=True)),
+    # a person's ID token, encrypted with a key derived from the cookie (sessions.py): useless alone
+    Column("id_token_sealed", Text),
     Index("ix_sessions_expires", "expires_at"),
 )
 

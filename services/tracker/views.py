@@ -235,6 +235,14 @@ def as_dict(model: BaseModel) -> dict[str, Any]:
 CredentialName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 
 
+class AccountUnitOut(BaseModel):
+    """Which unit a channel account belongs to: what the ingest checks a content's targets against."""
+
+    channel: str
+    name: str
+    unit: str | None
+
+
 class AccountOut(BaseModel):
     """A channel account as ops see it: which credentials are set, never their values."""
 

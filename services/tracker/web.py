@@ -84,6 +84,11 @@ def _render(request: Request, name: str, principal: Principal | None, **context:
     return response
 
 
+def render_page(request: Request, name: str, principal: Principal | None, **context: Any) -> HTMLResponse:
+    """A dashboard page (``templates/<name>``) for ``principal``, in the browser's language."""
+    return _render(request, name, principal, **context)
+
+
 def message_page(request: Request, message: str, status_code: int, **context: Any) -> HTMLResponse:
     """A page of one message (``t(message)``), e.g. the end of an account's Connect."""
     page = _render(request, "connect.html", None, message=message, **context)
@@ -168,9 +173,11 @@ async def login(
     return await _signed_in(request, principal, RedirectResponse(_safe_next(next), status_code=303))
 
 
-async def _signed_in(request: Request, who: Principal, response: Response) -> Response:
+async def _signed_in(
+    request: Request, who: Principal, response: Response, id_token: str | None = None
+) -> Response:
     """``response`` with the cookie of a new session of ``who``; the sign-in is audited."""
-    session = await _tracker(request).sessions.open(who)
+    session = await _tracker(request).sessions.open(who, id_token)
     await record(_tracker(request).audit, actor(who, request), AuditAction.SIGN_IN)
     response.set_cookie(
         SESSION_COOKIE,
@@ -235,7 +242,7 @@ async def oidc_callback(
         if error or not code:
             oidc.forget(state)
             raise SignInError("oidc_denied", f"the provider answered error={error or 'none, and no code'}")
-        person, next = await oidc.finish(state, code)
+        person, next, id_token = await oidc.finish(state, code)
     except SignInError as e:
         if e.reason != "login_throttled":
             throttle.failed(client)
@@ -257,7 +264,7 @@ async def oidc_callback(
     # a page, not a redirect: the session cookie is SameSite=Strict, and a redirect that continues
     # the provider's cross-site navigation would arrive without it
     page = _render(request, "redirect.html", None, target=next, message="signing_in")
-    response = await _signed_in(request, person, page)
+    response = await _signed_in(request, person, page, id_token)
     response.delete_cookie(STATE_COOKIE, path=CALLBACK)
     return response
 

@@ -101,7 +101,8 @@ async def test_a_person_signs_in_and_the_dashboard_shows_them_and_their_units(
         async with tracker.engine.connect() as conn:
             row = (await conn.execute(select(dashboard_sessions))).one()
         assert (row.principal, row.kind, row.display_name) == (f"{username}@loa.example", "person", shown)
-        assert "token" not in str(tuple(row)).lower()  # a principal, not a token, is kept
+        assert "token" not in str(tuple(row)).lower()  # a principal, and the ID token only sealed
+        assert row.id_token_sealed is not None and "eyJ" not in row.id_token_sealed
 
         ended_at_provider: list[str] = []
 

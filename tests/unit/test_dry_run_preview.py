@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from loa.cli.preview import previews
+from loa.channels.preview import previews
 from loa.events import Content, Target
 from loa.settings import LoaSettings
 from services.x.counting import weighted_length

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 
+from loa.access.people import PersonTokens
 from loa.access.principal import ALL_UNITS, Grant, Kind, Principal, Role
 from loa.access.tokens import TOKEN_PREFIX, TokenStore
 
@@ -29,9 +30,16 @@ def configured_account(name: str, roles: Iterable[Role], units: Iterable[str] = 
 
 
 class BearerTokens:
-    def __init__(self, configured: Iterable[tuple[str, Principal]], store: TokenStore) -> None:
+    def __init__(
+        self,
+        configured: Iterable[tuple[str, Principal]],
+        store: TokenStore,
+        people: PersonTokens | None = None,
+    ) -> None:
         self._configured = [(secret.encode(), who) for secret, who in configured if secret]
         self.store = store
+        self.people = people
+        """People's ID tokens, where the service accepts them (the ingest, for a person's own acts)."""
 
     def configured(self, token: str) -> Principal | None:
         presented = token.encode()
@@ -47,4 +55,7 @@ class BearerTokens:
     async def find(self, token: str) -> Principal | None:
         if token.startswith(TOKEN_PREFIX):
             return await self.store.find(token)
-        return self.configured(token)
+        found = self.configured(token)
+        if found is None and self.people is not None and PersonTokens.looks_like_one(token):
+            return await self.people.find(token)
+        return found

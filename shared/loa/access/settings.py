@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import AnyHttpUrl, Field, field_validator
 
 from loa.access.units import UnitTree, nfc
 from loa.settings import LoaSettings
@@ -25,6 +25,20 @@ class AccessSettings(LoaSettings):
         default=None,
         description="where service-account tokens are kept (default LOA_DATABASE_URL): the ingest and "
         "the tracker must both read the same one",
+    )
+
+    oidc_issuer: AnyHttpUrl | None = Field(
+        default=None,
+        description="the OpenID Connect provider people sign in with (at /.well-known/openid-configuration"
+        "); unset: no personal sign-in, bearer tokens only",
+    )
+    oidc_client_id: str = Field(
+        default="",
+        description="the tracker's client id at the provider: the audience of the people's ID tokens, "
+        "which the ingest also accepts for a person's own acts",
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="the ID token claim listing loa:<role>:<unit>"
     )
 
     @field_validator("units", "account_units", mode="before")

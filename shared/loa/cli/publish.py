@@ -202,7 +202,7 @@ def _print_previews(content: Content, settings: LoaSettings) -> None:
     stays the event's JSON, for scripts."""
     from rich.table import Table
 
-    from loa.cli.preview import previews
+    from loa.channels.preview import previews
 
     table = Table(title="What each channel would receive", show_lines=True)
     for column in ("Channel", "Title", "Text (count / limit)"):

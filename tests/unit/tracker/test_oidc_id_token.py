@@ -83,7 +83,7 @@ async def _sign_in(provider: Provider, **broken: Any) -> str:
     nonce = parse_qs(urlsplit(url).query)["nonce"][0]
     claims = {**_good_claims(nonce), **broken}
     provider.claims = {k: v for k, v in claims.items() if v is not None}
-    person, _ = await client.finish(state, "the-code")
+    person, _, _ = await client.finish(state, "the-code")
     return person.name
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from loa.access.people import NotAPersonError, grant_of, person_of
 from loa.access.principal import Grant, Kind, Role
-from services.tracker.people import NotAPersonError, grant_of, person_of
 from services.tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.unit

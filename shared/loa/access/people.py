@@ -13,6 +13,9 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
+from loa.access.id_tokens import IdTokenError, IdTokenVerifier
 from loa.access.principal import ALL_UNITS, Grant, Kind, Principal, Role
 
 log = logging.getLogger(__name__)
@@ -72,3 +75,32 @@ def person_of(claims: Mapping[str, Any], groups_claim: str) -> Principal:
         raise NotAPersonError(f"the {groups_claim} claim gives no Loa role (a group like loa:editor:so-y-te)")
     display = _text(claims.get("name")) or _text(claims.get("preferred_username")) or name
     return Principal(name, Kind.PERSON, grants, display_name=display)
+
+
+JWS_PARTS = 3
+"""An ID token is a JWS in compact form: header, payload and signature separated by dots."""
+
+
+class PersonTokens:
+    """People's ID tokens presented as bearer tokens: the tracker forwards the signed-in person's
+    for the decisions it makes on their behalf, and the service that receives it verifies it
+    itself against the provider's keys (issuer, audience, signature, expiry), so the forwarder can
+    neither forge nor widen a person's authority."""
+
+    def __init__(self, verifier: IdTokenVerifier, groups_claim: str) -> None:
+        self.verifier = verifier
+        self.groups_claim = groups_claim
+
+    @staticmethod
+    def looks_like_one(token: str) -> bool:
+        return token.startswith("eyJ") and len(token.split(".")) == JWS_PARTS
+
+    async def find(self, token: str) -> Principal | None:
+        """The person of a valid ID token, or None (why is logged, never the token)."""
+        try:
+            return person_of(await self.verifier.verify(token), self.groups_claim)
+        except (IdTokenError, NotAPersonError) as e:
+            log.warning("a person's ID token was refused: %s", e)
+        except httpx.HTTPError as e:
+            log.warning("a person's ID token could not be checked: the provider is unreachable: %s", e)
+        return None

@@ -1,4 +1,5 @@
-"""``loa publish --dry-run``: what each target channel would receive, rendered by its own adapter.
+"""What each target channel would receive, rendered by its own adapter: ``loa publish --dry-run``
+and the dashboard's approvals page (through the ingest's ``GET /api/v1/awaiting``).
 
 Media are not uploaded in a dry run: an adapter that needs their bytes at render time (to re-encode
 or copy them) is rendered again without them, and says so; every text is rendered and counted the
@@ -83,8 +84,10 @@ async def _preview(content: Content, target: Target, settings: LoaSettings) -> P
     return preview
 
 
-def previews(content: Content, settings: LoaSettings) -> list[Preview]:
-    async def all_targets() -> list[Preview]:
-        return [await _preview(content, t, settings) for t in content.targets]
+async def render_previews(content: Content, settings: LoaSettings) -> list[Preview]:
+    """Each target's preview, one after the other (rendering needs no network)."""
+    return [await _preview(content, t, settings) for t in content.targets]
 
-    return asyncio.run(all_targets())
+
+def previews(content: Content, settings: LoaSettings) -> list[Preview]:
+    return asyncio.run(render_previews(content, settings))

@@ -14,10 +14,12 @@ PLATFORM_ROUTERS: list[str] = [
     "webhook",
     "facebook",
     "facebook_comments",
+    "facebook_insights",
     "x",
     "zalo",
     "youtube",
     "wordpress",
+    "engagement",
 ]
 
 

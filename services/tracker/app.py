@@ -24,7 +24,17 @@ from loa.kafka import make_broker
 from loa.mode import mode_gauge
 from loa.outages import answer_unexpected, error_response, handle_unexpected
 from loa.web_security import harden
-from services.tracker import accounts_api, api, connect, consumer, holds_api, incidents_api, queries, web
+from services.tracker import (
+    accounts_api,
+    api,
+    connect,
+    consumer,
+    engagement_api,
+    holds_api,
+    incidents_api,
+    queries,
+    web,
+)
 from services.tracker.alerts import AlertSender
 from services.tracker.auth import Authenticator, bearer_tokens
 from services.tracker.context import Tracker
@@ -144,6 +154,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(accounts_api.router)
     app.include_router(connect.router)
     app.include_router(incidents_api.router)
+    app.include_router(engagement_api.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -11,12 +11,14 @@ error 100 subcode 33, as every Graph read answers. Rate limits (codes 4, 17, 32,
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from services.sandbox import engagement
-from services.sandbox.facebook import PLATFORM, GraphError, GraphState, Page, _handle, no_object
+from services.sandbox.facebook import PLATFORM, GraphError, GraphState, Page, _handle, error_body, no_object
+from services.sandbox.frame import Fault, PresetArgs, sandbox
 
 router = APIRouter(prefix="/graph", tags=["facebook graph api"])
 
@@ -56,3 +58,19 @@ async def insights(version: str, object_id: str, request: Request) -> Response:
         return {"data": data}
 
     return await _handle(request, object_id.partition("_")[0], act)
+
+
+def _page_rate_limit(args: PresetArgs) -> Fault:
+    """Graph's own throttling answer: error code 32 "Page request limit reached" (codes 4, 17, 32 and
+    613 are the rate limits, https://developers.facebook.com/docs/graph-api/overview/rate-limiting),
+    HTTP 400 as Graph answers its OAuthException errors, with ``X-Business-Use-Case-Usage`` naming
+    ``estimated_time_to_regain_access`` in minutes."""
+    minutes = max(1, -(-args.reset_after_s // 60))
+    usage = {"call_count": 100, "total_cputime": 40, "total_time": 60}
+    buc = {"0": [{"type": "pages", **usage, "estimated_time_to_regain_access": minutes}]}
+    headers = {"X-App-Usage": json.dumps(usage), "X-Business-Use-Case-Usage": json.dumps(buc)}
+    body = error_body(32, "(#32) Page request limit reached", type_="OAuthException")
+    return Fault(args.platform, 400, body, headers)
+
+
+sandbox.register_presets(PLATFORM, {"rate_limit": _page_rate_limit})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,7 +31,7 @@ def yt(yt_sandbox: TlsSandbox) -> YouTubeSettings:
 
 
 @pytest.fixture
-def video_id() -> Iterator[str]:
+def video_id() -> str:
     """A public video of the account's channel, uploaded a day ago (sandbox clock)."""
     made = Video(
         id="dQw4w9WgXcQ",
@@ -44,7 +43,7 @@ def video_id() -> Iterator[str]:
         uploaded_at=sandbox.now() - timedelta(days=1),
     )
     state().videos[made.id] = made
-    yield made.id
+    return made.id
 
 
 async def test_statistics_are_read_one_unit_a_call_within_the_listener_share(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -22,7 +23,7 @@ CONTENT = "thong-bao-lich-tiep-dan-2026"
 
 
 class FakeReader:
-    channel = "facebook"
+    channel: ClassVar[str] = "facebook"
 
     def __init__(self) -> None:
         self.calls: list[str] = []
@@ -110,7 +111,7 @@ async def test_a_published_post_is_polled_its_sample_sent_and_the_schedule_survi
     first = await store.next_due()
     assert first is not None and first - utcnow() < timedelta(seconds=2)
     await due_now(store)
-    reader, sent = FakeReader(), []
+    reader, sent = FakeReader(), list[Engagement]()
     loop = poller(listener_settings, store, reader, sent)
     [post] = await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1))
     assert await loop.poll(post) == "read"
@@ -149,7 +150,7 @@ async def test_a_rate_limit_closes_the_account_until_the_reset_and_its_other_pos
         frozenset({"facebook"}),
     )
     await due_now(store)
-    reader, sent = FakeReader(), []
+    reader, sent = FakeReader(), list[Engagement]()
     reset = datetime.now(UTC) + timedelta(minutes=15)
     reader.fail = TransientError("(#32) Page request limit reached", code=32, retry_at=reset)
     loop = poller(listener_settings, store, reader, sent)
@@ -169,7 +170,7 @@ async def test_a_post_gone_from_the_platform_or_retracted_is_no_longer_followed(
 ) -> None:
     await follow(store, listener_settings, "trang-a", "trang-b")
     await due_now(store)
-    reader, sent = FakeReader(), []
+    reader, sent = FakeReader(), list[Engagement]()
     reader.fail = PermanentError("Object with ID '1000_0' does not exist", code="100/33")
     loop = poller(listener_settings, store, reader, sent)
     claimed = await store.claim(loop.owner, limit=1, lease=timedelta(minutes=1))

@@ -281,17 +281,6 @@ class GraphClient:
         session.hooks["response"].append(keep)
         return session, seen
 
-    def _request(
-        self,
-        token: str,
-        path: str,
-        args: dict[str, Any] | None,
-        post_args: dict[str, Any] | None,
-        files: dict[str, Any] | None,
-        method: str | None,
-    ) -> dict[str, Any]:
-        return self._answer(token, path, args, post_args, files, method)[0]
-
     def _answer(
         self,
         token: str,
@@ -331,7 +320,8 @@ class GraphClient:
         method: str | None = None,
     ) -> dict[str, Any]:
         """``GraphAPI.request`` in a worker thread (the SDK is blocking); a safe point to cancel."""
-        return await in_thread(self._request, token, path, args, post_args, files, method)
+        body, _ = await in_thread(self._answer, token, path, args, post_args, files, method)
+        return body
 
     async def read(
         self, token: str, path: str, args: dict[str, Any]

@@ -93,7 +93,7 @@ class Poller:
             try:
                 claimed = await self.store.claim(self.owner, limit=self.settings.listener_batch, lease=lease)
                 if claimed:
-                    await asyncio.gather(*(self._guarded(post) for post in claimed))
+                    await asyncio.gather(*(self.poll_in_slot(post) for post in claimed))
                     continue
                 await self._sleep()
             except asyncio.CancelledError:
@@ -110,7 +110,8 @@ class Poller:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wake.wait(), wait)
 
-    async def _guarded(self, post: Followed) -> None:
+    async def poll_in_slot(self, post: Followed) -> None:
+        """``poll`` within the concurrency limit; an unexpected error is logged, never raised."""
         async with self._slots:
             try:
                 await self.poll(post)

@@ -26,19 +26,6 @@ MIGRATIONS = db.Migrations(
 
 
 @dataclass(frozen=True)
-class Followed:
-    id: int
-    content_id: str
-    version: int
-    channel: str
-    account: str
-    external_id: str
-    published_at: datetime
-    step: int
-    attempt: int
-
-
-@dataclass(frozen=True)
 class Published:
     """What a ``published`` status event says of a post (``follow.py`` reads it)."""
 
@@ -48,6 +35,15 @@ class Published:
     account: str
     external_id: str
     published_at: datetime
+
+
+@dataclass(frozen=True)
+class Followed(Published):
+    """A followed post as the store has it: its row, schedule step and failed reads of that step."""
+
+    id: int
+    step: int
+    attempt: int
 
 
 class FollowedStore:
@@ -127,13 +123,13 @@ class FollowedStore:
                 )
         return [
             Followed(
-                r.id,
                 r.content_id,
                 r.version,
                 r.channel,
                 r.account,
                 r.external_id,
                 r.published_at,
+                r.id,
                 r.step,
                 r.attempt,
             )
@@ -175,12 +171,7 @@ class FollowedStore:
     async def next_due(self) -> datetime | None:
         async with self.engine.connect() as conn:
             value = (await conn.execute(select(func.min(followed.c.next_poll_at)))).scalar_one_or_none()
-        if isinstance(value, str):  # pragma: no cover - SQLite returns aggregates as text
-            value = datetime.fromisoformat(value)
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
+        return db.utc_aggregate(value)
 
     async def counts(self) -> dict[str, int]:
         """Posts followed now and posts no longer followed (``/metrics``)."""

@@ -36,7 +36,13 @@ from tests.support.release_stores import create_release_store, insert_rows, snap
 
 pytestmark = pytest.mark.integration
 
-STORES = {"job_store": JOB_STORE, "ingest": INGEST, "tracker": TRACKER, "access": ACCESS, "listener": LISTENER}
+STORES = {
+    "job_store": JOB_STORE,
+    "ingest": INGEST,
+    "tracker": TRACKER,
+    "access": ACCESS,
+    "listener": LISTENER,
+}
 
 
 async def _version(conn: Any, migrations: db.Migrations) -> list[str]:

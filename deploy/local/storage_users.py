@@ -46,11 +46,21 @@ MIGRATIONS = {
     "ingest": "services.ingest.db:MIGRATIONS",
     "tracker": "services.tracker.db:MIGRATIONS",
     "publisher": "loa.publisher.store.db:MIGRATIONS",
+    "listener": "services.listener.store:MIGRATIONS",
 }
 """Each store's Alembic revisions (``loa.db.Migrations``), by ``RuntimeRole.store``."""
-READS_ACROSS = {"ingest": ("publisher", "accounts", ("channel", "name"))}
+READS_ACROSS = {
+    "ingest": ("publisher", "accounts", ("channel", "name")),
+    "listener": (
+        "publisher",
+        "accounts",
+        ("channel", "name", "credentials", "options", "version", "parked_version", "updated_at"),
+    ),
+}
 """A role's read of another store: the ingest checks a target's account exists (``AccountDirectory``)
-by its channel and name; the columns only, never the credentials."""
+by its channel and name, the columns only, never the credentials; the listener reads an account
+whole (sealed credentials it opens with ``LOA_CREDENTIALS_KEY``) to read its posts' figures, and
+writes nothing there."""
 
 
 def setting(key: str, default: str | None = None) -> str:

@@ -96,6 +96,26 @@ def retry_at_from(headers: Mapping[str, str], now: datetime | None = None) -> da
     return now + wait if wait > timedelta() else None
 
 
+def usage_of(headers: Mapping[str, str]) -> float:
+    """The highest share (0-100) of any limit ``X-App-Usage`` or ``X-Business-Use-Case-Usage`` reports
+    (``call_count``, ``total_time``, ``total_cputime``: the rate-limiting page, RATE_PAGE below)."""
+    shares: list[float] = []
+    app = _json_header(headers, "X-App-Usage")
+    if isinstance(app, dict):
+        shares += [float(v) for v in app.values() if isinstance(v, int | float)]
+    buc = _json_header(headers, "X-Business-Use-Case-Usage")
+    if isinstance(buc, dict):
+        for entries in buc.values():
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict):
+                    shares += [
+                        float(entry[k])
+                        for k in ("call_count", "total_time", "total_cputime")
+                        if isinstance(entry.get(k), int | float)
+                    ]
+    return max(shares, default=0.0)
+
+
 def failure_of(status: int | None, body: Any) -> GraphFailure:
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
@@ -261,7 +281,7 @@ class GraphClient:
         session.hooks["response"].append(keep)
         return session, seen
 
-    def _request(
+    def _answer(
         self,
         token: str,
         path: str,
@@ -269,7 +289,8 @@ class GraphClient:
         post_args: dict[str, Any] | None,
         files: dict[str, Any] | None,
         method: str | None,
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """The answer's body and its headers (the usage headers: ``retry_at_from``, ``usage_of``)."""
         session, seen = self._session(token)
         api = facebook.GraphAPI(timeout=self.timeout, session=session)
         try:
@@ -283,9 +304,10 @@ class GraphClient:
             # The URL carries no token (it travels in a header); the message names only the failure.
             raise TransientError(f"Graph API unreachable ({type(e).__name__}) at {self.base_url}") from e
         response = seen.get("response")
+        headers = dict(response.headers) if response is not None else {}
         if response is not None and response.status_code >= 400:
-            raise map_error(response.status_code, dict(response.headers), result)
-        return result if isinstance(result, dict) else {"data": result}
+            raise map_error(response.status_code, headers, result)
+        return (result if isinstance(result, dict) else {"data": result}), headers
 
     async def call(
         self,
@@ -298,7 +320,14 @@ class GraphClient:
         method: str | None = None,
     ) -> dict[str, Any]:
         """``GraphAPI.request`` in a worker thread (the SDK is blocking); a safe point to cancel."""
-        return await in_thread(self._request, token, path, args, post_args, files, method)
+        body, _ = await in_thread(self._answer, token, path, args, post_args, files, method)
+        return body
+
+    async def read(
+        self, token: str, path: str, args: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """A GET with its answer's headers, off the event loop (the listener's reads)."""
+        return await in_thread(self._answer, token, path, args, None, None, "GET")
 
     def _transfer(
         self, token: str, page_id: str, session_id: str, start: int, chunk: IO[bytes], length: int

@@ -16,12 +16,14 @@ PLATFORM_ROUTERS: list[str] = [
     "facebook_login",
     "facebook",
     "facebook_comments",
+    "facebook_insights",
     "x",
     "x_oauth2",
     "zalo",
     "youtube",
     "google_oauth",
     "wordpress",
+    "engagement",
 ]
 
 

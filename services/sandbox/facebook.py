@@ -39,6 +39,7 @@ from pydantic import BaseModel
 from starlette.datastructures import FormData, UploadFile
 
 from loa.events import DEFAULT_TIMEZONE
+from services.sandbox import engagement
 from services.sandbox.frame import sandbox
 
 PLATFORM = "facebook"
@@ -426,8 +427,31 @@ def post_fields(post: GraphPost, fields: str | None) -> dict[str, Any]:
         full["full_picture"] = f"/graph/_media/{post.photo_ids[0]}"
     if not fields:
         return {k: full[k] for k in ("id", "message", "created_time") if k in full}
-    wanted = [f.split("{", 1)[0].strip() for f in fields.split(",")]
+    # "attachments{...}" and "reactions.summary(total_count).limit(0)": the field is the first name
+    wanted = [f.split("{", 1)[0].split(".", 1)[0].strip() for f in fields.split(",")]
+    if post.published and set(wanted) & {"reactions", "comments", "shares"}:
+        full.update(engagement_fields(post))
     return {k: full[k] for k in ["id", *wanted] if k in full}
+
+
+def engagement_fields(post: GraphPost) -> dict[str, Any]:
+    """The post's ``reactions`` and ``comments`` edges with their ``summary.total_count`` (no items:
+    ``limit(0)``) and ``shares.count``, absent while nobody shared, as the Page Post reference has
+    them (https://developers.facebook.com/docs/graph-api/reference/post/); from the simulation."""
+    figures = engagement.simulation.figures(PLATFORM, post.id, post.created)
+    out: dict[str, Any] = {
+        "reactions": {
+            "data": [],
+            "summary": {"total_count": figures["reactions"], "viewer_reaction": "NONE"},
+        },
+        "comments": {
+            "data": [],
+            "summary": {"order": "ranked", "total_count": figures["comments"], "can_comment": True},
+        },
+    }
+    if figures["shares"]:
+        out["shares"] = {"count": figures["shares"]}
+    return out
 
 
 def window(posts: list[GraphPost], params: dict[str, str]) -> list[GraphPost]:

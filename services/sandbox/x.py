@@ -21,12 +21,14 @@ import secrets
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from oauthlib.oauth1.rfc5849 import signature, utils
 
+from services.sandbox import engagement
 from services.sandbox.frame import Answer, Fault, PresetArgs, sandbox
 
 # twitter-text's parseTweet, X's JavaScript reference, run by node: never Loa's port of it, which
@@ -229,6 +231,39 @@ async def delete_tweet(tweet_id: str, request: Request) -> Response:
     state.texts.discard((user.id, tweet["text"]))
     sandbox.record(PLATFORM, "delete", {"id": tweet_id})
     return _with_limits(request, {"data": {"deleted": True}})
+
+
+@router.get("/2/tweets/{tweet_id}")
+async def get_tweet(tweet_id: str, request: Request) -> Response:
+    """``GET /2/tweets/:id`` (docs.x.com/x-api/posts/get-post-by-id) with ``tweet.fields``
+    ``public_metrics`` (anyone) and ``non_public_metrics`` (the author's user context only;
+    docs.x.com/x-api/fundamentals/metrics), figures from the seeded simulation. A post that does
+    not exist is a 200 with ``errors`` of type resource-not-found and no ``data``, as X answers."""
+    user = await _gate(request, "lookup")
+    tweet = state.tweets.get(tweet_id)
+    if tweet is None:
+        problem = {
+            "value": tweet_id,
+            "detail": f"Could not find tweet with id: [{tweet_id}].",
+            "title": "Not Found Error",
+            "resource_type": "tweet",
+            "parameter": "id",
+            "resource_id": tweet_id,
+            "type": "https://api.twitter.com/2/problems/resource-not-found",
+        }
+        return _with_limits(request, {"errors": [problem]})
+    fields = set(request.query_params.get("tweet.fields", "").split(","))
+    data: dict[str, Any] = {"id": tweet_id, "text": tweet["text"], "edit_history_tweet_ids": [tweet_id]}
+    figures = engagement.simulation.figures(PLATFORM, tweet_id, datetime.fromisoformat(tweet["created_at"]))
+    if "public_metrics" in fields:
+        data["public_metrics"] = figures
+    if "non_public_metrics" in fields and tweet["author_id"] == user.id:
+        data["non_public_metrics"] = {
+            "impression_count": figures["impression_count"],
+            "url_link_clicks": figures["like_count"] // 3,
+            "user_profile_clicks": figures["like_count"] // 5,
+        }
+    return _with_limits(request, {"data": data})
 
 
 @router.get("/2/users/me")

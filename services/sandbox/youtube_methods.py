@@ -39,7 +39,7 @@ METHODS: dict[str, Method] = {
         "Video",
         frozenset({"part"}),
         frozenset({"part", "id", "maxResults"}),
-        frozenset({"id", "snippet", "status", "processingDetails", "fileDetails"}),
+        frozenset({"id", "snippet", "status", "processingDetails", "fileDetails", "statistics"}),
     ),
     "videos.update": Method(
         "Video", frozenset({"part"}), frozenset({"part"}), frozenset({"id", "snippet", "status"})

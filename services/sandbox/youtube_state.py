@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.sandbox import engagement
 from services.sandbox.frame import sandbox
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -139,6 +140,11 @@ class Video:
             out["processingDetails"] = {"processingStatus": "succeeded" if done else "processing"}
         if "fileDetails" in parts:
             out["fileDetails"] = {"fileSize": str(self.size)}
+        if "statistics" in parts:
+            # https://developers.google.com/youtube/v3/docs/videos#statistics: counts as strings;
+            # favoriteCount deprecated (always "0"); dislikeCount private since December 2021.
+            figures = engagement.simulation.figures("youtube", self.id, self.uploaded_at)
+            out["statistics"] = {**{k: str(v) for k, v in figures.items()}, "favoriteCount": "0"}
         return out
 
     def thumbnails(self, base_url: str) -> dict[str, Any]:

@@ -147,10 +147,10 @@ async def list_contents(
     "/contents/{content_id}", response_model=ContentDetail, summary="A content, its deliveries, timeline"
 )
 async def get_content(t: Deps, who: Viewer, request: Request, content_id: ContentIdPath) -> ContentDetail:
-    return await _content_or_404(t, request, who, Action.READ, content_id)
+    return await content_or_404(t, request, who, Action.READ, content_id)
 
 
-async def _content_or_404(
+async def content_or_404(
     t: Tracker, request: Request, who: Principal, action: Action, content_id: str
 ) -> ContentDetail:
     """The content if ``who`` may ``action`` on its unit: 404 if unknown, 403 if another unit's."""
@@ -362,7 +362,7 @@ async def retract(
     """Take the content down everywhere: ``content.retracted`` on ``loa.content.v1``.
 
     A spokesperson of the content's unit, or an admin: the same rule as the ingest's retract."""
-    detail = await _content_or_404(t, request, who, Action.RETRACT, content_id)
+    detail = await content_or_404(t, request, who, Action.RETRACT, content_id)
     event = ContentRetracted(
         payload=Retraction(id=content_id, reason=body.reason, requested_by=f"tracker:{who.name}"),
         producer="loa-tracker",
@@ -420,7 +420,7 @@ async def _wait_for(queue: asyncio.Queue[set[str]], wanted: object) -> None:
 async def content_events(
     t: Deps, who: Viewer, request: Request, content_id: ContentIdPath
 ) -> EventSourceResponse:
-    await _content_or_404(t, request, who, Action.READ, content_id)
+    await content_or_404(t, request, who, Action.READ, content_id)
     return EventSourceResponse(_content_stream(t, request, content_id), ping=SSE_PING_S)
 
 

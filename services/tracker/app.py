@@ -30,6 +30,7 @@ from services.tracker import (
     approvals,
     connect,
     consumer,
+    engagement_api,
     holds_api,
     incidents_api,
     press_lists_api,
@@ -156,8 +157,8 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(connect.router)
     app.include_router(incidents_api.router)
     app.include_router(press_lists_api.router)
-
     app.include_router(approvals.router)
+    app.include_router(engagement_api.router)
     app.include_router(web.router)
     app.include_router(approvals.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

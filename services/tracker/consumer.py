@@ -29,11 +29,13 @@ from loa.events import (
     DeliveryStatus,
     parse_audit_recorded,
     parse_delivery_status,
+    parse_engagement,
     topics,
 )
 from loa.events.commands import Command
 from loa.events.parsing import parse_command, parse_content_record
 from loa.kafka import Refusal, parse_records, records_of, settle_refusals
+from services.tracker.engagement import record_samples
 from services.tracker.ingest import apply_content_events, apply_statuses
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
@@ -100,7 +102,8 @@ def register(
 ) -> dict[str, Any]:
     """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (group ``loa-tracker``),
     to ``loa.commands.v1`` (``loa-tracker-commands``) to dead-letter invalid commands, and to
-    ``loa.audit.v1`` (``loa-tracker-audit``) to chain the ingest's acts into the audit log.
+    ``loa.audit.v1`` (``loa-tracker-audit``) to chain the ingest's acts into the audit log, and to
+    ``loa.engagement.v1`` (``loa-tracker-engagement``) to keep the listener's samples.
 
     Returns the subscribers by topic (unprefixed), whose consumers ``/metrics`` reads the lag of.
     """
@@ -176,4 +179,22 @@ def register(
             await chain.append(engine, batch)
         await settle_as_owner(refused, topics.AUDIT)
 
-    return {topics.DELIVERY: statuses, topics.CONTENT: contents, topics.AUDIT: audit}
+    # The listener's samples, kept as a time series; a group of its own, as for commands.
+    samples = broker.subscriber(
+        settings.topic(topics.ENGAGEMENT),
+        **{**common, "group_id": settings.group(f"{settings.tracker_group_id}-engagement")},
+    )
+
+    @samples  # type: ignore[untyped-decorator]
+    async def on_engagement(_body: Any, msg: KafkaMessage) -> None:
+        batch, refused = parse_records(records_of(msg), lambda r: parse_engagement(r.value or b""))
+        async with _pause_on_error("engagement"):
+            await record_samples(engine, batch)
+        await settle_as_owner(refused, topics.ENGAGEMENT)
+
+    return {
+        topics.DELIVERY: statuses,
+        topics.CONTENT: contents,
+        topics.AUDIT: audit,
+        topics.ENGAGEMENT: samples,
+    }

@@ -211,3 +211,24 @@ channel_accounts = Table(
 )
 """Channel accounts as the accounts API last set them (``account.set`` / ``.remove`` on
 loa.commands.v1); each publisher keeps the credentials, encrypted, in its own job store."""
+
+engagement_samples = Table(
+    "engagement_samples",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("content_id", String(128), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("account", String(100), nullable=False),
+    Column("external_id", String(500), nullable=False),
+    Column("unit", String(200), doc="the content's unit when the sample came (reports per unit)"),
+    Column("metric", String(32), nullable=False),
+    Column("value", BigInteger, nullable=False),
+    Column("observed_at", UtcDateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "content_id", "channel", "account", "metric", "observed_at", name="uq_engagement_sample"
+    ),
+    Index("ix_engagement_unit_observed", "unit", "observed_at"),
+    Index("ix_engagement_observed", "observed_at"),
+)
+"""Engagement as a time series, one row per figure per poll (``engagement.observed`` on
+loa.engagement.v1, written by the listener); a sample read twice is kept once."""

@@ -24,7 +24,7 @@ from loa.audit import record
 from loa.events import DEFAULT_TIMEZONE, AuditAction, AuditOutcome
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
-from services.tracker import accounts, holds, incidents, incidents_api, queries
+from services.tracker import accounts, engagement, holds, incidents, incidents_api, queries
 from services.tracker.audit_log import AuditFilter, list_entries, people
 from services.tracker.auth import (
     CSRF_HEADER,
@@ -351,9 +351,13 @@ async def unavailable_page(request: Request) -> HTMLResponse:
 @router.get("/contents/{content_id}", response_class=HTMLResponse)
 async def content_page(request: Request, who: Viewer, content_id: str) -> Response:
     detail = await queries.get_content(_tracker(request).engine, content_id, visible_units(request, who))
+    figures: dict[tuple[str, str], engagement.DeliveryEngagement] = {}
     if detail is not None:
         check_unit(request, who, Action.READ, detail.unit)
-    response = _render(request, "content.html", who, c=detail, content_id=content_id)
+        figures = {
+            (e.channel, e.account): e for e in await engagement.latest(_tracker(request).engine, content_id)
+        }
+    response = _render(request, "content.html", who, c=detail, content_id=content_id, engagement=figures)
     if detail is None:
         response.status_code = 404
     return response

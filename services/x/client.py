@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,11 +82,19 @@ class XClient:
         json: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         endpoint = self._endpoint(method, route_)
+        return self._send(
+            endpoint,
+            lambda: self.client.request(
+                method, route_, params=params, json=json, user_auth=self.bearer is None
+            ),
+        )
+
+    def _send(self, endpoint: str, request: Callable[[], requests.Response]) -> dict[str, Any]:
+        """One SDK call under ``endpoint``'s rate-limit window: refused before the call once it is
+        spent, its headers remembered after, X's errors mapped onto ours."""
         self._check_budget(endpoint)
         try:
-            response = self.client.request(
-                method, route_, params=params, json=json, user_auth=self.bearer is None
-            )
+            response = request()
         except HTTPException as e:
             self._remember_limits(endpoint, e.response)
             raise self._refused(e.response) from e
@@ -141,6 +149,17 @@ class XClient:
             params={"max_results": count, "tweet.fields": "created_at"},
         )
         return list(answer.get("data", []))
+
+    def public_metrics(self, tweet_id: str) -> dict[str, Any]:
+        """tweepy's ``get_tweet`` with ``public_metrics`` and ``non_public_metrics`` (impressions: the
+        author's user context only; docs.x.com/x-api/fundamentals/metrics): the post's ``data``."""
+        answer = self._send(
+            self._endpoint("GET", f"/2/tweets/{tweet_id}"),
+            lambda: self.client.get_tweet(
+                tweet_id, tweet_fields=["public_metrics", "non_public_metrics"], user_auth=self.bearer is None
+            ),
+        )
+        return dict(answer.get("data") or {})
 
     def upload(self, chunks: Iterator[bytes], size: int, media_type: str) -> tuple[str, dict[str, Any]]:
         """v2 chunked upload: initialize, append each chunk, finalize.

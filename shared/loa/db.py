@@ -181,6 +181,17 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def utc_aggregate(value: Any) -> datetime | None:
+    """An aggregate of a ``UtcDateTime`` column (``MIN``, ``MAX``) as an aware UTC time: SQLAlchemy
+    does not apply the column type to it, and SQLite returns it as text."""
+    if isinstance(value, str):  # pragma: no cover - SQLite returns aggregates as text
+        value = datetime.fromisoformat(value)
+    if value is None:
+        return None
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 # ---- migrations -------------------------------------------------------------------------------
 
 

@@ -27,6 +27,8 @@ CHANNELS = ("website", "facebook", "zalo", "youtube", "x", "webhook", "email")
 
 TRACKER_GROUP = "loa-tracker"
 INGEST_RETRACTIONS_GROUP = "loa-ingest-retractions"
+LISTENER_GROUP = "loa-listener"
+"""The listener's group on ``loa.delivery.v1``: it learns the published posts it then polls."""
 
 
 def publisher_group(channel: str) -> str:
@@ -87,7 +89,15 @@ USERS: tuple[KafkaUser, ...] = (
             Reading(TRACKER_GROUP, (topics.DELIVERY, topics.CONTENT), dead_letters=True),
             Reading(f"{TRACKER_GROUP}-commands", (topics.COMMANDS,), dead_letters=True),
             Reading(f"{TRACKER_GROUP}-audit", (topics.AUDIT,), dead_letters=True),
+            Reading(f"{TRACKER_GROUP}-engagement", (topics.ENGAGEMENT,), dead_letters=True),
         ),
+    ),
+    KafkaUser(
+        service="listener",
+        # reads the published posts off the status events; the tracker owns their dead letters
+        name="loa-listener",
+        writes=(topics.ENGAGEMENT,),
+        readings=(Reading(LISTENER_GROUP, (topics.DELIVERY,)),),
     ),
     *(_publisher(channel) for channel in CHANNELS),
 )

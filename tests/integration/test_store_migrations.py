@@ -30,12 +30,19 @@ from loa.access.tokens import MIGRATIONS as ACCESS
 from loa.publisher.store.db import MIGRATIONS as JOB_STORE
 from loa.settings import REPO_ROOT
 from services.ingest.db import MIGRATIONS as INGEST
+from services.listener.store import MIGRATIONS as LISTENER
 from services.tracker.db import MIGRATIONS as TRACKER
 from tests.support.release_stores import create_release_store, insert_rows, snapshot
 
 pytestmark = pytest.mark.integration
 
-STORES = {"job_store": JOB_STORE, "ingest": INGEST, "tracker": TRACKER, "access": ACCESS}
+STORES = {
+    "job_store": JOB_STORE,
+    "ingest": INGEST,
+    "tracker": TRACKER,
+    "access": ACCESS,
+    "listener": LISTENER,
+}
 
 
 async def _version(conn: Any, migrations: db.Migrations) -> list[str]:

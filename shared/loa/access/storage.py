@@ -102,7 +102,7 @@ STORE_USERS: tuple[StoreUser, ...] = (
         ),
     ),
 )
-"""Every service that touches MinIO. The tracker and the sandbox do not: they get no user."""
+"""Every service that touches MinIO. The tracker, the listener and the sandbox do not: they get no user."""
 
 
 def store_user(service: str) -> StoreUser | None:
@@ -171,9 +171,10 @@ RUNTIME_ROLES: tuple[RuntimeRole, ...] = (
     RuntimeRole("ingest"),
     RuntimeRole("tracker"),
     RuntimeRole("publisher"),
+    RuntimeRole("listener"),
 )
 """The ingest's outbox and versions, the tracker's view, the publishers' job store (one database
-shared by every channel, as ``LOA_PUBLISHER_DATABASE_URL`` is)."""
+shared by every channel, as ``LOA_PUBLISHER_DATABASE_URL`` is), the listener's followed posts."""
 
 
 def minio_table() -> str:

@@ -43,12 +43,14 @@ from loa.events.delivery import (
     ErrorClass,
     delivery_id,
 )
+from loa.events.engagement import Engagement, EngagementObserved, Metric
 from loa.events.envelope import SCHEMA_VERSION, Envelope, utcnow
 from loa.events.parsing import (
     parse_audit_recorded,
     parse_command,
     parse_content_event,
     parse_delivery_status,
+    parse_engagement,
 )
 
 __all__ = [
@@ -77,6 +79,8 @@ __all__ = [
     "DeliveryRef",
     "DeliveryState",
     "DeliveryStatus",
+    "Engagement",
+    "EngagementObserved",
     "Envelope",
     "ErrorClass",
     "Hold",
@@ -84,6 +88,7 @@ __all__ = [
     "HoldPublishing",
     "HoldRelease",
     "MediaRef",
+    "Metric",
     "Priority",
     "ReleaseDelivery",
     "ReleasePublishing",
@@ -98,6 +103,7 @@ __all__ = [
     "parse_command",
     "parse_content_event",
     "parse_delivery_status",
+    "parse_engagement",
     "topics",
     "utcnow",
 ]

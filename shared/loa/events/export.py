@@ -25,6 +25,7 @@ from loa.events.commands import (
 )
 from loa.events.content import ContentApproved, ContentEvent, ContentRetracted, ContentUpdated
 from loa.events.delivery import DeliveryStatus
+from loa.events.engagement import EngagementObserved
 from loa.settings import REPO_ROOT
 
 SCHEMAS: dict[str, Any] = {
@@ -42,6 +43,7 @@ SCHEMAS: dict[str, Any] = {
     "account-set": SetAccount,
     "account-remove": RemoveAccount,
     "audit-recorded": AuditRecorded,
+    "engagement-observed": EngagementObserved,
 }
 
 

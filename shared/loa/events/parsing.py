@@ -10,6 +10,7 @@ from loa.events.audit import AuditRecorded
 from loa.events.commands import Command
 from loa.events.content import ContentEvent
 from loa.events.delivery import DeliveryStatus
+from loa.events.engagement import EngagementObserved
 
 _CONTENT: TypeAdapter[ContentEvent] = TypeAdapter(ContentEvent)
 _COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
@@ -60,3 +61,7 @@ def parse_delivery_status(raw: bytes | str) -> DeliveryStatus:
 
 def parse_audit_recorded(raw: bytes | str) -> AuditRecorded:
     return AuditRecorded.model_validate_json(raw)
+
+
+def parse_engagement(raw: bytes | str) -> EngagementObserved:
+    return EngagementObserved.model_validate_json(raw)

@@ -5,6 +5,8 @@ from __future__ import annotations
 CONTENT = "loa.content.v1"
 DELIVERY = "loa.delivery.v1"
 COMMANDS = "loa.commands.v1"
+ENGAGEMENT = "loa.engagement.v1"
+"""Written by the listener (one event per poll of a published post), read by the tracker."""
 AUDIT = "loa.audit.v1"
 """Written by the ingest and the tracker, read by the tracker (``loa-tracker-audit``); see loa.kafka_acl."""
 
@@ -14,4 +16,15 @@ def dlq(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-ALL = (CONTENT, DELIVERY, COMMANDS, AUDIT, dlq(CONTENT), dlq(DELIVERY), dlq(COMMANDS), dlq(AUDIT))
+ALL = (
+    CONTENT,
+    DELIVERY,
+    COMMANDS,
+    AUDIT,
+    ENGAGEMENT,
+    dlq(CONTENT),
+    dlq(DELIVERY),
+    dlq(COMMANDS),
+    dlq(AUDIT),
+    dlq(ENGAGEMENT),
+)

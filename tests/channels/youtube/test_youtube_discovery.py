@@ -143,7 +143,7 @@ def test_an_update_keeps_the_audio_language_it_is_sent(client: TestClient, auth:
     ("params", "reason"),
     [
         ({"id": "x"}, "required"),  # part is required
-        ({"part": "snippet,statistics", "id": "x"}, "unexpectedPart"),  # a part the emulator cannot serve
+        ({"part": "snippet,topicDetails", "id": "x"}, "unexpectedPart"),  # a part the emulator cannot serve
         ({"part": "snippet", "id": "x", "maxResults": "50"}, "incompatibleParameters"),
     ],
 )

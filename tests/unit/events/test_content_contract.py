@@ -170,16 +170,23 @@ def test_committed_asyncapi_and_schemas_are_current() -> None:
         )
 
 
-def test_asyncapi_documents_the_four_topics() -> None:
+def test_asyncapi_documents_the_five_topics() -> None:
     import json
 
     document = json.loads(render()["docs/asyncapi/asyncapi.json"])
     addresses = {c["address"] for c in document["channels"].values()}
-    assert addresses == {"loa.content.v1", "loa.delivery.v1", "loa.commands.v1", "loa.audit.v1"}
+    assert addresses == {
+        "loa.content.v1",
+        "loa.delivery.v1",
+        "loa.commands.v1",
+        "loa.audit.v1",
+        "loa.engagement.v1",
+    }
     assert {
         "ContentApproved",
         "ContentUpdated",
         "ContentRetracted",
         "DeliveryStatus",
         "AuditRecorded",
+        "EngagementObserved",
     } <= set(document["components"]["schemas"])

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select, true, update
 
-from loa.db import is_sqlite
+from loa.db import is_sqlite, utc_aggregate
 from loa.events import Priority, utcnow
 from loa.publisher.job import Job
 from loa.publisher.lifecycle import CLAIMABLE, QUEUE_JUMPING, Move, S, attempt_started
@@ -139,9 +139,4 @@ class JobClaims(JobWrites):
                 jobs.c.channel == self.channel, jobs.c.state.in_([str(s) for s in CLAIMABLE])
             )
             value = (await conn.execute(stmt)).scalar_one_or_none()
-        if isinstance(value, str):  # pragma: no cover - SQLite returns aggregates as text
-            value = datetime.fromisoformat(value)
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
+        return utc_aggregate(value)

@@ -1,0 +1,67 @@
+"""What a video did after publishing: ``videos.list(part=statistics)``, one quota unit a call.
+
+Fields (https://developers.google.com/youtube/v3/docs/videos#statistics): ``viewCount``,
+``likeCount``, ``commentCount`` as strings of digits; ``likeCount`` is absent when the owner hides
+it, ``commentCount`` when comments are off (absent here too, never 0); ``favoriteCount`` is
+deprecated (always 0) and ``dislikeCount`` private since 2021, so neither is kept. Cost: 1 unit
+(https://developers.google.com/youtube/v3/determine_quota_cost, ``videos.list``), counted by the
+channel's ``QuotaTracker`` against the listener's own share of the project's day
+(``LOA_LISTENER_YOUTUBE_DAILY_UNITS``): past it, or after ``quotaExceeded`` (403), reads wait for the
+reset at midnight Pacific Time. A video no longer there (deleted, or private to others) is gone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from loa.channels import Account, PermanentError
+from loa.channels.engagement import Observation
+from loa.channels.threads import in_thread
+from loa.events.engagement import Metric
+from services.youtube.adapter import YouTubeAdapter
+from services.youtube.api import HttpPool, build_service, credentials_for, map_error
+from services.youtube.quota import QuotaTracker
+from services.youtube.settings import YouTubeSettings
+
+STATISTICS = {"viewCount": Metric.VIEWS, "likeCount": Metric.REACTIONS, "commentCount": Metric.COMMENTS}
+METHOD = "videos.list"
+
+
+class YouTubeEngagement:
+    channel: ClassVar[str] = "youtube"
+
+    def __init__(self, settings: YouTubeSettings | None = None, daily_units: int | None = None) -> None:
+        self.settings = settings or YouTubeSettings()
+        units = daily_units if daily_units is not None else self.settings.youtube_daily_quota
+        self.quota = QuotaTracker(units, daily_uploads=0)
+        self.service = build_service(self.settings)
+        self._http = HttpPool(self.settings)
+
+    async def read(self, account: Account, external_id: str) -> Observation:
+        project = YouTubeAdapter._project(account)
+        self.quota.charge(project, METHOD)
+        creds = credentials_for(account, self.settings)
+
+        def call() -> Any:
+            with self._http.authorized(creds) as http:
+                return self.service.videos().list(part="statistics", id=external_id).execute(http=http)
+
+        try:
+            answer = await in_thread(call)
+        except Exception as e:
+            raise map_error(e, METHOD, self.quota, project) from e
+        items = answer.get("items") or []
+        if not items:
+            raise PermanentError(f"YouTube video {external_id} is no longer there", code="videoNotFound")
+        return Observation(statistics_of(items[0].get("statistics") or {}))
+
+    def close(self) -> None:
+        """Nothing held open beyond the pooled transports, which close with the process."""
+
+
+def statistics_of(statistics: dict[str, Any]) -> dict[Metric, int]:
+    return {
+        metric: int(statistics[field])
+        for field, metric in STATISTICS.items()
+        if str(statistics.get(field, "")).isdigit()
+    }

@@ -1,0 +1,49 @@
+"""What a channel offers the listener: a reader of one published post's figures.
+
+Each channel that can say how its posts landed has an ``engagement.py`` in its folder with one
+reader class, registered as a ``loa.engagement`` entry point (as adapters are ``loa.channels``
+ones), so the listener names no channel. A reader makes one platform call per read through the
+channel's own SDK client (the limits, error mapping and base URL the publisher uses) and raises
+Loa's three errors: ``TransientError`` (with the platform's ``retry_at`` when it names one),
+``AuthError``, ``PermanentError`` (the post is gone: stop following it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, Protocol
+
+from loa.channels.base import Account
+from loa.events.engagement import Metric
+
+ENTRY_POINT_GROUP = "loa.engagement"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The figures of one post as the platform gave them; a figure it does not give is absent."""
+
+    metrics: Mapping[Metric, int]
+    slow_down_until: datetime | None = None
+    """The platform's usage headers say this account (or app) should make no call before then."""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+class EngagementReader(Protocol):
+    """One per channel and process; ``settings`` is the channel's own settings class."""
+
+    channel: ClassVar[str]
+
+    async def read(self, account: Account, external_id: str) -> Observation:
+        """One call to the platform for the figures of the post ``external_id``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def load_readers() -> dict[str, type[EngagementReader]]:
+    """The reader class of every installed channel that has one, by channel name."""
+    return {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}

@@ -1,0 +1,77 @@
+"""The YouTube reader against the emulator over TLS: statistics, the quota share, quotaExceeded."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from loa.channels import PermanentError, TransientError
+from loa.events import Metric
+from services.sandbox.frame import sandbox
+from services.sandbox.youtube_state import Video, channel_of, state
+from services.youtube.engagement import YouTubeEngagement
+from services.youtube.quota import next_reset
+from services.youtube.settings import YouTubeSettings
+from tests.channels.youtube.support import TlsSandbox, account
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def yt(yt_sandbox: TlsSandbox) -> YouTubeSettings:
+    sandbox.reset()
+    return YouTubeSettings(
+        mode="development",
+        youtube_api_url=yt_sandbox.url,
+        youtube_token_url=f"{yt_sandbox.url}/token",
+        youtube_ca_certs=yt_sandbox.tls.ca_pem,
+    )
+
+
+@pytest.fixture
+def video_id() -> str:
+    """A public video of the account's channel, uploaded a day ago (sandbox clock)."""
+    made = Video(
+        id="dQw4w9WgXcQ",
+        channel_id=channel_of(account().secret("refresh_token")),
+        snippet={"title": "Họp báo thường kỳ tháng 12: Đà Nẵng", "description": "", "categoryId": "25"},
+        status={"privacyStatus": "public", "uploadStatus": "processed"},
+        size=1024,
+        sha256=hashlib.sha256(b"video").hexdigest(),
+        uploaded_at=sandbox.now() - timedelta(days=1),
+    )
+    state().videos[made.id] = made
+    return made.id
+
+
+async def test_statistics_are_read_one_unit_a_call_within_the_listener_share(
+    yt: YouTubeSettings, video_id: str
+) -> None:
+    reader = YouTubeEngagement(yt, daily_units=2)
+    seen = await reader.read(account(), video_id)
+    assert set(seen.metrics) == {Metric.VIEWS, Metric.REACTIONS, Metric.COMMENTS}
+    assert seen.metrics[Metric.VIEWS] > seen.metrics[Metric.REACTIONS] > 0
+    await reader.read(account(), video_id)
+    calls = sandbox.stats()["youtube"]["requests"]
+    with pytest.raises(TransientError, match="quota") as spent:  # the third unit is not the listener's
+        await reader.read(account(), video_id)
+    assert spent.value.retry_at == next_reset(datetime.now(UTC))  # midnight Pacific Time
+    assert sandbox.stats()["youtube"]["requests"] == calls  # refused before the call
+
+
+async def test_quota_exceeded_from_the_platform_waits_for_the_reset_and_a_missing_video_is_gone(
+    yt: YouTubeSettings, video_id: str
+) -> None:
+    reader = YouTubeEngagement(yt, daily_units=1000)
+    state().limits["default"] = 0
+    with pytest.raises(TransientError) as exceeded:
+        await reader.read(account(), video_id)
+    assert exceeded.value.code == "quotaExceeded" and exceeded.value.retry_at is not None
+    with pytest.raises(TransientError):  # believed until the reset: no second call
+        await reader.read(account(), video_id)
+    other = YouTubeEngagement(yt, daily_units=1000)
+    state().limits["default"] = 10_000
+    with pytest.raises(PermanentError, match="no longer there"):
+        await other.read(account(), "khongcovideo")

@@ -1,0 +1,185 @@
+"""The listener's store and loop on a real SQLite store, with readers that are fakes of our own port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from loa.channels import Account, PermanentError, TransientError
+from loa.channels.engagement import Observation
+from loa.events import Delivery, DeliveryState, DeliveryStatus, Engagement, Metric, utcnow
+from services.listener.follow import apply_statuses
+from services.listener.poller import Poller
+from services.listener.settings import ListenerSettings
+from services.listener.store import FollowedStore
+
+pytestmark = pytest.mark.unit
+
+CONTENT = "thong-bao-lich-tiep-dan-2026"
+
+
+class FakeReader:
+    channel: ClassVar[str] = "facebook"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.fail: Exception | None = None
+
+    async def read(self, account: Account, external_id: str) -> Observation:
+        self.calls.append(external_id)
+        if self.fail is not None:
+            raise self.fail
+        return Observation({Metric.REACTIONS: 10 * len(self.calls), Metric.SHARES: 2})
+
+    def close(self) -> None:
+        pass
+
+
+class FakeAccounts:
+    async def get(self, channel: str, name: str) -> Account | None:
+        return Account(channel=channel, name=name)
+
+
+def status(
+    account: str, state: DeliveryState, external_id: str | None = None, sequence: int = 3
+) -> DeliveryStatus:
+    return DeliveryStatus(
+        payload=Delivery(
+            content_id=CONTENT,
+            version=1,
+            channel="facebook",
+            account=account,
+            state=state,
+            sequence=sequence,
+            external_id=external_id,
+        )
+    )
+
+
+@pytest.fixture
+def listener_settings(tmp_path: Path) -> ListenerSettings:
+    return ListenerSettings(
+        mode="development",
+        listener_database_url=f"sqlite+aiosqlite:///{tmp_path / 'listener.db'}",
+        listener_schedule="1s,1h",
+        listener_then_every="1d",
+        listener_follow_for="2d",
+    )
+
+
+@pytest.fixture
+async def store(listener_settings: ListenerSettings) -> AsyncIterator[FollowedStore]:
+    opened = await FollowedStore.open(listener_settings.listener_database_url)
+    yield opened
+    await opened.close()
+
+
+def poller(
+    settings: ListenerSettings, store: FollowedStore, reader: FakeReader, sent: list[Engagement]
+) -> Poller:
+    async def emit(sample: Engagement) -> None:
+        sent.append(sample)
+
+    return Poller(settings, store, {"facebook": reader}, FakeAccounts(), emit)
+
+
+async def follow(store: FollowedStore, settings: ListenerSettings, *accounts: str) -> None:
+    events = [status(a, DeliveryState.PUBLISHED, f"1000_{i}") for i, a in enumerate(accounts)]
+    await apply_statuses(store, events, settings.schedule(), frozenset({"facebook"}))
+
+
+async def due_now(store: FollowedStore) -> None:
+    """Bring every followed post's poll to now (instead of sleeping a schedule step)."""
+    from sqlalchemy import update
+
+    from services.listener.tables import followed
+
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            update(followed).where(followed.c.next_poll_at.is_not(None)).values(next_poll_at=utcnow())
+        )
+
+
+async def test_a_published_post_is_polled_its_sample_sent_and_the_schedule_survives_a_restart(
+    listener_settings: ListenerSettings, store: FollowedStore
+) -> None:
+    await follow(store, listener_settings, "trang-so-tttt")
+    first = await store.next_due()
+    assert first is not None and first - utcnow() < timedelta(seconds=2)
+    await due_now(store)
+    reader, sent = FakeReader(), list[Engagement]()
+    loop = poller(listener_settings, store, reader, sent)
+    [post] = await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1))
+    assert await loop.poll(post) == "read"
+    assert [s.metrics for s in sent] == [{Metric.REACTIONS: 10, Metric.SHARES: 2}]
+    assert sent[0].external_id == "1000_0" and sent[0].account == "trang-so-tttt"
+    after = await store.next_due()
+    assert after is not None and timedelta(minutes=59) < after - utcnow() <= timedelta(hours=1)
+
+    reopened = await FollowedStore.open(listener_settings.listener_database_url)  # a restart
+    try:
+        assert await reopened.next_due() == after
+        assert await reopened.claim("another", limit=10, lease=timedelta(minutes=1)) == []  # not due yet
+    finally:
+        await reopened.close()
+
+
+async def test_two_replicas_never_claim_the_same_post(
+    listener_settings: ListenerSettings, store: FollowedStore
+) -> None:
+    await follow(store, listener_settings, *(f"trang-{i}" for i in range(6)))
+    await due_now(store)
+    one = await store.claim("replica-1", limit=4, lease=timedelta(minutes=1))
+    two = await store.claim("replica-2", limit=4, lease=timedelta(minutes=1))
+    assert len(one) == 4 and len(two) == 2
+    assert not {p.id for p in one} & {p.id for p in two}
+
+
+async def test_a_rate_limit_closes_the_account_until_the_reset_and_its_other_posts_wait_without_a_call(
+    listener_settings: ListenerSettings, store: FollowedStore
+) -> None:
+    await follow(store, listener_settings, "trang-a")
+    await apply_statuses(
+        store,
+        [status("trang-a", DeliveryState.PUBLISHED, "1000_9").model_copy(update={})],
+        listener_settings.schedule(),
+        frozenset({"facebook"}),
+    )
+    await due_now(store)
+    reader, sent = FakeReader(), list[Engagement]()
+    reset = datetime.now(UTC) + timedelta(minutes=15)
+    reader.fail = TransientError("(#32) Page request limit reached", code=32, retry_at=reset)
+    loop = poller(listener_settings, store, reader, sent)
+    [post] = await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1))
+    assert await loop.poll(post) == "rate_limited"
+    due = await store.next_due()
+    assert due is not None and due > reset  # after the reset, with the margin
+    # the gate is the account's: a second post of it (due now) waits without calling
+    await due_now(store)
+    [again] = await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1))
+    assert await loop.poll(again) == "waiting_for_limit"
+    assert len(reader.calls) == 1 and sent == []
+
+
+async def test_a_post_gone_from_the_platform_or_retracted_is_no_longer_followed(
+    listener_settings: ListenerSettings, store: FollowedStore
+) -> None:
+    await follow(store, listener_settings, "trang-a", "trang-b")
+    await due_now(store)
+    reader, sent = FakeReader(), list[Engagement]()
+    reader.fail = PermanentError("Object with ID '1000_0' does not exist", code="100/33")
+    loop = poller(listener_settings, store, reader, sent)
+    claimed = await store.claim(loop.owner, limit=1, lease=timedelta(minutes=1))
+    assert await loop.poll(claimed[0]) == "gone"
+    await apply_statuses(
+        store,
+        [status("trang-b", DeliveryState.RETRACTED, sequence=9)],
+        listener_settings.schedule(),
+        frozenset({"facebook"}),
+    )
+    assert await store.counts() == {"followed": 0, "stopped": 2}
+    assert await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1)) == []

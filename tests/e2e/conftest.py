@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,10 +21,11 @@ from services.sandbox.frame import sandbox as sandbox_state
 from services.webhook.adapter import WebhookAdapter
 from services.webhook.settings import WebhookSettings
 from tests.channels.youtube.support import TlsSandbox, sandbox_over_tls
-from tests.e2e.support import WEBHOOK_ACCOUNT, ChannelRun, WebhookRun, fast_settings
+from tests.e2e.facebook_support import facebook, facebook_page
+from tests.e2e.support import WEBHOOK_ACCOUNT, ChannelRun, StartRun, WebhookRun, fast_settings
 from tests.sandbox_fixtures import sandbox, sandbox_server, sandbox_url
 
-__all__ = ["sandbox", "sandbox_server", "sandbox_url"]
+__all__ = ["StartRun", "facebook", "facebook_page", "sandbox", "sandbox_server", "sandbox_url"]
 
 pytestmark = pytest.mark.e2e
 
@@ -50,9 +51,6 @@ def media(settings: LoaSettings) -> MediaStore:
     store = MediaStore(settings)
     store.ensure_buckets()
     return store
-
-
-StartRun = Callable[[ChannelRun], Awaitable[ChannelRun]]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -202,6 +202,24 @@ class ChannelRun:
         except AssertionError as e:  # say what was seen by the end, not at the start
             raise AssertionError(f"{e}; states now: {self.states(cid, account)}") from None
 
+    async def until_path(
+        self,
+        cid: str,
+        account: str,
+        path: Sequence[DeliveryState],
+        *,
+        after: int = 0,
+        timeout: float = 30.0,  # noqa: ASYNC109
+    ) -> Any:
+        """Until the delivery went through ``path`` after its event numbered ``after`` and rests
+        at the path's last state (``publisher_helpers.went_through``): e.g. handed to the platform
+        and natively scheduled, ``[S.PUBLISHING, S.SCHEDULED]``."""
+        assert self.watcher is not None
+        try:
+            return await self.watcher.until_path(self.did(cid, account), path, after=after, timeout=timeout)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; states now: {self.states(cid, account)}") from None
+
     async def until_version(
         self,
         cid: str,
@@ -236,6 +254,9 @@ class ChannelRun:
         assert self.publisher is not None
         await self.publisher.accounts.update(account, credentials=credentials)
 
+
+StartRun = Callable[[ChannelRun], Awaitable[ChannelRun]]
+"""The ``start_run`` fixture (conftest.py): ``await start_run(ChannelRun(...))``, stopped after the test."""
 
 WEBHOOK_ACCOUNT = "cong-noi-bo"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -166,6 +166,10 @@ class Watcher:
             await asyncio.sleep(0.05)
 
     async def until_state(self, did: str, state: DeliveryState, timeout: float = 30.0) -> Delivery:  # noqa: ASYNC109
+        """Until the delivery's *last* event is ``state``: for a state it stays in. A state it only
+        passes through (``publishing`` lasts milliseconds against the emulators; a natively
+        scheduled post's first ``scheduled``) may come and go between two reads: ``until_path``."""
+
         def reached() -> bool:
             last = self.last(did)
             return last is not None and last.state is state
@@ -174,6 +178,46 @@ class Watcher:
         last = self.last(did)
         assert last is not None
         return last
+
+    async def until_path(
+        self,
+        did: str,
+        path: Sequence[DeliveryState],
+        *,
+        after: int = 0,
+        timeout: float = 30.0,  # noqa: ASYNC109
+    ) -> Delivery:
+        """Until the delivery went through ``path`` after its event numbered ``after`` and rests at
+        the path's last state (``went_through``); its last event."""
+        reached: list[Delivery] = []
+
+        def done() -> bool:
+            found = went_through(self.history.get(did, []), path, after=after)
+            reached[:] = [found] if found is not None else []
+            return found is not None
+
+        await self.until(done, timeout, what=f"{did} → {' → '.join(path)} after event {after}")
+        return reached[0]
+
+
+def went_through(
+    events: Iterable[Delivery], path: Sequence[DeliveryState], *, after: int = 0
+) -> Delivery | None:
+    """The last event if, after the event numbered ``after``, the delivery passed through the
+    states of ``path`` in this order and rests at its last one; None otherwise.
+
+    Every event counts, in sequence order (repeats dropped), not only the one seen last: the
+    relay may send ``publishing`` and the ``scheduled`` that follows it within milliseconds, and
+    a reader sees both in one fetch (``Watcher.until_state`` waiting for ``publishing`` then
+    never sees it as the last, and times out)."""
+    by_seq = {d.sequence: d for d in events if d.sequence > after}
+    if not by_seq or not path:
+        return None
+    ordered = [by_seq[s] for s in sorted(by_seq)]
+    if ordered[-1].state is not path[-1]:
+        return None
+    states = iter(d.state for d in ordered)
+    return ordered[-1] if all(state in states for state in path) else None
 
 
 def did(cid: str, account: str = "chinh") -> str:

@@ -93,7 +93,8 @@ class PrivateStack:
         return cls(cache=cache, ports=ports)
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ, LOA_CACHE_DIR=str(self.cache))
+        # a test broker: a JVM quicker to start (deploy/local/kafka.sh, LOA_KAFKA_TEST_BROKER)
+        env = dict(os.environ, LOA_CACHE_DIR=str(self.cache), LOA_KAFKA_TEST_BROKER="1")
         env.update({k: str(v) for k, v in self.ports.items()})
         return env
 

@@ -149,7 +149,7 @@ JAVA=(java "${JAVA_OPTS[@]}" -cp "$LIBS/*")
 # compiler only (-XX:TieredStopAtLevel=1) and the broker's classes from a class-data archive
 # (AppCDS, JEP 350), made by the first such broker when it stops and kept beside the jars (a new
 # jar set replaces the folder, and the archive with it). Together they halve the CPU of a start
-# (docs/testing.md). Never for the shared stack: C1 code is slower, and benchmarks run there.
+# (docs/testing.md). Never for the shared stack nor the drill's: C1 code is slower, benchmarks run there.
 CDS_ARCHIVE="$LIBS/.test-broker.jsa"
 CDS_PENDING="$LOA_RUN/kafka-cds.pending"
 TEST_BROKER="$(env_value LOA_KAFKA_TEST_BROKER)"

@@ -140,16 +140,57 @@ PROPS
   )
 }
 
-JAVA=(java -Xmx768m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
-  "-Dkafka.logs.dir=$LOA_LOGS" "-Dlog4j2.configurationFile=$LOA_LOCAL/kafka-log4j2.properties"
-  -cp "$LIBS/*")
+JAVA_OPTS=(-Xmx768m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+  "-Dkafka.logs.dir=$LOA_LOGS" "-Dlog4j2.configurationFile=$LOA_LOCAL/kafka-log4j2.properties")
+JAVA=(java "${JAVA_OPTS[@]}" -cp "$LIBS/*")
+
+# LOA_KAFKA_TEST_BROKER=1: a broker started and stopped often for a few seconds of work (a fault
+# test's private stack, loa.testing.private_stack), where the JVM's start-up is the cost: the C1
+# compiler only (-XX:TieredStopAtLevel=1) and the broker's classes from a class-data archive
+# (AppCDS, JEP 350), made by the first such broker when it stops and kept beside the jars (a new
+# jar set replaces the folder, and the archive with it). Together they halve the CPU of a start
+# (docs/testing.md). Never for the shared stack nor the drill's: C1 code is slower, benchmarks run there.
+CDS_ARCHIVE="$LIBS/.test-broker.jsa"
+CDS_PENDING="$LOA_RUN/kafka-cds.pending"
+TEST_BROKER="$(env_value LOA_KAFKA_TEST_BROKER)"
+
+test_broker_java() { # test_broker_java [broker]: a test JVM's java command, one word a line; a
+  # broker started with no archive yet records one to be made when it stops
+  # the archive names the class path it was made with: the jars' real folder, the same for every
+  # private stack (each links the main cache's jars)
+  printf '%s\n' java "${JAVA_OPTS[@]}" -XX:TieredStopAtLevel=1 -Xlog:cds=off -Xlog:cds+dynamic=off
+  printf '%s\n' -cp "$(cd -P "$LIBS" && pwd)/*"
+  if [[ -f "$CDS_ARCHIVE" ]]; then
+    printf '%s\n' "-XX:SharedArchiveFile=$CDS_ARCHIVE"
+  elif [[ "${1:-}" == broker ]]; then
+    local made="$CDS_ARCHIVE.$$.tmp"
+    printf '%s\n' "$made" >"$CDS_PENDING"
+    printf '%s\n' "-XX:ArchiveClassesAtExit=$made"
+  fi
+}
+
+keep_class_archive() { # after a test broker's stop: the archive it wrote, if the JVM accepts it
+  [[ -f "$CDS_PENDING" ]] || return 0
+  local made
+  made="$(cat "$CDS_PENDING")"
+  rm -f "$CDS_PENDING"
+  [[ -f "$made" ]] || return 0
+  # -Xshare:on fails unless the archive is whole and fits this JVM and class path
+  if java -Xshare:on "-XX:SharedArchiveFile=$made" -cp "$(cd -P "$LIBS" && pwd)/*" -version >/dev/null 2>&1; then
+    mv -f "$made" "$CDS_ARCHIVE"
+  else
+    rm -f "$made"
+  fi
+}
 
 format_storage() {
   [[ -f "$DATA/meta.properties" ]] && return 0
   local cluster_id
   cluster_id="$(random_token 16 | head -c 22)"
   say "formatting storage in $DATA (cluster $cluster_id)"
-  "${JAVA[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$PROPS" \
+  local java=("${JAVA[@]}")
+  if [[ "$TEST_BROKER" == 1 ]]; then mapfile -t java < <(test_broker_java); fi
+  "${java[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$PROPS" \
     >>"$LOA_LOGS/kafka-format.log" 2>&1 || die "storage format failed (see $LOA_LOGS/kafka-format.log)"
 }
 
@@ -174,7 +215,9 @@ up() {
   "$VENV_PY" "$LOA_LOCAL/kafka_tls.py" "$TLS"
   write_properties
   format_storage
-  start_daemon kafka "$LOG" "${JAVA[@]}" "$MAIN_CLASS" "$PROPS"
+  local java=("${JAVA[@]}")
+  if [[ "$TEST_BROKER" == 1 ]]; then mapfile -t java < <(test_broker_java broker); fi
+  start_daemon kafka "$LOG" "${java[@]}" "$MAIN_CLASS" "$PROPS"
   if ! wait_until 120 "metadata" healthy; then
     tail -n 20 "$LOA_LOGS/kafka-server.log" "$LOG" >&2 || true
     down
@@ -184,6 +227,9 @@ up() {
   say "ready on 127.0.0.1:$PORT (pid $(pid)), $SECURITY"
 }
 
-down() { stop_daemon; }
+down() {
+  stop_daemon
+  keep_class_archive
+}
 
 component_main "$@"

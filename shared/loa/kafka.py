@@ -67,7 +67,8 @@ class RenewedProducer:
 
     def __init__(self, settings: LoaSettings, **config: Any) -> None:
         self._config = {
-            **config,
+            "request_timeout_ms": int(settings.kafka_outbox_request_timeout_seconds * 1000),
+            **config,  # a relay's own request timeout wins (the ingest's: 10 s)
             "bootstrap_servers": settings.kafka_bootstrap,
             **client_security(settings),
             "acks": "all",

@@ -94,6 +94,13 @@ class LoaSettings(BaseSettings):
         description="the largest record a producer sends (aiokafka max_request_size); at most the "
         "broker's message.max.bytes (Kafka's default 1048588, kept by the local stack and compose)",
     )
+    kafka_outbox_request_timeout_seconds: float = Field(
+        default=40.0,
+        gt=0,
+        description="how long a batch of a publisher's outbox relay waits for the broker before it "
+        "expires (aiokafka's request_timeout_ms default; the ingest's relay sets its own 10 s); a fault "
+        "test shortens it to shorten the outage it must outlast",
+    )
     s3_endpoint: str = "127.0.0.1:9000"
     s3_secure: bool = False
     s3_access_key: SecretStr = SecretStr("loa-dev")

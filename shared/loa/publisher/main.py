@@ -64,7 +64,6 @@ BATCH_MAX = 200
 """Content messages taken in per transaction at most."""
 BATCH_WAIT_MS = 20
 """How long a poll waits for a first message (FastStream sleeps as long again when none came)."""
-GAUGE_SECONDS = 5.0
 COMMANDS_CATCH_UP_SECONDS = 15.0
 """At start, how long the dispatcher waits at most for the commands group to read what is there."""
 
@@ -283,7 +282,7 @@ class Publisher:
                     self.metrics.consumer_lag.set(lag)
             except Exception:
                 log.debug("updating gauges failed", exc_info=True)
-            await asyncio.sleep(GAUGE_SECONDS)
+            await asyncio.sleep(self.settings.publisher_gauge_seconds)
 
     async def serve(self) -> None:
         """Run until SIGTERM/SIGINT."""

@@ -45,6 +45,9 @@ class PublisherSettings(LoaSettings):
         default=30.0, gt=0, description="how often a natively scheduled post past due is checked"
     )
     publisher_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    publisher_gauge_seconds: float = Field(
+        default=5.0, gt=0, description="how often the job-count and consumer-lag gauges are refreshed"
+    )
     publisher_account_check_seconds: float = Field(
         default=86400.0, gt=0, description="how often each account's check_account runs (first: at start)"
     )

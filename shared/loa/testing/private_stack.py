@@ -45,12 +45,15 @@ class PrivateStack:
 
     cache: Path
     ports: dict[str, int] = field(default_factory=dict)
+    test_broker: bool = True
+    """Kafka as a test broker, quicker to start (C1 only, a class-data archive: ``LOA_KAFKA_TEST_BROKER``
+    in deploy/local/kafka.sh); False for a benchmark's broker (the drill's), whose speed is measured."""
 
     @classmethod
     @contextmanager
-    def started(cls, tmp: Path, *components: str) -> Iterator[PrivateStack]:
+    def started(cls, tmp: Path, *components: str, test_broker: bool = True) -> Iterator[PrivateStack]:
         """Start ``components`` (default: all three); stop every one of them at the end."""
-        stack = cls.prepare(tmp)
+        stack = cls.prepare(tmp, test_broker=test_broker)
         try:
             for name in components or COMPONENTS:
                 stack.start(name)
@@ -69,7 +72,7 @@ class PrivateStack:
             link.unlink()
 
     @classmethod
-    def prepare(cls, tmp: Path) -> PrivateStack:
+    def prepare(cls, tmp: Path, *, test_broker: bool = True) -> PrivateStack:
         cache = tmp / "stack"
         (cache / "bin").mkdir(parents=True, exist_ok=True)
         main = main_cache()
@@ -90,10 +93,11 @@ class PrivateStack:
             "LOA_MINIO_CONSOLE_PORT": free_port(),
             "LOA_PG_PORT": free_port(),
         }
-        return cls(cache=cache, ports=ports)
+        return cls(cache=cache, ports=ports, test_broker=test_broker)
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ, LOA_CACHE_DIR=str(self.cache))
+        test_broker = "1" if self.test_broker else "0"
+        env = dict(os.environ, LOA_CACHE_DIR=str(self.cache), LOA_KAFKA_TEST_BROKER=test_broker)
         env.update({k: str(v) for k, v in self.ports.items()})
         return env
 
@@ -120,8 +124,18 @@ class PrivateStack:
 
     def kill(self, component: str) -> None:
         """SIGKILL the component's server process (a crash); ``start`` brings it back."""
-        pid = int((self.cache / "run" / f"{component}.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGKILL)
+        os.kill(self._pid(component), signal.SIGKILL)
+
+    def running(self, component: str) -> bool:
+        """Whether the component's server process lives (``stop`` removes its pidfile)."""
+        try:
+            os.kill(self._pid(component), 0)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def _pid(self, component: str) -> int:
+        return int((self.cache / "run" / f"{component}.pid").read_text().split()[0])
 
     # ---- where the components listen -------------------------------------------------------
 

@@ -212,6 +212,9 @@ def test_the_dkim_key_is_a_reference_to_the_email_publishers_own_secret(helm: li
         assert not any(n.startswith("LOA_EMAIL_") for n in names), service
 
 
+EMAIL_KEYS = ("kafkaPassword", "s3SecretKey", "pgPassword", "credentialsKey")  # all but the DKIM key
+
+
 @pytest.mark.parametrize(
     ("values", "settings", "named"),
     [
@@ -220,6 +223,11 @@ def test_the_dkim_key_is_a_reference_to_the_email_publishers_own_secret(helm: li
         ("values-production.yaml", ["smtp.security=ssl"], "smtp.security"),
         ("values-production.yaml", ["smtp.networkPeers=null"], "smtp.networkPeers"),
         ("values-development.yaml", ["smtp.host="], "smtp.host"),
+        (
+            "values-production.yaml",
+            ["secrets.create=true", *(f"secrets.values.email.{k}=x" for k in EMAIL_KEYS)],
+            "secrets.values.email.dkimPrivateKey",
+        ),
     ],
 )
 def test_the_email_publisher_needs_a_relay_and_production_refuses_plain_smtp(

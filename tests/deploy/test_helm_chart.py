@@ -30,7 +30,7 @@ VALUES_FILES = (
     "values-development.yaml",
 )
 SERVICES = tuple(u.service for u in USERS)
-DNS, KAFKA, POSTGRES, S3, HTTPS = 53, 9093, 5432, 9000, 443
+DNS, KAFKA, POSTGRES, S3, HTTPS, SUBMISSION = 53, 9093, 5432, 9000, 443, 587
 Obj = dict[str, Any]
 
 
@@ -142,7 +142,9 @@ def test_each_service_reaches_only_what_it_needs(helm: list[str]) -> None:
         needs = {DNS, KAFKA, POSTGRES}
         if store_user(service) is not None:
             needs.add(S3)
-        if service in CHANNELS:
+        if service == "email":  # its SMTP relay, no platform
+            needs.add(SUBMISSION)
+        elif service in CHANNELS:
             needs.add(HTTPS)  # the platform's API
         if service == "tracker":  # OIDC, OAuth of Connect; each publisher's /readyz for the dashboard
             needs |= {HTTPS, *(ports[c] for c in CHANNELS)}
@@ -172,11 +174,91 @@ def test_development_publishers_reach_the_sandbox_and_no_platform(helm: list[str
         assert not any("ipBlock" in peer for rule in rules for peer in rule["to"]), channel
 
 
+@pytest.mark.parametrize("values", ["values-production.yaml", "values-development.yaml"])
+def test_the_email_publisher_reaches_its_smtp_relay_and_no_platform(helm: list[str], values: str) -> None:
+    objects = render(helm, values, "s3.port=9000")
+    rules = policy_of(objects, "email")["spec"]["egress"]
+    smtp = yaml.safe_load((CHART / values).read_text(encoding="utf-8"))["smtp"]
+    assert egress_ports(policy_of(objects, "email")) == {DNS, KAFKA, POSTGRES, S3, smtp["port"]}
+    relay = [r["to"] for r in rules if r["ports"] == [{"port": smtp["port"], "protocol": "TCP"}]]
+    assert relay == [smtp["networkPeers"]]
+    peers = [peer for rule in rules for peer in rule["to"]]
+    assert not any(peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for peer in peers)  # platformPeers
+    components = [
+        p.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") for p in peers
+    ]
+    assert "sandbox" not in components
+    # the relay's port is the email publisher's alone
+    for service in set(SERVICES) - {"email"}:
+        if service in of_kind(objects, "Deployment"):
+            assert smtp["port"] not in egress_ports(policy_of(objects, service)), service
+    env = {
+        e["name"]: e
+        for e in of_kind(objects, "Deployment")["email"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["LOA_EMAIL_SMTP_HOST"]["value"] == smtp["host"]
+    assert env["LOA_EMAIL_SMTP_PORT"]["value"] == str(smtp["port"])
+    assert env["LOA_EMAIL_SMTP_SECURITY"]["value"] == smtp["security"]
+
+
+def test_the_dkim_key_is_a_reference_to_the_email_publishers_own_secret(helm: list[str]) -> None:
+    deployments = of_kind(render(helm, "values-existing-infra.yaml"), "Deployment")
+    env = {e["name"]: e for e in deployments["email"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    key = env["LOA_EMAIL_DKIM_PRIVATE_KEY"]
+    assert "value" not in key
+    assert key["valueFrom"]["secretKeyRef"] == {"name": "loa-email", "key": "dkimPrivateKey"}
+    for service in set(SERVICES) - {"email"}:
+        names = {e["name"] for e in deployments[service]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert not any(n.startswith("LOA_EMAIL_") for n in names), service
+
+
+EMAIL_KEYS = ("kafkaPassword", "s3SecretKey", "pgPassword", "credentialsKey")  # all but the DKIM key
+
+
+@pytest.mark.parametrize(
+    ("values", "settings", "named"),
+    [
+        ("values-production.yaml", ["smtp.host="], "smtp.host"),
+        ("values-production.yaml", ["smtp.security=none"], "plain SMTP to smtp.example.gov.vn is refused"),
+        ("values-production.yaml", ["smtp.security=ssl"], "smtp.security"),
+        ("values-production.yaml", ["smtp.networkPeers=null"], "smtp.networkPeers"),
+        ("values-development.yaml", ["smtp.host="], "smtp.host"),
+        (
+            "values-production.yaml",
+            ["secrets.create=true", *(f"secrets.values.email.{k}=x" for k in EMAIL_KEYS)],
+            "secrets.values.email.dkimPrivateKey",
+        ),
+    ],
+)
+def test_the_email_publisher_needs_a_relay_and_production_refuses_plain_smtp(
+    helm: list[str], values: str, settings: list[str], named: str
+) -> None:
+    done = helm_template(helm, values, *settings)
+    assert done.returncode != 0
+    assert named in done.stderr
+
+
+def test_plain_smtp_renders_to_a_relay_in_the_pod_or_without_the_email_publisher(helm: list[str]) -> None:
+    local = render(
+        helm, "values-production.yaml", "smtp.security=none", "smtp.host=127.0.0.1", "smtp.port=25"
+    )
+    assert 25 in egress_ports(policy_of(local, "email"))
+    off = render(helm, "values-production.yaml", "smtp.host=", "services.email.enabled=false")
+    assert "email" not in of_kind(off, "Deployment")
+
+
 SENTINEL = "Bí-mật-Đà-Nẵng-{}-{}"
 
 
 def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> None:
-    keys = ("kafkaPassword", "s3SecretKey", "pgPassword", "credentialsKey", "oidcClientSecret")
+    keys = (
+        "kafkaPassword",
+        "s3SecretKey",
+        "pgPassword",
+        "credentialsKey",
+        "oidcClientSecret",
+        "dkimPrivateKey",
+    )
     sets = [
         "secrets.create=true",
         f"secrets.values.migrations.pgOwnerPassword={SENTINEL.format('migrations', 'pg')}",
@@ -199,12 +281,20 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
         "oidcClientSecret",
     }
     assert set(secrets["loa-ingest"]) == {"kafkaPassword", "s3SecretKey", "pgPassword"}
+    assert set(secrets["loa-email"]) == {
+        "kafkaPassword",
+        "s3SecretKey",
+        "pgPassword",
+        "credentialsKey",
+        "dkimPrivateKey",
+    }
+    assert not any("dkimPrivateKey" in keys for name, keys in secrets.items() if name != "loa-email")
 
 
 def test_a_missing_secret_fails_the_render_naming_it(helm: list[str]) -> None:
     done = helm_template(helm, "values.yaml", "secrets.create=true")
     assert done.returncode != 0
-    assert "secrets.values.facebook.kafkaPassword" in done.stderr
+    assert "secrets.values.email.kafkaPassword" in done.stderr  # the first service by name
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,9 @@ class Delivery:
         return (self.published_at - self.approved_at).total_seconds()
 
 
-def _delivery(item: dict[str, Any]) -> Delivery:
+def delivery_of(item: dict[str, Any]) -> Delivery:
+    """One delivery as the tracker's API lists it."""
+
     def when(key: str) -> datetime | None:
         return datetime.fromisoformat(item[key]) if item.get(key) else None
 
@@ -110,7 +112,7 @@ class TrackerClient:
             body = await self._page({**window, "page": page, "page_size": PAGE})
             total = body["total"]
             for item in body["items"]:
-                d = _delivery(item)
+                d = delivery_of(item)
                 found[(d.content_id, d.channel)] = d
             page += 1
         return list(found.values())

@@ -39,6 +39,9 @@ from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import migrate
 from loa.settings import LoaSettings
+from services.youtube.adapter import YouTubeAdapter
+from services.youtube.settings import YouTubeSettings
+from tests.channels.youtube.support import TlsSandbox
 from tests.integration.publisher.publisher_helpers import Watcher, send_content
 
 S = DeliveryState
@@ -253,6 +256,26 @@ class ChannelRun:
     async def update_credentials(self, account: str, credentials: dict[str, str]) -> None:
         assert self.publisher is not None
         await self.publisher.accounts.update(account, credentials=credentials)
+
+
+def youtube_run(base: LoaSettings, tmp: Path, tls: TlsSandbox, account: str) -> ChannelRun:
+    """The YouTube publisher (not started) on the sandbox over TLS (the SDK keeps https for uploads),
+    with ``account`` signed in by a refresh token the emulator takes."""
+    settings = fast_settings(
+        base,
+        YouTubeSettings,
+        tmp,
+        youtube_api_url=tls.url,
+        youtube_token_url=f"{tls.url}/token",
+        youtube_ca_certs=tls.tls.ca_pem,
+        youtube_chunk_size=256 * 1024,
+    )
+    credentials = {
+        "client_id": "loa-e2e.apps.googleusercontent.com",
+        "client_secret": "GOCSPX-khong-in-ra",
+        "refresh_token": f"1//refresh-{account}",
+    }
+    return ChannelRun(YouTubeAdapter, settings, {account: (credentials, {})})
 
 
 StartRun = Callable[[ChannelRun], Awaitable[ChannelRun]]

@@ -13,8 +13,6 @@ from loa.media import MediaStore
 from loa.settings import LoaSettings
 from services.sandbox.client import SandboxClient
 from services.sandbox.youtube_state import state
-from services.youtube.adapter import YouTubeAdapter
-from services.youtube.settings import YouTubeSettings
 from tests.channels.youtube.support import TlsSandbox
 from tests.e2e.conftest import StartRun
 from tests.e2e.support import (
@@ -22,11 +20,11 @@ from tests.e2e.support import (
     ChannelRun,
     S,
     article,
-    fast_settings,
     jpeg,
     later,
     put_media,
     small_video,
+    youtube_run,
 )
 
 pytestmark = pytest.mark.e2e
@@ -38,21 +36,7 @@ VIDEO = small_video(600 * 1024)  # three 256 KiB chunks
 async def run(
     settings: LoaSettings, tmp_path, sandbox: SandboxClient, tls_sandbox: TlsSandbox, start_run: StartRun
 ) -> ChannelRun:
-    yt = fast_settings(
-        settings,
-        YouTubeSettings,
-        tmp_path,
-        youtube_api_url=tls_sandbox.url,
-        youtube_token_url=f"{tls_sandbox.url}/token",
-        youtube_ca_certs=tls_sandbox.tls.ca_pem,
-        youtube_chunk_size=256 * 1024,
-    )
-    credentials = {
-        "client_id": "loa-e2e.apps.googleusercontent.com",
-        "client_secret": "GOCSPX-khong-in-ra",
-        "refresh_token": "1//refresh-kenh-ubnd",
-    }
-    return await start_run(ChannelRun(YouTubeAdapter, yt, {ACCOUNT: (credentials, {})}))
+    return await start_run(youtube_run(settings, tmp_path, tls_sandbox, ACCOUNT))
 
 
 def sample(media: MediaStore, **over):

@@ -66,7 +66,7 @@ stop: ## stop the services started by `make run`, then the stack
 	@[[ ! -x $(PY) ]] || $(PY) deploy/local/supervise.py --stop
 	@bash $(STACK) down
 
-test: lint typecheck pytest ## lint + type checks + unit, integration and e2e tests
+test: lint typecheck pytest test-s3-alt ## lint + type checks + unit, integration and e2e tests, storage tests on SeaweedFS
 
 lint: $(STAMP) ## ruff (rules and formatting)
 	$(VENV)/bin/ruff check .

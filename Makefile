@@ -16,7 +16,7 @@ export PYTHONPATH := shared:.
 # production (real platforms only), so they say development (LOA_MODE=production make run refuses).
 LOA_MODE  ?= development
 
-.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck helm-check pytest audit bench drill docs clean-venv
+.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck helm-check pytest test-s3-alt audit bench drill docs clean-venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -66,7 +66,7 @@ stop: ## stop the services started by `make run`, then the stack
 	@[[ ! -x $(PY) ]] || $(PY) deploy/local/supervise.py --stop
 	@bash $(STACK) down
 
-test: lint typecheck helm-check pytest ## lint + type checks + the Helm chart offline + unit, integration and e2e tests
+test: lint typecheck helm-check pytest test-s3-alt ## lint + type checks + the Helm chart offline + unit, integration and e2e tests + storage tests on SeaweedFS
 
 lint: $(STAMP) ## ruff (rules and formatting)
 	$(VENV)/bin/ruff check .
@@ -88,6 +88,14 @@ pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as 
 	@bash deploy/local/system_packages.sh test
 	@$(MAKE) --no-print-directory $(X_ORACLE)/node_modules/.package-lock.json $(ASYNCAPI_PARSER)
 	$(PY) -m pytest tests -q
+
+S3_ALT_TESTS = tests/integration/media tests/integration/ingest/test_ingest_api.py \
+  tests/integration/ingest/test_ingest_size_limits.py tests/integration/ingest/test_ingest_bad_input.py \
+  tests/channels/website/test_static_site.py tests/channels/website/test_served_site.py
+
+test-s3-alt: $(STAMP) ## the media-store, ingest-upload and website tests against SeaweedFS (docs/storage.md)
+	@bash deploy/local/seaweedfs.sh up
+	LOA_S3_BACKEND=seaweedfs $(PY) -m pytest $(S3_ALT_TESTS) -q
 
 audit: $(STAMP) ## pinned packages vs published advisories (exit 2 = no advisory source reachable: NOT audited)
 	$(PY) deploy/local/audit.py

@@ -32,6 +32,16 @@ use_pg_superuser_password()
 sign_in_to_kafka_as_admin()
 
 STACK = REPO_ROOT / "deploy" / "local" / "stack.sh"
+SEAWEEDFS = REPO_ROOT / "deploy" / "local" / "seaweedfs.sh"
+
+# The one switch of the S3 store the tests use (docs/storage.md): minio (default, the shared stack)
+# or seaweedfs (its own server, deploy/local/seaweedfs.sh). Set in the environment, so the services a
+# test starts see the same endpoint; its admin identity has MinIO's root keys (LOA_S3_ACCESS_KEY).
+S3_BACKEND = os.environ.get("LOA_S3_BACKEND", "minio")
+if S3_BACKEND not in ("minio", "seaweedfs"):
+    raise pytest.UsageError(f"LOA_S3_BACKEND={S3_BACKEND!r}: expected minio or seaweedfs")
+if S3_BACKEND == "seaweedfs":
+    os.environ["LOA_S3_ENDPOINT"] = f"127.0.0.1:{os.environ.get('LOA_SEAWEEDFS_PORT', '8333')}"
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,9 @@ def stack() -> Iterator[Stack]:
     """
     settings = LoaSettings()
     pg_admin_url = os.environ.get("LOA_PG_ADMIN_URL", "postgresql://loa@127.0.0.1:5432/postgres")
-    addresses = [settings.kafka_bootstrap.split(",")[0], settings.s3_endpoint, pg_admin_url]
+    addresses = [settings.kafka_bootstrap.split(",")[0], pg_admin_url]
+    if S3_BACKEND == "minio":
+        addresses.append(settings.s3_endpoint)
     if not all(_port_open(*_host_port(a)) for a in addresses):
         subprocess.run(["bash", str(STACK), "up"], check=True, cwd=REPO_ROOT)
         # a stack started now has just written its secrets (Kafka's admin password at its first
@@ -76,6 +88,8 @@ def stack() -> Iterator[Stack]:
         sign_in_to_kafka_as_admin()
         use_pg_superuser_password()
         settings = LoaSettings()
+    if S3_BACKEND == "seaweedfs" and not _port_open(*_host_port(settings.s3_endpoint)):
+        subprocess.run(["bash", str(SEAWEEDFS), "up"], check=True, cwd=REPO_ROOT)
     stack = Stack(
         kafka_bootstrap=settings.kafka_bootstrap,
         s3_endpoint=settings.s3_endpoint,

@@ -87,9 +87,9 @@ ensure_store_secrets() { # the stores' secrets (loa.access.storage) once in .env
   ) 9>>"$LOA_RUN/env-file.lock"
 }
 
-store_setup() { # store_setup minio|postgres: the stores' users and roles (deploy/local/storage_users.py)
+store_setup() { # store_setup minio|postgres|seaweedfs [ARG]: the stores' users and roles (deploy/local/storage_users.py)
   [[ -x "$LOA_VENV_PYTHON" ]] || die "$LOA_VENV_PYTHON is missing: run make setup first (the stores' users need the minio SDK and psycopg)"
-  LOA_ENV_FILE="$LOA_ENV_FILE" "$LOA_VENV_PYTHON" "$LOA_LOCAL/storage_users.py" "$1"
+  LOA_ENV_FILE="$LOA_ENV_FILE" "$LOA_VENV_PYTHON" "$LOA_LOCAL/storage_users.py" "$@"
 }
 
 ensure_env_path() { # ensure_env_path KEY PATH: KEY=PATH in .env.local unless KEY names a file that exists

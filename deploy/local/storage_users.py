@@ -5,6 +5,8 @@
                                                     # grants, then every store's migrations as owner
     python deploy/local/storage_users.py migrate    # only the migrations (a release's upgrade step)
     python deploy/local/storage_users.py all        # minio, then postgres (docker-compose.yml)
+    python deploy/local/storage_users.py seaweedfs-identities FILE  # SeaweedFS's -s3.config
+    python deploy/local/storage_users.py seaweedfs  # the buckets, on SeaweedFS (LOA_SEAWEEDFS_PORT)
 
 Run by ``minio.sh up`` / ``postgres.sh up`` (and the compose file's ``storage-setup`` container).
 Secrets come from the environment, else ``.env.local`` (``lib.sh ensure_secret`` made them); none is
@@ -39,6 +41,7 @@ from loa.access.storage import (  # noqa: E402
     RuntimeRole,
     StoreUser,
     minio_policy,
+    seaweedfs_identity,
 )
 from loa.media.store import public_read_policy  # noqa: E402
 
@@ -124,6 +127,50 @@ def minio_main() -> None:
 def minio_credentials(user: StoreUser) -> dict[str, str]:
     """The environment a service runs with: its own user, never root."""
     return {"LOA_S3_ACCESS_KEY": user.access_key, "LOA_S3_SECRET_KEY": setting(user.secret_setting)}
+
+
+# ---- SeaweedFS (docs/storage.md) ----------------------------------------------------------------
+
+
+def seaweedfs_endpoint() -> str:
+    return f"127.0.0.1:{setting('LOA_SEAWEEDFS_PORT', '8333')}"
+
+
+def write_seaweedfs_identities(path: Path) -> None:
+    """SeaweedFS has no admin API for users: its identities are this file, read at start. The
+    admin identity (``LOA_S3_ACCESS_KEY``, as MinIO's root) for setup and the tests' harness; one
+    identity per service, from ``loa.access.storage``. Written 0600: it holds secret keys."""
+    import json
+
+    media = setting("LOA_S3_MEDIA_BUCKET", "loa-media")
+    website = setting("LOA_S3_WEBSITE_BUCKET", "loa-website")
+    admin = {
+        "name": "loa-admin",
+        "credentials": [
+            {"accessKey": setting("LOA_S3_ACCESS_KEY"), "secretKey": setting("LOA_S3_SECRET_KEY")}
+        ],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    users = [seaweedfs_identity(u, setting(u.secret_setting), media, website) for u in STORE_USERS]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump({"identities": [admin, *users]}, out, indent=2)
+    print(f"[seaweedfs] identities loa-admin, {', '.join(u.access_key for u in STORE_USERS)} in {path}")
+
+
+def seaweedfs_main() -> None:
+    """The buckets, as on MinIO (the website's public-read by a bucket policy)."""
+    media = setting("LOA_S3_MEDIA_BUCKET", "loa-media")
+    website = setting("LOA_S3_WEBSITE_BUCKET", "loa-website")
+    client = Minio(
+        seaweedfs_endpoint(), setting("LOA_S3_ACCESS_KEY"), setting("LOA_S3_SECRET_KEY"), secure=False
+    )
+    for bucket in (media, website):
+        if not client.bucket_exists(bucket):
+            client.make_bucket(bucket)
+    client.set_bucket_policy(website, public_read_policy(website))
+    print(f"[seaweedfs] buckets {media}, {website} (public-read)")
 
 
 # ---- PostgreSQL -------------------------------------------------------------------------------
@@ -246,7 +293,11 @@ def main(argv: list[str]) -> int:
         minio_main()
     if action in ("postgres", "all", "migrate"):
         postgres_main(setup=action != "migrate")
-    if action not in ("minio", "postgres", "all", "migrate"):
+    if action == "seaweedfs-identities" and len(argv) > 2:
+        write_seaweedfs_identities(Path(argv[2]))
+    if action == "seaweedfs":
+        seaweedfs_main()
+    if action not in ("minio", "postgres", "all", "migrate", "seaweedfs", "seaweedfs-identities"):
         print(__doc__, file=sys.stderr)
         return 2
     return 0

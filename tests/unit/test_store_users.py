@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from deploy.local.supervise import parse_procfile, store_credentials
-from loa.access.storage import STORE_USERS, minio_policy, minio_table, store_user
+from loa.access.storage import STORE_USERS, minio_policy, minio_table, seaweedfs_identity, store_user
 from loa.settings import REPO_ROOT
 
 pytestmark = pytest.mark.unit
@@ -82,3 +82,17 @@ def test_only_the_ingest_writes_originals_and_only_the_website_its_bucket() -> N
 def test_docs_show_the_table_the_code_applies() -> None:
     security = (REPO_ROOT / "docs" / "security.md").read_text(encoding="utf-8")
     assert minio_table() in security, "docs/security.md: paste loa.access.storage.minio_table() again"
+
+
+def test_seaweedfs_identities_keep_each_service_to_its_buckets_and_prefixes() -> None:
+    identities = {u.service: seaweedfs_identity(u, f"{u.service}-secret", "m", "w") for u in STORE_USERS}
+    for service, identity in identities.items():
+        assert identity["credentials"] == [{"accessKey": f"loa-{service}", "secretKey": f"{service}-secret"}]
+        # never a bare action (all buckets) nor Admin: each action names a bucket
+        assert all(":" in a and not a.startswith("Admin") for a in identity["actions"]), service
+    assert identities["ingest"]["actions"] == ["List:m", "Read:m/*", "Write:m/*"]
+    # a publisher writes only renditions (SeaweedFS's Write also deletes there: docs/storage.md)
+    assert identities["facebook"]["actions"] == ["List:m", "Read:m/*", "Write:m/renditions/*"]
+    assert "Write:w/media/*" in identities["zalo"]["actions"]
+    assert not any(a.startswith("Write:w/*") for a in identities["zalo"]["actions"])
+    assert "Write:w/*" in identities["website"]["actions"]

@@ -138,6 +138,37 @@ def minio_policy(user: StoreUser, media_bucket: str, website_bucket: str) -> dic
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+# ---- SeaweedFS (the second S3 store, docs/storage.md) ---------------------------------------
+
+SEAWEEDFS_ACTIONS = {
+    "s3:GetObject": "Read",
+    "s3:PutObject": "Write",
+    "s3:DeleteObject": "Write",
+    "s3:AbortMultipartUpload": "Write",
+}
+"""S3 actions as SeaweedFS's identities name them. SeaweedFS has coarser actions (Read, Write, List,
+Tagging, Admin; weed/s3api/s3_constants/s3_config.go ``AllowedActions``): ``Write`` is put, delete
+and abort together, so a grant of ``s3:PutObject`` alone becomes ``Write`` and also lets its holder
+delete under that prefix. Prefixes are kept (``Identity.CanDo`` matches ``Write:bucket/prefix*``)."""
+
+
+def seaweedfs_identity(
+    user: StoreUser, secret: str, media_bucket: str, website_bucket: str
+) -> dict[str, Any]:
+    """``user``'s entry of SeaweedFS's ``-s3.config`` identities file, from the same grants as
+    ``minio_policy`` (https://github.com/seaweedfs/seaweedfs/wiki/Amazon-S3-API#s3-authentication)."""
+    names = {Bucket.MEDIA: media_bucket, Bucket.WEBSITE: website_bucket}
+    actions = [f"List:{names[b]}" for b in user.buckets]
+    for grant in user.objects:
+        for action in dict.fromkeys(SEAWEEDFS_ACTIONS[a] for a in grant.actions):
+            actions.append(f"{action}:{names[grant.bucket]}/{grant.prefix}")
+    return {
+        "name": user.access_key,
+        "credentials": [{"accessKey": user.access_key, "secretKey": secret}],
+        "actions": list(dict.fromkeys(actions)),
+    }
+
+
 # ---- PostgreSQL -------------------------------------------------------------------------------
 
 OWNER_ROLE = "loa_owner"

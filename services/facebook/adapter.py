@@ -483,17 +483,17 @@ class FacebookAdapter(ChannelAdapter):
         """Comment on the original post with the correction's link: Graph ``POST /{object-id}/comments``
         with ``message`` (https://developers.facebook.com/docs/graph-api/reference/object/comments/;
         facebook-sdk's ``put_comment`` sends the same), then pin the correction if asked."""
+        original = await self._page_post_id(account, link.original.external_id)
         body = await self.graph.call(
-            self.token(account),
-            f"{link.original.external_id}/comments",
-            post_args={"message": self.correction_comment(link)},
+            self.token(account), f"{original}/comments", post_args={"message": self.correction_comment(link)}
         )
         return await self._linked(link, account, str(body["id"]))
 
     async def find_correction_link(self, link: CorrectionLink, account: Account) -> PublishResult | None:
         """The comment already left on the original (newest first), found by the hash of its text."""
         args = {"fields": "id,message", "order": "reverse_chronological", "limit": "100"}
-        body = await self.graph.call(self.token(account), f"{link.original.external_id}/comments", args=args)
+        original = await self._page_post_id(account, link.original.external_id)
+        body = await self.graph.call(self.token(account), f"{original}/comments", args=args)
         marker = message_hash(self.correction_comment(link))
         for item in body.get("data", []):
             if message_hash(item.get("message", "")) == marker:
@@ -507,10 +507,20 @@ class FacebookAdapter(ChannelAdapter):
         idempotent, so a link found after an interruption is pinned again safely."""
         pinned = None
         if link.options.get("pin") and link.correction is not None:
-            pinned = link.correction.external_id
+            pinned = await self._page_post_id(account, link.correction.external_id)
             await self.graph.call(self.token(account), pinned, post_args={"is_pinned": "true"})
         extra = {"original_id": link.original.external_id, "comment_id": comment_id, "pinned": pinned}
         return PublishResult(external_id=comment_id, url=link.original.url, extra=extra)
+
+    async def _page_post_id(self, account: Account, external_id: str) -> str:
+        """The Page post of a published object: a post's id is ``<page-id>_<post-id>`` already; a video
+        post's external id is the Video's, whose Page post is its ``post_id`` field (Video reference,
+        https://developers.facebook.com/docs/graph-api/reference/video/). Comments and pins go to
+        the post (found by the incident drill: a video's id was commented on and pinned directly)."""
+        if "_" in external_id:
+            return external_id
+        body = await self.graph.call(self.token(account), external_id, args={"fields": "post_id"})
+        return str(body["post_id"])
 
     async def aclose(self) -> None:
         self.graph.close()

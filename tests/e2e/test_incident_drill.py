@@ -89,13 +89,6 @@ INCIDENT_TITLE = "Tin sai về số nhà bị sập do bão số 13 tại Đà N
 HOLD_REASON = "Tạm dừng tin của Sở Y tế trong lúc xác minh số liệu sau bão số 13"
 CORRECTION_TITLE = "Đính chính: bão số 13 làm sập 2 nhà ở Đà Nẵng, không phải 12 nhà"
 RETRACT_REASON = "Gỡ bài: thông tin chưa được kiểm chứng, đã có đính chính"
-FB_VIDEO_LINK_BUG = (
-    "known bug found by this drill: a correction's Facebook link step fails when the original is a "
-    "video post: the adapter's external id is the video id and it comments on /{video-id}/comments, "
-    "which the Graph emulator answers with (#200) (it takes only <page>_<post> ids); the pin then "
-    "targets the correction's video id, not its post id"
-)
-FB_LINK = f"facebook:{ACCOUNTS['facebook']}~đính-chính"
 
 
 def did(content_id: str, channel: str, account: str | None = None) -> str:
@@ -121,7 +114,6 @@ class Drill:
     contents: list[Planned]
     times: dict[str, datetime] = field(default_factory=dict)
     late_sent: set[str] = field(default_factory=set)
-    fb_link_failed: bool = False
 
     def of(self, unit: str) -> list[Planned]:
         return [p for p in self.contents if p.unit == unit]
@@ -206,11 +198,10 @@ async def _correct(d: Drill, original: Planned, media: list[Any]) -> Planned:
         did(correction.id, c, link_account(ACCOUNTS[c])) for c in SOCIAL
     ]
 
-    def done(x: dict[str, Any]) -> bool:  # the Facebook link step: FB_VIDEO_LINK_BUG
-        return x["state"] == S.PUBLISHED.value or (x["id"].endswith(FB_LINK) and x["state"] == S.FAILED.value)
+    def done(x: dict[str, Any]) -> bool:
+        return bool(x["state"] == S.PUBLISHED.value)
 
-    found = await d.until(steps, done, "the correction and its link steps published")
-    d.fb_link_failed = found[steps[5]]["state"] == S.FAILED.value
+    await d.until(steps, done, "the correction and its link steps published")
     return correction
 
 
@@ -315,8 +306,6 @@ async def test_the_incident_drill_in_vietnamese_on_the_real_stack(
     _assert_final_states(d, a[1], correction, final)
     _assert_report(d, markdown, steps, a[0], a[1], correction)
     print(f"incident drill: {time.monotonic() - began:.1f} s")
-    if d.fb_link_failed:
-        pytest.xfail(FB_VIDEO_LINK_BUG)
 
 
 def _one(found: list[Record], what: str) -> Record:
@@ -328,12 +317,14 @@ def _assert_links(d: Drill, original: Planned, correction: Planned, final: dict[
     """On each channel the correction names what it corrects, the way the platform allows."""
     first = {c: final[did(original.id, c)] for c in CHANNELS}
     own = {c: final[did(correction.id, c)] for c in CHANNELS}
-    if not d.fb_link_failed:
-        fb = first["facebook"]["external_id"]
-        comments = [r for r in records("facebook", "comment") if r.data["post_id"] == fb]
-        assert "bão số 13 làm sập 2 nhà" in _one(comments, "Facebook comment").data["message"]
-        pin = _one(records("facebook", "pin"), "Facebook pin")
-        assert (pin.data["id"], pin.data["is_pinned"]) == (own["facebook"]["external_id"], True)
+    # A video's external id is the Video's; comments and pins go to its Page post (Graph's post_id).
+    post_of = {r.data["id"]: r.data["post_id"] for r in records("facebook", "video")}
+    fb = post_of.get(first["facebook"]["external_id"], first["facebook"]["external_id"])
+    comments = [r for r in records("facebook", "comment") if r.data["post_id"] == fb]
+    assert "bão số 13 làm sập 2 nhà" in _one(comments, "Facebook comment").data["message"]
+    pin = _one(records("facebook", "pin"), "Facebook pin")
+    pinned = post_of.get(own["facebook"]["external_id"], own["facebook"]["external_id"])
+    assert (pin.data["id"], pin.data["is_pinned"]) == (pinned, True)
     reply = _one(
         [
             r
@@ -424,8 +415,6 @@ def _assert_final_states(
     expected |= dict.fromkeys(d.dids([retracted]), S.RETRACTED.value)
     expected |= {did(correction.id, c): S.PUBLISHED.value for c in CHANNELS}
     expected |= {did(correction.id, c, link_account(ACCOUNTS[c])): S.PUBLISHED.value for c in SOCIAL}
-    if d.fb_link_failed:
-        expected[did(correction.id, "facebook", link_account(ACCOUNTS["facebook"]))] = S.FAILED.value
     assert {i: x["state"] for i, x in final.items()} == expected
 
 
@@ -480,7 +469,7 @@ def _assert_report(
         for s in steps
         if s["content_id"] == correction.id and _kind(s) == "delivery.published"
     }
-    links = {(c, link_account(ACCOUNTS[c])) for c in SOCIAL if not (c == "facebook" and d.fb_link_failed)}
+    links = {(c, link_account(ACCOUNTS[c])) for c in SOCIAL}
     assert linked == {(c, ACCOUNTS[c]) for c in CHANNELS} | links
     for label in (
         INCIDENT_TITLE,

@@ -29,17 +29,32 @@ OUTPUT = Path(__file__).resolve().parent / "loa" / "files" / "loa.json"
 
 SERVER_PORTS = {"ingest": 8080, "tracker": 8081, "website": 8082}
 """The HTTP port each service serves people and clients on (its settings' default)."""
+PLATFORM_READERS = frozenset({"listener"})
+"""Services besides the channel publishers that call the platforms' APIs: the listener reads each
+published post's figures there (egress 443 in production, the sandbox in development)."""
+CREDENTIALS_OPENERS = frozenset({"tracker", "listener"})
+"""Services besides the publishers that get ``LOA_CREDENTIALS_KEY``: the tracker seals the
+accounts' tokens (Connect), the listener opens them to read the posts' figures."""
 
 
 def health_ports() -> dict[str, int]:
     """The port of ``/livez`` and ``/readyz``: the ingest's and the tracker's server, each channel
     publisher's ``metrics_port`` (the website's too: its site's server has only ``/_healthz``)."""
     from loa.channels import registry
+    from services.listener.settings import ListenerSettings
 
     adapters = registry.load_entry_points()
-    return {"ingest": SERVER_PORTS["ingest"], "tracker": SERVER_PORTS["tracker"]} | {
+    listener = ListenerSettings.model_fields["listener_port"].default
+    return {"ingest": SERVER_PORTS["ingest"], "tracker": SERVER_PORTS["tracker"], "listener": listener} | {
         channel: adapters[channel].metrics_port for channel in CHANNELS
     }
+
+
+def database_setting(service: str) -> str:
+    """The setting that holds the URL of a service's own store."""
+    if service in CHANNELS:
+        return "LOA_PUBLISHER_DATABASE_URL"
+    return "LOA_LISTENER_DATABASE_URL" if service == "listener" else "LOA_DATABASE_URL"
 
 
 def store_of(service: str) -> str:
@@ -67,10 +82,13 @@ def service_table(user: KafkaUser, ports: dict[str, int]) -> dict[str, Any]:
         "s3User": s3.access_key if s3 else None,
         "pgRole": roles[store].name,
         "pgDatabase": roles[store].database,
+        "databaseSetting": database_setting(user.service),
         "pgReads": {read[0]: roles[read[0]].database} if (read := READS_ACROSS.get(user.service)) else {},
         "healthPort": ports[user.service],
         "serverPort": SERVER_PORTS.get(user.service),
         "publisher": user.service in CHANNELS,
+        "callsPlatforms": user.service in PLATFORM_READERS or user.service in CHANNELS,
+        "credentialsKey": user.service in CREDENTIALS_OPENERS or user.service in CHANNELS,
     }
 
 

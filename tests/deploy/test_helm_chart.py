@@ -17,6 +17,7 @@ import yaml
 from deploy.helm import chart_tables
 from deploy.helm.validate import problems
 from loa.access.storage import store_user
+from loa.events import topics as loa_topics
 from loa.kafka_acl import CHANNELS, USERS, acls_of, publisher_group
 from loa.settings import REPO_ROOT
 
@@ -132,7 +133,7 @@ def test_strimzi_users_carry_exactly_the_acl_table_under_the_topic_prefix(helm: 
         wanted = {(a.resource.lower(), a.name, a.operation.capitalize()) for a in acls_of(user, "bo-tttt.")}
         assert rendered == wanted, user.name
     topics = {o["spec"]["topicName"] for o in objects if o["kind"] == "KafkaTopic"}
-    assert all(t.startswith("bo-tttt.loa.") for t in topics) and len(topics) == 8
+    assert topics == {f"bo-tttt.{t}" for t in loa_topics.ALL}  # loa.engagement.v1 (listener) too
 
 
 def test_each_service_reaches_only_what_it_needs(helm: list[str]) -> None:
@@ -144,14 +145,17 @@ def test_each_service_reaches_only_what_it_needs(helm: list[str]) -> None:
             needs.add(S3)
         if service == "email":  # its SMTP relay, no platform
             needs.add(SUBMISSION)
-        elif service in CHANNELS:
-            needs.add(HTTPS)  # the platform's API
+        elif service in CHANNELS or service == "listener":
+            needs.add(HTTPS)  # the platform's API (the listener reads the posts' figures there)
         if service == "tracker":  # OIDC, OAuth of Connect; each publisher's /readyz for the dashboard
             needs |= {HTTPS, *(ports[c] for c in CHANNELS)}
         assert egress_ports(policy_of(objects, service)) == needs, service
     # the publishers' platform egress is the public internet only, never a private range
     platform = next(r for r in policy_of(objects, "x")["spec"]["egress"] if r["ports"][0]["port"] == HTTPS)
     assert "10.0.0.0/8" in platform["to"][0]["ipBlock"]["except"]
+    listener = policy_of(objects, "listener")["spec"]["egress"]
+    listener = [r["to"] for r in listener if r["ports"][0]["port"] == HTTPS]
+    assert listener == [platform["to"]]  # the platforms alone, and no S3 (it has no store user)
     # the tracker's https: the platforms' OAuth (Connect), and the OIDC issuer's address alone
     tracker = policy_of(objects, "tracker")["spec"]["egress"]
     issuer = [{"ipBlock": {"cidr": "10.20.3.10/32"}}]
@@ -166,12 +170,33 @@ def test_extra_egress_is_added_to_that_service_alone(helm: list[str]) -> None:
     assert 8443 not in egress_ports(policy_of(objects, "facebook"))
 
 
-def test_development_publishers_reach_the_sandbox_and_no_platform(helm: list[str]) -> None:
+def test_development_publishers_and_the_listener_reach_the_sandbox_and_no_platform(helm: list[str]) -> None:
     objects = render(helm, "values-development.yaml")
     assert "sandbox" in of_kind(objects, "Deployment")
-    for channel in set(CHANNELS) - {"youtube"}:
-        rules = policy_of(objects, channel)["spec"]["egress"]
-        assert not any("ipBlock" in peer for rule in rules for peer in rule["to"]), channel
+    for service in (set(CHANNELS) - {"youtube"}) | {"listener"}:
+        rules = policy_of(objects, service)["spec"]["egress"]
+        assert not any("ipBlock" in peer for rule in rules for peer in rule["to"]), service
+    sandbox = [
+        rule["ports"]
+        for rule in policy_of(objects, "listener")["spec"]["egress"]
+        for peer in rule["to"]
+        if peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "sandbox"
+    ]
+    assert sandbox and S3 not in egress_ports(policy_of(objects, "listener"))
+
+
+def test_the_listener_runs_on_its_store_and_reads_the_publishers_accounts(helm: list[str]) -> None:
+    listener = of_kind(render(helm, "values-existing-infra.yaml"), "Deployment")["listener"]
+    assert listener["spec"]["replicas"] == 2  # SKIP LOCKED leases share the followed posts
+    container = listener["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["python", "-m", "services.listener"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["LOA_KAFKA_SASL_USERNAME"]["value"] == "loa-listener"
+    assert "/loa_listener" in env["LOA_LISTENER_DATABASE_URL"]["value"]
+    assert env["LOA_PUBLISHER_DATABASE_URL"]["value"].startswith("postgresql+asyncpg://loa_listener:")
+    assert "LOA_DATABASE_URL" not in env and "LOA_S3_ACCESS_KEY" not in env
+    assert env["LOA_LISTENER_HOST"]["value"] == "0.0.0.0"
+    assert "value" not in env["LOA_CREDENTIALS_KEY"]
 
 
 @pytest.mark.parametrize("values", ["values-production.yaml", "values-development.yaml"])
@@ -281,6 +306,7 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
         "oidcClientSecret",
     }
     assert set(secrets["loa-ingest"]) == {"kafkaPassword", "s3SecretKey", "pgPassword"}
+    assert set(secrets["loa-listener"]) == {"kafkaPassword", "pgPassword", "credentialsKey"}
     assert set(secrets["loa-email"]) == {
         "kafkaPassword",
         "s3SecretKey",

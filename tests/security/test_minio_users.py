@@ -78,9 +78,11 @@ def test_every_service_with_media_has_a_user_and_the_tracker_none() -> None:
         "youtube",
         "x",
         "webhook",
+        "email",
         "website",
     }
-    assert store_user("tracker") is None and store_user("sandbox") is None
+    assert store_user("tracker") is None and store_user("listener") is None
+    assert store_user("sandbox") is None
 
 
 def test_the_ingest_stores_checks_and_deletes_media_but_cannot_touch_the_website(

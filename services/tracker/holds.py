@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loa.events import DeliveryState, Hold
+from loa.events import LATE_NOTE, DeliveryState, Hold
 from services.tracker import queries
 from services.tracker.tables import holds
 from services.tracker.views import DeliveryOut, HoldOut
@@ -94,12 +94,18 @@ def as_hold(h: HoldOut) -> Hold:
 
 
 async def late_items(engine: AsyncEngine) -> list[DeliveryOut]:
-    """Held deliveries no active hold covers: a release left them for ops (their time passed)."""
+    """Held deliveries a release left for ops (their time passed): the publisher has said so (its
+    note, ``LATE_NOTE``) and no active hold covers them. Right after a release, before the
+    publishers have moved what it freed, the deliveries it held are not listed."""
     active = [as_hold(h) for h in await list_holds(engine) if h.released_at is None]
     page = await queries.list_deliveries(
         engine, queries.DeliveryFilter(states=(DeliveryState.HELD,)), page_size=500
     )
-    return [d for d in page.items if not any(h.covers(d.channel, d.account, d.unit) for h in active)]
+    return [
+        d
+        for d in page.items
+        if d.note == LATE_NOTE and not any(h.covers(d.channel, d.account, d.unit) for h in active)
+    ]
 
 
 # ---- the audit log's call sites (loa.audit is being built beside this; until it is merged,

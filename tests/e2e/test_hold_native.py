@@ -18,6 +18,7 @@ from datetime import timedelta
 import pytest
 
 from loa.events import (
+    LATE_NOTE,
     Content,
     Delivery,
     Hold,
@@ -26,7 +27,6 @@ from loa.events import (
     ReleasePublishing,
     topics,
 )
-from loa.publisher.holds import LATE_NOTE
 from loa.publisher.main import Publisher
 from loa.publisher.pullback import PULLED_BACK_NOTE
 from services.facebook.adapter import FacebookAdapter

@@ -11,8 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from loa.events import Hold, HoldPublishing, HoldRelease, ReleasePublishing, topics, utcnow
-from loa.publisher.holds import LATE_NOTE
+from loa.events import LATE_NOTE, Hold, HoldPublishing, HoldRelease, ReleasePublishing, topics, utcnow
 from services.sandbox.client import SandboxClient
 from tests.e2e.support import WEBHOOK_ACCOUNT, S, WebhookRun, article
 from tests.integration.publisher.publisher_helpers import send

@@ -42,9 +42,8 @@ import pytest
 from bench.drills.verdict import Fed, Post, Verdict, counts, judge, posts
 from bench.e2e.observe import delivery_of
 from loa.channels.corrections import link_account
-from loa.events import DeliveryState, utcnow
+from loa.events import LATE_NOTE, DeliveryState, utcnow
 from loa.media import MediaStore
-from loa.publisher.holds import LATE_NOTE
 from loa.settings import LoaSettings
 from loa.text import slugify
 from services.sandbox.client import SandboxClient
@@ -224,10 +223,10 @@ async def _send_late_ones_now(d: Drill) -> dict[str, dict[str, Any]]:
     deadline = time.monotonic() + WAIT
     while True:
         late = await d.tracker.get("/api/v1/holds/late", headers=tracker_auth(VIEWER))
-        # the tracker lists every held item of a released hold at once, before the publishers say
-        # which are late: the operator acts on those a publisher marked late
         for item in late.json():
-            if item["note"] == LATE_NOTE and item["id"] not in d.late_sent:
+            # listed only once a publisher has said its time passed (never the whole hold at once)
+            assert item["note"] == LATE_NOTE, item
+            if item["id"] not in d.late_sent:
                 body = {"action": "send_now", "reason": "Đăng ngay sau khi xác minh"}
                 await d.act(f"/api/v1/deliveries/{item['id']}/late", OPERATOR, body, 202)
                 d.late_sent.add(item["id"])

@@ -3,6 +3,7 @@
 from loa.events import topics
 from loa.events.audit import ActorKind, AuditAction, AuditEntry, AuditOutcome, AuditRecorded
 from loa.events.commands import (
+    LATE_NOTE,
     AccountCommand,
     AccountRef,
     AccountSettings,
@@ -56,6 +57,7 @@ from loa.events.parsing import (
 __all__ = [
     "DEFAULT_TIMEZONE",
     "FINAL_STATES",
+    "LATE_NOTE",
     "SCHEMA_VERSION",
     "AccountCommand",
     "AccountRef",

@@ -55,6 +55,10 @@ Person = Annotated[NfcStr, Text(min_length=1, max_length=200)]
 HoldReason = Annotated[PlainText, Text(min_length=1, max_length=2000)]
 """Why publishing is held: required, shown on the dashboard and in every held delivery's note."""
 
+LATE_NOTE = "its time passed during the hold: send it now, reschedule it or cancel it"
+"""The note of a held delivery a release left for ops (its own time passed during the hold). The
+publisher that decides it (``loa.publisher.holds``) writes it; the tracker lists by it."""
+
 
 class Hold(Model):
     """Stop sending what has not gone yet: everything, or what a unit, a channel or an account has.

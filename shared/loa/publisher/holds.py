@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loa.channels.corrections import base_account
 from loa.events import (
+    LATE_NOTE,
     Hold,
     HoldCommand,
     HoldPublishing,
@@ -43,8 +44,6 @@ from loa.publisher.store.holds import ActiveHold, HoldRecords
 from loa.publisher.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
-
-LATE_NOTE = "its time passed during the hold: send it now, reschedule it or cancel it"
 
 
 def held_note(hold: Hold) -> str:

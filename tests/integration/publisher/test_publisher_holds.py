@@ -12,6 +12,7 @@ from publisher_fake import FakePlatform
 from publisher_helpers import Watcher, approved, content, did, retry, send, send_command, send_content
 
 from loa.events import (
+    LATE_NOTE,
     DeliveryRef,
     Hold,
     HoldPublishing,
@@ -22,7 +23,6 @@ from loa.events import (
     utcnow,
 )
 from loa.events import DeliveryState as S
-from loa.publisher.holds import LATE_NOTE
 from loa.publisher.settings import PublisherSettings
 
 pytestmark = pytest.mark.integration

@@ -159,6 +159,7 @@ def status(
     at: datetime | None = None,
     due_at: datetime | None = None,
     error: tuple[ErrorClass, str, str] | None = None,
+    note: str | None = None,
 ) -> DeliveryStatus:
     published = state is DeliveryState.PUBLISHED
     return DeliveryStatus(
@@ -173,6 +174,7 @@ def status(
             attempt=attempt,
             sequence=sequence,
             due_at=due_at,
+            note=note,
             external_id=f"{account}_{content_id}" if published else None,
             public_url=POST_URLS.get(channel, "https://example.gov.vn/{id}").format(a=account, id=content_id)
             if published

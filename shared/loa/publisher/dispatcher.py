@@ -81,6 +81,9 @@ class Dispatcher:
         self.withdrawal = Withdrawal(*parts, in_flight=self.in_flight)
         self.recovery = Recovery(*parts, parking=self.parking, answers=self.answers)
         self.linking = Linking(*parts, answers=self.answers, buckets=self.buckets)
+        self._jumping: set[int] = set()
+        """In-flight jobs that jump the queue (urgent content, take-downs): while any is, no normal
+        job starts, so an urgent call shares the CPU and the platform with fewer normal ones."""
         self._dropped: set[int] = set()
         """Jobs whose handling a job store outage cut short: still leased by us, given back as
         soon as the store answers (``_release_dropped``) rather than when the lease runs out."""
@@ -104,8 +107,9 @@ class Dispatcher:
                 free = self.settings.publisher_concurrency - len(self.in_flight)
                 claimed: list[Job] = []
                 if free > 0:
-                    # Normal work never takes the last `urgent_slots` slots (see `reserved_slots`).
-                    jumping_only = free <= self.urgent_slots
+                    # Normal work never takes the last `urgent_slots` slots (see `reserved_slots`),
+                    # nor starts while work that jumps the queue is in flight (`_jumping_in_flight`).
+                    jumping_only = free <= self.urgent_slots or self._jumping_in_flight()
                     want = min(
                         free if jumping_only else free - self.urgent_slots,
                         self.settings.publisher_claim_batch,
@@ -121,6 +125,8 @@ class Dispatcher:
                         self.in_flight[job.id] = asyncio.create_task(
                             self._handle(job, started=started), name=f"job-{job.id}"
                         )
+                        if jumps_the_queue(job):
+                            self._jumping.add(job.id)
                     if len(claimed) == want and len(self.in_flight) < self.settings.publisher_concurrency:
                         continue
                 await self._wait()
@@ -129,6 +135,12 @@ class Dispatcher:
             self.parking.stop_checking()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+
+    def _jumping_in_flight(self) -> bool:
+        """Whether urgent work or a take-down is in flight here: normal work then waits, on a
+        loaded machine the one lever a publisher has over how long the urgent call itself takes
+        (docs/architecture.md, "The urgent lane"). Rare by design (urgent is a spokesperson's)."""
+        return bool(self._jumping)
 
     async def _wait(self) -> None:
         """Sleep until a slot frees, intake wakes us, shutdown, or the poll interval passes."""
@@ -267,6 +279,9 @@ class Dispatcher:
                 )
         finally:
             self.in_flight.pop(job.id, None)
+            if job.id in self._jumping:
+                self._jumping.discard(job.id)
+                self.wake.set()  # normal work may start again
             self.withdrawal.withdrawn.discard(job.id)
 
     async def _publish(self, job: Job) -> None:

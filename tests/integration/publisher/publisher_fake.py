@@ -172,6 +172,7 @@ class FakeAdapter(ChannelAdapter):
         if delay:
             await asyncio.sleep(random.uniform(0, delay))
         await asyncio.sleep(float(account.options.get("answer_after", 0)))
+        platform.record_call("answered", post.marker)
         return PublishResult(external_id=str(post_id), url=f"https://fake.example/p/{post_id}")
 
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:

@@ -116,3 +116,31 @@ async def test_an_urgent_post_takes_a_reserved_slot_while_normal_calls_fill_the_
         order = [row[0] for row in db.execute("SELECT marker FROM calls WHERE op = 'publish' ORDER BY id")]
     assert order.index(f"loa:{urgent.id}") == 4, order  # at once, not after a normal call ended
     assert not any(S.PUBLISHED in watcher.states(did(c.id, "cham")) for c in normal)  # all still going
+
+
+async def test_no_normal_call_starts_while_an_urgent_one_is_in_flight(
+    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
+) -> None:
+    """Normal calls that end while the urgent one runs free their slots, but the dispatcher starts
+    none until the urgent call has answered: on a loaded machine every normal call in flight slows
+    the urgent one down (docs/benchmarks.md, "Urgent lane and retraction")."""
+    five = pub_settings.model_copy(update={"publisher_concurrency": 5})
+    pub = await start_publisher(settings=five)
+    await pub.accounts.add("cham", {"token": "ok"}, {"platform": platform.path, "answer_after": 1.5})
+    await pub.accounts.add("khan", {"token": "ok"}, {"platform": platform.path, "answer_after": 5})
+    normal = [content(f"lich-tiep-dan-{i}", accounts=("cham",)) for i in range(12)]
+    await send_content(pub_settings, *(approved(c) for c in normal))
+    await watcher.until(lambda: platform.calls("publish") == 4, what="normal calls fill their 4 slots")
+    urgent = content(
+        "khan-dong-dat", title="KHẨN: Động đất tại Kon Tum", accounts=("khan",), priority=Priority.URGENT
+    )
+    await send_content(pub_settings, approved(urgent))
+    await watcher.until_state(did(urgent.id, "khan"), S.PUBLISHED, timeout=THROUGH_WITHIN_S)
+    with platform._db() as db:
+        calls = [(op, marker) for op, marker in db.execute("SELECT op, marker FROM calls ORDER BY id")]
+    marker = f"loa:{urgent.id}"
+    during = calls[calls.index(("publish", marker)) + 1 : calls.index(("answered", marker))]
+    assert [c for c in during if c[0] == "answered"], calls  # normal calls did end meanwhile
+    assert not [c for c in during if c[0] == "publish"], calls  # and none started
+    for c in normal:  # then normal work goes on
+        await watcher.until_state(did(c.id, "cham"), S.PUBLISHED, timeout=60)

@@ -46,6 +46,7 @@ from loa.events import Content, ContentApproved, ContentRetracted, Priority, Ret
 from loa.kafka_security import client_security  # noqa: E402
 from loa.media import MediaStore  # noqa: E402
 from loa.settings import LoaSettings  # noqa: E402
+from loa.testing.admin import sign_in_to_kafka_as_admin, use_pg_superuser_password  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "urgent.json"
 URGENT_TITLE = "KHẨN: Cảnh báo lũ quét số {n} tại Đắk Lắk, người dân không qua ngầm tràn"
@@ -245,6 +246,8 @@ def figures(r: dict[str, Any]) -> list[str]:
 
 async def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    sign_in_to_kafka_as_admin()  # its topics, groups and databases are its own, as the e2e bench's
+    use_pg_superuser_password()
     pools = {c: [f"{c}-lane-{i}" for i in range(args.accounts)] for c in CHANNELS}
     stack = BenchStack(Path(tempfile.mkdtemp(prefix="loa-bench-urgent-")), pools)
     stack.build()

@@ -67,4 +67,6 @@ def plan_chunks(video_size: int, preferred: int) -> ChunkPlan:
     if video_size <= chunk:  # one chunk: the whole video (under 5 MB it must be)
         return ChunkPlan(video_size, video_size, 1)
     chunk = max(chunk, -(-video_size // MAX_CHUNKS))  # never more than 1000 chunks
+    if video_size // chunk < 2 and video_size > CHUNK_MAX:  # over 64 MB: never one chunk
+        chunk = video_size // 2
     return ChunkPlan(video_size, chunk, video_size // chunk)

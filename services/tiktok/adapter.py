@@ -28,13 +28,14 @@ from loa.channels import (
     UnsupportedError,
     register,
 )
+from loa.channels.credentials import RotatingCredentials
 from loa.events import Content, MediaRef, Target
 from loa.text import count_utf16_units
 from services.tiktok import caption
 from services.tiktok.api import TikTokApi
 from services.tiktok.chunks import VIDEO_MAX_BYTES, ChunkPlan, plan_chunks
 from services.tiktok.errors import TokenRejectedError
-from services.tiktok.oauth import ACCESS, TikTokTokens
+from services.tiktok.oauth import ACCESS, TikTokRotation
 from services.tiktok.settings import TikTokSettings
 
 log = logging.getLogger("loa.tiktok")
@@ -76,7 +77,7 @@ class TikTokAdapter(ChannelAdapter):
         super().__init__(context, settings or TikTokSettings())
         s = self.settings
         self.api = TikTokApi(s.tiktok_api_url, s.tiktok_timeout_s, s.tiktok_upload_timeout_s)
-        self.tokens = TikTokTokens(s.tiktok_api_url, context, s.tiktok_timeout_s)
+        self.tokens = RotatingCredentials(context, TikTokRotation(s.tiktok_api_url, s.tiktok_timeout_s))
 
     async def aclose(self) -> None:
         await self.tokens.aclose()  # a refresh in flight commits its pair first

@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
-from loa.channels import Account, AuthError, Context, TransientError
-from loa.channels.credentials import RotatingCredentials, stored_value
+from loa.channels import Account, AuthError, TransientError
+from loa.channels.credentials import stored_value
 from loa.channels.http import retryable
 
 ACCESS = "access_token"
@@ -48,22 +48,13 @@ def pair_from(answer: Mapping[str, Any]) -> dict[str, str]:
     return stored
 
 
-class TikTokTokens:
-    """TikTok's side of the rotation (``loa.channels.credentials.Rotation``)."""
+class TikTokRotation:
+    """TikTok's side of the rotation (``loa.channels.credentials.Rotation``); the rules and the calls
+    are ``RotatingCredentials``'."""
 
-    def __init__(self, base_url: str, context: Context, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float) -> None:
         self.url = base_url.rstrip("/") + TOKEN_PATH
         self.timeout = timeout
-        self.rotating = RotatingCredentials(context, self)
-
-    async def current(self, account: Account) -> Account:
-        return await self.rotating.current(account)
-
-    async def refresh(self, account: Account, rejected: str) -> Account:
-        return await self.rotating.refresh(account, rejected)
-
-    async def aclose(self) -> None:
-        await self.rotating.aclose()
 
     def access_token(self, account: Account) -> str | None:
         return stored_value(account, ACCESS) or None

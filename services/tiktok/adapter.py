@@ -14,10 +14,11 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, get_args
 
 from loa.channels import (
     Account,
+    AuthError,
     ChannelAdapter,
     Context,
     Limits,
@@ -35,8 +36,8 @@ from services.tiktok import caption
 from services.tiktok.api import TikTokApi
 from services.tiktok.chunks import VIDEO_MAX_BYTES, ChunkPlan, plan_chunks
 from services.tiktok.errors import TokenRejectedError
-from services.tiktok.oauth import ACCESS, TikTokRotation
-from services.tiktok.settings import TikTokSettings
+from services.tiktok.oauth import ACCESS, TikTokRotation, renewal_due
+from services.tiktok.settings import PrivacyLevel, TikTokSettings
 
 log = logging.getLogger("loa.tiktok")
 T = TypeVar("T")
@@ -51,6 +52,7 @@ FAILED = "FAILED"
 RETRY_FAIL_REASONS = frozenset({"internal"})
 """``fail_reason`` values another upload may cure; any other one is the video's or the post's."""
 VIDEO_URL = "https://www.tiktok.com/@{username}/video/{post_id}"
+NO_VIDEO = "media: the content has no video (media of type video/*); a TikTok post is a video"
 
 
 def marker_for(content: Content, account: Account) -> str:
@@ -84,13 +86,20 @@ class TikTokAdapter(ChannelAdapter):
         await self.api.aclose()
 
     # -- render -------------------------------------------------------------------------------
+    @classmethod
+    def refuse_target(cls, content: Content, target: Target, link: str) -> str | None:
+        """Known at the ingest: no video, or a privacy level TikTok does not have."""
+        if not any(m.is_video for m in content.media):
+            return NO_VIDEO
+        privacy = target.options.get("privacy_level")
+        if privacy is not None and privacy not in get_args(PrivacyLevel):
+            return f"options.privacy_level: {privacy!r} is not one of {', '.join(get_args(PrivacyLevel))}"
+        return None
+
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         video = next((m for m in content.media if m.is_video), None)
         if video is None:
-            raise PermanentError(
-                "media: the content has no video (media of type video/*); a TikTok post is a video",
-                code="noVideo",
-            )
+            raise PermanentError(NO_VIDEO, code="noVideo")
         text = target.text or content.summary or content.title
         body = caption.render_caption(
             target.title or content.title,
@@ -178,7 +187,7 @@ class TikTokAdapter(ChannelAdapter):
 
     async def _continue(self, post: Post, account: Account) -> PublishResult | None:
         """A post opened by an earlier attempt: its result, or its upload and polling carried on.
-        None: TikTok dropped it (FAILED for a reason another upload may cure); open a new one."""
+        None: its upload URL lapsed, TikTok drops it; open a new one."""
         if int(post.progress["chunks_sent"]) < int(post.progress["total_chunk_count"]):
             try:
                 await self._upload(post, post.media[0])
@@ -190,12 +199,7 @@ class TikTokAdapter(ChannelAdapter):
                 )
                 await self._forget(post)
                 return None
-        try:
-            return await self._await_published(post, account)
-        except TransientError as e:
-            if e.code != "fail_reason":
-                raise
-            return None
+        return await self._await_published(post, account)
 
     async def _await_published(self, post: Post, account: Account) -> PublishResult:
         """Poll ``status/fetch`` a bounded number of times, ``asyncio.sleep`` between checks."""
@@ -275,6 +279,19 @@ class TikTokAdapter(ChannelAdapter):
             f"signed in as the account {account.name} ({post})",
             code="no_delete_endpoint",
         )
+
+    async def check_account(self, account: Account) -> str | None:
+        """Daily: a refresh token within 90 days of its expiry is renewed (the refresh answers a new
+        one, with a whole life); one TikTok refuses parks the account with TikTok's reason."""
+        if not renewal_due(account):
+            return None
+        try:
+            await self.tokens.renew(account, renewal_due)
+        except AuthError as e:
+            return e.message
+        except TransientError as e:
+            log.warning("could not renew the TikTok refresh token of %s: %s", account.name, e.message)
+        return None
 
     # -- calls with a fresh token ----------------------------------------------------------------
     async def _call(self, account: Account, call: Callable[[str], Awaitable[T]]) -> T:

@@ -30,6 +30,9 @@ EXPIRES = "access_expires_at"
 REFRESH_EXPIRES = "refresh_expires_at"
 TOKEN_PATH = "/v2/oauth/token/"  # noqa: S105 - a path, not a secret
 REFRESH_AHEAD = timedelta(minutes=5)
+RENEW_WITHIN = timedelta(days=90)
+"""A refresh token this close to its expiry is renewed by the daily account check (half the 180
+days of TikTok's newer page; a refresh issues a new one with a whole life)."""
 ACCESS_LIFE = timedelta(hours=24)
 """When an answer lacks ``expires_in`` (it never should)."""
 
@@ -46,6 +49,12 @@ def pair_from(answer: Mapping[str, Any]) -> dict[str, str]:
     if answer.get("refresh_expires_in"):
         stored[REFRESH_EXPIRES] = (now + timedelta(seconds=int(answer["refresh_expires_in"]))).isoformat()
     return stored
+
+
+def renewal_due(account: Account) -> bool:
+    """Whether the stored refresh token expires within ``RENEW_WITHIN`` (unknown: not due)."""
+    expires = stored_value(account, REFRESH_EXPIRES)
+    return bool(expires) and datetime.fromisoformat(expires) - RENEW_WITHIN < datetime.now(UTC)
 
 
 class TikTokRotation:

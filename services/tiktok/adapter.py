@@ -189,6 +189,8 @@ class TikTokAdapter(ChannelAdapter):
         """A post opened by an earlier attempt: its result, or its upload and polling carried on.
         None: its upload URL lapsed, TikTok drops it; open a new one."""
         if int(post.progress["chunks_sent"]) < int(post.progress["total_chunk_count"]):
+            await self._count_received_chunks(post, account)
+        if int(post.progress["chunks_sent"]) < int(post.progress["total_chunk_count"]):
             try:
                 await self._upload(post, post.media[0])
             except PermanentError as e:  # the upload URL lapsed (it lives an hour): TikTok drops the post
@@ -200,6 +202,21 @@ class TikTokAdapter(ChannelAdapter):
                 await self._forget(post)
                 return None
         return await self._await_published(post, account)
+
+    async def _count_received_chunks(self, post: Post, account: Account) -> None:
+        """The chunks TikTok holds, by the status's ``uploaded_bytes``: a chunk whose answer was lost
+        (a timeout after TikTok took it) is not sent twice, which TikTok would refuse out of order."""
+        progress = post.progress
+        status = await self._call(account, lambda token: self.api.status(token, str(progress["publish_id"])))
+        received, chunk = status.get("uploaded_bytes"), int(progress["chunk_size"])
+        if not isinstance(received, int) or received <= 0:
+            return
+        total = int(progress["total_chunk_count"])
+        held = total if received >= post.media[0].size else min(received // chunk, total)
+        if held > int(progress["chunks_sent"]):
+            log.info("TikTok holds %d of %d chunks already", held, total, extra=self._log_extra(post))
+            progress["chunks_sent"] = held
+            await self.context.save_progress(post)
 
     async def _await_published(self, post: Post, account: Account) -> PublishResult:
         """Poll ``status/fetch`` a bounded number of times, ``asyncio.sleep`` between checks."""

@@ -157,6 +157,28 @@ async def test_an_upload_cut_short_resumes_at_the_next_chunk(
     assert emulator.state.posts[result.external_id]["sha256"] == hashlib.sha256(data).hexdigest()
 
 
+async def test_a_chunk_taken_by_tiktok_whose_answer_was_lost_is_not_sent_again(
+    make_adapter: Make, account: Account, memory_media: MemoryMedia, sandbox: SandboxClient
+) -> None:
+    data = video_bytes(3 * CHUNK_MIN)
+    video = memory_media.put(data)
+    adapter, context = make_adapter(tiktok_chunk_bytes=CHUNK_MIN)
+    c = content(video)
+    post = await adapter.render(c, c.targets[0], account)
+    # TikTok takes the first chunk, then its answer is lost (a 503 replaces it).
+    sandbox.fault("tiktok", status=503, body={"error": "gateway"}, path=UPLOAD_PATH, after=True)
+
+    with pytest.raises(TransientError):
+        await adapter.publish(post, account)
+    assert post.progress["chunks_sent"] == 0 and len(chunk_records(sandbox)) == 1
+
+    result = await adapter.publish(post, account)  # status: uploaded_bytes = one chunk; goes on from 2
+    assert [p["chunks_sent"] for p in context.saved] == [0, 1, 2, 3]  # 1: counted from TikTok
+    assert len(sandbox.records("tiktok", "init")) == 1
+    assert len(chunk_records(sandbox)) == 3
+    assert emulator.state.posts[result.external_id]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
 async def test_an_expired_access_token_is_refreshed_and_the_rotated_pair_stored_first(
     make_adapter: Make, account: Account, memory_media: MemoryMedia, sandbox: SandboxClient, sandbox_url: str
 ) -> None:

@@ -205,7 +205,8 @@ class TikTokAdapter(ChannelAdapter):
 
     async def _count_received_chunks(self, post: Post, account: Account) -> None:
         """The chunks TikTok holds, by the status's ``uploaded_bytes``: a chunk whose answer was lost
-        (a timeout after TikTok took it) is not sent twice, which TikTok would refuse out of order."""
+        (a timeout after TikTok took it) is not sent twice (chunks go in order; TikTok does not say
+        what it does with a repeated one, the emulator refuses it)."""
         progress = post.progress
         status = await self._call(account, lambda token: self.api.status(token, str(progress["publish_id"])))
         received, chunk = status.get("uploaded_bytes"), int(progress["chunk_size"])

@@ -331,3 +331,13 @@ async def test_a_content_without_a_video_is_refused_naming_the_field(
     with pytest.raises(PermanentError) as refused:
         await adapter.render(c, c.targets[0], account)
     assert str(refused.value).startswith("media: the content has no video")
+
+
+async def test_the_sandbox_reader_page_shows_the_posted_caption(
+    make_adapter: Make, account: Account, memory_media: MemoryMedia, sandbox_url: str
+) -> None:
+    adapter, _ = make_adapter()
+    await published(adapter, account, content(memory_media.put(video_bytes(600_000))))
+    page = httpx.get(sandbox_url + "/", params={"platform": "tiktok"}).text
+    assert "Đà Nẵng thông xe cầu Nguyễn Tri Phương mở rộng" in page
+    assert f"@{USERNAME}" in page and "PUBLIC_TO_EVERYONE" in page

@@ -59,7 +59,7 @@ async def test_a_video_goes_out_in_chunks_after_polling_cannot_be_edited_and_is_
     assert run.states(c.id, ACCOUNT) == PUBLISHED_PATH
     [post] = emulator.state.posts.values()
     assert last.external_id == post["id"]
-    assert last.url == f"https://www.tiktok.com/@{USERNAME}/video/{post['id']}"
+    assert last.public_url == f"https://www.tiktok.com/@{USERNAME}/video/{post['id']}"
     assert post["sha256"] == hashlib.sha256(VIDEO).hexdigest() and post["chunks"] == 2
     ranges = [r["data"]["range"] for r in sandbox.records("tiktok", "chunk")]
     assert ranges == [f"0-{CHUNK_MIN - 1}/{len(VIDEO)}", f"{CHUNK_MIN}-{len(VIDEO) - 1}/{len(VIDEO)}"]

@@ -60,6 +60,16 @@ async def published(adapter: TikTokAdapter, account: Account, c: Content) -> tup
     return post, await adapter.publish(post, account)
 
 
+async def three_chunks(
+    make_adapter: Make, account: Account, memory_media: MemoryMedia
+) -> tuple[TikTokAdapter, FakeContext, Post, bytes]:
+    """An adapter sending 5 MiB chunks, and the post of a three-chunk video (and its bytes)."""
+    data = video_bytes(3 * CHUNK_MIN)
+    adapter, context = make_adapter(tiktok_chunk_bytes=CHUNK_MIN)
+    c = content(memory_media.put(data))
+    return adapter, context, await adapter.render(c, c.targets[0], account), data
+
+
 def chunk_records(sandbox: SandboxClient) -> list[str]:
     return [r["data"]["range"] for r in sandbox.records("tiktok", "chunk")]
 
@@ -139,11 +149,7 @@ async def test_polling_is_bounded_and_a_retry_polls_the_same_post_again(
 async def test_an_upload_cut_short_resumes_at_the_next_chunk(
     make_adapter: Make, account: Account, memory_media: MemoryMedia, sandbox: SandboxClient
 ) -> None:
-    data = video_bytes(3 * CHUNK_MIN)
-    video = memory_media.put(data)
-    adapter, _ = make_adapter(tiktok_chunk_bytes=CHUNK_MIN)
-    c = content(video)
-    post = await adapter.render(c, c.targets[0], account)
+    adapter, _, post, data = await three_chunks(make_adapter, account, memory_media)
     sandbox.fault("tiktok", "server_error", path=UPLOAD_PATH)  # the first PUT fails...
 
     with pytest.raises(TransientError):
@@ -160,11 +166,7 @@ async def test_an_upload_cut_short_resumes_at_the_next_chunk(
 async def test_a_chunk_taken_by_tiktok_whose_answer_was_lost_is_not_sent_again(
     make_adapter: Make, account: Account, memory_media: MemoryMedia, sandbox: SandboxClient
 ) -> None:
-    data = video_bytes(3 * CHUNK_MIN)
-    video = memory_media.put(data)
-    adapter, context = make_adapter(tiktok_chunk_bytes=CHUNK_MIN)
-    c = content(video)
-    post = await adapter.render(c, c.targets[0], account)
+    adapter, context, post, data = await three_chunks(make_adapter, account, memory_media)
     # TikTok takes the first chunk, then its answer is lost (a 503 replaces it).
     sandbox.fault("tiktok", status=503, body={"error": "gateway"}, path=UPLOAD_PATH, after=True)
 

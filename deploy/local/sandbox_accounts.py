@@ -47,6 +47,18 @@ def _youtube(_: httpx.Client) -> dict[str, str]:
     }
 
 
+def _tiktok(http: httpx.Client) -> dict[str, str]:
+    keys = {
+        "client_key": "aw" + secrets.token_hex(7),
+        "client_secret": secrets.token_urlsafe(18),
+        "access_token": "act." + secrets.token_urlsafe(24),
+        "refresh_token": "rft." + secrets.token_urlsafe(24),
+    }
+    creator = {"open_id": "_000bo-truyenthong", "username": "bo_truyenthong", **keys}
+    http.post("/tiktok/_creators", json=creator).raise_for_status()
+    return keys
+
+
 def _facebook(_: httpx.Client) -> dict[str, str]:
     return {"page_access_token": "sandbox-page-token"}  # the emulator's default page
 
@@ -58,6 +70,7 @@ ACCOUNTS: dict[str, tuple[str, Any, dict[str, Any]]] = {
     "zalo": ("oa-bo", _zalo, {}),
     "x": ("bo_truyenthong", _x, {}),
     "youtube": ("kenh-chinh", _youtube, {}),
+    "tiktok": ("kenh-tiktok", _tiktok, {}),
 }
 
 

@@ -23,6 +23,8 @@ PLATFORM_ROUTERS: list[str] = [
     "youtube",
     "google_oauth",
     "wordpress",
+    "tiktok",
+    "tiktok_oauth",
     "engagement",
 ]
 

@@ -406,6 +406,7 @@ CHANNELS: dict[str, str] = {
     "youtube": "YouTube",
     "x": "X",
     "webhook": "Webhook",
+    "tiktok": "TikTok",
 }
 
 REASONS: dict[str, tuple[str, str]] = {

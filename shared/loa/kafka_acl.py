@@ -22,7 +22,7 @@ from loa.events import topics
 ADMIN = "loa-admin"
 """The super user: the stack's setup, its health check and the test harness; never a service."""
 
-CHANNELS = ("website", "facebook", "zalo", "youtube", "x", "webhook", "email")
+CHANNELS = ("website", "facebook", "zalo", "youtube", "x", "webhook", "email", "tiktok")
 """The channel publishers that run as their own principal (the ``loa.channels`` entry points)."""
 
 TRACKER_GROUP = "loa-tracker"

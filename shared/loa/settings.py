@@ -15,7 +15,7 @@ from loa.mode import PRODUCTION, Mode, refuse_sandbox_targets
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = REPO_ROOT / ".env.local"
 DATA_DIR = ".loa/data"
-DEFAULT_CHANNELS = "website,facebook,zalo,youtube,x,webhook,email"
+DEFAULT_CHANNELS = "website,facebook,zalo,youtube,x,webhook,email,tiktok"
 MIN_TOKEN_LENGTH = 32
 """The shortest API token a service accepts: 32 random characters are beyond any online guessing.
 (OWASP Authentication Cheat Sheet; ``secrets.token_urlsafe(32)`` makes 43.)"""

@@ -98,3 +98,9 @@ def count_code_points(value: str) -> int:
 def count_utf8_bytes(value: str) -> int:
     """Length in UTF-8 bytes (YouTube counts descriptions this way)."""
     return len(nfc(value).encode("utf-8"))
+
+
+def count_utf16_units(value: str) -> int:
+    """Length in UTF-16 code units of the NFC form: an emoji outside the BMP counts 2 (TikTok counts
+    a caption's ``title`` this way: "in UTF-16 runes", its Direct Post reference)."""
+    return len(nfc(value).encode("utf-16-le")) // 2

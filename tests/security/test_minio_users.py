@@ -79,6 +79,7 @@ def test_every_service_with_media_has_a_user_and_the_tracker_none() -> None:
         "x",
         "webhook",
         "email",
+        "tiktok",
         "website",
     }
     assert store_user("tracker") is None and store_user("listener") is None
@@ -123,6 +124,25 @@ def test_a_publisher_reads_media_and_caches_renditions_but_cannot_change_media(
     assert denied(lambda: client.remove_object(media, rendition.key)) == "AccessDenied"
     assert denied(lambda: put(client, publisher.website_bucket, "index.html")) == "AccessDenied"
     assert denied(lambda: client.set_bucket_policy(media, "{}")) == "AccessDenied"
+
+
+def test_tiktok_reads_a_video_by_ranges_and_writes_nothing(
+    service_store: Callable[[str], MediaStore],
+) -> None:
+    data = secrets.token_bytes(300_000)
+    stored = service_store("ingest").put_stream(io.BytesIO(data), "video/mp4", len(data))
+    tiktok = service_store("tiktok")
+    response = tiktok.open(stored.key, 100_000, 50_000)  # one chunk's ranged GET (services/tiktok/api.py)
+    try:
+        assert response.read() == data[100_000:150_000]
+    finally:
+        response.close()
+        response.release_conn()
+    client, media = tiktok.client, tiktok.bucket
+    assert denied(lambda: put(client, media, "renditions/x/tiktok")) == "AccessDenied"  # no renditions
+    assert denied(lambda: put(client, media, stored.key)) == "AccessDenied"
+    assert denied(lambda: client.remove_object(media, stored.key)) == "AccessDenied"
+    assert denied(lambda: put(client, tiktok.website_bucket, "index.html")) == "AccessDenied"
 
 
 def test_the_website_publishes_and_withdraws_in_its_bucket_but_cannot_change_media(

@@ -33,6 +33,7 @@ from loa.settings import REPO_ROOT, LoaSettings
 from loa.testing import FakeContext
 from services.facebook.settings import FacebookSettings
 from services.ingest.settings import IngestSettings
+from services.tiktok.settings import TikTokSettings
 from services.tracker.settings import TrackerSettings
 from services.webhook.adapter import WebhookAdapter
 from services.webhook.settings import WebhookSettings
@@ -56,6 +57,7 @@ REAL = {
         "LOA_YOUTUBE_TOKEN_URL": "oauth2.googleapis.com",
     },
     XSettings: {"LOA_X_API_URL": "api.x.com"},
+    TikTokSettings: {"LOA_TIKTOK_API_URL": "open.tiktokapis.com"},
     WebsiteSettings: {},  # the office's own WordPress: no default in production
     WebhookSettings: {},  # its receivers are account options
 }
@@ -88,6 +90,7 @@ def test_development_goes_to_the_sandbox(settings_cls: type[PublisherSettings]) 
         (ZaloSettings, "zalo_openapi_url", "https://10.20.0.5", "private network"),
         (YouTubeSettings, "youtube_token_url", "https://[::1]:8091/token", "this machine"),
         (XSettings, "x_api_url", "http://api.x.com", "not https://"),
+        (TikTokSettings, "tiktok_api_url", "http://sandbox:8090/tiktok", "is the sandbox's"),
         (WebsiteSettings, "website_wordpress_url", "http://cong.bo.gov.vn", "not https://"),
         # the tracker's Connect (services/<channel>/connect.py) goes to the platforms as the publishers do
         (TrackerSettings, "facebook_dialog_url", "https://sandbox:8091/facebook", "is the sandbox's"),

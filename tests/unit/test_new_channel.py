@@ -76,6 +76,10 @@ def test_scaffolded_channel_passes_the_contract_suite(repo: Path) -> None:
     entry_points = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["entry-points"]
     assert entry_points["loa.channels"]["bao_dien_tu"] == "services.bao_dien_tu.adapter:BaoDienTuAdapter"
     assert entry_points["loa.channels"]["webhook"] == "services.webhook.adapter:WebhookAdapter"
+    # Right after the table's last entry, above the comment that heads the next table.
+    lines = (repo / "pyproject.toml").read_text().splitlines()
+    at = lines.index('bao_dien_tu = "services.bao_dien_tu.adapter:BaoDienTuAdapter"')
+    assert lines[at - 1].endswith('Adapter"'), lines[at - 1]
     assert "make setup" in result.output  # which registers the entry point
 
     env = {**os.environ, "PYTHONPATH": "shared:."}

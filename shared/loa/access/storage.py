@@ -79,6 +79,8 @@ STORE_USERS: tuple[StoreUser, ...] = (
     # staging copy and a refused upload (a decompression bomb).
     StoreUser("ingest", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, WRITE),)),
     *(_publisher(channel) for channel in ("facebook", "youtube", "x", "webhook", "email")),
+    # TikTok streams the video it posts and fits no image: it reads media, and writes nothing.
+    StoreUser("tiktok", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, READ),)),
     # Zalo fetches an article's images by URL: when it sends the article it copies them into the
     # public bucket (``MediaStore.publish_public``: its own mark, a HEAD, a server-side copy).
     StoreUser(

@@ -98,8 +98,8 @@ def add_entry_point(name: str, root: Path) -> Path | None:
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
         if any(text.split("=")[0].strip() == name for text in lines[start + 1 : end]):
             raise ScaffoldError(f"name: {name!r} already has an entry point in {PYPROJECT}")
-        while end > start + 1 and not lines[end - 1].strip():
-            end -= 1  # before the blank line(s) that close the table
+        while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+            end -= 1  # before the blank lines, and the comment heading the next table, that close it
         lines.insert(end, line)
     path.write_text("".join(lines), "utf-8")
     return path

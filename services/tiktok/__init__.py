@@ -1,0 +1,1 @@
+"""The TikTok channel: videos through the Content Posting API (Direct Post)."""

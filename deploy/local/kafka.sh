@@ -206,7 +206,13 @@ healthy() {
 }
 
 up() {
-  if [[ -n "$(pid)" ]]; then say "already running (pid $(pid))"; return 0; fi
+  if [[ -n "$(pid)" ]]; then
+    # a service added since the broker started gets its principal, ACLs and topics (idempotent)
+    ensure_kafka_secrets
+    [[ "$SECURITY" == PLAINTEXT ]] || ensure_principals
+    say "already running (pid $(pid))"
+    return 0
+  fi
   install
   [[ -x "$VENV_PY" ]] || die "the venv is missing ($VENV_PY): run make setup first"
   require_free_port kafka "$PORT"

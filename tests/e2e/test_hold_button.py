@@ -18,6 +18,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from loa.events import (
+    LATE_NOTE,
     Command,
     HoldPublishing,
     ReleaseDelivery,
@@ -65,10 +66,11 @@ async def fake_publisher(settings: LoaSettings, p: AIOKafkaProducer) -> AsyncIte
     await consumer.start()
     sequence = 2
 
-    async def emit(state: S) -> None:
+    async def emit(state: S, note: str | None = None) -> None:
         nonlocal sequence
         sequence += 1
-        await send(p, settings, topics.DELIVERY, [status(ARTICLE, "facebook", ACCOUNT, state, sequence)])
+        update = status(ARTICLE, "facebook", ACCOUNT, state, sequence, note=note)
+        await send(p, settings, topics.DELIVERY, [update])
 
     async def answer() -> None:
         async for record in consumer:
@@ -77,7 +79,7 @@ async def fake_publisher(settings: LoaSettings, p: AIOKafkaProducer) -> AsyncIte
             if isinstance(command, HoldPublishing):
                 await emit(S.HELD)
             elif isinstance(command, ReleasePublishing):
-                await emit(S.HELD)  # its time passed during the hold: it stays, for ops to decide
+                await emit(S.HELD, LATE_NOTE)  # its time passed during the hold: it stays, for ops
             elif isinstance(command, ReleaseDelivery):
                 await emit(S.PUBLISHING)
                 await emit(S.PUBLISHED)

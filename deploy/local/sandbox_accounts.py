@@ -1,5 +1,6 @@
-"""Connect one sandbox account per channel: register it with the channel's emulator and store
-it, encrypted, in that channel's publisher store, under the names the sample article targets.
+"""Connect one sandbox account per channel: register it with the channel's emulator (e-mail: a press
+list of three made-up journalists, sent through the stack's Mailpit) and store it, encrypted, in
+that channel's publisher store, under the names the sample article targets.
 
 ``python deploy/local/sandbox_accounts.py`` (``make run`` does it once the services are up).
 Credentials are made up here, per run; nothing is printed but account names.
@@ -63,6 +64,24 @@ def _facebook(_: httpx.Client) -> dict[str, str]:
     return {"page_access_token": "sandbox-page-token"}  # the emulator's default page
 
 
+PRESS_LIST = {  # the local Mailpit takes any login: no SMTP credentials in development
+    "contact": ["Người phát ngôn: Đặng Thị Thu Hà, Chánh Văn phòng Bộ", "Điện thoại: 024 3943 0000"],
+    "recipients": [
+        {
+            "name": name,
+            "outlet": outlet,
+            "email": email,
+            "unit": "Vụ Truyền thông và Báo chí",
+            "consent_date": "2026-01-05",
+        }
+        for name, outlet, email in (
+            ("Nguyễn Văn Đạt", "Báo Nhân Dân", "dat.nguyen@nhandan.example.vn"),
+            ("Trần Thị Ngọc Ánh", "Báo Tuổi Trẻ", "anh.tran@tuoitre.example.vn"),
+            ("Lê Đức Thịnh", "Thông tấn xã Việt Nam", "thinh.le@ttxvn.example.vn"),
+        )
+    ],
+}
+
 # channel → (account name the sample targets, how to get credentials, options)
 ACCOUNTS: dict[str, tuple[str, Any, dict[str, Any]]] = {
     "website": ("main", lambda _: {}, {}),
@@ -71,6 +90,7 @@ ACCOUNTS: dict[str, tuple[str, Any, dict[str, Any]]] = {
     "x": ("bo_truyenthong", _x, {}),
     "youtube": ("kenh-chinh", _youtube, {}),
     "tiktok": ("kenh-tiktok", _tiktok, {}),
+    "email": ("bao-chi-trung-uong", lambda _: {}, PRESS_LIST),
 }
 
 

@@ -24,7 +24,7 @@ def label(t: Translator, row: ReportRow) -> str:
 
 
 def render(report: Report, t: Translator, fmt: charts.ChartFormat = "png") -> bytes:
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     width, height = size_px(report)
     figure = charts.figure(width, height)
@@ -63,5 +63,7 @@ def render(report: Report, t: Translator, fmt: charts.ChartFormat = "png") -> by
             said, (r.audience or 0, i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8
         )
     reach.set_xlabel(t("report_audience"))
+    reach.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+    reach.xaxis.set_major_formatter(FuncFormatter(lambda value, _: t.number(int(value))))
     reach.margins(x=0.35)
     return charts.export(figure, fmt)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
@@ -92,6 +93,23 @@ def _refused(e: RangeError) -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", e.field), "msg": reason, "type": "value_error"}])
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a report request asks for: a unit (or every unit one may read) and a range of days."""
+
+    unit: str | None
+    span: Range
+
+
+def _scope(
+    unit: UnitQuery = None, month: MonthQuery = None, first: FromQuery = None, end: ToQuery = None
+) -> Scope:
+    return Scope(unit, span_of(month, first, end))
+
+
+Asked = Annotated[Scope, Depends(_scope)]
+
+
 def units_of(request: Request, who: Principal, unit: str | None) -> frozenset[str] | None:
     """The units the report covers: ``unit`` and those below it (403 unless ``who`` may read it), or
     every unit ``who`` may read (``None``: all)."""
@@ -103,23 +121,22 @@ def units_of(request: Request, who: Principal, unit: str | None) -> frozenset[st
     return below if visible is None else below & visible
 
 
-async def _report(t: Tracker, request: Request, who: Principal, unit: str | None, span: Range) -> Report:
-    units = units_of(request, who, unit)
-    return await reports.report(t.engine, span, t.settings.tracker_on_time_s, units)
+async def _report(t: Tracker, request: Request, who: Principal, asked: Scope) -> Report:
+    units = units_of(request, who, asked.unit)
+    return await reports.report(t.engine, asked.span, t.settings.tracker_on_time_s, units)
 
 
-def _filename(span: Range, unit: str | None, ext: str) -> str:
-    """ASCII only (a header value): the unit is in the file, not its name."""
-    scope = "don-vi" if unit else "tat-ca"
-    return f"bao-cao-{scope}-{span.first.isoformat()}-{span.last.isoformat()}.{ext}"
+def _attachment(asked: Scope, ext: str) -> dict[str, str]:
+    """The file's name in ASCII only (a header value): the unit is in the file, not its name."""
+    scope = "don-vi" if asked.unit else "tat-ca"
+    name = f"bao-cao-{scope}-{asked.span.first.isoformat()}-{asked.span.last.isoformat()}.{ext}"
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-async def _audit_download(
-    t: Tracker, request: Request, who: Principal, unit: str | None, span: Range, what: str
-) -> None:
-    check_filter(request, who, Action.EXPORT, unit)
-    detail = f"report {span.first.isoformat()}..{span.last.isoformat()} {what}"
-    await record(t.audit, actor(who, request), AuditAction.EXPORT, unit=unit, detail=detail)
+async def _audit_download(t: Tracker, request: Request, who: Principal, asked: Scope, what: str) -> None:
+    check_filter(request, who, Action.EXPORT, asked.unit)
+    detail = f"report {asked.span.first.isoformat()}..{asked.span.last.isoformat()} {what}"
+    await record(t.audit, actor(who, request), AuditAction.EXPORT, unit=asked.unit, detail=detail)
 
 
 def csv_text(report: Report, t: Translator) -> str:
@@ -143,16 +160,8 @@ def csv_text(report: Report, t: Translator) -> str:
     summary="Per unit and channel over a month or a range of days: posts published, on-time rate, "
     "failures, take-downs and the latest engagement figures (default: the current month)",
 )
-async def get_report(
-    t: Deps,
-    request: Request,
-    who: Viewer,
-    unit: UnitQuery = None,
-    month: MonthQuery = None,
-    first: FromQuery = None,
-    end: ToQuery = None,
-) -> Report:
-    return await _report(t, request, who, unit, span_of(month, first, end))
+async def get_report(t: Deps, request: Request, who: Viewer, asked: Asked) -> Report:
+    return await _report(t, request, who, asked)
 
 
 @router.get(
@@ -161,24 +170,11 @@ async def get_report(
     responses={200: {"content": {"text/csv": {}}}},
     summary="The report as a spreadsheet (UTF-8 with a BOM, headers in Vietnamese by default); audited",
 )
-async def report_csv(
-    t: Deps,
-    request: Request,
-    who: Exporter,
-    unit: UnitQuery = None,
-    month: MonthQuery = None,
-    first: FromQuery = None,
-    end: ToQuery = None,
-    lang: Lang = "vi",
-) -> Response:
-    span = span_of(month, first, end)
-    found = await _report(t, request, who, unit, span)
-    await _audit_download(t, request, who, unit, span, "csv")
-    return Response(
-        csv_text(found, Translator(lang)),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(span, unit, "csv")}"'},
-    )
+async def report_csv(t: Deps, request: Request, who: Exporter, asked: Asked, lang: Lang = "vi") -> Response:
+    found = await _report(t, request, who, asked)
+    await _audit_download(t, request, who, asked, "csv")
+    body = csv_text(found, Translator(lang))
+    return Response(body, media_type="text/csv; charset=utf-8", headers=_attachment(asked, "csv"))
 
 
 @router.get(
@@ -192,19 +188,15 @@ async def report_chart_file(
     request: Request,
     who: Viewer,
     fmt: Literal["png", "pdf"],
-    unit: UnitQuery = None,
-    month: MonthQuery = None,
-    first: FromQuery = None,
-    end: ToQuery = None,
+    asked: Asked,
     lang: Lang = "vi",
     download: bool = False,
 ) -> Response:
-    span = span_of(month, first, end)
-    found = await _report(t, request, who, unit, span)
+    found = await _report(t, request, who, asked)
     headers = {"Cache-Control": "no-store"}
     if download:
-        await _audit_download(t, request, who, unit, span, fmt)
-        headers["Content-Disposition"] = f'attachment; filename="{_filename(span, unit, fmt)}"'
+        await _audit_download(t, request, who, asked, fmt)
+        headers |= _attachment(asked, fmt)
     body = report_chart.render(found, Translator(lang), fmt)
     return Response(body, media_type=charts.MEDIA_TYPES[fmt], headers=headers)
 
@@ -225,7 +217,7 @@ async def reports_page(
         span = span_of(None, start, _day(through or first, "through") + timedelta(days=1))
     else:
         span = span_of(month or None, None, None)
-    found = await _report(t, request, who, unit or None, span)
+    found = await _report(t, request, who, Scope(unit or None, span))
     visible = visible_units(request, who)
     known = [u for u in await queries.units(t.engine) if visible is None or u in visible]
     query = {"from": span.first.isoformat(), "to": span.end.isoformat()} | ({"unit": unit} if unit else {})

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 from PIL import Image
 
-from loa.events import DeliveryState, Engagement, EngagementObserved, ErrorClass, Metric, utcnow
+from loa.events import DeliveryState, ErrorClass, Metric, utcnow
 from loa.settings import LoaSettings
 from services.tracker.engagement import record_samples
 from services.tracker.ingest import apply_content_events, apply_statuses
@@ -23,6 +23,7 @@ from tests.integration.tracker.support import (
     TOKENS,
     approved,
     auth,
+    observed,
     running_tracker,
     status,
     tracker_settings,
@@ -81,23 +82,9 @@ async def test_the_report_page_shows_todays_figures_per_channel_and_exports_its_
                 status("lich-tiep-cong-dan-tuan", "facebook", "trang-ubnd", FAILED, 2, at=due, error=expired),
             ],
         )
-        await record_samples(
-            engine,
-            [
-                EngagementObserved(
-                    payload=Engagement(
-                        content_id=CONTENT,
-                        version=1,
-                        channel=channel,
-                        account=dict(TARGETS)[channel],
-                        external_id=f"{channel}-{CONTENT}",
-                        observed_at=due + timedelta(minutes=10),
-                        metrics=metrics,
-                    )
-                )
-                for channel, metrics in FIGURES.items()
-            ],
-        )
+        read = due + timedelta(minutes=10)
+        accounts = dict(TARGETS)
+        await record_samples(engine, [observed(CONTENT, c, accounts[c], read, m) for c, m in FIGURES.items()])
         base = str(client.base_url)
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)

@@ -15,7 +15,6 @@ from loa.events import (
     ContentApproved,
     DeliveryState,
     DeliveryStatus,
-    Engagement,
     EngagementObserved,
     Metric,
     topics,
@@ -28,6 +27,7 @@ from tests.integration.tracker.support import (
     auth,
     create_topics,
     eventually,
+    observed,
     producer,
     running_tracker,
     send,
@@ -48,22 +48,6 @@ PUB = DeliveryState.PUBLISHED
 
 def sec(n: float) -> timedelta:
     return timedelta(seconds=n)
-
-
-def figures(
-    content: str, channel: str, account: str, at: datetime, metrics: dict[Metric, int]
-) -> EngagementObserved:
-    return EngagementObserved(
-        payload=Engagement(
-            content_id=content,
-            version=1,
-            channel=channel,
-            account=account,
-            external_id=f"{account}_{content}",
-            observed_at=at,
-            metrics=metrics,
-        )
-    )
 
 
 def march_events() -> tuple[list[ContentApproved], list[DeliveryStatus], list[EngagementObserved]]:
@@ -94,12 +78,12 @@ def march_events() -> tuple[list[ContentApproved], list[DeliveryStatus], list[En
     other = {Metric.REACH: 4770, Metric.REACTIONS: 95, Metric.COMMENTS: 12, Metric.SHARES: 21}
     on_x = {Metric.IMPRESSIONS: 9100, Metric.REACTIONS: 140, Metric.COMMENTS: 6, Metric.SHARES: 33}
     samples = [
-        figures("tiem-chung-dot-3", *FB, read, {Metric.REACH: 800, Metric.REACTIONS: 20}),
-        figures("tiem-chung-dot-3", *FB, read + sec(3600), newest),  # the newest reading counts, alone
-        figures("canh-bao-sot-xuat-huyet", *FB, read, other),
-        figures("tiem-chung-dot-3", *X, read, on_x),
-        figures("cuoi-thang-hai", *FB, read, {Metric.REACH: 99999}),
-        figures("lich-tiep-dan-thang-3", "facebook", "trang-bo", read, {Metric.REACH: 2100}),
+        observed("tiem-chung-dot-3", *FB, read, {Metric.REACH: 800, Metric.REACTIONS: 20}),
+        observed("tiem-chung-dot-3", *FB, read + sec(3600), newest),  # the newest reading counts, alone
+        observed("canh-bao-sot-xuat-huyet", *FB, read, other),
+        observed("tiem-chung-dot-3", *X, read, on_x),
+        observed("cuoi-thang-hai", *FB, read, {Metric.REACH: 99999}),
+        observed("lich-tiep-dan-thang-3", "facebook", "trang-bo", read, {Metric.REACH: 2100}),
     ]
     return contents, statuses, samples
 

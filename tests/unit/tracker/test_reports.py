@@ -16,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loa.events import (
     ContentRetracted,
     DeliveryState,
-    Engagement,
-    EngagementObserved,
     ErrorClass,
     Metric,
     Retraction,
@@ -29,7 +27,7 @@ from services.tracker.i18n import Translator
 from services.tracker.ingest import apply_content_events, apply_statuses
 from services.tracker.reports import AUDIENCE, Range, RangeError, Report, days, month_of, parse_month, report
 from services.tracker.reports_api import csv_text
-from tests.integration.tracker.support import approved, status
+from tests.integration.tracker.support import approved, observed, status
 
 pytestmark = pytest.mark.unit
 SO_Y_TE = "Sở Y tế Đà Nẵng"
@@ -38,22 +36,6 @@ MARCH = Range(date(2026, 3, 1), date(2026, 4, 1))
 MIDNIGHT = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
 """00:00 on 1 March 2026 in Asia/Ho_Chi_Minh (UTC+7): where the office's March begins."""
 WINDOW = 60.0
-
-
-def sample(
-    content: str, channel: str, account: str, at: datetime, metrics: dict[Metric, int]
-) -> EngagementObserved:
-    return EngagementObserved(
-        payload=Engagement(
-            content_id=content,
-            version=1,
-            channel=channel,
-            account=account,
-            external_id=f"{account}_{content}",
-            observed_at=at,
-            metrics=metrics,
-        )
-    )
 
 
 def sec(n: float) -> timedelta:
@@ -165,14 +147,14 @@ async def seeded(tmp_path: Path) -> AsyncEngine:
     await record_samples(
         engine,
         [
-            sample(
+            observed(
                 "tiem-chung-mo-rong",
                 *fb,
                 later,
                 {Metric.REACH: 900, Metric.IMPRESSIONS: 1500, Metric.REACTIONS: 40},
             ),
             # the newest reading of each figure counts, not their sum
-            sample(
+            observed(
                 "tiem-chung-mo-rong",
                 *fb,
                 later + sec(3600),
@@ -184,21 +166,21 @@ async def seeded(tmp_path: Path) -> AsyncEngine:
                     Metric.SHARES: 25,
                 },
             ),
-            sample(
+            observed(
                 "phong-chong-sot-xuat-huyet",
                 *fb,
                 later,
                 {Metric.REACH: 3520, Metric.REACTIONS: 84, Metric.COMMENTS: 7, Metric.SHARES: 3},
             ),
-            sample(
+            observed(
                 "tiem-chung-mo-rong",
                 *yt,
                 later,
                 {Metric.VIEWS: 2734, Metric.REACTIONS: 51, Metric.COMMENTS: 9},
             ),
             # a post of February and one of April: not in March's figures
-            sample("thong-bao-cuoi-thang-hai", *fb, later, {Metric.REACH: 100000}),
-            sample("thong-bao-dau-thang-tu", *fb, april + sec(60), {Metric.REACH: 200000}),
+            observed("thong-bao-cuoi-thang-hai", *fb, later, {Metric.REACH: 100000}),
+            observed("thong-bao-dau-thang-tu", *fb, april + sec(60), {Metric.REACH: 200000}),
         ],
     )
     return engine

@@ -53,6 +53,9 @@ FIGURES = (Metric.REACTIONS, Metric.COMMENTS, Metric.SHARES)
 """The engagement columns besides reach/views, as every channel's reader names them."""
 MAX_DAYS = 400
 """The longest range one report covers: a year and a little, so one request reads a bounded slice."""
+FIRST_DAY, END_DAY = date(2000, 1, 1), date(2100, 1, 1)
+"""The days a report may cover: far around Loa's life, and far from the calendar's ends (year 1
+or 9999 in Vietnam's time has no UTC)."""
 NOT_BUILT = ("comments_answered", "alerts")
 """Columns issue #18 asks for that no source feeds yet (the comment inbox, the misinformation watch)."""
 
@@ -100,13 +103,29 @@ def this_month(now: datetime | None = None) -> Range:
 def parse_month(value: str) -> Range:
     """``YYYY-MM`` (an ``<input type=month>``'s value) → that month."""
     try:
-        return month_of(date.fromisoformat(f"{value}-01"))
+        first = date.fromisoformat(f"{value}-01")
     except ValueError:
         raise RangeError("month", f"{value!r} is not a month written YYYY-MM") from None
+    within("month", first)
+    return month_of(first)
+
+
+def within(field: str, day: date) -> None:
+    """Refuses a day outside ``FIRST_DAY`` .. ``END_DAY`` (excluded), naming the parameter."""
+    if not FIRST_DAY <= day < END_DAY:
+        last = END_DAY - timedelta(days=1)
+        raise RangeError(
+            field, f"{day.isoformat()} is not between {FIRST_DAY.isoformat()} and {last.isoformat()}"
+        )
 
 
 def days(first: date, end: date) -> Range:
     """``[first, end)``; ``end`` must come after ``first``, at most ``MAX_DAYS`` later."""
+    within("from", first)
+    if end > END_DAY:
+        raise RangeError(
+            "to", f"{end.isoformat()} is after {END_DAY.isoformat()}, the latest end of a report"
+        )
     if end <= first:
         raise RangeError("to", f"{end.isoformat()} is not after from={first.isoformat()} (to is excluded)")
     if (end - first).days > MAX_DAYS:

@@ -236,9 +236,13 @@ async def reports_page(
 
 def _day(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
+        reports.within(name, day)
+    except RangeError as e:
+        raise _refused(e) from None
     except ValueError:
         raise _refused(RangeError(name, f"{value!r} is not a day written YYYY-MM-DD")) from None
+    return day
 
 
 async def refresh_gauges(t: Tracker) -> None:

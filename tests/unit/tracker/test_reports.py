@@ -260,6 +260,14 @@ def test_ranges_are_refused_with_the_parameter_and_the_reason() -> None:
         days(date(2025, 1, 1), date(2027, 1, 1))
     with pytest.raises(RangeError, match="month: '2026-13' is not a month written YYYY-MM"):
         parse_month("2026-13")
+    # the calendar's ends have no UTC in Vietnam's time: refused, not a server error
+    with pytest.raises(RangeError, match="from: 0001-01-01 is not between 2000-01-01 and 2099-12-31"):
+        days(date(1, 1, 1), date(1, 1, 2))
+    with pytest.raises(RangeError, match="to: 9999-12-31 is after 2100-01-01, the latest end of a report"):
+        days(date(2099, 12, 1), date(9999, 12, 31))
+    with pytest.raises(RangeError, match="month: 9999-12-01 is not between"):
+        parse_month("9999-12")
+    assert days(date(2099, 12, 31), date(2100, 1, 1)).last == date(2099, 12, 31)
     assert parse_month("2026-12") == Range(date(2026, 12, 1), date(2027, 1, 1))
     assert set(AUDIENCE) == {"facebook", "youtube", "x"}
 

@@ -157,7 +157,7 @@ class Report(BaseModel):
     last_day: date = Field(description="inclusive")
     since: datetime = Field(description="the range's start, midnight in Asia/Ho_Chi_Minh")
     until: datetime = Field(description="the range's end (excluded)")
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = str(DEFAULT_TIMEZONE)
     on_time_window_s: float
     rows: list[ReportRow]
     not_built: list[str] = Field(

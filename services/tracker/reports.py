@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, select, tuple_
+from sqlalchemy import ColumnElement, Join, Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loa.events import DEFAULT_TIMEZONE, DeliveryState, Metric, utcnow
@@ -205,7 +205,7 @@ def _in_range(span: Range, units: frozenset[str] | None) -> list[ColumnElement[b
     return where
 
 
-def _joined() -> Any:
+def _joined() -> Join:
     return deliveries.outerjoin(contents, contents.c.id == deliveries.c.content_id)
 
 
@@ -247,10 +247,10 @@ async def report(
             row.deliveries += 1
             row.failed += r.state in FAILURE_STATES
             row.retracted += r.state == DeliveryState.RETRACTED
-            latency = latency_s(r.published_at, r.due_at, r.approved_at)
             if r.published_at is not None:
                 unit_of[(r.content_id, r.channel, r.account)] = unit
                 row.published += 1
+                latency = latency_s(r.published_at, r.due_at, r.approved_at)
                 row.on_time += latency is not None and on_time(latency, on_time_s)
         async for f in await conn.stream(engagement.newest(posts)):
             unit = unit_of.get((f.content_id, f.channel, f.account))

@@ -190,6 +190,6 @@ async def test_the_report_of_march_per_unit_and_channel_its_csv_and_who_sees_wha
 
         # the current month on /metrics: today's post, by unit and channel
         metrics = (await client.get("/metrics")).text
-    published = f'loa_report_month_published{{unit="{SO_Y_TE}",channel="facebook"}} 1.0'
+    published = f'loa_report_month_published{{channel="facebook",unit="{SO_Y_TE}"}} 1.0'
     assert published in metrics, [line for line in metrics.splitlines() if "loa_report" in line]
-    assert f'loa_report_month_on_time_ratio{{unit="{SO_Y_TE}",channel="facebook"}} 1.0' in metrics
+    assert f'loa_report_month_on_time_ratio{{channel="facebook",unit="{SO_Y_TE}"}} 1.0' in metrics

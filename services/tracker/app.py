@@ -35,6 +35,7 @@ from services.tracker import (
     incidents_api,
     press_lists_api,
     queries,
+    reports_api,
     web,
 )
 from services.tracker.alerts import AlertSender
@@ -159,8 +160,10 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(press_lists_api.router)
     app.include_router(approvals.router)
     app.include_router(engagement_api.router)
+    app.include_router(reports_api.router)
     app.include_router(web.router)
     app.include_router(approvals.pages)
+    app.include_router(reports_api.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.router.routes.extend(health_routes(lambda: app.state.tracker.readiness))
@@ -170,6 +173,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     async def metrics(request: Request) -> Response:
         tracker: Tracker = request.app.state.tracker
         tracker.metrics.set_counts(await queries.delivery_counts(tracker.engine))
+        await reports_api.refresh_gauges(tracker)
         for topic, subscriber in tracker.subscribers.items():
             try:
                 lag = await uncommitted(subscriber.consumer)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loa.db import upsert
@@ -63,27 +64,34 @@ class DeliveryEngagement(BaseModel):
     figures: list[Figure]
 
 
+def newest(*where: ColumnElement[bool]) -> Select[Any]:
+    """The newest sample of each figure of each delivery, among the samples ``where`` selects: the
+    figures as the listener last read them (the content page, the reports)."""
+    s = engagement_samples.c
+    at = (
+        select(s.content_id, s.channel, s.account, s.metric, func.max(s.observed_at).label("at"))
+        .where(*where)
+        .group_by(s.content_id, s.channel, s.account, s.metric)
+        .subquery()
+    )
+    return (
+        select(s.content_id, s.channel, s.account, s.external_id, s.metric, s.value, s.observed_at)
+        .join(
+            at,
+            (s.content_id == at.c.content_id)
+            & (s.channel == at.c.channel)
+            & (s.account == at.c.account)
+            & (s.metric == at.c.metric)
+            & (s.observed_at == at.c.at),
+        )
+        .where(*where)
+    )
+
+
 async def latest(engine: AsyncEngine, content_id: str) -> list[DeliveryEngagement]:
     """Per delivery of ``content_id``, the newest value of each metric."""
     s = engagement_samples.c
-    newest = (
-        select(s.channel, s.account, s.metric, func.max(s.observed_at).label("at"))
-        .where(s.content_id == content_id)
-        .group_by(s.channel, s.account, s.metric)
-        .subquery()
-    )
-    stmt = (
-        select(s.channel, s.account, s.external_id, s.metric, s.value, s.observed_at)
-        .join(
-            newest,
-            (s.channel == newest.c.channel)
-            & (s.account == newest.c.account)
-            & (s.metric == newest.c.metric)
-            & (s.observed_at == newest.c.at),
-        )
-        .where(s.content_id == content_id)
-        .order_by(s.channel, s.account, s.metric)
-    )
+    stmt = newest(s.content_id == content_id).order_by(s.channel, s.account, s.metric)
     async with engine.connect() as conn:
         rows = (await conn.execute(stmt)).all()
     out: dict[tuple[str, str], DeliveryEngagement] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from loa.events import DEFAULT_TIMEZONE, ErrorClass
 from services.tracker.views import DeliveryOut
@@ -139,6 +139,40 @@ LABELS: dict[str, tuple[str, str]] = {
     "urgent": ("Khẩn", "Urgent"),
     "urgent_hint": ("Tin khẩn: phát trước mọi tin đang chờ", "Urgent: sent before any waiting post"),
     "from": ("Từ ngày", "From"),
+    # reports for leadership (/reports)
+    "reports": ("Báo cáo lãnh đạo", "Reports for leadership"),
+    "reports_intro": (
+        "Theo đơn vị và kênh: số bài đã đăng, tỷ lệ đúng giờ, lỗi, bài đã gỡ, và số liệu tương tác mới "
+        "nhất của mỗi bài (do bộ lắng nghe đọc từ nền tảng). Một lượt phát hành thuộc kỳ theo giờ hẹn "
+        "đăng (hoặc giờ duyệt), tính theo giờ Việt Nam.",
+        "Per unit and channel: posts published, on-time rate, failures, posts taken down, and each "
+        "post's latest engagement figures (as the listener read them from the platform). A delivery "
+        "belongs to the range by its scheduled (or approval) time, in Vietnam's time.",
+    ),
+    "report_on_time_rule": (
+        "Đúng giờ: đăng không quá {s} giây sau giờ hẹn (hoặc giờ duyệt).",
+        "On time: published at most {s} s after its scheduled (or approval) time.",
+    ),
+    "report_not_built": (
+        "Chưa có trong báo cáo: số bình luận đã trả lời và các cảnh báo cùng thời gian xử lý (hộp thư "
+        "bình luận và theo dõi tin sai lệch chưa được xây dựng).",
+        "Not in the report yet: comments answered, and alerts with how fast they were answered (the "
+        "comment inbox and the misinformation watch are not built).",
+    ),
+    "month": ("Tháng", "Month"),
+    "custom_range": ("Khoảng thời gian", "Custom range"),
+    "through": ("Đến hết ngày", "Through"),
+    "all_my_units": ("Mọi đơn vị được xem", "Every unit I may see"),
+    "late": ("Trễ", "Late"),
+    "not_read": ("chưa có số liệu", "no figures"),
+    "report_posts_axis": ("Bài đã đăng (đúng giờ, trễ) và lượt lỗi", "Posts (on time, late) and failures"),
+    "report_audience": ("Tiếp cận / lượt xem", "Reach / views"),
+    "audience_metric": ("Chỉ số tiếp cận/xem", "Reach/views figure"),
+    "col_deliveries": ("Lượt phát hành trong kỳ", "Deliveries due"),
+    "on_time_rate": ("Tỷ lệ đúng giờ", "On-time rate"),
+    "retracted_n": ("Đã gỡ", "Taken down"),
+    "posts_with_figures": ("Bài đã có số liệu", "Posts with figures"),
+    "download": ("Tải về", "Download"),
     "to": ("Đến ngày", "To"),
     "show": ("Xem", "Show"),
     "total": ("Tổng", "Total"),
@@ -486,6 +520,17 @@ class Translator:
         if value is None:
             return "—"
         return value.astimezone(DEFAULT_TIMEZONE).strftime("%H:%M:%S %d/%m/%Y")
+
+    @staticmethod
+    def day(value: date) -> str:
+        return value.strftime("%d/%m/%Y")
+
+    def number(self, value: int | None) -> str:
+        """Thousands grouped the language's way: 12.480 in Vietnamese, 12,480 in English."""
+        if value is None:
+            return "—"
+        grouped = f"{value:,}"
+        return grouped.replace(",", ".") if self.lang == "vi" else grouped
 
     @staticmethod
     def seconds(value: float | None) -> str:

@@ -1,19 +1,17 @@
 """The after-action report's timeline chart: one row for the incident itself, one per channel, a mark
-per step, the holds shaded. PNG, drawn with matplotlib (in the lock) and DejaVu Sans, which has
-every Vietnamese glyph."""
+per step, the holds shaded. PNG, drawn with the dashboard's chart machinery (``charts``)."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
+from services.tracker import charts
 from services.tracker.i18n import Translator
 from services.tracker.incident_timeline import IncidentDetail, IncidentStep
 
 WIDTH_PX = 1200
 HEADER_PX = 180
 ROW_PX = 50
-DPI = 100
 
 MARKS: dict[str, tuple[str, str]] = {
     # the step (kind, or delivery state) → (matplotlib marker, colour)
@@ -51,17 +49,13 @@ def _key(s: IncidentStep) -> str:
 
 
 def png(incident: IncidentDetail, t: Translator) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.dates as mdates
-    from matplotlib.figure import Figure
 
     from loa.events import DEFAULT_TIMEZONE
 
     names = rows(incident)
     width, height = size_px(incident)
-    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
+    figure = charts.figure(width, height)
     ax = figure.add_subplot()
     y_of = {name: len(names) - 1 - i for i, name in enumerate(names)}
     shown: set[str] = set()
@@ -92,9 +86,7 @@ def png(incident: IncidentDetail, t: Translator) -> bytes:
     ax.set_title(f"{incident.title} — {t('severity')}: {severity}", loc="left")
     ax.set_xlabel(f"{t('when')} (Asia/Ho_Chi_Minh)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=DPI)
-    return out.getvalue()
+    return charts.export(figure, "png")
 
 
 def _time_format(incident: IncidentDetail) -> str:

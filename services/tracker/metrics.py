@@ -1,4 +1,5 @@
-"""Prometheus metrics: deliveries by channel/state, approval → published latency, ingestion, lag."""
+"""Prometheus metrics: deliveries by channel/state, approval → published latency, ingestion, lag, and
+the current month's leadership report per unit and channel."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from loa.events import DeliveryState
 from services.tracker.ingest import Applied
+from services.tracker.reports import Report
+
+REPORT_COUNTS = ("deliveries", "published", "on_time", "failed", "retracted")
+"""The report's counts on ``/metrics``, each a gauge ``loa_report_month_<count>{unit,channel}``."""
 
 
 class TrackerMetrics:
@@ -42,6 +47,47 @@ class TrackerMetrics:
             ["channel", "state"],
             registry=self.registry,
         )
+
+        labels = ["unit", "channel"]
+        self.report_counts = {
+            name: Gauge(
+                f"loa_report_month_{name}",
+                f"This month's report (Asia/Ho_Chi_Minh): {name.replace('_', ' ')}, by due time",
+                labels,
+                registry=self.registry,
+            )
+            for name in REPORT_COUNTS
+        }
+        self.report_on_time_ratio = Gauge(
+            "loa_report_month_on_time_ratio",
+            "This month's report: published on time / published (absent when nothing was published)",
+            labels,
+            registry=self.registry,
+        )
+        self.report_engagement = Gauge(
+            "loa_report_month_engagement",
+            "This month's report: the latest engagement figure of each published post, summed",
+            [*labels, "metric"],
+            registry=self.registry,
+        )
+        self.report_refreshed = float("-inf")
+        """When (``time.monotonic``) the report gauges were last computed."""
+
+    def set_report(self, report: Report) -> None:
+        """The report's rows as gauges; a unit or channel no longer in it disappears."""
+        for gauge in (*self.report_counts.values(), self.report_on_time_ratio, self.report_engagement):
+            gauge.clear()
+        for row in report.rows:
+            for name, gauge in self.report_counts.items():
+                gauge.labels(row.unit, row.channel).set(getattr(row, name))
+            if row.on_time_rate is not None:
+                self.report_on_time_ratio.labels(row.unit, row.channel).set(row.on_time_rate)
+            figures = {"reactions": row.reactions, "comments": row.comments, "shares": row.shares}
+            if row.audience_metric is not None:
+                figures[row.audience_metric] = row.audience
+            for metric, value in figures.items():
+                if value is not None:
+                    self.report_engagement.labels(row.unit, row.channel, metric).set(value)
 
     def observe(self, applied: Applied) -> None:
         self.events.labels("stale").inc(applied.stale)

@@ -6,7 +6,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
@@ -346,6 +346,21 @@ class _Group:
         )
 
 
+def latency_s(
+    published_at: datetime | None, due_at: datetime | None, approved_at: datetime | None
+) -> float | None:
+    """Seconds from when a delivery was due (its scheduled time, else its content's approval) to its
+    publication; negative when it went out early; ``None`` until it is published."""
+    start = due_at or approved_at
+    return (published_at - start).total_seconds() if published_at and start else None
+
+
+def on_time(latency: float, window_s: float) -> bool:
+    """The on-time rule of the stats and the leadership reports: published at most ``window_s``
+    (``LOA_TRACKER_ON_TIME_S``, 60 s by default) after it was due, the bound included; early counts."""
+    return latency <= window_s
+
+
 def reference_time() -> ColumnElement[datetime]:
     """When a delivery was due: its due time, else the approval, else when the tracker first saw it."""
     return func.coalesce(deliveries.c.due_at, contents.c.approved_at, deliveries.c.first_seen_at)
@@ -390,13 +405,12 @@ async def stats(
                 by_channel.setdefault(r.channel, _Group(Counter(), [])),
                 by_unit.setdefault(r.unit or UNKNOWN_UNIT, _Group(Counter(), [])),
             )
-            start = r.due_at or r.approved_at
-            latency = (r.published_at - start).total_seconds() if r.published_at and start else None
+            latency = latency_s(r.published_at, r.due_at, r.approved_at)
             for g in groups:
                 g.counts[r.state] += 1
                 if r.state == DeliveryState.PUBLISHED and latency is not None:
                     g.latencies.append(max(0.0, latency))
-                    g.on_time += latency <= on_time_s
+                    g.on_time += on_time(latency, on_time_s)
             if r.state in FAILURE_STATES and r.error_class:
                 key = (r.channel, r.error_class, r.error_code)
                 entry = causes.setdefault(key, [0, r.error_message])
@@ -416,6 +430,11 @@ async def stats(
         by_unit=[g.out(k) for k, g in sorted(by_unit.items())],
         failure_causes=failure_causes,
     )
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of ``day`` in Asia/Ho_Chi_Minh: where the office's days begin."""
+    return datetime.combine(day, time.min, tzinfo=DEFAULT_TIMEZONE)
 
 
 def start_of_today(now: datetime | None = None) -> datetime:

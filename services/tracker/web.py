@@ -6,7 +6,7 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -21,7 +21,7 @@ from loa.access.policy import Action
 from loa.access.principal import Kind
 from loa.access.requests import actor, client_address
 from loa.audit import record
-from loa.events import DEFAULT_TIMEZONE, AuditAction, AuditOutcome
+from loa.events import AuditAction, AuditOutcome
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
 from services.tracker import accounts, engagement, holds, incidents, incidents_api, queries
@@ -363,10 +363,6 @@ async def content_page(request: Request, who: Viewer, content_id: str) -> Respon
     return response
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=DEFAULT_TIMEZONE)
-
-
 @router.get("/units", response_class=HTMLResponse)
 async def units_page(
     request: Request, who: Viewer, since: date | None = None, until: date | None = None
@@ -376,8 +372,8 @@ async def units_page(
     until = until or today
     stats = await queries.stats(
         _tracker(request).engine,
-        _day_start(since),
-        _day_start(until) + queries.DAY,
+        queries.day_start(since),
+        queries.day_start(until) + queries.DAY,
         _tracker(request).settings.tracker_on_time_s,
         visible_units(request, who),
     )
@@ -412,8 +408,8 @@ async def audit_page(
         actor=actor or None,
         unit=unit or None,
         action=_optional(AuditAction, "action", action),
-        since=_day_start(first) if first else None,
-        until=_day_start(last) + queries.DAY if last else None,
+        since=queries.day_start(first) if first else None,
+        until=queries.day_start(last) + queries.DAY if last else None,
     )
     engine = _tracker(request).engine
     entries = await list_entries(engine, f, page, AUDIT_PAGE_SIZE)

@@ -8,12 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from loa.events import DeliveryState, Engagement, EngagementObserved, Metric, utcnow
+from loa.events import DeliveryState, EngagementObserved, Metric, utcnow
 from loa.settings import LoaSettings
 from services.tracker.engagement import record_samples
 from services.tracker.ingest import apply_content_events, apply_statuses
 from tests.e2e.test_tracker_dashboard import CHROMIUM_ARGS
-from tests.integration.tracker.support import TOKENS, approved, running_tracker, status, tracker_settings
+from tests.integration.tracker.support import (
+    TOKENS,
+    approved,
+    observed,
+    running_tracker,
+    status,
+    tracker_settings,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -24,17 +31,7 @@ TARGETS = (("facebook", "so-ttt-da-nang"), ("youtube", "kenh-chinh"))
 
 
 def _sample(channel: str, account: str, minutes: int, metrics: dict[Metric, int]) -> EngagementObserved:
-    return EngagementObserved(
-        payload=Engagement(
-            content_id=CONTENT,
-            version=1,
-            channel=channel,
-            account=account,
-            external_id=f"{account}_{CONTENT}",
-            observed_at=utcnow() - timedelta(minutes=minutes),
-            metrics=metrics,
-        )
-    )
+    return observed(CONTENT, channel, account, utcnow() - timedelta(minutes=minutes), metrics)
 
 
 async def test_the_content_page_shows_the_latest_figures_of_each_delivery(

@@ -157,6 +157,15 @@ def _tracker_get(path: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.
     return call
 
 
+def _report(path: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.Response]:
+    """A unit's report (the current month): the unit named in the query, checked as a content's is."""
+
+    def call(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+        return c.get(f"{s.tracker}{path}", params={"unit": unit}, headers=s.auth(role))
+
+    return call
+
+
 def _seed(s: Stage, unit: str) -> str:
     import asyncio
 
@@ -374,6 +383,10 @@ CASES = [
     ),
     Case("tracker", "GET", "/api/v1/deliveries", Action.READ, False, _tracker_get("/api/v1/deliveries")),
     Case("tracker", "GET", "/api/v1/stats", Action.READ, False, _tracker_get("/api/v1/stats")),
+    Case("tracker", "GET", "/reports", Action.READ, True, _report("/reports")),
+    Case("tracker", "GET", "/api/v1/reports", Action.READ, True, _report("/api/v1/reports")),
+    Case("tracker", "GET", "/api/v1/reports.csv", Action.EXPORT, True, _report("/api/v1/reports.csv")),
+    Case("tracker", "GET", "/api/v1/reports.{fmt}", Action.READ, True, _report("/api/v1/reports.png")),
     Case("tracker", "GET", "/api/v1/events", Action.READ, False, _tracker_get("/api/v1/events")),
     Case(
         "tracker",

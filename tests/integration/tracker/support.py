@@ -21,7 +21,10 @@ from loa.events import (
     DeliveryError,
     DeliveryState,
     DeliveryStatus,
+    Engagement,
+    EngagementObserved,
     ErrorClass,
+    Metric,
     Priority,
     Target,
     topics,
@@ -186,6 +189,23 @@ def status(
             ),
             target_host=SANDBOX_HOST if published else None,  # the call's answer records where it went
         ),
+    )
+
+
+def observed(
+    content_id: str, channel: str, account: str, at: datetime, metrics: dict[Metric, int]
+) -> EngagementObserved:
+    """One reading of the listener: a post's figures at ``at``."""
+    return EngagementObserved(
+        payload=Engagement(
+            content_id=content_id,
+            version=1,
+            channel=channel,
+            account=account,
+            external_id=f"{account}_{content_id}",
+            observed_at=at,
+            metrics=metrics,
+        )
     )
 
 

@@ -1,0 +1,269 @@
+"""Reports for leadership (issue #18 item 5): per unit and channel over a range of the office's days.
+
+One owner for the figures the report page, ``/api/v1/reports`` (JSON, CSV, chart) and ``/metrics``
+show. A delivery belongs to the range by when it was due (``queries.reference_time``: its scheduled
+time, else its content's approval, else when the tracker first saw it), the range being
+``[from, to)`` of days in Asia/Ho_Chi_Minh. For each unit and channel:
+
+- ``published``: deliveries that went out (``published_at`` set; one retracted later still counts);
+- ``on_time`` / ``on_time_rate``: of those, published within ``LOA_TRACKER_ON_TIME_S`` of when they
+  were due (``queries.on_time``, the stats' own rule);
+- ``failed``: deliveries failed, needing attention or whose take-down failed (``queries.FAILURE_STATES``);
+- ``retracted``: deliveries taken down;
+- engagement: the latest figure of each published post as the listener last read it
+  (``engagement.newest``), summed. ``None`` where no post of the row has that figure (a channel
+  the listener does not read, a figure the platform does not give): never a made-up zero.
+
+Not here, because nothing records them yet: comments answered and alerts with their response time
+(the comment inbox and the misinformation watch, issue #18 items 3–4).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, Join, Select, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from loa.events import DEFAULT_TIMEZONE, DeliveryState, Metric, utcnow
+from services.tracker import engagement
+from services.tracker.queries import (
+    FAILURE_STATES,
+    UNKNOWN_UNIT,
+    day_start,
+    latency_s,
+    on_time,
+    reference_time,
+)
+from services.tracker.tables import contents, deliveries, engagement_samples
+
+AUDIENCE: dict[str, Metric] = {
+    "facebook": Metric.REACH,
+    "youtube": Metric.VIEWS,
+    "x": Metric.IMPRESSIONS,
+}
+"""Which figure the report's "reach/views" column is on each channel (``loa.events.Metric``):
+Facebook's people reached (``post_impressions_unique``), YouTube's views (``viewCount``), X's
+impressions (``impression_count``: X gives no reach). A channel not listed has no such column."""
+FIGURES = (Metric.REACTIONS, Metric.COMMENTS, Metric.SHARES)
+"""The engagement columns besides reach/views, as every channel's reader names them."""
+MAX_DAYS = 400
+"""The longest range one report covers: a year and a little, so one request reads a bounded slice."""
+FIRST_DAY, END_DAY = date(2000, 1, 1), date(2100, 1, 1)
+"""The days a report may cover: far around Loa's life, and far from the calendar's ends (year 1
+or 9999 in Vietnam's time has no UTC)."""
+NOT_BUILT = ("comments_answered", "alerts")
+"""Columns issue #18 asks for that no source feeds yet (the comment inbox, the misinformation watch)."""
+
+
+class RangeError(ValueError):
+    """A report range that cannot be: names the parameter and why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Range:
+    """``[first, end)`` as days of the office (Asia/Ho_Chi_Minh)."""
+
+    first: date
+    end: date
+
+    @property
+    def since(self) -> datetime:
+        return day_start(self.first)
+
+    @property
+    def until(self) -> datetime:
+        return day_start(self.end)
+
+    @property
+    def last(self) -> date:
+        """The range's last day (inclusive), as people say it."""
+        return self.end - timedelta(days=1)
+
+
+def month_of(day: date) -> Range:
+    first = day.replace(day=1)
+    end = (first + timedelta(days=32)).replace(day=1)
+    return Range(first, end)
+
+
+def this_month(now: datetime | None = None) -> Range:
+    """The current month of the office's calendar."""
+    return month_of((now or utcnow()).astimezone(DEFAULT_TIMEZONE).date())
+
+
+def parse_month(value: str) -> Range:
+    """``YYYY-MM`` (an ``<input type=month>``'s value) → that month."""
+    try:
+        first = date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise RangeError("month", f"{value!r} is not a month written YYYY-MM") from None
+    within("month", first)
+    return month_of(first)
+
+
+def within(field: str, day: date) -> None:
+    """Refuses a day outside ``FIRST_DAY`` .. ``END_DAY`` (excluded), naming the parameter."""
+    if not FIRST_DAY <= day < END_DAY:
+        last = END_DAY - timedelta(days=1)
+        raise RangeError(
+            field, f"{day.isoformat()} is not between {FIRST_DAY.isoformat()} and {last.isoformat()}"
+        )
+
+
+def days(first: date, end: date) -> Range:
+    """``[first, end)``; ``end`` must come after ``first``, at most ``MAX_DAYS`` later."""
+    within("from", first)
+    if end > END_DAY:
+        raise RangeError(
+            "to", f"{end.isoformat()} is after {END_DAY.isoformat()}, the latest end of a report"
+        )
+    if end <= first:
+        raise RangeError("to", f"{end.isoformat()} is not after from={first.isoformat()} (to is excluded)")
+    if (end - first).days > MAX_DAYS:
+        raise RangeError("to", f"the range is {(end - first).days} days; at most {MAX_DAYS}")
+    return Range(first, end)
+
+
+class ReportRow(BaseModel):
+    unit: str
+    channel: str
+    deliveries: int = Field(description="deliveries due in the range, in any state")
+    published: int = Field(description="of them, published (retracted later or not)")
+    on_time: int = Field(description="published within on_time_window_s of when they were due")
+    on_time_rate: float | None = Field(description="on_time / published; none when nothing was published")
+    failed: int = Field(description="failed, needing attention, or whose take-down failed")
+    retracted: int
+    audience_metric: Metric | None = Field(
+        description="which figure `audience` is on this channel (reach, views or impressions)"
+    )
+    audience: int | None = Field(description="reach/views: the latest figure of each post, summed")
+    reactions: int | None
+    comments: int | None = Field(description="comments on the posts (the platform's count)")
+    shares: int | None
+    posts_with_figures: int = Field(description="published posts the listener has read at least once")
+
+
+class Report(BaseModel):
+    first_day: date
+    last_day: date = Field(description="inclusive")
+    since: datetime = Field(description="the range's start, midnight in Asia/Ho_Chi_Minh")
+    until: datetime = Field(description="the range's end (excluded)")
+    timezone: str = str(DEFAULT_TIMEZONE)
+    on_time_window_s: float
+    rows: list[ReportRow]
+    not_built: list[str] = Field(
+        default=list(NOT_BUILT),
+        description="columns asked for that no source feeds yet: comments answered and alerts with "
+        "their response time (the comment inbox and the misinformation watch are not built)",
+    )
+
+
+@dataclass
+class _Row:
+    deliveries: int = 0
+    published: int = 0
+    on_time: int = 0
+    failed: int = 0
+    retracted: int = 0
+    figures: dict[str, int] = field(default_factory=dict)
+    posts_read: set[tuple[str, str]] = field(default_factory=set)
+
+    def out(self, unit: str, channel: str) -> ReportRow:
+        audience = AUDIENCE.get(channel)
+        return ReportRow(
+            unit=unit,
+            channel=channel,
+            deliveries=self.deliveries,
+            published=self.published,
+            on_time=self.on_time,
+            on_time_rate=round(self.on_time / self.published, 4) if self.published else None,
+            failed=self.failed,
+            retracted=self.retracted,
+            audience_metric=audience,
+            audience=self.figures.get(audience) if audience else None,
+            reactions=self.figures.get(Metric.REACTIONS),
+            comments=self.figures.get(Metric.COMMENTS),
+            shares=self.figures.get(Metric.SHARES),
+            posts_with_figures=len(self.posts_read),
+        )
+
+
+def _in_range(span: Range, units: frozenset[str] | None) -> list[ColumnElement[bool]]:
+    ref = reference_time()
+    where = [ref >= span.since, ref < span.until]
+    if units is not None:
+        where.append(contents.c.unit.in_(sorted(units)))
+    return where
+
+
+def _joined() -> Join:
+    return deliveries.outerjoin(contents, contents.c.id == deliveries.c.content_id)
+
+
+def _published_in_range(span: Range, units: frozenset[str] | None) -> Select[Any]:
+    """(content, channel, account) of the deliveries of the range that went out."""
+    return (
+        select(deliveries.c.content_id, deliveries.c.channel, deliveries.c.account)
+        .select_from(_joined())
+        .where(*_in_range(span, units), deliveries.c.published_at.is_not(None))
+    )
+
+
+async def report(
+    engine: AsyncEngine, span: Range, on_time_s: float, units: frozenset[str] | None = None
+) -> Report:
+    """The report of ``span`` for ``units`` (``None``: every unit), one row per unit and channel."""
+    query = (
+        select(
+            deliveries.c.content_id,
+            deliveries.c.channel,
+            deliveries.c.account,
+            contents.c.unit,
+            deliveries.c.state,
+            deliveries.c.due_at,
+            contents.c.approved_at,
+            deliveries.c.published_at,
+        )
+        .select_from(_joined())
+        .where(*_in_range(span, units))
+    )
+    rows: dict[tuple[str, str], _Row] = defaultdict(_Row)
+    unit_of: dict[tuple[str, str, str], str] = {}
+    s = engagement_samples.c
+    posts = tuple_(s.content_id, s.channel, s.account).in_(_published_in_range(span, units))
+    async with engine.connect() as conn:
+        async for r in await conn.stream(query):
+            unit = r.unit or UNKNOWN_UNIT
+            row = rows[(unit, r.channel)]
+            row.deliveries += 1
+            row.failed += r.state in FAILURE_STATES
+            row.retracted += r.state == DeliveryState.RETRACTED
+            if r.published_at is not None:
+                unit_of[(r.content_id, r.channel, r.account)] = unit
+                row.published += 1
+                latency = latency_s(r.published_at, r.due_at, r.approved_at)
+                row.on_time += latency is not None and on_time(latency, on_time_s)
+        async for f in await conn.stream(engagement.newest(posts)):
+            unit = unit_of.get((f.content_id, f.channel, f.account))
+            if unit is None:  # published between the two reads: it is in the next report
+                continue
+            row = rows[(unit, f.channel)]
+            row.figures[f.metric] = row.figures.get(f.metric, 0) + int(f.value)
+            row.posts_read.add((f.content_id, f.account))
+    return Report(
+        first_day=span.first,
+        last_day=span.last,
+        since=span.since,
+        until=span.until,
+        on_time_window_s=on_time_s,
+        rows=[rows[k].out(*k) for k in sorted(rows)],
+    )

@@ -143,8 +143,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "reports": ("Báo cáo lãnh đạo", "Reports for leadership"),
     "calendar": ("Lịch phát hành", "Planning calendar"),
     "calendar_intro": (
-        "Bài đã đăng và đã lên lịch theo ngày, giờ Việt Nam; bài tạm dừng được đánh dấu ⏸.",
-        "Published and scheduled posts by day, Vietnam time; held posts are marked ⏸.",
+        "Bài đã đăng và đã lên lịch theo ngày, giờ Việt Nam; bài tạm dừng có viền gạch và nhãn “Tạm dừng”.",
+        "Published and scheduled posts by day, Vietnam time; held posts are dashed and marked “Held”.",
     ),
     "calendar_drag_hint": (
         "Kéo một bài đã lên lịch sang ngày khác để dời lịch (giữ nguyên giờ), hoặc dùng nút “Dời lịch”.",

@@ -12,7 +12,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from loa.events import DEFAULT_TIMEZONE, DeliveryState, Priority, RescheduleDelivery, topics, utcnow
+from loa.events import (
+    DEFAULT_TIMEZONE,
+    ContentApproved,
+    DeliveryState,
+    DeliveryStatus,
+    Priority,
+    RescheduleDelivery,
+    topics,
+    utcnow,
+)
 from loa.events.parsing import parse_command
 from loa.settings import LoaSettings
 from tests.integration.tracker.support import (
@@ -41,7 +50,7 @@ S = DeliveryState
 FLOOD = "Họp báo về lũ ở Đà Nẵng; lịch đóng đường Nguyễn Văn Linh, Đường 2/9"
 
 
-def contents_and_statuses(later: datetime) -> tuple[list[object], list[object]]:
+def contents_and_statuses(later: datetime) -> tuple[list[ContentApproved], list[DeliveryStatus]]:
     second, hour = timedelta(seconds=1), timedelta(hours=1)
     before = MIDNIGHT - hour  # approved
     contents = [

@@ -29,6 +29,7 @@ from services.tracker import (
     api,
     approvals,
     calendar_api,
+    calendar_feed_api,
     connect,
     consumer,
     engagement_api,
@@ -163,6 +164,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(engagement_api.router)
     app.include_router(reports_api.router)
     app.include_router(calendar_api.router)
+    app.include_router(calendar_feed_api.router)
     app.include_router(web.router)
     app.include_router(approvals.pages)
     app.include_router(reports_api.pages)

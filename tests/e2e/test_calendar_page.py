@@ -129,6 +129,11 @@ async def test_the_calendar_shows_the_month_and_moves_a_scheduled_post_by_drag_a
         await other.get_by_role("button", name="Dời lịch").click()
         await expect(other).to_have_attribute("data-moved", new_time.strftime("%Y-%m-%dT%H:%M"))
 
+        await page.goto(f"{base}/calendar?lang=en")  # in English
+        await expect(page.locator("h1")).to_have_text("Planning calendar")
+        await expect(page.locator("#calendar-grid thead th").first).to_have_text("Mon")
+        await expect(page.locator("li.cal-item.held .badge.s-held")).to_have_text("Held")
+
         # a viewer: the same calendar, nothing to drag and no "Dời lịch"
         viewer = await browser.new_page(viewport={"width": 1280, "height": 900})
         await viewer.goto(f"{base}/login")

@@ -21,6 +21,8 @@ from services.sandbox.client import SandboxClient
 from services.sandbox.frame import sandbox as frame
 from services.website.adapter import WebsiteAdapter
 from services.website.settings import WebsiteSettings
+from services.website.wp_corrections import NOTICE as NOTICE_KIND
+from services.website.wp_corrections import Block, has_block, with_block
 from tests.support.corrections import as_correction, correction_link, linked_once
 from tests.website_support import article
 
@@ -168,3 +170,17 @@ def test_only_a_wordpress_account_links_a_correction(adapter: WebsiteAdapter) ->
     assert adapter.links_correction(correction, target, wp_account())
     assert not adapter.links_correction(correction, target, static)
     assert not adapter.links_correction(correction, target, None)
+
+
+def test_a_block_is_found_again_after_kses_folds_the_dashes_in_its_comments() -> None:
+    """For a user without ``unfiltered_html`` WordPress runs kses on ``content``, which keeps HTML
+    comments but folds runs of ``-`` in them (``wp_kses_split2``, wp-includes/kses.php)."""
+    correction_id = "dc--tb-goc--1"
+    block = Block.of(NOTICE_KIND, correction_id, '<aside class="correction-notice">Đính chính</aside>')
+
+    def kses(comment: re.Match[str]) -> str:
+        return "<!--" + re.sub("--+", "-", comment[1]).removesuffix("-") + "-->"
+
+    saved = re.sub(r"<!--(.*?)-->", kses, with_block("<p>Nội dung bài gốc.</p>", block), flags=re.S)
+    assert "--tb" not in saved and has_block(saved, NOTICE_KIND, correction_id)
+    assert with_block(saved, block) == saved, "not written a second time"

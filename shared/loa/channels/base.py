@@ -214,9 +214,11 @@ class ChannelAdapter(ABC):
     async def retract(self, previous: PublishResult, account: Account) -> None:
         """Delete or hide a published post."""
 
-    def links_correction(self, content: Content, target: Target) -> bool:
+    def links_correction(self, content: Content, target: Target, account: Account | None) -> bool:
         """Whether a correction on ``target`` gets a link step (``loa.channels.corrections``);
-        the default: no, the channel publishes the correction and links nothing."""
+        the default: no, the channel publishes the correction and links nothing. ``account``: the
+        target's account as configured (None when it is not), for a channel whose accounts differ
+        (the website: only its WordPress accounts link)."""
         return False
 
     async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:

@@ -98,7 +98,11 @@ class RecipientsReport(Model):
     the address, ``loa.press.recipient_id``: the event never carries an address)."""
 
     counts: dict[RecipientState, Annotated[int, Field(ge=0)]]
-    recipients: Annotated[dict[RecipientId, RecipientOutcome], Field(max_length=MAX_RECIPIENTS)]
+    recipients: Annotated[
+        dict[RecipientId, RecipientOutcome],
+        # keys other than an id are refused: the schema says so too (patternProperties alone lets them by)
+        Field(max_length=MAX_RECIPIENTS, json_schema_extra={"additionalProperties": False}),
+    ]
 
 
 def recipients_report(states: Mapping[str, Mapping[str, Any]]) -> RecipientsReport:

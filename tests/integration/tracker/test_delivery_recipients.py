@@ -55,7 +55,7 @@ STATES: dict[str, dict[str, Any]] = {
 
 
 async def test_recipients_named_for_the_press_lists_spokesperson_and_counted_for_a_viewer(
-    settings: LoaSettings, sqlite_url: str
+    settings: LoaSettings, db_url: str
 ) -> None:
     await create_topics(settings)
     tokens: dict[str, Any] = {name: {"token": tok, "role": name} for name, tok in TOKENS.items()}
@@ -65,7 +65,7 @@ async def test_recipients_named_for_the_press_lists_spokesperson_and_counted_for
         "xem": {"token": UNIT_VIEWER, "role": "viewer", "units": [UNIT]},
     }
     bearer = {"spokesperson": SPOKESPERSON, "other": OTHER_SPOKESPERSON, "unit_viewer": UNIT_VIEWER}
-    ts = tracker_settings(settings, sqlite_url.replace("store.db", "tracker.db"), tracker_tokens=tokens)
+    ts = tracker_settings(settings, db_url, tracker_tokens=tokens)
     cid = "thong-cao-bao-chi-2026-12-04"
     did = delivery_id(cid, "email", LIST)
 

@@ -82,3 +82,6 @@ def test_the_job_store_keeps_the_report_with_the_result() -> None:
     kept = result_from_json(result_to_json(PublishResult("loa-email-x", None, {}, recipients=report)))
     assert kept.recipients == report
     assert result_from_json(result_to_json(PublishResult("loa-web-x"))).recipients is None
+    # a result kept by the previous release (no "recipients" key) reads back without a report
+    before = '{"external_id": "loa-email-x", "url": null, "extra": {}, "scheduled_natively": false}'
+    assert result_from_json(before).recipients is None

@@ -29,13 +29,14 @@ from loa.channels import (
     register,
 )
 from loa.events import Content, ContentKind, MediaRef, Target
+from loa.events.delivery import RecipientState, recipients_report
 from loa.press import CONTACT_OPTION
 from loa.text import nfc, slugify
 from services.email import message
 from services.email.message import Envelope, InlineImage, Letter, Recipient
 from services.email.recipients import press_list
 from services.email.settings import EmailSettings
-from services.email.smtp import FINAL, Answer, Pacer, RecipientState, Relay, Session
+from services.email.smtp import FINAL, Answer, Pacer, Relay, Session
 
 log = logging.getLogger(__name__)
 
@@ -208,9 +209,8 @@ class EmailAdapter(ChannelAdapter):
 
     def _result(self, post: Post, states: dict[str, Any]) -> PublishResult:
         letter = post.payload["letter"]
-        counts = {state.value: 0 for state in RecipientState}
-        for s in states.values():
-            counts[s["state"]] += 1
+        report = recipients_report(states)
+        counts = {state.value: n for state, n in report.counts.items()}
         extra = {
             "content_id": post.content_id,
             "subject": letter["subject"],
@@ -219,7 +219,7 @@ class EmailAdapter(ChannelAdapter):
             "counts": counts,
             "recipients": states,
         }
-        return PublishResult(post.marker, None, extra, note=summary(counts, states))
+        return PublishResult(post.marker, None, extra, note=summary(counts, states), recipients=report)
 
     def _read(self, key: str) -> bytes:
         return b"".join(self.context.media.iter_bytes(key))

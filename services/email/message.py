@@ -8,7 +8,6 @@ one-click unsubscribe, and a DKIM-Signature (RFC 6376, dkimpy) over the final by
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -21,6 +20,7 @@ from urllib.parse import urlencode
 import dkim
 from jinja2 import Environment, select_autoescape
 
+from loa.press import recipient_id
 from loa.text import nfc
 
 SIGNED_HEADERS = (
@@ -97,10 +97,6 @@ class Envelope:
     in_reply_to: str | None = None
     delivery: str | None = None
     """Loa's key of the delivery (``X-Loa-Delivery``): finds a message in the relay's logs."""
-
-
-def recipient_id(email: str) -> str:
-    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:16]
 
 
 def message_id(content_id: str, recipient: Recipient, domain: str, purpose: str = "") -> str:

@@ -14,20 +14,12 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from ipaddress import ip_address
 
 from loa.channels import AuthError, TransientError
+from loa.events.delivery import RecipientState
 from loa.mode import PRODUCTION, Mode
-
-
-class RecipientState(StrEnum):
-    SENT = "sent"
-    DEFERRED = "deferred"
-    BOUNCED = "bounced"
-    COMPLAINED = "complained"
-    """Reported later by a feedback loop (RFC 5965); never the answer of a send."""
-
+from loa.text import without_addresses
 
 FINAL = frozenset({RecipientState.SENT, RecipientState.BOUNCED, RecipientState.COMPLAINED})
 
@@ -90,7 +82,7 @@ def refuse_plain_smtp(host: str, security: str, mode: Mode) -> str | None:
 
 
 def _answer(code: int, reply: bytes | str) -> Answer:
-    text = (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply)[:300]
+    text = without_addresses(reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply)[:300]
     state = RecipientState.DEFERRED if 400 <= code < 500 else RecipientState.BOUNCED
     return Answer(state, code, text)
 

@@ -469,7 +469,7 @@ class FacebookAdapter(ChannelAdapter):
 
     # ------------------------------------------------------------ corrections
 
-    def links_correction(self, content: Content, target: Target) -> bool:
+    def links_correction(self, content: Content, target: Target, account: Account | None) -> bool:
         """Every correction comments on its original (and may pin itself: target option ``pin``)."""
         return True
 

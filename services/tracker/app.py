@@ -37,6 +37,7 @@ from services.tracker import (
     incidents_api,
     press_lists_api,
     queries,
+    recipients_api,
     reports_api,
     web,
 )
@@ -160,6 +161,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(connect.router)
     app.include_router(incidents_api.router)
     app.include_router(press_lists_api.router)
+    app.include_router(recipients_api.router)
     app.include_router(approvals.router)
     app.include_router(engagement_api.router)
     app.include_router(reports_api.router)

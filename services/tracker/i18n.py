@@ -118,6 +118,24 @@ LABELS: dict[str, tuple[str, str]] = {
     "link": ("Liên kết", "Link"),
     "open_post": ("Xem bài", "Open post"),
     "engagement_at": ("Tương tác, đọc lúc", "Engagement, read at"),
+    "recipients": ("Người nhận", "Recipients"),
+    "recipients_of": ("Người nhận của lần gửi", "Recipients of this delivery"),
+    "recipient": ("Người nhận", "Recipient"),
+    "outlet": ("Cơ quan báo chí", "Outlet"),
+    "smtp_code": ("Mã SMTP", "SMTP code"),
+    "smtp_reply": ("Phản hồi của máy chủ thư", "Mail server's reply"),
+    "recipient_id": ("Mã người nhận", "Recipient id"),
+    "recipients_hidden": (
+        "Tên và cơ quan báo chí chỉ hiển thị với người được quản lý danh sách báo chí của đơn vị;"
+        " người nhận ở đây được ghi bằng mã.",
+        "Names and outlets show only to who may manage the unit's press list; recipients here go by id.",
+    ),
+    "recipients_none": (
+        "Chưa có báo cáo theo người nhận (báo cáo đến cùng kết quả gửi).",
+        "No per-recipient report yet (it comes with the sending's result).",
+    ),
+    "recipient_gone": ("(không còn trong danh sách)", "(no longer on the list)"),
+    "delivery": ("Lần đăng", "Delivery"),
     "metric_impressions": ("Lượt hiển thị", "Impressions"),
     "metric_reach": ("Người tiếp cận", "Reach"),
     "metric_views": ("Lượt xem", "Views"),
@@ -463,6 +481,14 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "incident_close": ("Đóng sự cố", "Incident closed"),
 }
 
+RECIPIENT_STATES: dict[str, tuple[str, str]] = {
+    "sent": ("Đã gửi", "Sent"),
+    "deferred": ("Đang chờ gửi lại", "Deferred"),
+    "bounced": ("Bị trả lại", "Bounced"),
+    "complained": ("Khiếu nại", "Complained"),
+}
+"""``loa.events.delivery.RecipientState``: an e-mail recipient's state (RFC 5321 §4.2.1 reply classes)."""
+
 OUTCOMES: dict[str, tuple[str, str]] = {
     "ok": ("Thành công", "Done"),
     "refused": ("Bị từ chối", "Refused"),
@@ -476,6 +502,7 @@ CHANNELS: dict[str, str] = {
     "x": "X",
     "webhook": "Webhook",
     "tiktok": "TikTok",
+    "email": "E-mail",
 }
 
 REASONS: dict[str, tuple[str, str]] = {
@@ -515,6 +542,10 @@ class Translator:
 
     def state(self, state: str) -> str:
         pair = STATES.get(state)
+        return pair[self._i] if pair else state
+
+    def recipient_state(self, state: str) -> str:
+        pair = RECIPIENT_STATES.get(state)
         return pair[self._i] if pair else state
 
     def event(self, kind: str, state: str | None = None) -> str:

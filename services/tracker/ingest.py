@@ -32,7 +32,14 @@ from loa.events import (
 from loa.text import fold_vietnamese
 from services.tracker.dialect import pg_bulk_insert
 from services.tracker.settings import AlertHook
-from services.tracker.tables import alerts_outbox, content_history, contents, deliveries, delivery_history
+from services.tracker.tables import (
+    alerts_outbox,
+    content_history,
+    contents,
+    deliveries,
+    delivery_history,
+    delivery_recipients,
+)
 
 EXCERPT_MAX = 2000
 """A bounded excerpt of the platform's answer is enough for the audit trail."""
@@ -192,6 +199,28 @@ async def _advance(conn: AsyncConnection, rows: list[dict[str, object]]) -> None
     )
 
 
+def _report_row(status: DeliveryStatus) -> dict[str, object]:
+    d = status.payload
+    assert d.recipients is not None
+    return {"delivery_id": d.delivery_id, "sequence": d.sequence, "report": d.recipients.model_dump_json()}
+
+
+async def _write_reports(conn: AsyncConnection, rows: list[dict[str, object]]) -> None:
+    """The newest per-recipient report of each delivery; like the current row, never backwards."""
+    if not rows:
+        return
+    stmt = upsert(conn, delivery_recipients)
+    excluded = stmt.excluded
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[delivery_recipients.c.delivery_id],
+            set_={"sequence": excluded.sequence, "report": excluded.report},
+            where=delivery_recipients.c.sequence < excluded.sequence,
+        ),
+        rows,
+    )
+
+
 async def apply_statuses(
     engine: AsyncEngine, batch: Iterable[DeliveryStatus], hooks: Sequence[AlertHook] = ()
 ) -> Applied:
@@ -214,6 +243,7 @@ async def apply_statuses(
         owners = await _owners(conn, content_ids) if wants_owners else {}
         history: list[dict[str, object]] = []
         current: list[dict[str, object]] = []
+        reports: list[dict[str, object]] = []
         late_published: list[tuple[str, datetime]] = []
         for did, events in by_delivery.items():
             floor = sequences.get(did, -1)
@@ -232,8 +262,10 @@ async def apply_statuses(
                 current.append(_current_row(winner, first_published, now))
             elif first_published is not None:
                 late_published.append((did, first_published))
+            reports.extend(_report_row(s) for s in [s for s in ordered if s.payload.recipients][-1:])
         await _write_history(conn, history)
         await _advance(conn, current)
+        await _write_reports(conn, reports)
         for did, published_at in late_published:
             await conn.execute(
                 update(deliveries)

@@ -74,6 +74,16 @@ deliveries = Table(
     Index("ix_deliveries_channel_account", "channel", "account"),
 )
 
+delivery_recipients = Table(
+    "delivery_recipients",
+    metadata,
+    Column("delivery_id", String(400), primary_key=True),
+    Column("sequence", BigInteger, nullable=False, doc="of the status event that carried the report"),
+    Column("report", Text, nullable=False, doc="loa.events.delivery.RecipientsReport as JSON"),
+)
+"""A list channel's per-recipient outcomes (e-mail), apart from ``deliveries``: up to 5,000 rows
+of a press list in one report, read only by the delivery page."""
+
 delivery_history = Table(
     "delivery_history",
     metadata,

@@ -24,7 +24,7 @@ from loa.audit import record
 from loa.events import AuditAction, AuditOutcome
 from loa.mode import DEVELOPMENT
 from loa.outages import RETRY_AFTER_SECONDS
-from services.tracker import accounts, engagement, holds, incidents, incidents_api, queries
+from services.tracker import accounts, engagement, holds, incidents, incidents_api, queries, recipients_api
 from services.tracker.audit_log import AuditFilter, list_entries, people
 from services.tracker.auth import (
     CSRF_HEADER,
@@ -361,6 +361,21 @@ async def content_page(request: Request, who: Viewer, content_id: str) -> Respon
     if detail is None:
         response.status_code = 404
     return response
+
+
+@router.get("/deliveries/{delivery_id}", response_class=HTMLResponse)
+async def delivery_page(
+    request: Request, who: Viewer, delivery_id: recipients_api.DeliveryIdPath
+) -> Response:
+    """One delivery: its state and, for a list channel (e-mail), the counts and each recipient
+    (names and outlets to who may see the press list: ``recipients_api``)."""
+    t = _tracker(request)
+    try:
+        found = await recipients_api.delivery_recipients_for(t, request, who, delivery_id)
+    except HTTPException as e:
+        return message_page(request, str(e.detail), e.status_code)
+    d = await queries.find_delivery(t.engine, delivery_id)
+    return _render(request, "delivery.html", who, d=d, r=found)
 
 
 @router.get("/units", response_class=HTMLResponse)

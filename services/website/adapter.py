@@ -23,8 +23,10 @@ from loa.channels import (
     PublishResult,
     register,
 )
+from loa.channels.corrections import CorrectionLink
 from loa.events import Content, Target
 from loa.mode import target_host
+from services.website import wp_corrections
 from services.website.settings import WebsiteSettings
 from services.website.site.bucket import SiteBucket
 from services.website.site.index import IndexBuilder
@@ -178,6 +180,25 @@ class WebsiteAdapter(ChannelAdapter):
         if self.mode(account) == "wordpress":
             return await self.wordpress.confirm(previous, account)
         return previous
+
+    # -- corrections ------------------------------------------------------------------------
+
+    def links_correction(self, content: Content, target: Target, account: Account | None) -> bool:
+        """A WordPress account links a correction to its original by a step of its own
+        (``wp_corrections.py``); the static site renders both articles within the correction's own
+        delivery (``site/corrections.py``)."""
+        return account is not None and account.options.get("mode") == "wordpress"
+
+    async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:
+        return await wp_corrections.link_correction(self._wordpress_of(account), link, account)
+
+    async def find_correction_link(self, link: CorrectionLink, account: Account) -> PublishResult | None:
+        return await wp_corrections.find_correction_link(self._wordpress_of(account), link, account)
+
+    def _wordpress_of(self, account: Account) -> WordPress:
+        if self.mode(account) != "wordpress":
+            raise PermanentError(f"account {account.name} is not a WordPress account: it links no correction")
+        return self.wordpress
 
     async def aclose(self) -> None:
         if self._wordpress is not None:

@@ -5,8 +5,9 @@ Sources (WordPress REST API Handbook, developer.wordpress.org/rest-api/):
   "Authentication" → "Basic Authentication with Application Passwords".
 - Posts: reference/posts/ — ``POST /wp/v2/posts`` (``status`` one of publish, future, draft,
   pending, private; ``date_gmt``; ``featured_media``; ``slug``), ``POST /wp/v2/posts/<id>``
-  updates, ``DELETE /wp/v2/posts/<id>`` moves to the trash unless ``force=true``; a second
-  DELETE answers ``410 rest_already_trashed``.
+  updates the fields sent, ``GET /wp/v2/posts/<id>?context=edit`` answers ``content.raw``,
+  ``DELETE /wp/v2/posts/<id>`` moves to the trash unless ``force=true``; a second DELETE answers
+  ``410 rest_already_trashed``. Corrections: ``wp_corrections.py``.
 - Media: reference/media/ — ``POST /wp/v2/media`` with the file as the raw body,
   ``Content-Disposition: attachment; filename=...`` and its ``Content-Type``.
 - Errors are ``{"code": "rest_...", "message": ..., "data": {"status": N}}`` (handbook
@@ -18,8 +19,10 @@ Sources (WordPress REST API Handbook, developer.wordpress.org/rest-api/):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import re
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +46,7 @@ from loa.media import MediaStore
 from loa.mode import require_https_option
 from loa.text import slugify
 from services.website.settings import WebsiteSettings
+from services.website.wp_corrections import keep_blocks, raw_content
 
 API = "/wp-json/wp/v2"
 AUTH_CODES = frozenset(
@@ -96,6 +100,9 @@ class WordPress:
     def __init__(self, settings: WebsiteSettings) -> None:
         self.settings = settings
         self.http = httpx.AsyncClient(timeout=settings.website_http_timeout_s)
+        self._editing: weakref.WeakValueDictionary[tuple[str | None, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -132,6 +139,31 @@ class WordPress:
         if response.status_code >= 400:
             raise map_error(response, action)
         return response.json()
+
+    @contextlib.asynccontextmanager
+    async def editing(self, account: Account, post_id: str) -> AsyncIterator[None]:
+        """One read-then-write of a post at a time in this process: the REST API has no conditional
+        update, and a correction's notice and a new version of its post both rewrite ``content``."""
+        key = (self.site(account), post_id)
+        lock = self._editing.get(key)
+        if lock is None:
+            lock = self._editing[key] = asyncio.Lock()
+        async with lock:
+            yield
+
+    async def read(self, account: Account, post_id: str) -> dict[str, Any]:
+        """The post as its editor sees it (``context=edit``: ``content.raw``, ``title.raw``, status)."""
+        item: dict[str, Any] = await self._call(
+            account, "GET", f"/posts/{post_id}", "read post", params={"context": "edit"}
+        )
+        return item
+
+    async def set_content(self, account: Account, post_id: str, content: str, action: str) -> dict[str, Any]:
+        """``POST /wp/v2/posts/<id>`` with ``content`` alone: its other fields stay as they are."""
+        item: dict[str, Any] = await self._call(
+            account, "POST", f"/posts/{post_id}", action, json={"content": content}
+        )
+        return item
 
     # -- media ------------------------------------------------------------------------------
 
@@ -244,7 +276,10 @@ class WordPress:
         uploaded = await self._media(post, content, account, context)
         fields = self._fields(post, content, uploaded, when)
         fields.pop("slug")  # the URL never changes
-        item = await self._call(account, "POST", f"/posts/{previous.external_id}", "update post", json=fields)
+        post_id = previous.external_id
+        async with self.editing(account, post_id):  # a correction's notice or link back stays on top
+            fields["content"] = keep_blocks(raw_content(await self.read(account, post_id)), fields["content"])
+            item = await self._call(account, "POST", f"/posts/{post_id}", "update post", json=fields)
         return self._result(item)
 
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
@@ -262,9 +297,7 @@ class WordPress:
     ) -> bool:
         """A hold: the ``future`` post back to ``draft`` (WordPress publishes only ``future`` posts at
         their date). One already ``publish`` is left alone (False); a draft already: nothing to do."""
-        item = await self._call(
-            account, "GET", f"/posts/{previous.external_id}", "read post", params={"context": "edit"}
-        )
+        item = await self.read(account, previous.external_id)
         if item.get("status") == "publish":
             return False
         if item.get("status") != "draft":
@@ -285,7 +318,5 @@ class WordPress:
             raise
 
     async def confirm(self, previous: PublishResult, account: Account) -> PublishResult | None:
-        item = await self._call(
-            account, "GET", f"/posts/{previous.external_id}", "read post", params={"context": "edit"}
-        )
+        item = await self.read(account, previous.external_id)
         return self._result(item) if item.get("status") == "publish" else None

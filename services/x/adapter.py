@@ -184,7 +184,7 @@ class XAdapter(ChannelAdapter):
             return f"options.{LINK_AS_OPTION}: {REPLY} or {QUOTE} (how a correction links its original)"
         return None
 
-    def links_correction(self, content: Content, target: Target) -> bool:
+    def links_correction(self, content: Content, target: Target, account: Account | None) -> bool:
         return True
 
     @staticmethod

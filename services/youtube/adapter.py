@@ -409,7 +409,7 @@ class YouTubeAdapter(ChannelAdapter):
         return previous
 
     # -- corrections: a dated line on top of the original's description ---------------------------
-    def links_correction(self, content: Content, target: Target) -> bool:
+    def links_correction(self, content: Content, target: Target, account: Account | None) -> bool:
         return True
 
     async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:

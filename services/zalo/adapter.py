@@ -393,7 +393,7 @@ class ZaloAdapter(ChannelAdapter):
         await self._release_public(previous)
 
     # -- corrections: the correction's article names its original, and may be broadcast --------
-    def links_correction(self, content: Content, target: Target) -> bool:
+    def links_correction(self, content: Content, target: Target, account: Account | None) -> bool:
         return True
 
     async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:

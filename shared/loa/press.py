@@ -7,6 +7,7 @@ needs the subject's consent, and the office must show when it was given).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Annotated
 
@@ -14,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from loa.events.constraints import Text
 from loa.events.content import PlainText
+from loa.events.delivery import MAX_RECIPIENTS as MAX_RECIPIENTS  # the list's bound is the report's
 
 EMAIL_PATTERN = r"^[^@\s<>\"(),;:]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$"
-MAX_RECIPIENTS = 5000
 RECIPIENTS_OPTION = "recipients"
 CONTACT_OPTION = "contact"
 """The account option holding the spokesperson's contact block (lines)."""
@@ -33,3 +34,9 @@ class PressContact(BaseModel):
 
 
 PRESS_LIST = TypeAdapter(list[PressContact])
+
+
+def recipient_id(email: str) -> str:
+    """A stable id that names a recipient in delivery records, events and logs without the address:
+    the e-mail publisher keys each answer by it, the tracker finds the name and outlet by it."""
+    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:16]

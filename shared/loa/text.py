@@ -104,3 +104,14 @@ def count_utf16_units(value: str) -> int:
     """Length in UTF-16 code units of the NFC form: an emoji outside the BMP counts 2 (TikTok counts
     a caption's ``title`` this way: "in UTF-16 runes", its Direct Post reference)."""
     return len(nfc(value).encode("utf-16-le")) // 2
+
+
+ADDRESS_IN_TEXT = re.compile(r"[^\s<>\"(),;:@]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+"""An address inside a relay's reply (Postfix: ``<a@b.vn>: Recipient address rejected``)."""
+HIDDEN_ADDRESS = "[địa chỉ]"
+
+
+def without_addresses(text: str) -> str:
+    """``text`` with every e-mail address replaced: a relay's reply often names the recipient, and
+    a reply is kept in progress, events and the tracker, which must never carry an address."""
+    return ADDRESS_IN_TEXT.sub(HIDDEN_ADDRESS, text)

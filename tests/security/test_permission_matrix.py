@@ -182,6 +182,16 @@ def _delivery_action(verb: str) -> Callable[[Stage, httpx.Client, Role, str], ht
     return call
 
 
+def _delivery_get(path: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.Response]:
+    """A delivery of ``unit``'s content (its recipients: names only with ``manage_press_lists``)."""
+
+    def call(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+        did = f"{_seed(s, unit)}:website:{ACCOUNT_OF[unit]}"
+        return c.get(f"{s.tracker}{path.format(id=did)}", headers=s.auth(role))
+
+    return call
+
+
 def _tracker_retract(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
     url = f"{s.tracker}/api/v1/contents/{_seed(s, unit)}/retract"
     return c.post(url, json={"reason": "Gỡ bài đăng nhầm đơn vị"}, headers=s.auth(role))
@@ -402,6 +412,15 @@ CASES = [
         _tracker_get("/api/v1/contents/{id}/engagement"),
     ),
     Case("tracker", "GET", "/api/v1/deliveries", Action.READ, False, _tracker_get("/api/v1/deliveries")),
+    Case(
+        "tracker",
+        "GET",
+        "/api/v1/deliveries/{delivery_id}/recipients",
+        Action.READ,
+        True,
+        _delivery_get("/api/v1/deliveries/{id}/recipients"),
+    ),
+    Case("tracker", "GET", "/deliveries/{delivery_id}", Action.READ, True, _delivery_get("/deliveries/{id}")),
     Case("tracker", "GET", "/api/v1/stats", Action.READ, False, _tracker_get("/api/v1/stats")),
     Case("tracker", "GET", "/reports", Action.READ, True, _report("/reports")),
     Case("tracker", "GET", "/api/v1/reports", Action.READ, True, _report("/api/v1/reports")),

@@ -27,9 +27,11 @@ def correction_link(
     original: PublishResult,
     own: PublishResult | None = None,
     corrected_on: date = date(2026, 12, 4),
+    account: Account | None = None,
 ) -> CorrectionLink:
-    """The link step the runtime makes for ``correction``'s first target (``loa.publisher.corrections``)."""
-    step = link_step(adapter, correction, correction.targets[0], [], None)
+    """The link step the runtime makes for ``correction``'s first target (``loa.publisher.corrections``);
+    ``account``: that target's account, for a channel that links only on some (the website)."""
+    step = link_step(adapter, correction, correction.targets[0], [], None, account)
     assert step is not None and step.post is not None, f"{adapter.name} makes no link step for it"
     return CorrectionLink(post=step.post, original=original, correction=own, corrected_on=corrected_on)
 

@@ -228,6 +228,19 @@ def render(template: str, site: SiteInfo, **context: Any) -> bytes:
     return environment().get_template(template).render(site=site, **context).encode("utf-8")
 
 
+def correction_notice(note: Note, anchor: str) -> str:
+    """The dated notice of one correction (``correction_notice.html``), as an article page shows it
+    at its top; ``note.path`` is where it links (a page of this site, or the correction's post on
+    WordPress), ``anchor`` its element id."""
+    return environment().get_template("correction_notice.html").render(n=note, anchor=anchor)
+
+
+def corrects_line(corrections: Corrections) -> str:
+    """What a correction says of the article it corrects (``corrects.html``): "Bài này đính chính:
+    <its title, linked>", or that it corrects something published before; "" for other articles."""
+    return environment().get_template("corrects.html").render(c=corrections)
+
+
 def render_listing(
     site: SiteInfo,
     entries: list[Any],

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from loa.channels.scheduling import NativeWindow, native_due
 from loa.events import Content, MediaRef, Target
+from loa.events.delivery import RecipientsReport
 from loa.links import web_link
 from loa.media import MediaStore
 from loa.mode import platform_host
@@ -114,6 +115,9 @@ class PublishResult:
     note: str | None = None
     """One line for ops about this answer, shown with the delivery (e-mail: how many recipients got
     it, which bounced); not kept with the result."""
+    recipients: RecipientsReport | None = None
+    """A channel that sends to a list (e-mail): each recipient's outcome, keyed by recipient id; kept
+    with the result and carried by the delivery's status events (the tracker shows it)."""
 
     def __post_init__(self) -> None:
         # The link comes from the platform's answer: keep it only if it is one a person may be
@@ -214,9 +218,11 @@ class ChannelAdapter(ABC):
     async def retract(self, previous: PublishResult, account: Account) -> None:
         """Delete or hide a published post."""
 
-    def links_correction(self, content: Content, target: Target) -> bool:
+    def links_correction(self, content: Content, target: Target, account: Account | None) -> bool:
         """Whether a correction on ``target`` gets a link step (``loa.channels.corrections``);
-        the default: no, the channel publishes the correction and links nothing."""
+        the default: no, the channel publishes the correction and links nothing. ``account``: the
+        target's account as configured (None when it is not), for a channel whose accounts differ
+        (the website: only its WordPress accounts link)."""
         return False
 
     async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:

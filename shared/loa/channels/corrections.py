@@ -46,7 +46,8 @@ class CorrectionLink:
 
     post: Post
     """The link step's post (the runtime renders it): ``payload`` holds ``corrects``, ``url`` (the
-    correction's website page), ``title`` and the target's ``options``; ``marker`` names the step."""
+    correction's website page), ``title``, ``summary`` and the target's ``options``; ``marker``
+    names the step."""
     original: PublishResult
     """What this account published for the corrected content (the newest version online)."""
     correction: PublishResult | None
@@ -57,6 +58,11 @@ class CorrectionLink:
     @property
     def title(self) -> str:
         return str(self.post.payload["title"])
+
+    @property
+    def summary(self) -> str:
+        """The correction's summary ("" for a step made before the payload carried it)."""
+        return str(self.post.payload.get("summary", ""))
 
     @property
     def headline(self) -> str:

@@ -7,7 +7,7 @@ the job store keys it apart from the post with no new column. ``linking.py`` run
 
 from __future__ import annotations
 
-from loa.channels import ChannelAdapter, Post, handover_at
+from loa.channels import Account, ChannelAdapter, Post, handover_at
 from loa.channels.corrections import LINK_OPERATION, link_account
 from loa.events import Content, ContentKind, Hold, Target, utcnow
 from loa.publisher.holds import held_note
@@ -16,26 +16,33 @@ from loa.publisher.lifecycle import S
 
 
 def link_step(
-    adapter: ChannelAdapter, content: Content, target: Target, existing: list[Job], hold: Hold | None
+    adapter: ChannelAdapter,
+    content: Content,
+    target: Target,
+    existing: list[Job],
+    hold: Hold | None,
+    account: Account | None = None,
 ) -> NewJob | None:
     """The link step's job for a correction on ``target``, unless the channel links nothing there
-    or the step exists already (a later version of the correction does not link twice)."""
+    (``account``: the target's account, None when not configured) or the step exists already (a
+    later version of the correction does not link twice)."""
     if content.kind != ContentKind.CORRECTION or content.corrects is None or existing:
         return None
-    if not adapter.links_correction(content, target):
+    if not adapter.links_correction(content, target, account):
         return None
-    account = link_account(target.account)
+    step_account = link_account(target.account)
     post = Post(
         content_id=content.id,
         version=content.version,
         channel=adapter.name,
-        account=account,
+        account=step_account,
         marker=f"loa-dinh-chinh:{content.id}",
         title=content.title,
         payload={
             "corrects": content.corrects,
             "url": adapter.context.canonical_url(content),
             "title": content.title,
+            "summary": content.summary,
             "options": dict(target.options),
         },
         due_at=content.publish_at,
@@ -43,7 +50,7 @@ def link_step(
     return NewJob(
         content_id=content.id,
         version=content.version,
-        account=account,
+        account=step_account,
         post=post,
         state=S.HELD if hold is not None else S.SCHEDULED,
         due_at=handover_at(content.publish_at, utcnow(), None),

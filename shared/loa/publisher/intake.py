@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,8 +48,16 @@ from loa.publisher.store.jobs import Job, JobStore, NewJob
 log = logging.getLogger(__name__)
 
 RETRACTED_STATES = frozenset({S.RETRACTING, S.RETRACTED, S.RETRACT_FAILED})
-_Rendered = tuple[Post | None, DeliveryError | None, NativeWindow | None]
-"""The post (or why it can never go) and the window in which the account's platform can hold it."""
+
+
+class _Rendered(NamedTuple):
+    """The post (or why it can never go), the window in which the account's platform can hold it,
+    and the account it was rendered for (None: not configured, or its options unreadable)."""
+
+    post: Post | None
+    error: DeliveryError | None
+    window: NativeWindow | None = None
+    account: Account | None = None
 
 
 def _extra(content: Content, target: Target) -> dict[str, object]:
@@ -168,7 +177,7 @@ class Intake:
                         found = rendered[(i, target.account)]
                         accepted = self._accept(change, target, jobs, found, moves, active)
                         if accepted:
-                            accepted += self._link_step(change, target, existing, active)
+                            accepted += self._link_step(change, target, existing, active, found.account)
                         new_jobs += accepted
             else:
                 due_now |= await self._retract(conn, change, existing, moves)
@@ -205,7 +214,7 @@ class Intake:
         if any(j.retract_requested or j.state in RETRACTED_STATES for j in existing):
             log.warning("content was retracted: this version is not published", extra=_extra(content, target))
             return []
-        post, error, window = rendered
+        post, error, window = rendered.post, rendered.error, rendered.window
         due = handover_at(post.due_at if post is not None else None, utcnow(), window)
         replaced: Changes = {"due_at": None, "note": f"replaced by version {content.version}"}
         moves += [
@@ -237,11 +246,12 @@ class Intake:
         target: Target,
         existing: dict[tuple[str, str], list[Job]],
         active: list[ActiveHold],
+        account: Account | None,
     ) -> list[NewJob]:
         """A correction's link step on this target, if the channel links one (``corrections.py``)."""
         linked = existing.get((content.id, link_account(target.account)), [])
         hold = covering(active, self.channel, target.account, content.unit)
-        step = link_step(self.adapter, content, target, linked, hold)
+        step = link_step(self.adapter, content, target, linked, hold, account)
         return [] if step is None else [step]
 
     async def _render(self, content: Content, target: Target) -> _Rendered:
@@ -249,7 +259,7 @@ class Intake:
         try:
             found = await self.accounts.get(target.account)
         except OptionsTamperedError as e:  # the read parked the account: nothing is rendered with it
-            return None, error_from_exception(e), None
+            return _Rendered(None, error_from_exception(e))
         if found is None:
             error = make_error(
                 ErrorClass.PERMANENT,
@@ -257,7 +267,7 @@ class Intake:
                 f"(add it with: loa accounts add {self.channel} {target.account} ...)",
                 code="unknown_account",
             )
-            return None, error, None
+            return _Rendered(None, error)
         account: Account = found[0]
         try:
             post = await self.adapter.render(content, target, account)
@@ -266,21 +276,22 @@ class Intake:
             missing = media_missing(e)
             if missing is None:
                 raise  # e.g. the media store is down: the message comes again
-            return None, error_from_exception(missing), None
+            return _Rendered(None, error_from_exception(missing), None, account)
         except ChannelError as e:
-            return None, error_from_exception(e), None
+            return _Rendered(None, error_from_exception(e), None, account)
         except Exception as e:
             missing = media_missing(e)
             if missing is not None:
-                return None, error_from_exception(missing), None
+                return _Rendered(None, error_from_exception(missing), None, account)
             if (outage := classify(e)) is not None:  # e.g. render read the media store while it was down
                 raise TransientError(f"{outage.dependency} unreachable while rendering") from e
             # an adapter bug must not make the message a poison pill
             log.exception("render failed", extra={"content_id": content.id, "channel": self.channel})
-            return None, make_error(ErrorClass.PERMANENT, f"render failed: {e}", code=type(e).__name__), None
+            error = make_error(ErrorClass.PERMANENT, f"render failed: {e}", code=type(e).__name__)
+            return _Rendered(None, error, None, account)
         if post.due_at is None and content.publish_at is not None:
             post.due_at = content.publish_at
-        return post, None, self.adapter.native_window(account)
+        return _Rendered(post, None, self.adapter.native_window(account), account)
 
     async def _retract(
         self,

@@ -196,7 +196,7 @@ class FakeAdapter(ChannelAdapter):
 
     # ---- a correction's link step: a reply on the original, its text naming both ---------------
 
-    def links_correction(self, content: Content, target: Target) -> bool:
+    def links_correction(self, content: Content, target: Target, account: Account | None) -> bool:
         return True
 
     async def link_correction(self, link: CorrectionLink, account: Account) -> PublishResult:

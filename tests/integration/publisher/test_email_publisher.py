@@ -11,6 +11,7 @@ import pytest
 from publisher_helpers import Watcher, approved, send_content
 
 from loa.events import DeliveryState as S
+from loa.press import recipient_id
 from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import migrate
@@ -69,6 +70,13 @@ async def test_one_bounce_shows_in_the_tracker_and_a_deferral_is_retried_once(
                 )
 
             await eventually(shown, what="the tracker to show the bounce")
+            # the status event carries each recipient's outcome by id, and the tracker serves it
+            assert done.recipients is not None
+            assert done.recipients.counts == {"sent": 5, "deferred": 0, "bounced": 1, "complained": 0}
+            listed = await client.get(f"/api/v1/deliveries/{did}/recipients", headers=auth("viewer"))
+            first = listed.json()["recipients"][0]
+            assert (first["id"], first["state"], first["code"]) == (recipient_id(bounced), "bounced", 550)
+            assert "@" not in listed.text
         await pub.stop()
     received = sorted(r.recipient for r in server.received)
     assert received == sorted(p["email"] for p in people if p["email"] != bounced)  # each once

@@ -30,6 +30,7 @@ from loa.events import (
     topics,
     utcnow,
 )
+from loa.events.delivery import RecipientsReport
 from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 from services.tracker.app import create_app
@@ -163,6 +164,7 @@ def status(
     due_at: datetime | None = None,
     error: tuple[ErrorClass, str, str] | None = None,
     note: str | None = None,
+    recipients: RecipientsReport | None = None,
 ) -> DeliveryStatus:
     published = state is DeliveryState.PUBLISHED
     return DeliveryStatus(
@@ -188,6 +190,7 @@ def status(
                 else None
             ),
             target_host=SANDBOX_HOST if published else None,  # the call's answer records where it went
+            recipients=recipients,
         ),
     )
 

@@ -25,7 +25,7 @@ from loa.testing.context import FakeContext
 class Linking(ChannelAdapter):
     name = "facebook"
 
-    def links_correction(self, content: Content, target: Target) -> bool:
+    def links_correction(self, content: Content, target: Target, account: Account | None) -> bool:
         return True
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:

@@ -8,7 +8,7 @@ from typing import Any
 
 from loa.channels import ChannelError, Post, PublishResult
 from loa.events import DeliveryError, ErrorClass, MediaRef
-from loa.events.delivery import ERROR_EXCERPT_MAX, ERROR_MESSAGE_MAX
+from loa.events.delivery import ERROR_EXCERPT_MAX, ERROR_MESSAGE_MAX, RecipientsReport
 from loa.logging import redact
 from loa.publisher.store.outage import STORE_UNAVAILABLE, is_database_outage
 
@@ -57,6 +57,7 @@ def result_to_json(result: PublishResult) -> str:
             "url": result.url,
             "extra": dict(result.extra),
             "scheduled_natively": result.scheduled_natively,
+            "recipients": result.recipients.model_dump(mode="json") if result.recipients else None,
         },
         ensure_ascii=False,
     )
@@ -69,6 +70,7 @@ def result_from_json(raw: str) -> PublishResult:
         url=data.get("url"),
         extra=data.get("extra", {}),
         scheduled_natively=bool(data.get("scheduled_natively", False)),
+        recipients=RecipientsReport.model_validate(data["recipients"]) if data.get("recipients") else None,
     )
 
 

@@ -63,6 +63,7 @@ class StatusEvents:
                 error=job.error,
                 note=job.note[:NOTE_MAX] if job.note else None,
                 target_host=job.target_host,
+                recipients=job.result.recipients if job.result else None,
             ),
         )
         return {"key": job.content_id, "payload": event.model_dump_json(), "created_at": now}

@@ -28,6 +28,8 @@ from services.tracker import (
     accounts_api,
     api,
     approvals,
+    calendar_api,
+    calendar_feed_api,
     connect,
     consumer,
     engagement_api,
@@ -163,9 +165,12 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(approvals.router)
     app.include_router(engagement_api.router)
     app.include_router(reports_api.router)
+    app.include_router(calendar_api.router)
+    app.include_router(calendar_feed_api.router)
     app.include_router(web.router)
     app.include_router(approvals.pages)
     app.include_router(reports_api.pages)
+    app.include_router(calendar_api.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.router.routes.extend(health_routes(lambda: app.state.tracker.readiness))

@@ -159,6 +159,39 @@ LABELS: dict[str, tuple[str, str]] = {
     "from": ("Từ ngày", "From"),
     # reports for leadership (/reports)
     "reports": ("Báo cáo lãnh đạo", "Reports for leadership"),
+    "calendar": ("Lịch phát hành", "Planning calendar"),
+    "calendar_intro": (
+        "Bài đã đăng và đã lên lịch theo ngày, giờ Việt Nam; bài tạm dừng có viền gạch và nhãn “Tạm dừng”.",
+        "Published and scheduled posts by day, Vietnam time; held posts are dashed and marked “Held”.",
+    ),
+    "calendar_drag_hint": (
+        "Kéo một bài đã lên lịch sang ngày khác để dời lịch (giữ nguyên giờ), hoặc dùng nút “Dời lịch”.",
+        "Drag a scheduled post to another day to move it (same time of day), or use “Move”.",
+    ),
+    "calendar_view": ("Dạng xem", "View"),
+    "calendar_month": ("Tháng", "Month"),
+    "calendar_week": ("Tuần", "Week"),
+    "calendar_day": ("Ngày", "Day"),
+    "calendar_before": ("Trước", "Previous"),
+    "calendar_after": ("Sau", "Next"),
+    "calendar_today": ("Hôm nay", "Today"),
+    "calendar_move": ("Dời lịch", "Move"),
+    "calendar_held_hint": (
+        "Đang tạm dừng phát hành: bài sẽ không đăng cho đến khi tiếp tục",
+        "Held: it will not go until the hold is released",
+    ),
+    "calendar_truncated": (
+        "Quá nhiều bài trong khoảng này: chỉ hiện một phần. Hãy lọc theo đơn vị hoặc kênh.",
+        "Too many posts in this range: only some are shown. Filter by unit or channel.",
+    ),
+    "calendar_tz": ("Giờ hiển thị: Asia/Ho_Chi_Minh (UTC+7).", "Times shown: Asia/Ho_Chi_Minh (UTC+7)."),
+    "mon": ("Thứ Hai", "Mon"),
+    "tue": ("Thứ Ba", "Tue"),
+    "wed": ("Thứ Tư", "Wed"),
+    "thu": ("Thứ Năm", "Thu"),
+    "fri": ("Thứ Sáu", "Fri"),
+    "sat": ("Thứ Bảy", "Sat"),
+    "sun": ("Chủ Nhật", "Sun"),
     "reports_intro": (
         "Theo đơn vị và kênh: số bài đã đăng, tỷ lệ đúng giờ, lỗi, bài đã gỡ, và số liệu tương tác mới "
         "nhất của mỗi bài (do bộ lắng nghe đọc từ nền tảng). Một lượt phát hành thuộc kỳ theo giờ hẹn "
@@ -416,6 +449,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "delivery.retry": ("Yêu cầu thử lại", "Retry requested"),
     "delivery.cancel": ("Yêu cầu hủy", "Cancel requested"),
     "delivery.release": ("Cho phát hành sau khi tạm dừng", "Released after a hold"),
+    "delivery.reschedule": ("Dời lịch đăng", "Rescheduled"),
     "incident.opened": ("Mở sự cố", "Incident opened"),
     "incident.note": ("Ghi chú", "Note"),
     "incident.closed": ("Đóng sự cố", "Incident closed"),
@@ -433,6 +467,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "cancel": ("Hủy lần đăng", "Cancel"),
     "hold": ("Tạm dừng phát hành", "Hold"),
     "release": ("Tiếp tục phát hành", "Release"),
+    "reschedule": ("Dời lịch đăng", "Reschedule"),
     "media_upload": ("Tải tệp lên", "Media upload"),
     "account_change": ("Thay đổi tài khoản kênh", "Account change"),
     "token_issued": ("Cấp mã truy cập", "Token issued"),

@@ -84,10 +84,10 @@ def span_of(month: str | None, first: date | None, end: date | None) -> Range:
             raise RangeError("from" if first is None else "to", "from and to go together")
         return reports.days(first, end)
     except RangeError as e:
-        raise _refused(e) from None
+        raise refused(e) from None
 
 
-def _refused(e: RangeError) -> RequestValidationError:
+def refused(e: RangeError) -> RequestValidationError:
     """A 422 as every invalid parameter gets one: the field, and the reason."""
     reason = str(e).removeprefix(f"{e.field}: ")
     return RequestValidationError([{"loc": ("query", e.field), "msg": reason, "type": "value_error"}])
@@ -239,9 +239,9 @@ def _day(value: str, name: str) -> date:
         day = date.fromisoformat(value)
         reports.within(name, day)
     except RangeError as e:
-        raise _refused(e) from None
+        raise refused(e) from None
     except ValueError:
-        raise _refused(RangeError(name, f"{value!r} is not a day written YYYY-MM-DD")) from None
+        raise refused(RangeError(name, f"{value!r} is not a day written YYYY-MM-DD")) from None
     return day
 
 

@@ -176,6 +176,20 @@ holds = Table(
 """Publishing holds asked through the tracker (``publishing.hold`` / ``.release`` on loa.commands.v1)."""
 
 
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("unit", String(200), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True, doc="SHA-256 of the key, hex: never the key"),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime(timezone=True), nullable=False),
+    Column("revoked_at", UtcDateTime(timezone=True)),
+    Column("revoked_by", String(200)),
+)
+"""The planning calendar's iCalendar feeds: one read-only key per feed, for one unit (``calendar_feeds``)."""
+
+
 incidents = Table(
     "incidents",
     metadata,

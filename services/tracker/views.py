@@ -221,6 +221,13 @@ class LateDecision(BaseModel):
         return self
 
 
+class RescheduleRequest(BaseModel):
+    """A new time for a scheduled delivery (the planning calendar's drag, or its "Dời lịch" form)."""
+
+    at: AwareDatetime = Field(description="the new time, with its offset (the calendar sends +07:00)")
+    reason: Annotated[NfcStr, Field(max_length=2000)] = ""
+
+
 class ActionAccepted(BaseModel):
     command_id: str
     type: str

@@ -10,7 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -211,6 +213,24 @@ def _late(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
     return c.post(
         f"{s.tracker}/api/v1/deliveries/{did}/late", json={"action": "send_now"}, headers=s.auth(role)
     )
+
+
+def _reschedule(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    did = f"{_seed(s, unit)}:website:{ACCOUNT_OF[unit]}"
+    at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    return c.post(f"{s.tracker}/api/v1/deliveries/{did}/reschedule", json={"at": at}, headers=s.auth(role))
+
+
+def _ics(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    return c.get(f"{s.tracker}/api/v1/calendar/{quote(unit, safe='')}.ics", headers=s.auth(role))
+
+
+def _issue_feed(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    return c.post(f"{s.tracker}/api/v1/calendar/feeds", json={"unit": unit}, headers=s.auth(role))
+
+
+def _revoke_feed(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    return c.post(f"{s.tracker}/api/v1/calendar/feeds/0123456789abcdef/revoke", headers=s.auth(role))
 
 
 ACCOUNT_PATH = "/api/v1/accounts/{channel}/{name}"
@@ -431,6 +451,36 @@ CASES = [
     Case("tracker", "POST", "/api/v1/holds", Action.HOLD, False, _hold),
     Case("tracker", "POST", "/api/v1/holds/{hold_id}/release", Action.HOLD, False, _release),
     Case("tracker", "POST", "/api/v1/deliveries/{delivery_id}/late", Action.HOLD, True, _late, (409,)),
+    Case(
+        "tracker",
+        "POST",
+        "/api/v1/deliveries/{delivery_id}/reschedule",
+        Action.HOLD,
+        True,
+        _reschedule,
+        (409,),
+    ),
+    Case("tracker", "GET", "/calendar", Action.READ, True, _report("/calendar")),
+    Case("tracker", "GET", "/api/v1/calendar", Action.READ, True, _report("/api/v1/calendar")),
+    Case("tracker", "GET", "/api/v1/calendar/{unit}.ics", Action.READ, True, _ics),
+    Case(
+        "tracker",
+        "GET",
+        "/api/v1/calendar/feeds",
+        Action.MANAGE_TOKENS,
+        False,
+        _tracker_get("/api/v1/calendar/feeds"),
+    ),
+    Case("tracker", "POST", "/api/v1/calendar/feeds", Action.MANAGE_TOKENS, False, _issue_feed),
+    Case(
+        "tracker",
+        "POST",
+        "/api/v1/calendar/feeds/{feed_id}/revoke",
+        Action.MANAGE_TOKENS,
+        False,
+        _revoke_feed,
+        (404,),
+    ),
     Case(
         "tracker", "GET", "/api/v1/accounts", Action.MANAGE_ACCOUNTS, False, _tracker_get("/api/v1/accounts")
     ),

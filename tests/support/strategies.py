@@ -33,6 +33,7 @@ from loa.events.commands import (
     HoldRelease,
     ReleaseDelivery,
     ReleasePublishing,
+    RescheduleDelivery,
 )
 from loa.events.content import PUBLISH_AT_PAST_TOLERANCE
 
@@ -134,13 +135,15 @@ def deliveries(draw: st.DrawFn) -> DeliveryStatus:
 
 
 @st.composite
-def commands(draw: st.DrawFn) -> RetryDelivery | CancelDelivery | ReleaseDelivery:
+def commands(draw: st.DrawFn) -> RetryDelivery | CancelDelivery | ReleaseDelivery | RescheduleDelivery:
     ref = DeliveryRef(
         content_id=draw(ids), channel=draw(channels), account=draw(accounts), requested_by=draw(texts(1, 40))
     )
-    cls = draw(st.sampled_from([RetryDelivery, CancelDelivery, ReleaseDelivery]))
+    cls = draw(st.sampled_from([RetryDelivery, CancelDelivery, ReleaseDelivery, RescheduleDelivery]))
     if cls is ReleaseDelivery:
         return ReleaseDelivery(payload=ref, at=draw(st.none() | aware))
+    if cls is RescheduleDelivery:
+        return RescheduleDelivery(payload=ref, at=draw(aware))
     return cls(payload=ref)  # type: ignore[return-value]
 
 

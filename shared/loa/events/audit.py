@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     CANCEL = "cancel"
     HOLD = "hold"
     RELEASE = "release"
+    RESCHEDULE = "reschedule"
     MEDIA_UPLOAD = "media_upload"
     ACCOUNT_CHANGE = "account_change"
     TOKEN_ISSUED = "token_issued"  # noqa: S105 (an action name, not a secret)

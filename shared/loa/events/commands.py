@@ -49,6 +49,18 @@ class ReleaseDelivery(Envelope):
     at: AwareDatetime | None = None
 
 
+class RescheduleDelivery(Envelope):
+    """Move a scheduled delivery, not yet sent and not held, to ``at`` (the planning calendar's drag).
+
+    A publisher applies it only to a delivery still ``scheduled`` that the platform does not hold
+    (not natively scheduled); anything else is logged and left as it is.
+    """
+
+    type: Literal["delivery.reschedule"] = "delivery.reschedule"
+    payload: DeliveryRef
+    at: AwareDatetime
+
+
 HoldId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Unit = Annotated[PlainText, Text(min_length=1, max_length=200)]
 Person = Annotated[NfcStr, Text(min_length=1, max_length=200)]
@@ -143,7 +155,7 @@ def account_key(channel: str, account: str) -> str:
     return f"{channel}/{account}"
 
 
-DeliveryCommand = RetryDelivery | CancelDelivery | ReleaseDelivery
+DeliveryCommand = RetryDelivery | CancelDelivery | ReleaseDelivery | RescheduleDelivery
 HoldCommand = HoldPublishing | ReleasePublishing
 AccountCommand = SetAccount | RemoveAccount
 Command = Annotated[DeliveryCommand | HoldCommand | AccountCommand, Field(discriminator="type")]

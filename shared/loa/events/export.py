@@ -20,6 +20,7 @@ from loa.events.commands import (
     ReleaseDelivery,
     ReleasePublishing,
     RemoveAccount,
+    RescheduleDelivery,
     RetryDelivery,
     SetAccount,
 )
@@ -38,6 +39,7 @@ SCHEMAS: dict[str, Any] = {
     "delivery-retry": RetryDelivery,
     "delivery-cancel": CancelDelivery,
     "delivery-release": ReleaseDelivery,
+    "delivery-reschedule": RescheduleDelivery,
     "publishing-hold": HoldPublishing,
     "publishing-release": ReleasePublishing,
     "account-set": SetAccount,

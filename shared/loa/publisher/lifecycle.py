@@ -35,6 +35,7 @@ TRANSITIONS: Mapping[S, Mapping[S, str]] = {
         S.CANCELLED: "replaced by a newer version, retracted, or cancelled by ops",
         S.RETRACTING: "retracted while natively scheduled: the platform holds it, take it down",
         S.HELD: "a hold covers it (a natively scheduled post is then pulled back from the platform)",
+        S.SCHEDULED: "rescheduled by ops (delivery.reschedule, the planning calendar): a new due time",
     },
     S.PUBLISHING: {
         S.PUBLISHED: "the platform's answer (or find_existing after an interruption)",

@@ -33,6 +33,7 @@ from loa.events.commands import (
     ReleaseDelivery,
     ReleasePublishing,
     RemoveAccount,
+    RescheduleDelivery,
     SetAccount,
 )
 from loa.events.parsing import parse_command, parse_content_record
@@ -53,6 +54,7 @@ from loa.publisher.intake import Intake
 from loa.publisher.metrics import RuntimeMetrics, http_app
 from loa.publisher.pullback import PullBacks
 from loa.publisher.relay import OutboxRelay
+from loa.publisher.reschedule import Rescheduler
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
@@ -86,6 +88,7 @@ class Publisher:
         self.relay = OutboxRelay(self.store, settings, self.metrics)
         self.pull_backs = PullBacks(self.adapter, self.store, self.accounts)
         self.holds = Holds(self.store, on_due=self.dispatcher.wake.set, on_held=self.pull_backs.wake.set)
+        self.rescheduler = Rescheduler(self.store, on_due=self.dispatcher.wake.set)
         self.intake = Intake(
             self.adapter, self.store, self.accounts, on_due=self.dispatcher.wake.set, holds=self.holds
         )
@@ -173,6 +176,8 @@ class Publisher:
             await self.holds.apply(command)
         elif isinstance(command, ReleaseDelivery):
             await self.holds.release_delivery(command)
+        elif isinstance(command, RescheduleDelivery):
+            await self.rescheduler.apply(command)
         elif isinstance(command, SetAccount | RemoveAccount):
             await self.accounts.apply(command)
         else:

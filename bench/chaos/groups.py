@@ -82,6 +82,7 @@ class Groups:
     taken_at: float = 0.0
     """``time.monotonic()`` when ``latest`` was asked for."""
     _admin: AIOKafkaAdminClient | None = None
+    _coordinators: dict[str, int] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
 
     async def start(self) -> Groups:
@@ -107,11 +108,22 @@ class Groups:
         listed = await self._admin.list_consumer_groups()
         names = sorted({g[0] for g in listed if g[0].startswith(self.settings.topic_prefix)})
         views: dict[str, GroupView] = {}
-        if names:
-            for response in await self._admin.describe_consumer_groups(names):
-                for described in response.groups:
-                    view = view_of(described)
-                    views[view.group] = view
+        # One group a request: aiokafka 0.14 sends DescribeGroups v3 to a broker that has it (Kafka 4
+        # does) but reads the answer with v2's layout, which lacks v3's per-group
+        # ``authorized_operations`` (int32, KIP-430): the first group reads right and its 4 extra
+        # bytes shift every group after it. Alone, the 4 bytes come last, where nothing reads them.
+        for name in names:
+            if name not in self._coordinators:
+                self._coordinators[name] = await self._admin.find_coordinator(name)
+            try:
+                (response,) = await self._admin.describe_consumer_groups(
+                    [name], group_coordinator_id=self._coordinators[name]
+                )
+            except Exception:
+                del self._coordinators[name]  # moved, or gone: found again at the next reading
+                raise
+            (described,) = response.groups
+            views[name] = view_of(described)
         self.latest, self.taken_at = views, asked
         return views
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -134,10 +135,10 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "accounts_per_channel": {c: len(v) for c, v in stack.pools.items()},
         "load_average_before": list(os.getloadavg()),
     }
-    media = put_sample_media(MediaStore(settings))
-    await create_topics(settings, stack.topic_prefix, partitions=args.partitions)
     groups = Groups(settings, args.partitions)
     try:
+        media = put_sample_media(MediaStore(settings))
+        await create_topics(settings, stack.topic_prefix, partitions=args.partitions)
         began = time.monotonic()
         tracker = stack.start_all()
         groups = await groups.start()
@@ -161,10 +162,13 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             *media,
             ids,
         )
+        connections = [0]
+        sampling = asyncio.create_task(peak_connections(stack, connections))
         kills, _ = await asyncio.gather(chaos.run(args.seconds), feeding)
         fed = [Fed(i, "chaos", tuple(args.channel_list)) for i in ids]
         print(f"-- fed {len(ids)} contents, {len(kills)} kills; draining", flush=True)
         drained_s, deliveries = await drain(tracker, groups, fed, since, args.drain)
+        sampling.cancel()
         await asyncio.sleep(2.0)  # the emulators' last records
         with SandboxClient(stack.sandbox_url, timeout=120) as sandbox:
             records = await asyncio.to_thread(sandbox.records)
@@ -177,6 +181,7 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "lag_at_end": await groups.lags(),
             "verdict": asdict(verdict),
             "gaps_s": publishing_gaps(kills, deliveries, args.channel_list),
+            "peak_pg_connections": connections[0],
             "load_average_after": list(os.getloadavg()),
         }
         await tracker.close()
@@ -184,6 +189,24 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         await groups.close()
         stack.stop()
     return results
+
+
+async def peak_connections(stack: ReplicaStack, peak: list[int]) -> None:
+    """Every 2 s, the PostgreSQL connections to the run's databases; the most seen in ``peak[0]``
+    (each process has a pool of up to 15; the local server allows 200 in all)."""
+    import psycopg
+
+    def count() -> int:
+        with psycopg.connect(stack.pg_admin_url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE %s", (f"{stack.pg_database}%",)
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+    while True:
+        with contextlib.suppress(psycopg.Error):
+            peak[0] = max(peak[0], await asyncio.to_thread(count))
+        await asyncio.sleep(2.0)
 
 
 async def whole(groups: Groups, stack: ReplicaStack, limit: float) -> float | None:
@@ -244,6 +267,7 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ("drain", r["drain_s"], "s"),
         ("groups_whole_at_end", int(r["groups_whole_at_end"]), ""),
         ("lag_at_end", sum(r["lag_at_end"].values()), "events"),
+        ("peak_pg_connections", r["peak_pg_connections"], ""),
         ("load_average_1min_after", round(r["load_average_after"][0], 1), ""),
     ]
     return rows

@@ -182,6 +182,9 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "verdict": asdict(verdict),
             "gaps_s": publishing_gaps(kills, deliveries, args.channel_list),
             "peak_pg_connections": connections[0],
+            "exited_on_their_own": [
+                n for n, sv in stack.services.items() if sv.proc and sv.proc.poll() is not None
+            ],
             "load_average_after": list(os.getloadavg()),
         }
         await tracker.close()
@@ -268,6 +271,7 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ("groups_whole_at_end", int(r["groups_whole_at_end"]), ""),
         ("lag_at_end", sum(r["lag_at_end"].values()), "events"),
         ("peak_pg_connections", r["peak_pg_connections"], ""),
+        ("exited_on_their_own", len(r["exited_on_their_own"]), ""),
         ("load_average_1min_after", round(r["load_average_after"][0], 1), ""),
     ]
     return rows
@@ -280,6 +284,7 @@ def passed(r: dict[str, Any]) -> bool:
         and r["groups_whole_at_end"]
         and not any(r["lag_at_end"].values())
         and all(k["recovered_s"] is not None for k in r["kills"])
+        and not r["exited_on_their_own"]
     )
 
 

@@ -98,6 +98,8 @@ class Chaos:
             if time.monotonic() >= end:
                 break
             service = await self._pick_service()
+            if time.monotonic() >= end:  # every service was still recovering until the end
+                break
             kill = await self._kill(service, self.rng.choice(self.stack.members[service]))
             watching.append(asyncio.create_task(self._recover(kill)))
         await asyncio.gather(*watching)

@@ -127,9 +127,11 @@ def test_a_run_passes_only_clean_drained_whole_and_with_every_kill_recovered() -
         "groups_whole_at_end": True,
         "lag_at_end": {GROUP: 0},
         "kills": [{"recovered_s": 11.0}],
+        "exited_on_their_own": [],
     }
     assert passed(good)
     assert not passed({**good, "lag_at_end": {GROUP: 3}})
     assert not passed({**good, "kills": [{"recovered_s": None}]})
     assert not passed({**good, "verdict": Verdict(duplicates=["x: 2 posts"]).__dict__})
     assert not passed({**good, "drain_s": None})
+    assert not passed({**good, "exited_on_their_own": ["zalo-2"]})

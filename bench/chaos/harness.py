@@ -76,6 +76,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--trackers", type=int, default=2, help="tracker processes")
     parser.add_argument("--partitions", type=int, default=12, help="of every topic of the run")
     parser.add_argument("--channels", default=",".join(CHANNELS), help="comma-separated, of the e2e bench's")
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="added to every platform call (more work in flight at a kill)",
+    )
     parser.add_argument("--drain", type=float, default=300.0, help="max wait for the end after the feed")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     args = parser.parse_args(argv)
@@ -142,6 +148,9 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         began = time.monotonic()
         tracker = stack.start_all()
         groups = await groups.start()
+        with SandboxClient(stack.sandbox_url, timeout=30) as sandbox:
+            for channel in args.channel_list:
+                await asyncio.to_thread(sandbox.latency, channel, args.latency_ms)
         results["start_s"] = round(time.monotonic() - began, 1)
         results["groups_whole_at_start_s"] = await whole(groups, stack, 120.0)
         rng = random.Random(args.seed)
@@ -259,6 +268,8 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any, str]]:
         *verdict_rows(Verdict(**r["verdict"])),
         ("kills", len(kills), ""),
         ("kills_of_trackers", sum(k["service"] == "tracker" for k in kills), ""),
+        ("kills_with_jobs_in_flight", sum(bool(k["leased"]) for k in kills), ""),
+        ("jobs_in_flight_at_kills", sum(sum(k["leased"].values()) for k in kills), ""),
         ("not_recovered", sum(k["recovered_s"] is None for k in kills), ""),
     ]
     for key, name in (("recovered_s", "recover"), ("ready_s", "ready"), ("rejoined_s", "groups_whole")):
@@ -294,7 +305,7 @@ def report(r: dict[str, Any], path: Path) -> None:
     for n, k in enumerate(r["kills"], 1):
         print(
             f"   kill {n} at {k['t_s']} s: {k['replica']}: ready {k['ready_s']} s, "
-            f"groups whole {k['rejoined_s']} s, recovered {k['recovered_s']} s"
+            f"groups whole {k['rejoined_s']} s, recovered {k['recovered_s']} s; leased {k['leased']}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(r, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
@@ -319,7 +330,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "date": utcnow().strftime("%Y-%m-%d %H:%M UTC"),
         "settings": {
             k: getattr(args, k)
-            for k in ("seconds", "interval", "rate", "seed", "replicas", "trackers", "partitions")
+            for k in (
+                "seconds",
+                "interval",
+                "rate",
+                "seed",
+                "replicas",
+                "trackers",
+                "partitions",
+                "latency_ms",
+            )
         },
         "total_s": round(time.monotonic() - began, 1),
     }

@@ -26,6 +26,7 @@ from typing import Any
 
 from bench.chaos.groups import Groups
 from bench.chaos.replicas import ReplicaStack
+from bench.e2e.stack import TRACKER
 from loa.events import utcnow
 
 RECOVERY_LIMIT_S = 120.0
@@ -47,6 +48,8 @@ class Kill:
     rejoined_s: float | None = None
     exits: int = 0
     """Times the restarted replica exited on its own before it was ready (each started again)."""
+    leased: dict[str, int] = field(default_factory=dict)
+    """A publisher's jobs under its lease just before the kill, by state (its work in flight)."""
 
     @property
     def recovered_s(self) -> float | None:
@@ -64,6 +67,7 @@ class Kill:
             "rejoined_s": _round(self.rejoined_s),
             "recovered_s": _round(self.recovered_s),
             "exits": self.exits,
+            "leased": self.leased,
         }
 
 
@@ -116,7 +120,8 @@ class Chaos:
     async def _kill(self, service: str, replica: str) -> Kill:
         before = {g: v.members for g, v in self.groups.of(service, self.channels).items()}
         process = self.stack.services[replica]
-        kill = Kill(replica, service, time.monotonic(), utcnow(), before)
+        leased = {} if service == TRACKER else await asyncio.to_thread(self.stack.leased, replica)
+        kill = Kill(replica, service, time.monotonic(), utcnow(), before, leased=leased)
         self._recovering.add(service)
         await asyncio.to_thread(process.sigkill)
         process.start()

@@ -38,6 +38,21 @@ class ReplicaStack(BenchStack):
     def service_of(self, replica: str) -> str:
         return next(service for service, names in self.members.items() if replica in names)
 
+    def leased(self, replica: str) -> dict[str, int]:
+        """The jobs a publisher replica holds a lease on now, by state: its work in flight (a
+        released lease has no owner)."""
+        import psycopg
+
+        channel = self.service_of(replica)
+        url = f"{self.pg_admin_url.rsplit('/', 1)[0]}/{self._pg_name(f'jobs-{channel}')}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute(
+                # the dispatcher's lease owner: the replica id, then its own suffix
+                "SELECT state, count(*) FROM jobs WHERE lease_owner LIKE %s GROUP BY state",
+                (self.services[replica].env["LOA_PUBLISHER_REPLICA_ID"] + "/%",),
+            ).fetchall()
+        return {str(state): int(n) for state, n in rows}
+
     def start_services(self, timeout: float = 120.0) -> float:
         """The first replica of each service, then the others: on a fresh database the first one
         seeds the accounts file alone (replicas seeding one store at once could both insert an

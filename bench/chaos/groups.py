@@ -111,7 +111,8 @@ class Groups:
         # One group a request: aiokafka 0.14 sends DescribeGroups v3 to a broker that has it (Kafka 4
         # does) but reads the answer with v2's layout, which lacks v3's per-group
         # ``authorized_operations`` (int32, KIP-430): the first group reads right and its 4 extra
-        # bytes shift every group after it. Alone, the 4 bytes come last, where nothing reads them.
+        # bytes shift every group after it (three in one request: "Buffer underrun decoding string",
+        # and the connection closed, on the local Kafka 4.4). Alone, the 4 bytes come last, unread.
         for name in names:
             if name not in self._coordinators:
                 self._coordinators[name] = await self._admin.find_coordinator(name)

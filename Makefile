@@ -16,7 +16,7 @@ export PYTHONPATH := shared:.
 # production (real platforms only), so they say development (LOA_MODE=production make run refuses).
 LOA_MODE  ?= development
 
-.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck helm-check pytest test-s3-alt audit bench drill docs clean-venv
+.PHONY: help setup stack-up stack-down stack-status run stop test lint typecheck helm-check pytest test-s3-alt audit bench drill chaos docs clean-venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -101,12 +101,15 @@ audit: $(STAMP) ## pinned packages vs published advisories (exit 2 = no advisory
 	$(PY) deploy/local/audit.py
 
 bench: $(STAMP) ## run every bench/*.py (figures last, JSON in bench/results/)
-	@shopt -s nullglob; scripts=(bench/*.py); scripts=($${scripts[@]/bench\/drill.py}); \
+	@shopt -s nullglob; scripts=(bench/*.py); scripts=($${scripts[@]/bench\/drill.py}); scripts=($${scripts[@]/bench\/chaos.py}); \
 	if (( $${#scripts[@]} == 0 )); then echo "no benchmarks yet in bench/"; fi; \
 	for s in "$${scripts[@]}"; do echo "== $$s"; LOA_MODE=$(LOA_MODE) $(PY) "$$s"; done
 
 drill: $(STAMP) ## whole-stack fault drills on a private stack (a few minutes; exits 1 on any fault found)
 	LOA_MODE=$(LOA_MODE) $(PY) bench/drill.py
+
+chaos: $(STAMP) ## 3 replicas of every publisher, 2 trackers, a replica SIGKILLed every 3-6 s for 2 min (exits 1 on a duplicate or loss)
+	LOA_MODE=$(LOA_MODE) $(PY) bench/chaos.py
 
 docs: $(STAMP) ## regenerate the AsyncAPI document and JSON Schemas, check every relative link
 	$(PY) -m loa.events.export

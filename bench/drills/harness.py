@@ -24,7 +24,8 @@ from typing import Any
 
 from bench.drills.faults import DRILLS, RECOVERY_LIMIT
 from bench.drills.rig import Rig
-from bench.drills.verdict import Verdict, judge
+from bench.drills.verdict import Verdict, examples, judge
+from bench.drills.verdict import rows as verdict_rows
 from loa.settings import REPO_ROOT
 from loa.testing.private_stack import PrivateStack
 
@@ -67,27 +68,15 @@ async def drive(private: PrivateStack, workdir: Path, names: list[str]) -> dict[
 
 
 def figures(results: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    v = Verdict(**results["verdict"])
-    rows: list[tuple[str, Any, str]] = [
-        ("contents", v.contents, ""),
-        ("deliveries", v.deliveries, ""),
-        ("deliveries_on_the_platform", v.published, ""),
-        ("duplicates", len(v.duplicates), ""),
-        ("losses", len(v.losses), ""),
-        ("early_posts", len(v.early), ""),
-        ("not_final", len(v.not_final), ""),
-        ("still_live_after_retraction", len(v.still_live), ""),
-        ("failed", len(v.failed), ""),
-    ]
+    rows: list[tuple[str, Any, str]] = verdict_rows(Verdict(**results["verdict"]))
     for name, outcome in results["drills"].items():
         rows.append((f"recovery_{name}", outcome.get("recovery_s"), "s"))
     return rows
 
 
 def report(results: dict[str, Any]) -> None:
-    for key in ("duplicates", "losses", "early", "not_final", "still_live", "failed"):
-        for line in results["verdict"][key][:SAMPLES]:
-            print(f"   {key}: {line}")
+    for line in examples(Verdict(**results["verdict"]), SAMPLES):
+        print(f"   {line}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"

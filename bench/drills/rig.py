@@ -180,9 +180,7 @@ class Rig:
     def kill(self, channel: str) -> None:
         """SIGKILL the channel's publisher and start a new one at once (what a supervisor does)."""
         service = self.stack.services[channel]
-        assert service.proc is not None
-        service.proc.kill()
-        service.proc.wait(10)
+        service.sigkill()
         service.start()
 
     def publishers_down(self) -> None:

@@ -75,10 +75,20 @@ class Verdict:
     losses: list[str] = field(default_factory=list)
     early: list[str] = field(default_factory=list)
     still_live: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+    """Deliveries of a content not retracted whose one post the tracker does not show as
+    ``published`` with that post's id."""
 
     @property
     def clean(self) -> bool:
-        return not (self.duplicates or self.losses or self.early or self.not_final or self.still_live)
+        return not (
+            self.duplicates
+            or self.losses
+            or self.early
+            or self.not_final
+            or self.still_live
+            or self.mismatched
+        )
 
 
 def _ids(channel: str, data: dict[str, Any]) -> tuple[str, ...]:
@@ -155,6 +165,8 @@ def judge(fed: list[Fed], deliveries: list[Delivery], records: list[dict[str, An
             v.duplicates += [f"{key}: {len(mine)} posts"] if len(mine) > 1 else []
             if not mine and not f.retracted:
                 v.losses.append(f"{key}: never on the platform (tracker: {d.state if d else 'nothing'})")
+            if len(mine) == 1 and not f.retracted:
+                v.mismatched += _mismatch(key, d, mine[0])
             if f.publish_at is not None:
                 v.early += [
                     f"{key}: live at {p.at.isoformat()}, due {f.publish_at.isoformat()}"
@@ -171,6 +183,36 @@ def judge(fed: list[Fed], deliveries: list[Delivery], records: list[dict[str, An
     return v
 
 
+def _mismatch(key: str, d: Delivery | None, post: Post) -> list[str]:
+    """The tracker's view of a delivery against its one post: published, with one of its ids."""
+    if d is not None and d.state == "published" and d.external_id in post.ids:
+        return []
+    seen = f"{d.state} {d.external_id}" if d else "nothing"
+    return [f"{key}: on the platform as {post.ids[0]}, the tracker shows {seen}"]
+
+
+def rows(v: Verdict) -> list[tuple[str, int, str]]:
+    """The verdict's figures, as the harnesses print them (``name: value unit``)."""
+    return [
+        ("contents", v.contents, ""),
+        ("deliveries", v.deliveries, ""),
+        ("deliveries_on_the_platform", v.published, ""),
+        ("duplicates", len(v.duplicates), ""),
+        ("losses", len(v.losses), ""),
+        ("early_posts", len(v.early), ""),
+        ("not_final", len(v.not_final), ""),
+        ("still_live_after_retraction", len(v.still_live), ""),
+        ("tracker_mismatched", len(v.mismatched), ""),
+        ("failed", len(v.failed), ""),
+    ]
+
+
+def examples(v: Verdict, n: int) -> list[str]:
+    """The first ``n`` faults of each kind, one line each."""
+    kinds = ("duplicates", "losses", "early", "not_final", "still_live", "mismatched", "failed")
+    return [f"{kind}: {line}" for kind in kinds for line in getattr(v, kind)[:n]]
+
+
 def counts(v: Verdict) -> Counter[str]:
     return Counter(
         duplicates=len(v.duplicates),
@@ -178,5 +220,6 @@ def counts(v: Verdict) -> Counter[str]:
         early=len(v.early),
         not_final=len(v.not_final),
         still_live=len(v.still_live),
+        mismatched=len(v.mismatched),
         failed=len(v.failed),
     )

@@ -88,31 +88,47 @@ class Service:
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        out = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            self.argv, cwd=REPO_ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-        )
+        with self.log.open("ab") as out:  # the child has its own copy
+            self.proc = subprocess.Popen(
+                self.argv, cwd=REPO_ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
 
-    def healthy(self) -> bool:
+    def healthy(self, timeout: float = 1.0) -> bool:
         try:
-            return httpx.get(self.health, timeout=1.0, verify=False).status_code < 500
+            return httpx.get(self.health, timeout=timeout, verify=False).status_code < 500
         except httpx.HTTPError:
             return False
 
-    def stop(self, timeout: float = 20.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+    def sigkill(self) -> None:
+        """SIGKILL the process (a crash: nothing of it runs on) and reap it."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def terminate(self) -> None:
+        """SIGTERM (a graceful stop), without waiting for it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def stopped(self, timeout: float = 20.0) -> None:
+        """Wait for a terminated process to end; SIGKILL it after ``timeout`` s."""
+        if self.proc is None:
             return
-        self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
 
+    def stop(self, timeout: float = 20.0) -> None:
+        self.terminate()
+        self.stopped(timeout)
+
 
 @dataclass
 class BenchStack:
-    """The sandbox + every channel publisher, with accounts for ``pools[channel]`` names."""
+    """The sandbox, the tracker and one publisher per channel of ``pools``, with accounts for
+    ``pools[channel]`` names."""
 
     workdir: Path
     pools: dict[str, list[str]]
@@ -161,7 +177,6 @@ class BenchStack:
             LOA_CREDENTIALS_KEY=self.key,
             LOA_ACCOUNTS_FILE=str(self.workdir / f"accounts-{channel}.yaml"),
             LOA_PUBLISHER_PORT=str(port),
-            LOA_PUBLISHER_REPLICA_ID=f"{self.tag}-{channel}",
             LOA_FACEBOOK_GRAPH_URL=f"{self.sandbox_url}/graph",
             LOA_ZALO_OPENAPI_URL=f"{self.sandbox_url}/zalo/openapi",
             LOA_ZALO_OAUTH_URL=f"{self.sandbox_url}/zalo/oauth",
@@ -190,11 +205,11 @@ class BenchStack:
         base = self.pg_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
         return f"{base}/{self._pg_name(name)}"
 
-    def _tracker_env(self) -> dict[str, str]:
+    def _tracker_env(self, port: int) -> dict[str, str]:
         return self._env(
             LOA_DATABASE_URL=self._database_url(TRACKER),
             LOA_TRACKER_HOST="127.0.0.1",
-            LOA_TRACKER_PORT=str(self.tracker_port),
+            LOA_TRACKER_PORT=str(port),
             LOA_TRACKER_GROUP_ID=f"{self.tag}-tracker",
             LOA_TRACKER_TOKENS=json.dumps({"bench": {"token": self.tracker_token, "role": "viewer"}}),
             LOA_API_TOKEN="",  # no admin: nothing here acts on deliveries
@@ -216,25 +231,41 @@ class BenchStack:
             f"{self.sandbox_url}/_sandbox/clock",
             self.workdir / "sandbox.log",
         )
-        self.services[TRACKER] = Service(
-            TRACKER,
+        self.services |= self.loa_processes()
+
+    def loa_processes(self) -> dict[str, Service]:
+        """The tracker and one publisher per channel, by name (``ReplicaStack`` runs replicas)."""
+        return {
+            TRACKER: self.tracker(TRACKER, self.tracker_port),
+            **{channel: self.publisher(channel, channel) for channel in self.pools},
+        }
+
+    def tracker(self, name: str, port: int) -> Service:
+        """A tracker process on ``port`` (replicas share its database and consumer groups)."""
+        url = f"http://127.0.0.1:{port}"
+        return Service(
+            name,
             [sys.executable, "-m", "services.tracker"],
-            self._tracker_env(),
-            f"{self.tracker_url}/healthz",
-            self.workdir / "tracker.log",
-            metrics=f"{self.tracker_url}/metrics",
+            self._tracker_env(port),
+            f"{url}/healthz",
+            self.workdir / f"{name}.log",
+            metrics=f"{url}/metrics",
         )
-        for channel in CHANNELS:
-            env = self._channel_env(channel)
-            health = env.pop("_HEALTH")
-            self.services[channel] = Service(
-                channel,
-                [sys.executable, "-m", f"services.{channel}"],
-                env,
-                health,
-                self.workdir / f"{channel}.log",
-                metrics=health.replace("/healthz", "/metrics"),
-            )
+
+    def publisher(self, channel: str, name: str) -> Service:
+        """A publisher process of ``channel``, replica ``name`` (its replica id, its log); replicas of
+        a channel share its job store and consumer groups."""
+        env = self._channel_env(channel)
+        health = env.pop("_HEALTH")
+        env["LOA_PUBLISHER_REPLICA_ID"] = f"{self.tag}-{name}"
+        return Service(
+            name,
+            [sys.executable, "-m", f"services.{channel}"],
+            env,
+            health,
+            self.workdir / f"{name}.log",
+            metrics=health.replace("/healthz", "/metrics"),
+        )
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -259,7 +290,7 @@ class BenchStack:
         """A fresh PostgreSQL database for each store kept there (SQLite: files made on start)."""
         import psycopg
 
-        names = [TRACKER, *(f"jobs-{c}" for c in CHANNELS)]
+        names = [TRACKER, *(f"jobs-{c}" for c in self.pools)]
         with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
             for name in names:
                 if self._backend(name) == "postgresql":
@@ -280,8 +311,12 @@ class BenchStack:
         return time.monotonic() - started
 
     def stop_services(self) -> None:
-        for service in self.loa_services():
-            service.stop()
+        """SIGTERM to every Loa service at once, then wait for each (they stop in parallel)."""
+        services = self.loa_services()
+        for service in services:
+            service.terminate()
+        for service in services:
+            service.stopped()
 
     def stop(self) -> None:
         """Stop every process, then drop the run's topics, buckets and tracker database."""

@@ -196,7 +196,11 @@ class WebhookAdapter(ChannelAdapter):
         try:
             response = await self._http.send(request)
         except httpx.TimeoutException as e:
-            raise TransientError(f"{where}: timed out after {self.settings.webhook_timeout_s} s") from e
+            # Sent (read or write timed out): the receiver may have it. Not sent: connect, pool.
+            sent = isinstance(e, httpx.ReadTimeout | httpx.WriteTimeout)
+            raise TransientError(
+                f"{where}: timed out after {self.settings.webhook_timeout_s} s", in_doubt=sent
+            ) from e
         except httpx.TransportError as e:
             raise TransientError(f"{where}: {type(e).__name__}") from e
         status, excerpt = response.status_code, response.text[:500]

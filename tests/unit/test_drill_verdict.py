@@ -39,9 +39,36 @@ def test_a_clean_run_counts_nothing() -> None:
         record("x", "tweet", 1, id="10", text="phần 2", in_reply_to_tweet_id="9"),  # a thread's reply
         record("zalo", "article", 2, id="a1", title=TITLE.format(n=1)),
     ]
-    verdict = judge(fed, [delivery("bench-0000001", "x"), delivery("bench-0000001", "zalo")], records)
+    deliveries = [
+        delivery("bench-0000001", "x", external_id="9"),
+        delivery("bench-0000001", "zalo", external_id="a1"),
+    ]
+    verdict = judge(fed, deliveries, records)
     assert verdict.clean
     assert (verdict.contents, verdict.deliveries, verdict.published) == (1, 2, 2)
+
+
+def test_the_tracker_must_show_each_post_published_with_the_id_the_platform_gave_it() -> None:
+    fed = [Fed("bench-0000009", "chaos", ("x", "zalo", "webhook", "youtube"))]
+    records = [
+        record("x", "tweet", 1, id="21", text=TITLE.format(n=9)),
+        record("zalo", "article", 1, id="a9", title=TITLE.format(n=9)),
+        record("webhook", "delivery", 1, delivery_id="wh9", payload={"title": TITLE.format(n=9)}),
+        record("youtube", "video", 1, id="yt9", title=TITLE.format(n=9)),
+    ]
+    deliveries = [
+        delivery("bench-0000009", "x", external_id="21"),
+        delivery("bench-0000009", "zalo", external_id="a8"),  # another post's id
+        delivery("bench-0000009", "webhook", "failed", external_id=None),  # it went out all the same
+        # the tracker never heard of the YouTube delivery
+    ]
+    verdict = judge(fed, deliveries, records)
+    assert verdict.mismatched == [
+        "chaos bench-0000009 zalo: on the platform as a9, the tracker shows published a8",
+        "chaos bench-0000009 webhook: on the platform as wh9, the tracker shows failed None",
+        "chaos bench-0000009 youtube: on the platform as yt9, the tracker shows nothing",
+    ]
+    assert not verdict.clean and not verdict.losses and not verdict.duplicates
 
 
 def test_two_posts_of_one_delivery_and_a_post_no_content_owns_are_duplicates() -> None:

@@ -30,7 +30,11 @@ class AuthError(ChannelError):
 
 
 class TransientError(ChannelError):
-    """Retry later (5xx, timeout, rate limit); ``retry_at`` is the platform's reset time if known."""
+    """Retry later (5xx, timeout, rate limit); ``retry_at`` is the platform's reset time if known.
+
+    ``in_doubt``: the request may have reached the platform (a timeout after it was sent): the
+    runtime asks ``find_existing`` before it sends the post again, as after a crash.
+    """
 
     error_class = "transient"
 
@@ -41,9 +45,11 @@ class TransientError(ChannelError):
         code: str | int | None = None,
         excerpt: str | None = None,
         retry_at: datetime | None = None,
+        in_doubt: bool = False,
     ):
         super().__init__(message, code=code, excerpt=excerpt)
         self.retry_at = retry_at
+        self.in_doubt = in_doubt
 
 
 class PermanentError(ChannelError):

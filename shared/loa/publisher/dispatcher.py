@@ -347,7 +347,12 @@ class Dispatcher:
             return
         except Exception as e:  # TransientError, and anything the adapter failed to map
             missing = media_missing(e)  # however the adapter wrapped it: not a transient fault
-            await (self.outcomes.fail(job, missing, host) if missing else self.outcomes.retry(job, e, host))
+            if missing:
+                await self.outcomes.fail(job, missing, host)
+            elif previous is None and isinstance(e, ChannelError) and self.recovery.sent_maybe(job, e):
+                await self.recovery.after_timeout(job, e)
+            else:
+                await self.outcomes.retry(job, e, host)
             return
         finally:
             self.metrics.publish_seconds.observe(time.monotonic() - started)

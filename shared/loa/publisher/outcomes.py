@@ -57,6 +57,9 @@ class Outcomes:
         await self.move(job, failed_state(job), error=recorded, target_host=host or job.target_host)
         log.warning("failed: %s", error.message, extra=job.log_extra())
 
+    def attempts_left(self, job: Job) -> bool:
+        return job.attempts_since_retry < self.settings.publisher_max_attempts
+
     async def retry(self, job: Job, error: BaseException, host: str | None = None) -> None:
         """Back off (never before the platform's reset time), or fail once the attempts are spent."""
         recorded = error_from_exception(error)
@@ -67,7 +70,7 @@ class Outcomes:
             log.error(
                 "adapter raised an unmapped %s", type(error).__name__, exc_info=error, extra=job.log_extra()
             )
-        if job.attempts_since_retry >= self.settings.publisher_max_attempts:
+        if not self.attempts_left(job):
             await self.move(job, failed_state(job), error=recorded, target_host=host or job.target_host)
             return
         async with self.store.tx() as conn:

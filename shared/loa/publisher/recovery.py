@@ -82,6 +82,17 @@ class Recovery(JobWorker):
             )
         self.wake.set()
 
+    def sent_maybe(self, job: Job, error: BaseException) -> bool:
+        """The call failed after its request may have reached the platform, with attempts left."""
+        return isinstance(error, TransientError) and error.in_doubt and self.outcomes.attempts_left(job)
+
+    async def after_timeout(self, job: Job, error: ChannelError) -> None:
+        """Keep ``publishing``: once the short lease runs out, ``in_doubt`` asks the platform
+        before any new attempt (a blind retry would post twice if the platform had it)."""
+        log.warning("the platform may have the post: asking it before sending again", extra=job.log_extra())
+        async with self.store.tx() as conn:
+            await still_in_doubt(conn, self, job, error)
+
     async def confirm(self, job: Job) -> None:
         """A natively scheduled post past its time: live → ``published``; not yet → look again later."""
         assert job.result is not None

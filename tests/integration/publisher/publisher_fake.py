@@ -117,7 +117,8 @@ FAKE_HOST = "fake.example:8443"
 class FakeAdapter(ChannelAdapter):
     """Account options: ``platform`` (the SQLite path), ``accept_delay`` (seconds between the
     platform's acceptance and the answer, a window for crashes), ``answer_after`` (exactly that
-    many seconds, e.g. a long upload still going on after the post exists).
+    many seconds, e.g. a long upload still going on after the post exists); fault op ``answer``:
+    the post is accepted and the call times out.
     Credential ``token``: "expired" → AuthError."""
 
     name = "fakechan"
@@ -168,6 +169,8 @@ class FakeAdapter(ChannelAdapter):
         platform.record_call("publish", post.marker)
         await self._check(platform, "publish", account)
         post_id = platform.accept(post)
+        if platform.take_fault("answer") is not None:  # accepted, but the answer never came back
+            raise TransientError("timed out waiting for the answer", in_doubt=True)
         delay = float(account.options.get("accept_delay", 0))
         if delay:
             await asyncio.sleep(random.uniform(0, delay))

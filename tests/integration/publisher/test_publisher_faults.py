@@ -69,6 +69,23 @@ async def test_rate_limit_with_reset_delays_without_failing(
     assert len(platform.posts()) == 1
 
 
+async def test_a_timeout_after_the_platform_accepted_is_settled_by_find_existing_never_sent_twice(
+    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
+) -> None:
+    """What the chaos run found under load (docs/benchmarks.md): a webhook receiver answering after
+    the timeout got the same post again at each retry. A timeout after sending is in doubt."""
+    await start_publisher()
+    platform.add_fault("answer", "timeout")
+    c = content("tb-timeout-1")
+    await send_content(pub_settings, approved(c))
+    last = await watcher.until_state(did(c.id), S.PUBLISHED, timeout=40)
+    assert len(platform.posts()) == 1
+    assert platform.calls("publish") == 1
+    assert platform.calls("find") >= 1
+    assert last.external_id == str(platform.find(f"loa:{c.id}"))
+    assert S.RETRYING not in watcher.states(did(c.id))
+
+
 async def test_permanent_error_fails_with_the_platform_code(
     start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
 ) -> None:

@@ -44,7 +44,15 @@ from loa.events.delivery import (
     ErrorClass,
     delivery_id,
 )
-from loa.events.engagement import Engagement, EngagementObserved, Metric
+from loa.events.engagement import (
+    Comments,
+    CommentsObserved,
+    Engagement,
+    EngagementEvent,
+    EngagementObserved,
+    Metric,
+    PostComment,
+)
 from loa.events.envelope import SCHEMA_VERSION, Envelope, utcnow
 from loa.events.parsing import (
     parse_audit_recorded,
@@ -69,6 +77,8 @@ __all__ = [
     "AuditRecorded",
     "CancelDelivery",
     "Command",
+    "Comments",
+    "CommentsObserved",
     "Content",
     "ContentApproved",
     "ContentEvent",
@@ -82,6 +92,7 @@ __all__ = [
     "DeliveryState",
     "DeliveryStatus",
     "Engagement",
+    "EngagementEvent",
     "EngagementObserved",
     "Envelope",
     "ErrorClass",
@@ -91,6 +102,7 @@ __all__ = [
     "HoldRelease",
     "MediaRef",
     "Metric",
+    "PostComment",
     "Priority",
     "ReleaseDelivery",
     "ReleasePublishing",

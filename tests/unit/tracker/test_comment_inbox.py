@@ -34,6 +34,8 @@ T0 = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
 CONTENT = "thong-cao-da-nang"
 HOOK = AlertHook(name="truc-ban", url="https://alerts.example.invalid/loa", secret=SecretStr("s" * 32))
 CALM = ["Cảm ơn thành phố đã thông tin kịp thời.", "Người cao tuổi đăng ký ở đâu vậy ạ?"]
+AUTHOR = "Trần Thị Bích"
+NOTE = "Chuyển người phát ngôn: cần đính chính"
 FALSE = "Đây là TIN GIẢ, đừng tin! Thành phố không hề có chủ trương này."
 
 
@@ -122,5 +124,5 @@ async def test_marks_are_kept_with_who_and_the_note(engine: AsyncEngine) -> None
         engine, comment.id, CommentState.ESCALATED, "Chuyển người phát ngôn: cần đính chính", "truc-ban"
     )
     [escalated] = await list_comments(engine, None, state=CommentState.ESCALATED)
-    assert escalated.note == "Chuyển người phát ngôn: cần đính chính" and escalated.state_by == "truc-ban"
+    assert escalated.note == NOTE and escalated.state_by == "truc-ban"
     assert await list_comments(engine, None, state=CommentState.NEW) == []

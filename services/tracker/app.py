@@ -28,6 +28,7 @@ from services.tracker import (
     accounts_api,
     api,
     approvals,
+    comments_api,
     connect,
     consumer,
     engagement_api,
@@ -160,6 +161,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(press_lists_api.router)
     app.include_router(approvals.router)
     app.include_router(engagement_api.router)
+    app.include_router(comments_api.router)
     app.include_router(reports_api.router)
     app.include_router(web.router)
     app.include_router(approvals.pages)

@@ -166,6 +166,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.include_router(approvals.pages)
     app.include_router(reports_api.pages)
+    app.include_router(comments_api.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.router.routes.extend(health_routes(lambda: app.state.tracker.readiness))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from loa.access import Principal
@@ -24,8 +25,10 @@ from services.tracker.api import ERRORS, Deps, Viewer
 from services.tracker.auth import check_filter, check_unit, requires, visible_units
 from services.tracker.comments import CommentOut, CommentState, WatchAlertOut
 from services.tracker.watch import DEFAULT_PHRASES, PHRASES_MAX, check_phrase
+from services.tracker.web import render_page
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["inbox"])
+pages = APIRouter(include_in_schema=False)
 UnitPath = Annotated[str, Path(min_length=1, max_length=200)]
 Moderator = Annotated[Principal, Depends(requires(Action.MODERATE_COMMENTS))]
 Keeper = Annotated[Principal, Depends(requires(Action.MANAGE_WATCHLIST))]
@@ -143,3 +146,39 @@ async def put_watchlist(
 @router.get("/watch/alerts", response_model=list[WatchAlertOut], summary="What the watch raised lately")
 async def watch_alerts(t: Deps, who: Viewer, request: Request) -> list[WatchAlertOut]:
     return await comments.recent_alerts(t.engine, visible_units(request, who))
+
+
+@pages.get("/inbox", response_class=HTMLResponse)
+async def inbox_page(
+    t: Deps,
+    who: Viewer,
+    request: Request,
+    unit: Annotated[str, Query(max_length=200)] = "",
+    channel: Annotated[str, Query(max_length=32)] = "",
+    content: Annotated[str, Query(max_length=128)] = "",
+    keyword: Annotated[str, Query(max_length=200)] = "",
+    state: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    """ "Bình luận": what the watch raised, then the comments by the filters of ``GET /comments``."""
+    chosen = CommentState(state) if state in set(CommentState) else None
+    check_filter(request, who, Action.READ, unit or None)
+    visible = visible_units(request, who)
+    found = await comments.list_comments(
+        t.engine,
+        visible,
+        unit=unit or None,
+        channel=channel or None,
+        content_id=content or None,
+        keyword=keyword or None,
+        state=chosen,
+    )
+    filters = {"unit": unit, "channel": channel, "content": content, "keyword": keyword, "state": state}
+    return render_page(
+        request,
+        "inbox.html",
+        who,
+        comments=found,
+        alerts=await comments.recent_alerts(t.engine, visible, limit=10),
+        states=[s.value for s in CommentState],
+        f=filters,
+    )

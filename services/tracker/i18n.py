@@ -154,10 +154,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "On time: published at most {s} s after its scheduled (or approval) time.",
     ),
     "report_not_built": (
-        "Chưa có trong báo cáo: số bình luận đã trả lời và các cảnh báo cùng thời gian xử lý (hộp thư "
-        "bình luận và theo dõi tin sai lệch chưa được xây dựng).",
-        "Not in the report yet: comments answered, and alerts with how fast they were answered (the "
-        "comment inbox and the misinformation watch are not built).",
+        "Chưa có trong báo cáo: số bình luận đã trả lời và các cảnh báo cùng thời gian xử lý (xem "
+        "trang Bình luận).",
+        "Not in the report yet: comments answered, and alerts with how fast they were answered (see "
+        "the Comments page).",
     ),
     "month": ("Tháng", "Month"),
     "custom_range": ("Khoảng thời gian", "Custom range"),

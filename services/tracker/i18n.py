@@ -154,10 +154,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "On time: published at most {s} s after its scheduled (or approval) time.",
     ),
     "report_not_built": (
-        "Chưa có trong báo cáo: số bình luận đã trả lời và các cảnh báo cùng thời gian xử lý (xem "
-        "trang Bình luận).",
-        "Not in the report yet: comments answered, and alerts with how fast they were answered (see "
-        "the Comments page).",
+        "Chưa có trong báo cáo: số bình luận đã trả lời và các cảnh báo cùng thời gian xử lý (chưa "
+        "được xây dựng; bình luận và cảnh báo xem ở trang Bình luận).",
+        "Not in the report yet: comments answered, and alerts with how fast they were answered (not "
+        "built; the comments and alerts are on the Comments page).",
     ),
     "month": ("Tháng", "Month"),
     "custom_range": ("Khoảng thời gian", "Custom range"),

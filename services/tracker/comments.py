@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
@@ -73,7 +73,8 @@ async def phrases_of(conn: AsyncConnection, units: Sequence[str | None]) -> dict
 async def record_comments(
     engine: AsyncEngine, events: Sequence[CommentsObserved], hooks: Sequence[AlertHook], rule: VolumeRule
 ) -> list[Raised]:
-    """Store the comments of ``events``; returns what the watch raised over the new ones."""
+    """Store the comments of ``events``; returns what the rules found over the new ones (an alert
+    already raised this hour is not written or sent again)."""
     if not any(e.payload.comments for e in events):
         return []
     raised: list[Raised] = []
@@ -147,14 +148,25 @@ async def _record_one(
             )
         )
     ).scalars()
-    spike = rule.spike(list(created), post.observed_at)
-    if spike is not None:
-        recent, baseline = spike
-        times = recent / max(baseline, 0.1)
-        detail = f"{recent} bình luận trong giờ qua, gấp {times:.1f} lần mức thường ({baseline:.1f}/giờ)"
-        out.append(
-            Raised("volume", **base, detail=detail, count=recent, phrase=None, comment_id=None, hour=hour)
+    spikes = [("volume", rule.spike(list(created), post.observed_at), "")]
+    if unit is not None:
+        # the unit's comments on all its posts, over the rule's whole window only
+        since = post.observed_at - timedelta(hours=rule.baseline_h + 2)
+        everywhere = await conn.execute(
+            select(post_comments.c.created_at).where(
+                post_comments.c.unit == unit, post_comments.c.created_at >= since
+            )
         )
+        spikes.append(("unit_volume", rule.spike(list(everywhere.scalars()), post.observed_at), f"{unit}: "))
+    for kind, spike, where in spikes:
+        if spike is not None:
+            recent, baseline = spike
+            times = recent / max(baseline, 0.1)
+            usual = f"gấp {times:.1f} lần mức thường ({baseline:.1f}/giờ)"
+            detail = f"{where}{recent} bình luận trong giờ qua, {usual}"
+            out.append(
+                Raised(kind, **base, detail=detail, count=recent, phrase=None, comment_id=None, hour=hour)
+            )
     return out
 
 
@@ -182,11 +194,13 @@ def links(r: Raised) -> dict[str, str]:
 async def _raise(conn: AsyncConnection, raised: Sequence[Raised], hooks: Sequence[AlertHook]) -> None:
     now = utcnow()
     for r in raised:
-        alert_id = str(
-            uuid.uuid5(
-                WATCH_NAMESPACE, f"{r.kind}:{r.channel}:{r.account}:{r.content_id}:{r.phrase}:{r.hour}"
-            )
+        # a unit's spike is one alert per unit and hour, whichever post's comments showed it
+        what = (
+            f"{r.kind}:{r.unit}:{r.hour}"
+            if r.kind == "unit_volume"
+            else f"{r.kind}:{r.channel}:{r.account}:{r.content_id}:{r.phrase}:{r.hour}"
         )
+        alert_id = str(uuid.uuid5(WATCH_NAMESPACE, what))
         row = {
             "id": alert_id,
             "kind": r.kind,

@@ -386,6 +386,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "watch_alerts": ("Cảnh báo tin sai lệch", "Misinformation alerts"),
     "watch_kind_phrase": ("Cụm từ theo dõi", "Watched phrase"),
     "watch_kind_volume": ("Bình luận tăng đột biến", "Comment spike"),
+    "watch_kind_unit_volume": ("Bình luận của đơn vị tăng đột biến", "Unit-wide comment spike"),
     "see_comments": ("Xem bình luận", "See the comments"),
     "publish_correction": ("Đăng đính chính", "Publish a correction"),
     "no_watch_alerts": ("Chưa có cảnh báo.", "No alert yet."),

@@ -10,7 +10,8 @@ flag ordinary prose. A phrase never matches inside a longer word ("lừa đảo"
 
 The volume rule: comments on a post in the last hour at or above ``factor`` × the post's hourly rate
 over the ``baseline_h`` hours before it, and at least ``minimum`` (a quiet post going from 1 to 3 is
-not a spike); a post with less than an hour of history before the window has no baseline yet.
+not a spike); a post with less than an hour of history before the window has no baseline yet. The
+tracker applies it to each post and to each unit (all its posts' comments together).
 """
 
 from __future__ import annotations

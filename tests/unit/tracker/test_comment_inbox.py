@@ -115,6 +115,17 @@ async def test_a_burst_over_the_baseline_is_a_volume_alert(engine: AsyncEngine) 
     raised = await record_comments(engine, [listed(430, steady + burst)], [HOOK], VolumeRule(factor=3.0))
     [volume] = [r for r in raised if r.kind == "volume"]
     assert volume.count >= 30 and "bình luận trong giờ qua" in volume.detail
+    [unit_wide] = [r for r in raised if r.kind == "unit_volume"]  # the unit's only post: its spike too
+    assert unit_wide.detail.startswith(f"{UNIT}: ")
+    quiet = await record_comments(engine, [listed(440, [("late", CALM[0], 435)])], [HOOK], VolumeRule())
+    assert {r.kind for r in quiet} == {"volume", "unit_volume"}  # still a spike, but raised once an hour
+    assert [a.kind for a in await recent_alerts(engine, None)].count("unit_volume") == 1
+
+
+async def test_a_calm_unit_is_not_a_unit_spike(engine: AsyncEngine) -> None:
+    steady = [(f"s{m}", CALM[m % 2], m) for m in range(0, 430, 10)]  # six an hour throughout
+    raised = await record_comments(engine, [listed(430, steady)], [HOOK], VolumeRule(factor=3.0))
+    assert raised == []
 
 
 async def test_marks_are_kept_with_who_and_the_note(engine: AsyncEngine) -> None:

@@ -88,7 +88,11 @@ async def list_comments(
 
 @router.post("/comments/{comment_id}/state", response_model=CommentOut, summary="Mark a comment")
 async def mark_comment(
-    t: Deps, request: Request, who: Moderator, comment_id: Annotated[int, Path(ge=1)], body: MarkRequest
+    t: Deps,
+    request: Request,
+    who: Moderator,
+    comment_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: MarkRequest,
 ) -> CommentOut:
     """Seen, answered, hidden or escalated (with a note for the spokesperson), as the office's own mark."""
     found = await comments.get_comment(t.engine, comment_id)

@@ -8,6 +8,9 @@ Two Graph calls per read, both documented for a Page post:
   (Page Post reference, https://developers.facebook.com/docs/graph-api/reference/post/: edges
   ``reactions`` and ``comments`` with ``summary.total_count``; field ``shares.count``, absent
   while nobody shared).
+- ``GET /{post-id}/comments?order=reverse_chronological&limit=100&fields=id,message,created_time,from``
+  (Comments edge, https://developers.facebook.com/docs/graph-api/reference/object/comments/: the
+  newest hundred, one page; older ones were read by earlier polls).
 Errors map as the publisher's do (``graph.map_error``: codes 4/17/32/613 are rate limits with the
 reset the usage headers give). At ``SLOW_DOWN_AT`` % of any limit in ``X-App-Usage`` or
 ``X-Business-Use-Case-Usage`` the account pauses for ``APP_USAGE_COOL_DOWN``: Meta's page says to
@@ -21,13 +24,14 @@ from typing import Any, ClassVar
 
 from loa.channels import Account
 from loa.channels.engagement import Observation
-from loa.events.engagement import Metric
+from loa.events.engagement import Metric, PostComment
 from services.facebook.adapter import FacebookAdapter
 from services.facebook.graph import APP_USAGE_COOL_DOWN, GraphClient, retry_at_from, usage_of
 from services.facebook.settings import FacebookSettings
 
 INSIGHTS = {"post_impressions": Metric.IMPRESSIONS, "post_impressions_unique": Metric.REACH}
 COUNTS = "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares"
+COMMENTS = {"order": "reverse_chronological", "limit": "100", "fields": "id,message,created_time,from"}
 SLOW_DOWN_AT = 75.0
 """Percent of a Graph limit above which the listener stops calling for a while (publishing first)."""
 
@@ -49,8 +53,14 @@ class FacebookEngagement:
             token, f"{external_id}/insights", {"metric": ",".join(INSIGHTS)}
         )
         counts, second = await self.graph.read(token, external_id, {"fields": COUNTS})
+        listed, third = await self.graph.read(token, f"{external_id}/comments", COMMENTS)
         metrics = {**insight_values(insights), **count_values(counts)}
-        return Observation(metrics, slow_down_until=slow_down(first, second), raw={"insights": insights})
+        return Observation(
+            metrics,
+            slow_down_until=slow_down(first, second, third),
+            raw={"insights": insights},
+            comments=comments_of(listed),
+        )
 
     def close(self) -> None:
         self.graph.close()
@@ -78,6 +88,21 @@ def count_values(answer: dict[str, Any]) -> dict[Metric, int]:
     shares = answer.get("shares")
     out[Metric.SHARES] = int(shares.get("count", 0)) if isinstance(shares, dict) else 0
     return out
+
+
+def comments_of(answer: dict[str, Any]) -> list[PostComment]:
+    """``data[]`` of ``{id, message, created_time, from.name}``; a comment without text (a sticker,
+    a photo) is kept with an empty text."""
+    return [
+        PostComment(
+            external_id=str(item["id"]),
+            author=str((item.get("from") or {}).get("name", ""))[:300],
+            text=str(item.get("message", ""))[:10_000],
+            created_at=datetime.strptime(item["created_time"], "%Y-%m-%dT%H:%M:%S%z"),
+        )
+        for item in answer.get("data") or []
+        if item.get("id") and item.get("created_time")
+    ]
 
 
 def slow_down(*answers: dict[str, str]) -> datetime | None:

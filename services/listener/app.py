@@ -23,7 +23,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from loa.channels.engagement import EngagementReader, load_readers
-from loa.events import Engagement, EngagementObserved, parse_delivery_status, topics
+from loa.events import (
+    Comments,
+    CommentsObserved,
+    Engagement,
+    EngagementObserved,
+    parse_delivery_status,
+    topics,
+)
 from loa.health import Readiness, database_probe, health_routes, kafka_probe
 from loa.kafka import make_broker, parse_records, records_of, settle_refusals
 from loa.mode import mode_gauge
@@ -76,8 +83,12 @@ def subscribe(broker: KafkaBroker, settings: ListenerSettings, poller: Poller) -
 def emitter(broker: KafkaBroker, settings: ListenerSettings) -> Any:
     topic = settings.topic(topics.ENGAGEMENT)
 
-    async def emit(sample: Engagement) -> None:
-        event = EngagementObserved(payload=sample, producer="loa-listener")
+    async def emit(sample: Engagement | Comments) -> None:
+        event = (
+            EngagementObserved(payload=sample, producer="loa-listener")
+            if isinstance(sample, Engagement)
+            else CommentsObserved(payload=sample, producer="loa-listener")
+        )
         await broker.publish(event.model_dump_json().encode(), topic=topic, key=sample.content_id.encode())
 
     return emit

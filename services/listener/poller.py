@@ -6,6 +6,7 @@ Within each platform's limits: a reader's ``TransientError`` with a ``retry_at``
 for it without a call (no attempt spent). Other transient errors back off with the publishers' rule
 (``loa.publisher.backoff.retry_time``: full jitter, never before the platform's reset). Refused
 credentials wait ``LOA_LISTENER_AUTH_WAIT_S``; a post the platform no longer has is not followed.
+The comments a reader lists go out with the sample (``comments.observed``, same topic and key).
 The sample goes to Kafka before the store moves the post on: a crash between them sends one
 sample twice (the tracker keeps one), never none.
 """
@@ -24,7 +25,8 @@ from prometheus_client import CollectorRegistry, Counter
 
 from loa.channels import Account, AuthError, ChannelError, PermanentError, TransientError
 from loa.channels.engagement import EngagementReader
-from loa.events import Engagement, utcnow
+from loa.events import Comments, Engagement, utcnow
+from loa.events.engagement import COMMENTS_PER_EVENT
 from loa.publisher.backoff import retry_time
 from services.listener.schedule import Schedule
 from services.listener.settings import ListenerSettings
@@ -32,7 +34,7 @@ from services.listener.store import Followed, FollowedStore
 
 log = logging.getLogger(__name__)
 NO_ACCOUNT_WAIT = timedelta(minutes=10)
-Emit = Callable[[Engagement], Awaitable[None]]
+Emit = Callable[[Engagement | Comments], Awaitable[None]]
 
 
 class AccountSource(Protocol):
@@ -151,6 +153,18 @@ class Poller:
                 metrics=dict(seen.metrics),
             )
         )
+        if seen.comments:
+            await self.emit(
+                Comments(
+                    content_id=post.content_id,
+                    version=post.version,
+                    channel=post.channel,
+                    account=post.account,
+                    external_id=post.external_id,
+                    observed_at=observed_at,
+                    comments=list(seen.comments)[:COMMENTS_PER_EVENT],
+                )
+            )
         if seen.slow_down_until is not None:
             self.gates.close_until(post.channel, post.account, seen.slow_down_until)
         following = self.schedule.next_poll(post.published_at, observed_at, after=post.step)

@@ -6,17 +6,19 @@ clock give the same figures in any process, and a figure never goes down as the 
 ``speed`` runs the post's age faster (``speed=360``: an hour of figures in ten seconds), so tests
 and demos need not wait for the curve; ``/_sandbox/clock/advance`` moves it as well.
 
-Scenarios (a burst of comments with a false claim an hour after a post, issue #18 item 6) plug in
-through ``Scenario``; none is built yet: the comment inbox that would show them comes next.
+Scenarios plug in through ``Scenario`` and are played with ``POST /_sandbox/engagement/scenarios/{name}``;
+``citizen_comments.py`` builds the comments themselves and the ``misinformation`` scenario (a burst of
+comments with a false claim an hour after a post, issue #18 item 6).
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
@@ -66,14 +68,29 @@ class Simulation:
     speed: float = 1.0
     scenarios: list[Scenario] = field(default_factory=list)
 
-    def figures(self, platform: str, post_id: str, published_at: datetime) -> dict[str, int]:
-        """The post's figures now (the sandbox's clock), by the platform's own field names."""
-        age = max((sandbox.now() - published_at).total_seconds(), 0.0) * self.speed
+    def age(self, published_at: datetime) -> float:
+        """The post's simulated age in seconds now (the sandbox's clock, run ``speed`` times faster)."""
+        return max((sandbox.now() - published_at).total_seconds(), 0.0) * self.speed
+
+    def at(self, published_at: datetime, age_s: float) -> datetime:
+        """The sandbox time at which the post reaches the simulated age ``age_s``."""
+        return published_at + timedelta(seconds=age_s / self.speed)
+
+    def totals(self, platform: str, post_id: str) -> dict[str, tuple[float, float]]:
+        """Each figure's final total for this post (its seeded scale) and its time constant τ."""
         rng = random.Random(f"{self.seed}:{platform}:{post_id}")
         scale = rng.uniform(0.3, 2.0)
-        out = {
-            name: int(total * scale * rng.uniform(0.8, 1.2) * (1 - math.exp(-age / tau)))
+        return {
+            name: (total * scale * rng.uniform(0.8, 1.2), tau)
             for name, (total, tau) in CURVES[platform].items()
+        }
+
+    def figures(self, platform: str, post_id: str, published_at: datetime) -> dict[str, int]:
+        """The post's figures now (the sandbox's clock), by the platform's own field names."""
+        age = self.age(published_at)
+        out = {
+            name: int(total * (1 - math.exp(-age / tau)))
+            for name, (total, tau) in self.totals(platform, post_id).items()
         }
         for scenario in self.scenarios:
             out = scenario.adjust(platform, post_id, age, out)
@@ -86,6 +103,8 @@ class Simulation:
 
 simulation = Simulation()
 sandbox.on_reset(simulation.restart)
+SCENARIOS: dict[str, Callable[[dict[str, Any]], Scenario]] = {}
+"""Scenario name → factory from the request's options (``citizen_comments`` registers its own)."""
 
 
 class SimulationIn(BaseModel):
@@ -105,8 +124,14 @@ def configure(body: SimulationIn) -> dict[str, float]:
 
 
 @router.post("/scenarios/{name}")
-def play(name: str) -> dict[str, str]:
-    """The hook for scenarios; none is built yet (the misinformation burst comes with the inbox)."""
-    raise HTTPException(
-        404, f"name: no scenario {name!r} (none is built yet; see services/sandbox/engagement.py)"
-    )
+def play(name: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Play a scenario over every post from now on (until ``/_sandbox/reset``)."""
+    factory = SCENARIOS.get(name)
+    if factory is None:
+        raise HTTPException(404, f"name: no scenario {name!r} (built: {', '.join(sorted(SCENARIOS))})")
+    try:
+        scenario = factory(options or {})
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+    simulation.scenarios.append(scenario)
+    return {"playing": name, **vars(scenario)}

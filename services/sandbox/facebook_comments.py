@@ -7,6 +7,10 @@ Written from the Comments edge reference
 not exist answers error 100 (subcode 33), as every Graph read does; no ``message`` and no attachment
 answers error 100 "Missing message or attachment". facebook-sdk's ``GraphAPI.put_comment(object_id,
 message)`` posts exactly ``/{object_id}/comments`` with ``message``.
+
+Besides the Page's own comments, ``GET`` lists the citizens' comments of the seeded simulation
+(``citizen_comments``), in time order (``order=reverse_chronological`` reverses it, as Graph's
+``order`` parameter does).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from services.sandbox import citizen_comments
 from services.sandbox.facebook import (
     PLATFORM,
     GraphError,
@@ -64,6 +69,23 @@ def _fields(comment: Comment) -> dict[str, object]:
     }
 
 
+def _citizen(post: GraphPost, comment: citizen_comments.CitizenComment) -> dict[str, object]:
+    return {
+        "id": f"{post.id.partition('_')[2]}_{comment.id}",
+        "message": comment.text,
+        "created_time": comment.created.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+        "from": {"id": comment.author_id, "name": comment.author},
+    }
+
+
+def listed(post: GraphPost) -> list[dict[str, object]]:
+    """Every comment of the post (the Page's own and the citizens'), oldest first."""
+    dated = [(c.created, _fields(c)) for c in comments_of(post.id)] + [
+        (c.created, _citizen(post, c)) for c in citizen_comments.comments(PLATFORM, post.id, post.created)
+    ]
+    return [fields for _, fields in sorted(dated, key=lambda d: d[0])]
+
+
 def _add(post: GraphPost, page: Page, message: str) -> Comment:
     if not message:
         raise GraphError(100, "(#100) Missing message or attachment")
@@ -84,9 +106,9 @@ async def comments(version: str, object_id: str, request: Request) -> Response:
             raise no_object(object_id)
         if request.method == "POST":
             return {"id": _add(post, page, params.get("message", "")).id}
-        found = comments_of(post.id)
-        ordered = reversed(found) if params.get("order") == "reverse_chronological" else iter(found)
-        return paged([_fields(c) for c in ordered], params, str(request.url.path))
+        found = listed(post)
+        ordered = found[::-1] if params.get("order") == "reverse_chronological" else found
+        return paged(ordered, params, str(request.url.path))
 
     # A Page post's id is "<page id>_<story id>": its Page answers for it (tokens, errors, usage).
     return await _handle(request, object_id.partition("_")[0], act)

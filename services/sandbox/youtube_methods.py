@@ -49,6 +49,12 @@ METHODS: dict[str, Method] = {
     "channels.list": Method(
         "Channel", frozenset({"part"}), frozenset({"part", "mine"}), frozenset({"id", "contentDetails"})
     ),
+    "commentThreads.list": Method(
+        "CommentThread",
+        frozenset({"part"}),
+        frozenset({"part", "videoId", "maxResults", "pageToken", "order", "textFormat"}),
+        frozenset({"id", "snippet"}),
+    ),
     "playlistItems.list": Method(
         "PlaylistItem",
         frozenset({"part"}),

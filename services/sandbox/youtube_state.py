@@ -38,6 +38,7 @@ QUOTA_COSTS: dict[str, tuple[str, int]] = {
     "thumbnails.set": ("default", 50),
     "channels.list": ("default", 1),
     "playlistItems.list": ("default", 1),
+    "commentThreads.list": ("default", 1),
 }
 DEFAULT_LIMITS = {"default": 10_000, "videos.insert": 100, "search.list": 100}
 

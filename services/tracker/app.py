@@ -30,6 +30,7 @@ from services.tracker import (
     approvals,
     calendar_api,
     calendar_feed_api,
+    comments_api,
     connect,
     consumer,
     engagement_api,
@@ -164,6 +165,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(recipients_api.router)
     app.include_router(approvals.router)
     app.include_router(engagement_api.router)
+    app.include_router(comments_api.router)
     app.include_router(reports_api.router)
     app.include_router(calendar_api.router)
     app.include_router(calendar_feed_api.router)
@@ -171,6 +173,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(approvals.pages)
     app.include_router(reports_api.pages)
     app.include_router(calendar_api.pages)
+    app.include_router(comments_api.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.router.routes.extend(health_routes(lambda: app.state.tracker.readiness))

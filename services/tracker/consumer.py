@@ -24,9 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loa.audit import chain
 from loa.events import (
     AuditRecorded,
+    CommentsObserved,
     ContentEvent,
     ContentRetracted,
     DeliveryStatus,
+    EngagementObserved,
     parse_audit_recorded,
     parse_delivery_status,
     parse_engagement,
@@ -35,6 +37,7 @@ from loa.events import (
 from loa.events.commands import Command
 from loa.events.parsing import parse_command, parse_content_record
 from loa.kafka import Refusal, parse_records, records_of, settle_refusals
+from services.tracker.comments import record_comments, watch_rule
 from services.tracker.engagement import record_samples
 from services.tracker.ingest import apply_content_events, apply_statuses
 from services.tracker.live import Changes
@@ -103,7 +106,8 @@ def register(
     """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (group ``loa-tracker``),
     to ``loa.commands.v1`` (``loa-tracker-commands``) to dead-letter invalid commands, and to
     ``loa.audit.v1`` (``loa-tracker-audit``) to chain the ingest's acts into the audit log, and to
-    ``loa.engagement.v1`` (``loa-tracker-engagement``) to keep the listener's samples.
+    ``loa.engagement.v1`` (``loa-tracker-engagement``) to keep the listener's samples and comments
+    (the inbox), which the misinformation watch reads as they come.
 
     Returns the subscribers by topic (unprefixed), whose consumers ``/metrics`` reads the lag of.
     """
@@ -189,7 +193,9 @@ def register(
     async def on_engagement(_body: Any, msg: KafkaMessage) -> None:
         batch, refused = parse_records(records_of(msg), lambda r: parse_engagement(r.value or b""))
         async with _pause_on_error("engagement"):
-            await record_samples(engine, batch)
+            await record_samples(engine, [e for e in batch if isinstance(e, EngagementObserved)])
+            listed = [e for e in batch if isinstance(e, CommentsObserved)]
+            await record_comments(engine, listed, hooks, watch_rule(settings))
         await settle_as_owner(refused, topics.ENGAGEMENT)
 
     return {

@@ -205,10 +205,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "On time: published at most {s} s after its scheduled (or approval) time.",
     ),
     "report_not_built": (
-        "Chưa có trong báo cáo: số bình luận đã trả lời và các cảnh báo cùng thời gian xử lý (hộp thư "
-        "bình luận và theo dõi tin sai lệch chưa được xây dựng).",
-        "Not in the report yet: comments answered, and alerts with how fast they were answered (the "
-        "comment inbox and the misinformation watch are not built).",
+        "Chưa có trong báo cáo: số bình luận đã trả lời và các cảnh báo cùng thời gian xử lý (chưa "
+        "được xây dựng; bình luận và cảnh báo xem ở trang Bình luận).",
+        "Not in the report yet: comments answered, and alerts with how fast they were answered (not "
+        "built; the comments and alerts are on the Comments page).",
     ),
     "month": ("Tháng", "Month"),
     "custom_range": ("Khoảng thời gian", "Custom range"),
@@ -425,6 +425,37 @@ LABELS: dict[str, tuple[str, str]] = {
         "A part of the infrastructure does not answer. The page works again once it is back; "
         "try again in a few minutes.",
     ),
+    "inbox": ("Bình luận", "Comments"),
+    "inbox_intro": (
+        "Bình luận và trả lời của người dân trên các bài đã đăng (Facebook, YouTube, X), theo lượt đọc "
+        "của bộ theo dõi. Đánh dấu là ghi nhận của cơ quan; trả lời và ẩn trên nền tảng chưa làm được "
+        "từ đây.",
+        "Citizens' comments and replies on published posts (Facebook, YouTube, X), as the listener "
+        "last read them. A mark is the office's own record; replying and hiding on the platform are "
+        "not done from here yet.",
+    ),
+    "watch_alerts": ("Cảnh báo tin sai lệch", "Misinformation alerts"),
+    "watch_kind_phrase": ("Cụm từ theo dõi", "Watched phrase"),
+    "watch_kind_volume": ("Bình luận tăng đột biến", "Comment spike"),
+    "watch_kind_unit_volume": ("Bình luận của đơn vị tăng đột biến", "Unit-wide comment spike"),
+    "see_comments": ("Xem bình luận", "See the comments"),
+    "publish_correction": ("Đăng đính chính", "Publish a correction"),
+    "no_watch_alerts": ("Chưa có cảnh báo.", "No alert yet."),
+    "no_comments": ("Không có bình luận nào khớp bộ lọc.", "No comment matches the filter."),
+    "keyword": ("Từ khoá", "Keyword"),
+    "content_id": ("Mã bài", "Content"),
+    "filter": ("Lọc", "Filter"),
+    "comment_author": ("Người bình luận", "Author"),
+    "comment": ("Bình luận", "Comment"),
+    "comment_state": ("Trạng thái", "State"),
+    "comment_new": ("Mới", "New"),
+    "comment_seen": ("Đã xem", "Seen"),
+    "comment_answered": ("Đã trả lời", "Answered"),
+    "comment_hidden": ("Đã ẩn", "Hidden"),
+    "comment_escalated": ("Chuyển người phát ngôn", "Escalated"),
+    "mark": ("Đánh dấu", "Mark"),
+    "note": ("Ghi chú", "Note"),
+    "matched": ("Khớp", "Matched"),
 }
 
 STATES: dict[str, tuple[str, str]] = {
@@ -479,6 +510,8 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "incident_open": ("Mở sự cố", "Incident opened"),
     "incident_note": ("Ghi chú sự cố", "Incident note"),
     "incident_close": ("Đóng sự cố", "Incident closed"),
+    "comment_state": ("Đánh dấu bình luận", "Comment marked"),
+    "watchlist_change": ("Đổi danh sách theo dõi", "Watchlist changed"),
 }
 
 RECIPIENT_STATES: dict[str, tuple[str, str]] = {

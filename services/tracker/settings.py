@@ -40,9 +40,14 @@ class AlertHook(BaseModel):
     secret: SecretStr = Field(min_length=16)
     states: tuple[DeliveryState, ...] = DEFAULT_ALERT_STATES
     units: tuple[str, ...] = ()
+    watch: bool = True
+    """Also the misinformation watch's alerts (``watch.alert``) of its units."""
 
     def wants(self, state: str, unit: str | None) -> bool:
-        return state in self.states and (not self.units or unit in self.units)
+        return state in self.states and self.covers(unit)
+
+    def covers(self, unit: str | None) -> bool:
+        return not self.units or unit in self.units
 
 
 def _installed_publishers() -> dict[str, AnyHttpUrl]:
@@ -70,6 +75,10 @@ class TrackerSettings(AccessSettings):
     tracker_alert_max_attempts: Annotated[int, Field(ge=1)] = 12
     tracker_alert_poll_s: Annotated[float, Field(gt=0)] = 1.0
     tracker_on_time_s: Annotated[float, Field(gt=0)] = 60.0
+    tracker_watch_spike_factor: Annotated[float, Field(gt=1)] = 3.0
+    """k of the volume rule: comments in the last hour at k × the post's trailing hourly rate."""
+    tracker_watch_spike_min: Annotated[int, Field(ge=1)] = 10
+    tracker_watch_baseline_h: Annotated[int, Field(ge=1, le=168)] = 6
     tracker_cookie_secure: bool | None = Field(
         default=None,
         description="the session cookie's Secure flag; default: on unless the tracker listens on loopback "

@@ -256,3 +256,54 @@ engagement_samples = Table(
 )
 """Engagement as a time series, one row per figure per poll (``engagement.observed`` on
 loa.engagement.v1, written by the listener); a sample read twice is kept once."""
+
+post_comments = Table(
+    "post_comments",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("channel", String(32), nullable=False),
+    Column("account", String(100), nullable=False),
+    Column("external_id", String(500), nullable=False, doc="the comment's id on the platform"),
+    Column("content_id", String(128), nullable=False),
+    Column("post_external_id", String(500), nullable=False),
+    Column("unit", String(200)),
+    Column("author", String(300), nullable=False, server_default=""),
+    Column("text", Text, nullable=False),
+    Column("created_at", UtcDateTime(timezone=True), nullable=False),
+    Column("observed_at", UtcDateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False, server_default="new"),
+    Column("note", Text),
+    Column("state_by", String(200)),
+    Column("state_at", UtcDateTime(timezone=True)),
+    Column("matched", String(200), doc="the watchlist phrase the comment matched, if any"),
+    UniqueConstraint("channel", "account", "external_id", name="uq_post_comment"),
+    Index("ix_post_comments_unit_created", "unit", "created_at"),
+    Index("ix_post_comments_content", "content_id", "channel", "created_at"),
+)
+"""Citizens' comments on published posts (``comments.observed``), each kept once, with the inbox
+state an operator gives it."""
+
+watchlists = Table(
+    "watchlists",
+    metadata,
+    Column("unit", String(200), primary_key=True),
+    Column("phrases", Text, nullable=False, doc="JSON list of phrases"),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", UtcDateTime(timezone=True), nullable=False),
+)
+"""Each unit's misinformation watchlist; a unit without a row watches ``watch.DEFAULT_PHRASES``."""
+
+watch_alerts = Table(
+    "watch_alerts",
+    metadata,
+    Column("id", String(36), primary_key=True, doc="uuid5 of what raised it: repeats are kept once"),
+    Column("kind", String(16), nullable=False, doc="phrase | volume"),
+    Column("unit", String(200)),
+    Column("content_id", String(128), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("comment_id", BigInteger().with_variant(Integer, "sqlite")),
+    Column("raised_at", UtcDateTime(timezone=True), nullable=False),
+    Index("ix_watch_alerts_raised", "raised_at"),
+)
+"""What the watch raised (also sent on the alert webhooks), for the dashboard."""

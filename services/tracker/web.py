@@ -107,6 +107,7 @@ def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
             "can_audit": False,
             "can_manage_accounts": False,
             "can_incident": False,
+            "can_moderate": False,
         }
     policy = request.app.state.auth.policy
     return {
@@ -116,6 +117,7 @@ def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
         "can_retract": policy.may(principal, Action.RETRACT),
         "can_manage_accounts": policy.may(principal, Action.MANAGE_ACCOUNTS),
         "can_incident": policy.may(principal, Action.MANAGE_INCIDENT),
+        "can_moderate": policy.may(principal, Action.MODERATE_COMMENTS),
     }
 
 

@@ -161,6 +161,20 @@ class XClient:
         )
         return dict(answer.get("data") or {})
 
+    def replies(self, tweet_id: str) -> list[dict[str, Any]]:
+        """The newest hundred replies in the post's conversation: tweepy's ``search_recent_tweets`` with
+        ``conversation_id:<id>`` (docs.x.com/x-api/posts/search-recent-posts; the last seven days)."""
+        answer = self._send(
+            self._endpoint("GET", "/2/tweets/search/recent"),
+            lambda: self.client.search_recent_tweets(
+                f"conversation_id:{tweet_id}",
+                tweet_fields=["created_at", "author_id", "conversation_id"],
+                max_results=100,
+                user_auth=self.bearer is None,
+            ),
+        )
+        return list(answer.get("data") or [])
+
     def upload(self, chunks: Iterator[bytes], size: int, media_type: str) -> tuple[str, dict[str, Any]]:
         """v2 chunked upload: initialize, append each chunk, finalize.
 

@@ -6,17 +6,19 @@ Fields (docs.x.com/x-api/fundamentals/metrics): ``public_metrics`` has ``retweet
 days (without it X answers the public figures only). Through tweepy's ``Client.get_tweet`` on the
 channel's ``XClient``: its ``x-rate-limit-remaining``/``-reset`` bookkeeping refuses a call once the
 window is spent and a 429 carries the reset (``errors.to_error``). A post X no longer has (the
-answer's ``errors`` of type resource-not-found, no ``data``) is gone.
+answer's ``errors`` of type resource-not-found, no ``data``) is gone. The replies: recent search for
+``conversation_id:<post id>`` (``XClient.replies``), its own rate-limit window.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from loa.channels import Account, PermanentError
 from loa.channels.engagement import Observation
 from loa.channels.threads import in_thread
-from loa.events.engagement import Metric
+from loa.events.engagement import Metric, PostComment
 from services.x.client import XClient
 from services.x.settings import XSettings
 
@@ -50,11 +52,26 @@ class XEngagement:
         data = await in_thread(self._client(account).public_metrics, external_id)
         if not data:
             raise PermanentError(f"X post {external_id} is no longer there", code="resource-not-found")
-        return Observation(metrics_of(data))
+        replies = await in_thread(self._client(account).replies, external_id)
+        return Observation(metrics_of(data), comments=replies_of(replies))
 
     def close(self) -> None:
         for client in self._clients.values():
             client.client.session.close()
+
+
+def replies_of(data: list[dict[str, Any]]) -> list[PostComment]:
+    """Each reply's id, text and time; X gives the author's id (``author_id``), kept as the author."""
+    return [
+        PostComment(
+            external_id=str(post["id"]),
+            author=str(post.get("author_id", ""))[:300],
+            text=str(post.get("text", ""))[:10_000],
+            created_at=datetime.fromisoformat(str(post["created_at"]).replace("Z", "+00:00")),
+        )
+        for post in data
+        if post.get("id") and post.get("created_at")
+    ]
 
 
 def metrics_of(post: dict[str, Any]) -> dict[Metric, int]:

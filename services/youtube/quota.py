@@ -24,6 +24,7 @@ DEFAULT_BUCKET = "default"
 COSTS: dict[str, tuple[str, int]] = {
     "videos.insert": (INSERT_BUCKET, 1),
     "videos.list": (DEFAULT_BUCKET, 1),
+    "commentThreads.list": (DEFAULT_BUCKET, 1),
     "videos.update": (DEFAULT_BUCKET, 50),
     "videos.delete": (DEFAULT_BUCKET, 50),
     "thumbnails.set": (DEFAULT_BUCKET, 50),

@@ -308,6 +308,51 @@ def _set_press_list(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.R
     return c.put(_press_list_url(s, c, unit), json=body, headers=s.auth(role))
 
 
+async def _seed_comment_of(s: Stage, unit: str) -> int:
+    """A citizen's comment on a content of ``unit``, as the listener's event leaves it; its id."""
+    from loa.events import Comments, CommentsObserved, PostComment, utcnow
+    from services.tracker.comments import list_comments, record_comments
+    from services.tracker.db import make_engine
+    from services.tracker.watch import VolumeRule
+
+    cid = await seed_tracker(s.tracker_db, unit)
+    said = PostComment(
+        external_id=uuid.uuid4().hex, text="Cho hỏi thủ tục này nộp ở đâu ạ?", created_at=utcnow()
+    )
+    listed = Comments(
+        content_id=cid,
+        version=1,
+        channel="facebook",
+        account="trang-chinh",
+        external_id=f"1000_{cid}",
+        observed_at=utcnow(),
+        comments=[said],
+    )
+    engine = make_engine(s.tracker_db)
+    try:
+        await record_comments(engine, [CommentsObserved(payload=listed)], [], VolumeRule())
+        [found] = await list_comments(engine, None, content_id=cid)
+        return found.id
+    finally:
+        await engine.dispose()
+
+
+def _mark_comment(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    import asyncio
+
+    comment = asyncio.run(_seed_comment_of(s, unit))
+    body = {"state": "escalated", "note": "Chuyển người phát ngôn trả lời"}
+    return c.post(f"{s.tracker}/api/v1/comments/{comment}/state", json=body, headers=s.auth(role))
+
+
+def _watchlist(method: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.Response]:
+    def call(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+        body = {"phrases": ["tin giả", "lừa đảo"]} if method == "PUT" else None
+        return c.request(method, f"{s.tracker}/api/v1/watchlists/{unit}", json=body, headers=s.auth(role))
+
+    return call
+
+
 INCIDENT_TITLE = "Tin giả về dịch sốt xuất huyết ở Đà Nẵng"
 
 
@@ -543,6 +588,19 @@ CASES = [
     Case("tracker", "GET", PRESS_LIST_PATH, Action.MANAGE_PRESS_LISTS, True, _get_press_list),
     Case("tracker", "PUT", PRESS_LIST_PATH, Action.MANAGE_PRESS_LISTS, True, _set_press_list),
     Case("tracker", "GET", "/incidents/{incident_id}", Action.READ, True, _incident_call("GET", "page")),
+    Case("tracker", "GET", "/inbox", Action.READ, False, _tracker_get("/inbox")),
+    Case("tracker", "GET", "/api/v1/comments", Action.READ, False, _tracker_get("/api/v1/comments")),
+    Case("tracker", "GET", "/api/v1/watch/alerts", Action.READ, False, _tracker_get("/api/v1/watch/alerts")),
+    Case(
+        "tracker",
+        "POST",
+        "/api/v1/comments/{comment_id}/state",
+        Action.MODERATE_COMMENTS,
+        True,
+        _mark_comment,
+    ),
+    Case("tracker", "GET", "/api/v1/watchlists/{unit}", Action.READ, True, _watchlist("GET")),
+    Case("tracker", "PUT", "/api/v1/watchlists/{unit}", Action.MANAGE_WATCHLIST, True, _watchlist("PUT")),
 ]
 
 

@@ -54,6 +54,10 @@ class Action(StrEnum):
     """Open and close a communication incident of its units and write its notes (reading it is ``read``)."""
     MANAGE_PRESS_LISTS = "manage_press_lists"
     """See and change the recipients of its units' press lists (journalists' names and addresses)."""
+    MODERATE_COMMENTS = "moderate_comments"
+    """Mark citizens' comments on its units' posts seen, answered, hidden or escalated (the inbox)."""
+    MANAGE_WATCHLIST = "manage_watchlist"
+    """Change the misinformation watchlist of its units (phrases that raise an alert)."""
 
 
 _VIEWER = frozenset({Action.READ, Action.EXPORT})
@@ -67,8 +71,16 @@ _SPOKESPERSON = _EDITOR | {
     Action.PUBLISH_URGENT,
     Action.MANAGE_INCIDENT,
     Action.MANAGE_PRESS_LISTS,
+    Action.MODERATE_COMMENTS,
+    Action.MANAGE_WATCHLIST,
 }
-_OPERATOR = _VIEWER | {Action.RETRY, Action.CANCEL, Action.HOLD, Action.MANAGE_INCIDENT}
+_OPERATOR = _VIEWER | {
+    Action.RETRY,
+    Action.CANCEL,
+    Action.HOLD,
+    Action.MANAGE_INCIDENT,
+    Action.MODERATE_COMMENTS,
+}
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.VIEWER: _VIEWER,

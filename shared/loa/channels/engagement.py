@@ -10,14 +10,14 @@ Loa's three errors: ``TransientError`` (with the platform's ``retry_at`` when it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol
 
 from loa.channels.base import Account
-from loa.events.engagement import Metric
+from loa.events.engagement import Metric, PostComment
 
 ENTRY_POINT_GROUP = "loa.engagement"
 
@@ -30,6 +30,9 @@ class Observation:
     slow_down_until: datetime | None = None
     """The platform's usage headers say this account (or app) should make no call before then."""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    comments: Sequence[PostComment] = ()
+    """The newest comments or replies the platform lists for the post (the inbox), when the reader
+    reads them (one more call of the same read)."""
 
 
 class EngagementReader(Protocol):

@@ -45,7 +45,15 @@ from loa.events.delivery import (
     ErrorClass,
     delivery_id,
 )
-from loa.events.engagement import Engagement, EngagementObserved, Metric
+from loa.events.engagement import (
+    Comments,
+    CommentsObserved,
+    Engagement,
+    EngagementEvent,
+    EngagementObserved,
+    Metric,
+    PostComment,
+)
 from loa.events.envelope import SCHEMA_VERSION, Envelope, utcnow
 from loa.events.parsing import (
     parse_audit_recorded,
@@ -70,6 +78,8 @@ __all__ = [
     "AuditRecorded",
     "CancelDelivery",
     "Command",
+    "Comments",
+    "CommentsObserved",
     "Content",
     "ContentApproved",
     "ContentEvent",
@@ -83,6 +93,7 @@ __all__ = [
     "DeliveryState",
     "DeliveryStatus",
     "Engagement",
+    "EngagementEvent",
     "EngagementObserved",
     "Envelope",
     "ErrorClass",
@@ -92,6 +103,7 @@ __all__ = [
     "HoldRelease",
     "MediaRef",
     "Metric",
+    "PostComment",
     "Priority",
     "ReleaseDelivery",
     "ReleasePublishing",

@@ -15,7 +15,7 @@ from loa.events.audit import AuditRecorded
 from loa.events.commands import Command
 from loa.events.content import ContentEvent
 from loa.events.delivery import DeliveryStatus
-from loa.events.engagement import EngagementObserved
+from loa.events.engagement import EngagementEvent
 
 DOCUMENTED_BOOTSTRAP = "127.0.0.1:9092"
 """The local stack's broker; the document names it, nothing connects to it."""
@@ -62,10 +62,11 @@ broker.publisher(
     title="loa.engagement.v1",
     description=(
         "What a platform said of one published post at one moment (views, reactions, comments, "
-        "shares...), written by the listener on its polling schedule. Message key: the content id. "
+        "shares...) and the comments it lists (comments.observed), written by the listener on its "
+        "polling schedule. Message key: the content id. "
         "Invalid messages go to loa.engagement.v1.dlq with the reason."
     ),
-    schema=EngagementObserved,
+    schema=EngagementEvent,
 )
 
 specification = AsyncAPI(

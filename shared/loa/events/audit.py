@@ -42,6 +42,8 @@ class AuditAction(StrEnum):
     INCIDENT_NOTE = "incident_note"
     INCIDENT_CLOSE = "incident_close"
     PRESS_LIST_CHANGE = "press_list_change"
+    COMMENT_STATE = "comment_state"
+    WATCHLIST_CHANGE = "watchlist_change"
 
 
 class AuditOutcome(StrEnum):

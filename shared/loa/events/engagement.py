@@ -3,12 +3,16 @@
 The listener (``services/listener``) polls each post it follows and writes one event per poll; the
 tracker keeps every sample as a time series (``engagement_samples``). A metric a platform does not
 give is absent, never zero (each channel's README says which figures exist).
+
+The same poll writes ``comments.observed`` (added in schema 1 without breaking it: a new ``type`` on
+the same topic, so producer, consumer group and ACLs are unchanged) with the citizens' comments the
+platform lists for the post; the tracker keeps each comment once (``post_comments``, the inbox).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias
 
 from pydantic import AwareDatetime, Field
 
@@ -55,3 +59,37 @@ class Engagement(Model):
 class EngagementObserved(Envelope):
     type: Literal["engagement.observed"] = "engagement.observed"
     payload: Engagement
+
+
+COMMENTS_PER_EVENT = 500
+"""A poll sends at most this many comments (the newest); more wait for the next poll."""
+
+
+class PostComment(Model):
+    """One comment or reply on a published post, as the platform lists it."""
+
+    external_id: Annotated[str, Field(min_length=1, max_length=500)]
+    author: Annotated[str, Field(max_length=300)] = ""
+    text: Annotated[str, Field(max_length=10_000)]
+    created_at: AwareDatetime
+
+
+class Comments(Model):
+    """The comments of one post (one delivery: content, channel, account) listed at one time."""
+
+    content_id: ContentId
+    version: Annotated[int, Field(ge=1)]
+    channel: ChannelName
+    account: AccountName
+    external_id: Annotated[str, Field(min_length=1, max_length=500)]
+    observed_at: AwareDatetime
+    comments: Annotated[list[PostComment], Field(max_length=COMMENTS_PER_EVENT)]
+
+
+class CommentsObserved(Envelope):
+    type: Literal["comments.observed"] = "comments.observed"
+    payload: Comments
+
+
+EngagementEvent: TypeAlias = Annotated[EngagementObserved | CommentsObserved, Field(discriminator="type")]
+"""What ``loa.engagement.v1`` carries."""

@@ -26,7 +26,7 @@ from loa.events.commands import (
 )
 from loa.events.content import ContentApproved, ContentEvent, ContentRetracted, ContentUpdated
 from loa.events.delivery import DeliveryStatus
-from loa.events.engagement import EngagementObserved
+from loa.events.engagement import CommentsObserved, EngagementObserved
 from loa.settings import REPO_ROOT
 
 SCHEMAS: dict[str, Any] = {
@@ -46,6 +46,7 @@ SCHEMAS: dict[str, Any] = {
     "account-remove": RemoveAccount,
     "audit-recorded": AuditRecorded,
     "engagement-observed": EngagementObserved,
+    "comments-observed": CommentsObserved,
 }
 
 

@@ -10,7 +10,7 @@ from loa.events.audit import AuditRecorded
 from loa.events.commands import Command
 from loa.events.content import ContentEvent
 from loa.events.delivery import DeliveryStatus
-from loa.events.engagement import EngagementObserved
+from loa.events.engagement import CommentsObserved, EngagementEvent, EngagementObserved
 
 _CONTENT: TypeAdapter[ContentEvent] = TypeAdapter(ContentEvent)
 _COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
@@ -63,5 +63,8 @@ def parse_audit_recorded(raw: bytes | str) -> AuditRecorded:
     return AuditRecorded.model_validate_json(raw)
 
 
-def parse_engagement(raw: bytes | str) -> EngagementObserved:
-    return EngagementObserved.model_validate_json(raw)
+_ENGAGEMENT: TypeAdapter[EngagementEvent] = TypeAdapter(EngagementEvent)
+
+
+def parse_engagement(raw: bytes | str) -> EngagementObserved | CommentsObserved:
+    return _ENGAGEMENT.validate_json(raw)

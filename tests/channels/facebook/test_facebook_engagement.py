@@ -13,6 +13,7 @@ from loa.channels import Account, PermanentError, TransientError
 from loa.events import Metric
 from services.facebook.engagement import SLOW_DOWN_AT, FacebookEngagement, slow_down
 from services.facebook.settings import FacebookSettings
+from services.sandbox import citizen_comments
 from services.sandbox import engagement as simulation
 from services.sandbox.facebook import Page
 from services.sandbox.frame import sandbox as sandbox_state
@@ -94,3 +95,25 @@ def test_usage_headers_past_the_threshold_slow_the_account_down() -> None:
     regain = {"X-Business-Use-Case-Usage": json.dumps({"123": [{"estimated_time_to_regain_access": 30}]})}
     later = slow_down(regain)
     assert later is not None and later > datetime.now(UTC) + timedelta(minutes=29)
+
+
+async def test_citizens_comments_match_the_count_and_the_misinformation_burst_comes_an_hour_later(
+    reader: FacebookEngagement,
+    graph_url: str,
+    page: Page,
+    account: Account,
+    clock: Callable[[timedelta], None],
+) -> None:
+    post_id = publish(graph_url, page)
+    simulation.play("misinformation", {"after_s": 3600, "count": 20, "spread_s": 600})
+    clock(timedelta(minutes=50))
+    before = await reader.read(account, post_id)
+    assert len(before.comments) == before.metrics[Metric.COMMENTS] > 0  # Graph's count is the list's
+    assert not any("tin giả" in c.text.lower() or "lừa đảo" in c.text for c in before.comments)
+    clock(timedelta(minutes=30))
+    after = await reader.read(account, post_id)
+    burst = [c for c in after.comments if c.text in citizen_comments.FALSE_CLAIMS]
+    assert len(burst) == 20 and after.metrics[Metric.COMMENTS] == len(after.comments)
+    assert after.comments[0].created_at >= after.comments[-1].created_at  # newest first, as asked
+    assert {c.external_id for c in before.comments} <= {c.external_id for c in after.comments}  # stable
+    assert all(c.external_id.startswith(post_id.partition("_")[2] + "_") for c in after.comments)

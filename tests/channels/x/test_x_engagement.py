@@ -64,3 +64,26 @@ async def test_a_deleted_post_is_gone(sandbox_url: str, account: Account) -> Non
     client.delete(post_id)
     with pytest.raises(PermanentError, match="no longer there"):
         await XEngagement(settings).read(account, post_id)
+
+
+async def test_replies_come_from_recent_search_of_the_conversation(
+    sandbox_url: str, account: Account
+) -> None:
+    """``conversation_id:<id>`` (docs.x.com/x-api/fundamentals/conversation-id) lists the replies."""
+    settings = XSettings(mode="development", x_api_url=f"{sandbox_url}/x")
+    post_id = XClient(account, settings.x_api_url).create(TEXT, None, [])
+    httpx.post(
+        f"{sandbox_url}/_sandbox/engagement/scenarios/misinformation", json={"count": 15}
+    ).raise_for_status()
+    sandbox_state.clock_offset += timedelta(hours=2)
+    reader = XEngagement(settings)
+    seen = await reader.read(account, post_id)
+    assert len(seen.comments) == seen.metrics[Metric.COMMENTS] >= 15
+    assert (
+        sum(
+            "tin giả" in c.text.lower() or "lừa đảo" in c.text or "sai sự thật" in c.text
+            for c in seen.comments
+        )
+        >= 15
+    )
+    reader.close()

@@ -9,6 +9,7 @@ import pytest
 
 from loa.channels import PermanentError, TransientError
 from loa.events import Metric
+from services.sandbox import citizen_comments, engagement
 from services.sandbox.frame import sandbox
 from services.sandbox.youtube_state import Video, channel_of, state
 from services.youtube.engagement import YouTubeEngagement
@@ -46,16 +47,16 @@ def video_id() -> str:
     return made.id
 
 
-async def test_statistics_are_read_one_unit_a_call_within_the_listener_share(
+async def test_statistics_and_comments_are_read_one_unit_a_call_within_the_listener_share(
     yt: YouTubeSettings, video_id: str
 ) -> None:
-    reader = YouTubeEngagement(yt, daily_units=2)
+    reader = YouTubeEngagement(yt, daily_units=4)  # a read: videos.list + commentThreads.list
     seen = await reader.read(account(), video_id)
     assert set(seen.metrics) == {Metric.VIEWS, Metric.REACTIONS, Metric.COMMENTS}
     assert seen.metrics[Metric.VIEWS] > seen.metrics[Metric.REACTIONS] > 0
     await reader.read(account(), video_id)
     calls = sandbox.stats()["youtube"]["requests"]
-    with pytest.raises(TransientError, match="quota") as spent:  # the third unit is not the listener's
+    with pytest.raises(TransientError, match="quota") as spent:  # the fifth unit is not the listener's
         await reader.read(account(), video_id)
     assert spent.value.retry_at == next_reset(datetime.now(UTC))  # midnight Pacific Time
     assert sandbox.stats()["youtube"]["requests"] == calls  # refused before the call
@@ -75,3 +76,18 @@ async def test_quota_exceeded_from_the_platform_waits_for_the_reset_and_a_missin
     state().limits["default"] = 10_000
     with pytest.raises(PermanentError, match="no longer there"):
         await other.read(account(), "khongcovideo")
+
+
+async def test_comment_threads_list_the_citizens_comments_and_the_misinformation_burst(
+    yt: YouTubeSettings, video_id: str
+) -> None:
+    """commentThreads.list?videoId= (newest first), as many as the video's ``commentCount``."""
+    reader = YouTubeEngagement(yt, daily_units=1000)
+    calm = await reader.read(account(), video_id)
+    assert len(calm.comments) == calm.metrics[Metric.COMMENTS] > 0
+    assert not any(c.text in citizen_comments.FALSE_CLAIMS for c in calm.comments)
+    engagement.play("misinformation", {"after_s": 3600, "count": 12})
+    stirred = await reader.read(account(), video_id)  # the video is a day old: the burst is out
+    assert sum(c.text in citizen_comments.FALSE_CLAIMS for c in stirred.comments) == 12
+    assert len(stirred.comments) == stirred.metrics[Metric.COMMENTS]
+    assert all(c.author in citizen_comments.AUTHORS for c in stirred.comments)

@@ -11,7 +11,16 @@ import pytest
 
 from loa.channels import Account, PermanentError, TransientError
 from loa.channels.engagement import Observation
-from loa.events import Delivery, DeliveryState, DeliveryStatus, Engagement, Metric, utcnow
+from loa.events import (
+    Comments,
+    Delivery,
+    DeliveryState,
+    DeliveryStatus,
+    Engagement,
+    Metric,
+    PostComment,
+    utcnow,
+)
 from services.listener.follow import apply_statuses
 from services.listener.poller import Poller
 from services.listener.settings import ListenerSettings
@@ -25,15 +34,16 @@ CONTENT = "thong-bao-lich-tiep-dan-2026"
 class FakeReader:
     channel: ClassVar[str] = "facebook"
 
-    def __init__(self) -> None:
+    def __init__(self, comments: tuple[PostComment, ...] = ()) -> None:
         self.calls: list[str] = []
         self.fail: Exception | None = None
+        self.comments = comments
 
     async def read(self, account: Account, external_id: str) -> Observation:
         self.calls.append(external_id)
         if self.fail is not None:
             raise self.fail
-        return Observation({Metric.REACTIONS: 10 * len(self.calls), Metric.SHARES: 2})
+        return Observation({Metric.REACTIONS: 10 * len(self.calls), Metric.SHARES: 2}, comments=self.comments)
 
     def close(self) -> None:
         pass
@@ -79,10 +89,17 @@ async def store(listener_settings: ListenerSettings) -> AsyncIterator[FollowedSt
 
 
 def poller(
-    settings: ListenerSettings, store: FollowedStore, reader: FakeReader, sent: list[Engagement]
+    settings: ListenerSettings,
+    store: FollowedStore,
+    reader: FakeReader,
+    sent: list[Engagement],
+    listed: list[Comments] | None = None,
 ) -> Poller:
-    async def emit(sample: Engagement) -> None:
-        sent.append(sample)
+    async def emit(sample: Engagement | Comments) -> None:
+        if isinstance(sample, Engagement):
+            sent.append(sample)
+        elif listed is not None:
+            listed.append(sample)
 
     return Poller(settings, store, {"facebook": reader}, FakeAccounts(), emit)
 
@@ -183,3 +200,29 @@ async def test_a_post_gone_from_the_platform_or_retracted_is_no_longer_followed(
     )
     assert await store.counts() == {"followed": 0, "stopped": 2}
     assert await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1)) == []
+
+
+async def test_the_comments_a_reader_lists_go_out_with_the_sample_of_the_same_poll(
+    listener_settings: ListenerSettings, store: FollowedStore
+) -> None:
+    said = PostComment(
+        external_id="1000_0_7", author="Võ Minh Khoa", text="Đây là tin giả, đừng tin!", created_at=utcnow()
+    )
+    await follow(store, listener_settings, "trang-so-tttt")
+    await due_now(store)
+    sent, listed = list[Engagement](), list[Comments]()
+    loop = poller(listener_settings, store, FakeReader((said,)), sent, listed)
+    [post] = await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1))
+    assert await loop.poll(post) == "read"
+    [comments] = listed
+    assert comments.comments == [said] and comments.observed_at == sent[0].observed_at
+    assert (comments.content_id, comments.account, comments.external_id) == (
+        CONTENT,
+        "trang-so-tttt",
+        "1000_0",
+    )
+
+    quiet = poller(listener_settings, store, FakeReader(), [], listed)  # nothing listed: no event
+    await due_now(store)
+    [again] = await store.claim(quiet.owner, limit=10, lease=timedelta(minutes=1))
+    assert await quiet.poll(again) == "read" and len(listed) == 1

@@ -1,0 +1,68 @@
+"""X API v2 recent search for a post's replies: ``GET /2/tweets/search/recent?query=conversation_id:<id>``.
+
+Written from https://docs.x.com/x-api/posts/search-recent-posts and the conversation guide
+(https://docs.x.com/x-api/fundamentals/conversation-id): ``query`` is required; a reply carries
+``conversation_id`` (the id of the post that started it) and ``in_reply_to_user_id``; ``tweet.fields``
+adds ``created_at``, ``author_id``, ``conversation_id``; ``max_results`` 10–100 (default 10);
+``next_token`` pages; newest first; ``meta.result_count``, ``newest_id``, ``oldest_id``. Recent
+search covers the last seven days. Only the ``conversation_id:`` operator is emulated; another query
+answers 400 as an invalid query would. The replies are the seeded citizens' comments.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from services.sandbox import citizen_comments
+from services.sandbox.frame import sandbox
+from services.sandbox.x import PLATFORM, _gate, _invalid, _with_limits, state
+
+router = APIRouter(prefix="/x", tags=["X API v2 emulator"])
+RECENT = timedelta(days=7)
+
+
+@router.get("/2/tweets/search/recent")
+async def search_recent(request: Request) -> Response:
+    await _gate(request, "search")
+    query = request.query_params.get("query", "").strip()
+    if not query.startswith("conversation_id:") or not query.partition(":")[2].isdigit():
+        return _invalid("query", "The emulator answers only conversation_id:<post id> queries.")
+    conversation = query.partition(":")[2]
+    tweet = state.tweets.get(conversation)
+    if tweet is None:
+        return _with_limits(request, {"meta": {"result_count": 0}})
+    since = sandbox.now() - RECENT
+    found = [
+        c
+        for c in citizen_comments.comments(
+            PLATFORM, conversation, datetime.fromisoformat(tweet["created_at"])
+        )
+        if c.created >= since
+    ][::-1]
+    per_page = max(10, min(int(request.query_params.get("max_results", "10")), 100))
+    start = int(request.query_params.get("next_token") or 0)
+    fields = set(request.query_params.get("tweet.fields", "").split(","))
+    data = []
+    for c in found[start : start + per_page]:
+        item: dict[str, Any] = {"id": c.id, "text": c.text, "edit_history_tweet_ids": [c.id]}
+        extra = {
+            "created_at": c.created.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "author_id": c.author_id,
+            "conversation_id": conversation,
+            "in_reply_to_user_id": tweet["author_id"],
+        }
+        item.update({k: v for k, v in extra.items() if k in fields})
+        data.append(item)
+    if not data:
+        return _with_limits(request, {"meta": {"result_count": 0}})
+    meta: dict[str, Any] = {
+        "result_count": len(data),
+        "newest_id": data[0]["id"],
+        "oldest_id": data[-1]["id"],
+    }
+    if start + per_page < len(found):
+        meta["next_token"] = str(start + per_page)
+    return _with_limits(request, {"data": data, "meta": meta})

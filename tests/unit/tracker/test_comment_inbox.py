@@ -1,0 +1,139 @@
+"""The inbox on SQLite: comments kept once with their unit, the watch raising one alert per post, rule
+and hour (to the dashboard table and the signed-webhook outbox), a unit's own watchlist, the marks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from loa.events import Comments, CommentsObserved, PostComment
+from services.tracker.comments import (
+    CommentState,
+    list_comments,
+    mark,
+    recent_alerts,
+    record_comments,
+    set_phrases,
+)
+from services.tracker.db import make_engine, migrate
+from services.tracker.ingest import apply_content_events
+from services.tracker.settings import AlertHook
+from services.tracker.tables import alerts_outbox
+from services.tracker.watch import VolumeRule
+from tests.integration.tracker.support import UNIT, approved
+
+pytestmark = pytest.mark.unit
+T0 = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+CONTENT = "thong-cao-da-nang"
+HOOK = AlertHook(name="truc-ban", url="https://alerts.example.invalid/loa", secret=SecretStr("s" * 32))
+CALM = ["Cảm ơn thành phố đã thông tin kịp thời.", "Người cao tuổi đăng ký ở đâu vậy ạ?"]
+AUTHOR = "Trần Thị Bích"
+NOTE = "Chuyển người phát ngôn: cần đính chính"
+FALSE = "Đây là TIN GIẢ, đừng tin! Thành phố không hề có chủ trương này."
+
+
+def listed(minutes: int, texts: list[tuple[str, str, int]]) -> CommentsObserved:
+    """texts: (comment id, text, minutes after T0 it was written)."""
+    return CommentsObserved(
+        payload=Comments(
+            content_id=CONTENT,
+            version=1,
+            channel="facebook",
+            account="so-ttt-da-nang",
+            external_id="1000_42",
+            observed_at=T0 + timedelta(minutes=minutes),
+            comments=[
+                PostComment(
+                    external_id=f"42_{i}",
+                    author="Trần Thị Bích",
+                    text=t,
+                    created_at=T0 + timedelta(minutes=m),
+                )
+                for i, t, m in texts
+            ],
+        )
+    )
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    made = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}")
+    await migrate(made)
+    await apply_content_events(made, [approved(CONTENT, [("facebook", "so-ttt-da-nang")])])
+    yield made
+    await made.dispose()
+
+
+async def outbox(engine: AsyncEngine) -> list[dict[str, object]]:
+    async with engine.connect() as conn:
+        return [json.loads(r.payload) for r in (await conn.execute(select(alerts_outbox))).all()]
+
+
+async def test_a_false_claim_raises_one_alert_and_a_calm_thread_none(engine: AsyncEngine) -> None:
+    rule = VolumeRule(minimum=1000)  # the phrase rule alone here
+    calm = listed(20, [("1", CALM[0], 5), ("2", CALM[1], 12)])
+    assert await record_comments(engine, [calm], [HOOK], rule) == []
+    burst = listed(70, [("1", CALM[0], 5), ("3", FALSE, 62), ("4", "lua dao ca thoi", 63), ("5", FALSE, 64)])
+    raised = await record_comments(engine, [burst], [HOOK], rule)
+    assert sorted((r.phrase, r.count) for r in raised) == [("lừa đảo", 1), ("tin giả", 2)]
+    assert await record_comments(engine, [burst], [HOOK], rule) == []  # read again: nothing new
+    sent = await outbox(engine)
+    assert len(sent) == 2 and {a["type"] for a in sent} == {"watch.alert"}
+    fake = next(a for a in sent if a["phrase"] == "tin giả")
+    assert fake["unit"] == UNIT and fake["content_id"] == CONTENT and fake["count"] == 2
+    links = fake["links"]
+    assert isinstance(links, dict) and links["comments"].startswith(f"/inbox?content={CONTENT}")
+    assert [a.kind for a in await recent_alerts(engine, None)] == ["phrase", "phrase"]
+    assert await recent_alerts(engine, frozenset({"Sở Y tế"})) == []
+
+    everything = await list_comments(engine, None)
+    assert [c.text for c in everything][:1] == [FALSE] and len(everything) == 5  # newest first, once each
+    assert {c.matched for c in everything} == {None, "tin giả", "lừa đảo"}
+    assert len(await list_comments(engine, None, keyword="tin giả")) == 2
+    assert len(await list_comments(engine, None, keyword="lừa đảo")) == 1
+    assert await list_comments(engine, frozenset({"Sở Y tế"})) == []  # another unit sees none
+
+
+async def test_a_units_own_watchlist_replaces_the_default(engine: AsyncEngine) -> None:
+    await set_phrases(engine, UNIT, ["thu phí"], "chanh-van-phong")
+    raised = await record_comments(
+        engine, [listed(70, [("1", FALSE, 60), ("2", "Nghe nói sẽ THU PHI 500 nghìn", 61)])], [], VolumeRule()
+    )
+    assert [r.phrase for r in raised] == ["thu phí"]
+
+
+async def test_a_burst_over_the_baseline_is_a_volume_alert(engine: AsyncEngine) -> None:
+    steady = [(f"s{m}", CALM[m % 2], m) for m in range(0, 360, 15)]  # four an hour for six hours
+    burst = [(f"b{i}", CALM[i % 2], 400 + i) for i in range(30)]
+    raised = await record_comments(engine, [listed(430, steady + burst)], [HOOK], VolumeRule(factor=3.0))
+    [volume] = [r for r in raised if r.kind == "volume"]
+    assert volume.count >= 30 and "bình luận trong giờ qua" in volume.detail
+    [unit_wide] = [r for r in raised if r.kind == "unit_volume"]  # the unit's only post: its spike too
+    assert unit_wide.detail.startswith(f"{UNIT}: ")
+    quiet = await record_comments(engine, [listed(440, [("late", CALM[0], 435)])], [HOOK], VolumeRule())
+    assert {r.kind for r in quiet} == {"volume", "unit_volume"}  # still a spike, but raised once an hour
+    assert [a.kind for a in await recent_alerts(engine, None)].count("unit_volume") == 1
+
+
+async def test_a_calm_unit_is_not_a_unit_spike(engine: AsyncEngine) -> None:
+    steady = [(f"s{m}", CALM[m % 2], m) for m in range(0, 430, 10)]  # six an hour throughout
+    raised = await record_comments(engine, [listed(430, steady)], [HOOK], VolumeRule(factor=3.0))
+    assert raised == []
+
+
+async def test_marks_are_kept_with_who_and_the_note(engine: AsyncEngine) -> None:
+    await record_comments(engine, [listed(70, [("3", FALSE, 62)])], [], VolumeRule())
+    [comment] = await list_comments(engine, None)
+    await mark(
+        engine, comment.id, CommentState.ESCALATED, "Chuyển người phát ngôn: cần đính chính", "truc-ban"
+    )
+    [escalated] = await list_comments(engine, None, state=CommentState.ESCALATED)
+    assert escalated.note == NOTE and escalated.state_by == "truc-ban"
+    assert await list_comments(engine, None, state=CommentState.NEW) == []

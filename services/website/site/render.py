@@ -54,6 +54,9 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(vi_date=vi_date, iso=iso, rfc822=rfc822, day=day)
+    # ``tojson`` (the JSON-LD) escapes <, >, & and ' for a <script>; Vietnamese stays readable.
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
+    env.globals["news_article"] = news_article
     return env
 
 
@@ -222,6 +225,31 @@ def article_view(
         videos=videos,
         corrections=corrections or Corrections(),
     )
+
+
+def news_article(a: ArticleView, site: SiteInfo) -> dict[str, Any]:
+    """The article as schema.org ``NewsArticle`` JSON-LD. Google's Article structured data
+    (developers.google.com/search/docs/appearance/structured-data/article) requires no property and
+    recommends headline, image, datePublished, dateModified, author (name, url); the office that
+    wrote it is the author, the site is the publisher."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "mainEntityOfPage": a.url,
+        "url": a.url,
+        "headline": a.title,
+        "description": a.summary,
+        "inLanguage": "vi",
+        "datePublished": iso(a.published),
+        "dateModified": iso(a.updated),
+        "author": [{"@type": "GovernmentOrganization", "name": a.unit, "url": site.base_url + a.unit_url}],
+        "publisher": {"@type": "GovernmentOrganization", "name": site.name, "url": site.base_url + "/"},
+        "keywords": [t["name"] for t in a.tags],
+    }
+    images = [i for i in [a.lead, *a.gallery] if i is not None]
+    if images:
+        data["image"] = [site.base_url + i.src for i in images]
+    return data
 
 
 def render(template: str, site: SiteInfo, **context: Any) -> bytes:

@@ -13,19 +13,31 @@ from typing import Any
 AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 # axe-core's tags for WCAG 2.0 and 2.1, levels A and AA (doc/API.md, "runOnly" by tag).
 WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+RUN = "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
 
 
-def axe_violations(page: Any) -> list[str]:
-    """Run axe-core on the page as it is now; one line per violation: rule, impact, the nodes' targets."""
+def _source() -> str:
     assert AXE_JS.exists(), "axe-core is missing: make pytest installs it (npm ci --prefix tests/e2e/axe)"
-    # Evaluated through the DevTools protocol rather than added as a <script>: the site's
-    # Content-Security-Policy (default-src 'none') stays on, so the page is checked as readers get it.
-    page.evaluate(AXE_JS.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-        WCAG21_AA,
-    )
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def _lines(result: dict[str, Any]) -> list[str]:
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
         for v in result["violations"]
     ]
+
+
+def axe_violations(page: Any) -> list[str]:
+    """Run axe-core on the page as it is now; one line per violation: rule, impact, the nodes' targets.
+
+    Evaluated through the DevTools protocol rather than added as a <script>: the page's
+    Content-Security-Policy stays on, so the page is checked as people get it."""
+    page.evaluate(_source())
+    return _lines(page.evaluate(RUN, WCAG21_AA))
+
+
+async def axe_violations_async(page: Any) -> list[str]:
+    """``axe_violations`` for Playwright's async API."""
+    await page.evaluate(_source())
+    return _lines(await page.evaluate(RUN, WCAG21_AA))

@@ -91,10 +91,17 @@ class ImageView:
     height: int | None
 
 
-def image_view(ref: MediaRef) -> ImageView:
+Renditions = dict[str, list[MediaRef]]
+"""The narrower copies of each image, by the original's sha256 (``site/renditions.py``)."""
+
+
+def image_view(ref: MediaRef, renditions: Renditions | None = None) -> ImageView:
+    """The image, with every copy of it in ``srcset`` by width (the original last)."""
     src = media_path(ref.sha256)
-    # One rendition for now (the original); renditions from loa.media join the srcset later.
-    srcset = f"{src} {ref.width}w" if ref.width else src
+    if not ref.width:
+        return ImageView(src, src, ref.alt, ref.caption, ref.width, ref.height)
+    copies = [r for r in (renditions or {}).get(ref.sha256, []) if r.width and r.width < ref.width]
+    srcset = ", ".join(f"{media_path(r.sha256)} {r.width}w" for r in [*copies, ref])
     return ImageView(src, srcset, ref.alt, ref.caption, ref.width, ref.height)
 
 
@@ -190,11 +197,12 @@ def article_view(
     published: datetime,
     updated: datetime,
     corrections: Corrections | None = None,
+    renditions: Renditions | None = None,
 ) -> ArticleView:
     body, inline = safe_body(content)
     images = [m for m in content.media if m.is_image]
     lead = next((m for m in images if m.sha256 not in inline), None)
-    gallery = [image_view(m) for m in images if m is not lead and m.sha256 not in inline]
+    gallery = [image_view(m, renditions) for m in images if m is not lead and m.sha256 not in inline]
     poster = media_path(images[0].sha256) if images else None
     videos = [
         {
@@ -220,7 +228,7 @@ def article_view(
         unit_url=unit_path(content.unit),
         tags=[{"name": t, "url": tag_path(t)} for t in content.tags],
         body=body,
-        lead=image_view(lead) if lead else None,
+        lead=image_view(lead, renditions) if lead else None,
         gallery=gallery,
         videos=videos,
         corrections=corrections or Corrections(),

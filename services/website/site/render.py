@@ -91,8 +91,9 @@ class ImageView:
     height: int | None
 
 
-Renditions = dict[str, list[MediaRef]]
-"""The narrower copies of each image, by the original's sha256 (``site/renditions.py``)."""
+Renditions = dict[str, list[tuple[str, int]]]
+"""The narrower copies of each image by the original's sha256: their public name and width
+(``site/renditions.py``)."""
 
 
 def image_view(ref: MediaRef, renditions: Renditions | None = None) -> ImageView:
@@ -100,8 +101,8 @@ def image_view(ref: MediaRef, renditions: Renditions | None = None) -> ImageView
     src = media_path(ref.sha256)
     if not ref.width:
         return ImageView(src, src, ref.alt, ref.caption, ref.width, ref.height)
-    copies = [r for r in (renditions or {}).get(ref.sha256, []) if r.width and r.width < ref.width]
-    srcset = ", ".join(f"{media_path(r.sha256)} {r.width}w" for r in [*copies, ref])
+    copies = [(name, w) for name, w in (renditions or {}).get(ref.sha256, []) if 0 < w < ref.width]
+    srcset = ", ".join(f"{media_path(name)} {w}w" for name, w in [*copies, (ref.sha256, ref.width)])
     return ImageView(src, srcset, ref.alt, ref.caption, ref.width, ref.height)
 
 

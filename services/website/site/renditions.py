@@ -2,9 +2,10 @@
 
 A phone downloads the 480 px copy instead of a 1,200 px original; browsers choose by the
 ``sizes`` of ``templates/figure.html`` and the screen's density (HTML Standard, "srcset"
-attribute with width descriptors). Made once per image by ``loa.media`` (cached under
-``renditions/<sha256>/<profile>``), stored content-addressed and copied to the public bucket like
-any media, so a retraction releases them with the original.
+attribute with width descriptors). Each copy is made once by ``loa.media`` (cached in the media
+bucket under ``renditions/<sha256>/<profile>``, the one key there the website may write) and
+copied server-side to the public bucket like any media (``media/renditions/<sha256>/<profile>``),
+so a retraction releases them with the original.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import logging
 
 from loa.events import MediaRef
-from loa.media import MediaStore, Profile, RenditionError
-from loa.media.fit import stored_rendition_sync
+from loa.media import MediaStore, Profile, Rendition, RenditionError
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +25,13 @@ PROFILES = (
 )
 
 
-def renditions_of(store: MediaStore, image: MediaRef) -> list[MediaRef]:
+def renditions_of(store: MediaStore, image: MediaRef) -> list[Rendition]:
     """The copies narrower than ``image`` (none for a GIF, which may be animated, or an image of
     unknown width)."""
     if not image.is_image or image.content_type == "image/gif" or not image.width:
         return []
     try:
-        return [stored_rendition_sync(store, image, p) for p in PROFILES if p.max_width < image.width]
+        return [store.rendition_sync(image, p) for p in PROFILES if p.max_width < image.width]
     except RenditionError as e:  # the page shows the original alone
         log.warning("no narrower copies of %s: %s", image.key, e)
         return []

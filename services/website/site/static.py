@@ -7,7 +7,7 @@ import re
 
 from loa.events import Content
 from loa.media import MediaStore
-from loa.media.store import public_media_user
+from loa.media.store import public_media_user, public_sha256
 from services.website.site import render as r
 from services.website.site.bucket import SiteBucket
 from services.website.site.corrections import ArticleSource, Corrections, Note
@@ -75,10 +75,12 @@ class StaticSite:
 
     def renditions(self, source: ArticleSource) -> r.Renditions:
         """The narrower copies of the article's images, copied to the public bucket (its srcset)."""
-        made = {m.sha256: renditions_of(self.media, m) for m in source.media if m.is_image}
-        for copies in made.values():
+        made: r.Renditions = {}
+        for image in source.media:
+            copies = renditions_of(self.media, image)
             for copy in copies:
                 self.media.publish_public(copy, used_by=media_user(source.id))
+            made[image.sha256] = [(public_sha256(c), c.width) for c in copies]
         return made
 
     def entry_for(
@@ -101,7 +103,7 @@ class StaticSite:
             image_alt=lead.alt if lead else "",
             media=sorted(
                 {m.sha256 for m in source.media}
-                | {c.sha256 for copies in (renditions or {}).values() for c in copies}
+                | {name for copies in (renditions or {}).values() for name, _ in copies}
             ),
             corrections=len(notes),
         )

@@ -22,13 +22,7 @@ def fit_image_sync(store: MediaStore, media: MediaRef, profile: Profile | str) -
     spec = PROFILES[profile] if isinstance(profile, str) else profile
     if media.size <= spec.max_bytes:
         return media
-    return stored_rendition_sync(store, media, spec)
-
-
-def stored_rendition_sync(store: MediaStore, media: MediaRef, profile: Profile) -> MediaRef:
-    """``profile``'s rendition of ``media`` (made once, cached), stored under its own content
-    address and described with the original's alt text and caption."""
-    rendition = store.rendition_sync(media, profile)
+    rendition = store.rendition_sync(media, spec)
     response = store.open(rendition.key)
     try:
         stored = store.put_stream(response, rendition.content_type, rendition.size)

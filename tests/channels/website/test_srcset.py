@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 
 from PIL import Image
 
+from loa.media import MediaStore
+from loa.settings import LoaSettings
 from services.website.adapter import WebsiteAdapter
 from services.website.site.bucket import SiteBucket
-from tests.channels.website.test_static_site import adapter, publish, site, text
-from tests.website_support import png_bytes, static_account, store_image
+from tests.channels.website.test_static_site import adapter, publish, site, text, website_settings
+from tests.security.test_minio_users import service_store
+from tests.website_support import FakeContext, png_bytes, static_account, store_image
 
-__all__ = ["adapter"]  # the fixture, shared with the static-site tests
+__all__ = ["adapter", "service_store"]  # fixtures, shared with the static-site and MinIO-user tests
 
 
 def srcset(page: str) -> list[tuple[str, int]]:
@@ -54,3 +58,18 @@ async def test_an_image_narrower_than_every_copy_is_offered_alone(adapter: Websi
     ).model_copy(update={"width": 400, "height": 300})
     result = await publish(adapter, "01JD5Z8Q4M9R3T7V2X6YSRC002", media=[narrow])
     assert srcset(text(site(adapter), result.external_id.lstrip("/"))) == [(f"/media/{narrow.sha256}", 400)]
+
+
+async def test_the_website_makes_and_publishes_the_copies_as_its_own_minio_user(
+    settings: LoaSettings, service_store: Callable[[str], MediaStore]
+) -> None:
+    """Least privilege (docs/security.md): the website writes only ``renditions/*`` in the media
+    bucket, and copies server-side into its own bucket."""
+    image = store_image(service_store("ingest"), alt="Toàn cảnh cầu Đông Trù mở rộng, Hà Nội")
+    website = service_store("website")
+    website.ensure_buckets(website.website_bucket)
+    own = WebsiteAdapter(FakeContext(website), website_settings(settings))
+    result = await publish(own, "01JD5Z8Q4M9R3T7V2X6YSRC003", media=[image])
+    offered = srcset(text(site(own), result.external_id.lstrip("/")))
+    assert [w for _, w in offered] == [480, 960, 1200]
+    assert public_image(site(own), offered[0][0]).size == (480, 270)

@@ -43,6 +43,7 @@ from loa.media import MediaStore
 from loa.mode import require_https_option
 from loa.text import slugify
 from services.website.settings import WebsiteSettings
+from services.website.wordpress_terms import terms
 
 API = "/wp-json/wp/v2"
 AUTH_CODES = frozenset(
@@ -230,10 +231,15 @@ class WordPress:
             return item
         content = content_of(post)
         uploaded = await self._media(post, content, account, context)
-        item = await self._call(
-            account, "POST", "/posts", "create post", json=self._fields(post, content, uploaded, when)
-        )
+        fields = self._fields(post, content, uploaded, when) | await self._terms(account, content)
+        item = await self._call(account, "POST", "/posts", "create post", json=fields)
         return self._result(item)
+
+    async def _terms(self, account: Account, content: Content) -> dict[str, list[int]]:
+        async def call(method: str, path: str, action: str, **kwargs: Any) -> Any:
+            return await self._call(account, method, path, action, **kwargs)
+
+        return await terms(call, content)
 
     async def update(
         self, post: Post, previous: PublishResult, account: Account, context: Context, when: datetime | None
@@ -242,7 +248,7 @@ class WordPress:
 
         content = content_of(post)
         uploaded = await self._media(post, content, account, context)
-        fields = self._fields(post, content, uploaded, when)
+        fields = self._fields(post, content, uploaded, when) | await self._terms(account, content)
         fields.pop("slug")  # the URL never changes
         item = await self._call(account, "POST", f"/posts/{previous.external_id}", "update post", json=fields)
         return self._result(item)

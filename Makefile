@@ -32,9 +32,14 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 ASYNCAPI_PARSER := tests/unit/events/asyncapi/node_modules/.package-lock.json
+# axe-core, injected into headless Chromium by the accessibility tests (tests/e2e/axe.py).
+AXE_CORE := tests/e2e/axe/node_modules/.package-lock.json
 
 $(ASYNCAPI_PARSER): tests/unit/events/asyncapi/package-lock.json
 	npm ci --prefix tests/unit/events/asyncapi --no-audit --no-fund --loglevel=error
+
+$(AXE_CORE): tests/e2e/axe/package-lock.json
+	npm ci --prefix tests/e2e/axe --no-audit --no-fund --ignore-scripts --loglevel=error
 
 setup: $(STAMP) ## Debian packages (as root), venv with the pinned packages + the stack's binaries
 	@bash deploy/local/system_packages.sh run
@@ -86,7 +91,7 @@ helm-check: $(STAMP) ## the Helm chart: helm lint + template per values file, ob
 
 pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as root; starts the stack)
 	@bash deploy/local/system_packages.sh test
-	@$(MAKE) --no-print-directory $(X_ORACLE)/node_modules/.package-lock.json $(ASYNCAPI_PARSER)
+	@$(MAKE) --no-print-directory $(X_ORACLE)/node_modules/.package-lock.json $(ASYNCAPI_PARSER) $(AXE_CORE)
 	$(PY) -m pytest tests -q
 
 S3_ALT_TESTS = tests/integration/media tests/integration/ingest/test_ingest_api.py \

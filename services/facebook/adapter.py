@@ -249,6 +249,8 @@ class FacebookAdapter(ChannelAdapter):
 
     async def _upload_photo(self, account: Account, media: MediaRef, args: dict[str, Any]) -> dict[str, Any]:
         # Photos are at most image_max_bytes (10 MB): requests reads the stream into one multipart body.
+        if media.alt:  # the Photo reference's `alt_text_custom`, instead of Facebook's generated alt text
+            args = {**args, "alt_text_custom": media.alt}
         stream = await _to_thread(self.context.media.open, media.key)
         try:
             files = {"source": (media.key.rsplit("/", 1)[-1], stream, media.content_type)}

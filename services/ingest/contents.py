@@ -212,8 +212,20 @@ def _check_publish_at(content: Content) -> None:
         raise ApiError(422, "publish_at_in_past", problem, [field])
 
 
+def _require_alt(content: Content) -> None:
+    """Every image says what it shows: readers of the website (WCAG 2.1 1.1.1, non-text content)
+    and of X and Facebook, which receive it as the photo's alt text, depend on it."""
+    for i, ref in enumerate(content.media):
+        if ref.is_image and not ref.alt.strip():
+            reason = "an image needs alt text: a short description of what it shows"
+            raise ApiError(
+                422, "alt_text_missing", reason, [{"field": f"payload.media.{i}.alt", "reason": reason}]
+            )
+
+
 async def _check_media(content: Content, store: MediaStore) -> Content:
     """Every reference exists with its declared size and type; probe what was not declared."""
+    _require_alt(content)
     media = []
     for i, ref in enumerate(content.media):
         stored = await store.astat(ref.key)

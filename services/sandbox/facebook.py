@@ -86,6 +86,9 @@ class Photo:
     data: bytes | None
     created: datetime
     post_id: str | None = None
+    alt_text_custom: str = ""
+    """The uploader's alt text (Photo reference: ``alt_text_custom``, "user provided accessible
+    alternative description for an image"; Facebook generates ``alt_text`` when it is absent)."""
 
 
 @dataclass
@@ -621,10 +624,19 @@ async def photos(version: str, page_id: str, request: Request) -> Response:
             sha256=digest,
             data=data,
             created=sandbox.now(),
+            alt_text_custom=params.get("alt_text_custom", ""),
         )
         st.photos[photo.id] = photo
         sandbox.record(
-            PLATFORM, "photo", {"id": photo.id, "page_id": page.id, "size": size, "sha256": digest}
+            PLATFORM,
+            "photo",
+            {
+                "id": photo.id,
+                "page_id": page.id,
+                "size": size,
+                "sha256": digest,
+                "alt_text_custom": photo.alt_text_custom,
+            },
         )
         if not photo.published:
             return {"id": photo.id}
@@ -920,7 +932,9 @@ def render_post(post: GraphPost, page: Page | None) -> str:
     ]
     if post.photo_ids:
         imgs = "".join(
-            f'<img src="/graph/_media/{pid}" alt="">' for pid in post.photo_ids if pid in st.photos
+            f'<img src="/graph/_media/{pid}" alt="{html.escape(st.photos[pid].alt_text_custom)}">'
+            for pid in post.photo_ids
+            if pid in st.photos
         )
         parts.append(f'<div class="photos n{len(post.photo_ids)}">{imgs}</div>')
     if post.video_id and post.video_id in st.videos:

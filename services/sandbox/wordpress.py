@@ -1,4 +1,4 @@
-"""WordPress REST API emulator (``/wordpress/wp-json/wp/v2/...``): posts and media.
+"""WordPress REST API emulator (``/wordpress/wp-json/wp/v2/...``): posts, media, tags, categories.
 
 Faithful to the WordPress REST API Handbook (developer.wordpress.org/rest-api/reference/posts/,
 /media/) and to ``WP_REST_Posts_Controller``: application passwords over Basic auth, status
@@ -39,6 +39,7 @@ class _State:
     def __init__(self) -> None:
         self.posts: dict[int, dict[str, Any]] = {}
         self.media: dict[int, dict[str, Any]] = {}
+        self.terms: dict[str, dict[int, dict[str, Any]]] = {"tags": {}, "categories": {}}
         self.ids = itertools.count(1)
 
 
@@ -122,6 +123,8 @@ def view(post: dict[str, Any], context: str = "view") -> dict[str, Any]:
         "content": {"rendered": post["content"], "protected": False},
         "excerpt": {"rendered": f"<p>{post['excerpt']}</p>" if post["excerpt"] else "", "protected": False},
         "featured_media": post["featured_media"],
+        "tags": post.get("tags", []),
+        "categories": post.get("categories", []),
         "guid": {"rendered": f"{SITE}/?p={post['id']}"},
     }
     if context == "edit":
@@ -157,6 +160,12 @@ async def _apply(post: dict[str, Any], body: dict[str, Any], user: str) -> JSONR
     if not (post["title"] or post["content"] or post["excerpt"]):
         return error("empty_content", "Content, title, and excerpt are empty.", 400)
     post["featured_media"] = int(featured or 0)
+    for taxonomy in ("tags", "categories"):
+        ids = body.get(taxonomy, post.get(taxonomy, []))
+        unknown = [i for i in ids if int(i) not in state.terms[taxonomy]]
+        if unknown:  # WP_REST_Posts_Controller::handle_terms: only existing term ids
+            return invalid_param(taxonomy, f"{taxonomy}[0] is not a valid term ID: {unknown[0]}.")
+        post[taxonomy] = [int(i) for i in ids]
     due = datetime.fromisoformat(post["date_gmt"]).replace(tzinfo=UTC)
     # wp_insert_post: a publish dated ahead becomes future; a future dated past publishes now.
     if status == "publish" and due > sandbox.now():
@@ -297,6 +306,55 @@ async def delete_post(post_id: int, request: Request) -> Response:
     post["link"] = permalink(post)
     sandbox.record(PLATFORM, "trash", {"id": post_id})
     return JSONResponse(view(post, "edit"))
+
+
+TAXONOMIES = {"tags": "post_tag", "categories": "category"}
+
+
+def term_view(term: dict[str, Any]) -> dict[str, Any]:
+    return {k: term[k] for k in ("id", "name", "slug", "taxonomy")}
+
+
+@router.get("/tags")
+@router.get("/categories")
+async def list_terms(request: Request) -> Response:
+    """``GET /wp/v2/tags|categories?search=`` (REST reference, "List Tags"): names containing it."""
+    await sandbox.enter(PLATFORM, request.url.path)
+    taxonomy = request.url.path.rsplit("/", 1)[-1]
+    search = request.query_params.get("search", "").casefold()
+    found = [term_view(t) for t in state.terms[taxonomy].values() if search in t["name"].casefold()]
+    return JSONResponse(found)
+
+
+@router.post("/tags")
+@router.post("/categories")
+async def create_term(request: Request) -> Response:
+    """``POST /wp/v2/tags|categories`` with ``name`` (REST reference, "Create a Tag"): needs the
+    taxonomy's ``edit_terms`` capability, which core maps to ``manage_categories`` (editors and up:
+    a contributor here is refused); an existing name is 400 ``term_exists`` with its ``term_id``."""
+    await sandbox.enter(PLATFORM, request.url.path)
+    taxonomy = request.url.path.rsplit("/", 1)[-1]
+    user, refused = user_of(request)
+    if refused is not None:
+        return refused
+    if user is None or is_contributor(user):
+        status = 401 if user is None else 403
+        return error(
+            "rest_cannot_create", "Sorry, you are not allowed to create terms in this taxonomy.", status
+        )
+    name = str((await request.json()).get("name", "")).strip()
+    if not name:
+        return invalid_param("name", "name is required.")
+    for term in state.terms[taxonomy].values():
+        if term["name"].casefold() == name.casefold():
+            return error(
+                "term_exists", "A term with the name provided already exists.", 400, term_id=term["id"]
+            )
+    term = {"id": next(state.ids), "name": name, "taxonomy": TAXONOMIES[taxonomy]}
+    term["slug"] = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or str(term["id"])
+    state.terms[taxonomy][term["id"]] = term
+    sandbox.record(PLATFORM, "term", term_view(term))
+    return JSONResponse(term_view(term), status_code=201)
 
 
 @router.post("/media")

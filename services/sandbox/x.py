@@ -6,7 +6,8 @@ Shapes follow X's documentation (docs.x.com/x-api): ``POST /2/tweets`` answers 2
 allowed to create a Tweet with duplicate content." (as reported in akrherz/iembot#163); 429
 carries ``x-rate-limit-reset`` and the 24-hour ``x-user-limit-24hour-*`` headers. Media uses the
 v2 chunked endpoints (docs.x.com/x-api/media/quickstart/media-upload-chunked):
-``/2/media/upload/initialize``, ``/{id}/append``, ``/{id}/finalize``, ``GET ?command=STATUS``.
+``/2/media/upload/initialize``, ``/{id}/append``, ``/{id}/finalize``, ``GET ?command=STATUS``;
+an image's alt text goes to ``/2/media/metadata``.
 OAuth 1.0a signatures are verified against the URL the client signed (api.twitter.com).
 """
 
@@ -202,6 +203,7 @@ async def create_tweet(request: Request) -> Response:
         "in_reply_to_tweet_id": reply_to,
         "quote_tweet_id": quoted,
         "media_ids": media_ids,
+        "alt_texts": [state.media[m].get("alt_text", "") for m in media_ids],
     }
     state.tweets[tweet_id] = tweet
     state.texts.add((user.id, text))
@@ -350,6 +352,30 @@ async def media_finalize(media_id: str, request: Request) -> Response:
     if media["state"] == "pending":
         data["processing_info"] = {"state": "pending", "check_after_secs": 1}
     return _with_limits(request, {"data": data})
+
+
+@router.post("/2/media/metadata")
+async def media_metadata(request: Request) -> Response:
+    """``POST /2/media/metadata`` (docs.x.com/x-api/media/create-media-metadata): the alt text of an
+    uploaded image or GIF ("currently only supported for images and GIFs", at most 1,000
+    characters: v1.1's media/metadata/create reference); the answer echoes ``associated_metadata``."""
+    user = await _gate(request, "media")
+    body = await request.json()
+    media = state.media.get(str(body.get("id", "")))
+    if media is None or media["owner"] != user.id:
+        return _invalid("id", "Unknown media id.")
+    alt = ((body.get("metadata") or {}).get("alt_text") or {}).get("text")
+    if not isinstance(alt, str) or not alt:
+        return _invalid("metadata.alt_text.text", "alt_text.text is required.")
+    if len(alt) > 1000:
+        return _invalid("metadata.alt_text.text", "alt_text.text must be <= 1000 characters.")
+    if not str(media["media_type"]).startswith("image/"):
+        return _invalid("id", "Alt text is supported for images and GIFs only.")
+    media["alt_text"] = alt
+    sandbox.record(PLATFORM, "media_metadata", {"id": media["id"], "alt_text": alt})
+    return _with_limits(
+        request, {"data": {"id": media["id"], "associated_metadata": {"alt_text": {"text": alt}}}}
+    )
 
 
 @router.get("/2/media/upload")

@@ -46,6 +46,7 @@ from loa.media import MediaStore
 from loa.mode import require_https_option
 from loa.text import slugify
 from services.website.settings import WebsiteSettings
+from services.website.wordpress_terms import terms
 from services.website.wp_corrections import keep_blocks, raw_content
 
 API = "/wp-json/wp/v2"
@@ -262,10 +263,15 @@ class WordPress:
             return item
         content = content_of(post)
         uploaded = await self._media(post, content, account, context)
-        item = await self._call(
-            account, "POST", "/posts", "create post", json=self._fields(post, content, uploaded, when)
-        )
+        fields = self._fields(post, content, uploaded, when) | await self._terms(account, content)
+        item = await self._call(account, "POST", "/posts", "create post", json=fields)
         return self._result(item)
+
+    async def _terms(self, account: Account, content: Content) -> dict[str, list[int]]:
+        async def call(method: str, path: str, action: str, **kwargs: Any) -> Any:
+            return await self._call(account, method, path, action, **kwargs)
+
+        return await terms(call, content)
 
     async def update(
         self, post: Post, previous: PublishResult, account: Account, context: Context, when: datetime | None
@@ -274,7 +280,7 @@ class WordPress:
 
         content = content_of(post)
         uploaded = await self._media(post, content, account, context)
-        fields = self._fields(post, content, uploaded, when)
+        fields = self._fields(post, content, uploaded, when) | await self._terms(account, content)
         fields.pop("slug")  # the URL never changes
         post_id = previous.external_id
         async with self.editing(account, post_id):  # a correction's notice or link back stays on top

@@ -257,6 +257,8 @@ class XAdapter(ChannelAdapter):
             raise PermanentError(
                 f"X could not process media {media_id}: {info.get('error')}", code="media_failed"
             )
+        if media.is_image and media.alt:
+            await self._with(account, partial(XClient.describe, media_id=media_id, alt_text=media.alt))
         return media_id
 
     def _chunks(self, media: MediaRef) -> Iterator[bytes]:

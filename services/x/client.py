@@ -201,6 +201,14 @@ class XClient:
         final = self._upload(f"/2/media/upload/{media_id}/finalize", data={})
         return media_id, dict(final.get("data", {}).get("processing_info") or {})
 
+    def describe(self, media_id: str, alt_text: str) -> None:
+        """``POST /2/media/metadata``: the image's alt text, before the post attaches it
+        (docs.x.com/x-api/media/create-media-metadata: ``{"id", "metadata": {"alt_text": {"text"}}}``;
+        images and GIFs only, at most 1,000 characters, as v1.1's ``media/metadata/create``)."""
+        self._call(
+            "POST", "/2/media/metadata", json={"id": media_id, "metadata": {"alt_text": {"text": alt_text}}}
+        )
+
     def status(self, media_id: str) -> dict[str, Any]:
         """STATUS of an upload: its ``processing_info``."""
         answer = self._call("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})

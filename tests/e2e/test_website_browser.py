@@ -107,6 +107,13 @@ def test_article_renders_in_chromium_at_390_and_1280(settings: LoaSettings, scre
                     " return i.complete && i.naturalWidth > 0; })()"
                 )
                 assert page.evaluate("document.documentElement.scrollWidth") <= width
+                # srcset: a phone gets the 480 px copy, a desktop (720 px column) the 960 px one
+                chosen = page.evaluate(
+                    "(() => { const i = document.querySelector('figure img');"
+                    " const path = new URL(i.currentSrc).pathname;"
+                    " return i.srcset.split(', ').find(c => c.startsWith(path + ' ')).split(' ')[1]; })()"
+                )
+                assert chosen == ("480w" if width == 390 else "960w")
                 assert (
                     page.evaluate("getComputedStyle(document.querySelector('.masthead')).backgroundImage")
                     != "none"

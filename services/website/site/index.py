@@ -1,4 +1,4 @@
-"""Incremental indexes: front pages, tag and unit pages, RSS, Atom, sitemaps.
+"""Incremental indexes: front pages, tag and unit pages, RSS, Atom, sitemaps, the news sitemap.
 
 Each publish writes its own immutable entry keys, then rebuilds only the indexes the entry is
 in, from a listing of the newest N keys of each. Two replicas never lose an entry: after writing
@@ -14,7 +14,7 @@ import logging
 import math
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from loa.text import slugify
@@ -29,6 +29,16 @@ XML = "application/xml; charset=utf-8"
 INDEX_CACHE = "public, max-age=60"
 MAX_REBUILDS = 8
 MAX_SHARDS = 36
+# Google's news sitemaps (developers.google.com/search/docs/crawling-indexing/sitemaps/news-sitemap):
+# "only include recent URLs for articles that were created in the last two days", at most 1,000
+# <news:news> tags a sitemap.
+NEWS_WINDOW = timedelta(days=2)
+NEWS_MAX = 1000
+
+
+def news_entries(entries: list[Entry], now: datetime) -> list[Entry]:
+    """The articles a Google News sitemap lists: those first published in the last two days."""
+    return [e for e in entries if now - e.published <= NEWS_WINDOW][:NEWS_MAX]
 
 
 class EntryCache:
@@ -131,6 +141,7 @@ class IndexBuilder:
         if scope.kind == "all":
             self._write_pages(entries, "", "", self.index_pages)
             feed = entries[: self.feed_size]
+            now = datetime.now(UTC)
             self.put_all(
                 [
                     (
@@ -140,8 +151,13 @@ class IndexBuilder:
                     ),
                     (
                         "atom.xml",
-                        r.render("atom.xml", self.site, entries=feed, now=datetime.now(UTC)),
+                        r.render("atom.xml", self.site, entries=feed, now=now),
                         "application/atom+xml; charset=utf-8",
+                    ),
+                    (
+                        "news-sitemap.xml",
+                        r.render("news-sitemap.xml", self.site, entries=news_entries(entries, now)),
+                        XML,
                     ),
                 ]
             )

@@ -7,12 +7,13 @@ import re
 
 from loa.events import Content
 from loa.media import MediaStore
-from loa.media.store import public_media_user
+from loa.media.store import public_media_user, public_sha256
 from services.website.site import render as r
 from services.website.site.bucket import SiteBucket
 from services.website.site.corrections import ArticleSource, Corrections, Note
 from services.website.site.entries import Entry, Scope, page_key, record_key, withdrawn_key
 from services.website.site.index import HTML, IndexBuilder
+from services.website.site.renditions import renditions_of
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,19 @@ class StaticSite:
         """The article no longer shows these media: their public copies go if nothing else shows them."""
         self.media.release_public(sha256s, used_by=media_user(content_id))
 
-    def entry_for(self, source: ArticleSource, notes: list[Note]) -> Entry:
+    def renditions(self, source: ArticleSource) -> r.Renditions:
+        """The narrower copies of the article's images, copied to the public bucket (its srcset)."""
+        made: r.Renditions = {}
+        for image in source.media:
+            copies = renditions_of(self.media, image)
+            for copy in copies:
+                self.media.publish_public(copy, used_by=media_user(source.id))
+            made[image.sha256] = [(public_sha256(c), c.width) for c in copies]
+        return made
+
+    def entry_for(
+        self, source: ArticleSource, notes: list[Note], renditions: r.Renditions | None = None
+    ) -> Entry:
         lead = next((m for m in source.media if m.is_image), None)
         # A new version is approved again: that approval is when the article changed; so is a correction.
         changed = max(source.approved_at, source.published) if source.version > 1 else source.published
@@ -88,7 +101,10 @@ class StaticSite:
             tags=list(source.tags),
             image=r.media_path(lead.sha256) if lead else None,
             image_alt=lead.alt if lead else "",
-            media=sorted({m.sha256 for m in source.media}),
+            media=sorted(
+                {m.sha256 for m in source.media}
+                | {name for copies in (renditions or {}).values() for name, _ in copies}
+            ),
             corrections=len(notes),
         )
 
@@ -162,9 +178,12 @@ class StaticSite:
     def _write_page(
         self, source: ArticleSource, notes: list[Note], link: r.Link | None, previous: Entry | None
     ) -> Entry:
-        entry = self.entry_for(source, notes)
+        renditions = self.renditions(source)
+        entry = self.entry_for(source, notes, renditions)
         shown = r.Corrections(notes, link, corrects_elsewhere=source.corrects is not None and link is None)
-        view = r.article_view(source, source.url, source.marker, entry.published, entry.updated, shown)
+        view = r.article_view(
+            source, source.url, source.marker, entry.published, entry.updated, shown, renditions
+        )
         page = r.render("article.html", self.site, a=view)
         self.bucket.put(page_key(source.path), page, HTML, ARTICLE_CACHE)
         if previous is None and self.retract_mode == "withdrawn":

@@ -58,6 +58,7 @@ async def test_one_photo_goes_to_photos_with_the_link_in_its_caption(
     photo = state().photos[graph_post.photo_ids[0]]
     assert photo.data == image
     assert photo.published
+    assert photo.alt_text_custom == "Ảnh minh hoạ"  # the ingest's alt text, not Facebook's generated one
     assert result.extra["photo_ids"] == graph_post.photo_ids
 
 
@@ -73,6 +74,7 @@ async def test_several_photos_are_attached_unpublished_to_one_feed_post(
     assert graph_post.kind == "photos"
     assert [state().photos[p].data for p in graph_post.photo_ids] == images
     assert all(not state().photos[p].published for p in graph_post.photo_ids)
+    assert {state().photos[p].alt_text_custom for p in graph_post.photo_ids} == {"Ảnh minh hoạ"}
     assert len(records("post", page)) == 1  # one feed post, not three
 
 

@@ -187,3 +187,47 @@ async def test_auth_failures_need_a_human(
         await adapter.publish(post, account)
     assert raised.value.code == code
     assert password.replace(" ", "") not in str(raised.value) and "Basic" not in str(raised.value)
+
+
+async def test_tags_and_unit_become_wordpress_tags_and_a_category(
+    adapter: WebsiteAdapter, wp_url: str
+) -> None:
+    account = wp_account()
+    tags = ["Chuyển đổi số", "Đắk Lắk & Tây Nguyên"]
+    ids = []
+    for n, cid in enumerate(("01JD5Z8Q4M9R3T7V2X6YWPT001", "01JD5Z8Q4M9R3T7V2X6YWPT002")):
+        content = article(cid, account="wp", tags=tags[: n + 1], unit="Sở Thông tin và Truyền thông")
+        post = await adapter.render(content, content.targets[0], account)
+        ids.append((await adapter.publish(post, account)).external_id)
+    async with httpx.AsyncClient(auth=("bientap", PASSWORD)) as http:
+        api = f"{wp_url}/wp-json/wp/v2"
+        posts = [(await http.get(f"{api}/posts/{i}")).json() for i in ids]
+        names = {
+            t: {term["id"]: term["name"] for term in (await http.get(f"{api}/{t}")).json()}
+            for t in ("tags", "categories")
+        }
+    # the second post reuses the first one's terms: one term per name, never a duplicate
+    assert [[names["tags"][i] for i in p["tags"]] for p in posts] == [tags[:1], tags]
+    assert posts[0]["tags"][0] == posts[1]["tags"][0]
+    assert [[names["categories"][i] for i in p["categories"]] for p in posts] == [
+        ["Sở Thông tin và Truyền thông"]
+    ] * 2
+    assert sorted(r.data["name"] for r in sandbox.list("wordpress", "term")) == sorted(
+        [*tags, "Sở Thông tin và Truyền thông"]
+    )
+
+
+async def test_the_emulator_takes_only_existing_term_ids_and_editors_create_terms(wp_url: str) -> None:
+    api = f"{wp_url}/wp-json/wp/v2"
+    async with httpx.AsyncClient() as http:
+        refused = await http.post(
+            f"{api}/tags", json={"name": "Dịch vụ công"}, auth=("contributor-an", PASSWORD)
+        )
+        assert refused.status_code == 403 and refused.json()["code"] == "rest_cannot_create"
+        made = await http.post(f"{api}/tags", json={"name": "Dịch vụ công"}, auth=("bientap", PASSWORD))
+        again = await http.post(f"{api}/tags", json={"name": "dịch vụ công"}, auth=("bientap", PASSWORD))
+        assert again.status_code == 400 and again.json()["data"]["term_id"] == made.json()["id"]
+        bad = await http.post(
+            f"{api}/posts", json={"title": "Thông báo", "tags": [987654]}, auth=("bientap", PASSWORD)
+        )
+        assert bad.status_code == 400 and bad.json()["code"] == "rest_invalid_param"

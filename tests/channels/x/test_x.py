@@ -9,13 +9,22 @@ import logging
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 
-from loa.channels import Account, AuthError, DuplicatePostError, PublishResult, Secret, TransientError
+from loa.channels import (
+    Account,
+    AuthError,
+    DuplicatePostError,
+    PermanentError,
+    PublishResult,
+    Secret,
+    TransientError,
+)
 from loa.events import Content, MediaRef, Target
 from loa.media import MediaStore
 from loa.settings import LoaSettings
@@ -23,6 +32,7 @@ from loa.testing.context import FakeContext
 from services.sandbox import x as emulator
 from services.sandbox.frame import sandbox
 from services.x.adapter import XAdapter
+from services.x.client import XClient
 from services.x.counting import weighted_length
 from services.x.settings import XSettings
 
@@ -147,6 +157,10 @@ async def test_images_are_uploaded_in_chunks_from_minio(
     uploads = _records(sandbox_url, "media")
     assert [u["sha256"] for u in uploads] == [hashlib.sha256(image.getvalue()).hexdigest()]
     assert emulator.state.tweets[result.external_id]["media_ids"] == [uploads[0]["id"]]
+    # the alt text went to POST /2/media/metadata before the post attached the image
+    described = _records(sandbox_url, "media_metadata")
+    assert described == [{"id": uploads[0]["id"], "alt_text": "Toàn cảnh hội nghị"}]
+    assert emulator.state.tweets[result.external_id]["alt_texts"] == ["Toàn cảnh hội nghị"]
 
 
 async def test_a_duplicate_of_our_own_post_is_found_not_failed(adapter: XAdapter, account: Account) -> None:
@@ -257,7 +271,7 @@ async def test_a_video_is_attached_only_once_x_has_processed_it(
     result = await adapter.publish(post, account)
     (media_id,) = emulator.state.tweets[result.external_id]["media_ids"]
     media = emulator.state.media[media_id]
-    assert media["state"] == "succeeded"
+    assert media["state"] == "succeeded" and "alt_text" not in media  # alt text: images and GIFs only
     # FINALIZE without processing_info: no STATUS call; else STATUS until it says succeeded.
     assert media.get("polls", 0) == (0 if checks == 0 else checks + 1)
 
@@ -272,3 +286,17 @@ async def test_a_video_x_never_finishes_is_a_transient_error_not_a_hang(
     with pytest.raises(TransientError, match="still processing"):
         await adapter.publish(post, account)
     assert emulator.state.tweets == {}
+
+
+async def test_the_emulator_takes_alt_text_for_images_only_up_to_1000_characters(
+    adapter: XAdapter, account: Account, media_store: MediaStore
+) -> None:
+    video_id, _ = await adapter._with(account, lambda c: c.upload(iter([b"\0" * 1024]), 1024, "video/mp4"))
+    with pytest.raises(PermanentError, match="400 Invalid Request"):
+        await adapter._with(account, partial(XClient.describe, media_id=video_id, alt_text="Đoạn video"))
+    image_id, _ = await adapter._with(account, lambda c: c.upload(iter([b"\xff" * 512]), 512, "image/jpeg"))
+    with pytest.raises(PermanentError, match="400 Invalid Request"):
+        await adapter._with(account, partial(XClient.describe, media_id=image_id, alt_text="Đ" * 1001))
+    await adapter._with(account, partial(XClient.describe, media_id=image_id, alt_text="Đ" * 1000))
+    assert "alt_text" not in emulator.state.media[video_id]
+    assert emulator.state.media[image_id]["alt_text"] == "Đ" * 1000

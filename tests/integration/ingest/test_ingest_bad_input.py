@@ -277,6 +277,10 @@ CASES = [
         "payload.media.0.content_type",
         media_payload(content_type="video/mp4"),
     ),
+    Case("image without alt text", 422, "alt_text_missing", "payload.media.0.alt", media_payload(alt="")),
+    Case(
+        "image with blank alt text", 422, "alt_text_missing", "payload.media.0.alt", media_payload(alt="  ")
+    ),
     Case(
         "media type not image/video",
         422,

@@ -64,7 +64,12 @@ async def test_object_store_then_database_down(stack: Stack, tmp_path: Path) -> 
                 )
                 assert stored.status_code == 201, stored.text
                 payload = submitted_payload("kho-anh-vang-1", 1)
-                payload["media"] = [{k: stored.json()[k] for k in ("key", "sha256", "size", "content_type")}]
+                payload["media"] = [
+                    {
+                        **{k: stored.json()[k] for k in ("key", "sha256", "size", "content_type")},
+                        "alt": "Ảnh bìa",
+                    }
+                ]
 
                 ps.stop("minio")
                 upload = await timed_post(

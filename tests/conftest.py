@@ -174,3 +174,12 @@ async def kafka_admin(stack: Stack) -> AsyncIterator[object]:
     await admin.start()
     yield admin
     await admin.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where browser tests save their screenshots: a temporary folder, so a test run leaves the
+    repository as it was; ``docs/img`` (shown by the READMEs) with ``LOA_UPDATE_SCREENSHOTS=1``."""
+    if os.environ.get("LOA_UPDATE_SCREENSHOTS") == "1":
+        return REPO_ROOT / "docs" / "img"
+    return tmp_path

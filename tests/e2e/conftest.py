@@ -6,7 +6,6 @@ own topic prefix and job store; the sandbox is reset before each test.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from loa.media import MediaStore
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.settings import LoaSettings
 from services.sandbox.client import SandboxClient
 from services.sandbox.frame import sandbox as sandbox_state
 from services.webhook.adapter import WebhookAdapter
@@ -28,15 +27,6 @@ from tests.sandbox_fixtures import sandbox, sandbox_server, sandbox_url
 __all__ = ["StartRun", "facebook", "facebook_page", "sandbox", "sandbox_server", "sandbox_url"]
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    """Where browser tests save their screenshots: a temporary folder, so a test run leaves the
-    repository as it was; ``docs/img`` (shown by the READMEs) with ``LOA_UPDATE_SCREENSHOTS=1``."""
-    if os.environ.get("LOA_UPDATE_SCREENSHOTS") == "1":
-        return REPO_ROOT / "docs" / "img"
-    return tmp_path
 
 
 @pytest.fixture(scope="session")

@@ -20,11 +20,12 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("chromium"), reason="apt-get install chromium"),
 ]
 VIEWER = "viewer-vu-tt-token-0123456789abcdef-0123456789"
-SHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "tracker-unit-viewer.png"
 CLAIM = "Vụ trưởng Lê Thị Đoan Trang"
 
 
-async def test_a_department_viewer_sees_its_unit_only(settings: LoaSettings, sqlite_url: str) -> None:
+async def test_a_department_viewer_sees_its_unit_only(
+    settings: LoaSettings, sqlite_url: str, screenshots: Path
+) -> None:
     from playwright.async_api import async_playwright, expect
 
     own = approved(
@@ -63,7 +64,7 @@ async def test_a_department_viewer_sees_its_unit_only(settings: LoaSettings, sql
         await expect(body).to_contain_text(CLAIM)
         await expect(body).to_contain_text("chưa xác minh")
         await expect(page.locator("[data-action=retract]")).to_have_count(0)  # a viewer may not
-        await page.screenshot(path=str(SHOT), full_page=True)
+        await page.screenshot(path=str(screenshots / "tracker-unit-viewer.png"), full_page=True)
         answer = await page.goto(f"{base}/contents/tb-phap-che-07")
         assert answer is not None and answer.status == 403
         await browser.close()

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loa.db import UtcDateTime
 from loa.events import DEFAULT_TIMEZONE, DeliveryState, Priority
 from services.tracker.queries import day_start, reference_time
-from services.tracker.reports import Range, RangeError
+from services.tracker.reports import Range, RangeError, month_of
 from services.tracker.tables import contents, deliveries
 from services.tracker.views import DeliveryOut
 
@@ -98,9 +98,8 @@ def week_of(day: date) -> Range:
 def month_grid(day: date) -> Range:
     """The weeks that show ``day``'s month: from the Monday on or before the 1st to the Sunday on or
     after its last day (at most six weeks)."""
-    first = day.replace(day=1)
-    end = (first + timedelta(days=32)).replace(day=1)
-    return Range(week_of(first).first, week_of(end - timedelta(days=1)).end)
+    month = month_of(day)
+    return Range(week_of(month.first).first, week_of(month.last).end)
 
 
 async def calendar(

@@ -24,8 +24,9 @@ from services.tracker.api import ERRORS, Deps, delivery_or_404, send_delivery_co
 from services.tracker.auth import requires, visible_units
 from services.tracker.calendar import Calendar
 from services.tracker.context import Tracker
+from services.tracker.queries import today
 from services.tracker.reports import Range, RangeError
-from services.tracker.reports_api import refused, units_of
+from services.tracker.reports_api import day_param, refused, units_of
 from services.tracker.views import ActionAccepted, RescheduleRequest
 from services.tracker.web import render_page
 
@@ -45,10 +46,6 @@ ToQuery = Annotated[date | None, Query(alias="to", description="the day after th
 View = Literal["month", "week"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """The labels of the calendar's columns, Monday first as Vietnamese calendars show them."""
-
-
-def today() -> date:
-    return utcnow().astimezone(DEFAULT_TIMEZONE).date()
 
 
 def span_of(first: date | None, end: date | None) -> Range:
@@ -122,7 +119,7 @@ async def calendar_page(
 ) -> Response:
     """ "Lịch phát hành": a month (its weeks, Monday first) or a week; drag to move, or "Dời lịch"."""
     t: Tracker = request.app.state.tracker
-    anchor = _day(day) if day else today()
+    anchor = day_param(day, "day") if day else today()
     span = calendar.month_grid(anchor) if view == "month" else calendar.week_of(anchor)
     found = await calendar.calendar(t.engine, span, units_of(request, who, unit or None), channel or None)
     visible = visible_units(request, who)
@@ -150,20 +147,9 @@ def _steps(view: View, anchor: date) -> dict[str, date]:
     """The days the page's "before", "today" and "after" links show."""
     if view == "week":
         return {"before": anchor - timedelta(days=7), "today": today(), "after": anchor + timedelta(days=7)}
-    first = anchor.replace(day=1)
+    month = reports.month_of(anchor)
     return {
-        "before": (first - timedelta(days=1)).replace(day=1),
+        "before": reports.month_of(month.first - timedelta(days=1)).first,
         "today": today(),
-        "after": (first + timedelta(days=32)).replace(day=1),
+        "after": month.end,
     }
-
-
-def _day(value: str) -> date:
-    try:
-        found = date.fromisoformat(value)
-        reports.within("day", found)
-    except RangeError as e:
-        raise refused(e) from None
-    except ValueError:
-        raise refused(RangeError("day", f"{value!r} is not a day written YYYY-MM-DD")) from None
-    return found

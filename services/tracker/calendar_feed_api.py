@@ -25,8 +25,8 @@ from loa.events.commands import Unit
 from services.tracker import calendar, calendar_feeds, ical
 from services.tracker.api import ERRORS, Deps
 from services.tracker.auth import check_filter, requires
-from services.tracker.calendar_api import today
 from services.tracker.i18n import Translator
+from services.tracker.queries import today
 from services.tracker.reports import Range
 from services.tracker.reports_api import units_of
 

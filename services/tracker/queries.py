@@ -437,10 +437,14 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=DEFAULT_TIMEZONE)
 
 
+def today(now: datetime | None = None) -> date:
+    """The office's day now (Asia/Ho_Chi_Minh)."""
+    return (now or utcnow()).astimezone(DEFAULT_TIMEZONE).date()
+
+
 def start_of_today(now: datetime | None = None) -> datetime:
     """Midnight today in Asia/Ho_Chi_Minh: the office's day."""
-    local = (now or utcnow()).astimezone(DEFAULT_TIMEZONE)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day_start(today(now))
 
 
 @dataclass

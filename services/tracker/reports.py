@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Join, Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loa.events import DEFAULT_TIMEZONE, DeliveryState, Metric, utcnow
+from loa.events import DEFAULT_TIMEZONE, DeliveryState, Metric
 from services.tracker import engagement
 from services.tracker.queries import (
     FAILURE_STATES,
@@ -38,6 +38,7 @@ from services.tracker.queries import (
     latency_s,
     on_time,
     reference_time,
+    today,
 )
 from services.tracker.tables import contents, deliveries, engagement_samples
 
@@ -97,7 +98,17 @@ def month_of(day: date) -> Range:
 
 def this_month(now: datetime | None = None) -> Range:
     """The current month of the office's calendar."""
-    return month_of((now or utcnow()).astimezone(DEFAULT_TIMEZONE).date())
+    return month_of(today(now))
+
+
+def parse_day(value: str, field: str) -> date:
+    """``YYYY-MM-DD`` within the reports' years, or a ``RangeError`` naming ``field``."""
+    try:
+        found = date.fromisoformat(value)
+    except ValueError:
+        raise RangeError(field, f"{value!r} is not a day written YYYY-MM-DD") from None
+    within(field, found)
+    return found
 
 
 def parse_month(value: str) -> Range:

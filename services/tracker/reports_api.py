@@ -213,8 +213,8 @@ async def reports_page(
     """ "Báo cáo lãnh đạo": a month or a custom range (its last day included, as people say it), a unit."""
     t: Tracker = request.app.state.tracker
     if first or through:
-        start = _day(first or through, "from")
-        span = span_of(None, start, _day(through or first, "through") + timedelta(days=1))
+        start = day_param(first or through, "from")
+        span = span_of(None, start, day_param(through or first, "through") + timedelta(days=1))
     else:
         span = span_of(month or None, None, None)
     found = await _report(t, request, who, Scope(unit or None, span))
@@ -234,15 +234,12 @@ async def reports_page(
     )
 
 
-def _day(value: str, name: str) -> date:
+def day_param(value: str, name: str) -> date:
+    """A day query parameter, or a 422 naming it."""
     try:
-        day = date.fromisoformat(value)
-        reports.within(name, day)
+        return reports.parse_day(value, name)
     except RangeError as e:
         raise refused(e) from None
-    except ValueError:
-        raise refused(RangeError(name, f"{value!r} is not a day written YYYY-MM-DD")) from None
-    return day
 
 
 async def refresh_gauges(t: Tracker) -> None:

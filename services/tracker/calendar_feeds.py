@@ -9,7 +9,6 @@ feed at a time. The tracker logs no request URLs (no access log; errors log the 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loa.access import Principal
 from loa.access.principal import Grant, Kind, Role
+from loa.access.tokens import digest
 from services.tracker.tables import calendar_feeds
 
 KEY_BYTES = 32
@@ -33,17 +33,13 @@ class Feed:
     revoked_at: datetime | None
 
 
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 async def issue(engine: AsyncEngine, unit: str, by: str, at: datetime) -> tuple[Feed, str]:
     """A new feed of ``unit`` and its key (shown once, never stored)."""
     feed_id, key = secrets.token_hex(8), secrets.token_urlsafe(KEY_BYTES)
     async with engine.begin() as conn:
         await conn.execute(
             calendar_feeds.insert().values(
-                id=feed_id, unit=unit, key_hash=_hash(key), created_by=by, created_at=at
+                id=feed_id, unit=unit, key_hash=digest(key), created_by=by, created_at=at
             )
         )
     return Feed(feed_id, unit, by, at, None), key
@@ -75,7 +71,7 @@ async def reader(engine: AsyncEngine, key: str) -> Principal | None:
         row = (
             await conn.execute(
                 select(calendar_feeds.c.id, calendar_feeds.c.unit).where(
-                    calendar_feeds.c.key_hash == _hash(key), calendar_feeds.c.revoked_at.is_(None)
+                    calendar_feeds.c.key_hash == digest(key), calendar_feeds.c.revoked_at.is_(None)
                 )
             )
         ).first()

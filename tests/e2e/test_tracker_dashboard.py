@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -185,11 +186,11 @@ async def fake_publisher(settings: LoaSettings, p: AIOKafkaProducer) -> AsyncIte
         await consumer.stop()
 
 
-async def test_failed_delivery_retried_from_the_dashboard_becomes_published_live(
-    settings: LoaSettings, sqlite_url: str, screenshots: Path
-) -> None:
-    from playwright.async_api import async_playwright, expect
-
+@contextlib.asynccontextmanager
+async def seeded_tracker(
+    settings: LoaSettings, sqlite_url: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, AIOKafkaProducer]]:
+    """A tracker that has taken in ``_seed()`` (its failed delivery listed), and a producer."""
     await create_topics(settings)
     contents, statuses = _seed()
     async with (
@@ -204,6 +205,15 @@ async def test_failed_delivery_retried_from_the_dashboard_becomes_published_live
             return bool(r.json()["total"] == 1)
 
         await eventually(seeded, what="seed data")
+        yield client, p
+
+
+async def test_failed_delivery_retried_from_the_dashboard_becomes_published_live(
+    settings: LoaSettings, sqlite_url: str, screenshots: Path
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    async with seeded_tracker(settings, sqlite_url) as (client, p):
         base = str(client.base_url)
         async with fake_publisher(settings, p) as retries, async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

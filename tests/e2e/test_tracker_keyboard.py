@@ -11,19 +11,11 @@ from typing import Any
 
 import pytest
 
-from loa.events import topics
 from loa.settings import LoaSettings
 from tests.e2e.axe import axe_violations_async
-from tests.e2e.test_tracker_dashboard import CHROMIUM_ARGS, FAILING, _seed
+from tests.e2e.test_tracker_dashboard import CHROMIUM_ARGS, FAILING, seeded_tracker
 from tests.integration.tracker.support import (
     TOKENS,
-    auth,
-    create_topics,
-    eventually,
-    producer,
-    running_tracker,
-    send,
-    tracker_settings,
 )
 
 pytestmark = [
@@ -70,20 +62,7 @@ async def tab_through(page: Any) -> tuple[list[str], list[str]]:
 async def test_the_dashboard_works_by_keyboard_alone(settings: LoaSettings, sqlite_url: str) -> None:
     from playwright.async_api import async_playwright, expect
 
-    await create_topics(settings)
-    contents, statuses = _seed()
-    async with (
-        running_tracker(tracker_settings(settings, sqlite_url)) as (_, client),
-        producer(settings) as p,
-    ):
-        await send(p, settings, topics.CONTENT, contents)
-        await send(p, settings, topics.DELIVERY, statuses)
-
-        async def seeded() -> bool:
-            r = await client.get("/api/v1/deliveries", params={"state": "failed"}, headers=auth("viewer"))
-            return bool(r.json()["total"] == 1)
-
-        await eventually(seeded, what="seed data")
+    async with seeded_tracker(settings, sqlite_url) as (client, _):
         base = str(client.base_url)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

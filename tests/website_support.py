@@ -16,6 +16,7 @@ from loa.events import Content, MediaRef
 from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.settings import LoaSettings
+from services.website.views import PageViews
 
 BODY = (
     "<p>Sáng 26/11, tại Hà Nội, Bộ Thông tin và Truyền thông tổ chức Hội nghị tổng kết công tác "
@@ -159,3 +160,42 @@ class RunningServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+async def views_tokens(access_url: str) -> dict[str, str]:
+    """Tokens for ``GET /_api/v1/views`` in a fresh token table: the listener's (viewer on every
+    unit, as ``loa tokens issue listener --grant viewer:*`` makes it) and an editor's of one unit."""
+    from loa.access.principal import ALL_UNITS, Grant, Role
+    from loa.access.tokens import TokenStore
+
+    store = TokenStore.at(access_url)
+    await store.migrate()
+    try:
+        _, listener = await store.issue("listener", frozenset({Grant(Role.VIEWER, ALL_UNITS)}), "quản-trị")
+        _, editor = await store.issue(
+            "bien-tap-da-nang", frozenset({Grant(Role.EDITOR, "so-tttt-da-nang")}), "quản-trị"
+        )
+    finally:
+        await store.close()
+    return {"listener": listener, "editor": editor}
+
+
+def counting_server(
+    media: MediaStore, access_url: str, flush_s: float = 3600.0
+) -> tuple[RunningServer, PageViews]:
+    """The website server over ``media``'s website bucket, counting views into its private bucket."""
+    from loa.access.bearer import BearerTokens
+    from loa.access.policy import Policy
+    from loa.access.tokens import TokenStore
+    from loa.access.units import UnitTree
+    from services.website.server import build_app
+    from services.website.site.bucket import SiteBucket
+    from services.website.views_api import Counting
+
+    views = PageViews(SiteBucket(media.client, media.bucket))
+    counting = Counting(
+        views, BearerTokens((), TokenStore.at(access_url)).find, Policy(UnitTree({})), flush_s
+    )
+    return RunningServer(
+        app=build_app(SiteBucket(media.client, media.website_bucket), counting=counting)
+    ), views

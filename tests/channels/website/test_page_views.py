@@ -4,7 +4,6 @@ them only to a service token (services/website/views.py, views_api.py). Real Min
 from __future__ import annotations
 
 import json
-import unicodedata
 from pathlib import Path
 
 import httpx
@@ -14,25 +13,10 @@ from loa.media import MediaStore
 from loa.settings import LoaSettings
 from services.website.site.bucket import SiteBucket
 from services.website.views import PREFIX, PageViews
-from tests.website_support import counting_server, make_media, views_tokens
+from tests.website_support import BROWSER, KEY, counting_server, make_media, published, views_tokens
 
 pytestmark = pytest.mark.integration
-
-KEY = "2026/12/so-tttt-da-nang-cong-bo-lich-tiep-cong-dan-thang-12-6yart001.html"
-PAGE = unicodedata.normalize(
-    "NFC",
-    "<!doctype html><meta charset=utf-8><title>Sở TT&TT Đà Nẵng công bố lịch tiếp công dân</title>"
-    "<h1>Lịch tiếp công dân tháng 12/2026</h1>",
-).encode()
-BROWSER = {
-    "User-Agent": "Mozilla/5.0 (Linux; Android 13; SM-A536E) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Version/4.0 Chrome/120.0.6099.144 Mobile Safari/537.36 Zalo android/12100640 ZaloLanguage/vi"
-}
 GOOGLEBOT = {"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"}
-
-
-def published(media: MediaStore) -> None:
-    SiteBucket(media.client, media.website_bucket).put(KEY, PAGE, "text/html; charset=utf-8")
 
 
 def stored(media: MediaStore) -> dict[str, int]:

@@ -46,6 +46,7 @@ async def test_the_reader_reads_views_and_maps_refusals_to_our_three_errors(
         for _ in range(2):
             httpx.get(f"{server.url}/{KEY}", headers=BROWSER)
         listener = reader(server.url, tokens["listener"])
+        assert tokens["listener"] not in repr(listener.settings)  # never printed
         seen = await listener.read(account, "/" + KEY)
         assert dict(seen.metrics) == {Metric.VIEWS: 2}  # the website has views, and only views
 

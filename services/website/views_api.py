@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -55,7 +56,12 @@ def views_endpoint(
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error_response(401, "unauthorized", "a bearer token is required", headers=challenge)
-        who = await find(token.strip())
+        try:
+            who = await find(token.strip())
+        except (SQLAlchemyError, OSError) as e:  # the error's text would carry the token's digest
+            log.error("page views: the token table (LOA_ACCESS_DATABASE_URL) cannot be read: %s", type(e).__name__)
+            why = "the token table cannot be read; try again shortly"
+            return error_response(503, "tokens_unavailable", why, headers={"Retry-After": "60"})
         if who is None:
             return error_response(401, "unauthorized", "unknown, expired or revoked token", headers=challenge)
         refusal = reader_refusal(policy, who)

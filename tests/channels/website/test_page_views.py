@@ -96,3 +96,17 @@ async def test_the_counts_answer_only_a_reader_of_every_unit_with_clear_errors(
         missing = views(server.url, tokens["listener"], "/2026/12/khong-co-bai-nay-6yart999.html")
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "page_not_found"
         assert views(server.url, tokens["listener"]).json()["views"] == 0  # published, not read yet
+
+
+async def test_a_token_table_that_cannot_be_read_is_a_503_not_a_500(
+    settings: LoaSettings, tmp_path: Path
+) -> None:
+    media = make_media(settings)
+    published(media)
+    never_migrated = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    server, _ = counting_server(media, never_migrated)
+    with server:
+        answer = views(server.url, "loa_sa_" + "y" * 43)
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
+        assert answer.json()["error"]["code"] == "tokens_unavailable" and "y" * 43 not in answer.text
+        assert httpx.get(f"{server.url}/{KEY}", headers=BROWSER).status_code == 200  # the site still serves

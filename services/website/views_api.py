@@ -59,7 +59,8 @@ def views_endpoint(
         try:
             who = await find(token.strip())
         except (SQLAlchemyError, OSError) as e:  # the error's text would carry the token's digest
-            log.error("page views: the token table (LOA_ACCESS_DATABASE_URL) cannot be read: %s", type(e).__name__)
+            unreadable = "page views: the token table (LOA_ACCESS_DATABASE_URL) cannot be read: %s"
+            log.error(unreadable, type(e).__name__)
             why = "the token table cannot be read; try again shortly"
             return error_response(503, "tokens_unavailable", why, headers={"Retry-After": "60"})
         if who is None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench.e2e.harness import make_pools, parse_args, phase_plan, picker
+from bench.e2e.harness import make_pools, parse_args, phase_plan, picker, settled
 from bench.e2e.mailpit import arrivals, content_of, match
 from bench.e2e.measure import PLATFORM_RECORDS, phase_figures
 from bench.e2e.observe import Delivery
@@ -152,3 +152,13 @@ def test_all_channels_published_counts_each_content_by_its_own_targets() -> None
     assert figures["all_channels"]["n"] == 2  # a (7 channels) and b (5); c has one unpublished
     assert Counter(d.channel for d in deliveries)["tiktok"] == 1
     assert figures["per_channel"]["tiktok"]["n"] == 1
+
+
+def test_a_phase_settles_only_when_every_lag_reported_is_zero() -> None:
+    """The tracker reports a lag per topic it reads (contents, deliveries, audit, engagement)."""
+    tracker = dict.fromkeys(("loa.content.v1", "loa.delivery.v1", "loa.audit.v1", "loa.engagement.v1"), 0)
+    publishers = dict.fromkeys(BENCHED, 0)
+    assert settled(tracker, publishers)
+    assert not settled({**tracker, "loa.audit.v1": 3}, publishers)
+    assert not settled({"loa.delivery.v1": 0}, publishers)  # the content topic not reported yet
+    assert not settled(tracker, dict.fromkeys(CHANNELS, 0))  # e-mail's and TikTok's publishers silent

@@ -287,7 +287,7 @@ def doc_section(r: dict[str, Any], label: str = "") -> str:
     cpu = ""
     if s["cpu_phase"]:
         cpu = f"""- CPU per published delivery in phase {s["cpu_phase"]} (the busiest that drained; {s["delivered_in_phase"]} deliveries): Loa's
-  services (tracker and publishers) {s["loa_cpu_ms_per_delivery"]:.1f} ms, the sandbox, Kafka, MinIO and PostgreSQL
+  services (tracker and publishers) {s["loa_cpu_ms_per_delivery"]:.1f} ms, the sandbox{", Mailpit" if "mailpit" in r["processes"] else ""}, Kafka, MinIO and PostgreSQL
   {s["not_loa_cpu_ms_per_delivery"]:.1f} ms. At that cost both cores are busy at {s["cpu_ceiling_deliveries_per_s"]:.0f} deliveries/s (batching makes
   a delivery cheaper at higher rates: compare the peak observed); the emulated platforms and the
   infrastructure alone would fill both cores at {s["cpu_ceiling_without_loa_deliveries_per_s"]:.0f} deliveries/s, before any Loa work.
@@ -304,6 +304,13 @@ def doc_section(r: dict[str, Any], label: str = "") -> str:
             + rows
             + "\n"
         )
+    paced = "email" in r["channels"]
+    mailpit = (
+        " and Mailpit's of each e-mail (by Message-ID; a delivery arrived with its list's last message)"
+        if paced
+        else ""
+    )
+    every = "every channel but e-mail and TikTok, which take a share (below)" if paced else "every channel"
     begin, end = markers(label)
     title = f" — {label}" if label else ""
     image = named(label)
@@ -320,8 +327,8 @@ What runs: the shared Kafka, MinIO and PostgreSQL; a sandbox process{" and a Mai
 SQLite job store. Times are the tracker's: each content's `approved_at` and each delivery's
 `published_at` (the `occurred_at` of its `published` event, stamped by the runtime in the transaction
 that records the state), read over its REST API (`GET /api/v1/deliveries?approved_since=&approved_until=`),
-and cross-checked against the sandbox's receive time of each post (matched by external id). Each
-content targets every channel; accounts are spread so that no adapter's declared per-account rate
+and cross-checked against the sandbox's receive time of each post (matched by external id){mailpit}. Each
+content targets {every}; accounts are spread so that no adapter's declared per-account rate
 limit holds a phase back ({", ".join(f"{c}: {n}" for c, n in r["accounts_per_channel"].items())} accounts).
 Start times cover the sandbox, the tracker and the publishers (Kafka, MinIO and PostgreSQL are
 shared and were not restarted).

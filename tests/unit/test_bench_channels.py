@@ -14,6 +14,7 @@ from bench.e2e.harness import make_pools, parse_args, phase_plan, picker, settle
 from bench.e2e.mailpit import arrivals, content_of, match
 from bench.e2e.measure import PLATFORM_RECORDS, phase_figures
 from bench.e2e.observe import Delivery
+from bench.e2e.report import markers, results_path
 from bench.e2e.shares import DEFAULT_CAPS, EMAIL_MESSAGES_PER_SECOND, check_caps, shares_at
 from bench.e2e.stack import BENCHED, CHANNELS, EMULATED, NOT_BENCHED, PRESS_LIST_SIZE, channel_limits
 from deploy.local.supervise import parse_procfile
@@ -162,3 +163,12 @@ def test_a_phase_settles_only_when_every_lag_reported_is_zero() -> None:
     assert not settled({**tracker, "loa.audit.v1": 3}, publishers)
     assert not settled({"loa.delivery.v1": 0}, publishers)  # the content topic not reported yet
     assert not settled(tracker, dict.fromkeys(CHANNELS, 0))  # e-mail's and TikTok's publishers silent
+
+
+def test_a_labelled_run_keeps_its_own_section_and_leaves_make_bench_s_in_place() -> None:
+    text = (REPO_ROOT / "docs" / "benchmarks.md").read_text("utf-8")
+    assert markers("") == ("<!-- e2e-bench:begin -->", "<!-- e2e-bench:end -->")
+    assert results_path("").name == "e2e.json" and results_path("channels").name == "e2e-channels.json"
+    for label in ("", "channels"):
+        begin, end = markers(label)
+        assert text.count(begin) == 1 and text.count(end) == 1 and text.index(begin) < text.index(end)

@@ -52,8 +52,8 @@ NOT_BENCHED = {
 channel is in one of the two)."""
 
 BIG_QUOTA = 1_000_000_000
-MAILPIT = REPO_ROOT / ".loa" / "bin" / "mailpit"
-"""The stack's Mailpit binary (``deploy/local/mailpit.sh`` builds it); the bench runs its own
+MAILPIT = Path(os.environ.get("LOA_CACHE_DIR") or REPO_ROOT / ".loa") / "bin" / "mailpit"
+"""The stack's Mailpit binary (``deploy/local/mailpit.sh`` builds it into the cache); the bench runs its own
 instance on free ports, so its thousands of messages neither push out nor mix with the shared one's."""
 SIDECARS = ("sandbox", "mailpit")
 """What the bench runs that is not Loa: the emulated platforms and the SMTP server."""
@@ -278,6 +278,8 @@ class BenchStack:
             self.workdir / "sandbox.log",
         )
         if "email" in self.pools:
+            if not MAILPIT.is_file():
+                raise RuntimeError(f"{MAILPIT} is missing: `make setup` builds it (deploy/local/mailpit.sh)")
             self.services["mailpit"] = Service(
                 "mailpit",
                 [

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loa.db import upsert
@@ -46,6 +46,12 @@ class CommentState(StrEnum):
     ANSWERED = "answered"
     HIDDEN = "hidden"
     ESCALATED = "escalated"
+
+
+ANSWERED = frozenset({CommentState.ANSWERED, CommentState.HIDDEN})
+"""The states that count as answered in the leadership report, whatever moved the comment there (an
+operator's mark, a reply or a hide through the publisher): ``post_comments.answered_at`` keeps when
+the comment first reached one of them."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +267,7 @@ class CommentOut(BaseModel):
     state_by: str | None
     state_at: datetime | None
     matched: str | None
+    answered_at: datetime | None = None
 
 
 async def list_comments(
@@ -304,12 +311,23 @@ async def get_comment(engine: AsyncEngine, comment_id: int) -> CommentOut | None
     return CommentOut.model_validate(dict(row)) if row else None
 
 
+def state_change(state: CommentState, note: str | None, by: str) -> dict[str, Any]:
+    """The columns a move to ``state`` writes: every path that changes a comment's state uses it, so
+    ``answered_at`` is the first move into ``ANSWERED`` (a later mark, even answered again, keeps it)."""
+    now = utcnow()
+    values: dict[str, Any] = {"state": state.value, "note": note, "state_by": by, "state_at": now}
+    if state in ANSWERED:
+        first = post_comments.c.answered_at
+        values["answered_at"] = func.coalesce(first, literal(now, first.type))
+    return values
+
+
 async def mark(engine: AsyncEngine, comment_id: int, state: CommentState, note: str | None, by: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(
             update(post_comments)
             .where(post_comments.c.id == comment_id)
-            .values(state=state.value, note=note, state_by=by, state_at=utcnow())
+            .values(state_change(state, note, by))
         )
 
 

@@ -215,23 +215,45 @@ LABELS: dict[str, tuple[str, str]] = {
     "sat": ("Thứ Bảy", "Sat"),
     "sun": ("Chủ Nhật", "Sun"),
     "reports_intro": (
-        "Theo đơn vị và kênh: số bài đã đăng, tỷ lệ đúng giờ, lỗi, bài đã gỡ, và số liệu tương tác mới "
-        "nhất của mỗi bài (do bộ lắng nghe đọc từ nền tảng). Một lượt phát hành thuộc kỳ theo giờ hẹn "
-        "đăng (hoặc giờ duyệt), tính theo giờ Việt Nam.",
-        "Per unit and channel: posts published, on-time rate, failures, posts taken down, and each "
-        "post's latest engagement figures (as the listener read them from the platform). A delivery "
-        "belongs to the range by its scheduled (or approval) time, in Vietnam's time.",
+        "Theo đơn vị và kênh: số bài đã đăng, tỷ lệ đúng giờ, lỗi, bài đã gỡ, số liệu tương tác mới "
+        "nhất của mỗi bài (do bộ lắng nghe đọc từ nền tảng), bình luận và cảnh báo tin sai lệch cùng "
+        "tốc độ trả lời. Một lượt phát hành thuộc kỳ theo giờ hẹn đăng (hoặc giờ duyệt), tính theo giờ "
+        "Việt Nam.",
+        "Per unit and channel: posts published, on-time rate, failures, posts taken down, each post's "
+        "latest engagement figures (as the listener read them from the platform), comments and "
+        "misinformation alerts with how fast they were answered. A delivery belongs to the range by "
+        "its scheduled (or approval) time, in Vietnam's time.",
     ),
     "report_on_time_rule": (
         "Đúng giờ: đăng không quá {s} giây sau giờ hẹn (hoặc giờ duyệt).",
         "On time: published at most {s} s after its scheduled (or approval) time.",
     ),
-    "report_not_built": (
-        "Chưa có trong báo cáo: số bình luận đã trả lời và các cảnh báo cùng thời gian xử lý (chưa "
-        "được xây dựng; bình luận và cảnh báo xem ở trang Bình luận).",
-        "Not in the report yet: comments answered, and alerts with how fast they were answered (not "
-        "built; the comments and alerts are on the Comments page).",
+    "report_listening_rule": (
+        "Bình luận và cảnh báo tính theo lúc chúng đến trong kỳ. Đã trả lời: bình luận chuyển sang "
+        "“đã trả lời” hoặc “đã ẩn”; thời gian trả lời tính từ lúc người dân viết (gồm cả thời gian chờ "
+        "bộ lắng nghe đọc). Một cảnh báo được xử lý khi bình luận đầu tiên của bài (hoặc của đơn vị, "
+        "với cảnh báo theo đơn vị) được trả lời hoặc ẩn sau khi cảnh báo được phát.",
+        "Comments and alerts count by when they came in the range. Answered: a comment moved to "
+        "“answered” or “hidden”; the response time runs from when the citizen wrote it (the listener's "
+        "polling delay included). An alert is answered when the first comment of its post (or unit, for "
+        "a unit's alert) is answered or hidden after the alert was raised.",
     ),
+    "comments_received": ("Bình luận nhận được", "Comments received"),
+    "comments_answered": ("Bình luận đã trả lời/ẩn", "Comments answered or hidden"),
+    "comment_answer_median": ("Thời gian trả lời bình luận (trung vị)", "Comment response time (median)"),
+    "comment_answer_median_s": (
+        "Thời gian trả lời bình luận, trung vị (giây)",
+        "Comment response time, median (s)",
+    ),
+    "alerts_raised": ("Cảnh báo tin sai lệch", "Misinformation alerts"),
+    "alerts_answered": ("Cảnh báo đã xử lý", "Alerts answered"),
+    "alert_answer_median": ("Thời gian xử lý cảnh báo (trung vị)", "Alert response time (median)"),
+    "alert_answer_median_s": ("Thời gian xử lý cảnh báo, trung vị (giây)", "Alert response time, median (s)"),
+    "report_listening_axis": (
+        "Bình luận và cảnh báo (đã trả lời / chưa)",
+        "Comments and alerts (answered / not yet)",
+    ),
+    "not_answered": ("Chưa trả lời", "Not answered"),
     "month": ("Tháng", "Month"),
     "custom_range": ("Khoảng thời gian", "Custom range"),
     "through": ("Đến hết ngày", "Through"),

@@ -11,6 +11,16 @@ from services.tracker.reports import Report
 
 REPORT_COUNTS = ("deliveries", "published", "on_time", "failed", "retracted")
 """The report's counts on ``/metrics``, each a gauge ``loa_report_month_<count>{unit,channel}``."""
+REPORT_LISTENING = {
+    "comments": "comments_received",
+    "comments_answered": "comments_answered",
+    "alerts": "alerts",
+    "alerts_answered": "alerts_answered",
+}
+"""The report's comment and alert counts: ``loa_report_month_<name>{unit,channel}`` ← the row's field."""
+REPORT_MEDIANS = {"comment": "comment_answer_median_s", "alert": "alert_answer_median_s"}
+"""``loa_report_month_<name>_answer_median_seconds{unit,channel}`` ← the row's field (absent: none
+answered)."""
 
 
 class TrackerMetrics:
@@ -70,16 +80,47 @@ class TrackerMetrics:
             [*labels, "metric"],
             registry=self.registry,
         )
+        self.report_listening = {
+            name: Gauge(
+                f"loa_report_month_{name}",
+                f"This month's report: {name.replace('_', ' ')} (comments by when they were written, "
+                "alerts by when they were raised)",
+                labels,
+                registry=self.registry,
+            )
+            for name in REPORT_LISTENING
+        }
+        self.report_medians = {
+            name: Gauge(
+                f"loa_report_month_{name}_answer_median_seconds",
+                f"This month's report: median seconds from a {name} to its first answer or hide "
+                "(absent when none was answered)",
+                labels,
+                registry=self.registry,
+            )
+            for name in REPORT_MEDIANS
+        }
         self.report_refreshed = float("-inf")
         """When (``time.monotonic``) the report gauges were last computed."""
 
     def set_report(self, report: Report) -> None:
         """The report's rows as gauges; a unit or channel no longer in it disappears."""
-        for gauge in (*self.report_counts.values(), self.report_on_time_ratio, self.report_engagement):
+        for gauge in (
+            *self.report_counts.values(),
+            *self.report_listening.values(),
+            *self.report_medians.values(),
+            self.report_on_time_ratio,
+            self.report_engagement,
+        ):
             gauge.clear()
         for row in report.rows:
             for name, gauge in self.report_counts.items():
                 gauge.labels(row.unit, row.channel).set(getattr(row, name))
+            for name, gauge in self.report_listening.items():
+                gauge.labels(row.unit, row.channel).set(getattr(row, REPORT_LISTENING[name]))
+            for name, gauge in self.report_medians.items():
+                if (median_s := getattr(row, REPORT_MEDIANS[name])) is not None:
+                    gauge.labels(row.unit, row.channel).set(median_s)
             if row.on_time_rate is not None:
                 self.report_on_time_ratio.labels(row.unit, row.channel).set(row.on_time_rate)
             figures = {"reactions": row.reactions, "comments": row.comments, "shares": row.shares}

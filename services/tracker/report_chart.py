@@ -1,17 +1,26 @@
 """The leadership report's chart: a row per unit and channel; on the left the posts published (on
-time, late) and the deliveries failed, on the right the reach/views. PNG or PDF, drawn with the
+time, late) and the deliveries failed, in the middle the reach/views, on the right the comments and
+the watch's alerts (answered, not yet) with their median response time. PNG or PDF, drawn with the
 dashboard's chart machinery (``charts``)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from services.tracker import charts
 from services.tracker.i18n import Translator
 from services.tracker.reports import Report, ReportRow
 
-WIDTH_PX = 1200
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+WIDTH_PX = 1600
 HEADER_PX = 170
 ROW_PX = 34
 ON_TIME, LATE, FAILED, AUDIENCE = "#15803d", "#d97706", "#b91c1c", "#1d4ed8"
+COMMENTS, ALERTS, WAITING = "#0f766e", "#7c3aed", "#d1d5db"
+BAR = 0.38
+"""Each row's comments bar above its alerts bar, each this thick (rows are 1 apart)."""
 
 
 def size_px(report: Report) -> tuple[int, int]:
@@ -28,7 +37,7 @@ def render(report: Report, t: Translator, fmt: charts.ChartFormat = "png") -> by
 
     width, height = size_px(report)
     figure = charts.figure(width, height)
-    posts, reach = figure.subplots(1, 2, sharey=True, width_ratios=(3, 2))
+    posts, reach, heard = figure.subplots(1, 3, sharey=True, width_ratios=(3, 2, 3))
     title = f"{t('reports')}: {t.day(report.first_day)} – {t.day(report.last_day)} (Asia/Ho_Chi_Minh)"
     figure.suptitle(title, x=0.01, horizontalalignment="left")
     rows = list(reversed(report.rows))  # the first row on top
@@ -49,7 +58,7 @@ def render(report: Report, t: Translator, fmt: charts.ChartFormat = "png") -> by
     posts.set_xlabel(t("report_posts_axis"))
     posts.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3, fontsize=8, frameon=False)
     posts.xaxis.set_major_locator(MaxNLocator(integer=True))  # posts are counted, never halved
-    for ax in (posts, reach):
+    for ax in (posts, reach, heard):
         ax.set_axisbelow(True)
         ax.grid(axis="x", color="#e5e7eb")
     reach.barh(y, [r.audience or 0 for r in rows], color=AUDIENCE)
@@ -66,4 +75,32 @@ def render(report: Report, t: Translator, fmt: charts.ChartFormat = "png") -> by
     reach.xaxis.set_major_locator(MaxNLocator(4, integer=True))
     reach.xaxis.set_major_formatter(FuncFormatter(lambda value, _: t.number(int(value))))
     reach.margins(x=0.35)
+    _listening(heard, rows, t)
     return charts.export(figure, fmt)
+
+
+def _listening(ax: Axes, rows: list[ReportRow], t: Translator) -> None:
+    """Per row: the comments (answered, not yet) above the alerts, each with its median response time."""
+    from matplotlib.ticker import MaxNLocator
+
+    bars = (
+        (BAR / 2, COMMENTS, t("comments_received"),
+         [(r.comments_answered, r.comments_received, r.comment_answer_median_s) for r in rows]),
+        (-BAR / 2, ALERTS, t("alerts_raised"),
+         [(r.alerts_answered, r.alerts, r.alert_answer_median_s) for r in rows]),
+    )  # fmt: skip
+    for offset, colour, name, figures in bars:
+        y = [i + offset for i in range(len(rows))]
+        answered = [a for a, _, _ in figures]
+        ax.barh(y, answered, height=BAR, color=colour, label=name)
+        ax.barh(y, [n - a for a, n, _ in figures], height=BAR, left=answered, color=WAITING)
+        for i, (a, n, median_s) in enumerate(figures):
+            if n:
+                said = f"{a}/{n} · {t.seconds(median_s)}"
+                at = (n, y[i])
+                ax.annotate(said, at, xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
+    ax.barh([], [], color=WAITING, label=t("not_answered"))  # the legend's entry for the grey parts
+    ax.set_xlabel(t("report_listening_axis"))
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3, fontsize=8, frameon=False)
+    ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+    ax.margins(x=0.3)

@@ -12,10 +12,9 @@ time, else its content's approval, else when the tracker first saw it), the rang
 - ``retracted``: deliveries taken down;
 - engagement: the latest figure of each published post as the listener last read it
   (``engagement.newest``), summed. ``None`` where no post of the row has that figure (a channel
-  the listener does not read, a figure the platform does not give): never a made-up zero.
-
-Not here, because nothing records them yet: comments answered and alerts with their response time
-(the comment inbox and the misinformation watch, issue #18 items 3–4).
+  the listener does not read, a figure the platform does not give): never a made-up zero;
+- listening: the comments written and the watch's alerts raised in the range, how many are answered
+  and how fast (``reports_inbox``: by when they came, not by the posts' due time).
 """
 
 from __future__ import annotations
@@ -40,6 +39,7 @@ from services.tracker.queries import (
     reference_time,
     today,
 )
+from services.tracker.reports_inbox import Listening, listening
 from services.tracker.tables import contents, deliveries, engagement_samples
 
 AUDIENCE: dict[str, Metric] = {
@@ -59,8 +59,6 @@ MAX_DAYS = 400
 FIRST_DAY, END_DAY = date(2000, 1, 1), date(2100, 1, 1)
 """The days a report may cover: far around Loa's life, and far from the calendar's ends (year 1
 or 9999 in Vietnam's time has no UTC)."""
-NOT_BUILT = ("comments_answered", "alerts")
-"""Columns issue #18 asks for that no source feeds yet (the comment inbox, the misinformation watch)."""
 
 
 class RangeError(ValueError):
@@ -163,6 +161,20 @@ class ReportRow(BaseModel):
     comments: int | None = Field(description="comments on the posts (the platform's count)")
     shares: int | None
     posts_with_figures: int = Field(description="published posts the listener has read at least once")
+    comments_received: int = Field(
+        0, description="citizens' comments written in the range that the listener brought into the inbox"
+    )
+    comments_answered: int = Field(0, description="of them, answered or hidden so far")
+    comment_answer_median_s: float | None = Field(
+        None, description="median seconds from a comment's writing to its first answer or hide"
+    )
+    alerts: int = Field(0, description="alerts the misinformation watch raised in the range")
+    alerts_answered: int = Field(
+        0, description="of them, followed by an answer or hide of a comment of the alert's post (or unit)"
+    )
+    alert_answer_median_s: float | None = Field(
+        None, description="median seconds from an alert to that first answer or hide"
+    )
 
 
 class Report(BaseModel):
@@ -173,11 +185,6 @@ class Report(BaseModel):
     timezone: str = str(DEFAULT_TIMEZONE)
     on_time_window_s: float
     rows: list[ReportRow]
-    not_built: list[str] = Field(
-        default=list(NOT_BUILT),
-        description="columns asked for that no source feeds yet: comments answered and alerts with "
-        "their response time (the comment inbox and the misinformation watch are not built)",
-    )
 
 
 @dataclass
@@ -189,6 +196,7 @@ class _Row:
     retracted: int = 0
     figures: dict[str, int] = field(default_factory=dict)
     posts_read: set[tuple[str, str]] = field(default_factory=set)
+    heard: Listening = field(default_factory=Listening)
 
     def out(self, unit: str, channel: str) -> ReportRow:
         audience = AUDIENCE.get(channel)
@@ -207,6 +215,12 @@ class _Row:
             comments=self.figures.get(Metric.COMMENTS),
             shares=self.figures.get(Metric.SHARES),
             posts_with_figures=len(self.posts_read),
+            comments_received=self.heard.comments.received,
+            comments_answered=self.heard.comments.answered,
+            comment_answer_median_s=self.heard.comments.median_s,
+            alerts=self.heard.alerts.received,
+            alerts_answered=self.heard.alerts.answered,
+            alert_answer_median_s=self.heard.alerts.median_s,
         )
 
 
@@ -272,6 +286,8 @@ async def report(
             row = rows[(unit, f.channel)]
             row.figures[f.metric] = row.figures.get(f.metric, 0) + int(f.value)
             row.posts_read.add((f.content_id, f.account))
+        for key, heard in (await listening(conn, span.since, span.until, units)).items():
+            rows[key].heard = heard
     return Report(
         first_day=span.first,
         last_day=span.last,

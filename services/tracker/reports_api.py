@@ -66,6 +66,12 @@ CSV_COLUMNS = (
     ("comments", "metric_comments"),
     ("shares", "metric_shares"),
     ("posts_with_figures", "posts_with_figures"),
+    ("comments_received", "comments_received"),
+    ("comments_answered", "comments_answered"),
+    ("comment_answer_median_s", "comment_answer_median_s"),
+    ("alerts", "alerts_raised"),
+    ("alerts_answered", "alerts_answered"),
+    ("alert_answer_median_s", "alert_answer_median_s"),
 )
 """(the row's field, the header's label): headers in the report's language, Vietnamese by default."""
 
@@ -158,7 +164,8 @@ def csv_text(report: Report, t: Translator) -> str:
     "/reports",
     response_model=Report,
     summary="Per unit and channel over a month or a range of days: posts published, on-time rate, "
-    "failures, take-downs and the latest engagement figures (default: the current month)",
+    "failures, take-downs, the latest engagement figures, comments and alerts with how fast they were "
+    "answered (default: the current month)",
 )
 async def get_report(t: Deps, request: Request, who: Viewer, asked: Asked) -> Report:
     return await _report(t, request, who, asked)

@@ -276,6 +276,11 @@ post_comments = Table(
     Column("state_by", String(200)),
     Column("state_at", UtcDateTime(timezone=True)),
     Column("matched", String(200), doc="the watchlist phrase the comment matched, if any"),
+    Column(
+        "answered_at",
+        UtcDateTime(timezone=True),
+        doc="when the comment first became answered or hidden (``comments.ANSWERED``), whoever moved it",
+    ),
     UniqueConstraint("channel", "account", "external_id", name="uq_post_comment"),
     Index("ix_post_comments_unit_created", "unit", "created_at"),
     Index("ix_post_comments_content", "content_id", "channel", "created_at"),

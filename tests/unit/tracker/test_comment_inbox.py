@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loa.events import Comments, CommentsObserved, PostComment
 from services.tracker.comments import (
     CommentState,
+    get_comment,
     list_comments,
     mark,
     recent_alerts,
@@ -137,3 +138,26 @@ async def test_marks_are_kept_with_who_and_the_note(engine: AsyncEngine) -> None
     [escalated] = await list_comments(engine, None, state=CommentState.ESCALATED)
     assert escalated.note == NOTE and escalated.state_by == "truc-ban"
     assert await list_comments(engine, None, state=CommentState.NEW) == []
+
+
+async def test_answered_at_is_the_first_move_to_answered_or_hidden_and_stays(engine: AsyncEngine) -> None:
+    await record_comments(engine, [listed(70, [("4", FALSE, 62), ("5", CALM[1], 63)])], [], VolumeRule())
+    false, question = sorted(await list_comments(engine, None), key=lambda c: c.text != FALSE)
+    await mark(engine, false.id, CommentState.SEEN, None, "truc-ban")
+    await mark(engine, false.id, CommentState.ESCALATED, NOTE, "truc-ban")
+    assert (await get_comment(engine, false.id)).answered_at is None  # type: ignore[union-attr]
+    before = datetime.now(UTC)
+    await mark(engine, false.id, CommentState.HIDDEN, None, "truc-ban")
+    after = datetime.now(UTC)
+    hidden = await get_comment(engine, false.id)
+    assert hidden is not None and hidden.answered_at is not None
+    assert before <= hidden.answered_at <= after
+    # marked again later (escalated, answered): the first answer's time is kept, the state moves on
+    await mark(engine, false.id, CommentState.ESCALATED, NOTE, "phat-ngon")
+    await mark(engine, false.id, CommentState.ANSWERED, "Đã trả lời: thông tin chính thức", "phat-ngon")
+    again = await get_comment(engine, false.id)
+    assert again is not None and (again.state, again.answered_at) == ("answered", hidden.answered_at)
+    assert again.state_at is not None and again.state_at > hidden.answered_at
+    await mark(engine, question.id, CommentState.ANSWERED, "Đăng ký tại UBND phường", "truc-ban")
+    answered = await get_comment(engine, question.id)
+    assert answered is not None and answered.answered_at == answered.state_at

@@ -25,9 +25,19 @@ from services.tracker.db import make_engine, migrate
 from services.tracker.engagement import record_samples
 from services.tracker.i18n import Translator
 from services.tracker.ingest import apply_content_events, apply_statuses
-from services.tracker.reports import AUDIENCE, Range, RangeError, Report, days, month_of, parse_month, report
+from services.tracker.reports import (
+    AUDIENCE,
+    Range,
+    RangeError,
+    Report,
+    days,
+    month_of,
+    parse_month,
+    report,
+)
 from services.tracker.reports_api import csv_text
 from tests.integration.tracker.support import approved, observed, status
+from tests.unit.tracker.test_report_listening import LISTENING
 
 pytestmark = pytest.mark.unit
 SO_Y_TE = "Sở Y tế Đà Nẵng"
@@ -187,7 +197,9 @@ async def seeded(tmp_path: Path) -> AsyncEngine:
 
 
 def rows(found: Report) -> dict[tuple[str, str], dict[str, object]]:
-    return {(r.unit, r.channel): r.model_dump(mode="json", exclude={"unit", "channel"}) for r in found.rows}
+    """The delivery and engagement figures (the comments and alerts: test_report_listening.py)."""
+    left_out = {"unit", "channel", *LISTENING}
+    return {(r.unit, r.channel): r.model_dump(mode="json", exclude=left_out) for r in found.rows}
 
 
 async def test_march_per_unit_and_channel(tmp_path: Path) -> None:
@@ -200,7 +212,7 @@ async def test_march_per_unit_and_channel(tmp_path: Path) -> None:
         "2026-03-01T00:00:00+07:00",
         "2026-04-01T00:00:00+07:00",
     )
-    assert found.last_day == date(2026, 3, 31) and found.not_built == ["comments_answered", "alerts"]
+    assert found.last_day == date(2026, 3, 31)
     assert rows(found) == {
         (SO_Y_TE, "facebook"): {
             "deliveries": 3, "published": 3, "on_time": 3, "on_time_rate": 1.0, "failed": 0, "retracted": 0,
@@ -284,14 +296,17 @@ async def test_the_csv_opens_in_a_spreadsheet_in_vietnamese_with_no_made_up_zero
     assert table[0] == [
         "Đơn vị", "Kênh", "Lượt phát hành trong kỳ", "Đã đăng", "Đúng giờ", "Tỷ lệ đúng giờ", "Lỗi",
         "Đã gỡ", "Chỉ số tiếp cận/xem", "Tiếp cận / lượt xem", "Cảm xúc/Thích", "Bình luận", "Chia sẻ",
-        "Bài đã có số liệu",
+        "Bài đã có số liệu", "Bình luận nhận được", "Bình luận đã trả lời/ẩn",
+        "Thời gian trả lời bình luận, trung vị (giây)", "Cảnh báo tin sai lệch", "Cảnh báo đã xử lý",
+        "Thời gian xử lý cảnh báo, trung vị (giây)",
     ]  # fmt: skip
     by_row = {(r[0], r[1]): r for r in table[1:]}
     assert by_row[(SO_Y_TE, "Facebook")] == [
-        SO_Y_TE, "Facebook", "3", "3", "3", "1.0", "0", "0", "Người tiếp cận", "16000", "400", "25", "28", "2"
+        SO_Y_TE, "Facebook", "3", "3", "3", "1.0", "0", "0", "Người tiếp cận", "16000", "400", "25", "28",
+        "2", "0", "0", "", "0", "0", "",
     ]  # fmt: skip
     assert by_row[(SO_Y_TE, "YouTube")][8:13] == ["Lượt xem", "2734", "51", "9", ""]
-    assert by_row[(VAN_PHONG, "Zalo OA")][5:] == ["1.0", "0", "0", "", "", "", "", "", "0"]
+    assert by_row[(VAN_PHONG, "Zalo OA")][5:14] == ["1.0", "0", "0", "", "", "", "", "", "0"]
     assert by_row[(VAN_PHONG, "Facebook")][5] == ""  # nothing published: no rate, not 0 %
     english = list(csv.reader(io.StringIO(csv_text(found, Translator("en"))[1:])))
     assert english[0][:4] == ["Unit", "Channel", "Deliveries due", "Published"]
@@ -305,7 +320,7 @@ async def test_the_chart_has_a_row_per_unit_and_channel_in_png_and_pdf(tmp_path:
         await engine.dispose()
     image = Image.open(io.BytesIO(report_chart.render(found, Translator("vi"))))
     assert image.format == "PNG"
-    assert image.size == report_chart.size_px(found) == (1200, 170 + 5 * 34)
+    assert image.size == report_chart.size_px(found) == (1600, 170 + 5 * 34)
     assert report_chart.render(found, Translator("vi"), "pdf").startswith(b"%PDF-")
     empty = Report.model_validate(found.model_dump() | {"rows": []})
-    assert Image.open(io.BytesIO(report_chart.render(empty, Translator("en")))).size == (1200, 170 + 34)
+    assert Image.open(io.BytesIO(report_chart.render(empty, Translator("en")))).size == (1600, 170 + 34)

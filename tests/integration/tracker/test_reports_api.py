@@ -7,20 +7,25 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 
 from loa.events import (
+    Comments,
+    CommentsObserved,
     ContentApproved,
     DeliveryState,
     DeliveryStatus,
     EngagementObserved,
     Metric,
+    PostComment,
     topics,
     utcnow,
 )
 from loa.settings import LoaSettings
+from services.tracker import queries
 from tests.integration.tracker.support import (
     TOKENS,
     approved,
@@ -34,6 +39,7 @@ from tests.integration.tracker.support import (
     status,
     tracker_settings,
 )
+from tests.unit.tracker.test_report_listening import LISTENING
 
 pytestmark = pytest.mark.integration
 SO_Y_TE = "Sở Y tế Đà Nẵng"
@@ -178,7 +184,7 @@ async def test_the_report_of_march_per_unit_and_channel_its_csv_and_who_sees_wha
         assert sheet.content.startswith("\ufeff".encode())
         table = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
         assert table[0][:4] == ["Đơn vị", "Kênh", "Lượt phát hành trong kỳ", "Đã đăng"]
-        assert table[1:] == [
+        assert [r[:14] for r in table[1:]] == [
             [SO_Y_TE, "Facebook", "3", "3", "3", "1.0", "0", "0", "Người tiếp cận", "20000", "507", "49",
              "79", "2"],
             [SO_Y_TE, "X", "1", "1", "0", "0.0", "0", "0", "Lượt hiển thị", "9100", "140", "6", "33", "1"],
@@ -193,3 +199,124 @@ async def test_the_report_of_march_per_unit_and_channel_its_csv_and_who_sees_wha
     published = f'loa_report_month_published{{channel="facebook",unit="{SO_Y_TE}"}} 1.0'
     assert published in metrics, [line for line in metrics.splitlines() if "loa_report" in line]
     assert f'loa_report_month_on_time_ratio{{channel="facebook",unit="{SO_Y_TE}"}} 1.0' in metrics
+
+
+def _comments(
+    content_id: str, account: str, now: datetime, said: list[tuple[str, float]]
+) -> CommentsObserved:
+    """The listener's reading of a post: (text, hours before ``now`` it was written)."""
+    return CommentsObserved(
+        payload=Comments(
+            content_id=content_id,
+            version=1,
+            channel="facebook",
+            account=account,
+            external_id=f"{account}_{content_id}",
+            observed_at=now,
+            comments=[
+                PostComment(
+                    external_id=f"{content_id}_{i}",
+                    author="Lê Thị Đoan",
+                    text=text,
+                    created_at=now - timedelta(hours=hours),
+                )
+                for i, (text, hours) in enumerate(said)
+            ],
+        )
+    )
+
+
+async def test_comments_and_alerts_answered_and_how_fast_on_postgresql(
+    settings: LoaSettings, pg_url: str
+) -> None:
+    """Comments come through Kafka, the watch raises its alerts, operators answer and hide through
+    the API; the report of these days counts them per unit and channel, with the response times."""
+    await create_topics(settings)
+    now = utcnow()
+    tokens = {
+        **{name: {"token": token, "role": name} for name, token in TOKENS.items()},
+        "xem-so-y-te": {"token": VIEWER_SO_Y_TE, "role": "viewer", "units": [SO_Y_TE]},
+    }
+    today = queries.today(now)
+    days = {"from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
+    heard = [
+        _comments("tiem-chung-dot-4", FB[1], now, [
+            ("Đây là tin giả, đừng chia sẻ!", 2),
+            ("Lịch tiêm ở phường Hải Châu thế nào ạ?", 1),
+            ("Cảm ơn Sở Y tế Đà Nẵng.", 0.5),
+        ]),
+        _comments("lich-tiep-dan-thang-12", "trang-bo", now, [("Lừa đảo! Đừng tin số điện thoại này.", 3)]),
+    ]  # fmt: skip
+    async with running_tracker(tracker_settings(settings, pg_url, tracker_tokens=tokens)) as (_, client):
+        async with producer(settings) as p:
+            await send(p, settings, topics.CONTENT, [
+                approved("tiem-chung-dot-4", [FB], unit=SO_Y_TE, title="Tiêm chủng đợt 4 tại Đà Nẵng"),
+                approved("lich-tiep-dan-thang-12", [("facebook", "trang-bo")], unit=VAN_PHONG,
+                         title="Lịch tiếp công dân tháng 12"),
+            ])  # fmt: skip
+            await eventually(lambda: _total(client, "/api/v1/contents", 2), what="contents")
+            await send(p, settings, topics.ENGAGEMENT, heard)
+
+            async def inbox() -> list[dict[str, Any]]:
+                return list((await client.get("/api/v1/comments", headers=auth("admin"))).json())
+
+            async def kept() -> bool:
+                return len(await inbox()) == 4
+
+            await eventually(kept, what="the comments in the inbox")
+        by_text = {c["text"]: c["id"] for c in await inbox()}
+        for text, state in (
+            ("Đây là tin giả, đừng chia sẻ!", "hidden"),
+            ("Lịch tiêm ở phường Hải Châu thế nào ạ?", "answered"),
+            ("Cảm ơn Sở Y tế Đà Nẵng.", "seen"),  # seen is not answered
+        ):
+            marked = await client.post(
+                f"/api/v1/comments/{by_text[text]}/state", json={"state": state}, headers=auth("operator")
+            )
+            assert marked.status_code == 200, marked.text
+        after = utcnow()
+
+        found = await client.get("/api/v1/reports", params=days, headers=auth("admin"))
+        assert found.status_code == 200, found.text
+        rows = _rows(found.json())
+        so_y_te, van_phong = rows[(SO_Y_TE, "facebook")], rows[(VAN_PHONG, "facebook")]
+        assert (so_y_te["comments_received"], so_y_te["comments_answered"]) == (3, 2)
+        # written 2 h and 1 h before `now`, answered between `now` and `after`: the median is 1.5 h
+        slack = (after - now).total_seconds() + 1
+        assert 5400 <= float(str(so_y_te["comment_answer_median_s"])) <= 5400 + slack
+        # the "tin giả" alert, raised when the comments came, answered by the hide
+        assert (so_y_te["alerts"], so_y_te["alerts_answered"]) == (1, 1)
+        assert 0 <= float(str(so_y_te["alert_answer_median_s"])) <= slack
+        assert [van_phong[k] for k in LISTENING] == [1, 0, None, 1, 0, None]
+
+        viewer = {"Authorization": f"Bearer {VIEWER_SO_Y_TE}"}
+        own = await client.get("/api/v1/reports", params=days, headers=viewer)
+        assert set(_rows(own.json())) == {(SO_Y_TE, "facebook")}
+        sheet = await client.get("/api/v1/reports.csv", params=days, headers=viewer)
+        table = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+        assert table[0][-6:] == [
+            "Bình luận nhận được", "Bình luận đã trả lời/ẩn", "Thời gian trả lời bình luận, trung vị (giây)",
+            "Cảnh báo tin sai lệch", "Cảnh báo đã xử lý", "Thời gian xử lý cảnh báo, trung vị (giây)",
+        ]  # fmt: skip
+        [(unit, channel, *figures)] = [[r[0], r[1], *r[-6:]] for r in table[1:]]
+        assert (unit, channel) == (SO_Y_TE, "Facebook")
+        assert [figures[i] for i in (0, 1, 3, 4)] == ["3", "2", "1", "1"]
+        assert float(figures[2]) == so_y_te["comment_answer_median_s"]
+
+        metrics = (await client.get("/metrics")).text
+    if queries.today(now - timedelta(hours=3)).month != today.month:
+        return  # the comments were written last month: this month's gauges do not have them all
+    where = f'{{channel="facebook",unit="{SO_Y_TE}"}}'
+    for line in (
+        f"loa_report_month_comments{where} 3.0",
+        f"loa_report_month_comments_answered{where} 2.0",
+        f"loa_report_month_alerts{where} 1.0",
+        f"loa_report_month_alerts_answered{where} 1.0",
+        f'loa_report_month_alerts{{channel="facebook",unit="{VAN_PHONG}"}} 1.0',
+    ):
+        assert line in metrics, [m for m in metrics.splitlines() if "loa_report_month_" in m]
+    assert f"loa_report_month_comment_answer_median_seconds{where}" in metrics
+    assert (
+        f'loa_report_month_alert_answer_median_seconds{{channel="facebook",unit="{VAN_PHONG}"}}'
+        not in metrics
+    )

@@ -228,6 +228,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "Đúng giờ: đăng không quá {s} giây sau giờ hẹn (hoặc giờ duyệt).",
         "On time: published at most {s} s after its scheduled (or approval) time.",
     ),
+    "report_listening": ("Bình luận và cảnh báo tin sai lệch", "Comments and misinformation alerts"),
+    "report_no_listening": (
+        "Không có bình luận hay cảnh báo nào trong kỳ.",
+        "No comment or alert in the range.",
+    ),
     "report_listening_rule": (
         "Bình luận và cảnh báo tính theo lúc chúng đến trong kỳ. Đã trả lời: bình luận chuyển sang "
         "“đã trả lời” hoặc “đã ẩn”; thời gian trả lời tính từ lúc người dân viết (gồm cả thời gian chờ "

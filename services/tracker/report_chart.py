@@ -81,6 +81,7 @@ def render(report: Report, t: Translator, fmt: charts.ChartFormat = "png") -> by
 
 def _listening(ax: Axes, rows: list[ReportRow], t: Translator) -> None:
     """Per row: the comments (answered, not yet) above the alerts, each with its median response time."""
+    from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
 
     bars = (
@@ -89,18 +90,19 @@ def _listening(ax: Axes, rows: list[ReportRow], t: Translator) -> None:
         (-BAR / 2, ALERTS, t("alerts_raised"),
          [(r.alerts_answered, r.alerts, r.alert_answer_median_s) for r in rows]),
     )  # fmt: skip
-    for offset, colour, name, figures in bars:
+    for offset, colour, _, figures in bars:
         y = [i + offset for i in range(len(rows))]
         answered = [a for a, _, _ in figures]
-        ax.barh(y, answered, height=BAR, color=colour, label=name)
+        ax.barh(y, answered, height=BAR, color=colour)
         ax.barh(y, [n - a for a, n, _ in figures], height=BAR, left=answered, color=WAITING)
         for i, (a, n, median_s) in enumerate(figures):
             if n:
                 said = f"{a}/{n} · {t.seconds(median_s)}"
                 at = (n, y[i])
                 ax.annotate(said, at, xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
-    ax.barh([], [], color=WAITING, label=t("not_answered"))  # the legend's entry for the grey parts
     ax.set_xlabel(t("report_listening_axis"))
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3, fontsize=8, frameon=False)
+    keys = [Patch(color=colour, label=name) for _, colour, name, _ in bars]
+    keys.append(Patch(color=WAITING, label=t("not_answered")))
+    ax.legend(handles=keys, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3, fontsize=8, frameon=False)
     ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
     ax.margins(x=0.3)

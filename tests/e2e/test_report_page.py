@@ -1,23 +1,26 @@
 """The leadership report page in headless Chromium, in Vietnamese: reached from the dashboard's nav,
 today's range shows each post's figures per channel (none where the listener reads none), the
-chart loads, the PNG download is a file and an audited export. Screenshots at 1280 and 390 px:
-docs/img/tracker-report-*.png."""
+comments and the watch's alert with how many were answered and how fast, the chart loads, the PNG
+download is a file and an audited export. Screenshots at 1280 and 390 px: docs/img/tracker-report-*.png."""
 
 from __future__ import annotations
 
+import re
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
 
-from loa.events import DeliveryState, ErrorClass, Metric, utcnow
+from loa.events import Comments, CommentsObserved, DeliveryState, ErrorClass, Metric, PostComment, utcnow
 from loa.settings import LoaSettings
+from services.tracker.comments import CommentState, list_comments, mark, record_comments
 from services.tracker.engagement import record_samples
 from services.tracker.ingest import apply_content_events, apply_statuses
 from services.tracker.queries import start_of_today
+from services.tracker.watch import VolumeRule
 from tests.e2e.test_tracker_dashboard import CHROMIUM_ARGS
 from tests.integration.tracker.support import (
     TOKENS,
@@ -47,6 +50,34 @@ FIGURES = {
     "youtube": {Metric.VIEWS: 2734, Metric.REACTIONS: 88, Metric.COMMENTS: 18},
     "x": {Metric.IMPRESSIONS: 5120, Metric.REACTIONS: 64, Metric.COMMENTS: 3, Metric.SHARES: 12},
 }  # fmt: skip
+DURATION = re.compile(r"^\d+(\.\d)? (s|min|h)$")
+"""A median as ``Translator.seconds`` says it."""
+SAID = (
+    "Pháo hoa năm nay bắn mấy đêm ạ?",
+    "Tin giả: nghe nói lễ hội bị huỷ vì bão, có đúng không?",
+    "Cảm ơn Sở, chương trình rất hay!",
+)
+
+
+def citizens(due: datetime) -> CommentsObserved:
+    """Three comments on the Facebook post, written between its time and now, one a false claim."""
+    now = utcnow()
+    return CommentsObserved(
+        payload=Comments(
+            content_id=CONTENT,
+            version=1,
+            channel="facebook",
+            account="trang-so-tttt",
+            external_id="1000_2026",
+            observed_at=now,
+            comments=[
+                PostComment(
+                    external_id=f"2026_{i}", author="Ngô Thị Đào", text=t, created_at=due + (now - due) * f
+                )
+                for i, (t, f) in enumerate(zip(SAID, (0.2, 0.3, 0.4), strict=True))
+            ],
+        )
+    )
 
 
 async def test_the_report_page_shows_todays_figures_per_channel_and_exports_its_chart(
@@ -85,6 +116,10 @@ async def test_the_report_page_shows_todays_figures_per_channel_and_exports_its_
         read = due + timedelta(minutes=10)
         accounts = dict(TARGETS)
         await record_samples(engine, [observed(CONTENT, c, accounts[c], read, m) for c, m in FIGURES.items()])
+        await record_comments(engine, [citizens(due)], [], VolumeRule())
+        ids = {c.text: c.id for c in await list_comments(engine, None)}
+        await mark(engine, ids[SAID[0]], CommentState.ANSWERED, "Bắn 5 đêm, từ 31/5 đến 12/7.", "truc-ban")
+        await mark(engine, ids[SAID[1]], CommentState.HIDDEN, None, "truc-ban")  # the false claim
         base = str(client.base_url)
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
@@ -122,10 +157,18 @@ async def test_the_report_page_shows_todays_figures_per_channel_and_exports_its_
         failed = row(VAN_PHONG, "facebook")
         await expect(failed.locator("[data-col=published]")).to_have_text("0")
         await expect(failed.locator("[data-col=on_time_rate]")).to_have_text("—")
-        await expect(page.locator("#report-not-built")).to_contain_text("chưa được xây dựng")
+        # three comments, two answered (one hidden), the "tin giả" alert answered by the hide
+        heard = page.locator(f"#report-listening tr[data-unit='{SO_TTTT}'][data-channel='facebook']")
+        for col, said in (("comments_received", "3"), ("comments_answered", "2"), ("alerts", "1"),
+                          ("alerts_answered", "1")):  # fmt: skip
+            await expect(heard.locator(f"[data-col={col}]")).to_have_text(said)
+        for col in ("comment_answer_median", "alert_answer_median"):
+            await expect(heard.locator(f"[data-col={col}]")).to_have_text(DURATION)
+        await expect(page.locator("#report-listening tbody tr")).to_have_count(1)  # quiet rows left out
+        await expect(page.locator("#report-listening-rule")).to_contain_text("“đã trả lời” hoặc “đã ẩn”")
         chart = page.locator("#report-chart")
         await expect(chart).to_be_visible()
-        assert await chart.evaluate("img => img.complete && img.naturalWidth") == 1200
+        assert await chart.evaluate("img => img.complete && img.naturalWidth") == 1600
         await page.screenshot(path=str(screenshots / "tracker-report-1280.png"), full_page=True)
 
         async with page.expect_download() as downloading:
@@ -133,7 +176,7 @@ async def test_the_report_page_shows_todays_figures_per_channel_and_exports_its_
         download = await downloading.value
         assert download.suggested_filename == f"bao-cao-tat-ca-{today.isoformat()}-{today.isoformat()}.png"
         image = Image.open(await download.path())
-        assert (image.format, image.size) == ("PNG", (1200, 170 + 5 * 34))
+        assert (image.format, image.size) == ("PNG", (1600, 170 + 5 * 34))
         image.save(screenshots / "tracker-report-chart.png")
 
         await page.set_viewport_size({"width": 390, "height": 844})  # a phone

@@ -1,6 +1,7 @@
 """What a Page post did after publishing: its insights and its reactions, comments and shares.
 
-Two Graph calls per read, both documented for a Page post:
+Two Graph calls per read of the figures and one per read of the comments, each on the listener's
+schedule for it, all documented for a Page post:
 - ``GET /{post-id}/insights?metric=post_impressions,post_impressions_unique`` (Page Post insights,
   https://developers.facebook.com/docs/graph-api/reference/insights#page-posts: ``data[]`` of
   ``{name, period: lifetime, values: [{value}]}``);
@@ -53,14 +54,13 @@ class FacebookEngagement:
             token, f"{external_id}/insights", {"metric": ",".join(INSIGHTS)}
         )
         counts, second = await self.graph.read(token, external_id, {"fields": COUNTS})
-        listed, third = await self.graph.read(token, f"{external_id}/comments", COMMENTS)
         metrics = {**insight_values(insights), **count_values(counts)}
-        return Observation(
-            metrics,
-            slow_down_until=slow_down(first, second, third),
-            raw={"insights": insights},
-            comments=comments_of(listed),
-        )
+        return Observation(metrics, slow_down_until=slow_down(first, second), raw={"insights": insights})
+
+    async def read_comments(self, account: Account, external_id: str) -> Observation:
+        token = FacebookAdapter.token(account)
+        listed, headers = await self.graph.read(token, f"{external_id}/comments", COMMENTS)
+        return Observation({}, slow_down_until=slow_down(headers), comments=comments_of(listed))
 
     def close(self) -> None:
         self.graph.close()

@@ -1,4 +1,9 @@
-"""The polling loop: claim due posts, read each through its channel's reader, publish the sample.
+"""The polling loop: claim due reads, make each through its channel's reader, publish what it found.
+
+A claimed row is one kind of read of one post (``schedule.Read``): its figures (``reader.read``, sent
+as ``engagement.observed``) or its comments (``reader.read_comments``, sent as ``comments.observed``
+when it lists any), each moved along its own table. Both kinds share the account's gates and the
+reader's quota count.
 
 Within each platform's limits: a reader's ``TransientError`` with a ``retry_at`` (X's
 ``x-rate-limit-reset``, Facebook's usage headers, YouTube's quota reset) or an observation's
@@ -6,9 +11,8 @@ Within each platform's limits: a reader's ``TransientError`` with a ``retry_at``
 for it without a call (no attempt spent). Other transient errors back off with the publishers' rule
 (``loa.publisher.backoff.retry_time``: full jitter, never before the platform's reset). Refused
 credentials wait ``LOA_LISTENER_AUTH_WAIT_S``; a post the platform no longer has is not followed.
-The comments a reader lists go out with the sample (``comments.observed``, same topic and key).
-The sample goes to Kafka before the store moves the post on: a crash between them sends one
-sample twice (the tracker keeps one), never none.
+Comments go out on the same topic with the same key. What a read found goes to Kafka before the
+store moves the row on: a crash between them sends it twice (the tracker keeps one), never none.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from loa.channels.engagement import EngagementReader
 from loa.events import Comments, Engagement, utcnow
 from loa.events.engagement import COMMENTS_PER_EVENT
 from loa.publisher.backoff import retry_time
-from services.listener.schedule import Schedule
+from services.listener.schedule import Read, Schedule
 from services.listener.settings import ListenerSettings
 from services.listener.store import Followed, FollowedStore
 
@@ -62,7 +66,10 @@ class PollerMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.polls = Counter(
-            "loa_listener_polls", "Reads of a post by outcome", ["channel", "outcome"], registry=self.registry
+            "loa_listener_polls",
+            "Reads of a post by kind (figures, comments) and outcome",
+            ["channel", "kind", "outcome"],
+            registry=self.registry,
         )
 
 
@@ -77,7 +84,7 @@ class Poller:
         metrics: PollerMetrics | None = None,
     ) -> None:
         self.settings = settings
-        self.schedule: Schedule = settings.schedule()
+        self.schedules: dict[Read, Schedule] = settings.schedules()
         self.store = store
         self.readers = readers
         self.accounts = accounts
@@ -124,7 +131,7 @@ class Poller:
         """Read one post and move it along its schedule; returns the outcome (for tests and /metrics)."""
         now = utcnow()
         outcome = await self._poll(post, now)
-        self.metrics.polls.labels(post.channel, outcome).inc()
+        self.metrics.polls.labels(post.channel, post.kind.value, outcome).inc()
         return outcome
 
     async def _poll(self, post: Followed, now: datetime) -> str:
@@ -138,22 +145,26 @@ class Poller:
             await self.store.deferred(post, self.owner, now + NO_ACCOUNT_WAIT, failed=True)
             return "no_account"
         try:
-            seen = await reader.read(account, post.external_id)
+            if post.kind is Read.COMMENTS:
+                seen = await reader.read_comments(account, post.external_id)
+            else:
+                seen = await reader.read(account, post.external_id)
         except ChannelError as e:
             return await self._failed(post, e, now)
         observed_at = utcnow()
-        await self.emit(
-            Engagement(
-                content_id=post.content_id,
-                version=post.version,
-                channel=post.channel,
-                account=post.account,
-                external_id=post.external_id,
-                observed_at=observed_at,
-                metrics=dict(seen.metrics),
+        if post.kind is Read.FIGURES:
+            await self.emit(
+                Engagement(
+                    content_id=post.content_id,
+                    version=post.version,
+                    channel=post.channel,
+                    account=post.account,
+                    external_id=post.external_id,
+                    observed_at=observed_at,
+                    metrics=dict(seen.metrics),
+                )
             )
-        )
-        if seen.comments:
+        elif seen.comments:
             await self.emit(
                 Comments(
                     content_id=post.content_id,
@@ -167,7 +178,7 @@ class Poller:
             )
         if seen.slow_down_until is not None:
             self.gates.close_until(post.channel, post.account, seen.slow_down_until)
-        following = self.schedule.next_poll(post.published_at, observed_at, after=post.step)
+        following = self.schedules[post.kind].next_poll(post.published_at, observed_at, after=post.step)
         step, at = following if following else (None, None)
         await self.store.polled(post, self.owner, step, at)
         return "read"

@@ -1,8 +1,12 @@
-"""When the listener polls a published post: one decaying table of offsets from its publication.
+"""When the listener polls a published post: a decaying table of offsets from its publication, one
+for each kind of read (``Read``), each followed on its own.
 
 Early figures move fast and late ones slowly, so the polls thin out: by default 10 minutes, 1 hour,
-6 hours, 24 hours and 7 days after publication, then every day until 30 days (issue #18). The table
-is a setting (``LOA_LISTENER_SCHEDULE``, ``LOA_LISTENER_THEN_EVERY``, ``LOA_LISTENER_FOLLOW_FOR``).
+6 hours, 24 hours and 7 days after publication, then every day until 30 days (issue #18). Comments
+come in bursts the misinformation watch should see early, so their table is denser: 10, 20 and 40
+minutes, 1, 2, 4, 8 and 24 hours, then every day until the same end. The tables are settings
+(``LOA_LISTENER_SCHEDULE``, ``LOA_LISTENER_COMMENT_SCHEDULE``, ``LOA_LISTENER_THEN_EVERY``,
+``LOA_LISTENER_FOLLOW_FOR``).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
@@ -21,6 +26,14 @@ def parse_duration(text: str) -> timedelta:
     if found is None:
         raise ValueError(f"{text.strip()!r} is not a duration like 10m, 6h or 7d")
     return timedelta(seconds=float(found.group(1)) * _UNITS[found.group(2)])
+
+
+class Read(StrEnum):
+    """What one poll of a post reads: its figures (``engagement.observed``) or its comments
+    (``comments.observed``); each has its own row, step and next poll in the listener's store."""
+
+    FIGURES = "figures"
+    COMMENTS = "comments"
 
 
 @dataclass(frozen=True)

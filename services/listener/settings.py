@@ -6,7 +6,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from loa.kafka_acl import LISTENER_GROUP
 from loa.settings import DATA_DIR, LoaSettings
-from services.listener.schedule import Schedule
+from services.listener.schedule import Read, Schedule
 
 
 class ListenerSettings(LoaSettings):
@@ -17,7 +17,13 @@ class ListenerSettings(LoaSettings):
         default=f"sqlite+aiosqlite:///{DATA_DIR}/listener.db",
         description="the followed posts and their schedule (PostgreSQL in production)",
     )
-    listener_schedule: str = Field(default="10m,1h,6h,24h,7d", description="polls after publication")
+    listener_schedule: str = Field(
+        default="10m,1h,6h,24h,7d", description="reads of the figures after publication"
+    )
+    listener_comment_schedule: str = Field(
+        default="10m,20m,40m,1h,2h,4h,8h,24h",
+        description="reads of the comments after publication (denser: the watch sees a burst sooner)",
+    )
     listener_then_every: str = Field(default="1d", description="then one poll this often")
     listener_follow_for: str = Field(default="30d", description="until this long after publication")
     listener_concurrency: int = Field(default=8, ge=1, description="polls in flight at once")
@@ -39,11 +45,21 @@ class ListenerSettings(LoaSettings):
 
     @model_validator(mode="after")
     def _schedule_parses(self) -> ListenerSettings:
-        self.schedule()  # a bad table is refused at start, naming the setting
+        self.schedules()  # a bad table is refused at start, naming the setting
         return self
 
     def schedule(self) -> Schedule:
-        try:
-            return Schedule.of(self.listener_schedule, self.listener_then_every, self.listener_follow_for)
-        except ValueError as e:
-            raise ValueError(f"LOA_LISTENER_SCHEDULE/THEN_EVERY/FOLLOW_FOR: {e}") from e
+        """The figures' table."""
+        return self.schedules()[Read.FIGURES]
+
+    def schedules(self) -> dict[Read, Schedule]:
+        """Each kind of read's table: its steps, then every ``THEN_EVERY`` until ``FOLLOW_FOR``."""
+        tables = {Read.FIGURES: ("SCHEDULE", self.listener_schedule),
+                  Read.COMMENTS: ("COMMENT_SCHEDULE", self.listener_comment_schedule)}  # fmt: skip
+        out = {}
+        for read, (name, steps) in tables.items():
+            try:
+                out[read] = Schedule.of(steps, self.listener_then_every, self.listener_follow_for)
+            except ValueError as e:
+                raise ValueError(f"LOA_LISTENER_{name}/THEN_EVERY/FOLLOW_FOR: {e}") from e
+        return out

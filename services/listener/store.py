@@ -1,5 +1,9 @@
 """The followed posts: learned from status events, claimed under a lease, moved along the schedule.
 
+A post has a row per kind of read (``schedule.Read``: its figures, its comments), each with its own
+step, next poll, failed attempts and lease: the two are claimed and scheduled independently, and
+stopped together.
+
 Durable (a restart keeps every post's next poll) and shared by replicas: a claim leases due posts
 with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (``BEGIN IMMEDIATE`` on SQLite), as the publishers'
 job store claims jobs, so no two replicas poll one post for the same step.
@@ -11,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loa import db
 from loa.events import utcnow
+from services.listener.schedule import Read
 from services.listener.tables import followed, metadata
 
 MIGRATIONS = db.Migrations(
@@ -39,11 +44,13 @@ class Published:
 
 @dataclass(frozen=True)
 class Followed(Published):
-    """A followed post as the store has it: its row, schedule step and failed reads of that step."""
+    """A followed post as the store has it: its row (one kind of read), schedule step and failed reads
+    of that step."""
 
     id: int
     step: int
     attempt: int
+    kind: Read = Read.FIGURES
 
 
 class FollowedStore:
@@ -59,12 +66,14 @@ class FollowedStore:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def follow(self, post: Published, first_poll: datetime | None) -> None:
-        """Start following ``post`` (or take its newer version's id); an older version changes nothing.
+    async def follow(self, post: Published, kind: Read, first_poll: datetime | None) -> None:
+        """Start reading ``kind`` of ``post`` (or take its newer version's id); an older version changes
+        nothing.
 
         ``first_poll`` None: its schedule is already over (a status event read long after).
         """
         values = {
+            "kind": kind.value,
             "content_id": post.content_id,
             "version": post.version,
             "channel": post.channel,
@@ -81,7 +90,7 @@ class FollowedStore:
             stmt.excluded.version == followed.c.version, followed.c.external_id != stmt.excluded.external_id
         )
         stmt = stmt.on_conflict_do_update(
-            index_elements=["content_id", "channel", "account"],
+            index_elements=["content_id", "channel", "account", "kind"],
             set_={"version": stmt.excluded.version, "external_id": stmt.excluded.external_id},
             where=or_(newer, same),
         )
@@ -132,6 +141,7 @@ class FollowedStore:
                 r.id,
                 r.step,
                 r.attempt,
+                Read(r.kind),
             )
             for r in rows
         ]
@@ -174,9 +184,13 @@ class FollowedStore:
         return db.utc_aggregate(value)
 
     async def counts(self) -> dict[str, int]:
-        """Posts followed now and posts no longer followed (``/metrics``)."""
-        total = select(func.count()).select_from(followed)
+        """Posts followed now (some read still ahead) and posts no longer followed (``/metrics``)."""
+        post = (followed.c.content_id, followed.c.channel, followed.c.account)
+
+        def posts(*where: ColumnElement[bool]) -> Select[int]:
+            return select(func.count()).select_from(select(*post).where(*where).distinct().subquery())
+
         async with self.engine.connect() as conn:
-            everything = (await conn.execute(total)).scalar_one()
-            live = (await conn.execute(total.where(followed.c.next_poll_at.is_not(None)))).scalar_one()
+            everything = (await conn.execute(posts())).scalar_one()
+            live = (await conn.execute(posts(followed.c.next_poll_at.is_not(None)))).scalar_one()
         return {"followed": int(live), "stopped": int(everything) - int(live)}

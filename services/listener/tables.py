@@ -1,4 +1,5 @@
-"""The listener's store: the posts it follows, each with the time and step of its next poll."""
+"""The listener's store: the posts it follows, each kind of read (figures, comments) with the time and
+step of its next poll."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ followed = Table(
     Column("stopped", String(200), nullable=True),
     Column("lease_owner", String(100), nullable=True),
     Column("lease_expires_at", UtcDateTime(), nullable=True),
-    UniqueConstraint("content_id", "channel", "account", name="uq_followed_delivery"),
+    Column("kind", String(16), nullable=False, server_default="figures"),
+    # kind: what this row's polls read (``schedule.Read``): a post has one row per kind
+    UniqueConstraint("content_id", "channel", "account", "kind", name="uq_followed_read"),
     Index("ix_followed_due", "next_poll_at"),
 )

@@ -6,8 +6,9 @@ Fields (docs.x.com/x-api/fundamentals/metrics): ``public_metrics`` has ``retweet
 days (without it X answers the public figures only). Through tweepy's ``Client.get_tweet`` on the
 channel's ``XClient``: its ``x-rate-limit-remaining``/``-reset`` bookkeeping refuses a call once the
 window is spent and a 429 carries the reset (``errors.to_error``). A post X no longer has (the
-answer's ``errors`` of type resource-not-found, no ``data``) is gone. The replies: recent search for
-``conversation_id:<post id>`` (``XClient.replies``), its own rate-limit window.
+answer's ``errors`` of type resource-not-found, no ``data``) is gone. The replies, read on their own
+schedule: recent search for ``conversation_id:<post id>`` (``XClient.replies``), its own rate-limit
+window.
 """
 
 from __future__ import annotations
@@ -52,8 +53,11 @@ class XEngagement:
         data = await in_thread(self._client(account).public_metrics, external_id)
         if not data:
             raise PermanentError(f"X post {external_id} is no longer there", code="resource-not-found")
+        return Observation(metrics_of(data))
+
+    async def read_comments(self, account: Account, external_id: str) -> Observation:
         replies = await in_thread(self._client(account).replies, external_id)
-        return Observation(metrics_of(data), comments=replies_of(replies))
+        return Observation({}, comments=replies_of(replies))
 
     def close(self) -> None:
         for client in self._clients.values():

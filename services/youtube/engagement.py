@@ -9,9 +9,10 @@ channel's ``QuotaTracker`` against the listener's own share of the project's day
 (``LOA_LISTENER_YOUTUBE_DAILY_UNITS``): past it, or after ``quotaExceeded`` (403), reads wait for the
 reset at midnight Pacific Time. A video no longer there (deleted, or private to others) is gone.
 
-The comments: ``commentThreads.list(part=snippet, videoId=…, order=time, maxResults=100)``, one more
-unit (https://developers.google.com/youtube/v3/docs/commentThreads/list): the newest hundred
-top-level comments, ``snippet.topLevelComment.snippet`` ``textOriginal``, ``authorDisplayName``,
+The comments, read on their own schedule: ``commentThreads.list(part=snippet, videoId=…, order=time,
+maxResults=100)``, one unit a read, counted by the same tracker
+(https://developers.google.com/youtube/v3/docs/commentThreads/list): the newest hundred top-level
+comments, ``snippet.topLevelComment.snippet`` ``textOriginal``, ``authorDisplayName``,
 ``publishedAt``.
 """
 
@@ -60,7 +61,12 @@ class YouTubeEngagement:
         items = answer.get("items") or []
         if not items:
             raise PermanentError(f"YouTube video {external_id} is no longer there", code="videoNotFound")
+        return Observation(statistics_of(items[0].get("statistics") or {}))
+
+    async def read_comments(self, account: Account, external_id: str) -> Observation:
+        project = YouTubeAdapter._project(account)
         self.quota.charge(project, COMMENTS)
+        creds = credentials_for(account, self.settings)
 
         def threads() -> Any:
             with self._http.authorized(creds) as http:
@@ -74,7 +80,7 @@ class YouTubeEngagement:
             listed = await in_thread(threads)
         except Exception as e:
             raise map_error(e, COMMENTS, self.quota, project) from e
-        return Observation(statistics_of(items[0].get("statistics") or {}), comments=threads_of(listed))
+        return Observation({}, comments=threads_of(listed))
 
     def close(self) -> None:
         """Nothing held open beyond the pooled transports, which close with the process."""

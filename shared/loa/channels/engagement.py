@@ -1,9 +1,10 @@
-"""What a channel offers the listener: a reader of one published post's figures.
+"""What a channel offers the listener: a reader of one published post's figures and comments.
 
 Each channel that can say how its posts landed has an ``engagement.py`` in its folder with one
 reader class, registered as a ``loa.engagement`` entry point (as adapters are ``loa.channels``
-ones), so the listener names no channel. A reader makes one platform call per read through the
-channel's own SDK client (the limits, error mapping and base URL the publisher uses) and raises
+ones), so the listener names no channel. A reader reads the figures (``read``) and the comments
+(``read_comments``) separately, each on the listener's own schedule for it, through the channel's
+own SDK client (the limits, error mapping and base URL the publisher uses) and raises
 Loa's three errors: ``TransientError`` (with the platform's ``retry_at`` when it names one),
 ``AuthError``, ``PermanentError`` (the post is gone: stop following it).
 """
@@ -31,8 +32,8 @@ class Observation:
     """The platform's usage headers say this account (or app) should make no call before then."""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
     comments: Sequence[PostComment] = ()
-    """The newest comments or replies the platform lists for the post (the inbox), when the reader
-    reads them (one more call of the same read)."""
+    """The newest comments or replies the platform lists for the post (the inbox): what
+    ``read_comments`` finds (``read`` leaves it empty)."""
 
 
 class EngagementReader(Protocol):
@@ -41,7 +42,11 @@ class EngagementReader(Protocol):
     channel: ClassVar[str]
 
     async def read(self, account: Account, external_id: str) -> Observation:
-        """One call to the platform for the figures of the post ``external_id``."""
+        """The figures of the post ``external_id`` (its ``metrics``)."""
+        ...
+
+    async def read_comments(self, account: Account, external_id: str) -> Observation:
+        """The newest comments of the post ``external_id`` (its ``comments``; no ``metrics``)."""
         ...
 
     def close(self) -> None: ...

@@ -107,13 +107,19 @@ async def test_citizens_comments_match_the_count_and_the_misinformation_burst_co
     post_id = publish(graph_url, page)
     simulation.play("misinformation", {"after_s": 3600, "count": 20, "spread_s": 600})
     clock(timedelta(minutes=50))
-    before = await reader.read(account, post_id)
-    assert len(before.comments) == before.metrics[Metric.COMMENTS] > 0  # Graph's count is the list's
+    calls = len(page.calls)
+    before = await reader.read_comments(account, post_id)
+    assert len(page.calls) == calls + 1  # the comments edge alone, on the comments' own schedule
+    counted = (await reader.read(account, post_id)).metrics[Metric.COMMENTS]
+    assert len(page.calls) == calls + 3  # the figures: insights and the counts, no comments call
+    assert len(before.comments) == counted > 0  # Graph's count is the list's
     assert not any("tin giả" in c.text.lower() or "lừa đảo" in c.text for c in before.comments)
     clock(timedelta(minutes=30))
-    after = await reader.read(account, post_id)
+    after = await reader.read_comments(account, post_id)
     burst = [c for c in after.comments if c.text in citizen_comments.FALSE_CLAIMS]
-    assert len(burst) == 20 and after.metrics[Metric.COMMENTS] == len(after.comments)
+    assert len(burst) == 20 and (await reader.read(account, post_id)).metrics[Metric.COMMENTS] == len(
+        after.comments
+    )
     assert after.comments[0].created_at >= after.comments[-1].created_at  # newest first, as asked
     assert {c.external_id for c in before.comments} <= {c.external_id for c in after.comments}  # stable
     assert all(c.external_id.startswith(post_id.partition("_")[2] + "_") for c in after.comments)

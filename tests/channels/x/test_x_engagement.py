@@ -77,8 +77,8 @@ async def test_replies_come_from_recent_search_of_the_conversation(
     ).raise_for_status()
     sandbox_state.clock_offset += timedelta(hours=2)
     reader = XEngagement(settings)
-    seen = await reader.read(account, post_id)
-    assert len(seen.comments) == seen.metrics[Metric.COMMENTS] >= 15
+    seen = await reader.read_comments(account, post_id)
+    assert len(seen.comments) == (await reader.read(account, post_id)).metrics[Metric.COMMENTS] >= 15
     assert (
         sum(
             "tin giả" in c.text.lower() or "lừa đảo" in c.text or "sai sự thật" in c.text

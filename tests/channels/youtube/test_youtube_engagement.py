@@ -50,14 +50,18 @@ def video_id() -> str:
 async def test_statistics_and_comments_are_read_one_unit_a_call_within_the_listener_share(
     yt: YouTubeSettings, video_id: str
 ) -> None:
-    reader = YouTubeEngagement(yt, daily_units=4)  # a read: videos.list + commentThreads.list
+    # videos.list and commentThreads.list, each on its own schedule, 1 unit each from one count
+    reader = YouTubeEngagement(yt, daily_units=4)
     seen = await reader.read(account(), video_id)
-    assert set(seen.metrics) == {Metric.VIEWS, Metric.REACTIONS, Metric.COMMENTS}
+    assert set(seen.metrics) == {Metric.VIEWS, Metric.REACTIONS, Metric.COMMENTS} and not seen.comments
     assert seen.metrics[Metric.VIEWS] > seen.metrics[Metric.REACTIONS] > 0
+    listed = await reader.read_comments(account(), video_id)
+    assert listed.comments and not listed.metrics
+    await reader.read_comments(account(), video_id)
     await reader.read(account(), video_id)
     calls = sandbox.stats()["youtube"]["requests"]
     with pytest.raises(TransientError, match="quota") as spent:  # the fifth unit is not the listener's
-        await reader.read(account(), video_id)
+        await reader.read_comments(account(), video_id)
     assert spent.value.retry_at == next_reset(datetime.now(UTC))  # midnight Pacific Time
     assert sandbox.stats()["youtube"]["requests"] == calls  # refused before the call
 
@@ -83,11 +87,11 @@ async def test_comment_threads_list_the_citizens_comments_and_the_misinformation
 ) -> None:
     """commentThreads.list?videoId= (newest first), as many as the video's ``commentCount``."""
     reader = YouTubeEngagement(yt, daily_units=1000)
-    calm = await reader.read(account(), video_id)
-    assert len(calm.comments) == calm.metrics[Metric.COMMENTS] > 0
+    calm = await reader.read_comments(account(), video_id)
+    assert len(calm.comments) == (await reader.read(account(), video_id)).metrics[Metric.COMMENTS] > 0
     assert not any(c.text in citizen_comments.FALSE_CLAIMS for c in calm.comments)
     engagement.play("misinformation", {"after_s": 3600, "count": 12})
-    stirred = await reader.read(account(), video_id)  # the video is a day old: the burst is out
+    stirred = await reader.read_comments(account(), video_id)  # the video is a day old: the burst is out
     assert sum(c.text in citizen_comments.FALSE_CLAIMS for c in stirred.comments) == 12
-    assert len(stirred.comments) == stirred.metrics[Metric.COMMENTS]
+    assert len(stirred.comments) == (await reader.read(account(), video_id)).metrics[Metric.COMMENTS]
     assert all(c.author in citizen_comments.AUTHORS for c in stirred.comments)

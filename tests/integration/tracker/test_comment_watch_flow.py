@@ -3,8 +3,9 @@ reads the comments, the tracker keeps them and raises a signed alert within one 
 operator marks them through the API (audited), a spokesperson sets the unit's watchlist.
 
 Kafka, SQLite stores, the sandbox in this process (its simulation ages posts ten minutes per second):
-the burst comes an hour (simulated) after the post, six seconds of clock; the listener polls at 2 s
-(before it: no alert) and 12 s (after it).
+the burst comes an hour (simulated) after the post, six seconds of clock; the listener reads the
+comments at 2 s (before it: no alert) and 12 s (after it), on their own schedule: the figures' first
+read is 12 hours away, and none is made.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ async def test_the_misinformation_scenario_raises_a_signed_alert_and_operators_m
         publisher_database_url=f"sqlite+aiosqlite:///{tmp_path / 'publisher-facebook.db'}",
         listener_database_url=f"sqlite+aiosqlite:///{tmp_path / 'listener.db'}",
         listener_group_id=f"loa-listener-{settings.topic_prefix.strip('.')}",
-        listener_schedule="2s,12s",
+        listener_schedule="12h",  # the figures: not read during the test
+        listener_comment_schedule="2s,12s",  # the comments, on their own table
         listener_then_every="1d",
         listener_follow_for="1d",
         listener_idle_s=0.2,
@@ -181,6 +183,8 @@ async def test_the_misinformation_scenario_raises_a_signed_alert_and_operators_m
 
             alerts = (await client.get("/api/v1/watch/alerts", headers=auth("viewer"))).json()
             assert alerts and alerts[0]["content_id"] == content_id
+            figures = await client.get(f"/api/v1/contents/{content_id}/engagement", headers=auth("viewer"))
+            assert figures.json()["deliveries"] == []  # comments read twice, figures not once
 
             async def audited() -> bool:
                 found = await client.get(

@@ -26,6 +26,7 @@ from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.store.db import MIGRATIONS as JOB_STORE
 from loa.settings import LoaSettings
 from services.listener.app import create_app
+from services.listener.schedule import Read
 from services.listener.settings import ListenerSettings
 from services.listener.store import FollowedStore
 from services.listener.tables import followed
@@ -85,7 +86,8 @@ async def due_while_down(url: str) -> None:
     store = await FollowedStore.open(url)
     try:
         async with store.engine.begin() as conn:
-            await conn.execute(update(followed).values(next_poll_at=datetime.now(UTC)))
+            figures = followed.c.kind == Read.FIGURES  # the comments' table (10 min) is not due yet
+            await conn.execute(update(followed).where(figures).values(next_poll_at=datetime.now(UTC)))
     finally:
         await store.close()
 
@@ -94,7 +96,8 @@ async def followed_row(url: str) -> dict[str, object]:
     store = await FollowedStore.open(url)
     try:
         async with store.engine.connect() as conn:
-            return dict((await conn.execute(select(followed))).one()._mapping)
+            found = await conn.execute(select(followed).where(followed.c.kind == Read.FIGURES))
+            return dict(found.one()._mapping)
     finally:
         await store.close()
 

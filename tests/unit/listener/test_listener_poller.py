@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from sqlalchemy import case, select, update
 
 from loa.channels import Account, PermanentError, TransientError
 from loa.channels.engagement import Observation
@@ -23,8 +24,10 @@ from loa.events import (
 )
 from services.listener.follow import apply_statuses
 from services.listener.poller import Poller
+from services.listener.schedule import Read
 from services.listener.settings import ListenerSettings
 from services.listener.store import FollowedStore
+from services.listener.tables import followed
 
 pytestmark = pytest.mark.unit
 
@@ -36,6 +39,7 @@ class FakeReader:
 
     def __init__(self, comments: tuple[PostComment, ...] = ()) -> None:
         self.calls: list[str] = []
+        self.comment_calls: list[str] = []
         self.fail: Exception | None = None
         self.comments = comments
 
@@ -43,7 +47,13 @@ class FakeReader:
         self.calls.append(external_id)
         if self.fail is not None:
             raise self.fail
-        return Observation({Metric.REACTIONS: 10 * len(self.calls), Metric.SHARES: 2}, comments=self.comments)
+        return Observation({Metric.REACTIONS: 10 * len(self.calls), Metric.SHARES: 2})
+
+    async def read_comments(self, account: Account, external_id: str) -> Observation:
+        self.comment_calls.append(external_id)
+        if self.fail is not None:
+            raise self.fail
+        return Observation({}, comments=self.comments)
 
     def close(self) -> None:
         pass
@@ -76,6 +86,7 @@ def listener_settings(tmp_path: Path) -> ListenerSettings:
         mode="development",
         listener_database_url=f"sqlite+aiosqlite:///{tmp_path / 'listener.db'}",
         listener_schedule="1s,1h",
+        listener_comment_schedule="1s,30m,2h",
         listener_then_every="1d",
         listener_follow_for="2d",
     )
@@ -106,19 +117,28 @@ def poller(
 
 async def follow(store: FollowedStore, settings: ListenerSettings, *accounts: str) -> None:
     events = [status(a, DeliveryState.PUBLISHED, f"1000_{i}") for i, a in enumerate(accounts)]
-    await apply_statuses(store, events, settings.schedule(), frozenset({"facebook"}))
+    await apply_statuses(store, events, settings.schedules(), frozenset({"facebook"}))
 
 
-async def due_now(store: FollowedStore) -> None:
-    """Bring every followed post's poll to now (instead of sleeping a schedule step)."""
-    from sqlalchemy import update
-
-    from services.listener.tables import followed
-
+async def due_now(store: FollowedStore, kind: Read = Read.FIGURES) -> None:
+    """Bring every followed post's next read of ``kind`` to now (instead of sleeping a schedule
+    step); the other kind's stays in the future."""
     async with store.engine.begin() as conn:
         await conn.execute(
-            update(followed).where(followed.c.next_poll_at.is_not(None)).values(next_poll_at=utcnow())
+            update(followed)
+            .where(followed.c.next_poll_at.is_not(None))
+            .values(
+                next_poll_at=case(
+                    (followed.c.kind == kind.value, utcnow()), else_=utcnow() + timedelta(days=9)
+                )
+            )
         )
+
+
+async def next_reads(store: FollowedStore) -> dict[Read, datetime | None]:
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(select(followed.c.kind, followed.c.next_poll_at))
+        return {Read(kind): at for kind, at in rows}
 
 
 async def test_a_published_post_is_polled_its_sample_sent_and_the_schedule_survives_a_restart(
@@ -163,7 +183,7 @@ async def test_a_rate_limit_closes_the_account_until_the_reset_and_its_other_pos
     await apply_statuses(
         store,
         [status("trang-a", DeliveryState.PUBLISHED, "1000_9").model_copy(update={})],
-        listener_settings.schedule(),
+        listener_settings.schedules(),
         frozenset({"facebook"}),
     )
     await due_now(store)
@@ -195,34 +215,84 @@ async def test_a_post_gone_from_the_platform_or_retracted_is_no_longer_followed(
     await apply_statuses(
         store,
         [status("trang-b", DeliveryState.RETRACTED, sequence=9)],
-        listener_settings.schedule(),
+        listener_settings.schedules(),
         frozenset({"facebook"}),
     )
     assert await store.counts() == {"followed": 0, "stopped": 2}
     assert await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1)) == []
 
 
-async def test_the_comments_a_reader_lists_go_out_with_the_sample_of_the_same_poll(
+async def test_comments_are_read_on_their_own_schedule_and_go_out_when_there_are_any(
     listener_settings: ListenerSettings, store: FollowedStore
 ) -> None:
     said = PostComment(
         external_id="1000_0_7", author="Võ Minh Khoa", text="Đây là tin giả, đừng tin!", created_at=utcnow()
     )
     await follow(store, listener_settings, "trang-so-tttt")
-    await due_now(store)
+    first = await next_reads(store)
+    assert set(first) == {Read.FIGURES, Read.COMMENTS}  # a row each, both a second after publication
+    await due_now(store, Read.COMMENTS)
     sent, listed = list[Engagement](), list[Comments]()
-    loop = poller(listener_settings, store, FakeReader((said,)), sent, listed)
+    reader = FakeReader((said,))
+    loop = poller(listener_settings, store, reader, sent, listed)
     [post] = await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1))
+    assert post.kind is Read.COMMENTS
     assert await loop.poll(post) == "read"
+    assert (reader.comment_calls, reader.calls, sent) == (["1000_0"], [], [])  # no figures read
     [comments] = listed
-    assert comments.comments == [said] and comments.observed_at == sent[0].observed_at
+    assert comments.comments == [said]
     assert (comments.content_id, comments.account, comments.external_id) == (
         CONTENT,
         "trang-so-tttt",
         "1000_0",
     )
+    # the comments' next read is their table's next step (30 min), the figures' stays where it was
+    after = await next_reads(store)
+    comments_at, figures_at = after[Read.COMMENTS], after[Read.FIGURES]
+    assert comments_at is not None and timedelta(minutes=29) < comments_at - utcnow() <= timedelta(minutes=30)
+    assert figures_at is not None and figures_at - utcnow() > timedelta(days=8)
+
+    await due_now(store, Read.FIGURES)
+    [figures] = await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1))
+    assert figures.kind is Read.FIGURES and await loop.poll(figures) == "read"
+    assert [s.metrics for s in sent] == [{Metric.REACTIONS: 10, Metric.SHARES: 2}] and len(listed) == 1
+    figures_next = (await next_reads(store))[Read.FIGURES]
+    assert figures_next is not None and timedelta(minutes=59) < figures_next - utcnow() <= timedelta(hours=1)
 
     quiet = poller(listener_settings, store, FakeReader(), [], listed)  # nothing listed: no event
-    await due_now(store)
+    await due_now(store, Read.COMMENTS)
     [again] = await store.claim(quiet.owner, limit=10, lease=timedelta(minutes=1))
     assert await quiet.poll(again) == "read" and len(listed) == 1
+
+
+async def test_a_comment_read_rate_limited_closes_the_account_for_the_figures_too(
+    listener_settings: ListenerSettings, store: FollowedStore
+) -> None:
+    await follow(store, listener_settings, "trang-a")
+    await due_now(store, Read.COMMENTS)
+    reader, sent = FakeReader(), list[Engagement]()
+    reset = datetime.now(UTC) + timedelta(minutes=15)
+    reader.fail = TransientError("(#32) Page request limit reached", code=32, retry_at=reset)
+    loop = poller(listener_settings, store, reader, sent)
+    [comments] = await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1))
+    assert await loop.poll(comments) == "rate_limited"
+    await due_now(store, Read.FIGURES)
+    [figures] = await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1))
+    assert await loop.poll(figures) == "waiting_for_limit"  # the same gate: no call
+    assert (reader.comment_calls, reader.calls) == (["1000_0"], [])
+    polls = {
+        (m.labels["kind"], m.labels["outcome"]): m.value
+        for metric in loop.metrics.registry.collect()
+        for m in metric.samples
+        if m.name == "loa_listener_polls_total"
+    }
+    assert polls == {("comments", "rate_limited"): 1.0, ("figures", "waiting_for_limit"): 1.0}
+
+
+async def test_posts_count_once_whatever_their_reads(
+    listener_settings: ListenerSettings, store: FollowedStore
+) -> None:
+    await follow(store, listener_settings, "trang-a", "trang-b")
+    assert await store.counts() == {"followed": 2, "stopped": 0}
+    await store.stop(CONTENT, "facebook", "trang-b", "retracted")
+    assert await store.counts() == {"followed": 1, "stopped": 1}

@@ -1,4 +1,5 @@
-"""The polling schedule: one decaying table, steps missed while down are not made up one by one."""
+"""The polling schedules: a decaying table per kind of read; steps missed while down are not made
+up one by one."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.listener.schedule import Schedule, parse_duration
+from services.listener.schedule import Read, Schedule, parse_duration
 from services.listener.settings import ListenerSettings
 
 pytestmark = pytest.mark.unit
@@ -51,3 +52,22 @@ def test_a_bad_table_is_refused_naming_the_setting(steps: str, why: str) -> None
 def test_durations() -> None:
     assert parse_duration("1.5s") == timedelta(seconds=1.5)
     assert parse_duration(" 7d") == timedelta(days=7)
+
+
+def test_comments_have_a_denser_table_of_their_own_to_the_same_end() -> None:
+    tables = ListenerSettings(mode="development").schedules()
+    comments, figures = tables[Read.COMMENTS].offsets, tables[Read.FIGURES].offsets
+    minutes = [10, 20, 40, 60, 120, 240, 480, 1440]
+    assert comments[:8] == tuple(timedelta(minutes=m) for m in minutes)
+    assert comments[8:] == tuple(timedelta(days=d) for d in range(2, 31))
+    # the reads per post the README's quota table counts: 28 of the figures, 37 of the comments
+    assert (len(figures), len(comments)) == (28, 37)
+    # in the first hour the watch sees the comments four times, where the figures' table reads twice
+    hour = timedelta(hours=1)
+    assert (sum(o <= hour for o in comments), sum(o <= hour for o in figures)) == (4, 2)
+
+
+def test_a_bad_comment_table_is_refused_naming_its_setting() -> None:
+    with pytest.raises(ValueError, match="LOA_LISTENER_COMMENT_SCHEDULE") as refused:
+        ListenerSettings(mode="development", listener_comment_schedule="20m,10m")
+    assert "increasing" in str(refused.value)

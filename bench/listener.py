@@ -1,5 +1,8 @@
 """Listener bench: 10,000 followed posts all due at once, through the real poller, store and readers.
 
+Each post has its two reads due, the figures and the comments (each on its own schedule in the
+listener; here they coincide, the worst case): 20,000 reads.
+
 The posts are split over Facebook (Pages), YouTube (one Google project) and X (accounts) and all
 fall due together, the worst a day of publishing can do. The real ``Poller`` claims them from a
 SQLite store and reads each through its channel's reader (facebook-sdk, google-api-python-client,
@@ -9,8 +12,10 @@ bench stops when a claim finds nothing due (every post read or deferred past its
 
 Checked against each platform's window as the sandbox emulates it: Facebook's hourly call budget
 per Page (the listener stops at 75 % of it), the listener's share of the YouTube project's daily
-units, X's requests per 15 minutes per user for the lookup endpoint. Also: peak RSS and CPU time per
-polled post (reads and deferrals).
+units, X's requests per 15 minutes per user for the lookup endpoint and for recent search (the
+replies). Also: peak RSS and CPU time per polled read (reads and deferrals), and what one post
+costs over its whole life on the default schedules (``lifetime_*``: reads, Graph calls, YouTube
+units, X requests).
 
     PYTHONPATH=shared:. python bench/listener.py --posts 10000
 """
@@ -33,10 +38,11 @@ from sqlalchemy import insert
 
 from loa.channels import Account, Secret
 from loa.channels.engagement import EngagementReader
-from loa.events import Engagement, utcnow
+from loa.events import Comments, Engagement, utcnow
 from services.facebook.engagement import FacebookEngagement
 from services.facebook.settings import FacebookSettings
 from services.listener.poller import Poller
+from services.listener.schedule import Read
 from services.listener.settings import ListenerSettings
 from services.listener.store import FollowedStore
 from services.listener.tables import followed
@@ -80,7 +86,7 @@ def seed_platforms(posts: int, accounts: Accounts) -> list[dict[str, object]]:
         page_id = f"90000000000{i % PAGES}"
         post = fb.GraphPost(f"{page_id}_{i}", page_id, "status", f"Thông báo số {i} của Sở", now)
         fb.state().posts[post.id] = post
-        rows.append(_row(f"fb-{i}", "facebook", f"trang-{i % PAGES}", post.id))
+        rows += _rows(f"fb-{i}", "facebook", f"trang-{i % PAGES}", post.id)
     channel_id = yt.channel_of(REFRESH)
     accounts.accounts[("youtube", "kenh")] = Account(
         "youtube",
@@ -101,7 +107,7 @@ def seed_platforms(posts: int, accounts: Accounts) -> list[dict[str, object]]:
             now,
         )
         yt.state().videos[video.id] = video
-        rows.append(_row(f"yt-{i}", "youtube", "kenh", video.id))
+        rows += _rows(f"yt-{i}", "youtube", "kenh", video.id)
     for a in range(X_ACCOUNTS):
         keys = {
             k: f"{k}-{a}-{uuid.uuid4().hex}"
@@ -118,21 +124,42 @@ def seed_platforms(posts: int, accounts: Accounts) -> list[dict[str, object]]:
             "author_id": author,
             "created_at": now.isoformat(),
         }
-        rows.append(_row(f"x-{i}", "x", f"so-{i % X_ACCOUNTS}", tweet_id))
+        rows += _rows(f"x-{i}", "x", f"so-{i % X_ACCOUNTS}", tweet_id)
     return rows
 
 
-def _row(content_id: str, channel: str, account: str, external_id: str) -> dict[str, object]:
+def _rows(content_id: str, channel: str, account: str, external_id: str) -> list[dict[str, object]]:
+    """The post's two reads, both due now."""
     now = utcnow()
+    return [
+        {
+            "content_id": content_id,
+            "version": 1,
+            "channel": channel,
+            "account": account,
+            "external_id": external_id,
+            "published_at": now - timedelta(minutes=10),
+            "step": 0,
+            "next_poll_at": now,
+            "kind": kind.value,
+        }
+        for kind in Read
+    ]
+
+
+def lifetime(settings: ListenerSettings) -> dict[str, int]:
+    """What one followed post costs on the default schedules: reads of each kind and the platform
+    calls they make (Facebook: 2 a figures read, 1 a comments read; YouTube: 1 unit each; X: a
+    lookup a figures read, a recent search a comments read)."""
+    tables = settings.schedules()
+    figures, comments = len(tables[Read.FIGURES].offsets), len(tables[Read.COMMENTS].offsets)
     return {
-        "content_id": content_id,
-        "version": 1,
-        "channel": channel,
-        "account": account,
-        "external_id": external_id,
-        "published_at": now - timedelta(minutes=10),
-        "step": 0,
-        "next_poll_at": now,
+        "lifetime_figure_reads_per_post": figures,
+        "lifetime_comment_reads_per_post": comments,
+        "lifetime_facebook_calls_per_post": 2 * figures + comments,
+        "lifetime_youtube_units_per_post": figures + comments,
+        "lifetime_x_lookups_per_post": figures,
+        "lifetime_x_searches_per_post": comments,
     }
 
 
@@ -167,7 +194,7 @@ async def main(posts: int) -> dict[str, float | int | bool]:
     }
     samples = 0
 
-    async def emit(_: Engagement) -> None:
+    async def emit(_: Engagement | Comments) -> None:
         nonlocal samples
         samples += 1
 
@@ -181,17 +208,20 @@ async def main(posts: int) -> dict[str, float | int | bool]:
         polled += len(claimed)
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
     outcomes = {
-        f"{sample.labels['channel']}_{sample.labels['outcome']}": int(sample.value)
+        f"{sample.labels['channel']}_{sample.labels['kind']}_{sample.labels['outcome']}": int(sample.value)
         for metric in poller.metrics.registry.collect()
         for sample in metric.samples
         if sample.name == "loa_listener_polls_total"
     }
     fb_calls = max(len(p.calls) for p in fb.state().pages.values())
     x_calls = max(w.used for (user, endpoint), w in xs.state.windows.items() if endpoint == "lookup")
+    x_searches = max(
+        (w.used for (user, endpoint), w in xs.state.windows.items() if endpoint == "search"), default=0
+    )
     x_limit = xs.state.tweet_window[0]
     figures: dict[str, float | int | bool] = {
         "followed_posts": posts,
-        "polled_posts": polled,
+        "polled_reads": polled,
         "samples": samples,
         **{f"polls_{outcome}": count for outcome, count in sorted(outcomes.items())},
         "facebook_calls_max_per_page_hour": fb_calls,
@@ -199,13 +229,15 @@ async def main(posts: int) -> dict[str, float | int | bool]:
         "youtube_units_used": yt.state().used("default"),
         "youtube_units_listener_share": YOUTUBE_SHARE,
         "x_calls_max_per_account_window": x_calls,
+        "x_searches_max_per_account_window": x_searches,
         "x_limit_per_account_window": x_limit,
         "within_limits": fb_calls <= HOURLY_CALL_BUDGET
         and yt.state().used("default") <= YOUTUBE_SHARE
-        and x_calls <= x_limit,
+        and max(x_calls, x_searches) <= x_limit,
         "wall_seconds": wall,
-        "cpu_ms_per_polled_post": 1000 * cpu / max(polled, 1),
+        "cpu_ms_per_polled_read": 1000 * cpu / max(polled, 1),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **lifetime(ListenerSettings(mode="development")),
     }
     for reader in readers.values():
         reader.close()
@@ -224,7 +256,7 @@ if __name__ == "__main__":
     figures = asyncio.run(main(args.posts))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "listener.json").write_text(json.dumps(figures, indent=2) + "\n")
-    units = {"seconds": "s", "mb": "MB", "ms_per_polled_post": "ms"}
+    units = {"seconds": "s", "mb": "MB", "ms_per_polled_read": "ms"}
     for name, value in figures.items():
         unit = next((u for suffix, u in units.items() if name.endswith(suffix)), "")
         print(f"{name}: {value:.3f} {unit}".rstrip() if isinstance(value, float) else f"{name}: {value}")

@@ -39,6 +39,7 @@ SLOW_DOWN_AT = 75.0
 
 class FacebookEngagement:
     channel: ClassVar[str] = "facebook"
+    lists_comments: ClassVar[bool] = True
 
     def __init__(self, settings: FacebookSettings | None = None) -> None:
         self.settings = settings or FacebookSettings()

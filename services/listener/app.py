@@ -74,8 +74,7 @@ def subscribe(broker: KafkaBroker, settings: ListenerSettings, poller: Poller) -
     @statuses
     async def on_status(_body: Any, msg: KafkaMessage) -> None:
         batch, refused = parse_records(records_of(msg), lambda r: parse_delivery_status(r.value or b""))
-        readable = frozenset(poller.readers)
-        if await apply_statuses(poller.store, batch, poller.schedules, readable):
+        if await apply_statuses(poller.store, batch, poller.tables):
             poller.wake.set()
         await settle_refusals(broker, refused, owner=False)
 

@@ -19,17 +19,16 @@ STOPS = {DeliveryState.RETRACTING: "retracted", DeliveryState.RETRACTED: "retrac
 
 
 async def apply_statuses(
-    store: FollowedStore,
-    events: Sequence[DeliveryStatus],
-    schedules: Mapping[Read, Schedule],
-    readable: frozenset[str],
+    store: FollowedStore, events: Sequence[DeliveryStatus], tables: Mapping[str, Mapping[Read, Schedule]]
 ) -> int:
-    """Apply a batch in order; returns how many posts it started following. ``readable``: the channels
-    with a reader (a post on another channel is not followed)."""
+    """Apply a batch in order; returns how many posts it started following. ``tables``: per channel
+    with a reader, the reads it makes and their schedules (``Poller.tables``); a post on another
+    channel is not followed."""
     started = 0
     for event in events:
         d = event.payload
-        if d.channel not in readable:
+        schedules = tables.get(d.channel)
+        if schedules is None:
             continue
         if d.state is DeliveryState.PUBLISHED and d.external_id:
             post = Published(d.content_id, d.version, d.channel, d.account, d.external_id, event.occurred_at)

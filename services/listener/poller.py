@@ -85,6 +85,16 @@ class Poller:
     ) -> None:
         self.settings = settings
         self.schedules: dict[Read, Schedule] = settings.schedules()
+        self.tables: dict[str, dict[Read, Schedule]] = {
+            channel: {
+                kind: table
+                for kind, table in self.schedules.items()
+                if kind is Read.FIGURES or reader.lists_comments
+            }
+            for channel, reader in readers.items()
+        }
+        """Per channel with a reader, the reads it makes and their schedules (the website's reader
+        lists no comments: its posts have a figures read only)."""
         self.store = store
         self.readers = readers
         self.accounts = accounts

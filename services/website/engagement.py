@@ -23,6 +23,7 @@ from services.website.views_api import PATH
 
 class WebsiteEngagement:
     channel: ClassVar[str] = "website"
+    lists_comments: ClassVar[bool] = False
 
     def __init__(self, settings: WebsiteSettings | None = None, http: httpx.Client | None = None) -> None:
         self.settings = settings or WebsiteSettings()
@@ -56,6 +57,11 @@ class WebsiteEngagement:
                 retry_at=retry_at(answer.headers),
             )
         return Observation({Metric.VIEWS: int(answer.json()["views"])})
+
+    async def read_comments(self, account: Account, external_id: str) -> Observation:
+        """None: the office's website takes no comments (``lists_comments`` is False, so the listener
+        never asks)."""
+        return Observation({})
 
     def close(self) -> None:
         self.http.close()

@@ -35,6 +35,7 @@ PUBLIC = {
 
 class XEngagement:
     channel: ClassVar[str] = "x"
+    lists_comments: ClassVar[bool] = True
 
     def __init__(self, settings: XSettings | None = None) -> None:
         self.settings = settings or XSettings()

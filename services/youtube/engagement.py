@@ -37,6 +37,7 @@ COMMENTS = "commentThreads.list"
 
 class YouTubeEngagement:
     channel: ClassVar[str] = "youtube"
+    lists_comments: ClassVar[bool] = True
 
     def __init__(self, settings: YouTubeSettings | None = None, daily_units: int | None = None) -> None:
         self.settings = settings or YouTubeSettings()

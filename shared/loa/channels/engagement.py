@@ -40,6 +40,9 @@ class EngagementReader(Protocol):
     """One per channel and process; ``settings`` is the channel's own settings class."""
 
     channel: ClassVar[str]
+    lists_comments: ClassVar[bool]
+    """Whether the platform lists comments the reader reads (``read_comments``); when not, the
+    listener schedules no comment reads for the channel's posts."""
 
     async def read(self, account: Account, external_id: str) -> Observation:
         """The figures of the post ``external_id`` (its ``metrics``)."""

@@ -36,6 +36,7 @@ CONTENT = "thong-bao-lich-tiep-dan-2026"
 
 class FakeReader:
     channel: ClassVar[str] = "facebook"
+    lists_comments: ClassVar[bool] = True
 
     def __init__(self, comments: tuple[PostComment, ...] = ()) -> None:
         self.calls: list[str] = []
@@ -117,7 +118,7 @@ def poller(
 
 async def follow(store: FollowedStore, settings: ListenerSettings, *accounts: str) -> None:
     events = [status(a, DeliveryState.PUBLISHED, f"1000_{i}") for i, a in enumerate(accounts)]
-    await apply_statuses(store, events, settings.schedules(), frozenset({"facebook"}))
+    await apply_statuses(store, events, {"facebook": settings.schedules()})
 
 
 async def due_now(store: FollowedStore, kind: Read = Read.FIGURES) -> None:
@@ -183,8 +184,7 @@ async def test_a_rate_limit_closes_the_account_until_the_reset_and_its_other_pos
     await apply_statuses(
         store,
         [status("trang-a", DeliveryState.PUBLISHED, "1000_9").model_copy(update={})],
-        listener_settings.schedules(),
-        frozenset({"facebook"}),
+        {"facebook": listener_settings.schedules()},
     )
     await due_now(store)
     reader, sent = FakeReader(), list[Engagement]()
@@ -215,8 +215,7 @@ async def test_a_post_gone_from_the_platform_or_retracted_is_no_longer_followed(
     await apply_statuses(
         store,
         [status("trang-b", DeliveryState.RETRACTED, sequence=9)],
-        listener_settings.schedules(),
-        frozenset({"facebook"}),
+        {"facebook": listener_settings.schedules()},
     )
     assert await store.counts() == {"followed": 0, "stopped": 2}
     assert await store.claim(loop.owner, limit=10, lease=timedelta(minutes=1)) == []
@@ -296,3 +295,26 @@ async def test_posts_count_once_whatever_their_reads(
     assert await store.counts() == {"followed": 2, "stopped": 0}
     await store.stop(CONTENT, "facebook", "trang-b", "retracted")
     assert await store.counts() == {"followed": 1, "stopped": 1}
+
+
+async def test_a_channel_whose_reader_lists_no_comments_gets_no_comment_reads(
+    listener_settings: ListenerSettings, store: FollowedStore
+) -> None:
+    class ViewsOnly(FakeReader):
+        lists_comments: ClassVar[bool] = False  # as the website's reader: page views, no comments
+
+    loop = Poller(
+        listener_settings, store, {"facebook": FakeReader(), "website": ViewsOnly()}, FakeAccounts(), emit
+    )
+    assert set(loop.tables["facebook"]) == {Read.FIGURES, Read.COMMENTS}
+    assert set(loop.tables["website"]) == {Read.FIGURES}
+    article = status("main", DeliveryState.PUBLISHED, "/tin-tuc/thong-cao-phao-hoa")
+    article = article.model_copy(
+        update={"payload": article.payload.model_copy(update={"channel": "website"})}
+    )
+    await apply_statuses(store, [article], loop.tables)
+    assert set(await next_reads(store)) == {Read.FIGURES}
+
+
+async def emit(_: Engagement | Comments) -> None:
+    """Nothing to send in a test that polls nothing."""

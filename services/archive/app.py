@@ -67,7 +67,7 @@ def create_app(settings: ArchiveSettings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         store = settings.archive_store()
-        await asyncio.to_thread(store.ensure_bucket)
+        await asyncio.to_thread(store.ensure_bucket, settings.retention().default)
         locked = await asyncio.to_thread(store.lock_supported)
         broker = make_broker(settings, client_id="loa-archive")
         subscribe(broker, settings, Archiver(store, settings.retention(), metrics))

@@ -140,7 +140,9 @@ def test_each_service_reaches_only_what_it_needs(helm: list[str]) -> None:
     objects = render(helm, "values-production.yaml", "s3.port=9000", "kafka.port=9093")
     ports = chart_tables.health_ports()
     for service in SERVICES:
-        needs = {DNS, KAFKA, POSTGRES}
+        needs = {DNS, KAFKA}
+        if chart_tables.store_of(service) is not None:  # the archiver has no database
+            needs.add(POSTGRES)
         if store_user(service) is not None:
             needs.add(S3)
         if service == "email":  # its SMTP relay, no platform
@@ -238,6 +240,7 @@ def test_the_dkim_key_is_a_reference_to_the_email_publishers_own_secret(helm: li
 
 
 EMAIL_KEYS = ("kafkaPassword", "s3SecretKey", "pgPassword", "credentialsKey")  # all but the DKIM key
+ARCHIVE_KEYS = ("kafkaPassword", "s3SecretKey")  # no database, no accounts (rendered before email)
 
 
 @pytest.mark.parametrize(
@@ -250,7 +253,11 @@ EMAIL_KEYS = ("kafkaPassword", "s3SecretKey", "pgPassword", "credentialsKey")  #
         ("values-development.yaml", ["smtp.host="], "smtp.host"),
         (
             "values-production.yaml",
-            ["secrets.create=true", *(f"secrets.values.email.{k}=x" for k in EMAIL_KEYS)],
+            [
+                "secrets.create=true",
+                *(f"secrets.values.email.{k}=x" for k in EMAIL_KEYS),
+                *(f"secrets.values.archive.{k}=x" for k in ARCHIVE_KEYS),
+            ],
             "secrets.values.email.dkimPrivateKey",
         ),
     ],
@@ -307,6 +314,7 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
     }
     assert set(secrets["loa-ingest"]) == {"kafkaPassword", "s3SecretKey", "pgPassword"}
     assert set(secrets["loa-listener"]) == {"kafkaPassword", "pgPassword", "credentialsKey"}
+    assert set(secrets["loa-archive"]) == {"kafkaPassword", "s3SecretKey"}  # no database, no accounts
     assert set(secrets["loa-email"]) == {
         "kafkaPassword",
         "s3SecretKey",
@@ -320,7 +328,7 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
 def test_a_missing_secret_fails_the_render_naming_it(helm: list[str]) -> None:
     done = helm_template(helm, "values.yaml", "secrets.create=true")
     assert done.returncode != 0
-    assert "secrets.values.email.kafkaPassword" in done.stderr  # the first service by name
+    assert "secrets.values.archive.kafkaPassword" in done.stderr  # the first service by name
 
 
 @pytest.mark.parametrize(

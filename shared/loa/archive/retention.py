@@ -65,5 +65,9 @@ class Retention:
             raise ValueError(f"{SETTING}: default=PERIOD is required (for kinds not listed): {table!r}")
         return cls(periods)
 
+    @property
+    def default(self) -> Period:
+        return self.periods[DEFAULT]
+
     def until(self, kind: str | None, archived_at: datetime) -> datetime:
         return self.periods.get(kind or DEFAULT, self.periods[DEFAULT]).after(archived_at)

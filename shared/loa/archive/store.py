@@ -25,9 +25,11 @@ from typing import Literal
 from minio import Minio
 from minio.commonconfig import COMPLIANCE, GOVERNANCE
 from minio.error import S3Error
+from minio.objectlockconfig import DAYS, YEARS, ObjectLockConfig
 from minio.retention import Retention as LockRetention
 
 from loa.archive.records import EMPTY, Head, Source, build_record, content_prefix, head_of, record_key
+from loa.archive.retention import Period
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,11 @@ class ArchiveStore:
         self.lock_mode = lock_mode
         self._lock: bool | None = None
 
-    def ensure_bucket(self) -> None:
-        """Make the bucket with object lock if missing (a store that refuses the lock: without)."""
+    def ensure_bucket(self, default: Period | None = None) -> None:
+        """Make the bucket if missing: with object lock and ``default`` as its default retention
+        (what objects written without one, the publishers' payloads, get); a store that refuses
+        the lock gets a bucket without (the hash chain alone). An existing bucket is left as it is:
+        a service's user may not configure it (``deploy/local/storage_users.py`` does, as root)."""
         if self.client.bucket_exists(self.bucket):
             return
         try:
@@ -76,6 +81,14 @@ class ArchiveStore:
                 "archive: bucket %s without object lock (%s): the hash chain alone", self.bucket, e.code
             )
             self.client.make_bucket(self.bucket)
+            return
+        if default is not None:
+            self.set_default_retention(default)
+
+    def set_default_retention(self, default: Period) -> None:
+        mode = GOVERNANCE if self.lock_mode == "GOVERNANCE" else COMPLIANCE
+        duration = (default.years, YEARS) if default.years else (default.days, DAYS)
+        self.client.set_object_lock_config(self.bucket, ObjectLockConfig(mode, *duration))
 
     def lock_supported(self) -> bool:
         """Whether the bucket has object lock on (asked once)."""

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 import uvicorn
 from minio import Minio
-from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from typer.testing import CliRunner
 
@@ -44,6 +43,7 @@ from loa.events import (
     topics,
 )
 from loa.settings import LoaSettings
+from loa.testing.cleanup import drop_locked_bucket
 from services.archive.app import create_app
 from tests.conftest import Stack
 from tests.integration.tracker.support import approved, create_topics, eventually, producer, send, status
@@ -78,15 +78,7 @@ async def running_archiver(settings: ArchiveSettings) -> AsyncIterator[None]:
 def archive_bucket(minio_client: Minio, unique: Callable[[str], str]) -> Iterator[str]:
     name = unique("archive")
     yield name
-    if not minio_client.bucket_exists(name):
-        return
-    versions = [
-        DeleteObject(o.object_name or "", o.version_id)
-        for o in minio_client.list_objects(name, recursive=True, include_version=True)
-    ]
-    for error in minio_client.remove_objects(name, versions, bypass_governance_mode=True):
-        raise RuntimeError(f"could not delete {error.name}: {error.message}")
-    minio_client.remove_bucket(name)
+    drop_locked_bucket(minio_client, name)
 
 
 def post(version: int, title: str) -> Post:

@@ -308,6 +308,7 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
     secrets = {o["metadata"]["name"]: o["stringData"] for o in objects if o["kind"] == "Secret"}
     assert set(secrets["loa-tracker"]) == {
         "kafkaPassword",
+        "s3SecretKey",  # it reads the archive for its export
         "pgPassword",
         "credentialsKey",
         "oidcClientSecret",

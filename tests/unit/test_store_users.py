@@ -29,7 +29,7 @@ def test_make_run_gives_each_service_its_own_minio_user_and_root_to_none(
     for service in parse_procfile(PROCFILE.read_text(encoding="utf-8")):
         credentials = store_credentials(service.name, env_file)
         found = store_user(service.name)
-        if service.name in ("tracker", "sandbox", "listener"):  # no media, no MinIO user
+        if service.name in ("sandbox", "listener"):  # no media, no archive: no MinIO user
             assert found is None
             assert credentials == {"LOA_S3_ACCESS_KEY": "", "LOA_S3_SECRET_KEY": ""}
         else:
@@ -92,6 +92,7 @@ def test_the_archive_is_appended_to_and_never_deleted_from() -> None:
     for publisher in ("facebook", "zalo", "youtube", "x", "webhook", "email", "tiktok", "website"):
         assert actions(publisher, "arn:aws:s3:::arch/payloads/*") == {"s3:GetObject", "s3:PutObject"}
         assert actions(publisher, "arn:aws:s3:::arch") == {"s3:GetBucketLocation"}, publisher
+    assert actions("tracker", "arn:aws:s3:::arch/*") == {"s3:GetObject"}  # it exports, never writes
     every = {a for user in STORE_USERS for s in policy_of(user.service)["Statement"] for a in s["Action"]}
     assert not every & {"s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration"}
     assert all(

@@ -129,8 +129,10 @@ STORE_USERS: tuple[StoreUser, ...] = (
         (ObjectGrant(Bucket.ARCHIVE, ("s3:GetObject", "s3:PutObject", "s3:PutObjectRetention")),),
         bucket_actions=("s3:GetBucketObjectLockConfiguration",),
     ),
+    # The tracker reads the archive to export it (GET /api/v1/archive/export): list and read, no write.
+    StoreUser("tracker", (Bucket.ARCHIVE,), (ObjectGrant(Bucket.ARCHIVE, READ),)),
 )
-"""Every service that touches MinIO. The tracker, the listener and the sandbox do not: they get no user."""
+"""Every service that touches MinIO. The listener and the sandbox do not: they get no user."""
 
 
 def store_user(service: str) -> StoreUser | None:

@@ -14,14 +14,10 @@ from loa.media.store import bounded_http_client
 from loa.settings import LoaSettings
 
 
-class ArchiveSettings(LoaSettings):
-    archive_host: str = "127.0.0.1"
-    archive_port: int = Field(default=9110, description="/livez, /readyz, /metrics")
-    archive_group_id: str = ARCHIVE_GROUP
-    archive_retention: str = Field(
-        default="press_release=10y,correction=10y,default=5y",
-        description="KIND=PERIOD,... (y: years, d: days); default= is required",
-    )
+class ArchiveAccess(LoaSettings):
+    """What reads or writes the archive needs: the bucket (``LOA_S3_ARCHIVE_BUCKET``), the lock mode
+    and the export's keys. The archiver, ``loa archive`` and the tracker's export share it."""
+
     archive_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
         default="GOVERNANCE",
         description="S3 object lock mode of each record: COMPLIANCE cannot be shortened by anyone, "
@@ -34,14 +30,6 @@ class ArchiveSettings(LoaSettings):
         default="", description="base64 of the Ed25519 public key ``loa archive verify`` trusts"
     )
 
-    @model_validator(mode="after")
-    def _retention_parses(self) -> ArchiveSettings:
-        self.retention()  # a bad table is refused at start, naming the setting
-        return self
-
-    def retention(self) -> Retention:
-        return Retention.parse(self.archive_retention)
-
     def archive_store(self) -> ArchiveStore:
         client = Minio(
             self.s3_endpoint,
@@ -51,3 +39,21 @@ class ArchiveSettings(LoaSettings):
             http_client=bounded_http_client(self.s3_secure),
         )
         return ArchiveStore(client, self.s3_archive_bucket, self.archive_lock_mode)
+
+
+class ArchiveSettings(ArchiveAccess):
+    archive_host: str = "127.0.0.1"
+    archive_port: int = Field(default=9110, description="/livez, /readyz, /metrics")
+    archive_group_id: str = ARCHIVE_GROUP
+    archive_retention: str = Field(
+        default="press_release=10y,correction=10y,default=5y",
+        description="KIND=PERIOD,... (y: years, d: days); default= is required",
+    )
+
+    @model_validator(mode="after")
+    def _retention_parses(self) -> ArchiveSettings:
+        self.retention()  # a bad table is refused at start, naming the setting
+        return self
+
+    def retention(self) -> Retention:
+        return Retention.parse(self.archive_retention)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +39,7 @@ RetentionFor = Callable[[str | None, datetime], datetime | None]
 """(content kind, archived at) → the record is locked until (None: no lock)."""
 INDEX = "index/"
 PAYLOADS = "payloads/"
+INDEXED_REMEMBERED = 10_000
 JSON = "application/json"
 
 
@@ -64,6 +66,8 @@ class ArchiveStore:
         self.bucket = bucket
         self.lock_mode = lock_mode
         self._lock: bool | None = None
+        self._indexed: OrderedDict[str, None] = OrderedDict()
+        """Day index keys this process wrote: one PUT per content and day, not per record."""
 
     def ensure_bucket(self, default: Period | None = None) -> None:
         """Make the bucket if missing: with object lock and ``default`` as its default retention
@@ -149,8 +153,16 @@ class ArchiveStore:
         data = build_record(head, content_id, raw, source, content_kind, now)
         key = record_key(content_id, head.seq + 1, event_id)
         locked = self._put(key, data, until(content_kind or head.content_kind, now))
-        self._put(index_key(now.date(), content_id), b"", None)
+        self._index(index_key(now.date(), content_id))
         return Appended(key, len(data), locked)
+
+    def _index(self, key: str) -> None:
+        if key in self._indexed:
+            return
+        self._put(key, b"", None)
+        self._indexed[key] = None
+        while len(self._indexed) > INDEXED_REMEMBERED:
+            self._indexed.popitem(last=False)
 
     def put_payload(self, sha256: str, data: bytes) -> bool:
         """Store what was sent under its hash unless it is there already (content-addressed). No

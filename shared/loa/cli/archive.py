@@ -58,13 +58,26 @@ def export_command(
 def verify_command(
     zip_file: Annotated[Path, typer.Argument(help="an export of loa archive export")],
     public_key: Annotated[
-        str | None, typer.Option(help="base64 Ed25519 public key to trust (default: LOA_ARCHIVE_PUBLIC_KEY)")
+        str | None,
+        typer.Option(
+            help="base64 Ed25519 public key to trust (default: LOA_ARCHIVE_PUBLIC_KEY, else the public "
+            "key of LOA_ARCHIVE_SIGNING_KEY)"
+        ),
     ] = None,
 ) -> None:
     """Exit 0 if the signature, every file and every chain hold; exit 1 naming each bad file."""
-    trusted = public_key or ArchiveSettings().archive_public_key
+    settings = ArchiveSettings()
+    own = settings.archive_signing_key.get_secret_value()
+    trusted = public_key or settings.archive_public_key
+    if not trusted and own:  # this office's own key (an export of someone else's needs --public-key)
+        try:
+            trusted = signing.public_b64(signing.private_key(own))
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
     if not trusted:
-        raise typer.BadParameter("no key to trust: pass --public-key or set LOA_ARCHIVE_PUBLIC_KEY")
+        raise typer.BadParameter(
+            "no key to trust: pass --public-key, or set LOA_ARCHIVE_PUBLIC_KEY (or LOA_ARCHIVE_SIGNING_KEY)"
+        )
     try:
         key = signing.public_key(trusted)
     except ValueError as e:

@@ -26,8 +26,10 @@ from minio.error import S3Error
 from typer.testing import CliRunner
 
 from loa.archive import signing
+from loa.archive.bundle import build_zip, collect, verify
 from loa.archive.payload import PayloadArchive, sent_payload
-from loa.archive.records import sha256_hex
+from loa.archive.records import Source, sha256_hex
+from loa.archive.retention import Retention
 from loa.archive.settings import ArchiveSettings
 from loa.archive.store import ArchiveStore, payload_key
 from loa.channels import Post
@@ -45,7 +47,7 @@ from loa.events import (
 from loa.settings import LoaSettings
 from loa.testing.cleanup import drop_locked_bucket
 from services.archive.app import create_app
-from tests.conftest import Stack
+from tests.conftest import S3_BACKEND, Stack
 from tests.integration.tracker.support import approved, create_topics, eventually, producer, send, status
 
 pytestmark = pytest.mark.integration
@@ -107,7 +109,7 @@ def answer(
     return event.model_copy(update={"payload": payload})
 
 
-def story(sha1: str, sha2: str) -> list[tuple[str, Any]]:
+def story(sha1: str | None, sha2: str | None) -> list[tuple[str, Any]]:
     """Published (Facebook; the website refuses it), corrected (v2 edits the post), retracted."""
     v1 = approved(CID, targets=[FB, WEB])
     content = v1.payload.model_copy(update={"kind": ContentKind.PRESS_RELEASE})
@@ -186,16 +188,16 @@ async def test_published_corrected_retracted_exports_whole_and_verifies(
     keys = store.keys(f"records/{CID}/")
     assert len(keys) == len(events)
 
-    # object lock: a record is retained per its kind, and a plain delete of its version is refused
-    retention = minio_client.get_object_retention(archive_bucket, keys[0])
-    assert retention is not None and retention.mode == "GOVERNANCE"
-    until = retention.retain_until_date
-    assert until is not None and timedelta(days=1.9) < until - datetime.now(UTC) <= timedelta(days=2)
-    version = next(minio_client.list_objects(archive_bucket, prefix=keys[0], include_version=True)).version_id
-    with pytest.raises(S3Error) as refused:
-        minio_client.remove_object(archive_bucket, keys[0], version_id=version)
-    # MinIO's answer (cmd/api-errors.go ErrObjectLocked): "Object is WORM protected and cannot be overwritten"
-    assert refused.value.code == "InvalidRequest" and "WORM protected" in (refused.value.message or "")
+    if S3_BACKEND == "minio":  # object lock: retained per its kind; a plain delete of the version refused
+        retention = minio_client.get_object_retention(archive_bucket, keys[0])
+        assert retention is not None and retention.mode == "GOVERNANCE"
+        until = retention.retain_until_date
+        assert until is not None and timedelta(days=1.9) < until - datetime.now(UTC) <= timedelta(days=2)
+        versions = minio_client.list_objects(archive_bucket, prefix=keys[0], include_version=True)
+        with pytest.raises(S3Error) as refused:
+            minio_client.remove_object(archive_bucket, keys[0], version_id=next(versions).version_id)
+        # MinIO (cmd/api-errors.go ErrObjectLocked): "Object is WORM protected and cannot be overwritten"
+        assert refused.value.code == "InvalidRequest" and "WORM protected" in (refused.value.message or "")
 
     runner = CliRunner()
     env = cli_env(stack, archive_bucket, private)
@@ -255,3 +257,31 @@ async def test_published_corrected_retracted_exports_whole_and_verifies(
     other = signing.public_b64(signing.private_key(signing.new_private_b64()))
     result = runner.invoke(cli, ["archive", "verify", str(export), "--public-key", other], env=env)
     assert result.exit_code == 1 and "manifest.sig: not a signature" in result.output
+
+
+def test_without_object_lock_the_chain_alone_shows_tampering(
+    minio_client: Minio, unique: Callable[[str], str]
+) -> None:
+    """A bucket made without object lock (as on a store without the feature, or one made before):
+    the store says so, records go without a retention, and the export's check still names a change."""
+    bucket = unique("archive-plain")
+    minio_client.make_bucket(bucket)
+    try:
+        store = ArchiveStore(minio_client, bucket)
+        assert not store.lock_supported()
+        retention = Retention.parse("default=1d")
+        events = story(None, None)  # no payloads: this test is the chain's
+        for n, (topic, event) in enumerate(events):
+            payload = event.payload
+            cid = getattr(payload, "content_id", None) or payload.id
+            appended = store.append(cid, str(event.event_id), event.model_dump_json().encode(),
+                                    Source(topic, 0, n), None, retention.until)  # fmt: skip
+            assert appended is not None and not appended.locked
+        key = signing.private_key(signing.new_private_b64())
+        data = build_zip(collect(store, [CID]), {"content_ids": [CID]}, key)
+        assert verify(data, key.public_key()).ok
+        middle = store.keys(f"records/{CID}/")[3]  # the website's refusal, code 413
+        tampered = rewritten(data, middle, lambda b: b.replace(b"413", b"200"))
+        assert f"{middle}: SHA-256 differs from the manifest's" in verify(tampered, key.public_key()).problems
+    finally:
+        drop_locked_bucket(minio_client, bucket)

@@ -7,7 +7,6 @@ Screenshot at 1280 px: docs/img/tracker-archive.png."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,9 @@ from minio import Minio
 
 from loa.archive import signing
 from loa.archive.bundle import verify
-from loa.archive.retention import Period
 from loa.archive.store import ArchiveStore
 from loa.events import ContentKind, ContentRetracted, ContentUpdated, DeliveryState, Retraction, topics
 from loa.settings import LoaSettings
-from loa.testing.cleanup import drop_locked_bucket
 from services.tracker.ingest import apply_content_events, apply_statuses
 from tests.conftest import Stack
 from tests.e2e.axe import axe_violations_async
@@ -35,14 +32,6 @@ SO_TTTT = "Sở Thông tin và Truyền thông Đà Nẵng"
 VAN_PHONG = "Văn phòng UBND thành phố"
 FB = ("facebook", "trang-so-tttt")
 CORRECTED = "Đính chính: Đà Nẵng thu hút 1.250 tỷ đồng vốn đầu tư trong quý IV"
-
-
-@pytest.fixture
-def archive_bucket(minio_client: Minio, unique: Callable[[str], str]) -> Iterator[str]:
-    name = unique("archive")
-    ArchiveStore(minio_client, name).ensure_bucket(Period(days=1))
-    yield name
-    drop_locked_bucket(minio_client, name)
 
 
 async def test_the_archive_is_searched_without_diacritics_and_its_record_downloaded(

@@ -24,20 +24,7 @@ REMEMBERED = 1024
 
 
 def sent_payload(post: Post) -> bytes:
-    return canonical_json(
-        {
-            "content_id": post.content_id,
-            "version": post.version,
-            "channel": post.channel,
-            "account": post.account,
-            "marker": post.marker,
-            "title": post.title,
-            "texts": post.texts,
-            "media": [m.model_dump(mode="json") for m in post.media],
-            "payload": post.payload,
-            "due_at": post.due_at.isoformat() if post.due_at else None,
-        }
-    )
+    return canonical_json({k: v for k, v in post.document().items() if k != "progress"})
 
 
 def payload_sha256(post: Post) -> str:

@@ -10,17 +10,15 @@ governance bypass (``remove_objects(bypass_governance_mode=True)``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from minio import Minio
 from minio.error import S3Error
 from typer.testing import CliRunner
@@ -49,6 +47,7 @@ from loa.testing.cleanup import drop_locked_bucket
 from services.archive.app import create_app
 from tests.conftest import S3_BACKEND, Stack
 from tests.integration.tracker.support import approved, create_topics, eventually, producer, send, status
+from tests.support.serve import serving
 
 pytestmark = pytest.mark.integration
 
@@ -56,31 +55,6 @@ CID = "thong-cao-xuc-tien-dau-tu-2026"
 TITLE_V2 = "Đính chính: Đà Nẵng thu hút 1.250 tỷ đồng đầu tư (không phải 12.500 tỷ đồng)"
 FB = ("facebook", "so-ttt-da-nang")
 WEB = ("website", "main")
-
-
-@contextlib.asynccontextmanager
-async def running_archiver(settings: ArchiveSettings) -> AsyncIterator[None]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("the archiver stopped while starting")
-        await asyncio.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
-
-
-@pytest.fixture
-def archive_bucket(minio_client: Minio, unique: Callable[[str], str]) -> Iterator[str]:
-    name = unique("archive")
-    yield name
-    drop_locked_bucket(minio_client, name)
 
 
 def post(version: int, title: str) -> Post:
@@ -170,7 +144,7 @@ async def test_published_corrected_retracted_exports_whole_and_verifies(
     shas = [sha256_hex(sent_payload(p)) for p in posts]
     store = ArchiveStore(minio_client, archive_bucket)
     events = story(*shas)
-    async with running_archiver(archive), producer(settings) as p:
+    async with serving(create_app(archive)), producer(settings) as p:
         payloads = PayloadArchive(store)  # what the Facebook publisher does at each attempt
         for item in posts:
             payloads.keep(item)

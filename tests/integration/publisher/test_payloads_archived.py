@@ -5,7 +5,6 @@ status events from the attempt on."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
 
 import pytest
 from conftest import StartPublisher
@@ -13,22 +12,12 @@ from minio import Minio
 from publisher_helpers import Watcher, approved, content, did, send_content
 
 from loa.archive.records import sha256_hex
-from loa.archive.retention import Period
 from loa.archive.store import ArchiveStore, payload_key
 from loa.events import DeliveryState as S
 from loa.publisher.settings import PublisherSettings
-from loa.testing.cleanup import drop_locked_bucket
 from tests.conftest import S3_BACKEND
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def archive_bucket(minio_client: Minio, unique: Callable[[str], str]) -> Iterator[str]:
-    name = unique("archive")
-    ArchiveStore(minio_client, name).ensure_bucket(Period(days=1))
-    yield name
-    drop_locked_bucket(minio_client, name)
 
 
 async def test_the_post_sent_is_archived_and_named_in_the_status_events(

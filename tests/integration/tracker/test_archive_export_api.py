@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -19,11 +19,10 @@ from sqlalchemy import select
 from loa.archive import signing
 from loa.archive.bundle import verify
 from loa.archive.records import Source
-from loa.archive.retention import Period, Retention
+from loa.archive.retention import Retention
 from loa.archive.store import ArchiveStore
 from loa.events import ContentUpdated, DeliveryState, topics
 from loa.settings import LoaSettings
-from loa.testing.cleanup import drop_locked_bucket
 from services.tracker.ingest import apply_content_events, apply_statuses
 from services.tracker.tables import audit_log
 from tests.conftest import Stack
@@ -35,14 +34,6 @@ SO_TU_PHAP = "Sở Tư pháp"
 OTHER = "Sở Y tế"
 OTHER_TOKEN = "so-y-te-viewer-token-0123456789abcdef-0123"
 FIXED = "Đính chính: Lịch tiếp công dân của Sở Tư pháp tháng 12/2026"
-
-
-@pytest.fixture
-def archive_bucket(minio_client: Minio, unique: Callable[[str], str]) -> Iterator[str]:
-    name = unique("archive")
-    ArchiveStore(minio_client, name).ensure_bucket(Period(days=1))
-    yield name
-    drop_locked_bucket(minio_client, name)
 
 
 def archived(store: ArchiveStore, events: Sequence[tuple[str, object]]) -> None:

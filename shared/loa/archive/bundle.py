@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from minio.error import S3Error
 
-from loa.archive.records import GENESIS, KEY, canonical_json, sha256_hex
+from loa.archive.records import GENESIS, KEY, canonical_json, content_prefix, sha256_hex
 from loa.archive.signing import public_b64, sign, signature_ok
 from loa.archive.store import PAYLOADS, ArchiveStore, payload_key
+from loa.media.store import missing_object
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -37,16 +39,20 @@ def payload_of(record: Mapping[str, Any]) -> str | None:
 
 
 def collect(store: ArchiveStore, content_ids: Iterable[str]) -> dict[str, bytes]:
-    """Every record of ``content_ids`` and every payload they name, by path in the ZIP."""
+    """Every record of ``content_ids`` and every payload they name, by path in the ZIP. A payload
+    the store lacks (its publisher could not store it) is left out, and ``verify`` names it."""
     files: dict[str, bytes] = {}
     for content_id in content_ids:
-        _, keys = store.head(content_id)
-        for key in keys:
+        for key in store.keys(content_prefix(content_id)):
             data = store.read(key)
             files[key] = data
             sha = payload_of(json.loads(data))
             if sha and payload_key(sha) not in files:
-                files[payload_key(sha)] = store.read(payload_key(sha))
+                try:
+                    files[payload_key(sha)] = store.read(payload_key(sha))
+                except S3Error as e:
+                    if missing_object(e) is None:
+                        raise
     return files
 
 

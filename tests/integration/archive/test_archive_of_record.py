@@ -244,7 +244,8 @@ def test_without_object_lock_the_chain_alone_shows_tampering(
         store = ArchiveStore(minio_client, bucket)
         assert not store.lock_supported()
         retention = Retention.parse("default=1d")
-        events = story(None, None)  # no payloads: this test is the chain's
+        lost = sha256_hex(b"a payload its publisher could not store")
+        events = story(None, lost)
         for n, (topic, event) in enumerate(events):
             payload = event.payload
             cid = getattr(payload, "content_id", None) or payload.id
@@ -253,7 +254,13 @@ def test_without_object_lock_the_chain_alone_shows_tampering(
             assert appended is not None and not appended.locked
         key = signing.private_key(signing.new_private_b64())
         data = build_zip(collect(store, [CID]), {"content_ids": [CID]}, key)
-        assert verify(data, key.public_key()).ok
+        naming = [k for k in store.keys(f"records/{CID}/") if lost.encode() in store.read(k)]
+        assert (
+            len(naming) == 2
+        )  # v2 published, then retracted: each names the payload, which is named missing
+        assert verify(data, key.public_key()).problems == [
+            f"{k}: names payload {lost}, which the export lacks" for k in naming
+        ]
         middle = store.keys(f"records/{CID}/")[3]  # the website's refusal, code 413
         tampered = rewritten(data, middle, lambda b: b.replace(b"413", b"200"))
         assert f"{middle}: SHA-256 differs from the manifest's" in verify(tampered, key.public_key()).problems

@@ -187,6 +187,19 @@ def test_development_publishers_and_the_listener_reach_the_sandbox_and_no_platfo
     assert sandbox and S3 not in egress_ports(policy_of(objects, "listener"))
 
 
+def test_the_archiver_runs_without_a_database_and_the_tracker_may_sign_exports(helm: list[str]) -> None:
+    deployments = of_kind(render(helm, "values-existing-infra.yaml"), "Deployment")
+    container = deployments["archive"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["python", "-m", "services.archive"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["LOA_KAFKA_SASL_USERNAME"]["value"] == "loa-archive"
+    assert env["LOA_S3_ACCESS_KEY"]["value"] == "loa-archive"
+    assert not any("DATABASE_URL" in name or name == "LOA_PG_RUNTIME_PASSWORD" for name in env)
+    tracker = deployments["tracker"]["spec"]["template"]["spec"]["containers"][0]
+    signing = {e["name"]: e for e in tracker["env"]}["LOA_ARCHIVE_SIGNING_KEY"]
+    assert signing["valueFrom"]["secretKeyRef"]["optional"] is True  # exports answer 503 without it
+
+
 def test_the_listener_runs_on_its_store_and_reads_the_publishers_accounts(helm: list[str]) -> None:
     listener = of_kind(render(helm, "values-existing-infra.yaml"), "Deployment")["listener"]
     assert listener["spec"]["replicas"] == 2  # SKIP LOCKED leases share the followed posts
@@ -290,6 +303,7 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
         "credentialsKey",
         "oidcClientSecret",
         "dkimPrivateKey",
+        "archiveSigningKey",
     )
     sets = [
         "secrets.create=true",
@@ -312,6 +326,7 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
         "pgPassword",
         "credentialsKey",
         "oidcClientSecret",
+        "archiveSigningKey",  # signs the archive's exports
     }
     assert set(secrets["loa-ingest"]) == {"kafkaPassword", "s3SecretKey", "pgPassword"}
     assert set(secrets["loa-listener"]) == {"kafkaPassword", "pgPassword", "credentialsKey"}

@@ -5,17 +5,24 @@ status events from the attempt on."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from conftest import StartPublisher
 from minio import Minio
-from publisher_helpers import Watcher, approved, content, did, send_content
+from publisher_helpers import Watcher, approved, content, did, retracted, send_content, updated
 
+from loa.archive import signing
+from loa.archive.bundle import build_zip, collect, verify
 from loa.archive.records import sha256_hex
+from loa.archive.settings import ArchiveSettings
 from loa.archive.store import ArchiveStore, payload_key
 from loa.events import DeliveryState as S
 from loa.publisher.settings import PublisherSettings
+from services.archive.app import create_app
 from tests.conftest import S3_BACKEND
+from tests.integration.tracker.support import eventually
+from tests.support.serve import serving
 
 pytestmark = pytest.mark.integration
 
@@ -47,3 +54,72 @@ async def test_the_post_sent_is_archived_and_named_in_the_status_events(
     assert b'"progress"' not in stored  # resumable state is not what was sent
     if S3_BACKEND == "minio":  # the bucket's default retention locks it
         assert minio_client.get_object_retention(archive_bucket, payload_key(sha)) is not None
+
+
+async def test_a_published_corrected_retracted_content_is_archived_whole_by_a_real_publisher(
+    start_publisher: StartPublisher,
+    pub_settings: PublisherSettings,
+    watcher: Watcher,
+    archive_bucket: str,
+    minio_client: Minio,
+) -> None:
+    """The acceptance of #24 item 2 through the real runtime: a publisher sends v1, edits it to the
+    correction v2 and takes it down; the archiver (served as its process is) keeps every event; the
+    export holds every version, every payload the publisher stored and every answer, and verifies."""
+    settings = pub_settings.model_copy(
+        update={"publisher_archive_payloads": True, "s3_archive_bucket": archive_bucket}
+    )
+    archive = ArchiveSettings(
+        kafka_bootstrap=settings.kafka_bootstrap,
+        topic_prefix=settings.topic_prefix,
+        s3_endpoint=settings.s3_endpoint,
+        s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key,
+        s3_archive_bucket=archive_bucket,
+        archive_retention="default=1d",
+    )
+    publisher = await start_publisher(settings=settings)
+    c1 = content("tb-2026-dinh-chinh", title="Thông báo lịch tiếp công dân ngày 15/12")
+    c2 = content(c1.id, version=2, title="Đính chính: lịch tiếp công dân chuyển sang ngày 16/12")
+    async with serving(create_app(archive)):
+        await send_content(settings, approved(c1))
+        await watcher.until_state(did(c1.id), S.PUBLISHED)
+        await send_content(settings, updated(c2))
+        await watcher.until(
+            lambda: (
+                (last := watcher.last(did(c1.id))) is not None
+                and (last.version, last.state) == (2, S.PUBLISHED)
+            )
+        )
+        await send_content(settings, retracted(c1.id))
+        await watcher.until_state(did(c1.id), S.RETRACTED)
+        assert publisher.payloads is not None
+        await publisher.payloads.drain()
+        store = ArchiveStore(minio_client, archive_bucket)
+        # every event of the content on both topics: 3 content events and the channel's statuses
+        expected = 3 + len(watcher.history[did(c1.id)])
+
+        async def archived() -> bool:
+            return len(await asyncio.to_thread(store.keys, f"records/{c1.id}/")) >= expected
+
+        await eventually(archived, within=30, what="every event archived")
+
+    key = signing.private_key(signing.new_private_b64())
+    files = collect(store, [c1.id])
+    verdict = verify(build_zip(files, {"content_ids": [c1.id]}, key), key.public_key())
+    assert verdict.ok, verdict.problems
+    records = [json.loads(files[k]) for k in sorted(files) if k.startswith("records/")]
+    events = [r["event"] for r in records]
+    assert [e["type"] for e in events if e["type"] != "delivery.status"] == [
+        "content.approved",
+        "content.updated",
+        "content.retracted",
+    ]
+    answers = [
+        e["payload"] for e in events if e["type"] == "delivery.status" and e["payload"]["account"] == "chinh"
+    ]
+    published = [a for a in answers if a["state"] == "published"]
+    assert [a["version"] for a in published] == [1, 2] and all(a["external_id"] for a in published)
+    assert answers[-1]["state"] == "retracted"
+    payloads = {json.loads(files[payload_key(a["payload_sha256"])])["title"] for a in published}
+    assert payloads == {c1.title, c2.title}  # what was sent, each version

@@ -8,11 +8,12 @@ the bench's own (GOVERNANCE, 1 day), through the code the services run:
 * the publisher's side: ``payload_sha256`` on each status event from the attempt on (two per
   delivery) and ``PayloadArchive.keep`` of the post it sends (one PUT per attempt, in the
   background), CPU of this process;
-* the archiver's side: ``Archiver.keep`` of every event (per record: a LIST of the content's
-  records, a GET of the last, the PUT of the record with its retention; the PUT of the day index
-  once per content and day),
-  CPU of this process and of the MinIO server (``/proc/<pid>/stat`` of ``.loa/run/minio.pid``;
-  absent: reported as -1), and the bytes stored.
+* the archiver's side: ``Archiver.keep`` of every event, CPU of this process and of the MinIO server
+  (``/proc/<pid>/stat`` of ``.loa/run/minio.pid``; absent: -1), wall time and the bytes stored;
+  twice, on two sets of contents: each record alone (a LIST of the content's records and a GET of
+  the last before each PUT: the worst, as when events trickle in one by one) and in batches of 500
+  as the consumer takes them (a content's first event of a batch reads its head, the next ones
+  carry it). The day index is written once per content and day.
 
 Reading the events from Kafka is not measured here: it is one more consumer group on two topics,
 as the tracker's bench measures (``bench/tracker.py``).
@@ -71,10 +72,10 @@ def post_of(content: ContentApproved, channel: str, account: str) -> Post:
     )
 
 
-def events(n: int) -> tuple[list[ContentApproved], list[tuple[Post, list[DeliveryStatus]]]]:
+def events(n: int, prefix: str) -> tuple[list[ContentApproved], list[tuple[Post, list[DeliveryStatus]]]]:
     contents, deliveries = [], []
     for i in range(n):
-        content = approved(f"bench-luu-tru-{i:05d}", TARGETS, title=f"Thông cáo báo chí số {i}: Đà Nẵng")
+        content = approved(f"{prefix}-{i:05d}", TARGETS, title=f"Thông cáo báo chí số {i}: Đà Nẵng")
         content = content.model_copy(update={"payload": content.payload.model_copy(update={"body": BODY})})
         contents.append(content)
         for channel, account in TARGETS:
@@ -92,6 +93,44 @@ def events(n: int) -> tuple[list[ContentApproved], list[tuple[Post, list[Deliver
     return contents, deliveries
 
 
+def arrivals_of(
+    contents: list[ContentApproved], deliveries: list[tuple[Post, list[DeliveryStatus]]]
+) -> list[Arrival]:
+    """Every event, in the order a consumer of both topics may read them: contents, then answers."""
+    arrivals = [
+        Arrival(
+            c.payload.id, str(c.event_id), c.model_dump_json().encode(), Source(topics.CONTENT, 0, i), "news"
+        )
+        for i, c in enumerate(contents)
+    ]
+    for i, (_, answers) in enumerate(deliveries):
+        for j, e in enumerate(answers):
+            source = Source(topics.DELIVERY, 0, 4 * i + j)
+            arrivals.append(
+                Arrival(e.payload.content_id, str(e.event_id), e.model_dump_json().encode(), source, None)
+            )
+    return arrivals
+
+
+async def archive_run(store: ArchiveStore, arrivals: list[Arrival], batch: int) -> dict[str, float]:
+    """``Archiver.keep`` over ``arrivals`` in batches of ``batch``: CPU (here and in MinIO), wall, bytes."""
+    metrics = ArchiveMetrics()
+    archiver = Archiver(store, Retention.parse("default=1d"), metrics)
+    wall, cpu, server = time.monotonic(), time.process_time(), minio_cpu_seconds()
+    for start in range(0, len(arrivals), batch):
+        await archiver.keep(arrivals[start : start + batch])
+    elapsed, used = time.monotonic() - wall, time.process_time() - cpu
+    return {
+        "cpu_ms": 1000 * used,
+        "minio_cpu_ms": 1000 * (minio_cpu_seconds() - server) if server >= 0 else -1.0,
+        "wall_ms": 1000 * elapsed,
+        "records": len(arrivals),
+        "locked": metrics.locked._value.get(),
+        "bytes": metrics.bytes._value.get(),
+        "event_bytes": sum(len(a.raw) for a in arrivals),
+    }
+
+
 async def main(n: int) -> dict[str, Any]:
     settings = LoaSettings()
     client = Minio(settings.s3_endpoint, settings.s3_access_key.get_secret_value(),
@@ -100,7 +139,7 @@ async def main(n: int) -> dict[str, Any]:
     store = ArchiveStore(client, bucket)
     store.ensure_bucket(Period(days=1))
     try:
-        contents, deliveries = events(n)
+        contents, deliveries = events(n, "bench-luu-tru")
         count = len(deliveries)
 
         # the publisher's side: two hashes per delivery (publishing, published) and one payload PUT
@@ -117,51 +156,26 @@ async def main(n: int) -> dict[str, Any]:
         put_cpu, put_server = time.process_time() - cpu, minio_cpu_seconds() - server
         payload_bytes = sum(len(sent_payload(post)) for post, _ in deliveries)
 
-        # the archiver's side: every event, in the order a consumer of both topics reads them
-        arrivals: list[Arrival] = []
-        for i, content in enumerate(contents):
-            raw = content.model_dump_json().encode()
-            arrivals.append(
-                Arrival(content.payload.id, str(content.event_id), raw, Source(topics.CONTENT, 0, i), "news")
-            )
-        for i, (_, answers) in enumerate(deliveries):
-            for j, e in enumerate(answers):
-                raw = e.model_dump_json().encode()
-                arrivals.append(
-                    Arrival(
-                        e.payload.content_id,
-                        str(e.event_id),
-                        raw,
-                        Source(topics.DELIVERY, 0, 4 * i + j),
-                        None,
-                    )
-                )
-        metrics = ArchiveMetrics()
-        archiver = Archiver(store, Retention.parse("default=1d"), metrics)
-        wall, cpu, server = time.monotonic(), time.process_time(), minio_cpu_seconds()
-        await archiver.keep(arrivals)
-        keep_wall, keep_cpu = time.monotonic() - wall, time.process_time() - cpu
-        keep_server = minio_cpu_seconds() - server if server >= 0 else -1.0
-        record_bytes = int(metrics.bytes._value.get())
-        event_bytes = sum(len(a.raw) for a in arrivals)
-        locked = int(metrics.locked._value.get())
+        # the archiver's side: each record alone (every one reads its content's head: the worst),
+        # then batches of 500 as the consumer takes them (a content's events of one batch share it)
+        alone = await archive_run(store, arrivals_of(contents, deliveries), 1)
+        batched = await archive_run(store, arrivals_of(*events(n, "bench-lo")), 500)
     finally:
         await asyncio.to_thread(drop_locked_bucket, client, bucket)
     return {
         "contents": n,
         "deliveries": count,
-        "records": len(arrivals),
-        "records_locked": locked,
+        "records": int(alone["records"]),
+        "records_locked": int(alone["locked"]),
         "publisher_hash_cpu_us_per_delivery": 1e6 * hash_cpu / count,
         "publisher_payload_put_cpu_ms_per_delivery": 1000 * put_cpu / count,
         "publisher_payload_put_minio_cpu_ms_per_delivery": 1000 * put_server / count if server >= 0 else -1.0,
         "payload_bytes_per_delivery": payload_bytes / count,
-        "archiver_cpu_ms_per_delivery": 1000 * keep_cpu / count,
-        "archiver_minio_cpu_ms_per_delivery": 1000 * keep_server / count if keep_server >= 0 else -1.0,
-        "archiver_wall_ms_per_record": 1000 * keep_wall / len(arrivals),
-        "record_bytes_per_delivery": record_bytes / count,
-        "event_bytes_per_delivery": event_bytes / count,
-        "stored_bytes_per_delivery": (record_bytes + payload_bytes) / count,
+        **{f"archiver_alone_{k}_per_delivery": v / count for k, v in alone.items() if k.endswith("_ms")},
+        **{f"archiver_batched_{k}_per_delivery": v / count for k, v in batched.items() if k.endswith("_ms")},
+        "record_bytes_per_delivery": alone["bytes"] / count,
+        "event_bytes_per_delivery": alone["event_bytes"] / count,
+        "stored_bytes_per_delivery": (alone["bytes"] + payload_bytes) / count,
     }
 
 

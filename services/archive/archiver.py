@@ -11,7 +11,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter
 
-from loa.archive.records import Source
+from loa.archive.records import Head, Source
 from loa.archive.retention import Retention
 from loa.archive.store import ArchiveStore
 from loa.events import Content, DeliveryStatus, parse_delivery_status, topics
@@ -70,7 +70,12 @@ class Archiver:
 
     async def keep(self, arrivals: Sequence[Arrival]) -> None:
         """Append each arrival to its content's chain, in the order read (a content's events are
-        in one partition of each topic, which this consumer owns together: ``RangePartitionAssignor``)."""
+        in one partition of each topic, which this consumer owns together: ``RangePartitionAssignor``).
+
+        A content's head is read from the store at its first event of the batch and carried to its
+        next ones: within a batch this consumer is the content's one writer, as it is for reading
+        the head at all; a failure drops the batch's heads with the batch (read again on retry)."""
+        heads: dict[str, Head] = {}
         for a in arrivals:
             appended = await asyncio.to_thread(
                 self.store.append,
@@ -80,10 +85,12 @@ class Archiver:
                 a.source,
                 a.content_kind,
                 self.retention.until,
+                heads.get(a.content_id),
             )
             if appended is None:
                 self.metrics.duplicates.inc()
                 continue
+            heads[a.content_id] = appended.head
             self.metrics.records.labels(a.source.topic).inc()
             self.metrics.bytes.inc(appended.size)
             if appended.locked:

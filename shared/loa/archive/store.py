@@ -29,7 +29,16 @@ from minio.error import S3Error
 from minio.objectlockconfig import DAYS, YEARS, ObjectLockConfig
 from minio.retention import Retention as LockRetention
 
-from loa.archive.records import EMPTY, Head, Source, build_record, content_prefix, head_of, record_key
+from loa.archive.records import (
+    EMPTY,
+    Head,
+    Source,
+    build_record,
+    content_prefix,
+    head_of,
+    record_key,
+    sha256_hex,
+)
 from loa.archive.retention import Period
 
 log = logging.getLogger(__name__)
@@ -56,6 +65,8 @@ class Appended:
     key: str
     size: int
     locked: bool
+    head: Head
+    """The content's head after this record (the next append of the same batch may start from it)."""
 
 
 class ArchiveStore:
@@ -142,19 +153,24 @@ class ArchiveStore:
         source: Source,
         content_kind: str | None,
         until: RetentionFor,
+        head: Head | None = None,
     ) -> Appended | None:
         """Chain ``raw`` after the content's last record; None if that event is archived already
         (Kafka delivers at least once). One writer per content: the archiver's consumer owns the
-        content's partition of both topics (``services/archive``)."""
-        head, _ = self.head(content_id)
+        content's partition of both topics (``services/archive``). ``head``: the content's head as
+        the previous append of the same batch left it (saves the LIST and the GET); else read."""
+        if head is None:
+            head, _ = self.head(content_id)
         if event_id in head.event_ids:
             return None
         now = datetime.now(UTC)
         data = build_record(head, content_id, raw, source, content_kind, now)
         key = record_key(content_id, head.seq + 1, event_id)
-        locked = self._put(key, data, until(content_kind or head.content_kind, now))
+        kind = content_kind or head.content_kind
+        locked = self._put(key, data, until(kind, now))
         self._index(index_key(now.date(), content_id))
-        return Appended(key, len(data), locked)
+        after = Head(head.seq + 1, sha256_hex(data), kind, head.event_ids | {event_id})
+        return Appended(key, len(data), locked, after)
 
     def _index(self, key: str) -> None:
         if key in self._indexed:

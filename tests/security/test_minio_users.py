@@ -7,6 +7,7 @@ names (the stack's ``loa-<service>`` users keep theirs). Root is the harness's, 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 import unicodedata
@@ -30,28 +31,40 @@ pytestmark = pytest.mark.integration
 CAPTION = unicodedata.normalize("NFC", "Ảnh: Đoàn công tác tại Hà Nội")
 
 
+@contextlib.contextmanager
+def service_users(
+    stack: Stack, settings: LoaSettings, unique: Callable[[str], str], archive_bucket: str = "loa-archive"
+) -> Iterator[Callable[[str], Minio]]:
+    """``client_of("ingest")``: a client as a user made the way the setup makes that service's, with
+    its policy for this test's buckets, under a name of this test's own; removed at the end."""
+    admin = minio_admin(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key)
+    made: list[str] = []
+
+    def client_of(service: str) -> Minio:
+        user = store_user(service)
+        assert user is not None, service
+        name, secret = unique(user.access_key), secrets.token_urlsafe(24)
+        policy = minio_policy(user, settings.s3_media_bucket, settings.s3_website_bucket, archive_bucket)
+        ensure_minio_user(admin, name, secret, policy)
+        made.append(name)
+        return Minio(stack.s3_endpoint, name, secret, secure=False)
+
+    try:
+        yield client_of
+    finally:
+        for name in made:
+            admin.user_remove(name)
+            admin.policy_remove(name)
+
+
 @pytest.fixture
 def service_store(
     stack: Stack, settings: LoaSettings, unique: Callable[[str], str]
 ) -> Iterator[Callable[[str], MediaStore]]:
     """``service_store("ingest")``: a MediaStore on this test's buckets as that service's user."""
     MediaStore(settings).ensure_buckets()  # root, as the stack's setup
-    admin = minio_admin(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key)
-    made: list[str] = []
-
-    def make(service: str) -> MediaStore:
-        user = store_user(service)
-        assert user is not None, service
-        name, secret = unique(user.access_key), secrets.token_urlsafe(24)
-        policy = minio_policy(user, settings.s3_media_bucket, settings.s3_website_bucket)
-        ensure_minio_user(admin, name, secret, policy)
-        made.append(name)
-        return MediaStore(settings, Minio(stack.s3_endpoint, name, secret, secure=False))
-
-    yield make
-    for name in made:
-        admin.user_remove(name)
-        admin.policy_remove(name)
+    with service_users(stack, settings, unique) as client_of:
+        yield lambda service: MediaStore(settings, client_of(service))
 
 
 def denied(action: Callable[[], object]) -> str:
@@ -198,22 +211,8 @@ def archive_client(
 ) -> Iterator[Callable[[str], Minio]]:
     """``archive_client("archive")``: a client as that service's user, its policy naming this
     test's object-locked archive bucket."""
-    admin = minio_admin(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key)
-    made: list[str] = []
-
-    def make(service: str) -> Minio:
-        user = store_user(service)
-        assert user is not None, service
-        name, secret = unique(user.access_key), secrets.token_urlsafe(24)
-        policy = minio_policy(user, settings.s3_media_bucket, settings.s3_website_bucket, archive_bucket)
-        ensure_minio_user(admin, name, secret, policy)
-        made.append(name)
-        return Minio(stack.s3_endpoint, name, secret, secure=False)
-
-    yield make
-    for name in made:
-        admin.user_remove(name)
-        admin.policy_remove(name)
+    with service_users(stack, settings, unique, archive_bucket) as client_of:
+        yield client_of
 
 
 def test_the_archive_is_appended_to_locked_and_never_deleted_or_overwritten_by_any_service(

@@ -1,5 +1,5 @@
 """An ASGI app served by uvicorn on 127.0.0.1 (an ephemeral port) for the length of a test, as its
-process serves it (lifespan on): the listener's and the archiver's integration tests."""
+process serves it (lifespan on): the tracker's, the listener's and the archiver's integration tests."""
 
 from __future__ import annotations
 

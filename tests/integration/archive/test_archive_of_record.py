@@ -28,7 +28,6 @@ from loa.archive.bundle import build_zip, collect, verify
 from loa.archive.payload import PayloadArchive, sent_payload
 from loa.archive.records import Source, sha256_hex
 from loa.archive.retention import Retention
-from loa.archive.settings import ArchiveSettings
 from loa.archive.store import ArchiveStore, payload_key
 from loa.channels import Post
 from loa.cli.main import app as cli
@@ -44,10 +43,9 @@ from loa.events import (
 )
 from loa.settings import LoaSettings
 from loa.testing.cleanup import drop_locked_bucket
-from services.archive.app import create_app
 from tests.conftest import S3_BACKEND, Stack
 from tests.integration.tracker.support import approved, create_topics, eventually, producer, send, status
-from tests.support.serve import serving
+from tests.support.archive import archiver_settings, running_archiver
 
 pytestmark = pytest.mark.integration
 
@@ -131,20 +129,12 @@ async def test_published_corrected_retracted_exports_whole_and_verifies(
     await create_topics(settings)
     private = signing.new_private_b64()
     public = signing.public_b64(signing.private_key(private))
-    archive = ArchiveSettings(
-        kafka_bootstrap=settings.kafka_bootstrap,
-        topic_prefix=settings.topic_prefix,
-        s3_endpoint=stack.s3_endpoint,
-        s3_access_key=stack.s3_access_key,
-        s3_secret_key=stack.s3_secret_key,
-        s3_archive_bucket=archive_bucket,
-        archive_retention="press_release=2d,default=1d",
-    )
+    archive = archiver_settings(settings, archive_bucket, "press_release=2d,default=1d")
     posts = [post(1, "Đà Nẵng thu hút 12.500 tỷ đồng đầu tư"), post(2, TITLE_V2)]
     shas = [sha256_hex(sent_payload(p)) for p in posts]
     store = ArchiveStore(minio_client, archive_bucket)
     events = story(*shas)
-    async with serving(create_app(archive)), producer(settings) as p:
+    async with running_archiver(archive), producer(settings) as p:
         payloads = PayloadArchive(store)  # what the Facebook publisher does at each attempt
         for item in posts:
             payloads.keep(item)

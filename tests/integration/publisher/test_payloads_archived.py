@@ -15,16 +15,19 @@ from publisher_helpers import Watcher, approved, content, did, retracted, send_c
 from loa.archive import signing
 from loa.archive.bundle import build_zip, collect, verify
 from loa.archive.records import sha256_hex
-from loa.archive.settings import ArchiveSettings
 from loa.archive.store import ArchiveStore, payload_key
 from loa.events import DeliveryState as S
 from loa.publisher.settings import PublisherSettings
-from services.archive.app import create_app
 from tests.conftest import S3_BACKEND
 from tests.integration.tracker.support import eventually
-from tests.support.serve import serving
+from tests.support.archive import archiver_settings, running_archiver
 
 pytestmark = pytest.mark.integration
+
+
+def archiving(settings: PublisherSettings, bucket: str) -> PublisherSettings:
+    """The publisher's settings with its payloads stored in ``bucket`` (the tests' default is off)."""
+    return settings.model_copy(update={"publisher_archive_payloads": True, "s3_archive_bucket": bucket})
 
 
 async def test_the_post_sent_is_archived_and_named_in_the_status_events(
@@ -34,9 +37,7 @@ async def test_the_post_sent_is_archived_and_named_in_the_status_events(
     archive_bucket: str,
     minio_client: Minio,
 ) -> None:
-    settings = pub_settings.model_copy(
-        update={"publisher_archive_payloads": True, "s3_archive_bucket": archive_bucket}
-    )
+    settings = archiving(pub_settings, archive_bucket)
     publisher = await start_publisher(settings=settings)
     c = content("tb-2026-luu-tru")
     await send_content(settings, approved(c))
@@ -66,22 +67,12 @@ async def test_a_published_corrected_retracted_content_is_archived_whole_by_a_re
     """The acceptance of #24 item 2 through the real runtime: a publisher sends v1, edits it to the
     correction v2 and takes it down; the archiver (served as its process is) keeps every event; the
     export holds every version, every payload the publisher stored and every answer, and verifies."""
-    settings = pub_settings.model_copy(
-        update={"publisher_archive_payloads": True, "s3_archive_bucket": archive_bucket}
-    )
-    archive = ArchiveSettings(
-        kafka_bootstrap=settings.kafka_bootstrap,
-        topic_prefix=settings.topic_prefix,
-        s3_endpoint=settings.s3_endpoint,
-        s3_access_key=settings.s3_access_key,
-        s3_secret_key=settings.s3_secret_key,
-        s3_archive_bucket=archive_bucket,
-        archive_retention="default=1d",
-    )
+    settings = archiving(pub_settings, archive_bucket)
+    archive = archiver_settings(settings, archive_bucket)
     publisher = await start_publisher(settings=settings)
     c1 = content("tb-2026-dinh-chinh", title="Thông báo lịch tiếp công dân ngày 15/12")
     c2 = content(c1.id, version=2, title="Đính chính: lịch tiếp công dân chuyển sang ngày 16/12")
-    async with serving(create_app(archive)):
+    async with running_archiver(archive):
         await send_content(settings, approved(c1))
         await watcher.until_state(did(c1.id), S.PUBLISHED)
         await send_content(settings, updated(c2))

@@ -96,9 +96,10 @@ pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as 
 
 S3_ALT_TESTS = tests/integration/media tests/integration/ingest/test_ingest_api.py \
   tests/integration/ingest/test_ingest_size_limits.py tests/integration/ingest/test_ingest_bad_input.py \
-  tests/channels/website/test_static_site.py tests/channels/website/test_served_site.py
+  tests/channels/website/test_static_site.py tests/channels/website/test_served_site.py \
+  tests/integration/archive
 
-test-s3-alt: $(STAMP) ## the media-store, ingest-upload and website tests against SeaweedFS (docs/storage.md)
+test-s3-alt: $(STAMP) ## the media-store, ingest-upload, website and archive tests against SeaweedFS (docs/storage.md)
 	@bash deploy/local/seaweedfs.sh up
 	LOA_S3_BACKEND=seaweedfs $(PY) -m pytest $(S3_ALT_TESTS) -q
 

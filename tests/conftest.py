@@ -138,6 +138,20 @@ def minio_client(stack: Stack):
 
 
 @pytest.fixture
+def archive_bucket(minio_client, unique: Callable[[str], str]) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """An archive bucket of this test's own, with object lock and a default retention of a day
+    (as the setup makes ``loa-archive``); emptied at the end with the governance bypass."""
+    from loa.archive.retention import Period
+    from loa.archive.store import ArchiveStore
+    from loa.testing.cleanup import drop_locked_bucket
+
+    name = unique("archive")
+    ArchiveStore(minio_client, name).ensure_bucket(Period(days=1))
+    yield name
+    drop_locked_bucket(minio_client, name)
+
+
+@pytest.fixture
 def pg_url(stack: Stack, unique: Callable[[str], str]) -> Iterator[str]:
     """A fresh PostgreSQL database for this test; SQLAlchemy async URL (asyncpg)."""
     import psycopg

@@ -40,14 +40,15 @@ accounts' tokens (Connect), the listener opens them to read the posts' figures."
 def health_ports() -> dict[str, int]:
     """The port of ``/livez`` and ``/readyz``: the ingest's and the tracker's server, each channel
     publisher's ``metrics_port`` (the website's too: its site's server has only ``/_healthz``)."""
+    from loa.archive.settings import ArchiveSettings
     from loa.channels import registry
     from services.listener.settings import ListenerSettings
 
     adapters = registry.load_entry_points()
     listener = ListenerSettings.model_fields["listener_port"].default
-    return {"ingest": SERVER_PORTS["ingest"], "tracker": SERVER_PORTS["tracker"], "listener": listener} | {
-        channel: adapters[channel].metrics_port for channel in CHANNELS
-    }
+    archive = ArchiveSettings.model_fields["archive_port"].default
+    own = {"ingest": SERVER_PORTS["ingest"], "tracker": SERVER_PORTS["tracker"], "listener": listener}
+    return own | {"archive": archive} | {channel: adapters[channel].metrics_port for channel in CHANNELS}
 
 
 def database_setting(service: str) -> str:
@@ -57,9 +58,12 @@ def database_setting(service: str) -> str:
     return "LOA_LISTENER_DATABASE_URL" if service == "listener" else "LOA_DATABASE_URL"
 
 
-def store_of(service: str) -> str:
-    """The PostgreSQL store (``loa.access.storage.RuntimeRole.store``) a service runs on."""
-    return "publisher" if service in CHANNELS else service
+def store_of(service: str) -> str | None:
+    """The PostgreSQL store (``loa.access.storage.RuntimeRole.store``) a service runs on; None: it
+    has none (the archiver keeps everything in its bucket)."""
+    if service in CHANNELS:
+        return "publisher"
+    return service if any(r.store == service for r in RUNTIME_ROLES) else None
 
 
 def strimzi_acls(user: KafkaUser) -> list[dict[str, Any]]:
@@ -80,9 +84,9 @@ def service_table(user: KafkaUser, ports: dict[str, int]) -> dict[str, Any]:
         "kafkaAcls": strimzi_acls(user),
         "consumerGroup": publisher_group(user.service) if user.service in CHANNELS else None,
         "s3User": s3.access_key if s3 else None,
-        "pgRole": roles[store].name,
-        "pgDatabase": roles[store].database,
-        "databaseSetting": database_setting(user.service),
+        "pgRole": roles[store].name if store else None,
+        "pgDatabase": roles[store].database if store else None,
+        "databaseSetting": database_setting(user.service) if store else None,
         "pgReads": {read[0]: roles[read[0]].database} if (read := READS_ACROSS.get(user.service)) else {},
         "healthPort": ports[user.service],
         "serverPort": SERVER_PORTS.get(user.service),

@@ -84,6 +84,8 @@ ensure_store_secrets() { # the stores' secrets (loa.access.storage) once in .env
   ( # one writer at a time: components started together must not append a key twice
     flock 9
     for key in $keys; do ensure_secret "$key"; done
+    # the archive's export signing key: 32 random bytes are an Ed25519 private key (RFC 8032 5.1.5)
+    ensure_env_key LOA_ARCHIVE_SIGNING_KEY "$(head -c 32 /dev/urandom | base64 -w0)"
   ) 9>>"$LOA_RUN/env-file.lock"
 }
 

@@ -82,7 +82,13 @@ def minio_endpoint() -> str:
 
 
 def ensure_minio_users(
-    endpoint: str, root_user: str, root_password: str, media: str, website: str, secrets: dict[str, str]
+    endpoint: str,
+    root_user: str,
+    root_password: str,
+    media: str,
+    website: str,
+    secrets: dict[str, str],
+    archive: str = "loa-archive",
 ) -> None:
     """Buckets, then per service a policy ``loa-<service>`` and a user holding only it (PUT: idempotent)."""
     client = Minio(endpoint, root_user, root_password, secure=False)
@@ -90,10 +96,32 @@ def ensure_minio_users(
         if not client.bucket_exists(bucket):
             client.make_bucket(bucket)
     client.set_bucket_policy(website, public_read_policy(website))
+    ensure_archive_bucket(client, archive)
     admin = minio_admin(endpoint, root_user, root_password)
     for user in STORE_USERS:
         ensure_minio_user(
-            admin, user.access_key, secrets[user.access_key], minio_policy(user, media, website)
+            admin, user.access_key, secrets[user.access_key], minio_policy(user, media, website, archive)
+        )
+
+
+def ensure_archive_bucket(client: Minio, bucket: str) -> None:
+    """The archive bucket with object lock (versioning with it) and, as its default retention, the
+    ``default=`` period of ``LOA_ARCHIVE_RETENTION`` (what the publishers' payloads get; records get
+    their kind's own, ``loa.archive.store``). A bucket made without lock cannot get it later."""
+    from loa.archive.retention import Retention
+    from loa.archive.store import ArchiveStore
+
+    retention = Retention.parse(
+        setting("LOA_ARCHIVE_RETENTION", "press_release=10y,correction=10y,default=5y")
+    )
+    compliance = setting("LOA_ARCHIVE_LOCK_MODE", "GOVERNANCE") == "COMPLIANCE"
+    store = ArchiveStore(client, bucket, "COMPLIANCE" if compliance else "GOVERNANCE")
+    store.ensure_bucket()
+    if store.lock_supported():
+        store.set_default_retention(retention.default)
+    else:
+        print(
+            f"[minio] {bucket}: no object lock (made earlier without); the hash chain alone shows tampering"
         )
 
 
@@ -118,6 +146,7 @@ def minio_main() -> None:
         setting("LOA_S3_MEDIA_BUCKET", "loa-media"),
         setting("LOA_S3_WEBSITE_BUCKET", "loa-website"),
         secrets,
+        setting("LOA_S3_ARCHIVE_BUCKET", "loa-archive"),
     )
     print(
         f"[minio] users {', '.join(u.access_key for u in STORE_USERS)}: one policy each (root only for setup)"
@@ -151,7 +180,8 @@ def write_seaweedfs_identities(path: Path) -> None:
         ],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }
-    users = [seaweedfs_identity(u, setting(u.secret_setting), media, website) for u in STORE_USERS]
+    archive = setting("LOA_S3_ARCHIVE_BUCKET", "loa-archive")
+    users = [seaweedfs_identity(u, setting(u.secret_setting), media, website, archive) for u in STORE_USERS]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
@@ -166,11 +196,12 @@ def seaweedfs_main() -> None:
     client = Minio(
         seaweedfs_endpoint(), setting("LOA_S3_ACCESS_KEY"), setting("LOA_S3_SECRET_KEY"), secure=False
     )
-    for bucket in (media, website):
+    archive = setting("LOA_S3_ARCHIVE_BUCKET", "loa-archive")
+    for bucket in (media, website, archive):  # SeaweedFS: the archive without object lock (its chain)
         if not client.bucket_exists(bucket):
             client.make_bucket(bucket)
     client.set_bucket_policy(website, public_read_policy(website))
-    print(f"[seaweedfs] buckets {media}, {website} (public-read)")
+    print(f"[seaweedfs] buckets {media}, {website} (public-read), {archive}")
 
 
 # ---- PostgreSQL -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from services.tracker import (
     accounts_api,
     api,
     approvals,
+    archive_api,
     calendar_api,
     calendar_feed_api,
     comments_api,
@@ -168,11 +169,13 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
     app.include_router(comments_api.router)
     app.include_router(reports_api.router)
     app.include_router(calendar_api.router)
+    app.include_router(archive_api.router)
     app.include_router(calendar_feed_api.router)
     app.include_router(web.router)
     app.include_router(approvals.pages)
     app.include_router(reports_api.pages)
     app.include_router(calendar_api.pages)
+    app.include_router(archive_api.pages)
     app.include_router(comments_api.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

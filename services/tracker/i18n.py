@@ -160,6 +160,26 @@ LABELS: dict[str, tuple[str, str]] = {
     # reports for leadership (/reports)
     "reports": ("Báo cáo lãnh đạo", "Reports for leadership"),
     "calendar": ("Lịch phát hành", "Planning calendar"),
+    "archive": ("Lưu trữ", "Archive"),
+    "archive_intro": (
+        "Hồ sơ lưu trữ của mọi phiên bản, nội dung đã gửi và phản hồi của từng nền tảng, kể cả đính chính "
+        "và gỡ bỏ. Tìm theo từ trong tiêu đề (có hoặc không dấu), đơn vị, kênh, thời gian duyệt.",
+        "The record of every version, what was sent and each platform's answer, corrections and "
+        "retractions included. Search by title words (with or without diacritics), unit, channel, period.",
+    ),
+    "archive_words": ("Từ trong tiêu đề", "Title words"),
+    "archive_from": ("Từ ngày", "From"),
+    "archive_to": ("Đến ngày", "To"),
+    "archive_search": ("Tìm", "Search"),
+    "archive_found": ("Kết quả", "Found"),
+    "archive_none": ("Không có nội dung nào khớp.", "No content matches."),
+    "archive_export": ("Tải hồ sơ (ZIP có chữ ký)", "Download the record (signed ZIP)"),
+    "archive_export_period": ("Tải hồ sơ của cả giai đoạn", "Download the whole period's record"),
+    "archive_verify_hint": (
+        "Kiểm tra tệp tải về: loa archive verify TỆP.zip --public-key KHOÁ-CÔNG-KHAI",
+        "Check a download: loa archive verify FILE.zip --public-key PUBLIC-KEY",
+    ),
+    "archive_approved": ("Duyệt lúc", "Approved"),
     "calendar_intro": (
         "Bài đã đăng và đã lên lịch theo ngày, giờ Việt Nam; bài tạm dừng có viền gạch và nhãn “Tạm dừng”.",
         "Published and scheduled posts by day, Vietnam time; held posts are dashed and marked “Held”.",

@@ -145,8 +145,9 @@ class ContentFilter:
 
 def _content_where(f: ContentFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = _in_units(f.units)
-    if f.q:
-        where.append(contents.c.search_text.contains(search_text(f.q), autoescape=True))
+    if f.q:  # every word, in any order: "dinh chinh tu phap" finds "Đính chính: ... Sở Tư pháp"
+        words = search_text(f.q).split()
+        where += [contents.c.search_text.contains(word, autoescape=True) for word in words]
     if f.unit:
         where.append(contents.c.unit == f.unit)
     if f.since:

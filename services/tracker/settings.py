@@ -11,6 +11,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_
 
 from loa.access.principal import ALL_UNITS, Role
 from loa.access.settings import AccessSettings
+from loa.archive.settings import ArchiveAccess
 from loa.channels import registry
 from loa.events import DeliveryState
 from loa.kafka_acl import TRACKER_GROUP
@@ -59,7 +60,7 @@ def _installed_publishers() -> dict[str, AnyHttpUrl]:
     }
 
 
-class TrackerSettings(AccessSettings):
+class TrackerSettings(AccessSettings, ArchiveAccess):
     tracker_host: str = "127.0.0.1"
     tracker_port: int = 8081
     tracker_group_id: str = TRACKER_GROUP

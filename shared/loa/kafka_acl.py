@@ -29,6 +29,8 @@ TRACKER_GROUP = "loa-tracker"
 INGEST_RETRACTIONS_GROUP = "loa-ingest-retractions"
 LISTENER_GROUP = "loa-listener"
 """The listener's group on ``loa.delivery.v1``: it learns the published posts it then polls."""
+ARCHIVE_GROUP = "loa-archive"
+"""The archiver's group on ``loa.content.v1`` and ``loa.delivery.v1``: it keeps every event of both."""
 
 
 def publisher_group(channel: str) -> str:
@@ -98,6 +100,14 @@ USERS: tuple[KafkaUser, ...] = (
         name="loa-listener",
         writes=(topics.ENGAGEMENT,),
         readings=(Reading(LISTENER_GROUP, (topics.DELIVERY,)),),
+    ),
+    KafkaUser(
+        service="archive",
+        # reads every content event and platform answer into the archive; writes nothing to Kafka,
+        # and the tracker owns the dead letters of both topics
+        name="loa-archive",
+        writes=(),
+        readings=(Reading(ARCHIVE_GROUP, (topics.CONTENT, topics.DELIVERY)),),
     ),
     *(_publisher(channel) for channel in CHANNELS),
 )

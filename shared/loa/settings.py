@@ -107,6 +107,10 @@ class LoaSettings(BaseSettings):
     s3_secret_key: SecretStr = Field(default=SecretStr(""), description="no usable default")
     s3_media_bucket: str = "loa-media"
     s3_website_bucket: str = "loa-website"
+    s3_archive_bucket: str = Field(
+        default="loa-archive",
+        description="the archive of record (loa.archive): made with object lock by the setup",
+    )
     database_url: str = "sqlite+aiosqlite:///.loa/data/loa.db"
     api_token: SecretStr = Field(default=SecretStr(""), description="admin token for the HTTP APIs")
     website_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8082")

@@ -140,7 +140,9 @@ def test_each_service_reaches_only_what_it_needs(helm: list[str]) -> None:
     objects = render(helm, "values-production.yaml", "s3.port=9000", "kafka.port=9093")
     ports = chart_tables.health_ports()
     for service in SERVICES:
-        needs = {DNS, KAFKA, POSTGRES}
+        needs = {DNS, KAFKA}
+        if chart_tables.store_of(service) is not None:  # the archiver has no database
+            needs.add(POSTGRES)
         if store_user(service) is not None:
             needs.add(S3)
         if service == "email":  # its SMTP relay, no platform
@@ -183,6 +185,19 @@ def test_development_publishers_and_the_listener_reach_the_sandbox_and_no_platfo
         if peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "sandbox"
     ]
     assert sandbox and S3 not in egress_ports(policy_of(objects, "listener"))
+
+
+def test_the_archiver_runs_without_a_database_and_the_tracker_may_sign_exports(helm: list[str]) -> None:
+    deployments = of_kind(render(helm, "values-existing-infra.yaml"), "Deployment")
+    container = deployments["archive"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["python", "-m", "services.archive"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["LOA_KAFKA_SASL_USERNAME"]["value"] == "loa-archive"
+    assert env["LOA_S3_ACCESS_KEY"]["value"] == "loa-archive"
+    assert not any("DATABASE_URL" in name or name == "LOA_PG_RUNTIME_PASSWORD" for name in env)
+    tracker = deployments["tracker"]["spec"]["template"]["spec"]["containers"][0]
+    signing = {e["name"]: e for e in tracker["env"]}["LOA_ARCHIVE_SIGNING_KEY"]
+    assert signing["valueFrom"]["secretKeyRef"]["optional"] is True  # exports answer 503 without it
 
 
 def test_the_listener_runs_on_its_store_and_reads_the_publishers_accounts(helm: list[str]) -> None:
@@ -238,6 +253,7 @@ def test_the_dkim_key_is_a_reference_to_the_email_publishers_own_secret(helm: li
 
 
 EMAIL_KEYS = ("kafkaPassword", "s3SecretKey", "pgPassword", "credentialsKey")  # all but the DKIM key
+ARCHIVE_KEYS = ("kafkaPassword", "s3SecretKey")  # no database, no accounts (rendered before email)
 
 
 @pytest.mark.parametrize(
@@ -250,7 +266,11 @@ EMAIL_KEYS = ("kafkaPassword", "s3SecretKey", "pgPassword", "credentialsKey")  #
         ("values-development.yaml", ["smtp.host="], "smtp.host"),
         (
             "values-production.yaml",
-            ["secrets.create=true", *(f"secrets.values.email.{k}=x" for k in EMAIL_KEYS)],
+            [
+                "secrets.create=true",
+                *(f"secrets.values.email.{k}=x" for k in EMAIL_KEYS),
+                *(f"secrets.values.archive.{k}=x" for k in ARCHIVE_KEYS),
+            ],
             "secrets.values.email.dkimPrivateKey",
         ),
     ],
@@ -283,6 +303,7 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
         "credentialsKey",
         "oidcClientSecret",
         "dkimPrivateKey",
+        "archiveSigningKey",
     )
     sets = [
         "secrets.create=true",
@@ -301,12 +322,15 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
     secrets = {o["metadata"]["name"]: o["stringData"] for o in objects if o["kind"] == "Secret"}
     assert set(secrets["loa-tracker"]) == {
         "kafkaPassword",
+        "s3SecretKey",  # it reads the archive for its export
         "pgPassword",
         "credentialsKey",
         "oidcClientSecret",
+        "archiveSigningKey",  # signs the archive's exports
     }
     assert set(secrets["loa-ingest"]) == {"kafkaPassword", "s3SecretKey", "pgPassword"}
     assert set(secrets["loa-listener"]) == {"kafkaPassword", "pgPassword", "credentialsKey"}
+    assert set(secrets["loa-archive"]) == {"kafkaPassword", "s3SecretKey"}  # no database, no accounts
     assert set(secrets["loa-email"]) == {
         "kafkaPassword",
         "s3SecretKey",
@@ -320,7 +344,7 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
 def test_a_missing_secret_fails_the_render_naming_it(helm: list[str]) -> None:
     done = helm_template(helm, "values.yaml", "secrets.create=true")
     assert done.returncode != 0
-    assert "secrets.values.email.kafkaPassword" in done.stderr  # the first service by name
+    assert "secrets.values.archive.kafkaPassword" in done.stderr  # the first service by name
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ names (the stack's ``loa-<service>`` users keep theirs). Root is the harness's, 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 import unicodedata
@@ -32,28 +33,40 @@ pytestmark = pytest.mark.integration
 CAPTION = unicodedata.normalize("NFC", "Ảnh: Đoàn công tác tại Hà Nội")
 
 
+@contextlib.contextmanager
+def service_users(
+    stack: Stack, settings: LoaSettings, unique: Callable[[str], str], archive_bucket: str = "loa-archive"
+) -> Iterator[Callable[[str], Minio]]:
+    """``client_of("ingest")``: a client as a user made the way the setup makes that service's, with
+    its policy for this test's buckets, under a name of this test's own; removed at the end."""
+    admin = minio_admin(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key)
+    made: list[str] = []
+
+    def client_of(service: str) -> Minio:
+        user = store_user(service)
+        assert user is not None, service
+        name, secret = unique(user.access_key), secrets.token_urlsafe(24)
+        policy = minio_policy(user, settings.s3_media_bucket, settings.s3_website_bucket, archive_bucket)
+        ensure_minio_user(admin, name, secret, policy)
+        made.append(name)
+        return Minio(stack.s3_endpoint, name, secret, secure=False)
+
+    try:
+        yield client_of
+    finally:
+        for name in made:
+            admin.user_remove(name)
+            admin.policy_remove(name)
+
+
 @pytest.fixture
 def service_store(
     stack: Stack, settings: LoaSettings, unique: Callable[[str], str]
 ) -> Iterator[Callable[[str], MediaStore]]:
     """``service_store("ingest")``: a MediaStore on this test's buckets as that service's user."""
     MediaStore(settings).ensure_buckets()  # root, as the stack's setup
-    admin = minio_admin(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key)
-    made: list[str] = []
-
-    def make(service: str) -> MediaStore:
-        user = store_user(service)
-        assert user is not None, service
-        name, secret = unique(user.access_key), secrets.token_urlsafe(24)
-        policy = minio_policy(user, settings.s3_media_bucket, settings.s3_website_bucket)
-        ensure_minio_user(admin, name, secret, policy)
-        made.append(name)
-        return MediaStore(settings, Minio(stack.s3_endpoint, name, secret, secure=False))
-
-    yield make
-    for name in made:
-        admin.user_remove(name)
-        admin.policy_remove(name)
+    with service_users(stack, settings, unique) as client_of:
+        yield lambda service: MediaStore(settings, client_of(service))
 
 
 def denied(action: Callable[[], object]) -> str:
@@ -72,7 +85,7 @@ def put(client: Minio, bucket: str, key: str, data: bytes = b"x") -> None:
     client.put_object(bucket, key, io.BytesIO(data), len(data))
 
 
-def test_every_service_with_media_has_a_user_and_the_tracker_none() -> None:
+def test_every_service_with_media_or_the_archive_has_a_user_and_the_listener_none() -> None:
     assert {u.service for u in STORE_USERS} == {
         "ingest",
         "facebook",
@@ -83,8 +96,10 @@ def test_every_service_with_media_has_a_user_and_the_tracker_none() -> None:
         "email",
         "tiktok",
         "website",
+        "archive",
+        "tracker",  # the archive only, read-only (its export)
     }
-    assert store_user("tracker") is None and store_user("listener") is None
+    assert store_user("listener") is None
     assert store_user("sandbox") is None
 
 
@@ -207,3 +222,49 @@ def test_zalo_copies_an_articles_images_into_the_public_bucket_and_nothing_else(
     )
     assert denied(lambda: client.remove_object(website, key)) == "AccessDenied"
     assert denied(lambda: list(client.list_objects(website))) == "AccessDenied"
+
+
+@pytest.fixture
+def archive_client(
+    stack: Stack, settings: LoaSettings, archive_bucket: str, unique: Callable[[str], str]
+) -> Iterator[Callable[[str], Minio]]:
+    """``archive_client("archive")``: a client as that service's user, its policy naming this
+    test's object-locked archive bucket."""
+    with service_users(stack, settings, unique, archive_bucket) as client_of:
+        yield client_of
+
+
+def test_the_archive_is_appended_to_locked_and_never_deleted_or_overwritten_by_any_service(
+    archive_client: Callable[[str], Minio], archive_bucket: str
+) -> None:
+    from loa.archive.records import Source
+    from loa.archive.retention import Retention
+    from loa.archive.store import ArchiveStore, payload_key
+
+    archiver = ArchiveStore(archive_client("archive"), archive_bucket)
+    assert archiver.lock_supported()  # it may read the lock configuration
+    event_id = "00000000-0000-4000-8000-000000000001"
+    raw = ('{"event_id": "' + event_id + '", "note": "' + CAPTION + '"}').encode()
+    until = Retention.parse("default=1d").until
+    appended = archiver.append(
+        "thong-cao-01", event_id, raw, Source("loa.delivery.v1", 0, 1), "press_release", until
+    )
+    assert appended is not None and appended.locked
+    assert denied(lambda: archiver.client.remove_object(archive_bucket, appended.key)) == "AccessDenied"
+
+    facebook = ArchiveStore(archive_client("facebook"), archive_bucket)
+    assert facebook.put_payload("a" * 64, b'{"texts": ["Th\u00f4ng b\u00e1o"]}')
+    assert (
+        denied(lambda: put(facebook.client, archive_bucket, "records/thong-cao-01/000002-x.json"))
+        == "AccessDenied"
+    )
+    assert (
+        denied(lambda: facebook.client.remove_object(archive_bucket, payload_key("a" * 64))) == "AccessDenied"
+    )
+
+    tracker = ArchiveStore(archive_client("tracker"), archive_bucket)
+    assert tracker.keys("records/") == [appended.key] and tracker.read(appended.key)
+    assert (
+        denied(lambda: put(tracker.client, archive_bucket, "records/thong-cao-01/000002-x.json"))
+        == "AccessDenied"
+    )

@@ -159,6 +159,13 @@ def _tracker_get(path: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.
     return call
 
 
+def _archive_export(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+    """One content's archive; the stage signs no export (503 after the access check let it by)."""
+    return c.get(
+        f"{s.tracker}/api/v1/archive/export", params={"content_id": _seed(s, unit)}, headers=s.auth(role)
+    )
+
+
 def _report(path: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.Response]:
     """A unit's report (the current month): the unit named in the query, checked as a content's is."""
 
@@ -506,6 +513,8 @@ CASES = [
         (409,),
     ),
     Case("tracker", "GET", "/calendar", Action.READ, True, _report("/calendar")),
+    Case("tracker", "GET", "/archive", Action.READ, False, _tracker_get("/archive")),
+    Case("tracker", "GET", "/api/v1/archive/export", Action.EXPORT, True, _archive_export, (503,)),
     Case("tracker", "GET", "/api/v1/calendar", Action.READ, True, _report("/api/v1/calendar")),
     Case("tracker", "GET", "/api/v1/calendar/{unit}.ics", Action.READ, True, _ics),
     Case(

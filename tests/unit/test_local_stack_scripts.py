@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from loa.access.storage import secret_settings
+from loa.archive import signing
 from loa.settings import REPO_ROOT
 
 pytestmark = pytest.mark.unit
@@ -46,11 +47,13 @@ def test_env_local_is_generated_once_with_usable_secrets_that_are_never_printed(
         "LOA_API_TOKEN",
         "LOA_CREDENTIALS_KEY",
         "LOA_MODE",
+        "LOA_ARCHIVE_SIGNING_KEY",
         *secret_settings(),  # the stores' per-service secrets (loa.access.storage)
     }
     assert values["LOA_MODE"] == "development"  # the local stack runs the sandbox
-    for key in ("LOA_S3_SECRET_KEY", "LOA_API_TOKEN", "LOA_CREDENTIALS_KEY"):
+    for key in ("LOA_S3_SECRET_KEY", "LOA_API_TOKEN", "LOA_CREDENTIALS_KEY", "LOA_ARCHIVE_SIGNING_KEY"):
         assert values[key] not in first.stdout + first.stderr, f"{key} was printed"
+    signing.private_key(values["LOA_ARCHIVE_SIGNING_KEY"])  # a usable Ed25519 key (32 bytes)
     assert len(values["LOA_S3_SECRET_KEY"]) >= 8  # MinIO's minimum
     Fernet(values["LOA_CREDENTIALS_KEY"].encode())  # a valid Fernet key
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600

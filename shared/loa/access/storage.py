@@ -29,6 +29,8 @@ class Bucket(StrEnum):
     website's ``page-views/<page>/<replica>`` counts."""
     WEBSITE = "website"
     """Public-read: the website's pages, records and published media."""
+    ARCHIVE = "archive"
+    """Private, object lock on: the archive of record (``loa.archive.store``)."""
 
 
 READ = ("s3:GetObject",)
@@ -55,6 +57,8 @@ class StoreUser:
     objects: tuple[ObjectGrant, ...]
     located: tuple[Bucket, ...] = ()
     """Buckets it writes some objects of without checking or listing them: ``GetBucketLocation`` only."""
+    bucket_actions: tuple[str, ...] = ()
+    """Further bucket-level actions on its ``buckets`` (the archiver asks the object lock configuration)."""
 
     @property
     def access_key(self) -> str:
@@ -66,12 +70,23 @@ class StoreUser:
         return f"LOA_S3_{self.service.upper()}_SECRET_KEY"
 
 
+PAYLOADS = ObjectGrant(Bucket.ARCHIVE, ("s3:GetObject", "s3:PutObject"), "payloads/*")
+"""Every publisher stores what it sends (``loa.archive.payload``): a HEAD (GetObject) to skip a payload
+stored already, then a PUT; never a delete, and the bucket's object lock keeps every version."""
+
+
 def _publisher(channel: str) -> StoreUser:
-    """A channel publisher reads media and caches its renditions (``MediaStore.rendition_sync``)."""
+    """A channel publisher reads media and caches its renditions (``MediaStore.rendition_sync``), and
+    stores what it sends in the archive."""
     return StoreUser(
         channel,
         (Bucket.MEDIA,),
-        (ObjectGrant(Bucket.MEDIA, READ), ObjectGrant(Bucket.MEDIA, ("s3:PutObject",), "renditions/*")),
+        (
+            ObjectGrant(Bucket.MEDIA, READ),
+            ObjectGrant(Bucket.MEDIA, ("s3:PutObject",), "renditions/*"),
+            PAYLOADS,
+        ),
+        located=(Bucket.ARCHIVE,),
     )
 
 
@@ -81,7 +96,9 @@ STORE_USERS: tuple[StoreUser, ...] = (
     StoreUser("ingest", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, WRITE),)),
     *(_publisher(channel) for channel in ("facebook", "youtube", "x", "webhook", "email")),
     # TikTok streams the video it posts and fits no image: it reads media, and writes nothing.
-    StoreUser("tiktok", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, READ),)),
+    StoreUser(
+        "tiktok", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, READ), PAYLOADS), located=(Bucket.ARCHIVE,)
+    ),
     # Zalo fetches an article's images by URL: when it sends the article it copies them into the
     # public bucket (``MediaStore.publish_public``: its own mark, a HEAD, a server-side copy).
     StoreUser(
@@ -92,7 +109,7 @@ STORE_USERS: tuple[StoreUser, ...] = (
             ObjectGrant(Bucket.WEBSITE, ("s3:GetObject", "s3:PutObject"), "media/*"),
             ObjectGrant(Bucket.WEBSITE, ("s3:PutObject",), "_index/media-users/*/zalo:*"),
         ),
-        located=(Bucket.WEBSITE,),
+        located=(Bucket.WEBSITE, Bucket.ARCHIVE),
     ),
     # The website publisher: a publisher, and the owner of the public website bucket (pages,
     # records, media copied there server-side and removed when no live article uses them). Its
@@ -106,22 +123,35 @@ STORE_USERS: tuple[StoreUser, ...] = (
             ObjectGrant(Bucket.MEDIA, ("s3:GetObject", "s3:PutObject"), "page-views/*"),
             ObjectGrant(Bucket.WEBSITE, WRITE),
         ),
+        located=(Bucket.ARCHIVE,),
     ),
+    # The archiver appends records (a GET of a content's last record, a PUT with its
+    # retention: PutObjectRetention) and lists a content's records; it deletes nothing.
+    StoreUser(
+        "archive",
+        (Bucket.ARCHIVE,),
+        (ObjectGrant(Bucket.ARCHIVE, ("s3:GetObject", "s3:PutObject", "s3:PutObjectRetention")),),
+        bucket_actions=("s3:GetBucketObjectLockConfiguration",),
+    ),
+    # The tracker reads the archive to export it (GET /api/v1/archive/export): list and read, no write.
+    StoreUser("tracker", (Bucket.ARCHIVE,), (ObjectGrant(Bucket.ARCHIVE, READ),)),
 )
-"""Every service that touches MinIO. The tracker, the listener and the sandbox do not: they get no user."""
+"""Every service that touches MinIO. The listener and the sandbox do not: they get no user."""
 
 
 def store_user(service: str) -> StoreUser | None:
     return next((u for u in STORE_USERS if u.service == service), None)
 
 
-def minio_policy(user: StoreUser, media_bucket: str, website_bucket: str) -> dict[str, Any]:
+def minio_policy(
+    user: StoreUser, media_bucket: str, website_bucket: str, archive_bucket: str = "loa-archive"
+) -> dict[str, Any]:
     """``user``'s IAM policy document for the configured bucket names."""
-    names = {Bucket.MEDIA: media_bucket, Bucket.WEBSITE: website_bucket}
+    names = {Bucket.MEDIA: media_bucket, Bucket.WEBSITE: website_bucket, Bucket.ARCHIVE: archive_bucket}
     statements: list[dict[str, Any]] = [
         {
             "Effect": "Allow",
-            "Action": list(BUCKET_READ),
+            "Action": [*BUCKET_READ, *user.bucket_actions],
             "Resource": [f"arn:aws:s3:::{names[b]}" for b in user.buckets],
         }
     ]
@@ -151,6 +181,7 @@ SEAWEEDFS_ACTIONS = {
     "s3:PutObject": "Write",
     "s3:DeleteObject": "Write",
     "s3:AbortMultipartUpload": "Write",
+    "s3:PutObjectRetention": "Write",
 }
 """S3 actions as SeaweedFS's identities name them. SeaweedFS has coarser actions (Read, Write, List,
 Tagging, Admin; weed/s3api/s3_constants/s3_config.go ``AllowedActions``): ``Write`` is put, delete
@@ -159,11 +190,11 @@ delete under that prefix. Prefixes are kept (``Identity.CanDo`` matches ``Write:
 
 
 def seaweedfs_identity(
-    user: StoreUser, secret: str, media_bucket: str, website_bucket: str
+    user: StoreUser, secret: str, media_bucket: str, website_bucket: str, archive_bucket: str = "loa-archive"
 ) -> dict[str, Any]:
     """``user``'s entry of SeaweedFS's ``-s3.config`` identities file, from the same grants as
     ``minio_policy`` (https://github.com/seaweedfs/seaweedfs/wiki/Amazon-S3-API#s3-authentication)."""
-    names = {Bucket.MEDIA: media_bucket, Bucket.WEBSITE: website_bucket}
+    names = {Bucket.MEDIA: media_bucket, Bucket.WEBSITE: website_bucket, Bucket.ARCHIVE: archive_bucket}
     actions = [f"List:{names[b]}" for b in user.buckets]
     for grant in user.objects:
         for action in dict.fromkeys(SEAWEEDFS_ACTIONS[a] for a in grant.actions):
@@ -222,6 +253,8 @@ def minio_table() -> str:
     ]
     for user in STORE_USERS:
         buckets = ", ".join(f"`{b}`" for b in user.buckets)
+        if user.bucket_actions:
+            buckets += f" (and {', '.join(a.removeprefix('s3:') for a in user.bucket_actions)})"
         if user.located:
             buckets += f" (GetBucketLocation only: {', '.join(f'`{b}`' for b in user.located)})"
         objects = "; ".join(

@@ -103,6 +103,23 @@ class Post:
     progress: dict[str, Any] = field(default_factory=dict)
     """Resumable progress (e.g. an upload session), saved by the runtime through ``Context``."""
 
+    def document(self) -> dict[str, Any]:
+        """The post as JSON-ready fields: the job store keeps it (``codec.post_to_json``), the
+        archive keeps what was sent (``loa.archive.payload``: all but ``progress``)."""
+        return {
+            "content_id": self.content_id,
+            "version": self.version,
+            "channel": self.channel,
+            "account": self.account,
+            "marker": self.marker,
+            "title": self.title,
+            "texts": self.texts,
+            "media": [m.model_dump(mode="json") for m in self.media],
+            "payload": self.payload,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
+            "progress": self.progress,
+        }
+
 
 @dataclass(frozen=True)
 class PublishResult:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from loa.cli import accounts, audit, holds, new_channel, press_lists, publish, stack, status, tokens
+from loa.cli import accounts, archive, audit, holds, new_channel, press_lists, publish, stack, status, tokens
 
 app = typer.Typer(no_args_is_help=True, help="Loa: publish approved content to every channel.")
 app.command("publish")(publish.publish)
@@ -21,6 +21,7 @@ app.command("new-channel")(new_channel.new_channel)
 app.add_typer(stack.app, name="stack")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(audit.app, name="audit")
+app.add_typer(archive.app, name="archive")
 
 
 @app.callback()

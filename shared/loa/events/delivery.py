@@ -162,6 +162,11 @@ class Delivery(Model):
     recipients: RecipientsReport | None = Field(
         default=None, description="a channel that sends to a list (e-mail): each recipient's outcome"
     )
+    payload_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        default=None,
+        description="SHA-256 of what was sent (the rendered post, loa.archive.payload), from the first "
+        "attempt on; the archive keeps it as payloads/<sha256>.json",
+    )
 
     @property
     def delivery_id(self) -> str:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from loa.archive.payload import PayloadArchive
 from loa.channels import (
     Account,
     AuthError,
@@ -60,8 +61,11 @@ class Dispatcher:
         accounts: AccountStore,
         settings: PublisherSettings,
         metrics: RuntimeMetrics,
+        payloads: PayloadArchive | None = None,
     ) -> None:
         self.adapter = adapter
+        self.payloads = payloads
+        """Stores what each attempt sends (``loa.archive.payload``); None: not archived."""
         self.store = store
         self.accounts = accounts
         self.settings = settings
@@ -308,6 +312,8 @@ class Dispatcher:
             fresh = await self.outcomes.fresh(conn, job)
             changes = attempt_started(fresh, self.owner, utcnow() + self.lease)
             job = await self.store.transition(conn, fresh, S.PUBLISHING, owner=self.owner, **changes)
+        if self.payloads is not None and job.post is not None:
+            self.payloads.keep(job.post)  # in the background, beside the platform call
         await self._call_platform(job, account, version, older.online)
 
     def _hold_until(self, job: Job, account: Account) -> datetime | None:

@@ -46,6 +46,20 @@ def drop_buckets(client: Minio, prefixes: list[str]) -> int:
     return len(names)
 
 
+def drop_locked_bucket(client: Minio, bucket: str) -> None:
+    """Delete every version of every object of an object-locked bucket (``loa.archive``), then the
+    bucket: as MinIO's root, with the governance bypass (``x-amz-bypass-governance-retention``)."""
+    if not client.bucket_exists(bucket):
+        return
+    versions = [
+        DeleteObject(o.object_name or "", o.version_id)
+        for o in client.list_objects(bucket, recursive=True, include_version=True)
+    ]
+    for error in client.remove_objects(bucket, versions, bypass_governance_mode=True):
+        raise RuntimeError(f"could not delete {error.name} from {bucket}: {error.message}")
+    client.remove_bucket(bucket)
+
+
 def drop_all(bootstrap: str, client: Minio, tags: list[str]) -> None:
     """The topics (``<tag>.``) and buckets (``<tag>-``) of ``tags``; callable from async code too."""
     with ThreadPoolExecutor(1) as own_loop:  # asyncio.run needs a thread without a running loop

@@ -38,6 +38,8 @@ def publisher_settings(settings: LoaSettings, db_url: str, **overrides: Any) -> 
         "publisher_backoff_cap_seconds": 0.5,
         "publisher_shutdown_grace_seconds": 5,
         "publisher_replica_id": "test-a",
+        # the archive's payloads are tested where a locked bucket is made (test_payloads_archived.py)
+        "publisher_archive_payloads": False,
     }
     values.update(overrides)
     return PublisherSettings(**values)

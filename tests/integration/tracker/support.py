@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import FastAPI
@@ -35,6 +34,7 @@ from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 from services.tracker.app import create_app
 from services.tracker.settings import TrackerSettings
+from tests.support.serve import serving
 
 TOKENS = {
     "viewer": "viewer-token-0123456789abcdef-0123456789",
@@ -84,20 +84,10 @@ async def create_topics(settings: LoaSettings, partitions: int = 3) -> None:
 async def running_tracker(settings: TrackerSettings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The tracker served by uvicorn on 127.0.0.1 (an ephemeral port), and an HTTP client for it."""
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("the tracker stopped while starting")
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with serving(app) as server:
+        port = server.servers[0].sockets[0].getsockname()[1]
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=15.0) as client:
             yield app, client
-    finally:
-        server.should_exit = True
-        await task
 
 
 @contextlib.asynccontextmanager

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select, update
 
 from loa import db
@@ -45,6 +44,7 @@ from tests.integration.tracker.support import (
     tracker_settings,
 )
 from tests.sandbox_fixtures import sandbox_server, sandbox_url
+from tests.support.serve import serving
 
 __all__ = ["sandbox_server", "sandbox_url"]
 pytestmark = pytest.mark.integration
@@ -55,19 +55,8 @@ MESSAGE = "Sở Thông tin và Truyền thông Đà Nẵng: lịch tiếp công 
 
 @contextlib.asynccontextmanager
 async def running_listener(settings: ListenerSettings) -> AsyncIterator[None]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with serving(create_app(settings)):
         yield
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def seeded_job_store(url: str, settings: ListenerSettings, page: Page) -> None:

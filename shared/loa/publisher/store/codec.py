@@ -14,22 +14,7 @@ from loa.publisher.store.outage import STORE_UNAVAILABLE, is_database_outage
 
 
 def post_to_json(post: Post) -> str:
-    return json.dumps(
-        {
-            "content_id": post.content_id,
-            "version": post.version,
-            "channel": post.channel,
-            "account": post.account,
-            "marker": post.marker,
-            "title": post.title,
-            "texts": post.texts,
-            "media": [m.model_dump(mode="json") for m in post.media],
-            "payload": post.payload,
-            "due_at": post.due_at.isoformat() if post.due_at else None,
-            "progress": post.progress,
-        },
-        ensure_ascii=False,
-    )
+    return json.dumps(post.document(), ensure_ascii=False)
 
 
 def post_from_json(raw: str) -> Post:

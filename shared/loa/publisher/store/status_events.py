@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from loa.archive.payload import payload_sha256
 from loa.db import is_sqlite, upsert
 from loa.events import Delivery, DeliveryStatus, utcnow
 from loa.publisher.job import Job
@@ -64,6 +65,7 @@ class StatusEvents:
                 note=job.note[:NOTE_MAX] if job.note else None,
                 target_host=job.target_host,
                 recipients=job.result.recipients if job.result else None,
+                payload_sha256=payload_sha256(job.post) if job.post and job.attempt else None,
             ),
         )
         return {"key": job.content_id, "payload": event.model_dump_json(), "created_at": now}

@@ -1,0 +1,116 @@
+"""What a publisher sends reaches the archive: the rendered post under its SHA-256 in the archive
+bucket (object-locked on MinIO, the bucket's default retention), and that hash in the delivery's
+status events from the attempt on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from conftest import StartPublisher
+from minio import Minio
+from publisher_helpers import Watcher, approved, content, did, retracted, send_content, updated
+
+from loa.archive import signing
+from loa.archive.bundle import build_zip, collect, verify
+from loa.archive.records import sha256_hex
+from loa.archive.store import ArchiveStore, payload_key
+from loa.events import DeliveryState as S
+from loa.publisher.settings import PublisherSettings
+from tests.conftest import S3_BACKEND
+from tests.integration.tracker.support import eventually
+from tests.support.archive import archiver_settings, running_archiver
+
+pytestmark = pytest.mark.integration
+
+
+def archiving(settings: PublisherSettings, bucket: str) -> PublisherSettings:
+    """The publisher's settings with its payloads stored in ``bucket`` (the tests' default is off)."""
+    return settings.model_copy(update={"publisher_archive_payloads": True, "s3_archive_bucket": bucket})
+
+
+async def test_the_post_sent_is_archived_and_named_in_the_status_events(
+    start_publisher: StartPublisher,
+    pub_settings: PublisherSettings,
+    watcher: Watcher,
+    archive_bucket: str,
+    minio_client: Minio,
+) -> None:
+    settings = archiving(pub_settings, archive_bucket)
+    publisher = await start_publisher(settings=settings)
+    c = content("tb-2026-luu-tru")
+    await send_content(settings, approved(c))
+    await watcher.until_state(did(c.id), S.PUBLISHED)
+    hashes = {d.state: d.payload_sha256 for d in watcher.history[did(c.id)]}
+    assert hashes[S.RECEIVED] is None and hashes[S.SCHEDULED] is None  # nothing sent yet
+    sha = hashes[S.PUBLISHING]
+    assert sha is not None and hashes[S.PUBLISHED] == sha
+
+    assert publisher.payloads is not None
+    await publisher.payloads.drain()
+    stored = await asyncio.to_thread(ArchiveStore(minio_client, archive_bucket).read, payload_key(sha))
+    assert sha256_hex(stored) == sha
+    assert "Thông báo lịch tiếp công dân" in stored.decode("utf-8")
+    assert b'"progress"' not in stored  # resumable state is not what was sent
+    if S3_BACKEND == "minio":  # the bucket's default retention locks it
+        assert minio_client.get_object_retention(archive_bucket, payload_key(sha)) is not None
+
+
+async def test_a_published_corrected_retracted_content_is_archived_whole_by_a_real_publisher(
+    start_publisher: StartPublisher,
+    pub_settings: PublisherSettings,
+    watcher: Watcher,
+    archive_bucket: str,
+    minio_client: Minio,
+) -> None:
+    """The acceptance of #24 item 2 through the real runtime: a publisher sends v1, edits it to the
+    correction v2 and takes it down; the archiver (served as its process is) keeps every event; the
+    export holds every version, every payload the publisher stored and every answer, and verifies."""
+    settings = archiving(pub_settings, archive_bucket)
+    archive = archiver_settings(settings, archive_bucket)
+    publisher = await start_publisher(settings=settings)
+    c1 = content("tb-2026-dinh-chinh", title="Thông báo lịch tiếp công dân ngày 15/12")
+    c2 = content(c1.id, version=2, title="Đính chính: lịch tiếp công dân chuyển sang ngày 16/12")
+    async with running_archiver(archive):
+        await send_content(settings, approved(c1))
+        await watcher.until_state(did(c1.id), S.PUBLISHED)
+        await send_content(settings, updated(c2))
+        await watcher.until(
+            lambda: (
+                (last := watcher.last(did(c1.id))) is not None
+                and (last.version, last.state) == (2, S.PUBLISHED)
+            )
+        )
+        await send_content(settings, retracted(c1.id))
+        await watcher.until_state(did(c1.id), S.RETRACTED)
+        assert publisher.payloads is not None
+        await publisher.payloads.drain()
+        store = ArchiveStore(minio_client, archive_bucket)
+        # every event of the content on both topics: 3 content events and the channel's statuses
+        expected = 3 + len(watcher.history[did(c1.id)])
+
+        async def archived() -> bool:
+            return len(await asyncio.to_thread(store.keys, f"records/{c1.id}/")) >= expected
+
+        await eventually(archived, within=30, what="every event archived")
+
+    key = signing.private_key(signing.new_private_b64())
+    files = collect(store, [c1.id])
+    verdict = verify(build_zip(files, {"content_ids": [c1.id]}, key), key.public_key())
+    assert verdict.ok, verdict.problems
+    records = [json.loads(files[k]) for k in sorted(files) if k.startswith("records/")]
+    events = [r["event"] for r in records]
+    assert [e["type"] for e in events if e["type"] != "delivery.status"] == [
+        "content.approved",
+        "content.updated",
+        "content.retracted",
+    ]
+    answers = [
+        e["payload"] for e in events if e["type"] == "delivery.status" and e["payload"]["account"] == "chinh"
+    ]
+    published = [a for a in answers if a["state"] == "published"]
+    assert [a["version"] for a in published] == [1, 2] and all(a["external_id"] for a in published)
+    assert answers[-1]["state"] == "retracted"
+    payloads = {json.loads(files[payload_key(a["payload_sha256"])])["title"] for a in published}
+    assert payloads == {c1.title, c2.title}  # what was sent, each version

@@ -98,7 +98,8 @@ def message_page(request: Request, message: str, status_code: int, **context: An
 
 def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
     """Which buttons and links a page shows (the API checks again, per unit): ``can_act``
-    retry/cancel, ``can_hold``, ``can_audit``, ``can_retract``, ``can_incident``, ``can_manage_tokens``, ``can_export``."""
+    retry/cancel, ``can_hold``, ``can_audit``, ``can_retract``, ``can_incident``, ``can_manage_tokens``,
+    ``can_export``."""
     if principal is None:
         return {
             "can_act": False,

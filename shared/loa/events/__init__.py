@@ -36,6 +36,7 @@ from loa.events.content import (
     Retraction,
     Target,
 )
+from loa.events.comment_actions import CommentActionSettled
 from loa.events.delivery import (
     FINAL_STATES,
     Delivery,
@@ -59,11 +60,13 @@ from loa.events.parsing import (
     parse_audit_recorded,
     parse_command,
     parse_content_event,
+    parse_delivery_event,
     parse_delivery_status,
     parse_engagement,
 )
 
 __all__ = [
+    "CommentActionSettled",
     "DEFAULT_TIMEZONE",
     "FINAL_STATES",
     "LATE_NOTE",
@@ -118,6 +121,7 @@ __all__ = [
     "parse_audit_recorded",
     "parse_command",
     "parse_content_event",
+    "parse_delivery_event",
     "parse_delivery_status",
     "parse_engagement",
     "topics",

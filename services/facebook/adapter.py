@@ -23,6 +23,7 @@ from loa.channels import (
 )
 from loa.channels.corrections import CorrectionLink
 from loa.events import Content, MediaRef, Target
+from services.facebook.comments import FacebookCommentActions
 from services.facebook.graph import GraphClient, expected_offsets
 from services.facebook.settings import FacebookSettings
 
@@ -78,7 +79,7 @@ def parse_graph_time(value: str) -> datetime:
 
 
 @register
-class FacebookAdapter(ChannelAdapter):
+class FacebookAdapter(FacebookCommentActions, ChannelAdapter):
     """A Facebook Page (account options: ``page_id``; credential: ``page_access_token``)."""
 
     name: ClassVar[str] = "facebook"

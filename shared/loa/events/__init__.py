@@ -23,6 +23,7 @@ from loa.events.commands import (
     SetAccount,
     account_key,
 )
+from loa.events.comment_actions import CommentActionSettled
 from loa.events.content import (
     DEFAULT_TIMEZONE,
     Content,
@@ -36,7 +37,6 @@ from loa.events.content import (
     Retraction,
     Target,
 )
-from loa.events.comment_actions import CommentActionSettled
 from loa.events.delivery import (
     FINAL_STATES,
     Delivery,
@@ -66,7 +66,6 @@ from loa.events.parsing import (
 )
 
 __all__ = [
-    "CommentActionSettled",
     "DEFAULT_TIMEZONE",
     "FINAL_STATES",
     "LATE_NOTE",
@@ -81,6 +80,7 @@ __all__ = [
     "AuditRecorded",
     "CancelDelivery",
     "Command",
+    "CommentActionSettled",
     "Comments",
     "CommentsObserved",
     "Content",

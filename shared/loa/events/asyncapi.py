@@ -13,8 +13,8 @@ from faststream.specification import AsyncAPI
 from loa.events import topics
 from loa.events.audit import AuditRecorded
 from loa.events.commands import Command
-from loa.events.content import ContentEvent
 from loa.events.comment_actions import DeliveryEvent
+from loa.events.content import ContentEvent
 from loa.events.engagement import EngagementEvent
 
 DOCUMENTED_BOOTSTRAP = "127.0.0.1:9092"

@@ -251,6 +251,7 @@ class CommentOut(BaseModel):
     id: int
     channel: str
     account: str
+    external_id: str
     content_id: str
     unit: str | None
     author: str
@@ -261,6 +262,13 @@ class CommentOut(BaseModel):
     state_by: str | None
     state_at: datetime | None
     matched: str | None
+    action_kind: str | None = None
+    """The latest reply or moderation sent through the publisher (``comment_actions``)."""
+    action_state: str | None = None
+    """``sending`` until the publisher's outcome, then ``done`` or ``failed``."""
+    action_error: str | None = None
+    reply_text: str | None = None
+    """The office's reply as the platform took it."""
 
 
 async def list_comments(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -53,14 +54,19 @@ class Backoff:
 
 class CommentActionRunner:
     def __init__(
-        self, adapter: ChannelAdapter, store: JobStore, accounts: AccountStore, backoff: Backoff
+        self,
+        adapter: ChannelAdapter,
+        store: JobStore,
+        accounts: AccountStore,
+        backoff: Backoff,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.adapter = adapter
         self.store = store
         self.accounts = accounts.cache()
         self.backoff = backoff
         self.channel = adapter.name
-        self.sleep = asyncio.sleep
+        self.sleep = sleep
 
     async def apply(self, command: ReplyToComment | ModerateComment) -> None:
         ref = command.payload

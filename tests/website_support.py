@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from loa.events import Content, MediaRef
 from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.settings import LoaSettings
+from services.website.site.bucket import SiteBucket
+from services.website.views import PageViews
 
 BODY = (
     "<p>Sáng 26/11, tại Hà Nội, Bộ Thông tin và Truyền thông tổ chức Hội nghị tổng kết công tác "
@@ -159,3 +162,58 @@ class RunningServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+KEY = "2026/12/so-tttt-da-nang-cong-bo-lich-tiep-cong-dan-thang-12-6yart001.html"
+ARTICLE_PAGE = unicodedata.normalize(
+    "NFC",
+    "<!doctype html><meta charset=utf-8><title>Sở TT&TT Đà Nẵng công bố lịch tiếp công dân</title>"
+    "<h1>Lịch tiếp công dân tháng 12/2026</h1>",
+).encode()
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (Linux; Android 13; SM-A536E) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Version/4.0 Chrome/120.0.6099.144 Mobile Safari/537.36 Zalo android/12100640 ZaloLanguage/vi"
+}
+
+
+def published(media: MediaStore) -> None:
+    """An article page in the website bucket, at ``KEY``."""
+    SiteBucket(media.client, media.website_bucket).put(KEY, ARTICLE_PAGE, "text/html; charset=utf-8")
+
+
+async def views_tokens(access_url: str) -> dict[str, str]:
+    """Tokens for ``GET /_api/v1/views`` in a fresh token table: the listener's (viewer on every
+    unit, as ``loa tokens issue listener --grant viewer:*`` makes it) and an editor's of one unit."""
+    from loa.access.principal import ALL_UNITS, Grant, Role
+    from loa.access.tokens import TokenStore
+
+    store = TokenStore.at(access_url)
+    await store.migrate()
+    try:
+        _, listener = await store.issue("listener", frozenset({Grant(Role.VIEWER, ALL_UNITS)}), "quản-trị")
+        _, editor = await store.issue(
+            "bien-tap-da-nang", frozenset({Grant(Role.EDITOR, "so-tttt-da-nang")}), "quản-trị"
+        )
+    finally:
+        await store.close()
+    return {"listener": listener, "editor": editor}
+
+
+def counting_server(
+    media: MediaStore, access_url: str, flush_s: float = 3600.0
+) -> tuple[RunningServer, PageViews]:
+    """The website server over ``media``'s website bucket, counting views into its private bucket."""
+    from loa.access.bearer import BearerTokens
+    from loa.access.policy import Policy
+    from loa.access.tokens import TokenStore
+    from loa.access.units import UnitTree
+    from services.website.server import build_app
+    from services.website.views_api import Counting
+
+    views = PageViews(SiteBucket(media.client, media.bucket))
+    counting = Counting(
+        views, BearerTokens((), TokenStore.at(access_url)).find, Policy(UnitTree({})), flush_s
+    )
+    return RunningServer(
+        app=build_app(SiteBucket(media.client, media.website_bucket), counting=counting)
+    ), views

@@ -3,11 +3,14 @@
     PYTHONPATH=shared:. python bench/e2e.py                       # 10, 20, 30, 50, 200 contents/s, 60 s each
     PYTHONPATH=shared:. python bench/e2e.py --rates 10,50 --seconds 15 --relay-contents 5000
 
-Starts its own sandbox, the tracker (``python -m services.tracker``, a fresh PostgreSQL database) and
-one publisher process per channel (``python -m services.<channel>``) on free ports, against the
-shared Kafka, MinIO and PostgreSQL (unique topic prefix, bucket and database; never stopped here).
-Latencies are the tracker's stored times, read over its REST API; a phase's backlog is what the
-tracker has not seen end, and its lag and every publisher's are sampled from their ``/metrics``.
+Starts its own sandbox, its own Mailpit (SMTP and API on free ports), the tracker (``python -m
+services.tracker``, a fresh PostgreSQL database) and one publisher process per channel (``python -m
+services.<channel>``) on free ports, against the shared Kafka, MinIO and PostgreSQL (unique topic
+prefix, bucket and database; never stopped here). Every content targets webhook, Facebook, Zalo,
+YouTube and X; a share of them targets e-mail (a press list added through the tracker's API) and
+TikTok (the video), within those platforms' limits (``bench/e2e/shares.py``). Latencies are the
+tracker's stored times, read over its REST API; a phase's backlog is what the tracker has not seen
+end, and its lag and every publisher's are sampled from their ``/metrics``.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
+from bench.e2e.mailpit import mailpit_check
 from bench.e2e.measure import ProcessSampler, phase_figures, sandbox_check, stack_pids
 from bench.e2e.observe import PhaseWatch, TrackerClient
 from bench.e2e.report import write_all
-from bench.e2e.stack import CHANNELS, BenchStack, accounts_needed, channel_limits
-from loa.events import ContentApproved, utcnow
+from bench.e2e.shares import DEFAULT_CAPS, Shares, accounts_for, check_caps, shares_at
+from bench.e2e.stack import BENCHED, EMULATED, PACED, PRESS_LIST_SIZE, BenchStack
+from loa.events import ContentApproved, topics, utcnow
 from loa.kafka_security import client_security
 from loa.media import MediaStore
 from loa.settings import LoaSettings
@@ -66,23 +71,44 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--tracker-db", choices=("postgresql", "sqlite"), default="postgresql", help="the tracker's store"
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--email-rate", type=float, default=DEFAULT_CAPS["email"], help="contents/s to e-mail at most"
+    )
+    parser.add_argument(
+        "--tiktok-rate", type=float, default=DEFAULT_CAPS["tiktok"], help="contents/s to TikTok at most"
+    )
+    parser.add_argument("--press-list", type=int, default=PRESS_LIST_SIZE, help="journalists per press list")
+    parser.add_argument(
+        "--label", default="", help="record as a run of its own: e2e-LABEL.json, its plots and doc section"
+    )
+    args = parser.parse_args(argv)
+    args.caps = {"email": args.email_rate, "tiktok": args.tiktok_rate}
+    if args.press_list < 1:
+        parser.error("--press-list: at least 1 journalist")
+    if reason := check_caps(args.caps, args.press_list):
+        parser.error(reason)
+    return args
 
 
-REALISTIC_MS = {"webhook": 200, "facebook": 500, "zalo": 400, "youtube": 800, "x": 300}
+REALISTIC_MS = {"webhook": 200, "facebook": 500, "zalo": 400, "youtube": 800, "x": 300, "tiktok": 500}
 """Latency per call of the realistic phase (issue 11: "e.g. 200-800 ms, plus video processing")."""
 
 
 def make_pools(
-    rates: list[float], seconds: float, slow_rate: float | None, real_rate: float | None
+    rates: list[float],
+    seconds: float,
+    slow_rate: float | None,
+    real_rate: float | None,
+    caps: dict[str, float] = DEFAULT_CAPS,
 ) -> tuple[dict[str, list[str]], list[str]]:
-    """Accounts per channel and phase, enough that no adapter's per-account bucket holds a phase back."""
-    limits = channel_limits()
+    """Accounts per channel and phase, enough that no per-account limit holds a phase back (the
+    adapters' buckets, TikTok's daily cap)."""
     phases, phase_rates = phase_plan(rates, slow_rate, real_rate)
-    pools: dict[str, list[str]] = {c: [] for c in CHANNELS}
+    pools: dict[str, list[str]] = {c: [] for c in BENCHED}
     for phase, rate in zip(phases, phase_rates, strict=True):
-        for channel in CHANNELS:
-            k = accounts_needed(limits[channel], int(rate * seconds), seconds)
+        shares = shares_at(rate, caps)
+        for channel in BENCHED:
+            k = accounts_for(channel, shares.count(channel, int(rate * seconds)), seconds)
             pools[channel] += [f"{channel}-{phase}-{i}" for i in range(k)]
     return pools, phases
 
@@ -109,16 +135,22 @@ def phase_plan(
     return phases, phase_rates
 
 
-def picker(pools: dict[str, list[str]], phase: str) -> Any:
+def picker(pools: dict[str, list[str]], phase: str, shares: Shares) -> Any:
+    """Content ``n`` of ``phase`` → its targets' accounts, each channel's accounts taken in turn."""
     mine = {c: [a for a in names if f"-{phase}-" in a] for c, names in pools.items()}
-    return lambda n: {c: names[n % len(names)] for c, names in mine.items()}
+
+    def pick(n: int) -> dict[str, str]:
+        return {c: mine[c][(n // shares.every[c]) % len(mine[c])] for c in shares.targets(n)}
+
+    return pick
 
 
 def settled(tracker: dict[str, int], publishers: dict[str, int]) -> bool:
-    """Every lag back to 0: the tracker's on both its topics, each publisher's intake."""
+    """Every lag back to 0: the tracker's on each topic it reads (contents and deliveries at least:
+    it reads the audit and engagement topics too), each publisher's intake."""
     return (
-        len(tracker) == 2
-        and len(publishers) == len(CHANNELS)
+        {topics.CONTENT, topics.DELIVERY} <= set(tracker)
+        and len(publishers) == len(BENCHED)
         and not any(tracker.values())
         and not any(publishers.values())
     )
@@ -152,20 +184,24 @@ async def run_phase(
     seconds: float,
     drain: float,
     first: int,
-    pick: Any,
+    pools: dict[str, list[str]],
+    phase: str,
+    caps: dict[str, float],
     media: tuple[Any, Any],
 ) -> tuple[list[str], dict[str, Any], tuple[datetime, datetime]]:
     """Send for ``seconds``, then wait (up to ``drain``) until the tracker has every delivery ended
     and every lag is back to 0. Returns the ids, the lag record, and the approval window."""
     ids: list[str] = []
     since = utcnow()
-    watch = PhaseWatch(client, since, ids, len(CHANNELS)).start()
+    shares = shares_at(rate, caps)
+    watch = PhaseWatch(client, since, ids, shares.deliveries).start()
     sending = time.monotonic()
+    pick = picker(pools, phase, shares)
     await produce_at_rate(settings, rate, seconds, first, pick, media[0], media[1], ids)
     until = utcnow()
     sent_rate = len(ids) / (time.monotonic() - sending)
     await watch.stop()
-    sent = len(ids) * len(CHANNELS)
+    sent = shares.deliveries(len(ids))
     at_end = await watch.sample()
     started = time.monotonic()
     drain_s = settled_s = None
@@ -181,7 +217,7 @@ async def run_phase(
             break
         await asyncio.sleep(0.5)
         sample = await watch.sample()
-    per_second = rate * len(CHANNELS)
+    per_second = rate * shares.per_content()
     left_at_end = sent - at_end["ended"]
     lag = {
         "offered_contents_per_s": sent_rate,
@@ -245,7 +281,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     slow_rate = (args.slow_rate or rates[0]) if args.slow_platform else None
     latency = {p: int(ms) for p, _, ms in (x.partition("=") for x in args.realistic.split(",") if x)}
     real_rate = rates[0] if latency else None
-    pools, phases = make_pools(rates, args.seconds, slow_rate, real_rate)
+    pools, phases = make_pools(rates, args.seconds, slow_rate, real_rate, args.caps)
     workdir = Path(tempfile.mkdtemp(prefix="loa-bench-e2e-"))
     stack = BenchStack(workdir, pools, tracker_db=args.tracker_db)
     stack.build()
@@ -253,7 +289,14 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {
         "command": "PYTHONPATH=shared:. python bench/e2e.py "
         + " ".join(sys.argv[1:] if argv is None else argv),
-        "channels": list(CHANNELS),
+        "channels": list(BENCHED),
+        "label": args.label,
+        "press_list": args.press_list,
+        "paced": {  # one content in ``every`` targets the channel, per phase
+            phase: {c: shares_at(rate, args.caps).every[c] for c in PACED}
+            for phase, rate in zip(*phase_plan(rates, slow_rate, real_rate), strict=True)
+        },
+        "paced_caps": args.caps,
         "topic_prefix": stack.topic_prefix,
         "kafka_security_protocol": settings.kafka_security_protocol,
         "accounts_per_channel": {c: len(v) for c, v in pools.items()},
@@ -270,16 +313,17 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         stack.stop_services()
         warm = stack.start_services(args.start_timeout)
         results["start"] = {"sandbox_s": sandbox_s, "services_first_s": cold, "services_restart_s": warm}
+        results["press_lists_s"] = await asyncio.to_thread(stack.add_press_lists, args.press_list)
         results["tracker_db"] = args.tracker_db
         sampler = ProcessSampler({**stack.pids(), **stack_pids()}).start()
         sandbox = SandboxClient(stack.sandbox_url, timeout=30)
         metrics = {n: s.metrics for n, s in stack.services.items() if s.metrics}
         client = TrackerClient(stack.tracker_url, stack.tracker_token, metrics)
-        first = 0
+        first = sent_so_far = 0
         run_since = utcnow()
         for phase, rate in zip(*phase_plan(rates, slow_rate, real_rate), strict=True):
             slow, real = phase == "slow", phase == "real"
-            waited = await settle(client, run_since, first * len(CHANNELS), args.settle) if first else 0.0
+            waited = await settle(client, run_since, sent_so_far, args.settle) if first else 0.0
             if slow:
                 await asyncio.to_thread(sandbox.latency, args.slow_platform, args.slow_ms)
             if real:
@@ -287,21 +331,24 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(f"-- phase {phase}: {rate:g} contents/s for {args.seconds:g} s", flush=True)
             cpu_before = sampler.cpu_now()
             ids, lag, (since, until) = await run_phase(
-                settings, client, rate, args.seconds, args.drain, first, picker(pools, phase), media
+                settings, client, rate, args.seconds, args.drain, first, pools, phase, args.caps, media
             )
+            shares = shares_at(rate, args.caps)
             first += len(ids)
+            sent_so_far += shares.deliveries(len(ids))
             cpu_after = sampler.cpu_now()
             reading = time.monotonic()
             deliveries = await client.deliveries(since, until)
-            figures = phase_figures(deliveries, ids, list(CHANNELS))
+            targets = {cid: len(shares.targets(n)) for n, cid in enumerate(ids)}
+            figures = phase_figures(deliveries, targets, list(BENCHED))
             figures["tracker_read_s"] = time.monotonic() - reading
             figures["lag"] = lag
             figures["settled_before_s"] = waited
             figures["cpu_s"] = {n: cpu_after[n] - cpu_before[n] for n in cpu_after}
             figures["rate"] = rate
             figures["sandbox_check"] = await asyncio.to_thread(
-                sandbox_check, stack.sandbox_url, deliveries, list(CHANNELS)
-            )
+                sandbox_check, stack.sandbox_url, deliveries, list(EMULATED)
+            ) | await asyncio.to_thread(mailpit_check, stack.mailpit_url, deliveries, args.press_list)
             if slow:
                 figures["slow_platform"] = {"platform": args.slow_platform, "ms": args.slow_ms}
                 await asyncio.to_thread(sandbox.latency, args.slow_platform, 0)
@@ -314,13 +361,14 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["processes"] = sampler.stop()
         results["load_average_after"] = list(os.getloadavg())
         stack.stop_services()  # a backlog left by the last phase must not share the cores with the relay
+        first_shares = shares_at(rates[0], args.caps)
         relay, relay_cost = await relay_limit(
-            settings, stack.topic_prefix, args.relay_contents, picker(pools, phases[0]), media
+            settings, stack.topic_prefix, args.relay_contents, picker(pools, phases[0], first_shares), media
         )
         results["relay"] = relay | relay_cost
     finally:
         stack.stop()
-    write_all(results)
+    write_all(results, args.label)
     return results
 
 

@@ -37,7 +37,8 @@ BODY = "<p>Trung tâm tiếp nhận <strong>1.864 thủ tục hành chính</stro
 
 
 def put_sample_media(store: MediaStore) -> tuple[MediaRef, MediaRef]:
-    """One small JPEG and one small 'video' (256 KiB: one YouTube chunk), stored once in MinIO."""
+    """One small JPEG and one small 'video' (256 KiB: one YouTube chunk; TikTok takes a video under
+    5 MB whole, in one chunk), stored once in MinIO."""
     store.ensure_buckets()
     out = io.BytesIO()
     Image.new("RGB", (640, 360), (200, 30, 40)).save(out, "JPEG", quality=80)
@@ -53,8 +54,9 @@ def put_sample_media(store: MediaStore) -> tuple[MediaRef, MediaRef]:
 
 
 def content(n: int, accounts: dict[str, str], image: MediaRef, video: MediaRef) -> Content:
-    """Content number ``n`` of a run, one target per channel (YouTube takes the video, the rest the image)."""
-    media = [image, video] if "youtube" in accounts else [image]
+    """Content number ``n`` of a run, one target per channel of ``accounts`` (YouTube and TikTok take the
+    video, the rest the image)."""
+    media = [image, video] if {"youtube", "tiktok"} & set(accounts) else [image]
     return Content(
         id=f"bench-{n:07d}",
         version=1,

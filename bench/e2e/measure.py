@@ -32,6 +32,7 @@ PLATFORM_RECORDS: dict[str, list[tuple[str, str]]] = {
     "zalo": [("article", "id")],
     "youtube": [("video", "id")],
     "x": [("tweet", "id")],
+    "tiktok": [("video", "id"), ("video", "publish_id")],  # a public post's id, else the publish_id
 }
 
 
@@ -45,11 +46,10 @@ def latency_stats(values: list[float]) -> dict[str, float]:
     }
 
 
-def phase_figures(deliveries: list[Delivery], ids: list[str], channels: list[str]) -> dict[str, Any]:
-    """Approval → published per channel and approval → all channels published, for ``ids``, from the
-    tracker's stored times."""
-    wanted = set(ids)
-    mine = [d for d in deliveries if d.content_id in wanted]
+def phase_figures(deliveries: list[Delivery], targets: dict[str, int], channels: list[str]) -> dict[str, Any]:
+    """Approval → published per channel and approval → all its channels published, for the contents
+    of ``targets`` (content id → how many channels it targets), from the tracker's stored times."""
+    mine = [d for d in deliveries if d.content_id in targets]
     per_channel: dict[str, list[float]] = {c: [] for c in channels}
     by_content: dict[str, list[float]] = {}
     for d in mine:
@@ -57,7 +57,7 @@ def phase_figures(deliveries: list[Delivery], ids: list[str], channels: list[str
         if latency is not None and d.channel in per_channel:
             per_channel[d.channel].append(latency)
             by_content.setdefault(d.content_id, []).append(latency)
-    all_published = [max(v) for v in by_content.values() if len(v) == len(channels)]
+    all_published = [max(v) for cid, v in by_content.items() if len(v) == targets[cid]]
     published = [d for d in mine if d.published_at is not None]
     approvals = [d.approved_at for d in mine if d.approved_at is not None]
     span = (
@@ -67,8 +67,8 @@ def phase_figures(deliveries: list[Delivery], ids: list[str], channels: list[str
     )
     failed = [d for d in mine if d.state in FAILED_STATES]
     return {
-        "contents": len(ids),
-        "deliveries": len(ids) * len(channels),
+        "contents": len(targets),
+        "deliveries": sum(targets.values()),
         "in_tracker": len(mine),
         "published": len(published),
         "failed": len(failed),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -147,7 +148,8 @@ class PhaseWatch:
     client: TrackerClient
     since: datetime
     ids: list[str]  # grows as contents are sent
-    per_content: int
+    deliveries_of: Callable[[int], int]
+    """Deliveries of the first n contents sent (``Shares.deliveries``)."""
     samples: list[dict[str, Any]] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
 
@@ -160,7 +162,7 @@ class PhaseWatch:
         ended, lags = await asyncio.gather(self.client.ended(self.since), self.client.lags())
         s = {
             "t": round(time.monotonic() - self._started, 2),
-            "sent": len(self.ids) * self.per_content,
+            "sent": self.deliveries_of(len(self.ids)),
             "ended": ended,
             "tracker_lag": lags["tracker"],
             "publisher_lag": lags["publishers"],

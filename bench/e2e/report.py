@@ -14,14 +14,28 @@ from typing import Any
 
 import psutil
 
+from bench.e2e.stack import PACED
 from loa.settings import REPO_ROOT
 
-RESULTS = REPO_ROOT / "bench" / "results" / "e2e.json"
 IMG = REPO_ROOT / "docs" / "img"
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- e2e-bench:begin -->", "<!-- e2e-bench:end -->"
+
+
+def named(label: str) -> str:
+    """``e2e``, or ``e2e-LABEL`` for a run recorded on its own (``--label``): its JSON, plots and section."""
+    return f"e2e-{label}" if label else "e2e"
+
+
+def results_path(label: str = "") -> Path:
+    return REPO_ROOT / "bench" / "results" / f"{named(label)}.json"
+
+
+def markers(label: str = "") -> tuple[str, str]:
+    return f"<!-- {named(label)}-bench:begin -->", f"<!-- {named(label)}-bench:end -->"
+
+
 SHARED = ("kafka", "minio", "postgres")  # the shared local stack, not Loa services
-NOT_LOA = ("sandbox", *SHARED)  # what the platforms and the infrastructure cost, not Loa
+NOT_LOA = ("sandbox", "mailpit", *SHARED)  # what the platforms and the infrastructure cost, not Loa
 
 
 def machine() -> str:
@@ -47,7 +61,11 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
         "peak_ratio_to_relay": peak / relay if relay else math.nan,
     }
     at50 = phases.get("r50")
-    s["p99_ms_at_50"] = {c: v["p99_ms"] for c, v in at50["per_channel"].items()} if at50 else None
+    # Issue 11's target is for the channels every content targets; e-mail's time is its press list's
+    # pacing and TikTok's its status polls, by design: reported beside it, not held to it.
+    p99 = {c: v["p99_ms"] for c, v in at50["per_channel"].items()} if at50 else {}
+    s["p99_ms_at_50"] = {c: ms for c, ms in p99.items() if c not in PACED} if at50 else None
+    s["paced_p99_ms_at_50"] = {c: ms for c, ms in p99.items() if c in PACED} if at50 else None
     services = {n: p for n, p in r["processes"].items() if n not in NOT_LOA}  # Loa's own
     s["max_service_rss_mb"] = max(p["peak_rss_mb"] for p in services.values())
     s.update(cpu_budget(r))
@@ -57,7 +75,8 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
         name = slow["slow_platform"]["platform"]
         others = {}
         for c, v in slow["per_channel"].items():
-            if c != name and base:
+            # the paced channels' few samples per phase (a press list, a status poll) are not a p99
+            if c != name and base and c not in PACED:
                 ref = base["per_channel"][c]["p99_ms"]
                 others[c] = {
                     "fast_p99_ms": ref,
@@ -179,7 +198,7 @@ def figures(r: dict[str, Any]) -> list[str]:
     return out
 
 
-def plots(r: dict[str, Any]) -> list[Path]:
+def plots(r: dict[str, Any], label: str = "") -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -205,7 +224,7 @@ def plots(r: dict[str, Any]) -> list[Path]:
     ax.legend(fontsize=8, ncol=3)
     ax.set_title("Loa end to end: p99 latency by phase and channel")
     fig.tight_layout()
-    latency_png = IMG / "e2e-latency.png"
+    latency_png = IMG / f"{named(label)}-latency.png"
     fig.savefig(latency_png, dpi=100)
     plt.close(fig)
 
@@ -224,13 +243,33 @@ def plots(r: dict[str, Any]) -> list[Path]:
     for x, v in enumerate(values):
         ax.text(x, v, f"{v:.0f}", ha="center", va="bottom")
     fig.tight_layout()
-    throughput_png = IMG / "e2e-throughput.png"
+    throughput_png = IMG / f"{named(label)}-throughput.png"
     fig.savefig(throughput_png, dpi=100)
     plt.close(fig)
     return [latency_png, throughput_png]
 
 
-def doc_section(r: dict[str, Any]) -> str:
+def paced_note(r: dict[str, Any]) -> str:
+    """What share of the contents e-mail and TikTok took, and why (empty for a run before them)."""
+    if not r.get("paced"):
+        return ""
+    every = "; ".join(
+        f"{phase}: " + ", ".join(f"{c} 1 in {k}" for c, k in v.items()) for phase, v in r["paced"].items()
+    )
+    caps = r["paced_caps"]
+    return f"""E-mail and TikTok take a share of the contents, within their platforms' limits rather than by raising
+an emulator's cap (`bench/e2e/shares.py`): e-mail at most {caps["email"]:g} contents/s, each to a press list of
+{r["press_list"]} journalists added through the tracker's API (`POST /api/v1/accounts`, `PUT /api/v1/press-lists/{{name}}`)
+and received by the bench's own Mailpit (its `Created` times are the receive times; at most half of the
+channel's 14 messages/s per SMTP account); TikTok at most {caps["tiktok"]:g} contents/s, to enough creators per phase
+for 6 `video/init` a minute per token and the emulator's 15 posts a day per creator ({every}).
+Issue 11's 500 ms target is checked on the five channels every content targets; e-mail's time is its
+list's pacing and TikTok's its status polls (`LOA_TIKTOK_STATUS_INTERVAL_S`, 3 s, when a video is
+still processing).
+"""
+
+
+def doc_section(r: dict[str, Any], label: str = "") -> str:
     s = r["summary"]
     met = "\n".join(f"- {'met' if ok else '**missed**'}: {name}" for name, ok in s["targets"].items())
     slow = ""
@@ -249,7 +288,7 @@ def doc_section(r: dict[str, Any]) -> str:
     cpu = ""
     if s["cpu_phase"]:
         cpu = f"""- CPU per published delivery in phase {s["cpu_phase"]} (the busiest that drained; {s["delivered_in_phase"]} deliveries): Loa's
-  services (tracker and publishers) {s["loa_cpu_ms_per_delivery"]:.1f} ms, the sandbox, Kafka, MinIO and PostgreSQL
+  services (tracker and publishers) {s["loa_cpu_ms_per_delivery"]:.1f} ms, the sandbox{", Mailpit" if "mailpit" in r["processes"] else ""}, Kafka, MinIO and PostgreSQL
   {s["not_loa_cpu_ms_per_delivery"]:.1f} ms. At that cost both cores are busy at {s["cpu_ceiling_deliveries_per_s"]:.0f} deliveries/s (batching makes
   a delivery cheaper at higher rates: compare the peak observed); the emulated platforms and the
   infrastructure alone would fill both cores at {s["cpu_ceiling_without_loa_deliveries_per_s"]:.0f} deliveries/s, before any Loa work.
@@ -266,31 +305,41 @@ def doc_section(r: dict[str, Any]) -> str:
             + rows
             + "\n"
         )
-    return f"""{BEGIN}
-## End to end: approval → published (issue 11, `bench/e2e.py`)
+    paced = "email" in r["channels"]
+    mailpit = (
+        " and Mailpit's of each e-mail (by Message-ID; a delivery arrived with its list's last message)"
+        if paced
+        else ""
+    )
+    every = "every channel but e-mail and TikTok, which take a share (below)" if paced else "every channel"
+    begin, end = markers(label)
+    title = f" — {label}" if label else ""
+    image = named(label)
+    return f"""{begin}
+## End to end: approval → published (issue 11, `bench/e2e.py`){title}
 
 Machine: {r["machine"]}. Date: {r["date"]}. Load average (1/5/15 min) before the run:
 {", ".join(f"{x:.1f}" for x in r["load_average_before"])}; after: {", ".join(f"{x:.1f}" for x in r["load_average_after"])}
 (the load after includes the bench's own processes).
 Command: `{r["command"]}` (`make bench` runs it with the defaults: 10, 20, 30, 50, 200 contents/s for 60 s each; a slow-platform and a realistic phase at 10/s follow the first).
 
-What runs: the shared Kafka, MinIO and PostgreSQL; a sandbox process; the tracker (its own
+What runs: the shared Kafka, MinIO and PostgreSQL; a sandbox process{" and a Mailpit of the bench's own" if "email" in r["channels"] else ""}; the tracker (its own
 {"PostgreSQL" if r["tracker_db"] == "postgresql" else "SQLite"} database); one publisher process per channel ({", ".join(r["channels"])}) with its
 SQLite job store. Times are the tracker's: each content's `approved_at` and each delivery's
 `published_at` (the `occurred_at` of its `published` event, stamped by the runtime in the transaction
 that records the state), read over its REST API (`GET /api/v1/deliveries?approved_since=&approved_until=`),
-and cross-checked against the sandbox's receive time of each post (matched by external id). Each
-content targets every channel; accounts are spread so that no adapter's declared per-account rate
+and cross-checked against the sandbox's receive time of each post (matched by external id){mailpit}. Each
+content targets {every}; accounts are spread so that no adapter's declared per-account rate
 limit holds a phase back ({", ".join(f"{c}: {n}" for c, n in r["accounts_per_channel"].items())} accounts).
 Start times cover the sandbox, the tracker and the publishers (Kafka, MinIO and PostgreSQL are
 shared and were not restarted).
-
+{paced_note(r)}
 ```
 {r["table"]}
 ```
 
-![p99 by phase and channel](img/e2e-latency.png)
-![throughput vs the bare relay](img/e2e-throughput.png)
+![p99 by phase and channel](img/{image}-latency.png)
+![throughput vs the bare relay](img/{image}-throughput.png)
 
 - Max sustained (backlog ≤ 2 s of work when the feed stops; within the drain every delivery ended in the tracker, and the tracker's and every publisher's consumer lag back to 0): {s["max_sustained_deliveries_per_s"]:.1f} deliveries/s
   ({s["max_sustained_rate_contents_per_s"]:g} contents/s); peak observed {s["peak_deliveries_per_s"]:.1f} deliveries/s.
@@ -299,27 +348,29 @@ shared and were not restarted).
 {slow}
 ### Targets
 {met}
-{END}
+{end}
 """
 
 
-def write_all(r: dict[str, Any]) -> None:
+def write_all(r: dict[str, Any], label: str = "") -> None:
     r.setdefault("machine", machine())  # kept when a saved run is written again
     r.setdefault("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     r["summary"] = summarise(r)
     r["table"] = table(r)
     r["figures"] = figures(r)
-    r["plots"] = [str(p.relative_to(REPO_ROOT)) for p in plots(r)]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(r, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
-    section = doc_section(r)
+    r["plots"] = [str(p.relative_to(REPO_ROOT)) for p in plots(r, label)]
+    results = results_path(label)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(r, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
+    section = doc_section(r, label)
+    begin, end = markers(label)
     text = (
         DOC.read_text(encoding="utf-8")
         if DOC.exists()
         else "# Benchmarks\n\nEach bench under `bench/` writes its own section.\n"
     )
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END) :]
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + section.rstrip("\n") + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section
     DOC.write_text(text, encoding="utf-8")

@@ -26,6 +26,7 @@ import httpx
 import yaml
 from cryptography.fernet import Fernet
 
+from bench.e2e.press import add_press_lists, wait_for_publisher
 from loa.settings import REPO_ROOT, LoaSettings
 from services.sandbox.client import SandboxClient
 
@@ -33,10 +34,29 @@ if TYPE_CHECKING:  # observe.py imports this module
     from bench.e2e.observe import TrackerClient
 
 CHANNELS = ("webhook", "facebook", "zalo", "youtube", "x")
-"""The channels the bench publishes to: every publisher on main with a sandbox emulator (the website
-publishes to MinIO, not to an emulator, and is not in the bench yet)."""
+"""The channels every content of the bench targets (the chaos run, the drills and ``bench/urgent.py``
+use these too)."""
+PACED = ("email", "tiktok")
+"""Channels a share of the contents targets, sized within their platforms' limits
+(``bench/e2e/shares.py``): the e-mail channel to the bench's own Mailpit, TikTok to its emulator."""
+BENCHED = (*CHANNELS, *PACED)
+"""Every channel the e2e bench (``bench/e2e.py``) publishes to."""
+EMULATED = tuple(c for c in BENCHED if c != "email")
+"""The benched channels the sandbox emulates (e-mail goes to Mailpit)."""
+PRESS_LIST_SIZE = 10
+"""Journalists per bench press list (``bench/e2e.py --press-list``)."""
+NOT_BENCHED = {
+    "website": "publishes to MinIO, not to a platform; bench/website.py measures it",
+}
+"""Channels with a publisher that the e2e bench leaves out, and why (a unit test checks that every
+channel is in one of the two)."""
 
 BIG_QUOTA = 1_000_000_000
+MAILPIT = Path(os.environ.get("LOA_CACHE_DIR") or REPO_ROOT / ".loa") / "bin" / "mailpit"
+"""The stack's Mailpit binary (``deploy/local/mailpit.sh`` builds it into the cache); the bench runs its own
+instance on free ports, so its thousands of messages neither push out nor mix with the shared one's."""
+SIDECARS = ("sandbox", "mailpit")
+"""What the bench runs that is not Loa: the emulated platforms and the SMTP server."""
 PG_ADMIN_URL = os.environ.get("LOA_PG_ADMIN_URL", "postgresql://loa@127.0.0.1:5432/postgres")
 """The shared stack's PostgreSQL ``postgres`` database (as ``tests/conftest.py``), to create the tracker's."""
 TRACKER = "tracker"
@@ -55,9 +75,9 @@ def channel_limits() -> dict[str, tuple[int, float] | None]:
 
     from loa.channels import registry
 
-    for channel in CHANNELS:
+    for channel in BENCHED:
         importlib.import_module(f"services.{channel}.adapter")
-    return {c: registry.get(c).limits.requests_per_period for c in CHANNELS}
+    return {c: registry.get(c).limits.requests_per_period for c in BENCHED}
 
 
 HEADROOM = 0.5
@@ -75,6 +95,18 @@ def accounts_needed(limit: tuple[int, float] | None, contents: int, seconds: flo
         return 1
     n, period = limit
     return max(1, math.ceil(contents / (HEADROOM * (n + n / period * seconds))))
+
+
+def dkim_private_key() -> str:
+    """A fresh RSA key (PEM) for the bench's DKIM signatures (no one verifies them: the cost is the point)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode()
 
 
 @dataclass
@@ -152,6 +184,9 @@ class BenchStack:
         self.tracker_port = free_port()
         self.tracker_url = f"http://127.0.0.1:{self.tracker_port}"
         self.tracker_token = secrets.token_urlsafe(24)  # a viewer: the bench only reads
+        self.setup_token = secrets.token_urlsafe(24)  # an admin: adds the press lists, nothing else
+        self.mailpit_port, self.smtp_port = free_port(), free_port()
+        self.mailpit_url = f"http://127.0.0.1:{self.mailpit_port}"
         self.pg_database = self.tag.replace("-", "_")
         self._pg_created: list[str] = []
 
@@ -187,8 +222,13 @@ class BenchStack:
             LOA_YOUTUBE_CHUNK_SIZE=str(256 * 1024),
             LOA_YOUTUBE_DAILY_QUOTA=str(BIG_QUOTA),
             LOA_YOUTUBE_DAILY_UPLOADS=str(BIG_QUOTA),
+            LOA_TIKTOK_API_URL=f"{self.sandbox_url}/tiktok",
+            LOA_EMAIL_SMTP_HOST="127.0.0.1",
+            LOA_EMAIL_SMTP_PORT=str(self.smtp_port),
             MALLOC_ARENA_MAX="2",  # as the Procfile and docker-compose.yml run the publishers
         )
+        if channel == "email":  # every message signed, as in production
+            env["LOA_EMAIL_DKIM_PRIVATE_KEY"] = dkim_private_key()
         env["_HEALTH"] = f"http://127.0.0.1:{port}/healthz"
         return env
 
@@ -211,8 +251,14 @@ class BenchStack:
             LOA_TRACKER_HOST="127.0.0.1",
             LOA_TRACKER_PORT=str(port),
             LOA_TRACKER_GROUP_ID=f"{self.tag}-tracker",
-            LOA_TRACKER_TOKENS=json.dumps({"bench": {"token": self.tracker_token, "role": "viewer"}}),
-            LOA_API_TOKEN="",  # no admin: nothing here acts on deliveries
+            LOA_TRACKER_TOKENS=json.dumps(
+                {
+                    "bench": {"token": self.tracker_token, "role": "viewer"},
+                    "bench-setup": {"token": self.setup_token, "role": "admin"},
+                }
+            ),
+            LOA_API_TOKEN="",  # the setup token adds press lists; nothing here acts on deliveries
+            LOA_CREDENTIALS_KEY=self.key,  # the accounts API seals what it sends to the publishers
             MALLOC_ARENA_MAX="2",  # as the publishers
         )
 
@@ -231,6 +277,21 @@ class BenchStack:
             f"{self.sandbox_url}/_sandbox/clock",
             self.workdir / "sandbox.log",
         )
+        if "email" in self.pools:
+            if not MAILPIT.is_file():
+                raise RuntimeError(f"{MAILPIT} is missing: `make setup` builds it (deploy/local/mailpit.sh)")
+            self.services["mailpit"] = Service(
+                "mailpit",
+                [
+                    str(MAILPIT),
+                    *("--smtp", f"127.0.0.1:{self.smtp_port}", "--listen", f"127.0.0.1:{self.mailpit_port}"),
+                    *("--database", str(self.workdir / "mailpit.db"), "--max", "0"),
+                    "--disable-version-check",
+                ],
+                self._env(),
+                f"{self.mailpit_url}/livez",
+                self.workdir / "mailpit.log",
+            )
         self.services |= self.loa_processes()
 
     def loa_processes(self) -> dict[str, Service]:
@@ -270,9 +331,12 @@ class BenchStack:
     # ---- lifecycle -----------------------------------------------------------------------------
 
     def start_sandbox(self, timeout: float = 60.0) -> float:
+        """The sandbox (and Mailpit, when e-mail is benched); seconds until they answer."""
         started = time.monotonic()
-        self.services["sandbox"].start()
-        self._wait([self.services["sandbox"]], timeout)
+        sidecars = [self.services[n] for n in SIDECARS if n in self.services]
+        for service in sidecars:
+            service.start()
+        self._wait(sidecars, timeout)
         return time.monotonic() - started
 
     def start_all(self) -> TrackerClient:
@@ -283,6 +347,7 @@ class BenchStack:
         self.seed_accounts()
         self.create_databases()
         self.start_services()
+        self.add_press_lists(PRESS_LIST_SIZE)
         metrics = {n: s.metrics for n, s in self.services.items() if s.metrics}
         return TrackerClient(self.tracker_url, self.tracker_token, metrics)
 
@@ -297,9 +362,18 @@ class BenchStack:
                     conn.execute(f'CREATE DATABASE "{self._pg_name(name)}"')
                     self._pg_created.append(self._pg_name(name))
 
+    def add_press_lists(self, size: int) -> float:
+        """The e-mail pool's press lists of ``size`` journalists, through the tracker's API (run while
+        the services run, off the event loop); seconds until the publisher has them."""
+        names = self.pools.get("email", [])
+        if not names:
+            return 0.0
+        add_press_lists(self.tracker_url, self.setup_token, names, size)
+        return wait_for_publisher(self._database_url("jobs-email"), names)
+
     def loa_services(self) -> list[Service]:
-        """Every Loa service the bench runs: the tracker and the publishers (not the sandbox)."""
-        return [s for n, s in self.services.items() if n != "sandbox"]
+        """Every Loa service the bench runs: the tracker and the publishers (not the sandbox or Mailpit)."""
+        return [s for n, s in self.services.items() if n not in SIDECARS]
 
     def start_services(self, timeout: float = 120.0) -> float:
         """Start the tracker and every publisher at once; seconds until all answer ``/healthz``."""
@@ -321,8 +395,9 @@ class BenchStack:
     def stop(self) -> None:
         """Stop every process, then drop the run's topics, buckets and tracker database."""
         self.stop_services()
-        if "sandbox" in self.services:
-            self.services["sandbox"].stop()
+        for name in SIDECARS:
+            if name in self.services:
+                self.services[name].stop()
         from loa.media import MediaStore
         from loa.testing.cleanup import drop_all
 
@@ -365,10 +440,12 @@ class BenchStack:
         # The emulator's own per-user X window; the adapter's declared bucket still applies.
         http.post("/x/_limits", params={"limit": BIG_QUOTA, "seconds": 900}).raise_for_status()
         with SandboxClient(self.sandbox_url) as sandbox:
-            for platform in CHANNELS:  # zero added latency: media and articles are ready at once
-                sandbox.processing(platform, 0)
+            for platform in self.pools:  # zero added latency: media and articles are ready at once
+                if platform in EMULATED:
+                    sandbox.processing(platform, 0)
         for channel, names in self.pools.items():
-            entries = [self._account(http, channel, name) for name in names]
+            # Press lists are added through the tracker's API once it runs (add_press_lists).
+            entries = [] if channel == "email" else [self._account(http, channel, name) for name in names]
             path = self.workdir / f"accounts-{channel}.yaml"
             path.write_text(yaml.safe_dump({"accounts": entries}, allow_unicode=True), encoding="utf-8")
         http.close()
@@ -407,6 +484,16 @@ class BenchStack:
             http.post(
                 "/x/_accounts", json={"id": user_id, "username": name.replace("-", "")[:15], **keys}
             ).raise_for_status()
+            entry |= {"credentials": keys}
+        elif channel == "tiktok":
+            keys = {
+                "client_key": f"aw{secret[:14]}",
+                "client_secret": f"secret-{secret}",
+                "access_token": f"act.{uuid.uuid4().hex}",
+                "refresh_token": f"rft.{uuid.uuid4().hex}",
+            }
+            creator = {"open_id": f"_000{secret[:20]}", "username": name.replace("-", "")[:24], **keys}
+            http.post("/tiktok/_creators", json=creator).raise_for_status()
             entry |= {"credentials": keys}
         elif channel == "youtube":
             entry |= {

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from loa.access import Principal
 from loa.access.policy import Action
 from loa.events import DEFAULT_TIMEZONE, AuditAction, DeliveryRef, RescheduleDelivery, utcnow
-from services.tracker import calendar, queries, reports
+from services.tracker import calendar, calendar_feeds, queries, reports
 from services.tracker.api import ERRORS, Deps, delivery_or_404, send_delivery_command
 from services.tracker.auth import requires, visible_units
 from services.tracker.calendar import Calendar
@@ -125,6 +125,7 @@ async def calendar_page(
     visible = visible_units(request, who)
     known = [u for u in await queries.units(t.engine) if visible is None or u in visible]
     filters = {k: v for k, v in (("unit", unit), ("channel", channel)) if v}
+    may_issue = request.app.state.auth.policy.may(who, Action.MANAGE_TOKENS)
     return render_page(
         request,
         "calendar.html",
@@ -140,6 +141,7 @@ async def calendar_page(
         units=known,
         channel=channel,
         channels=sorted(t.settings.channel_names),
+        feeds=await calendar_feeds.list_feeds(t.engine) if may_issue else [],
     )
 
 

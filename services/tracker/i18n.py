@@ -185,6 +185,28 @@ LABELS: dict[str, tuple[str, str]] = {
         "Too many posts in this range: only some are shown. Filter by unit or channel.",
     ),
     "calendar_tz": ("Giờ hiển thị: Asia/Ho_Chi_Minh (UTC+7).", "Times shown: Asia/Ho_Chi_Minh (UTC+7)."),
+    "calendar_feeds": ("Lịch cho ứng dụng lịch (iCalendar)", "Calendar feeds (iCalendar)"),
+    "calendar_feeds_intro": (
+        "Mỗi liên kết mở lịch của một đơn vị, chỉ để xem, trong Google Calendar, Outlook hay Lịch của "
+        "Apple (thêm lịch theo URL). Liên kết chỉ hiện một lần khi tạo; thu hồi khi không còn dùng.",
+        "Each link opens one unit's calendar, read-only, in Google Calendar, Outlook or Apple Calendar "
+        "(subscribe by URL). The link is shown once, when issued; revoke it when no longer needed.",
+    ),
+    "calendar_feed_issue": ("Tạo liên kết", "Issue a link"),
+    "calendar_feed_new": (
+        "Liên kết mới (sao chép ngay, sẽ không hiện lại)",
+        "The new link (copy it now, it is not shown again)",
+    ),
+    "calendar_feed_revoke": ("Thu hồi", "Revoke"),
+    "calendar_feed_revoked": ("Đã thu hồi", "Revoked"),
+    "calendar_feed_active": ("Đang dùng", "Active"),
+    "calendar_feed_confirm_revoke": (
+        "Thu hồi liên kết lịch này? Ứng dụng lịch đang dùng nó sẽ không đọc được nữa.",
+        "Revoke this calendar link? Calendars using it will stop updating.",
+    ),
+    "calendar_feeds_none": ("Chưa có liên kết nào.", "No links issued yet."),
+    "created_by": ("Người tạo", "Created by"),
+    "created_at": ("Lúc tạo", "Created"),
     "mon": ("Thứ Hai", "Mon"),
     "tue": ("Thứ Ba", "Tue"),
     "wed": ("Thứ Tư", "Wed"),

@@ -46,10 +46,12 @@ AUDIENCE: dict[str, Metric] = {
     "facebook": Metric.REACH,
     "youtube": Metric.VIEWS,
     "x": Metric.IMPRESSIONS,
+    "website": Metric.VIEWS,
 }
 """Which figure the report's "reach/views" column is on each channel (``loa.events.Metric``):
 Facebook's people reached (``post_impressions_unique``), YouTube's views (``viewCount``), X's
-impressions (``impression_count``: X gives no reach). A channel not listed has no such column."""
+impressions (``impression_count``: X gives no reach), the website's page views (counted by its own
+server, services/website/views.py). A channel not listed has no such column."""
 FIGURES = (Metric.REACTIONS, Metric.COMMENTS, Metric.SHARES)
 """The engagement columns besides reach/views, as every channel's reader names them."""
 MAX_DAYS = 400

@@ -98,7 +98,7 @@ def message_page(request: Request, message: str, status_code: int, **context: An
 
 def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
     """Which buttons and links a page shows (the API checks again, per unit): ``can_act``
-    retry/cancel, ``can_hold``, ``can_audit``, ``can_retract``, ``can_incident``."""
+    retry/cancel, ``can_hold``, ``can_audit``, ``can_retract``, ``can_incident``, ``can_manage_tokens``."""
     if principal is None:
         return {
             "can_act": False,
@@ -108,6 +108,7 @@ def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
             "can_manage_accounts": False,
             "can_incident": False,
             "can_moderate": False,
+            "can_manage_tokens": False,
         }
     policy = request.app.state.auth.policy
     return {
@@ -118,6 +119,7 @@ def _abilities(request: Request, principal: Principal | None) -> dict[str, Any]:
         "can_manage_accounts": policy.may(principal, Action.MANAGE_ACCOUNTS),
         "can_incident": policy.may(principal, Action.MANAGE_INCIDENT),
         "can_moderate": policy.may(principal, Action.MODERATE_COMMENTS),
+        "can_manage_tokens": policy.may(principal, Action.MANAGE_TOKENS),
     }
 
 

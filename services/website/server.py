@@ -20,6 +20,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from loa.access.bearer import BearerTokens
+from loa.access.policy import Policy
+from loa.access.tokens import TokenStore
 from loa.health import Readiness, health_routes, object_store_probe
 from loa.logging import configure
 from loa.media import MediaStore
@@ -28,6 +31,9 @@ from services.website.settings import WebsiteSettings
 from services.website.site.bucket import ObjectInfo, SiteBucket
 from services.website.site.entries import INTERNAL_PREFIXES, WITHDRAWN
 from services.website.site.render import SiteInfo, render_status
+from services.website.views import PageViews, counts_as_view
+from services.website.views_api import PATH as VIEWS_PATH
+from services.website.views_api import Counting, flushing, views_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +93,11 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
-def build_app(bucket: SiteBucket, unavailable_page: bytes = _FALLBACK[503]) -> Starlette:
-    """The server; ``unavailable_page`` is the 503 page shown while the object store is down."""
+def build_app(
+    bucket: SiteBucket, unavailable_page: bytes = _FALLBACK[503], counting: Counting | None = None
+) -> Starlette:
+    """The server; ``unavailable_page`` is the 503 page shown while the object store is down;
+    with ``counting`` it counts article views (``views.py``) and answers ``GET /_api/v1/views``."""
     readiness = Readiness({"object_store": object_store_probe(bucket.client, bucket.bucket)})
 
     async def stat(key: str) -> ObjectInfo | None:
@@ -123,6 +132,12 @@ def build_app(bucket: SiteBucket, unavailable_page: bytes = _FALLBACK[503]) -> S
             body = b"" if request.method == "HEAD" else unavailable_page
             return Response(body, 503, headers, media_type="text/html; charset=utf-8")
 
+    def counted(request: Request, status: int, key: str) -> None:
+        if counting is not None and counts_as_view(
+            request.method, status, key, request.headers.get("user-agent")
+        ):
+            counting.views.hit(key)
+
     async def serve_object(request: Request) -> Response:
         head = request.method == "HEAD"
         path: str = request.scope["path"]
@@ -147,6 +162,7 @@ def build_app(bucket: SiteBucket, unavailable_page: bytes = _FALLBACK[503]) -> S
         if info.last_modified is not None:
             headers["Last-Modified"] = info.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT")
         if etag_matches(request.headers.get("if-none-match"), etag):
+            counted(request, 304, key)
             return Response(status_code=304, headers=headers)
         offset, length, status = 0, info.size, 200
         wanted = _RANGE.match(request.headers.get("range", ""))
@@ -161,16 +177,17 @@ def build_app(bucket: SiteBucket, unavailable_page: bytes = _FALLBACK[503]) -> S
             length, status = last_byte - offset + 1, 206
             headers["Content-Range"] = f"bytes {offset}-{last_byte}/{info.size}"
         headers["Content-Length"] = str(length)
+        counted(request, status, key)
         if head or length == 0:
             return Response(status_code=status, headers=headers, media_type=content_type(info))
         return StreamingResponse(stream(key, offset, length), status, headers, media_type=content_type(info))
 
-    return Starlette(
-        routes=[
-            *health_routes(lambda: readiness, prefix="/_"),
-            Route("/{path:path}", serve, methods=["GET", "HEAD"]),
-        ]
-    )
+    routes = [*health_routes(lambda: readiness, prefix="/_")]
+    if counting is None:
+        return Starlette(routes=[*routes, Route("/{path:path}", serve, methods=["GET", "HEAD"])])
+    read_views = views_endpoint(counting.views, bucket, counting.find, counting.policy)
+    routes += [Route(VIEWS_PATH, read_views), Route("/{path:path}", serve, methods=["GET", "HEAD"])]
+    return Starlette(routes=routes, lifespan=lambda _: flushing(counting.views, counting.flush_s))
 
 
 def app_from_settings(settings: WebsiteSettings) -> Starlette:
@@ -181,7 +198,13 @@ def app_from_settings(settings: WebsiteSettings) -> Starlette:
         settings.website_site_description,
         str(settings.website_base_url).rstrip("/"),
     )
-    return build_app(SiteBucket(media.client, media.website_bucket), render_status(site, 503))
+    counting = Counting(
+        PageViews(SiteBucket(media.client, media.bucket)),
+        BearerTokens((), TokenStore.at(settings.tokens_database_url)).find,
+        Policy(settings.unit_tree()),
+        settings.website_views_flush_s,
+    )
+    return build_app(SiteBucket(media.client, media.website_bucket), render_status(site, 503), counting)
 
 
 def serve_in_background(settings: WebsiteSettings) -> threading.Thread:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, Field, SecretStr
 
+from loa.access.settings import AccessSettings
 from loa.mode import platform_url
 from loa.publisher.settings import PublisherSettings
 
 
-class WebsiteSettings(PublisherSettings):
-    """The static site's look and index sizes, the read-only server, the WordPress default URL."""
+class WebsiteSettings(PublisherSettings, AccessSettings):
+    """The static site's look and index sizes, the read-only server and its page views, the
+    WordPress default URL. ``AccessSettings``: the tokens the views endpoint accepts
+    (``LOA_ACCESS_DATABASE_URL``)."""
 
     website_site_name: str = "Cổng thông tin điện tử Bộ Thông tin và Truyền thông"
     website_site_description: str = "Tin tức, thông cáo báo chí và thông báo chính thức"
@@ -27,6 +30,17 @@ class WebsiteSettings(PublisherSettings):
     website_server_host: str = "127.0.0.1"
     website_server_port: int = 8082
     website_serve: bool = Field(default=True, description="run the read-only server in the publisher")
+    website_views_flush_s: float = Field(
+        default=30.0, gt=0, le=3600, description="the server writes its page-view counts this often"
+    )
+    website_views_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8082"),
+        description="the website server the listener reads page views from (GET /_api/v1/views)",
+    )
+    website_views_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="the listener's token for it (loa tokens issue listener --grant viewer:*)",
+    )
     # The office's own WordPress has no address of its own to default to in production.
     website_wordpress_url: AnyHttpUrl | None = platform_url(
         real=None,

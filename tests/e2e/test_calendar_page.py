@@ -9,6 +9,7 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from loa.events import DEFAULT_TIMEZONE, DeliveryState, ErrorClass, Priority, utcnow
@@ -158,3 +159,76 @@ async def test_the_calendar_shows_the_month_and_moves_a_scheduled_post_by_drag_a
             ]
         )
         assert {e["actor"] for e in audit.json()["items"]} == {"operator"}
+
+
+async def test_an_admin_issues_a_units_calendar_link_on_the_calendar_page_and_revokes_it(
+    settings: LoaSettings, sqlite_url: str, screenshots: Path
+) -> None:
+    """The feed link shown once opens that unit's feed (a staff calendar's read, no sign-in); once
+    revoked from the page it opens nothing; both audited as the admin; an operator sees no link."""
+    from playwright.async_api import async_playwright, expect
+
+    await create_topics(settings)
+    earlier = start_of_today() + (utcnow() - start_of_today()) / 2
+    contents = [
+        approved("hop-bao-du-lich", [FB], unit=SO_TTTT, approved_at=earlier, publish_at=at_local(2, 9, 30),
+                 title="Họp báo: mùa du lịch biển Đà Nẵng, Hội An"),
+        approved("lich-tiep-dan", [("facebook", "trang-ubnd")], unit=VAN_PHONG, approved_at=earlier,
+                 publish_at=at_local(1, 8), title="Lịch tiếp công dân tuần này của Chủ tịch UBND thành phố"),
+    ]  # fmt: skip
+    statuses = [
+        status("hop-bao-du-lich", *FB, S.SCHEDULED, 2, due_at=at_local(2, 9, 30)),
+        status("lich-tiep-dan", "facebook", "trang-ubnd", S.SCHEDULED, 2, due_at=at_local(1, 8)),
+    ]
+    ts = tracker_settings(settings, sqlite_url, tracker_consume=False)
+    async with running_tracker(ts) as (app, client), async_playwright() as pw:
+        await apply_content_events(app.state.tracker.engine, contents)
+        await apply_statuses(app.state.tracker.engine, statuses)
+        base = str(client.base_url)
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+
+        operator = await browser.new_page()
+        await operator.goto(f"{base}/login")
+        await operator.fill("#token", TOKENS["operator"])
+        await operator.click("button[type=submit]")
+        await operator.goto(f"{base}/calendar")
+        await expect(operator.locator("#calendar-grid")).to_be_visible()
+        await expect(operator.locator("#calendar-feeds")).to_have_count(0)
+
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("dialog", lambda dialog: dialog.accept())
+        await page.goto(f"{base}/login")
+        await page.fill("#token", TOKENS["admin"])
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"{base}/")
+        await page.goto(f"{base}/calendar")
+        feeds = page.locator("#calendar-feeds")
+        await expect(feeds.locator("h2")).to_have_text("Lịch cho ứng dụng lịch (iCalendar)")
+        await expect(feeds.locator("#feed-list-empty")).to_be_visible()
+        await feeds.locator("select[name=unit]").select_option(SO_TTTT)
+        await feeds.get_by_role("button", name="Tạo liên kết").click()
+        await expect(feeds.locator("#feed-new")).to_be_visible()
+        link = await feeds.locator("#feed-url").input_value()
+        assert link.startswith(f"{base}/api/v1/calendar/") and "?key=" in link
+        row = feeds.locator("#feed-list tbody tr")
+        await expect(row).to_have_count(1)  # listed at once, the link still on screen
+        await expect(row.locator("td").first).to_have_text(SO_TTTT)
+        await expect(row).to_contain_text("Đang dùng")
+        await feeds.screenshot(path=str(screenshots / "tracker-calendar-feeds.png"))
+
+        async with httpx.AsyncClient() as calendar_app:  # a staff calendar: the link, nothing else
+            read = await calendar_app.get(link)
+            assert read.status_code == 200, read.text
+            assert read.headers["content-type"].startswith("text/calendar")
+            assert "mùa du lịch biển" in read.text and "tiếp công dân" not in read.text  # its unit only
+
+            await row.get_by_role("button", name="Thu hồi").click()
+            await expect(row).to_contain_text("Đã thu hồi")
+            await expect(row.get_by_role("button", name="Thu hồi")).to_have_count(0)
+            assert (await calendar_app.get(link)).status_code == 401
+        await browser.close()
+
+        audit = await client.get("/api/v1/audit", headers=auth("admin"))
+        mine = [e for e in audit.json()["items"] if "calendar feed" in (e["detail"] or "")]
+        assert sorted(e["action"] for e in mine) == ["token_issued", "token_revoked"]
+        assert {e["actor"] for e in mine} == {"admin"} and {e["unit"] for e in mine} == {SO_TTTT}

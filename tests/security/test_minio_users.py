@@ -23,6 +23,8 @@ from deploy.local.storage_users import ensure_minio_user, minio_admin
 from loa.access.storage import STORE_USERS, minio_policy, store_user
 from loa.media.store import MediaStore
 from loa.settings import LoaSettings
+from services.website.site.bucket import SiteBucket
+from services.website.views import PageViews
 from tests.conftest import Stack
 
 pytestmark = pytest.mark.integration
@@ -167,6 +169,23 @@ def test_the_website_publishes_and_withdraws_in_its_bucket_but_cannot_change_med
     assert denied(lambda: client.copy_object(media, "sha256/forged", page_source)) == "AccessDenied"
     assert denied(lambda: client.remove_object(media, stored.key)) == "AccessDenied"
     client.remove_object(website.website_bucket, "tin-tuc/doan-cong-tac.html")
+
+
+def test_the_website_server_keeps_page_views_in_the_private_bucket_and_nowhere_else(
+    service_store: Callable[[str], MediaStore],
+) -> None:
+    website = service_store("website")
+    key = "2026/12/so-tttt-da-nang-lich-tiep-cong-dan-6yart001.html"
+    mine = PageViews(SiteBucket(website.client, website.bucket), replica="ban-sao-1")
+    others = PageViews(SiteBucket(website.client, website.bucket), replica="ban-sao-2")
+    for _ in range(3):
+        mine.hit(key)
+    others.hit(key)
+    assert mine.flush() == 1 and others.flush() == 1  # put, as its own user
+    assert mine.total(key) == 4  # lists and reads the other replica's object
+    client, media = website.client, website.bucket
+    assert denied(lambda: client.remove_object(media, f"page-views/{key}/ban-sao-2")) == "AccessDenied"
+    assert denied(lambda: put(client, media, "views/forged")) == "AccessDenied"
 
 
 def test_zalo_copies_an_articles_images_into_the_public_bucket_and_nothing_else(

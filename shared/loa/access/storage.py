@@ -25,7 +25,8 @@ from typing import Any
 
 class Bucket(StrEnum):
     MEDIA = "media"
-    """Private, content-addressed: ``sha256/<hex>`` originals, ``renditions/<hex>/<profile>``."""
+    """Private: content-addressed ``sha256/<hex>`` originals, ``renditions/<hex>/<profile>``; the
+    website's ``page-views/<page>/<replica>`` counts."""
     WEBSITE = "website"
     """Public-read: the website's pages, records and published media."""
 
@@ -94,12 +95,15 @@ STORE_USERS: tuple[StoreUser, ...] = (
         located=(Bucket.WEBSITE,),
     ),
     # The website publisher: a publisher, and the owner of the public website bucket (pages,
-    # records, media copied there server-side and removed when no live article uses them).
+    # records, media copied there server-side and removed when no live article uses them). Its
+    # server keeps the page views in the private bucket (services/website/views.py): each replica
+    # writes its own objects and reads the others' (never deletes).
     StoreUser(
         "website",
         (Bucket.MEDIA, Bucket.WEBSITE),
         (
             *_publisher("website").objects,
+            ObjectGrant(Bucket.MEDIA, ("s3:GetObject", "s3:PutObject"), "page-views/*"),
             ObjectGrant(Bucket.WEBSITE, WRITE),
         ),
     ),

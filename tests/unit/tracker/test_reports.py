@@ -209,7 +209,7 @@ async def test_march_per_unit_and_channel(tmp_path: Path) -> None:
         },
         (SO_Y_TE, "website"): {
             "deliveries": 1, "published": 1, "on_time": 1, "on_time_rate": 1.0, "failed": 0, "retracted": 1,
-            "audience_metric": None, "audience": None, "reactions": None, "comments": None, "shares": None,
+            "audience_metric": "views", "audience": None, "reactions": None, "comments": None, "shares": None,
             "posts_with_figures": 0,
         },
         (SO_Y_TE, "youtube"): {
@@ -269,7 +269,7 @@ def test_ranges_are_refused_with_the_parameter_and_the_reason() -> None:
         parse_month("9999-12")
     assert days(date(2099, 12, 31), date(2100, 1, 1)).last == date(2099, 12, 31)
     assert parse_month("2026-12") == Range(date(2026, 12, 1), date(2027, 1, 1))
-    assert set(AUDIENCE) == {"facebook", "youtube", "x"}
+    assert set(AUDIENCE) == {"facebook", "youtube", "x", "website"}
 
 
 async def test_the_csv_opens_in_a_spreadsheet_in_vietnamese_with_no_made_up_zeros(tmp_path: Path) -> None:

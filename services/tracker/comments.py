@@ -108,7 +108,15 @@ async def _record_one(
             )
         ).scalars()
     )
-    fresh = [c for i, c in listed.items() if i not in known]
+    # The office's own replies (comment_actions) come back in later listings: not a citizen's comment.
+    ours = set(
+        (
+            await conn.execute(
+                select(post_comments.c.reply_id).where(key, post_comments.c.reply_id.in_(listed))
+            )
+        ).scalars()
+    )
+    fresh = [c for i, c in listed.items() if i not in known and i not in ours]
     if not fresh:
         return []
     rows = [

@@ -23,6 +23,7 @@ from loa.channels import (
 )
 from loa.channels.corrections import CorrectionLink
 from loa.events import Content, MediaRef, Target
+from services.facebook.comments import FacebookCommentActions
 from services.facebook.graph import GraphClient, expected_offsets
 from services.facebook.settings import FacebookSettings
 
@@ -78,7 +79,7 @@ def parse_graph_time(value: str) -> datetime:
 
 
 @register
-class FacebookAdapter(ChannelAdapter):
+class FacebookAdapter(FacebookCommentActions, ChannelAdapter):
     """A Facebook Page (account options: ``page_id``; credential: ``page_access_token``)."""
 
     name: ClassVar[str] = "facebook"
@@ -515,17 +516,22 @@ class FacebookAdapter(ChannelAdapter):
         return PublishResult(external_id=comment_id, url=link.original.url, extra=extra)
 
     async def _page_post_id(self, account: Account, external_id: str) -> str:
-        """The Page post of a published object: a post's id is ``<page-id>_<post-id>`` already; a video
-        post's external id is the Video's, whose Page post is its ``post_id`` field (Video reference,
-        https://developers.facebook.com/docs/graph-api/reference/video/). Comments and pins go to
-        the post (found by the incident drill: a video's id was commented on and pinned directly)."""
-        if "_" in external_id:
-            return external_id
-        body = await self.graph.call(self.token(account), external_id, args={"fields": "post_id"})
-        return str(body["post_id"])
+        return await page_post_id(self.graph, self.token(account), external_id)
 
     async def aclose(self) -> None:
         self.graph.close()
+
+
+async def page_post_id(graph: GraphClient, token: str, external_id: str) -> str:
+    """The Page post of a published object: a post's id is ``<page-id>_<post-id>`` already; a video
+    post's external id is the Video's, whose Page post is its ``post_id`` field (Video reference,
+    https://developers.facebook.com/docs/graph-api/reference/video/). Comments, pins and the
+    listener's reads go to the post (found by the incident drill: a video's id was commented on and
+    pinned directly; and by the comment acceptance test: the listener read a video's id)."""
+    if "_" in external_id:
+        return external_id
+    body = await graph.call(token, external_id, args={"fields": "post_id"})
+    return str(body["post_id"])
 
 
 async def _to_thread(fn: Any, *args: Any) -> Any:

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from loa.channels import Account
 from loa.channels.engagement import Observation
 from loa.events.engagement import Metric, PostComment
-from services.facebook.adapter import FacebookAdapter
+from services.facebook.adapter import FacebookAdapter, page_post_id
 from services.facebook.graph import APP_USAGE_COOL_DOWN, GraphClient, retry_at_from, usage_of
 from services.facebook.settings import FacebookSettings
 
@@ -48,9 +48,14 @@ class FacebookEngagement:
             self.settings.facebook_graph_version,
             self.settings.facebook_timeout_s,
         )
+        self._posts: dict[str, str] = {}
+        """Published object id → its Page post (one lookup per video post and process)."""
 
     async def read(self, account: Account, external_id: str) -> Observation:
         token = FacebookAdapter.token(account)
+        if external_id not in self._posts:  # a video post's id is the Video's: read its Page post
+            self._posts[external_id] = await page_post_id(self.graph, token, external_id)
+        external_id = self._posts[external_id]
         insights, first = await self.graph.read(
             token, f"{external_id}/insights", {"metric": ",".join(INSIGHTS)}
         )

@@ -26,9 +26,10 @@ from loa.channels.engagement import EngagementReader, load_readers
 from loa.events import (
     Comments,
     CommentsObserved,
+    DeliveryStatus,
     Engagement,
     EngagementObserved,
-    parse_delivery_status,
+    parse_delivery_event,
     topics,
 )
 from loa.health import Readiness, database_probe, health_routes, kafka_probe
@@ -73,7 +74,8 @@ def subscribe(broker: KafkaBroker, settings: ListenerSettings, poller: Poller) -
 
     @statuses
     async def on_status(_body: Any, msg: KafkaMessage) -> None:
-        batch, refused = parse_records(records_of(msg), lambda r: parse_delivery_status(r.value or b""))
+        events, refused = parse_records(records_of(msg), lambda r: parse_delivery_event(r.value or b""))
+        batch = [e for e in events if isinstance(e, DeliveryStatus)]  # comment.action: not a post
         if await apply_statuses(poller.store, batch, poller.tables):
             poller.wake.set()
         await settle_refusals(broker, refused, owner=False)

@@ -29,6 +29,7 @@ import re
 import secrets
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -810,7 +811,17 @@ def find_object(st: GraphState, object_id: str) -> GraphPost | Video | Photo:
     return found
 
 
+OtherObject = Callable[[str, Request], Awaitable[Response | None]]
+OTHER_OBJECTS: list[OtherObject] = []
+"""Nodes other modules answer at ``/{version}/{object-id}`` (a comment: ``facebook_comments``); each
+returns None for an id that is not one of its objects."""
+
+
 async def graph_object(version: str, object_id: str, request: Request) -> Response:
+    for other in OTHER_OBJECTS:
+        handled = await other(object_id, request)
+        if handled is not None:
+            return handled
     await sandbox.enter(PLATFORM, request.url.path)
     st = state()
     page: Page | None = None

@@ -21,6 +21,7 @@ import itertools
 import secrets
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -165,6 +166,24 @@ def _with_limits(request: Request, body: Any, status: int = 200) -> JSONResponse
     return JSONResponse(body, status_code=status, headers=getattr(request.state, "rate_headers", {}))
 
 
+CitizenReply = Callable[[str], dict[str, Any] | None]
+CITIZEN_REPLIES: list[CitizenReply] = []
+"""Finders of a citizens' reply by id (``x_replies``): the conversation's first post, or None."""
+
+
+def conversation_of(reply_to: str | None) -> str | None:
+    """The conversation a reply to ``reply_to`` joins: a post's own, or a citizen reply's."""
+    if reply_to is None:
+        return None
+    if reply_to in state.tweets:
+        return str(state.tweets[reply_to].get("conversation_id") or reply_to)
+    for find in CITIZEN_REPLIES:
+        found = find(reply_to)
+        if found is not None:
+            return str(found["id"])
+    return None
+
+
 @router.post("/2/tweets")
 async def create_tweet(request: Request) -> Response:
     user = await _gate(request, "tweets")
@@ -187,7 +206,8 @@ async def create_tweet(request: Request) -> Response:
         return _invalid("text", "The Tweet text contains characters X does not accept.")
     if (user.id, text) in state.texts:
         return _problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
-    if reply_to is not None and reply_to not in state.tweets:
+    conversation = conversation_of(reply_to)
+    if reply_to is not None and conversation is None:
         return _invalid("reply.in_reply_to_tweet_id", "The replied-to Tweet does not exist.")
     if quoted is not None and quoted not in state.tweets:  # POST /2/tweets: quote_tweet_id, a post id
         return _invalid("quote_tweet_id", "The quoted Tweet does not exist.")
@@ -201,6 +221,7 @@ async def create_tweet(request: Request) -> Response:
         "author_id": user.id,
         "created_at": sandbox.now().isoformat(),
         "in_reply_to_tweet_id": reply_to,
+        "conversation_id": conversation or tweet_id,
         "quote_tweet_id": quoted,
         "media_ids": media_ids,
         "alt_texts": [state.media[m].get("alt_text", "") for m in media_ids],
@@ -280,8 +301,14 @@ async def user_tweets(user_id: str, request: Request) -> Response:
     limit = min(int(request.query_params.get("max_results", "10")), 100)
     mine = [t for t in state.tweets.values() if t["author_id"] == user_id]
     newest = sorted(mine, key=lambda t: int(t["id"]), reverse=True)[:limit]
+    fields = set(request.query_params.get("tweet.fields", "").split(","))
     data = [
         {"id": t["id"], "text": t["text"], "created_at": t["created_at"], "edit_history_tweet_ids": [t["id"]]}
+        | (
+            {"referenced_tweets": [{"type": "replied_to", "id": t["in_reply_to_tweet_id"]}]}
+            if "referenced_tweets" in fields and t.get("in_reply_to_tweet_id")
+            else {}
+        )
         for t in newest
     ]
     return _with_limits(

@@ -55,6 +55,18 @@ METHODS: dict[str, Method] = {
         frozenset({"part", "videoId", "maxResults", "pageToken", "order", "textFormat"}),
         frozenset({"id", "snippet"}),
     ),
+    "comments.insert": Method(
+        "Comment", frozenset({"part"}), frozenset({"part"}), frozenset({"id", "snippet"})
+    ),
+    "comments.list": Method(
+        "Comment",
+        frozenset({"part"}),
+        frozenset({"part", "parentId", "maxResults", "pageToken", "textFormat"}),
+        frozenset({"id", "snippet"}),
+    ),
+    "comments.setModerationStatus": Method(
+        "Comment", frozenset({"id", "moderationStatus"}), frozenset({"id", "moderationStatus"})
+    ),
     "playlistItems.list": Method(
         "PlaylistItem",
         frozenset({"part"}),

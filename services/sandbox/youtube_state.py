@@ -39,6 +39,9 @@ QUOTA_COSTS: dict[str, tuple[str, int]] = {
     "channels.list": ("default", 1),
     "playlistItems.list": ("default", 1),
     "commentThreads.list": ("default", 1),
+    "comments.list": ("default", 1),
+    "comments.insert": ("default", 50),
+    "comments.setModerationStatus": ("default", 50),
 }
 DEFAULT_LIMITS = {"default": 10_000, "videos.insert": 100, "search.list": 100}
 

@@ -29,6 +29,7 @@ from loa.events import (
     RetryDelivery,
     topics,
 )
+from loa.events.commands import CommentCommand
 from services.tracker import queries
 from services.tracker.audit_log import AuditFilter, AuditRow, export_detail, list_entries
 from services.tracker.auth import check_filter, check_unit, requires, visible_units
@@ -269,7 +270,10 @@ async def delivery_or_404(
 
 
 async def send_event(
-    t: Tracker, command: DeliveryCommand | HoldCommand | ContentRetracted, topic: str, key: str
+    t: Tracker,
+    command: DeliveryCommand | HoldCommand | CommentCommand | ContentRetracted,
+    topic: str,
+    key: str,
 ) -> ActionAccepted:
     """Publish an ops event (a command, a retraction) on ``topic`` under ``key``."""
     await t.broker.publish(

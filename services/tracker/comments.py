@@ -114,7 +114,15 @@ async def _record_one(
             )
         ).scalars()
     )
-    fresh = [c for i, c in listed.items() if i not in known]
+    # The office's own replies (comment_actions) come back in later listings: not a citizen's comment.
+    ours = set(
+        (
+            await conn.execute(
+                select(post_comments.c.reply_id).where(key, post_comments.c.reply_id.in_(listed))
+            )
+        ).scalars()
+    )
+    fresh = [c for i, c in listed.items() if i not in known and i not in ours]
     if not fresh:
         return []
     rows = [
@@ -257,6 +265,7 @@ class CommentOut(BaseModel):
     id: int
     channel: str
     account: str
+    external_id: str
     content_id: str
     unit: str | None
     author: str
@@ -268,6 +277,13 @@ class CommentOut(BaseModel):
     state_at: datetime | None
     matched: str | None
     answered_at: datetime | None = None
+    action_kind: str | None = None
+    """The latest reply or moderation sent through the publisher (``comment_actions``)."""
+    action_state: str | None = None
+    """``sending`` until the publisher's outcome, then ``done`` or ``failed``."""
+    action_error: str | None = None
+    reply_text: str | None = None
+    """The office's reply as the platform took it."""
 
 
 async def list_comments(

@@ -1,29 +1,35 @@
 """``/api/v1/comments`` (the inbox), ``/api/v1/watchlists/{unit}`` and ``/api/v1/watch/alerts``.
 
-Reading needs ``read`` and shows only the units the caller may read; marking a comment
-(``moderate_comments``) and changing a unit's watchlist (``manage_watchlist``) are checked on the
-comment's or the list's unit and audited (``comment_state``, ``watchlist_change``). A mark is the
-office's own record: replying on the platform and hiding there are not built (README, "Not built").
+Reading needs ``read`` and shows only the units the caller may read; marking a comment,
+replying to it and hiding it (``moderate_comments``) and changing a unit's watchlist
+(``manage_watchlist``) are checked on the comment's or the list's unit and audited
+(``comment_state``, ``comment_reply``, ``comment_moderate``, ``watchlist_change``). A mark is the
+office's own record; a reply or a hide goes to the channel's publisher as a command and the comment
+shows ``sending`` until the publisher's outcome arrives (``comment_actions.py``).
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from loa.access import Principal
 from loa.access.policy import Action
 from loa.access.requests import actor
 from loa.audit import record
-from loa.events import AuditAction
+from loa.events import AuditAction, topics
+from loa.events.commands import CommentRef, CommentReply, ModerateComment, ReplyToComment
+from loa.events.comment_actions import CommentActionKind
 from loa.text import NfcStr
-from services.tracker import comments
-from services.tracker.api import ERRORS, Deps, Viewer
+from services.tracker import comment_actions, comments
+from services.tracker.api import ERRORS, Deps, Viewer, send_event
 from services.tracker.auth import check_filter, check_unit, requires, visible_units
 from services.tracker.comments import CommentOut, CommentState, WatchAlertOut
+from services.tracker.context import Tracker
 from services.tracker.watch import DEFAULT_PHRASES, PHRASES_MAX, check_phrase
 from services.tracker.web import render_page
 
@@ -114,6 +120,102 @@ async def mark_comment(
     marked = await comments.get_comment(t.engine, comment_id)
     assert marked is not None
     return marked
+
+
+class ReplyRequest(BaseModel):
+    text: Annotated[NfcStr, Field(min_length=1, max_length=10_000)]
+
+
+CommentPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@router.post(
+    "/comments/{comment_id}/reply",
+    status_code=202,
+    response_model=CommentOut,
+    summary="Reply as the office's account",
+)
+async def reply_to_comment(
+    t: Deps, request: Request, who: Moderator, comment_id: CommentPath, body: ReplyRequest
+) -> CommentOut:
+    """Sent to the channel's publisher; the comment is ``sending`` until it answers, then
+    ``answered`` with the reply (or the publisher's reason it could not)."""
+    found = await _moderated(t, request, who, comment_id)
+    try:
+        payload = CommentReply(**_ref(found, who), text=body.text)
+    except ValidationError as e:
+        raise HTTPException(
+            422, "; ".join(str(err["msg"]).removeprefix("Value error, ") for err in e.errors())
+        ) from e
+    command = ReplyToComment(payload=payload, producer="loa-tracker")
+    return await _send(t, request, who, found, command, AuditAction.COMMENT_REPLY, body.text)
+
+
+@router.post(
+    "/comments/{comment_id}/hide",
+    status_code=202,
+    response_model=CommentOut,
+    summary="Hide it (Facebook, X) or hold it for review (YouTube)",
+)
+async def hide_comment(t: Deps, request: Request, who: Moderator, comment_id: CommentPath) -> CommentOut:
+    found = await _moderated(t, request, who, comment_id)
+    command = ModerateComment(payload=CommentRef(**_ref(found, who)), producer="loa-tracker")
+    return await _send(t, request, who, found, command, AuditAction.COMMENT_MODERATE, "")
+
+
+async def _moderated(t: Tracker, request: Request, who: Principal, comment_id: int) -> CommentOut:
+    found = await comments.get_comment(t.engine, comment_id)
+    if found is None:
+        raise HTTPException(404, f"no comment {comment_id}")
+    check_unit(request, who, Action.MODERATE_COMMENTS, found.unit)
+    return found
+
+
+def _ref(found: CommentOut, who: Principal) -> dict[str, str]:
+    return {
+        "content_id": found.content_id,
+        "channel": found.channel,
+        "account": found.account,
+        "comment_id": found.external_id,
+        "action_id": uuid.uuid4().hex,
+        "requested_by": who.name,
+    }
+
+
+async def _send(
+    t: Tracker,
+    request: Request,
+    who: Principal,
+    found: CommentOut,
+    command: ReplyToComment | ModerateComment,
+    audited: AuditAction,
+    reason: str,
+) -> CommentOut:
+    """Record the action as sending, send the command (key = content id), audit it."""
+    ref = command.payload
+    kind = CommentActionKind.REPLY if isinstance(command, ReplyToComment) else CommentActionKind.MODERATE
+    if not await comment_actions.start(t.engine, found.id, ref.action_id, kind):
+        raise HTTPException(409, f"comment {found.id}: an earlier reply or hide is still being sent")
+    try:
+        await send_event(t, command, topics.COMMANDS, found.content_id)
+    except Exception:
+        await comment_actions.fail(
+            t.engine, found.id, ref.action_id, "the command could not be sent; try again"
+        )
+        raise
+    await record(
+        t.audit,
+        actor(who, request),
+        audited,
+        reason=reason,
+        content_id=found.content_id,
+        account=found.account,
+        unit=found.unit,
+        detail=f"{found.channel} comment {found.id} ({found.external_id}): {command.type} sent",
+    )
+    sent = await comments.get_comment(t.engine, found.id)
+    assert sent is not None
+    return sent
 
 
 @router.get("/watchlists/{unit}", response_model=Watchlist, summary="A unit's misinformation watchlist")

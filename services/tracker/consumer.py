@@ -24,19 +24,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loa.audit import chain
 from loa.events import (
     AuditRecorded,
+    CommentActionSettled,
     CommentsObserved,
     ContentEvent,
     ContentRetracted,
     DeliveryStatus,
     EngagementObserved,
     parse_audit_recorded,
-    parse_delivery_status,
+    parse_delivery_event,
     parse_engagement,
     topics,
 )
 from loa.events.commands import Command
 from loa.events.parsing import parse_command, parse_content_record
 from loa.kafka import Refusal, parse_records, records_of, settle_refusals
+from services.tracker import comment_actions
 from services.tracker.comments import record_comments, watch_rule
 from services.tracker.engagement import record_samples
 from services.tracker.ingest import apply_content_events, apply_statuses
@@ -53,8 +55,8 @@ async def _raw(msg: RawKafkaMessage) -> Any:
     return msg.body
 
 
-def _status(record: ConsumerRecord[Any, Any]) -> DeliveryStatus:
-    return parse_delivery_status(record.value or b"")
+def _delivery_event(record: ConsumerRecord[Any, Any]) -> DeliveryStatus | CommentActionSettled:
+    return parse_delivery_event(record.value or b"")
 
 
 def _audit(record: ConsumerRecord[Any, Any]) -> AuditRecorded:
@@ -138,12 +140,15 @@ def register(
 
     @statuses  # type: ignore[untyped-decorator]
     async def on_status(_body: Any, msg: KafkaMessage) -> None:
-        batch, refused = parse_records(records_of(msg), _status)
+        events, refused = parse_records(records_of(msg), _delivery_event)
+        batch = [e for e in events if isinstance(e, DeliveryStatus)]
+        outcomes = [e.payload for e in events if isinstance(e, CommentActionSettled)]
         async with _pause_on_error("status"):
             applied = await apply_statuses(engine, batch, hooks)
+            answered = await comment_actions.settle(engine, outcomes)
         await settle_as_owner(refused, topics.DELIVERY)
         metrics.observe(applied)
-        changes.publish(applied.content_ids)
+        changes.publish(set(applied.content_ids) | set(answered))
         log.debug("applied %d status events (%d stale)", len(batch), applied.stale)
 
     @contents  # type: ignore[untyped-decorator]

@@ -497,11 +497,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "inbox": ("Bình luận", "Comments"),
     "inbox_intro": (
         "Bình luận và trả lời của người dân trên các bài đã đăng (Facebook, YouTube, X), theo lượt đọc "
-        "của bộ theo dõi. Đánh dấu là ghi nhận của cơ quan; trả lời và ẩn trên nền tảng chưa làm được "
-        "từ đây.",
+        "của bộ theo dõi. Đánh dấu là ghi nhận của cơ quan; trả lời và ẩn (YouTube: giữ lại để duyệt) "
+        "được gửi qua bộ đăng của kênh, hiện “đang gửi…” cho đến khi nền tảng trả lời.",
         "Citizens' comments and replies on published posts (Facebook, YouTube, X), as the listener "
-        "last read them. A mark is the office's own record; replying and hiding on the platform are "
-        "not done from here yet.",
+        "last read them. A mark is the office's own record; a reply and a hide (YouTube: hold for "
+        "review) go through the channel's publisher and show “sending…” until the platform answers.",
     ),
     "watch_alerts": ("Cảnh báo tin sai lệch", "Misinformation alerts"),
     "watch_kind_phrase": ("Cụm từ theo dõi", "Watched phrase"),
@@ -525,6 +525,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "mark": ("Đánh dấu", "Mark"),
     "note": ("Ghi chú", "Note"),
     "matched": ("Khớp", "Matched"),
+    "reply": ("Trả lời", "Reply"),
+    "reply_as_office": ("Trả lời với tư cách cơ quan", "Reply as the office"),
+    "hide_comment": ("Ẩn", "Hide"),
+    "hold_for_review": ("Giữ lại để duyệt", "Hold for review"),
+    "confirm_hide": (
+        "Ẩn bình luận này trên nền tảng? Người viết và bạn bè của họ vẫn thấy nó.",
+        "Hide this comment on the platform? Its author and their friends still see it.",
+    ),
+    "action_sending": ("Đang gửi…", "Sending…"),
+    "action_failed": ("Không thực hiện được", "Could not be done"),
+    "office_reply": ("Cơ quan đã trả lời", "The office replied"),
 }
 
 STATES: dict[str, tuple[str, str]] = {
@@ -580,6 +591,8 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "incident_note": ("Ghi chú sự cố", "Incident note"),
     "incident_close": ("Đóng sự cố", "Incident closed"),
     "comment_state": ("Đánh dấu bình luận", "Comment marked"),
+    "comment_reply": ("Trả lời bình luận", "Comment replied to"),
+    "comment_moderate": ("Ẩn bình luận", "Comment hidden"),
     "watchlist_change": ("Đổi danh sách theo dõi", "Watchlist changed"),
 }
 

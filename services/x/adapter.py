@@ -30,6 +30,7 @@ from loa.events import Content, MediaRef, Target
 from loa.media import Profile, RenditionError
 from loa.media.fit import fit_image
 from services.x.client import XClient
+from services.x.comments import XCommentActions
 from services.x.counting import MAX_WEIGHTED_LENGTH, weighted_length
 from services.x.oauth2 import ACCESS, OAuth2Tokens, TokenRejectedError, uses_oauth2
 from services.x.settings import XSettings
@@ -56,7 +57,7 @@ def hashtag(tag: str) -> str:
 
 
 @register
-class XAdapter(ChannelAdapter):
+class XAdapter(XCommentActions, ChannelAdapter):
     name: ClassVar[str] = "x"
     metrics_port: ClassVar[int] = 9105  # /livez, /readyz, /metrics (deploy/local/services.Procfile)
     limits: ClassVar[Limits] = Limits(

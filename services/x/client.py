@@ -150,6 +150,24 @@ class XClient:
         )
         return list(answer.get("data", []))
 
+    def my_replies(self, count: int = 100) -> list[dict[str, Any]]:
+        """The account's newest posts with what each replies to (``referenced_tweets``, type
+        ``replied_to``; docs.x.com/x-api/fundamentals/data-dictionary)."""
+        answer = self._call(
+            "GET",
+            f"/2/users/{self.user_id()}/tweets",
+            params={"max_results": count, "tweet.fields": "created_at,referenced_tweets"},
+        )
+        return list(answer.get("data", []))
+
+    def hide_reply(self, tweet_id: str) -> None:
+        """tweepy's ``hide_reply``: ``PUT /2/tweets/:id/hidden`` with ``{"hidden": true}``
+        (docs.x.com/x-api/posts/hide-replies); the conversation's author only."""
+        self._send(
+            self._endpoint("PUT", f"/2/tweets/{tweet_id}/hidden"),
+            lambda: self.client.hide_reply(tweet_id, user_auth=self.bearer is None),
+        )
+
     def public_metrics(self, tweet_id: str) -> dict[str, Any]:
         """tweepy's ``get_tweet`` with ``public_metrics`` and ``non_public_metrics`` (impressions: the
         author's user context only; docs.x.com/x-api/fundamentals/metrics): the post's ``data``."""

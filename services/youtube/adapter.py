@@ -35,6 +35,7 @@ from loa.events import Content, MediaRef, Target
 from loa.text import count_utf8_bytes
 from services.youtube import render
 from services.youtube.api import HttpPool, build_service, credentials_for, map_error
+from services.youtube.comments import YouTubeCommentActions
 from services.youtube.quota import QuotaTracker
 from services.youtube.settings import YouTubeSettings
 from services.youtube.stream import ChunkedUpload, MinioStream
@@ -78,7 +79,7 @@ def editable(snippet: dict[str, Any]) -> dict[str, Any]:
 
 
 @register
-class YouTubeAdapter(ChannelAdapter):
+class YouTubeAdapter(YouTubeCommentActions, ChannelAdapter):
     name = "youtube"
     metrics_port = 9104  # /livez, /readyz, /metrics (deploy/local/services.Procfile)
     # Title (≤ 100 characters) and tags (≤ 500) are fitted by ``render``; the runtime checks the

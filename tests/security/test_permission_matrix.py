@@ -352,6 +352,23 @@ def _mark_comment(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Res
     return c.post(f"{s.tracker}/api/v1/comments/{comment}/state", json=body, headers=s.auth(role))
 
 
+def _comment_action(action: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.Response]:
+    """Reply to or hide a fresh comment (the command goes to Kafka; no publisher needs to answer)."""
+
+    def call(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
+        import asyncio
+
+        comment = asyncio.run(_seed_comment_of(s, unit))
+        body = (
+            {"text": "Cảm ơn anh/chị, thủ tục nộp tại bộ phận một cửa của phường."}
+            if action == "reply"
+            else None
+        )
+        return c.post(f"{s.tracker}/api/v1/comments/{comment}/{action}", json=body, headers=s.auth(role))
+
+    return call
+
+
 def _watchlist(method: str) -> Callable[[Stage, httpx.Client, Role, str], httpx.Response]:
     def call(s: Stage, c: httpx.Client, role: Role, unit: str) -> httpx.Response:
         body = {"phrases": ["tin giả", "lừa đảo"]} if method == "PUT" else None
@@ -607,6 +624,17 @@ CASES = [
         Action.MODERATE_COMMENTS,
         True,
         _mark_comment,
+    ),
+    *(
+        Case(
+            "tracker",
+            "POST",
+            f"/api/v1/comments/{{comment_id}}/{action}",
+            Action.MODERATE_COMMENTS,
+            True,
+            _comment_action(action),
+        )
+        for action in ("reply", "hide")
     ),
     Case("tracker", "GET", "/api/v1/watchlists/{unit}", Action.READ, True, _watchlist("GET")),
     Case("tracker", "PUT", "/api/v1/watchlists/{unit}", Action.MANAGE_WATCHLIST, True, _watchlist("PUT")),

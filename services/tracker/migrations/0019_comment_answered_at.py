@@ -1,10 +1,7 @@
 """comment answered_at: when a comment was first answered or hidden (the report's response times)
 
 Revision ID: 0019
-Revises: 0017
-
-0018 is left to the comment actions (replies through the publishers, issue #18 item 3), developed
-at the same time; whichever lands second points its ``down_revision`` at the other.
+Revises: 0018
 """
 
 from __future__ import annotations
@@ -13,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

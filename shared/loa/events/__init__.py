@@ -23,6 +23,7 @@ from loa.events.commands import (
     SetAccount,
     account_key,
 )
+from loa.events.comment_actions import CommentActionSettled
 from loa.events.content import (
     DEFAULT_TIMEZONE,
     Content,
@@ -59,6 +60,7 @@ from loa.events.parsing import (
     parse_audit_recorded,
     parse_command,
     parse_content_event,
+    parse_delivery_event,
     parse_delivery_status,
     parse_engagement,
 )
@@ -78,6 +80,7 @@ __all__ = [
     "AuditRecorded",
     "CancelDelivery",
     "Command",
+    "CommentActionSettled",
     "Comments",
     "CommentsObserved",
     "Content",
@@ -118,6 +121,7 @@ __all__ = [
     "parse_audit_recorded",
     "parse_command",
     "parse_content_event",
+    "parse_delivery_event",
     "parse_delivery_status",
     "parse_engagement",
     "topics",

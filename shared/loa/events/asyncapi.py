@@ -13,8 +13,8 @@ from faststream.specification import AsyncAPI
 from loa.events import topics
 from loa.events.audit import AuditRecorded
 from loa.events.commands import Command
+from loa.events.comment_actions import DeliveryEvent
 from loa.events.content import ContentEvent
-from loa.events.delivery import DeliveryStatus
 from loa.events.engagement import EngagementEvent
 
 DOCUMENTED_BOOTSTRAP = "127.0.0.1:9092"
@@ -34,8 +34,12 @@ broker.publisher(
 broker.publisher(
     topics.DELIVERY,
     title="loa.delivery.v1",
-    description="Where one content version stands on one channel account. Message key: the content id.",
-    schema=DeliveryStatus,
+    description=(
+        "Where one content version stands on one channel account (delivery.status), and how a "
+        "publisher settled a reply to or the moderation of a citizen's comment (comment.action). "
+        "Message key: the content id."
+    ),
+    schema=DeliveryEvent,
 )
 broker.publisher(
     topics.COMMANDS,
@@ -43,7 +47,9 @@ broker.publisher(
     description=(
         "What ops ask publishers to do: retry, cancel or release (a late item after a hold) a "
         "delivery (message key: the content id); hold and release publishing in a scope, all or "
-        "a unit, a channel or an account (message key: the hold id)."
+        "a unit, a channel or an account (message key: the hold id); add or remove an account "
+        "(message key: channel/account); reply to or moderate a citizen's comment through the "
+        "owning channel's publisher (message key: the content id)."
     ),
     schema=Command,
 )

@@ -43,6 +43,10 @@ class AuditAction(StrEnum):
     INCIDENT_CLOSE = "incident_close"
     PRESS_LIST_CHANGE = "press_list_change"
     COMMENT_STATE = "comment_state"
+    COMMENT_REPLY = "comment_reply"
+    """A reply to a citizen's comment sent to the channel's publisher (the outcome is the comment's)."""
+    COMMENT_MODERATE = "comment_moderate"
+    """A comment's hiding (Facebook, X) or hold for review (YouTube) sent to the channel's publisher."""
     WATCHLIST_CHANGE = "watchlist_change"
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, JsonValue
+from pydantic import AwareDatetime, ConfigDict, Field, JsonValue, model_validator
 
-from loa.events.constraints import Text
+from loa.events.constraints import Text, add_description, beyond_schema
 from loa.events.content import AccountName, ChannelName, ContentId, PlainText
 from loa.events.envelope import Envelope, Model
 from loa.text import NfcStr
@@ -155,7 +155,79 @@ def account_key(channel: str, account: str) -> str:
     return f"{channel}/{account}"
 
 
+REPLY_MAX: dict[str, int] = {
+    # Facebook: 8,000 characters is the comment length widely reported; Meta's Comment reference
+    # (developers.facebook.com/docs/graph-api/reference/comment) names no figure: not verified.
+    "facebook": 8000,
+    # YouTube: `snippet.textOriginal` of a comment, 10,000 characters (YouTube Data API, comments
+    # resource, developers.google.com/youtube/v3/docs/comments; longer answers `commentTextTooLong`).
+    "youtube": 10_000,
+    # X: a post is 280 weighted characters (docs.x.com counting characters); code points are an
+    # upper bound here, the X publisher counts the weights (twitter-text) before it calls.
+    "x": 280,
+}
+"""The longest reply each channel takes, in code points after NFC. A channel not listed here has no
+comment actions: its publisher refuses them and says why (``loa.publisher.comment_actions``)."""
+
+ActionId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{7,63}$")]
+"""One operator's act on one comment: a redelivered or replayed command with the same id is done once."""
+CommentId = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[A-Za-z0-9._:-]+$")]
+"""The platform's id of the comment (Graph ``<post>_<comment>``, YouTube's comment id, X's post id)."""
+
+
+class CommentRef(Model):
+    """A citizen's comment on one of the office's posts, and who acts on it."""
+
+    content_id: ContentId
+    channel: ChannelName
+    account: AccountName
+    comment_id: CommentId
+    action_id: ActionId
+    requested_by: Person
+
+
+class CommentReply(CommentRef):
+    """Reply as the office's account under the comment."""
+
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema: add_description(
+            schema, beyond_schema("text at most the channel's reply length (REPLY_MAX), after NFC")
+        )
+    )
+
+    text: Annotated[NfcStr, Text(min_length=1, max_length=10_000)]
+
+    @model_validator(mode="after")
+    def _within_the_channel_limit(self) -> CommentReply:
+        limit = REPLY_MAX.get(self.channel)
+        if limit is not None and len(self.text) > limit:
+            raise ValueError(
+                f"text: {len(self.text)} characters, {self.channel} takes a reply of at most {limit}"
+            )
+        if not self.text.strip():
+            raise ValueError("text: a reply needs some text")
+        return self
+
+
+class ReplyToComment(Envelope):
+    """Reply to a citizen's comment as the office's account (key = content id)."""
+
+    type: Literal["comment.reply"] = "comment.reply"
+    payload: CommentReply
+
+
+class ModerateComment(Envelope):
+    """Take a comment out of public view (key = content id): Facebook hides it (only its author and
+    their friends see it), YouTube holds it for review, X hides the reply."""
+
+    type: Literal["comment.moderate"] = "comment.moderate"
+    payload: CommentRef
+
+
 DeliveryCommand = RetryDelivery | CancelDelivery | ReleaseDelivery | RescheduleDelivery
 HoldCommand = HoldPublishing | ReleasePublishing
 AccountCommand = SetAccount | RemoveAccount
-Command = Annotated[DeliveryCommand | HoldCommand | AccountCommand, Field(discriminator="type")]
+CommentCommand = ReplyToComment | ModerateComment
+Command = Annotated[
+    DeliveryCommand | HoldCommand | AccountCommand | CommentCommand, Field(discriminator="type")
+]

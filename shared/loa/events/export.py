@@ -17,13 +17,16 @@ from loa.events.commands import (
     CancelDelivery,
     Command,
     HoldPublishing,
+    ModerateComment,
     ReleaseDelivery,
     ReleasePublishing,
     RemoveAccount,
+    ReplyToComment,
     RescheduleDelivery,
     RetryDelivery,
     SetAccount,
 )
+from loa.events.comment_actions import CommentActionSettled, DeliveryEvent
 from loa.events.content import ContentApproved, ContentEvent, ContentRetracted, ContentUpdated
 from loa.events.delivery import DeliveryStatus
 from loa.events.engagement import CommentsObserved, EngagementObserved
@@ -35,6 +38,8 @@ SCHEMAS: dict[str, Any] = {
     "content-updated": ContentUpdated,
     "content-retracted": ContentRetracted,
     "delivery-status": DeliveryStatus,
+    "delivery-event": DeliveryEvent,
+    "comment-action": CommentActionSettled,
     "command": Command,
     "delivery-retry": RetryDelivery,
     "delivery-cancel": CancelDelivery,
@@ -44,6 +49,8 @@ SCHEMAS: dict[str, Any] = {
     "publishing-release": ReleasePublishing,
     "account-set": SetAccount,
     "account-remove": RemoveAccount,
+    "comment-reply": ReplyToComment,
+    "comment-moderate": ModerateComment,
     "audit-recorded": AuditRecorded,
     "engagement-observed": EngagementObserved,
     "comments-observed": CommentsObserved,

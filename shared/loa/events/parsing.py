@@ -8,6 +8,7 @@ from pydantic import TypeAdapter
 
 from loa.events.audit import AuditRecorded
 from loa.events.commands import Command
+from loa.events.comment_actions import CommentActionSettled, DeliveryEvent
 from loa.events.content import ContentEvent
 from loa.events.delivery import DeliveryStatus
 from loa.events.engagement import CommentsObserved, EngagementEvent, EngagementObserved
@@ -57,6 +58,14 @@ def parse_command(raw: bytes | str) -> Command:
 
 def parse_delivery_status(raw: bytes | str) -> DeliveryStatus:
     return DeliveryStatus.model_validate_json(raw)
+
+
+_DELIVERY: TypeAdapter[DeliveryEvent] = TypeAdapter(DeliveryEvent)
+
+
+def parse_delivery_event(raw: bytes | str) -> DeliveryStatus | CommentActionSettled:
+    """Any event of ``loa.delivery.v1``: a status or a comment action's outcome."""
+    return _DELIVERY.validate_json(raw)
 
 
 def parse_audit_recorded(raw: bytes | str) -> AuditRecorded:

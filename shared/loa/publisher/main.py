@@ -32,9 +32,11 @@ from loa.events import topics
 from loa.events.commands import (
     Command,
     HoldPublishing,
+    ModerateComment,
     ReleaseDelivery,
     ReleasePublishing,
     RemoveAccount,
+    ReplyToComment,
     RescheduleDelivery,
     SetAccount,
 )
@@ -49,6 +51,7 @@ from loa.kafka import (
 from loa.kafka_acl import publisher_group
 from loa.mode import mode_gauge, targets
 from loa.publisher.accounts import AccountStore, load_cipher
+from loa.publisher.comment_actions import Backoff, CommentActionRunner
 from loa.publisher.context import RuntimeContext
 from loa.publisher.dispatcher import Dispatcher
 from loa.publisher.holds import Holds
@@ -104,6 +107,8 @@ class Publisher:
         self.intake = Intake(
             self.adapter, self.store, self.accounts, on_due=self.dispatcher.wake.set, holds=self.holds
         )
+        backoff = Backoff(settings.publisher_backoff_base_seconds, settings.publisher_backoff_cap_seconds)
+        self.comment_actions = CommentActionRunner(self.adapter, self.store, self.accounts, backoff)
         self.broker = self._make_broker()
         self.port: int | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -192,6 +197,8 @@ class Publisher:
             await self.rescheduler.apply(command)
         elif isinstance(command, SetAccount | RemoveAccount):
             await self.accounts.apply(command)
+        elif isinstance(command, ReplyToComment | ModerateComment):
+            await self.comment_actions.apply(command)
         else:
             await self.intake.command(command)
 

@@ -19,12 +19,13 @@ from loa.events import (
     Delivery,
     DeliveryRef,
     DeliveryState,
+    DeliveryStatus,
     Envelope,
     Priority,
     Retraction,
     RetryDelivery,
     Target,
-    parse_delivery_status,
+    parse_delivery_event,
     topics,
     utcnow,
 )
@@ -140,7 +141,9 @@ class Watcher:
 
     async def _read(self) -> None:
         async for record in self.consumer:
-            event = parse_delivery_status(record.value)
+            event = parse_delivery_event(record.value)
+            if not isinstance(event, DeliveryStatus):  # a comment.action outcome: no delivery's state
+                continue
             self.history[event.payload.delivery_id].append(event.payload)
             self.keys[event.payload.delivery_id].add(record.key.decode())
 

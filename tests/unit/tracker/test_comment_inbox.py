@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loa.events import Comments, CommentsObserved, PostComment
+from loa.events.comment_actions import CommentActionKind, CommentActionResult, CommentActionState
+from services.tracker import comment_actions
 from services.tracker.comments import (
     CommentState,
     get_comment,
@@ -161,3 +163,47 @@ async def test_answered_at_is_the_first_move_to_answered_or_hidden_and_stays(eng
     await mark(engine, question.id, CommentState.ANSWERED, "Đăng ký tại UBND phường", "truc-ban")
     answered = await get_comment(engine, question.id)
     assert answered is not None and answered.answered_at == answered.state_at
+
+
+REPLY = "Chào chị Bích, người cao tuổi đăng ký tại trạm y tế phường. Sở Y tế Đà Nẵng."
+
+
+def outcome(action_id: str, state: CommentActionState, **more: str) -> CommentActionResult:
+    return CommentActionResult(
+        content_id=CONTENT,
+        channel="facebook",
+        account="so-ttt-da-nang",
+        comment_id="42_3",
+        action_id=action_id,
+        kind=CommentActionKind.REPLY,
+        state=state,
+        requested_by="Lê Hoàng Đức",
+        **more,  # type: ignore[arg-type]
+    )
+
+
+async def test_a_reply_settles_once_and_comes_back_in_listings_as_the_offices_not_a_citizens(
+    engine: AsyncEngine,
+) -> None:
+    await record_comments(engine, [listed(70, [("3", CALM[1], 62)])], [], VolumeRule())
+    [asked] = await list_comments(engine, None)
+    assert await comment_actions.start(engine, asked.id, "tra-loi-0001", CommentActionKind.REPLY)
+    assert not await comment_actions.start(engine, asked.id, "tra-loi-0002", CommentActionKind.REPLY)  # 409
+    stale = outcome("tra-loi-0000", CommentActionState.FAILED, error="an older action's")
+    done = outcome("tra-loi-0001", CommentActionState.DONE, reply_id="42_r1", reply_text=REPLY)
+    assert await comment_actions.settle(engine, [stale, done]) == [CONTENT]  # the older one is ignored
+    await record_comments(engine, [listed(80, [("3", CALM[1], 62), ("r1", REPLY, 75)])], [], VolumeRule())
+    [only] = await list_comments(engine, None)
+    assert (only.state, only.reply_text, only.action_state) == (CommentState.ANSWERED, REPLY, "done")
+    assert only.state_by == "Lê Hoàng Đức" and only.action_error is None
+
+
+async def test_a_failed_action_keeps_the_state_and_shows_why(engine: AsyncEngine) -> None:
+    await record_comments(engine, [listed(70, [("3", FALSE, 62)])], [], VolumeRule())
+    [claim] = await list_comments(engine, None)
+    assert await comment_actions.start(engine, claim.id, "an-bl-00001", CommentActionKind.MODERATE)
+    why = "channel zalo cannot reply to or hide comments through Loa"
+    await comment_actions.settle(engine, [outcome("an-bl-00001", CommentActionState.FAILED, error=why)])
+    [after] = await list_comments(engine, None)
+    assert (after.state, after.action_state, after.action_error) == (CommentState.NEW, "failed", why)
+    assert await comment_actions.start(engine, claim.id, "an-bl-00002", CommentActionKind.MODERATE)  # again

@@ -103,3 +103,24 @@ holds = Table(
 )
 """The publishing holds this publisher was told of (``publishing.hold``/``.release``): durable, so a
 restart during a hold knows it before its dispatcher claims anything."""
+
+comment_actions = Table(
+    "comment_actions",
+    metadata,
+    Column("action_id", String(64), primary_key=True, doc="the command's: a replay meets this row"),
+    Column("channel", String(32), nullable=False),
+    Column("account", String(100), nullable=False),
+    Column("content_id", String(128), nullable=False),
+    Column("comment_id", String(500), nullable=False),
+    Column("kind", String(16), nullable=False, doc="reply or moderate"),
+    Column("text", Text, nullable=True, doc="the reply's text"),
+    Column("requested_by", String(200), nullable=False),
+    Column("state", String(16), nullable=False, doc="sending (before the call), done or failed"),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("reply_id", String(500), nullable=True),
+    Column("error", String(2000), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+"""Replies and moderations of citizens' comments (``comment.reply``/``.moderate``): recorded before
+the platform call, settled after, so a redelivered command is done once (``publisher/comment_actions``)."""

@@ -76,6 +76,11 @@ class StatusEvents:
         sequence = await self._next_sequence(conn, job.delivery_id)
         await conn.execute(insert(outbox).values(**self._status_row(job, sequence, utcnow())))
 
+    async def emit_other(self, conn: AsyncConnection, key: str, payload: str) -> None:
+        """Write another event of the delivery topic (e.g. ``comment.action``) to the same outbox."""
+        self.written += 1
+        await conn.execute(insert(outbox).values(key=key, payload=payload, created_at=utcnow()))
+
     async def emit_many(self, conn: AsyncConnection, changed: Sequence[Job]) -> None:
         """``emit`` for many jobs with a handful of statements, whatever their number.
 

@@ -51,11 +51,15 @@ class FacebookEngagement:
         self._posts: dict[str, str] = {}
         """Published object id → its Page post (one lookup per video post and process)."""
 
+    async def _page_post(self, token: str, external_id: str) -> str:
+        """A video post's id is the Video's: its figures and comments are its Page post's."""
+        if external_id not in self._posts:
+            self._posts[external_id] = await page_post_id(self.graph, token, external_id)
+        return self._posts[external_id]
+
     async def read(self, account: Account, external_id: str) -> Observation:
         token = FacebookAdapter.token(account)
-        if external_id not in self._posts:  # a video post's id is the Video's: read its Page post
-            self._posts[external_id] = await page_post_id(self.graph, token, external_id)
-        external_id = self._posts[external_id]
+        external_id = await self._page_post(token, external_id)
         insights, first = await self.graph.read(
             token, f"{external_id}/insights", {"metric": ",".join(INSIGHTS)}
         )
@@ -65,6 +69,7 @@ class FacebookEngagement:
 
     async def read_comments(self, account: Account, external_id: str) -> Observation:
         token = FacebookAdapter.token(account)
+        external_id = await self._page_post(token, external_id)
         listed, headers = await self.graph.read(token, f"{external_id}/comments", COMMENTS)
         return Observation({}, slow_down_until=slow_down(headers), comments=comments_of(listed))
 

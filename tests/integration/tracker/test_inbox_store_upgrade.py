@@ -1,5 +1,5 @@
 """Revision 0017: a tracker store at 0016 with engagement samples in it upgrades in place; the samples
-stay and the listener's comments are kept and watched from then on. Revision 0019: a store at 0017
+stay and the listener's comments are kept and watched from then on. Revision 0019: a store at 0018
 with marked comments gains their ``answered_at``."""
 
 from __future__ import annotations
@@ -61,13 +61,13 @@ async def test_a_0016_store_keeps_its_samples_and_takes_comments(db_url: str, tm
         await engine.dispose()
 
 
-async def test_a_0017_store_keeps_its_marks_and_answers_from_then_on(db_url: str, tmp_path: Path) -> None:
+async def test_a_0018_store_keeps_its_marks_and_answers_from_then_on(db_url: str, tmp_path: Path) -> None:
     """Revision 0019: comments answered or hidden before it take their last mark's time as
     ``answered_at`` (the best the store knew); an escalated one has none; marks after it set it once."""
     folder = tmp_path / "migrations"
     folder.mkdir()
     for revision in sorted(MIGRATIONS.folder.glob("00*.py")):
-        if revision.name < "0018":
+        if revision.name < "0019":
             shutil.copy(revision, folder / revision.name)
     engine = make_engine(db_url)
     now = utcnow()
@@ -87,7 +87,7 @@ async def test_a_0017_store_keeps_its_marks_and_answers_from_then_on(db_url: str
         )  # fmt: skip
         await record_comments(engine, [CommentsObserved(payload=listed)], [], VolumeRule())
         marked_at = now - timedelta(hours=1)
-        async with engine.begin() as conn:  # the marks as the 0017 release wrote them
+        async with engine.begin() as conn:  # the marks as the releases before 0019 wrote them
             found = await conn.execute(select(post_comments.c.text, post_comments.c.id))
             ids: dict[str, int] = dict(found.all())
             for text, state in zip(texts, ("hidden", "answered", "escalated", "new"), strict=True):

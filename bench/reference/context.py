@@ -10,9 +10,9 @@ from loa.settings import LoaSettings
 
 
 class ReferenceContext(_PreviewContext):
-    def __init__(self, settings: LoaSettings) -> None:
+    def __init__(self, settings: LoaSettings, media: MediaStore | None = None) -> None:
         super().__init__(settings)
-        self._media: MediaStore | None = None
+        self._media = media
 
     @property
     def media(self) -> MediaStore:

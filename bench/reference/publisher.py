@@ -37,6 +37,7 @@ from loa.events import (
     topics,
 )
 from loa.kafka_security import client_security
+from loa.media import MediaStore
 from services.webhook.adapter import WebhookAdapter, encode_body
 from services.webhook.settings import WebhookSettings
 
@@ -56,12 +57,13 @@ class ReferencePublisher:
         database: Path,
         group: str,
         workers: int = 8,
+        media: MediaStore | None = None,
     ) -> None:
         self.settings = settings
         self.accounts = accounts
         self.store = Store(database)
         self.group = group
-        self.adapter = WebhookAdapter(ReferenceContext(settings), settings)
+        self.adapter = WebhookAdapter(ReferenceContext(settings, media), settings)
         self.sender = Sender({n: a.secret("secret") for n, a in accounts.items()}, settings.webhook_timeout_s)
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="reference-http")
         self.workers = workers

@@ -27,8 +27,9 @@ from typing import Any
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.measure import ProcessSampler, phase_figures, sandbox_check, stack_pids
 from bench.e2e.observe import PhaseWatch, TrackerClient
+from bench.e2e.reference import create_status_topic, phase_work, seed_endpoints, work_done
 from bench.e2e.report import write_all
-from bench.e2e.stack import CHANNELS, BenchStack, accounts_needed, channel_limits
+from bench.e2e.stack import CHANNELS, BenchStack, Service, accounts_needed, channel_limits
 from loa.events import ContentApproved, utcnow
 from loa.kafka_security import client_security
 from loa.media import MediaStore
@@ -135,6 +136,11 @@ async def settle(client: TrackerClient, since: datetime, sent: int, limit: float
         if time.monotonic() - started >= limit:
             return None
         await asyncio.sleep(1.0)
+
+
+def platform_calls(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Requests each emulator received between two ``/_sandbox/stats`` (the reference's included)."""
+    return {p: s["requests"] - before.get(p, {}).get("requests", 0) for p, s in after.items()}
 
 
 def peaks(samples: list[dict[str, Any]], key: str) -> dict[str, int]:
@@ -262,16 +268,21 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     media = put_sample_media(MediaStore(settings))
     await create_topics(settings, stack.topic_prefix)
+    await create_status_topic(settings)
+    reference: Service | None = None
     try:
         sandbox_s = stack.start_sandbox()
         stack.seed_accounts()
+        reference = stack.reference(seed_endpoints(stack))
         stack.create_databases()
         cold = stack.start_services(args.start_timeout)
         stack.stop_services()
         warm = stack.start_services(args.start_timeout)
         results["start"] = {"sandbox_s": sandbox_s, "services_first_s": cold, "services_restart_s": warm}
         results["tracker_db"] = args.tracker_db
-        sampler = ProcessSampler({**stack.pids(), **stack_pids()}).start()
+        reference.start()  # on the same stream from its start, in its own group (bench/reference)
+        assert reference.proc is not None
+        sampler = ProcessSampler({**stack.pids(), "reference": reference.proc.pid, **stack_pids()}).start()
         sandbox = SandboxClient(stack.sandbox_url, timeout=30)
         metrics = {n: s.metrics for n, s in stack.services.items() if s.metrics}
         client = TrackerClient(stack.tracker_url, stack.tracker_token, metrics)
@@ -286,11 +297,13 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
                 await asyncio.to_thread(realistic, sandbox, latency, True)
             print(f"-- phase {phase}: {rate:g} contents/s for {args.seconds:g} s", flush=True)
             cpu_before = sampler.cpu_now()
+            calls_before, ref_before = await asyncio.to_thread(sandbox.stats), work_done(stack)
             ids, lag, (since, until) = await run_phase(
                 settings, client, rate, args.seconds, args.drain, first, picker(pools, phase), media
             )
             first += len(ids)
             cpu_after = sampler.cpu_now()
+            calls_after, ref_after = await asyncio.to_thread(sandbox.stats), work_done(stack)
             reading = time.monotonic()
             deliveries = await client.deliveries(since, until)
             figures = phase_figures(deliveries, ids, list(CHANNELS))
@@ -299,6 +312,8 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             figures["settled_before_s"] = waited
             figures["cpu_s"] = {n: cpu_after[n] - cpu_before[n] for n in cpu_after}
             figures["rate"] = rate
+            figures["reference"] = phase_work(ref_before, ref_after)
+            figures["platform_calls"] = platform_calls(calls_before, calls_after)
             figures["sandbox_check"] = await asyncio.to_thread(
                 sandbox_check, stack.sandbox_url, deliveries, list(CHANNELS)
             )
@@ -313,12 +328,15 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         sandbox.close()
         results["processes"] = sampler.stop()
         results["load_average_after"] = list(os.getloadavg())
+        reference.stop()
         stack.stop_services()  # a backlog left by the last phase must not share the cores with the relay
         relay, relay_cost = await relay_limit(
             settings, stack.topic_prefix, args.relay_contents, picker(pools, phases[0]), media
         )
         results["relay"] = relay | relay_cost
     finally:
+        if reference is not None:
+            reference.stop()
         stack.stop()
     write_all(results)
     return results

@@ -47,6 +47,9 @@ STATUS_TOPIC = "bench.reference.status.v1"
 """Its own topic (under the run's prefix), so the tracker never counts a reference delivery."""
 RETRY_S = 2.0
 """How long a row without an answer (timeout, 5xx) waits before it is asked for again."""
+COMMIT_S = 1.0
+"""Offsets are committed at most this often: the rows are durable before, and a record given again
+after a crash is ignored (its delivery's key is known), so a commit per batch buys nothing."""
 
 
 class ReferencePublisher:
@@ -67,6 +70,7 @@ class ReferencePublisher:
         self.sender = Sender({n: a.secret("secret") for n, a in accounts.items()}, settings.webhook_timeout_s)
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="reference-http")
         self.workers = workers
+        self._produced: list[str] = []  # keys whose status event is acked, not yet marked sent
         self.producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap,
             **client_security(settings),
@@ -86,6 +90,7 @@ class ReferencePublisher:
         )
         await self.producer.start()
         try:
+            await self.produce(self.store.unsent())  # answered before a crash, status maybe not sent
             await self.settle_in_flight()  # before any new work: what a crash left in doubt
             await consumer.start()
             try:
@@ -95,21 +100,29 @@ class ReferencePublisher:
         finally:
             await self.producer.stop()
             self.pool.shutdown()
+            self.store.sent(self._produced)
             self.store.close()
             await self.adapter.aclose()
 
     async def _loop(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
-        retry_due = asyncio.get_running_loop().time() + RETRY_S
+        clock = asyncio.get_running_loop().time
+        retry_due = commit_due = clock() + RETRY_S
+        uncommitted = False
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             records = [r for rs in batches.values() for r in rs]
             if records:
-                new = self.store.begin(await self.rows(records))
-                await consumer.commit()  # the batch is ours now: its rows are durable
+                new = self.store.begin(await self.rows(records))  # the batch is ours now: durable
+                uncommitted = True
                 await self.send(new, self.sender.publish)
-            if asyncio.get_running_loop().time() >= retry_due:
+            if uncommitted and clock() >= commit_due:
+                await consumer.commit()
+                uncommitted, commit_due = False, clock() + COMMIT_S
+            if clock() >= retry_due:
                 await self.settle_in_flight()
-                retry_due = asyncio.get_running_loop().time() + RETRY_S
+                retry_due = clock() + RETRY_S
+        if uncommitted:
+            await consumer.commit()
 
     async def rows(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[Row]:
         """A row per webhook target of an account of ours, rendered by the webhook adapter."""
@@ -160,26 +173,35 @@ class ReferencePublisher:
         loop = asyncio.get_running_loop()
         chunks = [rows[i :: self.workers] for i in range(min(self.workers, len(rows)))]
         done = await asyncio.gather(*(loop.run_in_executor(self.pool, _each, how, chunk) for chunk in chunks))
-        self.store.answer(list(itertools.chain.from_iterable(done)))
-        await self.produce_statuses()
+        answers = list(itertools.chain.from_iterable(done))
+        self.store.answer(answers, sent=self._produced)  # one transaction, the last statuses marked too
+        self._produced = []
+        by_key = {r.key: r for r in rows}
+        await self.produce([settled(by_key[a.key], a) for a in answers if a.state != "in_flight"])
 
     async def settle_in_flight(self) -> None:
         await self.send(self.store.in_flight(), self.sender.settle)
-        await self.produce_statuses()
+        if self._produced:  # nothing answered since: mark them on their own
+            self.store.sent(self._produced)
+            self._produced = []
 
-    async def produce_statuses(self) -> None:
-        """One status event per answered row, then marked sent (a crash in between sends it again)."""
-        settled = self.store.unsent()
-        if not settled:
-            return
+    async def produce(self, answered: list[Settled]) -> None:
+        """One status event per answered row, acked; marked sent in the next transaction (a crash
+        before it produces them again: at least once, as Loa's outbox relay)."""
         topic = self.settings.topic(STATUS_TOPIC)
         send = self.producer.send
         futures = [
             await send(topic, status_event(s).model_dump_json().encode(), key=s.content_id.encode())
-            for s in settled
+            for s in answered
         ]
         await asyncio.gather(*futures)
-        self.store.sent([s.key for s in settled])
+        self._produced += [s.key for s in answered]
+
+
+def settled(row: Row, a: Answer) -> Settled:
+    return Settled(
+        row.key, row.content_id, row.version, row.account, a.state, a.external_id, a.public_url, a.error
+    )
 
 
 def _each(how: Callable[[Row], Answer], rows: list[Row]) -> list[Answer]:

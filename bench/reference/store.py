@@ -96,10 +96,12 @@ class Store:
                     new.append(r)
         return new
 
-    def answer(self, answers: list[Answer]) -> None:
-        """Record the answers, in one transaction (an ``in_flight`` answer counts its requests only)."""
+    def answer(self, answers: list[Answer], sent: list[str]) -> None:
+        """Record the answers (an ``in_flight`` one counts its requests only) and mark the status
+        events of ``sent`` as produced, in one transaction."""
         now = time.time()
         with self._transaction():
+            self._mark_sent(sent)
             self.db.executemany(
                 "UPDATE deliveries SET state = ?, requests = requests + ?, external_id = ?,"
                 " public_url = ?, error = ?, answered_at = ? WHERE key = ?",
@@ -133,8 +135,12 @@ class Store:
         return [Settled(*r) for r in cursor]
 
     def sent(self, keys: list[str]) -> None:
-        with self._transaction():
-            self.db.executemany("UPDATE deliveries SET status_sent = 1 WHERE key = ?", [(k,) for k in keys])
+        if keys:
+            with self._transaction():
+                self._mark_sent(keys)
+
+    def _mark_sent(self, keys: list[str]) -> None:
+        self.db.executemany("UPDATE deliveries SET status_sent = 1 WHERE key = ?", [(k,) for k in keys])
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.db)

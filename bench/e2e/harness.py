@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -258,7 +259,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     settings = LoaSettings(topic_prefix=stack.topic_prefix, s3_media_bucket=stack.media_bucket)
     results: dict[str, Any] = {
         "command": "PYTHONPATH=shared:. python bench/e2e.py "
-        + " ".join(sys.argv[1:] if argv is None else argv),
+        + shlex.join(sys.argv[1:] if argv is None else argv),
         "channels": list(CHANNELS),
         "topic_prefix": stack.topic_prefix,
         "kafka_security_protocol": settings.kafka_security_protocol,

@@ -43,8 +43,8 @@ TITLE = unicodedata.normalize("NFC", "Đà Nẵng điều chỉnh giờ làm vi�
 @pytest.fixture
 def reference(
     settings: LoaSettings,
-    sandbox: SandboxClient,
-    tmp_path: Path,  # noqa: F811
+    sandbox: SandboxClient,  # noqa: F811
+    tmp_path: Path,
 ) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     """A starter of the reference publisher on this test's topics and its own endpoint."""
     sandbox.webhook_endpoint(f"ref-{ACCOUNT}", "bí-mật-của-bên-nhận")

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -31,9 +32,17 @@ from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.mailpit import mailpit_check
 from bench.e2e.measure import ProcessSampler, phase_figures, sandbox_check, stack_pids
 from bench.e2e.observe import PhaseWatch, TrackerClient
+from bench.e2e.reference import create_status_topic, phase_work, seed_endpoints, work_done
 from bench.e2e.report import write_all
 from bench.e2e.shares import DEFAULT_CAPS, Shares, accounts_for, check_caps, shares_at
-from bench.e2e.stack import BENCHED, EMULATED, PACED, PRESS_LIST_SIZE, BenchStack
+from bench.e2e.stack import (
+    BENCHED,
+    EMULATED,
+    PACED,
+    PRESS_LIST_SIZE,
+    BenchStack,
+    Service,
+)
 from loa.events import ContentApproved, topics, utcnow
 from loa.kafka_security import client_security
 from loa.media import MediaStore
@@ -169,6 +178,11 @@ async def settle(client: TrackerClient, since: datetime, sent: int, limit: float
         await asyncio.sleep(1.0)
 
 
+def platform_calls(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Requests each emulator received between two ``/_sandbox/stats`` (the reference's included)."""
+    return {p: s["requests"] - before.get(p, {}).get("requests", 0) for p, s in after.items()}
+
+
 def peaks(samples: list[dict[str, Any]], key: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for s in samples:
@@ -288,7 +302,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     settings = LoaSettings(topic_prefix=stack.topic_prefix, s3_media_bucket=stack.media_bucket)
     results: dict[str, Any] = {
         "command": "PYTHONPATH=shared:. python bench/e2e.py "
-        + " ".join(sys.argv[1:] if argv is None else argv),
+        + shlex.join(sys.argv[1:] if argv is None else argv),
         "channels": list(BENCHED),
         "label": args.label,
         "press_list": args.press_list,
@@ -305,9 +319,12 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     media = put_sample_media(MediaStore(settings))
     await create_topics(settings, stack.topic_prefix)
+    await create_status_topic(settings)
+    reference: Service | None = None
     try:
         sandbox_s = stack.start_sandbox()
         stack.seed_accounts()
+        reference = stack.reference(seed_endpoints(stack))
         stack.create_databases()
         cold = stack.start_services(args.start_timeout)
         stack.stop_services()
@@ -315,7 +332,9 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["start"] = {"sandbox_s": sandbox_s, "services_first_s": cold, "services_restart_s": warm}
         results["press_lists_s"] = await asyncio.to_thread(stack.add_press_lists, args.press_list)
         results["tracker_db"] = args.tracker_db
-        sampler = ProcessSampler({**stack.pids(), **stack_pids()}).start()
+        reference.start()  # on the same stream from its start, in its own group (bench/reference)
+        assert reference.proc is not None
+        sampler = ProcessSampler({**stack.pids(), "reference": reference.proc.pid, **stack_pids()}).start()
         sandbox = SandboxClient(stack.sandbox_url, timeout=30)
         metrics = {n: s.metrics for n, s in stack.services.items() if s.metrics}
         client = TrackerClient(stack.tracker_url, stack.tracker_token, metrics)
@@ -330,6 +349,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
                 await asyncio.to_thread(realistic, sandbox, latency, True)
             print(f"-- phase {phase}: {rate:g} contents/s for {args.seconds:g} s", flush=True)
             cpu_before = sampler.cpu_now()
+            calls_before, ref_before = await asyncio.to_thread(sandbox.stats), work_done(stack)
             ids, lag, (since, until) = await run_phase(
                 settings, client, rate, args.seconds, args.drain, first, pools, phase, args.caps, media
             )
@@ -337,6 +357,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             first += len(ids)
             sent_so_far += shares.deliveries(len(ids))
             cpu_after = sampler.cpu_now()
+            calls_after, ref_after = await asyncio.to_thread(sandbox.stats), work_done(stack)
             reading = time.monotonic()
             deliveries = await client.deliveries(since, until)
             targets = {cid: len(shares.targets(n)) for n, cid in enumerate(ids)}
@@ -346,6 +367,8 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             figures["settled_before_s"] = waited
             figures["cpu_s"] = {n: cpu_after[n] - cpu_before[n] for n in cpu_after}
             figures["rate"] = rate
+            figures["reference"] = phase_work(ref_before, ref_after)
+            figures["platform_calls"] = platform_calls(calls_before, calls_after)
             figures["sandbox_check"] = await asyncio.to_thread(
                 sandbox_check, stack.sandbox_url, deliveries, list(EMULATED)
             ) | await asyncio.to_thread(mailpit_check, stack.mailpit_url, deliveries, args.press_list)
@@ -360,6 +383,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         sandbox.close()
         results["processes"] = sampler.stop()
         results["load_average_after"] = list(os.getloadavg())
+        reference.stop()
         stack.stop_services()  # a backlog left by the last phase must not share the cores with the relay
         first_shares = shares_at(rates[0], args.caps)
         relay, relay_cost = await relay_limit(
@@ -367,6 +391,8 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
         results["relay"] = relay | relay_cost
     finally:
+        if reference is not None:
+            reference.stop()
         stack.stop()
     write_all(results, args.label)
     return results

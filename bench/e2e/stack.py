@@ -328,6 +328,14 @@ class BenchStack:
             metrics=health.replace("/healthz", "/metrics"),
         )
 
+    def reference(self, accounts: Path) -> Service:
+        """The bench's reference publisher (``bench/reference``) on the run's content stream, in its own
+        consumer group: not a Loa service, so not among ``services`` (started and stopped apart)."""
+        argv = [sys.executable, "-m", "bench.reference", "--accounts", str(accounts)]
+        argv += ["--database", str(self.workdir / "reference.db"), "--group", f"{self.tag}-reference"]
+        env = self._env(MALLOC_ARENA_MAX="2")  # as the publishers
+        return Service("reference", argv, env, "", self.workdir / "reference.log")
+
     # ---- lifecycle -----------------------------------------------------------------------------
 
     def start_sandbox(self, timeout: float = 60.0) -> float:

@@ -55,6 +55,26 @@ def sign(secret: str, timestamp: str, method: str, target: str, delivery: str, b
     return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def request_headers(method: str, timestamp: str, key: str | None) -> dict[str, str]:
+    """Every header of a request but the signature (``README.md``, "The receiver's protocol")."""
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "X-Loa-Timestamp": timestamp,
+        "X-Loa-Delivery": key or "",
+    }
+    if key is not None and method in ("POST", "PUT"):
+        headers["Idempotency-Key"] = key
+    return headers
+
+
+def encode_body(document: dict[str, Any], media_urls: list[str] | None) -> bytes:
+    """The request body: the rendered document, with ``media_urls[i]`` as media ``i``'s ``url``."""
+    if media_urls is not None:
+        media = [{**m, "url": url} for m, url in zip(document["media"], media_urls, strict=True)]
+        document = {**document, "media": media}
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
 def retry_time(response: httpx.Response) -> datetime | None:
     """When to retry: ``Retry-After``, else ``X-RateLimit-Reset`` (epoch seconds)."""
     return retry_at(response.headers) or reset_at(response.headers, "X-RateLimit-Reset")
@@ -155,14 +175,15 @@ class WebhookAdapter(ChannelAdapter):
 
     async def _body(self, post: Post) -> bytes:
         """The document, with a presigned URL per media (made now: it must outlive the delivery)."""
-        document: dict[str, Any] = dict(post.payload["document"])
+        document: dict[str, Any] = post.payload["document"]
+        urls: list[str] | None = None
         if document["media"] and self.settings.webhook_presign_media:
             ttl = timedelta(seconds=self.settings.webhook_media_url_ttl_s)
-            document["media"] = [
-                {**m, "url": await asyncio.to_thread(self.context.media.presigned_get, m["key"], ttl)}
+            urls = [
+                await asyncio.to_thread(self.context.media.presigned_get, m["key"], ttl)
                 for m in document["media"]
             ]
-        return json.dumps(document, ensure_ascii=False).encode()
+        return encode_body(document, urls)
 
     def _result(self, delivery: dict[str, Any], key: str) -> PublishResult:
         return PublishResult(str(delivery["id"]), delivery.get("url"), {"idempotency_key": key})
@@ -179,13 +200,7 @@ class WebhookAdapter(ChannelAdapter):
         """Sign and send; map the answer onto AuthError / TransientError / PermanentError."""
         url = str(account.options["url"]).rstrip("/") + path
         timestamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "X-Loa-Timestamp": timestamp,
-            "X-Loa-Delivery": key or "",
-        }
-        if key is not None and method in ("POST", "PUT"):
-            headers["Idempotency-Key"] = key
+        headers = request_headers(method, timestamp, key)
         request = self._http.build_request(method, url, content=body, headers=headers, params=params)
         target = request.url.raw_path.decode("ascii")  # path and query, exactly as sent
         request.headers["X-Loa-Signature"] = sign(

@@ -1,0 +1,215 @@
+# ruff: noqa: E501 - the Markdown rows below keep their lines as they read
+"""Issue #20's fair cost: each Loa process's CPU against the reference publisher's (``bench/reference``),
+measured in the same phase of the same run, and the issue's targets the e2e bench can measure.
+
+- webhook publisher: CPU per published webhook delivery ≤ 2× the reference's per delivery;
+- each SDK channel: CPU per platform call (requests its emulator counted in the phase) ≤ 3× the
+  reference's per request;
+- tracker: CPU per delivery (every published delivery of the phase) ≤ 0.5 ms;
+- p99 approval → published ≤ 500 ms per channel at 30 contents/s to five channels.
+
+Not measured here yet: the overload target (4× the peak for 60 s), the slow platform in every run
+and the realistic-latency before/after (issue #20 item 2's other lines).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from bench.e2e.stack import PACED
+
+SDK_CHANNELS = ("facebook", "zalo", "youtube", "x")
+WEBHOOK_TIMES = 2.0  # issue #20 item 2: "webhook publisher CPU per delivery ≤ 2× the reference's"
+SDK_TIMES = 3.0  # "each SDK channel's CPU per platform call ≤ 3× the reference's per request"
+TRACKER_MS = 0.5  # "tracker ≤ 0.5 ms CPU per delivery"
+P99_MS, P99_RATE = 500.0, 30.0  # "p99 approval→published ≤ 500 ms per channel at 30 contents/s"
+
+
+def _ms(cpu_s: float, n: int) -> float:
+    return 1000 * cpu_s / n if n else math.nan
+
+
+def fair_cost(r: dict[str, Any], phase: str) -> dict[str, Any]:
+    """CPU per unit of work of the reference and of each Loa process, in ``phase``."""
+    v = r["phases"][phase]
+    cpu, ref, calls = v["cpu_s"], v["reference"], v["platform_calls"]
+    reference = {
+        "deliveries": ref["answered"],
+        "requests": ref["requests"],
+        "cpu_s": cpu.get("reference", 0.0),
+        "ms_per_delivery": _ms(cpu.get("reference", 0.0), ref["answered"]),
+        "ms_per_request": _ms(cpu.get("reference", 0.0), ref["requests"]),
+    }
+    channels: dict[str, dict[str, Any]] = {}
+    for channel in ("webhook", *SDK_CHANNELS):
+        if channel not in cpu:
+            continue
+        made = calls.get(channel, 0) - (ref["requests"] if channel == "webhook" else 0)
+        delivered = v["per_channel"][channel]["n"]
+        channels[channel] = {
+            "deliveries": delivered,
+            "platform_calls": made,
+            "cpu_s": cpu[channel],
+            "ms_per_delivery": _ms(cpu[channel], delivered),
+            "ms_per_call": _ms(cpu[channel], made),
+        }
+    webhook = channels.get("webhook", {}).get("ms_per_delivery", math.nan)
+    for channel, c in channels.items():
+        c["times_reference"] = (
+            webhook / reference["ms_per_delivery"]
+            if channel == "webhook"
+            else c["ms_per_call"] / reference["ms_per_request"]
+        )
+    return {
+        "phase": phase,
+        "rate": v["rate"],
+        "reference": reference,
+        "channels": channels,
+        "tracker_ms_per_delivery": _ms(cpu.get("tracker", 0.0), v["published"]),
+        "delivered": v["published"],
+    }
+
+
+def p99_at_rate(r: dict[str, Any]) -> dict[str, float] | None:
+    """The five channels every content targets: e-mail's time is its press list's pacing, TikTok's its
+    status polls (``bench.e2e.stack.PACED``), by design."""
+    phase = r["phases"].get(f"r{int(P99_RATE)}")
+    return {c: s["p99_ms"] for c, s in phase["per_channel"].items() if c not in PACED} if phase else None
+
+
+def verdicts(f: dict[str, Any], p99: dict[str, float] | None) -> list[tuple[str, float, str, str, bool]]:
+    """``(name, value, unit, target, met)`` for each target measured."""
+    out = []
+    for channel, c in f["channels"].items():
+        times = WEBHOOK_TIMES if channel == "webhook" else SDK_TIMES
+        what = "per delivery" if channel == "webhook" else "per platform call"
+        out.append(
+            (
+                f"verdict_{channel}_cpu_vs_reference",
+                c["times_reference"],
+                "x",
+                f"{channel} CPU {what} <= {times:g}x the reference's",
+                c["times_reference"] <= times,
+            )
+        )
+    tracker = f["tracker_ms_per_delivery"]
+    out.append(
+        (
+            "verdict_tracker_cpu_per_delivery",
+            tracker,
+            "ms",
+            f"tracker <= {TRACKER_MS} ms CPU per delivery",
+            tracker <= TRACKER_MS,
+        )
+    )
+    if p99 is not None:
+        worst = max(p99.values())
+        out.append(
+            (
+                "verdict_p99_at_30",
+                worst,
+                "ms",
+                f"p99 <= {P99_MS:.0f} ms per channel at {P99_RATE:g} contents/s",
+                worst <= P99_MS,
+            )
+        )
+    return out
+
+
+def figure_lines(f: dict[str, Any], p99: dict[str, float] | None) -> list[str]:
+    """``name: value unit`` lines: the costs, then one verdict a target."""
+    ref = f["reference"]
+    out = [
+        f"e2e_reference_cpu_per_delivery: {ref['ms_per_delivery']:.2f} ms",
+        f"e2e_reference_cpu_per_request: {ref['ms_per_request']:.2f} ms",
+    ]
+    for channel, c in f["channels"].items():
+        unit = "delivery" if channel == "webhook" else "platform_call"
+        value = c["ms_per_delivery"] if channel == "webhook" else c["ms_per_call"]
+        out.append(f"e2e_{channel}_cpu_per_{unit}: {value:.2f} ms")
+    out.append(f"e2e_tracker_cpu_per_delivery: {f['tracker_ms_per_delivery']:.2f} ms")
+    for name, value, unit, target, met in verdicts(f, p99):
+        out.append(f"{name}: {value:.2f} {unit} ({target}: {'met' if met else 'MISSED'})")
+    return out
+
+
+def plot_cpu(f: dict[str, Any], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ref = f["reference"]
+    names = ["reference\nper request", "webhook\nper delivery"]
+    values = [ref["ms_per_request"], f["channels"].get("webhook", {}).get("ms_per_delivery", math.nan)]
+    for channel in SDK_CHANNELS:
+        if channel in f["channels"]:
+            names.append(f"{channel}\nper call")
+            values.append(f["channels"][channel]["ms_per_call"])
+    names.append("tracker\nper delivery")
+    values.append(f["tracker_ms_per_delivery"])
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    colors = ["tab:gray", *["tab:blue"] * (len(values) - 2), "tab:orange"]
+    ax.bar(names, values, color=colors)
+    for x, v in enumerate(values):
+        ax.text(x, v, f"{v:.2f}", ha="center", va="bottom", fontsize=8)
+    ax.axhline(
+        WEBHOOK_TIMES * ref["ms_per_delivery"],
+        color="red",
+        linestyle="--",
+        linewidth=1,
+        label=f"{WEBHOOK_TIMES:g}× reference per delivery (webhook target)",
+    )
+    ax.axhline(
+        SDK_TIMES * ref["ms_per_request"],
+        color="purple",
+        linestyle=":",
+        linewidth=1,
+        label=f"{SDK_TIMES:g}× reference per request (SDK channels' target)",
+    )
+    ax.axhline(TRACKER_MS, color="tab:orange", linestyle="-.", linewidth=1, label="tracker target 0.5 ms")
+    ax.set_ylabel("CPU ms")
+    ax.set_title(f"CPU per unit of work vs the reference publisher (phase {f['phase']}, same run)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def doc_section(f: dict[str, Any], p99: dict[str, float] | None) -> str:
+    ref = f["reference"]
+    rows = [
+        f"| reference publisher (`bench/reference`) | {ref['deliveries']} deliveries, {ref['requests']} requests"
+        f" | {ref['cpu_s']:.1f} | {ref['ms_per_delivery']:.2f} per delivery, {ref['ms_per_request']:.2f} per request | 1 |"
+    ]
+    for channel, c in f["channels"].items():
+        if channel == "webhook":
+            cost = f"{c['ms_per_delivery']:.2f} per delivery"
+        else:
+            cost = f"{c['ms_per_call']:.2f} per call ({c['ms_per_delivery']:.2f} per delivery)"
+        rows.append(
+            f"| {channel} publisher | {c['deliveries']} deliveries, {c['platform_calls']} platform calls"
+            f" | {c['cpu_s']:.1f} | {cost} | {c['times_reference']:.1f}× |"
+        )
+    rows.append(
+        f"| tracker | {f['delivered']} deliveries (every channel) | | {f['tracker_ms_per_delivery']:.2f} per delivery | |"
+    )
+    met = "\n".join(
+        f"- {'met' if ok else '**missed**'}: {target} ({value:.2f} {unit})"
+        for _, value, unit, target, ok in verdicts(f, p99)
+    )
+    return (
+        f"\n### CPU against the reference publisher (issue #20, phase {f['phase']}: {f['rate']:g} contents/s)\n\n"
+        "Same phase, same content stream: the reference publisher (`bench/reference/`, its own consumer\n"
+        "group, its own receiver endpoints on the same sandbox) does the least a correct webhook publisher\n"
+        "must (SQLite WAL in flight and answer per batch, the adapter's request over `http.client`, one\n"
+        "status event). Platform calls are the requests each emulator counted in the phase.\n\n"
+        "| process | work in the phase | CPU s | CPU ms | × reference |\n|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n\n![CPU per unit of work vs the reference](img/e2e-cpu-vs-reference.png)\n\n"
+        + met
+        + "\n"
+    )

@@ -1,0 +1,142 @@
+"""The reference publisher alone, for its own cost and profile (docs/benchmarks.md, "Profile notes"):
+
+    PYTHONPATH=shared:. python -m bench.reference.alone --contents 900 --rate 30 [--profile FILE]
+
+Its own topics and bucket on the shared stack (dropped after), the sandbox in this process, webhook
+targets only; prints the reference's CPU per delivery over the feed and its threads' CPU.
+``--profile`` runs it under cProfile with a CPU clock (the main thread only: the HTTP threads'
+CPU is in the thread figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psutil
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from bench.e2e.load import produce_at_rate, put_sample_media
+from bench.reference.publisher import STATUS_TOPIC
+from bench.reference.store import progress
+from loa.events import MediaRef, topics
+from loa.kafka_security import client_security
+from loa.media import MediaStore
+from loa.settings import REPO_ROOT, LoaSettings
+from loa.testing.admin import sign_in_to_kafka_as_admin
+from loa.testing.cleanup import drop_all
+from tests.sandbox_fixtures import ServerThread
+
+ACCOUNTS = 4
+PROFILED = (
+    "import cProfile, runpy, sys, time\n"
+    "out = sys.argv.pop(1)\n"
+    "p = cProfile.Profile(time.process_time)\n"
+    "p.enable()\n"
+    "try: runpy.run_module('bench.reference', run_name='__main__')\n"
+    "finally: p.disable(); p.dump_stats(out)"
+)
+
+
+def cpu(pid: int) -> float:
+    t = psutil.Process(pid).cpu_times()
+    return float(t.user + t.system)
+
+
+def endpoints(sandbox_url: str, path: Path) -> None:
+    """``ACCOUNTS`` receivers on the sandbox and the reference's accounts file."""
+    accounts = {}
+    with httpx.Client(base_url=sandbox_url) as http:
+        for i in range(ACCOUNTS):
+            secret = uuid.uuid4().hex
+            http.put(f"/_sandbox/webhook/endpoints/ref-{i}", json={"secret": secret}).raise_for_status()
+            accounts[f"webhook-{i}"] = {"url": f"{sandbox_url}/webhook/ref-{i}", "secret": secret}
+    path.write_text(json.dumps(accounts), encoding="utf-8")
+
+
+def start(settings: LoaSettings, workdir: Path, profile: Path | None) -> subprocess.Popen[bytes]:
+    head = (
+        [sys.executable, "-c", PROFILED, str(profile)]
+        if profile
+        else [sys.executable, "-m", "bench.reference"]
+    )
+    args = ["--accounts", str(workdir / "accounts.json"), "--database", str(workdir / "reference.db")]
+    env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}"}
+    env |= {"LOA_TOPIC_PREFIX": settings.topic_prefix, "LOA_S3_MEDIA_BUCKET": settings.s3_media_bucket}
+    return subprocess.Popen([*head, *args, "--group", f"{settings.topic_prefix}reference"], env=env)
+
+
+async def topics_and_media(settings: LoaSettings) -> tuple[MediaRef, MediaRef]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **client_security(settings))
+    await admin.start()
+    await admin.create_topics([NewTopic(settings.topic(t), 1, 1) for t in (topics.CONTENT, STATUS_TOPIC)])
+    await admin.close()
+    return put_sample_media(MediaStore(settings))
+
+
+async def feed(
+    settings: LoaSettings, contents: int, rate: float, media: tuple[MediaRef, MediaRef], workdir: Path
+) -> int:
+    """Send the contents at ``rate``; wait until the reference answered every one."""
+    ids: list[str] = []
+
+    def pick(n: int) -> dict[str, str]:
+        return {"webhook": f"webhook-{n % ACCOUNTS}"}
+
+    await produce_at_rate(settings, rate, contents / rate, 0, pick, *media, ids)
+    while progress(workdir / "reference.db")["answered"] < len(ids):  # noqa: ASYNC110 - another process
+        await asyncio.sleep(0.2)
+    return len(ids)
+
+
+def run(settings: LoaSettings, contents: int, rate: float, profile: Path | None) -> None:
+    sandbox = ServerThread("services.sandbox.app:app").start()
+    workdir = Path(tempfile.mkdtemp(prefix="loa-reference-"))
+    endpoints(sandbox.url, workdir / "accounts.json")
+    media = asyncio.run(topics_and_media(settings))
+    proc = start(settings, workdir, profile)
+    try:
+        time.sleep(5)  # started and in its group: its start-up is not counted
+        before = cpu(proc.pid)
+        sent = asyncio.run(feed(settings, contents, rate, media, workdir))
+        used = cpu(proc.pid) - before
+        threads = sorted(
+            (t.user_time + t.system_time for t in psutil.Process(proc.pid).threads()), reverse=True
+        )
+        print(f"reference_alone_cpu_per_delivery: {1000 * used / sent:.2f} ms")
+        print(f"reference_alone_threads_cpu: {', '.join(f'{t:.2f}' for t in threads if t >= 0.01)} s")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        sandbox.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--contents", type=int, default=900)
+    parser.add_argument("--rate", type=float, default=30.0)
+    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile file (CPU clock)")
+    args = parser.parse_args()
+    sign_in_to_kafka_as_admin()
+    tag = f"refalone-{uuid.uuid4().hex[:8]}"
+    settings = LoaSettings(topic_prefix=f"{tag}.", s3_media_bucket=f"{tag}-media")
+    try:
+        run(settings, args.contents, args.rate, args.profile)
+    finally:
+        drop_all(settings.kafka_bootstrap, MediaStore(settings).client, [tag])
+
+
+if __name__ == "__main__":
+    main()

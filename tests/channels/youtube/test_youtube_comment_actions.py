@@ -72,7 +72,8 @@ async def test_hold_for_review_takes_the_comment_out_of_the_listing(
     await adapter.moderate_comment(mine, comment)
     await adapter.moderate_comment(mine, comment)  # again: nothing more changes
     assert held() == {comment}
-    read = await YouTubeEngagement(yt_settings).read_comments(mine, video_id)  # commentThreads.list, as the listener
+    # commentThreads.list, as the listener reads comments
+    read = await YouTubeEngagement(yt_settings).read_comments(mine, video_id)
     assert read.comments and comment not in {c.external_id for c in read.comments}
 
 

@@ -82,7 +82,13 @@ async def runner(tmp_path: Path) -> AsyncIterator[CommentActionRunner]:
         assert seconds <= 30  # never longer than WAIT_MAX
 
     made = CommentActionRunner(
-        Platform(), JobStore(engine, "facebook"), accounts, Backoff(0.01, 0.05), sleep=no_sleep
+        Platform(),
+        JobStore(engine, "facebook"),
+        accounts,
+        Backoff(0.01, 0.05),
+        owner="replica-a/facebook",
+        lease=timedelta(seconds=60),
+        sleep=no_sleep,
     )
     yield made
     await engine.dispose()

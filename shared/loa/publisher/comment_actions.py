@@ -6,9 +6,16 @@ committed as ``sending`` before the platform call and settled ``done`` or ``fail
 ``loa.delivery.v1``). A command that comes again (Kafka redelivery, a replay) meets the row:
 
 - settled: nothing is called again (the outcome already went out);
-- still ``sending`` (a crash or a timeout after the request may have left): a reply is looked for
-  under the comment first (``find_comment_reply``) and made only if it is not there; moderating is
-  idempotent on every platform and is simply asked again.
+- still ``sending`` under another replica's live lease (``store.action_leases``; a rebalance gave
+  the command to two replicas): nothing is called; the runner waits until the holder settles it, or
+  until its lease runs out (the holder died), and then goes on as in doubt;
+- still ``sending`` and free (a crash or a timeout after the request may have left): a reply is
+  looked for under the comment first (``find_comment_reply``) and made only if it is not there;
+  moderating is idempotent on every platform and is simply asked again.
+
+The holder renews its lease before each attempt and every third of it while it calls, so the lease
+outlives any call's timeout and runs out only if the replica dies or stalls; an attempt starts only
+while the lease is still the runner's.
 
 Transient errors retry in place with the publishers' backoff (``loa.publisher.backoff.retry_time``)
 for ``ATTEMPTS_MAX`` attempts, never waiting longer than ``WAIT_MAX`` at once (the commands
@@ -24,8 +31,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loa.channels import Account, ChannelAdapter, ChannelError, TransientError
@@ -35,15 +43,19 @@ from loa.events.commands import CommentReply, ModerateComment, ReplyToComment
 from loa.events.comment_actions import CommentActionKind, CommentActionResult, CommentActionState
 from loa.publisher.accounts import AccountStore, OptionsTamperedError
 from loa.publisher.backoff import retry_time
+from loa.publisher.store import action_leases, leases
+from loa.publisher.store.action_leases import Claim
 from loa.publisher.store.codec import error_from_exception
 from loa.publisher.store.jobs import JobStore
+from loa.publisher.store.outage import log_failure
 from loa.publisher.store.schema import comment_actions
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS_MAX = 3
 WAIT_MAX = timedelta(seconds=30)
-SENDING = "sending"
+HOLDER_POLL_SECONDS = 1.0
+"""How often a runner that met another replica's lease looks again for its outcome or its end."""
 
 
 @dataclass(frozen=True)
@@ -59,14 +71,22 @@ class CommentActionRunner:
         store: JobStore,
         accounts: AccountStore,
         backoff: Backoff,
+        *,
+        owner: str,
+        lease: timedelta,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        poll: float = HOLDER_POLL_SECONDS,
     ) -> None:
         self.adapter = adapter
         self.store = store
         self.accounts = accounts.cache()
         self.backoff = backoff
         self.channel = adapter.name
+        self.owner = owner
+        """This replica's lease owner (``store.leases.owner``, as its dispatcher's)."""
+        self.lease = lease
         self.sleep = sleep
+        self.poll = poll
 
     async def apply(self, command: ReplyToComment | ModerateComment) -> None:
         ref = command.payload
@@ -74,13 +94,11 @@ class CommentActionRunner:
             return
         extra = {"content_id": ref.content_id, "channel": ref.channel, "account": ref.account}
         extra["action_id"] = ref.action_id
-        state = await self._state(ref.action_id)
-        if state is not None and state != SENDING:
-            log.info("%s already settled (%s): not done again", command.type, state, extra=extra)
+        claim = await self._claim(command, extra)
+        if claim is Claim.SETTLED:
+            log.info("%s already settled: not done again", command.type, extra=extra)
             return
-        in_doubt = state is not None
-        if state is None:
-            await self._record(command)
+        in_doubt = claim is Claim.IN_DOUBT
         if not isinstance(self.adapter, CommentActions):
             await self._settle(command, CommentActionState.FAILED, error=refusal(self.channel))
             return
@@ -88,7 +106,30 @@ class CommentActionRunner:
         if account is None:
             await self._settle(command, CommentActionState.FAILED, error=why)
             return
-        await self._attempt(self.adapter, command, account, in_doubt, extra)
+        heartbeat = asyncio.create_task(self._heartbeat(ref.action_id), name="comment-action-lease")
+        try:
+            await self._attempt(self.adapter, command, account, in_doubt, extra)
+        finally:
+            heartbeat.cancel()
+
+    async def _claim(self, command: ReplyToComment | ModerateComment, extra: dict[str, str]) -> Claim:
+        """The action's lease, once no other replica holds it (its holder settles it or dies)."""
+        values = _recorded(command)
+        claim = await action_leases.claim(self.store, values, self.owner, self.lease)
+        if claim is Claim.HELD:
+            log.info("%s: another replica is calling; waiting for its outcome", command.type, extra=extra)
+        while claim is Claim.HELD:
+            await self.sleep(self.poll)
+            claim = await action_leases.claim(self.store, values, self.owner, self.lease)
+        return claim
+
+    async def _heartbeat(self, action_id: str) -> None:
+        while True:
+            await asyncio.sleep(leases.renew_every(self.lease))
+            try:
+                await action_leases.renew(self.store, action_id, self.owner, self.lease)
+            except Exception as e:
+                log_failure(log, e, "renewing a comment action's lease failed")
 
     async def _attempt(
         self,
@@ -100,7 +141,13 @@ class CommentActionRunner:
     ) -> None:
         ref = command.payload
         for attempt in range(1, ATTEMPTS_MAX + 1):
-            await self._count_attempt(ref.action_id)
+            if not await action_leases.renew(
+                self.store, ref.action_id, self.owner, self.lease, count_attempt=True
+            ):
+                log.warning(
+                    "%s: its lease ran out; left to the replica that took it", command.type, extra=extra
+                )
+                return
             try:
                 if isinstance(ref, CommentReply):
                     found = (
@@ -146,43 +193,6 @@ class CommentActionRunner:
             return None, f"account {name!r} is not configured for channel {self.channel}"
         return found.account, ""
 
-    async def _state(self, action_id: str) -> str | None:
-        """The recorded action's state, None if this action id was never seen."""
-        query = select(comment_actions.c.state).where(comment_actions.c.action_id == action_id)
-        async with self.store.engine.connect() as conn:
-            found = (await conn.execute(query)).scalar_one_or_none()
-        return None if found is None else str(found)
-
-    async def _record(self, command: ReplyToComment | ModerateComment) -> None:
-        """The action, ``sending``, committed before any platform call."""
-        ref = command.payload
-        now = utcnow()
-        async with self.store.tx() as conn:
-            await conn.execute(
-                insert(comment_actions).values(
-                    action_id=ref.action_id,
-                    channel=ref.channel,
-                    account=ref.account,
-                    content_id=ref.content_id,
-                    comment_id=ref.comment_id,
-                    kind=_kind(command),
-                    text=ref.text if isinstance(ref, CommentReply) else None,
-                    requested_by=ref.requested_by,
-                    state=SENDING,
-                    attempt=0,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-
-    async def _count_attempt(self, action_id: str) -> None:
-        async with self.store.tx() as conn:
-            await conn.execute(
-                update(comment_actions)
-                .where(comment_actions.c.action_id == action_id)
-                .values(attempt=comment_actions.c.attempt + 1, updated_at=utcnow())
-            )
-
     async def _settle(
         self,
         command: ReplyToComment | ModerateComment,
@@ -223,8 +233,23 @@ async def _set_state(
     await conn.execute(
         update(comment_actions)
         .where(comment_actions.c.action_id == action_id)
-        .values(state=state.value, reply_id=reply_id, error=error, updated_at=utcnow())
+        .values(state=state.value, reply_id=reply_id, error=error, lease_expires_at=None, updated_at=utcnow())
     )
+
+
+def _recorded(command: ReplyToComment | ModerateComment) -> dict[str, Any]:
+    """The action's row as recorded before any platform call (``action_leases`` adds state and lease)."""
+    ref = command.payload
+    return {
+        "action_id": ref.action_id,
+        "channel": ref.channel,
+        "account": ref.account,
+        "content_id": ref.content_id,
+        "comment_id": ref.comment_id,
+        "kind": _kind(command),
+        "text": ref.text if isinstance(ref, CommentReply) else None,
+        "requested_by": ref.requested_by,
+    }
 
 
 def _kind(command: ReplyToComment | ModerateComment) -> CommentActionKind:

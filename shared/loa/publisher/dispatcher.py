@@ -41,6 +41,7 @@ from loa.publisher.parking import Parking
 from loa.publisher.ratelimit import AccountBuckets, reserved_slots
 from loa.publisher.recovery import Recovery
 from loa.publisher.settings import PublisherSettings
+from loa.publisher.store import leases
 from loa.publisher.store.codec import error_from_exception
 from loa.publisher.store.jobs import JobStore
 from loa.publisher.store.outage import is_database_outage, log_failure
@@ -70,7 +71,7 @@ class Dispatcher:
         self.accounts = accounts
         self.settings = settings
         self.metrics = metrics
-        self.owner = f"{settings.publisher_replica_id}/{adapter.name}"
+        self.owner = leases.owner(settings.publisher_replica_id, adapter.name)
         self.lease = timedelta(seconds=settings.publisher_lease_seconds)
         self.buckets = AccountBuckets(adapter.limits.requests_per_period)
         self.urgent_slots = reserved_slots(settings.publisher_concurrency)
@@ -195,7 +196,7 @@ class Dispatcher:
 
     async def _heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(self.lease.total_seconds() / 3)
+            await asyncio.sleep(leases.renew_every(self.lease))
             try:
                 await self.store.renew(self.owner, list(self.in_flight), self.lease)
             except Exception as e:

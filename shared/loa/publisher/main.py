@@ -108,7 +108,14 @@ class Publisher:
             self.adapter, self.store, self.accounts, on_due=self.dispatcher.wake.set, holds=self.holds
         )
         backoff = Backoff(settings.publisher_backoff_base_seconds, settings.publisher_backoff_cap_seconds)
-        self.comment_actions = CommentActionRunner(self.adapter, self.store, self.accounts, backoff)
+        self.comment_actions = CommentActionRunner(
+            self.adapter,
+            self.store,
+            self.accounts,
+            backoff,
+            owner=self.dispatcher.owner,
+            lease=self.dispatcher.lease,
+        )
         self.broker = self._make_broker()
         self.port: int | None = None
         self._tasks: list[asyncio.Task[Any]] = []

@@ -11,27 +11,25 @@ from datetime import timedelta
 import httpx
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from loa.channels import Account
-from loa.events import CommentActionSettled, parse_delivery_event, utcnow
+from loa.events import utcnow
 from loa.events.commands import CommentRef, CommentReply, ModerateComment, ReplyToComment
-from loa.events.comment_actions import CommentActionResult, CommentActionState
+from loa.events.comment_actions import CommentActionState
 from loa.publisher.accounts import AccountStore
-from loa.publisher.comment_actions import Backoff, CommentActionRunner
+from loa.publisher.comment_actions import CommentActionRunner
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
-from loa.publisher.store.schema import comment_actions, outbox
+from loa.publisher.store.schema import comment_actions
 from services.facebook.adapter import FacebookAdapter
 from services.sandbox.facebook import Page
 from services.sandbox.facebook_comments import comments_of, hidden
 from services.webhook.adapter import WebhookAdapter
+from tests.channels.facebook.commenting import REPLY, citizen_comment, outcomes, ref, replica
 from tests.channels.facebook.helpers import FakeContext
 
 pytestmark = pytest.mark.integration
-
-POST = "UBND TP Đà Nẵng thông báo lịch tiếp công dân tháng 12/2026 của Chủ tịch UBND thành phố."
-REPLY = "Cảm ơn anh/chị đã quan tâm. Lịch tiếp công dân đăng tại danang.gov.vn, mục Đường dây nóng."
 
 
 @pytest.fixture
@@ -44,40 +42,9 @@ async def runner(
     await accounts.add(
         account.name, {"page_access_token": account.secret("page_access_token")}, account.options
     )
-    made = CommentActionRunner(adapter, JobStore(engine, "facebook"), accounts, Backoff(0.01, 0.05))
+    made = replica(adapter, JobStore(engine, "facebook"), accounts, "replica-a")
     yield made
     await engine.dispose()
-
-
-def citizen_comment(graph_url: str, page: Page, clock: Callable[[timedelta], None]) -> tuple[str, str]:
-    """A post of the Page with citizens' comments under it: (post id, the oldest comment's id)."""
-    auth = {"Authorization": f"OAuth {page.token}"}
-    post = httpx.post(f"{graph_url}/v24.0/{page.id}/feed", data={"message": POST}, headers=auth)
-    assert post.status_code == 200, post.text
-    post_id = str(post.json()["id"])
-    clock(timedelta(hours=3))
-    listed = httpx.get(f"{graph_url}/v24.0/{post_id}/comments", headers=auth).json()["data"]
-    assert listed, "the simulation gave the post no comment"
-    return post_id, str(listed[0]["id"])
-
-
-def ref(account: Account, comment_id: str, **more: str) -> dict[str, str]:
-    return {
-        "content_id": "lich-tiep-cong-dan-12",
-        "channel": "facebook",
-        "account": account.name,
-        "comment_id": comment_id,
-        "action_id": uuid.uuid4().hex,
-        "requested_by": "Lê Hoàng Đức",
-        **more,
-    }
-
-
-async def outcomes(runner: CommentActionRunner) -> list[CommentActionResult]:
-    async with runner.store.engine.connect() as conn:
-        rows = (await conn.execute(select(outbox.c.payload).order_by(outbox.c.id))).scalars().all()
-    events = [parse_delivery_event(r) for r in rows]
-    return [e.payload for e in events if isinstance(e, CommentActionSettled)]
 
 
 async def test_a_reply_redelivered_is_made_once_and_its_outcome_sent_once(
@@ -201,7 +168,7 @@ async def test_a_channel_without_comment_actions_refuses_with_a_reason(
     await migrate(engine)
     accounts = AccountStore(engine, "webhook", Fernet(Fernet.generate_key()))
     webhook = WebhookAdapter(context)  # type: ignore[arg-type]
-    refusing = CommentActionRunner(webhook, JobStore(engine, "webhook"), accounts, Backoff(0.01, 0.05))
+    refusing = replica(webhook, JobStore(engine, "webhook"), accounts, "replica-a")
     fields = ref(Account(channel="webhook", name="cong-thong-tin"), "42", text=REPLY) | {"channel": "webhook"}
     await refusing.apply(ReplyToComment(producer="loa-tracker", payload=CommentReply(**fields)))
     [outcome] = await outcomes(refusing)

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from loa.channels import Account, ChannelAdapter, PermanentError, Post, PublishResult, TransientError
 from loa.channels.comment_actions import CommentActions
@@ -82,7 +82,13 @@ async def runner(tmp_path: Path) -> AsyncIterator[CommentActionRunner]:
         assert seconds <= 30  # never longer than WAIT_MAX
 
     made = CommentActionRunner(
-        Platform(), JobStore(engine, "facebook"), accounts, Backoff(0.01, 0.05), sleep=no_sleep
+        Platform(),
+        JobStore(engine, "facebook"),
+        accounts,
+        Backoff(0.01, 0.05),
+        owner="replica-a/facebook",
+        lease=timedelta(seconds=60),
+        sleep=no_sleep,
     )
     yield made
     await engine.dispose()
@@ -156,3 +162,29 @@ async def test_a_reset_far_away_fails_at_once_and_a_refusal_is_not_retried(
     first, second = await settled(runner)
     assert (first.state, second.state) == (CommentActionState.FAILED, CommentActionState.FAILED)
     assert second.error is not None and "(#100)" in second.error and len(platform.failures) == 1
+
+
+async def test_a_lease_taken_over_between_attempts_stops_the_runner_before_calling_again(
+    runner: CommentActionRunner,
+) -> None:
+    """This replica stalled past its lease while it waited to retry, and another replica took the
+    action: the next attempt is not made (the other one has it now), and nothing is settled here."""
+    platform = runner.adapter
+    assert isinstance(platform, Platform)
+    platform.failures = [TransientError("Graph API unreachable (ReadTimeout)", in_doubt=True)]
+
+    async def taken_over(seconds: float) -> None:
+        async with runner.store.tx() as conn:
+            await conn.execute(
+                update(comment_actions).values(
+                    lease_owner="replica-b/facebook", lease_expires_at=utcnow() + timedelta(seconds=60)
+                )
+            )
+
+    runner.sleep = taken_over
+    await runner.apply(reply())
+    assert platform.failures == [] and platform.replies == [] and platform.looked == 0
+    assert await settled(runner) == []
+    async with runner.store.engine.connect() as conn:
+        row = (await conn.execute(select(comment_actions))).one()
+    assert (row.state, row.attempt, row.lease_owner) == ("sending", 1, "replica-b/facebook")

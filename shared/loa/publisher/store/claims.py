@@ -12,6 +12,7 @@ from loa.db import is_sqlite, utc_aggregate
 from loa.events import Priority, utcnow
 from loa.publisher.job import Job
 from loa.publisher.lifecycle import CLAIMABLE, QUEUE_JUMPING, Move, S, attempt_started
+from loa.publisher.store import leases
 from loa.publisher.store.rows import job_from_row
 from loa.publisher.store.schema import jobs
 from loa.publisher.store.writes import JobWrites
@@ -56,7 +57,7 @@ class JobClaims(JobWrites):
         ``jumping_only``: only work that jumps the queue (the dispatcher's reserved slots).
         """
         now = utcnow()
-        free = or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now)
+        free = leases.free(jobs, now)
         due = and_(jobs.c.state.in_([str(s) for s in CLAIMABLE]), jobs.c.due_at <= now, free)
         in_doubt_states = [str(S.PUBLISHING)]
         in_doubt = and_(jobs.c.state.in_(in_doubt_states), free)

@@ -119,6 +119,8 @@ comment_actions = Table(
     Column("attempt", Integer, nullable=False, default=0),
     Column("reply_id", String(500), nullable=True),
     Column("error", String(2000), nullable=True),
+    Column("lease_owner", String(200), nullable=True, doc="the replica working on it (``store.leases``)"),
+    Column("lease_expires_at", UtcDateTime(), nullable=True, doc="renewed while it works; None once settled"),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
 )

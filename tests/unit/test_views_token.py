@@ -118,6 +118,16 @@ def test_a_revoked_token_is_replaced(tmp_path: Path) -> None:
     assert _find(url, token) is not None
 
 
+def test_the_listener_waits_for_the_trackers_readiness(tmp_path: Path) -> None:
+    url = _tracker_database(tmp_path / "loa.db")
+    env_file = tmp_path / ".env.local"
+    env_file.write_text("")
+    silent = "http://127.0.0.1:9/healthz"  # the discard port: nothing answers there
+    done = _run(env_file, url, "--after", silent, *SHOW_LENGTH, wait="1")
+    assert done.returncode == 1 and f"{silent} did not answer" in done.stderr
+    assert "listener sees" not in done.stdout and env_file.read_text() == ""
+
+
 def test_without_the_trackers_audit_log_nothing_is_issued_and_the_listener_waits(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'not-the-tracker.db'}"
     env_file = tmp_path / ".env.local"
@@ -132,4 +142,6 @@ def test_without_the_trackers_audit_log_nothing_is_issued_and_the_listener_waits
 def test_make_run_starts_the_listener_through_the_token_script() -> None:
     services = parse_procfile((REPO_ROOT / "deploy" / "local" / "services.Procfile").read_text("utf-8"))
     listener = next(s for s in services if s.name == "listener")
-    assert listener.command.startswith("python deploy/local/views_token.py python -m services.listener")
+    tracker = next(s for s in services if s.name == "tracker")
+    start = f"python deploy/local/views_token.py --after {tracker.ready} python -m services.listener"
+    assert listener.command.startswith(start)

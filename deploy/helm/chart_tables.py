@@ -37,6 +37,23 @@ CREDENTIALS_OPENERS = frozenset({"tracker", "listener"})
 accounts' tokens (Connect), the listener opens them to read the posts' figures."""
 
 
+TOKEN_CHECKERS = {"website": "publisher"}
+"""Services that check service-account tokens in the tracker's token table with their own role, and
+that role's store (``READS_ACROSS``): the website, for the listener's page-view reads. (The ingest
+and the tracker read the table of their own ``LOA_DATABASE_URL``.)"""
+
+
+def token_database(service: str) -> str | None:
+    """The database whose ``service_tokens`` ``service`` checks tokens in (``LOA_ACCESS_DATABASE_URL``)."""
+    reader = TOKEN_CHECKERS.get(service)
+    if reader is None:
+        return None
+    store, table, _columns = READS_ACROSS[reader]
+    if table != "service_tokens":
+        raise ValueError(f"READS_ACROSS[{reader!r}] reads {table}, not the token table service_tokens")
+    return next(r.database for r in RUNTIME_ROLES if r.store == store)
+
+
 def health_ports() -> dict[str, int]:
     """The port of ``/livez`` and ``/readyz``: the ingest's and the tracker's server, each channel
     publisher's ``metrics_port`` (the website's too: its site's server has only ``/_healthz``)."""
@@ -88,6 +105,7 @@ def service_table(user: KafkaUser, ports: dict[str, int]) -> dict[str, Any]:
         "pgDatabase": roles[store].database if store else None,
         "databaseSetting": database_setting(user.service) if store else None,
         "pgReads": {read[0]: roles[read[0]].database} if (read := READS_ACROSS.get(user.service)) else {},
+        "pgTokens": token_database(user.service),
         "healthPort": ports[user.service],
         "serverPort": SERVER_PORTS.get(user.service),
         "publisher": user.service in CHANNELS,

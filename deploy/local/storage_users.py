@@ -46,12 +46,17 @@ from loa.access.storage import (  # noqa: E402
 from loa.media.store import public_read_policy  # noqa: E402
 
 MIGRATIONS = {
-    "ingest": "services.ingest.db:MIGRATIONS",
-    "tracker": "services.tracker.db:MIGRATIONS",
-    "publisher": "loa.publisher.store.db:MIGRATIONS",
-    "listener": "services.listener.store:MIGRATIONS",
+    "ingest": ("services.ingest.db:MIGRATIONS",),
+    "tracker": ("services.tracker.db:MIGRATIONS", "loa.access.tokens:MIGRATIONS"),
+    "publisher": ("loa.publisher.store.db:MIGRATIONS",),
+    "listener": ("services.listener.store:MIGRATIONS",),
 }
-"""Each store's Alembic revisions (``loa.db.Migrations``), by ``RuntimeRole.store``."""
+"""Each store's Alembic revisions (``loa.db.Migrations``), by ``RuntimeRole.store``. The tracker's
+database also holds the service-account token table (``loa.access.tokens``, its own revisions):
+``loa tokens issue`` writes it there (``LOA_DATABASE_URL``, the tracker's, for the audit log) and
+the website reads it (below)."""
+TOKEN_COLUMNS = ("name", "grants", "token_sha256", "expires_at", "revoked_at")
+"""What ``TokenStore.find`` reads to check a token: its digest, its account's name and grants, its end."""
 READS_ACROSS = {
     "ingest": ("publisher", "accounts", ("channel", "name")),
     "listener": (
@@ -59,10 +64,14 @@ READS_ACROSS = {
         "accounts",
         ("channel", "name", "credentials", "options", "version", "parked_version", "updated_at"),
     ),
+    "publisher": ("tracker", "service_tokens", TOKEN_COLUMNS),
 }
 """A role's read of another store: the ingest checks a target's account exists (``AccountDirectory``)
 by its channel and name, the columns only, never the credentials; the listener reads an account
 whole (sealed credentials it opens with ``LOA_CREDENTIALS_KEY``) to read its posts' figures, and
+writes nothing there. The website checks the listener's page-view token (``views_api``) in the
+tracker's token table with the publishers' role (one role for every channel's job store, so every
+publisher may read these columns: digests of 256-bit tokens and their grants, never a token), and
 writes nothing there."""
 
 
@@ -280,14 +289,14 @@ def grant_read_across(conn: Any, database: str, reader: str, table: str, columns
 
 
 async def migrate_store(role: RuntimeRole, owner_password: str) -> None:
-    """Bring ``role``'s store to its latest revision, connected as the owner."""
+    """Bring ``role``'s store to its latest revisions, connected as the owner."""
     from loa import db
 
-    module, name = MIGRATIONS[role.store].split(":")
-    migrations = getattr(importlib.import_module(module), name)
     engine = db.make_engine(pg_url(OWNER_ROLE, owner_password, role.database, "postgresql+asyncpg"))
     try:
-        await db.migrate(engine, migrations)
+        for where in MIGRATIONS[role.store]:
+            module, name = where.split(":")
+            await db.migrate(engine, getattr(importlib.import_module(module), name))
     finally:
         await engine.dispose()
 

@@ -149,6 +149,8 @@ def test_each_service_reaches_only_what_it_needs(helm: list[str]) -> None:
             needs.add(SUBMISSION)
         elif service in CHANNELS or service == "listener":
             needs.add(HTTPS)  # the platform's API (the listener reads the posts' figures there)
+        if service == "listener":  # the website's page views (GET /_api/v1/views) on the site's port
+            needs.add(chart_tables.SERVER_PORTS["website"])
         if service == "tracker":  # OIDC, OAuth of Connect; each publisher's /readyz for the dashboard
             needs |= {HTTPS, *(ports[c] for c in CHANNELS)}
         assert egress_ports(policy_of(objects, service)) == needs, service
@@ -295,6 +297,49 @@ def test_plain_smtp_renders_to_a_relay_in_the_pod_or_without_the_email_publisher
 SENTINEL = "Bí-mật-Đà-Nẵng-{}-{}"
 
 
+def _env(deployment: Obj) -> dict[str, Obj]:
+    return {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+
+def _peers(rules: list[Obj], side: str, port: int) -> list[str]:
+    """The components a NetworkPolicy's ``from``/``to`` rules on ``port`` name by pod selector."""
+    return [
+        peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        for rule in rules
+        if port in {p["port"] for p in rule.get("ports", [])}
+        for peer in rule[side]
+        if "podSelector" in peer
+    ]
+
+
+def test_the_listener_reads_page_views_with_its_token_and_the_website_checks_it(helm: list[str]) -> None:
+    """services/website/README.md, "Page views": the listener's token from its own Secret, the site's
+    Service, the website's read of the tracker's token table with its own role, and the network
+    paths between the two pods on the site's port only."""
+    objects = render(helm, "values-existing-infra.yaml")
+    deployments = of_kind(objects, "Deployment")
+    site = chart_tables.SERVER_PORTS["website"]
+    listener = _env(deployments["listener"])
+    assert listener["LOA_WEBSITE_VIEWS_URL"]["value"] == f"http://loa-website:{site}"
+    token = listener["LOA_WEBSITE_VIEWS_TOKEN"]
+    assert "value" not in token and token["valueFrom"]["secretKeyRef"]["optional"] is True
+    assert token["valueFrom"]["secretKeyRef"]["key"] == "websiteViewsToken"
+    website = _env(deployments["website"])
+    tokens_url = website["LOA_ACCESS_DATABASE_URL"]["value"]
+    assert tokens_url.startswith("postgresql+asyncpg://loa_publisher:$(LOA_PG_RUNTIME_PASSWORD)@")
+    assert (
+        "/loa_tracker?ssl=require" in tokens_url
+    )  # the other URLs' sslmode; where `loa tokens issue` writes (the audit log's)
+    assert all("LOA_ACCESS_DATABASE_URL" not in _env(d) for n, d in deployments.items() if n != "website")
+    website_in = policy_of(objects, "website")["spec"]["ingress"]
+    assert _peers(website_in, "from", site) == ["listener"]
+    assert _peers(policy_of(objects, "listener")["spec"]["egress"], "to", site) == ["website"]
+    without_site = of_kind(
+        render(helm, "values-existing-infra.yaml", "services.website.enabled=false"), "Deployment"
+    )
+    assert "LOA_WEBSITE_VIEWS_URL" not in _env(without_site["listener"])
+
+
 def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> None:
     keys = (
         "kafkaPassword",
@@ -304,6 +349,7 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
         "oidcClientSecret",
         "dkimPrivateKey",
         "archiveSigningKey",
+        "websiteViewsToken",
     )
     sets = [
         "secrets.create=true",
@@ -329,7 +375,12 @@ def test_secrets_appear_only_in_each_services_own_secret(helm: list[str]) -> Non
         "archiveSigningKey",  # signs the archive's exports
     }
     assert set(secrets["loa-ingest"]) == {"kafkaPassword", "s3SecretKey", "pgPassword"}
-    assert set(secrets["loa-listener"]) == {"kafkaPassword", "pgPassword", "credentialsKey"}
+    assert set(secrets["loa-listener"]) == {
+        "kafkaPassword",
+        "pgPassword",
+        "credentialsKey",
+        "websiteViewsToken",
+    }
     assert set(secrets["loa-archive"]) == {"kafkaPassword", "s3SecretKey"}  # no database, no accounts
     assert set(secrets["loa-email"]) == {
         "kafkaPassword",

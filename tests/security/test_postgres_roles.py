@@ -23,12 +23,15 @@ from deploy.local.storage_users import (
     MIGRATIONS as STORES,
 )
 from deploy.local.storage_users import (
+    READS_ACROSS,
     ensure_database,
     ensure_role,
     grant_read_across,
     grant_runtime,
 )
 from loa import db
+from loa.access.principal import ALL_UNITS, Grant, Principal, Role
+from loa.access.tokens import TokenStore
 from services.tracker.db import MIGRATIONS
 from tests.conftest import Stack
 
@@ -72,6 +75,13 @@ def store(stack: Stack, unique: Callable[[str], str]) -> Iterator[Store]:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         for role in (other, runtime, owner):
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def _migrations(where: str) -> db.Migrations:
+    """``module:attribute`` of ``storage_users.MIGRATIONS`` → the ``Migrations`` it names."""
+    module, attribute = where.split(":")
+    migrations: db.Migrations = getattr(importlib.import_module(module), attribute)
+    return migrations
 
 
 def migrate_as(url: str, migrations: db.Migrations = MIGRATIONS) -> None:
@@ -169,12 +179,13 @@ def test_a_runtime_role_cannot_reach_another_store(
 def test_each_store_migrates_as_the_owner_and_its_service_starts_on_dml_rights(
     store: Store, name: str
 ) -> None:
-    module, attribute = STORES[name].split(":")
-    migrations = getattr(importlib.import_module(module), attribute)
-    migrate_as(store.url(store.owner), migrations)
+    every = [_migrations(where) for where in STORES[name]]
+    for migrations in every:
+        migrate_as(store.url(store.owner), migrations)
     with psycopg.connect(store.url(store.owner), autocommit=True) as owner:
         grant_runtime(owner, store.database, store.owner, store.runtime)  # the setup grants after migrating
-    migrate_as(store.url(store.runtime), migrations)  # the service's own start: nothing to change
+    for migrations in every:
+        migrate_as(store.url(store.runtime), migrations)  # the service's own start: nothing to change
     with psycopg.connect(store.url(store.runtime), autocommit=True) as conn:
         rights = conn.execute(
             "SELECT tablename,"
@@ -182,13 +193,12 @@ def test_each_store_migrates_as_the_owner_and_its_service_starts_on_dml_rights(
             " has_table_privilege(current_user, tablename, 'TRUNCATE, REFERENCES, TRIGGER')"
             " FROM pg_tables WHERE schemaname = 'public'"
         ).fetchall()
-    assert {table for table, _, _ in rights} >= set(migrations.metadata.tables)
+    assert {table for table, _, _ in rights} >= {t for m in every for t in m.metadata.tables}
     assert all(dml and not more for _, dml, more in rights), rights
 
 
 def test_the_ingest_reads_account_names_in_the_job_store_never_credentials(store: Store) -> None:
-    module, attribute = STORES["publisher"].split(":")
-    migrate_as(store.url(store.owner), getattr(importlib.import_module(module), attribute))
+    migrate_as(store.url(store.owner), _migrations(*STORES["publisher"]))
     with psycopg.connect(store.url(store.owner), autocommit=True) as owner:
         owner.execute(
             "INSERT INTO accounts (channel, name, credentials, options, version, updated_at)"
@@ -205,6 +215,48 @@ def test_the_ingest_reads_account_names_in_the_job_store_never_credentials(store
             "SELECT credentials FROM accounts",
             "SELECT * FROM accounts",
             "DELETE FROM accounts",
+        ):
+            with pytest.raises(errors.InsufficientPrivilege):
+                reader.execute(statement)
+
+
+def test_the_website_checks_a_token_in_the_trackers_table_and_reads_nothing_else(store: Store) -> None:
+    """The page views' token check (``views_api``) with the publishers' role on the tracker's store:
+    ``TokenStore.find`` works on the columns granted; the issuer, the ids and any write are refused."""
+    for where in STORES["tracker"]:
+        migrate_as(store.url(store.owner), _migrations(where))
+    owner_url = store.url(store.owner).replace("postgresql://", "postgresql+asyncpg://")
+    reader_url = store.url(store.other).replace("postgresql://", "postgresql+asyncpg://")
+    grant = Grant(Role.VIEWER, ALL_UNITS)
+
+    async def issue() -> str:
+        tokens = TokenStore.at(owner_url)
+        try:
+            return (await tokens.issue("listener", frozenset({grant}), "cli:Đặng Văn Lâm@may-chu"))[1]
+        finally:
+            await tokens.close()
+
+    async def find(token: str) -> Principal | None:
+        tokens = TokenStore.at(reader_url)
+        try:
+            return await tokens.find(token)
+        finally:
+            await tokens.close()
+
+    token = asyncio.run(issue())
+    store_name, table, columns = READS_ACROSS["publisher"]
+    assert (store_name, table) == ("tracker", "service_tokens")
+    with psycopg.connect(store.url(store.owner), autocommit=True) as owner:
+        grant_read_across(owner, store.database, store.other, table, columns)
+    found = asyncio.run(find(token))
+    assert found is not None and (found.name, found.grants) == ("listener", frozenset({grant}))
+    assert asyncio.run(find(token + "x")) is None
+    with psycopg.connect(store.url(store.other), autocommit=True) as reader:
+        for statement in (
+            "SELECT issued_by FROM service_tokens",
+            "SELECT * FROM service_tokens",
+            "UPDATE service_tokens SET revoked_at = now()",
+            "DELETE FROM service_tokens",
         ):
             with pytest.raises(errors.InsufficientPrivilege):
                 reader.execute(statement)

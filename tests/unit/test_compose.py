@@ -163,3 +163,24 @@ def test_kafka_is_secured_and_each_service_signs_in_as_its_own_principal() -> No
         assert "kafka-tls:/kafka-tls:ro" in " ".join(str(v) for v in service["volumes"]) or any(
             v.get("source") == "kafka-tls" for v in service["volumes"] if isinstance(v, dict)
         ), name
+
+
+def test_the_store_setup_gets_every_store_secret() -> None:
+    """``storage_users.py all`` stops naming the first secret it lacks (``loa.access.storage``)."""
+    setup = _config()["services"]["storage-setup"]["environment"]
+    assert set(secret_settings()) <= set(setup), sorted(set(secret_settings()) - set(setup))
+
+
+def test_the_website_checks_the_listeners_page_view_token_in_the_trackers_table() -> None:
+    """services/website/README.md, "Page views": the website reads the token table where ``loa tokens
+    issue`` writes it (the tracker's database) with its own role, and the listener sends its token."""
+    services = _config()["services"]
+    tokens = services["website"]["environment"]["LOA_ACCESS_DATABASE_URL"]
+    assert tokens.startswith("postgresql+asyncpg://loa_publisher:") and tokens.endswith(
+        "@postgres:5432/loa_tracker"
+    )
+    assert services["tracker"]["environment"]["LOA_DATABASE_URL"].endswith("/loa_tracker")
+    listener = services["listener"]["environment"]
+    assert listener["LOA_WEBSITE_VIEWS_URL"] == "http://website:8082"
+    assert "LOA_WEBSITE_VIEWS_TOKEN" in listener
+    assert "LOA_ACCESS_DATABASE_URL" not in listener and "LOA_DATABASE_URL" not in listener

@@ -72,10 +72,13 @@ def parse_grant(text: str, settings: AccessSettings) -> Grant:
     return Grant(role, unit)
 
 
-async def _require_audit_log(engine: AsyncEngine) -> None:
+async def _has_audit_log(engine: AsyncEngine) -> bool:
     async with engine.connect() as conn:
-        found = await conn.run_sync(lambda c: inspect(c).has_table(TABLE))
-    if not found:
+        return bool(await conn.run_sync(lambda c: inspect(c).has_table(TABLE)))
+
+
+async def _require_audit_log(engine: AsyncEngine) -> None:
+    if not await _has_audit_log(engine):
         typer.echo(
             f"error: no audit log ({TABLE}) in LOA_DATABASE_URL, the tracker's database: point it "
             "there (the tracker makes the table at its first start); nothing was changed",
@@ -143,6 +146,29 @@ async def _revoke(store: TokenStore, sink: AuditSink, token_id: str) -> bool:
     return ended
 
 
+def audit_log_ready() -> bool:
+    """Whether ``LOA_DATABASE_URL`` holds the tracker's audit log yet (it makes it at first start)."""
+    engine = make_engine(AccessSettings().database_url)
+
+    async def check() -> bool:
+        try:
+            return await _has_audit_log(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(check())
+
+
+def issue_token(name: str, grants: frozenset[Grant], days: int) -> tuple[IssuedToken, str]:
+    """Issue a token for ``name`` and chain the act into the audit log, as ``loa tokens issue`` does."""
+    return _with_store(lambda store, sink: _issue(store, sink, nfc(name), grants, days))
+
+
+def is_live(token: str) -> bool:
+    """Whether the token table accepts ``token`` (neither unknown, expired nor revoked)."""
+    return _with_store(lambda store, _sink: store.find(token), audited=False) is not None
+
+
 @app.command("issue")
 def issue(
     name: Annotated[str, typer.Argument(help="the service account, e.g. cms-cong-thong-tin")],
@@ -152,7 +178,7 @@ def issue(
     """A new token for NAME, printed once: store it in the content system's secrets now."""
     settings = AccessSettings()
     grants = frozenset(parse_grant(g, settings) for g in grant)
-    row, token = _with_store(lambda store, sink: _issue(store, sink, nfc(name), grants, days))
+    row, token = issue_token(name, grants, days)
     typer.echo(token)
     typer.echo(
         f"issued {row.id} for {row.name}, expires {row.expires_at:%Y-%m-%d %H:%M} UTC; "

@@ -69,7 +69,7 @@ def create_app(settings: ArchiveSettings) -> Starlette:
         store = settings.archive_store()
         await asyncio.to_thread(store.ensure_bucket, settings.retention().default)
         locked = await asyncio.to_thread(store.lock_supported)
-        broker = make_broker(settings, client_id="loa-archive")
+        broker = make_broker(settings, read_only=True, client_id="loa-archive")
         subscribe(broker, settings, Archiver(store, settings.retention(), metrics))
         state["readiness"] = Readiness(
             {"kafka": kafka_probe(settings), "archive": object_store_probe(store.client, store.bucket)}

@@ -38,16 +38,20 @@ def max_event_bytes(settings: LoaSettings) -> int:
     return settings.kafka_max_message_bytes - RECORD_OVERHEAD_BYTES
 
 
-def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
+def make_broker(settings: LoaSettings, *, read_only: bool = False, **kwargs: Any) -> KafkaBroker:
     """A broker whose producer never loses or duplicates a send (acks=all, idempotent), signed in
-    as ``settings`` say (loa.kafka_security)."""
+    as ``settings`` say (loa.kafka_security).
+
+    ``read_only``: a service that writes no topic (the archiver) has no ``IdempotentWrite``, which
+    Kafka implies only from a topic ``WRITE`` (KIP-679); its broker's producer, which never sends,
+    starts without asking for a producer id."""
     # FastStream's own logger formats plain text; ours propagates to the JSON handler of loa.logging.
     kwargs.setdefault("logger", logging.getLogger("loa.faststream"))
     return KafkaBroker(
         settings.kafka_bootstrap,
         max_request_size=settings.kafka_max_message_bytes,
         acks="all",
-        enable_idempotence=True,
+        enable_idempotence=not read_only,
         client_id=kwargs.pop("client_id", "loa"),
         security=broker_security(settings),
         **kwargs,

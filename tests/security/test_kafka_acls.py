@@ -25,6 +25,7 @@ from pydantic import BaseModel, SecretStr
 
 from deploy.local.kafka_principals import LOA_TOPICS, CreateAcls, DeleteAcls
 from loa.events import Delivery, DeliveryState, DeliveryStatus, topics
+from loa.kafka import make_broker
 from loa.kafka_acl import TRACKER_GROUP, all_acls, publisher_group, user_of
 from loa.kafka_security import client_security
 from loa.settings import ENV_FILE, LoaSettings
@@ -187,3 +188,18 @@ async def test_a_publisher_reads_and_commits_in_its_own_group(stack: Stack, gran
         await consumer.commit()  # OffsetCommit: READ on the group and the topic
     finally:
         await consumer.stop()
+
+
+async def test_the_archivers_read_only_broker_starts_as_its_principal_and_may_not_write(
+    stack: Stack, granted: str
+) -> None:
+    """The archiver writes no topic, so it has no IdempotentWrite (Kafka implies it only from a topic
+    WRITE): its broker's producer must start without a producer id, and a write is still refused."""
+    settings = as_service(stack, "archive")
+    broker = make_broker(settings, read_only=True, client_id="loa-archive")
+    try:
+        await broker.start()  # an idempotent producer would fail: ClusterAuthorizationFailedError
+    finally:
+        await broker.stop()
+    with pytest.raises(KafkaError):
+        await write(settings, granted + topics.CONTENT, approval())

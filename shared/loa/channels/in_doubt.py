@@ -36,7 +36,13 @@ HTTPX_SENT = (
 """httpx's errors after the request began to go out (httpx docs, "Exceptions": ``ConnectTimeout``,
 ``PoolTimeout`` and ``ConnectError`` come before any byte is sent)."""
 
-SOCKET_SENT = (TimeoutError, ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)
+SOCKET_SENT = (
+    TimeoutError,
+    ConnectionResetError,
+    BrokenPipeError,
+    http.client.RemoteDisconnected,
+    smtplib.SMTPServerDisconnected,
+)
 """Socket-level failures (httplib2, smtplib): sent unless they happened while connecting."""
 
 CONNECTING_FRAMES = frozenset({"connect", "create_connection", "_get_socket"})
@@ -73,7 +79,7 @@ def request_sent(error: BaseException) -> bool:
         return isinstance(error, HTTPX_SENT)
     if isinstance(error, requests.RequestException):
         return _requests_sent(error)
-    if isinstance(error, SOCKET_SENT | smtplib.SMTPServerDisconnected):
+    if isinstance(error, SOCKET_SENT):
         return not raised_within(error, CONNECTING_FRAMES)
     return False
 

@@ -5,6 +5,7 @@
         def make_account(self): return Account("mychannel", "so-tttt", {"token": Secret("...")})
         async def platform_posts(self): ...   # what the platform (sandbox) holds, live
         async def inject_fault(self, kind): ... # make the platform's next call fail that way
+        async def inject_late_answer(self): ... # optional: the post is made, its answer comes too late
 
 The suite drives the adapter against the platform side (the sandbox emulator, or any fake the
 hooks reach) and checks what the runtime relies on: the declared limits (``render``, then the

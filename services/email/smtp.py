@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 
 from loa.channels import AuthError, TransientError
+from loa.channels.in_doubt import raised_within, transport_error
 from loa.events.delivery import RecipientState
 from loa.mode import PRODUCTION, Mode
 from loa.text import without_addresses
 
 FINAL = frozenset({RecipientState.SENT, RecipientState.BOUNCED, RecipientState.COMPLAINED})
+DATA_FRAMES = frozenset({"data"})
+"""``smtplib.SMTP.data``: a connection lost there, waiting for the reply to the message's final dot,
+may have delivered it. RFC 5321 §4.5.3.2.6 ("DATA Termination: 10 minutes"): a timeout there
+"would typically result in delivery of multiple copies of the message"."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,9 @@ class Session:
             self._reset()
             return _answer(e.smtp_code, e.smtp_error)
         except (OSError, smtplib.SMTPServerDisconnected) as e:
-            raise TransientError(f"SMTP {self.relay.host}: {type(e).__name__} during a send") from e
+            # Lost during DATA, the relay may have taken the message: in doubt (README, "In doubt").
+            message = f"SMTP {self.relay.host}: {type(e).__name__} during a send"
+            raise transport_error(message, e, creates=raised_within(e, DATA_FRAMES)) from e
         return Answer(RecipientState.SENT, 250, "")
 
     def _reset(self) -> None:

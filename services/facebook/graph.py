@@ -29,6 +29,7 @@ import requests
 
 from loa.channels import AuthError, ChannelError, DuplicatePostError, PermanentError, TransientError
 from loa.channels.http import header, retry_after, retryable
+from loa.channels.in_doubt import creates, transport_error
 from loa.channels.threads import in_thread
 from loa.channels.transport import RewritingAdapter
 from loa.logging import redact
@@ -302,7 +303,10 @@ class GraphClient:
             raise map_error(status, headers, e.result) from e
         except requests.RequestException as e:
             # The URL carries no token (it travels in a header); the message names only the failure.
-            raise TransientError(f"Graph API unreachable ({type(e).__name__}) at {self.base_url}") from e
+            # facebook-sdk sends a POST when there are post_args (GraphAPI.request), else ``method``.
+            sent_as = "POST" if post_args is not None else method
+            message = f"Graph API unreachable ({type(e).__name__}) at {self.base_url}"
+            raise transport_error(message, e, creates=creates(sent_as)) from e
         response = seen.get("response")
         headers = dict(response.headers) if response is not None else {}
         if response is not None and response.status_code >= 400:

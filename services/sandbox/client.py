@@ -43,6 +43,7 @@ class SandboxClient:
         path: str | None = None,
         reset_after_s: int = 60,
         after: bool = False,
+        method: str | None = None,
     ) -> dict[str, Any]:
         """Plan a fault: a ``preset`` (``expired_token``, ``rate_limit``, ``server_error``, ``slow``)
         in the platform's own shape, or an explicit status/body/headers; ``after``: the emulator does
@@ -61,6 +62,7 @@ class SandboxClient:
                 "path": path,
                 "reset_after_s": reset_after_s,
                 "after": after,
+                "method": method,
             },
         )
         return planned

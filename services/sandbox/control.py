@@ -25,6 +25,7 @@ class FaultIn(BaseModel):
     count: int = Field(1, ge=1)
     latency_ms: int = Field(0, ge=0)
     path: str | None = None
+    method: str | None = Field(None, description="only calls with this HTTP method")
     after: bool = Field(False, description="the emulator handles the call first; then its answer is held")
     reset_after_s: int = Field(60, ge=0, description="rate_limit: seconds until the window resets")
 

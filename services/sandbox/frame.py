@@ -60,6 +60,8 @@ class Fault:
     count: int = 1
     latency_ms: int = 0
     path: str | None = None
+    method: str | None = None
+    """Only calls with this HTTP method (a resumable upload's PUT, not the POST that opens it)."""
     after: bool = False
     """Apply after the emulator handled the call (it took effect): its answer waits ``latency_ms``,
     then goes out as it was (``status`` 0) or replaced by this one."""
@@ -67,6 +69,8 @@ class Fault:
 
 _held: ContextVar[list[Fault] | None] = ContextVar("sandbox_held_answer", default=None)
 """The ``after`` fault of the request being handled; set up per request by ``LateAnswers``."""
+_method: ContextVar[str] = ContextVar("sandbox_request_method", default="")
+"""The HTTP method of the request being handled (``Fault.method``); set per request by ``LateAnswers``."""
 
 
 class LateAnswers:
@@ -94,11 +98,12 @@ class LateAnswers:
             if not replaced:
                 await send(message)
 
-        token = _held.set(held)
+        token, method = _held.set(held), _method.set(str(scope.get("method", "")))
         try:
             await self.app(scope, receive, send_late)
         finally:
             _held.reset(token)
+            _method.reset(method)
 
 
 @dataclass
@@ -253,6 +258,8 @@ class Sandbox:
             await asyncio.sleep(self.latency_ms[platform] / 1000)
         for fault in self.faults[platform]:
             if fault.path is not None and fault.path not in path:
+                continue
+            if fault.method is not None and fault.method != _method.get():
                 continue
             fault.count -= 1
             if fault.count <= 0:

@@ -221,14 +221,25 @@ async def article_create(request: Request) -> Response:
     if refused is not None:
         return refused
     token = secrets.token_hex(12)
-    state.pending[token] = {"app": app.oa_id, "article": body, "polls": 0}
+    # Zalo goes on with an article it accepted whether or not its caller hears the answer or ever
+    # verifies: it is in the OA's list from here on; ``verify`` only reveals its id, once processed.
+    article_id = hashlib.sha256(f"{token}{next(state.ids)}".encode()).hexdigest()[:24]
+    state.pending[token] = {"app": app.oa_id, "article": body, "polls": 0, "made": article_id}
+    state.articles[article_id] = {
+        **body,
+        "id": article_id,
+        "oa_id": app.oa_id,
+        "create_date": int(sandbox.now().timestamp() * 1000),
+        "url": f"https://zalo.me/s/{app.oa_id}/{article_id}",
+    }
+    sandbox.record(PLATFORM, "article", {"id": article_id, **body})
     return ok({"token": token})
 
 
 @router.post("/openapi/v2.0/article/verify")
 async def article_verify(request: Request) -> Response:
     """Creation is asynchronous: -214 until the article is ready, then its id."""
-    app = await _authorize(request)
+    await _authorize(request)
     token = (await request.json()).get("token", "")
     job = state.pending.get(token)
     if job is None:
@@ -237,16 +248,7 @@ async def article_verify(request: Request) -> Response:
         job["polls"] += 1
         if job["polls"] <= sandbox.processing_checks[PLATFORM]:
             return error(-214, "Article is being processed")
-        article_id = hashlib.sha256(f"{token}{next(state.ids)}".encode()).hexdigest()[:24]
-        job["id"] = article_id
-        state.articles[article_id] = {
-            **job["article"],
-            "id": article_id,
-            "oa_id": app.oa_id,
-            "create_date": int(sandbox.now().timestamp() * 1000),
-            "url": f"https://zalo.me/s/{app.oa_id}/{article_id}",
-        }
-        sandbox.record(PLATFORM, "article", {"id": article_id, **job["article"]})
+        job["id"] = job["made"]
     return ok({"id": job["id"]})
 
 

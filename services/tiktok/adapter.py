@@ -273,11 +273,13 @@ class TikTokAdapter(ChannelAdapter):
 
         No ``publish_id``: either no init, or one whose answer was lost before it was saved; such an
         init never received a byte, and TikTok publishes nothing without the whole video. Chunks
-        missing: nothing will be published either (``publish`` sends them). Whole but still
+        missing by TikTok's own count (a last chunk whose answer timed out counts if TikTok took
+        it): nothing will be published either (``publish`` sends them). Whole but still
         processing: it may yet go out, so the question stays open (``TransientError``)."""
         progress = post.progress
         if not progress.get("publish_id"):
             return None
+        await self._count_received_chunks(post, account)  # the last chunk's answer may have been lost
         if int(progress.get("chunks_sent", 0)) < int(progress.get("total_chunk_count", 1)):
             return None
         status = await self._call(account, lambda token: self.api.status(token, str(progress["publish_id"])))

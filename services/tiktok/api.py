@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from loa.channels import TransientError, media_missing
+from loa.channels.in_doubt import transport_error
 from loa.media import MediaStore
 from services.tiktok import errors
 from services.tiktok.chunks import ChunkPlan
@@ -74,10 +75,8 @@ class TikTokApi:
                 headers=headers,
                 timeout=self.upload_timeout,
             )
-        except httpx.TimeoutException as e:
-            raise TransientError(f"TikTok {what}: timed out", code="timeout") from e
-        except httpx.TransportError as e:
-            raise TransientError(f"TikTok {what}: {type(e).__name__}") from e
+        except httpx.TransportError as e:  # the last chunk completes the video TikTok then posts
+            raise _unreachable(what, e, creates=True) from e
         except OSError as e:  # the store, while streaming
             raise media_missing(e) or TransientError(f"media {key}: {e}") from e
         if response.status_code in (200, 201, 206):
@@ -88,11 +87,17 @@ class TikTokApi:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": JSON_UTF8}
         try:
             response = await self._http.post(self.base_url + path, json=body, headers=headers)
-        except httpx.TimeoutException as e:
-            raise TransientError(f"TikTok {what}: timed out", code="timeout") from e
         except httpx.TransportError as e:
-            raise TransientError(f"TikTok {what}: {type(e).__name__}") from e
+            # No POST here makes a post: an init whose answer was lost never gets a byte, and TikTok
+            # publishes nothing without the whole video (``find_existing``).
+            raise _unreachable(what, e, creates=False) from e
         return errors.check(response, what)
+
+
+def _unreachable(what: str, error: httpx.TransportError, *, creates: bool) -> TransientError:
+    timed_out = isinstance(error, httpx.TimeoutException)
+    message = f"TikTok {what}: timed out" if timed_out else f"TikTok {what}: {type(error).__name__}"
+    return transport_error(message, error, creates=creates, code="timeout" if timed_out else None)
 
 
 async def _read(media: MediaStore, key: str, first: int, length: int) -> AsyncIterator[bytes]:

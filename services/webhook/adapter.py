@@ -28,10 +28,10 @@ from loa.channels import (
     PermanentError,
     Post,
     PublishResult,
-    TransientError,
     register,
 )
 from loa.channels.http import http_error, reset_at, retry_at
+from loa.channels.in_doubt import creates, transport_error
 from loa.events import Content, Target
 from loa.mode import require_https_option, target_host
 from services.webhook.settings import WebhookSettings
@@ -210,14 +210,11 @@ class WebhookAdapter(ChannelAdapter):
         where = f"webhook {account.name} ({urlsplit(url).hostname}) {method}"
         try:
             response = await self._http.send(request)
-        except httpx.TimeoutException as e:
-            # Sent (read or write timed out): the receiver may have it. Not sent: connect, pool.
-            sent = isinstance(e, httpx.ReadTimeout | httpx.WriteTimeout)
-            raise TransientError(
-                f"{where}: timed out after {self.settings.webhook_timeout_s} s", in_doubt=sent
-            ) from e
         except httpx.TransportError as e:
-            raise TransientError(f"{where}: {type(e).__name__}") from e
+            # Sent (a read or write timed out, the connection dropped): the receiver may have it.
+            timed_out = isinstance(e, httpx.TimeoutException)
+            cause = f"timed out after {self.settings.webhook_timeout_s} s" if timed_out else type(e).__name__
+            raise transport_error(f"{where}: {cause}", e, creates=creates(method)) from e
         status, excerpt = response.status_code, response.text[:500]
         log.info("%s: HTTP %s", where, status, extra={"channel": self.name, "account": account.name})
         if status < 300:

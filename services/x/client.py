@@ -13,6 +13,7 @@ import tweepy
 from tweepy.errors import HTTPException
 
 from loa.channels import Account, AuthError, TransientError
+from loa.channels.in_doubt import creates, transport_error
 from services.x import errors
 from services.x.oauth2 import ACCESS, TokenRejectedError, uses_oauth2
 from services.x.transport import route
@@ -99,7 +100,8 @@ class XClient:
             self._remember_limits(endpoint, e.response)
             raise self._refused(e.response) from e
         except requests.RequestException as e:
-            raise TransientError(f"X unreachable: {type(e).__name__}") from e
+            message = f"X unreachable: {type(e).__name__}"  # endpoint: "METHOD /route" (_endpoint)
+            raise transport_error(message, e, creates=creates(endpoint.partition(" ")[0])) from e
         self._remember_limits(endpoint, response)
         return errors.check(response)
 
@@ -115,7 +117,8 @@ class XClient:
                 API_HOST + route_, data=data, files=files, auth=auth, headers=headers, timeout=120
             )
         except requests.RequestException as e:
-            raise TransientError(f"X media upload unreachable: {type(e).__name__}") from e
+            # An upload creates no post: a media id nobody attaches expires (X media upload docs).
+            raise transport_error(f"X media upload unreachable: {type(e).__name__}", e, creates=False) from e
         self._remember_limits(endpoint, response)
         if not 200 <= response.status_code < 300:
             raise self._refused(response)

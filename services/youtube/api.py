@@ -28,6 +28,7 @@ from googleapiclient.errors import HttpError
 
 from loa.channels import Account, AuthError, ChannelError, TransientError
 from loa.channels.http import UNAUTHORIZED_ONLY, http_error, retry_at
+from loa.channels.in_doubt import transport_error
 from loa.logging import redact
 from services.youtube.quota import QuotaTracker
 from services.youtube.settings import SCOPES, YouTubeSettings
@@ -201,7 +202,7 @@ def map_error(exc: BaseException, method: str, quota: QuotaTracker, project: str
             auth_statuses=UNAUTHORIZED_ONLY,
         )
     if isinstance(exc, (TransportError, httplib2.HttpLib2Error, socket.timeout, ssl.SSLError, OSError)):
-        return TransientError(
-            f"YouTube {method}: network error: {type(exc).__name__}: {redact(str(exc))[:300]}"
-        )
+        # ``*.insert`` creates (videos.insert's session, chunks and last chunk); lists and edits do not.
+        message = f"YouTube {method}: network error: {type(exc).__name__}: {redact(str(exc))[:300]}"
+        return transport_error(message, exc, creates=method.endswith(".insert"))
     return TransientError(f"YouTube {method}: unexpected {type(exc).__name__}: {redact(str(exc))[:300]}")

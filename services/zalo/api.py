@@ -17,6 +17,7 @@ import httpx
 
 from loa.channels import AuthError, ChannelError, PermanentError, TransientError
 from loa.channels.http import retryable
+from loa.channels.in_doubt import transport_error
 
 OA_ERRORS = "Zalo OA API error table (developers.zalo.me, Official Account: Phụ lục, Mã lỗi)"
 PUBLIC_CLIENTS = "public clients' readings (unconfirmed, see README)"
@@ -103,6 +104,12 @@ def unwrap(response: httpx.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {"value": data}
 
 
+CREATING_PATHS = frozenset({"/v2.0/article/create"})
+"""The call that makes a post. A lost ``preparevideo`` answer leaves no article (``find_existing``
+finds none without a saved ``video_id``); a lost ``oa/message`` broadcast cannot be looked up (the
+OpenAPI lists no broadcasts), so ``find_existing`` would answer for the article alone."""
+
+
 class ZaloApi:
     """The OpenAPI calls Loa makes, each with the OA's access token in the header."""
 
@@ -115,5 +122,7 @@ class ZaloApi:
         try:
             response = await self.http.request(method, f"{self.base}{path}", headers=headers, **kwargs)
         except httpx.TransportError as e:
-            raise TransientError(f"Zalo unreachable: {type(e).__name__}") from e
+            raise transport_error(
+                f"Zalo unreachable: {type(e).__name__}", e, creates=path in CREATING_PATHS
+            ) from e
         return unwrap(response)

@@ -1,4 +1,5 @@
-"""SIGKILL right after the platform accepted a post: after a restart, still exactly one post.
+"""SIGKILL right after the platform accepted a post: after a restart, still exactly one post. And
+the same held answer outlasting the adapter's timeout: in doubt, found, never posted twice.
 
 Each channel's real publisher runs as a subprocess (``python -m services.<channel>``, so the kill is
 a real SIGKILL) on real Kafka and MinIO, with its SQLite job store under the test's tmp_path. The
@@ -18,7 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,7 @@ def zalo(sandbox_url: str, base: LoaSettings, tmp: Path) -> Channel:
     oa_id = f"ubnd-{uuid.uuid4().hex[:8]}"
     app = {"app_id": uuid.uuid4().hex[:12], "secret_key": uuid.uuid4().hex, "oa_id": oa_id}
     pair = httpx.post(f"{sandbox_url}/zalo/_apps", json=app).json()
-    sandbox_state.processing_checks["zalo"] = 0  # the first `verify` makes the article: held
+    sandbox_state.processing_checks["zalo"] = 0  # the first `verify` answers the article's id
     settings = fast_settings(
         base,
         ZaloSettings,
@@ -137,8 +138,9 @@ def zalo(sandbox_url: str, base: LoaSettings, tmp: Path) -> Channel:
         {"app_id": app["app_id"], "secret_key": app["secret_key"]}
         | {k: pair[k] for k in ("access_token", "refresh_token")},
         {},
-        # Creation is asynchronous: the article exists once `verify` has made it (the emulator).
-        hold_path="/article/verify",
+        # Zalo makes the article at `create` (verify only reveals its id): its token is held, so
+        # find_existing must find the article by the getslice search.
+        hold_path="/article/create",
         posts=lambda: [a["id"] for a in zalo_emulator.state.articles.values() if a["oa_id"] == oa_id],
         texts=lambda: [
             a["description"] for a in zalo_emulator.state.articles.values() if a["oa_id"] == oa_id
@@ -302,3 +304,39 @@ async def test_sigkill_while_the_platform_holds_its_answer_leaves_exactly_one_po
         assert last.attempt == 1
         assert watcher.states(did) == PUBLISHED_PATH, watcher.states(did)
     assert await stored_state(channel, c.id) is S.PUBLISHED
+
+
+TIMEOUT_S = 1.0
+"""The adapter's timeout in the in-doubt test: shorter than ``HOLD_MS``, so its call times out after
+the emulator made the post."""
+
+
+async def test_a_timeout_while_the_platform_holds_its_answer_is_in_doubt_and_found(
+    channel: Channel,
+    watcher: Watcher,
+    processes: list[PublisherProcess],
+    media: MediaStore,
+    tmp_path: Path,
+) -> None:
+    """The publish call times out after the emulator made the post (``TransientError(in_doubt=True)``):
+    the runtime asks ``find_existing`` before any new attempt and records what it finds."""
+    timed = replace(
+        channel, settings=channel.settings.model_copy(update={f"{channel.name}_timeout_s": TIMEOUT_S})
+    )
+    await seed_account(timed)
+    c = sample(timed, media)
+    did = f"{c.id}:{timed.name}:{ACCOUNT}"
+    sandbox_state.plan(Fault(timed.name, status=0, latency_ms=HOLD_MS, path=timed.hold_path, after=True))
+    processes.append(PublisherProcess(timed, tmp_path / "publisher.log").start())
+    await send_content(timed.settings, approved(c))
+    try:
+        last = await watcher.until_state(did, S.PUBLISHED, timeout=60)
+    except AssertionError:
+        raise AssertionError(
+            f"{watcher.states(did)}\n{(tmp_path / 'publisher.log').read_text()[-4000:]}"
+        ) from None
+    [post_id] = timed.posts()
+    texts = timed.texts()
+    assert len(texts) == len(set(texts)), f"a text went out twice: {texts}"
+    assert last.external_id == post_id
+    assert S.FAILED not in watcher.states(did)

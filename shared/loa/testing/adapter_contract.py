@@ -5,11 +5,13 @@
         def make_account(self): return Account("mychannel", "so-tttt", {"token": Secret("...")})
         async def platform_posts(self): ...   # what the platform (sandbox) holds, live
         async def inject_fault(self, kind): ... # make the platform's next call fail that way
+        async def inject_late_answer(self): ... # optional: the post is made, its answer comes too late
 
 The suite drives the adapter against the platform side (the sandbox emulator, or any fake the
 hooks reach) and checks what the runtime relies on: the declared limits (``render``, then the
 runtime's own ``check_limits``, as at intake: the adapter does not repeat it), the three error
-classes, ``find_existing`` after ``publish``, update/retract or an honest ``UnsupportedError``,
+classes, ``find_existing`` after ``publish`` and after a publish that timed out once the platform had made
+the post (``inject_late_answer``), update/retract or an honest ``UnsupportedError``,
 and secrets that never leak. Needs pytest and pytest-asyncio.
 """
 
@@ -99,6 +101,12 @@ class AdapterContract(ABC):
     @abstractmethod
     async def inject_fault(self, kind: str) -> None:
         """Make the platform's next call fail as ``kind`` (one of ``FAULT_KINDS``)."""
+
+    async def inject_late_answer(self) -> None:
+        """Make the platform do the next publish call's work (the post is made), then answer later than
+        the adapter waits: a read timeout after the request was sent. A platform that cannot show
+        it calls ``pytest.skip`` saying why (the default)."""
+        pytest.skip("no late answer for this platform")
 
     def make_context(self) -> Context:
         return FakeContext()
@@ -236,6 +244,21 @@ class AdapterContract(ABC):
         self.assert_no_secret(f"{error} {error.code} {error.excerpt}", f"the {kind} error")
         if kind != "timeout":  # after a timeout the post may or may not be there: that is find_existing's job
             assert await self.platform_posts() == [], f"{kind}: nothing may be left on the platform"
+
+    async def test_a_timeout_after_the_post_was_made_is_in_doubt_and_found(
+        self, adapter: ChannelAdapter
+    ) -> None:
+        """The runtime asks ``find_existing`` before sending again (``TransientError.in_doubt``); it
+        must find the post the timed-out call made, so the retry publishes nothing new."""
+        post = await self.render(adapter, self.sample_content())
+        await self.inject_late_answer()
+        with pytest.raises(TransientError) as raised:
+            await adapter.publish(post, self.make_account())
+        assert raised.value.in_doubt, f"a timeout after the request was sent is in doubt: {raised.value!r}"
+        found = await adapter.find_existing(post, self.make_account())
+        assert found is not None, "find_existing must find the post the timed-out call made"
+        live = await self.platform_posts()
+        assert [p["id"] for p in live] == [found.external_id], "exactly one post on the platform"
 
     # ---- update and retract ----
 

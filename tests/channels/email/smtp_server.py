@@ -34,6 +34,9 @@ class SmtpServer:
     """The MAIL FROM answer when authenticated (``554 ...``: every message refused)."""
     stall_s: float = 0.0
     """Wait this long before the greeting (a server that hangs)."""
+    late_queued: dict[str, float] = field(default_factory=dict)
+    """``{address: seconds}``: queue the message for that address, then wait this long before the
+    ``250`` to its final dot (a relay slow to answer after taking the message)."""
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -76,6 +79,7 @@ class SmtpServer:
                 while (chunk := await reader.readline()) != b".\r\n":
                     data += chunk
                 self.received += [Received(sender, r, data) for r in recipients]
+                await asyncio.sleep(max((self.late_queued.get(r, 0.0) for r in recipients), default=0.0))
                 await reply("250 ok: queued")
             elif verb == "RSET":
                 recipients = []

@@ -74,6 +74,12 @@ class TestEmailAdapter(AdapterContract):
         elif kind == "timeout":
             self.server.stall_s = 1.5
 
+    async def inject_late_answer(self) -> None:
+        pytest.skip(
+            "SMTP cannot be asked: find_existing answers from the saved per-recipient states and the "
+            "recipient in doubt is sent again with the same Message-ID (test_email_in_doubt.py)"
+        )
+
     async def test_retract_takes_the_post_down_or_is_unsupported(self, adapter: ChannelAdapter) -> None:
         """E-mail cannot be unsent: a retraction notice follows each message the original reached."""
         _, result = await self.published(adapter)

@@ -79,3 +79,7 @@ class TestFacebookContract(contract.AdapterContract):  # type: ignore[misc, name
             sandbox.plan(Fault("facebook", status=0, latency_ms=int(TIMEOUT_S * 3000), path=path))
         else:
             pytest.skip(f"no {kind} fault for Facebook")
+
+    async def inject_late_answer(self) -> None:  # Graph makes the Page post, its answer comes too late
+        late = int(TIMEOUT_S * 3000)
+        sandbox.plan(Fault("facebook", status=0, latency_ms=late, path=f"/{self.page.id}", after=True))

@@ -26,6 +26,7 @@ from tests.channels.tiktok.support import OPEN_ID, put_video, register_creator
 pytestmark = pytest.mark.integration
 TIMEOUT_S = 0.5
 INIT_PATH = "/tiktok/v2/post/publish/video/init/"
+UPLOAD_PATH = "/tiktok/upload/video/"
 
 
 class TestTikTokContract(AdapterContract):
@@ -44,7 +45,10 @@ class TestTikTokContract(AdapterContract):
 
     def make_adapter(self, context: Context) -> ChannelAdapter:
         settings = TikTokSettings(
-            tiktok_api_url=self.api_url, tiktok_timeout_s=TIMEOUT_S, tiktok_status_interval_s=0.0
+            tiktok_api_url=self.api_url,
+            tiktok_timeout_s=TIMEOUT_S,
+            tiktok_upload_timeout_s=TIMEOUT_S,
+            tiktok_status_interval_s=0.0,
         )
         return TikTokAdapter(context, settings)
 
@@ -72,3 +76,6 @@ class TestTikTokContract(AdapterContract):
             self.sandbox.fault("tiktok", status=503, latency_ms=int(TIMEOUT_S * 3000), path=INIT_PATH)
         else:
             pytest.skip(f"no {kind} fault for TikTok")
+
+    async def inject_late_answer(self) -> None:  # TikTok takes the last chunk, its answer comes too late
+        self.sandbox.fault("tiktok", status=0, latency_ms=int(TIMEOUT_S * 3000), path=UPLOAD_PATH, after=True)

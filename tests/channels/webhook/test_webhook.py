@@ -48,6 +48,9 @@ class TestWebhookAdapter(AdapterContract):
         else:
             self.sandbox.fault("webhook", kind, reset_after_s=30)
 
+    async def inject_late_answer(self) -> None:  # the receiver keeps the delivery, answers after 1.5 s
+        self.sandbox.fault("webhook", status=0, latency_ms=1500, after=True)
+
     # ---- the webhook's own behaviour ----
 
     async def test_the_receiver_gets_the_signed_document(self, adapter: ChannelAdapter) -> None:

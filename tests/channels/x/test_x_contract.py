@@ -60,3 +60,6 @@ class TestXContract(AdapterContract):
             self.sandbox.fault("x", status=503, latency_ms=int(TIMEOUT_S * 3000), path="/2/tweets")
         else:
             pytest.skip(f"no {kind} fault for X")
+
+    async def inject_late_answer(self) -> None:  # X posts the tweet, its answer comes too late
+        self.sandbox.fault("x", status=0, latency_ms=int(TIMEOUT_S * 3000), path="/2/tweets", after=True)

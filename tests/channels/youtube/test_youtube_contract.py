@@ -30,10 +30,11 @@ UPLOAD_PATH = "/upload/youtube/v3/videos"
 class TestYouTubeContract(AdapterContract):
     @pytest.fixture(autouse=True)
     def _platform(self, yt_settings: YouTubeSettings, store: MediaStore) -> None:
-        """A reset emulator and a small video (and its thumbnail image) in MinIO for each test."""
+        """A reset emulator and a small video (one upload chunk: its PUT makes the video) and its
+        thumbnail image in MinIO for each test."""
         self.settings = yt_settings.model_copy(update={"youtube_timeout_s": TIMEOUT_S})
         self.store = store
-        self.media: list[MediaRef] = [put_video(store, 300_000), put_image(store)]
+        self.media: list[MediaRef] = [put_video(store, 250_000), put_image(store)]
 
     def make_context(self) -> Context:
         return FakeContext(media=self.store)
@@ -75,3 +76,7 @@ class TestYouTubeContract(AdapterContract):
             sandbox.plan(Fault("youtube", status=0, latency_ms=int(TIMEOUT_S * 3000), path=UPLOAD_PATH))
         else:
             pytest.skip(f"no {kind} fault for YouTube")
+
+    async def inject_late_answer(self) -> None:  # YouTube takes the last chunk, its answer comes too late
+        late = int(TIMEOUT_S * 3000)
+        sandbox.plan(Fault("youtube", status=0, latency_ms=late, path=UPLOAD_PATH, method="PUT", after=True))

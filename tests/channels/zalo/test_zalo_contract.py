@@ -76,6 +76,10 @@ class TestZaloContract(AdapterContract):
         else:
             pytest.skip(f"no {kind} fault for Zalo")
 
+    async def inject_late_answer(self) -> None:  # Zalo creates the article, its answer comes too late
+        late = int(TIMEOUT_S * 3000)
+        self.sandbox.fault("zalo", status=0, latency_ms=late, path="/article/create", after=True)
+
     # ---- Zalo's own rules on top of the contract ----
 
     async def test_a_long_summary_becomes_a_description_cut_at_a_word(self, adapter: ChannelAdapter) -> None:

@@ -66,7 +66,9 @@ SAMPLE = REPO_ROOT / "samples" / "thong-cao-bao-chi.md"
 READERS = 3
 """Readers who open the article on the website: its page views in the report."""
 WITHOUT_FIGURES = ("zalo", "tiktok", "email", "webhook")
-"""Channels no listener reads (services/listener README): their report rows have no figures."""
+"""Channels the listener has no reader for (pyproject.toml's ``loa.engagement`` entry points; Zalo and
+TikTok: services/listener/README.md, services/tiktok/README.md; e-mail and the webhook have no
+audience to count): their report rows have no figures."""
 
 
 def email_run(base: LoaSettings, tmp: Path, account: str, tag: str) -> ChannelRun:

@@ -179,17 +179,15 @@ def drill_media(store: MediaStore) -> list[MediaRef]:
     ]
 
 
-def _facebook(base: LoaSettings, tmp: Path, url: str) -> ChannelRun:
+def _facebook(base: LoaSettings, tmp: Path, url: str, account: str = ACCOUNTS["facebook"]) -> ChannelRun:
     page = {"id": str(320_000_000_000_000 + uuid.uuid4().int % 10**12), "token": f"EAAG{uuid.uuid4().hex}"}
     httpx.post(f"{url}/graph/_sandbox/pages", json=page | {"name": "Thành phố Đà Nẵng"}).raise_for_status()
     settings = fast_settings(base, FacebookSettings, tmp, facebook_graph_url=f"{url}/graph")
     credentials = {"page_access_token": page["token"]}
-    return ChannelRun(
-        FacebookAdapter, settings, {ACCOUNTS["facebook"]: (credentials, {"page_id": page["id"]})}
-    )
+    return ChannelRun(FacebookAdapter, settings, {account: (credentials, {"page_id": page["id"]})})
 
 
-def _zalo(base: LoaSettings, tmp: Path, url: str) -> ChannelRun:
+def _zalo(base: LoaSettings, tmp: Path, url: str, account: str = ACCOUNTS["zalo"]) -> ChannelRun:
     app = {"app_id": uuid.uuid4().hex[:12], "secret_key": uuid.uuid4().hex, "oa_id": "da-nang-oa"}
     pair = httpx.post(f"{url}/zalo/_apps", json=app).json()
     credentials = {
@@ -199,23 +197,23 @@ def _zalo(base: LoaSettings, tmp: Path, url: str) -> ChannelRun:
     settings = fast_settings(
         base, ZaloSettings, tmp, zalo_openapi_url=f"{url}/zalo/openapi", zalo_oauth_url=f"{url}/zalo/oauth"
     )
-    return ChannelRun(ZaloAdapter, settings, {ACCOUNTS["zalo"]: (credentials, {})})
+    return ChannelRun(ZaloAdapter, settings, {account: (credentials, {})})
 
 
-def _x(base: LoaSettings, tmp: Path, url: str) -> ChannelRun:
+def _x(base: LoaSettings, tmp: Path, url: str, account: str = ACCOUNTS["x"]) -> ChannelRun:
     keys = {
         k: f"{k}-{uuid.uuid4().hex}"
         for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
     }
     user = str(1_900_000_000 + uuid.uuid4().int % 10**8)
-    httpx.post(f"{url}/x/_accounts", json={"id": user, "username": "danang_gov", **keys}).raise_for_status()
+    httpx.post(f"{url}/x/_accounts", json={"id": user, "username": account, **keys}).raise_for_status()
     settings = fast_settings(base, XSettings, tmp, x_api_url=f"{url}/x")
-    return ChannelRun(XAdapter, settings, {ACCOUNTS["x"]: (keys, {})})
+    return ChannelRun(XAdapter, settings, {account: (keys, {})})
 
 
-def _website(base: LoaSettings, tmp: Path) -> ChannelRun:
+def _website(base: LoaSettings, tmp: Path, account: str = ACCOUNTS["website"]) -> ChannelRun:
     settings = fast_settings(base, WebsiteSettings, tmp, website_serve=False)
-    return ChannelRun(WebsiteAdapter, settings, {ACCOUNTS["website"]: ({}, {"mode": "static"})})
+    return ChannelRun(WebsiteAdapter, settings, {account: ({}, {"mode": "static"})})
 
 
 def channel_runs(base: LoaSettings, tmp: Path, sandbox_url: str, tls: TlsSandbox) -> list[ChannelRun]:
@@ -245,9 +243,11 @@ class Ingest:
 
 
 @contextmanager
-def running_ingest(base: LoaSettings, tmp: Path) -> Iterator[Ingest]:
-    """The ingest on the test's topics and buckets: the CMS (every unit) and unit A's spokesperson;
-    every account of the drill belongs to unit A."""
+def running_ingest(
+    base: LoaSettings, tmp: Path, accounts: dict[str, str] = ACCOUNTS, unit: str = UNIT_A
+) -> Iterator[Ingest]:
+    """The ingest on the test's topics and buckets: the CMS (every unit) and ``unit``'s spokesperson;
+    every account (channel → account; the drill's by default) belongs to ``unit``."""
     tokens = {CMS: f"cms-{uuid.uuid4().hex}", INGEST_SPOKESPERSON: f"npn-{uuid.uuid4().hex}"}
     settings = IngestSettings(
         **base.model_dump()
@@ -258,10 +258,10 @@ def running_ingest(base: LoaSettings, tmp: Path) -> Iterator[Ingest]:
             "ingest_tokens": {
                 CMS: ClientToken(token=SecretStr(tokens[CMS]), role=Role.EDITOR),
                 INGEST_SPOKESPERSON: ClientToken(
-                    token=SecretStr(tokens[INGEST_SPOKESPERSON]), role=Role.SPOKESPERSON, units=(UNIT_A,)
+                    token=SecretStr(tokens[INGEST_SPOKESPERSON]), role=Role.SPOKESPERSON, units=(unit,)
                 ),
             },
-            "account_units": {f"{c}/{a}": UNIT_A for c, a in ACCOUNTS.items()},
+            "account_units": {f"{c}/{a}": unit for c, a in accounts.items()},
         }
     )
     with serve(create_ingest(settings)) as url:

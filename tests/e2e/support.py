@@ -39,8 +39,12 @@ from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import migrate
 from loa.settings import LoaSettings
+from services.tiktok.adapter import TikTokAdapter
+from services.tiktok.chunks import CHUNK_MIN
+from services.tiktok.settings import TikTokSettings
 from services.youtube.adapter import YouTubeAdapter
 from services.youtube.settings import YouTubeSettings
+from tests.channels.tiktok.support import register_creator
 from tests.channels.youtube.support import TlsSandbox
 from tests.integration.publisher.publisher_helpers import Watcher, send_content
 
@@ -276,6 +280,22 @@ def youtube_run(base: LoaSettings, tmp: Path, tls: TlsSandbox, account: str) -> 
         "refresh_token": f"1//refresh-{account}",
     }
     return ChannelRun(YouTubeAdapter, settings, {account: (credentials, {})})
+
+
+def tiktok_run(base: LoaSettings, tmp: Path, sandbox_url: str, account: str) -> ChannelRun:
+    """The TikTok publisher (not started), ``account`` a creator who authorised the app in the
+    emulator; chunks of TikTok's smallest size, its status polled every 50 ms."""
+    creator = register_creator(sandbox_url)
+    credentials = {k: creator.secret(k) for k in creator.credentials}
+    settings = fast_settings(
+        base,
+        TikTokSettings,
+        tmp,
+        tiktok_api_url=f"{sandbox_url}/tiktok",
+        tiktok_chunk_bytes=CHUNK_MIN,
+        tiktok_status_interval_s=0.05,
+    )
+    return ChannelRun(TikTokAdapter, settings, {account: (credentials, {})})
 
 
 StartRun = Callable[[ChannelRun], Awaitable[ChannelRun]]

@@ -18,12 +18,10 @@ from loa.settings import LoaSettings
 from loa.text import count_utf16_units
 from services.sandbox import tiktok as emulator
 from services.sandbox.client import SandboxClient
-from services.tiktok.adapter import TikTokAdapter
 from services.tiktok.chunks import CHUNK_MIN
-from services.tiktok.settings import TikTokSettings
-from tests.channels.tiktok.support import USERNAME, register_creator, video_bytes
+from tests.channels.tiktok.support import USERNAME, video_bytes
 from tests.e2e.conftest import StartRun
-from tests.e2e.support import PUBLISHED_PATH, ChannelRun, S, article, fast_settings, put_media
+from tests.e2e.support import PUBLISHED_PATH, ChannelRun, S, article, put_media, tiktok_run
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "ubnd-ha-noi"
@@ -34,17 +32,7 @@ VIDEO = video_bytes(2 * CHUNK_MIN + 777)  # two chunks: 5 MiB, then 5 MiB and th
 async def run(
     settings: LoaSettings, tmp_path, sandbox: SandboxClient, sandbox_url: str, start_run: StartRun
 ) -> ChannelRun:
-    account = register_creator(sandbox_url)
-    credentials = {k: account.secret(k) for k in account.credentials}
-    tiktok = fast_settings(
-        settings,
-        TikTokSettings,
-        tmp_path,
-        tiktok_api_url=f"{sandbox_url}/tiktok",
-        tiktok_chunk_bytes=CHUNK_MIN,
-        tiktok_status_interval_s=0.05,
-    )
-    return await start_run(ChannelRun(TikTokAdapter, tiktok, {ACCOUNT: (credentials, {})}))
+    return await start_run(tiktok_run(settings, tmp_path, sandbox_url, ACCOUNT))
 
 
 async def test_a_video_goes_out_in_chunks_after_polling_cannot_be_edited_and_is_retracted_by_hand(

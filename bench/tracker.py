@@ -4,6 +4,8 @@ Same run, same events: (1) a backlog consumed by raw aiokafka (no parsing, no wr
 tracker's real consumer on each store (catch-up throughput, from its first commit to zero lag);
 (2) a sustained burst produced at a fixed rate while the tracker runs (events over the time from
 the burst's start to zero lag, and how long the lag takes to reach zero after the burst ends).
+Both phases also give the tracker process's CPU per status event and per delivery (issue #20);
+``LOA_BENCH_TRACKER_FLAME=<path prefix>`` has py-spy record the burst as a flame graph per store.
 The tracker runs in a process of its own, as in production. Figures last, as ``name: value unit``;
 JSON in bench/results/tracker.json.
 

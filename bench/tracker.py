@@ -4,6 +4,8 @@ Same run, same events: (1) a backlog consumed by raw aiokafka (no parsing, no wr
 tracker's real consumer on each store (catch-up throughput, from its first commit to zero lag);
 (2) a sustained burst produced at a fixed rate while the tracker runs (events over the time from
 the burst's start to zero lag, and how long the lag takes to reach zero after the burst ends).
+Both phases also give the tracker process's CPU per status event and per delivery (issue #20);
+``LOA_BENCH_TRACKER_FLAME=<path prefix>`` has py-spy record the burst as a flame graph per store.
 The tracker runs in a process of its own, as in production. Figures last, as ``name: value unit``;
 JSON in bench/results/tracker.json.
 
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -32,7 +35,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from loa.events import Delivery, DeliveryState, DeliveryStatus, topics
 from loa.kafka import make_broker
-from loa.testing.admin import use_pg_superuser_password
+from loa.testing.admin import sign_in_to_kafka_as_admin, use_pg_superuser_password
 from loa.testing.kafka_client import client_options
 from services.tracker.consumer import register
 from services.tracker.db import make_engine, migrate
@@ -43,6 +46,7 @@ from services.tracker.settings import TrackerSettings
 RESULTS = Path(__file__).resolve().parent / "results" / "tracker.json"
 PG_ADMIN = "postgresql://loa@127.0.0.1:5432/postgres"
 use_pg_superuser_password()  # the bench makes and drops its databases as the superuser
+sign_in_to_kafka_as_admin()  # its own topics and groups, which no service principal may use
 STATES = (DeliveryState.SCHEDULED, DeliveryState.PUBLISHING, DeliveryState.RETRYING, DeliveryState.PUBLISHED)
 CHANNELS = ("facebook", "website", "zalo", "youtube")
 
@@ -133,23 +137,27 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
         await consumer.stop()
 
 
-async def wait_lag_zero(bootstrap: str, group: str, topic: str, limit_s: float = 300) -> tuple[float, float]:
-    """When the group's lag reached zero, and the rate from its first commit to then (events/s)."""
+async def wait_lag_zero(
+    bootstrap: str, group: str, topic: str, cpu: Callable[[], float], limit_s: float = 300
+) -> tuple[float, float, float]:
+    """When the group's lag reached zero, the rate from its first commit to then (events/s), and the
+    consumer's CPU seconds (``cpu()``) over that span."""
     admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         ends = await end_offsets(bootstrap, topic)
         total = sum(ends.values())
         first: tuple[float, int] | None = None
+        cpu_at_first = 0.0
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
             lag = await lag_of(admin, group, ends)
             now = time.monotonic()
             if first is None and lag < total:
-                first = (now, lag)
+                first, cpu_at_first = (now, lag), cpu()
             if lag == 0:
                 rate = first[1] / (now - first[0]) if first and now > first[0] else float("nan")
-                return now, rate
+                return now, rate, cpu() - cpu_at_first
             await asyncio.sleep(0.02)
         raise TimeoutError(f"group {group} still lags after {limit_s} s")
     finally:
@@ -193,8 +201,9 @@ class Tracker:
     """A tracker process consuming in group ``group``."""
 
     def __init__(self, url: str, prefix: str, bootstrap: str) -> None:
-        self.group = f"bench-tracker-{uuid.uuid4().hex[:6]}"
-        self.args = ["--serve", url, prefix, self.group, "--bootstrap", bootstrap]
+        name = f"bench-tracker-{uuid.uuid4().hex[:6]}"
+        self.group = f"{prefix}{name}"  # the group the tracker joins: ``settings.group`` prefixes it
+        self.args = ["--serve", url, prefix, name, "--bootstrap", bootstrap]
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -205,6 +214,12 @@ class Tracker:
             stderr=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
         )
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the tracker process so far."""
+        assert self.process is not None
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
 
     async def stop(self) -> None:
         assert self.process is not None
@@ -224,6 +239,29 @@ def pg_database() -> tuple[str, Callable[[], None]]:
     return f"postgresql+asyncpg://loa@127.0.0.1:5432/{name}", drop
 
 
+async def flame_graph(tracker: Tracker, label: str, seconds: float) -> asyncio.subprocess.Process | None:
+    """With ``LOA_BENCH_TRACKER_FLAME=<path prefix>``, py-spy samples the tracker through the burst
+    into ``<prefix>-<store>.svg`` (py-spy is a profiling tool, not a dependency: install it apart)."""
+    prefix = os.environ.get("LOA_BENCH_TRACKER_FLAME")
+    if not prefix:
+        return None
+    assert tracker.process is not None
+    return await asyncio.create_subprocess_exec(
+        "py-spy", "record", "--pid", str(tracker.process.pid), "--duration", str(round(seconds)),
+        "--rate", "250", "--nonblocking", "--output", f"{prefix}-{label}.svg",
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def cpu_figures(label: str, cpu_s: float, events: int) -> dict[str, float]:
+    """The tracker's CPU per status event and per delivery (``len(STATES)`` events each), in ms.
+
+    Issue #20's target is per delivery: the e2e bench's publishers send ~4-5 status events each.
+    """
+    per_event = 1000 * cpu_s / events
+    return {f"{label}_cpu_ms_per_event": per_event, f"{label}_cpu_ms_per_delivery": per_event * len(STATES)}
+
+
 async def run_store(
     label: str,
     url: str,
@@ -237,10 +275,11 @@ async def run_store(
     # catch-up: the whole backlog from the start
     tracker = Tracker(url, backlog_topic_prefix, bootstrap)
     await tracker.start()
-    _, rate_from_first_commit = await wait_lag_zero(
-        bootstrap, tracker.group, f"{backlog_topic_prefix}{topics.DELIVERY}"
+    _, rate_from_first_commit, cpu_s = await wait_lag_zero(
+        bootstrap, tracker.group, f"{backlog_topic_prefix}{topics.DELIVERY}", tracker.cpu_s
     )
     out[f"{label}_catchup_events_per_s"] = rate_from_first_commit
+    out |= cpu_figures(f"{label}_catchup", cpu_s, backlog)
     await tracker.stop()
     # sustained: a running tracker, events arriving at `rate`
     prefix = f"bench-{uuid.uuid4().hex[:6]}."
@@ -249,9 +288,13 @@ async def run_store(
     await tracker.start()
     await asyncio.sleep(8)  # migrated, and the group has settled on its partitions
     topic = f"{prefix}{topics.DELIVERY}"
-    burst_start = time.monotonic()
+    profiler = await flame_graph(tracker, label, seconds=len(burst) / rate + 1)
+    burst_start, cpu_at_start = time.monotonic(), tracker.cpu_s()
     burst_end = await produce(bootstrap, topic, burst, rate)
-    zero, _ = await wait_lag_zero(bootstrap, tracker.group, topic)
+    zero, _, _ = await wait_lag_zero(bootstrap, tracker.group, topic, tracker.cpu_s)
+    out |= cpu_figures(f"{label}_sustained", tracker.cpu_s() - cpu_at_start, len(burst))
+    if profiler is not None:
+        await profiler.wait()
     out[f"{label}_sustained_events_per_s"] = len(burst) / (zero - burst_start)
     out[f"{label}_lag_zero_after_burst_s"] = zero - burst_end
     out[f"{label}_offered_rate_events_per_s"] = len(burst) / (burst_end - burst_start)
@@ -282,7 +325,15 @@ async def main(backlog: int, rate: float, seconds: float, bootstrap: str) -> dic
     return results
 
 
-UNITS = {"_per_s": "events/s", "_s": "s", "_events": "events", "_before": "(2 cores)", "_after": "(2 cores)"}
+UNITS = {
+    "_per_event": "ms CPU",
+    "_per_delivery": "ms CPU",
+    "_per_s": "events/s",
+    "_s": "s",
+    "_events": "events",
+    "_before": "(2 cores)",
+    "_after": "(2 cores)",
+}
 
 
 def unit_of(name: str) -> str:
@@ -315,10 +366,11 @@ if __name__ == "__main__":
             "postgresql_catchup_events_per_s": ">= 5000",
             "postgresql_offered_rate_events_per_s": ">= 5000 (sustained input)",
             "postgresql_lag_zero_after_burst_s": "<= 2",
+            "postgresql_sustained_cpu_ms_per_delivery": "<= 0.5 (issue #20)",
         },
         "cpu_count": os.cpu_count(),
         "figures": {k: round(v, 3) for k, v in figures.items()},
     }
     RESULTS.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     for name, value in figures.items():
-        print(f"{name}: {value:.1f} {unit_of(name)}")
+        print(f"{name}: {value:.{3 if 'cpu_ms' in name else 1}f} {unit_of(name)}")

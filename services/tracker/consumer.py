@@ -48,6 +48,8 @@ from services.tracker.settings import AlertHook, TrackerSettings
 
 log = logging.getLogger(__name__)
 RETRY_PAUSE_S = 1.0
+LINGER_MIN_BYTES = 1 << 20
+"""A status event is ~0.5-2 kB: a fetch this large is a full batch (``tracker_batch_max``)."""
 
 
 async def _raw(msg: RawKafkaMessage) -> Any:
@@ -97,6 +99,17 @@ async def _pause_on_error(what: str) -> AsyncIterator[None]:
         raise
 
 
+def _linger(settings: TrackerSettings) -> dict[str, Any]:
+    """The status subscriber's fetch: held by the broker up to the linger, to batch what it writes.
+
+    A steady stream then comes in a few large batches rather than many of a few events; a backlog
+    still comes at once (``LINGER_MIN_BYTES`` is reached at once).
+    """
+    if not settings.tracker_status_linger_ms:
+        return {}
+    return {"fetch_min_bytes": LINGER_MIN_BYTES, "fetch_max_wait_ms": settings.tracker_status_linger_ms}
+
+
 def register(
     broker: KafkaBroker,
     settings: TrackerSettings,
@@ -123,7 +136,7 @@ def register(
         "decoder": _raw,
     }
 
-    statuses = broker.subscriber(settings.topic(topics.DELIVERY), **common)
+    statuses = broker.subscriber(settings.topic(topics.DELIVERY), **{**common, **_linger(settings)})
     contents = broker.subscriber(settings.topic(topics.CONTENT), **common)
 
     known = settings.channel_names

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import signal
 import sqlite3
@@ -53,7 +54,8 @@ def flame_graph(pid: int, out: Path) -> subprocess.Popen[bytes]:
     """py-spy sampling ``pid`` (every thread, native frames off) until SIGINT; writes an SVG."""
     spy = shutil.which("py-spy") or str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "py-spy")
     argv = [spy, "record", "--pid", str(pid), "--output", str(out), "--format", "flamegraph"]
-    return subprocess.Popen([*argv, "--rate", "200", "--nonblocking"])
+    extra = ["--native"] if os.environ.get("LOA_BENCH_NATIVE") else ["--nonblocking"]
+    return subprocess.Popen([*argv, "--rate", "200", *extra])
 
 
 async def feed(stack: BenchStack, settings: LoaSettings, names: list[str], contents: int, rate: float) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from loa.channels import LimitError, Limits, Post
 from loa.channels.limits import check_limits
@@ -23,7 +23,7 @@ from loa.publisher.intake import _first_lane
 from loa.publisher.ratelimit import AccountBuckets, TokenBucket, reserved
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore, LostJobError
-from loa.publisher.store.schema import outbox
+from loa.publisher.store.schema import jobs, outbox
 from loa.text import count_utf8_bytes
 
 pytestmark = pytest.mark.unit
@@ -172,6 +172,34 @@ async def test_every_state_change_writes_an_outbox_event_in_sequence(store: JobS
     async with store.tx() as conn:
         await store.transition(conn, publishing, S.PUBLISHED, owner="me")
     assert await _events(store) == [("received", 1), ("scheduled", 2), ("publishing", 3), ("published", 4)]
+
+
+async def test_a_new_job_and_its_claim_take_a_few_statements_and_keep_every_event(store: JobStore) -> None:
+    """Issue #20: each statement costs the async SQLAlchemy layer ~0.1 ms of CPU on the hot path.
+    A new job's ``received`` and first state go out in one emit, and a claim writes the jobs it
+    starts once, without reading them again (docs/benchmarks.md, "The webhook publisher alone")."""
+    statements: list[str] = []
+
+    @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
+    def count(conn: object, cursor: object, sql: str, *args: object) -> None:
+        if not sql.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+            statements.append(sql.split(None, 1)[0].upper())
+
+    async with store.tx() as conn:
+        await store.create(
+            conn, content_id="c9", version=1, account="a", post=_post(), state=S.SCHEDULED, due_at=utcnow()
+        )
+    # the job (insert), its sequence (read, insert), its two events (one insert), its first state
+    assert Counter(statements) == {"INSERT": 3, "SELECT": 1, "UPDATE": 1}
+    statements.clear()
+    started = await store.claim("ich", limit=5, lease=timedelta(seconds=30), start=lambda job: True)
+    # due jobs (read), the started one (update), its sequence (read, update), its event (insert)
+    assert Counter(statements) == {"SELECT": 2, "UPDATE": 2, "INSERT": 1}
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(select(jobs).where(jobs.c.id == started[0].id))).one()
+    assert (row.state, row.attempt, row.lease_owner) == (str(S.PUBLISHING), 1, "ich")
+    assert row.lease_expires_at is not None
+    assert await _events(store) == [("received", 1), ("scheduled", 2), ("publishing", 3)]
 
 
 async def test_a_publishing_job_with_an_expired_lease_is_claimed_as_in_doubt(store: JobStore) -> None:

@@ -83,23 +83,28 @@ class JobClaims(JobWrites):
             rows = (await conn.execute(stmt)).all()
             if not rows:
                 return []
-            ids = [r._mapping["id"] for r in rows]
-            await conn.execute(
-                update(jobs).where(jobs.c.id.in_(ids)).values(lease_owner=owner, lease_expires_at=expires)
-            )
             claimed = [replace(job_from_row(r), lease_owner=owner, lease_expires_at=expires) for r in rows]
             to_start = [
                 job
                 for job in claimed
                 if start is not None and job.state in STARTABLE and not job.native and start(job)
             ]
+            # The rows are read and locked in this transaction (FOR UPDATE; SQLite's one writer):
+            # the started ones are written once, lease included, and not read again.
+            starting = {job.id for job in to_start}
+            if leased_only := [job.id for job in claimed if job.id not in starting]:
+                await conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id.in_(leased_only))
+                    .values(lease_owner=owner, lease_expires_at=expires)
+                )
             if not to_start:
                 return claimed
             moves = [
                 Move(job, S.PUBLISHING, lambda fresh: attempt_started(fresh, owner, expires))
                 for job in to_start
             ]
-            moved = await self.transition_many(conn, moves, owner=owner)
+            moved = await self.transition_read(conn, moves, owner=owner)
         started = {job.id: new for job, new in zip(to_start, moved, strict=True) if new is not None}
         return [started.get(job.id, job) for job in claimed]
 

@@ -110,13 +110,15 @@ class JobWrites(JobReads):
         for row in rows:
             key = (row.content_id, row.version, row.account)
             created[key] = job_from_row(row, by_key[key].post)
-        await self.events.emit_many(conn, list(created.values()))
         moves = [
             Move(job, n.state, {"due_at": n.due_at, "error": n.error, "note": n.note, "held_at": n.held_at})
             for key, job in created.items()
             if (n := by_key[key]).state is not S.RECEIVED
         ]
-        moved_now = {new.id: new for new in await self.transition_many(conn, moves, owner=None) if new}
+        # Just inserted in this transaction: nothing can have moved them, so no second read, and
+        # both events of each (``received``, then its first state) go out in one emit.
+        written = await self.transition_read(conn, moves, owner=None, before=list(created.values()))
+        moved_now = {new.id: new for new in written if new}
         out: list[Job | None] = []
         for n in new_jobs:
             job = created.get((n.content_id, n.version, n.account))
@@ -181,6 +183,35 @@ class JobWrites(JobReads):
             stmt = stmt.order_by(jobs.c.id).with_for_update()
         posts = {move.job.id: move.job.post for move in moves}
         current = {row.id: job_from_row(row, posts[row.id]) for row in (await conn.execute(stmt)).all()}
+        return await self.transition_read(conn, moves, owner=owner, current=current)
+
+    async def transition_read(
+        self,
+        conn: AsyncConnection,
+        moves: Sequence[Move],
+        *,
+        owner: str | None,
+        current: dict[int, Job] | None = None,
+        before: Sequence[Job] = (),
+    ) -> list[Job | None]:
+        """``transition_many`` for jobs this transaction has already read under lock (or written):
+        each move's job is taken as the row is now, without reading it again (``current``: the
+        rows as read, where some are missing). ``before``: status events to emit ahead of the
+        moves' (a new job's ``received``), in the same statements.
+        """
+        rows = current if current is not None else {move.job.id: move.job for move in moves}
+        results = await self._write_moves(conn, rows, moves, owner)
+        await self.events.emit_many(conn, [*before, *(j for j in results if j is not None)])
+        return results
+
+    async def _write_moves(
+        self, conn: AsyncConnection, current: dict[int, Job], moves: Sequence[Move], owner: str | None
+    ) -> list[Job | None]:
+        """Write ``moves`` over the jobs as ``current`` holds them (one statement); no event.
+
+        A job missing from ``current``, in another state or (with ``owner``) under another lease is
+        left alone and comes back as None.
+        """
         now = utcnow()
         results: list[Job | None] = []
         params: list[dict[str, Any]] = []
@@ -203,5 +234,4 @@ class JobWrites(JobReads):
             result = await conn.execute(_UPDATE_JOB, params)
             if result.rowcount not in (-1, len(params)):  # -1: the driver does not count executemany
                 raise LostJobError(f"{len(params) - result.rowcount} job(s) changed under a held lock")
-            await self.events.emit_many(conn, [j for j in results if j is not None])
         return results

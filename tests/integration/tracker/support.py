@@ -61,6 +61,9 @@ def tracker_settings(base: LoaSettings, db_url: str, **overrides: Any) -> Tracke
         "tracker_group_id": f"loa-tracker-{base.topic_prefix.strip('.')}",
         "tracker_tokens": {name: {"token": tok, "role": name} for name, tok in TOKENS.items()},
         "tracker_batch_timeout_ms": 20,
+        # no 200 ms hold of the status fetch: tests read right after a content's events land (the hold
+        # itself: tests/unit/tracker/test_status_linger.py; bench/tracker.py measures it with a real stream)
+        "tracker_status_linger_ms": 0,
     }
     values.update(overrides)
     return TrackerSettings(**values)

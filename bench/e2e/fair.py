@@ -72,11 +72,16 @@ def fair_cost(r: dict[str, Any], phase: str) -> dict[str, Any]:
     }
 
 
+def p99s(phase: dict[str, Any], paced: bool = False) -> dict[str, float]:
+    """Each channel's p99 in ``phase``: the five channels every content targets, which the latency
+    targets hold; or (``paced``) e-mail and TikTok (``bench.e2e.stack.PACED``), reported beside them:
+    e-mail's time is its press list's pacing, TikTok's its status polls, by design."""
+    return {c: s["p99_ms"] for c, s in phase["per_channel"].items() if (c in PACED) == paced}
+
+
 def p99_at_rate(r: dict[str, Any]) -> dict[str, float] | None:
-    """The five channels every content targets: e-mail's time is its press list's pacing, TikTok's its
-    status polls (``bench.e2e.stack.PACED``), by design."""
     phase = r["phases"].get(f"r{int(P99_RATE)}")
-    return {c: s["p99_ms"] for c, s in phase["per_channel"].items() if c not in PACED} if phase else None
+    return p99s(phase) if phase else None
 
 
 def verdicts(f: dict[str, Any], p99: dict[str, float] | None) -> list[tuple[str, float, str, str, bool]]:

@@ -15,7 +15,6 @@ from typing import Any
 import psutil
 
 from bench.e2e import fair
-from bench.e2e.stack import PACED
 from loa.settings import REPO_ROOT
 
 IMG = REPO_ROOT / "docs" / "img"
@@ -67,11 +66,8 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
         "peak_ratio_to_relay": peak / relay if relay else math.nan,
     }
     at50 = phases.get("r50")
-    # Issue 11's target is for the channels every content targets; e-mail's time is its press list's
-    # pacing and TikTok's its status polls, by design: reported beside it, not held to it.
-    p99 = {c: v["p99_ms"] for c, v in at50["per_channel"].items()} if at50 else {}
-    s["p99_ms_at_50"] = {c: ms for c, ms in p99.items() if c not in PACED} if at50 else None
-    s["paced_p99_ms_at_50"] = {c: ms for c, ms in p99.items() if c in PACED} if at50 else None
+    s["p99_ms_at_50"] = fair.p99s(at50) if at50 else None
+    s["paced_p99_ms_at_50"] = fair.p99s(at50, paced=True) if at50 else None
     services = {n: p for n, p in r["processes"].items() if is_loa(n)}  # Loa's own
     s["max_service_rss_mb"] = max(p["peak_rss_mb"] for p in services.values())
     s.update(cpu_budget(r))
@@ -82,15 +78,10 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
         base = r["phases"].get(f"r{int(slow['rate'])}")
         name = slow["slow_platform"]["platform"]
         others = {}
-        for c, v in slow["per_channel"].items():
-            # the paced channels' few samples per phase (a press list, a status poll) are not a p99
-            if c != name and base and c not in PACED:
+        for c, ms in fair.p99s(slow).items():
+            if c != name and base:
                 ref = base["per_channel"][c]["p99_ms"]
-                others[c] = {
-                    "fast_p99_ms": ref,
-                    "slow_run_p99_ms": v["p99_ms"],
-                    "change": v["p99_ms"] / ref - 1,
-                }
+                others[c] = {"fast_p99_ms": ref, "slow_run_p99_ms": ms, "change": ms / ref - 1}
         s["slow_run_others"] = others
     # Issue #20 replaced issue 11's "25 % of a bare relay" and "p99 at 50/s" by the fair targets.
     targets = (

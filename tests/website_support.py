@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -179,6 +180,15 @@ BROWSER = {
 def published(media: MediaStore) -> None:
     """An article page in the website bucket, at ``KEY``."""
     SiteBucket(media.client, media.website_bucket).put(KEY, ARTICLE_PAGE, "text/html; charset=utf-8")
+
+
+async def counting_site(settings: LoaSettings, tmp_path: Path) -> tuple[MediaStore, str, dict[str, str]]:
+    """The article published at ``KEY``, a fresh token table under ``tmp_path`` and its tokens
+    (``views_tokens``): what a page-view test serves and reads with."""
+    media = make_media(settings)
+    published(media)
+    access = f"sqlite+aiosqlite:///{tmp_path / 'access.db'}"
+    return media, access, await views_tokens(access)
 
 
 async def views_tokens(access_url: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from loa.media import MediaStore
 from loa.settings import LoaSettings
 from services.website.site.bucket import SiteBucket
 from services.website.views import PREFIX, PageViews
-from tests.website_support import BROWSER, KEY, counting_server, make_media, published, views_tokens
+from tests.website_support import BROWSER, KEY, counting_server, counting_site, make_media, published
 
 pytestmark = pytest.mark.integration
 GOOGLEBOT = {"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"}
@@ -37,10 +37,7 @@ def views(url: str, token: str, path: str = "/" + KEY) -> httpx.Response:
 async def test_views_are_counted_by_the_rule_kept_per_replica_and_summed_across_restarts(
     settings: LoaSettings, tmp_path: Path
 ) -> None:
-    media = make_media(settings)
-    published(media)
-    access = f"sqlite+aiosqlite:///{tmp_path / 'access.db'}"
-    tokens = await views_tokens(access)
+    media, access, tokens = await counting_site(settings, tmp_path)
     server, counts = counting_server(media, access)
     with server:
         page = httpx.get(f"{server.url}/{KEY}", headers=BROWSER)
@@ -74,10 +71,7 @@ async def test_views_are_counted_by_the_rule_kept_per_replica_and_summed_across_
 async def test_the_counts_answer_only_a_reader_of_every_unit_with_clear_errors(
     settings: LoaSettings, tmp_path: Path
 ) -> None:
-    media = make_media(settings)
-    published(media)
-    access = f"sqlite+aiosqlite:///{tmp_path / 'access.db'}"
-    tokens = await views_tokens(access)
+    media, access, tokens = await counting_site(settings, tmp_path)
     server, _ = counting_server(media, access)
     with server:
         bare = httpx.get(f"{server.url}/_api/v1/views", params={"path": "/" + KEY})

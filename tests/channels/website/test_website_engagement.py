@@ -17,10 +17,8 @@ from tests.website_support import (
     BROWSER,
     KEY,
     counting_server,
-    make_media,
-    published,
+    counting_site,
     static_account,
-    views_tokens,
 )
 
 pytestmark = pytest.mark.integration
@@ -36,10 +34,7 @@ def reader(url: str, token: str) -> WebsiteEngagement:
 async def test_the_reader_reads_views_and_maps_refusals_to_our_three_errors(
     settings: LoaSettings, tmp_path: Path
 ) -> None:
-    media = make_media(settings)
-    published(media)
-    access = f"sqlite+aiosqlite:///{tmp_path / 'access.db'}"
-    tokens = await views_tokens(access)
+    media, access, tokens = await counting_site(settings, tmp_path)
     account = static_account()
     server, _ = counting_server(media, access)
     with server:

@@ -37,7 +37,7 @@ from loa.events import (
 )
 from loa.events.commands import Command
 from loa.events.parsing import parse_command, parse_content_record
-from loa.kafka import Refusal, parse_records, records_of, settle_refusals
+from loa.kafka import Refusal, linger, parse_records, records_of, settle_refusals
 from services.tracker import comment_actions
 from services.tracker.comments import record_comments, watch_rule
 from services.tracker.engagement import record_samples
@@ -48,8 +48,6 @@ from services.tracker.settings import AlertHook, TrackerSettings
 
 log = logging.getLogger(__name__)
 RETRY_PAUSE_S = 1.0
-LINGER_MIN_BYTES = 1 << 20
-"""A status event is ~0.5-2 kB: a fetch this large is a full batch (``tracker_batch_max``)."""
 
 
 async def _raw(msg: RawKafkaMessage) -> Any:
@@ -99,17 +97,6 @@ async def _pause_on_error(what: str) -> AsyncIterator[None]:
         raise
 
 
-def _linger(settings: TrackerSettings) -> dict[str, Any]:
-    """The status subscriber's fetch: held by the broker up to the linger, to batch what it writes.
-
-    A steady stream then comes in a few large batches rather than many of a few events; a backlog
-    still comes at once (``LINGER_MIN_BYTES`` is reached at once).
-    """
-    if not settings.tracker_status_linger_ms:
-        return {}
-    return {"fetch_min_bytes": LINGER_MIN_BYTES, "fetch_max_wait_ms": settings.tracker_status_linger_ms}
-
-
 def register(
     broker: KafkaBroker,
     settings: TrackerSettings,
@@ -136,7 +123,8 @@ def register(
         "decoder": _raw,
     }
 
-    statuses = broker.subscriber(settings.topic(topics.DELIVERY), **{**common, **_linger(settings)})
+    held = linger(settings.tracker_status_linger_ms)
+    statuses = broker.subscriber(settings.topic(topics.DELIVERY), **{**common, **held})
     contents = broker.subscriber(settings.topic(topics.CONTENT), **common)
 
     known = settings.channel_names

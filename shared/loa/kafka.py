@@ -38,6 +38,19 @@ def max_event_bytes(settings: LoaSettings) -> int:
     return settings.kafka_max_message_bytes - RECORD_OVERHEAD_BYTES
 
 
+LINGER_MIN_BYTES = 1 << 20
+"""What a lingering fetch waits for at most (``fetch_min_bytes``): more than a steady stream brings
+within the linger, so the linger decides; a backlog reaches it at once and comes without waiting."""
+
+
+def linger(ms: int) -> dict[str, Any]:
+    """A subscriber's fetch held by the broker up to ``ms`` (Kafka's ``fetch.max.wait.ms`` with a
+    ``fetch.min.bytes`` a steady stream does not reach: kafka.apache.org/documentation/#consumerconfigs),
+    so a steady stream comes in a few larger batches, each paying a transaction and an offset commit
+    once; 0 keeps the client's defaults (answered as soon as a record is there)."""
+    return {"fetch_min_bytes": LINGER_MIN_BYTES, "fetch_max_wait_ms": ms} if ms else {}
+
+
 def make_broker(settings: LoaSettings, *, read_only: bool = False, **kwargs: Any) -> KafkaBroker:
     """A broker whose producer never loses or duplicates a send (acks=all, idempotent), signed in
     as ``settings`` say (loa.kafka_security).

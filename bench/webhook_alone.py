@@ -51,9 +51,11 @@ def published(database: Path) -> int:
 
 
 def flame_graph(pid: int, out: Path) -> subprocess.Popen[bytes]:
-    """py-spy sampling ``pid`` (every thread, native frames off) until SIGINT; writes an SVG."""
+    """py-spy sampling ``pid`` (every thread, native frames off) until SIGINT; writes an SVG, or
+    collapsed stacks (py-spy's ``raw`` format, one stack and its count per line) to a ``.txt``."""
     spy = shutil.which("py-spy") or str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "py-spy")
-    argv = [spy, "record", "--pid", str(pid), "--output", str(out), "--format", "flamegraph"]
+    form = "raw" if out.suffix == ".txt" else "flamegraph"
+    argv = [spy, "record", "--pid", str(pid), "--output", str(out), "--format", form]
     extra = ["--native"] if os.environ.get("LOA_BENCH_NATIVE") else ["--nonblocking"]
     return subprocess.Popen([*argv, "--rate", "200", *extra])
 

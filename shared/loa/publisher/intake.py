@@ -83,6 +83,11 @@ def _segments(changes: Sequence[Content | Retraction]) -> list[list[tuple[int, C
     return segments
 
 
+def jumps_ahead(change: Content | Retraction) -> bool:
+    """What intake takes in before the rest of a batch, and while the intake gate is closed."""
+    return isinstance(change, Retraction) or change.priority is Priority.URGENT
+
+
 def _first_lane(
     changes: Sequence[Content | Retraction],
 ) -> tuple[list[Content | Retraction], list[Content | Retraction]]:
@@ -92,8 +97,7 @@ def _first_lane(
     rest: list[Content | Retraction] = []
     seen: set[str] = set()
     for change in changes:
-        jumps = isinstance(change, Retraction) or change.priority is Priority.URGENT
-        (first if jumps and change.id not in seen else rest).append(change)
+        (first if jumps_ahead(change) and change.id not in seen else rest).append(change)
         seen.add(change.id)
     return first, rest
 

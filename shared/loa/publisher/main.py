@@ -43,6 +43,7 @@ from loa.events.commands import (
 from loa.events.parsing import parse_command, parse_content_record
 from loa.health import NotReadyError, Probe, Readiness, database_probe, kafka_probe, object_store_probe
 from loa.kafka import (
+    linger,
     make_broker,
     parse_records,
     records_of,
@@ -56,6 +57,7 @@ from loa.publisher.context import RuntimeContext
 from loa.publisher.dispatcher import Dispatcher
 from loa.publisher.holds import Holds
 from loa.publisher.intake import Intake
+from loa.publisher.intake_gate import IntakeGate
 from loa.publisher.metrics import RuntimeMetrics, http_app
 from loa.publisher.pullback import PullBacks
 from loa.publisher.relay import OutboxRelay
@@ -117,6 +119,12 @@ class Publisher:
             lease=self.dispatcher.lease,
         )
         self.broker = self._make_broker()
+        self.gate = IntakeGate(
+            settings.publisher_intake_backlog,
+            self.store.count_due,
+            lambda: self._content_subscriber.consumer,
+            self.metrics,
+        )
         self.port: int | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._server: uvicorn.Server | None = None
@@ -136,9 +144,16 @@ class Publisher:
             "heartbeat_interval_ms": 2_000,
         }
 
-        # A batch per poll: one job-store transaction for all of it, then one offset commit.
+        # A batch per poll: one job-store transaction for all of it, then one offset commit. The
+        # broker holds the fetch up to the linger: at 30 contents/s a batch of one content each paid
+        # intake, claim, answer and relay rounds alone (docs/benchmarks.md, "The webhook publisher alone").
         self._content_subscriber = broker.subscriber(
-            content_topic, batch=True, max_records=BATCH_MAX, batch_timeout_ms=BATCH_WAIT_MS, **common
+            content_topic,
+            batch=True,
+            max_records=BATCH_MAX,
+            batch_timeout_ms=BATCH_WAIT_MS,
+            **common,
+            **linger(self.settings.publisher_intake_linger_ms),
         )
 
         @self._content_subscriber  # type: ignore[untyped-decorator]
@@ -180,20 +195,35 @@ class Publisher:
         to the batch's first message: all of it comes again (the unique key makes what was
         already written a no-op).
         """
+        async with self.gate.lock:
+            if self.gate.closed:
+                await self._look_ahead(msg)
+                return
+            try:
+                events, refused = parse_records(records_of(msg), parse_content_record)
+                await self.intake.take_in([event.payload for event in events])
+                await settle_refusals(self.broker, refused, owner=False)
+            except Exception:
+                log.exception(
+                    "could not take in %d message(s) from %s; they will come again",
+                    len(records_of(msg)),
+                    topic,
+                )
+                await msg.nack()
+                await asyncio.sleep(NACK_PAUSE_SECONDS)
+                return
+            await msg.ack()
+            await self.gate.check()
+
+    async def _look_ahead(self, msg: KafkaMessage) -> None:
+        """The gate is closed: take in what jumps the queue; the rest stays in Kafka (no commit)."""
+        records = records_of(msg)
         try:
-            events, refused = parse_records(records_of(msg), parse_content_record)
-            await self.intake.take_in([event.payload for event in events])
-            await settle_refusals(self.broker, refused, owner=False)
+            await self.intake.take_in(self.gate.look_ahead(records))
         except Exception:
-            log.exception(
-                "could not take in %d message(s) from %s; they will come again",
-                len(records_of(msg)),
-                topic,
-            )
-            await msg.nack()
-            await asyncio.sleep(NACK_PAUSE_SECONDS)
-            return
-        await msg.ack()
+            log.exception("could not take in urgent work read ahead; it will come again")
+            self.gate.leave_waiting(records)
+        await self.gate.stall_if_full()
 
     async def _command(self, command: Command) -> None:
         if isinstance(command, HoldPublishing | ReleasePublishing):
@@ -221,6 +251,7 @@ class Publisher:
         self._tasks = [  # (the http task is not awaited on stop: should_exit ends it)
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(self._gauges(), name="gauges"),
+            asyncio.create_task(self.gate.run(), name="intake-gate"),
         ]
         await self.broker.start()
         await self._commands_caught_up()
@@ -310,7 +341,8 @@ class Publisher:
         while True:
             try:
                 self.metrics.set_job_counts(await self.store.counts_by_state())
-                lag = await unread(self._content_subscriber.consumer)
+                # While the gate is closed, read-ahead moves the position past what waits in Kafka.
+                lag = await (uncommitted if self.gate.closed else unread)(self._content_subscriber.consumer)
                 if lag is not None:
                     self.metrics.consumer_lag.set(lag)
             except Exception:

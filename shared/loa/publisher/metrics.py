@@ -48,6 +48,16 @@ class RuntimeMetrics:
             "status events not yet on the delivery topic",
             registry=self.registry,
         )
+        self.due_backlog = Gauge(
+            "loa_publisher_due_backlog",
+            "jobs due and not yet begun, as the intake gate last counted them",
+            registry=self.registry,
+        )
+        self.intake_waiting = Gauge(
+            "loa_publisher_intake_waiting",
+            "1 while intake leaves new normal contents in Kafka (the due backlog is over its limit)",
+            registry=self.registry,
+        )
         self.info = Gauge("loa_publisher_info", "which channel this is", list(labels), registry=self.registry)
         self.info.labels(**labels).set(1)
 

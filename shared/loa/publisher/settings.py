@@ -43,6 +43,19 @@ class PublisherSettings(LoaSettings):
     publisher_lease_seconds: float = Field(default=60.0, gt=1)
     publisher_poll_seconds: float = Field(default=0.2, gt=0)
     publisher_claim_batch: int = Field(default=64, ge=1, le=1000)
+    publisher_intake_backlog: int = Field(
+        default=1000,
+        ge=1,
+        description="jobs due and not yet begun above which intake leaves new normal contents in "
+        "Kafka (urgent contents and retractions still come in); it goes on at half of it",
+    )
+    publisher_intake_linger_ms: int = Field(
+        default=100,
+        ge=0,
+        le=1000,
+        description="how long Kafka holds a content fetch to let a batch form (0: answered at once); "
+        "a content waits at most this long more, and each batch pays intake's transaction once",
+    )
     publisher_backoff_base_seconds: float = Field(default=2.0, gt=0)
     publisher_backoff_cap_seconds: float = Field(default=900.0, gt=0)
     publisher_max_attempts: int = Field(default=12, ge=1, description="transient failures before `failed`")

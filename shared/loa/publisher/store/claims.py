@@ -138,6 +138,19 @@ class JobClaims(JobWrites):
         async with self.tx() as conn:
             await conn.execute(update(jobs).where(jobs.c.id.in_(list(job_ids)), lease).values(values))
 
+    async def count_due(self) -> int:
+        """Jobs due and free to claim: the work this channel has yet to begin (the intake gate's
+        measure of "soon", ``loa.publisher.intake_gate``)."""
+        now = utcnow()
+        async with self.engine.connect() as conn:
+            stmt = select(func.count()).where(
+                jobs.c.channel == self.channel,
+                jobs.c.state.in_([str(s) for s in CLAIMABLE]),
+                jobs.c.due_at <= now,
+                leases.free(jobs, now),
+            )
+            return int((await conn.execute(stmt)).scalar_one())
+
     async def next_due(self) -> datetime | None:
         """The earliest due time of a waiting job (the dispatcher sleeps until then, at most)."""
         async with self.engine.connect() as conn:

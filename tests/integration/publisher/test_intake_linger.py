@@ -1,0 +1,51 @@
+"""The intake linger on real Kafka (issue #20, ``LOA_PUBLISHER_INTAKE_LINGER_MS``): the broker holds
+a content fetch up to the linger, so a steady stream comes in a few batches, each paying intake's
+transaction and an offset commit once, instead of one batch per content."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+from publisher_helpers import Watcher, approved, content, did, send_content
+
+from loa.events import Content, Retraction
+from loa.events import DeliveryState as S
+from loa.publisher.settings import PublisherSettings
+
+pytestmark = pytest.mark.integration
+
+CONTENTS = 6
+GAP_S = 0.05
+
+
+@pytest.mark.parametrize("linger_ms", [0, 600])
+async def test_a_steady_stream_comes_in_batches_as_long_as_the_linger(
+    start_publisher, pub_settings: PublisherSettings, watcher: Watcher, linger_ms: int
+) -> None:
+    pub = await start_publisher(
+        settings=pub_settings.model_copy(update={"publisher_intake_linger_ms": linger_ms})
+    )
+    batches: list[int] = []
+    take_in = pub.intake.take_in
+
+    async def counted(changes: Sequence[Content | Retraction]) -> None:
+        batches.append(len(changes))
+        await take_in(changes)
+
+    pub.intake.take_in = counted  # type: ignore[method-assign]
+    stream = [
+        content(f"lich-cong-tac-{i}", title=f"Lịch công tác tuần {i} của Lãnh đạo Bộ")
+        for i in range(CONTENTS)
+    ]
+    for c in stream:  # one every 50 ms: 300 ms in all, within one linger
+        await send_content(pub_settings, approved(c))
+        await asyncio.sleep(GAP_S)
+    for c in stream:
+        await watcher.until_state(did(c.id), S.PUBLISHED)
+    assert sum(batches) == CONTENTS
+    if linger_ms:
+        assert len(batches) <= 3, batches  # three partitions: at most one batch each
+    else:
+        assert len(batches) >= CONTENTS - 1, batches  # answered at once: about one each

@@ -130,7 +130,7 @@ class XAdapter(XCommentActions, ChannelAdapter):
         media_ids: list[str] = list(post.progress.get("media_ids", []))
         if post.media and not media_ids:
             # Each upload is independent until the post names them (docs.x.com/x-api/media/quickstart/
-            # media-upload-chunked): all at once, their ids in the content's order, X's display order.
+            # media-upload-chunked): all at once, their ids in the content's order whichever ends first.
             media_ids = await _together(*(self._upload(account, media) for media in post.media))
             post.progress["media_ids"] = media_ids
             await self.context.save_progress(post)

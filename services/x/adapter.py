@@ -234,12 +234,20 @@ class XAdapter(XCommentActions, ChannelAdapter):
             raise PermanentError(f"media: {e}") from e
 
     async def _upload(self, account: Account, media: MediaRef) -> str:
-        """Upload (in a worker thread, streamed from MinIO again on each attempt), then wait for X
-        to process it: ``check_after_secs`` between STATUS checks, no thread held while waiting."""
+        """Upload (streamed from MinIO again on each attempt, one call at a time in a worker thread:
+        stopped, only the call under way ends), then wait for X to process it: ``check_after_secs``
+        between STATUS checks, no thread held while waiting."""
         async with self._uploads.hold(2 * min(self.settings.x_media_chunk_bytes, media.size)):
-            media_id, info = await self._with(
-                account, lambda c: c.upload(self._chunks(media), media.size, media.content_type)
-            )
+            init = partial(XClient.initialize, size=media.size, media_type=media.content_type)
+            media_id = await self._with(account, init)
+            chunks = self._chunks(media)
+            index = 0
+            while (chunk := await in_thread(next, chunks, None)) is not None:
+                await self._with(
+                    account, partial(XClient.append, media_id=media_id, index=index, chunk=chunk)
+                )
+                index += 1
+            info = await self._with(account, partial(XClient.finalize, media_id=media_id))
         if not (media.is_image and media.alt):
             await self._processed(account, media_id, info)
             return media_id

@@ -288,13 +288,23 @@ async def test_a_video_x_never_finishes_is_a_transient_error_not_a_hang(
     assert emulator.state.tweets == {}
 
 
+def _upload_whole(client: XClient, data: bytes, media_type: str) -> str:
+    """INIT, one APPEND, FINALIZE: an uploaded media id, in one worker-thread call."""
+    media_id = client.initialize(len(data), media_type)
+    client.append(media_id, 0, data)
+    client.finalize(media_id)
+    return media_id
+
+
 async def test_the_emulator_takes_alt_text_for_images_only_up_to_1000_characters(
     adapter: XAdapter, account: Account, media_store: MediaStore
 ) -> None:
-    video_id, _ = await adapter._with(account, lambda c: c.upload(iter([b"\0" * 1024]), 1024, "video/mp4"))
+    video_id = await adapter._with(account, partial(_upload_whole, data=b"\0" * 1024, media_type="video/mp4"))
     with pytest.raises(PermanentError, match="400 Invalid Request"):
         await adapter._with(account, partial(XClient.describe, media_id=video_id, alt_text="Đoạn video"))
-    image_id, _ = await adapter._with(account, lambda c: c.upload(iter([b"\xff" * 512]), 512, "image/jpeg"))
+    image_id = await adapter._with(
+        account, partial(_upload_whole, data=b"\xff" * 512, media_type="image/jpeg")
+    )
     with pytest.raises(PermanentError, match="400 Invalid Request"):
         await adapter._with(account, partial(XClient.describe, media_id=image_id, alt_text="Đ" * 1001))
     await adapter._with(account, partial(XClient.describe, media_id=image_id, alt_text="Đ" * 1000))

@@ -70,7 +70,8 @@ def x_account(url: str) -> Account:
         k: f"{k}-{uuid.uuid4().hex}"
         for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
     }
-    httpx.post(f"{url}/x/_accounts", json={"id": "1859230000000000777", "username": "ubnddanang", **keys})
+    user = {"id": "1859230000000000777", "username": "ubnddanang", **keys}
+    httpx.post(f"{url}/x/_accounts", json=user).raise_for_status()
     httpx.post(f"{url}/x/_limits", params={"limit": 100_000, "seconds": 900}).raise_for_status()
     return Account(channel="x", name="ubnd-da-nang", credentials={k: Secret(v) for k, v in keys.items()})
 
@@ -132,7 +133,7 @@ async def deliveries(
         for n in range(count):
             item = content(kind, n, media)
             post = await adapter.render(item, item.targets[0], account)
-            before = sandbox.stats()["x"]["requests"] if "x" in sandbox.stats() else 0
+            before = sandbox.stats().get("x", {}).get("requests", 0)
             started = time.monotonic()
             await adapter.publish(post, account)
             took = time.monotonic() - started

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
@@ -25,6 +25,7 @@ from loa.channels import (
     register,
 )
 from loa.channels.corrections import CorrectionLink
+from loa.channels.threads import in_thread
 from loa.channels.uploads import UploadBudget
 from loa.events import Content, MediaRef, Target
 from loa.media import Profile, RenditionError
@@ -92,15 +93,16 @@ class XAdapter(XCommentActions, ChannelAdapter):
         return self._clients[key]
 
     async def _with(self, account: Account, use: Callable[[XClient], T]) -> T:
-        """``use(client)`` in a worker thread; an OAuth 2.0 token X refuses is refreshed once."""
+        """``use(client)`` in a worker thread (a cancelled caller waits for the call under way to end);
+        an OAuth 2.0 token X refuses is refreshed once."""
         if not uses_oauth2(account):
-            return await asyncio.to_thread(use, self._client(account))
+            return await in_thread(use, self._client(account))
         account = await self.oauth2.current(account)
         try:
-            return await asyncio.to_thread(use, self._client(account))
+            return await in_thread(use, self._client(account))
         except TokenRejectedError:
             account = await self.oauth2.refresh(account, account.secret(ACCESS))
-            return await asyncio.to_thread(use, self._client(account))
+            return await in_thread(use, self._client(account))
 
     async def render(self, content: Content, target: Target, account: Account) -> Post:
         text = target.text or content.summary or content.title
@@ -127,8 +129,9 @@ class XAdapter(XCommentActions, ChannelAdapter):
         ids: list[str] = list(post.progress.get("tweet_ids", []))
         media_ids: list[str] = list(post.progress.get("media_ids", []))
         if post.media and not media_ids:
-            for media in post.media:
-                media_ids.append(await self._upload(account, media))
+            # Each upload is independent until the post names them (docs.x.com/x-api/media/quickstart/
+            # media-upload-chunked): all at once, their ids in the content's order whichever ends first.
+            media_ids = await _together(*(self._upload(account, media) for media in post.media))
             post.progress["media_ids"] = media_ids
             await self.context.save_progress(post)
         for index in range(len(ids), len(post.texts)):
@@ -139,15 +142,7 @@ class XAdapter(XCommentActions, ChannelAdapter):
             ids.append(tweet_id)
             post.progress["tweet_ids"] = ids
             await self.context.save_progress(post)  # a crash mid-thread resumes after this part
-        return await self._result(account, ids)
-
-    async def _result(self, account: Account, ids: list[str]) -> PublishResult:
-        user_id = await self._with(account, lambda c: c.user_id())
-        return PublishResult(
-            external_id=ids[0],
-            url=f"https://x.com/i/web/status/{ids[0]}",
-            extra={"tweet_ids": ids, "user_id": user_id},
-        )
+        return _result(ids)
 
     async def find_existing(self, post: Post, account: Account) -> PublishResult | None:
         """X has no hidden marker: match each part's text among the account's recent posts."""
@@ -159,7 +154,7 @@ class XAdapter(XCommentActions, ChannelAdapter):
                 break
             found.append(by_text[text])
         if len(found) == len(post.texts):
-            return await self._result(account, found)
+            return _result(found)
         if found:  # part of the thread went out: publish goes on after it
             post.progress["tweet_ids"] = found
             await self.context.save_progress(post)
@@ -239,12 +234,32 @@ class XAdapter(XCommentActions, ChannelAdapter):
             raise PermanentError(f"media: {e}") from e
 
     async def _upload(self, account: Account, media: MediaRef) -> str:
-        """Upload (in a worker thread, streamed from MinIO again on each attempt), then wait for X
-        to process it: ``check_after_secs`` between STATUS checks, no thread held while waiting."""
+        """Upload (streamed from MinIO again on each attempt, one call at a time in a worker thread:
+        stopped, only the call under way ends), then wait for X to process it: ``check_after_secs``
+        between STATUS checks, no thread held while waiting."""
         async with self._uploads.hold(2 * min(self.settings.x_media_chunk_bytes, media.size)):
-            media_id, info = await self._with(
-                account, lambda c: c.upload(self._chunks(media), media.size, media.content_type)
-            )
+            init = partial(XClient.initialize, size=media.size, media_type=media.content_type)
+            media_id = await self._with(account, init)
+            chunks = self._chunks(media)
+            index = 0
+            while (chunk := await in_thread(next, chunks, None)) is not None:
+                await self._with(
+                    account, partial(XClient.append, media_id=media_id, index=index, chunk=chunk)
+                )
+                index += 1
+            info = await self._with(account, partial(XClient.finalize, media_id=media_id))
+        if not (media.is_image and media.alt):
+            await self._processed(account, media_id, info)
+            return media_id
+        # Alt text once the upload is done ("1. Upload media 2. Call this endpoint 3. Create Tweet":
+        # developer.x.com/en/docs/media/upload-media/api-reference/post-media-metadata-create), while
+        # X processes it (a GIF): only the post must wait for "succeeded" (STATUS reference, the same).
+        describe = self._with(account, partial(XClient.describe, media_id=media_id, alt_text=media.alt))
+        await _together(self._processed(account, media_id, info), describe)
+        return media_id
+
+    async def _processed(self, account: Account, media_id: str, info: dict[str, Any]) -> None:
+        """Wait until X has processed ``media_id`` (nothing to wait for without ``processing_info``)."""
         polls = 0
         while info.get("state") in {"pending", "in_progress"}:
             if polls == self.settings.x_status_poll_max:
@@ -258,12 +273,32 @@ class XAdapter(XCommentActions, ChannelAdapter):
             raise PermanentError(
                 f"X could not process media {media_id}: {info.get('error')}", code="media_failed"
             )
-        if media.is_image and media.alt:
-            await self._with(account, partial(XClient.describe, media_id=media_id, alt_text=media.alt))
-        return media_id
 
     def _chunks(self, media: MediaRef) -> Iterator[bytes]:
         return self.context.media.iter_bytes(media.key, chunk=self.settings.x_media_chunk_bytes)
+
+
+def _result(ids: list[str]) -> PublishResult:
+    """The thread's first post is the delivery: its URL needs no user name or id (no users/me call)."""
+    return PublishResult(
+        external_id=ids[0], url=f"https://x.com/i/web/status/{ids[0]}", extra={"tweet_ids": ids}
+    )
+
+
+async def _together(*steps: Awaitable[T]) -> list[T]:
+    """``steps`` at once, their results in order; the first to fail stops the others (each call under
+    way ends first: ``in_thread``) and is raised as it is, an auth, transient or permanent error."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()  # nothing for a task already done
+        await asyncio.gather(*tasks, return_exceptions=True)
+    failed = [t.exception() for t in tasks if t in done and not t.cancelled() and t.exception()]
+    if failed:
+        raise failed[0]  # type: ignore[misc]
+    return [task.result() for task in tasks]
 
 
 def _choose_media(media: list[MediaRef]) -> list[MediaRef]:

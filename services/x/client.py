@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -196,12 +196,11 @@ class XClient:
         )
         return list(answer.get("data") or [])
 
-    def upload(self, chunks: Iterator[bytes], size: int, media_type: str) -> tuple[str, dict[str, Any]]:
-        """v2 chunked upload: initialize, append each chunk, finalize.
-
-        Returns the media id and FINALIZE's ``processing_info`` (empty when X has nothing to do);
-        the caller waits for processing (``status``) without holding a worker thread.
-        """
+    def initialize(self, size: int, media_type: str) -> str:
+        """v2 chunked upload (docs.x.com/x-api/media/quickstart/media-upload-chunked), step 1, INIT:
+        a media id for ``size`` bytes of ``media_type``, its category from the type. Then ``append``
+        each chunk, ``finalize``, and ``status`` while X processes it; the adapter makes each step
+        one call in a worker thread."""
         category = (
             "tweet_video"
             if media_type.startswith("video/")
@@ -212,15 +211,20 @@ class XClient:
             "/2/media/upload/initialize",
             json={"media_type": media_type, "total_bytes": size, "media_category": category},
         )
-        media_id = str(init["data"]["id"])
-        for index, chunk in enumerate(chunks):
-            self._upload(
-                f"/2/media/upload/{media_id}/append",
-                data={"segment_index": str(index)},
-                files={"media": ("chunk", chunk, "application/octet-stream")},
-            )
+        return str(init["data"]["id"])
+
+    def append(self, media_id: str, index: int, chunk: bytes) -> None:
+        """APPEND segment ``index`` (≤ 5 MB)."""
+        self._upload(
+            f"/2/media/upload/{media_id}/append",
+            data={"segment_index": str(index)},
+            files={"media": ("chunk", chunk, "application/octet-stream")},
+        )
+
+    def finalize(self, media_id: str) -> dict[str, Any]:
+        """FINALIZE: its ``processing_info`` (empty when X has nothing to do: the id is ready)."""
         final = self._upload(f"/2/media/upload/{media_id}/finalize", data={})
-        return media_id, dict(final.get("data", {}).get("processing_info") or {})
+        return dict(final.get("data", {}).get("processing_info") or {})
 
     def describe(self, media_id: str, alt_text: str) -> None:
         """``POST /2/media/metadata``: the image's alt text, before the post attaches it

@@ -30,7 +30,7 @@ from loa.media import MediaStore
 from loa.settings import LoaSettings
 from loa.testing.context import FakeContext
 from services.sandbox import x as emulator
-from services.sandbox.frame import sandbox
+from services.sandbox.frame import Fault, sandbox
 from services.x.adapter import XAdapter
 from services.x.client import XClient
 from services.x.counting import weighted_length
@@ -288,15 +288,121 @@ async def test_a_video_x_never_finishes_is_a_transient_error_not_a_hang(
     assert emulator.state.tweets == {}
 
 
+def _upload_whole(client: XClient, data: bytes, media_type: str) -> str:
+    """INIT, one APPEND, FINALIZE: an uploaded media id, in one worker-thread call."""
+    media_id = client.initialize(len(data), media_type)
+    client.append(media_id, 0, data)
+    client.finalize(media_id)
+    return media_id
+
+
 async def test_the_emulator_takes_alt_text_for_images_only_up_to_1000_characters(
     adapter: XAdapter, account: Account, media_store: MediaStore
 ) -> None:
-    video_id, _ = await adapter._with(account, lambda c: c.upload(iter([b"\0" * 1024]), 1024, "video/mp4"))
+    video_id = await adapter._with(account, partial(_upload_whole, data=b"\0" * 1024, media_type="video/mp4"))
     with pytest.raises(PermanentError, match="400 Invalid Request"):
         await adapter._with(account, partial(XClient.describe, media_id=video_id, alt_text="Đoạn video"))
-    image_id, _ = await adapter._with(account, lambda c: c.upload(iter([b"\xff" * 512]), 512, "image/jpeg"))
+    image_id = await adapter._with(
+        account, partial(_upload_whole, data=b"\xff" * 512, media_type="image/jpeg")
+    )
     with pytest.raises(PermanentError, match="400 Invalid Request"):
         await adapter._with(account, partial(XClient.describe, media_id=image_id, alt_text="Đ" * 1001))
     await adapter._with(account, partial(XClient.describe, media_id=image_id, alt_text="Đ" * 1000))
     assert "alt_text" not in emulator.state.media[video_id]
     assert emulator.state.media[image_id]["alt_text"] == "Đ" * 1000
+
+
+# -- round trips: what a delivery waits for (docs/benchmarks.md, "X: round trips per delivery") -----
+LATENCY_MS = 300
+"""Added to every X call at the sandbox, as the e2e bench's realistic run gives X."""
+
+
+def _photos(media_store: MediaStore, count: int) -> list[MediaRef]:
+    """``count`` distinct JPEGs, each with its own alt text."""
+    refs = []
+    for i in range(count):
+        out = io.BytesIO()
+        Image.new("RGB", (320, 200), (60 * i, 120, 200)).save(out, "JPEG", quality=85)
+        stored = media_store.put_stream(io.BytesIO(out.getvalue()), "image/jpeg")
+        alt = f"Ảnh {i + 1}: Đoàn công tác làm việc tại Đà Nẵng"
+        refs.append(
+            MediaRef(
+                key=stored.key, sha256=stored.sha256, content_type="image/jpeg", size=stored.size, alt=alt
+            )
+        )
+    return refs
+
+
+def _uploaded(tweet_id: str) -> list[Any]:
+    """The sandbox's FINALIZE records of the post's media, in the post's order."""
+    finalized = {r.data["id"]: r for r in sandbox.list("x", "media")}
+    return [finalized[m] for m in emulator.state.tweets[tweet_id]["media_ids"]]
+
+
+async def test_four_photos_upload_at_once_and_the_post_keeps_the_contents_order(
+    adapter: XAdapter, account: Account, media_store: MediaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sandbox.latency_ms, "x", LATENCY_MS)
+    photos = _photos(media_store, 4)
+    content = _content(media=photos)
+    post = await adapter.render(content, content.targets[0], account)
+    result = await adapter.publish(post, account)
+    uploads = _uploaded(result.external_id)
+    assert [u.data["sha256"] for u in uploads] == [p.sha256 for p in photos]
+    assert emulator.state.tweets[result.external_id]["alt_texts"] == [p.alt for p in photos]
+    assert post.progress["media_ids"] == [u.data["id"] for u in uploads]
+    # One after another, each FINALIZE comes 4 calls (metadata, INIT, APPEND, FINALIZE) after the one
+    # before: the four span 12 calls. At once they land together (3 calls: room for a loaded machine).
+    finalized = sorted(datetime.fromisoformat(u.at) for u in uploads)
+    assert finalized[-1] - finalized[0] < timedelta(milliseconds=3 * LATENCY_MS)
+
+
+async def test_a_delivery_makes_its_posts_only_and_looks_the_account_up_once_in_doubt(
+    adapter: XAdapter, account: Account
+) -> None:
+    before = sandbox.requests["x"]
+    posts = []
+    for summary in (SUMMARY, "Đà Nẵng công bố lịch tiếp công dân định kỳ tháng 12 năm 2026."):
+        content = _content(summary=summary)
+        post = await adapter.render(content, content.targets[0], account)
+        result = await adapter.publish(post, account)
+        assert result.url == f"https://x.com/i/web/status/{result.external_id}"
+        posts.append((post, result))
+    assert sandbox.requests["x"] - before == 2  # one POST /2/tweets each: no GET /2/users/me
+    for post, result in posts:  # in doubt: the account's id once (GET /2/users/me), its timeline each
+        found = await adapter.find_existing(post, account)
+        assert found is not None and found.external_id == result.external_id
+    assert sandbox.requests["x"] - before == 2 + 1 + 2
+
+
+async def test_a_failed_upload_stops_the_others_and_the_retry_posts_all_four_once(
+    adapter: XAdapter, account: Account, media_store: MediaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sandbox.latency_ms, "x", LATENCY_MS)
+    sandbox.plan(Fault("x", 503, {"title": "Service Unavailable", "status": 503}, path="/append"))
+    photos = _photos(media_store, 4)
+    content = _content(media=photos)
+    post = await adapter.render(content, content.targets[0], account)
+    with pytest.raises(TransientError):
+        await adapter.publish(post, account)
+    calls = sandbox.requests["x"]
+    await asyncio.sleep(2 * LATENCY_MS / 1000)
+    assert sandbox.requests["x"] == calls  # nothing of the stopped uploads goes on after publish
+    assert emulator.state.tweets == {} and "media_ids" not in post.progress
+    result = await adapter.publish(post, account)  # the retry: every upload again (ids expire unused)
+    assert [u.data["sha256"] for u in _uploaded(result.external_id)] == [p.sha256 for p in photos]
+    assert len(emulator.state.tweets) == 1
+
+
+async def test_uploaded_media_saved_before_a_crash_are_attached_not_uploaded_again(
+    adapter: XAdapter, account: Account, media_store: MediaStore
+) -> None:
+    photos = _photos(media_store, 2)
+    content = _content(media=photos)
+    post = await adapter.render(content, content.targets[0], account)
+    ids = await asyncio.gather(*(adapter._upload(account, p) for p in photos))
+    post.progress["media_ids"] = ids  # saved by the attempt that crashed before its post
+    uploads = len(sandbox.list("x", "media"))
+    result = await adapter.publish(post, account)
+    assert len(sandbox.list("x", "media")) == uploads
+    assert emulator.state.tweets[result.external_id]["media_ids"] == ids

@@ -6,10 +6,14 @@ measured in the same phase of the same run, and the issue's targets the e2e benc
 - each SDK channel: CPU per platform call (requests its emulator counted in the phase) ≤ 3× the
   reference's per request;
 - tracker: CPU per delivery (every published delivery of the phase) ≤ 0.5 ms;
-- p99 approval → published ≤ 500 ms per channel at 30 contents/s to five channels.
+- p99 approval → published ≤ 500 ms per channel at 30 contents/s to five channels;
+- overload (``--overload``, phase ``over``): offered ≥ 4× the peak deliveries/s of the run's other
+  phases, goodput over the overload and its drain ≥ 90 % of that peak, every Loa service ≤ 120 MB
+  peak RSS over the run, and every delivery ended exactly once (published or failed in the
+  tracker, none failed, none a second post at its platform).
 
-Not measured here yet: the overload target (4× the peak for 60 s), the slow platform in every run
-and the realistic-latency before/after (issue #20 item 2's other lines).
+Not measured here: the slow platform in every run (its own phase, ``--slow-platform``) and the
+realistic-latency before/after (``bench/x_round_trips.py`` for X's round trips).
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ WEBHOOK_TIMES = 2.0  # issue #20 item 2: "webhook publisher CPU per delivery ≤
 SDK_TIMES = 3.0  # "each SDK channel's CPU per platform call ≤ 3× the reference's per request"
 TRACKER_MS = 0.5  # "tracker ≤ 0.5 ms CPU per delivery"
 P99_MS, P99_RATE = 500.0, 30.0  # "p99 approval→published ≤ 500 ms per channel at 30 contents/s"
+
+
+OVERLOAD = "over"
+"""The overload phase's name (``bench/e2e.py --overload RATE``)."""
+OVERLOAD_TIMES, GOODPUT_SHARE, RSS_MB = 4.0, 0.9, 120.0
+"""Issue #20: "offered 4× the measured peak for 60 s, goodput stays ≥ 90 % of the peak during the
+overload and the drain, every service stays ≤ 120 MB RSS ... every delivery ends exactly once"."""
 
 
 def _ms(cpu_s: float, n: int) -> float:
@@ -72,6 +83,67 @@ def fair_cost(r: dict[str, Any], phase: str) -> dict[str, Any]:
     }
 
 
+def overload(r: dict[str, Any], peak: float, loa_rss_mb: dict[str, float]) -> dict[str, Any] | None:
+    """The overload phase against ``peak`` (deliveries/s, the run's other fast phases)."""
+    v = r["phases"].get(OVERLOAD)
+    if v is None:
+        return None
+    lag = v["lag"]
+    offered = lag["offered_contents_per_s"] * v["deliveries"] / max(v["contents"], 1)
+    extra = sum(c.get("extra_posts", 0) for c in v["sandbox_check"].values())
+    return {
+        "offered_deliveries_per_s": offered,
+        "peak_deliveries_per_s": peak,
+        "times_peak": offered / peak if peak else math.nan,
+        "goodput_deliveries_per_s": v["deliveries_per_s"],  # published / (first approval → last published)
+        "goodput_share": v["deliveries_per_s"] / peak if peak else math.nan,
+        "max_rss_mb": max(loa_rss_mb.values(), default=0.0),
+        "rss_over": {n: mb for n, mb in loa_rss_mb.items() if mb > RSS_MB},
+        "deliveries": v["deliveries"],
+        "published": v["published"],
+        "failed": v["failed"],
+        "extra_posts": extra,
+        "drained": lag["drained"],
+        "exactly_once": lag["drained"]
+        and v["failed"] == 0
+        and v["published"] == v["deliveries"]
+        and extra == 0,
+    }
+
+
+def overload_verdicts(o: dict[str, Any]) -> list[tuple[str, float, str, str, bool]]:
+    return [
+        (
+            "verdict_overload_offered",
+            o["times_peak"],
+            "x",
+            f"overload offered >= {OVERLOAD_TIMES:g}x the peak",
+            o["times_peak"] >= OVERLOAD_TIMES,
+        ),
+        (
+            "verdict_overload_goodput",
+            100 * o["goodput_share"],
+            "%",
+            f"goodput over the overload and its drain >= {100 * GOODPUT_SHARE:.0f} % of the peak",
+            o["goodput_share"] >= GOODPUT_SHARE,
+        ),
+        (
+            "verdict_overload_rss",
+            o["max_rss_mb"],
+            "MB",
+            f"every service <= {RSS_MB:.0f} MB peak RSS",
+            o["max_rss_mb"] <= RSS_MB,
+        ),
+        (
+            "verdict_overload_exactly_once",
+            o["published"] + o["extra_posts"] - o["deliveries"],
+            "deliveries off",
+            "after the overload every delivery ends exactly once",
+            o["exactly_once"],
+        ),
+    ]
+
+
 def p99s(phase: dict[str, Any], paced: bool = False) -> dict[str, float]:
     """Each channel's p99 in ``phase``: the five channels every content targets, which the latency
     targets hold; or (``paced``) e-mail and TikTok (``bench.e2e.stack.PACED``), reported beside them:
@@ -84,9 +156,11 @@ def p99_at_rate(r: dict[str, Any]) -> dict[str, float] | None:
     return p99s(phase) if phase else None
 
 
-def verdicts(f: dict[str, Any], p99: dict[str, float] | None) -> list[tuple[str, float, str, str, bool]]:
+def verdicts(
+    f: dict[str, Any], p99: dict[str, float] | None, over: dict[str, Any] | None = None
+) -> list[tuple[str, float, str, str, bool]]:
     """``(name, value, unit, target, met)`` for each target measured."""
-    out = []
+    out = overload_verdicts(over) if over else []
     for channel, c in f["channels"].items():
         times = WEBHOOK_TIMES if channel == "webhook" else SDK_TIMES
         what = "per delivery" if channel == "webhook" else "per platform call"
@@ -123,7 +197,9 @@ def verdicts(f: dict[str, Any], p99: dict[str, float] | None) -> list[tuple[str,
     return out
 
 
-def figure_lines(f: dict[str, Any], p99: dict[str, float] | None) -> list[str]:
+def figure_lines(
+    f: dict[str, Any], p99: dict[str, float] | None, over: dict[str, Any] | None = None
+) -> list[str]:
     """``name: value unit`` lines: the costs, then one verdict a target."""
     ref = f["reference"]
     out = [
@@ -135,7 +211,13 @@ def figure_lines(f: dict[str, Any], p99: dict[str, float] | None) -> list[str]:
         value = c["ms_per_delivery"] if channel == "webhook" else c["ms_per_call"]
         out.append(f"e2e_{channel}_cpu_per_{unit}: {value:.2f} ms")
     out.append(f"e2e_tracker_cpu_per_delivery: {f['tracker_ms_per_delivery']:.2f} ms")
-    for name, value, unit, target, met in verdicts(f, p99):
+    if over:
+        out += [
+            f"e2e_overload_offered: {over['offered_deliveries_per_s']:.1f} deliveries/s",
+            f"e2e_overload_goodput: {over['goodput_deliveries_per_s']:.1f} deliveries/s",
+            f"e2e_overload_peak: {over['peak_deliveries_per_s']:.1f} deliveries/s",
+        ]
+    for name, value, unit, target, met in verdicts(f, p99, over):
         out.append(f"{name}: {value:.2f} {unit} ({target}: {'met' if met else 'MISSED'})")
     return out
 
@@ -184,7 +266,7 @@ def plot_cpu(f: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def doc_section(f: dict[str, Any], p99: dict[str, float] | None) -> str:
+def doc_section(f: dict[str, Any], p99: dict[str, float] | None, over: dict[str, Any] | None = None) -> str:
     ref = f["reference"]
     rows = [
         f"| reference publisher (`bench/reference`) | {ref['deliveries']} deliveries, {ref['requests']} requests"
@@ -204,7 +286,7 @@ def doc_section(f: dict[str, Any], p99: dict[str, float] | None) -> str:
     )
     met = "\n".join(
         f"- {'met' if ok else '**missed**'}: {target} ({value:.2f} {unit})"
-        for _, value, unit, target, ok in verdicts(f, p99)
+        for _, value, unit, target, ok in verdicts(f, p99, over)
     )
     return (
         f"\n### CPU against the reference publisher (issue #20, phase {f['phase']}: {f['rate']:g} contents/s)\n\n"

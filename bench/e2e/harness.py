@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bench.e2e.fair import OVERLOAD
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.mailpit import mailpit_check
 from bench.e2e.measure import ProcessSampler, phase_figures, sandbox_check, stack_pids
@@ -73,6 +74,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(f"{p}={ms}" for p, ms in REALISTIC_MS.items()),
         help="ms per call per platform for a phase at the first rate with media processing on ('' = skip)",
     )
+    parser.add_argument(
+        "--overload",
+        type=float,
+        default=0.0,
+        help="contents/s of a last phase, 'over' (issue #20: 4x the peak a run before measured; 0 = skip)",
+    )
+    parser.add_argument("--overload-seconds", type=float, default=60.0, help="sending time of the overload")
+    parser.add_argument(
+        "--overload-drain", type=float, default=900.0, help="max wait for the overload's backlog"
+    )
     parser.add_argument("--relay-contents", type=int, default=20_000, help="contents for the bare relay")
     parser.add_argument(
         "--start-timeout", type=float, default=120.0, help="max wait for the services to answer at each start"
@@ -109,15 +120,17 @@ def make_pools(
     slow_rate: float | None,
     real_rate: float | None,
     caps: dict[str, float] = DEFAULT_CAPS,
+    over: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[dict[str, list[str]], list[str]]:
     """Accounts per channel and phase, enough that no per-account limit holds a phase back (the
-    adapters' buckets, TikTok's daily cap)."""
-    phases, phase_rates = phase_plan(rates, slow_rate, real_rate)
+    adapters' buckets, TikTok's daily cap); ``over``: the overload's rate and seconds."""
+    phases, phase_rates = phase_plan(rates, slow_rate, real_rate, over[0])
     pools: dict[str, list[str]] = {c: [] for c in BENCHED}
     for phase, rate in zip(phases, phase_rates, strict=True):
         shares = shares_at(rate, caps)
+        span = over[1] if phase == OVERLOAD else seconds
         for channel in BENCHED:
-            k = accounts_for(channel, shares.count(channel, int(rate * seconds)), seconds)
+            k = accounts_for(channel, shares.count(channel, int(rate * span)), span)
             pools[channel] += [f"{channel}-{phase}-{i}" for i in range(k)]
     return pools, phases
 
@@ -130,10 +143,10 @@ def realistic(sandbox: SandboxClient, latency: dict[str, int], on: bool) -> None
 
 
 def phase_plan(
-    rates: list[float], slow_rate: float | None, real_rate: float | None = None
+    rates: list[float], slow_rate: float | None, real_rate: float | None = None, over_rate: float = 0.0
 ) -> tuple[list[str], list[float]]:
     """Phases in order; the slow-platform and realistic runs come right after the fast run at their
-    rate, before a higher rate can leave a backlog behind."""
+    rate, before a higher rate can leave a backlog behind; the overload (``OVERLOAD``) last."""
     phases = [f"r{int(r)}" for r in rates]
     phase_rates = list(rates)
     for name, rate in (("real", real_rate), ("slow", slow_rate)):
@@ -141,6 +154,9 @@ def phase_plan(
             at = phase_rates.index(rate) + 1 if rate in phase_rates else len(phases)
             phases.insert(at, name)
             phase_rates.insert(at, rate)
+    if over_rate:
+        phases.append(OVERLOAD)
+        phase_rates.append(over_rate)
     return phases, phase_rates
 
 
@@ -295,7 +311,8 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     slow_rate = (args.slow_rate or rates[0]) if args.slow_platform else None
     latency = {p: int(ms) for p, _, ms in (x.partition("=") for x in args.realistic.split(",") if x)}
     real_rate = rates[0] if latency else None
-    pools, phases = make_pools(rates, args.seconds, slow_rate, real_rate, args.caps)
+    over = (args.overload, args.overload_seconds)
+    pools, phases = make_pools(rates, args.seconds, slow_rate, real_rate, args.caps, over)
     workdir = Path(tempfile.mkdtemp(prefix="loa-bench-e2e-"))
     stack = BenchStack(workdir, pools, tracker_db=args.tracker_db)
     stack.build()
@@ -308,7 +325,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         "press_list": args.press_list,
         "paced": {  # one content in ``every`` targets the channel, per phase
             phase: {c: shares_at(rate, args.caps).every[c] for c in PACED}
-            for phase, rate in zip(*phase_plan(rates, slow_rate, real_rate), strict=True)
+            for phase, rate in zip(*phase_plan(rates, slow_rate, real_rate, args.overload), strict=True)
         },
         "paced_caps": args.caps,
         "topic_prefix": stack.topic_prefix,
@@ -340,18 +357,23 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         client = TrackerClient(stack.tracker_url, stack.tracker_token, metrics)
         first = sent_so_far = 0
         run_since = utcnow()
-        for phase, rate in zip(*phase_plan(rates, slow_rate, real_rate), strict=True):
+        for phase, rate in zip(*phase_plan(rates, slow_rate, real_rate, args.overload), strict=True):
             slow, real = phase == "slow", phase == "real"
+            seconds, drain = (
+                (args.overload_seconds, args.overload_drain)
+                if phase == OVERLOAD
+                else (args.seconds, args.drain)
+            )
             waited = await settle(client, run_since, sent_so_far, args.settle) if first else 0.0
             if slow:
                 await asyncio.to_thread(sandbox.latency, args.slow_platform, args.slow_ms)
             if real:
                 await asyncio.to_thread(realistic, sandbox, latency, True)
-            print(f"-- phase {phase}: {rate:g} contents/s for {args.seconds:g} s", flush=True)
+            print(f"-- phase {phase}: {rate:g} contents/s for {seconds:g} s", flush=True)
             cpu_before = sampler.cpu_now()
             calls_before, ref_before = await asyncio.to_thread(sandbox.stats), work_done(stack)
             ids, lag, (since, until) = await run_phase(
-                settings, client, rate, args.seconds, args.drain, first, pools, phase, args.caps, media
+                settings, client, rate, seconds, drain, first, pools, phase, args.caps, media
             )
             shares = shares_at(rate, args.caps)
             first += len(ids)
@@ -370,7 +392,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             figures["reference"] = phase_work(ref_before, ref_after)
             figures["platform_calls"] = platform_calls(calls_before, calls_after)
             figures["sandbox_check"] = await asyncio.to_thread(
-                sandbox_check, stack.sandbox_url, deliveries, list(EMULATED)
+                sandbox_check, stack.sandbox_url, deliveries, list(EMULATED), since
             ) | await asyncio.to_thread(mailpit_check, stack.mailpit_url, deliveries, args.press_list)
             if slow:
                 figures["slow_platform"] = {"platform": args.slow_platform, "ms": args.slow_ms}

@@ -17,6 +17,7 @@ import psutil
 
 from bench.e2e.load import percentile
 from bench.e2e.observe import Delivery
+from bench.e2e.reference import REFERENCE_ENDPOINT_PREFIX
 from loa.settings import REPO_ROOT
 
 FAILED_STATES = ("failed", "needs_attention")
@@ -79,19 +80,25 @@ def phase_figures(deliveries: list[Delivery], targets: dict[str, int], channels:
     }
 
 
-def sandbox_check(sandbox_url: str, deliveries: list[Delivery], channels: list[str]) -> dict[str, Any]:
+def sandbox_check(
+    sandbox_url: str, deliveries: list[Delivery], channels: list[str], since: datetime | None = None
+) -> dict[str, Any]:
     """Match each published delivery to the record the emulator made when it accepted the post.
 
     ``gap`` = tracker's published time − platform receive time (≥ 0, small); ``inconsistent``: the
-    platform got it before the approval, or Loa said published before the platform had it.
+    platform got it before the approval, or Loa said published before the platform had it;
+    ``extra_posts`` (with ``since``, the phase's start): posts the platform accepted since then that
+    no delivery names — a content published twice (the phases before have settled by then).
     """
     out: dict[str, Any] = {}
     with httpx.Client(base_url=sandbox_url, timeout=120) as http:
         for channel in channels:
             received: dict[str, datetime] = {}
+            posts: set[int] = set()  # the records of the phase's posts, Loa's only (not the reference's)
             for kind, id_field in PLATFORM_RECORDS[channel]:
                 records = http.get("/_sandbox/records", params={"platform": channel, "kind": kind}).json()
                 received |= {str(r["data"].get(id_field)): datetime.fromisoformat(r["at"]) for r in records}
+                posts |= {r["id"] for r in records if since is not None and _loa_post_since(r, since)}
             gaps, bad = [], 0
             for d in deliveries:
                 if d.channel != channel or d.published_at is None or d.external_id is None:
@@ -108,7 +115,17 @@ def sandbox_check(sandbox_url: str, deliveries: list[Delivery], channels: list[s
                 "gap_p50_ms": statistics.median(gaps) * 1000 if gaps else float("nan"),
                 "inconsistent": bad,
             }
+            if since is not None:
+                # A post the platform holds that no delivery of the phase names: a second copy.
+                out[channel]["extra_posts"] = len(posts) - len(gaps)
     return out
+
+
+def _loa_post_since(record: dict[str, Any], since: datetime) -> bool:
+    """A post made at or after ``since`` by Loa (the reference publisher posts to ``ref-`` webhooks)."""
+    if str(record["data"].get("endpoint", "")).startswith(REFERENCE_ENDPOINT_PREFIX):
+        return False
+    return datetime.fromisoformat(record["at"]) >= since
 
 
 def stack_pids() -> dict[str, int]:

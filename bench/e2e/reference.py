@@ -18,6 +18,9 @@ from bench.reference.store import progress
 from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 
+REFERENCE_ENDPOINT_PREFIX = "ref-"
+"""The reference's receiver endpoints on the sandbox: ``ref-<account>``."""
+
 
 def seed_endpoints(stack: BenchStack) -> Path:
     """An endpoint per webhook account of the run, and the reference's accounts file (owner only)."""
@@ -25,8 +28,9 @@ def seed_endpoints(stack: BenchStack) -> Path:
     with httpx.Client(base_url=stack.sandbox_url, timeout=30) as http:
         for name in stack.pools["webhook"]:
             secret = secrets.token_urlsafe(24)
-            http.put(f"/_sandbox/webhook/endpoints/ref-{name}", json={"secret": secret}).raise_for_status()
-            entries[name] = {"url": f"{stack.sandbox_url}/webhook/ref-{name}", "secret": secret}
+            endpoint = f"{REFERENCE_ENDPOINT_PREFIX}{name}"
+            http.put(f"/_sandbox/webhook/endpoints/{endpoint}", json={"secret": secret}).raise_for_status()
+            entries[name] = {"url": f"{stack.sandbox_url}/webhook/{endpoint}", "secret": secret}
     path = stack.workdir / "reference-accounts.json"
     path.touch(mode=0o600)
     path.write_text(json.dumps(entries), encoding="utf-8")

@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 
 from bench.e2e import fair
+from bench.e2e.fair import OVERLOAD
 from loa.settings import REPO_ROOT
 
 IMG = REPO_ROOT / "docs" / "img"
@@ -52,7 +53,7 @@ def machine() -> str:
 def summarise(r: dict[str, Any]) -> dict[str, Any]:
     """Headline figures and the issue's targets, met or not."""
     # The slow and realistic phases have platform latency: compared with the fast run only.
-    phases = {k: v for k, v in r["phases"].items() if k not in ("slow", "real")}
+    phases = {k: v for k, v in r["phases"].items() if k not in ("slow", "real", OVERLOAD)}
     bounded = [v for v in phases.values() if v["lag"]["bounded"]]
     sustained = max((v["deliveries_per_s"] for v in bounded), default=0.0)
     peak = max((v["deliveries_per_s"] for v in phases.values()), default=0.0)
@@ -73,6 +74,8 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
     s.update(cpu_budget(r))
     s["p99_ms_at_30"] = fair.p99_at_rate(r)
     s["fair"] = fair.fair_cost(r, s["cpu_phase"]) if s["cpu_phase"] else None
+    rss = {n: p["peak_rss_mb"] for n, p in services.items()}
+    s["overload"] = fair.overload(r, peak, rss)
     slow = r["phases"].get("slow")
     if slow:
         base = r["phases"].get(f"r{int(slow['rate'])}")
@@ -85,7 +88,7 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
         s["slow_run_others"] = others
     # Issue #20 replaced issue 11's "25 % of a bare relay" and "p99 at 50/s" by the fair targets.
     targets = (
-        {target: met for _, _, _, target, met in fair.verdicts(s["fair"], s["p99_ms_at_30"])}
+        {target: met for _, _, _, target, met in fair.verdicts(s["fair"], s["p99_ms_at_30"], s["overload"])}
         if s["fair"]
         else {}
     )
@@ -200,7 +203,7 @@ def figures(r: dict[str, Any]) -> list[str]:
             f"e2e_cpu_ceiling_without_loa: {s['cpu_ceiling_without_loa_deliveries_per_s']:.0f} deliveries/s",
         ]
     if s["fair"]:
-        out += fair.figure_lines(s["fair"], s["p99_ms_at_30"])  # the verdicts last
+        out += fair.figure_lines(s["fair"], s["p99_ms_at_30"], s["overload"])  # the verdicts last
     return out
 
 
@@ -303,7 +306,7 @@ def doc_section(r: dict[str, Any], label: str = "") -> str:
   infrastructure alone would fill both cores at {s["cpu_ceiling_without_loa_deliveries_per_s"]:.0f} deliveries/s, before any Loa work.
 """
     if s["fair"]:
-        slow += fair.doc_section(s["fair"], s["p99_ms_at_30"])
+        slow += fair.doc_section(s["fair"], s["p99_ms_at_30"], s["overload"])
     real = r["phases"].get("real")
     if real:
         rows = "\n".join(

@@ -65,3 +65,43 @@ def test_a_reference_that_did_nothing_gives_no_verdict_of_met() -> None:
 
     assert math.isnan(f["channels"]["webhook"]["times_reference"])
     assert not any(met for *_, met in fair.verdicts(f, None)[:2])
+
+
+def overload_phase(published: int, failed: int = 0, extra: int = 0) -> dict[str, Any]:
+    """600 contents to five channels sent at 80/s; the last published 75 s after the first approval."""
+    return {
+        "contents": 600,
+        "deliveries": 3000,
+        "published": published,
+        "failed": failed,
+        "deliveries_per_s": published / 75,
+        "lag": {"offered_contents_per_s": 80.0, "drained": published + failed == 3000},
+        "sandbox_check": {"webhook": {"extra_posts": extra}, "x": {"extra_posts": 0}},
+    }
+
+
+def test_the_overload_against_the_peak_of_the_other_phases() -> None:
+    r = {"phases": {fair.OVERLOAD: overload_phase(3000)}}
+    o = fair.overload(r, peak=100.0, loa_rss_mb={"webhook": 98.0, "tracker": 131.0})
+    assert o is not None
+    assert o["offered_deliveries_per_s"] == pytest.approx(400.0)  # 80 contents/s × 5 deliveries each
+    assert o["goodput_deliveries_per_s"] == pytest.approx(40.0)
+    assert o["rss_over"] == {"tracker": 131.0}
+    verdicts = {name: met for name, _, _, _, met in fair.overload_verdicts(o)}
+    assert verdicts == {
+        "verdict_overload_offered": True,  # 4.0× the peak
+        "verdict_overload_goodput": False,  # 40 %: collapsed
+        "verdict_overload_rss": False,
+        "verdict_overload_exactly_once": True,
+    }
+
+
+@pytest.mark.parametrize(("failed", "extra"), [(1, 0), (0, 2)])
+def test_a_failed_delivery_or_a_second_post_is_not_exactly_once(failed: int, extra: int) -> None:
+    r = {"phases": {fair.OVERLOAD: overload_phase(3000 - failed, failed, extra)}}
+    o = fair.overload(r, peak=100.0, loa_rss_mb={})
+    assert o is not None and not o["exactly_once"]
+
+
+def test_no_overload_phase_no_overload_verdicts() -> None:
+    assert fair.overload(results(), peak=100.0, loa_rss_mb={}) is None

@@ -160,7 +160,7 @@ def verdicts(
     f: dict[str, Any], p99: dict[str, float] | None, over: dict[str, Any] | None = None
 ) -> list[tuple[str, float, str, str, bool]]:
     """``(name, value, unit, target, met)`` for each target measured."""
-    out = overload_verdicts(over) if over else []
+    out = []
     for channel, c in f["channels"].items():
         times = WEBHOOK_TIMES if channel == "webhook" else SDK_TIMES
         what = "per delivery" if channel == "webhook" else "per platform call"
@@ -194,7 +194,7 @@ def verdicts(
                 worst <= P99_MS,
             )
         )
-    return out
+    return out + (overload_verdicts(over) if over else [])
 
 
 def figure_lines(
@@ -266,6 +266,43 @@ def plot_cpu(f: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def plot_goodput(r: dict[str, Any], over: dict[str, Any] | None, path: Path) -> Path:
+    """Goodput against offered load, one point per fast phase and the overload (issue #20)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    points = [
+        (
+            name,
+            v["lag"]["offered_contents_per_s"] * v["deliveries"] / max(v["contents"], 1),
+            v["deliveries_per_s"],
+        )
+        for name, v in r["phases"].items()
+        if name not in ("slow", "real")
+    ]
+    for name, offered, goodput in points:
+        ax.scatter(offered, goodput, color="tab:red" if name == OVERLOAD else "tab:blue")
+        ax.annotate(name, (offered, goodput), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    top = max((p[1] for p in points), default=1.0)
+    ax.plot([0, top], [0, top], color="gray", linestyle=":", linewidth=1, label="goodput = offered")
+    if over:
+        share = GOODPUT_SHARE * over["peak_deliveries_per_s"]
+        ax.axhline(
+            share, color="red", linestyle="--", linewidth=1, label=f"{100 * GOODPUT_SHARE:.0f} % of the peak"
+        )
+    ax.set_xlabel("offered deliveries/s")
+    ax.set_ylabel("goodput deliveries/s (sending and drain)")
+    ax.set_title("Goodput vs offered load (overload in red)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def doc_section(f: dict[str, Any], p99: dict[str, float] | None, over: dict[str, Any] | None = None) -> str:
     ref = f["reference"]
     rows = [
@@ -297,6 +334,7 @@ def doc_section(f: dict[str, Any], p99: dict[str, float] | None, over: dict[str,
         "| process | work in the phase | CPU s | CPU ms | × reference |\n|---|---|---|---|---|\n"
         + "\n".join(rows)
         + "\n\n![CPU per unit of work vs the reference](img/e2e-cpu-vs-reference.png)\n\n"
+        + ("![Goodput vs offered load](img/e2e-goodput.png)\n\n" if over else "")
         + met
         + "\n"
     )

@@ -258,6 +258,7 @@ def plots(r: dict[str, Any], label: str = "") -> list[Path]:
     made = [latency_png, throughput_png]
     if s["fair"]:
         made.append(fair.plot_cpu(s["fair"], IMG / f"{named(label)}-cpu-vs-reference.png"))
+    made.append(fair.plot_goodput(r, s["overload"], IMG / f"{named(label)}-goodput.png"))
     return made
 
 

@@ -134,7 +134,7 @@ class Dispatcher:
                             self._jumping.add(job.id)
                     if len(claimed) == want and len(self.in_flight) < self.settings.publisher_concurrency:
                         continue
-                await self._wait(await self._until_next(last_resume))
+                await self._wait()
         finally:
             heartbeat.cancel()
             self.parking.stop_checking()
@@ -147,25 +147,8 @@ class Dispatcher:
         (docs/architecture.md, "The urgent lane"). Rare by design (urgent is a spokesperson's)."""
         return bool(self._jumping)
 
-    async def _until_next(self, last_resume: float) -> float:
-        """How long the loop may sleep: the poll interval (``LOA_PUBLISHER_POLL_SECONDS``, 1 s), or
-        less — until the next waiting job falls due (a scheduled post goes on time, not a poll
-        later) and, while jobs are in flight, until the next retraction check (within a second).
-        Intake, answers, holds and releases wake it sooner."""
-        timeout = self.settings.publisher_poll_seconds
-        if self.in_flight:
-            timeout = min(timeout, max(0.0, last_resume + RESUME_CHECK_SECONDS - time.monotonic()))
-        try:
-            due = await self.store.next_due()
-        except Exception as e:
-            log_failure(log, e, "reading the next due time failed")
-            return timeout
-        if due is not None and (left := (due - utcnow()).total_seconds()) > 0:
-            timeout = min(timeout, left)
-        return timeout
-
-    async def _wait(self, seconds: float) -> None:
-        """Sleep until a slot frees, intake wakes us, shutdown, or ``seconds`` pass."""
+    async def _wait(self) -> None:
+        """Sleep until a slot frees, intake wakes us, shutdown, or the poll interval passes."""
         waiters: set[asyncio.Future[object]] = {
             asyncio.ensure_future(self.wake.wait()),
             asyncio.ensure_future(self._stopping.wait()),
@@ -173,7 +156,9 @@ class Dispatcher:
         if len(self.in_flight) >= self.settings.publisher_concurrency - self.urgent_slots:
             waiters |= set(self.in_flight.values())  # type: ignore[arg-type]
         try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                waiters, timeout=self.settings.publisher_poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             for waiter in waiters:
                 if waiter not in self.in_flight.values():

@@ -41,12 +41,7 @@ class PublisherSettings(LoaSettings):
         description="deliveries in flight; mostly waiting on the platform, each SDK call in its own thread",
     )
     publisher_lease_seconds: float = Field(default=60.0, gt=1)
-    publisher_poll_seconds: float = Field(
-        default=1.0,
-        gt=0,
-        description="longest idle sleep of the dispatcher and the outbox relay (both are woken by "
-        "new work and sleep only until the next due job); other replicas' work is seen within it",
-    )
+    publisher_poll_seconds: float = Field(default=0.2, gt=0)
     publisher_claim_batch: int = Field(default=64, ge=1, le=1000)
     publisher_intake_backlog: int = Field(
         default=1000,

@@ -97,21 +97,6 @@ async def test_scheduled_content_waits_for_its_time(
     assert utcnow() >= c.publish_at  # type: ignore[operator]
 
 
-async def test_a_scheduled_post_goes_at_its_time_not_a_poll_later(
-    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
-) -> None:
-    """The dispatcher sleeps until the next job falls due, whatever the poll interval (here 10 s)."""
-    from datetime import timedelta
-
-    await start_publisher(settings=pub_settings.model_copy(update={"publisher_poll_seconds": 10.0}))
-    c = content("lich-hop-bao-chieu-thu-sau", publish_at=utcnow() + timedelta(seconds=2))
-    await send_content(pub_settings, approved(c))
-    await watcher.until_state(did(c.id), S.PUBLISHED, timeout=15)
-    late = (utcnow() - c.publish_at).total_seconds()  # type: ignore[operator]
-    assert late < 1.5, f"seen {late:.2f} s after its time: it waited for a poll"  # (the relay's linger in it)
-    assert platform.posts()
-
-
 async def test_update_edits_the_published_post_and_replaces_a_pending_one(
     start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
 ) -> None:

@@ -4,7 +4,8 @@ Same run, same events: (1) a backlog consumed by raw aiokafka (no parsing, no wr
 tracker's real consumer on each store (catch-up throughput, from its first commit to zero lag);
 (2) a sustained burst produced at a fixed rate while the tracker runs (events over the time from
 the burst's start to zero lag, and how long the lag takes to reach zero after the burst ends).
-Both phases also give the tracker process's CPU per status event and per delivery (issue #20);
+Both phases also give the tracker process's CPU per status event and per delivery (issue #20),
+and the settled tracker's CPU per second with nothing to read (its consumers' background work);
 ``LOA_BENCH_TRACKER_FLAME=<path prefix>`` has py-spy record the burst as a flame graph per store.
 The tracker runs in a process of its own, as in production. Figures last, as ``name: value unit``;
 JSON in bench/results/tracker.json.
@@ -49,6 +50,8 @@ use_pg_superuser_password()  # the bench makes and drops its databases as the su
 sign_in_to_kafka_as_admin()  # its own topics and groups, which no service principal may use
 STATES = (DeliveryState.SCHEDULED, DeliveryState.PUBLISHING, DeliveryState.RETRYING, DeliveryState.PUBLISHED)
 CHANNELS = ("facebook", "website", "zalo", "youtube")
+IDLE_S = 10.0
+"""How long the settled tracker is watched with nothing to read, before the burst."""
 
 
 def make_events(n: int, tag: str) -> list[tuple[bytes, bytes]]:
@@ -287,6 +290,10 @@ async def run_store(
     tracker = Tracker(url, prefix, bootstrap)
     await tracker.start()
     await asyncio.sleep(8)  # migrated, and the group has settled on its partitions
+    idle_start, cpu_at_idle = time.monotonic(), tracker.cpu_s()
+    await asyncio.sleep(IDLE_S)  # subscribed, nothing to read: the consumers' background work
+    idle_cpu_s, idle_s = tracker.cpu_s() - cpu_at_idle, time.monotonic() - idle_start
+    out[f"{label}_idle_cpu_ms_per_s"] = 1000 * idle_cpu_s / idle_s
     topic = f"{prefix}{topics.DELIVERY}"
     profiler = await flame_graph(tracker, label, seconds=len(burst) / rate + 1)
     burst_start, cpu_at_start = time.monotonic(), tracker.cpu_s()
@@ -328,6 +335,7 @@ async def main(backlog: int, rate: float, seconds: float, bootstrap: str) -> dic
 UNITS = {
     "_per_event": "ms CPU",
     "_per_delivery": "ms CPU",
+    "_cpu_ms_per_s": "ms CPU per s",
     "_per_s": "events/s",
     "_s": "s",
     "_events": "events",

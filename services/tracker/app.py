@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
@@ -187,14 +188,18 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
         tracker: Tracker = request.app.state.tracker
         tracker.metrics.set_counts(await queries.delivery_counts(tracker.engine))
         await reports_api.refresh_gauges(tracker)
-        for topic, subscriber in tracker.subscribers.items():
+
+        async def read_lag(topic: str, subscriber: Any) -> None:
             try:
                 lag = await uncommitted(subscriber.consumer)
             except (TimeoutError, KafkaError):
                 log.warning("consumer lag of %s unavailable", topic, exc_info=True)
-                continue
+                return
             if lag is not None:
                 tracker.metrics.consumer_lag.labels(topic).set(lag)
+
+        # at once: each read waits behind its consumer's held fetch (consumer.QUIET_FETCH)
+        await asyncio.gather(*(read_lag(t, s) for t, s in tracker.subscribers.items()))
         return Response(generate_latest(tracker.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -1,0 +1,76 @@
+"""What an idle subscriber of the tracker costs: the broker holds its fetch up to a second (Kafka's
+``fetch.max.wait.ms``, kafka.apache.org/documentation/#consumerconfigs; aiokafka's default: 500 ms)
+and aiokafka's fetch routine wakes once a second (``consumer_timeout_ms``, default 200 ms), within
+the bounds that keep a rewound batch and /metrics' lag read as prompt as before."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from faststream.kafka import KafkaBroker
+
+from loa import consumer_lag
+from loa.events import topics
+from services.tracker.consumer import RETRY_PAUSE_S, register
+from services.tracker.db import make_engine
+from services.tracker.live import Changes
+from services.tracker.metrics import TrackerMetrics
+from services.tracker.settings import TrackerSettings
+
+pytestmark = pytest.mark.unit
+
+LOW_VOLUME = (topics.CONTENT, topics.COMMANDS, topics.AUDIT, topics.ENGAGEMENT)
+
+
+class RecordingBroker:
+    """Keeps each subscriber's options by topic; ``register`` only declares subscribers."""
+
+    def __init__(self) -> None:
+        self.options: dict[str, dict[str, Any]] = {}
+
+    def subscriber(self, topic: str, **options: Any) -> Callable[[Any], Any]:
+        self.options[topic] = options
+        return lambda handler: handler
+
+
+def subscribed(settings: TrackerSettings, tmp_path: Path) -> dict[str, dict[str, Any]]:
+    broker = RecordingBroker()
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}")
+    register(cast(KafkaBroker, broker), settings, engine, Changes(), TrackerMetrics(), ())
+    return {topic: broker.options[settings.topic(topic)] for topic in (topics.DELIVERY, *LOW_VOLUME)}
+
+
+def aiokafka_default(name: str) -> int:
+    default = inspect.signature(AIOKafkaConsumer).parameters[name].default
+    assert isinstance(default, int)
+    return default
+
+
+def test_an_idle_low_volume_topic_is_fetched_once_a_second_not_twice(tmp_path: Path) -> None:
+    options = subscribed(TrackerSettings(), tmp_path)
+    for topic in LOW_VOLUME:
+        wait, wake = options[topic]["fetch_max_wait_ms"], options[topic]["consumer_timeout_ms"]
+        assert wait == 1000 > aiokafka_default("fetch_max_wait_ms"), topic
+        assert wake == 1000 > aiokafka_default("consumer_timeout_ms"), topic
+        assert options[topic].get("fetch_min_bytes", 1) == 1, f"{topic}: a record is answered at once"
+
+
+def test_the_held_fetch_keeps_retries_metrics_and_requests_as_prompt(tmp_path: Path) -> None:
+    wait = subscribed(TrackerSettings(), tmp_path)[topics.CONTENT]["fetch_max_wait_ms"]
+    assert wait <= RETRY_PAUSE_S * 1000, "a rewound batch would wait for the held fetch to end"
+    assert wait <= consumer_lag.TIMEOUT_S * 1000 / 2, "/metrics' lag read queues behind the held fetch"
+    assert wait < aiokafka_default("request_timeout_ms"), "a held fetch would time out as a failure"
+
+
+def test_the_status_subscriber_keeps_its_linger_or_the_quiet_wait(tmp_path: Path) -> None:
+    lingering = subscribed(TrackerSettings(tracker_status_linger_ms=200), tmp_path)[topics.DELIVERY]
+    assert lingering["fetch_max_wait_ms"] == 200 and lingering["fetch_min_bytes"] > 1
+    assert lingering["consumer_timeout_ms"] == 1000
+    at_once = subscribed(TrackerSettings(tracker_status_linger_ms=0), tmp_path)[topics.DELIVERY]
+    assert at_once["fetch_max_wait_ms"] == 1000
+    assert at_once.get("fetch_min_bytes", 1) == 1

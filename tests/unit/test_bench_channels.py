@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bench.e2e.fair import OVERLOAD
 from bench.e2e.harness import make_pools, parse_args, phase_plan, picker, settled
 from bench.e2e.mailpit import arrivals, content_of, match
 from bench.e2e.measure import PLATFORM_RECORDS, phase_figures
@@ -172,3 +173,14 @@ def test_a_labelled_run_keeps_its_own_section_and_leaves_make_bench_s_in_place()
     for label in ("", "channels"):
         begin, end = markers(label)
         assert text.count(begin) == 1 and text.count(end) == 1 and text.index(begin) < text.index(end)
+
+
+def test_the_overload_is_the_last_phase_with_accounts_for_its_own_length() -> None:
+    """``--overload 50 --overload-seconds 60``: a last phase ``over`` whose accounts carry 60 s at
+    50 contents/s within each adapter's per-account limit (the overload measures Loa, not a limit)."""
+    phases, rates = phase_plan([10.0, 30.0], 10.0, None, 50.0)
+    assert (phases, rates) == (["r10", "slow", "r30", OVERLOAD], [10.0, 10.0, 30.0, 50.0])
+    pools, _ = make_pools([10.0, 30.0], 30.0, 10.0, None, DEFAULT_CAPS, (50.0, 60.0))
+    requests, period = channel_limits()["webhook"]  # type: ignore[misc]
+    over = [a for a in pools["webhook"] if f"-{OVERLOAD}-" in a]
+    assert len(over) * requests / period >= 50.0  # every content targets the webhook

@@ -88,7 +88,8 @@ def sandbox_check(
     ``gap`` = tracker's published time − platform receive time (≥ 0, small); ``inconsistent``: the
     platform got it before the approval, or Loa said published before the platform had it;
     ``extra_posts`` (with ``since``, the phase's start): posts the platform accepted since then that
-    no delivery names — a content published twice (the phases before have settled by then).
+    no delivery names — a content published twice (the phases before have settled by then; a
+    phase that did not drain counts the posts of deliveries not yet recorded as published too).
     """
     out: dict[str, Any] = {}
     with httpx.Client(base_url=sandbox_url, timeout=120) as http:
@@ -122,8 +123,11 @@ def sandbox_check(
 
 
 def _loa_post_since(record: dict[str, Any], since: datetime) -> bool:
-    """A post made at or after ``since`` by Loa (the reference publisher posts to ``ref-`` webhooks)."""
-    if str(record["data"].get("endpoint", "")).startswith(REFERENCE_ENDPOINT_PREFIX):
+    """A post made at or after ``since`` by Loa: not the reference publisher's (it posts to ``ref-``
+    webhooks), nor a reply (an X thread's later parts reply to its first, which the delivery names)."""
+    data = record["data"]
+    reference = str(data.get("endpoint", "")).startswith(REFERENCE_ENDPOINT_PREFIX)
+    if reference or data.get("in_reply_to_tweet_id"):
         return False
     return datetime.fromisoformat(record["at"]) >= since
 

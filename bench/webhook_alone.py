@@ -25,10 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.stack import BenchStack, accounts_needed, channel_limits
+from bench.reference.alone import cpu, threads_cpu
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from loa.testing.admin import sign_in_to_kafka_as_admin
@@ -36,11 +35,6 @@ from loa.testing.admin import sign_in_to_kafka_as_admin
 CHANNEL = "webhook"
 IDLE_SECONDS = 10.0
 """Subscribed, nothing to do: its CPU per second over this long is printed beside the feed's."""
-
-
-def cpu(pid: int) -> float:
-    t = psutil.Process(pid).cpu_times()
-    return float(t.user + t.system)
 
 
 def published(database: Path) -> int:
@@ -102,11 +96,10 @@ def run(contents: int, rate: float, flame: Path | None, idle_flame: Path | None 
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
-        threads = sorted((t.user_time + t.system_time for t in psutil.Process(pid).threads()), reverse=True)
         print(f"webhook_alone_deliveries: {sent} in {took:.1f} s ({len(names)} accounts)")
         print(f"webhook_alone_cpu_per_delivery: {1000 * used / sent:.2f} ms")
         print(f"webhook_alone_idle_cpu: {1000 * idle:.1f} ms/s")
-        print(f"webhook_alone_threads_cpu: {', '.join(f'{t:.2f}' for t in threads if t >= 0.01)} s")
+        print(f"webhook_alone_threads_cpu: {threads_cpu(pid)} s")
     finally:
         stack.stop()
 

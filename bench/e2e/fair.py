@@ -83,13 +83,18 @@ def fair_cost(r: dict[str, Any], phase: str) -> dict[str, Any]:
     }
 
 
+def offered_deliveries_per_s(phase: dict[str, Any]) -> float:
+    """Deliveries a second the phase offered: its contents' rate times the targets of a content."""
+    return float(phase["lag"]["offered_contents_per_s"] * phase["deliveries"] / max(phase["contents"], 1))
+
+
 def overload(r: dict[str, Any], peak: float, loa_rss_mb: dict[str, float]) -> dict[str, Any] | None:
     """The overload phase against ``peak`` (deliveries/s, the run's other fast phases)."""
     v = r["phases"].get(OVERLOAD)
     if v is None:
         return None
     lag = v["lag"]
-    offered = lag["offered_contents_per_s"] * v["deliveries"] / max(v["contents"], 1)
+    offered = offered_deliveries_per_s(v)
     extra = sum(c.get("extra_posts", 0) for c in v["sandbox_check"].values())
     return {
         "offered_deliveries_per_s": offered,
@@ -275,11 +280,7 @@ def plot_goodput(r: dict[str, Any], over: dict[str, Any] | None, path: Path) -> 
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     points = [
-        (
-            name,
-            v["lag"]["offered_contents_per_s"] * v["deliveries"] / max(v["contents"], 1),
-            v["deliveries_per_s"],
-        )
+        (name, offered_deliveries_per_s(v), v["deliveries_per_s"])
         for name, v in r["phases"].items()
         if name not in ("slow", "real")
     ]

@@ -313,6 +313,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     real_rate = rates[0] if latency else None
     over = (args.overload, args.overload_seconds)
     pools, phases = make_pools(rates, args.seconds, slow_rate, real_rate, args.caps, over)
+    plan = list(zip(*phase_plan(rates, slow_rate, real_rate, args.overload), strict=True))
     workdir = Path(tempfile.mkdtemp(prefix="loa-bench-e2e-"))
     stack = BenchStack(workdir, pools, tracker_db=args.tracker_db)
     stack.build()
@@ -324,8 +325,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         "label": args.label,
         "press_list": args.press_list,
         "paced": {  # one content in ``every`` targets the channel, per phase
-            phase: {c: shares_at(rate, args.caps).every[c] for c in PACED}
-            for phase, rate in zip(*phase_plan(rates, slow_rate, real_rate, args.overload), strict=True)
+            phase: {c: shares_at(rate, args.caps).every[c] for c in PACED} for phase, rate in plan
         },
         "paced_caps": args.caps,
         "topic_prefix": stack.topic_prefix,
@@ -357,7 +357,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         client = TrackerClient(stack.tracker_url, stack.tracker_token, metrics)
         first = sent_so_far = 0
         run_since = utcnow()
-        for phase, rate in zip(*phase_plan(rates, slow_rate, real_rate, args.overload), strict=True):
+        for phase, rate in plan:
             slow, real = phase == "slow", phase == "real"
             seconds, drain = (
                 (args.overload_seconds, args.overload_drain)

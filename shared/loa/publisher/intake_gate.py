@@ -92,17 +92,24 @@ class IntakeGate:
             if change is not None and jumps_ahead(change) and change.id not in self._waiting_ids:
                 taken.append(change)
                 continue
-            self.waiting.setdefault(TopicPartition(record.topic, record.partition), record.offset)
-            if change is not None:
-                self._waiting_ids.add(change.id)
+            self._leave(record, change)
         return taken
 
-    def leave_waiting(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
-        """What was read ahead could not be taken in: all of ``records`` comes again on opening."""
+    def leave_waiting(
+        self, records: Sequence[ConsumerRecord[Any, Any]], taken: Sequence[Content | Retraction]
+    ) -> None:
+        """What ``look_ahead`` took from ``records`` could not be taken in: all of ``records`` comes
+        again on opening (the others' contents are already waiting; ``taken``'s join them)."""
         for record in records:
-            self.waiting.setdefault(TopicPartition(record.topic, record.partition), record.offset)
-            with contextlib.suppress(ValueError):
-                self._waiting_ids.add(parse_content_record(record).payload.id)
+            self._leave(record, None)
+        self._waiting_ids.update(change.id for change in taken)
+
+    def _leave(self, record: ConsumerRecord[Any, Any], change: Content | Retraction | None) -> None:
+        """``record`` stays in Kafka: its partition resumes from it at the latest, and no later event
+        of its content (``change``; None: refused) overtakes it."""
+        self.waiting.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+        if change is not None:
+            self._waiting_ids.add(change.id)
 
     async def stall_if_full(self) -> None:
         """Past ``LOOK_AHEAD_MAX`` contents left waiting: stop reading for a while."""

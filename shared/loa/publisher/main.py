@@ -223,11 +223,12 @@ class Publisher:
     async def _look_ahead(self, msg: KafkaMessage) -> None:
         """The gate is closed: take in what jumps the queue; the rest stays in Kafka (no commit)."""
         records = records_of(msg)
+        taken = self.gate.look_ahead(records)
         try:
-            await self.intake.take_in(self.gate.look_ahead(records))
+            await self.intake.take_in(taken)
         except Exception:
             log.exception("could not take in urgent work read ahead; it will come again")
-            self.gate.leave_waiting(records)
+            self.gate.leave_waiting(records, taken)
         await self.gate.stall_if_full()
 
     async def _command(self, command: Command) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true, update
 
 from loa.db import is_sqlite, utc_aggregate
 from loa.events import Priority, utcnow
@@ -28,6 +28,12 @@ LANE = case(
 first sort key, so urgent content and a retraction's take-downs go before any due normal backlog.
 The filter still runs on ``ix_jobs_state_due``; the due rows are then top-N sorted (docs/architecture.md,
 "The urgent lane")."""
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Waiting jobs whose time has come and whose lease (if any) has run out: what a claim takes
+    first, and what the intake gate counts."""
+    return and_(jobs.c.state.in_([str(s) for s in CLAIMABLE]), jobs.c.due_at <= now, leases.free(jobs, now))
 
 
 class JobClaims(JobWrites):
@@ -58,7 +64,7 @@ class JobClaims(JobWrites):
         """
         now = utcnow()
         free = leases.free(jobs, now)
-        due = and_(jobs.c.state.in_([str(s) for s in CLAIMABLE]), jobs.c.due_at <= now, free)
+        due = _due(now)
         in_doubt_states = [str(S.PUBLISHING)]
         in_doubt = and_(jobs.c.state.in_(in_doubt_states), free)
         conditions = [due, in_doubt]
@@ -143,12 +149,7 @@ class JobClaims(JobWrites):
         measure of "soon", ``loa.publisher.intake_gate``)."""
         now = utcnow()
         async with self.engine.connect() as conn:
-            stmt = select(func.count()).where(
-                jobs.c.channel == self.channel,
-                jobs.c.state.in_([str(s) for s in CLAIMABLE]),
-                jobs.c.due_at <= now,
-                leases.free(jobs, now),
-            )
+            stmt = select(func.count()).where(jobs.c.channel == self.channel, _due(now))
             return int((await conn.execute(stmt)).scalar_one())
 
     async def next_due(self) -> datetime | None:

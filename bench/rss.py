@@ -24,6 +24,7 @@ sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 from bench.e2e.load import create_topics  # noqa: E402
 from bench.e2e.stack import CHANNELS, BenchStack, Service, free_port  # noqa: E402
 from loa.settings import LoaSettings  # noqa: E402
+from loa.testing.admin import sign_in_to_kafka_as_admin  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "rss.json"
 SETTLE_SECONDS = 3.0
@@ -88,6 +89,7 @@ def add_services(stack: BenchStack) -> None:
 
 
 def main() -> dict[str, dict[str, float]]:
+    sign_in_to_kafka_as_admin()  # the harness's own topics; the services it starts inherit it
     workdir = Path(tempfile.mkdtemp(prefix="loa-bench-rss-"))
     stack = BenchStack(workdir, {c: ["rss-1"] for c in (*CHANNELS, "website")})
     stack.build()

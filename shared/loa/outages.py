@@ -16,13 +16,12 @@ from typing import Any
 import asyncpg
 import urllib3.exceptions
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
-from fastapi.responses import JSONResponse
 from minio.error import ServerError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 log = logging.getLogger(__name__)
 

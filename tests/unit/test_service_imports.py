@@ -1,0 +1,59 @@
+"""What a service process loads is resident memory it keeps (issue #20: every service ≤ 120 MB;
+``bench/rss.py`` prints the figures). Each service's entry module is imported in a fresh interpreter,
+as its process starts, and must not load libraries the service never uses: httpx's command-line
+client and Mako's highlighting (rich, pygments: ``loa.UNUSED_EXTRAS``), FastAPI in a process that
+serves no FastAPI app, ``requests`` where no SDK of the channel uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WATCHED = ("rich", "pygments", "fastapi", "requests")
+
+NOT_LOADED = {
+    "tracker": {"rich", "pygments", "requests"},
+    "ingest": {"rich", "pygments", "requests"},
+    "webhook": set(WATCHED),
+    "zalo": set(WATCHED),
+    "email": set(WATCHED),
+    "tiktok": set(WATCHED),
+    "youtube": {"rich", "pygments", "fastapi"},
+    "facebook": {"rich", "pygments", "fastapi"},  # facebook-sdk calls Graph with requests
+    "x": {"rich", "pygments", "fastapi"},  # tweepy calls X with requests
+}
+
+
+def loaded(service: str) -> set[str]:
+    code = (
+        "import importlib, json, sys\n"
+        f"importlib.import_module('services.{service}.__main__')\n"
+        f"print(json.dumps([m for m in {list(WATCHED)!r} if m in sys.modules]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}{os.pathsep}{ROOT}"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("service", sorted(NOT_LOADED))
+def test_a_service_does_not_load_what_it_never_uses(service: str) -> None:
+    assert not loaded(service) & NOT_LOADED[service]
+
+
+def test_httpx_still_works_without_its_command_line() -> None:
+    # the ImportError httpx catches leaves it a `main` that explains itself; requests go as before
+    import httpx
+
+    import loa
+
+    assert "httpx._main" in loa.UNUSED_EXTRAS
+    assert httpx.Request("GET", "http://127.0.0.1/").url.host == "127.0.0.1"
+    assert callable(httpx.main)

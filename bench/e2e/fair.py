@@ -36,6 +36,10 @@ OVERLOAD = "over"
 OVERLOAD_TIMES, GOODPUT_SHARE, RSS_MB = 4.0, 0.9, 120.0
 """Issue #20: "offered 4× the measured peak for 60 s, goodput stays ≥ 90 % of the peak during the
 overload and the drain, every service stays ≤ 120 MB RSS ... every delivery ends exactly once"."""
+OVERLOAD_DEFAULT_RATE = 50.0
+"""Contents/s of ``make bench``'s overload: 4.5–5.3× the peak of the runs on 2 cores (~250
+deliveries/s offered against a peak of 47–55; docs/benchmarks.md). On a faster machine the run's
+verdict ``verdict_overload_offered`` says when it is no longer 4×: pass ``--overload`` higher."""
 
 
 def _ms(cpu_s: float, n: int) -> float:

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.e2e.fair import OVERLOAD
+from bench.e2e.fair import OVERLOAD, OVERLOAD_DEFAULT_RATE
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.mailpit import mailpit_check
 from bench.e2e.measure import ProcessSampler, phase_figures, sandbox_check, stack_pids
@@ -77,8 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--overload",
         type=float,
-        default=0.0,
-        help="contents/s of a last phase, 'over' (issue #20: 4x the peak a run before measured; 0 = skip)",
+        default=OVERLOAD_DEFAULT_RATE,
+        help="contents/s of a last phase, 'over' (issue #20: >= 4x the run's peak; 0 = skip)",
     )
     parser.add_argument("--overload-seconds", type=float, default=60.0, help="sending time of the overload")
     parser.add_argument(

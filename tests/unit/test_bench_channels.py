@@ -184,3 +184,12 @@ def test_the_overload_is_the_last_phase_with_accounts_for_its_own_length() -> No
     requests, period = channel_limits()["webhook"]  # type: ignore[misc]
     over = [a for a in pools["webhook"] if f"-{OVERLOAD}-" in a]
     assert len(over) * requests / period >= 50.0  # every content targets the webhook
+
+
+def test_make_bench_runs_the_overload_last() -> None:
+    """``make bench`` runs ``bench/e2e.py`` without arguments: its plan ends with the overload (issue
+    #20's acceptance: goodput vs offered load including the overload phase); ``--overload 0`` skips it."""
+    args = parse_args([])
+    phases, rates = phase_plan([10.0], None, None, args.overload)
+    assert phases[-1] == OVERLOAD and rates[-1] > 0
+    assert phase_plan([10.0], None, None, parse_args(["--overload", "0"]).overload)[0] == ["r10"]

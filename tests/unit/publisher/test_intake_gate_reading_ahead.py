@@ -79,6 +79,22 @@ def test_no_event_overtakes_an_earlier_event_of_its_content_left_waiting() -> No
     assert gate.waiting == {TopicPartition(TOPIC, 2): 10}
 
 
+def test_urgent_work_that_could_not_be_taken_in_waits_with_the_rest() -> None:
+    """Taking in what was read ahead failed (the store was down): every record of the batch comes
+    again on opening, from each partition's first — the urgent one's partition included — and no
+    later event of the urgent content overtakes it meanwhile."""
+    gate = _gate()
+    records = [
+        _record(0, 20, _content("lich-hop-bao-chi")),
+        _record(1, 6, _content("canh-bao-bao-so-3", Priority.URGENT)),
+    ]
+    taken = gate.look_ahead(records)
+    assert [c.id for c in taken] == ["canh-bao-bao-so-3"]
+    gate.leave_waiting(records, taken)
+    assert gate.waiting == {TopicPartition(TOPIC, 0): 20, TopicPartition(TOPIC, 1): 6}
+    assert gate.look_ahead([_record(1, 7, _retraction("canh-bao-bao-so-3"))]) == []
+    assert gate.waiting[TopicPartition(TOPIC, 1)] == 6
+
 async def test_the_gate_closes_over_the_limit_and_opens_at_half_of_it_seeking_back() -> None:
     due = [11]
 

@@ -140,8 +140,13 @@ def is_sqlite(bind: AsyncEngine | AsyncConnection) -> bool:
 
 def upsert(bind: AsyncEngine | AsyncConnection, table: Table) -> SqliteInsert | PgInsert:
     """An ``INSERT`` of the bind's dialect: it has ``on_conflict_do_nothing`` / ``_do_update``."""
+    return dialect_insert(is_sqlite(bind), table)
+
+
+def dialect_insert(sqlite: bool, table: Table) -> SqliteInsert | PgInsert:
+    """``upsert`` for a statement built once and kept (it holds no bind)."""
     # Imported here: the PostgreSQL dialect costs 5 MB a SQLite store never uses.
-    if is_sqlite(bind):
+    if sqlite:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         return sqlite_insert(table)

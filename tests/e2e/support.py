@@ -134,6 +134,10 @@ def fast_settings(base: LoaSettings, settings_cls: type[PublisherSettings], tmp:
         "credentials_key": Fernet.generate_key().decode(),
         "publisher_port": 0,
         "publisher_poll_seconds": 0.05,
+        # the lingers trade up to 100 ms per content and per status for fewer rounds under load; a
+        # test waits on each state in turn (test_intake_linger.py sets its own; bench/webhook_alone.py)
+        "publisher_intake_linger_ms": 0,
+        "publisher_relay_linger_ms": 0,
         "publisher_backoff_base_seconds": 0.1,
         "publisher_backoff_cap_seconds": 1.0,
         "publisher_confirm_interval_seconds": 0.5,

@@ -27,11 +27,6 @@ from loa.publisher.store.schema import outbox
 log = logging.getLogger(__name__)
 
 BATCH = 500
-LINGER_SECONDS = 0.1
-"""After a wake-up, how long to let other commits add their rows before reading the outbox: each
-round is a read, a Kafka produce and a write of its own, so at 30 deliveries a second a 10 ms
-linger made ~3 rounds per delivery (docs/benchmarks.md, "The webhook publisher alone"). A status
-reaches Kafka up to this much later; its ``occurred_at`` is the transaction's, not the relay's."""
 
 
 def _lock_key(channel: str) -> int:
@@ -98,7 +93,15 @@ class OutboxRelay:
                     return  # drained
                 woken = await self._sleep(self.settings.publisher_poll_seconds, clear=False)
                 if woken and not self._stopping.is_set():
-                    await asyncio.sleep(LINGER_SECONDS)
+                    await self._linger()
+
+    async def _linger(self) -> None:
+        """After a wake-up, let other commits add their rows before reading the outbox
+        (``LOA_PUBLISHER_RELAY_LINGER_MS``): each round is a read, a Kafka produce and a write of its
+        own, so at 30 deliveries a second a 10 ms linger made ~3 rounds per delivery
+        (docs/benchmarks.md, "The webhook publisher alone")."""
+        if self.settings.publisher_relay_linger_ms:
+            await asyncio.sleep(self.settings.publisher_relay_linger_ms / 1000)
 
     async def _sleep(self, seconds: float, *, clear: bool = True) -> bool:
         """Sleep ``seconds`` or until woken (True)."""

@@ -53,8 +53,16 @@ class PublisherSettings(LoaSettings):
         default=100,
         ge=0,
         le=1000,
-        description="how long Kafka holds a content fetch to let a batch form (0: answered at once); "
-        "a content waits at most this long more, and each batch pays intake's transaction once",
+        description="after a batch short of 200 contents, how long intake waits before its next poll "
+        "while the next batch gathers (0: at once); a content waits at most this long more",
+    )
+    publisher_relay_linger_ms: int = Field(
+        default=100,
+        ge=0,
+        le=1000,
+        description="after a commit wakes the outbox relay, how long it lets other commits add their "
+        "status events before one read, produce and write for them all (0: at once); a status "
+        "reaches Kafka at most this long later, its occurred_at is its transaction's",
     )
     publisher_backoff_base_seconds: float = Field(default=2.0, gt=0)
     publisher_backoff_cap_seconds: float = Field(default=900.0, gt=0)

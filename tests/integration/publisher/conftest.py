@@ -34,6 +34,10 @@ def publisher_settings(settings: LoaSettings, db_url: str, **overrides: Any) -> 
         "credentials_key": Fernet.generate_key().decode(),
         "publisher_port": 0,
         "publisher_poll_seconds": 0.05,
+        # the lingers trade up to 100 ms per content and per status for fewer rounds under load; a
+        # test waits on each state in turn (test_intake_linger.py sets its own; bench/webhook_alone.py)
+        "publisher_intake_linger_ms": 0,
+        "publisher_relay_linger_ms": 0,
         "publisher_backoff_base_seconds": 0.05,
         "publisher_backoff_cap_seconds": 0.5,
         "publisher_shutdown_grace_seconds": 5,

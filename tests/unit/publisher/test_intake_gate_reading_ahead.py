@@ -95,6 +95,7 @@ def test_urgent_work_that_could_not_be_taken_in_waits_with_the_rest() -> None:
     assert gate.look_ahead([_record(1, 7, _retraction("canh-bao-bao-so-3"))]) == []
     assert gate.waiting[TopicPartition(TOPIC, 1)] == 6
 
+
 async def test_the_gate_closes_over_the_limit_and_opens_at_half_of_it_seeking_back() -> None:
     due = [11]
 

@@ -19,6 +19,7 @@ realistic-latency before/after (``bench/x_round_trips.py`` for X's round trips).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,27 @@ OVERLOAD = "over"
 OVERLOAD_TIMES, GOODPUT_SHARE, RSS_MB = 4.0, 0.9, 120.0
 """Issue #20: "offered 4× the measured peak for 60 s, goodput stays ≥ 90 % of the peak during the
 overload and the drain, every service stays ≤ 120 MB RSS ... every delivery ends exactly once"."""
-OVERLOAD_DEFAULT_RATE = 50.0
-"""Contents/s of ``make bench``'s overload: 4.5–5.3× the peak of the runs on 2 cores (~250
-deliveries/s offered against a peak of 47–55; docs/benchmarks.md). On a faster machine the run's
-verdict ``verdict_overload_offered`` says when it is no longer 4×: pass ``--overload`` higher."""
+OVERLOAD_AUTO_TIMES, OVERLOAD_CEILING = 4.5, 150.0
+"""``--overload auto`` (``make bench``'s): offered 4.5× the peak of the run's phases before it (a
+margin over the 4×: what a phase offers falls a little short of its rate), at most 150 contents/s
+(its accounts are planned before the run, for that rate)."""
+
+
+def peak_before(phases: dict[str, Any]) -> float:
+    """The peak deliveries/s of the fast phases (not the slow, realistic or overload one)."""
+    fast = [v["deliveries_per_s"] for k, v in phases.items() if k not in ("slow", "real", OVERLOAD)]
+    return max(fast, default=0.0)
+
+
+def auto_overload_rate(peak: float, per_content: Callable[[float], float]) -> float:
+    """Contents/s that offer ``OVERLOAD_AUTO_TIMES`` × ``peak`` deliveries/s; ``per_content(rate)``:
+    deliveries per content at that rate (the paced channels take fewer as it grows)."""
+    if peak <= 0:
+        return OVERLOAD_CEILING
+    wanted = OVERLOAD_AUTO_TIMES * peak
+    rate = wanted / per_content(OVERLOAD_CEILING)
+    rate = wanted / per_content(rate)  # one more step: fewer paced deliveries per content at a rate
+    return min(round(rate, 1), OVERLOAD_CEILING)
 
 
 def _ms(cpu_s: float, n: int) -> float:

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.e2e.fair import OVERLOAD, OVERLOAD_DEFAULT_RATE
+from bench.e2e.fair import OVERLOAD, OVERLOAD_AUTO_TIMES, OVERLOAD_CEILING, auto_overload_rate, peak_before
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.mailpit import mailpit_check
 from bench.e2e.measure import ProcessSampler, phase_figures, sandbox_check, stack_pids
@@ -76,9 +76,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--overload",
-        type=float,
-        default=OVERLOAD_DEFAULT_RATE,
-        help="contents/s of a last phase, 'over' (issue #20: >= 4x the run's peak; 0 = skip)",
+        default="auto",
+        help="contents/s of a last phase, 'over' (issue #20: >= 4x the run's peak); 'auto': "
+        f"{OVERLOAD_AUTO_TIMES:g}x the peak before it, at most {OVERLOAD_CEILING:g}/s; 0 = skip",
     )
     parser.add_argument("--overload-seconds", type=float, default=60.0, help="sending time of the overload")
     parser.add_argument(
@@ -103,6 +103,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.caps = {"email": args.email_rate, "tiktok": args.tiktok_rate}
+    # planned (accounts, phases) at the ceiling when automatic; the rate is chosen when the phase comes
+    args.overload_auto = args.overload == "auto"
+    try:
+        args.overload = OVERLOAD_CEILING if args.overload_auto else float(args.overload)
+    except ValueError:
+        parser.error(f"--overload: 'auto' or contents/s, not {args.overload!r}")
     if args.press_list < 1:
         parser.error("--press-list: at least 1 journalist")
     if reason := check_caps(args.caps, args.press_list):
@@ -365,6 +371,11 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
                 else (args.seconds, args.drain)
             )
             waited = await settle(client, run_since, sent_so_far, args.settle) if first else 0.0
+            if phase == OVERLOAD and args.overload_auto:
+                rate = auto_overload_rate(
+                    peak_before(results["phases"]), lambda r: shares_at(r, args.caps).per_content()
+                )
+                results["paced"][phase] = {c: shares_at(rate, args.caps).every[c] for c in PACED}
             if slow:
                 await asyncio.to_thread(sandbox.latency, args.slow_platform, args.slow_ms)
             if real:

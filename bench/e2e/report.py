@@ -56,7 +56,7 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
     phases = {k: v for k, v in r["phases"].items() if k not in ("slow", "real", OVERLOAD)}
     bounded = [v for v in phases.values() if v["lag"]["bounded"]]
     sustained = max((v["deliveries_per_s"] for v in bounded), default=0.0)
-    peak = max((v["deliveries_per_s"] for v in phases.values()), default=0.0)
+    peak = fair.peak_before(r["phases"])
     relay = r["relay"]["statuses_per_s"]
     s: dict[str, Any] = {
         "max_sustained_deliveries_per_s": sustained,
@@ -337,7 +337,7 @@ Machine: {r["machine"]}. Date: {r["date"]}. Load average (1/5/15 min) before the
 {", ".join(f"{x:.1f}" for x in r["load_average_before"])}; after: {", ".join(f"{x:.1f}" for x in r["load_average_after"])}
 (the load after includes the bench's own processes). Verdicts are final only on a quiet machine:
 with other work on the cores (a load average above 1 before the run) they show the direction only.
-Command: `{r["command"]}` (`make bench` runs it with the defaults: 10, 20, 30, 50, 200 contents/s for 60 s each; a slow-platform and a realistic phase at 10/s follow the first; an overload at 50/s for 60 s ends it).
+Command: `{r["command"]}` (`make bench` runs it with the defaults: 10, 20, 30, 50, 200 contents/s for 60 s each; a slow-platform and a realistic phase at 10/s follow the first; an overload at 4.5× the peak for 60 s ends it).
 
 What runs: the shared Kafka, MinIO and PostgreSQL; a sandbox process{" and a Mailpit of the bench's own" if "email" in r["channels"] else ""}; the tracker (its own
 {"PostgreSQL" if r["tracker_db"] == "postgresql" else "SQLite"} database); one publisher process per channel ({", ".join(r["channels"])}) with its

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench.e2e.fair import OVERLOAD
+from bench.e2e.fair import OVERLOAD, OVERLOAD_CEILING, auto_overload_rate, peak_before
 from bench.e2e.harness import make_pools, parse_args, phase_plan, picker, settled
 from bench.e2e.mailpit import arrivals, content_of, match
 from bench.e2e.measure import PLATFORM_RECORDS, phase_figures
@@ -188,8 +188,28 @@ def test_the_overload_is_the_last_phase_with_accounts_for_its_own_length() -> No
 
 def test_make_bench_runs_the_overload_last() -> None:
     """``make bench`` runs ``bench/e2e.py`` without arguments: its plan ends with the overload (issue
-    #20's acceptance: goodput vs offered load including the overload phase); ``--overload 0`` skips it."""
+    #20's acceptance: goodput vs offered load including the overload phase), its rate chosen from
+    the run's own peak; ``--overload 0`` skips it, a number fixes it."""
     args = parse_args([])
     phases, rates = phase_plan([10.0], None, None, args.overload)
-    assert phases[-1] == OVERLOAD and rates[-1] > 0
+    assert args.overload_auto and phases[-1] == OVERLOAD and rates[-1] == OVERLOAD_CEILING
     assert phase_plan([10.0], None, None, parse_args(["--overload", "0"]).overload)[0] == ["r10"]
+    fixed = parse_args(["--overload", "80"])
+    assert (fixed.overload, fixed.overload_auto) == (80.0, False)
+
+
+@pytest.mark.parametrize("peak", [47.5, 71.4, 78.9])
+def test_the_automatic_overload_offers_at_least_4x_the_peak_measured_before_it(peak: float) -> None:
+    """The peaks of the runs on this machine (docs/benchmarks.md): the rate offers >= 4x the peak in
+    deliveries (the paced channels counted as they are at that rate) and stays under the ceiling."""
+    rate = auto_overload_rate(peak, lambda r: shares_at(r, DEFAULT_CAPS).per_content())
+    offered = rate * shares_at(rate, DEFAULT_CAPS).per_content()
+    assert 4 * peak <= offered <= 5 * peak and rate <= OVERLOAD_CEILING
+    assert auto_overload_rate(10_000.0, lambda r: 5.0) == OVERLOAD_CEILING
+    assert auto_overload_rate(0.0, lambda r: 5.0) == OVERLOAD_CEILING  # nothing measured before it
+
+
+def test_the_peak_is_of_the_fast_phases_only() -> None:
+    measured = (("r10", 49.0), ("slow", 90.0), ("r30", 71.4), (OVERLOAD, 80.0))
+    phases = {name: {"deliveries_per_s": v} for name, v in measured}
+    assert peak_before(phases) == 71.4

@@ -81,7 +81,7 @@ QUIET_FETCH: dict[str, Any] = {
     "consumer_timeout_ms": 1000,
 }
 """Every subscriber's idle work, which five of them made ~20-25 ms CPU a second (issue #20,
-docs/benchmarks.md); the status and content subscribers' lingers override their fetch wait."""
+docs/benchmarks.md); the status subscriber's linger overrides its fetch wait."""
 
 
 def unknown_channel_refusals(
@@ -143,8 +143,7 @@ def register(
 
     held = linger(settings.tracker_status_linger_ms)
     statuses = broker.subscriber(settings.topic(topics.DELIVERY), **{**common, **held})
-    held = linger(settings.tracker_content_linger_ms)
-    contents = broker.subscriber(settings.topic(topics.CONTENT), **{**common, **held})
+    contents = broker.subscriber(settings.topic(topics.CONTENT), **common)
 
     known = settings.channel_names
 

@@ -78,10 +78,6 @@ class TrackerSettings(AccessSettings, ArchiveAccess):
     so at a steady rate small batches cost ~10x the CPU per event of large ones; the view is this
     much later on the dashboard. Kafka's ``fetch.max.wait.ms`` with a ``fetch.min.bytes`` above
     what arrives in that time (kafka.apache.org/documentation/#consumerconfigs)."""
-    tracker_content_linger_ms: Annotated[int, Field(ge=0, le=2000)] = 200
-    """The same for content events (approvals, updates, retractions): written one at a time they
-    cost ~1.1-1.4 ms of CPU each, in batches of ten ~0.2 (``bench/tracker_approvals.py``); a new
-    content shows on the dashboard this much later."""
     tracker_alerts: tuple[AlertHook, ...] = ()
     tracker_alerts_file: Path | None = Field(default=None, description="YAML list of alert hooks")
     tracker_alert_max_attempts: Annotated[int, Field(ge=1)] = 12

@@ -64,7 +64,6 @@ def tracker_settings(base: LoaSettings, db_url: str, **overrides: Any) -> Tracke
         # no 200 ms hold of the status fetch: tests read right after a content's events land (the hold
         # itself: tests/unit/tracker/test_status_linger.py; bench/tracker.py measures it with a real stream)
         "tracker_status_linger_ms": 0,
-        "tracker_content_linger_ms": 0,
     }
     values.update(overrides)
     return TrackerSettings(**values)

@@ -24,8 +24,7 @@ from services.tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.unit
 
-LOW_VOLUME = (topics.COMMANDS, topics.AUDIT, topics.ENGAGEMENT)
-LINGERING = {topics.DELIVERY: "tracker_status_linger_ms", topics.CONTENT: "tracker_content_linger_ms"}
+LOW_VOLUME = (topics.CONTENT, topics.COMMANDS, topics.AUDIT, topics.ENGAGEMENT)
 
 
 class RecordingBroker:
@@ -43,7 +42,7 @@ def subscribed(settings: TrackerSettings, tmp_path: Path) -> dict[str, dict[str,
     broker = RecordingBroker()
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}")
     register(cast(KafkaBroker, broker), settings, engine, Changes(), TrackerMetrics(), ())
-    return {topic: broker.options[settings.topic(topic)] for topic in (*LINGERING, *LOW_VOLUME)}
+    return {topic: broker.options[settings.topic(topic)] for topic in (topics.DELIVERY, *LOW_VOLUME)}
 
 
 def aiokafka_default(name: str) -> int:
@@ -62,20 +61,16 @@ def test_an_idle_low_volume_topic_is_fetched_once_a_second_not_twice(tmp_path: P
 
 
 def test_the_held_fetch_keeps_retries_metrics_and_requests_as_prompt(tmp_path: Path) -> None:
-    wait = subscribed(TrackerSettings(), tmp_path)[topics.COMMANDS]["fetch_max_wait_ms"]
+    wait = subscribed(TrackerSettings(), tmp_path)[topics.CONTENT]["fetch_max_wait_ms"]
     assert wait <= RETRY_PAUSE_S * 1000, "a rewound batch would wait for the held fetch to end"
     assert wait <= consumer_lag.TIMEOUT_S * 1000 / 2, "/metrics' lag read queues behind the held fetch"
     assert wait < aiokafka_default("request_timeout_ms"), "a held fetch would time out as a failure"
 
 
-@pytest.mark.parametrize("topic", sorted(LINGERING))
-def test_the_status_and_content_subscribers_keep_their_linger_or_the_quiet_wait(
-    topic: str, tmp_path: Path
-) -> None:
-    setting = LINGERING[topic]
-    lingering = subscribed(TrackerSettings.model_validate({setting: 200}), tmp_path)[topic]
+def test_the_status_subscriber_keeps_its_linger_or_the_quiet_wait(tmp_path: Path) -> None:
+    lingering = subscribed(TrackerSettings(tracker_status_linger_ms=200), tmp_path)[topics.DELIVERY]
     assert lingering["fetch_max_wait_ms"] == 200 and lingering["fetch_min_bytes"] > 1
     assert lingering["consumer_timeout_ms"] == 1000
-    at_once = subscribed(TrackerSettings.model_validate({setting: 0}), tmp_path)[topic]
+    at_once = subscribed(TrackerSettings(tracker_status_linger_ms=0), tmp_path)[topics.DELIVERY]
     assert at_once["fetch_max_wait_ms"] == 1000
     assert at_once.get("fetch_min_bytes", 1) == 1

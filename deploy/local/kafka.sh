@@ -187,6 +187,9 @@ format_storage() {
   [[ -f "$DATA/meta.properties" ]] && return 0
   local cluster_id
   cluster_id="$(random_token 16 | head -c 22)"
+  # one starting with '-' is read as an option by the storage tool ("--cluster-id: expected one
+  # argument"): Kafka's own ids never start so (Uuid.randomUuid draws again), nor do ours
+  while [[ "$cluster_id" == -* ]]; do cluster_id="$(random_token 16 | head -c 22)"; done
   say "formatting storage in $DATA (cluster $cluster_id)"
   local java=("${JAVA[@]}")
   if [[ "$TEST_BROKER" == 1 ]]; then mapfile -t java < <(test_broker_java); fi

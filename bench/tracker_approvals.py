@@ -73,14 +73,15 @@ async def main(n: int) -> dict[str, Any]:
     figures: dict[str, float] = {}
     for store in ("sqlite", "postgresql"):
         for size in BATCHES:
-            if store == "sqlite":
-                url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='loa-bench-approvals-')}/tracker.db"
+            url, drop = (
+                (f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='loa-bench-approvals-')}/tracker.db", None)
+                if store == "sqlite"
+                else pg_database()
+            )
+            try:
                 figures[f"tracker_approval_cpu_{store}_batch{size}"] = await cpu_per_content(url, n, size)
-            else:
-                url, drop = pg_database()
-                try:
-                    figures[f"tracker_approval_cpu_{store}_batch{size}"] = await cpu_per_content(url, n, size)
-                finally:
+            finally:
+                if drop is not None:
                     drop()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"contents": n, "targets": len(TARGETS), "figures": figures}, indent=2))

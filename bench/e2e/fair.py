@@ -43,10 +43,14 @@ margin over the 4×: what a phase offers falls a little short of its rate), at m
 (its accounts are planned before the run, for that rate)."""
 
 
+def fast_phases(phases: dict[str, Any]) -> dict[str, Any]:
+    """The phases at zero platform latency below the overload (not the slow, realistic or overload one)."""
+    return {k: v for k, v in phases.items() if k not in ("slow", "real", OVERLOAD)}
+
+
 def peak_before(phases: dict[str, Any]) -> float:
-    """The peak deliveries/s of the fast phases (not the slow, realistic or overload one)."""
-    fast = [v["deliveries_per_s"] for k, v in phases.items() if k not in ("slow", "real", OVERLOAD)]
-    return max(fast, default=0.0)
+    """The peak deliveries/s of the fast phases."""
+    return max((v["deliveries_per_s"] for v in fast_phases(phases).values()), default=0.0)
 
 
 def auto_overload_rate(peak: float, per_content: Callable[[float], float]) -> float:

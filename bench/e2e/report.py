@@ -15,7 +15,6 @@ from typing import Any
 import psutil
 
 from bench.e2e import fair
-from bench.e2e.fair import OVERLOAD
 from loa.settings import REPO_ROOT
 
 IMG = REPO_ROOT / "docs" / "img"
@@ -53,7 +52,7 @@ def machine() -> str:
 def summarise(r: dict[str, Any]) -> dict[str, Any]:
     """Headline figures and the issue's targets, met or not."""
     # The slow and realistic phases have platform latency: compared with the fast run only.
-    phases = {k: v for k, v in r["phases"].items() if k not in ("slow", "real", OVERLOAD)}
+    phases = fair.fast_phases(r["phases"])
     bounded = [v for v in phases.values() if v["lag"]["bounded"]]
     sustained = max((v["deliveries_per_s"] for v in bounded), default=0.0)
     peak = fair.peak_before(r["phases"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -89,9 +90,10 @@ def cancel(cid: str, account: str = "chinh") -> CancelDelivery:
     )
 
 
-async def send(
-    settings: LoaSettings, topic: str, events: Iterable[Envelope], key: Callable[[Envelope], str]
-) -> None:
+@asynccontextmanager
+async def producer_for(settings: LoaSettings) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer as the content systems' (idempotent, acks=all); opening one costs a TLS
+    and SASL handshake, so a test timing a stream sends it through one."""
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
         **client_security(settings),
@@ -100,19 +102,33 @@ async def send(
     )
     await producer.start()
     try:
-        futures = [
-            await producer.send(
-                settings.topic(topic), value=e.model_dump_json().encode(), key=key(e).encode()
-            )
-            for e in events
-        ]
-        await asyncio.gather(*futures)
+        yield producer
     finally:
         await producer.stop()
 
 
-async def send_content(settings: LoaSettings, *events: Envelope) -> None:
-    await send(settings, topics.CONTENT, events, key=lambda e: e.payload.id)  # type: ignore[attr-defined]
+async def send(
+    settings: LoaSettings,
+    topic: str,
+    events: Iterable[Envelope],
+    key: Callable[[Envelope], str],
+    producer: AIOKafkaProducer | None = None,
+) -> None:
+    if producer is None:
+        async with producer_for(settings) as opened:
+            await send(settings, topic, events, key, opened)
+        return
+    futures = [
+        await producer.send(settings.topic(topic), value=e.model_dump_json().encode(), key=key(e).encode())
+        for e in events
+    ]
+    await asyncio.gather(*futures)
+
+
+async def send_content(
+    settings: LoaSettings, *events: Envelope, producer: AIOKafkaProducer | None = None
+) -> None:
+    await send(settings, topics.CONTENT, events, key=lambda e: e.payload.id, producer=producer)  # type: ignore[attr-defined]
 
 
 async def send_command(settings: LoaSettings, *events: Envelope) -> None:

@@ -92,7 +92,7 @@ helm-check: $(STAMP) ## the Helm chart: helm lint + template per values file, ob
 pytest: $(STAMP) ## unit, integration and e2e tests (installs what they need as root; starts the stack)
 	@bash deploy/local/system_packages.sh test
 	@$(MAKE) --no-print-directory $(X_ORACLE)/node_modules/.package-lock.json $(ASYNCAPI_PARSER) $(AXE_CORE)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q --durations=30
 
 S3_ALT_TESTS = tests/integration/media tests/integration/ingest/test_ingest_api.py \
   tests/integration/ingest/test_ingest_size_limits.py tests/integration/ingest/test_ingest_bad_input.py \

@@ -1,14 +1,50 @@
-"""Read what is on a topic, from the beginning, with the real broker."""
+"""Produce events to a topic, and read what is on one from the beginning, with the real broker."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pydantic import BaseModel
 
+from loa.kafka_security import client_security
+from loa.settings import LoaSettings
 from loa.testing.kafka_client import client_options
+
+
+@asynccontextmanager
+async def started_producer(settings: LoaSettings, **options: Any) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer on the broker of ``settings``, signed in as they say, ``acks=all``;
+    ``options`` are aiokafka's (opening one costs a TLS and SASL handshake: a test timing a stream
+    sends it through one)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, **client_security(settings), acks="all", **options
+    )
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+
+
+async def produce(
+    producer: AIOKafkaProducer,
+    settings: LoaSettings,
+    topic: str,
+    events: Iterable[BaseModel],
+    key: Callable[[Any], str],
+) -> None:
+    """Each event's JSON on ``settings.topic(topic)`` under ``key(event)``, every send acknowledged."""
+    futures = [
+        await producer.send(settings.topic(topic), e.model_dump_json().encode(), key=key(e).encode())
+        for e in events
+    ]
+    await asyncio.gather(*futures)
 
 
 @dataclass(frozen=True)

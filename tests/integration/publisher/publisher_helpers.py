@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -32,6 +32,7 @@ from loa.events import (
 )
 from loa.kafka_security import client_security
 from loa.settings import LoaSettings
+from tests.support.kafka import produce, started_producer
 
 CHANNEL = "fakechan"
 SUMMARY = (
@@ -90,21 +91,9 @@ def cancel(cid: str, account: str = "chinh") -> CancelDelivery:
     )
 
 
-@asynccontextmanager
-async def producer_for(settings: LoaSettings) -> AsyncIterator[AIOKafkaProducer]:
-    """A started producer as the content systems' (idempotent, acks=all); opening one costs a TLS
-    and SASL handshake, so a test timing a stream sends it through one."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        **client_security(settings),
-        acks="all",
-        enable_idempotence=True,
-    )
-    await producer.start()
-    try:
-        yield producer
-    finally:
-        await producer.stop()
+def producer_for(settings: LoaSettings) -> AbstractAsyncContextManager[AIOKafkaProducer]:
+    """A started producer as the content systems' (idempotent, acks=all)."""
+    return started_producer(settings, enable_idempotence=True)
 
 
 async def send(
@@ -114,15 +103,11 @@ async def send(
     key: Callable[[Envelope], str],
     producer: AIOKafkaProducer | None = None,
 ) -> None:
-    if producer is None:
-        async with producer_for(settings) as opened:
-            await send(settings, topic, events, key, opened)
+    if producer is not None:
+        await produce(producer, settings, topic, events, key)
         return
-    futures = [
-        await producer.send(settings.topic(topic), value=e.model_dump_json().encode(), key=key(e).encode())
-        for e in events
-    ]
-    await asyncio.gather(*futures)
+    async with producer_for(settings) as opened:
+        await produce(opened, settings, topic, events, key)
 
 
 async def send_content(

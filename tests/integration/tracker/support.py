@@ -34,6 +34,7 @@ from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 from services.tracker.app import create_app
 from services.tracker.settings import TrackerSettings
+from tests.support.kafka import produce, started_producer
 from tests.support.serve import serving
 
 TOKENS = {
@@ -93,24 +94,12 @@ async def running_tracker(settings: TrackerSettings) -> AsyncIterator[tuple[Fast
             yield app, client
 
 
-@contextlib.asynccontextmanager
-async def producer(settings: LoaSettings) -> AsyncIterator[AIOKafkaProducer]:
-    p = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, **client_security(settings), acks="all", linger_ms=5
-    )
-    await p.start()
-    try:
-        yield p
-    finally:
-        await p.stop()
+def producer(settings: LoaSettings) -> contextlib.AbstractAsyncContextManager[AIOKafkaProducer]:
+    return started_producer(settings, linger_ms=5)
 
 
 async def send(p: AIOKafkaProducer, settings: LoaSettings, topic: str, events: Sequence[Any]) -> None:
-    futures = [
-        await p.send(settings.topic(topic), e.model_dump_json().encode(), key=_key(e).encode())
-        for e in events
-    ]
-    await asyncio.gather(*futures)
+    await produce(p, settings, topic, events, _key)
 
 
 def _key(event: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,12 +92,34 @@ def _on_connect(engine: AsyncEngine, *, synchronous: str, inline: bool) -> None:
         if inline:  # take transaction control from the driver so BEGIN IMMEDIATE is ours
             dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.close()
         if inline:
             _run_inline(record.driver_connection)
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the lock it needs.
+
+    Switching a new file to WAL upgrades a shared lock to an exclusive one. When two processes
+    open the file together (replicas starting at once), each holds its shared lock and waits for
+    the other's: SQLite sees the deadlock and answers one of them SQLITE_BUSY at once, without
+    calling the busy handler ("If SQLite determines that invoking the busy handler could result
+    in a deadlock, it will go ahead and return SQLITE_BUSY", sqlite.org/c3ref/busy_handler.html).
+    The other switches the file; this one, tried again, finds it in WAL mode already. Connections
+    are made at start and after a failure, so the short blocking sleeps here cost nothing later.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as e:  # the driver's OperationalError, adapted or not by SQLAlchemy
+            if "database is locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _run_inline(connection: Any) -> None:

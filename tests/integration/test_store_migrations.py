@@ -12,7 +12,9 @@ import asyncio
 import dataclasses
 import os
 import shutil
+import sqlite3
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -138,6 +140,32 @@ async def test_replicas_starting_together_take_turns(db_url: str) -> None:
             assert await _version(conn, JOB_STORE) == [_head(JOB_STORE)]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("queued_writes", [False, True], ids=["pooled", "queued_writes"])
+async def test_a_new_file_another_process_is_writing_still_switches_to_wal(
+    tmp_path: Path, queued_writes: bool
+) -> None:
+    """The race the replicas test above can lose, made certain: another connection holds the write
+    lock of a new file while this one switches it to WAL. SQLite answers "database is locked" at
+    once there, without its busy handler (the switch would deadlock with a writer that waits for
+    this connection's read lock). The engine tries again until the other lets go."""
+    path = tmp_path / "jobs.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # the other replica, between its read and its switch
+    release = threading.Timer(0.3, other.rollback)
+    release.start()
+    engine = db.make_engine(f"sqlite+aiosqlite:///{path}", queued_writes=queued_writes)
+    started = time.monotonic()
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert time.monotonic() - started >= 0.25  # it waited for the other, not around it
+    finally:
+        await engine.dispose()
+        release.cancel()
+        release.join()
+        other.close()
 
 
 async def test_a_store_that_is_neither_new_nor_the_baseline_is_refused(sqlite_url: str) -> None:

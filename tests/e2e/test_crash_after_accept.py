@@ -2,7 +2,8 @@
 the same held answer outlasting the adapter's timeout: in doubt, found, never posted twice.
 
 Each channel's real publisher runs as a subprocess (``python -m services.<channel>``, so the kill is
-a real SIGKILL) on real Kafka and MinIO, with its SQLite job store under the test's tmp_path. The
+a real SIGKILL) on real Kafka and MinIO, with its SQLite job store under the test's tmp_path; the
+three channels run side by side in each test (~13 s each, against ~38 s one after another). The
 sandbox runs in this process (uvicorn in a thread): an ``after`` fault lets the emulator create the
 post and then holds its answer. While it is held the emulator has the post and the job store says
 ``publishing``; the publisher is killed, started again, and must find the post instead of posting
@@ -201,21 +202,23 @@ class PublisherProcess:
                 self.proc.wait()
 
 
-@pytest.fixture(params=sorted(CHANNELS))
-def channel(
-    request: pytest.FixtureRequest,
-    sandbox: SandboxClient,
-    sandbox_url: str,
-    settings: LoaSettings,
-    tmp_path: Path,
-) -> Channel:
-    return CHANNELS[request.param](sandbox_url, settings, tmp_path)
+@pytest.fixture
+def channels(
+    sandbox: SandboxClient, sandbox_url: str, settings: LoaSettings, tmp_path: Path
+) -> list[Channel]:
+    """Every channel, each with its own job store: a test runs them side by side (each holds its
+    own platform's answer), so the suite waits for the slowest, not for the sum."""
+    made = []
+    for name, make in sorted(CHANNELS.items()):
+        (tmp_path / name).mkdir()
+        made.append(make(sandbox_url, settings, tmp_path / name))
+    return made
 
 
 @pytest.fixture
-async def watcher(channel: Channel) -> AsyncIterator[Watcher]:
-    await create_topics(channel.settings)
-    w = await Watcher(channel.settings).start()
+async def watcher(channels: list[Channel]) -> AsyncIterator[Watcher]:
+    await create_topics(channels[0].settings)  # the test's topics, the same for every channel
+    w = await Watcher(channels[0].settings).start()
     yield w
     await w.stop()
 
@@ -262,17 +265,26 @@ def sample(channel: Channel, media: MediaStore) -> Content:
 
 
 async def test_sigkill_while_the_platform_holds_its_answer_leaves_exactly_one_post(
-    channel: Channel,
+    channels: list[Channel],
     watcher: Watcher,
     processes: list[PublisherProcess],
     media: MediaStore,
     tmp_path: Path,
 ) -> None:
+    await asyncio.gather(
+        *(_killed_while_held(ch, watcher, processes, media, tmp_path / ch.name) for ch in channels)
+    )
+
+
+async def _killed_while_held(
+    channel: Channel, watcher: Watcher, processes: list[PublisherProcess], media: MediaStore, home: Path
+) -> None:
     await seed_account(channel)
     c = sample(channel, media)
     did = f"{c.id}:{channel.name}:{ACCOUNT}"
+    log = home / "publisher.log"
     sandbox_state.plan(Fault(channel.name, status=0, latency_ms=HOLD_MS, path=channel.hold_path, after=True))
-    first = PublisherProcess(channel, tmp_path / "publisher.log").start()
+    first = PublisherProcess(channel, log).start()
     processes.append(first)
     await send_content(channel.settings, approved(c))
 
@@ -282,19 +294,17 @@ async def test_sigkill_while_the_platform_holds_its_answer_leaves_exactly_one_po
     await watcher.until_state(did, S.PUBLISHING, timeout=HOLD_MS / 2000)  # the outbox sent it too
     first.kill()
     [post_id] = channel.posts()
-    assert watcher.states(did)[-1] is S.PUBLISHING, "the held answer came through before the kill"
+    assert watcher.states(did)[-1] is S.PUBLISHING, f"{channel.name}: the held answer came before the kill"
 
-    processes.append(PublisherProcess(channel, tmp_path / "publisher.log").start())
+    processes.append(PublisherProcess(channel, log).start())
     try:
         last = await watcher.until_state(did, S.PUBLISHED, timeout=45)
     except AssertionError:
-        raise AssertionError(
-            f"{watcher.states(did)}\n{(tmp_path / 'publisher.log').read_text()[-4000:]}"
-        ) from None
+        raise AssertionError(f"{channel.name}: {watcher.states(did)}\n{log.read_text()[-4000:]}") from None
 
-    assert channel.posts() == [post_id], "posted again after the restart"
+    assert channel.posts() == [post_id], f"{channel.name}: posted again after the restart"
     texts = channel.texts()
-    assert len(texts) == len(set(texts)), f"a text went out twice: {texts}"
+    assert len(texts) == len(set(texts)), f"{channel.name}: a text went out twice: {texts}"
     assert last.external_id == post_id
     if channel.resumes:  # the rest of the thread, after the part already there
         assert len(texts) > 1
@@ -302,7 +312,7 @@ async def test_sigkill_while_the_platform_holds_its_answer_leaves_exactly_one_po
         assert watcher.states(did) == [*PUBLISHED_PATH[:-1], S.RETRYING, S.PUBLISHING, S.PUBLISHED]
     else:  # found on the platform, not published a second time
         assert last.attempt == 1
-        assert watcher.states(did) == PUBLISHED_PATH, watcher.states(did)
+        assert watcher.states(did) == PUBLISHED_PATH, f"{channel.name}: {watcher.states(did)}"
     assert await stored_state(channel, c.id) is S.PUBLISHED
 
 
@@ -312,7 +322,7 @@ the emulator made the post."""
 
 
 async def test_a_timeout_while_the_platform_holds_its_answer_is_in_doubt_and_found(
-    channel: Channel,
+    channels: list[Channel],
     watcher: Watcher,
     processes: list[PublisherProcess],
     media: MediaStore,
@@ -320,23 +330,30 @@ async def test_a_timeout_while_the_platform_holds_its_answer_is_in_doubt_and_fou
 ) -> None:
     """The publish call times out after the emulator made the post (``TransientError(in_doubt=True)``):
     the runtime asks ``find_existing`` before any new attempt and records what it finds."""
+    await asyncio.gather(
+        *(_timed_out_while_held(ch, watcher, processes, media, tmp_path / ch.name) for ch in channels)
+    )
+
+
+async def _timed_out_while_held(
+    channel: Channel, watcher: Watcher, processes: list[PublisherProcess], media: MediaStore, home: Path
+) -> None:
     timed = replace(
         channel, settings=channel.settings.model_copy(update={f"{channel.name}_timeout_s": TIMEOUT_S})
     )
     await seed_account(timed)
     c = sample(timed, media)
     did = f"{c.id}:{timed.name}:{ACCOUNT}"
+    log = home / "publisher.log"
     sandbox_state.plan(Fault(timed.name, status=0, latency_ms=HOLD_MS, path=timed.hold_path, after=True))
-    processes.append(PublisherProcess(timed, tmp_path / "publisher.log").start())
+    processes.append(PublisherProcess(timed, log).start())
     await send_content(timed.settings, approved(c))
     try:
         last = await watcher.until_state(did, S.PUBLISHED, timeout=60)
     except AssertionError:
-        raise AssertionError(
-            f"{watcher.states(did)}\n{(tmp_path / 'publisher.log').read_text()[-4000:]}"
-        ) from None
+        raise AssertionError(f"{timed.name}: {watcher.states(did)}\n{log.read_text()[-4000:]}") from None
     [post_id] = timed.posts()
     texts = timed.texts()
-    assert len(texts) == len(set(texts)), f"a text went out twice: {texts}"
+    assert len(texts) == len(set(texts)), f"{timed.name}: a text went out twice: {texts}"
     assert last.external_id == post_id
     assert S.FAILED not in watcher.states(did)

@@ -141,6 +141,7 @@ def register(
         "decoder": _raw,
     }
 
+    quiet = {**common, "batch_timeout_ms": settings.tracker_quiet_batch_timeout_ms}
     held = linger(settings.tracker_status_linger_ms)
     statuses = broker.subscriber(settings.topic(topics.DELIVERY), **{**common, **held})
     contents = broker.subscriber(settings.topic(topics.CONTENT), **common)
@@ -184,7 +185,7 @@ def register(
     # refuses one group whose members subscribe to different topics.
     commands = broker.subscriber(
         settings.topic(topics.COMMANDS),
-        **{**common, "group_id": settings.group(f"{settings.tracker_group_id}-commands")},
+        **{**quiet, "group_id": settings.group(f"{settings.tracker_group_id}-commands")},
     )
 
     @commands  # type: ignore[untyped-decorator]
@@ -197,7 +198,7 @@ def register(
     # rewind adds nothing twice.
     audit = broker.subscriber(
         settings.topic(topics.AUDIT),
-        **{**common, "group_id": settings.group(f"{settings.tracker_group_id}-audit")},
+        **{**quiet, "group_id": settings.group(f"{settings.tracker_group_id}-audit")},
     )
 
     @audit  # type: ignore[untyped-decorator]
@@ -210,7 +211,7 @@ def register(
     # The listener's samples, kept as a time series; a group of its own, as for commands.
     samples = broker.subscriber(
         settings.topic(topics.ENGAGEMENT),
-        **{**common, "group_id": settings.group(f"{settings.tracker_group_id}-engagement")},
+        **{**quiet, "group_id": settings.group(f"{settings.tracker_group_id}-engagement")},
     )
 
     @samples  # type: ignore[untyped-decorator]

@@ -71,6 +71,12 @@ class TrackerSettings(AccessSettings, ArchiveAccess):
     )
     tracker_batch_max: Annotated[int, Field(ge=1, le=5000)] = 1000
     tracker_batch_timeout_ms: Annotated[int, Field(ge=1, le=5000)] = 50
+    tracker_quiet_batch_timeout_ms: Annotated[int, Field(ge=1, le=5000)] = 1000
+    """``tracker_batch_timeout_ms`` of the commands, audit and engagement subscribers: how long
+    FastStream waits for records, and then sleeps, when a fetch brings none. Those topics carry a
+    few events a minute, whose readers (dead letters, the audit chain, the listener's samples and
+    comments) lose nothing to a second's wait; each idle subscriber then turns once a second, not
+    ten times (issue #20: the idle tracker's CPU, docs/benchmarks.md)."""
     tracker_status_linger_ms: Annotated[int, Field(ge=0, le=2000)] = 200
     """How long the broker holds a fetch of status events to gather a batch (0: answer at once).
 

@@ -74,3 +74,14 @@ def test_the_status_subscriber_keeps_its_linger_or_the_quiet_wait(tmp_path: Path
     at_once = subscribed(TrackerSettings(tracker_status_linger_ms=0), tmp_path)[topics.DELIVERY]
     assert at_once["fetch_max_wait_ms"] == 1000
     assert at_once.get("fetch_min_bytes", 1) == 1
+
+
+def test_only_the_topics_nobody_waits_on_sleep_a_second_after_an_empty_fetch(tmp_path: Path) -> None:
+    """FastStream sleeps ``batch_timeout_ms`` after a fetch that brought nothing: a second for the
+    dead letters of commands, the audit chain and the listener's samples; the statuses and the
+    contents an operator watches arrive on the view within the 50 ms they always had."""
+    options = subscribed(TrackerSettings(), tmp_path)
+    for topic in (topics.COMMANDS, topics.AUDIT, topics.ENGAGEMENT):
+        assert options[topic]["batch_timeout_ms"] == 1000, topic
+    for topic in (topics.DELIVERY, topics.CONTENT):
+        assert options[topic]["batch_timeout_ms"] == 50, topic

@@ -264,6 +264,21 @@ def sample(channel: Channel, media: MediaStore) -> Content:
     return article(channel.name, ACCOUNT, [photo])
 
 
+async def _sent_while_held(
+    channel: Channel, processes: list[PublisherProcess], media: MediaStore, home: Path
+) -> tuple[Content, PublisherProcess]:
+    """The account seeded, the platform set to hold its answer after making the post, the channel's
+    publisher started (its output in ``home``; in ``processes``, stopped at the end), and a sample
+    content sent to it."""
+    await seed_account(channel)
+    c = sample(channel, media)
+    sandbox_state.plan(Fault(channel.name, status=0, latency_ms=HOLD_MS, path=channel.hold_path, after=True))
+    publisher = PublisherProcess(channel, home / "publisher.log").start()
+    processes.append(publisher)
+    await send_content(channel.settings, approved(c))
+    return c, publisher
+
+
 async def test_sigkill_while_the_platform_holds_its_answer_leaves_exactly_one_post(
     channels: list[Channel],
     watcher: Watcher,
@@ -279,14 +294,8 @@ async def test_sigkill_while_the_platform_holds_its_answer_leaves_exactly_one_po
 async def _killed_while_held(
     channel: Channel, watcher: Watcher, processes: list[PublisherProcess], media: MediaStore, home: Path
 ) -> None:
-    await seed_account(channel)
-    c = sample(channel, media)
-    did = f"{c.id}:{channel.name}:{ACCOUNT}"
-    log = home / "publisher.log"
-    sandbox_state.plan(Fault(channel.name, status=0, latency_ms=HOLD_MS, path=channel.hold_path, after=True))
-    first = PublisherProcess(channel, log).start()
-    processes.append(first)
-    await send_content(channel.settings, approved(c))
+    c, first = await _sent_while_held(channel, processes, media, home)
+    did, log = f"{c.id}:{channel.name}:{ACCOUNT}", first.log
 
     # The emulator has the post; the publisher has not heard so: its job is `publishing`.
     await until(lambda: bool(channel.posts()), 45, f"{channel.name}: the emulator creating the post")
@@ -341,13 +350,8 @@ async def _timed_out_while_held(
     timed = replace(
         channel, settings=channel.settings.model_copy(update={f"{channel.name}_timeout_s": TIMEOUT_S})
     )
-    await seed_account(timed)
-    c = sample(timed, media)
-    did = f"{c.id}:{timed.name}:{ACCOUNT}"
-    log = home / "publisher.log"
-    sandbox_state.plan(Fault(timed.name, status=0, latency_ms=HOLD_MS, path=timed.hold_path, after=True))
-    processes.append(PublisherProcess(timed, log).start())
-    await send_content(timed.settings, approved(c))
+    c, publisher = await _sent_while_held(timed, processes, media, home)
+    did, log = f"{c.id}:{timed.name}:{ACCOUNT}", publisher.log
     try:
         last = await watcher.until_state(did, S.PUBLISHED, timeout=60)
     except AssertionError:

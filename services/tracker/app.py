@@ -198,7 +198,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
             if lag is not None:
                 tracker.metrics.consumer_lag.labels(topic).set(lag)
 
-        # at once: each read waits behind its consumer's held fetch (consumer.QUIET_FETCH)
+        # at once: each read waits behind its consumer's held fetch (consumer.quiet_fetch)
         await asyncio.gather(*(read_lag(t, s) for t, s in tracker.subscribers.items()))
         return Response(generate_latest(tracker.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -67,21 +67,23 @@ def _command(record: ConsumerRecord[Any, Any]) -> Command:
     return parse_command(record.value or b"")
 
 
-QUIET_FETCH: dict[str, Any] = {
-    # Kafka's fetch.max.wait.ms: how long the broker holds a fetch while fewer than fetch.min.bytes
-    # (1: any record) are there (kafka.apache.org/documentation/#consumerconfigs). A record that
-    # arrives is answered at once: an idle topic is only fetched less often (once a second, not
-    # twice). No longer than the pause before a failed batch is rewound, so the batch is fetched
-    # again as soon as today; and well within /metrics' lag read (``loa.consumer_lag.TIMEOUT_S``),
-    # which waits behind a held fetch on the same connection (a broker answers one request of a
-    # connection at a time).
-    "fetch_max_wait_ms": int(RETRY_PAUSE_S * 1000),
-    # aiokafka's ``consumer_timeout_ms`` (default 200): how often its fetch routine wakes when none
-    # of what it waits on (a fetch's answer, a seek or rewind, a rebalance) has happened.
-    "consumer_timeout_ms": 1000,
-}
-"""Every subscriber's idle work, which five of them made ~20-25 ms CPU a second (issue #20,
-docs/benchmarks.md); the status subscriber's linger overrides its fetch wait."""
+def quiet_fetch(settings: TrackerSettings) -> dict[str, Any]:
+    """Every subscriber's idle work, which five of them made ~20-25 ms CPU a second (issue #20,
+    docs/benchmarks.md); the status subscriber's linger overrides its fetch wait."""
+    return {
+        # Kafka's fetch.max.wait.ms (a second by default): how long the broker holds a fetch while
+        # fewer than fetch.min.bytes (1: any record) are there
+        # (kafka.apache.org/documentation/#consumerconfigs). A record that arrives is answered at
+        # once: an idle topic is only fetched less often (once a second, not twice). No longer than
+        # the pause before a failed batch is rewound, so the batch is fetched again as soon as
+        # today; and well within /metrics' lag read (``loa.consumer_lag.TIMEOUT_S``), which waits
+        # behind a held fetch on the same connection (a broker answers one request of a connection
+        # at a time).
+        "fetch_max_wait_ms": settings.tracker_fetch_wait_ms,
+        # aiokafka's ``consumer_timeout_ms`` (default 200): how often its fetch routine wakes when
+        # none of what it waits on (a fetch's answer, a seek or rewind, a rebalance) has happened.
+        "consumer_timeout_ms": 1000,
+    }
 
 
 def unknown_channel_refusals(
@@ -134,7 +136,7 @@ def register(
         "group_id": settings.group(settings.tracker_group_id),
         "batch": True,
         "max_records": settings.tracker_batch_max,
-        **QUIET_FETCH,
+        **quiet_fetch(settings),
         "batch_timeout_ms": settings.tracker_batch_timeout_ms,
         "auto_offset_reset": "earliest",
         "ack_policy": AckPolicy.NACK_ON_ERROR,

@@ -77,6 +77,11 @@ class TrackerSettings(AccessSettings, ArchiveAccess):
     few events a minute, whose readers (dead letters, the audit chain, the listener's samples and
     comments) lose nothing to a second's wait; each idle subscriber then turns once a second, not
     ten times (issue #20: the idle tracker's CPU, docs/benchmarks.md)."""
+    tracker_fetch_wait_ms: Annotated[int, Field(ge=1, le=1000)] = 1000
+    """Kafka's ``fetch.max.wait.ms`` of every subscriber without a linger (``consumer.quiet_fetch``
+    says why a second). At most a second: a rewound batch and ``/metrics``' lag read wait behind a
+    held fetch. A stop waits for the fetch in flight too (the broker reads the client's close only
+    once it has answered the fetch): the tests set it short."""
     tracker_status_linger_ms: Annotated[int, Field(ge=0, le=2000)] = 200
     """How long the broker holds a fetch of status events to gather a batch (0: answer at once).
 

@@ -138,6 +138,8 @@ def fast_settings(base: LoaSettings, settings_cls: type[PublisherSettings], tmp:
         # test waits on each state in turn (test_intake_linger.py sets its own; bench/webhook_alone.py)
         "publisher_intake_linger_ms": 0,
         "publisher_relay_linger_ms": 0,
+        # a stop waits for the fetch in flight: ~0.4 s of the default 500 ms a publisher (measured)
+        "publisher_fetch_wait_ms": 100,
         "publisher_backoff_base_seconds": 0.1,
         "publisher_backoff_cap_seconds": 1.0,
         "publisher_confirm_interval_seconds": 0.5,

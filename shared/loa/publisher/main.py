@@ -141,6 +141,7 @@ class Publisher:
             "auto_offset_reset": "earliest",
             "session_timeout_ms": 10_000,
             "heartbeat_interval_ms": 2_000,
+            "fetch_max_wait_ms": self.settings.publisher_fetch_wait_ms,
         }
 
         # A batch per poll: one job-store transaction for all of it, then one offset commit.

@@ -64,6 +64,14 @@ class PublisherSettings(LoaSettings):
         "status events before one read, produce and write for them all (0: at once); a status "
         "reaches Kafka at most this long later, its occurred_at is its transaction's",
     )
+    publisher_fetch_wait_ms: int = Field(
+        default=500,
+        ge=1,
+        le=1000,
+        description="Kafka's fetch.max.wait.ms of the content and commands subscribers (aiokafka's "
+        "default): how long the broker holds a fetch while nothing is there; a record is answered "
+        "at once. A stop waits for the fetch in flight (the broker reads the close only after it)",
+    )
     publisher_backoff_base_seconds: float = Field(default=2.0, gt=0)
     publisher_backoff_cap_seconds: float = Field(default=900.0, gt=0)
     publisher_max_attempts: int = Field(default=12, ge=1, description="transient failures before `failed`")

@@ -65,6 +65,8 @@ def tracker_settings(base: LoaSettings, db_url: str, **overrides: Any) -> Tracke
         # no 200 ms hold of the status fetch: tests read right after a content's events land (the hold
         # itself: tests/unit/tracker/test_status_linger.py; bench/tracker.py measures it with a real stream)
         "tracker_status_linger_ms": 0,
+        # a stop waits for each subscriber's fetch in flight (~0.5 s of the default second; measured)
+        "tracker_fetch_wait_ms": 100,
     }
     values.update(overrides)
     return TrackerSettings(**values)

@@ -13,7 +13,6 @@ import pytest
 
 from loa.events import topics
 from loa.settings import LoaSettings
-from services.tracker import consumer
 from tests.integration.tracker.support import (
     approved,
     auth,
@@ -33,12 +32,13 @@ SHOWN_WITHIN_S = 2.0
 
 
 async def test_a_content_reaching_an_idle_tracker_is_shown_at_once(
-    settings: LoaSettings, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    settings: LoaSettings, sqlite_url: str
 ) -> None:
-    monkeypatch.setitem(consumer.QUIET_FETCH, "fetch_max_wait_ms", HELD_MS)
     await create_topics(settings)
     loop = asyncio.get_running_loop()
-    tracker = running_tracker(tracker_settings(settings, sqlite_url))
+    # past the setting's bound (a second), so the copy skips validation
+    held = tracker_settings(settings, sqlite_url).model_copy(update={"tracker_fetch_wait_ms": HELD_MS})
+    tracker = running_tracker(held)
     async with tracker as (_, client), producer(settings) as p:
 
         def shown(content_id: str) -> Callable[[], Awaitable[bool]]:

@@ -67,6 +67,15 @@ def test_the_held_fetch_keeps_retries_metrics_and_requests_as_prompt(tmp_path: P
     assert wait < aiokafka_default("request_timeout_ms"), "a held fetch would time out as a failure"
 
 
+def test_the_fetch_wait_is_the_setting_and_never_past_a_second(tmp_path: Path) -> None:
+    """``tracker_fetch_wait_ms`` (the tests' 100 ms: a stop waits for the fetch in flight) reaches
+    every subscriber without a linger; above a second it is refused by name."""
+    options = subscribed(TrackerSettings(tracker_fetch_wait_ms=100, tracker_status_linger_ms=0), tmp_path)
+    assert {topic: o["fetch_max_wait_ms"] for topic, o in options.items()} == dict.fromkeys(options, 100)
+    with pytest.raises(ValueError, match="tracker_fetch_wait_ms"):
+        TrackerSettings(tracker_fetch_wait_ms=1500)
+
+
 def test_the_status_subscriber_keeps_its_linger_or_the_quiet_wait(tmp_path: Path) -> None:
     lingering = subscribed(TrackerSettings(tracker_status_linger_ms=200), tmp_path)[topics.DELIVERY]
     assert lingering["fetch_max_wait_ms"] == 200 and lingering["fetch_min_bytes"] > 1

@@ -47,6 +47,7 @@ from services.youtube.settings import YouTubeSettings
 from tests.channels.tiktok.support import register_creator
 from tests.channels.youtube.support import TlsSandbox
 from tests.integration.publisher.publisher_helpers import Watcher, send_content
+from tests.support.kafka import FETCH_WAIT_MS
 
 S = DeliveryState
 PUBLISHED_PATH = [S.RECEIVED, S.SCHEDULED, S.PUBLISHING, S.PUBLISHED]
@@ -138,8 +139,7 @@ def fast_settings(base: LoaSettings, settings_cls: type[PublisherSettings], tmp:
         # test waits on each state in turn (test_intake_linger.py sets its own; bench/webhook_alone.py)
         "publisher_intake_linger_ms": 0,
         "publisher_relay_linger_ms": 0,
-        # a stop waits for the fetch in flight: ~0.4 s of the default 500 ms a publisher (measured)
-        "publisher_fetch_wait_ms": 100,
+        "publisher_fetch_wait_ms": FETCH_WAIT_MS,
         "publisher_backoff_base_seconds": 0.1,
         "publisher_backoff_cap_seconds": 1.0,
         "publisher_confirm_interval_seconds": 0.5,

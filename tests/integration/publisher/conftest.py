@@ -17,6 +17,7 @@ from loa.events import topics
 from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
 from loa.settings import LoaSettings
+from tests.support.kafka import FETCH_WAIT_MS
 
 pytestmark = pytest.mark.integration
 
@@ -38,8 +39,7 @@ def publisher_settings(settings: LoaSettings, db_url: str, **overrides: Any) -> 
         # test waits on each state in turn (test_intake_linger.py sets its own; bench/webhook_alone.py)
         "publisher_intake_linger_ms": 0,
         "publisher_relay_linger_ms": 0,
-        # a stop waits for the fetch in flight: ~0.4 s of the default 500 ms a publisher (measured)
-        "publisher_fetch_wait_ms": 100,
+        "publisher_fetch_wait_ms": FETCH_WAIT_MS,
         "publisher_backoff_base_seconds": 0.05,
         "publisher_backoff_cap_seconds": 0.5,
         "publisher_shutdown_grace_seconds": 5,

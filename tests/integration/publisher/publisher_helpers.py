@@ -32,7 +32,7 @@ from loa.events import (
 )
 from loa.kafka_security import client_security
 from loa.settings import LoaSettings
-from tests.support.kafka import produce, started_producer
+from tests.support.kafka import FETCH_WAIT_MS, produce, started_producer
 
 CHANNEL = "fakechan"
 SUMMARY = (
@@ -120,12 +120,6 @@ async def send_command(settings: LoaSettings, *events: Envelope) -> None:
     await send(settings, topics.COMMANDS, events, key=lambda e: e.payload.content_id)  # type: ignore[attr-defined]
 
 
-WATCH_FETCH_WAIT_MS = 100
-"""The watcher's fetch wait. Stopping a TLS consumer waits for the broker to read its close, which
-the broker does only once the fetch in flight has answered: aiokafka's default 500 ms made every
-test's teardown ~0.4 s longer (``AIOKafkaClient.close``, measured)."""
-
-
 class Watcher:
     """Reads the delivery topic from the start; ``history[delivery_id]`` lists events as they came."""
 
@@ -136,7 +130,7 @@ class Watcher:
             **client_security(settings),
             auto_offset_reset="earliest",
             enable_auto_commit=False,
-            fetch_max_wait_ms=WATCH_FETCH_WAIT_MS,
+            fetch_max_wait_ms=FETCH_WAIT_MS,
         )
         self.history: dict[str, list[Delivery]] = defaultdict(list)
         self.keys: dict[str, set[str]] = defaultdict(set)

@@ -34,7 +34,7 @@ from loa.kafka_security import client_security
 from loa.settings import LoaSettings
 from services.tracker.app import create_app
 from services.tracker.settings import TrackerSettings
-from tests.support.kafka import produce, started_producer
+from tests.support.kafka import FETCH_WAIT_MS, produce, started_producer
 from tests.support.serve import serving
 
 TOKENS = {
@@ -65,8 +65,7 @@ def tracker_settings(base: LoaSettings, db_url: str, **overrides: Any) -> Tracke
         # no 200 ms hold of the status fetch: tests read right after a content's events land (the hold
         # itself: tests/unit/tracker/test_status_linger.py; bench/tracker.py measures it with a real stream)
         "tracker_status_linger_ms": 0,
-        # a stop waits for each subscriber's fetch in flight (~0.5 s of the default second; measured)
-        "tracker_fetch_wait_ms": 100,
+        "tracker_fetch_wait_ms": FETCH_WAIT_MS,
     }
     values.update(overrides)
     return TrackerSettings(**values)

@@ -44,10 +44,9 @@ from services.tracker.engagement import record_samples
 from services.tracker.ingest import apply_content_events, apply_statuses
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
-from services.tracker.settings import AlertHook, TrackerSettings
+from services.tracker.settings import RETRY_PAUSE_S, AlertHook, TrackerSettings
 
 log = logging.getLogger(__name__)
-RETRY_PAUSE_S = 1.0
 
 
 async def _raw(msg: RawKafkaMessage) -> Any:

@@ -28,6 +28,10 @@ class ApiToken(BearerToken):
     """The units of the role (``loa.access.units``); operators and admins serve every unit anyway."""
 
 
+RETRY_PAUSE_S = 1.0
+"""The pause before a failed batch is fetched again (``consumer``); no fetch is held longer."""
+_RETRY_PAUSE_MS = int(RETRY_PAUSE_S * 1000)
+
 DEFAULT_ALERT_STATES = (DeliveryState.FAILED, DeliveryState.NEEDS_ATTENTION, DeliveryState.RETRACT_FAILED)
 
 
@@ -77,7 +81,7 @@ class TrackerSettings(AccessSettings, ArchiveAccess):
     few events a minute, whose readers (dead letters, the audit chain, the listener's samples and
     comments) lose nothing to a second's wait; each idle subscriber then turns once a second, not
     ten times (issue #20: the idle tracker's CPU, docs/benchmarks.md)."""
-    tracker_fetch_wait_ms: Annotated[int, Field(ge=1, le=1000)] = 1000
+    tracker_fetch_wait_ms: Annotated[int, Field(ge=1, le=_RETRY_PAUSE_MS)] = _RETRY_PAUSE_MS
     """Kafka's ``fetch.max.wait.ms`` of every subscriber without a linger (``consumer.quiet_fetch``
     says why a second). At most a second: a rewound batch and ``/metrics``' lag read wait behind a
     held fetch. A stop waits for the fetch in flight too (the broker reads the client's close only

@@ -16,11 +16,11 @@ from faststream.kafka import KafkaBroker
 
 from loa import consumer_lag
 from loa.events import topics
-from services.tracker.consumer import RETRY_PAUSE_S, register
+from services.tracker.consumer import register
 from services.tracker.db import make_engine
 from services.tracker.live import Changes
 from services.tracker.metrics import TrackerMetrics
-from services.tracker.settings import TrackerSettings
+from services.tracker.settings import RETRY_PAUSE_S, TrackerSettings
 
 pytestmark = pytest.mark.unit
 

@@ -191,7 +191,7 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
 
         async def read_lag(topic: str, subscriber: Any) -> None:
             try:
-                lag = await uncommitted(subscriber.consumer)
+                lag = await uncommitted(subscriber.consumer, tracker.settings.topic(topic))
             except (TimeoutError, KafkaError):
                 log.warning("consumer lag of %s unavailable", topic, exc_info=True)
                 return

@@ -123,13 +123,15 @@ def register(
     metrics: TrackerMetrics,
     hooks: Sequence[AlertHook],
 ) -> dict[str, Any]:
-    """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (group ``loa-tracker``),
+    """Subscribe the tracker to ``loa.delivery.v1`` and ``loa.content.v1`` (one subscriber, group
+    ``loa-tracker``),
     to ``loa.commands.v1`` (``loa-tracker-commands``) to dead-letter invalid commands, and to
     ``loa.audit.v1`` (``loa-tracker-audit``) to chain the ingest's acts into the audit log, and to
     ``loa.engagement.v1`` (``loa-tracker-engagement``) to keep the listener's samples and comments
     (the inbox), which the misinformation watch reads as they come.
 
-    Returns the subscribers by topic (unprefixed), whose consumers ``/metrics`` reads the lag of.
+    Returns the subscribers by topic (unprefixed), whose consumers ``/metrics`` reads the lag of
+    (the statuses' and the contents' is the same subscriber: its lag is read by topic).
     """
     common: dict[str, Any] = {
         "group_id": settings.group(settings.tracker_group_id),
@@ -143,9 +145,13 @@ def register(
     }
 
     quiet = {**common, "batch_timeout_ms": settings.tracker_quiet_batch_timeout_ms}
+    # Statuses and contents in one subscriber: one fetch loop, offset commit and TLS connection
+    # for both, and the approvals gathered by the statuses' linger. Alone, the content subscriber
+    # was answered at once and wrote 30 contents/s one batch each, as much of the tracker's CPU as
+    # the 150 deliveries' status events (issue #20, docs/benchmarks.md "Reading the s25 run").
+    content_topic = settings.topic(topics.CONTENT)
     held = linger(settings.tracker_status_linger_ms)
-    statuses = broker.subscriber(settings.topic(topics.DELIVERY), **{**common, **held})
-    contents = broker.subscriber(settings.topic(topics.CONTENT), **common)
+    flow = broker.subscriber(settings.topic(topics.DELIVERY), content_topic, **{**common, **held})
 
     known = settings.channel_names
 
@@ -159,9 +165,8 @@ def register(
         await settle_refusals(broker, refused, owner=True)
         metrics.dead_lettered.labels(topic).inc(len(refused))
 
-    @statuses  # type: ignore[untyped-decorator]
-    async def on_status(_body: Any, msg: KafkaMessage) -> None:
-        events, refused = parse_records(records_of(msg), _delivery_event)
+    async def on_statuses(records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        events, refused = parse_records(records, _delivery_event)
         batch = [e for e in events if isinstance(e, DeliveryStatus)]
         outcomes = [e.payload for e in events if isinstance(e, CommentActionSettled)]
         async with _pause_on_error("status"):
@@ -172,14 +177,24 @@ def register(
         changes.publish(set(applied.content_ids) | set(answered))
         log.debug("applied %d status events (%d stale)", len(batch), applied.stale)
 
-    @contents  # type: ignore[untyped-decorator]
-    async def on_content(_body: Any, msg: KafkaMessage) -> None:
-        pairs, refused = parse_records(records_of(msg), lambda r: (r, parse_content_record(r)))
+    async def on_contents(records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        pairs, refused = parse_records(records, lambda r: (r, parse_content_record(r)))
         refused += unknown_channel_refusals(pairs, known)
         batch = [event for _, event in pairs]
         async with _pause_on_error("content"):
             changes.publish(await apply_content_events(engine, batch, known))
         await settle_as_owner(refused, topics.CONTENT)
+
+    @flow  # type: ignore[untyped-decorator]
+    async def on_flow(_body: Any, msg: KafkaMessage) -> None:
+        """The contents first: a status event may come in the batch of its approval (either order
+        is recorded right; this one shows the delivery under its content at once)."""
+        records = records_of(msg)
+        contents = [r for r in records if r.topic == content_topic]
+        if contents:
+            await on_contents(contents)
+        if len(contents) < len(records):
+            await on_statuses([r for r in records if r.topic != content_topic])
 
     # Commands only for their dead letters: each publisher's commands group reads them all, so
     # one of those writing them would make one copy per channel. A group of its own: aiokafka
@@ -225,8 +240,8 @@ def register(
         await settle_as_owner(refused, topics.ENGAGEMENT)
 
     return {
-        topics.DELIVERY: statuses,
-        topics.CONTENT: contents,
+        topics.DELIVERY: flow,
+        topics.CONTENT: flow,
         topics.AUDIT: audit,
         topics.ENGAGEMENT: samples,
     }

@@ -87,7 +87,8 @@ class TrackerSettings(AccessSettings, ArchiveAccess):
     held fetch. A stop waits for the fetch in flight too (the broker reads the client's close only
     once it has answered the fetch): the tests set it short."""
     tracker_status_linger_ms: Annotated[int, Field(ge=0, le=2000)] = 200
-    """How long the broker holds a fetch of status events to gather a batch (0: answer at once).
+    """How long the broker holds a fetch of status and content events to gather a batch (0: answer
+    at once; one subscriber reads both, ``consumer.register``).
 
     Every batch costs the same fixed work (a transaction, an offset commit, the SQL of each table),
     so at a steady rate small batches cost ~10x the CPU per event of large ones; the view is this

@@ -40,11 +40,12 @@ async def unread(consumer: AIOKafkaConsumer | None) -> int | None:
     return lag
 
 
-async def uncommitted(consumer: AIOKafkaConsumer | None) -> int | None:
-    """Events past the committed offset on this consumer's partitions (None before it holds any)."""
+async def uncommitted(consumer: AIOKafkaConsumer | None, topic: str | None = None) -> int | None:
+    """Events past the committed offset on this consumer's partitions, or on those of ``topic``
+    when it reads several (None before it holds any)."""
     if consumer is None:
         return None
-    partitions = consumer.assignment()
+    partitions = {tp for tp in consumer.assignment() if topic is None or tp.topic == topic}
     if not partitions:
         return None
     ends = await asyncio.wait_for(consumer.end_offsets(list(partitions)), TIMEOUT_S)

@@ -96,13 +96,17 @@ async def test_deliveries_by_approval_window_and_consumer_lag(settings: LoaSetti
         assert 'loa_tracker_consumer_lag{topic="loa.content.v1"} 0.0' in text
 
 
-async def test_uncommitted_counts_from_the_committed_offset(settings: LoaSettings) -> None:
+async def test_uncommitted_counts_from_the_committed_offset_by_topic(settings: LoaSettings) -> None:
+    """One consumer reads the contents and the statuses (the tracker's): each topic's lag its own."""
     await create_topics(settings, partitions=1)
     async with producer(settings) as p:
         await send(p, settings, topics.CONTENT, [approved(f"tin-{n}") for n in range(5)])
-    topic = settings.topic(topics.CONTENT)
+        sent = status("tin-0", "facebook", "so-ttt-da-nang", S.PUBLISHING, 1)
+        await send(p, settings, topics.DELIVERY, [sent])
+    topic, statuses = settings.topic(topics.CONTENT), settings.topic(topics.DELIVERY)
     consumer = AIOKafkaConsumer(
         topic,
+        statuses,
         bootstrap_servers=settings.kafka_bootstrap,
         **client_security(settings),
         group_id=f"lag-{settings.topic_prefix}",
@@ -112,8 +116,11 @@ async def test_uncommitted_counts_from_the_committed_offset(settings: LoaSetting
     await consumer.start()
     try:
         await consumer.getmany(timeout_ms=5000, max_records=3)
-        assert await uncommitted(consumer) == 5  # read, but nothing committed yet
+        assert await uncommitted(consumer, topic) == 5  # read, but nothing committed yet
+        assert await uncommitted(consumer, statuses) == 1
+        assert await uncommitted(consumer) == 6
         await consumer.commit({TopicPartition(topic, 0): 3})
-        assert await uncommitted(consumer) == 2
+        assert await uncommitted(consumer, topic) == 2
+        assert await uncommitted(consumer, statuses) == 1
     finally:
         await consumer.stop()

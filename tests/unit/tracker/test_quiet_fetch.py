@@ -24,17 +24,20 @@ from services.tracker.settings import RETRY_PAUSE_S, TrackerSettings
 
 pytestmark = pytest.mark.unit
 
-LOW_VOLUME = (topics.CONTENT, topics.COMMANDS, topics.AUDIT, topics.ENGAGEMENT)
+LOW_VOLUME = (topics.COMMANDS, topics.AUDIT, topics.ENGAGEMENT)
 
 
 class RecordingBroker:
-    """Keeps each subscriber's options by topic; ``register`` only declares subscribers."""
+    """Keeps each subscriber's topics and options; ``register`` only declares subscribers."""
 
     def __init__(self) -> None:
         self.options: dict[str, dict[str, Any]] = {}
+        self.subscribed: list[tuple[str, ...]] = []
 
-    def subscriber(self, topic: str, **options: Any) -> Callable[[Any], Any]:
-        self.options[topic] = options
+    def subscriber(self, *topics: str, **options: Any) -> Callable[[Any], Any]:
+        self.subscribed.append(topics)
+        for topic in topics:
+            self.options[topic] = options
         return lambda handler: handler
 
 
@@ -42,7 +45,8 @@ def subscribed(settings: TrackerSettings, tmp_path: Path) -> dict[str, dict[str,
     broker = RecordingBroker()
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}")
     register(cast(KafkaBroker, broker), settings, engine, Changes(), TrackerMetrics(), ())
-    return {topic: broker.options[settings.topic(topic)] for topic in (topics.DELIVERY, *LOW_VOLUME)}
+    every = (topics.DELIVERY, topics.CONTENT, *LOW_VOLUME)
+    return {topic: broker.options[settings.topic(topic)] for topic in every}
 
 
 def aiokafka_default(name: str) -> int:
@@ -61,7 +65,7 @@ def test_an_idle_low_volume_topic_is_fetched_once_a_second_not_twice(tmp_path: P
 
 
 def test_the_held_fetch_keeps_retries_metrics_and_requests_as_prompt(tmp_path: Path) -> None:
-    wait = subscribed(TrackerSettings(), tmp_path)[topics.CONTENT]["fetch_max_wait_ms"]
+    wait = subscribed(TrackerSettings(), tmp_path)[topics.COMMANDS]["fetch_max_wait_ms"]
     assert wait <= RETRY_PAUSE_S * 1000, "a rewound batch would wait for the held fetch to end"
     assert wait <= consumer_lag.TIMEOUT_S * 1000 / 2, "/metrics' lag read queues behind the held fetch"
     assert wait < aiokafka_default("request_timeout_ms"), "a held fetch would time out as a failure"
@@ -76,13 +80,20 @@ def test_the_fetch_wait_is_the_setting_and_never_past_a_second(tmp_path: Path) -
         TrackerSettings(tracker_fetch_wait_ms=1500)
 
 
-def test_the_status_subscriber_keeps_its_linger_or_the_quiet_wait(tmp_path: Path) -> None:
-    lingering = subscribed(TrackerSettings(tracker_status_linger_ms=200), tmp_path)[topics.DELIVERY]
-    assert lingering["fetch_max_wait_ms"] == 200 and lingering["fetch_min_bytes"] > 1
-    assert lingering["consumer_timeout_ms"] == 1000
-    at_once = subscribed(TrackerSettings(tracker_status_linger_ms=0), tmp_path)[topics.DELIVERY]
-    assert at_once["fetch_max_wait_ms"] == 1000
-    assert at_once.get("fetch_min_bytes", 1) == 1
+def test_statuses_and_contents_share_one_subscriber_its_linger_or_the_quiet_wait(tmp_path: Path) -> None:
+    """One fetch loop for both (issue #20): the approvals come in the statuses' lingering batches."""
+    broker = RecordingBroker()
+    settings = TrackerSettings(tracker_status_linger_ms=200)
+    engine = make_engine("sqlite+aiosqlite://")
+    register(cast(KafkaBroker, broker), settings, engine, Changes(), TrackerMetrics(), ())
+    assert (settings.topic(topics.DELIVERY), settings.topic(topics.CONTENT)) in broker.subscribed
+    for topic in (topics.DELIVERY, topics.CONTENT):
+        lingering = subscribed(settings, tmp_path)[topic]
+        assert lingering["fetch_max_wait_ms"] == 200 and lingering["fetch_min_bytes"] > 1, topic
+        assert lingering["consumer_timeout_ms"] == 1000
+        at_once = subscribed(TrackerSettings(tracker_status_linger_ms=0), tmp_path)[topic]
+        assert at_once["fetch_max_wait_ms"] == 1000
+        assert at_once.get("fetch_min_bytes", 1) == 1
 
 
 def test_only_the_topics_nobody_waits_on_sleep_a_second_after_an_empty_fetch(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ from loa.events import (
 )
 from loa.events.commands import Command
 from loa.events.parsing import parse_command, parse_content_record
-from loa.kafka import Refusal, linger, parse_records, records_of, settle_refusals
+from loa.kafka import Refusal, linger_after, parse_records, records_of, settle_refusals
 from services.tracker import comment_actions
 from services.tracker.comments import record_comments, watch_rule
 from services.tracker.engagement import record_samples
@@ -68,7 +68,8 @@ def _command(record: ConsumerRecord[Any, Any]) -> Command:
 
 def quiet_fetch(settings: TrackerSettings) -> dict[str, Any]:
     """Every subscriber's idle work, which five of them made ~20-25 ms CPU a second (issue #20,
-    docs/benchmarks.md); the status subscriber's linger overrides its fetch wait."""
+    docs/benchmarks.md). The statuses' and contents' linger is a wait after a batch
+    (``loa.kafka.linger_after``), not a longer hold of the fetch."""
     return {
         # Kafka's fetch.max.wait.ms (a second by default): how long the broker holds a fetch while
         # fewer than fetch.min.bytes (1: any record) are there
@@ -146,12 +147,11 @@ def register(
 
     quiet = {**common, "batch_timeout_ms": settings.tracker_quiet_batch_timeout_ms}
     # Statuses and contents in one subscriber: one fetch loop, offset commit and TLS connection
-    # for both, and the approvals gathered by the statuses' linger. Alone, the content subscriber
-    # was answered at once and wrote 30 contents/s one batch each, as much of the tracker's CPU as
-    # the 150 deliveries' status events (issue #20, docs/benchmarks.md "Reading the s25 run").
+    # for both, and the approvals gathered by the linger as the statuses are. Alone, the content
+    # subscriber wrote 30 contents/s one batch each, as much of the tracker's CPU as the 150
+    # deliveries' status events (issue #20, docs/benchmarks.md "Reading the s25 run").
     content_topic = settings.topic(topics.CONTENT)
-    held = linger(settings.tracker_status_linger_ms)
-    flow = broker.subscriber(settings.topic(topics.DELIVERY), content_topic, **{**common, **held})
+    flow = broker.subscriber(settings.topic(topics.DELIVERY), content_topic, **common)
 
     known = settings.channel_names
 
@@ -188,13 +188,16 @@ def register(
     @flow  # type: ignore[untyped-decorator]
     async def on_flow(_body: Any, msg: KafkaMessage) -> None:
         """The contents first: a status event may come in the batch of its approval (either order
-        is recorded right; this one shows the delivery under its content at once)."""
+        is recorded right; this one shows the delivery under its content at once). The offsets are
+        committed before the linger, so ``/metrics``' lag counts only what is not yet written."""
         records = records_of(msg)
         contents = [r for r in records if r.topic == content_topic]
         if contents:
             await on_contents(contents)
         if len(contents) < len(records):
             await on_statuses([r for r in records if r.topic != content_topic])
+        await msg.ack()
+        await linger_after(len(records), settings.tracker_batch_max, settings.tracker_status_linger_ms)
 
     # Commands only for their dead letters: each publisher's commands group reads them all, so
     # one of those writing them would make one copy per channel. A group of its own: aiokafka

@@ -82,18 +82,17 @@ class TrackerSettings(AccessSettings, ArchiveAccess):
     comments) lose nothing to a second's wait; each idle subscriber then turns once a second, not
     ten times (issue #20: the idle tracker's CPU, docs/benchmarks.md)."""
     tracker_fetch_wait_ms: Annotated[int, Field(ge=1, le=_RETRY_PAUSE_MS)] = _RETRY_PAUSE_MS
-    """Kafka's ``fetch.max.wait.ms`` of every subscriber without a linger (``consumer.quiet_fetch``
+    """Kafka's ``fetch.max.wait.ms`` of every subscriber (``consumer.quiet_fetch``
     says why a second). At most a second: a rewound batch and ``/metrics``' lag read wait behind a
     held fetch. A stop waits for the fetch in flight too (the broker reads the client's close only
     once it has answered the fetch): the tests set it short."""
     tracker_status_linger_ms: Annotated[int, Field(ge=0, le=2000)] = 200
-    """How long the broker holds a fetch of status and content events to gather a batch (0: answer
-    at once; one subscriber reads both, ``consumer.register``).
+    """How long the status and content subscriber waits after a batch short of
+    ``tracker_batch_max`` while the next gathers (0: at once; ``loa.kafka.linger_after``).
 
     Every batch costs the same fixed work (a transaction, an offset commit, the SQL of each table),
-    so at a steady rate small batches cost ~10x the CPU per event of large ones; the view is this
-    much later on the dashboard. Kafka's ``fetch.max.wait.ms`` with a ``fetch.min.bytes`` above
-    what arrives in that time (kafka.apache.org/documentation/#consumerconfigs)."""
+    so at a steady rate small batches cost ~10x the CPU per event of large ones; in a steady stream
+    the view is up to this much later on the dashboard, an event after a quiet spell is not."""
     tracker_alerts: tuple[AlertHook, ...] = ()
     tracker_alerts_file: Path | None = Field(default=None, description="YAML list of alert hooks")
     tracker_alert_max_attempts: Annotated[int, Field(ge=1)] = 12

@@ -38,17 +38,18 @@ def max_event_bytes(settings: LoaSettings) -> int:
     return settings.kafka_max_message_bytes - RECORD_OVERHEAD_BYTES
 
 
-LINGER_MIN_BYTES = 1 << 20
-"""What a lingering fetch waits for at most (``fetch_min_bytes``): more than a steady stream brings
-within the linger, so the linger decides; a backlog reaches it at once and comes without waiting."""
+async def linger_after(batch: int, most: int, ms: int) -> None:
+    """After a batch short of ``most`` records, wait ``ms`` before the next poll while the client's
+    fetcher gathers what arrives: a steady stream then comes in batches of what one round brings,
+    each paying a transaction and an offset commit once, not one batch per record (issue #20,
+    docs/benchmarks.md). A record after a quiet spell is taken at once; 0: no wait.
 
-
-def linger(ms: int) -> dict[str, Any]:
-    """A subscriber's fetch held by the broker up to ``ms`` (Kafka's ``fetch.max.wait.ms`` with a
-    ``fetch.min.bytes`` a steady stream does not reach: kafka.apache.org/documentation/#consumerconfigs),
-    so a steady stream comes in a few larger batches, each paying a transaction and an offset commit
-    once; 0 keeps the client's defaults (answered as soon as a record is there)."""
-    return {"fetch_min_bytes": LINGER_MIN_BYTES, "fetch_max_wait_ms": ms} if ms else {}
+    Not the broker's hold (``fetch.max.wait.ms`` with a ``fetch.min.bytes`` a stream does not reach,
+    kafka.apache.org/documentation/#consumerconfigs): that gathers as much, but holds the first
+    record after a quiet spell too, and answers every idle fetch only after the linger, five times
+    as many idle fetches a second as a second's wait."""
+    if ms and batch < most:
+        await asyncio.sleep(ms / 1000)
 
 
 def make_broker(settings: LoaSettings, *, read_only: bool = False, **kwargs: Any) -> KafkaBroker:

@@ -43,6 +43,7 @@ from loa.events.commands import (
 from loa.events.parsing import parse_command, parse_content_record
 from loa.health import NotReadyError, Probe, Readiness, database_probe, kafka_probe, object_store_probe
 from loa.kafka import (
+    linger_after,
     make_broker,
     parse_records,
     records_of,
@@ -207,19 +208,9 @@ class Publisher:
                 return
             await msg.ack()
             await self.gate.check()
-        if len(records_of(msg)) < BATCH_MAX:
-            await self._linger()
-
-    async def _linger(self) -> None:
-        """After a batch short of ``BATCH_MAX``, wait ``LOA_PUBLISHER_INTAKE_LINGER_MS`` before the
-        next poll, while aiokafka's fetcher gathers what arrives: at 30 contents/s a batch of one
-        content each paid intake, claim, answer and relay rounds alone (docs/benchmarks.md, "The
-        webhook publisher alone"). A content after a quiet spell goes at once; one arriving right
-        after a batch waits at most the linger. Not the broker's ``fetch.max.wait.ms`` (the tracker's
-        way, ``loa.kafka.linger``): that would also answer every idle fetch only after the linger,
-        five times as many idle fetches a second as the default 500 ms."""
-        if self.settings.publisher_intake_linger_ms:
-            await asyncio.sleep(self.settings.publisher_intake_linger_ms / 1000)
+        # LOA_PUBLISHER_INTAKE_LINGER_MS: at 30 contents/s a batch of one content each paid intake,
+        # claim, answer and relay rounds alone (docs/benchmarks.md, "The webhook publisher alone")
+        await linger_after(len(records_of(msg)), BATCH_MAX, self.settings.publisher_intake_linger_ms)
 
     async def _look_ahead(self, msg: KafkaMessage) -> None:
         """The gate is closed: take in what jumps the queue; the rest stays in Kafka (no commit)."""

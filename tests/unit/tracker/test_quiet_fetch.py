@@ -73,27 +73,25 @@ def test_the_held_fetch_keeps_retries_metrics_and_requests_as_prompt(tmp_path: P
 
 def test_the_fetch_wait_is_the_setting_and_never_past_a_second(tmp_path: Path) -> None:
     """``tracker_fetch_wait_ms`` (the tests' 100 ms: a stop waits for the fetch in flight) reaches
-    every subscriber without a linger; above a second it is refused by name."""
-    options = subscribed(TrackerSettings(tracker_fetch_wait_ms=100, tracker_status_linger_ms=0), tmp_path)
+    every subscriber; above a second it is refused by name."""
+    options = subscribed(TrackerSettings(tracker_fetch_wait_ms=100), tmp_path)
     assert {topic: o["fetch_max_wait_ms"] for topic, o in options.items()} == dict.fromkeys(options, 100)
     with pytest.raises(ValueError, match="tracker_fetch_wait_ms"):
         TrackerSettings(tracker_fetch_wait_ms=1500)
 
 
-def test_statuses_and_contents_share_one_subscriber_its_linger_or_the_quiet_wait(tmp_path: Path) -> None:
-    """One fetch loop for both (issue #20): the approvals come in the statuses' lingering batches."""
+def test_statuses_and_contents_share_one_subscriber_with_the_quiet_wait(tmp_path: Path) -> None:
+    """One fetch loop for both (issue #20): the approvals come in the statuses' batches; its linger
+    is a wait after a short batch (``loa.kafka.linger_after``), never a longer hold of the fetch."""
     broker = RecordingBroker()
     settings = TrackerSettings(tracker_status_linger_ms=200)
     engine = make_engine("sqlite+aiosqlite://")
     register(cast(KafkaBroker, broker), settings, engine, Changes(), TrackerMetrics(), ())
     assert (settings.topic(topics.DELIVERY), settings.topic(topics.CONTENT)) in broker.subscribed
     for topic in (topics.DELIVERY, topics.CONTENT):
-        lingering = subscribed(settings, tmp_path)[topic]
-        assert lingering["fetch_max_wait_ms"] == 200 and lingering["fetch_min_bytes"] > 1, topic
-        assert lingering["consumer_timeout_ms"] == 1000
-        at_once = subscribed(TrackerSettings(tracker_status_linger_ms=0), tmp_path)[topic]
-        assert at_once["fetch_max_wait_ms"] == 1000
-        assert at_once.get("fetch_min_bytes", 1) == 1
+        options = subscribed(settings, tmp_path)[topic]
+        assert options["fetch_max_wait_ms"] == 1000 and options["consumer_timeout_ms"] == 1000
+        assert options.get("fetch_min_bytes", 1) == 1, f"{topic}: a record is answered at once"
 
 
 def test_only_the_topics_nobody_waits_on_sleep_a_second_after_an_empty_fetch(tmp_path: Path) -> None:

@@ -1,25 +1,35 @@
-"""The status subscriber's fetch: held by the broker up to the linger (Kafka's ``fetch.max.wait.ms``,
-kafka.apache.org/documentation/#consumerconfigs), or answered at once with no linger."""
+"""The linger after a short batch (``loa.kafka.linger_after``): the tracker's status and content
+subscriber and a publisher's intake wait it while the next batch gathers; a full batch, or no
+linger, goes on at once. Its effect on a real stream: tests/integration/publisher/test_intake_linger.py."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from loa.kafka import LINGER_MIN_BYTES, linger
+from loa.kafka import linger_after
 from services.tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.unit
 
 
-def test_the_broker_holds_a_status_fetch_up_to_the_linger() -> None:
-    fetch = linger(TrackerSettings(tracker_status_linger_ms=150).tracker_status_linger_ms)
-    assert fetch == {"fetch_min_bytes": LINGER_MIN_BYTES, "fetch_max_wait_ms": 150}
+async def waited(batch: int, most: int, ms: int) -> float:
+    start = time.monotonic()
+    await linger_after(batch, most, ms)
+    return time.monotonic() - start
 
 
-def test_no_linger_keeps_the_client_defaults() -> None:
-    assert linger(TrackerSettings(tracker_status_linger_ms=0).tracker_status_linger_ms) == {}
+async def test_a_short_batch_waits_the_linger() -> None:
+    assert 0.14 <= await waited(3, 1000, 150) < 1.0
+
+
+async def test_a_full_batch_or_no_linger_goes_on_at_once() -> None:
+    assert await waited(1000, 1000, 150) < 0.05  # a backlog: the next batch is already there
+    assert await waited(3, 1000, 0) < 0.05
 
 
 def test_a_linger_past_two_seconds_is_refused_naming_the_setting() -> None:
+    assert TrackerSettings().tracker_status_linger_ms == 200
     with pytest.raises(ValueError, match="tracker_status_linger_ms"):
         TrackerSettings(tracker_status_linger_ms=2500)

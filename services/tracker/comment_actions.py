@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import or_, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from loa.db import transaction
 from loa.events.comment_actions import CommentActionKind, CommentActionResult, CommentActionState
 from services.tracker.comments import CommentState, state_change
 from services.tracker.tables import post_comments
@@ -45,10 +46,13 @@ async def fail(engine: AsyncEngine, comment_id: int, action_id: str, error: str)
         )
 
 
-async def settle(engine: AsyncEngine, outcomes: Sequence[CommentActionResult]) -> list[str]:
-    """Apply the publishers' outcomes; returns the content ids whose comments changed."""
+async def settle(bind: AsyncEngine | AsyncConnection, outcomes: Sequence[CommentActionResult]) -> list[str]:
+    """Apply the publishers' outcomes (in the connection's transaction, when given one); returns the
+    content ids whose comments changed."""
     changed: list[str] = []
-    async with engine.begin() as conn:
+    if not outcomes:
+        return changed
+    async with transaction(bind) as conn:
         for o in outcomes:
             values: dict[str, object] = {"action_state": o.state.value, "action_error": o.error}
             if o.state is CommentActionState.DONE:

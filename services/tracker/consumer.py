@@ -165,37 +165,33 @@ def register(
         await settle_refusals(broker, refused, owner=True)
         metrics.dead_lettered.labels(topic).inc(len(refused))
 
-    async def on_statuses(records: Sequence[ConsumerRecord[Any, Any]]) -> None:
-        events, refused = parse_records(records, _delivery_event)
-        batch = [e for e in events if isinstance(e, DeliveryStatus)]
-        outcomes = [e.payload for e in events if isinstance(e, CommentActionSettled)]
-        async with _pause_on_error("status"):
-            applied = await apply_statuses(engine, batch, hooks)
-            answered = await comment_actions.settle(engine, outcomes)
-        await settle_as_owner(refused, topics.DELIVERY)
-        metrics.observe(applied)
-        changes.publish(set(applied.content_ids) | set(answered))
-        log.debug("applied %d status events (%d stale)", len(batch), applied.stale)
-
-    async def on_contents(records: Sequence[ConsumerRecord[Any, Any]]) -> None:
-        pairs, refused = parse_records(records, lambda r: (r, parse_content_record(r)))
-        refused += unknown_channel_refusals(pairs, known)
-        batch = [event for _, event in pairs]
-        async with _pause_on_error("content"):
-            changes.publish(await apply_content_events(engine, batch, known))
-        await settle_as_owner(refused, topics.CONTENT)
-
     @flow  # type: ignore[untyped-decorator]
     async def on_flow(_body: Any, msg: KafkaMessage) -> None:
-        """The contents first: a status event may come in the batch of its approval (either order
-        is recorded right; this one shows the delivery under its content at once). The offsets are
-        committed before the linger, so ``/metrics``' lag counts only what is not yet written."""
+        """A batch's contents, status events and comment actions' outcomes in one transaction, the
+        contents first: a status event may come in the batch of its approval (either order is
+        recorded right; this one shows the delivery under its content at once). Dead letters after
+        the write; the offsets then, before the linger, so ``/metrics``' lag counts only what is
+        not yet written."""
         records = records_of(msg)
-        contents = [r for r in records if r.topic == content_topic]
-        if contents:
-            await on_contents(contents)
-        if len(contents) < len(records):
-            await on_statuses([r for r in records if r.topic != content_topic])
+        pairs, refused_contents = parse_records(
+            [r for r in records if r.topic == content_topic], lambda r: (r, parse_content_record(r))
+        )
+        refused_contents += unknown_channel_refusals(pairs, known)
+        others = [r for r in records if r.topic != content_topic]
+        events, refused_statuses = parse_records(others, _delivery_event)
+        statuses = [e for e in events if isinstance(e, DeliveryStatus)]
+        outcomes = [e.payload for e in events if isinstance(e, CommentActionSettled)]
+        async with _pause_on_error("status and content"), engine.begin() as conn:
+            approved = await apply_content_events(conn, [event for _, event in pairs], known)
+            applied = await apply_statuses(conn, statuses, hooks)
+            answered = await comment_actions.settle(conn, outcomes)
+        await settle_as_owner(refused_contents, topics.CONTENT)
+        await settle_as_owner(refused_statuses, topics.DELIVERY)
+        metrics.observe(applied)
+        changes.publish(approved | applied.content_ids | set(answered))
+        log.debug(
+            "applied %d contents, %d status events (%d stale)", len(pairs), len(statuses), applied.stale
+        )
         await msg.ack()
         await linger_after(len(records), settings.tracker_batch_max, settings.tracker_status_linger_ms)
 

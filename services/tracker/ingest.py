@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Executable, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from loa.db import dialect_insert, is_sqlite, upsert
+from loa.db import dialect_insert, is_sqlite, transaction, upsert
 from loa.events import (
     Content,
     ContentApproved,
@@ -229,9 +229,10 @@ async def _write_reports(conn: AsyncConnection, rows: list[dict[str, object]]) -
 
 
 async def apply_statuses(
-    engine: AsyncEngine, batch: Iterable[DeliveryStatus], hooks: Sequence[AlertHook] = ()
+    bind: AsyncEngine | AsyncConnection, batch: Iterable[DeliveryStatus], hooks: Sequence[AlertHook] = ()
 ) -> Applied:
-    """Apply a batch of status events in one transaction; returns what moved forward."""
+    """Apply a batch of status events in one transaction (the connection's, when given one);
+    returns what moved forward."""
     now = utcnow()
     by_delivery: dict[str, dict[int, DeliveryStatus]] = {}
     for status in batch:
@@ -239,7 +240,7 @@ async def apply_statuses(
     applied = Applied()
     if not by_delivery:
         return applied
-    async with engine.begin() as conn:
+    async with transaction(bind) as conn:
         sequences = await _sequences(conn, sorted(by_delivery))
         # units and approval times only matter for alerts and the publish-latency histogram
         published = DeliveryState.PUBLISHED
@@ -324,9 +325,10 @@ def _alerts(
 
 
 async def apply_content_events(
-    engine: AsyncEngine, batch: Iterable[ContentEvent], channels: frozenset[str] | None = None
+    bind: AsyncEngine | AsyncConnection, batch: Iterable[ContentEvent], channels: frozenset[str] | None = None
 ) -> set[str]:
-    """Record approvals, updates and retractions (the audit trail); returns the content ids.
+    """Record approvals, updates and retractions (the audit trail) in one transaction (the
+    connection's, when given one); returns the content ids.
 
     A target on a channel outside ``channels`` (when given) is recorded as ``failed``: no publisher
     will ever report on it. The approvals between two retractions are written together, three
@@ -336,7 +338,7 @@ async def apply_content_events(
     now = utcnow()
     touched: set[str] = set()
     approvals: list[ContentEvent] = []
-    async with engine.begin() as conn:
+    async with transaction(bind) as conn:
         for event in batch:
             touched.add(event.payload.id)
             if isinstance(event, ContentRetracted):

@@ -8,10 +8,12 @@ brings its schema to its latest Alembic revision when it starts (``migrate``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
 import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,6 +157,16 @@ def _run_inline(connection: Any) -> None:
 
 
 # ---- statements and columns -------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def transaction(bind: AsyncEngine | AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    """A transaction of its own on an engine; on a connection, the caller's (its writes join it)."""
+    if isinstance(bind, AsyncConnection):
+        yield bind
+        return
+    async with bind.begin() as conn:
+        yield conn
 
 
 def is_sqlite(bind: AsyncEngine | AsyncConnection) -> bool:

@@ -14,7 +14,6 @@ import asyncio
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from typing import IO
 import httpx
 import psutil
 
+from bench.e2e.stack import free_port
 from loa.channels import Account, Secret
 from loa.events import Content, MediaRef
 from loa.media import MediaStore
@@ -58,12 +58,6 @@ class Generated(IO[bytes]):
             self.left -= take
         self.hash.update(out)
         return bytes(out)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PeakRss(threading.Thread):

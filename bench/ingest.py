@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from typing import Any
 import httpx
 import psutil
 
+from bench.e2e.stack import free_port
 from loa.media import MediaStore
 from loa.settings import REPO_ROOT, LoaSettings
 
@@ -129,13 +129,6 @@ def upload_through_ingest(
     answer = response.json()
     assert answer["size"] == total, answer
     return {"key": answer["key"], "seconds": seconds, "baseline": baseline, "peak": sampler.peak}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def start_ingest(env: dict[str, str], port: int, log: Any) -> subprocess.Popen[bytes]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.e2e.stack import free_port
 from deploy.local.supervise import Backoff, RestartPolicy, Service, parse_procfile
 from loa.settings import REPO_ROOT
 
@@ -61,12 +62,6 @@ def test_restart_delays_double_up_to_the_cap_and_a_stable_run_resets_them() -> N
 def test_the_nth_quick_exit_in_a_row_gives_up() -> None:
     backoff = Backoff(RestartPolicy(give_up_after=3))
     assert [backoff.after_exit(0.1) for _ in range(3)] == [1, 2, None]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Supervised:
@@ -122,7 +117,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_services_become_ready_and_sigterm_stops_all_of_them(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     procfile = (
         f"web: MALLOC_ARENA_MAX=2 python -m http.server {port} --bind 127.0.0.1"
         f"   # ready: http://127.0.0.1:{port}/\n"
@@ -140,7 +135,7 @@ def test_services_become_ready_and_sigterm_stops_all_of_them(tmp_path: Path) -> 
 
 
 def test_a_sigkilled_service_is_restarted_and_the_others_keep_running(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     procfile = (
         f"web: python -m http.server {port} --bind 127.0.0.1   # ready: http://127.0.0.1:{port}/\n"
         "idle: sleep 301\n"

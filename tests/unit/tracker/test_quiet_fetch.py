@@ -41,10 +41,15 @@ class RecordingBroker:
         return lambda handler: handler
 
 
-def subscribed(settings: TrackerSettings, tmp_path: Path) -> dict[str, dict[str, Any]]:
+def registered(settings: TrackerSettings, tmp_path: Path) -> RecordingBroker:
     broker = RecordingBroker()
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}")
     register(cast(KafkaBroker, broker), settings, engine, Changes(), TrackerMetrics(), ())
+    return broker
+
+
+def subscribed(settings: TrackerSettings, tmp_path: Path) -> dict[str, dict[str, Any]]:
+    broker = registered(settings, tmp_path)
     every = (topics.DELIVERY, topics.CONTENT, *LOW_VOLUME)
     return {topic: broker.options[settings.topic(topic)] for topic in every}
 
@@ -83,13 +88,11 @@ def test_the_fetch_wait_is_the_setting_and_never_past_a_second(tmp_path: Path) -
 def test_statuses_and_contents_share_one_subscriber_with_the_quiet_wait(tmp_path: Path) -> None:
     """One fetch loop for both (issue #20): the approvals come in the statuses' batches; its linger
     is a wait after a short batch (``loa.kafka.linger_after``), never a longer hold of the fetch."""
-    broker = RecordingBroker()
     settings = TrackerSettings(tracker_status_linger_ms=200)
-    engine = make_engine("sqlite+aiosqlite://")
-    register(cast(KafkaBroker, broker), settings, engine, Changes(), TrackerMetrics(), ())
+    broker = registered(settings, tmp_path)
     assert (settings.topic(topics.DELIVERY), settings.topic(topics.CONTENT)) in broker.subscribed
     for topic in (topics.DELIVERY, topics.CONTENT):
-        options = subscribed(settings, tmp_path)[topic]
+        options = broker.options[settings.topic(topic)]
         assert options["fetch_max_wait_ms"] == 1000 and options["consumer_timeout_ms"] == 1000
         assert options.get("fetch_min_bytes", 1) == 1, f"{topic}: a record is answered at once"
 

@@ -32,7 +32,7 @@ from bench.e2e.fair import OVERLOAD, OVERLOAD_AUTO_TIMES, OVERLOAD_CEILING, auto
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.mailpit import mailpit_check
 from bench.e2e.measure import ProcessSampler, phase_figures, sandbox_check, stack_pids
-from bench.e2e.observe import PhaseWatch, TrackerClient
+from bench.e2e.observe import PhaseWatch, TrackerClient, sample_cost
 from bench.e2e.reference import create_status_topic, phase_work, seed_endpoints, work_done
 from bench.e2e.report import write_all
 from bench.e2e.shares import DEFAULT_CAPS, Shares, accounts_for, check_caps, shares_at
@@ -391,6 +391,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             sent_so_far += shares.deliveries(len(ids))
             cpu_after = sampler.cpu_now()
             calls_after, ref_after = await asyncio.to_thread(sandbox.stats), work_done(stack)
+            watching = {"samples": len(lag["samples"]), "cpu_s_per_sample": await sample_cost(client, since, sampler.cpu_now)}
             reading = time.monotonic()
             deliveries = await client.deliveries(since, until)
             targets = {cid: len(shares.targets(n)) for n, cid in enumerate(ids)}
@@ -399,6 +400,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             figures["lag"] = lag
             figures["settled_before_s"] = waited
             figures["cpu_s"] = {n: cpu_after[n] - cpu_before[n] for n in cpu_after}
+            figures["watching"] = watching
             figures["rate"] = rate
             figures["reference"] = phase_work(ref_before, ref_after)
             figures["platform_calls"] = platform_calls(calls_before, calls_after)

@@ -27,6 +27,8 @@ ENDED = sorted({*FINAL_STATES, DeliveryState.NEEDS_ATTENTION})
 PAGE = 500  # the API's largest page
 TRACKER_LAG = "loa_tracker_consumer_lag"
 PUBLISHER_LAG = "loa_publisher_consumer_lag"
+CALIBRATION_SAMPLES, CALIBRATION_IDLE_S = 100, 5.0
+"""What ``sample_cost`` reads: samples in a row, between two idle windows of as long."""
 
 
 @dataclass(frozen=True)
@@ -180,3 +182,34 @@ class PhaseWatch:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+async def sample_cost(
+    client: TrackerClient, since: datetime, cpu_now: Callable[[], dict[str, float]]
+) -> dict[str, float]:
+    """CPU seconds one ``PhaseWatch`` sample costs each process, measured right after a phase (the
+    same window and rows, the stack otherwise idle): ``CALIBRATION_SAMPLES`` samples in a row, less
+    each process's idle CPU over as long (its rate over ``CALIBRATION_IDLE_S`` before and after).
+
+    The bench's watching (``ended`` over the tracker's API and every ``/metrics``, each second) is
+    not the work it measures: ``bench.e2e.fair`` gives the tracker's CPU with and without it."""
+
+    async def idle() -> dict[str, float]:
+        before, started = cpu_now(), time.monotonic()
+        await asyncio.sleep(CALIBRATION_IDLE_S)
+        after = cpu_now()
+        return {name: (after[name] - before[name]) / (time.monotonic() - started) for name in after}
+
+    watch = PhaseWatch(client, since, [], lambda _: 0)
+    watch._started = time.monotonic()
+    idle_before = await idle()
+    before, started = cpu_now(), time.monotonic()
+    for _ in range(CALIBRATION_SAMPLES):
+        await watch.sample()
+    after, busy_s = cpu_now(), time.monotonic() - started
+    idle_after = await idle()
+    return {
+        name: max(0.0, after[name] - before[name] - (idle_before[name] + idle_after[name]) / 2 * busy_s)
+        / CALIBRATION_SAMPLES
+        for name in after
+    }

@@ -45,6 +45,18 @@ def test_each_process_against_the_reference() -> None:
     assert f["tracker_ms_per_delivery"] == pytest.approx(1.25)  # over every channel's deliveries
 
 
+def test_the_bench_s_watching_is_not_counted_as_the_work() -> None:
+    r = results()
+    # 60 samples in the phase, each 2.5 ms of the tracker's CPU and 0.5 ms of the webhook's.
+    r["phases"]["r30"]["watching"] = {"samples": 60, "cpu_s_per_sample": {"tracker": 0.0025, "webhook": 0.0005}}
+    f = fair.fair_cost(r, "r30")
+
+    assert f["tracker_ms_per_delivery"] == pytest.approx((2.25 - 0.15) / 1.8)
+    assert f["tracker_ms_per_delivery_watched"] == pytest.approx(1.25)  # as measured
+    assert f["channels"]["webhook"]["ms_per_delivery"] == pytest.approx(3.0)  # a publisher's: as measured
+    assert f["reference"]["ms_per_delivery"] == pytest.approx(1.0)
+
+
 def test_verdicts_name_the_target_and_say_missed() -> None:
     f = fair.fair_cost(results(), "r30")
     lines = fair.figure_lines(f, fair.p99_at_rate(results()))

@@ -2,9 +2,11 @@
 
 ``PYTHONPATH=shared:. python bench/rss.py`` — about half a minute. Each service starts as the
 e2e bench starts it (``bench/e2e/stack.py``: same environment, ``MALLOC_ARENA_MAX=2``) against the
-shared local stack, under a unique topic prefix and buckets, and is stopped at the end. Peak RSS
-under load is the e2e bench's figure (``processes`` in ``bench/results/e2e.json``); this one shows
-the floor a service starts from. Prints ``<service>_import_rss: N MB`` and ``<service>_idle_rss: N MB``
+shared local stack, under a unique topic prefix and buckets, and is stopped; then started again on
+the same stores (``restart``: a store at its latest revision, as production's are once the
+migrations job ran, starts without importing Alembic). Peak RSS under load is the e2e bench's
+figure (``processes`` in ``bench/results/e2e.json``); this one shows the floor a service starts
+from. Prints ``<service>_import_rss``, ``<service>_idle_rss`` and ``<service>_restart_rss`` (MB)
 lines last and writes ``bench/results/rss.json``.
 """
 
@@ -102,20 +104,23 @@ def main() -> dict[str, dict[str, float]]:
     try:
         stack.start_sandbox()
         stack.seed_accounts()
-        stack.start_services()  # every service but the sandbox, at once
-        time.sleep(SETTLE_SECONDS)
-        for name, pid in stack.pids().items():
-            if name in figures:
-                now = vm(pid)
-                figures[name] |= {"idle_rss_mb": now["VmRSS"], "idle_hwm_mb": now["VmHWM"]}
+        for start in ("idle", "restart"):  # new stores (migrated at start), then the same stores
+            stack.start_services()  # every service but the sandbox, at once
+            time.sleep(SETTLE_SECONDS)
+            for name, pid in stack.pids().items():
+                if name in figures:
+                    now = vm(pid)
+                    figures[name] |= {f"{start}_rss_mb": now["VmRSS"], f"{start}_hwm_mb": now["VmHWM"]}
+            stack.stop_services()
     finally:
         stack.stop()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"workdir": str(workdir), "services": figures}, indent=2) + "\n")
     for name in measured:
         print(f"{name}_import_rss: {figures[name]['import_rss_mb']:.1f} MB")
-    for name in measured:
-        print(f"{name}_idle_rss: {figures[name].get('idle_rss_mb', float('nan')):.1f} MB")
+    for start in ("idle", "restart"):
+        for name in measured:
+            print(f"{name}_{start}_rss: {figures[name].get(f'{start}_rss_mb', float('nan')):.1f} MB")
     return figures
 
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import re
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -19,9 +20,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, DateTime, Dialect, MetaData, Table, TypeDecorator, event, inspect, text
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Dialect,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    column,
+    event,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -30,6 +43,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from loa.files import private_file
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.dialects.postgresql import Insert as PgInsert
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
@@ -265,6 +279,8 @@ async def migrate(engine: AsyncEngine, migrations: Migrations) -> None:
     the second finds the store upgraded. (On SQLite a ``queued_writes`` engine's ``BEGIN
     IMMEDIATE`` does the same.)
     """
+    if await _at_head(engine, migrations):
+        return
     turn = _MIGRATING.setdefault(asyncio.get_running_loop(), asyncio.Lock())
     try:
         async with turn, engine.begin() as conn:
@@ -284,8 +300,52 @@ async def migrate(engine: AsyncEngine, migrations: Migrations) -> None:
         ) from e
 
 
+_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+@functools.cache
+def head_revision(folder: Path) -> str | None:
+    """The one revision of ``folder`` no other revision follows, read from the files' assignments
+    (``revision = "0006"``, ``down_revision = "0005"``) without Alembic; None when the files say
+    anything else (a merge, a branch, a computed value): then Alembic decides."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in folder.glob("*.py"):
+        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        quoted = re.fullmatch(r"""(["'])(\w+)\1""", found["revision"])
+        below = found.get("down_revision", "None")
+        quoted_below = re.fullmatch(r"""(["'])(\w+)\1""", below)
+        if quoted is None or (below != "None" and quoted_below is None):
+            return None
+        revisions.add(quoted.group(2))
+        if quoted_below is not None:
+            followed.add(quoted_below.group(2))
+    heads = revisions - followed
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def _at_head(engine: AsyncEngine, migrations: Migrations) -> bool:
+    """Whether the store is at its latest revision already: a service then starts without importing
+    Alembic (~6 MB resident it would keep, bench/rss.py; issue #20's 120 MB). In production the
+    migrations run before the services start (the Helm chart's job), and a restart finds its store
+    upgraded."""
+    head = head_revision(migrations.folder)
+    if head is None:
+        return False
+    async with engine.connect() as conn:
+        if not await conn.run_sync(lambda sync: inspect(sync).has_table(migrations.version_table)):
+            return False
+        versions = select(column("version_num", String)).select_from(table(migrations.version_table))
+        found = (await conn.execute(versions)).scalars().all()
+    return list(found) == [head]
+
+
 def alembic_config(connection: Connection, migrations: Migrations) -> Config:
     """The configuration ``migration_env/env.py`` runs with: this store's revisions on ``connection``."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATION_ENV))
     config.set_main_option("path_separator", "os")
@@ -297,6 +357,8 @@ def alembic_config(connection: Connection, migrations: Migrations) -> Config:
 
 
 def _upgrade(connection: Connection, migrations: Migrations) -> None:
+    from alembic import command
+
     config = alembic_config(connection, migrations)
     if migrations.baseline and _is_unversioned_baseline(connection, migrations):
         log.info(
@@ -332,6 +394,7 @@ def _is_unversioned_baseline(connection: Connection, migrations: Migrations) -> 
 @functools.cache
 def _baseline_shape(migrations: Migrations) -> dict[str, frozenset[str]]:
     """The tables and columns the baseline revision makes, read from a scratch in-memory SQLite."""
+    from alembic import command
     from sqlalchemy import create_engine
 
     scratch = create_engine("sqlite://")

@@ -9,11 +9,11 @@ the log only.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import urllib3.exceptions
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from minio.error import ServerError
@@ -43,25 +43,45 @@ OBJECT_STORE = Outage(
 )
 DATABASE = Outage("database", "database_unavailable", "database unreachable, try again shortly")
 
-DATABASE_ERRORS: tuple[type[Exception], ...] = (
-    OperationalError,  # SQLite: "database is locked"
-    InterfaceError,
-    DisconnectionError,
-    PoolTimeoutError,  # the pool waited for a connection in vain
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,  # "connection was closed in the middle of operation"
-    asyncpg.CannotConnectNowError,  # 57P03 "the database system is starting up / shutting down"
-    asyncpg.AdminShutdownError,  # 57P01 the server is stopping
+ASYNCPG_OUTAGES = (
+    "PostgresConnectionError",
+    "InterfaceError",  # "connection was closed in the middle of operation"
+    "CannotConnectNowError",  # 57P03 "the database system is starting up / shutting down"
+    "AdminShutdownError",  # 57P01 the server is stopping
 )
-"""What SQLAlchemy and its drivers raise when the database cannot be reached just now."""
+"""asyncpg's exceptions (by name) that mean PostgreSQL cannot be reached just now."""
 
-_CAUSES: tuple[tuple[tuple[type[Exception], ...], Outage], ...] = (
-    ((urllib3.exceptions.HTTPError, ServerError), OBJECT_STORE),  # what the minio SDK raises
-    (DATABASE_ERRORS, DATABASE),
-    ((KafkaConnectionError, KafkaTimeoutError), KAFKA),
-)
-OUTAGE_TYPES: tuple[type[Exception], ...] = (*(t for types, _ in _CAUSES for t in types), OSError)
-"""Exception classes that mean an outage (for exception handlers)."""
+
+def loaded_asyncpg(*names: str) -> tuple[type[Exception], ...]:
+    """These asyncpg exception classes if asyncpg is loaded, else none: a process on SQLite never
+    imports it (~3.5 MB resident, bench/rss.py) and so cannot have raised them. SQLAlchemy's
+    PostgreSQL dialect imports it when an engine on PostgreSQL is made."""
+    asyncpg = sys.modules.get("asyncpg")
+    return tuple(getattr(asyncpg, name) for name in names) if asyncpg is not None else ()
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """What SQLAlchemy and its drivers raise when the database cannot be reached just now."""
+    return (
+        OperationalError,  # SQLite: "database is locked"
+        InterfaceError,
+        DisconnectionError,
+        PoolTimeoutError,  # the pool waited for a connection in vain
+        *loaded_asyncpg(*ASYNCPG_OUTAGES),
+    )
+
+
+def _causes() -> tuple[tuple[tuple[type[Exception], ...], Outage], ...]:
+    return (
+        ((urllib3.exceptions.HTTPError, ServerError), OBJECT_STORE),  # what the minio SDK raises
+        (database_errors(), DATABASE),
+        ((KafkaConnectionError, KafkaTimeoutError), KAFKA),
+    )
+
+
+def outage_types() -> tuple[type[Exception], ...]:
+    """Exception classes that mean an outage (for exception handlers)."""
+    return (*(t for types, _ in _causes() for t in types), OSError)
 
 
 _PACKAGES = {
@@ -98,8 +118,9 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
 
 def classify(exc: BaseException) -> Outage | None:
     """The outage ``exc`` (or what it was raised from) means, or None if it is not one."""
+    known = _causes()
     for link in causes(exc):
-        for types, outage in _CAUSES:
+        for types, outage in known:
             if isinstance(link, types):
                 return outage
     for link in causes(exc):
@@ -150,8 +171,11 @@ def handle_unexpected(app: Starlette, handler: ExceptionHandler = answer_unexpec
 
     Each outage type gets its own registration: Starlette answers those inside the app, once
     logged by the handler, while a handler of ``Exception`` runs in its outermost middleware,
-    which re-raises what it answered (the server logs it again, traceback and all).
+    which re-raises what it answered (the server logs it again, traceback and all). asyncpg is
+    imported here: these apps may run on PostgreSQL, whose engine is made later, at their start.
     """
-    for outage_type in OUTAGE_TYPES:
+    import asyncpg  # noqa: F401 - loaded, so outage_types() has its errors
+
+    for outage_type in outage_types():
         app.add_exception_handler(outage_type, handler)
     app.add_exception_handler(Exception, handler)

@@ -16,6 +16,7 @@ import sqlite3
 import sys
 import threading
 import time
+from asyncio.subprocess import PIPE
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,71 @@ async def test_replicas_starting_together_take_turns(db_url: str) -> None:
         for _ in range(2)
     ]
     assert [await replica.wait() for replica in replicas] == [0, 0]
+    engine = db.make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            assert await _version(conn, JOB_STORE) == [_head(JOB_STORE)]
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("store", sorted(STORES))
+def test_the_head_read_from_the_files_is_alembic_s(store: str) -> None:
+    # ``db.head_revision`` reads the assignments so a store at its head starts without Alembic;
+    # Alembic's own ScriptDirectory (the source written by others) must find the same head.
+    assert db.head_revision(STORES[store].folder) == _head(STORES[store])
+
+
+def test_a_merge_or_a_computed_revision_is_left_to_alembic(tmp_path: Path) -> None:
+    def folder(name: str, files: dict[str, str]) -> Path:
+        (tmp_path / name).mkdir()
+        for file, body in files.items():
+            (tmp_path / name / file).write_text(body)
+        return tmp_path / name
+
+    chain = {
+        "a.py": 'revision = "1"\ndown_revision = None\n',
+        "b.py": "revision = '2'\ndown_revision = '1'\n",  # Alembic's template writes repr()s
+    }
+    branches = chain | {"c.py": 'revision = "3"\ndown_revision = "1"\n'}
+    merge = branches | {"d.py": 'revision = "4"\ndown_revision = ("2", "3")\n'}
+    computed = {"a.py": "revision = make_id()\ndown_revision = None\n"}
+
+    assert db.head_revision(folder("chain", chain)) == "2"
+    assert db.head_revision(folder("branches", branches)) is None  # two heads
+    assert db.head_revision(folder("merge", merge)) is None
+    assert db.head_revision(folder("computed", computed)) is None
+
+
+MIGRATE_AND_SAY_IF_ALEMBIC_LOADED = """
+import asyncio, sys
+from loa.publisher.store.db import make_engine, migrate
+
+async def start(url: str) -> None:
+    engine = make_engine(url)
+    await migrate(engine)
+    await engine.dispose()
+
+asyncio.run(start(sys.argv[1]))
+print("alembic" in sys.modules)
+"""
+
+
+async def test_a_store_at_its_latest_revision_starts_without_alembic(db_url: str) -> None:
+    """Alembic stays resident once imported (~6 MB, bench/rss.py): a process whose store is at its
+    head (a restart; production, where the migrations job ran first) never imports it."""
+    env = os.environ | {"PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}"}
+
+    async def start() -> str:
+        out = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", MIGRATE_AND_SAY_IF_ALEMBIC_LOADED, db_url, env=env, stdout=PIPE
+        )
+        said, _ = await out.communicate()
+        assert out.returncode == 0
+        return said.decode().strip()
+
+    assert await start() == "True"  # a new store: Alembic made it
+    assert await start() == "False"  # at its head: not imported
     engine = db.make_engine(db_url)
     try:
         async with engine.connect() as conn:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 
-import asyncpg
 from sqlalchemy import exc as sa_exc
 
-from loa.outages import DATABASE, causes, classify
+from loa.outages import DATABASE, causes, classify, loaded_asyncpg
 
 STORE_UNAVAILABLE = "store_unavailable"
 """The code of a delivery error caused by the job store, not by the platform."""
@@ -44,7 +43,7 @@ def is_database_outage(error: BaseException) -> bool:
     if not is_store_outage(error):
         return False
     raised_by_the_store = isinstance(
-        error, sa_exc.SQLAlchemyError | asyncpg.PostgresError | asyncpg.InterfaceError
+        error, (sa_exc.SQLAlchemyError, *loaded_asyncpg("PostgresError", "InterfaceError"))
     )
     return raised_by_the_store or classify(error) is DATABASE
 

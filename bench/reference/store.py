@@ -159,12 +159,14 @@ class _Transaction:
 
 def progress(path: Path) -> dict[str, int]:
     """``{"answered", "requests"}`` so far, read beside the running publisher (the bench's counter)."""
+    if not path.exists():  # the publisher has not started yet (connecting read-only would fail)
+        return {"answered": 0, "requests": 0}
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         answered, requests = db.execute(
             "SELECT count(answered_at), coalesce(sum(requests), 0) FROM deliveries"
         ).fetchone()
-    except sqlite3.OperationalError:  # not created yet
+    except sqlite3.OperationalError:  # its table not created yet
         return {"answered": 0, "requests": 0}
     finally:
         db.close()

@@ -102,3 +102,11 @@ async def test_the_reference_request_is_the_adapters(receiver: str, tmp_path: Pa
         h = seen["headers"]
         expected = sign(SECRET, h["X-Loa-Timestamp"], "POST", seen["path"], h["X-Loa-Delivery"], seen["body"])
         assert h["X-Loa-Signature"] == expected
+
+
+def test_its_progress_before_it_started_is_none(tmp_path: Path) -> None:
+    # The bench reads it at a phase's start, which may come before the process made its database.
+    from bench.reference.store import progress
+
+    assert progress(tmp_path / "reference.db") == {"answered": 0, "requests": 0}
+    assert not (tmp_path / "reference.db").exists()  # read-only: it made none

@@ -345,7 +345,10 @@ def plot_goodput(r: dict[str, Any], over: dict[str, Any] | None, path: Path) -> 
     return path
 
 
-def doc_section(f: dict[str, Any], p99: dict[str, float] | None, over: dict[str, Any] | None = None) -> str:
+def doc_section(
+    f: dict[str, Any], p99: dict[str, float] | None, over: dict[str, Any] | None = None, plots: str = "e2e"
+) -> str:
+    """The section's CPU table and verdicts; ``plots`` names the run's images (``report.named``)."""
     ref = f["reference"]
     rows = [
         f"| reference publisher (`bench/reference`) | {ref['deliveries']} deliveries, {ref['requests']} requests"
@@ -378,8 +381,8 @@ def doc_section(f: dict[str, Any], p99: dict[str, float] | None, over: dict[str,
         "and its `/metrics`; what a sample costs is measured after the phase, `bench.e2e.observe.sample_cost`).\n\n"
         "| process | work in the phase | CPU s | CPU ms | × reference |\n|---|---|---|---|---|\n"
         + "\n".join(rows)
-        + "\n\n![CPU per unit of work vs the reference](img/e2e-cpu-vs-reference.png)\n\n"
-        + ("![Goodput vs offered load](img/e2e-goodput.png)\n\n" if over else "")
+        + f"\n\n![CPU per unit of work vs the reference](img/{plots}-cpu-vs-reference.png)\n\n"
+        + (f"![Goodput vs offered load](img/{plots}-goodput.png)\n\n" if over else "")
         + met
         + "\n"
     )

@@ -306,7 +306,7 @@ def doc_section(r: dict[str, Any], label: str = "") -> str:
   infrastructure alone would fill both cores at {s["cpu_ceiling_without_loa_deliveries_per_s"]:.0f} deliveries/s, before any Loa work.
 """
     if s["fair"]:
-        slow += fair.doc_section(s["fair"], s["p99_ms_at_30"], s["overload"])
+        slow += fair.doc_section(s["fair"], s["p99_ms_at_30"], s["overload"], named(label))
     real = r["phases"].get("real")
     if real:
         rows = "\n".join(

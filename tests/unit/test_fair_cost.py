@@ -118,3 +118,12 @@ def test_a_failed_delivery_or_a_second_post_is_not_exactly_once(failed: int, ext
 
 def test_no_overload_phase_no_overload_verdicts() -> None:
     assert fair.overload(results(), peak=100.0, loa_rss_mb={}) is None
+
+
+def test_a_labelled_run_s_section_shows_its_own_plots() -> None:
+    f = fair.fair_cost(results(), "r30")
+    over = fair.overload({"phases": {"r30": results()["phases"]["r30"], "over": overload_phase(3000)}}, 40.0, {})
+
+    assert "(img/e2e-s27-cpu-vs-reference.png)" in fair.doc_section(f, None, over, "e2e-s27")
+    assert "(img/e2e-s27-goodput.png)" in fair.doc_section(f, None, over, "e2e-s27")
+    assert "(img/e2e-cpu-vs-reference.png)" in fair.doc_section(f, None)  # make bench's own run

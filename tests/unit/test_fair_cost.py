@@ -122,7 +122,8 @@ def test_no_overload_phase_no_overload_verdicts() -> None:
 
 def test_a_labelled_run_s_section_shows_its_own_plots() -> None:
     f = fair.fair_cost(results(), "r30")
-    over = fair.overload({"phases": {"r30": results()["phases"]["r30"], "over": overload_phase(3000)}}, 40.0, {})
+    phases = {"r30": results()["phases"]["r30"], "over": overload_phase(3000)}
+    over = fair.overload({"phases": phases}, 40.0, {})
 
     assert "(img/e2e-s27-cpu-vs-reference.png)" in fair.doc_section(f, None, over, "e2e-s27")
     assert "(img/e2e-s27-goodput.png)" in fair.doc_section(f, None, over, "e2e-s27")

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, make_url, select, update
 
 from loa import db
 from loa.events import DeliveryState, topics
@@ -82,13 +82,18 @@ async def due_while_down(url: str) -> None:
 
 
 async def followed_row(url: str) -> dict[str, object]:
-    store = await FollowedStore.open(url)
+    """The schedule's row, read as a reader beside the running listener: a read-only connection
+    takes no lock in WAL mode. (Opened as a store, it was a second writer in the listener's own
+    process: each of its transactions a ``BEGIN IMMEDIATE`` while the listener's run inline on
+    the same event loop — a CI run saw the listener's wait for the lock time out.)"""
+    path = make_url(url).database
+    reader = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
     try:
-        async with store.engine.connect() as conn:
-            found = await conn.execute(select(followed).where(followed.c.kind == Read.FIGURES))
+        with reader.connect() as conn:
+            found = conn.execute(select(followed).where(followed.c.kind == Read.FIGURES))
             return dict(found.one()._mapping)
     finally:
-        await store.close()
+        reader.dispose()
 
 
 async def test_figures_reach_the_tracker_a_restart_keeps_the_schedule_a_rate_limit_is_honoured(

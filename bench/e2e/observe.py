@@ -154,6 +154,8 @@ class PhaseWatch:
     """Deliveries of the first n contents sent (``Shares.deliveries``)."""
     samples: list[dict[str, Any]] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
+    _started: float = field(default_factory=time.monotonic)
+    """What a sample's ``t`` counts from: the watch's making, or its ``start``."""
 
     def start(self) -> PhaseWatch:
         self._started = time.monotonic()
@@ -201,7 +203,6 @@ async def sample_cost(
         return {name: (after[name] - before[name]) / (time.monotonic() - started) for name in after}
 
     watch = PhaseWatch(client, since, [], lambda _: 0)
-    watch._started = time.monotonic()
     idle_before = await idle()
     before, started = cpu_now(), time.monotonic()
     for _ in range(CALIBRATION_SAMPLES):

@@ -122,25 +122,32 @@ async def start(url: str, at: float) -> None:
     await engine.dispose()
 
 asyncio.run(start(sys.argv[1], float(sys.argv[2])))
+print("alembic" in sys.modules)
 """
+"""A job store process starting at a given time (``argv``: the URL, the time); it says last
+whether it imported Alembic."""
+REPLICA_ENV = os.environ | {"PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}"}
+
+
+async def _job_store_is_at_its_head(db_url: str) -> bool:
+    engine = db.make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            return await _version(conn, JOB_STORE) == [_head(JOB_STORE)]
+    finally:
+        await engine.dispose()
 
 
 async def test_replicas_starting_together_take_turns(db_url: str) -> None:
     """Two job store processes migrate a new store at the same moment: one creates it, the other
     finds it done (PostgreSQL: the advisory lock; SQLite: ``BEGIN IMMEDIATE``)."""
     at = str(time.time() + 8)
-    env = os.environ | {"PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}"}
     replicas = [
-        await asyncio.create_subprocess_exec(sys.executable, "-c", REPLICA, db_url, at, env=env)
+        await asyncio.create_subprocess_exec(sys.executable, "-c", REPLICA, db_url, at, env=REPLICA_ENV)
         for _ in range(2)
     ]
     assert [await replica.wait() for replica in replicas] == [0, 0]
-    engine = db.make_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            assert await _version(conn, JOB_STORE) == [_head(JOB_STORE)]
-    finally:
-        await engine.dispose()
+    assert await _job_store_is_at_its_head(db_url)
 
 
 @pytest.mark.parametrize("store", sorted(STORES))
@@ -171,28 +178,14 @@ def test_a_merge_or_a_computed_revision_is_left_to_alembic(tmp_path: Path) -> No
     assert db.head_revision(folder("computed", computed)) is None
 
 
-MIGRATE_AND_SAY_IF_ALEMBIC_LOADED = """
-import asyncio, sys
-from loa.publisher.store.db import make_engine, migrate
-
-async def start(url: str) -> None:
-    engine = make_engine(url)
-    await migrate(engine)
-    await engine.dispose()
-
-asyncio.run(start(sys.argv[1]))
-print("alembic" in sys.modules)
-"""
-
-
 async def test_a_store_at_its_latest_revision_starts_without_alembic(db_url: str) -> None:
     """Alembic stays resident once imported (~6 MB, bench/rss.py): a process whose store is at its
     head (a restart; production, where the migrations job ran first) never imports it."""
-    env = os.environ | {"PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}"}
 
     async def start() -> str:
+        now = str(time.time())
         out = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", MIGRATE_AND_SAY_IF_ALEMBIC_LOADED, db_url, env=env, stdout=PIPE
+            sys.executable, "-c", REPLICA, db_url, now, env=REPLICA_ENV, stdout=PIPE
         )
         said, _ = await out.communicate()
         assert out.returncode == 0
@@ -200,12 +193,7 @@ async def test_a_store_at_its_latest_revision_starts_without_alembic(db_url: str
 
     assert await start() == "True"  # a new store: Alembic made it
     assert await start() == "False"  # at its head: not imported
-    engine = db.make_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            assert await _version(conn, JOB_STORE) == [_head(JOB_STORE)]
-    finally:
-        await engine.dispose()
+    assert await _job_store_is_at_its_head(db_url)
 
 
 @pytest.mark.parametrize("queued_writes", [False, True], ids=["pooled", "queued_writes"])

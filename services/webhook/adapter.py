@@ -30,6 +30,7 @@ from loa.channels import (
     PublishResult,
     register,
 )
+from loa.channels.clients import ClientPerAccount
 from loa.channels.http import http_error, reset_at, retry_at
 from loa.channels.in_doubt import creates, transport_error
 from loa.events import Content, Target
@@ -96,7 +97,7 @@ class WebhookAdapter(ChannelAdapter):
     def __init__(self, context: Context, settings: WebhookSettings | None = None) -> None:
         super().__init__(context, settings or WebhookSettings())
         self.settings: WebhookSettings
-        self._http = httpx.AsyncClient(timeout=self.settings.webhook_timeout_s)
+        self._http = ClientPerAccount(timeout=self.settings.webhook_timeout_s)
 
     def target_host(self, account: Account) -> str | None:
         """The receiver's host: its URL is the account's option."""
@@ -201,7 +202,8 @@ class WebhookAdapter(ChannelAdapter):
         url = str(account.options["url"]).rstrip("/") + path
         timestamp = str(int(time.time()))
         headers = request_headers(method, timestamp, key)
-        request = self._http.build_request(method, url, content=body, headers=headers, params=params)
+        http = self._http(account)
+        request = http.build_request(method, url, content=body, headers=headers, params=params)
         target = request.url.raw_path.decode("ascii")  # path and query, exactly as sent
         request.headers["X-Loa-Signature"] = sign(
             account.secret("secret"), timestamp, method, target, key or "", body
@@ -209,7 +211,7 @@ class WebhookAdapter(ChannelAdapter):
         # Never the whole URL in a message: chat-bot webhook URLs carry a token in their path.
         where = f"webhook {account.name} ({urlsplit(url).hostname}) {method}"
         try:
-            response = await self._http.send(request)
+            response = await http.send(request)
         except httpx.TransportError as e:
             # Sent (a read or write timed out, the connection dropped): the receiver may have it.
             timed_out = isinstance(e, httpx.TimeoutException)

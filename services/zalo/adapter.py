@@ -23,6 +23,7 @@ from loa.channels import (
     TransientError,
     register,
 )
+from loa.channels.clients import ClientPerAccount
 from loa.channels.corrections import CorrectionLink
 from loa.events import Content, ContentKind, MediaRef, Target
 from loa.media import Profile, RenditionError
@@ -79,8 +80,9 @@ class ZaloAdapter(ChannelAdapter):
 
     def __init__(self, context: Any, settings: ZaloSettings | None = None) -> None:
         super().__init__(context, settings or ZaloSettings())
-        self.http = httpx.AsyncClient(timeout=self.settings.zalo_timeout_s)
-        self.api = ZaloApi(self.http, self.settings.zalo_openapi_url)
+        timeout = self.settings.zalo_timeout_s
+        self.http = httpx.AsyncClient(timeout=timeout)  # OAuth's token refreshes, a few a day
+        self.api = ZaloApi(ClientPerAccount(timeout=timeout), self.settings.zalo_openapi_url)
         self.tokens = TokenManager(
             self.http,
             self.settings.zalo_oauth_url,
@@ -90,6 +92,7 @@ class ZaloAdapter(ChannelAdapter):
 
     async def aclose(self) -> None:
         await self.tokens.aclose()
+        await self.api.http.aclose()
         await self.http.aclose()
 
     async def check_account(self, account: Account) -> str | None:
@@ -117,10 +120,10 @@ class ZaloAdapter(ChannelAdapter):
     async def _call(self, account: Account, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         token, account = await self.tokens.token(account)
         try:
-            return await self.api.call(method, path, token, **kwargs)
+            return await self.api.call(account, method, path, token, **kwargs)
         except TokenRejectedError:
             token, _ = await self.tokens.refresh(account, rejected=token)
-            return await self.api.call(method, path, token, **kwargs)
+            return await self.api.call(account, method, path, token, **kwargs)
 
     # -- rendering ---------------------------------------------------------------------------
     async def _fit(self, media: MediaRef) -> MediaRef:
@@ -283,6 +286,7 @@ class ZaloAdapter(ChannelAdapter):
             stream = SizedStream(raw, video.size)
             try:
                 uploaded = await self.api.call(
+                    account,
                     "POST",
                     "/v2.0/article/upload_video/preparevideo",
                     token,

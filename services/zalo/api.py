@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from loa.channels import AuthError, ChannelError, PermanentError, TransientError
+from loa.channels import Account, AuthError, ChannelError, PermanentError, TransientError
+from loa.channels.clients import ClientPerAccount
 from loa.channels.http import retryable
 from loa.channels.in_doubt import transport_error
 
@@ -111,16 +112,20 @@ OpenAPI lists no broadcasts), so ``find_existing`` would answer for the article 
 
 
 class ZaloApi:
-    """The OpenAPI calls Loa makes, each with the OA's access token in the header."""
+    """The OpenAPI calls Loa makes, each with the OA's access token in the header, over the OA's
+    own connections (``loa.channels.clients``)."""
 
-    def __init__(self, http: httpx.AsyncClient, openapi_url: str) -> None:
+    def __init__(self, http: ClientPerAccount, openapi_url: str) -> None:
         self.http = http
         self.base = openapi_url.rstrip("/")
 
-    async def call(self, method: str, path: str, token: str, **kwargs: Any) -> dict[str, Any]:
+    async def call(
+        self, account: Account, method: str, path: str, token: str, **kwargs: Any
+    ) -> dict[str, Any]:
         headers = {"access_token": token, **kwargs.pop("headers", {})}
+        http = self.http(account)
         try:
-            response = await self.http.request(method, f"{self.base}{path}", headers=headers, **kwargs)
+            response = await http.request(method, f"{self.base}{path}", headers=headers, **kwargs)
         except httpx.TransportError as e:
             raise transport_error(
                 f"Zalo unreachable: {type(e).__name__}", e, creates=path in CREATING_PATHS

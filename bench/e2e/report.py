@@ -72,7 +72,8 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
     s["max_service_rss_mb"] = max(p["peak_rss_mb"] for p in services.values())
     s.update(cpu_budget(r))
     s["p99_ms_at_30"] = fair.p99_at_rate(r)
-    s["fair"] = fair.fair_cost(r, s["cpu_phase"]) if s["cpu_phase"] else None
+    judged = fair.judged_phase(r["phases"]) or s["cpu_phase"]
+    s["fair"] = fair.fair_cost(r, judged) if judged else None
     rss = {n: p["peak_rss_mb"] for n, p in services.items()}
     s["overload"] = fair.overload(r, peak, rss)
     slow = r["phases"].get("slow")

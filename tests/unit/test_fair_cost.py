@@ -128,3 +128,14 @@ def test_a_labelled_run_s_section_shows_its_own_plots() -> None:
     assert "(img/e2e-s27-cpu-vs-reference.png)" in fair.doc_section(f, None, over, "e2e-s27")
     assert "(img/e2e-s27-goodput.png)" in fair.doc_section(f, None, over, "e2e-s27")
     assert "(img/e2e-cpu-vs-reference.png)" in fair.doc_section(f, None)  # make bench's own run
+
+
+def test_the_cpu_targets_are_judged_below_the_overload() -> None:
+    def ran(per_s: float, drained: bool = True) -> dict[str, Any]:
+        return {"deliveries_per_s": per_s, "lag": {"drained": drained}}
+
+    # the overload drained and carried the most, as in s28: the verdicts stay with r30
+    phases = {"r10": ran(50.0), "slow": ran(15.0), "r30": ran(78.9), "over": ran(90.9)}
+    assert fair.judged_phase(phases) == "r30"
+    assert fair.judged_phase({**phases, "r30": ran(78.9, drained=False)}) == "r10"
+    assert fair.judged_phase({"over": ran(90.9)}) is None

@@ -8,7 +8,9 @@ POST with a small JSON body. For each pool size N, one ``httpx.AsyncClient`` (uv
 publishers run it) first opens N connections (N requests at once), then sends ``--requests`` POSTs
 of 1.4 kB in rounds of 3 at once (a publisher's batch at 30 contents/s); printed is the client
 process's CPU per request over those rounds. httpcore polls each idle connection's socket on every
-pass over its pool (``loa.channels.clients``), so the cost grows with N.
+pass over its pool (``loa.channels.clients``), so the cost grows with N. Then what making a client
+costs: with a TLS context of its own (httpx's default) and with the process's shared one
+(``loa.tls``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
+CLIENTS = 60
 RESULTS = Path(__file__).resolve().parent / "results" / "http_pool.json"
 POOL_SIZES = (1, 3, 10, 20)
 ROUND = 3
@@ -59,6 +63,20 @@ async def cost_per_request(url: str, pool: int, requests: int) -> tuple[float, i
     return 1000 * used / (requests // ROUND * ROUND), held
 
 
+def cost_of_a_client(shared: bool) -> tuple[float, float]:
+    """CPU ms and resident MB per ``httpx.AsyncClient`` made (``CLIENTS`` of them, kept)."""
+    from loa.tls import client_context
+
+    options = {"verify": client_context()} if shared else {}
+    if shared:
+        client_context()  # made once per process, not counted per client
+    rss, started = psutil.Process().memory_info().rss, time.process_time()
+    clients = [httpx.AsyncClient(**options) for _ in range(CLIENTS)]
+    used, grown = time.process_time() - started, psutil.Process().memory_info().rss - rss
+    del clients
+    return 1000 * used / CLIENTS, grown / 2**20 / CLIENTS
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -87,10 +105,13 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(10)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-    print(json.dumps(figures))
+    made = {f"http_client_{kind}_tls": cost_of_a_client(kind == "shared") for kind in ("own", "shared")}
+    RESULTS.write_text(json.dumps({**figures, **made}, indent=2) + "\n")
+    print(json.dumps({**figures, **made}))
     for name, f in figures.items():
         print(f"{name}: {f['cpu_ms_per_request']:.3f} ms CPU per request ({f['held']} held)")
+    for name, (ms, mb) in made.items():
+        print(f"{name}: {ms:.3f} ms CPU per client made ({mb:.3f} MB resident)")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from loa.access import Principal
 from loa.access.policy import Action
 from loa.access.principal import Kind
 from loa.outages import error_response
+from loa.tls import client_context
 from services.tracker.api import ERRORS
 from services.tracker.auth import SESSION_COOKIE, requires
 from services.tracker.context import Tracker
@@ -66,7 +67,7 @@ async def _ingest(request: Request, who: Principal, method: str, path: str, **kw
     tracker: Tracker = request.app.state.tracker
     headers = {"Authorization": f"Bearer {await _person_token(request, who)}"}
     base = str(tracker.settings.tracker_ingest_url).rstrip("/")
-    async with httpx.AsyncClient(base_url=base, timeout=INGEST_TIMEOUT_S) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=INGEST_TIMEOUT_S, verify=client_context()) as client:
         return await client.request(method, path, headers=headers, **kwargs)
 
 

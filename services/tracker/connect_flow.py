@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, Field, JsonValue, SecretStr
 
 from loa.events.commands import Unit
 from loa.events.content import AccountName
+from loa.tls import client_context
 from services.tracker.settings import TrackerSettings
 
 TIMEOUT_S = 15.0
@@ -137,7 +138,7 @@ async def platform_json(platform: str, method: str, url: str, **request: Any) ->
     not JSON, is a ``ConnectError`` naming the platform and the failure's kind (never the URL,
     whose query may carry a token)."""
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
+        async with httpx.AsyncClient(timeout=TIMEOUT_S, verify=client_context()) as client:
             answer = await client.request(method, url, **request)
         data = answer.json()
     except (httpx.HTTPError, ValueError) as e:

@@ -21,6 +21,7 @@ import httpx
 from loa.channels import Account, AuthError, Context, TransientError
 from loa.channels.credentials import RotatingCredentials, stored_value
 from loa.channels.http import retryable
+from loa.tls import client_context
 
 ACCESS = "oauth2_access_token"
 REFRESH = "oauth2_refresh_token"
@@ -81,7 +82,7 @@ class OAuth2Tokens:
     async def exchange(self, account: Account) -> dict[str, Any]:
         client_id = account.secret("client_id")
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as http:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=client_context()) as http:
                 response = await http.post(
                     self.url,
                     auth=(client_id, account.secret("client_secret")),

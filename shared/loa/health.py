@@ -33,6 +33,7 @@ from starlette.routing import Route
 from loa.kafka_security import client_security
 from loa.outages import RETRY_AFTER_SECONDS
 from loa.settings import LoaSettings
+from loa.tls import client_context
 
 PROBE_TIMEOUT_SECONDS = 2.0
 Probe = Callable[[], Awaitable[Mapping[str, Any] | None]]
@@ -104,7 +105,7 @@ def http_probe(url: str) -> Probe:
     """Another service's ``/readyz``: ready on 200; otherwise the dependencies it names as down."""
 
     async def probe() -> dict[str, Any] | None:
-        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS) as client:
+        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS, verify=client_context()) as client:
             response = await client.get(url)
         if response.status_code == 200:
             body = response.json()

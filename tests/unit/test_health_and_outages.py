@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+from typing import Any
 
 import pytest
 import urllib3.exceptions
 from sqlalchemy.exc import OperationalError
 
-from loa.health import Readiness, kafka_probe
+from loa.health import Readiness, http_probe, kafka_probe
 from loa.outages import DATABASE, OBJECT_STORE, classify
 from loa.settings import LoaSettings
+from loa.tls import client_context
 
 
 async def test_a_broker_that_accepts_but_never_answers_is_not_ready() -> None:
@@ -49,3 +52,25 @@ def test_a_bare_oserror_is_classified_by_the_library_that_raised_it() -> None:
     with pytest.raises(ConnectionRefusedError) as ours:
         raise ConnectionRefusedError(111, "refused here")
     assert classify(ours.value) is None  # our own code's OSError is not a dependency outage
+
+
+async def test_probing_a_service_loads_no_ca_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tracker's overview probes every publisher's /readyz at most every 5 s while ops watch
+    it; a client with a TLS context of its own loads the CA store each time (22 ms of CPU)."""
+    client_context()  # the process's one context, made once
+    made: list[object] = []
+    real = ssl.create_default_context
+
+    def counted(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        made.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counted)
+    with socket.socket() as closed:  # a port nothing listens on: the probe fails after its client is made
+        closed.bind(("127.0.0.1", 0))
+        url = f"https://127.0.0.1:{closed.getsockname()[1]}/readyz"
+    readiness = Readiness({"webhook": http_probe(url)}, timeout=2.0)
+    for _ in range(3):
+        report = await readiness.report()
+        assert report["dependencies"]["webhook"]["ok"] is False
+    assert made == []

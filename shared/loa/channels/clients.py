@@ -11,9 +11,9 @@ grew to 20 connections, the most httpx keeps (``max_keepalive_connections``), an
 
 A client per account holds only that account's connections, as many as its own requests in
 flight, which its rate limit bounds. It also keeps accounts apart: the connections of a receiver
-that stalls are its own, not taken from the others'. The clients share one TLS context: each
-made its own would load the CA store again, 22 ms of CPU and 0.85 MB a client (a Zalo publisher
-serves an OA per province).
+that stalls are its own, not taken from the others'. The clients share the process's TLS
+context (``loa.tls``): each made its own would load the CA store again, 22 ms of CPU and 0.85 MB a
+client (a Zalo publisher serves an OA per province).
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from typing import Any
 import httpx
 
 from loa.channels.base import Account
+from loa.tls import client_context
 
 
 class ClientPerAccount:
     """``clients(account)``: the account's ``httpx.AsyncClient(**options)``, made on its first call."""
 
     def __init__(self, **options: Any) -> None:
-        self._options = {"verify": httpx.create_ssl_context(), **options}
+        self._options = {"verify": client_context(), **options}
         self._clients: dict[str, httpx.AsyncClient] = {}
 
     def __call__(self, account: Account) -> httpx.AsyncClient:

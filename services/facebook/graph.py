@@ -33,6 +33,7 @@ from loa.channels.in_doubt import creates, transport_error
 from loa.channels.threads import in_thread
 from loa.channels.transport import RewritingAdapter
 from loa.logging import redact
+from loa.tls import client_context
 
 SDK_DEFAULT_URL = "https://graph.facebook.com/"
 
@@ -267,7 +268,7 @@ class GraphClient:
         self._pool = RewritingAdapter(
             SDK_DEFAULT_URL, self.base_url, timeout, pool_connections=4, pool_maxsize=16
         )
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0))
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), verify=client_context())
 
     def _session(self, token: str) -> tuple[requests.Session, dict[str, requests.Response]]:
         session = requests.Session()

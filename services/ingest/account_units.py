@@ -20,6 +20,7 @@ import time
 import httpx
 
 from loa.access.units import nfc
+from loa.tls import client_context
 from services.ingest.errors import ApiError
 from services.ingest.settings import IngestSettings
 
@@ -32,7 +33,7 @@ class AccountUnits:
     def __init__(self, settings: IngestSettings, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
         self._url = settings.ingest_tracker_url
-        self._http = http or httpx.AsyncClient(timeout=5.0, follow_redirects=False)
+        self._http = http or httpx.AsyncClient(timeout=5.0, follow_redirects=False, verify=client_context())
         self._table: dict[tuple[str, str], str | None] | None = None
         self._fetched_at = 0.0
 

@@ -17,6 +17,7 @@ import httpx
 from loa.channels import TransientError, media_missing
 from loa.channels.in_doubt import transport_error
 from loa.media import MediaStore
+from loa.tls import client_context
 from services.tiktok import errors
 from services.tiktok.chunks import ChunkPlan
 
@@ -37,7 +38,7 @@ class TikTokApi:
     def __init__(self, base_url: str, timeout: float, upload_timeout: float) -> None:
         self.base_url = base_url.rstrip("/")
         self.upload_timeout = upload_timeout
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = httpx.AsyncClient(timeout=timeout, verify=client_context())
 
     async def aclose(self) -> None:
         await self._http.aclose()

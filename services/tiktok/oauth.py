@@ -23,6 +23,7 @@ import httpx
 from loa.channels import Account, AuthError, TransientError
 from loa.channels.credentials import stored_value
 from loa.channels.http import retryable
+from loa.tls import client_context
 
 ACCESS = "access_token"
 REFRESH = "refresh_token"
@@ -86,7 +87,7 @@ class TikTokRotation:
             "refresh_token": account.secret(REFRESH),
         }
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as http:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=client_context()) as http:
                 response = await http.post(self.url, data=form)
         except httpx.TransportError as e:
             raise TransientError(f"TikTok token endpoint unreachable: {type(e).__name__}") from e

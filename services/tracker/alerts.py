@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loa.events import utcnow
+from loa.tls import client_context
 from services.tracker.settings import AlertHook
 from services.tracker.tables import alerts_outbox
 
@@ -50,7 +51,7 @@ class AlertSender:
         self.engine = engine
         self.hooks = {h.name: h for h in hooks}
         self.max_attempts = max_attempts
-        self.client = client or httpx.AsyncClient(timeout=10.0)
+        self.client = client or httpx.AsyncClient(timeout=10.0, verify=client_context())
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Send every alert that is due; returns how many were delivered."""

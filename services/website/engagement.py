@@ -17,6 +17,7 @@ from loa.channels.engagement import Observation
 from loa.channels.http import http_error, retry_at
 from loa.channels.threads import in_thread
 from loa.events.engagement import Metric
+from loa.tls import client_context
 from services.website.settings import WebsiteSettings
 from services.website.views_api import PATH
 
@@ -27,7 +28,7 @@ class WebsiteEngagement:
 
     def __init__(self, settings: WebsiteSettings | None = None, http: httpx.Client | None = None) -> None:
         self.settings = settings or WebsiteSettings()
-        self.http = http or httpx.Client(timeout=10.0, follow_redirects=False)
+        self.http = http or httpx.Client(timeout=10.0, follow_redirects=False, verify=client_context())
 
     async def read(self, account: Account, external_id: str) -> Observation:
         if account.options.get("mode") == "wordpress":

@@ -45,6 +45,7 @@ from loa.links import short_id
 from loa.media import MediaStore
 from loa.mode import require_https_option
 from loa.text import slugify
+from loa.tls import client_context
 from services.website.settings import WebsiteSettings
 from services.website.wordpress_terms import terms
 from services.website.wp_corrections import keep_blocks, raw_content
@@ -100,7 +101,7 @@ class WordPress:
 
     def __init__(self, settings: WebsiteSettings) -> None:
         self.settings = settings
-        self.http = httpx.AsyncClient(timeout=settings.website_http_timeout_s)
+        self.http = httpx.AsyncClient(timeout=settings.website_http_timeout_s, verify=client_context())
         self._editing: weakref.WeakValueDictionary[tuple[str | None, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )

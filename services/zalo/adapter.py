@@ -30,6 +30,7 @@ from loa.media import Profile, RenditionError
 from loa.media.fit import fit_image
 from loa.media.store import public_key, public_media_user, public_sha256
 from loa.text import count_code_points
+from loa.tls import client_context
 from services.zalo.api import TokenRejectedError, ZaloApi
 from services.zalo.body import to_items
 from services.zalo.corrections import has_link, with_link
@@ -81,7 +82,8 @@ class ZaloAdapter(ChannelAdapter):
     def __init__(self, context: Any, settings: ZaloSettings | None = None) -> None:
         super().__init__(context, settings or ZaloSettings())
         timeout = self.settings.zalo_timeout_s
-        self.http = httpx.AsyncClient(timeout=timeout)  # OAuth's token refreshes, a few a day
+        # OAuth's token refreshes (a few a day) share one client
+        self.http = httpx.AsyncClient(timeout=timeout, verify=client_context())
         self.api = ZaloApi(ClientPerAccount(timeout=timeout), self.settings.zalo_openapi_url)
         self.tokens = TokenManager(
             self.http,

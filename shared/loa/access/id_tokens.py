@@ -16,6 +16,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from loa.tls import client_context
+
 LEEWAY_SECONDS = 60
 """Clock skew tolerated on the ID token's times (exp, iat)."""
 
@@ -30,7 +32,7 @@ class IdTokenVerifier:
     def __init__(self, issuer: str, audience: str, http: httpx.AsyncClient | None = None) -> None:
         self.issuer = issuer
         self.audience = audience
-        self.http = http or httpx.AsyncClient(timeout=10.0, follow_redirects=False)
+        self.http = http or httpx.AsyncClient(timeout=10.0, follow_redirects=False, verify=client_context())
         self._metadata: dict[str, Any] | None = None
         self._keys: KeySet | None = None
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import httpx
 import psutil
+
+from bench.e2e.stack import free_port
 
 CLIENTS = 60
 RESULTS = Path(__file__).resolve().parent / "results" / "http_pool.json"
@@ -45,12 +46,6 @@ async def app(scope, receive, send):
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def cost_per_request(url: str, pool: int, requests: int) -> tuple[float, int]:
     """CPU ms per request with ``pool`` connections open, and the connections left at the end."""
     async with httpx.AsyncClient() as client:
@@ -67,9 +62,7 @@ def cost_of_a_client(shared: bool) -> tuple[float, float]:
     """CPU ms and resident MB per ``httpx.AsyncClient`` made (``CLIENTS`` of them, kept)."""
     from loa.tls import client_context
 
-    options = {"verify": client_context()} if shared else {}
-    if shared:
-        client_context()  # made once per process, not counted per client
+    options = {"verify": client_context()} if shared else {}  # made once, before the count
     rss, started = psutil.Process().memory_info().rss, time.process_time()
     clients = [httpx.AsyncClient(**options) for _ in range(CLIENTS)]
     used, grown = time.process_time() - started, psutil.Process().memory_info().rss - rss

@@ -22,7 +22,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -37,17 +36,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
+from bench.e2e.stack import free_port  # noqa: E402
 from loa.channels.credentials import UnsharedCredentials  # noqa: E402
 from loa.media import MediaStore  # noqa: E402
 from loa.settings import LoaSettings  # noqa: E402
 
 MIB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_sandbox(workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:

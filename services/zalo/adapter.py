@@ -94,7 +94,7 @@ class ZaloAdapter(ChannelAdapter):
 
     async def aclose(self) -> None:
         await self.tokens.aclose()
-        await self.api.http.aclose()
+        await self.api.aclose()
         await self.http.aclose()
 
     async def check_account(self, account: Account) -> str | None:

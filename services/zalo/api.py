@@ -119,6 +119,9 @@ class ZaloApi:
         self.http = http
         self.base = openapi_url.rstrip("/")
 
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
     async def call(
         self, account: Account, method: str, path: str, token: str, **kwargs: Any
     ) -> dict[str, Any]:

@@ -7,7 +7,7 @@ it asks each idle one's socket whether the server has closed it, one ``poll`` a 
 client for every account keeps the connections of all of them in one list, as many as the whole
 channel ever had in flight at once, and every request pays for all of them: a publisher's pool
 grew to 20 connections, the most httpx keeps (``max_keepalive_connections``), and a request cost
-1.02 ms of the client's CPU instead of 0.58 with 3 (``bench/http_pool.py``).
+1.14 ms of the client's CPU instead of 0.61 with 3 (``bench/http_pool.py``).
 
 A client per account holds only that account's connections, as many as its own requests in
 flight, which its rate limit bounds. It also keeps accounts apart: the connections of a receiver

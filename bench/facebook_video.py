@@ -26,11 +26,11 @@ from typing import IO
 import httpx
 import psutil
 
-from bench.e2e.stack import free_port
 from loa.channels import Account, Secret
 from loa.events import Content, MediaRef
 from loa.media import MediaStore
 from loa.settings import REPO_ROOT
+from loa.testing.ports import free_port
 from services.facebook.adapter import FacebookAdapter
 from services.facebook.settings import FacebookSettings
 from tests.channels.facebook.helpers import FakeContext

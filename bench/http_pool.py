@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.e2e.stack import free_port
+from loa.testing.ports import free_port
 
 CLIENTS = 60
 RESULTS = Path(__file__).resolve().parent / "results" / "http_pool.json"

@@ -30,9 +30,9 @@ from typing import Any
 import httpx
 import psutil
 
-from bench.e2e.stack import free_port
 from loa.media import MediaStore
 from loa.settings import REPO_ROOT, LoaSettings
+from loa.testing.ports import free_port
 
 MIB = 1024 * 1024
 CHUNK = MIB

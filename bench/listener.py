@@ -37,9 +37,10 @@ from pathlib import Path
 import httpx
 
 from bench.e2e.measure import ProcessSampler
-from bench.e2e.stack import Service, free_port
+from bench.e2e.stack import Service
 from bench.listener_plan import YOUTUBE_SHARE
 from loa.settings import REPO_ROOT
+from loa.testing.ports import free_port
 from services.listener.schedule import Read
 from services.listener.settings import ListenerSettings
 

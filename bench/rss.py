@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 from bench.e2e.load import create_topics  # noqa: E402
-from bench.e2e.stack import CHANNELS, BenchStack, Service, free_port  # noqa: E402
+from bench.e2e.stack import CHANNELS, BenchStack, Service  # noqa: E402
 from loa.settings import LoaSettings  # noqa: E402
 from loa.testing.admin import sign_in_to_kafka_as_admin  # noqa: E402
+from loa.testing.ports import free_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "rss.json"
 SETTLE_SECONDS = 3.0

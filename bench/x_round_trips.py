@@ -29,12 +29,12 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from bench.e2e.stack import free_port
 from loa.channels import Account, Secret
 from loa.events import Content, MediaRef, Target
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from loa.testing.context import FakeContext
+from loa.testing.ports import free_port
 from services.sandbox.client import SandboxClient
 from services.x.adapter import XAdapter
 from services.x.settings import XSettings

@@ -36,10 +36,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
-from bench.e2e.stack import free_port  # noqa: E402
 from loa.channels.credentials import UnsharedCredentials  # noqa: E402
 from loa.media import MediaStore  # noqa: E402
 from loa.settings import LoaSettings  # noqa: E402
+from loa.testing.ports import free_port  # noqa: E402
 
 MIB = 1024 * 1024
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from bench.e2e.stack import TRACKER, BenchStack, Service, free_port
+from bench.e2e.stack import TRACKER, BenchStack, Service
+from loa.testing.ports import free_port
 
 
 @dataclass

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.e2e.stack import free_port
 from deploy.local.supervise import Backoff, RestartPolicy, Service, parse_procfile
 from loa.settings import REPO_ROOT
+from loa.testing.ports import free_port
 
 pytestmark = pytest.mark.unit
 

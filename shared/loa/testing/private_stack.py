@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loa.settings import REPO_ROOT, LoaSettings
+from loa.testing.ports import free_port
 
 LOCAL = REPO_ROOT / "deploy" / "local"
 COMPONENTS = ("postgres", "minio", "kafka")
@@ -30,13 +30,6 @@ COMPONENTS = ("postgres", "minio", "kafka")
 
 def main_cache() -> Path:
     return Path(os.environ.get("LOA_CACHE_DIR", REPO_ROOT / ".loa")).resolve()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -17,7 +17,7 @@ from loa.events import ErrorClass, MediaRef
 from loa.media import MediaStore
 from loa.publisher.settings import PublisherSettings
 from loa.settings import LoaSettings
-from loa.testing.private_stack import free_port
+from loa.testing.ports import free_port
 from tests.integration.publisher.conftest import StartPublisher
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from loa.settings import LoaSettings
-from loa.testing.private_stack import PrivateStack, free_port
+from loa.testing.ports import free_port
+from loa.testing.private_stack import PrivateStack
 from tests.integration.tracker.support import auth, running_tracker, tracker_settings
 
 pytestmark = pytest.mark.integration

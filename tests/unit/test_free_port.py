@@ -1,6 +1,6 @@
-"""The bench's services get ports no outgoing connection can take before they bind (the chaos run's
-replica that found its health port held by a client socket): below the kernel's ephemeral range
-(``/proc/sys/net/ipv4/ip_local_port_range``, the ports ``connect`` picks its local port from)."""
+"""Processes a bench or a test starts get ports no outgoing connection can take before they bind
+(the chaos run's replica that found its health port held by a client socket): below the kernel's
+ephemeral range (``/proc/sys/net/ipv4/ip_local_port_range``, where ``connect`` picks local ports)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from bench.e2e.stack import EPHEMERAL_RANGE, free_port
+from loa.testing.ports import EPHEMERAL_RANGE, free_port
 
 pytestmark = pytest.mark.unit
 

@@ -48,6 +48,7 @@ from services.tracker.alerts import AlertSender
 from services.tracker.auth import Authenticator, bearer_tokens
 from services.tracker.context import Tracker
 from services.tracker.db import make_engine, migrate
+from services.tracker.installed_publishers import installed_publishers
 from services.tracker.live import Changes
 from services.tracker.login_throttle import LoginThrottle
 from services.tracker.metrics import TrackerMetrics
@@ -118,9 +119,9 @@ def create_app(settings: TrackerSettings | None = None) -> FastAPI:
             {"kafka": kafka_probe(settings), "database": database_probe(engine)},
             about={"mode": settings.mode},  # `loa status` reads it here
         )
-        tracker.publishers = Readiness(
-            {channel: http_probe(str(url)) for channel, url in settings.tracker_publisher_health.items()}
-        )
+        health = settings.tracker_publisher_health
+        urls = {c: str(u) for c, u in health.items()} if health is not None else await installed_publishers()
+        tracker.publishers = Readiness({channel: http_probe(url) for channel, url in urls.items()})
         if settings.tracker_consume:
             tracker.subscribers = consumer.register(
                 broker, settings, engine, tracker.changes, tracker.metrics, hooks

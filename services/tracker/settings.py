@@ -12,7 +12,6 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_
 from loa.access.principal import ALL_UNITS, Role
 from loa.access.settings import AccessSettings
 from loa.archive.settings import ArchiveAccess
-from loa.channels import registry
 from loa.events import DeliveryState
 from loa.kafka_acl import TRACKER_GROUP
 from loa.mode import PRODUCTION, platform_url
@@ -53,15 +52,6 @@ class AlertHook(BaseModel):
 
     def covers(self, unit: str | None) -> bool:
         return not self.units or unit in self.units
-
-
-def _installed_publishers() -> dict[str, AnyHttpUrl]:
-    """The readiness URL of each installed channel's publisher, at the port its adapter declares."""
-    return {
-        name: AnyHttpUrl(f"http://127.0.0.1:{adapter.metrics_port}/readyz")
-        for name, adapter in registry.load_entry_points().items()
-        if adapter.metrics_port
-    }
 
 
 class TrackerSettings(AccessSettings, ArchiveAccess):
@@ -166,9 +156,10 @@ class TrackerSettings(AccessSettings, ArchiveAccess):
         description="the ingest's API, which the approvals page calls with the signed-in person's ID token",
     )
     tracker_consume: bool = Field(default=True, description="run the Kafka consumers (off: API only)")
-    tracker_publisher_health: dict[str, AnyHttpUrl] = Field(
-        default_factory=_installed_publishers,
-        description='JSON {"facebook": "http://127.0.0.1:9102/readyz"}: publishers shown on the dashboard',
+    tracker_publisher_health: dict[str, AnyHttpUrl] | None = Field(
+        default=None,
+        description='JSON {"facebook": "http://127.0.0.1:9102/readyz"}: publishers shown on the dashboard; '
+        "unset: each installed channel's on this host, at its adapter's port (installed_publishers)",
     )
 
     @field_validator("tracker_tokens", "tracker_publisher_health", mode="before")

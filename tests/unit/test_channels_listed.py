@@ -5,6 +5,7 @@ check is the publisher runtime's ``/healthz``, the port is the one its adapter d
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ import yaml
 from deploy.local.supervise import parse_procfile
 from loa.channels import ChannelAdapter, registry
 from loa.settings import REPO_ROOT
+from services.tracker.installed_publishers import installed_publishers
 
 pytestmark = pytest.mark.unit
 
@@ -70,3 +72,12 @@ def test_a_publisher_is_checked_at_the_port_its_adapter_declares(listing) -> Non
     for name, url in listing().items():
         if url is not None and urlsplit(url).path == "/healthz":  # the publisher runtime's
             assert urlsplit(url).port == adapters[name].metrics_port, f"{name}: {url}"
+
+
+def test_the_dashboard_finds_each_installed_publisher_at_its_adapters_port() -> None:
+    # read by a child process (the tracker keeps no adapter, nor its platform's SDK, resident)
+    urls = asyncio.run(installed_publishers())
+    adapters = _registered()
+    assert set(urls) == {name for name, adapter in adapters.items() if adapter.metrics_port}
+    for name, url in urls.items():
+        assert url == f"http://127.0.0.1:{adapters[name].metrics_port}/readyz"

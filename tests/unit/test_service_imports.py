@@ -51,6 +51,31 @@ def test_a_service_does_not_load_what_it_never_uses(service: str) -> None:
     assert not loaded(service) & NOT_LOADED[service]
 
 
+SDKS = ("tweepy", "googleapiclient", "facebook", "dkim", "dns")
+
+
+def test_the_tracker_started_loads_no_adapter_nor_platform_sdk(tmp_path: Path) -> None:
+    # Its settings took each publisher's port from the adapters, in the process: +19 MB resident.
+    # A child process reads them now (services.tracker.installed_publishers).
+    code = (
+        "import json, sys\n"
+        "from services.tracker.app import create_app\n"
+        "from services.tracker.settings import TrackerSettings\n"
+        "create_app(TrackerSettings())\n"
+        f"print(json.dumps([m for m in sys.modules if m.endswith('.adapter') or m in {list(SDKS)!r}]))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'shared'}{os.pathsep}{ROOT}",
+        "LOA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}",
+    }
+    env.pop("LOA_TRACKER_PUBLISHER_HEALTH", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == []
+
+
 def test_httpx_still_works_without_its_command_line() -> None:
     # the ImportError httpx catches leaves it a `main` that explains itself; requests go as before
     import httpx

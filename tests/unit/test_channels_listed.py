@@ -6,6 +6,7 @@ check is the publisher runtime's ``/healthz``, the port is the one its adapter d
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -81,3 +82,15 @@ def test_the_dashboard_finds_each_installed_publisher_at_its_adapters_port() -> 
     assert set(urls) == {name for name, adapter in adapters.items() if adapter.metrics_port}
     for name, url in urls.items():
         assert url == f"http://127.0.0.1:{adapters[name].metrics_port}/readyz"
+
+
+def test_compose_shows_the_tracker_each_publisher_at_its_service_and_adapters_port() -> None:
+    # in compose each publisher is its own container: the tracker's default (this host) finds none
+    services = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text("utf-8"))["services"]
+    health = json.loads(services["tracker"]["environment"]["LOA_TRACKER_PUBLISHER_HEALTH"])
+    adapters = _registered()
+    expected = {}
+    for service_name, service in services.items():
+        if (name := _channel(" ".join(service.get("command") or []))) is not None:
+            expected[name] = f"http://{service_name}:{adapters[name].metrics_port}/readyz"
+    assert health == expected

@@ -26,8 +26,9 @@ def renew_every(lease: timedelta) -> float:
     return lease.total_seconds() / RENEWALS_PER_LEASE
 
 
-def free(table: Table, now: datetime) -> ColumnElement[bool]:
-    """Rows of ``table`` nobody holds at ``now``: no lease, or one that ran out."""
+def free(table: Table, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Rows of ``table`` nobody holds at ``now`` (a time, or a parameter bound to one): no lease, or
+    one that ran out."""
     return or_(table.c.lease_expires_at.is_(None), table.c.lease_expires_at < now)
 
 

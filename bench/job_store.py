@@ -6,8 +6,9 @@
 The real job store (``loa.publisher.store``) on a SQLite file, as every publisher runs it. Printed,
 in CPU ms of this process per call: a claim that finds nothing due (what an idle publisher's
 dispatcher does every ``LOA_PUBLISHER_POLL_SECONDS``, 0.2 s), the intake gate's count of due jobs,
-and a claim that leases and starts ``--batch`` due jobs (per job claimed; the jobs are made first,
-outside the measured time, each with a Vietnamese post).
+a claim that leases and starts ``--batch`` due jobs (per job claimed; the jobs are made first,
+outside the measured time, each with a Vietnamese post), and the intake's reads of a batch of as
+many contents (their newest versions, then their jobs in a write transaction).
 """
 
 from __future__ import annotations
@@ -78,12 +79,21 @@ async def measure(rounds: int, batch: int) -> dict[str, float]:
             nothing_due = await cpu_ms(rounds, lambda: store.claim(OWNER, limit=64, lease=LEASE))
             count_due = await cpu_ms(rounds, store.count_due)
             per_job = await claim_and_start(store, batch, max(1, rounds // 20))
+            contents = [f"c-0-{i}" for i in range(batch)]
+
+            async def intake_reads() -> None:
+                await store.newest_versions(contents)
+                async with store.tx() as conn:
+                    await store.versions_of(conn, contents)
+
+            reads = await cpu_ms(rounds // 4, intake_reads)
         finally:
             await engine.dispose()
     return {
         "job_store_claim_nothing_due_cpu": nothing_due,
         "job_store_count_due_cpu": count_due,
         "job_store_claim_and_start_cpu_per_job": per_job,
+        "job_store_intake_reads_cpu": reads,
     }
 
 

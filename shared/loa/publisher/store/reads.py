@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loa.db import is_sqlite
@@ -12,6 +12,19 @@ from loa.events import DeliveryState
 from loa.publisher.job import Job
 from loa.publisher.store.rows import job_from_row
 from loa.publisher.store.schema import jobs
+
+# The intake's reads, built once and executed with the contents and the channel bound.
+_OF_CONTENTS = (
+    jobs.c.content_id.in_(bindparam("content_ids", expanding=True)),
+    jobs.c.channel == bindparam("channel"),
+)
+_VERSIONS_OF = select(jobs).where(*_OF_CONTENTS).order_by(jobs.c.version, jobs.c.id)
+_VERSIONS_OF_LOCKED = _VERSIONS_OF.with_for_update()  # PostgreSQL
+_NEWEST_VERSIONS = (
+    select(jobs.c.content_id, jobs.c.account, func.max(jobs.c.version))
+    .where(*_OF_CONTENTS)
+    .group_by(jobs.c.content_id, jobs.c.account)
+)
 
 
 class JobReads:
@@ -35,11 +48,10 @@ class JobReads:
         """``versions`` of many contents in one query: (content id, account) → jobs, oldest first."""
         if not content_ids:
             return {}
-        stmt = select(jobs).where(jobs.c.content_id.in_(list(content_ids)), jobs.c.channel == self.channel)
-        if not is_sqlite(self.engine):
-            stmt = stmt.with_for_update()
+        stmt = _VERSIONS_OF if is_sqlite(self.engine) else _VERSIONS_OF_LOCKED
         out: dict[tuple[str, str], list[Job]] = {}
-        for row in (await conn.execute(stmt.order_by(jobs.c.version, jobs.c.id))).all():
+        params = {"content_ids": list(content_ids), "channel": self.channel}
+        for row in (await conn.execute(stmt, params)).all():
             job = job_from_row(row)
             out.setdefault((job.content_id, job.account), []).append(job)
         return out
@@ -48,13 +60,9 @@ class JobReads:
         """(content id, account) → the newest version known, for the contents given (one read)."""
         if not content_ids:
             return {}
-        stmt = (
-            select(jobs.c.content_id, jobs.c.account, func.max(jobs.c.version))
-            .where(jobs.c.content_id.in_(list(content_ids)), jobs.c.channel == self.channel)
-            .group_by(jobs.c.content_id, jobs.c.account)
-        )
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+            params = {"content_ids": list(content_ids), "channel": self.channel}
+            rows = (await conn.execute(_NEWEST_VERSIONS, params)).all()
             await conn.rollback()
         return {(r[0], r[1]): int(r[2]) for r in rows}
 

@@ -24,6 +24,10 @@ _SET_SEQUENCE = (
     .where(sequences.c.delivery_id == bindparam("b_delivery_id"))
     .values(last=bindparam("b_last"))
 )
+_LAST = select(sequences.c.delivery_id, sequences.c.last).where(
+    sequences.c.delivery_id.in_(bindparam("dids", expanding=True))
+)
+_LAST_LOCKED = _LAST.order_by(sequences.c.delivery_id).with_for_update()  # PostgreSQL: in order
 
 
 class StatusEvents:
@@ -91,10 +95,10 @@ class StatusEvents:
             return
         self.written += 1
         dids = sorted({j.delivery_id for j in changed})
-        stmt = select(sequences.c.delivery_id, sequences.c.last).where(sequences.c.delivery_id.in_(dids))
-        if not is_sqlite(self.engine):
-            stmt = stmt.order_by(sequences.c.delivery_id).with_for_update()
-        last: dict[str, int] = {r.delivery_id: int(r.last) for r in (await conn.execute(stmt)).all()}
+        stmt = _LAST if is_sqlite(self.engine) else _LAST_LOCKED
+        last: dict[str, int] = {
+            r.delivery_id: int(r.last) for r in (await conn.execute(stmt, {"dids": dids}))
+        }
         known = set(last)
         now = utcnow()
         rows: list[dict[str, Any]] = []

@@ -36,6 +36,10 @@ _UPDATE_JOB = (
     .values({name: bindparam(f"b_{name}") for name in _MUTABLE})
 )
 
+# Read without the post (it does not change in a transition): no JSON parsed again per job.
+_CURRENT = select(*WITHOUT_POST).where(jobs.c.id.in_(bindparam("ids", expanding=True)))
+_CURRENT_LOCKED = _CURRENT.order_by(jobs.c.id).with_for_update()  # PostgreSQL: in id order
+
 
 class JobWrites(JobReads):
     """The reads, and the writes that create jobs and change them."""
@@ -177,12 +181,10 @@ class JobWrites(JobReads):
             return []
         for move in moves:
             check(move.job.id, move.job.state, move.to)
-        # Read without the post (it does not change here): no JSON parsed again per job.
-        stmt = select(*WITHOUT_POST).where(jobs.c.id.in_([move.job.id for move in moves]))
-        if not is_sqlite(self.engine):
-            stmt = stmt.order_by(jobs.c.id).with_for_update()
+        stmt = _CURRENT if is_sqlite(self.engine) else _CURRENT_LOCKED
+        rows = (await conn.execute(stmt, {"ids": [move.job.id for move in moves]})).all()
         posts = {move.job.id: move.job.post for move in moves}
-        current = {row.id: job_from_row(row, posts[row.id]) for row in (await conn.execute(stmt)).all()}
+        current = {row.id: job_from_row(row, posts[row.id]) for row in rows}
         return await self.transition_read(conn, moves, owner=owner, current=current)
 
     async def transition_read(

@@ -176,3 +176,22 @@ async def test_find_existing_sees_natively_scheduled_posts(
     assert found is not None
     assert found.external_id == result.external_id
     assert found.scheduled_natively
+
+
+async def test_a_lost_read_of_the_link_after_the_post_is_made_leaves_it_published_once(
+    adapter: FacebookAdapter, account: Account, page: Page
+) -> None:
+    # The link is read after the post is made (GET /{post-id}?fields=permalink_url): its failure
+    # raised as the publish's error, and the runtime's retry would post a second copy.
+    from services.sandbox.facebook import error_body
+    from services.sandbox.frame import Fault
+
+    content = make_content(account=account)
+    post = await adapter.render(content, content.targets[0], account)
+    body = error_body(2, "Service temporarily unavailable", type_="FacebookApiException")
+    sandbox.plan(Fault("facebook", status=503, body=body, method="GET"))
+
+    result = await adapter.publish(post, account)
+
+    assert [p.id for p in state().posts.values() if p.page_id == page.id] == [result.external_id]
+    assert result.url is None

@@ -18,17 +18,19 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import (
     Connection,
     DateTime,
     Dialect,
+    Engine,
     MetaData,
     String,
     Table,
     TypeDecorator,
     column,
+    create_engine,
     event,
     inspect,
     select,
@@ -38,9 +40,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from loa.files import private_file
+from loa.sqlite_inline import InlineEngine
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -66,7 +69,7 @@ def make_engine(
     a power cut; ``NORMAL`` syncs less and may lose the last ones then (never corrupting the file).
     ``queued_writes`` is the job store's SQLite: one connection per process, every transaction
     ``BEGIN IMMEDIATE`` (writers queue, never fail on a lock taken mid-transaction) and statements
-    run inline (``_run_inline``). Otherwise a pool of connections, with the driver's ``BEGIN`` at
+    run inline (``loa.sqlite_inline``). Otherwise a pool of connections, with the driver's ``BEGIN`` at
     the first write: the tracker's and the ingest's readers never wait for a writer.
     """
     parsed = make_url(url)
@@ -78,42 +81,42 @@ def make_engine(
         private_file(Path(parsed.database))
     if not queued_writes:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-        _on_connect(engine, synchronous=synchronous, inline=False)
+        _on_connect(engine.sync_engine, synchronous=synchronous, inline=False)
         return engine
     # One connection per process: SQLite has one writer anyway (and every transaction here is
     # BEGIN IMMEDIATE), and connections of one process contending for its lock wait in SQLite's
-    # busy handler, which sleeps 1-100 ms per retry. Queued on the pool instead, they go in turn.
-    # Nothing holds a connection while asking for another (a second would wait for the first).
-    engine = create_async_engine(
-        url,
+    # busy handler, which sleeps 1-100 ms per retry. Taken in turn instead (loa.sqlite_inline).
+    # Nothing holds the connection while asking for it again (it would wait for itself).
+    sync_engine = create_engine(
+        parsed.set(drivername="sqlite"),  # pysqlite: the statements run inline, not through aiosqlite
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        poolclass=QueuePool,
         pool_size=1,
         max_overflow=0,
-        pool_timeout=SQLITE_BUSY_TIMEOUT_S * 2,
     )
-    _on_connect(engine, synchronous=synchronous, inline=True)
+    _on_connect(sync_engine, synchronous=synchronous, inline=True)
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(sync_engine, "begin")
     def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    return engine
+    # AsyncEngine's face for what the stores use (loa.sqlite_inline), not the class itself.
+    return cast(AsyncEngine, InlineEngine(sync_engine, turn_timeout_s=SQLITE_BUSY_TIMEOUT_S * 2))
 
 
-def _on_connect(engine: AsyncEngine, *, synchronous: str, inline: bool) -> None:
-    """On each new SQLite connection: WAL, ``synchronous``, the busy timeout; inline statements."""
+def _on_connect(engine: Engine, *, synchronous: str, inline: bool) -> None:
+    """On each new SQLite connection: WAL, ``synchronous``, the busy timeout; with ``inline`` (the
+    job store's), transaction control is taken from the driver so ``BEGIN IMMEDIATE`` is ours."""
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        if inline:  # take transaction control from the driver so BEGIN IMMEDIATE is ours
+        if inline:
             dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         _switch_to_wal(cursor)
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.close()
-        if inline:
-            _run_inline(record.driver_connection)
 
 
 def _switch_to_wal(cursor: Any) -> None:
@@ -138,49 +141,17 @@ def _switch_to_wal(cursor: Any) -> None:
             time.sleep(0.02)
 
 
-def _run_inline(connection: Any) -> None:
-    """Run the statements of this aiosqlite connection in the event loop's thread; commit in its own.
-
-    aiosqlite hands every call (each statement, fetch, commit) to a worker thread and back: two
-    thread wake-ups per call, 10-20 calls per transaction. On a busy machine each wake-up waits
-    for a time slice: a transaction took ~100 ms of waiting for ~2 ms of SQLite work. Statements
-    run inline now (microseconds each, in WAL mode); the commit, which waits for the fsync, still
-    goes to the worker thread so the loop goes on meanwhile. The one statement that could wait
-    long inline, ``BEGIN IMMEDIATE`` while another process (``loa accounts ...``) writes, is
-    bounded by ``busy_timeout`` and only happens while such a command writes.
-
-    aiosqlite offers no public hook for this: the hand-off (``Connection._execute``) and the
-    sqlite3 connection (``_conn``) are private. Only the job store's engine does it (one connection,
-    so nothing else in the process can hold SQLite's lock while a statement runs inline), and if a
-    release of aiosqlite renames them the store still works, each call hopping threads as before
-    (``tests/unit/publisher/test_sqlite_inline.py`` then fails, to say so).
-    """
-    in_thread = getattr(connection, "_execute", None)
-    raw = getattr(connection, "_conn", None)  # the sqlite3 connection: only its commit (and close) may wait
-    if in_thread is None or raw is None:
-        log.warning("aiosqlite without _execute/_conn: SQLite statements hop threads (slower)")
-        return
-
-    async def execute(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        # Not by name alone: every cursor's ``close`` would hop too (once per statement).
-        if getattr(fn, "__self__", None) is raw and fn.__name__ in ("commit", "close"):
-            return await in_thread(fn, *args, **kwargs)
-        return fn(*args, **kwargs)
-
-    connection._execute = execute
-
-
 # ---- statements and columns -------------------------------------------------------------------
 
 
 @contextlib.asynccontextmanager
 async def transaction(bind: AsyncEngine | AsyncConnection) -> AsyncIterator[AsyncConnection]:
     """A transaction of its own on an engine; on a connection, the caller's (its writes join it)."""
-    if isinstance(bind, AsyncConnection):
-        yield bind
+    if isinstance(bind, AsyncEngine | InlineEngine):
+        async with bind.begin() as conn:
+            yield conn
         return
-    async with bind.begin() as conn:
-        yield conn
+    yield bind
 
 
 def is_sqlite(bind: AsyncEngine | AsyncConnection) -> bool:

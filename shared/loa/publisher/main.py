@@ -374,7 +374,7 @@ class _Server(uvicorn.Server):
 def run(adapter_cls: type[ChannelAdapter], settings: PublisherSettings) -> None:
     """The whole of a channel service's ``__main__``: ``run(Adapter, Settings())``."""
     loa_logging.configure(settings.log_level)
-    import uvloop  # a cheaper event loop than asyncio's own (aiokafka, aiosqlite and httpx run on it)
+    import uvloop  # a cheaper event loop than asyncio's own (aiokafka and httpx run on it)
 
     # The SDKs (facebook-sdk, tweepy, google-api-python-client, minio) block: each platform call
     # runs in a worker thread. asyncio's default pool has cpu_count + 4 threads (6 on 2 cores),

@@ -71,9 +71,18 @@ class InlineEngine:
             await connection.commit()
 
     async def off_loop(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """``fn`` in the engine's own thread (the commit's: never behind the SDK calls' threads)."""
+        """``fn`` in the engine's own thread (the commit's: never behind the SDK calls' threads).
+
+        A thread cannot be stopped: if the caller is cancelled meanwhile, it still waits for ``fn``
+        to end before the cancellation goes on, so the connection is never given back (and used by
+        the next task) while ``fn`` still works on it."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._committer, lambda: fn(*args, **kwargs))
+        running = loop.run_in_executor(self._committer, lambda: fn(*args, **kwargs))
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            await asyncio.wait([running])
+            raise
 
     async def dispose(self) -> None:
         self.sync_engine.dispose()

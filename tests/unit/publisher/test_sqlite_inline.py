@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,32 @@ async def test_waiting_too_long_for_the_turn_fails_as_a_pool_timeout(engine: Any
         with pytest.raises(PoolTimeoutError, match="not given back"):
             async with engine.connect():
                 pass
+
+
+async def test_a_cancelled_commit_ends_before_the_next_task_takes_the_connection(engine: Any) -> None:
+    order: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _slow_commit(conn: Any) -> None:  # in the commit thread: a slow disk
+        if threading.current_thread().name.startswith("sqlite-commit"):
+            time.sleep(0.3)
+            order.append("first commit ends")
+
+    async def first() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+
+    async def second() -> None:
+        async with engine.begin() as conn:
+            order.append("second begins")
+            await conn.execute(text("SELECT 1"))
+
+    writing = asyncio.create_task(first())
+    await asyncio.sleep(0.1)  # its commit is in the thread now
+    writing.cancel()
+    following = asyncio.create_task(second())
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+    await following
+    assert order == ["first commit ends", "second begins"]
+    assert await count(engine) == 1  # the commit went through: the cancelled caller must not assume otherwise

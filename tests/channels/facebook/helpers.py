@@ -1,4 +1,4 @@
-"""Vietnamese sample content and small media for the Facebook tests."""
+"""Vietnamese sample content, small media and planned platform faults for the Facebook tests."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from loa.events import Content, MediaRef
 from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.settings import LoaSettings
+from services.sandbox.facebook import error_body
+from services.sandbox.frame import Fault, sandbox
 
 
 def jpeg(seed: int, size: tuple[int, int] = (64, 48)) -> bytes:
@@ -75,3 +77,10 @@ class FakeContext(UnsharedCredentials):
 
     async def retract_requested(self, post: Post) -> bool:
         return False
+
+
+def fail_the_next_read() -> None:
+    """The next ``GET`` to the Graph API fails once, as Facebook's "Service temporarily
+    unavailable" (code 2, a 503): e.g. the read of a post's link after the post was made."""
+    body = error_body(2, "Service temporarily unavailable", type_="FacebookApiException")
+    sandbox.plan(Fault("facebook", status=503, body=body, method="GET"))

@@ -14,7 +14,7 @@ from loa.events import MediaRef
 from services.facebook.adapter import FacebookAdapter
 from services.sandbox.facebook import Page, state
 from services.sandbox.frame import sandbox
-from tests.channels.facebook.helpers import FakeContext, jpeg, make_content
+from tests.channels.facebook.helpers import FakeContext, fail_the_next_read, jpeg, make_content
 
 pytestmark = pytest.mark.integration
 
@@ -183,13 +183,9 @@ async def test_a_lost_read_of_the_link_after_the_post_is_made_leaves_it_publishe
 ) -> None:
     # The link is read after the post is made (GET /{post-id}?fields=permalink_url): its failure
     # raised as the publish's error, and the runtime's retry would post a second copy.
-    from services.sandbox.facebook import error_body
-    from services.sandbox.frame import Fault
-
     content = make_content(account=account)
     post = await adapter.render(content, content.targets[0], account)
-    body = error_body(2, "Service temporarily unavailable", type_="FacebookApiException")
-    sandbox.plan(Fault("facebook", status=503, body=body, method="GET"))
+    fail_the_next_read()
 
     result = await adapter.publish(post, account)
 

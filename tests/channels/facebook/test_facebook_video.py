@@ -13,7 +13,7 @@ from loa.events import MediaRef
 from services.facebook.adapter import FacebookAdapter
 from services.sandbox import facebook as emulator
 from services.sandbox.facebook import Page, state
-from tests.channels.facebook.helpers import FakeContext, make_content
+from tests.channels.facebook.helpers import FakeContext, fail_the_next_read, make_content
 
 pytestmark = pytest.mark.integration
 
@@ -115,12 +115,9 @@ async def test_a_lost_read_of_the_link_after_the_video_is_made_does_not_make_it_
     # Seen once in the e2e bench's overload (docs/benchmarks.md, "Session 29"): the finish made
     # the video post, the permalink read after it failed, the publish raised a transient error, and
     # the retry called finish again: two video posts. The post exists: its link is best effort.
-    from services.sandbox.frame import Fault, sandbox
-
     content = make_content(account=account, media=[put_media(os.urandom(300_000), "video/mp4")])
     post = await adapter.render(content, content.targets[0], account)
-    body = emulator.error_body(2, "Service temporarily unavailable", type_="FacebookApiException")
-    sandbox.plan(Fault("facebook", status=503, body=body, method="GET"))
+    fail_the_next_read()
 
     result = await adapter.publish(post, account)
 

@@ -9,8 +9,8 @@ statements in the event loop's thread (microseconds each in WAL mode), and the c
 for the fsync, in a thread of its own so the loop goes on meanwhile.
 
 ``InlineEngine`` and ``InlineConnection`` have the face of ``AsyncEngine`` and ``AsyncConnection``
-for what the stores use (``connect``, ``begin``, ``dispose``; ``execute``, ``commit``,
-``rollback``, ``run_sync``); results are SQLAlchemy's own. Callers take turns for the one
+for what the stores use (``connect``, ``begin``, ``dispose``; ``execute``, ``exec_driver_sql``,
+``commit``, ``rollback``, ``run_sync``); results are SQLAlchemy's own. Callers take turns for the one
 connection on an ``asyncio.Lock``, as they queued on a pool of one before: nothing may hold a
 connection while asking for another.
 """
@@ -70,14 +70,14 @@ class InlineEngine:
             yield connection
             await connection.commit()
 
-    async def off_loop(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def off_loop(self, fn: Callable[[], T]) -> T:
         """``fn`` in the engine's own thread (the commit's: never behind the SDK calls' threads).
 
         A thread cannot be stopped: if the caller is cancelled meanwhile, it still waits for ``fn``
         to end before the cancellation goes on, so the connection is never given back (and used by
         the next task) while ``fn`` still works on it."""
         loop = asyncio.get_running_loop()
-        running = loop.run_in_executor(self._committer, lambda: fn(*args, **kwargs))
+        running = loop.run_in_executor(self._committer, fn)
         try:
             return await asyncio.shield(running)
         except asyncio.CancelledError:

@@ -34,6 +34,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
+from bench.py_spy import py_spy
 from loa.events import Delivery, DeliveryState, DeliveryStatus, topics
 from loa.kafka import make_broker
 from loa.testing.admin import sign_in_to_kafka_as_admin, use_pg_superuser_password
@@ -250,7 +251,7 @@ async def flame_graph(tracker: Tracker, label: str, seconds: float) -> asyncio.s
         return None
     assert tracker.process is not None
     return await asyncio.create_subprocess_exec(
-        "py-spy", "record", "--pid", str(tracker.process.pid), "--duration", str(round(seconds)),
+        py_spy(), "record", "--pid", str(tracker.process.pid), "--duration", str(round(seconds)),
         "--rate", "250", "--nonblocking", "--output", f"{prefix}-{label}.svg",
         stdout=asyncio.subprocess.DEVNULL,
     )  # fmt: skip

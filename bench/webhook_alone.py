@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -29,6 +28,7 @@ import psutil
 
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.stack import BenchStack, accounts_needed, channel_limits
+from bench.py_spy import py_spy
 from bench.reference.alone import cpu, threads_cpu
 from loa.media import MediaStore
 from loa.settings import LoaSettings
@@ -57,9 +57,8 @@ def published(database: Path) -> int:
 def flame_graph(pid: int, out: Path) -> subprocess.Popen[bytes]:
     """py-spy sampling ``pid`` (every thread, native frames off) until SIGINT; writes an SVG, or
     collapsed stacks (py-spy's ``raw`` format, one stack and its count per line) to a ``.txt``."""
-    spy = shutil.which("py-spy") or str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "py-spy")
     form = "raw" if out.suffix == ".txt" else "flamegraph"
-    argv = [spy, "record", "--pid", str(pid), "--output", str(out), "--format", form]
+    argv = [py_spy(), "record", "--pid", str(pid), "--output", str(out), "--format", form]
     extra = ["--native"] if os.environ.get("LOA_BENCH_NATIVE") else ["--nonblocking"]
     return subprocess.Popen([*argv, "--rate", "200", *extra])
 

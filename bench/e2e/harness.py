@@ -383,9 +383,11 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(f"-- phase {phase}: {rate:g} contents/s for {seconds:g} s", flush=True)
             cpu_before = sampler.cpu_now()
             calls_before, ref_before = await asyncio.to_thread(sandbox.stats), work_done(stack)
+            sampler.window()  # the settling before the phase is not the phase's
             ids, lag, (since, until) = await run_phase(
                 settings, client, rate, seconds, drain, first, pools, phase, args.caps, media
             )
+            phase_rss = sampler.window()
             shares = shares_at(rate, args.caps)
             first += len(ids)
             sent_so_far += shares.deliveries(len(ids))
@@ -401,6 +403,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             figures["lag"] = lag
             figures["settled_before_s"] = waited
             figures["cpu_s"] = {n: cpu_after[n] - cpu_before[n] for n in cpu_after}
+            figures["peak_rss_mb"] = phase_rss
             figures["watching"] = watching
             figures["rate"] = rate
             figures["reference"] = phase_work(ref_before, ref_after)

@@ -150,10 +150,17 @@ def stack_pids() -> dict[str, int]:
 
 @dataclass
 class ProcessSampler:
-    """Peak RSS and CPU seconds of named processes (and their children), sampled every second."""
+    """Peak RSS and CPU seconds of named processes (and their children), sampled every second.
+
+    Besides the run's peak, the RSS each had when sampling began (``start_rss``: the services
+    started and idle, before the first phase) and the peak of each window between calls of
+    ``window`` (one phase's): whether load adds to a service's memory, or its start already holds it.
+    """
 
     pids: dict[str, int]
     peak_rss: dict[str, int] = field(default_factory=dict)
+    start_rss: dict[str, int] = field(default_factory=dict)
+    window_peak: dict[str, int] = field(default_factory=dict)
     cpu_start: dict[str, float] = field(default_factory=dict)
     cpu_end: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -182,6 +189,7 @@ class ProcessSampler:
                 with contextlib.suppress(psutil.Error):
                     rss += p.memory_info().rss
             self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
+            self.window_peak[name] = max(self.window_peak.get(name, 0), rss)
             cpu = self._cpu(pid)
             if cpu:
                 self.cpu_end[name] = cpu
@@ -190,8 +198,16 @@ class ProcessSampler:
         """CPU seconds used so far by each process (and its children)."""
         return {name: self._cpu(pid) for name, pid in self.pids.items()}
 
+    def window(self) -> dict[str, float]:
+        """Peak RSS in MB of each process since the last call (or the start), sampled now too."""
+        self._sample()
+        peaks, self.window_peak = self.window_peak, {}
+        return {name: rss / 2**20 for name, rss in peaks.items()}
+
     def start(self) -> ProcessSampler:
         self.cpu_start = {name: self._cpu(pid) for name, pid in self.pids.items()}
+        self._sample()
+        self.start_rss = dict(self.window_peak)
         threading.Thread(target=self._loop, daemon=True).start()
         return self
 
@@ -206,6 +222,7 @@ class ProcessSampler:
         return {
             name: {
                 "peak_rss_mb": self.peak_rss.get(name, 0) / 2**20,
+                "start_rss_mb": self.start_rss.get(name, 0) / 2**20,
                 "cpu_s": self.cpu_end.get(name, 0.0) - self.cpu_start.get(name, 0.0),
             }
             for name in self.pids

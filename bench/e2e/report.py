@@ -171,7 +171,21 @@ def table(r: dict[str, Any]) -> str:
     for name, p in r["processes"].items():
         cost = f"{per[name]:>10.2f}" if name in per else ""
         lines.append(f"{name:<12}{p['peak_rss_mb']:>12.0f}{p['cpu_s']:>10.1f}  {cost}")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *rss_by_phase(r)])
+
+
+def rss_by_phase(r: dict[str, Any]) -> list[str]:
+    """Each Loa service's RSS before the first phase and its peak in each phase, MB: whether load
+    adds to its memory or its start already holds it (runs before s31 did not record them)."""
+    phases = {name: v["peak_rss_mb"] for name, v in r["phases"].items() if "peak_rss_mb" in v}
+    services = {n: p for n, p in r["processes"].items() if is_loa(n) and "start_rss_mb" in p}
+    if not phases or not services:
+        return []
+    lines = [f"{'RSS MB':<12}{'at start':>10}" + "".join(f"{name:>10}" for name in phases)]
+    for name, p in services.items():
+        peaks = "".join(f"{v.get(name, 0.0):>10.0f}" for v in phases.values())
+        lines.append(f"{name:<12}{p['start_rss_mb']:>10.0f}{peaks}")
+    return lines
 
 
 def figures(r: dict[str, Any]) -> list[str]:
@@ -187,6 +201,8 @@ def figures(r: dict[str, Any]) -> list[str]:
             out.append(f"e2e_{phase}_loa_cpu_per_delivery: {1000 * loa_cpu / v['published']:.2f} ms")
     for name, p in r["processes"].items():
         out.append(f"e2e_rss_{name}: {p['peak_rss_mb']:.0f} MB")
+        if is_loa(name) and "start_rss_mb" in p:
+            out.append(f"e2e_rss_at_start_{name}: {p['start_rss_mb']:.0f} MB")
         out.append(f"e2e_cpu_{name}: {p['cpu_s']:.1f} s")
     out += [
         f"e2e_start_first: {r['start']['services_first_s'] + r['start']['sandbox_s']:.1f} s",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_each_window_holds_the_peak_of_its_own_time_and_the_start_is_kept_apart(
 
 
 def test_the_table_shows_each_loa_service_at_start_and_per_phase_and_skips_older_runs() -> None:
-    run = {
+    run: dict[str, Any] = {
         "phases": {
             "r30": {"peak_rss_mb": {"tracker": 131.4, "webhook": 109.6, "kafka": 700.0}},
             "over": {"peak_rss_mb": {"tracker": 150.2, "webhook": 110.1, "kafka": 712.0}},

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from loa.access.principal import ALL_UNITS, Role
@@ -194,6 +193,8 @@ class TrackerSettings(AccessSettings, ArchiveAccess):
         """Hooks from settings and from the YAML file, if any."""
         hooks = list(self.tracker_alerts)
         if self.tracker_alerts_file is not None:
+            import yaml  # only with an alerts file: not every tracker's memory
+
             raw = yaml.safe_load(self.tracker_alerts_file.read_text(encoding="utf-8")) or []
             hooks.extend(AlertHook.model_validate(item) for item in raw)
         return tuple(hooks)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import markdown as md
 import nh3
 
 ALLOWED_TAGS = frozenset(
@@ -132,6 +131,9 @@ def clean(html: str) -> str:
 
 
 def markdown_to_html(text: str) -> str:
-    """Convert Markdown to HTML (then sanitised by the content model)."""
+    """Convert Markdown to HTML (then sanitised by the content model). Only ``loa article`` does:
+    every service imports this module for ``sanitize_body``, and Markdown stays out of their memory."""
+    import markdown as md
+
     html: str = md.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
     return html

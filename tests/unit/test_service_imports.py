@@ -2,9 +2,10 @@
 ``bench/rss.py`` prints the figures). Each service's entry module is imported in a fresh interpreter,
 as its process starts, and must not load libraries the service never uses: httpx's command-line
 client and Mako's highlighting (rich, pygments: ``loa.UNUSED_EXTRAS``), FastAPI in a process that
-serves no FastAPI app, ``requests`` where no SDK of the channel uses it; nor, until they are needed,
-Alembic (a store not at its latest revision, ``loa.db.migrate``) and asyncpg (an engine on
-PostgreSQL, or an app that may have one, ``loa.outages.handle_unexpected``)."""
+serves no FastAPI app, ``requests`` where no SDK of the channel uses it, Markdown (only ``loa article``
+converts it); nor, until they are needed, Alembic (a store not at its latest revision,
+``loa.db.migrate``), asyncpg (an engine on PostgreSQL, or an app that may have one,
+``loa.outages.handle_unexpected``) and PyYAML (a seed file of accounts, a tracker's alerts file)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-WATCHED = ("rich", "pygments", "fastapi", "requests", "alembic", "asyncpg")
-EVERY_SERVICE = {"rich", "pygments", "alembic", "asyncpg"}
+WATCHED = ("rich", "pygments", "fastapi", "requests", "alembic", "asyncpg", "markdown", "yaml")
+EVERY_SERVICE = {"rich", "pygments", "alembic", "asyncpg", "markdown", "yaml"}
 
 NOT_LOADED = {
     "tracker": EVERY_SERVICE | {"requests"},

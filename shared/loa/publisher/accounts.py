@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import yaml
 from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -347,6 +346,8 @@ class AccountStore:
         Format: ``accounts: [{channel, name, credentials: {k: v}, options: {k: v}}]``; a credential
         written ``${ENV_NAME}`` is read from the environment, so the file itself can hold no secret.
         """
+        import yaml  # a seed file is a start's, or a development stack's: not every process's memory
+
         raw = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
         data = yaml.safe_load(raw) or {}
         entries = data.get("accounts", []) if isinstance(data, dict) else []

@@ -371,11 +371,21 @@ async def _approved(
             if did not in placeholders:
                 placeholders[did] = _placeholder(did, event, t, now, channels)
     rows = [_content_row(c, now) for c in newest.values()]
-    await conn.execute(_content_upsert(is_sqlite(conn), tuple(rows[0])), rows)
-    await conn.execute(
-        upsert(conn, content_history).on_conflict_do_nothing(), [_approval_history(event) for event in events]
-    )
-    await conn.execute(upsert(conn, deliveries).on_conflict_do_nothing(), list(placeholders.values()))
+    history = [_approval_history(event) for event in events]
+    targets = list(placeholders.values())
+    if is_sqlite(conn):
+        await conn.execute(_sqlite_content_upsert(tuple(rows[0])), rows)
+        await conn.execute(upsert(conn, content_history).on_conflict_do_nothing(), history)
+        await conn.execute(upsert(conn, deliveries).on_conflict_do_nothing(), targets)
+        return
+    # One statement each whatever the batch's size (``pg_bulk_insert``): a multi-row VALUES list,
+    # as SQLAlchemy sends an executemany to asyncpg, was a new statement, built and prepared anew,
+    # for each batch size — the contents' upsert alone 11 % of the tracker's CPU at 30 contents/s.
+    columns = tuple(rows[0])
+    await pg_bulk_insert(conn, contents, columns, [_json_targets(r) for r in rows], _pg_content_tail(columns))
+    await pg_bulk_insert(conn, content_history, tuple(history[0]), history, "ON CONFLICT DO NOTHING")
+    if targets:
+        await pg_bulk_insert(conn, deliveries, tuple(targets[0]), targets, "ON CONFLICT DO NOTHING")
 
 
 def _content_row(c: Content, now: datetime) -> dict[str, object]:
@@ -398,11 +408,25 @@ def _content_row(c: Content, now: datetime) -> dict[str, object]:
     }
 
 
+def _json_targets(row: dict[str, object]) -> dict[str, object]:
+    """The row with its ``targets`` as JSON text: bound as ``json[]`` outside SQLAlchemy's JSON type,
+    as that type would have written it (``json.dumps``, the engine's default serializer)."""
+    return {**row, "targets": json.dumps(row["targets"])}
+
+
 @functools.cache
-def _content_upsert(sqlite: bool, columns: tuple[str, ...]) -> Any:
+def _pg_content_tail(columns: tuple[str, ...]) -> str:
+    """PostgreSQL's ``_sqlite_content_upsert``: the row replaced by an event of the same or a newer
+    version."""
+    changing = ", ".join(f"{name} = EXCLUDED.{name}" for name in columns if name != "id")
+    return f"ON CONFLICT (id) DO UPDATE SET {changing} WHERE contents.version <= EXCLUDED.version"
+
+
+@functools.cache
+def _sqlite_content_upsert(columns: tuple[str, ...]) -> Any:
     """A content's row, replaced by an event of the same or a newer version (built once: building
     it, ``excluded`` and its column collection, was most of an approval's CPU)."""
-    stmt = dialect_insert(sqlite, contents)
+    stmt = dialect_insert(True, contents)
     changing = {k: stmt.excluded[k] for k in columns if k != "id"}
     return stmt.on_conflict_do_update(
         index_elements=[contents.c.id], set_=changing, where=contents.c.version <= stmt.excluded.version

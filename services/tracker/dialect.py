@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, TextClause, text
+from sqlalchemy import JSON, Column, Table, TextClause, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,8 +24,20 @@ async def pg_bulk_insert(
     """
     if not rows:
         return
-    params = {f"c{i}": [row.get(name) for row in rows] for i, name in enumerate(columns)}
+    params = {
+        f"c{i}": _bound(table.c[name], [row.get(name) for row in rows]) for i, name in enumerate(columns)
+    }
     await conn.execute(_unnest_insert(table, columns, tail), params)
+
+
+def _bound(column: Column[Any], values: list[Any]) -> list[Any]:
+    """A column's values as the array binds them: a JSON column's as the text SQLAlchemy's JSON
+    type would write (``json.dumps``, the engine's default; ``None`` JSON's ``null`` unless the
+    column says ``none_as_null``) — a text statement applies no column type of its own."""
+    kind = column.type
+    if not isinstance(kind, JSON):
+        return values
+    return [None if v is None and kind.none_as_null else json.dumps(v) for v in values]
 
 
 @functools.cache

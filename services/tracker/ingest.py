@@ -382,7 +382,7 @@ async def _approved(
     # as SQLAlchemy sends an executemany to asyncpg, was a new statement, built and prepared anew,
     # for each batch size — the contents' upsert alone 11 % of the tracker's CPU at 30 contents/s.
     columns = tuple(rows[0])
-    await pg_bulk_insert(conn, contents, columns, [_json_targets(r) for r in rows], _pg_content_tail(columns))
+    await pg_bulk_insert(conn, contents, columns, rows, _pg_content_tail(columns))
     await pg_bulk_insert(conn, content_history, tuple(history[0]), history, "ON CONFLICT DO NOTHING")
     if targets:
         await pg_bulk_insert(conn, deliveries, tuple(targets[0]), targets, "ON CONFLICT DO NOTHING")
@@ -406,12 +406,6 @@ def _content_row(c: Content, now: datetime) -> dict[str, object]:
         "targets": [t.model_dump(mode="json", include={"channel", "account"}) for t in c.targets],
         "updated_at": now,
     }
-
-
-def _json_targets(row: dict[str, object]) -> dict[str, object]:
-    """The row with its ``targets`` as JSON text: bound as ``json[]`` outside SQLAlchemy's JSON type,
-    as that type would have written it (``json.dumps``, the engine's default serializer)."""
-    return {**row, "targets": json.dumps(row["targets"])}
 
 
 @functools.cache

@@ -41,6 +41,7 @@ class InlineEngine:
         self.turn_timeout_s = turn_timeout_s
         self._turn = asyncio.Lock()
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-commit")
+        self._kept: Connection | None = None
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[InlineConnection]:
@@ -54,13 +55,33 @@ class InlineEngine:
                 f"the job store's connection was not given back within {self.turn_timeout_s:.0f} s"
             ) from e
         try:
-            connection = InlineConnection(self, self.sync_engine.connect())
+            connection = InlineConnection(self, self._connection())
             try:
                 yield connection
             finally:
-                connection.sync_connection.close()
+                self._give_back(connection.sync_connection)
         finally:
             self._turn.release()
+
+    def _connection(self) -> Connection:
+        """The one connection, kept from turn to turn: checking it out of a pool of one and
+        resetting it on return cost more than most statements do (``bench/job_store.py``)."""
+        if self._kept is None or self._kept.closed:
+            self._kept = self.sync_engine.connect()
+        return self._kept
+
+    def _give_back(self, connection: Connection) -> None:
+        """End the turn as a pool's return would: a transaction left open is rolled back; a
+        connection SQLAlchemy found broken (invalidated) is closed, and the next turn opens anew."""
+        try:
+            if connection.invalidated:
+                connection.close()
+            elif connection.in_transaction():
+                connection.rollback()
+        except Exception:
+            connection.invalidate()
+            connection.close()
+            raise
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[InlineConnection]:
@@ -85,6 +106,9 @@ class InlineEngine:
             raise
 
     async def dispose(self) -> None:
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
         self.sync_engine.dispose()
 
 

@@ -126,3 +126,32 @@ async def test_a_cancelled_commit_ends_before_the_next_task_takes_the_connection
     await following
     assert order == ["first commit ends", "second begins"]
     assert await count(engine) == 1  # the commit went through: the cancelled caller must not assume otherwise
+
+
+async def test_the_connection_is_kept_from_turn_to_turn_and_a_broken_one_replaced(engine: Any) -> None:
+    """Issue #20: a pool's checkout, and its reset on return, cost more than most statements: the
+    one connection stays open. What a return did is still done: a transaction a turn left open is
+    rolled back, and a connection SQLAlchemy invalidated gives way to a new one."""
+    checkouts: list[int] = []
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection: Any, *args: Any) -> None:
+        checkouts.append(id(dbapi_connection))
+
+    for n in range(5):
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (:a)"), {"a": n})
+    async with engine.connect() as conn:  # began (a read), neither committed nor rolled back
+        await conn.execute(text("INSERT INTO t VALUES (99)"))
+    assert await count(engine) == 5
+    assert checkouts == []  # the connection the fixture's turn opened, every time
+
+    async with engine.connect() as conn:
+        conn.sync_connection.invalidate()  # as SQLAlchemy does on an error that broke it
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (5)"))
+    assert await count(engine) == 6
+    assert len(checkouts) == 1  # a new one, then kept
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 6
+    assert len(checkouts) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Unpack
@@ -21,7 +22,7 @@ from loa.publisher.job import Job, LostJobError, NewJob
 from loa.publisher.lifecycle import Changes, Move, S, changed, check, moved
 from loa.publisher.store import codec
 from loa.publisher.store.reads import JobReads
-from loa.publisher.store.rows import WITHOUT_POST, job_from_row, mutable_columns
+from loa.publisher.store.rows import NOTE_MAX, WITHOUT_POST, job_from_row, mutable_columns
 from loa.publisher.store.schema import jobs
 from loa.publisher.store.status_events import StatusEvents
 
@@ -78,9 +79,16 @@ class JobWrites(JobReads):
         return (await self.create_many(conn, [new]))[0]
 
     async def create_many(self, conn: AsyncConnection, new_jobs: Sequence[NewJob]) -> list[Job | None]:
-        """``create`` for many jobs with a fixed handful of statements; None where already known."""
+        """``create`` for many jobs with a fixed handful of statements; None where already known.
+
+        Each row is inserted in its first state at once (not ``received`` and then moved: nothing
+        else can have seen it in between), and both status events of each, ``received`` and that
+        state, go out in one emit."""
         if not new_jobs:
             return []
+        for n in new_jobs:  # the lifecycle's rule, before anything is written
+            if n.state is not S.RECEIVED:
+                check(0, S.RECEIVED, n.state)
         now = utcnow()
         params = [
             {
@@ -89,14 +97,17 @@ class JobWrites(JobReads):
                 "channel": self.channel,
                 "account": n.account,
                 "operation": n.operation,
-                "state": str(S.RECEIVED),
+                "state": str(n.state),
                 "due_at": n.due_at,
                 "attempt": 0,
                 "attempt_floor": 0,
                 "post": codec.post_to_json(n.post) if n.post else None,
                 "native": False,
+                "error": codec.error_to_json(n.error) if n.error else None,
+                "note": n.note[:NOTE_MAX] if n.note else None,
                 "retract_requested": False,
                 "unit": n.unit,
+                "held_at": n.held_at,
                 "priority": str(n.priority),
                 "created_at": now,
                 "updated_at": now,
@@ -114,20 +125,11 @@ class JobWrites(JobReads):
         for row in rows:
             key = (row.content_id, row.version, row.account)
             created[key] = job_from_row(row, by_key[key].post)
-        moves = [
-            Move(job, n.state, {"due_at": n.due_at, "error": n.error, "note": n.note, "held_at": n.held_at})
-            for key, job in created.items()
-            if (n := by_key[key]).state is not S.RECEIVED
-        ]
-        # Just inserted in this transaction: nothing can have moved them, so no second read, and
-        # both events of each (``received``, then its first state) go out in one emit.
-        written = await self.transition_read(conn, moves, owner=None, before=list(created.values()))
-        moved_now = {new.id: new for new in written if new}
-        out: list[Job | None] = []
-        for n in new_jobs:
-            job = created.get((n.content_id, n.version, n.account))
-            out.append(None if job is None else moved_now.get(job.id, job))
-        return out
+        made = list(created.values())
+        received = [replace(j, state=S.RECEIVED, error=None, note=None, held_at=None) for j in made]
+        firsts = [j for j in made if j.state is not S.RECEIVED]
+        await self.events.emit_many(conn, [*received, *firsts])
+        return [created.get((n.content_id, n.version, n.account)) for n in new_jobs]
 
     async def transition(
         self,
@@ -194,16 +196,14 @@ class JobWrites(JobReads):
         *,
         owner: str | None,
         current: dict[int, Job] | None = None,
-        before: Sequence[Job] = (),
     ) -> list[Job | None]:
         """``transition_many`` for jobs this transaction has already read under lock (or written):
         each move's job is taken as the row is now, without reading it again (``current``: the
-        rows as read, where some are missing). ``before``: status events to emit ahead of the
-        moves' (a new job's ``received``), in the same statements.
+        rows as read, where some are missing).
         """
         rows = current if current is not None else {move.job.id: move.job for move in moves}
         results = await self._write_moves(conn, rows, moves, owner)
-        await self.events.emit_many(conn, [*before, *(j for j in results if j is not None)])
+        await self.events.emit_many(conn, [j for j in results if j is not None])
         return results
 
     async def _write_moves(

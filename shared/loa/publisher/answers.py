@@ -87,7 +87,6 @@ class AnswerWriter:
         new = await written
         if new is None:
             raise LostJobError(f"job {job.id} is no longer ours in state {job.state}")
-        self.wake.set()
         log.info("published", extra=new.log_extra())
 
     async def _write(self) -> None:
@@ -109,6 +108,8 @@ class AnswerWriter:
                         if new and new.retract_requested
                     ]
                     await self.store.transition_many(conn, retract, owner=None)
+                if retract:  # due at once: the dispatcher takes them down now, not at its next poll
+                    self.wake.set()
             except Exception as e:
                 if is_store_outage(e):  # kept, in order, until the store is back
                     log.warning("job store unavailable (%s): %d answers wait", type(e).__name__, len(batch))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import sqlite3
@@ -13,13 +14,15 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import event, select
 
-from loa.channels import LimitError, Limits, Post
+from loa.channels import LimitError, Limits, Post, PublishResult
 from loa.channels.limits import check_limits
 from loa.events import Content, MediaRef, Priority, Retraction, Target, parse_delivery_status, utcnow
 from loa.events import DeliveryState as S
 from loa.publisher.accounts import AccountError, AccountStore
+from loa.publisher.answers import AnswerWriter
 from loa.publisher.backoff import RESET_MARGIN, RESET_SPREAD, backoff_delay, retry_time
 from loa.publisher.intake import _first_lane
+from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.ratelimit import AccountBuckets, TokenBucket, reserved
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore, LostJobError
@@ -305,3 +308,28 @@ def test_intake_takes_urgent_contents_and_retractions_first_keeping_each_content
     first, rest = _first_lane(batch)
     assert first == [late_urgent, urgent, gone]
     assert rest == [normal, after_its_approval]  # its retraction stays after the approval it follows
+
+
+async def test_an_answer_wakes_the_dispatcher_only_for_a_take_down_due_at_once(store: JobStore) -> None:
+    """Issue #20: an answer frees a slot, which the dispatcher already waits for when its slots are
+    full, so waking it after every answer made a claim that found nothing. A job asked to retract
+    while its call was in flight is due at once, though: that answer still wakes it."""
+    wake = asyncio.Event()
+    answers = AnswerWriter(store, "me", RuntimeMetrics("tin"), wake)
+    lease = timedelta(seconds=30)
+    async with store.tx() as conn:
+        for content_id in ("c1", "c2"):
+            await store.create(
+                conn, content_id=content_id, version=1, account="a", post=_post(), state=S.SCHEDULED,
+                due_at=utcnow(),
+            )  # fmt: skip
+    first, second = await store.claim("me", limit=2, lease=lease, start=lambda job: True)
+    await answers.record(first, PublishResult(external_id="p1"))
+    assert not wake.is_set()
+    async with store.tx() as conn:  # intake's flag on a job in `publishing`
+        second = await store.set_quietly(conn, second, owner=None, retract_requested=True)
+    await answers.record(second, PublishResult(external_id="p2"))
+    assert wake.is_set()
+    async with store.engine.connect() as conn:
+        states = dict((await conn.execute(select(jobs.c.content_id, jobs.c.state))).all())
+    assert states == {"c1": str(S.PUBLISHED), "c2": str(S.RETRACTING)}

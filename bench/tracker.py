@@ -30,6 +30,7 @@ from typing import Any
 
 import psutil
 import psycopg
+import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
@@ -362,7 +363,9 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve_tracker(args.serve[0], args.serve[1], args.bootstrap, args.serve[2]))
+        # On uvloop, as the tracker runs in production (uvicorn's loop="auto" picks it when installed).
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve_tracker(args.serve[0], args.serve[1], args.bootstrap, args.serve[2]))
         sys.exit(0)
     load_before = os.getloadavg()[0]
     figures = asyncio.run(main(args.backlog, args.rate, args.seconds, args.bootstrap))

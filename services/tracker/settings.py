@@ -75,13 +75,15 @@ class TrackerSettings(AccessSettings, ArchiveAccess):
     says why a second). At most a second: a rewound batch and ``/metrics``' lag read wait behind a
     held fetch. A stop waits for the fetch in flight too (the broker reads the client's close only
     once it has answered the fetch): the tests set it short."""
-    tracker_status_linger_ms: Annotated[int, Field(ge=0, le=2000)] = 200
+    tracker_status_linger_ms: Annotated[int, Field(ge=0, le=2000)] = 500
     """How long the status and content subscriber waits after a batch short of
     ``tracker_batch_max`` while the next gathers (0: at once; ``loa.kafka.linger_after``).
 
     Every batch costs the same fixed work (a transaction, an offset commit, the SQL of each table),
     so at a steady rate small batches cost ~10x the CPU per event of large ones; in a steady stream
-    the view is up to this much later on the dashboard, an event after a quiet spell is not."""
+    the view is up to this much later on the dashboard, an event after a quiet spell is not.
+    500 ms: at 100 deliveries a second the tracker's CPU a delivery is 0.35 ms, against 0.46-0.49
+    at 200 ms and 0.27 at 1 s (``bench/tracker.py --rate 400``; docs/benchmarks.md, "Session 32")."""
     tracker_alerts: tuple[AlertHook, ...] = ()
     tracker_alerts_file: Path | None = Field(default=None, description="YAML list of alert hooks")
     tracker_alert_max_attempts: Annotated[int, Field(ge=1)] = 12

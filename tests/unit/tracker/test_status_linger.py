@@ -30,6 +30,6 @@ async def test_a_full_batch_or_no_linger_goes_on_at_once() -> None:
 
 
 def test_a_linger_past_two_seconds_is_refused_naming_the_setting() -> None:
-    assert TrackerSettings().tracker_status_linger_ms == 200
+    assert TrackerSettings().tracker_status_linger_ms == 500
     with pytest.raises(ValueError, match="tracker_status_linger_ms"):
         TrackerSettings(tracker_status_linger_ms=2500)

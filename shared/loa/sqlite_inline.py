@@ -106,9 +106,13 @@ class InlineEngine:
             raise
 
     async def dispose(self) -> None:
-        if self._kept is not None:
-            self._kept.close()
-            self._kept = None
+        """Close the connection once no turn holds it (a pool's dispose left a checked-out one to
+        its holder too), then the engine's pool."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.turn_timeout_s), self._turn:
+                if self._kept is not None:
+                    self._kept.close()
+                    self._kept = None
         self.sync_engine.dispose()
 
 

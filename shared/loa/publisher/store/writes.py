@@ -22,7 +22,7 @@ from loa.publisher.job import Job, LostJobError, NewJob
 from loa.publisher.lifecycle import Changes, Move, S, changed, check, moved
 from loa.publisher.store import codec
 from loa.publisher.store.reads import JobReads
-from loa.publisher.store.rows import NOTE_MAX, WITHOUT_POST, job_from_row, mutable_columns
+from loa.publisher.store.rows import WITHOUT_POST, job_from_row, mutable_columns
 from loa.publisher.store.schema import jobs
 from loa.publisher.store.status_events import StatusEvents
 
@@ -81,38 +81,29 @@ class JobWrites(JobReads):
     async def create_many(self, conn: AsyncConnection, new_jobs: Sequence[NewJob]) -> list[Job | None]:
         """``create`` for many jobs with a fixed handful of statements; None where already known.
 
-        Each row is inserted in its first state at once (not ``received`` and then moved: nothing
-        else can have seen it in between), and both status events of each, ``received`` and that
-        state, go out in one emit."""
+        Each row is inserted in its first state at once (``received`` moved there in memory, by the
+        lifecycle's rule: nothing else can see the row in between), and both status events of
+        each, ``received`` and that state, go out in one emit."""
         if not new_jobs:
             return []
-        for n in new_jobs:  # the lifecycle's rule, before anything is written
-            if n.state is not S.RECEIVED:
-                check(0, S.RECEIVED, n.state)
+        received = [_received(n, self.channel) for n in new_jobs]
+        # an illegal first state raises here, before anything is written
+        firsts = [_first(n, job) for n, job in zip(new_jobs, received, strict=True)]
         now = utcnow()
         params = [
-            {
-                "content_id": n.content_id,
-                "version": n.version,
-                "channel": self.channel,
-                "account": n.account,
-                "operation": n.operation,
-                "state": str(n.state),
-                "due_at": n.due_at,
-                "attempt": 0,
-                "attempt_floor": 0,
-                "post": codec.post_to_json(n.post) if n.post else None,
-                "native": False,
-                "error": codec.error_to_json(n.error) if n.error else None,
-                "note": n.note[:NOTE_MAX] if n.note else None,
-                "retract_requested": False,
-                "unit": n.unit,
-                "held_at": n.held_at,
-                "priority": str(n.priority),
+            mutable_columns(first)
+            | {
+                "content_id": first.content_id,
+                "version": first.version,
+                "channel": first.channel,
+                "account": first.account,
+                "post": codec.post_to_json(first.post) if first.post else None,
+                "unit": first.unit,
+                "priority": str(first.priority),
                 "created_at": now,
                 "updated_at": now,
             }
-            for n in new_jobs
+            for first in firsts
         ]
         stmt = (
             self._insert(jobs)
@@ -120,15 +111,15 @@ class JobWrites(JobReads):
             .returning(*WITHOUT_POST)
         )
         rows = (await conn.execute(stmt, params)).all()
-        by_key = {(n.content_id, n.version, n.account): n for n in new_jobs}
+        by_key = {(j.content_id, j.version, j.account): j for j in received}
         created: dict[tuple[str, int, str], Job] = {}
+        events_received: list[Job] = []
         for row in rows:
             key = (row.content_id, row.version, row.account)
             created[key] = job_from_row(row, by_key[key].post)
-        made = list(created.values())
-        received = [replace(j, state=S.RECEIVED, error=None, note=None, held_at=None) for j in made]
-        firsts = [j for j in made if j.state is not S.RECEIVED]
-        await self.events.emit_many(conn, [*received, *firsts])
+            events_received.append(replace(by_key[key], id=row.id))
+        events_first = [job for job in created.values() if job.state is not S.RECEIVED]
+        await self.events.emit_many(conn, [*events_received, *events_first])
         return [created.get((n.content_id, n.version, n.account)) for n in new_jobs]
 
     async def transition(
@@ -237,3 +228,38 @@ class JobWrites(JobReads):
             if result.rowcount not in (-1, len(params)):  # -1: the driver does not count executemany
                 raise LostJobError(f"{len(params) - result.rowcount} job(s) changed under a held lock")
         return results
+
+
+def _first(new: NewJob, received: Job) -> Job:
+    """The job in ``new``'s first state: ``received`` moved there (``lifecycle.moved``)."""
+    if new.state is S.RECEIVED:
+        return received
+    changes: Changes = {"due_at": new.due_at, "error": new.error, "note": new.note, "held_at": new.held_at}
+    return moved(received, new.state, changes)
+
+
+def _received(new: NewJob, channel: str) -> Job:
+    """The job ``new`` is as ``received``, before its first move (its id is the row's, once inserted)."""
+    return Job(
+        id=0,
+        content_id=new.content_id,
+        version=new.version,
+        channel=channel,
+        account=new.account,
+        operation=new.operation,
+        state=S.RECEIVED,
+        due_at=new.due_at,
+        attempt=0,
+        attempt_floor=0,
+        post=new.post,
+        result=None,
+        native=False,
+        error=None,
+        note=None,
+        retract_requested=False,
+        parked_version=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        unit=new.unit,
+        priority=new.priority,
+    )

@@ -27,6 +27,12 @@ from loa.publisher.store.schema import outbox
 log = logging.getLogger(__name__)
 
 BATCH = 500
+OWN_STORE_POLL_SECONDS = 5.0
+"""On SQLite the relay's process is the store's one writer and every commit that writes the outbox
+wakes the relay (``JobWrites.tx``): the poll only backs that up. At ``publisher_poll_seconds`` (0.2)
+it read the empty outbox five times a second, ~4 ms of an idle publisher's CPU a second (issue #20,
+docs/benchmarks.md "Session 33"). On PostgreSQL the relay also sends what other replicas wrote,
+which wakes nothing here: it polls at ``publisher_poll_seconds``."""
 
 # Built once (a relay round runs every ~100 ms under load), executed with their values bound.
 _UNSENT = (
@@ -65,7 +71,7 @@ class OutboxRelay:
     async def run(self) -> None:
         try:
             if is_sqlite(self.store.engine):
-                await self._relay_loop()
+                await self._relay_loop(OWN_STORE_POLL_SECONDS)
             else:
                 await self._relay_with_lock()
         finally:
@@ -85,27 +91,29 @@ class OutboxRelay:
                 await lock_conn.commit()
                 if got:
                     try:
-                        await self._relay_loop()
+                        await self._relay_loop(self.settings.publisher_poll_seconds)
                     finally:
                         await lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                         await lock_conn.commit()
                     return
                 await self._sleep(2.0)
 
-    async def _relay_loop(self) -> None:
+    async def _relay_loop(self, poll_seconds: float) -> None:
         while True:
             self.wake.clear()  # before reading: a commit after the read wakes the sleep below
             try:
                 sent = await self.relay_once()
             except Exception:
                 log.exception("relaying status events failed; trying again with a new producer")
-                sent = 0
                 await self.producer.drop()
                 await self._sleep(1.0)
+                if self._stopping.is_set():
+                    return
+                continue  # again after the pause, not after a poll
             if sent == 0:
                 if self._stopping.is_set():
                     return  # drained
-                woken = await self._sleep(self.settings.publisher_poll_seconds, clear=False)
+                woken = await self._sleep(poll_seconds, clear=False)
                 if woken and not self._stopping.is_set():
                     await self._linger()
 

@@ -71,8 +71,12 @@ log = logging.getLogger(__name__)
 NACK_PAUSE_SECONDS = 1.0
 BATCH_MAX = 200
 """Content messages taken in per transaction at most."""
-BATCH_WAIT_MS = 20
-"""How long a poll waits for a first message (FastStream sleeps as long again when none came)."""
+BATCH_WAIT_MS = 250
+"""How long a poll waits for a first message; FastStream sleeps as long again when none came, so a
+content after a quiet spell of this long waits up to this long more. A message that comes during
+the poll is taken at once, and in a stream (intake lingers ``publisher_intake_linger_ms`` after each
+batch) the poll is never empty. At 20 ms an idle publisher polled 25 times a second, ~8 ms of CPU a
+second for nothing (issue #20, docs/benchmarks.md "Session 33")."""
 COMMANDS_CATCH_UP_SECONDS = 15.0
 """At start, how long the dispatcher waits at most for the commands group to read what is there."""
 
@@ -143,6 +147,9 @@ class Publisher:
             "session_timeout_ms": 10_000,
             "heartbeat_interval_ms": 2_000,
             "fetch_max_wait_ms": self.settings.publisher_fetch_wait_ms,
+            # aiokafka's fetch routine wakes this often (default 200 ms) when nothing it waits on (an
+            # answer, a seek, a rebalance) happened: idle work only, as in the tracker's quiet_fetch.
+            "consumer_timeout_ms": 1000,
         }
 
         # A batch per poll: one job-store transaction for all of it, then one offset commit.

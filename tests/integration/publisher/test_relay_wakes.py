@@ -9,7 +9,6 @@ at once after its commit, and a failed round is tried again after its pause.
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,11 +41,14 @@ async def test_an_idle_relay_on_sqlite_reads_only_when_a_commit_wakes_it(
     store = JobStore(engine, "fakechan")
     relay = OutboxRelay(store, ps, RuntimeMetrics("fakechan"))
     rounds = 0
+    second = asyncio.Event()
     read = relay.relay_once
 
     async def counted() -> int:
         nonlocal rounds
         rounds += 1
+        if rounds == 2:
+            second.set()
         return await read()
 
     relay.relay_once = counted  # type: ignore[method-assign]
@@ -67,11 +69,8 @@ async def test_an_idle_relay_on_sqlite_reads_only_when_a_commit_wakes_it(
                 state=DeliveryState.SCHEDULED,
                 due_at=utcnow() + timedelta(hours=1),
             )
-        woken_by = time.monotonic() + 2.0
-        while rounds < 2 and time.monotonic() < woken_by:
-            await asyncio.sleep(0.01)
         # woken by the commit, not found by the next poll (OWN_STORE_POLL_SECONDS away)
-        assert rounds >= 2
+        await asyncio.wait_for(second.wait(), timeout=2.0)
         records = await read_topic(settings.kafka_bootstrap, ps.topic(topics.DELIVERY), expect=2)
         states = [parse_delivery_status(r.value).payload.state for r in records]
         assert states == [DeliveryState.RECEIVED, DeliveryState.SCHEDULED]

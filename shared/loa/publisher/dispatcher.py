@@ -52,6 +52,16 @@ log = logging.getLogger(__name__)
 
 RESUME_CHECK_SECONDS = 1.0
 OLDER_IN_FLIGHT_WAIT_SECONDS = 2.0
+IDLE_WAIT_SECONDS = 2.0
+"""Nothing claimed and nothing in flight: the longest the dispatcher sleeps before it claims again.
+It sleeps until the earliest waiting job is due if that is sooner (``_idle_seconds``), and what
+makes work in this process wakes it (intake, holds, reschedules, parked jobs resuming, take-downs);
+the wait finds only what nothing here wakes it for: a lease another replica let run out, a job
+another replica wrote, an account's new version for the jobs parked on it. At
+``publisher_poll_seconds`` (0.2) an idle publisher claimed five times a second, most of its idle
+CPU (issue #20, docs/benchmarks.md "Session 33")."""
+TIMER_SLACK_SECONDS = 0.005
+"""Added to a sleep until a due time: a timer that fires a hair early would find nothing due."""
 
 
 class Dispatcher:
@@ -134,7 +144,8 @@ class Dispatcher:
                             self._jumping.add(job.id)
                     if len(claimed) == want and len(self.in_flight) < self.settings.publisher_concurrency:
                         continue
-                await self._wait()
+                idle = not claimed and not self.in_flight
+                await self._wait(await self._idle_seconds() if idle else self.settings.publisher_poll_seconds)
         finally:
             heartbeat.cancel()
             self.parking.stop_checking()
@@ -147,8 +158,22 @@ class Dispatcher:
         (docs/architecture.md, "The urgent lane"). Rare by design (urgent is a spokesperson's)."""
         return bool(self._jumping)
 
-    async def _wait(self) -> None:
-        """Sleep until a slot frees, intake wakes us, shutdown, or the poll interval passes."""
+    async def _idle_seconds(self) -> float:
+        """How long an idle dispatcher sleeps: until the earliest waiting job is due, at most
+        ``IDLE_WAIT_SECONDS``, at least the poll (a job due already is leased by another replica)."""
+        poll = self.settings.publisher_poll_seconds
+        try:
+            due = await self.store.next_due()
+        except Exception as e:
+            log_failure(log, e, "reading the next due time failed")
+            return poll
+        longest = max(poll, IDLE_WAIT_SECONDS)
+        if due is None:
+            return longest
+        return min(longest, max(poll, (due - utcnow()).total_seconds() + TIMER_SLACK_SECONDS))
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep until a slot frees, something wakes us, shutdown, or ``seconds`` pass."""
         waiters: set[asyncio.Future[object]] = {
             asyncio.ensure_future(self.wake.wait()),
             asyncio.ensure_future(self._stopping.wait()),
@@ -156,9 +181,7 @@ class Dispatcher:
         if len(self.in_flight) >= self.settings.publisher_concurrency - self.urgent_slots:
             waiters |= set(self.in_flight.values())  # type: ignore[arg-type]
         try:
-            await asyncio.wait(
-                waiters, timeout=self.settings.publisher_poll_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 if waiter not in self.in_flight.values():

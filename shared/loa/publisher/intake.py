@@ -153,26 +153,24 @@ class Intake:
                     )
                     continue
                 rendered[(i, target.account)] = await self._render(change, target)
-        due_now = False
         async with self.store.tx() as conn:
             for segment in _segments(changes):
-                due_now |= await self._apply(conn, segment, rendered)
-        if due_now:
-            self._on_due()
+                await self._apply(conn, segment, rendered)
+        # Due now or later: an idle dispatcher sleeps until the earliest due time it read
+        # (``Dispatcher._idle_seconds``), which a new or moved job may bring forward.
+        self._on_due()
 
     async def _apply(
         self,
         conn: AsyncConnection,
         segment: list[tuple[int, Content | Retraction]],
         rendered: dict[tuple[int, str], _Rendered],
-    ) -> bool:
-        """One segment (each content at most once): a read, a few writes. True if a job is due now."""
+    ) -> None:
+        """One segment (each content at most once): a read, a few writes."""
         existing = await self.store.versions_of(conn, [c.id for _, c in segment])
         active = await self.holds.active(conn)
         moves: list[Move] = []
         new_jobs: list[NewJob] = []
-        now = utcnow()
-        due_now = False
         for i, change in segment:
             if isinstance(change, Content):
                 for target in change.targets_of(self.channel):
@@ -184,7 +182,7 @@ class Intake:
                             accepted += self._link_step(change, target, existing, active, found.account)
                         new_jobs += accepted
             else:
-                due_now |= await self._retract(conn, change, existing, moves)
+                await self._retract(conn, change, existing, moves)
         await self.store.transition_many(conn, moves, owner=None)
         for new, job in zip(new_jobs, await self.store.create_many(conn, new_jobs), strict=True):
             if job is None:
@@ -196,10 +194,8 @@ class Intake:
             elif new.error is None:
                 assert new.due_at is not None
                 log.info("scheduled for %s", new.due_at.isoformat(), extra=extra)
-                due_now |= new.due_at <= now
             else:
                 log.warning("cannot be published: %s", new.error.message, extra=extra)
-        return due_now
 
     def _accept(
         self,
@@ -303,10 +299,9 @@ class Intake:
         retraction: Retraction,
         existing: dict[tuple[str, str], list[Job]],
         moves: list[Move],
-    ) -> bool:
+    ) -> None:
         """Cancel what has not gone; take down what is online; flag what is in flight."""
         note = f"retracted by {retraction.requested_by}: {retraction.reason}"
-        changed = False
         for (content_id, _), jobs_of_account in existing.items():
             if content_id != retraction.id:
                 continue
@@ -332,7 +327,6 @@ class Intake:
                         "native": False,
                     }
                     moves.append(Move(job, S.RETRACTING, retracting))
-                    changed = True
                 elif job.state in PENDING or (job.state is S.SCHEDULED and job.native):
                     moves.append(
                         Move(job, S.CANCELLED, {"due_at": None, "retract_requested": True, "note": note})
@@ -340,7 +334,6 @@ class Intake:
                 elif job.state is S.PUBLISHING:
                     await self.store.set_quietly(conn, job, owner=None, retract_requested=True)
         log.info("retraction taken in", extra={"content_id": retraction.id, "channel": self.channel})
-        return changed
 
     # ---- ops commands -------------------------------------------------------------------------
 

@@ -53,8 +53,8 @@ log = logging.getLogger(__name__)
 RESUME_CHECK_SECONDS = 1.0
 OLDER_IN_FLIGHT_WAIT_SECONDS = 2.0
 IDLE_WAIT_SECONDS = 2.0
-"""Nothing claimed and nothing in flight: the longest the dispatcher sleeps before it claims again.
-It sleeps until the earliest waiting job is due if that is sooner (``_idle_seconds``), and what
+"""Nothing claimed, nothing in flight, and a poll passed with nothing waking the dispatcher: the
+longest it sleeps before it claims again. It sleeps until the earliest waiting job is due if that is sooner (``_idle_seconds``), and what
 makes work in this process wakes it (intake, holds, reschedules, parked jobs resuming, take-downs);
 the wait finds only what nothing here wakes it for: a lease another replica let run out, a job
 another replica wrote, an account's new version for the jobs parked on it. At
@@ -109,6 +109,7 @@ class Dispatcher:
         heartbeat = asyncio.create_task(self._heartbeat(), name="lease-heartbeat")
         first = True
         last_resume = 0.0
+        quiet = False  # the last wait ran out with nothing waking it
         try:
             while not self._stopping.is_set():
                 self.wake.clear()  # before claiming: a wake-up during the claim is not lost
@@ -144,8 +145,12 @@ class Dispatcher:
                             self._jumping.add(job.id)
                     if len(claimed) == want and len(self.in_flight) < self.settings.publisher_concurrency:
                         continue
-                idle = not claimed and not self.in_flight
-                await self._wait(await self._idle_seconds() if idle else self.settings.publisher_poll_seconds)
+                # Idle after a quiet poll: a stream's wake-ups (intake's batches) keep a busy
+                # dispatcher on the poll, with no read of the next due time between its deliveries.
+                idle = quiet and not claimed and not self.in_flight
+                quiet = await self._wait(
+                    await self._idle_seconds() if idle else self.settings.publisher_poll_seconds
+                )
         finally:
             heartbeat.cancel()
             self.parking.stop_checking()
@@ -172,8 +177,8 @@ class Dispatcher:
             return longest
         return min(longest, max(poll, (due - utcnow()).total_seconds() + TIMER_SLACK_SECONDS))
 
-    async def _wait(self, seconds: float) -> None:
-        """Sleep until a slot frees, something wakes us, shutdown, or ``seconds`` pass."""
+    async def _wait(self, seconds: float) -> bool:
+        """Sleep until a slot frees, something wakes us, shutdown, or ``seconds`` pass (True)."""
         waiters: set[asyncio.Future[object]] = {
             asyncio.ensure_future(self.wake.wait()),
             asyncio.ensure_future(self._stopping.wait()),
@@ -181,7 +186,8 @@ class Dispatcher:
         if len(self.in_flight) >= self.settings.publisher_concurrency - self.urgent_slots:
             waiters |= set(self.in_flight.values())  # type: ignore[arg-type]
         try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            return not done
         finally:
             for waiter in waiters:
                 if waiter not in self.in_flight.values():

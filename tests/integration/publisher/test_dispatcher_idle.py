@@ -2,8 +2,9 @@
 
 With nothing in flight and nothing due it read the job store every ``publisher_poll_seconds``
 (0.2 s in production), most of an idle publisher's CPU (issue #20, docs/benchmarks.md "Session
-33"). It now sleeps until the earliest waiting job's due time (at most ``IDLE_WAIT_SECONDS``), and
-intake wakes it for every job it writes, due now or later. What must not change: a scheduled post
+33"). It now sleeps, once a poll passed with nothing waking it, until the earliest waiting job's due
+time (at most ``IDLE_WAIT_SECONDS``), and intake wakes it for every job it writes, due now or
+later. What must not change: a scheduled post
 goes at its time — never before it, and not a poll late.
 """
 
@@ -50,7 +51,7 @@ async def test_an_idle_dispatcher_sleeps_until_the_post_is_due_and_claims_it_on_
     assert utcnow() >= c.publish_at  # type: ignore[operator]
     # at its time (the approval reached intake a little after approved_at), not a poll or more late
     assert AHEAD_S - 0.5 <= taken[0] - approved_at <= AHEAD_S + 0.5
-    # a claim at intake's wake, one when the idle wait runs out, one when the post is due (and
-    # one at start): at the tests' poll of 0.05 s it was ~60 claims over these 3 s
+    # a claim at intake's wake, one a poll later (nothing woke it: idle from then on), one when the
+    # idle wait runs out, then the one that takes the post: at the tests' poll of 0.05 s it was ~60
     before_due = [at for at, _ in claims if approved_at <= at < taken[0]]
-    assert len(before_due) <= 4, len(before_due)
+    assert len(before_due) <= 5, len(before_due)

@@ -55,3 +55,17 @@ async def test_an_idle_dispatcher_sleeps_until_the_post_is_due_and_claims_it_on_
     # idle wait runs out, then the one that takes the post: at the tests' poll of 0.05 s it was ~60
     before_due = [at for at, _ in claims if approved_at <= at < taken[0]]
     assert len(before_due) <= 5, len(before_due)
+
+
+async def test_a_content_due_now_wakes_the_dispatcher_at_once(
+    start_publisher, pub_settings: PublisherSettings, platform: FakePlatform, watcher: Watcher
+) -> None:
+    """Intake wakes the dispatcher for what it wrote. It used to wake it only for a job due before
+    the batch began (its own due time, read a moment later, never was), so a content to publish
+    at once waited for the dispatcher's next poll: up to 0.2 s in production, 30 s here."""
+    await start_publisher(settings=pub_settings.model_copy(update={"publisher_poll_seconds": 30.0}))
+    c = content("tb-thong-cao-bao-chi-so-12")
+    sent = time.monotonic()
+    await send_content(pub_settings, approved(c))
+    await watcher.until_state(did(c.id), S.PUBLISHED, timeout=20)
+    assert time.monotonic() - sent < 5.0

@@ -54,12 +54,12 @@ RESUME_CHECK_SECONDS = 1.0
 OLDER_IN_FLIGHT_WAIT_SECONDS = 2.0
 IDLE_WAIT_SECONDS = 2.0
 """Nothing claimed, nothing in flight, and a poll passed with nothing waking the dispatcher: the
-longest it sleeps before it claims again. It sleeps until the earliest waiting job is due if that is sooner (``_idle_seconds``), and what
-makes work in this process wakes it (intake, holds, reschedules, parked jobs resuming, take-downs);
-the wait finds only what nothing here wakes it for: a lease another replica let run out, a job
-another replica wrote, an account's new version for the jobs parked on it. At
-``publisher_poll_seconds`` (0.2) an idle publisher claimed five times a second, most of its idle
-CPU (issue #20, docs/benchmarks.md "Session 33")."""
+longest it sleeps before it claims again. It sleeps until the earliest waiting job is due if that
+is sooner (``_idle_seconds``), and what makes work in this process wakes it (intake, holds,
+reschedules, parked jobs resuming, take-downs); the wait finds only what nothing here wakes it for:
+a lease another replica let run out, a job another replica wrote, an account's new version for the
+jobs parked on it. At ``publisher_poll_seconds`` (0.2) an idle publisher claimed five times a
+second, most of its idle CPU (issue #20, docs/benchmarks.md "Session 33")."""
 TIMER_SLACK_SECONDS = 0.005
 """Added to a sleep until a due time: a timer that fires a hair early would find nothing due."""
 

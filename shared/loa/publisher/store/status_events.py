@@ -3,31 +3,35 @@ written to the outbox in the change's own transaction (the relay publishes them)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loa.archive.payload import payload_sha256
-from loa.db import is_sqlite, upsert
+from loa.db import dialect_insert, is_sqlite
 from loa.events import Delivery, DeliveryStatus, utcnow
 from loa.publisher.job import Job
 from loa.publisher.store.rows import NOTE_MAX
 from loa.publisher.store.schema import outbox, sequences
 
-# Built once: executed with a list of parameter sets (executemany), compiled once and cached.
-_SET_SEQUENCE = (
-    update(sequences)
-    .where(sequences.c.delivery_id == bindparam("b_delivery_id"))
-    .values(last=bindparam("b_last"))
-)
-_LAST = select(sequences.c.delivery_id, sequences.c.last).where(
-    sequences.c.delivery_id.in_(bindparam("dids", expanding=True))
-)
-_LAST_LOCKED = _LAST.order_by(sequences.c.delivery_id).with_for_update()  # PostgreSQL: in order
+
+@cache
+def _advance(sqlite: bool) -> Any:
+    """Move each delivery's sequence on by its ``last`` events in one statement, creating it at
+    ``last`` if new, and return where each now stands: built once per dialect, executed with a list
+    of parameter sets (one multi-row ``INSERT … ON CONFLICT DO UPDATE … RETURNING``).
+
+    The rows are locked as they are upserted (PostgreSQL; SQLite holds the write lock), in the
+    order of the parameter sets: ``emit_many`` sorts them, as two transactions' locks must be."""
+    stmt = dialect_insert(sqlite, sequences)
+    return stmt.on_conflict_do_update(
+        index_elements=["delivery_id"], set_={"last": sequences.c.last + stmt.excluded.last}
+    ).returning(sequences.c.delivery_id, sequences.c.last)
 
 
 class StatusEvents:
@@ -37,17 +41,7 @@ class StatusEvents:
     def __init__(self, engine: AsyncEngine, producer: str) -> None:
         self.engine = engine
         self.producer = producer
-        self._insert = partial(upsert, engine)
         self.written = 0
-
-    async def _next_sequence(self, conn: AsyncConnection, did: str) -> int:
-        stmt = (
-            self._insert(sequences)
-            .values(delivery_id=did, last=1)
-            .on_conflict_do_update(index_elements=["delivery_id"], set_={"last": sequences.c.last + 1})
-            .returning(sequences.c.last)
-        )
-        return int((await conn.execute(stmt)).scalar_one())
 
     def _status_row(self, job: Job, sequence: int, now: datetime) -> dict[str, Any]:
         """The outbox row of the job's status event (validated once, serialised once)."""
@@ -76,9 +70,7 @@ class StatusEvents:
 
     async def emit(self, conn: AsyncConnection, job: Job) -> None:
         """Write the job's status event to the outbox, numbered in its delivery's sequence."""
-        self.written += 1
-        sequence = await self._next_sequence(conn, job.delivery_id)
-        await conn.execute(insert(outbox).values(**self._status_row(job, sequence, utcnow())))
+        await self.emit_many(conn, [job])
 
     async def emit_other(self, conn: AsyncConnection, key: str, payload: str) -> None:
         """Write another event of the delivery topic (e.g. ``comment.action``) to the same outbox."""
@@ -86,30 +78,24 @@ class StatusEvents:
         await conn.execute(insert(outbox).values(key=key, payload=payload, created_at=utcnow()))
 
     async def emit_many(self, conn: AsyncConnection, changed: Sequence[Job]) -> None:
-        """``emit`` for many jobs with a handful of statements, whatever their number.
+        """``emit`` for many jobs with two statements, whatever their number: the sequences moved
+        on and read back in one, the events inserted in the other.
 
-        The sequence rows are read under a row lock (PostgreSQL; SQLite holds the write lock),
-        so no concurrent transaction can hand out the same number.
+        A delivery with k events here takes the k numbers after its last; its sequence row is
+        locked by the upsert (PostgreSQL; SQLite holds the write lock), so no concurrent
+        transaction can hand out the same numbers.
         """
         if not changed:
             return
         self.written += 1
-        dids = sorted({j.delivery_id for j in changed})
-        stmt = _LAST if is_sqlite(self.engine) else _LAST_LOCKED
-        last: dict[str, int] = {
-            r.delivery_id: int(r.last) for r in (await conn.execute(stmt, {"dids": dids}))
-        }
-        known = set(last)
+        counts = Counter(job.delivery_id for job in changed)
+        params = [{"delivery_id": did, "last": counts[did]} for did in sorted(counts)]
+        advanced = await conn.execute(_advance(is_sqlite(self.engine)), params)
+        # each delivery's first number here: its last now, less the events it takes here
+        number = {row.delivery_id: int(row.last) - counts[row.delivery_id] + 1 for row in advanced}
         now = utcnow()
         rows: list[dict[str, Any]] = []
         for job in changed:
-            number = last.get(job.delivery_id, 0) + 1
-            last[job.delivery_id] = number
-            rows.append(self._status_row(job, number, now))
-        fresh = [{"delivery_id": d, "last": n} for d, n in last.items() if d not in known]
-        if fresh:  # every job emitted `received` when created, so this is only a safety net
-            await conn.execute(insert(sequences), fresh)
-        moved = [{"b_delivery_id": d, "b_last": n} for d, n in last.items() if d in known]
-        if moved:
-            await conn.execute(_SET_SEQUENCE, moved)
+            rows.append(self._status_row(job, number[job.delivery_id], now))
+            number[job.delivery_id] += 1
         await conn.execute(insert(outbox), rows)

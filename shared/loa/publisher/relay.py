@@ -71,7 +71,7 @@ class OutboxRelay:
     async def run(self) -> None:
         try:
             if is_sqlite(self.store.engine):
-                await self._relay_loop(OWN_STORE_POLL_SECONDS)
+                await self._relay_loop(OWN_STORE_POLL_SECONDS, sole_writer=True)
             else:
                 await self._relay_with_lock()
         finally:
@@ -91,14 +91,17 @@ class OutboxRelay:
                 await lock_conn.commit()
                 if got:
                     try:
-                        await self._relay_loop(self.settings.publisher_poll_seconds)
+                        await self._relay_loop(self.settings.publisher_poll_seconds, sole_writer=False)
                     finally:
                         await lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                         await lock_conn.commit()
                     return
                 await self._sleep(2.0)
 
-    async def _relay_loop(self, poll_seconds: float) -> None:
+    async def _relay_loop(self, poll_seconds: float, *, sole_writer: bool) -> None:
+        """Relay rounds until stopped. With ``sole_writer`` (SQLite: every commit that writes the
+        outbox is this process's, and wakes the relay) a round that sent less than a batch and was
+        not woken meanwhile has left the outbox empty: no read to find that out."""
         while True:
             self.wake.clear()  # before reading: a commit after the read wakes the sleep below
             try:
@@ -110,12 +113,13 @@ class OutboxRelay:
                 if self._stopping.is_set():
                     return
                 continue  # again after the pause, not after a poll
-            if sent == 0:
-                if self._stopping.is_set():
-                    return  # drained
-                woken = await self._sleep(poll_seconds, clear=False)
-                if woken and not self._stopping.is_set():
-                    await self._linger()
+            if sent and (sent == BATCH or not sole_writer or self.wake.is_set()):
+                continue  # more may be waiting: read again at once
+            if self._stopping.is_set():
+                return  # drained
+            woken = await self._sleep(poll_seconds, clear=False)
+            if woken and not self._stopping.is_set():
+                await self._linger()
 
     async def _linger(self) -> None:
         """After a wake-up, let other commits add their rows before reading the outbox

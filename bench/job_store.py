@@ -8,7 +8,8 @@ in CPU ms of this process per call: a claim that finds nothing due (what an idle
 dispatcher does every ``LOA_PUBLISHER_POLL_SECONDS``, 0.2 s), the intake gate's count of due jobs,
 a claim that leases and starts ``--batch`` due jobs (per job claimed; the jobs are made first,
 outside the measured time, each with a Vietnamese post), and the intake's reads of a batch of as
-many contents (their newest versions, then their jobs in a write transaction).
+many contents (their newest versions, then their jobs in a write transaction), and one statement
+through SQLAlchemy against the same SQL on the driver's cursor.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from loa.channels import Post
 from loa.events import DeliveryState, utcnow
 from loa.publisher.job import NewJob
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
+from loa.publisher.store.schema import sequences
 
 RESULTS = Path(__file__).resolve().parent / "results" / "job_store.json"
 OWNER = "bench/webhook"
@@ -66,6 +71,29 @@ async def claim_and_start(store: JobStore, batch: int, rounds: int) -> float:
     return 1000 * used / (rounds * batch)
 
 
+async def statement_cost(engine: AsyncEngine, rounds: int) -> tuple[float, float]:
+    """CPU ms of one hot-path statement through SQLAlchemy (the store's connection, statements
+    built once as the store's are) and the same SQL on the driver's cursor: reading three
+    deliveries' sequences, the mean of the two (what a job store below SQLAlchemy's execution layer
+    would save a statement; docs/benchmarks.md, "Session 34")."""
+    ids = ["d-1", "d-2", "d-3"]
+    read = select(sequences.c.delivery_id, sequences.c.last).where(
+        sequences.c.delivery_id.in_(bindparam("ids", expanding=True))
+    )
+    sql = "SELECT delivery_id, last FROM delivery_sequences WHERE delivery_id IN (?, ?, ?)"
+    async with engine.begin() as conn:
+        await conn.execute(insert(sequences), [{"delivery_id": d, "last": 1} for d in ids])
+        cursor = conn.sync_connection.connection.driver_connection.cursor()
+
+        async def through_sqlalchemy() -> None:
+            (await conn.execute(read, {"ids": ids})).all()
+
+        async def on_the_driver() -> None:
+            cursor.execute(sql, ids).fetchall()
+
+        return await cpu_ms(rounds, through_sqlalchemy), await cpu_ms(rounds, on_the_driver)
+
+
 def _post(content_id: str) -> Post:
     return Post(content_id=content_id, version=1, channel="webhook", account="a", marker="m", texts=[TEXT])
 
@@ -87,6 +115,7 @@ async def measure(rounds: int, batch: int) -> dict[str, float]:
                     await store.versions_of(conn, contents)
 
             reads = await cpu_ms(rounds // 4, intake_reads)
+            through_sqlalchemy, on_the_driver = await statement_cost(engine, rounds)
         finally:
             await engine.dispose()
     return {
@@ -94,6 +123,8 @@ async def measure(rounds: int, batch: int) -> dict[str, float]:
         "job_store_count_due_cpu": count_due,
         "job_store_claim_and_start_cpu_per_job": per_job,
         "job_store_intake_reads_cpu": reads,
+        "job_store_statement_sqlalchemy_cpu": through_sqlalchemy,
+        "job_store_statement_driver_cpu": on_the_driver,
     }
 
 

@@ -81,24 +81,31 @@ def phase_figures(deliveries: list[Delivery], targets: dict[str, int], channels:
 
 
 def sandbox_check(
-    sandbox_url: str, deliveries: list[Delivery], channels: list[str], since: datetime | None = None
+    sandbox_url: str,
+    deliveries: list[Delivery],
+    channels: list[str],
+    since: datetime | None = None,
+    named: list[Delivery] | None = None,
 ) -> dict[str, Any]:
     """Match each published delivery to the record the emulator made when it accepted the post.
 
     ``gap`` = tracker's published time − platform receive time (≥ 0, small); ``inconsistent``: the
     platform got it before the approval, or Loa said published before the platform had it;
     ``extra_posts`` (with ``since``, the phase's start): posts the platform accepted since then that
-    no delivery names — a content published twice (the phases before have settled by then; a
-    phase that did not drain counts the posts of deliveries not yet recorded as published too).
+    no delivery names — a content published twice. ``named`` (default ``deliveries``): the
+    deliveries whose posts are not extra, read when this is checked; after a phase that did not
+    drain, every delivery of the run, as its backlog's posts land in the phases after it.
     """
     out: dict[str, Any] = {}
     with httpx.Client(base_url=sandbox_url, timeout=120) as http:
         for channel in channels:
             received: dict[str, datetime] = {}
+            record_of: dict[str, int] = {}  # a post's ids (as a delivery names it) → its record
             posts: set[int] = set()  # the records of the phase's posts, Loa's only (not the reference's)
             for kind, id_field in PLATFORM_RECORDS[channel]:
                 records = http.get("/_sandbox/records", params={"platform": channel, "kind": kind}).json()
                 received |= {str(r["data"].get(id_field)): datetime.fromisoformat(r["at"]) for r in records}
+                record_of |= {str(r["data"].get(id_field)): r["id"] for r in records}
                 posts |= {r["id"] for r in records if since is not None and _loa_post_since(r, since)}
             gaps, bad = [], 0
             for d in deliveries:
@@ -117,8 +124,9 @@ def sandbox_check(
                 "inconsistent": bad,
             }
             if since is not None:
-                # A post the platform holds that no delivery of the phase names: a second copy.
-                out[channel]["extra_posts"] = len(posts) - len(gaps)
+                # A post the platform holds that no delivery names: a second copy.
+                names = {record_of.get(d.external_id) for d in (named or deliveries) if d.channel == channel}
+                out[channel]["extra_posts"] = len(posts - {n for n in names if n is not None})
     return out
 
 

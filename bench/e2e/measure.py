@@ -124,10 +124,19 @@ def sandbox_check(
                 "inconsistent": bad,
             }
             if since is not None:
-                # A post the platform holds that no delivery names: a second copy.
-                names = {record_of.get(d.external_id) for d in (named or deliveries) if d.channel == channel}
-                out[channel]["extra_posts"] = len(posts - {n for n in names if n is not None})
+                out[channel]["extra_posts"] = len(
+                    second_copies(posts, record_of, channel, named or deliveries)
+                )
     return out
+
+
+def second_copies(
+    posts: set[int], record_of: dict[str, int], channel: str, named: list[Delivery]
+) -> set[int]:
+    """The records among ``posts`` that no delivery of ``named`` on ``channel`` names (by the id
+    the tracker recorded for it, ``record_of`` a post's ids → its record): a second copy."""
+    names = {record_of.get(d.external_id or "") for d in named if d.channel == channel}
+    return posts - names
 
 
 def _loa_post_since(record: dict[str, Any], since: datetime) -> bool:

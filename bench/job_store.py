@@ -72,10 +72,10 @@ async def claim_and_start(store: JobStore, batch: int, rounds: int) -> float:
 
 
 async def statement_cost(engine: AsyncEngine, rounds: int) -> tuple[float, float]:
-    """CPU ms of one hot-path statement through SQLAlchemy (the store's connection, statements
-    built once as the store's are) and the same SQL on the driver's cursor: reading three
-    deliveries' sequences, the mean of the two (what a job store below SQLAlchemy's execution layer
-    would save a statement; docs/benchmarks.md, "Session 34")."""
+    """CPU ms of one hot-path statement, reading three deliveries' sequences: through SQLAlchemy
+    (the store's connection, the statement built once as the store's are), then the same SQL on
+    the driver's cursor. Their difference is what a job store below SQLAlchemy's execution layer
+    would save a statement (docs/benchmarks.md, "Session 34")."""
     ids = ["d-1", "d-2", "d-3"]
     read = select(sequences.c.delivery_id, sequences.c.last).where(
         sequences.c.delivery_id.in_(bindparam("ids", expanding=True))

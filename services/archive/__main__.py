@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from loa.archive.settings import ArchiveSettings
 from loa.logging import configure
+from loa.serving import serve_asgi
 from services.archive.app import create_app
 
 if __name__ == "__main__":
     settings = ArchiveSettings()
     configure(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.archive_host,
-        port=settings.archive_port,
-        log_config=None,
-        access_log=False,
-    )
+    serve_asgi(create_app(settings), host=settings.archive_host, port=settings.archive_port)

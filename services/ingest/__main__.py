@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from loa.logging import configure
+from loa.serving import serve_asgi
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 
@@ -12,13 +11,8 @@ from services.ingest.settings import IngestSettings
 def main() -> None:
     settings = IngestSettings()
     configure(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.ingest_host,
-        port=settings.ingest_port,
-        log_config=None,
-        access_log=False,
-        limit_concurrency=200,
+    serve_asgi(
+        create_app(settings), host=settings.ingest_host, port=settings.ingest_port, limit_concurrency=200
     )
 
 

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from loa.logging import configure
+from loa.serving import serve_asgi
 from services.tracker.app import create_app
 from services.tracker.settings import TrackerSettings
 
 if __name__ == "__main__":
     settings = TrackerSettings()
     configure(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.tracker_host,
-        port=settings.tracker_port,
-        log_config=None,
-        access_log=False,
-    )
+    serve_asgi(create_app(settings), host=settings.tracker_host, port=settings.tracker_port)

@@ -9,6 +9,7 @@ The platform side is the sandbox app, served in this process by the fixtures of 
 from __future__ import annotations
 
 import io
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any, NamedTuple
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cryptography.fernet import Fernet
 from PIL import Image
+from pydantic import SecretStr
 
 from loa.channels import ChannelAdapter
 from loa.events import (
@@ -38,7 +40,7 @@ from loa.media import MediaStore
 from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import migrate
-from loa.settings import LoaSettings
+from loa.settings import REPO_ROOT, LoaSettings
 from services.tiktok.adapter import TikTokAdapter
 from services.tiktok.chunks import CHUNK_MIN
 from services.tiktok.settings import TikTokSettings
@@ -147,6 +149,20 @@ def fast_settings(base: LoaSettings, settings_cls: type[PublisherSettings], tmp:
         "publisher_replica_id": f"e2e-{uuid.uuid4().hex[:6]}",
     }
     return settings_cls(**(values | over))
+
+
+def environment(settings: PublisherSettings) -> dict[str, str]:
+    """The settings as the ``LOA_*`` variables a publisher process (``python -m services.<channel>``)
+    reads."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
+    for name, value in settings:
+        if value is None:
+            continue
+        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+        env[f"LOA_{name.upper()}"] = str(plain)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT)])
+    env["LOA_LOG_LEVEL"] = "WARNING"
+    return env
 
 
 async def create_topics(settings: LoaSettings) -> None:

@@ -13,7 +13,6 @@ it again (issue 7: "a SIGKILL right after the emulator accepted a post → no se
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -26,7 +25,6 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from loa.events import Content
 from loa.media import MediaStore
@@ -50,6 +48,7 @@ from tests.e2e.support import (
     approved,
     article,
     create_topics,
+    environment,
     fast_settings,
     jpeg,
     put_media,
@@ -154,19 +153,6 @@ CHANNELS: dict[str, Callable[[str, LoaSettings, Path], Channel]] = {
     "x": x,
     "zalo": zalo,
 }
-
-
-def environment(settings: PublisherSettings) -> dict[str, str]:
-    """The settings as the ``LOA_*`` variables a publisher process reads."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOA_")}
-    for name, value in settings:
-        if value is None:
-            continue
-        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
-        env[f"LOA_{name.upper()}"] = str(plain)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT)])
-    env["LOA_LOG_LEVEL"] = "WARNING"
-    return env
 
 
 class PublisherProcess:

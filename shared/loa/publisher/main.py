@@ -65,6 +65,7 @@ from loa.publisher.reschedule import Rescheduler
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
+from loa.serving import freeze_startup_heap
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +362,7 @@ class Publisher:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await self.start()
+        freeze_startup_heap()
         await stop.wait()
         log.info("signal received: stopping")
         await self.stop()

@@ -27,13 +27,11 @@ from uvicorn.config import STARTUP_FAILURE
 log = logging.getLogger(__name__)
 
 
-def freeze_startup_heap() -> int:
-    """Collect start-up's garbage, then freeze every object left; returns how many are frozen."""
+def freeze_startup_heap() -> None:
+    """Collect start-up's garbage, then freeze every object left, and log how many."""
     gc.collect()
     gc.freeze()
-    frozen = gc.get_freeze_count()
-    log.info("start-up heap frozen: %d objects left out of garbage collection", frozen)
-    return frozen
+    log.info("start-up heap frozen: %d objects left out of garbage collection", gc.get_freeze_count())
 
 
 class _Server(uvicorn.Server):

@@ -16,7 +16,7 @@ from loa.settings import REPO_ROOT, LoaSettings
 from services.webhook.settings import WebhookSettings
 from tests.e2e.support import create_topics, environment, fast_settings
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.e2e
 
 FROZEN = re.compile(r"start-up heap frozen: (\d+) objects")
 

@@ -11,9 +11,12 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from loa.settings import REPO_ROOT
 from loa.testing.ports import free_port
+
+pytestmark = pytest.mark.unit
 
 APP = """
 import contextlib, gc, sys

@@ -29,7 +29,7 @@ import psutil
 from loa.channels import Account, Secret
 from loa.events import Content, MediaRef
 from loa.media import MediaStore
-from loa.settings import REPO_ROOT
+from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT
 from loa.testing.ports import free_port
 from services.facebook.adapter import FacebookAdapter
 from services.facebook.settings import FacebookSettings
@@ -74,7 +74,7 @@ class PeakRss(threading.Thread):
 
 def main(size_mb: int) -> dict[str, float]:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": "shared:."}
+    env = {**os.environ, "PYTHONPATH": CHECKOUT_PYTHONPATH}
     emulator = subprocess.Popen(
         [
             sys.executable,

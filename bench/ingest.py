@@ -31,7 +31,7 @@ import httpx
 import psutil
 
 from loa.media import MediaStore
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT, LoaSettings
 from loa.testing.ports import free_port
 
 MIB = 1024 * 1024
@@ -168,7 +168,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="loa-bench-"))
     env = {
         **os.environ,
-        "PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}",
+        "PYTHONPATH": CHECKOUT_PYTHONPATH,
         "LOA_INGEST_PORT": str(port),
         "LOA_API_TOKEN": token,
         "LOA_S3_MEDIA_BUCKET": settings.s3_media_bucket,

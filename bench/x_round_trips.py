@@ -32,7 +32,7 @@ from PIL import Image
 from loa.channels import Account, Secret
 from loa.events import Content, MediaRef, Target
 from loa.media import MediaStore
-from loa.settings import LoaSettings
+from loa.settings import CHECKOUT_PYTHONPATH, LoaSettings
 from loa.testing.context import FakeContext
 from loa.testing.ports import free_port
 from services.sandbox.client import SandboxClient
@@ -48,7 +48,7 @@ def start_sandbox() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}",
+        "PYTHONPATH": CHECKOUT_PYTHONPATH,
         "LOA_SANDBOX_PORT": str(port),
         "LOA_SANDBOX_TLS_PORT": "",
     }

@@ -38,7 +38,7 @@ sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 from loa.channels.credentials import UnsharedCredentials  # noqa: E402
 from loa.media import MediaStore  # noqa: E402
-from loa.settings import LoaSettings  # noqa: E402
+from loa.settings import CHECKOUT_PYTHONPATH, LoaSettings  # noqa: E402
 from loa.testing.ports import free_port  # noqa: E402
 
 MIB = 1024 * 1024
@@ -49,7 +49,7 @@ def start_sandbox(workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     tls_port = free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}",
+        "PYTHONPATH": CHECKOUT_PYTHONPATH,
         "LOA_SANDBOX_PORT": str(free_port()),
         "LOA_SANDBOX_TLS_PORT": str(tls_port),
         "LOA_SANDBOX_CA_FILE": str(ca),
@@ -127,7 +127,7 @@ def run_child(
     args: list[str], kill_at_offset: int | None = None, progress: Path | None = None
 ) -> dict[str, Any]:
     """Run a publisher process; SIGKILL it once its saved offset passes ``kill_at_offset``."""
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}"}
+    env = {**os.environ, "PYTHONPATH": CHECKOUT_PYTHONPATH}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE)
     if kill_at_offset is not None and progress is not None:

@@ -26,7 +26,7 @@ import yaml
 from cryptography.fernet import Fernet
 
 from bench.e2e.press import add_press_lists, wait_for_publisher
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT, LoaSettings
 from loa.testing.ports import free_port
 from services.sandbox.client import SandboxClient
 
@@ -188,7 +188,7 @@ class BenchStack:
     def _env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
-            PYTHONPATH=f"{REPO_ROOT / 'shared'}:{REPO_ROOT}",
+            PYTHONPATH=CHECKOUT_PYTHONPATH,
             LOA_KAFKA_BOOTSTRAP=self.base.kafka_bootstrap,
             LOA_S3_ENDPOINT=self.base.s3_endpoint,
             LOA_S3_MEDIA_BUCKET=self.media_bucket,

@@ -32,7 +32,7 @@ from bench.reference.store import progress
 from loa.events import MediaRef, topics
 from loa.kafka_security import client_security
 from loa.media import MediaStore
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.settings import CHECKOUT_PYTHONPATH, LoaSettings
 from loa.testing.admin import sign_in_to_kafka_as_admin
 from loa.testing.cleanup import drop_all
 from tests.sandbox_fixtures import ServerThread
@@ -77,7 +77,7 @@ def start(settings: LoaSettings, workdir: Path, profile: Path | None) -> subproc
         else [sys.executable, "-m", "bench.reference"]
     )
     args = ["--accounts", str(workdir / "accounts.json"), "--database", str(workdir / "reference.db")]
-    env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}"}
+    env = {**os.environ, "PYTHONPATH": CHECKOUT_PYTHONPATH}
     env |= {"LOA_TOPIC_PREFIX": settings.topic_prefix, "LOA_S3_MEDIA_BUCKET": settings.s3_media_bucket}
     return subprocess.Popen([*head, *args, "--group", f"{settings.topic_prefix}reference"], env=env)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from ipaddress import ip_address
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -14,6 +15,9 @@ from loa.mode import PRODUCTION, Mode, refuse_sandbox_targets
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = REPO_ROOT / ".env.local"
+CHECKOUT_PYTHONPATH = os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT)])
+"""``PYTHONPATH`` of a Python process started from this checkout (``python -m services.<name>``, a
+test's or a bench's child): Loa's library and the repository's packages."""
 DATA_DIR = ".loa/data"
 DEFAULT_CHANNELS = "website,facebook,zalo,youtube,x,webhook,email,tiktok"
 MIN_TOKEN_LENGTH = 32

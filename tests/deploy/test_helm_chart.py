@@ -19,7 +19,7 @@ from deploy.helm.validate import problems
 from loa.access.storage import store_user
 from loa.events import topics as loa_topics
 from loa.kafka_acl import CHANNELS, USERS, acls_of, publisher_group
-from loa.settings import REPO_ROOT
+from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -474,7 +474,7 @@ def test_the_migration_step_needs_only_the_owners_password(tmp_path: Path) -> No
     """The hook has loa_owner's password and no superuser's: `migrate` must not ask for one."""
     env = {
         "PATH": os.environ["PATH"],
-        "PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}",
+        "PYTHONPATH": CHECKOUT_PYTHONPATH,
         "LOA_ENV_FILE": str(tmp_path / "absent.env"),
         "LOA_PG_HOST": "127.0.0.1",
         "LOA_PG_PORT": "1",  # nothing listens: the step gets as far as connecting

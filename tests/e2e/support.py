@@ -40,7 +40,7 @@ from loa.media import MediaStore
 from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import migrate
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.settings import CHECKOUT_PYTHONPATH, LoaSettings
 from services.tiktok.adapter import TikTokAdapter
 from services.tiktok.chunks import CHUNK_MIN
 from services.tiktok.settings import TikTokSettings
@@ -160,7 +160,7 @@ def environment(settings: PublisherSettings) -> dict[str, str]:
             continue
         plain = value.get_secret_value() if isinstance(value, SecretStr) else value
         env[f"LOA_{name.upper()}"] = str(plain)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT)])
+    env["PYTHONPATH"] = CHECKOUT_PYTHONPATH
     env["LOA_LOG_LEVEL"] = "WARNING"
     return env
 

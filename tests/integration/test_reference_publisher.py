@@ -30,7 +30,7 @@ from aiokafka.admin import NewTopic
 from bench.reference.publisher import STATUS_TOPIC
 from loa.events import Content, ContentApproved, Target, parse_delivery_status, topics, utcnow
 from loa.kafka_security import client_security
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT, LoaSettings
 from services.sandbox.client import SandboxClient
 from tests.sandbox_fixtures import sandbox, sandbox_server, sandbox_url  # noqa: F401
 
@@ -54,7 +54,7 @@ def reference(
     accounts.write_text(json.dumps({ACCOUNT: entry}), encoding="utf-8")
     env = {
         **os.environ,
-        "PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}",
+        "PYTHONPATH": CHECKOUT_PYTHONPATH,
         "LOA_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "LOA_TOPIC_PREFIX": settings.topic_prefix,
         "LOA_S3_ENDPOINT": settings.s3_endpoint,

@@ -31,7 +31,7 @@ from sqlalchemy import Column, Connection, Integer, MetaData, Table, select, tex
 from loa import db
 from loa.access.tokens import MIGRATIONS as ACCESS
 from loa.publisher.store.db import MIGRATIONS as JOB_STORE
-from loa.settings import REPO_ROOT
+from loa.settings import CHECKOUT_PYTHONPATH
 from services.ingest.db import MIGRATIONS as INGEST
 from services.listener.store import MIGRATIONS as LISTENER
 from services.tracker.db import MIGRATIONS as TRACKER
@@ -126,7 +126,7 @@ print("alembic" in sys.modules)
 """
 """A job store process starting at a given time (``argv``: the URL, the time); it says last
 whether it imported Alembic."""
-REPLICA_ENV = os.environ | {"PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}"}
+REPLICA_ENV = os.environ | {"PYTHONPATH": CHECKOUT_PYTHONPATH}
 
 
 async def _job_store_is_at_its_head(db_url: str) -> bool:

@@ -29,7 +29,7 @@ from loa.mode import targets
 from loa.publisher.main import Publisher
 from loa.publisher.metrics import http_app
 from loa.publisher.settings import PublisherSettings
-from loa.settings import REPO_ROOT, LoaSettings
+from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT, LoaSettings
 from loa.testing import FakeContext
 from services.facebook.settings import FacebookSettings
 from services.ingest.settings import IngestSettings
@@ -151,7 +151,7 @@ def test_a_service_that_puts_no_links_in_posts_does_not_need_the_website_address
 
 
 def _run(module: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'shared'}:{REPO_ROOT}", **env}
+    environment = {**os.environ, "PYTHONPATH": CHECKOUT_PYTHONPATH, **env}
     command = [sys.executable, "-m", module]
     return subprocess.run(command, env=environment, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
 

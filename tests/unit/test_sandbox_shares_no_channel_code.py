@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from loa.settings import REPO_ROOT
+from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -23,7 +23,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("services."))))
 
 
 def test_building_the_sandbox_imports_only_the_sandbox() -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT)])}
+    env = {**os.environ, "PYTHONPATH": CHECKOUT_PYTHONPATH}
     result = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
     )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from loa.settings import CHECKOUT_PYTHONPATH
+
 ROOT = Path(__file__).resolve().parents[2]
 WATCHED = ("rich", "pygments", "fastapi", "requests", "alembic", "asyncpg", "markdown", "yaml")
 EVERY_SERVICE = {"rich", "pygments", "alembic", "asyncpg", "markdown", "yaml"}
@@ -40,7 +42,7 @@ def loaded(service: str) -> set[str]:
         f"importlib.import_module('services.{service}.__main__')\n"
         f"print(json.dumps([m for m in {list(WATCHED)!r} if m in sys.modules]))\n"
     )
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}{os.pathsep}{ROOT}"}
+    env = {**os.environ, "PYTHONPATH": CHECKOUT_PYTHONPATH}
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
@@ -67,7 +69,7 @@ def test_the_tracker_started_loads_no_adapter_nor_platform_sdk(tmp_path: Path) -
     )
     env = {
         **os.environ,
-        "PYTHONPATH": f"{ROOT / 'shared'}{os.pathsep}{ROOT}",
+        "PYTHONPATH": CHECKOUT_PYTHONPATH,
         "LOA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}",
     }
     env.pop("LOA_TRACKER_PUBLISHER_HEALTH", None)

@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from loa.settings import REPO_ROOT
+from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT
 from loa.testing.ports import free_port
 
 pytestmark = pytest.mark.unit
@@ -49,7 +49,7 @@ serve_asgi(Starlette(routes=[Route("/", heap)], lifespan=lifespan), host="127.0.
 
 
 def _start(*args: str) -> subprocess.Popen[bytes]:
-    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT)])}
+    env = os.environ | {"PYTHONPATH": CHECKOUT_PYTHONPATH}
     return subprocess.Popen(
         [sys.executable, "-c", APP, *args],
         cwd=REPO_ROOT,

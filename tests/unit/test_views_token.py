@@ -19,7 +19,7 @@ from loa.access.principal import ALL_UNITS, Grant, Role
 from loa.access.tokens import TokenStore
 from loa.audit.chain import table as audit_log
 from loa.db import make_engine
-from loa.settings import REPO_ROOT
+from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT
 from services.tracker.db import migrate as migrate_tracker
 
 pytestmark = pytest.mark.unit
@@ -43,7 +43,7 @@ def _tracker_database(path: Path) -> str:
 
 def _run(env_file: Path, url: str, *command: str, wait: str = "5") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in (SETTING, "LOA_ACCESS_DATABASE_URL")}
-    env |= {"LOA_DATABASE_URL": url, "LOA_VIEWS_TOKEN_WAIT_S": wait, "PYTHONPATH": "shared:."}
+    env |= {"LOA_DATABASE_URL": url, "LOA_VIEWS_TOKEN_WAIT_S": wait, "PYTHONPATH": CHECKOUT_PYTHONPATH}
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--env-file", str(env_file), *command],
         cwd=REPO_ROOT,

@@ -23,7 +23,7 @@ from loa.publisher.accounts import AccountStore, load_cipher
 from loa.publisher.store.db import make_engine, migrate
 from loa.publisher.store.jobs import JobStore
 from loa.publisher.store.schema import jobs
-from loa.settings import REPO_ROOT
+from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT
 from services.zalo.settings import ZaloSettings
 from services.zalo.tokens import REFRESH_TOKEN_LIFETIME
 
@@ -112,7 +112,7 @@ def spawn(settings: ZaloSettings, sandbox_url: str, replica: str, log: Path) -> 
     """The real service, ``python -m services.zalo``, configured through its environment."""
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT)]),
+        "PYTHONPATH": CHECKOUT_PYTHONPATH,
         "LOA_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "LOA_TOPIC_PREFIX": settings.topic_prefix,
         "LOA_PUBLISHER_DATABASE_URL": settings.job_store_url("zalo"),

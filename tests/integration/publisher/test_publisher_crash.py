@@ -23,7 +23,7 @@ from loa.events import DeliveryState as S
 from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.db import migrate
-from loa.settings import REPO_ROOT
+from loa.settings import CHECKOUT_PYTHONPATH
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,7 @@ def _spawn(
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT), str(HERE)]),
+        "PYTHONPATH": os.pathsep.join([CHECKOUT_PYTHONPATH, str(HERE)]),
         "LOA_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "LOA_TOPIC_PREFIX": settings.topic_prefix,
         "LOA_PUBLISHER_DATABASE_URL": settings.job_store_url("fakechan"),

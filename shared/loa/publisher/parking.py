@@ -11,9 +11,10 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from loa.events import DeliveryError, ErrorClass, utcnow
-from loa.publisher.accounts import AccountVersion, CachedAccount, OptionsTamperedError
+from loa.publisher.accounts import AccountVersion, CachedAccount, FoundAccount, OptionsTamperedError
 from loa.publisher.holds import scheduled_unless_held
 from loa.publisher.job import Job
 from loa.publisher.lifecycle import Changes, S
@@ -39,6 +40,8 @@ class Parking(JobWorker):
     def __post_init__(self) -> None:
         self.cache = self.accounts.cache()
         self._read = -ACCOUNTS_REFRESH_SECONDS
+        self._read_at = datetime.min.replace(tzinfo=UTC)
+        """When the versions in ``cache`` were read (wall clock, taken before the query)."""
         self._last_check = float("-inf")
         self._checker: asyncio.Task[None] | None = None
 
@@ -47,8 +50,13 @@ class Parking(JobWorker):
         claim): a changed account is decrypted again."""
         if time.monotonic() - self._read < ACCOUNTS_REFRESH_SECONDS:
             return
+        read_at = utcnow()
         await self.cache.refresh()
-        self._read = time.monotonic()
+        self._read, self._read_at = time.monotonic(), read_at
+
+    def read_before_next_claim(self) -> None:
+        """The next claim reads account versions first, however recently they were read."""
+        self._read = -ACCOUNTS_REFRESH_SECONDS
 
     def usable_from_memory(self, name: str) -> CachedAccount | None:
         """The account if it is cached at its current version and not parked (no I/O)."""
@@ -58,7 +66,7 @@ class Parking(JobWorker):
     async def account(self, job: Job) -> CachedAccount | None:
         """The job's account, or None after parking the job (account missing or parked)."""
         try:
-            found = await self.cache.get(job.account)
+            found = await self._current(job)
         except OptionsTamperedError as e:  # the store parked the account; the job waits with it
             await self.park(job, e.version, error_from_exception(e), account_version=e.version)
             return None
@@ -76,6 +84,18 @@ class Parking(JobWorker):
             return None
         return CachedAccount(found.account, found.version)
 
+    async def _current(self, job: Job) -> FoundAccount | None:
+        """The job's account as the cache has it, read again when the cache would park the job on
+        versions read before the job was due: new credentials may have come since (a person's
+        retry usually follows them, and another replica may have read them already)."""
+        found = await self.cache.get(job.account)
+        parks = found is None or found.parked_version == found.version
+        if parks and (job.due_at is None or self._read_at <= job.due_at):
+            self.read_before_next_claim()
+            await self.refresh()
+            found = await self.cache.get(job.account)
+        return found
+
     async def park(
         self, job: Job, version: int, error: DeliveryError, *, account_version: int | None = None
     ) -> None:
@@ -89,7 +109,7 @@ class Parking(JobWorker):
                 conn, fresh, S.NEEDS_ATTENTION, owner=self.outcomes.owner, parked_version=version, error=error
             )
         if account_version is not None:  # seen at once by the next claim, before the next refresh
-            self._read = -ACCOUNTS_REFRESH_SECONDS
+            self.read_before_next_claim()
         log.warning("account parked: job needs attention", extra=job.log_extra())
 
     async def resume_parked(self) -> None:
@@ -112,7 +132,7 @@ class Parking(JobWorker):
                 log.info("account changed: job resumes", extra=job.log_extra())
                 # The claim must see the new version too: with the cache's older (parked) one it
                 # would park the job again at once (seen under load in the e2e expired-token test).
-                self._read = -ACCOUNTS_REFRESH_SECONDS
+                self.read_before_next_claim()
                 self.wake.set()
 
     def check_when_due(self, now: float) -> None:

@@ -9,12 +9,13 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from publisher_fake import FAKE_HOST, FakeAdapter, FakePlatform
-from publisher_helpers import Watcher, approved, content, did, retracted, send_content
+from publisher_helpers import Watcher, approved, content, did, retracted, retry, send_content
 from sqlalchemy import update
 
 from loa.events import DeliveryState as S
 from loa.events import ErrorClass, topics, utcnow
 from loa.kafka_security import client_security
+from loa.publisher import dispatcher, parking
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.codec import post_to_json
 from loa.publisher.store.schema import jobs
@@ -46,6 +47,31 @@ async def test_auth_error_parks_the_account_until_its_credentials_change(
     for c in batch:
         await watcher.until_state(did(c.id), S.PUBLISHED)
     assert len(platform.posts()) == 5
+
+
+async def test_a_retry_right_after_new_credentials_goes_out_with_them(
+    start_publisher,
+    pub_settings: PublisherSettings,
+    platform: FakePlatform,
+    watcher: Watcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Only the retry's claim can see the new version: the dispatcher's periodic reads of account
+    # versions and its resumption of parked jobs do not come round during the test (both happened
+    # within 0.5 and 1 s, and a retry claimed in between parked the job again: CI, session 36).
+    monkeypatch.setattr(parking, "ACCOUNTS_REFRESH_SECONDS", 3600.0)
+    monkeypatch.setattr(dispatcher, "RESUME_CHECK_SECONDS", 3600.0)
+    pub = await start_publisher(token="expired")
+    c = content("tb-retry-new-token", title="Đính chính thông tin về lịch tiếp công dân")
+    await send_content(pub_settings, approved(c))
+    await watcher.until_state(did(c.id), S.NEEDS_ATTENTION)
+    await asyncio.sleep(0.3)  # the dispatcher has read the account parked, at version 1
+
+    await pub.accounts.update("chinh", credentials={"token": "mới-hợp-lệ"})
+    await pub.intake.command(retry(c.id))
+    await watcher.until_state(did(c.id), S.PUBLISHED)
+    assert platform.calls("publish") == 2  # refused with the old token, then once with the new
+    assert len(platform.posts()) == 1
 
 
 async def test_rate_limit_with_reset_delays_without_failing(

@@ -264,9 +264,15 @@ async def report(
         .where(*_in_range(span, units))
     )
     rows: dict[tuple[str, str], _Row] = defaultdict(_Row)
-    unit_of: dict[tuple[str, str, str], str] = {}
     s = engagement_samples.c
     posts = tuple_(s.content_id, s.channel, s.account).in_(_published_in_range(span, units))
+    # Each figure's unit joined in SQL: a map of every published delivery's unit, built in Python,
+    # held ~300 bytes a delivery of the month (~40 MB at 130,000, every /metrics refresh: the
+    # tracker's RSS steps in docs/benchmarks.md, session 37).
+    newest = engagement.newest(posts).subquery()
+    figures = select(newest, contents.c.unit).select_from(
+        newest.outerjoin(contents, contents.c.id == newest.c.content_id)
+    )
     async with engine.connect() as conn:
         async for r in await conn.stream(query):
             unit = r.unit or UNKNOWN_UNIT
@@ -275,15 +281,11 @@ async def report(
             row.failed += r.state in FAILURE_STATES
             row.retracted += r.state == DeliveryState.RETRACTED
             if r.published_at is not None:
-                unit_of[(r.content_id, r.channel, r.account)] = unit
                 row.published += 1
                 latency = latency_s(r.published_at, r.due_at, r.approved_at)
                 row.on_time += latency is not None and on_time(latency, on_time_s)
-        async for f in await conn.stream(engagement.newest(posts)):
-            unit = unit_of.get((f.content_id, f.channel, f.account))
-            if unit is None:  # published between the two reads: it is in the next report
-                continue
-            row = rows[(unit, f.channel)]
+        async for f in await conn.stream(figures):
+            row = rows[(f.unit or UNKNOWN_UNIT, f.channel)]
             row.figures[f.metric] = row.figures.get(f.metric, 0) + int(f.value)
             row.posts_read.add((f.content_id, f.account))
         for key, heard in (await listening(conn, span.since, span.until, units)).items():

@@ -267,7 +267,7 @@ async def report(
     s = engagement_samples.c
     posts = tuple_(s.content_id, s.channel, s.account).in_(_published_in_range(span, units))
     # Each figure's unit joined in SQL: a map of every published delivery's unit, built in Python,
-    # held ~300 bytes a delivery of the month (~40 MB at 130,000, every /metrics refresh: the
+    # held ~300 bytes a delivery of the month (30–40 MB at 100,000, each /metrics refresh: the
     # tracker's RSS steps in docs/benchmarks.md, session 37).
     newest = engagement.newest(posts).subquery()
     figures = select(newest, contents.c.unit).select_from(

@@ -67,6 +67,11 @@ class FoundAccount(NamedTuple):
     parked_version: int | None
     """The version an AuthError (or the account check) parked, if any."""
 
+    @property
+    def parked(self) -> bool:
+        """The platform refused this very version: it waits until its credentials change."""
+        return self.parked_version == self.version
+
 
 class AccountVersion(NamedTuple):
     version: int

@@ -73,7 +73,7 @@ class Parking(JobWorker):
         if found is None:
             await self.park(job, 0, make_error(ErrorClass.AUTH, f"account {job.account} is not configured"))
             return None
-        if found.parked_version == found.version:
+        if found.parked:
             why = found.account.options.get(ATTENTION) or "was refused by the platform"
             error = make_error(
                 ErrorClass.AUTH,
@@ -89,7 +89,7 @@ class Parking(JobWorker):
         versions read before the job was due: new credentials may have come since (a person's
         retry usually follows them, and another replica may have read them already)."""
         found = await self.cache.get(job.account)
-        parks = found is None or found.parked_version == found.version
+        parks = found is None or found.parked
         if parks and (job.due_at is None or self._read_at <= job.due_at):
             self.read_before_next_claim()
             await self.refresh()

@@ -65,7 +65,12 @@ async def test_a_retry_right_after_new_credentials_goes_out_with_them(
     c = content("tb-retry-new-token", title="Đính chính thông tin về lịch tiếp công dân")
     await send_content(pub_settings, approved(c))
     await watcher.until_state(did(c.id), S.NEEDS_ATTENTION)
-    await asyncio.sleep(0.3)  # the dispatcher has read the account parked, at version 1
+    cache = pub.dispatcher.parking.cache  # what the retry's claim goes by unless it reads again
+
+    def parked_in_cache() -> bool:
+        return "chinh" in cache.versions and cache.versions["chinh"].parked
+
+    await watcher.until(parked_in_cache, 10, "the dispatcher's cache has the account parked")
 
     await pub.accounts.update("chinh", credentials={"token": "mới-hợp-lệ"})
     await pub.intake.command(retry(c.id))

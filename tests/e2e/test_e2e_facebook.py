@@ -69,7 +69,7 @@ async def test_two_hours_ahead_goes_to_native_scheduling_and_shows_published_aft
     pass_time(timedelta(hours=2, minutes=1))
     live = await facebook.until_state(c.id, ACCOUNT, S.PUBLISHED, timeout=15)
     assert live.external_id == post.id
-    assert facebook.states(c.id, ACCOUNT) == [S.RECEIVED, S.SCHEDULED, S.PUBLISHING, S.SCHEDULED, S.PUBLISHED]
+    assert facebook.states(c.id, ACCOUNT) == [S.SCHEDULED, S.PUBLISHING, S.SCHEDULED, S.PUBLISHED]
     assert page_posts(facebook_page)[0].published
     assert len(page_posts(facebook_page)) == 1
 
@@ -104,7 +104,6 @@ async def test_expired_token_parks_until_the_credentials_change_then_goes_out_on
     await facebook.until_state(c.id, ACCOUNT, S.PUBLISHED)
     assert len(page_posts(facebook_page)) == 1
     assert facebook.states(c.id, ACCOUNT) == [
-        S.RECEIVED,
         S.SCHEDULED,
         S.PUBLISHING,
         S.NEEDS_ATTENTION,

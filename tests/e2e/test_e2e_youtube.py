@@ -88,7 +88,7 @@ async def test_scheduled_two_hours_ahead_with_publish_at_then_published_after_th
     pass_time(timedelta(hours=2, minutes=1))
     live = await run.until_state(c.id, ACCOUNT, S.PUBLISHED, timeout=15)
     assert live.external_id == native.external_id
-    assert run.states(c.id, ACCOUNT) == [S.RECEIVED, S.SCHEDULED, S.PUBLISHING, S.SCHEDULED, S.PUBLISHED]
+    assert run.states(c.id, ACCOUNT) == [S.SCHEDULED, S.PUBLISHING, S.SCHEDULED, S.PUBLISHED]
     assert len(state().videos) == 1
 
 

@@ -17,7 +17,7 @@ class LostJobError(RuntimeError):
 
 @dataclass(frozen=True)
 class NewJob:
-    """A job to create: ``received``, then ``state`` (each with its status event)."""
+    """A job to create: ``received``, moved to ``state`` as it is written (one status event, ``state``'s)."""
 
     content_id: str
     version: int

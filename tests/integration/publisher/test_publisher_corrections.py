@@ -47,7 +47,7 @@ async def test_a_correction_links_to_the_original_as_its_own_delivery(
     post = await watcher.until_state(did("tb-dc-1"), S.PUBLISHED)
     link = await watcher.until_state(link_did("tb-dc-1"), S.PUBLISHED)
     assert link.account == "chinh~đính-chính" and link.channel == CHANNEL
-    assert watcher.states(link_did("tb-dc-1")) == [S.RECEIVED, S.SCHEDULED, S.PUBLISHING, S.PUBLISHED]
+    assert watcher.states(link_did("tb-dc-1")) == [S.SCHEDULED, S.PUBLISHING, S.PUBLISHED]
     # the link names the original's remote id and the correction's own post on this account
     assert links(platform, "tb-dc-1") == [f"Đính chính {original.external_id}: {post.public_url}"]
     assert link.public_url == original.public_url

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Unpack
@@ -82,8 +81,9 @@ class JobWrites(JobReads):
         """``create`` for many jobs with a fixed handful of statements; None where already known.
 
         Each row is inserted in its first state at once (``received`` moved there in memory, by the
-        lifecycle's rule: nothing else can see the row in between), and both status events of
-        each, ``received`` and that state, go out in one emit."""
+        lifecycle's rule: nothing else can see the row in between), and its status event is that
+        state's: a ``received`` that was never stored is no state anyone could see (the tracker
+        shows each target as received from the approval until a publisher's first event)."""
         if not new_jobs:
             return []
         received = [_received(n, self.channel) for n in new_jobs]
@@ -111,15 +111,12 @@ class JobWrites(JobReads):
             .returning(*WITHOUT_POST)
         )
         rows = (await conn.execute(stmt, params)).all()
-        by_key = {(j.content_id, j.version, j.account): j for j in received}
+        posts = {(j.content_id, j.version, j.account): j.post for j in received}
         created: dict[tuple[str, int, str], Job] = {}
-        events_received: list[Job] = []
         for row in rows:
             key = (row.content_id, row.version, row.account)
-            created[key] = job_from_row(row, by_key[key].post)
-            events_received.append(replace(by_key[key], id=row.id))
-        events_first = [job for job in created.values() if job.state is not S.RECEIVED]
-        await self.events.emit_many(conn, [*events_received, *events_first])
+            created[key] = job_from_row(row, posts[key])
+        await self.events.emit_many(conn, list(created.values()))
         return [created.get((n.content_id, n.version, n.account)) for n in new_jobs]
 
     async def transition(

@@ -61,6 +61,12 @@ class AccountInfo:
     """Its options were changed outside ``loa accounts``: refused until set again."""
 
 
+def is_parked(version: int, parked_version: int | None) -> bool:
+    """The platform refused this very version of the account (an AuthError or the account check
+    parked it): it waits until its credentials change, which gives it a new version."""
+    return parked_version == version
+
+
 class FoundAccount(NamedTuple):
     account: Account
     version: int
@@ -69,8 +75,7 @@ class FoundAccount(NamedTuple):
 
     @property
     def parked(self) -> bool:
-        """The platform refused this very version: it waits until its credentials change."""
-        return self.parked_version == self.version
+        return is_parked(self.version, self.parked_version)
 
 
 class AccountVersion(NamedTuple):
@@ -79,8 +84,7 @@ class AccountVersion(NamedTuple):
 
     @property
     def parked(self) -> bool:
-        """The platform refused this very version: it waits until its credentials change."""
-        return self.parked_version == self.version
+        return is_parked(self.version, self.parked_version)
 
 
 class CachedAccount(NamedTuple):
@@ -167,7 +171,7 @@ class AccountStore:
                     name=r.name,
                     options=json.loads(r.options),
                     version=int(r.version),
-                    parked=r.parked_version is not None and r.parked_version == r.version,
+                    parked=is_parked(r.version, r.parked_version),
                     credential_names=tuple(sorted(opened.credentials)),
                     tampered=not opened.sealed and not opened.legacy,
                 )

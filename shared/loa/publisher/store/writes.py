@@ -86,9 +86,8 @@ class JobWrites(JobReads):
         shows each target as received from the approval until a publisher's first event)."""
         if not new_jobs:
             return []
-        received = [_received(n, self.channel) for n in new_jobs]
         # an illegal first state raises here, before anything is written
-        firsts = [_first(n, job) for n, job in zip(new_jobs, received, strict=True)]
+        firsts = [_first(n, _received(n, self.channel)) for n in new_jobs]
         now = utcnow()
         params = [
             mutable_columns(first)
@@ -111,7 +110,7 @@ class JobWrites(JobReads):
             .returning(*WITHOUT_POST)
         )
         rows = (await conn.execute(stmt, params)).all()
-        posts = {(j.content_id, j.version, j.account): j.post for j in received}
+        posts = {(j.content_id, j.version, j.account): j.post for j in firsts}
         created: dict[tuple[str, int, str], Job] = {}
         for row in rows:
             key = (row.content_id, row.version, row.account)

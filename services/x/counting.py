@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import unicodedata
 
-from services.x.twitter_text import V3, parse_tweet
+from services.x.twitter_text import V3, parse_tweet, weighted_length
 from services.x.twitter_text.extract import extract_urls, remove_invalid_characters, units
 
 MAX_WEIGHTED_LENGTH = V3.max_weighted_length
-
-
-def weighted_length(text: str) -> int:
-    """The length X counts against its 280 limit."""
-    return parse_tweet(text).weighted_length
+__all__ = ["MAX_WEIGHTED_LENGTH", "find_urls", "is_valid", "weighted_length", "without_refused_characters"]
 
 
 def is_valid(text: str) -> bool:

@@ -28,25 +28,40 @@ def _tokens(sentence: str) -> list[str]:
     return tokens
 
 
-def _pack(units: list[str], budget: int, *, words: bool = False) -> list[str]:
+SPACE = weighted_length(" ")
+"""What joining two units adds: their weights add up across a space, which ends any URL or emoji
+sequence and begins none (the run is checked part by part all the same: ``split_thread``)."""
+
+
+def _pack(units: list[str], budget: int, *, words: bool = False, exact: bool = False) -> list[str]:
     """Greedily pack sentences (or, with ``words``, words) into chunks within ``budget``; a
-    sentence longer than one post is packed word by word."""
+    sentence longer than one post is packed word by word. Each unit is counted once and a chunk's
+    weight is the sum of its units' and spaces' (``exact`` counts every candidate instead, as the
+    first release did, quadratic in the units)."""
     chunks: list[str] = []
-    current = ""
+    current, weight = "", 0
     for unit in units:
+        unit_weight = weighted_length(unit)
         candidate = f"{current} {unit}" if current else unit
-        if weighted_length(candidate) <= budget:
-            current = candidate
+        if not current:
+            candidate_weight = unit_weight
+        elif exact:
+            candidate_weight = weighted_length(candidate)
+        else:
+            candidate_weight = weight + SPACE + unit_weight
+        if candidate_weight <= budget:
+            current, weight = candidate, candidate_weight
             continue
         if current:
             chunks.append(current)
-        if weighted_length(unit) > budget:
+        if unit_weight > budget:
             if words:
                 raise UnsplittableError(f"a word or link is longer than one post: {unit[:40]!r}...")
-            chunks.extend(_pack(_tokens(unit), budget, words=True))
+            chunks.extend(_pack(_tokens(unit), budget, words=True, exact=exact))
             current = chunks.pop()
+            weight = weighted_length(current)
         else:
-            current = unit
+            current, weight = unit, unit_weight
     if current:
         chunks.append(current)
     return chunks
@@ -60,6 +75,8 @@ def split_thread(text: str, limit: int = MAX_WEIGHTED_LENGTH) -> list[str]:
     sentences = [s for s in _SENTENCE_END.split(text) if s]
     # The numbering " (nn/nn)" takes at most 8; reserve it, then number.
     parts = _pack(sentences, limit - 8)
+    if any(weighted_length(part) > limit - 8 for part in parts):  # the sums were wrong: count each
+        parts = _pack(sentences, limit - 8, exact=True)
     if len(parts) > _MAX_PARTS:
         raise UnsplittableError(f"the text needs {len(parts)} posts; at most {_MAX_PARTS} are sent")
     total = len(parts)

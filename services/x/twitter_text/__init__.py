@@ -4,6 +4,6 @@ It works on UTF-16 code units, as the JavaScript does, so its patterns (``regexe
 from the npm packages) run unchanged and its indices are those of the conformance suite.
 """
 
-from services.x.twitter_text.parse import V1, V2, V3, Config, ParseResult, parse_tweet
+from services.x.twitter_text.parse import V1, V2, V3, Config, ParseResult, parse_tweet, weighted_length
 
-__all__ = ["V1", "V2", "V3", "Config", "ParseResult", "parse_tweet"]
+__all__ = ["V1", "V2", "V3", "Config", "ParseResult", "parse_tweet", "weighted_length"]

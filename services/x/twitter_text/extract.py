@@ -29,7 +29,7 @@ Span = tuple[int, int]
 
 def units(text: str) -> str:
     """``text`` as JavaScript sees it: one character per UTF-16 code unit (surrogates apart)."""
-    if text.isascii() or all(ord(ch) < 0x10000 for ch in text):
+    if text.isascii() or max(text) < "\U00010000":
         return text
     codes = array("H", text.encode("utf-16-le", "surrogatepass"))
     if sys.byteorder == "big":

@@ -6,10 +6,12 @@ the reference X publishes for counting (docs.x.com/fundamentals/counting-charact
 
 from __future__ import annotations
 
+import random
 import unicodedata
 
 import pytest
 
+from services.x import threads
 from services.x.counting import is_valid, weighted_length, without_refused_characters
 from services.x.threads import UnsplittableError, split_thread
 
@@ -111,3 +113,21 @@ def test_a_text_that_fits_is_one_unnumbered_post() -> None:
 def test_a_single_word_longer_than_a_post_is_refused() -> None:
     with pytest.raises(UnsplittableError):
         split_thread("ệ" * 200 + " và " + "ạ" * 200)
+
+
+def test_a_thread_is_packed_as_if_every_candidate_were_counted() -> None:
+    """``_pack`` adds up its units' weights instead of counting each candidate post; the parts are
+    those the counting of every candidate gives, for long sentences (packed word by word), links
+    (23 each) and emoji (2 each) alike."""
+    rng = random.Random(11)
+    pieces = [*LONG_VI.split(), "🇻🇳", "👍🏽", "chinhphu.vn", "https://baochinhphu.vn/tin-moi.htm", "東京"]
+    for _ in range(40):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(20, 120)))
+        sentences = [s for s in threads._SENTENCE_END.split(text) if s]
+        for budget in (272, 120):
+            try:
+                summed = threads._pack(sentences, budget)
+            except UnsplittableError:
+                continue
+            assert summed == threads._pack(sentences, budget, exact=True)
+            assert all(weighted_length(part) <= budget for part in summed)

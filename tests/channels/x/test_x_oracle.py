@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from services.x.twitter_text import parse_tweet
+from services.x.twitter_text import parse_tweet, weighted_length
 from services.x.twitter_text.extract import extract_urls, from_units, units
 from tests.channels.x.conftest import Node
 
@@ -142,10 +142,11 @@ FRAGMENTS = [
 ]
 
 
-def _random_post(rng: random.Random) -> str:
+def _random_post(rng: random.Random, *, emoji: bool = True) -> str:
+    """Words, links, glue; with ``emoji``, emoji sequences and now and then a refused character."""
     pieces: list[str] = []
     for _ in range(rng.randint(1, 40)):
-        roll = rng.random()
+        roll = rng.random() if emoji else rng.random() * 0.8
         pool = WORDS if roll < 0.6 else LINKS if roll < 0.8 else EMOJI if roll < 0.97 else REFUSED
         pieces.append(rng.choice(pool) + rng.choice(GLUE))
     text = "".join(pieces)
@@ -176,13 +177,14 @@ def _differences(node: Node, texts: list[str]) -> list[tuple[Any, ...]]:
         ours = parse_tweet(text)
         theirs = answer["parsed"]
         mine = [
+            weighted_length(text),
             ours.weighted_length,
             ours.valid,
             ours.permillage,
             ours.valid_range_end,
             ours.display_range_end,
         ]
-        expected = [
+        expected = [theirs["weightedLength"]] + [
             theirs[k] for k in ("weightedLength", "valid", "permillage", "validRangeEnd", "displayRangeEnd")
         ]
         urls = [[from_units(url), list(span)] for url, span in extract_urls(units(text))]
@@ -194,6 +196,15 @@ def _differences(node: Node, texts: list[str]) -> list[tuple[Any, ...]]:
 def test_random_vietnamese_posts_count_as_twitter_text_counts_them(node: Node) -> None:
     rng = random.Random(19)
     assert _differences(node, [_random_post(rng) for _ in range(500)]) == []
+
+
+def test_random_posts_without_emoji_count_as_twitter_text_counts_them(node: Node) -> None:
+    """The texts the port sums run by run rather than walking them (no surrogate, nothing refused),
+    within the limit and over it (a thread's candidates are mostly over it)."""
+    rng = random.Random(20)
+    texts = [_random_post(rng, emoji=False) for _ in range(500)]
+    assert sum(weighted_length(t) > 280 for t in texts) > 100  # both sides of the limit are tried
+    assert _differences(node, texts) == []
 
 
 def test_random_url_shaped_fragments_are_found_as_twitter_text_finds_them(node: Node) -> None:

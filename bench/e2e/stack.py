@@ -52,6 +52,11 @@ NOT_BENCHED = {
 channel is in one of the two)."""
 
 BIG_QUOTA = 1_000_000_000
+WEBSITE_BASE_URL = "https://www.example.gov.vn"
+"""The website the posts link to, as production's is: a domain, which X counts as a link (23) and the
+others as its text. The loopback default (``http://127.0.0.1:8082``) is no link to X: every X post
+carried its ~120 characters and went out as a thread of two, two posts a delivery, not production's
+one. Nothing fetches it: the bench runs no website."""
 MAILPIT = Path(os.environ.get("LOA_CACHE_DIR") or REPO_ROOT / ".loa") / "bin" / "mailpit"
 """The stack's Mailpit binary (``deploy/local/mailpit.sh`` builds it into the cache); the bench runs its own
 instance on free ports, so its thousands of messages neither push out nor mix with the shared one's."""
@@ -194,6 +199,7 @@ class BenchStack:
             LOA_S3_MEDIA_BUCKET=self.media_bucket,
             LOA_TOPIC_PREFIX=self.topic_prefix,
             LOA_LOG_LEVEL=self.log_level,
+            LOA_WEBSITE_BASE_URL=WEBSITE_BASE_URL,
         )
         env.update(extra)
         return env

@@ -7,7 +7,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from services.x.twitter_text.extract import extract_emoji, extract_urls, has_invalid_characters, units
 
@@ -93,8 +93,13 @@ def parse_tweet(text: str, config: Config = V3) -> ParseResult:
     )
 
 
+@lru_cache(maxsize=256)
 def weighted_length(text: str, config: Config = V3) -> int:
-    """``parse_tweet(text).weighted_length``, without walking a long text to find its valid range."""
+    """``parse_tweet(text).weighted_length``, without walking a long text to find its valid range.
+
+    The last texts' counts are kept: a post is counted as its thread is cut (``split_thread``) and
+    again as the runtime checks it (``Limits.count``), and its URL pattern, with every TLD X knows,
+    is the most costly step of the X publisher's rendering."""
     normalized, urls, emoji = _entities(text, config)
     weighted = _summed(normalized, urls, emoji, config)
     if weighted is None:

@@ -7,16 +7,16 @@ import logging
 from collections.abc import Mapping
 from functools import cached_property
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, select
 
 from loa.channels import Account, Post
-from loa.events import Content, utcnow
+from loa.events import Content
 from loa.links import canonical_url
 from loa.media import MediaStore
 from loa.publisher.accounts import AccountStore
 from loa.publisher.locks import credentials_lock
+from loa.publisher.progress import ProgressWrites
 from loa.publisher.settings import PublisherSettings
-from loa.publisher.store import codec
 from loa.publisher.store.jobs import JobStore
 from loa.publisher.store.outage import is_store_outage
 from loa.publisher.store.schema import jobs
@@ -39,6 +39,7 @@ class RuntimeContext:
         self._settings = settings
         self._store = store
         self._accounts = accounts
+        self._progress = ProgressWrites(store)
 
     @cached_property
     def media(self) -> MediaStore:
@@ -56,7 +57,7 @@ class RuntimeContext:
         store is back. Failing here would abandon an upload session the platform still holds.
         """
         try:
-            await self._write_progress(post)
+            await self._progress.save(post)
         except Exception as e:
             if not is_store_outage(e):
                 raise
@@ -69,12 +70,6 @@ class RuntimeContext:
                     "channel": post.channel,
                     "account": post.account,
                 },
-            )
-
-    async def _write_progress(self, post: Post) -> None:
-        async with self._store.tx() as conn:
-            await conn.execute(
-                update(jobs).where(*_job_of(post)).values(post=codec.post_to_json(post), updated_at=utcnow())
             )
 
     async def retract_requested(self, post: Post) -> bool:

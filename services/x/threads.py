@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from services.x.counting import MAX_WEIGHTED_LENGTH, find_urls, weighted_length, without_refused_characters
+from services.x.twitter_text import V3
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _MAX_PARTS = 25
@@ -28,9 +29,11 @@ def _tokens(sentence: str) -> list[str]:
     return tokens
 
 
-SPACE = weighted_length(" ")
+SPACE = V3.weight(ord(" ")) // V3.scale
 """What joining two units adds: their weights add up across a space, which ends any URL or emoji
-sequence and begins none (the run is checked part by part all the same: ``split_thread``)."""
+sequence and begins none (the run is checked part by part all the same: ``split_thread``). Read from
+the configuration, not counted: a count at import would compile the URL and emoji patterns, which
+are compiled at first use."""
 
 
 def _pack(units: list[str], budget: int, *, words: bool = False, exact: bool = False) -> list[str]:

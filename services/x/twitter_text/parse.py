@@ -35,16 +35,23 @@ class Config:
         """One character of no range: it weighs the default."""
         return re.compile("[^" + "".join(f"{chr(start)}-{chr(end)}" for start, end, _ in self.ranges) + "]")
 
+    @cached_property
+    def _inside(self) -> int | None:
+        """What a character of any range weighs, or None when the ranges weigh differently from
+        each other (no configuration of twitter-text's does)."""
+        weights = {weight for _, _, weight in self.ranges}
+        return weights.pop() if len(weights) == 1 else None
+
     def plain_weight(self, text: str, start: int, end: int) -> int | None:
         """The weight of ``text[start:end]`` (no URL, no emoji, no surrogate in it) in one pass of a
-        pattern rather than a call a character; None when the ranges weigh differently from each
-        other (no configuration of twitter-text's does), which only ``weight`` tells apart."""
+        pattern rather than a call a character; None when only ``weight``, a character at a time,
+        tells the ranges apart."""
         if not self.ranges:
             return self.default_weight * (end - start)
-        if len({weight for _, _, weight in self.ranges}) > 1:
+        if self._inside is None:
             return None
         outside = len(self._outside.findall(text, start, end))
-        return self.ranges[0][2] * (end - start - outside) + self.default_weight * outside
+        return self._inside * (end - start - outside) + self.default_weight * outside
 
 
 V1 = Config(max_weighted_length=140, scale=1, default_weight=1, transformed_url_length=23)

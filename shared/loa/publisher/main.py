@@ -70,8 +70,13 @@ from loa.serving import freeze_startup_heap
 log = logging.getLogger(__name__)
 
 NACK_PAUSE_SECONDS = 1.0
-BATCH_MAX = 200
-"""Content messages taken in per transaction at most."""
+BATCH_MAX = 50
+"""Content messages taken in per transaction at most. A batch is a burst of memory (every content
+parsed, rendered and written before the commit): with a backlog in Kafka, 200 a batch made the
+webhook publisher alone peak at 133.8–134.5 MB, 50 at 126.6–127.6 MB, at no more CPU a delivery
+(2.82–3.15 ms against 3.22–3.32: a transaction's and an offset commit's cost is spread thin well
+before 50), and in the whole pipeline's overload each publisher peaked 5 MB lower
+(docs/benchmarks.md, "Session 40"). It also bounds what an urgent content waits behind."""
 BATCH_WAIT_MS = 250
 """How long a poll waits for a first message; FastStream sleeps as long again when none came, so a
 content after a quiet spell of this long waits up to this long more. A message that comes during

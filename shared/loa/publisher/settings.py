@@ -53,7 +53,8 @@ class PublisherSettings(LoaSettings):
         default=100,
         ge=0,
         le=1000,
-        description="after a batch short of 50 contents, how long intake waits before its next poll "
+        description="after a batch short of the most intake takes at once (BATCH_MAX in loa.publisher.main), "
+        "how long intake waits before its next poll "
         "while the next batch gathers (0: at once); a content waits at most this long more",
     )
     publisher_relay_linger_ms: int = Field(

@@ -36,6 +36,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
 from bench.py_spy import py_spy
+from bench.rss import vm
 from loa.events import Delivery, DeliveryState, DeliveryStatus, topics
 from loa.kafka import make_broker
 from loa.testing.admin import sign_in_to_kafka_as_admin, use_pg_superuser_password
@@ -220,6 +221,11 @@ class Tracker:
             stdout=asyncio.subprocess.DEVNULL,
         )
 
+    def rss_mb(self) -> dict[str, float]:
+        """The tracker process's resident memory now (``VmRSS``) and at its peak (``VmHWM``), in MB."""
+        assert self.process is not None
+        return vm(self.process.pid)
+
     def cpu_s(self) -> float:
         """User + system CPU seconds of the tracker process so far."""
         assert self.process is not None
@@ -285,6 +291,7 @@ async def run_store(
     )
     out[f"{label}_catchup_events_per_s"] = rate_from_first_commit
     out |= cpu_figures(f"{label}_catchup", cpu_s, backlog)
+    out[f"{label}_catchup_peak_rss_mb"] = tracker.rss_mb()["VmHWM"]
     await tracker.stop()
     # sustained: a running tracker, events arriving at `rate`
     prefix = f"bench-{uuid.uuid4().hex[:6]}."
@@ -296,6 +303,7 @@ async def run_store(
     await asyncio.sleep(IDLE_S)  # subscribed, nothing to read: the consumers' background work
     idle_cpu_s, idle_s = tracker.cpu_s() - cpu_at_idle, time.monotonic() - idle_start
     out[f"{label}_idle_cpu_ms_per_s"] = 1000 * idle_cpu_s / idle_s
+    out[f"{label}_idle_rss_mb"] = tracker.rss_mb()["VmRSS"]
     topic = f"{prefix}{topics.DELIVERY}"
     profiler = await flame_graph(tracker, label, seconds=len(burst) / rate + 1)
     burst_start, cpu_at_start = time.monotonic(), tracker.cpu_s()
@@ -307,6 +315,7 @@ async def run_store(
     out[f"{label}_sustained_events_per_s"] = len(burst) / (zero - burst_start)
     out[f"{label}_lag_zero_after_burst_s"] = zero - burst_end
     out[f"{label}_offered_rate_events_per_s"] = len(burst) / (burst_end - burst_start)
+    out[f"{label}_sustained_peak_rss_mb"] = tracker.rss_mb()["VmHWM"]
     await tracker.stop()
     return out
 
@@ -341,6 +350,7 @@ UNITS = {
     "_per_s": "events/s",
     "_s": "s",
     "_events": "events",
+    "_mb": "MB",
     "_before": "(2 cores)",
     "_after": "(2 cores)",
 }

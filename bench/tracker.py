@@ -5,7 +5,9 @@ tracker's real consumer on each store (catch-up throughput, from its first commi
 (2) a sustained burst produced at a fixed rate while the tracker runs (events over the time from
 the burst's start to zero lag, and how long the lag takes to reach zero after the burst ends).
 Both phases also give the tracker process's CPU per status event and per delivery (issue #20),
-and the settled tracker's CPU per second with nothing to read (its consumers' background work);
+the settled tracker's CPU per second with nothing to read (its consumers' background work), and
+its resident memory idle and at its peak in each phase (the consumers without the tracker's API, in
+a process that imported this bench: compare a peak with the idle figure, not with the service's);
 ``LOA_BENCH_TRACKER_FLAME=<path prefix>`` has py-spy record the burst as a flame graph per store.
 The tracker runs in a process of its own, as in production. Figures last, as ``name: value unit``;
 JSON in bench/results/tracker.json.

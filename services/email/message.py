@@ -17,7 +17,6 @@ from email.utils import format_datetime, formataddr, parseaddr
 from html.parser import HTMLParser
 from urllib.parse import urlencode
 
-import dkim
 from jinja2 import Environment, select_autoescape
 
 from loa.press import recipient_id
@@ -205,7 +204,12 @@ def build(letter: Letter, recipient: Recipient, envelope: Envelope) -> EmailMess
 
 
 def sign(raw: bytes, *, selector: str, domain: str, private_key_pem: bytes) -> bytes:
-    """The message with its DKIM-Signature header on top (relaxed/relaxed, rsa-sha256)."""
+    """The message with its DKIM-Signature header on top (relaxed/relaxed, rsa-sha256).
+
+    dkimpy (and dnspython, which it loads: 4 MB resident) only here, where a message is signed: the
+    ingest renders e-mails for previews and never signs one (``tests/unit/test_service_imports.py``)."""
+    import dkim
+
     header: bytes = dkim.sign(
         raw,
         selector.encode(),

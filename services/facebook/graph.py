@@ -18,22 +18,25 @@ and the usage headers, so a response hook keeps the last response of each call.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any, Literal, cast
+from typing import IO, TYPE_CHECKING, Any, Literal, cast
 
-import facebook
 import httpx
-import requests
 
 from loa.channels import AuthError, ChannelError, DuplicatePostError, PermanentError, TransientError
 from loa.channels.http import header, retry_after, retryable
 from loa.channels.in_doubt import creates, transport_error
 from loa.channels.threads import in_thread
-from loa.channels.transport import RewritingAdapter
 from loa.logging import redact
 from loa.tls import client_context
+
+if TYPE_CHECKING:
+    import requests
+
+    from loa.channels.transport import RewritingAdapter
 
 SDK_DEFAULT_URL = "https://graph.facebook.com/"
 
@@ -259,21 +262,37 @@ def map_error(status: int | None, headers: Mapping[str, str], body: Any) -> Chan
 
 
 class GraphClient:
-    """One per adapter: facebook-sdk for the Graph calls, httpx for streamed video chunks."""
+    """One per adapter: facebook-sdk for the Graph calls, httpx for streamed video chunks.
+
+    facebook-sdk and requests are loaded by the first Graph call, not with the adapter: the ingest
+    makes adapters to render previews and never calls Graph (``tests/unit/test_service_imports.py``)."""
 
     def __init__(self, base_url: str, version: str, timeout: float) -> None:
         self.base_url = base_url.rstrip("/")
         self.version = version
         self.timeout = timeout
-        self._pool = RewritingAdapter(
-            SDK_DEFAULT_URL, self.base_url, timeout, pool_connections=4, pool_maxsize=16
-        )
+        self._pool: RewritingAdapter | None = None
+        self._pool_made = threading.Lock()  # calls run in worker threads: one pool for all of them
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), verify=client_context())
 
+    def _connections(self) -> RewritingAdapter:
+        """The requests transport every Graph call shares (its connection pool), made on first use."""
+        with self._pool_made:
+            if self._pool is None:
+                from loa.channels.transport import RewritingAdapter
+
+                self._pool = RewritingAdapter(
+                    SDK_DEFAULT_URL, self.base_url, self.timeout, pool_connections=4, pool_maxsize=16
+                )
+            return self._pool
+
     def _session(self, token: str) -> tuple[requests.Session, dict[str, requests.Response]]:
+        import requests
+
         session = requests.Session()
-        session.mount("http://", self._pool)
-        session.mount("https://", self._pool)
+        pool = self._connections()
+        session.mount("http://", pool)
+        session.mount("https://", pool)
         session.headers["Authorization"] = f"OAuth {token}"
         seen: dict[str, requests.Response] = {}
 
@@ -293,6 +312,9 @@ class GraphClient:
         method: str | None,
     ) -> tuple[dict[str, Any], dict[str, str]]:
         """The answer's body and its headers (the usage headers: ``retry_at_from``, ``usage_of``)."""
+        import facebook
+        import requests
+
         session, seen = self._session(token)
         api = facebook.GraphAPI(timeout=self.timeout, session=session)
         try:
@@ -372,7 +394,8 @@ class GraphClient:
 
     def close(self) -> None:
         self._http.close()
-        self._pool.close()
+        if self._pool is not None:
+            self._pool.close()
 
 
 class _Bounded:

@@ -1,4 +1,8 @@
-"""One tweepy client per X account, its calls off the event loop, and its rate-limit budget."""
+"""One tweepy client per X account, its calls off the event loop, and its rate-limit budget.
+
+tweepy, requests and OAuthLib are loaded by the first client made, not with the adapter: the ingest
+makes adapters to render previews and never calls X (``tests/unit/test_service_imports.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,15 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
-
-import requests
-import tweepy
-from tweepy.errors import HTTPException
+from typing import TYPE_CHECKING, Any
 
 from loa.channels import Account, AuthError, TransientError
 from loa.channels.in_doubt import creates, transport_error
 from services.x import errors
 from services.x.oauth2 import ACCESS, TokenRejectedError, uses_oauth2
-from services.x.transport import route
+
+if TYPE_CHECKING:
+    import requests
 
 API_HOST = "https://api.twitter.com"
 _ID = re.compile(r"/\d+")
@@ -31,6 +33,11 @@ class XClient:
     """tweepy's ``Client`` (API v2) for posts; its session and OAuth 1.0a signer for media."""
 
     def __init__(self, account: Account, base_url: str, timeout: float = 30.0) -> None:
+        import requests
+        import tweepy
+
+        from services.x.transport import route
+
         self.bearer: str | None = None
         self._keys: dict[str, str] = {}
         if uses_oauth2(account):  # OAuth 2.0 user token: Bearer user auth for every call
@@ -93,6 +100,9 @@ class XClient:
     def _send(self, endpoint: str, request: Callable[[], requests.Response]) -> dict[str, Any]:
         """One SDK call under ``endpoint``'s rate-limit window: refused before the call once it is
         spent, its headers remembered after, X's errors mapped onto ours."""
+        import requests
+        from tweepy.errors import HTTPException
+
         self._check_budget(endpoint)
         try:
             response = request()
@@ -108,6 +118,9 @@ class XClient:
     def _upload(
         self, route_: str, *, data: dict[str, Any], files: dict[str, Any] | None = None
     ) -> dict[str, Any]:
+        import requests
+        import tweepy
+
         endpoint = self._endpoint("POST", route_)
         self._check_budget(endpoint)
         auth = None if self.bearer is not None else tweepy.OAuth1UserHandler(**self._keys).apply_auth()

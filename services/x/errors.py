@@ -7,12 +7,13 @@ Sources: docs.x.com/x-api/fundamentals/response-codes-and-errors (401 → creden
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from loa.channels import ChannelError, DuplicatePostError
 from loa.channels.http import UNAUTHORIZED_ONLY, http_error, reset_at
+
+if TYPE_CHECKING:
+    import requests
 
 DUPLICATE_DETAIL = "duplicate content"
 

@@ -7,9 +7,12 @@ after OAuth has signed it (so the signature still covers the URL X would see), t
 
 from __future__ import annotations
 
-import requests
+from typing import TYPE_CHECKING
 
 from loa.channels import transport
+
+if TYPE_CHECKING:
+    import requests
 
 X_HOSTS = ("https://api.twitter.com", "https://api.x.com", "https://upload.twitter.com")
 

@@ -10,11 +10,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
-
-from google.oauth2.credentials import Credentials
-from googleapiclient.errors import HttpError
-from googleapiclient.http import MediaIoBaseUpload
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from loa.channels import (
     Account,
@@ -34,12 +30,15 @@ from loa.channels.uploads import UploadBudget
 from loa.events import Content, MediaRef, Target
 from loa.text import count_utf8_bytes
 from services.youtube import render
-from services.youtube.api import HttpPool, build_service, credentials_for, map_error
 from services.youtube.comments import YouTubeCommentActions
 from services.youtube.quota import QuotaTracker
 from services.youtube.settings import YouTubeSettings
-from services.youtube.stream import ChunkedUpload, MinioStream
 from services.youtube.thumbnail import fit_thumbnail
+
+if TYPE_CHECKING:
+    from google.oauth2.credentials import Credentials
+
+    from services.youtube.api import HttpPool
 
 log = logging.getLogger("loa.youtube")
 T = TypeVar("T")
@@ -102,7 +101,7 @@ class YouTubeAdapter(YouTubeCommentActions, ChannelAdapter):
         self._service: Any = None
         self._credentials: dict[tuple[str, str], Credentials] = {}
         self._uploads = UploadBudget(settings.youtube_upload_memory_mb * 2**20)
-        self._http = HttpPool(settings)
+        self._pool: HttpPool | None = None
 
     def native_window(self, account: Account) -> NativeWindow:
         """``status.publishAt``: a private video goes public at that time; it must lie in the future
@@ -191,6 +190,8 @@ class YouTubeAdapter(YouTubeCommentActions, ChannelAdapter):
         self, post: Post, account: Account, video: MediaRef, body: dict[str, Any], scheduled: bool
     ) -> dict[str, Any]:
         """The resumable upload, streamed from MinIO: a saved session resumes, else a new one opens."""
+        from services.youtube.stream import ChunkedUpload, MinioStream
+
         project = self._project(account)
         creds = self._creds(account)
         stream = MinioStream(self.context.media, video.key, video.size)
@@ -259,6 +260,8 @@ class YouTubeAdapter(YouTubeCommentActions, ChannelAdapter):
         }
         resp, content = http.request(request.uri, method=request.method, body=request.body, headers=headers)
         if resp.status != 200 or "location" not in resp:
+            from googleapiclient.errors import HttpError
+
             raise HttpError(resp, content, uri=request.uri.split("?")[0])
         request.resumable_uri = resp["location"]
 
@@ -296,6 +299,8 @@ class YouTubeAdapter(YouTubeCommentActions, ChannelAdapter):
             return None, int(ranges.split("-")[1]) + 1 if ranges else 0
         if resp.status in (404, 410):
             return None, None
+        from googleapiclient.errors import HttpError
+
         raise HttpError(resp, content, uri=session.split("?")[0])
 
     async def _save(self, post: Post, request: Any, video: MediaRef, scheduled: bool) -> None:
@@ -313,6 +318,8 @@ class YouTubeAdapter(YouTubeCommentActions, ChannelAdapter):
         if not images:
             return
         try:
+            from googleapiclient.http import MediaIoBaseUpload
+
             data, mimetype = await asyncio.to_thread(fit_thumbnail, self.context.media, images[0])
             media = MediaIoBaseUpload(io.BytesIO(data), mimetype=mimetype, resumable=False)
             await self._api(
@@ -559,11 +566,25 @@ class YouTubeAdapter(YouTubeCommentActions, ChannelAdapter):
         )
 
     # -- plumbing ---------------------------------------------------------------------------------
+    # google-api-python-client, google-auth and httplib2 (services/youtube/api.py, stream.py) load with
+    # the first call, not with the adapter: the ingest makes adapters to check targets and render
+    # previews and never calls YouTube (6 MB resident; tests/unit/test_service_imports.py).
     @property
     def service(self) -> Any:
         if self._service is None:
+            from services.youtube.api import build_service
+
             self._service = build_service(self.settings)
         return self._service
+
+    @property
+    def _http(self) -> HttpPool:
+        """The transports the calls borrow, made by the first (take it on the event loop: not thread-safe)."""
+        if self._pool is None:
+            from services.youtube.api import HttpPool
+
+            self._pool = HttpPool(self.settings)
+        return self._pool
 
     async def _own_video(self, video_id: str, marker: str, account: Account) -> dict[str, Any] | None:
         """The video, if it still exists and still carries the post's marker (not retracted)."""
@@ -583,9 +604,10 @@ class YouTubeAdapter(YouTubeCommentActions, ChannelAdapter):
         """One API call, charged to the quota, on a transport of its own while it runs."""
         self.quota.charge(self._project(account), method)
         creds = self._creds(account)
+        pool = self._http
 
         def call() -> T:
-            with self._http.authorized(creds) as http:
+            with pool.authorized(creds) as http:
                 return fn(http)
 
         return await self._run(method, account, call)
@@ -595,6 +617,8 @@ class YouTubeAdapter(YouTubeCommentActions, ChannelAdapter):
         try:
             result = await in_thread(fn)
         except Exception as e:
+            from services.youtube.api import map_error
+
             raise map_error(e, method, self.quota, self._project(account)) from e
         await self._keep_rotated_token(account, self._creds(account))
         return result
@@ -603,6 +627,8 @@ class YouTubeAdapter(YouTubeCommentActions, ChannelAdapter):
         key = (account.name, hashlib.sha256(account.secret("refresh_token").encode()).hexdigest())
         creds = self._credentials.get(key)
         if creds is None:
+            from services.youtube.api import credentials_for
+
             creds = credentials_for(account, self.settings)
             self._credentials[key] = creds
         return creds

@@ -5,7 +5,8 @@ client and Mako's highlighting (rich, pygments: ``loa.UNUSED_EXTRAS``), FastAPI 
 serves no FastAPI app, ``requests`` where no SDK of the channel uses it, Markdown (only ``loa article``
 converts it); nor, until they are needed, Alembic (a store not at its latest revision,
 ``loa.db.migrate``), asyncpg (an engine on PostgreSQL, or an app that may have one,
-``loa.outages.handle_unexpected``) and PyYAML (a seed file of accounts, a tracker's alerts file)."""
+``loa.outages.handle_unexpected``) and PyYAML (a seed file of accounts, a tracker's alerts file); nor,
+in the tracker and the ingest, a platform's SDK (only a publisher's calls load it)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def test_a_service_does_not_load_what_it_never_uses(service: str) -> None:
     assert not loaded(service) & NOT_LOADED[service]
 
 
-SDKS = ("tweepy", "googleapiclient", "facebook", "dkim", "dns")
+SDKS = ("tweepy", "googleapiclient", "facebook", "dkim", "dns", "requests", "httplib2", "oauthlib")
 
 
 def test_the_tracker_started_loads_no_adapter_nor_platform_sdk(tmp_path: Path) -> None:
@@ -77,6 +78,40 @@ def test_the_tracker_started_loads_no_adapter_nor_platform_sdk(tmp_path: Path) -
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout.splitlines()[-1]) == []
+
+
+def test_the_ingest_started_and_previewing_loads_no_platform_sdk(tmp_path: Path) -> None:
+    # It loads every channel's adapter (a target is checked at submission, a preview rendered by
+    # its channel's adapter): their SDKs came with them, +15 MB resident. Each loads now with its
+    # adapter's first platform call, which the ingest never makes.
+    code = (
+        "import json, sys\n"
+        "from datetime import UTC, datetime\n"
+        "from loa.channels.preview import previews\n"
+        "from loa.events import Content, Target\n"
+        "from services.ingest.app import create_app\n"
+        "from services.ingest.settings import IngestSettings\n"
+        "settings = IngestSettings()\n"
+        "adapters = create_app(settings).state.ingest.targets.adapters\n"
+        "targets = [Target(channel=c, account='bo') for c in sorted(adapters)]\n"
+        "content = Content(id='tb-01', version=1, title='Đính chính thông tin', unit='Văn phòng Bộ',\n"
+        "    approved_by='Lê Văn Đạt', approved_at=datetime.now(UTC), targets=targets)\n"
+        "shown = previews(content, settings)\n"
+        f"sdks = [m for m in {list(SDKS)!r} if m in sys.modules]\n"
+        "print(json.dumps([[p.target.channel for p in shown], sdks]))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": CHECKOUT_PYTHONPATH,
+        "LOA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ingest.db'}",
+        "LOA_KAFKA_SASL_USERNAME": "loa-ingest",  # its producer is made, not started
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    rendered, sdks = json.loads(out.stdout.splitlines()[-1])
+    assert {"facebook", "x", "youtube", "email"} <= set(rendered)
+    assert sdks == []
 
 
 def test_httpx_still_works_without_its_command_line() -> None:

@@ -18,7 +18,6 @@ and the usage headers, so a response hook keeps the last response of each call.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -272,25 +271,26 @@ class GraphClient:
         self.version = version
         self.timeout = timeout
         self._pool: RewritingAdapter | None = None
-        self._pool_made = threading.Lock()  # calls run in worker threads: one pool for all of them
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), verify=client_context())
 
-    def _connections(self) -> RewritingAdapter:
-        """The requests transport every Graph call shares (its connection pool), made on first use."""
-        with self._pool_made:
-            if self._pool is None:
-                from loa.channels.transport import RewritingAdapter
+    def _ready(self) -> RewritingAdapter:
+        """The requests transport every Graph call shares (its connection pool). The first call makes
+        it and loads facebook-sdk and requests, on the event loop: not in two worker threads at once."""
+        if self._pool is None:
+            import facebook  # noqa: F401  # loaded here, used by ``_answer`` in a worker thread
 
-                self._pool = RewritingAdapter(
-                    SDK_DEFAULT_URL, self.base_url, self.timeout, pool_connections=4, pool_maxsize=16
-                )
-            return self._pool
+            from loa.channels.transport import RewritingAdapter
+
+            self._pool = RewritingAdapter(
+                SDK_DEFAULT_URL, self.base_url, self.timeout, pool_connections=4, pool_maxsize=16
+            )
+        return self._pool
 
     def _session(self, token: str) -> tuple[requests.Session, dict[str, requests.Response]]:
         import requests
 
         session = requests.Session()
-        pool = self._connections()
+        pool = self._ready()
         session.mount("http://", pool)
         session.mount("https://", pool)
         session.headers["Authorization"] = f"OAuth {token}"
@@ -347,6 +347,7 @@ class GraphClient:
         method: str | None = None,
     ) -> dict[str, Any]:
         """``GraphAPI.request`` in a worker thread (the SDK is blocking); a safe point to cancel."""
+        self._ready()
         body, _ = await in_thread(self._answer, token, path, args, post_args, files, method)
         return body
 
@@ -354,6 +355,7 @@ class GraphClient:
         self, token: str, path: str, args: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str]]:
         """A GET with its answer's headers, off the event loop (the listener's reads)."""
+        self._ready()
         return await in_thread(self._answer, token, path, args, None, None, "GET")
 
     def _transfer(

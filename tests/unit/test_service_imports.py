@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,17 +38,26 @@ NOT_LOADED = {
 }
 
 
+def printed(code: str, env: dict[str, str]) -> Any:
+    """The JSON ``code`` printed last, run in a fresh interpreter of this checkout, as a service starts."""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": CHECKOUT_PYTHONPATH},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.splitlines()[-1])
+
+
 def loaded(service: str) -> set[str]:
     code = (
         "import importlib, json, sys\n"
         f"importlib.import_module('services.{service}.__main__')\n"
         f"print(json.dumps([m for m in {list(WATCHED)!r} if m in sys.modules]))\n"
     )
-    env = {**os.environ, "PYTHONPATH": CHECKOUT_PYTHONPATH}
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return set(json.loads(out.stdout.splitlines()[-1]))
+    return set(printed(code, dict(os.environ)))
 
 
 @pytest.mark.parametrize("service", sorted(NOT_LOADED))
@@ -68,22 +78,15 @@ def test_the_tracker_started_loads_no_adapter_nor_platform_sdk(tmp_path: Path) -
         "create_app(TrackerSettings())\n"
         f"print(json.dumps([m for m in sys.modules if m.endswith('.adapter') or m in {list(SDKS)!r}]))\n"
     )
-    env = {
-        **os.environ,
-        "PYTHONPATH": CHECKOUT_PYTHONPATH,
-        "LOA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}",
-    }
+    env = {**os.environ, "LOA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'tracker.db'}"}
     env.pop("LOA_TRACKER_PUBLISHER_HEALTH", None)
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    assert json.loads(out.stdout.splitlines()[-1]) == []
+    assert printed(code, env) == []
 
 
 def test_the_ingest_started_and_previewing_loads_no_platform_sdk(tmp_path: Path) -> None:
     # It loads every channel's adapter (a target is checked at submission, a preview rendered by
-    # its channel's adapter): their SDKs came with them, +15 MB resident. Each loads now with its
-    # adapter's first platform call, which the ingest never makes.
+    # its channel's adapter): their SDKs came with them, +14 MB resident (bench/rss.py). Each
+    # loads now with its adapter's first platform call, which the ingest never makes.
     code = (
         "import json, sys\n"
         "from datetime import UTC, datetime\n"
@@ -102,14 +105,10 @@ def test_the_ingest_started_and_previewing_loads_no_platform_sdk(tmp_path: Path)
     )
     env = {
         **os.environ,
-        "PYTHONPATH": CHECKOUT_PYTHONPATH,
         "LOA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ingest.db'}",
         "LOA_KAFKA_SASL_USERNAME": "loa-ingest",  # its producer is made, not started
     }
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    rendered, sdks = json.loads(out.stdout.splitlines()[-1])
+    rendered, sdks = printed(code, env)
     assert {"facebook", "x", "youtube", "email"} <= set(rendered)
     assert sdks == []
 

@@ -5,9 +5,11 @@ ephemeral range (``/proc/sys/net/ipv4/ip_local_port_range``, where ``connect`` p
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 
 import pytest
 
+from loa.testing import ports
 from loa.testing.ports import EPHEMERAL_RANGE, free_port
 
 pytestmark = pytest.mark.unit
@@ -17,7 +19,7 @@ def test_a_free_port_is_below_the_ephemeral_range_and_bindable() -> None:
     low = int(EPHEMERAL_RANGE.read_text().split()[0])
     ports = {free_port() for _ in range(50)}
     assert all(1024 <= port < low for port in ports), sorted(ports)
-    assert len(ports) > 40  # picked at random, not one port for every service
+    assert len(ports) == 50  # one port for each service, never one given twice
     for port in list(ports)[:5]:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", port))
@@ -36,3 +38,24 @@ def test_a_port_something_listens_on_is_never_given() -> None:
     finally:
         for sock in listeners:
             sock.close()
+
+
+def test_a_port_already_given_is_not_given_again_before_anything_binds_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bench picks every service's ports first and starts them after: nothing listens on a port it
+    holds yet, so binding alone cannot tell it is taken (two publishers got one health port; s41)."""
+    first, second = free_port(), free_port()
+
+    class Repeating:
+        """The random pick lands on ``first`` again before it reaches ``second``."""
+
+        def __init__(self) -> None:
+            self.picks: Iterator[int] = iter([first, first, first, second])
+
+        def randrange(self, start: int, stop: int) -> int:
+            return next(self.picks)
+
+    monkeypatch.setattr(ports.random, "SystemRandom", Repeating)
+    monkeypatch.setattr(ports, "_handed_out", {first})  # ``second`` is free to hand out again
+    assert free_port() == second

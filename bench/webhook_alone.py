@@ -24,12 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.stack import BenchStack, accounts_needed, channel_limits
 from bench.py_spy import py_spy
 from bench.reference.alone import cpu, threads_cpu
+from bench.rss import vm
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from loa.testing.admin import sign_in_to_kafka_as_admin
@@ -37,14 +36,6 @@ from loa.testing.admin import sign_in_to_kafka_as_admin
 CHANNEL = "webhook"
 IDLE_SECONDS = 10.0
 """Subscribed, nothing to do: its CPU per second over this long is printed beside the feed's."""
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The kernel's high-water mark of the process's resident memory (``VmHWM``), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise LookupError(f"no VmHWM for pid {pid}")
 
 
 def published(database: Path) -> int:
@@ -95,7 +86,7 @@ def run(contents: int, rate: float, flame: Path | None, idle_flame: Path | None 
         idle = cpu(pid)
         time.sleep(IDLE_SECONDS)
         idle = (cpu(pid) - idle) / IDLE_SECONDS
-        idle_rss = psutil.Process(pid).memory_info().rss / 2**20
+        idle_rss = vm(pid)["VmRSS"]
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
@@ -111,7 +102,7 @@ def run(contents: int, rate: float, flame: Path | None, idle_flame: Path | None 
         print(f"webhook_alone_idle_cpu: {1000 * idle:.1f} ms/s")
         print(f"webhook_alone_threads_cpu: {threads_cpu(pid)} s")
         print(f"webhook_alone_idle_rss: {idle_rss:.1f} MB")
-        print(f"webhook_alone_peak_rss: {peak_rss_mb(pid):.1f} MB")
+        print(f"webhook_alone_peak_rss: {vm(pid)['VmHWM']:.1f} MB")
     finally:
         stack.stop()
 

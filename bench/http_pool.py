@@ -99,6 +99,7 @@ def main() -> None:
             server.terminate()
             server.wait(10)
     made = {f"http_client_{kind}_tls": cost_of_a_client(kind == "shared") for kind in ("own", "shared")}
+    RESULTS.parent.mkdir(exist_ok=True)  # ignored by git: a fresh clone has none
     RESULTS.write_text(json.dumps({**figures, **made}, indent=2) + "\n")
     print(json.dumps({**figures, **made}))
     for name, f in figures.items():

@@ -4,6 +4,7 @@ ephemeral range (``/proc/sys/net/ipv4/ip_local_port_range``, where ``connect`` p
 
 from __future__ import annotations
 
+import random
 import socket
 from collections.abc import Iterator
 
@@ -56,6 +57,6 @@ def test_a_port_already_given_is_not_given_again_before_anything_binds_it(
         def randrange(self, start: int, stop: int) -> int:
             return next(self.picks)
 
-    monkeypatch.setattr(ports.random, "SystemRandom", Repeating)
+    monkeypatch.setattr(random, "SystemRandom", Repeating)
     monkeypatch.setattr(ports, "_handed_out", {first})  # ``second`` is free to hand out again
     assert free_port() == second

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.unit
 
 def test_a_free_port_is_below_the_ephemeral_range_and_bindable() -> None:
     low = int(EPHEMERAL_RANGE.read_text().split()[0])
-    ports = {free_port() for _ in range(50)}
-    assert all(1024 <= port < low for port in ports), sorted(ports)
-    assert len(ports) == 50  # one port for each service, never one given twice
-    for port in list(ports)[:5]:
+    given = {free_port() for _ in range(50)}
+    assert all(1024 <= port < low for port in given), sorted(given)
+    assert len(given) == 50  # one port for each service, never one given twice
+    for port in list(given)[:5]:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", port))
 

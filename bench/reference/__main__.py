@@ -1,5 +1,5 @@
-"""``python -m bench.reference --accounts FILE --database FILE --group GROUP``: run the reference
-publisher until SIGTERM or SIGINT. Kafka, MinIO and the topic prefix come from the environment
+"""``python -m bench.reference --accounts FILE --database FILE --group GROUP [--client httpx]``: run
+the reference publisher until SIGTERM or SIGINT. Kafka, MinIO and the topic prefix come from the environment
 (``LOA_*``, as every service); ``FILE`` is JSON ``{"account": {"url": ..., "secret": ...}}``."""
 
 from __future__ import annotations
@@ -30,13 +30,19 @@ async def main() -> None:
     parser.add_argument("--database", type=Path, required=True)
     parser.add_argument("--group", required=True)
     parser.add_argument("--workers", type=int, default=8, help="HTTP worker threads")
+    parser.add_argument("--client", choices=("http.client", "httpx"), default="http.client")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s reference %(levelname)s %(message)s")
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     publisher = ReferencePublisher(
-        WebhookSettings(), accounts(args.accounts), args.database, args.group, args.workers
+        WebhookSettings(),
+        accounts(args.accounts),
+        args.database,
+        args.group,
+        args.workers,
+        client=args.client,
     )
     await publisher.run(stop)
 

@@ -1,6 +1,7 @@
 """The reference publisher alone, for its own cost and profile (docs/benchmarks.md, "Profile notes"):
 
     PYTHONPATH=shared:. python -m bench.reference.alone --contents 900 --rate 30 [--profile FILE]
+        [--client httpx]
 
 Its own topics and bucket on the shared stack (dropped after), the sandbox in this process, webhook
 targets only; prints the reference's CPU per delivery over the feed and its threads' CPU.
@@ -70,13 +71,14 @@ def endpoints(sandbox_url: str, path: Path) -> None:
     path.write_text(json.dumps(accounts), encoding="utf-8")
 
 
-def start(settings: LoaSettings, workdir: Path, profile: Path | None) -> subprocess.Popen[bytes]:
+def start(settings: LoaSettings, workdir: Path, profile: Path | None, client: str) -> subprocess.Popen[bytes]:
     head = (
         [sys.executable, "-c", PROFILED, str(profile)]
         if profile
         else [sys.executable, "-m", "bench.reference"]
     )
     args = ["--accounts", str(workdir / "accounts.json"), "--database", str(workdir / "reference.db")]
+    args += ["--client", client]
     env = {**os.environ, "PYTHONPATH": CHECKOUT_PYTHONPATH}
     env |= {"LOA_TOPIC_PREFIX": settings.topic_prefix, "LOA_S3_MEDIA_BUCKET": settings.s3_media_bucket}
     return subprocess.Popen([*head, *args, "--group", f"{settings.topic_prefix}reference"], env=env)
@@ -105,12 +107,12 @@ async def feed(
     return len(ids)
 
 
-def run(settings: LoaSettings, contents: int, rate: float, profile: Path | None) -> None:
+def run(settings: LoaSettings, contents: int, rate: float, profile: Path | None, client: str) -> None:
     sandbox = ServerThread("services.sandbox.app:app").start()
     workdir = Path(tempfile.mkdtemp(prefix="loa-reference-"))
     endpoints(sandbox.url, workdir / "accounts.json")
     media = asyncio.run(topics_and_media(settings))
-    proc = start(settings, workdir, profile)
+    proc = start(settings, workdir, profile, client)
     try:
         time.sleep(5)  # started and in its group: its start-up is not counted
         before = cpu(proc.pid)
@@ -131,12 +133,13 @@ def main() -> None:
     parser.add_argument("--contents", type=int, default=900)
     parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile file (CPU clock)")
+    parser.add_argument("--client", choices=("http.client", "httpx"), default="http.client")
     args = parser.parse_args()
     sign_in_to_kafka_as_admin()
     tag = f"refalone-{uuid.uuid4().hex[:8]}"
     settings = LoaSettings(topic_prefix=f"{tag}.", s3_media_bucket=f"{tag}-media")
     try:
-        run(settings, args.contents, args.rate, args.profile)
+        run(settings, args.contents, args.rate, args.profile, args.client)
     finally:
         drop_all(settings.kafka_bootstrap, MediaStore(settings).client, [tag])
 

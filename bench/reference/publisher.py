@@ -1,7 +1,7 @@
 """The reference publisher's loop: consume ``loa.content.v1``, record in flight, request, record the
 answer, produce one status event; one SQLite transaction per step of a batch.
 
-    python -m bench.reference --accounts FILE --database FILE --group GROUP
+    python -m bench.reference --accounts FILE --database FILE --group GROUP [--client httpx]
 
 What it leaves out, so its cost is a floor rather than a rival: only ``content.approved`` (no
 updates, retractions, holds, scheduling, urgent lane, commands), no per-account rate limit, no
@@ -9,6 +9,9 @@ outbox relay of every state (one status event per delivery, to ``bench.reference
 metrics or health endpoints. What it keeps: the event contract (pydantic), the webhook adapter's
 ``render``, its request byte for byte, durability before and after the request, and exactly once
 across a crash (a row found in flight is asked for by its key before any new POST).
+
+``--client httpx`` makes its requests with the brief's fixed HTTP client instead of ``http.client``:
+the floor under that choice (docs/benchmarks.md, "The floor under the fixed HTTP client").
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from bench.reference.context import ReferenceContext
-from bench.reference.request import Sender
+from bench.reference.request import HttpxSender, Sender
 from bench.reference.store import Answer, Row, Settled, Store
 from loa.channels import Account, ChannelError
 from loa.events import (
@@ -61,13 +64,19 @@ class ReferencePublisher:
         group: str,
         workers: int = 8,
         media: MediaStore | None = None,
+        client: str = "http.client",
     ) -> None:
         self.settings = settings
         self.accounts = accounts
         self.store = Store(database)
         self.group = group
         self.adapter = WebhookAdapter(ReferenceContext(settings, media), settings)
-        self.sender = Sender({n: a.secret("secret") for n, a in accounts.items()}, settings.webhook_timeout_s)
+        timeout = settings.webhook_timeout_s
+        self.sender: Sender | HttpxSender = (
+            HttpxSender(accounts, timeout)
+            if client == "httpx"
+            else Sender({n: a.secret("secret") for n, a in accounts.items()}, timeout)
+        )
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="reference-http")
         self.workers = workers
         self._produced: list[str] = []  # keys whose status event is acked, not yet marked sent
@@ -103,6 +112,8 @@ class ReferencePublisher:
             self.store.sent(self._produced)
             self.store.close()
             await self.adapter.aclose()
+            if isinstance(self.sender, HttpxSender):
+                await self.sender.aclose()
 
     async def _loop(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
         clock = asyncio.get_running_loop().time
@@ -114,7 +125,7 @@ class ReferencePublisher:
             if records:
                 new = self.store.begin(await self.rows(records))  # the batch is ours now: durable
                 uncommitted = True
-                await self.send(new, self.sender.publish)
+                await self.send(new)
             if uncommitted and clock() >= commit_due:
                 await consumer.commit()
                 uncommitted, commit_due = False, clock() + COMMIT_S
@@ -166,21 +177,30 @@ class ReferencePublisher:
         media = self.adapter.context.media
         return [media.presigned_get(m["key"], ttl) for m in document["media"]]
 
-    async def send(self, rows: list[Row], how: Callable[[Row], Answer]) -> None:
-        """Requests in ``workers`` chunks (one thread hop per chunk), then the answers and statuses."""
+    async def send(self, rows: list[Row], settle: bool = False) -> None:
+        """The requests (``settle``: asked for first), then the answers and statuses."""
         if not rows:
             return
-        loop = asyncio.get_running_loop()
-        chunks = [rows[i :: self.workers] for i in range(min(self.workers, len(rows)))]
-        done = await asyncio.gather(*(loop.run_in_executor(self.pool, _each, how, chunk) for chunk in chunks))
-        answers = list(itertools.chain.from_iterable(done))
+        answers = await self.requests(rows, settle)
         self.store.answer(answers, sent=self._produced)  # one transaction, the last statuses marked too
         self._produced = []
         by_key = {r.key: r for r in rows}
         await self.produce([settled(by_key[a.key], a) for a in answers if a.state != "in_flight"])
 
+    async def requests(self, rows: list[Row], settle: bool) -> list[Answer]:
+        """With ``http.client``: in ``workers`` chunks, one thread hop a chunk; with httpx: all
+        awaited at once on the event loop, as the webhook adapter's calls are."""
+        if isinstance(self.sender, HttpxSender):
+            ask = self.sender.settle if settle else self.sender.publish
+            return list(await asyncio.gather(*(ask(row) for row in rows)))
+        how = self.sender.settle if settle else self.sender.publish
+        loop = asyncio.get_running_loop()
+        chunks = [rows[i :: self.workers] for i in range(min(self.workers, len(rows)))]
+        done = await asyncio.gather(*(loop.run_in_executor(self.pool, _each, how, chunk) for chunk in chunks))
+        return list(itertools.chain.from_iterable(done))
+
     async def settle_in_flight(self) -> None:
-        await self.send(self.store.in_flight(), self.sender.settle)
+        await self.send(self.store.in_flight(), settle=True)
         if self._produced:  # nothing answered since: mark them on their own
             self.store.sent(self._produced)
             self._produced = []

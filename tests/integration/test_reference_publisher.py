@@ -6,7 +6,7 @@ answer; the test SIGKILLs the reference publisher while it waits. Restarted, it 
 in flight, asks the receiver for its idempotency key (``GET {url}/deliveries?idempotency_key=``),
 finds the delivery and records it: one POST on the receiver, one row published with the receiver's
 id, one status event, as the issue asks ("durably record the delivery as in flight ..., durably
-record the answer, produce one status event").
+record the answer, produce one status event"). With either HTTP client (``--client``).
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ ACCOUNT = "cong-thong-tin-dien-tu"
 TITLE = unicodedata.normalize("NFC", "Đà Nẵng điều chỉnh giờ làm việc của bộ phận một cửa từ ngày 01/12")
 
 
-@pytest.fixture
+@pytest.fixture(params=["http.client", "httpx"])
 def reference(
+    request: pytest.FixtureRequest,
     settings: LoaSettings,
     sandbox: SandboxClient,  # noqa: F811
     tmp_path: Path,
@@ -62,6 +63,7 @@ def reference(
     }
     argv = [sys.executable, "-m", "bench.reference", "--accounts", str(accounts)]
     argv += ["--database", str(tmp_path / "reference.db"), "--group", f"{settings.topic_prefix}reference"]
+    argv += ["--client", request.param]
     started: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:

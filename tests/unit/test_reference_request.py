@@ -1,6 +1,7 @@
 """The bench's reference publisher makes the webhook adapter's request (issue #20 item 1): same
 method, URL, protocol headers, body bytes (presigned media links included) and a signature the
-receiver's rule accepts; only the transport's own headers differ (http.client vs httpx)."""
+receiver's rule accepts; only the transport's own headers differ (http.client vs httpx). Its httpx
+variant (``--client httpx``, the floor under the brief's fixed HTTP client) makes the same request."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any, cast
 import pytest
 
 from bench.reference.publisher import ReferencePublisher
+from bench.reference.request import HttpxSender
 from loa.channels import Account, Secret
 from loa.events import Content, ContentApproved, MediaRef, Target, utcnow
 from loa.media import MediaStore
@@ -60,7 +62,8 @@ def receiver() -> Iterator[str]:
     server.shutdown()
 
 
-async def test_the_reference_request_is_the_adapters(receiver: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("client", ["http.client", "httpx"])
+async def test_the_reference_request_is_the_adapters(receiver: str, tmp_path: Path, client: str) -> None:
     settings = WebhookSettings()
     account = Account("webhook", "cong-noi-bo", {"secret": Secret(SECRET)}, {"url": receiver})
     image = MediaRef(key="sha256/" + "a" * 64, sha256="a" * 64, content_type="image/jpeg", size=1, alt="Ảnh")
@@ -78,11 +81,16 @@ async def test_the_reference_request_is_the_adapters(receiver: str, tmp_path: Pa
     )
     media = cast(MediaStore, Media())
     reference = ReferencePublisher(
-        settings, {account.name: account}, tmp_path / "r.db", "g", workers=1, media=media
+        settings, {account.name: account}, tmp_path / "r.db", "g", workers=1, media=media, client=client
     )
     record = SimpleNamespace(value=ContentApproved(payload=content).model_dump_json().encode())
     (row,) = await reference.rows([record])  # type: ignore[list-item]
-    answer = reference.sender.publish(row)
+    sender = reference.sender
+    if isinstance(sender, HttpxSender):
+        answer = await sender.publish(row)
+        await sender.aclose()
+    else:
+        answer = sender.publish(row)
 
     adapter = reference.adapter  # the webhook adapter itself, on the same context
     post = await adapter.render(content, content.targets[0], account)

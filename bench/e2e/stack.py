@@ -329,9 +329,12 @@ class BenchStack:
 
     def reference(self, accounts: Path) -> Service:
         """The bench's reference publisher (``bench/reference``) on the run's content stream, in its own
-        consumer group: not a Loa service, so not among ``services`` (started and stopped apart)."""
+        consumer group: not a Loa service, so not among ``services`` (started and stopped apart).
+        ``LOA_BENCH_REFERENCE_CLIENT=httpx``: its requests made with httpx, the floor under the fixed
+        HTTP client (docs/benchmarks.md, "The floor under the fixed HTTP client")."""
         argv = [sys.executable, "-m", "bench.reference", "--accounts", str(accounts)]
         argv += ["--database", str(self.workdir / "reference.db"), "--group", f"{self.tag}-reference"]
+        argv += ["--client", os.environ.get("LOA_BENCH_REFERENCE_CLIENT", "http.client")]
         env = self._env(MALLOC_ARENA_MAX="2")  # as the publishers
         return Service("reference", argv, env, "", self.workdir / "reference.log")
 

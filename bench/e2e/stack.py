@@ -331,7 +331,7 @@ class BenchStack:
         """The bench's reference publisher (``bench/reference``) on the run's content stream, in its own
         consumer group: not a Loa service, so not among ``services`` (started and stopped apart).
         ``LOA_BENCH_REFERENCE_CLIENT=httpx``: its requests made with httpx, the floor under the fixed
-        HTTP client (docs/benchmarks.md, "The floor under the fixed HTTP client")."""
+        HTTP client (docs/benchmarks.md, "Session 43: the floor under the brief's HTTP client")."""
         argv = [sys.executable, "-m", "bench.reference", "--accounts", str(accounts)]
         argv += ["--database", str(self.workdir / "reference.db"), "--group", f"{self.tag}-reference"]
         argv += ["--client", os.environ.get("LOA_BENCH_REFERENCE_CLIENT", "http.client")]

@@ -11,7 +11,7 @@ metrics or health endpoints. What it keeps: the event contract (pydantic), the w
 across a crash (a row found in flight is asked for by its key before any new POST).
 
 ``--client httpx`` makes its requests with the brief's fixed HTTP client instead of ``http.client``:
-the floor under that choice (docs/benchmarks.md, "The floor under the fixed HTTP client").
+the floor under that choice (docs/benchmarks.md, "Session 43: the floor under the brief's HTTP client").
 """
 
 from __future__ import annotations

@@ -97,6 +97,7 @@ def fair_cost(r: dict[str, Any], phase: str) -> dict[str, Any]:
         cpu["tracker"] = max(0.0, cpu["tracker"] - tracker_watching(v))
     ref, calls = v["reference"], v["platform_calls"]
     reference = {
+        "client": r.get("reference_client", "http.client"),
         "deliveries": ref["answered"],
         "requests": ref["requests"],
         "cpu_s": cpu.get("reference", 0.0),
@@ -217,6 +218,8 @@ def verdicts(
 ) -> list[tuple[str, float, str, str, bool]]:
     """``(name, value, unit, target, met)`` for each target measured."""
     out = []
+    client = f["reference"].get("client", "http.client")
+    on = "" if client == "http.client" else f" on {client}"  # issue #20's reference: http.client
     for channel, c in f["channels"].items():
         times = WEBHOOK_TIMES if channel == "webhook" else SDK_TIMES
         what = "per delivery" if channel == "webhook" else "per platform call"
@@ -225,7 +228,7 @@ def verdicts(
                 f"verdict_{channel}_cpu_vs_reference",
                 c["times_reference"],
                 "x",
-                f"{channel} CPU {what} <= {times:g}x the reference's",
+                f"{channel} CPU {what} <= {times:g}x the reference's{on}",
                 c["times_reference"] <= times,
             )
         )
@@ -386,7 +389,7 @@ def doc_section(
         f"\n### CPU against the reference publisher (issue #20, phase {f['phase']}: {f['rate']:g} contents/s)\n\n"
         "Same phase, same content stream: the reference publisher (`bench/reference/`, its own consumer\n"
         "group, its own receiver endpoints on the same sandbox) does the least a correct webhook publisher\n"
-        "must (SQLite WAL in flight and answer per batch, the adapter's request over `http.client`, one\n"
+        f"must (SQLite WAL in flight and answer per batch, the adapter's request over `{ref['client']}`, one\n"
         "status event). Platform calls are the requests each emulator counted in the phase. The\n"
         "tracker's CPU is given less the bench's own watching (each second, its count of ended deliveries\n"
         "and its `/metrics`; what a sample costs is measured after the phase, `bench.e2e.observe.sample_cost`).\n\n"

@@ -41,6 +41,7 @@ from bench.e2e.stack import (
     EMULATED,
     PACED,
     PRESS_LIST_SIZE,
+    REFERENCE_CLIENT,
     BenchStack,
     Service,
 )
@@ -329,6 +330,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
         + shlex.join(sys.argv[1:] if argv is None else argv),
         "channels": list(BENCHED),
         "label": args.label,
+        "reference_client": REFERENCE_CLIENT,
         "press_list": args.press_list,
         "paced": {  # one content in ``every`` targets the channel, per phase
             phase: {c: shares_at(rate, args.caps).every[c] for c in PACED} for phase, rate in plan

@@ -63,6 +63,10 @@ instance on free ports, so its thousands of messages neither push out nor mix wi
 SIDECARS = ("sandbox", "mailpit")
 """What the bench runs that is not Loa: the emulated platforms and the SMTP server."""
 PG_ADMIN_URL = os.environ.get("LOA_PG_ADMIN_URL", "postgresql://loa@127.0.0.1:5432/postgres")
+REFERENCE_CLIENT = os.environ.get("LOA_BENCH_REFERENCE_CLIENT", "http.client")
+"""The reference publisher's HTTP client: ``http.client`` (issue #20's reference) or ``httpx``, the
+floor under the brief's client (docs/benchmarks.md, "Session 43: the floor under the brief's HTTP
+client")."""
 """The shared stack's PostgreSQL ``postgres`` database (as ``tests/conftest.py``), to create the tracker's."""
 TRACKER = "tracker"
 
@@ -329,12 +333,11 @@ class BenchStack:
 
     def reference(self, accounts: Path) -> Service:
         """The bench's reference publisher (``bench/reference``) on the run's content stream, in its own
-        consumer group: not a Loa service, so not among ``services`` (started and stopped apart).
-        ``LOA_BENCH_REFERENCE_CLIENT=httpx``: its requests made with httpx, the floor under the fixed
-        HTTP client (docs/benchmarks.md, "Session 43: the floor under the brief's HTTP client")."""
+        consumer group: not a Loa service, so not among ``services`` (started and stopped apart); its
+        HTTP client is ``REFERENCE_CLIENT``."""
         argv = [sys.executable, "-m", "bench.reference", "--accounts", str(accounts)]
         argv += ["--database", str(self.workdir / "reference.db"), "--group", f"{self.tag}-reference"]
-        argv += ["--client", os.environ.get("LOA_BENCH_REFERENCE_CLIENT", "http.client")]
+        argv += ["--client", REFERENCE_CLIENT]
         env = self._env(MALLOC_ARENA_MAX="2")  # as the publishers
         return Service("reference", argv, env, "", self.workdir / "reference.log")
 

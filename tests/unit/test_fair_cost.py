@@ -139,3 +139,18 @@ def test_the_cpu_targets_are_judged_below_the_overload() -> None:
     assert fair.judged_phase(phases) == "r30"
     assert fair.judged_phase({**phases, "r30": ran(78.9, drained=False)}) == "r10"
     assert fair.judged_phase({"over": ran(90.9)}) is None
+
+
+def test_a_reference_on_httpx_is_named_in_the_verdicts_and_the_section() -> None:
+    # LOA_BENCH_REFERENCE_CLIENT=httpx: the floor under the brief's HTTP client, not issue #20's
+    # http.client reference; a verdict against it must not read as the issue's.
+    r = {**results(), "reference_client": "httpx"}
+    f = fair.fair_cost(r, "r30")
+    targets = [target for _, _, _, target, _ in fair.verdicts(f, None)]
+
+    assert targets[:2] == [
+        "webhook CPU per delivery <= 2x the reference's on httpx",
+        "facebook CPU per platform call <= 3x the reference's on httpx",
+    ]
+    assert "the adapter's request over `httpx`" in fair.doc_section(f, None)
+    assert "over `http.client`" in fair.doc_section(fair.fair_cost(results(), "r30"), None)

@@ -12,6 +12,7 @@ import signal
 from pathlib import Path
 
 from bench.reference.publisher import ReferencePublisher
+from bench.reference.request import CLIENTS
 from loa.channels import Account, Secret
 from services.webhook.settings import WebhookSettings
 
@@ -30,7 +31,7 @@ async def main() -> None:
     parser.add_argument("--database", type=Path, required=True)
     parser.add_argument("--group", required=True)
     parser.add_argument("--workers", type=int, default=8, help="HTTP worker threads")
-    parser.add_argument("--client", choices=("http.client", "httpx"), default="http.client")
+    parser.add_argument("--client", choices=CLIENTS, default="http.client")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s reference %(levelname)s %(message)s")
     stop = asyncio.Event()

@@ -29,6 +29,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.e2e.load import produce_at_rate, put_sample_media
 from bench.reference.publisher import STATUS_TOPIC
+from bench.reference.request import CLIENTS
 from bench.reference.store import progress
 from loa.events import MediaRef, topics
 from loa.kafka_security import client_security
@@ -133,7 +134,7 @@ def main() -> None:
     parser.add_argument("--contents", type=int, default=900)
     parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile file (CPU clock)")
-    parser.add_argument("--client", choices=("http.client", "httpx"), default="http.client")
+    parser.add_argument("--client", choices=CLIENTS, default="http.client")
     args = parser.parse_args()
     sign_in_to_kafka_as_admin()
     tag = f"refalone-{uuid.uuid4().hex[:8]}"

@@ -10,8 +10,9 @@ metrics or health endpoints. What it keeps: the event contract (pydantic), the w
 ``render``, its request byte for byte, durability before and after the request, and exactly once
 across a crash (a row found in flight is asked for by its key before any new POST).
 
-``--client httpx`` makes its requests with the brief's fixed HTTP client instead of ``http.client``:
-the floor under that choice (docs/benchmarks.md, "Session 43: the floor under the brief's HTTP client").
+``--client httpx`` (or ``httpx-threads``: a sync client in each worker thread) makes its requests
+with the brief's fixed HTTP client instead of ``http.client``: the floor under that choice
+(docs/benchmarks.md, "Session 43: the floor under the brief's HTTP client").
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from bench.reference.context import ReferenceContext
-from bench.reference.request import HttpxSender, Sender
+from bench.reference.request import HttpxSender, HttpxThreadSender, Sender
 from bench.reference.store import Answer, Row, Settled, Store
 from loa.channels import Account, ChannelError
 from loa.events import (
@@ -72,10 +73,11 @@ class ReferencePublisher:
         self.group = group
         self.adapter = WebhookAdapter(ReferenceContext(settings, media), settings)
         timeout = settings.webhook_timeout_s
+        secrets = {n: a.secret("secret") for n, a in accounts.items()}
         self.sender: Sender | HttpxSender = (
             HttpxSender(accounts, timeout)
             if client == "httpx"
-            else Sender({n: a.secret("secret") for n, a in accounts.items()}, timeout)
+            else (HttpxThreadSender if client == "httpx-threads" else Sender)(secrets, timeout)
         )
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="reference-http")
         self.workers = workers

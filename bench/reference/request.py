@@ -25,8 +25,11 @@ from bench.reference.store import Answer, Row
 from loa.channels import Account, TransientError
 from loa.channels.clients import ClientPerAccount
 from loa.channels.http import error_class
+from loa.tls import client_context
 from services.webhook.adapter import request_headers, sign
 
+CLIENTS = ("http.client", "httpx", "httpx-threads")
+"""``--client``: ``Sender``, ``HttpxSender``, ``HttpxThreadSender``."""
 IDLE_S = 4.0
 """Below the receivers' keep-alive: uvicorn closes an idle connection after 5 s (its default
 ``timeout_keep_alive``; the first bench run found 8 of 1,200 POSTs written to such a connection)."""
@@ -115,23 +118,55 @@ class HttpxSender:
     async def _request(
         self, method: str, row: Row, body: bytes, path: str = "", params: dict[str, str] | None = None
     ) -> tuple[int | None, bytes]:
-        """As ``Sender._request``, signed over the path and query httpx sends (the adapter's ``_send``)."""
+        """As ``Sender._request``."""
         account = self._accounts[row.account]
         http = self._http(account)
-        timestamp = str(int(time.time()))
-        headers = request_headers(method, timestamp, row.key)
-        request = http.build_request(
-            method, row.url.rstrip("/") + path, content=body, headers=headers, params=params
-        )
-        target = request.url.raw_path.decode("ascii")
-        request.headers["X-Loa-Signature"] = sign(
-            account.secret("secret"), timestamp, method, target, row.key, body
-        )
+        request = _signed(http, method, row, body, path, params, account.secret("secret"))
         try:
             response = await http.send(request)
         except httpx.TransportError as e:
             return None, type(e).__name__.encode()
         return response.status_code, response.content
+
+
+class HttpxThreadSender(Sender):
+    """``Sender``'s worker threads with a sync ``httpx.Client`` each instead of ``http.client``: the
+    other way to use the brief's client (``--client httpx-threads``)."""
+
+    def _request(
+        self, method: str, row: Row, body: bytes, path: str = "", params: dict[str, str] | None = None
+    ) -> tuple[int | None, bytes]:
+        http: httpx.Client | None = self._local.__dict__.get("httpx")
+        if http is None:
+            http = self._local.__dict__["httpx"] = httpx.Client(
+                timeout=self._timeout, verify=client_context()
+            )
+        request = _signed(http, method, row, body, path, params, self._secrets[row.account])
+        try:
+            response = http.send(request)
+        except httpx.TransportError as e:
+            return None, type(e).__name__.encode()
+        return response.status_code, response.content
+
+
+def _signed(
+    http: httpx.Client | httpx.AsyncClient,
+    method: str,
+    row: Row,
+    body: bytes,
+    path: str,
+    params: dict[str, str] | None,
+    secret: str,
+) -> httpx.Request:
+    """The webhook adapter's request as its ``_send`` builds it: signed over the path and query
+    httpx sends."""
+    timestamp = str(int(time.time()))
+    headers = request_headers(method, timestamp, row.key)
+    url = row.url.rstrip("/") + path
+    request = http.build_request(method, url, content=body, headers=headers, params=params)
+    target = request.url.raw_path.decode("ascii")
+    request.headers["X-Loa-Signature"] = sign(secret, timestamp, method, target, row.key, body)
+    return request
 
 
 def _asked(key: str, status: int | None, body: bytes) -> Answer | None:

@@ -6,7 +6,7 @@ answer; the test SIGKILLs the reference publisher while it waits. Restarted, it 
 in flight, asks the receiver for its idempotency key (``GET {url}/deliveries?idempotency_key=``),
 finds the delivery and records it: one POST on the receiver, one row published with the receiver's
 id, one status event, as the issue asks ("durably record the delivery as in flight ..., durably
-record the answer, produce one status event"). With either HTTP client (``--client``).
+record the answer, produce one status event"). With each HTTP client (``--client``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import NewTopic
 
 from bench.reference.publisher import STATUS_TOPIC
+from bench.reference.request import CLIENTS
 from loa.events import Content, ContentApproved, Target, parse_delivery_status, topics, utcnow
 from loa.kafka_security import client_security
 from loa.settings import CHECKOUT_PYTHONPATH, REPO_ROOT, LoaSettings
@@ -40,7 +41,7 @@ ACCOUNT = "cong-thong-tin-dien-tu"
 TITLE = unicodedata.normalize("NFC", "Đà Nẵng điều chỉnh giờ làm việc của bộ phận một cửa từ ngày 01/12")
 
 
-@pytest.fixture(params=["http.client", "httpx"])
+@pytest.fixture(params=CLIENTS)
 def reference(
     request: pytest.FixtureRequest,
     settings: LoaSettings,

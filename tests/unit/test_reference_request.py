@@ -1,7 +1,8 @@
 """The bench's reference publisher makes the webhook adapter's request (issue #20 item 1): same
 method, URL, protocol headers, body bytes (presigned media links included) and a signature the
 receiver's rule accepts; only the transport's own headers differ (http.client vs httpx). Its httpx
-variant (``--client httpx``, the floor under the brief's fixed HTTP client) makes the same request."""
+variants (``--client httpx`` and ``httpx-threads``, the floor under the brief's fixed HTTP client)
+make the same request."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any, cast
 import pytest
 
 from bench.reference.publisher import ReferencePublisher
-from bench.reference.request import HttpxSender
+from bench.reference.request import CLIENTS, HttpxSender
 from loa.channels import Account, Secret
 from loa.events import Content, ContentApproved, MediaRef, Target, utcnow
 from loa.media import MediaStore
@@ -62,7 +63,7 @@ def receiver() -> Iterator[str]:
     server.shutdown()
 
 
-@pytest.mark.parametrize("client", ["http.client", "httpx"])
+@pytest.mark.parametrize("client", CLIENTS)
 async def test_the_reference_request_is_the_adapters(receiver: str, tmp_path: Path, client: str) -> None:
     settings = WebhookSettings()
     account = Account("webhook", "cong-noi-bo", {"secret": Secret(SECRET)}, {"url": receiver})

@@ -1,4 +1,4 @@
-"""``python -m bench.reference --accounts FILE --database FILE --group GROUP [--client httpx]``: run
+"""``python -m bench.reference --accounts FILE --database FILE --group GROUP [--client CLIENT]``: run
 the reference publisher until SIGTERM or SIGINT. Kafka, MinIO and the topic prefix come from the environment
 (``LOA_*``, as every service); ``FILE`` is JSON ``{"account": {"url": ..., "secret": ...}}``."""
 

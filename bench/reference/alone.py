@@ -1,7 +1,7 @@
 """The reference publisher alone, for its own cost and profile (docs/benchmarks.md, "Profile notes"):
 
     PYTHONPATH=shared:. python -m bench.reference.alone --contents 900 --rate 30 [--profile FILE]
-        [--client httpx]
+        [--client CLIENT]
 
 Its own topics and bucket on the shared stack (dropped after), the sandbox in this process, webhook
 targets only; prints the reference's CPU per delivery over the feed and its threads' CPU.

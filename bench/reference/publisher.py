@@ -1,7 +1,7 @@
 """The reference publisher's loop: consume ``loa.content.v1``, record in flight, request, record the
 answer, produce one status event; one SQLite transaction per step of a batch.
 
-    python -m bench.reference --accounts FILE --database FILE --group GROUP [--client httpx]
+    python -m bench.reference --accounts FILE --database FILE --group GROUP [--client CLIENT]
 
 What it leaves out, so its cost is a floor rather than a rival: only ``content.approved`` (no
 updates, retractions, holds, scheduling, urgent lane, commands), no per-account rate limit, no
@@ -190,8 +190,8 @@ class ReferencePublisher:
         await self.produce([settled(by_key[a.key], a) for a in answers if a.state != "in_flight"])
 
     async def requests(self, rows: list[Row], settle: bool) -> list[Answer]:
-        """With ``http.client``: in ``workers`` chunks, one thread hop a chunk; with httpx: all
-        awaited at once on the event loop, as the webhook adapter's calls are."""
+        """On the event loop (``httpx``): all awaited at once, as the webhook adapter's calls are;
+        else in ``workers`` chunks, one thread hop a chunk."""
         if isinstance(self.sender, HttpxSender):
             ask = self.sender.settle if settle else self.sender.publish
             return list(await asyncio.gather(*(ask(row) for row in rows)))

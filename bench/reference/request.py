@@ -2,7 +2,8 @@
 worker thread (issue #20: 0.27 ms of client CPU per 1.4 kB POST here, against 4.7 ms for
 ``httpx.AsyncClient`` with 32 in flight) — ``Sender`` — or, for the floor under the brief's fixed
 choice of HTTP client, with ``httpx.AsyncClient`` on the event loop, a client per account as the
-webhook adapter makes them (``loa.channels.clients``) — ``HttpxSender``.
+webhook adapter makes them (``loa.channels.clients``) — ``HttpxSender`` — or with a sync
+``httpx.Client`` in each worker thread — ``HttpxThreadSender``.
 
 Same URL, protocol headers, signature and body as ``services/webhook/adapter.py`` (its ``sign``,
 ``request_headers`` and ``encode_body``); only the transport's own headers differ (``http.client``

@@ -218,7 +218,7 @@ def verdicts(
 ) -> list[tuple[str, float, str, str, bool]]:
     """``(name, value, unit, target, met)`` for each target measured."""
     out = []
-    client = f["reference"].get("client", "http.client")
+    client = f["reference"]["client"]
     on = "" if client == "http.client" else f" on {client}"  # issue #20's reference: http.client
     for channel, c in f["channels"].items():
         times = WEBHOOK_TIMES if channel == "webhook" else SDK_TIMES

@@ -45,6 +45,7 @@ from bench.e2e.stack import (
     BenchStack,
     Service,
 )
+from bench.reference.request import CLIENTS
 from loa.events import ContentApproved, topics, utcnow
 from loa.kafka_security import client_security
 from loa.media import MediaStore
@@ -310,6 +311,8 @@ async def relay_limit(
 
 async def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    if REFERENCE_CLIENT not in CLIENTS:  # before anything starts, not as a reference that died
+        raise SystemExit(f"LOA_BENCH_REFERENCE_CLIENT={REFERENCE_CLIENT!r}: not one of {', '.join(CLIENTS)}")
     # The bench's topics, groups and databases are its own: it and its services act as the admins
     # (LOA_KAFKA_SECURITY_PROTOCOL=PLAINTEXT in the environment: a broker without TLS or SASL).
     sign_in_to_kafka_as_admin()

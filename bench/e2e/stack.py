@@ -63,11 +63,11 @@ instance on free ports, so its thousands of messages neither push out nor mix wi
 SIDECARS = ("sandbox", "mailpit")
 """What the bench runs that is not Loa: the emulated platforms and the SMTP server."""
 PG_ADMIN_URL = os.environ.get("LOA_PG_ADMIN_URL", "postgresql://loa@127.0.0.1:5432/postgres")
-REFERENCE_CLIENT = os.environ.get("LOA_BENCH_REFERENCE_CLIENT", "http.client")
-"""The reference publisher's HTTP client: ``http.client`` (issue #20's reference) or ``httpx``, the
-floor under the brief's client (docs/benchmarks.md, "Session 43: the floor under the brief's HTTP
-client")."""
 """The shared stack's PostgreSQL ``postgres`` database (as ``tests/conftest.py``), to create the tracker's."""
+REFERENCE_CLIENT = os.environ.get("LOA_BENCH_REFERENCE_CLIENT", "http.client")
+"""The reference publisher's HTTP client, one of ``bench.reference.request.CLIENTS``: ``http.client``
+(issue #20's reference), or ``httpx`` / ``httpx-threads``, the floor under the brief's client
+(docs/benchmarks.md, "Session 43: the floor under the brief's HTTP client")."""
 TRACKER = "tracker"
 
 

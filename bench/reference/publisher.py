@@ -28,7 +28,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from bench.reference.context import ReferenceContext
-from bench.reference.request import HttpxSender, HttpxThreadSender, Sender
+from bench.reference.request import HttpxSender, sender
 from bench.reference.store import Answer, Row, Settled, Store
 from loa.channels import Account, ChannelError
 from loa.events import (
@@ -72,13 +72,7 @@ class ReferencePublisher:
         self.store = Store(database)
         self.group = group
         self.adapter = WebhookAdapter(ReferenceContext(settings, media), settings)
-        timeout = settings.webhook_timeout_s
-        secrets = {n: a.secret("secret") for n, a in accounts.items()}
-        self.sender: Sender | HttpxSender = (
-            HttpxSender(accounts, timeout)
-            if client == "httpx"
-            else (HttpxThreadSender if client == "httpx-threads" else Sender)(secrets, timeout)
-        )
+        self.sender = sender(client, accounts, settings.webhook_timeout_s)
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="reference-http")
         self.workers = workers
         self._produced: list[str] = []  # keys whose status event is acked, not yet marked sent

@@ -30,7 +30,7 @@ from loa.tls import client_context
 from services.webhook.adapter import request_headers, sign
 
 CLIENTS = ("http.client", "httpx", "httpx-threads")
-"""``--client``: ``Sender``, ``HttpxSender``, ``HttpxThreadSender``."""
+"""``--client``: ``Sender``, ``HttpxSender``, ``HttpxThreadSender`` (``sender``)."""
 IDLE_S = 4.0
 """Below the receivers' keep-alive: uvicorn closes an idle connection after 5 s (its default
 ``timeout_keep_alive``; the first bench run found 8 of 1,200 POSTs written to such a connection)."""
@@ -121,10 +121,10 @@ class HttpxSender:
     ) -> tuple[int | None, bytes]:
         """As ``Sender._request``."""
         account = self._accounts[row.account]
-        http = self._http(account)
-        request = _signed(http, method, row, body, path, params, account.secret("secret"))
+        client = self._http(account)
+        request = _signed(client, method, row, body, path, params, account.secret("secret"))
         try:
-            response = await http.send(request)
+            response = await client.send(request)
         except httpx.TransportError as e:
             return None, type(e).__name__.encode()
         return response.status_code, response.content
@@ -137,21 +137,29 @@ class HttpxThreadSender(Sender):
     def _request(
         self, method: str, row: Row, body: bytes, path: str = "", params: dict[str, str] | None = None
     ) -> tuple[int | None, bytes]:
-        http: httpx.Client | None = self._local.__dict__.get("httpx")
-        if http is None:
-            http = self._local.__dict__["httpx"] = httpx.Client(
+        client: httpx.Client | None = self._local.__dict__.get("httpx")
+        if client is None:
+            client = self._local.__dict__["httpx"] = httpx.Client(
                 timeout=self._timeout, verify=client_context()
             )
-        request = _signed(http, method, row, body, path, params, self._secrets[row.account])
+        request = _signed(client, method, row, body, path, params, self._secrets[row.account])
         try:
-            response = http.send(request)
+            response = client.send(request)
         except httpx.TransportError as e:
             return None, type(e).__name__.encode()
         return response.status_code, response.content
 
 
+def sender(client: str, accounts: dict[str, Account], timeout_s: float) -> Sender | HttpxSender:
+    """The sender of ``client`` (one of ``CLIENTS``) for ``accounts``."""
+    if client == "httpx":
+        return HttpxSender(accounts, timeout_s)
+    secrets = {name: account.secret("secret") for name, account in accounts.items()}
+    return (HttpxThreadSender if client == "httpx-threads" else Sender)(secrets, timeout_s)
+
+
 def _signed(
-    http: httpx.Client | httpx.AsyncClient,
+    client: httpx.Client | httpx.AsyncClient,
     method: str,
     row: Row,
     body: bytes,
@@ -164,7 +172,7 @@ def _signed(
     timestamp = str(int(time.time()))
     headers = request_headers(method, timestamp, row.key)
     url = row.url.rstrip("/") + path
-    request = http.build_request(method, url, content=body, headers=headers, params=params)
+    request = client.build_request(method, url, content=body, headers=headers, params=params)
     target = request.url.raw_path.decode("ascii")
     request.headers["X-Loa-Signature"] = sign(secret, timestamp, method, target, row.key, body)
     return request

@@ -7,7 +7,9 @@ The real publisher (``python -m services.webhook``: the shared runtime and the w
 SQLite job store as the e2e bench runs it) on its own topics and bucket of the shared stack (dropped
 after), the sandbox as its own process, webhook-only contents (the e2e bench's, ``bench/e2e/load``).
 Prints the publisher's CPU per published delivery over the feed and its drain, and its threads' CPU
-— the figure ``bench.reference.alone`` prints for the reference. ``--flame`` samples the publisher
+— the figure ``bench.reference.alone`` prints for the reference — and how its work came in rounds,
+read from its job store: contents per intake transaction, answers per answer transaction, status
+events per relay round (``rounds``). ``--flame`` samples the publisher
 with py-spy over the same window and writes a flame graph (py-spy is a profiling tool, not a
 dependency of the project: install it into the venv by hand).
 """
@@ -16,33 +18,96 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.stack import BenchStack, accounts_needed, channel_limits
 from bench.py_spy import py_spy
-from bench.reference.alone import cpu, threads_cpu
+from bench.reference.alone import cpu, idle_cpu, threads_cpu
 from bench.rss import vm
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from loa.testing.admin import sign_in_to_kafka_as_admin
 
 CHANNEL = "webhook"
-IDLE_SECONDS = 10.0
-"""Subscribed, nothing to do: its CPU per second over this long is printed beside the feed's."""
+
+
+@contextlib.contextmanager
+def read_only(database: Path) -> Iterator[sqlite3.Connection]:
+    """The publisher's job store, read beside (or after) the publisher."""
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def published(database: Path) -> int:
-    """Deliveries the publisher's job store holds as published (read-only, beside the publisher)."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as conn:
+    """Deliveries the publisher's job store holds as published."""
+    with read_only(database) as conn:
         row = conn.execute("SELECT count(*) FROM jobs WHERE state = 'published'").fetchone()
     return int(row[0])
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """How the publisher's work came in rounds: each of its transactions stamps the rows it writes
+    with one time (``created_at`` of the new jobs, ``updated_at`` of the answered ones, ``sent_at``
+    of the events a relay round sent), so the distinct times count its transactions."""
+
+    contents_per_intake: float
+    answers_per_tx: float
+    events_per_relay_round: float
+
+
+def rounds(database: Path) -> Rounds:
+    """The publisher's rounds so far."""
+    with read_only(database) as conn:
+        jobs, intakes = conn.execute("SELECT count(*), count(DISTINCT created_at) FROM jobs").fetchone()
+        answered, answers = conn.execute(
+            "SELECT count(*), count(DISTINCT updated_at) FROM jobs WHERE state = 'published'"
+        ).fetchone()
+        sent, relays = conn.execute(
+            "SELECT count(sent_at), count(DISTINCT sent_at) FROM outbox WHERE sent_at IS NOT NULL"
+        ).fetchone()
+    return Rounds(jobs / max(intakes, 1), answered / max(answers, 1), sent / max(relays, 1))
+
+
+@dataclass(frozen=True)
+class AloneRun:
+    """What one run measured of the publisher."""
+
+    deliveries: int
+    seconds: float
+    accounts: int
+    cpu_ms_per_delivery: float
+    idle_cpu_ms_per_s: float
+    threads_cpu: str
+    idle_rss_mb: float
+    peak_rss_mb: float
+    rounds: Rounds
+
+    def lines(self) -> list[str]:
+        return [
+            f"webhook_alone_deliveries: {self.deliveries} in {self.seconds:.1f} s ({self.accounts} accounts)",
+            f"webhook_alone_cpu_per_delivery: {self.cpu_ms_per_delivery:.2f} ms",
+            f"webhook_alone_idle_cpu: {self.idle_cpu_ms_per_s:.1f} ms/s",
+            f"webhook_alone_threads_cpu: {self.threads_cpu} s",
+            f"webhook_alone_idle_rss: {self.idle_rss_mb:.1f} MB",
+            f"webhook_alone_peak_rss: {self.peak_rss_mb:.1f} MB",
+            f"webhook_alone_contents_per_intake: {self.rounds.contents_per_intake:.1f} contents",
+            f"webhook_alone_answers_per_tx: {self.rounds.answers_per_tx:.1f} answers",
+            f"webhook_alone_events_per_relay_round: {self.rounds.events_per_relay_round:.1f} events",
+        ]
 
 
 def flame_graph(pid: int, out: Path) -> subprocess.Popen[bytes]:
@@ -66,7 +131,7 @@ async def feed(stack: BenchStack, settings: LoaSettings, names: list[str], conte
     return len(ids)
 
 
-def run(contents: int, rate: float, flame: Path | None, idle_flame: Path | None = None) -> None:
+def run(contents: int, rate: float, flame: Path | None = None, idle_flame: Path | None = None) -> AloneRun:
     limit = channel_limits()[CHANNEL]
     names = [f"wh-{i}" for i in range(accounts_needed(limit, contents, contents / rate))]
     stack = BenchStack(Path(tempfile.mkdtemp(prefix="loa-webhook-alone-")), {CHANNEL: names})
@@ -83,9 +148,7 @@ def run(contents: int, rate: float, flame: Path | None, idle_flame: Path | None 
         pid = publisher.proc.pid
         time.sleep(3)  # in its groups: start-up is not counted
         spy = flame_graph(pid, idle_flame) if idle_flame else None
-        idle = cpu(pid)
-        time.sleep(IDLE_SECONDS)
-        idle = (cpu(pid) - idle) / IDLE_SECONDS
+        idle = idle_cpu(pid)
         idle_rss = vm(pid)["VmRSS"]
         if spy is not None:
             spy.send_signal(signal.SIGINT)
@@ -97,12 +160,17 @@ def run(contents: int, rate: float, flame: Path | None, idle_flame: Path | None 
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
-        print(f"webhook_alone_deliveries: {sent} in {took:.1f} s ({len(names)} accounts)")
-        print(f"webhook_alone_cpu_per_delivery: {1000 * used / sent:.2f} ms")
-        print(f"webhook_alone_idle_cpu: {1000 * idle:.1f} ms/s")
-        print(f"webhook_alone_threads_cpu: {threads_cpu(pid)} s")
-        print(f"webhook_alone_idle_rss: {idle_rss:.1f} MB")
-        print(f"webhook_alone_peak_rss: {vm(pid)['VmHWM']:.1f} MB")
+        return AloneRun(
+            deliveries=sent,
+            seconds=took,
+            accounts=len(names),
+            cpu_ms_per_delivery=1000 * used / sent,
+            idle_cpu_ms_per_s=idle,
+            threads_cpu=threads_cpu(pid),
+            idle_rss_mb=idle_rss,
+            peak_rss_mb=vm(pid)["VmHWM"],
+            rounds=rounds(stack.workdir / f"jobs-{CHANNEL}.db"),
+        )
     finally:
         stack.stop()
 
@@ -117,7 +185,7 @@ def main() -> None:
     parser.add_argument("--idle-flame", type=Path, default=None, help="the same, of the idle window")
     args = parser.parse_args()
     sign_in_to_kafka_as_admin()
-    run(args.contents, args.rate, args.flame, args.idle_flame)
+    print("\n".join(run(args.contents, args.rate, args.flame, args.idle_flame).lines()))
 
 
 if __name__ == "__main__":

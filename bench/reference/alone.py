@@ -4,7 +4,9 @@
         [--client CLIENT]
 
 Its own topics and bucket on the shared stack (dropped after), the sandbox in this process, webhook
-targets only; prints the reference's CPU per delivery over the feed and its threads' CPU.
+targets only; prints the reference's CPU per delivery over the feed, its CPU a second while idle
+before it (``IDLE_SECONDS``), its threads' CPU and its deliveries per answer transaction (its
+batches).
 ``--profile`` runs it under cProfile with a CPU clock (the main thread only: the HTTP threads'
 CPU is in the thread figures).
 """
@@ -21,6 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -53,6 +56,17 @@ PROFILED = (
 def cpu(pid: int) -> float:
     t = psutil.Process(pid).cpu_times()
     return float(t.user + t.system)
+
+
+IDLE_SECONDS = 10.0
+"""How long an alone bench watches its publisher subscribed with nothing to do, before the feed."""
+
+
+def idle_cpu(pid: int) -> float:
+    """``pid``'s CPU in ms a second over ``IDLE_SECONDS`` (nothing is sent to it meanwhile)."""
+    before = cpu(pid)
+    time.sleep(IDLE_SECONDS)
+    return 1000 * (cpu(pid) - before) / IDLE_SECONDS
 
 
 def threads_cpu(pid: int) -> str:
@@ -108,7 +122,31 @@ async def feed(
     return len(ids)
 
 
-def run(settings: LoaSettings, contents: int, rate: float, profile: Path | None, client: str) -> None:
+@dataclass(frozen=True)
+class ReferenceRun:
+    """What one run measured of the reference."""
+
+    cpu_ms_per_delivery: float
+    idle_cpu_ms_per_s: float
+    threads_cpu: str
+    answers_per_tx: float
+
+    def lines(self) -> list[str]:
+        return [
+            f"reference_alone_cpu_per_delivery: {self.cpu_ms_per_delivery:.2f} ms",
+            f"reference_alone_idle_cpu: {self.idle_cpu_ms_per_s:.1f} ms/s",
+            f"reference_alone_threads_cpu: {self.threads_cpu} s",
+            f"reference_alone_answers_per_tx: {self.answers_per_tx:.1f} answers",
+        ]
+
+
+def run(
+    settings: LoaSettings,
+    contents: int,
+    rate: float,
+    profile: Path | None = None,
+    client: str = "http.client",
+) -> ReferenceRun:
     sandbox = ServerThread("services.sandbox.app:app").start()
     workdir = Path(tempfile.mkdtemp(prefix="loa-reference-"))
     endpoints(sandbox.url, workdir / "accounts.json")
@@ -116,15 +154,33 @@ def run(settings: LoaSettings, contents: int, rate: float, profile: Path | None,
     proc = start(settings, workdir, profile, client)
     try:
         time.sleep(5)  # started and in its group: its start-up is not counted
+        idle = idle_cpu(proc.pid)
         before = cpu(proc.pid)
         sent = asyncio.run(feed(settings, contents, rate, media, workdir))
         used = cpu(proc.pid) - before
-        print(f"reference_alone_cpu_per_delivery: {1000 * used / sent:.2f} ms")
-        print(f"reference_alone_threads_cpu: {threads_cpu(proc.pid)} s")
+        done = progress(workdir / "reference.db")
+        return ReferenceRun(
+            cpu_ms_per_delivery=1000 * used / sent,
+            idle_cpu_ms_per_s=idle,
+            threads_cpu=threads_cpu(proc.pid),
+            answers_per_tx=done["answered"] / max(done["answer_batches"], 1),
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
         sandbox.stop()
+
+
+def measure(
+    contents: int, rate: float, profile: Path | None = None, client: str = "http.client"
+) -> ReferenceRun:
+    """``run`` on topics and a bucket of its own, dropped after."""
+    tag = f"refalone-{uuid.uuid4().hex[:8]}"
+    settings = LoaSettings(topic_prefix=f"{tag}.", s3_media_bucket=f"{tag}-media")
+    try:
+        return run(settings, contents, rate, profile, client)
+    finally:
+        drop_all(settings.kafka_bootstrap, MediaStore(settings).client, [tag])
 
 
 def main() -> None:
@@ -137,12 +193,7 @@ def main() -> None:
     parser.add_argument("--client", choices=CLIENTS, default="http.client")
     args = parser.parse_args()
     sign_in_to_kafka_as_admin()
-    tag = f"refalone-{uuid.uuid4().hex[:8]}"
-    settings = LoaSettings(topic_prefix=f"{tag}.", s3_media_bucket=f"{tag}-media")
-    try:
-        run(settings, args.contents, args.rate, args.profile, args.client)
-    finally:
-        drop_all(settings.kafka_bootstrap, MediaStore(settings).client, [tag])
+    print("\n".join(measure(args.contents, args.rate, args.profile, args.client).lines()))
 
 
 if __name__ == "__main__":

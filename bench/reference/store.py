@@ -158,16 +158,18 @@ class _Transaction:
 
 
 def progress(path: Path) -> dict[str, int]:
-    """``{"answered", "requests"}`` so far, read beside the running publisher (the bench's counter)."""
+    """``{"answered", "requests", "answer_batches"}`` so far, read beside the running publisher (the
+    bench's counter; a batch's answers are written with one ``answered_at``)."""
     if not path.exists():  # the publisher has not started yet (connecting read-only would fail)
-        return {"answered": 0, "requests": 0}
+        return {"answered": 0, "requests": 0, "answer_batches": 0}
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        answered, requests = db.execute(
-            "SELECT count(answered_at), coalesce(sum(requests), 0) FROM deliveries"
+        answered, requests, batches = db.execute(
+            "SELECT count(answered_at), coalesce(sum(requests), 0), count(DISTINCT answered_at)"
+            " FROM deliveries"
         ).fetchone()
     except sqlite3.OperationalError:  # its table not created yet
-        return {"answered": 0, "requests": 0}
+        return {"answered": 0, "requests": 0, "answer_batches": 0}
     finally:
         db.close()
-    return {"answered": int(answered), "requests": int(requests)}
+    return {"answered": int(answered), "requests": int(requests), "answer_batches": int(batches)}

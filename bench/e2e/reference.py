@@ -47,7 +47,8 @@ async def create_status_topic(settings: LoaSettings) -> None:
 
 
 def work_done(stack: BenchStack) -> dict[str, int]:
-    """``{"answered", "requests"}`` so far: deliveries it recorded an answer for, HTTP requests made."""
+    """``{"answered", "requests", "answer_batches"}`` so far: deliveries it recorded an answer for,
+    HTTP requests made, transactions that recorded answers."""
     return progress(stack.workdir / "reference.db")
 
 

@@ -154,3 +154,18 @@ def test_a_reference_on_httpx_is_named_in_the_verdicts_and_the_section() -> None
     ]
     assert "the adapter's request over `httpx`" in fair.doc_section(f, None)
     assert "over `http.client`" in fair.doc_section(fair.fair_cost(results(), "r30"), None)
+
+
+def test_the_reference_s_batch_is_shown_when_the_run_counted_it() -> None:
+    # Its CPU per delivery falls as a transaction carries more deliveries (docs/benchmarks.md,
+    # "Session 44"), so a run that counted its transactions of answers shows their size.
+    r = results()
+    r["phases"]["r30"]["reference"] |= {"answer_batches": 144}
+    f = fair.fair_cost(r, "r30")
+
+    assert f["reference"]["deliveries_per_tx"] == pytest.approx(6.25)
+    assert "e2e_reference_deliveries_per_answer_tx: 6.2 deliveries" in fair.figure_lines(f, None)
+    assert "900 deliveries (6.2 a transaction)" in fair.doc_section(f, None)
+    older = fair.fair_cost(results(), "r30")  # a run recorded before the count
+    assert older["reference"]["deliveries_per_tx"] is None
+    assert not any("deliveries_per_answer_tx" in line for line in fair.figure_lines(older, None))

@@ -32,7 +32,7 @@ from pathlib import Path
 from bench.e2e.load import create_topics, produce_at_rate, put_sample_media
 from bench.e2e.stack import BenchStack, accounts_needed, channel_limits
 from bench.py_spy import py_spy
-from bench.reference.alone import cpu, idle_cpu, threads_cpu
+from bench.reference.alone import AloneCost, cpu, idle_cpu, threads_cpu
 from bench.rss import vm
 from loa.media import MediaStore
 from loa.settings import LoaSettings
@@ -83,15 +83,12 @@ def rounds(database: Path) -> Rounds:
 
 
 @dataclass(frozen=True)
-class AloneRun:
+class AloneRun(AloneCost):
     """What one run measured of the publisher."""
 
     deliveries: int
     seconds: float
     accounts: int
-    cpu_ms_per_delivery: float
-    idle_cpu_ms_per_s: float
-    threads_cpu: str
     idle_rss_mb: float
     peak_rss_mb: float
     rounds: Rounds
@@ -99,9 +96,7 @@ class AloneRun:
     def lines(self) -> list[str]:
         return [
             f"webhook_alone_deliveries: {self.deliveries} in {self.seconds:.1f} s ({self.accounts} accounts)",
-            f"webhook_alone_cpu_per_delivery: {self.cpu_ms_per_delivery:.2f} ms",
-            f"webhook_alone_idle_cpu: {self.idle_cpu_ms_per_s:.1f} ms/s",
-            f"webhook_alone_threads_cpu: {self.threads_cpu} s",
+            *self.cost_lines("webhook_alone"),
             f"webhook_alone_idle_rss: {self.idle_rss_mb:.1f} MB",
             f"webhook_alone_peak_rss: {self.peak_rss_mb:.1f} MB",
             f"webhook_alone_contents_per_intake: {self.rounds.contents_per_intake:.1f} contents",

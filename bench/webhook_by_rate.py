@@ -41,7 +41,7 @@ class RateRun:
     def ratio(self) -> float:
         return self.loa.cpu_ms_per_delivery / self.reference.cpu_ms_per_delivery
 
-    def busy_ms(self, run: reference_alone.ReferenceRun | webhook_alone.AloneRun) -> float:
+    def busy_ms(self, run: reference_alone.AloneCost) -> float:
         """``run``'s CPU a delivery less what it spends idle (its polls and timers) at this rate."""
         return run.cpu_ms_per_delivery - run.idle_cpu_ms_per_s / self.rate
 

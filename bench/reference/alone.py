@@ -123,19 +123,31 @@ async def feed(
 
 
 @dataclass(frozen=True)
-class ReferenceRun:
-    """What one run measured of the reference."""
+class AloneCost:
+    """A publisher's CPU in an alone run (this bench's or ``bench.webhook_alone``'s): a delivery, a
+    second while idle (``idle_cpu``), and each thread's (``threads_cpu``)."""
 
     cpu_ms_per_delivery: float
     idle_cpu_ms_per_s: float
     threads_cpu: str
+
+    def cost_lines(self, prefix: str) -> list[str]:
+        return [
+            f"{prefix}_cpu_per_delivery: {self.cpu_ms_per_delivery:.2f} ms",
+            f"{prefix}_idle_cpu: {self.idle_cpu_ms_per_s:.1f} ms/s",
+            f"{prefix}_threads_cpu: {self.threads_cpu} s",
+        ]
+
+
+@dataclass(frozen=True)
+class ReferenceRun(AloneCost):
+    """What one run measured of the reference."""
+
     answers_per_tx: float
 
     def lines(self) -> list[str]:
         return [
-            f"reference_alone_cpu_per_delivery: {self.cpu_ms_per_delivery:.2f} ms",
-            f"reference_alone_idle_cpu: {self.idle_cpu_ms_per_s:.1f} ms/s",
-            f"reference_alone_threads_cpu: {self.threads_cpu} s",
+            *self.cost_lines("reference_alone"),
             f"reference_alone_answers_per_tx: {self.answers_per_tx:.1f} answers",
         ]
 

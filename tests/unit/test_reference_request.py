@@ -117,5 +117,5 @@ def test_its_progress_before_it_started_is_none(tmp_path: Path) -> None:
     # The bench reads it at a phase's start, which may come before the process made its database.
     from bench.reference.store import progress
 
-    assert progress(tmp_path / "reference.db") == {"answered": 0, "requests": 0}
+    assert progress(tmp_path / "reference.db") == {"answered": 0, "requests": 0, "answer_batches": 0}
     assert not (tmp_path / "reference.db").exists()  # read-only: it made none

@@ -41,10 +41,6 @@ class RateRun:
     def ratio(self) -> float:
         return self.loa.cpu_ms_per_delivery / self.reference.cpu_ms_per_delivery
 
-    def busy_ms(self, run: reference_alone.AloneCost) -> float:
-        """``run``'s CPU a delivery less what it spends idle (its polls and timers) at this rate."""
-        return run.cpu_ms_per_delivery - run.idle_cpu_ms_per_s / self.rate
-
     def as_json(self) -> dict[str, object]:
         return asdict(self) | {"ratio": self.ratio}
 
@@ -94,8 +90,8 @@ def split(points: list[tuple[float, float]]) -> Split | None:
 
 def splits(runs: list[RateRun]) -> dict[str, Split | None]:
     return {
-        "reference": split([(r.reference.answers_per_tx, r.busy_ms(r.reference)) for r in runs]),
-        "loa": split([(r.loa.rounds.contents_per_intake, r.busy_ms(r.loa)) for r in runs]),
+        "reference": split([(r.reference.answers_per_tx, r.reference.busy_ms(r.rate)) for r in runs]),
+        "loa": split([(r.loa.rounds.contents_per_intake, r.loa.busy_ms(r.rate)) for r in runs]),
     }
 
 

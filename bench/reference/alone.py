@@ -131,6 +131,10 @@ class AloneCost:
     idle_cpu_ms_per_s: float
     threads_cpu: str
 
+    def busy_ms(self, rate: float) -> float:
+        """CPU a delivery less what the publisher spends idle (its polls and timers) at ``rate``."""
+        return self.cpu_ms_per_delivery - self.idle_cpu_ms_per_s / rate
+
     def cost_lines(self, prefix: str) -> list[str]:
         return [
             f"{prefix}_cpu_per_delivery: {self.cpu_ms_per_delivery:.2f} ms",

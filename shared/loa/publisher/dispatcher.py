@@ -95,7 +95,7 @@ class Dispatcher:
         self.parking = Parking(*parts)
         self.withdrawal = Withdrawal(*parts, in_flight=self.in_flight)
         self.recovery = Recovery(*parts, parking=self.parking, answers=self.answers)
-        self.linking = Linking(*parts, answers=self.answers, buckets=self.buckets)
+        self.linking = Linking(*parts, answers=self.answers, buckets=self.buckets, payloads=payloads)
         self._jumping: set[int] = set()
         """In-flight jobs that jump the queue (urgent content, take-downs): while any is, no normal
         job starts, so an urgent call shares the CPU and the platform with fewer normal ones."""
@@ -342,8 +342,6 @@ class Dispatcher:
             fresh = await self.outcomes.fresh(conn, job)
             changes = attempt_started(fresh, self.owner, utcnow() + self.lease)
             job = await self.store.transition(conn, fresh, S.PUBLISHING, owner=self.owner, **changes)
-        if self.payloads is not None and job.post is not None:
-            self.payloads.keep(job.post)  # in the background, beside the platform call
         await self._call_platform(job, account, version, older.online)
 
     def _hold_until(self, job: Job, account: Account) -> datetime | None:
@@ -356,10 +354,13 @@ class Dispatcher:
     async def _call_platform(
         self, job: Job, account: Account, version: int, previous: PublishResult | None
     ) -> None:
-        """``publishing`` is committed: call the platform once, then record what it answered."""
+        """``publishing`` is committed (here or by the claim): store what is sent, call the
+        platform once, then record what it answered."""
         started = time.monotonic()
         post = job.post
         assert post is not None
+        if self.payloads is not None:
+            self.payloads.keep(post)  # in the background, beside the platform call
         note: str | None = None
         host = call_host(self.adapter, account)
         try:

@@ -11,11 +11,13 @@ import pytest
 from conftest import StartPublisher
 from minio import Minio
 from publisher_helpers import Watcher, approved, content, did, retracted, send_content, updated
+from test_publisher_corrections import correction
 
 from loa.archive import signing
 from loa.archive.bundle import build_zip, collect, verify
 from loa.archive.records import sha256_hex
 from loa.archive.store import ArchiveStore, payload_key
+from loa.channels.corrections import link_account
 from loa.events import DeliveryState as S
 from loa.publisher.settings import PublisherSettings
 from tests.conftest import S3_BACKEND
@@ -55,6 +57,61 @@ async def test_the_post_sent_is_archived_and_named_in_the_status_events(
     assert b'"progress"' not in stored  # resumable state is not what was sent
     if S3_BACKEND == "minio":  # the bucket's default retention locks it
         assert minio_client.get_object_retention(archive_bucket, payload_key(sha)) is not None
+
+
+async def test_a_post_started_by_the_claim_itself_is_archived_too(
+    start_publisher: StartPublisher,
+    pub_settings: PublisherSettings,
+    watcher: Watcher,
+    archive_bucket: str,
+    minio_client: Minio,
+) -> None:
+    """The common case in production: once an account is in memory, the claim commits
+    ``publishing`` itself and the job goes straight to the platform call (``Dispatcher._handle``'s
+    ``started``). Its payload was not stored there: only the first post of an account was archived."""
+    settings = archiving(pub_settings, archive_bucket)
+    publisher = await start_publisher(settings=settings)
+    first = content("tb-2026-luu-tru-mot", title="Thông báo lịch tiếp công dân tháng Mười Hai")
+    await send_content(settings, approved(first))
+    await watcher.until_state(did(first.id), S.PUBLISHED)
+    second = content("tb-2026-luu-tru-hai", title="Đề án chuyển đổi số: kết quả năm 2026")
+    await send_content(settings, approved(second))
+    await watcher.until_state(did(second.id), S.PUBLISHED)
+
+    assert publisher.payloads is not None
+    await publisher.payloads.drain()
+    store = ArchiveStore(minio_client, archive_bucket)
+    for c in (first, second):
+        sha = {d.state: d.payload_sha256 for d in watcher.history[did(c.id)]}[S.PUBLISHING]
+        assert sha is not None
+        stored = await asyncio.to_thread(store.read, payload_key(sha))
+        assert json.loads(stored)["title"] == c.title
+
+
+async def test_a_correction_link_step_is_archived_with_what_it_sent(
+    start_publisher: StartPublisher,
+    pub_settings: PublisherSettings,
+    watcher: Watcher,
+    archive_bucket: str,
+    minio_client: Minio,
+) -> None:
+    """A link step's status events name its payload too (``Delivery.payload_sha256``); the export's
+    check would find it missing (``bundle.verify``) if the step did not store it."""
+    settings = archiving(pub_settings, archive_bucket)
+    publisher = await start_publisher(settings=settings)
+    await send_content(settings, approved(content("tb-goc-luu-tru")))
+    await watcher.until_state(did("tb-goc-luu-tru"), S.PUBLISHED)
+    fix = correction("tb-dc-luu-tru", "tb-goc-luu-tru")
+    await send_content(settings, approved(fix))
+    step = did(fix.id, link_account("chinh"))
+    await watcher.until_state(step, S.PUBLISHED)
+
+    sha = {d.state: d.payload_sha256 for d in watcher.history[step]}[S.PUBLISHING]
+    assert sha is not None
+    assert publisher.payloads is not None
+    await publisher.payloads.drain()
+    stored = await asyncio.to_thread(ArchiveStore(minio_client, archive_bucket).read, payload_key(sha))
+    assert sha256_hex(stored) == sha and json.loads(stored)["title"] == fix.title
 
 
 async def test_a_published_corrected_retracted_content_is_archived_whole_by_a_real_publisher(

@@ -253,7 +253,10 @@ def test_the_archive_is_appended_to_locked_and_never_deleted_or_overwritten_by_a
     assert denied(lambda: archiver.client.remove_object(archive_bucket, appended.key)) == "AccessDenied"
 
     facebook = ArchiveStore(archive_client("facebook"), archive_bucket)
-    assert facebook.put_payload("a" * 64, b'{"texts": ["Th\u00f4ng b\u00e1o"]}')
+    sent = '{"texts": ["Thông báo"]}'.encode()
+    facebook.put_payload("a" * 64, sent)
+    assert archiver.read(payload_key("a" * 64)) == sent
+    assert denied(lambda: facebook.read(payload_key("a" * 64))) == "AccessDenied"  # it only adds
     assert (
         denied(lambda: put(facebook.client, archive_bucket, "records/thong-cao-01/000002-x.json"))
         == "AccessDenied"

@@ -70,9 +70,10 @@ class StoreUser:
         return f"LOA_S3_{self.service.upper()}_SECRET_KEY"
 
 
-PAYLOADS = ObjectGrant(Bucket.ARCHIVE, ("s3:GetObject", "s3:PutObject"), "payloads/*")
-"""Every publisher stores what it sends (``loa.archive.payload``): a HEAD (GetObject) to skip a payload
-stored already, then a PUT; never a delete, and the bucket's object lock keeps every version."""
+PAYLOADS = ObjectGrant(Bucket.ARCHIVE, ("s3:PutObject",), "payloads/*")
+"""Every publisher stores what it sends (``loa.archive.payload``): a PUT, never a read or a delete; the
+bucket's object lock keeps every version (a payload stored twice is a second version of the same
+bytes, under its hash)."""
 
 
 def _publisher(channel: str) -> StoreUser:

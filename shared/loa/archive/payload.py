@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from loa.archive.records import canonical_json, sha256_hex
@@ -40,6 +41,9 @@ class PayloadArchive:
         self.failures = failures
         self._stored: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._putter = ThreadPoolExecutor(1, thread_name_prefix="payload-archive")
+        """One thread puts them all, one after the other: spread over the event loop's default
+        pool (to_thread), ten threads took turns at the GIL for every few kB sent."""
 
     def keep(self, post: Post) -> None:
         data = sent_payload(post)
@@ -52,7 +56,7 @@ class PayloadArchive:
 
     async def _store(self, sha: str, data: bytes, post: Post) -> None:
         try:
-            await asyncio.to_thread(self.store.put_payload, sha, data)
+            await asyncio.get_running_loop().run_in_executor(self._putter, self.store.put_payload, sha, data)
         except Exception as e:  # an outage of the store must not stop publishing
             log.warning(
                 "payload %s of %s v%d on %s/%s not archived: %s",

@@ -180,18 +180,15 @@ class ArchiveStore:
         while len(self._indexed) > INDEXED_REMEMBERED:
             self._indexed.popitem(last=False)
 
-    def put_payload(self, sha256: str, data: bytes) -> bool:
-        """Store what was sent under its hash unless it is there already (content-addressed). No
-        retention of its own: the bucket's default retention (the setup's, ``default=``) locks it."""
-        key = payload_key(sha256)
-        try:
-            self.client.stat_object(self.bucket, key)
-            return False
-        except S3Error as e:
-            if e.code not in {"NoSuchKey", "NoSuchObject", "NotFound"}:
-                raise
-        self._put(key, data, None)
-        return True
+    def put_payload(self, sha256: str, data: bytes) -> None:
+        """Store what was sent under its hash (content-addressed). No retention of its own: the
+        bucket's default retention (the setup's, ``default=``) locks it.
+
+        No look first (a HEAD for an object most often not there cost as much CPU as the PUT, and a
+        grant to read): stored again, the same bytes become a second version, the first one still
+        locked. ``PayloadArchive`` remembers what its process stored, so only a retry in another
+        process or replica stores a payload twice."""
+        self._put(payload_key(sha256), data, None)
 
     def contents_between(self, start: date, end: date) -> list[str]:
         """The contents with a record archived on a day from ``start`` to ``end`` (both included)."""

@@ -78,3 +78,8 @@ class PayloadArchive:
         """Wait for the payloads being stored (a test, a clean stop)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Store what is on its way, then let the thread go (a clean stop)."""
+        await self.drain()
+        self._putter.shutdown()

@@ -302,7 +302,7 @@ class Publisher:
         await self.dispatcher.stop(self.settings.publisher_shutdown_grace_seconds)
         await self.relay.stop()
         if self.payloads is not None:
-            await self.payloads.drain()
+            await self.payloads.close()
         for task in self._tasks:
             if task.get_name() not in ("dispatcher", "outbox-relay", "http"):
                 task.cancel()

@@ -42,8 +42,9 @@ class PayloadArchive:
         self._stored: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self._putter = ThreadPoolExecutor(1, thread_name_prefix="payload-archive")
-        """One thread puts them all, one after the other: spread over the event loop's default
-        pool (to_thread), ten threads took turns at the GIL for every few kB sent."""
+        """One thread puts them all, one after the other, off the event loop's default pool, which
+        the SDK channels' platform calls share (it saved no CPU over ``to_thread``: docs/benchmarks.md,
+        "Archive of record", 2026-12-07)."""
 
     def keep(self, post: Post) -> None:
         data = sent_payload(post)

@@ -19,6 +19,7 @@ from loa.archive.records import sha256_hex
 from loa.archive.store import ArchiveStore, payload_key
 from loa.channels.corrections import link_account
 from loa.events import DeliveryState as S
+from loa.publisher.main import Publisher
 from loa.publisher.settings import PublisherSettings
 from tests.conftest import S3_BACKEND
 from tests.integration.tracker.support import eventually
@@ -30,6 +31,20 @@ pytestmark = pytest.mark.integration
 def archiving(settings: PublisherSettings, bucket: str) -> PublisherSettings:
     """The publisher's settings with its payloads stored in ``bucket`` (the tests' default is off)."""
     return settings.model_copy(update={"publisher_archive_payloads": True, "s3_archive_bucket": bucket})
+
+
+async def stored_payload(
+    publisher: Publisher, watcher: Watcher, delivery: str, archive: ArchiveStore
+) -> bytes:
+    """What the archive holds under the hash ``delivery``'s ``publishing`` event names, once the
+    publisher has stored what was on its way; its bytes must hash to that name."""
+    sha = {d.state: d.payload_sha256 for d in watcher.history[delivery]}[S.PUBLISHING]
+    assert sha is not None
+    assert publisher.payloads is not None
+    await publisher.payloads.drain()
+    stored = await asyncio.to_thread(archive.read, payload_key(sha))
+    assert sha256_hex(stored) == sha
+    return stored
 
 
 async def test_the_post_sent_is_archived_and_named_in_the_status_events(
@@ -49,10 +64,7 @@ async def test_the_post_sent_is_archived_and_named_in_the_status_events(
     sha = hashes[S.PUBLISHING]
     assert sha is not None and hashes[S.PUBLISHED] == sha
 
-    assert publisher.payloads is not None
-    await publisher.payloads.drain()
-    stored = await asyncio.to_thread(ArchiveStore(minio_client, archive_bucket).read, payload_key(sha))
-    assert sha256_hex(stored) == sha
+    stored = await stored_payload(publisher, watcher, did(c.id), ArchiveStore(minio_client, archive_bucket))
     assert "Thông báo lịch tiếp công dân" in stored.decode("utf-8")
     assert b'"progress"' not in stored  # resumable state is not what was sent
     if S3_BACKEND == "minio":  # the bucket's default retention locks it
@@ -78,13 +90,9 @@ async def test_a_post_started_by_the_claim_itself_is_archived_too(
     await send_content(settings, approved(second))
     await watcher.until_state(did(second.id), S.PUBLISHED)
 
-    assert publisher.payloads is not None
-    await publisher.payloads.drain()
     store = ArchiveStore(minio_client, archive_bucket)
     for c in (first, second):
-        sha = {d.state: d.payload_sha256 for d in watcher.history[did(c.id)]}[S.PUBLISHING]
-        assert sha is not None
-        stored = await asyncio.to_thread(store.read, payload_key(sha))
+        stored = await stored_payload(publisher, watcher, did(c.id), store)
         assert json.loads(stored)["title"] == c.title
 
 
@@ -106,12 +114,8 @@ async def test_a_correction_link_step_is_archived_with_what_it_sent(
     step = did(fix.id, link_account("chinh"))
     await watcher.until_state(step, S.PUBLISHED)
 
-    sha = {d.state: d.payload_sha256 for d in watcher.history[step]}[S.PUBLISHING]
-    assert sha is not None
-    assert publisher.payloads is not None
-    await publisher.payloads.drain()
-    stored = await asyncio.to_thread(ArchiveStore(minio_client, archive_bucket).read, payload_key(sha))
-    assert sha256_hex(stored) == sha and json.loads(stored)["title"] == fix.title
+    stored = await stored_payload(publisher, watcher, step, ArchiveStore(minio_client, archive_bucket))
+    assert json.loads(stored)["title"] == fix.title
 
 
 async def test_a_published_corrected_retracted_content_is_archived_whole_by_a_real_publisher(

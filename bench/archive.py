@@ -6,17 +6,18 @@ a first-attempt success (received, scheduled, publishing, published), and the co
 the bench's own (GOVERNANCE, 1 day), through the code the services run:
 
 * the publisher's side: ``payload_sha256`` on each status event from the attempt on (two per
-  delivery) and ``PayloadArchive.keep`` of the post it sends (one PUT per attempt, in the
-  background), CPU of this process;
-* the archiver's side: ``Archiver.keep`` of every event, CPU of this process and of the MinIO server
+  delivery; the payload's bytes go to its outbox with the first, ``loa.payload.v1``), CPU of this
+  process;
+* the archiver's side: ``PayloadKeeper.keep`` of each delivery's payload (one PUT), and
+  ``Archiver.keep`` of every event, CPU of this process and of the MinIO server
   (``/proc/<pid>/stat`` of ``.loa/run/minio.pid``; absent: -1), wall time and the bytes stored;
   twice, on two sets of contents: each record alone (a LIST of the content's records and a GET of
   the last before each PUT: the worst, as when events trickle in one by one) and in batches of 500
   as the consumer takes them (a content's first event of a batch reads its head, the next ones
   carry it). The day index is written once per content and day.
 
-Reading the events from Kafka is not measured here: it is one more consumer group on two topics,
-as the tracker's bench measures (``bench/tracker.py``).
+Reading the events from Kafka is not measured here: consumer groups on three topics, as the
+tracker's bench measures its own (``bench/tracker.py``).
 
     PYTHONPATH=shared:. python bench/archive.py --contents 50
 """
@@ -34,8 +35,8 @@ from typing import Any
 
 from minio import Minio
 
-from loa.archive.payload import PayloadArchive, payload_sha256, sent_payload
-from loa.archive.records import Source
+from loa.archive.payload import payload_sha256, sent_payload
+from loa.archive.records import Source, sha256_hex
 from loa.archive.retention import Period, Retention
 from loa.archive.store import ArchiveStore
 from loa.channels import Post
@@ -43,6 +44,7 @@ from loa.events import ContentApproved, DeliveryState, DeliveryStatus, topics
 from loa.settings import REPO_ROOT, LoaSettings
 from loa.testing.cleanup import drop_locked_bucket
 from services.archive.archiver import ArchiveMetrics, Archiver, Arrival
+from services.archive.payloads import PayloadKeeper, SentPayload
 from tests.integration.tracker.support import approved, status
 
 RESULTS = Path(__file__).parent / "results"
@@ -142,17 +144,17 @@ async def main(n: int) -> dict[str, Any]:
         contents, deliveries = events(n, "bench-luu-tru")
         count = len(deliveries)
 
-        # the publisher's side: two hashes per delivery (publishing, published) and one payload PUT
-        payloads = PayloadArchive(store)
+        # the publisher's side: two hashes per delivery (publishing, published)
         cpu = time.process_time()
         for post, _ in deliveries:
             payload_sha256(post)
             payload_sha256(post)
         hash_cpu = time.process_time() - cpu
+        # the archiver's: one payload PUT per delivery, as read off loa.payload.v1
+        sent = [SentPayload(sha256_hex(data), data) for data in (sent_payload(p) for p, _ in deliveries)]
+        keeper = PayloadKeeper(store, ArchiveMetrics().payloads)
         cpu, server = time.process_time(), minio_cpu_seconds()
-        for post, _ in deliveries:
-            payloads.keep(post)
-        await payloads.drain()
+        await keeper.keep(sent)
         put_cpu, put_server = time.process_time() - cpu, minio_cpu_seconds() - server
         payload_bytes = sum(len(sent_payload(post)) for post, _ in deliveries)
 
@@ -168,8 +170,8 @@ async def main(n: int) -> dict[str, Any]:
         "records": int(alone["records"]),
         "records_locked": int(alone["locked"]),
         "publisher_hash_cpu_us_per_delivery": 1e6 * hash_cpu / count,
-        "publisher_payload_put_cpu_ms_per_delivery": 1000 * put_cpu / count,
-        "publisher_payload_put_minio_cpu_ms_per_delivery": 1000 * put_server / count if server >= 0 else -1.0,
+        "archiver_payload_put_cpu_ms_per_delivery": 1000 * put_cpu / count,
+        "archiver_payload_put_minio_cpu_ms_per_delivery": 1000 * put_server / count if server >= 0 else -1.0,
         "payload_bytes_per_delivery": payload_bytes / count,
         **{f"archiver_alone_{k}_per_delivery": v / count for k, v in alone.items() if k.endswith("_ms")},
         **{f"archiver_batched_{k}_per_delivery": v / count for k, v in batched.items() if k.endswith("_ms")},

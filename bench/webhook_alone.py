@@ -77,7 +77,8 @@ def rounds(database: Path) -> Rounds:
             "SELECT count(*), count(DISTINCT updated_at) FROM jobs WHERE state = 'published'"
         ).fetchone()
         sent, relays = conn.execute(
-            "SELECT count(sent_at), count(DISTINCT sent_at) FROM outbox WHERE sent_at IS NOT NULL"
+            "SELECT count(sent_at), count(DISTINCT sent_at) FROM outbox"
+            " WHERE sent_at IS NOT NULL AND topic IS NULL"  # status events, not the payloads beside them
         ).fetchone()
     return Rounds(jobs / max(intakes, 1), answered / max(answers, 1), sent / max(relays, 1))
 

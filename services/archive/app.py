@@ -1,4 +1,4 @@
-"""The archiver's composition root: the archive store, the consumer of both topics, HTTP.
+"""The archiver's composition root: the archive store, the consumers of its three topics, HTTP.
 
 HTTP on ``LOA_ARCHIVE_PORT`` (9110) serves ``/livez``, ``/readyz`` (Kafka, the archive bucket) and
 ``/metrics`` only; exports are made by ``loa archive export`` (README).
@@ -28,6 +28,7 @@ from loa.health import Readiness, health_routes, kafka_probe, object_store_probe
 from loa.kafka import make_broker, parse_records, records_of, settle_refusals
 from loa.mode import mode_gauge
 from services.archive.archiver import ArchiveMetrics, Archiver, arrival
+from services.archive.payloads import PayloadKeeper, sent_payload_of
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,9 @@ async def _raw(msg: RawKafkaMessage) -> Any:
     return msg.body
 
 
-def subscribe(broker: KafkaBroker, settings: ArchiveSettings, archiver: Archiver) -> None:
+def subscribe(
+    broker: KafkaBroker, settings: ArchiveSettings, archiver: Archiver, keeper: PayloadKeeper
+) -> None:
     """Both topics in one subscriber of group ``loa-archive``: the range assignor gives one member
     the same partition of each (both topics have the same partition count, keyed by content id), so
     one member writes a content's chain. The tracker dead-letters what is refused."""
@@ -58,6 +61,23 @@ def subscribe(broker: KafkaBroker, settings: ArchiveSettings, archiver: Archiver
         await archiver.keep(batch)
         await settle_refusals(broker, refused, owner=False)
 
+    payloads = broker.subscriber(
+        settings.topic(topics.PAYLOAD),
+        group_id=settings.group(settings.archive_payloads_group_id),
+        batch=True,
+        max_records=500,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw,
+    )
+
+    @payloads
+    async def on_payloads(_body: Any, msg: KafkaMessage) -> None:
+        """What the publishers sent; this group owns the topic's dead letters (no one else reads it)."""
+        batch, refused = parse_records(records_of(msg), sent_payload_of)
+        await keeper.keep(batch)
+        await settle_refusals(broker, refused, owner=True)
+
 
 def create_app(settings: ArchiveSettings) -> Starlette:
     state: dict[str, Any] = {}
@@ -69,8 +89,9 @@ def create_app(settings: ArchiveSettings) -> Starlette:
         store = settings.archive_store()
         await asyncio.to_thread(store.ensure_bucket, settings.retention().default)
         locked = await asyncio.to_thread(store.lock_supported)
-        broker = make_broker(settings, read_only=True, client_id="loa-archive")
-        subscribe(broker, settings, Archiver(store, settings.retention(), metrics))
+        broker = make_broker(settings, client_id="loa-archive")  # it writes its payloads' dead letters
+        keeper = PayloadKeeper(store, metrics.payloads)
+        subscribe(broker, settings, Archiver(store, settings.retention(), metrics), keeper)
         state["readiness"] = Readiness(
             {"kafka": kafka_probe(settings), "archive": object_store_probe(store.client, store.bucket)}
         )

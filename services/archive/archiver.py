@@ -45,6 +45,9 @@ class ArchiveMetrics:
         self.locked = Counter(
             "loa_archive_locked", "Records written with an object-lock retention", registry=self.registry
         )
+        self.payloads = Counter(
+            "loa_archive_payloads", "Payloads stored (what the publishers sent)", registry=self.registry
+        )
 
 
 def arrival(record: ConsumerRecord[Any, Any], prefix: str) -> Arrival:

@@ -52,20 +52,17 @@ async def linger_after(batch: int, most: int, ms: int) -> None:
         await asyncio.sleep(ms / 1000)
 
 
-def make_broker(settings: LoaSettings, *, read_only: bool = False, **kwargs: Any) -> KafkaBroker:
+def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
     """A broker whose producer never loses or duplicates a send (acks=all, idempotent), signed in
-    as ``settings`` say (loa.kafka_security).
-
-    ``read_only``: a service that writes no topic (the archiver) has no ``IdempotentWrite``, which
-    Kafka implies only from a topic ``WRITE`` (KIP-679); its broker's producer, which never sends,
-    starts without asking for a producer id."""
+    as ``settings`` say (loa.kafka_security). Its principal needs a topic ``WRITE``: Kafka implies
+    ``IdempotentWrite`` from no other grant (KIP-679)."""
     # FastStream's own logger formats plain text; ours propagates to the JSON handler of loa.logging.
     kwargs.setdefault("logger", logging.getLogger("loa.faststream"))
     return KafkaBroker(
         settings.kafka_bootstrap,
         max_request_size=settings.kafka_max_message_bytes,
         acks="all",
-        enable_idempotence=not read_only,
+        enable_idempotence=True,
         client_id=kwargs.pop("client_id", "loa"),
         security=broker_security(settings),
         **kwargs,

@@ -31,6 +31,8 @@ LISTENER_GROUP = "loa-listener"
 """The listener's group on ``loa.delivery.v1``: it learns the published posts it then polls."""
 ARCHIVE_GROUP = "loa-archive"
 """The archiver's group on ``loa.content.v1`` and ``loa.delivery.v1``: it keeps every event of both."""
+ARCHIVE_PAYLOADS_GROUP = "loa-archive-payloads"
+"""The archiver's group on ``loa.payload.v1``: it stores what each attempt sent."""
 
 
 def publisher_group(channel: str) -> str:
@@ -69,7 +71,7 @@ def _publisher(channel: str) -> KafkaUser:
     return KafkaUser(
         service=channel,
         name=f"loa-publisher-{channel}",
-        writes=(topics.DELIVERY,),
+        writes=(topics.DELIVERY, topics.PAYLOAD),
         readings=(Reading(group, (topics.CONTENT,)), Reading(f"{group}-commands", (topics.COMMANDS,))),
     )
 
@@ -103,11 +105,14 @@ USERS: tuple[KafkaUser, ...] = (
     ),
     KafkaUser(
         service="archive",
-        # reads every content event and platform answer into the archive; writes nothing to Kafka,
-        # and the tracker owns the dead letters of both topics
+        # reads every content event and platform answer into the archive (the tracker owns the dead
+        # letters of both topics) and what each attempt sent (it alone reads those: it owns theirs)
         name="loa-archive",
         writes=(),
-        readings=(Reading(ARCHIVE_GROUP, (topics.CONTENT, topics.DELIVERY)),),
+        readings=(
+            Reading(ARCHIVE_GROUP, (topics.CONTENT, topics.DELIVERY)),
+            Reading(ARCHIVE_PAYLOADS_GROUP, (topics.PAYLOAD,), dead_letters=True),
+        ),
     ),
     *(_publisher(channel) for channel in CHANNELS),
 )

@@ -169,7 +169,7 @@ async def create_topics(settings: LoaSettings) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **client_security(settings))
     await admin.start()
     try:
-        names = [topics.CONTENT, topics.DELIVERY, topics.COMMANDS, topics.dlq(topics.CONTENT)]
+        names = [topics.CONTENT, topics.DELIVERY, topics.PAYLOAD, topics.COMMANDS, topics.dlq(topics.CONTENT)]
         await admin.create_topics(
             [NewTopic(settings.topic(n), num_partitions=1, replication_factor=1) for n in names]
         )

@@ -115,6 +115,7 @@ FORGERIES = [
     pytest.param("zalo", topics.COMMANDS, lambda: retry(CONTENT_ID), id="command-by-publisher"),
     pytest.param("ingest", topics.DELIVERY, status, id="status-by-ingest"),
     pytest.param("tracker", topics.DELIVERY, status, id="status-by-tracker"),
+    pytest.param("ingest", topics.PAYLOAD, status, id="payload-by-ingest"),  # the archive keeps what comes
 ]
 
 
@@ -131,6 +132,7 @@ RIGHTFUL = [
     pytest.param("tracker", topics.CONTENT, lambda: retracted(CONTENT_ID), id="retraction-by-tracker"),
     pytest.param("tracker", topics.COMMANDS, lambda: retry(CONTENT_ID), id="command-by-tracker"),
     pytest.param("youtube", topics.DELIVERY, status, id="status-by-publisher"),
+    pytest.param("x", topics.PAYLOAD, status, id="payload-by-publisher"),
 ]
 
 
@@ -190,16 +192,20 @@ async def test_a_publisher_reads_and_commits_in_its_own_group(stack: Stack, gran
         await consumer.stop()
 
 
-async def test_the_archivers_read_only_broker_starts_as_its_principal_and_may_not_write(
+async def test_the_archivers_broker_starts_as_its_principal_and_writes_only_its_dead_letters(
     stack: Stack, granted: str
 ) -> None:
-    """The archiver writes no topic, so it has no IdempotentWrite (Kafka implies it only from a topic
-    WRITE): its broker's producer must start without a producer id, and a write is still refused."""
+    """The archiver writes one topic, its payloads' dead letters (it alone reads loa.payload.v1), and
+    that WRITE is what gives its idempotent producer a producer id (KIP-679): it starts, sends there,
+    and a write of a content event or of a payload is refused."""
     settings = as_service(stack, "archive")
-    broker = make_broker(settings, read_only=True, client_id="loa-archive")
+    broker = make_broker(settings, client_id="loa-archive")
     try:
-        await broker.start()  # an idempotent producer would fail: ClusterAuthorizationFailedError
+        await broker.start()  # without a topic WRITE: ClusterAuthorizationFailedError
+        await broker.publish(b"{}", topic=granted + topics.dlq(topics.PAYLOAD), key=b"k")
     finally:
         await broker.stop()
     with pytest.raises(KafkaError):
         await write(settings, granted + topics.CONTENT, approval())
+    with pytest.raises(KafkaError):
+        await write(settings, granted + topics.PAYLOAD, approval())

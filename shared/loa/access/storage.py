@@ -70,24 +70,16 @@ class StoreUser:
         return f"LOA_S3_{self.service.upper()}_SECRET_KEY"
 
 
-PAYLOADS = ObjectGrant(Bucket.ARCHIVE, ("s3:PutObject",), "payloads/*")
-"""Every publisher stores what it sends (``loa.archive.payload``): a PUT, never a read or a delete; the
-bucket's object lock keeps every version (a payload stored twice is a second version of the same
-bytes, under its hash)."""
-
-
 def _publisher(channel: str) -> StoreUser:
-    """A channel publisher reads media and caches its renditions (``MediaStore.rendition_sync``), and
-    stores what it sends in the archive."""
+    """A channel publisher reads media and caches its renditions (``MediaStore.rendition_sync``).
+    What it sends reaches the archive through Kafka (``loa.payload.v1``): no grant there."""
     return StoreUser(
         channel,
         (Bucket.MEDIA,),
         (
             ObjectGrant(Bucket.MEDIA, READ),
             ObjectGrant(Bucket.MEDIA, ("s3:PutObject",), "renditions/*"),
-            PAYLOADS,
         ),
-        located=(Bucket.ARCHIVE,),
     )
 
 
@@ -97,9 +89,7 @@ STORE_USERS: tuple[StoreUser, ...] = (
     StoreUser("ingest", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, WRITE),)),
     *(_publisher(channel) for channel in ("facebook", "youtube", "x", "webhook", "email")),
     # TikTok streams the video it posts and fits no image: it reads media, and writes nothing.
-    StoreUser(
-        "tiktok", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, READ), PAYLOADS), located=(Bucket.ARCHIVE,)
-    ),
+    StoreUser("tiktok", (Bucket.MEDIA,), (ObjectGrant(Bucket.MEDIA, READ),)),
     # Zalo fetches an article's images by URL: when it sends the article it copies them into the
     # public bucket (``MediaStore.publish_public``: its own mark, a HEAD, a server-side copy).
     StoreUser(
@@ -110,7 +100,7 @@ STORE_USERS: tuple[StoreUser, ...] = (
             ObjectGrant(Bucket.WEBSITE, ("s3:GetObject", "s3:PutObject"), "media/*"),
             ObjectGrant(Bucket.WEBSITE, ("s3:PutObject",), "_index/media-users/*/zalo:*"),
         ),
-        located=(Bucket.WEBSITE, Bucket.ARCHIVE),
+        located=(Bucket.WEBSITE,),
     ),
     # The website publisher: a publisher, and the owner of the public website bucket (pages,
     # records, media copied there server-side and removed when no live article uses them). Its
@@ -124,10 +114,10 @@ STORE_USERS: tuple[StoreUser, ...] = (
             ObjectGrant(Bucket.MEDIA, ("s3:GetObject", "s3:PutObject"), "page-views/*"),
             ObjectGrant(Bucket.WEBSITE, WRITE),
         ),
-        located=(Bucket.ARCHIVE,),
     ),
     # The archiver appends records (a GET of a content's last record, a PUT with its
-    # retention: PutObjectRetention) and lists a content's records; it deletes nothing.
+    # retention: PutObjectRetention), lists a content's records and stores what the publishers
+    # sent (``payloads/*``, read off ``loa.payload.v1``); it deletes nothing.
     StoreUser(
         "archive",
         (Bucket.ARCHIVE,),

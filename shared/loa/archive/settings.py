@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from loa.archive.retention import Retention
 from loa.archive.store import ArchiveStore
-from loa.kafka_acl import ARCHIVE_GROUP
+from loa.kafka_acl import ARCHIVE_GROUP, ARCHIVE_PAYLOADS_GROUP
 from loa.media.store import bounded_http_client
 from loa.settings import LoaSettings
 
@@ -45,6 +45,7 @@ class ArchiveSettings(ArchiveAccess):
     archive_host: str = "127.0.0.1"
     archive_port: int = Field(default=9110, description="/livez, /readyz, /metrics")
     archive_group_id: str = ARCHIVE_GROUP
+    archive_payloads_group_id: str = ARCHIVE_PAYLOADS_GROUP
     archive_retention: str = Field(
         default="press_release=10y,correction=10y,default=5y",
         description="KIND=PERIOD,... (y: years, d: days); default= is required",

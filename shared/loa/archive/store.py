@@ -9,8 +9,8 @@ written with a retention (``GOVERNANCE`` or ``COMPLIANCE``, until ``Retention.un
 one and the hash chain alone shows tampering.
 
 Keys: ``records/<content>/<seq>-<event id>.json`` (``loa.archive.records``), ``payloads/<sha256>.json``
-(what a publisher sent, content-addressed), ``index/<YYYY-MM-DD>/<content>`` (empty: the contents
-a day touched, for an export by period).
+(what a publisher sent, content-addressed, read off ``loa.payload.v1``), ``index/<YYYY-MM-DD>/<content>``
+(empty: the contents a day touched, for an export by period).
 """
 
 from __future__ import annotations
@@ -184,10 +184,10 @@ class ArchiveStore:
         """Store what was sent under its hash (content-addressed). No retention of its own: the
         bucket's default retention (the setup's, ``default=``) locks it.
 
-        No look first (a HEAD for an object most often not there cost as much CPU as the PUT, and a
-        grant to read): stored again, the same bytes become a second version, the first one still
-        locked. ``PayloadArchive`` remembers what its process stored, so only a retry in another
-        process or replica stores a payload twice."""
+        No look first (a HEAD for an object most often not there costs as much CPU as the PUT):
+        stored again, the same bytes become a second version, the first one still locked. The
+        archiver remembers what it stored (``services/archive/payloads.py``), so only a batch read
+        again after a restart or a rebalance stores a payload twice."""
         self._put(payload_key(sha256), data, None)
 
     def contents_between(self, start: date, end: date) -> list[str]:

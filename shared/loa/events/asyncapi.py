@@ -16,6 +16,7 @@ from loa.events.commands import Command
 from loa.events.comment_actions import DeliveryEvent
 from loa.events.content import ContentEvent
 from loa.events.engagement import EngagementEvent
+from loa.events.payload import SentPost
 
 DOCUMENTED_BOOTSTRAP = "127.0.0.1:9092"
 """The local stack's broker; the document names it, nothing connects to it."""
@@ -73,6 +74,18 @@ broker.publisher(
         "Invalid messages go to loa.engagement.v1.dlq with the reason."
     ),
     schema=EngagementEvent,
+)
+broker.publisher(
+    topics.PAYLOAD,
+    title="loa.payload.v1",
+    description=(
+        "What a publisher sent at an attempt, for the archive of record: not an envelope, the "
+        "canonical JSON of the rendered post itself, as the archive keeps it. Message key: its "
+        "SHA-256 (hex), which the attempt's delivery.status names (payload_sha256). Written through "
+        "each publisher's outbox with the attempt's `publishing` event; read by the archiver alone, "
+        "which dead-letters to loa.payload.v1.dlq a value that does not hash to its key."
+    ),
+    schema=SentPost,
 )
 
 specification = AsyncAPI(

@@ -30,6 +30,7 @@ from loa.events.comment_actions import CommentActionSettled, DeliveryEvent
 from loa.events.content import ContentApproved, ContentEvent, ContentRetracted, ContentUpdated
 from loa.events.delivery import DeliveryStatus
 from loa.events.engagement import CommentsObserved, EngagementObserved
+from loa.events.payload import SentPost
 from loa.settings import REPO_ROOT
 
 SCHEMAS: dict[str, Any] = {
@@ -54,6 +55,7 @@ SCHEMAS: dict[str, Any] = {
     "audit-recorded": AuditRecorded,
     "engagement-observed": EngagementObserved,
     "comments-observed": CommentsObserved,
+    "sent-post": SentPost,
 }
 
 

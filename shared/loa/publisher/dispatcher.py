@@ -16,7 +16,6 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from loa.archive.payload import PayloadArchive
 from loa.channels import (
     Account,
     AuthError,
@@ -72,11 +71,8 @@ class Dispatcher:
         accounts: AccountStore,
         settings: PublisherSettings,
         metrics: RuntimeMetrics,
-        payloads: PayloadArchive | None = None,
     ) -> None:
         self.adapter = adapter
-        self.payloads = payloads
-        """Stores what each attempt sends (``loa.archive.payload``); None: not archived."""
         self.store = store
         self.accounts = accounts
         self.settings = settings
@@ -95,7 +91,7 @@ class Dispatcher:
         self.parking = Parking(*parts)
         self.withdrawal = Withdrawal(*parts, in_flight=self.in_flight)
         self.recovery = Recovery(*parts, parking=self.parking, answers=self.answers)
-        self.linking = Linking(*parts, answers=self.answers, buckets=self.buckets, payloads=payloads)
+        self.linking = Linking(*parts, answers=self.answers, buckets=self.buckets)
         self._jumping: set[int] = set()
         """In-flight jobs that jump the queue (urgent content, take-downs): while any is, no normal
         job starts, so an urgent call shares the CPU and the platform with fewer normal ones."""
@@ -354,13 +350,11 @@ class Dispatcher:
     async def _call_platform(
         self, job: Job, account: Account, version: int, previous: PublishResult | None
     ) -> None:
-        """``publishing`` is committed (here or by the claim): store what is sent, call the
-        platform once, then record what it answered."""
+        """``publishing`` is committed (here or by the claim), and with it what is sent
+        (``loa.publisher.store.status_events``): call the platform once, then record what it answered."""
         started = time.monotonic()
         post = job.post
         assert post is not None
-        if self.payloads is not None:
-            self.payloads.keep(post)  # in the background, beside the platform call
         note: str | None = None
         host = call_host(self.adapter, account)
         try:

@@ -15,7 +15,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from loa.archive.payload import PayloadArchive
 from loa.channels import Account, AuthError, ChannelError, PermanentError, PublishResult
 from loa.channels.corrections import ORIGINAL_NOT_PUBLISHED, CorrectionLink, base_account
 from loa.events import DEFAULT_TIMEZONE, utcnow
@@ -43,8 +42,6 @@ def _newest_online(jobs: list[Job]) -> PublishResult | None:
 class Linking(JobWorker):
     answers: AnswerWriter
     buckets: AccountBuckets
-    payloads: PayloadArchive | None
-    """Stores what each attempt sends, as the dispatcher does for a post (None: not archived)."""
 
     async def run(self, job: Job) -> None:
         """Drive one claimed link step: make the link, or settle one in doubt."""
@@ -100,11 +97,9 @@ class Linking(JobWorker):
         )
 
     async def _call(self, job: Job, link: CorrectionLink, account: Account) -> None:
-        """``publishing`` is committed: store what is sent, call the platform once, then record
-        its answer."""
+        """``publishing`` is committed, and with it what is sent: call the platform once, then
+        record its answer."""
         assert job.post is not None
-        if self.payloads is not None:
-            self.payloads.keep(job.post)  # its status events name it (``Delivery.payload_sha256``)
         host = call_host(self.adapter, account)
         try:
             result = await self.adapter.link_correction(link, account)

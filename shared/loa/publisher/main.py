@@ -24,8 +24,6 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from loa import logging as loa_logging
-from loa.archive.payload import PayloadArchive
-from loa.archive.store import ArchiveStore
 from loa.channels import ChannelAdapter
 from loa.consumer_lag import assigned_nothing, uncommitted, unread
 from loa.events import topics
@@ -101,17 +99,7 @@ class Publisher:
         mode_gauge(self.metrics.registry, settings.mode)
         self.context = RuntimeContext(settings, self.store, self.accounts)
         self.adapter = adapter_cls(self.context, settings)
-        self.payloads = (
-            PayloadArchive(
-                ArchiveStore(self.context.media.client, settings.s3_archive_bucket),
-                self.metrics.payloads_unarchived,
-            )
-            if settings.publisher_archive_payloads
-            else None
-        )
-        self.dispatcher = Dispatcher(
-            self.adapter, self.store, self.accounts, settings, self.metrics, self.payloads
-        )
+        self.dispatcher = Dispatcher(self.adapter, self.store, self.accounts, settings, self.metrics)
         self.relay = OutboxRelay(self.store, settings, self.metrics)
         self.pull_backs = PullBacks(self.adapter, self.store, self.accounts)
         self.holds = Holds(self.store, on_due=self.dispatcher.wake.set, on_held=self.pull_backs.wake.set)
@@ -301,8 +289,6 @@ class Publisher:
             await self.broker.stop()
         await self.dispatcher.stop(self.settings.publisher_shutdown_grace_seconds)
         await self.relay.stop()
-        if self.payloads is not None:
-            await self.payloads.close()
         for task in self._tasks:
             if task.get_name() not in ("dispatcher", "outbox-relay", "http"):
                 task.cancel()

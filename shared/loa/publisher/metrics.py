@@ -29,11 +29,6 @@ class RuntimeMetrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
         )
         self.published = Counter("loa_publisher_published", "posts published", registry=self.registry)
-        self.payloads_unarchived = Counter(
-            "loa_publisher_payloads_unarchived",
-            "payloads the archive bucket did not take (loa archive verify names them)",
-            registry=self.registry,
-        )
         self.retries = Counter(
             "loa_publisher_retries",
             "attempts rescheduled after an error",

@@ -1,4 +1,5 @@
-"""The outbox relay: status events leave the job store for ``loa.delivery.v1`` in order, none lost.
+"""The outbox relay: status events leave the job store for ``loa.delivery.v1`` in order, none lost
+(and what each attempt sent, for ``loa.payload.v1``: a row names its topic when it is not the first).
 
 At least once: rows are marked sent only after Kafka acknowledged them (acks=all, idempotent
 producer), so a crash in between sends them again; the tracker drops repeats by sequence. A failed
@@ -36,7 +37,7 @@ which wakes nothing here: it polls at ``publisher_poll_seconds``."""
 
 # Built once (a relay round runs every ~100 ms under load), executed with their values bound.
 _UNSENT = (
-    select(outbox.c.id, outbox.c.key, outbox.c.payload)
+    select(outbox.c.id, outbox.c.key, outbox.c.payload, outbox.c.topic)
     .where(outbox.c.sent_at.is_(None))
     .order_by(outbox.c.id)
     .limit(BATCH)
@@ -60,6 +61,7 @@ class OutboxRelay:
         self.settings = settings
         self.metrics = metrics
         self.topic = settings.topic(topics.DELIVERY)
+        self.other_topics = {topics.PAYLOAD: settings.topic(topics.PAYLOAD)}
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
         store.on_emitted = self.wake.set
@@ -147,7 +149,14 @@ class OutboxRelay:
             self.metrics.outbox_pending.set(0)
             return 0
         producer = await self.producer.get()
-        acks = [await producer.send(self.topic, value=r.payload.encode(), key=r.key.encode()) for r in rows]
+        acks = [
+            await producer.send(
+                self.other_topics[r.topic] if r.topic else self.topic,
+                value=r.payload.encode(),
+                key=r.key.encode(),
+            )
+            for r in rows
+        ]
         await asyncio.gather(*acks)
         async with self.store.tx() as conn:
             await conn.execute(_MARK_SENT, {"ids": [r.id for r in rows], "b_sent_at": utcnow()})

@@ -25,11 +25,6 @@ class PublisherSettings(LoaSettings):
         description="port of /healthz and /metrics; default: the adapter's metrics_port, 0 = any free port",
     )
     publisher_host: str = "127.0.0.1"
-    publisher_archive_payloads: bool = Field(
-        default=True,
-        description="store what each attempt sends in the archive bucket "
-        "(payloads/<sha256>.json, loa.archive)",
-    )
     publisher_replica_id: str = Field(
         default_factory=socket.gethostname,
         description="stable per replica: a restarted replica takes back its own in-doubt jobs at once",

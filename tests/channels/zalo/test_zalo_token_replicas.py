@@ -57,7 +57,7 @@ async def zalo_settings(settings: LoaSettings, db_url: str, kafka_admin: Any) ->
         [NewTopic(zs.topic(topics.CONTENT), num_partitions=4, replication_factor=1)]
         + [
             NewTopic(zs.topic(t), num_partitions=1, replication_factor=1)
-            for t in (topics.DELIVERY, topics.COMMANDS, topics.dlq(topics.CONTENT))
+            for t in (topics.DELIVERY, topics.PAYLOAD, topics.COMMANDS, topics.dlq(topics.CONTENT))
         ]
     )
     return zs

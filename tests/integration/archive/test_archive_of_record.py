@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from loa.archive import signing
 from loa.archive.bundle import build_zip, collect, verify
-from loa.archive.payload import PayloadArchive, sent_payload
+from loa.archive.payload import sent_payload
 from loa.archive.records import Source, sha256_hex
 from loa.archive.retention import Retention
 from loa.archive.store import ArchiveStore, payload_key
@@ -135,18 +135,17 @@ async def test_published_corrected_retracted_exports_whole_and_verifies(
     store = ArchiveStore(minio_client, archive_bucket)
     events = story(*shas)
     async with running_archiver(archive), producer(settings) as p:
-        payloads = PayloadArchive(store)  # what the Facebook publisher does at each attempt
-        for item in posts:
-            payloads.keep(item)
-        await payloads.drain()
+        for item, sha in zip(posts, shas, strict=True):  # what the Facebook publisher's relay sends
+            await p.send_and_wait(settings.topic(topics.PAYLOAD), sent_payload(item), key=sha.encode())
         for topic, event in events:
             await send(p, settings, topic, [event])
         await send(p, settings, topics.DELIVERY, [events[2][1]])  # read twice: archived once
 
         async def all_archived() -> bool:
-            return len(await asyncio.to_thread(store.keys, f"records/{CID}/")) >= len(events)
+            records = await asyncio.to_thread(store.keys, f"records/{CID}/")
+            return len(records) >= len(events) and len(await asyncio.to_thread(store.keys, "payloads/")) == 2
 
-        await eventually(all_archived, within=30, what="every event archived")
+        await eventually(all_archived, within=30, what="every event and payload archived")
         await asyncio.sleep(1.0)  # the duplicate, had it been archived, would show by now
 
     keys = store.keys(f"records/{CID}/")

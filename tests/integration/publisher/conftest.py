@@ -44,8 +44,6 @@ def publisher_settings(settings: LoaSettings, db_url: str, **overrides: Any) -> 
         "publisher_backoff_cap_seconds": 0.5,
         "publisher_shutdown_grace_seconds": 5,
         "publisher_replica_id": "test-a",
-        # the archive's payloads are tested where a locked bucket is made (test_payloads_archived.py)
-        "publisher_archive_payloads": False,
     }
     values.update(overrides)
     return PublisherSettings(**values)
@@ -66,6 +64,7 @@ async def create_topics(kafka_admin: Any, ps: PublisherSettings) -> None:
             NewTopic(ps.topic(t), num_partitions=1, replication_factor=1)
             for t in (
                 topics.DELIVERY,
+                topics.PAYLOAD,
                 topics.COMMANDS,
                 topics.dlq(topics.CONTENT),
                 topics.dlq(topics.COMMANDS),

@@ -170,18 +170,15 @@ def test_committed_asyncapi_and_schemas_are_current() -> None:
         )
 
 
-def test_asyncapi_documents_the_five_topics() -> None:
+def test_asyncapi_documents_every_topic() -> None:
     import json
+
+    from loa.events import topics
 
     document = json.loads(render()["docs/asyncapi/asyncapi.json"])
     addresses = {c["address"] for c in document["channels"].values()}
-    assert addresses == {
-        "loa.content.v1",
-        "loa.delivery.v1",
-        "loa.commands.v1",
-        "loa.audit.v1",
-        "loa.engagement.v1",
-    }
+    assert addresses == {t for t in topics.ALL if not t.endswith(".dlq")}
+    assert "loa.payload.v1" in addresses  # what was sent, for the archive (loa.events.payload)
     assert {
         "ContentApproved",
         "ContentUpdated",
@@ -189,4 +186,5 @@ def test_asyncapi_documents_the_five_topics() -> None:
         "DeliveryStatus",
         "AuditRecorded",
         "EngagementObserved",
+        "SentPost",
     } <= set(document["components"]["schemas"])

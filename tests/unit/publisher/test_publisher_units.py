@@ -14,9 +14,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import event, select
 
+from loa.archive.payload import sent_payload
+from loa.archive.records import sha256_hex
 from loa.channels import LimitError, Limits, Post, PublishResult
 from loa.channels.limits import check_limits
-from loa.events import Content, MediaRef, Priority, Retraction, Target, parse_delivery_status, utcnow
+from loa.events import Content, MediaRef, Priority, Retraction, Target, parse_delivery_status, topics, utcnow
 from loa.events import DeliveryState as S
 from loa.publisher.accounts import AccountError, AccountStore
 from loa.publisher.answers import AnswerWriter
@@ -131,8 +133,10 @@ async def store(tmp_path: Path) -> JobStore:
 
 
 async def _events(store: JobStore) -> list[tuple[str, int]]:
+    """The status events in the outbox (``loa.delivery.v1``'s rows: no topic of their own)."""
     async with store.engine.connect() as conn:
-        rows = (await conn.execute(select(outbox.c.payload).order_by(outbox.c.id))).all()
+        query = select(outbox.c.payload).where(outbox.c.topic.is_(None)).order_by(outbox.c.id)
+        rows = (await conn.execute(query)).all()
     return [
         (str(e.payload.state), e.payload.sequence) for e in (parse_delivery_status(r.payload) for r in rows)
     ]
@@ -175,6 +179,27 @@ async def test_every_state_change_writes_an_outbox_event_in_sequence(store: JobS
     async with store.tx() as conn:
         await store.transition(conn, publishing, S.PUBLISHED, owner="me")
     assert await _events(store) == [("scheduled", 1), ("publishing", 2), ("published", 3)]
+
+
+async def test_an_attempts_start_writes_what_it_sends_beside_the_event_that_names_it(store: JobStore) -> None:
+    """The attempt's ``publishing`` event and the payload it names are one transaction's rows, so
+    the archive gets the payload if and only if the event goes out (loa.payload.v1); later events
+    name the same hash and write nothing more."""
+    post = _post(texts=["Đà Nẵng: thông báo lịch tiếp công dân tháng 12"])
+    async with store.tx() as conn:
+        job = await store.create(
+            conn, content_id="c1", version=1, account="a", post=post, state=S.SCHEDULED, due_at=utcnow()
+        )
+        assert job is not None
+        publishing = await store.transition(conn, job, S.PUBLISHING, attempt=1)
+        await store.transition(conn, publishing, S.PUBLISHED)
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(select(outbox).order_by(outbox.c.id))).all()
+    assert [r.topic for r in rows] == [None, None, topics.PAYLOAD, None]
+    named = parse_delivery_status(rows[1].payload).payload.payload_sha256
+    assert rows[2].key == named == sha256_hex(rows[2].payload.encode())
+    assert rows[2].payload.encode() == sent_payload(post)
+    assert parse_delivery_status(rows[3].payload).payload.payload_sha256 == named
 
 
 async def test_a_new_job_and_its_claim_take_a_few_statements_and_keep_every_event(store: JobStore) -> None:

@@ -72,6 +72,7 @@ outbox = Table(
     Column("payload", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("sent_at", UtcDateTime(), nullable=True),
+    Column("topic", String(64), nullable=True, doc="its topic; None: loa.delivery.v1"),
     Index("ix_outbox_unsent", "sent_at", "id"),
 )
 

@@ -1,5 +1,9 @@
 """Status events: each state change's ``delivery.status``, numbered in its delivery's sequence and
-written to the outbox in the change's own transaction (the relay publishes them)."""
+written to the outbox in the change's own transaction (the relay publishes them).
+
+An attempt's start (``publishing``) also writes what it is about to send, for ``loa.payload.v1``
+(the archiver stores it as ``payloads/<sha256>.json``): in the same transaction as the event that
+names it, so it is kept if and only if that event is, whatever crashes after the commit."""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from loa.archive.payload import payload_sha256
+from loa.archive.payload import sent_payload
+from loa.archive.records import sha256_hex
 from loa.db import dialect_insert, is_sqlite
-from loa.events import Delivery, DeliveryStatus, utcnow
+from loa.events import Delivery, DeliveryState, DeliveryStatus, topics, utcnow
 from loa.publisher.job import Job
 from loa.publisher.store.rows import NOTE_MAX
 from loa.publisher.store.schema import outbox, sequences
@@ -43,8 +48,11 @@ class StatusEvents:
         self.producer = producer
         self.written = 0
 
-    def _status_row(self, job: Job, sequence: int, now: datetime) -> dict[str, Any]:
-        """The outbox row of the job's status event (validated once, serialised once)."""
+    def _rows(self, job: Job, sequence: int, now: datetime) -> list[dict[str, Any]]:
+        """The outbox row of the job's status event (validated once, serialised once) and, when it
+        starts an attempt, the row of what the attempt sends, keyed by its SHA-256."""
+        sent = sent_payload(job.post) if job.post and job.attempt else None
+        sha = sha256_hex(sent) if sent is not None else None
         event = DeliveryStatus(
             producer=self.producer,
             occurred_at=now,
@@ -63,10 +71,13 @@ class StatusEvents:
                 note=job.note[:NOTE_MAX] if job.note else None,
                 target_host=job.target_host,
                 recipients=job.result.recipients if job.result else None,
-                payload_sha256=payload_sha256(job.post) if job.post and job.attempt else None,
+                payload_sha256=sha,
             ),
         )
-        return {"key": job.content_id, "payload": event.model_dump_json(), "created_at": now}
+        rows = [{"key": job.content_id, "payload": event.model_dump_json(), "created_at": now, "topic": None}]
+        if sent is not None and sha is not None and job.state is DeliveryState.PUBLISHING:
+            rows.append({"key": sha, "payload": sent.decode(), "created_at": now, "topic": topics.PAYLOAD})
+        return rows
 
     async def emit(self, conn: AsyncConnection, job: Job) -> None:
         """Write the job's status event to the outbox, numbered in its delivery's sequence."""
@@ -96,6 +107,6 @@ class StatusEvents:
         now = utcnow()
         rows: list[dict[str, Any]] = []
         for job in changed:
-            rows.append(self._status_row(job, number[job.delivery_id], now))
+            rows += self._rows(job, number[job.delivery_id], now)
             number[job.delivery_id] += 1
         await conn.execute(insert(outbox), rows)

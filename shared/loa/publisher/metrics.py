@@ -43,6 +43,11 @@ class RuntimeMetrics:
             "status events not yet on the delivery topic",
             registry=self.registry,
         )
+        self.outbox_too_large = Counter(
+            "loa_publisher_outbox_too_large",
+            "outbox rows Kafka refused as too large, skipped (a payload the archive then lacks)",
+            registry=self.registry,
+        )
         self.due_backlog = Gauge(
             "loa_publisher_due_backlog",
             "jobs due and not yet begun, as the intake gate last counted them",

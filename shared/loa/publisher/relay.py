@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from typing import Any
 
+from aiokafka.errors import MessageSizeTooLargeError
 from sqlalchemy import bindparam, func, select, text, update
 
 from loa.db import is_sqlite
@@ -68,6 +70,7 @@ class OutboxRelay:
         self.producer = RenewedProducer(
             settings,
             client_id=f"loa-publisher-{store.channel}-outbox",
+            max_request_size=settings.kafka_max_message_bytes,
         )
 
     async def run(self) -> None:
@@ -140,6 +143,20 @@ class OutboxRelay:
             return True
         return False
 
+    def _too_large(self, row: Any, error: Exception) -> None:
+        """A row Kafka refuses as too large is skipped, loudly, so it cannot hold back every row
+        after it. Only a payload can be (a rendered post near the limit of its content event,
+        ``max_event_bytes``): the archive then lacks it and ``loa archive verify`` names it."""
+        self.metrics.outbox_too_large.inc()
+        log.error(
+            "outbox row %d (%s, %d bytes) refused by Kafka as too large, not sent: %s; raise "
+            "LOA_KAFKA_MAX_MESSAGE_BYTES with the broker's message.max.bytes",
+            row.id,
+            row.topic or topics.DELIVERY,
+            len(row.payload.encode()),
+            type(error).__name__,
+        )
+
     async def relay_once(self) -> int:
         """Send the oldest unsent rows, in order, then mark them sent; returns how many."""
         async with self.store.engine.connect() as conn:
@@ -149,15 +166,19 @@ class OutboxRelay:
             self.metrics.outbox_pending.set(0)
             return 0
         producer = await self.producer.get()
-        acks = [
-            await producer.send(
-                self.other_topics[r.topic] if r.topic else self.topic,
-                value=r.payload.encode(),
-                key=r.key.encode(),
-            )
-            for r in rows
-        ]
-        await asyncio.gather(*acks)
+        sent: list[tuple[Any, asyncio.Future[Any]]] = []
+        for r in rows:  # one after the other: the order of the sends is the order on the topic
+            try:
+                topic = self.other_topics[r.topic] if r.topic else self.topic
+                sent.append((r, await producer.send(topic, value=r.payload.encode(), key=r.key.encode())))
+            except MessageSizeTooLargeError as e:  # past the producer's limit: it never will fit
+                self._too_large(r, e)
+        outcomes = await asyncio.gather(*(ack for _, ack in sent), return_exceptions=True)
+        for (r, _), outcome in zip(sent, outcomes, strict=True):
+            if isinstance(outcome, MessageSizeTooLargeError):  # past the broker's message.max.bytes
+                self._too_large(r, outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome  # an outage: nothing is marked, the round is tried again
         async with self.store.tx() as conn:
             await conn.execute(_MARK_SENT, {"ids": [r.id for r in rows], "b_sent_at": utcnow()})
         if len(rows) == BATCH:

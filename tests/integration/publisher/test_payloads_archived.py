@@ -159,6 +159,34 @@ async def test_an_attempt_cut_short_by_sigkill_still_has_its_payload_archived(
     assert json.loads(stored)["title"] == c.title
 
 
+async def test_a_payload_too_large_for_kafka_holds_back_nothing_after_it(
+    start_publisher: StartPublisher,
+    pub_settings: PublisherSettings,
+    watcher: Watcher,
+    archive_bucket: str,
+    minio_client: Minio,
+    archiver: None,
+) -> None:
+    """A rendered post past ``LOA_KAFKA_MAX_MESSAGE_BYTES`` (a website article near the limit of its
+    content event, in production; here a limit of 950 bytes, above every status event (~750) and below
+    this post) is refused by the producer: the relay skips that row, loudly and counted, and every
+    event after it goes out; the archive lacks that payload alone."""
+    limited = pub_settings.model_copy(update={"kafka_max_message_bytes": 950})
+    publisher = await start_publisher(settings=limited)
+    sentence = "Đoàn kiểm tra liên ngành làm việc tại Đắk Lắk về phòng chống thiên tai. "
+    big = content("tb-2026-qua-lon", title=sentence[:118], text=(sentence * 6)[:380])  # ~1.1 kB
+    small = content("tb-2026-vua-du", title="Lịch trực Tết")
+    await send_content(pub_settings, approved(big), approved(small))
+    await watcher.until_state(did(big.id), S.PUBLISHED)  # its status events were not held back
+    await watcher.until_state(did(small.id), S.PUBLISHED)
+
+    store = ArchiveStore(minio_client, archive_bucket)
+    assert json.loads(await stored_payload(watcher, did(small.id), store))["title"] == small.title
+    big_sha = {d.state: d.payload_sha256 for d in watcher.history[did(big.id)]}[S.PUBLISHING]
+    assert big_sha is not None and payload_key(big_sha) not in store.keys("payloads/")
+    assert publisher.metrics.outbox_too_large._value.get() == 1
+
+
 async def test_a_published_corrected_retracted_content_is_archived_whole_by_a_real_publisher(
     start_publisher: StartPublisher,
     pub_settings: PublisherSettings,

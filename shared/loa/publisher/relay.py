@@ -6,6 +6,11 @@ producer), so a crash in between sends them again; the tracker drops repeats by 
 round gets a new producer (``loa.kafka.RenewedProducer``): aiokafka's may never send again after a
 broker outage.
 On PostgreSQL an advisory lock lets one replica relay at a time, which keeps the order.
+
+Sent rows are kept ``SENT_KEPT`` (an hour: what was just relayed can still be read in the store
+after an incident), then deleted by the relay, at most once every ``PRUNE_EVERY_SECONDS``: until
+session 46 nothing deleted them, and every delivery left ~5 kB behind for ever (its status events
+and the payload it sent).
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
+from datetime import timedelta
 from typing import Any
 
 from aiokafka.errors import MessageSizeTooLargeError
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 
 from loa.db import is_sqlite
 from loa.events import topics, utcnow
@@ -50,6 +57,17 @@ _MARK_SENT = (
     .values(sent_at=bindparam("b_sent_at"))
 )
 _PENDING = select(func.count()).where(outbox.c.sent_at.is_(None))
+SENT_KEPT = timedelta(hours=1)
+PRUNE_EVERY_SECONDS = 60.0
+PRUNE_CHUNK = 5000
+"""Rows deleted per statement: a store that kept every row before session 46 is emptied in chunks
+that hold the write lock (SQLite's, one replica's rows on PostgreSQL) briefly each."""
+_SENT_BEFORE = (
+    select(outbox.c.id)
+    .where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < bindparam("before"))
+    .order_by(outbox.c.id)
+    .limit(PRUNE_CHUNK)
+)
 
 
 def _lock_key(channel: str) -> int:
@@ -66,6 +84,7 @@ class OutboxRelay:
         self.other_topics = {topics.PAYLOAD: settings.topic(topics.PAYLOAD)}
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._pruned_at = 0.0  # monotonic; the first round prunes what an earlier run left
         store.on_emitted = self.wake.set
         self.producer = RenewedProducer(
             settings,
@@ -118,6 +137,8 @@ class OutboxRelay:
                 if self._stopping.is_set():
                     return
                 continue  # again after the pause, not after a poll
+            if time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
+                await self._prune_logged()
             if sent and (sent == BATCH or not sole_writer or self.wake.is_set()):
                 continue  # more may be waiting: read again at once
             if self._stopping.is_set():
@@ -142,6 +163,26 @@ class OutboxRelay:
             await asyncio.wait_for(self.wake.wait(), timeout=seconds)
             return True
         return False
+
+    async def _prune_logged(self) -> None:
+        self._pruned_at = time.monotonic()
+        try:
+            await self.prune(utcnow() - SENT_KEPT)
+        except Exception:  # the store busy or down: relaying goes on, the next prune tries again
+            log.exception("pruning the outbox's sent rows failed")
+
+    async def prune(self, before: Any) -> int:
+        """Delete the rows sent before ``before``, a chunk a transaction; returns how many."""
+        deleted = 0
+        while True:
+            async with self.store.tx() as conn:
+                ids = (await conn.execute(_SENT_BEFORE, {"before": before})).scalars().all()
+                if ids:
+                    await conn.execute(delete(outbox).where(outbox.c.id.in_(ids)))
+            deleted += len(ids)
+            if len(ids) < PRUNE_CHUNK:
+                return deleted
+            await asyncio.sleep(0)  # let the publisher's other transactions in between chunks
 
     def _too_large(self, row: Any, error: Exception) -> None:
         """A row Kafka refuses as too large is skipped, loudly, so it cannot hold back every row

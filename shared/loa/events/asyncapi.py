@@ -83,7 +83,8 @@ broker.publisher(
         "canonical JSON of the rendered post itself, as the archive keeps it. Message key: its "
         "SHA-256 (hex), which the attempt's delivery.status names (payload_sha256). Written through "
         "each publisher's outbox with the attempt's `publishing` event; read by the archiver alone, "
-        "which dead-letters to loa.payload.v1.dlq a value that does not hash to its key."
+        "which dead-letters to loa.payload.v1.dlq a value that does not hash to its key or is not "
+        "a post, with the reason in the `loa-dlq-reason` header."
     ),
     schema=SentPost,
 )

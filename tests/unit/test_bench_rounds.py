@@ -48,11 +48,13 @@ async def test_rounds_count_the_job_stores_intake_answer_and_relay_transactions(
             async with store.tx() as conn:
                 moves = [Move(j, S.PUBLISHED, {"result": PublishResult(f"x-{j.id}")}) for j in answered]
                 assert all(await store.transition_many(conn, moves, owner="me"))
-        async with engine.begin() as conn:  # three relay rounds of the 15 events, as the relay marks them
+        # three relay rounds, as the relay marks them, of the 20 rows: the 15 status events and the 5
+        # payloads the starts wrote beside them (loa.payload.v1), which a round does not count
+        async with engine.begin() as conn:
             for last_id, at in (
                 (4, "2026-12-07 10:00:00.000001"),
                 (9, "2026-12-07 10:00:00.2"),
-                (15, "2026-12-07 10:00:01"),
+                (20, "2026-12-07 10:00:01"),
             ):
                 await conn.execute(
                     text("UPDATE outbox SET sent_at = :at WHERE id <= :last AND sent_at IS NULL"),

@@ -44,7 +44,6 @@ class OutboxRelay:
         self._producer = RenewedProducer(
             settings,
             request_timeout_ms=REQUEST_TIMEOUT_MS,
-            max_request_size=settings.kafka_max_message_bytes,
             client_id="loa-ingest-outbox",
         )
         self._stopping = False

@@ -86,6 +86,7 @@ class RenewedProducer:
             **config,  # a relay's own request timeout wins (the ingest's: 10 s)
             "bootstrap_servers": settings.kafka_bootstrap,
             **client_security(settings),
+            "max_request_size": settings.kafka_max_message_bytes,  # as make_broker's
             "acks": "all",
             "enable_idempotence": True,
         }

@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiokafka.errors import MessageSizeTooLargeError
@@ -80,8 +80,8 @@ class OutboxRelay:
         self.store = store
         self.settings = settings
         self.metrics = metrics
-        self.topic = settings.topic(topics.DELIVERY)
-        self.other_topics = {topics.PAYLOAD: settings.topic(topics.PAYLOAD)}
+        self.topics = {None: settings.topic(topics.DELIVERY), topics.PAYLOAD: settings.topic(topics.PAYLOAD)}
+        """A row's ``topic`` (None: ``loa.delivery.v1``) → the topic it is sent to, prefixed."""
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._pruned_at = 0.0  # monotonic; the first round prunes what an earlier run left
@@ -89,7 +89,6 @@ class OutboxRelay:
         self.producer = RenewedProducer(
             settings,
             client_id=f"loa-publisher-{store.channel}-outbox",
-            max_request_size=settings.kafka_max_message_bytes,
         )
 
     async def run(self) -> None:
@@ -171,7 +170,7 @@ class OutboxRelay:
         except Exception:  # the store busy or down: relaying goes on, the next prune tries again
             log.exception("pruning the outbox's sent rows failed")
 
-    async def prune(self, before: Any) -> int:
+    async def prune(self, before: datetime) -> int:
         """Delete the rows sent before ``before``, a chunk a transaction; returns how many."""
         deleted = 0
         while True:
@@ -210,8 +209,8 @@ class OutboxRelay:
         sent: list[tuple[Any, asyncio.Future[Any]]] = []
         for r in rows:  # one after the other: the order of the sends is the order on the topic
             try:
-                topic = self.other_topics[r.topic] if r.topic else self.topic
-                sent.append((r, await producer.send(topic, value=r.payload.encode(), key=r.key.encode())))
+                ack = await producer.send(self.topics[r.topic], value=r.payload.encode(), key=r.key.encode())
+                sent.append((r, ack))
             except MessageSizeTooLargeError as e:  # past the producer's limit: it never will fit
                 self._too_large(r, e)
         outcomes = await asyncio.gather(*(ack for _, ack in sent), return_exceptions=True)

@@ -75,7 +75,7 @@ class StatusEvents:
             ),
         )
         rows = [{"key": job.content_id, "payload": event.model_dump_json(), "created_at": now, "topic": None}]
-        if sent is not None and sha is not None and job.state is DeliveryState.PUBLISHING:
+        if sent is not None and job.state is DeliveryState.PUBLISHING:
             rows.append({"key": sha, "payload": sent.decode(), "created_at": now, "topic": topics.PAYLOAD})
         return rows
 

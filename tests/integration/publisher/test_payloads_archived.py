@@ -37,17 +37,25 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def archiver(pub_settings: PublisherSettings, archive_bucket: str) -> AsyncIterator[None]:
-    """The archiver on this test's topics and bucket."""
+async def archiver(
+    pub_settings: PublisherSettings, archive_bucket: str, minio_client: Minio
+) -> AsyncIterator[ArchiveStore]:
+    """The archiver on this test's topics and bucket, and that bucket to read."""
     async with running_archiver(archiver_settings(pub_settings, archive_bucket)):
-        yield
+        yield ArchiveStore(minio_client, archive_bucket)
+
+
+def named_payload(watcher: Watcher, delivery: str) -> str:
+    """The hash of what ``delivery``'s attempt sent, as its ``publishing`` event names it."""
+    sha = {d.state: d.payload_sha256 for d in watcher.history[delivery]}[S.PUBLISHING]
+    assert sha is not None
+    return sha
 
 
 async def stored_payload(watcher: Watcher, delivery: str, archive: ArchiveStore) -> bytes:
     """What the archive holds under the hash ``delivery``'s ``publishing`` event names, once the
     archiver has stored it; its bytes must hash to that name."""
-    sha = {d.state: d.payload_sha256 for d in watcher.history[delivery]}[S.PUBLISHING]
-    assert sha is not None
+    sha = named_payload(watcher, delivery)
 
     async def stored() -> bool:
         return payload_key(sha) in await asyncio.to_thread(archive.keys, "payloads/")
@@ -64,7 +72,7 @@ async def test_the_post_sent_is_archived_and_named_in_the_status_events(
     watcher: Watcher,
     archive_bucket: str,
     minio_client: Minio,
-    archiver: None,
+    archiver: ArchiveStore,
 ) -> None:
     await start_publisher()
     c = content("tb-2026-luu-tru")
@@ -75,7 +83,7 @@ async def test_the_post_sent_is_archived_and_named_in_the_status_events(
     sha = hashes[S.PUBLISHING]
     assert sha is not None and hashes[S.PUBLISHED] == sha
 
-    stored = await stored_payload(watcher, did(c.id), ArchiveStore(minio_client, archive_bucket))
+    stored = await stored_payload(watcher, did(c.id), archiver)
     assert "Thông báo lịch tiếp công dân" in stored.decode("utf-8")
     assert b'"progress"' not in stored  # resumable state is not what was sent
     if S3_BACKEND == "minio":  # the bucket's default retention locks it
@@ -86,9 +94,7 @@ async def test_a_post_started_by_the_claim_itself_is_archived_too(
     start_publisher: StartPublisher,
     pub_settings: PublisherSettings,
     watcher: Watcher,
-    archive_bucket: str,
-    minio_client: Minio,
-    archiver: None,
+    archiver: ArchiveStore,
 ) -> None:
     """The common case in production: once an account is in memory, the claim commits
     ``publishing`` itself and the job goes straight to the platform call (``Dispatcher._handle``'s
@@ -101,9 +107,8 @@ async def test_a_post_started_by_the_claim_itself_is_archived_too(
     await send_content(pub_settings, approved(second))
     await watcher.until_state(did(second.id), S.PUBLISHED)
 
-    store = ArchiveStore(minio_client, archive_bucket)
     for c in (first, second):
-        stored = await stored_payload(watcher, did(c.id), store)
+        stored = await stored_payload(watcher, did(c.id), archiver)
         assert json.loads(stored)["title"] == c.title
 
 
@@ -111,9 +116,7 @@ async def test_a_correction_link_step_is_archived_with_what_it_sent(
     start_publisher: StartPublisher,
     pub_settings: PublisherSettings,
     watcher: Watcher,
-    archive_bucket: str,
-    minio_client: Minio,
-    archiver: None,
+    archiver: ArchiveStore,
 ) -> None:
     """A link step's status events name its payload too (``Delivery.payload_sha256``); the export's
     check would find it missing (``bundle.verify``) if the step did not store it."""
@@ -125,7 +128,7 @@ async def test_a_correction_link_step_is_archived_with_what_it_sent(
     step = did(fix.id, link_account("chinh"))
     await watcher.until_state(step, S.PUBLISHED)
 
-    stored = await stored_payload(watcher, step, ArchiveStore(minio_client, archive_bucket))
+    stored = await stored_payload(watcher, step, archiver)
     assert json.loads(stored)["title"] == fix.title
 
 
@@ -133,9 +136,7 @@ async def test_an_attempt_cut_short_by_sigkill_still_has_its_payload_archived(
     pub_settings: PublisherSettings,
     platform: FakePlatform,
     watcher: Watcher,
-    archive_bucket: str,
-    minio_client: Minio,
-    archiver: None,
+    archiver: ArchiveStore,
     tmp_path: Path,
 ) -> None:
     """What is sent is committed with the ``publishing`` event that names it, not stored beside the
@@ -155,7 +156,7 @@ async def test_an_attempt_cut_short_by_sigkill_still_has_its_payload_archived(
         proc.send_signal(signal.SIGKILL)
         proc.wait()
 
-    stored = await stored_payload(watcher, did(c.id), ArchiveStore(minio_client, archive_bucket))
+    stored = await stored_payload(watcher, did(c.id), archiver)
     assert json.loads(stored)["title"] == c.title
 
 
@@ -163,9 +164,7 @@ async def test_a_payload_too_large_for_kafka_holds_back_nothing_after_it(
     start_publisher: StartPublisher,
     pub_settings: PublisherSettings,
     watcher: Watcher,
-    archive_bucket: str,
-    minio_client: Minio,
-    archiver: None,
+    archiver: ArchiveStore,
 ) -> None:
     """A rendered post past ``LOA_KAFKA_MAX_MESSAGE_BYTES`` (a website article near the limit of its
     content event, in production; here a limit of 950 bytes, above every status event (~750) and below
@@ -180,10 +179,8 @@ async def test_a_payload_too_large_for_kafka_holds_back_nothing_after_it(
     await watcher.until_state(did(big.id), S.PUBLISHED)  # its status events were not held back
     await watcher.until_state(did(small.id), S.PUBLISHED)
 
-    store = ArchiveStore(minio_client, archive_bucket)
-    assert json.loads(await stored_payload(watcher, did(small.id), store))["title"] == small.title
-    big_sha = {d.state: d.payload_sha256 for d in watcher.history[did(big.id)]}[S.PUBLISHING]
-    assert big_sha is not None and payload_key(big_sha) not in store.keys("payloads/")
+    assert json.loads(await stored_payload(watcher, did(small.id), archiver))["title"] == small.title
+    assert payload_key(named_payload(watcher, did(big.id))) not in archiver.keys("payloads/")
     assert publisher.metrics.outbox_too_large._value.get() == 1
 
 

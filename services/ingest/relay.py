@@ -15,12 +15,10 @@ import contextlib
 import hashlib
 import logging
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import MessageSizeTooLargeError
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import func, select, text, update
 
 from loa.events import utcnow
-from loa.kafka import RenewedProducer
+from loa.kafka import OutboxRecord, RenewedProducer
 from services.ingest.db import IngestDb, OutboxRow
 from services.ingest.settings import IngestSettings
 
@@ -32,6 +30,7 @@ BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
 IDLE_POLL_SECONDS = 5.0
 """Rows committed by another replica are seen at least this often."""
 REQUEST_TIMEOUT_MS = 10_000
+HEADERS = [("content-type", b"application/json")]
 RELAY_LOCK = int.from_bytes(hashlib.sha256(b"loa-ingest-outbox").digest()[:8], "big", signed=True)
 """The PostgreSQL advisory lock key of the ingest's relay (one relay at a time across replicas)."""
 
@@ -101,14 +100,12 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            producer = await self._producer.get()
-            outcomes = await asyncio.gather(*[self._send(producer, r) for r in rows], return_exceptions=True)
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException) and not isinstance(outcome, MessageSizeTooLargeError):
-                    raise outcome  # an outage: nothing is marked, the round is tried again
+            records = [OutboxRecord(r.topic, r.key.encode(), r.payload.encode(), HEADERS) for r in rows]
+            sent = await self._producer.send_in_order(records)  # nothing settled raises: nothing is marked
             now = utcnow()
-            for row, outcome in zip(rows, outcomes, strict=True):
-                refused = f"Kafka refused it as too large: {outcome}" if outcome is not None else None
+            for i, row in enumerate(rows[: sent.settled]):
+                refusal = sent.refused.get(i)
+                refused = f"Kafka refused it as too large: {refusal}" if refusal is not None else None
                 if refused:  # the broker's message.max.bytes is below LOA_KAFKA_MAX_MESSAGE_BYTES
                     log.error(
                         "outbox row %d %s; set the two limits alike",
@@ -118,19 +115,8 @@ class OutboxRelay:
                     )
                 values = {"sent_at": now, "refused": refused}
                 await session.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(**values))
-        log.info("relayed %d event(s) to Kafka", len(rows))
-        return len(rows)
-
-    @staticmethod
-    async def _send(producer: AIOKafkaProducer, row: Row[int, str, str, str]) -> None:
-        """One row, acknowledged by Kafka; a refusal as too large is permanent and returned as such
-        (raised by ``send`` past the producer's limit, or by the broker past ``message.max.bytes``),
-        so one oversized row cannot hold back every row after it."""
-        headers = [("content-type", b"application/json")]
-        ack = await producer.send(
-            row.topic, value=row.payload.encode(), key=row.key.encode(), headers=headers
-        )
-        await ack
+        log.info("relayed %d event(s) to Kafka", sent.settled)
+        return sent.settled
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -13,9 +13,10 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
 
@@ -69,6 +70,31 @@ def make_broker(settings: LoaSettings, **kwargs: Any) -> KafkaBroker:
     )
 
 
+class OutboxRecord(NamedTuple):
+    """One row of an outbox, as a relay sends it."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]] | None = None
+
+
+def _unsettled(outcome: BaseException | None) -> bool:
+    """A row's send neither acknowledged nor refused for good."""
+    return outcome is not None and not isinstance(outcome, MessageSizeTooLargeError)
+
+
+@dataclass(frozen=True)
+class SentRound:
+    """What became of a round of outbox rows (``RenewedProducer.send_in_order``)."""
+
+    settled: int
+    """How many rows, from the first, Kafka acknowledged or refused for good: the relay marks them
+    sent and leaves the rest for its next round."""
+    refused: dict[int, MessageSizeTooLargeError]
+    """Which of them, by index, Kafka refused as too large."""
+
+
 class RenewedProducer:
     """An idempotent ``acks=all`` producer for an outbox relay, replaced after any failed round.
 
@@ -104,6 +130,55 @@ class RenewedProducer:
                 raise
             self._producer = producer
         return self._producer
+
+    async def send_in_order(self, records: Sequence[OutboxRecord]) -> SentRound:
+        """Send a round of outbox rows, one after the other, and wait for every acknowledgement:
+        both relays' round. A row Kafka refuses as too large is settled for good: past the
+        producer's ``max_request_size`` ``send`` raises it, past the broker's ``message.max.bytes``
+        the acknowledgement does. Anything else (an outage) cuts the round short where it came.
+
+        What is settled is a prefix: the rows up to the first that is neither acknowledged nor
+        refused. The rest are sent again next round, in order, with a new producer: a batch the
+        broker refused leaves the idempotent producer's sequence numbers for that partition out of
+        step, and every later batch there fails with ``OutOfOrderSequenceNumber`` (what an
+        acknowledged row after the cut adds is a duplicate, which the consumers drop). Raises when
+        nothing is settled.
+        The sends are awaited in turn: the order of the sends is the rows' order on a partition."""
+        producer = await self.get()
+        outcomes: list[BaseException | None] = [None] * len(records)
+        acks: list[tuple[int, asyncio.Future[Any]]] = []
+        end = len(records)  # past the last row handed to the producer
+        for i, record in enumerate(records):
+            try:
+                ack = await producer.send(
+                    record.topic, value=record.value, key=record.key, headers=record.headers
+                )
+                acks.append((i, ack))
+            except MessageSizeTooLargeError as e:
+                outcomes[i] = e
+            except Exception as e:  # an outage: nothing after it is sent
+                outcomes[i], end = e, i + 1
+                break
+        answers = await asyncio.gather(*(ack for _, ack in acks), return_exceptions=True)
+        for (i, _), answer in zip(acks, answers, strict=True):
+            outcomes[i] = answer if isinstance(answer, BaseException) else None  # else its RecordMetadata
+        settled = next((i for i, o in enumerate(outcomes[:end]) if _unsettled(o)), end)
+        if settled < len(records):
+            await self.drop()
+            error = outcomes[settled]
+            assert error is not None
+            if settled == 0:
+                raise error
+            log.warning(
+                "%d of %d outbox rows settled before %s; the rest go again with a new producer",
+                settled,
+                len(records),
+                type(error).__name__,
+            )
+        too_large = {
+            i: o for i, o in enumerate(outcomes[:settled]) if isinstance(o, MessageSizeTooLargeError)
+        }
+        return SentRound(settled, too_large)
 
     async def drop(self) -> None:
         """Stop and forget the producer (after a failure, and at the end)."""

@@ -21,6 +21,9 @@ FETCH_WAIT_MS = 100
 consumer waits for the broker to read its close, which the broker does only once it has answered
 the fetch in flight: with aiokafka's 500 ms (the tracker's 1 s) every stop took ~0.4-0.5 s
 (``AIOKafkaClient.close``, measured; docs/testing.md)."""
+BROKER_MESSAGE_MAX_BYTES = 1_048_588
+"""Kafka's default ``message.max.bytes`` (https://kafka.apache.org/documentation/#brokerconfigs_message.max.bytes),
+which deploy/local/kafka.sh keeps."""
 
 
 @asynccontextmanager

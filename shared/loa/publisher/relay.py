@@ -23,12 +23,11 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiokafka.errors import MessageSizeTooLargeError
 from sqlalchemy import bindparam, delete, func, select, text, update
 
 from loa.db import is_sqlite
 from loa.events import topics, utcnow
-from loa.kafka import RenewedProducer
+from loa.kafka import OutboxRecord, RenewedProducer
 from loa.publisher.metrics import RuntimeMetrics
 from loa.publisher.settings import PublisherSettings
 from loa.publisher.store.jobs import JobStore
@@ -205,22 +204,17 @@ class OutboxRelay:
         if not rows:
             self.metrics.outbox_pending.set(0)
             return 0
-        producer = await self.producer.get()
-        sent: list[tuple[Any, asyncio.Future[Any]]] = []
-        for r in rows:  # one after the other: the order of the sends is the order on the topic
-            try:
-                ack = await producer.send(self.topics[r.topic], value=r.payload.encode(), key=r.key.encode())
-                sent.append((r, ack))
-            except MessageSizeTooLargeError as e:  # past the producer's limit: it never will fit
-                self._too_large(r, e)
-        outcomes = await asyncio.gather(*(ack for _, ack in sent), return_exceptions=True)
-        for (r, _), outcome in zip(sent, outcomes, strict=True):
-            if isinstance(outcome, MessageSizeTooLargeError):  # past the broker's message.max.bytes
-                self._too_large(r, outcome)
-            elif isinstance(outcome, BaseException):
-                raise outcome  # an outage: nothing is marked, the round is tried again
+        records = [OutboxRecord(self.topics[r.topic], r.key.encode(), r.payload.encode()) for r in rows]
+        sent = await self.producer.send_in_order(records)
+        for i, refusal in sent.refused.items():
+            self._too_large(rows[i], refusal)
         async with self.store.tx() as conn:
-            await conn.execute(_MARK_SENT, {"ids": [r.id for r in rows], "b_sent_at": utcnow()})
+            await conn.execute(
+                _MARK_SENT, {"ids": [r.id for r in rows[: sent.settled]], "b_sent_at": utcnow()}
+            )
+        if sent.settled < len(rows):
+            self.wake.set()  # cut short: the rest go at once, with a new producer
+            return sent.settled
         if len(rows) == BATCH:
             async with self.store.engine.connect() as conn:
                 pending = (await conn.execute(_PENDING)).scalar_one()

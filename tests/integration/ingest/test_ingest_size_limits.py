@@ -19,15 +19,11 @@ from services.ingest.db import OutboxRow
 from services.ingest.settings import IngestSettings
 from tests.conftest import Stack
 from tests.integration.ingest.conftest import LiveIngest, ingest_settings
-from tests.support.kafka import read_topic
+from tests.support.kafka import BROKER_MESSAGE_MAX_BYTES, read_topic
 from tests.support.live import serve
 from tests.support.payloads import PARAGRAPH, submitted_payload
 
 pytestmark = pytest.mark.integration
-
-BROKER_MESSAGE_MAX_BYTES = 1_048_588
-"""Kafka's default ``message.max.bytes`` (https://kafka.apache.org/documentation/#brokerconfigs_message.max.bytes),
-which deploy/local/kafka.sh keeps."""
 
 
 def _live(stack: Stack, tmp: Path, **overrides: object) -> Iterator[LiveIngest]:

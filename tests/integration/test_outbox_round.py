@@ -1,0 +1,58 @@
+"""A relay's round, as both outbox relays send it (``RenewedProducer.send_in_order``): the rows
+reach their partition in the rows' order, and a row Kafka refuses as too large, at the producer or
+at the broker, is named and holds back nothing after it (the broker's refusal breaks the idempotent
+producer's sequence for the partition: what follows goes again, with a new producer)."""
+
+from __future__ import annotations
+
+import pytest
+
+from loa.events import topics
+from loa.kafka import OutboxRecord, RenewedProducer
+from loa.settings import LoaSettings
+from tests.support.kafka import BROKER_MESSAGE_MAX_BYTES, read_topic
+
+pytestmark = pytest.mark.integration
+
+ROWS = 300
+PAST_THE_BROKER = 100
+"""Under the producer's limit (set to twice the broker's, a misconfiguration) but over the broker's:
+refused when the acknowledgement comes."""
+PAST_THE_PRODUCER = 200
+"""Over the producer's limit too: refused by ``send`` itself."""
+
+
+def _value(i: int) -> bytes:
+    """Mostly small rows, every seventh larger than a producer batch (aiokafka's ``batch_size``,
+    16 KiB, so it waits for the batch before it to drain): a round of both sizes keeps its order."""
+    words = "thông tin sai lệch, Đài phát thanh đính chính " * (500 if i % 7 == 0 else 1)
+    return f"Đính chính lần {i}: {words}".encode()
+
+
+async def test_a_round_keeps_its_order_and_names_what_kafka_refuses(settings: LoaSettings) -> None:
+    above_the_broker = settings.model_copy(update={"kafka_max_message_bytes": 2 * BROKER_MESSAGE_MAX_BYTES})
+    topic = settings.topic(topics.PAYLOAD)
+    records = [OutboxRecord(topic, b"thong-cao-bao-chi", _value(i)) for i in range(ROWS)]
+    records[PAST_THE_BROKER] = records[PAST_THE_BROKER]._replace(value=b"x" * (BROKER_MESSAGE_MAX_BYTES + 10))
+    records[PAST_THE_PRODUCER] = records[PAST_THE_PRODUCER]._replace(
+        value=b"x" * (3 * BROKER_MESSAGE_MAX_BYTES)
+    )
+    producer = RenewedProducer(above_the_broker)
+    refused: list[int] = []
+    settled = rounds = 0
+    try:
+        while settled < ROWS and rounds < 5:  # as a relay does: the rows not settled go next round
+            sent = await producer.send_in_order(records[settled:])
+            refused += [settled + i for i in sorted(sent.refused)]
+            settled += sent.settled
+            rounds += 1
+    finally:
+        await producer.drop()
+
+    assert refused == [PAST_THE_BROKER, PAST_THE_PRODUCER]
+    # The broker's refusal left the producer's sequence for the partition out of step: the round
+    # stopped there, and the rows after it went with a new producer.
+    assert rounds == 2
+    on_topic = await read_topic(settings.kafka_bootstrap, topic, ROWS - 2)
+    expected = [r.value for i, r in enumerate(records) if i not in (PAST_THE_BROKER, PAST_THE_PRODUCER)]
+    assert [r.value for r in on_topic] == expected  # one key, one partition: the rows' order

@@ -143,6 +143,7 @@ class RenewedProducer:
         step, and every later batch there fails with ``OutOfOrderSequenceNumber`` (what an
         acknowledged row after the cut adds is a duplicate, which the consumers drop). Raises when
         nothing is settled.
+
         The sends are awaited in turn: the order of the sends is the rows' order on a partition."""
         producer = await self.get()
         outcomes: list[BaseException | None] = [None] * len(records)
@@ -163,8 +164,9 @@ class RenewedProducer:
         for (i, _), answer in zip(acks, answers, strict=True):
             outcomes[i] = answer if isinstance(answer, BaseException) else None  # else its RecordMetadata
         settled = next((i for i, o in enumerate(outcomes[:end]) if _unsettled(o)), end)
+        if settled < len(records) or any(isinstance(a, MessageSizeTooLargeError) for a in answers):
+            await self.drop()  # a refusal by the broker put the producer's sequence out of step
         if settled < len(records):
-            await self.drop()
             error = outcomes[settled]
             assert error is not None
             if settled == 0:

@@ -29,15 +29,23 @@ def _value(i: int) -> bytes:
     return f"Đính chính lần {i}: {words}".encode()
 
 
-async def test_a_round_keeps_its_order_and_names_what_kafka_refuses(settings: LoaSettings) -> None:
-    above_the_broker = settings.model_copy(update={"kafka_max_message_bytes": 2 * BROKER_MESSAGE_MAX_BYTES})
-    topic = settings.topic(topics.PAYLOAD)
-    records = [OutboxRecord(topic, b"thong-cao-bao-chi", _value(i)) for i in range(ROWS)]
-    records[PAST_THE_BROKER] = records[PAST_THE_BROKER]._replace(value=b"x" * (BROKER_MESSAGE_MAX_BYTES + 10))
-    records[PAST_THE_PRODUCER] = records[PAST_THE_PRODUCER]._replace(
-        value=b"x" * (3 * BROKER_MESSAGE_MAX_BYTES)
+def _producer(settings: LoaSettings) -> RenewedProducer:
+    """A relay's producer whose limit is twice the broker's (the misconfiguration both relays guard
+    against): a row between the two is refused by the broker, not by ``send``."""
+    return RenewedProducer(
+        settings.model_copy(update={"kafka_max_message_bytes": 2 * BROKER_MESSAGE_MAX_BYTES})
     )
-    producer = RenewedProducer(above_the_broker)
+
+
+def _row(settings: LoaSettings, value: bytes) -> OutboxRecord:
+    return OutboxRecord(settings.topic(topics.PAYLOAD), b"thong-cao-bao-chi", value)
+
+
+async def test_a_round_keeps_its_order_and_names_what_kafka_refuses(settings: LoaSettings) -> None:
+    records = [_row(settings, _value(i)) for i in range(ROWS)]
+    records[PAST_THE_BROKER] = _row(settings, b"x" * (BROKER_MESSAGE_MAX_BYTES + 10))
+    records[PAST_THE_PRODUCER] = _row(settings, b"x" * (3 * BROKER_MESSAGE_MAX_BYTES))
+    producer = _producer(settings)
     refused: list[int] = []
     settled = rounds = 0
     try:
@@ -53,6 +61,26 @@ async def test_a_round_keeps_its_order_and_names_what_kafka_refuses(settings: Lo
     # The broker's refusal left the producer's sequence for the partition out of step: the round
     # stopped there, and the rows after it went with a new producer.
     assert rounds == 2
-    on_topic = await read_topic(settings.kafka_bootstrap, topic, ROWS - 2)
+    on_topic = await read_topic(settings.kafka_bootstrap, settings.topic(topics.PAYLOAD), ROWS - 2)
     expected = [r.value for i, r in enumerate(records) if i not in (PAST_THE_BROKER, PAST_THE_PRODUCER)]
     assert [r.value for r in on_topic] == expected  # one key, one partition: the rows' order
+
+
+async def test_a_round_that_ends_on_a_refusal_by_the_broker_leaves_the_next_round_whole(
+    settings: LoaSettings,
+) -> None:
+    """The refused row is the round's last: nothing is cut, but the producer's sequence for the
+    partition is out of step all the same, so the next round needs a new producer."""
+    producer = _producer(settings)
+    try:
+        first = await producer.send_in_order(
+            [_row(settings, _value(1)), _row(settings, b"x" * (BROKER_MESSAGE_MAX_BYTES + 10))]
+        )
+        second = await producer.send_in_order([_row(settings, _value(2)), _row(settings, _value(3))])
+    finally:
+        await producer.drop()
+
+    assert (first.settled, sorted(first.refused)) == (2, [1])
+    assert (second.settled, second.refused) == (2, {})
+    on_topic = await read_topic(settings.kafka_bootstrap, settings.topic(topics.PAYLOAD), 3)
+    assert [r.value for r in on_topic] == [_value(1), _value(2), _value(3)]

@@ -1,7 +1,4 @@
-"""The shared adapter contract, run on the Facebook adapter against the Graph API emulator.
-
-Skipped until ``loa.testing.adapter_contract`` is on the branch (the sandbox helper builds it).
-"""
+"""The shared adapter contract, run on the Facebook adapter against the Graph API emulator."""
 
 from __future__ import annotations
 
@@ -12,18 +9,16 @@ from typing import Any
 import pytest
 
 from loa.channels import Account, ChannelAdapter, Context, Secret
+from loa.testing.adapter_contract import LATE_MS, REQUEST_TIMEOUT_S, AdapterContract
 from services.facebook.adapter import FacebookAdapter
 from services.facebook.settings import FacebookSettings
 from services.sandbox.facebook import Page, error_body, state
 from services.sandbox.frame import Fault, sandbox
 
-contract = pytest.importorskip("loa.testing.adapter_contract")
-
 pytestmark = pytest.mark.integration
-TIMEOUT_S = 0.5
 
 
-class TestFacebookContract(contract.AdapterContract):  # type: ignore[misc, name-defined]
+class TestFacebookContract(AdapterContract):
     page: Page
     graph_url: str
 
@@ -36,7 +31,7 @@ class TestFacebookContract(contract.AdapterContract):  # type: ignore[misc, name
         state().pages[page_id] = self.page
 
     def make_adapter(self, context: Context) -> ChannelAdapter:
-        settings = FacebookSettings(facebook_graph_url=self.graph_url, facebook_timeout_s=TIMEOUT_S)
+        settings = FacebookSettings(facebook_graph_url=self.graph_url, facebook_timeout_s=REQUEST_TIMEOUT_S)
         return FacebookAdapter(context, settings)
 
     def make_account(self) -> Account:
@@ -76,10 +71,9 @@ class TestFacebookContract(contract.AdapterContract):  # type: ignore[misc, name
                 Fault("facebook", status=400, body=error_body(100, "(#100) Invalid parameter"), path=path)
             )
         elif kind == "timeout":
-            sandbox.plan(Fault("facebook", status=0, latency_ms=int(TIMEOUT_S * 3000), path=path))
+            sandbox.plan(Fault("facebook", status=0, latency_ms=LATE_MS, path=path))
         else:
             pytest.skip(f"no {kind} fault for Facebook")
 
     async def inject_late_answer(self) -> None:  # Graph makes the Page post, its answer comes too late
-        late = int(TIMEOUT_S * 3000)
-        sandbox.plan(Fault("facebook", status=0, latency_ms=late, path=f"/{self.page.id}", after=True))
+        sandbox.plan(Fault("facebook", status=0, latency_ms=LATE_MS, path=f"/{self.page.id}", after=True))

@@ -16,7 +16,7 @@ from loa.events import Content, MediaRef
 from loa.media import MediaStore
 from loa.settings import LoaSettings
 from loa.testing import FakeContext
-from loa.testing.adapter_contract import AdapterContract
+from loa.testing.adapter_contract import LATE_MS, REQUEST_TIMEOUT_S, AdapterContract
 from services.sandbox import tiktok as emulator
 from services.sandbox.client import SandboxClient
 from services.tiktok.adapter import TikTokAdapter
@@ -24,7 +24,6 @@ from services.tiktok.settings import TikTokSettings
 from tests.channels.tiktok.support import OPEN_ID, put_video, register_creator
 
 pytestmark = pytest.mark.integration
-TIMEOUT_S = 0.5
 INIT_PATH = "/tiktok/v2/post/publish/video/init/"
 UPLOAD_PATH = "/tiktok/upload/video/"
 
@@ -46,8 +45,8 @@ class TestTikTokContract(AdapterContract):
     def make_adapter(self, context: Context) -> ChannelAdapter:
         settings = TikTokSettings(
             tiktok_api_url=self.api_url,
-            tiktok_timeout_s=TIMEOUT_S,
-            tiktok_upload_timeout_s=TIMEOUT_S,
+            tiktok_timeout_s=REQUEST_TIMEOUT_S,
+            tiktok_upload_timeout_s=REQUEST_TIMEOUT_S,
             tiktok_status_interval_s=0.0,
         )
         return TikTokAdapter(context, settings)
@@ -73,9 +72,9 @@ class TestTikTokContract(AdapterContract):
             body = {"error": {"code": "invalid_param", "message": "post_info is invalid", "log_id": "1"}}
             self.sandbox.fault("tiktok", status=400, body=body, path=INIT_PATH)
         elif kind == "timeout":
-            self.sandbox.fault("tiktok", status=503, latency_ms=int(TIMEOUT_S * 3000), path=INIT_PATH)
+            self.sandbox.fault("tiktok", status=503, latency_ms=LATE_MS, path=INIT_PATH)
         else:
             pytest.skip(f"no {kind} fault for TikTok")
 
     async def inject_late_answer(self) -> None:  # TikTok takes the last chunk, its answer comes too late
-        self.sandbox.fault("tiktok", status=0, latency_ms=int(TIMEOUT_S * 3000), path=UPLOAD_PATH, after=True)
+        self.sandbox.fault("tiktok", status=0, latency_ms=LATE_MS, path=UPLOAD_PATH, after=True)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from loa.channels import Account, ChannelAdapter, Context, Secret
-from loa.testing.adapter_contract import AdapterContract
+from loa.testing.adapter_contract import LATE_MS, REQUEST_TIMEOUT_S, AdapterContract
 from services.sandbox import x as emulator
 from services.sandbox.client import SandboxClient
 from services.x.adapter import XAdapter
@@ -17,7 +17,6 @@ from services.x.settings import XSettings
 
 pytestmark = pytest.mark.unit  # the sandbox runs in-process; no Kafka, MinIO or database
 
-TIMEOUT_S = 0.5
 KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
 
@@ -35,7 +34,7 @@ class TestXContract(AdapterContract):
         httpx.post(f"{self.api_url}/_accounts", json=user).raise_for_status()
 
     def make_adapter(self, context: Context) -> ChannelAdapter:
-        return XAdapter(context, XSettings(x_api_url=self.api_url, x_timeout_s=TIMEOUT_S))
+        return XAdapter(context, XSettings(x_api_url=self.api_url, x_timeout_s=REQUEST_TIMEOUT_S))
 
     def make_account(self) -> Account:
         return Account("x", "bo-tttt", {k: Secret(v) for k, v in self.keys.items()})
@@ -57,9 +56,9 @@ class TestXContract(AdapterContract):
             }
             self.sandbox.fault("x", status=400, body=body, path="/2/tweets")
         elif kind == "timeout":  # slower than the adapter's timeout, then nothing posted
-            self.sandbox.fault("x", status=503, latency_ms=int(TIMEOUT_S * 3000), path="/2/tweets")
+            self.sandbox.fault("x", status=503, latency_ms=LATE_MS, path="/2/tweets")
         else:
             pytest.skip(f"no {kind} fault for X")
 
     async def inject_late_answer(self) -> None:  # X posts the tweet, its answer comes too late
-        self.sandbox.fault("x", status=0, latency_ms=int(TIMEOUT_S * 3000), path="/2/tweets", after=True)
+        self.sandbox.fault("x", status=0, latency_ms=LATE_MS, path="/2/tweets", after=True)

@@ -14,7 +14,7 @@ from loa.channels import Account, ChannelAdapter, Context
 from loa.events import Content, MediaRef
 from loa.media import MediaStore
 from loa.testing import FakeContext
-from loa.testing.adapter_contract import AdapterContract
+from loa.testing.adapter_contract import LATE_MS, REQUEST_TIMEOUT_S, AdapterContract
 from services.sandbox.frame import Fault, sandbox
 from services.sandbox.youtube import error_body
 from services.sandbox.youtube_state import channel_of, state
@@ -23,7 +23,6 @@ from services.youtube.settings import YouTubeSettings
 from tests.channels.youtube.support import account, put_image, put_video
 
 pytestmark = pytest.mark.integration
-TIMEOUT_S = 1.0
 UPLOAD_PATH = "/upload/youtube/v3/videos"
 
 
@@ -32,7 +31,7 @@ class TestYouTubeContract(AdapterContract):
     def _platform(self, yt_settings: YouTubeSettings, store: MediaStore) -> None:
         """A reset emulator and a small video (one upload chunk: its PUT makes the video) and its
         thumbnail image in MinIO for each test."""
-        self.settings = yt_settings.model_copy(update={"youtube_timeout_s": TIMEOUT_S})
+        self.settings = yt_settings.model_copy(update={"youtube_timeout_s": REQUEST_TIMEOUT_S})
         self.store = store
         self.media: list[MediaRef] = [put_video(store, 250_000), put_image(store)]
 
@@ -73,10 +72,11 @@ class TestYouTubeContract(AdapterContract):
             body = error_body(400, "invalidVideoMetadata", "The request metadata is invalid.")
             sandbox.plan(Fault("youtube", status=400, body=body, path=UPLOAD_PATH))
         elif kind == "timeout":
-            sandbox.plan(Fault("youtube", status=0, latency_ms=int(TIMEOUT_S * 3000), path=UPLOAD_PATH))
+            sandbox.plan(Fault("youtube", status=0, latency_ms=LATE_MS, path=UPLOAD_PATH))
         else:
             pytest.skip(f"no {kind} fault for YouTube")
 
     async def inject_late_answer(self) -> None:  # YouTube takes the last chunk, its answer comes too late
-        late = int(TIMEOUT_S * 3000)
-        sandbox.plan(Fault("youtube", status=0, latency_ms=late, path=UPLOAD_PATH, method="PUT", after=True))
+        sandbox.plan(
+            Fault("youtube", status=0, latency_ms=LATE_MS, path=UPLOAD_PATH, method="PUT", after=True)
+        )

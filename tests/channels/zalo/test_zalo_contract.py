@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from loa.channels import Account, ChannelAdapter, Context, LimitError, Secret
-from loa.testing.adapter_contract import VIETNAMESE_PARAGRAPH, AdapterContract
+from loa.testing.adapter_contract import LATE_MS, REQUEST_TIMEOUT_S, VIETNAMESE_PARAGRAPH, AdapterContract
 from services.sandbox import zalo as emulator
 from services.sandbox.client import SandboxClient
 from services.zalo.adapter import ZaloAdapter
@@ -18,7 +18,6 @@ from services.zalo.settings import ZaloSettings
 
 pytestmark = pytest.mark.unit  # the sandbox runs in-process; no Kafka, MinIO or database
 
-TIMEOUT_S = 0.5
 OA_ID = "1739540982635384731"
 
 
@@ -42,7 +41,7 @@ class TestZaloContract(AdapterContract):
         settings = ZaloSettings(
             zalo_openapi_url=f"{self.url}/openapi",
             zalo_oauth_url=f"{self.url}/oauth",
-            zalo_timeout_s=TIMEOUT_S,
+            zalo_timeout_s=REQUEST_TIMEOUT_S,
         )
         return ZaloAdapter(context, settings)
 
@@ -72,13 +71,12 @@ class TestZaloContract(AdapterContract):
             body = {"error": -201, "message": "Parameter is invalid: body"}
             self.sandbox.fault("zalo", status=200, body=body, path="/article/create")
         elif kind == "timeout":  # slower than the adapter's timeout, then nothing created
-            self.sandbox.fault("zalo", status=503, latency_ms=int(TIMEOUT_S * 3000), path="/article/create")
+            self.sandbox.fault("zalo", status=503, latency_ms=LATE_MS, path="/article/create")
         else:
             pytest.skip(f"no {kind} fault for Zalo")
 
     async def inject_late_answer(self) -> None:  # Zalo creates the article, its answer comes too late
-        late = int(TIMEOUT_S * 3000)
-        self.sandbox.fault("zalo", status=0, latency_ms=late, path="/article/create", after=True)
+        self.sandbox.fault("zalo", status=0, latency_ms=LATE_MS, path="/article/create", after=True)
 
     # ---- Zalo's own rules on top of the contract ----
 

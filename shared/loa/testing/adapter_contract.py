@@ -46,13 +46,13 @@ from loa.logging import JsonFormatter
 from loa.testing.context import FakeContext
 
 FAULT_KINDS = ("server_error", "rate_limit", "expired_token", "invalid", "timeout")
+"""What ``inject_fault`` is asked to cause; a platform that cannot show one calls ``pytest.skip``."""
 REQUEST_TIMEOUT_S = 1.0
 """The per-request timeout a channel's contract test gives its adapter (a timeout fault answers 3×
 later). At 0.5 s an in-process emulator's answer came late once on a loaded machine: a
 ``ReadTimeout`` in Zalo's suite, in a fresh-clone CI rehearsal (session 46)."""
 LATE_MS = int(REQUEST_TIMEOUT_S * 3000)
 """How late a contract test's timeout fault answers: well past ``REQUEST_TIMEOUT_S``."""
-"""What ``inject_fault`` is asked to cause; a platform that cannot show one calls ``pytest.skip``."""
 
 EXPECTED_ERROR: dict[str, type[ChannelError]] = {
     "server_error": TransientError,
